@@ -1,0 +1,183 @@
+// Package rule holds the privacy rules of the data model. They run below every resolver, so
+// a new query path cannot forget them: without a viewer nothing is read or written, every
+// row is confined to the viewer's programme, and a MEMBER sees only itself. Rows a viewer may
+// not see are filtered out rather than refused, so a forbidden id and an unknown one look
+// the same.
+package rule
+
+import (
+	"context"
+
+	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/entql"
+
+	"github.com/membergraph/membergraph/ent"
+	"github.com/membergraph/membergraph/ent/privacy"
+	"github.com/membergraph/membergraph/internal/auth"
+)
+
+// ProgramPolicy guards the programme rows: readable by any viewer of that programme,
+// writable by its ADMINs.
+func ProgramPolicy() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{
+			denyWithoutViewer(),
+			allowSystem(),
+			privacy.ProgramQueryRuleFunc(func(ctx context.Context, q *ent.ProgramQuery) error {
+				q.Where(sql.FieldEQ("id", viewer(ctx).ProgramID))
+				return privacy.Allow
+			}),
+		},
+		Mutation: privacy.MutationPolicy{
+			denyWithoutViewer(),
+			allowSystem(),
+			privacy.ProgramMutationRuleFunc(func(ctx context.Context, m *ent.ProgramMutation) error {
+				if m.Op().Is(ent.OpCreate) || !viewer(ctx).Is(auth.RoleAdmin) {
+					return privacy.Denyf("only the platform creates programmes")
+				}
+				m.Where(sql.FieldEQ("id", viewer(ctx).ProgramID))
+				return privacy.Allow
+			}),
+		},
+	}
+}
+
+// ProgramDataPolicy guards the programme's configuration (tiers, benefits): readable by any
+// viewer of the programme, writable by its ADMINs.
+func ProgramDataPolicy() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{
+			denyWithoutViewer(),
+			allowSystem(),
+			inProgram(),
+			privacy.AlwaysAllowRule(),
+		},
+		Mutation: privacy.MutationPolicy{
+			denyWithoutViewer(),
+			allowSystem(),
+			createInProgram(),
+			inProgram(),
+			allowRoles(auth.RoleAdmin),
+			privacy.AlwaysDenyRule(),
+		},
+	}
+}
+
+// MemberPolicy guards member rows: ADMIN and SERVICE see the programme's members, a MEMBER
+// only itself, every other role none (stores and partners gain consented or granted members
+// in their own issues).
+func MemberPolicy() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{
+			denyWithoutViewer(),
+			allowSystem(),
+			inProgram(),
+			allowRoles(auth.RoleAdmin, auth.RoleService),
+			memberSelf(),
+			seeNothing(),
+		},
+		Mutation: privacy.MutationPolicy{
+			denyWithoutViewer(),
+			allowSystem(),
+			createInProgram(),
+			inProgram(),
+			allowRoles(auth.RoleAdmin, auth.RoleService),
+			privacy.MemberMutationRuleFunc(func(ctx context.Context, m *ent.MemberMutation) error {
+				if !viewer(ctx).Is(auth.RoleMember) || !m.Op().Is(ent.OpUpdateOne) {
+					return privacy.Denyf("a member may only update itself")
+				}
+				m.Filter().WhereExternalID(entql.StringEQ(viewer(ctx).Subject))
+				return privacy.Allow
+			}),
+			privacy.AlwaysDenyRule(),
+		},
+	}
+}
+
+func viewer(ctx context.Context) auth.Viewer {
+	v, _ := auth.FromContext(ctx)
+	return v
+}
+
+func denyWithoutViewer() privacy.QueryMutationRule {
+	return privacy.ContextQueryMutationRule(func(ctx context.Context) error {
+		if _, ok := auth.FromContext(ctx); !ok {
+			return privacy.Denyf("no viewer in context")
+		}
+		return privacy.Skip
+	})
+}
+
+func allowSystem() privacy.QueryMutationRule {
+	return privacy.ContextQueryMutationRule(func(ctx context.Context) error {
+		if viewer(ctx).System() {
+			return privacy.Allow
+		}
+		return privacy.Skip
+	})
+}
+
+func allowRoles(roles ...auth.Role) privacy.QueryMutationRule {
+	return privacy.ContextQueryMutationRule(func(ctx context.Context) error {
+		if viewer(ctx).Is(roles...) {
+			return privacy.Allow
+		}
+		return privacy.Skip
+	})
+}
+
+// programScoped is implemented by the filters of every programme-owned type.
+type programScoped interface {
+	WhereProgramID(entql.IntP)
+}
+
+// inProgram confines reads, updates and deletes to the viewer's programme.
+func inProgram() privacy.QueryMutationRule {
+	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
+		pf, ok := f.(programScoped)
+		if !ok {
+			return privacy.Denyf("%T is not programme-scoped", f)
+		}
+		pf.WhereProgramID(entql.IntEQ(viewer(ctx).ProgramID))
+		return privacy.Skip
+	})
+}
+
+// createInProgram refuses to create a row in another programme than the viewer's: filters
+// do not apply to creates, so the new row's program_id is checked instead.
+func createInProgram() privacy.MutationRule {
+	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
+		if !m.Op().Is(ent.OpCreate) {
+			return privacy.Skip
+		}
+		pm, ok := m.(interface{ ProgramID() (int, bool) })
+		if !ok {
+			return privacy.Denyf("%T is not programme-scoped", m)
+		}
+		if id, set := pm.ProgramID(); !set || id != viewer(ctx).ProgramID {
+			return privacy.Denyf("create outside the viewer's programme")
+		}
+		return privacy.Skip
+	})
+}
+
+func memberSelf() privacy.QueryRule {
+	return privacy.MemberQueryRuleFunc(func(ctx context.Context, q *ent.MemberQuery) error {
+		v := viewer(ctx)
+		if !v.Is(auth.RoleMember) {
+			return privacy.Skip
+		}
+		q.Filter().WhereExternalID(entql.StringEQ(v.Subject))
+		return privacy.Allow
+	})
+}
+
+// seeNothing answers an empty result instead of an error, so that a viewer cannot tell a
+// row it may not see from one that does not exist.
+func seeNothing() privacy.QueryRule {
+	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
+		// "id IS NULL" holds for no row.
+		f.Where(entql.FieldNil("id"))
+		return privacy.Allow
+	})
+}

@@ -1,0 +1,53 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"github.com/membergraph/membergraph/ent/schema/rule"
+)
+
+// Tier is a step of a programme's ladder (DOMAIN.md §4 "Tiers"): the settled score sets it.
+type Tier struct {
+	ent.Schema
+}
+
+func (Tier) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("program_id").Immutable().Annotations(entgql.Skip()),
+		field.String("key").NotEmpty().MaxLen(32).
+			Comment("Stable identifier within the programme, e.g. GOLD."),
+		field.String("name").NotEmpty().MaxLen(64),
+		field.Int("level").NonNegative().
+			Comment("Position on the ladder, 0 for the entry tier."),
+		field.Int64("min_score").NonNegative().
+			Comment("The settled score from which the tier holds."),
+		field.String("description").Default("").MaxLen(512),
+	}
+}
+
+func (Tier) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("program", Program.Type).Ref("tiers").Field("program_id").Unique().Required().Immutable().
+			Annotations(entgql.Skip()),
+		edge.To("benefits", Benefit.Type),
+		edge.From("members", Member.Type).Ref("tier").Annotations(entgql.Skip()),
+	}
+}
+
+func (Tier) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("program_id", "key").Unique(),
+		index.Fields("program_id", "level").Unique(),
+	}
+}
+
+func (Tier) Policy() ent.Policy { return rule.ProgramDataPolicy() }
+
+func (Tier) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipWhereInput)}
+}

@@ -1,0 +1,138 @@
+// Package rules holds a programme's rule configuration: every number DOMAIN.md marks as a
+// default lives here as data, so an operator changes it without code. The package knows
+// nothing of storage or GraphQL; a Program row stores Rules as JSON.
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Rules is the whole configuration of one programme. The zero value is not valid; start
+// from JDPreset and change fields.
+type Rules struct {
+	Earning  Earning  `json:"earning"`
+	Spending Spending `json:"spending"`
+	Expiry   Expiry   `json:"expiry"`
+}
+
+// Earning configures how points are earned (DOMAIN.md §3 "Earning").
+type Earning struct {
+	// PurchaseMinLineCents is the smallest paid line amount that earns purchase points.
+	PurchaseMinLineCents int64 `json:"purchaseMinLineCents"`
+	// PurchaseStepCents floors the paid amount to a multiple of itself before the rate applies.
+	PurchaseStepCents int64 `json:"purchaseStepCents"`
+	// PurchasePointsPerYuan is the purchase reward per yuan of the floored amount, in
+	// thousandths of a point, so 10% of the yuan amount is 100.
+	PurchaseMilliPointsPerYuan int64 `json:"purchaseMilliPointsPerYuan"`
+	// PurchaseLineCap and PurchaseLineCapApp cap the reward of one line; the app cap applies
+	// when the order came through the APP channel.
+	PurchaseLineCap    int64 `json:"purchaseLineCap"`
+	PurchaseLineCapApp int64 `json:"purchaseLineCapApp"`
+	// ExcludedCategories, ExcludedProductTypes, ExcludedOrderTypes and
+	// ExcludedPaymentMethods earn no purchase points.
+	ExcludedCategories     []string `json:"excludedCategories"`
+	ExcludedProductTypes   []string `json:"excludedProductTypes"`
+	ExcludedOrderTypes     []string `json:"excludedOrderTypes"`
+	ExcludedPaymentMethods []string `json:"excludedPaymentMethods"`
+	// PlusMultiplier is the total multiple of the purchase reward an active PLUS member
+	// gets; the part above 1× is a separate entry funded by PLUS.
+	PlusMultiplier int64 `json:"plusMultiplier"`
+	// Fixed rewards per behaviour.
+	Review              int64 `json:"review"`
+	PhotoReview         int64 `json:"photoReview"`
+	CheckIn             int64 `json:"checkIn"`
+	FirstMobileOrderDay int64 `json:"firstMobileOrderOfDay"`
+	// PendingDays holds order points as pending before they are spendable; 0 means at once.
+	PendingDays int `json:"pendingDays"`
+}
+
+// Spending configures order deduction (DOMAIN.md §3 "Spending").
+type Spending struct {
+	// DeductionStep: order deduction only in multiples of this many points.
+	DeductionStep int64 `json:"deductionStep"`
+	// DeductionMinBalance: the member needs at least this many points to deduct.
+	DeductionMinBalance int64 `json:"deductionMinBalance"`
+	// DeductionMaxPercent of the order's settlement amount may be paid with points.
+	DeductionMaxPercent int64 `json:"deductionMaxPercent"`
+}
+
+// Expiry configures when earned points lapse (DOMAIN.md §3 "Expiry").
+type Expiry struct {
+	// YearsAfterEarning: points earned in year N expire at the end of 31 December of
+	// year N+YearsAfterEarning in the programme's time zone.
+	YearsAfterEarning int `json:"yearsAfterEarning"`
+}
+
+// JDPreset returns the rules of the shipped "JD-style" programme preset, with the default
+// numbers of DOMAIN.md.
+func JDPreset() Rules {
+	return Rules{
+		Earning: Earning{
+			PurchaseMinLineCents:       5000,
+			PurchaseStepCents:          1000,
+			PurchaseMilliPointsPerYuan: 100,
+			PurchaseLineCap:            1000,
+			PurchaseLineCapApp:         2000,
+			ExcludedCategories:         []string{"INVESTMENT_METALS", "AGRICULTURAL_SUPPLIES", "WHOLE_VEHICLES"},
+			ExcludedProductTypes:       []string{"VIRTUAL", "SERVICE"},
+			ExcludedOrderTypes:         []string{"GROUP_BUY", "AUCTION"},
+			ExcludedPaymentMethods:     []string{"CORPORATE_TRANSFER", "POSTAL_REMITTANCE"},
+			PlusMultiplier:             10,
+			Review:                     10,
+			PhotoReview:                20,
+			CheckIn:                    5,
+			FirstMobileOrderDay:        10,
+			PendingDays:                0,
+		},
+		Spending: Spending{
+			DeductionStep:       1000,
+			DeductionMinBalance: 1000,
+			DeductionMaxPercent: 50,
+		},
+		Expiry: Expiry{YearsAfterEarning: 1},
+	}
+}
+
+// ErrInvalid wraps every validation failure of Validate.
+var ErrInvalid = errors.New("invalid rules")
+
+// Validate reports the first rule that cannot work, naming its JSON path.
+func (r Rules) Validate() error {
+	checks := []struct {
+		ok   bool
+		path string
+		want string
+	}{
+		{r.Earning.PurchaseMinLineCents >= 0, "earning.purchaseMinLineCents", "≥ 0"},
+		{r.Earning.PurchaseStepCents > 0, "earning.purchaseStepCents", "> 0"},
+		{r.Earning.PurchaseMilliPointsPerYuan >= 0, "earning.purchaseMilliPointsPerYuan", "≥ 0"},
+		{r.Earning.PurchaseLineCap >= 0, "earning.purchaseLineCap", "≥ 0"},
+		{r.Earning.PurchaseLineCapApp >= 0, "earning.purchaseLineCapApp", "≥ 0"},
+		{r.Earning.PlusMultiplier >= 1, "earning.plusMultiplier", "≥ 1"},
+		{r.Earning.Review >= 0 && r.Earning.PhotoReview >= 0 && r.Earning.CheckIn >= 0 && r.Earning.FirstMobileOrderDay >= 0, "earning", "fixed rewards ≥ 0"},
+		{r.Earning.PendingDays >= 0, "earning.pendingDays", "≥ 0"},
+		{r.Spending.DeductionStep > 0, "spending.deductionStep", "> 0"},
+		{r.Spending.DeductionMinBalance >= 0, "spending.deductionMinBalance", "≥ 0"},
+		{r.Spending.DeductionMaxPercent >= 0 && r.Spending.DeductionMaxPercent <= 100, "spending.deductionMaxPercent", "in 0..100"},
+		{r.Expiry.YearsAfterEarning >= 0, "expiry.yearsAfterEarning", "≥ 0"},
+	}
+	for _, c := range checks {
+		if !c.ok {
+			return fmt.Errorf("%w: %s must be %s", ErrInvalid, c.path, c.want)
+		}
+	}
+	return nil
+}
+
+// ValidateTimeZone reports whether name is an IANA zone the server can load.
+func ValidateTimeZone(name string) error {
+	if name == "" {
+		return fmt.Errorf("%w: time zone is empty", ErrInvalid)
+	}
+	if _, err := time.LoadLocation(name); err != nil {
+		return fmt.Errorf("%w: unknown time zone %q", ErrInvalid, name)
+	}
+	return nil
+}

@@ -1,0 +1,158 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"ariga.io/atlas/sql/migrate"
+	"entgo.io/ent/dialect"
+
+	"github.com/membergraph/membergraph/ent/migrate/migrations"
+)
+
+// RevisionTable records which migration versions a database has.
+const RevisionTable = "membergraph_migrations"
+
+// ErrMigrationsTampered means the embedded migration files do not match their atlas.sum.
+var ErrMigrationsTampered = errors.New("migration files do not match atlas.sum")
+
+// Dir returns the migration directory of a dialect, checked against its atlas.sum.
+func Dir(d string) (*migrate.MemDir, error) {
+	name := "mysql"
+	if d == dialect.SQLite {
+		name = "sqlite"
+	}
+	sub, err := fs.Sub(migrations.FS, name)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := fs.ReadDir(sub, ".")
+	if err != nil {
+		return nil, err
+	}
+	dir := &migrate.MemDir{}
+	for _, e := range entries {
+		b, err := fs.ReadFile(sub, e.Name())
+		if err != nil {
+			return nil, err
+		}
+		if err := dir.WriteFile(e.Name(), b); err != nil {
+			return nil, err
+		}
+	}
+	if err := migrate.Validate(dir); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMigrationsTampered, err)
+	}
+	return dir, nil
+}
+
+// Migrate applies the migrations the database lacks, in version order, and returns the
+// versions it applied. Several processes may call it at once: MySQL serialises them on a
+// named lock, SQLite on its write lock, and each version is applied once.
+func (db *DB) Migrate(ctx context.Context) ([]string, error) {
+	dir, err := Dir(db.Dialect)
+	if err != nil {
+		return nil, err
+	}
+	files, err := dir.Files()
+	if err != nil {
+		return nil, err
+	}
+	conn, err := db.SQL.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	if db.Dialect == dialect.MySQL {
+		var got sql.NullInt64
+		if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK('membergraph_migrate', 120)").Scan(&got); err != nil || got.Int64 != 1 {
+			return nil, fmt.Errorf("waiting for another migration to finish: lock not acquired (%v)", err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK('membergraph_migrate')")
+	}
+	if _, err := conn.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS "+RevisionTable+
+		" (version VARCHAR(64) NOT NULL PRIMARY KEY, description VARCHAR(255) NOT NULL, applied_at VARCHAR(40) NOT NULL)"); err != nil {
+		return nil, fmt.Errorf("creating %s: %w", RevisionTable, err)
+	}
+	var applied []string
+	for _, f := range files {
+		done, err := db.applyFile(ctx, conn, f)
+		if err != nil {
+			return applied, err
+		}
+		if done {
+			applied = append(applied, f.Version())
+		}
+	}
+	return applied, nil
+}
+
+// applyFile applies one file unless its version is recorded. On SQLite the file and its
+// record commit together. MySQL commits DDL implicitly, so there a failure part-way leaves
+// the earlier statements applied and the version unrecorded; the error names the statement.
+func (db *DB) applyFile(ctx context.Context, conn *sql.Conn, f migrate.File) (bool, error) {
+	stmts, err := f.Stmts()
+	if err != nil {
+		return false, fmt.Errorf("migration %s: %w", f.Name(), err)
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+RevisionTable+" WHERE version = ?", f.Version()).Scan(&n); err != nil {
+		return false, err
+	}
+	if n > 0 {
+		return false, nil
+	}
+	for i, s := range stmts {
+		if _, err := tx.ExecContext(ctx, s); err != nil {
+			return false, fmt.Errorf("migration %s, statement %d: %w", f.Name(), i+1, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO "+RevisionTable+" (version, description, applied_at) VALUES (?, ?, ?)",
+		f.Version(), f.Desc(), time.Now().UTC().Format(time.RFC3339)); err != nil {
+		return false, err
+	}
+	return true, tx.Commit()
+}
+
+// Pending returns the versions not yet applied, for readiness checks and `migrate --status`.
+func (db *DB) Pending(ctx context.Context) ([]string, error) {
+	dir, err := Dir(db.Dialect)
+	if err != nil {
+		return nil, err
+	}
+	files, err := dir.Files()
+	if err != nil {
+		return nil, err
+	}
+	have := map[string]bool{}
+	rows, err := db.SQL.QueryContext(ctx, "SELECT version FROM "+RevisionTable)
+	if err == nil {
+		defer rows.Close()
+		for rows.Next() {
+			var v string
+			if err := rows.Scan(&v); err != nil {
+				return nil, err
+			}
+			have[v] = true
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	var pending []string
+	for _, f := range files {
+		if !have[f.Version()] {
+			pending = append(pending, f.Version())
+		}
+	}
+	return pending, nil
+}

@@ -1,0 +1,148 @@
+// Package store opens the database named by a MEMBERGRAPH_DATABASE_URL — the embedded SQLite
+// file or a MySQL/MariaDB server, through one code path — and applies the versioned
+// migrations.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	"github.com/go-sql-driver/mysql"
+	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
+
+	"github.com/membergraph/membergraph/ent"
+	_ "github.com/membergraph/membergraph/ent/runtime" // privacy policies and hooks
+)
+
+// DefaultURL is where the embedded database lives unless configured otherwise.
+const DefaultURL = "sqlite://data/membergraph.db"
+
+// ErrBadURL is returned for a database URL that names no usable database.
+var ErrBadURL = errors.New("bad database URL")
+
+// DB is an open database with its ent client.
+type DB struct {
+	Client  *ent.Client
+	SQL     *sql.DB
+	Dialect string // dialect.SQLite or dialect.MySQL
+	// Redacted is the URL with any password hidden, for logs.
+	Redacted string
+}
+
+// Close closes the client and its pool.
+func (db *DB) Close() error { return db.Client.Close() }
+
+// Target is a parsed database URL.
+type Target struct {
+	Dialect  string
+	DSN      string // what the driver is opened with
+	Redacted string
+	file     string // SQLite only: the file to create the directory of
+}
+
+// ParseURL accepts sqlite://PATH (relative or, with a third slash, absolute) and
+// mysql://USER:PASS@tcp(HOST:PORT)/DB?PARAMS.
+func ParseURL(raw string) (Target, error) {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok || rest == "" {
+		return Target{}, fmt.Errorf("%w %q: want sqlite://PATH or mysql://USER:PASS@tcp(HOST:PORT)/DB", ErrBadURL, raw)
+	}
+	switch scheme {
+	case "sqlite", "sqlite3", "file":
+		path, query, _ := strings.Cut(rest, "?")
+		if path == "" {
+			return Target{}, fmt.Errorf("%w %q: sqlite:// needs a file path", ErrBadURL, raw)
+		}
+		q, err := url.ParseQuery(query)
+		if err != nil {
+			return Target{}, fmt.Errorf("%w %q: %v", ErrBadURL, raw, err)
+		}
+		// WAL lets readers run beside the writer; immediate transactions take the write
+		// lock up front, so two writers queue on busy_timeout instead of deadlocking.
+		for _, p := range []string{"foreign_keys(1)", "journal_mode(WAL)", "busy_timeout(10000)", "synchronous(NORMAL)"} {
+			q.Add("_pragma", p)
+		}
+		q.Set("_txlock", "immediate")
+		q.Set("_time_format", "sqlite")
+		return Target{Dialect: dialect.SQLite, DSN: "file:" + path + "?" + q.Encode(), Redacted: "sqlite://" + path, file: path}, nil
+	case "mysql":
+		cfg, err := mysql.ParseDSN(rest)
+		if err != nil {
+			return Target{}, fmt.Errorf("%w: %v (want mysql://USER:PASS@tcp(HOST:PORT)/DB)", ErrBadURL, err)
+		}
+		if cfg.DBName == "" {
+			return Target{}, fmt.Errorf("%w: mysql URL names no database (…/DB at the end)", ErrBadURL)
+		}
+		cfg.ParseTime = true
+		cfg.Loc = time.UTC
+		if cfg.Params == nil {
+			cfg.Params = map[string]string{}
+		}
+		cfg.Params["charset"] = "utf8mb4"
+		cfg.Collation = "utf8mb4_unicode_ci"
+		// Strict mode turns silent truncation into errors: a member's data is never
+		// quietly cut.
+		cfg.Params["sql_mode"] = "'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO'"
+		cfg.Params["time_zone"] = "'+00:00'"
+		redacted := *cfg
+		if redacted.Passwd != "" {
+			redacted.Passwd = "xxxxx"
+		}
+		return Target{Dialect: dialect.MySQL, DSN: cfg.FormatDSN(), Redacted: "mysql://" + redacted.FormatDSN()}, nil
+	default:
+		return Target{}, fmt.Errorf("%w %q: unknown scheme %q (want sqlite or mysql)", ErrBadURL, raw, scheme)
+	}
+}
+
+// Open connects to the database raw names and checks that it answers.
+func Open(ctx context.Context, raw string) (*DB, error) {
+	t, err := ParseURL(raw)
+	if err != nil {
+		return nil, err
+	}
+	driver := "mysql"
+	if t.Dialect == dialect.SQLite {
+		driver = "sqlite"
+		if dir := filepath.Dir(t.file); dir != "." && !strings.HasPrefix(t.file, ":memory:") {
+			if err := os.MkdirAll(dir, 0o750); err != nil {
+				return nil, fmt.Errorf("cannot create the directory of %s: %w", t.Redacted, err)
+			}
+		}
+	}
+	sqldb, err := sql.Open(driver, t.DSN)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open %s: %w", t.Redacted, err)
+	}
+	configurePool(sqldb, t.Dialect)
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := sqldb.PingContext(pctx); err != nil {
+		sqldb.Close()
+		return nil, fmt.Errorf("cannot reach the database %s: %v (check MEMBERGRAPH_DATABASE_URL and that the server is up)", t.Redacted, err)
+	}
+	drv := entsql.OpenDB(t.Dialect, sqldb)
+	return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: sqldb, Dialect: t.Dialect, Redacted: t.Redacted}, nil
+}
+
+func configurePool(db *sql.DB, d string) {
+	if d == dialect.SQLite {
+		// One file, one writer at a time: a few connections serve concurrent reads under
+		// WAL without piling up writers waiting on the lock.
+		db.SetMaxOpenConns(4)
+		db.SetMaxIdleConns(4)
+		return
+	}
+	db.SetMaxOpenConns(64)
+	db.SetMaxIdleConns(32)
+	db.SetConnMaxLifetime(30 * time.Minute)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+}
