@@ -1,0 +1,75 @@
+package program
+
+import (
+	"github.com/membergraph/membergraph/ent/benefit"
+	"github.com/membergraph/membergraph/internal/rules"
+)
+
+// PresetKey is the key of the shipped JD-style programme, the one a first start creates.
+const PresetKey = "jd"
+
+// JDPreset is the shipped "JD-style" programme of DOMAIN.md: the five tiers at
+// 0 / 1,000 / 2,500 / 4,500 / 7,000 and a benefit catalogue that grows toward the top and
+// leans to service there.
+func JDPreset() Definition {
+	const (
+		price     = benefit.KindPRICE
+		logistics = benefit.KindLOGISTICS
+		service   = benefit.KindSERVICE
+		value     = benefit.KindVALUE_ADDED
+		none      = benefit.QuotaPeriodNONE
+		month     = benefit.QuotaPeriodMONTH
+		year      = benefit.QuotaPeriodYEAR
+	)
+	return Definition{
+		Key:           PresetKey,
+		Name:          "JD-style member programme",
+		TimeZone:      "Asia/Shanghai",
+		PointsPerYuan: 100,
+		Rules:         rules.JDPreset(),
+		Benefits: []BenefitDef{
+			{Key: "MEMBER_PRICE", Name: "Member-only prices", Kind: price, QuotaPeriod: none,
+				Description: "Prices reserved for members on selected goods."},
+			{Key: "BIRTHDAY_COUPON", Name: "Birthday coupon", Kind: price, Quota: 1, QuotaPeriod: year,
+				Description: "A coupon in the month of the member's birthday."},
+			{Key: "TIER_GIFT_PACK", Name: "Tier gift pack", Kind: price, Quota: 1, QuotaPeriod: year,
+				Description: "A yearly pack of coupons for the tier."},
+			{Key: "FREE_SHIPPING_2", Name: "Free-shipping coupons ×2", Kind: logistics, Quota: 2, QuotaPeriod: month,
+				Description: "Two free-shipping coupons a month."},
+			{Key: "FREE_SHIPPING_5", Name: "Free-shipping coupons ×5", Kind: logistics, Quota: 5, QuotaPeriod: month,
+				Description: "Five free-shipping coupons a month."},
+			{Key: "DOUBLE_FREE_SHIPPING", Name: "Double free shipping", Kind: logistics, QuotaPeriod: none,
+				Description: "Free shipping both ways on returns."},
+			{Key: "DOORSTEP_EXCHANGE", Name: "Door-step exchange", Kind: logistics, QuotaPeriod: none,
+				Description: "The replacement is brought when the return is picked up."},
+			{Key: "FLASH_REFUND", Name: "Flash refund", Kind: service, QuotaPeriod: none,
+				Description: "Refund paid when the return is picked up, before it is inspected."},
+			{Key: "REPLACE_NOT_REPAIR", Name: "Replace instead of repair", Kind: service, QuotaPeriod: none,
+				Description: "A faulty item is replaced rather than sent for repair."},
+			{Key: "VIP_HOTLINE", Name: "VIP hotline", Kind: service, QuotaPeriod: none,
+				Description: "A dedicated customer-service line."},
+			{Key: "SERVICE_24H", Name: "24-hour service", Kind: service, QuotaPeriod: none,
+				Description: "Customer service around the clock."},
+			{Key: "PARTNER_MEMBERSHIP_TRIAL", Name: "Partner membership trial", Kind: value, Quota: 1, QuotaPeriod: year,
+				Description: "A month of a partner brand's membership."},
+			{Key: "POINTS_BOOST", Name: "Points multiplier days", Kind: value, Quota: 2, QuotaPeriod: month,
+				Description: "Days on which purchases earn extra points."},
+		},
+		Tiers: []TierDef{
+			{Key: "REGISTERED", Name: "Registered", MinScore: 0,
+				Description: "Every member starts here.",
+				Benefits:    []string{"MEMBER_PRICE"}},
+			{Key: "BRONZE", Name: "Bronze", MinScore: 1000,
+				Benefits: []string{"MEMBER_PRICE", "BIRTHDAY_COUPON", "FREE_SHIPPING_2"}},
+			{Key: "SILVER", Name: "Silver", MinScore: 2500,
+				Benefits: []string{"MEMBER_PRICE", "BIRTHDAY_COUPON", "TIER_GIFT_PACK", "FREE_SHIPPING_2", "FLASH_REFUND"}},
+			{Key: "GOLD", Name: "Gold", MinScore: 4500,
+				Benefits: []string{"MEMBER_PRICE", "BIRTHDAY_COUPON", "TIER_GIFT_PACK", "FREE_SHIPPING_5", "DOORSTEP_EXCHANGE",
+					"FLASH_REFUND", "REPLACE_NOT_REPAIR", "VIP_HOTLINE", "POINTS_BOOST"}},
+			{Key: "DIAMOND", Name: "Diamond", MinScore: 7000,
+				Benefits: []string{"MEMBER_PRICE", "BIRTHDAY_COUPON", "TIER_GIFT_PACK", "FREE_SHIPPING_5", "DOUBLE_FREE_SHIPPING",
+					"DOORSTEP_EXCHANGE", "FLASH_REFUND", "REPLACE_NOT_REPAIR", "VIP_HOTLINE", "SERVICE_24H",
+					"POINTS_BOOST", "PARTNER_MEMBERSHIP_TRIAL"}},
+		},
+	}
+}

@@ -1,0 +1,239 @@
+// Package program manages member programmes: their definition (rules, tier ladder, benefit
+// catalogue), its validation, and the shipped presets. A preset is created through Create,
+// the same path an operator's definition takes.
+package program
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"sync"
+
+	"github.com/membergraph/membergraph/ent"
+	"github.com/membergraph/membergraph/ent/benefit"
+	"github.com/membergraph/membergraph/ent/program"
+	"github.com/membergraph/membergraph/ent/tier"
+	"github.com/membergraph/membergraph/internal/auth"
+	"github.com/membergraph/membergraph/internal/rules"
+	"github.com/membergraph/membergraph/internal/store"
+	"github.com/membergraph/membergraph/internal/usererr"
+)
+
+// ErrUnknownProgram is returned for a programme key that does not exist.
+var ErrUnknownProgram = errors.New("unknown programme")
+
+// Definition is everything a programme is made of.
+type Definition struct {
+	Key           string
+	Name          string
+	TimeZone      string
+	PointsPerYuan int64
+	Rules         rules.Rules
+	Benefits      []BenefitDef
+	Tiers         []TierDef // in ladder order, the first at score 0
+}
+
+// BenefitDef is an entry of the benefit catalogue.
+type BenefitDef struct {
+	Key, Name, Description string
+	Kind                   benefit.Kind
+	Quota                  int // claims per QuotaPeriod; 0 = unlimited
+	QuotaPeriod            benefit.QuotaPeriod
+}
+
+// TierDef is a step of the ladder; Benefits name catalogue keys.
+type TierDef struct {
+	Key, Name, Description string
+	MinScore               int64
+	Benefits               []string
+}
+
+var keyPattern = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,63}$`)
+
+// Validate reports every mistake of d.
+func (d Definition) Validate() error {
+	var errs usererr.List
+	if !regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`).MatchString(d.Key) {
+		errs.Add(usererr.InvalidArgument, "key", "programme key must be 1–32 lower-case letters, digits, _ or -, starting with a letter")
+	}
+	if d.Name == "" {
+		errs.Add(usererr.InvalidArgument, "name", "name is required")
+	}
+	if err := rules.ValidateTimeZone(d.TimeZone); err != nil {
+		errs.Add(usererr.InvalidArgument, "timeZone", "%v", err)
+	}
+	if d.PointsPerYuan <= 0 {
+		errs.Add(usererr.InvalidArgument, "pointsPerYuan", "must be positive")
+	}
+	if err := d.Rules.Validate(); err != nil {
+		errs.Add(usererr.InvalidArgument, "rules", "%v", err)
+	}
+	benefits := map[string]bool{}
+	for i, b := range d.Benefits {
+		f := fmt.Sprintf("benefits.%d", i)
+		switch {
+		case !keyPattern.MatchString(b.Key):
+			errs.Add(usererr.InvalidArgument, f+".key", "benefit key %q must be UPPER_SNAKE_CASE", b.Key)
+		case benefits[b.Key]:
+			errs.Add(usererr.InvalidArgument, f+".key", "benefit key %q is used twice", b.Key)
+		}
+		benefits[b.Key] = true
+		if b.Name == "" {
+			errs.Add(usererr.InvalidArgument, f+".name", "name is required")
+		}
+		if err := benefit.KindValidator(b.Kind); err != nil {
+			errs.Add(usererr.InvalidArgument, f+".kind", "unknown kind %q", b.Kind)
+		}
+		if err := benefit.QuotaPeriodValidator(b.QuotaPeriod); err != nil {
+			errs.Add(usererr.InvalidArgument, f+".quotaPeriod", "unknown quota period %q", b.QuotaPeriod)
+		}
+		if b.Quota < 0 || (b.Quota > 0) != (b.QuotaPeriod != benefit.QuotaPeriodNONE) {
+			errs.Add(usererr.InvalidArgument, f+".quota", "a quota needs a period and a period a positive quota")
+		}
+	}
+	validateLadder(&errs, d.Tiers, benefits)
+	return errs.Err()
+}
+
+// validateLadder checks the tier ladder: at least one tier, the first from score 0, keys
+// unique and thresholds strictly increasing, benefits from the catalogue.
+func validateLadder(errs *usererr.List, tiers []TierDef, catalogue map[string]bool) {
+	if len(tiers) == 0 {
+		errs.Add(usererr.InvalidArgument, "tiers", "a programme needs at least one tier")
+		return
+	}
+	if tiers[0].MinScore != 0 {
+		errs.Add(usererr.InvalidArgument, "tiers.0.minScore", "the first tier must start at score 0, so every member has a tier")
+	}
+	keys := map[string]bool{}
+	for i, t := range tiers {
+		f := fmt.Sprintf("tiers.%d", i)
+		if !keyPattern.MatchString(t.Key) || keys[t.Key] {
+			errs.Add(usererr.InvalidArgument, f+".key", "tier key %q must be UPPER_SNAKE_CASE and unique", t.Key)
+		}
+		keys[t.Key] = true
+		if t.Name == "" {
+			errs.Add(usererr.InvalidArgument, f+".name", "name is required")
+		}
+		if i > 0 && t.MinScore <= tiers[i-1].MinScore {
+			errs.Add(usererr.InvalidArgument, f+".minScore", "thresholds must increase strictly: %d after %d", t.MinScore, tiers[i-1].MinScore)
+		}
+		for _, b := range t.Benefits {
+			if !catalogue[b] {
+				errs.Add(usererr.InvalidArgument, f+".benefits", "unknown benefit %q", b)
+			}
+		}
+	}
+}
+
+// Service reads and writes programmes.
+type Service struct {
+	client *ent.Client
+	ids    sync.Map // programme key → id; ids never change once created
+}
+
+// NewService returns a Service over client.
+func NewService(client *ent.Client) *Service { return &Service{client: client} }
+
+// Create validates d and writes the programme, its catalogue and its ladder in one
+// transaction. A key that exists already is an ALREADY_EXISTS user error.
+func (s *Service) Create(ctx context.Context, d Definition) (*ent.Program, error) {
+	if err := d.Validate(); err != nil {
+		return nil, err
+	}
+	var p *ent.Program
+	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		var err error
+		p, err = tx.Program.Create().SetKey(d.Key).SetName(d.Name).SetTimeZone(d.TimeZone).
+			SetPointsPerYuan(d.PointsPerYuan).SetRules(d.Rules).Save(ctx)
+		if ent.IsConstraintError(err) {
+			return usererr.New(usererr.AlreadyExists, "key", "programme %q exists already", d.Key)
+		}
+		if err != nil {
+			return err
+		}
+		// The new programme's rows are written in its own scope, as its operator would.
+		ctx := auth.SystemContext(ctx, p.ID)
+		ids := map[string]int{}
+		for _, b := range d.Benefits {
+			row, err := tx.Benefit.Create().SetProgramID(p.ID).SetKey(b.Key).SetName(b.Name).
+				SetDescription(b.Description).SetKind(b.Kind).SetQuota(b.Quota).SetQuotaPeriod(b.QuotaPeriod).Save(ctx)
+			if err != nil {
+				return err
+			}
+			ids[b.Key] = row.ID
+		}
+		for level, t := range d.Tiers {
+			c := tx.Tier.Create().SetProgramID(p.ID).SetKey(t.Key).SetName(t.Name).SetDescription(t.Description).
+				SetLevel(level).SetMinScore(t.MinScore)
+			for _, b := range t.Benefits {
+				c.AddBenefitIDs(ids[b])
+			}
+			if _, err := c.Save(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// EnsurePreset creates the programme d when the database holds no programme at all, and
+// reports whether it did: what the first start on an empty database runs. Several servers
+// may start at once; one creates it, the others find it.
+func (s *Service) EnsurePreset(ctx context.Context, d Definition) (bool, error) {
+	ctx = auth.SystemContext(ctx, 0)
+	exists, err := s.client.Program.Query().Exist(ctx)
+	if err != nil || exists {
+		return false, err
+	}
+	_, err = s.Create(ctx, d)
+	if ue, ok := usererr.From(err); ok && ue[0].Code == usererr.AlreadyExists {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// IDByKey resolves a programme key, as tokens carry it, to its id.
+func (s *Service) IDByKey(ctx context.Context, key string) (int, error) {
+	if id, ok := s.ids.Load(key); ok {
+		return id.(int), nil
+	}
+	id, err := s.client.Program.Query().Where(program.Key(key)).OnlyID(auth.SystemContext(ctx, 0))
+	if ent.IsNotFound(err) {
+		return 0, fmt.Errorf("%w %q", ErrUnknownProgram, key)
+	}
+	if err != nil {
+		return 0, err
+	}
+	s.ids.Store(key, id)
+	return id, nil
+}
+
+// Current returns the programme of the viewer in ctx.
+func (s *Service) Current(ctx context.Context) (*ent.Program, error) {
+	v, _ := auth.FromContext(ctx)
+	return s.client.Program.Get(ctx, v.ProgramID)
+}
+
+// Tiers returns the ladder of the viewer's programme, lowest first.
+func (s *Service) Tiers(ctx context.Context) ([]*ent.Tier, error) {
+	return s.client.Tier.Query().Order(ent.Asc(tier.FieldLevel)).All(ctx)
+}
+
+// Benefits returns the catalogue of the viewer's programme, by kind then key.
+func (s *Service) Benefits(ctx context.Context) ([]*ent.Benefit, error) {
+	bs, err := s.client.Benefit.Query().Order(ent.Asc(benefit.FieldKey)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sort.SliceStable(bs, func(i, j int) bool { return kindRank[bs[i].Kind] < kindRank[bs[j].Kind] })
+	return bs, nil
+}
+
+var kindRank = map[benefit.Kind]int{benefit.KindPRICE: 0, benefit.KindLOGISTICS: 1, benefit.KindSERVICE: 2, benefit.KindVALUE_ADDED: 3}
