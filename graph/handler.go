@@ -1,0 +1,246 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"entgo.io/contrib/entgql"
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/membergraph/membergraph/ent"
+	"github.com/membergraph/membergraph/graph/playground"
+	"github.com/membergraph/membergraph/internal/auth"
+	"github.com/membergraph/membergraph/internal/member"
+	"github.com/membergraph/membergraph/internal/program"
+	"github.com/membergraph/membergraph/internal/store"
+)
+
+// ServerConfig assembles a server. Zero limits take the defaults of withDefaults.
+type ServerConfig struct {
+	DB       *store.DB
+	Signer   *auth.Signer
+	Programs *program.Service
+	Members  *member.Service
+	Logger   *slog.Logger
+	// DefaultProgram is the programme of tokens that name none.
+	DefaultProgram string
+	// Production turns off introspection and the playground.
+	Production bool
+	// DevToken, when set, is pre-filled into the playground's headers for visitors on
+	// loopback: the development convenience of a server that generated its own secret.
+	DevToken string
+
+	ComplexityLimit int   // default 5000
+	DepthLimit      int   // default 12
+	MaxBodyBytes    int64 // default 1 MiB
+}
+
+func (c *ServerConfig) withDefaults() {
+	if c.ComplexityLimit == 0 {
+		c.ComplexityLimit = 5000
+	}
+	if c.DepthLimit == 0 {
+		c.DepthLimit = 12
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = 1 << 20
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.DefaultProgram == "" {
+		c.DefaultProgram = program.PresetKey
+	}
+}
+
+// Server is the HTTP face of membergraph: /graphql, the playground, health and metrics.
+type Server struct {
+	cfg     ServerConfig
+	mux     *http.ServeMux
+	metrics *metrics
+}
+
+// NewServer assembles the handlers. It registers its metrics on a registry of its own, so
+// several servers can live in one process (tests).
+func NewServer(cfg ServerConfig) *Server {
+	cfg.withDefaults()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(cfg.DB.SQL, "membergraph"))
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), metrics: newMetrics(reg)}
+
+	gql := s.graphqlHandler()
+	s.mux.Handle("/graphql", s.authenticate(gql))
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	s.mux.HandleFunc("GET /readyz", s.ready)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if !cfg.Production {
+		pg := playground.Handler(playground.Options{
+			Title:          "membergraph",
+			Endpoint:       "/graphql",
+			DefaultHeaders: s.playgroundHeaders,
+		})
+		s.mux.Handle("GET /{$}", pg)
+		s.mux.Handle("GET /playground/", pg)
+	}
+	return s
+}
+
+// ServeHTTP serves every request with a request id, an access log line and metrics.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	withRequestID(s.observe(s.mux)).ServeHTTP(w, r)
+}
+
+func (s *Server) graphqlHandler() http.Handler {
+	resolver := &Resolver{client: s.cfg.DB.Client, programs: s.cfg.Programs, members: s.cfg.Members}
+	ecfg := Config{Resolvers: resolver}
+	ecfg.Directives.Auth = authDirective
+	ecfg.Complexity.Query.Members = func(child int, _ *entgql.Cursor[int], first *int, _ *entgql.Cursor[int], last *int, _ *ent.MemberOrder, _ *ent.MemberWhereInput) int {
+		return pageComplexity(child, first, last)
+	}
+	srv := handler.New(NewExecutableSchema(ecfg))
+	srv.AddTransport(transport.Websocket{
+		KeepAlivePingInterval: 10 * time.Second,
+		// Browsers cannot set headers on a websocket, so the token comes in the
+		// connection_init payload; no cookie is ever trusted, hence any origin may connect.
+		Upgrader: websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }},
+		InitFunc: s.websocketInit,
+	})
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetDisableSuggestion(true)
+	srv.SetErrorPresenter(presentError)
+	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
+		slog.ErrorContext(ctx, "resolver panicked", "panic", p, "stack", string(debug.Stack()), "request_id", RequestID(ctx))
+		return gqlErr(ctx, CodeInternal, "internal error")
+	})
+	if !s.cfg.Production {
+		srv.Use(extension.Introspection{})
+	}
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(extension.FixedComplexityLimit(s.cfg.ComplexityLimit))
+	srv.Use(depthLimit{Max: s.cfg.DepthLimit})
+	srv.AroundFields(paginate)
+	srv.AroundOperations(s.metrics.operation)
+	return srv
+}
+
+// authenticate admits only requests with a valid bearer token; a websocket upgrade
+// authenticates in its init message instead.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodOptions || websocket.IsWebSocketUpgrade(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if r.ContentLength > s.cfg.MaxBodyBytes {
+			writeHTTPError(w, http.StatusRequestEntityTooLarge, CodeBadRequest, "request body too large")
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		v, err := s.viewer(r.Context(), r.Header.Get("Authorization"))
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="membergraph"`)
+			writeHTTPError(w, http.StatusUnauthorized, CodeUnauthenticated, err.Error())
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(auth.NewContext(r.Context(), v)))
+	})
+}
+
+func (s *Server) websocketInit(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+	h := p.Authorization()
+	if h == "" {
+		h, _ = p["Authorization"].(string)
+	}
+	v, err := s.viewer(ctx, h)
+	if err != nil {
+		return ctx, nil, err
+	}
+	return auth.NewContext(ctx, v), nil, nil
+}
+
+// viewer turns an Authorization header into the request's viewer.
+func (s *Server) viewer(ctx context.Context, header string) (auth.Viewer, error) {
+	token, ok := strings.CutPrefix(header, "Bearer ")
+	if !ok || token == "" {
+		return auth.Viewer{}, errors.New("authentication required: send Authorization: Bearer <token>")
+	}
+	c, err := s.cfg.Signer.Verify(strings.TrimSpace(token))
+	if err != nil {
+		return auth.Viewer{}, errors.New("invalid or expired token")
+	}
+	key := c.Program
+	if key == "" {
+		key = s.cfg.DefaultProgram
+	}
+	pid, err := s.cfg.Programs.IDByKey(ctx, key)
+	if errors.Is(err, program.ErrUnknownProgram) {
+		return auth.Viewer{}, errors.New("the token's programme does not exist")
+	}
+	if err != nil {
+		s.cfg.Logger.ErrorContext(ctx, "resolving token programme", "err", err, "request_id", RequestID(ctx))
+		return auth.Viewer{}, errors.New("cannot check the token now")
+	}
+	return auth.Viewer{Role: c.Role, Subject: c.Subject, ProgramID: pid}, nil
+}
+
+// ready answers 200 when the database answers and has every migration this binary needs.
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err := s.cfg.DB.SQL.PingContext(ctx); err != nil {
+		s.cfg.Logger.WarnContext(ctx, "not ready: database", "err", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("database unreachable\n"))
+		return
+	}
+	if pending, err := s.cfg.DB.Pending(ctx); err != nil || len(pending) > 0 {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("database migrations pending: run membergraph migrate\n"))
+		return
+	}
+	_, _ = w.Write([]byte("ready\n"))
+}
+
+// playgroundHeaders pre-fills a development token for visitors on this machine only.
+func (s *Server) playgroundHeaders(r *http.Request) string {
+	if s.cfg.DevToken == "" {
+		return ""
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+		return ""
+	}
+	return `{"Authorization": "Bearer ` + s.cfg.DevToken + `"}`
+}
+
+func writeHTTPError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	resp := graphql.Response{Errors: gqlerror.List{{Message: msg, Extensions: map[string]any{"code": code}}}}
+	_ = json.NewEncoder(w).Encode(resp)
+}

@@ -1,0 +1,3 @@
+package playground
+
+//go:generate sh fetch-assets.sh

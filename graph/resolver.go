@@ -1,0 +1,19 @@
+// Package graph is the GraphQL API: gqlgen resolvers, the @auth directive, the limits that
+// keep a query's cost bounded, and the HTTP server that assembles them. It is the only
+// package that knows GraphQL; resolvers authorise, call a service from internal/ and map
+// its errors.
+package graph
+
+import (
+	"github.com/membergraph/membergraph/ent"
+	"github.com/membergraph/membergraph/internal/member"
+	"github.com/membergraph/membergraph/internal/program"
+)
+
+// Resolver holds the services the resolvers call. The fields are unexported because the
+// generated resolver types embed Resolver and have methods named after the fields.
+type Resolver struct {
+	client   *ent.Client
+	programs *program.Service
+	members  *member.Service
+}
