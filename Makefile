@@ -1,0 +1,35 @@
+# membergraph — the two commands a new user needs are `make run` and `make test`.
+GO  ?= go
+BIN ?= bin
+
+.PHONY: build run test generate check-generate migration clean
+
+## build: the server into bin/ (partner plugins join it as they ship)
+build:
+	$(GO) build -o $(BIN)/membergraph ./cmd/membergraph
+
+## run: build and serve on the embedded SQLite file with the JD-style programme; playground at http://localhost:8080/
+run: build
+	$(BIN)/membergraph serve
+
+## test: vet and every test; store tests also run on MySQL when MEMBERGRAPH_TEST_MYSQL_DSN is set
+test:
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 15m ./...
+
+## generate: ent, gqlgen and the playground assets (needs npm for the assets)
+generate:
+	$(GO) generate ./...
+
+## check-generate: fail when generated code is not what `go generate ./...` makes
+check-generate: generate
+	git diff --exit-code
+	test -z "$$(git status --porcelain --untracked-files=all)"
+
+## migration NAME=…: write the versioned migrations for a changed ent/schema (needs MariaDB/MySQL at 127.0.0.1:3306)
+migration:
+	@test -n "$(NAME)" || (echo "usage: make migration NAME=what_changed" && exit 2)
+	$(GO) run ./internal/store/migrationgen -name $(NAME)
+
+clean:
+	rm -rf $(BIN)

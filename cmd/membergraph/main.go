@@ -1,0 +1,57 @@
+// Command membergraph is the membership platform's one binary: `serve` runs the API,
+// `migrate` applies database migrations, `token` issues bearer tokens. This package only
+// parses flags and environment and wires the parts together.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	_ "time/tzdata" // programme time zones must load on machines without a zoneinfo database
+)
+
+const usage = `membergraph — a membership platform (tiers, score, points, medals, PLUS, partner benefits)
+
+Usage:
+  membergraph serve   [flags]   run the GraphQL API, the playground and the background jobs
+  membergraph migrate [flags]   apply the database migrations (--status: list the pending ones)
+  membergraph token   [flags]   print a bearer token signed with MEMBERGRAPH_AUTH_SECRET
+
+Run "membergraph COMMAND -h" for a command's flags. Flags override environment variables.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:]); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "membergraph:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+func run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, usage)
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:])
+	case "migrate":
+		return migrate(ctx, args[1:])
+	case "token":
+		return token(args[1:])
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+		return nil
+	default:
+		fmt.Fprint(os.Stderr, usage)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+}
