@@ -49,4 +49,3 @@ func DumpDOM(t testing.TB, url string, budget time.Duration) string {
 	}
 	return string(out)
 }
-
