@@ -16,7 +16,13 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/membergraph/membergraph/ent/benefit"
+	"github.com/membergraph/membergraph/ent/event"
 	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/ent/pointaccount"
+	"github.com/membergraph/membergraph/ent/pointallocation"
+	"github.com/membergraph/membergraph/ent/pointentry"
+	"github.com/membergraph/membergraph/ent/pointlot"
+	"github.com/membergraph/membergraph/ent/pointrequest"
 	"github.com/membergraph/membergraph/ent/program"
 	"github.com/membergraph/membergraph/ent/tier"
 
@@ -30,8 +36,20 @@ type Client struct {
 	Schema *migrate.Schema
 	// Benefit is the client for interacting with the Benefit builders.
 	Benefit *BenefitClient
+	// Event is the client for interacting with the Event builders.
+	Event *EventClient
 	// Member is the client for interacting with the Member builders.
 	Member *MemberClient
+	// PointAccount is the client for interacting with the PointAccount builders.
+	PointAccount *PointAccountClient
+	// PointAllocation is the client for interacting with the PointAllocation builders.
+	PointAllocation *PointAllocationClient
+	// PointEntry is the client for interacting with the PointEntry builders.
+	PointEntry *PointEntryClient
+	// PointLot is the client for interacting with the PointLot builders.
+	PointLot *PointLotClient
+	// PointRequest is the client for interacting with the PointRequest builders.
+	PointRequest *PointRequestClient
 	// Program is the client for interacting with the Program builders.
 	Program *ProgramClient
 	// Tier is the client for interacting with the Tier builders.
@@ -48,7 +66,13 @@ func NewClient(opts ...Option) *Client {
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.Benefit = NewBenefitClient(c.config)
+	c.Event = NewEventClient(c.config)
 	c.Member = NewMemberClient(c.config)
+	c.PointAccount = NewPointAccountClient(c.config)
+	c.PointAllocation = NewPointAllocationClient(c.config)
+	c.PointEntry = NewPointEntryClient(c.config)
+	c.PointLot = NewPointLotClient(c.config)
+	c.PointRequest = NewPointRequestClient(c.config)
 	c.Program = NewProgramClient(c.config)
 	c.Tier = NewTierClient(c.config)
 }
@@ -141,12 +165,18 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:     ctx,
-		config:  cfg,
-		Benefit: NewBenefitClient(cfg),
-		Member:  NewMemberClient(cfg),
-		Program: NewProgramClient(cfg),
-		Tier:    NewTierClient(cfg),
+		ctx:             ctx,
+		config:          cfg,
+		Benefit:         NewBenefitClient(cfg),
+		Event:           NewEventClient(cfg),
+		Member:          NewMemberClient(cfg),
+		PointAccount:    NewPointAccountClient(cfg),
+		PointAllocation: NewPointAllocationClient(cfg),
+		PointEntry:      NewPointEntryClient(cfg),
+		PointLot:        NewPointLotClient(cfg),
+		PointRequest:    NewPointRequestClient(cfg),
+		Program:         NewProgramClient(cfg),
+		Tier:            NewTierClient(cfg),
 	}, nil
 }
 
@@ -164,12 +194,18 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:     ctx,
-		config:  cfg,
-		Benefit: NewBenefitClient(cfg),
-		Member:  NewMemberClient(cfg),
-		Program: NewProgramClient(cfg),
-		Tier:    NewTierClient(cfg),
+		ctx:             ctx,
+		config:          cfg,
+		Benefit:         NewBenefitClient(cfg),
+		Event:           NewEventClient(cfg),
+		Member:          NewMemberClient(cfg),
+		PointAccount:    NewPointAccountClient(cfg),
+		PointAllocation: NewPointAllocationClient(cfg),
+		PointEntry:      NewPointEntryClient(cfg),
+		PointLot:        NewPointLotClient(cfg),
+		PointRequest:    NewPointRequestClient(cfg),
+		Program:         NewProgramClient(cfg),
+		Tier:            NewTierClient(cfg),
 	}, nil
 }
 
@@ -198,19 +234,23 @@ func (c *Client) Close() error {
 // Use adds the mutation hooks to all the entity clients.
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
-	c.Benefit.Use(hooks...)
-	c.Member.Use(hooks...)
-	c.Program.Use(hooks...)
-	c.Tier.Use(hooks...)
+	for _, n := range []interface{ Use(...Hook) }{
+		c.Benefit, c.Event, c.Member, c.PointAccount, c.PointAllocation, c.PointEntry,
+		c.PointLot, c.PointRequest, c.Program, c.Tier,
+	} {
+		n.Use(hooks...)
+	}
 }
 
 // Intercept adds the query interceptors to all the entity clients.
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
-	c.Benefit.Intercept(interceptors...)
-	c.Member.Intercept(interceptors...)
-	c.Program.Intercept(interceptors...)
-	c.Tier.Intercept(interceptors...)
+	for _, n := range []interface{ Intercept(...Interceptor) }{
+		c.Benefit, c.Event, c.Member, c.PointAccount, c.PointAllocation, c.PointEntry,
+		c.PointLot, c.PointRequest, c.Program, c.Tier,
+	} {
+		n.Intercept(interceptors...)
+	}
 }
 
 // Mutate implements the ent.Mutator interface.
@@ -218,8 +258,20 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
 	case *BenefitMutation:
 		return c.Benefit.mutate(ctx, m)
+	case *EventMutation:
+		return c.Event.mutate(ctx, m)
 	case *MemberMutation:
 		return c.Member.mutate(ctx, m)
+	case *PointAccountMutation:
+		return c.PointAccount.mutate(ctx, m)
+	case *PointAllocationMutation:
+		return c.PointAllocation.mutate(ctx, m)
+	case *PointEntryMutation:
+		return c.PointEntry.mutate(ctx, m)
+	case *PointLotMutation:
+		return c.PointLot.mutate(ctx, m)
+	case *PointRequestMutation:
+		return c.PointRequest.mutate(ctx, m)
 	case *ProgramMutation:
 		return c.Program.mutate(ctx, m)
 	case *TierMutation:
@@ -395,6 +447,156 @@ func (c *BenefitClient) mutate(ctx context.Context, m *BenefitMutation) (Value, 
 	}
 }
 
+// EventClient is a client for the Event schema.
+type EventClient struct {
+	config
+}
+
+// NewEventClient returns a client for the Event from the given config.
+func NewEventClient(c config) *EventClient {
+	return &EventClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `event.Hooks(f(g(h())))`.
+func (c *EventClient) Use(hooks ...Hook) {
+	c.hooks.Event = append(c.hooks.Event, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `event.Intercept(f(g(h())))`.
+func (c *EventClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Event = append(c.inters.Event, interceptors...)
+}
+
+// Create returns a builder for creating a Event entity.
+func (c *EventClient) Create() *EventCreate {
+	mutation := newEventMutation(c.config, OpCreate)
+	return &EventCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Event entities.
+func (c *EventClient) CreateBulk(builders ...*EventCreate) *EventCreateBulk {
+	return &EventCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *EventClient) MapCreateBulk(slice any, setFunc func(*EventCreate, int)) *EventCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &EventCreateBulk{err: fmt.Errorf("calling to EventClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*EventCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &EventCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Event.
+func (c *EventClient) Update() *EventUpdate {
+	mutation := newEventMutation(c.config, OpUpdate)
+	return &EventUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *EventClient) UpdateOne(_m *Event) *EventUpdateOne {
+	mutation := newEventMutation(c.config, OpUpdateOne, withEvent(_m))
+	return &EventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *EventClient) UpdateOneID(id int) *EventUpdateOne {
+	mutation := newEventMutation(c.config, OpUpdateOne, withEventID(id))
+	return &EventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Event.
+func (c *EventClient) Delete() *EventDelete {
+	mutation := newEventMutation(c.config, OpDelete)
+	return &EventDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *EventClient) DeleteOne(_m *Event) *EventDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *EventClient) DeleteOneID(id int) *EventDeleteOne {
+	builder := c.Delete().Where(event.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &EventDeleteOne{builder}
+}
+
+// Query returns a query builder for Event.
+func (c *EventClient) Query() *EventQuery {
+	return &EventQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeEvent},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Event entity by its id.
+func (c *EventClient) Get(ctx context.Context, id int) (*Event, error) {
+	return c.Query().Where(event.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *EventClient) GetX(ctx context.Context, id int) *Event {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryMember queries the member edge of a Event.
+func (c *EventClient) QueryMember(_m *Event) *MemberQuery {
+	query := (&MemberClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(event.Table, event.FieldID, id),
+			sqlgraph.To(member.Table, member.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, event.MemberTable, event.MemberColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *EventClient) Hooks() []Hook {
+	hooks := c.hooks.Event
+	return append(hooks[:len(hooks):len(hooks)], event.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *EventClient) Interceptors() []Interceptor {
+	return c.inters.Event
+}
+
+func (c *EventClient) mutate(ctx context.Context, m *EventMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&EventCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&EventUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&EventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&EventDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Event mutation op: %q", m.Op())
+	}
+}
+
 // MemberClient is a client for the Member schema.
 type MemberClient struct {
 	config
@@ -558,6 +760,756 @@ func (c *MemberClient) mutate(ctx context.Context, m *MemberMutation) (Value, er
 		return (&MemberDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Member mutation op: %q", m.Op())
+	}
+}
+
+// PointAccountClient is a client for the PointAccount schema.
+type PointAccountClient struct {
+	config
+}
+
+// NewPointAccountClient returns a client for the PointAccount from the given config.
+func NewPointAccountClient(c config) *PointAccountClient {
+	return &PointAccountClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `pointaccount.Hooks(f(g(h())))`.
+func (c *PointAccountClient) Use(hooks ...Hook) {
+	c.hooks.PointAccount = append(c.hooks.PointAccount, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `pointaccount.Intercept(f(g(h())))`.
+func (c *PointAccountClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PointAccount = append(c.inters.PointAccount, interceptors...)
+}
+
+// Create returns a builder for creating a PointAccount entity.
+func (c *PointAccountClient) Create() *PointAccountCreate {
+	mutation := newPointAccountMutation(c.config, OpCreate)
+	return &PointAccountCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PointAccount entities.
+func (c *PointAccountClient) CreateBulk(builders ...*PointAccountCreate) *PointAccountCreateBulk {
+	return &PointAccountCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PointAccountClient) MapCreateBulk(slice any, setFunc func(*PointAccountCreate, int)) *PointAccountCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PointAccountCreateBulk{err: fmt.Errorf("calling to PointAccountClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PointAccountCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PointAccountCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PointAccount.
+func (c *PointAccountClient) Update() *PointAccountUpdate {
+	mutation := newPointAccountMutation(c.config, OpUpdate)
+	return &PointAccountUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PointAccountClient) UpdateOne(_m *PointAccount) *PointAccountUpdateOne {
+	mutation := newPointAccountMutation(c.config, OpUpdateOne, withPointAccount(_m))
+	return &PointAccountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PointAccountClient) UpdateOneID(id int) *PointAccountUpdateOne {
+	mutation := newPointAccountMutation(c.config, OpUpdateOne, withPointAccountID(id))
+	return &PointAccountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PointAccount.
+func (c *PointAccountClient) Delete() *PointAccountDelete {
+	mutation := newPointAccountMutation(c.config, OpDelete)
+	return &PointAccountDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PointAccountClient) DeleteOne(_m *PointAccount) *PointAccountDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PointAccountClient) DeleteOneID(id int) *PointAccountDeleteOne {
+	builder := c.Delete().Where(pointaccount.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PointAccountDeleteOne{builder}
+}
+
+// Query returns a query builder for PointAccount.
+func (c *PointAccountClient) Query() *PointAccountQuery {
+	return &PointAccountQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePointAccount},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PointAccount entity by its id.
+func (c *PointAccountClient) Get(ctx context.Context, id int) (*PointAccount, error) {
+	return c.Query().Where(pointaccount.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PointAccountClient) GetX(ctx context.Context, id int) *PointAccount {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryMember queries the member edge of a PointAccount.
+func (c *PointAccountClient) QueryMember(_m *PointAccount) *MemberQuery {
+	query := (&MemberClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(pointaccount.Table, pointaccount.FieldID, id),
+			sqlgraph.To(member.Table, member.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, pointaccount.MemberTable, pointaccount.MemberColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *PointAccountClient) Hooks() []Hook {
+	hooks := c.hooks.PointAccount
+	return append(hooks[:len(hooks):len(hooks)], pointaccount.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *PointAccountClient) Interceptors() []Interceptor {
+	return c.inters.PointAccount
+}
+
+func (c *PointAccountClient) mutate(ctx context.Context, m *PointAccountMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PointAccountCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PointAccountUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PointAccountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PointAccountDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown PointAccount mutation op: %q", m.Op())
+	}
+}
+
+// PointAllocationClient is a client for the PointAllocation schema.
+type PointAllocationClient struct {
+	config
+}
+
+// NewPointAllocationClient returns a client for the PointAllocation from the given config.
+func NewPointAllocationClient(c config) *PointAllocationClient {
+	return &PointAllocationClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `pointallocation.Hooks(f(g(h())))`.
+func (c *PointAllocationClient) Use(hooks ...Hook) {
+	c.hooks.PointAllocation = append(c.hooks.PointAllocation, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `pointallocation.Intercept(f(g(h())))`.
+func (c *PointAllocationClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PointAllocation = append(c.inters.PointAllocation, interceptors...)
+}
+
+// Create returns a builder for creating a PointAllocation entity.
+func (c *PointAllocationClient) Create() *PointAllocationCreate {
+	mutation := newPointAllocationMutation(c.config, OpCreate)
+	return &PointAllocationCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PointAllocation entities.
+func (c *PointAllocationClient) CreateBulk(builders ...*PointAllocationCreate) *PointAllocationCreateBulk {
+	return &PointAllocationCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PointAllocationClient) MapCreateBulk(slice any, setFunc func(*PointAllocationCreate, int)) *PointAllocationCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PointAllocationCreateBulk{err: fmt.Errorf("calling to PointAllocationClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PointAllocationCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PointAllocationCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PointAllocation.
+func (c *PointAllocationClient) Update() *PointAllocationUpdate {
+	mutation := newPointAllocationMutation(c.config, OpUpdate)
+	return &PointAllocationUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PointAllocationClient) UpdateOne(_m *PointAllocation) *PointAllocationUpdateOne {
+	mutation := newPointAllocationMutation(c.config, OpUpdateOne, withPointAllocation(_m))
+	return &PointAllocationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PointAllocationClient) UpdateOneID(id int) *PointAllocationUpdateOne {
+	mutation := newPointAllocationMutation(c.config, OpUpdateOne, withPointAllocationID(id))
+	return &PointAllocationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PointAllocation.
+func (c *PointAllocationClient) Delete() *PointAllocationDelete {
+	mutation := newPointAllocationMutation(c.config, OpDelete)
+	return &PointAllocationDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PointAllocationClient) DeleteOne(_m *PointAllocation) *PointAllocationDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PointAllocationClient) DeleteOneID(id int) *PointAllocationDeleteOne {
+	builder := c.Delete().Where(pointallocation.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PointAllocationDeleteOne{builder}
+}
+
+// Query returns a query builder for PointAllocation.
+func (c *PointAllocationClient) Query() *PointAllocationQuery {
+	return &PointAllocationQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePointAllocation},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PointAllocation entity by its id.
+func (c *PointAllocationClient) Get(ctx context.Context, id int) (*PointAllocation, error) {
+	return c.Query().Where(pointallocation.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PointAllocationClient) GetX(ctx context.Context, id int) *PointAllocation {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryMember queries the member edge of a PointAllocation.
+func (c *PointAllocationClient) QueryMember(_m *PointAllocation) *MemberQuery {
+	query := (&MemberClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(pointallocation.Table, pointallocation.FieldID, id),
+			sqlgraph.To(member.Table, member.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, pointallocation.MemberTable, pointallocation.MemberColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *PointAllocationClient) Hooks() []Hook {
+	hooks := c.hooks.PointAllocation
+	return append(hooks[:len(hooks):len(hooks)], pointallocation.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *PointAllocationClient) Interceptors() []Interceptor {
+	return c.inters.PointAllocation
+}
+
+func (c *PointAllocationClient) mutate(ctx context.Context, m *PointAllocationMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PointAllocationCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PointAllocationUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PointAllocationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PointAllocationDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown PointAllocation mutation op: %q", m.Op())
+	}
+}
+
+// PointEntryClient is a client for the PointEntry schema.
+type PointEntryClient struct {
+	config
+}
+
+// NewPointEntryClient returns a client for the PointEntry from the given config.
+func NewPointEntryClient(c config) *PointEntryClient {
+	return &PointEntryClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `pointentry.Hooks(f(g(h())))`.
+func (c *PointEntryClient) Use(hooks ...Hook) {
+	c.hooks.PointEntry = append(c.hooks.PointEntry, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `pointentry.Intercept(f(g(h())))`.
+func (c *PointEntryClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PointEntry = append(c.inters.PointEntry, interceptors...)
+}
+
+// Create returns a builder for creating a PointEntry entity.
+func (c *PointEntryClient) Create() *PointEntryCreate {
+	mutation := newPointEntryMutation(c.config, OpCreate)
+	return &PointEntryCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PointEntry entities.
+func (c *PointEntryClient) CreateBulk(builders ...*PointEntryCreate) *PointEntryCreateBulk {
+	return &PointEntryCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PointEntryClient) MapCreateBulk(slice any, setFunc func(*PointEntryCreate, int)) *PointEntryCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PointEntryCreateBulk{err: fmt.Errorf("calling to PointEntryClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PointEntryCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PointEntryCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PointEntry.
+func (c *PointEntryClient) Update() *PointEntryUpdate {
+	mutation := newPointEntryMutation(c.config, OpUpdate)
+	return &PointEntryUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PointEntryClient) UpdateOne(_m *PointEntry) *PointEntryUpdateOne {
+	mutation := newPointEntryMutation(c.config, OpUpdateOne, withPointEntry(_m))
+	return &PointEntryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PointEntryClient) UpdateOneID(id int) *PointEntryUpdateOne {
+	mutation := newPointEntryMutation(c.config, OpUpdateOne, withPointEntryID(id))
+	return &PointEntryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PointEntry.
+func (c *PointEntryClient) Delete() *PointEntryDelete {
+	mutation := newPointEntryMutation(c.config, OpDelete)
+	return &PointEntryDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PointEntryClient) DeleteOne(_m *PointEntry) *PointEntryDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PointEntryClient) DeleteOneID(id int) *PointEntryDeleteOne {
+	builder := c.Delete().Where(pointentry.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PointEntryDeleteOne{builder}
+}
+
+// Query returns a query builder for PointEntry.
+func (c *PointEntryClient) Query() *PointEntryQuery {
+	return &PointEntryQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePointEntry},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PointEntry entity by its id.
+func (c *PointEntryClient) Get(ctx context.Context, id int) (*PointEntry, error) {
+	return c.Query().Where(pointentry.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PointEntryClient) GetX(ctx context.Context, id int) *PointEntry {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryMember queries the member edge of a PointEntry.
+func (c *PointEntryClient) QueryMember(_m *PointEntry) *MemberQuery {
+	query := (&MemberClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(pointentry.Table, pointentry.FieldID, id),
+			sqlgraph.To(member.Table, member.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, pointentry.MemberTable, pointentry.MemberColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *PointEntryClient) Hooks() []Hook {
+	hooks := c.hooks.PointEntry
+	return append(hooks[:len(hooks):len(hooks)], pointentry.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *PointEntryClient) Interceptors() []Interceptor {
+	return c.inters.PointEntry
+}
+
+func (c *PointEntryClient) mutate(ctx context.Context, m *PointEntryMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PointEntryCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PointEntryUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PointEntryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PointEntryDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown PointEntry mutation op: %q", m.Op())
+	}
+}
+
+// PointLotClient is a client for the PointLot schema.
+type PointLotClient struct {
+	config
+}
+
+// NewPointLotClient returns a client for the PointLot from the given config.
+func NewPointLotClient(c config) *PointLotClient {
+	return &PointLotClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `pointlot.Hooks(f(g(h())))`.
+func (c *PointLotClient) Use(hooks ...Hook) {
+	c.hooks.PointLot = append(c.hooks.PointLot, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `pointlot.Intercept(f(g(h())))`.
+func (c *PointLotClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PointLot = append(c.inters.PointLot, interceptors...)
+}
+
+// Create returns a builder for creating a PointLot entity.
+func (c *PointLotClient) Create() *PointLotCreate {
+	mutation := newPointLotMutation(c.config, OpCreate)
+	return &PointLotCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PointLot entities.
+func (c *PointLotClient) CreateBulk(builders ...*PointLotCreate) *PointLotCreateBulk {
+	return &PointLotCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PointLotClient) MapCreateBulk(slice any, setFunc func(*PointLotCreate, int)) *PointLotCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PointLotCreateBulk{err: fmt.Errorf("calling to PointLotClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PointLotCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PointLotCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PointLot.
+func (c *PointLotClient) Update() *PointLotUpdate {
+	mutation := newPointLotMutation(c.config, OpUpdate)
+	return &PointLotUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PointLotClient) UpdateOne(_m *PointLot) *PointLotUpdateOne {
+	mutation := newPointLotMutation(c.config, OpUpdateOne, withPointLot(_m))
+	return &PointLotUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PointLotClient) UpdateOneID(id int) *PointLotUpdateOne {
+	mutation := newPointLotMutation(c.config, OpUpdateOne, withPointLotID(id))
+	return &PointLotUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PointLot.
+func (c *PointLotClient) Delete() *PointLotDelete {
+	mutation := newPointLotMutation(c.config, OpDelete)
+	return &PointLotDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PointLotClient) DeleteOne(_m *PointLot) *PointLotDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PointLotClient) DeleteOneID(id int) *PointLotDeleteOne {
+	builder := c.Delete().Where(pointlot.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PointLotDeleteOne{builder}
+}
+
+// Query returns a query builder for PointLot.
+func (c *PointLotClient) Query() *PointLotQuery {
+	return &PointLotQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePointLot},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PointLot entity by its id.
+func (c *PointLotClient) Get(ctx context.Context, id int) (*PointLot, error) {
+	return c.Query().Where(pointlot.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PointLotClient) GetX(ctx context.Context, id int) *PointLot {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryMember queries the member edge of a PointLot.
+func (c *PointLotClient) QueryMember(_m *PointLot) *MemberQuery {
+	query := (&MemberClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(pointlot.Table, pointlot.FieldID, id),
+			sqlgraph.To(member.Table, member.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, pointlot.MemberTable, pointlot.MemberColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *PointLotClient) Hooks() []Hook {
+	hooks := c.hooks.PointLot
+	return append(hooks[:len(hooks):len(hooks)], pointlot.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *PointLotClient) Interceptors() []Interceptor {
+	return c.inters.PointLot
+}
+
+func (c *PointLotClient) mutate(ctx context.Context, m *PointLotMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PointLotCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PointLotUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PointLotUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PointLotDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown PointLot mutation op: %q", m.Op())
+	}
+}
+
+// PointRequestClient is a client for the PointRequest schema.
+type PointRequestClient struct {
+	config
+}
+
+// NewPointRequestClient returns a client for the PointRequest from the given config.
+func NewPointRequestClient(c config) *PointRequestClient {
+	return &PointRequestClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `pointrequest.Hooks(f(g(h())))`.
+func (c *PointRequestClient) Use(hooks ...Hook) {
+	c.hooks.PointRequest = append(c.hooks.PointRequest, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `pointrequest.Intercept(f(g(h())))`.
+func (c *PointRequestClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PointRequest = append(c.inters.PointRequest, interceptors...)
+}
+
+// Create returns a builder for creating a PointRequest entity.
+func (c *PointRequestClient) Create() *PointRequestCreate {
+	mutation := newPointRequestMutation(c.config, OpCreate)
+	return &PointRequestCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PointRequest entities.
+func (c *PointRequestClient) CreateBulk(builders ...*PointRequestCreate) *PointRequestCreateBulk {
+	return &PointRequestCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PointRequestClient) MapCreateBulk(slice any, setFunc func(*PointRequestCreate, int)) *PointRequestCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PointRequestCreateBulk{err: fmt.Errorf("calling to PointRequestClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PointRequestCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PointRequestCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PointRequest.
+func (c *PointRequestClient) Update() *PointRequestUpdate {
+	mutation := newPointRequestMutation(c.config, OpUpdate)
+	return &PointRequestUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PointRequestClient) UpdateOne(_m *PointRequest) *PointRequestUpdateOne {
+	mutation := newPointRequestMutation(c.config, OpUpdateOne, withPointRequest(_m))
+	return &PointRequestUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PointRequestClient) UpdateOneID(id int) *PointRequestUpdateOne {
+	mutation := newPointRequestMutation(c.config, OpUpdateOne, withPointRequestID(id))
+	return &PointRequestUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PointRequest.
+func (c *PointRequestClient) Delete() *PointRequestDelete {
+	mutation := newPointRequestMutation(c.config, OpDelete)
+	return &PointRequestDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PointRequestClient) DeleteOne(_m *PointRequest) *PointRequestDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PointRequestClient) DeleteOneID(id int) *PointRequestDeleteOne {
+	builder := c.Delete().Where(pointrequest.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PointRequestDeleteOne{builder}
+}
+
+// Query returns a query builder for PointRequest.
+func (c *PointRequestClient) Query() *PointRequestQuery {
+	return &PointRequestQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePointRequest},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PointRequest entity by its id.
+func (c *PointRequestClient) Get(ctx context.Context, id int) (*PointRequest, error) {
+	return c.Query().Where(pointrequest.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PointRequestClient) GetX(ctx context.Context, id int) *PointRequest {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryMember queries the member edge of a PointRequest.
+func (c *PointRequestClient) QueryMember(_m *PointRequest) *MemberQuery {
+	query := (&MemberClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(pointrequest.Table, pointrequest.FieldID, id),
+			sqlgraph.To(member.Table, member.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, pointrequest.MemberTable, pointrequest.MemberColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *PointRequestClient) Hooks() []Hook {
+	hooks := c.hooks.PointRequest
+	return append(hooks[:len(hooks):len(hooks)], pointrequest.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *PointRequestClient) Interceptors() []Interceptor {
+	return c.inters.PointRequest
+}
+
+func (c *PointRequestClient) mutate(ctx context.Context, m *PointRequestMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PointRequestCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PointRequestUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PointRequestUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PointRequestDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown PointRequest mutation op: %q", m.Op())
 	}
 }
 
@@ -928,10 +1880,12 @@ func (c *TierClient) mutate(ctx context.Context, m *TierMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Benefit, Member, Program, Tier []ent.Hook
+		Benefit, Event, Member, PointAccount, PointAllocation, PointEntry, PointLot,
+		PointRequest, Program, Tier []ent.Hook
 	}
 	inters struct {
-		Benefit, Member, Program, Tier []ent.Interceptor
+		Benefit, Event, Member, PointAccount, PointAllocation, PointEntry, PointLot,
+		PointRequest, Program, Tier []ent.Interceptor
 	}
 )
 

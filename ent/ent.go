@@ -13,7 +13,13 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/membergraph/membergraph/ent/benefit"
+	"github.com/membergraph/membergraph/ent/event"
 	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/ent/pointaccount"
+	"github.com/membergraph/membergraph/ent/pointallocation"
+	"github.com/membergraph/membergraph/ent/pointentry"
+	"github.com/membergraph/membergraph/ent/pointlot"
+	"github.com/membergraph/membergraph/ent/pointrequest"
 	"github.com/membergraph/membergraph/ent/program"
 	"github.com/membergraph/membergraph/ent/tier"
 )
@@ -76,10 +82,16 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			benefit.Table: benefit.ValidColumn,
-			member.Table:  member.ValidColumn,
-			program.Table: program.ValidColumn,
-			tier.Table:    tier.ValidColumn,
+			benefit.Table:         benefit.ValidColumn,
+			event.Table:           event.ValidColumn,
+			member.Table:          member.ValidColumn,
+			pointaccount.Table:    pointaccount.ValidColumn,
+			pointallocation.Table: pointallocation.ValidColumn,
+			pointentry.Table:      pointentry.ValidColumn,
+			pointlot.Table:        pointlot.ValidColumn,
+			pointrequest.Table:    pointrequest.ValidColumn,
+			program.Table:         program.ValidColumn,
+			tier.Table:            tier.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

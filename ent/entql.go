@@ -4,7 +4,13 @@ package ent
 
 import (
 	"github.com/membergraph/membergraph/ent/benefit"
+	"github.com/membergraph/membergraph/ent/event"
 	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/ent/pointaccount"
+	"github.com/membergraph/membergraph/ent/pointallocation"
+	"github.com/membergraph/membergraph/ent/pointentry"
+	"github.com/membergraph/membergraph/ent/pointlot"
+	"github.com/membergraph/membergraph/ent/pointrequest"
 	"github.com/membergraph/membergraph/ent/predicate"
 	"github.com/membergraph/membergraph/ent/program"
 	"github.com/membergraph/membergraph/ent/tier"
@@ -17,7 +23,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 4)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 10)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   benefit.Table,
@@ -39,6 +45,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 	}
 	graph.Nodes[1] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   event.Table,
+			Columns: event.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: event.FieldID,
+			},
+		},
+		Type: "Event",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			event.FieldProgramID:      {Type: field.TypeInt, Column: event.FieldProgramID},
+			event.FieldMemberID:       {Type: field.TypeInt, Column: event.FieldMemberID},
+			event.FieldIdempotencyKey: {Type: field.TypeString, Column: event.FieldIdempotencyKey},
+			event.FieldKind:           {Type: field.TypeEnum, Column: event.FieldKind},
+			event.FieldChannel:        {Type: field.TypeEnum, Column: event.FieldChannel},
+			event.FieldOccurredAt:     {Type: field.TypeTime, Column: event.FieldOccurredAt},
+			event.FieldRecordedAt:     {Type: field.TypeTime, Column: event.FieldRecordedAt},
+			event.FieldOrderID:        {Type: field.TypeString, Column: event.FieldOrderID},
+			event.FieldBodyHash:       {Type: field.TypeString, Column: event.FieldBodyHash},
+			event.FieldBody:           {Type: field.TypeJSON, Column: event.FieldBody},
+			event.FieldOutcome:        {Type: field.TypeJSON, Column: event.FieldOutcome},
+		},
+	}
+	graph.Nodes[2] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   member.Table,
 			Columns: member.Columns,
@@ -64,7 +94,107 @@ var schemaGraph = func() *sqlgraph.Schema {
 			member.FieldUpdatedAt:           {Type: field.TypeTime, Column: member.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[2] = &sqlgraph.Node{
+	graph.Nodes[3] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   pointaccount.Table,
+			Columns: pointaccount.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: pointaccount.FieldID,
+			},
+		},
+		Type: "PointAccount",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			pointaccount.FieldProgramID: {Type: field.TypeInt, Column: pointaccount.FieldProgramID},
+			pointaccount.FieldMemberID:  {Type: field.TypeInt, Column: pointaccount.FieldMemberID},
+			pointaccount.FieldTotal:     {Type: field.TypeInt64, Column: pointaccount.FieldTotal},
+			pointaccount.FieldDebt:      {Type: field.TypeInt64, Column: pointaccount.FieldDebt},
+		},
+	}
+	graph.Nodes[4] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   pointallocation.Table,
+			Columns: pointallocation.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: pointallocation.FieldID,
+			},
+		},
+		Type: "PointAllocation",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			pointallocation.FieldProgramID: {Type: field.TypeInt, Column: pointallocation.FieldProgramID},
+			pointallocation.FieldMemberID:  {Type: field.TypeInt, Column: pointallocation.FieldMemberID},
+			pointallocation.FieldEntryID:   {Type: field.TypeInt, Column: pointallocation.FieldEntryID},
+			pointallocation.FieldLotID:     {Type: field.TypeInt, Column: pointallocation.FieldLotID},
+			pointallocation.FieldAmount:    {Type: field.TypeInt64, Column: pointallocation.FieldAmount},
+		},
+	}
+	graph.Nodes[5] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   pointentry.Table,
+			Columns: pointentry.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: pointentry.FieldID,
+			},
+		},
+		Type: "PointEntry",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			pointentry.FieldProgramID:       {Type: field.TypeInt, Column: pointentry.FieldProgramID},
+			pointentry.FieldMemberID:        {Type: field.TypeInt, Column: pointentry.FieldMemberID},
+			pointentry.FieldAmount:          {Type: field.TypeInt64, Column: pointentry.FieldAmount},
+			pointentry.FieldKind:            {Type: field.TypeEnum, Column: pointentry.FieldKind},
+			pointentry.FieldFunding:         {Type: field.TypeString, Column: pointentry.FieldFunding},
+			pointentry.FieldDescription:     {Type: field.TypeString, Column: pointentry.FieldDescription},
+			pointentry.FieldEventID:         {Type: field.TypeInt, Column: pointentry.FieldEventID},
+			pointentry.FieldRequestKey:      {Type: field.TypeString, Column: pointentry.FieldRequestKey},
+			pointentry.FieldOrderID:         {Type: field.TypeString, Column: pointentry.FieldOrderID},
+			pointentry.FieldSku:             {Type: field.TypeString, Column: pointentry.FieldSku},
+			pointentry.FieldReversedEntryID: {Type: field.TypeInt, Column: pointentry.FieldReversedEntryID},
+			pointentry.FieldCreatedAt:       {Type: field.TypeTime, Column: pointentry.FieldCreatedAt},
+			pointentry.FieldExpiresAt:       {Type: field.TypeTime, Column: pointentry.FieldExpiresAt},
+			pointentry.FieldAvailableAt:     {Type: field.TypeTime, Column: pointentry.FieldAvailableAt},
+		},
+	}
+	graph.Nodes[6] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   pointlot.Table,
+			Columns: pointlot.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: pointlot.FieldID,
+			},
+		},
+		Type: "PointLot",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			pointlot.FieldProgramID:   {Type: field.TypeInt, Column: pointlot.FieldProgramID},
+			pointlot.FieldMemberID:    {Type: field.TypeInt, Column: pointlot.FieldMemberID},
+			pointlot.FieldEntryID:     {Type: field.TypeInt, Column: pointlot.FieldEntryID},
+			pointlot.FieldRemaining:   {Type: field.TypeInt64, Column: pointlot.FieldRemaining},
+			pointlot.FieldExpiresAt:   {Type: field.TypeTime, Column: pointlot.FieldExpiresAt},
+			pointlot.FieldAvailableAt: {Type: field.TypeTime, Column: pointlot.FieldAvailableAt},
+		},
+	}
+	graph.Nodes[7] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   pointrequest.Table,
+			Columns: pointrequest.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: pointrequest.FieldID,
+			},
+		},
+		Type: "PointRequest",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			pointrequest.FieldProgramID: {Type: field.TypeInt, Column: pointrequest.FieldProgramID},
+			pointrequest.FieldMemberID:  {Type: field.TypeInt, Column: pointrequest.FieldMemberID},
+			pointrequest.FieldKey:       {Type: field.TypeString, Column: pointrequest.FieldKey},
+			pointrequest.FieldBodyHash:  {Type: field.TypeString, Column: pointrequest.FieldBodyHash},
+			pointrequest.FieldEntryID:   {Type: field.TypeInt, Column: pointrequest.FieldEntryID},
+			pointrequest.FieldCreatedAt: {Type: field.TypeTime, Column: pointrequest.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   program.Table,
 			Columns: program.Columns,
@@ -82,7 +212,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			program.FieldRules:         {Type: field.TypeJSON, Column: program.FieldRules},
 		},
 	}
-	graph.Nodes[3] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tier.Table,
 			Columns: tier.Columns,
@@ -126,6 +256,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Tier",
 	)
 	graph.MustAddE(
+		"member",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   event.MemberTable,
+			Columns: []string{event.MemberColumn},
+			Bidi:    false,
+		},
+		"Event",
+		"Member",
+	)
+	graph.MustAddE(
 		"program",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -148,6 +290,66 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Member",
 		"Tier",
+	)
+	graph.MustAddE(
+		"member",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   pointaccount.MemberTable,
+			Columns: []string{pointaccount.MemberColumn},
+			Bidi:    false,
+		},
+		"PointAccount",
+		"Member",
+	)
+	graph.MustAddE(
+		"member",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   pointallocation.MemberTable,
+			Columns: []string{pointallocation.MemberColumn},
+			Bidi:    false,
+		},
+		"PointAllocation",
+		"Member",
+	)
+	graph.MustAddE(
+		"member",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   pointentry.MemberTable,
+			Columns: []string{pointentry.MemberColumn},
+			Bidi:    false,
+		},
+		"PointEntry",
+		"Member",
+	)
+	graph.MustAddE(
+		"member",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   pointlot.MemberTable,
+			Columns: []string{pointlot.MemberColumn},
+			Bidi:    false,
+		},
+		"PointLot",
+		"Member",
+	)
+	graph.MustAddE(
+		"member",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   pointrequest.MemberTable,
+			Columns: []string{pointrequest.MemberColumn},
+			Bidi:    false,
+		},
+		"PointRequest",
+		"Member",
 	)
 	graph.MustAddE(
 		"tiers",
@@ -334,6 +536,115 @@ func (f *BenefitFilter) WhereHasTiersWith(preds ...predicate.Tier) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *EventQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the EventQuery builder.
+func (_q *EventQuery) Filter() *EventFilter {
+	return &EventFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *EventMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the EventMutation builder.
+func (m *EventMutation) Filter() *EventFilter {
+	return &EventFilter{config: m.config, predicateAdder: m}
+}
+
+// EventFilter provides a generic filtering capability at runtime for EventQuery.
+type EventFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *EventFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *EventFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(event.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *EventFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(event.FieldProgramID))
+}
+
+// WhereMemberID applies the entql int predicate on the member_id field.
+func (f *EventFilter) WhereMemberID(p entql.IntP) {
+	f.Where(p.Field(event.FieldMemberID))
+}
+
+// WhereIdempotencyKey applies the entql string predicate on the idempotency_key field.
+func (f *EventFilter) WhereIdempotencyKey(p entql.StringP) {
+	f.Where(p.Field(event.FieldIdempotencyKey))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *EventFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(event.FieldKind))
+}
+
+// WhereChannel applies the entql string predicate on the channel field.
+func (f *EventFilter) WhereChannel(p entql.StringP) {
+	f.Where(p.Field(event.FieldChannel))
+}
+
+// WhereOccurredAt applies the entql time.Time predicate on the occurred_at field.
+func (f *EventFilter) WhereOccurredAt(p entql.TimeP) {
+	f.Where(p.Field(event.FieldOccurredAt))
+}
+
+// WhereRecordedAt applies the entql time.Time predicate on the recorded_at field.
+func (f *EventFilter) WhereRecordedAt(p entql.TimeP) {
+	f.Where(p.Field(event.FieldRecordedAt))
+}
+
+// WhereOrderID applies the entql string predicate on the order_id field.
+func (f *EventFilter) WhereOrderID(p entql.StringP) {
+	f.Where(p.Field(event.FieldOrderID))
+}
+
+// WhereBodyHash applies the entql string predicate on the body_hash field.
+func (f *EventFilter) WhereBodyHash(p entql.StringP) {
+	f.Where(p.Field(event.FieldBodyHash))
+}
+
+// WhereBody applies the entql json.RawMessage predicate on the body field.
+func (f *EventFilter) WhereBody(p entql.BytesP) {
+	f.Where(p.Field(event.FieldBody))
+}
+
+// WhereOutcome applies the entql json.RawMessage predicate on the outcome field.
+func (f *EventFilter) WhereOutcome(p entql.BytesP) {
+	f.Where(p.Field(event.FieldOutcome))
+}
+
+// WhereHasMember applies a predicate to check if query has an edge member.
+func (f *EventFilter) WhereHasMember() {
+	f.Where(entql.HasEdge("member"))
+}
+
+// WhereHasMemberWith applies a predicate to check if query has an edge member with a given conditions (other predicates).
+func (f *EventFilter) WhereHasMemberWith(preds ...predicate.Member) {
+	f.Where(entql.HasEdgeWith("member", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *MemberQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -362,7 +673,7 @@ type MemberFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MemberFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -467,6 +778,451 @@ func (f *MemberFilter) WhereHasTierWith(preds ...predicate.Tier) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *PointAccountQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the PointAccountQuery builder.
+func (_q *PointAccountQuery) Filter() *PointAccountFilter {
+	return &PointAccountFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *PointAccountMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the PointAccountMutation builder.
+func (m *PointAccountMutation) Filter() *PointAccountFilter {
+	return &PointAccountFilter{config: m.config, predicateAdder: m}
+}
+
+// PointAccountFilter provides a generic filtering capability at runtime for PointAccountQuery.
+type PointAccountFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *PointAccountFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *PointAccountFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(pointaccount.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *PointAccountFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(pointaccount.FieldProgramID))
+}
+
+// WhereMemberID applies the entql int predicate on the member_id field.
+func (f *PointAccountFilter) WhereMemberID(p entql.IntP) {
+	f.Where(p.Field(pointaccount.FieldMemberID))
+}
+
+// WhereTotal applies the entql int64 predicate on the total field.
+func (f *PointAccountFilter) WhereTotal(p entql.Int64P) {
+	f.Where(p.Field(pointaccount.FieldTotal))
+}
+
+// WhereDebt applies the entql int64 predicate on the debt field.
+func (f *PointAccountFilter) WhereDebt(p entql.Int64P) {
+	f.Where(p.Field(pointaccount.FieldDebt))
+}
+
+// WhereHasMember applies a predicate to check if query has an edge member.
+func (f *PointAccountFilter) WhereHasMember() {
+	f.Where(entql.HasEdge("member"))
+}
+
+// WhereHasMemberWith applies a predicate to check if query has an edge member with a given conditions (other predicates).
+func (f *PointAccountFilter) WhereHasMemberWith(preds ...predicate.Member) {
+	f.Where(entql.HasEdgeWith("member", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *PointAllocationQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the PointAllocationQuery builder.
+func (_q *PointAllocationQuery) Filter() *PointAllocationFilter {
+	return &PointAllocationFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *PointAllocationMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the PointAllocationMutation builder.
+func (m *PointAllocationMutation) Filter() *PointAllocationFilter {
+	return &PointAllocationFilter{config: m.config, predicateAdder: m}
+}
+
+// PointAllocationFilter provides a generic filtering capability at runtime for PointAllocationQuery.
+type PointAllocationFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *PointAllocationFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *PointAllocationFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(pointallocation.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *PointAllocationFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(pointallocation.FieldProgramID))
+}
+
+// WhereMemberID applies the entql int predicate on the member_id field.
+func (f *PointAllocationFilter) WhereMemberID(p entql.IntP) {
+	f.Where(p.Field(pointallocation.FieldMemberID))
+}
+
+// WhereEntryID applies the entql int predicate on the entry_id field.
+func (f *PointAllocationFilter) WhereEntryID(p entql.IntP) {
+	f.Where(p.Field(pointallocation.FieldEntryID))
+}
+
+// WhereLotID applies the entql int predicate on the lot_id field.
+func (f *PointAllocationFilter) WhereLotID(p entql.IntP) {
+	f.Where(p.Field(pointallocation.FieldLotID))
+}
+
+// WhereAmount applies the entql int64 predicate on the amount field.
+func (f *PointAllocationFilter) WhereAmount(p entql.Int64P) {
+	f.Where(p.Field(pointallocation.FieldAmount))
+}
+
+// WhereHasMember applies a predicate to check if query has an edge member.
+func (f *PointAllocationFilter) WhereHasMember() {
+	f.Where(entql.HasEdge("member"))
+}
+
+// WhereHasMemberWith applies a predicate to check if query has an edge member with a given conditions (other predicates).
+func (f *PointAllocationFilter) WhereHasMemberWith(preds ...predicate.Member) {
+	f.Where(entql.HasEdgeWith("member", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *PointEntryQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the PointEntryQuery builder.
+func (_q *PointEntryQuery) Filter() *PointEntryFilter {
+	return &PointEntryFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *PointEntryMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the PointEntryMutation builder.
+func (m *PointEntryMutation) Filter() *PointEntryFilter {
+	return &PointEntryFilter{config: m.config, predicateAdder: m}
+}
+
+// PointEntryFilter provides a generic filtering capability at runtime for PointEntryQuery.
+type PointEntryFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *PointEntryFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *PointEntryFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(pointentry.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *PointEntryFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(pointentry.FieldProgramID))
+}
+
+// WhereMemberID applies the entql int predicate on the member_id field.
+func (f *PointEntryFilter) WhereMemberID(p entql.IntP) {
+	f.Where(p.Field(pointentry.FieldMemberID))
+}
+
+// WhereAmount applies the entql int64 predicate on the amount field.
+func (f *PointEntryFilter) WhereAmount(p entql.Int64P) {
+	f.Where(p.Field(pointentry.FieldAmount))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *PointEntryFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(pointentry.FieldKind))
+}
+
+// WhereFunding applies the entql string predicate on the funding field.
+func (f *PointEntryFilter) WhereFunding(p entql.StringP) {
+	f.Where(p.Field(pointentry.FieldFunding))
+}
+
+// WhereDescription applies the entql string predicate on the description field.
+func (f *PointEntryFilter) WhereDescription(p entql.StringP) {
+	f.Where(p.Field(pointentry.FieldDescription))
+}
+
+// WhereEventID applies the entql int predicate on the event_id field.
+func (f *PointEntryFilter) WhereEventID(p entql.IntP) {
+	f.Where(p.Field(pointentry.FieldEventID))
+}
+
+// WhereRequestKey applies the entql string predicate on the request_key field.
+func (f *PointEntryFilter) WhereRequestKey(p entql.StringP) {
+	f.Where(p.Field(pointentry.FieldRequestKey))
+}
+
+// WhereOrderID applies the entql string predicate on the order_id field.
+func (f *PointEntryFilter) WhereOrderID(p entql.StringP) {
+	f.Where(p.Field(pointentry.FieldOrderID))
+}
+
+// WhereSku applies the entql string predicate on the sku field.
+func (f *PointEntryFilter) WhereSku(p entql.StringP) {
+	f.Where(p.Field(pointentry.FieldSku))
+}
+
+// WhereReversedEntryID applies the entql int predicate on the reversed_entry_id field.
+func (f *PointEntryFilter) WhereReversedEntryID(p entql.IntP) {
+	f.Where(p.Field(pointentry.FieldReversedEntryID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *PointEntryFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(pointentry.FieldCreatedAt))
+}
+
+// WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
+func (f *PointEntryFilter) WhereExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(pointentry.FieldExpiresAt))
+}
+
+// WhereAvailableAt applies the entql time.Time predicate on the available_at field.
+func (f *PointEntryFilter) WhereAvailableAt(p entql.TimeP) {
+	f.Where(p.Field(pointentry.FieldAvailableAt))
+}
+
+// WhereHasMember applies a predicate to check if query has an edge member.
+func (f *PointEntryFilter) WhereHasMember() {
+	f.Where(entql.HasEdge("member"))
+}
+
+// WhereHasMemberWith applies a predicate to check if query has an edge member with a given conditions (other predicates).
+func (f *PointEntryFilter) WhereHasMemberWith(preds ...predicate.Member) {
+	f.Where(entql.HasEdgeWith("member", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *PointLotQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the PointLotQuery builder.
+func (_q *PointLotQuery) Filter() *PointLotFilter {
+	return &PointLotFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *PointLotMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the PointLotMutation builder.
+func (m *PointLotMutation) Filter() *PointLotFilter {
+	return &PointLotFilter{config: m.config, predicateAdder: m}
+}
+
+// PointLotFilter provides a generic filtering capability at runtime for PointLotQuery.
+type PointLotFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *PointLotFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *PointLotFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(pointlot.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *PointLotFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(pointlot.FieldProgramID))
+}
+
+// WhereMemberID applies the entql int predicate on the member_id field.
+func (f *PointLotFilter) WhereMemberID(p entql.IntP) {
+	f.Where(p.Field(pointlot.FieldMemberID))
+}
+
+// WhereEntryID applies the entql int predicate on the entry_id field.
+func (f *PointLotFilter) WhereEntryID(p entql.IntP) {
+	f.Where(p.Field(pointlot.FieldEntryID))
+}
+
+// WhereRemaining applies the entql int64 predicate on the remaining field.
+func (f *PointLotFilter) WhereRemaining(p entql.Int64P) {
+	f.Where(p.Field(pointlot.FieldRemaining))
+}
+
+// WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
+func (f *PointLotFilter) WhereExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(pointlot.FieldExpiresAt))
+}
+
+// WhereAvailableAt applies the entql time.Time predicate on the available_at field.
+func (f *PointLotFilter) WhereAvailableAt(p entql.TimeP) {
+	f.Where(p.Field(pointlot.FieldAvailableAt))
+}
+
+// WhereHasMember applies a predicate to check if query has an edge member.
+func (f *PointLotFilter) WhereHasMember() {
+	f.Where(entql.HasEdge("member"))
+}
+
+// WhereHasMemberWith applies a predicate to check if query has an edge member with a given conditions (other predicates).
+func (f *PointLotFilter) WhereHasMemberWith(preds ...predicate.Member) {
+	f.Where(entql.HasEdgeWith("member", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *PointRequestQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the PointRequestQuery builder.
+func (_q *PointRequestQuery) Filter() *PointRequestFilter {
+	return &PointRequestFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *PointRequestMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the PointRequestMutation builder.
+func (m *PointRequestMutation) Filter() *PointRequestFilter {
+	return &PointRequestFilter{config: m.config, predicateAdder: m}
+}
+
+// PointRequestFilter provides a generic filtering capability at runtime for PointRequestQuery.
+type PointRequestFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *PointRequestFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *PointRequestFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(pointrequest.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *PointRequestFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(pointrequest.FieldProgramID))
+}
+
+// WhereMemberID applies the entql int predicate on the member_id field.
+func (f *PointRequestFilter) WhereMemberID(p entql.IntP) {
+	f.Where(p.Field(pointrequest.FieldMemberID))
+}
+
+// WhereKey applies the entql string predicate on the key field.
+func (f *PointRequestFilter) WhereKey(p entql.StringP) {
+	f.Where(p.Field(pointrequest.FieldKey))
+}
+
+// WhereBodyHash applies the entql string predicate on the body_hash field.
+func (f *PointRequestFilter) WhereBodyHash(p entql.StringP) {
+	f.Where(p.Field(pointrequest.FieldBodyHash))
+}
+
+// WhereEntryID applies the entql int predicate on the entry_id field.
+func (f *PointRequestFilter) WhereEntryID(p entql.IntP) {
+	f.Where(p.Field(pointrequest.FieldEntryID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *PointRequestFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(pointrequest.FieldCreatedAt))
+}
+
+// WhereHasMember applies a predicate to check if query has an edge member.
+func (f *PointRequestFilter) WhereHasMember() {
+	f.Where(entql.HasEdge("member"))
+}
+
+// WhereHasMemberWith applies a predicate to check if query has an edge member with a given conditions (other predicates).
+func (f *PointRequestFilter) WhereHasMemberWith(preds ...predicate.Member) {
+	f.Where(entql.HasEdgeWith("member", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *ProgramQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -495,7 +1251,7 @@ type ProgramFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProgramFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -602,7 +1358,7 @@ type TierFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TierFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

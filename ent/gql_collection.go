@@ -9,6 +9,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/membergraph/membergraph/ent/benefit"
 	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/ent/pointentry"
 	"github.com/membergraph/membergraph/ent/program"
 	"github.com/membergraph/membergraph/ent/tier"
 )
@@ -247,6 +248,132 @@ func newMemberPaginateArgs(rv map[string]any) *memberPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*MemberWhereInput); ok {
 		args.opts = append(args.opts, WithMemberFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *PointEntryQuery) CollectFields(ctx context.Context, satisfies ...string) (*PointEntryQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *PointEntryQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(pointentry.Columns))
+		selectedFields = []string{pointentry.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "amount":
+			if _, ok := fieldSeen[pointentry.FieldAmount]; !ok {
+				selectedFields = append(selectedFields, pointentry.FieldAmount)
+				fieldSeen[pointentry.FieldAmount] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[pointentry.FieldKind]; !ok {
+				selectedFields = append(selectedFields, pointentry.FieldKind)
+				fieldSeen[pointentry.FieldKind] = struct{}{}
+			}
+		case "funding":
+			if _, ok := fieldSeen[pointentry.FieldFunding]; !ok {
+				selectedFields = append(selectedFields, pointentry.FieldFunding)
+				fieldSeen[pointentry.FieldFunding] = struct{}{}
+			}
+		case "description":
+			if _, ok := fieldSeen[pointentry.FieldDescription]; !ok {
+				selectedFields = append(selectedFields, pointentry.FieldDescription)
+				fieldSeen[pointentry.FieldDescription] = struct{}{}
+			}
+		case "orderID":
+			if _, ok := fieldSeen[pointentry.FieldOrderID]; !ok {
+				selectedFields = append(selectedFields, pointentry.FieldOrderID)
+				fieldSeen[pointentry.FieldOrderID] = struct{}{}
+			}
+		case "sku":
+			if _, ok := fieldSeen[pointentry.FieldSku]; !ok {
+				selectedFields = append(selectedFields, pointentry.FieldSku)
+				fieldSeen[pointentry.FieldSku] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[pointentry.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, pointentry.FieldCreatedAt)
+				fieldSeen[pointentry.FieldCreatedAt] = struct{}{}
+			}
+		case "expiresAt":
+			if _, ok := fieldSeen[pointentry.FieldExpiresAt]; !ok {
+				selectedFields = append(selectedFields, pointentry.FieldExpiresAt)
+				fieldSeen[pointentry.FieldExpiresAt] = struct{}{}
+			}
+		case "availableAt":
+			if _, ok := fieldSeen[pointentry.FieldAvailableAt]; !ok {
+				selectedFields = append(selectedFields, pointentry.FieldAvailableAt)
+				fieldSeen[pointentry.FieldAvailableAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type pointentryPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []PointEntryPaginateOption
+}
+
+func newPointEntryPaginateArgs(rv map[string]any) *pointentryPaginateArgs {
+	args := &pointentryPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &PointEntryOrder{Field: &PointEntryOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithPointEntryOrder(order))
+			}
+		case *PointEntryOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithPointEntryOrder(v))
+			}
+		}
 	}
 	return args
 }

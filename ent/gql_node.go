@@ -13,6 +13,7 @@ import (
 	"github.com/membergraph/membergraph/ent/benefit"
 	"github.com/membergraph/membergraph/ent/internal"
 	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/ent/pointentry"
 	"github.com/membergraph/membergraph/ent/program"
 	"github.com/membergraph/membergraph/ent/tier"
 )
@@ -31,6 +32,11 @@ var memberImplementors = []string{"Member", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Member) IsNode() {}
+
+var pointentryImplementors = []string{"PointEntry", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*PointEntry) IsNode() {}
 
 var programImplementors = []string{"Program", "Node"}
 
@@ -133,6 +139,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(member.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, memberImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case pointentry.Table:
+		query := c.PointEntry.Query().
+			Where(pointentry.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, pointentryImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -248,6 +263,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.Member.Query().
 			Where(member.IDIn(ids...))
 		query, err := query.CollectFields(ctx, memberImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case pointentry.Table:
+		query := c.PointEntry.Query().
+			Where(pointentry.IDIn(ids...))
+		query, err := query.CollectFields(ctx, pointentryImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/membergraph/membergraph/ent/benefit"
 	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/ent/pointentry"
 	"github.com/membergraph/membergraph/ent/program"
 	"github.com/membergraph/membergraph/ent/tier"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -695,6 +696,302 @@ func (_m *Member) ToEdge(order *MemberOrder) *MemberEdge {
 		order = DefaultMemberOrder
 	}
 	return &MemberEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// PointEntryEdge is the edge representation of PointEntry.
+type PointEntryEdge struct {
+	Node   *PointEntry `json:"node"`
+	Cursor Cursor      `json:"cursor"`
+}
+
+// PointEntryConnection is the connection containing edges to PointEntry.
+type PointEntryConnection struct {
+	Edges      []*PointEntryEdge `json:"edges"`
+	PageInfo   PageInfo          `json:"pageInfo"`
+	TotalCount int               `json:"totalCount"`
+}
+
+func (c *PointEntryConnection) build(nodes []*PointEntry, pager *pointentryPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *PointEntry
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *PointEntry {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *PointEntry {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*PointEntryEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &PointEntryEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// PointEntryPaginateOption enables pagination customization.
+type PointEntryPaginateOption func(*pointentryPager) error
+
+// WithPointEntryOrder configures pagination ordering.
+func WithPointEntryOrder(order *PointEntryOrder) PointEntryPaginateOption {
+	if order == nil {
+		order = DefaultPointEntryOrder
+	}
+	o := *order
+	return func(pager *pointentryPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultPointEntryOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithPointEntryFilter configures pagination filter.
+func WithPointEntryFilter(filter func(*PointEntryQuery) (*PointEntryQuery, error)) PointEntryPaginateOption {
+	return func(pager *pointentryPager) error {
+		if filter == nil {
+			return errors.New("PointEntryQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type pointentryPager struct {
+	reverse bool
+	order   *PointEntryOrder
+	filter  func(*PointEntryQuery) (*PointEntryQuery, error)
+}
+
+func newPointEntryPager(opts []PointEntryPaginateOption, reverse bool) (*pointentryPager, error) {
+	pager := &pointentryPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultPointEntryOrder
+	}
+	return pager, nil
+}
+
+func (p *pointentryPager) applyFilter(query *PointEntryQuery) (*PointEntryQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *pointentryPager) toCursor(_m *PointEntry) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *pointentryPager) applyCursors(query *PointEntryQuery, after, before *Cursor) (*PointEntryQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultPointEntryOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *pointentryPager) applyOrder(query *PointEntryQuery) *PointEntryQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultPointEntryOrder.Field {
+		query = query.Order(DefaultPointEntryOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *pointentryPager) orderExpr(query *PointEntryQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultPointEntryOrder.Field {
+			b.Comma().Ident(DefaultPointEntryOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to PointEntry.
+func (_m *PointEntryQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...PointEntryPaginateOption,
+) (*PointEntryConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newPointEntryPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &PointEntryConnection{Edges: []*PointEntryEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// PointEntryOrderFieldCreatedAt orders PointEntry by created_at.
+	PointEntryOrderFieldCreatedAt = &PointEntryOrderField{
+		Value: func(_m *PointEntry) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: pointentry.FieldCreatedAt,
+		toTerm: pointentry.ByCreatedAt,
+		toCursor: func(_m *PointEntry) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f PointEntryOrderField) String() string {
+	var str string
+	switch f.column {
+	case PointEntryOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f PointEntryOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *PointEntryOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("PointEntryOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *PointEntryOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid PointEntryOrderField", str)
+	}
+	return nil
+}
+
+// PointEntryOrderField defines the ordering field of PointEntry.
+type PointEntryOrderField struct {
+	// Value extracts the ordering value from the given PointEntry.
+	Value    func(*PointEntry) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) pointentry.OrderOption
+	toCursor func(*PointEntry) Cursor
+}
+
+// PointEntryOrder defines the ordering of PointEntry.
+type PointEntryOrder struct {
+	Direction OrderDirection        `json:"direction"`
+	Field     *PointEntryOrderField `json:"field"`
+}
+
+// DefaultPointEntryOrder is the default ordering of PointEntry.
+var DefaultPointEntryOrder = &PointEntryOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &PointEntryOrderField{
+		Value: func(_m *PointEntry) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: pointentry.FieldID,
+		toTerm: pointentry.ByID,
+		toCursor: func(_m *PointEntry) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts PointEntry into PointEntryEdge.
+func (_m *PointEntry) ToEdge(order *PointEntryOrder) *PointEntryEdge {
+	if order == nil {
+		order = DefaultPointEntryOrder
+	}
+	return &PointEntryEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -12,10 +12,17 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/membergraph/membergraph/ent/benefit"
+	"github.com/membergraph/membergraph/ent/event"
 	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/ent/pointaccount"
+	"github.com/membergraph/membergraph/ent/pointallocation"
+	"github.com/membergraph/membergraph/ent/pointentry"
+	"github.com/membergraph/membergraph/ent/pointlot"
+	"github.com/membergraph/membergraph/ent/pointrequest"
 	"github.com/membergraph/membergraph/ent/predicate"
 	"github.com/membergraph/membergraph/ent/program"
 	"github.com/membergraph/membergraph/ent/tier"
+	"github.com/membergraph/membergraph/internal/events/payload"
 	"github.com/membergraph/membergraph/internal/rules"
 )
 
@@ -28,10 +35,16 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeBenefit = "Benefit"
-	TypeMember  = "Member"
-	TypeProgram = "Program"
-	TypeTier    = "Tier"
+	TypeBenefit         = "Benefit"
+	TypeEvent           = "Event"
+	TypeMember          = "Member"
+	TypePointAccount    = "PointAccount"
+	TypePointAllocation = "PointAllocation"
+	TypePointEntry      = "PointEntry"
+	TypePointLot        = "PointLot"
+	TypePointRequest    = "PointRequest"
+	TypeProgram         = "Program"
+	TypeTier            = "Tier"
 )
 
 // BenefitMutation represents an operation that mutates the Benefit nodes in the graph.
@@ -857,6 +870,984 @@ func (m *BenefitMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Benefit edge %s", name)
+}
+
+// EventMutation represents an operation that mutates the Event nodes in the graph.
+type EventMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	program_id      *int
+	addprogram_id   *int
+	idempotency_key *string
+	kind            *event.Kind
+	channel         *event.Channel
+	occurred_at     *time.Time
+	recorded_at     *time.Time
+	order_id        *string
+	body_hash       *string
+	body            *payload.Body
+	outcome         *payload.Outcome
+	clearedFields   map[string]struct{}
+	member          *int
+	clearedmember   bool
+	done            bool
+	oldValue        func(context.Context) (*Event, error)
+	predicates      []predicate.Event
+}
+
+var _ ent.Mutation = (*EventMutation)(nil)
+
+// eventOption allows management of the mutation configuration using functional options.
+type eventOption func(*EventMutation)
+
+// newEventMutation creates new mutation for the Event entity.
+func newEventMutation(c config, op Op, opts ...eventOption) *EventMutation {
+	m := &EventMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeEvent,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withEventID sets the ID field of the mutation.
+func withEventID(id int) eventOption {
+	return func(m *EventMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Event
+		)
+		m.oldValue = func(ctx context.Context) (*Event, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Event.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withEvent sets the old Event of the mutation.
+func withEvent(node *Event) eventOption {
+	return func(m *EventMutation) {
+		m.oldValue = func(context.Context) (*Event, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m EventMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m EventMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *EventMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *EventMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Event.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetProgramID sets the "program_id" field.
+func (m *EventMutation) SetProgramID(i int) {
+	m.program_id = &i
+	m.addprogram_id = nil
+}
+
+// ProgramID returns the value of the "program_id" field in the mutation.
+func (m *EventMutation) ProgramID() (r int, exists bool) {
+	v := m.program_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProgramID returns the old "program_id" field's value of the Event entity.
+// If the Event object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventMutation) OldProgramID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProgramID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProgramID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProgramID: %w", err)
+	}
+	return oldValue.ProgramID, nil
+}
+
+// AddProgramID adds i to the "program_id" field.
+func (m *EventMutation) AddProgramID(i int) {
+	if m.addprogram_id != nil {
+		*m.addprogram_id += i
+	} else {
+		m.addprogram_id = &i
+	}
+}
+
+// AddedProgramID returns the value that was added to the "program_id" field in this mutation.
+func (m *EventMutation) AddedProgramID() (r int, exists bool) {
+	v := m.addprogram_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetProgramID resets all changes to the "program_id" field.
+func (m *EventMutation) ResetProgramID() {
+	m.program_id = nil
+	m.addprogram_id = nil
+}
+
+// SetMemberID sets the "member_id" field.
+func (m *EventMutation) SetMemberID(i int) {
+	m.member = &i
+}
+
+// MemberID returns the value of the "member_id" field in the mutation.
+func (m *EventMutation) MemberID() (r int, exists bool) {
+	v := m.member
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMemberID returns the old "member_id" field's value of the Event entity.
+// If the Event object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventMutation) OldMemberID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMemberID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMemberID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMemberID: %w", err)
+	}
+	return oldValue.MemberID, nil
+}
+
+// ResetMemberID resets all changes to the "member_id" field.
+func (m *EventMutation) ResetMemberID() {
+	m.member = nil
+}
+
+// SetIdempotencyKey sets the "idempotency_key" field.
+func (m *EventMutation) SetIdempotencyKey(s string) {
+	m.idempotency_key = &s
+}
+
+// IdempotencyKey returns the value of the "idempotency_key" field in the mutation.
+func (m *EventMutation) IdempotencyKey() (r string, exists bool) {
+	v := m.idempotency_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIdempotencyKey returns the old "idempotency_key" field's value of the Event entity.
+// If the Event object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventMutation) OldIdempotencyKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIdempotencyKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIdempotencyKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIdempotencyKey: %w", err)
+	}
+	return oldValue.IdempotencyKey, nil
+}
+
+// ResetIdempotencyKey resets all changes to the "idempotency_key" field.
+func (m *EventMutation) ResetIdempotencyKey() {
+	m.idempotency_key = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *EventMutation) SetKind(e event.Kind) {
+	m.kind = &e
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *EventMutation) Kind() (r event.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the Event entity.
+// If the Event object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventMutation) OldKind(ctx context.Context) (v event.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *EventMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetChannel sets the "channel" field.
+func (m *EventMutation) SetChannel(e event.Channel) {
+	m.channel = &e
+}
+
+// Channel returns the value of the "channel" field in the mutation.
+func (m *EventMutation) Channel() (r event.Channel, exists bool) {
+	v := m.channel
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChannel returns the old "channel" field's value of the Event entity.
+// If the Event object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventMutation) OldChannel(ctx context.Context) (v event.Channel, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChannel is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChannel requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChannel: %w", err)
+	}
+	return oldValue.Channel, nil
+}
+
+// ResetChannel resets all changes to the "channel" field.
+func (m *EventMutation) ResetChannel() {
+	m.channel = nil
+}
+
+// SetOccurredAt sets the "occurred_at" field.
+func (m *EventMutation) SetOccurredAt(t time.Time) {
+	m.occurred_at = &t
+}
+
+// OccurredAt returns the value of the "occurred_at" field in the mutation.
+func (m *EventMutation) OccurredAt() (r time.Time, exists bool) {
+	v := m.occurred_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOccurredAt returns the old "occurred_at" field's value of the Event entity.
+// If the Event object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventMutation) OldOccurredAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOccurredAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOccurredAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOccurredAt: %w", err)
+	}
+	return oldValue.OccurredAt, nil
+}
+
+// ResetOccurredAt resets all changes to the "occurred_at" field.
+func (m *EventMutation) ResetOccurredAt() {
+	m.occurred_at = nil
+}
+
+// SetRecordedAt sets the "recorded_at" field.
+func (m *EventMutation) SetRecordedAt(t time.Time) {
+	m.recorded_at = &t
+}
+
+// RecordedAt returns the value of the "recorded_at" field in the mutation.
+func (m *EventMutation) RecordedAt() (r time.Time, exists bool) {
+	v := m.recorded_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRecordedAt returns the old "recorded_at" field's value of the Event entity.
+// If the Event object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventMutation) OldRecordedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRecordedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRecordedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRecordedAt: %w", err)
+	}
+	return oldValue.RecordedAt, nil
+}
+
+// ResetRecordedAt resets all changes to the "recorded_at" field.
+func (m *EventMutation) ResetRecordedAt() {
+	m.recorded_at = nil
+}
+
+// SetOrderID sets the "order_id" field.
+func (m *EventMutation) SetOrderID(s string) {
+	m.order_id = &s
+}
+
+// OrderID returns the value of the "order_id" field in the mutation.
+func (m *EventMutation) OrderID() (r string, exists bool) {
+	v := m.order_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrderID returns the old "order_id" field's value of the Event entity.
+// If the Event object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventMutation) OldOrderID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrderID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrderID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrderID: %w", err)
+	}
+	return oldValue.OrderID, nil
+}
+
+// ClearOrderID clears the value of the "order_id" field.
+func (m *EventMutation) ClearOrderID() {
+	m.order_id = nil
+	m.clearedFields[event.FieldOrderID] = struct{}{}
+}
+
+// OrderIDCleared returns if the "order_id" field was cleared in this mutation.
+func (m *EventMutation) OrderIDCleared() bool {
+	_, ok := m.clearedFields[event.FieldOrderID]
+	return ok
+}
+
+// ResetOrderID resets all changes to the "order_id" field.
+func (m *EventMutation) ResetOrderID() {
+	m.order_id = nil
+	delete(m.clearedFields, event.FieldOrderID)
+}
+
+// SetBodyHash sets the "body_hash" field.
+func (m *EventMutation) SetBodyHash(s string) {
+	m.body_hash = &s
+}
+
+// BodyHash returns the value of the "body_hash" field in the mutation.
+func (m *EventMutation) BodyHash() (r string, exists bool) {
+	v := m.body_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBodyHash returns the old "body_hash" field's value of the Event entity.
+// If the Event object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventMutation) OldBodyHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBodyHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBodyHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBodyHash: %w", err)
+	}
+	return oldValue.BodyHash, nil
+}
+
+// ResetBodyHash resets all changes to the "body_hash" field.
+func (m *EventMutation) ResetBodyHash() {
+	m.body_hash = nil
+}
+
+// SetBody sets the "body" field.
+func (m *EventMutation) SetBody(pa payload.Body) {
+	m.body = &pa
+}
+
+// Body returns the value of the "body" field in the mutation.
+func (m *EventMutation) Body() (r payload.Body, exists bool) {
+	v := m.body
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBody returns the old "body" field's value of the Event entity.
+// If the Event object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventMutation) OldBody(ctx context.Context) (v payload.Body, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBody is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBody requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBody: %w", err)
+	}
+	return oldValue.Body, nil
+}
+
+// ResetBody resets all changes to the "body" field.
+func (m *EventMutation) ResetBody() {
+	m.body = nil
+}
+
+// SetOutcome sets the "outcome" field.
+func (m *EventMutation) SetOutcome(pa payload.Outcome) {
+	m.outcome = &pa
+}
+
+// Outcome returns the value of the "outcome" field in the mutation.
+func (m *EventMutation) Outcome() (r payload.Outcome, exists bool) {
+	v := m.outcome
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOutcome returns the old "outcome" field's value of the Event entity.
+// If the Event object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventMutation) OldOutcome(ctx context.Context) (v payload.Outcome, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOutcome is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOutcome requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOutcome: %w", err)
+	}
+	return oldValue.Outcome, nil
+}
+
+// ResetOutcome resets all changes to the "outcome" field.
+func (m *EventMutation) ResetOutcome() {
+	m.outcome = nil
+}
+
+// ClearMember clears the "member" edge to the Member entity.
+func (m *EventMutation) ClearMember() {
+	m.clearedmember = true
+	m.clearedFields[event.FieldMemberID] = struct{}{}
+}
+
+// MemberCleared reports if the "member" edge to the Member entity was cleared.
+func (m *EventMutation) MemberCleared() bool {
+	return m.clearedmember
+}
+
+// MemberIDs returns the "member" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// MemberID instead. It exists only for internal usage by the builders.
+func (m *EventMutation) MemberIDs() (ids []int) {
+	if id := m.member; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetMember resets all changes to the "member" edge.
+func (m *EventMutation) ResetMember() {
+	m.member = nil
+	m.clearedmember = false
+}
+
+// Where appends a list predicates to the EventMutation builder.
+func (m *EventMutation) Where(ps ...predicate.Event) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the EventMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *EventMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Event, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *EventMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *EventMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Event).
+func (m *EventMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *EventMutation) Fields() []string {
+	fields := make([]string, 0, 11)
+	if m.program_id != nil {
+		fields = append(fields, event.FieldProgramID)
+	}
+	if m.member != nil {
+		fields = append(fields, event.FieldMemberID)
+	}
+	if m.idempotency_key != nil {
+		fields = append(fields, event.FieldIdempotencyKey)
+	}
+	if m.kind != nil {
+		fields = append(fields, event.FieldKind)
+	}
+	if m.channel != nil {
+		fields = append(fields, event.FieldChannel)
+	}
+	if m.occurred_at != nil {
+		fields = append(fields, event.FieldOccurredAt)
+	}
+	if m.recorded_at != nil {
+		fields = append(fields, event.FieldRecordedAt)
+	}
+	if m.order_id != nil {
+		fields = append(fields, event.FieldOrderID)
+	}
+	if m.body_hash != nil {
+		fields = append(fields, event.FieldBodyHash)
+	}
+	if m.body != nil {
+		fields = append(fields, event.FieldBody)
+	}
+	if m.outcome != nil {
+		fields = append(fields, event.FieldOutcome)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *EventMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case event.FieldProgramID:
+		return m.ProgramID()
+	case event.FieldMemberID:
+		return m.MemberID()
+	case event.FieldIdempotencyKey:
+		return m.IdempotencyKey()
+	case event.FieldKind:
+		return m.Kind()
+	case event.FieldChannel:
+		return m.Channel()
+	case event.FieldOccurredAt:
+		return m.OccurredAt()
+	case event.FieldRecordedAt:
+		return m.RecordedAt()
+	case event.FieldOrderID:
+		return m.OrderID()
+	case event.FieldBodyHash:
+		return m.BodyHash()
+	case event.FieldBody:
+		return m.Body()
+	case event.FieldOutcome:
+		return m.Outcome()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *EventMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case event.FieldProgramID:
+		return m.OldProgramID(ctx)
+	case event.FieldMemberID:
+		return m.OldMemberID(ctx)
+	case event.FieldIdempotencyKey:
+		return m.OldIdempotencyKey(ctx)
+	case event.FieldKind:
+		return m.OldKind(ctx)
+	case event.FieldChannel:
+		return m.OldChannel(ctx)
+	case event.FieldOccurredAt:
+		return m.OldOccurredAt(ctx)
+	case event.FieldRecordedAt:
+		return m.OldRecordedAt(ctx)
+	case event.FieldOrderID:
+		return m.OldOrderID(ctx)
+	case event.FieldBodyHash:
+		return m.OldBodyHash(ctx)
+	case event.FieldBody:
+		return m.OldBody(ctx)
+	case event.FieldOutcome:
+		return m.OldOutcome(ctx)
+	}
+	return nil, fmt.Errorf("unknown Event field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *EventMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case event.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProgramID(v)
+		return nil
+	case event.FieldMemberID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMemberID(v)
+		return nil
+	case event.FieldIdempotencyKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIdempotencyKey(v)
+		return nil
+	case event.FieldKind:
+		v, ok := value.(event.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case event.FieldChannel:
+		v, ok := value.(event.Channel)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChannel(v)
+		return nil
+	case event.FieldOccurredAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOccurredAt(v)
+		return nil
+	case event.FieldRecordedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRecordedAt(v)
+		return nil
+	case event.FieldOrderID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrderID(v)
+		return nil
+	case event.FieldBodyHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBodyHash(v)
+		return nil
+	case event.FieldBody:
+		v, ok := value.(payload.Body)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBody(v)
+		return nil
+	case event.FieldOutcome:
+		v, ok := value.(payload.Outcome)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOutcome(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Event field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *EventMutation) AddedFields() []string {
+	var fields []string
+	if m.addprogram_id != nil {
+		fields = append(fields, event.FieldProgramID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *EventMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case event.FieldProgramID:
+		return m.AddedProgramID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *EventMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case event.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddProgramID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Event numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *EventMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(event.FieldOrderID) {
+		fields = append(fields, event.FieldOrderID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *EventMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *EventMutation) ClearField(name string) error {
+	switch name {
+	case event.FieldOrderID:
+		m.ClearOrderID()
+		return nil
+	}
+	return fmt.Errorf("unknown Event nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *EventMutation) ResetField(name string) error {
+	switch name {
+	case event.FieldProgramID:
+		m.ResetProgramID()
+		return nil
+	case event.FieldMemberID:
+		m.ResetMemberID()
+		return nil
+	case event.FieldIdempotencyKey:
+		m.ResetIdempotencyKey()
+		return nil
+	case event.FieldKind:
+		m.ResetKind()
+		return nil
+	case event.FieldChannel:
+		m.ResetChannel()
+		return nil
+	case event.FieldOccurredAt:
+		m.ResetOccurredAt()
+		return nil
+	case event.FieldRecordedAt:
+		m.ResetRecordedAt()
+		return nil
+	case event.FieldOrderID:
+		m.ResetOrderID()
+		return nil
+	case event.FieldBodyHash:
+		m.ResetBodyHash()
+		return nil
+	case event.FieldBody:
+		m.ResetBody()
+		return nil
+	case event.FieldOutcome:
+		m.ResetOutcome()
+		return nil
+	}
+	return fmt.Errorf("unknown Event field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *EventMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.member != nil {
+		edges = append(edges, event.EdgeMember)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *EventMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case event.EdgeMember:
+		if id := m.member; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *EventMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *EventMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *EventMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedmember {
+		edges = append(edges, event.EdgeMember)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *EventMutation) EdgeCleared(name string) bool {
+	switch name {
+	case event.EdgeMember:
+		return m.clearedmember
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *EventMutation) ClearEdge(name string) error {
+	switch name {
+	case event.EdgeMember:
+		m.ClearMember()
+		return nil
+	}
+	return fmt.Errorf("unknown Event unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *EventMutation) ResetEdge(name string) error {
+	switch name {
+	case event.EdgeMember:
+		m.ResetMember()
+		return nil
+	}
+	return fmt.Errorf("unknown Event edge %s", name)
 }
 
 // MemberMutation represents an operation that mutates the Member nodes in the graph.
@@ -2011,6 +3002,4230 @@ func (m *MemberMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Member edge %s", name)
+}
+
+// PointAccountMutation represents an operation that mutates the PointAccount nodes in the graph.
+type PointAccountMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	program_id    *int
+	addprogram_id *int
+	total         *int64
+	addtotal      *int64
+	debt          *int64
+	adddebt       *int64
+	clearedFields map[string]struct{}
+	member        *int
+	clearedmember bool
+	done          bool
+	oldValue      func(context.Context) (*PointAccount, error)
+	predicates    []predicate.PointAccount
+}
+
+var _ ent.Mutation = (*PointAccountMutation)(nil)
+
+// pointaccountOption allows management of the mutation configuration using functional options.
+type pointaccountOption func(*PointAccountMutation)
+
+// newPointAccountMutation creates new mutation for the PointAccount entity.
+func newPointAccountMutation(c config, op Op, opts ...pointaccountOption) *PointAccountMutation {
+	m := &PointAccountMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePointAccount,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPointAccountID sets the ID field of the mutation.
+func withPointAccountID(id int) pointaccountOption {
+	return func(m *PointAccountMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *PointAccount
+		)
+		m.oldValue = func(ctx context.Context) (*PointAccount, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().PointAccount.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPointAccount sets the old PointAccount of the mutation.
+func withPointAccount(node *PointAccount) pointaccountOption {
+	return func(m *PointAccountMutation) {
+		m.oldValue = func(context.Context) (*PointAccount, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PointAccountMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PointAccountMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PointAccountMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PointAccountMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().PointAccount.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetProgramID sets the "program_id" field.
+func (m *PointAccountMutation) SetProgramID(i int) {
+	m.program_id = &i
+	m.addprogram_id = nil
+}
+
+// ProgramID returns the value of the "program_id" field in the mutation.
+func (m *PointAccountMutation) ProgramID() (r int, exists bool) {
+	v := m.program_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProgramID returns the old "program_id" field's value of the PointAccount entity.
+// If the PointAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PointAccountMutation) OldProgramID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProgramID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProgramID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProgramID: %w", err)
+	}
+	return oldValue.ProgramID, nil
+}
+
+// AddProgramID adds i to the "program_id" field.
+func (m *PointAccountMutation) AddProgramID(i int) {
+	if m.addprogram_id != nil {
+		*m.addprogram_id += i
+	} else {
+		m.addprogram_id = &i
+	}
+}
+
+// AddedProgramID returns the value that was added to the "program_id" field in this mutation.
+func (m *PointAccountMutation) AddedProgramID() (r int, exists bool) {
+	v := m.addprogram_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetProgramID resets all changes to the "program_id" field.
+func (m *PointAccountMutation) ResetProgramID() {
+	m.program_id = nil
+	m.addprogram_id = nil
+}
+
+// SetMemberID sets the "member_id" field.
+func (m *PointAccountMutation) SetMemberID(i int) {
+	m.member = &i
+}
+
+// MemberID returns the value of the "member_id" field in the mutation.
+func (m *PointAccountMutation) MemberID() (r int, exists bool) {
+	v := m.member
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMemberID returns the old "member_id" field's value of the PointAccount entity.
+// If the PointAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PointAccountMutation) OldMemberID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMemberID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMemberID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMemberID: %w", err)
+	}
+	return oldValue.MemberID, nil
+}
+
+// ResetMemberID resets all changes to the "member_id" field.
+func (m *PointAccountMutation) ResetMemberID() {
+	m.member = nil
+}
+
+// SetTotal sets the "total" field.
+func (m *PointAccountMutation) SetTotal(i int64) {
+	m.total = &i
+	m.addtotal = nil
+}
+
+// Total returns the value of the "total" field in the mutation.
+func (m *PointAccountMutation) Total() (r int64, exists bool) {
+	v := m.total
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTotal returns the old "total" field's value of the PointAccount entity.
+// If the PointAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PointAccountMutation) OldTotal(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTotal is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTotal requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTotal: %w", err)
+	}
+	return oldValue.Total, nil
+}
+
+// AddTotal adds i to the "total" field.
+func (m *PointAccountMutation) AddTotal(i int64) {
+	if m.addtotal != nil {
+		*m.addtotal += i
+	} else {
+		m.addtotal = &i
+	}
+}
+
+// AddedTotal returns the value that was added to the "total" field in this mutation.
+func (m *PointAccountMutation) AddedTotal() (r int64, exists bool) {
+	v := m.addtotal
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetTotal resets all changes to the "total" field.
+func (m *PointAccountMutation) ResetTotal() {
+	m.total = nil
+	m.addtotal = nil
+}
+
+// SetDebt sets the "debt" field.
+func (m *PointAccountMutation) SetDebt(i int64) {
+	m.debt = &i
+	m.adddebt = nil
+}
+
+// Debt returns the value of the "debt" field in the mutation.
+func (m *PointAccountMutation) Debt() (r int64, exists bool) {
+	v := m.debt
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDebt returns the old "debt" field's value of the PointAccount entity.
+// If the PointAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PointAccountMutation) OldDebt(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDebt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDebt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDebt: %w", err)
+	}
+	return oldValue.Debt, nil
+}
+
+// AddDebt adds i to the "debt" field.
+func (m *PointAccountMutation) AddDebt(i int64) {
+	if m.adddebt != nil {
+		*m.adddebt += i
+	} else {
+		m.adddebt = &i
+	}
+}
+
+// AddedDebt returns the value that was added to the "debt" field in this mutation.
+func (m *PointAccountMutation) AddedDebt() (r int64, exists bool) {
+	v := m.adddebt
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetDebt resets all changes to the "debt" field.
+func (m *PointAccountMutation) ResetDebt() {
+	m.debt = nil
+	m.adddebt = nil
+}
+
+// ClearMember clears the "member" edge to the Member entity.
+func (m *PointAccountMutation) ClearMember() {
+	m.clearedmember = true
+	m.clearedFields[pointaccount.FieldMemberID] = struct{}{}
+}
+
+// MemberCleared reports if the "member" edge to the Member entity was cleared.
+func (m *PointAccountMutation) MemberCleared() bool {
+	return m.clearedmember
+}
+
+// MemberIDs returns the "member" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// MemberID instead. It exists only for internal usage by the builders.
+func (m *PointAccountMutation) MemberIDs() (ids []int) {
+	if id := m.member; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetMember resets all changes to the "member" edge.
+func (m *PointAccountMutation) ResetMember() {
+	m.member = nil
+	m.clearedmember = false
+}
+
+// Where appends a list predicates to the PointAccountMutation builder.
+func (m *PointAccountMutation) Where(ps ...predicate.PointAccount) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PointAccountMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PointAccountMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.PointAccount, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PointAccountMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PointAccountMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (PointAccount).
+func (m *PointAccountMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PointAccountMutation) Fields() []string {
+	fields := make([]string, 0, 4)
+	if m.program_id != nil {
+		fields = append(fields, pointaccount.FieldProgramID)
+	}
+	if m.member != nil {
+		fields = append(fields, pointaccount.FieldMemberID)
+	}
+	if m.total != nil {
+		fields = append(fields, pointaccount.FieldTotal)
+	}
+	if m.debt != nil {
+		fields = append(fields, pointaccount.FieldDebt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PointAccountMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case pointaccount.FieldProgramID:
+		return m.ProgramID()
+	case pointaccount.FieldMemberID:
+		return m.MemberID()
+	case pointaccount.FieldTotal:
+		return m.Total()
+	case pointaccount.FieldDebt:
+		return m.Debt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PointAccountMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case pointaccount.FieldProgramID:
+		return m.OldProgramID(ctx)
+	case pointaccount.FieldMemberID:
+		return m.OldMemberID(ctx)
+	case pointaccount.FieldTotal:
+		return m.OldTotal(ctx)
+	case pointaccount.FieldDebt:
+		return m.OldDebt(ctx)
+	}
+	return nil, fmt.Errorf("unknown PointAccount field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PointAccountMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case pointaccount.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProgramID(v)
+		return nil
+	case pointaccount.FieldMemberID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMemberID(v)
+		return nil
+	case pointaccount.FieldTotal:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTotal(v)
+		return nil
+	case pointaccount.FieldDebt:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDebt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PointAccount field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PointAccountMutation) AddedFields() []string {
+	var fields []string
+	if m.addprogram_id != nil {
+		fields = append(fields, pointaccount.FieldProgramID)
+	}
+	if m.addtotal != nil {
+		fields = append(fields, pointaccount.FieldTotal)
+	}
+	if m.adddebt != nil {
+		fields = append(fields, pointaccount.FieldDebt)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PointAccountMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case pointaccount.FieldProgramID:
+		return m.AddedProgramID()
+	case pointaccount.FieldTotal:
+		return m.AddedTotal()
+	case pointaccount.FieldDebt:
+		return m.AddedDebt()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PointAccountMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case pointaccount.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddProgramID(v)
+		return nil
+	case pointaccount.FieldTotal:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTotal(v)
+		return nil
+	case pointaccount.FieldDebt:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDebt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PointAccount numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PointAccountMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PointAccountMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PointAccountMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown PointAccount nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PointAccountMutation) ResetField(name string) error {
+	switch name {
+	case pointaccount.FieldProgramID:
+		m.ResetProgramID()
+		return nil
+	case pointaccount.FieldMemberID:
+		m.ResetMemberID()
+		return nil
+	case pointaccount.FieldTotal:
+		m.ResetTotal()
+		return nil
+	case pointaccount.FieldDebt:
+		m.ResetDebt()
+		return nil
+	}
+	return fmt.Errorf("unknown PointAccount field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PointAccountMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.member != nil {
+		edges = append(edges, pointaccount.EdgeMember)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PointAccountMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case pointaccount.EdgeMember:
+		if id := m.member; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PointAccountMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PointAccountMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PointAccountMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedmember {
+		edges = append(edges, pointaccount.EdgeMember)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PointAccountMutation) EdgeCleared(name string) bool {
+	switch name {
+	case pointaccount.EdgeMember:
+		return m.clearedmember
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PointAccountMutation) ClearEdge(name string) error {
+	switch name {
+	case pointaccount.EdgeMember:
+		m.ClearMember()
+		return nil
+	}
+	return fmt.Errorf("unknown PointAccount unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PointAccountMutation) ResetEdge(name string) error {
+	switch name {
+	case pointaccount.EdgeMember:
+		m.ResetMember()
+		return nil
+	}
+	return fmt.Errorf("unknown PointAccount edge %s", name)
+}
+
+// PointAllocationMutation represents an operation that mutates the PointAllocation nodes in the graph.
+type PointAllocationMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	program_id    *int
+	addprogram_id *int
+	entry_id      *int
+	addentry_id   *int
+	lot_id        *int
+	addlot_id     *int
+	amount        *int64
+	addamount     *int64
+	clearedFields map[string]struct{}
+	member        *int
+	clearedmember bool
+	done          bool
+	oldValue      func(context.Context) (*PointAllocation, error)
+	predicates    []predicate.PointAllocation
+}
+
+var _ ent.Mutation = (*PointAllocationMutation)(nil)
+
+// pointallocationOption allows management of the mutation configuration using functional options.
+type pointallocationOption func(*PointAllocationMutation)
+
+// newPointAllocationMutation creates new mutation for the PointAllocation entity.
+func newPointAllocationMutation(c config, op Op, opts ...pointallocationOption) *PointAllocationMutation {
+	m := &PointAllocationMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePointAllocation,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPointAllocationID sets the ID field of the mutation.
+func withPointAllocationID(id int) pointallocationOption {
+	return func(m *PointAllocationMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *PointAllocation
+		)
+		m.oldValue = func(ctx context.Context) (*PointAllocation, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().PointAllocation.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPointAllocation sets the old PointAllocation of the mutation.
+func withPointAllocation(node *PointAllocation) pointallocationOption {
+	return func(m *PointAllocationMutation) {
+		m.oldValue = func(context.Context) (*PointAllocation, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PointAllocationMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PointAllocationMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PointAllocationMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PointAllocationMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().PointAllocation.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetProgramID sets the "program_id" field.
+func (m *PointAllocationMutation) SetProgramID(i int) {
+	m.program_id = &i
+	m.addprogram_id = nil
+}
+
+// ProgramID returns the value of the "program_id" field in the mutation.
+func (m *PointAllocationMutation) ProgramID() (r int, exists bool) {
+	v := m.program_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProgramID returns the old "program_id" field's value of the PointAllocation entity.
+// If the PointAllocation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PointAllocationMutation) OldProgramID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProgramID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProgramID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProgramID: %w", err)
+	}
+	return oldValue.ProgramID, nil
+}
+
+// AddProgramID adds i to the "program_id" field.
+func (m *PointAllocationMutation) AddProgramID(i int) {
+	if m.addprogram_id != nil {
+		*m.addprogram_id += i
+	} else {
+		m.addprogram_id = &i
+	}
+}
+
+// AddedProgramID returns the value that was added to the "program_id" field in this mutation.
+func (m *PointAllocationMutation) AddedProgramID() (r int, exists bool) {
+	v := m.addprogram_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetProgramID resets all changes to the "program_id" field.
+func (m *PointAllocationMutation) ResetProgramID() {
+	m.program_id = nil
+	m.addprogram_id = nil
+}
+
+// SetMemberID sets the "member_id" field.
+func (m *PointAllocationMutation) SetMemberID(i int) {
+	m.member = &i
+}
+
+// MemberID returns the value of the "member_id" field in the mutation.
+func (m *PointAllocationMutation) MemberID() (r int, exists bool) {
+	v := m.member
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMemberID returns the old "member_id" field's value of the PointAllocation entity.
+// If the PointAllocation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PointAllocationMutation) OldMemberID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMemberID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMemberID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMemberID: %w", err)
+	}
+	return oldValue.MemberID, nil
+}
+
+// ResetMemberID resets all changes to the "member_id" field.
+func (m *PointAllocationMutation) ResetMemberID() {
+	m.member = nil
+}
+
+// SetEntryID sets the "entry_id" field.
+func (m *PointAllocationMutation) SetEntryID(i int) {
+	m.entry_id = &i
+	m.addentry_id = nil
+}
+
+// EntryID returns the value of the "entry_id" field in the mutation.
+func (m *PointAllocationMutation) EntryID() (r int, exists bool) {
+	v := m.entry_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEntryID returns the old "entry_id" field's value of the PointAllocation entity.
+// If the PointAllocation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PointAllocationMutation) OldEntryID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEntryID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEntryID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEntryID: %w", err)
+	}
+	return oldValue.EntryID, nil
+}
+
+// AddEntryID adds i to the "entry_id" field.
+func (m *PointAllocationMutation) AddEntryID(i int) {
+	if m.addentry_id != nil {
+		*m.addentry_id += i
+	} else {
+		m.addentry_id = &i
+	}
+}
+
+// AddedEntryID returns the value that was added to the "entry_id" field in this mutation.
+func (m *PointAllocationMutation) AddedEntryID() (r int, exists bool) {
+	v := m.addentry_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetEntryID resets all changes to the "entry_id" field.
+func (m *PointAllocationMutation) ResetEntryID() {
+	m.entry_id = nil
+	m.addentry_id = nil
+}
+
+// SetLotID sets the "lot_id" field.
+func (m *PointAllocationMutation) SetLotID(i int) {
+	m.lot_id = &i
+	m.addlot_id = nil
+}
+
+// LotID returns the value of the "lot_id" field in the mutation.
+func (m *PointAllocationMutation) LotID() (r int, exists bool) {
+	v := m.lot_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLotID returns the old "lot_id" field's value of the PointAllocation entity.
+// If the PointAllocation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PointAllocationMutation) OldLotID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLotID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLotID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLotID: %w", err)
+	}
+	return oldValue.LotID, nil
+}
+
+// AddLotID adds i to the "lot_id" field.
+func (m *PointAllocationMutation) AddLotID(i int) {
+	if m.addlot_id != nil {
+		*m.addlot_id += i
+	} else {
+		m.addlot_id = &i
+	}
+}
+
+// AddedLotID returns the value that was added to the "lot_id" field in this mutation.
+func (m *PointAllocationMutation) AddedLotID() (r int, exists bool) {
+	v := m.addlot_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetLotID resets all changes to the "lot_id" field.
+func (m *PointAllocationMutation) ResetLotID() {
+	m.lot_id = nil
+	m.addlot_id = nil
+}
+
+// SetAmount sets the "amount" field.
+func (m *PointAllocationMutation) SetAmount(i int64) {
+	m.amount = &i
+	m.addamount = nil
+}
+
+// Amount returns the value of the "amount" field in the mutation.
+func (m *PointAllocationMutation) Amount() (r int64, exists bool) {
+	v := m.amount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAmount returns the old "amount" field's value of the PointAllocation entity.
+// If the PointAllocation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PointAllocationMutation) OldAmount(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAmount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAmount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAmount: %w", err)
+	}
+	return oldValue.Amount, nil
+}
+
+// AddAmount adds i to the "amount" field.
+func (m *PointAllocationMutation) AddAmount(i int64) {
+	if m.addamount != nil {
+		*m.addamount += i
+	} else {
+		m.addamount = &i
+	}
+}
+
+// AddedAmount returns the value that was added to the "amount" field in this mutation.
+func (m *PointAllocationMutation) AddedAmount() (r int64, exists bool) {
+	v := m.addamount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAmount resets all changes to the "amount" field.
+func (m *PointAllocationMutation) ResetAmount() {
+	m.amount = nil
+	m.addamount = nil
+}
+
+// ClearMember clears the "member" edge to the Member entity.
+func (m *PointAllocationMutation) ClearMember() {
+	m.clearedmember = true
+	m.clearedFields[pointallocation.FieldMemberID] = struct{}{}
+}
+
+// MemberCleared reports if the "member" edge to the Member entity was cleared.
+func (m *PointAllocationMutation) MemberCleared() bool {
+	return m.clearedmember
+}
+
+// MemberIDs returns the "member" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// MemberID instead. It exists only for internal usage by the builders.
+func (m *PointAllocationMutation) MemberIDs() (ids []int) {
+	if id := m.member; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetMember resets all changes to the "member" edge.
+func (m *PointAllocationMutation) ResetMember() {
+	m.member = nil
+	m.clearedmember = false
+}
+
+// Where appends a list predicates to the PointAllocationMutation builder.
+func (m *PointAllocationMutation) Where(ps ...predicate.PointAllocation) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PointAllocationMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PointAllocationMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.PointAllocation, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PointAllocationMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PointAllocationMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (PointAllocation).
+func (m *PointAllocationMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PointAllocationMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.program_id != nil {
+		fields = append(fields, pointallocation.FieldProgramID)
+	}
+	if m.member != nil {
+		fields = append(fields, pointallocation.FieldMemberID)
+	}
+	if m.entry_id != nil {
+		fields = append(fields, pointallocation.FieldEntryID)
+	}
+	if m.lot_id != nil {
+		fields = append(fields, pointallocation.FieldLotID)
+	}
+	if m.amount != nil {
+		fields = append(fields, pointallocation.FieldAmount)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PointAllocationMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case pointallocation.FieldProgramID:
+		return m.ProgramID()
+	case pointallocation.FieldMemberID:
+		return m.MemberID()
+	case pointallocation.FieldEntryID:
+		return m.EntryID()
+	case pointallocation.FieldLotID:
+		return m.LotID()
+	case pointallocation.FieldAmount:
+		return m.Amount()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PointAllocationMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case pointallocation.FieldProgramID:
+		return m.OldProgramID(ctx)
+	case pointallocation.FieldMemberID:
+		return m.OldMemberID(ctx)
+	case pointallocation.FieldEntryID:
+		return m.OldEntryID(ctx)
+	case pointallocation.FieldLotID:
+		return m.OldLotID(ctx)
+	case pointallocation.FieldAmount:
+		return m.OldAmount(ctx)
+	}
+	return nil, fmt.Errorf("unknown PointAllocation field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PointAllocationMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case pointallocation.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProgramID(v)
+		return nil
+	case pointallocation.FieldMemberID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMemberID(v)
+		return nil
+	case pointallocation.FieldEntryID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEntryID(v)
+		return nil
+	case pointallocation.FieldLotID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLotID(v)
+		return nil
+	case pointallocation.FieldAmount:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAmount(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PointAllocation field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PointAllocationMutation) AddedFields() []string {
+	var fields []string
+	if m.addprogram_id != nil {
+		fields = append(fields, pointallocation.FieldProgramID)
+	}
+	if m.addentry_id != nil {
+		fields = append(fields, pointallocation.FieldEntryID)
+	}
+	if m.addlot_id != nil {
+		fields = append(fields, pointallocation.FieldLotID)
+	}
+	if m.addamount != nil {
+		fields = append(fields, pointallocation.FieldAmount)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PointAllocationMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case pointallocation.FieldProgramID:
+		return m.AddedProgramID()
+	case pointallocation.FieldEntryID:
+		return m.AddedEntryID()
+	case pointallocation.FieldLotID:
+		return m.AddedLotID()
+	case pointallocation.FieldAmount:
+		return m.AddedAmount()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PointAllocationMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case pointallocation.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddProgramID(v)
+		return nil
+	case pointallocation.FieldEntryID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddEntryID(v)
+		return nil
+	case pointallocation.FieldLotID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLotID(v)
+		return nil
+	case pointallocation.FieldAmount:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAmount(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PointAllocation numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PointAllocationMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PointAllocationMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PointAllocationMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown PointAllocation nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PointAllocationMutation) ResetField(name string) error {
+	switch name {
+	case pointallocation.FieldProgramID:
+		m.ResetProgramID()
+		return nil
+	case pointallocation.FieldMemberID:
+		m.ResetMemberID()
+		return nil
+	case pointallocation.FieldEntryID:
+		m.ResetEntryID()
+		return nil
+	case pointallocation.FieldLotID:
+		m.ResetLotID()
+		return nil
+	case pointallocation.FieldAmount:
+		m.ResetAmount()
+		return nil
+	}
+	return fmt.Errorf("unknown PointAllocation field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PointAllocationMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.member != nil {
+		edges = append(edges, pointallocation.EdgeMember)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PointAllocationMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case pointallocation.EdgeMember:
+		if id := m.member; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PointAllocationMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PointAllocationMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PointAllocationMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedmember {
+		edges = append(edges, pointallocation.EdgeMember)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PointAllocationMutation) EdgeCleared(name string) bool {
+	switch name {
+	case pointallocation.EdgeMember:
+		return m.clearedmember
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PointAllocationMutation) ClearEdge(name string) error {
+	switch name {
+	case pointallocation.EdgeMember:
+		m.ClearMember()
+		return nil
+	}
+	return fmt.Errorf("unknown PointAllocation unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PointAllocationMutation) ResetEdge(name string) error {
+	switch name {
+	case pointallocation.EdgeMember:
+		m.ResetMember()
+		return nil
+	}
+	return fmt.Errorf("unknown PointAllocation edge %s", name)
+}
+
+// PointEntryMutation represents an operation that mutates the PointEntry nodes in the graph.
+type PointEntryMutation struct {
+	config
+	op                   Op
+	typ                  string
+	id                   *int
+	program_id           *int
+	addprogram_id        *int
+	amount               *int64
+	addamount            *int64
+	kind                 *pointentry.Kind
+	funding              *string
+	description          *string
+	event_id             *int
+	addevent_id          *int
+	request_key          *string
+	order_id             *string
+	sku                  *string
+	reversed_entry_id    *int
+	addreversed_entry_id *int
+	created_at           *time.Time
+	expires_at           *time.Time
+	available_at         *time.Time
+	clearedFields        map[string]struct{}
+	member               *int
+	clearedmember        bool
+	done                 bool
+	oldValue             func(context.Context) (*PointEntry, error)
+	predicates           []predicate.PointEntry
+}
+
+var _ ent.Mutation = (*PointEntryMutation)(nil)
+
+// pointentryOption allows management of the mutation configuration using functional options.
+type pointentryOption func(*PointEntryMutation)
+
+// newPointEntryMutation creates new mutation for the PointEntry entity.
+func newPointEntryMutation(c config, op Op, opts ...pointentryOption) *PointEntryMutation {
+	m := &PointEntryMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePointEntry,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPointEntryID sets the ID field of the mutation.
+func withPointEntryID(id int) pointentryOption {
+	return func(m *PointEntryMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *PointEntry
+		)
+		m.oldValue = func(ctx context.Context) (*PointEntry, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().PointEntry.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPointEntry sets the old PointEntry of the mutation.
+func withPointEntry(node *PointEntry) pointentryOption {
+	return func(m *PointEntryMutation) {
+		m.oldValue = func(context.Context) (*PointEntry, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PointEntryMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PointEntryMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PointEntryMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PointEntryMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().PointEntry.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetProgramID sets the "program_id" field.
+func (m *PointEntryMutation) SetProgramID(i int) {
+	m.program_id = &i
+	m.addprogram_id = nil
+}
+
+// ProgramID returns the value of the "program_id" field in the mutation.
+func (m *PointEntryMutation) ProgramID() (r int, exists bool) {
+	v := m.program_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProgramID returns the old "program_id" field's value of the PointEntry entity.
+// If the PointEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PointEntryMutation) OldProgramID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProgramID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProgramID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProgramID: %w", err)
+	}
+	return oldValue.ProgramID, nil
+}
+
+// AddProgramID adds i to the "program_id" field.
+func (m *PointEntryMutation) AddProgramID(i int) {
+	if m.addprogram_id != nil {
+		*m.addprogram_id += i
+	} else {
+		m.addprogram_id = &i
+	}
+}
+
+// AddedProgramID returns the value that was added to the "program_id" field in this mutation.
+func (m *PointEntryMutation) AddedProgramID() (r int, exists bool) {
+	v := m.addprogram_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetProgramID resets all changes to the "program_id" field.
+func (m *PointEntryMutation) ResetProgramID() {
+	m.program_id = nil
+	m.addprogram_id = nil
+}
+
+// SetMemberID sets the "member_id" field.
+func (m *PointEntryMutation) SetMemberID(i int) {
+	m.member = &i
+}
+
+// MemberID returns the value of the "member_id" field in the mutation.
+func (m *PointEntryMutation) MemberID() (r int, exists bool) {
+	v := m.member
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMemberID returns the old "member_id" field's value of the PointEntry entity.
+// If the PointEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PointEntryMutation) OldMemberID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMemberID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMemberID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMemberID: %w", err)
+	}
+	return oldValue.MemberID, nil
+}
+
+// ResetMemberID resets all changes to the "member_id" field.
+func (m *PointEntryMutation) ResetMemberID() {
+	m.member = nil
+}
+
+// SetAmount sets the "amount" field.
+func (m *PointEntryMutation) SetAmount(i int64) {
+	m.amount = &i
+	m.addamount = nil
+}
+
+// Amount returns the value of the "amount" field in the mutation.
+func (m *PointEntryMutation) Amount() (r int64, exists bool) {
+	v := m.amount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAmount returns the old "amount" field's value of the PointEntry entity.
+// If the PointEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PointEntryMutation) OldAmount(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAmount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAmount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAmount: %w", err)
+	}
+	return oldValue.Amount, nil
+}
+
+// AddAmount adds i to the "amount" field.
+func (m *PointEntryMutation) AddAmount(i int64) {
+	if m.addamount != nil {
+		*m.addamount += i
+	} else {
+		m.addamount = &i
+	}
+}
+
+// AddedAmount returns the value that was added to the "amount" field in this mutation.
+func (m *PointEntryMutation) AddedAmount() (r int64, exists bool) {
+	v := m.addamount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAmount resets all changes to the "amount" field.
+func (m *PointEntryMutation) ResetAmount() {
+	m.amount = nil
+	m.addamount = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *PointEntryMutation) SetKind(po pointentry.Kind) {
+	m.kind = &po
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *PointEntryMutation) Kind() (r pointentry.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the PointEntry entity.
+// If the PointEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PointEntryMutation) OldKind(ctx context.Context) (v pointentry.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *PointEntryMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetFunding sets the "funding" field.
+func (m *PointEntryMutation) SetFunding(s string) {
+	m.funding = &s
+}
+
+// Funding returns the value of the "funding" field in the mutation.
+func (m *PointEntryMutation) Funding() (r string, exists bool) {
+	v := m.funding
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFunding returns the old "funding" field's value of the PointEntry entity.
+// If the PointEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PointEntryMutation) OldFunding(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFunding is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFunding requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFunding: %w", err)
+	}
+	return oldValue.Funding, nil
+}
+
+// ResetFunding resets all changes to the "funding" field.
+func (m *PointEntryMutation) ResetFunding() {
+	m.funding = nil
+}
+
+// SetDescription sets the "description" field.
+func (m *PointEntryMutation) SetDescription(s string) {
+	m.description = &s
+}
+
+// Description returns the value of the "description" field in the mutation.
+func (m *PointEntryMutation) Description() (r string, exists bool) {
+	v := m.description
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDescription returns the old "description" field's value of the PointEntry entity.
+// If the PointEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PointEntryMutation) OldDescription(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDescription is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDescription requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDescription: %w", err)
+	}
+	return oldValue.Description, nil
+}
+
+// ResetDescription resets all changes to the "description" field.
+func (m *PointEntryMutation) ResetDescription() {
+	m.description = nil
+}
+
+// SetEventID sets the "event_id" field.
+func (m *PointEntryMutation) SetEventID(i int) {
+	m.event_id = &i
+	m.addevent_id = nil
+}
+
+// EventID returns the value of the "event_id" field in the mutation.
+func (m *PointEntryMutation) EventID() (r int, exists bool) {
+	v := m.event_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEventID returns the old "event_id" field's value of the PointEntry entity.
+// If the PointEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PointEntryMutation) OldEventID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEventID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEventID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEventID: %w", err)
+	}
+	return oldValue.EventID, nil
+}
+
+// AddEventID adds i to the "event_id" field.
+func (m *PointEntryMutation) AddEventID(i int) {
+	if m.addevent_id != nil {
+		*m.addevent_id += i
+	} else {
+		m.addevent_id = &i
+	}
+}
+
+// AddedEventID returns the value that was added to the "event_id" field in this mutation.
+func (m *PointEntryMutation) AddedEventID() (r int, exists bool) {
+	v := m.addevent_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearEventID clears the value of the "event_id" field.
+func (m *PointEntryMutation) ClearEventID() {
+	m.event_id = nil
+	m.addevent_id = nil
+	m.clearedFields[pointentry.FieldEventID] = struct{}{}
+}
+
+// EventIDCleared returns if the "event_id" field was cleared in this mutation.
+func (m *PointEntryMutation) EventIDCleared() bool {
+	_, ok := m.clearedFields[pointentry.FieldEventID]
+	return ok
+}
+
+// ResetEventID resets all changes to the "event_id" field.
+func (m *PointEntryMutation) ResetEventID() {
+	m.event_id = nil
+	m.addevent_id = nil
+	delete(m.clearedFields, pointentry.FieldEventID)
+}
+
+// SetRequestKey sets the "request_key" field.
+func (m *PointEntryMutation) SetRequestKey(s string) {
+	m.request_key = &s
+}
+
+// RequestKey returns the value of the "request_key" field in the mutation.
+func (m *PointEntryMutation) RequestKey() (r string, exists bool) {
+	v := m.request_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequestKey returns the old "request_key" field's value of the PointEntry entity.
+// If the PointEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PointEntryMutation) OldRequestKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequestKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequestKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequestKey: %w", err)
+	}
+	return oldValue.RequestKey, nil
+}
+
+// ClearRequestKey clears the value of the "request_key" field.
+func (m *PointEntryMutation) ClearRequestKey() {
+	m.request_key = nil
+	m.clearedFields[pointentry.FieldRequestKey] = struct{}{}
+}
+
+// RequestKeyCleared returns if the "request_key" field was cleared in this mutation.
+func (m *PointEntryMutation) RequestKeyCleared() bool {
+	_, ok := m.clearedFields[pointentry.FieldRequestKey]
+	return ok
+}
+
+// ResetRequestKey resets all changes to the "request_key" field.
+func (m *PointEntryMutation) ResetRequestKey() {
+	m.request_key = nil
+	delete(m.clearedFields, pointentry.FieldRequestKey)
+}
+
+// SetOrderID sets the "order_id" field.
+func (m *PointEntryMutation) SetOrderID(s string) {
+	m.order_id = &s
+}
+
+// OrderID returns the value of the "order_id" field in the mutation.
+func (m *PointEntryMutation) OrderID() (r string, exists bool) {
+	v := m.order_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrderID returns the old "order_id" field's value of the PointEntry entity.
+// If the PointEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PointEntryMutation) OldOrderID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrderID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrderID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrderID: %w", err)
+	}
+	return oldValue.OrderID, nil
+}
+
+// ClearOrderID clears the value of the "order_id" field.
+func (m *PointEntryMutation) ClearOrderID() {
+	m.order_id = nil
+	m.clearedFields[pointentry.FieldOrderID] = struct{}{}
+}
+
+// OrderIDCleared returns if the "order_id" field was cleared in this mutation.
+func (m *PointEntryMutation) OrderIDCleared() bool {
+	_, ok := m.clearedFields[pointentry.FieldOrderID]
+	return ok
+}
+
+// ResetOrderID resets all changes to the "order_id" field.
+func (m *PointEntryMutation) ResetOrderID() {
+	m.order_id = nil
+	delete(m.clearedFields, pointentry.FieldOrderID)
+}
+
+// SetSku sets the "sku" field.
+func (m *PointEntryMutation) SetSku(s string) {
+	m.sku = &s
+}
+
+// Sku returns the value of the "sku" field in the mutation.
+func (m *PointEntryMutation) Sku() (r string, exists bool) {
+	v := m.sku
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSku returns the old "sku" field's value of the PointEntry entity.
+// If the PointEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PointEntryMutation) OldSku(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSku is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSku requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSku: %w", err)
+	}
+	return oldValue.Sku, nil
+}
+
+// ClearSku clears the value of the "sku" field.
+func (m *PointEntryMutation) ClearSku() {
+	m.sku = nil
+	m.clearedFields[pointentry.FieldSku] = struct{}{}
+}
+
+// SkuCleared returns if the "sku" field was cleared in this mutation.
+func (m *PointEntryMutation) SkuCleared() bool {
+	_, ok := m.clearedFields[pointentry.FieldSku]
+	return ok
+}
+
+// ResetSku resets all changes to the "sku" field.
+func (m *PointEntryMutation) ResetSku() {
+	m.sku = nil
+	delete(m.clearedFields, pointentry.FieldSku)
+}
+
+// SetReversedEntryID sets the "reversed_entry_id" field.
+func (m *PointEntryMutation) SetReversedEntryID(i int) {
+	m.reversed_entry_id = &i
+	m.addreversed_entry_id = nil
+}
+
+// ReversedEntryID returns the value of the "reversed_entry_id" field in the mutation.
+func (m *PointEntryMutation) ReversedEntryID() (r int, exists bool) {
+	v := m.reversed_entry_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReversedEntryID returns the old "reversed_entry_id" field's value of the PointEntry entity.
+// If the PointEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PointEntryMutation) OldReversedEntryID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReversedEntryID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReversedEntryID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReversedEntryID: %w", err)
+	}
+	return oldValue.ReversedEntryID, nil
+}
+
+// AddReversedEntryID adds i to the "reversed_entry_id" field.
+func (m *PointEntryMutation) AddReversedEntryID(i int) {
+	if m.addreversed_entry_id != nil {
+		*m.addreversed_entry_id += i
+	} else {
+		m.addreversed_entry_id = &i
+	}
+}
+
+// AddedReversedEntryID returns the value that was added to the "reversed_entry_id" field in this mutation.
+func (m *PointEntryMutation) AddedReversedEntryID() (r int, exists bool) {
+	v := m.addreversed_entry_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearReversedEntryID clears the value of the "reversed_entry_id" field.
+func (m *PointEntryMutation) ClearReversedEntryID() {
+	m.reversed_entry_id = nil
+	m.addreversed_entry_id = nil
+	m.clearedFields[pointentry.FieldReversedEntryID] = struct{}{}
+}
+
+// ReversedEntryIDCleared returns if the "reversed_entry_id" field was cleared in this mutation.
+func (m *PointEntryMutation) ReversedEntryIDCleared() bool {
+	_, ok := m.clearedFields[pointentry.FieldReversedEntryID]
+	return ok
+}
+
+// ResetReversedEntryID resets all changes to the "reversed_entry_id" field.
+func (m *PointEntryMutation) ResetReversedEntryID() {
+	m.reversed_entry_id = nil
+	m.addreversed_entry_id = nil
+	delete(m.clearedFields, pointentry.FieldReversedEntryID)
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *PointEntryMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *PointEntryMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the PointEntry entity.
+// If the PointEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PointEntryMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *PointEntryMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetExpiresAt sets the "expires_at" field.
+func (m *PointEntryMutation) SetExpiresAt(t time.Time) {
+	m.expires_at = &t
+}
+
+// ExpiresAt returns the value of the "expires_at" field in the mutation.
+func (m *PointEntryMutation) ExpiresAt() (r time.Time, exists bool) {
+	v := m.expires_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpiresAt returns the old "expires_at" field's value of the PointEntry entity.
+// If the PointEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PointEntryMutation) OldExpiresAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpiresAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpiresAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpiresAt: %w", err)
+	}
+	return oldValue.ExpiresAt, nil
+}
+
+// ClearExpiresAt clears the value of the "expires_at" field.
+func (m *PointEntryMutation) ClearExpiresAt() {
+	m.expires_at = nil
+	m.clearedFields[pointentry.FieldExpiresAt] = struct{}{}
+}
+
+// ExpiresAtCleared returns if the "expires_at" field was cleared in this mutation.
+func (m *PointEntryMutation) ExpiresAtCleared() bool {
+	_, ok := m.clearedFields[pointentry.FieldExpiresAt]
+	return ok
+}
+
+// ResetExpiresAt resets all changes to the "expires_at" field.
+func (m *PointEntryMutation) ResetExpiresAt() {
+	m.expires_at = nil
+	delete(m.clearedFields, pointentry.FieldExpiresAt)
+}
+
+// SetAvailableAt sets the "available_at" field.
+func (m *PointEntryMutation) SetAvailableAt(t time.Time) {
+	m.available_at = &t
+}
+
+// AvailableAt returns the value of the "available_at" field in the mutation.
+func (m *PointEntryMutation) AvailableAt() (r time.Time, exists bool) {
+	v := m.available_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAvailableAt returns the old "available_at" field's value of the PointEntry entity.
+// If the PointEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PointEntryMutation) OldAvailableAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAvailableAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAvailableAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAvailableAt: %w", err)
+	}
+	return oldValue.AvailableAt, nil
+}
+
+// ClearAvailableAt clears the value of the "available_at" field.
+func (m *PointEntryMutation) ClearAvailableAt() {
+	m.available_at = nil
+	m.clearedFields[pointentry.FieldAvailableAt] = struct{}{}
+}
+
+// AvailableAtCleared returns if the "available_at" field was cleared in this mutation.
+func (m *PointEntryMutation) AvailableAtCleared() bool {
+	_, ok := m.clearedFields[pointentry.FieldAvailableAt]
+	return ok
+}
+
+// ResetAvailableAt resets all changes to the "available_at" field.
+func (m *PointEntryMutation) ResetAvailableAt() {
+	m.available_at = nil
+	delete(m.clearedFields, pointentry.FieldAvailableAt)
+}
+
+// ClearMember clears the "member" edge to the Member entity.
+func (m *PointEntryMutation) ClearMember() {
+	m.clearedmember = true
+	m.clearedFields[pointentry.FieldMemberID] = struct{}{}
+}
+
+// MemberCleared reports if the "member" edge to the Member entity was cleared.
+func (m *PointEntryMutation) MemberCleared() bool {
+	return m.clearedmember
+}
+
+// MemberIDs returns the "member" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// MemberID instead. It exists only for internal usage by the builders.
+func (m *PointEntryMutation) MemberIDs() (ids []int) {
+	if id := m.member; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetMember resets all changes to the "member" edge.
+func (m *PointEntryMutation) ResetMember() {
+	m.member = nil
+	m.clearedmember = false
+}
+
+// Where appends a list predicates to the PointEntryMutation builder.
+func (m *PointEntryMutation) Where(ps ...predicate.PointEntry) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PointEntryMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PointEntryMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.PointEntry, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PointEntryMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PointEntryMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (PointEntry).
+func (m *PointEntryMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PointEntryMutation) Fields() []string {
+	fields := make([]string, 0, 14)
+	if m.program_id != nil {
+		fields = append(fields, pointentry.FieldProgramID)
+	}
+	if m.member != nil {
+		fields = append(fields, pointentry.FieldMemberID)
+	}
+	if m.amount != nil {
+		fields = append(fields, pointentry.FieldAmount)
+	}
+	if m.kind != nil {
+		fields = append(fields, pointentry.FieldKind)
+	}
+	if m.funding != nil {
+		fields = append(fields, pointentry.FieldFunding)
+	}
+	if m.description != nil {
+		fields = append(fields, pointentry.FieldDescription)
+	}
+	if m.event_id != nil {
+		fields = append(fields, pointentry.FieldEventID)
+	}
+	if m.request_key != nil {
+		fields = append(fields, pointentry.FieldRequestKey)
+	}
+	if m.order_id != nil {
+		fields = append(fields, pointentry.FieldOrderID)
+	}
+	if m.sku != nil {
+		fields = append(fields, pointentry.FieldSku)
+	}
+	if m.reversed_entry_id != nil {
+		fields = append(fields, pointentry.FieldReversedEntryID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, pointentry.FieldCreatedAt)
+	}
+	if m.expires_at != nil {
+		fields = append(fields, pointentry.FieldExpiresAt)
+	}
+	if m.available_at != nil {
+		fields = append(fields, pointentry.FieldAvailableAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PointEntryMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case pointentry.FieldProgramID:
+		return m.ProgramID()
+	case pointentry.FieldMemberID:
+		return m.MemberID()
+	case pointentry.FieldAmount:
+		return m.Amount()
+	case pointentry.FieldKind:
+		return m.Kind()
+	case pointentry.FieldFunding:
+		return m.Funding()
+	case pointentry.FieldDescription:
+		return m.Description()
+	case pointentry.FieldEventID:
+		return m.EventID()
+	case pointentry.FieldRequestKey:
+		return m.RequestKey()
+	case pointentry.FieldOrderID:
+		return m.OrderID()
+	case pointentry.FieldSku:
+		return m.Sku()
+	case pointentry.FieldReversedEntryID:
+		return m.ReversedEntryID()
+	case pointentry.FieldCreatedAt:
+		return m.CreatedAt()
+	case pointentry.FieldExpiresAt:
+		return m.ExpiresAt()
+	case pointentry.FieldAvailableAt:
+		return m.AvailableAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PointEntryMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case pointentry.FieldProgramID:
+		return m.OldProgramID(ctx)
+	case pointentry.FieldMemberID:
+		return m.OldMemberID(ctx)
+	case pointentry.FieldAmount:
+		return m.OldAmount(ctx)
+	case pointentry.FieldKind:
+		return m.OldKind(ctx)
+	case pointentry.FieldFunding:
+		return m.OldFunding(ctx)
+	case pointentry.FieldDescription:
+		return m.OldDescription(ctx)
+	case pointentry.FieldEventID:
+		return m.OldEventID(ctx)
+	case pointentry.FieldRequestKey:
+		return m.OldRequestKey(ctx)
+	case pointentry.FieldOrderID:
+		return m.OldOrderID(ctx)
+	case pointentry.FieldSku:
+		return m.OldSku(ctx)
+	case pointentry.FieldReversedEntryID:
+		return m.OldReversedEntryID(ctx)
+	case pointentry.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case pointentry.FieldExpiresAt:
+		return m.OldExpiresAt(ctx)
+	case pointentry.FieldAvailableAt:
+		return m.OldAvailableAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown PointEntry field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PointEntryMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case pointentry.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProgramID(v)
+		return nil
+	case pointentry.FieldMemberID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMemberID(v)
+		return nil
+	case pointentry.FieldAmount:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAmount(v)
+		return nil
+	case pointentry.FieldKind:
+		v, ok := value.(pointentry.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case pointentry.FieldFunding:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFunding(v)
+		return nil
+	case pointentry.FieldDescription:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDescription(v)
+		return nil
+	case pointentry.FieldEventID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEventID(v)
+		return nil
+	case pointentry.FieldRequestKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequestKey(v)
+		return nil
+	case pointentry.FieldOrderID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrderID(v)
+		return nil
+	case pointentry.FieldSku:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSku(v)
+		return nil
+	case pointentry.FieldReversedEntryID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReversedEntryID(v)
+		return nil
+	case pointentry.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case pointentry.FieldExpiresAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpiresAt(v)
+		return nil
+	case pointentry.FieldAvailableAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAvailableAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PointEntry field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PointEntryMutation) AddedFields() []string {
+	var fields []string
+	if m.addprogram_id != nil {
+		fields = append(fields, pointentry.FieldProgramID)
+	}
+	if m.addamount != nil {
+		fields = append(fields, pointentry.FieldAmount)
+	}
+	if m.addevent_id != nil {
+		fields = append(fields, pointentry.FieldEventID)
+	}
+	if m.addreversed_entry_id != nil {
+		fields = append(fields, pointentry.FieldReversedEntryID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PointEntryMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case pointentry.FieldProgramID:
+		return m.AddedProgramID()
+	case pointentry.FieldAmount:
+		return m.AddedAmount()
+	case pointentry.FieldEventID:
+		return m.AddedEventID()
+	case pointentry.FieldReversedEntryID:
+		return m.AddedReversedEntryID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PointEntryMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case pointentry.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddProgramID(v)
+		return nil
+	case pointentry.FieldAmount:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAmount(v)
+		return nil
+	case pointentry.FieldEventID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddEventID(v)
+		return nil
+	case pointentry.FieldReversedEntryID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddReversedEntryID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PointEntry numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PointEntryMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(pointentry.FieldEventID) {
+		fields = append(fields, pointentry.FieldEventID)
+	}
+	if m.FieldCleared(pointentry.FieldRequestKey) {
+		fields = append(fields, pointentry.FieldRequestKey)
+	}
+	if m.FieldCleared(pointentry.FieldOrderID) {
+		fields = append(fields, pointentry.FieldOrderID)
+	}
+	if m.FieldCleared(pointentry.FieldSku) {
+		fields = append(fields, pointentry.FieldSku)
+	}
+	if m.FieldCleared(pointentry.FieldReversedEntryID) {
+		fields = append(fields, pointentry.FieldReversedEntryID)
+	}
+	if m.FieldCleared(pointentry.FieldExpiresAt) {
+		fields = append(fields, pointentry.FieldExpiresAt)
+	}
+	if m.FieldCleared(pointentry.FieldAvailableAt) {
+		fields = append(fields, pointentry.FieldAvailableAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PointEntryMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PointEntryMutation) ClearField(name string) error {
+	switch name {
+	case pointentry.FieldEventID:
+		m.ClearEventID()
+		return nil
+	case pointentry.FieldRequestKey:
+		m.ClearRequestKey()
+		return nil
+	case pointentry.FieldOrderID:
+		m.ClearOrderID()
+		return nil
+	case pointentry.FieldSku:
+		m.ClearSku()
+		return nil
+	case pointentry.FieldReversedEntryID:
+		m.ClearReversedEntryID()
+		return nil
+	case pointentry.FieldExpiresAt:
+		m.ClearExpiresAt()
+		return nil
+	case pointentry.FieldAvailableAt:
+		m.ClearAvailableAt()
+		return nil
+	}
+	return fmt.Errorf("unknown PointEntry nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PointEntryMutation) ResetField(name string) error {
+	switch name {
+	case pointentry.FieldProgramID:
+		m.ResetProgramID()
+		return nil
+	case pointentry.FieldMemberID:
+		m.ResetMemberID()
+		return nil
+	case pointentry.FieldAmount:
+		m.ResetAmount()
+		return nil
+	case pointentry.FieldKind:
+		m.ResetKind()
+		return nil
+	case pointentry.FieldFunding:
+		m.ResetFunding()
+		return nil
+	case pointentry.FieldDescription:
+		m.ResetDescription()
+		return nil
+	case pointentry.FieldEventID:
+		m.ResetEventID()
+		return nil
+	case pointentry.FieldRequestKey:
+		m.ResetRequestKey()
+		return nil
+	case pointentry.FieldOrderID:
+		m.ResetOrderID()
+		return nil
+	case pointentry.FieldSku:
+		m.ResetSku()
+		return nil
+	case pointentry.FieldReversedEntryID:
+		m.ResetReversedEntryID()
+		return nil
+	case pointentry.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case pointentry.FieldExpiresAt:
+		m.ResetExpiresAt()
+		return nil
+	case pointentry.FieldAvailableAt:
+		m.ResetAvailableAt()
+		return nil
+	}
+	return fmt.Errorf("unknown PointEntry field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PointEntryMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.member != nil {
+		edges = append(edges, pointentry.EdgeMember)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PointEntryMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case pointentry.EdgeMember:
+		if id := m.member; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PointEntryMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PointEntryMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PointEntryMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedmember {
+		edges = append(edges, pointentry.EdgeMember)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PointEntryMutation) EdgeCleared(name string) bool {
+	switch name {
+	case pointentry.EdgeMember:
+		return m.clearedmember
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PointEntryMutation) ClearEdge(name string) error {
+	switch name {
+	case pointentry.EdgeMember:
+		m.ClearMember()
+		return nil
+	}
+	return fmt.Errorf("unknown PointEntry unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PointEntryMutation) ResetEdge(name string) error {
+	switch name {
+	case pointentry.EdgeMember:
+		m.ResetMember()
+		return nil
+	}
+	return fmt.Errorf("unknown PointEntry edge %s", name)
+}
+
+// PointLotMutation represents an operation that mutates the PointLot nodes in the graph.
+type PointLotMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	program_id    *int
+	addprogram_id *int
+	entry_id      *int
+	addentry_id   *int
+	remaining     *int64
+	addremaining  *int64
+	expires_at    *time.Time
+	available_at  *time.Time
+	clearedFields map[string]struct{}
+	member        *int
+	clearedmember bool
+	done          bool
+	oldValue      func(context.Context) (*PointLot, error)
+	predicates    []predicate.PointLot
+}
+
+var _ ent.Mutation = (*PointLotMutation)(nil)
+
+// pointlotOption allows management of the mutation configuration using functional options.
+type pointlotOption func(*PointLotMutation)
+
+// newPointLotMutation creates new mutation for the PointLot entity.
+func newPointLotMutation(c config, op Op, opts ...pointlotOption) *PointLotMutation {
+	m := &PointLotMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePointLot,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPointLotID sets the ID field of the mutation.
+func withPointLotID(id int) pointlotOption {
+	return func(m *PointLotMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *PointLot
+		)
+		m.oldValue = func(ctx context.Context) (*PointLot, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().PointLot.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPointLot sets the old PointLot of the mutation.
+func withPointLot(node *PointLot) pointlotOption {
+	return func(m *PointLotMutation) {
+		m.oldValue = func(context.Context) (*PointLot, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PointLotMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PointLotMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PointLotMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PointLotMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().PointLot.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetProgramID sets the "program_id" field.
+func (m *PointLotMutation) SetProgramID(i int) {
+	m.program_id = &i
+	m.addprogram_id = nil
+}
+
+// ProgramID returns the value of the "program_id" field in the mutation.
+func (m *PointLotMutation) ProgramID() (r int, exists bool) {
+	v := m.program_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProgramID returns the old "program_id" field's value of the PointLot entity.
+// If the PointLot object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PointLotMutation) OldProgramID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProgramID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProgramID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProgramID: %w", err)
+	}
+	return oldValue.ProgramID, nil
+}
+
+// AddProgramID adds i to the "program_id" field.
+func (m *PointLotMutation) AddProgramID(i int) {
+	if m.addprogram_id != nil {
+		*m.addprogram_id += i
+	} else {
+		m.addprogram_id = &i
+	}
+}
+
+// AddedProgramID returns the value that was added to the "program_id" field in this mutation.
+func (m *PointLotMutation) AddedProgramID() (r int, exists bool) {
+	v := m.addprogram_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetProgramID resets all changes to the "program_id" field.
+func (m *PointLotMutation) ResetProgramID() {
+	m.program_id = nil
+	m.addprogram_id = nil
+}
+
+// SetMemberID sets the "member_id" field.
+func (m *PointLotMutation) SetMemberID(i int) {
+	m.member = &i
+}
+
+// MemberID returns the value of the "member_id" field in the mutation.
+func (m *PointLotMutation) MemberID() (r int, exists bool) {
+	v := m.member
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMemberID returns the old "member_id" field's value of the PointLot entity.
+// If the PointLot object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PointLotMutation) OldMemberID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMemberID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMemberID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMemberID: %w", err)
+	}
+	return oldValue.MemberID, nil
+}
+
+// ResetMemberID resets all changes to the "member_id" field.
+func (m *PointLotMutation) ResetMemberID() {
+	m.member = nil
+}
+
+// SetEntryID sets the "entry_id" field.
+func (m *PointLotMutation) SetEntryID(i int) {
+	m.entry_id = &i
+	m.addentry_id = nil
+}
+
+// EntryID returns the value of the "entry_id" field in the mutation.
+func (m *PointLotMutation) EntryID() (r int, exists bool) {
+	v := m.entry_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEntryID returns the old "entry_id" field's value of the PointLot entity.
+// If the PointLot object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PointLotMutation) OldEntryID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEntryID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEntryID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEntryID: %w", err)
+	}
+	return oldValue.EntryID, nil
+}
+
+// AddEntryID adds i to the "entry_id" field.
+func (m *PointLotMutation) AddEntryID(i int) {
+	if m.addentry_id != nil {
+		*m.addentry_id += i
+	} else {
+		m.addentry_id = &i
+	}
+}
+
+// AddedEntryID returns the value that was added to the "entry_id" field in this mutation.
+func (m *PointLotMutation) AddedEntryID() (r int, exists bool) {
+	v := m.addentry_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetEntryID resets all changes to the "entry_id" field.
+func (m *PointLotMutation) ResetEntryID() {
+	m.entry_id = nil
+	m.addentry_id = nil
+}
+
+// SetRemaining sets the "remaining" field.
+func (m *PointLotMutation) SetRemaining(i int64) {
+	m.remaining = &i
+	m.addremaining = nil
+}
+
+// Remaining returns the value of the "remaining" field in the mutation.
+func (m *PointLotMutation) Remaining() (r int64, exists bool) {
+	v := m.remaining
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRemaining returns the old "remaining" field's value of the PointLot entity.
+// If the PointLot object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PointLotMutation) OldRemaining(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRemaining is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRemaining requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRemaining: %w", err)
+	}
+	return oldValue.Remaining, nil
+}
+
+// AddRemaining adds i to the "remaining" field.
+func (m *PointLotMutation) AddRemaining(i int64) {
+	if m.addremaining != nil {
+		*m.addremaining += i
+	} else {
+		m.addremaining = &i
+	}
+}
+
+// AddedRemaining returns the value that was added to the "remaining" field in this mutation.
+func (m *PointLotMutation) AddedRemaining() (r int64, exists bool) {
+	v := m.addremaining
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRemaining resets all changes to the "remaining" field.
+func (m *PointLotMutation) ResetRemaining() {
+	m.remaining = nil
+	m.addremaining = nil
+}
+
+// SetExpiresAt sets the "expires_at" field.
+func (m *PointLotMutation) SetExpiresAt(t time.Time) {
+	m.expires_at = &t
+}
+
+// ExpiresAt returns the value of the "expires_at" field in the mutation.
+func (m *PointLotMutation) ExpiresAt() (r time.Time, exists bool) {
+	v := m.expires_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpiresAt returns the old "expires_at" field's value of the PointLot entity.
+// If the PointLot object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PointLotMutation) OldExpiresAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpiresAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpiresAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpiresAt: %w", err)
+	}
+	return oldValue.ExpiresAt, nil
+}
+
+// ResetExpiresAt resets all changes to the "expires_at" field.
+func (m *PointLotMutation) ResetExpiresAt() {
+	m.expires_at = nil
+}
+
+// SetAvailableAt sets the "available_at" field.
+func (m *PointLotMutation) SetAvailableAt(t time.Time) {
+	m.available_at = &t
+}
+
+// AvailableAt returns the value of the "available_at" field in the mutation.
+func (m *PointLotMutation) AvailableAt() (r time.Time, exists bool) {
+	v := m.available_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAvailableAt returns the old "available_at" field's value of the PointLot entity.
+// If the PointLot object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PointLotMutation) OldAvailableAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAvailableAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAvailableAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAvailableAt: %w", err)
+	}
+	return oldValue.AvailableAt, nil
+}
+
+// ResetAvailableAt resets all changes to the "available_at" field.
+func (m *PointLotMutation) ResetAvailableAt() {
+	m.available_at = nil
+}
+
+// ClearMember clears the "member" edge to the Member entity.
+func (m *PointLotMutation) ClearMember() {
+	m.clearedmember = true
+	m.clearedFields[pointlot.FieldMemberID] = struct{}{}
+}
+
+// MemberCleared reports if the "member" edge to the Member entity was cleared.
+func (m *PointLotMutation) MemberCleared() bool {
+	return m.clearedmember
+}
+
+// MemberIDs returns the "member" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// MemberID instead. It exists only for internal usage by the builders.
+func (m *PointLotMutation) MemberIDs() (ids []int) {
+	if id := m.member; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetMember resets all changes to the "member" edge.
+func (m *PointLotMutation) ResetMember() {
+	m.member = nil
+	m.clearedmember = false
+}
+
+// Where appends a list predicates to the PointLotMutation builder.
+func (m *PointLotMutation) Where(ps ...predicate.PointLot) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PointLotMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PointLotMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.PointLot, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PointLotMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PointLotMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (PointLot).
+func (m *PointLotMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PointLotMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.program_id != nil {
+		fields = append(fields, pointlot.FieldProgramID)
+	}
+	if m.member != nil {
+		fields = append(fields, pointlot.FieldMemberID)
+	}
+	if m.entry_id != nil {
+		fields = append(fields, pointlot.FieldEntryID)
+	}
+	if m.remaining != nil {
+		fields = append(fields, pointlot.FieldRemaining)
+	}
+	if m.expires_at != nil {
+		fields = append(fields, pointlot.FieldExpiresAt)
+	}
+	if m.available_at != nil {
+		fields = append(fields, pointlot.FieldAvailableAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PointLotMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case pointlot.FieldProgramID:
+		return m.ProgramID()
+	case pointlot.FieldMemberID:
+		return m.MemberID()
+	case pointlot.FieldEntryID:
+		return m.EntryID()
+	case pointlot.FieldRemaining:
+		return m.Remaining()
+	case pointlot.FieldExpiresAt:
+		return m.ExpiresAt()
+	case pointlot.FieldAvailableAt:
+		return m.AvailableAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PointLotMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case pointlot.FieldProgramID:
+		return m.OldProgramID(ctx)
+	case pointlot.FieldMemberID:
+		return m.OldMemberID(ctx)
+	case pointlot.FieldEntryID:
+		return m.OldEntryID(ctx)
+	case pointlot.FieldRemaining:
+		return m.OldRemaining(ctx)
+	case pointlot.FieldExpiresAt:
+		return m.OldExpiresAt(ctx)
+	case pointlot.FieldAvailableAt:
+		return m.OldAvailableAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown PointLot field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PointLotMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case pointlot.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProgramID(v)
+		return nil
+	case pointlot.FieldMemberID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMemberID(v)
+		return nil
+	case pointlot.FieldEntryID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEntryID(v)
+		return nil
+	case pointlot.FieldRemaining:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRemaining(v)
+		return nil
+	case pointlot.FieldExpiresAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpiresAt(v)
+		return nil
+	case pointlot.FieldAvailableAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAvailableAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PointLot field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PointLotMutation) AddedFields() []string {
+	var fields []string
+	if m.addprogram_id != nil {
+		fields = append(fields, pointlot.FieldProgramID)
+	}
+	if m.addentry_id != nil {
+		fields = append(fields, pointlot.FieldEntryID)
+	}
+	if m.addremaining != nil {
+		fields = append(fields, pointlot.FieldRemaining)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PointLotMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case pointlot.FieldProgramID:
+		return m.AddedProgramID()
+	case pointlot.FieldEntryID:
+		return m.AddedEntryID()
+	case pointlot.FieldRemaining:
+		return m.AddedRemaining()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PointLotMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case pointlot.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddProgramID(v)
+		return nil
+	case pointlot.FieldEntryID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddEntryID(v)
+		return nil
+	case pointlot.FieldRemaining:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRemaining(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PointLot numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PointLotMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PointLotMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PointLotMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown PointLot nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PointLotMutation) ResetField(name string) error {
+	switch name {
+	case pointlot.FieldProgramID:
+		m.ResetProgramID()
+		return nil
+	case pointlot.FieldMemberID:
+		m.ResetMemberID()
+		return nil
+	case pointlot.FieldEntryID:
+		m.ResetEntryID()
+		return nil
+	case pointlot.FieldRemaining:
+		m.ResetRemaining()
+		return nil
+	case pointlot.FieldExpiresAt:
+		m.ResetExpiresAt()
+		return nil
+	case pointlot.FieldAvailableAt:
+		m.ResetAvailableAt()
+		return nil
+	}
+	return fmt.Errorf("unknown PointLot field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PointLotMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.member != nil {
+		edges = append(edges, pointlot.EdgeMember)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PointLotMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case pointlot.EdgeMember:
+		if id := m.member; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PointLotMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PointLotMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PointLotMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedmember {
+		edges = append(edges, pointlot.EdgeMember)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PointLotMutation) EdgeCleared(name string) bool {
+	switch name {
+	case pointlot.EdgeMember:
+		return m.clearedmember
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PointLotMutation) ClearEdge(name string) error {
+	switch name {
+	case pointlot.EdgeMember:
+		m.ClearMember()
+		return nil
+	}
+	return fmt.Errorf("unknown PointLot unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PointLotMutation) ResetEdge(name string) error {
+	switch name {
+	case pointlot.EdgeMember:
+		m.ResetMember()
+		return nil
+	}
+	return fmt.Errorf("unknown PointLot edge %s", name)
+}
+
+// PointRequestMutation represents an operation that mutates the PointRequest nodes in the graph.
+type PointRequestMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	program_id    *int
+	addprogram_id *int
+	key           *string
+	body_hash     *string
+	entry_id      *int
+	addentry_id   *int
+	created_at    *time.Time
+	clearedFields map[string]struct{}
+	member        *int
+	clearedmember bool
+	done          bool
+	oldValue      func(context.Context) (*PointRequest, error)
+	predicates    []predicate.PointRequest
+}
+
+var _ ent.Mutation = (*PointRequestMutation)(nil)
+
+// pointrequestOption allows management of the mutation configuration using functional options.
+type pointrequestOption func(*PointRequestMutation)
+
+// newPointRequestMutation creates new mutation for the PointRequest entity.
+func newPointRequestMutation(c config, op Op, opts ...pointrequestOption) *PointRequestMutation {
+	m := &PointRequestMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePointRequest,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPointRequestID sets the ID field of the mutation.
+func withPointRequestID(id int) pointrequestOption {
+	return func(m *PointRequestMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *PointRequest
+		)
+		m.oldValue = func(ctx context.Context) (*PointRequest, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().PointRequest.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPointRequest sets the old PointRequest of the mutation.
+func withPointRequest(node *PointRequest) pointrequestOption {
+	return func(m *PointRequestMutation) {
+		m.oldValue = func(context.Context) (*PointRequest, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PointRequestMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PointRequestMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PointRequestMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PointRequestMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().PointRequest.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetProgramID sets the "program_id" field.
+func (m *PointRequestMutation) SetProgramID(i int) {
+	m.program_id = &i
+	m.addprogram_id = nil
+}
+
+// ProgramID returns the value of the "program_id" field in the mutation.
+func (m *PointRequestMutation) ProgramID() (r int, exists bool) {
+	v := m.program_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProgramID returns the old "program_id" field's value of the PointRequest entity.
+// If the PointRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PointRequestMutation) OldProgramID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProgramID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProgramID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProgramID: %w", err)
+	}
+	return oldValue.ProgramID, nil
+}
+
+// AddProgramID adds i to the "program_id" field.
+func (m *PointRequestMutation) AddProgramID(i int) {
+	if m.addprogram_id != nil {
+		*m.addprogram_id += i
+	} else {
+		m.addprogram_id = &i
+	}
+}
+
+// AddedProgramID returns the value that was added to the "program_id" field in this mutation.
+func (m *PointRequestMutation) AddedProgramID() (r int, exists bool) {
+	v := m.addprogram_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetProgramID resets all changes to the "program_id" field.
+func (m *PointRequestMutation) ResetProgramID() {
+	m.program_id = nil
+	m.addprogram_id = nil
+}
+
+// SetMemberID sets the "member_id" field.
+func (m *PointRequestMutation) SetMemberID(i int) {
+	m.member = &i
+}
+
+// MemberID returns the value of the "member_id" field in the mutation.
+func (m *PointRequestMutation) MemberID() (r int, exists bool) {
+	v := m.member
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMemberID returns the old "member_id" field's value of the PointRequest entity.
+// If the PointRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PointRequestMutation) OldMemberID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMemberID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMemberID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMemberID: %w", err)
+	}
+	return oldValue.MemberID, nil
+}
+
+// ResetMemberID resets all changes to the "member_id" field.
+func (m *PointRequestMutation) ResetMemberID() {
+	m.member = nil
+}
+
+// SetKey sets the "key" field.
+func (m *PointRequestMutation) SetKey(s string) {
+	m.key = &s
+}
+
+// Key returns the value of the "key" field in the mutation.
+func (m *PointRequestMutation) Key() (r string, exists bool) {
+	v := m.key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKey returns the old "key" field's value of the PointRequest entity.
+// If the PointRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PointRequestMutation) OldKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKey: %w", err)
+	}
+	return oldValue.Key, nil
+}
+
+// ResetKey resets all changes to the "key" field.
+func (m *PointRequestMutation) ResetKey() {
+	m.key = nil
+}
+
+// SetBodyHash sets the "body_hash" field.
+func (m *PointRequestMutation) SetBodyHash(s string) {
+	m.body_hash = &s
+}
+
+// BodyHash returns the value of the "body_hash" field in the mutation.
+func (m *PointRequestMutation) BodyHash() (r string, exists bool) {
+	v := m.body_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBodyHash returns the old "body_hash" field's value of the PointRequest entity.
+// If the PointRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PointRequestMutation) OldBodyHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBodyHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBodyHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBodyHash: %w", err)
+	}
+	return oldValue.BodyHash, nil
+}
+
+// ResetBodyHash resets all changes to the "body_hash" field.
+func (m *PointRequestMutation) ResetBodyHash() {
+	m.body_hash = nil
+}
+
+// SetEntryID sets the "entry_id" field.
+func (m *PointRequestMutation) SetEntryID(i int) {
+	m.entry_id = &i
+	m.addentry_id = nil
+}
+
+// EntryID returns the value of the "entry_id" field in the mutation.
+func (m *PointRequestMutation) EntryID() (r int, exists bool) {
+	v := m.entry_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEntryID returns the old "entry_id" field's value of the PointRequest entity.
+// If the PointRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PointRequestMutation) OldEntryID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEntryID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEntryID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEntryID: %w", err)
+	}
+	return oldValue.EntryID, nil
+}
+
+// AddEntryID adds i to the "entry_id" field.
+func (m *PointRequestMutation) AddEntryID(i int) {
+	if m.addentry_id != nil {
+		*m.addentry_id += i
+	} else {
+		m.addentry_id = &i
+	}
+}
+
+// AddedEntryID returns the value that was added to the "entry_id" field in this mutation.
+func (m *PointRequestMutation) AddedEntryID() (r int, exists bool) {
+	v := m.addentry_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearEntryID clears the value of the "entry_id" field.
+func (m *PointRequestMutation) ClearEntryID() {
+	m.entry_id = nil
+	m.addentry_id = nil
+	m.clearedFields[pointrequest.FieldEntryID] = struct{}{}
+}
+
+// EntryIDCleared returns if the "entry_id" field was cleared in this mutation.
+func (m *PointRequestMutation) EntryIDCleared() bool {
+	_, ok := m.clearedFields[pointrequest.FieldEntryID]
+	return ok
+}
+
+// ResetEntryID resets all changes to the "entry_id" field.
+func (m *PointRequestMutation) ResetEntryID() {
+	m.entry_id = nil
+	m.addentry_id = nil
+	delete(m.clearedFields, pointrequest.FieldEntryID)
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *PointRequestMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *PointRequestMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the PointRequest entity.
+// If the PointRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PointRequestMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *PointRequestMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// ClearMember clears the "member" edge to the Member entity.
+func (m *PointRequestMutation) ClearMember() {
+	m.clearedmember = true
+	m.clearedFields[pointrequest.FieldMemberID] = struct{}{}
+}
+
+// MemberCleared reports if the "member" edge to the Member entity was cleared.
+func (m *PointRequestMutation) MemberCleared() bool {
+	return m.clearedmember
+}
+
+// MemberIDs returns the "member" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// MemberID instead. It exists only for internal usage by the builders.
+func (m *PointRequestMutation) MemberIDs() (ids []int) {
+	if id := m.member; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetMember resets all changes to the "member" edge.
+func (m *PointRequestMutation) ResetMember() {
+	m.member = nil
+	m.clearedmember = false
+}
+
+// Where appends a list predicates to the PointRequestMutation builder.
+func (m *PointRequestMutation) Where(ps ...predicate.PointRequest) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PointRequestMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PointRequestMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.PointRequest, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PointRequestMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PointRequestMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (PointRequest).
+func (m *PointRequestMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PointRequestMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.program_id != nil {
+		fields = append(fields, pointrequest.FieldProgramID)
+	}
+	if m.member != nil {
+		fields = append(fields, pointrequest.FieldMemberID)
+	}
+	if m.key != nil {
+		fields = append(fields, pointrequest.FieldKey)
+	}
+	if m.body_hash != nil {
+		fields = append(fields, pointrequest.FieldBodyHash)
+	}
+	if m.entry_id != nil {
+		fields = append(fields, pointrequest.FieldEntryID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, pointrequest.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PointRequestMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case pointrequest.FieldProgramID:
+		return m.ProgramID()
+	case pointrequest.FieldMemberID:
+		return m.MemberID()
+	case pointrequest.FieldKey:
+		return m.Key()
+	case pointrequest.FieldBodyHash:
+		return m.BodyHash()
+	case pointrequest.FieldEntryID:
+		return m.EntryID()
+	case pointrequest.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PointRequestMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case pointrequest.FieldProgramID:
+		return m.OldProgramID(ctx)
+	case pointrequest.FieldMemberID:
+		return m.OldMemberID(ctx)
+	case pointrequest.FieldKey:
+		return m.OldKey(ctx)
+	case pointrequest.FieldBodyHash:
+		return m.OldBodyHash(ctx)
+	case pointrequest.FieldEntryID:
+		return m.OldEntryID(ctx)
+	case pointrequest.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown PointRequest field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PointRequestMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case pointrequest.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProgramID(v)
+		return nil
+	case pointrequest.FieldMemberID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMemberID(v)
+		return nil
+	case pointrequest.FieldKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKey(v)
+		return nil
+	case pointrequest.FieldBodyHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBodyHash(v)
+		return nil
+	case pointrequest.FieldEntryID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEntryID(v)
+		return nil
+	case pointrequest.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PointRequest field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PointRequestMutation) AddedFields() []string {
+	var fields []string
+	if m.addprogram_id != nil {
+		fields = append(fields, pointrequest.FieldProgramID)
+	}
+	if m.addentry_id != nil {
+		fields = append(fields, pointrequest.FieldEntryID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PointRequestMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case pointrequest.FieldProgramID:
+		return m.AddedProgramID()
+	case pointrequest.FieldEntryID:
+		return m.AddedEntryID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PointRequestMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case pointrequest.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddProgramID(v)
+		return nil
+	case pointrequest.FieldEntryID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddEntryID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PointRequest numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PointRequestMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(pointrequest.FieldEntryID) {
+		fields = append(fields, pointrequest.FieldEntryID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PointRequestMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PointRequestMutation) ClearField(name string) error {
+	switch name {
+	case pointrequest.FieldEntryID:
+		m.ClearEntryID()
+		return nil
+	}
+	return fmt.Errorf("unknown PointRequest nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PointRequestMutation) ResetField(name string) error {
+	switch name {
+	case pointrequest.FieldProgramID:
+		m.ResetProgramID()
+		return nil
+	case pointrequest.FieldMemberID:
+		m.ResetMemberID()
+		return nil
+	case pointrequest.FieldKey:
+		m.ResetKey()
+		return nil
+	case pointrequest.FieldBodyHash:
+		m.ResetBodyHash()
+		return nil
+	case pointrequest.FieldEntryID:
+		m.ResetEntryID()
+		return nil
+	case pointrequest.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown PointRequest field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PointRequestMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.member != nil {
+		edges = append(edges, pointrequest.EdgeMember)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PointRequestMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case pointrequest.EdgeMember:
+		if id := m.member; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PointRequestMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PointRequestMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PointRequestMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedmember {
+		edges = append(edges, pointrequest.EdgeMember)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PointRequestMutation) EdgeCleared(name string) bool {
+	switch name {
+	case pointrequest.EdgeMember:
+		return m.clearedmember
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PointRequestMutation) ClearEdge(name string) error {
+	switch name {
+	case pointrequest.EdgeMember:
+		m.ClearMember()
+		return nil
+	}
+	return fmt.Errorf("unknown PointRequest unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PointRequestMutation) ResetEdge(name string) error {
+	switch name {
+	case pointrequest.EdgeMember:
+		m.ResetMember()
+		return nil
+	}
+	return fmt.Errorf("unknown PointRequest edge %s", name)
 }
 
 // ProgramMutation represents an operation that mutates the Program nodes in the graph.

@@ -16,8 +16,20 @@ type Tx struct {
 	config
 	// Benefit is the client for interacting with the Benefit builders.
 	Benefit *BenefitClient
+	// Event is the client for interacting with the Event builders.
+	Event *EventClient
 	// Member is the client for interacting with the Member builders.
 	Member *MemberClient
+	// PointAccount is the client for interacting with the PointAccount builders.
+	PointAccount *PointAccountClient
+	// PointAllocation is the client for interacting with the PointAllocation builders.
+	PointAllocation *PointAllocationClient
+	// PointEntry is the client for interacting with the PointEntry builders.
+	PointEntry *PointEntryClient
+	// PointLot is the client for interacting with the PointLot builders.
+	PointLot *PointLotClient
+	// PointRequest is the client for interacting with the PointRequest builders.
+	PointRequest *PointRequestClient
 	// Program is the client for interacting with the Program builders.
 	Program *ProgramClient
 	// Tier is the client for interacting with the Tier builders.
@@ -154,7 +166,13 @@ func (tx *Tx) Client() *Client {
 
 func (tx *Tx) init() {
 	tx.Benefit = NewBenefitClient(tx.config)
+	tx.Event = NewEventClient(tx.config)
 	tx.Member = NewMemberClient(tx.config)
+	tx.PointAccount = NewPointAccountClient(tx.config)
+	tx.PointAllocation = NewPointAllocationClient(tx.config)
+	tx.PointEntry = NewPointEntryClient(tx.config)
+	tx.PointLot = NewPointLotClient(tx.config)
+	tx.PointRequest = NewPointRequestClient(tx.config)
 	tx.Program = NewProgramClient(tx.config)
 	tx.Tier = NewTierClient(tx.config)
 }

@@ -16,7 +16,9 @@ import (
 	"github.com/membergraph/membergraph/graph"
 	"github.com/membergraph/membergraph/internal/auth"
 	"github.com/membergraph/membergraph/internal/clock"
+	"github.com/membergraph/membergraph/internal/events"
 	"github.com/membergraph/membergraph/internal/member"
+	"github.com/membergraph/membergraph/internal/points"
 	"github.com/membergraph/membergraph/internal/program"
 	"github.com/membergraph/membergraph/internal/store"
 	"github.com/membergraph/membergraph/internal/storetest"
@@ -31,6 +33,7 @@ type api struct {
 	db     *store.DB
 	signer *auth.Signer
 	clock  *clock.Manual
+	ledger *points.Ledger
 }
 
 func newAPI(t testing.TB, db *store.DB, tweak ...func(*graph.ServerConfig)) *api {
@@ -45,14 +48,16 @@ func newAPI(t testing.TB, db *store.DB, tweak ...func(*graph.ServerConfig)) *api
 		t.Fatal(err)
 	}
 	clk := clock.NewManual(time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC))
+	ledger := points.NewLedger(db.Client, db.Dialect, clk, nil)
 	cfg := graph.ServerConfig{DB: db, Signer: signer, Programs: programs, Members: member.NewService(db.Client, clk),
+		Ledger: ledger, Events: events.NewService(db.Client, ledger),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	for _, f := range tweak {
 		f(&cfg)
 	}
 	srv := httptest.NewServer(graph.NewServer(cfg))
 	t.Cleanup(srv.Close)
-	return &api{t: t, srv: srv, db: db, signer: signer, clock: clk}
+	return &api{t: t, srv: srv, db: db, signer: signer, clock: clk, ledger: ledger}
 }
 
 func (a *api) token(role auth.Role, subject string) string {

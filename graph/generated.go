@@ -17,7 +17,9 @@ import (
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/membergraph/membergraph/ent"
 	"github.com/membergraph/membergraph/ent/benefit"
+	"github.com/membergraph/membergraph/ent/event"
 	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/ent/pointentry"
 	"github.com/membergraph/membergraph/graph/model"
 	"github.com/membergraph/membergraph/graph/scalar"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -35,6 +37,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Member() MemberResolver
+	MemberPoints() MemberPointsResolver
 	Mutation() MutationResolver
 	Program() ProgramResolver
 	Query() QueryResolver
@@ -56,6 +59,18 @@ type ComplexityRoot struct {
 		QuotaPeriod func(childComplexity int) int
 	}
 
+	EventResult struct {
+		Code           func(childComplexity int) int
+		DebtPoints     func(childComplexity int) int
+		Field          func(childComplexity int) int
+		IdempotencyKey func(childComplexity int) int
+		Message        func(childComplexity int) int
+		PendingPoints  func(childComplexity int) int
+		Points         func(childComplexity int) int
+		Status         func(childComplexity int) int
+		WithholdCents  func(childComplexity int) int
+	}
+
 	Member struct {
 		Birthday            func(childComplexity int) int
 		BoundAccounts       func(childComplexity int) int
@@ -64,6 +79,7 @@ type ComplexityRoot struct {
 		ID                  func(childComplexity int) int
 		Nickname            func(childComplexity int) int
 		Phone               func(childComplexity int) int
+		Points              func(childComplexity int) int
 		RealNameVerified    func(childComplexity int) int
 		RegisteredAt        func(childComplexity int) int
 		RegistrationChannel func(childComplexity int) int
@@ -83,8 +99,20 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	MemberPoints struct {
+		Balance  func(childComplexity int) int
+		Debt     func(childComplexity int) int
+		Entries  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
+		Expiring func(childComplexity int, withinDays int) int
+		Pending  func(childComplexity int) int
+	}
+
 	Mutation struct {
+		AdjustPoints   func(childComplexity int, input model.AdjustPointsInput) int
+		RecordEvents   func(childComplexity int, input model.RecordEventsInput) int
 		RegisterMember func(childComplexity int, input model.RegisterMemberInput) int
+		ReverseSpend   func(childComplexity int, input model.ReverseSpendInput) int
+		SpendPoints    func(childComplexity int, input model.SpendPointsInput) int
 		UpdateMember   func(childComplexity int, input model.UpdateMemberInput) int
 	}
 
@@ -93,6 +121,43 @@ type ComplexityRoot struct {
 		HasNextPage     func(childComplexity int) int
 		HasPreviousPage func(childComplexity int) int
 		StartCursor     func(childComplexity int) int
+	}
+
+	PointEntry struct {
+		Amount      func(childComplexity int) int
+		AvailableAt func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		Description func(childComplexity int) int
+		ExpiresAt   func(childComplexity int) int
+		Funding     func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Kind        func(childComplexity int) int
+		OrderID     func(childComplexity int) int
+		Sku         func(childComplexity int) int
+	}
+
+	PointEntryConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	PointEntryEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	PointsChangePayload struct {
+		Balance    func(childComplexity int) int
+		Entry      func(childComplexity int) int
+		Replayed   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	PointsQuote struct {
+		Balance           func(childComplexity int) int
+		MaxDeductionCents func(childComplexity int) int
+		MaxPoints         func(childComplexity int) int
 	}
 
 	Program struct {
@@ -106,12 +171,18 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Member  func(childComplexity int, externalID string) int
-		Members func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.MemberOrder, where *ent.MemberWhereInput) int
-		Node    func(childComplexity int, id int) int
-		Nodes   func(childComplexity int, ids []int) int
-		Program func(childComplexity int) int
-		Viewer  func(childComplexity int) int
+		Member      func(childComplexity int, externalID string) int
+		Members     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.MemberOrder, where *ent.MemberWhereInput) int
+		Node        func(childComplexity int, id int) int
+		Nodes       func(childComplexity int, ids []int) int
+		PointsQuote func(childComplexity int, externalID string, orderAmountCents int) int
+		Program     func(childComplexity int) int
+		Viewer      func(childComplexity int) int
+	}
+
+	RecordEventsPayload struct {
+		Results    func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	RegisterMemberPayload struct {
@@ -143,10 +214,21 @@ type ComplexityRoot struct {
 
 type MemberResolver interface {
 	Phone(ctx context.Context, obj *ent.Member) (*string, error)
+	Points(ctx context.Context, obj *ent.Member) (*model.MemberPoints, error)
+}
+type MemberPointsResolver interface {
+	Balance(ctx context.Context, obj *model.MemberPoints) (int, error)
+
+	Expiring(ctx context.Context, obj *model.MemberPoints, withinDays int) (int, error)
+	Entries(ctx context.Context, obj *model.MemberPoints, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) (*ent.PointEntryConnection, error)
 }
 type MutationResolver interface {
 	RegisterMember(ctx context.Context, input model.RegisterMemberInput) (*model.RegisterMemberPayload, error)
 	UpdateMember(ctx context.Context, input model.UpdateMemberInput) (*model.UpdateMemberPayload, error)
+	RecordEvents(ctx context.Context, input model.RecordEventsInput) (*model.RecordEventsPayload, error)
+	SpendPoints(ctx context.Context, input model.SpendPointsInput) (*model.PointsChangePayload, error)
+	ReverseSpend(ctx context.Context, input model.ReverseSpendInput) (*model.PointsChangePayload, error)
+	AdjustPoints(ctx context.Context, input model.AdjustPointsInput) (*model.PointsChangePayload, error)
 }
 type ProgramResolver interface {
 	Tiers(ctx context.Context, obj *ent.Program) ([]*ent.Tier, error)
@@ -159,6 +241,7 @@ type QueryResolver interface {
 	Viewer(ctx context.Context) (*ent.Member, error)
 	Member(ctx context.Context, externalID string) (*ent.Member, error)
 	Program(ctx context.Context) (*ent.Program, error)
+	PointsQuote(ctx context.Context, externalID string, orderAmountCents int) (*model.PointsQuote, error)
 }
 
 type MemberWhereInputResolver interface {
@@ -224,6 +307,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Benefit.QuotaPeriod(childComplexity), true
 
+	case "EventResult.code":
+		if e.ComplexityRoot.EventResult.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventResult.Code(childComplexity), true
+	case "EventResult.debtPoints":
+		if e.ComplexityRoot.EventResult.DebtPoints == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventResult.DebtPoints(childComplexity), true
+	case "EventResult.field":
+		if e.ComplexityRoot.EventResult.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventResult.Field(childComplexity), true
+	case "EventResult.idempotencyKey":
+		if e.ComplexityRoot.EventResult.IdempotencyKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventResult.IdempotencyKey(childComplexity), true
+	case "EventResult.message":
+		if e.ComplexityRoot.EventResult.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventResult.Message(childComplexity), true
+	case "EventResult.pendingPoints":
+		if e.ComplexityRoot.EventResult.PendingPoints == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventResult.PendingPoints(childComplexity), true
+	case "EventResult.points":
+		if e.ComplexityRoot.EventResult.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventResult.Points(childComplexity), true
+	case "EventResult.status":
+		if e.ComplexityRoot.EventResult.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventResult.Status(childComplexity), true
+	case "EventResult.withholdCents":
+		if e.ComplexityRoot.EventResult.WithholdCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventResult.WithholdCents(childComplexity), true
+
 	case "Member.birthday":
 		if e.ComplexityRoot.Member.Birthday == nil {
 			break
@@ -266,6 +404,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Member.Phone(childComplexity), true
+	case "Member.points":
+		if e.ComplexityRoot.Member.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Member.Points(childComplexity), true
 	case "Member.realNameVerified":
 		if e.ComplexityRoot.Member.RealNameVerified == nil {
 			break
@@ -335,6 +479,69 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MemberEdge.Node(childComplexity), true
 
+	case "MemberPoints.balance":
+		if e.ComplexityRoot.MemberPoints.Balance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberPoints.Balance(childComplexity), true
+	case "MemberPoints.debt":
+		if e.ComplexityRoot.MemberPoints.Debt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberPoints.Debt(childComplexity), true
+	case "MemberPoints.entries":
+		if e.ComplexityRoot.MemberPoints.Entries == nil {
+			break
+		}
+
+		args, err := ec.field_MemberPoints_entries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.MemberPoints.Entries(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int)), true
+	case "MemberPoints.expiring":
+		if e.ComplexityRoot.MemberPoints.Expiring == nil {
+			break
+		}
+
+		args, err := ec.field_MemberPoints_expiring_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.MemberPoints.Expiring(childComplexity, args["withinDays"].(int)), true
+	case "MemberPoints.pending":
+		if e.ComplexityRoot.MemberPoints.Pending == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberPoints.Pending(childComplexity), true
+
+	case "Mutation.adjustPoints":
+		if e.ComplexityRoot.Mutation.AdjustPoints == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_adjustPoints_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AdjustPoints(childComplexity, args["input"].(model.AdjustPointsInput)), true
+	case "Mutation.recordEvents":
+		if e.ComplexityRoot.Mutation.RecordEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordEvents(childComplexity, args["input"].(model.RecordEventsInput)), true
 	case "Mutation.registerMember":
 		if e.ComplexityRoot.Mutation.RegisterMember == nil {
 			break
@@ -346,6 +553,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RegisterMember(childComplexity, args["input"].(model.RegisterMemberInput)), true
+	case "Mutation.reverseSpend":
+		if e.ComplexityRoot.Mutation.ReverseSpend == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reverseSpend_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReverseSpend(childComplexity, args["input"].(model.ReverseSpendInput)), true
+	case "Mutation.spendPoints":
+		if e.ComplexityRoot.Mutation.SpendPoints == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_spendPoints_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SpendPoints(childComplexity, args["input"].(model.SpendPointsInput)), true
 	case "Mutation.updateMember":
 		if e.ComplexityRoot.Mutation.UpdateMember == nil {
 			break
@@ -382,6 +611,143 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
+
+	case "PointEntry.amount":
+		if e.ComplexityRoot.PointEntry.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointEntry.Amount(childComplexity), true
+	case "PointEntry.availableAt":
+		if e.ComplexityRoot.PointEntry.AvailableAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointEntry.AvailableAt(childComplexity), true
+	case "PointEntry.createdAt":
+		if e.ComplexityRoot.PointEntry.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointEntry.CreatedAt(childComplexity), true
+	case "PointEntry.description":
+		if e.ComplexityRoot.PointEntry.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointEntry.Description(childComplexity), true
+	case "PointEntry.expiresAt":
+		if e.ComplexityRoot.PointEntry.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointEntry.ExpiresAt(childComplexity), true
+	case "PointEntry.funding":
+		if e.ComplexityRoot.PointEntry.Funding == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointEntry.Funding(childComplexity), true
+	case "PointEntry.id":
+		if e.ComplexityRoot.PointEntry.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointEntry.ID(childComplexity), true
+	case "PointEntry.kind":
+		if e.ComplexityRoot.PointEntry.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointEntry.Kind(childComplexity), true
+	case "PointEntry.orderID":
+		if e.ComplexityRoot.PointEntry.OrderID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointEntry.OrderID(childComplexity), true
+	case "PointEntry.sku":
+		if e.ComplexityRoot.PointEntry.Sku == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointEntry.Sku(childComplexity), true
+
+	case "PointEntryConnection.edges":
+		if e.ComplexityRoot.PointEntryConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointEntryConnection.Edges(childComplexity), true
+	case "PointEntryConnection.pageInfo":
+		if e.ComplexityRoot.PointEntryConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointEntryConnection.PageInfo(childComplexity), true
+	case "PointEntryConnection.totalCount":
+		if e.ComplexityRoot.PointEntryConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointEntryConnection.TotalCount(childComplexity), true
+
+	case "PointEntryEdge.cursor":
+		if e.ComplexityRoot.PointEntryEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointEntryEdge.Cursor(childComplexity), true
+	case "PointEntryEdge.node":
+		if e.ComplexityRoot.PointEntryEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointEntryEdge.Node(childComplexity), true
+
+	case "PointsChangePayload.balance":
+		if e.ComplexityRoot.PointsChangePayload.Balance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsChangePayload.Balance(childComplexity), true
+	case "PointsChangePayload.entry":
+		if e.ComplexityRoot.PointsChangePayload.Entry == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsChangePayload.Entry(childComplexity), true
+	case "PointsChangePayload.replayed":
+		if e.ComplexityRoot.PointsChangePayload.Replayed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsChangePayload.Replayed(childComplexity), true
+	case "PointsChangePayload.userErrors":
+		if e.ComplexityRoot.PointsChangePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsChangePayload.UserErrors(childComplexity), true
+
+	case "PointsQuote.balance":
+		if e.ComplexityRoot.PointsQuote.Balance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsQuote.Balance(childComplexity), true
+	case "PointsQuote.maxDeductionCents":
+		if e.ComplexityRoot.PointsQuote.MaxDeductionCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsQuote.MaxDeductionCents(childComplexity), true
+	case "PointsQuote.maxPoints":
+		if e.ComplexityRoot.PointsQuote.MaxPoints == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsQuote.MaxPoints(childComplexity), true
 
 	case "Program.benefits":
 		if e.ComplexityRoot.Program.Benefits == nil {
@@ -470,6 +836,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]int)), true
+	case "Query.pointsQuote":
+		if e.ComplexityRoot.Query.PointsQuote == nil {
+			break
+		}
+
+		args, err := ec.field_Query_pointsQuote_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PointsQuote(childComplexity, args["externalId"].(string), args["orderAmountCents"].(int)), true
 	case "Query.program":
 		if e.ComplexityRoot.Query.Program == nil {
 			break
@@ -482,6 +859,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+
+	case "RecordEventsPayload.results":
+		if e.ComplexityRoot.RecordEventsPayload.Results == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordEventsPayload.Results(childComplexity), true
+	case "RecordEventsPayload.userErrors":
+		if e.ComplexityRoot.RecordEventsPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordEventsPayload.UserErrors(childComplexity), true
 
 	case "RegisterMemberPayload.member":
 		if e.ComplexityRoot.RegisterMemberPayload.Member == nil {
@@ -579,9 +969,16 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
+		ec.unmarshalInputAdjustPointsInput,
+		ec.unmarshalInputEventInput,
 		ec.unmarshalInputMemberOrder,
 		ec.unmarshalInputMemberWhereInput,
+		ec.unmarshalInputOrderLineInput,
+		ec.unmarshalInputPointEntryOrder,
+		ec.unmarshalInputRecordEventsInput,
 		ec.unmarshalInputRegisterMemberInput,
+		ec.unmarshalInputReverseSpendInput,
+		ec.unmarshalInputSpendPointsInput,
 		ec.unmarshalInputUpdateMemberInput,
 	)
 	first := true
@@ -911,6 +1308,101 @@ type PageInfo {
   """
   endCursor: Cursor
 }
+type PointEntry implements Node {
+  id: ID!
+  """
+  Points added (positive) or taken (negative).
+  """
+  amount: Int!
+  kind: PointEntryKind!
+  """
+  Who funds the points: PLATFORM, PLUS, STORE:<id> or PARTNER:<key>.
+  """
+  funding: String!
+  """
+  Why, in words a member understands.
+  """
+  description: String!
+  orderID: String
+  sku: String
+  createdAt: Time!
+  """
+  For earnings: when the points lapse.
+  """
+  expiresAt: Time
+  """
+  For earnings held pending: when they become spendable.
+  """
+  availableAt: Time
+}
+"""
+A connection to a list of items.
+"""
+type PointEntryConnection {
+  """
+  A list of edges.
+  """
+  edges: [PointEntryEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type PointEntryEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: PointEntry
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+PointEntryKind is enum for the field kind
+"""
+enum PointEntryKind @goModel(model: "github.com/membergraph/membergraph/ent/pointentry.Kind") {
+  PURCHASE
+  PLUS_BONUS
+  REVIEW
+  PHOTO_REVIEW
+  CHECK_IN
+  FIRST_MOBILE_ORDER
+  REFUND
+  ORDER_DEDUCTION
+  EXCHANGE
+  SPEND_REVERSAL
+  EXPIRY
+  ADJUSTMENT
+  STORE_GRANT
+  PARTNER_GRANT
+}
+"""
+Ordering options for PointEntry connections
+"""
+input PointEntryOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order PointEntries.
+  """
+  field: PointEntryOrderField!
+}
+"""
+Properties by which PointEntry connections can be ordered.
+"""
+enum PointEntryOrderField {
+  CREATED_AT
+}
 type Program implements Node {
   id: ID!
   """
@@ -1137,6 +1629,176 @@ type UpdateMemberPayload {
   userErrors: [UserError!]!
 }
 `, BuiltIn: false},
+	{Name: "../schema/points.graphqls", Input: `# Events and the points ledger (DOMAIN.md §2 and §3).
+
+"""The kinds of member activity the commerce side reports (DOMAIN.md §2)."""
+enum EventKind @goModel(model: "github.com/membergraph/membergraph/ent/event.Kind") {
+  ORDER_COMPLETED
+  ORDER_REFUNDED
+  REVIEW_POSTED
+  PHOTO_REVIEW_POSTED
+  QUESTION_ANSWERED
+  PRODUCT_SHARED
+  LOGIN
+  APP_OPENED
+  CHECK_IN
+  ACCOUNT_VERIFIED
+  ACCOUNT_BOUND
+  RISK_UPDATED
+}
+
+enum OrderType { NORMAL GROUP_BUY AUCTION }
+enum PaymentMethod { CASH BANK_CARD GIFT_CARD BALANCE CORPORATE_TRANSFER POSTAL_REMITTANCE }
+enum ProductType { PHYSICAL VIRTUAL SERVICE }
+
+input OrderLineInput {
+  sku: String!
+  "A category key of the programme (program.categories)."
+  category: String!
+  "What was actually paid for the line, in cents."
+  paidCents: Int!
+  productType: ProductType!
+}
+
+"""
+One reported event. Fields that do not belong to the kind must be left out: orderId, orderType,
+paymentMethod and lines for ORDER_COMPLETED; orderId and skus (the refunded lines) for
+ORDER_REFUNDED; orderId and one sku for REVIEW_POSTED / PHOTO_REVIEW_POSTED; provider for
+ACCOUNT_BOUND; reputation and/or credit (0–100) for RISK_UPDATED.
+"""
+input EventInput {
+  "Unique per programme; a replay with the same body returns the first outcome and changes nothing."
+  idempotencyKey: String!
+  externalId: String!
+  kind: EventKind!
+  occurredAt: Time!
+  channel: Channel!
+  orderId: String
+  orderType: OrderType
+  paymentMethod: PaymentMethod
+  lines: [OrderLineInput!]
+  skus: [String!]
+  provider: String
+  reputation: Int
+  credit: Int
+}
+
+input RecordEventsInput {
+  "1–500 events; each is accepted or rejected on its own."
+  events: [EventInput!]!
+}
+
+enum EventStatus {
+  "Stored and applied by this call."
+  ACCEPTED
+  "Stored before under this key with the same body: the first outcome, nothing changed."
+  DUPLICATE
+  "Not stored; code and message say why."
+  REJECTED
+}
+
+type EventResult {
+  idempotencyKey: String!
+  status: EventStatus!
+  code: UserErrorCode
+  message: String
+  field: [String!]
+  "Net change of the member's points."
+  points: Int!
+  "The part of points held pending."
+  pendingPoints: Int!
+  "After a refund of points already spent: the debt left."
+  debtPoints: Int!
+  "The cash value of debtPoints, which the commerce side may withhold."
+  withholdCents: Int!
+}
+
+type RecordEventsPayload {
+  "One result per event, in input order."
+  results: [EventResult!]!
+  userErrors: [UserError!]!
+}
+
+"""A member's points. balance is what may be spent now; a debt makes it negative."""
+type MemberPoints {
+  balance: Int!
+  pending: Int!
+  debt: Int!
+  "Points that lapse within the next withinDays days (1–3660)."
+  expiring(withinDays: Int!): Int!
+  "The ledger, newest first."
+  entries(after: Cursor, first: Int, before: Cursor, last: Int): PointEntryConnection!
+}
+
+extend type Member {
+  points: MemberPoints!
+}
+
+type PointsQuote {
+  "The most points usable on the order: whole steps, at most the allowed share."
+  maxPoints: Int!
+  maxDeductionCents: Int!
+  "The member's spendable balance."
+  balance: Int!
+}
+
+extend type Query {
+  "How many points a member may use on an order of orderAmountCents, before anything is spent."
+  pointsQuote(externalId: String!, orderAmountCents: Int!): PointsQuote! @auth(requires: [ADMIN, SERVICE, MEMBER])
+}
+
+enum SpendPurpose {
+  "At checkout: multiples of the step, a minimum balance, at most a share of the order."
+  ORDER_DEDUCTION
+  "For a catalogue item priced in points."
+  EXCHANGE
+}
+
+input SpendPointsInput {
+  externalId: String!
+  points: Int!
+  "The order's settlement amount (ORDER_DEDUCTION)."
+  orderAmountCents: Int
+  purpose: SpendPurpose!
+  orderId: String
+  idempotencyKey: String!
+}
+
+type PointsChangePayload {
+  "The entry written (or, for a replay, written before)."
+  entry: PointEntry
+  "True when the idempotency key was seen before with the same request: nothing changed."
+  replayed: Boolean!
+  "The member's spendable balance afterwards."
+  balance: Int
+  userErrors: [UserError!]!
+}
+
+input ReverseSpendInput {
+  "The idempotencyKey of the spend to undo."
+  spendIdempotencyKey: String!
+  idempotencyKey: String!
+}
+
+input AdjustPointsInput {
+  externalId: String!
+  "Positive to add, negative to take."
+  points: Int!
+  reason: String!
+  idempotencyKey: String!
+}
+
+extend type Mutation {
+  "Reports member activity (DOMAIN.md §2)."
+  recordEvents(input: RecordEventsInput!): RecordEventsPayload! @auth(requires: [ADMIN, SERVICE])
+  "Spends points; never below zero, once per idempotency key."
+  spendPoints(input: SpendPointsInput!): PointsChangePayload! @auth(requires: [ADMIN, SERVICE])
+  "Undoes a spend (e.g. a cancelled order), restoring the same lots with their expiry."
+  reverseSpend(input: ReverseSpendInput!): PointsChangePayload! @auth(requires: [ADMIN, SERVICE])
+  "An operator's correction, with a mandatory reason."
+  adjustPoints(input: AdjustPointsInput!): PointsChangePayload! @auth(requires: [ADMIN])
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -1162,6 +1824,30 @@ func (ec *executionContext) childFields_Benefit(ctx context.Context, field graph
 		return ec.fieldContext_Benefit_quotaPeriod(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Benefit", field.Name)
+}
+
+func (ec *executionContext) childFields_EventResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "idempotencyKey":
+		return ec.fieldContext_EventResult_idempotencyKey(ctx, field)
+	case "status":
+		return ec.fieldContext_EventResult_status(ctx, field)
+	case "code":
+		return ec.fieldContext_EventResult_code(ctx, field)
+	case "message":
+		return ec.fieldContext_EventResult_message(ctx, field)
+	case "field":
+		return ec.fieldContext_EventResult_field(ctx, field)
+	case "points":
+		return ec.fieldContext_EventResult_points(ctx, field)
+	case "pendingPoints":
+		return ec.fieldContext_EventResult_pendingPoints(ctx, field)
+	case "debtPoints":
+		return ec.fieldContext_EventResult_debtPoints(ctx, field)
+	case "withholdCents":
+		return ec.fieldContext_EventResult_withholdCents(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EventResult", field.Name)
 }
 
 func (ec *executionContext) childFields_Member(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1192,6 +1878,8 @@ func (ec *executionContext) childFields_Member(ctx context.Context, field graphq
 		return ec.fieldContext_Member_tier(ctx, field)
 	case "phone":
 		return ec.fieldContext_Member_phone(ctx, field)
+	case "points":
+		return ec.fieldContext_Member_points(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Member", field.Name)
 }
@@ -1218,6 +1906,22 @@ func (ec *executionContext) childFields_MemberEdge(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type MemberEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_MemberPoints(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "balance":
+		return ec.fieldContext_MemberPoints_balance(ctx, field)
+	case "pending":
+		return ec.fieldContext_MemberPoints_pending(ctx, field)
+	case "debt":
+		return ec.fieldContext_MemberPoints_debt(ctx, field)
+	case "expiring":
+		return ec.fieldContext_MemberPoints_expiring(ctx, field)
+	case "entries":
+		return ec.fieldContext_MemberPoints_entries(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MemberPoints", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -1230,6 +1934,80 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_PointEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PointEntry_id(ctx, field)
+	case "amount":
+		return ec.fieldContext_PointEntry_amount(ctx, field)
+	case "kind":
+		return ec.fieldContext_PointEntry_kind(ctx, field)
+	case "funding":
+		return ec.fieldContext_PointEntry_funding(ctx, field)
+	case "description":
+		return ec.fieldContext_PointEntry_description(ctx, field)
+	case "orderID":
+		return ec.fieldContext_PointEntry_orderID(ctx, field)
+	case "sku":
+		return ec.fieldContext_PointEntry_sku(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_PointEntry_createdAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_PointEntry_expiresAt(ctx, field)
+	case "availableAt":
+		return ec.fieldContext_PointEntry_availableAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PointEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_PointEntryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_PointEntryConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_PointEntryConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_PointEntryConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PointEntryConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_PointEntryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_PointEntryEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_PointEntryEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PointEntryEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_PointsChangePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "entry":
+		return ec.fieldContext_PointsChangePayload_entry(ctx, field)
+	case "replayed":
+		return ec.fieldContext_PointsChangePayload_replayed(ctx, field)
+	case "balance":
+		return ec.fieldContext_PointsChangePayload_balance(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_PointsChangePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PointsChangePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_PointsQuote(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "maxPoints":
+		return ec.fieldContext_PointsQuote_maxPoints(ctx, field)
+	case "maxDeductionCents":
+		return ec.fieldContext_PointsQuote_maxDeductionCents(ctx, field)
+	case "balance":
+		return ec.fieldContext_PointsQuote_balance(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PointsQuote", field.Name)
 }
 
 func (ec *executionContext) childFields_Program(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1250,6 +2028,16 @@ func (ec *executionContext) childFields_Program(ctx context.Context, field graph
 		return ec.fieldContext_Program_benefits(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Program", field.Name)
+}
+
+func (ec *executionContext) childFields_RecordEventsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "results":
+		return ec.fieldContext_RecordEventsPayload_results(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_RecordEventsPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecordEventsPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_RegisterMemberPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1434,12 +2222,120 @@ func (ec *executionContext) dir_auth_args(ctx context.Context, rawArgs map[strin
 	return args, nil
 }
 
+func (ec *executionContext) field_MemberPoints_entries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_MemberPoints_expiring_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "withinDays",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["withinDays"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_adjustPoints_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AdjustPointsInput, error) {
+			return ec.unmarshalNAdjustPointsInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐAdjustPointsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_recordEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RecordEventsInput, error) {
+			return ec.unmarshalNRecordEventsInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRecordEventsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_registerMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.RegisterMemberInput, error) {
 			return ec.unmarshalNRegisterMemberInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRegisterMemberInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reverseSpend_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ReverseSpendInput, error) {
+			return ec.unmarshalNReverseSpendInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐReverseSpendInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_spendPoints_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SpendPointsInput, error) {
+			return ec.unmarshalNSpendPointsInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐSpendPointsInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1569,6 +2465,28 @@ func (ec *executionContext) field_Query_nodes_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["ids"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_pointsQuote_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "externalId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["externalId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "orderAmountCents",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderAmountCents"] = arg1
 	return args, nil
 }
 
@@ -1795,6 +2713,213 @@ func (ec *executionContext) _Benefit_quotaPeriod(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_Benefit_quotaPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Benefit", field, false, false, errors.New("field of type QuotaPeriod does not have child fields"))
+}
+
+func (ec *executionContext) _EventResult_idempotencyKey(ctx context.Context, field graphql.CollectedField, obj *model.EventResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventResult_idempotencyKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IdempotencyKey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventResult_idempotencyKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventResult", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _EventResult_status(ctx context.Context, field graphql.CollectedField, obj *model.EventResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventResult_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.EventStatus) graphql.Marshaler {
+			return ec.marshalNEventStatus2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐEventStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventResult_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventResult", field, false, false, errors.New("field of type EventStatus does not have child fields"))
+}
+
+func (ec *executionContext) _EventResult_code(ctx context.Context, field graphql.CollectedField, obj *model.EventResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventResult_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UserErrorCode) graphql.Marshaler {
+			return ec.marshalOUserErrorCode2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorCode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EventResult_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventResult", field, false, false, errors.New("field of type UserErrorCode does not have child fields"))
+}
+
+func (ec *executionContext) _EventResult_message(ctx context.Context, field graphql.CollectedField, obj *model.EventResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventResult_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EventResult_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventResult", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _EventResult_field(ctx context.Context, field graphql.CollectedField, obj *model.EventResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventResult_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Field, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EventResult_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventResult", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _EventResult_points(ctx context.Context, field graphql.CollectedField, obj *model.EventResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventResult_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Points, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventResult_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventResult", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _EventResult_pendingPoints(ctx context.Context, field graphql.CollectedField, obj *model.EventResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventResult_pendingPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PendingPoints, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventResult_pendingPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventResult", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _EventResult_debtPoints(ctx context.Context, field graphql.CollectedField, obj *model.EventResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventResult_debtPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DebtPoints, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventResult_debtPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventResult", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _EventResult_withholdCents(ctx context.Context, field graphql.CollectedField, obj *model.EventResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventResult_withholdCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WithholdCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventResult_withholdCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventResult", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _Member_id(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
@@ -2105,6 +3230,38 @@ func (ec *executionContext) fieldContext_Member_phone(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Member", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _Member_points(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Member_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Member().Points(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MemberPoints) graphql.Marshaler {
+			return ec.marshalNMemberPoints2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMemberPoints(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Member_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Member",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberPoints(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _MemberConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.MemberConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2247,6 +3404,163 @@ func (ec *executionContext) fieldContext_MemberEdge_cursor(_ context.Context, fi
 	return graphql.NewScalarFieldContext("MemberEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
 }
 
+func (ec *executionContext) _MemberPoints_balance(ctx context.Context, field graphql.CollectedField, obj *model.MemberPoints) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberPoints_balance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MemberPoints().Balance(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberPoints_balance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberPoints", field, true, true, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _MemberPoints_pending(ctx context.Context, field graphql.CollectedField, obj *model.MemberPoints) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberPoints_pending(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pending, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberPoints_pending(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberPoints", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _MemberPoints_debt(ctx context.Context, field graphql.CollectedField, obj *model.MemberPoints) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberPoints_debt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Debt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberPoints_debt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberPoints", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _MemberPoints_expiring(ctx context.Context, field graphql.CollectedField, obj *model.MemberPoints) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberPoints_expiring(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.MemberPoints().Expiring(ctx, obj, fc.Args["withinDays"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberPoints_expiring(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberPoints",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Int does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_MemberPoints_expiring_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberPoints_entries(ctx context.Context, field graphql.CollectedField, obj *model.MemberPoints) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberPoints_entries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.MemberPoints().Entries(ctx, obj, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PointEntryConnection) graphql.Marshaler {
+			return ec.marshalNPointEntryConnection2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPointEntryConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberPoints_entries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberPoints",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PointEntryConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_MemberPoints_entries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_registerMember(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2371,6 +3685,254 @@ func (ec *executionContext) fieldContext_Mutation_updateMember(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_recordEvents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordEvents(ctx, fc.Args["input"].(model.RecordEventsInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN", "SERVICE"})
+				if err != nil {
+					var zeroVal *model.RecordEventsPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.RecordEventsPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RecordEventsPayload) graphql.Marshaler {
+			return ec.marshalNRecordEventsPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRecordEventsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecordEventsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_spendPoints(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_spendPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SpendPoints(ctx, fc.Args["input"].(model.SpendPointsInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN", "SERVICE"})
+				if err != nil {
+					var zeroVal *model.PointsChangePayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.PointsChangePayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PointsChangePayload) graphql.Marshaler {
+			return ec.marshalNPointsChangePayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPointsChangePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_spendPoints(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PointsChangePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_spendPoints_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reverseSpend(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reverseSpend(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReverseSpend(ctx, fc.Args["input"].(model.ReverseSpendInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN", "SERVICE"})
+				if err != nil {
+					var zeroVal *model.PointsChangePayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.PointsChangePayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PointsChangePayload) graphql.Marshaler {
+			return ec.marshalNPointsChangePayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPointsChangePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reverseSpend(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PointsChangePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reverseSpend_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_adjustPoints(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_adjustPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AdjustPoints(ctx, fc.Args["input"].(model.AdjustPointsInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *model.PointsChangePayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.PointsChangePayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PointsChangePayload) graphql.Marshaler {
+			return ec.marshalNPointsChangePayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPointsChangePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_adjustPoints(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PointsChangePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_adjustPoints_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2461,6 +4023,557 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type Cursor does not have child fields"))
+}
+
+func (ec *executionContext) _PointEntry_id(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointEntry_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointEntry_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointEntry", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _PointEntry_amount(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointEntry_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointEntry_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointEntry", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PointEntry_kind(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointEntry_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pointentry.Kind) graphql.Marshaler {
+			return ec.marshalNPointEntryKind2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋpointentryᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointEntry_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointEntry", field, false, false, errors.New("field of type PointEntryKind does not have child fields"))
+}
+
+func (ec *executionContext) _PointEntry_funding(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointEntry_funding(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Funding, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointEntry_funding(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointEntry", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PointEntry_description(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointEntry_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointEntry_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointEntry", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PointEntry_orderID(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointEntry_orderID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrderID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PointEntry_orderID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointEntry", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PointEntry_sku(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointEntry_sku(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sku, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PointEntry_sku(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointEntry", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PointEntry_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointEntry_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointEntry_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointEntry", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _PointEntry_expiresAt(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointEntry_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PointEntry_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointEntry", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _PointEntry_availableAt(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointEntry_availableAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AvailableAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PointEntry_availableAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointEntry", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _PointEntryConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointEntryConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.PointEntryEdge) graphql.Marshaler {
+			return ec.marshalOPointEntryEdge2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPointEntryEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PointEntryConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PointEntryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PointEntryEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PointEntryConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointEntryConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointEntryConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PointEntryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PointEntryConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointEntryConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointEntryConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointEntryConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PointEntryEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntryEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointEntryEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PointEntry) graphql.Marshaler {
+			return ec.marshalOPointEntry2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPointEntry(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PointEntryEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PointEntryEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PointEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PointEntryEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntryEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointEntryEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointEntryEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointEntryEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+}
+
+func (ec *executionContext) _PointsChangePayload_entry(ctx context.Context, field graphql.CollectedField, obj *model.PointsChangePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointsChangePayload_entry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entry, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PointEntry) graphql.Marshaler {
+			return ec.marshalOPointEntry2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPointEntry(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PointsChangePayload_entry(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PointsChangePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PointEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PointsChangePayload_replayed(ctx context.Context, field graphql.CollectedField, obj *model.PointsChangePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointsChangePayload_replayed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Replayed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointsChangePayload_replayed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointsChangePayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _PointsChangePayload_balance(ctx context.Context, field graphql.CollectedField, obj *model.PointsChangePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointsChangePayload_balance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Balance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PointsChangePayload_balance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointsChangePayload", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PointsChangePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.PointsChangePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointsChangePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointsChangePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PointsChangePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PointsQuote_maxPoints(ctx context.Context, field graphql.CollectedField, obj *model.PointsQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointsQuote_maxPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxPoints, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointsQuote_maxPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointsQuote", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PointsQuote_maxDeductionCents(ctx context.Context, field graphql.CollectedField, obj *model.PointsQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointsQuote_maxDeductionCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxDeductionCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointsQuote_maxDeductionCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointsQuote", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PointsQuote_balance(ctx context.Context, field graphql.CollectedField, obj *model.PointsQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointsQuote_balance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Balance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointsQuote_balance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointsQuote", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _Program_id(ctx context.Context, field graphql.CollectedField, obj *ent.Program) (ret graphql.Marshaler) {
@@ -2900,6 +5013,68 @@ func (ec *executionContext) fieldContext_Query_program(_ context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_pointsQuote(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_pointsQuote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PointsQuote(ctx, fc.Args["externalId"].(string), fc.Args["orderAmountCents"].(int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN", "SERVICE", "MEMBER"})
+				if err != nil {
+					var zeroVal *model.PointsQuote
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.PointsQuote
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PointsQuote) graphql.Marshaler {
+			return ec.marshalNPointsQuote2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPointsQuote(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_pointsQuote(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PointsQuote(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_pointsQuote_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2971,6 +5146,70 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___Schema(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RecordEventsPayload_results(ctx context.Context, field graphql.CollectedField, obj *model.RecordEventsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordEventsPayload_results(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Results, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.EventResult) graphql.Marshaler {
+			return ec.marshalNEventResult2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐEventResultᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordEventsPayload_results(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecordEventsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EventResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RecordEventsPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.RecordEventsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordEventsPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordEventsPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecordEventsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
 		},
 	}
 	return fc, nil
@@ -4402,6 +6641,171 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputAdjustPointsInput(ctx context.Context, obj any) (model.AdjustPointsInput, error) {
+	var it model.AdjustPointsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"externalId", "points", "reason", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "externalId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = data
+		case "points":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("points"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Points = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputEventInput(ctx context.Context, obj any) (model.EventInput, error) {
+	var it model.EventInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"idempotencyKey", "externalId", "kind", "occurredAt", "channel", "orderId", "orderType", "paymentMethod", "lines", "skus", "provider", "reputation", "credit"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		case "externalId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNEventKind2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋeventᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "occurredAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("occurredAt"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OccurredAt = data
+		case "channel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channel"))
+			data, err := ec.unmarshalNChannel2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋmemberᚐRegistrationChannel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Channel = data
+		case "orderId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderID = data
+		case "orderType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderType"))
+			data, err := ec.unmarshalOOrderType2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐOrderType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderType = data
+		case "paymentMethod":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("paymentMethod"))
+			data, err := ec.unmarshalOPaymentMethod2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPaymentMethod(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PaymentMethod = data
+		case "lines":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lines"))
+			data, err := ec.unmarshalOOrderLineInput2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐOrderLineInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Lines = data
+		case "skus":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("skus"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Skus = data
+		case "provider":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("provider"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Provider = data
+		case "reputation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reputation"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reputation = data
+		case "credit":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("credit"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Credit = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputMemberOrder(ctx context.Context, obj any) (ent.MemberOrder, error) {
 	var it ent.MemberOrder
 	if obj == nil {
@@ -4871,6 +7275,128 @@ func (ec *executionContext) unmarshalInputMemberWhereInput(ctx context.Context, 
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputOrderLineInput(ctx context.Context, obj any) (model.OrderLineInput, error) {
+	var it model.OrderLineInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"sku", "category", "paidCents", "productType"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "sku":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sku"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sku = data
+		case "category":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("category"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Category = data
+		case "paidCents":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("paidCents"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PaidCents = data
+		case "productType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("productType"))
+			data, err := ec.unmarshalNProductType2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐProductType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProductType = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputPointEntryOrder(ctx context.Context, obj any) (ent.PointEntryOrder, error) {
+	var it ent.PointEntryOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNPointEntryOrderField2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPointEntryOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRecordEventsInput(ctx context.Context, obj any) (model.RecordEventsInput, error) {
+	var it model.RecordEventsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"events"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "events":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("events"))
+			data, err := ec.unmarshalNEventInput2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐEventInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Events = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputRegisterMemberInput(ctx context.Context, obj any) (model.RegisterMemberInput, error) {
 	var it model.RegisterMemberInput
 	if obj == nil {
@@ -4952,6 +7478,108 @@ func (ec *executionContext) unmarshalInputRegisterMemberInput(ctx context.Contex
 				return it, err
 			}
 			it.BoundAccounts = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputReverseSpendInput(ctx context.Context, obj any) (model.ReverseSpendInput, error) {
+	var it model.ReverseSpendInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"spendIdempotencyKey", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "spendIdempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("spendIdempotencyKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SpendIdempotencyKey = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputSpendPointsInput(ctx context.Context, obj any) (model.SpendPointsInput, error) {
+	var it model.SpendPointsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"externalId", "points", "orderAmountCents", "purpose", "orderId", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "externalId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = data
+		case "points":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("points"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Points = data
+		case "orderAmountCents":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderAmountCents"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderAmountCents = data
+		case "purpose":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("purpose"))
+			data, err := ec.unmarshalNSpendPurpose2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐSpendPurpose(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Purpose = data
+		case "orderId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderID = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
 		}
 	}
 	return it, nil
@@ -5054,6 +7682,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Program(ctx, sel, obj)
+	case *ent.PointEntry:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._PointEntry(ctx, sel, obj)
 	case *ent.Member:
 		if obj == nil {
 			return graphql.Null
@@ -5120,6 +7753,76 @@ func (ec *executionContext) _Benefit(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "quotaPeriod":
 			out.Values[i] = ec._Benefit_quotaPeriod(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var eventResultImplementors = []string{"EventResult"}
+
+func (ec *executionContext) _EventResult(ctx context.Context, sel ast.SelectionSet, obj *model.EventResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, eventResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EventResult")
+		case "idempotencyKey":
+			out.Values[i] = ec._EventResult_idempotencyKey(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._EventResult_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "code":
+			out.Values[i] = ec._EventResult_code(ctx, field, obj)
+		case "message":
+			out.Values[i] = ec._EventResult_message(ctx, field, obj)
+		case "field":
+			out.Values[i] = ec._EventResult_field(ctx, field, obj)
+		case "points":
+			out.Values[i] = ec._EventResult_points(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pendingPoints":
+			out.Values[i] = ec._EventResult_pendingPoints(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "debtPoints":
+			out.Values[i] = ec._EventResult_debtPoints(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "withholdCents":
+			out.Values[i] = ec._EventResult_withholdCents(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -5275,6 +7978,42 @@ func (ec *executionContext) _Member(ctx context.Context, sel ast.SelectionSet, o
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "points":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Member_points(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -5385,6 +8124,158 @@ func (ec *executionContext) _MemberEdge(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var memberPointsImplementors = []string{"MemberPoints"}
+
+func (ec *executionContext) _MemberPoints(ctx context.Context, sel ast.SelectionSet, obj *model.MemberPoints) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, memberPointsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MemberPoints")
+		case "balance":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._MemberPoints_balance(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "pending":
+			out.Values[i] = ec._MemberPoints_pending(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "debt":
+			out.Values[i] = ec._MemberPoints_debt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "expiring":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._MemberPoints_expiring(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "entries":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._MemberPoints_entries(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -5414,6 +8305,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "updateMember":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateMember(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordEvents":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordEvents(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "spendPoints":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_spendPoints(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reverseSpend":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reverseSpend(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "adjustPoints":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_adjustPoints(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -5466,6 +8385,262 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 			out.Values[i] = ec._PageInfo_startCursor(ctx, field, obj)
 		case "endCursor":
 			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var pointEntryImplementors = []string{"PointEntry", "Node"}
+
+func (ec *executionContext) _PointEntry(ctx context.Context, sel ast.SelectionSet, obj *ent.PointEntry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pointEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PointEntry")
+		case "id":
+			out.Values[i] = ec._PointEntry_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amount":
+			out.Values[i] = ec._PointEntry_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._PointEntry_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "funding":
+			out.Values[i] = ec._PointEntry_funding(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._PointEntry_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "orderID":
+			out.Values[i] = ec._PointEntry_orderID(ctx, field, obj)
+		case "sku":
+			out.Values[i] = ec._PointEntry_sku(ctx, field, obj)
+		case "createdAt":
+			out.Values[i] = ec._PointEntry_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._PointEntry_expiresAt(ctx, field, obj)
+		case "availableAt":
+			out.Values[i] = ec._PointEntry_availableAt(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var pointEntryConnectionImplementors = []string{"PointEntryConnection"}
+
+func (ec *executionContext) _PointEntryConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.PointEntryConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pointEntryConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PointEntryConnection")
+		case "edges":
+			out.Values[i] = ec._PointEntryConnection_edges(ctx, field, obj)
+		case "pageInfo":
+			out.Values[i] = ec._PointEntryConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._PointEntryConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var pointEntryEdgeImplementors = []string{"PointEntryEdge"}
+
+func (ec *executionContext) _PointEntryEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.PointEntryEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pointEntryEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PointEntryEdge")
+		case "node":
+			out.Values[i] = ec._PointEntryEdge_node(ctx, field, obj)
+		case "cursor":
+			out.Values[i] = ec._PointEntryEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var pointsChangePayloadImplementors = []string{"PointsChangePayload"}
+
+func (ec *executionContext) _PointsChangePayload(ctx context.Context, sel ast.SelectionSet, obj *model.PointsChangePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pointsChangePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PointsChangePayload")
+		case "entry":
+			out.Values[i] = ec._PointsChangePayload_entry(ctx, field, obj)
+		case "replayed":
+			out.Values[i] = ec._PointsChangePayload_replayed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "balance":
+			out.Values[i] = ec._PointsChangePayload_balance(ctx, field, obj)
+		case "userErrors":
+			out.Values[i] = ec._PointsChangePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var pointsQuoteImplementors = []string{"PointsQuote"}
+
+func (ec *executionContext) _PointsQuote(ctx context.Context, sel ast.SelectionSet, obj *model.PointsQuote) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pointsQuoteImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PointsQuote")
+		case "maxPoints":
+			out.Values[i] = ec._PointsQuote_maxPoints(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "maxDeductionCents":
+			out.Values[i] = ec._PointsQuote_maxDeductionCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "balance":
+			out.Values[i] = ec._PointsQuote_balance(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -5762,6 +8937,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "pointsQuote":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_pointsQuote(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -5770,6 +8967,50 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___schema(ctx, field)
 			})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var recordEventsPayloadImplementors = []string{"RecordEventsPayload"}
+
+func (ec *executionContext) _RecordEventsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RecordEventsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, recordEventsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RecordEventsPayload")
+		case "results":
+			out.Values[i] = ec._RecordEventsPayload_results(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._RecordEventsPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -6356,6 +9597,11 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) unmarshalNAdjustPointsInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐAdjustPointsInput(ctx context.Context, v any) (model.AdjustPointsInput, error) {
+	res, err := ec.unmarshalInputAdjustPointsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNBenefit2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐBenefitᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Benefit) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -6425,6 +9671,72 @@ func (ec *executionContext) unmarshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCur
 }
 
 func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, sel ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNEventInput2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐEventInputᚄ(ctx context.Context, v any) ([]*model.EventInput, error) {
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
+	var err error
+	res := make([]*model.EventInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNEventInput2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐEventInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNEventInput2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐEventInput(ctx context.Context, v any) (*model.EventInput, error) {
+	res, err := ec.unmarshalInputEventInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNEventKind2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋeventᚐKind(ctx context.Context, v any) (event.Kind, error) {
+	var res event.Kind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEventKind2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋeventᚐKind(ctx context.Context, sel ast.SelectionSet, v event.Kind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNEventResult2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐEventResultᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.EventResult) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEventResult2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐEventResult(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNEventResult2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐEventResult(ctx context.Context, sel ast.SelectionSet, v *model.EventResult) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._EventResult(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNEventStatus2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐEventStatus(ctx context.Context, v any) (model.EventStatus, error) {
+	var res model.EventStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEventStatus2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐEventStatus(ctx context.Context, sel ast.SelectionSet, v model.EventStatus) graphql.Marshaler {
 	return v
 }
 
@@ -6546,6 +9858,20 @@ func (ec *executionContext) marshalNMemberOrderField2ᚖgithubᚗcomᚋmembergra
 	return v
 }
 
+func (ec *executionContext) marshalNMemberPoints2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMemberPoints(ctx context.Context, sel ast.SelectionSet, v model.MemberPoints) graphql.Marshaler {
+	return ec._MemberPoints(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNMemberPoints2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMemberPoints(ctx context.Context, sel ast.SelectionSet, v *model.MemberPoints) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._MemberPoints(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNMemberStatus2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋmemberᚐStatus(ctx context.Context, v any) (member.Status, error) {
 	var res member.Status
 	err := res.UnmarshalGQL(v)
@@ -6581,8 +9907,91 @@ func (ec *executionContext) marshalNOrderDirection2entgoᚗioᚋcontribᚋentgql
 	return v
 }
 
+func (ec *executionContext) unmarshalNOrderLineInput2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐOrderLineInput(ctx context.Context, v any) (*model.OrderLineInput, error) {
+	res, err := ec.unmarshalInputOrderLineInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
 	return ec._PageInfo(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPointEntryConnection2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPointEntryConnection(ctx context.Context, sel ast.SelectionSet, v ent.PointEntryConnection) graphql.Marshaler {
+	return ec._PointEntryConnection(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPointEntryConnection2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPointEntryConnection(ctx context.Context, sel ast.SelectionSet, v *ent.PointEntryConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PointEntryConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPointEntryKind2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋpointentryᚐKind(ctx context.Context, v any) (pointentry.Kind, error) {
+	var res pointentry.Kind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPointEntryKind2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋpointentryᚐKind(ctx context.Context, sel ast.SelectionSet, v pointentry.Kind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNPointEntryOrderField2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPointEntryOrderField(ctx context.Context, v any) (*ent.PointEntryOrderField, error) {
+	var res = new(ent.PointEntryOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPointEntryOrderField2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPointEntryOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.PointEntryOrderField) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalNPointsChangePayload2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPointsChangePayload(ctx context.Context, sel ast.SelectionSet, v model.PointsChangePayload) graphql.Marshaler {
+	return ec._PointsChangePayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPointsChangePayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPointsChangePayload(ctx context.Context, sel ast.SelectionSet, v *model.PointsChangePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PointsChangePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPointsQuote2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPointsQuote(ctx context.Context, sel ast.SelectionSet, v model.PointsQuote) graphql.Marshaler {
+	return ec._PointsQuote(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPointsQuote2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPointsQuote(ctx context.Context, sel ast.SelectionSet, v *model.PointsQuote) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PointsQuote(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNProductType2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐProductType(ctx context.Context, v any) (model.ProductType, error) {
+	var res model.ProductType
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNProductType2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐProductType(ctx context.Context, sel ast.SelectionSet, v model.ProductType) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNProgram2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚐProgram(ctx context.Context, sel ast.SelectionSet, v ent.Program) graphql.Marshaler {
@@ -6609,6 +10018,25 @@ func (ec *executionContext) marshalNQuotaPeriod2githubᚗcomᚋmembergraphᚋmem
 	return v
 }
 
+func (ec *executionContext) unmarshalNRecordEventsInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRecordEventsInput(ctx context.Context, v any) (model.RecordEventsInput, error) {
+	res, err := ec.unmarshalInputRecordEventsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRecordEventsPayload2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRecordEventsPayload(ctx context.Context, sel ast.SelectionSet, v model.RecordEventsPayload) graphql.Marshaler {
+	return ec._RecordEventsPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRecordEventsPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRecordEventsPayload(ctx context.Context, sel ast.SelectionSet, v *model.RecordEventsPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RecordEventsPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNRegisterMemberInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRegisterMemberInput(ctx context.Context, v any) (model.RegisterMemberInput, error) {
 	res, err := ec.unmarshalInputRegisterMemberInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -6626,6 +10054,11 @@ func (ec *executionContext) marshalNRegisterMemberPayload2ᚖgithubᚗcomᚋmemb
 		return graphql.Null
 	}
 	return ec._RegisterMemberPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNReverseSpendInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐReverseSpendInput(ctx context.Context, v any) (model.ReverseSpendInput, error) {
+	res, err := ec.unmarshalInputReverseSpendInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNRole2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRole(ctx context.Context, v any) (model.Role, error) {
@@ -6667,6 +10100,21 @@ func (ec *executionContext) marshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmemberg
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNSpendPointsInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐSpendPointsInput(ctx context.Context, v any) (model.SpendPointsInput, error) {
+	res, err := ec.unmarshalInputSpendPointsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNSpendPurpose2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐSpendPurpose(ctx context.Context, v any) (model.SpendPurpose, error) {
+	var res model.SpendPurpose
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSpendPurpose2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐSpendPurpose(ctx context.Context, sel ast.SelectionSet, v model.SpendPurpose) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -7335,6 +10783,95 @@ func (ec *executionContext) marshalONode2githubᚗcomᚋmembergraphᚋmembergrap
 	return ec._Node(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOOrderLineInput2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐOrderLineInputᚄ(ctx context.Context, v any) ([]*model.OrderLineInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
+	var err error
+	res := make([]*model.OrderLineInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNOrderLineInput2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐOrderLineInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOOrderType2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐOrderType(ctx context.Context, v any) (*model.OrderType, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.OrderType)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOOrderType2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐOrderType(ctx context.Context, sel ast.SelectionSet, v *model.OrderType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOPaymentMethod2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPaymentMethod(ctx context.Context, v any) (*model.PaymentMethod, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.PaymentMethod)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPaymentMethod2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPaymentMethod(ctx context.Context, sel ast.SelectionSet, v *model.PaymentMethod) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalOPointEntry2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPointEntry(ctx context.Context, sel ast.SelectionSet, v *ent.PointEntry) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PointEntry(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOPointEntryEdge2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPointEntryEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.PointEntryEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOPointEntryEdge2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPointEntryEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOPointEntryEdge2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPointEntryEdge(ctx context.Context, sel ast.SelectionSet, v *ent.PointEntryEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PointEntryEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(v)
+	return res
+}
+
 func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
 	if v == nil {
 		return nil, nil
@@ -7441,6 +10978,22 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	_ = ctx
 	res := graphql.MarshalTime(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOUserErrorCode2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorCode(ctx context.Context, v any) (*model.UserErrorCode, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.UserErrorCode)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOUserErrorCode2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorCode(ctx context.Context, sel ast.SelectionSet, v *model.UserErrorCode) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

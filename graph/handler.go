@@ -27,7 +27,9 @@ import (
 	"github.com/membergraph/membergraph/ent"
 	"github.com/membergraph/membergraph/graph/playground"
 	"github.com/membergraph/membergraph/internal/auth"
+	"github.com/membergraph/membergraph/internal/events"
 	"github.com/membergraph/membergraph/internal/member"
+	"github.com/membergraph/membergraph/internal/points"
 	"github.com/membergraph/membergraph/internal/program"
 	"github.com/membergraph/membergraph/internal/store"
 )
@@ -38,6 +40,8 @@ type ServerConfig struct {
 	Signer   *auth.Signer
 	Programs *program.Service
 	Members  *member.Service
+	Ledger   *points.Ledger
+	Events   *events.Service
 	Logger   *slog.Logger
 	// DefaultProgram is the programme of tokens that name none.
 	DefaultProgram string
@@ -112,10 +116,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) graphqlHandler() http.Handler {
-	resolver := &Resolver{client: s.cfg.DB.Client, programs: s.cfg.Programs, members: s.cfg.Members}
+	resolver := &Resolver{client: s.cfg.DB.Client, programs: s.cfg.Programs, members: s.cfg.Members,
+		ledger: s.cfg.Ledger, events: s.cfg.Events}
 	ecfg := Config{Resolvers: resolver}
 	ecfg.Directives.Auth = authDirective
 	ecfg.Complexity.Query.Members = func(child int, _ *entgql.Cursor[int], first *int, _ *entgql.Cursor[int], last *int, _ *ent.MemberOrder, _ *ent.MemberWhereInput) int {
+		return pageComplexity(child, first, last)
+	}
+	ecfg.Complexity.MemberPoints.Entries = func(child int, _ *entgql.Cursor[int], first *int, _ *entgql.Cursor[int], last *int) int {
 		return pageComplexity(child, first, last)
 	}
 	srv := handler.New(NewExecutableSchema(ecfg))

@@ -6,7 +6,9 @@ package graph
 
 import (
 	"github.com/membergraph/membergraph/ent"
+	"github.com/membergraph/membergraph/internal/events"
 	"github.com/membergraph/membergraph/internal/member"
+	"github.com/membergraph/membergraph/internal/points"
 	"github.com/membergraph/membergraph/internal/program"
 )
 
@@ -16,4 +18,6 @@ type Resolver struct {
 	client   *ent.Client
 	programs *program.Service
 	members  *member.Service
+	ledger   *points.Ledger
+	events   *events.Service
 }

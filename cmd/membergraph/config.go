@@ -26,6 +26,7 @@ type config struct {
 	DepthLimit      int
 	MaxBodyBytes    int64
 	ShutdownTimeout time.Duration
+	ExpiryInterval  time.Duration
 }
 
 // bind registers the flags a command uses, with defaults taken from the environment.
@@ -52,6 +53,8 @@ func (c *config) bind(fs *flag.FlagSet, serve bool) {
 	fs.IntVar(&c.DepthLimit, "depth-limit", envInt("MEMBERGRAPH_DEPTH_LIMIT", 12), "deepest query accepted [MEMBERGRAPH_DEPTH_LIMIT]")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", int64(envInt("MEMBERGRAPH_MAX_BODY_BYTES", 1<<20)),
 		"largest request body accepted [MEMBERGRAPH_MAX_BODY_BYTES]")
+	fs.DurationVar(&c.ExpiryInterval, "expiry-interval", time.Hour,
+		"how often the server writes off expired points (balances are right between runs)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may finish after SIGTERM")
 }
 

@@ -20,6 +20,7 @@ Usage:
   membergraph serve   [flags]   run the GraphQL API, the playground and the background jobs
   membergraph migrate [flags]   apply the database migrations (--status: list the pending ones)
   membergraph token   [flags]   print a bearer token signed with MEMBERGRAPH_AUTH_SECRET
+  membergraph expire  [flags]   write off expired points now (serve does it every hour)
 
 Run "membergraph COMMAND -h" for a command's flags. Flags override environment variables.
 `
@@ -47,6 +48,8 @@ func run(ctx context.Context, args []string) error {
 		return migrate(ctx, args[1:])
 	case "token":
 		return token(args[1:])
+	case "expire":
+		return expire(ctx, args[1:])
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil

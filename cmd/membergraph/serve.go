@@ -14,7 +14,9 @@ import (
 	"github.com/membergraph/membergraph/graph"
 	"github.com/membergraph/membergraph/internal/auth"
 	"github.com/membergraph/membergraph/internal/clock"
+	"github.com/membergraph/membergraph/internal/events"
 	"github.com/membergraph/membergraph/internal/member"
+	"github.com/membergraph/membergraph/internal/points"
 	"github.com/membergraph/membergraph/internal/program"
 	"github.com/membergraph/membergraph/internal/store"
 )
@@ -66,11 +68,15 @@ func serve(ctx context.Context, args []string) error {
 		logger.Info("empty database: created the JD-style programme", "program", program.PresetKey)
 	}
 
+	clk := clock.System{}
+	ledger := points.NewLedger(db.Client, db.Dialect, clk, nil)
 	srvCfg := graph.ServerConfig{
 		DB:              db,
 		Signer:          signer,
 		Programs:        programs,
-		Members:         member.NewService(db.Client, clock.System{}),
+		Members:         member.NewService(db.Client, clk),
+		Ledger:          ledger,
+		Events:          events.NewService(db.Client, ledger),
 		Logger:          logger,
 		DefaultProgram:  cfg.Program,
 		Production:      cfg.Production,
@@ -105,6 +111,10 @@ func serve(ctx context.Context, args []string) error {
 	if !cfg.Production {
 		fmt.Fprintf(os.Stderr, "Playground: http://%s/\n", browsable(ln.Addr()))
 	}
+
+	jobs, stopJobs := context.WithCancel(ctx)
+	defer stopJobs()
+	go ledger.RunExpiry(jobs, cfg.ExpiryInterval, logger)
 
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()

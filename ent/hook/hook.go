@@ -21,6 +21,18 @@ func (f BenefitFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.BenefitMutation", m)
 }
 
+// The EventFunc type is an adapter to allow the use of ordinary
+// function as Event mutator.
+type EventFunc func(context.Context, *ent.EventMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f EventFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.EventMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.EventMutation", m)
+}
+
 // The MemberFunc type is an adapter to allow the use of ordinary
 // function as Member mutator.
 type MemberFunc func(context.Context, *ent.MemberMutation) (ent.Value, error)
@@ -31,6 +43,66 @@ func (f MemberFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, erro
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.MemberMutation", m)
+}
+
+// The PointAccountFunc type is an adapter to allow the use of ordinary
+// function as PointAccount mutator.
+type PointAccountFunc func(context.Context, *ent.PointAccountMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PointAccountFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PointAccountMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PointAccountMutation", m)
+}
+
+// The PointAllocationFunc type is an adapter to allow the use of ordinary
+// function as PointAllocation mutator.
+type PointAllocationFunc func(context.Context, *ent.PointAllocationMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PointAllocationFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PointAllocationMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PointAllocationMutation", m)
+}
+
+// The PointEntryFunc type is an adapter to allow the use of ordinary
+// function as PointEntry mutator.
+type PointEntryFunc func(context.Context, *ent.PointEntryMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PointEntryFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PointEntryMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PointEntryMutation", m)
+}
+
+// The PointLotFunc type is an adapter to allow the use of ordinary
+// function as PointLot mutator.
+type PointLotFunc func(context.Context, *ent.PointLotMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PointLotFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PointLotMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PointLotMutation", m)
+}
+
+// The PointRequestFunc type is an adapter to allow the use of ordinary
+// function as PointRequest mutator.
+type PointRequestFunc func(context.Context, *ent.PointRequestMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PointRequestFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PointRequestMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PointRequestMutation", m)
 }
 
 // The ProgramFunc type is an adapter to allow the use of ordinary

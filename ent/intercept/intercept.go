@@ -9,7 +9,13 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/membergraph/membergraph/ent"
 	"github.com/membergraph/membergraph/ent/benefit"
+	"github.com/membergraph/membergraph/ent/event"
 	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/ent/pointaccount"
+	"github.com/membergraph/membergraph/ent/pointallocation"
+	"github.com/membergraph/membergraph/ent/pointentry"
+	"github.com/membergraph/membergraph/ent/pointlot"
+	"github.com/membergraph/membergraph/ent/pointrequest"
 	"github.com/membergraph/membergraph/ent/predicate"
 	"github.com/membergraph/membergraph/ent/program"
 	"github.com/membergraph/membergraph/ent/tier"
@@ -98,6 +104,33 @@ func (f TraverseBenefit) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.BenefitQuery", q)
 }
 
+// The EventFunc type is an adapter to allow the use of ordinary function as a Querier.
+type EventFunc func(context.Context, *ent.EventQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f EventFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.EventQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.EventQuery", q)
+}
+
+// The TraverseEvent type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseEvent func(context.Context, *ent.EventQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseEvent) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseEvent) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.EventQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.EventQuery", q)
+}
+
 // The MemberFunc type is an adapter to allow the use of ordinary function as a Querier.
 type MemberFunc func(context.Context, *ent.MemberQuery) (ent.Value, error)
 
@@ -123,6 +156,141 @@ func (f TraverseMember) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.MemberQuery", q)
+}
+
+// The PointAccountFunc type is an adapter to allow the use of ordinary function as a Querier.
+type PointAccountFunc func(context.Context, *ent.PointAccountQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f PointAccountFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.PointAccountQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.PointAccountQuery", q)
+}
+
+// The TraversePointAccount type is an adapter to allow the use of ordinary function as Traverser.
+type TraversePointAccount func(context.Context, *ent.PointAccountQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraversePointAccount) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraversePointAccount) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PointAccountQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.PointAccountQuery", q)
+}
+
+// The PointAllocationFunc type is an adapter to allow the use of ordinary function as a Querier.
+type PointAllocationFunc func(context.Context, *ent.PointAllocationQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f PointAllocationFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.PointAllocationQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.PointAllocationQuery", q)
+}
+
+// The TraversePointAllocation type is an adapter to allow the use of ordinary function as Traverser.
+type TraversePointAllocation func(context.Context, *ent.PointAllocationQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraversePointAllocation) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraversePointAllocation) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PointAllocationQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.PointAllocationQuery", q)
+}
+
+// The PointEntryFunc type is an adapter to allow the use of ordinary function as a Querier.
+type PointEntryFunc func(context.Context, *ent.PointEntryQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f PointEntryFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.PointEntryQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.PointEntryQuery", q)
+}
+
+// The TraversePointEntry type is an adapter to allow the use of ordinary function as Traverser.
+type TraversePointEntry func(context.Context, *ent.PointEntryQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraversePointEntry) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraversePointEntry) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PointEntryQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.PointEntryQuery", q)
+}
+
+// The PointLotFunc type is an adapter to allow the use of ordinary function as a Querier.
+type PointLotFunc func(context.Context, *ent.PointLotQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f PointLotFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.PointLotQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.PointLotQuery", q)
+}
+
+// The TraversePointLot type is an adapter to allow the use of ordinary function as Traverser.
+type TraversePointLot func(context.Context, *ent.PointLotQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraversePointLot) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraversePointLot) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PointLotQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.PointLotQuery", q)
+}
+
+// The PointRequestFunc type is an adapter to allow the use of ordinary function as a Querier.
+type PointRequestFunc func(context.Context, *ent.PointRequestQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f PointRequestFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.PointRequestQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.PointRequestQuery", q)
+}
+
+// The TraversePointRequest type is an adapter to allow the use of ordinary function as Traverser.
+type TraversePointRequest func(context.Context, *ent.PointRequestQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraversePointRequest) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraversePointRequest) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PointRequestQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.PointRequestQuery", q)
 }
 
 // The ProgramFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -184,8 +352,20 @@ func NewQuery(q ent.Query) (Query, error) {
 	switch q := q.(type) {
 	case *ent.BenefitQuery:
 		return &query[*ent.BenefitQuery, predicate.Benefit, benefit.OrderOption]{typ: ent.TypeBenefit, tq: q}, nil
+	case *ent.EventQuery:
+		return &query[*ent.EventQuery, predicate.Event, event.OrderOption]{typ: ent.TypeEvent, tq: q}, nil
 	case *ent.MemberQuery:
 		return &query[*ent.MemberQuery, predicate.Member, member.OrderOption]{typ: ent.TypeMember, tq: q}, nil
+	case *ent.PointAccountQuery:
+		return &query[*ent.PointAccountQuery, predicate.PointAccount, pointaccount.OrderOption]{typ: ent.TypePointAccount, tq: q}, nil
+	case *ent.PointAllocationQuery:
+		return &query[*ent.PointAllocationQuery, predicate.PointAllocation, pointallocation.OrderOption]{typ: ent.TypePointAllocation, tq: q}, nil
+	case *ent.PointEntryQuery:
+		return &query[*ent.PointEntryQuery, predicate.PointEntry, pointentry.OrderOption]{typ: ent.TypePointEntry, tq: q}, nil
+	case *ent.PointLotQuery:
+		return &query[*ent.PointLotQuery, predicate.PointLot, pointlot.OrderOption]{typ: ent.TypePointLot, tq: q}, nil
+	case *ent.PointRequestQuery:
+		return &query[*ent.PointRequestQuery, predicate.PointRequest, pointrequest.OrderOption]{typ: ent.TypePointRequest, tq: q}, nil
 	case *ent.ProgramQuery:
 		return &query[*ent.ProgramQuery, predicate.Program, program.OrderOption]{typ: ent.TypeProgram, tq: q}, nil
 	case *ent.TierQuery:

@@ -41,6 +41,52 @@ var (
 			},
 		},
 	}
+	// EventsColumns holds the columns for the "events" table.
+	EventsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt},
+		{Name: "idempotency_key", Type: field.TypeString, Size: 128},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"ORDER_COMPLETED", "ORDER_REFUNDED", "REVIEW_POSTED", "PHOTO_REVIEW_POSTED", "QUESTION_ANSWERED", "PRODUCT_SHARED", "LOGIN", "APP_OPENED", "CHECK_IN", "ACCOUNT_VERIFIED", "ACCOUNT_BOUND", "RISK_UPDATED"}},
+		{Name: "channel", Type: field.TypeEnum, Enums: []string{"APP", "WEB", "MINI_PROGRAM", "STORE"}},
+		{Name: "occurred_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "recorded_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "order_id", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "body_hash", Type: field.TypeString, Size: 64},
+		{Name: "body", Type: field.TypeJSON},
+		{Name: "outcome", Type: field.TypeJSON},
+		{Name: "member_id", Type: field.TypeInt},
+	}
+	// EventsTable holds the schema information for the "events" table.
+	EventsTable = &schema.Table{
+		Name:       "events",
+		Columns:    EventsColumns,
+		PrimaryKey: []*schema.Column{EventsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "events_members_member",
+				Columns:    []*schema.Column{EventsColumns[11]},
+				RefColumns: []*schema.Column{MembersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "event_program_id_idempotency_key",
+				Unique:  true,
+				Columns: []*schema.Column{EventsColumns[1], EventsColumns[2]},
+			},
+			{
+				Name:    "event_member_id_kind_order_id",
+				Unique:  false,
+				Columns: []*schema.Column{EventsColumns[11], EventsColumns[3], EventsColumns[7]},
+			},
+			{
+				Name:    "event_member_id_occurred_at",
+				Unique:  false,
+				Columns: []*schema.Column{EventsColumns[11], EventsColumns[5]},
+			},
+		},
+	}
 	// MembersColumns holds the columns for the "members" table.
 	MembersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -87,6 +133,174 @@ var (
 				Name:    "member_program_id_registered_at",
 				Unique:  false,
 				Columns: []*schema.Column{MembersColumns[13], MembersColumns[7]},
+			},
+		},
+	}
+	// PointAccountsColumns holds the columns for the "point_accounts" table.
+	PointAccountsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt},
+		{Name: "total", Type: field.TypeInt64, Default: 0},
+		{Name: "debt", Type: field.TypeInt64, Default: 0},
+		{Name: "member_id", Type: field.TypeInt},
+	}
+	// PointAccountsTable holds the schema information for the "point_accounts" table.
+	PointAccountsTable = &schema.Table{
+		Name:       "point_accounts",
+		Columns:    PointAccountsColumns,
+		PrimaryKey: []*schema.Column{PointAccountsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "point_accounts_members_member",
+				Columns:    []*schema.Column{PointAccountsColumns[4]},
+				RefColumns: []*schema.Column{MembersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+	}
+	// PointAllocationsColumns holds the columns for the "point_allocations" table.
+	PointAllocationsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt},
+		{Name: "entry_id", Type: field.TypeInt},
+		{Name: "lot_id", Type: field.TypeInt},
+		{Name: "amount", Type: field.TypeInt64},
+		{Name: "member_id", Type: field.TypeInt},
+	}
+	// PointAllocationsTable holds the schema information for the "point_allocations" table.
+	PointAllocationsTable = &schema.Table{
+		Name:       "point_allocations",
+		Columns:    PointAllocationsColumns,
+		PrimaryKey: []*schema.Column{PointAllocationsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "point_allocations_members_member",
+				Columns:    []*schema.Column{PointAllocationsColumns[5]},
+				RefColumns: []*schema.Column{MembersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "pointallocation_entry_id",
+				Unique:  false,
+				Columns: []*schema.Column{PointAllocationsColumns[2]},
+			},
+		},
+	}
+	// PointEntriesColumns holds the columns for the "point_entries" table.
+	PointEntriesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt},
+		{Name: "amount", Type: field.TypeInt64},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"PURCHASE", "PLUS_BONUS", "REVIEW", "PHOTO_REVIEW", "CHECK_IN", "FIRST_MOBILE_ORDER", "REFUND", "ORDER_DEDUCTION", "EXCHANGE", "SPEND_REVERSAL", "EXPIRY", "ADJUSTMENT", "STORE_GRANT", "PARTNER_GRANT"}},
+		{Name: "funding", Type: field.TypeString, Size: 80},
+		{Name: "description", Type: field.TypeString, Size: 256},
+		{Name: "event_id", Type: field.TypeInt, Nullable: true},
+		{Name: "request_key", Type: field.TypeString, Nullable: true, Size: 128},
+		{Name: "order_id", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "sku", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "reversed_entry_id", Type: field.TypeInt, Unique: true, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "expires_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "available_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "member_id", Type: field.TypeInt},
+	}
+	// PointEntriesTable holds the schema information for the "point_entries" table.
+	PointEntriesTable = &schema.Table{
+		Name:       "point_entries",
+		Columns:    PointEntriesColumns,
+		PrimaryKey: []*schema.Column{PointEntriesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "point_entries_members_member",
+				Columns:    []*schema.Column{PointEntriesColumns[14]},
+				RefColumns: []*schema.Column{MembersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "pointentry_member_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{PointEntriesColumns[14], PointEntriesColumns[11]},
+			},
+			{
+				Name:    "pointentry_member_id_order_id_sku",
+				Unique:  false,
+				Columns: []*schema.Column{PointEntriesColumns[14], PointEntriesColumns[8], PointEntriesColumns[9]},
+			},
+			{
+				Name:    "pointentry_program_id_request_key",
+				Unique:  false,
+				Columns: []*schema.Column{PointEntriesColumns[1], PointEntriesColumns[7]},
+			},
+		},
+	}
+	// PointLotsColumns holds the columns for the "point_lots" table.
+	PointLotsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt},
+		{Name: "entry_id", Type: field.TypeInt, Unique: true},
+		{Name: "remaining", Type: field.TypeInt64},
+		{Name: "expires_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "available_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "member_id", Type: field.TypeInt},
+	}
+	// PointLotsTable holds the schema information for the "point_lots" table.
+	PointLotsTable = &schema.Table{
+		Name:       "point_lots",
+		Columns:    PointLotsColumns,
+		PrimaryKey: []*schema.Column{PointLotsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "point_lots_members_member",
+				Columns:    []*schema.Column{PointLotsColumns[6]},
+				RefColumns: []*schema.Column{MembersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "pointlot_member_id_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{PointLotsColumns[6], PointLotsColumns[4]},
+			},
+			{
+				Name:    "pointlot_program_id_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{PointLotsColumns[1], PointLotsColumns[4]},
+			},
+		},
+	}
+	// PointRequestsColumns holds the columns for the "point_requests" table.
+	PointRequestsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt},
+		{Name: "key", Type: field.TypeString, Size: 128},
+		{Name: "body_hash", Type: field.TypeString, Size: 64},
+		{Name: "entry_id", Type: field.TypeInt, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "member_id", Type: field.TypeInt},
+	}
+	// PointRequestsTable holds the schema information for the "point_requests" table.
+	PointRequestsTable = &schema.Table{
+		Name:       "point_requests",
+		Columns:    PointRequestsColumns,
+		PrimaryKey: []*schema.Column{PointRequestsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "point_requests_members_member",
+				Columns:    []*schema.Column{PointRequestsColumns[6]},
+				RefColumns: []*schema.Column{MembersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "pointrequest_program_id_key",
+				Unique:  true,
+				Columns: []*schema.Column{PointRequestsColumns[1], PointRequestsColumns[2]},
 			},
 		},
 	}
@@ -169,7 +383,13 @@ var (
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		BenefitsTable,
+		EventsTable,
 		MembersTable,
+		PointAccountsTable,
+		PointAllocationsTable,
+		PointEntriesTable,
+		PointLotsTable,
+		PointRequestsTable,
 		ProgramsTable,
 		TiersTable,
 		TierBenefitsTable,
@@ -181,10 +401,34 @@ func init() {
 	BenefitsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(0),
 	}
+	EventsTable.ForeignKeys[0].RefTable = MembersTable
+	EventsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(17179869184),
+	}
 	MembersTable.ForeignKeys[0].RefTable = TiersTable
 	MembersTable.ForeignKeys[1].RefTable = ProgramsTable
 	MembersTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(4294967296),
+	}
+	PointAccountsTable.ForeignKeys[0].RefTable = MembersTable
+	PointAccountsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(21474836480),
+	}
+	PointAllocationsTable.ForeignKeys[0].RefTable = MembersTable
+	PointAllocationsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(25769803776),
+	}
+	PointEntriesTable.ForeignKeys[0].RefTable = MembersTable
+	PointEntriesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(30064771072),
+	}
+	PointLotsTable.ForeignKeys[0].RefTable = MembersTable
+	PointLotsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(34359738368),
+	}
+	PointRequestsTable.ForeignKeys[0].RefTable = MembersTable
+	PointRequestsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(38654705664),
 	}
 	ProgramsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(8589934592),

@@ -9,8 +9,26 @@ import (
 // Benefit is the predicate function for benefit builders.
 type Benefit func(*sql.Selector)
 
+// Event is the predicate function for event builders.
+type Event func(*sql.Selector)
+
 // Member is the predicate function for member builders.
 type Member func(*sql.Selector)
+
+// PointAccount is the predicate function for pointaccount builders.
+type PointAccount func(*sql.Selector)
+
+// PointAllocation is the predicate function for pointallocation builders.
+type PointAllocation func(*sql.Selector)
+
+// PointEntry is the predicate function for pointentry builders.
+type PointEntry func(*sql.Selector)
+
+// PointLot is the predicate function for pointlot builders.
+type PointLot func(*sql.Selector)
+
+// PointRequest is the predicate function for pointrequest builders.
+type PointRequest func(*sql.Selector)
 
 // Program is the predicate function for program builders.
 type Program func(*sql.Selector)

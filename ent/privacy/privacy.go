@@ -135,6 +135,30 @@ func (f BenefitMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutatio
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.BenefitMutation", m)
 }
 
+// The EventQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type EventQueryRuleFunc func(context.Context, *ent.EventQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f EventQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.EventQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.EventQuery", q)
+}
+
+// The EventMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type EventMutationRuleFunc func(context.Context, *ent.EventMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f EventMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.EventMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.EventMutation", m)
+}
+
 // The MemberQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type MemberQueryRuleFunc func(context.Context, *ent.MemberQuery) error
@@ -157,6 +181,126 @@ func (f MemberMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.MemberMutation", m)
+}
+
+// The PointAccountQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type PointAccountQueryRuleFunc func(context.Context, *ent.PointAccountQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f PointAccountQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PointAccountQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.PointAccountQuery", q)
+}
+
+// The PointAccountMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type PointAccountMutationRuleFunc func(context.Context, *ent.PointAccountMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f PointAccountMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.PointAccountMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PointAccountMutation", m)
+}
+
+// The PointAllocationQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type PointAllocationQueryRuleFunc func(context.Context, *ent.PointAllocationQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f PointAllocationQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PointAllocationQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.PointAllocationQuery", q)
+}
+
+// The PointAllocationMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type PointAllocationMutationRuleFunc func(context.Context, *ent.PointAllocationMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f PointAllocationMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.PointAllocationMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PointAllocationMutation", m)
+}
+
+// The PointEntryQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type PointEntryQueryRuleFunc func(context.Context, *ent.PointEntryQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f PointEntryQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PointEntryQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.PointEntryQuery", q)
+}
+
+// The PointEntryMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type PointEntryMutationRuleFunc func(context.Context, *ent.PointEntryMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f PointEntryMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.PointEntryMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PointEntryMutation", m)
+}
+
+// The PointLotQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type PointLotQueryRuleFunc func(context.Context, *ent.PointLotQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f PointLotQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PointLotQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.PointLotQuery", q)
+}
+
+// The PointLotMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type PointLotMutationRuleFunc func(context.Context, *ent.PointLotMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f PointLotMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.PointLotMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PointLotMutation", m)
+}
+
+// The PointRequestQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type PointRequestQueryRuleFunc func(context.Context, *ent.PointRequestQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f PointRequestQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PointRequestQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.PointRequestQuery", q)
+}
+
+// The PointRequestMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type PointRequestMutationRuleFunc func(context.Context, *ent.PointRequestMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f PointRequestMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.PointRequestMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PointRequestMutation", m)
 }
 
 // The ProgramQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -244,7 +388,19 @@ func queryFilter(q ent.Query) (Filter, error) {
 	switch q := q.(type) {
 	case *ent.BenefitQuery:
 		return q.Filter(), nil
+	case *ent.EventQuery:
+		return q.Filter(), nil
 	case *ent.MemberQuery:
+		return q.Filter(), nil
+	case *ent.PointAccountQuery:
+		return q.Filter(), nil
+	case *ent.PointAllocationQuery:
+		return q.Filter(), nil
+	case *ent.PointEntryQuery:
+		return q.Filter(), nil
+	case *ent.PointLotQuery:
+		return q.Filter(), nil
+	case *ent.PointRequestQuery:
 		return q.Filter(), nil
 	case *ent.ProgramQuery:
 		return q.Filter(), nil
@@ -259,7 +415,19 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	switch m := m.(type) {
 	case *ent.BenefitMutation:
 		return m.Filter(), nil
+	case *ent.EventMutation:
+		return m.Filter(), nil
 	case *ent.MemberMutation:
+		return m.Filter(), nil
+	case *ent.PointAccountMutation:
+		return m.Filter(), nil
+	case *ent.PointAllocationMutation:
+		return m.Filter(), nil
+	case *ent.PointEntryMutation:
+		return m.Filter(), nil
+	case *ent.PointLotMutation:
+		return m.Filter(), nil
+	case *ent.PointRequestMutation:
 		return m.Filter(), nil
 	case *ent.ProgramMutation:
 		return m.Filter(), nil

@@ -6,7 +6,13 @@ import (
 	"context"
 
 	"github.com/membergraph/membergraph/ent/benefit"
+	"github.com/membergraph/membergraph/ent/event"
 	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/ent/pointaccount"
+	"github.com/membergraph/membergraph/ent/pointallocation"
+	"github.com/membergraph/membergraph/ent/pointentry"
+	"github.com/membergraph/membergraph/ent/pointlot"
+	"github.com/membergraph/membergraph/ent/pointrequest"
 	"github.com/membergraph/membergraph/ent/program"
 	"github.com/membergraph/membergraph/ent/schema"
 	"github.com/membergraph/membergraph/ent/tier"
@@ -78,6 +84,43 @@ func init() {
 	benefit.DefaultQuota = benefitDescQuota.Default.(int)
 	// benefit.QuotaValidator is a validator for the "quota" field. It is called by the builders before save.
 	benefit.QuotaValidator = benefitDescQuota.Validators[0].(func(int) error)
+	event.Policy = privacy.NewPolicies(schema.Event{})
+	event.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := event.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	eventFields := schema.Event{}.Fields()
+	_ = eventFields
+	// eventDescIdempotencyKey is the schema descriptor for idempotency_key field.
+	eventDescIdempotencyKey := eventFields[2].Descriptor()
+	// event.IdempotencyKeyValidator is a validator for the "idempotency_key" field. It is called by the builders before save.
+	event.IdempotencyKeyValidator = func() func(string) error {
+		validators := eventDescIdempotencyKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(idempotency_key string) error {
+			for _, fn := range fns {
+				if err := fn(idempotency_key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// eventDescOrderID is the schema descriptor for order_id field.
+	eventDescOrderID := eventFields[7].Descriptor()
+	// event.OrderIDValidator is a validator for the "order_id" field. It is called by the builders before save.
+	event.OrderIDValidator = eventDescOrderID.Validators[0].(func(string) error)
+	// eventDescBodyHash is the schema descriptor for body_hash field.
+	eventDescBodyHash := eventFields[8].Descriptor()
+	// event.BodyHashValidator is a validator for the "body_hash" field. It is called by the builders before save.
+	event.BodyHashValidator = eventDescBodyHash.Validators[0].(func(string) error)
 	member.Policy = privacy.NewPolicies(schema.Member{})
 	member.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -121,6 +164,121 @@ func init() {
 	memberDescRealNameVerified := memberFields[9].Descriptor()
 	// member.DefaultRealNameVerified holds the default value on creation for the real_name_verified field.
 	member.DefaultRealNameVerified = memberDescRealNameVerified.Default.(bool)
+	pointaccount.Policy = privacy.NewPolicies(schema.PointAccount{})
+	pointaccount.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := pointaccount.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	pointaccountFields := schema.PointAccount{}.Fields()
+	_ = pointaccountFields
+	// pointaccountDescTotal is the schema descriptor for total field.
+	pointaccountDescTotal := pointaccountFields[2].Descriptor()
+	// pointaccount.DefaultTotal holds the default value on creation for the total field.
+	pointaccount.DefaultTotal = pointaccountDescTotal.Default.(int64)
+	// pointaccountDescDebt is the schema descriptor for debt field.
+	pointaccountDescDebt := pointaccountFields[3].Descriptor()
+	// pointaccount.DefaultDebt holds the default value on creation for the debt field.
+	pointaccount.DefaultDebt = pointaccountDescDebt.Default.(int64)
+	// pointaccount.DebtValidator is a validator for the "debt" field. It is called by the builders before save.
+	pointaccount.DebtValidator = pointaccountDescDebt.Validators[0].(func(int64) error)
+	pointallocation.Policy = privacy.NewPolicies(schema.PointAllocation{})
+	pointallocation.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := pointallocation.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	pointallocationFields := schema.PointAllocation{}.Fields()
+	_ = pointallocationFields
+	// pointallocationDescAmount is the schema descriptor for amount field.
+	pointallocationDescAmount := pointallocationFields[4].Descriptor()
+	// pointallocation.AmountValidator is a validator for the "amount" field. It is called by the builders before save.
+	pointallocation.AmountValidator = pointallocationDescAmount.Validators[0].(func(int64) error)
+	pointentry.Policy = privacy.NewPolicies(schema.PointEntry{})
+	pointentry.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := pointentry.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	pointentryFields := schema.PointEntry{}.Fields()
+	_ = pointentryFields
+	// pointentryDescFunding is the schema descriptor for funding field.
+	pointentryDescFunding := pointentryFields[4].Descriptor()
+	// pointentry.FundingValidator is a validator for the "funding" field. It is called by the builders before save.
+	pointentry.FundingValidator = pointentryDescFunding.Validators[0].(func(string) error)
+	// pointentryDescDescription is the schema descriptor for description field.
+	pointentryDescDescription := pointentryFields[5].Descriptor()
+	// pointentry.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
+	pointentry.DescriptionValidator = pointentryDescDescription.Validators[0].(func(string) error)
+	// pointentryDescRequestKey is the schema descriptor for request_key field.
+	pointentryDescRequestKey := pointentryFields[7].Descriptor()
+	// pointentry.RequestKeyValidator is a validator for the "request_key" field. It is called by the builders before save.
+	pointentry.RequestKeyValidator = pointentryDescRequestKey.Validators[0].(func(string) error)
+	// pointentryDescOrderID is the schema descriptor for order_id field.
+	pointentryDescOrderID := pointentryFields[8].Descriptor()
+	// pointentry.OrderIDValidator is a validator for the "order_id" field. It is called by the builders before save.
+	pointentry.OrderIDValidator = pointentryDescOrderID.Validators[0].(func(string) error)
+	// pointentryDescSku is the schema descriptor for sku field.
+	pointentryDescSku := pointentryFields[9].Descriptor()
+	// pointentry.SkuValidator is a validator for the "sku" field. It is called by the builders before save.
+	pointentry.SkuValidator = pointentryDescSku.Validators[0].(func(string) error)
+	pointlot.Policy = privacy.NewPolicies(schema.PointLot{})
+	pointlot.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := pointlot.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	pointlotFields := schema.PointLot{}.Fields()
+	_ = pointlotFields
+	// pointlotDescRemaining is the schema descriptor for remaining field.
+	pointlotDescRemaining := pointlotFields[3].Descriptor()
+	// pointlot.RemainingValidator is a validator for the "remaining" field. It is called by the builders before save.
+	pointlot.RemainingValidator = pointlotDescRemaining.Validators[0].(func(int64) error)
+	pointrequest.Policy = privacy.NewPolicies(schema.PointRequest{})
+	pointrequest.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := pointrequest.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	pointrequestFields := schema.PointRequest{}.Fields()
+	_ = pointrequestFields
+	// pointrequestDescKey is the schema descriptor for key field.
+	pointrequestDescKey := pointrequestFields[2].Descriptor()
+	// pointrequest.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	pointrequest.KeyValidator = func() func(string) error {
+		validators := pointrequestDescKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(key string) error {
+			for _, fn := range fns {
+				if err := fn(key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// pointrequestDescBodyHash is the schema descriptor for body_hash field.
+	pointrequestDescBodyHash := pointrequestFields[3].Descriptor()
+	// pointrequest.BodyHashValidator is a validator for the "body_hash" field. It is called by the builders before save.
+	pointrequest.BodyHashValidator = pointrequestDescBodyHash.Validators[0].(func(string) error)
 	program.Policy = privacy.NewPolicies(schema.Program{})
 	program.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {

@@ -10,8 +10,92 @@ import (
 	"time"
 
 	"github.com/membergraph/membergraph/ent"
+	"github.com/membergraph/membergraph/ent/event"
 	"github.com/membergraph/membergraph/ent/member"
 )
+
+type AdjustPointsInput struct {
+	ExternalID string `json:"externalId"`
+	// Positive to add, negative to take.
+	Points         int    `json:"points"`
+	Reason         string `json:"reason"`
+	IdempotencyKey string `json:"idempotencyKey"`
+}
+
+// One reported event. Fields that do not belong to the kind must be left out: orderId, orderType,
+// paymentMethod and lines for ORDER_COMPLETED; orderId and skus (the refunded lines) for
+// ORDER_REFUNDED; orderId and one sku for REVIEW_POSTED / PHOTO_REVIEW_POSTED; provider for
+// ACCOUNT_BOUND; reputation and/or credit (0–100) for RISK_UPDATED.
+type EventInput struct {
+	// Unique per programme; a replay with the same body returns the first outcome and changes nothing.
+	IdempotencyKey string                     `json:"idempotencyKey"`
+	ExternalID     string                     `json:"externalId"`
+	Kind           event.Kind                 `json:"kind"`
+	OccurredAt     time.Time                  `json:"occurredAt"`
+	Channel        member.RegistrationChannel `json:"channel"`
+	OrderID        *string                    `json:"orderId,omitempty"`
+	OrderType      *OrderType                 `json:"orderType,omitempty"`
+	PaymentMethod  *PaymentMethod             `json:"paymentMethod,omitempty"`
+	Lines          []*OrderLineInput          `json:"lines,omitempty"`
+	Skus           []string                   `json:"skus,omitempty"`
+	Provider       *string                    `json:"provider,omitempty"`
+	Reputation     *int                       `json:"reputation,omitempty"`
+	Credit         *int                       `json:"credit,omitempty"`
+}
+
+type EventResult struct {
+	IdempotencyKey string         `json:"idempotencyKey"`
+	Status         EventStatus    `json:"status"`
+	Code           *UserErrorCode `json:"code,omitempty"`
+	Message        *string        `json:"message,omitempty"`
+	Field          []string       `json:"field,omitempty"`
+	// Net change of the member's points.
+	Points int `json:"points"`
+	// The part of points held pending.
+	PendingPoints int `json:"pendingPoints"`
+	// After a refund of points already spent: the debt left.
+	DebtPoints int `json:"debtPoints"`
+	// The cash value of debtPoints, which the commerce side may withhold.
+	WithholdCents int `json:"withholdCents"`
+}
+
+type OrderLineInput struct {
+	Sku string `json:"sku"`
+	// A category key of the programme (program.categories).
+	Category string `json:"category"`
+	// What was actually paid for the line, in cents.
+	PaidCents   int         `json:"paidCents"`
+	ProductType ProductType `json:"productType"`
+}
+
+type PointsChangePayload struct {
+	// The entry written (or, for a replay, written before).
+	Entry *ent.PointEntry `json:"entry,omitempty"`
+	// True when the idempotency key was seen before with the same request: nothing changed.
+	Replayed bool `json:"replayed"`
+	// The member's spendable balance afterwards.
+	Balance    *int         `json:"balance,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+type PointsQuote struct {
+	// The most points usable on the order: whole steps, at most the allowed share.
+	MaxPoints         int `json:"maxPoints"`
+	MaxDeductionCents int `json:"maxDeductionCents"`
+	// The member's spendable balance.
+	Balance int `json:"balance"`
+}
+
+type RecordEventsInput struct {
+	// 1–500 events; each is accepted or rejected on its own.
+	Events []*EventInput `json:"events"`
+}
+
+type RecordEventsPayload struct {
+	// One result per event, in input order.
+	Results    []*EventResult `json:"results"`
+	UserErrors []*UserError   `json:"userErrors"`
+}
 
 type RegisterMemberInput struct {
 	// The commerce side's account id: 1–64 characters of letters, digits and - _ . : @
@@ -32,6 +116,22 @@ type RegisterMemberInput struct {
 type RegisterMemberPayload struct {
 	Member     *ent.Member  `json:"member,omitempty"`
 	UserErrors []*UserError `json:"userErrors"`
+}
+
+type ReverseSpendInput struct {
+	// The idempotencyKey of the spend to undo.
+	SpendIdempotencyKey string `json:"spendIdempotencyKey"`
+	IdempotencyKey      string `json:"idempotencyKey"`
+}
+
+type SpendPointsInput struct {
+	ExternalID string `json:"externalId"`
+	Points     int    `json:"points"`
+	// The order's settlement amount (ORDER_DEDUCTION).
+	OrderAmountCents *int         `json:"orderAmountCents,omitempty"`
+	Purpose          SpendPurpose `json:"purpose"`
+	OrderID          *string      `json:"orderId,omitempty"`
+	IdempotencyKey   string       `json:"idempotencyKey"`
 }
 
 // Fields left out (null) are not changed.
@@ -60,6 +160,243 @@ type UserError struct {
 	Field   []string      `json:"field"`
 	Message string        `json:"message"`
 	Code    UserErrorCode `json:"code"`
+}
+
+type EventStatus string
+
+const (
+	// Stored and applied by this call.
+	EventStatusAccepted EventStatus = "ACCEPTED"
+	// Stored before under this key with the same body: the first outcome, nothing changed.
+	EventStatusDuplicate EventStatus = "DUPLICATE"
+	// Not stored; code and message say why.
+	EventStatusRejected EventStatus = "REJECTED"
+)
+
+var AllEventStatus = []EventStatus{
+	EventStatusAccepted,
+	EventStatusDuplicate,
+	EventStatusRejected,
+}
+
+func (e EventStatus) IsValid() bool {
+	switch e {
+	case EventStatusAccepted, EventStatusDuplicate, EventStatusRejected:
+		return true
+	}
+	return false
+}
+
+func (e EventStatus) String() string {
+	return string(e)
+}
+
+func (e *EventStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = EventStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid EventStatus", str)
+	}
+	return nil
+}
+
+func (e EventStatus) MarshalGQL(w io.Writer) {
+	fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *EventStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e EventStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type OrderType string
+
+const (
+	OrderTypeNormal   OrderType = "NORMAL"
+	OrderTypeGroupBuy OrderType = "GROUP_BUY"
+	OrderTypeAuction  OrderType = "AUCTION"
+)
+
+var AllOrderType = []OrderType{
+	OrderTypeNormal,
+	OrderTypeGroupBuy,
+	OrderTypeAuction,
+}
+
+func (e OrderType) IsValid() bool {
+	switch e {
+	case OrderTypeNormal, OrderTypeGroupBuy, OrderTypeAuction:
+		return true
+	}
+	return false
+}
+
+func (e OrderType) String() string {
+	return string(e)
+}
+
+func (e *OrderType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = OrderType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid OrderType", str)
+	}
+	return nil
+}
+
+func (e OrderType) MarshalGQL(w io.Writer) {
+	fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *OrderType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e OrderType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type PaymentMethod string
+
+const (
+	PaymentMethodCash              PaymentMethod = "CASH"
+	PaymentMethodBankCard          PaymentMethod = "BANK_CARD"
+	PaymentMethodGiftCard          PaymentMethod = "GIFT_CARD"
+	PaymentMethodBalance           PaymentMethod = "BALANCE"
+	PaymentMethodCorporateTransfer PaymentMethod = "CORPORATE_TRANSFER"
+	PaymentMethodPostalRemittance  PaymentMethod = "POSTAL_REMITTANCE"
+)
+
+var AllPaymentMethod = []PaymentMethod{
+	PaymentMethodCash,
+	PaymentMethodBankCard,
+	PaymentMethodGiftCard,
+	PaymentMethodBalance,
+	PaymentMethodCorporateTransfer,
+	PaymentMethodPostalRemittance,
+}
+
+func (e PaymentMethod) IsValid() bool {
+	switch e {
+	case PaymentMethodCash, PaymentMethodBankCard, PaymentMethodGiftCard, PaymentMethodBalance, PaymentMethodCorporateTransfer, PaymentMethodPostalRemittance:
+		return true
+	}
+	return false
+}
+
+func (e PaymentMethod) String() string {
+	return string(e)
+}
+
+func (e *PaymentMethod) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = PaymentMethod(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid PaymentMethod", str)
+	}
+	return nil
+}
+
+func (e PaymentMethod) MarshalGQL(w io.Writer) {
+	fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *PaymentMethod) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e PaymentMethod) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type ProductType string
+
+const (
+	ProductTypePhysical ProductType = "PHYSICAL"
+	ProductTypeVirtual  ProductType = "VIRTUAL"
+	ProductTypeService  ProductType = "SERVICE"
+)
+
+var AllProductType = []ProductType{
+	ProductTypePhysical,
+	ProductTypeVirtual,
+	ProductTypeService,
+}
+
+func (e ProductType) IsValid() bool {
+	switch e {
+	case ProductTypePhysical, ProductTypeVirtual, ProductTypeService:
+		return true
+	}
+	return false
+}
+
+func (e ProductType) String() string {
+	return string(e)
+}
+
+func (e *ProductType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ProductType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ProductType", str)
+	}
+	return nil
+}
+
+func (e ProductType) MarshalGQL(w io.Writer) {
+	fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ProductType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ProductType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // The role a bearer token was issued for.
@@ -124,6 +461,63 @@ func (e *Role) UnmarshalJSON(b []byte) error {
 }
 
 func (e Role) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type SpendPurpose string
+
+const (
+	// At checkout: multiples of the step, a minimum balance, at most a share of the order.
+	SpendPurposeOrderDeduction SpendPurpose = "ORDER_DEDUCTION"
+	// For a catalogue item priced in points.
+	SpendPurposeExchange SpendPurpose = "EXCHANGE"
+)
+
+var AllSpendPurpose = []SpendPurpose{
+	SpendPurposeOrderDeduction,
+	SpendPurposeExchange,
+}
+
+func (e SpendPurpose) IsValid() bool {
+	switch e {
+	case SpendPurposeOrderDeduction, SpendPurposeExchange:
+		return true
+	}
+	return false
+}
+
+func (e SpendPurpose) String() string {
+	return string(e)
+}
+
+func (e *SpendPurpose) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SpendPurpose(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SpendPurpose", str)
+	}
+	return nil
+}
+
+func (e SpendPurpose) MarshalGQL(w io.Writer) {
+	fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SpendPurpose) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SpendPurpose) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

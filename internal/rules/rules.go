@@ -6,15 +6,19 @@ package rules
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
 // Rules is the whole configuration of one programme. The zero value is not valid; start
 // from JDPreset and change fields.
 type Rules struct {
-	Earning  Earning  `json:"earning"`
-	Spending Spending `json:"spending"`
-	Expiry   Expiry   `json:"expiry"`
+	// Categories are the top categories order lines may name (DOMAIN.md §6); a line with
+	// another category is rejected.
+	Categories []string `json:"categories"`
+	Earning    Earning  `json:"earning"`
+	Spending   Spending `json:"spending"`
+	Expiry     Expiry   `json:"expiry"`
 }
 
 // Earning configures how points are earned (DOMAIN.md §3 "Earning").
@@ -23,7 +27,7 @@ type Earning struct {
 	PurchaseMinLineCents int64 `json:"purchaseMinLineCents"`
 	// PurchaseStepCents floors the paid amount to a multiple of itself before the rate applies.
 	PurchaseStepCents int64 `json:"purchaseStepCents"`
-	// PurchasePointsPerYuan is the purchase reward per yuan of the floored amount, in
+	// PurchaseMilliPointsPerYuan is the purchase reward per yuan of the floored amount, in
 	// thousandths of a point, so 10% of the yuan amount is 100.
 	PurchaseMilliPointsPerYuan int64 `json:"purchaseMilliPointsPerYuan"`
 	// PurchaseLineCap and PurchaseLineCapApp cap the reward of one line; the app cap applies
@@ -69,6 +73,11 @@ type Expiry struct {
 // numbers of DOMAIN.md.
 func JDPreset() Rules {
 	return Rules{
+		Categories: []string{
+			"PHONES", "COMPUTERS", "DIGITAL", "APPLIANCES", "HOME", "KITCHEN", "APPAREL", "SHOES_BAGS",
+			"BEAUTY", "PERSONAL_CARE", "BABY", "TOYS", "FOOD", "FRESH", "WINE", "HEALTH", "SPORTS", "AUTO",
+			"BOOKS", "PETS", "JEWELRY", "INVESTMENT_METALS", "AGRICULTURAL_SUPPLIES", "WHOLE_VEHICLES",
+		},
 		Earning: Earning{
 			PurchaseMinLineCents:       5000,
 			PurchaseStepCents:          1000,
@@ -118,12 +127,20 @@ func (r Rules) Validate() error {
 		{r.Spending.DeductionMaxPercent >= 0 && r.Spending.DeductionMaxPercent <= 100, "spending.deductionMaxPercent", "in 0..100"},
 		{r.Expiry.YearsAfterEarning >= 0, "expiry.yearsAfterEarning", "≥ 0"},
 	}
+	if len(r.Categories) == 0 {
+		return fmt.Errorf("%w: categories must not be empty", ErrInvalid)
+	}
 	for _, c := range checks {
 		if !c.ok {
 			return fmt.Errorf("%w: %s must be %s", ErrInvalid, c.path, c.want)
 		}
 	}
 	return nil
+}
+
+// HasCategory reports whether key is one of the programme's categories.
+func (r Rules) HasCategory(key string) bool {
+	return slices.Contains(r.Categories, key)
 }
 
 // ValidateTimeZone reports whether name is an IANA zone the server can load.

@@ -12,6 +12,8 @@ import (
 	"entgo.io/ent/entql"
 
 	"github.com/membergraph/membergraph/ent"
+	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/ent/predicate"
 	"github.com/membergraph/membergraph/ent/privacy"
 	"github.com/membergraph/membergraph/internal/auth"
 )
@@ -89,6 +91,38 @@ func MemberPolicy() ent.Policy {
 				m.Filter().WhereExternalID(entql.StringEQ(viewer(ctx).Subject))
 				return privacy.Allow
 			}),
+			privacy.AlwaysDenyRule(),
+		},
+	}
+}
+
+// MemberDataPolicy guards rows a member owns (events, points): ADMIN and SERVICE see and
+// write the programme's, a MEMBER reads only its own, other roles see none. Writes come
+// through the services, acting for ADMIN, SERVICE or the platform.
+func MemberDataPolicy() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{
+			denyWithoutViewer(),
+			allowSystem(),
+			inProgram(),
+			allowRoles(auth.RoleAdmin, auth.RoleService),
+			privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
+				v := viewer(ctx)
+				mf, ok := f.(interface{ WhereHasMemberWith(...predicate.Member) })
+				if !v.Is(auth.RoleMember) || !ok {
+					return privacy.Skip
+				}
+				mf.WhereHasMemberWith(member.ExternalID(v.Subject))
+				return privacy.Allow
+			}),
+			seeNothing(),
+		},
+		Mutation: privacy.MutationPolicy{
+			denyWithoutViewer(),
+			allowSystem(),
+			createInProgram(),
+			inProgram(),
+			allowRoles(auth.RoleAdmin, auth.RoleService),
 			privacy.AlwaysDenyRule(),
 		},
 	}

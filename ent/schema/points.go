@@ -1,0 +1,196 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"github.com/membergraph/membergraph/ent/schema/rule"
+)
+
+// PointAccount is a member's points account: the row every change of the member's points
+// locks, and the cached ledger total (checked against the entries by tests).
+type PointAccount struct {
+	ent.Schema
+}
+
+func (PointAccount) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("program_id").Immutable(),
+		field.Int("member_id").Unique().Immutable(),
+		field.Int64("total").Default(0).Comment("Sum of the member's entries."),
+		field.Int64("debt").Default(0).NonNegative().
+			Comment("Points owed after a refund took back spent points; later earnings pay it first."),
+	}
+}
+
+func (PointAccount) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("member", Member.Type).Field("member_id").Unique().Required().Immutable(),
+	}
+}
+
+func (PointAccount) Policy() ent.Policy { return rule.MemberDataPolicy() }
+
+func (PointAccount) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
+}
+
+// PointEntry is one append-only line of the points ledger (DOMAIN.md §3).
+type PointEntry struct {
+	ent.Schema
+}
+
+func (PointEntry) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("program_id").Immutable().Annotations(entgql.Skip()),
+		field.Int("member_id").Immutable().Annotations(entgql.Skip()),
+		field.Int64("amount").Immutable().Comment("Points added (positive) or taken (negative)."),
+		field.Enum("kind").Values(
+			"PURCHASE", "PLUS_BONUS", "REVIEW", "PHOTO_REVIEW", "CHECK_IN", "FIRST_MOBILE_ORDER",
+			"REFUND", "ORDER_DEDUCTION", "EXCHANGE", "SPEND_REVERSAL", "EXPIRY", "ADJUSTMENT",
+			"STORE_GRANT", "PARTNER_GRANT",
+		).Immutable().Annotations(entgql.Type("PointEntryKind")),
+		field.String("funding").MaxLen(80).Immutable().
+			Comment("Who funds the points: PLATFORM, PLUS, STORE:<id> or PARTNER:<key>."),
+		field.String("description").MaxLen(256).Immutable().
+			Comment("Why, in words a member understands."),
+		field.Int("event_id").Optional().Nillable().Immutable().Annotations(entgql.Skip()),
+		field.String("request_key").Optional().MaxLen(128).Immutable().Annotations(entgql.Skip()).
+			Comment("Idempotency key of the spend, reversal or adjustment that wrote it."),
+		field.String("order_id").Optional().MaxLen(64).Immutable(),
+		field.String("sku").Optional().MaxLen(64).Immutable(),
+		field.Int("reversed_entry_id").Optional().Nillable().Unique().Immutable().Annotations(entgql.Skip()).
+			Comment("On a SPEND_REVERSAL: the spend it undid; unique, so a spend is undone once."),
+		field.Time("created_at").Immutable().SchemaType(datetime).Annotations(entgql.OrderField("CREATED_AT")),
+		field.Time("expires_at").Optional().Nillable().Immutable().SchemaType(datetime).
+			Comment("For earnings: when the points lapse."),
+		field.Time("available_at").Optional().Nillable().Immutable().SchemaType(datetime).
+			Comment("For earnings held pending: when they become spendable."),
+	}
+}
+
+func (PointEntry) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("member_id", "created_at"),
+		index.Fields("member_id", "order_id", "sku"),
+		index.Fields("program_id", "request_key"),
+	}
+}
+
+func (PointEntry) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("member", Member.Type).Field("member_id").Unique().Required().Immutable().Annotations(entgql.Skip()),
+	}
+}
+
+func (PointEntry) Policy() ent.Policy { return rule.MemberDataPolicy() }
+
+func (PointEntry) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)}
+}
+
+// PointLot is what is left of one earning: spending takes from the lots that expire first,
+// a reversal gives back to the lots it took from, and expiry writes off what remains once
+// expires_at has passed (remaining is then 0).
+type PointLot struct {
+	ent.Schema
+}
+
+func (PointLot) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("program_id").Immutable(),
+		field.Int("member_id").Immutable(),
+		field.Int("entry_id").Unique().Immutable().Comment("The earning entry."),
+		field.Int64("remaining").NonNegative(),
+		field.Time("expires_at").Immutable().SchemaType(datetime),
+		field.Time("available_at").Immutable().SchemaType(datetime),
+	}
+}
+
+func (PointLot) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("member_id", "expires_at"),
+		index.Fields("program_id", "expires_at"),
+	}
+}
+
+func (PointLot) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("member", Member.Type).Field("member_id").Unique().Required().Immutable(),
+	}
+}
+
+func (PointLot) Policy() ent.Policy { return rule.MemberDataPolicy() }
+
+func (PointLot) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
+}
+
+// PointAllocation records how much of a lot a spend or a refund took, so that reversing the
+// spend restores the same lots with their original expiry.
+type PointAllocation struct {
+	ent.Schema
+}
+
+func (PointAllocation) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("program_id").Immutable(),
+		field.Int("member_id").Immutable(),
+		field.Int("entry_id").Immutable().Comment("The spending entry."),
+		field.Int("lot_id").Immutable(),
+		field.Int64("amount").Positive().Immutable(),
+	}
+}
+
+func (PointAllocation) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("entry_id")}
+}
+
+func (PointAllocation) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("member", Member.Type).Field("member_id").Unique().Required().Immutable(),
+	}
+}
+
+func (PointAllocation) Policy() ent.Policy { return rule.MemberDataPolicy() }
+
+func (PointAllocation) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
+}
+
+// PointRequest makes spends, reversals and adjustments idempotent: the first result of a key
+// is kept and returned to every replay with the same body.
+type PointRequest struct {
+	ent.Schema
+}
+
+func (PointRequest) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("program_id").Immutable(),
+		field.Int("member_id").Immutable(),
+		field.String("key").NotEmpty().MaxLen(128).Immutable(),
+		field.String("body_hash").MaxLen(64).Immutable(),
+		field.Int("entry_id").Optional().Immutable().Comment("The entry the request wrote."),
+		field.Time("created_at").Immutable().SchemaType(datetime),
+	}
+}
+
+func (PointRequest) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("program_id", "key").Unique()}
+}
+
+func (PointRequest) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("member", Member.Type).Field("member_id").Unique().Required().Immutable(),
+	}
+}
+
+func (PointRequest) Policy() ent.Policy { return rule.MemberDataPolicy() }
+
+func (PointRequest) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
+}

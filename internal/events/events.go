@@ -1,0 +1,431 @@
+// Package events takes in what members did, as the commerce side reports it (DOMAIN.md §2):
+// it validates each event, stores the accepted ones exactly once per idempotency key, and
+// applies their effect on points in the same transaction.
+package events
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"time"
+
+	"github.com/membergraph/membergraph/ent"
+	"github.com/membergraph/membergraph/ent/event"
+	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/ent/pointentry"
+	"github.com/membergraph/membergraph/internal/auth"
+	"github.com/membergraph/membergraph/internal/events/payload"
+	"github.com/membergraph/membergraph/internal/points"
+	"github.com/membergraph/membergraph/internal/usererr"
+)
+
+// Limits of a batch and of an event.
+const (
+	MaxBatch        = 500
+	MaxLines        = 200
+	MaxPaidCents    = 100_000_000_00 // ¥100M per line: beyond it the commerce side has a bug
+	ClockSkew       = 5 * time.Minute
+	maxIDLen        = 64
+	maxEventKeySize = points.MaxKeyLen
+)
+
+// Status is what became of one event of a batch.
+type Status string
+
+// The statuses.
+const (
+	Accepted  Status = "ACCEPTED"  // stored and applied now
+	Duplicate Status = "DUPLICATE" // stored before under this key with the same body; nothing changed
+	Rejected  Status = "REJECTED"  // not stored; Err says why
+)
+
+// Input is one event as reported.
+type Input struct {
+	IdempotencyKey string
+	ExternalID     string
+	Kind           payload.Kind
+	OccurredAt     time.Time
+	Channel        string
+	Body           payload.Body
+}
+
+// Result is the answer for one event.
+type Result struct {
+	IdempotencyKey string
+	Status         Status
+	Err            *usererr.Error // for REJECTED
+	Outcome        payload.Outcome
+}
+
+// Service records events.
+type Service struct {
+	client *ent.Client
+	ledger *points.Ledger
+}
+
+// NewService returns a Service writing through ledger.
+func NewService(client *ent.Client, ledger *points.Ledger) *Service {
+	return &Service{client: client, ledger: ledger}
+}
+
+var (
+	keyPattern      = regexp.MustCompile(`^[\x21-\x7e]{1,128}$`)
+	idPattern       = regexp.MustCompile(`^[A-Za-z0-9_.:@/-]{1,64}$`)
+	providerPattern = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,31}$`)
+	orderTypes      = []string{"NORMAL", "GROUP_BUY", "AUCTION"}
+	paymentMethods  = []string{"CASH", "BANK_CARD", "GIFT_CARD", "BALANCE", "CORPORATE_TRANSFER", "POSTAL_REMITTANCE"}
+	productTypes    = []string{"PHYSICAL", "VIRTUAL", "SERVICE"}
+	channels        = []string{"APP", "WEB", "MINI_PROGRAM", "STORE"}
+)
+
+// Record validates and applies a batch. Each event stands alone: one bad event never spoils
+// the rest, and an accepted event is committed before Record returns. An error is returned
+// only for a fault; events before it are committed, so the caller retries the whole batch
+// and gets DUPLICATE for those.
+func (s *Service) Record(ctx context.Context, in []Input) ([]Result, error) {
+	if len(in) == 0 || len(in) > MaxBatch {
+		return nil, usererr.New(usererr.InvalidArgument, "input.events", "a batch holds 1–%d events, got %d", MaxBatch, len(in))
+	}
+	v, _ := auth.FromContext(ctx)
+	prog, err := s.client.Program.Get(ctx, v.ProgramID)
+	if err != nil {
+		return nil, err
+	}
+	members := map[string]int{}
+	out := make([]Result, len(in))
+	for i, ev := range in {
+		field := fmt.Sprintf("input.events.%d", i)
+		res, err := s.record(ctx, prog, members, ev, field)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = res
+	}
+	return out, nil
+}
+
+func (s *Service) record(ctx context.Context, prog *ent.Program, members map[string]int, in Input, field string) (Result, error) {
+	res := Result{IdempotencyKey: in.IdempotencyKey}
+	reject := func(err error) (Result, error) {
+		if ue, ok := usererr.From(err); ok {
+			res.Status, res.Err = Rejected, ue[0]
+			return res, nil
+		}
+		return res, err
+	}
+	if err := validate(prog, in, s.ledger.Clock().Now(), field); err != nil {
+		return reject(err)
+	}
+	memberID, ok := members[in.ExternalID]
+	if !ok {
+		id, err := s.client.Member.Query().Where(member.ExternalID(in.ExternalID)).OnlyID(ctx)
+		if ent.IsNotFound(err) {
+			return reject(usererr.New(usererr.NotFound, field+".externalId", "no member with externalId %q", in.ExternalID))
+		}
+		if err != nil {
+			return res, err
+		}
+		members[in.ExternalID], memberID = id, id
+	}
+	hash := points.Hash(struct {
+		ExternalID string
+		Kind       payload.Kind
+		OccurredAt string
+		Channel    string
+		Body       payload.Body
+	}{in.ExternalID, in.Kind, in.OccurredAt.UTC().Format(time.RFC3339Nano), in.Channel, in.Body})
+
+	err := s.ledger.WithTx(ctx, func(tx *ent.Tx) error {
+		b, err := s.ledger.Open(ctx, tx, prog.ID, memberID)
+		if err != nil {
+			return err
+		}
+		// Under the member's lock a replay of this member's event is seen here; a key
+		// reused for another member surfaces as a constraint error on insert.
+		prev, err := tx.Event.Query().Where(event.ProgramID(prog.ID), event.IdempotencyKey(in.IdempotencyKey)).Only(ctx)
+		if err == nil {
+			return replay(prev, hash, field, &res)
+		}
+		if !ent.IsNotFound(err) {
+			return err
+		}
+		ev, err := tx.Event.Create().SetProgramID(prog.ID).SetMemberID(memberID).SetIdempotencyKey(in.IdempotencyKey).
+			SetKind(event.Kind(in.Kind)).SetChannel(event.Channel(in.Channel)).SetOccurredAt(in.OccurredAt.UTC()).
+			SetRecordedAt(b.Now).SetOrderID(in.Body.OrderID).SetBodyHash(hash).SetBody(in.Body).
+			SetOutcome(payload.Outcome{}).Save(ctx)
+		if ent.IsConstraintError(err) {
+			return usererr.New(usererr.Conflict, field+".idempotencyKey", "idempotencyKey %q was used for a different event", in.IdempotencyKey)
+		}
+		if err != nil {
+			return err
+		}
+		outcome, err := apply(ctx, b, ev, in, field)
+		if err != nil {
+			return err
+		}
+		res.Status, res.Outcome = Accepted, outcome
+		return tx.Event.UpdateOne(ev).SetOutcome(outcome).Exec(ctx)
+	})
+	if err != nil {
+		return reject(err)
+	}
+	return res, nil
+}
+
+// replay answers a key seen before: the first outcome for the same body, CONFLICT otherwise.
+func replay(prev *ent.Event, hash, field string, res *Result) error {
+	if prev.BodyHash != hash {
+		return usererr.New(usererr.Conflict, field+".idempotencyKey", "idempotencyKey %q was used for a different event", prev.IdempotencyKey)
+	}
+	res.Status, res.Outcome = Duplicate, prev.Outcome
+	return nil
+}
+
+// apply is the effect of an accepted event on the member's points.
+func apply(ctx context.Context, b *points.Book, ev *ent.Event, in Input, field string) (payload.Outcome, error) {
+	var out payload.Outcome
+	facts := points.Facts{}
+	switch in.Kind {
+	case payload.OrderCompleted:
+		dup, err := b.Tx.Event.Query().Where(event.MemberID(ev.MemberID), event.KindEQ(event.KindORDER_COMPLETED),
+			event.OrderID(in.Body.OrderID), event.IDNEQ(ev.ID)).Exist(ctx)
+		if err != nil {
+			return out, err
+		}
+		if dup {
+			return out, usererr.New(usererr.AlreadyExists, field+".orderId", "order %q was completed already", in.Body.OrderID)
+		}
+		if facts.PlusActive, err = b.PlusActive(ctx, in.OccurredAt); err != nil {
+			return out, err
+		}
+		if in.Channel == "APP" || in.Channel == "MINI_PROGRAM" {
+			start, end := day(in.OccurredAt, b.Loc)
+			facts.AlreadyRewarded, err = b.Tx.Event.Query().Where(event.MemberID(ev.MemberID), event.KindEQ(event.KindORDER_COMPLETED),
+				event.ChannelIn(event.ChannelAPP, event.ChannelMINI_PROGRAM), event.OccurredAtGTE(start), event.OccurredAtLT(end),
+				event.IDNEQ(ev.ID)).Exist(ctx)
+			if err != nil {
+				return out, err
+			}
+		}
+	case payload.OrderRefunded:
+		return refund(ctx, b, ev, in, field)
+	case payload.ReviewPosted, payload.PhotoReviewPosted:
+		if _, err := orderLine(ctx, b, ev.MemberID, in.Body.OrderID, in.Body.SKUs[0], field); err != nil {
+			return out, err
+		}
+		kind := pointentry.KindREVIEW
+		if in.Kind == payload.PhotoReviewPosted {
+			kind = pointentry.KindPHOTO_REVIEW
+		}
+		var err error
+		facts.AlreadyRewarded, err = b.Tx.PointEntry.Query().Where(pointentry.MemberID(ev.MemberID), pointentry.KindEQ(kind),
+			pointentry.OrderID(in.Body.OrderID), pointentry.Sku(in.Body.SKUs[0])).Exist(ctx)
+		if err != nil {
+			return out, err
+		}
+	case payload.CheckIn:
+		start, end := day(in.OccurredAt, b.Loc)
+		var err error
+		facts.AlreadyRewarded, err = b.Tx.Event.Query().Where(event.MemberID(ev.MemberID), event.KindEQ(event.KindCHECK_IN),
+			event.OccurredAtGTE(start), event.OccurredAtLT(end), event.IDNEQ(ev.ID)).Exist(ctx)
+		if err != nil {
+			return out, err
+		}
+	}
+	for _, g := range points.Earn(b.Rules(), points.Activity{Kind: in.Kind, Channel: in.Channel, Body: in.Body}, facts) {
+		e, err := b.Credit(ctx, g, in.OccurredAt, &ev.ID, "")
+		if err != nil {
+			return out, err
+		}
+		out.Points += g.Amount
+		if e.AvailableAt != nil && e.AvailableAt.After(b.Now) {
+			out.PendingPoints += g.Amount
+		}
+	}
+	return out, nil
+}
+
+// refund takes back what the refunded lines earned (purchase points and PLUS bonus). Points
+// already spent become a debt, whose cash value the commerce side may withhold.
+func refund(ctx context.Context, b *points.Book, ev *ent.Event, in Input, field string) (payload.Outcome, error) {
+	var out payload.Outcome
+	order, err := orderEvent(ctx, b, ev.MemberID, in.Body.OrderID, field)
+	if err != nil {
+		return out, err
+	}
+	earlier, err := b.Tx.Event.Query().Where(event.MemberID(ev.MemberID), event.KindEQ(event.KindORDER_REFUNDED),
+		event.OrderID(in.Body.OrderID), event.IDNEQ(ev.ID)).All(ctx)
+	if err != nil {
+		return out, err
+	}
+	for i, sku := range in.Body.SKUs {
+		f := fmt.Sprintf("%s.skus.%d", field, i)
+		if !slices.ContainsFunc(order.Body.Lines, func(l payload.Line) bool { return l.SKU == sku }) {
+			return out, usererr.New(usererr.NotFound, f, "order %q has no line %q", in.Body.OrderID, sku)
+		}
+		for _, e := range earlier {
+			if slices.Contains(e.Body.SKUs, sku) {
+				return out, usererr.New(usererr.FailedPrecondition, f, "line %q of order %q was refunded already", sku, in.Body.OrderID)
+			}
+		}
+		earned, err := b.Tx.PointEntry.Query().Where(pointentry.MemberID(ev.MemberID), pointentry.OrderID(in.Body.OrderID),
+			pointentry.Sku(sku), pointentry.KindIn(pointentry.KindPURCHASE, pointentry.KindPLUS_BONUS)).All(ctx)
+		if err != nil {
+			return out, err
+		}
+		var total int64
+		var own []int
+		for _, e := range earned {
+			total += e.Amount
+			own = append(own, e.ID)
+		}
+		if total == 0 {
+			continue
+		}
+		_, debt, err := b.Take(ctx, points.Debit{Kind: pointentry.KindREFUND, Amount: total, Funding: points.FundPlatform,
+			Description: fmt.Sprintf("Refund of order %s, item %s", in.Body.OrderID, sku), EventID: &ev.ID,
+			OrderID: in.Body.OrderID, SKU: sku, FirstLots: own})
+		if err != nil {
+			return out, err
+		}
+		out.Points -= total
+		out.DebtPoints += debt
+	}
+	ppy := b.Program.PointsPerYuan
+	out.WithholdCents = (out.DebtPoints*100 + ppy - 1) / ppy // round up: never withhold too little
+	return out, nil
+}
+
+func orderEvent(ctx context.Context, b *points.Book, memberID int, orderID, field string) (*ent.Event, error) {
+	o, err := b.Tx.Event.Query().Where(event.MemberID(memberID), event.KindEQ(event.KindORDER_COMPLETED), event.OrderID(orderID)).First(ctx)
+	if ent.IsNotFound(err) {
+		return nil, usererr.New(usererr.NotFound, field+".orderId", "no completed order %q for this member", orderID)
+	}
+	return o, err
+}
+
+func orderLine(ctx context.Context, b *points.Book, memberID int, orderID, sku, field string) (payload.Line, error) {
+	o, err := orderEvent(ctx, b, memberID, orderID, field)
+	if err != nil {
+		return payload.Line{}, err
+	}
+	for _, l := range o.Body.Lines {
+		if l.SKU == sku {
+			return l, nil
+		}
+	}
+	return payload.Line{}, usererr.New(usererr.NotFound, field+".skus.0", "order %q has no line %q", orderID, sku)
+}
+
+// day returns the programme-local calendar day around t, as UTC instants.
+func day(t time.Time, loc *time.Location) (time.Time, time.Time) {
+	l := t.In(loc)
+	start := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, loc)
+	return start.UTC(), start.AddDate(0, 0, 1).UTC()
+}
+
+// validate checks an event on its own, before anything is read or written.
+func validate(prog *ent.Program, in Input, now time.Time, field string) error {
+	var errs usererr.List
+	if !keyPattern.MatchString(in.IdempotencyKey) {
+		errs.Add(usererr.InvalidArgument, field+".idempotencyKey", "idempotencyKey must be 1–%d printable ASCII characters", maxEventKeySize)
+	}
+	if in.ExternalID == "" || len(in.ExternalID) > maxIDLen {
+		errs.Add(usererr.InvalidArgument, field+".externalId", "externalId must be 1–%d characters", maxIDLen)
+	}
+	if !slices.Contains(payload.Kinds, in.Kind) {
+		errs.Add(usererr.InvalidArgument, field+".kind", "unknown kind %q", in.Kind)
+	}
+	if !slices.Contains(channels, in.Channel) {
+		errs.Add(usererr.InvalidArgument, field+".channel", "unknown channel %q", in.Channel)
+	}
+	if in.OccurredAt.IsZero() || in.OccurredAt.After(now.Add(ClockSkew)) {
+		errs.Add(usererr.InvalidArgument, field+".occurredAt", "occurredAt must be given and not lie in the future")
+	}
+	b := in.Body
+	needOrder := in.Kind == payload.OrderCompleted || in.Kind == payload.OrderRefunded ||
+		in.Kind == payload.ReviewPosted || in.Kind == payload.PhotoReviewPosted
+	switch {
+	case needOrder && !idPattern.MatchString(b.OrderID):
+		errs.Add(usererr.InvalidArgument, field+".orderId", "%s needs an orderId of 1–%d letters, digits or - _ . : @ /", in.Kind, maxIDLen)
+	case !needOrder && b.OrderID != "":
+		errs.Add(usererr.InvalidArgument, field+".orderId", "%s takes no orderId", in.Kind)
+	}
+	if in.Kind != payload.OrderCompleted && (len(b.Lines) > 0 || b.OrderType != "" || b.PaymentMethod != "") {
+		errs.Add(usererr.InvalidArgument, field+".lines", "only ORDER_COMPLETED has lines, orderType and paymentMethod")
+	}
+	switch in.Kind {
+	case payload.OrderCompleted:
+		validateOrder(&errs, prog, b, field)
+	case payload.OrderRefunded:
+		validateSKUs(&errs, b.SKUs, 1, MaxLines, field)
+	case payload.ReviewPosted, payload.PhotoReviewPosted:
+		validateSKUs(&errs, b.SKUs, 1, 1, field)
+	case payload.QuestionAnswered, payload.ProductShared:
+		validateSKUs(&errs, b.SKUs, 0, 1, field)
+	default:
+		if len(b.SKUs) > 0 {
+			errs.Add(usererr.InvalidArgument, field+".skus", "%s takes no skus", in.Kind)
+		}
+	}
+	if (in.Kind == payload.AccountBound) != (b.Provider != "") || b.Provider != "" && !providerPattern.MatchString(b.Provider) {
+		errs.Add(usererr.InvalidArgument, field+".provider", "ACCOUNT_BOUND, and only it, needs a provider in UPPER_SNAKE_CASE, e.g. WECHAT")
+	}
+	if in.Kind == payload.RiskUpdated {
+		if b.Reputation == nil && b.Credit == nil {
+			errs.Add(usererr.InvalidArgument, field+".reputation", "RISK_UPDATED needs reputation or credit")
+		}
+		for name, v := range map[string]*int{"reputation": b.Reputation, "credit": b.Credit} {
+			if v != nil && (*v < 0 || *v > 100) {
+				errs.Add(usererr.InvalidArgument, field+"."+name, "%s must be 0–100", name)
+			}
+		}
+	} else if b.Reputation != nil || b.Credit != nil {
+		errs.Add(usererr.InvalidArgument, field+".reputation", "only RISK_UPDATED carries reputation and credit")
+	}
+	return errs.Err()
+}
+
+func validateOrder(errs *usererr.List, prog *ent.Program, b payload.Body, field string) {
+	if !slices.Contains(orderTypes, b.OrderType) {
+		errs.Add(usererr.InvalidArgument, field+".orderType", "orderType must be one of %v", orderTypes)
+	}
+	if !slices.Contains(paymentMethods, b.PaymentMethod) {
+		errs.Add(usererr.InvalidArgument, field+".paymentMethod", "paymentMethod must be one of %v", paymentMethods)
+	}
+	if len(b.Lines) == 0 || len(b.Lines) > MaxLines {
+		errs.Add(usererr.InvalidArgument, field+".lines", "an order has 1–%d lines", MaxLines)
+	}
+	seen := map[string]bool{}
+	for i, l := range b.Lines {
+		f := fmt.Sprintf("%s.lines.%d", field, i)
+		if !idPattern.MatchString(l.SKU) || seen[l.SKU] {
+			errs.Add(usererr.InvalidArgument, f+".sku", "sku must be 1–%d characters and unique in the order", maxIDLen)
+		}
+		seen[l.SKU] = true
+		if !prog.Rules.HasCategory(l.Category) {
+			errs.Add(usererr.InvalidArgument, f+".category", "unknown category %q", l.Category)
+		}
+		if l.PaidCents < 0 || l.PaidCents > MaxPaidCents {
+			errs.Add(usererr.InvalidArgument, f+".paidCents", "paidCents must be 0–%d", int64(MaxPaidCents))
+		}
+		if !slices.Contains(productTypes, l.ProductType) {
+			errs.Add(usererr.InvalidArgument, f+".productType", "productType must be one of %v", productTypes)
+		}
+	}
+}
+
+func validateSKUs(errs *usererr.List, skus []string, lo, hi int, field string) {
+	if len(skus) < lo || len(skus) > hi {
+		errs.Add(usererr.InvalidArgument, field+".skus", "%d–%d skus expected, got %d", lo, hi, len(skus))
+		return
+	}
+	seen := map[string]bool{}
+	for i, s := range skus {
+		if !idPattern.MatchString(s) || seen[s] {
+			errs.Add(usererr.InvalidArgument, fmt.Sprintf("%s.skus.%d", field, i), "sku must be 1–%d characters and unique", maxIDLen)
+		}
+		seen[s] = true
+	}
+}

@@ -1,0 +1,131 @@
+package points
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"entgo.io/ent/dialect/sql"
+
+	"github.com/membergraph/membergraph/ent"
+	"github.com/membergraph/membergraph/ent/pointentry"
+	"github.com/membergraph/membergraph/ent/pointlot"
+	"github.com/membergraph/membergraph/internal/auth"
+)
+
+// ExpireStats reports what an expiry run wrote.
+type ExpireStats struct {
+	Members int   // members given an EXPIRY entry
+	Points  int64 // points written off
+}
+
+// expireBatch is how many members one pass of Expire looks up at a time.
+const expireBatch = 500
+
+// Expire writes EXPIRY entries for every lot of the programme whose expiry has passed, for
+// members with ids in [fromMember, toMember) (toMember 0: no upper bound). Balances are
+// already right before it runs; it makes the ledger say so. It is idempotent, and several
+// workers may run it at once, on the same or on different member ranges: each member is
+// written off under its account lock, from what remains at that moment.
+func (l *Ledger) Expire(ctx context.Context, programID, fromMember, toMember int) (ExpireStats, error) {
+	ctx = auth.SystemContext(ctx, programID)
+	var st ExpireStats
+	next := fromMember
+	for {
+		now := l.clock.Now()
+		q := l.client.PointLot.Query().
+			Where(pointlot.ProgramID(programID), pointlot.ExpiresAtLTE(now), pointlot.RemainingGT(0), sql.FieldGTE(pointlot.FieldMemberID, next))
+		if toMember > 0 {
+			q.Where(sql.FieldLT(pointlot.FieldMemberID, toMember))
+		}
+		ids, err := q.Unique(true).Order(ent.Asc(pointlot.FieldMemberID)).Limit(expireBatch).Select(pointlot.FieldMemberID).Ints(ctx)
+		if err != nil {
+			return st, err
+		}
+		if len(ids) == 0 {
+			return st, nil
+		}
+		for _, id := range ids {
+			n, err := l.expireMember(ctx, programID, id)
+			if err != nil {
+				return st, fmt.Errorf("expiring member %d: %w", id, err)
+			}
+			if n > 0 {
+				st.Members++
+				st.Points += n
+			}
+			next = id + 1
+		}
+	}
+}
+
+func (l *Ledger) expireMember(ctx context.Context, programID, memberID int) (int64, error) {
+	var written int64
+	err := l.WithTx(ctx, func(tx *ent.Tx) error {
+		b, err := l.Open(ctx, tx, programID, memberID)
+		if err != nil {
+			return err
+		}
+		lots, err := tx.PointLot.Query().
+			Where(pointlot.MemberID(memberID), pointlot.ExpiresAtLTE(b.Now), pointlot.RemainingGT(0)).All(ctx)
+		if err != nil || len(lots) == 0 {
+			return err
+		}
+		for _, lot := range lots {
+			written += lot.Remaining
+		}
+		e, err := tx.PointEntry.Create().SetProgramID(programID).SetMemberID(memberID).SetAmount(-written).
+			SetKind(pointentry.KindEXPIRY).SetFunding(FundPlatform).SetCreatedAt(b.Now).
+			SetDescription(fmt.Sprintf("%d points reached their expiry date", written)).Save(ctx)
+		if err != nil {
+			return err
+		}
+		for _, lot := range lots {
+			if err := b.consume(ctx, lot, e.ID, lot.Remaining); err != nil {
+				return err
+			}
+		}
+		return b.move(ctx, -written, 0)
+	})
+	return written, err
+}
+
+// ExpireAll runs Expire for every programme, over all members.
+func (l *Ledger) ExpireAll(ctx context.Context) (ExpireStats, error) {
+	var total ExpireStats
+	ids, err := l.client.Program.Query().IDs(auth.SystemContext(ctx, 0))
+	if err != nil {
+		return total, err
+	}
+	for _, id := range ids {
+		st, err := l.Expire(ctx, id, 0, 0)
+		total.Members += st.Members
+		total.Points += st.Points
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// RunExpiry runs ExpireAll now and then every interval until ctx ends, logging what it
+// wrote. Every server runs it; concurrent runs are safe.
+func (l *Ledger) RunExpiry(ctx context.Context, interval time.Duration, logger *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		st, err := l.ExpireAll(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			logger.Error("points expiry failed", "err", err)
+		case st.Members > 0:
+			logger.Info("points expired", "members", st.Members, "points", st.Points)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,303 @@
+package points
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/membergraph/membergraph/ent"
+	"github.com/membergraph/membergraph/ent/pointaccount"
+	"github.com/membergraph/membergraph/ent/pointallocation"
+	"github.com/membergraph/membergraph/ent/pointentry"
+	"github.com/membergraph/membergraph/ent/pointlot"
+	"github.com/membergraph/membergraph/internal/clock"
+	"github.com/membergraph/membergraph/internal/rules"
+)
+
+// PlusChecker tells whether a member holds an active PLUS membership; the PLUS issue
+// provides it. Until then no member is PLUS.
+type PlusChecker interface {
+	Active(ctx context.Context, memberID int, at time.Time) (bool, error)
+}
+
+type noPlus struct{}
+
+func (noPlus) Active(context.Context, int, time.Time) (bool, error) { return false, nil }
+
+// Ledger keeps the points ledger. Every change of a member's points runs in a transaction
+// that first locks the member's account row, so changes of one member are serial and
+// changes of different members never lock each other.
+type Ledger struct {
+	client  *ent.Client
+	dialect string
+	clock   clock.Clock
+	plus    PlusChecker
+}
+
+// NewLedger returns a ledger; plus may be nil.
+func NewLedger(client *ent.Client, dialectName string, c clock.Clock, plus PlusChecker) *Ledger {
+	if plus == nil {
+		plus = noPlus{}
+	}
+	return &Ledger{client: client, dialect: dialectName, clock: c, plus: plus}
+}
+
+// Clock is the ledger's clock.
+func (l *Ledger) Clock() clock.Clock { return l.clock }
+
+// Book is one member's points inside a transaction holding the account lock.
+type Book struct {
+	Tx      *ent.Tx
+	Account *ent.PointAccount
+	Program *ent.Program
+	Loc     *time.Location
+	Now     time.Time
+	plus    PlusChecker
+}
+
+// Rules are the programme's rules.
+func (b *Book) Rules() rules.Rules { return b.Program.Rules }
+
+// PlusActive reports whether the member is PLUS at t.
+func (b *Book) PlusActive(ctx context.Context, t time.Time) (bool, error) {
+	return b.plus.Active(ctx, b.Account.MemberID, t)
+}
+
+// Open locks the member's account (creating it on first use) and returns its book.
+func (l *Ledger) Open(ctx context.Context, tx *ent.Tx, programID, memberID int) (*Book, error) {
+	acct, err := l.lockAccount(ctx, tx, memberID)
+	if ent.IsNotFound(err) {
+		_, cerr := tx.PointAccount.Create().SetProgramID(programID).SetMemberID(memberID).Save(ctx)
+		if cerr != nil && !ent.IsConstraintError(cerr) {
+			return nil, cerr
+		}
+		acct, err = l.lockAccount(ctx, tx, memberID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	prog, err := tx.Program.Get(ctx, programID)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := time.LoadLocation(prog.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("programme %s: %w", prog.Key, err)
+	}
+	return &Book{Tx: tx, Account: acct, Program: prog, Loc: loc, Now: l.clock.Now(), plus: l.plus}, nil
+}
+
+func (l *Ledger) lockAccount(ctx context.Context, tx *ent.Tx, memberID int) (*ent.PointAccount, error) {
+	q := tx.PointAccount.Query().Where(pointaccount.MemberID(memberID))
+	if l.dialect == dialect.MySQL {
+		// SQLite has no row locks; its transactions take the database write lock up front.
+		q.ForUpdate()
+	}
+	return q.Only(ctx)
+}
+
+// ExpiresAt is when points earned at t lapse: the end of 31 December of year N+years in
+// loc, i.e. the first instant of 1 January of year N+years+1 (DOMAIN.md §3 "Expiry").
+func ExpiresAt(t time.Time, loc *time.Location, years int) time.Time {
+	return time.Date(t.In(loc).Year()+years+1, 1, 1, 0, 0, 0, 0, loc).UTC()
+}
+
+// Credit writes an earning: an entry, and a lot from which any debt is paid first.
+func (b *Book) Credit(ctx context.Context, g Grant, earnedAt time.Time, eventID *int, requestKey string) (*ent.PointEntry, error) {
+	r := b.Rules()
+	expires := ExpiresAt(earnedAt, b.Loc, r.Expiry.YearsAfterEarning)
+	available := b.Now
+	if g.FromOrder && r.Earning.PendingDays > 0 {
+		available = b.Now.AddDate(0, 0, r.Earning.PendingDays)
+	}
+	e, err := b.Tx.PointEntry.Create().SetProgramID(b.Account.ProgramID).SetMemberID(b.Account.MemberID).
+		SetAmount(g.Amount).SetKind(g.Kind).SetFunding(g.Funding).SetDescription(clip(g.Description)).
+		SetNillableEventID(eventID).SetRequestKey(requestKey).SetOrderID(g.OrderID).SetSku(g.SKU).
+		SetCreatedAt(b.Now).SetExpiresAt(expires).SetAvailableAt(available).Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	paid := min(b.Account.Debt, g.Amount)
+	if _, err := b.Tx.PointLot.Create().SetProgramID(b.Account.ProgramID).SetMemberID(b.Account.MemberID).
+		SetEntryID(e.ID).SetRemaining(g.Amount - paid).SetExpiresAt(expires).SetAvailableAt(available).Save(ctx); err != nil {
+		return nil, err
+	}
+	return e, b.move(ctx, g.Amount, -paid)
+}
+
+// Debit is a taking of points from the lots.
+type Debit struct {
+	Kind        pointentry.Kind
+	Amount      int64 // positive: how many points to take
+	Funding     string
+	Description string
+	EventID     *int
+	RequestKey  string
+	OrderID     string
+	SKU         string
+	// SpendableOnly takes only from lots available now (a spend); otherwise pending lots
+	// count too and a shortfall becomes debt (a refund).
+	SpendableOnly bool
+	// FirstLots are taken from before the others (a refund takes back its own points first).
+	FirstLots []int
+}
+
+// Take writes a debit: an entry of -Amount, taken from the lots that expire first, with the
+// allocations recorded. It returns the entry and the part that became debt.
+func (b *Book) Take(ctx context.Context, d Debit) (*ent.PointEntry, int64, error) {
+	lots, err := b.liveLots(ctx, d.SpendableOnly)
+	if err != nil {
+		return nil, 0, err
+	}
+	lots = firstThese(lots, d.FirstLots)
+	e, err := b.Tx.PointEntry.Create().SetProgramID(b.Account.ProgramID).SetMemberID(b.Account.MemberID).
+		SetAmount(-d.Amount).SetKind(d.Kind).SetFunding(d.Funding).SetDescription(clip(d.Description)).
+		SetNillableEventID(d.EventID).SetRequestKey(d.RequestKey).SetOrderID(d.OrderID).SetSku(d.SKU).
+		SetCreatedAt(b.Now).Save(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	left := d.Amount
+	for _, lot := range lots {
+		if left == 0 {
+			break
+		}
+		n := min(lot.Remaining, left)
+		if err := b.consume(ctx, lot, e.ID, n); err != nil {
+			return nil, 0, err
+		}
+		left -= n
+	}
+	if left > 0 && d.SpendableOnly {
+		return nil, 0, fmt.Errorf("points: taking %d of %d spendable points", d.Amount, d.Amount-left) // callers check first
+	}
+	return e, left, b.move(ctx, -d.Amount, left)
+}
+
+func (b *Book) consume(ctx context.Context, lot *ent.PointLot, entryID int, n int64) error {
+	if err := b.Tx.PointLot.UpdateOneID(lot.ID).AddRemaining(-n).Exec(ctx); err != nil {
+		return err
+	}
+	lot.Remaining -= n
+	return b.Tx.PointAllocation.Create().SetProgramID(b.Account.ProgramID).SetMemberID(b.Account.MemberID).
+		SetEntryID(entryID).SetLotID(lot.ID).SetAmount(n).Exec(ctx)
+}
+
+// Restore gives back to their lots what entry took: the reversal of a spend.
+func (b *Book) Restore(ctx context.Context, spend *ent.PointEntry, description, requestKey string) (*ent.PointEntry, error) {
+	allocs, err := b.Tx.PointAllocation.Query().Where(pointallocation.EntryID(spend.ID)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e, err := b.Tx.PointEntry.Create().SetProgramID(b.Account.ProgramID).SetMemberID(b.Account.MemberID).
+		SetAmount(-spend.Amount).SetKind(pointentry.KindSPEND_REVERSAL).SetFunding(spend.Funding).
+		SetDescription(clip(description)).SetRequestKey(requestKey).SetOrderID(spend.OrderID).
+		SetReversedEntryID(spend.ID).SetCreatedAt(b.Now).Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range allocs {
+		if err := b.Tx.PointLot.UpdateOneID(a.LotID).AddRemaining(a.Amount).Exec(ctx); err != nil {
+			return nil, err
+		}
+	}
+	// Restored points that meet debt pay it, as any other incoming points do.
+	return e, b.payDebtFrom(ctx, -spend.Amount)
+}
+
+// payDebtFrom lets incoming points that already sit in lots pay the debt, taking from the
+// lots that expire first.
+func (b *Book) payDebtFrom(ctx context.Context, incoming int64) error {
+	pay := min(b.Account.Debt, incoming)
+	if pay == 0 {
+		return b.move(ctx, incoming, 0)
+	}
+	lots, err := b.liveLots(ctx, false)
+	if err != nil {
+		return err
+	}
+	left := pay
+	for _, lot := range lots {
+		n := min(lot.Remaining, left)
+		if n == 0 {
+			continue
+		}
+		if err := b.Tx.PointLot.UpdateOneID(lot.ID).AddRemaining(-n).Exec(ctx); err != nil {
+			return err
+		}
+		left -= n
+	}
+	return b.move(ctx, incoming, -(pay - left))
+}
+
+// move applies a change of the ledger total and of the debt to the account row.
+func (b *Book) move(ctx context.Context, total, debt int64) error {
+	if total == 0 && debt == 0 {
+		return nil
+	}
+	acct, err := b.Tx.PointAccount.UpdateOneID(b.Account.ID).AddTotal(total).AddDebt(debt).Save(ctx)
+	if err != nil {
+		return err
+	}
+	b.Account = acct
+	return nil
+}
+
+// liveLots are the member's lots with points left that have not expired, the soonest to
+// expire first.
+func (b *Book) liveLots(ctx context.Context, spendableOnly bool) ([]*ent.PointLot, error) {
+	q := b.Tx.PointLot.Query().Where(pointlot.MemberID(b.Account.MemberID), pointlot.RemainingGT(0), pointlot.ExpiresAtGT(b.Now))
+	if spendableOnly {
+		q.Where(pointlot.AvailableAtLTE(b.Now))
+	}
+	return q.Order(ent.Asc(pointlot.FieldExpiresAt), ent.Asc(pointlot.FieldID)).All(ctx)
+}
+
+// Spendable is what the member may spend now: available lots less debt.
+func (b *Book) Spendable(ctx context.Context) (int64, error) {
+	lots, err := b.liveLots(ctx, true)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, l := range lots {
+		n += l.Remaining
+	}
+	return n - b.Account.Debt, nil
+}
+
+func firstThese(lots []*ent.PointLot, entryIDs []int) []*ent.PointLot {
+	if len(entryIDs) == 0 {
+		return lots
+	}
+	first := map[int]bool{}
+	for _, id := range entryIDs {
+		first[id] = true
+	}
+	out := make([]*ent.PointLot, 0, len(lots))
+	for _, l := range lots {
+		if first[l.EntryID] {
+			out = append(out, l)
+		}
+	}
+	for _, l := range lots {
+		if !first[l.EntryID] {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// clip keeps a description within the column's 256 bytes without splitting a character.
+func clip(s string) string {
+	if len(s) <= 256 {
+		return s
+	}
+	r := []rune(s)
+	for len(string(r)) > 253 {
+		r = r[:len(r)-1]
+	}
+	return string(r) + "…"
+}

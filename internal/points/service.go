@@ -1,0 +1,379 @@
+package points
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/membergraph/membergraph/ent"
+	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/ent/pointaccount"
+	"github.com/membergraph/membergraph/ent/pointentry"
+	"github.com/membergraph/membergraph/ent/pointlot"
+	"github.com/membergraph/membergraph/ent/pointrequest"
+	"github.com/membergraph/membergraph/internal/auth"
+	"github.com/membergraph/membergraph/internal/rules"
+	"github.com/membergraph/membergraph/internal/usererr"
+)
+
+// Purpose is why points are spent.
+type Purpose string
+
+// The purposes of a spend (DOMAIN.md §3 "Spending").
+const (
+	OrderDeduction Purpose = "ORDER_DEDUCTION" // at checkout: ×step, ≥ minimum balance, ≤ share of the order
+	Exchange       Purpose = "EXCHANGE"        // for a catalogue item priced in points
+)
+
+// MaxKeyLen is the longest idempotency key accepted.
+const MaxKeyLen = 128
+
+var keyPattern = regexp.MustCompile(`^[\x21-\x7e]{1,128}$`)
+
+// Balance is a member's points as of now. Available may be negative: a debt.
+type Balance struct {
+	Available int64 // spendable now, less debt
+	Pending   int64 // earned, not yet spendable
+	Debt      int64
+	Total     int64 // the sum of the ledger's entries
+}
+
+// Quote is the most points an order may use.
+type Quote struct {
+	MaxPoints         int64
+	MaxDeductionCents int64
+	Balance           int64
+}
+
+// Result is the outcome of a spend, reversal or adjustment.
+type Result struct {
+	Entry    *ent.PointEntry
+	Replayed bool  // the key had been used with the same request: nothing changed
+	Balance  int64 // spendable balance after the request
+}
+
+// ReadCommitted is the isolation points transactions run at on MySQL: after taking the
+// account lock a transaction must see what the previous holder committed.
+var ReadCommitted = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
+
+// WithTx runs fn in a ledger transaction.
+func (l *Ledger) WithTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
+	opts := ReadCommitted
+	if l.dialect != "mysql" {
+		opts = nil // SQLite transactions are serializable
+	}
+	tx, err := l.client.BeginTx(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// memberID resolves an externalId in the viewer's programme.
+func (l *Ledger) memberID(ctx context.Context, externalID, field string) (int, error) {
+	id, err := l.client.Member.Query().Where(member.ExternalID(externalID)).OnlyID(ctx)
+	if ent.IsNotFound(err) {
+		return 0, usererr.New(usererr.NotFound, field, "no member with externalId %q", externalID)
+	}
+	return id, err
+}
+
+// Hash is the fingerprint of a request body that a replay must match.
+func Hash(v any) string {
+	b, _ := json.Marshal(v)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// once runs write under the member's lock unless key was used before: a replay of the same
+// body returns the first entry, another body is a CONFLICT.
+func (l *Ledger) once(ctx context.Context, memberID int, key, hash string, write func(b *Book) (*ent.PointEntry, error)) (Result, error) {
+	if !keyPattern.MatchString(key) {
+		return Result{}, usererr.New(usererr.InvalidArgument, "input.idempotencyKey", "idempotencyKey must be 1–%d printable ASCII characters", MaxKeyLen)
+	}
+	v, _ := auth.FromContext(ctx)
+	var res Result
+	err := l.WithTx(ctx, func(tx *ent.Tx) error {
+		b, err := l.Open(ctx, tx, v.ProgramID, memberID)
+		if err != nil {
+			return err
+		}
+		prev, err := tx.PointRequest.Query().Where(pointrequest.ProgramID(v.ProgramID), pointrequest.Key(key)).Only(ctx)
+		switch {
+		case err == nil && prev.BodyHash != hash:
+			return usererr.New(usererr.Conflict, "input.idempotencyKey", "idempotencyKey %q was used for a different request", key)
+		case err == nil:
+			res.Replayed = true
+			res.Entry, err = tx.PointEntry.Get(ctx, prev.EntryID)
+			if err != nil {
+				return err
+			}
+		case ent.IsNotFound(err):
+			if res.Entry, err = write(b); err != nil {
+				return err
+			}
+			err = tx.PointRequest.Create().SetProgramID(v.ProgramID).SetMemberID(memberID).SetKey(key).
+				SetBodyHash(hash).SetEntryID(res.Entry.ID).SetCreatedAt(b.Now).Exec(ctx)
+			if ent.IsConstraintError(err) {
+				// The same key at once for another member: that request won.
+				return usererr.New(usererr.Conflict, "input.idempotencyKey", "idempotencyKey %q was used for a different request", key)
+			}
+			if err != nil {
+				return err
+			}
+		default:
+			return err
+		}
+		res.Balance, err = b.Spendable(ctx)
+		return err
+	})
+	return res, err
+}
+
+// SpendRequest takes points from a member.
+type SpendRequest struct {
+	ExternalID       string
+	Points           int64
+	OrderAmountCents int64 // the order's settlement amount (ORDER_DEDUCTION)
+	Purpose          Purpose
+	OrderID          string
+	IdempotencyKey   string
+}
+
+// Spend takes points, from the lots that expire first. It never takes the balance below
+// zero and happens once per idempotency key, however many requests race.
+func (l *Ledger) Spend(ctx context.Context, r SpendRequest) (Result, error) {
+	var errs usererr.List
+	if r.Points <= 0 {
+		errs.Add(usererr.InvalidArgument, "input.points", "points must be positive")
+	}
+	if r.Purpose != OrderDeduction && r.Purpose != Exchange {
+		errs.Add(usererr.InvalidArgument, "input.purpose", "unknown purpose %q", r.Purpose)
+	}
+	if r.Purpose == OrderDeduction && r.OrderAmountCents <= 0 {
+		errs.Add(usererr.InvalidArgument, "input.orderAmountCents", "an order deduction needs the order's amount")
+	}
+	if len(r.OrderID) > 64 {
+		errs.Add(usererr.InvalidArgument, "input.orderId", "orderId is at most 64 characters")
+	}
+	if err := errs.Err(); err != nil {
+		return Result{}, err
+	}
+	id, err := l.memberID(ctx, r.ExternalID, "input.externalId")
+	if err != nil {
+		return Result{}, err
+	}
+	return l.once(ctx, id, r.IdempotencyKey, Hash(r), func(b *Book) (*ent.PointEntry, error) {
+		spendable, err := b.Spendable(ctx)
+		if err != nil {
+			return nil, err
+		}
+		kind, desc := pointentry.KindEXCHANGE, "Exchanged for a catalogue item"
+		if r.Purpose == OrderDeduction {
+			q := QuoteFor(b.Rules().Spending, b.Program.PointsPerYuan, spendable, r.OrderAmountCents)
+			s := b.Rules().Spending
+			switch {
+			case r.Points%s.DeductionStep != 0:
+				return nil, usererr.New(usererr.InvalidArgument, "input.points", "order deductions are in multiples of %d points", s.DeductionStep)
+			case spendable < s.DeductionMinBalance:
+				return nil, usererr.New(usererr.FailedPrecondition, "input.points", "order deduction needs a balance of at least %d points; the member has %d", s.DeductionMinBalance, spendable)
+			case r.Points > q.MaxPoints:
+				return nil, usererr.New(usererr.FailedPrecondition, "input.points", "at most %d points may be used on this order", q.MaxPoints)
+			}
+			kind, desc = pointentry.KindORDER_DEDUCTION, "Used at checkout"
+			if r.OrderID != "" {
+				desc = "Used at checkout on order " + r.OrderID
+			}
+		}
+		if r.Points > spendable {
+			return nil, usererr.New(usererr.FailedPrecondition, "input.points", "insufficient points: %d spendable", max(spendable, 0))
+		}
+		e, _, err := b.Take(ctx, Debit{Kind: kind, Amount: r.Points, Funding: FundPlatform, Description: desc,
+			RequestKey: r.IdempotencyKey, OrderID: r.OrderID, SpendableOnly: true})
+		return e, err
+	})
+}
+
+// ReverseRequest undoes a spend, e.g. when its order is cancelled.
+type ReverseRequest struct {
+	SpendIdempotencyKey string
+	IdempotencyKey      string
+}
+
+// ReverseSpend gives a spend's points back to the lots they came from, with their original
+// expiry. A spend is reversed at most once.
+func (l *Ledger) ReverseSpend(ctx context.Context, r ReverseRequest) (Result, error) {
+	v, _ := auth.FromContext(ctx)
+	spendReq, err := l.client.PointRequest.Query().Where(pointrequest.ProgramID(v.ProgramID), pointrequest.Key(r.SpendIdempotencyKey)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return Result{}, usererr.New(usererr.NotFound, "input.spendIdempotencyKey", "no spend with idempotencyKey %q", r.SpendIdempotencyKey)
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	return l.once(ctx, spendReq.MemberID, r.IdempotencyKey, Hash(r), func(b *Book) (*ent.PointEntry, error) {
+		spend, err := b.Tx.PointEntry.Get(ctx, spendReq.EntryID)
+		if err != nil {
+			return nil, err
+		}
+		if spend.Kind != pointentry.KindORDER_DEDUCTION && spend.Kind != pointentry.KindEXCHANGE {
+			return nil, usererr.New(usererr.FailedPrecondition, "input.spendIdempotencyKey", "%q is not a spend", r.SpendIdempotencyKey)
+		}
+		done, err := b.Tx.PointEntry.Query().Where(pointentry.ReversedEntryID(spend.ID)).Exist(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if done {
+			return nil, usererr.New(usererr.FailedPrecondition, "input.spendIdempotencyKey", "that spend was reversed already")
+		}
+		e, err := b.Restore(ctx, spend, "Returned: "+spend.Description, r.IdempotencyKey)
+		if ent.IsConstraintError(err) {
+			return nil, usererr.New(usererr.FailedPrecondition, "input.spendIdempotencyKey", "that spend was reversed already")
+		}
+		return e, err
+	})
+}
+
+// AdjustRequest is an operator's correction of a member's points.
+type AdjustRequest struct {
+	ExternalID     string
+	Points         int64 // positive to add, negative to take
+	Reason         string
+	IdempotencyKey string
+}
+
+// Adjust adds or takes points with a mandatory reason; the entry names who and why.
+func (l *Ledger) Adjust(ctx context.Context, r AdjustRequest) (Result, error) {
+	var errs usererr.List
+	if r.Points == 0 {
+		errs.Add(usererr.InvalidArgument, "input.points", "points must not be zero")
+	}
+	if len(r.Reason) < 3 || len(r.Reason) > 200 {
+		errs.Add(usererr.InvalidArgument, "input.reason", "a reason of 3–200 characters is required")
+	}
+	if err := errs.Err(); err != nil {
+		return Result{}, err
+	}
+	id, err := l.memberID(ctx, r.ExternalID, "input.externalId")
+	if err != nil {
+		return Result{}, err
+	}
+	v, _ := auth.FromContext(ctx)
+	desc := fmt.Sprintf("Adjustment by %s: %s", orDefault(v.Subject, string(v.Role)), r.Reason)
+	return l.once(ctx, id, r.IdempotencyKey, Hash(r), func(b *Book) (*ent.PointEntry, error) {
+		if r.Points > 0 {
+			return b.Credit(ctx, Grant{Kind: pointentry.KindADJUSTMENT, Amount: r.Points, Funding: FundPlatform, Description: desc},
+				b.Now, nil, r.IdempotencyKey)
+		}
+		spendable, err := b.Spendable(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if -r.Points > spendable {
+			return nil, usererr.New(usererr.FailedPrecondition, "input.points", "cannot take %d points: %d spendable", -r.Points, max(spendable, 0))
+		}
+		e, _, err := b.Take(ctx, Debit{Kind: pointentry.KindADJUSTMENT, Amount: -r.Points, Funding: FundPlatform,
+			Description: desc, RequestKey: r.IdempotencyKey, SpendableOnly: true})
+		return e, err
+	})
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// QuoteFor is the order-deduction rule: whole steps only, nothing below the minimum
+// balance, at most the configured share of the order.
+func QuoteFor(s rules.Spending, pointsPerYuan, spendable, orderAmountCents int64) Quote {
+	q := Quote{Balance: spendable}
+	if spendable < s.DeductionMinBalance || orderAmountCents <= 0 {
+		return q
+	}
+	// points·100/ppy ≤ amount·pct/100  ⇔  points ≤ amount·pct·ppy / 10,000
+	byOrder := orderAmountCents * s.DeductionMaxPercent * pointsPerYuan / 10000
+	q.MaxPoints = min(spendable, byOrder) / s.DeductionStep * s.DeductionStep
+	q.MaxDeductionCents = q.MaxPoints * 100 / pointsPerYuan
+	return q
+}
+
+// Quote tells the front end the most points usable on an order before anything is spent.
+func (l *Ledger) Quote(ctx context.Context, externalID string, orderAmountCents int64) (Quote, error) {
+	if orderAmountCents <= 0 {
+		return Quote{}, usererr.New(usererr.InvalidArgument, "orderAmountCents", "orderAmountCents must be positive")
+	}
+	id, err := l.memberID(ctx, externalID, "externalId")
+	if err != nil {
+		return Quote{}, err
+	}
+	bal, err := l.Balance(ctx, id)
+	if err != nil {
+		return Quote{}, err
+	}
+	v, _ := auth.FromContext(ctx)
+	prog, err := l.client.Program.Get(ctx, v.ProgramID)
+	if err != nil {
+		return Quote{}, err
+	}
+	return QuoteFor(prog.Rules.Spending, prog.PointsPerYuan, bal.Available, orderAmountCents), nil
+}
+
+// Balance reads a member's points as of now, without waiting for the expiry job: lots past
+// their expiry count for nothing.
+func (l *Ledger) Balance(ctx context.Context, memberID int) (Balance, error) {
+	now := l.clock.Now()
+	var b Balance
+	acct, err := l.client.PointAccount.Query().Where(pointaccount.MemberID(memberID)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return b, nil
+	}
+	if err != nil {
+		return b, err
+	}
+	b.Debt, b.Total = acct.Debt, acct.Total
+	lots, err := l.client.PointLot.Query().
+		Where(pointlot.MemberID(memberID), pointlot.RemainingGT(0), pointlot.ExpiresAtGT(now)).
+		Select(pointlot.FieldRemaining, pointlot.FieldAvailableAt).All(ctx)
+	if err != nil {
+		return b, err
+	}
+	for _, lot := range lots {
+		if lot.AvailableAt.After(now) {
+			b.Pending += lot.Remaining
+		} else {
+			b.Available += lot.Remaining
+		}
+	}
+	b.Available -= b.Debt
+	return b, nil
+}
+
+// Expiring is how many of the member's points lapse within the next d.
+func (l *Ledger) Expiring(ctx context.Context, memberID int, d time.Duration) (int64, error) {
+	now := l.clock.Now()
+	lots, err := l.client.PointLot.Query().
+		Where(pointlot.MemberID(memberID), pointlot.RemainingGT(0), pointlot.ExpiresAtGT(now), pointlot.ExpiresAtLTE(now.Add(d))).
+		Select(pointlot.FieldRemaining).All(ctx)
+	var n int64
+	for _, lot := range lots {
+		n += lot.Remaining
+	}
+	return n, err
+}
