@@ -627,3 +627,18 @@ func toJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// TestFaultsDoNotLeak: when the database fails, the caller learns only that there was an
+// internal error and the request id, never SQL or driver text.
+func TestFaultsDoNotLeak(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		a := newAPI(t, db)
+		a.register("alice", nil)
+		tok := a.token(auth.RoleAdmin, "")
+		db.SQL.Close()
+		r := a.do(tok, `{ member(externalId: "alice") { externalId } }`, nil)
+		if r.code() != graph.CodeInternal || r.Errors[0].Message != "internal error" || r.Errors[0].Extensions["requestId"] == nil {
+			t.Errorf("fault answered %+v", r.Errors)
+		}
+	})
+}

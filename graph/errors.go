@@ -33,19 +33,19 @@ func gqlErr(ctx context.Context, code, msg string) *gqlerror.Error {
 // presentError passes on errors made for the client and turns every other one into an
 // INTERNAL error that carries only the request id; the fault itself goes to the log.
 func presentError(ctx context.Context, err error) *gqlerror.Error {
+	// gqlgen wraps what a resolver returns in a gqlerror carrying the path; look inside.
 	var gerr *gqlerror.Error
 	if errors.As(err, &gerr) {
-		// Made for the client: ours, gqlgen's (validation, limits) or entgql's.
-		if gerr.Path == nil {
-			gerr.Path = graphql.GetPath(ctx)
+		inner := gerr.Unwrap()
+		var innerG *gqlerror.Error
+		switch {
+		case inner == nil:
+			// Made for the client: gqlgen's validation and limits, or ours.
+			return withCode(ctx, gerr)
+		case errors.As(inner, &innerG):
+			return withCode(ctx, innerG)
 		}
-		if gerr.Extensions == nil {
-			gerr.Extensions = map[string]any{}
-		}
-		if gerr.Extensions["code"] == nil {
-			gerr.Extensions["code"] = CodeBadRequest
-		}
-		return gerr
+		err = inner
 	}
 	if ue, ok := usererr.From(err); ok {
 		// A user mistake surfaced outside a payload, e.g. from a query argument.
@@ -55,6 +55,19 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 	slog.ErrorContext(ctx, "resolver failed", "err", err, "path", graphql.GetPath(ctx).String(), "request_id", id)
 	e := gqlErr(ctx, CodeInternal, "internal error")
 	e.Extensions["requestId"] = id
+	return e
+}
+
+func withCode(ctx context.Context, e *gqlerror.Error) *gqlerror.Error {
+	if e.Path == nil {
+		e.Path = graphql.GetPath(ctx)
+	}
+	if e.Extensions == nil {
+		e.Extensions = map[string]any{}
+	}
+	if e.Extensions["code"] == nil {
+		e.Extensions["code"] = CodeBadRequest
+	}
 	return e
 }
 

@@ -157,6 +157,13 @@ var (
 				OnDelete:   schema.NoAction,
 			},
 		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "pointaccount_member_id",
+				Unique:  true,
+				Columns: []*schema.Column{PointAccountsColumns[4]},
+			},
+		},
 	}
 	// PointAllocationsColumns holds the columns for the "point_allocations" table.
 	PointAllocationsColumns = []*schema.Column{

@@ -27,6 +27,11 @@ func (PointAccount) Fields() []ent.Field {
 	}
 }
 
+func (PointAccount) Indexes() []ent.Index {
+	// Declared here because ent drops Unique on an edge's field.
+	return []ent.Index{index.Fields("member_id").Unique()}
+}
+
 func (PointAccount) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("member", Member.Type).Field("member_id").Unique().Required().Immutable(),

@@ -137,6 +137,7 @@ func (s *Service) record(ctx context.Context, prog *ent.Program, members map[str
 	}{in.ExternalID, in.Kind, in.OccurredAt.UTC().Format(time.RFC3339Nano), in.Channel, in.Body})
 
 	err := s.ledger.WithTx(ctx, func(tx *ent.Tx) error {
+		res = Result{IdempotencyKey: in.IdempotencyKey}
 		b, err := s.ledger.Open(ctx, tx, prog.ID, memberID)
 		if err != nil {
 			return err

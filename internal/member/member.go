@@ -16,6 +16,7 @@ import (
 	"github.com/membergraph/membergraph/ent/tier"
 	"github.com/membergraph/membergraph/internal/auth"
 	"github.com/membergraph/membergraph/internal/clock"
+	"github.com/membergraph/membergraph/internal/store"
 	"github.com/membergraph/membergraph/internal/usererr"
 )
 
@@ -97,18 +98,30 @@ func (s *Service) Register(ctx context.Context, r Registration) (*ent.Member, er
 	if err != nil {
 		return nil, err
 	}
-	c := s.client.Member.Create().SetProgramID(v.ProgramID).SetExternalID(r.ExternalID).
-		SetRegistrationChannel(r.Channel).SetRegisteredAt(registeredAt).SetUpdatedAt(now).SetTier(entry).
-		SetNillableNickname(r.Nickname).SetNillableGender(r.Gender).SetNillableBirthday(r.Birthday).
-		SetNillablePhone(r.Phone).SetNillableRealNameVerified(r.RealNameVerified)
-	if r.BoundAccounts != nil {
-		c.SetBoundAccounts(normalizeProviders(r.BoundAccounts))
-	}
-	m, err := c.Save(ctx)
+	var m *ent.Member
+	err = store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		c := tx.Member.Create().SetProgramID(v.ProgramID).SetExternalID(r.ExternalID).
+			SetRegistrationChannel(r.Channel).SetRegisteredAt(registeredAt).SetUpdatedAt(now).SetTier(entry).
+			SetNillableNickname(r.Nickname).SetNillableGender(r.Gender).SetNillableBirthday(r.Birthday).
+			SetNillablePhone(r.Phone).SetNillableRealNameVerified(r.RealNameVerified)
+		if r.BoundAccounts != nil {
+			c.SetBoundAccounts(normalizeProviders(r.BoundAccounts))
+		}
+		var err error
+		if m, err = c.Save(ctx); err != nil {
+			return err
+		}
+		// The points account is made with the member, so that the first points change
+		// only has to lock it.
+		return tx.PointAccount.Create().SetProgramID(v.ProgramID).SetMemberID(m.ID).Exec(ctx)
+	})
 	if ent.IsConstraintError(err) {
 		return nil, usererr.New(usererr.AlreadyExists, "input.externalId", "a member with externalId %q exists already", r.ExternalID)
 	}
-	return m, err
+	if err != nil {
+		return nil, err
+	}
+	return m.Unwrap(), nil // detach from the committed transaction, so its edges load
 }
 
 // Update changes the given fields of a member. A MEMBER may change only its own nickname,

@@ -6,9 +6,14 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math/rand/v2"
 	"regexp"
 	"time"
+
+	"entgo.io/ent/dialect"
+	"github.com/go-sql-driver/mysql"
 
 	"github.com/membergraph/membergraph/ent"
 	"github.com/membergraph/membergraph/ent/member"
@@ -61,12 +66,30 @@ type Result struct {
 // account lock a transaction must see what the previous holder committed.
 var ReadCommitted = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
 
-// WithTx runs fn in a ledger transaction.
+// maxAttempts bounds how often a transaction MySQL chose as a deadlock victim is retried.
+const maxAttempts = 5
+
+// WithTx runs fn in a ledger transaction. A transaction that MySQL aborts as a deadlock
+// victim or after a lock wait timeout is run again, so fn must start from scratch each time.
 func (l *Ledger) WithTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
 	opts := ReadCommitted
-	if l.dialect != "mysql" {
+	if l.dialect != dialect.MySQL {
 		opts = nil // SQLite transactions are serializable
 	}
+	for attempt := 1; ; attempt++ {
+		err := l.tryTx(ctx, opts, fn)
+		if err == nil || attempt == maxAttempts || !retryable(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt*attempt) * time.Millisecond * time.Duration(1+rand.IntN(5))):
+		}
+	}
+}
+
+func (l *Ledger) tryTx(ctx context.Context, opts *sql.TxOptions, fn func(tx *ent.Tx) error) error {
 	tx, err := l.client.BeginTx(ctx, opts)
 	if err != nil {
 		return err
@@ -82,6 +105,12 @@ func (l *Ledger) WithTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// retryable: MySQL's deadlock (1213) and lock wait timeout (1205).
+func retryable(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && (me.Number == 1213 || me.Number == 1205)
 }
 
 // memberID resolves an externalId in the viewer's programme.
@@ -109,6 +138,7 @@ func (l *Ledger) once(ctx context.Context, memberID int, key, hash string, write
 	v, _ := auth.FromContext(ctx)
 	var res Result
 	err := l.WithTx(ctx, func(tx *ent.Tx) error {
+		res = Result{}
 		b, err := l.Open(ctx, tx, v.ProgramID, memberID)
 		if err != nil {
 			return err

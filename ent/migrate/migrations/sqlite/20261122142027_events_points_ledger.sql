@@ -12,6 +12,8 @@ CREATE INDEX `event_member_id_occurred_at` ON `events` (`member_id`, `occurred_a
 CREATE TABLE `point_accounts` (`id` integer NOT NULL PRIMARY KEY AUTOINCREMENT, `program_id` integer NOT NULL, `total` integer NOT NULL DEFAULT (0), `debt` integer NOT NULL DEFAULT (0), `member_id` integer NOT NULL, CONSTRAINT `point_accounts_members_member` FOREIGN KEY (`member_id`) REFERENCES `members` (`id`) ON DELETE NO ACTION);
 -- Set sequence for "point_accounts" table
 INSERT INTO sqlite_sequence (name, seq) VALUES ("point_accounts", 21474836480);
+-- Create index "pointaccount_member_id" to table: "point_accounts"
+CREATE UNIQUE INDEX `pointaccount_member_id` ON `point_accounts` (`member_id`);
 -- Create "point_allocations" table
 CREATE TABLE `point_allocations` (`id` integer NOT NULL PRIMARY KEY AUTOINCREMENT, `program_id` integer NOT NULL, `entry_id` integer NOT NULL, `lot_id` integer NOT NULL, `amount` integer NOT NULL, `member_id` integer NOT NULL, CONSTRAINT `point_allocations_members_member` FOREIGN KEY (`member_id`) REFERENCES `members` (`id`) ON DELETE NO ACTION);
 -- Set sequence for "point_allocations" table
