@@ -1,11 +1,13 @@
 package graph_test
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/membergraph/membergraph/graph"
 	"github.com/membergraph/membergraph/internal/auth"
 	"github.com/membergraph/membergraph/internal/store"
 	"github.com/membergraph/membergraph/internal/storetest"
@@ -212,4 +214,230 @@ func deref(p *string) string {
 		return ""
 	}
 	return *p
+}
+
+const spendMutation = `mutation($input: SpendPointsInput!) {
+  spendPoints(input: $input) { entry { amount kind description } replayed balance userErrors { field code message } }
+}`
+
+type change struct {
+	Entry *struct {
+		Amount      int
+		Kind        string
+		Description string
+	}
+	Replayed   bool
+	Balance    *int
+	UserErrors []userError
+}
+
+func (a *api) change(role auth.Role, mutation, field string, input map[string]any) change {
+	a.t.Helper()
+	var out map[string]change
+	a.must(a.token(role, "ops"), mutation, map[string]any{"input": input}, &out)
+	return out[field]
+}
+
+func (a *api) adjust(member string, pts int, key string) change {
+	return a.change(auth.RoleAdmin, `mutation($input: AdjustPointsInput!) {
+		adjustPoints(input: $input) { entry { amount kind description } replayed balance userErrors { field code message } } }`,
+		"adjustPoints", map[string]any{"externalId": member, "points": pts, "reason": "goodwill for a late delivery", "idempotencyKey": key})
+}
+
+func codeOf(c change) string {
+	if len(c.UserErrors) == 0 {
+		return ""
+	}
+	return c.UserErrors[0].Code
+}
+
+func TestSpendQuoteReverse(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		a := newAPI(t, db)
+		a.register("alice", nil)
+		if c := a.adjust("alice", 2500, "adj-1"); codeOf(c) != "" || *c.Balance != 2500 || c.Entry.Kind != "ADJUSTMENT" {
+			t.Fatalf("adjust: %+v", c)
+		}
+		quote := func(amount int) (int, int) {
+			var out struct {
+				PointsQuote struct{ MaxPoints, MaxDeductionCents, Balance int }
+			}
+			a.must(a.token(auth.RoleService, ""), `query($a: Int!) { pointsQuote(externalId: "alice", orderAmountCents: $a) { maxPoints maxDeductionCents balance } }`,
+				map[string]any{"a": amount}, &out)
+			return out.PointsQuote.MaxPoints, out.PointsQuote.MaxDeductionCents
+		}
+		// 2,500 points; an order of ¥30 allows ¥15 = 1,500 points → one step of 1,000.
+		if p, c := quote(3000); p != 1000 || c != 1000 {
+			t.Errorf("quote ¥30: %d points, %d cents; want 1000, 1000", p, c)
+		}
+		if p, _ := quote(100000); p != 2000 {
+			t.Errorf("quote ¥1,000 with 2,500 points: %d, want 2000", p)
+		}
+		if p, _ := quote(1000); p != 0 {
+			t.Errorf("quote ¥10: %d, want 0", p)
+		}
+		spend := func(pts, amount int, purpose, key string) change {
+			return a.change(auth.RoleService, spendMutation, "spendPoints", map[string]any{"externalId": "alice", "points": pts,
+				"orderAmountCents": amount, "purpose": purpose, "idempotencyKey": key, "orderId": "O-" + key})
+		}
+		for _, tc := range []struct {
+			pts, amount int
+			purpose     string
+			code        string
+		}{
+			{1500, 100000, "ORDER_DEDUCTION", "INVALID_ARGUMENT"},  // not a multiple of 1,000
+			{2000, 3000, "ORDER_DEDUCTION", "FAILED_PRECONDITION"}, // more than half the order
+			{3000, 0, "EXCHANGE", "FAILED_PRECONDITION"},           // more than the balance
+			{0, 0, "EXCHANGE", "INVALID_ARGUMENT"},
+		} {
+			if c := spend(tc.pts, tc.amount, tc.purpose, fmt.Sprintf("bad-%d-%d", tc.pts, tc.amount)); codeOf(c) != tc.code || c.Entry != nil {
+				t.Errorf("spend %d on %d (%s): %+v, want %s", tc.pts, tc.amount, tc.purpose, c.UserErrors, tc.code)
+			}
+		}
+		c := spend(2000, 100000, "ORDER_DEDUCTION", "s1")
+		if codeOf(c) != "" || c.Entry.Amount != -2000 || *c.Balance != 500 {
+			t.Fatalf("deduction: %+v", c)
+		}
+		if again := spend(2000, 100000, "ORDER_DEDUCTION", "s1"); !again.Replayed || *again.Balance != 500 {
+			t.Errorf("replayed spend: %+v", again)
+		}
+		if other := spend(1000, 100000, "ORDER_DEDUCTION", "s1"); codeOf(other) != "CONFLICT" {
+			t.Errorf("same key, other spend: %+v", other)
+		}
+		// Below 1,000 points no deduction at all, though exchange works.
+		if c := spend(0+1000, 100000, "ORDER_DEDUCTION", "s2"); codeOf(c) != "FAILED_PRECONDITION" {
+			t.Errorf("deduction with 500 points: %+v", c)
+		}
+		if c := spend(300, 0, "EXCHANGE", "s3"); codeOf(c) != "" || *c.Balance != 200 {
+			t.Errorf("exchange: %+v", c)
+		}
+		reverse := func(spendKey, key string) change {
+			return a.change(auth.RoleService, `mutation($input: ReverseSpendInput!) {
+				reverseSpend(input: $input) { entry { amount kind description } replayed balance userErrors { field code message } } }`,
+				"reverseSpend", map[string]any{"spendIdempotencyKey": spendKey, "idempotencyKey": key})
+		}
+		if r := reverse("s1", "r1"); codeOf(r) != "" || r.Entry.Amount != 2000 || r.Entry.Kind != "SPEND_REVERSAL" || *r.Balance != 2200 {
+			t.Errorf("reverse: %+v", r)
+		}
+		if r := reverse("s1", "r2"); codeOf(r) != "FAILED_PRECONDITION" {
+			t.Errorf("second reversal under a new key: %+v", r)
+		}
+		if r := reverse("nope", "r3"); codeOf(r) != "NOT_FOUND" {
+			t.Errorf("reversal of an unknown spend: %+v", r)
+		}
+		if c := a.adjust("alice", -5000, "adj-2"); codeOf(c) != "FAILED_PRECONDITION" {
+			t.Errorf("adjustment below zero: %+v", c)
+		}
+		if c := a.change(auth.RoleAdmin, `mutation($input: AdjustPointsInput!) { adjustPoints(input: $input) { userErrors { field code } replayed } }`,
+			"adjustPoints", map[string]any{"externalId": "alice", "points": 10, "reason": "", "idempotencyKey": "adj-3"}); codeOf(c) != "INVALID_ARGUMENT" {
+			t.Errorf("adjustment without a reason: %+v", c)
+		}
+		p := a.points("alice")
+		if p.Balance != 2200 || p.Entries.TotalCount != 4 || p.Entries.Edges[0].Node.Kind != "SPEND_REVERSAL" {
+			t.Errorf("ledger: %+v", p)
+		}
+	})
+}
+
+// TestExpiryAndRefunds: points of year N last until the end of year N+1 in Shanghai, are
+// worth nothing from then on even before the job runs, and a refund of spent points leaves
+// a debt that the next earnings pay.
+func TestExpiryAndRefunds(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		a := newAPI(t, db)
+		a.register("bob", nil)
+		a.clock.Set(time.Date(2025, 3, 10, 2, 0, 0, 0, time.UTC))
+		res := a.record(at(orderEvent("o1", "bob", "O-1", "WEB", ln("tv", "APPLIANCES", 500000), ln("pan", "KITCHEN", 20000)), a.now()))
+		if res[0].Points != 520 {
+			t.Fatalf("order: %+v", res[0])
+		}
+		// 2026-12-31 23:59:59 in Shanghai is 15:59:59 UTC: still valid, and expiring soon.
+		a.clock.Set(time.Date(2026, 12, 31, 15, 59, 59, 0, time.UTC))
+		if p := a.points("bob"); p.Balance != 520 || p.Expiring != 520 {
+			t.Errorf("last second of 2026: %+v", p)
+		}
+		a.clock.Set(time.Date(2026, 12, 31, 16, 0, 0, 0, time.UTC))
+		if p := a.points("bob"); p.Balance != 0 {
+			t.Errorf("midnight in Shanghai: balance %d, want 0 before the job runs", p.Balance)
+		}
+		st, err := a.ledger.ExpireAll(context.Background())
+		if err != nil || st.Points != 520 {
+			t.Fatalf("expiry job: %+v %v", st, err)
+		}
+		if st, _ := a.ledger.ExpireAll(context.Background()); st.Points != 0 {
+			t.Errorf("second expiry run wrote %d", st.Points)
+		}
+		p := a.points("bob")
+		if p.Balance != 0 || p.Entries.Edges[0].Node.Kind != "EXPIRY" || p.Entries.Edges[0].Node.Amount != -520 {
+			t.Errorf("after the job: %+v", p)
+		}
+		// Earn, spend, then refund the order: the spent points become a debt.
+		res = a.record(at(orderEvent("o2", "bob", "O-2", "WEB", ln("tv", "APPLIANCES", 500000)), a.now()))
+		if res[0].Points != 500 {
+			t.Fatalf("order 2: %+v", res[0])
+		}
+		if c := a.change(auth.RoleService, spendMutation, "spendPoints", map[string]any{"externalId": "bob", "points": 400, "purpose": "EXCHANGE", "idempotencyKey": "x1"}); codeOf(c) != "" {
+			t.Fatalf("spend: %+v", c)
+		}
+		refund := at(map[string]any{"idempotencyKey": "rf1", "externalId": "bob", "kind": "ORDER_REFUNDED", "channel": "WEB", "orderId": "O-2", "skus": []string{"tv"}}, a.now())
+		res = a.record(refund)
+		if r := res[0]; r.Status != "ACCEPTED" || r.Points != -500 || r.DebtPoints != 400 || r.WithholdCents != 400 {
+			t.Fatalf("refund of spent points: %+v", r)
+		}
+		if p := a.points("bob"); p.Balance != -400 || p.Debt != 400 {
+			t.Errorf("after the refund: %+v", p)
+		}
+		for _, bad := range []map[string]any{
+			at(map[string]any{"idempotencyKey": "rf2", "externalId": "bob", "kind": "ORDER_REFUNDED", "channel": "WEB", "orderId": "O-2", "skus": []string{"tv"}}, a.now()),
+			at(map[string]any{"idempotencyKey": "rf3", "externalId": "bob", "kind": "ORDER_REFUNDED", "channel": "WEB", "orderId": "O-2", "skus": []string{"radio"}}, a.now()),
+			at(map[string]any{"idempotencyKey": "rf4", "externalId": "bob", "kind": "ORDER_REFUNDED", "channel": "WEB", "orderId": "O-404", "skus": []string{"tv"}}, a.now()),
+		} {
+			if r := a.record(bad)[0]; r.Status != "REJECTED" {
+				t.Errorf("%v: %+v", bad["skus"], r)
+			}
+		}
+		// The next earning pays the debt first.
+		a.record(at(orderEvent("o3", "bob", "O-3", "WEB", ln("sofa", "HOME", 600000)), a.now()))
+		if p := a.points("bob"); p.Balance != 200 || p.Debt != 0 {
+			t.Errorf("after earning 600 with a debt of 400: %+v", p)
+		}
+	})
+}
+
+// TestPointsAuthorization: who may use the points operations, and whose points a member sees.
+func TestPointsAuthorization(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		a := newAPI(t, db)
+		a.register("alice", nil)
+		a.register("bob", nil)
+		a.adjust("bob", 100, "adj-bob")
+		ev := `mutation { recordEvents(input: {events: [{idempotencyKey: "k", externalId: "alice", kind: LOGIN, channel: APP, occurredAt: "2026-01-01T00:00:00Z"}]}) { results { status } } }`
+		sp := `mutation { spendPoints(input: {externalId: "bob", points: 1, purpose: EXCHANGE, idempotencyKey: "z"}) { userErrors { code } } }`
+		adj := `mutation { adjustPoints(input: {externalId: "bob", points: 1, reason: "why not", idempotencyKey: "z2"}) { userErrors { code } } }`
+		for role, want := range map[auth.Role][3]string{
+			auth.RoleAdmin:   {"", "", ""},
+			auth.RoleService: {"", "", "FORBIDDEN"},
+			auth.RoleMember:  {"FORBIDDEN", "FORBIDDEN", "FORBIDDEN"},
+			auth.RoleStore:   {"FORBIDDEN", "FORBIDDEN", "FORBIDDEN"},
+			auth.RolePartner: {"FORBIDDEN", "FORBIDDEN", "FORBIDDEN"},
+		} {
+			for i, q := range []string{ev, sp, adj} {
+				if got := a.do(a.token(role, "alice"), q, nil).code(); got != want[i] {
+					t.Errorf("%s op %d: %q, want %q", role, i, got, want[i])
+				}
+			}
+		}
+		// A member sees its own points, and quotes only for itself.
+		alice := a.token(auth.RoleMember, "alice")
+		var own struct {
+			Viewer struct{ Points struct{ Balance int } }
+		}
+		a.must(alice, `{ viewer { points { balance } } }`, nil, &own)
+		if r := a.do(alice, `{ pointsQuote(externalId: "bob", orderAmountCents: 10000) { maxPoints } }`, nil); r.code() != graph.CodeBadRequest {
+			t.Errorf("alice quoting bob: %q", r.code())
+		}
+		if r := a.do(alice, `{ pointsQuote(externalId: "alice", orderAmountCents: 10000) { maxPoints } }`, nil); len(r.Errors) > 0 {
+			t.Errorf("alice quoting herself: %+v", r.Errors)
+		}
+	})
 }
