@@ -50,7 +50,7 @@ func newAPI(t testing.TB, db *store.DB, tweak ...func(*graph.ServerConfig)) *api
 	clk := clock.NewManual(time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC))
 	ledger := points.NewLedger(db.Client, db.Dialect, clk, nil)
 	cfg := graph.ServerConfig{DB: db, Signer: signer, Programs: programs, Members: member.NewService(db.Client, clk),
-		Ledger: ledger, Events: events.NewService(db.Client, ledger),
+		Ledger: ledger, Events: events.NewService(db.Client, ledger, 0),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	for _, f := range tweak {
 		f(&cfg)

@@ -76,7 +76,7 @@ func serve(ctx context.Context, args []string) error {
 		Programs:        programs,
 		Members:         member.NewService(db.Client, clk),
 		Ledger:          ledger,
-		Events:          events.NewService(db.Client, ledger),
+		Events:          events.NewService(db.Client, ledger, 0),
 		Logger:          logger,
 		DefaultProgram:  cfg.Program,
 		Production:      cfg.Production,

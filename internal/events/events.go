@@ -10,6 +10,9 @@ import (
 	"slices"
 	"time"
 
+	"entgo.io/ent/dialect"
+	"golang.org/x/sync/errgroup"
+
 	"github.com/membergraph/membergraph/ent"
 	"github.com/membergraph/membergraph/ent/event"
 	"github.com/membergraph/membergraph/ent/member"
@@ -60,13 +63,22 @@ type Result struct {
 
 // Service records events.
 type Service struct {
-	client *ent.Client
-	ledger *points.Ledger
+	client  *ent.Client
+	ledger  *points.Ledger
+	workers int
 }
 
-// NewService returns a Service writing through ledger.
-func NewService(client *ent.Client, ledger *points.Ledger) *Service {
-	return &Service{client: client, ledger: ledger}
+// NewService returns a Service writing through ledger. workers is how many members' events
+// one batch applies at once; 0 picks 8 on MySQL and 1 on SQLite, where writers queue on one
+// file lock anyway.
+func NewService(client *ent.Client, ledger *points.Ledger, workers int) *Service {
+	if workers <= 0 {
+		workers = 8
+		if ledger.Dialect() != dialect.MySQL {
+			workers = 1
+		}
+	}
+	return &Service{client: client, ledger: ledger, workers: workers}
 }
 
 var (
@@ -80,9 +92,11 @@ var (
 )
 
 // Record validates and applies a batch. Each event stands alone: one bad event never spoils
-// the rest, and an accepted event is committed before Record returns. An error is returned
-// only for a fault; events before it are committed, so the caller retries the whole batch
-// and gets DUPLICATE for those.
+// the rest, and an accepted event is committed before Record returns. Events of one member
+// are applied in input order; different members' events run side by side, each in its own
+// transaction, so no transaction holds two members' locks. An error is returned only for a
+// fault; events applied before it are committed, so the caller retries the whole batch and
+// gets DUPLICATE for those.
 func (s *Service) Record(ctx context.Context, in []Input) ([]Result, error) {
 	if len(in) == 0 || len(in) > MaxBatch {
 		return nil, usererr.New(usererr.InvalidArgument, "input.events", "a batch holds 1–%d events, got %d", MaxBatch, len(in))
@@ -92,20 +106,77 @@ func (s *Service) Record(ctx context.Context, in []Input) ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	members := map[string]int{}
-	out := make([]Result, len(in))
+	ids, err := s.memberIDs(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	// One queue of event indexes per member, in input order.
+	var queues [][]int
+	queueOf := map[string]int{}
 	for i, ev := range in {
-		field := fmt.Sprintf("input.events.%d", i)
-		res, err := s.record(ctx, prog, members, ev, field)
-		if err != nil {
-			return nil, err
+		q, ok := queueOf[ev.ExternalID]
+		if !ok {
+			q = len(queues)
+			queueOf[ev.ExternalID] = q
+			queues = append(queues, nil)
 		}
-		out[i] = res
+		queues[q] = append(queues[q], i)
+	}
+	out := make([]Result, len(in))
+	work := make(chan []int)
+	g, gctx := errgroup.WithContext(ctx)
+	for range min(s.workers, len(queues)) {
+		g.Go(func() error {
+			for queue := range work {
+				for _, i := range queue {
+					res, err := s.record(gctx, prog, ids[in[i].ExternalID], in[i], fmt.Sprintf("input.events.%d", i))
+					if err != nil {
+						return err
+					}
+					out[i] = res
+				}
+			}
+			return nil
+		})
+	}
+	func() {
+		defer close(work)
+		for _, q := range queues {
+			select {
+			case work <- q:
+			case <-gctx.Done():
+				return
+			}
+		}
+	}()
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
-func (s *Service) record(ctx context.Context, prog *ent.Program, members map[string]int, in Input, field string) (Result, error) {
+// memberIDs resolves the batch's externalIds in one query; unknown ones are absent.
+func (s *Service) memberIDs(ctx context.Context, in []Input) (map[string]int, error) {
+	seen := map[string]bool{}
+	var ext []string
+	for _, ev := range in {
+		if !seen[ev.ExternalID] {
+			seen[ev.ExternalID] = true
+			ext = append(ext, ev.ExternalID)
+		}
+	}
+	rows, err := s.client.Member.Query().Where(member.ExternalIDIn(ext...)).Select(member.FieldID, member.FieldExternalID).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids := make(map[string]int, len(rows))
+	for _, m := range rows {
+		ids[m.ExternalID] = m.ID
+	}
+	return ids, nil
+}
+
+func (s *Service) record(ctx context.Context, prog *ent.Program, memberID int, in Input, field string) (Result, error) {
 	res := Result{IdempotencyKey: in.IdempotencyKey}
 	reject := func(err error) (Result, error) {
 		if ue, ok := usererr.From(err); ok {
@@ -117,16 +188,8 @@ func (s *Service) record(ctx context.Context, prog *ent.Program, members map[str
 	if err := validate(prog, in, s.ledger.Clock().Now(), field); err != nil {
 		return reject(err)
 	}
-	memberID, ok := members[in.ExternalID]
-	if !ok {
-		id, err := s.client.Member.Query().Where(member.ExternalID(in.ExternalID)).OnlyID(ctx)
-		if ent.IsNotFound(err) {
-			return reject(usererr.New(usererr.NotFound, field+".externalId", "no member with externalId %q", in.ExternalID))
-		}
-		if err != nil {
-			return res, err
-		}
-		members[in.ExternalID], memberID = id, id
+	if memberID == 0 {
+		return reject(usererr.New(usererr.NotFound, field+".externalId", "no member with externalId %q", in.ExternalID))
 	}
 	hash := points.Hash(struct {
 		ExternalID string
@@ -138,7 +201,7 @@ func (s *Service) record(ctx context.Context, prog *ent.Program, members map[str
 
 	err := s.ledger.WithTx(ctx, func(tx *ent.Tx) error {
 		res = Result{IdempotencyKey: in.IdempotencyKey}
-		b, err := s.ledger.Open(ctx, tx, prog.ID, memberID)
+		b, err := s.ledger.Open(ctx, tx, prog, memberID)
 		if err != nil {
 			return err
 		}
@@ -151,22 +214,44 @@ func (s *Service) record(ctx context.Context, prog *ent.Program, members map[str
 		if !ent.IsNotFound(err) {
 			return err
 		}
-		ev, err := tx.Event.Create().SetProgramID(prog.ID).SetMemberID(memberID).SetIdempotencyKey(in.IdempotencyKey).
-			SetKind(event.Kind(in.Kind)).SetChannel(event.Channel(in.Channel)).SetOccurredAt(in.OccurredAt.UTC()).
-			SetRecordedAt(b.Now).SetOrderID(in.Body.OrderID).SetBodyHash(hash).SetBody(in.Body).
-			SetOutcome(payload.Outcome{}).Save(ctx)
-		if ent.IsConstraintError(err) {
-			return usererr.New(usererr.Conflict, field+".idempotencyKey", "idempotencyKey %q was used for a different event", in.IdempotencyKey)
+		insert := func(outcome payload.Outcome) (*ent.Event, error) {
+			ev, err := tx.Event.Create().SetProgramID(prog.ID).SetMemberID(memberID).SetIdempotencyKey(in.IdempotencyKey).
+				SetKind(event.Kind(in.Kind)).SetChannel(event.Channel(in.Channel)).SetOccurredAt(in.OccurredAt.UTC()).
+				SetRecordedAt(b.Now).SetOrderID(in.Body.OrderID).SetBodyHash(hash).SetBody(in.Body).
+				SetOutcome(outcome).Save(ctx)
+			if ent.IsConstraintError(err) {
+				return nil, usererr.New(usererr.Conflict, field+".idempotencyKey", "idempotencyKey %q was used for a different event", in.IdempotencyKey)
+			}
+			return ev, err
 		}
+		if in.Kind == payload.OrderRefunded {
+			ev, err := insert(payload.Outcome{})
+			if err != nil {
+				return err
+			}
+			if res.Outcome, err = refund(ctx, b, ev, in, field); err != nil {
+				return err
+			}
+			res.Status = Accepted
+			return tx.Event.UpdateOne(ev).SetOutcome(res.Outcome).Exec(ctx)
+		}
+		grants, err := earnings(ctx, b, memberID, in, field)
 		if err != nil {
 			return err
 		}
-		outcome, err := apply(ctx, b, ev, in, field)
+		for _, g := range grants {
+			res.Outcome.Points += g.Amount
+			if g.FromOrder && b.Rules().Earning.PendingDays > 0 {
+				res.Outcome.PendingPoints += g.Amount
+			}
+		}
+		ev, err := insert(res.Outcome)
 		if err != nil {
 			return err
 		}
-		res.Status, res.Outcome = Accepted, outcome
-		return tx.Event.UpdateOne(ev).SetOutcome(outcome).Exec(ctx)
+		res.Status = Accepted
+		_, err = b.CreditAll(ctx, grants, in.OccurredAt, &ev.ID)
+		return err
 	})
 	if err != nil {
 		return reject(err)
@@ -183,68 +268,49 @@ func replay(prev *ent.Event, hash, field string, res *Result) error {
 	return nil
 }
 
-// apply is the effect of an accepted event on the member's points.
-func apply(ctx context.Context, b *points.Book, ev *ent.Event, in Input, field string) (payload.Outcome, error) {
-	var out payload.Outcome
+// earnings looks up what the earning rules need to know about the member and returns what
+// the event earns. It runs before the event is stored, so the event itself is not yet among
+// the member's events it looks at.
+func earnings(ctx context.Context, b *points.Book, memberID int, in Input, field string) ([]points.Grant, error) {
 	facts := points.Facts{}
+	var err error
 	switch in.Kind {
 	case payload.OrderCompleted:
-		dup, err := b.Tx.Event.Query().Where(event.MemberID(ev.MemberID), event.KindEQ(event.KindORDER_COMPLETED),
-			event.OrderID(in.Body.OrderID), event.IDNEQ(ev.ID)).Exist(ctx)
+		dup, err := b.Tx.Event.Query().Where(event.MemberID(memberID), event.KindEQ(event.KindORDER_COMPLETED),
+			event.OrderID(in.Body.OrderID)).Exist(ctx)
 		if err != nil {
-			return out, err
+			return nil, err
 		}
 		if dup {
-			return out, usererr.New(usererr.AlreadyExists, field+".orderId", "order %q was completed already", in.Body.OrderID)
+			return nil, usererr.New(usererr.AlreadyExists, field+".orderId", "order %q was completed already", in.Body.OrderID)
 		}
 		if facts.PlusActive, err = b.PlusActive(ctx, in.OccurredAt); err != nil {
-			return out, err
+			return nil, err
 		}
 		if in.Channel == "APP" || in.Channel == "MINI_PROGRAM" {
 			start, end := day(in.OccurredAt, b.Loc)
-			facts.AlreadyRewarded, err = b.Tx.Event.Query().Where(event.MemberID(ev.MemberID), event.KindEQ(event.KindORDER_COMPLETED),
-				event.ChannelIn(event.ChannelAPP, event.ChannelMINI_PROGRAM), event.OccurredAtGTE(start), event.OccurredAtLT(end),
-				event.IDNEQ(ev.ID)).Exist(ctx)
-			if err != nil {
-				return out, err
-			}
+			facts.AlreadyRewarded, err = b.Tx.Event.Query().Where(event.MemberID(memberID), event.KindEQ(event.KindORDER_COMPLETED),
+				event.ChannelIn(event.ChannelAPP, event.ChannelMINI_PROGRAM), event.OccurredAtGTE(start), event.OccurredAtLT(end)).Exist(ctx)
 		}
-	case payload.OrderRefunded:
-		return refund(ctx, b, ev, in, field)
 	case payload.ReviewPosted, payload.PhotoReviewPosted:
-		if _, err := orderLine(ctx, b, ev.MemberID, in.Body.OrderID, in.Body.SKUs[0], field); err != nil {
-			return out, err
+		if _, err := orderLine(ctx, b, memberID, in.Body.OrderID, in.Body.SKUs[0], field); err != nil {
+			return nil, err
 		}
 		kind := pointentry.KindREVIEW
 		if in.Kind == payload.PhotoReviewPosted {
 			kind = pointentry.KindPHOTO_REVIEW
 		}
-		var err error
-		facts.AlreadyRewarded, err = b.Tx.PointEntry.Query().Where(pointentry.MemberID(ev.MemberID), pointentry.KindEQ(kind),
+		facts.AlreadyRewarded, err = b.Tx.PointEntry.Query().Where(pointentry.MemberID(memberID), pointentry.KindEQ(kind),
 			pointentry.OrderID(in.Body.OrderID), pointentry.Sku(in.Body.SKUs[0])).Exist(ctx)
-		if err != nil {
-			return out, err
-		}
 	case payload.CheckIn:
 		start, end := day(in.OccurredAt, b.Loc)
-		var err error
-		facts.AlreadyRewarded, err = b.Tx.Event.Query().Where(event.MemberID(ev.MemberID), event.KindEQ(event.KindCHECK_IN),
-			event.OccurredAtGTE(start), event.OccurredAtLT(end), event.IDNEQ(ev.ID)).Exist(ctx)
-		if err != nil {
-			return out, err
-		}
+		facts.AlreadyRewarded, err = b.Tx.Event.Query().Where(event.MemberID(memberID), event.KindEQ(event.KindCHECK_IN),
+			event.OccurredAtGTE(start), event.OccurredAtLT(end)).Exist(ctx)
 	}
-	for _, g := range points.Earn(b.Rules(), points.Activity{Kind: in.Kind, Channel: in.Channel, Body: in.Body}, facts) {
-		e, err := b.Credit(ctx, g, in.OccurredAt, &ev.ID, "")
-		if err != nil {
-			return out, err
-		}
-		out.Points += g.Amount
-		if e.AvailableAt != nil && e.AvailableAt.After(b.Now) {
-			out.PendingPoints += g.Amount
-		}
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	return points.Earn(b.Rules(), points.Activity{Kind: in.Kind, Channel: in.Channel, Body: in.Body}, facts), nil
 }
 
 // refund takes back what the refunded lines earned (purchase points and PLUS bonus). Points

@@ -48,6 +48,8 @@ type Grant struct {
 	Description string
 	// FromOrder marks points earned by an order, which the pending period holds back.
 	FromOrder bool
+	// requestKey is the idempotency key of the request that grants it (an adjustment).
+	requestKey string
 }
 
 // Earn applies the earning rules of r to an accepted activity: an event goes in, grants

@@ -31,6 +31,10 @@ const expireBatch = 500
 func (l *Ledger) Expire(ctx context.Context, programID, fromMember, toMember int) (ExpireStats, error) {
 	ctx = auth.SystemContext(ctx, programID)
 	var st ExpireStats
+	prog, err := l.client.Program.Get(ctx, programID)
+	if err != nil {
+		return st, err
+	}
 	next := fromMember
 	for {
 		now := l.clock.Now()
@@ -47,7 +51,7 @@ func (l *Ledger) Expire(ctx context.Context, programID, fromMember, toMember int
 			return st, nil
 		}
 		for _, id := range ids {
-			n, err := l.expireMember(ctx, programID, id)
+			n, err := l.expireMember(ctx, prog, id)
 			if err != nil {
 				return st, fmt.Errorf("expiring member %d: %w", id, err)
 			}
@@ -60,10 +64,11 @@ func (l *Ledger) Expire(ctx context.Context, programID, fromMember, toMember int
 	}
 }
 
-func (l *Ledger) expireMember(ctx context.Context, programID, memberID int) (int64, error) {
+func (l *Ledger) expireMember(ctx context.Context, prog *ent.Program, memberID int) (int64, error) {
 	var written int64
 	err := l.WithTx(ctx, func(tx *ent.Tx) error {
-		b, err := l.Open(ctx, tx, programID, memberID)
+		written = 0
+		b, err := l.Open(ctx, tx, prog, memberID)
 		if err != nil {
 			return err
 		}
@@ -75,7 +80,7 @@ func (l *Ledger) expireMember(ctx context.Context, programID, memberID int) (int
 		for _, lot := range lots {
 			written += lot.Remaining
 		}
-		e, err := tx.PointEntry.Create().SetProgramID(programID).SetMemberID(memberID).SetAmount(-written).
+		e, err := tx.PointEntry.Create().SetProgramID(prog.ID).SetMemberID(memberID).SetAmount(-written).
 			SetKind(pointentry.KindEXPIRY).SetFunding(FundPlatform).SetCreatedAt(b.Now).
 			SetDescription(fmt.Sprintf("%d points reached their expiry date", written)).Save(ctx)
 		if err != nil {

@@ -3,6 +3,7 @@ package points
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -44,6 +45,9 @@ func NewLedger(client *ent.Client, dialectName string, c clock.Clock, plus PlusC
 	return &Ledger{client: client, dialect: dialectName, clock: c, plus: plus}
 }
 
+// Dialect is the database dialect the ledger writes to.
+func (l *Ledger) Dialect() string { return l.dialect }
+
 // Clock is the ledger's clock.
 func (l *Ledger) Clock() clock.Clock { return l.clock }
 
@@ -65,11 +69,12 @@ func (b *Book) PlusActive(ctx context.Context, t time.Time) (bool, error) {
 	return b.plus.Active(ctx, b.Account.MemberID, t)
 }
 
-// Open locks the member's account (creating it on first use) and returns its book.
-func (l *Ledger) Open(ctx context.Context, tx *ent.Tx, programID, memberID int) (*Book, error) {
+// Open locks the member's account (creating it on first use) and returns its book. prog is
+// the member's programme, read by the caller once for many books.
+func (l *Ledger) Open(ctx context.Context, tx *ent.Tx, prog *ent.Program, memberID int) (*Book, error) {
 	acct, err := l.lockAccount(ctx, tx, memberID)
 	if ent.IsNotFound(err) {
-		_, cerr := tx.PointAccount.Create().SetProgramID(programID).SetMemberID(memberID).Save(ctx)
+		_, cerr := tx.PointAccount.Create().SetProgramID(prog.ID).SetMemberID(memberID).Save(ctx)
 		if cerr != nil && !ent.IsConstraintError(cerr) {
 			return nil, cerr
 		}
@@ -78,15 +83,26 @@ func (l *Ledger) Open(ctx context.Context, tx *ent.Tx, programID, memberID int) 
 	if err != nil {
 		return nil, err
 	}
-	prog, err := tx.Program.Get(ctx, programID)
-	if err != nil {
-		return nil, err
-	}
-	loc, err := time.LoadLocation(prog.TimeZone)
+	loc, err := Location(prog.TimeZone)
 	if err != nil {
 		return nil, fmt.Errorf("programme %s: %w", prog.Key, err)
 	}
 	return &Book{Tx: tx, Account: acct, Program: prog, Loc: loc, Now: l.clock.Now(), plus: l.plus}, nil
+}
+
+var zones sync.Map // name → *time.Location; loading parses the zone database each time
+
+// Location returns the time zone name, loaded once.
+func Location(name string) (*time.Location, error) {
+	if loc, ok := zones.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	zones.Store(name, loc)
+	return loc, nil
 }
 
 func (l *Ledger) lockAccount(ctx context.Context, tx *ent.Tx, memberID int) (*ent.PointAccount, error) {
@@ -104,27 +120,51 @@ func ExpiresAt(t time.Time, loc *time.Location, years int) time.Time {
 	return time.Date(t.In(loc).Year()+years+1, 1, 1, 0, 0, 0, 0, loc).UTC()
 }
 
-// Credit writes an earning: an entry, and a lot from which any debt is paid first.
-func (b *Book) Credit(ctx context.Context, g Grant, earnedAt time.Time, eventID *int, requestKey string) (*ent.PointEntry, error) {
-	r := b.Rules()
-	expires := ExpiresAt(earnedAt, b.Loc, r.Expiry.YearsAfterEarning)
-	available := b.Now
-	if g.FromOrder && r.Earning.PendingDays > 0 {
-		available = b.Now.AddDate(0, 0, r.Earning.PendingDays)
-	}
-	e, err := b.Tx.PointEntry.Create().SetProgramID(b.Account.ProgramID).SetMemberID(b.Account.MemberID).
-		SetAmount(g.Amount).SetKind(g.Kind).SetFunding(g.Funding).SetDescription(clip(g.Description)).
-		SetNillableEventID(eventID).SetRequestKey(requestKey).SetOrderID(g.OrderID).SetSku(g.SKU).
-		SetCreatedAt(b.Now).SetExpiresAt(expires).SetAvailableAt(available).Save(ctx)
+// Credit writes one earning: an entry, and a lot from which any debt is paid first.
+func (b *Book) Credit(ctx context.Context, g Grant, earnedAt time.Time, eventID *int) (*ent.PointEntry, error) {
+	es, err := b.CreditAll(ctx, []Grant{g}, earnedAt, eventID)
 	if err != nil {
 		return nil, err
 	}
-	paid := min(b.Account.Debt, g.Amount)
-	if _, err := b.Tx.PointLot.Create().SetProgramID(b.Account.ProgramID).SetMemberID(b.Account.MemberID).
-		SetEntryID(e.ID).SetRemaining(g.Amount - paid).SetExpiresAt(expires).SetAvailableAt(available).Save(ctx); err != nil {
+	return es[0], nil
+}
+
+// CreditAll writes several earnings of one event at once: an entry each, their lots in one
+// statement, and one update of the account; debt is paid from the first lots.
+func (b *Book) CreditAll(ctx context.Context, grants []Grant, earnedAt time.Time, eventID *int) ([]*ent.PointEntry, error) {
+	if len(grants) == 0 {
+		return nil, nil
+	}
+	r := b.Rules()
+	expires := ExpiresAt(earnedAt, b.Loc, r.Expiry.YearsAfterEarning)
+	entries := make([]*ent.PointEntry, len(grants))
+	lots := make([]*ent.PointLotCreate, len(grants))
+	debt, total := b.Account.Debt, int64(0)
+	for i, g := range grants {
+		available := b.Now
+		if g.FromOrder && r.Earning.PendingDays > 0 {
+			available = b.Now.AddDate(0, 0, r.Earning.PendingDays)
+		}
+		// Entries one by one: their ids are needed, and a multi-row insert's ids are not
+		// guaranteed consecutive under MySQL's interleaved auto-increment.
+		e, err := b.Tx.PointEntry.Create().SetProgramID(b.Account.ProgramID).SetMemberID(b.Account.MemberID).
+			SetAmount(g.Amount).SetKind(g.Kind).SetFunding(g.Funding).SetDescription(clip(g.Description)).
+			SetNillableEventID(eventID).SetRequestKey(g.requestKey).SetOrderID(g.OrderID).SetSku(g.SKU).
+			SetCreatedAt(b.Now).SetExpiresAt(expires).SetAvailableAt(available).Save(ctx)
+		if err != nil {
+			return nil, err
+		}
+		paid := min(debt, g.Amount)
+		debt -= paid
+		total += g.Amount
+		entries[i] = e
+		lots[i] = b.Tx.PointLot.Create().SetProgramID(b.Account.ProgramID).SetMemberID(b.Account.MemberID).
+			SetEntryID(e.ID).SetRemaining(g.Amount - paid).SetExpiresAt(expires).SetAvailableAt(available)
+	}
+	if err := b.Tx.PointLot.CreateBulk(lots...).Exec(ctx); err != nil {
 		return nil, err
 	}
-	return e, b.move(ctx, g.Amount, -paid)
+	return entries, b.move(ctx, total, debt-b.Account.Debt)
 }
 
 // Debit is a taking of points from the lots.

@@ -29,7 +29,7 @@ import (
 
 var (
 	sqliteSequences = flag.Int("points.sqlite-sequences", 1000, "model-test sequences on SQLite")
-	mysqlSequences  = flag.Int("points.mysql-sequences", 100, "model-test sequences on MySQL")
+	mysqlSequences  = flag.Int("points.mysql-sequences", 50, "model-test sequences on MySQL")
 	modelSeed       = flag.Uint64("points.seed", 0, "seed of the first model-test sequence (0: from the clock)")
 )
 
@@ -185,7 +185,7 @@ func runSequence(t *testing.T, db *store.DB, programID int, seed uint64, externa
 	start := time.Date(2025, time.Month(1+rng.IntN(12)), 1+rng.IntN(28), rng.IntN(24), 0, 0, 0, time.UTC)
 	clk := clock.NewManual(start)
 	ledger := points.NewLedger(db.Client, db.Dialect, clk, nil)
-	evs := events.NewService(db.Client, ledger)
+	evs := events.NewService(db.Client, ledger, 0)
 	ctx := auth.NewContext(context.Background(), auth.Viewer{Role: auth.RoleService, Subject: "model", ProgramID: programID})
 	admin := auth.NewContext(context.Background(), auth.Viewer{Role: auth.RoleAdmin, Subject: "model", ProgramID: programID})
 	if _, err := memberpkg.NewService(db.Client, clk).Register(ctx, memberpkg.Registration{ExternalID: externalID, Channel: member.RegistrationChannelWEB}); err != nil {
@@ -330,7 +330,7 @@ func runSequence(t *testing.T, db *store.DB, programID int, seed uint64, externa
 				}
 			}
 		default: // time passes
-			clk.Advance(time.Duration(1+rng.IntN(60*24)) * time.Hour)
+			clk.Advance(time.Duration(1+rng.IntN(90*24)) * time.Hour)
 		}
 		check(t, admin, db, ledger, m, memberID, clk.Now(), step)
 	}

@@ -36,7 +36,7 @@ func TestConcurrentSpendAndEarn(t *testing.T) {
 		pid, _ := progs.IDByKey(ctx, program.PresetKey)
 		clk := clock.NewManual(time.Date(2026, 3, 1, 4, 0, 0, 0, time.UTC))
 		ledger := points.NewLedger(db.Client, db.Dialect, clk, nil)
-		evs := events.NewService(db.Client, ledger)
+		evs := events.NewService(db.Client, ledger, 0)
 		svc := auth.NewContext(ctx, auth.Viewer{Role: auth.RoleService, Subject: "race", ProgramID: pid})
 		admin := auth.NewContext(ctx, auth.Viewer{Role: auth.RoleAdmin, Subject: "race", ProgramID: pid})
 		members := []string{"a", "b", "c", "d"}

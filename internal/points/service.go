@@ -136,10 +136,14 @@ func (l *Ledger) once(ctx context.Context, memberID int, key, hash string, write
 		return Result{}, usererr.New(usererr.InvalidArgument, "input.idempotencyKey", "idempotencyKey must be 1–%d printable ASCII characters", MaxKeyLen)
 	}
 	v, _ := auth.FromContext(ctx)
+	prog, err := l.client.Program.Get(ctx, v.ProgramID)
+	if err != nil {
+		return Result{}, err
+	}
 	var res Result
-	err := l.WithTx(ctx, func(tx *ent.Tx) error {
+	err = l.WithTx(ctx, func(tx *ent.Tx) error {
 		res = Result{}
-		b, err := l.Open(ctx, tx, v.ProgramID, memberID)
+		b, err := l.Open(ctx, tx, prog, memberID)
 		if err != nil {
 			return err
 		}
@@ -307,8 +311,8 @@ func (l *Ledger) Adjust(ctx context.Context, r AdjustRequest) (Result, error) {
 	desc := fmt.Sprintf("Adjustment by %s: %s", orDefault(v.Subject, string(v.Role)), r.Reason)
 	return l.once(ctx, id, r.IdempotencyKey, Hash(r), func(b *Book) (*ent.PointEntry, error) {
 		if r.Points > 0 {
-			return b.Credit(ctx, Grant{Kind: pointentry.KindADJUSTMENT, Amount: r.Points, Funding: FundPlatform, Description: desc},
-				b.Now, nil, r.IdempotencyKey)
+			return b.Credit(ctx, Grant{Kind: pointentry.KindADJUSTMENT, Amount: r.Points, Funding: FundPlatform,
+				Description: desc, requestKey: r.IdempotencyKey}, b.Now, nil)
 		}
 		spendable, err := b.Spendable(ctx)
 		if err != nil {
