@@ -12,15 +12,11 @@ import (
 	"github.com/membergraph/membergraph/internal/rules"
 )
 
-// Funding sources of DOMAIN.md §3.
+// Funding sources of DOMAIN.md §3 (stores and partners fund as STORE:<id>, PARTNER:<key>).
 const (
 	FundPlatform = "PLATFORM"
 	FundPlus     = "PLUS"
 )
-
-// FundStore and FundPartner name a store's or a partner's budget.
-func FundStore(id string) string    { return "STORE:" + id }
-func FundPartner(key string) string { return "PARTNER:" + key }
 
 // Activity is what the earning rules look at: an accepted event.
 type Activity struct {

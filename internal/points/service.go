@@ -23,6 +23,7 @@ import (
 	"github.com/membergraph/membergraph/ent/pointrequest"
 	"github.com/membergraph/membergraph/internal/auth"
 	"github.com/membergraph/membergraph/internal/rules"
+	"github.com/membergraph/membergraph/internal/store"
 	"github.com/membergraph/membergraph/internal/usererr"
 )
 
@@ -77,7 +78,7 @@ func (l *Ledger) WithTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
 		opts = nil // SQLite transactions are serializable
 	}
 	for attempt := 1; ; attempt++ {
-		err := l.tryTx(ctx, opts, fn)
+		err := store.WithTxOptions(ctx, l.client, opts, fn)
 		if err == nil || attempt == maxAttempts || !retryable(err) {
 			return err
 		}
@@ -87,24 +88,6 @@ func (l *Ledger) WithTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
 		case <-time.After(time.Duration(attempt*attempt) * time.Millisecond * time.Duration(1+rand.IntN(5))):
 		}
 	}
-}
-
-func (l *Ledger) tryTx(ctx context.Context, opts *sql.TxOptions, fn func(tx *ent.Tx) error) error {
-	tx, err := l.client.BeginTx(ctx, opts)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if p := recover(); p != nil {
-			_ = tx.Rollback()
-			panic(p)
-		}
-	}()
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
 }
 
 // retryable: MySQL's deadlock (1213) and lock wait timeout (1205).

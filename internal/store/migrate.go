@@ -50,15 +50,20 @@ func Dir(d string) (*migrate.MemDir, error) {
 	return dir, nil
 }
 
+// migrationFiles are the dialect's migrations in version order, checked against atlas.sum.
+func migrationFiles(d string) ([]migrate.File, error) {
+	dir, err := Dir(d)
+	if err != nil {
+		return nil, err
+	}
+	return dir.Files()
+}
+
 // Migrate applies the migrations the database lacks, in version order, and returns the
 // versions it applied. Several processes may call it at once: MySQL serialises them on a
 // named lock, SQLite on its write lock, and each version is applied once.
 func (db *DB) Migrate(ctx context.Context) ([]string, error) {
-	dir, err := Dir(db.Dialect)
-	if err != nil {
-		return nil, err
-	}
-	files, err := dir.Files()
+	files, err := migrationFiles(db.Dialect)
 	if err != nil {
 		return nil, err
 	}
@@ -125,11 +130,7 @@ func (db *DB) applyFile(ctx context.Context, conn *sql.Conn, f migrate.File) (bo
 
 // Pending returns the versions not yet applied, for readiness checks and `migrate --status`.
 func (db *DB) Pending(ctx context.Context) ([]string, error) {
-	dir, err := Dir(db.Dialect)
-	if err != nil {
-		return nil, err
-	}
-	files, err := dir.Files()
+	files, err := migrationFiles(db.Dialect)
 	if err != nil {
 		return nil, err
 	}
