@@ -273,11 +273,6 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{PointLotsColumns[6], PointLotsColumns[4]},
 			},
-			{
-				Name:    "pointlot_program_id_expires_at",
-				Unique:  false,
-				Columns: []*schema.Column{PointLotsColumns[1], PointLotsColumns[4]},
-			},
 		},
 	}
 	// PointRequestsColumns holds the columns for the "point_requests" table.

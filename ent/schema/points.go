@@ -119,7 +119,6 @@ func (PointLot) Fields() []ent.Field {
 func (PointLot) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("member_id", "expires_at"),
-		index.Fields("program_id", "expires_at"),
 	}
 }
 

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/membergraph/membergraph/ent"
+	"github.com/membergraph/membergraph/ent/pointaccount"
 	"github.com/membergraph/membergraph/ent/pointentry"
 	"github.com/membergraph/membergraph/ent/pointlot"
 	"github.com/membergraph/membergraph/internal/auth"
@@ -20,7 +22,7 @@ type ExpireStats struct {
 	Points  int64 // points written off
 }
 
-// expireBatch is how many members one pass of Expire looks up at a time.
+// expireBatch is how many accounts one pass of Expire looks at.
 const expireBatch = 500
 
 // Expire writes EXPIRY entries for every lot of the programme whose expiry has passed, for
@@ -37,20 +39,26 @@ func (l *Ledger) Expire(ctx context.Context, programID, fromMember, toMember int
 	}
 	next := fromMember
 	for {
-		now := l.clock.Now()
-		q := l.client.PointLot.Query().
-			Where(pointlot.ProgramID(programID), pointlot.ExpiresAtLTE(now), pointlot.RemainingGT(0), sql.FieldGTE(pointlot.FieldMemberID, next))
+		// Walk the accounts in member order, then look at those members' lots only: the
+		// lots index by member keeps each look-up small however many drained lots the
+		// programme has accumulated.
+		q := l.client.PointAccount.Query().Where(pointaccount.ProgramID(programID), sql.FieldGTE(pointaccount.FieldMemberID, next))
 		if toMember > 0 {
-			q.Where(sql.FieldLT(pointlot.FieldMemberID, toMember))
+			q.Where(sql.FieldLT(pointaccount.FieldMemberID, toMember))
 		}
-		ids, err := q.Unique(true).Order(ent.Asc(pointlot.FieldMemberID)).Limit(expireBatch).Select(pointlot.FieldMemberID).Ints(ctx)
+		batch, err := q.Order(ent.Asc(pointaccount.FieldMemberID)).Limit(expireBatch).Select(pointaccount.FieldMemberID).Ints(ctx)
+		if err != nil || len(batch) == 0 {
+			return st, err
+		}
+		next = batch[len(batch)-1] + 1
+		due, err := l.client.PointLot.Query().
+			Where(pointlot.MemberIDIn(batch...), pointlot.ExpiresAtLTE(l.clock.Now()), pointlot.RemainingGT(0)).
+			Unique(true).Select(pointlot.FieldMemberID).Ints(ctx)
 		if err != nil {
 			return st, err
 		}
-		if len(ids) == 0 {
-			return st, nil
-		}
-		for _, id := range ids {
+		slices.Sort(due)
+		for _, id := range due {
 			n, err := l.expireMember(ctx, prog, id)
 			if err != nil {
 				return st, fmt.Errorf("expiring member %d: %w", id, err)
@@ -59,7 +67,6 @@ func (l *Ledger) Expire(ctx context.Context, programID, fromMember, toMember int
 				st.Members++
 				st.Points += n
 			}
-			next = id + 1
 		}
 	}
 }

@@ -40,8 +40,6 @@ INSERT INTO sqlite_sequence (name, seq) VALUES ("point_lots", 34359738368);
 CREATE UNIQUE INDEX `point_lots_entry_id_key` ON `point_lots` (`entry_id`);
 -- Create index "pointlot_member_id_expires_at" to table: "point_lots"
 CREATE INDEX `pointlot_member_id_expires_at` ON `point_lots` (`member_id`, `expires_at`);
--- Create index "pointlot_program_id_expires_at" to table: "point_lots"
-CREATE INDEX `pointlot_program_id_expires_at` ON `point_lots` (`program_id`, `expires_at`);
 -- Create "point_requests" table
 CREATE TABLE `point_requests` (`id` integer NOT NULL PRIMARY KEY AUTOINCREMENT, `program_id` integer NOT NULL, `key` text NOT NULL, `body_hash` text NOT NULL, `entry_id` integer NULL, `created_at` datetime NOT NULL, `member_id` integer NOT NULL, CONSTRAINT `point_requests_members_member` FOREIGN KEY (`member_id`) REFERENCES `members` (`id`) ON DELETE NO ACTION);
 -- Set sequence for "point_requests" table
