@@ -24,6 +24,8 @@ import (
 	"github.com/membergraph/membergraph/ent/pointlot"
 	"github.com/membergraph/membergraph/ent/pointrequest"
 	"github.com/membergraph/membergraph/ent/program"
+	"github.com/membergraph/membergraph/ent/storebudget"
+	"github.com/membergraph/membergraph/ent/storefunding"
 	"github.com/membergraph/membergraph/ent/tier"
 
 	stdsql "database/sql"
@@ -52,6 +54,10 @@ type Client struct {
 	PointRequest *PointRequestClient
 	// Program is the client for interacting with the Program builders.
 	Program *ProgramClient
+	// StoreBudget is the client for interacting with the StoreBudget builders.
+	StoreBudget *StoreBudgetClient
+	// StoreFunding is the client for interacting with the StoreFunding builders.
+	StoreFunding *StoreFundingClient
 	// Tier is the client for interacting with the Tier builders.
 	Tier *TierClient
 }
@@ -74,6 +80,8 @@ func (c *Client) init() {
 	c.PointLot = NewPointLotClient(c.config)
 	c.PointRequest = NewPointRequestClient(c.config)
 	c.Program = NewProgramClient(c.config)
+	c.StoreBudget = NewStoreBudgetClient(c.config)
+	c.StoreFunding = NewStoreFundingClient(c.config)
 	c.Tier = NewTierClient(c.config)
 }
 
@@ -176,6 +184,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		PointLot:        NewPointLotClient(cfg),
 		PointRequest:    NewPointRequestClient(cfg),
 		Program:         NewProgramClient(cfg),
+		StoreBudget:     NewStoreBudgetClient(cfg),
+		StoreFunding:    NewStoreFundingClient(cfg),
 		Tier:            NewTierClient(cfg),
 	}, nil
 }
@@ -205,6 +215,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		PointLot:        NewPointLotClient(cfg),
 		PointRequest:    NewPointRequestClient(cfg),
 		Program:         NewProgramClient(cfg),
+		StoreBudget:     NewStoreBudgetClient(cfg),
+		StoreFunding:    NewStoreFundingClient(cfg),
 		Tier:            NewTierClient(cfg),
 	}, nil
 }
@@ -236,7 +248,7 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Benefit, c.Event, c.Member, c.PointAccount, c.PointAllocation, c.PointEntry,
-		c.PointLot, c.PointRequest, c.Program, c.Tier,
+		c.PointLot, c.PointRequest, c.Program, c.StoreBudget, c.StoreFunding, c.Tier,
 	} {
 		n.Use(hooks...)
 	}
@@ -247,7 +259,7 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Benefit, c.Event, c.Member, c.PointAccount, c.PointAllocation, c.PointEntry,
-		c.PointLot, c.PointRequest, c.Program, c.Tier,
+		c.PointLot, c.PointRequest, c.Program, c.StoreBudget, c.StoreFunding, c.Tier,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -274,6 +286,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.PointRequest.mutate(ctx, m)
 	case *ProgramMutation:
 		return c.Program.mutate(ctx, m)
+	case *StoreBudgetMutation:
+		return c.StoreBudget.mutate(ctx, m)
+	case *StoreFundingMutation:
+		return c.StoreFunding.mutate(ctx, m)
 	case *TierMutation:
 		return c.Tier.mutate(ctx, m)
 	default:
@@ -1695,6 +1711,274 @@ func (c *ProgramClient) mutate(ctx context.Context, m *ProgramMutation) (Value, 
 	}
 }
 
+// StoreBudgetClient is a client for the StoreBudget schema.
+type StoreBudgetClient struct {
+	config
+}
+
+// NewStoreBudgetClient returns a client for the StoreBudget from the given config.
+func NewStoreBudgetClient(c config) *StoreBudgetClient {
+	return &StoreBudgetClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `storebudget.Hooks(f(g(h())))`.
+func (c *StoreBudgetClient) Use(hooks ...Hook) {
+	c.hooks.StoreBudget = append(c.hooks.StoreBudget, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `storebudget.Intercept(f(g(h())))`.
+func (c *StoreBudgetClient) Intercept(interceptors ...Interceptor) {
+	c.inters.StoreBudget = append(c.inters.StoreBudget, interceptors...)
+}
+
+// Create returns a builder for creating a StoreBudget entity.
+func (c *StoreBudgetClient) Create() *StoreBudgetCreate {
+	mutation := newStoreBudgetMutation(c.config, OpCreate)
+	return &StoreBudgetCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of StoreBudget entities.
+func (c *StoreBudgetClient) CreateBulk(builders ...*StoreBudgetCreate) *StoreBudgetCreateBulk {
+	return &StoreBudgetCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *StoreBudgetClient) MapCreateBulk(slice any, setFunc func(*StoreBudgetCreate, int)) *StoreBudgetCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &StoreBudgetCreateBulk{err: fmt.Errorf("calling to StoreBudgetClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*StoreBudgetCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &StoreBudgetCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for StoreBudget.
+func (c *StoreBudgetClient) Update() *StoreBudgetUpdate {
+	mutation := newStoreBudgetMutation(c.config, OpUpdate)
+	return &StoreBudgetUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *StoreBudgetClient) UpdateOne(_m *StoreBudget) *StoreBudgetUpdateOne {
+	mutation := newStoreBudgetMutation(c.config, OpUpdateOne, withStoreBudget(_m))
+	return &StoreBudgetUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *StoreBudgetClient) UpdateOneID(id int) *StoreBudgetUpdateOne {
+	mutation := newStoreBudgetMutation(c.config, OpUpdateOne, withStoreBudgetID(id))
+	return &StoreBudgetUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for StoreBudget.
+func (c *StoreBudgetClient) Delete() *StoreBudgetDelete {
+	mutation := newStoreBudgetMutation(c.config, OpDelete)
+	return &StoreBudgetDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *StoreBudgetClient) DeleteOne(_m *StoreBudget) *StoreBudgetDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *StoreBudgetClient) DeleteOneID(id int) *StoreBudgetDeleteOne {
+	builder := c.Delete().Where(storebudget.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &StoreBudgetDeleteOne{builder}
+}
+
+// Query returns a query builder for StoreBudget.
+func (c *StoreBudgetClient) Query() *StoreBudgetQuery {
+	return &StoreBudgetQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeStoreBudget},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a StoreBudget entity by its id.
+func (c *StoreBudgetClient) Get(ctx context.Context, id int) (*StoreBudget, error) {
+	return c.Query().Where(storebudget.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *StoreBudgetClient) GetX(ctx context.Context, id int) *StoreBudget {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *StoreBudgetClient) Hooks() []Hook {
+	hooks := c.hooks.StoreBudget
+	return append(hooks[:len(hooks):len(hooks)], storebudget.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *StoreBudgetClient) Interceptors() []Interceptor {
+	return c.inters.StoreBudget
+}
+
+func (c *StoreBudgetClient) mutate(ctx context.Context, m *StoreBudgetMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&StoreBudgetCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&StoreBudgetUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&StoreBudgetUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&StoreBudgetDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown StoreBudget mutation op: %q", m.Op())
+	}
+}
+
+// StoreFundingClient is a client for the StoreFunding schema.
+type StoreFundingClient struct {
+	config
+}
+
+// NewStoreFundingClient returns a client for the StoreFunding from the given config.
+func NewStoreFundingClient(c config) *StoreFundingClient {
+	return &StoreFundingClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `storefunding.Hooks(f(g(h())))`.
+func (c *StoreFundingClient) Use(hooks ...Hook) {
+	c.hooks.StoreFunding = append(c.hooks.StoreFunding, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `storefunding.Intercept(f(g(h())))`.
+func (c *StoreFundingClient) Intercept(interceptors ...Interceptor) {
+	c.inters.StoreFunding = append(c.inters.StoreFunding, interceptors...)
+}
+
+// Create returns a builder for creating a StoreFunding entity.
+func (c *StoreFundingClient) Create() *StoreFundingCreate {
+	mutation := newStoreFundingMutation(c.config, OpCreate)
+	return &StoreFundingCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of StoreFunding entities.
+func (c *StoreFundingClient) CreateBulk(builders ...*StoreFundingCreate) *StoreFundingCreateBulk {
+	return &StoreFundingCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *StoreFundingClient) MapCreateBulk(slice any, setFunc func(*StoreFundingCreate, int)) *StoreFundingCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &StoreFundingCreateBulk{err: fmt.Errorf("calling to StoreFundingClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*StoreFundingCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &StoreFundingCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for StoreFunding.
+func (c *StoreFundingClient) Update() *StoreFundingUpdate {
+	mutation := newStoreFundingMutation(c.config, OpUpdate)
+	return &StoreFundingUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *StoreFundingClient) UpdateOne(_m *StoreFunding) *StoreFundingUpdateOne {
+	mutation := newStoreFundingMutation(c.config, OpUpdateOne, withStoreFunding(_m))
+	return &StoreFundingUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *StoreFundingClient) UpdateOneID(id int) *StoreFundingUpdateOne {
+	mutation := newStoreFundingMutation(c.config, OpUpdateOne, withStoreFundingID(id))
+	return &StoreFundingUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for StoreFunding.
+func (c *StoreFundingClient) Delete() *StoreFundingDelete {
+	mutation := newStoreFundingMutation(c.config, OpDelete)
+	return &StoreFundingDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *StoreFundingClient) DeleteOne(_m *StoreFunding) *StoreFundingDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *StoreFundingClient) DeleteOneID(id int) *StoreFundingDeleteOne {
+	builder := c.Delete().Where(storefunding.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &StoreFundingDeleteOne{builder}
+}
+
+// Query returns a query builder for StoreFunding.
+func (c *StoreFundingClient) Query() *StoreFundingQuery {
+	return &StoreFundingQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeStoreFunding},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a StoreFunding entity by its id.
+func (c *StoreFundingClient) Get(ctx context.Context, id int) (*StoreFunding, error) {
+	return c.Query().Where(storefunding.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *StoreFundingClient) GetX(ctx context.Context, id int) *StoreFunding {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *StoreFundingClient) Hooks() []Hook {
+	hooks := c.hooks.StoreFunding
+	return append(hooks[:len(hooks):len(hooks)], storefunding.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *StoreFundingClient) Interceptors() []Interceptor {
+	return c.inters.StoreFunding
+}
+
+func (c *StoreFundingClient) mutate(ctx context.Context, m *StoreFundingMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&StoreFundingCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&StoreFundingUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&StoreFundingUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&StoreFundingDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown StoreFunding mutation op: %q", m.Op())
+	}
+}
+
 // TierClient is a client for the Tier schema.
 type TierClient struct {
 	config
@@ -1881,11 +2165,11 @@ func (c *TierClient) mutate(ctx context.Context, m *TierMutation) (Value, error)
 type (
 	hooks struct {
 		Benefit, Event, Member, PointAccount, PointAllocation, PointEntry, PointLot,
-		PointRequest, Program, Tier []ent.Hook
+		PointRequest, Program, StoreBudget, StoreFunding, Tier []ent.Hook
 	}
 	inters struct {
 		Benefit, Event, Member, PointAccount, PointAllocation, PointEntry, PointLot,
-		PointRequest, Program, Tier []ent.Interceptor
+		PointRequest, Program, StoreBudget, StoreFunding, Tier []ent.Interceptor
 	}
 )
 

@@ -21,6 +21,8 @@ import (
 	"github.com/membergraph/membergraph/ent/pointlot"
 	"github.com/membergraph/membergraph/ent/pointrequest"
 	"github.com/membergraph/membergraph/ent/program"
+	"github.com/membergraph/membergraph/ent/storebudget"
+	"github.com/membergraph/membergraph/ent/storefunding"
 	"github.com/membergraph/membergraph/ent/tier"
 )
 
@@ -91,6 +93,8 @@ func checkColumn(t, c string) error {
 			pointlot.Table:        pointlot.ValidColumn,
 			pointrequest.Table:    pointrequest.ValidColumn,
 			program.Table:         program.ValidColumn,
+			storebudget.Table:     storebudget.ValidColumn,
+			storefunding.Table:    storefunding.ValidColumn,
 			tier.Table:            tier.ValidColumn,
 		})
 	})

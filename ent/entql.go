@@ -13,6 +13,8 @@ import (
 	"github.com/membergraph/membergraph/ent/pointrequest"
 	"github.com/membergraph/membergraph/ent/predicate"
 	"github.com/membergraph/membergraph/ent/program"
+	"github.com/membergraph/membergraph/ent/storebudget"
+	"github.com/membergraph/membergraph/ent/storefunding"
 	"github.com/membergraph/membergraph/ent/tier"
 
 	"entgo.io/ent/dialect/sql"
@@ -23,7 +25,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 10)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 12)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   benefit.Table,
@@ -213,6 +215,44 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 	}
 	graph.Nodes[9] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   storebudget.Table,
+			Columns: storebudget.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: storebudget.FieldID,
+			},
+		},
+		Type: "StoreBudget",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			storebudget.FieldProgramID: {Type: field.TypeInt, Column: storebudget.FieldProgramID},
+			storebudget.FieldStoreID:   {Type: field.TypeString, Column: storebudget.FieldStoreID},
+			storebudget.FieldFunded:    {Type: field.TypeInt64, Column: storebudget.FieldFunded},
+			storebudget.FieldGranted:   {Type: field.TypeInt64, Column: storebudget.FieldGranted},
+		},
+	}
+	graph.Nodes[10] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   storefunding.Table,
+			Columns: storefunding.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: storefunding.FieldID,
+			},
+		},
+		Type: "StoreFunding",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			storefunding.FieldProgramID: {Type: field.TypeInt, Column: storefunding.FieldProgramID},
+			storefunding.FieldStoreID:   {Type: field.TypeString, Column: storefunding.FieldStoreID},
+			storefunding.FieldPoints:    {Type: field.TypeInt64, Column: storefunding.FieldPoints},
+			storefunding.FieldReason:    {Type: field.TypeString, Column: storefunding.FieldReason},
+			storefunding.FieldKey:       {Type: field.TypeString, Column: storefunding.FieldKey},
+			storefunding.FieldBodyHash:  {Type: field.TypeString, Column: storefunding.FieldBodyHash},
+			storefunding.FieldActor:     {Type: field.TypeString, Column: storefunding.FieldActor},
+			storefunding.FieldCreatedAt: {Type: field.TypeTime, Column: storefunding.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tier.Table,
 			Columns: tier.Columns,
@@ -1330,6 +1370,146 @@ func (f *ProgramFilter) WhereHasMembersWith(preds ...predicate.Member) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *StoreBudgetQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the StoreBudgetQuery builder.
+func (_q *StoreBudgetQuery) Filter() *StoreBudgetFilter {
+	return &StoreBudgetFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *StoreBudgetMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the StoreBudgetMutation builder.
+func (m *StoreBudgetMutation) Filter() *StoreBudgetFilter {
+	return &StoreBudgetFilter{config: m.config, predicateAdder: m}
+}
+
+// StoreBudgetFilter provides a generic filtering capability at runtime for StoreBudgetQuery.
+type StoreBudgetFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *StoreBudgetFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *StoreBudgetFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(storebudget.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *StoreBudgetFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(storebudget.FieldProgramID))
+}
+
+// WhereStoreID applies the entql string predicate on the store_id field.
+func (f *StoreBudgetFilter) WhereStoreID(p entql.StringP) {
+	f.Where(p.Field(storebudget.FieldStoreID))
+}
+
+// WhereFunded applies the entql int64 predicate on the funded field.
+func (f *StoreBudgetFilter) WhereFunded(p entql.Int64P) {
+	f.Where(p.Field(storebudget.FieldFunded))
+}
+
+// WhereGranted applies the entql int64 predicate on the granted field.
+func (f *StoreBudgetFilter) WhereGranted(p entql.Int64P) {
+	f.Where(p.Field(storebudget.FieldGranted))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *StoreFundingQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the StoreFundingQuery builder.
+func (_q *StoreFundingQuery) Filter() *StoreFundingFilter {
+	return &StoreFundingFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *StoreFundingMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the StoreFundingMutation builder.
+func (m *StoreFundingMutation) Filter() *StoreFundingFilter {
+	return &StoreFundingFilter{config: m.config, predicateAdder: m}
+}
+
+// StoreFundingFilter provides a generic filtering capability at runtime for StoreFundingQuery.
+type StoreFundingFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *StoreFundingFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *StoreFundingFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(storefunding.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *StoreFundingFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(storefunding.FieldProgramID))
+}
+
+// WhereStoreID applies the entql string predicate on the store_id field.
+func (f *StoreFundingFilter) WhereStoreID(p entql.StringP) {
+	f.Where(p.Field(storefunding.FieldStoreID))
+}
+
+// WherePoints applies the entql int64 predicate on the points field.
+func (f *StoreFundingFilter) WherePoints(p entql.Int64P) {
+	f.Where(p.Field(storefunding.FieldPoints))
+}
+
+// WhereReason applies the entql string predicate on the reason field.
+func (f *StoreFundingFilter) WhereReason(p entql.StringP) {
+	f.Where(p.Field(storefunding.FieldReason))
+}
+
+// WhereKey applies the entql string predicate on the key field.
+func (f *StoreFundingFilter) WhereKey(p entql.StringP) {
+	f.Where(p.Field(storefunding.FieldKey))
+}
+
+// WhereBodyHash applies the entql string predicate on the body_hash field.
+func (f *StoreFundingFilter) WhereBodyHash(p entql.StringP) {
+	f.Where(p.Field(storefunding.FieldBodyHash))
+}
+
+// WhereActor applies the entql string predicate on the actor field.
+func (f *StoreFundingFilter) WhereActor(p entql.StringP) {
+	f.Where(p.Field(storefunding.FieldActor))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *StoreFundingFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(storefunding.FieldCreatedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *TierQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1358,7 +1538,7 @@ type TierFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TierFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

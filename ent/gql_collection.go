@@ -11,6 +11,7 @@ import (
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/pointentry"
 	"github.com/membergraph/membergraph/ent/program"
+	"github.com/membergraph/membergraph/ent/storebudget"
 	"github.com/membergraph/membergraph/ent/tier"
 )
 
@@ -439,6 +440,80 @@ type programPaginateArgs struct {
 
 func newProgramPaginateArgs(rv map[string]any) *programPaginateArgs {
 	args := &programPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *StoreBudgetQuery) CollectFields(ctx context.Context, satisfies ...string) (*StoreBudgetQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *StoreBudgetQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(storebudget.Columns))
+		selectedFields = []string{storebudget.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "storeId":
+			if _, ok := fieldSeen[storebudget.FieldStoreID]; !ok {
+				selectedFields = append(selectedFields, storebudget.FieldStoreID)
+				fieldSeen[storebudget.FieldStoreID] = struct{}{}
+			}
+		case "funded":
+			if _, ok := fieldSeen[storebudget.FieldFunded]; !ok {
+				selectedFields = append(selectedFields, storebudget.FieldFunded)
+				fieldSeen[storebudget.FieldFunded] = struct{}{}
+			}
+		case "granted":
+			if _, ok := fieldSeen[storebudget.FieldGranted]; !ok {
+				selectedFields = append(selectedFields, storebudget.FieldGranted)
+				fieldSeen[storebudget.FieldGranted] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type storebudgetPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []StoreBudgetPaginateOption
+}
+
+func newStoreBudgetPaginateArgs(rv map[string]any) *storebudgetPaginateArgs {
+	args := &storebudgetPaginateArgs{}
 	if rv == nil {
 		return args
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/pointentry"
 	"github.com/membergraph/membergraph/ent/program"
+	"github.com/membergraph/membergraph/ent/storebudget"
 	"github.com/membergraph/membergraph/ent/tier"
 )
 
@@ -42,6 +43,11 @@ var programImplementors = []string{"Program", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Program) IsNode() {}
+
+var storebudgetImplementors = []string{"StoreBudget", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*StoreBudget) IsNode() {}
 
 var tierImplementors = []string{"Tier", "Node"}
 
@@ -157,6 +163,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(program.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, programImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case storebudget.Table:
+		query := c.StoreBudget.Query().
+			Where(storebudget.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, storebudgetImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -295,6 +310,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.Program.Query().
 			Where(program.IDIn(ids...))
 		query, err := query.CollectFields(ctx, programImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case storebudget.Table:
+		query := c.StoreBudget.Query().
+			Where(storebudget.IDIn(ids...))
+		query, err := query.CollectFields(ctx, storebudgetImplementors...)
 		if err != nil {
 			return nil, err
 		}

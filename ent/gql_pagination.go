@@ -18,6 +18,7 @@ import (
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/pointentry"
 	"github.com/membergraph/membergraph/ent/program"
+	"github.com/membergraph/membergraph/ent/storebudget"
 	"github.com/membergraph/membergraph/ent/tier"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
@@ -1241,6 +1242,255 @@ func (_m *Program) ToEdge(order *ProgramOrder) *ProgramEdge {
 		order = DefaultProgramOrder
 	}
 	return &ProgramEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// StoreBudgetEdge is the edge representation of StoreBudget.
+type StoreBudgetEdge struct {
+	Node   *StoreBudget `json:"node"`
+	Cursor Cursor       `json:"cursor"`
+}
+
+// StoreBudgetConnection is the connection containing edges to StoreBudget.
+type StoreBudgetConnection struct {
+	Edges      []*StoreBudgetEdge `json:"edges"`
+	PageInfo   PageInfo           `json:"pageInfo"`
+	TotalCount int                `json:"totalCount"`
+}
+
+func (c *StoreBudgetConnection) build(nodes []*StoreBudget, pager *storebudgetPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *StoreBudget
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *StoreBudget {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *StoreBudget {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*StoreBudgetEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &StoreBudgetEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// StoreBudgetPaginateOption enables pagination customization.
+type StoreBudgetPaginateOption func(*storebudgetPager) error
+
+// WithStoreBudgetOrder configures pagination ordering.
+func WithStoreBudgetOrder(order *StoreBudgetOrder) StoreBudgetPaginateOption {
+	if order == nil {
+		order = DefaultStoreBudgetOrder
+	}
+	o := *order
+	return func(pager *storebudgetPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultStoreBudgetOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithStoreBudgetFilter configures pagination filter.
+func WithStoreBudgetFilter(filter func(*StoreBudgetQuery) (*StoreBudgetQuery, error)) StoreBudgetPaginateOption {
+	return func(pager *storebudgetPager) error {
+		if filter == nil {
+			return errors.New("StoreBudgetQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type storebudgetPager struct {
+	reverse bool
+	order   *StoreBudgetOrder
+	filter  func(*StoreBudgetQuery) (*StoreBudgetQuery, error)
+}
+
+func newStoreBudgetPager(opts []StoreBudgetPaginateOption, reverse bool) (*storebudgetPager, error) {
+	pager := &storebudgetPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultStoreBudgetOrder
+	}
+	return pager, nil
+}
+
+func (p *storebudgetPager) applyFilter(query *StoreBudgetQuery) (*StoreBudgetQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *storebudgetPager) toCursor(_m *StoreBudget) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *storebudgetPager) applyCursors(query *StoreBudgetQuery, after, before *Cursor) (*StoreBudgetQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultStoreBudgetOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *storebudgetPager) applyOrder(query *StoreBudgetQuery) *StoreBudgetQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultStoreBudgetOrder.Field {
+		query = query.Order(DefaultStoreBudgetOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *storebudgetPager) orderExpr(query *StoreBudgetQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultStoreBudgetOrder.Field {
+			b.Comma().Ident(DefaultStoreBudgetOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to StoreBudget.
+func (_m *StoreBudgetQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...StoreBudgetPaginateOption,
+) (*StoreBudgetConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newStoreBudgetPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &StoreBudgetConnection{Edges: []*StoreBudgetEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+// StoreBudgetOrderField defines the ordering field of StoreBudget.
+type StoreBudgetOrderField struct {
+	// Value extracts the ordering value from the given StoreBudget.
+	Value    func(*StoreBudget) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) storebudget.OrderOption
+	toCursor func(*StoreBudget) Cursor
+}
+
+// StoreBudgetOrder defines the ordering of StoreBudget.
+type StoreBudgetOrder struct {
+	Direction OrderDirection         `json:"direction"`
+	Field     *StoreBudgetOrderField `json:"field"`
+}
+
+// DefaultStoreBudgetOrder is the default ordering of StoreBudget.
+var DefaultStoreBudgetOrder = &StoreBudgetOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &StoreBudgetOrderField{
+		Value: func(_m *StoreBudget) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: storebudget.FieldID,
+		toTerm: storebudget.ByID,
+		toCursor: func(_m *StoreBudget) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts StoreBudget into StoreBudgetEdge.
+func (_m *StoreBudget) ToEdge(order *StoreBudgetOrder) *StoreBudgetEdge {
+	if order == nil {
+		order = DefaultStoreBudgetOrder
+	}
+	return &StoreBudgetEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

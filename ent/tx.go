@@ -32,6 +32,10 @@ type Tx struct {
 	PointRequest *PointRequestClient
 	// Program is the client for interacting with the Program builders.
 	Program *ProgramClient
+	// StoreBudget is the client for interacting with the StoreBudget builders.
+	StoreBudget *StoreBudgetClient
+	// StoreFunding is the client for interacting with the StoreFunding builders.
+	StoreFunding *StoreFundingClient
 	// Tier is the client for interacting with the Tier builders.
 	Tier *TierClient
 
@@ -174,6 +178,8 @@ func (tx *Tx) init() {
 	tx.PointLot = NewPointLotClient(tx.config)
 	tx.PointRequest = NewPointRequestClient(tx.config)
 	tx.Program = NewProgramClient(tx.config)
+	tx.StoreBudget = NewStoreBudgetClient(tx.config)
+	tx.StoreFunding = NewStoreFundingClient(tx.config)
 	tx.Tier = NewTierClient(tx.config)
 }
 

@@ -46,10 +46,14 @@ func (r *Resolver) Program() ProgramResolver { return &programResolver{r} }
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+// StoreBudget returns StoreBudgetResolver implementation.
+func (r *Resolver) StoreBudget() StoreBudgetResolver { return &storeBudgetResolver{r} }
+
 // MemberWhereInput returns MemberWhereInputResolver implementation.
 func (r *Resolver) MemberWhereInput() MemberWhereInputResolver { return &memberWhereInputResolver{r} }
 
 type memberResolver struct{ *Resolver }
 type programResolver struct{ *Resolver }
 type queryResolver struct{ *Resolver }
+type storeBudgetResolver struct{ *Resolver }
 type memberWhereInputResolver struct{ *Resolver }

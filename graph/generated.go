@@ -41,6 +41,7 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Program() ProgramResolver
 	Query() QueryResolver
+	StoreBudget() StoreBudgetResolver
 	MemberWhereInput() MemberWhereInputResolver
 }
 
@@ -69,6 +70,12 @@ type ComplexityRoot struct {
 		Points         func(childComplexity int) int
 		Status         func(childComplexity int) int
 		WithholdCents  func(childComplexity int) int
+	}
+
+	FundStoreBudgetPayload struct {
+		Budget     func(childComplexity int) int
+		Replayed   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	Member struct {
@@ -108,12 +115,14 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AdjustPoints   func(childComplexity int, input model.AdjustPointsInput) int
-		RecordEvents   func(childComplexity int, input model.RecordEventsInput) int
-		RegisterMember func(childComplexity int, input model.RegisterMemberInput) int
-		ReverseSpend   func(childComplexity int, input model.ReverseSpendInput) int
-		SpendPoints    func(childComplexity int, input model.SpendPointsInput) int
-		UpdateMember   func(childComplexity int, input model.UpdateMemberInput) int
+		AdjustPoints     func(childComplexity int, input model.AdjustPointsInput) int
+		FundStoreBudget  func(childComplexity int, input model.FundStoreBudgetInput) int
+		GrantStorePoints func(childComplexity int, input model.GrantStorePointsInput) int
+		RecordEvents     func(childComplexity int, input model.RecordEventsInput) int
+		RegisterMember   func(childComplexity int, input model.RegisterMemberInput) int
+		ReverseSpend     func(childComplexity int, input model.ReverseSpendInput) int
+		SpendPoints      func(childComplexity int, input model.SpendPointsInput) int
+		UpdateMember     func(childComplexity int, input model.UpdateMemberInput) int
 	}
 
 	PageInfo struct {
@@ -177,6 +186,7 @@ type ComplexityRoot struct {
 		Nodes       func(childComplexity int, ids []int) int
 		PointsQuote func(childComplexity int, externalID string, orderAmountCents int) int
 		Program     func(childComplexity int) int
+		StoreBudget func(childComplexity int, storeID string) int
 		Viewer      func(childComplexity int) int
 	}
 
@@ -188,6 +198,14 @@ type ComplexityRoot struct {
 	RegisterMemberPayload struct {
 		Member     func(childComplexity int) int
 		UserErrors func(childComplexity int) int
+	}
+
+	StoreBudget struct {
+		Funded    func(childComplexity int) int
+		Granted   func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Remaining func(childComplexity int) int
+		StoreID   func(childComplexity int) int
 	}
 
 	Tier struct {
@@ -229,6 +247,8 @@ type MutationResolver interface {
 	SpendPoints(ctx context.Context, input model.SpendPointsInput) (*model.PointsChangePayload, error)
 	ReverseSpend(ctx context.Context, input model.ReverseSpendInput) (*model.PointsChangePayload, error)
 	AdjustPoints(ctx context.Context, input model.AdjustPointsInput) (*model.PointsChangePayload, error)
+	FundStoreBudget(ctx context.Context, input model.FundStoreBudgetInput) (*model.FundStoreBudgetPayload, error)
+	GrantStorePoints(ctx context.Context, input model.GrantStorePointsInput) (*model.PointsChangePayload, error)
 }
 type ProgramResolver interface {
 	Tiers(ctx context.Context, obj *ent.Program) ([]*ent.Tier, error)
@@ -242,6 +262,10 @@ type QueryResolver interface {
 	Member(ctx context.Context, externalID string) (*ent.Member, error)
 	Program(ctx context.Context) (*ent.Program, error)
 	PointsQuote(ctx context.Context, externalID string, orderAmountCents int) (*model.PointsQuote, error)
+	StoreBudget(ctx context.Context, storeID string) (*ent.StoreBudget, error)
+}
+type StoreBudgetResolver interface {
+	Remaining(ctx context.Context, obj *ent.StoreBudget) (int, error)
 }
 
 type MemberWhereInputResolver interface {
@@ -361,6 +385,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EventResult.WithholdCents(childComplexity), true
+
+	case "FundStoreBudgetPayload.budget":
+		if e.ComplexityRoot.FundStoreBudgetPayload.Budget == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FundStoreBudgetPayload.Budget(childComplexity), true
+	case "FundStoreBudgetPayload.replayed":
+		if e.ComplexityRoot.FundStoreBudgetPayload.Replayed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FundStoreBudgetPayload.Replayed(childComplexity), true
+	case "FundStoreBudgetPayload.userErrors":
+		if e.ComplexityRoot.FundStoreBudgetPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FundStoreBudgetPayload.UserErrors(childComplexity), true
 
 	case "Member.birthday":
 		if e.ComplexityRoot.Member.Birthday == nil {
@@ -531,6 +574,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AdjustPoints(childComplexity, args["input"].(model.AdjustPointsInput)), true
+	case "Mutation.fundStoreBudget":
+		if e.ComplexityRoot.Mutation.FundStoreBudget == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_fundStoreBudget_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.FundStoreBudget(childComplexity, args["input"].(model.FundStoreBudgetInput)), true
+	case "Mutation.grantStorePoints":
+		if e.ComplexityRoot.Mutation.GrantStorePoints == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_grantStorePoints_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.GrantStorePoints(childComplexity, args["input"].(model.GrantStorePointsInput)), true
 	case "Mutation.recordEvents":
 		if e.ComplexityRoot.Mutation.RecordEvents == nil {
 			break
@@ -853,6 +918,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Program(childComplexity), true
+	case "Query.storeBudget":
+		if e.ComplexityRoot.Query.StoreBudget == nil {
+			break
+		}
+
+		args, err := ec.field_Query_storeBudget_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.StoreBudget(childComplexity, args["storeId"].(string)), true
 	case "Query.viewer":
 		if e.ComplexityRoot.Query.Viewer == nil {
 			break
@@ -885,6 +961,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RegisterMemberPayload.UserErrors(childComplexity), true
+
+	case "StoreBudget.funded":
+		if e.ComplexityRoot.StoreBudget.Funded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StoreBudget.Funded(childComplexity), true
+	case "StoreBudget.granted":
+		if e.ComplexityRoot.StoreBudget.Granted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StoreBudget.Granted(childComplexity), true
+	case "StoreBudget.id":
+		if e.ComplexityRoot.StoreBudget.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StoreBudget.ID(childComplexity), true
+	case "StoreBudget.remaining":
+		if e.ComplexityRoot.StoreBudget.Remaining == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StoreBudget.Remaining(childComplexity), true
+	case "StoreBudget.storeId":
+		if e.ComplexityRoot.StoreBudget.StoreID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StoreBudget.StoreID(childComplexity), true
 
 	case "Tier.benefits":
 		if e.ComplexityRoot.Tier.Benefits == nil {
@@ -971,6 +1078,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
 		ec.unmarshalInputAdjustPointsInput,
 		ec.unmarshalInputEventInput,
+		ec.unmarshalInputFundStoreBudgetInput,
+		ec.unmarshalInputGrantStorePointsInput,
 		ec.unmarshalInputMemberOrder,
 		ec.unmarshalInputMemberWhereInput,
 		ec.unmarshalInputOrderLineInput,
@@ -1478,6 +1587,18 @@ enum QuotaPeriod @goModel(model: "github.com/membergraph/membergraph/ent/benefit
   MONTH
   YEAR
 }
+type StoreBudget implements Node {
+  id: ID!
+  storeId: String!
+  """
+  Points bought: the sum of the store's fundings.
+  """
+  funded: Int!
+  """
+  Points granted: the sum of its STORE:<id> ledger entries.
+  """
+  granted: Int!
+}
 type Tier implements Node {
   id: ID!
   """
@@ -1798,6 +1919,45 @@ extend type Mutation {
   "An operator's correction, with a mandatory reason."
   adjustPoints(input: AdjustPointsInput!): PointsChangePayload! @auth(requires: [ADMIN])
 }
+
+extend type StoreBudget {
+  "Points still available to grant."
+  remaining: Int!
+}
+
+input FundStoreBudgetInput {
+  storeId: String!
+  "Points the store bought."
+  points: Int!
+  reason: String!
+  idempotencyKey: String!
+}
+
+type FundStoreBudgetPayload {
+  budget: StoreBudget
+  replayed: Boolean!
+  userErrors: [UserError!]!
+}
+
+input GrantStorePointsInput {
+  storeId: String!
+  externalId: String!
+  points: Int!
+  reason: String!
+  idempotencyKey: String!
+}
+
+extend type Query {
+  "A store's points budget; a STORE token sees its own only. Null when the store has none."
+  storeBudget(storeId: String!): StoreBudget @auth(requires: [ADMIN, SERVICE, STORE])
+}
+
+extend type Mutation {
+  "Records that a store bought points to grant to members."
+  fundStoreBudget(input: FundStoreBudgetInput!): FundStoreBudgetPayload! @auth(requires: [ADMIN])
+  "Grants a member points from a store's budget, never beyond what remains."
+  grantStorePoints(input: GrantStorePointsInput!): PointsChangePayload! @auth(requires: [ADMIN, SERVICE])
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -1848,6 +2008,18 @@ func (ec *executionContext) childFields_EventResult(ctx context.Context, field g
 		return ec.fieldContext_EventResult_withholdCents(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EventResult", field.Name)
+}
+
+func (ec *executionContext) childFields_FundStoreBudgetPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "budget":
+		return ec.fieldContext_FundStoreBudgetPayload_budget(ctx, field)
+	case "replayed":
+		return ec.fieldContext_FundStoreBudgetPayload_replayed(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_FundStoreBudgetPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FundStoreBudgetPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Member(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2048,6 +2220,22 @@ func (ec *executionContext) childFields_RegisterMemberPayload(ctx context.Contex
 		return ec.fieldContext_RegisterMemberPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RegisterMemberPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_StoreBudget(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_StoreBudget_id(ctx, field)
+	case "storeId":
+		return ec.fieldContext_StoreBudget_storeId(ctx, field)
+	case "funded":
+		return ec.fieldContext_StoreBudget_funded(ctx, field)
+	case "granted":
+		return ec.fieldContext_StoreBudget_granted(ctx, field)
+	case "remaining":
+		return ec.fieldContext_StoreBudget_remaining(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StoreBudget", field.Name)
 }
 
 func (ec *executionContext) childFields_Tier(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2288,6 +2476,34 @@ func (ec *executionContext) field_Mutation_adjustPoints_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_fundStoreBudget_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.FundStoreBudgetInput, error) {
+			return ec.unmarshalNFundStoreBudgetInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐFundStoreBudgetInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_grantStorePoints_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.GrantStorePointsInput, error) {
+			return ec.unmarshalNGrantStorePointsInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐGrantStorePointsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_recordEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2487,6 +2703,20 @@ func (ec *executionContext) field_Query_pointsQuote_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["orderAmountCents"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_storeBudget_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "storeId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["storeId"] = arg0
 	return args, nil
 }
 
@@ -2920,6 +3150,93 @@ func (ec *executionContext) _EventResult_withholdCents(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_EventResult_withholdCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("EventResult", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _FundStoreBudgetPayload_budget(ctx context.Context, field graphql.CollectedField, obj *model.FundStoreBudgetPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FundStoreBudgetPayload_budget(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Budget, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.StoreBudget) graphql.Marshaler {
+			return ec.marshalOStoreBudget2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐStoreBudget(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FundStoreBudgetPayload_budget(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FundStoreBudgetPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StoreBudget(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FundStoreBudgetPayload_replayed(ctx context.Context, field graphql.CollectedField, obj *model.FundStoreBudgetPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FundStoreBudgetPayload_replayed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Replayed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FundStoreBudgetPayload_replayed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FundStoreBudgetPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _FundStoreBudgetPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.FundStoreBudgetPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FundStoreBudgetPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FundStoreBudgetPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FundStoreBudgetPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Member_id(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
@@ -3927,6 +4244,130 @@ func (ec *executionContext) fieldContext_Mutation_adjustPoints(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_adjustPoints_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_fundStoreBudget(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_fundStoreBudget(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().FundStoreBudget(ctx, fc.Args["input"].(model.FundStoreBudgetInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *model.FundStoreBudgetPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.FundStoreBudgetPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.FundStoreBudgetPayload) graphql.Marshaler {
+			return ec.marshalNFundStoreBudgetPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐFundStoreBudgetPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_fundStoreBudget(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FundStoreBudgetPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_fundStoreBudget_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_grantStorePoints(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_grantStorePoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().GrantStorePoints(ctx, fc.Args["input"].(model.GrantStorePointsInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN", "SERVICE"})
+				if err != nil {
+					var zeroVal *model.PointsChangePayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.PointsChangePayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PointsChangePayload) graphql.Marshaler {
+			return ec.marshalNPointsChangePayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPointsChangePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_grantStorePoints(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PointsChangePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_grantStorePoints_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -5075,6 +5516,68 @@ func (ec *executionContext) fieldContext_Query_pointsQuote(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_storeBudget(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_storeBudget(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().StoreBudget(ctx, fc.Args["storeId"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN", "SERVICE", "STORE"})
+				if err != nil {
+					var zeroVal *ent.StoreBudget
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *ent.StoreBudget
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.StoreBudget) graphql.Marshaler {
+			return ec.marshalOStoreBudget2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐStoreBudget(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_storeBudget(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StoreBudget(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_storeBudget_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5277,6 +5780,121 @@ func (ec *executionContext) fieldContext_RegisterMemberPayload_userErrors(_ cont
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _StoreBudget_id(ctx context.Context, field graphql.CollectedField, obj *ent.StoreBudget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StoreBudget_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StoreBudget_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StoreBudget", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _StoreBudget_storeId(ctx context.Context, field graphql.CollectedField, obj *ent.StoreBudget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StoreBudget_storeId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StoreID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StoreBudget_storeId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StoreBudget", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _StoreBudget_funded(ctx context.Context, field graphql.CollectedField, obj *ent.StoreBudget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StoreBudget_funded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Funded, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StoreBudget_funded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StoreBudget", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _StoreBudget_granted(ctx context.Context, field graphql.CollectedField, obj *ent.StoreBudget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StoreBudget_granted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Granted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StoreBudget_granted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StoreBudget", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _StoreBudget_remaining(ctx context.Context, field graphql.CollectedField, obj *ent.StoreBudget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StoreBudget_remaining(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.StoreBudget().Remaining(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StoreBudget_remaining(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StoreBudget", field, true, true, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _Tier_id(ctx context.Context, field graphql.CollectedField, obj *ent.Tier) (ret graphql.Marshaler) {
@@ -6806,6 +7424,115 @@ func (ec *executionContext) unmarshalInputEventInput(ctx context.Context, obj an
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputFundStoreBudgetInput(ctx context.Context, obj any) (model.FundStoreBudgetInput, error) {
+	var it model.FundStoreBudgetInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"storeId", "points", "reason", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "storeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("storeId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StoreID = data
+		case "points":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("points"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Points = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputGrantStorePointsInput(ctx context.Context, obj any) (model.GrantStorePointsInput, error) {
+	var it model.GrantStorePointsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"storeId", "externalId", "points", "reason", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "storeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("storeId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StoreID = data
+		case "externalId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = data
+		case "points":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("points"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Points = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputMemberOrder(ctx context.Context, obj any) (ent.MemberOrder, error) {
 	var it ent.MemberOrder
 	if obj == nil {
@@ -7677,6 +8404,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Tier(ctx, sel, obj)
+	case *ent.StoreBudget:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._StoreBudget(ctx, sel, obj)
 	case *ent.Program:
 		if obj == nil {
 			return graphql.Null
@@ -7823,6 +8555,52 @@ func (ec *executionContext) _EventResult(ctx context.Context, sel ast.SelectionS
 			}
 		case "withholdCents":
 			out.Values[i] = ec._EventResult_withholdCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var fundStoreBudgetPayloadImplementors = []string{"FundStoreBudgetPayload"}
+
+func (ec *executionContext) _FundStoreBudgetPayload(ctx context.Context, sel ast.SelectionSet, obj *model.FundStoreBudgetPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, fundStoreBudgetPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FundStoreBudgetPayload")
+		case "budget":
+			out.Values[i] = ec._FundStoreBudgetPayload_budget(ctx, field, obj)
+		case "replayed":
+			out.Values[i] = ec._FundStoreBudgetPayload_replayed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._FundStoreBudgetPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -8333,6 +9111,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "adjustPoints":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_adjustPoints(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fundStoreBudget":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_fundStoreBudget(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "grantStorePoints":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_grantStorePoints(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -8959,6 +9751,25 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "storeBudget":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_storeBudget(ctx, field)
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -9052,6 +9863,96 @@ func (ec *executionContext) _RegisterMemberPayload(ctx context.Context, sel ast.
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var storeBudgetImplementors = []string{"StoreBudget", "Node"}
+
+func (ec *executionContext) _StoreBudget(ctx context.Context, sel ast.SelectionSet, obj *ent.StoreBudget) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, storeBudgetImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StoreBudget")
+		case "id":
+			out.Values[i] = ec._StoreBudget_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "storeId":
+			out.Values[i] = ec._StoreBudget_storeId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "funded":
+			out.Values[i] = ec._StoreBudget_funded(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "granted":
+			out.Values[i] = ec._StoreBudget_granted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "remaining":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._StoreBudget_remaining(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -9740,6 +10641,25 @@ func (ec *executionContext) marshalNEventStatus2githubᚗcomᚋmembergraphᚋmem
 	return v
 }
 
+func (ec *executionContext) unmarshalNFundStoreBudgetInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐFundStoreBudgetInput(ctx context.Context, v any) (model.FundStoreBudgetInput, error) {
+	res, err := ec.unmarshalInputFundStoreBudgetInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFundStoreBudgetPayload2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐFundStoreBudgetPayload(ctx context.Context, sel ast.SelectionSet, v model.FundStoreBudgetPayload) graphql.Marshaler {
+	return ec._FundStoreBudgetPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNFundStoreBudgetPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐFundStoreBudgetPayload(ctx context.Context, sel ast.SelectionSet, v *model.FundStoreBudgetPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._FundStoreBudgetPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNGender2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋmemberᚐGender(ctx context.Context, v any) (member.Gender, error) {
 	var res member.Gender
 	err := res.UnmarshalGQL(v)
@@ -9748,6 +10668,11 @@ func (ec *executionContext) unmarshalNGender2githubᚗcomᚋmembergraphᚋmember
 
 func (ec *executionContext) marshalNGender2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋmemberᚐGender(ctx context.Context, sel ast.SelectionSet, v member.Gender) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNGrantStorePointsInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐGrantStorePointsInput(ctx context.Context, v any) (model.GrantStorePointsInput, error) {
+	res, err := ec.unmarshalInputGrantStorePointsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNID2int(ctx context.Context, v any) (int, error) {
@@ -10858,6 +11783,13 @@ func (ec *executionContext) marshalOPointEntryEdge2ᚖgithubᚗcomᚋmembergraph
 		return graphql.Null
 	}
 	return ec._PointEntryEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOStoreBudget2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐStoreBudget(ctx context.Context, sel ast.SelectionSet, v *ent.StoreBudget) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._StoreBudget(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {

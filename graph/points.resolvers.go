@@ -85,6 +85,26 @@ func (r *mutationResolver) AdjustPoints(ctx context.Context, input model.AdjustP
 	}))
 }
 
+// FundStoreBudget is the resolver for the fundStoreBudget field.
+func (r *mutationResolver) FundStoreBudget(ctx context.Context, input model.FundStoreBudgetInput) (*model.FundStoreBudgetPayload, error) {
+	b, replayed, err := r.ledger.FundStore(ctx, points.FundRequest{
+		StoreID: input.StoreID, Points: int64(input.Points), Reason: input.Reason, IdempotencyKey: input.IdempotencyKey,
+	})
+	ue, err := payloadErrors(err)
+	if err != nil || ue != nil {
+		return &model.FundStoreBudgetPayload{UserErrors: ue}, err
+	}
+	return &model.FundStoreBudgetPayload{Budget: b, Replayed: replayed, UserErrors: []*model.UserError{}}, nil
+}
+
+// GrantStorePoints is the resolver for the grantStorePoints field.
+func (r *mutationResolver) GrantStorePoints(ctx context.Context, input model.GrantStorePointsInput) (*model.PointsChangePayload, error) {
+	return pointsChange(r.ledger.GrantFromStore(ctx, points.StoreGrantRequest{
+		StoreID: input.StoreID, ExternalID: input.ExternalID, Points: int64(input.Points),
+		Reason: input.Reason, IdempotencyKey: input.IdempotencyKey,
+	}))
+}
+
 // PointsQuote is the resolver for the pointsQuote field.
 func (r *queryResolver) PointsQuote(ctx context.Context, externalID string, orderAmountCents int) (*model.PointsQuote, error) {
 	q, err := r.ledger.Quote(ctx, externalID, int64(orderAmountCents))
@@ -92,6 +112,16 @@ func (r *queryResolver) PointsQuote(ctx context.Context, externalID string, orde
 		return nil, err
 	}
 	return &model.PointsQuote{MaxPoints: int(q.MaxPoints), MaxDeductionCents: int(q.MaxDeductionCents), Balance: int(q.Balance)}, nil
+}
+
+// StoreBudget is the resolver for the storeBudget field.
+func (r *queryResolver) StoreBudget(ctx context.Context, storeID string) (*ent.StoreBudget, error) {
+	return r.ledger.StoreBudget(ctx, storeID)
+}
+
+// Remaining is the resolver for the remaining field.
+func (r *storeBudgetResolver) Remaining(ctx context.Context, obj *ent.StoreBudget) (int, error) {
+	return int(obj.Funded - obj.Granted), nil
 }
 
 // MemberPoints returns MemberPointsResolver implementation.

@@ -441,3 +441,84 @@ func TestPointsAuthorization(t *testing.T) {
 		}
 	})
 }
+
+// TestStoreBudget: a store grants from the points it bought, never beyond, even when
+// grants race; its STORE token sees its own budget only.
+func TestStoreBudget(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		a := newAPI(t, db)
+		for i := range 10 {
+			a.register(fmt.Sprintf("s%d", i), nil)
+		}
+		fund := func(pts int, key string) (map[string]any, []userError) {
+			var out struct {
+				FundStoreBudget struct {
+					Budget     map[string]any
+					Replayed   bool
+					UserErrors []userError
+				}
+			}
+			a.must(a.token(auth.RoleAdmin, "ops"), `mutation($input: FundStoreBudgetInput!) { fundStoreBudget(input: $input) {
+				budget { storeId funded granted remaining } replayed userErrors { field code message } } }`,
+				map[string]any{"input": map[string]any{"storeId": "store-7", "points": pts, "reason": "promotion budget", "idempotencyKey": key}}, &out)
+			return out.FundStoreBudget.Budget, out.FundStoreBudget.UserErrors
+		}
+		if b, ue := fund(100, "f1"); len(ue) > 0 || b["remaining"].(float64) != 100 {
+			t.Fatalf("fund: %v %v", b, ue)
+		}
+		if b, _ := fund(100, "f1"); b["funded"].(float64) != 100 {
+			t.Errorf("replayed funding counted twice: %v", b)
+		}
+		if _, ue := fund(50, "f1"); len(ue) == 0 || ue[0].Code != "CONFLICT" {
+			t.Errorf("funding key reused: %v", ue)
+		}
+		grant := `mutation($input: GrantStorePointsInput!) { grantStorePoints(input: $input) { entry { amount funding } balance userErrors { code message } } }`
+		var wg sync.WaitGroup
+		results := make([]change, 10)
+		for i := range 10 {
+			wg.Go(func() {
+				var out map[string]change
+				a.must(a.token(auth.RoleService, "orders"), grant, map[string]any{"input": map[string]any{"storeId": "store-7",
+					"externalId": fmt.Sprintf("s%d", i), "points": 20, "reason": "store opening", "idempotencyKey": fmt.Sprintf("g%d", i)}}, &out)
+				results[i] = out["grantStorePoints"]
+			})
+		}
+		wg.Wait()
+		ok, refused := 0, 0
+		for _, r := range results {
+			switch codeOf(r) {
+			case "":
+				ok++
+			case "FAILED_PRECONDITION":
+				refused++
+			default:
+				t.Errorf("grant: %+v", r.UserErrors)
+			}
+		}
+		if ok != 5 || refused != 5 {
+			t.Errorf("10 racing grants of 20 from 100: %d granted, %d refused; want 5 and 5", ok, refused)
+		}
+		var sum int
+		for i := range 10 {
+			for _, e := range a.points(fmt.Sprintf("s%d", i)).Entries.Edges {
+				if e.Node.Funding == "STORE:store-7" {
+					sum += e.Node.Amount
+				}
+			}
+		}
+		var out struct{ StoreBudget map[string]any }
+		a.must(a.token(auth.RoleStore, "store-7"), `{ storeBudget(storeId: "store-7") { funded granted remaining } }`, nil, &out)
+		if out.StoreBudget["granted"].(float64) != 100 || sum != 100 || out.StoreBudget["remaining"].(float64) != 0 {
+			t.Errorf("budget %v, ledger entries funded by the store %d", out.StoreBudget, sum)
+		}
+		var other struct{ StoreBudget map[string]any }
+		a.must(a.token(auth.RoleStore, "store-8"), `{ storeBudget(storeId: "store-7") { funded } }`, nil, &other)
+		if other.StoreBudget != nil {
+			t.Errorf("another store sees the budget: %v", other.StoreBudget)
+		}
+		if r := a.do(a.token(auth.RoleStore, "store-7"), grant, map[string]any{"input": map[string]any{"storeId": "store-7",
+			"externalId": "s1", "points": 1, "reason": "self-service", "idempotencyKey": "gx"}}); r.code() != "FORBIDDEN" {
+			t.Errorf("STORE token granting: %q", r.code())
+		}
+	})
+}

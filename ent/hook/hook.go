@@ -117,6 +117,30 @@ func (f ProgramFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ProgramMutation", m)
 }
 
+// The StoreBudgetFunc type is an adapter to allow the use of ordinary
+// function as StoreBudget mutator.
+type StoreBudgetFunc func(context.Context, *ent.StoreBudgetMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f StoreBudgetFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.StoreBudgetMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.StoreBudgetMutation", m)
+}
+
+// The StoreFundingFunc type is an adapter to allow the use of ordinary
+// function as StoreFunding mutator.
+type StoreFundingFunc func(context.Context, *ent.StoreFundingMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f StoreFundingFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.StoreFundingMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.StoreFundingMutation", m)
+}
+
 // The TierFunc type is an adapter to allow the use of ordinary
 // function as Tier mutator.
 type TierFunc func(context.Context, *ent.TierMutation) (ent.Value, error)

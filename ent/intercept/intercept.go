@@ -18,6 +18,8 @@ import (
 	"github.com/membergraph/membergraph/ent/pointrequest"
 	"github.com/membergraph/membergraph/ent/predicate"
 	"github.com/membergraph/membergraph/ent/program"
+	"github.com/membergraph/membergraph/ent/storebudget"
+	"github.com/membergraph/membergraph/ent/storefunding"
 	"github.com/membergraph/membergraph/ent/tier"
 )
 
@@ -320,6 +322,60 @@ func (f TraverseProgram) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.ProgramQuery", q)
 }
 
+// The StoreBudgetFunc type is an adapter to allow the use of ordinary function as a Querier.
+type StoreBudgetFunc func(context.Context, *ent.StoreBudgetQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f StoreBudgetFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.StoreBudgetQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.StoreBudgetQuery", q)
+}
+
+// The TraverseStoreBudget type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseStoreBudget func(context.Context, *ent.StoreBudgetQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseStoreBudget) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseStoreBudget) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.StoreBudgetQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.StoreBudgetQuery", q)
+}
+
+// The StoreFundingFunc type is an adapter to allow the use of ordinary function as a Querier.
+type StoreFundingFunc func(context.Context, *ent.StoreFundingQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f StoreFundingFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.StoreFundingQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.StoreFundingQuery", q)
+}
+
+// The TraverseStoreFunding type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseStoreFunding func(context.Context, *ent.StoreFundingQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseStoreFunding) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseStoreFunding) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.StoreFundingQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.StoreFundingQuery", q)
+}
+
 // The TierFunc type is an adapter to allow the use of ordinary function as a Querier.
 type TierFunc func(context.Context, *ent.TierQuery) (ent.Value, error)
 
@@ -368,6 +424,10 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.PointRequestQuery, predicate.PointRequest, pointrequest.OrderOption]{typ: ent.TypePointRequest, tq: q}, nil
 	case *ent.ProgramQuery:
 		return &query[*ent.ProgramQuery, predicate.Program, program.OrderOption]{typ: ent.TypeProgram, tq: q}, nil
+	case *ent.StoreBudgetQuery:
+		return &query[*ent.StoreBudgetQuery, predicate.StoreBudget, storebudget.OrderOption]{typ: ent.TypeStoreBudget, tq: q}, nil
+	case *ent.StoreFundingQuery:
+		return &query[*ent.StoreFundingQuery, predicate.StoreFunding, storefunding.OrderOption]{typ: ent.TypeStoreFunding, tq: q}, nil
 	case *ent.TierQuery:
 		return &query[*ent.TierQuery, predicate.Tier, tier.OrderOption]{typ: ent.TypeTier, tq: q}, nil
 	default:

@@ -321,6 +321,57 @@ var (
 		Columns:    ProgramsColumns,
 		PrimaryKey: []*schema.Column{ProgramsColumns[0]},
 	}
+	// StoreBudgetsColumns holds the columns for the "store_budgets" table.
+	StoreBudgetsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt},
+		{Name: "store_id", Type: field.TypeString, Size: 64},
+		{Name: "funded", Type: field.TypeInt64, Default: 0},
+		{Name: "granted", Type: field.TypeInt64, Default: 0},
+	}
+	// StoreBudgetsTable holds the schema information for the "store_budgets" table.
+	StoreBudgetsTable = &schema.Table{
+		Name:       "store_budgets",
+		Columns:    StoreBudgetsColumns,
+		PrimaryKey: []*schema.Column{StoreBudgetsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "storebudget_program_id_store_id",
+				Unique:  true,
+				Columns: []*schema.Column{StoreBudgetsColumns[1], StoreBudgetsColumns[2]},
+			},
+		},
+	}
+	// StoreFundingsColumns holds the columns for the "store_fundings" table.
+	StoreFundingsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt},
+		{Name: "store_id", Type: field.TypeString, Size: 64},
+		{Name: "points", Type: field.TypeInt64},
+		{Name: "reason", Type: field.TypeString, Size: 200},
+		{Name: "key", Type: field.TypeString, Size: 128},
+		{Name: "body_hash", Type: field.TypeString, Size: 64},
+		{Name: "actor", Type: field.TypeString, Size: 64},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+	}
+	// StoreFundingsTable holds the schema information for the "store_fundings" table.
+	StoreFundingsTable = &schema.Table{
+		Name:       "store_fundings",
+		Columns:    StoreFundingsColumns,
+		PrimaryKey: []*schema.Column{StoreFundingsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "storefunding_program_id_key",
+				Unique:  true,
+				Columns: []*schema.Column{StoreFundingsColumns[1], StoreFundingsColumns[5]},
+			},
+			{
+				Name:    "storefunding_program_id_store_id",
+				Unique:  false,
+				Columns: []*schema.Column{StoreFundingsColumns[1], StoreFundingsColumns[2]},
+			},
+		},
+	}
 	// TiersColumns holds the columns for the "tiers" table.
 	TiersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -393,6 +444,8 @@ var (
 		PointLotsTable,
 		PointRequestsTable,
 		ProgramsTable,
+		StoreBudgetsTable,
+		StoreFundingsTable,
 		TiersTable,
 		TierBenefitsTable,
 	}
@@ -434,6 +487,12 @@ func init() {
 	}
 	ProgramsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(8589934592),
+	}
+	StoreBudgetsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(42949672960),
+	}
+	StoreFundingsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(47244640256),
 	}
 	TiersTable.ForeignKeys[0].RefTable = ProgramsTable
 	TiersTable.Annotation = &entsql.Annotation{

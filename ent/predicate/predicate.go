@@ -33,5 +33,11 @@ type PointRequest func(*sql.Selector)
 // Program is the predicate function for program builders.
 type Program func(*sql.Selector)
 
+// StoreBudget is the predicate function for storebudget builders.
+type StoreBudget func(*sql.Selector)
+
+// StoreFunding is the predicate function for storefunding builders.
+type StoreFunding func(*sql.Selector)
+
 // Tier is the predicate function for tier builders.
 type Tier func(*sql.Selector)

@@ -327,6 +327,54 @@ func (f ProgramMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutatio
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ProgramMutation", m)
 }
 
+// The StoreBudgetQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type StoreBudgetQueryRuleFunc func(context.Context, *ent.StoreBudgetQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f StoreBudgetQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.StoreBudgetQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.StoreBudgetQuery", q)
+}
+
+// The StoreBudgetMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type StoreBudgetMutationRuleFunc func(context.Context, *ent.StoreBudgetMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f StoreBudgetMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.StoreBudgetMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.StoreBudgetMutation", m)
+}
+
+// The StoreFundingQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type StoreFundingQueryRuleFunc func(context.Context, *ent.StoreFundingQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f StoreFundingQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.StoreFundingQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.StoreFundingQuery", q)
+}
+
+// The StoreFundingMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type StoreFundingMutationRuleFunc func(context.Context, *ent.StoreFundingMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f StoreFundingMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.StoreFundingMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.StoreFundingMutation", m)
+}
+
 // The TierQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type TierQueryRuleFunc func(context.Context, *ent.TierQuery) error
@@ -404,6 +452,10 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.ProgramQuery:
 		return q.Filter(), nil
+	case *ent.StoreBudgetQuery:
+		return q.Filter(), nil
+	case *ent.StoreFundingQuery:
+		return q.Filter(), nil
 	case *ent.TierQuery:
 		return q.Filter(), nil
 	default:
@@ -430,6 +482,10 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.PointRequestMutation:
 		return m.Filter(), nil
 	case *ent.ProgramMutation:
+		return m.Filter(), nil
+	case *ent.StoreBudgetMutation:
+		return m.Filter(), nil
+	case *ent.StoreFundingMutation:
 		return m.Filter(), nil
 	case *ent.TierMutation:
 		return m.Filter(), nil

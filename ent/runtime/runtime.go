@@ -15,6 +15,8 @@ import (
 	"github.com/membergraph/membergraph/ent/pointrequest"
 	"github.com/membergraph/membergraph/ent/program"
 	"github.com/membergraph/membergraph/ent/schema"
+	"github.com/membergraph/membergraph/ent/storebudget"
+	"github.com/membergraph/membergraph/ent/storefunding"
 	"github.com/membergraph/membergraph/ent/tier"
 
 	"entgo.io/ent"
@@ -352,6 +354,110 @@ func init() {
 	program.DefaultPointsPerYuan = programDescPointsPerYuan.Default.(int64)
 	// program.PointsPerYuanValidator is a validator for the "points_per_yuan" field. It is called by the builders before save.
 	program.PointsPerYuanValidator = programDescPointsPerYuan.Validators[0].(func(int64) error)
+	storebudget.Policy = privacy.NewPolicies(schema.StoreBudget{})
+	storebudget.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := storebudget.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	storebudgetFields := schema.StoreBudget{}.Fields()
+	_ = storebudgetFields
+	// storebudgetDescStoreID is the schema descriptor for store_id field.
+	storebudgetDescStoreID := storebudgetFields[1].Descriptor()
+	// storebudget.StoreIDValidator is a validator for the "store_id" field. It is called by the builders before save.
+	storebudget.StoreIDValidator = func() func(string) error {
+		validators := storebudgetDescStoreID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(store_id string) error {
+			for _, fn := range fns {
+				if err := fn(store_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// storebudgetDescFunded is the schema descriptor for funded field.
+	storebudgetDescFunded := storebudgetFields[2].Descriptor()
+	// storebudget.DefaultFunded holds the default value on creation for the funded field.
+	storebudget.DefaultFunded = storebudgetDescFunded.Default.(int64)
+	// storebudget.FundedValidator is a validator for the "funded" field. It is called by the builders before save.
+	storebudget.FundedValidator = storebudgetDescFunded.Validators[0].(func(int64) error)
+	// storebudgetDescGranted is the schema descriptor for granted field.
+	storebudgetDescGranted := storebudgetFields[3].Descriptor()
+	// storebudget.DefaultGranted holds the default value on creation for the granted field.
+	storebudget.DefaultGranted = storebudgetDescGranted.Default.(int64)
+	// storebudget.GrantedValidator is a validator for the "granted" field. It is called by the builders before save.
+	storebudget.GrantedValidator = storebudgetDescGranted.Validators[0].(func(int64) error)
+	storefunding.Policy = privacy.NewPolicies(schema.StoreFunding{})
+	storefunding.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := storefunding.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	storefundingFields := schema.StoreFunding{}.Fields()
+	_ = storefundingFields
+	// storefundingDescStoreID is the schema descriptor for store_id field.
+	storefundingDescStoreID := storefundingFields[1].Descriptor()
+	// storefunding.StoreIDValidator is a validator for the "store_id" field. It is called by the builders before save.
+	storefunding.StoreIDValidator = func() func(string) error {
+		validators := storefundingDescStoreID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(store_id string) error {
+			for _, fn := range fns {
+				if err := fn(store_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// storefundingDescPoints is the schema descriptor for points field.
+	storefundingDescPoints := storefundingFields[2].Descriptor()
+	// storefunding.PointsValidator is a validator for the "points" field. It is called by the builders before save.
+	storefunding.PointsValidator = storefundingDescPoints.Validators[0].(func(int64) error)
+	// storefundingDescReason is the schema descriptor for reason field.
+	storefundingDescReason := storefundingFields[3].Descriptor()
+	// storefunding.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
+	storefunding.ReasonValidator = storefundingDescReason.Validators[0].(func(string) error)
+	// storefundingDescKey is the schema descriptor for key field.
+	storefundingDescKey := storefundingFields[4].Descriptor()
+	// storefunding.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	storefunding.KeyValidator = func() func(string) error {
+		validators := storefundingDescKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(key string) error {
+			for _, fn := range fns {
+				if err := fn(key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// storefundingDescBodyHash is the schema descriptor for body_hash field.
+	storefundingDescBodyHash := storefundingFields[5].Descriptor()
+	// storefunding.BodyHashValidator is a validator for the "body_hash" field. It is called by the builders before save.
+	storefunding.BodyHashValidator = storefundingDescBodyHash.Validators[0].(func(string) error)
+	// storefundingDescActor is the schema descriptor for actor field.
+	storefundingDescActor := storefundingFields[6].Descriptor()
+	// storefunding.ActorValidator is a validator for the "actor" field. It is called by the builders before save.
+	storefunding.ActorValidator = storefundingDescActor.Validators[0].(func(string) error)
 	tier.Policy = privacy.NewPolicies(schema.Tier{})
 	tier.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {

@@ -198,3 +198,57 @@ func (PointRequest) Policy() ent.Policy { return rule.MemberDataPolicy() }
 func (PointRequest) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
 }
+
+// StoreBudget is the points a store has bought to grant to members (DOMAIN.md §3
+// "Store-funded"): it grants from it until it is empty, never beyond.
+type StoreBudget struct {
+	ent.Schema
+}
+
+func (StoreBudget) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("program_id").Immutable().Annotations(entgql.Skip()),
+		field.String("store_id").NotEmpty().MaxLen(64).Immutable().Annotations(entgql.MapsTo("storeId")),
+		field.Int64("funded").Default(0).NonNegative().Comment("Points bought: the sum of the store's fundings."),
+		field.Int64("granted").Default(0).NonNegative().Comment("Points granted: the sum of its STORE:<id> ledger entries."),
+	}
+}
+
+func (StoreBudget) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("program_id", "store_id").Unique()}
+}
+
+func (StoreBudget) Policy() ent.Policy { return rule.StorePolicy() }
+
+func (StoreBudget) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipWhereInput, entgql.SkipOrderField, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)}
+}
+
+// StoreFunding is one purchase of points by a store: the audit trail of its budget, and
+// what makes a funding request idempotent.
+type StoreFunding struct {
+	ent.Schema
+}
+
+func (StoreFunding) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("program_id").Immutable(),
+		field.String("store_id").NotEmpty().MaxLen(64).Immutable(),
+		field.Int64("points").Positive().Immutable(),
+		field.String("reason").MaxLen(200).Immutable(),
+		field.String("key").NotEmpty().MaxLen(128).Immutable(),
+		field.String("body_hash").MaxLen(64).Immutable(),
+		field.String("actor").MaxLen(64).Immutable().Comment("Who recorded it."),
+		field.Time("created_at").Immutable().SchemaType(datetime),
+	}
+}
+
+func (StoreFunding) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("program_id", "key").Unique(), index.Fields("program_id", "store_id")}
+}
+
+func (StoreFunding) Policy() ent.Policy { return rule.StorePolicy() }
+
+func (StoreFunding) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
+}

@@ -59,6 +59,28 @@ type EventResult struct {
 	WithholdCents int `json:"withholdCents"`
 }
 
+type FundStoreBudgetInput struct {
+	StoreID string `json:"storeId"`
+	// Points the store bought.
+	Points         int    `json:"points"`
+	Reason         string `json:"reason"`
+	IdempotencyKey string `json:"idempotencyKey"`
+}
+
+type FundStoreBudgetPayload struct {
+	Budget     *ent.StoreBudget `json:"budget,omitempty"`
+	Replayed   bool             `json:"replayed"`
+	UserErrors []*UserError     `json:"userErrors"`
+}
+
+type GrantStorePointsInput struct {
+	StoreID        string `json:"storeId"`
+	ExternalID     string `json:"externalId"`
+	Points         int    `json:"points"`
+	Reason         string `json:"reason"`
+	IdempotencyKey string `json:"idempotencyKey"`
+}
+
 type OrderLineInput struct {
 	Sku string `json:"sku"`
 	// A category key of the programme (program.categories).

@@ -128,6 +128,37 @@ func MemberDataPolicy() ent.Policy {
 	}
 }
 
+// StorePolicy guards a store's budget: ADMIN and SERVICE see and change the programme's
+// stores, a STORE reads only its own, other roles see none.
+func StorePolicy() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{
+			denyWithoutViewer(),
+			allowSystem(),
+			inProgram(),
+			allowRoles(auth.RoleAdmin, auth.RoleService),
+			privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
+				v := viewer(ctx)
+				sf, ok := f.(interface{ WhereStoreID(entql.StringP) })
+				if !v.Is(auth.RoleStore) || !ok {
+					return privacy.Skip
+				}
+				sf.WhereStoreID(entql.StringEQ(v.Subject))
+				return privacy.Allow
+			}),
+			seeNothing(),
+		},
+		Mutation: privacy.MutationPolicy{
+			denyWithoutViewer(),
+			allowSystem(),
+			createInProgram(),
+			inProgram(),
+			allowRoles(auth.RoleAdmin, auth.RoleService),
+			privacy.AlwaysDenyRule(),
+		},
+	}
+}
+
 func viewer(ctx context.Context) auth.Viewer {
 	v, _ := auth.FromContext(ctx)
 	return v

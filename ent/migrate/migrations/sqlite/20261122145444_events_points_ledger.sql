@@ -46,3 +46,17 @@ CREATE TABLE `point_requests` (`id` integer NOT NULL PRIMARY KEY AUTOINCREMENT, 
 INSERT INTO sqlite_sequence (name, seq) VALUES ("point_requests", 38654705664);
 -- Create index "pointrequest_program_id_key" to table: "point_requests"
 CREATE UNIQUE INDEX `pointrequest_program_id_key` ON `point_requests` (`program_id`, `key`);
+-- Create "store_budgets" table
+CREATE TABLE `store_budgets` (`id` integer NOT NULL PRIMARY KEY AUTOINCREMENT, `program_id` integer NOT NULL, `store_id` text NOT NULL, `funded` integer NOT NULL DEFAULT (0), `granted` integer NOT NULL DEFAULT (0));
+-- Set sequence for "store_budgets" table
+INSERT INTO sqlite_sequence (name, seq) VALUES ("store_budgets", 42949672960);
+-- Create index "storebudget_program_id_store_id" to table: "store_budgets"
+CREATE UNIQUE INDEX `storebudget_program_id_store_id` ON `store_budgets` (`program_id`, `store_id`);
+-- Create "store_fundings" table
+CREATE TABLE `store_fundings` (`id` integer NOT NULL PRIMARY KEY AUTOINCREMENT, `program_id` integer NOT NULL, `store_id` text NOT NULL, `points` integer NOT NULL, `reason` text NOT NULL, `key` text NOT NULL, `body_hash` text NOT NULL, `actor` text NOT NULL, `created_at` datetime NOT NULL);
+-- Set sequence for "store_fundings" table
+INSERT INTO sqlite_sequence (name, seq) VALUES ("store_fundings", 47244640256);
+-- Create index "storefunding_program_id_key" to table: "store_fundings"
+CREATE UNIQUE INDEX `storefunding_program_id_key` ON `store_fundings` (`program_id`, `key`);
+-- Create index "storefunding_program_id_store_id" to table: "store_fundings"
+CREATE INDEX `storefunding_program_id_store_id` ON `store_fundings` (`program_id`, `store_id`);

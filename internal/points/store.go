@@ -1,0 +1,156 @@
+package points
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/membergraph/membergraph/ent"
+	"github.com/membergraph/membergraph/ent/pointentry"
+	"github.com/membergraph/membergraph/ent/storebudget"
+	"github.com/membergraph/membergraph/ent/storefunding"
+	"github.com/membergraph/membergraph/internal/auth"
+	"github.com/membergraph/membergraph/internal/usererr"
+)
+
+var storeIDPattern = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,64}$`)
+
+// FundingOf names a store's budget as the funder of ledger entries.
+func FundingOf(storeID string) string { return "STORE:" + storeID }
+
+// FundRequest records that a store bought points to grant.
+type FundRequest struct {
+	StoreID        string
+	Points         int64
+	Reason         string
+	IdempotencyKey string
+}
+
+func validateStore(errs *usererr.List, storeID string, points int64, reason, key string) {
+	if !storeIDPattern.MatchString(storeID) {
+		errs.Add(usererr.InvalidArgument, "input.storeId", "storeId must be 1–64 letters, digits or - _ . :")
+	}
+	if points <= 0 {
+		errs.Add(usererr.InvalidArgument, "input.points", "points must be positive")
+	}
+	if len(reason) < 3 || len(reason) > 200 {
+		errs.Add(usererr.InvalidArgument, "input.reason", "a reason of 3–200 characters is required")
+	}
+	if !keyPattern.MatchString(key) {
+		errs.Add(usererr.InvalidArgument, "input.idempotencyKey", "idempotencyKey must be 1–%d printable ASCII characters", MaxKeyLen)
+	}
+}
+
+// FundStore adds a purchase to a store's budget, once per idempotency key.
+func (l *Ledger) FundStore(ctx context.Context, r FundRequest) (*ent.StoreBudget, bool, error) {
+	var errs usererr.List
+	validateStore(&errs, r.StoreID, r.Points, r.Reason, r.IdempotencyKey)
+	if err := errs.Err(); err != nil {
+		return nil, false, err
+	}
+	v, _ := auth.FromContext(ctx)
+	hash := Hash(r)
+	var budget *ent.StoreBudget
+	replayed := false
+	err := l.WithTx(ctx, func(tx *ent.Tx) error {
+		replayed = false
+		b, err := l.lockBudget(ctx, tx, v.ProgramID, r.StoreID)
+		if err != nil {
+			return err
+		}
+		prev, err := tx.StoreFunding.Query().Where(storefunding.ProgramID(v.ProgramID), storefunding.Key(r.IdempotencyKey)).Only(ctx)
+		switch {
+		case err == nil && prev.BodyHash != hash:
+			return usererr.New(usererr.Conflict, "input.idempotencyKey", "idempotencyKey %q was used for a different request", r.IdempotencyKey)
+		case err == nil:
+			budget, replayed = b, true
+			return nil
+		case !ent.IsNotFound(err):
+			return err
+		}
+		err = tx.StoreFunding.Create().SetProgramID(v.ProgramID).SetStoreID(r.StoreID).SetPoints(r.Points).
+			SetReason(r.Reason).SetKey(r.IdempotencyKey).SetBodyHash(hash).SetActor(orDefault(v.Subject, string(v.Role))).
+			SetCreatedAt(l.clock.Now()).Exec(ctx)
+		if ent.IsConstraintError(err) {
+			return usererr.New(usererr.Conflict, "input.idempotencyKey", "idempotencyKey %q was used for a different request", r.IdempotencyKey)
+		}
+		if err != nil {
+			return err
+		}
+		budget, err = tx.StoreBudget.UpdateOne(b).AddFunded(r.Points).Save(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return budget.Unwrap(), replayed, nil
+}
+
+// lockBudget returns the store's budget row, locked, creating it on first use.
+func (l *Ledger) lockBudget(ctx context.Context, tx *ent.Tx, programID int, storeID string) (*ent.StoreBudget, error) {
+	get := func() (*ent.StoreBudget, error) {
+		q := tx.StoreBudget.Query().Where(storebudget.ProgramID(programID), storebudget.StoreID(storeID))
+		if l.dialect == dialect.MySQL {
+			q.ForUpdate()
+		}
+		return q.Only(ctx)
+	}
+	b, err := get()
+	if ent.IsNotFound(err) {
+		cerr := tx.StoreBudget.Create().SetProgramID(programID).SetStoreID(storeID).Exec(ctx)
+		if cerr != nil && !ent.IsConstraintError(cerr) {
+			return nil, cerr
+		}
+		b, err = get()
+	}
+	return b, err
+}
+
+// StoreGrantRequest grants a member points from a store's budget.
+type StoreGrantRequest struct {
+	StoreID        string
+	ExternalID     string
+	Points         int64
+	Reason         string
+	IdempotencyKey string
+}
+
+// GrantFromStore credits a member from a store's budget; a grant beyond what remains is
+// refused. The member's account is locked before the budget, always in that order.
+func (l *Ledger) GrantFromStore(ctx context.Context, r StoreGrantRequest) (Result, error) {
+	var errs usererr.List
+	validateStore(&errs, r.StoreID, r.Points, r.Reason, r.IdempotencyKey)
+	if err := errs.Err(); err != nil {
+		return Result{}, err
+	}
+	id, err := l.memberID(ctx, r.ExternalID, "input.externalId")
+	if err != nil {
+		return Result{}, err
+	}
+	return l.once(ctx, id, r.IdempotencyKey, Hash(r), func(b *Book) (*ent.PointEntry, error) {
+		budget, err := l.lockBudget(ctx, b.Tx, b.Program.ID, r.StoreID)
+		if err != nil {
+			return nil, err
+		}
+		if left := budget.Funded - budget.Granted; r.Points > left {
+			return nil, usererr.New(usererr.FailedPrecondition, "input.points", "store %s has %d points left in its budget", r.StoreID, left)
+		}
+		if err := b.Tx.StoreBudget.UpdateOne(budget).AddGranted(r.Points).Exec(ctx); err != nil {
+			return nil, err
+		}
+		return b.Credit(ctx, Grant{Kind: pointentry.KindSTORE_GRANT, Amount: r.Points, Funding: FundingOf(r.StoreID),
+			Description: fmt.Sprintf("From store %s: %s", r.StoreID, r.Reason), requestKey: r.IdempotencyKey}, b.Now, nil)
+	})
+}
+
+// StoreBudget returns a store's budget as the viewer may see it; nil when there is none.
+func (l *Ledger) StoreBudget(ctx context.Context, storeID string) (*ent.StoreBudget, error) {
+	v, _ := auth.FromContext(ctx)
+	b, err := l.client.StoreBudget.Query().Where(storebudget.ProgramID(v.ProgramID), storebudget.StoreID(storeID)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	return b, err
+}
