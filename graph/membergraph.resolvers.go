@@ -11,20 +11,12 @@ import (
 	"github.com/membergraph/membergraph/ent"
 	entmember "github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/graph/model"
-	"github.com/membergraph/membergraph/internal/auth"
 	"github.com/membergraph/membergraph/internal/member"
 )
 
 // Phone is the resolver for the phone field.
 func (r *memberResolver) Phone(ctx context.Context, obj *ent.Member) (*string, error) {
-	if obj.Phone == "" {
-		return nil, nil
-	}
-	p := obj.Phone
-	if v, _ := auth.FromContext(ctx); !v.Is(auth.RoleAdmin) {
-		p = member.MaskPhone(p)
-	}
-	return &p, nil
+	return member.VisiblePhone(ctx, obj), nil
 }
 
 // RegisterMember is the resolver for the registerMember field.

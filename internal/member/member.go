@@ -230,6 +230,19 @@ func normalizeProviders(in []string) []string {
 	return out
 }
 
+// VisiblePhone is m's phone as the viewer in ctx may see it: whole for ADMIN, masked for
+// everyone else, nil when there is none.
+func VisiblePhone(ctx context.Context, m *ent.Member) *string {
+	if m.Phone == "" {
+		return nil
+	}
+	p := m.Phone
+	if v, _ := auth.FromContext(ctx); !v.Is(auth.RoleAdmin) {
+		p = MaskPhone(p)
+	}
+	return &p
+}
+
 // MaskPhone hides the middle of a phone number, keeping enough to recognise it:
 // 13812345678 → 138****5678. Numbers too short to keep anything are hidden whole.
 func MaskPhone(p string) string {
