@@ -84,6 +84,9 @@ func ParseURL(raw string) (Target, error) {
 		}
 		cfg.ParseTime = true
 		cfg.Loc = time.UTC
+		// Without it the driver prepares, executes and closes a server-side statement for
+		// every query with arguments: three round trips instead of one. Safe with utf8mb4.
+		cfg.InterpolateParams = true
 		if cfg.Params == nil {
 			cfg.Params = map[string]string{}
 		}
