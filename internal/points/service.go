@@ -3,7 +3,6 @@ package points
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -12,7 +11,6 @@ import (
 	"regexp"
 	"time"
 
-	"entgo.io/ent/dialect"
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/membergraph/membergraph/ent"
@@ -63,22 +61,16 @@ type Result struct {
 	Balance  int64 // spendable balance after the request
 }
 
-// ReadCommitted is the isolation points transactions run at on MySQL: after taking the
-// account lock a transaction must see what the previous holder committed.
-var ReadCommitted = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
-
 // maxAttempts bounds how often a transaction MySQL chose as a deadlock victim is retried.
 const maxAttempts = 5
 
 // WithTx runs fn in a ledger transaction. A transaction that MySQL aborts as a deadlock
 // victim or after a lock wait timeout is run again, so fn must start from scratch each time.
 func (l *Ledger) WithTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
-	opts := ReadCommitted
-	if l.dialect != dialect.MySQL {
-		opts = nil // SQLite transactions are serializable
-	}
+	// MySQL sessions run READ COMMITTED (store.Open sets it), so a transaction that waited for
+	// an account lock sees what the previous holder committed; SQLite's are serializable.
 	for attempt := 1; ; attempt++ {
-		err := store.WithTxOptions(ctx, l.client, opts, fn)
+		err := store.WithTx(ctx, l.client, fn)
 		if err == nil || attempt == maxAttempts || !retryable(err) {
 			return err
 		}

@@ -132,8 +132,41 @@ func Open(ctx context.Context, raw string) (*DB, error) {
 		sqldb.Close()
 		return nil, fmt.Errorf("cannot reach the database %s: %v (check MEMBERGRAPH_DATABASE_URL and that the server is up)", t.Redacted, err)
 	}
+	if t.Dialect == dialect.MySQL {
+		if sqldb, err = readCommitted(pctx, sqldb, t.DSN); err != nil {
+			return nil, fmt.Errorf("configuring %s: %w", t.Redacted, err)
+		}
+	}
 	drv := entsql.OpenDB(t.Dialect, sqldb)
 	return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: sqldb, Dialect: t.Dialect, Redacted: t.Redacted}, nil
+}
+
+// readCommitted reopens a MySQL pool whose sessions default to READ COMMITTED: a transaction
+// that waited for a row lock must then see what the lock's previous holder committed, and
+// setting it per transaction would cost a round trip each time. MariaDB and MySQL 8 name the
+// variable differently.
+func readCommitted(ctx context.Context, db *sql.DB, dsn string) (*sql.DB, error) {
+	var version string
+	if err := db.QueryRowContext(ctx, "SELECT VERSION()").Scan(&version); err != nil {
+		db.Close()
+		return nil, err
+	}
+	db.Close()
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	name := "transaction_isolation"
+	if strings.Contains(version, "MariaDB") {
+		name = "tx_isolation"
+	}
+	cfg.Params[name] = "'READ-COMMITTED'"
+	db, err = sql.Open("mysql", cfg.FormatDSN())
+	if err != nil {
+		return nil, err
+	}
+	configurePool(db, dialect.MySQL)
+	return db, db.PingContext(ctx)
 }
 
 func configurePool(db *sql.DB, d string) {

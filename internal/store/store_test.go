@@ -132,3 +132,27 @@ func TestMigrateIsIdempotentAndConcurrent(t *testing.T) {
 		})
 	}
 }
+
+// TestMySQLSessionsReadCommitted: the ledger relies on every MySQL session defaulting to
+// READ COMMITTED (it no longer sets it per transaction).
+func TestMySQLSessionsReadCommitted(t *testing.T) {
+	for _, b := range storetest.Backends() {
+		if b.Name != "mysql" {
+			continue
+		}
+		db := storetest.Open(t, b)
+		var version, level string
+		if err := db.SQL.QueryRow("SELECT VERSION()").Scan(&version); err != nil {
+			t.Fatal(err)
+		}
+		q := "SELECT @@transaction_isolation"
+		if strings.Contains(version, "MariaDB") {
+			q = "SELECT @@tx_isolation"
+		}
+		for range 3 { // several pooled connections
+			if err := db.SQL.QueryRow(q).Scan(&level); err != nil || level != "READ-COMMITTED" {
+				t.Errorf("session isolation %q, %v", level, err)
+			}
+		}
+	}
+}
