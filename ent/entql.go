@@ -171,7 +171,8 @@ var schemaGraph = func() *sqlgraph.Schema {
 		Fields: map[string]*sqlgraph.FieldSpec{
 			pointlot.FieldProgramID:   {Type: field.TypeInt, Column: pointlot.FieldProgramID},
 			pointlot.FieldMemberID:    {Type: field.TypeInt, Column: pointlot.FieldMemberID},
-			pointlot.FieldEntryID:     {Type: field.TypeInt, Column: pointlot.FieldEntryID},
+			pointlot.FieldOrderID:     {Type: field.TypeString, Column: pointlot.FieldOrderID},
+			pointlot.FieldSku:         {Type: field.TypeString, Column: pointlot.FieldSku},
 			pointlot.FieldRemaining:   {Type: field.TypeInt64, Column: pointlot.FieldRemaining},
 			pointlot.FieldExpiresAt:   {Type: field.TypeTime, Column: pointlot.FieldExpiresAt},
 			pointlot.FieldAvailableAt: {Type: field.TypeTime, Column: pointlot.FieldAvailableAt},
@@ -1144,9 +1145,14 @@ func (f *PointLotFilter) WhereMemberID(p entql.IntP) {
 	f.Where(p.Field(pointlot.FieldMemberID))
 }
 
-// WhereEntryID applies the entql int predicate on the entry_id field.
-func (f *PointLotFilter) WhereEntryID(p entql.IntP) {
-	f.Where(p.Field(pointlot.FieldEntryID))
+// WhereOrderID applies the entql string predicate on the order_id field.
+func (f *PointLotFilter) WhereOrderID(p entql.StringP) {
+	f.Where(p.Field(pointlot.FieldOrderID))
+}
+
+// WhereSku applies the entql string predicate on the sku field.
+func (f *PointLotFilter) WhereSku(p entql.StringP) {
+	f.Where(p.Field(pointlot.FieldSku))
 }
 
 // WhereRemaining applies the entql int64 predicate on the remaining field.

@@ -5746,8 +5746,8 @@ type PointLotMutation struct {
 	id            *int
 	program_id    *int
 	addprogram_id *int
-	entry_id      *int
-	addentry_id   *int
+	order_id      *string
+	sku           *string
 	remaining     *int64
 	addremaining  *int64
 	expires_at    *time.Time
@@ -5950,60 +5950,102 @@ func (m *PointLotMutation) ResetMemberID() {
 	m.member = nil
 }
 
-// SetEntryID sets the "entry_id" field.
-func (m *PointLotMutation) SetEntryID(i int) {
-	m.entry_id = &i
-	m.addentry_id = nil
+// SetOrderID sets the "order_id" field.
+func (m *PointLotMutation) SetOrderID(s string) {
+	m.order_id = &s
 }
 
-// EntryID returns the value of the "entry_id" field in the mutation.
-func (m *PointLotMutation) EntryID() (r int, exists bool) {
-	v := m.entry_id
+// OrderID returns the value of the "order_id" field in the mutation.
+func (m *PointLotMutation) OrderID() (r string, exists bool) {
+	v := m.order_id
 	if v == nil {
 		return
 	}
 	return *v, true
 }
 
-// OldEntryID returns the old "entry_id" field's value of the PointLot entity.
+// OldOrderID returns the old "order_id" field's value of the PointLot entity.
 // If the PointLot object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *PointLotMutation) OldEntryID(ctx context.Context) (v int, err error) {
+func (m *PointLotMutation) OldOrderID(ctx context.Context) (v string, err error) {
 	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldEntryID is only allowed on UpdateOne operations")
+		return v, errors.New("OldOrderID is only allowed on UpdateOne operations")
 	}
 	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldEntryID requires an ID field in the mutation")
+		return v, errors.New("OldOrderID requires an ID field in the mutation")
 	}
 	oldValue, err := m.oldValue(ctx)
 	if err != nil {
-		return v, fmt.Errorf("querying old value for OldEntryID: %w", err)
+		return v, fmt.Errorf("querying old value for OldOrderID: %w", err)
 	}
-	return oldValue.EntryID, nil
+	return oldValue.OrderID, nil
 }
 
-// AddEntryID adds i to the "entry_id" field.
-func (m *PointLotMutation) AddEntryID(i int) {
-	if m.addentry_id != nil {
-		*m.addentry_id += i
-	} else {
-		m.addentry_id = &i
-	}
+// ClearOrderID clears the value of the "order_id" field.
+func (m *PointLotMutation) ClearOrderID() {
+	m.order_id = nil
+	m.clearedFields[pointlot.FieldOrderID] = struct{}{}
 }
 
-// AddedEntryID returns the value that was added to the "entry_id" field in this mutation.
-func (m *PointLotMutation) AddedEntryID() (r int, exists bool) {
-	v := m.addentry_id
+// OrderIDCleared returns if the "order_id" field was cleared in this mutation.
+func (m *PointLotMutation) OrderIDCleared() bool {
+	_, ok := m.clearedFields[pointlot.FieldOrderID]
+	return ok
+}
+
+// ResetOrderID resets all changes to the "order_id" field.
+func (m *PointLotMutation) ResetOrderID() {
+	m.order_id = nil
+	delete(m.clearedFields, pointlot.FieldOrderID)
+}
+
+// SetSku sets the "sku" field.
+func (m *PointLotMutation) SetSku(s string) {
+	m.sku = &s
+}
+
+// Sku returns the value of the "sku" field in the mutation.
+func (m *PointLotMutation) Sku() (r string, exists bool) {
+	v := m.sku
 	if v == nil {
 		return
 	}
 	return *v, true
 }
 
-// ResetEntryID resets all changes to the "entry_id" field.
-func (m *PointLotMutation) ResetEntryID() {
-	m.entry_id = nil
-	m.addentry_id = nil
+// OldSku returns the old "sku" field's value of the PointLot entity.
+// If the PointLot object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PointLotMutation) OldSku(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSku is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSku requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSku: %w", err)
+	}
+	return oldValue.Sku, nil
+}
+
+// ClearSku clears the value of the "sku" field.
+func (m *PointLotMutation) ClearSku() {
+	m.sku = nil
+	m.clearedFields[pointlot.FieldSku] = struct{}{}
+}
+
+// SkuCleared returns if the "sku" field was cleared in this mutation.
+func (m *PointLotMutation) SkuCleared() bool {
+	_, ok := m.clearedFields[pointlot.FieldSku]
+	return ok
+}
+
+// ResetSku resets all changes to the "sku" field.
+func (m *PointLotMutation) ResetSku() {
+	m.sku = nil
+	delete(m.clearedFields, pointlot.FieldSku)
 }
 
 // SetRemaining sets the "remaining" field.
@@ -6195,15 +6237,18 @@ func (m *PointLotMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PointLotMutation) Fields() []string {
-	fields := make([]string, 0, 6)
+	fields := make([]string, 0, 7)
 	if m.program_id != nil {
 		fields = append(fields, pointlot.FieldProgramID)
 	}
 	if m.member != nil {
 		fields = append(fields, pointlot.FieldMemberID)
 	}
-	if m.entry_id != nil {
-		fields = append(fields, pointlot.FieldEntryID)
+	if m.order_id != nil {
+		fields = append(fields, pointlot.FieldOrderID)
+	}
+	if m.sku != nil {
+		fields = append(fields, pointlot.FieldSku)
 	}
 	if m.remaining != nil {
 		fields = append(fields, pointlot.FieldRemaining)
@@ -6226,8 +6271,10 @@ func (m *PointLotMutation) Field(name string) (ent.Value, bool) {
 		return m.ProgramID()
 	case pointlot.FieldMemberID:
 		return m.MemberID()
-	case pointlot.FieldEntryID:
-		return m.EntryID()
+	case pointlot.FieldOrderID:
+		return m.OrderID()
+	case pointlot.FieldSku:
+		return m.Sku()
 	case pointlot.FieldRemaining:
 		return m.Remaining()
 	case pointlot.FieldExpiresAt:
@@ -6247,8 +6294,10 @@ func (m *PointLotMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldProgramID(ctx)
 	case pointlot.FieldMemberID:
 		return m.OldMemberID(ctx)
-	case pointlot.FieldEntryID:
-		return m.OldEntryID(ctx)
+	case pointlot.FieldOrderID:
+		return m.OldOrderID(ctx)
+	case pointlot.FieldSku:
+		return m.OldSku(ctx)
 	case pointlot.FieldRemaining:
 		return m.OldRemaining(ctx)
 	case pointlot.FieldExpiresAt:
@@ -6278,12 +6327,19 @@ func (m *PointLotMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetMemberID(v)
 		return nil
-	case pointlot.FieldEntryID:
-		v, ok := value.(int)
+	case pointlot.FieldOrderID:
+		v, ok := value.(string)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
-		m.SetEntryID(v)
+		m.SetOrderID(v)
+		return nil
+	case pointlot.FieldSku:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSku(v)
 		return nil
 	case pointlot.FieldRemaining:
 		v, ok := value.(int64)
@@ -6317,9 +6373,6 @@ func (m *PointLotMutation) AddedFields() []string {
 	if m.addprogram_id != nil {
 		fields = append(fields, pointlot.FieldProgramID)
 	}
-	if m.addentry_id != nil {
-		fields = append(fields, pointlot.FieldEntryID)
-	}
 	if m.addremaining != nil {
 		fields = append(fields, pointlot.FieldRemaining)
 	}
@@ -6333,8 +6386,6 @@ func (m *PointLotMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
 	case pointlot.FieldProgramID:
 		return m.AddedProgramID()
-	case pointlot.FieldEntryID:
-		return m.AddedEntryID()
 	case pointlot.FieldRemaining:
 		return m.AddedRemaining()
 	}
@@ -6353,13 +6404,6 @@ func (m *PointLotMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddProgramID(v)
 		return nil
-	case pointlot.FieldEntryID:
-		v, ok := value.(int)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.AddEntryID(v)
-		return nil
 	case pointlot.FieldRemaining:
 		v, ok := value.(int64)
 		if !ok {
@@ -6374,7 +6418,14 @@ func (m *PointLotMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *PointLotMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(pointlot.FieldOrderID) {
+		fields = append(fields, pointlot.FieldOrderID)
+	}
+	if m.FieldCleared(pointlot.FieldSku) {
+		fields = append(fields, pointlot.FieldSku)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -6387,6 +6438,14 @@ func (m *PointLotMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *PointLotMutation) ClearField(name string) error {
+	switch name {
+	case pointlot.FieldOrderID:
+		m.ClearOrderID()
+		return nil
+	case pointlot.FieldSku:
+		m.ClearSku()
+		return nil
+	}
 	return fmt.Errorf("unknown PointLot nullable field %s", name)
 }
 
@@ -6400,8 +6459,11 @@ func (m *PointLotMutation) ResetField(name string) error {
 	case pointlot.FieldMemberID:
 		m.ResetMemberID()
 		return nil
-	case pointlot.FieldEntryID:
-		m.ResetEntryID()
+	case pointlot.FieldOrderID:
+		m.ResetOrderID()
+		return nil
+	case pointlot.FieldSku:
+		m.ResetSku()
 		return nil
 	case pointlot.FieldRemaining:
 		m.ResetRemaining()

@@ -22,8 +22,10 @@ type PointLot struct {
 	ProgramID int `json:"program_id,omitempty"`
 	// MemberID holds the value of the "member_id" field.
 	MemberID int `json:"member_id,omitempty"`
-	// The earning entry.
-	EntryID int `json:"entry_id,omitempty"`
+	// For order points: the order line they came from.
+	OrderID string `json:"order_id,omitempty"`
+	// Sku holds the value of the "sku" field.
+	Sku string `json:"sku,omitempty"`
 	// Remaining holds the value of the "remaining" field.
 	Remaining int64 `json:"remaining,omitempty"`
 	// ExpiresAt holds the value of the "expires_at" field.
@@ -63,8 +65,10 @@ func (*PointLot) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case pointlot.FieldID, pointlot.FieldProgramID, pointlot.FieldMemberID, pointlot.FieldEntryID, pointlot.FieldRemaining:
+		case pointlot.FieldID, pointlot.FieldProgramID, pointlot.FieldMemberID, pointlot.FieldRemaining:
 			values[i] = new(sql.NullInt64)
+		case pointlot.FieldOrderID, pointlot.FieldSku:
+			values[i] = new(sql.NullString)
 		case pointlot.FieldExpiresAt, pointlot.FieldAvailableAt:
 			values[i] = new(sql.NullTime)
 		default:
@@ -100,11 +104,17 @@ func (_m *PointLot) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.MemberID = int(value.Int64)
 			}
-		case pointlot.FieldEntryID:
-			if value, ok := values[i].(*sql.NullInt64); !ok {
-				return fmt.Errorf("unexpected type %T for field entry_id", values[i])
+		case pointlot.FieldOrderID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field order_id", values[i])
 			} else if value.Valid {
-				_m.EntryID = int(value.Int64)
+				_m.OrderID = value.String
+			}
+		case pointlot.FieldSku:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field sku", values[i])
+			} else if value.Valid {
+				_m.Sku = value.String
 			}
 		case pointlot.FieldRemaining:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -171,8 +181,11 @@ func (_m *PointLot) String() string {
 	builder.WriteString("member_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.MemberID))
 	builder.WriteString(", ")
-	builder.WriteString("entry_id=")
-	builder.WriteString(fmt.Sprintf("%v", _m.EntryID))
+	builder.WriteString("order_id=")
+	builder.WriteString(_m.OrderID)
+	builder.WriteString(", ")
+	builder.WriteString("sku=")
+	builder.WriteString(_m.Sku)
 	builder.WriteString(", ")
 	builder.WriteString("remaining=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Remaining))

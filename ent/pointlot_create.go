@@ -35,9 +35,31 @@ func (_c *PointLotCreate) SetMemberID(v int) *PointLotCreate {
 	return _c
 }
 
-// SetEntryID sets the "entry_id" field.
-func (_c *PointLotCreate) SetEntryID(v int) *PointLotCreate {
-	_c.mutation.SetEntryID(v)
+// SetOrderID sets the "order_id" field.
+func (_c *PointLotCreate) SetOrderID(v string) *PointLotCreate {
+	_c.mutation.SetOrderID(v)
+	return _c
+}
+
+// SetNillableOrderID sets the "order_id" field if the given value is not nil.
+func (_c *PointLotCreate) SetNillableOrderID(v *string) *PointLotCreate {
+	if v != nil {
+		_c.SetOrderID(*v)
+	}
+	return _c
+}
+
+// SetSku sets the "sku" field.
+func (_c *PointLotCreate) SetSku(v string) *PointLotCreate {
+	_c.mutation.SetSku(v)
+	return _c
+}
+
+// SetNillableSku sets the "sku" field if the given value is not nil.
+func (_c *PointLotCreate) SetNillableSku(v *string) *PointLotCreate {
+	if v != nil {
+		_c.SetSku(*v)
+	}
 	return _c
 }
 
@@ -104,8 +126,15 @@ func (_c *PointLotCreate) check() error {
 	if _, ok := _c.mutation.MemberID(); !ok {
 		return &ValidationError{Name: "member_id", err: errors.New(`ent: missing required field "PointLot.member_id"`)}
 	}
-	if _, ok := _c.mutation.EntryID(); !ok {
-		return &ValidationError{Name: "entry_id", err: errors.New(`ent: missing required field "PointLot.entry_id"`)}
+	if v, ok := _c.mutation.OrderID(); ok {
+		if err := pointlot.OrderIDValidator(v); err != nil {
+			return &ValidationError{Name: "order_id", err: fmt.Errorf(`ent: validator failed for field "PointLot.order_id": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.Sku(); ok {
+		if err := pointlot.SkuValidator(v); err != nil {
+			return &ValidationError{Name: "sku", err: fmt.Errorf(`ent: validator failed for field "PointLot.sku": %w`, err)}
+		}
 	}
 	if _, ok := _c.mutation.Remaining(); !ok {
 		return &ValidationError{Name: "remaining", err: errors.New(`ent: missing required field "PointLot.remaining"`)}
@@ -155,9 +184,13 @@ func (_c *PointLotCreate) createSpec() (*PointLot, *sqlgraph.CreateSpec) {
 		_spec.SetField(pointlot.FieldProgramID, field.TypeInt, value)
 		_node.ProgramID = value
 	}
-	if value, ok := _c.mutation.EntryID(); ok {
-		_spec.SetField(pointlot.FieldEntryID, field.TypeInt, value)
-		_node.EntryID = value
+	if value, ok := _c.mutation.OrderID(); ok {
+		_spec.SetField(pointlot.FieldOrderID, field.TypeString, value)
+		_node.OrderID = value
+	}
+	if value, ok := _c.mutation.Sku(); ok {
+		_spec.SetField(pointlot.FieldSku, field.TypeString, value)
+		_node.Sku = value
 	}
 	if value, ok := _c.mutation.Remaining(); ok {
 		_spec.SetField(pointlot.FieldRemaining, field.TypeInt64, value)
@@ -275,8 +308,11 @@ func (u *PointLotUpsertOne) UpdateNewValues() *PointLotUpsertOne {
 		if _, exists := u.create.mutation.MemberID(); exists {
 			s.SetIgnore(pointlot.FieldMemberID)
 		}
-		if _, exists := u.create.mutation.EntryID(); exists {
-			s.SetIgnore(pointlot.FieldEntryID)
+		if _, exists := u.create.mutation.OrderID(); exists {
+			s.SetIgnore(pointlot.FieldOrderID)
+		}
+		if _, exists := u.create.mutation.Sku(); exists {
+			s.SetIgnore(pointlot.FieldSku)
 		}
 		if _, exists := u.create.mutation.ExpiresAt(); exists {
 			s.SetIgnore(pointlot.FieldExpiresAt)
@@ -517,8 +553,11 @@ func (u *PointLotUpsertBulk) UpdateNewValues() *PointLotUpsertBulk {
 			if _, exists := b.mutation.MemberID(); exists {
 				s.SetIgnore(pointlot.FieldMemberID)
 			}
-			if _, exists := b.mutation.EntryID(); exists {
-				s.SetIgnore(pointlot.FieldEntryID)
+			if _, exists := b.mutation.OrderID(); exists {
+				s.SetIgnore(pointlot.FieldOrderID)
+			}
+			if _, exists := b.mutation.Sku(); exists {
+				s.SetIgnore(pointlot.FieldSku)
 			}
 			if _, exists := b.mutation.ExpiresAt(); exists {
 				s.SetIgnore(pointlot.FieldExpiresAt)

@@ -112,6 +112,12 @@ func (_u *PointLotUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			}
 		}
 	}
+	if _u.mutation.OrderIDCleared() {
+		_spec.ClearField(pointlot.FieldOrderID, field.TypeString)
+	}
+	if _u.mutation.SkuCleared() {
+		_spec.ClearField(pointlot.FieldSku, field.TypeString)
+	}
 	if value, ok := _u.mutation.Remaining(); ok {
 		_spec.SetField(pointlot.FieldRemaining, field.TypeInt64, value)
 	}
@@ -253,6 +259,12 @@ func (_u *PointLotUpdateOne) sqlSave(ctx context.Context) (_node *PointLot, err 
 				ps[i](selector)
 			}
 		}
+	}
+	if _u.mutation.OrderIDCleared() {
+		_spec.ClearField(pointlot.FieldOrderID, field.TypeString)
+	}
+	if _u.mutation.SkuCleared() {
+		_spec.ClearField(pointlot.FieldSku, field.TypeString)
 	}
 	if value, ok := _u.mutation.Remaining(); ok {
 		_spec.SetField(pointlot.FieldRemaining, field.TypeInt64, value)

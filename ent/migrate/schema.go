@@ -248,7 +248,8 @@ var (
 	PointLotsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "program_id", Type: field.TypeInt},
-		{Name: "entry_id", Type: field.TypeInt, Unique: true},
+		{Name: "order_id", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "sku", Type: field.TypeString, Nullable: true, Size: 64},
 		{Name: "remaining", Type: field.TypeInt64},
 		{Name: "expires_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
 		{Name: "available_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
@@ -262,7 +263,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "point_lots_members_member",
-				Columns:    []*schema.Column{PointLotsColumns[6]},
+				Columns:    []*schema.Column{PointLotsColumns[7]},
 				RefColumns: []*schema.Column{MembersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -271,7 +272,7 @@ var (
 			{
 				Name:    "pointlot_member_id_expires_at",
 				Unique:  false,
-				Columns: []*schema.Column{PointLotsColumns[6], PointLotsColumns[4]},
+				Columns: []*schema.Column{PointLotsColumns[7], PointLotsColumns[5]},
 			},
 		},
 	}

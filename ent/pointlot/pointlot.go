@@ -17,8 +17,10 @@ const (
 	FieldProgramID = "program_id"
 	// FieldMemberID holds the string denoting the member_id field in the database.
 	FieldMemberID = "member_id"
-	// FieldEntryID holds the string denoting the entry_id field in the database.
-	FieldEntryID = "entry_id"
+	// FieldOrderID holds the string denoting the order_id field in the database.
+	FieldOrderID = "order_id"
+	// FieldSku holds the string denoting the sku field in the database.
+	FieldSku = "sku"
 	// FieldRemaining holds the string denoting the remaining field in the database.
 	FieldRemaining = "remaining"
 	// FieldExpiresAt holds the string denoting the expires_at field in the database.
@@ -43,7 +45,8 @@ var Columns = []string{
 	FieldID,
 	FieldProgramID,
 	FieldMemberID,
-	FieldEntryID,
+	FieldOrderID,
+	FieldSku,
 	FieldRemaining,
 	FieldExpiresAt,
 	FieldAvailableAt,
@@ -67,6 +70,10 @@ func ValidColumn(column string) bool {
 var (
 	Hooks  [1]ent.Hook
 	Policy ent.Policy
+	// OrderIDValidator is a validator for the "order_id" field. It is called by the builders before save.
+	OrderIDValidator func(string) error
+	// SkuValidator is a validator for the "sku" field. It is called by the builders before save.
+	SkuValidator func(string) error
 	// RemainingValidator is a validator for the "remaining" field. It is called by the builders before save.
 	RemainingValidator func(int64) error
 )
@@ -89,9 +96,14 @@ func ByMemberID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldMemberID, opts...).ToFunc()
 }
 
-// ByEntryID orders the results by the entry_id field.
-func ByEntryID(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldEntryID, opts...).ToFunc()
+// ByOrderID orders the results by the order_id field.
+func ByOrderID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldOrderID, opts...).ToFunc()
+}
+
+// BySku orders the results by the sku field.
+func BySku(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSku, opts...).ToFunc()
 }
 
 // ByRemaining orders the results by the remaining field.

@@ -65,9 +65,14 @@ func MemberID(v int) predicate.PointLot {
 	return predicate.PointLot(sql.FieldEQ(FieldMemberID, v))
 }
 
-// EntryID applies equality check predicate on the "entry_id" field. It's identical to EntryIDEQ.
-func EntryID(v int) predicate.PointLot {
-	return predicate.PointLot(sql.FieldEQ(FieldEntryID, v))
+// OrderID applies equality check predicate on the "order_id" field. It's identical to OrderIDEQ.
+func OrderID(v string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldEQ(FieldOrderID, v))
+}
+
+// Sku applies equality check predicate on the "sku" field. It's identical to SkuEQ.
+func Sku(v string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldEQ(FieldSku, v))
 }
 
 // Remaining applies equality check predicate on the "remaining" field. It's identical to RemainingEQ.
@@ -145,44 +150,154 @@ func MemberIDNotIn(vs ...int) predicate.PointLot {
 	return predicate.PointLot(sql.FieldNotIn(FieldMemberID, vs...))
 }
 
-// EntryIDEQ applies the EQ predicate on the "entry_id" field.
-func EntryIDEQ(v int) predicate.PointLot {
-	return predicate.PointLot(sql.FieldEQ(FieldEntryID, v))
+// OrderIDEQ applies the EQ predicate on the "order_id" field.
+func OrderIDEQ(v string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldEQ(FieldOrderID, v))
 }
 
-// EntryIDNEQ applies the NEQ predicate on the "entry_id" field.
-func EntryIDNEQ(v int) predicate.PointLot {
-	return predicate.PointLot(sql.FieldNEQ(FieldEntryID, v))
+// OrderIDNEQ applies the NEQ predicate on the "order_id" field.
+func OrderIDNEQ(v string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldNEQ(FieldOrderID, v))
 }
 
-// EntryIDIn applies the In predicate on the "entry_id" field.
-func EntryIDIn(vs ...int) predicate.PointLot {
-	return predicate.PointLot(sql.FieldIn(FieldEntryID, vs...))
+// OrderIDIn applies the In predicate on the "order_id" field.
+func OrderIDIn(vs ...string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldIn(FieldOrderID, vs...))
 }
 
-// EntryIDNotIn applies the NotIn predicate on the "entry_id" field.
-func EntryIDNotIn(vs ...int) predicate.PointLot {
-	return predicate.PointLot(sql.FieldNotIn(FieldEntryID, vs...))
+// OrderIDNotIn applies the NotIn predicate on the "order_id" field.
+func OrderIDNotIn(vs ...string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldNotIn(FieldOrderID, vs...))
 }
 
-// EntryIDGT applies the GT predicate on the "entry_id" field.
-func EntryIDGT(v int) predicate.PointLot {
-	return predicate.PointLot(sql.FieldGT(FieldEntryID, v))
+// OrderIDGT applies the GT predicate on the "order_id" field.
+func OrderIDGT(v string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldGT(FieldOrderID, v))
 }
 
-// EntryIDGTE applies the GTE predicate on the "entry_id" field.
-func EntryIDGTE(v int) predicate.PointLot {
-	return predicate.PointLot(sql.FieldGTE(FieldEntryID, v))
+// OrderIDGTE applies the GTE predicate on the "order_id" field.
+func OrderIDGTE(v string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldGTE(FieldOrderID, v))
 }
 
-// EntryIDLT applies the LT predicate on the "entry_id" field.
-func EntryIDLT(v int) predicate.PointLot {
-	return predicate.PointLot(sql.FieldLT(FieldEntryID, v))
+// OrderIDLT applies the LT predicate on the "order_id" field.
+func OrderIDLT(v string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldLT(FieldOrderID, v))
 }
 
-// EntryIDLTE applies the LTE predicate on the "entry_id" field.
-func EntryIDLTE(v int) predicate.PointLot {
-	return predicate.PointLot(sql.FieldLTE(FieldEntryID, v))
+// OrderIDLTE applies the LTE predicate on the "order_id" field.
+func OrderIDLTE(v string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldLTE(FieldOrderID, v))
+}
+
+// OrderIDContains applies the Contains predicate on the "order_id" field.
+func OrderIDContains(v string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldContains(FieldOrderID, v))
+}
+
+// OrderIDHasPrefix applies the HasPrefix predicate on the "order_id" field.
+func OrderIDHasPrefix(v string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldHasPrefix(FieldOrderID, v))
+}
+
+// OrderIDHasSuffix applies the HasSuffix predicate on the "order_id" field.
+func OrderIDHasSuffix(v string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldHasSuffix(FieldOrderID, v))
+}
+
+// OrderIDIsNil applies the IsNil predicate on the "order_id" field.
+func OrderIDIsNil() predicate.PointLot {
+	return predicate.PointLot(sql.FieldIsNull(FieldOrderID))
+}
+
+// OrderIDNotNil applies the NotNil predicate on the "order_id" field.
+func OrderIDNotNil() predicate.PointLot {
+	return predicate.PointLot(sql.FieldNotNull(FieldOrderID))
+}
+
+// OrderIDEqualFold applies the EqualFold predicate on the "order_id" field.
+func OrderIDEqualFold(v string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldEqualFold(FieldOrderID, v))
+}
+
+// OrderIDContainsFold applies the ContainsFold predicate on the "order_id" field.
+func OrderIDContainsFold(v string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldContainsFold(FieldOrderID, v))
+}
+
+// SkuEQ applies the EQ predicate on the "sku" field.
+func SkuEQ(v string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldEQ(FieldSku, v))
+}
+
+// SkuNEQ applies the NEQ predicate on the "sku" field.
+func SkuNEQ(v string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldNEQ(FieldSku, v))
+}
+
+// SkuIn applies the In predicate on the "sku" field.
+func SkuIn(vs ...string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldIn(FieldSku, vs...))
+}
+
+// SkuNotIn applies the NotIn predicate on the "sku" field.
+func SkuNotIn(vs ...string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldNotIn(FieldSku, vs...))
+}
+
+// SkuGT applies the GT predicate on the "sku" field.
+func SkuGT(v string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldGT(FieldSku, v))
+}
+
+// SkuGTE applies the GTE predicate on the "sku" field.
+func SkuGTE(v string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldGTE(FieldSku, v))
+}
+
+// SkuLT applies the LT predicate on the "sku" field.
+func SkuLT(v string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldLT(FieldSku, v))
+}
+
+// SkuLTE applies the LTE predicate on the "sku" field.
+func SkuLTE(v string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldLTE(FieldSku, v))
+}
+
+// SkuContains applies the Contains predicate on the "sku" field.
+func SkuContains(v string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldContains(FieldSku, v))
+}
+
+// SkuHasPrefix applies the HasPrefix predicate on the "sku" field.
+func SkuHasPrefix(v string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldHasPrefix(FieldSku, v))
+}
+
+// SkuHasSuffix applies the HasSuffix predicate on the "sku" field.
+func SkuHasSuffix(v string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldHasSuffix(FieldSku, v))
+}
+
+// SkuIsNil applies the IsNil predicate on the "sku" field.
+func SkuIsNil() predicate.PointLot {
+	return predicate.PointLot(sql.FieldIsNull(FieldSku))
+}
+
+// SkuNotNil applies the NotNil predicate on the "sku" field.
+func SkuNotNil() predicate.PointLot {
+	return predicate.PointLot(sql.FieldNotNull(FieldSku))
+}
+
+// SkuEqualFold applies the EqualFold predicate on the "sku" field.
+func SkuEqualFold(v string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldEqualFold(FieldSku, v))
+}
+
+// SkuContainsFold applies the ContainsFold predicate on the "sku" field.
+func SkuContainsFold(v string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldContainsFold(FieldSku, v))
 }
 
 // RemainingEQ applies the EQ predicate on the "remaining" field.

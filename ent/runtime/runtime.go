@@ -244,8 +244,16 @@ func init() {
 	}
 	pointlotFields := schema.PointLot{}.Fields()
 	_ = pointlotFields
+	// pointlotDescOrderID is the schema descriptor for order_id field.
+	pointlotDescOrderID := pointlotFields[2].Descriptor()
+	// pointlot.OrderIDValidator is a validator for the "order_id" field. It is called by the builders before save.
+	pointlot.OrderIDValidator = pointlotDescOrderID.Validators[0].(func(string) error)
+	// pointlotDescSku is the schema descriptor for sku field.
+	pointlotDescSku := pointlotFields[3].Descriptor()
+	// pointlot.SkuValidator is a validator for the "sku" field. It is called by the builders before save.
+	pointlot.SkuValidator = pointlotDescSku.Validators[0].(func(string) error)
 	// pointlotDescRemaining is the schema descriptor for remaining field.
-	pointlotDescRemaining := pointlotFields[3].Descriptor()
+	pointlotDescRemaining := pointlotFields[4].Descriptor()
 	// pointlot.RemainingValidator is a validator for the "remaining" field. It is called by the builders before save.
 	pointlot.RemainingValidator = pointlotDescRemaining.Validators[0].(func(int64) error)
 	pointrequest.Policy = privacy.NewPolicies(schema.PointRequest{})

@@ -109,7 +109,8 @@ func (PointLot) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("program_id").Immutable(),
 		field.Int("member_id").Immutable(),
-		field.Int("entry_id").Unique().Immutable().Comment("The earning entry."),
+		field.String("order_id").Optional().MaxLen(64).Immutable().Comment("For order points: the order line they came from."),
+		field.String("sku").Optional().MaxLen(64).Immutable(),
 		field.Int64("remaining").NonNegative(),
 		field.Time("expires_at").Immutable().SchemaType(datetime),
 		field.Time("available_at").Immutable().SchemaType(datetime),

@@ -250,8 +250,7 @@ func (s *Service) record(ctx context.Context, prog *ent.Program, memberID int, i
 			return err
 		}
 		res.Status = Accepted
-		_, err = b.CreditAll(ctx, grants, in.OccurredAt, &ev.ID)
-		return err
+		return b.CreditAll(ctx, grants, in.OccurredAt, &ev.ID)
 	})
 	if err != nil {
 		return reject(err)
@@ -342,17 +341,15 @@ func refund(ctx context.Context, b *points.Book, ev *ent.Event, in Input, field 
 			return out, err
 		}
 		var total int64
-		var own []int
 		for _, e := range earned {
 			total += e.Amount
-			own = append(own, e.ID)
 		}
 		if total == 0 {
 			continue
 		}
 		_, debt, err := b.Take(ctx, points.Debit{Kind: pointentry.KindREFUND, Amount: total, Funding: points.FundPlatform,
 			Description: fmt.Sprintf("Refund of order %s, item %s", in.Body.OrderID, sku), EventID: &ev.ID,
-			OrderID: in.Body.OrderID, SKU: sku, FirstLots: own})
+			OrderID: in.Body.OrderID, SKU: sku, FirstFrom: &points.OrderLine{OrderID: in.Body.OrderID, SKU: sku}})
 		if err != nil {
 			return out, err
 		}

@@ -120,51 +120,60 @@ func ExpiresAt(t time.Time, loc *time.Location, years int) time.Time {
 	return time.Date(t.In(loc).Year()+years+1, 1, 1, 0, 0, 0, 0, loc).UTC()
 }
 
-// Credit writes one earning: an entry, and a lot from which any debt is paid first.
+// Credit writes one earning, an entry and a lot from which any debt is paid first, and
+// returns the entry.
 func (b *Book) Credit(ctx context.Context, g Grant, earnedAt time.Time, eventID *int) (*ent.PointEntry, error) {
-	es, err := b.CreditAll(ctx, []Grant{g}, earnedAt, eventID)
+	entry, lot, paid := b.earning(g, earnedAt, eventID, b.Account.Debt)
+	e, err := entry.Save(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return es[0], nil
+	if err := lot.Exec(ctx); err != nil {
+		return nil, err
+	}
+	return e, b.move(ctx, g.Amount, -paid)
 }
 
-// CreditAll writes several earnings of one event at once: an entry each, their lots in one
-// statement, and one update of the account; debt is paid from the first lots.
-func (b *Book) CreditAll(ctx context.Context, grants []Grant, earnedAt time.Time, eventID *int) ([]*ent.PointEntry, error) {
+// CreditAll writes the earnings of one event: their entries in one statement, their lots in
+// another, and one update of the account; debt is paid from the first lots.
+func (b *Book) CreditAll(ctx context.Context, grants []Grant, earnedAt time.Time, eventID *int) error {
 	if len(grants) == 0 {
-		return nil, nil
+		return nil
 	}
-	r := b.Rules()
-	expires := ExpiresAt(earnedAt, b.Loc, r.Expiry.YearsAfterEarning)
-	entries := make([]*ent.PointEntry, len(grants))
+	entries := make([]*ent.PointEntryCreate, len(grants))
 	lots := make([]*ent.PointLotCreate, len(grants))
 	debt, total := b.Account.Debt, int64(0)
 	for i, g := range grants {
-		available := b.Now
-		if g.FromOrder && r.Earning.PendingDays > 0 {
-			available = b.Now.AddDate(0, 0, r.Earning.PendingDays)
-		}
-		// Entries one by one: their ids are needed, and a multi-row insert's ids are not
-		// guaranteed consecutive under MySQL's interleaved auto-increment.
-		e, err := b.Tx.PointEntry.Create().SetProgramID(b.Account.ProgramID).SetMemberID(b.Account.MemberID).
-			SetAmount(g.Amount).SetKind(g.Kind).SetFunding(g.Funding).SetDescription(clip(g.Description)).
-			SetNillableEventID(eventID).SetRequestKey(g.requestKey).SetOrderID(g.OrderID).SetSku(g.SKU).
-			SetCreatedAt(b.Now).SetExpiresAt(expires).SetAvailableAt(available).Save(ctx)
-		if err != nil {
-			return nil, err
-		}
-		paid := min(debt, g.Amount)
+		var paid int64
+		entries[i], lots[i], paid = b.earning(g, earnedAt, eventID, debt)
 		debt -= paid
 		total += g.Amount
-		entries[i] = e
-		lots[i] = b.Tx.PointLot.Create().SetProgramID(b.Account.ProgramID).SetMemberID(b.Account.MemberID).
-			SetEntryID(e.ID).SetRemaining(g.Amount - paid).SetExpiresAt(expires).SetAvailableAt(available)
+	}
+	if err := b.Tx.PointEntry.CreateBulk(entries...).Exec(ctx); err != nil {
+		return err
 	}
 	if err := b.Tx.PointLot.CreateBulk(lots...).Exec(ctx); err != nil {
-		return nil, err
+		return err
 	}
-	return entries, b.move(ctx, total, debt-b.Account.Debt)
+	return b.move(ctx, total, debt-b.Account.Debt)
+}
+
+// earning builds the entry and the lot of one grant, the lot less what it pays of debt.
+func (b *Book) earning(g Grant, earnedAt time.Time, eventID *int, debt int64) (*ent.PointEntryCreate, *ent.PointLotCreate, int64) {
+	r := b.Rules()
+	expires := ExpiresAt(earnedAt, b.Loc, r.Expiry.YearsAfterEarning)
+	available := b.Now
+	if g.FromOrder && r.Earning.PendingDays > 0 {
+		available = b.Now.AddDate(0, 0, r.Earning.PendingDays)
+	}
+	paid := min(debt, g.Amount)
+	entry := b.Tx.PointEntry.Create().SetProgramID(b.Account.ProgramID).SetMemberID(b.Account.MemberID).
+		SetAmount(g.Amount).SetKind(g.Kind).SetFunding(g.Funding).SetDescription(clip(g.Description)).
+		SetNillableEventID(eventID).SetRequestKey(g.requestKey).SetOrderID(g.OrderID).SetSku(g.SKU).
+		SetCreatedAt(b.Now).SetExpiresAt(expires).SetAvailableAt(available)
+	lot := b.Tx.PointLot.Create().SetProgramID(b.Account.ProgramID).SetMemberID(b.Account.MemberID).
+		SetOrderID(g.OrderID).SetSku(g.SKU).SetRemaining(g.Amount - paid).SetExpiresAt(expires).SetAvailableAt(available)
+	return entry, lot, paid
 }
 
 // Debit is a taking of points from the lots.
@@ -180,8 +189,9 @@ type Debit struct {
 	// SpendableOnly takes only from lots available now (a spend); otherwise pending lots
 	// count too and a shortfall becomes debt (a refund).
 	SpendableOnly bool
-	// FirstLots are taken from before the others (a refund takes back its own points first).
-	FirstLots []int
+	// FirstFrom names an order line whose lots are taken from before the others: a refund
+	// takes back its own points first.
+	FirstFrom *OrderLine
 }
 
 // Take writes a debit: an entry of -Amount, taken from the lots that expire first, with the
@@ -191,7 +201,7 @@ func (b *Book) Take(ctx context.Context, d Debit) (*ent.PointEntry, int64, error
 	if err != nil {
 		return nil, 0, err
 	}
-	lots = firstThese(lots, d.FirstLots)
+	lots = firstFrom(lots, d.FirstFrom)
 	e, err := b.Tx.PointEntry.Create().SetProgramID(b.Account.ProgramID).SetMemberID(b.Account.MemberID).
 		SetAmount(-d.Amount).SetKind(d.Kind).SetFunding(d.Funding).SetDescription(clip(d.Description)).
 		SetNillableEventID(d.EventID).SetRequestKey(d.RequestKey).SetOrderID(d.OrderID).SetSku(d.SKU).
@@ -308,22 +318,23 @@ func (b *Book) Spendable(ctx context.Context) (int64, error) {
 	return n - b.Account.Debt, nil
 }
 
-func firstThese(lots []*ent.PointLot, entryIDs []int) []*ent.PointLot {
-	if len(entryIDs) == 0 {
+// OrderLine names one line of an order.
+type OrderLine struct{ OrderID, SKU string }
+
+// firstFrom moves the lots of line to the front, keeping the order otherwise.
+func firstFrom(lots []*ent.PointLot, line *OrderLine) []*ent.PointLot {
+	if line == nil {
 		return lots
 	}
-	first := map[int]bool{}
-	for _, id := range entryIDs {
-		first[id] = true
-	}
+	of := func(l *ent.PointLot) bool { return l.OrderID == line.OrderID && l.Sku == line.SKU }
 	out := make([]*ent.PointLot, 0, len(lots))
 	for _, l := range lots {
-		if first[l.EntryID] {
+		if of(l) {
 			out = append(out, l)
 		}
 	}
 	for _, l := range lots {
-		if !first[l.EntryID] {
+		if !of(l) {
 			out = append(out, l)
 		}
 	}

@@ -33,11 +33,9 @@ CREATE INDEX `pointentry_member_id_order_id_sku` ON `point_entries` (`member_id`
 -- Create index "pointentry_program_id_request_key" to table: "point_entries"
 CREATE INDEX `pointentry_program_id_request_key` ON `point_entries` (`program_id`, `request_key`);
 -- Create "point_lots" table
-CREATE TABLE `point_lots` (`id` integer NOT NULL PRIMARY KEY AUTOINCREMENT, `program_id` integer NOT NULL, `entry_id` integer NOT NULL, `remaining` integer NOT NULL, `expires_at` datetime NOT NULL, `available_at` datetime NOT NULL, `member_id` integer NOT NULL, CONSTRAINT `point_lots_members_member` FOREIGN KEY (`member_id`) REFERENCES `members` (`id`) ON DELETE NO ACTION);
+CREATE TABLE `point_lots` (`id` integer NOT NULL PRIMARY KEY AUTOINCREMENT, `program_id` integer NOT NULL, `order_id` text NULL, `sku` text NULL, `remaining` integer NOT NULL, `expires_at` datetime NOT NULL, `available_at` datetime NOT NULL, `member_id` integer NOT NULL, CONSTRAINT `point_lots_members_member` FOREIGN KEY (`member_id`) REFERENCES `members` (`id`) ON DELETE NO ACTION);
 -- Set sequence for "point_lots" table
 INSERT INTO sqlite_sequence (name, seq) VALUES ("point_lots", 34359738368);
--- Create index "point_lots_entry_id_key" to table: "point_lots"
-CREATE UNIQUE INDEX `point_lots_entry_id_key` ON `point_lots` (`entry_id`);
 -- Create index "pointlot_member_id_expires_at" to table: "point_lots"
 CREATE INDEX `pointlot_member_id_expires_at` ON `point_lots` (`member_id`, `expires_at`);
 -- Create "point_requests" table
