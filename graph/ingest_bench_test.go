@@ -100,6 +100,7 @@ func BenchmarkPlainInsert(b *testing.B) {
 				fmt.Sprintf("PO%d", seq), strings.Repeat("a", 64), body, `{"points":129}`)
 		}
 		if _, err := tx.Exec(ev.String(), evArgs...); err != nil {
+			_ = tx.Rollback() // an open transaction would block dropping the test database
 			b.Fatal(err)
 		}
 		en.WriteString("INSERT INTO point_entries (program_id, member_id, amount, kind, funding, description, request_key, order_id, sku, created_at, expires_at, available_at) VALUES ")
@@ -110,22 +111,22 @@ func BenchmarkPlainInsert(b *testing.B) {
 			en.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?)")
 			enArgs = append(enArgs, pid, memberIDs[(seq-i/3)%len(memberIDs)], 100, "PURCHASE", "PLATFORM", "Order X, item a: ¥1299.00 paid", "", "X", "a", now, now, now)
 		}
-		res, err := tx.Exec(en.String(), enArgs...)
-		if err != nil {
+		if _, err := tx.Exec(en.String(), enArgs...); err != nil {
+			_ = tx.Rollback()
 			b.Fatal(err)
 		}
-		first, _ := res.LastInsertId()
 		var lot strings.Builder
 		var lotArgs []any
-		lot.WriteString("INSERT INTO point_lots (program_id, member_id, entry_id, remaining, expires_at, available_at) VALUES ")
+		lot.WriteString("INSERT INTO point_lots (program_id, member_id, order_id, sku, remaining, expires_at, available_at) VALUES ")
 		for i := range 300 {
 			if i > 0 {
 				lot.WriteString(",")
 			}
-			lot.WriteString("(?,?,?,?,?,?)")
-			lotArgs = append(lotArgs, pid, memberIDs[(seq-i/3)%len(memberIDs)], first+int64(i), 100, now, now)
+			lot.WriteString("(?,?,?,?,?,?,?)")
+			lotArgs = append(lotArgs, pid, memberIDs[(seq-i/3)%len(memberIDs)], "X", "a", 100, now, now)
 		}
 		if _, err := tx.Exec(lot.String(), lotArgs...); err != nil {
+			_ = tx.Rollback()
 			b.Fatal(err)
 		}
 		if err := tx.Commit(); err != nil {
