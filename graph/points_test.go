@@ -411,20 +411,33 @@ func TestPointsAuthorization(t *testing.T) {
 		a.register("alice", nil)
 		a.register("bob", nil)
 		a.adjust("bob", 100, "adj-bob")
-		ev := `mutation { recordEvents(input: {events: [{idempotencyKey: "k", externalId: "alice", kind: LOGIN, channel: APP, occurredAt: "2026-01-01T00:00:00Z"}]}) { results { status } } }`
-		sp := `mutation { spendPoints(input: {externalId: "bob", points: 1, purpose: EXCHANGE, idempotencyKey: "z"}) { userErrors { code } } }`
-		adj := `mutation { adjustPoints(input: {externalId: "bob", points: 1, reason: "why not", idempotencyKey: "z2"}) { userErrors { code } } }`
-		for role, want := range map[auth.Role][3]string{
-			auth.RoleAdmin:   {"", "", ""},
-			auth.RoleService: {"", "", "FORBIDDEN"},
-			auth.RoleMember:  {"FORBIDDEN", "FORBIDDEN", "FORBIDDEN"},
-			auth.RoleStore:   {"FORBIDDEN", "FORBIDDEN", "FORBIDDEN"},
-			auth.RolePartner: {"FORBIDDEN", "FORBIDDEN", "FORBIDDEN"},
+		ops := []string{
+			`mutation { recordEvents(input: {events: [{idempotencyKey: "k", externalId: "alice", kind: LOGIN, channel: APP, occurredAt: "2026-01-01T00:00:00Z"}]}) { results { status } } }`,
+			`mutation { spendPoints(input: {externalId: "bob", points: 1, purpose: EXCHANGE, idempotencyKey: "z"}) { userErrors { code } } }`,
+			`mutation { reverseSpend(input: {spendIdempotencyKey: "none", idempotencyKey: "z3"}) { userErrors { code } } }`,
+			`mutation { adjustPoints(input: {externalId: "bob", points: 1, reason: "why not", idempotencyKey: "z2"}) { userErrors { code } } }`,
+			`mutation { fundStoreBudget(input: {storeId: "s", points: 1, reason: "budget", idempotencyKey: "z4"}) { userErrors { code } } }`,
+			`mutation { grantStorePoints(input: {storeId: "s", externalId: "bob", points: 1, reason: "gift", idempotencyKey: "z5"}) { userErrors { code } } }`,
+			`{ storeBudget(storeId: "s") { funded } }`,
+			`{ pointsQuote(externalId: "alice", orderAmountCents: 100) { maxPoints } }`,
+		}
+		const F = "FORBIDDEN"
+		for role, want := range map[auth.Role][8]string{
+			auth.RoleAdmin:   {"", "", "", "", "", "", "", ""},
+			auth.RoleService: {"", "", "", F, F, "", "", ""},
+			auth.RoleMember:  {F, F, F, F, F, F, F, ""},
+			auth.RoleStore:   {F, F, F, F, F, F, "", F},
+			auth.RolePartner: {F, F, F, F, F, F, F, F},
 		} {
-			for i, q := range []string{ev, sp, adj} {
+			for i, q := range ops {
 				if got := a.do(a.token(role, "alice"), q, nil).code(); got != want[i] {
 					t.Errorf("%s op %d: %q, want %q", role, i, got, want[i])
 				}
+			}
+		}
+		for i, q := range ops {
+			if r := a.do("", q, nil); r.Status != 401 {
+				t.Errorf("anonymous op %d: HTTP %d", i, r.Status)
 			}
 		}
 		// A member sees its own points, and quotes only for itself.
