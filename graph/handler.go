@@ -144,7 +144,9 @@ func (s *Server) graphqlHandler() http.Handler {
 		slog.ErrorContext(ctx, "resolver panicked", "panic", p, "stack", string(debug.Stack()), "request_id", RequestID(ctx))
 		return gqlErr(ctx, CodeInternal, "internal error")
 	})
-	if !s.cfg.Production {
+	if s.cfg.Production {
+		srv.Use(noIntrospection{})
+	} else {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})

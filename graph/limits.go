@@ -112,3 +112,26 @@ func selectionDepth(set ast.SelectionSet, depth int, visiting map[string]bool) i
 	}
 	return deepest
 }
+
+// noIntrospection refuses schema introspection in production with a clear error before the
+// operation runs (gqlgen would otherwise fail each field with an unclassified error).
+type noIntrospection struct{}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = noIntrospection{}
+
+func (noIntrospection) ExtensionName() string                   { return "NoIntrospection" }
+func (noIntrospection) Validate(graphql.ExecutableSchema) error { return nil }
+func (noIntrospection) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil {
+		return nil
+	}
+	for _, s := range oc.Operation.SelectionSet {
+		if f, ok := s.(*ast.Field); ok && (f.Name == "__schema" || f.Name == "__type") {
+			return &gqlerror.Error{Message: "introspection is disabled on this server", Extensions: map[string]any{"code": "INTROSPECTION_DISABLED"}}
+		}
+	}
+	return nil
+}

@@ -96,11 +96,12 @@ func ParseURL(raw string) (Target, error) {
 		// quietly cut.
 		cfg.Params["sql_mode"] = "'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO'"
 		cfg.Params["time_zone"] = "'+00:00'"
-		redacted := *cfg
-		if redacted.Passwd != "" {
-			redacted.Passwd = "xxxxx"
+		user := cfg.User
+		if cfg.Passwd != "" {
+			user += ":xxxxx"
 		}
-		return Target{Dialect: dialect.MySQL, DSN: cfg.FormatDSN(), Redacted: "mysql://" + redacted.FormatDSN()}, nil
+		redacted := fmt.Sprintf("mysql://%s@%s(%s)/%s", user, cfg.Net, cfg.Addr, cfg.DBName)
+		return Target{Dialect: dialect.MySQL, DSN: cfg.FormatDSN(), Redacted: redacted}, nil
 	default:
 		return Target{}, fmt.Errorf("%w %q: unknown scheme %q (want sqlite or mysql)", ErrBadURL, raw, scheme)
 	}
