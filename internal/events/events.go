@@ -5,6 +5,7 @@ package events
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -110,6 +111,10 @@ func (s *Service) Record(ctx context.Context, in []Input) ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	seen, err := s.seenKeys(ctx, prog.ID, in)
+	if err != nil {
+		return nil, err
+	}
 	// One queue of event indexes per member, in input order.
 	var queues [][]int
 	queueOf := map[string]int{}
@@ -129,7 +134,7 @@ func (s *Service) Record(ctx context.Context, in []Input) ([]Result, error) {
 		g.Go(func() error {
 			for queue := range work {
 				for _, i := range queue {
-					res, err := s.record(gctx, prog, ids[in[i].ExternalID], in[i], fmt.Sprintf("input.events.%d", i))
+					res, err := s.record(gctx, prog, ids[in[i].ExternalID], seen[in[i].IdempotencyKey], in[i], fmt.Sprintf("input.events.%d", i))
 					if err != nil {
 						return err
 					}
@@ -155,6 +160,25 @@ func (s *Service) Record(ctx context.Context, in []Input) ([]Result, error) {
 	return out, nil
 }
 
+// seenKeys finds the batch's idempotency keys stored before, in one query, so replays are
+// answered without a transaction. A key stored meanwhile is caught by the unique index.
+func (s *Service) seenKeys(ctx context.Context, programID int, in []Input) (map[string]*ent.Event, error) {
+	keys := make([]string, len(in))
+	for i, ev := range in {
+		keys[i] = ev.IdempotencyKey
+	}
+	prev, err := s.client.Event.Query().Where(event.ProgramID(programID), event.IdempotencyKeyIn(keys...)).
+		Select(event.FieldIdempotencyKey, event.FieldBodyHash, event.FieldOutcome).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[string]*ent.Event, len(prev))
+	for _, e := range prev {
+		seen[e.IdempotencyKey] = e
+	}
+	return seen, nil
+}
+
 // memberIDs resolves the batch's externalIds in one query; unknown ones are absent.
 func (s *Service) memberIDs(ctx context.Context, in []Input) (map[string]int, error) {
 	seen := map[string]bool{}
@@ -176,7 +200,7 @@ func (s *Service) memberIDs(ctx context.Context, in []Input) (map[string]int, er
 	return ids, nil
 }
 
-func (s *Service) record(ctx context.Context, prog *ent.Program, memberID int, in Input, field string) (Result, error) {
+func (s *Service) record(ctx context.Context, prog *ent.Program, memberID int, prev *ent.Event, in Input, field string) (Result, error) {
 	res := Result{IdempotencyKey: in.IdempotencyKey}
 	reject := func(err error) (Result, error) {
 		if ue, ok := usererr.From(err); ok {
@@ -198,6 +222,12 @@ func (s *Service) record(ctx context.Context, prog *ent.Program, memberID int, i
 		Channel    string
 		Body       payload.Body
 	}{in.ExternalID, in.Kind, in.OccurredAt.UTC().Format(time.RFC3339Nano), in.Channel, in.Body})
+	if prev != nil {
+		if err := replay(prev, hash, field, &res); err != nil {
+			return reject(err)
+		}
+		return res, nil
+	}
 
 	err := s.ledger.WithTx(ctx, func(tx *ent.Tx) error {
 		res = Result{IdempotencyKey: in.IdempotencyKey}
@@ -205,14 +235,14 @@ func (s *Service) record(ctx context.Context, prog *ent.Program, memberID int, i
 		if err != nil {
 			return err
 		}
-		// Under the member's lock a replay of this member's event is seen here; a key
-		// reused for another member surfaces as a constraint error on insert.
-		prev, err := tx.Event.Query().Where(event.ProgramID(prog.ID), event.IdempotencyKey(in.IdempotencyKey)).Only(ctx)
-		if err == nil {
+		// A key stored since the batch was checked (a concurrent replay) fails the unique
+		// index; the row that holds it decides between DUPLICATE and CONFLICT.
+		replayed := func() error {
+			prev, err := tx.Event.Query().Where(event.ProgramID(prog.ID), event.IdempotencyKey(in.IdempotencyKey)).Only(ctx)
+			if err != nil {
+				return err
+			}
 			return replay(prev, hash, field, &res)
-		}
-		if !ent.IsNotFound(err) {
-			return err
 		}
 		insert := func(outcome payload.Outcome) (*ent.Event, error) {
 			ev, err := tx.Event.Create().SetProgramID(prog.ID).SetMemberID(memberID).SetIdempotencyKey(in.IdempotencyKey).
@@ -220,12 +250,15 @@ func (s *Service) record(ctx context.Context, prog *ent.Program, memberID int, i
 				SetRecordedAt(b.Now).SetOrderID(in.Body.OrderID).SetBodyHash(hash).SetBody(in.Body).
 				SetOutcome(outcome).Save(ctx)
 			if ent.IsConstraintError(err) {
-				return nil, usererr.New(usererr.Conflict, field+".idempotencyKey", "idempotencyKey %q was used for a different event", in.IdempotencyKey)
+				return nil, errKeyTaken
 			}
 			return ev, err
 		}
 		if in.Kind == payload.OrderRefunded {
 			ev, err := insert(payload.Outcome{})
+			if errors.Is(err, errKeyTaken) {
+				return replayed()
+			}
 			if err != nil {
 				return err
 			}
@@ -236,6 +269,13 @@ func (s *Service) record(ctx context.Context, prog *ent.Program, memberID int, i
 			return tx.Event.UpdateOne(ev).SetOutcome(res.Outcome).Exec(ctx)
 		}
 		grants, err := earnings(ctx, b, memberID, in, field)
+		var done orderDone
+		if errors.As(err, &done) {
+			if done.event.IdempotencyKey == in.IdempotencyKey {
+				return replay(done.event, hash, field, &res)
+			}
+			return usererr.New(usererr.AlreadyExists, field+".orderId", "order %q was completed already", in.Body.OrderID)
+		}
 		if err != nil {
 			return err
 		}
@@ -246,6 +286,9 @@ func (s *Service) record(ctx context.Context, prog *ent.Program, memberID int, i
 			}
 		}
 		ev, err := insert(res.Outcome)
+		if errors.Is(err, errKeyTaken) {
+			return replayed()
+		}
 		if err != nil {
 			return err
 		}
@@ -257,6 +300,14 @@ func (s *Service) record(ctx context.Context, prog *ent.Program, memberID int, i
 	}
 	return res, nil
 }
+
+// errKeyTaken: the event's idempotency key is stored already.
+var errKeyTaken = errors.New("idempotency key stored already")
+
+// orderDone reports that the order of an ORDER_COMPLETED event was completed before, by event.
+type orderDone struct{ event *ent.Event }
+
+func (orderDone) Error() string { return "order completed already" }
 
 // replay answers a key seen before: the first outcome for the same body, CONFLICT otherwise.
 func replay(prev *ent.Event, hash, field string, res *Result) error {
@@ -275,13 +326,13 @@ func earnings(ctx context.Context, b *points.Book, memberID int, in Input, field
 	var err error
 	switch in.Kind {
 	case payload.OrderCompleted:
-		dup, err := b.Tx.Event.Query().Where(event.MemberID(memberID), event.KindEQ(event.KindORDER_COMPLETED),
-			event.OrderID(in.Body.OrderID)).Exist(ctx)
-		if err != nil {
-			return nil, err
+		done, err := b.Tx.Event.Query().Where(event.MemberID(memberID), event.KindEQ(event.KindORDER_COMPLETED),
+			event.OrderID(in.Body.OrderID)).First(ctx)
+		if err == nil {
+			return nil, orderDone{done}
 		}
-		if dup {
-			return nil, usererr.New(usererr.AlreadyExists, field+".orderId", "order %q was completed already", in.Body.OrderID)
+		if !ent.IsNotFound(err) {
+			return nil, err
 		}
 		if facts.PlusActive, err = b.PlusActive(ctx, in.OccurredAt); err != nil {
 			return nil, err
