@@ -26,12 +26,11 @@ import (
 
 // Limits of a batch and of an event.
 const (
-	MaxBatch        = 500
-	MaxLines        = 200
-	MaxPaidCents    = 100_000_000_00 // ¥100M per line: beyond it the commerce side has a bug
-	ClockSkew       = 5 * time.Minute
-	maxIDLen        = 64
-	maxEventKeySize = points.MaxKeyLen
+	MaxBatch     = 500
+	MaxLines     = 200
+	MaxPaidCents = 100_000_000_00 // ¥100M per line: beyond it the commerce side has a bug
+	ClockSkew    = 5 * time.Minute
+	maxIDLen     = 64
 )
 
 // Status is what became of one event of a batch.
@@ -83,13 +82,11 @@ func NewService(client *ent.Client, ledger *points.Ledger, workers int) *Service
 }
 
 var (
-	keyPattern      = regexp.MustCompile(`^[\x21-\x7e]{1,128}$`)
 	idPattern       = regexp.MustCompile(`^[A-Za-z0-9_.:@/-]{1,64}$`)
 	providerPattern = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,31}$`)
 	orderTypes      = []string{"NORMAL", "GROUP_BUY", "AUCTION"}
 	paymentMethods  = []string{"CASH", "BANK_CARD", "GIFT_CARD", "BALANCE", "CORPORATE_TRANSFER", "POSTAL_REMITTANCE"}
 	productTypes    = []string{"PHYSICAL", "VIRTUAL", "SERVICE"}
-	channels        = []string{"APP", "WEB", "MINI_PROGRAM", "STORE"}
 )
 
 // Record validates and applies a batch. Each event stands alone: one bad event never spoils
@@ -443,8 +440,8 @@ func day(t time.Time, loc *time.Location) (time.Time, time.Time) {
 // validate checks an event on its own, before anything is read or written.
 func validate(prog *ent.Program, in Input, now time.Time, field string) error {
 	var errs usererr.List
-	if !keyPattern.MatchString(in.IdempotencyKey) {
-		errs.Add(usererr.InvalidArgument, field+".idempotencyKey", "idempotencyKey must be 1–%d printable ASCII characters", maxEventKeySize)
+	if !points.ValidKey(in.IdempotencyKey) {
+		errs.Add(usererr.InvalidArgument, field+".idempotencyKey", "idempotencyKey must be 1–%d printable ASCII characters", points.MaxKeyLen)
 	}
 	if in.ExternalID == "" || len(in.ExternalID) > maxIDLen {
 		errs.Add(usererr.InvalidArgument, field+".externalId", "externalId must be 1–%d characters", maxIDLen)
@@ -452,7 +449,7 @@ func validate(prog *ent.Program, in Input, now time.Time, field string) error {
 	if !slices.Contains(payload.Kinds, in.Kind) {
 		errs.Add(usererr.InvalidArgument, field+".kind", "unknown kind %q", in.Kind)
 	}
-	if !slices.Contains(channels, in.Channel) {
+	if event.ChannelValidator(event.Channel(in.Channel)) != nil {
 		errs.Add(usererr.InvalidArgument, field+".channel", "unknown channel %q", in.Channel)
 	}
 	if in.OccurredAt.IsZero() || in.OccurredAt.After(now.Add(ClockSkew)) {

@@ -69,19 +69,17 @@ func (b *Book) PlusActive(ctx context.Context, t time.Time) (bool, error) {
 	return b.plus.Active(ctx, b.Account.MemberID, t)
 }
 
-// Open locks the member's account (creating it on first use) and returns its book. prog is
-// the member's programme, read by the caller once for many books.
+// Open locks the member's account and returns its book. prog is the member's programme,
+// read by the caller once for many books. Every member gets its account at registration.
 func (l *Ledger) Open(ctx context.Context, tx *ent.Tx, prog *ent.Program, memberID int) (*Book, error) {
-	acct, err := l.lockAccount(ctx, tx, memberID)
-	if ent.IsNotFound(err) {
-		_, cerr := tx.PointAccount.Create().SetProgramID(prog.ID).SetMemberID(memberID).Save(ctx)
-		if cerr != nil && !ent.IsConstraintError(cerr) {
-			return nil, cerr
-		}
-		acct, err = l.lockAccount(ctx, tx, memberID)
+	q := tx.PointAccount.Query().Where(pointaccount.MemberID(memberID))
+	if l.dialect == dialect.MySQL {
+		// SQLite has no row locks; its transactions take the database write lock up front.
+		q.ForUpdate()
 	}
+	acct, err := q.Only(ctx)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("points account of member %d: %w", memberID, err)
 	}
 	loc, err := Location(prog.TimeZone)
 	if err != nil {
@@ -103,15 +101,6 @@ func Location(name string) (*time.Location, error) {
 	}
 	zones.Store(name, loc)
 	return loc, nil
-}
-
-func (l *Ledger) lockAccount(ctx context.Context, tx *ent.Tx, memberID int) (*ent.PointAccount, error) {
-	q := tx.PointAccount.Query().Where(pointaccount.MemberID(memberID))
-	if l.dialect == dialect.MySQL {
-		// SQLite has no row locks; its transactions take the database write lock up front.
-		q.ForUpdate()
-	}
-	return q.Only(ctx)
 }
 
 // ExpiresAt is when points earned at t lapse: the end of 31 December of year N+years in

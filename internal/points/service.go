@@ -97,6 +97,10 @@ func (l *Ledger) memberID(ctx context.Context, externalID, field string) (int, e
 	return id, err
 }
 
+// ValidKey reports whether key can be an idempotency key: 1–MaxKeyLen printable ASCII
+// characters.
+func ValidKey(key string) bool { return keyPattern.MatchString(key) }
+
 // Hash is the fingerprint of a request body that a replay must match.
 func Hash(v any) string {
 	b, _ := json.Marshal(v)

@@ -47,42 +47,29 @@ func ProgramPolicy() ent.Policy {
 // ProgramDataPolicy guards the programme's configuration (tiers, benefits): readable by any
 // viewer of the programme, writable by its ADMINs.
 func ProgramDataPolicy() ent.Policy {
-	return privacy.Policy{
-		Query: privacy.QueryPolicy{
-			denyWithoutViewer(),
-			allowSystem(),
-			inProgram(),
-			privacy.AlwaysAllowRule(),
-		},
-		Mutation: privacy.MutationPolicy{
-			denyWithoutViewer(),
-			allowSystem(),
-			createInProgram(),
-			inProgram(),
-			allowRoles(auth.RoleAdmin),
-			privacy.AlwaysDenyRule(),
-		},
-	}
+	return inProgramPolicy(
+		[]privacy.QueryRule{privacy.AlwaysAllowRule()},
+		[]privacy.MutationRule{allowRoles(auth.RoleAdmin)},
+	)
 }
 
 // MemberPolicy guards member rows: ADMIN and SERVICE see the programme's members, a MEMBER
 // only itself, every other role none (stores and partners gain consented or granted members
 // in their own issues).
 func MemberPolicy() ent.Policy {
-	return privacy.Policy{
-		Query: privacy.QueryPolicy{
-			denyWithoutViewer(),
-			allowSystem(),
-			inProgram(),
+	return inProgramPolicy(
+		[]privacy.QueryRule{
 			allowRoles(auth.RoleAdmin, auth.RoleService),
-			memberSelf(),
+			ownRows(auth.RoleMember, func(f privacy.Filter, subject string) bool {
+				mf, ok := f.(*ent.MemberFilter)
+				if ok {
+					mf.WhereExternalID(entql.StringEQ(subject))
+				}
+				return ok
+			}),
 			seeNothing(),
 		},
-		Mutation: privacy.MutationPolicy{
-			denyWithoutViewer(),
-			allowSystem(),
-			createInProgram(),
-			inProgram(),
+		[]privacy.MutationRule{
 			allowRoles(auth.RoleAdmin, auth.RoleService),
 			privacy.MemberMutationRuleFunc(func(ctx context.Context, m *ent.MemberMutation) error {
 				if !viewer(ctx).Is(auth.RoleMember) || !m.Op().Is(ent.OpUpdateOne) {
@@ -91,72 +78,69 @@ func MemberPolicy() ent.Policy {
 				m.Filter().WhereExternalID(entql.StringEQ(viewer(ctx).Subject))
 				return privacy.Allow
 			}),
-			privacy.AlwaysDenyRule(),
 		},
-	}
+	)
 }
 
 // MemberDataPolicy guards rows a member owns (events, points): ADMIN and SERVICE see and
 // write the programme's, a MEMBER reads only its own, other roles see none. Writes come
 // through the services, acting for ADMIN, SERVICE or the platform.
 func MemberDataPolicy() ent.Policy {
-	return privacy.Policy{
-		Query: privacy.QueryPolicy{
-			denyWithoutViewer(),
-			allowSystem(),
-			inProgram(),
+	return inProgramPolicy(
+		[]privacy.QueryRule{
 			allowRoles(auth.RoleAdmin, auth.RoleService),
-			privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
-				v := viewer(ctx)
+			ownRows(auth.RoleMember, func(f privacy.Filter, subject string) bool {
 				mf, ok := f.(interface{ WhereHasMemberWith(...predicate.Member) })
-				if !v.Is(auth.RoleMember) || !ok {
-					return privacy.Skip
+				if ok {
+					mf.WhereHasMemberWith(member.ExternalID(subject))
 				}
-				mf.WhereHasMemberWith(member.ExternalID(v.Subject))
-				return privacy.Allow
+				return ok
 			}),
 			seeNothing(),
 		},
-		Mutation: privacy.MutationPolicy{
-			denyWithoutViewer(),
-			allowSystem(),
-			createInProgram(),
-			inProgram(),
-			allowRoles(auth.RoleAdmin, auth.RoleService),
-			privacy.AlwaysDenyRule(),
-		},
-	}
+		[]privacy.MutationRule{allowRoles(auth.RoleAdmin, auth.RoleService)},
+	)
 }
 
 // StorePolicy guards a store's budget: ADMIN and SERVICE see and change the programme's
 // stores, a STORE reads only its own, other roles see none.
 func StorePolicy() ent.Policy {
-	return privacy.Policy{
-		Query: privacy.QueryPolicy{
-			denyWithoutViewer(),
-			allowSystem(),
-			inProgram(),
+	return inProgramPolicy(
+		[]privacy.QueryRule{
 			allowRoles(auth.RoleAdmin, auth.RoleService),
-			privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
-				v := viewer(ctx)
+			ownRows(auth.RoleStore, func(f privacy.Filter, subject string) bool {
 				sf, ok := f.(interface{ WhereStoreID(entql.StringP) })
-				if !v.Is(auth.RoleStore) || !ok {
-					return privacy.Skip
+				if ok {
+					sf.WhereStoreID(entql.StringEQ(subject))
 				}
-				sf.WhereStoreID(entql.StringEQ(v.Subject))
-				return privacy.Allow
+				return ok
 			}),
 			seeNothing(),
 		},
-		Mutation: privacy.MutationPolicy{
-			denyWithoutViewer(),
-			allowSystem(),
-			createInProgram(),
-			inProgram(),
-			allowRoles(auth.RoleAdmin, auth.RoleService),
-			privacy.AlwaysDenyRule(),
-		},
-	}
+		[]privacy.MutationRule{allowRoles(auth.RoleAdmin, auth.RoleService)},
+	)
+}
+
+// inProgramPolicy is the shape of every programme-owned type's policy: without a viewer
+// nothing; the platform passes; every other read and write stays inside the viewer's
+// programme and then meets the type's own rules. A write they do not allow is denied.
+func inProgramPolicy(query []privacy.QueryRule, mutation []privacy.MutationRule) ent.Policy {
+	q := privacy.QueryPolicy{denyWithoutViewer(), allowSystem(), inProgram()}
+	m := privacy.MutationPolicy{denyWithoutViewer(), allowSystem(), createInProgram(), inProgram()}
+	m = append(append(m, mutation...), privacy.AlwaysDenyRule())
+	return privacy.Policy{Query: append(q, query...), Mutation: m}
+}
+
+// ownRows lets viewers of role read only the rows owned by their token's subject; where
+// applies that filter and reports whether the type has such an owner.
+func ownRows(role auth.Role, where func(f privacy.Filter, subject string) bool) privacy.QueryRule {
+	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
+		v := viewer(ctx)
+		if !v.Is(role) || !where(f, v.Subject) {
+			return privacy.Skip
+		}
+		return privacy.Allow
+	})
 }
 
 func viewer(ctx context.Context) auth.Viewer {
@@ -223,17 +207,6 @@ func createInProgram() privacy.MutationRule {
 			return privacy.Denyf("create outside the viewer's programme")
 		}
 		return privacy.Skip
-	})
-}
-
-func memberSelf() privacy.QueryRule {
-	return privacy.MemberQueryRuleFunc(func(ctx context.Context, q *ent.MemberQuery) error {
-		v := viewer(ctx)
-		if !v.Is(auth.RoleMember) {
-			return privacy.Skip
-		}
-		q.Filter().WhereExternalID(entql.StringEQ(v.Subject))
-		return privacy.Allow
 	})
 }
 
