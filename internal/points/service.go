@@ -158,6 +158,19 @@ func (l *Ledger) once(ctx context.Context, memberID int, key, hash string, write
 	return res, err
 }
 
+// change is the common path of a request on one member's points: refuse it when errs holds
+// mistakes, resolve the member, and write once per idempotency key.
+func (l *Ledger) change(ctx context.Context, errs usererr.List, externalID, key string, body any, write func(b *Book) (*ent.PointEntry, error)) (Result, error) {
+	if err := errs.Err(); err != nil {
+		return Result{}, err
+	}
+	id, err := l.memberID(ctx, externalID, "input.externalId")
+	if err != nil {
+		return Result{}, err
+	}
+	return l.once(ctx, id, key, Hash(body), write)
+}
+
 // SpendRequest takes points from a member.
 type SpendRequest struct {
 	ExternalID       string
@@ -184,14 +197,7 @@ func (l *Ledger) Spend(ctx context.Context, r SpendRequest) (Result, error) {
 	if len(r.OrderID) > 64 {
 		errs.Add(usererr.InvalidArgument, "input.orderId", "orderId is at most 64 characters")
 	}
-	if err := errs.Err(); err != nil {
-		return Result{}, err
-	}
-	id, err := l.memberID(ctx, r.ExternalID, "input.externalId")
-	if err != nil {
-		return Result{}, err
-	}
-	return l.once(ctx, id, r.IdempotencyKey, Hash(r), func(b *Book) (*ent.PointEntry, error) {
+	return l.change(ctx, errs, r.ExternalID, r.IdempotencyKey, r, func(b *Book) (*ent.PointEntry, error) {
 		spendable, err := b.Spendable(ctx)
 		if err != nil {
 			return nil, err
@@ -279,16 +285,9 @@ func (l *Ledger) Adjust(ctx context.Context, r AdjustRequest) (Result, error) {
 	if len(r.Reason) < 3 || len(r.Reason) > 200 {
 		errs.Add(usererr.InvalidArgument, "input.reason", "a reason of 3–200 characters is required")
 	}
-	if err := errs.Err(); err != nil {
-		return Result{}, err
-	}
-	id, err := l.memberID(ctx, r.ExternalID, "input.externalId")
-	if err != nil {
-		return Result{}, err
-	}
 	v, _ := auth.FromContext(ctx)
 	desc := fmt.Sprintf("Adjustment by %s: %s", orDefault(v.Subject, string(v.Role)), r.Reason)
-	return l.once(ctx, id, r.IdempotencyKey, Hash(r), func(b *Book) (*ent.PointEntry, error) {
+	return l.change(ctx, errs, r.ExternalID, r.IdempotencyKey, r, func(b *Book) (*ent.PointEntry, error) {
 		if r.Points > 0 {
 			return b.Credit(ctx, Grant{Kind: pointentry.KindADJUSTMENT, Amount: r.Points, Funding: FundPlatform,
 				Description: desc, requestKey: r.IdempotencyKey}, b.Now, nil)

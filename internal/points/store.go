@@ -122,14 +122,7 @@ type StoreGrantRequest struct {
 func (l *Ledger) GrantFromStore(ctx context.Context, r StoreGrantRequest) (Result, error) {
 	var errs usererr.List
 	validateStore(&errs, r.StoreID, r.Points, r.Reason, r.IdempotencyKey)
-	if err := errs.Err(); err != nil {
-		return Result{}, err
-	}
-	id, err := l.memberID(ctx, r.ExternalID, "input.externalId")
-	if err != nil {
-		return Result{}, err
-	}
-	return l.once(ctx, id, r.IdempotencyKey, Hash(r), func(b *Book) (*ent.PointEntry, error) {
+	return l.change(ctx, errs, r.ExternalID, r.IdempotencyKey, r, func(b *Book) (*ent.PointEntry, error) {
 		budget, err := l.lockBudget(ctx, b.Tx, b.Program.ID, r.StoreID)
 		if err != nil {
 			return nil, err
