@@ -15,18 +15,26 @@ import (
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/membergraph/membergraph/ent/activitymonth"
+	"github.com/membergraph/membergraph/ent/auditentry"
 	"github.com/membergraph/membergraph/ent/benefit"
+	"github.com/membergraph/membergraph/ent/benefitclaim"
 	"github.com/membergraph/membergraph/ent/event"
 	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/ent/memberscore"
 	"github.com/membergraph/membergraph/ent/pointaccount"
 	"github.com/membergraph/membergraph/ent/pointallocation"
 	"github.com/membergraph/membergraph/ent/pointentry"
 	"github.com/membergraph/membergraph/ent/pointlot"
 	"github.com/membergraph/membergraph/ent/pointrequest"
 	"github.com/membergraph/membergraph/ent/program"
+	"github.com/membergraph/membergraph/ent/settlement"
+	"github.com/membergraph/membergraph/ent/settlementpartition"
 	"github.com/membergraph/membergraph/ent/storebudget"
 	"github.com/membergraph/membergraph/ent/storefunding"
 	"github.com/membergraph/membergraph/ent/tier"
+	"github.com/membergraph/membergraph/ent/tierchange"
+	"github.com/membergraph/membergraph/ent/tiergift"
 
 	stdsql "database/sql"
 )
@@ -36,12 +44,20 @@ type Client struct {
 	config
 	// Schema is the client for creating, migrating and dropping schema.
 	Schema *migrate.Schema
+	// ActivityMonth is the client for interacting with the ActivityMonth builders.
+	ActivityMonth *ActivityMonthClient
+	// AuditEntry is the client for interacting with the AuditEntry builders.
+	AuditEntry *AuditEntryClient
 	// Benefit is the client for interacting with the Benefit builders.
 	Benefit *BenefitClient
+	// BenefitClaim is the client for interacting with the BenefitClaim builders.
+	BenefitClaim *BenefitClaimClient
 	// Event is the client for interacting with the Event builders.
 	Event *EventClient
 	// Member is the client for interacting with the Member builders.
 	Member *MemberClient
+	// MemberScore is the client for interacting with the MemberScore builders.
+	MemberScore *MemberScoreClient
 	// PointAccount is the client for interacting with the PointAccount builders.
 	PointAccount *PointAccountClient
 	// PointAllocation is the client for interacting with the PointAllocation builders.
@@ -54,12 +70,20 @@ type Client struct {
 	PointRequest *PointRequestClient
 	// Program is the client for interacting with the Program builders.
 	Program *ProgramClient
+	// Settlement is the client for interacting with the Settlement builders.
+	Settlement *SettlementClient
+	// SettlementPartition is the client for interacting with the SettlementPartition builders.
+	SettlementPartition *SettlementPartitionClient
 	// StoreBudget is the client for interacting with the StoreBudget builders.
 	StoreBudget *StoreBudgetClient
 	// StoreFunding is the client for interacting with the StoreFunding builders.
 	StoreFunding *StoreFundingClient
 	// Tier is the client for interacting with the Tier builders.
 	Tier *TierClient
+	// TierChange is the client for interacting with the TierChange builders.
+	TierChange *TierChangeClient
+	// TierGift is the client for interacting with the TierGift builders.
+	TierGift *TierGiftClient
 }
 
 // NewClient creates a new client configured with the given options.
@@ -71,18 +95,26 @@ func NewClient(opts ...Option) *Client {
 
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
+	c.ActivityMonth = NewActivityMonthClient(c.config)
+	c.AuditEntry = NewAuditEntryClient(c.config)
 	c.Benefit = NewBenefitClient(c.config)
+	c.BenefitClaim = NewBenefitClaimClient(c.config)
 	c.Event = NewEventClient(c.config)
 	c.Member = NewMemberClient(c.config)
+	c.MemberScore = NewMemberScoreClient(c.config)
 	c.PointAccount = NewPointAccountClient(c.config)
 	c.PointAllocation = NewPointAllocationClient(c.config)
 	c.PointEntry = NewPointEntryClient(c.config)
 	c.PointLot = NewPointLotClient(c.config)
 	c.PointRequest = NewPointRequestClient(c.config)
 	c.Program = NewProgramClient(c.config)
+	c.Settlement = NewSettlementClient(c.config)
+	c.SettlementPartition = NewSettlementPartitionClient(c.config)
 	c.StoreBudget = NewStoreBudgetClient(c.config)
 	c.StoreFunding = NewStoreFundingClient(c.config)
 	c.Tier = NewTierClient(c.config)
+	c.TierChange = NewTierChangeClient(c.config)
+	c.TierGift = NewTierGiftClient(c.config)
 }
 
 type (
@@ -173,20 +205,28 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:             ctx,
-		config:          cfg,
-		Benefit:         NewBenefitClient(cfg),
-		Event:           NewEventClient(cfg),
-		Member:          NewMemberClient(cfg),
-		PointAccount:    NewPointAccountClient(cfg),
-		PointAllocation: NewPointAllocationClient(cfg),
-		PointEntry:      NewPointEntryClient(cfg),
-		PointLot:        NewPointLotClient(cfg),
-		PointRequest:    NewPointRequestClient(cfg),
-		Program:         NewProgramClient(cfg),
-		StoreBudget:     NewStoreBudgetClient(cfg),
-		StoreFunding:    NewStoreFundingClient(cfg),
-		Tier:            NewTierClient(cfg),
+		ctx:                 ctx,
+		config:              cfg,
+		ActivityMonth:       NewActivityMonthClient(cfg),
+		AuditEntry:          NewAuditEntryClient(cfg),
+		Benefit:             NewBenefitClient(cfg),
+		BenefitClaim:        NewBenefitClaimClient(cfg),
+		Event:               NewEventClient(cfg),
+		Member:              NewMemberClient(cfg),
+		MemberScore:         NewMemberScoreClient(cfg),
+		PointAccount:        NewPointAccountClient(cfg),
+		PointAllocation:     NewPointAllocationClient(cfg),
+		PointEntry:          NewPointEntryClient(cfg),
+		PointLot:            NewPointLotClient(cfg),
+		PointRequest:        NewPointRequestClient(cfg),
+		Program:             NewProgramClient(cfg),
+		Settlement:          NewSettlementClient(cfg),
+		SettlementPartition: NewSettlementPartitionClient(cfg),
+		StoreBudget:         NewStoreBudgetClient(cfg),
+		StoreFunding:        NewStoreFundingClient(cfg),
+		Tier:                NewTierClient(cfg),
+		TierChange:          NewTierChangeClient(cfg),
+		TierGift:            NewTierGiftClient(cfg),
 	}, nil
 }
 
@@ -204,27 +244,35 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:             ctx,
-		config:          cfg,
-		Benefit:         NewBenefitClient(cfg),
-		Event:           NewEventClient(cfg),
-		Member:          NewMemberClient(cfg),
-		PointAccount:    NewPointAccountClient(cfg),
-		PointAllocation: NewPointAllocationClient(cfg),
-		PointEntry:      NewPointEntryClient(cfg),
-		PointLot:        NewPointLotClient(cfg),
-		PointRequest:    NewPointRequestClient(cfg),
-		Program:         NewProgramClient(cfg),
-		StoreBudget:     NewStoreBudgetClient(cfg),
-		StoreFunding:    NewStoreFundingClient(cfg),
-		Tier:            NewTierClient(cfg),
+		ctx:                 ctx,
+		config:              cfg,
+		ActivityMonth:       NewActivityMonthClient(cfg),
+		AuditEntry:          NewAuditEntryClient(cfg),
+		Benefit:             NewBenefitClient(cfg),
+		BenefitClaim:        NewBenefitClaimClient(cfg),
+		Event:               NewEventClient(cfg),
+		Member:              NewMemberClient(cfg),
+		MemberScore:         NewMemberScoreClient(cfg),
+		PointAccount:        NewPointAccountClient(cfg),
+		PointAllocation:     NewPointAllocationClient(cfg),
+		PointEntry:          NewPointEntryClient(cfg),
+		PointLot:            NewPointLotClient(cfg),
+		PointRequest:        NewPointRequestClient(cfg),
+		Program:             NewProgramClient(cfg),
+		Settlement:          NewSettlementClient(cfg),
+		SettlementPartition: NewSettlementPartitionClient(cfg),
+		StoreBudget:         NewStoreBudgetClient(cfg),
+		StoreFunding:        NewStoreFundingClient(cfg),
+		Tier:                NewTierClient(cfg),
+		TierChange:          NewTierChangeClient(cfg),
+		TierGift:            NewTierGiftClient(cfg),
 	}, nil
 }
 
 // Debug returns a new debug-client. It's used to get verbose logging on specific operations.
 //
 //	client.Debug().
-//		Benefit.
+//		ActivityMonth.
 //		Query().
 //		Count(ctx)
 func (c *Client) Debug() *Client {
@@ -247,8 +295,10 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.Benefit, c.Event, c.Member, c.PointAccount, c.PointAllocation, c.PointEntry,
-		c.PointLot, c.PointRequest, c.Program, c.StoreBudget, c.StoreFunding, c.Tier,
+		c.ActivityMonth, c.AuditEntry, c.Benefit, c.BenefitClaim, c.Event, c.Member,
+		c.MemberScore, c.PointAccount, c.PointAllocation, c.PointEntry, c.PointLot,
+		c.PointRequest, c.Program, c.Settlement, c.SettlementPartition, c.StoreBudget,
+		c.StoreFunding, c.Tier, c.TierChange, c.TierGift,
 	} {
 		n.Use(hooks...)
 	}
@@ -258,8 +308,10 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.Benefit, c.Event, c.Member, c.PointAccount, c.PointAllocation, c.PointEntry,
-		c.PointLot, c.PointRequest, c.Program, c.StoreBudget, c.StoreFunding, c.Tier,
+		c.ActivityMonth, c.AuditEntry, c.Benefit, c.BenefitClaim, c.Event, c.Member,
+		c.MemberScore, c.PointAccount, c.PointAllocation, c.PointEntry, c.PointLot,
+		c.PointRequest, c.Program, c.Settlement, c.SettlementPartition, c.StoreBudget,
+		c.StoreFunding, c.Tier, c.TierChange, c.TierGift,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -268,12 +320,20 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 // Mutate implements the ent.Mutator interface.
 func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
+	case *ActivityMonthMutation:
+		return c.ActivityMonth.mutate(ctx, m)
+	case *AuditEntryMutation:
+		return c.AuditEntry.mutate(ctx, m)
 	case *BenefitMutation:
 		return c.Benefit.mutate(ctx, m)
+	case *BenefitClaimMutation:
+		return c.BenefitClaim.mutate(ctx, m)
 	case *EventMutation:
 		return c.Event.mutate(ctx, m)
 	case *MemberMutation:
 		return c.Member.mutate(ctx, m)
+	case *MemberScoreMutation:
+		return c.MemberScore.mutate(ctx, m)
 	case *PointAccountMutation:
 		return c.PointAccount.mutate(ctx, m)
 	case *PointAllocationMutation:
@@ -286,14 +346,306 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.PointRequest.mutate(ctx, m)
 	case *ProgramMutation:
 		return c.Program.mutate(ctx, m)
+	case *SettlementMutation:
+		return c.Settlement.mutate(ctx, m)
+	case *SettlementPartitionMutation:
+		return c.SettlementPartition.mutate(ctx, m)
 	case *StoreBudgetMutation:
 		return c.StoreBudget.mutate(ctx, m)
 	case *StoreFundingMutation:
 		return c.StoreFunding.mutate(ctx, m)
 	case *TierMutation:
 		return c.Tier.mutate(ctx, m)
+	case *TierChangeMutation:
+		return c.TierChange.mutate(ctx, m)
+	case *TierGiftMutation:
+		return c.TierGift.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
+	}
+}
+
+// ActivityMonthClient is a client for the ActivityMonth schema.
+type ActivityMonthClient struct {
+	config
+}
+
+// NewActivityMonthClient returns a client for the ActivityMonth from the given config.
+func NewActivityMonthClient(c config) *ActivityMonthClient {
+	return &ActivityMonthClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `activitymonth.Hooks(f(g(h())))`.
+func (c *ActivityMonthClient) Use(hooks ...Hook) {
+	c.hooks.ActivityMonth = append(c.hooks.ActivityMonth, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `activitymonth.Intercept(f(g(h())))`.
+func (c *ActivityMonthClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ActivityMonth = append(c.inters.ActivityMonth, interceptors...)
+}
+
+// Create returns a builder for creating a ActivityMonth entity.
+func (c *ActivityMonthClient) Create() *ActivityMonthCreate {
+	mutation := newActivityMonthMutation(c.config, OpCreate)
+	return &ActivityMonthCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ActivityMonth entities.
+func (c *ActivityMonthClient) CreateBulk(builders ...*ActivityMonthCreate) *ActivityMonthCreateBulk {
+	return &ActivityMonthCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ActivityMonthClient) MapCreateBulk(slice any, setFunc func(*ActivityMonthCreate, int)) *ActivityMonthCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ActivityMonthCreateBulk{err: fmt.Errorf("calling to ActivityMonthClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ActivityMonthCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ActivityMonthCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ActivityMonth.
+func (c *ActivityMonthClient) Update() *ActivityMonthUpdate {
+	mutation := newActivityMonthMutation(c.config, OpUpdate)
+	return &ActivityMonthUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ActivityMonthClient) UpdateOne(_m *ActivityMonth) *ActivityMonthUpdateOne {
+	mutation := newActivityMonthMutation(c.config, OpUpdateOne, withActivityMonth(_m))
+	return &ActivityMonthUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ActivityMonthClient) UpdateOneID(id int) *ActivityMonthUpdateOne {
+	mutation := newActivityMonthMutation(c.config, OpUpdateOne, withActivityMonthID(id))
+	return &ActivityMonthUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ActivityMonth.
+func (c *ActivityMonthClient) Delete() *ActivityMonthDelete {
+	mutation := newActivityMonthMutation(c.config, OpDelete)
+	return &ActivityMonthDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ActivityMonthClient) DeleteOne(_m *ActivityMonth) *ActivityMonthDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ActivityMonthClient) DeleteOneID(id int) *ActivityMonthDeleteOne {
+	builder := c.Delete().Where(activitymonth.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ActivityMonthDeleteOne{builder}
+}
+
+// Query returns a query builder for ActivityMonth.
+func (c *ActivityMonthClient) Query() *ActivityMonthQuery {
+	return &ActivityMonthQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeActivityMonth},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ActivityMonth entity by its id.
+func (c *ActivityMonthClient) Get(ctx context.Context, id int) (*ActivityMonth, error) {
+	return c.Query().Where(activitymonth.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ActivityMonthClient) GetX(ctx context.Context, id int) *ActivityMonth {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryMember queries the member edge of a ActivityMonth.
+func (c *ActivityMonthClient) QueryMember(_m *ActivityMonth) *MemberQuery {
+	query := (&MemberClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(activitymonth.Table, activitymonth.FieldID, id),
+			sqlgraph.To(member.Table, member.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, activitymonth.MemberTable, activitymonth.MemberColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ActivityMonthClient) Hooks() []Hook {
+	hooks := c.hooks.ActivityMonth
+	return append(hooks[:len(hooks):len(hooks)], activitymonth.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ActivityMonthClient) Interceptors() []Interceptor {
+	return c.inters.ActivityMonth
+}
+
+func (c *ActivityMonthClient) mutate(ctx context.Context, m *ActivityMonthMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ActivityMonthCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ActivityMonthUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ActivityMonthUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ActivityMonthDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ActivityMonth mutation op: %q", m.Op())
+	}
+}
+
+// AuditEntryClient is a client for the AuditEntry schema.
+type AuditEntryClient struct {
+	config
+}
+
+// NewAuditEntryClient returns a client for the AuditEntry from the given config.
+func NewAuditEntryClient(c config) *AuditEntryClient {
+	return &AuditEntryClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `auditentry.Hooks(f(g(h())))`.
+func (c *AuditEntryClient) Use(hooks ...Hook) {
+	c.hooks.AuditEntry = append(c.hooks.AuditEntry, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `auditentry.Intercept(f(g(h())))`.
+func (c *AuditEntryClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AuditEntry = append(c.inters.AuditEntry, interceptors...)
+}
+
+// Create returns a builder for creating a AuditEntry entity.
+func (c *AuditEntryClient) Create() *AuditEntryCreate {
+	mutation := newAuditEntryMutation(c.config, OpCreate)
+	return &AuditEntryCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AuditEntry entities.
+func (c *AuditEntryClient) CreateBulk(builders ...*AuditEntryCreate) *AuditEntryCreateBulk {
+	return &AuditEntryCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AuditEntryClient) MapCreateBulk(slice any, setFunc func(*AuditEntryCreate, int)) *AuditEntryCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AuditEntryCreateBulk{err: fmt.Errorf("calling to AuditEntryClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AuditEntryCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AuditEntryCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AuditEntry.
+func (c *AuditEntryClient) Update() *AuditEntryUpdate {
+	mutation := newAuditEntryMutation(c.config, OpUpdate)
+	return &AuditEntryUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AuditEntryClient) UpdateOne(_m *AuditEntry) *AuditEntryUpdateOne {
+	mutation := newAuditEntryMutation(c.config, OpUpdateOne, withAuditEntry(_m))
+	return &AuditEntryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AuditEntryClient) UpdateOneID(id int) *AuditEntryUpdateOne {
+	mutation := newAuditEntryMutation(c.config, OpUpdateOne, withAuditEntryID(id))
+	return &AuditEntryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AuditEntry.
+func (c *AuditEntryClient) Delete() *AuditEntryDelete {
+	mutation := newAuditEntryMutation(c.config, OpDelete)
+	return &AuditEntryDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AuditEntryClient) DeleteOne(_m *AuditEntry) *AuditEntryDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AuditEntryClient) DeleteOneID(id int) *AuditEntryDeleteOne {
+	builder := c.Delete().Where(auditentry.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AuditEntryDeleteOne{builder}
+}
+
+// Query returns a query builder for AuditEntry.
+func (c *AuditEntryClient) Query() *AuditEntryQuery {
+	return &AuditEntryQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAuditEntry},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AuditEntry entity by its id.
+func (c *AuditEntryClient) Get(ctx context.Context, id int) (*AuditEntry, error) {
+	return c.Query().Where(auditentry.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AuditEntryClient) GetX(ctx context.Context, id int) *AuditEntry {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *AuditEntryClient) Hooks() []Hook {
+	hooks := c.hooks.AuditEntry
+	return append(hooks[:len(hooks):len(hooks)], auditentry.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AuditEntryClient) Interceptors() []Interceptor {
+	return c.inters.AuditEntry
+}
+
+func (c *AuditEntryClient) mutate(ctx context.Context, m *AuditEntryMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AuditEntryCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AuditEntryUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AuditEntryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AuditEntryDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AuditEntry mutation op: %q", m.Op())
 	}
 }
 
@@ -460,6 +812,172 @@ func (c *BenefitClient) mutate(ctx context.Context, m *BenefitMutation) (Value, 
 		return (&BenefitDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Benefit mutation op: %q", m.Op())
+	}
+}
+
+// BenefitClaimClient is a client for the BenefitClaim schema.
+type BenefitClaimClient struct {
+	config
+}
+
+// NewBenefitClaimClient returns a client for the BenefitClaim from the given config.
+func NewBenefitClaimClient(c config) *BenefitClaimClient {
+	return &BenefitClaimClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `benefitclaim.Hooks(f(g(h())))`.
+func (c *BenefitClaimClient) Use(hooks ...Hook) {
+	c.hooks.BenefitClaim = append(c.hooks.BenefitClaim, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `benefitclaim.Intercept(f(g(h())))`.
+func (c *BenefitClaimClient) Intercept(interceptors ...Interceptor) {
+	c.inters.BenefitClaim = append(c.inters.BenefitClaim, interceptors...)
+}
+
+// Create returns a builder for creating a BenefitClaim entity.
+func (c *BenefitClaimClient) Create() *BenefitClaimCreate {
+	mutation := newBenefitClaimMutation(c.config, OpCreate)
+	return &BenefitClaimCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of BenefitClaim entities.
+func (c *BenefitClaimClient) CreateBulk(builders ...*BenefitClaimCreate) *BenefitClaimCreateBulk {
+	return &BenefitClaimCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *BenefitClaimClient) MapCreateBulk(slice any, setFunc func(*BenefitClaimCreate, int)) *BenefitClaimCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &BenefitClaimCreateBulk{err: fmt.Errorf("calling to BenefitClaimClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*BenefitClaimCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &BenefitClaimCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for BenefitClaim.
+func (c *BenefitClaimClient) Update() *BenefitClaimUpdate {
+	mutation := newBenefitClaimMutation(c.config, OpUpdate)
+	return &BenefitClaimUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *BenefitClaimClient) UpdateOne(_m *BenefitClaim) *BenefitClaimUpdateOne {
+	mutation := newBenefitClaimMutation(c.config, OpUpdateOne, withBenefitClaim(_m))
+	return &BenefitClaimUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *BenefitClaimClient) UpdateOneID(id int) *BenefitClaimUpdateOne {
+	mutation := newBenefitClaimMutation(c.config, OpUpdateOne, withBenefitClaimID(id))
+	return &BenefitClaimUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for BenefitClaim.
+func (c *BenefitClaimClient) Delete() *BenefitClaimDelete {
+	mutation := newBenefitClaimMutation(c.config, OpDelete)
+	return &BenefitClaimDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *BenefitClaimClient) DeleteOne(_m *BenefitClaim) *BenefitClaimDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *BenefitClaimClient) DeleteOneID(id int) *BenefitClaimDeleteOne {
+	builder := c.Delete().Where(benefitclaim.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &BenefitClaimDeleteOne{builder}
+}
+
+// Query returns a query builder for BenefitClaim.
+func (c *BenefitClaimClient) Query() *BenefitClaimQuery {
+	return &BenefitClaimQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeBenefitClaim},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a BenefitClaim entity by its id.
+func (c *BenefitClaimClient) Get(ctx context.Context, id int) (*BenefitClaim, error) {
+	return c.Query().Where(benefitclaim.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *BenefitClaimClient) GetX(ctx context.Context, id int) *BenefitClaim {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryMember queries the member edge of a BenefitClaim.
+func (c *BenefitClaimClient) QueryMember(_m *BenefitClaim) *MemberQuery {
+	query := (&MemberClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(benefitclaim.Table, benefitclaim.FieldID, id),
+			sqlgraph.To(member.Table, member.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, benefitclaim.MemberTable, benefitclaim.MemberColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryBenefit queries the benefit edge of a BenefitClaim.
+func (c *BenefitClaimClient) QueryBenefit(_m *BenefitClaim) *BenefitQuery {
+	query := (&BenefitClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(benefitclaim.Table, benefitclaim.FieldID, id),
+			sqlgraph.To(benefit.Table, benefit.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, benefitclaim.BenefitTable, benefitclaim.BenefitColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *BenefitClaimClient) Hooks() []Hook {
+	hooks := c.hooks.BenefitClaim
+	return append(hooks[:len(hooks):len(hooks)], benefitclaim.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *BenefitClaimClient) Interceptors() []Interceptor {
+	return c.inters.BenefitClaim
+}
+
+func (c *BenefitClaimClient) mutate(ctx context.Context, m *BenefitClaimMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&BenefitClaimCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&BenefitClaimUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&BenefitClaimUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&BenefitClaimDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown BenefitClaim mutation op: %q", m.Op())
 	}
 }
 
@@ -753,6 +1271,22 @@ func (c *MemberClient) QueryTier(_m *Member) *TierQuery {
 	return query
 }
 
+// QueryTierHistory queries the tier_history edge of a Member.
+func (c *MemberClient) QueryTierHistory(_m *Member) *TierChangeQuery {
+	query := (&TierChangeClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(member.Table, member.FieldID, id),
+			sqlgraph.To(tierchange.Table, tierchange.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, member.TierHistoryTable, member.TierHistoryColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *MemberClient) Hooks() []Hook {
 	hooks := c.hooks.Member
@@ -776,6 +1310,156 @@ func (c *MemberClient) mutate(ctx context.Context, m *MemberMutation) (Value, er
 		return (&MemberDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Member mutation op: %q", m.Op())
+	}
+}
+
+// MemberScoreClient is a client for the MemberScore schema.
+type MemberScoreClient struct {
+	config
+}
+
+// NewMemberScoreClient returns a client for the MemberScore from the given config.
+func NewMemberScoreClient(c config) *MemberScoreClient {
+	return &MemberScoreClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `memberscore.Hooks(f(g(h())))`.
+func (c *MemberScoreClient) Use(hooks ...Hook) {
+	c.hooks.MemberScore = append(c.hooks.MemberScore, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `memberscore.Intercept(f(g(h())))`.
+func (c *MemberScoreClient) Intercept(interceptors ...Interceptor) {
+	c.inters.MemberScore = append(c.inters.MemberScore, interceptors...)
+}
+
+// Create returns a builder for creating a MemberScore entity.
+func (c *MemberScoreClient) Create() *MemberScoreCreate {
+	mutation := newMemberScoreMutation(c.config, OpCreate)
+	return &MemberScoreCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of MemberScore entities.
+func (c *MemberScoreClient) CreateBulk(builders ...*MemberScoreCreate) *MemberScoreCreateBulk {
+	return &MemberScoreCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *MemberScoreClient) MapCreateBulk(slice any, setFunc func(*MemberScoreCreate, int)) *MemberScoreCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &MemberScoreCreateBulk{err: fmt.Errorf("calling to MemberScoreClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*MemberScoreCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &MemberScoreCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for MemberScore.
+func (c *MemberScoreClient) Update() *MemberScoreUpdate {
+	mutation := newMemberScoreMutation(c.config, OpUpdate)
+	return &MemberScoreUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *MemberScoreClient) UpdateOne(_m *MemberScore) *MemberScoreUpdateOne {
+	mutation := newMemberScoreMutation(c.config, OpUpdateOne, withMemberScore(_m))
+	return &MemberScoreUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *MemberScoreClient) UpdateOneID(id int) *MemberScoreUpdateOne {
+	mutation := newMemberScoreMutation(c.config, OpUpdateOne, withMemberScoreID(id))
+	return &MemberScoreUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for MemberScore.
+func (c *MemberScoreClient) Delete() *MemberScoreDelete {
+	mutation := newMemberScoreMutation(c.config, OpDelete)
+	return &MemberScoreDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *MemberScoreClient) DeleteOne(_m *MemberScore) *MemberScoreDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *MemberScoreClient) DeleteOneID(id int) *MemberScoreDeleteOne {
+	builder := c.Delete().Where(memberscore.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &MemberScoreDeleteOne{builder}
+}
+
+// Query returns a query builder for MemberScore.
+func (c *MemberScoreClient) Query() *MemberScoreQuery {
+	return &MemberScoreQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeMemberScore},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a MemberScore entity by its id.
+func (c *MemberScoreClient) Get(ctx context.Context, id int) (*MemberScore, error) {
+	return c.Query().Where(memberscore.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *MemberScoreClient) GetX(ctx context.Context, id int) *MemberScore {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryMember queries the member edge of a MemberScore.
+func (c *MemberScoreClient) QueryMember(_m *MemberScore) *MemberQuery {
+	query := (&MemberClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(memberscore.Table, memberscore.FieldID, id),
+			sqlgraph.To(member.Table, member.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, memberscore.MemberTable, memberscore.MemberColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *MemberScoreClient) Hooks() []Hook {
+	hooks := c.hooks.MemberScore
+	return append(hooks[:len(hooks):len(hooks)], memberscore.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *MemberScoreClient) Interceptors() []Interceptor {
+	return c.inters.MemberScore
+}
+
+func (c *MemberScoreClient) mutate(ctx context.Context, m *MemberScoreMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&MemberScoreCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&MemberScoreUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&MemberScoreUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&MemberScoreDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown MemberScore mutation op: %q", m.Op())
 	}
 }
 
@@ -1711,6 +2395,306 @@ func (c *ProgramClient) mutate(ctx context.Context, m *ProgramMutation) (Value, 
 	}
 }
 
+// SettlementClient is a client for the Settlement schema.
+type SettlementClient struct {
+	config
+}
+
+// NewSettlementClient returns a client for the Settlement from the given config.
+func NewSettlementClient(c config) *SettlementClient {
+	return &SettlementClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `settlement.Hooks(f(g(h())))`.
+func (c *SettlementClient) Use(hooks ...Hook) {
+	c.hooks.Settlement = append(c.hooks.Settlement, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `settlement.Intercept(f(g(h())))`.
+func (c *SettlementClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Settlement = append(c.inters.Settlement, interceptors...)
+}
+
+// Create returns a builder for creating a Settlement entity.
+func (c *SettlementClient) Create() *SettlementCreate {
+	mutation := newSettlementMutation(c.config, OpCreate)
+	return &SettlementCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Settlement entities.
+func (c *SettlementClient) CreateBulk(builders ...*SettlementCreate) *SettlementCreateBulk {
+	return &SettlementCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SettlementClient) MapCreateBulk(slice any, setFunc func(*SettlementCreate, int)) *SettlementCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SettlementCreateBulk{err: fmt.Errorf("calling to SettlementClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SettlementCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SettlementCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Settlement.
+func (c *SettlementClient) Update() *SettlementUpdate {
+	mutation := newSettlementMutation(c.config, OpUpdate)
+	return &SettlementUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SettlementClient) UpdateOne(_m *Settlement) *SettlementUpdateOne {
+	mutation := newSettlementMutation(c.config, OpUpdateOne, withSettlement(_m))
+	return &SettlementUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SettlementClient) UpdateOneID(id int) *SettlementUpdateOne {
+	mutation := newSettlementMutation(c.config, OpUpdateOne, withSettlementID(id))
+	return &SettlementUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Settlement.
+func (c *SettlementClient) Delete() *SettlementDelete {
+	mutation := newSettlementMutation(c.config, OpDelete)
+	return &SettlementDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SettlementClient) DeleteOne(_m *Settlement) *SettlementDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SettlementClient) DeleteOneID(id int) *SettlementDeleteOne {
+	builder := c.Delete().Where(settlement.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SettlementDeleteOne{builder}
+}
+
+// Query returns a query builder for Settlement.
+func (c *SettlementClient) Query() *SettlementQuery {
+	return &SettlementQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSettlement},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Settlement entity by its id.
+func (c *SettlementClient) Get(ctx context.Context, id int) (*Settlement, error) {
+	return c.Query().Where(settlement.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SettlementClient) GetX(ctx context.Context, id int) *Settlement {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryParts queries the parts edge of a Settlement.
+func (c *SettlementClient) QueryParts(_m *Settlement) *SettlementPartitionQuery {
+	query := (&SettlementPartitionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(settlement.Table, settlement.FieldID, id),
+			sqlgraph.To(settlementpartition.Table, settlementpartition.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, settlement.PartsTable, settlement.PartsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *SettlementClient) Hooks() []Hook {
+	hooks := c.hooks.Settlement
+	return append(hooks[:len(hooks):len(hooks)], settlement.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *SettlementClient) Interceptors() []Interceptor {
+	return c.inters.Settlement
+}
+
+func (c *SettlementClient) mutate(ctx context.Context, m *SettlementMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SettlementCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SettlementUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SettlementUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SettlementDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Settlement mutation op: %q", m.Op())
+	}
+}
+
+// SettlementPartitionClient is a client for the SettlementPartition schema.
+type SettlementPartitionClient struct {
+	config
+}
+
+// NewSettlementPartitionClient returns a client for the SettlementPartition from the given config.
+func NewSettlementPartitionClient(c config) *SettlementPartitionClient {
+	return &SettlementPartitionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `settlementpartition.Hooks(f(g(h())))`.
+func (c *SettlementPartitionClient) Use(hooks ...Hook) {
+	c.hooks.SettlementPartition = append(c.hooks.SettlementPartition, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `settlementpartition.Intercept(f(g(h())))`.
+func (c *SettlementPartitionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.SettlementPartition = append(c.inters.SettlementPartition, interceptors...)
+}
+
+// Create returns a builder for creating a SettlementPartition entity.
+func (c *SettlementPartitionClient) Create() *SettlementPartitionCreate {
+	mutation := newSettlementPartitionMutation(c.config, OpCreate)
+	return &SettlementPartitionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of SettlementPartition entities.
+func (c *SettlementPartitionClient) CreateBulk(builders ...*SettlementPartitionCreate) *SettlementPartitionCreateBulk {
+	return &SettlementPartitionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SettlementPartitionClient) MapCreateBulk(slice any, setFunc func(*SettlementPartitionCreate, int)) *SettlementPartitionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SettlementPartitionCreateBulk{err: fmt.Errorf("calling to SettlementPartitionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SettlementPartitionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SettlementPartitionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for SettlementPartition.
+func (c *SettlementPartitionClient) Update() *SettlementPartitionUpdate {
+	mutation := newSettlementPartitionMutation(c.config, OpUpdate)
+	return &SettlementPartitionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SettlementPartitionClient) UpdateOne(_m *SettlementPartition) *SettlementPartitionUpdateOne {
+	mutation := newSettlementPartitionMutation(c.config, OpUpdateOne, withSettlementPartition(_m))
+	return &SettlementPartitionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SettlementPartitionClient) UpdateOneID(id int) *SettlementPartitionUpdateOne {
+	mutation := newSettlementPartitionMutation(c.config, OpUpdateOne, withSettlementPartitionID(id))
+	return &SettlementPartitionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for SettlementPartition.
+func (c *SettlementPartitionClient) Delete() *SettlementPartitionDelete {
+	mutation := newSettlementPartitionMutation(c.config, OpDelete)
+	return &SettlementPartitionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SettlementPartitionClient) DeleteOne(_m *SettlementPartition) *SettlementPartitionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SettlementPartitionClient) DeleteOneID(id int) *SettlementPartitionDeleteOne {
+	builder := c.Delete().Where(settlementpartition.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SettlementPartitionDeleteOne{builder}
+}
+
+// Query returns a query builder for SettlementPartition.
+func (c *SettlementPartitionClient) Query() *SettlementPartitionQuery {
+	return &SettlementPartitionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSettlementPartition},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a SettlementPartition entity by its id.
+func (c *SettlementPartitionClient) Get(ctx context.Context, id int) (*SettlementPartition, error) {
+	return c.Query().Where(settlementpartition.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SettlementPartitionClient) GetX(ctx context.Context, id int) *SettlementPartition {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QuerySettlement queries the settlement edge of a SettlementPartition.
+func (c *SettlementPartitionClient) QuerySettlement(_m *SettlementPartition) *SettlementQuery {
+	query := (&SettlementClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(settlementpartition.Table, settlementpartition.FieldID, id),
+			sqlgraph.To(settlement.Table, settlement.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, settlementpartition.SettlementTable, settlementpartition.SettlementColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *SettlementPartitionClient) Hooks() []Hook {
+	hooks := c.hooks.SettlementPartition
+	return append(hooks[:len(hooks):len(hooks)], settlementpartition.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *SettlementPartitionClient) Interceptors() []Interceptor {
+	return c.inters.SettlementPartition
+}
+
+func (c *SettlementPartitionClient) mutate(ctx context.Context, m *SettlementPartitionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SettlementPartitionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SettlementPartitionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SettlementPartitionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SettlementPartitionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown SettlementPartition mutation op: %q", m.Op())
+	}
+}
+
 // StoreBudgetClient is a client for the StoreBudget schema.
 type StoreBudgetClient struct {
 	config
@@ -2161,15 +3145,351 @@ func (c *TierClient) mutate(ctx context.Context, m *TierMutation) (Value, error)
 	}
 }
 
+// TierChangeClient is a client for the TierChange schema.
+type TierChangeClient struct {
+	config
+}
+
+// NewTierChangeClient returns a client for the TierChange from the given config.
+func NewTierChangeClient(c config) *TierChangeClient {
+	return &TierChangeClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `tierchange.Hooks(f(g(h())))`.
+func (c *TierChangeClient) Use(hooks ...Hook) {
+	c.hooks.TierChange = append(c.hooks.TierChange, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `tierchange.Intercept(f(g(h())))`.
+func (c *TierChangeClient) Intercept(interceptors ...Interceptor) {
+	c.inters.TierChange = append(c.inters.TierChange, interceptors...)
+}
+
+// Create returns a builder for creating a TierChange entity.
+func (c *TierChangeClient) Create() *TierChangeCreate {
+	mutation := newTierChangeMutation(c.config, OpCreate)
+	return &TierChangeCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of TierChange entities.
+func (c *TierChangeClient) CreateBulk(builders ...*TierChangeCreate) *TierChangeCreateBulk {
+	return &TierChangeCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *TierChangeClient) MapCreateBulk(slice any, setFunc func(*TierChangeCreate, int)) *TierChangeCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &TierChangeCreateBulk{err: fmt.Errorf("calling to TierChangeClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*TierChangeCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &TierChangeCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for TierChange.
+func (c *TierChangeClient) Update() *TierChangeUpdate {
+	mutation := newTierChangeMutation(c.config, OpUpdate)
+	return &TierChangeUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *TierChangeClient) UpdateOne(_m *TierChange) *TierChangeUpdateOne {
+	mutation := newTierChangeMutation(c.config, OpUpdateOne, withTierChange(_m))
+	return &TierChangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *TierChangeClient) UpdateOneID(id int) *TierChangeUpdateOne {
+	mutation := newTierChangeMutation(c.config, OpUpdateOne, withTierChangeID(id))
+	return &TierChangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for TierChange.
+func (c *TierChangeClient) Delete() *TierChangeDelete {
+	mutation := newTierChangeMutation(c.config, OpDelete)
+	return &TierChangeDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *TierChangeClient) DeleteOne(_m *TierChange) *TierChangeDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *TierChangeClient) DeleteOneID(id int) *TierChangeDeleteOne {
+	builder := c.Delete().Where(tierchange.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &TierChangeDeleteOne{builder}
+}
+
+// Query returns a query builder for TierChange.
+func (c *TierChangeClient) Query() *TierChangeQuery {
+	return &TierChangeQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeTierChange},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a TierChange entity by its id.
+func (c *TierChangeClient) Get(ctx context.Context, id int) (*TierChange, error) {
+	return c.Query().Where(tierchange.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *TierChangeClient) GetX(ctx context.Context, id int) *TierChange {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryMember queries the member edge of a TierChange.
+func (c *TierChangeClient) QueryMember(_m *TierChange) *MemberQuery {
+	query := (&MemberClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(tierchange.Table, tierchange.FieldID, id),
+			sqlgraph.To(member.Table, member.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, tierchange.MemberTable, tierchange.MemberColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryFrom queries the from edge of a TierChange.
+func (c *TierChangeClient) QueryFrom(_m *TierChange) *TierQuery {
+	query := (&TierClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(tierchange.Table, tierchange.FieldID, id),
+			sqlgraph.To(tier.Table, tier.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, tierchange.FromTable, tierchange.FromColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryTo queries the to edge of a TierChange.
+func (c *TierChangeClient) QueryTo(_m *TierChange) *TierQuery {
+	query := (&TierClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(tierchange.Table, tierchange.FieldID, id),
+			sqlgraph.To(tier.Table, tier.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, tierchange.ToTable, tierchange.ToColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *TierChangeClient) Hooks() []Hook {
+	hooks := c.hooks.TierChange
+	return append(hooks[:len(hooks):len(hooks)], tierchange.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *TierChangeClient) Interceptors() []Interceptor {
+	return c.inters.TierChange
+}
+
+func (c *TierChangeClient) mutate(ctx context.Context, m *TierChangeMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&TierChangeCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&TierChangeUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&TierChangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&TierChangeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown TierChange mutation op: %q", m.Op())
+	}
+}
+
+// TierGiftClient is a client for the TierGift schema.
+type TierGiftClient struct {
+	config
+}
+
+// NewTierGiftClient returns a client for the TierGift from the given config.
+func NewTierGiftClient(c config) *TierGiftClient {
+	return &TierGiftClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `tiergift.Hooks(f(g(h())))`.
+func (c *TierGiftClient) Use(hooks ...Hook) {
+	c.hooks.TierGift = append(c.hooks.TierGift, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `tiergift.Intercept(f(g(h())))`.
+func (c *TierGiftClient) Intercept(interceptors ...Interceptor) {
+	c.inters.TierGift = append(c.inters.TierGift, interceptors...)
+}
+
+// Create returns a builder for creating a TierGift entity.
+func (c *TierGiftClient) Create() *TierGiftCreate {
+	mutation := newTierGiftMutation(c.config, OpCreate)
+	return &TierGiftCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of TierGift entities.
+func (c *TierGiftClient) CreateBulk(builders ...*TierGiftCreate) *TierGiftCreateBulk {
+	return &TierGiftCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *TierGiftClient) MapCreateBulk(slice any, setFunc func(*TierGiftCreate, int)) *TierGiftCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &TierGiftCreateBulk{err: fmt.Errorf("calling to TierGiftClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*TierGiftCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &TierGiftCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for TierGift.
+func (c *TierGiftClient) Update() *TierGiftUpdate {
+	mutation := newTierGiftMutation(c.config, OpUpdate)
+	return &TierGiftUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *TierGiftClient) UpdateOne(_m *TierGift) *TierGiftUpdateOne {
+	mutation := newTierGiftMutation(c.config, OpUpdateOne, withTierGift(_m))
+	return &TierGiftUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *TierGiftClient) UpdateOneID(id int) *TierGiftUpdateOne {
+	mutation := newTierGiftMutation(c.config, OpUpdateOne, withTierGiftID(id))
+	return &TierGiftUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for TierGift.
+func (c *TierGiftClient) Delete() *TierGiftDelete {
+	mutation := newTierGiftMutation(c.config, OpDelete)
+	return &TierGiftDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *TierGiftClient) DeleteOne(_m *TierGift) *TierGiftDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *TierGiftClient) DeleteOneID(id int) *TierGiftDeleteOne {
+	builder := c.Delete().Where(tiergift.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &TierGiftDeleteOne{builder}
+}
+
+// Query returns a query builder for TierGift.
+func (c *TierGiftClient) Query() *TierGiftQuery {
+	return &TierGiftQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeTierGift},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a TierGift entity by its id.
+func (c *TierGiftClient) Get(ctx context.Context, id int) (*TierGift, error) {
+	return c.Query().Where(tiergift.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *TierGiftClient) GetX(ctx context.Context, id int) *TierGift {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryMember queries the member edge of a TierGift.
+func (c *TierGiftClient) QueryMember(_m *TierGift) *MemberQuery {
+	query := (&MemberClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(tiergift.Table, tiergift.FieldID, id),
+			sqlgraph.To(member.Table, member.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, tiergift.MemberTable, tiergift.MemberColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *TierGiftClient) Hooks() []Hook {
+	hooks := c.hooks.TierGift
+	return append(hooks[:len(hooks):len(hooks)], tiergift.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *TierGiftClient) Interceptors() []Interceptor {
+	return c.inters.TierGift
+}
+
+func (c *TierGiftClient) mutate(ctx context.Context, m *TierGiftMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&TierGiftCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&TierGiftUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&TierGiftUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&TierGiftDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown TierGift mutation op: %q", m.Op())
+	}
+}
+
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Benefit, Event, Member, PointAccount, PointAllocation, PointEntry, PointLot,
-		PointRequest, Program, StoreBudget, StoreFunding, Tier []ent.Hook
+		ActivityMonth, AuditEntry, Benefit, BenefitClaim, Event, Member, MemberScore,
+		PointAccount, PointAllocation, PointEntry, PointLot, PointRequest, Program,
+		Settlement, SettlementPartition, StoreBudget, StoreFunding, Tier, TierChange,
+		TierGift []ent.Hook
 	}
 	inters struct {
-		Benefit, Event, Member, PointAccount, PointAllocation, PointEntry, PointLot,
-		PointRequest, Program, StoreBudget, StoreFunding, Tier []ent.Interceptor
+		ActivityMonth, AuditEntry, Benefit, BenefitClaim, Event, Member, MemberScore,
+		PointAccount, PointAllocation, PointEntry, PointLot, PointRequest, Program,
+		Settlement, SettlementPartition, StoreBudget, StoreFunding, Tier, TierChange,
+		TierGift []ent.Interceptor
 	}
 )
 

@@ -12,18 +12,26 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/membergraph/membergraph/ent/activitymonth"
+	"github.com/membergraph/membergraph/ent/auditentry"
 	"github.com/membergraph/membergraph/ent/benefit"
+	"github.com/membergraph/membergraph/ent/benefitclaim"
 	"github.com/membergraph/membergraph/ent/event"
 	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/ent/memberscore"
 	"github.com/membergraph/membergraph/ent/pointaccount"
 	"github.com/membergraph/membergraph/ent/pointallocation"
 	"github.com/membergraph/membergraph/ent/pointentry"
 	"github.com/membergraph/membergraph/ent/pointlot"
 	"github.com/membergraph/membergraph/ent/pointrequest"
 	"github.com/membergraph/membergraph/ent/program"
+	"github.com/membergraph/membergraph/ent/settlement"
+	"github.com/membergraph/membergraph/ent/settlementpartition"
 	"github.com/membergraph/membergraph/ent/storebudget"
 	"github.com/membergraph/membergraph/ent/storefunding"
 	"github.com/membergraph/membergraph/ent/tier"
+	"github.com/membergraph/membergraph/ent/tierchange"
+	"github.com/membergraph/membergraph/ent/tiergift"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -84,18 +92,26 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			benefit.Table:         benefit.ValidColumn,
-			event.Table:           event.ValidColumn,
-			member.Table:          member.ValidColumn,
-			pointaccount.Table:    pointaccount.ValidColumn,
-			pointallocation.Table: pointallocation.ValidColumn,
-			pointentry.Table:      pointentry.ValidColumn,
-			pointlot.Table:        pointlot.ValidColumn,
-			pointrequest.Table:    pointrequest.ValidColumn,
-			program.Table:         program.ValidColumn,
-			storebudget.Table:     storebudget.ValidColumn,
-			storefunding.Table:    storefunding.ValidColumn,
-			tier.Table:            tier.ValidColumn,
+			activitymonth.Table:       activitymonth.ValidColumn,
+			auditentry.Table:          auditentry.ValidColumn,
+			benefit.Table:             benefit.ValidColumn,
+			benefitclaim.Table:        benefitclaim.ValidColumn,
+			event.Table:               event.ValidColumn,
+			member.Table:              member.ValidColumn,
+			memberscore.Table:         memberscore.ValidColumn,
+			pointaccount.Table:        pointaccount.ValidColumn,
+			pointallocation.Table:     pointallocation.ValidColumn,
+			pointentry.Table:          pointentry.ValidColumn,
+			pointlot.Table:            pointlot.ValidColumn,
+			pointrequest.Table:        pointrequest.ValidColumn,
+			program.Table:             program.ValidColumn,
+			settlement.Table:          settlement.ValidColumn,
+			settlementpartition.Table: settlementpartition.ValidColumn,
+			storebudget.Table:         storebudget.ValidColumn,
+			storefunding.Table:        storefunding.ValidColumn,
+			tier.Table:                tier.ValidColumn,
+			tierchange.Table:          tierchange.ValidColumn,
+			tiergift.Table:            tiergift.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -3,9 +3,13 @@
 package ent
 
 import (
+	"github.com/membergraph/membergraph/ent/activitymonth"
+	"github.com/membergraph/membergraph/ent/auditentry"
 	"github.com/membergraph/membergraph/ent/benefit"
+	"github.com/membergraph/membergraph/ent/benefitclaim"
 	"github.com/membergraph/membergraph/ent/event"
 	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/ent/memberscore"
 	"github.com/membergraph/membergraph/ent/pointaccount"
 	"github.com/membergraph/membergraph/ent/pointallocation"
 	"github.com/membergraph/membergraph/ent/pointentry"
@@ -13,9 +17,13 @@ import (
 	"github.com/membergraph/membergraph/ent/pointrequest"
 	"github.com/membergraph/membergraph/ent/predicate"
 	"github.com/membergraph/membergraph/ent/program"
+	"github.com/membergraph/membergraph/ent/settlement"
+	"github.com/membergraph/membergraph/ent/settlementpartition"
 	"github.com/membergraph/membergraph/ent/storebudget"
 	"github.com/membergraph/membergraph/ent/storefunding"
 	"github.com/membergraph/membergraph/ent/tier"
+	"github.com/membergraph/membergraph/ent/tierchange"
+	"github.com/membergraph/membergraph/ent/tiergift"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
@@ -25,8 +33,54 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 12)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 20)}
 	graph.Nodes[0] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   activitymonth.Table,
+			Columns: activitymonth.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: activitymonth.FieldID,
+			},
+		},
+		Type: "ActivityMonth",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			activitymonth.FieldProgramID:       {Type: field.TypeInt, Column: activitymonth.FieldProgramID},
+			activitymonth.FieldMemberID:        {Type: field.TypeInt, Column: activitymonth.FieldMemberID},
+			activitymonth.FieldMonth:           {Type: field.TypeInt, Column: activitymonth.FieldMonth},
+			activitymonth.FieldSpendCents:      {Type: field.TypeInt64, Column: activitymonth.FieldSpendCents},
+			activitymonth.FieldOrders:          {Type: field.TypeInt, Column: activitymonth.FieldOrders},
+			activitymonth.FieldCompletedOrders: {Type: field.TypeInt, Column: activitymonth.FieldCompletedOrders},
+			activitymonth.FieldRefundedOrders:  {Type: field.TypeInt, Column: activitymonth.FieldRefundedOrders},
+			activitymonth.FieldPurchaseDays:    {Type: field.TypeInt64, Column: activitymonth.FieldPurchaseDays},
+			activitymonth.FieldLoginDays:       {Type: field.TypeInt64, Column: activitymonth.FieldLoginDays},
+			activitymonth.FieldReviews:         {Type: field.TypeInt, Column: activitymonth.FieldReviews},
+			activitymonth.FieldPhotoReviews:    {Type: field.TypeInt, Column: activitymonth.FieldPhotoReviews},
+			activitymonth.FieldAnswers:         {Type: field.TypeInt, Column: activitymonth.FieldAnswers},
+			activitymonth.FieldShares:          {Type: field.TypeInt, Column: activitymonth.FieldShares},
+			activitymonth.FieldCheckIns:        {Type: field.TypeInt, Column: activitymonth.FieldCheckIns},
+		},
+	}
+	graph.Nodes[1] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   auditentry.Table,
+			Columns: auditentry.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: auditentry.FieldID,
+			},
+		},
+		Type: "AuditEntry",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			auditentry.FieldProgramID: {Type: field.TypeInt, Column: auditentry.FieldProgramID},
+			auditentry.FieldActor:     {Type: field.TypeString, Column: auditentry.FieldActor},
+			auditentry.FieldAction:    {Type: field.TypeString, Column: auditentry.FieldAction},
+			auditentry.FieldBefore:    {Type: field.TypeString, Column: auditentry.FieldBefore},
+			auditentry.FieldAfter:     {Type: field.TypeString, Column: auditentry.FieldAfter},
+			auditentry.FieldCreatedAt: {Type: field.TypeTime, Column: auditentry.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[2] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   benefit.Table,
 			Columns: benefit.Columns,
@@ -46,7 +100,27 @@ var schemaGraph = func() *sqlgraph.Schema {
 			benefit.FieldQuotaPeriod: {Type: field.TypeEnum, Column: benefit.FieldQuotaPeriod},
 		},
 	}
-	graph.Nodes[1] = &sqlgraph.Node{
+	graph.Nodes[3] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   benefitclaim.Table,
+			Columns: benefitclaim.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: benefitclaim.FieldID,
+			},
+		},
+		Type: "BenefitClaim",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			benefitclaim.FieldProgramID:      {Type: field.TypeInt, Column: benefitclaim.FieldProgramID},
+			benefitclaim.FieldMemberID:       {Type: field.TypeInt, Column: benefitclaim.FieldMemberID},
+			benefitclaim.FieldBenefitID:      {Type: field.TypeInt, Column: benefitclaim.FieldBenefitID},
+			benefitclaim.FieldIdempotencyKey: {Type: field.TypeString, Column: benefitclaim.FieldIdempotencyKey},
+			benefitclaim.FieldPeriod:         {Type: field.TypeString, Column: benefitclaim.FieldPeriod},
+			benefitclaim.FieldSource:         {Type: field.TypeEnum, Column: benefitclaim.FieldSource},
+			benefitclaim.FieldClaimedAt:      {Type: field.TypeTime, Column: benefitclaim.FieldClaimedAt},
+		},
+	}
+	graph.Nodes[4] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   event.Table,
 			Columns: event.Columns,
@@ -70,7 +144,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			event.FieldOutcome:        {Type: field.TypeJSON, Column: event.FieldOutcome},
 		},
 	}
-	graph.Nodes[2] = &sqlgraph.Node{
+	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   member.Table,
 			Columns: member.Columns,
@@ -96,7 +170,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 			member.FieldUpdatedAt:           {Type: field.TypeTime, Column: member.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[3] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   memberscore.Table,
+			Columns: memberscore.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: memberscore.FieldID,
+			},
+		},
+		Type: "MemberScore",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			memberscore.FieldProgramID:            {Type: field.TypeInt, Column: memberscore.FieldProgramID},
+			memberscore.FieldMemberID:             {Type: field.TypeInt, Column: memberscore.FieldMemberID},
+			memberscore.FieldSettled:              {Type: field.TypeInt64, Column: memberscore.FieldSettled},
+			memberscore.FieldPeriod:               {Type: field.TypeInt, Column: memberscore.FieldPeriod},
+			memberscore.FieldSettledAt:            {Type: field.TypeTime, Column: memberscore.FieldSettledAt},
+			memberscore.FieldBreakdown:            {Type: field.TypeJSON, Column: memberscore.FieldBreakdown},
+			memberscore.FieldReputation:           {Type: field.TypeInt, Column: memberscore.FieldReputation},
+			memberscore.FieldCredit:               {Type: field.TypeInt, Column: memberscore.FieldCredit},
+			memberscore.FieldCountedThrough:       {Type: field.TypeInt, Column: memberscore.FieldCountedThrough},
+			memberscore.FieldAccountPointsCounted: {Type: field.TypeInt64, Column: memberscore.FieldAccountPointsCounted},
+		},
+	}
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pointaccount.Table,
 			Columns: pointaccount.Columns,
@@ -113,7 +210,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pointaccount.FieldDebt:      {Type: field.TypeInt64, Column: pointaccount.FieldDebt},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pointallocation.Table,
 			Columns: pointallocation.Columns,
@@ -131,7 +228,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pointallocation.FieldAmount:    {Type: field.TypeInt64, Column: pointallocation.FieldAmount},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pointentry.Table,
 			Columns: pointentry.Columns,
@@ -158,7 +255,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pointentry.FieldAvailableAt:     {Type: field.TypeTime, Column: pointentry.FieldAvailableAt},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pointlot.Table,
 			Columns: pointlot.Columns,
@@ -178,7 +275,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pointlot.FieldAvailableAt: {Type: field.TypeTime, Column: pointlot.FieldAvailableAt},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pointrequest.Table,
 			Columns: pointrequest.Columns,
@@ -197,7 +294,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pointrequest.FieldCreatedAt: {Type: field.TypeTime, Column: pointrequest.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   program.Table,
 			Columns: program.Columns,
@@ -215,7 +312,50 @@ var schemaGraph = func() *sqlgraph.Schema {
 			program.FieldRules:         {Type: field.TypeJSON, Column: program.FieldRules},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   settlement.Table,
+			Columns: settlement.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: settlement.FieldID,
+			},
+		},
+		Type: "Settlement",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			settlement.FieldProgramID:   {Type: field.TypeInt, Column: settlement.FieldProgramID},
+			settlement.FieldPeriod:      {Type: field.TypeInt, Column: settlement.FieldPeriod},
+			settlement.FieldStatus:      {Type: field.TypeEnum, Column: settlement.FieldStatus},
+			settlement.FieldStartedAt:   {Type: field.TypeTime, Column: settlement.FieldStartedAt},
+			settlement.FieldFinishedAt:  {Type: field.TypeTime, Column: settlement.FieldFinishedAt},
+			settlement.FieldPartitions:  {Type: field.TypeInt, Column: settlement.FieldPartitions},
+			settlement.FieldMembers:     {Type: field.TypeInt, Column: settlement.FieldMembers},
+			settlement.FieldTierChanges: {Type: field.TypeInt, Column: settlement.FieldTierChanges},
+		},
+	}
+	graph.Nodes[14] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   settlementpartition.Table,
+			Columns: settlementpartition.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: settlementpartition.FieldID,
+			},
+		},
+		Type: "SettlementPartition",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			settlementpartition.FieldProgramID:    {Type: field.TypeInt, Column: settlementpartition.FieldProgramID},
+			settlementpartition.FieldSettlementID: {Type: field.TypeInt, Column: settlementpartition.FieldSettlementID},
+			settlementpartition.FieldLo:           {Type: field.TypeInt, Column: settlementpartition.FieldLo},
+			settlementpartition.FieldHi:           {Type: field.TypeInt, Column: settlementpartition.FieldHi},
+			settlementpartition.FieldStatus:       {Type: field.TypeEnum, Column: settlementpartition.FieldStatus},
+			settlementpartition.FieldWorker:       {Type: field.TypeString, Column: settlementpartition.FieldWorker},
+			settlementpartition.FieldLeaseUntil:   {Type: field.TypeTime, Column: settlementpartition.FieldLeaseUntil},
+			settlementpartition.FieldMembers:      {Type: field.TypeInt, Column: settlementpartition.FieldMembers},
+			settlementpartition.FieldTierChanges:  {Type: field.TypeInt, Column: settlementpartition.FieldTierChanges},
+		},
+	}
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   storebudget.Table,
 			Columns: storebudget.Columns,
@@ -232,7 +372,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			storebudget.FieldGranted:   {Type: field.TypeInt64, Column: storebudget.FieldGranted},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   storefunding.Table,
 			Columns: storefunding.Columns,
@@ -253,7 +393,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			storefunding.FieldCreatedAt: {Type: field.TypeTime, Column: storefunding.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tier.Table,
 			Columns: tier.Columns,
@@ -264,14 +404,73 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Tier",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			tier.FieldProgramID:   {Type: field.TypeInt, Column: tier.FieldProgramID},
-			tier.FieldKey:         {Type: field.TypeString, Column: tier.FieldKey},
-			tier.FieldName:        {Type: field.TypeString, Column: tier.FieldName},
-			tier.FieldLevel:       {Type: field.TypeInt, Column: tier.FieldLevel},
-			tier.FieldMinScore:    {Type: field.TypeInt64, Column: tier.FieldMinScore},
-			tier.FieldDescription: {Type: field.TypeString, Column: tier.FieldDescription},
+			tier.FieldProgramID:       {Type: field.TypeInt, Column: tier.FieldProgramID},
+			tier.FieldKey:             {Type: field.TypeString, Column: tier.FieldKey},
+			tier.FieldName:            {Type: field.TypeString, Column: tier.FieldName},
+			tier.FieldLevel:           {Type: field.TypeInt, Column: tier.FieldLevel},
+			tier.FieldMinScore:        {Type: field.TypeInt64, Column: tier.FieldMinScore},
+			tier.FieldDescription:     {Type: field.TypeString, Column: tier.FieldDescription},
+			tier.FieldGiftPoints:      {Type: field.TypeInt64, Column: tier.FieldGiftPoints},
+			tier.FieldGiftBenefits:    {Type: field.TypeJSON, Column: tier.FieldGiftBenefits},
+			tier.FieldYearlyDeduction: {Type: field.TypeInt64, Column: tier.FieldYearlyDeduction},
 		},
 	}
+	graph.Nodes[18] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   tierchange.Table,
+			Columns: tierchange.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: tierchange.FieldID,
+			},
+		},
+		Type: "TierChange",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			tierchange.FieldProgramID:  {Type: field.TypeInt, Column: tierchange.FieldProgramID},
+			tierchange.FieldMemberID:   {Type: field.TypeInt, Column: tierchange.FieldMemberID},
+			tierchange.FieldFromTierID: {Type: field.TypeInt, Column: tierchange.FieldFromTierID},
+			tierchange.FieldToTierID:   {Type: field.TypeInt, Column: tierchange.FieldToTierID},
+			tierchange.FieldPeriod:     {Type: field.TypeInt, Column: tierchange.FieldPeriod},
+			tierchange.FieldDirection:  {Type: field.TypeEnum, Column: tierchange.FieldDirection},
+			tierchange.FieldScore:      {Type: field.TypeInt64, Column: tierchange.FieldScore},
+			tierchange.FieldReason:     {Type: field.TypeString, Column: tierchange.FieldReason},
+			tierchange.FieldCreatedAt:  {Type: field.TypeTime, Column: tierchange.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[19] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   tiergift.Table,
+			Columns: tiergift.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: tiergift.FieldID,
+			},
+		},
+		Type: "TierGift",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			tiergift.FieldProgramID: {Type: field.TypeInt, Column: tiergift.FieldProgramID},
+			tiergift.FieldMemberID:  {Type: field.TypeInt, Column: tiergift.FieldMemberID},
+			tiergift.FieldTierID:    {Type: field.TypeInt, Column: tiergift.FieldTierID},
+			tiergift.FieldYear:      {Type: field.TypeInt, Column: tiergift.FieldYear},
+			tiergift.FieldPoints:    {Type: field.TypeInt64, Column: tiergift.FieldPoints},
+			tiergift.FieldBenefits:  {Type: field.TypeJSON, Column: tiergift.FieldBenefits},
+			tiergift.FieldStatus:    {Type: field.TypeEnum, Column: tiergift.FieldStatus},
+			tiergift.FieldCreatedAt: {Type: field.TypeTime, Column: tiergift.FieldCreatedAt},
+			tiergift.FieldGrantedAt: {Type: field.TypeTime, Column: tiergift.FieldGrantedAt},
+		},
+	}
+	graph.MustAddE(
+		"member",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   activitymonth.MemberTable,
+			Columns: []string{activitymonth.MemberColumn},
+			Bidi:    false,
+		},
+		"ActivityMonth",
+		"Member",
+	)
 	graph.MustAddE(
 		"program",
 		&sqlgraph.EdgeSpec{
@@ -295,6 +494,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Benefit",
 		"Tier",
+	)
+	graph.MustAddE(
+		"member",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   benefitclaim.MemberTable,
+			Columns: []string{benefitclaim.MemberColumn},
+			Bidi:    false,
+		},
+		"BenefitClaim",
+		"Member",
+	)
+	graph.MustAddE(
+		"benefit",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   benefitclaim.BenefitTable,
+			Columns: []string{benefitclaim.BenefitColumn},
+			Bidi:    false,
+		},
+		"BenefitClaim",
+		"Benefit",
 	)
 	graph.MustAddE(
 		"member",
@@ -331,6 +554,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Member",
 		"Tier",
+	)
+	graph.MustAddE(
+		"tier_history",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   member.TierHistoryTable,
+			Columns: []string{member.TierHistoryColumn},
+			Bidi:    false,
+		},
+		"Member",
+		"TierChange",
+	)
+	graph.MustAddE(
+		"member",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   memberscore.MemberTable,
+			Columns: []string{memberscore.MemberColumn},
+			Bidi:    false,
+		},
+		"MemberScore",
+		"Member",
 	)
 	graph.MustAddE(
 		"member",
@@ -429,6 +676,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Member",
 	)
 	graph.MustAddE(
+		"parts",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   settlement.PartsTable,
+			Columns: []string{settlement.PartsColumn},
+			Bidi:    false,
+		},
+		"Settlement",
+		"SettlementPartition",
+	)
+	graph.MustAddE(
+		"settlement",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   settlementpartition.SettlementTable,
+			Columns: []string{settlementpartition.SettlementColumn},
+			Bidi:    false,
+		},
+		"SettlementPartition",
+		"Settlement",
+	)
+	graph.MustAddE(
 		"program",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -464,6 +735,54 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Tier",
 		"Member",
 	)
+	graph.MustAddE(
+		"member",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   tierchange.MemberTable,
+			Columns: []string{tierchange.MemberColumn},
+			Bidi:    false,
+		},
+		"TierChange",
+		"Member",
+	)
+	graph.MustAddE(
+		"from",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   tierchange.FromTable,
+			Columns: []string{tierchange.FromColumn},
+			Bidi:    false,
+		},
+		"TierChange",
+		"Tier",
+	)
+	graph.MustAddE(
+		"to",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   tierchange.ToTable,
+			Columns: []string{tierchange.ToColumn},
+			Bidi:    false,
+		},
+		"TierChange",
+		"Tier",
+	)
+	graph.MustAddE(
+		"member",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   tiergift.MemberTable,
+			Columns: []string{tiergift.MemberColumn},
+			Bidi:    false,
+		},
+		"TierGift",
+		"Member",
+	)
 	return graph
 }()
 
@@ -471,6 +790,200 @@ var schemaGraph = func() *sqlgraph.Schema {
 // All update, update-one and query builders implement this interface.
 type predicateAdder interface {
 	addPredicate(func(s *sql.Selector))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *ActivityMonthQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ActivityMonthQuery builder.
+func (_q *ActivityMonthQuery) Filter() *ActivityMonthFilter {
+	return &ActivityMonthFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ActivityMonthMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ActivityMonthMutation builder.
+func (m *ActivityMonthMutation) Filter() *ActivityMonthFilter {
+	return &ActivityMonthFilter{config: m.config, predicateAdder: m}
+}
+
+// ActivityMonthFilter provides a generic filtering capability at runtime for ActivityMonthQuery.
+type ActivityMonthFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ActivityMonthFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[0].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *ActivityMonthFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(activitymonth.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *ActivityMonthFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(activitymonth.FieldProgramID))
+}
+
+// WhereMemberID applies the entql int predicate on the member_id field.
+func (f *ActivityMonthFilter) WhereMemberID(p entql.IntP) {
+	f.Where(p.Field(activitymonth.FieldMemberID))
+}
+
+// WhereMonth applies the entql int predicate on the month field.
+func (f *ActivityMonthFilter) WhereMonth(p entql.IntP) {
+	f.Where(p.Field(activitymonth.FieldMonth))
+}
+
+// WhereSpendCents applies the entql int64 predicate on the spend_cents field.
+func (f *ActivityMonthFilter) WhereSpendCents(p entql.Int64P) {
+	f.Where(p.Field(activitymonth.FieldSpendCents))
+}
+
+// WhereOrders applies the entql int predicate on the orders field.
+func (f *ActivityMonthFilter) WhereOrders(p entql.IntP) {
+	f.Where(p.Field(activitymonth.FieldOrders))
+}
+
+// WhereCompletedOrders applies the entql int predicate on the completed_orders field.
+func (f *ActivityMonthFilter) WhereCompletedOrders(p entql.IntP) {
+	f.Where(p.Field(activitymonth.FieldCompletedOrders))
+}
+
+// WhereRefundedOrders applies the entql int predicate on the refunded_orders field.
+func (f *ActivityMonthFilter) WhereRefundedOrders(p entql.IntP) {
+	f.Where(p.Field(activitymonth.FieldRefundedOrders))
+}
+
+// WherePurchaseDays applies the entql int64 predicate on the purchase_days field.
+func (f *ActivityMonthFilter) WherePurchaseDays(p entql.Int64P) {
+	f.Where(p.Field(activitymonth.FieldPurchaseDays))
+}
+
+// WhereLoginDays applies the entql int64 predicate on the login_days field.
+func (f *ActivityMonthFilter) WhereLoginDays(p entql.Int64P) {
+	f.Where(p.Field(activitymonth.FieldLoginDays))
+}
+
+// WhereReviews applies the entql int predicate on the reviews field.
+func (f *ActivityMonthFilter) WhereReviews(p entql.IntP) {
+	f.Where(p.Field(activitymonth.FieldReviews))
+}
+
+// WherePhotoReviews applies the entql int predicate on the photo_reviews field.
+func (f *ActivityMonthFilter) WherePhotoReviews(p entql.IntP) {
+	f.Where(p.Field(activitymonth.FieldPhotoReviews))
+}
+
+// WhereAnswers applies the entql int predicate on the answers field.
+func (f *ActivityMonthFilter) WhereAnswers(p entql.IntP) {
+	f.Where(p.Field(activitymonth.FieldAnswers))
+}
+
+// WhereShares applies the entql int predicate on the shares field.
+func (f *ActivityMonthFilter) WhereShares(p entql.IntP) {
+	f.Where(p.Field(activitymonth.FieldShares))
+}
+
+// WhereCheckIns applies the entql int predicate on the check_ins field.
+func (f *ActivityMonthFilter) WhereCheckIns(p entql.IntP) {
+	f.Where(p.Field(activitymonth.FieldCheckIns))
+}
+
+// WhereHasMember applies a predicate to check if query has an edge member.
+func (f *ActivityMonthFilter) WhereHasMember() {
+	f.Where(entql.HasEdge("member"))
+}
+
+// WhereHasMemberWith applies a predicate to check if query has an edge member with a given conditions (other predicates).
+func (f *ActivityMonthFilter) WhereHasMemberWith(preds ...predicate.Member) {
+	f.Where(entql.HasEdgeWith("member", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *AuditEntryQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AuditEntryQuery builder.
+func (_q *AuditEntryQuery) Filter() *AuditEntryFilter {
+	return &AuditEntryFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AuditEntryMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AuditEntryMutation builder.
+func (m *AuditEntryMutation) Filter() *AuditEntryFilter {
+	return &AuditEntryFilter{config: m.config, predicateAdder: m}
+}
+
+// AuditEntryFilter provides a generic filtering capability at runtime for AuditEntryQuery.
+type AuditEntryFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AuditEntryFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *AuditEntryFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(auditentry.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *AuditEntryFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(auditentry.FieldProgramID))
+}
+
+// WhereActor applies the entql string predicate on the actor field.
+func (f *AuditEntryFilter) WhereActor(p entql.StringP) {
+	f.Where(p.Field(auditentry.FieldActor))
+}
+
+// WhereAction applies the entql string predicate on the action field.
+func (f *AuditEntryFilter) WhereAction(p entql.StringP) {
+	f.Where(p.Field(auditentry.FieldAction))
+}
+
+// WhereBefore applies the entql string predicate on the before field.
+func (f *AuditEntryFilter) WhereBefore(p entql.StringP) {
+	f.Where(p.Field(auditentry.FieldBefore))
+}
+
+// WhereAfter applies the entql string predicate on the after field.
+func (f *AuditEntryFilter) WhereAfter(p entql.StringP) {
+	f.Where(p.Field(auditentry.FieldAfter))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *AuditEntryFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(auditentry.FieldCreatedAt))
 }
 
 // addPredicate implements the predicateAdder interface.
@@ -502,7 +1015,7 @@ type BenefitFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *BenefitFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[0].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -577,6 +1090,109 @@ func (f *BenefitFilter) WhereHasTiersWith(preds ...predicate.Tier) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *BenefitClaimQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the BenefitClaimQuery builder.
+func (_q *BenefitClaimQuery) Filter() *BenefitClaimFilter {
+	return &BenefitClaimFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *BenefitClaimMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the BenefitClaimMutation builder.
+func (m *BenefitClaimMutation) Filter() *BenefitClaimFilter {
+	return &BenefitClaimFilter{config: m.config, predicateAdder: m}
+}
+
+// BenefitClaimFilter provides a generic filtering capability at runtime for BenefitClaimQuery.
+type BenefitClaimFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *BenefitClaimFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *BenefitClaimFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(benefitclaim.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *BenefitClaimFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(benefitclaim.FieldProgramID))
+}
+
+// WhereMemberID applies the entql int predicate on the member_id field.
+func (f *BenefitClaimFilter) WhereMemberID(p entql.IntP) {
+	f.Where(p.Field(benefitclaim.FieldMemberID))
+}
+
+// WhereBenefitID applies the entql int predicate on the benefit_id field.
+func (f *BenefitClaimFilter) WhereBenefitID(p entql.IntP) {
+	f.Where(p.Field(benefitclaim.FieldBenefitID))
+}
+
+// WhereIdempotencyKey applies the entql string predicate on the idempotency_key field.
+func (f *BenefitClaimFilter) WhereIdempotencyKey(p entql.StringP) {
+	f.Where(p.Field(benefitclaim.FieldIdempotencyKey))
+}
+
+// WherePeriod applies the entql string predicate on the period field.
+func (f *BenefitClaimFilter) WherePeriod(p entql.StringP) {
+	f.Where(p.Field(benefitclaim.FieldPeriod))
+}
+
+// WhereSource applies the entql string predicate on the source field.
+func (f *BenefitClaimFilter) WhereSource(p entql.StringP) {
+	f.Where(p.Field(benefitclaim.FieldSource))
+}
+
+// WhereClaimedAt applies the entql time.Time predicate on the claimed_at field.
+func (f *BenefitClaimFilter) WhereClaimedAt(p entql.TimeP) {
+	f.Where(p.Field(benefitclaim.FieldClaimedAt))
+}
+
+// WhereHasMember applies a predicate to check if query has an edge member.
+func (f *BenefitClaimFilter) WhereHasMember() {
+	f.Where(entql.HasEdge("member"))
+}
+
+// WhereHasMemberWith applies a predicate to check if query has an edge member with a given conditions (other predicates).
+func (f *BenefitClaimFilter) WhereHasMemberWith(preds ...predicate.Member) {
+	f.Where(entql.HasEdgeWith("member", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasBenefit applies a predicate to check if query has an edge benefit.
+func (f *BenefitClaimFilter) WhereHasBenefit() {
+	f.Where(entql.HasEdge("benefit"))
+}
+
+// WhereHasBenefitWith applies a predicate to check if query has an edge benefit with a given conditions (other predicates).
+func (f *BenefitClaimFilter) WhereHasBenefitWith(preds ...predicate.Benefit) {
+	f.Where(entql.HasEdgeWith("benefit", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *EventQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -605,7 +1221,7 @@ type EventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -714,7 +1330,7 @@ type MemberFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MemberFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -818,6 +1434,124 @@ func (f *MemberFilter) WhereHasTierWith(preds ...predicate.Tier) {
 	})))
 }
 
+// WhereHasTierHistory applies a predicate to check if query has an edge tier_history.
+func (f *MemberFilter) WhereHasTierHistory() {
+	f.Where(entql.HasEdge("tier_history"))
+}
+
+// WhereHasTierHistoryWith applies a predicate to check if query has an edge tier_history with a given conditions (other predicates).
+func (f *MemberFilter) WhereHasTierHistoryWith(preds ...predicate.TierChange) {
+	f.Where(entql.HasEdgeWith("tier_history", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *MemberScoreQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the MemberScoreQuery builder.
+func (_q *MemberScoreQuery) Filter() *MemberScoreFilter {
+	return &MemberScoreFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *MemberScoreMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the MemberScoreMutation builder.
+func (m *MemberScoreMutation) Filter() *MemberScoreFilter {
+	return &MemberScoreFilter{config: m.config, predicateAdder: m}
+}
+
+// MemberScoreFilter provides a generic filtering capability at runtime for MemberScoreQuery.
+type MemberScoreFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *MemberScoreFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *MemberScoreFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(memberscore.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *MemberScoreFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(memberscore.FieldProgramID))
+}
+
+// WhereMemberID applies the entql int predicate on the member_id field.
+func (f *MemberScoreFilter) WhereMemberID(p entql.IntP) {
+	f.Where(p.Field(memberscore.FieldMemberID))
+}
+
+// WhereSettled applies the entql int64 predicate on the settled field.
+func (f *MemberScoreFilter) WhereSettled(p entql.Int64P) {
+	f.Where(p.Field(memberscore.FieldSettled))
+}
+
+// WherePeriod applies the entql int predicate on the period field.
+func (f *MemberScoreFilter) WherePeriod(p entql.IntP) {
+	f.Where(p.Field(memberscore.FieldPeriod))
+}
+
+// WhereSettledAt applies the entql time.Time predicate on the settled_at field.
+func (f *MemberScoreFilter) WhereSettledAt(p entql.TimeP) {
+	f.Where(p.Field(memberscore.FieldSettledAt))
+}
+
+// WhereBreakdown applies the entql json.RawMessage predicate on the breakdown field.
+func (f *MemberScoreFilter) WhereBreakdown(p entql.BytesP) {
+	f.Where(p.Field(memberscore.FieldBreakdown))
+}
+
+// WhereReputation applies the entql int predicate on the reputation field.
+func (f *MemberScoreFilter) WhereReputation(p entql.IntP) {
+	f.Where(p.Field(memberscore.FieldReputation))
+}
+
+// WhereCredit applies the entql int predicate on the credit field.
+func (f *MemberScoreFilter) WhereCredit(p entql.IntP) {
+	f.Where(p.Field(memberscore.FieldCredit))
+}
+
+// WhereCountedThrough applies the entql int predicate on the counted_through field.
+func (f *MemberScoreFilter) WhereCountedThrough(p entql.IntP) {
+	f.Where(p.Field(memberscore.FieldCountedThrough))
+}
+
+// WhereAccountPointsCounted applies the entql int64 predicate on the account_points_counted field.
+func (f *MemberScoreFilter) WhereAccountPointsCounted(p entql.Int64P) {
+	f.Where(p.Field(memberscore.FieldAccountPointsCounted))
+}
+
+// WhereHasMember applies a predicate to check if query has an edge member.
+func (f *MemberScoreFilter) WhereHasMember() {
+	f.Where(entql.HasEdge("member"))
+}
+
+// WhereHasMemberWith applies a predicate to check if query has an edge member with a given conditions (other predicates).
+func (f *MemberScoreFilter) WhereHasMemberWith(preds ...predicate.Member) {
+	f.Where(entql.HasEdgeWith("member", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *PointAccountQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -847,7 +1581,7 @@ type PointAccountFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PointAccountFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -921,7 +1655,7 @@ type PointAllocationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PointAllocationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1000,7 +1734,7 @@ type PointEntryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PointEntryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1124,7 +1858,7 @@ type PointLotFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PointLotFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1213,7 +1947,7 @@ type PointRequestFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PointRequestFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1297,7 +2031,7 @@ type ProgramFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProgramFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1376,6 +2110,199 @@ func (f *ProgramFilter) WhereHasMembersWith(preds ...predicate.Member) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *SettlementQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the SettlementQuery builder.
+func (_q *SettlementQuery) Filter() *SettlementFilter {
+	return &SettlementFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *SettlementMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the SettlementMutation builder.
+func (m *SettlementMutation) Filter() *SettlementFilter {
+	return &SettlementFilter{config: m.config, predicateAdder: m}
+}
+
+// SettlementFilter provides a generic filtering capability at runtime for SettlementQuery.
+type SettlementFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *SettlementFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *SettlementFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(settlement.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *SettlementFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(settlement.FieldProgramID))
+}
+
+// WherePeriod applies the entql int predicate on the period field.
+func (f *SettlementFilter) WherePeriod(p entql.IntP) {
+	f.Where(p.Field(settlement.FieldPeriod))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *SettlementFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(settlement.FieldStatus))
+}
+
+// WhereStartedAt applies the entql time.Time predicate on the started_at field.
+func (f *SettlementFilter) WhereStartedAt(p entql.TimeP) {
+	f.Where(p.Field(settlement.FieldStartedAt))
+}
+
+// WhereFinishedAt applies the entql time.Time predicate on the finished_at field.
+func (f *SettlementFilter) WhereFinishedAt(p entql.TimeP) {
+	f.Where(p.Field(settlement.FieldFinishedAt))
+}
+
+// WherePartitions applies the entql int predicate on the partitions field.
+func (f *SettlementFilter) WherePartitions(p entql.IntP) {
+	f.Where(p.Field(settlement.FieldPartitions))
+}
+
+// WhereMembers applies the entql int predicate on the members field.
+func (f *SettlementFilter) WhereMembers(p entql.IntP) {
+	f.Where(p.Field(settlement.FieldMembers))
+}
+
+// WhereTierChanges applies the entql int predicate on the tier_changes field.
+func (f *SettlementFilter) WhereTierChanges(p entql.IntP) {
+	f.Where(p.Field(settlement.FieldTierChanges))
+}
+
+// WhereHasParts applies a predicate to check if query has an edge parts.
+func (f *SettlementFilter) WhereHasParts() {
+	f.Where(entql.HasEdge("parts"))
+}
+
+// WhereHasPartsWith applies a predicate to check if query has an edge parts with a given conditions (other predicates).
+func (f *SettlementFilter) WhereHasPartsWith(preds ...predicate.SettlementPartition) {
+	f.Where(entql.HasEdgeWith("parts", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *SettlementPartitionQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the SettlementPartitionQuery builder.
+func (_q *SettlementPartitionQuery) Filter() *SettlementPartitionFilter {
+	return &SettlementPartitionFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *SettlementPartitionMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the SettlementPartitionMutation builder.
+func (m *SettlementPartitionMutation) Filter() *SettlementPartitionFilter {
+	return &SettlementPartitionFilter{config: m.config, predicateAdder: m}
+}
+
+// SettlementPartitionFilter provides a generic filtering capability at runtime for SettlementPartitionQuery.
+type SettlementPartitionFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *SettlementPartitionFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *SettlementPartitionFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(settlementpartition.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *SettlementPartitionFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(settlementpartition.FieldProgramID))
+}
+
+// WhereSettlementID applies the entql int predicate on the settlement_id field.
+func (f *SettlementPartitionFilter) WhereSettlementID(p entql.IntP) {
+	f.Where(p.Field(settlementpartition.FieldSettlementID))
+}
+
+// WhereLo applies the entql int predicate on the lo field.
+func (f *SettlementPartitionFilter) WhereLo(p entql.IntP) {
+	f.Where(p.Field(settlementpartition.FieldLo))
+}
+
+// WhereHi applies the entql int predicate on the hi field.
+func (f *SettlementPartitionFilter) WhereHi(p entql.IntP) {
+	f.Where(p.Field(settlementpartition.FieldHi))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *SettlementPartitionFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(settlementpartition.FieldStatus))
+}
+
+// WhereWorker applies the entql string predicate on the worker field.
+func (f *SettlementPartitionFilter) WhereWorker(p entql.StringP) {
+	f.Where(p.Field(settlementpartition.FieldWorker))
+}
+
+// WhereLeaseUntil applies the entql time.Time predicate on the lease_until field.
+func (f *SettlementPartitionFilter) WhereLeaseUntil(p entql.TimeP) {
+	f.Where(p.Field(settlementpartition.FieldLeaseUntil))
+}
+
+// WhereMembers applies the entql int predicate on the members field.
+func (f *SettlementPartitionFilter) WhereMembers(p entql.IntP) {
+	f.Where(p.Field(settlementpartition.FieldMembers))
+}
+
+// WhereTierChanges applies the entql int predicate on the tier_changes field.
+func (f *SettlementPartitionFilter) WhereTierChanges(p entql.IntP) {
+	f.Where(p.Field(settlementpartition.FieldTierChanges))
+}
+
+// WhereHasSettlement applies a predicate to check if query has an edge settlement.
+func (f *SettlementPartitionFilter) WhereHasSettlement() {
+	f.Where(entql.HasEdge("settlement"))
+}
+
+// WhereHasSettlementWith applies a predicate to check if query has an edge settlement with a given conditions (other predicates).
+func (f *SettlementPartitionFilter) WhereHasSettlementWith(preds ...predicate.Settlement) {
+	f.Where(entql.HasEdgeWith("settlement", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *StoreBudgetQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1404,7 +2331,7 @@ type StoreBudgetFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StoreBudgetFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1464,7 +2391,7 @@ type StoreFundingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StoreFundingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1544,7 +2471,7 @@ type TierFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TierFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1585,6 +2512,21 @@ func (f *TierFilter) WhereDescription(p entql.StringP) {
 	f.Where(p.Field(tier.FieldDescription))
 }
 
+// WhereGiftPoints applies the entql int64 predicate on the gift_points field.
+func (f *TierFilter) WhereGiftPoints(p entql.Int64P) {
+	f.Where(p.Field(tier.FieldGiftPoints))
+}
+
+// WhereGiftBenefits applies the entql json.RawMessage predicate on the gift_benefits field.
+func (f *TierFilter) WhereGiftBenefits(p entql.BytesP) {
+	f.Where(p.Field(tier.FieldGiftBenefits))
+}
+
+// WhereYearlyDeduction applies the entql int64 predicate on the yearly_deduction field.
+func (f *TierFilter) WhereYearlyDeduction(p entql.Int64P) {
+	f.Where(p.Field(tier.FieldYearlyDeduction))
+}
+
 // WhereHasProgram applies a predicate to check if query has an edge program.
 func (f *TierFilter) WhereHasProgram() {
 	f.Where(entql.HasEdge("program"))
@@ -1621,6 +2563,232 @@ func (f *TierFilter) WhereHasMembers() {
 // WhereHasMembersWith applies a predicate to check if query has an edge members with a given conditions (other predicates).
 func (f *TierFilter) WhereHasMembersWith(preds ...predicate.Member) {
 	f.Where(entql.HasEdgeWith("members", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *TierChangeQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the TierChangeQuery builder.
+func (_q *TierChangeQuery) Filter() *TierChangeFilter {
+	return &TierChangeFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *TierChangeMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the TierChangeMutation builder.
+func (m *TierChangeMutation) Filter() *TierChangeFilter {
+	return &TierChangeFilter{config: m.config, predicateAdder: m}
+}
+
+// TierChangeFilter provides a generic filtering capability at runtime for TierChangeQuery.
+type TierChangeFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *TierChangeFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *TierChangeFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(tierchange.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *TierChangeFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(tierchange.FieldProgramID))
+}
+
+// WhereMemberID applies the entql int predicate on the member_id field.
+func (f *TierChangeFilter) WhereMemberID(p entql.IntP) {
+	f.Where(p.Field(tierchange.FieldMemberID))
+}
+
+// WhereFromTierID applies the entql int predicate on the from_tier_id field.
+func (f *TierChangeFilter) WhereFromTierID(p entql.IntP) {
+	f.Where(p.Field(tierchange.FieldFromTierID))
+}
+
+// WhereToTierID applies the entql int predicate on the to_tier_id field.
+func (f *TierChangeFilter) WhereToTierID(p entql.IntP) {
+	f.Where(p.Field(tierchange.FieldToTierID))
+}
+
+// WherePeriod applies the entql int predicate on the period field.
+func (f *TierChangeFilter) WherePeriod(p entql.IntP) {
+	f.Where(p.Field(tierchange.FieldPeriod))
+}
+
+// WhereDirection applies the entql string predicate on the direction field.
+func (f *TierChangeFilter) WhereDirection(p entql.StringP) {
+	f.Where(p.Field(tierchange.FieldDirection))
+}
+
+// WhereScore applies the entql int64 predicate on the score field.
+func (f *TierChangeFilter) WhereScore(p entql.Int64P) {
+	f.Where(p.Field(tierchange.FieldScore))
+}
+
+// WhereReason applies the entql string predicate on the reason field.
+func (f *TierChangeFilter) WhereReason(p entql.StringP) {
+	f.Where(p.Field(tierchange.FieldReason))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *TierChangeFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(tierchange.FieldCreatedAt))
+}
+
+// WhereHasMember applies a predicate to check if query has an edge member.
+func (f *TierChangeFilter) WhereHasMember() {
+	f.Where(entql.HasEdge("member"))
+}
+
+// WhereHasMemberWith applies a predicate to check if query has an edge member with a given conditions (other predicates).
+func (f *TierChangeFilter) WhereHasMemberWith(preds ...predicate.Member) {
+	f.Where(entql.HasEdgeWith("member", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasFrom applies a predicate to check if query has an edge from.
+func (f *TierChangeFilter) WhereHasFrom() {
+	f.Where(entql.HasEdge("from"))
+}
+
+// WhereHasFromWith applies a predicate to check if query has an edge from with a given conditions (other predicates).
+func (f *TierChangeFilter) WhereHasFromWith(preds ...predicate.Tier) {
+	f.Where(entql.HasEdgeWith("from", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasTo applies a predicate to check if query has an edge to.
+func (f *TierChangeFilter) WhereHasTo() {
+	f.Where(entql.HasEdge("to"))
+}
+
+// WhereHasToWith applies a predicate to check if query has an edge to with a given conditions (other predicates).
+func (f *TierChangeFilter) WhereHasToWith(preds ...predicate.Tier) {
+	f.Where(entql.HasEdgeWith("to", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *TierGiftQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the TierGiftQuery builder.
+func (_q *TierGiftQuery) Filter() *TierGiftFilter {
+	return &TierGiftFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *TierGiftMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the TierGiftMutation builder.
+func (m *TierGiftMutation) Filter() *TierGiftFilter {
+	return &TierGiftFilter{config: m.config, predicateAdder: m}
+}
+
+// TierGiftFilter provides a generic filtering capability at runtime for TierGiftQuery.
+type TierGiftFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *TierGiftFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *TierGiftFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(tiergift.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *TierGiftFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(tiergift.FieldProgramID))
+}
+
+// WhereMemberID applies the entql int predicate on the member_id field.
+func (f *TierGiftFilter) WhereMemberID(p entql.IntP) {
+	f.Where(p.Field(tiergift.FieldMemberID))
+}
+
+// WhereTierID applies the entql int predicate on the tier_id field.
+func (f *TierGiftFilter) WhereTierID(p entql.IntP) {
+	f.Where(p.Field(tiergift.FieldTierID))
+}
+
+// WhereYear applies the entql int predicate on the year field.
+func (f *TierGiftFilter) WhereYear(p entql.IntP) {
+	f.Where(p.Field(tiergift.FieldYear))
+}
+
+// WherePoints applies the entql int64 predicate on the points field.
+func (f *TierGiftFilter) WherePoints(p entql.Int64P) {
+	f.Where(p.Field(tiergift.FieldPoints))
+}
+
+// WhereBenefits applies the entql json.RawMessage predicate on the benefits field.
+func (f *TierGiftFilter) WhereBenefits(p entql.BytesP) {
+	f.Where(p.Field(tiergift.FieldBenefits))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *TierGiftFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(tiergift.FieldStatus))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *TierGiftFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(tiergift.FieldCreatedAt))
+}
+
+// WhereGrantedAt applies the entql time.Time predicate on the granted_at field.
+func (f *TierGiftFilter) WhereGrantedAt(p entql.TimeP) {
+	f.Where(p.Field(tiergift.FieldGrantedAt))
+}
+
+// WhereHasMember applies a predicate to check if query has an edge member.
+func (f *TierGiftFilter) WhereHasMember() {
+	f.Where(entql.HasEdge("member"))
+}
+
+// WhereHasMemberWith applies a predicate to check if query has an edge member with a given conditions (other predicates).
+func (f *TierGiftFilter) WhereHasMemberWith(preds ...predicate.Member) {
+	f.Where(entql.HasEdgeWith("member", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

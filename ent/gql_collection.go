@@ -4,16 +4,129 @@ package ent
 
 import (
 	"context"
+	"database/sql/driver"
+	"fmt"
 
 	"entgo.io/contrib/entgql"
+	"entgo.io/ent/dialect/sql"
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/membergraph/membergraph/ent/auditentry"
 	"github.com/membergraph/membergraph/ent/benefit"
+	"github.com/membergraph/membergraph/ent/benefitclaim"
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/pointentry"
 	"github.com/membergraph/membergraph/ent/program"
+	"github.com/membergraph/membergraph/ent/settlement"
 	"github.com/membergraph/membergraph/ent/storebudget"
 	"github.com/membergraph/membergraph/ent/tier"
+	"github.com/membergraph/membergraph/ent/tierchange"
 )
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *AuditEntryQuery) CollectFields(ctx context.Context, satisfies ...string) (*AuditEntryQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *AuditEntryQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(auditentry.Columns))
+		selectedFields = []string{auditentry.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "actor":
+			if _, ok := fieldSeen[auditentry.FieldActor]; !ok {
+				selectedFields = append(selectedFields, auditentry.FieldActor)
+				fieldSeen[auditentry.FieldActor] = struct{}{}
+			}
+		case "action":
+			if _, ok := fieldSeen[auditentry.FieldAction]; !ok {
+				selectedFields = append(selectedFields, auditentry.FieldAction)
+				fieldSeen[auditentry.FieldAction] = struct{}{}
+			}
+		case "before":
+			if _, ok := fieldSeen[auditentry.FieldBefore]; !ok {
+				selectedFields = append(selectedFields, auditentry.FieldBefore)
+				fieldSeen[auditentry.FieldBefore] = struct{}{}
+			}
+		case "after":
+			if _, ok := fieldSeen[auditentry.FieldAfter]; !ok {
+				selectedFields = append(selectedFields, auditentry.FieldAfter)
+				fieldSeen[auditentry.FieldAfter] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[auditentry.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, auditentry.FieldCreatedAt)
+				fieldSeen[auditentry.FieldCreatedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type auditentryPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []AuditEntryPaginateOption
+}
+
+func newAuditEntryPaginateArgs(rv map[string]any) *auditentryPaginateArgs {
+	args := &auditentryPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &AuditEntryOrder{Field: &AuditEntryOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithAuditEntryOrder(order))
+			}
+		case *AuditEntryOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithAuditEntryOrder(v))
+			}
+		}
+	}
+	return args
+}
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *BenefitQuery) CollectFields(ctx context.Context, satisfies ...string) (*BenefitQuery, error) {
@@ -105,6 +218,95 @@ func newBenefitPaginateArgs(rv map[string]any) *benefitPaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *BenefitClaimQuery) CollectFields(ctx context.Context, satisfies ...string) (*BenefitClaimQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *BenefitClaimQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(benefitclaim.Columns))
+		selectedFields = []string{benefitclaim.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "benefit":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&BenefitClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, benefitImplementors)...); err != nil {
+				return err
+			}
+			_q.withBenefit = query
+			if _, ok := fieldSeen[benefitclaim.FieldBenefitID]; !ok {
+				selectedFields = append(selectedFields, benefitclaim.FieldBenefitID)
+				fieldSeen[benefitclaim.FieldBenefitID] = struct{}{}
+			}
+		case "period":
+			if _, ok := fieldSeen[benefitclaim.FieldPeriod]; !ok {
+				selectedFields = append(selectedFields, benefitclaim.FieldPeriod)
+				fieldSeen[benefitclaim.FieldPeriod] = struct{}{}
+			}
+		case "source":
+			if _, ok := fieldSeen[benefitclaim.FieldSource]; !ok {
+				selectedFields = append(selectedFields, benefitclaim.FieldSource)
+				fieldSeen[benefitclaim.FieldSource] = struct{}{}
+			}
+		case "claimedAt":
+			if _, ok := fieldSeen[benefitclaim.FieldClaimedAt]; !ok {
+				selectedFields = append(selectedFields, benefitclaim.FieldClaimedAt)
+				fieldSeen[benefitclaim.FieldClaimedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type benefitclaimPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []BenefitClaimPaginateOption
+}
+
+func newBenefitClaimPaginateArgs(rv map[string]any) *benefitclaimPaginateArgs {
+	args := &benefitclaimPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *MemberQuery) CollectFields(ctx context.Context, satisfies ...string) (*MemberQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -140,6 +342,95 @@ func (_q *MemberQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				selectedFields = append(selectedFields, member.FieldTierID)
 				fieldSeen[member.FieldTierID] = struct{}{}
 			}
+
+		case "tierHistory":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&TierChangeClient{config: _q.config}).Query()
+			)
+			args := newTierChangePaginateArgs(fieldArgs(ctx, nil, path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newTierChangePager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Member) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID int `sql:"member_id"`
+							Count  int `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(member.TierHistoryColumn), ids...))
+						})
+						if err := query.GroupBy(member.TierHistoryColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[int]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[1] == nil {
+								nodes[i].Edges.totalCount[1] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[1][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Member) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.TierHistory)
+							if nodes[i].Edges.totalCount[1] == nil {
+								nodes[i].Edges.totalCount[1] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[1][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, tierchangeImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(member.TierHistoryColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedTierHistory(alias, func(wq *TierChangeQuery) {
+				*wq = *query
+			})
 		case "externalId":
 			if _, ok := fieldSeen[member.FieldExternalID]; !ok {
 				selectedFields = append(selectedFields, member.FieldExternalID)
@@ -459,6 +750,100 @@ func newProgramPaginateArgs(rv map[string]any) *programPaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *SettlementQuery) CollectFields(ctx context.Context, satisfies ...string) (*SettlementQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *SettlementQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(settlement.Columns))
+		selectedFields = []string{settlement.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "period":
+			if _, ok := fieldSeen[settlement.FieldPeriod]; !ok {
+				selectedFields = append(selectedFields, settlement.FieldPeriod)
+				fieldSeen[settlement.FieldPeriod] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[settlement.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, settlement.FieldStatus)
+				fieldSeen[settlement.FieldStatus] = struct{}{}
+			}
+		case "startedAt":
+			if _, ok := fieldSeen[settlement.FieldStartedAt]; !ok {
+				selectedFields = append(selectedFields, settlement.FieldStartedAt)
+				fieldSeen[settlement.FieldStartedAt] = struct{}{}
+			}
+		case "finishedAt":
+			if _, ok := fieldSeen[settlement.FieldFinishedAt]; !ok {
+				selectedFields = append(selectedFields, settlement.FieldFinishedAt)
+				fieldSeen[settlement.FieldFinishedAt] = struct{}{}
+			}
+		case "partitions":
+			if _, ok := fieldSeen[settlement.FieldPartitions]; !ok {
+				selectedFields = append(selectedFields, settlement.FieldPartitions)
+				fieldSeen[settlement.FieldPartitions] = struct{}{}
+			}
+		case "members":
+			if _, ok := fieldSeen[settlement.FieldMembers]; !ok {
+				selectedFields = append(selectedFields, settlement.FieldMembers)
+				fieldSeen[settlement.FieldMembers] = struct{}{}
+			}
+		case "tierChanges":
+			if _, ok := fieldSeen[settlement.FieldTierChanges]; !ok {
+				selectedFields = append(selectedFields, settlement.FieldTierChanges)
+				fieldSeen[settlement.FieldTierChanges] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type settlementPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []SettlementPaginateOption
+}
+
+func newSettlementPaginateArgs(rv map[string]any) *settlementPaginateArgs {
+	args := &settlementPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *StoreBudgetQuery) CollectFields(ctx context.Context, satisfies ...string) (*StoreBudgetQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -591,6 +976,21 @@ func (_q *TierQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 				selectedFields = append(selectedFields, tier.FieldDescription)
 				fieldSeen[tier.FieldDescription] = struct{}{}
 			}
+		case "giftPoints":
+			if _, ok := fieldSeen[tier.FieldGiftPoints]; !ok {
+				selectedFields = append(selectedFields, tier.FieldGiftPoints)
+				fieldSeen[tier.FieldGiftPoints] = struct{}{}
+			}
+		case "giftBenefits":
+			if _, ok := fieldSeen[tier.FieldGiftBenefits]; !ok {
+				selectedFields = append(selectedFields, tier.FieldGiftBenefits)
+				fieldSeen[tier.FieldGiftBenefits] = struct{}{}
+			}
+		case "yearlyDeduction":
+			if _, ok := fieldSeen[tier.FieldYearlyDeduction]; !ok {
+				selectedFields = append(selectedFields, tier.FieldYearlyDeduction)
+				fieldSeen[tier.FieldYearlyDeduction] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:
@@ -625,6 +1025,142 @@ func newTierPaginateArgs(rv map[string]any) *tierPaginateArgs {
 	}
 	if v := rv[beforeField]; v != nil {
 		args.before = v.(*Cursor)
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *TierChangeQuery) CollectFields(ctx context.Context, satisfies ...string) (*TierChangeQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *TierChangeQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(tierchange.Columns))
+		selectedFields = []string{tierchange.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "from":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&TierClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, tierImplementors)...); err != nil {
+				return err
+			}
+			_q.withFrom = query
+			if _, ok := fieldSeen[tierchange.FieldFromTierID]; !ok {
+				selectedFields = append(selectedFields, tierchange.FieldFromTierID)
+				fieldSeen[tierchange.FieldFromTierID] = struct{}{}
+			}
+
+		case "to":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&TierClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, tierImplementors)...); err != nil {
+				return err
+			}
+			_q.withTo = query
+			if _, ok := fieldSeen[tierchange.FieldToTierID]; !ok {
+				selectedFields = append(selectedFields, tierchange.FieldToTierID)
+				fieldSeen[tierchange.FieldToTierID] = struct{}{}
+			}
+		case "period":
+			if _, ok := fieldSeen[tierchange.FieldPeriod]; !ok {
+				selectedFields = append(selectedFields, tierchange.FieldPeriod)
+				fieldSeen[tierchange.FieldPeriod] = struct{}{}
+			}
+		case "direction":
+			if _, ok := fieldSeen[tierchange.FieldDirection]; !ok {
+				selectedFields = append(selectedFields, tierchange.FieldDirection)
+				fieldSeen[tierchange.FieldDirection] = struct{}{}
+			}
+		case "score":
+			if _, ok := fieldSeen[tierchange.FieldScore]; !ok {
+				selectedFields = append(selectedFields, tierchange.FieldScore)
+				fieldSeen[tierchange.FieldScore] = struct{}{}
+			}
+		case "reason":
+			if _, ok := fieldSeen[tierchange.FieldReason]; !ok {
+				selectedFields = append(selectedFields, tierchange.FieldReason)
+				fieldSeen[tierchange.FieldReason] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[tierchange.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, tierchange.FieldCreatedAt)
+				fieldSeen[tierchange.FieldCreatedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type tierchangePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []TierChangePaginateOption
+}
+
+func newTierChangePaginateArgs(rv map[string]any) *tierchangePaginateArgs {
+	args := &tierchangePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &TierChangeOrder{Field: &TierChangeOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithTierChangeOrder(order))
+			}
+		case *TierChangeOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithTierChangeOrder(v))
+			}
+		}
 	}
 	return args
 }

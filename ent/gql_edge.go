@@ -8,12 +8,40 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 )
 
+func (_m *BenefitClaim) Benefit(ctx context.Context) (*Benefit, error) {
+	result, err := _m.Edges.BenefitOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryBenefit().Only(ctx)
+	}
+	return result, err
+}
+
 func (_m *Member) Tier(ctx context.Context) (*Tier, error) {
 	result, err := _m.Edges.TierOrErr()
 	if IsNotLoaded(err) {
 		result, err = _m.QueryTier().Only(ctx)
 	}
 	return result, err
+}
+
+func (_m *Member) TierHistory(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *TierChangeOrder,
+) (*TierChangeConnection, error) {
+	opts := []TierChangePaginateOption{
+		WithTierChangeOrder(orderBy),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[1][alias]
+	if nodes, err := _m.NamedTierHistory(alias); err == nil || hasTotalCount {
+		pager, err := newTierChangePager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &TierChangeConnection{Edges: []*TierChangeEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryTierHistory().Paginate(ctx, after, first, before, last, opts...)
 }
 
 func (_m *Tier) Benefits(ctx context.Context) (result []*Benefit, err error) {
@@ -24,6 +52,22 @@ func (_m *Tier) Benefits(ctx context.Context) (result []*Benefit, err error) {
 	}
 	if IsNotLoaded(err) {
 		result, err = _m.QueryBenefits().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *TierChange) From(ctx context.Context) (*Tier, error) {
+	result, err := _m.Edges.FromOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryFrom().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *TierChange) To(ctx context.Context) (*Tier, error) {
+	result, err := _m.Edges.ToOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryTo().Only(ctx)
 	}
 	return result, err
 }

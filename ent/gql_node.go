@@ -10,13 +10,17 @@ import (
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/hashicorp/go-multierror"
+	"github.com/membergraph/membergraph/ent/auditentry"
 	"github.com/membergraph/membergraph/ent/benefit"
+	"github.com/membergraph/membergraph/ent/benefitclaim"
 	"github.com/membergraph/membergraph/ent/internal"
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/pointentry"
 	"github.com/membergraph/membergraph/ent/program"
+	"github.com/membergraph/membergraph/ent/settlement"
 	"github.com/membergraph/membergraph/ent/storebudget"
 	"github.com/membergraph/membergraph/ent/tier"
+	"github.com/membergraph/membergraph/ent/tierchange"
 )
 
 // Noder wraps the basic Node method.
@@ -24,10 +28,20 @@ type Noder interface {
 	IsNode()
 }
 
+var auditentryImplementors = []string{"AuditEntry", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*AuditEntry) IsNode() {}
+
 var benefitImplementors = []string{"Benefit", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Benefit) IsNode() {}
+
+var benefitclaimImplementors = []string{"BenefitClaim", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*BenefitClaim) IsNode() {}
 
 var memberImplementors = []string{"Member", "Node"}
 
@@ -44,6 +58,11 @@ var programImplementors = []string{"Program", "Node"}
 // IsNode implements the Node interface check for GQLGen.
 func (*Program) IsNode() {}
 
+var settlementImplementors = []string{"Settlement", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Settlement) IsNode() {}
+
 var storebudgetImplementors = []string{"StoreBudget", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
@@ -53,6 +72,11 @@ var tierImplementors = []string{"Tier", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Tier) IsNode() {}
+
+var tierchangeImplementors = []string{"TierChange", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*TierChange) IsNode() {}
 
 var errNodeInvalidID = &NotFoundError{"node"}
 
@@ -131,11 +155,29 @@ func (c *Client) Noder(ctx context.Context, id int, opts ...NodeOption) (_ Noder
 
 func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error) {
 	switch table {
+	case auditentry.Table:
+		query := c.AuditEntry.Query().
+			Where(auditentry.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, auditentryImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case benefit.Table:
 		query := c.Benefit.Query().
 			Where(benefit.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, benefitImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case benefitclaim.Table:
+		query := c.BenefitClaim.Query().
+			Where(benefitclaim.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, benefitclaimImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -167,6 +209,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			}
 		}
 		return query.Only(ctx)
+	case settlement.Table:
+		query := c.Settlement.Query().
+			Where(settlement.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, settlementImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case storebudget.Table:
 		query := c.StoreBudget.Query().
 			Where(storebudget.ID(id))
@@ -181,6 +232,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(tier.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, tierImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case tierchange.Table:
+		query := c.TierChange.Query().
+			Where(tierchange.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, tierchangeImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -258,10 +318,42 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		idmap[id] = append(idmap[id], &noders[i])
 	}
 	switch table {
+	case auditentry.Table:
+		query := c.AuditEntry.Query().
+			Where(auditentry.IDIn(ids...))
+		query, err := query.CollectFields(ctx, auditentryImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case benefit.Table:
 		query := c.Benefit.Query().
 			Where(benefit.IDIn(ids...))
 		query, err := query.CollectFields(ctx, benefitImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case benefitclaim.Table:
+		query := c.BenefitClaim.Query().
+			Where(benefitclaim.IDIn(ids...))
+		query, err := query.CollectFields(ctx, benefitclaimImplementors...)
 		if err != nil {
 			return nil, err
 		}
@@ -322,6 +414,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 				*noder = node
 			}
 		}
+	case settlement.Table:
+		query := c.Settlement.Query().
+			Where(settlement.IDIn(ids...))
+		query, err := query.CollectFields(ctx, settlementImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case storebudget.Table:
 		query := c.StoreBudget.Query().
 			Where(storebudget.IDIn(ids...))
@@ -342,6 +450,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.Tier.Query().
 			Where(tier.IDIn(ids...))
 		query, err := query.CollectFields(ctx, tierImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case tierchange.Table:
+		query := c.TierChange.Query().
+			Where(tierchange.IDIn(ids...))
+		query, err := query.CollectFields(ctx, tierchangeImplementors...)
 		if err != nil {
 			return nil, err
 		}

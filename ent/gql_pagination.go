@@ -14,12 +14,16 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/membergraph/membergraph/ent/auditentry"
 	"github.com/membergraph/membergraph/ent/benefit"
+	"github.com/membergraph/membergraph/ent/benefitclaim"
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/pointentry"
 	"github.com/membergraph/membergraph/ent/program"
+	"github.com/membergraph/membergraph/ent/settlement"
 	"github.com/membergraph/membergraph/ent/storebudget"
 	"github.com/membergraph/membergraph/ent/tier"
+	"github.com/membergraph/membergraph/ent/tierchange"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
@@ -101,6 +105,302 @@ func paginateLimit(first, last *int) int {
 		limit = *last + 1
 	}
 	return limit
+}
+
+// AuditEntryEdge is the edge representation of AuditEntry.
+type AuditEntryEdge struct {
+	Node   *AuditEntry `json:"node"`
+	Cursor Cursor      `json:"cursor"`
+}
+
+// AuditEntryConnection is the connection containing edges to AuditEntry.
+type AuditEntryConnection struct {
+	Edges      []*AuditEntryEdge `json:"edges"`
+	PageInfo   PageInfo          `json:"pageInfo"`
+	TotalCount int               `json:"totalCount"`
+}
+
+func (c *AuditEntryConnection) build(nodes []*AuditEntry, pager *auditentryPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *AuditEntry
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *AuditEntry {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *AuditEntry {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*AuditEntryEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &AuditEntryEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// AuditEntryPaginateOption enables pagination customization.
+type AuditEntryPaginateOption func(*auditentryPager) error
+
+// WithAuditEntryOrder configures pagination ordering.
+func WithAuditEntryOrder(order *AuditEntryOrder) AuditEntryPaginateOption {
+	if order == nil {
+		order = DefaultAuditEntryOrder
+	}
+	o := *order
+	return func(pager *auditentryPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultAuditEntryOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithAuditEntryFilter configures pagination filter.
+func WithAuditEntryFilter(filter func(*AuditEntryQuery) (*AuditEntryQuery, error)) AuditEntryPaginateOption {
+	return func(pager *auditentryPager) error {
+		if filter == nil {
+			return errors.New("AuditEntryQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type auditentryPager struct {
+	reverse bool
+	order   *AuditEntryOrder
+	filter  func(*AuditEntryQuery) (*AuditEntryQuery, error)
+}
+
+func newAuditEntryPager(opts []AuditEntryPaginateOption, reverse bool) (*auditentryPager, error) {
+	pager := &auditentryPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultAuditEntryOrder
+	}
+	return pager, nil
+}
+
+func (p *auditentryPager) applyFilter(query *AuditEntryQuery) (*AuditEntryQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *auditentryPager) toCursor(_m *AuditEntry) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *auditentryPager) applyCursors(query *AuditEntryQuery, after, before *Cursor) (*AuditEntryQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultAuditEntryOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *auditentryPager) applyOrder(query *AuditEntryQuery) *AuditEntryQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultAuditEntryOrder.Field {
+		query = query.Order(DefaultAuditEntryOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *auditentryPager) orderExpr(query *AuditEntryQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultAuditEntryOrder.Field {
+			b.Comma().Ident(DefaultAuditEntryOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to AuditEntry.
+func (_m *AuditEntryQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...AuditEntryPaginateOption,
+) (*AuditEntryConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newAuditEntryPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &AuditEntryConnection{Edges: []*AuditEntryEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// AuditEntryOrderFieldCreatedAt orders AuditEntry by created_at.
+	AuditEntryOrderFieldCreatedAt = &AuditEntryOrderField{
+		Value: func(_m *AuditEntry) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: auditentry.FieldCreatedAt,
+		toTerm: auditentry.ByCreatedAt,
+		toCursor: func(_m *AuditEntry) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f AuditEntryOrderField) String() string {
+	var str string
+	switch f.column {
+	case AuditEntryOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f AuditEntryOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *AuditEntryOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("AuditEntryOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *AuditEntryOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid AuditEntryOrderField", str)
+	}
+	return nil
+}
+
+// AuditEntryOrderField defines the ordering field of AuditEntry.
+type AuditEntryOrderField struct {
+	// Value extracts the ordering value from the given AuditEntry.
+	Value    func(*AuditEntry) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) auditentry.OrderOption
+	toCursor func(*AuditEntry) Cursor
+}
+
+// AuditEntryOrder defines the ordering of AuditEntry.
+type AuditEntryOrder struct {
+	Direction OrderDirection        `json:"direction"`
+	Field     *AuditEntryOrderField `json:"field"`
+}
+
+// DefaultAuditEntryOrder is the default ordering of AuditEntry.
+var DefaultAuditEntryOrder = &AuditEntryOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &AuditEntryOrderField{
+		Value: func(_m *AuditEntry) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: auditentry.FieldID,
+		toTerm: auditentry.ByID,
+		toCursor: func(_m *AuditEntry) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts AuditEntry into AuditEntryEdge.
+func (_m *AuditEntry) ToEdge(order *AuditEntryOrder) *AuditEntryEdge {
+	if order == nil {
+		order = DefaultAuditEntryOrder
+	}
+	return &AuditEntryEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
 }
 
 // BenefitEdge is the edge representation of Benefit.
@@ -347,6 +647,255 @@ func (_m *Benefit) ToEdge(order *BenefitOrder) *BenefitEdge {
 		order = DefaultBenefitOrder
 	}
 	return &BenefitEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// BenefitClaimEdge is the edge representation of BenefitClaim.
+type BenefitClaimEdge struct {
+	Node   *BenefitClaim `json:"node"`
+	Cursor Cursor        `json:"cursor"`
+}
+
+// BenefitClaimConnection is the connection containing edges to BenefitClaim.
+type BenefitClaimConnection struct {
+	Edges      []*BenefitClaimEdge `json:"edges"`
+	PageInfo   PageInfo            `json:"pageInfo"`
+	TotalCount int                 `json:"totalCount"`
+}
+
+func (c *BenefitClaimConnection) build(nodes []*BenefitClaim, pager *benefitclaimPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *BenefitClaim
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *BenefitClaim {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *BenefitClaim {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*BenefitClaimEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &BenefitClaimEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// BenefitClaimPaginateOption enables pagination customization.
+type BenefitClaimPaginateOption func(*benefitclaimPager) error
+
+// WithBenefitClaimOrder configures pagination ordering.
+func WithBenefitClaimOrder(order *BenefitClaimOrder) BenefitClaimPaginateOption {
+	if order == nil {
+		order = DefaultBenefitClaimOrder
+	}
+	o := *order
+	return func(pager *benefitclaimPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultBenefitClaimOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithBenefitClaimFilter configures pagination filter.
+func WithBenefitClaimFilter(filter func(*BenefitClaimQuery) (*BenefitClaimQuery, error)) BenefitClaimPaginateOption {
+	return func(pager *benefitclaimPager) error {
+		if filter == nil {
+			return errors.New("BenefitClaimQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type benefitclaimPager struct {
+	reverse bool
+	order   *BenefitClaimOrder
+	filter  func(*BenefitClaimQuery) (*BenefitClaimQuery, error)
+}
+
+func newBenefitClaimPager(opts []BenefitClaimPaginateOption, reverse bool) (*benefitclaimPager, error) {
+	pager := &benefitclaimPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultBenefitClaimOrder
+	}
+	return pager, nil
+}
+
+func (p *benefitclaimPager) applyFilter(query *BenefitClaimQuery) (*BenefitClaimQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *benefitclaimPager) toCursor(_m *BenefitClaim) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *benefitclaimPager) applyCursors(query *BenefitClaimQuery, after, before *Cursor) (*BenefitClaimQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultBenefitClaimOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *benefitclaimPager) applyOrder(query *BenefitClaimQuery) *BenefitClaimQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultBenefitClaimOrder.Field {
+		query = query.Order(DefaultBenefitClaimOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *benefitclaimPager) orderExpr(query *BenefitClaimQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultBenefitClaimOrder.Field {
+			b.Comma().Ident(DefaultBenefitClaimOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to BenefitClaim.
+func (_m *BenefitClaimQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...BenefitClaimPaginateOption,
+) (*BenefitClaimConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newBenefitClaimPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &BenefitClaimConnection{Edges: []*BenefitClaimEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+// BenefitClaimOrderField defines the ordering field of BenefitClaim.
+type BenefitClaimOrderField struct {
+	// Value extracts the ordering value from the given BenefitClaim.
+	Value    func(*BenefitClaim) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) benefitclaim.OrderOption
+	toCursor func(*BenefitClaim) Cursor
+}
+
+// BenefitClaimOrder defines the ordering of BenefitClaim.
+type BenefitClaimOrder struct {
+	Direction OrderDirection          `json:"direction"`
+	Field     *BenefitClaimOrderField `json:"field"`
+}
+
+// DefaultBenefitClaimOrder is the default ordering of BenefitClaim.
+var DefaultBenefitClaimOrder = &BenefitClaimOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &BenefitClaimOrderField{
+		Value: func(_m *BenefitClaim) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: benefitclaim.FieldID,
+		toTerm: benefitclaim.ByID,
+		toCursor: func(_m *BenefitClaim) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts BenefitClaim into BenefitClaimEdge.
+func (_m *BenefitClaim) ToEdge(order *BenefitClaimOrder) *BenefitClaimEdge {
+	if order == nil {
+		order = DefaultBenefitClaimOrder
+	}
+	return &BenefitClaimEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}
@@ -1247,6 +1796,255 @@ func (_m *Program) ToEdge(order *ProgramOrder) *ProgramEdge {
 	}
 }
 
+// SettlementEdge is the edge representation of Settlement.
+type SettlementEdge struct {
+	Node   *Settlement `json:"node"`
+	Cursor Cursor      `json:"cursor"`
+}
+
+// SettlementConnection is the connection containing edges to Settlement.
+type SettlementConnection struct {
+	Edges      []*SettlementEdge `json:"edges"`
+	PageInfo   PageInfo          `json:"pageInfo"`
+	TotalCount int               `json:"totalCount"`
+}
+
+func (c *SettlementConnection) build(nodes []*Settlement, pager *settlementPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Settlement
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Settlement {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Settlement {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*SettlementEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &SettlementEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// SettlementPaginateOption enables pagination customization.
+type SettlementPaginateOption func(*settlementPager) error
+
+// WithSettlementOrder configures pagination ordering.
+func WithSettlementOrder(order *SettlementOrder) SettlementPaginateOption {
+	if order == nil {
+		order = DefaultSettlementOrder
+	}
+	o := *order
+	return func(pager *settlementPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultSettlementOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithSettlementFilter configures pagination filter.
+func WithSettlementFilter(filter func(*SettlementQuery) (*SettlementQuery, error)) SettlementPaginateOption {
+	return func(pager *settlementPager) error {
+		if filter == nil {
+			return errors.New("SettlementQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type settlementPager struct {
+	reverse bool
+	order   *SettlementOrder
+	filter  func(*SettlementQuery) (*SettlementQuery, error)
+}
+
+func newSettlementPager(opts []SettlementPaginateOption, reverse bool) (*settlementPager, error) {
+	pager := &settlementPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultSettlementOrder
+	}
+	return pager, nil
+}
+
+func (p *settlementPager) applyFilter(query *SettlementQuery) (*SettlementQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *settlementPager) toCursor(_m *Settlement) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *settlementPager) applyCursors(query *SettlementQuery, after, before *Cursor) (*SettlementQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultSettlementOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *settlementPager) applyOrder(query *SettlementQuery) *SettlementQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultSettlementOrder.Field {
+		query = query.Order(DefaultSettlementOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *settlementPager) orderExpr(query *SettlementQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultSettlementOrder.Field {
+			b.Comma().Ident(DefaultSettlementOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Settlement.
+func (_m *SettlementQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...SettlementPaginateOption,
+) (*SettlementConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newSettlementPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &SettlementConnection{Edges: []*SettlementEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+// SettlementOrderField defines the ordering field of Settlement.
+type SettlementOrderField struct {
+	// Value extracts the ordering value from the given Settlement.
+	Value    func(*Settlement) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) settlement.OrderOption
+	toCursor func(*Settlement) Cursor
+}
+
+// SettlementOrder defines the ordering of Settlement.
+type SettlementOrder struct {
+	Direction OrderDirection        `json:"direction"`
+	Field     *SettlementOrderField `json:"field"`
+}
+
+// DefaultSettlementOrder is the default ordering of Settlement.
+var DefaultSettlementOrder = &SettlementOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &SettlementOrderField{
+		Value: func(_m *Settlement) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: settlement.FieldID,
+		toTerm: settlement.ByID,
+		toCursor: func(_m *Settlement) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Settlement into SettlementEdge.
+func (_m *Settlement) ToEdge(order *SettlementOrder) *SettlementEdge {
+	if order == nil {
+		order = DefaultSettlementOrder
+	}
+	return &SettlementEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
 // StoreBudgetEdge is the edge representation of StoreBudget.
 type StoreBudgetEdge struct {
 	Node   *StoreBudget `json:"node"`
@@ -1740,6 +2538,302 @@ func (_m *Tier) ToEdge(order *TierOrder) *TierEdge {
 		order = DefaultTierOrder
 	}
 	return &TierEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// TierChangeEdge is the edge representation of TierChange.
+type TierChangeEdge struct {
+	Node   *TierChange `json:"node"`
+	Cursor Cursor      `json:"cursor"`
+}
+
+// TierChangeConnection is the connection containing edges to TierChange.
+type TierChangeConnection struct {
+	Edges      []*TierChangeEdge `json:"edges"`
+	PageInfo   PageInfo          `json:"pageInfo"`
+	TotalCount int               `json:"totalCount"`
+}
+
+func (c *TierChangeConnection) build(nodes []*TierChange, pager *tierchangePager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *TierChange
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *TierChange {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *TierChange {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*TierChangeEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &TierChangeEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// TierChangePaginateOption enables pagination customization.
+type TierChangePaginateOption func(*tierchangePager) error
+
+// WithTierChangeOrder configures pagination ordering.
+func WithTierChangeOrder(order *TierChangeOrder) TierChangePaginateOption {
+	if order == nil {
+		order = DefaultTierChangeOrder
+	}
+	o := *order
+	return func(pager *tierchangePager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultTierChangeOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithTierChangeFilter configures pagination filter.
+func WithTierChangeFilter(filter func(*TierChangeQuery) (*TierChangeQuery, error)) TierChangePaginateOption {
+	return func(pager *tierchangePager) error {
+		if filter == nil {
+			return errors.New("TierChangeQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type tierchangePager struct {
+	reverse bool
+	order   *TierChangeOrder
+	filter  func(*TierChangeQuery) (*TierChangeQuery, error)
+}
+
+func newTierChangePager(opts []TierChangePaginateOption, reverse bool) (*tierchangePager, error) {
+	pager := &tierchangePager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultTierChangeOrder
+	}
+	return pager, nil
+}
+
+func (p *tierchangePager) applyFilter(query *TierChangeQuery) (*TierChangeQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *tierchangePager) toCursor(_m *TierChange) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *tierchangePager) applyCursors(query *TierChangeQuery, after, before *Cursor) (*TierChangeQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultTierChangeOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *tierchangePager) applyOrder(query *TierChangeQuery) *TierChangeQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultTierChangeOrder.Field {
+		query = query.Order(DefaultTierChangeOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *tierchangePager) orderExpr(query *TierChangeQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultTierChangeOrder.Field {
+			b.Comma().Ident(DefaultTierChangeOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to TierChange.
+func (_m *TierChangeQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...TierChangePaginateOption,
+) (*TierChangeConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newTierChangePager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &TierChangeConnection{Edges: []*TierChangeEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// TierChangeOrderFieldCreatedAt orders TierChange by created_at.
+	TierChangeOrderFieldCreatedAt = &TierChangeOrderField{
+		Value: func(_m *TierChange) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: tierchange.FieldCreatedAt,
+		toTerm: tierchange.ByCreatedAt,
+		toCursor: func(_m *TierChange) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f TierChangeOrderField) String() string {
+	var str string
+	switch f.column {
+	case TierChangeOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f TierChangeOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *TierChangeOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("TierChangeOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *TierChangeOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid TierChangeOrderField", str)
+	}
+	return nil
+}
+
+// TierChangeOrderField defines the ordering field of TierChange.
+type TierChangeOrderField struct {
+	// Value extracts the ordering value from the given TierChange.
+	Value    func(*TierChange) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) tierchange.OrderOption
+	toCursor func(*TierChange) Cursor
+}
+
+// TierChangeOrder defines the ordering of TierChange.
+type TierChangeOrder struct {
+	Direction OrderDirection        `json:"direction"`
+	Field     *TierChangeOrderField `json:"field"`
+}
+
+// DefaultTierChangeOrder is the default ordering of TierChange.
+var DefaultTierChangeOrder = &TierChangeOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &TierChangeOrderField{
+		Value: func(_m *TierChange) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: tierchange.FieldID,
+		toTerm: tierchange.ByID,
+		toCursor: func(_m *TierChange) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts TierChange into TierChangeEdge.
+func (_m *TierChange) ToEdge(order *TierChangeOrder) *TierChangeEdge {
+	if order == nil {
+		order = DefaultTierChangeOrder
+	}
+	return &TierChangeEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

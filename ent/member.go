@@ -58,11 +58,15 @@ type MemberEdges struct {
 	Program *Program `json:"program,omitempty"`
 	// Tier holds the value of the tier edge.
 	Tier *Tier `json:"tier,omitempty"`
+	// TierHistory holds the value of the tier_history edge.
+	TierHistory []*TierChange `json:"tier_history,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [3]bool
 	// totalCount holds the count of the edges above.
-	totalCount [1]map[string]int
+	totalCount [2]map[string]int
+
+	namedTierHistory map[string][]*TierChange
 }
 
 // ProgramOrErr returns the Program value or an error if the edge
@@ -85,6 +89,15 @@ func (e MemberEdges) TierOrErr() (*Tier, error) {
 		return nil, &NotFoundError{label: tier.Label}
 	}
 	return nil, &NotLoadedError{edge: "tier"}
+}
+
+// TierHistoryOrErr returns the TierHistory value or an error if the edge
+// was not loaded in eager-loading.
+func (e MemberEdges) TierHistoryOrErr() ([]*TierChange, error) {
+	if e.loadedTypes[2] {
+		return e.TierHistory, nil
+	}
+	return nil, &NotLoadedError{edge: "tier_history"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -227,6 +240,11 @@ func (_m *Member) QueryTier() *TierQuery {
 	return NewMemberClient(_m.config).QueryTier(_m)
 }
 
+// QueryTierHistory queries the "tier_history" edge of the Member entity.
+func (_m *Member) QueryTierHistory() *TierChangeQuery {
+	return NewMemberClient(_m.config).QueryTierHistory(_m)
+}
+
 // Update returns a builder for updating this Member.
 // Note that you need to call Member.Unwrap() before calling this method if this Member
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -292,6 +310,30 @@ func (_m *Member) String() string {
 	builder.WriteString(_m.UpdatedAt.Format(time.ANSIC))
 	builder.WriteByte(')')
 	return builder.String()
+}
+
+// NamedTierHistory returns the TierHistory named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Member) NamedTierHistory(name string) ([]*TierChange, error) {
+	if _m.Edges.namedTierHistory == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedTierHistory[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Member) appendNamedTierHistory(name string, edges ...*TierChange) {
+	if _m.Edges.namedTierHistory == nil {
+		_m.Edges.namedTierHistory = make(map[string][]*TierChange)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedTierHistory[name] = []*TierChange{}
+	} else {
+		_m.Edges.namedTierHistory[name] = append(_m.Edges.namedTierHistory[name], edges...)
+	}
 }
 
 // Members is a parsable slice of Member.

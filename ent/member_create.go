@@ -14,6 +14,7 @@ import (
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/program"
 	"github.com/membergraph/membergraph/ent/tier"
+	"github.com/membergraph/membergraph/ent/tierchange"
 )
 
 // MemberCreate is the builder for creating a Member entity.
@@ -158,6 +159,21 @@ func (_c *MemberCreate) SetProgram(v *Program) *MemberCreate {
 // SetTier sets the "tier" edge to the Tier entity.
 func (_c *MemberCreate) SetTier(v *Tier) *MemberCreate {
 	return _c.SetTierID(v.ID)
+}
+
+// AddTierHistoryIDs adds the "tier_history" edge to the TierChange entity by IDs.
+func (_c *MemberCreate) AddTierHistoryIDs(ids ...int) *MemberCreate {
+	_c.mutation.AddTierHistoryIDs(ids...)
+	return _c
+}
+
+// AddTierHistory adds the "tier_history" edges to the TierChange entity.
+func (_c *MemberCreate) AddTierHistory(v ...*TierChange) *MemberCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddTierHistoryIDs(ids...)
 }
 
 // Mutation returns the MemberMutation object of the builder.
@@ -387,6 +403,22 @@ func (_c *MemberCreate) createSpec() (*Member, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.TierID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.TierHistoryIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   member.TierHistoryTable,
+			Columns: []string{member.TierHistoryColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(tierchange.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec

@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math"
@@ -17,19 +18,22 @@ import (
 	"github.com/membergraph/membergraph/ent/predicate"
 	"github.com/membergraph/membergraph/ent/program"
 	"github.com/membergraph/membergraph/ent/tier"
+	"github.com/membergraph/membergraph/ent/tierchange"
 )
 
 // MemberQuery is the builder for querying Member entities.
 type MemberQuery struct {
 	config
-	ctx         *QueryContext
-	order       []member.OrderOption
-	inters      []Interceptor
-	predicates  []predicate.Member
-	withProgram *ProgramQuery
-	withTier    *TierQuery
-	loadTotal   []func(context.Context, []*Member) error
-	modifiers   []func(*sql.Selector)
+	ctx                  *QueryContext
+	order                []member.OrderOption
+	inters               []Interceptor
+	predicates           []predicate.Member
+	withProgram          *ProgramQuery
+	withTier             *TierQuery
+	withTierHistory      *TierChangeQuery
+	loadTotal            []func(context.Context, []*Member) error
+	modifiers            []func(*sql.Selector)
+	withNamedTierHistory map[string]*TierChangeQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -103,6 +107,28 @@ func (_q *MemberQuery) QueryTier() *TierQuery {
 			sqlgraph.From(member.Table, member.FieldID, selector),
 			sqlgraph.To(tier.Table, tier.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, member.TierTable, member.TierColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryTierHistory chains the current query on the "tier_history" edge.
+func (_q *MemberQuery) QueryTierHistory() *TierChangeQuery {
+	query := (&TierChangeClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(member.Table, member.FieldID, selector),
+			sqlgraph.To(tierchange.Table, tierchange.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, member.TierHistoryTable, member.TierHistoryColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -297,13 +323,14 @@ func (_q *MemberQuery) Clone() *MemberQuery {
 		return nil
 	}
 	return &MemberQuery{
-		config:      _q.config,
-		ctx:         _q.ctx.Clone(),
-		order:       append([]member.OrderOption{}, _q.order...),
-		inters:      append([]Interceptor{}, _q.inters...),
-		predicates:  append([]predicate.Member{}, _q.predicates...),
-		withProgram: _q.withProgram.Clone(),
-		withTier:    _q.withTier.Clone(),
+		config:          _q.config,
+		ctx:             _q.ctx.Clone(),
+		order:           append([]member.OrderOption{}, _q.order...),
+		inters:          append([]Interceptor{}, _q.inters...),
+		predicates:      append([]predicate.Member{}, _q.predicates...),
+		withProgram:     _q.withProgram.Clone(),
+		withTier:        _q.withTier.Clone(),
+		withTierHistory: _q.withTierHistory.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -330,6 +357,17 @@ func (_q *MemberQuery) WithTier(opts ...func(*TierQuery)) *MemberQuery {
 		opt(query)
 	}
 	_q.withTier = query
+	return _q
+}
+
+// WithTierHistory tells the query-builder to eager-load the nodes that are connected to
+// the "tier_history" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *MemberQuery) WithTierHistory(opts ...func(*TierChangeQuery)) *MemberQuery {
+	query := (&TierChangeClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withTierHistory = query
 	return _q
 }
 
@@ -417,9 +455,10 @@ func (_q *MemberQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Membe
 	var (
 		nodes       = []*Member{}
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [3]bool{
 			_q.withProgram != nil,
 			_q.withTier != nil,
+			_q.withTierHistory != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -452,6 +491,20 @@ func (_q *MemberQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Membe
 	if query := _q.withTier; query != nil {
 		if err := _q.loadTier(ctx, query, nodes, nil,
 			func(n *Member, e *Tier) { n.Edges.Tier = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withTierHistory; query != nil {
+		if err := _q.loadTierHistory(ctx, query, nodes,
+			func(n *Member) { n.Edges.TierHistory = []*TierChange{} },
+			func(n *Member, e *TierChange) { n.Edges.TierHistory = append(n.Edges.TierHistory, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedTierHistory {
+		if err := _q.loadTierHistory(ctx, query, nodes,
+			func(n *Member) { n.appendNamedTierHistory(name) },
+			func(n *Member, e *TierChange) { n.appendNamedTierHistory(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -518,6 +571,36 @@ func (_q *MemberQuery) loadTier(ctx context.Context, query *TierQuery, nodes []*
 		for i := range nodes {
 			assign(nodes[i], n)
 		}
+	}
+	return nil
+}
+func (_q *MemberQuery) loadTierHistory(ctx context.Context, query *TierChangeQuery, nodes []*Member, init func(*Member), assign func(*Member, *TierChange)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Member)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(tierchange.FieldMemberID)
+	}
+	query.Where(predicate.TierChange(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(member.TierHistoryColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.MemberID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "member_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
 	}
 	return nil
 }
@@ -645,6 +728,20 @@ func (_q *MemberQuery) ForShare(opts ...sql.LockOption) *MemberQuery {
 func (_q *MemberQuery) Modify(modifiers ...func(s *sql.Selector)) *MemberSelect {
 	_q.modifiers = append(_q.modifiers, modifiers...)
 	return _q.Select()
+}
+
+// WithNamedTierHistory tells the query-builder to eager-load the nodes that are connected to the "tier_history"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *MemberQuery) WithNamedTierHistory(name string, opts ...func(*TierChangeQuery)) *MemberQuery {
+	query := (&TierChangeClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedTierHistory == nil {
+		_q.withNamedTierHistory = make(map[string]*TierChangeQuery)
+	}
+	_q.withNamedTierHistory[name] = query
+	return _q
 }
 
 // MemberGroupBy is the group-by builder for Member entities.

@@ -15,6 +15,7 @@ import (
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/predicate"
 	"github.com/membergraph/membergraph/ent/tier"
+	"github.com/membergraph/membergraph/ent/tierchange"
 )
 
 // MemberUpdate is the builder for updating Member entities.
@@ -178,6 +179,21 @@ func (_u *MemberUpdate) SetTier(v *Tier) *MemberUpdate {
 	return _u.SetTierID(v.ID)
 }
 
+// AddTierHistoryIDs adds the "tier_history" edge to the TierChange entity by IDs.
+func (_u *MemberUpdate) AddTierHistoryIDs(ids ...int) *MemberUpdate {
+	_u.mutation.AddTierHistoryIDs(ids...)
+	return _u
+}
+
+// AddTierHistory adds the "tier_history" edges to the TierChange entity.
+func (_u *MemberUpdate) AddTierHistory(v ...*TierChange) *MemberUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddTierHistoryIDs(ids...)
+}
+
 // Mutation returns the MemberMutation object of the builder.
 func (_u *MemberUpdate) Mutation() *MemberMutation {
 	return _u.mutation
@@ -187,6 +203,27 @@ func (_u *MemberUpdate) Mutation() *MemberMutation {
 func (_u *MemberUpdate) ClearTier() *MemberUpdate {
 	_u.mutation.ClearTier()
 	return _u
+}
+
+// ClearTierHistory clears all "tier_history" edges to the TierChange entity.
+func (_u *MemberUpdate) ClearTierHistory() *MemberUpdate {
+	_u.mutation.ClearTierHistory()
+	return _u
+}
+
+// RemoveTierHistoryIDs removes the "tier_history" edge to TierChange entities by IDs.
+func (_u *MemberUpdate) RemoveTierHistoryIDs(ids ...int) *MemberUpdate {
+	_u.mutation.RemoveTierHistoryIDs(ids...)
+	return _u
+}
+
+// RemoveTierHistory removes "tier_history" edges to TierChange entities.
+func (_u *MemberUpdate) RemoveTierHistory(v ...*TierChange) *MemberUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveTierHistoryIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -325,6 +362,51 @@ func (_u *MemberUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(tier.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.TierHistoryCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   member.TierHistoryTable,
+			Columns: []string{member.TierHistoryColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(tierchange.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedTierHistoryIDs(); len(nodes) > 0 && !_u.mutation.TierHistoryCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   member.TierHistoryTable,
+			Columns: []string{member.TierHistoryColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(tierchange.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.TierHistoryIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   member.TierHistoryTable,
+			Columns: []string{member.TierHistoryColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(tierchange.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -501,6 +583,21 @@ func (_u *MemberUpdateOne) SetTier(v *Tier) *MemberUpdateOne {
 	return _u.SetTierID(v.ID)
 }
 
+// AddTierHistoryIDs adds the "tier_history" edge to the TierChange entity by IDs.
+func (_u *MemberUpdateOne) AddTierHistoryIDs(ids ...int) *MemberUpdateOne {
+	_u.mutation.AddTierHistoryIDs(ids...)
+	return _u
+}
+
+// AddTierHistory adds the "tier_history" edges to the TierChange entity.
+func (_u *MemberUpdateOne) AddTierHistory(v ...*TierChange) *MemberUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddTierHistoryIDs(ids...)
+}
+
 // Mutation returns the MemberMutation object of the builder.
 func (_u *MemberUpdateOne) Mutation() *MemberMutation {
 	return _u.mutation
@@ -510,6 +607,27 @@ func (_u *MemberUpdateOne) Mutation() *MemberMutation {
 func (_u *MemberUpdateOne) ClearTier() *MemberUpdateOne {
 	_u.mutation.ClearTier()
 	return _u
+}
+
+// ClearTierHistory clears all "tier_history" edges to the TierChange entity.
+func (_u *MemberUpdateOne) ClearTierHistory() *MemberUpdateOne {
+	_u.mutation.ClearTierHistory()
+	return _u
+}
+
+// RemoveTierHistoryIDs removes the "tier_history" edge to TierChange entities by IDs.
+func (_u *MemberUpdateOne) RemoveTierHistoryIDs(ids ...int) *MemberUpdateOne {
+	_u.mutation.RemoveTierHistoryIDs(ids...)
+	return _u
+}
+
+// RemoveTierHistory removes "tier_history" edges to TierChange entities.
+func (_u *MemberUpdateOne) RemoveTierHistory(v ...*TierChange) *MemberUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveTierHistoryIDs(ids...)
 }
 
 // Where appends a list predicates to the MemberUpdate builder.
@@ -678,6 +796,51 @@ func (_u *MemberUpdateOne) sqlSave(ctx context.Context) (_node *Member, err erro
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(tier.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.TierHistoryCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   member.TierHistoryTable,
+			Columns: []string{member.TierHistoryColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(tierchange.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedTierHistoryIDs(); len(nodes) > 0 && !_u.mutation.TierHistoryCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   member.TierHistoryTable,
+			Columns: []string{member.TierHistoryColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(tierchange.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.TierHistoryIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   member.TierHistoryTable,
+			Columns: []string{member.TierHistoryColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(tierchange.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

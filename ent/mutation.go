@@ -11,9 +11,13 @@ import (
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"github.com/membergraph/membergraph/ent/activitymonth"
+	"github.com/membergraph/membergraph/ent/auditentry"
 	"github.com/membergraph/membergraph/ent/benefit"
+	"github.com/membergraph/membergraph/ent/benefitclaim"
 	"github.com/membergraph/membergraph/ent/event"
 	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/ent/memberscore"
 	"github.com/membergraph/membergraph/ent/pointaccount"
 	"github.com/membergraph/membergraph/ent/pointallocation"
 	"github.com/membergraph/membergraph/ent/pointentry"
@@ -21,11 +25,16 @@ import (
 	"github.com/membergraph/membergraph/ent/pointrequest"
 	"github.com/membergraph/membergraph/ent/predicate"
 	"github.com/membergraph/membergraph/ent/program"
+	"github.com/membergraph/membergraph/ent/settlement"
+	"github.com/membergraph/membergraph/ent/settlementpartition"
 	"github.com/membergraph/membergraph/ent/storebudget"
 	"github.com/membergraph/membergraph/ent/storefunding"
 	"github.com/membergraph/membergraph/ent/tier"
+	"github.com/membergraph/membergraph/ent/tierchange"
+	"github.com/membergraph/membergraph/ent/tiergift"
 	"github.com/membergraph/membergraph/internal/events/payload"
 	"github.com/membergraph/membergraph/internal/rules"
+	"github.com/membergraph/membergraph/internal/score/formula"
 )
 
 const (
@@ -37,19 +46,2173 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeBenefit         = "Benefit"
-	TypeEvent           = "Event"
-	TypeMember          = "Member"
-	TypePointAccount    = "PointAccount"
-	TypePointAllocation = "PointAllocation"
-	TypePointEntry      = "PointEntry"
-	TypePointLot        = "PointLot"
-	TypePointRequest    = "PointRequest"
-	TypeProgram         = "Program"
-	TypeStoreBudget     = "StoreBudget"
-	TypeStoreFunding    = "StoreFunding"
-	TypeTier            = "Tier"
+	TypeActivityMonth       = "ActivityMonth"
+	TypeAuditEntry          = "AuditEntry"
+	TypeBenefit             = "Benefit"
+	TypeBenefitClaim        = "BenefitClaim"
+	TypeEvent               = "Event"
+	TypeMember              = "Member"
+	TypeMemberScore         = "MemberScore"
+	TypePointAccount        = "PointAccount"
+	TypePointAllocation     = "PointAllocation"
+	TypePointEntry          = "PointEntry"
+	TypePointLot            = "PointLot"
+	TypePointRequest        = "PointRequest"
+	TypeProgram             = "Program"
+	TypeSettlement          = "Settlement"
+	TypeSettlementPartition = "SettlementPartition"
+	TypeStoreBudget         = "StoreBudget"
+	TypeStoreFunding        = "StoreFunding"
+	TypeTier                = "Tier"
+	TypeTierChange          = "TierChange"
+	TypeTierGift            = "TierGift"
 )
+
+// ActivityMonthMutation represents an operation that mutates the ActivityMonth nodes in the graph.
+type ActivityMonthMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *int
+	program_id          *int
+	addprogram_id       *int
+	month               *int
+	addmonth            *int
+	spend_cents         *int64
+	addspend_cents      *int64
+	orders              *int
+	addorders           *int
+	completed_orders    *int
+	addcompleted_orders *int
+	refunded_orders     *int
+	addrefunded_orders  *int
+	purchase_days       *int64
+	addpurchase_days    *int64
+	login_days          *int64
+	addlogin_days       *int64
+	reviews             *int
+	addreviews          *int
+	photo_reviews       *int
+	addphoto_reviews    *int
+	answers             *int
+	addanswers          *int
+	shares              *int
+	addshares           *int
+	check_ins           *int
+	addcheck_ins        *int
+	clearedFields       map[string]struct{}
+	member              *int
+	clearedmember       bool
+	done                bool
+	oldValue            func(context.Context) (*ActivityMonth, error)
+	predicates          []predicate.ActivityMonth
+}
+
+var _ ent.Mutation = (*ActivityMonthMutation)(nil)
+
+// activitymonthOption allows management of the mutation configuration using functional options.
+type activitymonthOption func(*ActivityMonthMutation)
+
+// newActivityMonthMutation creates new mutation for the ActivityMonth entity.
+func newActivityMonthMutation(c config, op Op, opts ...activitymonthOption) *ActivityMonthMutation {
+	m := &ActivityMonthMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeActivityMonth,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withActivityMonthID sets the ID field of the mutation.
+func withActivityMonthID(id int) activitymonthOption {
+	return func(m *ActivityMonthMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ActivityMonth
+		)
+		m.oldValue = func(ctx context.Context) (*ActivityMonth, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ActivityMonth.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withActivityMonth sets the old ActivityMonth of the mutation.
+func withActivityMonth(node *ActivityMonth) activitymonthOption {
+	return func(m *ActivityMonthMutation) {
+		m.oldValue = func(context.Context) (*ActivityMonth, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ActivityMonthMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ActivityMonthMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ActivityMonthMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ActivityMonthMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ActivityMonth.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetProgramID sets the "program_id" field.
+func (m *ActivityMonthMutation) SetProgramID(i int) {
+	m.program_id = &i
+	m.addprogram_id = nil
+}
+
+// ProgramID returns the value of the "program_id" field in the mutation.
+func (m *ActivityMonthMutation) ProgramID() (r int, exists bool) {
+	v := m.program_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProgramID returns the old "program_id" field's value of the ActivityMonth entity.
+// If the ActivityMonth object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityMonthMutation) OldProgramID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProgramID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProgramID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProgramID: %w", err)
+	}
+	return oldValue.ProgramID, nil
+}
+
+// AddProgramID adds i to the "program_id" field.
+func (m *ActivityMonthMutation) AddProgramID(i int) {
+	if m.addprogram_id != nil {
+		*m.addprogram_id += i
+	} else {
+		m.addprogram_id = &i
+	}
+}
+
+// AddedProgramID returns the value that was added to the "program_id" field in this mutation.
+func (m *ActivityMonthMutation) AddedProgramID() (r int, exists bool) {
+	v := m.addprogram_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetProgramID resets all changes to the "program_id" field.
+func (m *ActivityMonthMutation) ResetProgramID() {
+	m.program_id = nil
+	m.addprogram_id = nil
+}
+
+// SetMemberID sets the "member_id" field.
+func (m *ActivityMonthMutation) SetMemberID(i int) {
+	m.member = &i
+}
+
+// MemberID returns the value of the "member_id" field in the mutation.
+func (m *ActivityMonthMutation) MemberID() (r int, exists bool) {
+	v := m.member
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMemberID returns the old "member_id" field's value of the ActivityMonth entity.
+// If the ActivityMonth object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityMonthMutation) OldMemberID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMemberID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMemberID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMemberID: %w", err)
+	}
+	return oldValue.MemberID, nil
+}
+
+// ResetMemberID resets all changes to the "member_id" field.
+func (m *ActivityMonthMutation) ResetMemberID() {
+	m.member = nil
+}
+
+// SetMonth sets the "month" field.
+func (m *ActivityMonthMutation) SetMonth(i int) {
+	m.month = &i
+	m.addmonth = nil
+}
+
+// Month returns the value of the "month" field in the mutation.
+func (m *ActivityMonthMutation) Month() (r int, exists bool) {
+	v := m.month
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMonth returns the old "month" field's value of the ActivityMonth entity.
+// If the ActivityMonth object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityMonthMutation) OldMonth(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMonth is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMonth requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMonth: %w", err)
+	}
+	return oldValue.Month, nil
+}
+
+// AddMonth adds i to the "month" field.
+func (m *ActivityMonthMutation) AddMonth(i int) {
+	if m.addmonth != nil {
+		*m.addmonth += i
+	} else {
+		m.addmonth = &i
+	}
+}
+
+// AddedMonth returns the value that was added to the "month" field in this mutation.
+func (m *ActivityMonthMutation) AddedMonth() (r int, exists bool) {
+	v := m.addmonth
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMonth resets all changes to the "month" field.
+func (m *ActivityMonthMutation) ResetMonth() {
+	m.month = nil
+	m.addmonth = nil
+}
+
+// SetSpendCents sets the "spend_cents" field.
+func (m *ActivityMonthMutation) SetSpendCents(i int64) {
+	m.spend_cents = &i
+	m.addspend_cents = nil
+}
+
+// SpendCents returns the value of the "spend_cents" field in the mutation.
+func (m *ActivityMonthMutation) SpendCents() (r int64, exists bool) {
+	v := m.spend_cents
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSpendCents returns the old "spend_cents" field's value of the ActivityMonth entity.
+// If the ActivityMonth object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityMonthMutation) OldSpendCents(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSpendCents is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSpendCents requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSpendCents: %w", err)
+	}
+	return oldValue.SpendCents, nil
+}
+
+// AddSpendCents adds i to the "spend_cents" field.
+func (m *ActivityMonthMutation) AddSpendCents(i int64) {
+	if m.addspend_cents != nil {
+		*m.addspend_cents += i
+	} else {
+		m.addspend_cents = &i
+	}
+}
+
+// AddedSpendCents returns the value that was added to the "spend_cents" field in this mutation.
+func (m *ActivityMonthMutation) AddedSpendCents() (r int64, exists bool) {
+	v := m.addspend_cents
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSpendCents resets all changes to the "spend_cents" field.
+func (m *ActivityMonthMutation) ResetSpendCents() {
+	m.spend_cents = nil
+	m.addspend_cents = nil
+}
+
+// SetOrders sets the "orders" field.
+func (m *ActivityMonthMutation) SetOrders(i int) {
+	m.orders = &i
+	m.addorders = nil
+}
+
+// Orders returns the value of the "orders" field in the mutation.
+func (m *ActivityMonthMutation) Orders() (r int, exists bool) {
+	v := m.orders
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrders returns the old "orders" field's value of the ActivityMonth entity.
+// If the ActivityMonth object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityMonthMutation) OldOrders(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrders is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrders requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrders: %w", err)
+	}
+	return oldValue.Orders, nil
+}
+
+// AddOrders adds i to the "orders" field.
+func (m *ActivityMonthMutation) AddOrders(i int) {
+	if m.addorders != nil {
+		*m.addorders += i
+	} else {
+		m.addorders = &i
+	}
+}
+
+// AddedOrders returns the value that was added to the "orders" field in this mutation.
+func (m *ActivityMonthMutation) AddedOrders() (r int, exists bool) {
+	v := m.addorders
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetOrders resets all changes to the "orders" field.
+func (m *ActivityMonthMutation) ResetOrders() {
+	m.orders = nil
+	m.addorders = nil
+}
+
+// SetCompletedOrders sets the "completed_orders" field.
+func (m *ActivityMonthMutation) SetCompletedOrders(i int) {
+	m.completed_orders = &i
+	m.addcompleted_orders = nil
+}
+
+// CompletedOrders returns the value of the "completed_orders" field in the mutation.
+func (m *ActivityMonthMutation) CompletedOrders() (r int, exists bool) {
+	v := m.completed_orders
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCompletedOrders returns the old "completed_orders" field's value of the ActivityMonth entity.
+// If the ActivityMonth object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityMonthMutation) OldCompletedOrders(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCompletedOrders is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCompletedOrders requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCompletedOrders: %w", err)
+	}
+	return oldValue.CompletedOrders, nil
+}
+
+// AddCompletedOrders adds i to the "completed_orders" field.
+func (m *ActivityMonthMutation) AddCompletedOrders(i int) {
+	if m.addcompleted_orders != nil {
+		*m.addcompleted_orders += i
+	} else {
+		m.addcompleted_orders = &i
+	}
+}
+
+// AddedCompletedOrders returns the value that was added to the "completed_orders" field in this mutation.
+func (m *ActivityMonthMutation) AddedCompletedOrders() (r int, exists bool) {
+	v := m.addcompleted_orders
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCompletedOrders resets all changes to the "completed_orders" field.
+func (m *ActivityMonthMutation) ResetCompletedOrders() {
+	m.completed_orders = nil
+	m.addcompleted_orders = nil
+}
+
+// SetRefundedOrders sets the "refunded_orders" field.
+func (m *ActivityMonthMutation) SetRefundedOrders(i int) {
+	m.refunded_orders = &i
+	m.addrefunded_orders = nil
+}
+
+// RefundedOrders returns the value of the "refunded_orders" field in the mutation.
+func (m *ActivityMonthMutation) RefundedOrders() (r int, exists bool) {
+	v := m.refunded_orders
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRefundedOrders returns the old "refunded_orders" field's value of the ActivityMonth entity.
+// If the ActivityMonth object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityMonthMutation) OldRefundedOrders(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRefundedOrders is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRefundedOrders requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRefundedOrders: %w", err)
+	}
+	return oldValue.RefundedOrders, nil
+}
+
+// AddRefundedOrders adds i to the "refunded_orders" field.
+func (m *ActivityMonthMutation) AddRefundedOrders(i int) {
+	if m.addrefunded_orders != nil {
+		*m.addrefunded_orders += i
+	} else {
+		m.addrefunded_orders = &i
+	}
+}
+
+// AddedRefundedOrders returns the value that was added to the "refunded_orders" field in this mutation.
+func (m *ActivityMonthMutation) AddedRefundedOrders() (r int, exists bool) {
+	v := m.addrefunded_orders
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRefundedOrders resets all changes to the "refunded_orders" field.
+func (m *ActivityMonthMutation) ResetRefundedOrders() {
+	m.refunded_orders = nil
+	m.addrefunded_orders = nil
+}
+
+// SetPurchaseDays sets the "purchase_days" field.
+func (m *ActivityMonthMutation) SetPurchaseDays(i int64) {
+	m.purchase_days = &i
+	m.addpurchase_days = nil
+}
+
+// PurchaseDays returns the value of the "purchase_days" field in the mutation.
+func (m *ActivityMonthMutation) PurchaseDays() (r int64, exists bool) {
+	v := m.purchase_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPurchaseDays returns the old "purchase_days" field's value of the ActivityMonth entity.
+// If the ActivityMonth object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityMonthMutation) OldPurchaseDays(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPurchaseDays is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPurchaseDays requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPurchaseDays: %w", err)
+	}
+	return oldValue.PurchaseDays, nil
+}
+
+// AddPurchaseDays adds i to the "purchase_days" field.
+func (m *ActivityMonthMutation) AddPurchaseDays(i int64) {
+	if m.addpurchase_days != nil {
+		*m.addpurchase_days += i
+	} else {
+		m.addpurchase_days = &i
+	}
+}
+
+// AddedPurchaseDays returns the value that was added to the "purchase_days" field in this mutation.
+func (m *ActivityMonthMutation) AddedPurchaseDays() (r int64, exists bool) {
+	v := m.addpurchase_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPurchaseDays resets all changes to the "purchase_days" field.
+func (m *ActivityMonthMutation) ResetPurchaseDays() {
+	m.purchase_days = nil
+	m.addpurchase_days = nil
+}
+
+// SetLoginDays sets the "login_days" field.
+func (m *ActivityMonthMutation) SetLoginDays(i int64) {
+	m.login_days = &i
+	m.addlogin_days = nil
+}
+
+// LoginDays returns the value of the "login_days" field in the mutation.
+func (m *ActivityMonthMutation) LoginDays() (r int64, exists bool) {
+	v := m.login_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLoginDays returns the old "login_days" field's value of the ActivityMonth entity.
+// If the ActivityMonth object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityMonthMutation) OldLoginDays(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLoginDays is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLoginDays requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLoginDays: %w", err)
+	}
+	return oldValue.LoginDays, nil
+}
+
+// AddLoginDays adds i to the "login_days" field.
+func (m *ActivityMonthMutation) AddLoginDays(i int64) {
+	if m.addlogin_days != nil {
+		*m.addlogin_days += i
+	} else {
+		m.addlogin_days = &i
+	}
+}
+
+// AddedLoginDays returns the value that was added to the "login_days" field in this mutation.
+func (m *ActivityMonthMutation) AddedLoginDays() (r int64, exists bool) {
+	v := m.addlogin_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetLoginDays resets all changes to the "login_days" field.
+func (m *ActivityMonthMutation) ResetLoginDays() {
+	m.login_days = nil
+	m.addlogin_days = nil
+}
+
+// SetReviews sets the "reviews" field.
+func (m *ActivityMonthMutation) SetReviews(i int) {
+	m.reviews = &i
+	m.addreviews = nil
+}
+
+// Reviews returns the value of the "reviews" field in the mutation.
+func (m *ActivityMonthMutation) Reviews() (r int, exists bool) {
+	v := m.reviews
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReviews returns the old "reviews" field's value of the ActivityMonth entity.
+// If the ActivityMonth object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityMonthMutation) OldReviews(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReviews is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReviews requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReviews: %w", err)
+	}
+	return oldValue.Reviews, nil
+}
+
+// AddReviews adds i to the "reviews" field.
+func (m *ActivityMonthMutation) AddReviews(i int) {
+	if m.addreviews != nil {
+		*m.addreviews += i
+	} else {
+		m.addreviews = &i
+	}
+}
+
+// AddedReviews returns the value that was added to the "reviews" field in this mutation.
+func (m *ActivityMonthMutation) AddedReviews() (r int, exists bool) {
+	v := m.addreviews
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetReviews resets all changes to the "reviews" field.
+func (m *ActivityMonthMutation) ResetReviews() {
+	m.reviews = nil
+	m.addreviews = nil
+}
+
+// SetPhotoReviews sets the "photo_reviews" field.
+func (m *ActivityMonthMutation) SetPhotoReviews(i int) {
+	m.photo_reviews = &i
+	m.addphoto_reviews = nil
+}
+
+// PhotoReviews returns the value of the "photo_reviews" field in the mutation.
+func (m *ActivityMonthMutation) PhotoReviews() (r int, exists bool) {
+	v := m.photo_reviews
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPhotoReviews returns the old "photo_reviews" field's value of the ActivityMonth entity.
+// If the ActivityMonth object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityMonthMutation) OldPhotoReviews(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPhotoReviews is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPhotoReviews requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPhotoReviews: %w", err)
+	}
+	return oldValue.PhotoReviews, nil
+}
+
+// AddPhotoReviews adds i to the "photo_reviews" field.
+func (m *ActivityMonthMutation) AddPhotoReviews(i int) {
+	if m.addphoto_reviews != nil {
+		*m.addphoto_reviews += i
+	} else {
+		m.addphoto_reviews = &i
+	}
+}
+
+// AddedPhotoReviews returns the value that was added to the "photo_reviews" field in this mutation.
+func (m *ActivityMonthMutation) AddedPhotoReviews() (r int, exists bool) {
+	v := m.addphoto_reviews
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPhotoReviews resets all changes to the "photo_reviews" field.
+func (m *ActivityMonthMutation) ResetPhotoReviews() {
+	m.photo_reviews = nil
+	m.addphoto_reviews = nil
+}
+
+// SetAnswers sets the "answers" field.
+func (m *ActivityMonthMutation) SetAnswers(i int) {
+	m.answers = &i
+	m.addanswers = nil
+}
+
+// Answers returns the value of the "answers" field in the mutation.
+func (m *ActivityMonthMutation) Answers() (r int, exists bool) {
+	v := m.answers
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAnswers returns the old "answers" field's value of the ActivityMonth entity.
+// If the ActivityMonth object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityMonthMutation) OldAnswers(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAnswers is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAnswers requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAnswers: %w", err)
+	}
+	return oldValue.Answers, nil
+}
+
+// AddAnswers adds i to the "answers" field.
+func (m *ActivityMonthMutation) AddAnswers(i int) {
+	if m.addanswers != nil {
+		*m.addanswers += i
+	} else {
+		m.addanswers = &i
+	}
+}
+
+// AddedAnswers returns the value that was added to the "answers" field in this mutation.
+func (m *ActivityMonthMutation) AddedAnswers() (r int, exists bool) {
+	v := m.addanswers
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAnswers resets all changes to the "answers" field.
+func (m *ActivityMonthMutation) ResetAnswers() {
+	m.answers = nil
+	m.addanswers = nil
+}
+
+// SetShares sets the "shares" field.
+func (m *ActivityMonthMutation) SetShares(i int) {
+	m.shares = &i
+	m.addshares = nil
+}
+
+// Shares returns the value of the "shares" field in the mutation.
+func (m *ActivityMonthMutation) Shares() (r int, exists bool) {
+	v := m.shares
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldShares returns the old "shares" field's value of the ActivityMonth entity.
+// If the ActivityMonth object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityMonthMutation) OldShares(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldShares is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldShares requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldShares: %w", err)
+	}
+	return oldValue.Shares, nil
+}
+
+// AddShares adds i to the "shares" field.
+func (m *ActivityMonthMutation) AddShares(i int) {
+	if m.addshares != nil {
+		*m.addshares += i
+	} else {
+		m.addshares = &i
+	}
+}
+
+// AddedShares returns the value that was added to the "shares" field in this mutation.
+func (m *ActivityMonthMutation) AddedShares() (r int, exists bool) {
+	v := m.addshares
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetShares resets all changes to the "shares" field.
+func (m *ActivityMonthMutation) ResetShares() {
+	m.shares = nil
+	m.addshares = nil
+}
+
+// SetCheckIns sets the "check_ins" field.
+func (m *ActivityMonthMutation) SetCheckIns(i int) {
+	m.check_ins = &i
+	m.addcheck_ins = nil
+}
+
+// CheckIns returns the value of the "check_ins" field in the mutation.
+func (m *ActivityMonthMutation) CheckIns() (r int, exists bool) {
+	v := m.check_ins
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCheckIns returns the old "check_ins" field's value of the ActivityMonth entity.
+// If the ActivityMonth object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityMonthMutation) OldCheckIns(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCheckIns is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCheckIns requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCheckIns: %w", err)
+	}
+	return oldValue.CheckIns, nil
+}
+
+// AddCheckIns adds i to the "check_ins" field.
+func (m *ActivityMonthMutation) AddCheckIns(i int) {
+	if m.addcheck_ins != nil {
+		*m.addcheck_ins += i
+	} else {
+		m.addcheck_ins = &i
+	}
+}
+
+// AddedCheckIns returns the value that was added to the "check_ins" field in this mutation.
+func (m *ActivityMonthMutation) AddedCheckIns() (r int, exists bool) {
+	v := m.addcheck_ins
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCheckIns resets all changes to the "check_ins" field.
+func (m *ActivityMonthMutation) ResetCheckIns() {
+	m.check_ins = nil
+	m.addcheck_ins = nil
+}
+
+// ClearMember clears the "member" edge to the Member entity.
+func (m *ActivityMonthMutation) ClearMember() {
+	m.clearedmember = true
+	m.clearedFields[activitymonth.FieldMemberID] = struct{}{}
+}
+
+// MemberCleared reports if the "member" edge to the Member entity was cleared.
+func (m *ActivityMonthMutation) MemberCleared() bool {
+	return m.clearedmember
+}
+
+// MemberIDs returns the "member" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// MemberID instead. It exists only for internal usage by the builders.
+func (m *ActivityMonthMutation) MemberIDs() (ids []int) {
+	if id := m.member; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetMember resets all changes to the "member" edge.
+func (m *ActivityMonthMutation) ResetMember() {
+	m.member = nil
+	m.clearedmember = false
+}
+
+// Where appends a list predicates to the ActivityMonthMutation builder.
+func (m *ActivityMonthMutation) Where(ps ...predicate.ActivityMonth) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ActivityMonthMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ActivityMonthMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ActivityMonth, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ActivityMonthMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ActivityMonthMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ActivityMonth).
+func (m *ActivityMonthMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ActivityMonthMutation) Fields() []string {
+	fields := make([]string, 0, 14)
+	if m.program_id != nil {
+		fields = append(fields, activitymonth.FieldProgramID)
+	}
+	if m.member != nil {
+		fields = append(fields, activitymonth.FieldMemberID)
+	}
+	if m.month != nil {
+		fields = append(fields, activitymonth.FieldMonth)
+	}
+	if m.spend_cents != nil {
+		fields = append(fields, activitymonth.FieldSpendCents)
+	}
+	if m.orders != nil {
+		fields = append(fields, activitymonth.FieldOrders)
+	}
+	if m.completed_orders != nil {
+		fields = append(fields, activitymonth.FieldCompletedOrders)
+	}
+	if m.refunded_orders != nil {
+		fields = append(fields, activitymonth.FieldRefundedOrders)
+	}
+	if m.purchase_days != nil {
+		fields = append(fields, activitymonth.FieldPurchaseDays)
+	}
+	if m.login_days != nil {
+		fields = append(fields, activitymonth.FieldLoginDays)
+	}
+	if m.reviews != nil {
+		fields = append(fields, activitymonth.FieldReviews)
+	}
+	if m.photo_reviews != nil {
+		fields = append(fields, activitymonth.FieldPhotoReviews)
+	}
+	if m.answers != nil {
+		fields = append(fields, activitymonth.FieldAnswers)
+	}
+	if m.shares != nil {
+		fields = append(fields, activitymonth.FieldShares)
+	}
+	if m.check_ins != nil {
+		fields = append(fields, activitymonth.FieldCheckIns)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ActivityMonthMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case activitymonth.FieldProgramID:
+		return m.ProgramID()
+	case activitymonth.FieldMemberID:
+		return m.MemberID()
+	case activitymonth.FieldMonth:
+		return m.Month()
+	case activitymonth.FieldSpendCents:
+		return m.SpendCents()
+	case activitymonth.FieldOrders:
+		return m.Orders()
+	case activitymonth.FieldCompletedOrders:
+		return m.CompletedOrders()
+	case activitymonth.FieldRefundedOrders:
+		return m.RefundedOrders()
+	case activitymonth.FieldPurchaseDays:
+		return m.PurchaseDays()
+	case activitymonth.FieldLoginDays:
+		return m.LoginDays()
+	case activitymonth.FieldReviews:
+		return m.Reviews()
+	case activitymonth.FieldPhotoReviews:
+		return m.PhotoReviews()
+	case activitymonth.FieldAnswers:
+		return m.Answers()
+	case activitymonth.FieldShares:
+		return m.Shares()
+	case activitymonth.FieldCheckIns:
+		return m.CheckIns()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ActivityMonthMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case activitymonth.FieldProgramID:
+		return m.OldProgramID(ctx)
+	case activitymonth.FieldMemberID:
+		return m.OldMemberID(ctx)
+	case activitymonth.FieldMonth:
+		return m.OldMonth(ctx)
+	case activitymonth.FieldSpendCents:
+		return m.OldSpendCents(ctx)
+	case activitymonth.FieldOrders:
+		return m.OldOrders(ctx)
+	case activitymonth.FieldCompletedOrders:
+		return m.OldCompletedOrders(ctx)
+	case activitymonth.FieldRefundedOrders:
+		return m.OldRefundedOrders(ctx)
+	case activitymonth.FieldPurchaseDays:
+		return m.OldPurchaseDays(ctx)
+	case activitymonth.FieldLoginDays:
+		return m.OldLoginDays(ctx)
+	case activitymonth.FieldReviews:
+		return m.OldReviews(ctx)
+	case activitymonth.FieldPhotoReviews:
+		return m.OldPhotoReviews(ctx)
+	case activitymonth.FieldAnswers:
+		return m.OldAnswers(ctx)
+	case activitymonth.FieldShares:
+		return m.OldShares(ctx)
+	case activitymonth.FieldCheckIns:
+		return m.OldCheckIns(ctx)
+	}
+	return nil, fmt.Errorf("unknown ActivityMonth field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ActivityMonthMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case activitymonth.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProgramID(v)
+		return nil
+	case activitymonth.FieldMemberID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMemberID(v)
+		return nil
+	case activitymonth.FieldMonth:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMonth(v)
+		return nil
+	case activitymonth.FieldSpendCents:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSpendCents(v)
+		return nil
+	case activitymonth.FieldOrders:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrders(v)
+		return nil
+	case activitymonth.FieldCompletedOrders:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCompletedOrders(v)
+		return nil
+	case activitymonth.FieldRefundedOrders:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRefundedOrders(v)
+		return nil
+	case activitymonth.FieldPurchaseDays:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPurchaseDays(v)
+		return nil
+	case activitymonth.FieldLoginDays:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLoginDays(v)
+		return nil
+	case activitymonth.FieldReviews:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReviews(v)
+		return nil
+	case activitymonth.FieldPhotoReviews:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPhotoReviews(v)
+		return nil
+	case activitymonth.FieldAnswers:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAnswers(v)
+		return nil
+	case activitymonth.FieldShares:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetShares(v)
+		return nil
+	case activitymonth.FieldCheckIns:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCheckIns(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ActivityMonth field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ActivityMonthMutation) AddedFields() []string {
+	var fields []string
+	if m.addprogram_id != nil {
+		fields = append(fields, activitymonth.FieldProgramID)
+	}
+	if m.addmonth != nil {
+		fields = append(fields, activitymonth.FieldMonth)
+	}
+	if m.addspend_cents != nil {
+		fields = append(fields, activitymonth.FieldSpendCents)
+	}
+	if m.addorders != nil {
+		fields = append(fields, activitymonth.FieldOrders)
+	}
+	if m.addcompleted_orders != nil {
+		fields = append(fields, activitymonth.FieldCompletedOrders)
+	}
+	if m.addrefunded_orders != nil {
+		fields = append(fields, activitymonth.FieldRefundedOrders)
+	}
+	if m.addpurchase_days != nil {
+		fields = append(fields, activitymonth.FieldPurchaseDays)
+	}
+	if m.addlogin_days != nil {
+		fields = append(fields, activitymonth.FieldLoginDays)
+	}
+	if m.addreviews != nil {
+		fields = append(fields, activitymonth.FieldReviews)
+	}
+	if m.addphoto_reviews != nil {
+		fields = append(fields, activitymonth.FieldPhotoReviews)
+	}
+	if m.addanswers != nil {
+		fields = append(fields, activitymonth.FieldAnswers)
+	}
+	if m.addshares != nil {
+		fields = append(fields, activitymonth.FieldShares)
+	}
+	if m.addcheck_ins != nil {
+		fields = append(fields, activitymonth.FieldCheckIns)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ActivityMonthMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case activitymonth.FieldProgramID:
+		return m.AddedProgramID()
+	case activitymonth.FieldMonth:
+		return m.AddedMonth()
+	case activitymonth.FieldSpendCents:
+		return m.AddedSpendCents()
+	case activitymonth.FieldOrders:
+		return m.AddedOrders()
+	case activitymonth.FieldCompletedOrders:
+		return m.AddedCompletedOrders()
+	case activitymonth.FieldRefundedOrders:
+		return m.AddedRefundedOrders()
+	case activitymonth.FieldPurchaseDays:
+		return m.AddedPurchaseDays()
+	case activitymonth.FieldLoginDays:
+		return m.AddedLoginDays()
+	case activitymonth.FieldReviews:
+		return m.AddedReviews()
+	case activitymonth.FieldPhotoReviews:
+		return m.AddedPhotoReviews()
+	case activitymonth.FieldAnswers:
+		return m.AddedAnswers()
+	case activitymonth.FieldShares:
+		return m.AddedShares()
+	case activitymonth.FieldCheckIns:
+		return m.AddedCheckIns()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ActivityMonthMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case activitymonth.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddProgramID(v)
+		return nil
+	case activitymonth.FieldMonth:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMonth(v)
+		return nil
+	case activitymonth.FieldSpendCents:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSpendCents(v)
+		return nil
+	case activitymonth.FieldOrders:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddOrders(v)
+		return nil
+	case activitymonth.FieldCompletedOrders:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCompletedOrders(v)
+		return nil
+	case activitymonth.FieldRefundedOrders:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRefundedOrders(v)
+		return nil
+	case activitymonth.FieldPurchaseDays:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPurchaseDays(v)
+		return nil
+	case activitymonth.FieldLoginDays:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLoginDays(v)
+		return nil
+	case activitymonth.FieldReviews:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddReviews(v)
+		return nil
+	case activitymonth.FieldPhotoReviews:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPhotoReviews(v)
+		return nil
+	case activitymonth.FieldAnswers:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAnswers(v)
+		return nil
+	case activitymonth.FieldShares:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddShares(v)
+		return nil
+	case activitymonth.FieldCheckIns:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCheckIns(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ActivityMonth numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ActivityMonthMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ActivityMonthMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ActivityMonthMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown ActivityMonth nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ActivityMonthMutation) ResetField(name string) error {
+	switch name {
+	case activitymonth.FieldProgramID:
+		m.ResetProgramID()
+		return nil
+	case activitymonth.FieldMemberID:
+		m.ResetMemberID()
+		return nil
+	case activitymonth.FieldMonth:
+		m.ResetMonth()
+		return nil
+	case activitymonth.FieldSpendCents:
+		m.ResetSpendCents()
+		return nil
+	case activitymonth.FieldOrders:
+		m.ResetOrders()
+		return nil
+	case activitymonth.FieldCompletedOrders:
+		m.ResetCompletedOrders()
+		return nil
+	case activitymonth.FieldRefundedOrders:
+		m.ResetRefundedOrders()
+		return nil
+	case activitymonth.FieldPurchaseDays:
+		m.ResetPurchaseDays()
+		return nil
+	case activitymonth.FieldLoginDays:
+		m.ResetLoginDays()
+		return nil
+	case activitymonth.FieldReviews:
+		m.ResetReviews()
+		return nil
+	case activitymonth.FieldPhotoReviews:
+		m.ResetPhotoReviews()
+		return nil
+	case activitymonth.FieldAnswers:
+		m.ResetAnswers()
+		return nil
+	case activitymonth.FieldShares:
+		m.ResetShares()
+		return nil
+	case activitymonth.FieldCheckIns:
+		m.ResetCheckIns()
+		return nil
+	}
+	return fmt.Errorf("unknown ActivityMonth field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ActivityMonthMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.member != nil {
+		edges = append(edges, activitymonth.EdgeMember)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ActivityMonthMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case activitymonth.EdgeMember:
+		if id := m.member; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ActivityMonthMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ActivityMonthMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ActivityMonthMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedmember {
+		edges = append(edges, activitymonth.EdgeMember)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ActivityMonthMutation) EdgeCleared(name string) bool {
+	switch name {
+	case activitymonth.EdgeMember:
+		return m.clearedmember
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ActivityMonthMutation) ClearEdge(name string) error {
+	switch name {
+	case activitymonth.EdgeMember:
+		m.ClearMember()
+		return nil
+	}
+	return fmt.Errorf("unknown ActivityMonth unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ActivityMonthMutation) ResetEdge(name string) error {
+	switch name {
+	case activitymonth.EdgeMember:
+		m.ResetMember()
+		return nil
+	}
+	return fmt.Errorf("unknown ActivityMonth edge %s", name)
+}
+
+// AuditEntryMutation represents an operation that mutates the AuditEntry nodes in the graph.
+type AuditEntryMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	program_id    *int
+	addprogram_id *int
+	actor         *string
+	action        *string
+	before        *string
+	after         *string
+	created_at    *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*AuditEntry, error)
+	predicates    []predicate.AuditEntry
+}
+
+var _ ent.Mutation = (*AuditEntryMutation)(nil)
+
+// auditentryOption allows management of the mutation configuration using functional options.
+type auditentryOption func(*AuditEntryMutation)
+
+// newAuditEntryMutation creates new mutation for the AuditEntry entity.
+func newAuditEntryMutation(c config, op Op, opts ...auditentryOption) *AuditEntryMutation {
+	m := &AuditEntryMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAuditEntry,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAuditEntryID sets the ID field of the mutation.
+func withAuditEntryID(id int) auditentryOption {
+	return func(m *AuditEntryMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *AuditEntry
+		)
+		m.oldValue = func(ctx context.Context) (*AuditEntry, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().AuditEntry.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAuditEntry sets the old AuditEntry of the mutation.
+func withAuditEntry(node *AuditEntry) auditentryOption {
+	return func(m *AuditEntryMutation) {
+		m.oldValue = func(context.Context) (*AuditEntry, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AuditEntryMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AuditEntryMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AuditEntryMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AuditEntryMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().AuditEntry.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetProgramID sets the "program_id" field.
+func (m *AuditEntryMutation) SetProgramID(i int) {
+	m.program_id = &i
+	m.addprogram_id = nil
+}
+
+// ProgramID returns the value of the "program_id" field in the mutation.
+func (m *AuditEntryMutation) ProgramID() (r int, exists bool) {
+	v := m.program_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProgramID returns the old "program_id" field's value of the AuditEntry entity.
+// If the AuditEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEntryMutation) OldProgramID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProgramID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProgramID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProgramID: %w", err)
+	}
+	return oldValue.ProgramID, nil
+}
+
+// AddProgramID adds i to the "program_id" field.
+func (m *AuditEntryMutation) AddProgramID(i int) {
+	if m.addprogram_id != nil {
+		*m.addprogram_id += i
+	} else {
+		m.addprogram_id = &i
+	}
+}
+
+// AddedProgramID returns the value that was added to the "program_id" field in this mutation.
+func (m *AuditEntryMutation) AddedProgramID() (r int, exists bool) {
+	v := m.addprogram_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetProgramID resets all changes to the "program_id" field.
+func (m *AuditEntryMutation) ResetProgramID() {
+	m.program_id = nil
+	m.addprogram_id = nil
+}
+
+// SetActor sets the "actor" field.
+func (m *AuditEntryMutation) SetActor(s string) {
+	m.actor = &s
+}
+
+// Actor returns the value of the "actor" field in the mutation.
+func (m *AuditEntryMutation) Actor() (r string, exists bool) {
+	v := m.actor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActor returns the old "actor" field's value of the AuditEntry entity.
+// If the AuditEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEntryMutation) OldActor(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActor is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActor requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActor: %w", err)
+	}
+	return oldValue.Actor, nil
+}
+
+// ResetActor resets all changes to the "actor" field.
+func (m *AuditEntryMutation) ResetActor() {
+	m.actor = nil
+}
+
+// SetAction sets the "action" field.
+func (m *AuditEntryMutation) SetAction(s string) {
+	m.action = &s
+}
+
+// Action returns the value of the "action" field in the mutation.
+func (m *AuditEntryMutation) Action() (r string, exists bool) {
+	v := m.action
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAction returns the old "action" field's value of the AuditEntry entity.
+// If the AuditEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEntryMutation) OldAction(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAction is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAction requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAction: %w", err)
+	}
+	return oldValue.Action, nil
+}
+
+// ResetAction resets all changes to the "action" field.
+func (m *AuditEntryMutation) ResetAction() {
+	m.action = nil
+}
+
+// SetBefore sets the "before" field.
+func (m *AuditEntryMutation) SetBefore(s string) {
+	m.before = &s
+}
+
+// Before returns the value of the "before" field in the mutation.
+func (m *AuditEntryMutation) Before() (r string, exists bool) {
+	v := m.before
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBefore returns the old "before" field's value of the AuditEntry entity.
+// If the AuditEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEntryMutation) OldBefore(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBefore is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBefore requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBefore: %w", err)
+	}
+	return oldValue.Before, nil
+}
+
+// ResetBefore resets all changes to the "before" field.
+func (m *AuditEntryMutation) ResetBefore() {
+	m.before = nil
+}
+
+// SetAfter sets the "after" field.
+func (m *AuditEntryMutation) SetAfter(s string) {
+	m.after = &s
+}
+
+// After returns the value of the "after" field in the mutation.
+func (m *AuditEntryMutation) After() (r string, exists bool) {
+	v := m.after
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAfter returns the old "after" field's value of the AuditEntry entity.
+// If the AuditEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEntryMutation) OldAfter(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAfter is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAfter requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAfter: %w", err)
+	}
+	return oldValue.After, nil
+}
+
+// ResetAfter resets all changes to the "after" field.
+func (m *AuditEntryMutation) ResetAfter() {
+	m.after = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *AuditEntryMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *AuditEntryMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the AuditEntry entity.
+// If the AuditEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEntryMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *AuditEntryMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the AuditEntryMutation builder.
+func (m *AuditEntryMutation) Where(ps ...predicate.AuditEntry) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AuditEntryMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AuditEntryMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.AuditEntry, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AuditEntryMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AuditEntryMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (AuditEntry).
+func (m *AuditEntryMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AuditEntryMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.program_id != nil {
+		fields = append(fields, auditentry.FieldProgramID)
+	}
+	if m.actor != nil {
+		fields = append(fields, auditentry.FieldActor)
+	}
+	if m.action != nil {
+		fields = append(fields, auditentry.FieldAction)
+	}
+	if m.before != nil {
+		fields = append(fields, auditentry.FieldBefore)
+	}
+	if m.after != nil {
+		fields = append(fields, auditentry.FieldAfter)
+	}
+	if m.created_at != nil {
+		fields = append(fields, auditentry.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AuditEntryMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case auditentry.FieldProgramID:
+		return m.ProgramID()
+	case auditentry.FieldActor:
+		return m.Actor()
+	case auditentry.FieldAction:
+		return m.Action()
+	case auditentry.FieldBefore:
+		return m.Before()
+	case auditentry.FieldAfter:
+		return m.After()
+	case auditentry.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AuditEntryMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case auditentry.FieldProgramID:
+		return m.OldProgramID(ctx)
+	case auditentry.FieldActor:
+		return m.OldActor(ctx)
+	case auditentry.FieldAction:
+		return m.OldAction(ctx)
+	case auditentry.FieldBefore:
+		return m.OldBefore(ctx)
+	case auditentry.FieldAfter:
+		return m.OldAfter(ctx)
+	case auditentry.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown AuditEntry field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AuditEntryMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case auditentry.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProgramID(v)
+		return nil
+	case auditentry.FieldActor:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActor(v)
+		return nil
+	case auditentry.FieldAction:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAction(v)
+		return nil
+	case auditentry.FieldBefore:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBefore(v)
+		return nil
+	case auditentry.FieldAfter:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAfter(v)
+		return nil
+	case auditentry.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AuditEntry field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AuditEntryMutation) AddedFields() []string {
+	var fields []string
+	if m.addprogram_id != nil {
+		fields = append(fields, auditentry.FieldProgramID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AuditEntryMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case auditentry.FieldProgramID:
+		return m.AddedProgramID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AuditEntryMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case auditentry.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddProgramID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AuditEntry numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AuditEntryMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AuditEntryMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AuditEntryMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown AuditEntry nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AuditEntryMutation) ResetField(name string) error {
+	switch name {
+	case auditentry.FieldProgramID:
+		m.ResetProgramID()
+		return nil
+	case auditentry.FieldActor:
+		m.ResetActor()
+		return nil
+	case auditentry.FieldAction:
+		m.ResetAction()
+		return nil
+	case auditentry.FieldBefore:
+		m.ResetBefore()
+		return nil
+	case auditentry.FieldAfter:
+		m.ResetAfter()
+		return nil
+	case auditentry.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown AuditEntry field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AuditEntryMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AuditEntryMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AuditEntryMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AuditEntryMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AuditEntryMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AuditEntryMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AuditEntryMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown AuditEntry unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AuditEntryMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown AuditEntry edge %s", name)
+}
 
 // BenefitMutation represents an operation that mutates the Benefit nodes in the graph.
 type BenefitMutation struct {
@@ -874,6 +3037,792 @@ func (m *BenefitMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Benefit edge %s", name)
+}
+
+// BenefitClaimMutation represents an operation that mutates the BenefitClaim nodes in the graph.
+type BenefitClaimMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	program_id      *int
+	addprogram_id   *int
+	idempotency_key *string
+	period          *string
+	source          *benefitclaim.Source
+	claimed_at      *time.Time
+	clearedFields   map[string]struct{}
+	member          *int
+	clearedmember   bool
+	benefit         *int
+	clearedbenefit  bool
+	done            bool
+	oldValue        func(context.Context) (*BenefitClaim, error)
+	predicates      []predicate.BenefitClaim
+}
+
+var _ ent.Mutation = (*BenefitClaimMutation)(nil)
+
+// benefitclaimOption allows management of the mutation configuration using functional options.
+type benefitclaimOption func(*BenefitClaimMutation)
+
+// newBenefitClaimMutation creates new mutation for the BenefitClaim entity.
+func newBenefitClaimMutation(c config, op Op, opts ...benefitclaimOption) *BenefitClaimMutation {
+	m := &BenefitClaimMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeBenefitClaim,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withBenefitClaimID sets the ID field of the mutation.
+func withBenefitClaimID(id int) benefitclaimOption {
+	return func(m *BenefitClaimMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *BenefitClaim
+		)
+		m.oldValue = func(ctx context.Context) (*BenefitClaim, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().BenefitClaim.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withBenefitClaim sets the old BenefitClaim of the mutation.
+func withBenefitClaim(node *BenefitClaim) benefitclaimOption {
+	return func(m *BenefitClaimMutation) {
+		m.oldValue = func(context.Context) (*BenefitClaim, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m BenefitClaimMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m BenefitClaimMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *BenefitClaimMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *BenefitClaimMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().BenefitClaim.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetProgramID sets the "program_id" field.
+func (m *BenefitClaimMutation) SetProgramID(i int) {
+	m.program_id = &i
+	m.addprogram_id = nil
+}
+
+// ProgramID returns the value of the "program_id" field in the mutation.
+func (m *BenefitClaimMutation) ProgramID() (r int, exists bool) {
+	v := m.program_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProgramID returns the old "program_id" field's value of the BenefitClaim entity.
+// If the BenefitClaim object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BenefitClaimMutation) OldProgramID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProgramID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProgramID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProgramID: %w", err)
+	}
+	return oldValue.ProgramID, nil
+}
+
+// AddProgramID adds i to the "program_id" field.
+func (m *BenefitClaimMutation) AddProgramID(i int) {
+	if m.addprogram_id != nil {
+		*m.addprogram_id += i
+	} else {
+		m.addprogram_id = &i
+	}
+}
+
+// AddedProgramID returns the value that was added to the "program_id" field in this mutation.
+func (m *BenefitClaimMutation) AddedProgramID() (r int, exists bool) {
+	v := m.addprogram_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetProgramID resets all changes to the "program_id" field.
+func (m *BenefitClaimMutation) ResetProgramID() {
+	m.program_id = nil
+	m.addprogram_id = nil
+}
+
+// SetMemberID sets the "member_id" field.
+func (m *BenefitClaimMutation) SetMemberID(i int) {
+	m.member = &i
+}
+
+// MemberID returns the value of the "member_id" field in the mutation.
+func (m *BenefitClaimMutation) MemberID() (r int, exists bool) {
+	v := m.member
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMemberID returns the old "member_id" field's value of the BenefitClaim entity.
+// If the BenefitClaim object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BenefitClaimMutation) OldMemberID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMemberID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMemberID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMemberID: %w", err)
+	}
+	return oldValue.MemberID, nil
+}
+
+// ResetMemberID resets all changes to the "member_id" field.
+func (m *BenefitClaimMutation) ResetMemberID() {
+	m.member = nil
+}
+
+// SetBenefitID sets the "benefit_id" field.
+func (m *BenefitClaimMutation) SetBenefitID(i int) {
+	m.benefit = &i
+}
+
+// BenefitID returns the value of the "benefit_id" field in the mutation.
+func (m *BenefitClaimMutation) BenefitID() (r int, exists bool) {
+	v := m.benefit
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBenefitID returns the old "benefit_id" field's value of the BenefitClaim entity.
+// If the BenefitClaim object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BenefitClaimMutation) OldBenefitID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBenefitID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBenefitID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBenefitID: %w", err)
+	}
+	return oldValue.BenefitID, nil
+}
+
+// ResetBenefitID resets all changes to the "benefit_id" field.
+func (m *BenefitClaimMutation) ResetBenefitID() {
+	m.benefit = nil
+}
+
+// SetIdempotencyKey sets the "idempotency_key" field.
+func (m *BenefitClaimMutation) SetIdempotencyKey(s string) {
+	m.idempotency_key = &s
+}
+
+// IdempotencyKey returns the value of the "idempotency_key" field in the mutation.
+func (m *BenefitClaimMutation) IdempotencyKey() (r string, exists bool) {
+	v := m.idempotency_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIdempotencyKey returns the old "idempotency_key" field's value of the BenefitClaim entity.
+// If the BenefitClaim object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BenefitClaimMutation) OldIdempotencyKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIdempotencyKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIdempotencyKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIdempotencyKey: %w", err)
+	}
+	return oldValue.IdempotencyKey, nil
+}
+
+// ResetIdempotencyKey resets all changes to the "idempotency_key" field.
+func (m *BenefitClaimMutation) ResetIdempotencyKey() {
+	m.idempotency_key = nil
+}
+
+// SetPeriod sets the "period" field.
+func (m *BenefitClaimMutation) SetPeriod(s string) {
+	m.period = &s
+}
+
+// Period returns the value of the "period" field in the mutation.
+func (m *BenefitClaimMutation) Period() (r string, exists bool) {
+	v := m.period
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPeriod returns the old "period" field's value of the BenefitClaim entity.
+// If the BenefitClaim object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BenefitClaimMutation) OldPeriod(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPeriod is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPeriod requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPeriod: %w", err)
+	}
+	return oldValue.Period, nil
+}
+
+// ResetPeriod resets all changes to the "period" field.
+func (m *BenefitClaimMutation) ResetPeriod() {
+	m.period = nil
+}
+
+// SetSource sets the "source" field.
+func (m *BenefitClaimMutation) SetSource(b benefitclaim.Source) {
+	m.source = &b
+}
+
+// Source returns the value of the "source" field in the mutation.
+func (m *BenefitClaimMutation) Source() (r benefitclaim.Source, exists bool) {
+	v := m.source
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSource returns the old "source" field's value of the BenefitClaim entity.
+// If the BenefitClaim object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BenefitClaimMutation) OldSource(ctx context.Context) (v benefitclaim.Source, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSource is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSource requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSource: %w", err)
+	}
+	return oldValue.Source, nil
+}
+
+// ResetSource resets all changes to the "source" field.
+func (m *BenefitClaimMutation) ResetSource() {
+	m.source = nil
+}
+
+// SetClaimedAt sets the "claimed_at" field.
+func (m *BenefitClaimMutation) SetClaimedAt(t time.Time) {
+	m.claimed_at = &t
+}
+
+// ClaimedAt returns the value of the "claimed_at" field in the mutation.
+func (m *BenefitClaimMutation) ClaimedAt() (r time.Time, exists bool) {
+	v := m.claimed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClaimedAt returns the old "claimed_at" field's value of the BenefitClaim entity.
+// If the BenefitClaim object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BenefitClaimMutation) OldClaimedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClaimedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClaimedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClaimedAt: %w", err)
+	}
+	return oldValue.ClaimedAt, nil
+}
+
+// ResetClaimedAt resets all changes to the "claimed_at" field.
+func (m *BenefitClaimMutation) ResetClaimedAt() {
+	m.claimed_at = nil
+}
+
+// ClearMember clears the "member" edge to the Member entity.
+func (m *BenefitClaimMutation) ClearMember() {
+	m.clearedmember = true
+	m.clearedFields[benefitclaim.FieldMemberID] = struct{}{}
+}
+
+// MemberCleared reports if the "member" edge to the Member entity was cleared.
+func (m *BenefitClaimMutation) MemberCleared() bool {
+	return m.clearedmember
+}
+
+// MemberIDs returns the "member" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// MemberID instead. It exists only for internal usage by the builders.
+func (m *BenefitClaimMutation) MemberIDs() (ids []int) {
+	if id := m.member; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetMember resets all changes to the "member" edge.
+func (m *BenefitClaimMutation) ResetMember() {
+	m.member = nil
+	m.clearedmember = false
+}
+
+// ClearBenefit clears the "benefit" edge to the Benefit entity.
+func (m *BenefitClaimMutation) ClearBenefit() {
+	m.clearedbenefit = true
+	m.clearedFields[benefitclaim.FieldBenefitID] = struct{}{}
+}
+
+// BenefitCleared reports if the "benefit" edge to the Benefit entity was cleared.
+func (m *BenefitClaimMutation) BenefitCleared() bool {
+	return m.clearedbenefit
+}
+
+// BenefitIDs returns the "benefit" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// BenefitID instead. It exists only for internal usage by the builders.
+func (m *BenefitClaimMutation) BenefitIDs() (ids []int) {
+	if id := m.benefit; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetBenefit resets all changes to the "benefit" edge.
+func (m *BenefitClaimMutation) ResetBenefit() {
+	m.benefit = nil
+	m.clearedbenefit = false
+}
+
+// Where appends a list predicates to the BenefitClaimMutation builder.
+func (m *BenefitClaimMutation) Where(ps ...predicate.BenefitClaim) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the BenefitClaimMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *BenefitClaimMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.BenefitClaim, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *BenefitClaimMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *BenefitClaimMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (BenefitClaim).
+func (m *BenefitClaimMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *BenefitClaimMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.program_id != nil {
+		fields = append(fields, benefitclaim.FieldProgramID)
+	}
+	if m.member != nil {
+		fields = append(fields, benefitclaim.FieldMemberID)
+	}
+	if m.benefit != nil {
+		fields = append(fields, benefitclaim.FieldBenefitID)
+	}
+	if m.idempotency_key != nil {
+		fields = append(fields, benefitclaim.FieldIdempotencyKey)
+	}
+	if m.period != nil {
+		fields = append(fields, benefitclaim.FieldPeriod)
+	}
+	if m.source != nil {
+		fields = append(fields, benefitclaim.FieldSource)
+	}
+	if m.claimed_at != nil {
+		fields = append(fields, benefitclaim.FieldClaimedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *BenefitClaimMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case benefitclaim.FieldProgramID:
+		return m.ProgramID()
+	case benefitclaim.FieldMemberID:
+		return m.MemberID()
+	case benefitclaim.FieldBenefitID:
+		return m.BenefitID()
+	case benefitclaim.FieldIdempotencyKey:
+		return m.IdempotencyKey()
+	case benefitclaim.FieldPeriod:
+		return m.Period()
+	case benefitclaim.FieldSource:
+		return m.Source()
+	case benefitclaim.FieldClaimedAt:
+		return m.ClaimedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *BenefitClaimMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case benefitclaim.FieldProgramID:
+		return m.OldProgramID(ctx)
+	case benefitclaim.FieldMemberID:
+		return m.OldMemberID(ctx)
+	case benefitclaim.FieldBenefitID:
+		return m.OldBenefitID(ctx)
+	case benefitclaim.FieldIdempotencyKey:
+		return m.OldIdempotencyKey(ctx)
+	case benefitclaim.FieldPeriod:
+		return m.OldPeriod(ctx)
+	case benefitclaim.FieldSource:
+		return m.OldSource(ctx)
+	case benefitclaim.FieldClaimedAt:
+		return m.OldClaimedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown BenefitClaim field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *BenefitClaimMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case benefitclaim.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProgramID(v)
+		return nil
+	case benefitclaim.FieldMemberID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMemberID(v)
+		return nil
+	case benefitclaim.FieldBenefitID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBenefitID(v)
+		return nil
+	case benefitclaim.FieldIdempotencyKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIdempotencyKey(v)
+		return nil
+	case benefitclaim.FieldPeriod:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPeriod(v)
+		return nil
+	case benefitclaim.FieldSource:
+		v, ok := value.(benefitclaim.Source)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSource(v)
+		return nil
+	case benefitclaim.FieldClaimedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClaimedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown BenefitClaim field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *BenefitClaimMutation) AddedFields() []string {
+	var fields []string
+	if m.addprogram_id != nil {
+		fields = append(fields, benefitclaim.FieldProgramID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *BenefitClaimMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case benefitclaim.FieldProgramID:
+		return m.AddedProgramID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *BenefitClaimMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case benefitclaim.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddProgramID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown BenefitClaim numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *BenefitClaimMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *BenefitClaimMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *BenefitClaimMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown BenefitClaim nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *BenefitClaimMutation) ResetField(name string) error {
+	switch name {
+	case benefitclaim.FieldProgramID:
+		m.ResetProgramID()
+		return nil
+	case benefitclaim.FieldMemberID:
+		m.ResetMemberID()
+		return nil
+	case benefitclaim.FieldBenefitID:
+		m.ResetBenefitID()
+		return nil
+	case benefitclaim.FieldIdempotencyKey:
+		m.ResetIdempotencyKey()
+		return nil
+	case benefitclaim.FieldPeriod:
+		m.ResetPeriod()
+		return nil
+	case benefitclaim.FieldSource:
+		m.ResetSource()
+		return nil
+	case benefitclaim.FieldClaimedAt:
+		m.ResetClaimedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown BenefitClaim field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *BenefitClaimMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.member != nil {
+		edges = append(edges, benefitclaim.EdgeMember)
+	}
+	if m.benefit != nil {
+		edges = append(edges, benefitclaim.EdgeBenefit)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *BenefitClaimMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case benefitclaim.EdgeMember:
+		if id := m.member; id != nil {
+			return []ent.Value{*id}
+		}
+	case benefitclaim.EdgeBenefit:
+		if id := m.benefit; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *BenefitClaimMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *BenefitClaimMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *BenefitClaimMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedmember {
+		edges = append(edges, benefitclaim.EdgeMember)
+	}
+	if m.clearedbenefit {
+		edges = append(edges, benefitclaim.EdgeBenefit)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *BenefitClaimMutation) EdgeCleared(name string) bool {
+	switch name {
+	case benefitclaim.EdgeMember:
+		return m.clearedmember
+	case benefitclaim.EdgeBenefit:
+		return m.clearedbenefit
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *BenefitClaimMutation) ClearEdge(name string) error {
+	switch name {
+	case benefitclaim.EdgeMember:
+		m.ClearMember()
+		return nil
+	case benefitclaim.EdgeBenefit:
+		m.ClearBenefit()
+		return nil
+	}
+	return fmt.Errorf("unknown BenefitClaim unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *BenefitClaimMutation) ResetEdge(name string) error {
+	switch name {
+	case benefitclaim.EdgeMember:
+		m.ResetMember()
+		return nil
+	case benefitclaim.EdgeBenefit:
+		m.ResetBenefit()
+		return nil
+	}
+	return fmt.Errorf("unknown BenefitClaim edge %s", name)
 }
 
 // EventMutation represents an operation that mutates the Event nodes in the graph.
@@ -1877,6 +4826,9 @@ type MemberMutation struct {
 	clearedprogram       bool
 	tier                 *int
 	clearedtier          bool
+	tier_history         map[int]struct{}
+	removedtier_history  map[int]struct{}
+	clearedtier_history  bool
 	done                 bool
 	oldValue             func(context.Context) (*Member, error)
 	predicates           []predicate.Member
@@ -2557,6 +5509,60 @@ func (m *MemberMutation) ResetTier() {
 	m.clearedtier = false
 }
 
+// AddTierHistoryIDs adds the "tier_history" edge to the TierChange entity by ids.
+func (m *MemberMutation) AddTierHistoryIDs(ids ...int) {
+	if m.tier_history == nil {
+		m.tier_history = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.tier_history[ids[i]] = struct{}{}
+	}
+}
+
+// ClearTierHistory clears the "tier_history" edge to the TierChange entity.
+func (m *MemberMutation) ClearTierHistory() {
+	m.clearedtier_history = true
+}
+
+// TierHistoryCleared reports if the "tier_history" edge to the TierChange entity was cleared.
+func (m *MemberMutation) TierHistoryCleared() bool {
+	return m.clearedtier_history
+}
+
+// RemoveTierHistoryIDs removes the "tier_history" edge to the TierChange entity by IDs.
+func (m *MemberMutation) RemoveTierHistoryIDs(ids ...int) {
+	if m.removedtier_history == nil {
+		m.removedtier_history = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.tier_history, ids[i])
+		m.removedtier_history[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedTierHistory returns the removed IDs of the "tier_history" edge to the TierChange entity.
+func (m *MemberMutation) RemovedTierHistoryIDs() (ids []int) {
+	for id := range m.removedtier_history {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// TierHistoryIDs returns the "tier_history" edge IDs in the mutation.
+func (m *MemberMutation) TierHistoryIDs() (ids []int) {
+	for id := range m.tier_history {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetTierHistory resets all changes to the "tier_history" edge.
+func (m *MemberMutation) ResetTierHistory() {
+	m.tier_history = nil
+	m.clearedtier_history = false
+	m.removedtier_history = nil
+}
+
 // Where appends a list predicates to the MemberMutation builder.
 func (m *MemberMutation) Where(ps ...predicate.Member) {
 	m.predicates = append(m.predicates, ps...)
@@ -2918,12 +5924,15 @@ func (m *MemberMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *MemberMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.program != nil {
 		edges = append(edges, member.EdgeProgram)
 	}
 	if m.tier != nil {
 		edges = append(edges, member.EdgeTier)
+	}
+	if m.tier_history != nil {
+		edges = append(edges, member.EdgeTierHistory)
 	}
 	return edges
 }
@@ -2940,30 +5949,50 @@ func (m *MemberMutation) AddedIDs(name string) []ent.Value {
 		if id := m.tier; id != nil {
 			return []ent.Value{*id}
 		}
+	case member.EdgeTierHistory:
+		ids := make([]ent.Value, 0, len(m.tier_history))
+		for id := range m.tier_history {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *MemberMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
+	if m.removedtier_history != nil {
+		edges = append(edges, member.EdgeTierHistory)
+	}
 	return edges
 }
 
 // RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
 // the given name in this mutation.
 func (m *MemberMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case member.EdgeTierHistory:
+		ids := make([]ent.Value, 0, len(m.removedtier_history))
+		for id := range m.removedtier_history {
+			ids = append(ids, id)
+		}
+		return ids
+	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *MemberMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.clearedprogram {
 		edges = append(edges, member.EdgeProgram)
 	}
 	if m.clearedtier {
 		edges = append(edges, member.EdgeTier)
+	}
+	if m.clearedtier_history {
+		edges = append(edges, member.EdgeTierHistory)
 	}
 	return edges
 }
@@ -2976,6 +6005,8 @@ func (m *MemberMutation) EdgeCleared(name string) bool {
 		return m.clearedprogram
 	case member.EdgeTier:
 		return m.clearedtier
+	case member.EdgeTierHistory:
+		return m.clearedtier_history
 	}
 	return false
 }
@@ -3004,8 +6035,1192 @@ func (m *MemberMutation) ResetEdge(name string) error {
 	case member.EdgeTier:
 		m.ResetTier()
 		return nil
+	case member.EdgeTierHistory:
+		m.ResetTierHistory()
+		return nil
 	}
 	return fmt.Errorf("unknown Member edge %s", name)
+}
+
+// MemberScoreMutation represents an operation that mutates the MemberScore nodes in the graph.
+type MemberScoreMutation struct {
+	config
+	op                        Op
+	typ                       string
+	id                        *int
+	program_id                *int
+	addprogram_id             *int
+	settled                   *int64
+	addsettled                *int64
+	period                    *int
+	addperiod                 *int
+	settled_at                *time.Time
+	breakdown                 *formula.Breakdown
+	reputation                *int
+	addreputation             *int
+	credit                    *int
+	addcredit                 *int
+	counted_through           *int
+	addcounted_through        *int
+	account_points_counted    *int64
+	addaccount_points_counted *int64
+	clearedFields             map[string]struct{}
+	member                    *int
+	clearedmember             bool
+	done                      bool
+	oldValue                  func(context.Context) (*MemberScore, error)
+	predicates                []predicate.MemberScore
+}
+
+var _ ent.Mutation = (*MemberScoreMutation)(nil)
+
+// memberscoreOption allows management of the mutation configuration using functional options.
+type memberscoreOption func(*MemberScoreMutation)
+
+// newMemberScoreMutation creates new mutation for the MemberScore entity.
+func newMemberScoreMutation(c config, op Op, opts ...memberscoreOption) *MemberScoreMutation {
+	m := &MemberScoreMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeMemberScore,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withMemberScoreID sets the ID field of the mutation.
+func withMemberScoreID(id int) memberscoreOption {
+	return func(m *MemberScoreMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *MemberScore
+		)
+		m.oldValue = func(ctx context.Context) (*MemberScore, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().MemberScore.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withMemberScore sets the old MemberScore of the mutation.
+func withMemberScore(node *MemberScore) memberscoreOption {
+	return func(m *MemberScoreMutation) {
+		m.oldValue = func(context.Context) (*MemberScore, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m MemberScoreMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m MemberScoreMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *MemberScoreMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *MemberScoreMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().MemberScore.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetProgramID sets the "program_id" field.
+func (m *MemberScoreMutation) SetProgramID(i int) {
+	m.program_id = &i
+	m.addprogram_id = nil
+}
+
+// ProgramID returns the value of the "program_id" field in the mutation.
+func (m *MemberScoreMutation) ProgramID() (r int, exists bool) {
+	v := m.program_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProgramID returns the old "program_id" field's value of the MemberScore entity.
+// If the MemberScore object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MemberScoreMutation) OldProgramID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProgramID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProgramID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProgramID: %w", err)
+	}
+	return oldValue.ProgramID, nil
+}
+
+// AddProgramID adds i to the "program_id" field.
+func (m *MemberScoreMutation) AddProgramID(i int) {
+	if m.addprogram_id != nil {
+		*m.addprogram_id += i
+	} else {
+		m.addprogram_id = &i
+	}
+}
+
+// AddedProgramID returns the value that was added to the "program_id" field in this mutation.
+func (m *MemberScoreMutation) AddedProgramID() (r int, exists bool) {
+	v := m.addprogram_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetProgramID resets all changes to the "program_id" field.
+func (m *MemberScoreMutation) ResetProgramID() {
+	m.program_id = nil
+	m.addprogram_id = nil
+}
+
+// SetMemberID sets the "member_id" field.
+func (m *MemberScoreMutation) SetMemberID(i int) {
+	m.member = &i
+}
+
+// MemberID returns the value of the "member_id" field in the mutation.
+func (m *MemberScoreMutation) MemberID() (r int, exists bool) {
+	v := m.member
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMemberID returns the old "member_id" field's value of the MemberScore entity.
+// If the MemberScore object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MemberScoreMutation) OldMemberID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMemberID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMemberID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMemberID: %w", err)
+	}
+	return oldValue.MemberID, nil
+}
+
+// ResetMemberID resets all changes to the "member_id" field.
+func (m *MemberScoreMutation) ResetMemberID() {
+	m.member = nil
+}
+
+// SetSettled sets the "settled" field.
+func (m *MemberScoreMutation) SetSettled(i int64) {
+	m.settled = &i
+	m.addsettled = nil
+}
+
+// Settled returns the value of the "settled" field in the mutation.
+func (m *MemberScoreMutation) Settled() (r int64, exists bool) {
+	v := m.settled
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSettled returns the old "settled" field's value of the MemberScore entity.
+// If the MemberScore object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MemberScoreMutation) OldSettled(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSettled is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSettled requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSettled: %w", err)
+	}
+	return oldValue.Settled, nil
+}
+
+// AddSettled adds i to the "settled" field.
+func (m *MemberScoreMutation) AddSettled(i int64) {
+	if m.addsettled != nil {
+		*m.addsettled += i
+	} else {
+		m.addsettled = &i
+	}
+}
+
+// AddedSettled returns the value that was added to the "settled" field in this mutation.
+func (m *MemberScoreMutation) AddedSettled() (r int64, exists bool) {
+	v := m.addsettled
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSettled resets all changes to the "settled" field.
+func (m *MemberScoreMutation) ResetSettled() {
+	m.settled = nil
+	m.addsettled = nil
+}
+
+// SetPeriod sets the "period" field.
+func (m *MemberScoreMutation) SetPeriod(i int) {
+	m.period = &i
+	m.addperiod = nil
+}
+
+// Period returns the value of the "period" field in the mutation.
+func (m *MemberScoreMutation) Period() (r int, exists bool) {
+	v := m.period
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPeriod returns the old "period" field's value of the MemberScore entity.
+// If the MemberScore object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MemberScoreMutation) OldPeriod(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPeriod is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPeriod requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPeriod: %w", err)
+	}
+	return oldValue.Period, nil
+}
+
+// AddPeriod adds i to the "period" field.
+func (m *MemberScoreMutation) AddPeriod(i int) {
+	if m.addperiod != nil {
+		*m.addperiod += i
+	} else {
+		m.addperiod = &i
+	}
+}
+
+// AddedPeriod returns the value that was added to the "period" field in this mutation.
+func (m *MemberScoreMutation) AddedPeriod() (r int, exists bool) {
+	v := m.addperiod
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPeriod resets all changes to the "period" field.
+func (m *MemberScoreMutation) ResetPeriod() {
+	m.period = nil
+	m.addperiod = nil
+}
+
+// SetSettledAt sets the "settled_at" field.
+func (m *MemberScoreMutation) SetSettledAt(t time.Time) {
+	m.settled_at = &t
+}
+
+// SettledAt returns the value of the "settled_at" field in the mutation.
+func (m *MemberScoreMutation) SettledAt() (r time.Time, exists bool) {
+	v := m.settled_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSettledAt returns the old "settled_at" field's value of the MemberScore entity.
+// If the MemberScore object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MemberScoreMutation) OldSettledAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSettledAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSettledAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSettledAt: %w", err)
+	}
+	return oldValue.SettledAt, nil
+}
+
+// ClearSettledAt clears the value of the "settled_at" field.
+func (m *MemberScoreMutation) ClearSettledAt() {
+	m.settled_at = nil
+	m.clearedFields[memberscore.FieldSettledAt] = struct{}{}
+}
+
+// SettledAtCleared returns if the "settled_at" field was cleared in this mutation.
+func (m *MemberScoreMutation) SettledAtCleared() bool {
+	_, ok := m.clearedFields[memberscore.FieldSettledAt]
+	return ok
+}
+
+// ResetSettledAt resets all changes to the "settled_at" field.
+func (m *MemberScoreMutation) ResetSettledAt() {
+	m.settled_at = nil
+	delete(m.clearedFields, memberscore.FieldSettledAt)
+}
+
+// SetBreakdown sets the "breakdown" field.
+func (m *MemberScoreMutation) SetBreakdown(f formula.Breakdown) {
+	m.breakdown = &f
+}
+
+// Breakdown returns the value of the "breakdown" field in the mutation.
+func (m *MemberScoreMutation) Breakdown() (r formula.Breakdown, exists bool) {
+	v := m.breakdown
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBreakdown returns the old "breakdown" field's value of the MemberScore entity.
+// If the MemberScore object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MemberScoreMutation) OldBreakdown(ctx context.Context) (v formula.Breakdown, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBreakdown is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBreakdown requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBreakdown: %w", err)
+	}
+	return oldValue.Breakdown, nil
+}
+
+// ClearBreakdown clears the value of the "breakdown" field.
+func (m *MemberScoreMutation) ClearBreakdown() {
+	m.breakdown = nil
+	m.clearedFields[memberscore.FieldBreakdown] = struct{}{}
+}
+
+// BreakdownCleared returns if the "breakdown" field was cleared in this mutation.
+func (m *MemberScoreMutation) BreakdownCleared() bool {
+	_, ok := m.clearedFields[memberscore.FieldBreakdown]
+	return ok
+}
+
+// ResetBreakdown resets all changes to the "breakdown" field.
+func (m *MemberScoreMutation) ResetBreakdown() {
+	m.breakdown = nil
+	delete(m.clearedFields, memberscore.FieldBreakdown)
+}
+
+// SetReputation sets the "reputation" field.
+func (m *MemberScoreMutation) SetReputation(i int) {
+	m.reputation = &i
+	m.addreputation = nil
+}
+
+// Reputation returns the value of the "reputation" field in the mutation.
+func (m *MemberScoreMutation) Reputation() (r int, exists bool) {
+	v := m.reputation
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReputation returns the old "reputation" field's value of the MemberScore entity.
+// If the MemberScore object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MemberScoreMutation) OldReputation(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReputation is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReputation requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReputation: %w", err)
+	}
+	return oldValue.Reputation, nil
+}
+
+// AddReputation adds i to the "reputation" field.
+func (m *MemberScoreMutation) AddReputation(i int) {
+	if m.addreputation != nil {
+		*m.addreputation += i
+	} else {
+		m.addreputation = &i
+	}
+}
+
+// AddedReputation returns the value that was added to the "reputation" field in this mutation.
+func (m *MemberScoreMutation) AddedReputation() (r int, exists bool) {
+	v := m.addreputation
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearReputation clears the value of the "reputation" field.
+func (m *MemberScoreMutation) ClearReputation() {
+	m.reputation = nil
+	m.addreputation = nil
+	m.clearedFields[memberscore.FieldReputation] = struct{}{}
+}
+
+// ReputationCleared returns if the "reputation" field was cleared in this mutation.
+func (m *MemberScoreMutation) ReputationCleared() bool {
+	_, ok := m.clearedFields[memberscore.FieldReputation]
+	return ok
+}
+
+// ResetReputation resets all changes to the "reputation" field.
+func (m *MemberScoreMutation) ResetReputation() {
+	m.reputation = nil
+	m.addreputation = nil
+	delete(m.clearedFields, memberscore.FieldReputation)
+}
+
+// SetCredit sets the "credit" field.
+func (m *MemberScoreMutation) SetCredit(i int) {
+	m.credit = &i
+	m.addcredit = nil
+}
+
+// Credit returns the value of the "credit" field in the mutation.
+func (m *MemberScoreMutation) Credit() (r int, exists bool) {
+	v := m.credit
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCredit returns the old "credit" field's value of the MemberScore entity.
+// If the MemberScore object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MemberScoreMutation) OldCredit(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCredit is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCredit requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCredit: %w", err)
+	}
+	return oldValue.Credit, nil
+}
+
+// AddCredit adds i to the "credit" field.
+func (m *MemberScoreMutation) AddCredit(i int) {
+	if m.addcredit != nil {
+		*m.addcredit += i
+	} else {
+		m.addcredit = &i
+	}
+}
+
+// AddedCredit returns the value that was added to the "credit" field in this mutation.
+func (m *MemberScoreMutation) AddedCredit() (r int, exists bool) {
+	v := m.addcredit
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearCredit clears the value of the "credit" field.
+func (m *MemberScoreMutation) ClearCredit() {
+	m.credit = nil
+	m.addcredit = nil
+	m.clearedFields[memberscore.FieldCredit] = struct{}{}
+}
+
+// CreditCleared returns if the "credit" field was cleared in this mutation.
+func (m *MemberScoreMutation) CreditCleared() bool {
+	_, ok := m.clearedFields[memberscore.FieldCredit]
+	return ok
+}
+
+// ResetCredit resets all changes to the "credit" field.
+func (m *MemberScoreMutation) ResetCredit() {
+	m.credit = nil
+	m.addcredit = nil
+	delete(m.clearedFields, memberscore.FieldCredit)
+}
+
+// SetCountedThrough sets the "counted_through" field.
+func (m *MemberScoreMutation) SetCountedThrough(i int) {
+	m.counted_through = &i
+	m.addcounted_through = nil
+}
+
+// CountedThrough returns the value of the "counted_through" field in the mutation.
+func (m *MemberScoreMutation) CountedThrough() (r int, exists bool) {
+	v := m.counted_through
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCountedThrough returns the old "counted_through" field's value of the MemberScore entity.
+// If the MemberScore object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MemberScoreMutation) OldCountedThrough(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCountedThrough is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCountedThrough requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCountedThrough: %w", err)
+	}
+	return oldValue.CountedThrough, nil
+}
+
+// AddCountedThrough adds i to the "counted_through" field.
+func (m *MemberScoreMutation) AddCountedThrough(i int) {
+	if m.addcounted_through != nil {
+		*m.addcounted_through += i
+	} else {
+		m.addcounted_through = &i
+	}
+}
+
+// AddedCountedThrough returns the value that was added to the "counted_through" field in this mutation.
+func (m *MemberScoreMutation) AddedCountedThrough() (r int, exists bool) {
+	v := m.addcounted_through
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCountedThrough resets all changes to the "counted_through" field.
+func (m *MemberScoreMutation) ResetCountedThrough() {
+	m.counted_through = nil
+	m.addcounted_through = nil
+}
+
+// SetAccountPointsCounted sets the "account_points_counted" field.
+func (m *MemberScoreMutation) SetAccountPointsCounted(i int64) {
+	m.account_points_counted = &i
+	m.addaccount_points_counted = nil
+}
+
+// AccountPointsCounted returns the value of the "account_points_counted" field in the mutation.
+func (m *MemberScoreMutation) AccountPointsCounted() (r int64, exists bool) {
+	v := m.account_points_counted
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAccountPointsCounted returns the old "account_points_counted" field's value of the MemberScore entity.
+// If the MemberScore object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MemberScoreMutation) OldAccountPointsCounted(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAccountPointsCounted is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAccountPointsCounted requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAccountPointsCounted: %w", err)
+	}
+	return oldValue.AccountPointsCounted, nil
+}
+
+// AddAccountPointsCounted adds i to the "account_points_counted" field.
+func (m *MemberScoreMutation) AddAccountPointsCounted(i int64) {
+	if m.addaccount_points_counted != nil {
+		*m.addaccount_points_counted += i
+	} else {
+		m.addaccount_points_counted = &i
+	}
+}
+
+// AddedAccountPointsCounted returns the value that was added to the "account_points_counted" field in this mutation.
+func (m *MemberScoreMutation) AddedAccountPointsCounted() (r int64, exists bool) {
+	v := m.addaccount_points_counted
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAccountPointsCounted resets all changes to the "account_points_counted" field.
+func (m *MemberScoreMutation) ResetAccountPointsCounted() {
+	m.account_points_counted = nil
+	m.addaccount_points_counted = nil
+}
+
+// ClearMember clears the "member" edge to the Member entity.
+func (m *MemberScoreMutation) ClearMember() {
+	m.clearedmember = true
+	m.clearedFields[memberscore.FieldMemberID] = struct{}{}
+}
+
+// MemberCleared reports if the "member" edge to the Member entity was cleared.
+func (m *MemberScoreMutation) MemberCleared() bool {
+	return m.clearedmember
+}
+
+// MemberIDs returns the "member" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// MemberID instead. It exists only for internal usage by the builders.
+func (m *MemberScoreMutation) MemberIDs() (ids []int) {
+	if id := m.member; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetMember resets all changes to the "member" edge.
+func (m *MemberScoreMutation) ResetMember() {
+	m.member = nil
+	m.clearedmember = false
+}
+
+// Where appends a list predicates to the MemberScoreMutation builder.
+func (m *MemberScoreMutation) Where(ps ...predicate.MemberScore) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the MemberScoreMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *MemberScoreMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.MemberScore, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *MemberScoreMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *MemberScoreMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (MemberScore).
+func (m *MemberScoreMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *MemberScoreMutation) Fields() []string {
+	fields := make([]string, 0, 10)
+	if m.program_id != nil {
+		fields = append(fields, memberscore.FieldProgramID)
+	}
+	if m.member != nil {
+		fields = append(fields, memberscore.FieldMemberID)
+	}
+	if m.settled != nil {
+		fields = append(fields, memberscore.FieldSettled)
+	}
+	if m.period != nil {
+		fields = append(fields, memberscore.FieldPeriod)
+	}
+	if m.settled_at != nil {
+		fields = append(fields, memberscore.FieldSettledAt)
+	}
+	if m.breakdown != nil {
+		fields = append(fields, memberscore.FieldBreakdown)
+	}
+	if m.reputation != nil {
+		fields = append(fields, memberscore.FieldReputation)
+	}
+	if m.credit != nil {
+		fields = append(fields, memberscore.FieldCredit)
+	}
+	if m.counted_through != nil {
+		fields = append(fields, memberscore.FieldCountedThrough)
+	}
+	if m.account_points_counted != nil {
+		fields = append(fields, memberscore.FieldAccountPointsCounted)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *MemberScoreMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case memberscore.FieldProgramID:
+		return m.ProgramID()
+	case memberscore.FieldMemberID:
+		return m.MemberID()
+	case memberscore.FieldSettled:
+		return m.Settled()
+	case memberscore.FieldPeriod:
+		return m.Period()
+	case memberscore.FieldSettledAt:
+		return m.SettledAt()
+	case memberscore.FieldBreakdown:
+		return m.Breakdown()
+	case memberscore.FieldReputation:
+		return m.Reputation()
+	case memberscore.FieldCredit:
+		return m.Credit()
+	case memberscore.FieldCountedThrough:
+		return m.CountedThrough()
+	case memberscore.FieldAccountPointsCounted:
+		return m.AccountPointsCounted()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *MemberScoreMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case memberscore.FieldProgramID:
+		return m.OldProgramID(ctx)
+	case memberscore.FieldMemberID:
+		return m.OldMemberID(ctx)
+	case memberscore.FieldSettled:
+		return m.OldSettled(ctx)
+	case memberscore.FieldPeriod:
+		return m.OldPeriod(ctx)
+	case memberscore.FieldSettledAt:
+		return m.OldSettledAt(ctx)
+	case memberscore.FieldBreakdown:
+		return m.OldBreakdown(ctx)
+	case memberscore.FieldReputation:
+		return m.OldReputation(ctx)
+	case memberscore.FieldCredit:
+		return m.OldCredit(ctx)
+	case memberscore.FieldCountedThrough:
+		return m.OldCountedThrough(ctx)
+	case memberscore.FieldAccountPointsCounted:
+		return m.OldAccountPointsCounted(ctx)
+	}
+	return nil, fmt.Errorf("unknown MemberScore field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MemberScoreMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case memberscore.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProgramID(v)
+		return nil
+	case memberscore.FieldMemberID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMemberID(v)
+		return nil
+	case memberscore.FieldSettled:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSettled(v)
+		return nil
+	case memberscore.FieldPeriod:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPeriod(v)
+		return nil
+	case memberscore.FieldSettledAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSettledAt(v)
+		return nil
+	case memberscore.FieldBreakdown:
+		v, ok := value.(formula.Breakdown)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBreakdown(v)
+		return nil
+	case memberscore.FieldReputation:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReputation(v)
+		return nil
+	case memberscore.FieldCredit:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCredit(v)
+		return nil
+	case memberscore.FieldCountedThrough:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCountedThrough(v)
+		return nil
+	case memberscore.FieldAccountPointsCounted:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAccountPointsCounted(v)
+		return nil
+	}
+	return fmt.Errorf("unknown MemberScore field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *MemberScoreMutation) AddedFields() []string {
+	var fields []string
+	if m.addprogram_id != nil {
+		fields = append(fields, memberscore.FieldProgramID)
+	}
+	if m.addsettled != nil {
+		fields = append(fields, memberscore.FieldSettled)
+	}
+	if m.addperiod != nil {
+		fields = append(fields, memberscore.FieldPeriod)
+	}
+	if m.addreputation != nil {
+		fields = append(fields, memberscore.FieldReputation)
+	}
+	if m.addcredit != nil {
+		fields = append(fields, memberscore.FieldCredit)
+	}
+	if m.addcounted_through != nil {
+		fields = append(fields, memberscore.FieldCountedThrough)
+	}
+	if m.addaccount_points_counted != nil {
+		fields = append(fields, memberscore.FieldAccountPointsCounted)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *MemberScoreMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case memberscore.FieldProgramID:
+		return m.AddedProgramID()
+	case memberscore.FieldSettled:
+		return m.AddedSettled()
+	case memberscore.FieldPeriod:
+		return m.AddedPeriod()
+	case memberscore.FieldReputation:
+		return m.AddedReputation()
+	case memberscore.FieldCredit:
+		return m.AddedCredit()
+	case memberscore.FieldCountedThrough:
+		return m.AddedCountedThrough()
+	case memberscore.FieldAccountPointsCounted:
+		return m.AddedAccountPointsCounted()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MemberScoreMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case memberscore.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddProgramID(v)
+		return nil
+	case memberscore.FieldSettled:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSettled(v)
+		return nil
+	case memberscore.FieldPeriod:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPeriod(v)
+		return nil
+	case memberscore.FieldReputation:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddReputation(v)
+		return nil
+	case memberscore.FieldCredit:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCredit(v)
+		return nil
+	case memberscore.FieldCountedThrough:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCountedThrough(v)
+		return nil
+	case memberscore.FieldAccountPointsCounted:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAccountPointsCounted(v)
+		return nil
+	}
+	return fmt.Errorf("unknown MemberScore numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *MemberScoreMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(memberscore.FieldSettledAt) {
+		fields = append(fields, memberscore.FieldSettledAt)
+	}
+	if m.FieldCleared(memberscore.FieldBreakdown) {
+		fields = append(fields, memberscore.FieldBreakdown)
+	}
+	if m.FieldCleared(memberscore.FieldReputation) {
+		fields = append(fields, memberscore.FieldReputation)
+	}
+	if m.FieldCleared(memberscore.FieldCredit) {
+		fields = append(fields, memberscore.FieldCredit)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *MemberScoreMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *MemberScoreMutation) ClearField(name string) error {
+	switch name {
+	case memberscore.FieldSettledAt:
+		m.ClearSettledAt()
+		return nil
+	case memberscore.FieldBreakdown:
+		m.ClearBreakdown()
+		return nil
+	case memberscore.FieldReputation:
+		m.ClearReputation()
+		return nil
+	case memberscore.FieldCredit:
+		m.ClearCredit()
+		return nil
+	}
+	return fmt.Errorf("unknown MemberScore nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *MemberScoreMutation) ResetField(name string) error {
+	switch name {
+	case memberscore.FieldProgramID:
+		m.ResetProgramID()
+		return nil
+	case memberscore.FieldMemberID:
+		m.ResetMemberID()
+		return nil
+	case memberscore.FieldSettled:
+		m.ResetSettled()
+		return nil
+	case memberscore.FieldPeriod:
+		m.ResetPeriod()
+		return nil
+	case memberscore.FieldSettledAt:
+		m.ResetSettledAt()
+		return nil
+	case memberscore.FieldBreakdown:
+		m.ResetBreakdown()
+		return nil
+	case memberscore.FieldReputation:
+		m.ResetReputation()
+		return nil
+	case memberscore.FieldCredit:
+		m.ResetCredit()
+		return nil
+	case memberscore.FieldCountedThrough:
+		m.ResetCountedThrough()
+		return nil
+	case memberscore.FieldAccountPointsCounted:
+		m.ResetAccountPointsCounted()
+		return nil
+	}
+	return fmt.Errorf("unknown MemberScore field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *MemberScoreMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.member != nil {
+		edges = append(edges, memberscore.EdgeMember)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *MemberScoreMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case memberscore.EdgeMember:
+		if id := m.member; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *MemberScoreMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *MemberScoreMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *MemberScoreMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedmember {
+		edges = append(edges, memberscore.EdgeMember)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *MemberScoreMutation) EdgeCleared(name string) bool {
+	switch name {
+	case memberscore.EdgeMember:
+		return m.clearedmember
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *MemberScoreMutation) ClearEdge(name string) error {
+	switch name {
+	case memberscore.EdgeMember:
+		m.ClearMember()
+		return nil
+	}
+	return fmt.Errorf("unknown MemberScore unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *MemberScoreMutation) ResetEdge(name string) error {
+	switch name {
+	case memberscore.EdgeMember:
+		m.ResetMember()
+		return nil
+	}
+	return fmt.Errorf("unknown MemberScore edge %s", name)
 }
 
 // PointAccountMutation represents an operation that mutates the PointAccount nodes in the graph.
@@ -8131,6 +12346,1995 @@ func (m *ProgramMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Program edge %s", name)
 }
 
+// SettlementMutation represents an operation that mutates the Settlement nodes in the graph.
+type SettlementMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	program_id      *int
+	addprogram_id   *int
+	period          *int
+	addperiod       *int
+	status          *settlement.Status
+	started_at      *time.Time
+	finished_at     *time.Time
+	partitions      *int
+	addpartitions   *int
+	members         *int
+	addmembers      *int
+	tier_changes    *int
+	addtier_changes *int
+	clearedFields   map[string]struct{}
+	parts           map[int]struct{}
+	removedparts    map[int]struct{}
+	clearedparts    bool
+	done            bool
+	oldValue        func(context.Context) (*Settlement, error)
+	predicates      []predicate.Settlement
+}
+
+var _ ent.Mutation = (*SettlementMutation)(nil)
+
+// settlementOption allows management of the mutation configuration using functional options.
+type settlementOption func(*SettlementMutation)
+
+// newSettlementMutation creates new mutation for the Settlement entity.
+func newSettlementMutation(c config, op Op, opts ...settlementOption) *SettlementMutation {
+	m := &SettlementMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeSettlement,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withSettlementID sets the ID field of the mutation.
+func withSettlementID(id int) settlementOption {
+	return func(m *SettlementMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Settlement
+		)
+		m.oldValue = func(ctx context.Context) (*Settlement, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Settlement.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withSettlement sets the old Settlement of the mutation.
+func withSettlement(node *Settlement) settlementOption {
+	return func(m *SettlementMutation) {
+		m.oldValue = func(context.Context) (*Settlement, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m SettlementMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m SettlementMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *SettlementMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *SettlementMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Settlement.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetProgramID sets the "program_id" field.
+func (m *SettlementMutation) SetProgramID(i int) {
+	m.program_id = &i
+	m.addprogram_id = nil
+}
+
+// ProgramID returns the value of the "program_id" field in the mutation.
+func (m *SettlementMutation) ProgramID() (r int, exists bool) {
+	v := m.program_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProgramID returns the old "program_id" field's value of the Settlement entity.
+// If the Settlement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SettlementMutation) OldProgramID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProgramID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProgramID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProgramID: %w", err)
+	}
+	return oldValue.ProgramID, nil
+}
+
+// AddProgramID adds i to the "program_id" field.
+func (m *SettlementMutation) AddProgramID(i int) {
+	if m.addprogram_id != nil {
+		*m.addprogram_id += i
+	} else {
+		m.addprogram_id = &i
+	}
+}
+
+// AddedProgramID returns the value that was added to the "program_id" field in this mutation.
+func (m *SettlementMutation) AddedProgramID() (r int, exists bool) {
+	v := m.addprogram_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetProgramID resets all changes to the "program_id" field.
+func (m *SettlementMutation) ResetProgramID() {
+	m.program_id = nil
+	m.addprogram_id = nil
+}
+
+// SetPeriod sets the "period" field.
+func (m *SettlementMutation) SetPeriod(i int) {
+	m.period = &i
+	m.addperiod = nil
+}
+
+// Period returns the value of the "period" field in the mutation.
+func (m *SettlementMutation) Period() (r int, exists bool) {
+	v := m.period
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPeriod returns the old "period" field's value of the Settlement entity.
+// If the Settlement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SettlementMutation) OldPeriod(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPeriod is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPeriod requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPeriod: %w", err)
+	}
+	return oldValue.Period, nil
+}
+
+// AddPeriod adds i to the "period" field.
+func (m *SettlementMutation) AddPeriod(i int) {
+	if m.addperiod != nil {
+		*m.addperiod += i
+	} else {
+		m.addperiod = &i
+	}
+}
+
+// AddedPeriod returns the value that was added to the "period" field in this mutation.
+func (m *SettlementMutation) AddedPeriod() (r int, exists bool) {
+	v := m.addperiod
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPeriod resets all changes to the "period" field.
+func (m *SettlementMutation) ResetPeriod() {
+	m.period = nil
+	m.addperiod = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *SettlementMutation) SetStatus(s settlement.Status) {
+	m.status = &s
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *SettlementMutation) Status() (r settlement.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the Settlement entity.
+// If the Settlement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SettlementMutation) OldStatus(ctx context.Context) (v settlement.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *SettlementMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetStartedAt sets the "started_at" field.
+func (m *SettlementMutation) SetStartedAt(t time.Time) {
+	m.started_at = &t
+}
+
+// StartedAt returns the value of the "started_at" field in the mutation.
+func (m *SettlementMutation) StartedAt() (r time.Time, exists bool) {
+	v := m.started_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStartedAt returns the old "started_at" field's value of the Settlement entity.
+// If the Settlement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SettlementMutation) OldStartedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStartedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStartedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStartedAt: %w", err)
+	}
+	return oldValue.StartedAt, nil
+}
+
+// ResetStartedAt resets all changes to the "started_at" field.
+func (m *SettlementMutation) ResetStartedAt() {
+	m.started_at = nil
+}
+
+// SetFinishedAt sets the "finished_at" field.
+func (m *SettlementMutation) SetFinishedAt(t time.Time) {
+	m.finished_at = &t
+}
+
+// FinishedAt returns the value of the "finished_at" field in the mutation.
+func (m *SettlementMutation) FinishedAt() (r time.Time, exists bool) {
+	v := m.finished_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFinishedAt returns the old "finished_at" field's value of the Settlement entity.
+// If the Settlement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SettlementMutation) OldFinishedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFinishedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFinishedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFinishedAt: %w", err)
+	}
+	return oldValue.FinishedAt, nil
+}
+
+// ClearFinishedAt clears the value of the "finished_at" field.
+func (m *SettlementMutation) ClearFinishedAt() {
+	m.finished_at = nil
+	m.clearedFields[settlement.FieldFinishedAt] = struct{}{}
+}
+
+// FinishedAtCleared returns if the "finished_at" field was cleared in this mutation.
+func (m *SettlementMutation) FinishedAtCleared() bool {
+	_, ok := m.clearedFields[settlement.FieldFinishedAt]
+	return ok
+}
+
+// ResetFinishedAt resets all changes to the "finished_at" field.
+func (m *SettlementMutation) ResetFinishedAt() {
+	m.finished_at = nil
+	delete(m.clearedFields, settlement.FieldFinishedAt)
+}
+
+// SetPartitions sets the "partitions" field.
+func (m *SettlementMutation) SetPartitions(i int) {
+	m.partitions = &i
+	m.addpartitions = nil
+}
+
+// Partitions returns the value of the "partitions" field in the mutation.
+func (m *SettlementMutation) Partitions() (r int, exists bool) {
+	v := m.partitions
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPartitions returns the old "partitions" field's value of the Settlement entity.
+// If the Settlement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SettlementMutation) OldPartitions(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPartitions is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPartitions requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPartitions: %w", err)
+	}
+	return oldValue.Partitions, nil
+}
+
+// AddPartitions adds i to the "partitions" field.
+func (m *SettlementMutation) AddPartitions(i int) {
+	if m.addpartitions != nil {
+		*m.addpartitions += i
+	} else {
+		m.addpartitions = &i
+	}
+}
+
+// AddedPartitions returns the value that was added to the "partitions" field in this mutation.
+func (m *SettlementMutation) AddedPartitions() (r int, exists bool) {
+	v := m.addpartitions
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPartitions resets all changes to the "partitions" field.
+func (m *SettlementMutation) ResetPartitions() {
+	m.partitions = nil
+	m.addpartitions = nil
+}
+
+// SetMembers sets the "members" field.
+func (m *SettlementMutation) SetMembers(i int) {
+	m.members = &i
+	m.addmembers = nil
+}
+
+// Members returns the value of the "members" field in the mutation.
+func (m *SettlementMutation) Members() (r int, exists bool) {
+	v := m.members
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMembers returns the old "members" field's value of the Settlement entity.
+// If the Settlement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SettlementMutation) OldMembers(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMembers is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMembers requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMembers: %w", err)
+	}
+	return oldValue.Members, nil
+}
+
+// AddMembers adds i to the "members" field.
+func (m *SettlementMutation) AddMembers(i int) {
+	if m.addmembers != nil {
+		*m.addmembers += i
+	} else {
+		m.addmembers = &i
+	}
+}
+
+// AddedMembers returns the value that was added to the "members" field in this mutation.
+func (m *SettlementMutation) AddedMembers() (r int, exists bool) {
+	v := m.addmembers
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMembers resets all changes to the "members" field.
+func (m *SettlementMutation) ResetMembers() {
+	m.members = nil
+	m.addmembers = nil
+}
+
+// SetTierChanges sets the "tier_changes" field.
+func (m *SettlementMutation) SetTierChanges(i int) {
+	m.tier_changes = &i
+	m.addtier_changes = nil
+}
+
+// TierChanges returns the value of the "tier_changes" field in the mutation.
+func (m *SettlementMutation) TierChanges() (r int, exists bool) {
+	v := m.tier_changes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTierChanges returns the old "tier_changes" field's value of the Settlement entity.
+// If the Settlement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SettlementMutation) OldTierChanges(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTierChanges is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTierChanges requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTierChanges: %w", err)
+	}
+	return oldValue.TierChanges, nil
+}
+
+// AddTierChanges adds i to the "tier_changes" field.
+func (m *SettlementMutation) AddTierChanges(i int) {
+	if m.addtier_changes != nil {
+		*m.addtier_changes += i
+	} else {
+		m.addtier_changes = &i
+	}
+}
+
+// AddedTierChanges returns the value that was added to the "tier_changes" field in this mutation.
+func (m *SettlementMutation) AddedTierChanges() (r int, exists bool) {
+	v := m.addtier_changes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetTierChanges resets all changes to the "tier_changes" field.
+func (m *SettlementMutation) ResetTierChanges() {
+	m.tier_changes = nil
+	m.addtier_changes = nil
+}
+
+// AddPartIDs adds the "parts" edge to the SettlementPartition entity by ids.
+func (m *SettlementMutation) AddPartIDs(ids ...int) {
+	if m.parts == nil {
+		m.parts = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.parts[ids[i]] = struct{}{}
+	}
+}
+
+// ClearParts clears the "parts" edge to the SettlementPartition entity.
+func (m *SettlementMutation) ClearParts() {
+	m.clearedparts = true
+}
+
+// PartsCleared reports if the "parts" edge to the SettlementPartition entity was cleared.
+func (m *SettlementMutation) PartsCleared() bool {
+	return m.clearedparts
+}
+
+// RemovePartIDs removes the "parts" edge to the SettlementPartition entity by IDs.
+func (m *SettlementMutation) RemovePartIDs(ids ...int) {
+	if m.removedparts == nil {
+		m.removedparts = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.parts, ids[i])
+		m.removedparts[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedParts returns the removed IDs of the "parts" edge to the SettlementPartition entity.
+func (m *SettlementMutation) RemovedPartsIDs() (ids []int) {
+	for id := range m.removedparts {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// PartsIDs returns the "parts" edge IDs in the mutation.
+func (m *SettlementMutation) PartsIDs() (ids []int) {
+	for id := range m.parts {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetParts resets all changes to the "parts" edge.
+func (m *SettlementMutation) ResetParts() {
+	m.parts = nil
+	m.clearedparts = false
+	m.removedparts = nil
+}
+
+// Where appends a list predicates to the SettlementMutation builder.
+func (m *SettlementMutation) Where(ps ...predicate.Settlement) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the SettlementMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *SettlementMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Settlement, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *SettlementMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *SettlementMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Settlement).
+func (m *SettlementMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *SettlementMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.program_id != nil {
+		fields = append(fields, settlement.FieldProgramID)
+	}
+	if m.period != nil {
+		fields = append(fields, settlement.FieldPeriod)
+	}
+	if m.status != nil {
+		fields = append(fields, settlement.FieldStatus)
+	}
+	if m.started_at != nil {
+		fields = append(fields, settlement.FieldStartedAt)
+	}
+	if m.finished_at != nil {
+		fields = append(fields, settlement.FieldFinishedAt)
+	}
+	if m.partitions != nil {
+		fields = append(fields, settlement.FieldPartitions)
+	}
+	if m.members != nil {
+		fields = append(fields, settlement.FieldMembers)
+	}
+	if m.tier_changes != nil {
+		fields = append(fields, settlement.FieldTierChanges)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *SettlementMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case settlement.FieldProgramID:
+		return m.ProgramID()
+	case settlement.FieldPeriod:
+		return m.Period()
+	case settlement.FieldStatus:
+		return m.Status()
+	case settlement.FieldStartedAt:
+		return m.StartedAt()
+	case settlement.FieldFinishedAt:
+		return m.FinishedAt()
+	case settlement.FieldPartitions:
+		return m.Partitions()
+	case settlement.FieldMembers:
+		return m.Members()
+	case settlement.FieldTierChanges:
+		return m.TierChanges()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *SettlementMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case settlement.FieldProgramID:
+		return m.OldProgramID(ctx)
+	case settlement.FieldPeriod:
+		return m.OldPeriod(ctx)
+	case settlement.FieldStatus:
+		return m.OldStatus(ctx)
+	case settlement.FieldStartedAt:
+		return m.OldStartedAt(ctx)
+	case settlement.FieldFinishedAt:
+		return m.OldFinishedAt(ctx)
+	case settlement.FieldPartitions:
+		return m.OldPartitions(ctx)
+	case settlement.FieldMembers:
+		return m.OldMembers(ctx)
+	case settlement.FieldTierChanges:
+		return m.OldTierChanges(ctx)
+	}
+	return nil, fmt.Errorf("unknown Settlement field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SettlementMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case settlement.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProgramID(v)
+		return nil
+	case settlement.FieldPeriod:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPeriod(v)
+		return nil
+	case settlement.FieldStatus:
+		v, ok := value.(settlement.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case settlement.FieldStartedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStartedAt(v)
+		return nil
+	case settlement.FieldFinishedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFinishedAt(v)
+		return nil
+	case settlement.FieldPartitions:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPartitions(v)
+		return nil
+	case settlement.FieldMembers:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMembers(v)
+		return nil
+	case settlement.FieldTierChanges:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTierChanges(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Settlement field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *SettlementMutation) AddedFields() []string {
+	var fields []string
+	if m.addprogram_id != nil {
+		fields = append(fields, settlement.FieldProgramID)
+	}
+	if m.addperiod != nil {
+		fields = append(fields, settlement.FieldPeriod)
+	}
+	if m.addpartitions != nil {
+		fields = append(fields, settlement.FieldPartitions)
+	}
+	if m.addmembers != nil {
+		fields = append(fields, settlement.FieldMembers)
+	}
+	if m.addtier_changes != nil {
+		fields = append(fields, settlement.FieldTierChanges)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *SettlementMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case settlement.FieldProgramID:
+		return m.AddedProgramID()
+	case settlement.FieldPeriod:
+		return m.AddedPeriod()
+	case settlement.FieldPartitions:
+		return m.AddedPartitions()
+	case settlement.FieldMembers:
+		return m.AddedMembers()
+	case settlement.FieldTierChanges:
+		return m.AddedTierChanges()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SettlementMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case settlement.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddProgramID(v)
+		return nil
+	case settlement.FieldPeriod:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPeriod(v)
+		return nil
+	case settlement.FieldPartitions:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPartitions(v)
+		return nil
+	case settlement.FieldMembers:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMembers(v)
+		return nil
+	case settlement.FieldTierChanges:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTierChanges(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Settlement numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *SettlementMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(settlement.FieldFinishedAt) {
+		fields = append(fields, settlement.FieldFinishedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *SettlementMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *SettlementMutation) ClearField(name string) error {
+	switch name {
+	case settlement.FieldFinishedAt:
+		m.ClearFinishedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Settlement nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *SettlementMutation) ResetField(name string) error {
+	switch name {
+	case settlement.FieldProgramID:
+		m.ResetProgramID()
+		return nil
+	case settlement.FieldPeriod:
+		m.ResetPeriod()
+		return nil
+	case settlement.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case settlement.FieldStartedAt:
+		m.ResetStartedAt()
+		return nil
+	case settlement.FieldFinishedAt:
+		m.ResetFinishedAt()
+		return nil
+	case settlement.FieldPartitions:
+		m.ResetPartitions()
+		return nil
+	case settlement.FieldMembers:
+		m.ResetMembers()
+		return nil
+	case settlement.FieldTierChanges:
+		m.ResetTierChanges()
+		return nil
+	}
+	return fmt.Errorf("unknown Settlement field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *SettlementMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.parts != nil {
+		edges = append(edges, settlement.EdgeParts)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *SettlementMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case settlement.EdgeParts:
+		ids := make([]ent.Value, 0, len(m.parts))
+		for id := range m.parts {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *SettlementMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.removedparts != nil {
+		edges = append(edges, settlement.EdgeParts)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *SettlementMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case settlement.EdgeParts:
+		ids := make([]ent.Value, 0, len(m.removedparts))
+		for id := range m.removedparts {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *SettlementMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedparts {
+		edges = append(edges, settlement.EdgeParts)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *SettlementMutation) EdgeCleared(name string) bool {
+	switch name {
+	case settlement.EdgeParts:
+		return m.clearedparts
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *SettlementMutation) ClearEdge(name string) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Settlement unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *SettlementMutation) ResetEdge(name string) error {
+	switch name {
+	case settlement.EdgeParts:
+		m.ResetParts()
+		return nil
+	}
+	return fmt.Errorf("unknown Settlement edge %s", name)
+}
+
+// SettlementPartitionMutation represents an operation that mutates the SettlementPartition nodes in the graph.
+type SettlementPartitionMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *int
+	program_id        *int
+	addprogram_id     *int
+	lo                *int
+	addlo             *int
+	hi                *int
+	addhi             *int
+	status            *settlementpartition.Status
+	worker            *string
+	lease_until       *time.Time
+	members           *int
+	addmembers        *int
+	tier_changes      *int
+	addtier_changes   *int
+	clearedFields     map[string]struct{}
+	settlement        *int
+	clearedsettlement bool
+	done              bool
+	oldValue          func(context.Context) (*SettlementPartition, error)
+	predicates        []predicate.SettlementPartition
+}
+
+var _ ent.Mutation = (*SettlementPartitionMutation)(nil)
+
+// settlementpartitionOption allows management of the mutation configuration using functional options.
+type settlementpartitionOption func(*SettlementPartitionMutation)
+
+// newSettlementPartitionMutation creates new mutation for the SettlementPartition entity.
+func newSettlementPartitionMutation(c config, op Op, opts ...settlementpartitionOption) *SettlementPartitionMutation {
+	m := &SettlementPartitionMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeSettlementPartition,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withSettlementPartitionID sets the ID field of the mutation.
+func withSettlementPartitionID(id int) settlementpartitionOption {
+	return func(m *SettlementPartitionMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *SettlementPartition
+		)
+		m.oldValue = func(ctx context.Context) (*SettlementPartition, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().SettlementPartition.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withSettlementPartition sets the old SettlementPartition of the mutation.
+func withSettlementPartition(node *SettlementPartition) settlementpartitionOption {
+	return func(m *SettlementPartitionMutation) {
+		m.oldValue = func(context.Context) (*SettlementPartition, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m SettlementPartitionMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m SettlementPartitionMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *SettlementPartitionMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *SettlementPartitionMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().SettlementPartition.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetProgramID sets the "program_id" field.
+func (m *SettlementPartitionMutation) SetProgramID(i int) {
+	m.program_id = &i
+	m.addprogram_id = nil
+}
+
+// ProgramID returns the value of the "program_id" field in the mutation.
+func (m *SettlementPartitionMutation) ProgramID() (r int, exists bool) {
+	v := m.program_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProgramID returns the old "program_id" field's value of the SettlementPartition entity.
+// If the SettlementPartition object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SettlementPartitionMutation) OldProgramID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProgramID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProgramID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProgramID: %w", err)
+	}
+	return oldValue.ProgramID, nil
+}
+
+// AddProgramID adds i to the "program_id" field.
+func (m *SettlementPartitionMutation) AddProgramID(i int) {
+	if m.addprogram_id != nil {
+		*m.addprogram_id += i
+	} else {
+		m.addprogram_id = &i
+	}
+}
+
+// AddedProgramID returns the value that was added to the "program_id" field in this mutation.
+func (m *SettlementPartitionMutation) AddedProgramID() (r int, exists bool) {
+	v := m.addprogram_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetProgramID resets all changes to the "program_id" field.
+func (m *SettlementPartitionMutation) ResetProgramID() {
+	m.program_id = nil
+	m.addprogram_id = nil
+}
+
+// SetSettlementID sets the "settlement_id" field.
+func (m *SettlementPartitionMutation) SetSettlementID(i int) {
+	m.settlement = &i
+}
+
+// SettlementID returns the value of the "settlement_id" field in the mutation.
+func (m *SettlementPartitionMutation) SettlementID() (r int, exists bool) {
+	v := m.settlement
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSettlementID returns the old "settlement_id" field's value of the SettlementPartition entity.
+// If the SettlementPartition object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SettlementPartitionMutation) OldSettlementID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSettlementID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSettlementID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSettlementID: %w", err)
+	}
+	return oldValue.SettlementID, nil
+}
+
+// ResetSettlementID resets all changes to the "settlement_id" field.
+func (m *SettlementPartitionMutation) ResetSettlementID() {
+	m.settlement = nil
+}
+
+// SetLo sets the "lo" field.
+func (m *SettlementPartitionMutation) SetLo(i int) {
+	m.lo = &i
+	m.addlo = nil
+}
+
+// Lo returns the value of the "lo" field in the mutation.
+func (m *SettlementPartitionMutation) Lo() (r int, exists bool) {
+	v := m.lo
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLo returns the old "lo" field's value of the SettlementPartition entity.
+// If the SettlementPartition object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SettlementPartitionMutation) OldLo(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLo is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLo requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLo: %w", err)
+	}
+	return oldValue.Lo, nil
+}
+
+// AddLo adds i to the "lo" field.
+func (m *SettlementPartitionMutation) AddLo(i int) {
+	if m.addlo != nil {
+		*m.addlo += i
+	} else {
+		m.addlo = &i
+	}
+}
+
+// AddedLo returns the value that was added to the "lo" field in this mutation.
+func (m *SettlementPartitionMutation) AddedLo() (r int, exists bool) {
+	v := m.addlo
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetLo resets all changes to the "lo" field.
+func (m *SettlementPartitionMutation) ResetLo() {
+	m.lo = nil
+	m.addlo = nil
+}
+
+// SetHi sets the "hi" field.
+func (m *SettlementPartitionMutation) SetHi(i int) {
+	m.hi = &i
+	m.addhi = nil
+}
+
+// Hi returns the value of the "hi" field in the mutation.
+func (m *SettlementPartitionMutation) Hi() (r int, exists bool) {
+	v := m.hi
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHi returns the old "hi" field's value of the SettlementPartition entity.
+// If the SettlementPartition object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SettlementPartitionMutation) OldHi(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHi is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHi requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHi: %w", err)
+	}
+	return oldValue.Hi, nil
+}
+
+// AddHi adds i to the "hi" field.
+func (m *SettlementPartitionMutation) AddHi(i int) {
+	if m.addhi != nil {
+		*m.addhi += i
+	} else {
+		m.addhi = &i
+	}
+}
+
+// AddedHi returns the value that was added to the "hi" field in this mutation.
+func (m *SettlementPartitionMutation) AddedHi() (r int, exists bool) {
+	v := m.addhi
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetHi resets all changes to the "hi" field.
+func (m *SettlementPartitionMutation) ResetHi() {
+	m.hi = nil
+	m.addhi = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *SettlementPartitionMutation) SetStatus(s settlementpartition.Status) {
+	m.status = &s
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *SettlementPartitionMutation) Status() (r settlementpartition.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the SettlementPartition entity.
+// If the SettlementPartition object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SettlementPartitionMutation) OldStatus(ctx context.Context) (v settlementpartition.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *SettlementPartitionMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetWorker sets the "worker" field.
+func (m *SettlementPartitionMutation) SetWorker(s string) {
+	m.worker = &s
+}
+
+// Worker returns the value of the "worker" field in the mutation.
+func (m *SettlementPartitionMutation) Worker() (r string, exists bool) {
+	v := m.worker
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorker returns the old "worker" field's value of the SettlementPartition entity.
+// If the SettlementPartition object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SettlementPartitionMutation) OldWorker(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorker is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorker requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorker: %w", err)
+	}
+	return oldValue.Worker, nil
+}
+
+// ResetWorker resets all changes to the "worker" field.
+func (m *SettlementPartitionMutation) ResetWorker() {
+	m.worker = nil
+}
+
+// SetLeaseUntil sets the "lease_until" field.
+func (m *SettlementPartitionMutation) SetLeaseUntil(t time.Time) {
+	m.lease_until = &t
+}
+
+// LeaseUntil returns the value of the "lease_until" field in the mutation.
+func (m *SettlementPartitionMutation) LeaseUntil() (r time.Time, exists bool) {
+	v := m.lease_until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLeaseUntil returns the old "lease_until" field's value of the SettlementPartition entity.
+// If the SettlementPartition object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SettlementPartitionMutation) OldLeaseUntil(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLeaseUntil is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLeaseUntil requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLeaseUntil: %w", err)
+	}
+	return oldValue.LeaseUntil, nil
+}
+
+// ClearLeaseUntil clears the value of the "lease_until" field.
+func (m *SettlementPartitionMutation) ClearLeaseUntil() {
+	m.lease_until = nil
+	m.clearedFields[settlementpartition.FieldLeaseUntil] = struct{}{}
+}
+
+// LeaseUntilCleared returns if the "lease_until" field was cleared in this mutation.
+func (m *SettlementPartitionMutation) LeaseUntilCleared() bool {
+	_, ok := m.clearedFields[settlementpartition.FieldLeaseUntil]
+	return ok
+}
+
+// ResetLeaseUntil resets all changes to the "lease_until" field.
+func (m *SettlementPartitionMutation) ResetLeaseUntil() {
+	m.lease_until = nil
+	delete(m.clearedFields, settlementpartition.FieldLeaseUntil)
+}
+
+// SetMembers sets the "members" field.
+func (m *SettlementPartitionMutation) SetMembers(i int) {
+	m.members = &i
+	m.addmembers = nil
+}
+
+// Members returns the value of the "members" field in the mutation.
+func (m *SettlementPartitionMutation) Members() (r int, exists bool) {
+	v := m.members
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMembers returns the old "members" field's value of the SettlementPartition entity.
+// If the SettlementPartition object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SettlementPartitionMutation) OldMembers(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMembers is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMembers requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMembers: %w", err)
+	}
+	return oldValue.Members, nil
+}
+
+// AddMembers adds i to the "members" field.
+func (m *SettlementPartitionMutation) AddMembers(i int) {
+	if m.addmembers != nil {
+		*m.addmembers += i
+	} else {
+		m.addmembers = &i
+	}
+}
+
+// AddedMembers returns the value that was added to the "members" field in this mutation.
+func (m *SettlementPartitionMutation) AddedMembers() (r int, exists bool) {
+	v := m.addmembers
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMembers resets all changes to the "members" field.
+func (m *SettlementPartitionMutation) ResetMembers() {
+	m.members = nil
+	m.addmembers = nil
+}
+
+// SetTierChanges sets the "tier_changes" field.
+func (m *SettlementPartitionMutation) SetTierChanges(i int) {
+	m.tier_changes = &i
+	m.addtier_changes = nil
+}
+
+// TierChanges returns the value of the "tier_changes" field in the mutation.
+func (m *SettlementPartitionMutation) TierChanges() (r int, exists bool) {
+	v := m.tier_changes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTierChanges returns the old "tier_changes" field's value of the SettlementPartition entity.
+// If the SettlementPartition object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SettlementPartitionMutation) OldTierChanges(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTierChanges is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTierChanges requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTierChanges: %w", err)
+	}
+	return oldValue.TierChanges, nil
+}
+
+// AddTierChanges adds i to the "tier_changes" field.
+func (m *SettlementPartitionMutation) AddTierChanges(i int) {
+	if m.addtier_changes != nil {
+		*m.addtier_changes += i
+	} else {
+		m.addtier_changes = &i
+	}
+}
+
+// AddedTierChanges returns the value that was added to the "tier_changes" field in this mutation.
+func (m *SettlementPartitionMutation) AddedTierChanges() (r int, exists bool) {
+	v := m.addtier_changes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetTierChanges resets all changes to the "tier_changes" field.
+func (m *SettlementPartitionMutation) ResetTierChanges() {
+	m.tier_changes = nil
+	m.addtier_changes = nil
+}
+
+// ClearSettlement clears the "settlement" edge to the Settlement entity.
+func (m *SettlementPartitionMutation) ClearSettlement() {
+	m.clearedsettlement = true
+	m.clearedFields[settlementpartition.FieldSettlementID] = struct{}{}
+}
+
+// SettlementCleared reports if the "settlement" edge to the Settlement entity was cleared.
+func (m *SettlementPartitionMutation) SettlementCleared() bool {
+	return m.clearedsettlement
+}
+
+// SettlementIDs returns the "settlement" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// SettlementID instead. It exists only for internal usage by the builders.
+func (m *SettlementPartitionMutation) SettlementIDs() (ids []int) {
+	if id := m.settlement; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetSettlement resets all changes to the "settlement" edge.
+func (m *SettlementPartitionMutation) ResetSettlement() {
+	m.settlement = nil
+	m.clearedsettlement = false
+}
+
+// Where appends a list predicates to the SettlementPartitionMutation builder.
+func (m *SettlementPartitionMutation) Where(ps ...predicate.SettlementPartition) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the SettlementPartitionMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *SettlementPartitionMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.SettlementPartition, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *SettlementPartitionMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *SettlementPartitionMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (SettlementPartition).
+func (m *SettlementPartitionMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *SettlementPartitionMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.program_id != nil {
+		fields = append(fields, settlementpartition.FieldProgramID)
+	}
+	if m.settlement != nil {
+		fields = append(fields, settlementpartition.FieldSettlementID)
+	}
+	if m.lo != nil {
+		fields = append(fields, settlementpartition.FieldLo)
+	}
+	if m.hi != nil {
+		fields = append(fields, settlementpartition.FieldHi)
+	}
+	if m.status != nil {
+		fields = append(fields, settlementpartition.FieldStatus)
+	}
+	if m.worker != nil {
+		fields = append(fields, settlementpartition.FieldWorker)
+	}
+	if m.lease_until != nil {
+		fields = append(fields, settlementpartition.FieldLeaseUntil)
+	}
+	if m.members != nil {
+		fields = append(fields, settlementpartition.FieldMembers)
+	}
+	if m.tier_changes != nil {
+		fields = append(fields, settlementpartition.FieldTierChanges)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *SettlementPartitionMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case settlementpartition.FieldProgramID:
+		return m.ProgramID()
+	case settlementpartition.FieldSettlementID:
+		return m.SettlementID()
+	case settlementpartition.FieldLo:
+		return m.Lo()
+	case settlementpartition.FieldHi:
+		return m.Hi()
+	case settlementpartition.FieldStatus:
+		return m.Status()
+	case settlementpartition.FieldWorker:
+		return m.Worker()
+	case settlementpartition.FieldLeaseUntil:
+		return m.LeaseUntil()
+	case settlementpartition.FieldMembers:
+		return m.Members()
+	case settlementpartition.FieldTierChanges:
+		return m.TierChanges()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *SettlementPartitionMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case settlementpartition.FieldProgramID:
+		return m.OldProgramID(ctx)
+	case settlementpartition.FieldSettlementID:
+		return m.OldSettlementID(ctx)
+	case settlementpartition.FieldLo:
+		return m.OldLo(ctx)
+	case settlementpartition.FieldHi:
+		return m.OldHi(ctx)
+	case settlementpartition.FieldStatus:
+		return m.OldStatus(ctx)
+	case settlementpartition.FieldWorker:
+		return m.OldWorker(ctx)
+	case settlementpartition.FieldLeaseUntil:
+		return m.OldLeaseUntil(ctx)
+	case settlementpartition.FieldMembers:
+		return m.OldMembers(ctx)
+	case settlementpartition.FieldTierChanges:
+		return m.OldTierChanges(ctx)
+	}
+	return nil, fmt.Errorf("unknown SettlementPartition field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SettlementPartitionMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case settlementpartition.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProgramID(v)
+		return nil
+	case settlementpartition.FieldSettlementID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSettlementID(v)
+		return nil
+	case settlementpartition.FieldLo:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLo(v)
+		return nil
+	case settlementpartition.FieldHi:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHi(v)
+		return nil
+	case settlementpartition.FieldStatus:
+		v, ok := value.(settlementpartition.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case settlementpartition.FieldWorker:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorker(v)
+		return nil
+	case settlementpartition.FieldLeaseUntil:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLeaseUntil(v)
+		return nil
+	case settlementpartition.FieldMembers:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMembers(v)
+		return nil
+	case settlementpartition.FieldTierChanges:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTierChanges(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SettlementPartition field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *SettlementPartitionMutation) AddedFields() []string {
+	var fields []string
+	if m.addprogram_id != nil {
+		fields = append(fields, settlementpartition.FieldProgramID)
+	}
+	if m.addlo != nil {
+		fields = append(fields, settlementpartition.FieldLo)
+	}
+	if m.addhi != nil {
+		fields = append(fields, settlementpartition.FieldHi)
+	}
+	if m.addmembers != nil {
+		fields = append(fields, settlementpartition.FieldMembers)
+	}
+	if m.addtier_changes != nil {
+		fields = append(fields, settlementpartition.FieldTierChanges)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *SettlementPartitionMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case settlementpartition.FieldProgramID:
+		return m.AddedProgramID()
+	case settlementpartition.FieldLo:
+		return m.AddedLo()
+	case settlementpartition.FieldHi:
+		return m.AddedHi()
+	case settlementpartition.FieldMembers:
+		return m.AddedMembers()
+	case settlementpartition.FieldTierChanges:
+		return m.AddedTierChanges()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SettlementPartitionMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case settlementpartition.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddProgramID(v)
+		return nil
+	case settlementpartition.FieldLo:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLo(v)
+		return nil
+	case settlementpartition.FieldHi:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddHi(v)
+		return nil
+	case settlementpartition.FieldMembers:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMembers(v)
+		return nil
+	case settlementpartition.FieldTierChanges:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTierChanges(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SettlementPartition numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *SettlementPartitionMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(settlementpartition.FieldLeaseUntil) {
+		fields = append(fields, settlementpartition.FieldLeaseUntil)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *SettlementPartitionMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *SettlementPartitionMutation) ClearField(name string) error {
+	switch name {
+	case settlementpartition.FieldLeaseUntil:
+		m.ClearLeaseUntil()
+		return nil
+	}
+	return fmt.Errorf("unknown SettlementPartition nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *SettlementPartitionMutation) ResetField(name string) error {
+	switch name {
+	case settlementpartition.FieldProgramID:
+		m.ResetProgramID()
+		return nil
+	case settlementpartition.FieldSettlementID:
+		m.ResetSettlementID()
+		return nil
+	case settlementpartition.FieldLo:
+		m.ResetLo()
+		return nil
+	case settlementpartition.FieldHi:
+		m.ResetHi()
+		return nil
+	case settlementpartition.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case settlementpartition.FieldWorker:
+		m.ResetWorker()
+		return nil
+	case settlementpartition.FieldLeaseUntil:
+		m.ResetLeaseUntil()
+		return nil
+	case settlementpartition.FieldMembers:
+		m.ResetMembers()
+		return nil
+	case settlementpartition.FieldTierChanges:
+		m.ResetTierChanges()
+		return nil
+	}
+	return fmt.Errorf("unknown SettlementPartition field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *SettlementPartitionMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.settlement != nil {
+		edges = append(edges, settlementpartition.EdgeSettlement)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *SettlementPartitionMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case settlementpartition.EdgeSettlement:
+		if id := m.settlement; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *SettlementPartitionMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *SettlementPartitionMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *SettlementPartitionMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedsettlement {
+		edges = append(edges, settlementpartition.EdgeSettlement)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *SettlementPartitionMutation) EdgeCleared(name string) bool {
+	switch name {
+	case settlementpartition.EdgeSettlement:
+		return m.clearedsettlement
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *SettlementPartitionMutation) ClearEdge(name string) error {
+	switch name {
+	case settlementpartition.EdgeSettlement:
+		m.ClearSettlement()
+		return nil
+	}
+	return fmt.Errorf("unknown SettlementPartition unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *SettlementPartitionMutation) ResetEdge(name string) error {
+	switch name {
+	case settlementpartition.EdgeSettlement:
+		m.ResetSettlement()
+		return nil
+	}
+	return fmt.Errorf("unknown SettlementPartition edge %s", name)
+}
+
 // StoreBudgetMutation represents an operation that mutates the StoreBudget nodes in the graph.
 type StoreBudgetMutation struct {
 	config
@@ -9497,28 +15701,34 @@ func (m *StoreFundingMutation) ResetEdge(name string) error {
 // TierMutation represents an operation that mutates the Tier nodes in the graph.
 type TierMutation struct {
 	config
-	op              Op
-	typ             string
-	id              *int
-	key             *string
-	name            *string
-	level           *int
-	addlevel        *int
-	min_score       *int64
-	addmin_score    *int64
-	description     *string
-	clearedFields   map[string]struct{}
-	program         *int
-	clearedprogram  bool
-	benefits        map[int]struct{}
-	removedbenefits map[int]struct{}
-	clearedbenefits bool
-	members         map[int]struct{}
-	removedmembers  map[int]struct{}
-	clearedmembers  bool
-	done            bool
-	oldValue        func(context.Context) (*Tier, error)
-	predicates      []predicate.Tier
+	op                  Op
+	typ                 string
+	id                  *int
+	key                 *string
+	name                *string
+	level               *int
+	addlevel            *int
+	min_score           *int64
+	addmin_score        *int64
+	description         *string
+	gift_points         *int64
+	addgift_points      *int64
+	gift_benefits       *[]string
+	appendgift_benefits []string
+	yearly_deduction    *int64
+	addyearly_deduction *int64
+	clearedFields       map[string]struct{}
+	program             *int
+	clearedprogram      bool
+	benefits            map[int]struct{}
+	removedbenefits     map[int]struct{}
+	clearedbenefits     bool
+	members             map[int]struct{}
+	removedmembers      map[int]struct{}
+	clearedmembers      bool
+	done                bool
+	oldValue            func(context.Context) (*Tier, error)
+	predicates          []predicate.Tier
 }
 
 var _ ent.Mutation = (*TierMutation)(nil)
@@ -9875,6 +16085,183 @@ func (m *TierMutation) ResetDescription() {
 	m.description = nil
 }
 
+// SetGiftPoints sets the "gift_points" field.
+func (m *TierMutation) SetGiftPoints(i int64) {
+	m.gift_points = &i
+	m.addgift_points = nil
+}
+
+// GiftPoints returns the value of the "gift_points" field in the mutation.
+func (m *TierMutation) GiftPoints() (r int64, exists bool) {
+	v := m.gift_points
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGiftPoints returns the old "gift_points" field's value of the Tier entity.
+// If the Tier object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TierMutation) OldGiftPoints(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGiftPoints is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGiftPoints requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGiftPoints: %w", err)
+	}
+	return oldValue.GiftPoints, nil
+}
+
+// AddGiftPoints adds i to the "gift_points" field.
+func (m *TierMutation) AddGiftPoints(i int64) {
+	if m.addgift_points != nil {
+		*m.addgift_points += i
+	} else {
+		m.addgift_points = &i
+	}
+}
+
+// AddedGiftPoints returns the value that was added to the "gift_points" field in this mutation.
+func (m *TierMutation) AddedGiftPoints() (r int64, exists bool) {
+	v := m.addgift_points
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetGiftPoints resets all changes to the "gift_points" field.
+func (m *TierMutation) ResetGiftPoints() {
+	m.gift_points = nil
+	m.addgift_points = nil
+}
+
+// SetGiftBenefits sets the "gift_benefits" field.
+func (m *TierMutation) SetGiftBenefits(s []string) {
+	m.gift_benefits = &s
+	m.appendgift_benefits = nil
+}
+
+// GiftBenefits returns the value of the "gift_benefits" field in the mutation.
+func (m *TierMutation) GiftBenefits() (r []string, exists bool) {
+	v := m.gift_benefits
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGiftBenefits returns the old "gift_benefits" field's value of the Tier entity.
+// If the Tier object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TierMutation) OldGiftBenefits(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGiftBenefits is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGiftBenefits requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGiftBenefits: %w", err)
+	}
+	return oldValue.GiftBenefits, nil
+}
+
+// AppendGiftBenefits adds s to the "gift_benefits" field.
+func (m *TierMutation) AppendGiftBenefits(s []string) {
+	m.appendgift_benefits = append(m.appendgift_benefits, s...)
+}
+
+// AppendedGiftBenefits returns the list of values that were appended to the "gift_benefits" field in this mutation.
+func (m *TierMutation) AppendedGiftBenefits() ([]string, bool) {
+	if len(m.appendgift_benefits) == 0 {
+		return nil, false
+	}
+	return m.appendgift_benefits, true
+}
+
+// ClearGiftBenefits clears the value of the "gift_benefits" field.
+func (m *TierMutation) ClearGiftBenefits() {
+	m.gift_benefits = nil
+	m.appendgift_benefits = nil
+	m.clearedFields[tier.FieldGiftBenefits] = struct{}{}
+}
+
+// GiftBenefitsCleared returns if the "gift_benefits" field was cleared in this mutation.
+func (m *TierMutation) GiftBenefitsCleared() bool {
+	_, ok := m.clearedFields[tier.FieldGiftBenefits]
+	return ok
+}
+
+// ResetGiftBenefits resets all changes to the "gift_benefits" field.
+func (m *TierMutation) ResetGiftBenefits() {
+	m.gift_benefits = nil
+	m.appendgift_benefits = nil
+	delete(m.clearedFields, tier.FieldGiftBenefits)
+}
+
+// SetYearlyDeduction sets the "yearly_deduction" field.
+func (m *TierMutation) SetYearlyDeduction(i int64) {
+	m.yearly_deduction = &i
+	m.addyearly_deduction = nil
+}
+
+// YearlyDeduction returns the value of the "yearly_deduction" field in the mutation.
+func (m *TierMutation) YearlyDeduction() (r int64, exists bool) {
+	v := m.yearly_deduction
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldYearlyDeduction returns the old "yearly_deduction" field's value of the Tier entity.
+// If the Tier object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TierMutation) OldYearlyDeduction(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldYearlyDeduction is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldYearlyDeduction requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldYearlyDeduction: %w", err)
+	}
+	return oldValue.YearlyDeduction, nil
+}
+
+// AddYearlyDeduction adds i to the "yearly_deduction" field.
+func (m *TierMutation) AddYearlyDeduction(i int64) {
+	if m.addyearly_deduction != nil {
+		*m.addyearly_deduction += i
+	} else {
+		m.addyearly_deduction = &i
+	}
+}
+
+// AddedYearlyDeduction returns the value that was added to the "yearly_deduction" field in this mutation.
+func (m *TierMutation) AddedYearlyDeduction() (r int64, exists bool) {
+	v := m.addyearly_deduction
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetYearlyDeduction resets all changes to the "yearly_deduction" field.
+func (m *TierMutation) ResetYearlyDeduction() {
+	m.yearly_deduction = nil
+	m.addyearly_deduction = nil
+}
+
 // ClearProgram clears the "program" edge to the Program entity.
 func (m *TierMutation) ClearProgram() {
 	m.clearedprogram = true
@@ -10044,7 +16431,7 @@ func (m *TierMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *TierMutation) Fields() []string {
-	fields := make([]string, 0, 6)
+	fields := make([]string, 0, 9)
 	if m.program != nil {
 		fields = append(fields, tier.FieldProgramID)
 	}
@@ -10062,6 +16449,15 @@ func (m *TierMutation) Fields() []string {
 	}
 	if m.description != nil {
 		fields = append(fields, tier.FieldDescription)
+	}
+	if m.gift_points != nil {
+		fields = append(fields, tier.FieldGiftPoints)
+	}
+	if m.gift_benefits != nil {
+		fields = append(fields, tier.FieldGiftBenefits)
+	}
+	if m.yearly_deduction != nil {
+		fields = append(fields, tier.FieldYearlyDeduction)
 	}
 	return fields
 }
@@ -10083,6 +16479,12 @@ func (m *TierMutation) Field(name string) (ent.Value, bool) {
 		return m.MinScore()
 	case tier.FieldDescription:
 		return m.Description()
+	case tier.FieldGiftPoints:
+		return m.GiftPoints()
+	case tier.FieldGiftBenefits:
+		return m.GiftBenefits()
+	case tier.FieldYearlyDeduction:
+		return m.YearlyDeduction()
 	}
 	return nil, false
 }
@@ -10104,6 +16506,12 @@ func (m *TierMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldMinScore(ctx)
 	case tier.FieldDescription:
 		return m.OldDescription(ctx)
+	case tier.FieldGiftPoints:
+		return m.OldGiftPoints(ctx)
+	case tier.FieldGiftBenefits:
+		return m.OldGiftBenefits(ctx)
+	case tier.FieldYearlyDeduction:
+		return m.OldYearlyDeduction(ctx)
 	}
 	return nil, fmt.Errorf("unknown Tier field %s", name)
 }
@@ -10155,6 +16563,27 @@ func (m *TierMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetDescription(v)
 		return nil
+	case tier.FieldGiftPoints:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGiftPoints(v)
+		return nil
+	case tier.FieldGiftBenefits:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGiftBenefits(v)
+		return nil
+	case tier.FieldYearlyDeduction:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetYearlyDeduction(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Tier field %s", name)
 }
@@ -10169,6 +16598,12 @@ func (m *TierMutation) AddedFields() []string {
 	if m.addmin_score != nil {
 		fields = append(fields, tier.FieldMinScore)
 	}
+	if m.addgift_points != nil {
+		fields = append(fields, tier.FieldGiftPoints)
+	}
+	if m.addyearly_deduction != nil {
+		fields = append(fields, tier.FieldYearlyDeduction)
+	}
 	return fields
 }
 
@@ -10181,6 +16616,10 @@ func (m *TierMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedLevel()
 	case tier.FieldMinScore:
 		return m.AddedMinScore()
+	case tier.FieldGiftPoints:
+		return m.AddedGiftPoints()
+	case tier.FieldYearlyDeduction:
+		return m.AddedYearlyDeduction()
 	}
 	return nil, false
 }
@@ -10204,6 +16643,20 @@ func (m *TierMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddMinScore(v)
 		return nil
+	case tier.FieldGiftPoints:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddGiftPoints(v)
+		return nil
+	case tier.FieldYearlyDeduction:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddYearlyDeduction(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Tier numeric field %s", name)
 }
@@ -10211,7 +16664,11 @@ func (m *TierMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *TierMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(tier.FieldGiftBenefits) {
+		fields = append(fields, tier.FieldGiftBenefits)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -10224,6 +16681,11 @@ func (m *TierMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *TierMutation) ClearField(name string) error {
+	switch name {
+	case tier.FieldGiftBenefits:
+		m.ClearGiftBenefits()
+		return nil
+	}
 	return fmt.Errorf("unknown Tier nullable field %s", name)
 }
 
@@ -10248,6 +16710,15 @@ func (m *TierMutation) ResetField(name string) error {
 		return nil
 	case tier.FieldDescription:
 		m.ResetDescription()
+		return nil
+	case tier.FieldGiftPoints:
+		m.ResetGiftPoints()
+		return nil
+	case tier.FieldGiftBenefits:
+		m.ResetGiftBenefits()
+		return nil
+	case tier.FieldYearlyDeduction:
+		m.ResetYearlyDeduction()
 		return nil
 	}
 	return fmt.Errorf("unknown Tier field %s", name)
@@ -10379,4 +16850,2063 @@ func (m *TierMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Tier edge %s", name)
+}
+
+// TierChangeMutation represents an operation that mutates the TierChange nodes in the graph.
+type TierChangeMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	program_id    *int
+	addprogram_id *int
+	period        *int
+	addperiod     *int
+	direction     *tierchange.Direction
+	score         *int64
+	addscore      *int64
+	reason        *string
+	created_at    *time.Time
+	clearedFields map[string]struct{}
+	member        *int
+	clearedmember bool
+	from          *int
+	clearedfrom   bool
+	to            *int
+	clearedto     bool
+	done          bool
+	oldValue      func(context.Context) (*TierChange, error)
+	predicates    []predicate.TierChange
+}
+
+var _ ent.Mutation = (*TierChangeMutation)(nil)
+
+// tierchangeOption allows management of the mutation configuration using functional options.
+type tierchangeOption func(*TierChangeMutation)
+
+// newTierChangeMutation creates new mutation for the TierChange entity.
+func newTierChangeMutation(c config, op Op, opts ...tierchangeOption) *TierChangeMutation {
+	m := &TierChangeMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeTierChange,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withTierChangeID sets the ID field of the mutation.
+func withTierChangeID(id int) tierchangeOption {
+	return func(m *TierChangeMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *TierChange
+		)
+		m.oldValue = func(ctx context.Context) (*TierChange, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().TierChange.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withTierChange sets the old TierChange of the mutation.
+func withTierChange(node *TierChange) tierchangeOption {
+	return func(m *TierChangeMutation) {
+		m.oldValue = func(context.Context) (*TierChange, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m TierChangeMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m TierChangeMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *TierChangeMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *TierChangeMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().TierChange.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetProgramID sets the "program_id" field.
+func (m *TierChangeMutation) SetProgramID(i int) {
+	m.program_id = &i
+	m.addprogram_id = nil
+}
+
+// ProgramID returns the value of the "program_id" field in the mutation.
+func (m *TierChangeMutation) ProgramID() (r int, exists bool) {
+	v := m.program_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProgramID returns the old "program_id" field's value of the TierChange entity.
+// If the TierChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TierChangeMutation) OldProgramID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProgramID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProgramID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProgramID: %w", err)
+	}
+	return oldValue.ProgramID, nil
+}
+
+// AddProgramID adds i to the "program_id" field.
+func (m *TierChangeMutation) AddProgramID(i int) {
+	if m.addprogram_id != nil {
+		*m.addprogram_id += i
+	} else {
+		m.addprogram_id = &i
+	}
+}
+
+// AddedProgramID returns the value that was added to the "program_id" field in this mutation.
+func (m *TierChangeMutation) AddedProgramID() (r int, exists bool) {
+	v := m.addprogram_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetProgramID resets all changes to the "program_id" field.
+func (m *TierChangeMutation) ResetProgramID() {
+	m.program_id = nil
+	m.addprogram_id = nil
+}
+
+// SetMemberID sets the "member_id" field.
+func (m *TierChangeMutation) SetMemberID(i int) {
+	m.member = &i
+}
+
+// MemberID returns the value of the "member_id" field in the mutation.
+func (m *TierChangeMutation) MemberID() (r int, exists bool) {
+	v := m.member
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMemberID returns the old "member_id" field's value of the TierChange entity.
+// If the TierChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TierChangeMutation) OldMemberID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMemberID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMemberID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMemberID: %w", err)
+	}
+	return oldValue.MemberID, nil
+}
+
+// ResetMemberID resets all changes to the "member_id" field.
+func (m *TierChangeMutation) ResetMemberID() {
+	m.member = nil
+}
+
+// SetFromTierID sets the "from_tier_id" field.
+func (m *TierChangeMutation) SetFromTierID(i int) {
+	m.from = &i
+}
+
+// FromTierID returns the value of the "from_tier_id" field in the mutation.
+func (m *TierChangeMutation) FromTierID() (r int, exists bool) {
+	v := m.from
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFromTierID returns the old "from_tier_id" field's value of the TierChange entity.
+// If the TierChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TierChangeMutation) OldFromTierID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFromTierID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFromTierID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFromTierID: %w", err)
+	}
+	return oldValue.FromTierID, nil
+}
+
+// ClearFromTierID clears the value of the "from_tier_id" field.
+func (m *TierChangeMutation) ClearFromTierID() {
+	m.from = nil
+	m.clearedFields[tierchange.FieldFromTierID] = struct{}{}
+}
+
+// FromTierIDCleared returns if the "from_tier_id" field was cleared in this mutation.
+func (m *TierChangeMutation) FromTierIDCleared() bool {
+	_, ok := m.clearedFields[tierchange.FieldFromTierID]
+	return ok
+}
+
+// ResetFromTierID resets all changes to the "from_tier_id" field.
+func (m *TierChangeMutation) ResetFromTierID() {
+	m.from = nil
+	delete(m.clearedFields, tierchange.FieldFromTierID)
+}
+
+// SetToTierID sets the "to_tier_id" field.
+func (m *TierChangeMutation) SetToTierID(i int) {
+	m.to = &i
+}
+
+// ToTierID returns the value of the "to_tier_id" field in the mutation.
+func (m *TierChangeMutation) ToTierID() (r int, exists bool) {
+	v := m.to
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldToTierID returns the old "to_tier_id" field's value of the TierChange entity.
+// If the TierChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TierChangeMutation) OldToTierID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldToTierID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldToTierID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldToTierID: %w", err)
+	}
+	return oldValue.ToTierID, nil
+}
+
+// ResetToTierID resets all changes to the "to_tier_id" field.
+func (m *TierChangeMutation) ResetToTierID() {
+	m.to = nil
+}
+
+// SetPeriod sets the "period" field.
+func (m *TierChangeMutation) SetPeriod(i int) {
+	m.period = &i
+	m.addperiod = nil
+}
+
+// Period returns the value of the "period" field in the mutation.
+func (m *TierChangeMutation) Period() (r int, exists bool) {
+	v := m.period
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPeriod returns the old "period" field's value of the TierChange entity.
+// If the TierChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TierChangeMutation) OldPeriod(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPeriod is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPeriod requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPeriod: %w", err)
+	}
+	return oldValue.Period, nil
+}
+
+// AddPeriod adds i to the "period" field.
+func (m *TierChangeMutation) AddPeriod(i int) {
+	if m.addperiod != nil {
+		*m.addperiod += i
+	} else {
+		m.addperiod = &i
+	}
+}
+
+// AddedPeriod returns the value that was added to the "period" field in this mutation.
+func (m *TierChangeMutation) AddedPeriod() (r int, exists bool) {
+	v := m.addperiod
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPeriod resets all changes to the "period" field.
+func (m *TierChangeMutation) ResetPeriod() {
+	m.period = nil
+	m.addperiod = nil
+}
+
+// SetDirection sets the "direction" field.
+func (m *TierChangeMutation) SetDirection(t tierchange.Direction) {
+	m.direction = &t
+}
+
+// Direction returns the value of the "direction" field in the mutation.
+func (m *TierChangeMutation) Direction() (r tierchange.Direction, exists bool) {
+	v := m.direction
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDirection returns the old "direction" field's value of the TierChange entity.
+// If the TierChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TierChangeMutation) OldDirection(ctx context.Context) (v tierchange.Direction, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDirection is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDirection requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDirection: %w", err)
+	}
+	return oldValue.Direction, nil
+}
+
+// ResetDirection resets all changes to the "direction" field.
+func (m *TierChangeMutation) ResetDirection() {
+	m.direction = nil
+}
+
+// SetScore sets the "score" field.
+func (m *TierChangeMutation) SetScore(i int64) {
+	m.score = &i
+	m.addscore = nil
+}
+
+// Score returns the value of the "score" field in the mutation.
+func (m *TierChangeMutation) Score() (r int64, exists bool) {
+	v := m.score
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldScore returns the old "score" field's value of the TierChange entity.
+// If the TierChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TierChangeMutation) OldScore(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldScore is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldScore requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldScore: %w", err)
+	}
+	return oldValue.Score, nil
+}
+
+// AddScore adds i to the "score" field.
+func (m *TierChangeMutation) AddScore(i int64) {
+	if m.addscore != nil {
+		*m.addscore += i
+	} else {
+		m.addscore = &i
+	}
+}
+
+// AddedScore returns the value that was added to the "score" field in this mutation.
+func (m *TierChangeMutation) AddedScore() (r int64, exists bool) {
+	v := m.addscore
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetScore resets all changes to the "score" field.
+func (m *TierChangeMutation) ResetScore() {
+	m.score = nil
+	m.addscore = nil
+}
+
+// SetReason sets the "reason" field.
+func (m *TierChangeMutation) SetReason(s string) {
+	m.reason = &s
+}
+
+// Reason returns the value of the "reason" field in the mutation.
+func (m *TierChangeMutation) Reason() (r string, exists bool) {
+	v := m.reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReason returns the old "reason" field's value of the TierChange entity.
+// If the TierChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TierChangeMutation) OldReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReason: %w", err)
+	}
+	return oldValue.Reason, nil
+}
+
+// ResetReason resets all changes to the "reason" field.
+func (m *TierChangeMutation) ResetReason() {
+	m.reason = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *TierChangeMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *TierChangeMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the TierChange entity.
+// If the TierChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TierChangeMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *TierChangeMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// ClearMember clears the "member" edge to the Member entity.
+func (m *TierChangeMutation) ClearMember() {
+	m.clearedmember = true
+	m.clearedFields[tierchange.FieldMemberID] = struct{}{}
+}
+
+// MemberCleared reports if the "member" edge to the Member entity was cleared.
+func (m *TierChangeMutation) MemberCleared() bool {
+	return m.clearedmember
+}
+
+// MemberIDs returns the "member" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// MemberID instead. It exists only for internal usage by the builders.
+func (m *TierChangeMutation) MemberIDs() (ids []int) {
+	if id := m.member; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetMember resets all changes to the "member" edge.
+func (m *TierChangeMutation) ResetMember() {
+	m.member = nil
+	m.clearedmember = false
+}
+
+// SetFromID sets the "from" edge to the Tier entity by id.
+func (m *TierChangeMutation) SetFromID(id int) {
+	m.from = &id
+}
+
+// ClearFrom clears the "from" edge to the Tier entity.
+func (m *TierChangeMutation) ClearFrom() {
+	m.clearedfrom = true
+	m.clearedFields[tierchange.FieldFromTierID] = struct{}{}
+}
+
+// FromCleared reports if the "from" edge to the Tier entity was cleared.
+func (m *TierChangeMutation) FromCleared() bool {
+	return m.FromTierIDCleared() || m.clearedfrom
+}
+
+// FromID returns the "from" edge ID in the mutation.
+func (m *TierChangeMutation) FromID() (id int, exists bool) {
+	if m.from != nil {
+		return *m.from, true
+	}
+	return
+}
+
+// FromIDs returns the "from" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// FromID instead. It exists only for internal usage by the builders.
+func (m *TierChangeMutation) FromIDs() (ids []int) {
+	if id := m.from; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetFrom resets all changes to the "from" edge.
+func (m *TierChangeMutation) ResetFrom() {
+	m.from = nil
+	m.clearedfrom = false
+}
+
+// SetToID sets the "to" edge to the Tier entity by id.
+func (m *TierChangeMutation) SetToID(id int) {
+	m.to = &id
+}
+
+// ClearTo clears the "to" edge to the Tier entity.
+func (m *TierChangeMutation) ClearTo() {
+	m.clearedto = true
+	m.clearedFields[tierchange.FieldToTierID] = struct{}{}
+}
+
+// ToCleared reports if the "to" edge to the Tier entity was cleared.
+func (m *TierChangeMutation) ToCleared() bool {
+	return m.clearedto
+}
+
+// ToID returns the "to" edge ID in the mutation.
+func (m *TierChangeMutation) ToID() (id int, exists bool) {
+	if m.to != nil {
+		return *m.to, true
+	}
+	return
+}
+
+// ToIDs returns the "to" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ToID instead. It exists only for internal usage by the builders.
+func (m *TierChangeMutation) ToIDs() (ids []int) {
+	if id := m.to; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTo resets all changes to the "to" edge.
+func (m *TierChangeMutation) ResetTo() {
+	m.to = nil
+	m.clearedto = false
+}
+
+// Where appends a list predicates to the TierChangeMutation builder.
+func (m *TierChangeMutation) Where(ps ...predicate.TierChange) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the TierChangeMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *TierChangeMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.TierChange, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *TierChangeMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *TierChangeMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (TierChange).
+func (m *TierChangeMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *TierChangeMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.program_id != nil {
+		fields = append(fields, tierchange.FieldProgramID)
+	}
+	if m.member != nil {
+		fields = append(fields, tierchange.FieldMemberID)
+	}
+	if m.from != nil {
+		fields = append(fields, tierchange.FieldFromTierID)
+	}
+	if m.to != nil {
+		fields = append(fields, tierchange.FieldToTierID)
+	}
+	if m.period != nil {
+		fields = append(fields, tierchange.FieldPeriod)
+	}
+	if m.direction != nil {
+		fields = append(fields, tierchange.FieldDirection)
+	}
+	if m.score != nil {
+		fields = append(fields, tierchange.FieldScore)
+	}
+	if m.reason != nil {
+		fields = append(fields, tierchange.FieldReason)
+	}
+	if m.created_at != nil {
+		fields = append(fields, tierchange.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *TierChangeMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case tierchange.FieldProgramID:
+		return m.ProgramID()
+	case tierchange.FieldMemberID:
+		return m.MemberID()
+	case tierchange.FieldFromTierID:
+		return m.FromTierID()
+	case tierchange.FieldToTierID:
+		return m.ToTierID()
+	case tierchange.FieldPeriod:
+		return m.Period()
+	case tierchange.FieldDirection:
+		return m.Direction()
+	case tierchange.FieldScore:
+		return m.Score()
+	case tierchange.FieldReason:
+		return m.Reason()
+	case tierchange.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *TierChangeMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case tierchange.FieldProgramID:
+		return m.OldProgramID(ctx)
+	case tierchange.FieldMemberID:
+		return m.OldMemberID(ctx)
+	case tierchange.FieldFromTierID:
+		return m.OldFromTierID(ctx)
+	case tierchange.FieldToTierID:
+		return m.OldToTierID(ctx)
+	case tierchange.FieldPeriod:
+		return m.OldPeriod(ctx)
+	case tierchange.FieldDirection:
+		return m.OldDirection(ctx)
+	case tierchange.FieldScore:
+		return m.OldScore(ctx)
+	case tierchange.FieldReason:
+		return m.OldReason(ctx)
+	case tierchange.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown TierChange field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *TierChangeMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case tierchange.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProgramID(v)
+		return nil
+	case tierchange.FieldMemberID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMemberID(v)
+		return nil
+	case tierchange.FieldFromTierID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFromTierID(v)
+		return nil
+	case tierchange.FieldToTierID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetToTierID(v)
+		return nil
+	case tierchange.FieldPeriod:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPeriod(v)
+		return nil
+	case tierchange.FieldDirection:
+		v, ok := value.(tierchange.Direction)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDirection(v)
+		return nil
+	case tierchange.FieldScore:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetScore(v)
+		return nil
+	case tierchange.FieldReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReason(v)
+		return nil
+	case tierchange.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown TierChange field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *TierChangeMutation) AddedFields() []string {
+	var fields []string
+	if m.addprogram_id != nil {
+		fields = append(fields, tierchange.FieldProgramID)
+	}
+	if m.addperiod != nil {
+		fields = append(fields, tierchange.FieldPeriod)
+	}
+	if m.addscore != nil {
+		fields = append(fields, tierchange.FieldScore)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *TierChangeMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case tierchange.FieldProgramID:
+		return m.AddedProgramID()
+	case tierchange.FieldPeriod:
+		return m.AddedPeriod()
+	case tierchange.FieldScore:
+		return m.AddedScore()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *TierChangeMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case tierchange.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddProgramID(v)
+		return nil
+	case tierchange.FieldPeriod:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPeriod(v)
+		return nil
+	case tierchange.FieldScore:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddScore(v)
+		return nil
+	}
+	return fmt.Errorf("unknown TierChange numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *TierChangeMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(tierchange.FieldFromTierID) {
+		fields = append(fields, tierchange.FieldFromTierID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *TierChangeMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *TierChangeMutation) ClearField(name string) error {
+	switch name {
+	case tierchange.FieldFromTierID:
+		m.ClearFromTierID()
+		return nil
+	}
+	return fmt.Errorf("unknown TierChange nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *TierChangeMutation) ResetField(name string) error {
+	switch name {
+	case tierchange.FieldProgramID:
+		m.ResetProgramID()
+		return nil
+	case tierchange.FieldMemberID:
+		m.ResetMemberID()
+		return nil
+	case tierchange.FieldFromTierID:
+		m.ResetFromTierID()
+		return nil
+	case tierchange.FieldToTierID:
+		m.ResetToTierID()
+		return nil
+	case tierchange.FieldPeriod:
+		m.ResetPeriod()
+		return nil
+	case tierchange.FieldDirection:
+		m.ResetDirection()
+		return nil
+	case tierchange.FieldScore:
+		m.ResetScore()
+		return nil
+	case tierchange.FieldReason:
+		m.ResetReason()
+		return nil
+	case tierchange.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown TierChange field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *TierChangeMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.member != nil {
+		edges = append(edges, tierchange.EdgeMember)
+	}
+	if m.from != nil {
+		edges = append(edges, tierchange.EdgeFrom)
+	}
+	if m.to != nil {
+		edges = append(edges, tierchange.EdgeTo)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *TierChangeMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case tierchange.EdgeMember:
+		if id := m.member; id != nil {
+			return []ent.Value{*id}
+		}
+	case tierchange.EdgeFrom:
+		if id := m.from; id != nil {
+			return []ent.Value{*id}
+		}
+	case tierchange.EdgeTo:
+		if id := m.to; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *TierChangeMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *TierChangeMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *TierChangeMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedmember {
+		edges = append(edges, tierchange.EdgeMember)
+	}
+	if m.clearedfrom {
+		edges = append(edges, tierchange.EdgeFrom)
+	}
+	if m.clearedto {
+		edges = append(edges, tierchange.EdgeTo)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *TierChangeMutation) EdgeCleared(name string) bool {
+	switch name {
+	case tierchange.EdgeMember:
+		return m.clearedmember
+	case tierchange.EdgeFrom:
+		return m.clearedfrom
+	case tierchange.EdgeTo:
+		return m.clearedto
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *TierChangeMutation) ClearEdge(name string) error {
+	switch name {
+	case tierchange.EdgeMember:
+		m.ClearMember()
+		return nil
+	case tierchange.EdgeFrom:
+		m.ClearFrom()
+		return nil
+	case tierchange.EdgeTo:
+		m.ClearTo()
+		return nil
+	}
+	return fmt.Errorf("unknown TierChange unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *TierChangeMutation) ResetEdge(name string) error {
+	switch name {
+	case tierchange.EdgeMember:
+		m.ResetMember()
+		return nil
+	case tierchange.EdgeFrom:
+		m.ResetFrom()
+		return nil
+	case tierchange.EdgeTo:
+		m.ResetTo()
+		return nil
+	}
+	return fmt.Errorf("unknown TierChange edge %s", name)
+}
+
+// TierGiftMutation represents an operation that mutates the TierGift nodes in the graph.
+type TierGiftMutation struct {
+	config
+	op             Op
+	typ            string
+	id             *int
+	program_id     *int
+	addprogram_id  *int
+	tier_id        *int
+	addtier_id     *int
+	year           *int
+	addyear        *int
+	points         *int64
+	addpoints      *int64
+	benefits       *[]string
+	appendbenefits []string
+	status         *tiergift.Status
+	created_at     *time.Time
+	granted_at     *time.Time
+	clearedFields  map[string]struct{}
+	member         *int
+	clearedmember  bool
+	done           bool
+	oldValue       func(context.Context) (*TierGift, error)
+	predicates     []predicate.TierGift
+}
+
+var _ ent.Mutation = (*TierGiftMutation)(nil)
+
+// tiergiftOption allows management of the mutation configuration using functional options.
+type tiergiftOption func(*TierGiftMutation)
+
+// newTierGiftMutation creates new mutation for the TierGift entity.
+func newTierGiftMutation(c config, op Op, opts ...tiergiftOption) *TierGiftMutation {
+	m := &TierGiftMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeTierGift,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withTierGiftID sets the ID field of the mutation.
+func withTierGiftID(id int) tiergiftOption {
+	return func(m *TierGiftMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *TierGift
+		)
+		m.oldValue = func(ctx context.Context) (*TierGift, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().TierGift.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withTierGift sets the old TierGift of the mutation.
+func withTierGift(node *TierGift) tiergiftOption {
+	return func(m *TierGiftMutation) {
+		m.oldValue = func(context.Context) (*TierGift, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m TierGiftMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m TierGiftMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *TierGiftMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *TierGiftMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().TierGift.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetProgramID sets the "program_id" field.
+func (m *TierGiftMutation) SetProgramID(i int) {
+	m.program_id = &i
+	m.addprogram_id = nil
+}
+
+// ProgramID returns the value of the "program_id" field in the mutation.
+func (m *TierGiftMutation) ProgramID() (r int, exists bool) {
+	v := m.program_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProgramID returns the old "program_id" field's value of the TierGift entity.
+// If the TierGift object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TierGiftMutation) OldProgramID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProgramID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProgramID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProgramID: %w", err)
+	}
+	return oldValue.ProgramID, nil
+}
+
+// AddProgramID adds i to the "program_id" field.
+func (m *TierGiftMutation) AddProgramID(i int) {
+	if m.addprogram_id != nil {
+		*m.addprogram_id += i
+	} else {
+		m.addprogram_id = &i
+	}
+}
+
+// AddedProgramID returns the value that was added to the "program_id" field in this mutation.
+func (m *TierGiftMutation) AddedProgramID() (r int, exists bool) {
+	v := m.addprogram_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetProgramID resets all changes to the "program_id" field.
+func (m *TierGiftMutation) ResetProgramID() {
+	m.program_id = nil
+	m.addprogram_id = nil
+}
+
+// SetMemberID sets the "member_id" field.
+func (m *TierGiftMutation) SetMemberID(i int) {
+	m.member = &i
+}
+
+// MemberID returns the value of the "member_id" field in the mutation.
+func (m *TierGiftMutation) MemberID() (r int, exists bool) {
+	v := m.member
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMemberID returns the old "member_id" field's value of the TierGift entity.
+// If the TierGift object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TierGiftMutation) OldMemberID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMemberID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMemberID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMemberID: %w", err)
+	}
+	return oldValue.MemberID, nil
+}
+
+// ResetMemberID resets all changes to the "member_id" field.
+func (m *TierGiftMutation) ResetMemberID() {
+	m.member = nil
+}
+
+// SetTierID sets the "tier_id" field.
+func (m *TierGiftMutation) SetTierID(i int) {
+	m.tier_id = &i
+	m.addtier_id = nil
+}
+
+// TierID returns the value of the "tier_id" field in the mutation.
+func (m *TierGiftMutation) TierID() (r int, exists bool) {
+	v := m.tier_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTierID returns the old "tier_id" field's value of the TierGift entity.
+// If the TierGift object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TierGiftMutation) OldTierID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTierID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTierID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTierID: %w", err)
+	}
+	return oldValue.TierID, nil
+}
+
+// AddTierID adds i to the "tier_id" field.
+func (m *TierGiftMutation) AddTierID(i int) {
+	if m.addtier_id != nil {
+		*m.addtier_id += i
+	} else {
+		m.addtier_id = &i
+	}
+}
+
+// AddedTierID returns the value that was added to the "tier_id" field in this mutation.
+func (m *TierGiftMutation) AddedTierID() (r int, exists bool) {
+	v := m.addtier_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetTierID resets all changes to the "tier_id" field.
+func (m *TierGiftMutation) ResetTierID() {
+	m.tier_id = nil
+	m.addtier_id = nil
+}
+
+// SetYear sets the "year" field.
+func (m *TierGiftMutation) SetYear(i int) {
+	m.year = &i
+	m.addyear = nil
+}
+
+// Year returns the value of the "year" field in the mutation.
+func (m *TierGiftMutation) Year() (r int, exists bool) {
+	v := m.year
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldYear returns the old "year" field's value of the TierGift entity.
+// If the TierGift object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TierGiftMutation) OldYear(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldYear is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldYear requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldYear: %w", err)
+	}
+	return oldValue.Year, nil
+}
+
+// AddYear adds i to the "year" field.
+func (m *TierGiftMutation) AddYear(i int) {
+	if m.addyear != nil {
+		*m.addyear += i
+	} else {
+		m.addyear = &i
+	}
+}
+
+// AddedYear returns the value that was added to the "year" field in this mutation.
+func (m *TierGiftMutation) AddedYear() (r int, exists bool) {
+	v := m.addyear
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetYear resets all changes to the "year" field.
+func (m *TierGiftMutation) ResetYear() {
+	m.year = nil
+	m.addyear = nil
+}
+
+// SetPoints sets the "points" field.
+func (m *TierGiftMutation) SetPoints(i int64) {
+	m.points = &i
+	m.addpoints = nil
+}
+
+// Points returns the value of the "points" field in the mutation.
+func (m *TierGiftMutation) Points() (r int64, exists bool) {
+	v := m.points
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPoints returns the old "points" field's value of the TierGift entity.
+// If the TierGift object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TierGiftMutation) OldPoints(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPoints is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPoints requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPoints: %w", err)
+	}
+	return oldValue.Points, nil
+}
+
+// AddPoints adds i to the "points" field.
+func (m *TierGiftMutation) AddPoints(i int64) {
+	if m.addpoints != nil {
+		*m.addpoints += i
+	} else {
+		m.addpoints = &i
+	}
+}
+
+// AddedPoints returns the value that was added to the "points" field in this mutation.
+func (m *TierGiftMutation) AddedPoints() (r int64, exists bool) {
+	v := m.addpoints
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPoints resets all changes to the "points" field.
+func (m *TierGiftMutation) ResetPoints() {
+	m.points = nil
+	m.addpoints = nil
+}
+
+// SetBenefits sets the "benefits" field.
+func (m *TierGiftMutation) SetBenefits(s []string) {
+	m.benefits = &s
+	m.appendbenefits = nil
+}
+
+// Benefits returns the value of the "benefits" field in the mutation.
+func (m *TierGiftMutation) Benefits() (r []string, exists bool) {
+	v := m.benefits
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBenefits returns the old "benefits" field's value of the TierGift entity.
+// If the TierGift object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TierGiftMutation) OldBenefits(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBenefits is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBenefits requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBenefits: %w", err)
+	}
+	return oldValue.Benefits, nil
+}
+
+// AppendBenefits adds s to the "benefits" field.
+func (m *TierGiftMutation) AppendBenefits(s []string) {
+	m.appendbenefits = append(m.appendbenefits, s...)
+}
+
+// AppendedBenefits returns the list of values that were appended to the "benefits" field in this mutation.
+func (m *TierGiftMutation) AppendedBenefits() ([]string, bool) {
+	if len(m.appendbenefits) == 0 {
+		return nil, false
+	}
+	return m.appendbenefits, true
+}
+
+// ClearBenefits clears the value of the "benefits" field.
+func (m *TierGiftMutation) ClearBenefits() {
+	m.benefits = nil
+	m.appendbenefits = nil
+	m.clearedFields[tiergift.FieldBenefits] = struct{}{}
+}
+
+// BenefitsCleared returns if the "benefits" field was cleared in this mutation.
+func (m *TierGiftMutation) BenefitsCleared() bool {
+	_, ok := m.clearedFields[tiergift.FieldBenefits]
+	return ok
+}
+
+// ResetBenefits resets all changes to the "benefits" field.
+func (m *TierGiftMutation) ResetBenefits() {
+	m.benefits = nil
+	m.appendbenefits = nil
+	delete(m.clearedFields, tiergift.FieldBenefits)
+}
+
+// SetStatus sets the "status" field.
+func (m *TierGiftMutation) SetStatus(t tiergift.Status) {
+	m.status = &t
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *TierGiftMutation) Status() (r tiergift.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the TierGift entity.
+// If the TierGift object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TierGiftMutation) OldStatus(ctx context.Context) (v tiergift.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *TierGiftMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *TierGiftMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *TierGiftMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the TierGift entity.
+// If the TierGift object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TierGiftMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *TierGiftMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetGrantedAt sets the "granted_at" field.
+func (m *TierGiftMutation) SetGrantedAt(t time.Time) {
+	m.granted_at = &t
+}
+
+// GrantedAt returns the value of the "granted_at" field in the mutation.
+func (m *TierGiftMutation) GrantedAt() (r time.Time, exists bool) {
+	v := m.granted_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGrantedAt returns the old "granted_at" field's value of the TierGift entity.
+// If the TierGift object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TierGiftMutation) OldGrantedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGrantedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGrantedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGrantedAt: %w", err)
+	}
+	return oldValue.GrantedAt, nil
+}
+
+// ClearGrantedAt clears the value of the "granted_at" field.
+func (m *TierGiftMutation) ClearGrantedAt() {
+	m.granted_at = nil
+	m.clearedFields[tiergift.FieldGrantedAt] = struct{}{}
+}
+
+// GrantedAtCleared returns if the "granted_at" field was cleared in this mutation.
+func (m *TierGiftMutation) GrantedAtCleared() bool {
+	_, ok := m.clearedFields[tiergift.FieldGrantedAt]
+	return ok
+}
+
+// ResetGrantedAt resets all changes to the "granted_at" field.
+func (m *TierGiftMutation) ResetGrantedAt() {
+	m.granted_at = nil
+	delete(m.clearedFields, tiergift.FieldGrantedAt)
+}
+
+// ClearMember clears the "member" edge to the Member entity.
+func (m *TierGiftMutation) ClearMember() {
+	m.clearedmember = true
+	m.clearedFields[tiergift.FieldMemberID] = struct{}{}
+}
+
+// MemberCleared reports if the "member" edge to the Member entity was cleared.
+func (m *TierGiftMutation) MemberCleared() bool {
+	return m.clearedmember
+}
+
+// MemberIDs returns the "member" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// MemberID instead. It exists only for internal usage by the builders.
+func (m *TierGiftMutation) MemberIDs() (ids []int) {
+	if id := m.member; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetMember resets all changes to the "member" edge.
+func (m *TierGiftMutation) ResetMember() {
+	m.member = nil
+	m.clearedmember = false
+}
+
+// Where appends a list predicates to the TierGiftMutation builder.
+func (m *TierGiftMutation) Where(ps ...predicate.TierGift) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the TierGiftMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *TierGiftMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.TierGift, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *TierGiftMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *TierGiftMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (TierGift).
+func (m *TierGiftMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *TierGiftMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.program_id != nil {
+		fields = append(fields, tiergift.FieldProgramID)
+	}
+	if m.member != nil {
+		fields = append(fields, tiergift.FieldMemberID)
+	}
+	if m.tier_id != nil {
+		fields = append(fields, tiergift.FieldTierID)
+	}
+	if m.year != nil {
+		fields = append(fields, tiergift.FieldYear)
+	}
+	if m.points != nil {
+		fields = append(fields, tiergift.FieldPoints)
+	}
+	if m.benefits != nil {
+		fields = append(fields, tiergift.FieldBenefits)
+	}
+	if m.status != nil {
+		fields = append(fields, tiergift.FieldStatus)
+	}
+	if m.created_at != nil {
+		fields = append(fields, tiergift.FieldCreatedAt)
+	}
+	if m.granted_at != nil {
+		fields = append(fields, tiergift.FieldGrantedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *TierGiftMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case tiergift.FieldProgramID:
+		return m.ProgramID()
+	case tiergift.FieldMemberID:
+		return m.MemberID()
+	case tiergift.FieldTierID:
+		return m.TierID()
+	case tiergift.FieldYear:
+		return m.Year()
+	case tiergift.FieldPoints:
+		return m.Points()
+	case tiergift.FieldBenefits:
+		return m.Benefits()
+	case tiergift.FieldStatus:
+		return m.Status()
+	case tiergift.FieldCreatedAt:
+		return m.CreatedAt()
+	case tiergift.FieldGrantedAt:
+		return m.GrantedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *TierGiftMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case tiergift.FieldProgramID:
+		return m.OldProgramID(ctx)
+	case tiergift.FieldMemberID:
+		return m.OldMemberID(ctx)
+	case tiergift.FieldTierID:
+		return m.OldTierID(ctx)
+	case tiergift.FieldYear:
+		return m.OldYear(ctx)
+	case tiergift.FieldPoints:
+		return m.OldPoints(ctx)
+	case tiergift.FieldBenefits:
+		return m.OldBenefits(ctx)
+	case tiergift.FieldStatus:
+		return m.OldStatus(ctx)
+	case tiergift.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case tiergift.FieldGrantedAt:
+		return m.OldGrantedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown TierGift field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *TierGiftMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case tiergift.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProgramID(v)
+		return nil
+	case tiergift.FieldMemberID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMemberID(v)
+		return nil
+	case tiergift.FieldTierID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTierID(v)
+		return nil
+	case tiergift.FieldYear:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetYear(v)
+		return nil
+	case tiergift.FieldPoints:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPoints(v)
+		return nil
+	case tiergift.FieldBenefits:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBenefits(v)
+		return nil
+	case tiergift.FieldStatus:
+		v, ok := value.(tiergift.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case tiergift.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case tiergift.FieldGrantedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGrantedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown TierGift field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *TierGiftMutation) AddedFields() []string {
+	var fields []string
+	if m.addprogram_id != nil {
+		fields = append(fields, tiergift.FieldProgramID)
+	}
+	if m.addtier_id != nil {
+		fields = append(fields, tiergift.FieldTierID)
+	}
+	if m.addyear != nil {
+		fields = append(fields, tiergift.FieldYear)
+	}
+	if m.addpoints != nil {
+		fields = append(fields, tiergift.FieldPoints)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *TierGiftMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case tiergift.FieldProgramID:
+		return m.AddedProgramID()
+	case tiergift.FieldTierID:
+		return m.AddedTierID()
+	case tiergift.FieldYear:
+		return m.AddedYear()
+	case tiergift.FieldPoints:
+		return m.AddedPoints()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *TierGiftMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case tiergift.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddProgramID(v)
+		return nil
+	case tiergift.FieldTierID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTierID(v)
+		return nil
+	case tiergift.FieldYear:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddYear(v)
+		return nil
+	case tiergift.FieldPoints:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPoints(v)
+		return nil
+	}
+	return fmt.Errorf("unknown TierGift numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *TierGiftMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(tiergift.FieldBenefits) {
+		fields = append(fields, tiergift.FieldBenefits)
+	}
+	if m.FieldCleared(tiergift.FieldGrantedAt) {
+		fields = append(fields, tiergift.FieldGrantedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *TierGiftMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *TierGiftMutation) ClearField(name string) error {
+	switch name {
+	case tiergift.FieldBenefits:
+		m.ClearBenefits()
+		return nil
+	case tiergift.FieldGrantedAt:
+		m.ClearGrantedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown TierGift nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *TierGiftMutation) ResetField(name string) error {
+	switch name {
+	case tiergift.FieldProgramID:
+		m.ResetProgramID()
+		return nil
+	case tiergift.FieldMemberID:
+		m.ResetMemberID()
+		return nil
+	case tiergift.FieldTierID:
+		m.ResetTierID()
+		return nil
+	case tiergift.FieldYear:
+		m.ResetYear()
+		return nil
+	case tiergift.FieldPoints:
+		m.ResetPoints()
+		return nil
+	case tiergift.FieldBenefits:
+		m.ResetBenefits()
+		return nil
+	case tiergift.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case tiergift.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case tiergift.FieldGrantedAt:
+		m.ResetGrantedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown TierGift field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *TierGiftMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.member != nil {
+		edges = append(edges, tiergift.EdgeMember)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *TierGiftMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case tiergift.EdgeMember:
+		if id := m.member; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *TierGiftMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *TierGiftMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *TierGiftMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedmember {
+		edges = append(edges, tiergift.EdgeMember)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *TierGiftMutation) EdgeCleared(name string) bool {
+	switch name {
+	case tiergift.EdgeMember:
+		return m.clearedmember
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *TierGiftMutation) ClearEdge(name string) error {
+	switch name {
+	case tiergift.EdgeMember:
+		m.ClearMember()
+		return nil
+	}
+	return fmt.Errorf("unknown TierGift unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *TierGiftMutation) ResetEdge(name string) error {
+	switch name {
+	case tiergift.EdgeMember:
+		m.ResetMember()
+		return nil
+	}
+	return fmt.Errorf("unknown TierGift edge %s", name)
 }

@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -29,6 +30,12 @@ type Tier struct {
 	MinScore int64 `json:"min_score,omitempty"`
 	// Description holds the value of the "description" field.
 	Description string `json:"description,omitempty"`
+	// Upgrade gift: points granted the first time in a calendar year a member reaches the tier.
+	GiftPoints int64 `json:"gift_points,omitempty"`
+	// Upgrade gift: catalogue benefits (coupons) issued as claims with the points.
+	GiftBenefits []string `json:"gift_benefits,omitempty"`
+	// Cumulative mode: growth taken from members of this tier on 1 January.
+	YearlyDeduction int64 `json:"yearly_deduction,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the TierQuery when eager-loading is set.
 	Edges        TierEdges `json:"edges"`
@@ -87,7 +94,9 @@ func (*Tier) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case tier.FieldID, tier.FieldProgramID, tier.FieldLevel, tier.FieldMinScore:
+		case tier.FieldGiftBenefits:
+			values[i] = new([]byte)
+		case tier.FieldID, tier.FieldProgramID, tier.FieldLevel, tier.FieldMinScore, tier.FieldGiftPoints, tier.FieldYearlyDeduction:
 			values[i] = new(sql.NullInt64)
 		case tier.FieldKey, tier.FieldName, tier.FieldDescription:
 			values[i] = new(sql.NullString)
@@ -147,6 +156,26 @@ func (_m *Tier) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field description", values[i])
 			} else if value.Valid {
 				_m.Description = value.String
+			}
+		case tier.FieldGiftPoints:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field gift_points", values[i])
+			} else if value.Valid {
+				_m.GiftPoints = value.Int64
+			}
+		case tier.FieldGiftBenefits:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field gift_benefits", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.GiftBenefits); err != nil {
+					return fmt.Errorf("unmarshal field gift_benefits: %w", err)
+				}
+			}
+		case tier.FieldYearlyDeduction:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field yearly_deduction", values[i])
+			} else if value.Valid {
+				_m.YearlyDeduction = value.Int64
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -216,6 +245,15 @@ func (_m *Tier) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("description=")
 	builder.WriteString(_m.Description)
+	builder.WriteString(", ")
+	builder.WriteString("gift_points=")
+	builder.WriteString(fmt.Sprintf("%v", _m.GiftPoints))
+	builder.WriteString(", ")
+	builder.WriteString("gift_benefits=")
+	builder.WriteString(fmt.Sprintf("%v", _m.GiftBenefits))
+	builder.WriteString(", ")
+	builder.WriteString("yearly_deduction=")
+	builder.WriteString(fmt.Sprintf("%v", _m.YearlyDeduction))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -68,6 +68,40 @@ func (_c *TierCreate) SetNillableDescription(v *string) *TierCreate {
 	return _c
 }
 
+// SetGiftPoints sets the "gift_points" field.
+func (_c *TierCreate) SetGiftPoints(v int64) *TierCreate {
+	_c.mutation.SetGiftPoints(v)
+	return _c
+}
+
+// SetNillableGiftPoints sets the "gift_points" field if the given value is not nil.
+func (_c *TierCreate) SetNillableGiftPoints(v *int64) *TierCreate {
+	if v != nil {
+		_c.SetGiftPoints(*v)
+	}
+	return _c
+}
+
+// SetGiftBenefits sets the "gift_benefits" field.
+func (_c *TierCreate) SetGiftBenefits(v []string) *TierCreate {
+	_c.mutation.SetGiftBenefits(v)
+	return _c
+}
+
+// SetYearlyDeduction sets the "yearly_deduction" field.
+func (_c *TierCreate) SetYearlyDeduction(v int64) *TierCreate {
+	_c.mutation.SetYearlyDeduction(v)
+	return _c
+}
+
+// SetNillableYearlyDeduction sets the "yearly_deduction" field if the given value is not nil.
+func (_c *TierCreate) SetNillableYearlyDeduction(v *int64) *TierCreate {
+	if v != nil {
+		_c.SetYearlyDeduction(*v)
+	}
+	return _c
+}
+
 // SetProgram sets the "program" edge to the Program entity.
 func (_c *TierCreate) SetProgram(v *Program) *TierCreate {
 	return _c.SetProgramID(v.ID)
@@ -144,6 +178,14 @@ func (_c *TierCreate) defaults() error {
 		v := tier.DefaultDescription
 		_c.mutation.SetDescription(v)
 	}
+	if _, ok := _c.mutation.GiftPoints(); !ok {
+		v := tier.DefaultGiftPoints
+		_c.mutation.SetGiftPoints(v)
+	}
+	if _, ok := _c.mutation.YearlyDeduction(); !ok {
+		v := tier.DefaultYearlyDeduction
+		_c.mutation.SetYearlyDeduction(v)
+	}
 	return nil
 }
 
@@ -190,6 +232,22 @@ func (_c *TierCreate) check() error {
 	if v, ok := _c.mutation.Description(); ok {
 		if err := tier.DescriptionValidator(v); err != nil {
 			return &ValidationError{Name: "description", err: fmt.Errorf(`ent: validator failed for field "Tier.description": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.GiftPoints(); !ok {
+		return &ValidationError{Name: "gift_points", err: errors.New(`ent: missing required field "Tier.gift_points"`)}
+	}
+	if v, ok := _c.mutation.GiftPoints(); ok {
+		if err := tier.GiftPointsValidator(v); err != nil {
+			return &ValidationError{Name: "gift_points", err: fmt.Errorf(`ent: validator failed for field "Tier.gift_points": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.YearlyDeduction(); !ok {
+		return &ValidationError{Name: "yearly_deduction", err: errors.New(`ent: missing required field "Tier.yearly_deduction"`)}
+	}
+	if v, ok := _c.mutation.YearlyDeduction(); ok {
+		if err := tier.YearlyDeductionValidator(v); err != nil {
+			return &ValidationError{Name: "yearly_deduction", err: fmt.Errorf(`ent: validator failed for field "Tier.yearly_deduction": %w`, err)}
 		}
 	}
 	if len(_c.mutation.ProgramIDs()) == 0 {
@@ -241,6 +299,18 @@ func (_c *TierCreate) createSpec() (*Tier, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Description(); ok {
 		_spec.SetField(tier.FieldDescription, field.TypeString, value)
 		_node.Description = value
+	}
+	if value, ok := _c.mutation.GiftPoints(); ok {
+		_spec.SetField(tier.FieldGiftPoints, field.TypeInt64, value)
+		_node.GiftPoints = value
+	}
+	if value, ok := _c.mutation.GiftBenefits(); ok {
+		_spec.SetField(tier.FieldGiftBenefits, field.TypeJSON, value)
+		_node.GiftBenefits = value
+	}
+	if value, ok := _c.mutation.YearlyDeduction(); ok {
+		_spec.SetField(tier.FieldYearlyDeduction, field.TypeInt64, value)
+		_node.YearlyDeduction = value
 	}
 	if nodes := _c.mutation.ProgramIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -415,6 +485,60 @@ func (u *TierUpsert) UpdateDescription() *TierUpsert {
 	return u
 }
 
+// SetGiftPoints sets the "gift_points" field.
+func (u *TierUpsert) SetGiftPoints(v int64) *TierUpsert {
+	u.Set(tier.FieldGiftPoints, v)
+	return u
+}
+
+// UpdateGiftPoints sets the "gift_points" field to the value that was provided on create.
+func (u *TierUpsert) UpdateGiftPoints() *TierUpsert {
+	u.SetExcluded(tier.FieldGiftPoints)
+	return u
+}
+
+// AddGiftPoints adds v to the "gift_points" field.
+func (u *TierUpsert) AddGiftPoints(v int64) *TierUpsert {
+	u.Add(tier.FieldGiftPoints, v)
+	return u
+}
+
+// SetGiftBenefits sets the "gift_benefits" field.
+func (u *TierUpsert) SetGiftBenefits(v []string) *TierUpsert {
+	u.Set(tier.FieldGiftBenefits, v)
+	return u
+}
+
+// UpdateGiftBenefits sets the "gift_benefits" field to the value that was provided on create.
+func (u *TierUpsert) UpdateGiftBenefits() *TierUpsert {
+	u.SetExcluded(tier.FieldGiftBenefits)
+	return u
+}
+
+// ClearGiftBenefits clears the value of the "gift_benefits" field.
+func (u *TierUpsert) ClearGiftBenefits() *TierUpsert {
+	u.SetNull(tier.FieldGiftBenefits)
+	return u
+}
+
+// SetYearlyDeduction sets the "yearly_deduction" field.
+func (u *TierUpsert) SetYearlyDeduction(v int64) *TierUpsert {
+	u.Set(tier.FieldYearlyDeduction, v)
+	return u
+}
+
+// UpdateYearlyDeduction sets the "yearly_deduction" field to the value that was provided on create.
+func (u *TierUpsert) UpdateYearlyDeduction() *TierUpsert {
+	u.SetExcluded(tier.FieldYearlyDeduction)
+	return u
+}
+
+// AddYearlyDeduction adds v to the "yearly_deduction" field.
+func (u *TierUpsert) AddYearlyDeduction(v int64) *TierUpsert {
+	u.Add(tier.FieldYearlyDeduction, v)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -541,6 +665,69 @@ func (u *TierUpsertOne) SetDescription(v string) *TierUpsertOne {
 func (u *TierUpsertOne) UpdateDescription() *TierUpsertOne {
 	return u.Update(func(s *TierUpsert) {
 		s.UpdateDescription()
+	})
+}
+
+// SetGiftPoints sets the "gift_points" field.
+func (u *TierUpsertOne) SetGiftPoints(v int64) *TierUpsertOne {
+	return u.Update(func(s *TierUpsert) {
+		s.SetGiftPoints(v)
+	})
+}
+
+// AddGiftPoints adds v to the "gift_points" field.
+func (u *TierUpsertOne) AddGiftPoints(v int64) *TierUpsertOne {
+	return u.Update(func(s *TierUpsert) {
+		s.AddGiftPoints(v)
+	})
+}
+
+// UpdateGiftPoints sets the "gift_points" field to the value that was provided on create.
+func (u *TierUpsertOne) UpdateGiftPoints() *TierUpsertOne {
+	return u.Update(func(s *TierUpsert) {
+		s.UpdateGiftPoints()
+	})
+}
+
+// SetGiftBenefits sets the "gift_benefits" field.
+func (u *TierUpsertOne) SetGiftBenefits(v []string) *TierUpsertOne {
+	return u.Update(func(s *TierUpsert) {
+		s.SetGiftBenefits(v)
+	})
+}
+
+// UpdateGiftBenefits sets the "gift_benefits" field to the value that was provided on create.
+func (u *TierUpsertOne) UpdateGiftBenefits() *TierUpsertOne {
+	return u.Update(func(s *TierUpsert) {
+		s.UpdateGiftBenefits()
+	})
+}
+
+// ClearGiftBenefits clears the value of the "gift_benefits" field.
+func (u *TierUpsertOne) ClearGiftBenefits() *TierUpsertOne {
+	return u.Update(func(s *TierUpsert) {
+		s.ClearGiftBenefits()
+	})
+}
+
+// SetYearlyDeduction sets the "yearly_deduction" field.
+func (u *TierUpsertOne) SetYearlyDeduction(v int64) *TierUpsertOne {
+	return u.Update(func(s *TierUpsert) {
+		s.SetYearlyDeduction(v)
+	})
+}
+
+// AddYearlyDeduction adds v to the "yearly_deduction" field.
+func (u *TierUpsertOne) AddYearlyDeduction(v int64) *TierUpsertOne {
+	return u.Update(func(s *TierUpsert) {
+		s.AddYearlyDeduction(v)
+	})
+}
+
+// UpdateYearlyDeduction sets the "yearly_deduction" field to the value that was provided on create.
+func (u *TierUpsertOne) UpdateYearlyDeduction() *TierUpsertOne {
+	return u.Update(func(s *TierUpsert) {
+		s.UpdateYearlyDeduction()
 	})
 }
 
@@ -836,6 +1023,69 @@ func (u *TierUpsertBulk) SetDescription(v string) *TierUpsertBulk {
 func (u *TierUpsertBulk) UpdateDescription() *TierUpsertBulk {
 	return u.Update(func(s *TierUpsert) {
 		s.UpdateDescription()
+	})
+}
+
+// SetGiftPoints sets the "gift_points" field.
+func (u *TierUpsertBulk) SetGiftPoints(v int64) *TierUpsertBulk {
+	return u.Update(func(s *TierUpsert) {
+		s.SetGiftPoints(v)
+	})
+}
+
+// AddGiftPoints adds v to the "gift_points" field.
+func (u *TierUpsertBulk) AddGiftPoints(v int64) *TierUpsertBulk {
+	return u.Update(func(s *TierUpsert) {
+		s.AddGiftPoints(v)
+	})
+}
+
+// UpdateGiftPoints sets the "gift_points" field to the value that was provided on create.
+func (u *TierUpsertBulk) UpdateGiftPoints() *TierUpsertBulk {
+	return u.Update(func(s *TierUpsert) {
+		s.UpdateGiftPoints()
+	})
+}
+
+// SetGiftBenefits sets the "gift_benefits" field.
+func (u *TierUpsertBulk) SetGiftBenefits(v []string) *TierUpsertBulk {
+	return u.Update(func(s *TierUpsert) {
+		s.SetGiftBenefits(v)
+	})
+}
+
+// UpdateGiftBenefits sets the "gift_benefits" field to the value that was provided on create.
+func (u *TierUpsertBulk) UpdateGiftBenefits() *TierUpsertBulk {
+	return u.Update(func(s *TierUpsert) {
+		s.UpdateGiftBenefits()
+	})
+}
+
+// ClearGiftBenefits clears the value of the "gift_benefits" field.
+func (u *TierUpsertBulk) ClearGiftBenefits() *TierUpsertBulk {
+	return u.Update(func(s *TierUpsert) {
+		s.ClearGiftBenefits()
+	})
+}
+
+// SetYearlyDeduction sets the "yearly_deduction" field.
+func (u *TierUpsertBulk) SetYearlyDeduction(v int64) *TierUpsertBulk {
+	return u.Update(func(s *TierUpsert) {
+		s.SetYearlyDeduction(v)
+	})
+}
+
+// AddYearlyDeduction adds v to the "yearly_deduction" field.
+func (u *TierUpsertBulk) AddYearlyDeduction(v int64) *TierUpsertBulk {
+	return u.Update(func(s *TierUpsert) {
+		s.AddYearlyDeduction(v)
+	})
+}
+
+// UpdateYearlyDeduction sets the "yearly_deduction" field to the value that was provided on create.
+func (u *TierUpsertBulk) UpdateYearlyDeduction() *TierUpsertBulk {
+	return u.Update(func(s *TierUpsert) {
+		s.UpdateYearlyDeduction()
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 	"github.com/membergraph/membergraph/ent/benefit"
 	"github.com/membergraph/membergraph/ent/member"
@@ -111,6 +112,66 @@ func (_u *TierUpdate) SetNillableDescription(v *string) *TierUpdate {
 	if v != nil {
 		_u.SetDescription(*v)
 	}
+	return _u
+}
+
+// SetGiftPoints sets the "gift_points" field.
+func (_u *TierUpdate) SetGiftPoints(v int64) *TierUpdate {
+	_u.mutation.ResetGiftPoints()
+	_u.mutation.SetGiftPoints(v)
+	return _u
+}
+
+// SetNillableGiftPoints sets the "gift_points" field if the given value is not nil.
+func (_u *TierUpdate) SetNillableGiftPoints(v *int64) *TierUpdate {
+	if v != nil {
+		_u.SetGiftPoints(*v)
+	}
+	return _u
+}
+
+// AddGiftPoints adds value to the "gift_points" field.
+func (_u *TierUpdate) AddGiftPoints(v int64) *TierUpdate {
+	_u.mutation.AddGiftPoints(v)
+	return _u
+}
+
+// SetGiftBenefits sets the "gift_benefits" field.
+func (_u *TierUpdate) SetGiftBenefits(v []string) *TierUpdate {
+	_u.mutation.SetGiftBenefits(v)
+	return _u
+}
+
+// AppendGiftBenefits appends value to the "gift_benefits" field.
+func (_u *TierUpdate) AppendGiftBenefits(v []string) *TierUpdate {
+	_u.mutation.AppendGiftBenefits(v)
+	return _u
+}
+
+// ClearGiftBenefits clears the value of the "gift_benefits" field.
+func (_u *TierUpdate) ClearGiftBenefits() *TierUpdate {
+	_u.mutation.ClearGiftBenefits()
+	return _u
+}
+
+// SetYearlyDeduction sets the "yearly_deduction" field.
+func (_u *TierUpdate) SetYearlyDeduction(v int64) *TierUpdate {
+	_u.mutation.ResetYearlyDeduction()
+	_u.mutation.SetYearlyDeduction(v)
+	return _u
+}
+
+// SetNillableYearlyDeduction sets the "yearly_deduction" field if the given value is not nil.
+func (_u *TierUpdate) SetNillableYearlyDeduction(v *int64) *TierUpdate {
+	if v != nil {
+		_u.SetYearlyDeduction(*v)
+	}
+	return _u
+}
+
+// AddYearlyDeduction adds value to the "yearly_deduction" field.
+func (_u *TierUpdate) AddYearlyDeduction(v int64) *TierUpdate {
+	_u.mutation.AddYearlyDeduction(v)
 	return _u
 }
 
@@ -245,6 +306,16 @@ func (_u *TierUpdate) check() error {
 			return &ValidationError{Name: "description", err: fmt.Errorf(`ent: validator failed for field "Tier.description": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.GiftPoints(); ok {
+		if err := tier.GiftPointsValidator(v); err != nil {
+			return &ValidationError{Name: "gift_points", err: fmt.Errorf(`ent: validator failed for field "Tier.gift_points": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.YearlyDeduction(); ok {
+		if err := tier.YearlyDeductionValidator(v); err != nil {
+			return &ValidationError{Name: "yearly_deduction", err: fmt.Errorf(`ent: validator failed for field "Tier.yearly_deduction": %w`, err)}
+		}
+	}
 	if _u.mutation.ProgramCleared() && len(_u.mutation.ProgramIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Tier.program"`)
 	}
@@ -289,6 +360,29 @@ func (_u *TierUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.Description(); ok {
 		_spec.SetField(tier.FieldDescription, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.GiftPoints(); ok {
+		_spec.SetField(tier.FieldGiftPoints, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedGiftPoints(); ok {
+		_spec.AddField(tier.FieldGiftPoints, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.GiftBenefits(); ok {
+		_spec.SetField(tier.FieldGiftBenefits, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedGiftBenefits(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, tier.FieldGiftBenefits, value)
+		})
+	}
+	if _u.mutation.GiftBenefitsCleared() {
+		_spec.ClearField(tier.FieldGiftBenefits, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.YearlyDeduction(); ok {
+		_spec.SetField(tier.FieldYearlyDeduction, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedYearlyDeduction(); ok {
+		_spec.AddField(tier.FieldYearlyDeduction, field.TypeInt64, value)
 	}
 	if _u.mutation.BenefitsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -486,6 +580,66 @@ func (_u *TierUpdateOne) SetNillableDescription(v *string) *TierUpdateOne {
 	return _u
 }
 
+// SetGiftPoints sets the "gift_points" field.
+func (_u *TierUpdateOne) SetGiftPoints(v int64) *TierUpdateOne {
+	_u.mutation.ResetGiftPoints()
+	_u.mutation.SetGiftPoints(v)
+	return _u
+}
+
+// SetNillableGiftPoints sets the "gift_points" field if the given value is not nil.
+func (_u *TierUpdateOne) SetNillableGiftPoints(v *int64) *TierUpdateOne {
+	if v != nil {
+		_u.SetGiftPoints(*v)
+	}
+	return _u
+}
+
+// AddGiftPoints adds value to the "gift_points" field.
+func (_u *TierUpdateOne) AddGiftPoints(v int64) *TierUpdateOne {
+	_u.mutation.AddGiftPoints(v)
+	return _u
+}
+
+// SetGiftBenefits sets the "gift_benefits" field.
+func (_u *TierUpdateOne) SetGiftBenefits(v []string) *TierUpdateOne {
+	_u.mutation.SetGiftBenefits(v)
+	return _u
+}
+
+// AppendGiftBenefits appends value to the "gift_benefits" field.
+func (_u *TierUpdateOne) AppendGiftBenefits(v []string) *TierUpdateOne {
+	_u.mutation.AppendGiftBenefits(v)
+	return _u
+}
+
+// ClearGiftBenefits clears the value of the "gift_benefits" field.
+func (_u *TierUpdateOne) ClearGiftBenefits() *TierUpdateOne {
+	_u.mutation.ClearGiftBenefits()
+	return _u
+}
+
+// SetYearlyDeduction sets the "yearly_deduction" field.
+func (_u *TierUpdateOne) SetYearlyDeduction(v int64) *TierUpdateOne {
+	_u.mutation.ResetYearlyDeduction()
+	_u.mutation.SetYearlyDeduction(v)
+	return _u
+}
+
+// SetNillableYearlyDeduction sets the "yearly_deduction" field if the given value is not nil.
+func (_u *TierUpdateOne) SetNillableYearlyDeduction(v *int64) *TierUpdateOne {
+	if v != nil {
+		_u.SetYearlyDeduction(*v)
+	}
+	return _u
+}
+
+// AddYearlyDeduction adds value to the "yearly_deduction" field.
+func (_u *TierUpdateOne) AddYearlyDeduction(v int64) *TierUpdateOne {
+	_u.mutation.AddYearlyDeduction(v)
+	return _u
+}
+
 // AddBenefitIDs adds the "benefits" edge to the Benefit entity by IDs.
 func (_u *TierUpdateOne) AddBenefitIDs(ids ...int) *TierUpdateOne {
 	_u.mutation.AddBenefitIDs(ids...)
@@ -630,6 +784,16 @@ func (_u *TierUpdateOne) check() error {
 			return &ValidationError{Name: "description", err: fmt.Errorf(`ent: validator failed for field "Tier.description": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.GiftPoints(); ok {
+		if err := tier.GiftPointsValidator(v); err != nil {
+			return &ValidationError{Name: "gift_points", err: fmt.Errorf(`ent: validator failed for field "Tier.gift_points": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.YearlyDeduction(); ok {
+		if err := tier.YearlyDeductionValidator(v); err != nil {
+			return &ValidationError{Name: "yearly_deduction", err: fmt.Errorf(`ent: validator failed for field "Tier.yearly_deduction": %w`, err)}
+		}
+	}
 	if _u.mutation.ProgramCleared() && len(_u.mutation.ProgramIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Tier.program"`)
 	}
@@ -691,6 +855,29 @@ func (_u *TierUpdateOne) sqlSave(ctx context.Context) (_node *Tier, err error) {
 	}
 	if value, ok := _u.mutation.Description(); ok {
 		_spec.SetField(tier.FieldDescription, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.GiftPoints(); ok {
+		_spec.SetField(tier.FieldGiftPoints, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedGiftPoints(); ok {
+		_spec.AddField(tier.FieldGiftPoints, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.GiftBenefits(); ok {
+		_spec.SetField(tier.FieldGiftBenefits, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedGiftBenefits(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, tier.FieldGiftBenefits, value)
+		})
+	}
+	if _u.mutation.GiftBenefitsCleared() {
+		_spec.ClearField(tier.FieldGiftBenefits, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.YearlyDeduction(); ok {
+		_spec.SetField(tier.FieldYearlyDeduction, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedYearlyDeduction(); ok {
+		_spec.AddField(tier.FieldYearlyDeduction, field.TypeInt64, value)
 	}
 	if _u.mutation.BenefitsCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -14,12 +14,20 @@ import (
 // Tx is a transactional client that is created by calling Client.Tx().
 type Tx struct {
 	config
+	// ActivityMonth is the client for interacting with the ActivityMonth builders.
+	ActivityMonth *ActivityMonthClient
+	// AuditEntry is the client for interacting with the AuditEntry builders.
+	AuditEntry *AuditEntryClient
 	// Benefit is the client for interacting with the Benefit builders.
 	Benefit *BenefitClient
+	// BenefitClaim is the client for interacting with the BenefitClaim builders.
+	BenefitClaim *BenefitClaimClient
 	// Event is the client for interacting with the Event builders.
 	Event *EventClient
 	// Member is the client for interacting with the Member builders.
 	Member *MemberClient
+	// MemberScore is the client for interacting with the MemberScore builders.
+	MemberScore *MemberScoreClient
 	// PointAccount is the client for interacting with the PointAccount builders.
 	PointAccount *PointAccountClient
 	// PointAllocation is the client for interacting with the PointAllocation builders.
@@ -32,12 +40,20 @@ type Tx struct {
 	PointRequest *PointRequestClient
 	// Program is the client for interacting with the Program builders.
 	Program *ProgramClient
+	// Settlement is the client for interacting with the Settlement builders.
+	Settlement *SettlementClient
+	// SettlementPartition is the client for interacting with the SettlementPartition builders.
+	SettlementPartition *SettlementPartitionClient
 	// StoreBudget is the client for interacting with the StoreBudget builders.
 	StoreBudget *StoreBudgetClient
 	// StoreFunding is the client for interacting with the StoreFunding builders.
 	StoreFunding *StoreFundingClient
 	// Tier is the client for interacting with the Tier builders.
 	Tier *TierClient
+	// TierChange is the client for interacting with the TierChange builders.
+	TierChange *TierChangeClient
+	// TierGift is the client for interacting with the TierGift builders.
+	TierGift *TierGiftClient
 
 	// lazily loaded.
 	client     *Client
@@ -169,18 +185,26 @@ func (tx *Tx) Client() *Client {
 }
 
 func (tx *Tx) init() {
+	tx.ActivityMonth = NewActivityMonthClient(tx.config)
+	tx.AuditEntry = NewAuditEntryClient(tx.config)
 	tx.Benefit = NewBenefitClient(tx.config)
+	tx.BenefitClaim = NewBenefitClaimClient(tx.config)
 	tx.Event = NewEventClient(tx.config)
 	tx.Member = NewMemberClient(tx.config)
+	tx.MemberScore = NewMemberScoreClient(tx.config)
 	tx.PointAccount = NewPointAccountClient(tx.config)
 	tx.PointAllocation = NewPointAllocationClient(tx.config)
 	tx.PointEntry = NewPointEntryClient(tx.config)
 	tx.PointLot = NewPointLotClient(tx.config)
 	tx.PointRequest = NewPointRequestClient(tx.config)
 	tx.Program = NewProgramClient(tx.config)
+	tx.Settlement = NewSettlementClient(tx.config)
+	tx.SettlementPartition = NewSettlementPartitionClient(tx.config)
 	tx.StoreBudget = NewStoreBudgetClient(tx.config)
 	tx.StoreFunding = NewStoreFundingClient(tx.config)
 	tx.Tier = NewTierClient(tx.config)
+	tx.TierChange = NewTierChangeClient(tx.config)
+	tx.TierGift = NewTierGiftClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.
@@ -190,7 +214,7 @@ func (tx *Tx) init() {
 // of them in order to commit or rollback the transaction.
 //
 // If a closed transaction is embedded in one of the generated entities, and the entity
-// applies a query, for example: Benefit.QueryXXX(), the query will be executed
+// applies a query, for example: ActivityMonth.QueryXXX(), the query will be executed
 // through the driver which created this transaction.
 //
 // Note that txDriver is not goroutine safe.

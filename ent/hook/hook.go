@@ -9,6 +9,30 @@ import (
 	"github.com/membergraph/membergraph/ent"
 )
 
+// The ActivityMonthFunc type is an adapter to allow the use of ordinary
+// function as ActivityMonth mutator.
+type ActivityMonthFunc func(context.Context, *ent.ActivityMonthMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ActivityMonthFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ActivityMonthMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ActivityMonthMutation", m)
+}
+
+// The AuditEntryFunc type is an adapter to allow the use of ordinary
+// function as AuditEntry mutator.
+type AuditEntryFunc func(context.Context, *ent.AuditEntryMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AuditEntryFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AuditEntryMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AuditEntryMutation", m)
+}
+
 // The BenefitFunc type is an adapter to allow the use of ordinary
 // function as Benefit mutator.
 type BenefitFunc func(context.Context, *ent.BenefitMutation) (ent.Value, error)
@@ -19,6 +43,18 @@ func (f BenefitFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.BenefitMutation", m)
+}
+
+// The BenefitClaimFunc type is an adapter to allow the use of ordinary
+// function as BenefitClaim mutator.
+type BenefitClaimFunc func(context.Context, *ent.BenefitClaimMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f BenefitClaimFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.BenefitClaimMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.BenefitClaimMutation", m)
 }
 
 // The EventFunc type is an adapter to allow the use of ordinary
@@ -43,6 +79,18 @@ func (f MemberFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, erro
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.MemberMutation", m)
+}
+
+// The MemberScoreFunc type is an adapter to allow the use of ordinary
+// function as MemberScore mutator.
+type MemberScoreFunc func(context.Context, *ent.MemberScoreMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f MemberScoreFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.MemberScoreMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.MemberScoreMutation", m)
 }
 
 // The PointAccountFunc type is an adapter to allow the use of ordinary
@@ -117,6 +165,30 @@ func (f ProgramFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ProgramMutation", m)
 }
 
+// The SettlementFunc type is an adapter to allow the use of ordinary
+// function as Settlement mutator.
+type SettlementFunc func(context.Context, *ent.SettlementMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f SettlementFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.SettlementMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SettlementMutation", m)
+}
+
+// The SettlementPartitionFunc type is an adapter to allow the use of ordinary
+// function as SettlementPartition mutator.
+type SettlementPartitionFunc func(context.Context, *ent.SettlementPartitionMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f SettlementPartitionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.SettlementPartitionMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SettlementPartitionMutation", m)
+}
+
 // The StoreBudgetFunc type is an adapter to allow the use of ordinary
 // function as StoreBudget mutator.
 type StoreBudgetFunc func(context.Context, *ent.StoreBudgetMutation) (ent.Value, error)
@@ -151,6 +223,30 @@ func (f TierFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error)
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.TierMutation", m)
+}
+
+// The TierChangeFunc type is an adapter to allow the use of ordinary
+// function as TierChange mutator.
+type TierChangeFunc func(context.Context, *ent.TierChangeMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f TierChangeFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.TierChangeMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.TierChangeMutation", m)
+}
+
+// The TierGiftFunc type is an adapter to allow the use of ordinary
+// function as TierGift mutator.
+type TierGiftFunc func(context.Context, *ent.TierGiftMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f TierGiftFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.TierGiftMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.TierGiftMutation", m)
 }
 
 // Condition is a hook condition function.

@@ -8,9 +8,13 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"github.com/membergraph/membergraph/ent"
+	"github.com/membergraph/membergraph/ent/activitymonth"
+	"github.com/membergraph/membergraph/ent/auditentry"
 	"github.com/membergraph/membergraph/ent/benefit"
+	"github.com/membergraph/membergraph/ent/benefitclaim"
 	"github.com/membergraph/membergraph/ent/event"
 	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/ent/memberscore"
 	"github.com/membergraph/membergraph/ent/pointaccount"
 	"github.com/membergraph/membergraph/ent/pointallocation"
 	"github.com/membergraph/membergraph/ent/pointentry"
@@ -18,9 +22,13 @@ import (
 	"github.com/membergraph/membergraph/ent/pointrequest"
 	"github.com/membergraph/membergraph/ent/predicate"
 	"github.com/membergraph/membergraph/ent/program"
+	"github.com/membergraph/membergraph/ent/settlement"
+	"github.com/membergraph/membergraph/ent/settlementpartition"
 	"github.com/membergraph/membergraph/ent/storebudget"
 	"github.com/membergraph/membergraph/ent/storefunding"
 	"github.com/membergraph/membergraph/ent/tier"
+	"github.com/membergraph/membergraph/ent/tierchange"
+	"github.com/membergraph/membergraph/ent/tiergift"
 )
 
 // The Query interface represents an operation that queries a graph.
@@ -79,6 +87,60 @@ func (f TraverseFunc) Traverse(ctx context.Context, q ent.Query) error {
 	return f(ctx, query)
 }
 
+// The ActivityMonthFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ActivityMonthFunc func(context.Context, *ent.ActivityMonthQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ActivityMonthFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ActivityMonthQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ActivityMonthQuery", q)
+}
+
+// The TraverseActivityMonth type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseActivityMonth func(context.Context, *ent.ActivityMonthQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseActivityMonth) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseActivityMonth) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ActivityMonthQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ActivityMonthQuery", q)
+}
+
+// The AuditEntryFunc type is an adapter to allow the use of ordinary function as a Querier.
+type AuditEntryFunc func(context.Context, *ent.AuditEntryQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f AuditEntryFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.AuditEntryQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.AuditEntryQuery", q)
+}
+
+// The TraverseAuditEntry type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseAuditEntry func(context.Context, *ent.AuditEntryQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseAuditEntry) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseAuditEntry) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AuditEntryQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.AuditEntryQuery", q)
+}
+
 // The BenefitFunc type is an adapter to allow the use of ordinary function as a Querier.
 type BenefitFunc func(context.Context, *ent.BenefitQuery) (ent.Value, error)
 
@@ -104,6 +166,33 @@ func (f TraverseBenefit) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.BenefitQuery", q)
+}
+
+// The BenefitClaimFunc type is an adapter to allow the use of ordinary function as a Querier.
+type BenefitClaimFunc func(context.Context, *ent.BenefitClaimQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f BenefitClaimFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.BenefitClaimQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.BenefitClaimQuery", q)
+}
+
+// The TraverseBenefitClaim type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseBenefitClaim func(context.Context, *ent.BenefitClaimQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseBenefitClaim) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseBenefitClaim) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.BenefitClaimQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.BenefitClaimQuery", q)
 }
 
 // The EventFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -158,6 +247,33 @@ func (f TraverseMember) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.MemberQuery", q)
+}
+
+// The MemberScoreFunc type is an adapter to allow the use of ordinary function as a Querier.
+type MemberScoreFunc func(context.Context, *ent.MemberScoreQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f MemberScoreFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.MemberScoreQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.MemberScoreQuery", q)
+}
+
+// The TraverseMemberScore type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseMemberScore func(context.Context, *ent.MemberScoreQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseMemberScore) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseMemberScore) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.MemberScoreQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.MemberScoreQuery", q)
 }
 
 // The PointAccountFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -322,6 +438,60 @@ func (f TraverseProgram) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.ProgramQuery", q)
 }
 
+// The SettlementFunc type is an adapter to allow the use of ordinary function as a Querier.
+type SettlementFunc func(context.Context, *ent.SettlementQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f SettlementFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.SettlementQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.SettlementQuery", q)
+}
+
+// The TraverseSettlement type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseSettlement func(context.Context, *ent.SettlementQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseSettlement) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseSettlement) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.SettlementQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.SettlementQuery", q)
+}
+
+// The SettlementPartitionFunc type is an adapter to allow the use of ordinary function as a Querier.
+type SettlementPartitionFunc func(context.Context, *ent.SettlementPartitionQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f SettlementPartitionFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.SettlementPartitionQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.SettlementPartitionQuery", q)
+}
+
+// The TraverseSettlementPartition type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseSettlementPartition func(context.Context, *ent.SettlementPartitionQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseSettlementPartition) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseSettlementPartition) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.SettlementPartitionQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.SettlementPartitionQuery", q)
+}
+
 // The StoreBudgetFunc type is an adapter to allow the use of ordinary function as a Querier.
 type StoreBudgetFunc func(context.Context, *ent.StoreBudgetQuery) (ent.Value, error)
 
@@ -403,15 +573,77 @@ func (f TraverseTier) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.TierQuery", q)
 }
 
+// The TierChangeFunc type is an adapter to allow the use of ordinary function as a Querier.
+type TierChangeFunc func(context.Context, *ent.TierChangeQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f TierChangeFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.TierChangeQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.TierChangeQuery", q)
+}
+
+// The TraverseTierChange type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseTierChange func(context.Context, *ent.TierChangeQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseTierChange) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseTierChange) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.TierChangeQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.TierChangeQuery", q)
+}
+
+// The TierGiftFunc type is an adapter to allow the use of ordinary function as a Querier.
+type TierGiftFunc func(context.Context, *ent.TierGiftQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f TierGiftFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.TierGiftQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.TierGiftQuery", q)
+}
+
+// The TraverseTierGift type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseTierGift func(context.Context, *ent.TierGiftQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseTierGift) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseTierGift) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.TierGiftQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.TierGiftQuery", q)
+}
+
 // NewQuery returns the generic Query interface for the given typed query.
 func NewQuery(q ent.Query) (Query, error) {
 	switch q := q.(type) {
+	case *ent.ActivityMonthQuery:
+		return &query[*ent.ActivityMonthQuery, predicate.ActivityMonth, activitymonth.OrderOption]{typ: ent.TypeActivityMonth, tq: q}, nil
+	case *ent.AuditEntryQuery:
+		return &query[*ent.AuditEntryQuery, predicate.AuditEntry, auditentry.OrderOption]{typ: ent.TypeAuditEntry, tq: q}, nil
 	case *ent.BenefitQuery:
 		return &query[*ent.BenefitQuery, predicate.Benefit, benefit.OrderOption]{typ: ent.TypeBenefit, tq: q}, nil
+	case *ent.BenefitClaimQuery:
+		return &query[*ent.BenefitClaimQuery, predicate.BenefitClaim, benefitclaim.OrderOption]{typ: ent.TypeBenefitClaim, tq: q}, nil
 	case *ent.EventQuery:
 		return &query[*ent.EventQuery, predicate.Event, event.OrderOption]{typ: ent.TypeEvent, tq: q}, nil
 	case *ent.MemberQuery:
 		return &query[*ent.MemberQuery, predicate.Member, member.OrderOption]{typ: ent.TypeMember, tq: q}, nil
+	case *ent.MemberScoreQuery:
+		return &query[*ent.MemberScoreQuery, predicate.MemberScore, memberscore.OrderOption]{typ: ent.TypeMemberScore, tq: q}, nil
 	case *ent.PointAccountQuery:
 		return &query[*ent.PointAccountQuery, predicate.PointAccount, pointaccount.OrderOption]{typ: ent.TypePointAccount, tq: q}, nil
 	case *ent.PointAllocationQuery:
@@ -424,12 +656,20 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.PointRequestQuery, predicate.PointRequest, pointrequest.OrderOption]{typ: ent.TypePointRequest, tq: q}, nil
 	case *ent.ProgramQuery:
 		return &query[*ent.ProgramQuery, predicate.Program, program.OrderOption]{typ: ent.TypeProgram, tq: q}, nil
+	case *ent.SettlementQuery:
+		return &query[*ent.SettlementQuery, predicate.Settlement, settlement.OrderOption]{typ: ent.TypeSettlement, tq: q}, nil
+	case *ent.SettlementPartitionQuery:
+		return &query[*ent.SettlementPartitionQuery, predicate.SettlementPartition, settlementpartition.OrderOption]{typ: ent.TypeSettlementPartition, tq: q}, nil
 	case *ent.StoreBudgetQuery:
 		return &query[*ent.StoreBudgetQuery, predicate.StoreBudget, storebudget.OrderOption]{typ: ent.TypeStoreBudget, tq: q}, nil
 	case *ent.StoreFundingQuery:
 		return &query[*ent.StoreFundingQuery, predicate.StoreFunding, storefunding.OrderOption]{typ: ent.TypeStoreFunding, tq: q}, nil
 	case *ent.TierQuery:
 		return &query[*ent.TierQuery, predicate.Tier, tier.OrderOption]{typ: ent.TypeTier, tq: q}, nil
+	case *ent.TierChangeQuery:
+		return &query[*ent.TierChangeQuery, predicate.TierChange, tierchange.OrderOption]{typ: ent.TypeTierChange, tq: q}, nil
+	case *ent.TierGiftQuery:
+		return &query[*ent.TierGiftQuery, predicate.TierGift, tiergift.OrderOption]{typ: ent.TypeTierGift, tq: q}, nil
 	default:
 		return nil, fmt.Errorf("unknown query type %T", q)
 	}

@@ -2,4 +2,4 @@
 
 package internal
 
-const IncrementStarts = "{\"benefits\":0,\"events\":17179869184,\"members\":4294967296,\"point_accounts\":21474836480,\"point_allocations\":25769803776,\"point_entries\":30064771072,\"point_lots\":34359738368,\"point_requests\":38654705664,\"programs\":8589934592,\"store_budgets\":42949672960,\"store_fundings\":47244640256,\"tiers\":12884901888}"
+const IncrementStarts = "{\"activity_months\":51539607552,\"audit_entries\":55834574848,\"benefit_claims\":60129542144,\"benefits\":0,\"events\":17179869184,\"member_scores\":64424509440,\"members\":4294967296,\"point_accounts\":21474836480,\"point_allocations\":25769803776,\"point_entries\":30064771072,\"point_lots\":34359738368,\"point_requests\":38654705664,\"programs\":8589934592,\"settlement_partitions\":73014444032,\"settlements\":68719476736,\"store_budgets\":42949672960,\"store_fundings\":47244640256,\"tier_changes\":77309411328,\"tier_gifts\":81604378624,\"tiers\":12884901888}"

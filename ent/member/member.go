@@ -47,6 +47,8 @@ const (
 	EdgeProgram = "program"
 	// EdgeTier holds the string denoting the tier edge name in mutations.
 	EdgeTier = "tier"
+	// EdgeTierHistory holds the string denoting the tier_history edge name in mutations.
+	EdgeTierHistory = "tier_history"
 	// Table holds the table name of the member in the database.
 	Table = "members"
 	// ProgramTable is the table that holds the program relation/edge.
@@ -63,6 +65,13 @@ const (
 	TierInverseTable = "tiers"
 	// TierColumn is the table column denoting the tier relation/edge.
 	TierColumn = "tier_id"
+	// TierHistoryTable is the table that holds the tier_history relation/edge.
+	TierHistoryTable = "tier_changes"
+	// TierHistoryInverseTable is the table name for the TierChange entity.
+	// It exists in this package in order to avoid circular dependency with the "tierchange" package.
+	TierHistoryInverseTable = "tier_changes"
+	// TierHistoryColumn is the table column denoting the tier_history relation/edge.
+	TierHistoryColumn = "member_id"
 )
 
 // Columns holds all SQL columns for member fields.
@@ -272,6 +281,20 @@ func ByTierField(field string, opts ...sql.OrderTermOption) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newTierStep(), sql.OrderByField(field, opts...))
 	}
 }
+
+// ByTierHistoryCount orders the results by tier_history count.
+func ByTierHistoryCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newTierHistoryStep(), opts...)
+	}
+}
+
+// ByTierHistory orders the results by tier_history terms.
+func ByTierHistory(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newTierHistoryStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newProgramStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -284,6 +307,13 @@ func newTierStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(TierInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, false, TierTable, TierColumn),
+	)
+}
+func newTierHistoryStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(TierHistoryInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, true, TierHistoryTable, TierHistoryColumn),
 	)
 }
 

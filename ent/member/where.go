@@ -601,6 +601,29 @@ func HasTierWith(preds ...predicate.Tier) predicate.Member {
 	})
 }
 
+// HasTierHistory applies the HasEdge predicate on the "tier_history" edge.
+func HasTierHistory() predicate.Member {
+	return predicate.Member(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, TierHistoryTable, TierHistoryColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasTierHistoryWith applies the HasEdge predicate on the "tier_history" edge with a given conditions (other predicates).
+func HasTierHistoryWith(preds ...predicate.TierChange) predicate.Member {
+	return predicate.Member(func(s *sql.Selector) {
+		step := newTierHistoryStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Member) predicate.Member {
 	return predicate.Member(sql.AndPredicates(predicates...))

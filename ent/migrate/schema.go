@@ -9,6 +9,68 @@ import (
 )
 
 var (
+	// ActivityMonthsColumns holds the columns for the "activity_months" table.
+	ActivityMonthsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt},
+		{Name: "month", Type: field.TypeInt},
+		{Name: "spend_cents", Type: field.TypeInt64, Default: 0},
+		{Name: "orders", Type: field.TypeInt, Default: 0},
+		{Name: "completed_orders", Type: field.TypeInt, Default: 0},
+		{Name: "refunded_orders", Type: field.TypeInt, Default: 0},
+		{Name: "purchase_days", Type: field.TypeInt64, Default: 0},
+		{Name: "login_days", Type: field.TypeInt64, Default: 0},
+		{Name: "reviews", Type: field.TypeInt, Default: 0},
+		{Name: "photo_reviews", Type: field.TypeInt, Default: 0},
+		{Name: "answers", Type: field.TypeInt, Default: 0},
+		{Name: "shares", Type: field.TypeInt, Default: 0},
+		{Name: "check_ins", Type: field.TypeInt, Default: 0},
+		{Name: "member_id", Type: field.TypeInt},
+	}
+	// ActivityMonthsTable holds the schema information for the "activity_months" table.
+	ActivityMonthsTable = &schema.Table{
+		Name:       "activity_months",
+		Columns:    ActivityMonthsColumns,
+		PrimaryKey: []*schema.Column{ActivityMonthsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "activity_months_members_member",
+				Columns:    []*schema.Column{ActivityMonthsColumns[14]},
+				RefColumns: []*schema.Column{MembersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "activitymonth_member_id_month",
+				Unique:  true,
+				Columns: []*schema.Column{ActivityMonthsColumns[14], ActivityMonthsColumns[2]},
+			},
+		},
+	}
+	// AuditEntriesColumns holds the columns for the "audit_entries" table.
+	AuditEntriesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt},
+		{Name: "actor", Type: field.TypeString, Size: 128},
+		{Name: "action", Type: field.TypeString, Size: 64},
+		{Name: "before", Type: field.TypeString, Size: 2147483647},
+		{Name: "after", Type: field.TypeString, Size: 2147483647},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+	}
+	// AuditEntriesTable holds the schema information for the "audit_entries" table.
+	AuditEntriesTable = &schema.Table{
+		Name:       "audit_entries",
+		Columns:    AuditEntriesColumns,
+		PrimaryKey: []*schema.Column{AuditEntriesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "auditentry_program_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEntriesColumns[1], AuditEntriesColumns[6]},
+			},
+		},
+	}
 	// BenefitsColumns holds the columns for the "benefits" table.
 	BenefitsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -38,6 +100,49 @@ var (
 				Name:    "benefit_program_id_key",
 				Unique:  true,
 				Columns: []*schema.Column{BenefitsColumns[7], BenefitsColumns[1]},
+			},
+		},
+	}
+	// BenefitClaimsColumns holds the columns for the "benefit_claims" table.
+	BenefitClaimsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt},
+		{Name: "idempotency_key", Type: field.TypeString, Size: 128},
+		{Name: "period", Type: field.TypeString, Size: 8},
+		{Name: "source", Type: field.TypeEnum, Enums: []string{"CLAIM", "TIER_GIFT"}},
+		{Name: "claimed_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "member_id", Type: field.TypeInt},
+		{Name: "benefit_id", Type: field.TypeInt},
+	}
+	// BenefitClaimsTable holds the schema information for the "benefit_claims" table.
+	BenefitClaimsTable = &schema.Table{
+		Name:       "benefit_claims",
+		Columns:    BenefitClaimsColumns,
+		PrimaryKey: []*schema.Column{BenefitClaimsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "benefit_claims_members_member",
+				Columns:    []*schema.Column{BenefitClaimsColumns[6]},
+				RefColumns: []*schema.Column{MembersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "benefit_claims_benefits_benefit",
+				Columns:    []*schema.Column{BenefitClaimsColumns[7]},
+				RefColumns: []*schema.Column{BenefitsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "benefitclaim_program_id_idempotency_key",
+				Unique:  true,
+				Columns: []*schema.Column{BenefitClaimsColumns[1], BenefitClaimsColumns[2]},
+			},
+			{
+				Name:    "benefitclaim_member_id_benefit_id_period",
+				Unique:  false,
+				Columns: []*schema.Column{BenefitClaimsColumns[6], BenefitClaimsColumns[7], BenefitClaimsColumns[3]},
 			},
 		},
 	}
@@ -136,6 +241,41 @@ var (
 			},
 		},
 	}
+	// MemberScoresColumns holds the columns for the "member_scores" table.
+	MemberScoresColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt},
+		{Name: "settled", Type: field.TypeInt64, Default: 0},
+		{Name: "period", Type: field.TypeInt, Default: 0},
+		{Name: "settled_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "breakdown", Type: field.TypeJSON, Nullable: true},
+		{Name: "reputation", Type: field.TypeInt, Nullable: true},
+		{Name: "credit", Type: field.TypeInt, Nullable: true},
+		{Name: "counted_through", Type: field.TypeInt, Default: 0},
+		{Name: "account_points_counted", Type: field.TypeInt64, Default: 0},
+		{Name: "member_id", Type: field.TypeInt},
+	}
+	// MemberScoresTable holds the schema information for the "member_scores" table.
+	MemberScoresTable = &schema.Table{
+		Name:       "member_scores",
+		Columns:    MemberScoresColumns,
+		PrimaryKey: []*schema.Column{MemberScoresColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "member_scores_members_member",
+				Columns:    []*schema.Column{MemberScoresColumns[10]},
+				RefColumns: []*schema.Column{MembersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "memberscore_member_id",
+				Unique:  true,
+				Columns: []*schema.Column{MemberScoresColumns[10]},
+			},
+		},
+	}
 	// PointAccountsColumns holds the columns for the "point_accounts" table.
 	PointAccountsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -200,7 +340,7 @@ var (
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "program_id", Type: field.TypeInt},
 		{Name: "amount", Type: field.TypeInt64},
-		{Name: "kind", Type: field.TypeEnum, Enums: []string{"PURCHASE", "PLUS_BONUS", "REVIEW", "PHOTO_REVIEW", "CHECK_IN", "FIRST_MOBILE_ORDER", "REFUND", "ORDER_DEDUCTION", "EXCHANGE", "SPEND_REVERSAL", "EXPIRY", "ADJUSTMENT", "STORE_GRANT", "PARTNER_GRANT"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"PURCHASE", "PLUS_BONUS", "REVIEW", "PHOTO_REVIEW", "CHECK_IN", "FIRST_MOBILE_ORDER", "REFUND", "ORDER_DEDUCTION", "EXCHANGE", "SPEND_REVERSAL", "EXPIRY", "ADJUSTMENT", "STORE_GRANT", "PARTNER_GRANT", "TIER_GIFT"}},
 		{Name: "funding", Type: field.TypeString, Size: 80},
 		{Name: "description", Type: field.TypeString, Size: 256},
 		{Name: "event_id", Type: field.TypeInt, Nullable: true},
@@ -322,6 +462,65 @@ var (
 		Columns:    ProgramsColumns,
 		PrimaryKey: []*schema.Column{ProgramsColumns[0]},
 	}
+	// SettlementsColumns holds the columns for the "settlements" table.
+	SettlementsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt},
+		{Name: "period", Type: field.TypeInt},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"RUNNING", "DONE"}, Default: "RUNNING"},
+		{Name: "started_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "finished_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "partitions", Type: field.TypeInt, Default: 0},
+		{Name: "members", Type: field.TypeInt, Default: 0},
+		{Name: "tier_changes", Type: field.TypeInt, Default: 0},
+	}
+	// SettlementsTable holds the schema information for the "settlements" table.
+	SettlementsTable = &schema.Table{
+		Name:       "settlements",
+		Columns:    SettlementsColumns,
+		PrimaryKey: []*schema.Column{SettlementsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "settlement_program_id_period",
+				Unique:  true,
+				Columns: []*schema.Column{SettlementsColumns[1], SettlementsColumns[2]},
+			},
+		},
+	}
+	// SettlementPartitionsColumns holds the columns for the "settlement_partitions" table.
+	SettlementPartitionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt},
+		{Name: "lo", Type: field.TypeInt},
+		{Name: "hi", Type: field.TypeInt},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "RUNNING", "DONE"}, Default: "PENDING"},
+		{Name: "worker", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "lease_until", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "members", Type: field.TypeInt, Default: 0},
+		{Name: "tier_changes", Type: field.TypeInt, Default: 0},
+		{Name: "settlement_id", Type: field.TypeInt},
+	}
+	// SettlementPartitionsTable holds the schema information for the "settlement_partitions" table.
+	SettlementPartitionsTable = &schema.Table{
+		Name:       "settlement_partitions",
+		Columns:    SettlementPartitionsColumns,
+		PrimaryKey: []*schema.Column{SettlementPartitionsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "settlement_partitions_settlements_parts",
+				Columns:    []*schema.Column{SettlementPartitionsColumns[9]},
+				RefColumns: []*schema.Column{SettlementsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "settlementpartition_settlement_id_lo",
+				Unique:  true,
+				Columns: []*schema.Column{SettlementPartitionsColumns[9], SettlementPartitionsColumns[2]},
+			},
+		},
+	}
 	// StoreBudgetsColumns holds the columns for the "store_budgets" table.
 	StoreBudgetsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -381,6 +580,9 @@ var (
 		{Name: "level", Type: field.TypeInt},
 		{Name: "min_score", Type: field.TypeInt64},
 		{Name: "description", Type: field.TypeString, Size: 512, Default: ""},
+		{Name: "gift_points", Type: field.TypeInt64, Default: 0},
+		{Name: "gift_benefits", Type: field.TypeJSON, Nullable: true},
+		{Name: "yearly_deduction", Type: field.TypeInt64, Default: 0},
 		{Name: "program_id", Type: field.TypeInt},
 	}
 	// TiersTable holds the schema information for the "tiers" table.
@@ -391,7 +593,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "tiers_programs_tiers",
-				Columns:    []*schema.Column{TiersColumns[6]},
+				Columns:    []*schema.Column{TiersColumns[9]},
 				RefColumns: []*schema.Column{ProgramsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -400,12 +602,97 @@ var (
 			{
 				Name:    "tier_program_id_key",
 				Unique:  true,
-				Columns: []*schema.Column{TiersColumns[6], TiersColumns[1]},
+				Columns: []*schema.Column{TiersColumns[9], TiersColumns[1]},
 			},
 			{
 				Name:    "tier_program_id_level",
 				Unique:  true,
-				Columns: []*schema.Column{TiersColumns[6], TiersColumns[3]},
+				Columns: []*schema.Column{TiersColumns[9], TiersColumns[3]},
+			},
+		},
+	}
+	// TierChangesColumns holds the columns for the "tier_changes" table.
+	TierChangesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt},
+		{Name: "period", Type: field.TypeInt},
+		{Name: "direction", Type: field.TypeEnum, Enums: []string{"UP", "DOWN"}},
+		{Name: "score", Type: field.TypeInt64},
+		{Name: "reason", Type: field.TypeString, Size: 256},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "member_id", Type: field.TypeInt},
+		{Name: "from_tier_id", Type: field.TypeInt, Nullable: true},
+		{Name: "to_tier_id", Type: field.TypeInt},
+	}
+	// TierChangesTable holds the schema information for the "tier_changes" table.
+	TierChangesTable = &schema.Table{
+		Name:       "tier_changes",
+		Columns:    TierChangesColumns,
+		PrimaryKey: []*schema.Column{TierChangesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "tier_changes_members_member",
+				Columns:    []*schema.Column{TierChangesColumns[7]},
+				RefColumns: []*schema.Column{MembersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "tier_changes_tiers_from",
+				Columns:    []*schema.Column{TierChangesColumns[8]},
+				RefColumns: []*schema.Column{TiersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "tier_changes_tiers_to",
+				Columns:    []*schema.Column{TierChangesColumns[9]},
+				RefColumns: []*schema.Column{TiersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "tierchange_member_id_period",
+				Unique:  true,
+				Columns: []*schema.Column{TierChangesColumns[7], TierChangesColumns[2]},
+			},
+		},
+	}
+	// TierGiftsColumns holds the columns for the "tier_gifts" table.
+	TierGiftsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt},
+		{Name: "tier_id", Type: field.TypeInt},
+		{Name: "year", Type: field.TypeInt},
+		{Name: "points", Type: field.TypeInt64},
+		{Name: "benefits", Type: field.TypeJSON, Nullable: true},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "GRANTED"}, Default: "PENDING"},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "granted_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "member_id", Type: field.TypeInt},
+	}
+	// TierGiftsTable holds the schema information for the "tier_gifts" table.
+	TierGiftsTable = &schema.Table{
+		Name:       "tier_gifts",
+		Columns:    TierGiftsColumns,
+		PrimaryKey: []*schema.Column{TierGiftsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "tier_gifts_members_member",
+				Columns:    []*schema.Column{TierGiftsColumns[9]},
+				RefColumns: []*schema.Column{MembersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "tiergift_member_id_tier_id_year",
+				Unique:  true,
+				Columns: []*schema.Column{TierGiftsColumns[9], TierGiftsColumns[2], TierGiftsColumns[3]},
+			},
+			{
+				Name:    "tiergift_program_id_status",
+				Unique:  false,
+				Columns: []*schema.Column{TierGiftsColumns[1], TierGiftsColumns[6]},
 			},
 		},
 	}
@@ -436,26 +723,46 @@ var (
 	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
+		ActivityMonthsTable,
+		AuditEntriesTable,
 		BenefitsTable,
+		BenefitClaimsTable,
 		EventsTable,
 		MembersTable,
+		MemberScoresTable,
 		PointAccountsTable,
 		PointAllocationsTable,
 		PointEntriesTable,
 		PointLotsTable,
 		PointRequestsTable,
 		ProgramsTable,
+		SettlementsTable,
+		SettlementPartitionsTable,
 		StoreBudgetsTable,
 		StoreFundingsTable,
 		TiersTable,
+		TierChangesTable,
+		TierGiftsTable,
 		TierBenefitsTable,
 	}
 )
 
 func init() {
+	ActivityMonthsTable.ForeignKeys[0].RefTable = MembersTable
+	ActivityMonthsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(51539607552),
+	}
+	AuditEntriesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(55834574848),
+	}
 	BenefitsTable.ForeignKeys[0].RefTable = ProgramsTable
 	BenefitsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(0),
+	}
+	BenefitClaimsTable.ForeignKeys[0].RefTable = MembersTable
+	BenefitClaimsTable.ForeignKeys[1].RefTable = BenefitsTable
+	BenefitClaimsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(60129542144),
 	}
 	EventsTable.ForeignKeys[0].RefTable = MembersTable
 	EventsTable.Annotation = &entsql.Annotation{
@@ -465,6 +772,10 @@ func init() {
 	MembersTable.ForeignKeys[1].RefTable = ProgramsTable
 	MembersTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(4294967296),
+	}
+	MemberScoresTable.ForeignKeys[0].RefTable = MembersTable
+	MemberScoresTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(64424509440),
 	}
 	PointAccountsTable.ForeignKeys[0].RefTable = MembersTable
 	PointAccountsTable.Annotation = &entsql.Annotation{
@@ -489,6 +800,13 @@ func init() {
 	ProgramsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(8589934592),
 	}
+	SettlementsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(68719476736),
+	}
+	SettlementPartitionsTable.ForeignKeys[0].RefTable = SettlementsTable
+	SettlementPartitionsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(73014444032),
+	}
 	StoreBudgetsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(42949672960),
 	}
@@ -498,6 +816,16 @@ func init() {
 	TiersTable.ForeignKeys[0].RefTable = ProgramsTable
 	TiersTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(12884901888),
+	}
+	TierChangesTable.ForeignKeys[0].RefTable = MembersTable
+	TierChangesTable.ForeignKeys[1].RefTable = TiersTable
+	TierChangesTable.ForeignKeys[2].RefTable = TiersTable
+	TierChangesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(77309411328),
+	}
+	TierGiftsTable.ForeignKeys[0].RefTable = MembersTable
+	TierGiftsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(81604378624),
 	}
 	TierBenefitsTable.ForeignKeys[0].RefTable = TiersTable
 	TierBenefitsTable.ForeignKeys[1].RefTable = BenefitsTable

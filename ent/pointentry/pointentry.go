@@ -126,6 +126,7 @@ const (
 	KindADJUSTMENT         Kind = "ADJUSTMENT"
 	KindSTORE_GRANT        Kind = "STORE_GRANT"
 	KindPARTNER_GRANT      Kind = "PARTNER_GRANT"
+	KindTIER_GIFT          Kind = "TIER_GIFT"
 )
 
 func (k Kind) String() string {
@@ -135,7 +136,7 @@ func (k Kind) String() string {
 // KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
 func KindValidator(k Kind) error {
 	switch k {
-	case KindPURCHASE, KindPLUS_BONUS, KindREVIEW, KindPHOTO_REVIEW, KindCHECK_IN, KindFIRST_MOBILE_ORDER, KindREFUND, KindORDER_DEDUCTION, KindEXCHANGE, KindSPEND_REVERSAL, KindEXPIRY, KindADJUSTMENT, KindSTORE_GRANT, KindPARTNER_GRANT:
+	case KindPURCHASE, KindPLUS_BONUS, KindREVIEW, KindPHOTO_REVIEW, KindCHECK_IN, KindFIRST_MOBILE_ORDER, KindREFUND, KindORDER_DEDUCTION, KindEXCHANGE, KindSPEND_REVERSAL, KindEXPIRY, KindADJUSTMENT, KindSTORE_GRANT, KindPARTNER_GRANT, KindTIER_GIFT:
 		return nil
 	default:
 		return fmt.Errorf("pointentry: invalid enum value for kind field: %q", k)

@@ -6,14 +6,26 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
+// ActivityMonth is the predicate function for activitymonth builders.
+type ActivityMonth func(*sql.Selector)
+
+// AuditEntry is the predicate function for auditentry builders.
+type AuditEntry func(*sql.Selector)
+
 // Benefit is the predicate function for benefit builders.
 type Benefit func(*sql.Selector)
+
+// BenefitClaim is the predicate function for benefitclaim builders.
+type BenefitClaim func(*sql.Selector)
 
 // Event is the predicate function for event builders.
 type Event func(*sql.Selector)
 
 // Member is the predicate function for member builders.
 type Member func(*sql.Selector)
+
+// MemberScore is the predicate function for memberscore builders.
+type MemberScore func(*sql.Selector)
 
 // PointAccount is the predicate function for pointaccount builders.
 type PointAccount func(*sql.Selector)
@@ -33,6 +45,12 @@ type PointRequest func(*sql.Selector)
 // Program is the predicate function for program builders.
 type Program func(*sql.Selector)
 
+// Settlement is the predicate function for settlement builders.
+type Settlement func(*sql.Selector)
+
+// SettlementPartition is the predicate function for settlementpartition builders.
+type SettlementPartition func(*sql.Selector)
+
 // StoreBudget is the predicate function for storebudget builders.
 type StoreBudget func(*sql.Selector)
 
@@ -41,3 +59,9 @@ type StoreFunding func(*sql.Selector)
 
 // Tier is the predicate function for tier builders.
 type Tier func(*sql.Selector)
+
+// TierChange is the predicate function for tierchange builders.
+type TierChange func(*sql.Selector)
+
+// TierGift is the predicate function for tiergift builders.
+type TierGift func(*sql.Selector)

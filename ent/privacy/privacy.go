@@ -111,6 +111,54 @@ func DenyMutationOperationRule(op ent.Op) MutationRule {
 	return OnMutationOperation(rule, op)
 }
 
+// The ActivityMonthQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ActivityMonthQueryRuleFunc func(context.Context, *ent.ActivityMonthQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ActivityMonthQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ActivityMonthQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ActivityMonthQuery", q)
+}
+
+// The ActivityMonthMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ActivityMonthMutationRuleFunc func(context.Context, *ent.ActivityMonthMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ActivityMonthMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ActivityMonthMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ActivityMonthMutation", m)
+}
+
+// The AuditEntryQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type AuditEntryQueryRuleFunc func(context.Context, *ent.AuditEntryQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f AuditEntryQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AuditEntryQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.AuditEntryQuery", q)
+}
+
+// The AuditEntryMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type AuditEntryMutationRuleFunc func(context.Context, *ent.AuditEntryMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f AuditEntryMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.AuditEntryMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AuditEntryMutation", m)
+}
+
 // The BenefitQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type BenefitQueryRuleFunc func(context.Context, *ent.BenefitQuery) error
@@ -133,6 +181,30 @@ func (f BenefitMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutatio
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.BenefitMutation", m)
+}
+
+// The BenefitClaimQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type BenefitClaimQueryRuleFunc func(context.Context, *ent.BenefitClaimQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f BenefitClaimQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.BenefitClaimQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.BenefitClaimQuery", q)
+}
+
+// The BenefitClaimMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type BenefitClaimMutationRuleFunc func(context.Context, *ent.BenefitClaimMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f BenefitClaimMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.BenefitClaimMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.BenefitClaimMutation", m)
 }
 
 // The EventQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -181,6 +253,30 @@ func (f MemberMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.MemberMutation", m)
+}
+
+// The MemberScoreQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type MemberScoreQueryRuleFunc func(context.Context, *ent.MemberScoreQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f MemberScoreQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.MemberScoreQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.MemberScoreQuery", q)
+}
+
+// The MemberScoreMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type MemberScoreMutationRuleFunc func(context.Context, *ent.MemberScoreMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f MemberScoreMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.MemberScoreMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.MemberScoreMutation", m)
 }
 
 // The PointAccountQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -327,6 +423,54 @@ func (f ProgramMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutatio
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ProgramMutation", m)
 }
 
+// The SettlementQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type SettlementQueryRuleFunc func(context.Context, *ent.SettlementQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f SettlementQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.SettlementQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.SettlementQuery", q)
+}
+
+// The SettlementMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type SettlementMutationRuleFunc func(context.Context, *ent.SettlementMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f SettlementMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.SettlementMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SettlementMutation", m)
+}
+
+// The SettlementPartitionQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type SettlementPartitionQueryRuleFunc func(context.Context, *ent.SettlementPartitionQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f SettlementPartitionQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.SettlementPartitionQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.SettlementPartitionQuery", q)
+}
+
+// The SettlementPartitionMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type SettlementPartitionMutationRuleFunc func(context.Context, *ent.SettlementPartitionMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f SettlementPartitionMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.SettlementPartitionMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SettlementPartitionMutation", m)
+}
+
 // The StoreBudgetQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type StoreBudgetQueryRuleFunc func(context.Context, *ent.StoreBudgetQuery) error
@@ -399,6 +543,54 @@ func (f TierMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) 
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.TierMutation", m)
 }
 
+// The TierChangeQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type TierChangeQueryRuleFunc func(context.Context, *ent.TierChangeQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f TierChangeQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.TierChangeQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.TierChangeQuery", q)
+}
+
+// The TierChangeMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type TierChangeMutationRuleFunc func(context.Context, *ent.TierChangeMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f TierChangeMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.TierChangeMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.TierChangeMutation", m)
+}
+
+// The TierGiftQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type TierGiftQueryRuleFunc func(context.Context, *ent.TierGiftQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f TierGiftQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.TierGiftQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.TierGiftQuery", q)
+}
+
+// The TierGiftMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type TierGiftMutationRuleFunc func(context.Context, *ent.TierGiftMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f TierGiftMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.TierGiftMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.TierGiftMutation", m)
+}
+
 type (
 	// Filter is the interface that wraps the Where function
 	// for filtering nodes in queries and mutations.
@@ -434,11 +626,19 @@ var _ QueryMutationRule = FilterFunc(nil)
 
 func queryFilter(q ent.Query) (Filter, error) {
 	switch q := q.(type) {
+	case *ent.ActivityMonthQuery:
+		return q.Filter(), nil
+	case *ent.AuditEntryQuery:
+		return q.Filter(), nil
 	case *ent.BenefitQuery:
+		return q.Filter(), nil
+	case *ent.BenefitClaimQuery:
 		return q.Filter(), nil
 	case *ent.EventQuery:
 		return q.Filter(), nil
 	case *ent.MemberQuery:
+		return q.Filter(), nil
+	case *ent.MemberScoreQuery:
 		return q.Filter(), nil
 	case *ent.PointAccountQuery:
 		return q.Filter(), nil
@@ -452,11 +652,19 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.ProgramQuery:
 		return q.Filter(), nil
+	case *ent.SettlementQuery:
+		return q.Filter(), nil
+	case *ent.SettlementPartitionQuery:
+		return q.Filter(), nil
 	case *ent.StoreBudgetQuery:
 		return q.Filter(), nil
 	case *ent.StoreFundingQuery:
 		return q.Filter(), nil
 	case *ent.TierQuery:
+		return q.Filter(), nil
+	case *ent.TierChangeQuery:
+		return q.Filter(), nil
+	case *ent.TierGiftQuery:
 		return q.Filter(), nil
 	default:
 		return nil, Denyf("ent/privacy: unexpected query type %T for query filter", q)
@@ -465,11 +673,19 @@ func queryFilter(q ent.Query) (Filter, error) {
 
 func mutationFilter(m ent.Mutation) (Filter, error) {
 	switch m := m.(type) {
+	case *ent.ActivityMonthMutation:
+		return m.Filter(), nil
+	case *ent.AuditEntryMutation:
+		return m.Filter(), nil
 	case *ent.BenefitMutation:
+		return m.Filter(), nil
+	case *ent.BenefitClaimMutation:
 		return m.Filter(), nil
 	case *ent.EventMutation:
 		return m.Filter(), nil
 	case *ent.MemberMutation:
+		return m.Filter(), nil
+	case *ent.MemberScoreMutation:
 		return m.Filter(), nil
 	case *ent.PointAccountMutation:
 		return m.Filter(), nil
@@ -483,11 +699,19 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.ProgramMutation:
 		return m.Filter(), nil
+	case *ent.SettlementMutation:
+		return m.Filter(), nil
+	case *ent.SettlementPartitionMutation:
+		return m.Filter(), nil
 	case *ent.StoreBudgetMutation:
 		return m.Filter(), nil
 	case *ent.StoreFundingMutation:
 		return m.Filter(), nil
 	case *ent.TierMutation:
+		return m.Filter(), nil
+	case *ent.TierChangeMutation:
+		return m.Filter(), nil
+	case *ent.TierGiftMutation:
 		return m.Filter(), nil
 	default:
 		return nil, Denyf("ent/privacy: unexpected mutation type %T for mutation filter", m)

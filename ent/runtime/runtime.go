@@ -5,9 +5,13 @@ package runtime
 import (
 	"context"
 
+	"github.com/membergraph/membergraph/ent/activitymonth"
+	"github.com/membergraph/membergraph/ent/auditentry"
 	"github.com/membergraph/membergraph/ent/benefit"
+	"github.com/membergraph/membergraph/ent/benefitclaim"
 	"github.com/membergraph/membergraph/ent/event"
 	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/ent/memberscore"
 	"github.com/membergraph/membergraph/ent/pointaccount"
 	"github.com/membergraph/membergraph/ent/pointallocation"
 	"github.com/membergraph/membergraph/ent/pointentry"
@@ -15,9 +19,13 @@ import (
 	"github.com/membergraph/membergraph/ent/pointrequest"
 	"github.com/membergraph/membergraph/ent/program"
 	"github.com/membergraph/membergraph/ent/schema"
+	"github.com/membergraph/membergraph/ent/settlement"
+	"github.com/membergraph/membergraph/ent/settlementpartition"
 	"github.com/membergraph/membergraph/ent/storebudget"
 	"github.com/membergraph/membergraph/ent/storefunding"
 	"github.com/membergraph/membergraph/ent/tier"
+	"github.com/membergraph/membergraph/ent/tierchange"
+	"github.com/membergraph/membergraph/ent/tiergift"
 
 	"entgo.io/ent"
 	"entgo.io/ent/privacy"
@@ -27,6 +35,80 @@ import (
 // (default values, validators, hooks and policies) and stitches it
 // to their package variables.
 func init() {
+	activitymonth.Policy = privacy.NewPolicies(schema.ActivityMonth{})
+	activitymonth.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := activitymonth.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	activitymonthFields := schema.ActivityMonth{}.Fields()
+	_ = activitymonthFields
+	// activitymonthDescSpendCents is the schema descriptor for spend_cents field.
+	activitymonthDescSpendCents := activitymonthFields[3].Descriptor()
+	// activitymonth.DefaultSpendCents holds the default value on creation for the spend_cents field.
+	activitymonth.DefaultSpendCents = activitymonthDescSpendCents.Default.(int64)
+	// activitymonthDescOrders is the schema descriptor for orders field.
+	activitymonthDescOrders := activitymonthFields[4].Descriptor()
+	// activitymonth.DefaultOrders holds the default value on creation for the orders field.
+	activitymonth.DefaultOrders = activitymonthDescOrders.Default.(int)
+	// activitymonthDescCompletedOrders is the schema descriptor for completed_orders field.
+	activitymonthDescCompletedOrders := activitymonthFields[5].Descriptor()
+	// activitymonth.DefaultCompletedOrders holds the default value on creation for the completed_orders field.
+	activitymonth.DefaultCompletedOrders = activitymonthDescCompletedOrders.Default.(int)
+	// activitymonthDescRefundedOrders is the schema descriptor for refunded_orders field.
+	activitymonthDescRefundedOrders := activitymonthFields[6].Descriptor()
+	// activitymonth.DefaultRefundedOrders holds the default value on creation for the refunded_orders field.
+	activitymonth.DefaultRefundedOrders = activitymonthDescRefundedOrders.Default.(int)
+	// activitymonthDescPurchaseDays is the schema descriptor for purchase_days field.
+	activitymonthDescPurchaseDays := activitymonthFields[7].Descriptor()
+	// activitymonth.DefaultPurchaseDays holds the default value on creation for the purchase_days field.
+	activitymonth.DefaultPurchaseDays = activitymonthDescPurchaseDays.Default.(int64)
+	// activitymonthDescLoginDays is the schema descriptor for login_days field.
+	activitymonthDescLoginDays := activitymonthFields[8].Descriptor()
+	// activitymonth.DefaultLoginDays holds the default value on creation for the login_days field.
+	activitymonth.DefaultLoginDays = activitymonthDescLoginDays.Default.(int64)
+	// activitymonthDescReviews is the schema descriptor for reviews field.
+	activitymonthDescReviews := activitymonthFields[9].Descriptor()
+	// activitymonth.DefaultReviews holds the default value on creation for the reviews field.
+	activitymonth.DefaultReviews = activitymonthDescReviews.Default.(int)
+	// activitymonthDescPhotoReviews is the schema descriptor for photo_reviews field.
+	activitymonthDescPhotoReviews := activitymonthFields[10].Descriptor()
+	// activitymonth.DefaultPhotoReviews holds the default value on creation for the photo_reviews field.
+	activitymonth.DefaultPhotoReviews = activitymonthDescPhotoReviews.Default.(int)
+	// activitymonthDescAnswers is the schema descriptor for answers field.
+	activitymonthDescAnswers := activitymonthFields[11].Descriptor()
+	// activitymonth.DefaultAnswers holds the default value on creation for the answers field.
+	activitymonth.DefaultAnswers = activitymonthDescAnswers.Default.(int)
+	// activitymonthDescShares is the schema descriptor for shares field.
+	activitymonthDescShares := activitymonthFields[12].Descriptor()
+	// activitymonth.DefaultShares holds the default value on creation for the shares field.
+	activitymonth.DefaultShares = activitymonthDescShares.Default.(int)
+	// activitymonthDescCheckIns is the schema descriptor for check_ins field.
+	activitymonthDescCheckIns := activitymonthFields[13].Descriptor()
+	// activitymonth.DefaultCheckIns holds the default value on creation for the check_ins field.
+	activitymonth.DefaultCheckIns = activitymonthDescCheckIns.Default.(int)
+	auditentry.Policy = privacy.NewPolicies(schema.AuditEntry{})
+	auditentry.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := auditentry.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	auditentryFields := schema.AuditEntry{}.Fields()
+	_ = auditentryFields
+	// auditentryDescActor is the schema descriptor for actor field.
+	auditentryDescActor := auditentryFields[1].Descriptor()
+	// auditentry.ActorValidator is a validator for the "actor" field. It is called by the builders before save.
+	auditentry.ActorValidator = auditentryDescActor.Validators[0].(func(string) error)
+	// auditentryDescAction is the schema descriptor for action field.
+	auditentryDescAction := auditentryFields[2].Descriptor()
+	// auditentry.ActionValidator is a validator for the "action" field. It is called by the builders before save.
+	auditentry.ActionValidator = auditentryDescAction.Validators[0].(func(string) error)
 	benefit.Policy = privacy.NewPolicies(schema.Benefit{})
 	benefit.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -86,6 +168,25 @@ func init() {
 	benefit.DefaultQuota = benefitDescQuota.Default.(int)
 	// benefit.QuotaValidator is a validator for the "quota" field. It is called by the builders before save.
 	benefit.QuotaValidator = benefitDescQuota.Validators[0].(func(int) error)
+	benefitclaim.Policy = privacy.NewPolicies(schema.BenefitClaim{})
+	benefitclaim.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := benefitclaim.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	benefitclaimFields := schema.BenefitClaim{}.Fields()
+	_ = benefitclaimFields
+	// benefitclaimDescIdempotencyKey is the schema descriptor for idempotency_key field.
+	benefitclaimDescIdempotencyKey := benefitclaimFields[3].Descriptor()
+	// benefitclaim.IdempotencyKeyValidator is a validator for the "idempotency_key" field. It is called by the builders before save.
+	benefitclaim.IdempotencyKeyValidator = benefitclaimDescIdempotencyKey.Validators[0].(func(string) error)
+	// benefitclaimDescPeriod is the schema descriptor for period field.
+	benefitclaimDescPeriod := benefitclaimFields[4].Descriptor()
+	// benefitclaim.PeriodValidator is a validator for the "period" field. It is called by the builders before save.
+	benefitclaim.PeriodValidator = benefitclaimDescPeriod.Validators[0].(func(string) error)
 	event.Policy = privacy.NewPolicies(schema.Event{})
 	event.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -166,6 +267,33 @@ func init() {
 	memberDescRealNameVerified := memberFields[9].Descriptor()
 	// member.DefaultRealNameVerified holds the default value on creation for the real_name_verified field.
 	member.DefaultRealNameVerified = memberDescRealNameVerified.Default.(bool)
+	memberscore.Policy = privacy.NewPolicies(schema.MemberScore{})
+	memberscore.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := memberscore.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	memberscoreFields := schema.MemberScore{}.Fields()
+	_ = memberscoreFields
+	// memberscoreDescSettled is the schema descriptor for settled field.
+	memberscoreDescSettled := memberscoreFields[2].Descriptor()
+	// memberscore.DefaultSettled holds the default value on creation for the settled field.
+	memberscore.DefaultSettled = memberscoreDescSettled.Default.(int64)
+	// memberscoreDescPeriod is the schema descriptor for period field.
+	memberscoreDescPeriod := memberscoreFields[3].Descriptor()
+	// memberscore.DefaultPeriod holds the default value on creation for the period field.
+	memberscore.DefaultPeriod = memberscoreDescPeriod.Default.(int)
+	// memberscoreDescCountedThrough is the schema descriptor for counted_through field.
+	memberscoreDescCountedThrough := memberscoreFields[8].Descriptor()
+	// memberscore.DefaultCountedThrough holds the default value on creation for the counted_through field.
+	memberscore.DefaultCountedThrough = memberscoreDescCountedThrough.Default.(int)
+	// memberscoreDescAccountPointsCounted is the schema descriptor for account_points_counted field.
+	memberscoreDescAccountPointsCounted := memberscoreFields[9].Descriptor()
+	// memberscore.DefaultAccountPointsCounted holds the default value on creation for the account_points_counted field.
+	memberscore.DefaultAccountPointsCounted = memberscoreDescAccountPointsCounted.Default.(int64)
 	pointaccount.Policy = privacy.NewPolicies(schema.PointAccount{})
 	pointaccount.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -362,6 +490,54 @@ func init() {
 	program.DefaultPointsPerYuan = programDescPointsPerYuan.Default.(int64)
 	// program.PointsPerYuanValidator is a validator for the "points_per_yuan" field. It is called by the builders before save.
 	program.PointsPerYuanValidator = programDescPointsPerYuan.Validators[0].(func(int64) error)
+	settlement.Policy = privacy.NewPolicies(schema.Settlement{})
+	settlement.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := settlement.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	settlementFields := schema.Settlement{}.Fields()
+	_ = settlementFields
+	// settlementDescPartitions is the schema descriptor for partitions field.
+	settlementDescPartitions := settlementFields[5].Descriptor()
+	// settlement.DefaultPartitions holds the default value on creation for the partitions field.
+	settlement.DefaultPartitions = settlementDescPartitions.Default.(int)
+	// settlementDescMembers is the schema descriptor for members field.
+	settlementDescMembers := settlementFields[6].Descriptor()
+	// settlement.DefaultMembers holds the default value on creation for the members field.
+	settlement.DefaultMembers = settlementDescMembers.Default.(int)
+	// settlementDescTierChanges is the schema descriptor for tier_changes field.
+	settlementDescTierChanges := settlementFields[7].Descriptor()
+	// settlement.DefaultTierChanges holds the default value on creation for the tier_changes field.
+	settlement.DefaultTierChanges = settlementDescTierChanges.Default.(int)
+	settlementpartition.Policy = privacy.NewPolicies(schema.SettlementPartition{})
+	settlementpartition.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := settlementpartition.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	settlementpartitionFields := schema.SettlementPartition{}.Fields()
+	_ = settlementpartitionFields
+	// settlementpartitionDescWorker is the schema descriptor for worker field.
+	settlementpartitionDescWorker := settlementpartitionFields[5].Descriptor()
+	// settlementpartition.DefaultWorker holds the default value on creation for the worker field.
+	settlementpartition.DefaultWorker = settlementpartitionDescWorker.Default.(string)
+	// settlementpartition.WorkerValidator is a validator for the "worker" field. It is called by the builders before save.
+	settlementpartition.WorkerValidator = settlementpartitionDescWorker.Validators[0].(func(string) error)
+	// settlementpartitionDescMembers is the schema descriptor for members field.
+	settlementpartitionDescMembers := settlementpartitionFields[7].Descriptor()
+	// settlementpartition.DefaultMembers holds the default value on creation for the members field.
+	settlementpartition.DefaultMembers = settlementpartitionDescMembers.Default.(int)
+	// settlementpartitionDescTierChanges is the schema descriptor for tier_changes field.
+	settlementpartitionDescTierChanges := settlementpartitionFields[8].Descriptor()
+	// settlementpartition.DefaultTierChanges holds the default value on creation for the tier_changes field.
+	settlementpartition.DefaultTierChanges = settlementpartitionDescTierChanges.Default.(int)
 	storebudget.Policy = privacy.NewPolicies(schema.StoreBudget{})
 	storebudget.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -527,6 +703,48 @@ func init() {
 	tier.DefaultDescription = tierDescDescription.Default.(string)
 	// tier.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
 	tier.DescriptionValidator = tierDescDescription.Validators[0].(func(string) error)
+	// tierDescGiftPoints is the schema descriptor for gift_points field.
+	tierDescGiftPoints := tierFields[6].Descriptor()
+	// tier.DefaultGiftPoints holds the default value on creation for the gift_points field.
+	tier.DefaultGiftPoints = tierDescGiftPoints.Default.(int64)
+	// tier.GiftPointsValidator is a validator for the "gift_points" field. It is called by the builders before save.
+	tier.GiftPointsValidator = tierDescGiftPoints.Validators[0].(func(int64) error)
+	// tierDescYearlyDeduction is the schema descriptor for yearly_deduction field.
+	tierDescYearlyDeduction := tierFields[8].Descriptor()
+	// tier.DefaultYearlyDeduction holds the default value on creation for the yearly_deduction field.
+	tier.DefaultYearlyDeduction = tierDescYearlyDeduction.Default.(int64)
+	// tier.YearlyDeductionValidator is a validator for the "yearly_deduction" field. It is called by the builders before save.
+	tier.YearlyDeductionValidator = tierDescYearlyDeduction.Validators[0].(func(int64) error)
+	tierchange.Policy = privacy.NewPolicies(schema.TierChange{})
+	tierchange.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := tierchange.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	tierchangeFields := schema.TierChange{}.Fields()
+	_ = tierchangeFields
+	// tierchangeDescReason is the schema descriptor for reason field.
+	tierchangeDescReason := tierchangeFields[7].Descriptor()
+	// tierchange.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
+	tierchange.ReasonValidator = tierchangeDescReason.Validators[0].(func(string) error)
+	tiergift.Policy = privacy.NewPolicies(schema.TierGift{})
+	tiergift.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := tiergift.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	tiergiftFields := schema.TierGift{}.Fields()
+	_ = tiergiftFields
+	// tiergiftDescPoints is the schema descriptor for points field.
+	tiergiftDescPoints := tiergiftFields[4].Descriptor()
+	// tiergift.PointsValidator is a validator for the "points" field. It is called by the builders before save.
+	tiergift.PointsValidator = tiergiftDescPoints.Validators[0].(func(int64) error)
 }
 
 const (

@@ -62,6 +62,8 @@ func (Member) Edges() []ent.Edge {
 		edge.From("program", Program.Type).Ref("members").Field("program_id").Unique().Required().Immutable().
 			Annotations(entgql.Skip()),
 		edge.To("tier", Tier.Type).Field("tier_id").Unique().Required(),
+		edge.From("tier_history", TierChange.Type).Ref("member").
+			Annotations(entgql.RelayConnection()),
 	}
 }
 

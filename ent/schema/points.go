@@ -57,7 +57,7 @@ func (PointEntry) Fields() []ent.Field {
 		field.Enum("kind").Values(
 			"PURCHASE", "PLUS_BONUS", "REVIEW", "PHOTO_REVIEW", "CHECK_IN", "FIRST_MOBILE_ORDER",
 			"REFUND", "ORDER_DEDUCTION", "EXCHANGE", "SPEND_REVERSAL", "EXPIRY", "ADJUSTMENT",
-			"STORE_GRANT", "PARTNER_GRANT",
+			"STORE_GRANT", "PARTNER_GRANT", "TIER_GIFT",
 		).Immutable().Annotations(entgql.Type("PointEntryKind")),
 		field.String("funding").MaxLen(80).Immutable().
 			Comment("Who funds the points: PLATFORM, PLUS, STORE:<id> or PARTNER:<key>."),

@@ -27,6 +27,12 @@ func (Tier) Fields() []ent.Field {
 		field.Int64("min_score").NonNegative().
 			Comment("The settled score from which the tier holds."),
 		field.String("description").Default("").MaxLen(512),
+		field.Int64("gift_points").NonNegative().Default(0).
+			Comment("Upgrade gift: points granted the first time in a calendar year a member reaches the tier."),
+		field.Strings("gift_benefits").Optional().
+			Comment("Upgrade gift: catalogue benefits (coupons) issued as claims with the points."),
+		field.Int64("yearly_deduction").NonNegative().Default(0).
+			Comment("Cumulative mode: growth taken from members of this tier on 1 January."),
 	}
 }
 

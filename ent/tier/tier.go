@@ -25,6 +25,12 @@ const (
 	FieldMinScore = "min_score"
 	// FieldDescription holds the string denoting the description field in the database.
 	FieldDescription = "description"
+	// FieldGiftPoints holds the string denoting the gift_points field in the database.
+	FieldGiftPoints = "gift_points"
+	// FieldGiftBenefits holds the string denoting the gift_benefits field in the database.
+	FieldGiftBenefits = "gift_benefits"
+	// FieldYearlyDeduction holds the string denoting the yearly_deduction field in the database.
+	FieldYearlyDeduction = "yearly_deduction"
 	// EdgeProgram holds the string denoting the program edge name in mutations.
 	EdgeProgram = "program"
 	// EdgeBenefits holds the string denoting the benefits edge name in mutations.
@@ -63,6 +69,9 @@ var Columns = []string{
 	FieldLevel,
 	FieldMinScore,
 	FieldDescription,
+	FieldGiftPoints,
+	FieldGiftBenefits,
+	FieldYearlyDeduction,
 }
 
 var (
@@ -101,6 +110,14 @@ var (
 	DefaultDescription string
 	// DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
 	DescriptionValidator func(string) error
+	// DefaultGiftPoints holds the default value on creation for the "gift_points" field.
+	DefaultGiftPoints int64
+	// GiftPointsValidator is a validator for the "gift_points" field. It is called by the builders before save.
+	GiftPointsValidator func(int64) error
+	// DefaultYearlyDeduction holds the default value on creation for the "yearly_deduction" field.
+	DefaultYearlyDeduction int64
+	// YearlyDeductionValidator is a validator for the "yearly_deduction" field. It is called by the builders before save.
+	YearlyDeductionValidator func(int64) error
 )
 
 // OrderOption defines the ordering options for the Tier queries.
@@ -139,6 +156,16 @@ func ByMinScore(opts ...sql.OrderTermOption) OrderOption {
 // ByDescription orders the results by the description field.
 func ByDescription(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDescription, opts...).ToFunc()
+}
+
+// ByGiftPoints orders the results by the gift_points field.
+func ByGiftPoints(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldGiftPoints, opts...).ToFunc()
+}
+
+// ByYearlyDeduction orders the results by the yearly_deduction field.
+func ByYearlyDeduction(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldYearlyDeduction, opts...).ToFunc()
 }
 
 // ByProgramField orders the results by program field.

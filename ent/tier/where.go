@@ -83,6 +83,16 @@ func Description(v string) predicate.Tier {
 	return predicate.Tier(sql.FieldEQ(FieldDescription, v))
 }
 
+// GiftPoints applies equality check predicate on the "gift_points" field. It's identical to GiftPointsEQ.
+func GiftPoints(v int64) predicate.Tier {
+	return predicate.Tier(sql.FieldEQ(FieldGiftPoints, v))
+}
+
+// YearlyDeduction applies equality check predicate on the "yearly_deduction" field. It's identical to YearlyDeductionEQ.
+func YearlyDeduction(v int64) predicate.Tier {
+	return predicate.Tier(sql.FieldEQ(FieldYearlyDeduction, v))
+}
+
 // ProgramIDEQ applies the EQ predicate on the "program_id" field.
 func ProgramIDEQ(v int) predicate.Tier {
 	return predicate.Tier(sql.FieldEQ(FieldProgramID, v))
@@ -376,6 +386,96 @@ func DescriptionEqualFold(v string) predicate.Tier {
 // DescriptionContainsFold applies the ContainsFold predicate on the "description" field.
 func DescriptionContainsFold(v string) predicate.Tier {
 	return predicate.Tier(sql.FieldContainsFold(FieldDescription, v))
+}
+
+// GiftPointsEQ applies the EQ predicate on the "gift_points" field.
+func GiftPointsEQ(v int64) predicate.Tier {
+	return predicate.Tier(sql.FieldEQ(FieldGiftPoints, v))
+}
+
+// GiftPointsNEQ applies the NEQ predicate on the "gift_points" field.
+func GiftPointsNEQ(v int64) predicate.Tier {
+	return predicate.Tier(sql.FieldNEQ(FieldGiftPoints, v))
+}
+
+// GiftPointsIn applies the In predicate on the "gift_points" field.
+func GiftPointsIn(vs ...int64) predicate.Tier {
+	return predicate.Tier(sql.FieldIn(FieldGiftPoints, vs...))
+}
+
+// GiftPointsNotIn applies the NotIn predicate on the "gift_points" field.
+func GiftPointsNotIn(vs ...int64) predicate.Tier {
+	return predicate.Tier(sql.FieldNotIn(FieldGiftPoints, vs...))
+}
+
+// GiftPointsGT applies the GT predicate on the "gift_points" field.
+func GiftPointsGT(v int64) predicate.Tier {
+	return predicate.Tier(sql.FieldGT(FieldGiftPoints, v))
+}
+
+// GiftPointsGTE applies the GTE predicate on the "gift_points" field.
+func GiftPointsGTE(v int64) predicate.Tier {
+	return predicate.Tier(sql.FieldGTE(FieldGiftPoints, v))
+}
+
+// GiftPointsLT applies the LT predicate on the "gift_points" field.
+func GiftPointsLT(v int64) predicate.Tier {
+	return predicate.Tier(sql.FieldLT(FieldGiftPoints, v))
+}
+
+// GiftPointsLTE applies the LTE predicate on the "gift_points" field.
+func GiftPointsLTE(v int64) predicate.Tier {
+	return predicate.Tier(sql.FieldLTE(FieldGiftPoints, v))
+}
+
+// GiftBenefitsIsNil applies the IsNil predicate on the "gift_benefits" field.
+func GiftBenefitsIsNil() predicate.Tier {
+	return predicate.Tier(sql.FieldIsNull(FieldGiftBenefits))
+}
+
+// GiftBenefitsNotNil applies the NotNil predicate on the "gift_benefits" field.
+func GiftBenefitsNotNil() predicate.Tier {
+	return predicate.Tier(sql.FieldNotNull(FieldGiftBenefits))
+}
+
+// YearlyDeductionEQ applies the EQ predicate on the "yearly_deduction" field.
+func YearlyDeductionEQ(v int64) predicate.Tier {
+	return predicate.Tier(sql.FieldEQ(FieldYearlyDeduction, v))
+}
+
+// YearlyDeductionNEQ applies the NEQ predicate on the "yearly_deduction" field.
+func YearlyDeductionNEQ(v int64) predicate.Tier {
+	return predicate.Tier(sql.FieldNEQ(FieldYearlyDeduction, v))
+}
+
+// YearlyDeductionIn applies the In predicate on the "yearly_deduction" field.
+func YearlyDeductionIn(vs ...int64) predicate.Tier {
+	return predicate.Tier(sql.FieldIn(FieldYearlyDeduction, vs...))
+}
+
+// YearlyDeductionNotIn applies the NotIn predicate on the "yearly_deduction" field.
+func YearlyDeductionNotIn(vs ...int64) predicate.Tier {
+	return predicate.Tier(sql.FieldNotIn(FieldYearlyDeduction, vs...))
+}
+
+// YearlyDeductionGT applies the GT predicate on the "yearly_deduction" field.
+func YearlyDeductionGT(v int64) predicate.Tier {
+	return predicate.Tier(sql.FieldGT(FieldYearlyDeduction, v))
+}
+
+// YearlyDeductionGTE applies the GTE predicate on the "yearly_deduction" field.
+func YearlyDeductionGTE(v int64) predicate.Tier {
+	return predicate.Tier(sql.FieldGTE(FieldYearlyDeduction, v))
+}
+
+// YearlyDeductionLT applies the LT predicate on the "yearly_deduction" field.
+func YearlyDeductionLT(v int64) predicate.Tier {
+	return predicate.Tier(sql.FieldLT(FieldYearlyDeduction, v))
+}
+
+// YearlyDeductionLTE applies the LTE predicate on the "yearly_deduction" field.
+func YearlyDeductionLTE(v int64) predicate.Tier {
+	return predicate.Tier(sql.FieldLTE(FieldYearlyDeduction, v))
 }
 
 // HasProgram applies the HasEdge predicate on the "program" edge.

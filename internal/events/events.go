@@ -18,6 +18,7 @@ import (
 	"github.com/membergraph/membergraph/ent/event"
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/pointentry"
+	"github.com/membergraph/membergraph/internal/activity"
 	"github.com/membergraph/membergraph/internal/auth"
 	"github.com/membergraph/membergraph/internal/events/payload"
 	"github.com/membergraph/membergraph/internal/points"
@@ -265,7 +266,7 @@ func (s *Service) record(ctx context.Context, prog *ent.Program, memberID int, p
 			res.Status = Accepted
 			return tx.Event.UpdateOne(ev).SetOutcome(res.Outcome).Exec(ctx)
 		}
-		grants, err := earnings(ctx, b, memberID, in, field)
+		grants, facts, err := earnings(ctx, b, memberID, in, field)
 		var done orderDone
 		if errors.As(err, &done) {
 			if done.event.IdempotencyKey == in.IdempotencyKey {
@@ -290,7 +291,11 @@ func (s *Service) record(ctx context.Context, prog *ent.Program, memberID int, p
 			return err
 		}
 		res.Status = Accepted
-		return b.CreditAll(ctx, grants, in.OccurredAt, &ev.ID)
+		if err := b.CreditAll(ctx, grants, in.OccurredAt, &ev.ID); err != nil {
+			return err
+		}
+		return activity.Count(ctx, tx, b.Loc, activity.Event{ProgramID: prog.ID, MemberID: memberID, Kind: in.Kind,
+			OccurredAt: in.OccurredAt, Body: in.Body, Repeat: facts.AlreadyRewarded})
 	})
 	if err != nil {
 		return reject(err)
@@ -316,9 +321,9 @@ func replay(prev *ent.Event, hash, field string, res *Result) error {
 }
 
 // earnings looks up what the earning rules need to know about the member and returns what
-// the event earns. It runs before the event is stored, so the event itself is not yet among
-// the member's events it looks at.
-func earnings(ctx context.Context, b *points.Book, memberID int, in Input, field string) ([]points.Grant, error) {
+// the event earns, with those facts. It runs before the event is stored, so the event itself
+// is not yet among the member's events it looks at.
+func earnings(ctx context.Context, b *points.Book, memberID int, in Input, field string) ([]points.Grant, points.Facts, error) {
 	facts := points.Facts{}
 	var err error
 	switch in.Kind {
@@ -326,13 +331,13 @@ func earnings(ctx context.Context, b *points.Book, memberID int, in Input, field
 		done, err := b.Tx.Event.Query().Where(event.MemberID(memberID), event.KindEQ(event.KindORDER_COMPLETED),
 			event.OrderID(in.Body.OrderID)).First(ctx)
 		if err == nil {
-			return nil, orderDone{done}
+			return nil, facts, orderDone{done}
 		}
 		if !ent.IsNotFound(err) {
-			return nil, err
+			return nil, facts, err
 		}
 		if facts.PlusActive, err = b.PlusActive(ctx, in.OccurredAt); err != nil {
-			return nil, err
+			return nil, facts, err
 		}
 		if in.Channel == "APP" || in.Channel == "MINI_PROGRAM" {
 			start, end := day(in.OccurredAt, b.Loc)
@@ -341,7 +346,7 @@ func earnings(ctx context.Context, b *points.Book, memberID int, in Input, field
 		}
 	case payload.ReviewPosted, payload.PhotoReviewPosted:
 		if _, err := orderLine(ctx, b, memberID, in.Body.OrderID, in.Body.SKUs[0], field); err != nil {
-			return nil, err
+			return nil, facts, err
 		}
 		kind := pointentry.KindREVIEW
 		if in.Kind == payload.PhotoReviewPosted {
@@ -355,9 +360,9 @@ func earnings(ctx context.Context, b *points.Book, memberID int, in Input, field
 			event.OccurredAtGTE(start), event.OccurredAtLT(end)).Exist(ctx)
 	}
 	if err != nil {
-		return nil, err
+		return nil, facts, err
 	}
-	return points.Earn(b.Rules(), points.Activity{Kind: in.Kind, Channel: in.Channel, Body: in.Body}, facts), nil
+	return points.Earn(b.Rules(), points.Activity{Kind: in.Kind, Channel: in.Channel, Body: in.Body}, facts), facts, nil
 }
 
 // refund takes back what the refunded lines earned (purchase points and PLUS bonus). Points
@@ -372,6 +377,10 @@ func refund(ctx context.Context, b *points.Book, ev *ent.Event, in Input, field 
 		event.OrderID(in.Body.OrderID), event.IDNEQ(ev.ID)).All(ctx)
 	if err != nil {
 		return out, err
+	}
+	var refundedBefore []string
+	for _, e := range earlier {
+		refundedBefore = append(refundedBefore, e.Body.SKUs...)
 	}
 	for i, sku := range in.Body.SKUs {
 		f := fmt.Sprintf("%s.skus.%d", field, i)
@@ -403,6 +412,9 @@ func refund(ctx context.Context, b *points.Book, ev *ent.Event, in Input, field 
 		}
 		out.Points -= total
 		out.DebtPoints += debt
+	}
+	if err := activity.Refund(ctx, b.Tx, b.Loc, order, in.Body.SKUs, refundedBefore); err != nil {
+		return out, err
 	}
 	ppy := b.Program.PointsPerYuan
 	out.WithholdCents = (out.DebtPoints*100 + ppy - 1) / ppy // round up: never withhold too little

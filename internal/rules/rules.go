@@ -19,6 +19,7 @@ type Rules struct {
 	Earning    Earning  `json:"earning"`
 	Spending   Spending `json:"spending"`
 	Expiry     Expiry   `json:"expiry"`
+	Score      Score    `json:"score"`
 }
 
 // Earning configures how points are earned (DOMAIN.md §3 "Earning").
@@ -69,6 +70,62 @@ type Expiry struct {
 	YearsAfterEarning int `json:"yearsAfterEarning"`
 }
 
+// Score modes (DOMAIN.md §4): the rolling 12-month score (京享值) or cumulative growth
+// (成长值) with a yearly deduction per tier on 1 January.
+const (
+	ScoreRolling    = "ROLLING"
+	ScoreCumulative = "CUMULATIVE"
+)
+
+// Score configures the member score and how it is settled (DOMAIN.md §4 "The score").
+type Score struct {
+	// Mode is ScoreRolling or ScoreCumulative.
+	Mode string `json:"mode"`
+	// WindowMonths is how many whole months before the settlement day a rolling score rates.
+	WindowMonths int          `json:"windowMonths"`
+	Weights      ScoreWeights `json:"weights"`
+	Coefficient  Coefficient  `json:"coefficient"`
+}
+
+// ScoreWeights are the points each counted thing adds to the raw score.
+type ScoreWeights struct {
+	SpendYuan   int64 `json:"spendYuan"`   // per whole yuan of confirmed spend
+	Order       int64 `json:"order"`       // per completed order (not refunded in full)
+	PurchaseDay int64 `json:"purchaseDay"` // per distinct day with a purchase
+	LoginDay    int64 `json:"loginDay"`    // per distinct day with a login or app open
+	Review      int64 `json:"review"`
+	PhotoReview int64 `json:"photoReview"`
+	Answer      int64 `json:"answer"`
+	Share       int64 `json:"share"`
+	// RealName is added once the member's real name is verified, BoundAccount per bound
+	// social account up to BoundAccountMax.
+	RealName        int64 `json:"realName"`
+	BoundAccount    int64 `json:"boundAccount"`
+	BoundAccountMax int   `json:"boundAccountMax"`
+}
+
+// Coefficient multiplies the raw score; percentages keep the arithmetic in integers
+// (100 = 1.0).
+type Coefficient struct {
+	// OrdinaryPercent applies when no band and no risk rule does.
+	OrdinaryPercent int64 `json:"ordinaryPercent"`
+	// RiskBelow: a reputation or credit signal below it sets RiskPercent.
+	RiskBelow   int   `json:"riskBelow"`
+	RiskPercent int64 `json:"riskPercent"`
+	// Bands reward good members, best first: the first band whose minimums the member
+	// meets and whose refund-rate ceiling it stays under sets the coefficient.
+	Bands []CoefficientBand `json:"bands"`
+}
+
+// CoefficientBand is one step above ordinary.
+type CoefficientBand struct {
+	MinReputation int `json:"minReputation"`
+	MinCredit     int `json:"minCredit"`
+	// MaxRefundPermille is the highest share of orders with a refund, in thousandths.
+	MaxRefundPermille int64 `json:"maxRefundPermille"`
+	Percent           int64 `json:"percent"`
+}
+
 // JDPreset returns the rules of the shipped "JD-style" programme preset, with the default
 // numbers of DOMAIN.md.
 func JDPreset() Rules {
@@ -101,6 +158,24 @@ func JDPreset() Rules {
 			DeductionMaxPercent: 50,
 		},
 		Expiry: Expiry{YearsAfterEarning: 1},
+		Score: Score{
+			Mode:         ScoreRolling,
+			WindowMonths: 12,
+			Weights: ScoreWeights{
+				SpendYuan: 1, Order: 0, PurchaseDay: 5, LoginDay: 1, Review: 2, PhotoReview: 3, Answer: 1, Share: 1,
+				RealName: 50, BoundAccount: 20, BoundAccountMax: 2,
+			},
+			Coefficient: Coefficient{
+				OrdinaryPercent: 100,
+				RiskBelow:       40,
+				RiskPercent:     80,
+				Bands: []CoefficientBand{
+					{MinReputation: 90, MinCredit: 90, MaxRefundPermille: 50, Percent: 130},
+					{MinReputation: 80, MinCredit: 80, MaxRefundPermille: 100, Percent: 120},
+					{MinReputation: 70, MinCredit: 70, MaxRefundPermille: 150, Percent: 110},
+				},
+			},
+		},
 	}
 }
 
@@ -130,12 +205,24 @@ func (r Rules) Validate() error {
 	if len(r.Categories) == 0 {
 		return fmt.Errorf("%w: categories must not be empty", ErrInvalid)
 	}
+	if err := r.Score.Validate(); err != nil {
+		return err
+	}
 	for _, c := range checks {
 		if !c.ok {
 			return fmt.Errorf("%w: %s must be %s", ErrInvalid, c.path, c.want)
 		}
 	}
 	return nil
+}
+
+// ScoreRules are the programme's score settings; a programme stored before the score
+// existed gets the preset's.
+func (r Rules) ScoreRules() Score {
+	if r.Score.Mode == "" {
+		return JDPreset().Score
+	}
+	return r.Score
 }
 
 // HasCategory reports whether key is one of the programme's categories.
@@ -150,6 +237,39 @@ func ValidateTimeZone(name string) error {
 	}
 	if _, err := time.LoadLocation(name); err != nil {
 		return fmt.Errorf("%w: unknown time zone %q", ErrInvalid, name)
+	}
+	return nil
+}
+
+// Validate reports the first score setting that cannot work, naming its JSON path.
+func (s Score) Validate() error {
+	w, c := s.Weights, s.Coefficient
+	checks := []struct {
+		ok   bool
+		path string
+		want string
+	}{
+		{s.Mode == ScoreRolling || s.Mode == ScoreCumulative, "score.mode", ScoreRolling + " or " + ScoreCumulative},
+		{s.WindowMonths >= 1 && s.WindowMonths <= 36, "score.windowMonths", "in 1..36"},
+		{min(w.SpendYuan, w.Order, w.PurchaseDay, w.LoginDay, w.Review, w.PhotoReview, w.Answer, w.Share, w.RealName, w.BoundAccount) >= 0, "score.weights", "≥ 0"},
+		{w.BoundAccountMax >= 0, "score.weights.boundAccountMax", "≥ 0"},
+		{c.OrdinaryPercent > 0 && c.OrdinaryPercent <= 1000, "score.coefficient.ordinaryPercent", "in 1..1000"},
+		{c.RiskPercent >= 0 && c.RiskPercent <= c.OrdinaryPercent, "score.coefficient.riskPercent", "in 0..ordinaryPercent"},
+		{c.RiskBelow >= 0 && c.RiskBelow <= 100, "score.coefficient.riskBelow", "in 0..100"},
+	}
+	for _, ch := range checks {
+		if !ch.ok {
+			return fmt.Errorf("%w: %s must be %s", ErrInvalid, ch.path, ch.want)
+		}
+	}
+	for i, b := range c.Bands {
+		if b.Percent < c.OrdinaryPercent || b.Percent > 1000 || b.MinReputation < 0 || b.MinReputation > 100 ||
+			b.MinCredit < 0 || b.MinCredit > 100 || b.MaxRefundPermille < 0 || b.MaxRefundPermille > 1000 {
+			return fmt.Errorf("%w: score.coefficient.bands.%d needs percent ≥ ordinaryPercent, minimums in 0..100 and maxRefundPermille in 0..1000", ErrInvalid, i)
+		}
+		if i > 0 && b.Percent > c.Bands[i-1].Percent {
+			return fmt.Errorf("%w: score.coefficient.bands must be ordered best first", ErrInvalid)
+		}
 	}
 	return nil
 }

@@ -102,6 +102,15 @@ func MemberDataPolicy() ent.Policy {
 	)
 }
 
+// AdminDataPolicy guards the programme's operational records (settlements, the audit
+// log): only its ADMINs read them; the services write them as the platform or for an ADMIN.
+func AdminDataPolicy() ent.Policy {
+	return inProgramPolicy(
+		[]privacy.QueryRule{allowRoles(auth.RoleAdmin), seeNothing()},
+		[]privacy.MutationRule{allowRoles(auth.RoleAdmin)},
+	)
+}
+
 // StorePolicy guards a store's budget: ADMIN and SERVICE see and change the programme's
 // stores, a STORE reads only its own, other roles see none.
 func StorePolicy() ent.Policy {

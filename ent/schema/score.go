@@ -1,0 +1,308 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"github.com/membergraph/membergraph/ent/schema/rule"
+	"github.com/membergraph/membergraph/internal/score/formula"
+)
+
+// ActivityMonth is one member's activity counters for one programme-local month, updated in
+// the transaction of the event that moves them, so a score never rescans events (DOMAIN.md
+// §4). A refund moves the counters of the month its order was completed in.
+type ActivityMonth struct {
+	ent.Schema
+}
+
+func (ActivityMonth) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("program_id").Immutable(),
+		field.Int("member_id").Immutable(),
+		field.Int("month").Immutable().Comment("YYYYMM in the programme's time zone."),
+		field.Int64("spend_cents").Default(0).Comment("Paid on completed orders, less refunded lines."),
+		field.Int("orders").Default(0).Comment("Completed orders not refunded in full."),
+		field.Int("completed_orders").Default(0).Comment("Every completed order, the refund rate's denominator."),
+		field.Int("refunded_orders").Default(0).Comment("Orders with at least one refunded line."),
+		field.Int64("purchase_days").Default(0).Comment("Bit d-1 set: a purchase on day d of the month."),
+		field.Int64("login_days").Default(0).Comment("Bit d-1 set: a login or app open on day d."),
+		field.Int("reviews").Default(0),
+		field.Int("photo_reviews").Default(0),
+		field.Int("answers").Default(0),
+		field.Int("shares").Default(0),
+		field.Int("check_ins").Default(0),
+	}
+}
+
+func (ActivityMonth) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("member_id", "month").Unique()}
+}
+
+func (ActivityMonth) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("member", Member.Type).Field("member_id").Unique().Required().Immutable(),
+	}
+}
+
+func (ActivityMonth) Policy() ent.Policy { return rule.MemberDataPolicy() }
+
+func (ActivityMonth) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
+}
+
+// MemberScore is a member's settled score and the risk signals the coefficient reads.
+type MemberScore struct {
+	ent.Schema
+}
+
+func (MemberScore) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("program_id").Immutable(),
+		field.Int("member_id").Immutable(),
+		field.Int64("settled").Default(0).Comment("The score of the last settlement; it sets the tier."),
+		field.Int("period").Default(0).Comment("YYYYMM of the last settlement applied; 0 before the first."),
+		field.Time("settled_at").Optional().Nillable().SchemaType(datetime),
+		field.JSON("breakdown", formula.Breakdown{}).Optional().Comment("How the settled score was made."),
+		field.Int("reputation").Optional().Nillable().Comment("Latest reputation signal, 0–100."),
+		field.Int("credit").Optional().Nillable().Comment("Latest credit signal, 0–100."),
+		field.Int("counted_through").Default(0).
+			Comment("Cumulative mode: the last month (YYYYMM) whose activity is in settled."),
+		field.Int64("account_points_counted").Default(0).
+			Comment("Cumulative mode: account points already in settled, so they count once."),
+	}
+}
+
+func (MemberScore) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("member_id").Unique()}
+}
+
+func (MemberScore) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("member", Member.Type).Field("member_id").Unique().Required().Immutable(),
+	}
+}
+
+func (MemberScore) Policy() ent.Policy { return rule.MemberDataPolicy() }
+
+func (MemberScore) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
+}
+
+// TierChange is one entry of a member's tier history: from, to, when and why.
+type TierChange struct {
+	ent.Schema
+}
+
+func (TierChange) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("program_id").Immutable().Annotations(entgql.Skip()),
+		field.Int("member_id").Immutable().Annotations(entgql.Skip()),
+		field.Int("from_tier_id").Optional().Nillable().Immutable().Annotations(entgql.Skip()),
+		field.Int("to_tier_id").Immutable().Annotations(entgql.Skip()),
+		field.Int("period").Immutable().Comment("YYYYMM of the settlement that made the change."),
+		field.Enum("direction").Values("UP", "DOWN").Immutable().Annotations(entgql.Type("TierChangeDirection")),
+		field.Int64("score").Immutable().Comment("The settled score that set the new tier."),
+		field.String("reason").MaxLen(256).Immutable().Comment("Why, in words a member understands."),
+		field.Time("created_at").Immutable().SchemaType(datetime).Annotations(entgql.OrderField("CREATED_AT")),
+	}
+}
+
+func (TierChange) Indexes() []ent.Index {
+	// One change per member and settlement period: a settlement run twice writes it once.
+	return []ent.Index{index.Fields("member_id", "period").Unique()}
+}
+
+func (TierChange) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("member", Member.Type).Field("member_id").Unique().Required().Immutable().Annotations(entgql.Skip()),
+		edge.To("from", Tier.Type).Field("from_tier_id").Unique().Immutable(),
+		edge.To("to", Tier.Type).Field("to_tier_id").Unique().Required().Immutable(),
+	}
+}
+
+func (TierChange) Policy() ent.Policy { return rule.MemberDataPolicy() }
+
+func (TierChange) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)}
+}
+
+// TierGift is an upgrade gift owed to a member: written by the settlement that lifted the
+// member to the tier (once per member, tier and calendar year) and delivered afterwards,
+// each in its own transaction, so a settlement of a million members never waits on a
+// million ledger writes.
+type TierGift struct {
+	ent.Schema
+}
+
+func (TierGift) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("program_id").Immutable(),
+		field.Int("member_id").Immutable(),
+		field.Int("tier_id").Immutable(),
+		field.Int("year").Immutable(),
+		field.Int64("points").NonNegative().Immutable(),
+		field.Strings("benefits").Optional().Immutable().Comment("Catalogue keys issued as benefit claims."),
+		field.Enum("status").Values("PENDING", "GRANTED").Default("PENDING"),
+		field.Time("created_at").Immutable().SchemaType(datetime),
+		field.Time("granted_at").Optional().Nillable().SchemaType(datetime),
+	}
+}
+
+func (TierGift) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("member_id", "tier_id", "year").Unique(),
+		index.Fields("program_id", "status"),
+	}
+}
+
+func (TierGift) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("member", Member.Type).Field("member_id").Unique().Required().Immutable(),
+	}
+}
+
+func (TierGift) Policy() ent.Policy { return rule.MemberDataPolicy() }
+
+func (TierGift) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
+}
+
+// Settlement is the monthly settlement of one period: the scores of the months before it
+// and the tiers they set. Its partitions are the units workers claim.
+type Settlement struct {
+	ent.Schema
+}
+
+func (Settlement) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("program_id").Immutable().Annotations(entgql.Skip()),
+		field.Int("period").Immutable().Comment("YYYYMM: settled on the 1st of this month."),
+		field.Enum("status").Values("RUNNING", "DONE").Default("RUNNING").Annotations(entgql.Type("SettlementStatus")),
+		field.Time("started_at").Immutable().SchemaType(datetime),
+		field.Time("finished_at").Optional().Nillable().SchemaType(datetime),
+		field.Int("partitions").Default(0),
+		field.Int("members").Default(0).Comment("Members settled, once all partitions are done."),
+		field.Int("tier_changes").Default(0),
+	}
+}
+
+func (Settlement) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("program_id", "period").Unique()}
+}
+
+func (Settlement) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("parts", SettlementPartition.Type).Annotations(entgql.Skip()),
+	}
+}
+
+func (Settlement) Policy() ent.Policy { return rule.AdminDataPolicy() }
+
+func (Settlement) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)}
+}
+
+// SettlementPartition is a range of member ids of a settlement. A worker claims it with a
+// lease; a lease that runs out (a crashed worker) lets another worker take it over.
+type SettlementPartition struct {
+	ent.Schema
+}
+
+func (SettlementPartition) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("program_id").Immutable(),
+		field.Int("settlement_id").Immutable(),
+		field.Int("lo").Immutable().Comment("First member id of the range."),
+		field.Int("hi").Immutable().Comment("Last member id of the range."),
+		field.Enum("status").Values("PENDING", "RUNNING", "DONE").Default("PENDING"),
+		field.String("worker").Default("").MaxLen(64),
+		field.Time("lease_until").Optional().Nillable().SchemaType(datetime),
+		field.Int("members").Default(0),
+		field.Int("tier_changes").Default(0),
+	}
+}
+
+func (SettlementPartition) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("settlement_id", "lo").Unique()}
+}
+
+func (SettlementPartition) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("settlement", Settlement.Type).Ref("parts").Field("settlement_id").Unique().Required().Immutable(),
+	}
+}
+
+func (SettlementPartition) Policy() ent.Policy { return rule.AdminDataPolicy() }
+
+func (SettlementPartition) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
+}
+
+// BenefitClaim is one use of a limited benefit (DOMAIN.md §4 "Tier benefits"), or a coupon
+// issued as an upgrade gift.
+type BenefitClaim struct {
+	ent.Schema
+}
+
+func (BenefitClaim) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("program_id").Immutable().Annotations(entgql.Skip()),
+		field.Int("member_id").Immutable().Annotations(entgql.Skip()),
+		field.Int("benefit_id").Immutable().Annotations(entgql.Skip()),
+		field.String("idempotency_key").MaxLen(128).Immutable().Annotations(entgql.Skip()),
+		field.String("period").MaxLen(8).Immutable().
+			Comment("The quota period it counts against: YYYY-MM, YYYY, or empty when unlimited."),
+		field.Enum("source").Values("CLAIM", "TIER_GIFT").Immutable().Annotations(entgql.Type("BenefitClaimSource")),
+		field.Time("claimed_at").Immutable().SchemaType(datetime),
+	}
+}
+
+func (BenefitClaim) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("program_id", "idempotency_key").Unique(),
+		index.Fields("member_id", "benefit_id", "period"),
+	}
+}
+
+func (BenefitClaim) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("member", Member.Type).Field("member_id").Unique().Required().Immutable().Annotations(entgql.Skip()),
+		edge.To("benefit", Benefit.Type).Field("benefit_id").Unique().Required().Immutable(),
+	}
+}
+
+func (BenefitClaim) Policy() ent.Policy { return rule.MemberDataPolicy() }
+
+func (BenefitClaim) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)}
+}
+
+// AuditEntry records who changed a programme's configuration, and from what to what.
+type AuditEntry struct {
+	ent.Schema
+}
+
+func (AuditEntry) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("program_id").Immutable().Annotations(entgql.Skip()),
+		field.String("actor").MaxLen(128).Immutable().Comment("Role and subject of the token that made the change."),
+		field.String("action").MaxLen(64).Immutable().Comment("The mutation, e.g. updateTierTable."),
+		field.Text("before").Immutable().Comment("The configuration before, as JSON."),
+		field.Text("after").Immutable().Comment("The configuration after, as JSON."),
+		field.Time("created_at").Immutable().SchemaType(datetime).Annotations(entgql.OrderField("CREATED_AT")),
+	}
+}
+
+func (AuditEntry) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("program_id", "created_at")}
+}
+
+func (AuditEntry) Policy() ent.Policy { return rule.AdminDataPolicy() }
+
+func (AuditEntry) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)}
+}
