@@ -6,7 +6,6 @@ package activity
 
 import (
 	"context"
-	"math/bits"
 	"slices"
 	"time"
 
@@ -17,11 +16,9 @@ import (
 	"github.com/membergraph/membergraph/ent/event"
 	"github.com/membergraph/membergraph/ent/memberscore"
 	"github.com/membergraph/membergraph/internal/events/payload"
+	"github.com/membergraph/membergraph/internal/member"
 	"github.com/membergraph/membergraph/internal/score/formula"
 )
-
-// MaxBoundAccounts bounds the providers kept on a member.
-const MaxBoundAccounts = 10
 
 // Event is an accepted event as the counters see it.
 type Event struct {
@@ -71,7 +68,7 @@ func Count(ctx context.Context, tx *ent.Tx, loc *time.Location, ev Event) error 
 		return tx.Member.UpdateOneID(ev.MemberID).SetRealNameVerified(true).Exec(ctx)
 	case payload.AccountBound:
 		m, err := tx.Member.Get(ctx, ev.MemberID)
-		if err != nil || slices.Contains(m.BoundAccounts, ev.Body.Provider) || len(m.BoundAccounts) >= MaxBoundAccounts {
+		if err != nil || slices.Contains(m.BoundAccounts, ev.Body.Provider) || len(m.BoundAccounts) >= member.MaxBoundAccounts {
 			return err
 		}
 		return tx.Member.UpdateOne(m).AppendBoundAccounts([]string{ev.Body.Provider}).Exec(ctx)
@@ -222,31 +219,9 @@ func risk(ctx context.Context, tx *ent.Tx, ev Event) error {
 // dayBit is the bit of t's programme-local day of the month.
 func dayBit(t time.Time, loc *time.Location) int64 { return 1 << (t.In(loc).Day() - 1) }
 
-// Days counts the days of a month's bit set.
-func Days(mask int64) int64 { return int64(bits.OnesCount64(uint64(mask))) }
-
 func one(b bool) int {
 	if b {
 		return 1
 	}
 	return 0
-}
-
-// Counts sums month rows into the formula's counters.
-func Counts(rows []*ent.ActivityMonth) formula.Counts {
-	var c formula.Counts
-	for _, r := range rows {
-		c = c.Plus(formula.Counts{
-			SpendCents: r.SpendCents, Orders: int64(r.Orders), CompletedOrders: int64(r.CompletedOrders),
-			RefundedOrders: int64(r.RefundedOrders), PurchaseDays: Days(r.PurchaseDays), LoginDays: Days(r.LoginDays),
-			Reviews: int64(r.Reviews), PhotoReviews: int64(r.PhotoReviews), Answers: int64(r.Answers), Shares: int64(r.Shares),
-		})
-	}
-	return c
-}
-
-// Months reads a member's rows for the months from..to inclusive.
-func Months(ctx context.Context, client *ent.Client, memberID int, from, to formula.Month) ([]*ent.ActivityMonth, error) {
-	return client.ActivityMonth.Query().Where(activitymonth.MemberID(memberID),
-		activitymonth.MonthGTE(int(from)), activitymonth.MonthLTE(int(to))).All(ctx)
 }

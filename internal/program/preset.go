@@ -10,7 +10,8 @@ const PresetKey = "jd"
 
 // JDPreset is the shipped "JD-style" programme of DOMAIN.md: the five tiers at
 // 0 / 1,000 / 2,500 / 4,500 / 7,000 and a benefit catalogue that grows toward the top and
-// leans to service there.
+// leans to service there. Upgrade gifts grow with the tier; the yearly deductions only
+// apply when an operator switches the programme to cumulative growth.
 func JDPreset() Definition {
 	const (
 		price     = benefit.KindPRICE
@@ -52,6 +53,8 @@ func JDPreset() Definition {
 				Description: "Customer service around the clock."},
 			{Key: "PARTNER_MEMBERSHIP_TRIAL", Name: "Partner membership trial", Kind: value, Quota: 1, QuotaPeriod: year,
 				Description: "A month of a partner brand's membership."},
+			{Key: "UPGRADE_COUPON", Name: "Upgrade coupon", Kind: price, QuotaPeriod: none,
+				Description: "A coupon issued with the upgrade gift when a member reaches a tier."},
 			{Key: "POINTS_BOOST", Name: "Points multiplier days", Kind: value, Quota: 2, QuotaPeriod: month,
 				Description: "Days on which purchases earn extra points."},
 		},
@@ -59,14 +62,14 @@ func JDPreset() Definition {
 			{Key: "REGISTERED", Name: "Registered", MinScore: 0,
 				Description: "Every member starts here.",
 				Benefits:    []string{"MEMBER_PRICE"}},
-			{Key: "BRONZE", Name: "Bronze", MinScore: 1000,
+			{Key: "BRONZE", Name: "Bronze", MinScore: 1000, GiftPoints: 100, YearlyDeduction: 200,
 				Benefits: []string{"MEMBER_PRICE", "BIRTHDAY_COUPON", "FREE_SHIPPING_2"}},
-			{Key: "SILVER", Name: "Silver", MinScore: 2500,
+			{Key: "SILVER", Name: "Silver", MinScore: 2500, GiftPoints: 200, GiftBenefits: []string{"UPGRADE_COUPON"}, YearlyDeduction: 500,
 				Benefits: []string{"MEMBER_PRICE", "BIRTHDAY_COUPON", "TIER_GIFT_PACK", "FREE_SHIPPING_2", "FLASH_REFUND"}},
-			{Key: "GOLD", Name: "Gold", MinScore: 4500,
+			{Key: "GOLD", Name: "Gold", MinScore: 4500, GiftPoints: 500, GiftBenefits: []string{"UPGRADE_COUPON"}, YearlyDeduction: 900,
 				Benefits: []string{"MEMBER_PRICE", "BIRTHDAY_COUPON", "TIER_GIFT_PACK", "FREE_SHIPPING_5", "DOORSTEP_EXCHANGE",
 					"FLASH_REFUND", "REPLACE_NOT_REPAIR", "VIP_HOTLINE", "POINTS_BOOST"}},
-			{Key: "DIAMOND", Name: "Diamond", MinScore: 7000,
+			{Key: "DIAMOND", Name: "Diamond", MinScore: 7000, GiftPoints: 1000, GiftBenefits: []string{"UPGRADE_COUPON"}, YearlyDeduction: 1400,
 				Benefits: []string{"MEMBER_PRICE", "BIRTHDAY_COUPON", "TIER_GIFT_PACK", "FREE_SHIPPING_5", "DOUBLE_FREE_SHIPPING",
 					"DOORSTEP_EXCHANGE", "FLASH_REFUND", "REPLACE_NOT_REPAIR", "VIP_HOTLINE", "SERVICE_24H",
 					"POINTS_BOOST", "PARTNER_MEMBERSHIP_TRIAL"}},

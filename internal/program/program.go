@@ -43,11 +43,18 @@ type BenefitDef struct {
 	QuotaPeriod            benefit.QuotaPeriod
 }
 
-// TierDef is a step of the ladder; Benefits name catalogue keys.
+// TierDef is a step of the ladder; Benefits and GiftBenefits name catalogue keys.
 type TierDef struct {
 	Key, Name, Description string
 	MinScore               int64
 	Benefits               []string
+	// GiftPoints and GiftBenefits are the upgrade gift: granted the first time in a
+	// calendar year a member reaches the tier.
+	GiftPoints   int64
+	GiftBenefits []string
+	// YearlyDeduction is taken from the growth of the tier's members on 1 January when
+	// the programme runs cumulative growth.
+	YearlyDeduction int64
 }
 
 var keyPattern = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,63}$`)
@@ -125,6 +132,14 @@ func validateLadder(errs *usererr.List, tiers []TierDef, catalogue map[string]bo
 				errs.Add(usererr.InvalidArgument, f+".benefits", "unknown benefit %q", b)
 			}
 		}
+		for _, b := range t.GiftBenefits {
+			if !catalogue[b] {
+				errs.Add(usererr.InvalidArgument, f+".giftBenefits", "unknown benefit %q", b)
+			}
+		}
+		if t.GiftPoints < 0 || t.YearlyDeduction < 0 {
+			errs.Add(usererr.InvalidArgument, f+".giftPoints", "gift points and yearly deduction must not be negative")
+		}
 	}
 }
 
@@ -167,7 +182,8 @@ func (s *Service) Create(ctx context.Context, d Definition) (*ent.Program, error
 		}
 		for level, t := range d.Tiers {
 			c := tx.Tier.Create().SetProgramID(p.ID).SetKey(t.Key).SetName(t.Name).SetDescription(t.Description).
-				SetLevel(level).SetMinScore(t.MinScore)
+				SetLevel(level).SetMinScore(t.MinScore).SetGiftPoints(t.GiftPoints).SetGiftBenefits(t.GiftBenefits).
+				SetYearlyDeduction(t.YearlyDeduction)
 			for _, b := range t.Benefits {
 				c.AddBenefitIDs(ids[b])
 			}

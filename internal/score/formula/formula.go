@@ -5,6 +5,7 @@
 package formula
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/membergraph/membergraph/internal/rules"
@@ -136,4 +137,16 @@ func Apply(raw, percent int64) int64 {
 		return 0
 	}
 	return (raw*percent + 50) / 100
+}
+
+// String is the month as YYYY-MM.
+func (m Month) String() string { return fmt.Sprintf("%04d-%02d", int(m)/100, int(m)%100) }
+
+// ParseMonth reads YYYY-MM.
+func ParseMonth(s string) (Month, error) {
+	t, err := time.Parse("2006-01", s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a month of the form YYYY-MM", s)
+	}
+	return Month(t.Year()*100 + int(t.Month())), nil
 }
