@@ -770,11 +770,6 @@ func (_q *SettlementQuery) collectField(ctx context.Context, oneNode bool, opCtx
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
-		case "period":
-			if _, ok := fieldSeen[settlement.FieldPeriod]; !ok {
-				selectedFields = append(selectedFields, settlement.FieldPeriod)
-				fieldSeen[settlement.FieldPeriod] = struct{}{}
-			}
 		case "status":
 			if _, ok := fieldSeen[settlement.FieldStatus]; !ok {
 				selectedFields = append(selectedFields, settlement.FieldStatus)
@@ -1079,11 +1074,6 @@ func (_q *TierChangeQuery) collectField(ctx context.Context, oneNode bool, opCtx
 			if _, ok := fieldSeen[tierchange.FieldToTierID]; !ok {
 				selectedFields = append(selectedFields, tierchange.FieldToTierID)
 				fieldSeen[tierchange.FieldToTierID] = struct{}{}
-			}
-		case "period":
-			if _, ok := fieldSeen[tierchange.FieldPeriod]; !ok {
-				selectedFields = append(selectedFields, tierchange.FieldPeriod)
-				fieldSeen[tierchange.FieldPeriod] = struct{}{}
 			}
 		case "direction":
 			if _, ok := fieldSeen[tierchange.FieldDirection]; !ok {

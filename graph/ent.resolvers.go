@@ -46,8 +46,14 @@ func (r *Resolver) Program() ProgramResolver { return &programResolver{r} }
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+// Settlement returns SettlementResolver implementation.
+func (r *Resolver) Settlement() SettlementResolver { return &settlementResolver{r} }
+
 // StoreBudget returns StoreBudgetResolver implementation.
 func (r *Resolver) StoreBudget() StoreBudgetResolver { return &storeBudgetResolver{r} }
+
+// TierChange returns TierChangeResolver implementation.
+func (r *Resolver) TierChange() TierChangeResolver { return &tierChangeResolver{r} }
 
 // MemberWhereInput returns MemberWhereInputResolver implementation.
 func (r *Resolver) MemberWhereInput() MemberWhereInputResolver { return &memberWhereInputResolver{r} }
@@ -55,5 +61,7 @@ func (r *Resolver) MemberWhereInput() MemberWhereInputResolver { return &memberW
 type memberResolver struct{ *Resolver }
 type programResolver struct{ *Resolver }
 type queryResolver struct{ *Resolver }
+type settlementResolver struct{ *Resolver }
 type storeBudgetResolver struct{ *Resolver }
+type tierChangeResolver struct{ *Resolver }
 type memberWhereInputResolver struct{ *Resolver }

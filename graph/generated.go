@@ -25,6 +25,7 @@ import (
 	"github.com/membergraph/membergraph/ent/tierchange"
 	"github.com/membergraph/membergraph/graph/model"
 	"github.com/membergraph/membergraph/graph/scalar"
+	"github.com/membergraph/membergraph/internal/rules"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -44,7 +45,9 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Program() ProgramResolver
 	Query() QueryResolver
+	Settlement() SettlementResolver
 	StoreBudget() StoreBudgetResolver
+	TierChange() TierChangeResolver
 	MemberWhereInput() MemberWhereInputResolver
 }
 
@@ -91,6 +94,27 @@ type ComplexityRoot struct {
 		Source    func(childComplexity int) int
 	}
 
+	ClaimBenefitPayload struct {
+		Claim      func(childComplexity int) int
+		Remaining  func(childComplexity int) int
+		Replayed   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	CoefficientBand struct {
+		MaxRefundPermille func(childComplexity int) int
+		MinCredit         func(childComplexity int) int
+		MinReputation     func(childComplexity int) int
+		Percent           func(childComplexity int) int
+	}
+
+	CoefficientRules struct {
+		Bands           func(childComplexity int) int
+		OrdinaryPercent func(childComplexity int) int
+		RiskBelow       func(childComplexity int) int
+		RiskPercent     func(childComplexity int) int
+	}
+
 	EventResult struct {
 		Code           func(childComplexity int) int
 		DebtPoints     func(childComplexity int) int
@@ -110,21 +134,34 @@ type ComplexityRoot struct {
 	}
 
 	Member struct {
+		Benefits            func(childComplexity int) int
 		Birthday            func(childComplexity int) int
 		BoundAccounts       func(childComplexity int) int
 		ExternalID          func(childComplexity int) int
 		Gender              func(childComplexity int) int
 		ID                  func(childComplexity int) int
+		NextTier            func(childComplexity int) int
+		NextTierAdds        func(childComplexity int) int
 		Nickname            func(childComplexity int) int
 		Phone               func(childComplexity int) int
 		Points              func(childComplexity int) int
 		RealNameVerified    func(childComplexity int) int
 		RegisteredAt        func(childComplexity int) int
 		RegistrationChannel func(childComplexity int) int
+		Score               func(childComplexity int) int
+		ScoreToNextTier     func(childComplexity int) int
 		Status              func(childComplexity int) int
 		Tier                func(childComplexity int) int
 		TierHistory         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.TierChangeOrder) int
 		UpdatedAt           func(childComplexity int) int
+	}
+
+	MemberBenefit struct {
+		Benefit   func(childComplexity int) int
+		Remaining func(childComplexity int) int
+		RenewsAt  func(childComplexity int) int
+		Source    func(childComplexity int) int
+		Used      func(childComplexity int) int
 	}
 
 	MemberConnection struct {
@@ -148,13 +185,17 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		AdjustPoints     func(childComplexity int, input model.AdjustPointsInput) int
+		ClaimBenefit     func(childComplexity int, input model.ClaimBenefitInput) int
 		FundStoreBudget  func(childComplexity int, input model.FundStoreBudgetInput) int
 		GrantStorePoints func(childComplexity int, input model.GrantStorePointsInput) int
 		RecordEvents     func(childComplexity int, input model.RecordEventsInput) int
 		RegisterMember   func(childComplexity int, input model.RegisterMemberInput) int
 		ReverseSpend     func(childComplexity int, input model.ReverseSpendInput) int
+		SettleScores     func(childComplexity int, input model.SettleScoresInput) int
 		SpendPoints      func(childComplexity int, input model.SpendPointsInput) int
 		UpdateMember     func(childComplexity int, input model.UpdateMemberInput) int
+		UpdateScoreRules func(childComplexity int, input rules.Score) int
+		UpdateTierTable  func(childComplexity int, input model.UpdateTierTableInput) int
 	}
 
 	PageInfo struct {
@@ -207,19 +248,23 @@ type ComplexityRoot struct {
 		Key           func(childComplexity int) int
 		Name          func(childComplexity int) int
 		PointsPerYuan func(childComplexity int) int
+		ScoreRules    func(childComplexity int) int
 		Tiers         func(childComplexity int) int
 		TimeZone      func(childComplexity int) int
 	}
 
 	Query struct {
-		Member      func(childComplexity int, externalID string) int
-		Members     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.MemberOrder, where *ent.MemberWhereInput) int
-		Node        func(childComplexity int, id int) int
-		Nodes       func(childComplexity int, ids []int) int
-		PointsQuote func(childComplexity int, externalID string, orderAmountCents int) int
-		Program     func(childComplexity int) int
-		StoreBudget func(childComplexity int, storeID string) int
-		Viewer      func(childComplexity int) int
+		AuditEntries      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
+		Member            func(childComplexity int, externalID string) int
+		Members           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.MemberOrder, where *ent.MemberWhereInput) int
+		Node              func(childComplexity int, id int) int
+		Nodes             func(childComplexity int, ids []int) int
+		PointsQuote       func(childComplexity int, externalID string, orderAmountCents int) int
+		Program           func(childComplexity int) int
+		Settlements       func(childComplexity int, first *int) int
+		SimulateTierTable func(childComplexity int, input model.SimulateTierTableInput) int
+		StoreBudget       func(childComplexity int, storeID string) int
+		Viewer            func(childComplexity int) int
 	}
 
 	RecordEventsPayload struct {
@@ -229,6 +274,66 @@ type ComplexityRoot struct {
 
 	RegisterMemberPayload struct {
 		Member     func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	Score struct {
+		Coefficient           func(childComplexity int) int
+		Dimensions            func(childComplexity int) int
+		Period                func(childComplexity int) int
+		Provisional           func(childComplexity int) int
+		ProvisionalDimensions func(childComplexity int) int
+		Settled               func(childComplexity int) int
+		SettledAt             func(childComplexity int) int
+	}
+
+	ScoreCounts struct {
+		Answers          func(childComplexity int) int
+		BoundAccounts    func(childComplexity int) int
+		LoginDays        func(childComplexity int) int
+		Orders           func(childComplexity int) int
+		PhotoReviews     func(childComplexity int) int
+		PurchaseDays     func(childComplexity int) int
+		RealNameVerified func(childComplexity int) int
+		Reviews          func(childComplexity int) int
+		Shares           func(childComplexity int) int
+		SpendYuan        func(childComplexity int) int
+	}
+
+	ScoreDimensions struct {
+		Account            func(childComplexity int) int
+		Activity           func(childComplexity int) int
+		Coefficient        func(childComplexity int) int
+		Consumption        func(childComplexity int) int
+		Counts             func(childComplexity int) int
+		Credit             func(childComplexity int) int
+		RefundRatePermille func(childComplexity int) int
+		Reputation         func(childComplexity int) int
+	}
+
+	ScoreRules struct {
+		Coefficient  func(childComplexity int) int
+		Mode         func(childComplexity int) int
+		Weights      func(childComplexity int) int
+		WindowMonths func(childComplexity int) int
+	}
+
+	ScoreWeights struct {
+		Answer          func(childComplexity int) int
+		BoundAccount    func(childComplexity int) int
+		BoundAccountMax func(childComplexity int) int
+		LoginDay        func(childComplexity int) int
+		Order           func(childComplexity int) int
+		PhotoReview     func(childComplexity int) int
+		PurchaseDay     func(childComplexity int) int
+		RealName        func(childComplexity int) int
+		Review          func(childComplexity int) int
+		Share           func(childComplexity int) int
+		SpendYuan       func(childComplexity int) int
+	}
+
+	SettleScoresPayload struct {
+		Settlement func(childComplexity int) int
 		UserErrors func(childComplexity int) int
 	}
 
@@ -264,6 +369,13 @@ type ComplexityRoot struct {
 		YearlyDeduction func(childComplexity int) int
 	}
 
+	TierBucket struct {
+		Current          func(childComplexity int) int
+		Proposed         func(childComplexity int) int
+		ProposedMinScore func(childComplexity int) int
+		Tier             func(childComplexity int) int
+	}
+
 	TierChange struct {
 		CreatedAt func(childComplexity int) int
 		Direction func(childComplexity int) int
@@ -286,8 +398,23 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	TierTableSimulation struct {
+		Members func(childComplexity int) int
+		Tiers   func(childComplexity int) int
+	}
+
 	UpdateMemberPayload struct {
 		Member     func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	UpdateScoreRulesPayload struct {
+		ScoreRules func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	UpdateTierTablePayload struct {
+		Tiers      func(childComplexity int) int
 		UserErrors func(childComplexity int) int
 	}
 
@@ -301,6 +428,11 @@ type ComplexityRoot struct {
 type MemberResolver interface {
 	Phone(ctx context.Context, obj *ent.Member) (*string, error)
 	Points(ctx context.Context, obj *ent.Member) (*model.MemberPoints, error)
+	Score(ctx context.Context, obj *ent.Member) (*model.Score, error)
+	NextTier(ctx context.Context, obj *ent.Member) (*ent.Tier, error)
+	ScoreToNextTier(ctx context.Context, obj *ent.Member) (*int, error)
+	NextTierAdds(ctx context.Context, obj *ent.Member) ([]*ent.Benefit, error)
+	Benefits(ctx context.Context, obj *ent.Member) ([]*model.MemberBenefit, error)
 }
 type MemberPointsResolver interface {
 	Balance(ctx context.Context, obj *model.MemberPoints) (int, error)
@@ -317,10 +449,15 @@ type MutationResolver interface {
 	AdjustPoints(ctx context.Context, input model.AdjustPointsInput) (*model.PointsChangePayload, error)
 	FundStoreBudget(ctx context.Context, input model.FundStoreBudgetInput) (*model.FundStoreBudgetPayload, error)
 	GrantStorePoints(ctx context.Context, input model.GrantStorePointsInput) (*model.PointsChangePayload, error)
+	SettleScores(ctx context.Context, input model.SettleScoresInput) (*model.SettleScoresPayload, error)
+	ClaimBenefit(ctx context.Context, input model.ClaimBenefitInput) (*model.ClaimBenefitPayload, error)
+	UpdateTierTable(ctx context.Context, input model.UpdateTierTableInput) (*model.UpdateTierTablePayload, error)
+	UpdateScoreRules(ctx context.Context, input rules.Score) (*model.UpdateScoreRulesPayload, error)
 }
 type ProgramResolver interface {
 	Tiers(ctx context.Context, obj *ent.Program) ([]*ent.Tier, error)
 	Benefits(ctx context.Context, obj *ent.Program) ([]*ent.Benefit, error)
+	ScoreRules(ctx context.Context, obj *ent.Program) (*rules.Score, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id int) (ent.Noder, error)
@@ -331,9 +468,18 @@ type QueryResolver interface {
 	Program(ctx context.Context) (*ent.Program, error)
 	PointsQuote(ctx context.Context, externalID string, orderAmountCents int) (*model.PointsQuote, error)
 	StoreBudget(ctx context.Context, storeID string) (*ent.StoreBudget, error)
+	SimulateTierTable(ctx context.Context, input model.SimulateTierTableInput) (*model.TierTableSimulation, error)
+	Settlements(ctx context.Context, first *int) ([]*ent.Settlement, error)
+	AuditEntries(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) (*ent.AuditEntryConnection, error)
+}
+type SettlementResolver interface {
+	Period(ctx context.Context, obj *ent.Settlement) (string, error)
 }
 type StoreBudgetResolver interface {
 	Remaining(ctx context.Context, obj *ent.StoreBudget) (int, error)
+}
+type TierChangeResolver interface {
+	Period(ctx context.Context, obj *ent.TierChange) (string, error)
 }
 
 type MemberWhereInputResolver interface {
@@ -499,6 +645,81 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.BenefitClaim.Source(childComplexity), true
 
+	case "ClaimBenefitPayload.claim":
+		if e.ComplexityRoot.ClaimBenefitPayload.Claim == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClaimBenefitPayload.Claim(childComplexity), true
+	case "ClaimBenefitPayload.remaining":
+		if e.ComplexityRoot.ClaimBenefitPayload.Remaining == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClaimBenefitPayload.Remaining(childComplexity), true
+	case "ClaimBenefitPayload.replayed":
+		if e.ComplexityRoot.ClaimBenefitPayload.Replayed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClaimBenefitPayload.Replayed(childComplexity), true
+	case "ClaimBenefitPayload.userErrors":
+		if e.ComplexityRoot.ClaimBenefitPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClaimBenefitPayload.UserErrors(childComplexity), true
+
+	case "CoefficientBand.maxRefundPermille":
+		if e.ComplexityRoot.CoefficientBand.MaxRefundPermille == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CoefficientBand.MaxRefundPermille(childComplexity), true
+	case "CoefficientBand.minCredit":
+		if e.ComplexityRoot.CoefficientBand.MinCredit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CoefficientBand.MinCredit(childComplexity), true
+	case "CoefficientBand.minReputation":
+		if e.ComplexityRoot.CoefficientBand.MinReputation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CoefficientBand.MinReputation(childComplexity), true
+	case "CoefficientBand.percent":
+		if e.ComplexityRoot.CoefficientBand.Percent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CoefficientBand.Percent(childComplexity), true
+
+	case "CoefficientRules.bands":
+		if e.ComplexityRoot.CoefficientRules.Bands == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CoefficientRules.Bands(childComplexity), true
+	case "CoefficientRules.ordinaryPercent":
+		if e.ComplexityRoot.CoefficientRules.OrdinaryPercent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CoefficientRules.OrdinaryPercent(childComplexity), true
+	case "CoefficientRules.riskBelow":
+		if e.ComplexityRoot.CoefficientRules.RiskBelow == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CoefficientRules.RiskBelow(childComplexity), true
+	case "CoefficientRules.riskPercent":
+		if e.ComplexityRoot.CoefficientRules.RiskPercent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CoefficientRules.RiskPercent(childComplexity), true
+
 	case "EventResult.code":
 		if e.ComplexityRoot.EventResult.Code == nil {
 			break
@@ -573,6 +794,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FundStoreBudgetPayload.UserErrors(childComplexity), true
 
+	case "Member.benefits":
+		if e.ComplexityRoot.Member.Benefits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Member.Benefits(childComplexity), true
 	case "Member.birthday":
 		if e.ComplexityRoot.Member.Birthday == nil {
 			break
@@ -603,6 +830,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Member.ID(childComplexity), true
+	case "Member.nextTier":
+		if e.ComplexityRoot.Member.NextTier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Member.NextTier(childComplexity), true
+	case "Member.nextTierAdds":
+		if e.ComplexityRoot.Member.NextTierAdds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Member.NextTierAdds(childComplexity), true
 	case "Member.nickname":
 		if e.ComplexityRoot.Member.Nickname == nil {
 			break
@@ -639,6 +878,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Member.RegistrationChannel(childComplexity), true
+	case "Member.score":
+		if e.ComplexityRoot.Member.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Member.Score(childComplexity), true
+	case "Member.scoreToNextTier":
+		if e.ComplexityRoot.Member.ScoreToNextTier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Member.ScoreToNextTier(childComplexity), true
 	case "Member.status":
 		if e.ComplexityRoot.Member.Status == nil {
 			break
@@ -668,6 +919,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Member.UpdatedAt(childComplexity), true
+
+	case "MemberBenefit.benefit":
+		if e.ComplexityRoot.MemberBenefit.Benefit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberBenefit.Benefit(childComplexity), true
+	case "MemberBenefit.remaining":
+		if e.ComplexityRoot.MemberBenefit.Remaining == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberBenefit.Remaining(childComplexity), true
+	case "MemberBenefit.renewsAt":
+		if e.ComplexityRoot.MemberBenefit.RenewsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberBenefit.RenewsAt(childComplexity), true
+	case "MemberBenefit.source":
+		if e.ComplexityRoot.MemberBenefit.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberBenefit.Source(childComplexity), true
+	case "MemberBenefit.used":
+		if e.ComplexityRoot.MemberBenefit.Used == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberBenefit.Used(childComplexity), true
 
 	case "MemberConnection.edges":
 		if e.ComplexityRoot.MemberConnection.Edges == nil {
@@ -753,6 +1035,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AdjustPoints(childComplexity, args["input"].(model.AdjustPointsInput)), true
+	case "Mutation.claimBenefit":
+		if e.ComplexityRoot.Mutation.ClaimBenefit == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_claimBenefit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ClaimBenefit(childComplexity, args["input"].(model.ClaimBenefitInput)), true
 	case "Mutation.fundStoreBudget":
 		if e.ComplexityRoot.Mutation.FundStoreBudget == nil {
 			break
@@ -808,6 +1101,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReverseSpend(childComplexity, args["input"].(model.ReverseSpendInput)), true
+	case "Mutation.settleScores":
+		if e.ComplexityRoot.Mutation.SettleScores == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_settleScores_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SettleScores(childComplexity, args["input"].(model.SettleScoresInput)), true
 	case "Mutation.spendPoints":
 		if e.ComplexityRoot.Mutation.SpendPoints == nil {
 			break
@@ -830,6 +1134,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateMember(childComplexity, args["input"].(model.UpdateMemberInput)), true
+	case "Mutation.updateScoreRules":
+		if e.ComplexityRoot.Mutation.UpdateScoreRules == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateScoreRules_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateScoreRules(childComplexity, args["input"].(rules.Score)), true
+	case "Mutation.updateTierTable":
+		if e.ComplexityRoot.Mutation.UpdateTierTable == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateTierTable_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateTierTable(childComplexity, args["input"].(model.UpdateTierTableInput)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -1023,6 +1349,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Program.PointsPerYuan(childComplexity), true
+	case "Program.scoreRules":
+		if e.ComplexityRoot.Program.ScoreRules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Program.ScoreRules(childComplexity), true
 	case "Program.tiers":
 		if e.ComplexityRoot.Program.Tiers == nil {
 			break
@@ -1035,6 +1367,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Program.TimeZone(childComplexity), true
+
+	case "Query.auditEntries":
+		if e.ComplexityRoot.Query.AuditEntries == nil {
+			break
+		}
+
+		args, err := ec.field_Query_auditEntries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AuditEntries(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int)), true
 
 	case "Query.member":
 		if e.ComplexityRoot.Query.Member == nil {
@@ -1097,6 +1441,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Program(childComplexity), true
+	case "Query.settlements":
+		if e.ComplexityRoot.Query.Settlements == nil {
+			break
+		}
+
+		args, err := ec.field_Query_settlements_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Settlements(childComplexity, args["first"].(*int)), true
+	case "Query.simulateTierTable":
+		if e.ComplexityRoot.Query.SimulateTierTable == nil {
+			break
+		}
+
+		args, err := ec.field_Query_simulateTierTable_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SimulateTierTable(childComplexity, args["input"].(model.SimulateTierTableInput)), true
 	case "Query.storeBudget":
 		if e.ComplexityRoot.Query.StoreBudget == nil {
 			break
@@ -1140,6 +1506,264 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RegisterMemberPayload.UserErrors(childComplexity), true
+
+	case "Score.coefficient":
+		if e.ComplexityRoot.Score.Coefficient == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Score.Coefficient(childComplexity), true
+	case "Score.dimensions":
+		if e.ComplexityRoot.Score.Dimensions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Score.Dimensions(childComplexity), true
+	case "Score.period":
+		if e.ComplexityRoot.Score.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Score.Period(childComplexity), true
+	case "Score.provisional":
+		if e.ComplexityRoot.Score.Provisional == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Score.Provisional(childComplexity), true
+	case "Score.provisionalDimensions":
+		if e.ComplexityRoot.Score.ProvisionalDimensions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Score.ProvisionalDimensions(childComplexity), true
+	case "Score.settled":
+		if e.ComplexityRoot.Score.Settled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Score.Settled(childComplexity), true
+	case "Score.settledAt":
+		if e.ComplexityRoot.Score.SettledAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Score.SettledAt(childComplexity), true
+
+	case "ScoreCounts.answers":
+		if e.ComplexityRoot.ScoreCounts.Answers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreCounts.Answers(childComplexity), true
+	case "ScoreCounts.boundAccounts":
+		if e.ComplexityRoot.ScoreCounts.BoundAccounts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreCounts.BoundAccounts(childComplexity), true
+	case "ScoreCounts.loginDays":
+		if e.ComplexityRoot.ScoreCounts.LoginDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreCounts.LoginDays(childComplexity), true
+	case "ScoreCounts.orders":
+		if e.ComplexityRoot.ScoreCounts.Orders == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreCounts.Orders(childComplexity), true
+	case "ScoreCounts.photoReviews":
+		if e.ComplexityRoot.ScoreCounts.PhotoReviews == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreCounts.PhotoReviews(childComplexity), true
+	case "ScoreCounts.purchaseDays":
+		if e.ComplexityRoot.ScoreCounts.PurchaseDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreCounts.PurchaseDays(childComplexity), true
+	case "ScoreCounts.realNameVerified":
+		if e.ComplexityRoot.ScoreCounts.RealNameVerified == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreCounts.RealNameVerified(childComplexity), true
+	case "ScoreCounts.reviews":
+		if e.ComplexityRoot.ScoreCounts.Reviews == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreCounts.Reviews(childComplexity), true
+	case "ScoreCounts.shares":
+		if e.ComplexityRoot.ScoreCounts.Shares == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreCounts.Shares(childComplexity), true
+	case "ScoreCounts.spendYuan":
+		if e.ComplexityRoot.ScoreCounts.SpendYuan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreCounts.SpendYuan(childComplexity), true
+
+	case "ScoreDimensions.account":
+		if e.ComplexityRoot.ScoreDimensions.Account == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreDimensions.Account(childComplexity), true
+	case "ScoreDimensions.activity":
+		if e.ComplexityRoot.ScoreDimensions.Activity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreDimensions.Activity(childComplexity), true
+	case "ScoreDimensions.coefficient":
+		if e.ComplexityRoot.ScoreDimensions.Coefficient == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreDimensions.Coefficient(childComplexity), true
+	case "ScoreDimensions.consumption":
+		if e.ComplexityRoot.ScoreDimensions.Consumption == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreDimensions.Consumption(childComplexity), true
+	case "ScoreDimensions.counts":
+		if e.ComplexityRoot.ScoreDimensions.Counts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreDimensions.Counts(childComplexity), true
+	case "ScoreDimensions.credit":
+		if e.ComplexityRoot.ScoreDimensions.Credit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreDimensions.Credit(childComplexity), true
+	case "ScoreDimensions.refundRatePermille":
+		if e.ComplexityRoot.ScoreDimensions.RefundRatePermille == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreDimensions.RefundRatePermille(childComplexity), true
+	case "ScoreDimensions.reputation":
+		if e.ComplexityRoot.ScoreDimensions.Reputation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreDimensions.Reputation(childComplexity), true
+
+	case "ScoreRules.coefficient":
+		if e.ComplexityRoot.ScoreRules.Coefficient == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreRules.Coefficient(childComplexity), true
+	case "ScoreRules.mode":
+		if e.ComplexityRoot.ScoreRules.Mode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreRules.Mode(childComplexity), true
+	case "ScoreRules.weights":
+		if e.ComplexityRoot.ScoreRules.Weights == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreRules.Weights(childComplexity), true
+	case "ScoreRules.windowMonths":
+		if e.ComplexityRoot.ScoreRules.WindowMonths == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreRules.WindowMonths(childComplexity), true
+
+	case "ScoreWeights.answer":
+		if e.ComplexityRoot.ScoreWeights.Answer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreWeights.Answer(childComplexity), true
+	case "ScoreWeights.boundAccount":
+		if e.ComplexityRoot.ScoreWeights.BoundAccount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreWeights.BoundAccount(childComplexity), true
+	case "ScoreWeights.boundAccountMax":
+		if e.ComplexityRoot.ScoreWeights.BoundAccountMax == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreWeights.BoundAccountMax(childComplexity), true
+	case "ScoreWeights.loginDay":
+		if e.ComplexityRoot.ScoreWeights.LoginDay == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreWeights.LoginDay(childComplexity), true
+	case "ScoreWeights.order":
+		if e.ComplexityRoot.ScoreWeights.Order == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreWeights.Order(childComplexity), true
+	case "ScoreWeights.photoReview":
+		if e.ComplexityRoot.ScoreWeights.PhotoReview == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreWeights.PhotoReview(childComplexity), true
+	case "ScoreWeights.purchaseDay":
+		if e.ComplexityRoot.ScoreWeights.PurchaseDay == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreWeights.PurchaseDay(childComplexity), true
+	case "ScoreWeights.realName":
+		if e.ComplexityRoot.ScoreWeights.RealName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreWeights.RealName(childComplexity), true
+	case "ScoreWeights.review":
+		if e.ComplexityRoot.ScoreWeights.Review == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreWeights.Review(childComplexity), true
+	case "ScoreWeights.share":
+		if e.ComplexityRoot.ScoreWeights.Share == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreWeights.Share(childComplexity), true
+	case "ScoreWeights.spendYuan":
+		if e.ComplexityRoot.ScoreWeights.SpendYuan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreWeights.SpendYuan(childComplexity), true
+
+	case "SettleScoresPayload.settlement":
+		if e.ComplexityRoot.SettleScoresPayload.Settlement == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SettleScoresPayload.Settlement(childComplexity), true
+	case "SettleScoresPayload.userErrors":
+		if e.ComplexityRoot.SettleScoresPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SettleScoresPayload.UserErrors(childComplexity), true
 
 	case "Settlement.finishedAt":
 		if e.ComplexityRoot.Settlement.FinishedAt == nil {
@@ -1282,6 +1906,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Tier.YearlyDeduction(childComplexity), true
 
+	case "TierBucket.current":
+		if e.ComplexityRoot.TierBucket.Current == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TierBucket.Current(childComplexity), true
+	case "TierBucket.proposed":
+		if e.ComplexityRoot.TierBucket.Proposed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TierBucket.Proposed(childComplexity), true
+	case "TierBucket.proposedMinScore":
+		if e.ComplexityRoot.TierBucket.ProposedMinScore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TierBucket.ProposedMinScore(childComplexity), true
+	case "TierBucket.tier":
+		if e.ComplexityRoot.TierBucket.Tier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TierBucket.Tier(childComplexity), true
+
 	case "TierChange.createdAt":
 		if e.ComplexityRoot.TierChange.CreatedAt == nil {
 			break
@@ -1363,6 +2012,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TierChangeEdge.Node(childComplexity), true
 
+	case "TierTableSimulation.members":
+		if e.ComplexityRoot.TierTableSimulation.Members == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TierTableSimulation.Members(childComplexity), true
+	case "TierTableSimulation.tiers":
+		if e.ComplexityRoot.TierTableSimulation.Tiers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TierTableSimulation.Tiers(childComplexity), true
+
 	case "UpdateMemberPayload.member":
 		if e.ComplexityRoot.UpdateMemberPayload.Member == nil {
 			break
@@ -1375,6 +2037,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.UpdateMemberPayload.UserErrors(childComplexity), true
+
+	case "UpdateScoreRulesPayload.scoreRules":
+		if e.ComplexityRoot.UpdateScoreRulesPayload.ScoreRules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateScoreRulesPayload.ScoreRules(childComplexity), true
+	case "UpdateScoreRulesPayload.userErrors":
+		if e.ComplexityRoot.UpdateScoreRulesPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateScoreRulesPayload.UserErrors(childComplexity), true
+
+	case "UpdateTierTablePayload.tiers":
+		if e.ComplexityRoot.UpdateTierTablePayload.Tiers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateTierTablePayload.Tiers(childComplexity), true
+	case "UpdateTierTablePayload.userErrors":
+		if e.ComplexityRoot.UpdateTierTablePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateTierTablePayload.UserErrors(childComplexity), true
 
 	case "UserError.code":
 		if e.ComplexityRoot.UserError.Code == nil {
@@ -1405,6 +2093,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
 		ec.unmarshalInputAdjustPointsInput,
 		ec.unmarshalInputAuditEntryOrder,
+		ec.unmarshalInputClaimBenefitInput,
+		ec.unmarshalInputCoefficientBandInput,
+		ec.unmarshalInputCoefficientRulesInput,
 		ec.unmarshalInputEventInput,
 		ec.unmarshalInputFundStoreBudgetInput,
 		ec.unmarshalInputGrantStorePointsInput,
@@ -1415,9 +2106,15 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputRecordEventsInput,
 		ec.unmarshalInputRegisterMemberInput,
 		ec.unmarshalInputReverseSpendInput,
+		ec.unmarshalInputScoreWeightsInput,
+		ec.unmarshalInputSettleScoresInput,
+		ec.unmarshalInputSimulateTierTableInput,
 		ec.unmarshalInputSpendPointsInput,
 		ec.unmarshalInputTierChangeOrder,
+		ec.unmarshalInputTierRowInput,
 		ec.unmarshalInputUpdateMemberInput,
+		ec.unmarshalInputUpdateScoreRulesInput,
+		ec.unmarshalInputUpdateTierTableInput,
 	)
 	first := true
 
@@ -2031,10 +2728,6 @@ enum QuotaPeriod @goModel(model: "github.com/membergraph/membergraph/ent/benefit
 }
 type Settlement implements Node {
   id: ID!
-  """
-  YYYYMM: settled on the 1st of this month.
-  """
-  period: Int!
   status: SettlementStatus!
   startedAt: Time!
   finishedAt: Time
@@ -2096,10 +2789,6 @@ type Tier implements Node {
 }
 type TierChange implements Node {
   id: ID!
-  """
-  YYYYMM of the settlement that made the change.
-  """
-  period: Int!
   direction: TierChangeDirection!
   """
   The settled score that set the new tier.
@@ -2511,6 +3200,272 @@ extend type Mutation {
   grantStorePoints(input: GrantStorePointsInput!): PointsChangePayload! @auth(requires: [ADMIN, SERVICE])
 }
 `, BuiltIn: false},
+	{Name: "../schema/score.graphqls", Input: `# The member score (京享值), tiers and benefits: DOMAIN.md §4.
+
+extend type Member {
+  "The member score: settled (it sets the tier), provisional (as events arrive), and how each is made."
+  score: Score!
+  "The tier above the member's; null at the top."
+  nextTier: Tier
+  "Settled score still needed to reach nextTier; null at the top."
+  scoreToNextTier: Int
+  "What nextTier holds that the member's tier lacks."
+  nextTierAdds: [Benefit!]!
+  "What the member holds now, with the quota left this period."
+  benefits: [MemberBenefit!]!
+}
+
+type Score {
+  "The score of the last settlement; 0 before the first."
+  settled: Int!
+  "The score a settlement today would give, updated as events arrive."
+  provisional: Int!
+  "The settled score's coefficient, e.g. 1.2."
+  coefficient: Float!
+  settledAt: Time
+  "The period (YYYY-MM) of the last settlement; null before the first."
+  period: String
+  "How the settled score was made (cumulative growth: the last settlement's growth)."
+  dimensions: ScoreDimensions!
+  "How the provisional score is made."
+  provisionalDimensions: ScoreDimensions!
+}
+
+"""
+The five dimensions. score = round((consumption + activity + account) × coefficient);
+reputation and credit set the coefficient.
+"""
+type ScoreDimensions {
+  consumption: Int!
+  activity: Int!
+  account: Int!
+  "Latest reputation signal, 0–100; null when none came."
+  reputation: Int
+  "Latest credit signal, 0–100; null when none came."
+  credit: Int
+  coefficient: Float!
+  "Share of completed orders with a refund, in thousandths."
+  refundRatePermille: Int!
+  "What was counted."
+  counts: ScoreCounts!
+}
+
+type ScoreCounts {
+  spendYuan: Int!
+  orders: Int!
+  purchaseDays: Int!
+  loginDays: Int!
+  reviews: Int!
+  photoReviews: Int!
+  answers: Int!
+  shares: Int!
+  realNameVerified: Boolean!
+  boundAccounts: Int!
+}
+
+"""Why a member holds a benefit."""
+enum BenefitSource {
+  TIER
+}
+
+type MemberBenefit {
+  benefit: Benefit!
+  source: BenefitSource!
+  "Claims counted against this period's quota."
+  used: Int!
+  "Claims left this period; null when unlimited."
+  remaining: Int
+  "When the quota renews; null when unlimited."
+  renewsAt: Time
+}
+
+extend type TierChange {
+  "The settlement period, YYYY-MM."
+  period: String!
+}
+
+extend type Settlement {
+  "The period, YYYY-MM: settled on its 1st, over the months before."
+  period: String!
+}
+
+extend type Program {
+  "The score settings. ADMIN only."
+  scoreRules: ScoreRules! @auth(requires: [ADMIN])
+}
+
+extend type Query {
+  "The pyramid a tier table with these thresholds would make of the last settled scores, beside the current one."
+  simulateTierTable(input: SimulateTierTableInput!): TierTableSimulation! @auth(requires: [ADMIN])
+  "The latest settlements, newest first."
+  settlements(first: Int): [Settlement!]! @auth(requires: [ADMIN])
+  "Changes to the programme's configuration, newest first."
+  auditEntries(after: Cursor, first: Int, before: Cursor, last: Int): AuditEntryConnection! @auth(requires: [ADMIN])
+}
+
+extend type Mutation {
+  """
+  Settles the scores of a period: the months before its 1st set each member's settled score
+  and tier. Idempotent; a large programme's settlement goes on in the background and is
+  returned RUNNING (see settlements).
+  """
+  settleScores(input: SettleScoresInput!): SettleScoresPayload! @auth(requires: [ADMIN])
+  "Uses a benefit of the member's tier once, within its quota. A MEMBER claims for itself."
+  claimBenefit(input: ClaimBenefitInput!): ClaimBenefitPayload! @auth(requires: [ADMIN, SERVICE, MEMBER])
+  "Changes the tier table; members move at the next settlement. Audited."
+  updateTierTable(input: UpdateTierTableInput!): UpdateTierTablePayload! @auth(requires: [ADMIN])
+  "Changes the score settings; the next settlement uses them. Audited."
+  updateScoreRules(input: UpdateScoreRulesInput!): UpdateScoreRulesPayload! @auth(requires: [ADMIN])
+}
+
+input SettleScoresInput {
+  "YYYY-MM; by default the month of the latest 1st in the programme's time zone."
+  period: String
+}
+
+type SettleScoresPayload {
+  settlement: Settlement
+  userErrors: [UserError!]!
+}
+
+input ClaimBenefitInput {
+  externalId: String!
+  benefitKey: String!
+  idempotencyKey: String!
+}
+
+type ClaimBenefitPayload {
+  claim: BenefitClaim
+  "Claims left this period after this one; null when unlimited."
+  remaining: Int
+  "The key was used before for this claim: nothing changed."
+  replayed: Boolean!
+  userErrors: [UserError!]!
+}
+
+input SimulateTierTableInput {
+  "One threshold per tier, lowest first, starting at 0 and strictly increasing."
+  thresholds: [Int!]!
+}
+
+type TierTableSimulation {
+  "Members counted; those never settled count at score 0."
+  members: Int!
+  tiers: [TierBucket!]!
+}
+
+type TierBucket {
+  tier: Tier!
+  proposedMinScore: Int!
+  current: Int!
+  proposed: Int!
+}
+
+input TierRowInput {
+  key: String!
+  name: String!
+  minScore: Int!
+  "Catalogue keys of the tier's benefits."
+  benefits: [String!]!
+  giftPoints: Int! = 0
+  "Catalogue keys issued as claims with the upgrade gift."
+  giftBenefits: [String!]! = []
+  "Cumulative mode: growth taken on 1 January."
+  yearlyDeduction: Int! = 0
+}
+
+input UpdateTierTableInput {
+  "Every tier, lowest first, with the keys it has now."
+  tiers: [TierRowInput!]!
+}
+
+type UpdateTierTablePayload {
+  tiers: [Tier!]
+  userErrors: [UserError!]!
+}
+
+"""ROLLING: the score rates the last windowMonths; CUMULATIVE: growth adds up, less a yearly deduction per tier."""
+enum ScoreMode {
+  ROLLING
+  CUMULATIVE
+}
+
+type ScoreRules {
+  mode: ScoreMode!
+  windowMonths: Int!
+  weights: ScoreWeights!
+  coefficient: CoefficientRules!
+}
+
+type ScoreWeights {
+  spendYuan: Int!
+  order: Int!
+  purchaseDay: Int!
+  loginDay: Int!
+  review: Int!
+  photoReview: Int!
+  answer: Int!
+  share: Int!
+  realName: Int!
+  boundAccount: Int!
+  boundAccountMax: Int!
+}
+
+"""Percentages: 100 is a coefficient of 1.0."""
+type CoefficientRules {
+  ordinaryPercent: Int!
+  riskBelow: Int!
+  riskPercent: Int!
+  bands: [CoefficientBand!]!
+}
+
+type CoefficientBand {
+  minReputation: Int!
+  minCredit: Int!
+  maxRefundPermille: Int!
+  percent: Int!
+}
+
+input UpdateScoreRulesInput {
+  mode: ScoreMode!
+  windowMonths: Int!
+  weights: ScoreWeightsInput!
+  coefficient: CoefficientRulesInput!
+}
+
+input ScoreWeightsInput {
+  spendYuan: Int!
+  order: Int!
+  purchaseDay: Int!
+  loginDay: Int!
+  review: Int!
+  photoReview: Int!
+  answer: Int!
+  share: Int!
+  realName: Int!
+  boundAccount: Int!
+  boundAccountMax: Int!
+}
+
+input CoefficientRulesInput {
+  ordinaryPercent: Int!
+  riskBelow: Int!
+  riskPercent: Int!
+  bands: [CoefficientBandInput!]!
+}
+
+input CoefficientBandInput {
+  minReputation: Int!
+  minCredit: Int!
+  maxRefundPermille: Int!
+  percent: Int!
+}
+
+type UpdateScoreRulesPayload {
+  scoreRules: ScoreRules
+  userErrors: [UserError!]!
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -2534,6 +3489,18 @@ func (ec *executionContext) childFields_AuditEntry(ctx context.Context, field gr
 		return ec.fieldContext_AuditEntry_createdAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuditEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditEntryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AuditEntryConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AuditEntryConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_AuditEntryConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEntryConnection", field.Name)
 }
 
 func (ec *executionContext) childFields_AuditEntryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2564,6 +3531,64 @@ func (ec *executionContext) childFields_Benefit(ctx context.Context, field graph
 		return ec.fieldContext_Benefit_quotaPeriod(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Benefit", field.Name)
+}
+
+func (ec *executionContext) childFields_BenefitClaim(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_BenefitClaim_id(ctx, field)
+	case "period":
+		return ec.fieldContext_BenefitClaim_period(ctx, field)
+	case "source":
+		return ec.fieldContext_BenefitClaim_source(ctx, field)
+	case "claimedAt":
+		return ec.fieldContext_BenefitClaim_claimedAt(ctx, field)
+	case "benefit":
+		return ec.fieldContext_BenefitClaim_benefit(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BenefitClaim", field.Name)
+}
+
+func (ec *executionContext) childFields_ClaimBenefitPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "claim":
+		return ec.fieldContext_ClaimBenefitPayload_claim(ctx, field)
+	case "remaining":
+		return ec.fieldContext_ClaimBenefitPayload_remaining(ctx, field)
+	case "replayed":
+		return ec.fieldContext_ClaimBenefitPayload_replayed(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ClaimBenefitPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ClaimBenefitPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CoefficientBand(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "minReputation":
+		return ec.fieldContext_CoefficientBand_minReputation(ctx, field)
+	case "minCredit":
+		return ec.fieldContext_CoefficientBand_minCredit(ctx, field)
+	case "maxRefundPermille":
+		return ec.fieldContext_CoefficientBand_maxRefundPermille(ctx, field)
+	case "percent":
+		return ec.fieldContext_CoefficientBand_percent(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CoefficientBand", field.Name)
+}
+
+func (ec *executionContext) childFields_CoefficientRules(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ordinaryPercent":
+		return ec.fieldContext_CoefficientRules_ordinaryPercent(ctx, field)
+	case "riskBelow":
+		return ec.fieldContext_CoefficientRules_riskBelow(ctx, field)
+	case "riskPercent":
+		return ec.fieldContext_CoefficientRules_riskPercent(ctx, field)
+	case "bands":
+		return ec.fieldContext_CoefficientRules_bands(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CoefficientRules", field.Name)
 }
 
 func (ec *executionContext) childFields_EventResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2634,8 +3659,34 @@ func (ec *executionContext) childFields_Member(ctx context.Context, field graphq
 		return ec.fieldContext_Member_phone(ctx, field)
 	case "points":
 		return ec.fieldContext_Member_points(ctx, field)
+	case "score":
+		return ec.fieldContext_Member_score(ctx, field)
+	case "nextTier":
+		return ec.fieldContext_Member_nextTier(ctx, field)
+	case "scoreToNextTier":
+		return ec.fieldContext_Member_scoreToNextTier(ctx, field)
+	case "nextTierAdds":
+		return ec.fieldContext_Member_nextTierAdds(ctx, field)
+	case "benefits":
+		return ec.fieldContext_Member_benefits(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Member", field.Name)
+}
+
+func (ec *executionContext) childFields_MemberBenefit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "benefit":
+		return ec.fieldContext_MemberBenefit_benefit(ctx, field)
+	case "source":
+		return ec.fieldContext_MemberBenefit_source(ctx, field)
+	case "used":
+		return ec.fieldContext_MemberBenefit_used(ctx, field)
+	case "remaining":
+		return ec.fieldContext_MemberBenefit_remaining(ctx, field)
+	case "renewsAt":
+		return ec.fieldContext_MemberBenefit_renewsAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MemberBenefit", field.Name)
 }
 
 func (ec *executionContext) childFields_MemberConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2780,6 +3831,8 @@ func (ec *executionContext) childFields_Program(ctx context.Context, field graph
 		return ec.fieldContext_Program_tiers(ctx, field)
 	case "benefits":
 		return ec.fieldContext_Program_benefits(ctx, field)
+	case "scoreRules":
+		return ec.fieldContext_Program_scoreRules(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Program", field.Name)
 }
@@ -2802,6 +3855,148 @@ func (ec *executionContext) childFields_RegisterMemberPayload(ctx context.Contex
 		return ec.fieldContext_RegisterMemberPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RegisterMemberPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Score(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "settled":
+		return ec.fieldContext_Score_settled(ctx, field)
+	case "provisional":
+		return ec.fieldContext_Score_provisional(ctx, field)
+	case "coefficient":
+		return ec.fieldContext_Score_coefficient(ctx, field)
+	case "settledAt":
+		return ec.fieldContext_Score_settledAt(ctx, field)
+	case "period":
+		return ec.fieldContext_Score_period(ctx, field)
+	case "dimensions":
+		return ec.fieldContext_Score_dimensions(ctx, field)
+	case "provisionalDimensions":
+		return ec.fieldContext_Score_provisionalDimensions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Score", field.Name)
+}
+
+func (ec *executionContext) childFields_ScoreCounts(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "spendYuan":
+		return ec.fieldContext_ScoreCounts_spendYuan(ctx, field)
+	case "orders":
+		return ec.fieldContext_ScoreCounts_orders(ctx, field)
+	case "purchaseDays":
+		return ec.fieldContext_ScoreCounts_purchaseDays(ctx, field)
+	case "loginDays":
+		return ec.fieldContext_ScoreCounts_loginDays(ctx, field)
+	case "reviews":
+		return ec.fieldContext_ScoreCounts_reviews(ctx, field)
+	case "photoReviews":
+		return ec.fieldContext_ScoreCounts_photoReviews(ctx, field)
+	case "answers":
+		return ec.fieldContext_ScoreCounts_answers(ctx, field)
+	case "shares":
+		return ec.fieldContext_ScoreCounts_shares(ctx, field)
+	case "realNameVerified":
+		return ec.fieldContext_ScoreCounts_realNameVerified(ctx, field)
+	case "boundAccounts":
+		return ec.fieldContext_ScoreCounts_boundAccounts(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScoreCounts", field.Name)
+}
+
+func (ec *executionContext) childFields_ScoreDimensions(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "consumption":
+		return ec.fieldContext_ScoreDimensions_consumption(ctx, field)
+	case "activity":
+		return ec.fieldContext_ScoreDimensions_activity(ctx, field)
+	case "account":
+		return ec.fieldContext_ScoreDimensions_account(ctx, field)
+	case "reputation":
+		return ec.fieldContext_ScoreDimensions_reputation(ctx, field)
+	case "credit":
+		return ec.fieldContext_ScoreDimensions_credit(ctx, field)
+	case "coefficient":
+		return ec.fieldContext_ScoreDimensions_coefficient(ctx, field)
+	case "refundRatePermille":
+		return ec.fieldContext_ScoreDimensions_refundRatePermille(ctx, field)
+	case "counts":
+		return ec.fieldContext_ScoreDimensions_counts(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScoreDimensions", field.Name)
+}
+
+func (ec *executionContext) childFields_ScoreRules(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "mode":
+		return ec.fieldContext_ScoreRules_mode(ctx, field)
+	case "windowMonths":
+		return ec.fieldContext_ScoreRules_windowMonths(ctx, field)
+	case "weights":
+		return ec.fieldContext_ScoreRules_weights(ctx, field)
+	case "coefficient":
+		return ec.fieldContext_ScoreRules_coefficient(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScoreRules", field.Name)
+}
+
+func (ec *executionContext) childFields_ScoreWeights(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "spendYuan":
+		return ec.fieldContext_ScoreWeights_spendYuan(ctx, field)
+	case "order":
+		return ec.fieldContext_ScoreWeights_order(ctx, field)
+	case "purchaseDay":
+		return ec.fieldContext_ScoreWeights_purchaseDay(ctx, field)
+	case "loginDay":
+		return ec.fieldContext_ScoreWeights_loginDay(ctx, field)
+	case "review":
+		return ec.fieldContext_ScoreWeights_review(ctx, field)
+	case "photoReview":
+		return ec.fieldContext_ScoreWeights_photoReview(ctx, field)
+	case "answer":
+		return ec.fieldContext_ScoreWeights_answer(ctx, field)
+	case "share":
+		return ec.fieldContext_ScoreWeights_share(ctx, field)
+	case "realName":
+		return ec.fieldContext_ScoreWeights_realName(ctx, field)
+	case "boundAccount":
+		return ec.fieldContext_ScoreWeights_boundAccount(ctx, field)
+	case "boundAccountMax":
+		return ec.fieldContext_ScoreWeights_boundAccountMax(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScoreWeights", field.Name)
+}
+
+func (ec *executionContext) childFields_SettleScoresPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "settlement":
+		return ec.fieldContext_SettleScoresPayload_settlement(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_SettleScoresPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SettleScoresPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Settlement(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Settlement_id(ctx, field)
+	case "status":
+		return ec.fieldContext_Settlement_status(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_Settlement_startedAt(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_Settlement_finishedAt(ctx, field)
+	case "partitions":
+		return ec.fieldContext_Settlement_partitions(ctx, field)
+	case "members":
+		return ec.fieldContext_Settlement_members(ctx, field)
+	case "tierChanges":
+		return ec.fieldContext_Settlement_tierChanges(ctx, field)
+	case "period":
+		return ec.fieldContext_Settlement_period(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Settlement", field.Name)
 }
 
 func (ec *executionContext) childFields_StoreBudget(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2846,12 +4041,24 @@ func (ec *executionContext) childFields_Tier(ctx context.Context, field graphql.
 	return nil, fmt.Errorf("no field named %q was found under type Tier", field.Name)
 }
 
+func (ec *executionContext) childFields_TierBucket(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "tier":
+		return ec.fieldContext_TierBucket_tier(ctx, field)
+	case "proposedMinScore":
+		return ec.fieldContext_TierBucket_proposedMinScore(ctx, field)
+	case "current":
+		return ec.fieldContext_TierBucket_current(ctx, field)
+	case "proposed":
+		return ec.fieldContext_TierBucket_proposed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TierBucket", field.Name)
+}
+
 func (ec *executionContext) childFields_TierChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_TierChange_id(ctx, field)
-	case "period":
-		return ec.fieldContext_TierChange_period(ctx, field)
 	case "direction":
 		return ec.fieldContext_TierChange_direction(ctx, field)
 	case "score":
@@ -2864,6 +4071,8 @@ func (ec *executionContext) childFields_TierChange(ctx context.Context, field gr
 		return ec.fieldContext_TierChange_from(ctx, field)
 	case "to":
 		return ec.fieldContext_TierChange_to(ctx, field)
+	case "period":
+		return ec.fieldContext_TierChange_period(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TierChange", field.Name)
 }
@@ -2890,6 +4099,16 @@ func (ec *executionContext) childFields_TierChangeEdge(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type TierChangeEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_TierTableSimulation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "members":
+		return ec.fieldContext_TierTableSimulation_members(ctx, field)
+	case "tiers":
+		return ec.fieldContext_TierTableSimulation_tiers(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TierTableSimulation", field.Name)
+}
+
 func (ec *executionContext) childFields_UpdateMemberPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "member":
@@ -2898,6 +4117,26 @@ func (ec *executionContext) childFields_UpdateMemberPayload(ctx context.Context,
 		return ec.fieldContext_UpdateMemberPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UpdateMemberPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UpdateScoreRulesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "scoreRules":
+		return ec.fieldContext_UpdateScoreRulesPayload_scoreRules(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_UpdateScoreRulesPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateScoreRulesPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UpdateTierTablePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "tiers":
+		return ec.fieldContext_UpdateTierTablePayload_tiers(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_UpdateTierTablePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateTierTablePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_UserError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3154,6 +4393,20 @@ func (ec *executionContext) field_Mutation_adjustPoints_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_claimBenefit_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ClaimBenefitInput, error) {
+			return ec.unmarshalNClaimBenefitInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐClaimBenefitInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_fundStoreBudget_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3224,6 +4477,20 @@ func (ec *executionContext) field_Mutation_reverseSpend_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_settleScores_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SettleScoresInput, error) {
+			return ec.unmarshalNSettleScoresInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐSettleScoresInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_spendPoints_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3252,6 +4519,34 @@ func (ec *executionContext) field_Mutation_updateMember_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_updateScoreRules_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (rules.Score, error) {
+			return ec.unmarshalNUpdateScoreRulesInput2githubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐScore(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateTierTable_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateTierTableInput, error) {
+			return ec.unmarshalNUpdateTierTableInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUpdateTierTableInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3263,6 +4558,44 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_auditEntries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
 	return args, nil
 }
 
@@ -3381,6 +4714,34 @@ func (ec *executionContext) field_Query_pointsQuote_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["orderAmountCents"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_settlements_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_simulateTierTable_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SimulateTierTableInput, error) {
+			return ec.unmarshalNSimulateTierTableInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐSimulateTierTableInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -4022,6 +5383,309 @@ func (ec *executionContext) fieldContext_BenefitClaim_benefit(_ context.Context,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Benefit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ClaimBenefitPayload_claim(ctx context.Context, field graphql.CollectedField, obj *model.ClaimBenefitPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClaimBenefitPayload_claim(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Claim, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.BenefitClaim) graphql.Marshaler {
+			return ec.marshalOBenefitClaim2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐBenefitClaim(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ClaimBenefitPayload_claim(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ClaimBenefitPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BenefitClaim(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ClaimBenefitPayload_remaining(ctx context.Context, field graphql.CollectedField, obj *model.ClaimBenefitPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClaimBenefitPayload_remaining(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Remaining, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ClaimBenefitPayload_remaining(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ClaimBenefitPayload", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ClaimBenefitPayload_replayed(ctx context.Context, field graphql.CollectedField, obj *model.ClaimBenefitPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClaimBenefitPayload_replayed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Replayed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ClaimBenefitPayload_replayed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ClaimBenefitPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _ClaimBenefitPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ClaimBenefitPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClaimBenefitPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ClaimBenefitPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ClaimBenefitPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CoefficientBand_minReputation(ctx context.Context, field graphql.CollectedField, obj *rules.CoefficientBand) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CoefficientBand_minReputation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinReputation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CoefficientBand_minReputation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CoefficientBand", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CoefficientBand_minCredit(ctx context.Context, field graphql.CollectedField, obj *rules.CoefficientBand) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CoefficientBand_minCredit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinCredit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CoefficientBand_minCredit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CoefficientBand", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CoefficientBand_maxRefundPermille(ctx context.Context, field graphql.CollectedField, obj *rules.CoefficientBand) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CoefficientBand_maxRefundPermille(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxRefundPermille, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CoefficientBand_maxRefundPermille(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CoefficientBand", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CoefficientBand_percent(ctx context.Context, field graphql.CollectedField, obj *rules.CoefficientBand) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CoefficientBand_percent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Percent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CoefficientBand_percent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CoefficientBand", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CoefficientRules_ordinaryPercent(ctx context.Context, field graphql.CollectedField, obj *rules.Coefficient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CoefficientRules_ordinaryPercent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrdinaryPercent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CoefficientRules_ordinaryPercent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CoefficientRules", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CoefficientRules_riskBelow(ctx context.Context, field graphql.CollectedField, obj *rules.Coefficient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CoefficientRules_riskBelow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RiskBelow, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CoefficientRules_riskBelow(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CoefficientRules", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CoefficientRules_riskPercent(ctx context.Context, field graphql.CollectedField, obj *rules.Coefficient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CoefficientRules_riskPercent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RiskPercent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CoefficientRules_riskPercent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CoefficientRules", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CoefficientRules_bands(ctx context.Context, field graphql.CollectedField, obj *rules.Coefficient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CoefficientRules_bands(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Bands, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []rules.CoefficientBand) graphql.Marshaler {
+			return ec.marshalNCoefficientBand2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐCoefficientBandᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CoefficientRules_bands(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CoefficientRules",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CoefficientBand(ctx, field)
 		},
 	}
 	return fc, nil
@@ -4703,6 +6367,281 @@ func (ec *executionContext) fieldContext_Member_points(_ context.Context, field 
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Member_score(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Member_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Member().Score(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Score) graphql.Marshaler {
+			return ec.marshalNScore2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐScore(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Member_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Member",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Score(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Member_nextTier(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Member_nextTier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Member().NextTier(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Tier) graphql.Marshaler {
+			return ec.marshalOTier2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐTier(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Member_nextTier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Member",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Tier(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Member_scoreToNextTier(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Member_scoreToNextTier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Member().ScoreToNextTier(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Member_scoreToNextTier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Member", field, true, true, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Member_nextTierAdds(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Member_nextTierAdds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Member().NextTierAdds(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Benefit) graphql.Marshaler {
+			return ec.marshalNBenefit2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐBenefitᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Member_nextTierAdds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Member",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Benefit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Member_benefits(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Member_benefits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Member().Benefits(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.MemberBenefit) graphql.Marshaler {
+			return ec.marshalNMemberBenefit2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMemberBenefitᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Member_benefits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Member",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberBenefit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberBenefit_benefit(ctx context.Context, field graphql.CollectedField, obj *model.MemberBenefit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberBenefit_benefit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Benefit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Benefit) graphql.Marshaler {
+			return ec.marshalNBenefit2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐBenefit(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberBenefit_benefit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberBenefit",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Benefit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberBenefit_source(ctx context.Context, field graphql.CollectedField, obj *model.MemberBenefit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberBenefit_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.BenefitSource) graphql.Marshaler {
+			return ec.marshalNBenefitSource2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐBenefitSource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberBenefit_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberBenefit", field, false, false, errors.New("field of type BenefitSource does not have child fields"))
+}
+
+func (ec *executionContext) _MemberBenefit_used(ctx context.Context, field graphql.CollectedField, obj *model.MemberBenefit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberBenefit_used(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Used, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberBenefit_used(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberBenefit", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _MemberBenefit_remaining(ctx context.Context, field graphql.CollectedField, obj *model.MemberBenefit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberBenefit_remaining(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Remaining, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MemberBenefit_remaining(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberBenefit", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _MemberBenefit_renewsAt(ctx context.Context, field graphql.CollectedField, obj *model.MemberBenefit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberBenefit_renewsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RenewsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MemberBenefit_renewsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberBenefit", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _MemberConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.MemberConnection) (ret graphql.Marshaler) {
@@ -5494,6 +7433,254 @@ func (ec *executionContext) fieldContext_Mutation_grantStorePoints(ctx context.C
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_grantStorePoints_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_settleScores(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_settleScores(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SettleScores(ctx, fc.Args["input"].(model.SettleScoresInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *model.SettleScoresPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.SettleScoresPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SettleScoresPayload) graphql.Marshaler {
+			return ec.marshalNSettleScoresPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐSettleScoresPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_settleScores(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SettleScoresPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_settleScores_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_claimBenefit(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_claimBenefit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ClaimBenefit(ctx, fc.Args["input"].(model.ClaimBenefitInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN", "SERVICE", "MEMBER"})
+				if err != nil {
+					var zeroVal *model.ClaimBenefitPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.ClaimBenefitPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ClaimBenefitPayload) graphql.Marshaler {
+			return ec.marshalNClaimBenefitPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐClaimBenefitPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_claimBenefit(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ClaimBenefitPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_claimBenefit_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateTierTable(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateTierTable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateTierTable(ctx, fc.Args["input"].(model.UpdateTierTableInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *model.UpdateTierTablePayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.UpdateTierTablePayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateTierTablePayload) graphql.Marshaler {
+			return ec.marshalNUpdateTierTablePayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUpdateTierTablePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateTierTable(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdateTierTablePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateTierTable_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateScoreRules(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateScoreRules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateScoreRules(ctx, fc.Args["input"].(rules.Score))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *model.UpdateScoreRulesPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.UpdateScoreRulesPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateScoreRulesPayload) graphql.Marshaler {
+			return ec.marshalNUpdateScoreRulesPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUpdateScoreRulesPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateScoreRules(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdateScoreRulesPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateScoreRules_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6322,6 +8509,56 @@ func (ec *executionContext) fieldContext_Program_benefits(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Program_scoreRules(ctx context.Context, field graphql.CollectedField, obj *ent.Program) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Program_scoreRules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Program().ScoreRules(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *rules.Score
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *rules.Score
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, obj, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *rules.Score) graphql.Marshaler {
+			return ec.marshalNScoreRules2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐScore(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Program_scoreRules(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Program",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScoreRules(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6704,6 +8941,192 @@ func (ec *executionContext) fieldContext_Query_storeBudget(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_simulateTierTable(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_simulateTierTable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SimulateTierTable(ctx, fc.Args["input"].(model.SimulateTierTableInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *model.TierTableSimulation
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.TierTableSimulation
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TierTableSimulation) graphql.Marshaler {
+			return ec.marshalNTierTableSimulation2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐTierTableSimulation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_simulateTierTable(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TierTableSimulation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_simulateTierTable_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_settlements(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_settlements(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Settlements(ctx, fc.Args["first"].(*int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal []*ent.Settlement
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal []*ent.Settlement
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Settlement) graphql.Marshaler {
+			return ec.marshalNSettlement2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐSettlementᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_settlements(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Settlement(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_settlements_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_auditEntries(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_auditEntries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AuditEntries(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *ent.AuditEntryConnection
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *ent.AuditEntryConnection
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AuditEntryConnection) graphql.Marshaler {
+			return ec.marshalNAuditEntryConnection2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐAuditEntryConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_auditEntries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEntryConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_auditEntries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6908,6 +9331,1035 @@ func (ec *executionContext) fieldContext_RegisterMemberPayload_userErrors(_ cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Score_settled(ctx context.Context, field graphql.CollectedField, obj *model.Score) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Score_settled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Settled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Score_settled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Score", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Score_provisional(ctx context.Context, field graphql.CollectedField, obj *model.Score) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Score_provisional(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provisional, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Score_provisional(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Score", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Score_coefficient(ctx context.Context, field graphql.CollectedField, obj *model.Score) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Score_coefficient(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Coefficient, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Score_coefficient(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Score", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _Score_settledAt(ctx context.Context, field graphql.CollectedField, obj *model.Score) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Score_settledAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SettledAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Score_settledAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Score", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Score_period(ctx context.Context, field graphql.CollectedField, obj *model.Score) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Score_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Score_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Score", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Score_dimensions(ctx context.Context, field graphql.CollectedField, obj *model.Score) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Score_dimensions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Dimensions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ScoreDimensions) graphql.Marshaler {
+			return ec.marshalNScoreDimensions2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐScoreDimensions(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Score_dimensions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Score",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScoreDimensions(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Score_provisionalDimensions(ctx context.Context, field graphql.CollectedField, obj *model.Score) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Score_provisionalDimensions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProvisionalDimensions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ScoreDimensions) graphql.Marshaler {
+			return ec.marshalNScoreDimensions2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐScoreDimensions(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Score_provisionalDimensions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Score",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScoreDimensions(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ScoreCounts_spendYuan(ctx context.Context, field graphql.CollectedField, obj *model.ScoreCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreCounts_spendYuan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SpendYuan, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreCounts_spendYuan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ScoreCounts_orders(ctx context.Context, field graphql.CollectedField, obj *model.ScoreCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreCounts_orders(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Orders, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreCounts_orders(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ScoreCounts_purchaseDays(ctx context.Context, field graphql.CollectedField, obj *model.ScoreCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreCounts_purchaseDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PurchaseDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreCounts_purchaseDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ScoreCounts_loginDays(ctx context.Context, field graphql.CollectedField, obj *model.ScoreCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreCounts_loginDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LoginDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreCounts_loginDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ScoreCounts_reviews(ctx context.Context, field graphql.CollectedField, obj *model.ScoreCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreCounts_reviews(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reviews, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreCounts_reviews(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ScoreCounts_photoReviews(ctx context.Context, field graphql.CollectedField, obj *model.ScoreCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreCounts_photoReviews(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PhotoReviews, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreCounts_photoReviews(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ScoreCounts_answers(ctx context.Context, field graphql.CollectedField, obj *model.ScoreCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreCounts_answers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Answers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreCounts_answers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ScoreCounts_shares(ctx context.Context, field graphql.CollectedField, obj *model.ScoreCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreCounts_shares(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Shares, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreCounts_shares(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ScoreCounts_realNameVerified(ctx context.Context, field graphql.CollectedField, obj *model.ScoreCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreCounts_realNameVerified(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RealNameVerified, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreCounts_realNameVerified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreCounts", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _ScoreCounts_boundAccounts(ctx context.Context, field graphql.CollectedField, obj *model.ScoreCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreCounts_boundAccounts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BoundAccounts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreCounts_boundAccounts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ScoreDimensions_consumption(ctx context.Context, field graphql.CollectedField, obj *model.ScoreDimensions) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreDimensions_consumption(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Consumption, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreDimensions_consumption(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreDimensions", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ScoreDimensions_activity(ctx context.Context, field graphql.CollectedField, obj *model.ScoreDimensions) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreDimensions_activity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Activity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreDimensions_activity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreDimensions", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ScoreDimensions_account(ctx context.Context, field graphql.CollectedField, obj *model.ScoreDimensions) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreDimensions_account(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Account, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreDimensions_account(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreDimensions", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ScoreDimensions_reputation(ctx context.Context, field graphql.CollectedField, obj *model.ScoreDimensions) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreDimensions_reputation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reputation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreDimensions_reputation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreDimensions", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ScoreDimensions_credit(ctx context.Context, field graphql.CollectedField, obj *model.ScoreDimensions) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreDimensions_credit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Credit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreDimensions_credit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreDimensions", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ScoreDimensions_coefficient(ctx context.Context, field graphql.CollectedField, obj *model.ScoreDimensions) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreDimensions_coefficient(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Coefficient, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreDimensions_coefficient(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreDimensions", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _ScoreDimensions_refundRatePermille(ctx context.Context, field graphql.CollectedField, obj *model.ScoreDimensions) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreDimensions_refundRatePermille(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RefundRatePermille, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreDimensions_refundRatePermille(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreDimensions", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ScoreDimensions_counts(ctx context.Context, field graphql.CollectedField, obj *model.ScoreDimensions) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreDimensions_counts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Counts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ScoreCounts) graphql.Marshaler {
+			return ec.marshalNScoreCounts2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐScoreCounts(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreDimensions_counts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ScoreDimensions",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScoreCounts(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ScoreRules_mode(ctx context.Context, field graphql.CollectedField, obj *rules.Score) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreRules_mode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNScoreMode2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreRules_mode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreRules", field, false, false, errors.New("field of type ScoreMode does not have child fields"))
+}
+
+func (ec *executionContext) _ScoreRules_windowMonths(ctx context.Context, field graphql.CollectedField, obj *rules.Score) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreRules_windowMonths(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WindowMonths, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreRules_windowMonths(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreRules", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ScoreRules_weights(ctx context.Context, field graphql.CollectedField, obj *rules.Score) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreRules_weights(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Weights, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v rules.ScoreWeights) graphql.Marshaler {
+			return ec.marshalNScoreWeights2githubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐScoreWeights(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreRules_weights(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ScoreRules",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScoreWeights(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ScoreRules_coefficient(ctx context.Context, field graphql.CollectedField, obj *rules.Score) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreRules_coefficient(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Coefficient, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v rules.Coefficient) graphql.Marshaler {
+			return ec.marshalNCoefficientRules2githubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐCoefficient(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreRules_coefficient(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ScoreRules",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CoefficientRules(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ScoreWeights_spendYuan(ctx context.Context, field graphql.CollectedField, obj *rules.ScoreWeights) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreWeights_spendYuan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SpendYuan, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreWeights_spendYuan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreWeights", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ScoreWeights_order(ctx context.Context, field graphql.CollectedField, obj *rules.ScoreWeights) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreWeights_order(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Order, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreWeights_order(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreWeights", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ScoreWeights_purchaseDay(ctx context.Context, field graphql.CollectedField, obj *rules.ScoreWeights) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreWeights_purchaseDay(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PurchaseDay, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreWeights_purchaseDay(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreWeights", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ScoreWeights_loginDay(ctx context.Context, field graphql.CollectedField, obj *rules.ScoreWeights) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreWeights_loginDay(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LoginDay, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreWeights_loginDay(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreWeights", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ScoreWeights_review(ctx context.Context, field graphql.CollectedField, obj *rules.ScoreWeights) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreWeights_review(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Review, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreWeights_review(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreWeights", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ScoreWeights_photoReview(ctx context.Context, field graphql.CollectedField, obj *rules.ScoreWeights) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreWeights_photoReview(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PhotoReview, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreWeights_photoReview(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreWeights", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ScoreWeights_answer(ctx context.Context, field graphql.CollectedField, obj *rules.ScoreWeights) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreWeights_answer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Answer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreWeights_answer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreWeights", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ScoreWeights_share(ctx context.Context, field graphql.CollectedField, obj *rules.ScoreWeights) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreWeights_share(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Share, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreWeights_share(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreWeights", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ScoreWeights_realName(ctx context.Context, field graphql.CollectedField, obj *rules.ScoreWeights) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreWeights_realName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RealName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreWeights_realName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreWeights", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ScoreWeights_boundAccount(ctx context.Context, field graphql.CollectedField, obj *rules.ScoreWeights) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreWeights_boundAccount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BoundAccount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreWeights_boundAccount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreWeights", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ScoreWeights_boundAccountMax(ctx context.Context, field graphql.CollectedField, obj *rules.ScoreWeights) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreWeights_boundAccountMax(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BoundAccountMax, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreWeights_boundAccountMax(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreWeights", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SettleScoresPayload_settlement(ctx context.Context, field graphql.CollectedField, obj *model.SettleScoresPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SettleScoresPayload_settlement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Settlement, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Settlement) graphql.Marshaler {
+			return ec.marshalOSettlement2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐSettlement(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SettleScoresPayload_settlement(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SettleScoresPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Settlement(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SettleScoresPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.SettleScoresPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SettleScoresPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SettleScoresPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SettleScoresPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Settlement_id(ctx context.Context, field graphql.CollectedField, obj *ent.Settlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6929,29 +10381,6 @@ func (ec *executionContext) _Settlement_id(ctx context.Context, field graphql.Co
 }
 func (ec *executionContext) fieldContext_Settlement_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Settlement", field, false, false, errors.New("field of type ID does not have child fields"))
-}
-
-func (ec *executionContext) _Settlement_period(ctx context.Context, field graphql.CollectedField, obj *ent.Settlement) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Settlement_period(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Period, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Settlement_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Settlement", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _Settlement_status(ctx context.Context, field graphql.CollectedField, obj *ent.Settlement) (ret graphql.Marshaler) {
@@ -7090,6 +10519,29 @@ func (ec *executionContext) _Settlement_tierChanges(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_Settlement_tierChanges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Settlement", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Settlement_period(ctx context.Context, field graphql.CollectedField, obj *ent.Settlement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Settlement_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Settlement().Period(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Settlement_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Settlement", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _StoreBudget_id(ctx context.Context, field graphql.CollectedField, obj *ent.StoreBudget) (ret graphql.Marshaler) {
@@ -7446,6 +10898,107 @@ func (ec *executionContext) fieldContext_Tier_benefits(_ context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _TierBucket_tier(ctx context.Context, field graphql.CollectedField, obj *model.TierBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TierBucket_tier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tier, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Tier) graphql.Marshaler {
+			return ec.marshalNTier2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐTier(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TierBucket_tier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TierBucket",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Tier(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TierBucket_proposedMinScore(ctx context.Context, field graphql.CollectedField, obj *model.TierBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TierBucket_proposedMinScore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProposedMinScore, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TierBucket_proposedMinScore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TierBucket", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _TierBucket_current(ctx context.Context, field graphql.CollectedField, obj *model.TierBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TierBucket_current(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Current, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TierBucket_current(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TierBucket", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _TierBucket_proposed(ctx context.Context, field graphql.CollectedField, obj *model.TierBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TierBucket_proposed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Proposed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TierBucket_proposed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TierBucket", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
 func (ec *executionContext) _TierChange_id(ctx context.Context, field graphql.CollectedField, obj *ent.TierChange) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7467,29 +11020,6 @@ func (ec *executionContext) _TierChange_id(ctx context.Context, field graphql.Co
 }
 func (ec *executionContext) fieldContext_TierChange_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TierChange", field, false, false, errors.New("field of type ID does not have child fields"))
-}
-
-func (ec *executionContext) _TierChange_period(ctx context.Context, field graphql.CollectedField, obj *ent.TierChange) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TierChange_period(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Period, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_TierChange_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TierChange", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _TierChange_direction(ctx context.Context, field graphql.CollectedField, obj *ent.TierChange) (ret graphql.Marshaler) {
@@ -7648,6 +11178,29 @@ func (ec *executionContext) fieldContext_TierChange_to(_ context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _TierChange_period(ctx context.Context, field graphql.CollectedField, obj *ent.TierChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TierChange_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TierChange().Period(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TierChange_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TierChange", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _TierChangeConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.TierChangeConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7790,6 +11343,61 @@ func (ec *executionContext) fieldContext_TierChangeEdge_cursor(_ context.Context
 	return graphql.NewScalarFieldContext("TierChangeEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
 }
 
+func (ec *executionContext) _TierTableSimulation_members(ctx context.Context, field graphql.CollectedField, obj *model.TierTableSimulation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TierTableSimulation_members(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Members, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TierTableSimulation_members(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TierTableSimulation", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _TierTableSimulation_tiers(ctx context.Context, field graphql.CollectedField, obj *model.TierTableSimulation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TierTableSimulation_tiers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tiers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TierBucket) graphql.Marshaler {
+			return ec.marshalNTierBucket2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐTierBucketᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TierTableSimulation_tiers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TierTableSimulation",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TierBucket(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _UpdateMemberPayload_member(ctx context.Context, field graphql.CollectedField, obj *model.UpdateMemberPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7844,6 +11452,134 @@ func (ec *executionContext) _UpdateMemberPayload_userErrors(ctx context.Context,
 func (ec *executionContext) fieldContext_UpdateMemberPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "UpdateMemberPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateScoreRulesPayload_scoreRules(ctx context.Context, field graphql.CollectedField, obj *model.UpdateScoreRulesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateScoreRulesPayload_scoreRules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ScoreRules, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *rules.Score) graphql.Marshaler {
+			return ec.marshalOScoreRules2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐScore(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateScoreRulesPayload_scoreRules(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateScoreRulesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScoreRules(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateScoreRulesPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.UpdateScoreRulesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateScoreRulesPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateScoreRulesPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateScoreRulesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateTierTablePayload_tiers(ctx context.Context, field graphql.CollectedField, obj *model.UpdateTierTablePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateTierTablePayload_tiers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tiers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Tier) graphql.Marshaler {
+			return ec.marshalOTier2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐTierᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateTierTablePayload_tiers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateTierTablePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Tier(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateTierTablePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.UpdateTierTablePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateTierTablePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateTierTablePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateTierTablePayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -9074,6 +12810,152 @@ func (ec *executionContext) unmarshalInputAuditEntryOrder(ctx context.Context, o
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputClaimBenefitInput(ctx context.Context, obj any) (model.ClaimBenefitInput, error) {
+	var it model.ClaimBenefitInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"externalId", "benefitKey", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "externalId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = data
+		case "benefitKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("benefitKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BenefitKey = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCoefficientBandInput(ctx context.Context, obj any) (rules.CoefficientBand, error) {
+	var it rules.CoefficientBand
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"minReputation", "minCredit", "maxRefundPermille", "percent"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "minReputation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minReputation"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinReputation = data
+		case "minCredit":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minCredit"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinCredit = data
+		case "maxRefundPermille":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxRefundPermille"))
+			data, err := ec.unmarshalNInt2int64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxRefundPermille = data
+		case "percent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("percent"))
+			data, err := ec.unmarshalNInt2int64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Percent = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCoefficientRulesInput(ctx context.Context, obj any) (rules.Coefficient, error) {
+	var it rules.Coefficient
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"ordinaryPercent", "riskBelow", "riskPercent", "bands"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "ordinaryPercent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ordinaryPercent"))
+			data, err := ec.unmarshalNInt2int64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrdinaryPercent = data
+		case "riskBelow":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("riskBelow"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RiskBelow = data
+		case "riskPercent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("riskPercent"))
+			data, err := ec.unmarshalNInt2int64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RiskPercent = data
+		case "bands":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bands"))
+			data, err := ec.unmarshalNCoefficientBandInput2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐCoefficientBandᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Bands = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputEventInput(ctx context.Context, obj any) (model.EventInput, error) {
 	var it model.EventInput
 	if obj == nil {
@@ -10011,6 +13893,166 @@ func (ec *executionContext) unmarshalInputReverseSpendInput(ctx context.Context,
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputScoreWeightsInput(ctx context.Context, obj any) (rules.ScoreWeights, error) {
+	var it rules.ScoreWeights
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"spendYuan", "order", "purchaseDay", "loginDay", "review", "photoReview", "answer", "share", "realName", "boundAccount", "boundAccountMax"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "spendYuan":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("spendYuan"))
+			data, err := ec.unmarshalNInt2int64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SpendYuan = data
+		case "order":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("order"))
+			data, err := ec.unmarshalNInt2int64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Order = data
+		case "purchaseDay":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("purchaseDay"))
+			data, err := ec.unmarshalNInt2int64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PurchaseDay = data
+		case "loginDay":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("loginDay"))
+			data, err := ec.unmarshalNInt2int64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LoginDay = data
+		case "review":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("review"))
+			data, err := ec.unmarshalNInt2int64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Review = data
+		case "photoReview":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("photoReview"))
+			data, err := ec.unmarshalNInt2int64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PhotoReview = data
+		case "answer":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answer"))
+			data, err := ec.unmarshalNInt2int64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Answer = data
+		case "share":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("share"))
+			data, err := ec.unmarshalNInt2int64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Share = data
+		case "realName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("realName"))
+			data, err := ec.unmarshalNInt2int64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RealName = data
+		case "boundAccount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("boundAccount"))
+			data, err := ec.unmarshalNInt2int64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BoundAccount = data
+		case "boundAccountMax":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("boundAccountMax"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BoundAccountMax = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputSettleScoresInput(ctx context.Context, obj any) (model.SettleScoresInput, error) {
+	var it model.SettleScoresInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"period"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "period":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("period"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Period = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputSimulateTierTableInput(ctx context.Context, obj any) (model.SimulateTierTableInput, error) {
+	var it model.SimulateTierTableInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"thresholds"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "thresholds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("thresholds"))
+			data, err := ec.unmarshalNInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Thresholds = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputSpendPointsInput(ctx context.Context, obj any) (model.SpendPointsInput, error) {
 	var it model.SpendPointsInput
 	if obj == nil {
@@ -10117,6 +14159,88 @@ func (ec *executionContext) unmarshalInputTierChangeOrder(ctx context.Context, o
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputTierRowInput(ctx context.Context, obj any) (model.TierRowInput, error) {
+	var it model.TierRowInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["giftPoints"]; !present {
+		asMap["giftPoints"] = 0
+	}
+	if _, present := asMap["giftBenefits"]; !present {
+		asMap["giftBenefits"] = []any{}
+	}
+	if _, present := asMap["yearlyDeduction"]; !present {
+		asMap["yearlyDeduction"] = 0
+	}
+
+	fieldsInOrder := [...]string{"key", "name", "minScore", "benefits", "giftPoints", "giftBenefits", "yearlyDeduction"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "key":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("key"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Key = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "minScore":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minScore"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinScore = data
+		case "benefits":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("benefits"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Benefits = data
+		case "giftPoints":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("giftPoints"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GiftPoints = data
+		case "giftBenefits":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("giftBenefits"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GiftBenefits = data
+		case "yearlyDeduction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("yearlyDeduction"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.YearlyDeduction = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputUpdateMemberInput(ctx context.Context, obj any) (model.UpdateMemberInput, error) {
 	var it model.UpdateMemberInput
 	if obj == nil {
@@ -10191,6 +14315,87 @@ func (ec *executionContext) unmarshalInputUpdateMemberInput(ctx context.Context,
 				return it, err
 			}
 			it.BoundAccounts = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputUpdateScoreRulesInput(ctx context.Context, obj any) (rules.Score, error) {
+	var it rules.Score
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"mode", "windowMonths", "weights", "coefficient"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "mode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mode"))
+			data, err := ec.unmarshalNScoreMode2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Mode = data
+		case "windowMonths":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("windowMonths"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WindowMonths = data
+		case "weights":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("weights"))
+			data, err := ec.unmarshalNScoreWeightsInput2githubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐScoreWeights(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Weights = data
+		case "coefficient":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("coefficient"))
+			data, err := ec.unmarshalNCoefficientRulesInput2githubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐCoefficient(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Coefficient = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputUpdateTierTableInput(ctx context.Context, obj any) (model.UpdateTierTableInput, error) {
+	var it model.UpdateTierTableInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"tiers"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "tiers":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tiers"))
+			data, err := ec.unmarshalNTierRowInput2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐTierRowInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Tiers = data
 		}
 	}
 	return it, nil
@@ -10577,6 +14782,162 @@ func (ec *executionContext) _BenefitClaim(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var claimBenefitPayloadImplementors = []string{"ClaimBenefitPayload"}
+
+func (ec *executionContext) _ClaimBenefitPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ClaimBenefitPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, claimBenefitPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ClaimBenefitPayload")
+		case "claim":
+			out.Values[i] = ec._ClaimBenefitPayload_claim(ctx, field, obj)
+		case "remaining":
+			out.Values[i] = ec._ClaimBenefitPayload_remaining(ctx, field, obj)
+		case "replayed":
+			out.Values[i] = ec._ClaimBenefitPayload_replayed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ClaimBenefitPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var coefficientBandImplementors = []string{"CoefficientBand"}
+
+func (ec *executionContext) _CoefficientBand(ctx context.Context, sel ast.SelectionSet, obj *rules.CoefficientBand) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, coefficientBandImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CoefficientBand")
+		case "minReputation":
+			out.Values[i] = ec._CoefficientBand_minReputation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "minCredit":
+			out.Values[i] = ec._CoefficientBand_minCredit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "maxRefundPermille":
+			out.Values[i] = ec._CoefficientBand_maxRefundPermille(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "percent":
+			out.Values[i] = ec._CoefficientBand_percent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var coefficientRulesImplementors = []string{"CoefficientRules"}
+
+func (ec *executionContext) _CoefficientRules(ctx context.Context, sel ast.SelectionSet, obj *rules.Coefficient) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, coefficientRulesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CoefficientRules")
+		case "ordinaryPercent":
+			out.Values[i] = ec._CoefficientRules_ordinaryPercent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "riskBelow":
+			out.Values[i] = ec._CoefficientRules_riskBelow(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "riskPercent":
+			out.Values[i] = ec._CoefficientRules_riskPercent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bands":
+			out.Values[i] = ec._CoefficientRules_bands(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var eventResultImplementors = []string{"EventResult"}
 
 func (ec *executionContext) _EventResult(ctx context.Context, sel ast.SelectionSet, obj *model.EventResult) graphql.Marshaler {
@@ -10894,6 +15255,233 @@ func (ec *executionContext) _Member(ctx context.Context, sel ast.SelectionSet, o
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "score":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Member_score(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "nextTier":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Member_nextTier(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "scoreToNextTier":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Member_scoreToNextTier(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "nextTierAdds":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Member_nextTierAdds(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "benefits":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Member_benefits(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var memberBenefitImplementors = []string{"MemberBenefit"}
+
+func (ec *executionContext) _MemberBenefit(ctx context.Context, sel ast.SelectionSet, obj *model.MemberBenefit) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, memberBenefitImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MemberBenefit")
+		case "benefit":
+			out.Values[i] = ec._MemberBenefit_benefit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "source":
+			out.Values[i] = ec._MemberBenefit_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "used":
+			out.Values[i] = ec._MemberBenefit_used(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "remaining":
+			out.Values[i] = ec._MemberBenefit_remaining(ctx, field, obj)
+		case "renewsAt":
+			out.Values[i] = ec._MemberBenefit_renewsAt(ctx, field, obj)
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -11227,6 +15815,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "grantStorePoints":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_grantStorePoints(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "settleScores":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_settleScores(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "claimBenefit":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_claimBenefit(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateTierTable":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateTierTable(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateScoreRules":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateScoreRules(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -11666,6 +16282,42 @@ func (ec *executionContext) _Program(ctx context.Context, sel ast.SelectionSet, 
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "scoreRules":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Program_scoreRules(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -11872,6 +16524,72 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "simulateTierTable":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_simulateTierTable(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "settlements":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_settlements(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "auditEntries":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_auditEntries(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -11988,6 +16706,405 @@ func (ec *executionContext) _RegisterMemberPayload(ctx context.Context, sel ast.
 	return out
 }
 
+var scoreImplementors = []string{"Score"}
+
+func (ec *executionContext) _Score(ctx context.Context, sel ast.SelectionSet, obj *model.Score) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, scoreImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Score")
+		case "settled":
+			out.Values[i] = ec._Score_settled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "provisional":
+			out.Values[i] = ec._Score_provisional(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "coefficient":
+			out.Values[i] = ec._Score_coefficient(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "settledAt":
+			out.Values[i] = ec._Score_settledAt(ctx, field, obj)
+		case "period":
+			out.Values[i] = ec._Score_period(ctx, field, obj)
+		case "dimensions":
+			out.Values[i] = ec._Score_dimensions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "provisionalDimensions":
+			out.Values[i] = ec._Score_provisionalDimensions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var scoreCountsImplementors = []string{"ScoreCounts"}
+
+func (ec *executionContext) _ScoreCounts(ctx context.Context, sel ast.SelectionSet, obj *model.ScoreCounts) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, scoreCountsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ScoreCounts")
+		case "spendYuan":
+			out.Values[i] = ec._ScoreCounts_spendYuan(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "orders":
+			out.Values[i] = ec._ScoreCounts_orders(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "purchaseDays":
+			out.Values[i] = ec._ScoreCounts_purchaseDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "loginDays":
+			out.Values[i] = ec._ScoreCounts_loginDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reviews":
+			out.Values[i] = ec._ScoreCounts_reviews(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "photoReviews":
+			out.Values[i] = ec._ScoreCounts_photoReviews(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "answers":
+			out.Values[i] = ec._ScoreCounts_answers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "shares":
+			out.Values[i] = ec._ScoreCounts_shares(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "realNameVerified":
+			out.Values[i] = ec._ScoreCounts_realNameVerified(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "boundAccounts":
+			out.Values[i] = ec._ScoreCounts_boundAccounts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var scoreDimensionsImplementors = []string{"ScoreDimensions"}
+
+func (ec *executionContext) _ScoreDimensions(ctx context.Context, sel ast.SelectionSet, obj *model.ScoreDimensions) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, scoreDimensionsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ScoreDimensions")
+		case "consumption":
+			out.Values[i] = ec._ScoreDimensions_consumption(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "activity":
+			out.Values[i] = ec._ScoreDimensions_activity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "account":
+			out.Values[i] = ec._ScoreDimensions_account(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reputation":
+			out.Values[i] = ec._ScoreDimensions_reputation(ctx, field, obj)
+		case "credit":
+			out.Values[i] = ec._ScoreDimensions_credit(ctx, field, obj)
+		case "coefficient":
+			out.Values[i] = ec._ScoreDimensions_coefficient(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "refundRatePermille":
+			out.Values[i] = ec._ScoreDimensions_refundRatePermille(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "counts":
+			out.Values[i] = ec._ScoreDimensions_counts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var scoreRulesImplementors = []string{"ScoreRules"}
+
+func (ec *executionContext) _ScoreRules(ctx context.Context, sel ast.SelectionSet, obj *rules.Score) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, scoreRulesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ScoreRules")
+		case "mode":
+			out.Values[i] = ec._ScoreRules_mode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "windowMonths":
+			out.Values[i] = ec._ScoreRules_windowMonths(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "weights":
+			out.Values[i] = ec._ScoreRules_weights(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "coefficient":
+			out.Values[i] = ec._ScoreRules_coefficient(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var scoreWeightsImplementors = []string{"ScoreWeights"}
+
+func (ec *executionContext) _ScoreWeights(ctx context.Context, sel ast.SelectionSet, obj *rules.ScoreWeights) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, scoreWeightsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ScoreWeights")
+		case "spendYuan":
+			out.Values[i] = ec._ScoreWeights_spendYuan(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "order":
+			out.Values[i] = ec._ScoreWeights_order(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "purchaseDay":
+			out.Values[i] = ec._ScoreWeights_purchaseDay(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "loginDay":
+			out.Values[i] = ec._ScoreWeights_loginDay(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "review":
+			out.Values[i] = ec._ScoreWeights_review(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "photoReview":
+			out.Values[i] = ec._ScoreWeights_photoReview(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "answer":
+			out.Values[i] = ec._ScoreWeights_answer(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "share":
+			out.Values[i] = ec._ScoreWeights_share(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "realName":
+			out.Values[i] = ec._ScoreWeights_realName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "boundAccount":
+			out.Values[i] = ec._ScoreWeights_boundAccount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "boundAccountMax":
+			out.Values[i] = ec._ScoreWeights_boundAccountMax(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var settleScoresPayloadImplementors = []string{"SettleScoresPayload"}
+
+func (ec *executionContext) _SettleScoresPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SettleScoresPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, settleScoresPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SettleScoresPayload")
+		case "settlement":
+			out.Values[i] = ec._SettleScoresPayload_settlement(ctx, field, obj)
+		case "userErrors":
+			out.Values[i] = ec._SettleScoresPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var settlementImplementors = []string{"Settlement", "Node"}
 
 func (ec *executionContext) _Settlement(ctx context.Context, sel ast.SelectionSet, obj *ent.Settlement) graphql.Marshaler {
@@ -12002,40 +17119,71 @@ func (ec *executionContext) _Settlement(ctx context.Context, sel ast.SelectionSe
 		case "id":
 			out.Values[i] = ec._Settlement_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "period":
-			out.Values[i] = ec._Settlement_period(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
 			out.Values[i] = ec._Settlement_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "startedAt":
 			out.Values[i] = ec._Settlement_startedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "finishedAt":
 			out.Values[i] = ec._Settlement_finishedAt(ctx, field, obj)
 		case "partitions":
 			out.Values[i] = ec._Settlement_partitions(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "members":
 			out.Values[i] = ec._Settlement_members(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "tierChanges":
 			out.Values[i] = ec._Settlement_tierChanges(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "period":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Settlement_period(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12258,6 +17406,60 @@ func (ec *executionContext) _Tier(ctx context.Context, sel ast.SelectionSet, obj
 	return out
 }
 
+var tierBucketImplementors = []string{"TierBucket"}
+
+func (ec *executionContext) _TierBucket(ctx context.Context, sel ast.SelectionSet, obj *model.TierBucket) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, tierBucketImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TierBucket")
+		case "tier":
+			out.Values[i] = ec._TierBucket_tier(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "proposedMinScore":
+			out.Values[i] = ec._TierBucket_proposedMinScore(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "current":
+			out.Values[i] = ec._TierBucket_current(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "proposed":
+			out.Values[i] = ec._TierBucket_proposed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var tierChangeImplementors = []string{"TierChange", "Node"}
 
 func (ec *executionContext) _TierChange(ctx context.Context, sel ast.SelectionSet, obj *ent.TierChange) graphql.Marshaler {
@@ -12271,11 +17473,6 @@ func (ec *executionContext) _TierChange(ctx context.Context, sel ast.SelectionSe
 			out.Values[i] = graphql.MarshalString("TierChange")
 		case "id":
 			out.Values[i] = ec._TierChange_id(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		case "period":
-			out.Values[i] = ec._TierChange_period(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -12342,6 +17539,42 @@ func (ec *executionContext) _TierChange(ctx context.Context, sel ast.SelectionSe
 					}
 				}()
 				res = ec._TierChange_to(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "period":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._TierChange_period(ctx, field, obj)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -12478,6 +17711,50 @@ func (ec *executionContext) _TierChangeEdge(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var tierTableSimulationImplementors = []string{"TierTableSimulation"}
+
+func (ec *executionContext) _TierTableSimulation(ctx context.Context, sel ast.SelectionSet, obj *model.TierTableSimulation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, tierTableSimulationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TierTableSimulation")
+		case "members":
+			out.Values[i] = ec._TierTableSimulation_members(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tiers":
+			out.Values[i] = ec._TierTableSimulation_tiers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var updateMemberPayloadImplementors = []string{"UpdateMemberPayload"}
 
 func (ec *executionContext) _UpdateMemberPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateMemberPayload) graphql.Marshaler {
@@ -12493,6 +17770,88 @@ func (ec *executionContext) _UpdateMemberPayload(ctx context.Context, sel ast.Se
 			out.Values[i] = ec._UpdateMemberPayload_member(ctx, field, obj)
 		case "userErrors":
 			out.Values[i] = ec._UpdateMemberPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var updateScoreRulesPayloadImplementors = []string{"UpdateScoreRulesPayload"}
+
+func (ec *executionContext) _UpdateScoreRulesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateScoreRulesPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateScoreRulesPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdateScoreRulesPayload")
+		case "scoreRules":
+			out.Values[i] = ec._UpdateScoreRulesPayload_scoreRules(ctx, field, obj)
+		case "userErrors":
+			out.Values[i] = ec._UpdateScoreRulesPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var updateTierTablePayloadImplementors = []string{"UpdateTierTablePayload"}
+
+func (ec *executionContext) _UpdateTierTablePayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateTierTablePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateTierTablePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdateTierTablePayload")
+		case "tiers":
+			out.Values[i] = ec._UpdateTierTablePayload_tiers(ctx, field, obj)
+		case "userErrors":
+			out.Values[i] = ec._UpdateTierTablePayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -12908,6 +18267,20 @@ func (ec *executionContext) unmarshalNAdjustPointsInput2githubᚗcomᚋmembergra
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNAuditEntryConnection2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚐAuditEntryConnection(ctx context.Context, sel ast.SelectionSet, v ent.AuditEntryConnection) graphql.Marshaler {
+	return ec._AuditEntryConnection(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNAuditEntryConnection2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐAuditEntryConnection(ctx context.Context, sel ast.SelectionSet, v *ent.AuditEntryConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AuditEntryConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNAuditEntryOrderField2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐAuditEntryOrderField(ctx context.Context, v any) (*ent.AuditEntryOrderField, error) {
 	var res = new(ent.AuditEntryOrderField)
 	err := res.UnmarshalGQL(v)
@@ -12970,6 +18343,16 @@ func (ec *executionContext) marshalNBenefitKind2githubᚗcomᚋmembergraphᚋmem
 	return v
 }
 
+func (ec *executionContext) unmarshalNBenefitSource2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐBenefitSource(ctx context.Context, v any) (model.BenefitSource, error) {
+	var res model.BenefitSource
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBenefitSource2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐBenefitSource(ctx context.Context, sel ast.SelectionSet, v model.BenefitSource) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -12994,6 +18377,74 @@ func (ec *executionContext) unmarshalNChannel2githubᚗcomᚋmembergraphᚋmembe
 
 func (ec *executionContext) marshalNChannel2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋmemberᚐRegistrationChannel(ctx context.Context, sel ast.SelectionSet, v member.RegistrationChannel) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNClaimBenefitInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐClaimBenefitInput(ctx context.Context, v any) (model.ClaimBenefitInput, error) {
+	res, err := ec.unmarshalInputClaimBenefitInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNClaimBenefitPayload2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐClaimBenefitPayload(ctx context.Context, sel ast.SelectionSet, v model.ClaimBenefitPayload) graphql.Marshaler {
+	return ec._ClaimBenefitPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNClaimBenefitPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐClaimBenefitPayload(ctx context.Context, sel ast.SelectionSet, v *model.ClaimBenefitPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ClaimBenefitPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCoefficientBand2githubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐCoefficientBand(ctx context.Context, sel ast.SelectionSet, v rules.CoefficientBand) graphql.Marshaler {
+	return ec._CoefficientBand(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCoefficientBand2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐCoefficientBandᚄ(ctx context.Context, sel ast.SelectionSet, v []rules.CoefficientBand) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCoefficientBand2githubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐCoefficientBand(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNCoefficientBandInput2githubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐCoefficientBand(ctx context.Context, v any) (rules.CoefficientBand, error) {
+	res, err := ec.unmarshalInputCoefficientBandInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCoefficientBandInput2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐCoefficientBandᚄ(ctx context.Context, v any) ([]rules.CoefficientBand, error) {
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
+	var err error
+	res := make([]rules.CoefficientBand, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCoefficientBandInput2githubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐCoefficientBand(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNCoefficientRules2githubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐCoefficient(ctx context.Context, sel ast.SelectionSet, v rules.Coefficient) graphql.Marshaler {
+	return ec._CoefficientRules(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNCoefficientRulesInput2githubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐCoefficient(ctx context.Context, v any) (rules.Coefficient, error) {
+	res, err := ec.unmarshalInputCoefficientRulesInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, v any) (entgql.Cursor[int], error) {
@@ -13070,6 +18521,22 @@ func (ec *executionContext) unmarshalNEventStatus2githubᚗcomᚋmembergraphᚋm
 
 func (ec *executionContext) marshalNEventStatus2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐEventStatus(ctx context.Context, sel ast.SelectionSet, v model.EventStatus) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.SelectionSet, v float64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalFloatContext(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) unmarshalNFundStoreBudgetInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐFundStoreBudgetInput(ctx context.Context, v any) (model.FundStoreBudgetInput, error) {
@@ -13182,6 +18649,62 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
+	var err error
+	res := make([]int, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInt2int(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNInt2ᚕintᚄ(ctx context.Context, sel ast.SelectionSet, v []int) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNInt2int(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMemberBenefit2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMemberBenefitᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MemberBenefit) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMemberBenefit2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMemberBenefit(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMemberBenefit2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMemberBenefit(ctx context.Context, sel ast.SelectionSet, v *model.MemberBenefit) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._MemberBenefit(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNMemberConnection2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMemberConnection(ctx context.Context, sel ast.SelectionSet, v ent.MemberConnection) graphql.Marshaler {
@@ -13458,6 +18981,124 @@ func (ec *executionContext) marshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmemberg
 	return ret
 }
 
+func (ec *executionContext) marshalNScore2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐScore(ctx context.Context, sel ast.SelectionSet, v model.Score) graphql.Marshaler {
+	return ec._Score(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNScore2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐScore(ctx context.Context, sel ast.SelectionSet, v *model.Score) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Score(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNScoreCounts2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐScoreCounts(ctx context.Context, sel ast.SelectionSet, v *model.ScoreCounts) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ScoreCounts(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNScoreDimensions2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐScoreDimensions(ctx context.Context, sel ast.SelectionSet, v *model.ScoreDimensions) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ScoreDimensions(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNScoreMode2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNScoreMode2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNScoreRules2githubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐScore(ctx context.Context, sel ast.SelectionSet, v rules.Score) graphql.Marshaler {
+	return ec._ScoreRules(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNScoreRules2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐScore(ctx context.Context, sel ast.SelectionSet, v *rules.Score) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ScoreRules(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNScoreWeights2githubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐScoreWeights(ctx context.Context, sel ast.SelectionSet, v rules.ScoreWeights) graphql.Marshaler {
+	return ec._ScoreWeights(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNScoreWeightsInput2githubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐScoreWeights(ctx context.Context, v any) (rules.ScoreWeights, error) {
+	res, err := ec.unmarshalInputScoreWeightsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNSettleScoresInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐSettleScoresInput(ctx context.Context, v any) (model.SettleScoresInput, error) {
+	res, err := ec.unmarshalInputSettleScoresInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSettleScoresPayload2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐSettleScoresPayload(ctx context.Context, sel ast.SelectionSet, v model.SettleScoresPayload) graphql.Marshaler {
+	return ec._SettleScoresPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSettleScoresPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐSettleScoresPayload(ctx context.Context, sel ast.SelectionSet, v *model.SettleScoresPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SettleScoresPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSettlement2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐSettlementᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Settlement) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSettlement2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐSettlement(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSettlement2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐSettlement(ctx context.Context, sel ast.SelectionSet, v *ent.Settlement) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Settlement(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNSettlementStatus2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋsettlementᚐStatus(ctx context.Context, v any) (settlement.Status, error) {
 	var res settlement.Status
 	err := res.UnmarshalGQL(v)
@@ -13466,6 +19107,11 @@ func (ec *executionContext) unmarshalNSettlementStatus2githubᚗcomᚋmembergrap
 
 func (ec *executionContext) marshalNSettlementStatus2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋsettlementᚐStatus(ctx context.Context, sel ast.SelectionSet, v settlement.Status) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNSimulateTierTableInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐSimulateTierTableInput(ctx context.Context, v any) (model.SimulateTierTableInput, error) {
+	res, err := ec.unmarshalInputSimulateTierTableInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNSpendPointsInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐSpendPointsInput(ctx context.Context, v any) (model.SpendPointsInput, error) {
@@ -13555,6 +19201,32 @@ func (ec *executionContext) marshalNTier2ᚖgithubᚗcomᚋmembergraphᚋmemberg
 	return ec._Tier(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNTierBucket2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐTierBucketᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TierBucket) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTierBucket2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐTierBucket(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTierBucket2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐTierBucket(ctx context.Context, sel ast.SelectionSet, v *model.TierBucket) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TierBucket(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNTierChangeConnection2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐTierChangeConnection(ctx context.Context, sel ast.SelectionSet, v *ent.TierChangeConnection) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -13591,6 +19263,40 @@ func (ec *executionContext) marshalNTierChangeOrderField2ᚖgithubᚗcomᚋmembe
 	return v
 }
 
+func (ec *executionContext) unmarshalNTierRowInput2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐTierRowInputᚄ(ctx context.Context, v any) ([]*model.TierRowInput, error) {
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
+	var err error
+	res := make([]*model.TierRowInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNTierRowInput2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐTierRowInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNTierRowInput2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐTierRowInput(ctx context.Context, v any) (*model.TierRowInput, error) {
+	res, err := ec.unmarshalInputTierRowInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTierTableSimulation2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐTierTableSimulation(ctx context.Context, sel ast.SelectionSet, v model.TierTableSimulation) graphql.Marshaler {
+	return ec._TierTableSimulation(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNTierTableSimulation2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐTierTableSimulation(ctx context.Context, sel ast.SelectionSet, v *model.TierTableSimulation) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TierTableSimulation(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := graphql.UnmarshalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -13624,6 +19330,44 @@ func (ec *executionContext) marshalNUpdateMemberPayload2ᚖgithubᚗcomᚋmember
 		return graphql.Null
 	}
 	return ec._UpdateMemberPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpdateScoreRulesInput2githubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐScore(ctx context.Context, v any) (rules.Score, error) {
+	res, err := ec.unmarshalInputUpdateScoreRulesInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpdateScoreRulesPayload2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUpdateScoreRulesPayload(ctx context.Context, sel ast.SelectionSet, v model.UpdateScoreRulesPayload) graphql.Marshaler {
+	return ec._UpdateScoreRulesPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNUpdateScoreRulesPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUpdateScoreRulesPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateScoreRulesPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UpdateScoreRulesPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpdateTierTableInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUpdateTierTableInput(ctx context.Context, v any) (model.UpdateTierTableInput, error) {
+	res, err := ec.unmarshalInputUpdateTierTableInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpdateTierTablePayload2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUpdateTierTablePayload(ctx context.Context, sel ast.SelectionSet, v model.UpdateTierTablePayload) graphql.Marshaler {
+	return ec._UpdateTierTablePayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNUpdateTierTablePayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUpdateTierTablePayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateTierTablePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UpdateTierTablePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNUserError2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
@@ -13847,6 +19591,13 @@ func (ec *executionContext) marshalOBenefit2ᚕᚖgithubᚗcomᚋmembergraphᚋm
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalOBenefitClaim2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐBenefitClaim(ctx context.Context, sel ast.SelectionSet, v *ent.BenefitClaim) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._BenefitClaim(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
@@ -14289,6 +20040,20 @@ func (ec *executionContext) marshalOPointEntryEdge2ᚖgithubᚗcomᚋmembergraph
 	return ec._PointEntryEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOScoreRules2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐScore(ctx context.Context, sel ast.SelectionSet, v *rules.Score) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ScoreRules(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOSettlement2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐSettlement(ctx context.Context, sel ast.SelectionSet, v *ent.Settlement) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Settlement(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOStoreBudget2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐStoreBudget(ctx context.Context, sel ast.SelectionSet, v *ent.StoreBudget) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -14360,6 +20125,25 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOTier2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐTierᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Tier) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTier2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐTier(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOTier2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐTier(ctx context.Context, sel ast.SelectionSet, v *ent.Tier) graphql.Marshaler {

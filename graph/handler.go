@@ -27,10 +27,13 @@ import (
 	"github.com/membergraph/membergraph/ent"
 	"github.com/membergraph/membergraph/graph/playground"
 	"github.com/membergraph/membergraph/internal/auth"
+	"github.com/membergraph/membergraph/internal/benefit"
 	"github.com/membergraph/membergraph/internal/events"
 	"github.com/membergraph/membergraph/internal/member"
 	"github.com/membergraph/membergraph/internal/points"
 	"github.com/membergraph/membergraph/internal/program"
+	"github.com/membergraph/membergraph/internal/score"
+	"github.com/membergraph/membergraph/internal/tier"
 	"github.com/membergraph/membergraph/internal/store"
 )
 
@@ -42,6 +45,10 @@ type ServerConfig struct {
 	Members  *member.Service
 	Ledger   *points.Ledger
 	Events   *events.Service
+	// Scores, Tiers and Benefits default to services over DB with Ledger's clock.
+	Scores   *score.Service
+	Tiers    *tier.Service
+	Benefits *benefit.Service
 	Logger   *slog.Logger
 	// DefaultProgram is the programme of tokens that name none.
 	DefaultProgram string
@@ -71,6 +78,15 @@ func (c *ServerConfig) withDefaults() {
 	}
 	if c.DefaultProgram == "" {
 		c.DefaultProgram = program.PresetKey
+	}
+	if c.Scores == nil {
+		c.Scores = score.NewService(c.DB.Client, c.Ledger.Clock(), c.Ledger, score.SettleConfig{Logger: c.Logger})
+	}
+	if c.Tiers == nil {
+		c.Tiers = tier.NewService(c.DB.Client, c.Ledger.Clock())
+	}
+	if c.Benefits == nil {
+		c.Benefits = benefit.NewService(c.DB.Client, c.Ledger)
 	}
 }
 
@@ -117,7 +133,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) graphqlHandler() http.Handler {
 	resolver := &Resolver{client: s.cfg.DB.Client, programs: s.cfg.Programs, members: s.cfg.Members,
-		ledger: s.cfg.Ledger, events: s.cfg.Events}
+		ledger: s.cfg.Ledger, events: s.cfg.Events, scores: s.cfg.Scores, tiers: s.cfg.Tiers, benefits: s.cfg.Benefits}
 	ecfg := Config{Resolvers: resolver}
 	ecfg.Directives.Auth = authDirective
 	ecfg.Complexity.Query.Members = func(child int, _ *entgql.Cursor[int], first *int, _ *entgql.Cursor[int], last *int, _ *ent.MemberOrder, _ *ent.MemberWhereInput) int {

@@ -6,10 +6,13 @@ package graph
 
 import (
 	"github.com/membergraph/membergraph/ent"
+	"github.com/membergraph/membergraph/internal/benefit"
 	"github.com/membergraph/membergraph/internal/events"
 	"github.com/membergraph/membergraph/internal/member"
 	"github.com/membergraph/membergraph/internal/points"
 	"github.com/membergraph/membergraph/internal/program"
+	"github.com/membergraph/membergraph/internal/score"
+	"github.com/membergraph/membergraph/internal/tier"
 )
 
 // Resolver holds the services the resolvers call. The fields are unexported because the
@@ -20,4 +23,7 @@ type Resolver struct {
 	members  *member.Service
 	ledger   *points.Ledger
 	events   *events.Service
+	scores   *score.Service
+	tiers    *tier.Service
+	benefits *benefit.Service
 }

@@ -27,6 +27,7 @@ type config struct {
 	MaxBodyBytes    int64
 	ShutdownTimeout time.Duration
 	ExpiryInterval  time.Duration
+	SettleInterval  time.Duration
 }
 
 // bind registers the flags a command uses, with defaults taken from the environment.
@@ -55,6 +56,8 @@ func (c *config) bind(fs *flag.FlagSet, serve bool) {
 		"largest request body accepted [MEMBERGRAPH_MAX_BODY_BYTES]")
 	fs.DurationVar(&c.ExpiryInterval, "expiry-interval", time.Hour,
 		"how often the server writes off expired points (balances are right between runs)")
+	fs.DurationVar(&c.SettleInterval, "settle-interval", time.Hour,
+		"how often the server looks whether the month's score settlement is due (it runs once per month)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may finish after SIGTERM")
 }
 

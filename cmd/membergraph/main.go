@@ -21,6 +21,7 @@ Usage:
   membergraph migrate [flags]   apply the database migrations (--status: list the pending ones)
   membergraph token   [flags]   print a bearer token signed with MEMBERGRAPH_AUTH_SECRET
   membergraph expire  [flags]   write off expired points now (serve does it every hour)
+  membergraph settle  [flags]   settle the member scores of a month (serve does it on the 1st)
 
 Run "membergraph COMMAND -h" for a command's flags. Flags override environment variables.
 `
@@ -50,6 +51,8 @@ func run(ctx context.Context, args []string) error {
 		return token(args[1:])
 	case "expire":
 		return expire(ctx, args[1:])
+	case "settle":
+		return settle(ctx, args[1:])
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil

@@ -18,6 +18,7 @@ import (
 	"github.com/membergraph/membergraph/internal/member"
 	"github.com/membergraph/membergraph/internal/points"
 	"github.com/membergraph/membergraph/internal/program"
+	"github.com/membergraph/membergraph/internal/score"
 	"github.com/membergraph/membergraph/internal/store"
 )
 
@@ -70,6 +71,7 @@ func serve(ctx context.Context, args []string) error {
 
 	clk := clock.System{}
 	ledger := points.NewLedger(db.Client, db.Dialect, clk, nil)
+	scores := score.NewService(db.Client, clk, ledger, score.SettleConfig{Logger: logger})
 	srvCfg := graph.ServerConfig{
 		DB:              db,
 		Signer:          signer,
@@ -77,6 +79,7 @@ func serve(ctx context.Context, args []string) error {
 		Members:         member.NewService(db.Client, clk),
 		Ledger:          ledger,
 		Events:          events.NewService(db.Client, ledger, 0),
+		Scores:          scores,
 		Logger:          logger,
 		DefaultProgram:  cfg.Program,
 		Production:      cfg.Production,
@@ -115,6 +118,7 @@ func serve(ctx context.Context, args []string) error {
 	jobs, stopJobs := context.WithCancel(ctx)
 	defer stopJobs()
 	go ledger.RunExpiry(jobs, cfg.ExpiryInterval, logger)
+	go scores.RunSettlement(jobs, cfg.SettleInterval)
 
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()

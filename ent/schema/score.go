@@ -103,7 +103,8 @@ func (TierChange) Fields() []ent.Field {
 		field.Int("member_id").Immutable().Annotations(entgql.Skip()),
 		field.Int("from_tier_id").Optional().Nillable().Immutable().Annotations(entgql.Skip()),
 		field.Int("to_tier_id").Immutable().Annotations(entgql.Skip()),
-		field.Int("period").Immutable().Comment("YYYYMM of the settlement that made the change."),
+		field.Int("period").Immutable().Comment("YYYYMM of the settlement that made the change.").
+			Annotations(entgql.Skip()),
 		field.Enum("direction").Values("UP", "DOWN").Immutable().Annotations(entgql.Type("TierChangeDirection")),
 		field.Int64("score").Immutable().Comment("The settled score that set the new tier."),
 		field.String("reason").MaxLen(256).Immutable().Comment("Why, in words a member understands."),
@@ -180,7 +181,8 @@ type Settlement struct {
 func (Settlement) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("program_id").Immutable().Annotations(entgql.Skip()),
-		field.Int("period").Immutable().Comment("YYYYMM: settled on the 1st of this month."),
+		field.Int("period").Immutable().Comment("YYYYMM: settled on the 1st of this month.").
+			Annotations(entgql.Skip()),
 		field.Enum("status").Values("RUNNING", "DONE").Default("RUNNING").Annotations(entgql.Type("SettlementStatus")),
 		field.Time("started_at").Immutable().SchemaType(datetime),
 		field.Time("finished_at").Optional().Nillable().SchemaType(datetime),

@@ -12,6 +12,7 @@ import (
 	"github.com/membergraph/membergraph/ent"
 	"github.com/membergraph/membergraph/ent/event"
 	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/internal/rules"
 )
 
 type AdjustPointsInput struct {
@@ -20,6 +21,21 @@ type AdjustPointsInput struct {
 	Points         int    `json:"points"`
 	Reason         string `json:"reason"`
 	IdempotencyKey string `json:"idempotencyKey"`
+}
+
+type ClaimBenefitInput struct {
+	ExternalID     string `json:"externalId"`
+	BenefitKey     string `json:"benefitKey"`
+	IdempotencyKey string `json:"idempotencyKey"`
+}
+
+type ClaimBenefitPayload struct {
+	Claim *ent.BenefitClaim `json:"claim,omitempty"`
+	// Claims left this period after this one; null when unlimited.
+	Remaining *int `json:"remaining,omitempty"`
+	// The key was used before for this claim: nothing changed.
+	Replayed   bool         `json:"replayed"`
+	UserErrors []*UserError `json:"userErrors"`
 }
 
 // One reported event. Fields that do not belong to the kind must be left out: orderId, orderType,
@@ -79,6 +95,17 @@ type GrantStorePointsInput struct {
 	Points         int    `json:"points"`
 	Reason         string `json:"reason"`
 	IdempotencyKey string `json:"idempotencyKey"`
+}
+
+type MemberBenefit struct {
+	Benefit *ent.Benefit  `json:"benefit"`
+	Source  BenefitSource `json:"source"`
+	// Claims counted against this period's quota.
+	Used int `json:"used"`
+	// Claims left this period; null when unlimited.
+	Remaining *int `json:"remaining,omitempty"`
+	// When the quota renews; null when unlimited.
+	RenewsAt *time.Time `json:"renewsAt,omitempty"`
 }
 
 type OrderLineInput struct {
@@ -146,6 +173,67 @@ type ReverseSpendInput struct {
 	IdempotencyKey      string `json:"idempotencyKey"`
 }
 
+type Score struct {
+	// The score of the last settlement; 0 before the first.
+	Settled int `json:"settled"`
+	// The score a settlement today would give, updated as events arrive.
+	Provisional int `json:"provisional"`
+	// The settled score's coefficient, e.g. 1.2.
+	Coefficient float64    `json:"coefficient"`
+	SettledAt   *time.Time `json:"settledAt,omitempty"`
+	// The period (YYYY-MM) of the last settlement; null before the first.
+	Period *string `json:"period,omitempty"`
+	// How the settled score was made (cumulative growth: the last settlement's growth).
+	Dimensions *ScoreDimensions `json:"dimensions"`
+	// How the provisional score is made.
+	ProvisionalDimensions *ScoreDimensions `json:"provisionalDimensions"`
+}
+
+type ScoreCounts struct {
+	SpendYuan        int  `json:"spendYuan"`
+	Orders           int  `json:"orders"`
+	PurchaseDays     int  `json:"purchaseDays"`
+	LoginDays        int  `json:"loginDays"`
+	Reviews          int  `json:"reviews"`
+	PhotoReviews     int  `json:"photoReviews"`
+	Answers          int  `json:"answers"`
+	Shares           int  `json:"shares"`
+	RealNameVerified bool `json:"realNameVerified"`
+	BoundAccounts    int  `json:"boundAccounts"`
+}
+
+// The five dimensions. score = round((consumption + activity + account) × coefficient);
+// reputation and credit set the coefficient.
+type ScoreDimensions struct {
+	Consumption int `json:"consumption"`
+	Activity    int `json:"activity"`
+	Account     int `json:"account"`
+	// Latest reputation signal, 0–100; null when none came.
+	Reputation *int `json:"reputation,omitempty"`
+	// Latest credit signal, 0–100; null when none came.
+	Credit      *int    `json:"credit,omitempty"`
+	Coefficient float64 `json:"coefficient"`
+	// Share of completed orders with a refund, in thousandths.
+	RefundRatePermille int `json:"refundRatePermille"`
+	// What was counted.
+	Counts *ScoreCounts `json:"counts"`
+}
+
+type SettleScoresInput struct {
+	// YYYY-MM; by default the month of the latest 1st in the programme's time zone.
+	Period *string `json:"period,omitempty"`
+}
+
+type SettleScoresPayload struct {
+	Settlement *ent.Settlement `json:"settlement,omitempty"`
+	UserErrors []*UserError    `json:"userErrors"`
+}
+
+type SimulateTierTableInput struct {
+	// One threshold per tier, lowest first, starting at 0 and strictly increasing.
+	Thresholds []int `json:"thresholds"`
+}
+
 type SpendPointsInput struct {
 	ExternalID string `json:"externalId"`
 	Points     int    `json:"points"`
@@ -154,6 +242,32 @@ type SpendPointsInput struct {
 	Purpose          SpendPurpose `json:"purpose"`
 	OrderID          *string      `json:"orderId,omitempty"`
 	IdempotencyKey   string       `json:"idempotencyKey"`
+}
+
+type TierBucket struct {
+	Tier             *ent.Tier `json:"tier"`
+	ProposedMinScore int       `json:"proposedMinScore"`
+	Current          int       `json:"current"`
+	Proposed         int       `json:"proposed"`
+}
+
+type TierRowInput struct {
+	Key      string `json:"key"`
+	Name     string `json:"name"`
+	MinScore int    `json:"minScore"`
+	// Catalogue keys of the tier's benefits.
+	Benefits   []string `json:"benefits"`
+	GiftPoints int      `json:"giftPoints"`
+	// Catalogue keys issued as claims with the upgrade gift.
+	GiftBenefits []string `json:"giftBenefits"`
+	// Cumulative mode: growth taken on 1 January.
+	YearlyDeduction int `json:"yearlyDeduction"`
+}
+
+type TierTableSimulation struct {
+	// Members counted; those never settled count at score 0.
+	Members int           `json:"members"`
+	Tiers   []*TierBucket `json:"tiers"`
 }
 
 // Fields left out (null) are not changed.
@@ -176,12 +290,81 @@ type UpdateMemberPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+type UpdateScoreRulesPayload struct {
+	ScoreRules *rules.Score `json:"scoreRules,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+type UpdateTierTableInput struct {
+	// Every tier, lowest first, with the keys it has now.
+	Tiers []*TierRowInput `json:"tiers"`
+}
+
+type UpdateTierTablePayload struct {
+	Tiers      []*ent.Tier  `json:"tiers,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 // A mistake in the request, reported in the payload instead of as a GraphQL error.
 type UserError struct {
 	// Path to the input field at fault, e.g. ["input", "externalId"]; empty when it concerns the whole input.
 	Field   []string      `json:"field"`
 	Message string        `json:"message"`
 	Code    UserErrorCode `json:"code"`
+}
+
+// Why a member holds a benefit.
+type BenefitSource string
+
+const (
+	BenefitSourceTier BenefitSource = "TIER"
+)
+
+var AllBenefitSource = []BenefitSource{
+	BenefitSourceTier,
+}
+
+func (e BenefitSource) IsValid() bool {
+	switch e {
+	case BenefitSourceTier:
+		return true
+	}
+	return false
+}
+
+func (e BenefitSource) String() string {
+	return string(e)
+}
+
+func (e *BenefitSource) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = BenefitSource(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid BenefitSource", str)
+	}
+	return nil
+}
+
+func (e BenefitSource) MarshalGQL(w io.Writer) {
+	fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *BenefitSource) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e BenefitSource) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 type EventStatus string

@@ -512,3 +512,47 @@ func (s *Service) deliver(ctx context.Context, prog *ent.Program, ladder tier.La
 	})
 	return ok, err
 }
+
+// SettleAll settles the latest period of every programme not yet settled for it, and
+// delivers gifts left pending (by a crash between a settlement and its delivery).
+func (s *Service) SettleAll(ctx context.Context) error {
+	progs, err := s.client.Program.Query().All(auth.SystemContext(ctx, 0))
+	if err != nil {
+		return err
+	}
+	for _, p := range progs {
+		period, err := s.LatestPeriod(p)
+		if err != nil {
+			return err
+		}
+		st, err := s.Settle(ctx, p.ID, period)
+		if err != nil {
+			return fmt.Errorf("programme %s, period %s: %w", p.Key, period, err)
+		}
+		if st.FinishedAt != nil && s.clock.Now().Sub(*st.FinishedAt) < time.Minute {
+			s.cfg.Logger.Info("scores settled", "program", p.Key, "period", period.String(), "members", st.Members, "tierChanges", st.TierChanges)
+		}
+		if _, err := s.DeliverGifts(ctx, p.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RunSettlement runs SettleAll now and then every interval until ctx ends: the in-server
+// monthly job. A period settled already costs one query; every server runs the job, and
+// their runs share the partitions.
+func (s *Service) RunSettlement(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if err := s.SettleAll(ctx); err != nil && ctx.Err() == nil {
+			s.cfg.Logger.Error("score settlement failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

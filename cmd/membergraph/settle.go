@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/membergraph/membergraph/internal/auth"
+	"github.com/membergraph/membergraph/internal/clock"
+	"github.com/membergraph/membergraph/internal/points"
+	"github.com/membergraph/membergraph/internal/program"
+	"github.com/membergraph/membergraph/internal/score"
+	"github.com/membergraph/membergraph/internal/score/formula"
+	"github.com/membergraph/membergraph/internal/store"
+)
+
+// settle settles a programme's scores for a period. Several `settle` processes (and
+// servers) may run the same period at once: they share its partitions.
+func settle(ctx context.Context, args []string) error {
+	var cfg config
+	fs := flag.NewFlagSet("settle", flag.ContinueOnError)
+	cfg.bind(fs, false)
+	period := fs.String("period", "", "YYYY-MM; default: the month of the latest 1st in the programme's time zone")
+	workers := fs.Int("workers", 2, "partitions this process settles at once")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	pid, err := program.NewService(db.Client).IDByKey(ctx, cfg.Program)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	clk := clock.System{}
+	svc := score.NewService(db.Client, clk, points.NewLedger(db.Client, db.Dialect, clk, nil),
+		score.SettleConfig{Workers: *workers, Logger: logger})
+	var p formula.Month
+	if *period != "" {
+		if p, err = formula.ParseMonth(*period); err != nil {
+			return err
+		}
+	} else {
+		prog, err := db.Client.Program.Get(auth.SystemContext(ctx, pid), pid)
+		if err != nil {
+			return err
+		}
+		if p, err = svc.LatestPeriod(prog); err != nil {
+			return err
+		}
+	}
+	st, err := svc.Settle(ctx, pid, p)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%s: programme %s, period %s: %s, %d members settled, %d tier changes\n",
+		db.Redacted, cfg.Program, p, st.Status, st.Members, st.TierChanges)
+	return nil
+}

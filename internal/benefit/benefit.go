@@ -1,0 +1,237 @@
+// Package benefit is what a member's tier (and later PLUS and medals) entitles the member
+// to, with the quotas of DOMAIN.md §4 "Tier benefits": a limited benefit is claimed at most
+// N times per month or year, tracked per member, once per idempotency key.
+package benefit
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/membergraph/membergraph/ent"
+	entbenefit "github.com/membergraph/membergraph/ent/benefit"
+	"github.com/membergraph/membergraph/ent/benefitclaim"
+	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/ent/tier"
+	"github.com/membergraph/membergraph/internal/auth"
+	"github.com/membergraph/membergraph/internal/points"
+	"github.com/membergraph/membergraph/internal/usererr"
+)
+
+// Source says why a member holds a benefit.
+type Source string
+
+// The sources; PLUS and medals join them in their issues.
+const SourceTier Source = "TIER"
+
+// Entitlement is one benefit a member holds now.
+type Entitlement struct {
+	Benefit *ent.Benefit
+	Source  Source
+	// Used is how many claims count against this period's quota; Remaining is nil when the
+	// benefit is unlimited.
+	Used      int
+	Remaining *int
+	// PeriodEnd is when the quota renews; nil when unlimited.
+	PeriodEnd *time.Time
+}
+
+// Service lists and claims benefits.
+type Service struct {
+	client *ent.Client
+	ledger *points.Ledger
+}
+
+// NewService returns a Service; claims lock the member through ledger, so a claim and a
+// points change of one member never interleave.
+func NewService(client *ent.Client, ledger *points.Ledger) *Service {
+	return &Service{client: client, ledger: ledger}
+}
+
+// Period is the quota period of b that holds now, and when it ends: YYYY-MM, YYYY, or ""
+// for an unlimited benefit.
+func Period(b *ent.Benefit, now time.Time, loc *time.Location) (string, *time.Time) {
+	l := now.In(loc)
+	switch b.QuotaPeriod {
+	case entbenefit.QuotaPeriodMONTH:
+		end := time.Date(l.Year(), l.Month()+1, 1, 0, 0, 0, 0, loc)
+		return l.Format("2006-01"), &end
+	case entbenefit.QuotaPeriodYEAR:
+		end := time.Date(l.Year()+1, 1, 1, 0, 0, 0, 0, loc)
+		return l.Format("2006"), &end
+	}
+	return "", nil
+}
+
+// Of lists what m holds: its tier's benefits, each with the quota left this period.
+func (s *Service) Of(ctx context.Context, prog *ent.Program, m *ent.Member) ([]Entitlement, error) {
+	loc, err := points.Location(prog.TimeZone)
+	if err != nil {
+		return nil, err
+	}
+	t, err := s.client.Tier.Query().Where(tier.ID(m.TierID)).WithBenefits(func(q *ent.BenefitQuery) {
+		q.Order(ent.Asc(entbenefit.FieldKey))
+	}).Only(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := s.ledger.Clock().Now()
+	used, err := s.used(ctx, m.ID, now, loc)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Entitlement, len(t.Edges.Benefits))
+	for i, b := range t.Edges.Benefits {
+		e := Entitlement{Benefit: b, Source: SourceTier}
+		if b.Quota > 0 {
+			period, end := Period(b, now, loc)
+			e.Used, e.PeriodEnd = used[claimKey{b.ID, period}], end
+			left := max(b.Quota-e.Used, 0)
+			e.Remaining = &left
+		}
+		out[i] = e
+	}
+	return out, nil
+}
+
+type claimKey struct {
+	benefit int
+	period  string
+}
+
+// used counts the member's claims of this month and this year, in one query.
+func (s *Service) used(ctx context.Context, memberID int, now time.Time, loc *time.Location) (map[claimKey]int, error) {
+	l := now.In(loc)
+	claims, err := s.client.BenefitClaim.Query().Where(benefitclaim.MemberID(memberID), benefitclaim.SourceEQ(benefitclaim.SourceCLAIM),
+		benefitclaim.PeriodIn(l.Format("2006-01"), l.Format("2006"))).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[claimKey]int{}
+	for _, c := range claims {
+		out[claimKey{c.BenefitID, c.Period}]++
+	}
+	return out, nil
+}
+
+// ClaimRequest uses a benefit once.
+type ClaimRequest struct {
+	ExternalID     string
+	BenefitKey     string
+	IdempotencyKey string
+}
+
+// Claimed is the outcome of a claim.
+type Claimed struct {
+	Claim     *ent.BenefitClaim
+	Remaining *int // nil when unlimited
+	Replayed  bool // the key was used before for the same claim: nothing changed
+}
+
+// Claim uses a benefit of the member's tier once, within its quota. The quota is checked
+// under the member's lock, so racing claims never exceed it; a replayed key returns the
+// first claim, the same key for another member or benefit is a CONFLICT.
+func (s *Service) Claim(ctx context.Context, r ClaimRequest) (Claimed, error) {
+	var errs usererr.List
+	if !points.ValidKey(r.IdempotencyKey) {
+		errs.Add(usererr.InvalidArgument, "input.idempotencyKey", "idempotencyKey must be 1–%d printable ASCII characters", points.MaxKeyLen)
+	}
+	if r.BenefitKey == "" {
+		errs.Add(usererr.InvalidArgument, "input.benefitKey", "benefitKey is required")
+	}
+	if err := errs.Err(); err != nil {
+		return Claimed{}, err
+	}
+	// The caller's viewer decides which members it may name (a MEMBER only itself); the
+	// write then runs as the platform.
+	m, err := s.client.Member.Query().Where(member.ExternalID(r.ExternalID)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return Claimed{}, usererr.New(usererr.NotFound, "input.externalId", "no member with externalId %q", r.ExternalID)
+	}
+	if err != nil {
+		return Claimed{}, err
+	}
+	v, _ := auth.FromContext(ctx)
+	ctx = auth.SystemContext(ctx, v.ProgramID)
+	prog, err := s.client.Program.Get(ctx, v.ProgramID)
+	if err != nil {
+		return Claimed{}, err
+	}
+	b, err := s.client.Benefit.Query().Where(entbenefit.Key(r.BenefitKey)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return Claimed{}, usererr.New(usererr.NotFound, "input.benefitKey", "no benefit %q in the catalogue", r.BenefitKey)
+	}
+	if err != nil {
+		return Claimed{}, err
+	}
+	var out Claimed
+	err = s.ledger.WithTx(ctx, func(tx *ent.Tx) error {
+		out = Claimed{}
+		book, err := s.ledger.Open(ctx, tx, prog, m.ID)
+		if err != nil {
+			return err
+		}
+		prev, err := tx.BenefitClaim.Query().Where(benefitclaim.IdempotencyKey(r.IdempotencyKey)).Only(ctx)
+		if err == nil {
+			if prev.MemberID != m.ID || prev.BenefitID != b.ID {
+				return usererr.New(usererr.Conflict, "input.idempotencyKey", "idempotencyKey %q was used for a different claim", r.IdempotencyKey)
+			}
+			out.Claim, out.Replayed = prev, true
+			return s.remaining(ctx, tx, b, m.ID, prev.Period, &out)
+		}
+		if !ent.IsNotFound(err) {
+			return err
+		}
+		// Read the tier inside the lock: a settlement may just have moved the member.
+		cur, err := tx.Member.Query().Where(member.ID(m.ID)).QueryTier().WithBenefits().Only(ctx)
+		if err != nil {
+			return err
+		}
+		held := false
+		for _, tb := range cur.Edges.Benefits {
+			held = held || tb.ID == b.ID
+		}
+		if !held {
+			return usererr.New(usererr.FailedPrecondition, "input.benefitKey", "%s is not a benefit of the %s tier", b.Key, cur.Name)
+		}
+		period, end := Period(b, book.Now, book.Loc)
+		if err := s.remaining(ctx, tx, b, m.ID, period, &out); err != nil {
+			return err
+		}
+		if out.Remaining != nil && *out.Remaining == 0 {
+			return usererr.New(usererr.FailedPrecondition, "input.benefitKey", "the %d claims of %s for %s are used; it renews %s",
+				b.Quota, b.Key, period, end.Format(time.DateOnly))
+		}
+		out.Claim, err = tx.BenefitClaim.Create().SetProgramID(prog.ID).SetMemberID(m.ID).SetBenefitID(b.ID).
+			SetIdempotencyKey(r.IdempotencyKey).SetPeriod(period).SetSource(benefitclaim.SourceCLAIM).SetClaimedAt(book.Now).Save(ctx)
+		if ent.IsConstraintError(err) {
+			return usererr.New(usererr.Conflict, "input.idempotencyKey", "idempotencyKey %q was used for a different claim", r.IdempotencyKey)
+		}
+		if err != nil {
+			return err
+		}
+		if out.Remaining != nil {
+			*out.Remaining--
+		}
+		return nil
+	})
+	if out.Claim != nil {
+		out.Claim = out.Claim.Unwrap() // its edges are read after the transaction
+	}
+	return out, err
+}
+
+// remaining fills out.Remaining with what is left of b's quota in period.
+func (s *Service) remaining(ctx context.Context, tx *ent.Tx, b *ent.Benefit, memberID int, period string, out *Claimed) error {
+	if b.Quota == 0 {
+		return nil
+	}
+	n, err := tx.BenefitClaim.Query().Where(benefitclaim.MemberID(memberID), benefitclaim.BenefitID(b.ID),
+		benefitclaim.Period(period), benefitclaim.SourceEQ(benefitclaim.SourceCLAIM)).Count(ctx)
+	if err != nil {
+		return fmt.Errorf("counting claims: %w", err)
+	}
+	left := max(b.Quota-n, 0)
+	out.Remaining = &left
+	return nil
+}
