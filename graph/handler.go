@@ -33,8 +33,8 @@ import (
 	"github.com/membergraph/membergraph/internal/points"
 	"github.com/membergraph/membergraph/internal/program"
 	"github.com/membergraph/membergraph/internal/score"
-	"github.com/membergraph/membergraph/internal/tier"
 	"github.com/membergraph/membergraph/internal/store"
+	"github.com/membergraph/membergraph/internal/tier"
 )
 
 // ServerConfig assembles a server. Zero limits take the defaults of withDefaults.

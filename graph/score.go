@@ -7,8 +7,8 @@ import (
 
 	"github.com/membergraph/membergraph/ent"
 	"github.com/membergraph/membergraph/graph/model"
-	"github.com/membergraph/membergraph/internal/tier"
 	"github.com/membergraph/membergraph/internal/score/formula"
+	"github.com/membergraph/membergraph/internal/tier"
 )
 
 // dimensions is how a score was made, as the API shows it.

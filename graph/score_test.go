@@ -253,7 +253,9 @@ func TestTierTableAdministration(t *testing.T) {
 		var audit struct {
 			AuditEntries struct {
 				TotalCount int
-				Edges      []struct{ Node struct{ Actor, Action, Before, After string } }
+				Edges      []struct {
+					Node struct{ Actor, Action, Before, After string }
+				}
 			}
 		}
 		a.must(admin, `{ auditEntries(first: 10) { totalCount edges { node { actor action before after } } } }`, nil, &audit)

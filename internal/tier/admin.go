@@ -20,7 +20,9 @@ type Service struct {
 }
 
 // NewService returns a Service.
-func NewService(client *ent.Client, c clock.Clock) *Service { return &Service{client: client, clock: c} }
+func NewService(client *ent.Client, c clock.Clock) *Service {
+	return &Service{client: client, clock: c}
+}
 
 // Row is one tier of a table an operator submits, lowest first.
 type Row struct {
@@ -177,4 +179,3 @@ func (s *Service) SimulateTable(ctx context.Context, thresholds []int64) ([]Buck
 }
 
 func indexOf(l Ladder, t *ent.Tier) int { return slices.Index(l, t) }
-
