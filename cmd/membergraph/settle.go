@@ -58,7 +58,11 @@ func settle(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%s: programme %s, period %s: %s, %d members settled, %d tier changes\n",
-		db.Redacted, cfg.Program, p, st.Status, st.Members, st.TierChanges)
+	gifts, err := svc.DeliverGifts(ctx, pid)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%s: programme %s, period %s: %s, %d members settled, %d tier changes, %d upgrade gifts delivered\n",
+		db.Redacted, cfg.Program, p, st.Status, st.Members, st.TierChanges, gifts)
 	return nil
 }

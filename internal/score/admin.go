@@ -58,7 +58,11 @@ func (s *Service) SettleWithin(ctx context.Context, period formula.Month, wait t
 	}
 	done := make(chan result, 1)
 	go func() {
-		st, err := s.Settle(context.WithoutCancel(ctx), v.ProgramID, period)
+		bg := context.WithoutCancel(ctx)
+		st, err := s.Settle(bg, v.ProgramID, period)
+		if err == nil {
+			_, err = s.DeliverGifts(bg, v.ProgramID)
+		}
 		if err != nil {
 			s.cfg.Logger.Error("settlement failed", "period", period.String(), "err", err)
 		}

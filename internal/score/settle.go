@@ -87,8 +87,8 @@ func (s *Service) LatestPeriod(prog *ent.Program) (formula.Month, error) {
 }
 
 // Settle settles period for the programme: every member's score over the months before it,
-// the tiers those scores set, the tier history and the upgrade gifts owed, which it then
-// delivers. It is idempotent (a period settled already is returned as it is), resumable (a
+// the tiers those scores set, the tier history and the upgrade gifts owed, which
+// DeliverGifts pays afterwards. It is idempotent (a period settled already is returned as it is), resumable (a
 // crashed run's partitions are taken over once their lease ends) and safe to run on several
 // workers at once: each works on the partitions it claims and waits for the others.
 func (s *Service) Settle(ctx context.Context, programID int, period formula.Month) (*ent.Settlement, error) {
@@ -131,9 +131,6 @@ func (s *Service) Settle(ctx context.Context, programID int, period formula.Mont
 		g.Go(func() error { return run.work(gctx, worker) })
 	}
 	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	if _, err := s.DeliverGifts(ctx, programID); err != nil {
 		return nil, err
 	}
 	return s.client.Settlement.Get(ctx, st.ID)

@@ -101,6 +101,9 @@ func (w *world) settle(period formula.Month) *ent.Settlement {
 	if err != nil {
 		w.t.Fatalf("settle %s: %v", period, err)
 	}
+	if _, err := w.score.DeliverGifts(context.Background(), w.pid); err != nil {
+		w.t.Fatal(err)
+	}
 	return st
 }
 
@@ -312,6 +315,9 @@ func TestResumeAfterCrash(t *testing.T) {
 
 func checkSettled(t *testing.T, w *world, names []string, period formula.Month) {
 	t.Helper()
+	if _, err := w.score.DeliverGifts(context.Background(), w.pid); err != nil {
+		t.Fatal(err)
+	}
 	for _, n := range names {
 		m := w.member(n)
 		v := w.view(n)
@@ -368,4 +374,40 @@ func TestCumulativeGrowth(t *testing.T) {
 func isCode(err error, code usererr.Code) bool {
 	ue, ok := usererr.From(err)
 	return ok && ue[0].Code == code
+}
+
+// TestUpgradeGiftOncePerYear: reaching a tier again in the same calendar year gives no
+// second gift; reaching it in a new year does.
+func TestUpgradeGiftOncePerYear(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db, nil, "fay")
+		w.order("fay", "o1", w.at(2025, 3, 10), line("x", 1200))
+		w.at(2025, 4, 1)
+		w.settle(202504) // Bronze: gift
+		w.send("fay", payload.OrderRefunded, w.at(2025, 4, 5), payload.Body{OrderID: "o1", SKUs: []string{"x"}})
+		w.at(2025, 5, 1)
+		w.settle(202505) // back to Registered
+		if k := w.member("fay").Edges.Tier.Key; k != "REGISTERED" {
+			t.Fatalf("after the refund fay is %s", k)
+		}
+		w.order("fay", "o2", w.at(2025, 5, 10), line("y", 1200))
+		w.at(2025, 6, 1)
+		w.settle(202506) // Bronze again, same year: no gift
+		if n, sum := w.points("fay", pointentry.KindTIER_GIFT); n != 1 || sum != 100 {
+			t.Fatalf("2025: %d gifts, %d points", n, sum)
+		}
+		w.send("fay", payload.OrderRefunded, w.at(2025, 6, 5), payload.Body{OrderID: "o2", SKUs: []string{"y"}})
+		w.at(2025, 7, 1)
+		w.settle(202507)
+		w.order("fay", "o3", w.at(2025, 12, 10), line("z", 1200))
+		w.at(2026, 1, 1)
+		w.settle(202601) // Bronze in a new year: a new gift
+		if n, _ := w.points("fay", pointentry.KindTIER_GIFT); n != 2 {
+			t.Fatalf("2026: %d gifts", n)
+		}
+		changes, _ := db.Client.TierChange.Query().Where(tierchange.MemberID(w.member("fay").ID)).Count(w.sys())
+		if changes != 5 {
+			t.Fatalf("%d tier changes, want 5 (up, down, up, down, up)", changes)
+		}
+	})
 }
