@@ -142,6 +142,12 @@ func (s *Server) graphqlHandler() http.Handler {
 	ecfg.Complexity.MemberPoints.Entries = func(child int, _ *entgql.Cursor[int], first *int, _ *entgql.Cursor[int], last *int) int {
 		return pageComplexity(child, first, last)
 	}
+	ecfg.Complexity.Member.TierHistory = func(child int, _ *entgql.Cursor[int], first *int, _ *entgql.Cursor[int], last *int, _ *ent.TierChangeOrder) int {
+		return pageComplexity(child, first, last)
+	}
+	ecfg.Complexity.Query.AuditEntries = func(child int, _ *entgql.Cursor[int], first *int, _ *entgql.Cursor[int], last *int) int {
+		return pageComplexity(child, first, last)
+	}
 	srv := handler.New(NewExecutableSchema(ecfg))
 	srv.AddTransport(transport.Websocket{
 		KeepAlivePingInterval: 10 * time.Second,
