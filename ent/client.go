@@ -19,8 +19,12 @@ import (
 	"github.com/membergraph/membergraph/ent/auditentry"
 	"github.com/membergraph/membergraph/ent/benefit"
 	"github.com/membergraph/membergraph/ent/benefitclaim"
+	"github.com/membergraph/membergraph/ent/categorymonth"
 	"github.com/membergraph/membergraph/ent/event"
+	"github.com/membergraph/membergraph/ent/medal"
+	"github.com/membergraph/membergraph/ent/medalchange"
 	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/ent/membermedal"
 	"github.com/membergraph/membergraph/ent/memberscore"
 	"github.com/membergraph/membergraph/ent/pointaccount"
 	"github.com/membergraph/membergraph/ent/pointallocation"
@@ -52,10 +56,18 @@ type Client struct {
 	Benefit *BenefitClient
 	// BenefitClaim is the client for interacting with the BenefitClaim builders.
 	BenefitClaim *BenefitClaimClient
+	// CategoryMonth is the client for interacting with the CategoryMonth builders.
+	CategoryMonth *CategoryMonthClient
 	// Event is the client for interacting with the Event builders.
 	Event *EventClient
+	// Medal is the client for interacting with the Medal builders.
+	Medal *MedalClient
+	// MedalChange is the client for interacting with the MedalChange builders.
+	MedalChange *MedalChangeClient
 	// Member is the client for interacting with the Member builders.
 	Member *MemberClient
+	// MemberMedal is the client for interacting with the MemberMedal builders.
+	MemberMedal *MemberMedalClient
 	// MemberScore is the client for interacting with the MemberScore builders.
 	MemberScore *MemberScoreClient
 	// PointAccount is the client for interacting with the PointAccount builders.
@@ -99,8 +111,12 @@ func (c *Client) init() {
 	c.AuditEntry = NewAuditEntryClient(c.config)
 	c.Benefit = NewBenefitClient(c.config)
 	c.BenefitClaim = NewBenefitClaimClient(c.config)
+	c.CategoryMonth = NewCategoryMonthClient(c.config)
 	c.Event = NewEventClient(c.config)
+	c.Medal = NewMedalClient(c.config)
+	c.MedalChange = NewMedalChangeClient(c.config)
 	c.Member = NewMemberClient(c.config)
+	c.MemberMedal = NewMemberMedalClient(c.config)
 	c.MemberScore = NewMemberScoreClient(c.config)
 	c.PointAccount = NewPointAccountClient(c.config)
 	c.PointAllocation = NewPointAllocationClient(c.config)
@@ -211,8 +227,12 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		AuditEntry:          NewAuditEntryClient(cfg),
 		Benefit:             NewBenefitClient(cfg),
 		BenefitClaim:        NewBenefitClaimClient(cfg),
+		CategoryMonth:       NewCategoryMonthClient(cfg),
 		Event:               NewEventClient(cfg),
+		Medal:               NewMedalClient(cfg),
+		MedalChange:         NewMedalChangeClient(cfg),
 		Member:              NewMemberClient(cfg),
+		MemberMedal:         NewMemberMedalClient(cfg),
 		MemberScore:         NewMemberScoreClient(cfg),
 		PointAccount:        NewPointAccountClient(cfg),
 		PointAllocation:     NewPointAllocationClient(cfg),
@@ -250,8 +270,12 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		AuditEntry:          NewAuditEntryClient(cfg),
 		Benefit:             NewBenefitClient(cfg),
 		BenefitClaim:        NewBenefitClaimClient(cfg),
+		CategoryMonth:       NewCategoryMonthClient(cfg),
 		Event:               NewEventClient(cfg),
+		Medal:               NewMedalClient(cfg),
+		MedalChange:         NewMedalChangeClient(cfg),
 		Member:              NewMemberClient(cfg),
+		MemberMedal:         NewMemberMedalClient(cfg),
 		MemberScore:         NewMemberScoreClient(cfg),
 		PointAccount:        NewPointAccountClient(cfg),
 		PointAllocation:     NewPointAllocationClient(cfg),
@@ -295,10 +319,11 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.ActivityMonth, c.AuditEntry, c.Benefit, c.BenefitClaim, c.Event, c.Member,
-		c.MemberScore, c.PointAccount, c.PointAllocation, c.PointEntry, c.PointLot,
-		c.PointRequest, c.Program, c.Settlement, c.SettlementPartition, c.StoreBudget,
-		c.StoreFunding, c.Tier, c.TierChange, c.TierGift,
+		c.ActivityMonth, c.AuditEntry, c.Benefit, c.BenefitClaim, c.CategoryMonth,
+		c.Event, c.Medal, c.MedalChange, c.Member, c.MemberMedal, c.MemberScore,
+		c.PointAccount, c.PointAllocation, c.PointEntry, c.PointLot, c.PointRequest,
+		c.Program, c.Settlement, c.SettlementPartition, c.StoreBudget, c.StoreFunding,
+		c.Tier, c.TierChange, c.TierGift,
 	} {
 		n.Use(hooks...)
 	}
@@ -308,10 +333,11 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.ActivityMonth, c.AuditEntry, c.Benefit, c.BenefitClaim, c.Event, c.Member,
-		c.MemberScore, c.PointAccount, c.PointAllocation, c.PointEntry, c.PointLot,
-		c.PointRequest, c.Program, c.Settlement, c.SettlementPartition, c.StoreBudget,
-		c.StoreFunding, c.Tier, c.TierChange, c.TierGift,
+		c.ActivityMonth, c.AuditEntry, c.Benefit, c.BenefitClaim, c.CategoryMonth,
+		c.Event, c.Medal, c.MedalChange, c.Member, c.MemberMedal, c.MemberScore,
+		c.PointAccount, c.PointAllocation, c.PointEntry, c.PointLot, c.PointRequest,
+		c.Program, c.Settlement, c.SettlementPartition, c.StoreBudget, c.StoreFunding,
+		c.Tier, c.TierChange, c.TierGift,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -328,10 +354,18 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Benefit.mutate(ctx, m)
 	case *BenefitClaimMutation:
 		return c.BenefitClaim.mutate(ctx, m)
+	case *CategoryMonthMutation:
+		return c.CategoryMonth.mutate(ctx, m)
 	case *EventMutation:
 		return c.Event.mutate(ctx, m)
+	case *MedalMutation:
+		return c.Medal.mutate(ctx, m)
+	case *MedalChangeMutation:
+		return c.MedalChange.mutate(ctx, m)
 	case *MemberMutation:
 		return c.Member.mutate(ctx, m)
+	case *MemberMedalMutation:
+		return c.MemberMedal.mutate(ctx, m)
 	case *MemberScoreMutation:
 		return c.MemberScore.mutate(ctx, m)
 	case *PointAccountMutation:
@@ -981,6 +1015,156 @@ func (c *BenefitClaimClient) mutate(ctx context.Context, m *BenefitClaimMutation
 	}
 }
 
+// CategoryMonthClient is a client for the CategoryMonth schema.
+type CategoryMonthClient struct {
+	config
+}
+
+// NewCategoryMonthClient returns a client for the CategoryMonth from the given config.
+func NewCategoryMonthClient(c config) *CategoryMonthClient {
+	return &CategoryMonthClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `categorymonth.Hooks(f(g(h())))`.
+func (c *CategoryMonthClient) Use(hooks ...Hook) {
+	c.hooks.CategoryMonth = append(c.hooks.CategoryMonth, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `categorymonth.Intercept(f(g(h())))`.
+func (c *CategoryMonthClient) Intercept(interceptors ...Interceptor) {
+	c.inters.CategoryMonth = append(c.inters.CategoryMonth, interceptors...)
+}
+
+// Create returns a builder for creating a CategoryMonth entity.
+func (c *CategoryMonthClient) Create() *CategoryMonthCreate {
+	mutation := newCategoryMonthMutation(c.config, OpCreate)
+	return &CategoryMonthCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of CategoryMonth entities.
+func (c *CategoryMonthClient) CreateBulk(builders ...*CategoryMonthCreate) *CategoryMonthCreateBulk {
+	return &CategoryMonthCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CategoryMonthClient) MapCreateBulk(slice any, setFunc func(*CategoryMonthCreate, int)) *CategoryMonthCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CategoryMonthCreateBulk{err: fmt.Errorf("calling to CategoryMonthClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CategoryMonthCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CategoryMonthCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for CategoryMonth.
+func (c *CategoryMonthClient) Update() *CategoryMonthUpdate {
+	mutation := newCategoryMonthMutation(c.config, OpUpdate)
+	return &CategoryMonthUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CategoryMonthClient) UpdateOne(_m *CategoryMonth) *CategoryMonthUpdateOne {
+	mutation := newCategoryMonthMutation(c.config, OpUpdateOne, withCategoryMonth(_m))
+	return &CategoryMonthUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CategoryMonthClient) UpdateOneID(id int) *CategoryMonthUpdateOne {
+	mutation := newCategoryMonthMutation(c.config, OpUpdateOne, withCategoryMonthID(id))
+	return &CategoryMonthUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for CategoryMonth.
+func (c *CategoryMonthClient) Delete() *CategoryMonthDelete {
+	mutation := newCategoryMonthMutation(c.config, OpDelete)
+	return &CategoryMonthDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CategoryMonthClient) DeleteOne(_m *CategoryMonth) *CategoryMonthDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CategoryMonthClient) DeleteOneID(id int) *CategoryMonthDeleteOne {
+	builder := c.Delete().Where(categorymonth.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CategoryMonthDeleteOne{builder}
+}
+
+// Query returns a query builder for CategoryMonth.
+func (c *CategoryMonthClient) Query() *CategoryMonthQuery {
+	return &CategoryMonthQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCategoryMonth},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a CategoryMonth entity by its id.
+func (c *CategoryMonthClient) Get(ctx context.Context, id int) (*CategoryMonth, error) {
+	return c.Query().Where(categorymonth.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CategoryMonthClient) GetX(ctx context.Context, id int) *CategoryMonth {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryMember queries the member edge of a CategoryMonth.
+func (c *CategoryMonthClient) QueryMember(_m *CategoryMonth) *MemberQuery {
+	query := (&MemberClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(categorymonth.Table, categorymonth.FieldID, id),
+			sqlgraph.To(member.Table, member.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, categorymonth.MemberTable, categorymonth.MemberColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *CategoryMonthClient) Hooks() []Hook {
+	hooks := c.hooks.CategoryMonth
+	return append(hooks[:len(hooks):len(hooks)], categorymonth.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *CategoryMonthClient) Interceptors() []Interceptor {
+	return c.inters.CategoryMonth
+}
+
+func (c *CategoryMonthClient) mutate(ctx context.Context, m *CategoryMonthMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CategoryMonthCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CategoryMonthUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CategoryMonthUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CategoryMonthDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown CategoryMonth mutation op: %q", m.Op())
+	}
+}
+
 // EventClient is a client for the Event schema.
 type EventClient struct {
 	config
@@ -1128,6 +1312,306 @@ func (c *EventClient) mutate(ctx context.Context, m *EventMutation) (Value, erro
 		return (&EventDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Event mutation op: %q", m.Op())
+	}
+}
+
+// MedalClient is a client for the Medal schema.
+type MedalClient struct {
+	config
+}
+
+// NewMedalClient returns a client for the Medal from the given config.
+func NewMedalClient(c config) *MedalClient {
+	return &MedalClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `medal.Hooks(f(g(h())))`.
+func (c *MedalClient) Use(hooks ...Hook) {
+	c.hooks.Medal = append(c.hooks.Medal, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `medal.Intercept(f(g(h())))`.
+func (c *MedalClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Medal = append(c.inters.Medal, interceptors...)
+}
+
+// Create returns a builder for creating a Medal entity.
+func (c *MedalClient) Create() *MedalCreate {
+	mutation := newMedalMutation(c.config, OpCreate)
+	return &MedalCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Medal entities.
+func (c *MedalClient) CreateBulk(builders ...*MedalCreate) *MedalCreateBulk {
+	return &MedalCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *MedalClient) MapCreateBulk(slice any, setFunc func(*MedalCreate, int)) *MedalCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &MedalCreateBulk{err: fmt.Errorf("calling to MedalClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*MedalCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &MedalCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Medal.
+func (c *MedalClient) Update() *MedalUpdate {
+	mutation := newMedalMutation(c.config, OpUpdate)
+	return &MedalUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *MedalClient) UpdateOne(_m *Medal) *MedalUpdateOne {
+	mutation := newMedalMutation(c.config, OpUpdateOne, withMedal(_m))
+	return &MedalUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *MedalClient) UpdateOneID(id int) *MedalUpdateOne {
+	mutation := newMedalMutation(c.config, OpUpdateOne, withMedalID(id))
+	return &MedalUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Medal.
+func (c *MedalClient) Delete() *MedalDelete {
+	mutation := newMedalMutation(c.config, OpDelete)
+	return &MedalDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *MedalClient) DeleteOne(_m *Medal) *MedalDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *MedalClient) DeleteOneID(id int) *MedalDeleteOne {
+	builder := c.Delete().Where(medal.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &MedalDeleteOne{builder}
+}
+
+// Query returns a query builder for Medal.
+func (c *MedalClient) Query() *MedalQuery {
+	return &MedalQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeMedal},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Medal entity by its id.
+func (c *MedalClient) Get(ctx context.Context, id int) (*Medal, error) {
+	return c.Query().Where(medal.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *MedalClient) GetX(ctx context.Context, id int) *Medal {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryProgram queries the program edge of a Medal.
+func (c *MedalClient) QueryProgram(_m *Medal) *ProgramQuery {
+	query := (&ProgramClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(medal.Table, medal.FieldID, id),
+			sqlgraph.To(program.Table, program.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, medal.ProgramTable, medal.ProgramColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *MedalClient) Hooks() []Hook {
+	hooks := c.hooks.Medal
+	return append(hooks[:len(hooks):len(hooks)], medal.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *MedalClient) Interceptors() []Interceptor {
+	return c.inters.Medal
+}
+
+func (c *MedalClient) mutate(ctx context.Context, m *MedalMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&MedalCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&MedalUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&MedalUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&MedalDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Medal mutation op: %q", m.Op())
+	}
+}
+
+// MedalChangeClient is a client for the MedalChange schema.
+type MedalChangeClient struct {
+	config
+}
+
+// NewMedalChangeClient returns a client for the MedalChange from the given config.
+func NewMedalChangeClient(c config) *MedalChangeClient {
+	return &MedalChangeClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `medalchange.Hooks(f(g(h())))`.
+func (c *MedalChangeClient) Use(hooks ...Hook) {
+	c.hooks.MedalChange = append(c.hooks.MedalChange, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `medalchange.Intercept(f(g(h())))`.
+func (c *MedalChangeClient) Intercept(interceptors ...Interceptor) {
+	c.inters.MedalChange = append(c.inters.MedalChange, interceptors...)
+}
+
+// Create returns a builder for creating a MedalChange entity.
+func (c *MedalChangeClient) Create() *MedalChangeCreate {
+	mutation := newMedalChangeMutation(c.config, OpCreate)
+	return &MedalChangeCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of MedalChange entities.
+func (c *MedalChangeClient) CreateBulk(builders ...*MedalChangeCreate) *MedalChangeCreateBulk {
+	return &MedalChangeCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *MedalChangeClient) MapCreateBulk(slice any, setFunc func(*MedalChangeCreate, int)) *MedalChangeCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &MedalChangeCreateBulk{err: fmt.Errorf("calling to MedalChangeClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*MedalChangeCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &MedalChangeCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for MedalChange.
+func (c *MedalChangeClient) Update() *MedalChangeUpdate {
+	mutation := newMedalChangeMutation(c.config, OpUpdate)
+	return &MedalChangeUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *MedalChangeClient) UpdateOne(_m *MedalChange) *MedalChangeUpdateOne {
+	mutation := newMedalChangeMutation(c.config, OpUpdateOne, withMedalChange(_m))
+	return &MedalChangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *MedalChangeClient) UpdateOneID(id int) *MedalChangeUpdateOne {
+	mutation := newMedalChangeMutation(c.config, OpUpdateOne, withMedalChangeID(id))
+	return &MedalChangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for MedalChange.
+func (c *MedalChangeClient) Delete() *MedalChangeDelete {
+	mutation := newMedalChangeMutation(c.config, OpDelete)
+	return &MedalChangeDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *MedalChangeClient) DeleteOne(_m *MedalChange) *MedalChangeDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *MedalChangeClient) DeleteOneID(id int) *MedalChangeDeleteOne {
+	builder := c.Delete().Where(medalchange.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &MedalChangeDeleteOne{builder}
+}
+
+// Query returns a query builder for MedalChange.
+func (c *MedalChangeClient) Query() *MedalChangeQuery {
+	return &MedalChangeQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeMedalChange},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a MedalChange entity by its id.
+func (c *MedalChangeClient) Get(ctx context.Context, id int) (*MedalChange, error) {
+	return c.Query().Where(medalchange.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *MedalChangeClient) GetX(ctx context.Context, id int) *MedalChange {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryMember queries the member edge of a MedalChange.
+func (c *MedalChangeClient) QueryMember(_m *MedalChange) *MemberQuery {
+	query := (&MemberClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(medalchange.Table, medalchange.FieldID, id),
+			sqlgraph.To(member.Table, member.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, medalchange.MemberTable, medalchange.MemberColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *MedalChangeClient) Hooks() []Hook {
+	hooks := c.hooks.MedalChange
+	return append(hooks[:len(hooks):len(hooks)], medalchange.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *MedalChangeClient) Interceptors() []Interceptor {
+	return c.inters.MedalChange
+}
+
+func (c *MedalChangeClient) mutate(ctx context.Context, m *MedalChangeMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&MedalChangeCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&MedalChangeUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&MedalChangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&MedalChangeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown MedalChange mutation op: %q", m.Op())
 	}
 }
 
@@ -1287,6 +1771,22 @@ func (c *MemberClient) QueryTierHistory(_m *Member) *TierChangeQuery {
 	return query
 }
 
+// QueryMedalHistory queries the medal_history edge of a Member.
+func (c *MemberClient) QueryMedalHistory(_m *Member) *MedalChangeQuery {
+	query := (&MedalChangeClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(member.Table, member.FieldID, id),
+			sqlgraph.To(medalchange.Table, medalchange.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, member.MedalHistoryTable, member.MedalHistoryColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *MemberClient) Hooks() []Hook {
 	hooks := c.hooks.Member
@@ -1310,6 +1810,156 @@ func (c *MemberClient) mutate(ctx context.Context, m *MemberMutation) (Value, er
 		return (&MemberDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Member mutation op: %q", m.Op())
+	}
+}
+
+// MemberMedalClient is a client for the MemberMedal schema.
+type MemberMedalClient struct {
+	config
+}
+
+// NewMemberMedalClient returns a client for the MemberMedal from the given config.
+func NewMemberMedalClient(c config) *MemberMedalClient {
+	return &MemberMedalClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `membermedal.Hooks(f(g(h())))`.
+func (c *MemberMedalClient) Use(hooks ...Hook) {
+	c.hooks.MemberMedal = append(c.hooks.MemberMedal, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `membermedal.Intercept(f(g(h())))`.
+func (c *MemberMedalClient) Intercept(interceptors ...Interceptor) {
+	c.inters.MemberMedal = append(c.inters.MemberMedal, interceptors...)
+}
+
+// Create returns a builder for creating a MemberMedal entity.
+func (c *MemberMedalClient) Create() *MemberMedalCreate {
+	mutation := newMemberMedalMutation(c.config, OpCreate)
+	return &MemberMedalCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of MemberMedal entities.
+func (c *MemberMedalClient) CreateBulk(builders ...*MemberMedalCreate) *MemberMedalCreateBulk {
+	return &MemberMedalCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *MemberMedalClient) MapCreateBulk(slice any, setFunc func(*MemberMedalCreate, int)) *MemberMedalCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &MemberMedalCreateBulk{err: fmt.Errorf("calling to MemberMedalClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*MemberMedalCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &MemberMedalCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for MemberMedal.
+func (c *MemberMedalClient) Update() *MemberMedalUpdate {
+	mutation := newMemberMedalMutation(c.config, OpUpdate)
+	return &MemberMedalUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *MemberMedalClient) UpdateOne(_m *MemberMedal) *MemberMedalUpdateOne {
+	mutation := newMemberMedalMutation(c.config, OpUpdateOne, withMemberMedal(_m))
+	return &MemberMedalUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *MemberMedalClient) UpdateOneID(id int) *MemberMedalUpdateOne {
+	mutation := newMemberMedalMutation(c.config, OpUpdateOne, withMemberMedalID(id))
+	return &MemberMedalUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for MemberMedal.
+func (c *MemberMedalClient) Delete() *MemberMedalDelete {
+	mutation := newMemberMedalMutation(c.config, OpDelete)
+	return &MemberMedalDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *MemberMedalClient) DeleteOne(_m *MemberMedal) *MemberMedalDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *MemberMedalClient) DeleteOneID(id int) *MemberMedalDeleteOne {
+	builder := c.Delete().Where(membermedal.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &MemberMedalDeleteOne{builder}
+}
+
+// Query returns a query builder for MemberMedal.
+func (c *MemberMedalClient) Query() *MemberMedalQuery {
+	return &MemberMedalQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeMemberMedal},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a MemberMedal entity by its id.
+func (c *MemberMedalClient) Get(ctx context.Context, id int) (*MemberMedal, error) {
+	return c.Query().Where(membermedal.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *MemberMedalClient) GetX(ctx context.Context, id int) *MemberMedal {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryMember queries the member edge of a MemberMedal.
+func (c *MemberMedalClient) QueryMember(_m *MemberMedal) *MemberQuery {
+	query := (&MemberClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(membermedal.Table, membermedal.FieldID, id),
+			sqlgraph.To(member.Table, member.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, membermedal.MemberTable, membermedal.MemberColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *MemberMedalClient) Hooks() []Hook {
+	hooks := c.hooks.MemberMedal
+	return append(hooks[:len(hooks):len(hooks)], membermedal.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *MemberMedalClient) Interceptors() []Interceptor {
+	return c.inters.MemberMedal
+}
+
+func (c *MemberMedalClient) mutate(ctx context.Context, m *MemberMedalMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&MemberMedalCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&MemberMedalUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&MemberMedalUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&MemberMedalDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown MemberMedal mutation op: %q", m.Op())
 	}
 }
 
@@ -2362,6 +3012,22 @@ func (c *ProgramClient) QueryMembers(_m *Program) *MemberQuery {
 			sqlgraph.From(program.Table, program.FieldID, id),
 			sqlgraph.To(member.Table, member.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, program.MembersTable, program.MembersColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryMedals queries the medals edge of a Program.
+func (c *ProgramClient) QueryMedals(_m *Program) *MedalQuery {
+	query := (&MedalClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(program.Table, program.FieldID, id),
+			sqlgraph.To(medal.Table, medal.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, program.MedalsTable, program.MedalsColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -3480,16 +4146,16 @@ func (c *TierGiftClient) mutate(ctx context.Context, m *TierGiftMutation) (Value
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		ActivityMonth, AuditEntry, Benefit, BenefitClaim, Event, Member, MemberScore,
-		PointAccount, PointAllocation, PointEntry, PointLot, PointRequest, Program,
-		Settlement, SettlementPartition, StoreBudget, StoreFunding, Tier, TierChange,
-		TierGift []ent.Hook
+		ActivityMonth, AuditEntry, Benefit, BenefitClaim, CategoryMonth, Event, Medal,
+		MedalChange, Member, MemberMedal, MemberScore, PointAccount, PointAllocation,
+		PointEntry, PointLot, PointRequest, Program, Settlement, SettlementPartition,
+		StoreBudget, StoreFunding, Tier, TierChange, TierGift []ent.Hook
 	}
 	inters struct {
-		ActivityMonth, AuditEntry, Benefit, BenefitClaim, Event, Member, MemberScore,
-		PointAccount, PointAllocation, PointEntry, PointLot, PointRequest, Program,
-		Settlement, SettlementPartition, StoreBudget, StoreFunding, Tier, TierChange,
-		TierGift []ent.Interceptor
+		ActivityMonth, AuditEntry, Benefit, BenefitClaim, CategoryMonth, Event, Medal,
+		MedalChange, Member, MemberMedal, MemberScore, PointAccount, PointAllocation,
+		PointEntry, PointLot, PointRequest, Program, Settlement, SettlementPartition,
+		StoreBudget, StoreFunding, Tier, TierChange, TierGift []ent.Interceptor
 	}
 )
 

@@ -16,8 +16,12 @@ import (
 	"github.com/membergraph/membergraph/ent/auditentry"
 	"github.com/membergraph/membergraph/ent/benefit"
 	"github.com/membergraph/membergraph/ent/benefitclaim"
+	"github.com/membergraph/membergraph/ent/categorymonth"
 	"github.com/membergraph/membergraph/ent/event"
+	"github.com/membergraph/membergraph/ent/medal"
+	"github.com/membergraph/membergraph/ent/medalchange"
 	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/ent/membermedal"
 	"github.com/membergraph/membergraph/ent/memberscore"
 	"github.com/membergraph/membergraph/ent/pointaccount"
 	"github.com/membergraph/membergraph/ent/pointallocation"
@@ -96,8 +100,12 @@ func checkColumn(t, c string) error {
 			auditentry.Table:          auditentry.ValidColumn,
 			benefit.Table:             benefit.ValidColumn,
 			benefitclaim.Table:        benefitclaim.ValidColumn,
+			categorymonth.Table:       categorymonth.ValidColumn,
 			event.Table:               event.ValidColumn,
+			medal.Table:               medal.ValidColumn,
+			medalchange.Table:         medalchange.ValidColumn,
 			member.Table:              member.ValidColumn,
+			membermedal.Table:         membermedal.ValidColumn,
 			memberscore.Table:         memberscore.ValidColumn,
 			pointaccount.Table:        pointaccount.ValidColumn,
 			pointallocation.Table:     pointallocation.ValidColumn,

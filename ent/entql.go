@@ -7,8 +7,12 @@ import (
 	"github.com/membergraph/membergraph/ent/auditentry"
 	"github.com/membergraph/membergraph/ent/benefit"
 	"github.com/membergraph/membergraph/ent/benefitclaim"
+	"github.com/membergraph/membergraph/ent/categorymonth"
 	"github.com/membergraph/membergraph/ent/event"
+	"github.com/membergraph/membergraph/ent/medal"
+	"github.com/membergraph/membergraph/ent/medalchange"
 	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/ent/membermedal"
 	"github.com/membergraph/membergraph/ent/memberscore"
 	"github.com/membergraph/membergraph/ent/pointaccount"
 	"github.com/membergraph/membergraph/ent/pointallocation"
@@ -33,7 +37,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 20)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 24)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   activitymonth.Table,
@@ -122,6 +126,24 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[4] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   categorymonth.Table,
+			Columns: categorymonth.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: categorymonth.FieldID,
+			},
+		},
+		Type: "CategoryMonth",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			categorymonth.FieldProgramID:  {Type: field.TypeInt, Column: categorymonth.FieldProgramID},
+			categorymonth.FieldMemberID:   {Type: field.TypeInt, Column: categorymonth.FieldMemberID},
+			categorymonth.FieldMonth:      {Type: field.TypeInt, Column: categorymonth.FieldMonth},
+			categorymonth.FieldCategory:   {Type: field.TypeString, Column: categorymonth.FieldCategory},
+			categorymonth.FieldSpendCents: {Type: field.TypeInt64, Column: categorymonth.FieldSpendCents},
+		},
+	}
+	graph.Nodes[5] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   event.Table,
 			Columns: event.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -144,7 +166,46 @@ var schemaGraph = func() *sqlgraph.Schema {
 			event.FieldOutcome:        {Type: field.TypeJSON, Column: event.FieldOutcome},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   medal.Table,
+			Columns: medal.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: medal.FieldID,
+			},
+		},
+		Type: "Medal",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			medal.FieldProgramID:     {Type: field.TypeInt, Column: medal.FieldProgramID},
+			medal.FieldKey:           {Type: field.TypeString, Column: medal.FieldKey},
+			medal.FieldName:          {Type: field.TypeString, Column: medal.FieldName},
+			medal.FieldKind:          {Type: field.TypeEnum, Column: medal.FieldKind},
+			medal.FieldThresholds:    {Type: field.TypeJSON, Column: medal.FieldThresholds},
+			medal.FieldLevelBenefits: {Type: field.TypeJSON, Column: medal.FieldLevelBenefits},
+		},
+	}
+	graph.Nodes[7] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   medalchange.Table,
+			Columns: medalchange.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: medalchange.FieldID,
+			},
+		},
+		Type: "MedalChange",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			medalchange.FieldProgramID: {Type: field.TypeInt, Column: medalchange.FieldProgramID},
+			medalchange.FieldMemberID:  {Type: field.TypeInt, Column: medalchange.FieldMemberID},
+			medalchange.FieldMedalKey:  {Type: field.TypeString, Column: medalchange.FieldMedalKey},
+			medalchange.FieldFromLevel: {Type: field.TypeInt, Column: medalchange.FieldFromLevel},
+			medalchange.FieldToLevel:   {Type: field.TypeInt, Column: medalchange.FieldToLevel},
+			medalchange.FieldReason:    {Type: field.TypeString, Column: medalchange.FieldReason},
+			medalchange.FieldCreatedAt: {Type: field.TypeTime, Column: medalchange.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   member.Table,
 			Columns: member.Columns,
@@ -170,7 +231,25 @@ var schemaGraph = func() *sqlgraph.Schema {
 			member.FieldUpdatedAt:           {Type: field.TypeTime, Column: member.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   membermedal.Table,
+			Columns: membermedal.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: membermedal.FieldID,
+			},
+		},
+		Type: "MemberMedal",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			membermedal.FieldProgramID: {Type: field.TypeInt, Column: membermedal.FieldProgramID},
+			membermedal.FieldMemberID:  {Type: field.TypeInt, Column: membermedal.FieldMemberID},
+			membermedal.FieldMedalKey:  {Type: field.TypeString, Column: membermedal.FieldMedalKey},
+			membermedal.FieldLevel:     {Type: field.TypeInt, Column: membermedal.FieldLevel},
+			membermedal.FieldUpdatedAt: {Type: field.TypeTime, Column: membermedal.FieldUpdatedAt},
+		},
+	}
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   memberscore.Table,
 			Columns: memberscore.Columns,
@@ -193,7 +272,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			memberscore.FieldAccountPointsCounted: {Type: field.TypeInt64, Column: memberscore.FieldAccountPointsCounted},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pointaccount.Table,
 			Columns: pointaccount.Columns,
@@ -210,7 +289,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pointaccount.FieldDebt:      {Type: field.TypeInt64, Column: pointaccount.FieldDebt},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pointallocation.Table,
 			Columns: pointallocation.Columns,
@@ -228,7 +307,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pointallocation.FieldAmount:    {Type: field.TypeInt64, Column: pointallocation.FieldAmount},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pointentry.Table,
 			Columns: pointentry.Columns,
@@ -255,7 +334,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pointentry.FieldAvailableAt:     {Type: field.TypeTime, Column: pointentry.FieldAvailableAt},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pointlot.Table,
 			Columns: pointlot.Columns,
@@ -275,7 +354,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pointlot.FieldAvailableAt: {Type: field.TypeTime, Column: pointlot.FieldAvailableAt},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pointrequest.Table,
 			Columns: pointrequest.Columns,
@@ -294,7 +373,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pointrequest.FieldCreatedAt: {Type: field.TypeTime, Column: pointrequest.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   program.Table,
 			Columns: program.Columns,
@@ -312,7 +391,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			program.FieldRules:         {Type: field.TypeJSON, Column: program.FieldRules},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   settlement.Table,
 			Columns: settlement.Columns,
@@ -333,7 +412,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			settlement.FieldTierChanges: {Type: field.TypeInt, Column: settlement.FieldTierChanges},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   settlementpartition.Table,
 			Columns: settlementpartition.Columns,
@@ -355,7 +434,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			settlementpartition.FieldTierChanges:  {Type: field.TypeInt, Column: settlementpartition.FieldTierChanges},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   storebudget.Table,
 			Columns: storebudget.Columns,
@@ -372,7 +451,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			storebudget.FieldGranted:   {Type: field.TypeInt64, Column: storebudget.FieldGranted},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   storefunding.Table,
 			Columns: storefunding.Columns,
@@ -393,7 +472,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			storefunding.FieldCreatedAt: {Type: field.TypeTime, Column: storefunding.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tier.Table,
 			Columns: tier.Columns,
@@ -415,7 +494,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tier.FieldYearlyDeduction: {Type: field.TypeInt64, Column: tier.FieldYearlyDeduction},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tierchange.Table,
 			Columns: tierchange.Columns,
@@ -437,7 +516,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tierchange.FieldCreatedAt:  {Type: field.TypeTime, Column: tierchange.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tiergift.Table,
 			Columns: tiergift.Columns,
@@ -524,11 +603,47 @@ var schemaGraph = func() *sqlgraph.Schema {
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: false,
+			Table:   categorymonth.MemberTable,
+			Columns: []string{categorymonth.MemberColumn},
+			Bidi:    false,
+		},
+		"CategoryMonth",
+		"Member",
+	)
+	graph.MustAddE(
+		"member",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
 			Table:   event.MemberTable,
 			Columns: []string{event.MemberColumn},
 			Bidi:    false,
 		},
 		"Event",
+		"Member",
+	)
+	graph.MustAddE(
+		"program",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   medal.ProgramTable,
+			Columns: []string{medal.ProgramColumn},
+			Bidi:    false,
+		},
+		"Medal",
+		"Program",
+	)
+	graph.MustAddE(
+		"member",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   medalchange.MemberTable,
+			Columns: []string{medalchange.MemberColumn},
+			Bidi:    false,
+		},
+		"MedalChange",
 		"Member",
 	)
 	graph.MustAddE(
@@ -566,6 +681,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Member",
 		"TierChange",
+	)
+	graph.MustAddE(
+		"medal_history",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   member.MedalHistoryTable,
+			Columns: []string{member.MedalHistoryColumn},
+			Bidi:    false,
+		},
+		"Member",
+		"MedalChange",
+	)
+	graph.MustAddE(
+		"member",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   membermedal.MemberTable,
+			Columns: []string{membermedal.MemberColumn},
+			Bidi:    false,
+		},
+		"MemberMedal",
+		"Member",
 	)
 	graph.MustAddE(
 		"member",
@@ -674,6 +813,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Program",
 		"Member",
+	)
+	graph.MustAddE(
+		"medals",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   program.MedalsTable,
+			Columns: []string{program.MedalsColumn},
+			Bidi:    false,
+		},
+		"Program",
+		"Medal",
 	)
 	graph.MustAddE(
 		"parts",
@@ -1193,6 +1344,85 @@ func (f *BenefitClaimFilter) WhereHasBenefitWith(preds ...predicate.Benefit) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *CategoryMonthQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the CategoryMonthQuery builder.
+func (_q *CategoryMonthQuery) Filter() *CategoryMonthFilter {
+	return &CategoryMonthFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *CategoryMonthMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the CategoryMonthMutation builder.
+func (m *CategoryMonthMutation) Filter() *CategoryMonthFilter {
+	return &CategoryMonthFilter{config: m.config, predicateAdder: m}
+}
+
+// CategoryMonthFilter provides a generic filtering capability at runtime for CategoryMonthQuery.
+type CategoryMonthFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *CategoryMonthFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *CategoryMonthFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(categorymonth.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *CategoryMonthFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(categorymonth.FieldProgramID))
+}
+
+// WhereMemberID applies the entql int predicate on the member_id field.
+func (f *CategoryMonthFilter) WhereMemberID(p entql.IntP) {
+	f.Where(p.Field(categorymonth.FieldMemberID))
+}
+
+// WhereMonth applies the entql int predicate on the month field.
+func (f *CategoryMonthFilter) WhereMonth(p entql.IntP) {
+	f.Where(p.Field(categorymonth.FieldMonth))
+}
+
+// WhereCategory applies the entql string predicate on the category field.
+func (f *CategoryMonthFilter) WhereCategory(p entql.StringP) {
+	f.Where(p.Field(categorymonth.FieldCategory))
+}
+
+// WhereSpendCents applies the entql int64 predicate on the spend_cents field.
+func (f *CategoryMonthFilter) WhereSpendCents(p entql.Int64P) {
+	f.Where(p.Field(categorymonth.FieldSpendCents))
+}
+
+// WhereHasMember applies a predicate to check if query has an edge member.
+func (f *CategoryMonthFilter) WhereHasMember() {
+	f.Where(entql.HasEdge("member"))
+}
+
+// WhereHasMemberWith applies a predicate to check if query has an edge member with a given conditions (other predicates).
+func (f *CategoryMonthFilter) WhereHasMemberWith(preds ...predicate.Member) {
+	f.Where(entql.HasEdgeWith("member", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *EventQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1221,7 +1451,7 @@ type EventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1302,6 +1532,179 @@ func (f *EventFilter) WhereHasMemberWith(preds ...predicate.Member) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *MedalQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the MedalQuery builder.
+func (_q *MedalQuery) Filter() *MedalFilter {
+	return &MedalFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *MedalMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the MedalMutation builder.
+func (m *MedalMutation) Filter() *MedalFilter {
+	return &MedalFilter{config: m.config, predicateAdder: m}
+}
+
+// MedalFilter provides a generic filtering capability at runtime for MedalQuery.
+type MedalFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *MedalFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *MedalFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(medal.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *MedalFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(medal.FieldProgramID))
+}
+
+// WhereKey applies the entql string predicate on the key field.
+func (f *MedalFilter) WhereKey(p entql.StringP) {
+	f.Where(p.Field(medal.FieldKey))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *MedalFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(medal.FieldName))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *MedalFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(medal.FieldKind))
+}
+
+// WhereThresholds applies the entql json.RawMessage predicate on the thresholds field.
+func (f *MedalFilter) WhereThresholds(p entql.BytesP) {
+	f.Where(p.Field(medal.FieldThresholds))
+}
+
+// WhereLevelBenefits applies the entql json.RawMessage predicate on the level_benefits field.
+func (f *MedalFilter) WhereLevelBenefits(p entql.BytesP) {
+	f.Where(p.Field(medal.FieldLevelBenefits))
+}
+
+// WhereHasProgram applies a predicate to check if query has an edge program.
+func (f *MedalFilter) WhereHasProgram() {
+	f.Where(entql.HasEdge("program"))
+}
+
+// WhereHasProgramWith applies a predicate to check if query has an edge program with a given conditions (other predicates).
+func (f *MedalFilter) WhereHasProgramWith(preds ...predicate.Program) {
+	f.Where(entql.HasEdgeWith("program", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *MedalChangeQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the MedalChangeQuery builder.
+func (_q *MedalChangeQuery) Filter() *MedalChangeFilter {
+	return &MedalChangeFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *MedalChangeMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the MedalChangeMutation builder.
+func (m *MedalChangeMutation) Filter() *MedalChangeFilter {
+	return &MedalChangeFilter{config: m.config, predicateAdder: m}
+}
+
+// MedalChangeFilter provides a generic filtering capability at runtime for MedalChangeQuery.
+type MedalChangeFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *MedalChangeFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *MedalChangeFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(medalchange.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *MedalChangeFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(medalchange.FieldProgramID))
+}
+
+// WhereMemberID applies the entql int predicate on the member_id field.
+func (f *MedalChangeFilter) WhereMemberID(p entql.IntP) {
+	f.Where(p.Field(medalchange.FieldMemberID))
+}
+
+// WhereMedalKey applies the entql string predicate on the medal_key field.
+func (f *MedalChangeFilter) WhereMedalKey(p entql.StringP) {
+	f.Where(p.Field(medalchange.FieldMedalKey))
+}
+
+// WhereFromLevel applies the entql int predicate on the from_level field.
+func (f *MedalChangeFilter) WhereFromLevel(p entql.IntP) {
+	f.Where(p.Field(medalchange.FieldFromLevel))
+}
+
+// WhereToLevel applies the entql int predicate on the to_level field.
+func (f *MedalChangeFilter) WhereToLevel(p entql.IntP) {
+	f.Where(p.Field(medalchange.FieldToLevel))
+}
+
+// WhereReason applies the entql string predicate on the reason field.
+func (f *MedalChangeFilter) WhereReason(p entql.StringP) {
+	f.Where(p.Field(medalchange.FieldReason))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *MedalChangeFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(medalchange.FieldCreatedAt))
+}
+
+// WhereHasMember applies a predicate to check if query has an edge member.
+func (f *MedalChangeFilter) WhereHasMember() {
+	f.Where(entql.HasEdge("member"))
+}
+
+// WhereHasMemberWith applies a predicate to check if query has an edge member with a given conditions (other predicates).
+func (f *MedalChangeFilter) WhereHasMemberWith(preds ...predicate.Member) {
+	f.Where(entql.HasEdgeWith("member", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *MemberQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1330,7 +1733,7 @@ type MemberFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MemberFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1448,6 +1851,99 @@ func (f *MemberFilter) WhereHasTierHistoryWith(preds ...predicate.TierChange) {
 	})))
 }
 
+// WhereHasMedalHistory applies a predicate to check if query has an edge medal_history.
+func (f *MemberFilter) WhereHasMedalHistory() {
+	f.Where(entql.HasEdge("medal_history"))
+}
+
+// WhereHasMedalHistoryWith applies a predicate to check if query has an edge medal_history with a given conditions (other predicates).
+func (f *MemberFilter) WhereHasMedalHistoryWith(preds ...predicate.MedalChange) {
+	f.Where(entql.HasEdgeWith("medal_history", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *MemberMedalQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the MemberMedalQuery builder.
+func (_q *MemberMedalQuery) Filter() *MemberMedalFilter {
+	return &MemberMedalFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *MemberMedalMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the MemberMedalMutation builder.
+func (m *MemberMedalMutation) Filter() *MemberMedalFilter {
+	return &MemberMedalFilter{config: m.config, predicateAdder: m}
+}
+
+// MemberMedalFilter provides a generic filtering capability at runtime for MemberMedalQuery.
+type MemberMedalFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *MemberMedalFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *MemberMedalFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(membermedal.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *MemberMedalFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(membermedal.FieldProgramID))
+}
+
+// WhereMemberID applies the entql int predicate on the member_id field.
+func (f *MemberMedalFilter) WhereMemberID(p entql.IntP) {
+	f.Where(p.Field(membermedal.FieldMemberID))
+}
+
+// WhereMedalKey applies the entql string predicate on the medal_key field.
+func (f *MemberMedalFilter) WhereMedalKey(p entql.StringP) {
+	f.Where(p.Field(membermedal.FieldMedalKey))
+}
+
+// WhereLevel applies the entql int predicate on the level field.
+func (f *MemberMedalFilter) WhereLevel(p entql.IntP) {
+	f.Where(p.Field(membermedal.FieldLevel))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *MemberMedalFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(membermedal.FieldUpdatedAt))
+}
+
+// WhereHasMember applies a predicate to check if query has an edge member.
+func (f *MemberMedalFilter) WhereHasMember() {
+	f.Where(entql.HasEdge("member"))
+}
+
+// WhereHasMemberWith applies a predicate to check if query has an edge member with a given conditions (other predicates).
+func (f *MemberMedalFilter) WhereHasMemberWith(preds ...predicate.Member) {
+	f.Where(entql.HasEdgeWith("member", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *MemberScoreQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -1477,7 +1973,7 @@ type MemberScoreFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MemberScoreFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1581,7 +2077,7 @@ type PointAccountFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PointAccountFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1655,7 +2151,7 @@ type PointAllocationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PointAllocationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1734,7 +2230,7 @@ type PointEntryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PointEntryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1858,7 +2354,7 @@ type PointLotFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PointLotFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1947,7 +2443,7 @@ type PointRequestFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PointRequestFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2031,7 +2527,7 @@ type ProgramFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProgramFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2109,6 +2605,20 @@ func (f *ProgramFilter) WhereHasMembersWith(preds ...predicate.Member) {
 	})))
 }
 
+// WhereHasMedals applies a predicate to check if query has an edge medals.
+func (f *ProgramFilter) WhereHasMedals() {
+	f.Where(entql.HasEdge("medals"))
+}
+
+// WhereHasMedalsWith applies a predicate to check if query has an edge medals with a given conditions (other predicates).
+func (f *ProgramFilter) WhereHasMedalsWith(preds ...predicate.Medal) {
+	f.Where(entql.HasEdgeWith("medals", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *SettlementQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -2138,7 +2648,7 @@ type SettlementFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SettlementFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2232,7 +2742,7 @@ type SettlementPartitionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SettlementPartitionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2331,7 +2841,7 @@ type StoreBudgetFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StoreBudgetFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2391,7 +2901,7 @@ type StoreFundingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StoreFundingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2471,7 +2981,7 @@ type TierFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TierFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2598,7 +3108,7 @@ type TierChangeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TierChangeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2725,7 +3235,7 @@ type TierGiftFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TierGiftFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -13,7 +13,10 @@ import (
 	"github.com/membergraph/membergraph/ent/auditentry"
 	"github.com/membergraph/membergraph/ent/benefit"
 	"github.com/membergraph/membergraph/ent/benefitclaim"
+	"github.com/membergraph/membergraph/ent/medal"
+	"github.com/membergraph/membergraph/ent/medalchange"
 	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/ent/membermedal"
 	"github.com/membergraph/membergraph/ent/pointentry"
 	"github.com/membergraph/membergraph/ent/program"
 	"github.com/membergraph/membergraph/ent/settlement"
@@ -307,6 +310,191 @@ func newBenefitClaimPaginateArgs(rv map[string]any) *benefitclaimPaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *MedalQuery) CollectFields(ctx context.Context, satisfies ...string) (*MedalQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *MedalQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(medal.Columns))
+		selectedFields = []string{medal.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "key":
+			if _, ok := fieldSeen[medal.FieldKey]; !ok {
+				selectedFields = append(selectedFields, medal.FieldKey)
+				fieldSeen[medal.FieldKey] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[medal.FieldName]; !ok {
+				selectedFields = append(selectedFields, medal.FieldName)
+				fieldSeen[medal.FieldName] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[medal.FieldKind]; !ok {
+				selectedFields = append(selectedFields, medal.FieldKind)
+				fieldSeen[medal.FieldKind] = struct{}{}
+			}
+		case "thresholds":
+			if _, ok := fieldSeen[medal.FieldThresholds]; !ok {
+				selectedFields = append(selectedFields, medal.FieldThresholds)
+				fieldSeen[medal.FieldThresholds] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type medalPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []MedalPaginateOption
+}
+
+func newMedalPaginateArgs(rv map[string]any) *medalPaginateArgs {
+	args := &medalPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *MedalChangeQuery) CollectFields(ctx context.Context, satisfies ...string) (*MedalChangeQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *MedalChangeQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(medalchange.Columns))
+		selectedFields = []string{medalchange.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "medalKey":
+			if _, ok := fieldSeen[medalchange.FieldMedalKey]; !ok {
+				selectedFields = append(selectedFields, medalchange.FieldMedalKey)
+				fieldSeen[medalchange.FieldMedalKey] = struct{}{}
+			}
+		case "fromLevel":
+			if _, ok := fieldSeen[medalchange.FieldFromLevel]; !ok {
+				selectedFields = append(selectedFields, medalchange.FieldFromLevel)
+				fieldSeen[medalchange.FieldFromLevel] = struct{}{}
+			}
+		case "toLevel":
+			if _, ok := fieldSeen[medalchange.FieldToLevel]; !ok {
+				selectedFields = append(selectedFields, medalchange.FieldToLevel)
+				fieldSeen[medalchange.FieldToLevel] = struct{}{}
+			}
+		case "reason":
+			if _, ok := fieldSeen[medalchange.FieldReason]; !ok {
+				selectedFields = append(selectedFields, medalchange.FieldReason)
+				fieldSeen[medalchange.FieldReason] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[medalchange.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, medalchange.FieldCreatedAt)
+				fieldSeen[medalchange.FieldCreatedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type medalchangePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []MedalChangePaginateOption
+}
+
+func newMedalChangePaginateArgs(rv map[string]any) *medalchangePaginateArgs {
+	args := &medalchangePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &MedalChangeOrder{Field: &MedalChangeOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithMedalChangeOrder(order))
+			}
+		case *MedalChangeOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithMedalChangeOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *MemberQuery) CollectFields(ctx context.Context, satisfies ...string) (*MemberQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -431,6 +619,95 @@ func (_q *MemberQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 			_q.WithNamedTierHistory(alias, func(wq *TierChangeQuery) {
 				*wq = *query
 			})
+
+		case "medalHistory":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&MedalChangeClient{config: _q.config}).Query()
+			)
+			args := newMedalChangePaginateArgs(fieldArgs(ctx, nil, path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newMedalChangePager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Member) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID int `sql:"member_id"`
+							Count  int `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(member.MedalHistoryColumn), ids...))
+						})
+						if err := query.GroupBy(member.MedalHistoryColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[int]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[2] == nil {
+								nodes[i].Edges.totalCount[2] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[2][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Member) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.MedalHistory)
+							if nodes[i].Edges.totalCount[2] == nil {
+								nodes[i].Edges.totalCount[2] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[2][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, medalchangeImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(member.MedalHistoryColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedMedalHistory(alias, func(wq *MedalChangeQuery) {
+				*wq = *query
+			})
 		case "externalId":
 			if _, ok := fieldSeen[member.FieldExternalID]; !ok {
 				selectedFields = append(selectedFields, member.FieldExternalID)
@@ -540,6 +817,117 @@ func newMemberPaginateArgs(rv map[string]any) *memberPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*MemberWhereInput); ok {
 		args.opts = append(args.opts, WithMemberFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *MemberMedalQuery) CollectFields(ctx context.Context, satisfies ...string) (*MemberMedalQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *MemberMedalQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(membermedal.Columns))
+		selectedFields = []string{membermedal.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "member":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&MemberClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, memberImplementors)...); err != nil {
+				return err
+			}
+			_q.withMember = query
+			if _, ok := fieldSeen[membermedal.FieldMemberID]; !ok {
+				selectedFields = append(selectedFields, membermedal.FieldMemberID)
+				fieldSeen[membermedal.FieldMemberID] = struct{}{}
+			}
+		case "medalKey":
+			if _, ok := fieldSeen[membermedal.FieldMedalKey]; !ok {
+				selectedFields = append(selectedFields, membermedal.FieldMedalKey)
+				fieldSeen[membermedal.FieldMedalKey] = struct{}{}
+			}
+		case "level":
+			if _, ok := fieldSeen[membermedal.FieldLevel]; !ok {
+				selectedFields = append(selectedFields, membermedal.FieldLevel)
+				fieldSeen[membermedal.FieldLevel] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[membermedal.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, membermedal.FieldUpdatedAt)
+				fieldSeen[membermedal.FieldUpdatedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type membermedalPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []MemberMedalPaginateOption
+}
+
+func newMemberMedalPaginateArgs(rv map[string]any) *membermedalPaginateArgs {
+	args := &membermedalPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &MemberMedalOrder{Field: &MemberMedalOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithMemberMedalOrder(order))
+			}
+		case *MemberMedalOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithMemberMedalOrder(v))
+			}
+		}
 	}
 	return args
 }

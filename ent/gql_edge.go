@@ -44,6 +44,34 @@ func (_m *Member) TierHistory(
 	return _m.QueryTierHistory().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *Member) MedalHistory(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *MedalChangeOrder,
+) (*MedalChangeConnection, error) {
+	opts := []MedalChangePaginateOption{
+		WithMedalChangeOrder(orderBy),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[2][alias]
+	if nodes, err := _m.NamedMedalHistory(alias); err == nil || hasTotalCount {
+		pager, err := newMedalChangePager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &MedalChangeConnection{Edges: []*MedalChangeEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryMedalHistory().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (_m *MemberMedal) Member(ctx context.Context) (*Member, error) {
+	result, err := _m.Edges.MemberOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryMember().Only(ctx)
+	}
+	return result, err
+}
+
 func (_m *Tier) Benefits(ctx context.Context) (result []*Benefit, err error) {
 	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
 		result, err = _m.NamedBenefits(graphql.GetFieldContext(ctx).Field.Alias)

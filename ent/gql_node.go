@@ -14,7 +14,10 @@ import (
 	"github.com/membergraph/membergraph/ent/benefit"
 	"github.com/membergraph/membergraph/ent/benefitclaim"
 	"github.com/membergraph/membergraph/ent/internal"
+	"github.com/membergraph/membergraph/ent/medal"
+	"github.com/membergraph/membergraph/ent/medalchange"
 	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/ent/membermedal"
 	"github.com/membergraph/membergraph/ent/pointentry"
 	"github.com/membergraph/membergraph/ent/program"
 	"github.com/membergraph/membergraph/ent/settlement"
@@ -43,10 +46,25 @@ var benefitclaimImplementors = []string{"BenefitClaim", "Node"}
 // IsNode implements the Node interface check for GQLGen.
 func (*BenefitClaim) IsNode() {}
 
+var medalImplementors = []string{"Medal", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Medal) IsNode() {}
+
+var medalchangeImplementors = []string{"MedalChange", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*MedalChange) IsNode() {}
+
 var memberImplementors = []string{"Member", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Member) IsNode() {}
+
+var membermedalImplementors = []string{"MemberMedal", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*MemberMedal) IsNode() {}
 
 var pointentryImplementors = []string{"PointEntry", "Node"}
 
@@ -182,11 +200,38 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			}
 		}
 		return query.Only(ctx)
+	case medal.Table:
+		query := c.Medal.Query().
+			Where(medal.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, medalImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case medalchange.Table:
+		query := c.MedalChange.Query().
+			Where(medalchange.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, medalchangeImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case member.Table:
 		query := c.Member.Query().
 			Where(member.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, memberImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case membermedal.Table:
+		query := c.MemberMedal.Query().
+			Where(membermedal.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, membermedalImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -366,10 +411,58 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 				*noder = node
 			}
 		}
+	case medal.Table:
+		query := c.Medal.Query().
+			Where(medal.IDIn(ids...))
+		query, err := query.CollectFields(ctx, medalImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case medalchange.Table:
+		query := c.MedalChange.Query().
+			Where(medalchange.IDIn(ids...))
+		query, err := query.CollectFields(ctx, medalchangeImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case member.Table:
 		query := c.Member.Query().
 			Where(member.IDIn(ids...))
 		query, err := query.CollectFields(ctx, memberImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case membermedal.Table:
+		query := c.MemberMedal.Query().
+			Where(membermedal.IDIn(ids...))
+		query, err := query.CollectFields(ctx, membermedalImplementors...)
 		if err != nil {
 			return nil, err
 		}

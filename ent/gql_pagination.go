@@ -17,7 +17,10 @@ import (
 	"github.com/membergraph/membergraph/ent/auditentry"
 	"github.com/membergraph/membergraph/ent/benefit"
 	"github.com/membergraph/membergraph/ent/benefitclaim"
+	"github.com/membergraph/membergraph/ent/medal"
+	"github.com/membergraph/membergraph/ent/medalchange"
 	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/ent/membermedal"
 	"github.com/membergraph/membergraph/ent/pointentry"
 	"github.com/membergraph/membergraph/ent/program"
 	"github.com/membergraph/membergraph/ent/settlement"
@@ -901,6 +904,551 @@ func (_m *BenefitClaim) ToEdge(order *BenefitClaimOrder) *BenefitClaimEdge {
 	}
 }
 
+// MedalEdge is the edge representation of Medal.
+type MedalEdge struct {
+	Node   *Medal `json:"node"`
+	Cursor Cursor `json:"cursor"`
+}
+
+// MedalConnection is the connection containing edges to Medal.
+type MedalConnection struct {
+	Edges      []*MedalEdge `json:"edges"`
+	PageInfo   PageInfo     `json:"pageInfo"`
+	TotalCount int          `json:"totalCount"`
+}
+
+func (c *MedalConnection) build(nodes []*Medal, pager *medalPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Medal
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Medal {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Medal {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*MedalEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &MedalEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// MedalPaginateOption enables pagination customization.
+type MedalPaginateOption func(*medalPager) error
+
+// WithMedalOrder configures pagination ordering.
+func WithMedalOrder(order *MedalOrder) MedalPaginateOption {
+	if order == nil {
+		order = DefaultMedalOrder
+	}
+	o := *order
+	return func(pager *medalPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultMedalOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithMedalFilter configures pagination filter.
+func WithMedalFilter(filter func(*MedalQuery) (*MedalQuery, error)) MedalPaginateOption {
+	return func(pager *medalPager) error {
+		if filter == nil {
+			return errors.New("MedalQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type medalPager struct {
+	reverse bool
+	order   *MedalOrder
+	filter  func(*MedalQuery) (*MedalQuery, error)
+}
+
+func newMedalPager(opts []MedalPaginateOption, reverse bool) (*medalPager, error) {
+	pager := &medalPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultMedalOrder
+	}
+	return pager, nil
+}
+
+func (p *medalPager) applyFilter(query *MedalQuery) (*MedalQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *medalPager) toCursor(_m *Medal) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *medalPager) applyCursors(query *MedalQuery, after, before *Cursor) (*MedalQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultMedalOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *medalPager) applyOrder(query *MedalQuery) *MedalQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultMedalOrder.Field {
+		query = query.Order(DefaultMedalOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *medalPager) orderExpr(query *MedalQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultMedalOrder.Field {
+			b.Comma().Ident(DefaultMedalOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Medal.
+func (_m *MedalQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...MedalPaginateOption,
+) (*MedalConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newMedalPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &MedalConnection{Edges: []*MedalEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+// MedalOrderField defines the ordering field of Medal.
+type MedalOrderField struct {
+	// Value extracts the ordering value from the given Medal.
+	Value    func(*Medal) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) medal.OrderOption
+	toCursor func(*Medal) Cursor
+}
+
+// MedalOrder defines the ordering of Medal.
+type MedalOrder struct {
+	Direction OrderDirection   `json:"direction"`
+	Field     *MedalOrderField `json:"field"`
+}
+
+// DefaultMedalOrder is the default ordering of Medal.
+var DefaultMedalOrder = &MedalOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &MedalOrderField{
+		Value: func(_m *Medal) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: medal.FieldID,
+		toTerm: medal.ByID,
+		toCursor: func(_m *Medal) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Medal into MedalEdge.
+func (_m *Medal) ToEdge(order *MedalOrder) *MedalEdge {
+	if order == nil {
+		order = DefaultMedalOrder
+	}
+	return &MedalEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// MedalChangeEdge is the edge representation of MedalChange.
+type MedalChangeEdge struct {
+	Node   *MedalChange `json:"node"`
+	Cursor Cursor       `json:"cursor"`
+}
+
+// MedalChangeConnection is the connection containing edges to MedalChange.
+type MedalChangeConnection struct {
+	Edges      []*MedalChangeEdge `json:"edges"`
+	PageInfo   PageInfo           `json:"pageInfo"`
+	TotalCount int                `json:"totalCount"`
+}
+
+func (c *MedalChangeConnection) build(nodes []*MedalChange, pager *medalchangePager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *MedalChange
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *MedalChange {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *MedalChange {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*MedalChangeEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &MedalChangeEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// MedalChangePaginateOption enables pagination customization.
+type MedalChangePaginateOption func(*medalchangePager) error
+
+// WithMedalChangeOrder configures pagination ordering.
+func WithMedalChangeOrder(order *MedalChangeOrder) MedalChangePaginateOption {
+	if order == nil {
+		order = DefaultMedalChangeOrder
+	}
+	o := *order
+	return func(pager *medalchangePager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultMedalChangeOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithMedalChangeFilter configures pagination filter.
+func WithMedalChangeFilter(filter func(*MedalChangeQuery) (*MedalChangeQuery, error)) MedalChangePaginateOption {
+	return func(pager *medalchangePager) error {
+		if filter == nil {
+			return errors.New("MedalChangeQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type medalchangePager struct {
+	reverse bool
+	order   *MedalChangeOrder
+	filter  func(*MedalChangeQuery) (*MedalChangeQuery, error)
+}
+
+func newMedalChangePager(opts []MedalChangePaginateOption, reverse bool) (*medalchangePager, error) {
+	pager := &medalchangePager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultMedalChangeOrder
+	}
+	return pager, nil
+}
+
+func (p *medalchangePager) applyFilter(query *MedalChangeQuery) (*MedalChangeQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *medalchangePager) toCursor(_m *MedalChange) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *medalchangePager) applyCursors(query *MedalChangeQuery, after, before *Cursor) (*MedalChangeQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultMedalChangeOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *medalchangePager) applyOrder(query *MedalChangeQuery) *MedalChangeQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultMedalChangeOrder.Field {
+		query = query.Order(DefaultMedalChangeOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *medalchangePager) orderExpr(query *MedalChangeQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultMedalChangeOrder.Field {
+			b.Comma().Ident(DefaultMedalChangeOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to MedalChange.
+func (_m *MedalChangeQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...MedalChangePaginateOption,
+) (*MedalChangeConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newMedalChangePager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &MedalChangeConnection{Edges: []*MedalChangeEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// MedalChangeOrderFieldCreatedAt orders MedalChange by created_at.
+	MedalChangeOrderFieldCreatedAt = &MedalChangeOrderField{
+		Value: func(_m *MedalChange) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: medalchange.FieldCreatedAt,
+		toTerm: medalchange.ByCreatedAt,
+		toCursor: func(_m *MedalChange) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f MedalChangeOrderField) String() string {
+	var str string
+	switch f.column {
+	case MedalChangeOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f MedalChangeOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *MedalChangeOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("MedalChangeOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *MedalChangeOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid MedalChangeOrderField", str)
+	}
+	return nil
+}
+
+// MedalChangeOrderField defines the ordering field of MedalChange.
+type MedalChangeOrderField struct {
+	// Value extracts the ordering value from the given MedalChange.
+	Value    func(*MedalChange) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) medalchange.OrderOption
+	toCursor func(*MedalChange) Cursor
+}
+
+// MedalChangeOrder defines the ordering of MedalChange.
+type MedalChangeOrder struct {
+	Direction OrderDirection         `json:"direction"`
+	Field     *MedalChangeOrderField `json:"field"`
+}
+
+// DefaultMedalChangeOrder is the default ordering of MedalChange.
+var DefaultMedalChangeOrder = &MedalChangeOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &MedalChangeOrderField{
+		Value: func(_m *MedalChange) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: medalchange.FieldID,
+		toTerm: medalchange.ByID,
+		toCursor: func(_m *MedalChange) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts MedalChange into MedalChangeEdge.
+func (_m *MedalChange) ToEdge(order *MedalChangeOrder) *MedalChangeEdge {
+	if order == nil {
+		order = DefaultMedalChangeOrder
+	}
+	return &MedalChangeEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
 // MemberEdge is the edge representation of Member.
 type MemberEdge struct {
 	Node   *Member `json:"node"`
@@ -1246,6 +1794,302 @@ func (_m *Member) ToEdge(order *MemberOrder) *MemberEdge {
 		order = DefaultMemberOrder
 	}
 	return &MemberEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// MemberMedalEdge is the edge representation of MemberMedal.
+type MemberMedalEdge struct {
+	Node   *MemberMedal `json:"node"`
+	Cursor Cursor       `json:"cursor"`
+}
+
+// MemberMedalConnection is the connection containing edges to MemberMedal.
+type MemberMedalConnection struct {
+	Edges      []*MemberMedalEdge `json:"edges"`
+	PageInfo   PageInfo           `json:"pageInfo"`
+	TotalCount int                `json:"totalCount"`
+}
+
+func (c *MemberMedalConnection) build(nodes []*MemberMedal, pager *membermedalPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *MemberMedal
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *MemberMedal {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *MemberMedal {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*MemberMedalEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &MemberMedalEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// MemberMedalPaginateOption enables pagination customization.
+type MemberMedalPaginateOption func(*membermedalPager) error
+
+// WithMemberMedalOrder configures pagination ordering.
+func WithMemberMedalOrder(order *MemberMedalOrder) MemberMedalPaginateOption {
+	if order == nil {
+		order = DefaultMemberMedalOrder
+	}
+	o := *order
+	return func(pager *membermedalPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultMemberMedalOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithMemberMedalFilter configures pagination filter.
+func WithMemberMedalFilter(filter func(*MemberMedalQuery) (*MemberMedalQuery, error)) MemberMedalPaginateOption {
+	return func(pager *membermedalPager) error {
+		if filter == nil {
+			return errors.New("MemberMedalQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type membermedalPager struct {
+	reverse bool
+	order   *MemberMedalOrder
+	filter  func(*MemberMedalQuery) (*MemberMedalQuery, error)
+}
+
+func newMemberMedalPager(opts []MemberMedalPaginateOption, reverse bool) (*membermedalPager, error) {
+	pager := &membermedalPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultMemberMedalOrder
+	}
+	return pager, nil
+}
+
+func (p *membermedalPager) applyFilter(query *MemberMedalQuery) (*MemberMedalQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *membermedalPager) toCursor(_m *MemberMedal) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *membermedalPager) applyCursors(query *MemberMedalQuery, after, before *Cursor) (*MemberMedalQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultMemberMedalOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *membermedalPager) applyOrder(query *MemberMedalQuery) *MemberMedalQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultMemberMedalOrder.Field {
+		query = query.Order(DefaultMemberMedalOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *membermedalPager) orderExpr(query *MemberMedalQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultMemberMedalOrder.Field {
+			b.Comma().Ident(DefaultMemberMedalOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to MemberMedal.
+func (_m *MemberMedalQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...MemberMedalPaginateOption,
+) (*MemberMedalConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newMemberMedalPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &MemberMedalConnection{Edges: []*MemberMedalEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// MemberMedalOrderFieldLevel orders MemberMedal by level.
+	MemberMedalOrderFieldLevel = &MemberMedalOrderField{
+		Value: func(_m *MemberMedal) (ent.Value, error) {
+			return _m.Level, nil
+		},
+		column: membermedal.FieldLevel,
+		toTerm: membermedal.ByLevel,
+		toCursor: func(_m *MemberMedal) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Level,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f MemberMedalOrderField) String() string {
+	var str string
+	switch f.column {
+	case MemberMedalOrderFieldLevel.column:
+		str = "LEVEL"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f MemberMedalOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *MemberMedalOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("MemberMedalOrderField %T must be a string", v)
+	}
+	switch str {
+	case "LEVEL":
+		*f = *MemberMedalOrderFieldLevel
+	default:
+		return fmt.Errorf("%s is not a valid MemberMedalOrderField", str)
+	}
+	return nil
+}
+
+// MemberMedalOrderField defines the ordering field of MemberMedal.
+type MemberMedalOrderField struct {
+	// Value extracts the ordering value from the given MemberMedal.
+	Value    func(*MemberMedal) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) membermedal.OrderOption
+	toCursor func(*MemberMedal) Cursor
+}
+
+// MemberMedalOrder defines the ordering of MemberMedal.
+type MemberMedalOrder struct {
+	Direction OrderDirection         `json:"direction"`
+	Field     *MemberMedalOrderField `json:"field"`
+}
+
+// DefaultMemberMedalOrder is the default ordering of MemberMedal.
+var DefaultMemberMedalOrder = &MemberMedalOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &MemberMedalOrderField{
+		Value: func(_m *MemberMedal) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: membermedal.FieldID,
+		toTerm: membermedal.ByID,
+		toCursor: func(_m *MemberMedal) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts MemberMedal into MemberMedalEdge.
+func (_m *MemberMedal) ToEdge(order *MemberMedalOrder) *MemberMedalEdge {
+	if order == nil {
+		order = DefaultMemberMedalOrder
+	}
+	return &MemberMedalEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -60,13 +60,16 @@ type MemberEdges struct {
 	Tier *Tier `json:"tier,omitempty"`
 	// TierHistory holds the value of the tier_history edge.
 	TierHistory []*TierChange `json:"tier_history,omitempty"`
+	// MedalHistory holds the value of the medal_history edge.
+	MedalHistory []*MedalChange `json:"medal_history,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [4]bool
 	// totalCount holds the count of the edges above.
-	totalCount [2]map[string]int
+	totalCount [3]map[string]int
 
-	namedTierHistory map[string][]*TierChange
+	namedTierHistory  map[string][]*TierChange
+	namedMedalHistory map[string][]*MedalChange
 }
 
 // ProgramOrErr returns the Program value or an error if the edge
@@ -98,6 +101,15 @@ func (e MemberEdges) TierHistoryOrErr() ([]*TierChange, error) {
 		return e.TierHistory, nil
 	}
 	return nil, &NotLoadedError{edge: "tier_history"}
+}
+
+// MedalHistoryOrErr returns the MedalHistory value or an error if the edge
+// was not loaded in eager-loading.
+func (e MemberEdges) MedalHistoryOrErr() ([]*MedalChange, error) {
+	if e.loadedTypes[3] {
+		return e.MedalHistory, nil
+	}
+	return nil, &NotLoadedError{edge: "medal_history"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -245,6 +257,11 @@ func (_m *Member) QueryTierHistory() *TierChangeQuery {
 	return NewMemberClient(_m.config).QueryTierHistory(_m)
 }
 
+// QueryMedalHistory queries the "medal_history" edge of the Member entity.
+func (_m *Member) QueryMedalHistory() *MedalChangeQuery {
+	return NewMemberClient(_m.config).QueryMedalHistory(_m)
+}
+
 // Update returns a builder for updating this Member.
 // Note that you need to call Member.Unwrap() before calling this method if this Member
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -333,6 +350,30 @@ func (_m *Member) appendNamedTierHistory(name string, edges ...*TierChange) {
 		_m.Edges.namedTierHistory[name] = []*TierChange{}
 	} else {
 		_m.Edges.namedTierHistory[name] = append(_m.Edges.namedTierHistory[name], edges...)
+	}
+}
+
+// NamedMedalHistory returns the MedalHistory named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Member) NamedMedalHistory(name string) ([]*MedalChange, error) {
+	if _m.Edges.namedMedalHistory == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedMedalHistory[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Member) appendNamedMedalHistory(name string, edges ...*MedalChange) {
+	if _m.Edges.namedMedalHistory == nil {
+		_m.Edges.namedMedalHistory = make(map[string][]*MedalChange)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedMedalHistory[name] = []*MedalChange{}
+	} else {
+		_m.Edges.namedMedalHistory[name] = append(_m.Edges.namedMedalHistory[name], edges...)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/membergraph/membergraph/ent/medalchange"
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/program"
 	"github.com/membergraph/membergraph/ent/tier"
@@ -174,6 +175,21 @@ func (_c *MemberCreate) AddTierHistory(v ...*TierChange) *MemberCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddTierHistoryIDs(ids...)
+}
+
+// AddMedalHistoryIDs adds the "medal_history" edge to the MedalChange entity by IDs.
+func (_c *MemberCreate) AddMedalHistoryIDs(ids ...int) *MemberCreate {
+	_c.mutation.AddMedalHistoryIDs(ids...)
+	return _c
+}
+
+// AddMedalHistory adds the "medal_history" edges to the MedalChange entity.
+func (_c *MemberCreate) AddMedalHistory(v ...*MedalChange) *MemberCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddMedalHistoryIDs(ids...)
 }
 
 // Mutation returns the MemberMutation object of the builder.
@@ -414,6 +430,22 @@ func (_c *MemberCreate) createSpec() (*Member, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(tierchange.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.MedalHistoryIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   member.MedalHistoryTable,
+			Columns: []string{member.MedalHistoryColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(medalchange.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/membergraph/membergraph/ent/medalchange"
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/predicate"
 	"github.com/membergraph/membergraph/ent/program"
@@ -24,16 +25,18 @@ import (
 // MemberQuery is the builder for querying Member entities.
 type MemberQuery struct {
 	config
-	ctx                  *QueryContext
-	order                []member.OrderOption
-	inters               []Interceptor
-	predicates           []predicate.Member
-	withProgram          *ProgramQuery
-	withTier             *TierQuery
-	withTierHistory      *TierChangeQuery
-	loadTotal            []func(context.Context, []*Member) error
-	modifiers            []func(*sql.Selector)
-	withNamedTierHistory map[string]*TierChangeQuery
+	ctx                   *QueryContext
+	order                 []member.OrderOption
+	inters                []Interceptor
+	predicates            []predicate.Member
+	withProgram           *ProgramQuery
+	withTier              *TierQuery
+	withTierHistory       *TierChangeQuery
+	withMedalHistory      *MedalChangeQuery
+	loadTotal             []func(context.Context, []*Member) error
+	modifiers             []func(*sql.Selector)
+	withNamedTierHistory  map[string]*TierChangeQuery
+	withNamedMedalHistory map[string]*MedalChangeQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -129,6 +132,28 @@ func (_q *MemberQuery) QueryTierHistory() *TierChangeQuery {
 			sqlgraph.From(member.Table, member.FieldID, selector),
 			sqlgraph.To(tierchange.Table, tierchange.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, true, member.TierHistoryTable, member.TierHistoryColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryMedalHistory chains the current query on the "medal_history" edge.
+func (_q *MemberQuery) QueryMedalHistory() *MedalChangeQuery {
+	query := (&MedalChangeClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(member.Table, member.FieldID, selector),
+			sqlgraph.To(medalchange.Table, medalchange.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, member.MedalHistoryTable, member.MedalHistoryColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -323,14 +348,15 @@ func (_q *MemberQuery) Clone() *MemberQuery {
 		return nil
 	}
 	return &MemberQuery{
-		config:          _q.config,
-		ctx:             _q.ctx.Clone(),
-		order:           append([]member.OrderOption{}, _q.order...),
-		inters:          append([]Interceptor{}, _q.inters...),
-		predicates:      append([]predicate.Member{}, _q.predicates...),
-		withProgram:     _q.withProgram.Clone(),
-		withTier:        _q.withTier.Clone(),
-		withTierHistory: _q.withTierHistory.Clone(),
+		config:           _q.config,
+		ctx:              _q.ctx.Clone(),
+		order:            append([]member.OrderOption{}, _q.order...),
+		inters:           append([]Interceptor{}, _q.inters...),
+		predicates:       append([]predicate.Member{}, _q.predicates...),
+		withProgram:      _q.withProgram.Clone(),
+		withTier:         _q.withTier.Clone(),
+		withTierHistory:  _q.withTierHistory.Clone(),
+		withMedalHistory: _q.withMedalHistory.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -368,6 +394,17 @@ func (_q *MemberQuery) WithTierHistory(opts ...func(*TierChangeQuery)) *MemberQu
 		opt(query)
 	}
 	_q.withTierHistory = query
+	return _q
+}
+
+// WithMedalHistory tells the query-builder to eager-load the nodes that are connected to
+// the "medal_history" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *MemberQuery) WithMedalHistory(opts ...func(*MedalChangeQuery)) *MemberQuery {
+	query := (&MedalChangeClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withMedalHistory = query
 	return _q
 }
 
@@ -455,10 +492,11 @@ func (_q *MemberQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Membe
 	var (
 		nodes       = []*Member{}
 		_spec       = _q.querySpec()
-		loadedTypes = [3]bool{
+		loadedTypes = [4]bool{
 			_q.withProgram != nil,
 			_q.withTier != nil,
 			_q.withTierHistory != nil,
+			_q.withMedalHistory != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -501,10 +539,24 @@ func (_q *MemberQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Membe
 			return nil, err
 		}
 	}
+	if query := _q.withMedalHistory; query != nil {
+		if err := _q.loadMedalHistory(ctx, query, nodes,
+			func(n *Member) { n.Edges.MedalHistory = []*MedalChange{} },
+			func(n *Member, e *MedalChange) { n.Edges.MedalHistory = append(n.Edges.MedalHistory, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedTierHistory {
 		if err := _q.loadTierHistory(ctx, query, nodes,
 			func(n *Member) { n.appendNamedTierHistory(name) },
 			func(n *Member, e *TierChange) { n.appendNamedTierHistory(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedMedalHistory {
+		if err := _q.loadMedalHistory(ctx, query, nodes,
+			func(n *Member) { n.appendNamedMedalHistory(name) },
+			func(n *Member, e *MedalChange) { n.appendNamedMedalHistory(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -589,6 +641,36 @@ func (_q *MemberQuery) loadTierHistory(ctx context.Context, query *TierChangeQue
 	}
 	query.Where(predicate.TierChange(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(member.TierHistoryColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.MemberID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "member_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *MemberQuery) loadMedalHistory(ctx context.Context, query *MedalChangeQuery, nodes []*Member, init func(*Member), assign func(*Member, *MedalChange)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Member)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(medalchange.FieldMemberID)
+	}
+	query.Where(predicate.MedalChange(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(member.MedalHistoryColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -741,6 +823,20 @@ func (_q *MemberQuery) WithNamedTierHistory(name string, opts ...func(*TierChang
 		_q.withNamedTierHistory = make(map[string]*TierChangeQuery)
 	}
 	_q.withNamedTierHistory[name] = query
+	return _q
+}
+
+// WithNamedMedalHistory tells the query-builder to eager-load the nodes that are connected to the "medal_history"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *MemberQuery) WithNamedMedalHistory(name string, opts ...func(*MedalChangeQuery)) *MemberQuery {
+	query := (&MedalChangeClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedMedalHistory == nil {
+		_q.withNamedMedalHistory = make(map[string]*MedalChangeQuery)
+	}
+	_q.withNamedMedalHistory[name] = query
 	return _q
 }
 

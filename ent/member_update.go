@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
+	"github.com/membergraph/membergraph/ent/medalchange"
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/predicate"
 	"github.com/membergraph/membergraph/ent/tier"
@@ -194,6 +195,21 @@ func (_u *MemberUpdate) AddTierHistory(v ...*TierChange) *MemberUpdate {
 	return _u.AddTierHistoryIDs(ids...)
 }
 
+// AddMedalHistoryIDs adds the "medal_history" edge to the MedalChange entity by IDs.
+func (_u *MemberUpdate) AddMedalHistoryIDs(ids ...int) *MemberUpdate {
+	_u.mutation.AddMedalHistoryIDs(ids...)
+	return _u
+}
+
+// AddMedalHistory adds the "medal_history" edges to the MedalChange entity.
+func (_u *MemberUpdate) AddMedalHistory(v ...*MedalChange) *MemberUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMedalHistoryIDs(ids...)
+}
+
 // Mutation returns the MemberMutation object of the builder.
 func (_u *MemberUpdate) Mutation() *MemberMutation {
 	return _u.mutation
@@ -224,6 +240,27 @@ func (_u *MemberUpdate) RemoveTierHistory(v ...*TierChange) *MemberUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveTierHistoryIDs(ids...)
+}
+
+// ClearMedalHistory clears all "medal_history" edges to the MedalChange entity.
+func (_u *MemberUpdate) ClearMedalHistory() *MemberUpdate {
+	_u.mutation.ClearMedalHistory()
+	return _u
+}
+
+// RemoveMedalHistoryIDs removes the "medal_history" edge to MedalChange entities by IDs.
+func (_u *MemberUpdate) RemoveMedalHistoryIDs(ids ...int) *MemberUpdate {
+	_u.mutation.RemoveMedalHistoryIDs(ids...)
+	return _u
+}
+
+// RemoveMedalHistory removes "medal_history" edges to MedalChange entities.
+func (_u *MemberUpdate) RemoveMedalHistory(v ...*MedalChange) *MemberUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMedalHistoryIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -407,6 +444,51 @@ func (_u *MemberUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(tierchange.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.MedalHistoryCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   member.MedalHistoryTable,
+			Columns: []string{member.MedalHistoryColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(medalchange.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMedalHistoryIDs(); len(nodes) > 0 && !_u.mutation.MedalHistoryCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   member.MedalHistoryTable,
+			Columns: []string{member.MedalHistoryColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(medalchange.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MedalHistoryIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   member.MedalHistoryTable,
+			Columns: []string{member.MedalHistoryColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(medalchange.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -598,6 +680,21 @@ func (_u *MemberUpdateOne) AddTierHistory(v ...*TierChange) *MemberUpdateOne {
 	return _u.AddTierHistoryIDs(ids...)
 }
 
+// AddMedalHistoryIDs adds the "medal_history" edge to the MedalChange entity by IDs.
+func (_u *MemberUpdateOne) AddMedalHistoryIDs(ids ...int) *MemberUpdateOne {
+	_u.mutation.AddMedalHistoryIDs(ids...)
+	return _u
+}
+
+// AddMedalHistory adds the "medal_history" edges to the MedalChange entity.
+func (_u *MemberUpdateOne) AddMedalHistory(v ...*MedalChange) *MemberUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMedalHistoryIDs(ids...)
+}
+
 // Mutation returns the MemberMutation object of the builder.
 func (_u *MemberUpdateOne) Mutation() *MemberMutation {
 	return _u.mutation
@@ -628,6 +725,27 @@ func (_u *MemberUpdateOne) RemoveTierHistory(v ...*TierChange) *MemberUpdateOne 
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveTierHistoryIDs(ids...)
+}
+
+// ClearMedalHistory clears all "medal_history" edges to the MedalChange entity.
+func (_u *MemberUpdateOne) ClearMedalHistory() *MemberUpdateOne {
+	_u.mutation.ClearMedalHistory()
+	return _u
+}
+
+// RemoveMedalHistoryIDs removes the "medal_history" edge to MedalChange entities by IDs.
+func (_u *MemberUpdateOne) RemoveMedalHistoryIDs(ids ...int) *MemberUpdateOne {
+	_u.mutation.RemoveMedalHistoryIDs(ids...)
+	return _u
+}
+
+// RemoveMedalHistory removes "medal_history" edges to MedalChange entities.
+func (_u *MemberUpdateOne) RemoveMedalHistory(v ...*MedalChange) *MemberUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMedalHistoryIDs(ids...)
 }
 
 // Where appends a list predicates to the MemberUpdate builder.
@@ -841,6 +959,51 @@ func (_u *MemberUpdateOne) sqlSave(ctx context.Context) (_node *Member, err erro
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(tierchange.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.MedalHistoryCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   member.MedalHistoryTable,
+			Columns: []string{member.MedalHistoryColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(medalchange.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMedalHistoryIDs(); len(nodes) > 0 && !_u.mutation.MedalHistoryCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   member.MedalHistoryTable,
+			Columns: []string{member.MedalHistoryColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(medalchange.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MedalHistoryIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   member.MedalHistoryTable,
+			Columns: []string{member.MedalHistoryColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(medalchange.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -15,8 +15,12 @@ import (
 	"github.com/membergraph/membergraph/ent/auditentry"
 	"github.com/membergraph/membergraph/ent/benefit"
 	"github.com/membergraph/membergraph/ent/benefitclaim"
+	"github.com/membergraph/membergraph/ent/categorymonth"
 	"github.com/membergraph/membergraph/ent/event"
+	"github.com/membergraph/membergraph/ent/medal"
+	"github.com/membergraph/membergraph/ent/medalchange"
 	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/ent/membermedal"
 	"github.com/membergraph/membergraph/ent/memberscore"
 	"github.com/membergraph/membergraph/ent/pointaccount"
 	"github.com/membergraph/membergraph/ent/pointallocation"
@@ -50,8 +54,12 @@ const (
 	TypeAuditEntry          = "AuditEntry"
 	TypeBenefit             = "Benefit"
 	TypeBenefitClaim        = "BenefitClaim"
+	TypeCategoryMonth       = "CategoryMonth"
 	TypeEvent               = "Event"
+	TypeMedal               = "Medal"
+	TypeMedalChange         = "MedalChange"
 	TypeMember              = "Member"
+	TypeMemberMedal         = "MemberMedal"
 	TypeMemberScore         = "MemberScore"
 	TypePointAccount        = "PointAccount"
 	TypePointAllocation     = "PointAllocation"
@@ -3825,6 +3833,704 @@ func (m *BenefitClaimMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown BenefitClaim edge %s", name)
 }
 
+// CategoryMonthMutation represents an operation that mutates the CategoryMonth nodes in the graph.
+type CategoryMonthMutation struct {
+	config
+	op             Op
+	typ            string
+	id             *int
+	program_id     *int
+	addprogram_id  *int
+	month          *int
+	addmonth       *int
+	category       *string
+	spend_cents    *int64
+	addspend_cents *int64
+	clearedFields  map[string]struct{}
+	member         *int
+	clearedmember  bool
+	done           bool
+	oldValue       func(context.Context) (*CategoryMonth, error)
+	predicates     []predicate.CategoryMonth
+}
+
+var _ ent.Mutation = (*CategoryMonthMutation)(nil)
+
+// categorymonthOption allows management of the mutation configuration using functional options.
+type categorymonthOption func(*CategoryMonthMutation)
+
+// newCategoryMonthMutation creates new mutation for the CategoryMonth entity.
+func newCategoryMonthMutation(c config, op Op, opts ...categorymonthOption) *CategoryMonthMutation {
+	m := &CategoryMonthMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCategoryMonth,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCategoryMonthID sets the ID field of the mutation.
+func withCategoryMonthID(id int) categorymonthOption {
+	return func(m *CategoryMonthMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *CategoryMonth
+		)
+		m.oldValue = func(ctx context.Context) (*CategoryMonth, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().CategoryMonth.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withCategoryMonth sets the old CategoryMonth of the mutation.
+func withCategoryMonth(node *CategoryMonth) categorymonthOption {
+	return func(m *CategoryMonthMutation) {
+		m.oldValue = func(context.Context) (*CategoryMonth, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CategoryMonthMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CategoryMonthMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CategoryMonthMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CategoryMonthMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().CategoryMonth.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetProgramID sets the "program_id" field.
+func (m *CategoryMonthMutation) SetProgramID(i int) {
+	m.program_id = &i
+	m.addprogram_id = nil
+}
+
+// ProgramID returns the value of the "program_id" field in the mutation.
+func (m *CategoryMonthMutation) ProgramID() (r int, exists bool) {
+	v := m.program_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProgramID returns the old "program_id" field's value of the CategoryMonth entity.
+// If the CategoryMonth object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CategoryMonthMutation) OldProgramID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProgramID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProgramID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProgramID: %w", err)
+	}
+	return oldValue.ProgramID, nil
+}
+
+// AddProgramID adds i to the "program_id" field.
+func (m *CategoryMonthMutation) AddProgramID(i int) {
+	if m.addprogram_id != nil {
+		*m.addprogram_id += i
+	} else {
+		m.addprogram_id = &i
+	}
+}
+
+// AddedProgramID returns the value that was added to the "program_id" field in this mutation.
+func (m *CategoryMonthMutation) AddedProgramID() (r int, exists bool) {
+	v := m.addprogram_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetProgramID resets all changes to the "program_id" field.
+func (m *CategoryMonthMutation) ResetProgramID() {
+	m.program_id = nil
+	m.addprogram_id = nil
+}
+
+// SetMemberID sets the "member_id" field.
+func (m *CategoryMonthMutation) SetMemberID(i int) {
+	m.member = &i
+}
+
+// MemberID returns the value of the "member_id" field in the mutation.
+func (m *CategoryMonthMutation) MemberID() (r int, exists bool) {
+	v := m.member
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMemberID returns the old "member_id" field's value of the CategoryMonth entity.
+// If the CategoryMonth object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CategoryMonthMutation) OldMemberID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMemberID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMemberID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMemberID: %w", err)
+	}
+	return oldValue.MemberID, nil
+}
+
+// ResetMemberID resets all changes to the "member_id" field.
+func (m *CategoryMonthMutation) ResetMemberID() {
+	m.member = nil
+}
+
+// SetMonth sets the "month" field.
+func (m *CategoryMonthMutation) SetMonth(i int) {
+	m.month = &i
+	m.addmonth = nil
+}
+
+// Month returns the value of the "month" field in the mutation.
+func (m *CategoryMonthMutation) Month() (r int, exists bool) {
+	v := m.month
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMonth returns the old "month" field's value of the CategoryMonth entity.
+// If the CategoryMonth object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CategoryMonthMutation) OldMonth(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMonth is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMonth requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMonth: %w", err)
+	}
+	return oldValue.Month, nil
+}
+
+// AddMonth adds i to the "month" field.
+func (m *CategoryMonthMutation) AddMonth(i int) {
+	if m.addmonth != nil {
+		*m.addmonth += i
+	} else {
+		m.addmonth = &i
+	}
+}
+
+// AddedMonth returns the value that was added to the "month" field in this mutation.
+func (m *CategoryMonthMutation) AddedMonth() (r int, exists bool) {
+	v := m.addmonth
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMonth resets all changes to the "month" field.
+func (m *CategoryMonthMutation) ResetMonth() {
+	m.month = nil
+	m.addmonth = nil
+}
+
+// SetCategory sets the "category" field.
+func (m *CategoryMonthMutation) SetCategory(s string) {
+	m.category = &s
+}
+
+// Category returns the value of the "category" field in the mutation.
+func (m *CategoryMonthMutation) Category() (r string, exists bool) {
+	v := m.category
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCategory returns the old "category" field's value of the CategoryMonth entity.
+// If the CategoryMonth object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CategoryMonthMutation) OldCategory(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCategory is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCategory requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCategory: %w", err)
+	}
+	return oldValue.Category, nil
+}
+
+// ResetCategory resets all changes to the "category" field.
+func (m *CategoryMonthMutation) ResetCategory() {
+	m.category = nil
+}
+
+// SetSpendCents sets the "spend_cents" field.
+func (m *CategoryMonthMutation) SetSpendCents(i int64) {
+	m.spend_cents = &i
+	m.addspend_cents = nil
+}
+
+// SpendCents returns the value of the "spend_cents" field in the mutation.
+func (m *CategoryMonthMutation) SpendCents() (r int64, exists bool) {
+	v := m.spend_cents
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSpendCents returns the old "spend_cents" field's value of the CategoryMonth entity.
+// If the CategoryMonth object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CategoryMonthMutation) OldSpendCents(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSpendCents is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSpendCents requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSpendCents: %w", err)
+	}
+	return oldValue.SpendCents, nil
+}
+
+// AddSpendCents adds i to the "spend_cents" field.
+func (m *CategoryMonthMutation) AddSpendCents(i int64) {
+	if m.addspend_cents != nil {
+		*m.addspend_cents += i
+	} else {
+		m.addspend_cents = &i
+	}
+}
+
+// AddedSpendCents returns the value that was added to the "spend_cents" field in this mutation.
+func (m *CategoryMonthMutation) AddedSpendCents() (r int64, exists bool) {
+	v := m.addspend_cents
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSpendCents resets all changes to the "spend_cents" field.
+func (m *CategoryMonthMutation) ResetSpendCents() {
+	m.spend_cents = nil
+	m.addspend_cents = nil
+}
+
+// ClearMember clears the "member" edge to the Member entity.
+func (m *CategoryMonthMutation) ClearMember() {
+	m.clearedmember = true
+	m.clearedFields[categorymonth.FieldMemberID] = struct{}{}
+}
+
+// MemberCleared reports if the "member" edge to the Member entity was cleared.
+func (m *CategoryMonthMutation) MemberCleared() bool {
+	return m.clearedmember
+}
+
+// MemberIDs returns the "member" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// MemberID instead. It exists only for internal usage by the builders.
+func (m *CategoryMonthMutation) MemberIDs() (ids []int) {
+	if id := m.member; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetMember resets all changes to the "member" edge.
+func (m *CategoryMonthMutation) ResetMember() {
+	m.member = nil
+	m.clearedmember = false
+}
+
+// Where appends a list predicates to the CategoryMonthMutation builder.
+func (m *CategoryMonthMutation) Where(ps ...predicate.CategoryMonth) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CategoryMonthMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CategoryMonthMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.CategoryMonth, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CategoryMonthMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CategoryMonthMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (CategoryMonth).
+func (m *CategoryMonthMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CategoryMonthMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.program_id != nil {
+		fields = append(fields, categorymonth.FieldProgramID)
+	}
+	if m.member != nil {
+		fields = append(fields, categorymonth.FieldMemberID)
+	}
+	if m.month != nil {
+		fields = append(fields, categorymonth.FieldMonth)
+	}
+	if m.category != nil {
+		fields = append(fields, categorymonth.FieldCategory)
+	}
+	if m.spend_cents != nil {
+		fields = append(fields, categorymonth.FieldSpendCents)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CategoryMonthMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case categorymonth.FieldProgramID:
+		return m.ProgramID()
+	case categorymonth.FieldMemberID:
+		return m.MemberID()
+	case categorymonth.FieldMonth:
+		return m.Month()
+	case categorymonth.FieldCategory:
+		return m.Category()
+	case categorymonth.FieldSpendCents:
+		return m.SpendCents()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CategoryMonthMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case categorymonth.FieldProgramID:
+		return m.OldProgramID(ctx)
+	case categorymonth.FieldMemberID:
+		return m.OldMemberID(ctx)
+	case categorymonth.FieldMonth:
+		return m.OldMonth(ctx)
+	case categorymonth.FieldCategory:
+		return m.OldCategory(ctx)
+	case categorymonth.FieldSpendCents:
+		return m.OldSpendCents(ctx)
+	}
+	return nil, fmt.Errorf("unknown CategoryMonth field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CategoryMonthMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case categorymonth.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProgramID(v)
+		return nil
+	case categorymonth.FieldMemberID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMemberID(v)
+		return nil
+	case categorymonth.FieldMonth:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMonth(v)
+		return nil
+	case categorymonth.FieldCategory:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCategory(v)
+		return nil
+	case categorymonth.FieldSpendCents:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSpendCents(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CategoryMonth field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CategoryMonthMutation) AddedFields() []string {
+	var fields []string
+	if m.addprogram_id != nil {
+		fields = append(fields, categorymonth.FieldProgramID)
+	}
+	if m.addmonth != nil {
+		fields = append(fields, categorymonth.FieldMonth)
+	}
+	if m.addspend_cents != nil {
+		fields = append(fields, categorymonth.FieldSpendCents)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CategoryMonthMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case categorymonth.FieldProgramID:
+		return m.AddedProgramID()
+	case categorymonth.FieldMonth:
+		return m.AddedMonth()
+	case categorymonth.FieldSpendCents:
+		return m.AddedSpendCents()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CategoryMonthMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case categorymonth.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddProgramID(v)
+		return nil
+	case categorymonth.FieldMonth:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMonth(v)
+		return nil
+	case categorymonth.FieldSpendCents:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSpendCents(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CategoryMonth numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CategoryMonthMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CategoryMonthMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CategoryMonthMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown CategoryMonth nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CategoryMonthMutation) ResetField(name string) error {
+	switch name {
+	case categorymonth.FieldProgramID:
+		m.ResetProgramID()
+		return nil
+	case categorymonth.FieldMemberID:
+		m.ResetMemberID()
+		return nil
+	case categorymonth.FieldMonth:
+		m.ResetMonth()
+		return nil
+	case categorymonth.FieldCategory:
+		m.ResetCategory()
+		return nil
+	case categorymonth.FieldSpendCents:
+		m.ResetSpendCents()
+		return nil
+	}
+	return fmt.Errorf("unknown CategoryMonth field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CategoryMonthMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.member != nil {
+		edges = append(edges, categorymonth.EdgeMember)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CategoryMonthMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case categorymonth.EdgeMember:
+		if id := m.member; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CategoryMonthMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CategoryMonthMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CategoryMonthMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedmember {
+		edges = append(edges, categorymonth.EdgeMember)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CategoryMonthMutation) EdgeCleared(name string) bool {
+	switch name {
+	case categorymonth.EdgeMember:
+		return m.clearedmember
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CategoryMonthMutation) ClearEdge(name string) error {
+	switch name {
+	case categorymonth.EdgeMember:
+		m.ClearMember()
+		return nil
+	}
+	return fmt.Errorf("unknown CategoryMonth unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CategoryMonthMutation) ResetEdge(name string) error {
+	switch name {
+	case categorymonth.EdgeMember:
+		m.ResetMember()
+		return nil
+	}
+	return fmt.Errorf("unknown CategoryMonth edge %s", name)
+}
+
 // EventMutation represents an operation that mutates the Event nodes in the graph.
 type EventMutation struct {
 	config
@@ -4803,6 +5509,1520 @@ func (m *EventMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Event edge %s", name)
 }
 
+// MedalMutation represents an operation that mutates the Medal nodes in the graph.
+type MedalMutation struct {
+	config
+	op                   Op
+	typ                  string
+	id                   *int
+	key                  *string
+	name                 *string
+	kind                 *medal.Kind
+	thresholds           *[]int64
+	appendthresholds     []int64
+	level_benefits       *[][]string
+	appendlevel_benefits [][]string
+	clearedFields        map[string]struct{}
+	program              *int
+	clearedprogram       bool
+	done                 bool
+	oldValue             func(context.Context) (*Medal, error)
+	predicates           []predicate.Medal
+}
+
+var _ ent.Mutation = (*MedalMutation)(nil)
+
+// medalOption allows management of the mutation configuration using functional options.
+type medalOption func(*MedalMutation)
+
+// newMedalMutation creates new mutation for the Medal entity.
+func newMedalMutation(c config, op Op, opts ...medalOption) *MedalMutation {
+	m := &MedalMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeMedal,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withMedalID sets the ID field of the mutation.
+func withMedalID(id int) medalOption {
+	return func(m *MedalMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Medal
+		)
+		m.oldValue = func(ctx context.Context) (*Medal, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Medal.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withMedal sets the old Medal of the mutation.
+func withMedal(node *Medal) medalOption {
+	return func(m *MedalMutation) {
+		m.oldValue = func(context.Context) (*Medal, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m MedalMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m MedalMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *MedalMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *MedalMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Medal.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetProgramID sets the "program_id" field.
+func (m *MedalMutation) SetProgramID(i int) {
+	m.program = &i
+}
+
+// ProgramID returns the value of the "program_id" field in the mutation.
+func (m *MedalMutation) ProgramID() (r int, exists bool) {
+	v := m.program
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProgramID returns the old "program_id" field's value of the Medal entity.
+// If the Medal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MedalMutation) OldProgramID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProgramID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProgramID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProgramID: %w", err)
+	}
+	return oldValue.ProgramID, nil
+}
+
+// ResetProgramID resets all changes to the "program_id" field.
+func (m *MedalMutation) ResetProgramID() {
+	m.program = nil
+}
+
+// SetKey sets the "key" field.
+func (m *MedalMutation) SetKey(s string) {
+	m.key = &s
+}
+
+// Key returns the value of the "key" field in the mutation.
+func (m *MedalMutation) Key() (r string, exists bool) {
+	v := m.key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKey returns the old "key" field's value of the Medal entity.
+// If the Medal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MedalMutation) OldKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKey: %w", err)
+	}
+	return oldValue.Key, nil
+}
+
+// ResetKey resets all changes to the "key" field.
+func (m *MedalMutation) ResetKey() {
+	m.key = nil
+}
+
+// SetName sets the "name" field.
+func (m *MedalMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *MedalMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the Medal entity.
+// If the Medal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MedalMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *MedalMutation) ResetName() {
+	m.name = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *MedalMutation) SetKind(value medal.Kind) {
+	m.kind = &value
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *MedalMutation) Kind() (r medal.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the Medal entity.
+// If the Medal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MedalMutation) OldKind(ctx context.Context) (v medal.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *MedalMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetThresholds sets the "thresholds" field.
+func (m *MedalMutation) SetThresholds(i []int64) {
+	m.thresholds = &i
+	m.appendthresholds = nil
+}
+
+// Thresholds returns the value of the "thresholds" field in the mutation.
+func (m *MedalMutation) Thresholds() (r []int64, exists bool) {
+	v := m.thresholds
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldThresholds returns the old "thresholds" field's value of the Medal entity.
+// If the Medal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MedalMutation) OldThresholds(ctx context.Context) (v []int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldThresholds is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldThresholds requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldThresholds: %w", err)
+	}
+	return oldValue.Thresholds, nil
+}
+
+// AppendThresholds adds i to the "thresholds" field.
+func (m *MedalMutation) AppendThresholds(i []int64) {
+	m.appendthresholds = append(m.appendthresholds, i...)
+}
+
+// AppendedThresholds returns the list of values that were appended to the "thresholds" field in this mutation.
+func (m *MedalMutation) AppendedThresholds() ([]int64, bool) {
+	if len(m.appendthresholds) == 0 {
+		return nil, false
+	}
+	return m.appendthresholds, true
+}
+
+// ResetThresholds resets all changes to the "thresholds" field.
+func (m *MedalMutation) ResetThresholds() {
+	m.thresholds = nil
+	m.appendthresholds = nil
+}
+
+// SetLevelBenefits sets the "level_benefits" field.
+func (m *MedalMutation) SetLevelBenefits(s [][]string) {
+	m.level_benefits = &s
+	m.appendlevel_benefits = nil
+}
+
+// LevelBenefits returns the value of the "level_benefits" field in the mutation.
+func (m *MedalMutation) LevelBenefits() (r [][]string, exists bool) {
+	v := m.level_benefits
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLevelBenefits returns the old "level_benefits" field's value of the Medal entity.
+// If the Medal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MedalMutation) OldLevelBenefits(ctx context.Context) (v [][]string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLevelBenefits is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLevelBenefits requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLevelBenefits: %w", err)
+	}
+	return oldValue.LevelBenefits, nil
+}
+
+// AppendLevelBenefits adds s to the "level_benefits" field.
+func (m *MedalMutation) AppendLevelBenefits(s [][]string) {
+	m.appendlevel_benefits = append(m.appendlevel_benefits, s...)
+}
+
+// AppendedLevelBenefits returns the list of values that were appended to the "level_benefits" field in this mutation.
+func (m *MedalMutation) AppendedLevelBenefits() ([][]string, bool) {
+	if len(m.appendlevel_benefits) == 0 {
+		return nil, false
+	}
+	return m.appendlevel_benefits, true
+}
+
+// ClearLevelBenefits clears the value of the "level_benefits" field.
+func (m *MedalMutation) ClearLevelBenefits() {
+	m.level_benefits = nil
+	m.appendlevel_benefits = nil
+	m.clearedFields[medal.FieldLevelBenefits] = struct{}{}
+}
+
+// LevelBenefitsCleared returns if the "level_benefits" field was cleared in this mutation.
+func (m *MedalMutation) LevelBenefitsCleared() bool {
+	_, ok := m.clearedFields[medal.FieldLevelBenefits]
+	return ok
+}
+
+// ResetLevelBenefits resets all changes to the "level_benefits" field.
+func (m *MedalMutation) ResetLevelBenefits() {
+	m.level_benefits = nil
+	m.appendlevel_benefits = nil
+	delete(m.clearedFields, medal.FieldLevelBenefits)
+}
+
+// ClearProgram clears the "program" edge to the Program entity.
+func (m *MedalMutation) ClearProgram() {
+	m.clearedprogram = true
+	m.clearedFields[medal.FieldProgramID] = struct{}{}
+}
+
+// ProgramCleared reports if the "program" edge to the Program entity was cleared.
+func (m *MedalMutation) ProgramCleared() bool {
+	return m.clearedprogram
+}
+
+// ProgramIDs returns the "program" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ProgramID instead. It exists only for internal usage by the builders.
+func (m *MedalMutation) ProgramIDs() (ids []int) {
+	if id := m.program; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetProgram resets all changes to the "program" edge.
+func (m *MedalMutation) ResetProgram() {
+	m.program = nil
+	m.clearedprogram = false
+}
+
+// Where appends a list predicates to the MedalMutation builder.
+func (m *MedalMutation) Where(ps ...predicate.Medal) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the MedalMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *MedalMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Medal, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *MedalMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *MedalMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Medal).
+func (m *MedalMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *MedalMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.program != nil {
+		fields = append(fields, medal.FieldProgramID)
+	}
+	if m.key != nil {
+		fields = append(fields, medal.FieldKey)
+	}
+	if m.name != nil {
+		fields = append(fields, medal.FieldName)
+	}
+	if m.kind != nil {
+		fields = append(fields, medal.FieldKind)
+	}
+	if m.thresholds != nil {
+		fields = append(fields, medal.FieldThresholds)
+	}
+	if m.level_benefits != nil {
+		fields = append(fields, medal.FieldLevelBenefits)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *MedalMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case medal.FieldProgramID:
+		return m.ProgramID()
+	case medal.FieldKey:
+		return m.Key()
+	case medal.FieldName:
+		return m.Name()
+	case medal.FieldKind:
+		return m.Kind()
+	case medal.FieldThresholds:
+		return m.Thresholds()
+	case medal.FieldLevelBenefits:
+		return m.LevelBenefits()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *MedalMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case medal.FieldProgramID:
+		return m.OldProgramID(ctx)
+	case medal.FieldKey:
+		return m.OldKey(ctx)
+	case medal.FieldName:
+		return m.OldName(ctx)
+	case medal.FieldKind:
+		return m.OldKind(ctx)
+	case medal.FieldThresholds:
+		return m.OldThresholds(ctx)
+	case medal.FieldLevelBenefits:
+		return m.OldLevelBenefits(ctx)
+	}
+	return nil, fmt.Errorf("unknown Medal field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MedalMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case medal.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProgramID(v)
+		return nil
+	case medal.FieldKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKey(v)
+		return nil
+	case medal.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case medal.FieldKind:
+		v, ok := value.(medal.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case medal.FieldThresholds:
+		v, ok := value.([]int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetThresholds(v)
+		return nil
+	case medal.FieldLevelBenefits:
+		v, ok := value.([][]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLevelBenefits(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Medal field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *MedalMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *MedalMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MedalMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Medal numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *MedalMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(medal.FieldLevelBenefits) {
+		fields = append(fields, medal.FieldLevelBenefits)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *MedalMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *MedalMutation) ClearField(name string) error {
+	switch name {
+	case medal.FieldLevelBenefits:
+		m.ClearLevelBenefits()
+		return nil
+	}
+	return fmt.Errorf("unknown Medal nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *MedalMutation) ResetField(name string) error {
+	switch name {
+	case medal.FieldProgramID:
+		m.ResetProgramID()
+		return nil
+	case medal.FieldKey:
+		m.ResetKey()
+		return nil
+	case medal.FieldName:
+		m.ResetName()
+		return nil
+	case medal.FieldKind:
+		m.ResetKind()
+		return nil
+	case medal.FieldThresholds:
+		m.ResetThresholds()
+		return nil
+	case medal.FieldLevelBenefits:
+		m.ResetLevelBenefits()
+		return nil
+	}
+	return fmt.Errorf("unknown Medal field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *MedalMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.program != nil {
+		edges = append(edges, medal.EdgeProgram)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *MedalMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case medal.EdgeProgram:
+		if id := m.program; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *MedalMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *MedalMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *MedalMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedprogram {
+		edges = append(edges, medal.EdgeProgram)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *MedalMutation) EdgeCleared(name string) bool {
+	switch name {
+	case medal.EdgeProgram:
+		return m.clearedprogram
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *MedalMutation) ClearEdge(name string) error {
+	switch name {
+	case medal.EdgeProgram:
+		m.ClearProgram()
+		return nil
+	}
+	return fmt.Errorf("unknown Medal unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *MedalMutation) ResetEdge(name string) error {
+	switch name {
+	case medal.EdgeProgram:
+		m.ResetProgram()
+		return nil
+	}
+	return fmt.Errorf("unknown Medal edge %s", name)
+}
+
+// MedalChangeMutation represents an operation that mutates the MedalChange nodes in the graph.
+type MedalChangeMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	program_id    *int
+	addprogram_id *int
+	medal_key     *string
+	from_level    *int
+	addfrom_level *int
+	to_level      *int
+	addto_level   *int
+	reason        *string
+	created_at    *time.Time
+	clearedFields map[string]struct{}
+	member        *int
+	clearedmember bool
+	done          bool
+	oldValue      func(context.Context) (*MedalChange, error)
+	predicates    []predicate.MedalChange
+}
+
+var _ ent.Mutation = (*MedalChangeMutation)(nil)
+
+// medalchangeOption allows management of the mutation configuration using functional options.
+type medalchangeOption func(*MedalChangeMutation)
+
+// newMedalChangeMutation creates new mutation for the MedalChange entity.
+func newMedalChangeMutation(c config, op Op, opts ...medalchangeOption) *MedalChangeMutation {
+	m := &MedalChangeMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeMedalChange,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withMedalChangeID sets the ID field of the mutation.
+func withMedalChangeID(id int) medalchangeOption {
+	return func(m *MedalChangeMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *MedalChange
+		)
+		m.oldValue = func(ctx context.Context) (*MedalChange, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().MedalChange.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withMedalChange sets the old MedalChange of the mutation.
+func withMedalChange(node *MedalChange) medalchangeOption {
+	return func(m *MedalChangeMutation) {
+		m.oldValue = func(context.Context) (*MedalChange, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m MedalChangeMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m MedalChangeMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *MedalChangeMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *MedalChangeMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().MedalChange.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetProgramID sets the "program_id" field.
+func (m *MedalChangeMutation) SetProgramID(i int) {
+	m.program_id = &i
+	m.addprogram_id = nil
+}
+
+// ProgramID returns the value of the "program_id" field in the mutation.
+func (m *MedalChangeMutation) ProgramID() (r int, exists bool) {
+	v := m.program_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProgramID returns the old "program_id" field's value of the MedalChange entity.
+// If the MedalChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MedalChangeMutation) OldProgramID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProgramID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProgramID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProgramID: %w", err)
+	}
+	return oldValue.ProgramID, nil
+}
+
+// AddProgramID adds i to the "program_id" field.
+func (m *MedalChangeMutation) AddProgramID(i int) {
+	if m.addprogram_id != nil {
+		*m.addprogram_id += i
+	} else {
+		m.addprogram_id = &i
+	}
+}
+
+// AddedProgramID returns the value that was added to the "program_id" field in this mutation.
+func (m *MedalChangeMutation) AddedProgramID() (r int, exists bool) {
+	v := m.addprogram_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetProgramID resets all changes to the "program_id" field.
+func (m *MedalChangeMutation) ResetProgramID() {
+	m.program_id = nil
+	m.addprogram_id = nil
+}
+
+// SetMemberID sets the "member_id" field.
+func (m *MedalChangeMutation) SetMemberID(i int) {
+	m.member = &i
+}
+
+// MemberID returns the value of the "member_id" field in the mutation.
+func (m *MedalChangeMutation) MemberID() (r int, exists bool) {
+	v := m.member
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMemberID returns the old "member_id" field's value of the MedalChange entity.
+// If the MedalChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MedalChangeMutation) OldMemberID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMemberID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMemberID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMemberID: %w", err)
+	}
+	return oldValue.MemberID, nil
+}
+
+// ResetMemberID resets all changes to the "member_id" field.
+func (m *MedalChangeMutation) ResetMemberID() {
+	m.member = nil
+}
+
+// SetMedalKey sets the "medal_key" field.
+func (m *MedalChangeMutation) SetMedalKey(s string) {
+	m.medal_key = &s
+}
+
+// MedalKey returns the value of the "medal_key" field in the mutation.
+func (m *MedalChangeMutation) MedalKey() (r string, exists bool) {
+	v := m.medal_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMedalKey returns the old "medal_key" field's value of the MedalChange entity.
+// If the MedalChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MedalChangeMutation) OldMedalKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMedalKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMedalKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMedalKey: %w", err)
+	}
+	return oldValue.MedalKey, nil
+}
+
+// ResetMedalKey resets all changes to the "medal_key" field.
+func (m *MedalChangeMutation) ResetMedalKey() {
+	m.medal_key = nil
+}
+
+// SetFromLevel sets the "from_level" field.
+func (m *MedalChangeMutation) SetFromLevel(i int) {
+	m.from_level = &i
+	m.addfrom_level = nil
+}
+
+// FromLevel returns the value of the "from_level" field in the mutation.
+func (m *MedalChangeMutation) FromLevel() (r int, exists bool) {
+	v := m.from_level
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFromLevel returns the old "from_level" field's value of the MedalChange entity.
+// If the MedalChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MedalChangeMutation) OldFromLevel(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFromLevel is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFromLevel requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFromLevel: %w", err)
+	}
+	return oldValue.FromLevel, nil
+}
+
+// AddFromLevel adds i to the "from_level" field.
+func (m *MedalChangeMutation) AddFromLevel(i int) {
+	if m.addfrom_level != nil {
+		*m.addfrom_level += i
+	} else {
+		m.addfrom_level = &i
+	}
+}
+
+// AddedFromLevel returns the value that was added to the "from_level" field in this mutation.
+func (m *MedalChangeMutation) AddedFromLevel() (r int, exists bool) {
+	v := m.addfrom_level
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetFromLevel resets all changes to the "from_level" field.
+func (m *MedalChangeMutation) ResetFromLevel() {
+	m.from_level = nil
+	m.addfrom_level = nil
+}
+
+// SetToLevel sets the "to_level" field.
+func (m *MedalChangeMutation) SetToLevel(i int) {
+	m.to_level = &i
+	m.addto_level = nil
+}
+
+// ToLevel returns the value of the "to_level" field in the mutation.
+func (m *MedalChangeMutation) ToLevel() (r int, exists bool) {
+	v := m.to_level
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldToLevel returns the old "to_level" field's value of the MedalChange entity.
+// If the MedalChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MedalChangeMutation) OldToLevel(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldToLevel is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldToLevel requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldToLevel: %w", err)
+	}
+	return oldValue.ToLevel, nil
+}
+
+// AddToLevel adds i to the "to_level" field.
+func (m *MedalChangeMutation) AddToLevel(i int) {
+	if m.addto_level != nil {
+		*m.addto_level += i
+	} else {
+		m.addto_level = &i
+	}
+}
+
+// AddedToLevel returns the value that was added to the "to_level" field in this mutation.
+func (m *MedalChangeMutation) AddedToLevel() (r int, exists bool) {
+	v := m.addto_level
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetToLevel resets all changes to the "to_level" field.
+func (m *MedalChangeMutation) ResetToLevel() {
+	m.to_level = nil
+	m.addto_level = nil
+}
+
+// SetReason sets the "reason" field.
+func (m *MedalChangeMutation) SetReason(s string) {
+	m.reason = &s
+}
+
+// Reason returns the value of the "reason" field in the mutation.
+func (m *MedalChangeMutation) Reason() (r string, exists bool) {
+	v := m.reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReason returns the old "reason" field's value of the MedalChange entity.
+// If the MedalChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MedalChangeMutation) OldReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReason: %w", err)
+	}
+	return oldValue.Reason, nil
+}
+
+// ResetReason resets all changes to the "reason" field.
+func (m *MedalChangeMutation) ResetReason() {
+	m.reason = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *MedalChangeMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *MedalChangeMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the MedalChange entity.
+// If the MedalChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MedalChangeMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *MedalChangeMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// ClearMember clears the "member" edge to the Member entity.
+func (m *MedalChangeMutation) ClearMember() {
+	m.clearedmember = true
+	m.clearedFields[medalchange.FieldMemberID] = struct{}{}
+}
+
+// MemberCleared reports if the "member" edge to the Member entity was cleared.
+func (m *MedalChangeMutation) MemberCleared() bool {
+	return m.clearedmember
+}
+
+// MemberIDs returns the "member" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// MemberID instead. It exists only for internal usage by the builders.
+func (m *MedalChangeMutation) MemberIDs() (ids []int) {
+	if id := m.member; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetMember resets all changes to the "member" edge.
+func (m *MedalChangeMutation) ResetMember() {
+	m.member = nil
+	m.clearedmember = false
+}
+
+// Where appends a list predicates to the MedalChangeMutation builder.
+func (m *MedalChangeMutation) Where(ps ...predicate.MedalChange) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the MedalChangeMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *MedalChangeMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.MedalChange, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *MedalChangeMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *MedalChangeMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (MedalChange).
+func (m *MedalChangeMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *MedalChangeMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.program_id != nil {
+		fields = append(fields, medalchange.FieldProgramID)
+	}
+	if m.member != nil {
+		fields = append(fields, medalchange.FieldMemberID)
+	}
+	if m.medal_key != nil {
+		fields = append(fields, medalchange.FieldMedalKey)
+	}
+	if m.from_level != nil {
+		fields = append(fields, medalchange.FieldFromLevel)
+	}
+	if m.to_level != nil {
+		fields = append(fields, medalchange.FieldToLevel)
+	}
+	if m.reason != nil {
+		fields = append(fields, medalchange.FieldReason)
+	}
+	if m.created_at != nil {
+		fields = append(fields, medalchange.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *MedalChangeMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case medalchange.FieldProgramID:
+		return m.ProgramID()
+	case medalchange.FieldMemberID:
+		return m.MemberID()
+	case medalchange.FieldMedalKey:
+		return m.MedalKey()
+	case medalchange.FieldFromLevel:
+		return m.FromLevel()
+	case medalchange.FieldToLevel:
+		return m.ToLevel()
+	case medalchange.FieldReason:
+		return m.Reason()
+	case medalchange.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *MedalChangeMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case medalchange.FieldProgramID:
+		return m.OldProgramID(ctx)
+	case medalchange.FieldMemberID:
+		return m.OldMemberID(ctx)
+	case medalchange.FieldMedalKey:
+		return m.OldMedalKey(ctx)
+	case medalchange.FieldFromLevel:
+		return m.OldFromLevel(ctx)
+	case medalchange.FieldToLevel:
+		return m.OldToLevel(ctx)
+	case medalchange.FieldReason:
+		return m.OldReason(ctx)
+	case medalchange.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown MedalChange field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MedalChangeMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case medalchange.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProgramID(v)
+		return nil
+	case medalchange.FieldMemberID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMemberID(v)
+		return nil
+	case medalchange.FieldMedalKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMedalKey(v)
+		return nil
+	case medalchange.FieldFromLevel:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFromLevel(v)
+		return nil
+	case medalchange.FieldToLevel:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetToLevel(v)
+		return nil
+	case medalchange.FieldReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReason(v)
+		return nil
+	case medalchange.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown MedalChange field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *MedalChangeMutation) AddedFields() []string {
+	var fields []string
+	if m.addprogram_id != nil {
+		fields = append(fields, medalchange.FieldProgramID)
+	}
+	if m.addfrom_level != nil {
+		fields = append(fields, medalchange.FieldFromLevel)
+	}
+	if m.addto_level != nil {
+		fields = append(fields, medalchange.FieldToLevel)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *MedalChangeMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case medalchange.FieldProgramID:
+		return m.AddedProgramID()
+	case medalchange.FieldFromLevel:
+		return m.AddedFromLevel()
+	case medalchange.FieldToLevel:
+		return m.AddedToLevel()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MedalChangeMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case medalchange.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddProgramID(v)
+		return nil
+	case medalchange.FieldFromLevel:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFromLevel(v)
+		return nil
+	case medalchange.FieldToLevel:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddToLevel(v)
+		return nil
+	}
+	return fmt.Errorf("unknown MedalChange numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *MedalChangeMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *MedalChangeMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *MedalChangeMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown MedalChange nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *MedalChangeMutation) ResetField(name string) error {
+	switch name {
+	case medalchange.FieldProgramID:
+		m.ResetProgramID()
+		return nil
+	case medalchange.FieldMemberID:
+		m.ResetMemberID()
+		return nil
+	case medalchange.FieldMedalKey:
+		m.ResetMedalKey()
+		return nil
+	case medalchange.FieldFromLevel:
+		m.ResetFromLevel()
+		return nil
+	case medalchange.FieldToLevel:
+		m.ResetToLevel()
+		return nil
+	case medalchange.FieldReason:
+		m.ResetReason()
+		return nil
+	case medalchange.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown MedalChange field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *MedalChangeMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.member != nil {
+		edges = append(edges, medalchange.EdgeMember)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *MedalChangeMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case medalchange.EdgeMember:
+		if id := m.member; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *MedalChangeMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *MedalChangeMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *MedalChangeMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedmember {
+		edges = append(edges, medalchange.EdgeMember)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *MedalChangeMutation) EdgeCleared(name string) bool {
+	switch name {
+	case medalchange.EdgeMember:
+		return m.clearedmember
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *MedalChangeMutation) ClearEdge(name string) error {
+	switch name {
+	case medalchange.EdgeMember:
+		m.ClearMember()
+		return nil
+	}
+	return fmt.Errorf("unknown MedalChange unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *MedalChangeMutation) ResetEdge(name string) error {
+	switch name {
+	case medalchange.EdgeMember:
+		m.ResetMember()
+		return nil
+	}
+	return fmt.Errorf("unknown MedalChange edge %s", name)
+}
+
 // MemberMutation represents an operation that mutates the Member nodes in the graph.
 type MemberMutation struct {
 	config
@@ -4829,6 +7049,9 @@ type MemberMutation struct {
 	tier_history         map[int]struct{}
 	removedtier_history  map[int]struct{}
 	clearedtier_history  bool
+	medal_history        map[int]struct{}
+	removedmedal_history map[int]struct{}
+	clearedmedal_history bool
 	done                 bool
 	oldValue             func(context.Context) (*Member, error)
 	predicates           []predicate.Member
@@ -5563,6 +7786,60 @@ func (m *MemberMutation) ResetTierHistory() {
 	m.removedtier_history = nil
 }
 
+// AddMedalHistoryIDs adds the "medal_history" edge to the MedalChange entity by ids.
+func (m *MemberMutation) AddMedalHistoryIDs(ids ...int) {
+	if m.medal_history == nil {
+		m.medal_history = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.medal_history[ids[i]] = struct{}{}
+	}
+}
+
+// ClearMedalHistory clears the "medal_history" edge to the MedalChange entity.
+func (m *MemberMutation) ClearMedalHistory() {
+	m.clearedmedal_history = true
+}
+
+// MedalHistoryCleared reports if the "medal_history" edge to the MedalChange entity was cleared.
+func (m *MemberMutation) MedalHistoryCleared() bool {
+	return m.clearedmedal_history
+}
+
+// RemoveMedalHistoryIDs removes the "medal_history" edge to the MedalChange entity by IDs.
+func (m *MemberMutation) RemoveMedalHistoryIDs(ids ...int) {
+	if m.removedmedal_history == nil {
+		m.removedmedal_history = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.medal_history, ids[i])
+		m.removedmedal_history[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedMedalHistory returns the removed IDs of the "medal_history" edge to the MedalChange entity.
+func (m *MemberMutation) RemovedMedalHistoryIDs() (ids []int) {
+	for id := range m.removedmedal_history {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// MedalHistoryIDs returns the "medal_history" edge IDs in the mutation.
+func (m *MemberMutation) MedalHistoryIDs() (ids []int) {
+	for id := range m.medal_history {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetMedalHistory resets all changes to the "medal_history" edge.
+func (m *MemberMutation) ResetMedalHistory() {
+	m.medal_history = nil
+	m.clearedmedal_history = false
+	m.removedmedal_history = nil
+}
+
 // Where appends a list predicates to the MemberMutation builder.
 func (m *MemberMutation) Where(ps ...predicate.Member) {
 	m.predicates = append(m.predicates, ps...)
@@ -5924,7 +8201,7 @@ func (m *MemberMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *MemberMutation) AddedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.program != nil {
 		edges = append(edges, member.EdgeProgram)
 	}
@@ -5933,6 +8210,9 @@ func (m *MemberMutation) AddedEdges() []string {
 	}
 	if m.tier_history != nil {
 		edges = append(edges, member.EdgeTierHistory)
+	}
+	if m.medal_history != nil {
+		edges = append(edges, member.EdgeMedalHistory)
 	}
 	return edges
 }
@@ -5955,15 +8235,24 @@ func (m *MemberMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case member.EdgeMedalHistory:
+		ids := make([]ent.Value, 0, len(m.medal_history))
+		for id := range m.medal_history {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *MemberMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.removedtier_history != nil {
 		edges = append(edges, member.EdgeTierHistory)
+	}
+	if m.removedmedal_history != nil {
+		edges = append(edges, member.EdgeMedalHistory)
 	}
 	return edges
 }
@@ -5978,13 +8267,19 @@ func (m *MemberMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case member.EdgeMedalHistory:
+		ids := make([]ent.Value, 0, len(m.removedmedal_history))
+		for id := range m.removedmedal_history {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *MemberMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.clearedprogram {
 		edges = append(edges, member.EdgeProgram)
 	}
@@ -5993,6 +8288,9 @@ func (m *MemberMutation) ClearedEdges() []string {
 	}
 	if m.clearedtier_history {
 		edges = append(edges, member.EdgeTierHistory)
+	}
+	if m.clearedmedal_history {
+		edges = append(edges, member.EdgeMedalHistory)
 	}
 	return edges
 }
@@ -6007,6 +8305,8 @@ func (m *MemberMutation) EdgeCleared(name string) bool {
 		return m.clearedtier
 	case member.EdgeTierHistory:
 		return m.clearedtier_history
+	case member.EdgeMedalHistory:
+		return m.clearedmedal_history
 	}
 	return false
 }
@@ -6038,8 +8338,676 @@ func (m *MemberMutation) ResetEdge(name string) error {
 	case member.EdgeTierHistory:
 		m.ResetTierHistory()
 		return nil
+	case member.EdgeMedalHistory:
+		m.ResetMedalHistory()
+		return nil
 	}
 	return fmt.Errorf("unknown Member edge %s", name)
+}
+
+// MemberMedalMutation represents an operation that mutates the MemberMedal nodes in the graph.
+type MemberMedalMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	program_id    *int
+	addprogram_id *int
+	medal_key     *string
+	level         *int
+	addlevel      *int
+	updated_at    *time.Time
+	clearedFields map[string]struct{}
+	member        *int
+	clearedmember bool
+	done          bool
+	oldValue      func(context.Context) (*MemberMedal, error)
+	predicates    []predicate.MemberMedal
+}
+
+var _ ent.Mutation = (*MemberMedalMutation)(nil)
+
+// membermedalOption allows management of the mutation configuration using functional options.
+type membermedalOption func(*MemberMedalMutation)
+
+// newMemberMedalMutation creates new mutation for the MemberMedal entity.
+func newMemberMedalMutation(c config, op Op, opts ...membermedalOption) *MemberMedalMutation {
+	m := &MemberMedalMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeMemberMedal,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withMemberMedalID sets the ID field of the mutation.
+func withMemberMedalID(id int) membermedalOption {
+	return func(m *MemberMedalMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *MemberMedal
+		)
+		m.oldValue = func(ctx context.Context) (*MemberMedal, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().MemberMedal.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withMemberMedal sets the old MemberMedal of the mutation.
+func withMemberMedal(node *MemberMedal) membermedalOption {
+	return func(m *MemberMedalMutation) {
+		m.oldValue = func(context.Context) (*MemberMedal, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m MemberMedalMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m MemberMedalMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *MemberMedalMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *MemberMedalMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().MemberMedal.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetProgramID sets the "program_id" field.
+func (m *MemberMedalMutation) SetProgramID(i int) {
+	m.program_id = &i
+	m.addprogram_id = nil
+}
+
+// ProgramID returns the value of the "program_id" field in the mutation.
+func (m *MemberMedalMutation) ProgramID() (r int, exists bool) {
+	v := m.program_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProgramID returns the old "program_id" field's value of the MemberMedal entity.
+// If the MemberMedal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MemberMedalMutation) OldProgramID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProgramID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProgramID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProgramID: %w", err)
+	}
+	return oldValue.ProgramID, nil
+}
+
+// AddProgramID adds i to the "program_id" field.
+func (m *MemberMedalMutation) AddProgramID(i int) {
+	if m.addprogram_id != nil {
+		*m.addprogram_id += i
+	} else {
+		m.addprogram_id = &i
+	}
+}
+
+// AddedProgramID returns the value that was added to the "program_id" field in this mutation.
+func (m *MemberMedalMutation) AddedProgramID() (r int, exists bool) {
+	v := m.addprogram_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetProgramID resets all changes to the "program_id" field.
+func (m *MemberMedalMutation) ResetProgramID() {
+	m.program_id = nil
+	m.addprogram_id = nil
+}
+
+// SetMemberID sets the "member_id" field.
+func (m *MemberMedalMutation) SetMemberID(i int) {
+	m.member = &i
+}
+
+// MemberID returns the value of the "member_id" field in the mutation.
+func (m *MemberMedalMutation) MemberID() (r int, exists bool) {
+	v := m.member
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMemberID returns the old "member_id" field's value of the MemberMedal entity.
+// If the MemberMedal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MemberMedalMutation) OldMemberID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMemberID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMemberID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMemberID: %w", err)
+	}
+	return oldValue.MemberID, nil
+}
+
+// ResetMemberID resets all changes to the "member_id" field.
+func (m *MemberMedalMutation) ResetMemberID() {
+	m.member = nil
+}
+
+// SetMedalKey sets the "medal_key" field.
+func (m *MemberMedalMutation) SetMedalKey(s string) {
+	m.medal_key = &s
+}
+
+// MedalKey returns the value of the "medal_key" field in the mutation.
+func (m *MemberMedalMutation) MedalKey() (r string, exists bool) {
+	v := m.medal_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMedalKey returns the old "medal_key" field's value of the MemberMedal entity.
+// If the MemberMedal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MemberMedalMutation) OldMedalKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMedalKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMedalKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMedalKey: %w", err)
+	}
+	return oldValue.MedalKey, nil
+}
+
+// ResetMedalKey resets all changes to the "medal_key" field.
+func (m *MemberMedalMutation) ResetMedalKey() {
+	m.medal_key = nil
+}
+
+// SetLevel sets the "level" field.
+func (m *MemberMedalMutation) SetLevel(i int) {
+	m.level = &i
+	m.addlevel = nil
+}
+
+// Level returns the value of the "level" field in the mutation.
+func (m *MemberMedalMutation) Level() (r int, exists bool) {
+	v := m.level
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLevel returns the old "level" field's value of the MemberMedal entity.
+// If the MemberMedal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MemberMedalMutation) OldLevel(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLevel is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLevel requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLevel: %w", err)
+	}
+	return oldValue.Level, nil
+}
+
+// AddLevel adds i to the "level" field.
+func (m *MemberMedalMutation) AddLevel(i int) {
+	if m.addlevel != nil {
+		*m.addlevel += i
+	} else {
+		m.addlevel = &i
+	}
+}
+
+// AddedLevel returns the value that was added to the "level" field in this mutation.
+func (m *MemberMedalMutation) AddedLevel() (r int, exists bool) {
+	v := m.addlevel
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetLevel resets all changes to the "level" field.
+func (m *MemberMedalMutation) ResetLevel() {
+	m.level = nil
+	m.addlevel = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *MemberMedalMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *MemberMedalMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the MemberMedal entity.
+// If the MemberMedal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MemberMedalMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *MemberMedalMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// ClearMember clears the "member" edge to the Member entity.
+func (m *MemberMedalMutation) ClearMember() {
+	m.clearedmember = true
+	m.clearedFields[membermedal.FieldMemberID] = struct{}{}
+}
+
+// MemberCleared reports if the "member" edge to the Member entity was cleared.
+func (m *MemberMedalMutation) MemberCleared() bool {
+	return m.clearedmember
+}
+
+// MemberIDs returns the "member" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// MemberID instead. It exists only for internal usage by the builders.
+func (m *MemberMedalMutation) MemberIDs() (ids []int) {
+	if id := m.member; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetMember resets all changes to the "member" edge.
+func (m *MemberMedalMutation) ResetMember() {
+	m.member = nil
+	m.clearedmember = false
+}
+
+// Where appends a list predicates to the MemberMedalMutation builder.
+func (m *MemberMedalMutation) Where(ps ...predicate.MemberMedal) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the MemberMedalMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *MemberMedalMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.MemberMedal, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *MemberMedalMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *MemberMedalMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (MemberMedal).
+func (m *MemberMedalMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *MemberMedalMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.program_id != nil {
+		fields = append(fields, membermedal.FieldProgramID)
+	}
+	if m.member != nil {
+		fields = append(fields, membermedal.FieldMemberID)
+	}
+	if m.medal_key != nil {
+		fields = append(fields, membermedal.FieldMedalKey)
+	}
+	if m.level != nil {
+		fields = append(fields, membermedal.FieldLevel)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, membermedal.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *MemberMedalMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case membermedal.FieldProgramID:
+		return m.ProgramID()
+	case membermedal.FieldMemberID:
+		return m.MemberID()
+	case membermedal.FieldMedalKey:
+		return m.MedalKey()
+	case membermedal.FieldLevel:
+		return m.Level()
+	case membermedal.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *MemberMedalMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case membermedal.FieldProgramID:
+		return m.OldProgramID(ctx)
+	case membermedal.FieldMemberID:
+		return m.OldMemberID(ctx)
+	case membermedal.FieldMedalKey:
+		return m.OldMedalKey(ctx)
+	case membermedal.FieldLevel:
+		return m.OldLevel(ctx)
+	case membermedal.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown MemberMedal field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MemberMedalMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case membermedal.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProgramID(v)
+		return nil
+	case membermedal.FieldMemberID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMemberID(v)
+		return nil
+	case membermedal.FieldMedalKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMedalKey(v)
+		return nil
+	case membermedal.FieldLevel:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLevel(v)
+		return nil
+	case membermedal.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown MemberMedal field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *MemberMedalMutation) AddedFields() []string {
+	var fields []string
+	if m.addprogram_id != nil {
+		fields = append(fields, membermedal.FieldProgramID)
+	}
+	if m.addlevel != nil {
+		fields = append(fields, membermedal.FieldLevel)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *MemberMedalMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case membermedal.FieldProgramID:
+		return m.AddedProgramID()
+	case membermedal.FieldLevel:
+		return m.AddedLevel()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MemberMedalMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case membermedal.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddProgramID(v)
+		return nil
+	case membermedal.FieldLevel:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLevel(v)
+		return nil
+	}
+	return fmt.Errorf("unknown MemberMedal numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *MemberMedalMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *MemberMedalMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *MemberMedalMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown MemberMedal nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *MemberMedalMutation) ResetField(name string) error {
+	switch name {
+	case membermedal.FieldProgramID:
+		m.ResetProgramID()
+		return nil
+	case membermedal.FieldMemberID:
+		m.ResetMemberID()
+		return nil
+	case membermedal.FieldMedalKey:
+		m.ResetMedalKey()
+		return nil
+	case membermedal.FieldLevel:
+		m.ResetLevel()
+		return nil
+	case membermedal.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown MemberMedal field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *MemberMedalMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.member != nil {
+		edges = append(edges, membermedal.EdgeMember)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *MemberMedalMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case membermedal.EdgeMember:
+		if id := m.member; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *MemberMedalMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *MemberMedalMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *MemberMedalMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedmember {
+		edges = append(edges, membermedal.EdgeMember)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *MemberMedalMutation) EdgeCleared(name string) bool {
+	switch name {
+	case membermedal.EdgeMember:
+		return m.clearedmember
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *MemberMedalMutation) ClearEdge(name string) error {
+	switch name {
+	case membermedal.EdgeMember:
+		m.ClearMember()
+		return nil
+	}
+	return fmt.Errorf("unknown MemberMedal unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *MemberMedalMutation) ResetEdge(name string) error {
+	switch name {
+	case membermedal.EdgeMember:
+		m.ResetMember()
+		return nil
+	}
+	return fmt.Errorf("unknown MemberMedal edge %s", name)
 }
 
 // MemberScoreMutation represents an operation that mutates the MemberScore nodes in the graph.
@@ -11531,6 +14499,9 @@ type ProgramMutation struct {
 	members            map[int]struct{}
 	removedmembers     map[int]struct{}
 	clearedmembers     bool
+	medals             map[int]struct{}
+	removedmedals      map[int]struct{}
+	clearedmedals      bool
 	done               bool
 	oldValue           func(context.Context) (*Program, error)
 	predicates         []predicate.Program
@@ -11996,6 +14967,60 @@ func (m *ProgramMutation) ResetMembers() {
 	m.removedmembers = nil
 }
 
+// AddMedalIDs adds the "medals" edge to the Medal entity by ids.
+func (m *ProgramMutation) AddMedalIDs(ids ...int) {
+	if m.medals == nil {
+		m.medals = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.medals[ids[i]] = struct{}{}
+	}
+}
+
+// ClearMedals clears the "medals" edge to the Medal entity.
+func (m *ProgramMutation) ClearMedals() {
+	m.clearedmedals = true
+}
+
+// MedalsCleared reports if the "medals" edge to the Medal entity was cleared.
+func (m *ProgramMutation) MedalsCleared() bool {
+	return m.clearedmedals
+}
+
+// RemoveMedalIDs removes the "medals" edge to the Medal entity by IDs.
+func (m *ProgramMutation) RemoveMedalIDs(ids ...int) {
+	if m.removedmedals == nil {
+		m.removedmedals = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.medals, ids[i])
+		m.removedmedals[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedMedals returns the removed IDs of the "medals" edge to the Medal entity.
+func (m *ProgramMutation) RemovedMedalsIDs() (ids []int) {
+	for id := range m.removedmedals {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// MedalsIDs returns the "medals" edge IDs in the mutation.
+func (m *ProgramMutation) MedalsIDs() (ids []int) {
+	for id := range m.medals {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetMedals resets all changes to the "medals" edge.
+func (m *ProgramMutation) ResetMedals() {
+	m.medals = nil
+	m.clearedmedals = false
+	m.removedmedals = nil
+}
+
 // Where appends a list predicates to the ProgramMutation builder.
 func (m *ProgramMutation) Where(ps ...predicate.Program) {
 	m.predicates = append(m.predicates, ps...)
@@ -12212,7 +15237,7 @@ func (m *ProgramMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ProgramMutation) AddedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.tiers != nil {
 		edges = append(edges, program.EdgeTiers)
 	}
@@ -12221,6 +15246,9 @@ func (m *ProgramMutation) AddedEdges() []string {
 	}
 	if m.members != nil {
 		edges = append(edges, program.EdgeMembers)
+	}
+	if m.medals != nil {
+		edges = append(edges, program.EdgeMedals)
 	}
 	return edges
 }
@@ -12247,13 +15275,19 @@ func (m *ProgramMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case program.EdgeMedals:
+		ids := make([]ent.Value, 0, len(m.medals))
+		for id := range m.medals {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ProgramMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.removedtiers != nil {
 		edges = append(edges, program.EdgeTiers)
 	}
@@ -12262,6 +15296,9 @@ func (m *ProgramMutation) RemovedEdges() []string {
 	}
 	if m.removedmembers != nil {
 		edges = append(edges, program.EdgeMembers)
+	}
+	if m.removedmedals != nil {
+		edges = append(edges, program.EdgeMedals)
 	}
 	return edges
 }
@@ -12288,13 +15325,19 @@ func (m *ProgramMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case program.EdgeMedals:
+		ids := make([]ent.Value, 0, len(m.removedmedals))
+		for id := range m.removedmedals {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ProgramMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.clearedtiers {
 		edges = append(edges, program.EdgeTiers)
 	}
@@ -12303,6 +15346,9 @@ func (m *ProgramMutation) ClearedEdges() []string {
 	}
 	if m.clearedmembers {
 		edges = append(edges, program.EdgeMembers)
+	}
+	if m.clearedmedals {
+		edges = append(edges, program.EdgeMedals)
 	}
 	return edges
 }
@@ -12317,6 +15363,8 @@ func (m *ProgramMutation) EdgeCleared(name string) bool {
 		return m.clearedbenefits
 	case program.EdgeMembers:
 		return m.clearedmembers
+	case program.EdgeMedals:
+		return m.clearedmedals
 	}
 	return false
 }
@@ -12341,6 +15389,9 @@ func (m *ProgramMutation) ResetEdge(name string) error {
 		return nil
 	case program.EdgeMembers:
 		m.ResetMembers()
+		return nil
+	case program.EdgeMedals:
+		m.ResetMedals()
 		return nil
 	}
 	return fmt.Errorf("unknown Program edge %s", name)

@@ -42,13 +42,16 @@ type ProgramEdges struct {
 	Benefits []*Benefit `json:"benefits,omitempty"`
 	// Members holds the value of the members edge.
 	Members []*Member `json:"members,omitempty"`
+	// Medals holds the value of the medals edge.
+	Medals []*Medal `json:"medals,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [4]bool
 
 	namedTiers    map[string][]*Tier
 	namedBenefits map[string][]*Benefit
 	namedMembers  map[string][]*Member
+	namedMedals   map[string][]*Medal
 }
 
 // TiersOrErr returns the Tiers value or an error if the edge
@@ -76,6 +79,15 @@ func (e ProgramEdges) MembersOrErr() ([]*Member, error) {
 		return e.Members, nil
 	}
 	return nil, &NotLoadedError{edge: "members"}
+}
+
+// MedalsOrErr returns the Medals value or an error if the edge
+// was not loaded in eager-loading.
+func (e ProgramEdges) MedalsOrErr() ([]*Medal, error) {
+	if e.loadedTypes[3] {
+		return e.Medals, nil
+	}
+	return nil, &NotLoadedError{edge: "medals"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -168,6 +180,11 @@ func (_m *Program) QueryBenefits() *BenefitQuery {
 // QueryMembers queries the "members" edge of the Program entity.
 func (_m *Program) QueryMembers() *MemberQuery {
 	return NewProgramClient(_m.config).QueryMembers(_m)
+}
+
+// QueryMedals queries the "medals" edge of the Program entity.
+func (_m *Program) QueryMedals() *MedalQuery {
+	return NewProgramClient(_m.config).QueryMedals(_m)
 }
 
 // Update returns a builder for updating this Program.
@@ -280,6 +297,30 @@ func (_m *Program) appendNamedMembers(name string, edges ...*Member) {
 		_m.Edges.namedMembers[name] = []*Member{}
 	} else {
 		_m.Edges.namedMembers[name] = append(_m.Edges.namedMembers[name], edges...)
+	}
+}
+
+// NamedMedals returns the Medals named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Program) NamedMedals(name string) ([]*Medal, error) {
+	if _m.Edges.namedMedals == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedMedals[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Program) appendNamedMedals(name string, edges ...*Medal) {
+	if _m.Edges.namedMedals == nil {
+		_m.Edges.namedMedals = make(map[string][]*Medal)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedMedals[name] = []*Medal{}
+	} else {
+		_m.Edges.namedMedals[name] = append(_m.Edges.namedMedals[name], edges...)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/membergraph/membergraph/ent/benefit"
+	"github.com/membergraph/membergraph/ent/medal"
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/program"
 	"github.com/membergraph/membergraph/ent/tier"
@@ -114,6 +115,21 @@ func (_c *ProgramCreate) AddMembers(v ...*Member) *ProgramCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddMemberIDs(ids...)
+}
+
+// AddMedalIDs adds the "medals" edge to the Medal entity by IDs.
+func (_c *ProgramCreate) AddMedalIDs(ids ...int) *ProgramCreate {
+	_c.mutation.AddMedalIDs(ids...)
+	return _c
+}
+
+// AddMedals adds the "medals" edges to the Medal entity.
+func (_c *ProgramCreate) AddMedals(v ...*Medal) *ProgramCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddMedalIDs(ids...)
 }
 
 // Mutation returns the ProgramMutation object of the builder.
@@ -294,6 +310,22 @@ func (_c *ProgramCreate) createSpec() (*Program, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(member.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.MedalsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   program.MedalsTable,
+			Columns: []string{program.MedalsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(medal.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -15,6 +15,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/membergraph/membergraph/ent/benefit"
+	"github.com/membergraph/membergraph/ent/medal"
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/predicate"
 	"github.com/membergraph/membergraph/ent/program"
@@ -31,11 +32,13 @@ type ProgramQuery struct {
 	withTiers         *TierQuery
 	withBenefits      *BenefitQuery
 	withMembers       *MemberQuery
+	withMedals        *MedalQuery
 	loadTotal         []func(context.Context, []*Program) error
 	modifiers         []func(*sql.Selector)
 	withNamedTiers    map[string]*TierQuery
 	withNamedBenefits map[string]*BenefitQuery
 	withNamedMembers  map[string]*MemberQuery
+	withNamedMedals   map[string]*MedalQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -131,6 +134,28 @@ func (_q *ProgramQuery) QueryMembers() *MemberQuery {
 			sqlgraph.From(program.Table, program.FieldID, selector),
 			sqlgraph.To(member.Table, member.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, program.MembersTable, program.MembersColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryMedals chains the current query on the "medals" edge.
+func (_q *ProgramQuery) QueryMedals() *MedalQuery {
+	query := (&MedalClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(program.Table, program.FieldID, selector),
+			sqlgraph.To(medal.Table, medal.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, program.MedalsTable, program.MedalsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -333,6 +358,7 @@ func (_q *ProgramQuery) Clone() *ProgramQuery {
 		withTiers:    _q.withTiers.Clone(),
 		withBenefits: _q.withBenefits.Clone(),
 		withMembers:  _q.withMembers.Clone(),
+		withMedals:   _q.withMedals.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -370,6 +396,17 @@ func (_q *ProgramQuery) WithMembers(opts ...func(*MemberQuery)) *ProgramQuery {
 		opt(query)
 	}
 	_q.withMembers = query
+	return _q
+}
+
+// WithMedals tells the query-builder to eager-load the nodes that are connected to
+// the "medals" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ProgramQuery) WithMedals(opts ...func(*MedalQuery)) *ProgramQuery {
+	query := (&MedalClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withMedals = query
 	return _q
 }
 
@@ -457,10 +494,11 @@ func (_q *ProgramQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Prog
 	var (
 		nodes       = []*Program{}
 		_spec       = _q.querySpec()
-		loadedTypes = [3]bool{
+		loadedTypes = [4]bool{
 			_q.withTiers != nil,
 			_q.withBenefits != nil,
 			_q.withMembers != nil,
+			_q.withMedals != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -505,6 +543,13 @@ func (_q *ProgramQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Prog
 			return nil, err
 		}
 	}
+	if query := _q.withMedals; query != nil {
+		if err := _q.loadMedals(ctx, query, nodes,
+			func(n *Program) { n.Edges.Medals = []*Medal{} },
+			func(n *Program, e *Medal) { n.Edges.Medals = append(n.Edges.Medals, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedTiers {
 		if err := _q.loadTiers(ctx, query, nodes,
 			func(n *Program) { n.appendNamedTiers(name) },
@@ -523,6 +568,13 @@ func (_q *ProgramQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Prog
 		if err := _q.loadMembers(ctx, query, nodes,
 			func(n *Program) { n.appendNamedMembers(name) },
 			func(n *Program, e *Member) { n.appendNamedMembers(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedMedals {
+		if err := _q.loadMedals(ctx, query, nodes,
+			func(n *Program) { n.appendNamedMedals(name) },
+			func(n *Program, e *Medal) { n.appendNamedMedals(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -609,6 +661,36 @@ func (_q *ProgramQuery) loadMembers(ctx context.Context, query *MemberQuery, nod
 	}
 	query.Where(predicate.Member(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(program.MembersColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ProgramID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "program_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *ProgramQuery) loadMedals(ctx context.Context, query *MedalQuery, nodes []*Program, init func(*Program), assign func(*Program, *Medal)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Program)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(medal.FieldProgramID)
+	}
+	query.Where(predicate.Medal(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(program.MedalsColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -783,6 +865,20 @@ func (_q *ProgramQuery) WithNamedMembers(name string, opts ...func(*MemberQuery)
 		_q.withNamedMembers = make(map[string]*MemberQuery)
 	}
 	_q.withNamedMembers[name] = query
+	return _q
+}
+
+// WithNamedMedals tells the query-builder to eager-load the nodes that are connected to the "medals"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ProgramQuery) WithNamedMedals(name string, opts ...func(*MedalQuery)) *ProgramQuery {
+	query := (&MedalClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedMedals == nil {
+		_q.withNamedMedals = make(map[string]*MedalQuery)
+	}
+	_q.withNamedMedals[name] = query
 	return _q
 }
 

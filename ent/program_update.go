@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/membergraph/membergraph/ent/benefit"
+	"github.com/membergraph/membergraph/ent/medal"
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/predicate"
 	"github.com/membergraph/membergraph/ent/program"
@@ -140,6 +141,21 @@ func (_u *ProgramUpdate) AddMembers(v ...*Member) *ProgramUpdate {
 	return _u.AddMemberIDs(ids...)
 }
 
+// AddMedalIDs adds the "medals" edge to the Medal entity by IDs.
+func (_u *ProgramUpdate) AddMedalIDs(ids ...int) *ProgramUpdate {
+	_u.mutation.AddMedalIDs(ids...)
+	return _u
+}
+
+// AddMedals adds the "medals" edges to the Medal entity.
+func (_u *ProgramUpdate) AddMedals(v ...*Medal) *ProgramUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMedalIDs(ids...)
+}
+
 // Mutation returns the ProgramMutation object of the builder.
 func (_u *ProgramUpdate) Mutation() *ProgramMutation {
 	return _u.mutation
@@ -206,6 +222,27 @@ func (_u *ProgramUpdate) RemoveMembers(v ...*Member) *ProgramUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveMemberIDs(ids...)
+}
+
+// ClearMedals clears all "medals" edges to the Medal entity.
+func (_u *ProgramUpdate) ClearMedals() *ProgramUpdate {
+	_u.mutation.ClearMedals()
+	return _u
+}
+
+// RemoveMedalIDs removes the "medals" edge to Medal entities by IDs.
+func (_u *ProgramUpdate) RemoveMedalIDs(ids ...int) *ProgramUpdate {
+	_u.mutation.RemoveMedalIDs(ids...)
+	return _u
+}
+
+// RemoveMedals removes "medals" edges to Medal entities.
+func (_u *ProgramUpdate) RemoveMedals(v ...*Medal) *ProgramUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMedalIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -428,6 +465,51 @@ func (_u *ProgramUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.MedalsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   program.MedalsTable,
+			Columns: []string{program.MedalsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(medal.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMedalsIDs(); len(nodes) > 0 && !_u.mutation.MedalsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   program.MedalsTable,
+			Columns: []string{program.MedalsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(medal.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MedalsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   program.MedalsTable,
+			Columns: []string{program.MedalsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(medal.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -558,6 +640,21 @@ func (_u *ProgramUpdateOne) AddMembers(v ...*Member) *ProgramUpdateOne {
 	return _u.AddMemberIDs(ids...)
 }
 
+// AddMedalIDs adds the "medals" edge to the Medal entity by IDs.
+func (_u *ProgramUpdateOne) AddMedalIDs(ids ...int) *ProgramUpdateOne {
+	_u.mutation.AddMedalIDs(ids...)
+	return _u
+}
+
+// AddMedals adds the "medals" edges to the Medal entity.
+func (_u *ProgramUpdateOne) AddMedals(v ...*Medal) *ProgramUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMedalIDs(ids...)
+}
+
 // Mutation returns the ProgramMutation object of the builder.
 func (_u *ProgramUpdateOne) Mutation() *ProgramMutation {
 	return _u.mutation
@@ -624,6 +721,27 @@ func (_u *ProgramUpdateOne) RemoveMembers(v ...*Member) *ProgramUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveMemberIDs(ids...)
+}
+
+// ClearMedals clears all "medals" edges to the Medal entity.
+func (_u *ProgramUpdateOne) ClearMedals() *ProgramUpdateOne {
+	_u.mutation.ClearMedals()
+	return _u
+}
+
+// RemoveMedalIDs removes the "medals" edge to Medal entities by IDs.
+func (_u *ProgramUpdateOne) RemoveMedalIDs(ids ...int) *ProgramUpdateOne {
+	_u.mutation.RemoveMedalIDs(ids...)
+	return _u
+}
+
+// RemoveMedals removes "medals" edges to Medal entities.
+func (_u *ProgramUpdateOne) RemoveMedals(v ...*Medal) *ProgramUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMedalIDs(ids...)
 }
 
 // Where appends a list predicates to the ProgramUpdate builder.
@@ -869,6 +987,51 @@ func (_u *ProgramUpdateOne) sqlSave(ctx context.Context) (_node *Program, err er
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(member.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.MedalsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   program.MedalsTable,
+			Columns: []string{program.MedalsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(medal.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMedalsIDs(); len(nodes) > 0 && !_u.mutation.MedalsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   program.MedalsTable,
+			Columns: []string{program.MedalsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(medal.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MedalsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   program.MedalsTable,
+			Columns: []string{program.MedalsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(medal.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

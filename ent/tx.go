@@ -22,10 +22,18 @@ type Tx struct {
 	Benefit *BenefitClient
 	// BenefitClaim is the client for interacting with the BenefitClaim builders.
 	BenefitClaim *BenefitClaimClient
+	// CategoryMonth is the client for interacting with the CategoryMonth builders.
+	CategoryMonth *CategoryMonthClient
 	// Event is the client for interacting with the Event builders.
 	Event *EventClient
+	// Medal is the client for interacting with the Medal builders.
+	Medal *MedalClient
+	// MedalChange is the client for interacting with the MedalChange builders.
+	MedalChange *MedalChangeClient
 	// Member is the client for interacting with the Member builders.
 	Member *MemberClient
+	// MemberMedal is the client for interacting with the MemberMedal builders.
+	MemberMedal *MemberMedalClient
 	// MemberScore is the client for interacting with the MemberScore builders.
 	MemberScore *MemberScoreClient
 	// PointAccount is the client for interacting with the PointAccount builders.
@@ -189,8 +197,12 @@ func (tx *Tx) init() {
 	tx.AuditEntry = NewAuditEntryClient(tx.config)
 	tx.Benefit = NewBenefitClient(tx.config)
 	tx.BenefitClaim = NewBenefitClaimClient(tx.config)
+	tx.CategoryMonth = NewCategoryMonthClient(tx.config)
 	tx.Event = NewEventClient(tx.config)
+	tx.Medal = NewMedalClient(tx.config)
+	tx.MedalChange = NewMedalChangeClient(tx.config)
 	tx.Member = NewMemberClient(tx.config)
+	tx.MemberMedal = NewMemberMedalClient(tx.config)
 	tx.MemberScore = NewMemberScoreClient(tx.config)
 	tx.PointAccount = NewPointAccountClient(tx.config)
 	tx.PointAllocation = NewPointAllocationClient(tx.config)

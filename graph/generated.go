@@ -19,6 +19,7 @@ import (
 	"github.com/membergraph/membergraph/ent/benefit"
 	"github.com/membergraph/membergraph/ent/benefitclaim"
 	"github.com/membergraph/membergraph/ent/event"
+	"github.com/membergraph/membergraph/ent/medal"
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/pointentry"
 	"github.com/membergraph/membergraph/ent/settlement"
@@ -133,6 +134,34 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	Medal struct {
+		ID         func(childComplexity int) int
+		Key        func(childComplexity int) int
+		Kind       func(childComplexity int) int
+		Name       func(childComplexity int) int
+		Thresholds func(childComplexity int) int
+	}
+
+	MedalChange struct {
+		CreatedAt func(childComplexity int) int
+		FromLevel func(childComplexity int) int
+		ID        func(childComplexity int) int
+		MedalKey  func(childComplexity int) int
+		Reason    func(childComplexity int) int
+		ToLevel   func(childComplexity int) int
+	}
+
+	MedalChangeConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	MedalChangeEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Member struct {
 		Benefits            func(childComplexity int) int
 		Birthday            func(childComplexity int) int
@@ -140,6 +169,7 @@ type ComplexityRoot struct {
 		ExternalID          func(childComplexity int) int
 		Gender              func(childComplexity int) int
 		ID                  func(childComplexity int) int
+		MedalHistory        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.MedalChangeOrder) int
 		NextTier            func(childComplexity int) int
 		NextTierAdds        func(childComplexity int) int
 		Nickname            func(childComplexity int) int
@@ -171,6 +201,25 @@ type ComplexityRoot struct {
 	}
 
 	MemberEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	MemberMedal struct {
+		ID        func(childComplexity int) int
+		Level     func(childComplexity int) int
+		MedalKey  func(childComplexity int) int
+		Member    func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
+	}
+
+	MemberMedalConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	MemberMedalEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
 	}
@@ -794,6 +843,106 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FundStoreBudgetPayload.UserErrors(childComplexity), true
 
+	case "Medal.id":
+		if e.ComplexityRoot.Medal.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Medal.ID(childComplexity), true
+	case "Medal.key":
+		if e.ComplexityRoot.Medal.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Medal.Key(childComplexity), true
+	case "Medal.kind":
+		if e.ComplexityRoot.Medal.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Medal.Kind(childComplexity), true
+	case "Medal.name":
+		if e.ComplexityRoot.Medal.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Medal.Name(childComplexity), true
+	case "Medal.thresholds":
+		if e.ComplexityRoot.Medal.Thresholds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Medal.Thresholds(childComplexity), true
+
+	case "MedalChange.createdAt":
+		if e.ComplexityRoot.MedalChange.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MedalChange.CreatedAt(childComplexity), true
+	case "MedalChange.fromLevel":
+		if e.ComplexityRoot.MedalChange.FromLevel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MedalChange.FromLevel(childComplexity), true
+	case "MedalChange.id":
+		if e.ComplexityRoot.MedalChange.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MedalChange.ID(childComplexity), true
+	case "MedalChange.medalKey":
+		if e.ComplexityRoot.MedalChange.MedalKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MedalChange.MedalKey(childComplexity), true
+	case "MedalChange.reason":
+		if e.ComplexityRoot.MedalChange.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MedalChange.Reason(childComplexity), true
+	case "MedalChange.toLevel":
+		if e.ComplexityRoot.MedalChange.ToLevel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MedalChange.ToLevel(childComplexity), true
+
+	case "MedalChangeConnection.edges":
+		if e.ComplexityRoot.MedalChangeConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MedalChangeConnection.Edges(childComplexity), true
+	case "MedalChangeConnection.pageInfo":
+		if e.ComplexityRoot.MedalChangeConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MedalChangeConnection.PageInfo(childComplexity), true
+	case "MedalChangeConnection.totalCount":
+		if e.ComplexityRoot.MedalChangeConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MedalChangeConnection.TotalCount(childComplexity), true
+
+	case "MedalChangeEdge.cursor":
+		if e.ComplexityRoot.MedalChangeEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MedalChangeEdge.Cursor(childComplexity), true
+	case "MedalChangeEdge.node":
+		if e.ComplexityRoot.MedalChangeEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MedalChangeEdge.Node(childComplexity), true
+
 	case "Member.benefits":
 		if e.ComplexityRoot.Member.Benefits == nil {
 			break
@@ -830,6 +979,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Member.ID(childComplexity), true
+	case "Member.medalHistory":
+		if e.ComplexityRoot.Member.MedalHistory == nil {
+			break
+		}
+
+		args, err := ec.field_Member_medalHistory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Member.MedalHistory(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.MedalChangeOrder)), true
 	case "Member.nextTier":
 		if e.ComplexityRoot.Member.NextTier == nil {
 			break
@@ -982,6 +1142,69 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MemberEdge.Node(childComplexity), true
+
+	case "MemberMedal.id":
+		if e.ComplexityRoot.MemberMedal.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberMedal.ID(childComplexity), true
+	case "MemberMedal.level":
+		if e.ComplexityRoot.MemberMedal.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberMedal.Level(childComplexity), true
+	case "MemberMedal.medalKey":
+		if e.ComplexityRoot.MemberMedal.MedalKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberMedal.MedalKey(childComplexity), true
+	case "MemberMedal.member":
+		if e.ComplexityRoot.MemberMedal.Member == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberMedal.Member(childComplexity), true
+	case "MemberMedal.updatedAt":
+		if e.ComplexityRoot.MemberMedal.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberMedal.UpdatedAt(childComplexity), true
+
+	case "MemberMedalConnection.edges":
+		if e.ComplexityRoot.MemberMedalConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberMedalConnection.Edges(childComplexity), true
+	case "MemberMedalConnection.pageInfo":
+		if e.ComplexityRoot.MemberMedalConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberMedalConnection.PageInfo(childComplexity), true
+	case "MemberMedalConnection.totalCount":
+		if e.ComplexityRoot.MemberMedalConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberMedalConnection.TotalCount(childComplexity), true
+
+	case "MemberMedalEdge.cursor":
+		if e.ComplexityRoot.MemberMedalEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberMedalEdge.Cursor(childComplexity), true
+	case "MemberMedalEdge.node":
+		if e.ComplexityRoot.MemberMedalEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberMedalEdge.Node(childComplexity), true
 
 	case "MemberPoints.balance":
 		if e.ComplexityRoot.MemberPoints.Balance == nil {
@@ -2099,6 +2322,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputEventInput,
 		ec.unmarshalInputFundStoreBudgetInput,
 		ec.unmarshalInputGrantStorePointsInput,
+		ec.unmarshalInputMedalChangeOrder,
+		ec.unmarshalInputMemberMedalOrder,
 		ec.unmarshalInputMemberOrder,
 		ec.unmarshalInputMemberWhereInput,
 		ec.unmarshalInputOrderLineInput,
@@ -2289,6 +2514,7 @@ BenefitClaimSource is enum for the field source
 enum BenefitClaimSource @goModel(model: "github.com/membergraph/membergraph/ent/benefitclaim.Source") {
   CLAIM
   TIER_GIFT
+  MEDAL
 }
 """
 BenefitKind is enum for the field kind
@@ -2320,6 +2546,86 @@ enum Gender @goModel(model: "github.com/membergraph/membergraph/ent/member.Gende
   UNKNOWN
   MALE
   FEMALE
+}
+type Medal implements Node {
+  id: ID!
+  """
+  The category key (CATEGORY) or ORDERS, REVIEWS, PHOTO_REVIEWS, ANSWERS, CHECK_INS (BEHAVIOR).
+  """
+  key: String!
+  name: String!
+  kind: MedalKind!
+  """
+  Levels 1–5: yuan spent in the category, or the count, over the last 12 months.
+  """
+  thresholds: [Int!]!
+}
+type MedalChange implements Node {
+  id: ID!
+  medalKey: String!
+  fromLevel: Int!
+  toLevel: Int!
+  """
+  Why, in words a member understands.
+  """
+  reason: String!
+  createdAt: Time!
+}
+"""
+A connection to a list of items.
+"""
+type MedalChangeConnection {
+  """
+  A list of edges.
+  """
+  edges: [MedalChangeEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type MedalChangeEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: MedalChange
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for MedalChange connections
+"""
+input MedalChangeOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order MedalChanges.
+  """
+  field: MedalChangeOrderField!
+}
+"""
+Properties by which MedalChange connections can be ordered.
+"""
+enum MedalChangeOrderField {
+  CREATED_AT
+}
+"""
+MedalKind is enum for the field kind
+"""
+enum MedalKind @goModel(model: "github.com/membergraph/membergraph/ent/medal.Kind") {
+  CATEGORY
+  BEHAVIOR
 }
 type Member implements Node {
   id: ID!
@@ -2366,6 +2672,32 @@ type Member implements Node {
     """
     orderBy: TierChangeOrder
   ): TierChangeConnection!
+  medalHistory(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for MedalChanges returned from the connection.
+    """
+    orderBy: MedalChangeOrder
+  ): MedalChangeConnection!
 }
 """
 A connection to a list of items.
@@ -2396,6 +2728,62 @@ type MemberEdge {
   A cursor for use in pagination.
   """
   cursor: Cursor!
+}
+type MemberMedal implements Node {
+  id: ID!
+  medalKey: String!
+  level: Int!
+  updatedAt: Time!
+  member: Member!
+}
+"""
+A connection to a list of items.
+"""
+type MemberMedalConnection {
+  """
+  A list of edges.
+  """
+  edges: [MemberMedalEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type MemberMedalEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: MemberMedal
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for MemberMedal connections
+"""
+input MemberMedalOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order MemberMedals.
+  """
+  field: MemberMedalOrderField!
+}
+"""
+Properties by which MemberMedal connections can be ordered.
+"""
+enum MemberMedalOrderField {
+  LEVEL
 }
 """
 Ordering options for Member connections
@@ -3627,6 +4015,46 @@ func (ec *executionContext) childFields_FundStoreBudgetPayload(ctx context.Conte
 	return nil, fmt.Errorf("no field named %q was found under type FundStoreBudgetPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_MedalChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_MedalChange_id(ctx, field)
+	case "medalKey":
+		return ec.fieldContext_MedalChange_medalKey(ctx, field)
+	case "fromLevel":
+		return ec.fieldContext_MedalChange_fromLevel(ctx, field)
+	case "toLevel":
+		return ec.fieldContext_MedalChange_toLevel(ctx, field)
+	case "reason":
+		return ec.fieldContext_MedalChange_reason(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_MedalChange_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MedalChange", field.Name)
+}
+
+func (ec *executionContext) childFields_MedalChangeConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_MedalChangeConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_MedalChangeConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_MedalChangeConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MedalChangeConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_MedalChangeEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_MedalChangeEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_MedalChangeEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MedalChangeEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_Member(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3655,6 +4083,8 @@ func (ec *executionContext) childFields_Member(ctx context.Context, field graphq
 		return ec.fieldContext_Member_tier(ctx, field)
 	case "tierHistory":
 		return ec.fieldContext_Member_tierHistory(ctx, field)
+	case "medalHistory":
+		return ec.fieldContext_Member_medalHistory(ctx, field)
 	case "phone":
 		return ec.fieldContext_Member_phone(ctx, field)
 	case "points":
@@ -3709,6 +4139,32 @@ func (ec *executionContext) childFields_MemberEdge(ctx context.Context, field gr
 		return ec.fieldContext_MemberEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MemberEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_MemberMedal(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_MemberMedal_id(ctx, field)
+	case "medalKey":
+		return ec.fieldContext_MemberMedal_medalKey(ctx, field)
+	case "level":
+		return ec.fieldContext_MemberMedal_level(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_MemberMedal_updatedAt(ctx, field)
+	case "member":
+		return ec.fieldContext_MemberMedal_member(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MemberMedal", field.Name)
+}
+
+func (ec *executionContext) childFields_MemberMedalEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_MemberMedalEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_MemberMedalEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MemberMedalEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_MemberPoints(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4330,6 +4786,52 @@ func (ec *executionContext) field_MemberPoints_expiring_args(ctx context.Context
 		return nil, err
 	}
 	args["withinDays"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Member_medalHistory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.MedalChangeOrder, error) {
+			return ec.unmarshalOMedalChangeOrder2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMedalChangeOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
 	return args, nil
 }
 
@@ -5985,6 +6487,401 @@ func (ec *executionContext) fieldContext_FundStoreBudgetPayload_userErrors(_ con
 	return fc, nil
 }
 
+func (ec *executionContext) _Medal_id(ctx context.Context, field graphql.CollectedField, obj *ent.Medal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Medal_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Medal_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Medal", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Medal_key(ctx context.Context, field graphql.CollectedField, obj *ent.Medal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Medal_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Medal_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Medal", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Medal_name(ctx context.Context, field graphql.CollectedField, obj *ent.Medal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Medal_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Medal_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Medal", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Medal_kind(ctx context.Context, field graphql.CollectedField, obj *ent.Medal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Medal_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v medal.Kind) graphql.Marshaler {
+			return ec.marshalNMedalKind2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋmedalᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Medal_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Medal", field, false, false, errors.New("field of type MedalKind does not have child fields"))
+}
+
+func (ec *executionContext) _Medal_thresholds(ctx context.Context, field graphql.CollectedField, obj *ent.Medal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Medal_thresholds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Thresholds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []int64) graphql.Marshaler {
+			return ec.marshalNInt2ᚕint64ᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Medal_thresholds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Medal", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _MedalChange_id(ctx context.Context, field graphql.CollectedField, obj *ent.MedalChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MedalChange_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MedalChange_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MedalChange", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _MedalChange_medalKey(ctx context.Context, field graphql.CollectedField, obj *ent.MedalChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MedalChange_medalKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MedalKey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MedalChange_medalKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MedalChange", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MedalChange_fromLevel(ctx context.Context, field graphql.CollectedField, obj *ent.MedalChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MedalChange_fromLevel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromLevel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MedalChange_fromLevel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MedalChange", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _MedalChange_toLevel(ctx context.Context, field graphql.CollectedField, obj *ent.MedalChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MedalChange_toLevel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToLevel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MedalChange_toLevel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MedalChange", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _MedalChange_reason(ctx context.Context, field graphql.CollectedField, obj *ent.MedalChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MedalChange_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MedalChange_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MedalChange", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MedalChange_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.MedalChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MedalChange_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MedalChange_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MedalChange", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _MedalChangeConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.MedalChangeConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MedalChangeConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.MedalChangeEdge) graphql.Marshaler {
+			return ec.marshalOMedalChangeEdge2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMedalChangeEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MedalChangeConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MedalChangeConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MedalChangeEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MedalChangeConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.MedalChangeConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MedalChangeConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MedalChangeConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MedalChangeConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MedalChangeConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.MedalChangeConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MedalChangeConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MedalChangeConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MedalChangeConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _MedalChangeEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.MedalChangeEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MedalChangeEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.MedalChange) graphql.Marshaler {
+			return ec.marshalOMedalChange2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMedalChange(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MedalChangeEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MedalChangeEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MedalChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MedalChangeEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.MedalChangeEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MedalChangeEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MedalChangeEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MedalChangeEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+}
+
 func (ec *executionContext) _Member_id(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6308,6 +7205,50 @@ func (ec *executionContext) fieldContext_Member_tierHistory(ctx context.Context,
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Member_tierHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Member_medalHistory(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Member_medalHistory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.MedalHistory(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.MedalChangeOrder))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.MedalChangeConnection) graphql.Marshaler {
+			return ec.marshalNMedalChangeConnection2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMedalChangeConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Member_medalHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Member",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MedalChangeConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Member_medalHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6784,6 +7725,272 @@ func (ec *executionContext) _MemberEdge_cursor(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_MemberEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("MemberEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+}
+
+func (ec *executionContext) _MemberMedal_id(ctx context.Context, field graphql.CollectedField, obj *ent.MemberMedal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberMedal_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberMedal_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberMedal", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _MemberMedal_medalKey(ctx context.Context, field graphql.CollectedField, obj *ent.MemberMedal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberMedal_medalKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MedalKey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberMedal_medalKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberMedal", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MemberMedal_level(ctx context.Context, field graphql.CollectedField, obj *ent.MemberMedal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberMedal_level(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Level, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberMedal_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberMedal", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _MemberMedal_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.MemberMedal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberMedal_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberMedal_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberMedal", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _MemberMedal_member(ctx context.Context, field graphql.CollectedField, obj *ent.MemberMedal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberMedal_member(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Member(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Member) graphql.Marshaler {
+			return ec.marshalNMember2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMember(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberMedal_member(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberMedal",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Member(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberMedalConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.MemberMedalConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberMedalConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.MemberMedalEdge) graphql.Marshaler {
+			return ec.marshalOMemberMedalEdge2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMemberMedalEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MemberMedalConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberMedalConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberMedalEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberMedalConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.MemberMedalConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberMedalConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberMedalConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberMedalConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberMedalConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.MemberMedalConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberMedalConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberMedalConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberMedalConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _MemberMedalEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.MemberMedalEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberMedalEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.MemberMedal) graphql.Marshaler {
+			return ec.marshalOMemberMedal2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMemberMedal(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MemberMedalEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberMedalEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberMedal(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberMedalEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.MemberMedalEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberMedalEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberMedalEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberMedalEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
 }
 
 func (ec *executionContext) _MemberPoints_balance(ctx context.Context, field graphql.CollectedField, obj *model.MemberPoints) (ret graphql.Marshaler) {
@@ -13179,6 +14386,88 @@ func (ec *executionContext) unmarshalInputGrantStorePointsInput(ctx context.Cont
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputMedalChangeOrder(ctx context.Context, obj any) (ent.MedalChangeOrder, error) {
+	var it ent.MedalChangeOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNMedalChangeOrderField2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMedalChangeOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputMemberMedalOrder(ctx context.Context, obj any) (ent.MemberMedalOrder, error) {
+	var it ent.MemberMedalOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNMemberMedalOrderField2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMemberMedalOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputMemberOrder(ctx context.Context, obj any) (ent.MemberOrder, error) {
 	var it ent.MemberOrder
 	if obj == nil {
@@ -14439,11 +15728,26 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._PointEntry(ctx, sel, obj)
+	case *ent.MemberMedal:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._MemberMedal(ctx, sel, obj)
 	case *ent.Member:
 		if obj == nil {
 			return graphql.Null
 		}
 		return ec._Member(ctx, sel, obj)
+	case *ent.MedalChange:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._MedalChange(ctx, sel, obj)
+	case *ent.Medal:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Medal(ctx, sel, obj)
 	case *ent.BenefitClaim:
 		if obj == nil {
 			return graphql.Null
@@ -15054,6 +16358,216 @@ func (ec *executionContext) _FundStoreBudgetPayload(ctx context.Context, sel ast
 	return out
 }
 
+var medalImplementors = []string{"Medal", "Node"}
+
+func (ec *executionContext) _Medal(ctx context.Context, sel ast.SelectionSet, obj *ent.Medal) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, medalImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Medal")
+		case "id":
+			out.Values[i] = ec._Medal_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "key":
+			out.Values[i] = ec._Medal_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._Medal_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._Medal_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "thresholds":
+			out.Values[i] = ec._Medal_thresholds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var medalChangeImplementors = []string{"MedalChange", "Node"}
+
+func (ec *executionContext) _MedalChange(ctx context.Context, sel ast.SelectionSet, obj *ent.MedalChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, medalChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MedalChange")
+		case "id":
+			out.Values[i] = ec._MedalChange_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "medalKey":
+			out.Values[i] = ec._MedalChange_medalKey(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fromLevel":
+			out.Values[i] = ec._MedalChange_fromLevel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "toLevel":
+			out.Values[i] = ec._MedalChange_toLevel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._MedalChange_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._MedalChange_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var medalChangeConnectionImplementors = []string{"MedalChangeConnection"}
+
+func (ec *executionContext) _MedalChangeConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.MedalChangeConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, medalChangeConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MedalChangeConnection")
+		case "edges":
+			out.Values[i] = ec._MedalChangeConnection_edges(ctx, field, obj)
+		case "pageInfo":
+			out.Values[i] = ec._MedalChangeConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._MedalChangeConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var medalChangeEdgeImplementors = []string{"MedalChangeEdge"}
+
+func (ec *executionContext) _MedalChangeEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.MedalChangeEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, medalChangeEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MedalChangeEdge")
+		case "node":
+			out.Values[i] = ec._MedalChangeEdge_node(ctx, field, obj)
+		case "cursor":
+			out.Values[i] = ec._MedalChangeEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var memberImplementors = []string{"Member", "Node"}
 
 func (ec *executionContext) _Member(ctx context.Context, sel ast.SelectionSet, obj *ent.Member) graphql.Marshaler {
@@ -15160,6 +16674,42 @@ func (ec *executionContext) _Member(ctx context.Context, sel ast.SelectionSet, o
 					}
 				}()
 				res = ec._Member_tierHistory(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "medalHistory":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Member_medalHistory(ctx, field, obj)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -15566,6 +17116,183 @@ func (ec *executionContext) _MemberEdge(ctx context.Context, sel ast.SelectionSe
 			out.Values[i] = ec._MemberEdge_node(ctx, field, obj)
 		case "cursor":
 			out.Values[i] = ec._MemberEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var memberMedalImplementors = []string{"MemberMedal", "Node"}
+
+func (ec *executionContext) _MemberMedal(ctx context.Context, sel ast.SelectionSet, obj *ent.MemberMedal) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, memberMedalImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MemberMedal")
+		case "id":
+			out.Values[i] = ec._MemberMedal_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "medalKey":
+			out.Values[i] = ec._MemberMedal_medalKey(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "level":
+			out.Values[i] = ec._MemberMedal_level(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._MemberMedal_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "member":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._MemberMedal_member(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var memberMedalConnectionImplementors = []string{"MemberMedalConnection"}
+
+func (ec *executionContext) _MemberMedalConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.MemberMedalConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, memberMedalConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MemberMedalConnection")
+		case "edges":
+			out.Values[i] = ec._MemberMedalConnection_edges(ctx, field, obj)
+		case "pageInfo":
+			out.Values[i] = ec._MemberMedalConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._MemberMedalConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var memberMedalEdgeImplementors = []string{"MemberMedalEdge"}
+
+func (ec *executionContext) _MemberMedalEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.MemberMedalEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, memberMedalEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MemberMedalEdge")
+		case "node":
+			out.Values[i] = ec._MemberMedalEdge_node(ctx, field, obj)
+		case "cursor":
+			out.Values[i] = ec._MemberMedalEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -18651,6 +20378,36 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 	return res
 }
 
+func (ec *executionContext) unmarshalNInt2ᚕint64ᚄ(ctx context.Context, v any) ([]int64, error) {
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
+	var err error
+	res := make([]int64, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInt2int64(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNInt2ᚕint64ᚄ(ctx context.Context, sel ast.SelectionSet, v []int64) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNInt2int64(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
 	var vSlice []any
 	vSlice = graphql.CoerceList(v)
@@ -18679,6 +20436,52 @@ func (ec *executionContext) marshalNInt2ᚕintᚄ(ctx context.Context, sel ast.S
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNMedalChangeConnection2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMedalChangeConnection(ctx context.Context, sel ast.SelectionSet, v *ent.MedalChangeConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._MedalChangeConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNMedalChangeOrderField2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMedalChangeOrderField(ctx context.Context, v any) (*ent.MedalChangeOrderField, error) {
+	var res = new(ent.MedalChangeOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMedalChangeOrderField2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMedalChangeOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.MedalChangeOrderField) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNMedalKind2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋmedalᚐKind(ctx context.Context, v any) (medal.Kind, error) {
+	var res medal.Kind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMedalKind2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋmedalᚐKind(ctx context.Context, sel ast.SelectionSet, v medal.Kind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNMember2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMember(ctx context.Context, sel ast.SelectionSet, v *ent.Member) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Member(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNMemberBenefit2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMemberBenefitᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MemberBenefit) graphql.Marshaler {
@@ -18719,6 +20522,22 @@ func (ec *executionContext) marshalNMemberConnection2ᚖgithubᚗcomᚋmembergra
 		return graphql.Null
 	}
 	return ec._MemberConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNMemberMedalOrderField2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMemberMedalOrderField(ctx context.Context, v any) (*ent.MemberMedalOrderField, error) {
+	var res = new(ent.MemberMedalOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMemberMedalOrderField2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMemberMedalOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.MemberMedalOrderField) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalNMemberOrderField2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMemberOrderField(ctx context.Context, v any) (*ent.MemberOrderField, error) {
@@ -19842,6 +21661,41 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	return res
 }
 
+func (ec *executionContext) marshalOMedalChange2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMedalChange(ctx context.Context, sel ast.SelectionSet, v *ent.MedalChange) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MedalChange(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOMedalChangeEdge2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMedalChangeEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.MedalChangeEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOMedalChangeEdge2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMedalChangeEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOMedalChangeEdge2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMedalChangeEdge(ctx context.Context, sel ast.SelectionSet, v *ent.MedalChangeEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MedalChangeEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOMedalChangeOrder2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMedalChangeOrder(ctx context.Context, v any) (*ent.MedalChangeOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputMedalChangeOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalOMember2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMember(ctx context.Context, sel ast.SelectionSet, v *ent.Member) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -19867,6 +21721,33 @@ func (ec *executionContext) marshalOMemberEdge2ᚖgithubᚗcomᚋmembergraphᚋm
 		return graphql.Null
 	}
 	return ec._MemberEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOMemberMedal2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMemberMedal(ctx context.Context, sel ast.SelectionSet, v *ent.MemberMedal) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MemberMedal(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOMemberMedalEdge2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMemberMedalEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.MemberMedalEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOMemberMedalEdge2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMemberMedalEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOMemberMedalEdge2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMemberMedalEdge(ctx context.Context, sel ast.SelectionSet, v *ent.MemberMedalEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MemberMedalEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOMemberOrder2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMemberOrder(ctx context.Context, v any) (*ent.MemberOrder, error) {

@@ -96,6 +96,7 @@ type Source string
 const (
 	SourceCLAIM     Source = "CLAIM"
 	SourceTIER_GIFT Source = "TIER_GIFT"
+	SourceMEDAL     Source = "MEDAL"
 )
 
 func (s Source) String() string {
@@ -105,7 +106,7 @@ func (s Source) String() string {
 // SourceValidator is a validator for the "source" field enum values. It is called by the builders before save.
 func SourceValidator(s Source) error {
 	switch s {
-	case SourceCLAIM, SourceTIER_GIFT:
+	case SourceCLAIM, SourceTIER_GIFT, SourceMEDAL:
 		return nil
 	default:
 		return fmt.Errorf("benefitclaim: invalid enum value for source field: %q", s)

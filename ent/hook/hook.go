@@ -57,6 +57,18 @@ func (f BenefitClaimFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.BenefitClaimMutation", m)
 }
 
+// The CategoryMonthFunc type is an adapter to allow the use of ordinary
+// function as CategoryMonth mutator.
+type CategoryMonthFunc func(context.Context, *ent.CategoryMonthMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f CategoryMonthFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.CategoryMonthMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CategoryMonthMutation", m)
+}
+
 // The EventFunc type is an adapter to allow the use of ordinary
 // function as Event mutator.
 type EventFunc func(context.Context, *ent.EventMutation) (ent.Value, error)
@@ -69,6 +81,30 @@ func (f EventFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.EventMutation", m)
 }
 
+// The MedalFunc type is an adapter to allow the use of ordinary
+// function as Medal mutator.
+type MedalFunc func(context.Context, *ent.MedalMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f MedalFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.MedalMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.MedalMutation", m)
+}
+
+// The MedalChangeFunc type is an adapter to allow the use of ordinary
+// function as MedalChange mutator.
+type MedalChangeFunc func(context.Context, *ent.MedalChangeMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f MedalChangeFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.MedalChangeMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.MedalChangeMutation", m)
+}
+
 // The MemberFunc type is an adapter to allow the use of ordinary
 // function as Member mutator.
 type MemberFunc func(context.Context, *ent.MemberMutation) (ent.Value, error)
@@ -79,6 +115,18 @@ func (f MemberFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, erro
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.MemberMutation", m)
+}
+
+// The MemberMedalFunc type is an adapter to allow the use of ordinary
+// function as MemberMedal mutator.
+type MemberMedalFunc func(context.Context, *ent.MemberMedalMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f MemberMedalFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.MemberMedalMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.MemberMedalMutation", m)
 }
 
 // The MemberScoreFunc type is an adapter to allow the use of ordinary

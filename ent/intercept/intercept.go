@@ -12,8 +12,12 @@ import (
 	"github.com/membergraph/membergraph/ent/auditentry"
 	"github.com/membergraph/membergraph/ent/benefit"
 	"github.com/membergraph/membergraph/ent/benefitclaim"
+	"github.com/membergraph/membergraph/ent/categorymonth"
 	"github.com/membergraph/membergraph/ent/event"
+	"github.com/membergraph/membergraph/ent/medal"
+	"github.com/membergraph/membergraph/ent/medalchange"
 	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/ent/membermedal"
 	"github.com/membergraph/membergraph/ent/memberscore"
 	"github.com/membergraph/membergraph/ent/pointaccount"
 	"github.com/membergraph/membergraph/ent/pointallocation"
@@ -195,6 +199,33 @@ func (f TraverseBenefitClaim) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.BenefitClaimQuery", q)
 }
 
+// The CategoryMonthFunc type is an adapter to allow the use of ordinary function as a Querier.
+type CategoryMonthFunc func(context.Context, *ent.CategoryMonthQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f CategoryMonthFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.CategoryMonthQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.CategoryMonthQuery", q)
+}
+
+// The TraverseCategoryMonth type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseCategoryMonth func(context.Context, *ent.CategoryMonthQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseCategoryMonth) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseCategoryMonth) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CategoryMonthQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.CategoryMonthQuery", q)
+}
+
 // The EventFunc type is an adapter to allow the use of ordinary function as a Querier.
 type EventFunc func(context.Context, *ent.EventQuery) (ent.Value, error)
 
@@ -222,6 +253,60 @@ func (f TraverseEvent) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.EventQuery", q)
 }
 
+// The MedalFunc type is an adapter to allow the use of ordinary function as a Querier.
+type MedalFunc func(context.Context, *ent.MedalQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f MedalFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.MedalQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.MedalQuery", q)
+}
+
+// The TraverseMedal type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseMedal func(context.Context, *ent.MedalQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseMedal) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseMedal) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.MedalQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.MedalQuery", q)
+}
+
+// The MedalChangeFunc type is an adapter to allow the use of ordinary function as a Querier.
+type MedalChangeFunc func(context.Context, *ent.MedalChangeQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f MedalChangeFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.MedalChangeQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.MedalChangeQuery", q)
+}
+
+// The TraverseMedalChange type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseMedalChange func(context.Context, *ent.MedalChangeQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseMedalChange) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseMedalChange) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.MedalChangeQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.MedalChangeQuery", q)
+}
+
 // The MemberFunc type is an adapter to allow the use of ordinary function as a Querier.
 type MemberFunc func(context.Context, *ent.MemberQuery) (ent.Value, error)
 
@@ -247,6 +332,33 @@ func (f TraverseMember) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.MemberQuery", q)
+}
+
+// The MemberMedalFunc type is an adapter to allow the use of ordinary function as a Querier.
+type MemberMedalFunc func(context.Context, *ent.MemberMedalQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f MemberMedalFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.MemberMedalQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.MemberMedalQuery", q)
+}
+
+// The TraverseMemberMedal type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseMemberMedal func(context.Context, *ent.MemberMedalQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseMemberMedal) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseMemberMedal) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.MemberMedalQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.MemberMedalQuery", q)
 }
 
 // The MemberScoreFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -638,10 +750,18 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.BenefitQuery, predicate.Benefit, benefit.OrderOption]{typ: ent.TypeBenefit, tq: q}, nil
 	case *ent.BenefitClaimQuery:
 		return &query[*ent.BenefitClaimQuery, predicate.BenefitClaim, benefitclaim.OrderOption]{typ: ent.TypeBenefitClaim, tq: q}, nil
+	case *ent.CategoryMonthQuery:
+		return &query[*ent.CategoryMonthQuery, predicate.CategoryMonth, categorymonth.OrderOption]{typ: ent.TypeCategoryMonth, tq: q}, nil
 	case *ent.EventQuery:
 		return &query[*ent.EventQuery, predicate.Event, event.OrderOption]{typ: ent.TypeEvent, tq: q}, nil
+	case *ent.MedalQuery:
+		return &query[*ent.MedalQuery, predicate.Medal, medal.OrderOption]{typ: ent.TypeMedal, tq: q}, nil
+	case *ent.MedalChangeQuery:
+		return &query[*ent.MedalChangeQuery, predicate.MedalChange, medalchange.OrderOption]{typ: ent.TypeMedalChange, tq: q}, nil
 	case *ent.MemberQuery:
 		return &query[*ent.MemberQuery, predicate.Member, member.OrderOption]{typ: ent.TypeMember, tq: q}, nil
+	case *ent.MemberMedalQuery:
+		return &query[*ent.MemberMedalQuery, predicate.MemberMedal, membermedal.OrderOption]{typ: ent.TypeMemberMedal, tq: q}, nil
 	case *ent.MemberScoreQuery:
 		return &query[*ent.MemberScoreQuery, predicate.MemberScore, memberscore.OrderOption]{typ: ent.TypeMemberScore, tq: q}, nil
 	case *ent.PointAccountQuery:

@@ -49,6 +49,8 @@ const (
 	EdgeTier = "tier"
 	// EdgeTierHistory holds the string denoting the tier_history edge name in mutations.
 	EdgeTierHistory = "tier_history"
+	// EdgeMedalHistory holds the string denoting the medal_history edge name in mutations.
+	EdgeMedalHistory = "medal_history"
 	// Table holds the table name of the member in the database.
 	Table = "members"
 	// ProgramTable is the table that holds the program relation/edge.
@@ -72,6 +74,13 @@ const (
 	TierHistoryInverseTable = "tier_changes"
 	// TierHistoryColumn is the table column denoting the tier_history relation/edge.
 	TierHistoryColumn = "member_id"
+	// MedalHistoryTable is the table that holds the medal_history relation/edge.
+	MedalHistoryTable = "medal_changes"
+	// MedalHistoryInverseTable is the table name for the MedalChange entity.
+	// It exists in this package in order to avoid circular dependency with the "medalchange" package.
+	MedalHistoryInverseTable = "medal_changes"
+	// MedalHistoryColumn is the table column denoting the medal_history relation/edge.
+	MedalHistoryColumn = "member_id"
 )
 
 // Columns holds all SQL columns for member fields.
@@ -295,6 +304,20 @@ func ByTierHistory(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newTierHistoryStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByMedalHistoryCount orders the results by medal_history count.
+func ByMedalHistoryCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newMedalHistoryStep(), opts...)
+	}
+}
+
+// ByMedalHistory orders the results by medal_history terms.
+func ByMedalHistory(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newMedalHistoryStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newProgramStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -314,6 +337,13 @@ func newTierHistoryStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(TierHistoryInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, true, TierHistoryTable, TierHistoryColumn),
+	)
+}
+func newMedalHistoryStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(MedalHistoryInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, true, MedalHistoryTable, MedalHistoryColumn),
 	)
 }
 

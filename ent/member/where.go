@@ -624,6 +624,29 @@ func HasTierHistoryWith(preds ...predicate.TierChange) predicate.Member {
 	})
 }
 
+// HasMedalHistory applies the HasEdge predicate on the "medal_history" edge.
+func HasMedalHistory() predicate.Member {
+	return predicate.Member(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, MedalHistoryTable, MedalHistoryColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasMedalHistoryWith applies the HasEdge predicate on the "medal_history" edge with a given conditions (other predicates).
+func HasMedalHistoryWith(preds ...predicate.MedalChange) predicate.Member {
+	return predicate.Member(func(s *sql.Selector) {
+		step := newMedalHistoryStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Member) predicate.Member {
 	return predicate.Member(sql.AndPredicates(predicates...))

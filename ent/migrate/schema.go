@@ -109,7 +109,7 @@ var (
 		{Name: "program_id", Type: field.TypeInt},
 		{Name: "idempotency_key", Type: field.TypeString, Size: 128},
 		{Name: "period", Type: field.TypeString, Size: 8},
-		{Name: "source", Type: field.TypeEnum, Enums: []string{"CLAIM", "TIER_GIFT"}},
+		{Name: "source", Type: field.TypeEnum, Enums: []string{"CLAIM", "TIER_GIFT", "MEDAL"}},
 		{Name: "claimed_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
 		{Name: "member_id", Type: field.TypeInt},
 		{Name: "benefit_id", Type: field.TypeInt},
@@ -143,6 +143,36 @@ var (
 				Name:    "benefitclaim_member_id_benefit_id_period",
 				Unique:  false,
 				Columns: []*schema.Column{BenefitClaimsColumns[6], BenefitClaimsColumns[7], BenefitClaimsColumns[3]},
+			},
+		},
+	}
+	// CategoryMonthsColumns holds the columns for the "category_months" table.
+	CategoryMonthsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt},
+		{Name: "month", Type: field.TypeInt},
+		{Name: "category", Type: field.TypeString, Size: 64},
+		{Name: "spend_cents", Type: field.TypeInt64, Default: 0},
+		{Name: "member_id", Type: field.TypeInt},
+	}
+	// CategoryMonthsTable holds the schema information for the "category_months" table.
+	CategoryMonthsTable = &schema.Table{
+		Name:       "category_months",
+		Columns:    CategoryMonthsColumns,
+		PrimaryKey: []*schema.Column{CategoryMonthsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "category_months_members_member",
+				Columns:    []*schema.Column{CategoryMonthsColumns[5]},
+				RefColumns: []*schema.Column{MembersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "categorymonth_member_id_month_category",
+				Unique:  true,
+				Columns: []*schema.Column{CategoryMonthsColumns[5], CategoryMonthsColumns[2], CategoryMonthsColumns[3]},
 			},
 		},
 	}
@@ -192,6 +222,69 @@ var (
 			},
 		},
 	}
+	// MedalsColumns holds the columns for the "medals" table.
+	MedalsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "key", Type: field.TypeString, Size: 64},
+		{Name: "name", Type: field.TypeString, Size: 64},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"CATEGORY", "BEHAVIOR"}},
+		{Name: "thresholds", Type: field.TypeJSON},
+		{Name: "level_benefits", Type: field.TypeJSON, Nullable: true},
+		{Name: "program_id", Type: field.TypeInt},
+	}
+	// MedalsTable holds the schema information for the "medals" table.
+	MedalsTable = &schema.Table{
+		Name:       "medals",
+		Columns:    MedalsColumns,
+		PrimaryKey: []*schema.Column{MedalsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "medals_programs_medals",
+				Columns:    []*schema.Column{MedalsColumns[6]},
+				RefColumns: []*schema.Column{ProgramsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "medal_program_id_key",
+				Unique:  true,
+				Columns: []*schema.Column{MedalsColumns[6], MedalsColumns[1]},
+			},
+		},
+	}
+	// MedalChangesColumns holds the columns for the "medal_changes" table.
+	MedalChangesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt},
+		{Name: "medal_key", Type: field.TypeString, Size: 64},
+		{Name: "from_level", Type: field.TypeInt},
+		{Name: "to_level", Type: field.TypeInt},
+		{Name: "reason", Type: field.TypeString, Size: 256},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "member_id", Type: field.TypeInt},
+	}
+	// MedalChangesTable holds the schema information for the "medal_changes" table.
+	MedalChangesTable = &schema.Table{
+		Name:       "medal_changes",
+		Columns:    MedalChangesColumns,
+		PrimaryKey: []*schema.Column{MedalChangesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "medal_changes_members_member",
+				Columns:    []*schema.Column{MedalChangesColumns[7]},
+				RefColumns: []*schema.Column{MembersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "medalchange_member_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{MedalChangesColumns[7], MedalChangesColumns[6]},
+			},
+		},
+	}
 	// MembersColumns holds the columns for the "members" table.
 	MembersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -238,6 +331,41 @@ var (
 				Name:    "member_program_id_registered_at",
 				Unique:  false,
 				Columns: []*schema.Column{MembersColumns[13], MembersColumns[7]},
+			},
+		},
+	}
+	// MemberMedalsColumns holds the columns for the "member_medals" table.
+	MemberMedalsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt},
+		{Name: "medal_key", Type: field.TypeString, Size: 64},
+		{Name: "level", Type: field.TypeInt},
+		{Name: "updated_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "member_id", Type: field.TypeInt},
+	}
+	// MemberMedalsTable holds the schema information for the "member_medals" table.
+	MemberMedalsTable = &schema.Table{
+		Name:       "member_medals",
+		Columns:    MemberMedalsColumns,
+		PrimaryKey: []*schema.Column{MemberMedalsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "member_medals_members_member",
+				Columns:    []*schema.Column{MemberMedalsColumns[5]},
+				RefColumns: []*schema.Column{MembersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "membermedal_member_id_medal_key",
+				Unique:  true,
+				Columns: []*schema.Column{MemberMedalsColumns[5], MemberMedalsColumns[2]},
+			},
+			{
+				Name:    "membermedal_program_id_medal_key_level",
+				Unique:  false,
+				Columns: []*schema.Column{MemberMedalsColumns[1], MemberMedalsColumns[2], MemberMedalsColumns[3]},
 			},
 		},
 	}
@@ -727,8 +855,12 @@ var (
 		AuditEntriesTable,
 		BenefitsTable,
 		BenefitClaimsTable,
+		CategoryMonthsTable,
 		EventsTable,
+		MedalsTable,
+		MedalChangesTable,
 		MembersTable,
+		MemberMedalsTable,
 		MemberScoresTable,
 		PointAccountsTable,
 		PointAllocationsTable,
@@ -764,14 +896,30 @@ func init() {
 	BenefitClaimsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(60129542144),
 	}
+	CategoryMonthsTable.ForeignKeys[0].RefTable = MembersTable
+	CategoryMonthsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(85899345920),
+	}
 	EventsTable.ForeignKeys[0].RefTable = MembersTable
 	EventsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(17179869184),
+	}
+	MedalsTable.ForeignKeys[0].RefTable = ProgramsTable
+	MedalsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(90194313216),
+	}
+	MedalChangesTable.ForeignKeys[0].RefTable = MembersTable
+	MedalChangesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(94489280512),
 	}
 	MembersTable.ForeignKeys[0].RefTable = TiersTable
 	MembersTable.ForeignKeys[1].RefTable = ProgramsTable
 	MembersTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(4294967296),
+	}
+	MemberMedalsTable.ForeignKeys[0].RefTable = MembersTable
+	MemberMedalsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(98784247808),
 	}
 	MemberScoresTable.ForeignKeys[0].RefTable = MembersTable
 	MemberScoresTable.Annotation = &entsql.Annotation{

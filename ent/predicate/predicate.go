@@ -18,11 +18,23 @@ type Benefit func(*sql.Selector)
 // BenefitClaim is the predicate function for benefitclaim builders.
 type BenefitClaim func(*sql.Selector)
 
+// CategoryMonth is the predicate function for categorymonth builders.
+type CategoryMonth func(*sql.Selector)
+
 // Event is the predicate function for event builders.
 type Event func(*sql.Selector)
 
+// Medal is the predicate function for medal builders.
+type Medal func(*sql.Selector)
+
+// MedalChange is the predicate function for medalchange builders.
+type MedalChange func(*sql.Selector)
+
 // Member is the predicate function for member builders.
 type Member func(*sql.Selector)
+
+// MemberMedal is the predicate function for membermedal builders.
+type MemberMedal func(*sql.Selector)
 
 // MemberScore is the predicate function for memberscore builders.
 type MemberScore func(*sql.Selector)

@@ -207,6 +207,30 @@ func (f BenefitClaimMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mu
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.BenefitClaimMutation", m)
 }
 
+// The CategoryMonthQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type CategoryMonthQueryRuleFunc func(context.Context, *ent.CategoryMonthQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f CategoryMonthQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CategoryMonthQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.CategoryMonthQuery", q)
+}
+
+// The CategoryMonthMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type CategoryMonthMutationRuleFunc func(context.Context, *ent.CategoryMonthMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f CategoryMonthMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.CategoryMonthMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CategoryMonthMutation", m)
+}
+
 // The EventQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type EventQueryRuleFunc func(context.Context, *ent.EventQuery) error
@@ -231,6 +255,54 @@ func (f EventMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation)
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.EventMutation", m)
 }
 
+// The MedalQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type MedalQueryRuleFunc func(context.Context, *ent.MedalQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f MedalQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.MedalQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.MedalQuery", q)
+}
+
+// The MedalMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type MedalMutationRuleFunc func(context.Context, *ent.MedalMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f MedalMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.MedalMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.MedalMutation", m)
+}
+
+// The MedalChangeQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type MedalChangeQueryRuleFunc func(context.Context, *ent.MedalChangeQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f MedalChangeQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.MedalChangeQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.MedalChangeQuery", q)
+}
+
+// The MedalChangeMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type MedalChangeMutationRuleFunc func(context.Context, *ent.MedalChangeMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f MedalChangeMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.MedalChangeMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.MedalChangeMutation", m)
+}
+
 // The MemberQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type MemberQueryRuleFunc func(context.Context, *ent.MemberQuery) error
@@ -253,6 +325,30 @@ func (f MemberMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.MemberMutation", m)
+}
+
+// The MemberMedalQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type MemberMedalQueryRuleFunc func(context.Context, *ent.MemberMedalQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f MemberMedalQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.MemberMedalQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.MemberMedalQuery", q)
+}
+
+// The MemberMedalMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type MemberMedalMutationRuleFunc func(context.Context, *ent.MemberMedalMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f MemberMedalMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.MemberMedalMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.MemberMedalMutation", m)
 }
 
 // The MemberScoreQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -634,9 +730,17 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.BenefitClaimQuery:
 		return q.Filter(), nil
+	case *ent.CategoryMonthQuery:
+		return q.Filter(), nil
 	case *ent.EventQuery:
 		return q.Filter(), nil
+	case *ent.MedalQuery:
+		return q.Filter(), nil
+	case *ent.MedalChangeQuery:
+		return q.Filter(), nil
 	case *ent.MemberQuery:
+		return q.Filter(), nil
+	case *ent.MemberMedalQuery:
 		return q.Filter(), nil
 	case *ent.MemberScoreQuery:
 		return q.Filter(), nil
@@ -681,9 +785,17 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.BenefitClaimMutation:
 		return m.Filter(), nil
+	case *ent.CategoryMonthMutation:
+		return m.Filter(), nil
 	case *ent.EventMutation:
 		return m.Filter(), nil
+	case *ent.MedalMutation:
+		return m.Filter(), nil
+	case *ent.MedalChangeMutation:
+		return m.Filter(), nil
 	case *ent.MemberMutation:
+		return m.Filter(), nil
+	case *ent.MemberMedalMutation:
 		return m.Filter(), nil
 	case *ent.MemberScoreMutation:
 		return m.Filter(), nil

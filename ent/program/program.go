@@ -29,6 +29,8 @@ const (
 	EdgeBenefits = "benefits"
 	// EdgeMembers holds the string denoting the members edge name in mutations.
 	EdgeMembers = "members"
+	// EdgeMedals holds the string denoting the medals edge name in mutations.
+	EdgeMedals = "medals"
 	// Table holds the table name of the program in the database.
 	Table = "programs"
 	// TiersTable is the table that holds the tiers relation/edge.
@@ -52,6 +54,13 @@ const (
 	MembersInverseTable = "members"
 	// MembersColumn is the table column denoting the members relation/edge.
 	MembersColumn = "program_id"
+	// MedalsTable is the table that holds the medals relation/edge.
+	MedalsTable = "medals"
+	// MedalsInverseTable is the table name for the Medal entity.
+	// It exists in this package in order to avoid circular dependency with the "medal" package.
+	MedalsInverseTable = "medals"
+	// MedalsColumn is the table column denoting the medals relation/edge.
+	MedalsColumn = "program_id"
 )
 
 // Columns holds all SQL columns for program fields.
@@ -165,6 +174,20 @@ func ByMembers(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newMembersStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByMedalsCount orders the results by medals count.
+func ByMedalsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newMedalsStep(), opts...)
+	}
+}
+
+// ByMedals orders the results by medals terms.
+func ByMedals(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newMedalsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newTiersStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -184,5 +207,12 @@ func newMembersStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(MembersInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, MembersTable, MembersColumn),
+	)
+}
+func newMedalsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(MedalsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, MedalsTable, MedalsColumn),
 	)
 }

@@ -377,6 +377,29 @@ func HasMembersWith(preds ...predicate.Member) predicate.Program {
 	})
 }
 
+// HasMedals applies the HasEdge predicate on the "medals" edge.
+func HasMedals() predicate.Program {
+	return predicate.Program(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, MedalsTable, MedalsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasMedalsWith applies the HasEdge predicate on the "medals" edge with a given conditions (other predicates).
+func HasMedalsWith(preds ...predicate.Medal) predicate.Program {
+	return predicate.Program(func(s *sql.Selector) {
+		step := newMedalsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Program) predicate.Program {
 	return predicate.Program(sql.AndPredicates(predicates...))

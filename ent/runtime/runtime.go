@@ -9,8 +9,12 @@ import (
 	"github.com/membergraph/membergraph/ent/auditentry"
 	"github.com/membergraph/membergraph/ent/benefit"
 	"github.com/membergraph/membergraph/ent/benefitclaim"
+	"github.com/membergraph/membergraph/ent/categorymonth"
 	"github.com/membergraph/membergraph/ent/event"
+	"github.com/membergraph/membergraph/ent/medal"
+	"github.com/membergraph/membergraph/ent/medalchange"
 	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/ent/membermedal"
 	"github.com/membergraph/membergraph/ent/memberscore"
 	"github.com/membergraph/membergraph/ent/pointaccount"
 	"github.com/membergraph/membergraph/ent/pointallocation"
@@ -187,6 +191,25 @@ func init() {
 	benefitclaimDescPeriod := benefitclaimFields[4].Descriptor()
 	// benefitclaim.PeriodValidator is a validator for the "period" field. It is called by the builders before save.
 	benefitclaim.PeriodValidator = benefitclaimDescPeriod.Validators[0].(func(string) error)
+	categorymonth.Policy = privacy.NewPolicies(schema.CategoryMonth{})
+	categorymonth.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := categorymonth.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	categorymonthFields := schema.CategoryMonth{}.Fields()
+	_ = categorymonthFields
+	// categorymonthDescCategory is the schema descriptor for category field.
+	categorymonthDescCategory := categorymonthFields[3].Descriptor()
+	// categorymonth.CategoryValidator is a validator for the "category" field. It is called by the builders before save.
+	categorymonth.CategoryValidator = categorymonthDescCategory.Validators[0].(func(string) error)
+	// categorymonthDescSpendCents is the schema descriptor for spend_cents field.
+	categorymonthDescSpendCents := categorymonthFields[4].Descriptor()
+	// categorymonth.DefaultSpendCents holds the default value on creation for the spend_cents field.
+	categorymonth.DefaultSpendCents = categorymonthDescSpendCents.Default.(int64)
 	event.Policy = privacy.NewPolicies(schema.Event{})
 	event.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -224,6 +247,72 @@ func init() {
 	eventDescBodyHash := eventFields[8].Descriptor()
 	// event.BodyHashValidator is a validator for the "body_hash" field. It is called by the builders before save.
 	event.BodyHashValidator = eventDescBodyHash.Validators[0].(func(string) error)
+	medal.Policy = privacy.NewPolicies(schema.Medal{})
+	medal.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := medal.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	medalFields := schema.Medal{}.Fields()
+	_ = medalFields
+	// medalDescKey is the schema descriptor for key field.
+	medalDescKey := medalFields[1].Descriptor()
+	// medal.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	medal.KeyValidator = func() func(string) error {
+		validators := medalDescKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(key string) error {
+			for _, fn := range fns {
+				if err := fn(key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// medalDescName is the schema descriptor for name field.
+	medalDescName := medalFields[2].Descriptor()
+	// medal.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	medal.NameValidator = func() func(string) error {
+		validators := medalDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	medalchange.Policy = privacy.NewPolicies(schema.MedalChange{})
+	medalchange.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := medalchange.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	medalchangeFields := schema.MedalChange{}.Fields()
+	_ = medalchangeFields
+	// medalchangeDescMedalKey is the schema descriptor for medal_key field.
+	medalchangeDescMedalKey := medalchangeFields[2].Descriptor()
+	// medalchange.MedalKeyValidator is a validator for the "medal_key" field. It is called by the builders before save.
+	medalchange.MedalKeyValidator = medalchangeDescMedalKey.Validators[0].(func(string) error)
+	// medalchangeDescReason is the schema descriptor for reason field.
+	medalchangeDescReason := medalchangeFields[5].Descriptor()
+	// medalchange.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
+	medalchange.ReasonValidator = medalchangeDescReason.Validators[0].(func(string) error)
 	member.Policy = privacy.NewPolicies(schema.Member{})
 	member.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -267,6 +356,21 @@ func init() {
 	memberDescRealNameVerified := memberFields[9].Descriptor()
 	// member.DefaultRealNameVerified holds the default value on creation for the real_name_verified field.
 	member.DefaultRealNameVerified = memberDescRealNameVerified.Default.(bool)
+	membermedal.Policy = privacy.NewPolicies(schema.MemberMedal{})
+	membermedal.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := membermedal.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	membermedalFields := schema.MemberMedal{}.Fields()
+	_ = membermedalFields
+	// membermedalDescMedalKey is the schema descriptor for medal_key field.
+	membermedalDescMedalKey := membermedalFields[2].Descriptor()
+	// membermedal.MedalKeyValidator is a validator for the "medal_key" field. It is called by the builders before save.
+	membermedal.MedalKeyValidator = membermedalDescMedalKey.Validators[0].(func(string) error)
 	memberscore.Policy = privacy.NewPolicies(schema.MemberScore{})
 	memberscore.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {

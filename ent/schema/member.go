@@ -64,6 +64,8 @@ func (Member) Edges() []ent.Edge {
 		edge.To("tier", Tier.Type).Field("tier_id").Unique().Required(),
 		edge.From("tier_history", TierChange.Type).Ref("member").
 			Annotations(entgql.RelayConnection()),
+		edge.From("medal_history", MedalChange.Type).Ref("member").
+			Annotations(entgql.RelayConnection()),
 	}
 }
 

@@ -36,6 +36,7 @@ func (Program) Edges() []ent.Edge {
 		edge.To("tiers", Tier.Type).Annotations(entgql.Skip()),
 		edge.To("benefits", Benefit.Type).Annotations(entgql.Skip()),
 		edge.To("members", Member.Type).Annotations(entgql.Skip()),
+		edge.To("medals", Medal.Type).Annotations(entgql.Skip()),
 	}
 }
 

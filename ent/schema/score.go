@@ -258,7 +258,7 @@ func (BenefitClaim) Fields() []ent.Field {
 		field.String("idempotency_key").MaxLen(128).Immutable().Annotations(entgql.Skip()),
 		field.String("period").MaxLen(8).Immutable().
 			Comment("The quota period it counts against: YYYY-MM, YYYY, or empty when unlimited."),
-		field.Enum("source").Values("CLAIM", "TIER_GIFT").Immutable().Annotations(entgql.Type("BenefitClaimSource")),
+		field.Enum("source").Values("CLAIM", "TIER_GIFT", "MEDAL").Immutable().Annotations(entgql.Type("BenefitClaimSource")),
 		field.Time("claimed_at").Immutable().SchemaType(datetime),
 	}
 }

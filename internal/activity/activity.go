@@ -9,10 +9,12 @@ import (
 	"slices"
 	"time"
 
+	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/membergraph/membergraph/ent"
 	"github.com/membergraph/membergraph/ent/activitymonth"
+	"github.com/membergraph/membergraph/ent/categorymonth"
 	"github.com/membergraph/membergraph/ent/event"
 	"github.com/membergraph/membergraph/ent/memberscore"
 	"github.com/membergraph/membergraph/internal/events/payload"
@@ -52,6 +54,9 @@ func Count(ctx context.Context, tx *ent.Tx, loc *time.Location, ev Event) error 
 			d.spend += l.PaidCents
 		}
 		d.orders, d.completed, d.purchaseDay = 1, 1, day
+		if err := categories(ctx, tx, ev.ProgramID, ev.MemberID, formula.MonthOf(ev.OccurredAt, loc), ev.Body.Lines, 1); err != nil {
+			return err
+		}
 	case payload.Login, payload.AppOpened:
 		d.loginDay = day
 	case payload.ReviewPosted:
@@ -103,6 +108,15 @@ func Refund(ctx context.Context, tx *ent.Tx, loc *time.Location, order *ent.Even
 		return true
 	}
 	month := formula.MonthOf(order.OccurredAt, loc)
+	var refunded []payload.Line
+	for _, l := range order.Body.Lines {
+		if slices.Contains(skus, l.SKU) {
+			refunded = append(refunded, l)
+		}
+	}
+	if err := categories(ctx, tx, order.ProgramID, order.MemberID, month, refunded, -1); err != nil {
+		return err
+	}
 	if full(order.Body.Lines, append(slices.Clone(refundedBefore), skus...)) {
 		d.orders = -1
 		standing, err := standingOrderOnDay(ctx, tx, loc, order, full)
@@ -200,6 +214,42 @@ func orBits(u *ent.ActivityMonthUpsert, field string, v int64) {
 	u.Set(field, sql.ExprFunc(func(b *sql.Builder) {
 		b.Ident(u.Table().C(field)).WriteString(" | ").Arg(v)
 	}))
+}
+
+// categories adds sign × the lines' paid amounts to the month's spend per category, for
+// the category medals, in one statement.
+func categories(ctx context.Context, tx *ent.Tx, programID, memberID int, month formula.Month, lines []payload.Line, sign int64) error {
+	spend := map[string]int64{}
+	var order []string
+	for _, l := range lines {
+		if _, seen := spend[l.Category]; !seen {
+			order = append(order, l.Category)
+		}
+		spend[l.Category] += sign * l.PaidCents
+	}
+	if len(order) == 0 {
+		return nil
+	}
+	bulk := make([]*ent.CategoryMonthCreate, len(order))
+	for i, c := range order {
+		bulk[i] = tx.CategoryMonth.Create().SetProgramID(programID).SetMemberID(memberID).SetMonth(int(month)).
+			SetCategory(c).SetSpendCents(spend[c])
+	}
+	return tx.CategoryMonth.CreateBulk(bulk...).OnConflict(
+		sql.ConflictColumns(categorymonth.FieldMemberID, categorymonth.FieldMonth, categorymonth.FieldCategory),
+		sql.ResolveWith(func(u *sql.UpdateSet) {
+			col := categorymonth.FieldSpendCents
+			u.Set(col, sql.ExprFunc(func(b *sql.Builder) {
+				// The row's amount plus the one this insert proposed.
+				b.Ident(u.Table().C(col)).WriteString(" + ")
+				if b.Dialect() == dialect.MySQL {
+					b.WriteString("VALUES(").Ident(col).WriteString(")")
+				} else {
+					b.WriteString("excluded.").Ident(col)
+				}
+			}))
+		}),
+	).Exec(ctx)
 }
 
 // risk keeps the latest reputation and credit signals on the member's score row.

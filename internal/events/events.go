@@ -1,6 +1,7 @@
 // Package events takes in what members did, as the commerce side reports it (DOMAIN.md §2):
 // it validates each event, stores the accepted ones exactly once per idempotency key, and
-// applies their effect on points in the same transaction.
+// applies its effects in the same transaction: points, the activity counters the score
+// reads, and medal levels.
 package events
 
 import (
@@ -21,6 +22,7 @@ import (
 	"github.com/membergraph/membergraph/internal/activity"
 	"github.com/membergraph/membergraph/internal/auth"
 	"github.com/membergraph/membergraph/internal/events/payload"
+	"github.com/membergraph/membergraph/internal/medal"
 	"github.com/membergraph/membergraph/internal/points"
 	"github.com/membergraph/membergraph/internal/usererr"
 )
@@ -113,6 +115,10 @@ func (s *Service) Record(ctx context.Context, in []Input) ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	medals, err := medal.Load(ctx, s.client)
+	if err != nil {
+		return nil, err
+	}
 	// One queue of event indexes per member, in input order.
 	var queues [][]int
 	queueOf := map[string]int{}
@@ -132,7 +138,7 @@ func (s *Service) Record(ctx context.Context, in []Input) ([]Result, error) {
 		g.Go(func() error {
 			for queue := range work {
 				for _, i := range queue {
-					res, err := s.record(gctx, prog, ids[in[i].ExternalID], seen[in[i].IdempotencyKey], in[i], fmt.Sprintf("input.events.%d", i))
+					res, err := s.record(gctx, prog, medals, ids[in[i].ExternalID], seen[in[i].IdempotencyKey], in[i], fmt.Sprintf("input.events.%d", i))
 					if err != nil {
 						return err
 					}
@@ -198,7 +204,7 @@ func (s *Service) memberIDs(ctx context.Context, in []Input) (map[string]int, er
 	return ids, nil
 }
 
-func (s *Service) record(ctx context.Context, prog *ent.Program, memberID int, prev *ent.Event, in Input, field string) (Result, error) {
+func (s *Service) record(ctx context.Context, prog *ent.Program, medals medal.Catalogue, memberID int, prev *ent.Event, in Input, field string) (Result, error) {
 	res := Result{IdempotencyKey: in.IdempotencyKey}
 	reject := func(err error) (Result, error) {
 		if ue, ok := usererr.From(err); ok {
@@ -260,7 +266,7 @@ func (s *Service) record(ctx context.Context, prog *ent.Program, memberID int, p
 			if err != nil {
 				return err
 			}
-			if res.Outcome, err = refund(ctx, b, ev, in, field); err != nil {
+			if res.Outcome, err = refund(ctx, b, medals, ev, in, field); err != nil {
 				return err
 			}
 			res.Status = Accepted
@@ -294,8 +300,13 @@ func (s *Service) record(ctx context.Context, prog *ent.Program, memberID int, p
 		if err := b.CreditAll(ctx, grants, in.OccurredAt, &ev.ID); err != nil {
 			return err
 		}
-		return activity.Count(ctx, tx, b.Loc, activity.Event{ProgramID: prog.ID, MemberID: memberID, Kind: in.Kind,
+		err = activity.Count(ctx, tx, b.Loc, activity.Event{ProgramID: prog.ID, MemberID: memberID, Kind: in.Kind,
 			OccurredAt: in.OccurredAt, Body: in.Body, Repeat: facts.AlreadyRewarded})
+		if err != nil {
+			return err
+		}
+		_, err = medal.Evaluate(ctx, tx, medals, prog.ID, memberID, b.Now, b.Loc, medal.Affected(in.Kind, in.Body.Lines))
+		return err
 	})
 	if err != nil {
 		return reject(err)
@@ -367,7 +378,7 @@ func earnings(ctx context.Context, b *points.Book, memberID int, in Input, field
 
 // refund takes back what the refunded lines earned (purchase points and PLUS bonus). Points
 // already spent become a debt, whose cash value the commerce side may withhold.
-func refund(ctx context.Context, b *points.Book, ev *ent.Event, in Input, field string) (payload.Outcome, error) {
+func refund(ctx context.Context, b *points.Book, medals medal.Catalogue, ev *ent.Event, in Input, field string) (payload.Outcome, error) {
 	var out payload.Outcome
 	order, err := orderEvent(ctx, b, ev.MemberID, in.Body.OrderID, field)
 	if err != nil {
@@ -414,6 +425,15 @@ func refund(ctx context.Context, b *points.Book, ev *ent.Event, in Input, field 
 		out.DebtPoints += debt
 	}
 	if err := activity.Refund(ctx, b.Tx, b.Loc, order, in.Body.SKUs, refundedBefore); err != nil {
+		return out, err
+	}
+	var lines []payload.Line
+	for _, l := range order.Body.Lines {
+		if slices.Contains(in.Body.SKUs, l.SKU) {
+			lines = append(lines, l)
+		}
+	}
+	if _, err := medal.Evaluate(ctx, b.Tx, medals, ev.ProgramID, ev.MemberID, b.Now, b.Loc, medal.Affected(payload.OrderRefunded, lines)); err != nil {
 		return out, err
 	}
 	ppy := b.Program.PointsPerYuan

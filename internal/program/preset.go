@@ -1,7 +1,11 @@
 package program
 
 import (
+	"slices"
+	"strings"
+
 	"github.com/membergraph/membergraph/ent/benefit"
+	"github.com/membergraph/membergraph/ent/medal"
 	"github.com/membergraph/membergraph/internal/rules"
 )
 
@@ -22,7 +26,7 @@ func JDPreset() Definition {
 		month     = benefit.QuotaPeriodMONTH
 		year      = benefit.QuotaPeriodYEAR
 	)
-	return Definition{
+	def := Definition{
 		Key:           PresetKey,
 		Name:          "JD-style member programme",
 		TimeZone:      "Asia/Shanghai",
@@ -55,6 +59,8 @@ func JDPreset() Definition {
 				Description: "A month of a partner brand's membership."},
 			{Key: "UPGRADE_COUPON", Name: "Upgrade coupon", Kind: price, QuotaPeriod: none,
 				Description: "A coupon issued with the upgrade gift when a member reaches a tier."},
+			{Key: "MEDAL_COUPON", Name: "Medal coupon", Kind: price, QuotaPeriod: none,
+				Description: "A coupon issued once when a medal reaches a level that carries one."},
 			{Key: "POINTS_BOOST", Name: "Points multiplier days", Kind: value, Quota: 2, QuotaPeriod: month,
 				Description: "Days on which purchases earn extra points."},
 		},
@@ -75,4 +81,35 @@ func JDPreset() Definition {
 					"POINTS_BOOST", "PARTNER_MEMBERSHIP_TRIAL"}},
 		},
 	}
+	def.Medals = presetMedals(def.Rules.Categories, def.Rules.Earning.ExcludedCategories)
+	return def
+}
+
+// presetMedals are DOMAIN.md §6's medals: one per category that earns points, levelled at
+// ¥500 / ¥2,000 / ¥5,000 / ¥10,000 / ¥20,000 over 12 months, and the five behaviour medals
+// (orders 5/20/50/100/200, the others 5/20/50/100/300). Levels 3 and 5 carry a coupon.
+func presetMedals(categories, excluded []string) []MedalDef {
+	coupon := [][]string{nil, nil, {"MEDAL_COUPON"}, nil, {"MEDAL_COUPON"}}
+	var out []MedalDef
+	for _, c := range categories {
+		if slices.Contains(excluded, c) {
+			continue
+		}
+		out = append(out, MedalDef{Key: c, Name: medalName(c), Kind: medal.KindCATEGORY,
+			Thresholds: []int64{500, 2000, 5000, 10000, 20000}, LevelBenefits: coupon})
+	}
+	for _, b := range BehaviourMedals {
+		th := []int64{5, 20, 50, 100, 300}
+		if b == "ORDERS" {
+			th = []int64{5, 20, 50, 100, 200}
+		}
+		out = append(out, MedalDef{Key: b, Name: medalName(b), Kind: medal.KindBEHAVIOR, Thresholds: th, LevelBenefits: coupon})
+	}
+	return out
+}
+
+// medalName turns a key into a name: PERSONAL_CARE → "Personal care".
+func medalName(key string) string {
+	s := strings.ToLower(strings.ReplaceAll(key, "_", " "))
+	return strings.ToUpper(s[:1]) + s[1:]
 }

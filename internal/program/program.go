@@ -8,11 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"sync"
 
 	"github.com/membergraph/membergraph/ent"
 	"github.com/membergraph/membergraph/ent/benefit"
+	"github.com/membergraph/membergraph/ent/medal"
 	"github.com/membergraph/membergraph/ent/program"
 	"github.com/membergraph/membergraph/ent/tier"
 	"github.com/membergraph/membergraph/internal/auth"
@@ -33,6 +35,18 @@ type Definition struct {
 	Rules         rules.Rules
 	Benefits      []BenefitDef
 	Tiers         []TierDef // in ladder order, the first at score 0
+	Medals        []MedalDef
+}
+
+// MedalDef is an entry of the medal catalogue (DOMAIN.md §6).
+type MedalDef struct {
+	Key, Name string
+	Kind      medal.Kind
+	// Thresholds are levels 1–5: yuan spent in the category (CATEGORY, whose key is the
+	// category's) or the count (BEHAVIOR), over the last 12 months.
+	Thresholds []int64
+	// LevelBenefits are, per level, catalogue keys granted once when it is first reached.
+	LevelBenefits [][]string
 }
 
 // BenefitDef is an entry of the benefit catalogue.
@@ -101,6 +115,7 @@ func (d Definition) Validate() error {
 		}
 	}
 	validateLadder(&errs, d.Tiers, benefits)
+	validateMedals(&errs, d.Medals, d.Rules, benefits)
 	return errs.Err()
 }
 
@@ -139,6 +154,60 @@ func validateLadder(errs *usererr.List, tiers []TierDef, catalogue map[string]bo
 		}
 		if t.GiftPoints < 0 || t.YearlyDeduction < 0 {
 			errs.Add(usererr.InvalidArgument, f+".giftPoints", "gift points and yearly deduction must not be negative")
+		}
+	}
+}
+
+// MedalLevels is how many levels a medal has.
+const MedalLevels = 5
+
+// BehaviourMedals are the keys of the behaviour medals, each naming what it counts.
+var BehaviourMedals = []string{"ORDERS", "REVIEWS", "PHOTO_REVIEWS", "ANSWERS", "CHECK_INS"}
+
+// validateMedals checks the medal catalogue: unique keys; a category medal per existing
+// category, a behaviour medal per known count; five strictly increasing positive thresholds;
+// benefits from the catalogue.
+func validateMedals(errs *usererr.List, medals []MedalDef, r rules.Rules, catalogue map[string]bool) {
+	keys := map[string]bool{}
+	for i, m := range medals {
+		f := fmt.Sprintf("medals.%d", i)
+		if keys[m.Key] {
+			errs.Add(usererr.InvalidArgument, f+".key", "medal key %q is used twice", m.Key)
+		}
+		keys[m.Key] = true
+		switch m.Kind {
+		case medal.KindCATEGORY:
+			if !r.HasCategory(m.Key) {
+				errs.Add(usererr.InvalidArgument, f+".key", "category medal %q names no category", m.Key)
+			}
+		case medal.KindBEHAVIOR:
+			if !slices.Contains(BehaviourMedals, m.Key) {
+				errs.Add(usererr.InvalidArgument, f+".key", "behaviour medal %q must be one of %v", m.Key, BehaviourMedals)
+			}
+		default:
+			errs.Add(usererr.InvalidArgument, f+".kind", "unknown kind %q", m.Kind)
+		}
+		if m.Name == "" {
+			errs.Add(usererr.InvalidArgument, f+".name", "name is required")
+		}
+		if len(m.Thresholds) != MedalLevels {
+			errs.Add(usererr.InvalidArgument, f+".thresholds", "a medal has %d thresholds", MedalLevels)
+		}
+		for j, t := range m.Thresholds {
+			if t <= 0 || j > 0 && t <= m.Thresholds[j-1] {
+				errs.Add(usererr.InvalidArgument, f+".thresholds", "thresholds must be positive and increase strictly")
+				break
+			}
+		}
+		if len(m.LevelBenefits) > MedalLevels {
+			errs.Add(usererr.InvalidArgument, f+".levelBenefits", "at most %d levels", MedalLevels)
+		}
+		for _, level := range m.LevelBenefits {
+			for _, b := range level {
+				if !catalogue[b] {
+					errs.Add(usererr.InvalidArgument, f+".levelBenefits", "unknown benefit %q", b)
+				}
+			}
 		}
 	}
 }
@@ -188,6 +257,13 @@ func (s *Service) Create(ctx context.Context, d Definition) (*ent.Program, error
 				c.AddBenefitIDs(ids[b])
 			}
 			if _, err := c.Save(ctx); err != nil {
+				return err
+			}
+		}
+		for _, m := range d.Medals {
+			err := tx.Medal.Create().SetProgramID(p.ID).SetKey(m.Key).SetName(m.Name).SetKind(m.Kind).
+				SetThresholds(m.Thresholds).SetLevelBenefits(m.LevelBenefits).Exec(ctx)
+			if err != nil {
 				return err
 			}
 		}
