@@ -162,6 +162,21 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	MedalProgress struct {
+		Current     func(childComplexity int) int
+		NextLevelAt func(childComplexity int) int
+		Unit        func(childComplexity int) int
+	}
+
+	MedalStatus struct {
+		Benefits func(childComplexity int) int
+		Key      func(childComplexity int) int
+		Kind     func(childComplexity int) int
+		Level    func(childComplexity int) int
+		Name     func(childComplexity int) int
+		Progress func(childComplexity int) int
+	}
+
 	Member struct {
 		Benefits            func(childComplexity int) int
 		Birthday            func(childComplexity int) int
@@ -170,6 +185,7 @@ type ComplexityRoot struct {
 		Gender              func(childComplexity int) int
 		ID                  func(childComplexity int) int
 		MedalHistory        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.MedalChangeOrder) int
+		Medals              func(childComplexity int) int
 		NextTier            func(childComplexity int) int
 		NextTierAdds        func(childComplexity int) int
 		Nickname            func(childComplexity int) int
@@ -295,6 +311,7 @@ type ComplexityRoot struct {
 		Benefits      func(childComplexity int) int
 		ID            func(childComplexity int) int
 		Key           func(childComplexity int) int
+		Medals        func(childComplexity int) int
 		Name          func(childComplexity int) int
 		PointsPerYuan func(childComplexity int) int
 		ScoreRules    func(childComplexity int) int
@@ -304,6 +321,7 @@ type ComplexityRoot struct {
 
 	Query struct {
 		AuditEntries      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
+		MedalLeaders      func(childComplexity int, key string, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
 		Member            func(childComplexity int, externalID string) int
 		Members           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.MemberOrder, where *ent.MemberWhereInput) int
 		Node              func(childComplexity int, id int) int
@@ -475,6 +493,7 @@ type ComplexityRoot struct {
 }
 
 type MemberResolver interface {
+	Medals(ctx context.Context, obj *ent.Member) ([]*model.MedalStatus, error)
 	Phone(ctx context.Context, obj *ent.Member) (*string, error)
 	Points(ctx context.Context, obj *ent.Member) (*model.MemberPoints, error)
 	Score(ctx context.Context, obj *ent.Member) (*model.Score, error)
@@ -504,6 +523,7 @@ type MutationResolver interface {
 	UpdateScoreRules(ctx context.Context, input rules.Score) (*model.UpdateScoreRulesPayload, error)
 }
 type ProgramResolver interface {
+	Medals(ctx context.Context, obj *ent.Program) ([]*ent.Medal, error)
 	Tiers(ctx context.Context, obj *ent.Program) ([]*ent.Tier, error)
 	Benefits(ctx context.Context, obj *ent.Program) ([]*ent.Benefit, error)
 	ScoreRules(ctx context.Context, obj *ent.Program) (*rules.Score, error)
@@ -512,6 +532,7 @@ type QueryResolver interface {
 	Node(ctx context.Context, id int) (ent.Noder, error)
 	Nodes(ctx context.Context, ids []int) ([]ent.Noder, error)
 	Members(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.MemberOrder, where *ent.MemberWhereInput) (*ent.MemberConnection, error)
+	MedalLeaders(ctx context.Context, key string, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) (*ent.MemberMedalConnection, error)
 	Viewer(ctx context.Context) (*ent.Member, error)
 	Member(ctx context.Context, externalID string) (*ent.Member, error)
 	Program(ctx context.Context) (*ent.Program, error)
@@ -943,6 +964,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MedalChangeEdge.Node(childComplexity), true
 
+	case "MedalProgress.current":
+		if e.ComplexityRoot.MedalProgress.Current == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MedalProgress.Current(childComplexity), true
+	case "MedalProgress.nextLevelAt":
+		if e.ComplexityRoot.MedalProgress.NextLevelAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MedalProgress.NextLevelAt(childComplexity), true
+	case "MedalProgress.unit":
+		if e.ComplexityRoot.MedalProgress.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MedalProgress.Unit(childComplexity), true
+
+	case "MedalStatus.benefits":
+		if e.ComplexityRoot.MedalStatus.Benefits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MedalStatus.Benefits(childComplexity), true
+	case "MedalStatus.key":
+		if e.ComplexityRoot.MedalStatus.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MedalStatus.Key(childComplexity), true
+	case "MedalStatus.kind":
+		if e.ComplexityRoot.MedalStatus.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MedalStatus.Kind(childComplexity), true
+	case "MedalStatus.level":
+		if e.ComplexityRoot.MedalStatus.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MedalStatus.Level(childComplexity), true
+	case "MedalStatus.name":
+		if e.ComplexityRoot.MedalStatus.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MedalStatus.Name(childComplexity), true
+	case "MedalStatus.progress":
+		if e.ComplexityRoot.MedalStatus.Progress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MedalStatus.Progress(childComplexity), true
+
 	case "Member.benefits":
 		if e.ComplexityRoot.Member.Benefits == nil {
 			break
@@ -990,6 +1067,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Member.MedalHistory(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.MedalChangeOrder)), true
+	case "Member.medals":
+		if e.ComplexityRoot.Member.Medals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Member.Medals(childComplexity), true
 	case "Member.nextTier":
 		if e.ComplexityRoot.Member.NextTier == nil {
 			break
@@ -1560,6 +1643,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Program.Key(childComplexity), true
+	case "Program.medals":
+		if e.ComplexityRoot.Program.Medals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Program.Medals(childComplexity), true
 	case "Program.name":
 		if e.ComplexityRoot.Program.Name == nil {
 			break
@@ -1603,6 +1692,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.AuditEntries(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int)), true
 
+	case "Query.medalLeaders":
+		if e.ComplexityRoot.Query.MedalLeaders == nil {
+			break
+		}
+
+		args, err := ec.field_Query_medalLeaders_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MedalLeaders(childComplexity, args["key"].(string), args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int)), true
 	case "Query.member":
 		if e.ComplexityRoot.Query.Member == nil {
 			break
@@ -3247,6 +3347,50 @@ enum TierChangeOrderField {
   CREATED_AT
 }
 `, BuiltIn: false},
+	{Name: "../schema/medal.graphqls", Input: `# Medals (勋章): DOMAIN.md §6.
+
+extend type Member {
+  "Every medal of the programme, earned or not (level 0), with the progress to the next level."
+  medals: [MedalStatus!]!
+}
+
+"""A medal as one member holds it."""
+type MedalStatus {
+  "The category key, or ORDERS, REVIEWS, PHOTO_REVIEWS, ANSWERS, CHECK_INS."
+  key: String!
+  name: String!
+  kind: MedalKind!
+  "0–5, following the last 12 months."
+  level: Int!
+  progress: MedalProgress!
+  "Benefits of the levels reached (each granted once, when first reached)."
+  benefits: [Benefit!]!
+}
+
+"""What counts towards a medal: yuan spent in the category, or a count."""
+enum MedalUnit {
+  YUAN
+  COUNT
+}
+
+type MedalProgress {
+  "Yuan or count over the last 12 months."
+  current: Int!
+  "What the next level needs; null at level 5."
+  nextLevelAt: Int
+  unit: MedalUnit!
+}
+
+extend type Program {
+  "The medal catalogue: category medals, then behaviour medals."
+  medals: [Medal!]!
+}
+
+extend type Query {
+  "The members holding a medal, highest level first: a category's high-value members."
+  medalLeaders(key: String!, after: Cursor, first: Int, before: Cursor, last: Int): MemberMedalConnection! @auth(requires: [ADMIN])
+}
+`, BuiltIn: false},
 	{Name: "../schema/membergraph.graphqls", Input: `# The hand-written part of the API. schema/ent.graphqls (generated from ent/schema) holds the
 # entity types, Node, connections, orderings and where-inputs.
 
@@ -4015,6 +4159,22 @@ func (ec *executionContext) childFields_FundStoreBudgetPayload(ctx context.Conte
 	return nil, fmt.Errorf("no field named %q was found under type FundStoreBudgetPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Medal(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Medal_id(ctx, field)
+	case "key":
+		return ec.fieldContext_Medal_key(ctx, field)
+	case "name":
+		return ec.fieldContext_Medal_name(ctx, field)
+	case "kind":
+		return ec.fieldContext_Medal_kind(ctx, field)
+	case "thresholds":
+		return ec.fieldContext_Medal_thresholds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Medal", field.Name)
+}
+
 func (ec *executionContext) childFields_MedalChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4055,6 +4215,36 @@ func (ec *executionContext) childFields_MedalChangeEdge(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type MedalChangeEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_MedalProgress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "current":
+		return ec.fieldContext_MedalProgress_current(ctx, field)
+	case "nextLevelAt":
+		return ec.fieldContext_MedalProgress_nextLevelAt(ctx, field)
+	case "unit":
+		return ec.fieldContext_MedalProgress_unit(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MedalProgress", field.Name)
+}
+
+func (ec *executionContext) childFields_MedalStatus(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_MedalStatus_key(ctx, field)
+	case "name":
+		return ec.fieldContext_MedalStatus_name(ctx, field)
+	case "kind":
+		return ec.fieldContext_MedalStatus_kind(ctx, field)
+	case "level":
+		return ec.fieldContext_MedalStatus_level(ctx, field)
+	case "progress":
+		return ec.fieldContext_MedalStatus_progress(ctx, field)
+	case "benefits":
+		return ec.fieldContext_MedalStatus_benefits(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MedalStatus", field.Name)
+}
+
 func (ec *executionContext) childFields_Member(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4085,6 +4275,8 @@ func (ec *executionContext) childFields_Member(ctx context.Context, field graphq
 		return ec.fieldContext_Member_tierHistory(ctx, field)
 	case "medalHistory":
 		return ec.fieldContext_Member_medalHistory(ctx, field)
+	case "medals":
+		return ec.fieldContext_Member_medals(ctx, field)
 	case "phone":
 		return ec.fieldContext_Member_phone(ctx, field)
 	case "points":
@@ -4155,6 +4347,18 @@ func (ec *executionContext) childFields_MemberMedal(ctx context.Context, field g
 		return ec.fieldContext_MemberMedal_member(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MemberMedal", field.Name)
+}
+
+func (ec *executionContext) childFields_MemberMedalConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_MemberMedalConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_MemberMedalConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_MemberMedalConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MemberMedalConnection", field.Name)
 }
 
 func (ec *executionContext) childFields_MemberMedalEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4283,6 +4487,8 @@ func (ec *executionContext) childFields_Program(ctx context.Context, field graph
 		return ec.fieldContext_Program_timeZone(ctx, field)
 	case "pointsPerYuan":
 		return ec.fieldContext_Program_pointsPerYuan(ctx, field)
+	case "medals":
+		return ec.fieldContext_Program_medals(ctx, field)
 	case "tiers":
 		return ec.fieldContext_Program_tiers(ctx, field)
 	case "benefits":
@@ -5098,6 +5304,52 @@ func (ec *executionContext) field_Query_auditEntries_args(ctx context.Context, r
 		return nil, err
 	}
 	args["last"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_medalLeaders_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "key",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["key"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg4
 	return args, nil
 }
 
@@ -6882,6 +7134,231 @@ func (ec *executionContext) fieldContext_MedalChangeEdge_cursor(_ context.Contex
 	return graphql.NewScalarFieldContext("MedalChangeEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
 }
 
+func (ec *executionContext) _MedalProgress_current(ctx context.Context, field graphql.CollectedField, obj *model.MedalProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MedalProgress_current(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Current, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MedalProgress_current(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MedalProgress", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _MedalProgress_nextLevelAt(ctx context.Context, field graphql.CollectedField, obj *model.MedalProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MedalProgress_nextLevelAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NextLevelAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MedalProgress_nextLevelAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MedalProgress", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _MedalProgress_unit(ctx context.Context, field graphql.CollectedField, obj *model.MedalProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MedalProgress_unit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.MedalUnit) graphql.Marshaler {
+			return ec.marshalNMedalUnit2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMedalUnit(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MedalProgress_unit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MedalProgress", field, false, false, errors.New("field of type MedalUnit does not have child fields"))
+}
+
+func (ec *executionContext) _MedalStatus_key(ctx context.Context, field graphql.CollectedField, obj *model.MedalStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MedalStatus_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MedalStatus_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MedalStatus", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MedalStatus_name(ctx context.Context, field graphql.CollectedField, obj *model.MedalStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MedalStatus_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MedalStatus_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MedalStatus", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MedalStatus_kind(ctx context.Context, field graphql.CollectedField, obj *model.MedalStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MedalStatus_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v medal.Kind) graphql.Marshaler {
+			return ec.marshalNMedalKind2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋmedalᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MedalStatus_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MedalStatus", field, false, false, errors.New("field of type MedalKind does not have child fields"))
+}
+
+func (ec *executionContext) _MedalStatus_level(ctx context.Context, field graphql.CollectedField, obj *model.MedalStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MedalStatus_level(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Level, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MedalStatus_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MedalStatus", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _MedalStatus_progress(ctx context.Context, field graphql.CollectedField, obj *model.MedalStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MedalStatus_progress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Progress, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MedalProgress) graphql.Marshaler {
+			return ec.marshalNMedalProgress2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMedalProgress(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MedalStatus_progress(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MedalStatus",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MedalProgress(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MedalStatus_benefits(ctx context.Context, field graphql.CollectedField, obj *model.MedalStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MedalStatus_benefits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Benefits, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Benefit) graphql.Marshaler {
+			return ec.marshalNBenefit2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐBenefitᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MedalStatus_benefits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MedalStatus",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Benefit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Member_id(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7251,6 +7728,38 @@ func (ec *executionContext) fieldContext_Member_medalHistory(ctx context.Context
 	if fc.Args, err = ec.field_Member_medalHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Member_medals(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Member_medals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Member().Medals(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.MedalStatus) graphql.Marshaler {
+			return ec.marshalNMedalStatus2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMedalStatusᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Member_medals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Member",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MedalStatus(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -9652,6 +10161,38 @@ func (ec *executionContext) fieldContext_Program_pointsPerYuan(_ context.Context
 	return graphql.NewScalarFieldContext("Program", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
+func (ec *executionContext) _Program_medals(ctx context.Context, field graphql.CollectedField, obj *ent.Program) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Program_medals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Program().Medals(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Medal) graphql.Marshaler {
+			return ec.marshalNMedal2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMedalᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Program_medals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Program",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Medal(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Program_tiers(ctx context.Context, field graphql.CollectedField, obj *ent.Program) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9910,6 +10451,68 @@ func (ec *executionContext) fieldContext_Query_members(ctx context.Context, fiel
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_members_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_medalLeaders(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_medalLeaders(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MedalLeaders(ctx, fc.Args["key"].(string), fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *ent.MemberMedalConnection
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *ent.MemberMedalConnection
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.MemberMedalConnection) graphql.Marshaler {
+			return ec.marshalNMemberMedalConnection2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMemberMedalConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_medalLeaders(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberMedalConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_medalLeaders_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -16568,6 +17171,116 @@ func (ec *executionContext) _MedalChangeEdge(ctx context.Context, sel ast.Select
 	return out
 }
 
+var medalProgressImplementors = []string{"MedalProgress"}
+
+func (ec *executionContext) _MedalProgress(ctx context.Context, sel ast.SelectionSet, obj *model.MedalProgress) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, medalProgressImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MedalProgress")
+		case "current":
+			out.Values[i] = ec._MedalProgress_current(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nextLevelAt":
+			out.Values[i] = ec._MedalProgress_nextLevelAt(ctx, field, obj)
+		case "unit":
+			out.Values[i] = ec._MedalProgress_unit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var medalStatusImplementors = []string{"MedalStatus"}
+
+func (ec *executionContext) _MedalStatus(ctx context.Context, sel ast.SelectionSet, obj *model.MedalStatus) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, medalStatusImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MedalStatus")
+		case "key":
+			out.Values[i] = ec._MedalStatus_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._MedalStatus_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._MedalStatus_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "level":
+			out.Values[i] = ec._MedalStatus_level(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "progress":
+			out.Values[i] = ec._MedalStatus_progress(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "benefits":
+			out.Values[i] = ec._MedalStatus_benefits(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var memberImplementors = []string{"Member", "Node"}
 
 func (ec *executionContext) _Member(ctx context.Context, sel ast.SelectionSet, obj *ent.Member) graphql.Marshaler {
@@ -16710,6 +17423,42 @@ func (ec *executionContext) _Member(ctx context.Context, sel ast.SelectionSet, o
 					}
 				}()
 				res = ec._Member_medalHistory(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "medals":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Member_medals(ctx, field, obj)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -17937,6 +18686,42 @@ func (ec *executionContext) _Program(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "medals":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Program_medals(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "tiers":
 			field := field
 
@@ -18138,6 +18923,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_members(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "medalLeaders":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_medalLeaders(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -20438,6 +21245,32 @@ func (ec *executionContext) marshalNInt2ᚕintᚄ(ctx context.Context, sel ast.S
 	return ret
 }
 
+func (ec *executionContext) marshalNMedal2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMedalᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Medal) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMedal2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMedal(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMedal2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMedal(ctx context.Context, sel ast.SelectionSet, v *ent.Medal) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Medal(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNMedalChangeConnection2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMedalChangeConnection(ctx context.Context, sel ast.SelectionSet, v *ent.MedalChangeConnection) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -20471,6 +21304,52 @@ func (ec *executionContext) unmarshalNMedalKind2githubᚗcomᚋmembergraphᚋmem
 }
 
 func (ec *executionContext) marshalNMedalKind2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋmedalᚐKind(ctx context.Context, sel ast.SelectionSet, v medal.Kind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNMedalProgress2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMedalProgress(ctx context.Context, sel ast.SelectionSet, v *model.MedalProgress) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._MedalProgress(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMedalStatus2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMedalStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MedalStatus) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMedalStatus2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMedalStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMedalStatus2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMedalStatus(ctx context.Context, sel ast.SelectionSet, v *model.MedalStatus) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._MedalStatus(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNMedalUnit2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMedalUnit(ctx context.Context, v any) (model.MedalUnit, error) {
+	var res model.MedalUnit
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMedalUnit2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMedalUnit(ctx context.Context, sel ast.SelectionSet, v model.MedalUnit) graphql.Marshaler {
 	return v
 }
 
@@ -20522,6 +21401,20 @@ func (ec *executionContext) marshalNMemberConnection2ᚖgithubᚗcomᚋmembergra
 		return graphql.Null
 	}
 	return ec._MemberConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMemberMedalConnection2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMemberMedalConnection(ctx context.Context, sel ast.SelectionSet, v ent.MemberMedalConnection) graphql.Marshaler {
+	return ec._MemberMedalConnection(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNMemberMedalConnection2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMemberMedalConnection(ctx context.Context, sel ast.SelectionSet, v *ent.MemberMedalConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._MemberMedalConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNMemberMedalOrderField2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMemberMedalOrderField(ctx context.Context, v any) (*ent.MemberMedalOrderField, error) {

@@ -29,6 +29,7 @@ import (
 	"github.com/membergraph/membergraph/internal/auth"
 	"github.com/membergraph/membergraph/internal/benefit"
 	"github.com/membergraph/membergraph/internal/events"
+	"github.com/membergraph/membergraph/internal/medal"
 	"github.com/membergraph/membergraph/internal/member"
 	"github.com/membergraph/membergraph/internal/points"
 	"github.com/membergraph/membergraph/internal/program"
@@ -45,10 +46,11 @@ type ServerConfig struct {
 	Members  *member.Service
 	Ledger   *points.Ledger
 	Events   *events.Service
-	// Scores, Tiers and Benefits default to services over DB with Ledger's clock.
+	// Scores, Tiers, Benefits and Medals default to services over DB with Ledger's clock.
 	Scores   *score.Service
 	Tiers    *tier.Service
 	Benefits *benefit.Service
+	Medals   *medal.Service
 	Logger   *slog.Logger
 	// DefaultProgram is the programme of tokens that name none.
 	DefaultProgram string
@@ -87,6 +89,9 @@ func (c *ServerConfig) withDefaults() {
 	}
 	if c.Benefits == nil {
 		c.Benefits = benefit.NewService(c.DB.Client, c.Ledger)
+	}
+	if c.Medals == nil {
+		c.Medals = medal.NewService(c.DB.Client, c.Ledger)
 	}
 }
 
@@ -133,7 +138,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) graphqlHandler() http.Handler {
 	resolver := &Resolver{client: s.cfg.DB.Client, programs: s.cfg.Programs, members: s.cfg.Members,
-		ledger: s.cfg.Ledger, events: s.cfg.Events, scores: s.cfg.Scores, tiers: s.cfg.Tiers, benefits: s.cfg.Benefits}
+		ledger: s.cfg.Ledger, events: s.cfg.Events, scores: s.cfg.Scores, tiers: s.cfg.Tiers, benefits: s.cfg.Benefits,
+		medals: s.cfg.Medals}
 	ecfg := Config{Resolvers: resolver}
 	ecfg.Directives.Auth = authDirective
 	ecfg.Complexity.Query.Members = func(child int, _ *entgql.Cursor[int], first *int, _ *entgql.Cursor[int], last *int, _ *ent.MemberOrder, _ *ent.MemberWhereInput) int {
@@ -143,6 +149,12 @@ func (s *Server) graphqlHandler() http.Handler {
 		return pageComplexity(child, first, last)
 	}
 	ecfg.Complexity.Member.TierHistory = func(child int, _ *entgql.Cursor[int], first *int, _ *entgql.Cursor[int], last *int, _ *ent.TierChangeOrder) int {
+		return pageComplexity(child, first, last)
+	}
+	ecfg.Complexity.Query.MedalLeaders = func(child int, _ string, _ *entgql.Cursor[int], first *int, _ *entgql.Cursor[int], last *int) int {
+		return pageComplexity(child, first, last)
+	}
+	ecfg.Complexity.Member.MedalHistory = func(child int, _ *entgql.Cursor[int], first *int, _ *entgql.Cursor[int], last *int, _ *ent.MedalChangeOrder) int {
 		return pageComplexity(child, first, last)
 	}
 	ecfg.Complexity.Query.AuditEntries = func(child int, _ *entgql.Cursor[int], first *int, _ *entgql.Cursor[int], last *int) int {

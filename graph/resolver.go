@@ -8,6 +8,7 @@ import (
 	"github.com/membergraph/membergraph/ent"
 	"github.com/membergraph/membergraph/internal/benefit"
 	"github.com/membergraph/membergraph/internal/events"
+	"github.com/membergraph/membergraph/internal/medal"
 	"github.com/membergraph/membergraph/internal/member"
 	"github.com/membergraph/membergraph/internal/points"
 	"github.com/membergraph/membergraph/internal/program"
@@ -26,4 +27,5 @@ type Resolver struct {
 	scores   *score.Service
 	tiers    *tier.Service
 	benefits *benefit.Service
+	medals   *medal.Service
 }

@@ -28,6 +28,7 @@ type config struct {
 	ShutdownTimeout time.Duration
 	ExpiryInterval  time.Duration
 	SettleInterval  time.Duration
+	MedalInterval   time.Duration
 }
 
 // bind registers the flags a command uses, with defaults taken from the environment.
@@ -58,6 +59,8 @@ func (c *config) bind(fs *flag.FlagSet, serve bool) {
 		"how often the server writes off expired points (balances are right between runs)")
 	fs.DurationVar(&c.SettleInterval, "settle-interval", time.Hour,
 		"how often the server looks whether the month's score settlement is due (it runs once per month)")
+	fs.DurationVar(&c.MedalInterval, "medal-interval", 24*time.Hour,
+		"how often the server lowers medal levels whose activity left the 12-month window")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may finish after SIGTERM")
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/membergraph/membergraph/internal/auth"
 	"github.com/membergraph/membergraph/internal/clock"
 	"github.com/membergraph/membergraph/internal/events"
+	"github.com/membergraph/membergraph/internal/medal"
 	"github.com/membergraph/membergraph/internal/member"
 	"github.com/membergraph/membergraph/internal/points"
 	"github.com/membergraph/membergraph/internal/program"
@@ -72,6 +73,7 @@ func serve(ctx context.Context, args []string) error {
 	clk := clock.System{}
 	ledger := points.NewLedger(db.Client, db.Dialect, clk, nil)
 	scores := score.NewService(db.Client, clk, ledger, score.SettleConfig{Logger: logger})
+	medals := medal.NewService(db.Client, ledger)
 	srvCfg := graph.ServerConfig{
 		DB:              db,
 		Signer:          signer,
@@ -80,6 +82,7 @@ func serve(ctx context.Context, args []string) error {
 		Ledger:          ledger,
 		Events:          events.NewService(db.Client, ledger, 0),
 		Scores:          scores,
+		Medals:          medals,
 		Logger:          logger,
 		DefaultProgram:  cfg.Program,
 		Production:      cfg.Production,
@@ -119,6 +122,7 @@ func serve(ctx context.Context, args []string) error {
 	defer stopJobs()
 	go ledger.RunExpiry(jobs, cfg.ExpiryInterval, logger)
 	go scores.RunSettlement(jobs, cfg.SettleInterval)
+	go medals.RunReevaluation(jobs, cfg.MedalInterval, logger)
 
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()

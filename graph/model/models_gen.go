@@ -11,6 +11,7 @@ import (
 
 	"github.com/membergraph/membergraph/ent"
 	"github.com/membergraph/membergraph/ent/event"
+	"github.com/membergraph/membergraph/ent/medal"
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/internal/rules"
 )
@@ -95,6 +96,27 @@ type GrantStorePointsInput struct {
 	Points         int    `json:"points"`
 	Reason         string `json:"reason"`
 	IdempotencyKey string `json:"idempotencyKey"`
+}
+
+type MedalProgress struct {
+	// Yuan or count over the last 12 months.
+	Current int `json:"current"`
+	// What the next level needs; null at level 5.
+	NextLevelAt *int      `json:"nextLevelAt,omitempty"`
+	Unit        MedalUnit `json:"unit"`
+}
+
+// A medal as one member holds it.
+type MedalStatus struct {
+	// The category key, or ORDERS, REVIEWS, PHOTO_REVIEWS, ANSWERS, CHECK_INS.
+	Key  string     `json:"key"`
+	Name string     `json:"name"`
+	Kind medal.Kind `json:"kind"`
+	// 0–5, following the last 12 months.
+	Level    int            `json:"level"`
+	Progress *MedalProgress `json:"progress"`
+	// Benefits of the levels reached (each granted once, when first reached).
+	Benefits []*ent.Benefit `json:"benefits"`
 }
 
 type MemberBenefit struct {
@@ -422,6 +444,62 @@ func (e *EventStatus) UnmarshalJSON(b []byte) error {
 }
 
 func (e EventStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What counts towards a medal: yuan spent in the category, or a count.
+type MedalUnit string
+
+const (
+	MedalUnitYuan  MedalUnit = "YUAN"
+	MedalUnitCount MedalUnit = "COUNT"
+)
+
+var AllMedalUnit = []MedalUnit{
+	MedalUnitYuan,
+	MedalUnitCount,
+}
+
+func (e MedalUnit) IsValid() bool {
+	switch e {
+	case MedalUnitYuan, MedalUnitCount:
+		return true
+	}
+	return false
+}
+
+func (e MedalUnit) String() string {
+	return string(e)
+}
+
+func (e *MedalUnit) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = MedalUnit(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid MedalUnit", str)
+	}
+	return nil
+}
+
+func (e MedalUnit) MarshalGQL(w io.Writer) {
+	fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *MedalUnit) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e MedalUnit) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -6,6 +6,7 @@
 package medal
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -40,8 +41,19 @@ type Catalogue []*ent.Medal
 
 // Load reads the catalogue of the viewer's programme: categories first, then behaviours.
 func Load(ctx context.Context, client *ent.Client) (Catalogue, error) {
-	ms, err := client.Medal.Query().Order(ent.Asc(entmedal.FieldKind), ent.Asc(entmedal.FieldID)).All(ctx)
+	ms, err := client.Medal.Query().Order(ent.Asc(entmedal.FieldID)).All(ctx)
+	// Sorted here: SQLite orders the enum as text, MySQL by its position.
+	slices.SortStableFunc(ms, func(a, b *ent.Medal) int {
+		return cmp.Compare(kindRank(a.Kind), kindRank(b.Kind))
+	})
 	return Catalogue(ms), err
+}
+
+func kindRank(k entmedal.Kind) int {
+	if k == entmedal.KindCATEGORY {
+		return 0
+	}
+	return 1
 }
 
 // ByKey finds a medal.
