@@ -61,3 +61,5 @@ require (
 )
 
 tool github.com/99designs/gqlgen
+
+replace github.com/membergraph/membergraph/plugins => ./plugins

@@ -1,0 +1,556 @@
+// Package host starts, verifies and supervises partner plugins: it finds executables in the
+// plugin directory, starts only those whose SHA-256 the trusted catalogue names, over gRPC
+// with automatic mTLS and without the server's environment, and keeps them running: health
+// checks, restart with backoff, a deadline on every call, a circuit breaker and a
+// concurrency limit per partner, stderr logged under the partner's key, and no orphans.
+package host
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	partnerv1 "github.com/membergraph/membergraph/plugins/proto/partner/v1"
+	"github.com/membergraph/membergraph/plugins/sdk"
+)
+
+// Status is a partner's state as operators see it.
+type Status string
+
+// The states.
+const (
+	Running    Status = "RUNNING"
+	Restarting Status = "RESTARTING"
+	Failed     Status = "FAILED"
+	Disabled   Status = "DISABLED"
+)
+
+// Errors of calls through the host.
+var (
+	ErrUntrusted   = errors.New("not the trusted build")
+	ErrUnknown     = errors.New("no such partner")
+	ErrUnavailable = errors.New("partner unavailable")
+	ErrCircuitOpen = errors.New("partner circuit open after repeated failures")
+	ErrBusy        = errors.New("partner at its concurrency limit")
+)
+
+// Config configures a Manager. Zero fields take the defaults of withDefaults.
+type Config struct {
+	// Dir holds the plugin executables and the trusted catalogue.
+	Dir string
+	// StateDir holds a directory per partner that survives restarts (default Dir/state).
+	StateDir string
+	// CallTimeout bounds every call to a plugin (default 3 s).
+	CallTimeout time.Duration
+	// StartTimeout bounds a plugin's start and handshake (default 10 s).
+	StartTimeout time.Duration
+	// MaxConcurrent calls per partner (default 16).
+	MaxConcurrent int
+	// BreakerFailures consecutive failed calls open the circuit for BreakerCooldown
+	// (defaults 5 and 10 s).
+	BreakerFailures int
+	BreakerCooldown time.Duration
+	// HealthEvery is how often a running plugin is checked (default 100 ms).
+	HealthEvery time.Duration
+	// MaxBackoff caps the wait between restarts (default 5 s); the first restart is at once.
+	MaxBackoff time.Duration
+	// FailAfter consecutive failed starts mark the partner FAILED (default 3); it is still
+	// retried every MaxBackoff.
+	FailAfter int
+	// Host serves the callback service to the named partner; nil offers none.
+	Host func(key string) partnerv1.HostServer
+	// Settings returns an enabled flag and the configuration of a partner (default: enabled,
+	// no configuration).
+	Settings func(key string) (enabled bool, cfg map[string]string)
+	Logger   *slog.Logger
+}
+
+func (c *Config) withDefaults() {
+	if c.StateDir == "" {
+		c.StateDir = filepath.Join(c.Dir, "state")
+	}
+	if c.CallTimeout <= 0 {
+		c.CallTimeout = 3 * time.Second
+	}
+	if c.StartTimeout <= 0 {
+		c.StartTimeout = 10 * time.Second
+	}
+	if c.MaxConcurrent <= 0 {
+		c.MaxConcurrent = 16
+	}
+	if c.BreakerFailures <= 0 {
+		c.BreakerFailures = 5
+	}
+	if c.BreakerCooldown <= 0 {
+		c.BreakerCooldown = 10 * time.Second
+	}
+	if c.HealthEvery <= 0 {
+		c.HealthEvery = 100 * time.Millisecond
+	}
+	if c.MaxBackoff <= 0 {
+		c.MaxBackoff = 5 * time.Second
+	}
+	if c.FailAfter <= 0 {
+		c.FailAfter = 3
+	}
+	if c.Settings == nil {
+		c.Settings = func(string) (bool, map[string]string) { return true, nil }
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Manager runs the partners of one plugin directory.
+type Manager struct {
+	cfg      Config
+	mu       sync.Mutex
+	partners map[string]*Partner
+	stop     context.CancelFunc
+	wg       sync.WaitGroup
+}
+
+// Info is a partner as operators see it.
+type Info struct {
+	Key         string
+	File        string
+	Status      Status
+	Reason      string // why FAILED, RESTARTING or DISABLED
+	Description *partnerv1.DescribeResponse
+	Restarts    int
+}
+
+// Start discovers the plugin directory and starts every trusted executable; it returns once
+// each has started or failed its first start. Untrusted executables are listed FAILED.
+func Start(ctx context.Context, cfg Config) (*Manager, error) {
+	cfg.withDefaults()
+	cat, err := LoadCatalogue(cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := os.ReadDir(cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	ctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	m := &Manager{cfg: cfg, partners: map[string]*Partner{}, stop: stop}
+	var started []chan struct{}
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil || !info.Mode().IsRegular() || info.Mode().Perm()&0o111 == 0 {
+			continue
+		}
+		name := e.Name()
+		key := strings.TrimSuffix(name, filepath.Ext(name))
+		p := &Partner{m: m, key: key, file: filepath.Join(cfg.Dir, name), sem: make(chan struct{}, cfg.MaxConcurrent),
+			status: Restarting, ready: make(chan struct{})}
+		m.partners[key] = p
+		want, trusted := cat[name]
+		if !trusted {
+			p.fail(fmt.Sprintf("%s is not in the trusted catalogue (membergraph plugins trust %s)", name, name))
+			continue
+		}
+		if got, err := FileSHA256(p.file); err != nil || got != want {
+			p.fail(fmt.Sprintf("%s: %v", name, ErrUntrusted))
+			continue
+		}
+		p.sum = want
+		started = append(started, p.ready)
+		m.wg.Add(1)
+		go p.supervise(ctx)
+	}
+	for _, ch := range started {
+		select {
+		case <-ch:
+		case <-time.After(cfg.StartTimeout + time.Second):
+		}
+	}
+	return m, nil
+}
+
+// Close stops every plugin and waits for their supervisors.
+func (m *Manager) Close() {
+	m.stop()
+	m.wg.Wait()
+}
+
+// Partners lists the partners by key.
+func (m *Manager) Partners() []Info {
+	m.mu.Lock()
+	keys := make([]string, 0, len(m.partners))
+	for k := range m.partners {
+		keys = append(keys, k)
+	}
+	m.mu.Unlock()
+	sort.Strings(keys)
+	out := make([]Info, len(keys))
+	for i, k := range keys {
+		out[i] = m.partner(k).info()
+	}
+	return out
+}
+
+func (m *Manager) partner(key string) *Partner {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.partners[key]
+}
+
+// Info is one partner's state.
+func (m *Manager) Info(key string) (Info, error) {
+	p := m.partner(key)
+	if p == nil {
+		return Info{}, fmt.Errorf("%w %q", ErrUnknown, key)
+	}
+	return p.info(), nil
+}
+
+// Reconfigure sends the partner its settings again (after an admin changed them); a
+// disabled partner is stopped and an enabled one started.
+func (m *Manager) Reconfigure(ctx context.Context, key string) error {
+	p := m.partner(key)
+	if p == nil {
+		return fmt.Errorf("%w %q", ErrUnknown, key)
+	}
+	select {
+	case p.reconfigure() <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// Call runs fn against the partner's plugin under the call deadline, the concurrency limit
+// and the circuit breaker. Errors of fn are the plugin's, as gRPC statuses.
+func (m *Manager) Call(ctx context.Context, key string, fn func(ctx context.Context, c *sdk.Client) error) error {
+	p := m.partner(key)
+	if p == nil {
+		return fmt.Errorf("%w %q", ErrUnknown, key)
+	}
+	return p.call(ctx, fn)
+}
+
+// Partner is one supervised plugin.
+type Partner struct {
+	m    *Manager
+	key  string
+	file string
+	sum  string
+	sem  chan struct{}
+
+	mu        sync.Mutex
+	status    Status
+	reason    string
+	client    *plugin.Client
+	rpc       *sdk.Client
+	desc      *partnerv1.DescribeResponse
+	restarts  int
+	failures  int // consecutive failed calls
+	openUntil time.Time
+	ready     chan struct{} // closed after the first start attempt
+	readyOnce sync.Once
+	reconf    chan struct{}
+}
+
+func (p *Partner) reconfigure() chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.reconf == nil {
+		p.reconf = make(chan struct{}, 1)
+	}
+	return p.reconf
+}
+
+func (p *Partner) info() Info {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return Info{Key: p.key, File: filepath.Base(p.file), Status: p.status, Reason: p.reason, Description: p.desc, Restarts: p.restarts}
+}
+
+func (p *Partner) set(s Status, reason string) {
+	p.mu.Lock()
+	p.status, p.reason = s, reason
+	p.mu.Unlock()
+	if s != Restarting {
+		p.readyOnce.Do(func() { close(p.ready) })
+	}
+}
+
+func (p *Partner) fail(reason string) {
+	p.m.cfg.Logger.Error("partner plugin failed", "partner", p.key, "reason", reason)
+	p.set(Failed, reason)
+}
+
+// supervise starts the plugin and restarts it whenever it dies, until ctx ends.
+func (p *Partner) supervise(ctx context.Context) {
+	defer p.m.wg.Done()
+	backoff, failedStarts := time.Duration(0), 0
+	for ctx.Err() == nil {
+		if enabled, _ := p.m.cfg.Settings(p.key); !enabled {
+			p.set(Disabled, "disabled by an admin")
+			if !p.wait(ctx, time.Hour) {
+				return
+			}
+			continue
+		}
+		err := p.start(ctx)
+		if err != nil {
+			failedStarts++
+			if failedStarts >= p.m.cfg.FailAfter {
+				p.fail(err.Error())
+			} else {
+				p.set(Restarting, err.Error())
+			}
+			backoff = min(max(backoff*2, 50*time.Millisecond), p.m.cfg.MaxBackoff)
+			if !p.wait(ctx, backoff) {
+				return
+			}
+			continue
+		}
+		failedStarts, backoff = 0, 0
+		p.set(Running, "")
+		reason := p.watch(ctx)
+		p.stopPlugin()
+		if ctx.Err() != nil {
+			return
+		}
+		p.mu.Lock()
+		p.restarts++
+		p.mu.Unlock()
+		p.m.cfg.Logger.Warn("partner plugin restarting", "partner", p.key, "reason", reason)
+		p.set(Restarting, reason)
+	}
+}
+
+// wait sleeps d, or less when an admin reconfigures; false when ctx ended.
+func (p *Partner) wait(ctx context.Context, d time.Duration) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(d):
+	case <-p.reconfigure():
+	}
+	return true
+}
+
+// watch returns when the plugin should be restarted, and why.
+func (p *Partner) watch(ctx context.Context) string {
+	t := time.NewTicker(p.m.cfg.HealthEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return "shutting down"
+		case <-p.reconfigure():
+			if enabled, _ := p.m.cfg.Settings(p.key); !enabled {
+				return "disabled by an admin"
+			}
+			if err := p.configure(ctx); err != nil {
+				return "reconfiguring: " + err.Error()
+			}
+		case <-t.C:
+			p.mu.Lock()
+			c := p.client
+			p.mu.Unlock()
+			if c.Exited() {
+				return "the plugin process exited"
+			}
+			proto, err := c.Client()
+			if err == nil {
+				err = proto.Ping()
+			}
+			if err != nil {
+				return "health check: " + err.Error()
+			}
+		}
+	}
+}
+
+// start launches the plugin, verifies and negotiates, then describes and configures it.
+func (p *Partner) start(ctx context.Context) error {
+	sum, _ := hex.DecodeString(p.sum)
+	cmd := exec.Command(p.file)
+	// No inherited environment: a partner never sees database credentials or secrets.
+	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=" + p.stateDir()}
+	cmd.Dir = p.stateDir()
+	if err := os.MkdirAll(cmd.Dir, 0o700); err != nil {
+		return err
+	}
+	dieWithParent(cmd)
+	c := plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig:  sdk.Handshake,
+		VersionedPlugins: map[int]plugin.PluginSet{sdk.APIVersion: {sdk.PluginName: &sdk.GRPCPlugin{}}},
+		Cmd:              cmd,
+		SecureConfig:     &plugin.SecureConfig{Checksum: sum, Hash: sha256.New()},
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		AutoMTLS:         true,
+		SkipHostEnv:      true,
+		StartTimeout:     p.m.cfg.StartTimeout,
+		Stderr:           &lineLogger{log: p.m.cfg.Logger.With("partner", p.key)},
+		Logger:           hclog.New(&hclog.LoggerOptions{Output: io.Discard, Level: hclog.Off}),
+	})
+	proto, err := c.Client()
+	if err != nil {
+		c.Kill()
+		return fmt.Errorf("starting %s: %w", filepath.Base(p.file), err)
+	}
+	raw, err := proto.Dispense(sdk.PluginName)
+	if err != nil {
+		c.Kill()
+		return fmt.Errorf("dispensing %s: %w", filepath.Base(p.file), err)
+	}
+	p.mu.Lock()
+	p.client, p.rpc = c, raw.(*sdk.Client)
+	p.mu.Unlock()
+	cctx, cancel := context.WithTimeout(ctx, p.m.cfg.CallTimeout)
+	defer cancel()
+	desc, err := p.rpc.Describe(cctx, &partnerv1.DescribeRequest{})
+	if err == nil && desc.Key != p.key {
+		err = fmt.Errorf("the plugin says it is %q, its file says %q", desc.Key, p.key)
+	}
+	if err != nil {
+		p.stopPlugin()
+		return fmt.Errorf("describe: %w", err)
+	}
+	p.mu.Lock()
+	p.desc = desc
+	p.mu.Unlock()
+	if err := p.configure(ctx); err != nil {
+		p.stopPlugin()
+		return fmt.Errorf("configure: %w", err)
+	}
+	return nil
+}
+
+func (p *Partner) configure(ctx context.Context) error {
+	_, values := p.m.cfg.Settings(p.key)
+	p.mu.Lock()
+	rpc := p.rpc
+	p.mu.Unlock()
+	req := &partnerv1.ConfigureRequest{Config: values, StateDir: p.stateDir()}
+	if p.m.cfg.Host != nil {
+		req.HostBrokerId = rpc.ServeHost(p.m.cfg.Host(p.key))
+	}
+	cctx, cancel := context.WithTimeout(ctx, p.m.cfg.CallTimeout)
+	defer cancel()
+	_, err := rpc.Configure(cctx, req)
+	return err
+}
+
+func (p *Partner) stateDir() string { return filepath.Join(p.m.cfg.StateDir, p.key) }
+
+func (p *Partner) stopPlugin() {
+	p.mu.Lock()
+	c := p.client
+	p.client, p.rpc = nil, nil
+	p.mu.Unlock()
+	if c != nil {
+		c.Kill()
+	}
+}
+
+// call runs fn under the partner's limits.
+func (p *Partner) call(ctx context.Context, fn func(ctx context.Context, c *sdk.Client) error) error {
+	p.mu.Lock()
+	st, reason, rpc, open := p.status, p.reason, p.rpc, time.Now().Before(p.openUntil)
+	p.mu.Unlock()
+	switch {
+	case st != Running || rpc == nil:
+		return fmt.Errorf("%w: %s is %s %s", ErrUnavailable, p.key, st, reason)
+	case open:
+		return fmt.Errorf("%w: %s", ErrCircuitOpen, p.key)
+	}
+	select {
+	case p.sem <- struct{}{}:
+		defer func() { <-p.sem }()
+	default:
+		return fmt.Errorf("%w: %s", ErrBusy, p.key)
+	}
+	cctx, cancel := context.WithTimeout(ctx, p.m.cfg.CallTimeout)
+	defer cancel()
+	err := fn(cctx, rpc)
+	p.record(err)
+	if err != nil && cctx.Err() != nil && ctx.Err() == nil {
+		return fmt.Errorf("%w: %s did not answer within %s", ErrUnavailable, p.key, p.m.cfg.CallTimeout)
+	}
+	return err
+}
+
+// record feeds the circuit breaker: faults count, a partner's answers (not eligible,
+// unknown grant, …) do not.
+func (p *Partner) record(err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err == nil || !fault(err) {
+		p.failures = 0
+		return
+	}
+	p.failures++
+	if p.failures >= p.m.cfg.BreakerFailures {
+		p.openUntil = time.Now().Add(p.m.cfg.BreakerCooldown)
+		p.failures = 0
+		p.m.cfg.Logger.Warn("partner circuit opened", "partner", p.key, "cooldown", p.m.cfg.BreakerCooldown.String())
+	}
+}
+
+func fault(err error) bool {
+	switch status.Code(err) {
+	case codes.FailedPrecondition, codes.NotFound, codes.InvalidArgument, codes.AlreadyExists, codes.PermissionDenied:
+		return false
+	}
+	return true
+}
+
+// lineLogger logs a plugin's stderr a line at a time.
+type lineLogger struct {
+	log *slog.Logger
+	buf []byte
+}
+
+func (l *lineLogger) Write(b []byte) (int, error) {
+	l.buf = append(l.buf, b...)
+	for {
+		i := strings.IndexByte(string(l.buf), '\n')
+		if i < 0 {
+			break
+		}
+		if line := strings.TrimSpace(string(l.buf[:i])); line != "" {
+			l.log.Info("partner plugin: " + line)
+		}
+		l.buf = l.buf[i+1:]
+	}
+	if len(l.buf) > 64<<10 { // a line without end: log what there is
+		l.log.Info("partner plugin: " + string(l.buf))
+		l.buf = l.buf[:0]
+	}
+	return len(b), nil
+}
+
+// PID is the process id of the partner's plugin, 0 when none runs.
+func (m *Manager) PID(key string) int {
+	p := m.partner(key)
+	if p == nil {
+		return 0
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.client == nil || p.client.ReattachConfig() == nil {
+		return 0
+	}
+	return p.client.ReattachConfig().Pid
+}

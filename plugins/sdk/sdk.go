@@ -1,0 +1,217 @@
+// Package sdk is what a partner imports to build a benefit plugin for membergraph: implement
+// Partner, call Serve from main, and run sdktest.Run in the partner's own tests. The plugin
+// runs as a separate process speaking gRPC through github.com/hashicorp/go-plugin; the
+// platform starts, verifies and supervises it.
+package sdk
+
+import (
+	"context"
+	"errors"
+	"os"
+	"time"
+
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	partnerv1 "github.com/membergraph/membergraph/plugins/proto/partner/v1"
+)
+
+// APIVersion is the protocol version this SDK speaks; go-plugin negotiates it at start.
+const APIVersion = 1
+
+// PluginName is the name of the partner plugin in go-plugin's plugin set.
+const PluginName = "partner"
+
+// Handshake is the go-plugin handshake: a binary started without it (by hand, say) says so
+// and exits instead of waiting for a host.
+var Handshake = plugin.HandshakeConfig{
+	ProtocolVersion:  APIVersion,
+	MagicCookieKey:   "MEMBERGRAPH_PARTNER_PLUGIN",
+	MagicCookieValue: "2f6d1c0e-membergraph-partner",
+}
+
+// Errors a Partner returns for outcomes the platform shows a member; anything else is a
+// fault. They travel as gRPC status codes.
+var (
+	// ErrNotEligible: the member may not have the benefit (the message says why).
+	ErrNotEligible = errors.New("not eligible")
+	// ErrUnknownBenefit: the partner offers no benefit of that key.
+	ErrUnknownBenefit = errors.New("unknown benefit")
+	// ErrUnknownGrant: no grant has that id.
+	ErrUnknownGrant = errors.New("unknown grant")
+	// ErrInvalid: the request or the configuration is malformed.
+	ErrInvalid = errors.New("invalid request")
+)
+
+// Partner is a partner's benefit provider. The platform calls it from several goroutines at
+// once and bounds every call by a deadline (ctx); a call that outlives it has failed.
+//
+// Grant must be idempotent: the same IdempotencyKey returns the first result and grants
+// nothing more, also after the plugin restarted, so a partner keeps its grants in StateDir
+// (or its own back end). Revoke of a revoked grant succeeds. Status of an unknown grant
+// returns ErrUnknownGrant.
+type Partner interface {
+	Describe(ctx context.Context) (*partnerv1.DescribeResponse, error)
+	// Configure is called after start and whenever an admin changes the configuration;
+	// host is the platform's callback service (nil when there is none, in tests).
+	Configure(ctx context.Context, cfg Config, host Host) error
+	CheckEligibility(ctx context.Context, req *partnerv1.EligibilityRequest) (*partnerv1.EligibilityResponse, error)
+	Grant(ctx context.Context, req *partnerv1.GrantRequest) (*partnerv1.GrantResponse, error)
+	Revoke(ctx context.Context, req *partnerv1.RevokeRequest) error
+	Status(ctx context.Context, req *partnerv1.StatusRequest) (*partnerv1.StatusResponse, error)
+}
+
+// Config is a partner's settings, as an admin set them, and its state directory.
+type Config struct {
+	Values   map[string]string
+	StateDir string
+}
+
+// Host is the platform's narrow callback service.
+type Host interface {
+	// AwardPoints credits points from the partner's own budget to a member it has granted
+	// to; idempotent per key; never beyond the budget.
+	AwardPoints(ctx context.Context, req *partnerv1.AwardPointsRequest) (*partnerv1.AwardPointsResponse, error)
+	// ReadMember reads a member the partner has granted to.
+	ReadMember(ctx context.Context, externalID string) (*partnerv1.Member, error)
+}
+
+// Serve runs impl as a plugin until the platform stops it. It exits when the platform's
+// process is gone, even if the platform was killed without a chance to stop it.
+func Serve(impl Partner) {
+	go exitWithParent()
+	plugin.Serve(&plugin.ServeConfig{
+		HandshakeConfig:  Handshake,
+		VersionedPlugins: map[int]plugin.PluginSet{APIVersion: {PluginName: &GRPCPlugin{Impl: impl}}},
+		GRPCServer:       plugin.DefaultGRPCServer,
+	})
+}
+
+// exitWithParent ends the plugin once it is re-parented: the platform has died.
+func exitWithParent() {
+	parent := os.Getppid()
+	for range time.Tick(250 * time.Millisecond) {
+		if os.Getppid() != parent {
+			os.Exit(3)
+		}
+	}
+}
+
+// GRPCPlugin is the go-plugin glue of the partner protocol, on both sides.
+type GRPCPlugin struct {
+	plugin.NetRPCUnsupportedPlugin
+	Impl Partner // plugin side only
+}
+
+// GRPCServer serves Impl in the plugin.
+func (p *GRPCPlugin) GRPCServer(broker *plugin.GRPCBroker, s *grpc.Server) error {
+	partnerv1.RegisterPartnerServer(s, &server{impl: p.Impl, broker: broker})
+	return nil
+}
+
+// GRPCClient is the platform's side: a Client.
+func (p *GRPCPlugin) GRPCClient(_ context.Context, broker *plugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
+	return &Client{PartnerClient: partnerv1.NewPartnerClient(c), broker: broker}, nil
+}
+
+// Client is the platform's handle on a running plugin.
+type Client struct {
+	partnerv1.PartnerClient
+	broker *plugin.GRPCBroker
+}
+
+// ServeHost serves h to the plugin through the broker and returns the id to pass in
+// ConfigureRequest.host_broker_id.
+func (c *Client) ServeHost(h partnerv1.HostServer) uint32 {
+	id := c.broker.NextId()
+	go c.broker.AcceptAndServe(id, func(opts []grpc.ServerOption) *grpc.Server {
+		s := grpc.NewServer(opts...)
+		partnerv1.RegisterHostServer(s, h)
+		return s
+	})
+	return id
+}
+
+// server adapts a Partner to the gRPC service, mapping the SDK's errors to status codes.
+type server struct {
+	partnerv1.UnimplementedPartnerServer
+	impl   Partner
+	broker *plugin.GRPCBroker
+}
+
+func (s *server) Describe(ctx context.Context, _ *partnerv1.DescribeRequest) (*partnerv1.DescribeResponse, error) {
+	r, err := s.impl.Describe(ctx)
+	return r, toStatus(err)
+}
+
+func (s *server) Configure(ctx context.Context, req *partnerv1.ConfigureRequest) (*partnerv1.ConfigureResponse, error) {
+	var host Host
+	if req.HostBrokerId != 0 {
+		conn, err := s.broker.Dial(req.HostBrokerId)
+		if err != nil {
+			return nil, status.Errorf(codes.Unavailable, "dialing the host: %v", err)
+		}
+		host = hostClient{partnerv1.NewHostClient(conn)}
+	}
+	return &partnerv1.ConfigureResponse{}, toStatus(s.impl.Configure(ctx, Config{Values: req.Config, StateDir: req.StateDir}, host))
+}
+
+func (s *server) CheckEligibility(ctx context.Context, req *partnerv1.EligibilityRequest) (*partnerv1.EligibilityResponse, error) {
+	r, err := s.impl.CheckEligibility(ctx, req)
+	return r, toStatus(err)
+}
+
+func (s *server) Grant(ctx context.Context, req *partnerv1.GrantRequest) (*partnerv1.GrantResponse, error) {
+	r, err := s.impl.Grant(ctx, req)
+	return r, toStatus(err)
+}
+
+func (s *server) Revoke(ctx context.Context, req *partnerv1.RevokeRequest) (*partnerv1.RevokeResponse, error) {
+	return &partnerv1.RevokeResponse{}, toStatus(s.impl.Revoke(ctx, req))
+}
+
+func (s *server) Status(ctx context.Context, req *partnerv1.StatusRequest) (*partnerv1.StatusResponse, error) {
+	r, err := s.impl.Status(ctx, req)
+	return r, toStatus(err)
+}
+
+type hostClient struct{ c partnerv1.HostClient }
+
+func (h hostClient) AwardPoints(ctx context.Context, req *partnerv1.AwardPointsRequest) (*partnerv1.AwardPointsResponse, error) {
+	return h.c.AwardPoints(ctx, req)
+}
+
+func (h hostClient) ReadMember(ctx context.Context, externalID string) (*partnerv1.Member, error) {
+	r, err := h.c.ReadMember(ctx, &partnerv1.ReadMemberRequest{ExternalId: externalID})
+	if err != nil {
+		return nil, err
+	}
+	return r.Member, nil
+}
+
+var codeOf = []struct {
+	err  error
+	code codes.Code
+}{
+	{ErrNotEligible, codes.FailedPrecondition},
+	{ErrUnknownBenefit, codes.NotFound},
+	{ErrUnknownGrant, codes.NotFound},
+	{ErrInvalid, codes.InvalidArgument},
+}
+
+func toStatus(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := status.FromError(err); ok {
+		return err
+	}
+	for _, c := range codeOf {
+		if errors.Is(err, c.err) {
+			return status.Error(c.code, err.Error())
+		}
+	}
+	return status.Error(codes.Internal, err.Error())
+}

@@ -1,0 +1,166 @@
+// Package sdktest is the conformance kit a partner runs in its own `go test`: it starts the
+// built plugin the way the platform does and checks the contract of sdk.Partner — describe,
+// eligibility, idempotent grants (also across a restart), revoke and status.
+package sdktest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/membergraph/membergraph/plugins/host"
+	partnerv1 "github.com/membergraph/membergraph/plugins/proto/partner/v1"
+	"github.com/membergraph/membergraph/plugins/sdk"
+)
+
+// Target is a built plugin and what to check it with.
+type Target struct {
+	// Key is the partner's key; Path its executable (any language).
+	Key, Path string
+	// Config is what an admin would configure.
+	Config map[string]string
+	// Benefit is a benefit key Member is eligible for.
+	Benefit string
+	Member  *partnerv1.Member
+	// Host serves the callbacks the partner makes while granting; nil offers none.
+	Host partnerv1.HostServer
+}
+
+// Run checks tg against the contract.
+func Run(t *testing.T, tg Target) {
+	t.Helper()
+	dir, state := t.TempDir(), t.TempDir()
+	raw, err := os.ReadFile(tg.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := tg.Key + filepath.Ext(tg.Path)
+	if err := os.WriteFile(filepath.Join(dir, name), raw, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cat := host.Catalogue{}
+	if err := cat.Trust(dir, name); err != nil {
+		t.Fatal(err)
+	}
+	if err := cat.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	cfg := host.Config{Dir: dir, StateDir: state, FailAfter: 1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Settings: func(string) (bool, map[string]string) { return true, tg.Config }}
+	if tg.Host != nil {
+		cfg.Host = func(string) partnerv1.HostServer { return tg.Host }
+	}
+	start := func() *host.Manager {
+		m, err := host.Start(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info, _ := m.Info(tg.Key); info.Status != host.Running {
+			m.Close()
+			t.Fatalf("%s does not run: %s %s", tg.Key, info.Status, info.Reason)
+		}
+		return m
+	}
+	call := func(m *host.Manager, fn func(ctx context.Context, c *sdk.Client) error) error {
+		return m.Call(context.Background(), tg.Key, fn)
+	}
+	m := start()
+
+	t.Run("describe", func(t *testing.T) {
+		info, _ := m.Info(tg.Key)
+		d := info.Description
+		if d.Key != tg.Key || d.Name == "" || d.Version == "" || !slices.Contains(d.ApiVersions, sdk.APIVersion) {
+			t.Errorf("description %+v: needs the key %q, a name, a version and API version %d", d, tg.Key, sdk.APIVersion)
+		}
+		if !slices.ContainsFunc(d.Benefits, func(b *partnerv1.Benefit) bool { return b.Key == tg.Benefit && b.Name != "" }) {
+			t.Errorf("benefit %q is not described", tg.Benefit)
+		}
+	})
+	t.Run("eligibility", func(t *testing.T) {
+		err := call(m, func(ctx context.Context, c *sdk.Client) error {
+			r, err := c.CheckEligibility(ctx, &partnerv1.EligibilityRequest{BenefitKey: tg.Benefit, Member: tg.Member})
+			if err == nil && !r.Eligible {
+				t.Errorf("the member is not eligible: %s", r.Reason)
+			}
+			return err
+		})
+		if err != nil {
+			t.Error(err)
+		}
+	})
+	grant := func(m *host.Manager, key string) *partnerv1.GrantResponse {
+		t.Helper()
+		var g *partnerv1.GrantResponse
+		err := call(m, func(ctx context.Context, c *sdk.Client) error {
+			var err error
+			g, err = c.Grant(ctx, &partnerv1.GrantRequest{IdempotencyKey: key, BenefitKey: tg.Benefit, Member: tg.Member})
+			return err
+		})
+		if err != nil {
+			t.Fatalf("grant %s: %v", key, err)
+		}
+		return g
+	}
+	stateOf := func(m *host.Manager, id string) (partnerv1.StatusResponse_State, error) {
+		var st partnerv1.StatusResponse_State
+		err := call(m, func(ctx context.Context, c *sdk.Client) error {
+			r, err := c.Status(ctx, &partnerv1.StatusRequest{GrantId: id})
+			st = r.GetState()
+			return err
+		})
+		return st, err
+	}
+	first := grant(m, "conformance-1")
+	t.Run("grant is idempotent", func(t *testing.T) {
+		if again := grant(m, "conformance-1"); again.GrantId != first.GrantId || again.Code != first.Code {
+			t.Errorf("the same key granted %s then %s", first.GrantId, again.GrantId)
+		}
+		if other := grant(m, "conformance-2"); other.GrantId == first.GrantId {
+			t.Errorf("another key returned the same grant %s", other.GrantId)
+		}
+	})
+	t.Run("unknown benefit", func(t *testing.T) {
+		err := call(m, func(ctx context.Context, c *sdk.Client) error {
+			_, err := c.Grant(ctx, &partnerv1.GrantRequest{IdempotencyKey: "conformance-x", BenefitKey: "NO_SUCH_BENEFIT", Member: tg.Member})
+			return err
+		})
+		if code := status.Code(err); code != codes.NotFound && code != codes.InvalidArgument {
+			t.Errorf("granting an unknown benefit: %v, want NotFound", err)
+		}
+	})
+	t.Run("status and revoke", func(t *testing.T) {
+		if st, err := stateOf(m, first.GrantId); err != nil || st != partnerv1.StatusResponse_STATE_ACTIVE {
+			t.Fatalf("status of a new grant: %v %v", st, err)
+		}
+		for range 2 { // revoking twice is fine
+			err := call(m, func(ctx context.Context, c *sdk.Client) error {
+				_, err := c.Revoke(ctx, &partnerv1.RevokeRequest{GrantId: first.GrantId, Reason: "conformance"})
+				return err
+			})
+			if err != nil {
+				t.Fatalf("revoke: %v", err)
+			}
+		}
+		if st, err := stateOf(m, first.GrantId); err != nil || st != partnerv1.StatusResponse_STATE_REVOKED {
+			t.Errorf("status after revoke: %v %v", st, err)
+		}
+		if _, err := stateOf(m, "no-such-grant"); status.Code(err) != codes.NotFound {
+			t.Errorf("status of an unknown grant: %v, want NotFound", err)
+		}
+	})
+	t.Run("grants survive a restart", func(t *testing.T) {
+		m.Close()
+		m = start()
+		if again := grant(m, "conformance-1"); again.GrantId != first.GrantId {
+			t.Errorf("after a restart the same key granted %s, first %s", again.GrantId, first.GrantId)
+		}
+	})
+	m.Close()
+}
