@@ -26,6 +26,8 @@ import (
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/membermedal"
 	"github.com/membergraph/membergraph/ent/memberscore"
+	"github.com/membergraph/membergraph/ent/partnergrant"
+	"github.com/membergraph/membergraph/ent/partnersetting"
 	"github.com/membergraph/membergraph/ent/pointaccount"
 	"github.com/membergraph/membergraph/ent/pointallocation"
 	"github.com/membergraph/membergraph/ent/pointentry"
@@ -70,6 +72,10 @@ type Client struct {
 	MemberMedal *MemberMedalClient
 	// MemberScore is the client for interacting with the MemberScore builders.
 	MemberScore *MemberScoreClient
+	// PartnerGrant is the client for interacting with the PartnerGrant builders.
+	PartnerGrant *PartnerGrantClient
+	// PartnerSetting is the client for interacting with the PartnerSetting builders.
+	PartnerSetting *PartnerSettingClient
 	// PointAccount is the client for interacting with the PointAccount builders.
 	PointAccount *PointAccountClient
 	// PointAllocation is the client for interacting with the PointAllocation builders.
@@ -118,6 +124,8 @@ func (c *Client) init() {
 	c.Member = NewMemberClient(c.config)
 	c.MemberMedal = NewMemberMedalClient(c.config)
 	c.MemberScore = NewMemberScoreClient(c.config)
+	c.PartnerGrant = NewPartnerGrantClient(c.config)
+	c.PartnerSetting = NewPartnerSettingClient(c.config)
 	c.PointAccount = NewPointAccountClient(c.config)
 	c.PointAllocation = NewPointAllocationClient(c.config)
 	c.PointEntry = NewPointEntryClient(c.config)
@@ -234,6 +242,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Member:              NewMemberClient(cfg),
 		MemberMedal:         NewMemberMedalClient(cfg),
 		MemberScore:         NewMemberScoreClient(cfg),
+		PartnerGrant:        NewPartnerGrantClient(cfg),
+		PartnerSetting:      NewPartnerSettingClient(cfg),
 		PointAccount:        NewPointAccountClient(cfg),
 		PointAllocation:     NewPointAllocationClient(cfg),
 		PointEntry:          NewPointEntryClient(cfg),
@@ -277,6 +287,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Member:              NewMemberClient(cfg),
 		MemberMedal:         NewMemberMedalClient(cfg),
 		MemberScore:         NewMemberScoreClient(cfg),
+		PartnerGrant:        NewPartnerGrantClient(cfg),
+		PartnerSetting:      NewPartnerSettingClient(cfg),
 		PointAccount:        NewPointAccountClient(cfg),
 		PointAllocation:     NewPointAllocationClient(cfg),
 		PointEntry:          NewPointEntryClient(cfg),
@@ -321,9 +333,10 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.ActivityMonth, c.AuditEntry, c.Benefit, c.BenefitClaim, c.CategoryMonth,
 		c.Event, c.Medal, c.MedalChange, c.Member, c.MemberMedal, c.MemberScore,
-		c.PointAccount, c.PointAllocation, c.PointEntry, c.PointLot, c.PointRequest,
-		c.Program, c.Settlement, c.SettlementPartition, c.StoreBudget, c.StoreFunding,
-		c.Tier, c.TierChange, c.TierGift,
+		c.PartnerGrant, c.PartnerSetting, c.PointAccount, c.PointAllocation,
+		c.PointEntry, c.PointLot, c.PointRequest, c.Program, c.Settlement,
+		c.SettlementPartition, c.StoreBudget, c.StoreFunding, c.Tier, c.TierChange,
+		c.TierGift,
 	} {
 		n.Use(hooks...)
 	}
@@ -335,9 +348,10 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.ActivityMonth, c.AuditEntry, c.Benefit, c.BenefitClaim, c.CategoryMonth,
 		c.Event, c.Medal, c.MedalChange, c.Member, c.MemberMedal, c.MemberScore,
-		c.PointAccount, c.PointAllocation, c.PointEntry, c.PointLot, c.PointRequest,
-		c.Program, c.Settlement, c.SettlementPartition, c.StoreBudget, c.StoreFunding,
-		c.Tier, c.TierChange, c.TierGift,
+		c.PartnerGrant, c.PartnerSetting, c.PointAccount, c.PointAllocation,
+		c.PointEntry, c.PointLot, c.PointRequest, c.Program, c.Settlement,
+		c.SettlementPartition, c.StoreBudget, c.StoreFunding, c.Tier, c.TierChange,
+		c.TierGift,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -368,6 +382,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.MemberMedal.mutate(ctx, m)
 	case *MemberScoreMutation:
 		return c.MemberScore.mutate(ctx, m)
+	case *PartnerGrantMutation:
+		return c.PartnerGrant.mutate(ctx, m)
+	case *PartnerSettingMutation:
+		return c.PartnerSetting.mutate(ctx, m)
 	case *PointAccountMutation:
 		return c.PointAccount.mutate(ctx, m)
 	case *PointAllocationMutation:
@@ -1787,6 +1805,22 @@ func (c *MemberClient) QueryMedalHistory(_m *Member) *MedalChangeQuery {
 	return query
 }
 
+// QueryPartnerGrants queries the partner_grants edge of a Member.
+func (c *MemberClient) QueryPartnerGrants(_m *Member) *PartnerGrantQuery {
+	query := (&PartnerGrantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(member.Table, member.FieldID, id),
+			sqlgraph.To(partnergrant.Table, partnergrant.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, member.PartnerGrantsTable, member.PartnerGrantsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *MemberClient) Hooks() []Hook {
 	hooks := c.hooks.Member
@@ -2110,6 +2144,290 @@ func (c *MemberScoreClient) mutate(ctx context.Context, m *MemberScoreMutation) 
 		return (&MemberScoreDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown MemberScore mutation op: %q", m.Op())
+	}
+}
+
+// PartnerGrantClient is a client for the PartnerGrant schema.
+type PartnerGrantClient struct {
+	config
+}
+
+// NewPartnerGrantClient returns a client for the PartnerGrant from the given config.
+func NewPartnerGrantClient(c config) *PartnerGrantClient {
+	return &PartnerGrantClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `partnergrant.Hooks(f(g(h())))`.
+func (c *PartnerGrantClient) Use(hooks ...Hook) {
+	c.hooks.PartnerGrant = append(c.hooks.PartnerGrant, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `partnergrant.Intercept(f(g(h())))`.
+func (c *PartnerGrantClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PartnerGrant = append(c.inters.PartnerGrant, interceptors...)
+}
+
+// Create returns a builder for creating a PartnerGrant entity.
+func (c *PartnerGrantClient) Create() *PartnerGrantCreate {
+	mutation := newPartnerGrantMutation(c.config, OpCreate)
+	return &PartnerGrantCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PartnerGrant entities.
+func (c *PartnerGrantClient) CreateBulk(builders ...*PartnerGrantCreate) *PartnerGrantCreateBulk {
+	return &PartnerGrantCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PartnerGrantClient) MapCreateBulk(slice any, setFunc func(*PartnerGrantCreate, int)) *PartnerGrantCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PartnerGrantCreateBulk{err: fmt.Errorf("calling to PartnerGrantClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PartnerGrantCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PartnerGrantCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PartnerGrant.
+func (c *PartnerGrantClient) Update() *PartnerGrantUpdate {
+	mutation := newPartnerGrantMutation(c.config, OpUpdate)
+	return &PartnerGrantUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PartnerGrantClient) UpdateOne(_m *PartnerGrant) *PartnerGrantUpdateOne {
+	mutation := newPartnerGrantMutation(c.config, OpUpdateOne, withPartnerGrant(_m))
+	return &PartnerGrantUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PartnerGrantClient) UpdateOneID(id int) *PartnerGrantUpdateOne {
+	mutation := newPartnerGrantMutation(c.config, OpUpdateOne, withPartnerGrantID(id))
+	return &PartnerGrantUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PartnerGrant.
+func (c *PartnerGrantClient) Delete() *PartnerGrantDelete {
+	mutation := newPartnerGrantMutation(c.config, OpDelete)
+	return &PartnerGrantDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PartnerGrantClient) DeleteOne(_m *PartnerGrant) *PartnerGrantDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PartnerGrantClient) DeleteOneID(id int) *PartnerGrantDeleteOne {
+	builder := c.Delete().Where(partnergrant.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PartnerGrantDeleteOne{builder}
+}
+
+// Query returns a query builder for PartnerGrant.
+func (c *PartnerGrantClient) Query() *PartnerGrantQuery {
+	return &PartnerGrantQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePartnerGrant},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PartnerGrant entity by its id.
+func (c *PartnerGrantClient) Get(ctx context.Context, id int) (*PartnerGrant, error) {
+	return c.Query().Where(partnergrant.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PartnerGrantClient) GetX(ctx context.Context, id int) *PartnerGrant {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryMember queries the member edge of a PartnerGrant.
+func (c *PartnerGrantClient) QueryMember(_m *PartnerGrant) *MemberQuery {
+	query := (&MemberClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(partnergrant.Table, partnergrant.FieldID, id),
+			sqlgraph.To(member.Table, member.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, partnergrant.MemberTable, partnergrant.MemberColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *PartnerGrantClient) Hooks() []Hook {
+	hooks := c.hooks.PartnerGrant
+	return append(hooks[:len(hooks):len(hooks)], partnergrant.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *PartnerGrantClient) Interceptors() []Interceptor {
+	return c.inters.PartnerGrant
+}
+
+func (c *PartnerGrantClient) mutate(ctx context.Context, m *PartnerGrantMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PartnerGrantCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PartnerGrantUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PartnerGrantUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PartnerGrantDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown PartnerGrant mutation op: %q", m.Op())
+	}
+}
+
+// PartnerSettingClient is a client for the PartnerSetting schema.
+type PartnerSettingClient struct {
+	config
+}
+
+// NewPartnerSettingClient returns a client for the PartnerSetting from the given config.
+func NewPartnerSettingClient(c config) *PartnerSettingClient {
+	return &PartnerSettingClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `partnersetting.Hooks(f(g(h())))`.
+func (c *PartnerSettingClient) Use(hooks ...Hook) {
+	c.hooks.PartnerSetting = append(c.hooks.PartnerSetting, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `partnersetting.Intercept(f(g(h())))`.
+func (c *PartnerSettingClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PartnerSetting = append(c.inters.PartnerSetting, interceptors...)
+}
+
+// Create returns a builder for creating a PartnerSetting entity.
+func (c *PartnerSettingClient) Create() *PartnerSettingCreate {
+	mutation := newPartnerSettingMutation(c.config, OpCreate)
+	return &PartnerSettingCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PartnerSetting entities.
+func (c *PartnerSettingClient) CreateBulk(builders ...*PartnerSettingCreate) *PartnerSettingCreateBulk {
+	return &PartnerSettingCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PartnerSettingClient) MapCreateBulk(slice any, setFunc func(*PartnerSettingCreate, int)) *PartnerSettingCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PartnerSettingCreateBulk{err: fmt.Errorf("calling to PartnerSettingClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PartnerSettingCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PartnerSettingCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PartnerSetting.
+func (c *PartnerSettingClient) Update() *PartnerSettingUpdate {
+	mutation := newPartnerSettingMutation(c.config, OpUpdate)
+	return &PartnerSettingUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PartnerSettingClient) UpdateOne(_m *PartnerSetting) *PartnerSettingUpdateOne {
+	mutation := newPartnerSettingMutation(c.config, OpUpdateOne, withPartnerSetting(_m))
+	return &PartnerSettingUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PartnerSettingClient) UpdateOneID(id int) *PartnerSettingUpdateOne {
+	mutation := newPartnerSettingMutation(c.config, OpUpdateOne, withPartnerSettingID(id))
+	return &PartnerSettingUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PartnerSetting.
+func (c *PartnerSettingClient) Delete() *PartnerSettingDelete {
+	mutation := newPartnerSettingMutation(c.config, OpDelete)
+	return &PartnerSettingDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PartnerSettingClient) DeleteOne(_m *PartnerSetting) *PartnerSettingDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PartnerSettingClient) DeleteOneID(id int) *PartnerSettingDeleteOne {
+	builder := c.Delete().Where(partnersetting.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PartnerSettingDeleteOne{builder}
+}
+
+// Query returns a query builder for PartnerSetting.
+func (c *PartnerSettingClient) Query() *PartnerSettingQuery {
+	return &PartnerSettingQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePartnerSetting},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PartnerSetting entity by its id.
+func (c *PartnerSettingClient) Get(ctx context.Context, id int) (*PartnerSetting, error) {
+	return c.Query().Where(partnersetting.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PartnerSettingClient) GetX(ctx context.Context, id int) *PartnerSetting {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *PartnerSettingClient) Hooks() []Hook {
+	hooks := c.hooks.PartnerSetting
+	return append(hooks[:len(hooks):len(hooks)], partnersetting.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *PartnerSettingClient) Interceptors() []Interceptor {
+	return c.inters.PartnerSetting
+}
+
+func (c *PartnerSettingClient) mutate(ctx context.Context, m *PartnerSettingMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PartnerSettingCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PartnerSettingUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PartnerSettingUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PartnerSettingDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown PartnerSetting mutation op: %q", m.Op())
 	}
 }
 
@@ -4147,15 +4465,17 @@ func (c *TierGiftClient) mutate(ctx context.Context, m *TierGiftMutation) (Value
 type (
 	hooks struct {
 		ActivityMonth, AuditEntry, Benefit, BenefitClaim, CategoryMonth, Event, Medal,
-		MedalChange, Member, MemberMedal, MemberScore, PointAccount, PointAllocation,
-		PointEntry, PointLot, PointRequest, Program, Settlement, SettlementPartition,
-		StoreBudget, StoreFunding, Tier, TierChange, TierGift []ent.Hook
+		MedalChange, Member, MemberMedal, MemberScore, PartnerGrant, PartnerSetting,
+		PointAccount, PointAllocation, PointEntry, PointLot, PointRequest, Program,
+		Settlement, SettlementPartition, StoreBudget, StoreFunding, Tier, TierChange,
+		TierGift []ent.Hook
 	}
 	inters struct {
 		ActivityMonth, AuditEntry, Benefit, BenefitClaim, CategoryMonth, Event, Medal,
-		MedalChange, Member, MemberMedal, MemberScore, PointAccount, PointAllocation,
-		PointEntry, PointLot, PointRequest, Program, Settlement, SettlementPartition,
-		StoreBudget, StoreFunding, Tier, TierChange, TierGift []ent.Interceptor
+		MedalChange, Member, MemberMedal, MemberScore, PartnerGrant, PartnerSetting,
+		PointAccount, PointAllocation, PointEntry, PointLot, PointRequest, Program,
+		Settlement, SettlementPartition, StoreBudget, StoreFunding, Tier, TierChange,
+		TierGift []ent.Interceptor
 	}
 )
 

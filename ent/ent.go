@@ -23,6 +23,8 @@ import (
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/membermedal"
 	"github.com/membergraph/membergraph/ent/memberscore"
+	"github.com/membergraph/membergraph/ent/partnergrant"
+	"github.com/membergraph/membergraph/ent/partnersetting"
 	"github.com/membergraph/membergraph/ent/pointaccount"
 	"github.com/membergraph/membergraph/ent/pointallocation"
 	"github.com/membergraph/membergraph/ent/pointentry"
@@ -107,6 +109,8 @@ func checkColumn(t, c string) error {
 			member.Table:              member.ValidColumn,
 			membermedal.Table:         membermedal.ValidColumn,
 			memberscore.Table:         memberscore.ValidColumn,
+			partnergrant.Table:        partnergrant.ValidColumn,
+			partnersetting.Table:      partnersetting.ValidColumn,
 			pointaccount.Table:        pointaccount.ValidColumn,
 			pointallocation.Table:     pointallocation.ValidColumn,
 			pointentry.Table:          pointentry.ValidColumn,

@@ -14,6 +14,8 @@ import (
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/membermedal"
 	"github.com/membergraph/membergraph/ent/memberscore"
+	"github.com/membergraph/membergraph/ent/partnergrant"
+	"github.com/membergraph/membergraph/ent/partnersetting"
 	"github.com/membergraph/membergraph/ent/pointaccount"
 	"github.com/membergraph/membergraph/ent/pointallocation"
 	"github.com/membergraph/membergraph/ent/pointentry"
@@ -37,7 +39,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 24)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 26)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   activitymonth.Table,
@@ -274,6 +276,51 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   partnergrant.Table,
+			Columns: partnergrant.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: partnergrant.FieldID,
+			},
+		},
+		Type: "PartnerGrant",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			partnergrant.FieldProgramID:      {Type: field.TypeInt, Column: partnergrant.FieldProgramID},
+			partnergrant.FieldMemberID:       {Type: field.TypeInt, Column: partnergrant.FieldMemberID},
+			partnergrant.FieldPartnerKey:     {Type: field.TypeString, Column: partnergrant.FieldPartnerKey},
+			partnergrant.FieldBenefitKey:     {Type: field.TypeString, Column: partnergrant.FieldBenefitKey},
+			partnergrant.FieldIdempotencyKey: {Type: field.TypeString, Column: partnergrant.FieldIdempotencyKey},
+			partnergrant.FieldBodyHash:       {Type: field.TypeString, Column: partnergrant.FieldBodyHash},
+			partnergrant.FieldStatus:         {Type: field.TypeEnum, Column: partnergrant.FieldStatus},
+			partnergrant.FieldGrantID:        {Type: field.TypeString, Column: partnergrant.FieldGrantID},
+			partnergrant.FieldCode:           {Type: field.TypeString, Column: partnergrant.FieldCode},
+			partnergrant.FieldExpiresAt:      {Type: field.TypeTime, Column: partnergrant.FieldExpiresAt},
+			partnergrant.FieldDetail:         {Type: field.TypeString, Column: partnergrant.FieldDetail},
+			partnergrant.FieldAttempts:       {Type: field.TypeInt, Column: partnergrant.FieldAttempts},
+			partnergrant.FieldCreatedAt:      {Type: field.TypeTime, Column: partnergrant.FieldCreatedAt},
+			partnergrant.FieldUpdatedAt:      {Type: field.TypeTime, Column: partnergrant.FieldUpdatedAt},
+		},
+	}
+	graph.Nodes[12] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   partnersetting.Table,
+			Columns: partnersetting.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: partnersetting.FieldID,
+			},
+		},
+		Type: "PartnerSetting",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			partnersetting.FieldProgramID:  {Type: field.TypeInt, Column: partnersetting.FieldProgramID},
+			partnersetting.FieldPartnerKey: {Type: field.TypeString, Column: partnersetting.FieldPartnerKey},
+			partnersetting.FieldEnabled:    {Type: field.TypeBool, Column: partnersetting.FieldEnabled},
+			partnersetting.FieldConfig:     {Type: field.TypeJSON, Column: partnersetting.FieldConfig},
+			partnersetting.FieldUpdatedAt:  {Type: field.TypeTime, Column: partnersetting.FieldUpdatedAt},
+		},
+	}
+	graph.Nodes[13] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pointaccount.Table,
 			Columns: pointaccount.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -289,7 +336,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pointaccount.FieldDebt:      {Type: field.TypeInt64, Column: pointaccount.FieldDebt},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pointallocation.Table,
 			Columns: pointallocation.Columns,
@@ -307,7 +354,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pointallocation.FieldAmount:    {Type: field.TypeInt64, Column: pointallocation.FieldAmount},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pointentry.Table,
 			Columns: pointentry.Columns,
@@ -334,7 +381,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pointentry.FieldAvailableAt:     {Type: field.TypeTime, Column: pointentry.FieldAvailableAt},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pointlot.Table,
 			Columns: pointlot.Columns,
@@ -354,7 +401,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pointlot.FieldAvailableAt: {Type: field.TypeTime, Column: pointlot.FieldAvailableAt},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pointrequest.Table,
 			Columns: pointrequest.Columns,
@@ -373,7 +420,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pointrequest.FieldCreatedAt: {Type: field.TypeTime, Column: pointrequest.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   program.Table,
 			Columns: program.Columns,
@@ -391,7 +438,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			program.FieldRules:         {Type: field.TypeJSON, Column: program.FieldRules},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   settlement.Table,
 			Columns: settlement.Columns,
@@ -412,7 +459,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			settlement.FieldTierChanges: {Type: field.TypeInt, Column: settlement.FieldTierChanges},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   settlementpartition.Table,
 			Columns: settlementpartition.Columns,
@@ -434,7 +481,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			settlementpartition.FieldTierChanges:  {Type: field.TypeInt, Column: settlementpartition.FieldTierChanges},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   storebudget.Table,
 			Columns: storebudget.Columns,
@@ -451,7 +498,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			storebudget.FieldGranted:   {Type: field.TypeInt64, Column: storebudget.FieldGranted},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   storefunding.Table,
 			Columns: storefunding.Columns,
@@ -472,7 +519,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			storefunding.FieldCreatedAt: {Type: field.TypeTime, Column: storefunding.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tier.Table,
 			Columns: tier.Columns,
@@ -494,7 +541,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tier.FieldYearlyDeduction: {Type: field.TypeInt64, Column: tier.FieldYearlyDeduction},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tierchange.Table,
 			Columns: tierchange.Columns,
@@ -516,7 +563,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tierchange.FieldCreatedAt:  {Type: field.TypeTime, Column: tierchange.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tiergift.Table,
 			Columns: tiergift.Columns,
@@ -695,6 +742,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"MedalChange",
 	)
 	graph.MustAddE(
+		"partner_grants",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   member.PartnerGrantsTable,
+			Columns: []string{member.PartnerGrantsColumn},
+			Bidi:    false,
+		},
+		"Member",
+		"PartnerGrant",
+	)
+	graph.MustAddE(
 		"member",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -716,6 +775,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"MemberScore",
+		"Member",
+	)
+	graph.MustAddE(
+		"member",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   partnergrant.MemberTable,
+			Columns: []string{partnergrant.MemberColumn},
+			Bidi:    false,
+		},
+		"PartnerGrant",
 		"Member",
 	)
 	graph.MustAddE(
@@ -1865,6 +1936,20 @@ func (f *MemberFilter) WhereHasMedalHistoryWith(preds ...predicate.MedalChange) 
 	})))
 }
 
+// WhereHasPartnerGrants applies a predicate to check if query has an edge partner_grants.
+func (f *MemberFilter) WhereHasPartnerGrants() {
+	f.Where(entql.HasEdge("partner_grants"))
+}
+
+// WhereHasPartnerGrantsWith applies a predicate to check if query has an edge partner_grants with a given conditions (other predicates).
+func (f *MemberFilter) WhereHasPartnerGrantsWith(preds ...predicate.PartnerGrant) {
+	f.Where(entql.HasEdgeWith("partner_grants", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *MemberMedalQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -2049,6 +2134,195 @@ func (f *MemberScoreFilter) WhereHasMemberWith(preds ...predicate.Member) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *PartnerGrantQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the PartnerGrantQuery builder.
+func (_q *PartnerGrantQuery) Filter() *PartnerGrantFilter {
+	return &PartnerGrantFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *PartnerGrantMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the PartnerGrantMutation builder.
+func (m *PartnerGrantMutation) Filter() *PartnerGrantFilter {
+	return &PartnerGrantFilter{config: m.config, predicateAdder: m}
+}
+
+// PartnerGrantFilter provides a generic filtering capability at runtime for PartnerGrantQuery.
+type PartnerGrantFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *PartnerGrantFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *PartnerGrantFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(partnergrant.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *PartnerGrantFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(partnergrant.FieldProgramID))
+}
+
+// WhereMemberID applies the entql int predicate on the member_id field.
+func (f *PartnerGrantFilter) WhereMemberID(p entql.IntP) {
+	f.Where(p.Field(partnergrant.FieldMemberID))
+}
+
+// WherePartnerKey applies the entql string predicate on the partner_key field.
+func (f *PartnerGrantFilter) WherePartnerKey(p entql.StringP) {
+	f.Where(p.Field(partnergrant.FieldPartnerKey))
+}
+
+// WhereBenefitKey applies the entql string predicate on the benefit_key field.
+func (f *PartnerGrantFilter) WhereBenefitKey(p entql.StringP) {
+	f.Where(p.Field(partnergrant.FieldBenefitKey))
+}
+
+// WhereIdempotencyKey applies the entql string predicate on the idempotency_key field.
+func (f *PartnerGrantFilter) WhereIdempotencyKey(p entql.StringP) {
+	f.Where(p.Field(partnergrant.FieldIdempotencyKey))
+}
+
+// WhereBodyHash applies the entql string predicate on the body_hash field.
+func (f *PartnerGrantFilter) WhereBodyHash(p entql.StringP) {
+	f.Where(p.Field(partnergrant.FieldBodyHash))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *PartnerGrantFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(partnergrant.FieldStatus))
+}
+
+// WhereGrantID applies the entql string predicate on the grant_id field.
+func (f *PartnerGrantFilter) WhereGrantID(p entql.StringP) {
+	f.Where(p.Field(partnergrant.FieldGrantID))
+}
+
+// WhereCode applies the entql string predicate on the code field.
+func (f *PartnerGrantFilter) WhereCode(p entql.StringP) {
+	f.Where(p.Field(partnergrant.FieldCode))
+}
+
+// WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
+func (f *PartnerGrantFilter) WhereExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(partnergrant.FieldExpiresAt))
+}
+
+// WhereDetail applies the entql string predicate on the detail field.
+func (f *PartnerGrantFilter) WhereDetail(p entql.StringP) {
+	f.Where(p.Field(partnergrant.FieldDetail))
+}
+
+// WhereAttempts applies the entql int predicate on the attempts field.
+func (f *PartnerGrantFilter) WhereAttempts(p entql.IntP) {
+	f.Where(p.Field(partnergrant.FieldAttempts))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *PartnerGrantFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(partnergrant.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *PartnerGrantFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(partnergrant.FieldUpdatedAt))
+}
+
+// WhereHasMember applies a predicate to check if query has an edge member.
+func (f *PartnerGrantFilter) WhereHasMember() {
+	f.Where(entql.HasEdge("member"))
+}
+
+// WhereHasMemberWith applies a predicate to check if query has an edge member with a given conditions (other predicates).
+func (f *PartnerGrantFilter) WhereHasMemberWith(preds ...predicate.Member) {
+	f.Where(entql.HasEdgeWith("member", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *PartnerSettingQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the PartnerSettingQuery builder.
+func (_q *PartnerSettingQuery) Filter() *PartnerSettingFilter {
+	return &PartnerSettingFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *PartnerSettingMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the PartnerSettingMutation builder.
+func (m *PartnerSettingMutation) Filter() *PartnerSettingFilter {
+	return &PartnerSettingFilter{config: m.config, predicateAdder: m}
+}
+
+// PartnerSettingFilter provides a generic filtering capability at runtime for PartnerSettingQuery.
+type PartnerSettingFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *PartnerSettingFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *PartnerSettingFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(partnersetting.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *PartnerSettingFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(partnersetting.FieldProgramID))
+}
+
+// WherePartnerKey applies the entql string predicate on the partner_key field.
+func (f *PartnerSettingFilter) WherePartnerKey(p entql.StringP) {
+	f.Where(p.Field(partnersetting.FieldPartnerKey))
+}
+
+// WhereEnabled applies the entql bool predicate on the enabled field.
+func (f *PartnerSettingFilter) WhereEnabled(p entql.BoolP) {
+	f.Where(p.Field(partnersetting.FieldEnabled))
+}
+
+// WhereConfig applies the entql json.RawMessage predicate on the config field.
+func (f *PartnerSettingFilter) WhereConfig(p entql.BytesP) {
+	f.Where(p.Field(partnersetting.FieldConfig))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *PartnerSettingFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(partnersetting.FieldUpdatedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *PointAccountQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2077,7 +2351,7 @@ type PointAccountFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PointAccountFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2151,7 +2425,7 @@ type PointAllocationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PointAllocationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2230,7 +2504,7 @@ type PointEntryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PointEntryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2354,7 +2628,7 @@ type PointLotFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PointLotFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2443,7 +2717,7 @@ type PointRequestFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PointRequestFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2527,7 +2801,7 @@ type ProgramFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProgramFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2648,7 +2922,7 @@ type SettlementFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SettlementFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2742,7 +3016,7 @@ type SettlementPartitionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SettlementPartitionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2841,7 +3115,7 @@ type StoreBudgetFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StoreBudgetFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2901,7 +3175,7 @@ type StoreFundingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StoreFundingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2981,7 +3255,7 @@ type TierFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TierFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3108,7 +3382,7 @@ type TierChangeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TierChangeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3235,7 +3509,7 @@ type TierGiftFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TierGiftFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -17,6 +17,7 @@ import (
 	"github.com/membergraph/membergraph/ent/medalchange"
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/membermedal"
+	"github.com/membergraph/membergraph/ent/partnergrant"
 	"github.com/membergraph/membergraph/ent/pointentry"
 	"github.com/membergraph/membergraph/ent/program"
 	"github.com/membergraph/membergraph/ent/settlement"
@@ -708,6 +709,95 @@ func (_q *MemberQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 			_q.WithNamedMedalHistory(alias, func(wq *MedalChangeQuery) {
 				*wq = *query
 			})
+
+		case "partnerGrants":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&PartnerGrantClient{config: _q.config}).Query()
+			)
+			args := newPartnerGrantPaginateArgs(fieldArgs(ctx, nil, path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newPartnerGrantPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Member) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID int `sql:"member_id"`
+							Count  int `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(member.PartnerGrantsColumn), ids...))
+						})
+						if err := query.GroupBy(member.PartnerGrantsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[int]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[3] == nil {
+								nodes[i].Edges.totalCount[3] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[3][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Member) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.PartnerGrants)
+							if nodes[i].Edges.totalCount[3] == nil {
+								nodes[i].Edges.totalCount[3] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[3][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, partnergrantImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(member.PartnerGrantsColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedPartnerGrants(alias, func(wq *PartnerGrantQuery) {
+				*wq = *query
+			})
 		case "externalId":
 			if _, ok := fieldSeen[member.FieldExternalID]; !ok {
 				selectedFields = append(selectedFields, member.FieldExternalID)
@@ -926,6 +1016,132 @@ func newMemberMedalPaginateArgs(rv map[string]any) *membermedalPaginateArgs {
 		case *MemberMedalOrder:
 			if v != nil {
 				args.opts = append(args.opts, WithMemberMedalOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *PartnerGrantQuery) CollectFields(ctx context.Context, satisfies ...string) (*PartnerGrantQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *PartnerGrantQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(partnergrant.Columns))
+		selectedFields = []string{partnergrant.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "partner":
+			if _, ok := fieldSeen[partnergrant.FieldPartnerKey]; !ok {
+				selectedFields = append(selectedFields, partnergrant.FieldPartnerKey)
+				fieldSeen[partnergrant.FieldPartnerKey] = struct{}{}
+			}
+		case "benefit":
+			if _, ok := fieldSeen[partnergrant.FieldBenefitKey]; !ok {
+				selectedFields = append(selectedFields, partnergrant.FieldBenefitKey)
+				fieldSeen[partnergrant.FieldBenefitKey] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[partnergrant.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, partnergrant.FieldStatus)
+				fieldSeen[partnergrant.FieldStatus] = struct{}{}
+			}
+		case "grantID":
+			if _, ok := fieldSeen[partnergrant.FieldGrantID]; !ok {
+				selectedFields = append(selectedFields, partnergrant.FieldGrantID)
+				fieldSeen[partnergrant.FieldGrantID] = struct{}{}
+			}
+		case "code":
+			if _, ok := fieldSeen[partnergrant.FieldCode]; !ok {
+				selectedFields = append(selectedFields, partnergrant.FieldCode)
+				fieldSeen[partnergrant.FieldCode] = struct{}{}
+			}
+		case "expiresAt":
+			if _, ok := fieldSeen[partnergrant.FieldExpiresAt]; !ok {
+				selectedFields = append(selectedFields, partnergrant.FieldExpiresAt)
+				fieldSeen[partnergrant.FieldExpiresAt] = struct{}{}
+			}
+		case "detail":
+			if _, ok := fieldSeen[partnergrant.FieldDetail]; !ok {
+				selectedFields = append(selectedFields, partnergrant.FieldDetail)
+				fieldSeen[partnergrant.FieldDetail] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[partnergrant.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, partnergrant.FieldCreatedAt)
+				fieldSeen[partnergrant.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[partnergrant.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, partnergrant.FieldUpdatedAt)
+				fieldSeen[partnergrant.FieldUpdatedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type partnergrantPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []PartnerGrantPaginateOption
+}
+
+func newPartnerGrantPaginateArgs(rv map[string]any) *partnergrantPaginateArgs {
+	args := &partnergrantPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &PartnerGrantOrder{Field: &PartnerGrantOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithPartnerGrantOrder(order))
+			}
+		case *PartnerGrantOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithPartnerGrantOrder(v))
 			}
 		}
 	}

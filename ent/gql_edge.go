@@ -64,6 +64,26 @@ func (_m *Member) MedalHistory(
 	return _m.QueryMedalHistory().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *Member) PartnerGrants(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *PartnerGrantOrder,
+) (*PartnerGrantConnection, error) {
+	opts := []PartnerGrantPaginateOption{
+		WithPartnerGrantOrder(orderBy),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[3][alias]
+	if nodes, err := _m.NamedPartnerGrants(alias); err == nil || hasTotalCount {
+		pager, err := newPartnerGrantPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &PartnerGrantConnection{Edges: []*PartnerGrantEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryPartnerGrants().Paginate(ctx, after, first, before, last, opts...)
+}
+
 func (_m *MemberMedal) Member(ctx context.Context) (*Member, error) {
 	result, err := _m.Edges.MemberOrErr()
 	if IsNotLoaded(err) {

@@ -18,6 +18,7 @@ import (
 	"github.com/membergraph/membergraph/ent/medalchange"
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/membermedal"
+	"github.com/membergraph/membergraph/ent/partnergrant"
 	"github.com/membergraph/membergraph/ent/pointentry"
 	"github.com/membergraph/membergraph/ent/program"
 	"github.com/membergraph/membergraph/ent/settlement"
@@ -65,6 +66,11 @@ var membermedalImplementors = []string{"MemberMedal", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*MemberMedal) IsNode() {}
+
+var partnergrantImplementors = []string{"PartnerGrant", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*PartnerGrant) IsNode() {}
 
 var pointentryImplementors = []string{"PointEntry", "Node"}
 
@@ -232,6 +238,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(membermedal.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, membermedalImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case partnergrant.Table:
+		query := c.PartnerGrant.Query().
+			Where(partnergrant.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, partnergrantImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -463,6 +478,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.MemberMedal.Query().
 			Where(membermedal.IDIn(ids...))
 		query, err := query.CollectFields(ctx, membermedalImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case partnergrant.Table:
+		query := c.PartnerGrant.Query().
+			Where(partnergrant.IDIn(ids...))
+		query, err := query.CollectFields(ctx, partnergrantImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -21,6 +21,7 @@ import (
 	"github.com/membergraph/membergraph/ent/medalchange"
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/membermedal"
+	"github.com/membergraph/membergraph/ent/partnergrant"
 	"github.com/membergraph/membergraph/ent/pointentry"
 	"github.com/membergraph/membergraph/ent/program"
 	"github.com/membergraph/membergraph/ent/settlement"
@@ -2090,6 +2091,302 @@ func (_m *MemberMedal) ToEdge(order *MemberMedalOrder) *MemberMedalEdge {
 		order = DefaultMemberMedalOrder
 	}
 	return &MemberMedalEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// PartnerGrantEdge is the edge representation of PartnerGrant.
+type PartnerGrantEdge struct {
+	Node   *PartnerGrant `json:"node"`
+	Cursor Cursor        `json:"cursor"`
+}
+
+// PartnerGrantConnection is the connection containing edges to PartnerGrant.
+type PartnerGrantConnection struct {
+	Edges      []*PartnerGrantEdge `json:"edges"`
+	PageInfo   PageInfo            `json:"pageInfo"`
+	TotalCount int                 `json:"totalCount"`
+}
+
+func (c *PartnerGrantConnection) build(nodes []*PartnerGrant, pager *partnergrantPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *PartnerGrant
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *PartnerGrant {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *PartnerGrant {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*PartnerGrantEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &PartnerGrantEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// PartnerGrantPaginateOption enables pagination customization.
+type PartnerGrantPaginateOption func(*partnergrantPager) error
+
+// WithPartnerGrantOrder configures pagination ordering.
+func WithPartnerGrantOrder(order *PartnerGrantOrder) PartnerGrantPaginateOption {
+	if order == nil {
+		order = DefaultPartnerGrantOrder
+	}
+	o := *order
+	return func(pager *partnergrantPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultPartnerGrantOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithPartnerGrantFilter configures pagination filter.
+func WithPartnerGrantFilter(filter func(*PartnerGrantQuery) (*PartnerGrantQuery, error)) PartnerGrantPaginateOption {
+	return func(pager *partnergrantPager) error {
+		if filter == nil {
+			return errors.New("PartnerGrantQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type partnergrantPager struct {
+	reverse bool
+	order   *PartnerGrantOrder
+	filter  func(*PartnerGrantQuery) (*PartnerGrantQuery, error)
+}
+
+func newPartnerGrantPager(opts []PartnerGrantPaginateOption, reverse bool) (*partnergrantPager, error) {
+	pager := &partnergrantPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultPartnerGrantOrder
+	}
+	return pager, nil
+}
+
+func (p *partnergrantPager) applyFilter(query *PartnerGrantQuery) (*PartnerGrantQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *partnergrantPager) toCursor(_m *PartnerGrant) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *partnergrantPager) applyCursors(query *PartnerGrantQuery, after, before *Cursor) (*PartnerGrantQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultPartnerGrantOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *partnergrantPager) applyOrder(query *PartnerGrantQuery) *PartnerGrantQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultPartnerGrantOrder.Field {
+		query = query.Order(DefaultPartnerGrantOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *partnergrantPager) orderExpr(query *PartnerGrantQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultPartnerGrantOrder.Field {
+			b.Comma().Ident(DefaultPartnerGrantOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to PartnerGrant.
+func (_m *PartnerGrantQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...PartnerGrantPaginateOption,
+) (*PartnerGrantConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newPartnerGrantPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &PartnerGrantConnection{Edges: []*PartnerGrantEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// PartnerGrantOrderFieldCreatedAt orders PartnerGrant by created_at.
+	PartnerGrantOrderFieldCreatedAt = &PartnerGrantOrderField{
+		Value: func(_m *PartnerGrant) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: partnergrant.FieldCreatedAt,
+		toTerm: partnergrant.ByCreatedAt,
+		toCursor: func(_m *PartnerGrant) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f PartnerGrantOrderField) String() string {
+	var str string
+	switch f.column {
+	case PartnerGrantOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f PartnerGrantOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *PartnerGrantOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("PartnerGrantOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *PartnerGrantOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid PartnerGrantOrderField", str)
+	}
+	return nil
+}
+
+// PartnerGrantOrderField defines the ordering field of PartnerGrant.
+type PartnerGrantOrderField struct {
+	// Value extracts the ordering value from the given PartnerGrant.
+	Value    func(*PartnerGrant) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) partnergrant.OrderOption
+	toCursor func(*PartnerGrant) Cursor
+}
+
+// PartnerGrantOrder defines the ordering of PartnerGrant.
+type PartnerGrantOrder struct {
+	Direction OrderDirection          `json:"direction"`
+	Field     *PartnerGrantOrderField `json:"field"`
+}
+
+// DefaultPartnerGrantOrder is the default ordering of PartnerGrant.
+var DefaultPartnerGrantOrder = &PartnerGrantOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &PartnerGrantOrderField{
+		Value: func(_m *PartnerGrant) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: partnergrant.FieldID,
+		toTerm: partnergrant.ByID,
+		toCursor: func(_m *PartnerGrant) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts PartnerGrant into PartnerGrantEdge.
+func (_m *PartnerGrant) ToEdge(order *PartnerGrantOrder) *PartnerGrantEdge {
+	if order == nil {
+		order = DefaultPartnerGrantOrder
+	}
+	return &PartnerGrantEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -62,14 +62,17 @@ type MemberEdges struct {
 	TierHistory []*TierChange `json:"tier_history,omitempty"`
 	// MedalHistory holds the value of the medal_history edge.
 	MedalHistory []*MedalChange `json:"medal_history,omitempty"`
+	// PartnerGrants holds the value of the partner_grants edge.
+	PartnerGrants []*PartnerGrant `json:"partner_grants,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [4]bool
+	loadedTypes [5]bool
 	// totalCount holds the count of the edges above.
-	totalCount [3]map[string]int
+	totalCount [4]map[string]int
 
-	namedTierHistory  map[string][]*TierChange
-	namedMedalHistory map[string][]*MedalChange
+	namedTierHistory   map[string][]*TierChange
+	namedMedalHistory  map[string][]*MedalChange
+	namedPartnerGrants map[string][]*PartnerGrant
 }
 
 // ProgramOrErr returns the Program value or an error if the edge
@@ -110,6 +113,15 @@ func (e MemberEdges) MedalHistoryOrErr() ([]*MedalChange, error) {
 		return e.MedalHistory, nil
 	}
 	return nil, &NotLoadedError{edge: "medal_history"}
+}
+
+// PartnerGrantsOrErr returns the PartnerGrants value or an error if the edge
+// was not loaded in eager-loading.
+func (e MemberEdges) PartnerGrantsOrErr() ([]*PartnerGrant, error) {
+	if e.loadedTypes[4] {
+		return e.PartnerGrants, nil
+	}
+	return nil, &NotLoadedError{edge: "partner_grants"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -262,6 +274,11 @@ func (_m *Member) QueryMedalHistory() *MedalChangeQuery {
 	return NewMemberClient(_m.config).QueryMedalHistory(_m)
 }
 
+// QueryPartnerGrants queries the "partner_grants" edge of the Member entity.
+func (_m *Member) QueryPartnerGrants() *PartnerGrantQuery {
+	return NewMemberClient(_m.config).QueryPartnerGrants(_m)
+}
+
 // Update returns a builder for updating this Member.
 // Note that you need to call Member.Unwrap() before calling this method if this Member
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -374,6 +391,30 @@ func (_m *Member) appendNamedMedalHistory(name string, edges ...*MedalChange) {
 		_m.Edges.namedMedalHistory[name] = []*MedalChange{}
 	} else {
 		_m.Edges.namedMedalHistory[name] = append(_m.Edges.namedMedalHistory[name], edges...)
+	}
+}
+
+// NamedPartnerGrants returns the PartnerGrants named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Member) NamedPartnerGrants(name string) ([]*PartnerGrant, error) {
+	if _m.Edges.namedPartnerGrants == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedPartnerGrants[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Member) appendNamedPartnerGrants(name string, edges ...*PartnerGrant) {
+	if _m.Edges.namedPartnerGrants == nil {
+		_m.Edges.namedPartnerGrants = make(map[string][]*PartnerGrant)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedPartnerGrants[name] = []*PartnerGrant{}
+	} else {
+		_m.Edges.namedPartnerGrants[name] = append(_m.Edges.namedPartnerGrants[name], edges...)
 	}
 }
 

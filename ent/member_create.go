@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/membergraph/membergraph/ent/medalchange"
 	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/ent/partnergrant"
 	"github.com/membergraph/membergraph/ent/program"
 	"github.com/membergraph/membergraph/ent/tier"
 	"github.com/membergraph/membergraph/ent/tierchange"
@@ -190,6 +191,21 @@ func (_c *MemberCreate) AddMedalHistory(v ...*MedalChange) *MemberCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddMedalHistoryIDs(ids...)
+}
+
+// AddPartnerGrantIDs adds the "partner_grants" edge to the PartnerGrant entity by IDs.
+func (_c *MemberCreate) AddPartnerGrantIDs(ids ...int) *MemberCreate {
+	_c.mutation.AddPartnerGrantIDs(ids...)
+	return _c
+}
+
+// AddPartnerGrants adds the "partner_grants" edges to the PartnerGrant entity.
+func (_c *MemberCreate) AddPartnerGrants(v ...*PartnerGrant) *MemberCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddPartnerGrantIDs(ids...)
 }
 
 // Mutation returns the MemberMutation object of the builder.
@@ -446,6 +462,22 @@ func (_c *MemberCreate) createSpec() (*Member, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(medalchange.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.PartnerGrantsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   member.PartnerGrantsTable,
+			Columns: []string{member.PartnerGrantsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(partnergrant.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

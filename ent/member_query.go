@@ -16,6 +16,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/membergraph/membergraph/ent/medalchange"
 	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/ent/partnergrant"
 	"github.com/membergraph/membergraph/ent/predicate"
 	"github.com/membergraph/membergraph/ent/program"
 	"github.com/membergraph/membergraph/ent/tier"
@@ -25,18 +26,20 @@ import (
 // MemberQuery is the builder for querying Member entities.
 type MemberQuery struct {
 	config
-	ctx                   *QueryContext
-	order                 []member.OrderOption
-	inters                []Interceptor
-	predicates            []predicate.Member
-	withProgram           *ProgramQuery
-	withTier              *TierQuery
-	withTierHistory       *TierChangeQuery
-	withMedalHistory      *MedalChangeQuery
-	loadTotal             []func(context.Context, []*Member) error
-	modifiers             []func(*sql.Selector)
-	withNamedTierHistory  map[string]*TierChangeQuery
-	withNamedMedalHistory map[string]*MedalChangeQuery
+	ctx                    *QueryContext
+	order                  []member.OrderOption
+	inters                 []Interceptor
+	predicates             []predicate.Member
+	withProgram            *ProgramQuery
+	withTier               *TierQuery
+	withTierHistory        *TierChangeQuery
+	withMedalHistory       *MedalChangeQuery
+	withPartnerGrants      *PartnerGrantQuery
+	loadTotal              []func(context.Context, []*Member) error
+	modifiers              []func(*sql.Selector)
+	withNamedTierHistory   map[string]*TierChangeQuery
+	withNamedMedalHistory  map[string]*MedalChangeQuery
+	withNamedPartnerGrants map[string]*PartnerGrantQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -154,6 +157,28 @@ func (_q *MemberQuery) QueryMedalHistory() *MedalChangeQuery {
 			sqlgraph.From(member.Table, member.FieldID, selector),
 			sqlgraph.To(medalchange.Table, medalchange.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, true, member.MedalHistoryTable, member.MedalHistoryColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryPartnerGrants chains the current query on the "partner_grants" edge.
+func (_q *MemberQuery) QueryPartnerGrants() *PartnerGrantQuery {
+	query := (&PartnerGrantClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(member.Table, member.FieldID, selector),
+			sqlgraph.To(partnergrant.Table, partnergrant.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, member.PartnerGrantsTable, member.PartnerGrantsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -348,15 +373,16 @@ func (_q *MemberQuery) Clone() *MemberQuery {
 		return nil
 	}
 	return &MemberQuery{
-		config:           _q.config,
-		ctx:              _q.ctx.Clone(),
-		order:            append([]member.OrderOption{}, _q.order...),
-		inters:           append([]Interceptor{}, _q.inters...),
-		predicates:       append([]predicate.Member{}, _q.predicates...),
-		withProgram:      _q.withProgram.Clone(),
-		withTier:         _q.withTier.Clone(),
-		withTierHistory:  _q.withTierHistory.Clone(),
-		withMedalHistory: _q.withMedalHistory.Clone(),
+		config:            _q.config,
+		ctx:               _q.ctx.Clone(),
+		order:             append([]member.OrderOption{}, _q.order...),
+		inters:            append([]Interceptor{}, _q.inters...),
+		predicates:        append([]predicate.Member{}, _q.predicates...),
+		withProgram:       _q.withProgram.Clone(),
+		withTier:          _q.withTier.Clone(),
+		withTierHistory:   _q.withTierHistory.Clone(),
+		withMedalHistory:  _q.withMedalHistory.Clone(),
+		withPartnerGrants: _q.withPartnerGrants.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -405,6 +431,17 @@ func (_q *MemberQuery) WithMedalHistory(opts ...func(*MedalChangeQuery)) *Member
 		opt(query)
 	}
 	_q.withMedalHistory = query
+	return _q
+}
+
+// WithPartnerGrants tells the query-builder to eager-load the nodes that are connected to
+// the "partner_grants" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *MemberQuery) WithPartnerGrants(opts ...func(*PartnerGrantQuery)) *MemberQuery {
+	query := (&PartnerGrantClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withPartnerGrants = query
 	return _q
 }
 
@@ -492,11 +529,12 @@ func (_q *MemberQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Membe
 	var (
 		nodes       = []*Member{}
 		_spec       = _q.querySpec()
-		loadedTypes = [4]bool{
+		loadedTypes = [5]bool{
 			_q.withProgram != nil,
 			_q.withTier != nil,
 			_q.withTierHistory != nil,
 			_q.withMedalHistory != nil,
+			_q.withPartnerGrants != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -546,6 +584,13 @@ func (_q *MemberQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Membe
 			return nil, err
 		}
 	}
+	if query := _q.withPartnerGrants; query != nil {
+		if err := _q.loadPartnerGrants(ctx, query, nodes,
+			func(n *Member) { n.Edges.PartnerGrants = []*PartnerGrant{} },
+			func(n *Member, e *PartnerGrant) { n.Edges.PartnerGrants = append(n.Edges.PartnerGrants, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedTierHistory {
 		if err := _q.loadTierHistory(ctx, query, nodes,
 			func(n *Member) { n.appendNamedTierHistory(name) },
@@ -557,6 +602,13 @@ func (_q *MemberQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Membe
 		if err := _q.loadMedalHistory(ctx, query, nodes,
 			func(n *Member) { n.appendNamedMedalHistory(name) },
 			func(n *Member, e *MedalChange) { n.appendNamedMedalHistory(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedPartnerGrants {
+		if err := _q.loadPartnerGrants(ctx, query, nodes,
+			func(n *Member) { n.appendNamedPartnerGrants(name) },
+			func(n *Member, e *PartnerGrant) { n.appendNamedPartnerGrants(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -671,6 +723,36 @@ func (_q *MemberQuery) loadMedalHistory(ctx context.Context, query *MedalChangeQ
 	}
 	query.Where(predicate.MedalChange(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(member.MedalHistoryColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.MemberID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "member_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *MemberQuery) loadPartnerGrants(ctx context.Context, query *PartnerGrantQuery, nodes []*Member, init func(*Member), assign func(*Member, *PartnerGrant)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Member)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(partnergrant.FieldMemberID)
+	}
+	query.Where(predicate.PartnerGrant(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(member.PartnerGrantsColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -837,6 +919,20 @@ func (_q *MemberQuery) WithNamedMedalHistory(name string, opts ...func(*MedalCha
 		_q.withNamedMedalHistory = make(map[string]*MedalChangeQuery)
 	}
 	_q.withNamedMedalHistory[name] = query
+	return _q
+}
+
+// WithNamedPartnerGrants tells the query-builder to eager-load the nodes that are connected to the "partner_grants"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *MemberQuery) WithNamedPartnerGrants(name string, opts ...func(*PartnerGrantQuery)) *MemberQuery {
+	query := (&PartnerGrantClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedPartnerGrants == nil {
+		_q.withNamedPartnerGrants = make(map[string]*PartnerGrantQuery)
+	}
+	_q.withNamedPartnerGrants[name] = query
 	return _q
 }
 

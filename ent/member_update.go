@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/membergraph/membergraph/ent/medalchange"
 	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/ent/partnergrant"
 	"github.com/membergraph/membergraph/ent/predicate"
 	"github.com/membergraph/membergraph/ent/tier"
 	"github.com/membergraph/membergraph/ent/tierchange"
@@ -210,6 +211,21 @@ func (_u *MemberUpdate) AddMedalHistory(v ...*MedalChange) *MemberUpdate {
 	return _u.AddMedalHistoryIDs(ids...)
 }
 
+// AddPartnerGrantIDs adds the "partner_grants" edge to the PartnerGrant entity by IDs.
+func (_u *MemberUpdate) AddPartnerGrantIDs(ids ...int) *MemberUpdate {
+	_u.mutation.AddPartnerGrantIDs(ids...)
+	return _u
+}
+
+// AddPartnerGrants adds the "partner_grants" edges to the PartnerGrant entity.
+func (_u *MemberUpdate) AddPartnerGrants(v ...*PartnerGrant) *MemberUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddPartnerGrantIDs(ids...)
+}
+
 // Mutation returns the MemberMutation object of the builder.
 func (_u *MemberUpdate) Mutation() *MemberMutation {
 	return _u.mutation
@@ -261,6 +277,27 @@ func (_u *MemberUpdate) RemoveMedalHistory(v ...*MedalChange) *MemberUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveMedalHistoryIDs(ids...)
+}
+
+// ClearPartnerGrants clears all "partner_grants" edges to the PartnerGrant entity.
+func (_u *MemberUpdate) ClearPartnerGrants() *MemberUpdate {
+	_u.mutation.ClearPartnerGrants()
+	return _u
+}
+
+// RemovePartnerGrantIDs removes the "partner_grants" edge to PartnerGrant entities by IDs.
+func (_u *MemberUpdate) RemovePartnerGrantIDs(ids ...int) *MemberUpdate {
+	_u.mutation.RemovePartnerGrantIDs(ids...)
+	return _u
+}
+
+// RemovePartnerGrants removes "partner_grants" edges to PartnerGrant entities.
+func (_u *MemberUpdate) RemovePartnerGrants(v ...*PartnerGrant) *MemberUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemovePartnerGrantIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -496,6 +533,51 @@ func (_u *MemberUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.PartnerGrantsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   member.PartnerGrantsTable,
+			Columns: []string{member.PartnerGrantsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(partnergrant.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedPartnerGrantsIDs(); len(nodes) > 0 && !_u.mutation.PartnerGrantsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   member.PartnerGrantsTable,
+			Columns: []string{member.PartnerGrantsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(partnergrant.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PartnerGrantsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   member.PartnerGrantsTable,
+			Columns: []string{member.PartnerGrantsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(partnergrant.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -695,6 +777,21 @@ func (_u *MemberUpdateOne) AddMedalHistory(v ...*MedalChange) *MemberUpdateOne {
 	return _u.AddMedalHistoryIDs(ids...)
 }
 
+// AddPartnerGrantIDs adds the "partner_grants" edge to the PartnerGrant entity by IDs.
+func (_u *MemberUpdateOne) AddPartnerGrantIDs(ids ...int) *MemberUpdateOne {
+	_u.mutation.AddPartnerGrantIDs(ids...)
+	return _u
+}
+
+// AddPartnerGrants adds the "partner_grants" edges to the PartnerGrant entity.
+func (_u *MemberUpdateOne) AddPartnerGrants(v ...*PartnerGrant) *MemberUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddPartnerGrantIDs(ids...)
+}
+
 // Mutation returns the MemberMutation object of the builder.
 func (_u *MemberUpdateOne) Mutation() *MemberMutation {
 	return _u.mutation
@@ -746,6 +843,27 @@ func (_u *MemberUpdateOne) RemoveMedalHistory(v ...*MedalChange) *MemberUpdateOn
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveMedalHistoryIDs(ids...)
+}
+
+// ClearPartnerGrants clears all "partner_grants" edges to the PartnerGrant entity.
+func (_u *MemberUpdateOne) ClearPartnerGrants() *MemberUpdateOne {
+	_u.mutation.ClearPartnerGrants()
+	return _u
+}
+
+// RemovePartnerGrantIDs removes the "partner_grants" edge to PartnerGrant entities by IDs.
+func (_u *MemberUpdateOne) RemovePartnerGrantIDs(ids ...int) *MemberUpdateOne {
+	_u.mutation.RemovePartnerGrantIDs(ids...)
+	return _u
+}
+
+// RemovePartnerGrants removes "partner_grants" edges to PartnerGrant entities.
+func (_u *MemberUpdateOne) RemovePartnerGrants(v ...*PartnerGrant) *MemberUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemovePartnerGrantIDs(ids...)
 }
 
 // Where appends a list predicates to the MemberUpdate builder.
@@ -1004,6 +1122,51 @@ func (_u *MemberUpdateOne) sqlSave(ctx context.Context) (_node *Member, err erro
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(medalchange.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.PartnerGrantsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   member.PartnerGrantsTable,
+			Columns: []string{member.PartnerGrantsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(partnergrant.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedPartnerGrantsIDs(); len(nodes) > 0 && !_u.mutation.PartnerGrantsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   member.PartnerGrantsTable,
+			Columns: []string{member.PartnerGrantsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(partnergrant.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PartnerGrantsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   member.PartnerGrantsTable,
+			Columns: []string{member.PartnerGrantsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(partnergrant.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

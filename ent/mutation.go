@@ -22,6 +22,8 @@ import (
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/membermedal"
 	"github.com/membergraph/membergraph/ent/memberscore"
+	"github.com/membergraph/membergraph/ent/partnergrant"
+	"github.com/membergraph/membergraph/ent/partnersetting"
 	"github.com/membergraph/membergraph/ent/pointaccount"
 	"github.com/membergraph/membergraph/ent/pointallocation"
 	"github.com/membergraph/membergraph/ent/pointentry"
@@ -61,6 +63,8 @@ const (
 	TypeMember              = "Member"
 	TypeMemberMedal         = "MemberMedal"
 	TypeMemberScore         = "MemberScore"
+	TypePartnerGrant        = "PartnerGrant"
+	TypePartnerSetting      = "PartnerSetting"
 	TypePointAccount        = "PointAccount"
 	TypePointAllocation     = "PointAllocation"
 	TypePointEntry          = "PointEntry"
@@ -7026,35 +7030,38 @@ func (m *MedalChangeMutation) ResetEdge(name string) error {
 // MemberMutation represents an operation that mutates the Member nodes in the graph.
 type MemberMutation struct {
 	config
-	op                   Op
-	typ                  string
-	id                   *int
-	external_id          *string
-	nickname             *string
-	gender               *member.Gender
-	birthday             *time.Time
-	phone                *string
-	registration_channel *member.RegistrationChannel
-	registered_at        *time.Time
-	status               *member.Status
-	real_name_verified   *bool
-	bound_accounts       *[]string
-	appendbound_accounts []string
-	updated_at           *time.Time
-	clearedFields        map[string]struct{}
-	program              *int
-	clearedprogram       bool
-	tier                 *int
-	clearedtier          bool
-	tier_history         map[int]struct{}
-	removedtier_history  map[int]struct{}
-	clearedtier_history  bool
-	medal_history        map[int]struct{}
-	removedmedal_history map[int]struct{}
-	clearedmedal_history bool
-	done                 bool
-	oldValue             func(context.Context) (*Member, error)
-	predicates           []predicate.Member
+	op                    Op
+	typ                   string
+	id                    *int
+	external_id           *string
+	nickname              *string
+	gender                *member.Gender
+	birthday              *time.Time
+	phone                 *string
+	registration_channel  *member.RegistrationChannel
+	registered_at         *time.Time
+	status                *member.Status
+	real_name_verified    *bool
+	bound_accounts        *[]string
+	appendbound_accounts  []string
+	updated_at            *time.Time
+	clearedFields         map[string]struct{}
+	program               *int
+	clearedprogram        bool
+	tier                  *int
+	clearedtier           bool
+	tier_history          map[int]struct{}
+	removedtier_history   map[int]struct{}
+	clearedtier_history   bool
+	medal_history         map[int]struct{}
+	removedmedal_history  map[int]struct{}
+	clearedmedal_history  bool
+	partner_grants        map[int]struct{}
+	removedpartner_grants map[int]struct{}
+	clearedpartner_grants bool
+	done                  bool
+	oldValue              func(context.Context) (*Member, error)
+	predicates            []predicate.Member
 }
 
 var _ ent.Mutation = (*MemberMutation)(nil)
@@ -7840,6 +7847,60 @@ func (m *MemberMutation) ResetMedalHistory() {
 	m.removedmedal_history = nil
 }
 
+// AddPartnerGrantIDs adds the "partner_grants" edge to the PartnerGrant entity by ids.
+func (m *MemberMutation) AddPartnerGrantIDs(ids ...int) {
+	if m.partner_grants == nil {
+		m.partner_grants = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.partner_grants[ids[i]] = struct{}{}
+	}
+}
+
+// ClearPartnerGrants clears the "partner_grants" edge to the PartnerGrant entity.
+func (m *MemberMutation) ClearPartnerGrants() {
+	m.clearedpartner_grants = true
+}
+
+// PartnerGrantsCleared reports if the "partner_grants" edge to the PartnerGrant entity was cleared.
+func (m *MemberMutation) PartnerGrantsCleared() bool {
+	return m.clearedpartner_grants
+}
+
+// RemovePartnerGrantIDs removes the "partner_grants" edge to the PartnerGrant entity by IDs.
+func (m *MemberMutation) RemovePartnerGrantIDs(ids ...int) {
+	if m.removedpartner_grants == nil {
+		m.removedpartner_grants = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.partner_grants, ids[i])
+		m.removedpartner_grants[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedPartnerGrants returns the removed IDs of the "partner_grants" edge to the PartnerGrant entity.
+func (m *MemberMutation) RemovedPartnerGrantsIDs() (ids []int) {
+	for id := range m.removedpartner_grants {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// PartnerGrantsIDs returns the "partner_grants" edge IDs in the mutation.
+func (m *MemberMutation) PartnerGrantsIDs() (ids []int) {
+	for id := range m.partner_grants {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetPartnerGrants resets all changes to the "partner_grants" edge.
+func (m *MemberMutation) ResetPartnerGrants() {
+	m.partner_grants = nil
+	m.clearedpartner_grants = false
+	m.removedpartner_grants = nil
+}
+
 // Where appends a list predicates to the MemberMutation builder.
 func (m *MemberMutation) Where(ps ...predicate.Member) {
 	m.predicates = append(m.predicates, ps...)
@@ -8201,7 +8262,7 @@ func (m *MemberMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *MemberMutation) AddedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.program != nil {
 		edges = append(edges, member.EdgeProgram)
 	}
@@ -8213,6 +8274,9 @@ func (m *MemberMutation) AddedEdges() []string {
 	}
 	if m.medal_history != nil {
 		edges = append(edges, member.EdgeMedalHistory)
+	}
+	if m.partner_grants != nil {
+		edges = append(edges, member.EdgePartnerGrants)
 	}
 	return edges
 }
@@ -8241,18 +8305,27 @@ func (m *MemberMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case member.EdgePartnerGrants:
+		ids := make([]ent.Value, 0, len(m.partner_grants))
+		for id := range m.partner_grants {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *MemberMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.removedtier_history != nil {
 		edges = append(edges, member.EdgeTierHistory)
 	}
 	if m.removedmedal_history != nil {
 		edges = append(edges, member.EdgeMedalHistory)
+	}
+	if m.removedpartner_grants != nil {
+		edges = append(edges, member.EdgePartnerGrants)
 	}
 	return edges
 }
@@ -8273,13 +8346,19 @@ func (m *MemberMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case member.EdgePartnerGrants:
+		ids := make([]ent.Value, 0, len(m.removedpartner_grants))
+		for id := range m.removedpartner_grants {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *MemberMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.clearedprogram {
 		edges = append(edges, member.EdgeProgram)
 	}
@@ -8291,6 +8370,9 @@ func (m *MemberMutation) ClearedEdges() []string {
 	}
 	if m.clearedmedal_history {
 		edges = append(edges, member.EdgeMedalHistory)
+	}
+	if m.clearedpartner_grants {
+		edges = append(edges, member.EdgePartnerGrants)
 	}
 	return edges
 }
@@ -8307,6 +8389,8 @@ func (m *MemberMutation) EdgeCleared(name string) bool {
 		return m.clearedtier_history
 	case member.EdgeMedalHistory:
 		return m.clearedmedal_history
+	case member.EdgePartnerGrants:
+		return m.clearedpartner_grants
 	}
 	return false
 }
@@ -8340,6 +8424,9 @@ func (m *MemberMutation) ResetEdge(name string) error {
 		return nil
 	case member.EdgeMedalHistory:
 		m.ResetMedalHistory()
+		return nil
+	case member.EdgePartnerGrants:
+		m.ResetPartnerGrants()
 		return nil
 	}
 	return fmt.Errorf("unknown Member edge %s", name)
@@ -10189,6 +10276,1779 @@ func (m *MemberScoreMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown MemberScore edge %s", name)
+}
+
+// PartnerGrantMutation represents an operation that mutates the PartnerGrant nodes in the graph.
+type PartnerGrantMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	program_id      *int
+	addprogram_id   *int
+	partner_key     *string
+	benefit_key     *string
+	idempotency_key *string
+	body_hash       *string
+	status          *partnergrant.Status
+	grant_id        *string
+	code            *string
+	expires_at      *time.Time
+	detail          *string
+	attempts        *int
+	addattempts     *int
+	created_at      *time.Time
+	updated_at      *time.Time
+	clearedFields   map[string]struct{}
+	member          *int
+	clearedmember   bool
+	done            bool
+	oldValue        func(context.Context) (*PartnerGrant, error)
+	predicates      []predicate.PartnerGrant
+}
+
+var _ ent.Mutation = (*PartnerGrantMutation)(nil)
+
+// partnergrantOption allows management of the mutation configuration using functional options.
+type partnergrantOption func(*PartnerGrantMutation)
+
+// newPartnerGrantMutation creates new mutation for the PartnerGrant entity.
+func newPartnerGrantMutation(c config, op Op, opts ...partnergrantOption) *PartnerGrantMutation {
+	m := &PartnerGrantMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePartnerGrant,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPartnerGrantID sets the ID field of the mutation.
+func withPartnerGrantID(id int) partnergrantOption {
+	return func(m *PartnerGrantMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *PartnerGrant
+		)
+		m.oldValue = func(ctx context.Context) (*PartnerGrant, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().PartnerGrant.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPartnerGrant sets the old PartnerGrant of the mutation.
+func withPartnerGrant(node *PartnerGrant) partnergrantOption {
+	return func(m *PartnerGrantMutation) {
+		m.oldValue = func(context.Context) (*PartnerGrant, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PartnerGrantMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PartnerGrantMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PartnerGrantMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PartnerGrantMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().PartnerGrant.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetProgramID sets the "program_id" field.
+func (m *PartnerGrantMutation) SetProgramID(i int) {
+	m.program_id = &i
+	m.addprogram_id = nil
+}
+
+// ProgramID returns the value of the "program_id" field in the mutation.
+func (m *PartnerGrantMutation) ProgramID() (r int, exists bool) {
+	v := m.program_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProgramID returns the old "program_id" field's value of the PartnerGrant entity.
+// If the PartnerGrant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PartnerGrantMutation) OldProgramID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProgramID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProgramID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProgramID: %w", err)
+	}
+	return oldValue.ProgramID, nil
+}
+
+// AddProgramID adds i to the "program_id" field.
+func (m *PartnerGrantMutation) AddProgramID(i int) {
+	if m.addprogram_id != nil {
+		*m.addprogram_id += i
+	} else {
+		m.addprogram_id = &i
+	}
+}
+
+// AddedProgramID returns the value that was added to the "program_id" field in this mutation.
+func (m *PartnerGrantMutation) AddedProgramID() (r int, exists bool) {
+	v := m.addprogram_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetProgramID resets all changes to the "program_id" field.
+func (m *PartnerGrantMutation) ResetProgramID() {
+	m.program_id = nil
+	m.addprogram_id = nil
+}
+
+// SetMemberID sets the "member_id" field.
+func (m *PartnerGrantMutation) SetMemberID(i int) {
+	m.member = &i
+}
+
+// MemberID returns the value of the "member_id" field in the mutation.
+func (m *PartnerGrantMutation) MemberID() (r int, exists bool) {
+	v := m.member
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMemberID returns the old "member_id" field's value of the PartnerGrant entity.
+// If the PartnerGrant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PartnerGrantMutation) OldMemberID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMemberID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMemberID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMemberID: %w", err)
+	}
+	return oldValue.MemberID, nil
+}
+
+// ResetMemberID resets all changes to the "member_id" field.
+func (m *PartnerGrantMutation) ResetMemberID() {
+	m.member = nil
+}
+
+// SetPartnerKey sets the "partner_key" field.
+func (m *PartnerGrantMutation) SetPartnerKey(s string) {
+	m.partner_key = &s
+}
+
+// PartnerKey returns the value of the "partner_key" field in the mutation.
+func (m *PartnerGrantMutation) PartnerKey() (r string, exists bool) {
+	v := m.partner_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPartnerKey returns the old "partner_key" field's value of the PartnerGrant entity.
+// If the PartnerGrant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PartnerGrantMutation) OldPartnerKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPartnerKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPartnerKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPartnerKey: %w", err)
+	}
+	return oldValue.PartnerKey, nil
+}
+
+// ResetPartnerKey resets all changes to the "partner_key" field.
+func (m *PartnerGrantMutation) ResetPartnerKey() {
+	m.partner_key = nil
+}
+
+// SetBenefitKey sets the "benefit_key" field.
+func (m *PartnerGrantMutation) SetBenefitKey(s string) {
+	m.benefit_key = &s
+}
+
+// BenefitKey returns the value of the "benefit_key" field in the mutation.
+func (m *PartnerGrantMutation) BenefitKey() (r string, exists bool) {
+	v := m.benefit_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBenefitKey returns the old "benefit_key" field's value of the PartnerGrant entity.
+// If the PartnerGrant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PartnerGrantMutation) OldBenefitKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBenefitKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBenefitKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBenefitKey: %w", err)
+	}
+	return oldValue.BenefitKey, nil
+}
+
+// ResetBenefitKey resets all changes to the "benefit_key" field.
+func (m *PartnerGrantMutation) ResetBenefitKey() {
+	m.benefit_key = nil
+}
+
+// SetIdempotencyKey sets the "idempotency_key" field.
+func (m *PartnerGrantMutation) SetIdempotencyKey(s string) {
+	m.idempotency_key = &s
+}
+
+// IdempotencyKey returns the value of the "idempotency_key" field in the mutation.
+func (m *PartnerGrantMutation) IdempotencyKey() (r string, exists bool) {
+	v := m.idempotency_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIdempotencyKey returns the old "idempotency_key" field's value of the PartnerGrant entity.
+// If the PartnerGrant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PartnerGrantMutation) OldIdempotencyKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIdempotencyKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIdempotencyKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIdempotencyKey: %w", err)
+	}
+	return oldValue.IdempotencyKey, nil
+}
+
+// ResetIdempotencyKey resets all changes to the "idempotency_key" field.
+func (m *PartnerGrantMutation) ResetIdempotencyKey() {
+	m.idempotency_key = nil
+}
+
+// SetBodyHash sets the "body_hash" field.
+func (m *PartnerGrantMutation) SetBodyHash(s string) {
+	m.body_hash = &s
+}
+
+// BodyHash returns the value of the "body_hash" field in the mutation.
+func (m *PartnerGrantMutation) BodyHash() (r string, exists bool) {
+	v := m.body_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBodyHash returns the old "body_hash" field's value of the PartnerGrant entity.
+// If the PartnerGrant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PartnerGrantMutation) OldBodyHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBodyHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBodyHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBodyHash: %w", err)
+	}
+	return oldValue.BodyHash, nil
+}
+
+// ResetBodyHash resets all changes to the "body_hash" field.
+func (m *PartnerGrantMutation) ResetBodyHash() {
+	m.body_hash = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *PartnerGrantMutation) SetStatus(pa partnergrant.Status) {
+	m.status = &pa
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *PartnerGrantMutation) Status() (r partnergrant.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the PartnerGrant entity.
+// If the PartnerGrant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PartnerGrantMutation) OldStatus(ctx context.Context) (v partnergrant.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *PartnerGrantMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetGrantID sets the "grant_id" field.
+func (m *PartnerGrantMutation) SetGrantID(s string) {
+	m.grant_id = &s
+}
+
+// GrantID returns the value of the "grant_id" field in the mutation.
+func (m *PartnerGrantMutation) GrantID() (r string, exists bool) {
+	v := m.grant_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGrantID returns the old "grant_id" field's value of the PartnerGrant entity.
+// If the PartnerGrant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PartnerGrantMutation) OldGrantID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGrantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGrantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGrantID: %w", err)
+	}
+	return oldValue.GrantID, nil
+}
+
+// ResetGrantID resets all changes to the "grant_id" field.
+func (m *PartnerGrantMutation) ResetGrantID() {
+	m.grant_id = nil
+}
+
+// SetCode sets the "code" field.
+func (m *PartnerGrantMutation) SetCode(s string) {
+	m.code = &s
+}
+
+// Code returns the value of the "code" field in the mutation.
+func (m *PartnerGrantMutation) Code() (r string, exists bool) {
+	v := m.code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCode returns the old "code" field's value of the PartnerGrant entity.
+// If the PartnerGrant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PartnerGrantMutation) OldCode(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCode: %w", err)
+	}
+	return oldValue.Code, nil
+}
+
+// ResetCode resets all changes to the "code" field.
+func (m *PartnerGrantMutation) ResetCode() {
+	m.code = nil
+}
+
+// SetExpiresAt sets the "expires_at" field.
+func (m *PartnerGrantMutation) SetExpiresAt(t time.Time) {
+	m.expires_at = &t
+}
+
+// ExpiresAt returns the value of the "expires_at" field in the mutation.
+func (m *PartnerGrantMutation) ExpiresAt() (r time.Time, exists bool) {
+	v := m.expires_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpiresAt returns the old "expires_at" field's value of the PartnerGrant entity.
+// If the PartnerGrant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PartnerGrantMutation) OldExpiresAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpiresAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpiresAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpiresAt: %w", err)
+	}
+	return oldValue.ExpiresAt, nil
+}
+
+// ClearExpiresAt clears the value of the "expires_at" field.
+func (m *PartnerGrantMutation) ClearExpiresAt() {
+	m.expires_at = nil
+	m.clearedFields[partnergrant.FieldExpiresAt] = struct{}{}
+}
+
+// ExpiresAtCleared returns if the "expires_at" field was cleared in this mutation.
+func (m *PartnerGrantMutation) ExpiresAtCleared() bool {
+	_, ok := m.clearedFields[partnergrant.FieldExpiresAt]
+	return ok
+}
+
+// ResetExpiresAt resets all changes to the "expires_at" field.
+func (m *PartnerGrantMutation) ResetExpiresAt() {
+	m.expires_at = nil
+	delete(m.clearedFields, partnergrant.FieldExpiresAt)
+}
+
+// SetDetail sets the "detail" field.
+func (m *PartnerGrantMutation) SetDetail(s string) {
+	m.detail = &s
+}
+
+// Detail returns the value of the "detail" field in the mutation.
+func (m *PartnerGrantMutation) Detail() (r string, exists bool) {
+	v := m.detail
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDetail returns the old "detail" field's value of the PartnerGrant entity.
+// If the PartnerGrant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PartnerGrantMutation) OldDetail(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDetail is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDetail requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDetail: %w", err)
+	}
+	return oldValue.Detail, nil
+}
+
+// ResetDetail resets all changes to the "detail" field.
+func (m *PartnerGrantMutation) ResetDetail() {
+	m.detail = nil
+}
+
+// SetAttempts sets the "attempts" field.
+func (m *PartnerGrantMutation) SetAttempts(i int) {
+	m.attempts = &i
+	m.addattempts = nil
+}
+
+// Attempts returns the value of the "attempts" field in the mutation.
+func (m *PartnerGrantMutation) Attempts() (r int, exists bool) {
+	v := m.attempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAttempts returns the old "attempts" field's value of the PartnerGrant entity.
+// If the PartnerGrant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PartnerGrantMutation) OldAttempts(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAttempts is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAttempts requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAttempts: %w", err)
+	}
+	return oldValue.Attempts, nil
+}
+
+// AddAttempts adds i to the "attempts" field.
+func (m *PartnerGrantMutation) AddAttempts(i int) {
+	if m.addattempts != nil {
+		*m.addattempts += i
+	} else {
+		m.addattempts = &i
+	}
+}
+
+// AddedAttempts returns the value that was added to the "attempts" field in this mutation.
+func (m *PartnerGrantMutation) AddedAttempts() (r int, exists bool) {
+	v := m.addattempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAttempts resets all changes to the "attempts" field.
+func (m *PartnerGrantMutation) ResetAttempts() {
+	m.attempts = nil
+	m.addattempts = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *PartnerGrantMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *PartnerGrantMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the PartnerGrant entity.
+// If the PartnerGrant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PartnerGrantMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *PartnerGrantMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *PartnerGrantMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *PartnerGrantMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the PartnerGrant entity.
+// If the PartnerGrant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PartnerGrantMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *PartnerGrantMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// ClearMember clears the "member" edge to the Member entity.
+func (m *PartnerGrantMutation) ClearMember() {
+	m.clearedmember = true
+	m.clearedFields[partnergrant.FieldMemberID] = struct{}{}
+}
+
+// MemberCleared reports if the "member" edge to the Member entity was cleared.
+func (m *PartnerGrantMutation) MemberCleared() bool {
+	return m.clearedmember
+}
+
+// MemberIDs returns the "member" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// MemberID instead. It exists only for internal usage by the builders.
+func (m *PartnerGrantMutation) MemberIDs() (ids []int) {
+	if id := m.member; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetMember resets all changes to the "member" edge.
+func (m *PartnerGrantMutation) ResetMember() {
+	m.member = nil
+	m.clearedmember = false
+}
+
+// Where appends a list predicates to the PartnerGrantMutation builder.
+func (m *PartnerGrantMutation) Where(ps ...predicate.PartnerGrant) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PartnerGrantMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PartnerGrantMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.PartnerGrant, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PartnerGrantMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PartnerGrantMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (PartnerGrant).
+func (m *PartnerGrantMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PartnerGrantMutation) Fields() []string {
+	fields := make([]string, 0, 14)
+	if m.program_id != nil {
+		fields = append(fields, partnergrant.FieldProgramID)
+	}
+	if m.member != nil {
+		fields = append(fields, partnergrant.FieldMemberID)
+	}
+	if m.partner_key != nil {
+		fields = append(fields, partnergrant.FieldPartnerKey)
+	}
+	if m.benefit_key != nil {
+		fields = append(fields, partnergrant.FieldBenefitKey)
+	}
+	if m.idempotency_key != nil {
+		fields = append(fields, partnergrant.FieldIdempotencyKey)
+	}
+	if m.body_hash != nil {
+		fields = append(fields, partnergrant.FieldBodyHash)
+	}
+	if m.status != nil {
+		fields = append(fields, partnergrant.FieldStatus)
+	}
+	if m.grant_id != nil {
+		fields = append(fields, partnergrant.FieldGrantID)
+	}
+	if m.code != nil {
+		fields = append(fields, partnergrant.FieldCode)
+	}
+	if m.expires_at != nil {
+		fields = append(fields, partnergrant.FieldExpiresAt)
+	}
+	if m.detail != nil {
+		fields = append(fields, partnergrant.FieldDetail)
+	}
+	if m.attempts != nil {
+		fields = append(fields, partnergrant.FieldAttempts)
+	}
+	if m.created_at != nil {
+		fields = append(fields, partnergrant.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, partnergrant.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PartnerGrantMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case partnergrant.FieldProgramID:
+		return m.ProgramID()
+	case partnergrant.FieldMemberID:
+		return m.MemberID()
+	case partnergrant.FieldPartnerKey:
+		return m.PartnerKey()
+	case partnergrant.FieldBenefitKey:
+		return m.BenefitKey()
+	case partnergrant.FieldIdempotencyKey:
+		return m.IdempotencyKey()
+	case partnergrant.FieldBodyHash:
+		return m.BodyHash()
+	case partnergrant.FieldStatus:
+		return m.Status()
+	case partnergrant.FieldGrantID:
+		return m.GrantID()
+	case partnergrant.FieldCode:
+		return m.Code()
+	case partnergrant.FieldExpiresAt:
+		return m.ExpiresAt()
+	case partnergrant.FieldDetail:
+		return m.Detail()
+	case partnergrant.FieldAttempts:
+		return m.Attempts()
+	case partnergrant.FieldCreatedAt:
+		return m.CreatedAt()
+	case partnergrant.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PartnerGrantMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case partnergrant.FieldProgramID:
+		return m.OldProgramID(ctx)
+	case partnergrant.FieldMemberID:
+		return m.OldMemberID(ctx)
+	case partnergrant.FieldPartnerKey:
+		return m.OldPartnerKey(ctx)
+	case partnergrant.FieldBenefitKey:
+		return m.OldBenefitKey(ctx)
+	case partnergrant.FieldIdempotencyKey:
+		return m.OldIdempotencyKey(ctx)
+	case partnergrant.FieldBodyHash:
+		return m.OldBodyHash(ctx)
+	case partnergrant.FieldStatus:
+		return m.OldStatus(ctx)
+	case partnergrant.FieldGrantID:
+		return m.OldGrantID(ctx)
+	case partnergrant.FieldCode:
+		return m.OldCode(ctx)
+	case partnergrant.FieldExpiresAt:
+		return m.OldExpiresAt(ctx)
+	case partnergrant.FieldDetail:
+		return m.OldDetail(ctx)
+	case partnergrant.FieldAttempts:
+		return m.OldAttempts(ctx)
+	case partnergrant.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case partnergrant.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown PartnerGrant field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PartnerGrantMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case partnergrant.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProgramID(v)
+		return nil
+	case partnergrant.FieldMemberID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMemberID(v)
+		return nil
+	case partnergrant.FieldPartnerKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPartnerKey(v)
+		return nil
+	case partnergrant.FieldBenefitKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBenefitKey(v)
+		return nil
+	case partnergrant.FieldIdempotencyKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIdempotencyKey(v)
+		return nil
+	case partnergrant.FieldBodyHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBodyHash(v)
+		return nil
+	case partnergrant.FieldStatus:
+		v, ok := value.(partnergrant.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case partnergrant.FieldGrantID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGrantID(v)
+		return nil
+	case partnergrant.FieldCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCode(v)
+		return nil
+	case partnergrant.FieldExpiresAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpiresAt(v)
+		return nil
+	case partnergrant.FieldDetail:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDetail(v)
+		return nil
+	case partnergrant.FieldAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAttempts(v)
+		return nil
+	case partnergrant.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case partnergrant.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PartnerGrant field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PartnerGrantMutation) AddedFields() []string {
+	var fields []string
+	if m.addprogram_id != nil {
+		fields = append(fields, partnergrant.FieldProgramID)
+	}
+	if m.addattempts != nil {
+		fields = append(fields, partnergrant.FieldAttempts)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PartnerGrantMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case partnergrant.FieldProgramID:
+		return m.AddedProgramID()
+	case partnergrant.FieldAttempts:
+		return m.AddedAttempts()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PartnerGrantMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case partnergrant.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddProgramID(v)
+		return nil
+	case partnergrant.FieldAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAttempts(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PartnerGrant numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PartnerGrantMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(partnergrant.FieldExpiresAt) {
+		fields = append(fields, partnergrant.FieldExpiresAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PartnerGrantMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PartnerGrantMutation) ClearField(name string) error {
+	switch name {
+	case partnergrant.FieldExpiresAt:
+		m.ClearExpiresAt()
+		return nil
+	}
+	return fmt.Errorf("unknown PartnerGrant nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PartnerGrantMutation) ResetField(name string) error {
+	switch name {
+	case partnergrant.FieldProgramID:
+		m.ResetProgramID()
+		return nil
+	case partnergrant.FieldMemberID:
+		m.ResetMemberID()
+		return nil
+	case partnergrant.FieldPartnerKey:
+		m.ResetPartnerKey()
+		return nil
+	case partnergrant.FieldBenefitKey:
+		m.ResetBenefitKey()
+		return nil
+	case partnergrant.FieldIdempotencyKey:
+		m.ResetIdempotencyKey()
+		return nil
+	case partnergrant.FieldBodyHash:
+		m.ResetBodyHash()
+		return nil
+	case partnergrant.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case partnergrant.FieldGrantID:
+		m.ResetGrantID()
+		return nil
+	case partnergrant.FieldCode:
+		m.ResetCode()
+		return nil
+	case partnergrant.FieldExpiresAt:
+		m.ResetExpiresAt()
+		return nil
+	case partnergrant.FieldDetail:
+		m.ResetDetail()
+		return nil
+	case partnergrant.FieldAttempts:
+		m.ResetAttempts()
+		return nil
+	case partnergrant.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case partnergrant.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown PartnerGrant field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PartnerGrantMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.member != nil {
+		edges = append(edges, partnergrant.EdgeMember)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PartnerGrantMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case partnergrant.EdgeMember:
+		if id := m.member; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PartnerGrantMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PartnerGrantMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PartnerGrantMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedmember {
+		edges = append(edges, partnergrant.EdgeMember)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PartnerGrantMutation) EdgeCleared(name string) bool {
+	switch name {
+	case partnergrant.EdgeMember:
+		return m.clearedmember
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PartnerGrantMutation) ClearEdge(name string) error {
+	switch name {
+	case partnergrant.EdgeMember:
+		m.ClearMember()
+		return nil
+	}
+	return fmt.Errorf("unknown PartnerGrant unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PartnerGrantMutation) ResetEdge(name string) error {
+	switch name {
+	case partnergrant.EdgeMember:
+		m.ResetMember()
+		return nil
+	}
+	return fmt.Errorf("unknown PartnerGrant edge %s", name)
+}
+
+// PartnerSettingMutation represents an operation that mutates the PartnerSetting nodes in the graph.
+type PartnerSettingMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	program_id    *int
+	addprogram_id *int
+	partner_key   *string
+	enabled       *bool
+	_config       *map[string]string
+	updated_at    *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*PartnerSetting, error)
+	predicates    []predicate.PartnerSetting
+}
+
+var _ ent.Mutation = (*PartnerSettingMutation)(nil)
+
+// partnersettingOption allows management of the mutation configuration using functional options.
+type partnersettingOption func(*PartnerSettingMutation)
+
+// newPartnerSettingMutation creates new mutation for the PartnerSetting entity.
+func newPartnerSettingMutation(c config, op Op, opts ...partnersettingOption) *PartnerSettingMutation {
+	m := &PartnerSettingMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePartnerSetting,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPartnerSettingID sets the ID field of the mutation.
+func withPartnerSettingID(id int) partnersettingOption {
+	return func(m *PartnerSettingMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *PartnerSetting
+		)
+		m.oldValue = func(ctx context.Context) (*PartnerSetting, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().PartnerSetting.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPartnerSetting sets the old PartnerSetting of the mutation.
+func withPartnerSetting(node *PartnerSetting) partnersettingOption {
+	return func(m *PartnerSettingMutation) {
+		m.oldValue = func(context.Context) (*PartnerSetting, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PartnerSettingMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PartnerSettingMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PartnerSettingMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PartnerSettingMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().PartnerSetting.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetProgramID sets the "program_id" field.
+func (m *PartnerSettingMutation) SetProgramID(i int) {
+	m.program_id = &i
+	m.addprogram_id = nil
+}
+
+// ProgramID returns the value of the "program_id" field in the mutation.
+func (m *PartnerSettingMutation) ProgramID() (r int, exists bool) {
+	v := m.program_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProgramID returns the old "program_id" field's value of the PartnerSetting entity.
+// If the PartnerSetting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PartnerSettingMutation) OldProgramID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProgramID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProgramID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProgramID: %w", err)
+	}
+	return oldValue.ProgramID, nil
+}
+
+// AddProgramID adds i to the "program_id" field.
+func (m *PartnerSettingMutation) AddProgramID(i int) {
+	if m.addprogram_id != nil {
+		*m.addprogram_id += i
+	} else {
+		m.addprogram_id = &i
+	}
+}
+
+// AddedProgramID returns the value that was added to the "program_id" field in this mutation.
+func (m *PartnerSettingMutation) AddedProgramID() (r int, exists bool) {
+	v := m.addprogram_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetProgramID resets all changes to the "program_id" field.
+func (m *PartnerSettingMutation) ResetProgramID() {
+	m.program_id = nil
+	m.addprogram_id = nil
+}
+
+// SetPartnerKey sets the "partner_key" field.
+func (m *PartnerSettingMutation) SetPartnerKey(s string) {
+	m.partner_key = &s
+}
+
+// PartnerKey returns the value of the "partner_key" field in the mutation.
+func (m *PartnerSettingMutation) PartnerKey() (r string, exists bool) {
+	v := m.partner_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPartnerKey returns the old "partner_key" field's value of the PartnerSetting entity.
+// If the PartnerSetting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PartnerSettingMutation) OldPartnerKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPartnerKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPartnerKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPartnerKey: %w", err)
+	}
+	return oldValue.PartnerKey, nil
+}
+
+// ResetPartnerKey resets all changes to the "partner_key" field.
+func (m *PartnerSettingMutation) ResetPartnerKey() {
+	m.partner_key = nil
+}
+
+// SetEnabled sets the "enabled" field.
+func (m *PartnerSettingMutation) SetEnabled(b bool) {
+	m.enabled = &b
+}
+
+// Enabled returns the value of the "enabled" field in the mutation.
+func (m *PartnerSettingMutation) Enabled() (r bool, exists bool) {
+	v := m.enabled
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnabled returns the old "enabled" field's value of the PartnerSetting entity.
+// If the PartnerSetting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PartnerSettingMutation) OldEnabled(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnabled is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnabled requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnabled: %w", err)
+	}
+	return oldValue.Enabled, nil
+}
+
+// ResetEnabled resets all changes to the "enabled" field.
+func (m *PartnerSettingMutation) ResetEnabled() {
+	m.enabled = nil
+}
+
+// SetConfig sets the "config" field.
+func (m *PartnerSettingMutation) SetConfig(value map[string]string) {
+	m._config = &value
+}
+
+// Config returns the value of the "config" field in the mutation.
+func (m *PartnerSettingMutation) Config() (r map[string]string, exists bool) {
+	v := m._config
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConfig returns the old "config" field's value of the PartnerSetting entity.
+// If the PartnerSetting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PartnerSettingMutation) OldConfig(ctx context.Context) (v map[string]string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConfig is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConfig requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConfig: %w", err)
+	}
+	return oldValue.Config, nil
+}
+
+// ClearConfig clears the value of the "config" field.
+func (m *PartnerSettingMutation) ClearConfig() {
+	m._config = nil
+	m.clearedFields[partnersetting.FieldConfig] = struct{}{}
+}
+
+// ConfigCleared returns if the "config" field was cleared in this mutation.
+func (m *PartnerSettingMutation) ConfigCleared() bool {
+	_, ok := m.clearedFields[partnersetting.FieldConfig]
+	return ok
+}
+
+// ResetConfig resets all changes to the "config" field.
+func (m *PartnerSettingMutation) ResetConfig() {
+	m._config = nil
+	delete(m.clearedFields, partnersetting.FieldConfig)
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *PartnerSettingMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *PartnerSettingMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the PartnerSetting entity.
+// If the PartnerSetting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PartnerSettingMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *PartnerSettingMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// Where appends a list predicates to the PartnerSettingMutation builder.
+func (m *PartnerSettingMutation) Where(ps ...predicate.PartnerSetting) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PartnerSettingMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PartnerSettingMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.PartnerSetting, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PartnerSettingMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PartnerSettingMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (PartnerSetting).
+func (m *PartnerSettingMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PartnerSettingMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.program_id != nil {
+		fields = append(fields, partnersetting.FieldProgramID)
+	}
+	if m.partner_key != nil {
+		fields = append(fields, partnersetting.FieldPartnerKey)
+	}
+	if m.enabled != nil {
+		fields = append(fields, partnersetting.FieldEnabled)
+	}
+	if m._config != nil {
+		fields = append(fields, partnersetting.FieldConfig)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, partnersetting.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PartnerSettingMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case partnersetting.FieldProgramID:
+		return m.ProgramID()
+	case partnersetting.FieldPartnerKey:
+		return m.PartnerKey()
+	case partnersetting.FieldEnabled:
+		return m.Enabled()
+	case partnersetting.FieldConfig:
+		return m.Config()
+	case partnersetting.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PartnerSettingMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case partnersetting.FieldProgramID:
+		return m.OldProgramID(ctx)
+	case partnersetting.FieldPartnerKey:
+		return m.OldPartnerKey(ctx)
+	case partnersetting.FieldEnabled:
+		return m.OldEnabled(ctx)
+	case partnersetting.FieldConfig:
+		return m.OldConfig(ctx)
+	case partnersetting.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown PartnerSetting field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PartnerSettingMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case partnersetting.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProgramID(v)
+		return nil
+	case partnersetting.FieldPartnerKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPartnerKey(v)
+		return nil
+	case partnersetting.FieldEnabled:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnabled(v)
+		return nil
+	case partnersetting.FieldConfig:
+		v, ok := value.(map[string]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConfig(v)
+		return nil
+	case partnersetting.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PartnerSetting field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PartnerSettingMutation) AddedFields() []string {
+	var fields []string
+	if m.addprogram_id != nil {
+		fields = append(fields, partnersetting.FieldProgramID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PartnerSettingMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case partnersetting.FieldProgramID:
+		return m.AddedProgramID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PartnerSettingMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case partnersetting.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddProgramID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PartnerSetting numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PartnerSettingMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(partnersetting.FieldConfig) {
+		fields = append(fields, partnersetting.FieldConfig)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PartnerSettingMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PartnerSettingMutation) ClearField(name string) error {
+	switch name {
+	case partnersetting.FieldConfig:
+		m.ClearConfig()
+		return nil
+	}
+	return fmt.Errorf("unknown PartnerSetting nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PartnerSettingMutation) ResetField(name string) error {
+	switch name {
+	case partnersetting.FieldProgramID:
+		m.ResetProgramID()
+		return nil
+	case partnersetting.FieldPartnerKey:
+		m.ResetPartnerKey()
+		return nil
+	case partnersetting.FieldEnabled:
+		m.ResetEnabled()
+		return nil
+	case partnersetting.FieldConfig:
+		m.ResetConfig()
+		return nil
+	case partnersetting.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown PartnerSetting field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PartnerSettingMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PartnerSettingMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PartnerSettingMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PartnerSettingMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PartnerSettingMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PartnerSettingMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PartnerSettingMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown PartnerSetting unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PartnerSettingMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown PartnerSetting edge %s", name)
 }
 
 // PointAccountMutation represents an operation that mutates the PointAccount nodes in the graph.

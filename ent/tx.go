@@ -36,6 +36,10 @@ type Tx struct {
 	MemberMedal *MemberMedalClient
 	// MemberScore is the client for interacting with the MemberScore builders.
 	MemberScore *MemberScoreClient
+	// PartnerGrant is the client for interacting with the PartnerGrant builders.
+	PartnerGrant *PartnerGrantClient
+	// PartnerSetting is the client for interacting with the PartnerSetting builders.
+	PartnerSetting *PartnerSettingClient
 	// PointAccount is the client for interacting with the PointAccount builders.
 	PointAccount *PointAccountClient
 	// PointAllocation is the client for interacting with the PointAllocation builders.
@@ -204,6 +208,8 @@ func (tx *Tx) init() {
 	tx.Member = NewMemberClient(tx.config)
 	tx.MemberMedal = NewMemberMedalClient(tx.config)
 	tx.MemberScore = NewMemberScoreClient(tx.config)
+	tx.PartnerGrant = NewPartnerGrantClient(tx.config)
+	tx.PartnerSetting = NewPartnerSettingClient(tx.config)
 	tx.PointAccount = NewPointAccountClient(tx.config)
 	tx.PointAllocation = NewPointAllocationClient(tx.config)
 	tx.PointEntry = NewPointEntryClient(tx.config)

@@ -21,6 +21,7 @@ import (
 	"github.com/membergraph/membergraph/ent/event"
 	"github.com/membergraph/membergraph/ent/medal"
 	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/ent/partnergrant"
 	"github.com/membergraph/membergraph/ent/pointentry"
 	"github.com/membergraph/membergraph/ent/settlement"
 	"github.com/membergraph/membergraph/ent/tierchange"
@@ -189,6 +190,7 @@ type ComplexityRoot struct {
 		NextTier            func(childComplexity int) int
 		NextTierAdds        func(childComplexity int) int
 		Nickname            func(childComplexity int) int
+		PartnerGrants       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PartnerGrantOrder) int
 		Phone               func(childComplexity int) int
 		Points              func(childComplexity int) int
 		RealNameVerified    func(childComplexity int) int
@@ -268,6 +270,30 @@ type ComplexityRoot struct {
 		HasNextPage     func(childComplexity int) int
 		HasPreviousPage func(childComplexity int) int
 		StartCursor     func(childComplexity int) int
+	}
+
+	PartnerGrant struct {
+		BenefitKey func(childComplexity int) int
+		Code       func(childComplexity int) int
+		CreatedAt  func(childComplexity int) int
+		Detail     func(childComplexity int) int
+		ExpiresAt  func(childComplexity int) int
+		GrantID    func(childComplexity int) int
+		ID         func(childComplexity int) int
+		PartnerKey func(childComplexity int) int
+		Status     func(childComplexity int) int
+		UpdatedAt  func(childComplexity int) int
+	}
+
+	PartnerGrantConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	PartnerGrantEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	PointEntry struct {
@@ -1091,6 +1117,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Member.Nickname(childComplexity), true
+	case "Member.partnerGrants":
+		if e.ComplexityRoot.Member.PartnerGrants == nil {
+			break
+		}
+
+		args, err := ec.field_Member_partnerGrants_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Member.PartnerGrants(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.PartnerGrantOrder)), true
 	case "Member.phone":
 		if e.ComplexityRoot.Member.Phone == nil {
 			break
@@ -1487,6 +1524,99 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
+
+	case "PartnerGrant.benefit":
+		if e.ComplexityRoot.PartnerGrant.BenefitKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerGrant.BenefitKey(childComplexity), true
+	case "PartnerGrant.code":
+		if e.ComplexityRoot.PartnerGrant.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerGrant.Code(childComplexity), true
+	case "PartnerGrant.createdAt":
+		if e.ComplexityRoot.PartnerGrant.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerGrant.CreatedAt(childComplexity), true
+	case "PartnerGrant.detail":
+		if e.ComplexityRoot.PartnerGrant.Detail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerGrant.Detail(childComplexity), true
+	case "PartnerGrant.expiresAt":
+		if e.ComplexityRoot.PartnerGrant.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerGrant.ExpiresAt(childComplexity), true
+	case "PartnerGrant.grantID":
+		if e.ComplexityRoot.PartnerGrant.GrantID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerGrant.GrantID(childComplexity), true
+	case "PartnerGrant.id":
+		if e.ComplexityRoot.PartnerGrant.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerGrant.ID(childComplexity), true
+	case "PartnerGrant.partner":
+		if e.ComplexityRoot.PartnerGrant.PartnerKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerGrant.PartnerKey(childComplexity), true
+	case "PartnerGrant.status":
+		if e.ComplexityRoot.PartnerGrant.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerGrant.Status(childComplexity), true
+	case "PartnerGrant.updatedAt":
+		if e.ComplexityRoot.PartnerGrant.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerGrant.UpdatedAt(childComplexity), true
+
+	case "PartnerGrantConnection.edges":
+		if e.ComplexityRoot.PartnerGrantConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerGrantConnection.Edges(childComplexity), true
+	case "PartnerGrantConnection.pageInfo":
+		if e.ComplexityRoot.PartnerGrantConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerGrantConnection.PageInfo(childComplexity), true
+	case "PartnerGrantConnection.totalCount":
+		if e.ComplexityRoot.PartnerGrantConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerGrantConnection.TotalCount(childComplexity), true
+
+	case "PartnerGrantEdge.cursor":
+		if e.ComplexityRoot.PartnerGrantEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerGrantEdge.Cursor(childComplexity), true
+	case "PartnerGrantEdge.node":
+		if e.ComplexityRoot.PartnerGrantEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerGrantEdge.Node(childComplexity), true
 
 	case "PointEntry.amount":
 		if e.ComplexityRoot.PointEntry.Amount == nil {
@@ -2427,6 +2557,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputMemberOrder,
 		ec.unmarshalInputMemberWhereInput,
 		ec.unmarshalInputOrderLineInput,
+		ec.unmarshalInputPartnerGrantOrder,
 		ec.unmarshalInputPointEntryOrder,
 		ec.unmarshalInputRecordEventsInput,
 		ec.unmarshalInputRegisterMemberInput,
@@ -2798,6 +2929,32 @@ type Member implements Node {
     """
     orderBy: MedalChangeOrder
   ): MedalChangeConnection!
+  partnerGrants(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for PartnerGrants returned from the connection.
+    """
+    orderBy: PartnerGrantOrder
+  ): PartnerGrantConnection!
 }
 """
 A connection to a list of items.
@@ -3042,6 +3199,85 @@ type PageInfo {
   When paginating forwards, the cursor to continue.
   """
   endCursor: Cursor
+}
+type PartnerGrant implements Node {
+  id: ID!
+  partner: String! @goField(name: "PartnerKey", forceResolver: false)
+  benefit: String! @goField(name: "BenefitKey", forceResolver: false)
+  status: PartnerGrantStatus!
+  """
+  The partner's id of the grant.
+  """
+  grantID: String!
+  """
+  What the member receives, e.g. an activation code.
+  """
+  code: String!
+  expiresAt: Time
+  """
+  The partner's description, or why it refused.
+  """
+  detail: String!
+  createdAt: Time!
+  updatedAt: Time!
+}
+"""
+A connection to a list of items.
+"""
+type PartnerGrantConnection {
+  """
+  A list of edges.
+  """
+  edges: [PartnerGrantEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type PartnerGrantEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: PartnerGrant
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for PartnerGrant connections
+"""
+input PartnerGrantOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order PartnerGrants.
+  """
+  field: PartnerGrantOrderField!
+}
+"""
+Properties by which PartnerGrant connections can be ordered.
+"""
+enum PartnerGrantOrderField {
+  CREATED_AT
+}
+"""
+PartnerGrantStatus is enum for the field status
+"""
+enum PartnerGrantStatus @goModel(model: "github.com/membergraph/membergraph/ent/partnergrant.Status") {
+  PENDING
+  GRANTED
+  REFUSED
+  REVOKED
 }
 type PointEntry implements Node {
   id: ID!
@@ -4275,6 +4511,8 @@ func (ec *executionContext) childFields_Member(ctx context.Context, field graphq
 		return ec.fieldContext_Member_tierHistory(ctx, field)
 	case "medalHistory":
 		return ec.fieldContext_Member_medalHistory(ctx, field)
+	case "partnerGrants":
+		return ec.fieldContext_Member_partnerGrants(ctx, field)
 	case "medals":
 		return ec.fieldContext_Member_medals(ctx, field)
 	case "phone":
@@ -4399,6 +4637,54 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_PartnerGrant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PartnerGrant_id(ctx, field)
+	case "partner":
+		return ec.fieldContext_PartnerGrant_partner(ctx, field)
+	case "benefit":
+		return ec.fieldContext_PartnerGrant_benefit(ctx, field)
+	case "status":
+		return ec.fieldContext_PartnerGrant_status(ctx, field)
+	case "grantID":
+		return ec.fieldContext_PartnerGrant_grantID(ctx, field)
+	case "code":
+		return ec.fieldContext_PartnerGrant_code(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_PartnerGrant_expiresAt(ctx, field)
+	case "detail":
+		return ec.fieldContext_PartnerGrant_detail(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_PartnerGrant_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_PartnerGrant_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PartnerGrant", field.Name)
+}
+
+func (ec *executionContext) childFields_PartnerGrantConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_PartnerGrantConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_PartnerGrantConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_PartnerGrantConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PartnerGrantConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_PartnerGrantEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_PartnerGrantEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_PartnerGrantEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PartnerGrantEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_PointEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5033,6 +5319,52 @@ func (ec *executionContext) field_Member_medalHistory_args(ctx context.Context, 
 	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
 		func(ctx context.Context, v any) (*ent.MedalChangeOrder, error) {
 			return ec.unmarshalOMedalChangeOrder2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMedalChangeOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Member_partnerGrants_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.PartnerGrantOrder, error) {
+			return ec.unmarshalOPartnerGrantOrder2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPartnerGrantOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -7732,6 +8064,50 @@ func (ec *executionContext) fieldContext_Member_medalHistory(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Member_partnerGrants(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Member_partnerGrants(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.PartnerGrants(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.PartnerGrantOrder))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PartnerGrantConnection) graphql.Marshaler {
+			return ec.marshalNPartnerGrantConnection2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPartnerGrantConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Member_partnerGrants(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Member",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnerGrantConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Member_partnerGrants_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Member_medals(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9493,6 +9869,378 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type Cursor does not have child fields"))
+}
+
+func (ec *executionContext) _PartnerGrant_id(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerGrant_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerGrant_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerGrant", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _PartnerGrant_partner(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerGrant_partner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PartnerKey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerGrant_partner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerGrant", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PartnerGrant_benefit(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerGrant_benefit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BenefitKey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerGrant_benefit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerGrant", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PartnerGrant_status(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerGrant_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v partnergrant.Status) graphql.Marshaler {
+			return ec.marshalNPartnerGrantStatus2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋpartnergrantᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerGrant_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerGrant", field, false, false, errors.New("field of type PartnerGrantStatus does not have child fields"))
+}
+
+func (ec *executionContext) _PartnerGrant_grantID(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerGrant_grantID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GrantID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerGrant_grantID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerGrant", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PartnerGrant_code(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerGrant_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerGrant_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerGrant", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PartnerGrant_expiresAt(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerGrant_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerGrant_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerGrant", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _PartnerGrant_detail(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerGrant_detail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Detail, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerGrant_detail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerGrant", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PartnerGrant_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerGrant_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerGrant_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerGrant", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _PartnerGrant_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerGrant_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerGrant_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerGrant", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _PartnerGrantConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrantConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerGrantConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.PartnerGrantEdge) graphql.Marshaler {
+			return ec.marshalOPartnerGrantEdge2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPartnerGrantEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerGrantConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PartnerGrantConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnerGrantEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PartnerGrantConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrantConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerGrantConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerGrantConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PartnerGrantConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PartnerGrantConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrantConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerGrantConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerGrantConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerGrantConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PartnerGrantEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrantEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerGrantEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PartnerGrant) graphql.Marshaler {
+			return ec.marshalOPartnerGrant2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPartnerGrant(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerGrantEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PartnerGrantEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnerGrant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PartnerGrantEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrantEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerGrantEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerGrantEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerGrantEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
 }
 
 func (ec *executionContext) _PointEntry_id(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntry) (ret graphql.Marshaler) {
@@ -15591,6 +16339,47 @@ func (ec *executionContext) unmarshalInputOrderLineInput(ctx context.Context, ob
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputPartnerGrantOrder(ctx context.Context, obj any) (ent.PartnerGrantOrder, error) {
+	var it ent.PartnerGrantOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNPartnerGrantOrderField2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPartnerGrantOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputPointEntryOrder(ctx context.Context, obj any) (ent.PointEntryOrder, error) {
 	var it ent.PointEntryOrder
 	if obj == nil {
@@ -16331,6 +17120,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._PointEntry(ctx, sel, obj)
+	case *ent.PartnerGrant:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._PartnerGrant(ctx, sel, obj)
 	case *ent.MemberMedal:
 		if obj == nil {
 			return graphql.Null
@@ -17449,6 +18243,42 @@ func (ec *executionContext) _Member(ctx context.Context, sel ast.SelectionSet, o
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "partnerGrants":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Member_partnerGrants(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "medals":
 			field := field
 
@@ -18371,6 +19201,174 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 			out.Values[i] = ec._PageInfo_startCursor(ctx, field, obj)
 		case "endCursor":
 			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var partnerGrantImplementors = []string{"PartnerGrant", "Node"}
+
+func (ec *executionContext) _PartnerGrant(ctx context.Context, sel ast.SelectionSet, obj *ent.PartnerGrant) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, partnerGrantImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PartnerGrant")
+		case "id":
+			out.Values[i] = ec._PartnerGrant_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "partner":
+			out.Values[i] = ec._PartnerGrant_partner(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "benefit":
+			out.Values[i] = ec._PartnerGrant_benefit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._PartnerGrant_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "grantID":
+			out.Values[i] = ec._PartnerGrant_grantID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "code":
+			out.Values[i] = ec._PartnerGrant_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._PartnerGrant_expiresAt(ctx, field, obj)
+		case "detail":
+			out.Values[i] = ec._PartnerGrant_detail(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._PartnerGrant_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._PartnerGrant_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var partnerGrantConnectionImplementors = []string{"PartnerGrantConnection"}
+
+func (ec *executionContext) _PartnerGrantConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.PartnerGrantConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, partnerGrantConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PartnerGrantConnection")
+		case "edges":
+			out.Values[i] = ec._PartnerGrantConnection_edges(ctx, field, obj)
+		case "pageInfo":
+			out.Values[i] = ec._PartnerGrantConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._PartnerGrantConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var partnerGrantEdgeImplementors = []string{"PartnerGrantEdge"}
+
+func (ec *executionContext) _PartnerGrantEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.PartnerGrantEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, partnerGrantEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PartnerGrantEdge")
+		case "node":
+			out.Values[i] = ec._PartnerGrantEdge_node(ctx, field, obj)
+		case "cursor":
+			out.Values[i] = ec._PartnerGrantEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -21507,6 +22505,42 @@ func (ec *executionContext) marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPag
 	return ec._PageInfo(ctx, sel, &v)
 }
 
+func (ec *executionContext) marshalNPartnerGrantConnection2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPartnerGrantConnection(ctx context.Context, sel ast.SelectionSet, v *ent.PartnerGrantConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PartnerGrantConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPartnerGrantOrderField2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPartnerGrantOrderField(ctx context.Context, v any) (*ent.PartnerGrantOrderField, error) {
+	var res = new(ent.PartnerGrantOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPartnerGrantOrderField2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPartnerGrantOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.PartnerGrantOrderField) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNPartnerGrantStatus2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋpartnergrantᚐStatus(ctx context.Context, v any) (partnergrant.Status, error) {
+	var res partnergrant.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPartnerGrantStatus2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋpartnergrantᚐStatus(ctx context.Context, sel ast.SelectionSet, v partnergrant.Status) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNPointEntryConnection2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPointEntryConnection(ctx context.Context, sel ast.SelectionSet, v ent.PointEntryConnection) graphql.Marshaler {
 	return ec._PointEntryConnection(ctx, sel, &v)
 }
@@ -22769,6 +23803,41 @@ func (ec *executionContext) marshalOOrderType2ᚖgithubᚗcomᚋmembergraphᚋme
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOPartnerGrant2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPartnerGrant(ctx context.Context, sel ast.SelectionSet, v *ent.PartnerGrant) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PartnerGrant(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOPartnerGrantEdge2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPartnerGrantEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.PartnerGrantEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOPartnerGrantEdge2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPartnerGrantEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOPartnerGrantEdge2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPartnerGrantEdge(ctx context.Context, sel ast.SelectionSet, v *ent.PartnerGrantEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PartnerGrantEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOPartnerGrantOrder2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPartnerGrantOrder(ctx context.Context, v any) (*ent.PartnerGrantOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputPartnerGrantOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOPaymentMethod2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPaymentMethod(ctx context.Context, v any) (*model.PaymentMethod, error) {

@@ -141,6 +141,30 @@ func (f MemberScoreFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value,
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.MemberScoreMutation", m)
 }
 
+// The PartnerGrantFunc type is an adapter to allow the use of ordinary
+// function as PartnerGrant mutator.
+type PartnerGrantFunc func(context.Context, *ent.PartnerGrantMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PartnerGrantFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PartnerGrantMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PartnerGrantMutation", m)
+}
+
+// The PartnerSettingFunc type is an adapter to allow the use of ordinary
+// function as PartnerSetting mutator.
+type PartnerSettingFunc func(context.Context, *ent.PartnerSettingMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PartnerSettingFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PartnerSettingMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PartnerSettingMutation", m)
+}
+
 // The PointAccountFunc type is an adapter to allow the use of ordinary
 // function as PointAccount mutator.
 type PointAccountFunc func(context.Context, *ent.PointAccountMutation) (ent.Value, error)

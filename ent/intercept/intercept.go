@@ -19,6 +19,8 @@ import (
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/membermedal"
 	"github.com/membergraph/membergraph/ent/memberscore"
+	"github.com/membergraph/membergraph/ent/partnergrant"
+	"github.com/membergraph/membergraph/ent/partnersetting"
 	"github.com/membergraph/membergraph/ent/pointaccount"
 	"github.com/membergraph/membergraph/ent/pointallocation"
 	"github.com/membergraph/membergraph/ent/pointentry"
@@ -386,6 +388,60 @@ func (f TraverseMemberScore) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.MemberScoreQuery", q)
+}
+
+// The PartnerGrantFunc type is an adapter to allow the use of ordinary function as a Querier.
+type PartnerGrantFunc func(context.Context, *ent.PartnerGrantQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f PartnerGrantFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.PartnerGrantQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.PartnerGrantQuery", q)
+}
+
+// The TraversePartnerGrant type is an adapter to allow the use of ordinary function as Traverser.
+type TraversePartnerGrant func(context.Context, *ent.PartnerGrantQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraversePartnerGrant) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraversePartnerGrant) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PartnerGrantQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.PartnerGrantQuery", q)
+}
+
+// The PartnerSettingFunc type is an adapter to allow the use of ordinary function as a Querier.
+type PartnerSettingFunc func(context.Context, *ent.PartnerSettingQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f PartnerSettingFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.PartnerSettingQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.PartnerSettingQuery", q)
+}
+
+// The TraversePartnerSetting type is an adapter to allow the use of ordinary function as Traverser.
+type TraversePartnerSetting func(context.Context, *ent.PartnerSettingQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraversePartnerSetting) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraversePartnerSetting) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PartnerSettingQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.PartnerSettingQuery", q)
 }
 
 // The PointAccountFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -764,6 +820,10 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.MemberMedalQuery, predicate.MemberMedal, membermedal.OrderOption]{typ: ent.TypeMemberMedal, tq: q}, nil
 	case *ent.MemberScoreQuery:
 		return &query[*ent.MemberScoreQuery, predicate.MemberScore, memberscore.OrderOption]{typ: ent.TypeMemberScore, tq: q}, nil
+	case *ent.PartnerGrantQuery:
+		return &query[*ent.PartnerGrantQuery, predicate.PartnerGrant, partnergrant.OrderOption]{typ: ent.TypePartnerGrant, tq: q}, nil
+	case *ent.PartnerSettingQuery:
+		return &query[*ent.PartnerSettingQuery, predicate.PartnerSetting, partnersetting.OrderOption]{typ: ent.TypePartnerSetting, tq: q}, nil
 	case *ent.PointAccountQuery:
 		return &query[*ent.PointAccountQuery, predicate.PointAccount, pointaccount.OrderOption]{typ: ent.TypePointAccount, tq: q}, nil
 	case *ent.PointAllocationQuery:

@@ -51,6 +51,8 @@ const (
 	EdgeTierHistory = "tier_history"
 	// EdgeMedalHistory holds the string denoting the medal_history edge name in mutations.
 	EdgeMedalHistory = "medal_history"
+	// EdgePartnerGrants holds the string denoting the partner_grants edge name in mutations.
+	EdgePartnerGrants = "partner_grants"
 	// Table holds the table name of the member in the database.
 	Table = "members"
 	// ProgramTable is the table that holds the program relation/edge.
@@ -81,6 +83,13 @@ const (
 	MedalHistoryInverseTable = "medal_changes"
 	// MedalHistoryColumn is the table column denoting the medal_history relation/edge.
 	MedalHistoryColumn = "member_id"
+	// PartnerGrantsTable is the table that holds the partner_grants relation/edge.
+	PartnerGrantsTable = "partner_grants"
+	// PartnerGrantsInverseTable is the table name for the PartnerGrant entity.
+	// It exists in this package in order to avoid circular dependency with the "partnergrant" package.
+	PartnerGrantsInverseTable = "partner_grants"
+	// PartnerGrantsColumn is the table column denoting the partner_grants relation/edge.
+	PartnerGrantsColumn = "member_id"
 )
 
 // Columns holds all SQL columns for member fields.
@@ -318,6 +327,20 @@ func ByMedalHistory(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newMedalHistoryStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByPartnerGrantsCount orders the results by partner_grants count.
+func ByPartnerGrantsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newPartnerGrantsStep(), opts...)
+	}
+}
+
+// ByPartnerGrants orders the results by partner_grants terms.
+func ByPartnerGrants(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newPartnerGrantsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newProgramStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -344,6 +367,13 @@ func newMedalHistoryStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(MedalHistoryInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, true, MedalHistoryTable, MedalHistoryColumn),
+	)
+}
+func newPartnerGrantsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(PartnerGrantsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, true, PartnerGrantsTable, PartnerGrantsColumn),
 	)
 }
 

@@ -647,6 +647,29 @@ func HasMedalHistoryWith(preds ...predicate.MedalChange) predicate.Member {
 	})
 }
 
+// HasPartnerGrants applies the HasEdge predicate on the "partner_grants" edge.
+func HasPartnerGrants() predicate.Member {
+	return predicate.Member(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, PartnerGrantsTable, PartnerGrantsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasPartnerGrantsWith applies the HasEdge predicate on the "partner_grants" edge with a given conditions (other predicates).
+func HasPartnerGrantsWith(preds ...predicate.PartnerGrant) predicate.Member {
+	return predicate.Member(func(s *sql.Selector) {
+		step := newPartnerGrantsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Member) predicate.Member {
 	return predicate.Member(sql.AndPredicates(predicates...))

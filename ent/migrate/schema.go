@@ -404,6 +404,77 @@ var (
 			},
 		},
 	}
+	// PartnerGrantsColumns holds the columns for the "partner_grants" table.
+	PartnerGrantsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt},
+		{Name: "partner_key", Type: field.TypeString, Size: 64},
+		{Name: "benefit_key", Type: field.TypeString, Size: 64},
+		{Name: "idempotency_key", Type: field.TypeString, Size: 128},
+		{Name: "body_hash", Type: field.TypeString, Size: 64},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "GRANTED", "REFUSED", "REVOKED"}},
+		{Name: "grant_id", Type: field.TypeString, Size: 128, Default: ""},
+		{Name: "code", Type: field.TypeString, Size: 256, Default: ""},
+		{Name: "expires_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "detail", Type: field.TypeString, Size: 512, Default: ""},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "updated_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "member_id", Type: field.TypeInt},
+	}
+	// PartnerGrantsTable holds the schema information for the "partner_grants" table.
+	PartnerGrantsTable = &schema.Table{
+		Name:       "partner_grants",
+		Columns:    PartnerGrantsColumns,
+		PrimaryKey: []*schema.Column{PartnerGrantsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "partner_grants_members_member",
+				Columns:    []*schema.Column{PartnerGrantsColumns[14]},
+				RefColumns: []*schema.Column{MembersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "partnergrant_program_id_idempotency_key",
+				Unique:  true,
+				Columns: []*schema.Column{PartnerGrantsColumns[1], PartnerGrantsColumns[4]},
+			},
+			{
+				Name:    "partnergrant_member_id_partner_key",
+				Unique:  false,
+				Columns: []*schema.Column{PartnerGrantsColumns[14], PartnerGrantsColumns[2]},
+			},
+			{
+				Name:    "partnergrant_program_id_status_updated_at",
+				Unique:  false,
+				Columns: []*schema.Column{PartnerGrantsColumns[1], PartnerGrantsColumns[6], PartnerGrantsColumns[13]},
+			},
+		},
+	}
+	// PartnerSettingsColumns holds the columns for the "partner_settings" table.
+	PartnerSettingsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt},
+		{Name: "partner_key", Type: field.TypeString, Size: 64},
+		{Name: "enabled", Type: field.TypeBool, Default: true},
+		{Name: "config", Type: field.TypeJSON, Nullable: true},
+		{Name: "updated_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+	}
+	// PartnerSettingsTable holds the schema information for the "partner_settings" table.
+	PartnerSettingsTable = &schema.Table{
+		Name:       "partner_settings",
+		Columns:    PartnerSettingsColumns,
+		PrimaryKey: []*schema.Column{PartnerSettingsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "partnersetting_program_id_partner_key",
+				Unique:  true,
+				Columns: []*schema.Column{PartnerSettingsColumns[1], PartnerSettingsColumns[2]},
+			},
+		},
+	}
 	// PointAccountsColumns holds the columns for the "point_accounts" table.
 	PointAccountsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -862,6 +933,8 @@ var (
 		MembersTable,
 		MemberMedalsTable,
 		MemberScoresTable,
+		PartnerGrantsTable,
+		PartnerSettingsTable,
 		PointAccountsTable,
 		PointAllocationsTable,
 		PointEntriesTable,
@@ -924,6 +997,13 @@ func init() {
 	MemberScoresTable.ForeignKeys[0].RefTable = MembersTable
 	MemberScoresTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(64424509440),
+	}
+	PartnerGrantsTable.ForeignKeys[0].RefTable = MembersTable
+	PartnerGrantsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(103079215104),
+	}
+	PartnerSettingsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(107374182400),
 	}
 	PointAccountsTable.ForeignKeys[0].RefTable = MembersTable
 	PointAccountsTable.Annotation = &entsql.Annotation{

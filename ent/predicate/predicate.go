@@ -39,6 +39,12 @@ type MemberMedal func(*sql.Selector)
 // MemberScore is the predicate function for memberscore builders.
 type MemberScore func(*sql.Selector)
 
+// PartnerGrant is the predicate function for partnergrant builders.
+type PartnerGrant func(*sql.Selector)
+
+// PartnerSetting is the predicate function for partnersetting builders.
+type PartnerSetting func(*sql.Selector)
+
 // PointAccount is the predicate function for pointaccount builders.
 type PointAccount func(*sql.Selector)
 

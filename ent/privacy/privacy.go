@@ -375,6 +375,54 @@ func (f MemberScoreMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mut
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.MemberScoreMutation", m)
 }
 
+// The PartnerGrantQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type PartnerGrantQueryRuleFunc func(context.Context, *ent.PartnerGrantQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f PartnerGrantQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PartnerGrantQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.PartnerGrantQuery", q)
+}
+
+// The PartnerGrantMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type PartnerGrantMutationRuleFunc func(context.Context, *ent.PartnerGrantMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f PartnerGrantMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.PartnerGrantMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PartnerGrantMutation", m)
+}
+
+// The PartnerSettingQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type PartnerSettingQueryRuleFunc func(context.Context, *ent.PartnerSettingQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f PartnerSettingQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PartnerSettingQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.PartnerSettingQuery", q)
+}
+
+// The PartnerSettingMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type PartnerSettingMutationRuleFunc func(context.Context, *ent.PartnerSettingMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f PartnerSettingMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.PartnerSettingMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PartnerSettingMutation", m)
+}
+
 // The PointAccountQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type PointAccountQueryRuleFunc func(context.Context, *ent.PointAccountQuery) error
@@ -744,6 +792,10 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.MemberScoreQuery:
 		return q.Filter(), nil
+	case *ent.PartnerGrantQuery:
+		return q.Filter(), nil
+	case *ent.PartnerSettingQuery:
+		return q.Filter(), nil
 	case *ent.PointAccountQuery:
 		return q.Filter(), nil
 	case *ent.PointAllocationQuery:
@@ -798,6 +850,10 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.MemberMedalMutation:
 		return m.Filter(), nil
 	case *ent.MemberScoreMutation:
+		return m.Filter(), nil
+	case *ent.PartnerGrantMutation:
+		return m.Filter(), nil
+	case *ent.PartnerSettingMutation:
 		return m.Filter(), nil
 	case *ent.PointAccountMutation:
 		return m.Filter(), nil

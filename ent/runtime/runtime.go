@@ -16,6 +16,8 @@ import (
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/membermedal"
 	"github.com/membergraph/membergraph/ent/memberscore"
+	"github.com/membergraph/membergraph/ent/partnergrant"
+	"github.com/membergraph/membergraph/ent/partnersetting"
 	"github.com/membergraph/membergraph/ent/pointaccount"
 	"github.com/membergraph/membergraph/ent/pointallocation"
 	"github.com/membergraph/membergraph/ent/pointentry"
@@ -398,6 +400,88 @@ func init() {
 	memberscoreDescAccountPointsCounted := memberscoreFields[9].Descriptor()
 	// memberscore.DefaultAccountPointsCounted holds the default value on creation for the account_points_counted field.
 	memberscore.DefaultAccountPointsCounted = memberscoreDescAccountPointsCounted.Default.(int64)
+	partnergrant.Policy = privacy.NewPolicies(schema.PartnerGrant{})
+	partnergrant.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := partnergrant.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	partnergrantFields := schema.PartnerGrant{}.Fields()
+	_ = partnergrantFields
+	// partnergrantDescPartnerKey is the schema descriptor for partner_key field.
+	partnergrantDescPartnerKey := partnergrantFields[2].Descriptor()
+	// partnergrant.PartnerKeyValidator is a validator for the "partner_key" field. It is called by the builders before save.
+	partnergrant.PartnerKeyValidator = partnergrantDescPartnerKey.Validators[0].(func(string) error)
+	// partnergrantDescBenefitKey is the schema descriptor for benefit_key field.
+	partnergrantDescBenefitKey := partnergrantFields[3].Descriptor()
+	// partnergrant.BenefitKeyValidator is a validator for the "benefit_key" field. It is called by the builders before save.
+	partnergrant.BenefitKeyValidator = partnergrantDescBenefitKey.Validators[0].(func(string) error)
+	// partnergrantDescIdempotencyKey is the schema descriptor for idempotency_key field.
+	partnergrantDescIdempotencyKey := partnergrantFields[4].Descriptor()
+	// partnergrant.IdempotencyKeyValidator is a validator for the "idempotency_key" field. It is called by the builders before save.
+	partnergrant.IdempotencyKeyValidator = partnergrantDescIdempotencyKey.Validators[0].(func(string) error)
+	// partnergrantDescBodyHash is the schema descriptor for body_hash field.
+	partnergrantDescBodyHash := partnergrantFields[5].Descriptor()
+	// partnergrant.BodyHashValidator is a validator for the "body_hash" field. It is called by the builders before save.
+	partnergrant.BodyHashValidator = partnergrantDescBodyHash.Validators[0].(func(string) error)
+	// partnergrantDescGrantID is the schema descriptor for grant_id field.
+	partnergrantDescGrantID := partnergrantFields[7].Descriptor()
+	// partnergrant.DefaultGrantID holds the default value on creation for the grant_id field.
+	partnergrant.DefaultGrantID = partnergrantDescGrantID.Default.(string)
+	// partnergrant.GrantIDValidator is a validator for the "grant_id" field. It is called by the builders before save.
+	partnergrant.GrantIDValidator = partnergrantDescGrantID.Validators[0].(func(string) error)
+	// partnergrantDescCode is the schema descriptor for code field.
+	partnergrantDescCode := partnergrantFields[8].Descriptor()
+	// partnergrant.DefaultCode holds the default value on creation for the code field.
+	partnergrant.DefaultCode = partnergrantDescCode.Default.(string)
+	// partnergrant.CodeValidator is a validator for the "code" field. It is called by the builders before save.
+	partnergrant.CodeValidator = partnergrantDescCode.Validators[0].(func(string) error)
+	// partnergrantDescDetail is the schema descriptor for detail field.
+	partnergrantDescDetail := partnergrantFields[10].Descriptor()
+	// partnergrant.DefaultDetail holds the default value on creation for the detail field.
+	partnergrant.DefaultDetail = partnergrantDescDetail.Default.(string)
+	// partnergrant.DetailValidator is a validator for the "detail" field. It is called by the builders before save.
+	partnergrant.DetailValidator = partnergrantDescDetail.Validators[0].(func(string) error)
+	// partnergrantDescAttempts is the schema descriptor for attempts field.
+	partnergrantDescAttempts := partnergrantFields[11].Descriptor()
+	// partnergrant.DefaultAttempts holds the default value on creation for the attempts field.
+	partnergrant.DefaultAttempts = partnergrantDescAttempts.Default.(int)
+	partnersetting.Policy = privacy.NewPolicies(schema.PartnerSetting{})
+	partnersetting.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := partnersetting.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	partnersettingFields := schema.PartnerSetting{}.Fields()
+	_ = partnersettingFields
+	// partnersettingDescPartnerKey is the schema descriptor for partner_key field.
+	partnersettingDescPartnerKey := partnersettingFields[1].Descriptor()
+	// partnersetting.PartnerKeyValidator is a validator for the "partner_key" field. It is called by the builders before save.
+	partnersetting.PartnerKeyValidator = func() func(string) error {
+		validators := partnersettingDescPartnerKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(partner_key string) error {
+			for _, fn := range fns {
+				if err := fn(partner_key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// partnersettingDescEnabled is the schema descriptor for enabled field.
+	partnersettingDescEnabled := partnersettingFields[2].Descriptor()
+	// partnersetting.DefaultEnabled holds the default value on creation for the enabled field.
+	partnersetting.DefaultEnabled = partnersettingDescEnabled.Default.(bool)
 	pointaccount.Policy = privacy.NewPolicies(schema.PointAccount{})
 	pointaccount.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {

@@ -66,6 +66,8 @@ func (Member) Edges() []ent.Edge {
 			Annotations(entgql.RelayConnection()),
 		edge.From("medal_history", MedalChange.Type).Ref("member").
 			Annotations(entgql.RelayConnection()),
+		edge.From("partner_grants", PartnerGrant.Type).Ref("member").
+			Annotations(entgql.RelayConnection()),
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strings"
 
 	"entgo.io/ent/dialect"
 
@@ -20,6 +21,13 @@ var storeIDPattern = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,64}$`)
 // FundingOf names a store's budget as the funder of ledger entries.
 func FundingOf(storeID string) string { return "STORE:" + storeID }
 
+// PartnerFunding names a partner's budget as the funder of ledger entries. A partner's
+// budget is kept like a store's, under the owner PartnerFunding(key), which no store id
+// can take (store ids have no "PARTNER:" prefix).
+func PartnerFunding(partnerKey string) string { return partnerPrefix + partnerKey }
+
+const partnerPrefix = "PARTNER:"
+
 // FundRequest records that a store bought points to grant.
 type FundRequest struct {
 	StoreID        string
@@ -29,8 +37,8 @@ type FundRequest struct {
 }
 
 func validateStore(errs *usererr.List, storeID string, points int64, reason, key string) {
-	if !storeIDPattern.MatchString(storeID) {
-		errs.Add(usererr.InvalidArgument, "input.storeId", "storeId must be 1–64 letters, digits or - _ . :")
+	if !storeIDPattern.MatchString(storeID) || strings.HasPrefix(storeID, partnerPrefix) {
+		errs.Add(usererr.InvalidArgument, "input.storeId", "storeId must be 1–64 letters, digits or - _ . : and not start with %s", partnerPrefix)
 	}
 	if points <= 0 {
 		errs.Add(usererr.InvalidArgument, "input.points", "points must be positive")
@@ -50,6 +58,22 @@ func (l *Ledger) FundStore(ctx context.Context, r FundRequest) (*ent.StoreBudget
 	if err := errs.Err(); err != nil {
 		return nil, false, err
 	}
+	return l.fund(ctx, r)
+}
+
+// FundPartner adds points to a partner's budget, from which its plugin awards points,
+// once per idempotency key. r.StoreID names the partner's key.
+func (l *Ledger) FundPartner(ctx context.Context, r FundRequest) (*ent.StoreBudget, bool, error) {
+	var errs usererr.List
+	validateStore(&errs, r.StoreID, r.Points, r.Reason, r.IdempotencyKey)
+	if err := errs.Err(); err != nil {
+		return nil, false, err
+	}
+	r.StoreID = PartnerFunding(r.StoreID)
+	return l.fund(ctx, r)
+}
+
+func (l *Ledger) fund(ctx context.Context, r FundRequest) (*ent.StoreBudget, bool, error) {
 	v, _ := auth.FromContext(ctx)
 	hash := Hash(r)
 	var budget *ent.StoreBudget
@@ -122,20 +146,42 @@ type StoreGrantRequest struct {
 func (l *Ledger) GrantFromStore(ctx context.Context, r StoreGrantRequest) (Result, error) {
 	var errs usererr.List
 	validateStore(&errs, r.StoreID, r.Points, r.Reason, r.IdempotencyKey)
-	return l.change(ctx, errs, r.ExternalID, r.IdempotencyKey, r, func(b *Book) (*ent.PointEntry, error) {
-		budget, err := l.lockBudget(ctx, b.Tx, b.Program.ID, r.StoreID)
+	return l.change(ctx, errs, r.ExternalID, r.IdempotencyKey, r, l.fromBudget(ctx, r.StoreID, r.Points, Grant{
+		Kind: pointentry.KindSTORE_GRANT, Amount: r.Points, Funding: FundingOf(r.StoreID),
+		Description: fmt.Sprintf("From store %s: %s", r.StoreID, r.Reason), requestKey: r.IdempotencyKey}, nil))
+}
+
+// AwardFromPartner credits a member from a partner's budget (r.StoreID names the partner):
+// a partner plugin's award through the host callback. Never beyond the budget; once per
+// idempotency key. budgetLeft, when not nil, receives what remains.
+func (l *Ledger) AwardFromPartner(ctx context.Context, r StoreGrantRequest, budgetLeft *int64) (Result, error) {
+	var errs usererr.List
+	validateStore(&errs, r.StoreID, r.Points, r.Reason, r.IdempotencyKey)
+	return l.change(ctx, errs, r.ExternalID, r.IdempotencyKey, r, l.fromBudget(ctx, PartnerFunding(r.StoreID), r.Points, Grant{
+		Kind: pointentry.KindPARTNER_GRANT, Amount: r.Points, Funding: PartnerFunding(r.StoreID),
+		Description: fmt.Sprintf("From %s: %s", r.StoreID, r.Reason), requestKey: r.IdempotencyKey}, budgetLeft))
+}
+
+// fromBudget is the write of a grant from a budget: lock it, refuse what exceeds it, count
+// it, credit the member.
+func (l *Ledger) fromBudget(ctx context.Context, owner string, points int64, g Grant, budgetLeft *int64) func(b *Book) (*ent.PointEntry, error) {
+	return func(b *Book) (*ent.PointEntry, error) {
+		budget, err := l.lockBudget(ctx, b.Tx, b.Program.ID, owner)
 		if err != nil {
 			return nil, err
 		}
-		if left := budget.Funded - budget.Granted; r.Points > left {
-			return nil, usererr.New(usererr.FailedPrecondition, "input.points", "store %s has %d points left in its budget", r.StoreID, left)
+		left := budget.Funded - budget.Granted
+		if points > left {
+			return nil, usererr.New(usererr.FailedPrecondition, "input.points", "%s has %d points left in its budget", owner, left)
 		}
-		if err := b.Tx.StoreBudget.UpdateOne(budget).AddGranted(r.Points).Exec(ctx); err != nil {
+		if err := b.Tx.StoreBudget.UpdateOne(budget).AddGranted(points).Exec(ctx); err != nil {
 			return nil, err
 		}
-		return b.Credit(ctx, Grant{Kind: pointentry.KindSTORE_GRANT, Amount: r.Points, Funding: FundingOf(r.StoreID),
-			Description: fmt.Sprintf("From store %s: %s", r.StoreID, r.Reason), requestKey: r.IdempotencyKey}, b.Now, nil)
-	})
+		if budgetLeft != nil {
+			*budgetLeft = left - points
+		}
+		return b.Credit(ctx, g, b.Now, nil)
+	}
 }
 
 // StoreBudget returns a store's budget as the viewer may see it; nil when there is none.

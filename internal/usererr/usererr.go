@@ -21,6 +21,9 @@ const (
 	PermissionDenied   Code = "PERMISSION_DENIED"
 	FailedPrecondition Code = "FAILED_PRECONDITION"
 	Conflict           Code = "CONFLICT"
+	// Unavailable: a partner could not be reached in time; the same request may be
+	// retried with the same idempotency key.
+	Unavailable Code = "UNAVAILABLE"
 )
 
 // Error is one mistake.

@@ -7,9 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
+
+	partnerv1 "github.com/membergraph/membergraph/plugins/proto/partner/v1"
 )
 
 // StoredGrant is a grant as a GrantBook keeps it.
@@ -63,17 +67,19 @@ func OpenGrantBook(dir string) (*GrantBook, error) {
 	return b, nil
 }
 
-// Grant returns the grant stored under key, or makes one with create (given a fresh id),
-// stores it and returns it. replayed reports the first case.
-func (b *GrantBook) Grant(key string, create func(id string) (StoredGrant, error)) (g StoredGrant, replayed bool, err error) {
+// Grant returns the grant stored under key, or makes one with create (given a fresh id and
+// the partner's values, which it may change), stores both and returns the grant. replayed
+// reports the first case. Calls are serialised, so create sees and changes values alone.
+func (b *GrantBook) Grant(key string, create func(id string, values map[string]string) (StoredGrant, error)) (g StoredGrant, replayed bool, err error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if id, ok := b.data.ByKey[key]; ok {
 		return *b.data.Grants[id], true, nil
 	}
+	before := maps.Clone(b.data.Values)
 	id := NewID()
-	g, err = create(id)
-	if err != nil {
+	if g, err = create(id, b.data.Values); err != nil {
+		b.data.Values = before
 		return StoredGrant{}, false, err
 	}
 	g.ID, g.IdempotencyKey = id, key
@@ -81,9 +87,39 @@ func (b *GrantBook) Grant(key string, create func(id string) (StoredGrant, error
 	if err := b.save(); err != nil {
 		delete(b.data.Grants, id)
 		delete(b.data.ByKey, key)
+		b.data.Values = before
 		return StoredGrant{}, false, err
 	}
 	return g, false, nil
+}
+
+// Find returns a grant for which match holds.
+func (b *GrantBook) Find(match func(StoredGrant) bool) (StoredGrant, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, g := range b.data.Grants {
+		if match(*g) {
+			return *g, true
+		}
+	}
+	return StoredGrant{}, false
+}
+
+// Status is the Partner.Status answer for a grant of the book: revoked, expired (by
+// ExpiresAtUnix) or active.
+func (b *GrantBook) Status(id string) (*partnerv1.StatusResponse, error) {
+	g, err := b.Get(id)
+	if err != nil {
+		return nil, err
+	}
+	st := partnerv1.StatusResponse_STATE_ACTIVE
+	switch {
+	case g.Revoked:
+		st = partnerv1.StatusResponse_STATE_REVOKED
+	case g.ExpiresAtUnix > 0 && time.Now().Unix() >= g.ExpiresAtUnix:
+		st = partnerv1.StatusResponse_STATE_EXPIRED
+	}
+	return &partnerv1.StatusResponse{State: st, ExpiresAtUnix: g.ExpiresAtUnix}, nil
 }
 
 // Get returns a grant by id.
@@ -121,10 +157,7 @@ func (b *GrantBook) Revoke(id string) error {
 func (b *GrantBook) Update(fn func(values map[string]string) error) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	before := make(map[string]string, len(b.data.Values))
-	for k, v := range b.data.Values {
-		before[k] = v
-	}
+	before := maps.Clone(b.data.Values)
 	if err := fn(b.data.Values); err != nil {
 		b.data.Values = before
 		return err

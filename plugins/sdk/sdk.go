@@ -63,6 +63,12 @@ type Partner interface {
 	Status(ctx context.Context, req *partnerv1.StatusRequest) (*partnerv1.StatusResponse, error)
 }
 
+// Reporter is implemented by a partner that accepts activity from its back office (card
+// spend, say) and awards points for it through Host. Report must be idempotent per key.
+type Reporter interface {
+	Report(ctx context.Context, req *partnerv1.ReportRequest) (*partnerv1.ReportResponse, error)
+}
+
 // Config is a partner's settings, as an admin set them, and its state directory.
 type Config struct {
 	Values   map[string]string
@@ -175,6 +181,15 @@ func (s *server) Revoke(ctx context.Context, req *partnerv1.RevokeRequest) (*par
 func (s *server) Status(ctx context.Context, req *partnerv1.StatusRequest) (*partnerv1.StatusResponse, error) {
 	r, err := s.impl.Status(ctx, req)
 	return r, toStatus(err)
+}
+
+func (s *server) Report(ctx context.Context, req *partnerv1.ReportRequest) (*partnerv1.ReportResponse, error) {
+	r, ok := s.impl.(Reporter)
+	if !ok {
+		return nil, status.Error(codes.Unimplemented, "this partner takes no reports")
+	}
+	res, err := r.Report(ctx, req)
+	return res, toStatus(err)
 }
 
 type hostClient struct{ c partnerv1.HostClient }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 
 	"google.golang.org/grpc/codes"
@@ -29,7 +30,9 @@ type Target struct {
 	// Benefit is a benefit key Member is eligible for.
 	Benefit string
 	Member  *partnerv1.Member
-	// Host serves the callbacks the partner makes while granting; nil offers none.
+	// Params go with every grant (what a claim of Benefit needs).
+	Params map[string]string
+	// Host serves the callbacks the partner makes; nil offers a Host of this kit.
 	Host partnerv1.HostServer
 }
 
@@ -54,9 +57,10 @@ func Run(t *testing.T, tg Target) {
 	}
 	cfg := host.Config{Dir: dir, StateDir: state, FailAfter: 1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Settings: func(string) (bool, map[string]string) { return true, tg.Config }}
-	if tg.Host != nil {
-		cfg.Host = func(string) partnerv1.HostServer { return tg.Host }
+	if tg.Host == nil {
+		tg.Host = NewHost()
 	}
+	cfg.Host = func(string) partnerv1.HostServer { return tg.Host }
 	start := func() *host.Manager {
 		m, err := host.Start(context.Background(), cfg)
 		if err != nil {
@@ -100,7 +104,7 @@ func Run(t *testing.T, tg Target) {
 		var g *partnerv1.GrantResponse
 		err := call(m, func(ctx context.Context, c *sdk.Client) error {
 			var err error
-			g, err = c.Grant(ctx, &partnerv1.GrantRequest{IdempotencyKey: key, BenefitKey: tg.Benefit, Member: tg.Member})
+			g, err = c.Grant(ctx, &partnerv1.GrantRequest{IdempotencyKey: key, BenefitKey: tg.Benefit, Member: tg.Member, Params: tg.Params})
 			return err
 		})
 		if err != nil {
@@ -163,4 +167,46 @@ func Run(t *testing.T, tg Target) {
 		}
 	})
 	m.Close()
+}
+
+// Host is the kit's stand-in for the platform's callback service: it accepts every award
+// once per idempotency key and records it, and knows every member.
+type Host struct {
+	partnerv1.UnimplementedHostServer
+	mu     sync.Mutex
+	awards map[string]*partnerv1.AwardPointsRequest
+}
+
+// NewHost returns an empty Host.
+func NewHost() *Host { return &Host{awards: map[string]*partnerv1.AwardPointsRequest{}} }
+
+// AwardPoints records the award; a repeated key is a replay.
+func (h *Host) AwardPoints(_ context.Context, req *partnerv1.AwardPointsRequest) (*partnerv1.AwardPointsResponse, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if req.Points <= 0 || req.IdempotencyKey == "" {
+		return nil, status.Error(codes.InvalidArgument, "points must be positive and a key given")
+	}
+	_, seen := h.awards[req.IdempotencyKey]
+	if !seen {
+		h.awards[req.IdempotencyKey] = req
+	}
+	return &partnerv1.AwardPointsResponse{Replayed: seen}, nil
+}
+
+// ReadMember knows every member by its id.
+func (h *Host) ReadMember(_ context.Context, req *partnerv1.ReadMemberRequest) (*partnerv1.ReadMemberResponse, error) {
+	return &partnerv1.ReadMemberResponse{Member: &partnerv1.Member{ExternalId: req.ExternalId}}, nil
+}
+
+// Awarded sums the points awarded to a member.
+func (h *Host) Awarded(externalID string) (n int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, a := range h.awards {
+		if a.ExternalId == externalID {
+			n += a.Points
+		}
+	}
+	return n
 }

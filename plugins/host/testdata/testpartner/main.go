@@ -44,7 +44,7 @@ func (p *partner) Grant(ctx context.Context, req *partnerv1.GrantRequest) (*part
 	if req.BenefitKey != "FAST" && req.BenefitKey != "SLOW" {
 		return nil, fmt.Errorf("%w %q", sdk.ErrUnknownBenefit, req.BenefitKey)
 	}
-	g, _, err := p.book.Grant(req.IdempotencyKey, func(id string) (sdk.StoredGrant, error) {
+	g, _, err := p.book.Grant(req.IdempotencyKey, func(id string, _ map[string]string) (sdk.StoredGrant, error) {
 		if req.BenefitKey == "SLOW" {
 			time.Sleep(400 * time.Millisecond)
 		}
@@ -59,15 +59,7 @@ func (p *partner) Grant(ctx context.Context, req *partnerv1.GrantRequest) (*part
 func (p *partner) Revoke(_ context.Context, req *partnerv1.RevokeRequest) error { return p.book.Revoke(req.GrantId) }
 
 func (p *partner) Status(_ context.Context, req *partnerv1.StatusRequest) (*partnerv1.StatusResponse, error) {
-	g, err := p.book.Get(req.GrantId)
-	if err != nil {
-		return nil, err
-	}
-	st := partnerv1.StatusResponse_STATE_ACTIVE
-	if g.Revoked {
-		st = partnerv1.StatusResponse_STATE_REVOKED
-	}
-	return &partnerv1.StatusResponse{State: st}, nil
+	return p.book.Status(req.GrantId)
 }
 
 func main() {

@@ -921,6 +921,134 @@ func (x *StatusResponse) GetDetail() string {
 	return ""
 }
 
+type ReportRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	IdempotencyKey string                 `protobuf:"bytes,1,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
+	ExternalId     string                 `protobuf:"bytes,2,opt,name=external_id,json=externalId,proto3" json:"external_id,omitempty"`
+	Kind           string                 `protobuf:"bytes,3,opt,name=kind,proto3" json:"kind,omitempty"`
+	AmountCents    int64                  `protobuf:"varint,4,opt,name=amount_cents,json=amountCents,proto3" json:"amount_cents,omitempty"`
+	Attributes     map[string]string      `protobuf:"bytes,5,rep,name=attributes,proto3" json:"attributes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ReportRequest) Reset() {
+	*x = ReportRequest{}
+	mi := &file_partner_v1_partner_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportRequest) ProtoMessage() {}
+
+func (x *ReportRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_partner_v1_partner_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportRequest.ProtoReflect.Descriptor instead.
+func (*ReportRequest) Descriptor() ([]byte, []int) {
+	return file_partner_v1_partner_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ReportRequest) GetIdempotencyKey() string {
+	if x != nil {
+		return x.IdempotencyKey
+	}
+	return ""
+}
+
+func (x *ReportRequest) GetExternalId() string {
+	if x != nil {
+		return x.ExternalId
+	}
+	return ""
+}
+
+func (x *ReportRequest) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *ReportRequest) GetAmountCents() int64 {
+	if x != nil {
+		return x.AmountCents
+	}
+	return 0
+}
+
+func (x *ReportRequest) GetAttributes() map[string]string {
+	if x != nil {
+		return x.Attributes
+	}
+	return nil
+}
+
+type ReportResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	PointsAwarded int64                  `protobuf:"varint,1,opt,name=points_awarded,json=pointsAwarded,proto3" json:"points_awarded,omitempty"`
+	Detail        string                 `protobuf:"bytes,2,opt,name=detail,proto3" json:"detail,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportResponse) Reset() {
+	*x = ReportResponse{}
+	mi := &file_partner_v1_partner_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportResponse) ProtoMessage() {}
+
+func (x *ReportResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_partner_v1_partner_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportResponse.ProtoReflect.Descriptor instead.
+func (*ReportResponse) Descriptor() ([]byte, []int) {
+	return file_partner_v1_partner_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ReportResponse) GetPointsAwarded() int64 {
+	if x != nil {
+		return x.PointsAwarded
+	}
+	return 0
+}
+
+func (x *ReportResponse) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
 type AwardPointsRequest struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	ExternalId     string                 `protobuf:"bytes,1,opt,name=external_id,json=externalId,proto3" json:"external_id,omitempty"`
@@ -933,7 +1061,7 @@ type AwardPointsRequest struct {
 
 func (x *AwardPointsRequest) Reset() {
 	*x = AwardPointsRequest{}
-	mi := &file_partner_v1_partner_proto_msgTypes[15]
+	mi := &file_partner_v1_partner_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -945,7 +1073,7 @@ func (x *AwardPointsRequest) String() string {
 func (*AwardPointsRequest) ProtoMessage() {}
 
 func (x *AwardPointsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_partner_v1_partner_proto_msgTypes[15]
+	mi := &file_partner_v1_partner_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -958,7 +1086,7 @@ func (x *AwardPointsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AwardPointsRequest.ProtoReflect.Descriptor instead.
 func (*AwardPointsRequest) Descriptor() ([]byte, []int) {
-	return file_partner_v1_partner_proto_rawDescGZIP(), []int{15}
+	return file_partner_v1_partner_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *AwardPointsRequest) GetExternalId() string {
@@ -999,7 +1127,7 @@ type AwardPointsResponse struct {
 
 func (x *AwardPointsResponse) Reset() {
 	*x = AwardPointsResponse{}
-	mi := &file_partner_v1_partner_proto_msgTypes[16]
+	mi := &file_partner_v1_partner_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1011,7 +1139,7 @@ func (x *AwardPointsResponse) String() string {
 func (*AwardPointsResponse) ProtoMessage() {}
 
 func (x *AwardPointsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_partner_v1_partner_proto_msgTypes[16]
+	mi := &file_partner_v1_partner_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1024,7 +1152,7 @@ func (x *AwardPointsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AwardPointsResponse.ProtoReflect.Descriptor instead.
 func (*AwardPointsResponse) Descriptor() ([]byte, []int) {
-	return file_partner_v1_partner_proto_rawDescGZIP(), []int{16}
+	return file_partner_v1_partner_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *AwardPointsResponse) GetReplayed() bool {
@@ -1050,7 +1178,7 @@ type ReadMemberRequest struct {
 
 func (x *ReadMemberRequest) Reset() {
 	*x = ReadMemberRequest{}
-	mi := &file_partner_v1_partner_proto_msgTypes[17]
+	mi := &file_partner_v1_partner_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1062,7 +1190,7 @@ func (x *ReadMemberRequest) String() string {
 func (*ReadMemberRequest) ProtoMessage() {}
 
 func (x *ReadMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_partner_v1_partner_proto_msgTypes[17]
+	mi := &file_partner_v1_partner_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1075,7 +1203,7 @@ func (x *ReadMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadMemberRequest.ProtoReflect.Descriptor instead.
 func (*ReadMemberRequest) Descriptor() ([]byte, []int) {
-	return file_partner_v1_partner_proto_rawDescGZIP(), []int{17}
+	return file_partner_v1_partner_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ReadMemberRequest) GetExternalId() string {
@@ -1094,7 +1222,7 @@ type ReadMemberResponse struct {
 
 func (x *ReadMemberResponse) Reset() {
 	*x = ReadMemberResponse{}
-	mi := &file_partner_v1_partner_proto_msgTypes[18]
+	mi := &file_partner_v1_partner_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1106,7 +1234,7 @@ func (x *ReadMemberResponse) String() string {
 func (*ReadMemberResponse) ProtoMessage() {}
 
 func (x *ReadMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_partner_v1_partner_proto_msgTypes[18]
+	mi := &file_partner_v1_partner_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1119,7 +1247,7 @@ func (x *ReadMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadMemberResponse.ProtoReflect.Descriptor instead.
 func (*ReadMemberResponse) Descriptor() ([]byte, []int) {
-	return file_partner_v1_partner_proto_rawDescGZIP(), []int{18}
+	return file_partner_v1_partner_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ReadMemberResponse) GetMember() *Member {
@@ -1201,7 +1329,22 @@ const file_partner_v1_partner_proto_rawDesc = "" +
 	"\fSTATE_ACTIVE\x10\x01\x12\x11\n" +
 	"\rSTATE_REVOKED\x10\x02\x12\x11\n" +
 	"\rSTATE_EXPIRED\x10\x03\x12\x11\n" +
-	"\rSTATE_UNKNOWN\x10\x04\"\x8e\x01\n" +
+	"\rSTATE_UNKNOWN\x10\x04\"\xa6\x02\n" +
+	"\rReportRequest\x12'\n" +
+	"\x0fidempotency_key\x18\x01 \x01(\tR\x0eidempotencyKey\x12\x1f\n" +
+	"\vexternal_id\x18\x02 \x01(\tR\n" +
+	"externalId\x12\x12\n" +
+	"\x04kind\x18\x03 \x01(\tR\x04kind\x12!\n" +
+	"\famount_cents\x18\x04 \x01(\x03R\vamountCents\x12U\n" +
+	"\n" +
+	"attributes\x18\x05 \x03(\v25.membergraph.partner.v1.ReportRequest.AttributesEntryR\n" +
+	"attributes\x1a=\n" +
+	"\x0fAttributesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"O\n" +
+	"\x0eReportResponse\x12%\n" +
+	"\x0epoints_awarded\x18\x01 \x01(\x03R\rpointsAwarded\x12\x16\n" +
+	"\x06detail\x18\x02 \x01(\tR\x06detail\"\x8e\x01\n" +
 	"\x12AwardPointsRequest\x12\x1f\n" +
 	"\vexternal_id\x18\x01 \x01(\tR\n" +
 	"externalId\x12\x16\n" +
@@ -1216,14 +1359,15 @@ const file_partner_v1_partner_proto_rawDesc = "" +
 	"\vexternal_id\x18\x01 \x01(\tR\n" +
 	"externalId\"L\n" +
 	"\x12ReadMemberResponse\x126\n" +
-	"\x06member\x18\x01 \x01(\v2\x1e.membergraph.partner.v1.MemberR\x06member2\xbf\x04\n" +
+	"\x06member\x18\x01 \x01(\v2\x1e.membergraph.partner.v1.MemberR\x06member2\x98\x05\n" +
 	"\aPartner\x12]\n" +
 	"\bDescribe\x12'.membergraph.partner.v1.DescribeRequest\x1a(.membergraph.partner.v1.DescribeResponse\x12`\n" +
 	"\tConfigure\x12(.membergraph.partner.v1.ConfigureRequest\x1a).membergraph.partner.v1.ConfigureResponse\x12k\n" +
 	"\x10CheckEligibility\x12*.membergraph.partner.v1.EligibilityRequest\x1a+.membergraph.partner.v1.EligibilityResponse\x12T\n" +
 	"\x05Grant\x12$.membergraph.partner.v1.GrantRequest\x1a%.membergraph.partner.v1.GrantResponse\x12W\n" +
 	"\x06Revoke\x12%.membergraph.partner.v1.RevokeRequest\x1a&.membergraph.partner.v1.RevokeResponse\x12W\n" +
-	"\x06Status\x12%.membergraph.partner.v1.StatusRequest\x1a&.membergraph.partner.v1.StatusResponse2\xd3\x01\n" +
+	"\x06Status\x12%.membergraph.partner.v1.StatusRequest\x1a&.membergraph.partner.v1.StatusResponse\x12W\n" +
+	"\x06Report\x12%.membergraph.partner.v1.ReportRequest\x1a&.membergraph.partner.v1.ReportResponse2\xd3\x01\n" +
 	"\x04Host\x12f\n" +
 	"\vAwardPoints\x12*.membergraph.partner.v1.AwardPointsRequest\x1a+.membergraph.partner.v1.AwardPointsResponse\x12c\n" +
 	"\n" +
@@ -1242,7 +1386,7 @@ func file_partner_v1_partner_proto_rawDescGZIP() []byte {
 }
 
 var file_partner_v1_partner_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_partner_v1_partner_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_partner_v1_partner_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_partner_v1_partner_proto_goTypes = []any{
 	(StatusResponse_State)(0),   // 0: membergraph.partner.v1.StatusResponse.State
 	(*Benefit)(nil),             // 1: membergraph.partner.v1.Benefit
@@ -1260,43 +1404,49 @@ var file_partner_v1_partner_proto_goTypes = []any{
 	(*RevokeResponse)(nil),      // 13: membergraph.partner.v1.RevokeResponse
 	(*StatusRequest)(nil),       // 14: membergraph.partner.v1.StatusRequest
 	(*StatusResponse)(nil),      // 15: membergraph.partner.v1.StatusResponse
-	(*AwardPointsRequest)(nil),  // 16: membergraph.partner.v1.AwardPointsRequest
-	(*AwardPointsResponse)(nil), // 17: membergraph.partner.v1.AwardPointsResponse
-	(*ReadMemberRequest)(nil),   // 18: membergraph.partner.v1.ReadMemberRequest
-	(*ReadMemberResponse)(nil),  // 19: membergraph.partner.v1.ReadMemberResponse
-	nil,                         // 20: membergraph.partner.v1.ConfigureRequest.ConfigEntry
-	nil,                         // 21: membergraph.partner.v1.GrantRequest.ParamsEntry
+	(*ReportRequest)(nil),       // 16: membergraph.partner.v1.ReportRequest
+	(*ReportResponse)(nil),      // 17: membergraph.partner.v1.ReportResponse
+	(*AwardPointsRequest)(nil),  // 18: membergraph.partner.v1.AwardPointsRequest
+	(*AwardPointsResponse)(nil), // 19: membergraph.partner.v1.AwardPointsResponse
+	(*ReadMemberRequest)(nil),   // 20: membergraph.partner.v1.ReadMemberRequest
+	(*ReadMemberResponse)(nil),  // 21: membergraph.partner.v1.ReadMemberResponse
+	nil,                         // 22: membergraph.partner.v1.ConfigureRequest.ConfigEntry
+	nil,                         // 23: membergraph.partner.v1.GrantRequest.ParamsEntry
+	nil,                         // 24: membergraph.partner.v1.ReportRequest.AttributesEntry
 }
 var file_partner_v1_partner_proto_depIdxs = []int32{
 	1,  // 0: membergraph.partner.v1.DescribeResponse.benefits:type_name -> membergraph.partner.v1.Benefit
 	2,  // 1: membergraph.partner.v1.DescribeResponse.config_schema:type_name -> membergraph.partner.v1.ConfigField
-	20, // 2: membergraph.partner.v1.ConfigureRequest.config:type_name -> membergraph.partner.v1.ConfigureRequest.ConfigEntry
+	22, // 2: membergraph.partner.v1.ConfigureRequest.config:type_name -> membergraph.partner.v1.ConfigureRequest.ConfigEntry
 	7,  // 3: membergraph.partner.v1.EligibilityRequest.member:type_name -> membergraph.partner.v1.Member
 	7,  // 4: membergraph.partner.v1.GrantRequest.member:type_name -> membergraph.partner.v1.Member
-	21, // 5: membergraph.partner.v1.GrantRequest.params:type_name -> membergraph.partner.v1.GrantRequest.ParamsEntry
+	23, // 5: membergraph.partner.v1.GrantRequest.params:type_name -> membergraph.partner.v1.GrantRequest.ParamsEntry
 	0,  // 6: membergraph.partner.v1.StatusResponse.state:type_name -> membergraph.partner.v1.StatusResponse.State
-	7,  // 7: membergraph.partner.v1.ReadMemberResponse.member:type_name -> membergraph.partner.v1.Member
-	3,  // 8: membergraph.partner.v1.Partner.Describe:input_type -> membergraph.partner.v1.DescribeRequest
-	5,  // 9: membergraph.partner.v1.Partner.Configure:input_type -> membergraph.partner.v1.ConfigureRequest
-	8,  // 10: membergraph.partner.v1.Partner.CheckEligibility:input_type -> membergraph.partner.v1.EligibilityRequest
-	10, // 11: membergraph.partner.v1.Partner.Grant:input_type -> membergraph.partner.v1.GrantRequest
-	12, // 12: membergraph.partner.v1.Partner.Revoke:input_type -> membergraph.partner.v1.RevokeRequest
-	14, // 13: membergraph.partner.v1.Partner.Status:input_type -> membergraph.partner.v1.StatusRequest
-	16, // 14: membergraph.partner.v1.Host.AwardPoints:input_type -> membergraph.partner.v1.AwardPointsRequest
-	18, // 15: membergraph.partner.v1.Host.ReadMember:input_type -> membergraph.partner.v1.ReadMemberRequest
-	4,  // 16: membergraph.partner.v1.Partner.Describe:output_type -> membergraph.partner.v1.DescribeResponse
-	6,  // 17: membergraph.partner.v1.Partner.Configure:output_type -> membergraph.partner.v1.ConfigureResponse
-	9,  // 18: membergraph.partner.v1.Partner.CheckEligibility:output_type -> membergraph.partner.v1.EligibilityResponse
-	11, // 19: membergraph.partner.v1.Partner.Grant:output_type -> membergraph.partner.v1.GrantResponse
-	13, // 20: membergraph.partner.v1.Partner.Revoke:output_type -> membergraph.partner.v1.RevokeResponse
-	15, // 21: membergraph.partner.v1.Partner.Status:output_type -> membergraph.partner.v1.StatusResponse
-	17, // 22: membergraph.partner.v1.Host.AwardPoints:output_type -> membergraph.partner.v1.AwardPointsResponse
-	19, // 23: membergraph.partner.v1.Host.ReadMember:output_type -> membergraph.partner.v1.ReadMemberResponse
-	16, // [16:24] is the sub-list for method output_type
-	8,  // [8:16] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	24, // 7: membergraph.partner.v1.ReportRequest.attributes:type_name -> membergraph.partner.v1.ReportRequest.AttributesEntry
+	7,  // 8: membergraph.partner.v1.ReadMemberResponse.member:type_name -> membergraph.partner.v1.Member
+	3,  // 9: membergraph.partner.v1.Partner.Describe:input_type -> membergraph.partner.v1.DescribeRequest
+	5,  // 10: membergraph.partner.v1.Partner.Configure:input_type -> membergraph.partner.v1.ConfigureRequest
+	8,  // 11: membergraph.partner.v1.Partner.CheckEligibility:input_type -> membergraph.partner.v1.EligibilityRequest
+	10, // 12: membergraph.partner.v1.Partner.Grant:input_type -> membergraph.partner.v1.GrantRequest
+	12, // 13: membergraph.partner.v1.Partner.Revoke:input_type -> membergraph.partner.v1.RevokeRequest
+	14, // 14: membergraph.partner.v1.Partner.Status:input_type -> membergraph.partner.v1.StatusRequest
+	16, // 15: membergraph.partner.v1.Partner.Report:input_type -> membergraph.partner.v1.ReportRequest
+	18, // 16: membergraph.partner.v1.Host.AwardPoints:input_type -> membergraph.partner.v1.AwardPointsRequest
+	20, // 17: membergraph.partner.v1.Host.ReadMember:input_type -> membergraph.partner.v1.ReadMemberRequest
+	4,  // 18: membergraph.partner.v1.Partner.Describe:output_type -> membergraph.partner.v1.DescribeResponse
+	6,  // 19: membergraph.partner.v1.Partner.Configure:output_type -> membergraph.partner.v1.ConfigureResponse
+	9,  // 20: membergraph.partner.v1.Partner.CheckEligibility:output_type -> membergraph.partner.v1.EligibilityResponse
+	11, // 21: membergraph.partner.v1.Partner.Grant:output_type -> membergraph.partner.v1.GrantResponse
+	13, // 22: membergraph.partner.v1.Partner.Revoke:output_type -> membergraph.partner.v1.RevokeResponse
+	15, // 23: membergraph.partner.v1.Partner.Status:output_type -> membergraph.partner.v1.StatusResponse
+	17, // 24: membergraph.partner.v1.Partner.Report:output_type -> membergraph.partner.v1.ReportResponse
+	19, // 25: membergraph.partner.v1.Host.AwardPoints:output_type -> membergraph.partner.v1.AwardPointsResponse
+	21, // 26: membergraph.partner.v1.Host.ReadMember:output_type -> membergraph.partner.v1.ReadMemberResponse
+	18, // [18:27] is the sub-list for method output_type
+	9,  // [9:18] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_partner_v1_partner_proto_init() }
@@ -1310,7 +1460,7 @@ func file_partner_v1_partner_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partner_v1_partner_proto_rawDesc), len(file_partner_v1_partner_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   21,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

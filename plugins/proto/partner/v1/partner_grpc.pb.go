@@ -29,6 +29,7 @@ const (
 	Partner_Grant_FullMethodName            = "/membergraph.partner.v1.Partner/Grant"
 	Partner_Revoke_FullMethodName           = "/membergraph.partner.v1.Partner/Revoke"
 	Partner_Status_FullMethodName           = "/membergraph.partner.v1.Partner/Status"
+	Partner_Report_FullMethodName           = "/membergraph.partner.v1.Partner/Report"
 )
 
 // PartnerClient is the client API for Partner service.
@@ -48,6 +49,10 @@ type PartnerClient interface {
 	Revoke(ctx context.Context, in *RevokeRequest, opts ...grpc.CallOption) (*RevokeResponse, error)
 	// Status reports a grant's state.
 	Status(ctx context.Context, in *StatusRequest, opts ...grpc.CallOption) (*StatusResponse, error)
+	// Report hands the plugin an activity its partner's back office reported through the
+	// platform (card spend, say); the plugin may award points for it through Host.
+	// Idempotent per idempotency_key. Optional: a plugin without it answers UNIMPLEMENTED.
+	Report(ctx context.Context, in *ReportRequest, opts ...grpc.CallOption) (*ReportResponse, error)
 }
 
 type partnerClient struct {
@@ -118,6 +123,16 @@ func (c *partnerClient) Status(ctx context.Context, in *StatusRequest, opts ...g
 	return out, nil
 }
 
+func (c *partnerClient) Report(ctx context.Context, in *ReportRequest, opts ...grpc.CallOption) (*ReportResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReportResponse)
+	err := c.cc.Invoke(ctx, Partner_Report_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PartnerServer is the server API for Partner service.
 // All implementations must embed UnimplementedPartnerServer
 // for forward compatibility.
@@ -135,6 +150,10 @@ type PartnerServer interface {
 	Revoke(context.Context, *RevokeRequest) (*RevokeResponse, error)
 	// Status reports a grant's state.
 	Status(context.Context, *StatusRequest) (*StatusResponse, error)
+	// Report hands the plugin an activity its partner's back office reported through the
+	// platform (card spend, say); the plugin may award points for it through Host.
+	// Idempotent per idempotency_key. Optional: a plugin without it answers UNIMPLEMENTED.
+	Report(context.Context, *ReportRequest) (*ReportResponse, error)
 	mustEmbedUnimplementedPartnerServer()
 }
 
@@ -162,6 +181,9 @@ func (UnimplementedPartnerServer) Revoke(context.Context, *RevokeRequest) (*Revo
 }
 func (UnimplementedPartnerServer) Status(context.Context, *StatusRequest) (*StatusResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Status not implemented")
+}
+func (UnimplementedPartnerServer) Report(context.Context, *ReportRequest) (*ReportResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Report not implemented")
 }
 func (UnimplementedPartnerServer) mustEmbedUnimplementedPartnerServer() {}
 func (UnimplementedPartnerServer) testEmbeddedByValue()                 {}
@@ -292,6 +314,24 @@ func _Partner_Status_Handler(srv interface{}, ctx context.Context, dec func(inte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Partner_Report_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReportRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PartnerServer).Report(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Partner_Report_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PartnerServer).Report(ctx, req.(*ReportRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Partner_ServiceDesc is the grpc.ServiceDesc for Partner service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -322,6 +362,10 @@ var Partner_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Status",
 			Handler:    _Partner_Status_Handler,
+		},
+		{
+			MethodName: "Report",
+			Handler:    _Partner_Report_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

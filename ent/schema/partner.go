@@ -1,0 +1,85 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"github.com/membergraph/membergraph/ent/schema/rule"
+)
+
+// PartnerSetting is an admin's switch and configuration for a partner plugin.
+type PartnerSetting struct {
+	ent.Schema
+}
+
+func (PartnerSetting) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("program_id").Immutable(),
+		field.String("partner_key").NotEmpty().MaxLen(64).Immutable(),
+		field.Bool("enabled").Default(true),
+		field.JSON("config", map[string]string{}).Optional(),
+		field.Time("updated_at").SchemaType(datetime),
+	}
+}
+
+func (PartnerSetting) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("program_id", "partner_key").Unique()}
+}
+
+func (PartnerSetting) Policy() ent.Policy { return rule.AdminDataPolicy() }
+
+func (PartnerSetting) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
+}
+
+// PartnerGrant is a partner benefit granted (or being granted) to a member. It is written
+// PENDING with its idempotency key before the plugin is called, outside any long
+// transaction, and gets the outcome after; a reconciler finishes grants a crash left
+// PENDING by calling the plugin again with the same key.
+type PartnerGrant struct {
+	ent.Schema
+}
+
+func (PartnerGrant) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("program_id").Immutable().Annotations(entgql.Skip()),
+		field.Int("member_id").Immutable().Annotations(entgql.Skip()),
+		field.String("partner_key").MaxLen(64).Immutable().Annotations(entgql.MapsTo("partner")),
+		field.String("benefit_key").MaxLen(64).Immutable().Annotations(entgql.MapsTo("benefit")),
+		field.String("idempotency_key").MaxLen(128).Immutable().Annotations(entgql.Skip()),
+		field.String("body_hash").MaxLen(64).Immutable().Annotations(entgql.Skip()),
+		field.Enum("status").Values("PENDING", "GRANTED", "REFUSED", "REVOKED").
+			Annotations(entgql.Type("PartnerGrantStatus")),
+		field.String("grant_id").Default("").MaxLen(128).Comment("The partner's id of the grant."),
+		field.String("code").Default("").MaxLen(256).Comment("What the member receives, e.g. an activation code."),
+		field.Time("expires_at").Optional().Nillable().SchemaType(datetime),
+		field.String("detail").Default("").MaxLen(512).Comment("The partner's description, or why it refused."),
+		field.Int("attempts").Default(0).Annotations(entgql.Skip()),
+		field.Time("created_at").Immutable().SchemaType(datetime).Annotations(entgql.OrderField("CREATED_AT")),
+		field.Time("updated_at").SchemaType(datetime),
+	}
+}
+
+func (PartnerGrant) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("program_id", "idempotency_key").Unique(),
+		index.Fields("member_id", "partner_key"),
+		index.Fields("program_id", "status", "updated_at"),
+	}
+}
+
+func (PartnerGrant) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("member", Member.Type).Field("member_id").Unique().Required().Immutable().Annotations(entgql.Skip()),
+	}
+}
+
+func (PartnerGrant) Policy() ent.Policy { return rule.MemberDataPolicy() }
+
+func (PartnerGrant) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)}
+}

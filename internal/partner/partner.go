@@ -1,0 +1,347 @@
+// Package partner is the platform's side of partner benefits (DOMAIN.md §7): claims recorded
+// around the plugin call (PENDING before, the outcome after, a reconciler for what a crash
+// left PENDING), revocation, the admin's switches and configuration, and the narrow callback
+// service a plugin may use. Running the plugins is plugins/host's job.
+package partner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/membergraph/membergraph/ent"
+	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/ent/partnergrant"
+	"github.com/membergraph/membergraph/ent/partnersetting"
+	"github.com/membergraph/membergraph/internal/auth"
+	"github.com/membergraph/membergraph/internal/clock"
+	"github.com/membergraph/membergraph/internal/points"
+	"github.com/membergraph/membergraph/internal/usererr"
+	"github.com/membergraph/membergraph/plugins/host"
+	partnerv1 "github.com/membergraph/membergraph/plugins/proto/partner/v1"
+	"github.com/membergraph/membergraph/plugins/sdk"
+)
+
+// Runner runs the plugins; *host.Manager is one. A Service without one has no partners.
+type Runner interface {
+	Partners() []host.Info
+	Info(key string) (host.Info, error)
+	Call(ctx context.Context, key string, fn func(ctx context.Context, c *sdk.Client) error) error
+	Reconfigure(ctx context.Context, key string) error
+}
+
+// Service claims, revokes and configures partner benefits for one programme.
+type Service struct {
+	client    *ent.Client
+	ledger    *points.Ledger
+	clock     clock.Clock
+	programID int
+	runner    Runner
+	logger    *slog.Logger
+}
+
+// NewService returns a Service for the programme programID; SetRunner attaches the plugins.
+func NewService(client *ent.Client, ledger *points.Ledger, programID int, logger *slog.Logger) *Service {
+	return &Service{client: client, ledger: ledger, clock: ledger.Clock(), programID: programID, logger: logger}
+}
+
+// SetRunner attaches the running plugins (they need the Service's settings and host
+// callbacks to start, hence the two steps).
+func (s *Service) SetRunner(r Runner) { s.runner = r }
+
+func (s *Service) sys(ctx context.Context) context.Context { return auth.SystemContext(ctx, s.programID) }
+
+// Partners lists the partners with their state; an admin's disabled partner is DISABLED.
+func (s *Service) Partners() []host.Info {
+	if s.runner == nil {
+		return nil
+	}
+	return s.runner.Partners()
+}
+
+// Settings is what the host asks before it starts or reconfigures a plugin.
+func (s *Service) Settings(key string) (bool, map[string]string) {
+	st, err := s.client.PartnerSetting.Query().Where(partnersetting.PartnerKey(key)).Only(s.sys(context.Background()))
+	if err != nil {
+		return true, nil // enabled with its defaults until an admin says otherwise
+	}
+	return st.Enabled, st.Config
+}
+
+// Configure changes a partner's switch and configuration (nil leaves either as it is) and
+// hands them to the plugin.
+func (s *Service) Configure(ctx context.Context, key string, enabled *bool, config map[string]string) (host.Info, error) {
+	info, err := s.info(key, "input.partner")
+	if err != nil {
+		return info, err
+	}
+	if config != nil && info.Description != nil {
+		for k := range config {
+			if !slices.ContainsFunc(info.Description.ConfigSchema, func(f *partnerv1.ConfigField) bool { return f.Key == k }) {
+				return info, usererr.New(usererr.InvalidArgument, "input.config", "%s has no setting %q", key, k)
+			}
+		}
+	}
+	c := s.client.PartnerSetting.Create().SetProgramID(s.programID).SetPartnerKey(key).SetUpdatedAt(s.clock.Now())
+	if enabled != nil {
+		c.SetEnabled(*enabled)
+	}
+	if config != nil {
+		c.SetConfig(config)
+	}
+	err = c.OnConflictColumns(partnersetting.FieldProgramID, partnersetting.FieldPartnerKey).Update(func(u *ent.PartnerSettingUpsert) {
+		u.UpdateUpdatedAt()
+		if enabled != nil {
+			u.UpdateEnabled()
+		}
+		if config != nil {
+			u.UpdateConfig()
+		}
+	}).Exec(ctx)
+	if err != nil {
+		return info, err
+	}
+	if err := s.runner.Reconfigure(ctx, key); err != nil {
+		return info, err
+	}
+	return s.waitSettled(key), nil
+}
+
+// waitSettled gives a partner that was switched a moment to reach its new state.
+func (s *Service) waitSettled(key string) host.Info {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		info, _ := s.runner.Info(key)
+		enabled, _ := s.Settings(key)
+		if (enabled && info.Status == host.Running) || (!enabled && info.Status == host.Disabled) || time.Now().After(deadline) {
+			return info
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (s *Service) info(key, field string) (host.Info, error) {
+	if s.runner == nil {
+		return host.Info{}, usererr.New(usererr.NotFound, field, "no partner %q: no plugins are installed", key)
+	}
+	info, err := s.runner.Info(key)
+	if errors.Is(err, host.ErrUnknown) {
+		return info, usererr.New(usererr.NotFound, field, "no partner %q", key)
+	}
+	return info, err
+}
+
+// ClaimRequest asks a partner to grant a member a benefit.
+type ClaimRequest struct {
+	ExternalID     string
+	Partner        string
+	Benefit        string
+	IdempotencyKey string
+}
+
+// Claimed is a claim's outcome.
+type Claimed struct {
+	Grant    *ent.PartnerGrant
+	Replayed bool
+}
+
+// Claim grants a benefit once per idempotency key. The grant is recorded PENDING before the
+// plugin is called and gets its outcome after: GRANTED, or REFUSED when the partner said no
+// (a user error). When the partner cannot be reached in time the grant stays PENDING and the
+// caller gets UNAVAILABLE: retrying with the same key (or the reconciler) finishes it.
+func (s *Service) Claim(ctx context.Context, r ClaimRequest) (Claimed, error) {
+	var errs usererr.List
+	if !points.ValidKey(r.IdempotencyKey) {
+		errs.Add(usererr.InvalidArgument, "input.idempotencyKey", "idempotencyKey must be 1–%d printable ASCII characters", points.MaxKeyLen)
+	}
+	if r.Benefit == "" {
+		errs.Add(usererr.InvalidArgument, "input.benefit", "benefit is required")
+	}
+	if err := errs.Err(); err != nil {
+		return Claimed{}, err
+	}
+	// The caller's viewer decides whom it may name: a MEMBER only itself.
+	m, err := s.client.Member.Query().Where(member.ExternalID(r.ExternalID)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return Claimed{}, usererr.New(usererr.NotFound, "input.externalId", "no member with externalId %q", r.ExternalID)
+	}
+	if err != nil {
+		return Claimed{}, err
+	}
+	ctx = s.sys(ctx)
+	hash := points.Hash(struct{ Member, Partner, Benefit string }{r.ExternalID, r.Partner, r.Benefit})
+	g, err := s.client.PartnerGrant.Query().Where(partnergrant.IdempotencyKey(r.IdempotencyKey)).Only(ctx)
+	switch {
+	case err == nil && g.BodyHash != hash:
+		return Claimed{}, usererr.New(usererr.Conflict, "input.idempotencyKey", "idempotencyKey %q was used for a different claim", r.IdempotencyKey)
+	case err == nil && g.Status != partnergrant.StatusPENDING:
+		return Claimed{Grant: g, Replayed: true}, nil
+	case err == nil:
+		// A PENDING grant: finish it below.
+	case !ent.IsNotFound(err):
+		return Claimed{}, err
+	default:
+		info, err := s.info(r.Partner, "input.partner")
+		if err != nil {
+			return Claimed{}, err
+		}
+		if info.Description != nil && !slices.ContainsFunc(info.Description.Benefits, func(b *partnerv1.Benefit) bool { return b.Key == r.Benefit }) {
+			return Claimed{}, usererr.New(usererr.NotFound, "input.benefit", "%s offers no benefit %q", r.Partner, r.Benefit)
+		}
+		now := s.clock.Now()
+		g, err = s.client.PartnerGrant.Create().SetProgramID(s.programID).SetMemberID(m.ID).SetPartnerKey(r.Partner).
+			SetBenefitKey(r.Benefit).SetIdempotencyKey(r.IdempotencyKey).SetBodyHash(hash).SetStatus(partnergrant.StatusPENDING).
+			SetCreatedAt(now).SetUpdatedAt(now).Save(ctx)
+		if ent.IsConstraintError(err) {
+			return s.Claim(ctx, r) // the same key at once: the other request's row decides
+		}
+		if err != nil {
+			return Claimed{}, err
+		}
+	}
+	g, err = s.finish(ctx, g)
+	return Claimed{Grant: g}, err
+}
+
+// finish calls the plugin for a PENDING grant and records the outcome.
+func (s *Service) finish(ctx context.Context, g *ent.PartnerGrant) (*ent.PartnerGrant, error) {
+	m, err := s.client.Member.Query().Where(member.ID(g.MemberID)).WithTier().Only(ctx)
+	if err != nil {
+		return g, err
+	}
+	pm := &partnerv1.Member{ExternalId: m.ExternalID, TierKey: m.Edges.Tier.Key}
+	var elig *partnerv1.EligibilityResponse
+	var res *partnerv1.GrantResponse
+	callErr := s.runner.Call(ctx, g.PartnerKey, func(ctx context.Context, c *sdk.Client) error {
+		var err error
+		if elig, err = c.CheckEligibility(ctx, &partnerv1.EligibilityRequest{BenefitKey: g.BenefitKey, Member: pm}); err != nil || !elig.Eligible {
+			return err
+		}
+		// The plugin's key is the grant's row: the same on every retry of this claim.
+		res, err = c.Grant(ctx, &partnerv1.GrantRequest{IdempotencyKey: fmt.Sprintf("membergraph-%d", g.ID), BenefitKey: g.BenefitKey, Member: pm})
+		return err
+	})
+	u := s.client.PartnerGrant.UpdateOne(g).SetUpdatedAt(s.clock.Now()).AddAttempts(1)
+	switch {
+	case callErr == nil && !elig.Eligible:
+		g, err = u.SetStatus(partnergrant.StatusREFUSED).SetDetail(clip(elig.Reason, 512)).Save(ctx)
+		if err != nil {
+			return g, err
+		}
+		return g, usererr.New(usererr.FailedPrecondition, "input.benefit", "not eligible for %s %s: %s", g.PartnerKey, g.BenefitKey, elig.Reason)
+	case callErr == nil:
+		u.SetStatus(partnergrant.StatusGRANTED).SetGrantID(res.GrantId).SetCode(clip(res.Code, 256)).SetDetail(clip(res.Description, 512))
+		if res.ExpiresAtUnix > 0 {
+			u.SetExpiresAt(time.Unix(res.ExpiresAtUnix, 0).UTC())
+		}
+		return u.Save(ctx)
+	case refused(callErr):
+		msg := status.Convert(callErr).Message()
+		g, err = u.SetStatus(partnergrant.StatusREFUSED).SetDetail(clip(msg, 512)).Save(ctx)
+		if err != nil {
+			return g, err
+		}
+		return g, usererr.New(usererr.FailedPrecondition, "input.benefit", "%s refused: %s", g.PartnerKey, msg)
+	default:
+		if _, err := u.Save(ctx); err != nil {
+			return g, err
+		}
+		s.logger.Warn("partner grant left pending", "partner", g.PartnerKey, "grant", g.ID, "err", callErr)
+		return g, usererr.New(usererr.Unavailable, "input.partner", "%s could not grant now (%v); retry with the same idempotencyKey", g.PartnerKey, callErr)
+	}
+}
+
+// refused: the partner answered, and the answer is no.
+func refused(err error) bool {
+	switch status.Code(err) {
+	case codes.FailedPrecondition, codes.NotFound, codes.InvalidArgument, codes.PermissionDenied, codes.AlreadyExists:
+		return true
+	}
+	return false
+}
+
+// Revoke withdraws a granted benefit; revoking a revoked grant changes nothing.
+func (s *Service) Revoke(ctx context.Context, grantID int, reason string) (*ent.PartnerGrant, error) {
+	if len(reason) < 3 || len(reason) > 200 {
+		return nil, usererr.New(usererr.InvalidArgument, "input.reason", "a reason of 3–200 characters is required")
+	}
+	g, err := s.client.PartnerGrant.Get(ctx, grantID)
+	if ent.IsNotFound(err) {
+		return nil, usererr.New(usererr.NotFound, "input.grant", "no partner grant %d", grantID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	switch g.Status {
+	case partnergrant.StatusREVOKED:
+		return g, nil
+	case partnergrant.StatusGRANTED:
+	default:
+		return g, usererr.New(usererr.FailedPrecondition, "input.grant", "a %s grant cannot be revoked", g.Status)
+	}
+	err = s.runner.Call(ctx, g.PartnerKey, func(ctx context.Context, c *sdk.Client) error {
+		_, err := c.Revoke(ctx, &partnerv1.RevokeRequest{GrantId: g.GrantID, Reason: reason})
+		return err
+	})
+	if err != nil && !refused(err) {
+		return g, usererr.New(usererr.Unavailable, "input.grant", "%s could not revoke now (%v); retry", g.PartnerKey, err)
+	}
+	return s.client.PartnerGrant.UpdateOne(g).SetStatus(partnergrant.StatusREVOKED).SetDetail(clip("Revoked: "+reason, 512)).
+		SetUpdatedAt(s.clock.Now()).Save(s.sys(ctx))
+}
+
+// Reconcile finishes grants left PENDING for longer than olderThan (a crash between the
+// record and the outcome, or a partner that was down) by calling the plugin again with the
+// grant's key. It returns how many it finished.
+func (s *Service) Reconcile(ctx context.Context, olderThan time.Duration) (int, error) {
+	ctx = s.sys(ctx)
+	pending, err := s.client.PartnerGrant.Query().Where(partnergrant.StatusEQ(partnergrant.StatusPENDING),
+		partnergrant.UpdatedAtLT(s.clock.Now().Add(-olderThan))).Limit(500).All(ctx)
+	if err != nil || s.runner == nil {
+		return 0, err
+	}
+	done := 0
+	for _, g := range pending {
+		if info, err := s.runner.Info(g.PartnerKey); err != nil || info.Status != host.Running {
+			continue
+		}
+		if g, err = s.finish(ctx, g); g.Status != partnergrant.StatusPENDING {
+			done++
+		}
+		if err != nil && ctx.Err() != nil {
+			return done, ctx.Err()
+		}
+	}
+	return done, nil
+}
+
+// RunReconciler runs Reconcile every interval until ctx ends.
+func (s *Service) RunReconciler(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n, err := s.Reconcile(ctx, interval); err != nil && ctx.Err() == nil {
+			s.logger.Error("partner grant reconciliation failed", "err", err)
+		} else if n > 0 {
+			s.logger.Info("partner grants reconciled", "finished", n)
+		}
+	}
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

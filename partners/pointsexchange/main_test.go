@@ -1,0 +1,26 @@
+package main
+
+import (
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	partnerv1 "github.com/membergraph/membergraph/plugins/proto/partner/v1"
+	"github.com/membergraph/membergraph/plugins/sdk/sdktest"
+)
+
+// TestConformance runs the SDK's kit on the built plugin; its grants award points through
+// the kit's host, once per grant.
+func TestConformance(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "pointsexchange")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatal(string(out))
+	}
+	host := sdktest.NewHost()
+	sdktest.Run(t, sdktest.Target{Key: "pointsexchange", Path: bin, Benefit: "AIRLINE_MILES",
+		Member: &partnerv1.Member{ExternalId: "alice"}, Params: map[string]string{"amount": "1000"}, Host: host})
+	// Two grants of 1,000 miles at 80 points per 100 miles: 1,600 points, however often retried.
+	if got := host.Awarded("alice"); got != 1600 {
+		t.Fatalf("awarded %d points, want 1600", got)
+	}
+}
