@@ -55,7 +55,9 @@ func NewService(client *ent.Client, ledger *points.Ledger, programID int, logger
 // callbacks to start, hence the two steps).
 func (s *Service) SetRunner(r Runner) { s.runner = r }
 
-func (s *Service) sys(ctx context.Context) context.Context { return auth.SystemContext(ctx, s.programID) }
+func (s *Service) sys(ctx context.Context) context.Context {
+	return auth.SystemContext(ctx, s.programID)
+}
 
 // Partners lists the partners with their state; an admin's disabled partner is DISABLED.
 func (s *Service) Partners() []host.Info {

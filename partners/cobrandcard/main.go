@@ -133,7 +133,9 @@ func (p *card) Report(ctx context.Context, req *partnerv1.ReportRequest) (*partn
 	return &partnerv1.ReportResponse{PointsAwarded: pts}, nil
 }
 
-func (p *card) Revoke(_ context.Context, req *partnerv1.RevokeRequest) error { return p.book.Revoke(req.GrantId) }
+func (p *card) Revoke(_ context.Context, req *partnerv1.RevokeRequest) error {
+	return p.book.Revoke(req.GrantId)
+}
 
 func (p *card) Status(_ context.Context, req *partnerv1.StatusRequest) (*partnerv1.StatusResponse, error) {
 	return p.book.Status(req.GrantId)

@@ -123,7 +123,9 @@ func (p *exchange) Grant(ctx context.Context, req *partnerv1.GrantRequest) (*par
 	return &partnerv1.GrantResponse{GrantId: g.ID, Code: g.Code, Description: fmt.Sprintf("%s exchanged for %s", g.Extra["amount"], g.Code)}, nil
 }
 
-func (p *exchange) Revoke(_ context.Context, req *partnerv1.RevokeRequest) error { return p.book.Revoke(req.GrantId) }
+func (p *exchange) Revoke(_ context.Context, req *partnerv1.RevokeRequest) error {
+	return p.book.Revoke(req.GrantId)
+}
 
 func (p *exchange) Status(_ context.Context, req *partnerv1.StatusRequest) (*partnerv1.StatusResponse, error) {
 	return p.book.Status(req.GrantId)

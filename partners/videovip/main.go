@@ -91,7 +91,9 @@ func (p *videoVIP) Grant(_ context.Context, req *partnerv1.GrantRequest) (*partn
 		Description: "Activate at video.example/vip within 12 months"}, nil
 }
 
-func (p *videoVIP) Revoke(_ context.Context, req *partnerv1.RevokeRequest) error { return p.book.Revoke(req.GrantId) }
+func (p *videoVIP) Revoke(_ context.Context, req *partnerv1.RevokeRequest) error {
+	return p.book.Revoke(req.GrantId)
+}
 
 func (p *videoVIP) Status(_ context.Context, req *partnerv1.StatusRequest) (*partnerv1.StatusResponse, error) {
 	return p.book.Status(req.GrantId)

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	partnerv1 "github.com/membergraph/membergraph/plugins/proto/partner/v1"
 	"github.com/membergraph/membergraph/plugins/host"
+	partnerv1 "github.com/membergraph/membergraph/plugins/proto/partner/v1"
 	"github.com/membergraph/membergraph/plugins/sdk"
 )
 

@@ -56,7 +56,9 @@ func (p *partner) Grant(ctx context.Context, req *partnerv1.GrantRequest) (*part
 	return &partnerv1.GrantResponse{GrantId: g.ID, Code: g.Code}, nil
 }
 
-func (p *partner) Revoke(_ context.Context, req *partnerv1.RevokeRequest) error { return p.book.Revoke(req.GrantId) }
+func (p *partner) Revoke(_ context.Context, req *partnerv1.RevokeRequest) error {
+	return p.book.Revoke(req.GrantId)
+}
 
 func (p *partner) Status(_ context.Context, req *partnerv1.StatusRequest) (*partnerv1.StatusResponse, error) {
 	return p.book.Status(req.GrantId)
