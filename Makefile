@@ -4,9 +4,14 @@ BIN ?= bin
 
 .PHONY: build run test generate check-generate migration clean
 
-## build: the server into bin/ (partner plugins join it as they ship)
+PARTNERS := videovip cobrandcard pointsexchange
+
+## build: the server and every partner plugin into bin/, the plugins trusted in bin/plugins/trusted.json
 build:
 	$(GO) build -o $(BIN)/membergraph ./cmd/membergraph
+	@mkdir -p $(BIN)/plugins
+	@for p in $(PARTNERS); do $(GO) build -o $(BIN)/plugins/$$p ./partners/$$p || exit 1; done
+	$(BIN)/membergraph plugins trust --plugin-dir $(BIN)/plugins $(PARTNERS)
 
 ## run: build and serve on the embedded SQLite file with the JD-style programme; playground at http://localhost:8080/
 run: build

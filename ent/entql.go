@@ -291,6 +291,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			partnergrant.FieldBenefitKey:     {Type: field.TypeString, Column: partnergrant.FieldBenefitKey},
 			partnergrant.FieldIdempotencyKey: {Type: field.TypeString, Column: partnergrant.FieldIdempotencyKey},
 			partnergrant.FieldBodyHash:       {Type: field.TypeString, Column: partnergrant.FieldBodyHash},
+			partnergrant.FieldParams:         {Type: field.TypeJSON, Column: partnergrant.FieldParams},
 			partnergrant.FieldStatus:         {Type: field.TypeEnum, Column: partnergrant.FieldStatus},
 			partnergrant.FieldGrantID:        {Type: field.TypeString, Column: partnergrant.FieldGrantID},
 			partnergrant.FieldCode:           {Type: field.TypeString, Column: partnergrant.FieldCode},
@@ -2201,6 +2202,11 @@ func (f *PartnerGrantFilter) WhereIdempotencyKey(p entql.StringP) {
 // WhereBodyHash applies the entql string predicate on the body_hash field.
 func (f *PartnerGrantFilter) WhereBodyHash(p entql.StringP) {
 	f.Where(p.Field(partnergrant.FieldBodyHash))
+}
+
+// WhereParams applies the entql json.RawMessage predicate on the params field.
+func (f *PartnerGrantFilter) WhereParams(p entql.BytesP) {
+	f.Where(p.Field(partnergrant.FieldParams))
 }
 
 // WhereStatus applies the entql string predicate on the status field.

@@ -10290,6 +10290,7 @@ type PartnerGrantMutation struct {
 	benefit_key     *string
 	idempotency_key *string
 	body_hash       *string
+	params          *map[string]string
 	status          *partnergrant.Status
 	grant_id        *string
 	code            *string
@@ -10639,6 +10640,55 @@ func (m *PartnerGrantMutation) OldBodyHash(ctx context.Context) (v string, err e
 // ResetBodyHash resets all changes to the "body_hash" field.
 func (m *PartnerGrantMutation) ResetBodyHash() {
 	m.body_hash = nil
+}
+
+// SetParams sets the "params" field.
+func (m *PartnerGrantMutation) SetParams(value map[string]string) {
+	m.params = &value
+}
+
+// Params returns the value of the "params" field in the mutation.
+func (m *PartnerGrantMutation) Params() (r map[string]string, exists bool) {
+	v := m.params
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldParams returns the old "params" field's value of the PartnerGrant entity.
+// If the PartnerGrant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PartnerGrantMutation) OldParams(ctx context.Context) (v map[string]string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldParams is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldParams requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldParams: %w", err)
+	}
+	return oldValue.Params, nil
+}
+
+// ClearParams clears the value of the "params" field.
+func (m *PartnerGrantMutation) ClearParams() {
+	m.params = nil
+	m.clearedFields[partnergrant.FieldParams] = struct{}{}
+}
+
+// ParamsCleared returns if the "params" field was cleared in this mutation.
+func (m *PartnerGrantMutation) ParamsCleared() bool {
+	_, ok := m.clearedFields[partnergrant.FieldParams]
+	return ok
+}
+
+// ResetParams resets all changes to the "params" field.
+func (m *PartnerGrantMutation) ResetParams() {
+	m.params = nil
+	delete(m.clearedFields, partnergrant.FieldParams)
 }
 
 // SetStatus sets the "status" field.
@@ -11023,7 +11073,7 @@ func (m *PartnerGrantMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PartnerGrantMutation) Fields() []string {
-	fields := make([]string, 0, 14)
+	fields := make([]string, 0, 15)
 	if m.program_id != nil {
 		fields = append(fields, partnergrant.FieldProgramID)
 	}
@@ -11041,6 +11091,9 @@ func (m *PartnerGrantMutation) Fields() []string {
 	}
 	if m.body_hash != nil {
 		fields = append(fields, partnergrant.FieldBodyHash)
+	}
+	if m.params != nil {
+		fields = append(fields, partnergrant.FieldParams)
 	}
 	if m.status != nil {
 		fields = append(fields, partnergrant.FieldStatus)
@@ -11086,6 +11139,8 @@ func (m *PartnerGrantMutation) Field(name string) (ent.Value, bool) {
 		return m.IdempotencyKey()
 	case partnergrant.FieldBodyHash:
 		return m.BodyHash()
+	case partnergrant.FieldParams:
+		return m.Params()
 	case partnergrant.FieldStatus:
 		return m.Status()
 	case partnergrant.FieldGrantID:
@@ -11123,6 +11178,8 @@ func (m *PartnerGrantMutation) OldField(ctx context.Context, name string) (ent.V
 		return m.OldIdempotencyKey(ctx)
 	case partnergrant.FieldBodyHash:
 		return m.OldBodyHash(ctx)
+	case partnergrant.FieldParams:
+		return m.OldParams(ctx)
 	case partnergrant.FieldStatus:
 		return m.OldStatus(ctx)
 	case partnergrant.FieldGrantID:
@@ -11189,6 +11246,13 @@ func (m *PartnerGrantMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetBodyHash(v)
+		return nil
+	case partnergrant.FieldParams:
+		v, ok := value.(map[string]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetParams(v)
 		return nil
 	case partnergrant.FieldStatus:
 		v, ok := value.(partnergrant.Status)
@@ -11303,6 +11367,9 @@ func (m *PartnerGrantMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *PartnerGrantMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(partnergrant.FieldParams) {
+		fields = append(fields, partnergrant.FieldParams)
+	}
 	if m.FieldCleared(partnergrant.FieldExpiresAt) {
 		fields = append(fields, partnergrant.FieldExpiresAt)
 	}
@@ -11320,6 +11387,9 @@ func (m *PartnerGrantMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *PartnerGrantMutation) ClearField(name string) error {
 	switch name {
+	case partnergrant.FieldParams:
+		m.ClearParams()
+		return nil
 	case partnergrant.FieldExpiresAt:
 		m.ClearExpiresAt()
 		return nil
@@ -11348,6 +11418,9 @@ func (m *PartnerGrantMutation) ResetField(name string) error {
 		return nil
 	case partnergrant.FieldBodyHash:
 		m.ResetBodyHash()
+		return nil
+	case partnergrant.FieldParams:
+		m.ResetParams()
 		return nil
 	case partnergrant.FieldStatus:
 		m.ResetStatus()

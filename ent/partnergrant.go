@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -30,6 +31,8 @@ type PartnerGrant struct {
 	IdempotencyKey string `json:"idempotency_key,omitempty"`
 	// BodyHash holds the value of the "body_hash" field.
 	BodyHash string `json:"body_hash,omitempty"`
+	// What the claim handed the partner, kept so a retry hands the same.
+	Params map[string]string `json:"params,omitempty"`
 	// Status holds the value of the "status" field.
 	Status partnergrant.Status `json:"status,omitempty"`
 	// The partner's id of the grant.
@@ -77,6 +80,8 @@ func (*PartnerGrant) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case partnergrant.FieldParams:
+			values[i] = new([]byte)
 		case partnergrant.FieldID, partnergrant.FieldProgramID, partnergrant.FieldMemberID, partnergrant.FieldAttempts:
 			values[i] = new(sql.NullInt64)
 		case partnergrant.FieldPartnerKey, partnergrant.FieldBenefitKey, partnergrant.FieldIdempotencyKey, partnergrant.FieldBodyHash, partnergrant.FieldStatus, partnergrant.FieldGrantID, partnergrant.FieldCode, partnergrant.FieldDetail:
@@ -139,6 +144,14 @@ func (_m *PartnerGrant) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field body_hash", values[i])
 			} else if value.Valid {
 				_m.BodyHash = value.String
+			}
+		case partnergrant.FieldParams:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field params", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Params); err != nil {
+					return fmt.Errorf("unmarshal field params: %w", err)
+				}
 			}
 		case partnergrant.FieldStatus:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -247,6 +260,9 @@ func (_m *PartnerGrant) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("body_hash=")
 	builder.WriteString(_m.BodyHash)
+	builder.WriteString(", ")
+	builder.WriteString("params=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Params))
 	builder.WriteString(", ")
 	builder.WriteString("status=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Status))

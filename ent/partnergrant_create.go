@@ -59,6 +59,12 @@ func (_c *PartnerGrantCreate) SetBodyHash(v string) *PartnerGrantCreate {
 	return _c
 }
 
+// SetParams sets the "params" field.
+func (_c *PartnerGrantCreate) SetParams(v map[string]string) *PartnerGrantCreate {
+	_c.mutation.SetParams(v)
+	return _c
+}
+
 // SetStatus sets the "status" field.
 func (_c *PartnerGrantCreate) SetStatus(v partnergrant.Status) *PartnerGrantCreate {
 	_c.mutation.SetStatus(v)
@@ -339,6 +345,10 @@ func (_c *PartnerGrantCreate) createSpec() (*PartnerGrant, *sqlgraph.CreateSpec)
 		_spec.SetField(partnergrant.FieldBodyHash, field.TypeString, value)
 		_node.BodyHash = value
 	}
+	if value, ok := _c.mutation.Params(); ok {
+		_spec.SetField(partnergrant.FieldParams, field.TypeJSON, value)
+		_node.Params = value
+	}
 	if value, ok := _c.mutation.Status(); ok {
 		_spec.SetField(partnergrant.FieldStatus, field.TypeEnum, value)
 		_node.Status = value
@@ -564,6 +574,9 @@ func (u *PartnerGrantUpsertOne) UpdateNewValues() *PartnerGrantUpsertOne {
 		}
 		if _, exists := u.create.mutation.BodyHash(); exists {
 			s.SetIgnore(partnergrant.FieldBodyHash)
+		}
+		if _, exists := u.create.mutation.Params(); exists {
+			s.SetIgnore(partnergrant.FieldParams)
 		}
 		if _, exists := u.create.mutation.CreatedAt(); exists {
 			s.SetIgnore(partnergrant.FieldCreatedAt)
@@ -904,6 +917,9 @@ func (u *PartnerGrantUpsertBulk) UpdateNewValues() *PartnerGrantUpsertBulk {
 			}
 			if _, exists := b.mutation.BodyHash(); exists {
 				s.SetIgnore(partnergrant.FieldBodyHash)
+			}
+			if _, exists := b.mutation.Params(); exists {
+				s.SetIgnore(partnergrant.FieldParams)
 			}
 			if _, exists := b.mutation.CreatedAt(); exists {
 				s.SetIgnore(partnergrant.FieldCreatedAt)

@@ -218,6 +218,9 @@ func (_u *PartnerGrantUpdate) sqlSave(ctx context.Context) (_node int, err error
 			}
 		}
 	}
+	if _u.mutation.ParamsCleared() {
+		_spec.ClearField(partnergrant.FieldParams, field.TypeJSON)
+	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(partnergrant.FieldStatus, field.TypeEnum, value)
 	}
@@ -485,6 +488,9 @@ func (_u *PartnerGrantUpdateOne) sqlSave(ctx context.Context) (_node *PartnerGra
 				ps[i](selector)
 			}
 		}
+	}
+	if _u.mutation.ParamsCleared() {
+		_spec.ClearField(partnergrant.FieldParams, field.TypeJSON)
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(partnergrant.FieldStatus, field.TypeEnum, value)

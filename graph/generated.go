@@ -103,6 +103,12 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	ClaimPartnerBenefitPayload struct {
+		Grant      func(childComplexity int) int
+		Replayed   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	CoefficientBand struct {
 		MaxRefundPermille func(childComplexity int) int
 		MinCredit         func(childComplexity int) int
@@ -117,6 +123,11 @@ type ComplexityRoot struct {
 		RiskPercent     func(childComplexity int) int
 	}
 
+	ConfigEntry struct {
+		Key   func(childComplexity int) int
+		Value func(childComplexity int) int
+	}
+
 	EventResult struct {
 		Code           func(childComplexity int) int
 		DebtPoints     func(childComplexity int) int
@@ -127,6 +138,13 @@ type ComplexityRoot struct {
 		Points         func(childComplexity int) int
 		Status         func(childComplexity int) int
 		WithholdCents  func(childComplexity int) int
+	}
+
+	FundPartnerBudgetPayload struct {
+		Funded     func(childComplexity int) int
+		Granted    func(childComplexity int) int
+		Replayed   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	FundStoreBudgetPayload struct {
@@ -251,18 +269,25 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AdjustPoints     func(childComplexity int, input model.AdjustPointsInput) int
-		ClaimBenefit     func(childComplexity int, input model.ClaimBenefitInput) int
-		FundStoreBudget  func(childComplexity int, input model.FundStoreBudgetInput) int
-		GrantStorePoints func(childComplexity int, input model.GrantStorePointsInput) int
-		RecordEvents     func(childComplexity int, input model.RecordEventsInput) int
-		RegisterMember   func(childComplexity int, input model.RegisterMemberInput) int
-		ReverseSpend     func(childComplexity int, input model.ReverseSpendInput) int
-		SettleScores     func(childComplexity int, input model.SettleScoresInput) int
-		SpendPoints      func(childComplexity int, input model.SpendPointsInput) int
-		UpdateMember     func(childComplexity int, input model.UpdateMemberInput) int
-		UpdateScoreRules func(childComplexity int, input rules.Score) int
-		UpdateTierTable  func(childComplexity int, input model.UpdateTierTableInput) int
+		AdjustPoints          func(childComplexity int, input model.AdjustPointsInput) int
+		ClaimBenefit          func(childComplexity int, input model.ClaimBenefitInput) int
+		ClaimPartnerBenefit   func(childComplexity int, input model.ClaimPartnerBenefitInput) int
+		ConfigurePartner      func(childComplexity int, input model.ConfigurePartnerInput) int
+		DisablePartner        func(childComplexity int, input model.PartnerInput) int
+		EnablePartner         func(childComplexity int, input model.PartnerInput) int
+		FundPartnerBudget     func(childComplexity int, input model.FundPartnerBudgetInput) int
+		FundStoreBudget       func(childComplexity int, input model.FundStoreBudgetInput) int
+		GrantStorePoints      func(childComplexity int, input model.GrantStorePointsInput) int
+		RecordEvents          func(childComplexity int, input model.RecordEventsInput) int
+		RegisterMember        func(childComplexity int, input model.RegisterMemberInput) int
+		ReportPartnerActivity func(childComplexity int, input model.ReportPartnerActivityInput) int
+		ReverseSpend          func(childComplexity int, input model.ReverseSpendInput) int
+		RevokePartnerBenefit  func(childComplexity int, input model.RevokePartnerBenefitInput) int
+		SettleScores          func(childComplexity int, input model.SettleScoresInput) int
+		SpendPoints           func(childComplexity int, input model.SpendPointsInput) int
+		UpdateMember          func(childComplexity int, input model.UpdateMemberInput) int
+		UpdateScoreRules      func(childComplexity int, input rules.Score) int
+		UpdateTierTable       func(childComplexity int, input model.UpdateTierTableInput) int
 	}
 
 	PageInfo struct {
@@ -270,6 +295,36 @@ type ComplexityRoot struct {
 		HasNextPage     func(childComplexity int) int
 		HasPreviousPage func(childComplexity int) int
 		StartCursor     func(childComplexity int) int
+	}
+
+	Partner struct {
+		Benefits func(childComplexity int) int
+		Key      func(childComplexity int) int
+		Name     func(childComplexity int) int
+		Reason   func(childComplexity int) int
+		Restarts func(childComplexity int) int
+		Settings func(childComplexity int) int
+		Status   func(childComplexity int) int
+		Version  func(childComplexity int) int
+	}
+
+	PartnerBenefit struct {
+		Description func(childComplexity int) int
+		Key         func(childComplexity int) int
+		Name        func(childComplexity int) int
+	}
+
+	PartnerConfigField struct {
+		DefaultValue func(childComplexity int) int
+		Description  func(childComplexity int) int
+		Key          func(childComplexity int) int
+		Required     func(childComplexity int) int
+	}
+
+	PartnerConfiguration struct {
+		Config  func(childComplexity int) int
+		Enabled func(childComplexity int) int
+		Schema  func(childComplexity int) int
 	}
 
 	PartnerGrant struct {
@@ -294,6 +349,11 @@ type ComplexityRoot struct {
 	PartnerGrantEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	PartnerPayload struct {
+		Partner    func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	PointEntry struct {
@@ -352,6 +412,7 @@ type ComplexityRoot struct {
 		Members           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.MemberOrder, where *ent.MemberWhereInput) int
 		Node              func(childComplexity int, id int) int
 		Nodes             func(childComplexity int, ids []int) int
+		Partners          func(childComplexity int) int
 		PointsQuote       func(childComplexity int, externalID string, orderAmountCents int) int
 		Program           func(childComplexity int) int
 		Settlements       func(childComplexity int, first *int) int
@@ -367,6 +428,17 @@ type ComplexityRoot struct {
 
 	RegisterMemberPayload struct {
 		Member     func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	ReportPartnerActivityPayload struct {
+		Detail        func(childComplexity int) int
+		PointsAwarded func(childComplexity int) int
+		UserErrors    func(childComplexity int) int
+	}
+
+	RevokePartnerBenefitPayload struct {
+		Grant      func(childComplexity int) int
 		UserErrors func(childComplexity int) int
 	}
 
@@ -537,6 +609,13 @@ type MemberPointsResolver interface {
 type MutationResolver interface {
 	RegisterMember(ctx context.Context, input model.RegisterMemberInput) (*model.RegisterMemberPayload, error)
 	UpdateMember(ctx context.Context, input model.UpdateMemberInput) (*model.UpdateMemberPayload, error)
+	ClaimPartnerBenefit(ctx context.Context, input model.ClaimPartnerBenefitInput) (*model.ClaimPartnerBenefitPayload, error)
+	RevokePartnerBenefit(ctx context.Context, input model.RevokePartnerBenefitInput) (*model.RevokePartnerBenefitPayload, error)
+	EnablePartner(ctx context.Context, input model.PartnerInput) (*model.PartnerPayload, error)
+	DisablePartner(ctx context.Context, input model.PartnerInput) (*model.PartnerPayload, error)
+	ConfigurePartner(ctx context.Context, input model.ConfigurePartnerInput) (*model.PartnerPayload, error)
+	FundPartnerBudget(ctx context.Context, input model.FundPartnerBudgetInput) (*model.FundPartnerBudgetPayload, error)
+	ReportPartnerActivity(ctx context.Context, input model.ReportPartnerActivityInput) (*model.ReportPartnerActivityPayload, error)
 	RecordEvents(ctx context.Context, input model.RecordEventsInput) (*model.RecordEventsPayload, error)
 	SpendPoints(ctx context.Context, input model.SpendPointsInput) (*model.PointsChangePayload, error)
 	ReverseSpend(ctx context.Context, input model.ReverseSpendInput) (*model.PointsChangePayload, error)
@@ -562,6 +641,7 @@ type QueryResolver interface {
 	Viewer(ctx context.Context) (*ent.Member, error)
 	Member(ctx context.Context, externalID string) (*ent.Member, error)
 	Program(ctx context.Context) (*ent.Program, error)
+	Partners(ctx context.Context) ([]*model.Partner, error)
 	PointsQuote(ctx context.Context, externalID string, orderAmountCents int) (*model.PointsQuote, error)
 	StoreBudget(ctx context.Context, storeID string) (*ent.StoreBudget, error)
 	SimulateTierTable(ctx context.Context, input model.SimulateTierTableInput) (*model.TierTableSimulation, error)
@@ -766,6 +846,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ClaimBenefitPayload.UserErrors(childComplexity), true
 
+	case "ClaimPartnerBenefitPayload.grant":
+		if e.ComplexityRoot.ClaimPartnerBenefitPayload.Grant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClaimPartnerBenefitPayload.Grant(childComplexity), true
+	case "ClaimPartnerBenefitPayload.replayed":
+		if e.ComplexityRoot.ClaimPartnerBenefitPayload.Replayed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClaimPartnerBenefitPayload.Replayed(childComplexity), true
+	case "ClaimPartnerBenefitPayload.userErrors":
+		if e.ComplexityRoot.ClaimPartnerBenefitPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClaimPartnerBenefitPayload.UserErrors(childComplexity), true
+
 	case "CoefficientBand.maxRefundPermille":
 		if e.ComplexityRoot.CoefficientBand.MaxRefundPermille == nil {
 			break
@@ -815,6 +914,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CoefficientRules.RiskPercent(childComplexity), true
+
+	case "ConfigEntry.key":
+		if e.ComplexityRoot.ConfigEntry.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConfigEntry.Key(childComplexity), true
+	case "ConfigEntry.value":
+		if e.ComplexityRoot.ConfigEntry.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConfigEntry.Value(childComplexity), true
 
 	case "EventResult.code":
 		if e.ComplexityRoot.EventResult.Code == nil {
@@ -870,6 +982,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EventResult.WithholdCents(childComplexity), true
+
+	case "FundPartnerBudgetPayload.funded":
+		if e.ComplexityRoot.FundPartnerBudgetPayload.Funded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FundPartnerBudgetPayload.Funded(childComplexity), true
+	case "FundPartnerBudgetPayload.granted":
+		if e.ComplexityRoot.FundPartnerBudgetPayload.Granted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FundPartnerBudgetPayload.Granted(childComplexity), true
+	case "FundPartnerBudgetPayload.replayed":
+		if e.ComplexityRoot.FundPartnerBudgetPayload.Replayed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FundPartnerBudgetPayload.Replayed(childComplexity), true
+	case "FundPartnerBudgetPayload.userErrors":
+		if e.ComplexityRoot.FundPartnerBudgetPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FundPartnerBudgetPayload.UserErrors(childComplexity), true
 
 	case "FundStoreBudgetPayload.budget":
 		if e.ComplexityRoot.FundStoreBudgetPayload.Budget == nil {
@@ -1389,6 +1526,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ClaimBenefit(childComplexity, args["input"].(model.ClaimBenefitInput)), true
+	case "Mutation.claimPartnerBenefit":
+		if e.ComplexityRoot.Mutation.ClaimPartnerBenefit == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_claimPartnerBenefit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ClaimPartnerBenefit(childComplexity, args["input"].(model.ClaimPartnerBenefitInput)), true
+	case "Mutation.configurePartner":
+		if e.ComplexityRoot.Mutation.ConfigurePartner == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_configurePartner_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConfigurePartner(childComplexity, args["input"].(model.ConfigurePartnerInput)), true
+	case "Mutation.disablePartner":
+		if e.ComplexityRoot.Mutation.DisablePartner == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_disablePartner_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DisablePartner(childComplexity, args["input"].(model.PartnerInput)), true
+	case "Mutation.enablePartner":
+		if e.ComplexityRoot.Mutation.EnablePartner == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_enablePartner_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EnablePartner(childComplexity, args["input"].(model.PartnerInput)), true
+	case "Mutation.fundPartnerBudget":
+		if e.ComplexityRoot.Mutation.FundPartnerBudget == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_fundPartnerBudget_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.FundPartnerBudget(childComplexity, args["input"].(model.FundPartnerBudgetInput)), true
 	case "Mutation.fundStoreBudget":
 		if e.ComplexityRoot.Mutation.FundStoreBudget == nil {
 			break
@@ -1433,6 +1625,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RegisterMember(childComplexity, args["input"].(model.RegisterMemberInput)), true
+	case "Mutation.reportPartnerActivity":
+		if e.ComplexityRoot.Mutation.ReportPartnerActivity == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reportPartnerActivity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReportPartnerActivity(childComplexity, args["input"].(model.ReportPartnerActivityInput)), true
 	case "Mutation.reverseSpend":
 		if e.ComplexityRoot.Mutation.ReverseSpend == nil {
 			break
@@ -1444,6 +1647,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReverseSpend(childComplexity, args["input"].(model.ReverseSpendInput)), true
+	case "Mutation.revokePartnerBenefit":
+		if e.ComplexityRoot.Mutation.RevokePartnerBenefit == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokePartnerBenefit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokePartnerBenefit(childComplexity, args["input"].(model.RevokePartnerBenefitInput)), true
 	case "Mutation.settleScores":
 		if e.ComplexityRoot.Mutation.SettleScores == nil {
 			break
@@ -1524,6 +1738,118 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
+
+	case "Partner.benefits":
+		if e.ComplexityRoot.Partner.Benefits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partner.Benefits(childComplexity), true
+	case "Partner.key":
+		if e.ComplexityRoot.Partner.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partner.Key(childComplexity), true
+	case "Partner.name":
+		if e.ComplexityRoot.Partner.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partner.Name(childComplexity), true
+	case "Partner.reason":
+		if e.ComplexityRoot.Partner.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partner.Reason(childComplexity), true
+	case "Partner.restarts":
+		if e.ComplexityRoot.Partner.Restarts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partner.Restarts(childComplexity), true
+	case "Partner.settings":
+		if e.ComplexityRoot.Partner.Settings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partner.Settings(childComplexity), true
+	case "Partner.status":
+		if e.ComplexityRoot.Partner.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partner.Status(childComplexity), true
+	case "Partner.version":
+		if e.ComplexityRoot.Partner.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partner.Version(childComplexity), true
+
+	case "PartnerBenefit.description":
+		if e.ComplexityRoot.PartnerBenefit.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerBenefit.Description(childComplexity), true
+	case "PartnerBenefit.key":
+		if e.ComplexityRoot.PartnerBenefit.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerBenefit.Key(childComplexity), true
+	case "PartnerBenefit.name":
+		if e.ComplexityRoot.PartnerBenefit.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerBenefit.Name(childComplexity), true
+
+	case "PartnerConfigField.defaultValue":
+		if e.ComplexityRoot.PartnerConfigField.DefaultValue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerConfigField.DefaultValue(childComplexity), true
+	case "PartnerConfigField.description":
+		if e.ComplexityRoot.PartnerConfigField.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerConfigField.Description(childComplexity), true
+	case "PartnerConfigField.key":
+		if e.ComplexityRoot.PartnerConfigField.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerConfigField.Key(childComplexity), true
+	case "PartnerConfigField.required":
+		if e.ComplexityRoot.PartnerConfigField.Required == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerConfigField.Required(childComplexity), true
+
+	case "PartnerConfiguration.config":
+		if e.ComplexityRoot.PartnerConfiguration.Config == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerConfiguration.Config(childComplexity), true
+	case "PartnerConfiguration.enabled":
+		if e.ComplexityRoot.PartnerConfiguration.Enabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerConfiguration.Enabled(childComplexity), true
+	case "PartnerConfiguration.schema":
+		if e.ComplexityRoot.PartnerConfiguration.Schema == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerConfiguration.Schema(childComplexity), true
 
 	case "PartnerGrant.benefit":
 		if e.ComplexityRoot.PartnerGrant.BenefitKey == nil {
@@ -1617,6 +1943,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PartnerGrantEdge.Node(childComplexity), true
+
+	case "PartnerPayload.partner":
+		if e.ComplexityRoot.PartnerPayload.Partner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerPayload.Partner(childComplexity), true
+	case "PartnerPayload.userErrors":
+		if e.ComplexityRoot.PartnerPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerPayload.UserErrors(childComplexity), true
 
 	case "PointEntry.amount":
 		if e.ComplexityRoot.PointEntry.Amount == nil {
@@ -1877,6 +2216,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]int)), true
+	case "Query.partners":
+		if e.ComplexityRoot.Query.Partners == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Partners(childComplexity), true
 	case "Query.pointsQuote":
 		if e.ComplexityRoot.Query.PointsQuote == nil {
 			break
@@ -1959,6 +2304,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RegisterMemberPayload.UserErrors(childComplexity), true
+
+	case "ReportPartnerActivityPayload.detail":
+		if e.ComplexityRoot.ReportPartnerActivityPayload.Detail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportPartnerActivityPayload.Detail(childComplexity), true
+	case "ReportPartnerActivityPayload.pointsAwarded":
+		if e.ComplexityRoot.ReportPartnerActivityPayload.PointsAwarded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportPartnerActivityPayload.PointsAwarded(childComplexity), true
+	case "ReportPartnerActivityPayload.userErrors":
+		if e.ComplexityRoot.ReportPartnerActivityPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportPartnerActivityPayload.UserErrors(childComplexity), true
+
+	case "RevokePartnerBenefitPayload.grant":
+		if e.ComplexityRoot.RevokePartnerBenefitPayload.Grant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevokePartnerBenefitPayload.Grant(childComplexity), true
+	case "RevokePartnerBenefitPayload.userErrors":
+		if e.ComplexityRoot.RevokePartnerBenefitPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevokePartnerBenefitPayload.UserErrors(childComplexity), true
 
 	case "Score.coefficient":
 		if e.ComplexityRoot.Score.Coefficient == nil {
@@ -2547,9 +2924,13 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputAdjustPointsInput,
 		ec.unmarshalInputAuditEntryOrder,
 		ec.unmarshalInputClaimBenefitInput,
+		ec.unmarshalInputClaimPartnerBenefitInput,
 		ec.unmarshalInputCoefficientBandInput,
 		ec.unmarshalInputCoefficientRulesInput,
+		ec.unmarshalInputConfigEntryInput,
+		ec.unmarshalInputConfigurePartnerInput,
 		ec.unmarshalInputEventInput,
+		ec.unmarshalInputFundPartnerBudgetInput,
 		ec.unmarshalInputFundStoreBudgetInput,
 		ec.unmarshalInputGrantStorePointsInput,
 		ec.unmarshalInputMedalChangeOrder,
@@ -2558,10 +2939,13 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputMemberWhereInput,
 		ec.unmarshalInputOrderLineInput,
 		ec.unmarshalInputPartnerGrantOrder,
+		ec.unmarshalInputPartnerInput,
 		ec.unmarshalInputPointEntryOrder,
 		ec.unmarshalInputRecordEventsInput,
 		ec.unmarshalInputRegisterMemberInput,
+		ec.unmarshalInputReportPartnerActivityInput,
 		ec.unmarshalInputReverseSpendInput,
+		ec.unmarshalInputRevokePartnerBenefitInput,
 		ec.unmarshalInputScoreWeightsInput,
 		ec.unmarshalInputSettleScoresInput,
 		ec.unmarshalInputSimulateTierTableInput,
@@ -3674,6 +4058,8 @@ enum UserErrorCode {
   FAILED_PRECONDITION
   "An idempotency key was reused with a different request."
   CONFLICT
+  "A partner did not answer in time; retry with the same idempotency key."
+  UNAVAILABLE
 }
 
 """A mistake in the request, reported in the payload instead of as a GraphQL error."""
@@ -3756,6 +4142,156 @@ input UpdateMemberInput {
 
 type UpdateMemberPayload {
   member: Member
+  userErrors: [UserError!]!
+}
+`, BuiltIn: false},
+	{Name: "../schema/partner.graphqls", Input: `# Partner benefits served by out-of-process plugins: DOMAIN.md §7.
+
+"""The state of a partner's plugin."""
+enum PartnerStatus {
+  RUNNING
+  "Being started again after a crash or a failed health check."
+  RESTARTING
+  "Refused (untrusted build) or failing to start; reason says why."
+  FAILED
+  "Switched off by an admin."
+  DISABLED
+}
+
+type Partner {
+  key: String!
+  name: String!
+  version: String!
+  status: PartnerStatus!
+  "Why the partner is not RUNNING."
+  reason: String
+  benefits: [PartnerBenefit!]!
+  "Restarts since the server started."
+  restarts: Int!
+  "The admin's switch and configuration. ADMIN only."
+  settings: PartnerConfiguration @auth(requires: [ADMIN])
+}
+
+type PartnerBenefit {
+  key: String!
+  name: String!
+  description: String!
+}
+
+type PartnerConfiguration {
+  enabled: Boolean!
+  config: [ConfigEntry!]!
+  "The settings the partner accepts."
+  schema: [PartnerConfigField!]!
+}
+
+type PartnerConfigField {
+  key: String!
+  description: String!
+  required: Boolean!
+  defaultValue: String!
+}
+
+type ConfigEntry {
+  key: String!
+  value: String!
+}
+
+input ConfigEntryInput {
+  key: String!
+  value: String!
+}
+
+extend type Query {
+  "The partner plugins installed on this server."
+  partners: [Partner!]! @auth(requires: [ADMIN, SERVICE, MEMBER, STORE, PARTNER])
+}
+
+extend type Mutation {
+  """
+  Asks a partner to grant a member a benefit, once per idempotency key. A MEMBER claims for
+  itself. When the partner cannot answer in time the answer is UNAVAILABLE and the grant stays
+  PENDING: retrying with the same key finishes it, and never grants twice.
+  """
+  claimPartnerBenefit(input: ClaimPartnerBenefitInput!): ClaimPartnerBenefitPayload! @auth(requires: [ADMIN, SERVICE, MEMBER])
+  "Withdraws a granted partner benefit."
+  revokePartnerBenefit(input: RevokePartnerBenefitInput!): RevokePartnerBenefitPayload! @auth(requires: [ADMIN])
+  enablePartner(input: PartnerInput!): PartnerPayload! @auth(requires: [ADMIN])
+  disablePartner(input: PartnerInput!): PartnerPayload! @auth(requires: [ADMIN])
+  "Replaces a partner's configuration and hands it to the running plugin."
+  configurePartner(input: ConfigurePartnerInput!): PartnerPayload! @auth(requires: [ADMIN])
+  "Adds points to a partner's budget, from which its plugin awards points."
+  fundPartnerBudget(input: FundPartnerBudgetInput!): FundPartnerBudgetPayload! @auth(requires: [ADMIN])
+  "A partner's back office reports an activity (card spend, say) to its plugin. A PARTNER token reports for its own partner only."
+  reportPartnerActivity(input: ReportPartnerActivityInput!): ReportPartnerActivityPayload! @auth(requires: [ADMIN, PARTNER])
+}
+
+input ClaimPartnerBenefitInput {
+  externalId: String!
+  partner: String!
+  benefit: String!
+  idempotencyKey: String!
+  "What the benefit needs, e.g. a card token, or an amount to exchange."
+  params: [ConfigEntryInput!]
+}
+
+type ClaimPartnerBenefitPayload {
+  grant: PartnerGrant
+  "The key was used before for this claim: nothing changed."
+  replayed: Boolean!
+  userErrors: [UserError!]!
+}
+
+input RevokePartnerBenefitInput {
+  "The PartnerGrant's id."
+  grant: ID!
+  reason: String!
+}
+
+type RevokePartnerBenefitPayload {
+  grant: PartnerGrant
+  userErrors: [UserError!]!
+}
+
+input PartnerInput {
+  partner: String!
+}
+
+input ConfigurePartnerInput {
+  partner: String!
+  config: [ConfigEntryInput!]!
+}
+
+type PartnerPayload {
+  partner: Partner
+  userErrors: [UserError!]!
+}
+
+input FundPartnerBudgetInput {
+  partner: String!
+  points: Int!
+  reason: String!
+  idempotencyKey: String!
+}
+
+type FundPartnerBudgetPayload {
+  funded: Int
+  granted: Int
+  replayed: Boolean!
+  userErrors: [UserError!]!
+}
+
+input ReportPartnerActivityInput {
+  partner: String!
+  externalId: String!
+  kind: String!
+  amountCents: Int!
+  idempotencyKey: String!
+}
+
+type ReportPartnerActivityPayload {
+  pointsAwarded: Int
+  detail: String
   userErrors: [UserError!]!
 }
 `, BuiltIn: false},
@@ -4331,6 +4867,18 @@ func (ec *executionContext) childFields_ClaimBenefitPayload(ctx context.Context,
 	return nil, fmt.Errorf("no field named %q was found under type ClaimBenefitPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_ClaimPartnerBenefitPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "grant":
+		return ec.fieldContext_ClaimPartnerBenefitPayload_grant(ctx, field)
+	case "replayed":
+		return ec.fieldContext_ClaimPartnerBenefitPayload_replayed(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ClaimPartnerBenefitPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ClaimPartnerBenefitPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_CoefficientBand(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "minReputation":
@@ -4359,6 +4907,16 @@ func (ec *executionContext) childFields_CoefficientRules(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type CoefficientRules", field.Name)
 }
 
+func (ec *executionContext) childFields_ConfigEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_ConfigEntry_key(ctx, field)
+	case "value":
+		return ec.fieldContext_ConfigEntry_value(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConfigEntry", field.Name)
+}
+
 func (ec *executionContext) childFields_EventResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "idempotencyKey":
@@ -4381,6 +4939,20 @@ func (ec *executionContext) childFields_EventResult(ctx context.Context, field g
 		return ec.fieldContext_EventResult_withholdCents(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EventResult", field.Name)
+}
+
+func (ec *executionContext) childFields_FundPartnerBudgetPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "funded":
+		return ec.fieldContext_FundPartnerBudgetPayload_funded(ctx, field)
+	case "granted":
+		return ec.fieldContext_FundPartnerBudgetPayload_granted(ctx, field)
+	case "replayed":
+		return ec.fieldContext_FundPartnerBudgetPayload_replayed(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_FundPartnerBudgetPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FundPartnerBudgetPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_FundStoreBudgetPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4639,6 +5211,66 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_Partner(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_Partner_key(ctx, field)
+	case "name":
+		return ec.fieldContext_Partner_name(ctx, field)
+	case "version":
+		return ec.fieldContext_Partner_version(ctx, field)
+	case "status":
+		return ec.fieldContext_Partner_status(ctx, field)
+	case "reason":
+		return ec.fieldContext_Partner_reason(ctx, field)
+	case "benefits":
+		return ec.fieldContext_Partner_benefits(ctx, field)
+	case "restarts":
+		return ec.fieldContext_Partner_restarts(ctx, field)
+	case "settings":
+		return ec.fieldContext_Partner_settings(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Partner", field.Name)
+}
+
+func (ec *executionContext) childFields_PartnerBenefit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_PartnerBenefit_key(ctx, field)
+	case "name":
+		return ec.fieldContext_PartnerBenefit_name(ctx, field)
+	case "description":
+		return ec.fieldContext_PartnerBenefit_description(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PartnerBenefit", field.Name)
+}
+
+func (ec *executionContext) childFields_PartnerConfigField(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_PartnerConfigField_key(ctx, field)
+	case "description":
+		return ec.fieldContext_PartnerConfigField_description(ctx, field)
+	case "required":
+		return ec.fieldContext_PartnerConfigField_required(ctx, field)
+	case "defaultValue":
+		return ec.fieldContext_PartnerConfigField_defaultValue(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PartnerConfigField", field.Name)
+}
+
+func (ec *executionContext) childFields_PartnerConfiguration(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "enabled":
+		return ec.fieldContext_PartnerConfiguration_enabled(ctx, field)
+	case "config":
+		return ec.fieldContext_PartnerConfiguration_config(ctx, field)
+	case "schema":
+		return ec.fieldContext_PartnerConfiguration_schema(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PartnerConfiguration", field.Name)
+}
+
 func (ec *executionContext) childFields_PartnerGrant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4685,6 +5317,16 @@ func (ec *executionContext) childFields_PartnerGrantEdge(ctx context.Context, fi
 		return ec.fieldContext_PartnerGrantEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PartnerGrantEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_PartnerPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "partner":
+		return ec.fieldContext_PartnerPayload_partner(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_PartnerPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PartnerPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_PointEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4803,6 +5445,28 @@ func (ec *executionContext) childFields_RegisterMemberPayload(ctx context.Contex
 		return ec.fieldContext_RegisterMemberPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RegisterMemberPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportPartnerActivityPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "pointsAwarded":
+		return ec.fieldContext_ReportPartnerActivityPayload_pointsAwarded(ctx, field)
+	case "detail":
+		return ec.fieldContext_ReportPartnerActivityPayload_detail(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ReportPartnerActivityPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportPartnerActivityPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RevokePartnerBenefitPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "grant":
+		return ec.fieldContext_RevokePartnerBenefitPayload_grant(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_RevokePartnerBenefitPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RevokePartnerBenefitPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Score(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5447,6 +6111,76 @@ func (ec *executionContext) field_Mutation_claimBenefit_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_claimPartnerBenefit_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ClaimPartnerBenefitInput, error) {
+			return ec.unmarshalNClaimPartnerBenefitInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐClaimPartnerBenefitInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_configurePartner_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ConfigurePartnerInput, error) {
+			return ec.unmarshalNConfigurePartnerInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐConfigurePartnerInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_disablePartner_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PartnerInput, error) {
+			return ec.unmarshalNPartnerInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPartnerInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_enablePartner_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PartnerInput, error) {
+			return ec.unmarshalNPartnerInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPartnerInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_fundPartnerBudget_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.FundPartnerBudgetInput, error) {
+			return ec.unmarshalNFundPartnerBudgetInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐFundPartnerBudgetInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_fundStoreBudget_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5503,12 +6237,40 @@ func (ec *executionContext) field_Mutation_registerMember_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_reportPartnerActivity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ReportPartnerActivityInput, error) {
+			return ec.unmarshalNReportPartnerActivityInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐReportPartnerActivityInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_reverseSpend_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.ReverseSpendInput, error) {
 			return ec.unmarshalNReverseSpendInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐReverseSpendInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revokePartnerBenefit_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RevokePartnerBenefitInput, error) {
+			return ec.unmarshalNRevokePartnerBenefitInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRevokePartnerBenefitInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6584,6 +7346,93 @@ func (ec *executionContext) fieldContext_ClaimBenefitPayload_userErrors(_ contex
 	return fc, nil
 }
 
+func (ec *executionContext) _ClaimPartnerBenefitPayload_grant(ctx context.Context, field graphql.CollectedField, obj *model.ClaimPartnerBenefitPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClaimPartnerBenefitPayload_grant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Grant, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PartnerGrant) graphql.Marshaler {
+			return ec.marshalOPartnerGrant2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPartnerGrant(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ClaimPartnerBenefitPayload_grant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ClaimPartnerBenefitPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnerGrant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ClaimPartnerBenefitPayload_replayed(ctx context.Context, field graphql.CollectedField, obj *model.ClaimPartnerBenefitPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClaimPartnerBenefitPayload_replayed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Replayed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ClaimPartnerBenefitPayload_replayed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ClaimPartnerBenefitPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _ClaimPartnerBenefitPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ClaimPartnerBenefitPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClaimPartnerBenefitPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ClaimPartnerBenefitPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ClaimPartnerBenefitPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CoefficientBand_minReputation(ctx context.Context, field graphql.CollectedField, obj *rules.CoefficientBand) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6775,6 +7624,52 @@ func (ec *executionContext) fieldContext_CoefficientRules_bands(_ context.Contex
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ConfigEntry_key(ctx context.Context, field graphql.CollectedField, obj *model.ConfigEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConfigEntry_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConfigEntry_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConfigEntry", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ConfigEntry_value(ctx context.Context, field graphql.CollectedField, obj *model.ConfigEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConfigEntry_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConfigEntry_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConfigEntry", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _EventResult_idempotencyKey(ctx context.Context, field graphql.CollectedField, obj *model.EventResult) (ret graphql.Marshaler) {
@@ -6982,6 +7877,107 @@ func (ec *executionContext) _EventResult_withholdCents(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_EventResult_withholdCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("EventResult", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _FundPartnerBudgetPayload_funded(ctx context.Context, field graphql.CollectedField, obj *model.FundPartnerBudgetPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FundPartnerBudgetPayload_funded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Funded, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FundPartnerBudgetPayload_funded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FundPartnerBudgetPayload", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _FundPartnerBudgetPayload_granted(ctx context.Context, field graphql.CollectedField, obj *model.FundPartnerBudgetPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FundPartnerBudgetPayload_granted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Granted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FundPartnerBudgetPayload_granted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FundPartnerBudgetPayload", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _FundPartnerBudgetPayload_replayed(ctx context.Context, field graphql.CollectedField, obj *model.FundPartnerBudgetPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FundPartnerBudgetPayload_replayed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Replayed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FundPartnerBudgetPayload_replayed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FundPartnerBudgetPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _FundPartnerBudgetPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.FundPartnerBudgetPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FundPartnerBudgetPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FundPartnerBudgetPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FundPartnerBudgetPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _FundStoreBudgetPayload_budget(ctx context.Context, field graphql.CollectedField, obj *model.FundStoreBudgetPayload) (ret graphql.Marshaler) {
@@ -9159,6 +10155,440 @@ func (ec *executionContext) fieldContext_Mutation_updateMember(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_claimPartnerBenefit(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_claimPartnerBenefit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ClaimPartnerBenefit(ctx, fc.Args["input"].(model.ClaimPartnerBenefitInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN", "SERVICE", "MEMBER"})
+				if err != nil {
+					var zeroVal *model.ClaimPartnerBenefitPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.ClaimPartnerBenefitPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ClaimPartnerBenefitPayload) graphql.Marshaler {
+			return ec.marshalNClaimPartnerBenefitPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐClaimPartnerBenefitPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_claimPartnerBenefit(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ClaimPartnerBenefitPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_claimPartnerBenefit_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokePartnerBenefit(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokePartnerBenefit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokePartnerBenefit(ctx, fc.Args["input"].(model.RevokePartnerBenefitInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *model.RevokePartnerBenefitPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.RevokePartnerBenefitPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RevokePartnerBenefitPayload) graphql.Marshaler {
+			return ec.marshalNRevokePartnerBenefitPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRevokePartnerBenefitPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokePartnerBenefit(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RevokePartnerBenefitPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokePartnerBenefit_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_enablePartner(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_enablePartner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().EnablePartner(ctx, fc.Args["input"].(model.PartnerInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *model.PartnerPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.PartnerPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PartnerPayload) graphql.Marshaler {
+			return ec.marshalNPartnerPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPartnerPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_enablePartner(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnerPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_enablePartner_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_disablePartner(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_disablePartner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DisablePartner(ctx, fc.Args["input"].(model.PartnerInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *model.PartnerPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.PartnerPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PartnerPayload) graphql.Marshaler {
+			return ec.marshalNPartnerPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPartnerPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_disablePartner(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnerPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_disablePartner_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_configurePartner(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_configurePartner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ConfigurePartner(ctx, fc.Args["input"].(model.ConfigurePartnerInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *model.PartnerPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.PartnerPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PartnerPayload) graphql.Marshaler {
+			return ec.marshalNPartnerPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPartnerPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_configurePartner(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnerPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_configurePartner_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_fundPartnerBudget(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_fundPartnerBudget(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().FundPartnerBudget(ctx, fc.Args["input"].(model.FundPartnerBudgetInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *model.FundPartnerBudgetPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.FundPartnerBudgetPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.FundPartnerBudgetPayload) graphql.Marshaler {
+			return ec.marshalNFundPartnerBudgetPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐFundPartnerBudgetPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_fundPartnerBudget(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FundPartnerBudgetPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_fundPartnerBudget_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reportPartnerActivity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reportPartnerActivity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReportPartnerActivity(ctx, fc.Args["input"].(model.ReportPartnerActivityInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN", "PARTNER"})
+				if err != nil {
+					var zeroVal *model.ReportPartnerActivityPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.ReportPartnerActivityPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReportPartnerActivityPayload) graphql.Marshaler {
+			return ec.marshalNReportPartnerActivityPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐReportPartnerActivityPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reportPartnerActivity(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportPartnerActivityPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reportPartnerActivity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_recordEvents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9871,6 +11301,474 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type Cursor does not have child fields"))
 }
 
+func (ec *executionContext) _Partner_key(ctx context.Context, field graphql.CollectedField, obj *model.Partner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partner_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Partner_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Partner", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Partner_name(ctx context.Context, field graphql.CollectedField, obj *model.Partner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partner_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Partner_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Partner", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Partner_version(ctx context.Context, field graphql.CollectedField, obj *model.Partner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partner_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Partner_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Partner", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Partner_status(ctx context.Context, field graphql.CollectedField, obj *model.Partner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partner_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.PartnerStatus) graphql.Marshaler {
+			return ec.marshalNPartnerStatus2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPartnerStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Partner_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Partner", field, false, false, errors.New("field of type PartnerStatus does not have child fields"))
+}
+
+func (ec *executionContext) _Partner_reason(ctx context.Context, field graphql.CollectedField, obj *model.Partner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partner_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Partner_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Partner", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Partner_benefits(ctx context.Context, field graphql.CollectedField, obj *model.Partner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partner_benefits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Benefits, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.PartnerBenefit) graphql.Marshaler {
+			return ec.marshalNPartnerBenefit2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPartnerBenefitᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Partner_benefits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Partner",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnerBenefit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Partner_restarts(ctx context.Context, field graphql.CollectedField, obj *model.Partner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partner_restarts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Restarts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Partner_restarts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Partner", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Partner_settings(ctx context.Context, field graphql.CollectedField, obj *model.Partner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partner_settings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Settings, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *model.PartnerConfiguration
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.PartnerConfiguration
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, obj, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PartnerConfiguration) graphql.Marshaler {
+			return ec.marshalOPartnerConfiguration2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPartnerConfiguration(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Partner_settings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Partner",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnerConfiguration(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PartnerBenefit_key(ctx context.Context, field graphql.CollectedField, obj *model.PartnerBenefit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerBenefit_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerBenefit_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerBenefit", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PartnerBenefit_name(ctx context.Context, field graphql.CollectedField, obj *model.PartnerBenefit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerBenefit_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerBenefit_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerBenefit", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PartnerBenefit_description(ctx context.Context, field graphql.CollectedField, obj *model.PartnerBenefit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerBenefit_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerBenefit_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerBenefit", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PartnerConfigField_key(ctx context.Context, field graphql.CollectedField, obj *model.PartnerConfigField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerConfigField_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerConfigField_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerConfigField", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PartnerConfigField_description(ctx context.Context, field graphql.CollectedField, obj *model.PartnerConfigField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerConfigField_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerConfigField_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerConfigField", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PartnerConfigField_required(ctx context.Context, field graphql.CollectedField, obj *model.PartnerConfigField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerConfigField_required(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Required, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerConfigField_required(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerConfigField", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _PartnerConfigField_defaultValue(ctx context.Context, field graphql.CollectedField, obj *model.PartnerConfigField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerConfigField_defaultValue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DefaultValue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerConfigField_defaultValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerConfigField", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PartnerConfiguration_enabled(ctx context.Context, field graphql.CollectedField, obj *model.PartnerConfiguration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerConfiguration_enabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Enabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerConfiguration_enabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerConfiguration", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _PartnerConfiguration_config(ctx context.Context, field graphql.CollectedField, obj *model.PartnerConfiguration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerConfiguration_config(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Config, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ConfigEntry) graphql.Marshaler {
+			return ec.marshalNConfigEntry2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐConfigEntryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerConfiguration_config(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PartnerConfiguration",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConfigEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PartnerConfiguration_schema(ctx context.Context, field graphql.CollectedField, obj *model.PartnerConfiguration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerConfiguration_schema(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Schema, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.PartnerConfigField) graphql.Marshaler {
+			return ec.marshalNPartnerConfigField2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPartnerConfigFieldᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerConfiguration_schema(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PartnerConfiguration",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnerConfigField(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PartnerGrant_id(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10241,6 +12139,70 @@ func (ec *executionContext) _PartnerGrantEdge_cursor(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_PartnerGrantEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PartnerGrantEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+}
+
+func (ec *executionContext) _PartnerPayload_partner(ctx context.Context, field graphql.CollectedField, obj *model.PartnerPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerPayload_partner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Partner, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Partner) graphql.Marshaler {
+			return ec.marshalOPartner2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPartner(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerPayload_partner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PartnerPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Partner(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PartnerPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.PartnerPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PartnerPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _PointEntry_id(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntry) (ret graphql.Marshaler) {
@@ -11375,6 +13337,56 @@ func (ec *executionContext) fieldContext_Query_program(_ context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_partners(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_partners(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Partners(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN", "SERVICE", "MEMBER", "STORE", "PARTNER"})
+				if err != nil {
+					var zeroVal []*model.Partner
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal []*model.Partner
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Partner) graphql.Marshaler {
+			return ec.marshalNPartner2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPartnerᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_partners(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Partner(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_pointsQuote(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11879,6 +13891,148 @@ func (ec *executionContext) _RegisterMemberPayload_userErrors(ctx context.Contex
 func (ec *executionContext) fieldContext_RegisterMemberPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "RegisterMemberPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportPartnerActivityPayload_pointsAwarded(ctx context.Context, field graphql.CollectedField, obj *model.ReportPartnerActivityPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportPartnerActivityPayload_pointsAwarded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PointsAwarded, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportPartnerActivityPayload_pointsAwarded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportPartnerActivityPayload", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ReportPartnerActivityPayload_detail(ctx context.Context, field graphql.CollectedField, obj *model.ReportPartnerActivityPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportPartnerActivityPayload_detail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Detail, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportPartnerActivityPayload_detail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportPartnerActivityPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ReportPartnerActivityPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ReportPartnerActivityPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportPartnerActivityPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportPartnerActivityPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportPartnerActivityPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RevokePartnerBenefitPayload_grant(ctx context.Context, field graphql.CollectedField, obj *model.RevokePartnerBenefitPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevokePartnerBenefitPayload_grant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Grant, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PartnerGrant) graphql.Marshaler {
+			return ec.marshalOPartnerGrant2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPartnerGrant(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RevokePartnerBenefitPayload_grant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RevokePartnerBenefitPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnerGrant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RevokePartnerBenefitPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.RevokePartnerBenefitPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevokePartnerBenefitPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevokePartnerBenefitPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RevokePartnerBenefitPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -15412,6 +17566,64 @@ func (ec *executionContext) unmarshalInputClaimBenefitInput(ctx context.Context,
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputClaimPartnerBenefitInput(ctx context.Context, obj any) (model.ClaimPartnerBenefitInput, error) {
+	var it model.ClaimPartnerBenefitInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"externalId", "partner", "benefit", "idempotencyKey", "params"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "externalId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = data
+		case "partner":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partner"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Partner = data
+		case "benefit":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("benefit"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Benefit = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		case "params":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("params"))
+			data, err := ec.unmarshalOConfigEntryInput2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐConfigEntryInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Params = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputCoefficientBandInput(ctx context.Context, obj any) (rules.CoefficientBand, error) {
 	var it rules.CoefficientBand
 	if obj == nil {
@@ -15509,6 +17721,80 @@ func (ec *executionContext) unmarshalInputCoefficientRulesInput(ctx context.Cont
 				return it, err
 			}
 			it.Bands = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputConfigEntryInput(ctx context.Context, obj any) (model.ConfigEntryInput, error) {
+	var it model.ConfigEntryInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"key", "value"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "key":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("key"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Key = data
+		case "value":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Value = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputConfigurePartnerInput(ctx context.Context, obj any) (model.ConfigurePartnerInput, error) {
+	var it model.ConfigurePartnerInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"partner", "config"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "partner":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partner"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Partner = data
+		case "config":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("config"))
+			data, err := ec.unmarshalNConfigEntryInput2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐConfigEntryInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Config = data
 		}
 	}
 	return it, nil
@@ -15623,6 +17909,57 @@ func (ec *executionContext) unmarshalInputEventInput(ctx context.Context, obj an
 				return it, err
 			}
 			it.Credit = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputFundPartnerBudgetInput(ctx context.Context, obj any) (model.FundPartnerBudgetInput, error) {
+	var it model.FundPartnerBudgetInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"partner", "points", "reason", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "partner":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partner"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Partner = data
+		case "points":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("points"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Points = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
 		}
 	}
 	return it, nil
@@ -16380,6 +18717,36 @@ func (ec *executionContext) unmarshalInputPartnerGrantOrder(ctx context.Context,
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputPartnerInput(ctx context.Context, obj any) (model.PartnerInput, error) {
+	var it model.PartnerInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"partner"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "partner":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partner"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Partner = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputPointEntryOrder(ctx context.Context, obj any) (ent.PointEntryOrder, error) {
 	var it ent.PointEntryOrder
 	if obj == nil {
@@ -16537,6 +18904,64 @@ func (ec *executionContext) unmarshalInputRegisterMemberInput(ctx context.Contex
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputReportPartnerActivityInput(ctx context.Context, obj any) (model.ReportPartnerActivityInput, error) {
+	var it model.ReportPartnerActivityInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"partner", "externalId", "kind", "amountCents", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "partner":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partner"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Partner = data
+		case "externalId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "amountCents":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amountCents"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AmountCents = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputReverseSpendInput(ctx context.Context, obj any) (model.ReverseSpendInput, error) {
 	var it model.ReverseSpendInput
 	if obj == nil {
@@ -16569,6 +18994,43 @@ func (ec *executionContext) unmarshalInputReverseSpendInput(ctx context.Context,
 				return it, err
 			}
 			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRevokePartnerBenefitInput(ctx context.Context, obj any) (model.RevokePartnerBenefitInput, error) {
+	var it model.RevokePartnerBenefitInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"grant", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "grant":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("grant"))
+			data, err := ec.unmarshalNID2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Grant = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
 		}
 	}
 	return it, nil
@@ -17531,6 +19993,52 @@ func (ec *executionContext) _ClaimBenefitPayload(ctx context.Context, sel ast.Se
 	return out
 }
 
+var claimPartnerBenefitPayloadImplementors = []string{"ClaimPartnerBenefitPayload"}
+
+func (ec *executionContext) _ClaimPartnerBenefitPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ClaimPartnerBenefitPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, claimPartnerBenefitPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ClaimPartnerBenefitPayload")
+		case "grant":
+			out.Values[i] = ec._ClaimPartnerBenefitPayload_grant(ctx, field, obj)
+		case "replayed":
+			out.Values[i] = ec._ClaimPartnerBenefitPayload_replayed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ClaimPartnerBenefitPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var coefficientBandImplementors = []string{"CoefficientBand"}
 
 func (ec *executionContext) _CoefficientBand(ctx context.Context, sel ast.SelectionSet, obj *rules.CoefficientBand) graphql.Marshaler {
@@ -17639,6 +20147,50 @@ func (ec *executionContext) _CoefficientRules(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var configEntryImplementors = []string{"ConfigEntry"}
+
+func (ec *executionContext) _ConfigEntry(ctx context.Context, sel ast.SelectionSet, obj *model.ConfigEntry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, configEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConfigEntry")
+		case "key":
+			out.Values[i] = ec._ConfigEntry_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._ConfigEntry_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var eventResultImplementors = []string{"EventResult"}
 
 func (ec *executionContext) _EventResult(ctx context.Context, sel ast.SelectionSet, obj *model.EventResult) graphql.Marshaler {
@@ -17683,6 +20235,54 @@ func (ec *executionContext) _EventResult(ctx context.Context, sel ast.SelectionS
 			}
 		case "withholdCents":
 			out.Values[i] = ec._EventResult_withholdCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var fundPartnerBudgetPayloadImplementors = []string{"FundPartnerBudgetPayload"}
+
+func (ec *executionContext) _FundPartnerBudgetPayload(ctx context.Context, sel ast.SelectionSet, obj *model.FundPartnerBudgetPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, fundPartnerBudgetPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FundPartnerBudgetPayload")
+		case "funded":
+			out.Values[i] = ec._FundPartnerBudgetPayload_funded(ctx, field, obj)
+		case "granted":
+			out.Values[i] = ec._FundPartnerBudgetPayload_granted(ctx, field, obj)
+		case "replayed":
+			out.Values[i] = ec._FundPartnerBudgetPayload_replayed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._FundPartnerBudgetPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -19083,6 +21683,55 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "claimPartnerBenefit":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_claimPartnerBenefit(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokePartnerBenefit":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokePartnerBenefit(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "enablePartner":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_enablePartner(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "disablePartner":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_disablePartner(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "configurePartner":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_configurePartner(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fundPartnerBudget":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_fundPartnerBudget(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reportPartnerActivity":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reportPartnerActivity(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "recordEvents":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_recordEvents(ctx, field)
@@ -19201,6 +21850,226 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 			out.Values[i] = ec._PageInfo_startCursor(ctx, field, obj)
 		case "endCursor":
 			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var partnerImplementors = []string{"Partner"}
+
+func (ec *executionContext) _Partner(ctx context.Context, sel ast.SelectionSet, obj *model.Partner) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, partnerImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Partner")
+		case "key":
+			out.Values[i] = ec._Partner_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._Partner_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._Partner_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._Partner_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._Partner_reason(ctx, field, obj)
+		case "benefits":
+			out.Values[i] = ec._Partner_benefits(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "restarts":
+			out.Values[i] = ec._Partner_restarts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "settings":
+			out.Values[i] = ec._Partner_settings(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var partnerBenefitImplementors = []string{"PartnerBenefit"}
+
+func (ec *executionContext) _PartnerBenefit(ctx context.Context, sel ast.SelectionSet, obj *model.PartnerBenefit) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, partnerBenefitImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PartnerBenefit")
+		case "key":
+			out.Values[i] = ec._PartnerBenefit_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._PartnerBenefit_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._PartnerBenefit_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var partnerConfigFieldImplementors = []string{"PartnerConfigField"}
+
+func (ec *executionContext) _PartnerConfigField(ctx context.Context, sel ast.SelectionSet, obj *model.PartnerConfigField) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, partnerConfigFieldImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PartnerConfigField")
+		case "key":
+			out.Values[i] = ec._PartnerConfigField_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._PartnerConfigField_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "required":
+			out.Values[i] = ec._PartnerConfigField_required(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "defaultValue":
+			out.Values[i] = ec._PartnerConfigField_defaultValue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var partnerConfigurationImplementors = []string{"PartnerConfiguration"}
+
+func (ec *executionContext) _PartnerConfiguration(ctx context.Context, sel ast.SelectionSet, obj *model.PartnerConfiguration) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, partnerConfigurationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PartnerConfiguration")
+		case "enabled":
+			out.Values[i] = ec._PartnerConfiguration_enabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "config":
+			out.Values[i] = ec._PartnerConfiguration_config(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "schema":
+			out.Values[i] = ec._PartnerConfiguration_schema(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -19366,6 +22235,47 @@ func (ec *executionContext) _PartnerGrantEdge(ctx context.Context, sel ast.Selec
 			out.Values[i] = ec._PartnerGrantEdge_node(ctx, field, obj)
 		case "cursor":
 			out.Values[i] = ec._PartnerGrantEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var partnerPayloadImplementors = []string{"PartnerPayload"}
+
+func (ec *executionContext) _PartnerPayload(ctx context.Context, sel ast.SelectionSet, obj *model.PartnerPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, partnerPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PartnerPayload")
+		case "partner":
+			out.Values[i] = ec._PartnerPayload_partner(ctx, field, obj)
+		case "userErrors":
+			out.Values[i] = ec._PartnerPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -20015,6 +22925,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "partners":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_partners(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "pointsQuote":
 			field := field
 
@@ -20212,6 +23144,90 @@ func (ec *executionContext) _RegisterMemberPayload(ctx context.Context, sel ast.
 			out.Values[i] = ec._RegisterMemberPayload_member(ctx, field, obj)
 		case "userErrors":
 			out.Values[i] = ec._RegisterMemberPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var reportPartnerActivityPayloadImplementors = []string{"ReportPartnerActivityPayload"}
+
+func (ec *executionContext) _ReportPartnerActivityPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ReportPartnerActivityPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportPartnerActivityPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportPartnerActivityPayload")
+		case "pointsAwarded":
+			out.Values[i] = ec._ReportPartnerActivityPayload_pointsAwarded(ctx, field, obj)
+		case "detail":
+			out.Values[i] = ec._ReportPartnerActivityPayload_detail(ctx, field, obj)
+		case "userErrors":
+			out.Values[i] = ec._ReportPartnerActivityPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var revokePartnerBenefitPayloadImplementors = []string{"RevokePartnerBenefitPayload"}
+
+func (ec *executionContext) _RevokePartnerBenefitPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RevokePartnerBenefitPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, revokePartnerBenefitPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RevokePartnerBenefitPayload")
+		case "grant":
+			out.Values[i] = ec._RevokePartnerBenefitPayload_grant(ctx, field, obj)
+		case "userErrors":
+			out.Values[i] = ec._RevokePartnerBenefitPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -21930,6 +24946,25 @@ func (ec *executionContext) marshalNClaimBenefitPayload2ᚖgithubᚗcomᚋmember
 	return ec._ClaimBenefitPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNClaimPartnerBenefitInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐClaimPartnerBenefitInput(ctx context.Context, v any) (model.ClaimPartnerBenefitInput, error) {
+	res, err := ec.unmarshalInputClaimPartnerBenefitInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNClaimPartnerBenefitPayload2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐClaimPartnerBenefitPayload(ctx context.Context, sel ast.SelectionSet, v model.ClaimPartnerBenefitPayload) graphql.Marshaler {
+	return ec._ClaimPartnerBenefitPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNClaimPartnerBenefitPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐClaimPartnerBenefitPayload(ctx context.Context, sel ast.SelectionSet, v *model.ClaimPartnerBenefitPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ClaimPartnerBenefitPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNCoefficientBand2githubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐCoefficientBand(ctx context.Context, sel ast.SelectionSet, v rules.CoefficientBand) graphql.Marshaler {
 	return ec._CoefficientBand(ctx, sel, &v)
 }
@@ -21976,6 +25011,57 @@ func (ec *executionContext) marshalNCoefficientRules2githubᚗcomᚋmembergraph�
 
 func (ec *executionContext) unmarshalNCoefficientRulesInput2githubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐCoefficient(ctx context.Context, v any) (rules.Coefficient, error) {
 	res, err := ec.unmarshalInputCoefficientRulesInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNConfigEntry2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐConfigEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ConfigEntry) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConfigEntry2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐConfigEntry(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNConfigEntry2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐConfigEntry(ctx context.Context, sel ast.SelectionSet, v *model.ConfigEntry) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ConfigEntry(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNConfigEntryInput2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐConfigEntryInputᚄ(ctx context.Context, v any) ([]*model.ConfigEntryInput, error) {
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
+	var err error
+	res := make([]*model.ConfigEntryInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNConfigEntryInput2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐConfigEntryInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNConfigEntryInput2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐConfigEntryInput(ctx context.Context, v any) (*model.ConfigEntryInput, error) {
+	res, err := ec.unmarshalInputConfigEntryInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNConfigurePartnerInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐConfigurePartnerInput(ctx context.Context, v any) (model.ConfigurePartnerInput, error) {
+	res, err := ec.unmarshalInputConfigurePartnerInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -22069,6 +25155,25 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 		}
 	}
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) unmarshalNFundPartnerBudgetInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐFundPartnerBudgetInput(ctx context.Context, v any) (model.FundPartnerBudgetInput, error) {
+	res, err := ec.unmarshalInputFundPartnerBudgetInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFundPartnerBudgetPayload2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐFundPartnerBudgetPayload(ctx context.Context, sel ast.SelectionSet, v model.FundPartnerBudgetPayload) graphql.Marshaler {
+	return ec._FundPartnerBudgetPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNFundPartnerBudgetPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐFundPartnerBudgetPayload(ctx context.Context, sel ast.SelectionSet, v *model.FundPartnerBudgetPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._FundPartnerBudgetPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNFundStoreBudgetInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐFundStoreBudgetInput(ctx context.Context, v any) (model.FundStoreBudgetInput, error) {
@@ -22505,6 +25610,84 @@ func (ec *executionContext) marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPag
 	return ec._PageInfo(ctx, sel, &v)
 }
 
+func (ec *executionContext) marshalNPartner2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPartnerᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Partner) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPartner2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPartner(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPartner2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPartner(ctx context.Context, sel ast.SelectionSet, v *model.Partner) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Partner(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPartnerBenefit2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPartnerBenefitᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PartnerBenefit) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPartnerBenefit2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPartnerBenefit(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPartnerBenefit2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPartnerBenefit(ctx context.Context, sel ast.SelectionSet, v *model.PartnerBenefit) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PartnerBenefit(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPartnerConfigField2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPartnerConfigFieldᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PartnerConfigField) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPartnerConfigField2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPartnerConfigField(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPartnerConfigField2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPartnerConfigField(ctx context.Context, sel ast.SelectionSet, v *model.PartnerConfigField) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PartnerConfigField(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNPartnerGrantConnection2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPartnerGrantConnection(ctx context.Context, sel ast.SelectionSet, v *ent.PartnerGrantConnection) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -22538,6 +25721,35 @@ func (ec *executionContext) unmarshalNPartnerGrantStatus2githubᚗcomᚋmembergr
 }
 
 func (ec *executionContext) marshalNPartnerGrantStatus2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋpartnergrantᚐStatus(ctx context.Context, sel ast.SelectionSet, v partnergrant.Status) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNPartnerInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPartnerInput(ctx context.Context, v any) (model.PartnerInput, error) {
+	res, err := ec.unmarshalInputPartnerInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPartnerPayload2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPartnerPayload(ctx context.Context, sel ast.SelectionSet, v model.PartnerPayload) graphql.Marshaler {
+	return ec._PartnerPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPartnerPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPartnerPayload(ctx context.Context, sel ast.SelectionSet, v *model.PartnerPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PartnerPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPartnerStatus2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPartnerStatus(ctx context.Context, v any) (model.PartnerStatus, error) {
+	var res model.PartnerStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPartnerStatus2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPartnerStatus(ctx context.Context, sel ast.SelectionSet, v model.PartnerStatus) graphql.Marshaler {
 	return v
 }
 
@@ -22681,9 +25893,47 @@ func (ec *executionContext) marshalNRegisterMemberPayload2ᚖgithubᚗcomᚋmemb
 	return ec._RegisterMemberPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNReportPartnerActivityInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐReportPartnerActivityInput(ctx context.Context, v any) (model.ReportPartnerActivityInput, error) {
+	res, err := ec.unmarshalInputReportPartnerActivityInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReportPartnerActivityPayload2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐReportPartnerActivityPayload(ctx context.Context, sel ast.SelectionSet, v model.ReportPartnerActivityPayload) graphql.Marshaler {
+	return ec._ReportPartnerActivityPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNReportPartnerActivityPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐReportPartnerActivityPayload(ctx context.Context, sel ast.SelectionSet, v *model.ReportPartnerActivityPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ReportPartnerActivityPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNReverseSpendInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐReverseSpendInput(ctx context.Context, v any) (model.ReverseSpendInput, error) {
 	res, err := ec.unmarshalInputReverseSpendInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNRevokePartnerBenefitInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRevokePartnerBenefitInput(ctx context.Context, v any) (model.RevokePartnerBenefitInput, error) {
+	res, err := ec.unmarshalInputRevokePartnerBenefitInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRevokePartnerBenefitPayload2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRevokePartnerBenefitPayload(ctx context.Context, sel ast.SelectionSet, v model.RevokePartnerBenefitPayload) graphql.Marshaler {
+	return ec._RevokePartnerBenefitPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRevokePartnerBenefitPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRevokePartnerBenefitPayload(ctx context.Context, sel ast.SelectionSet, v *model.RevokePartnerBenefitPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RevokePartnerBenefitPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRole2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRole(ctx context.Context, v any) (model.Role, error) {
@@ -23429,6 +26679,24 @@ func (ec *executionContext) marshalOChannel2ᚖgithubᚗcomᚋmembergraphᚋmemb
 	return v
 }
 
+func (ec *executionContext) unmarshalOConfigEntryInput2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐConfigEntryInputᚄ(ctx context.Context, v any) ([]*model.ConfigEntryInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
+	var err error
+	res := make([]*model.ConfigEntryInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNConfigEntryInput2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐConfigEntryInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, v any) (*entgql.Cursor[int], error) {
 	if v == nil {
 		return nil, nil
@@ -23803,6 +27071,20 @@ func (ec *executionContext) marshalOOrderType2ᚖgithubᚗcomᚋmembergraphᚋme
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOPartner2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPartner(ctx context.Context, sel ast.SelectionSet, v *model.Partner) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Partner(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOPartnerConfiguration2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPartnerConfiguration(ctx context.Context, sel ast.SelectionSet, v *model.PartnerConfiguration) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PartnerConfiguration(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOPartnerGrant2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPartnerGrant(ctx context.Context, sel ast.SelectionSet, v *ent.PartnerGrant) graphql.Marshaler {

@@ -31,6 +31,7 @@ import (
 	"github.com/membergraph/membergraph/internal/events"
 	"github.com/membergraph/membergraph/internal/medal"
 	"github.com/membergraph/membergraph/internal/member"
+	"github.com/membergraph/membergraph/internal/partner"
 	"github.com/membergraph/membergraph/internal/points"
 	"github.com/membergraph/membergraph/internal/program"
 	"github.com/membergraph/membergraph/internal/score"
@@ -51,6 +52,8 @@ type ServerConfig struct {
 	Tiers    *tier.Service
 	Benefits *benefit.Service
 	Medals   *medal.Service
+	// Partners defaults to a service without plugins: no partners.
+	Partners *partner.Service
 	Logger   *slog.Logger
 	// DefaultProgram is the programme of tokens that name none.
 	DefaultProgram string
@@ -92,6 +95,10 @@ func (c *ServerConfig) withDefaults() {
 	}
 	if c.Medals == nil {
 		c.Medals = medal.NewService(c.DB.Client, c.Ledger)
+	}
+	if c.Partners == nil {
+		pid, _ := c.Programs.IDByKey(context.Background(), c.DefaultProgram)
+		c.Partners = partner.NewService(c.DB.Client, c.Ledger, pid, c.Logger)
 	}
 }
 
@@ -139,7 +146,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) graphqlHandler() http.Handler {
 	resolver := &Resolver{client: s.cfg.DB.Client, programs: s.cfg.Programs, members: s.cfg.Members,
 		ledger: s.cfg.Ledger, events: s.cfg.Events, scores: s.cfg.Scores, tiers: s.cfg.Tiers, benefits: s.cfg.Benefits,
-		medals: s.cfg.Medals}
+		medals: s.cfg.Medals, partners: s.cfg.Partners}
 	ecfg := Config{Resolvers: resolver}
 	ecfg.Directives.Auth = authDirective
 	ecfg.Complexity.Query.Members = func(child int, _ *entgql.Cursor[int], first *int, _ *entgql.Cursor[int], last *int, _ *ent.MemberOrder, _ *ent.MemberWhereInput) int {

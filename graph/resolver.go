@@ -10,6 +10,7 @@ import (
 	"github.com/membergraph/membergraph/internal/events"
 	"github.com/membergraph/membergraph/internal/medal"
 	"github.com/membergraph/membergraph/internal/member"
+	"github.com/membergraph/membergraph/internal/partner"
 	"github.com/membergraph/membergraph/internal/points"
 	"github.com/membergraph/membergraph/internal/program"
 	"github.com/membergraph/membergraph/internal/score"
@@ -28,4 +29,5 @@ type Resolver struct {
 	tiers    *tier.Service
 	benefits *benefit.Service
 	medals   *medal.Service
+	partners *partner.Service
 }

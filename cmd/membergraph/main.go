@@ -22,6 +22,7 @@ Usage:
   membergraph token   [flags]   print a bearer token signed with MEMBERGRAPH_AUTH_SECRET
   membergraph expire  [flags]   write off expired points now (serve does it every hour)
   membergraph settle  [flags]   settle the member scores of a month (serve does it on the 1st)
+  membergraph plugins CMD       trust, list or verify the partner plugins (MEMBERGRAPH_PLUGIN_DIR)
   membergraph bench   NAME      load data for and run the benchmarks of docs/benchmarks.md
 
 Run "membergraph COMMAND -h" for a command's flags. Flags override environment variables.
@@ -54,6 +55,8 @@ func run(ctx context.Context, args []string) error {
 		return expire(ctx, args[1:])
 	case "settle":
 		return settle(ctx, args[1:])
+	case "plugins":
+		return plugins(args[1:])
 	case "bench":
 		return bench(ctx, args[1:])
 	case "help", "-h", "--help":

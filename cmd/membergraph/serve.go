@@ -17,6 +17,7 @@ import (
 	"github.com/membergraph/membergraph/internal/events"
 	"github.com/membergraph/membergraph/internal/medal"
 	"github.com/membergraph/membergraph/internal/member"
+	"github.com/membergraph/membergraph/internal/partner"
 	"github.com/membergraph/membergraph/internal/points"
 	"github.com/membergraph/membergraph/internal/program"
 	"github.com/membergraph/membergraph/internal/score"
@@ -73,6 +74,18 @@ func serve(ctx context.Context, args []string) error {
 	clk := clock.System{}
 	ledger := points.NewLedger(db.Client, db.Dialect, clk, nil)
 	scores := score.NewService(db.Client, clk, ledger, score.SettleConfig{Logger: logger})
+	pid, err := programs.IDByKey(ctx, cfg.Program)
+	if err != nil {
+		return err
+	}
+	partners := partner.NewService(db.Client, ledger, pid, logger)
+	plugins, err := startPlugins(ctx, cfg.PluginDir, partners, logger)
+	if err != nil {
+		return err
+	}
+	if plugins != nil {
+		defer plugins.Close()
+	}
 	medals := medal.NewService(db.Client, ledger)
 	srvCfg := graph.ServerConfig{
 		DB:              db,
@@ -83,6 +96,7 @@ func serve(ctx context.Context, args []string) error {
 		Events:          events.NewService(db.Client, ledger, 0),
 		Scores:          scores,
 		Medals:          medals,
+		Partners:        partners,
 		Logger:          logger,
 		DefaultProgram:  cfg.Program,
 		Production:      cfg.Production,
@@ -123,6 +137,7 @@ func serve(ctx context.Context, args []string) error {
 	go ledger.RunExpiry(jobs, cfg.ExpiryInterval, logger)
 	go scores.RunSettlement(jobs, cfg.SettleInterval)
 	go medals.RunReevaluation(jobs, cfg.MedalInterval, logger)
+	go partners.RunReconciler(jobs, 30*time.Second)
 
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()

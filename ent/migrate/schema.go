@@ -412,6 +412,7 @@ var (
 		{Name: "benefit_key", Type: field.TypeString, Size: 64},
 		{Name: "idempotency_key", Type: field.TypeString, Size: 128},
 		{Name: "body_hash", Type: field.TypeString, Size: 64},
+		{Name: "params", Type: field.TypeJSON, Nullable: true},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "GRANTED", "REFUSED", "REVOKED"}},
 		{Name: "grant_id", Type: field.TypeString, Size: 128, Default: ""},
 		{Name: "code", Type: field.TypeString, Size: 256, Default: ""},
@@ -430,7 +431,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "partner_grants_members_member",
-				Columns:    []*schema.Column{PartnerGrantsColumns[14]},
+				Columns:    []*schema.Column{PartnerGrantsColumns[15]},
 				RefColumns: []*schema.Column{MembersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -444,12 +445,12 @@ var (
 			{
 				Name:    "partnergrant_member_id_partner_key",
 				Unique:  false,
-				Columns: []*schema.Column{PartnerGrantsColumns[14], PartnerGrantsColumns[2]},
+				Columns: []*schema.Column{PartnerGrantsColumns[15], PartnerGrantsColumns[2]},
 			},
 			{
 				Name:    "partnergrant_program_id_status_updated_at",
 				Unique:  false,
-				Columns: []*schema.Column{PartnerGrantsColumns[1], PartnerGrantsColumns[6], PartnerGrantsColumns[13]},
+				Columns: []*schema.Column{PartnerGrantsColumns[1], PartnerGrantsColumns[7], PartnerGrantsColumns[14]},
 			},
 		},
 	}

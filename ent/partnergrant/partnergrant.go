@@ -29,6 +29,8 @@ const (
 	FieldIdempotencyKey = "idempotency_key"
 	// FieldBodyHash holds the string denoting the body_hash field in the database.
 	FieldBodyHash = "body_hash"
+	// FieldParams holds the string denoting the params field in the database.
+	FieldParams = "params"
 	// FieldStatus holds the string denoting the status field in the database.
 	FieldStatus = "status"
 	// FieldGrantID holds the string denoting the grant_id field in the database.
@@ -67,6 +69,7 @@ var Columns = []string{
 	FieldBenefitKey,
 	FieldIdempotencyKey,
 	FieldBodyHash,
+	FieldParams,
 	FieldStatus,
 	FieldGrantID,
 	FieldCode,

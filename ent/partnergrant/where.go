@@ -440,6 +440,16 @@ func BodyHashContainsFold(v string) predicate.PartnerGrant {
 	return predicate.PartnerGrant(sql.FieldContainsFold(FieldBodyHash, v))
 }
 
+// ParamsIsNil applies the IsNil predicate on the "params" field.
+func ParamsIsNil() predicate.PartnerGrant {
+	return predicate.PartnerGrant(sql.FieldIsNull(FieldParams))
+}
+
+// ParamsNotNil applies the NotNil predicate on the "params" field.
+func ParamsNotNil() predicate.PartnerGrant {
+	return predicate.PartnerGrant(sql.FieldNotNull(FieldParams))
+}
+
 // StatusEQ applies the EQ predicate on the "status" field.
 func StatusEQ(v Status) predicate.PartnerGrant {
 	return predicate.PartnerGrant(sql.FieldEQ(FieldStatus, v))

@@ -428,25 +428,25 @@ func init() {
 	// partnergrant.BodyHashValidator is a validator for the "body_hash" field. It is called by the builders before save.
 	partnergrant.BodyHashValidator = partnergrantDescBodyHash.Validators[0].(func(string) error)
 	// partnergrantDescGrantID is the schema descriptor for grant_id field.
-	partnergrantDescGrantID := partnergrantFields[7].Descriptor()
+	partnergrantDescGrantID := partnergrantFields[8].Descriptor()
 	// partnergrant.DefaultGrantID holds the default value on creation for the grant_id field.
 	partnergrant.DefaultGrantID = partnergrantDescGrantID.Default.(string)
 	// partnergrant.GrantIDValidator is a validator for the "grant_id" field. It is called by the builders before save.
 	partnergrant.GrantIDValidator = partnergrantDescGrantID.Validators[0].(func(string) error)
 	// partnergrantDescCode is the schema descriptor for code field.
-	partnergrantDescCode := partnergrantFields[8].Descriptor()
+	partnergrantDescCode := partnergrantFields[9].Descriptor()
 	// partnergrant.DefaultCode holds the default value on creation for the code field.
 	partnergrant.DefaultCode = partnergrantDescCode.Default.(string)
 	// partnergrant.CodeValidator is a validator for the "code" field. It is called by the builders before save.
 	partnergrant.CodeValidator = partnergrantDescCode.Validators[0].(func(string) error)
 	// partnergrantDescDetail is the schema descriptor for detail field.
-	partnergrantDescDetail := partnergrantFields[10].Descriptor()
+	partnergrantDescDetail := partnergrantFields[11].Descriptor()
 	// partnergrant.DefaultDetail holds the default value on creation for the detail field.
 	partnergrant.DefaultDetail = partnergrantDescDetail.Default.(string)
 	// partnergrant.DetailValidator is a validator for the "detail" field. It is called by the builders before save.
 	partnergrant.DetailValidator = partnergrantDescDetail.Validators[0].(func(string) error)
 	// partnergrantDescAttempts is the schema descriptor for attempts field.
-	partnergrantDescAttempts := partnergrantFields[11].Descriptor()
+	partnergrantDescAttempts := partnergrantFields[12].Descriptor()
 	// partnergrant.DefaultAttempts holds the default value on creation for the attempts field.
 	partnergrant.DefaultAttempts = partnergrantDescAttempts.Default.(int)
 	partnersetting.Policy = privacy.NewPolicies(schema.PartnerSetting{})

@@ -52,6 +52,8 @@ func (PartnerGrant) Fields() []ent.Field {
 		field.String("benefit_key").MaxLen(64).Immutable().Annotations(entgql.MapsTo("benefit")),
 		field.String("idempotency_key").MaxLen(128).Immutable().Annotations(entgql.Skip()),
 		field.String("body_hash").MaxLen(64).Immutable().Annotations(entgql.Skip()),
+		field.JSON("params", map[string]string{}).Optional().Immutable().Annotations(entgql.Skip()).
+			Comment("What the claim handed the partner, kept so a retry hands the same."),
 		field.Enum("status").Values("PENDING", "GRANTED", "REFUSED", "REVOKED").
 			Annotations(entgql.Type("PartnerGrantStatus")),
 		field.String("grant_id").Default("").MaxLen(128).Comment("The partner's id of the grant."),

@@ -39,6 +39,37 @@ type ClaimBenefitPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+type ClaimPartnerBenefitInput struct {
+	ExternalID     string `json:"externalId"`
+	Partner        string `json:"partner"`
+	Benefit        string `json:"benefit"`
+	IdempotencyKey string `json:"idempotencyKey"`
+	// What the benefit needs, e.g. a card token, or an amount to exchange.
+	Params []*ConfigEntryInput `json:"params,omitempty"`
+}
+
+type ClaimPartnerBenefitPayload struct {
+	Grant *ent.PartnerGrant `json:"grant,omitempty"`
+	// The key was used before for this claim: nothing changed.
+	Replayed   bool         `json:"replayed"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+type ConfigEntry struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+type ConfigEntryInput struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+type ConfigurePartnerInput struct {
+	Partner string              `json:"partner"`
+	Config  []*ConfigEntryInput `json:"config"`
+}
+
 // One reported event. Fields that do not belong to the kind must be left out: orderId, orderType,
 // paymentMethod and lines for ORDER_COMPLETED; orderId and skus (the refunded lines) for
 // ORDER_REFUNDED; orderId and one sku for REVIEW_POSTED / PHOTO_REVIEW_POSTED; provider for
@@ -74,6 +105,20 @@ type EventResult struct {
 	DebtPoints int `json:"debtPoints"`
 	// The cash value of debtPoints, which the commerce side may withhold.
 	WithholdCents int `json:"withholdCents"`
+}
+
+type FundPartnerBudgetInput struct {
+	Partner        string `json:"partner"`
+	Points         int    `json:"points"`
+	Reason         string `json:"reason"`
+	IdempotencyKey string `json:"idempotencyKey"`
+}
+
+type FundPartnerBudgetPayload struct {
+	Funded     *int         `json:"funded,omitempty"`
+	Granted    *int         `json:"granted,omitempty"`
+	Replayed   bool         `json:"replayed"`
+	UserErrors []*UserError `json:"userErrors"`
 }
 
 type FundStoreBudgetInput struct {
@@ -139,6 +184,49 @@ type OrderLineInput struct {
 	ProductType ProductType `json:"productType"`
 }
 
+type Partner struct {
+	Key     string        `json:"key"`
+	Name    string        `json:"name"`
+	Version string        `json:"version"`
+	Status  PartnerStatus `json:"status"`
+	// Why the partner is not RUNNING.
+	Reason   *string           `json:"reason,omitempty"`
+	Benefits []*PartnerBenefit `json:"benefits"`
+	// Restarts since the server started.
+	Restarts int `json:"restarts"`
+	// The admin's switch and configuration. ADMIN only.
+	Settings *PartnerConfiguration `json:"settings,omitempty"`
+}
+
+type PartnerBenefit struct {
+	Key         string `json:"key"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+}
+
+type PartnerConfigField struct {
+	Key          string `json:"key"`
+	Description  string `json:"description"`
+	Required     bool   `json:"required"`
+	DefaultValue string `json:"defaultValue"`
+}
+
+type PartnerConfiguration struct {
+	Enabled bool           `json:"enabled"`
+	Config  []*ConfigEntry `json:"config"`
+	// The settings the partner accepts.
+	Schema []*PartnerConfigField `json:"schema"`
+}
+
+type PartnerInput struct {
+	Partner string `json:"partner"`
+}
+
+type PartnerPayload struct {
+	Partner    *Partner     `json:"partner,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 type PointsChangePayload struct {
 	// The entry written (or, for a replay, written before).
 	Entry *ent.PointEntry `json:"entry,omitempty"`
@@ -189,10 +277,35 @@ type RegisterMemberPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+type ReportPartnerActivityInput struct {
+	Partner        string `json:"partner"`
+	ExternalID     string `json:"externalId"`
+	Kind           string `json:"kind"`
+	AmountCents    int    `json:"amountCents"`
+	IdempotencyKey string `json:"idempotencyKey"`
+}
+
+type ReportPartnerActivityPayload struct {
+	PointsAwarded *int         `json:"pointsAwarded,omitempty"`
+	Detail        *string      `json:"detail,omitempty"`
+	UserErrors    []*UserError `json:"userErrors"`
+}
+
 type ReverseSpendInput struct {
 	// The idempotencyKey of the spend to undo.
 	SpendIdempotencyKey string `json:"spendIdempotencyKey"`
 	IdempotencyKey      string `json:"idempotencyKey"`
+}
+
+type RevokePartnerBenefitInput struct {
+	// The PartnerGrant's id.
+	Grant  int    `json:"grant"`
+	Reason string `json:"reason"`
+}
+
+type RevokePartnerBenefitPayload struct {
+	Grant      *ent.PartnerGrant `json:"grant,omitempty"`
+	UserErrors []*UserError      `json:"userErrors"`
 }
 
 type Score struct {
@@ -562,6 +675,69 @@ func (e OrderType) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// The state of a partner's plugin.
+type PartnerStatus string
+
+const (
+	PartnerStatusRunning PartnerStatus = "RUNNING"
+	// Being started again after a crash or a failed health check.
+	PartnerStatusRestarting PartnerStatus = "RESTARTING"
+	// Refused (untrusted build) or failing to start; reason says why.
+	PartnerStatusFailed PartnerStatus = "FAILED"
+	// Switched off by an admin.
+	PartnerStatusDisabled PartnerStatus = "DISABLED"
+)
+
+var AllPartnerStatus = []PartnerStatus{
+	PartnerStatusRunning,
+	PartnerStatusRestarting,
+	PartnerStatusFailed,
+	PartnerStatusDisabled,
+}
+
+func (e PartnerStatus) IsValid() bool {
+	switch e {
+	case PartnerStatusRunning, PartnerStatusRestarting, PartnerStatusFailed, PartnerStatusDisabled:
+		return true
+	}
+	return false
+}
+
+func (e PartnerStatus) String() string {
+	return string(e)
+}
+
+func (e *PartnerStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = PartnerStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid PartnerStatus", str)
+	}
+	return nil
+}
+
+func (e PartnerStatus) MarshalGQL(w io.Writer) {
+	fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *PartnerStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e PartnerStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 type PaymentMethod string
 
 const (
@@ -823,6 +999,8 @@ const (
 	UserErrorCodeFailedPrecondition UserErrorCode = "FAILED_PRECONDITION"
 	// An idempotency key was reused with a different request.
 	UserErrorCodeConflict UserErrorCode = "CONFLICT"
+	// A partner did not answer in time; retry with the same idempotency key.
+	UserErrorCodeUnavailable UserErrorCode = "UNAVAILABLE"
 )
 
 var AllUserErrorCode = []UserErrorCode{
@@ -832,11 +1010,12 @@ var AllUserErrorCode = []UserErrorCode{
 	UserErrorCodePermissionDenied,
 	UserErrorCodeFailedPrecondition,
 	UserErrorCodeConflict,
+	UserErrorCodeUnavailable,
 }
 
 func (e UserErrorCode) IsValid() bool {
 	switch e {
-	case UserErrorCodeInvalidArgument, UserErrorCodeAlreadyExists, UserErrorCodeNotFound, UserErrorCodePermissionDenied, UserErrorCodeFailedPrecondition, UserErrorCodeConflict:
+	case UserErrorCodeInvalidArgument, UserErrorCodeAlreadyExists, UserErrorCodeNotFound, UserErrorCodePermissionDenied, UserErrorCodeFailedPrecondition, UserErrorCodeConflict, UserErrorCodeUnavailable:
 		return true
 	}
 	return false

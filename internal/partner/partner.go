@@ -145,6 +145,8 @@ type ClaimRequest struct {
 	Partner        string
 	Benefit        string
 	IdempotencyKey string
+	// Params are what the benefit needs (a card token, an amount to exchange).
+	Params map[string]string
 }
 
 // Claimed is a claim's outcome.
@@ -177,7 +179,13 @@ func (s *Service) Claim(ctx context.Context, r ClaimRequest) (Claimed, error) {
 		return Claimed{}, err
 	}
 	ctx = s.sys(ctx)
-	hash := points.Hash(struct{ Member, Partner, Benefit string }{r.ExternalID, r.Partner, r.Benefit})
+	if len(r.Params) > 20 {
+		return Claimed{}, usererr.New(usererr.InvalidArgument, "input.params", "at most 20 params")
+	}
+	hash := points.Hash(struct {
+		Member, Partner, Benefit string
+		Params                   map[string]string
+	}{r.ExternalID, r.Partner, r.Benefit, r.Params})
 	g, err := s.client.PartnerGrant.Query().Where(partnergrant.IdempotencyKey(r.IdempotencyKey)).Only(ctx)
 	switch {
 	case err == nil && g.BodyHash != hash:
@@ -198,7 +206,7 @@ func (s *Service) Claim(ctx context.Context, r ClaimRequest) (Claimed, error) {
 		}
 		now := s.clock.Now()
 		g, err = s.client.PartnerGrant.Create().SetProgramID(s.programID).SetMemberID(m.ID).SetPartnerKey(r.Partner).
-			SetBenefitKey(r.Benefit).SetIdempotencyKey(r.IdempotencyKey).SetBodyHash(hash).SetStatus(partnergrant.StatusPENDING).
+			SetBenefitKey(r.Benefit).SetIdempotencyKey(r.IdempotencyKey).SetBodyHash(hash).SetParams(r.Params).SetStatus(partnergrant.StatusPENDING).
 			SetCreatedAt(now).SetUpdatedAt(now).Save(ctx)
 		if ent.IsConstraintError(err) {
 			return s.Claim(ctx, r) // the same key at once: the other request's row decides
@@ -226,7 +234,8 @@ func (s *Service) finish(ctx context.Context, g *ent.PartnerGrant) (*ent.Partner
 			return err
 		}
 		// The plugin's key is the grant's row: the same on every retry of this claim.
-		res, err = c.Grant(ctx, &partnerv1.GrantRequest{IdempotencyKey: fmt.Sprintf("membergraph-%d", g.ID), BenefitKey: g.BenefitKey, Member: pm})
+		res, err = c.Grant(ctx, &partnerv1.GrantRequest{IdempotencyKey: fmt.Sprintf("membergraph-%d", g.ID), BenefitKey: g.BenefitKey,
+			Member: pm, Params: g.Params})
 		return err
 	})
 	u := s.client.PartnerGrant.UpdateOne(g).SetUpdatedAt(s.clock.Now()).AddAttempts(1)
@@ -339,6 +348,36 @@ func (s *Service) RunReconciler(ctx context.Context, interval time.Duration) {
 			s.logger.Info("partner grants reconciled", "finished", n)
 		}
 	}
+}
+
+// Report hands a partner's back-office activity to its plugin. A PARTNER token reports for
+// its own partner only.
+func (s *Service) Report(ctx context.Context, partnerKey, externalID, kind string, amountCents int64, key string) (*partnerv1.ReportResponse, error) {
+	v, _ := auth.FromContext(ctx)
+	if v.Is(auth.RolePartner) && v.Subject != partnerKey {
+		return nil, usererr.New(usererr.PermissionDenied, "input.partner", "this token reports for %q only", v.Subject)
+	}
+	if !points.ValidKey(key) {
+		return nil, usererr.New(usererr.InvalidArgument, "input.idempotencyKey", "idempotencyKey must be 1–%d printable ASCII characters", points.MaxKeyLen)
+	}
+	if _, err := s.info(partnerKey, "input.partner"); err != nil {
+		return nil, err
+	}
+	var res *partnerv1.ReportResponse
+	err := s.runner.Call(ctx, partnerKey, func(ctx context.Context, c *sdk.Client) error {
+		var err error
+		res, err = c.Report(ctx, &partnerv1.ReportRequest{IdempotencyKey: key, ExternalId: externalID, Kind: kind, AmountCents: amountCents})
+		return err
+	})
+	switch {
+	case err == nil:
+		return res, nil
+	case status.Code(err) == codes.Unimplemented:
+		return nil, usererr.New(usererr.FailedPrecondition, "input.partner", "%s takes no reports", partnerKey)
+	case refused(err):
+		return nil, usererr.New(usererr.FailedPrecondition, "input", "%s refused: %s", partnerKey, status.Convert(err).Message())
+	}
+	return nil, usererr.New(usererr.Unavailable, "input.partner", "%s could not take the report now (%v); retry with the same idempotencyKey", partnerKey, err)
 }
 
 func clip(s string, n int) string {

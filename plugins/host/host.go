@@ -139,6 +139,17 @@ type Info struct {
 // Start discovers the plugin directory and starts every trusted executable; it returns once
 // each has started or failed its first start. Untrusted executables are listed FAILED.
 func Start(ctx context.Context, cfg Config) (*Manager, error) {
+	// Plugins run in their state directory, so the paths must not be relative.
+	dir, err := filepath.Abs(cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Dir = dir
+	if cfg.StateDir != "" {
+		if cfg.StateDir, err = filepath.Abs(cfg.StateDir); err != nil {
+			return nil, err
+		}
+	}
 	cfg.withDefaults()
 	cat, err := LoadCatalogue(cfg.Dir)
 	if err != nil {
