@@ -2,7 +2,8 @@
 // plugin directory, starts only those whose SHA-256 the trusted catalogue names, over gRPC
 // with automatic mTLS and without the server's environment, and keeps them running: health
 // checks, restart with backoff, a deadline on every call, a circuit breaker and a
-// concurrency limit per partner, stderr logged under the partner's key, and no orphans.
+// concurrency limit per partner, stderr logged under the partner's key, and no orphans (a
+// plugin built on the SDK exits when the server's process is gone, however it ended).
 package host
 
 import (
@@ -232,12 +233,16 @@ func (m *Manager) Info(key string) (Info, error) {
 	return p.info(), nil
 }
 
-// Reconfigure sends the partner its settings again (after an admin changed them); a
-// disabled partner is stopped and an enabled one started.
+// Reconfigure sends a running partner its settings again (after an admin changed them)
+// before it returns; a partner switched off is stopped, one switched on is started.
 func (m *Manager) Reconfigure(ctx context.Context, key string) error {
 	p := m.partner(key)
 	if p == nil {
 		return fmt.Errorf("%w %q", ErrUnknown, key)
+	}
+	enabled, _ := m.cfg.Settings(key)
+	if p.info().Status == Running && enabled {
+		return p.configure(ctx)
 	}
 	select {
 	case p.reconfigure() <- struct{}{}:
@@ -371,9 +376,6 @@ func (p *Partner) watch(ctx context.Context) string {
 			if enabled, _ := p.m.cfg.Settings(p.key); !enabled {
 				return "disabled by an admin"
 			}
-			if err := p.configure(ctx); err != nil {
-				return "reconfiguring: " + err.Error()
-			}
 		case <-t.C:
 			p.mu.Lock()
 			c := p.client
@@ -402,7 +404,9 @@ func (p *Partner) start(ctx context.Context) error {
 	if err := os.MkdirAll(cmd.Dir, 0o700); err != nil {
 		return err
 	}
-	dieWithParent(cmd)
+	// No Pdeathsig: the kernel sends it when the OS thread that forked the plugin ends,
+	// and Go may end threads (a goroutine that locked its thread and returned), which
+	// killed healthy plugins. The SDK's parent watch ends a plugin whose server is gone.
 	c := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake,
 		VersionedPlugins: map[int]plugin.PluginSet{sdk.APIVersion: {sdk.PluginName: &sdk.GRPCPlugin{}}},
