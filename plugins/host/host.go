@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -531,6 +532,25 @@ func fault(err error) bool {
 	return true
 }
 
+// line logs one line: go-plugin's own JSON log lines (from the plugin's side of the
+// protocol) at their level with their fields, anything else as the plugin wrote it.
+func (l *lineLogger) line(line string) {
+	var rec map[string]any
+	if strings.HasPrefix(line, "{") && json.Unmarshal([]byte(line), &rec) == nil && rec["@message"] != nil {
+		level := map[string]slog.Level{"trace": slog.LevelDebug - 4, "debug": slog.LevelDebug, "warn": slog.LevelWarn, "error": slog.LevelError}[fmt.Sprint(rec["@level"])]
+		msg := fmt.Sprint(rec["@message"])
+		var attrs []any
+		for k, v := range rec {
+			if !strings.HasPrefix(k, "@") {
+				attrs = append(attrs, k, v)
+			}
+		}
+		l.log.Log(context.Background(), level, "partner plugin: "+msg, attrs...)
+		return
+	}
+	l.log.Info("partner plugin: " + line)
+}
+
 // lineLogger logs a plugin's stderr a line at a time.
 type lineLogger struct {
 	log *slog.Logger
@@ -545,7 +565,7 @@ func (l *lineLogger) Write(b []byte) (int, error) {
 			break
 		}
 		if line := strings.TrimSpace(string(l.buf[:i])); line != "" {
-			l.log.Info("partner plugin: " + line)
+			l.line(line)
 		}
 		l.buf = l.buf[i+1:]
 	}

@@ -1,73 +1,21 @@
-// Command testpartner is a partner plugin whose behaviour follows its file name, for the
-// host's tests: "garbage*" writes junk where the handshake belongs, "hang*" never answers a
-// grant, anything else is a well-behaved partner with a SLOW benefit that takes 400 ms to
-// grant.
+// Command testpartner is the host tests' plugin; its file name picks its behaviour:
+// "garbage*" writes junk where the handshake belongs, the rest is internal/testpartner.
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
-	partnerv1 "github.com/membergraph/membergraph/plugins/proto/partner/v1"
+	"github.com/membergraph/membergraph/plugins/internal/testpartner"
 	"github.com/membergraph/membergraph/plugins/sdk"
 )
-
-type partner struct {
-	key  string
-	book *sdk.GrantBook
-}
-
-func (p *partner) Describe(context.Context) (*partnerv1.DescribeResponse, error) {
-	return &partnerv1.DescribeResponse{Key: p.key, Name: "Test partner " + p.key, Version: "0.0.1", ApiVersions: []uint32{sdk.APIVersion},
-		Benefits: []*partnerv1.Benefit{{Key: "FAST", Name: "Fast"}, {Key: "SLOW", Name: "Slow"}}}, nil
-}
-
-func (p *partner) Configure(_ context.Context, cfg sdk.Config, _ sdk.Host) error {
-	b, err := sdk.OpenGrantBook(cfg.StateDir)
-	p.book = b
-	return err
-}
-
-func (p *partner) CheckEligibility(_ context.Context, req *partnerv1.EligibilityRequest) (*partnerv1.EligibilityResponse, error) {
-	return &partnerv1.EligibilityResponse{Eligible: true}, nil
-}
-
-func (p *partner) Grant(ctx context.Context, req *partnerv1.GrantRequest) (*partnerv1.GrantResponse, error) {
-	if strings.HasPrefix(p.key, "hang") {
-		<-ctx.Done()
-		select {} // never answer, even after the deadline
-	}
-	if req.BenefitKey != "FAST" && req.BenefitKey != "SLOW" {
-		return nil, fmt.Errorf("%w %q", sdk.ErrUnknownBenefit, req.BenefitKey)
-	}
-	g, _, err := p.book.Grant(req.IdempotencyKey, func(id string, _ map[string]string) (sdk.StoredGrant, error) {
-		if req.BenefitKey == "SLOW" {
-			time.Sleep(400 * time.Millisecond)
-		}
-		return sdk.StoredGrant{BenefitKey: req.BenefitKey, ExternalID: req.Member.GetExternalId(), Code: "CODE-" + id[:6]}, nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &partnerv1.GrantResponse{GrantId: g.ID, Code: g.Code}, nil
-}
-
-func (p *partner) Revoke(_ context.Context, req *partnerv1.RevokeRequest) error {
-	return p.book.Revoke(req.GrantId)
-}
-
-func (p *partner) Status(_ context.Context, req *partnerv1.StatusRequest) (*partnerv1.StatusResponse, error) {
-	return p.book.Status(req.GrantId)
-}
 
 func main() {
 	key := filepath.Base(os.Args[0])
 	if strings.HasPrefix(key, "garbage") {
 		fmt.Println("hello from a plugin that ignores the protocol")
 	}
-	sdk.Serve(&partner{key: key})
+	sdk.Serve(testpartner.New(key))
 }

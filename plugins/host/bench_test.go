@@ -1,0 +1,125 @@
+package host_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/membergraph/membergraph/plugins/host"
+	"github.com/membergraph/membergraph/plugins/internal/testpartner"
+	partnerv1 "github.com/membergraph/membergraph/plugins/proto/partner/v1"
+	"github.com/membergraph/membergraph/plugins/sdk"
+)
+
+// reportLatencies adds p50 and p99 of the samples to the benchmark's output.
+func reportLatencies(b *testing.B, samples []time.Duration) {
+	slices.Sort(samples)
+	at := func(q float64) float64 { return float64(samples[int(q*float64(len(samples)-1))].Nanoseconds()) / 1e3 }
+	b.ReportMetric(at(0.50), "p50-µs")
+	b.ReportMetric(at(0.99), "p99-µs")
+}
+
+// BenchmarkGrantThroughHost is a (replayed) grant through the host: deadline, concurrency
+// limit and breaker, gRPC over the AutoMTLS connection to the plugin process, and back.
+func BenchmarkGrantThroughHost(b *testing.B) {
+	dir := pluginDir(&testing.T{}, "bench")
+	m, err := host.Start(context.Background(), host.Config{Dir: dir, Logger: quiet})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	req := &partnerv1.GrantRequest{IdempotencyKey: "bench", BenefitKey: "FAST", Member: &partnerv1.Member{ExternalId: "alice"}}
+	grant := func() error {
+		return m.Call(context.Background(), "bench", func(ctx context.Context, c *sdk.Client) error {
+			_, err := c.Grant(ctx, req)
+			return err
+		})
+	}
+	if err := grant(); err != nil { // the first grant writes; the measured ones replay it
+		b.Fatal(err)
+	}
+	samples := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for range b.N {
+		t := time.Now()
+		if err := grant(); err != nil {
+			b.Fatal(err)
+		}
+		samples = append(samples, time.Since(t))
+	}
+	reportLatencies(b, samples)
+}
+
+// BenchmarkGrantInProcess is the same grant on the same implementation, called directly.
+func BenchmarkGrantInProcess(b *testing.B) {
+	p := testpartner.New("bench")
+	if err := p.Configure(context.Background(), sdk.Config{StateDir: b.TempDir()}, nil); err != nil {
+		b.Fatal(err)
+	}
+	req := &partnerv1.GrantRequest{IdempotencyKey: "bench", BenefitKey: "FAST", Member: &partnerv1.Member{ExternalId: "alice"}}
+	if _, err := p.Grant(context.Background(), req); err != nil {
+		b.Fatal(err)
+	}
+	samples := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for range b.N {
+		t := time.Now()
+		if _, err := p.Grant(context.Background(), req); err != nil {
+			b.Fatal(err)
+		}
+		samples = append(samples, time.Since(t))
+	}
+	reportLatencies(b, samples)
+}
+
+// BenchmarkPluginStart is a plugin's start: verify the checksum, exec, handshake with
+// AutoMTLS, describe and configure, until RUNNING.
+func BenchmarkPluginStart(b *testing.B) {
+	dir := pluginDir(&testing.T{}, "bench")
+	samples := make([]time.Duration, 0, b.N)
+	for range b.N {
+		t := time.Now()
+		m, err := host.Start(context.Background(), host.Config{Dir: dir, Logger: quiet})
+		if err != nil {
+			b.Fatal(err)
+		}
+		samples = append(samples, time.Since(t))
+		if info, _ := m.Info("bench"); info.Status != host.Running {
+			b.Fatalf("not running: %+v", info)
+		}
+		m.Close()
+	}
+	reportLatencies(b, samples)
+}
+
+// BenchmarkRestartAfterKill is the time from kill -9 of a plugin to RUNNING again.
+func BenchmarkRestartAfterKill(b *testing.B) {
+	dir := pluginDir(&testing.T{}, "bench")
+	m, err := host.Start(context.Background(), host.Config{Dir: dir, Logger: quiet})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	samples := make([]time.Duration, 0, b.N)
+	for range b.N {
+		pid := m.PID("bench")
+		t := time.Now()
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+			b.Fatal(err)
+		}
+		for {
+			if info, _ := m.Info("bench"); info.Status == host.Running && m.PID("bench") != pid && m.PID("bench") != 0 {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		samples = append(samples, time.Since(t))
+	}
+	reportLatencies(b, samples)
+}
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
