@@ -12,6 +12,10 @@ build:
 	@mkdir -p $(BIN)/plugins
 	@for p in $(PARTNERS); do $(GO) build -o $(BIN)/plugins/$$p ./partners/$$p || exit 1; done
 	$(BIN)/membergraph plugins trust --plugin-dir $(BIN)/plugins $(PARTNERS)
+	@# The Node.js partner needs node, npm and the npm registry; without them the rest still runs.
+	@if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && partners/cafeperks/build.sh $(BIN)/plugins/cafeperks; then \
+		$(BIN)/membergraph plugins trust --plugin-dir $(BIN)/plugins cafeperks; \
+	else rm -f $(BIN)/plugins/cafeperks; echo "make: the Node.js partner cafeperks is not built (needs node, npm and the npm registry)"; fi
 
 ## run: build and serve on the embedded SQLite file with the JD-style programme; playground at http://localhost:8080/
 run: build
