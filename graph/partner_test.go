@@ -280,7 +280,7 @@ func TestPartnerBenefits(t *testing.T) {
 // claim with the same key is granted once.
 func TestClaimSurvivesKill(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
-		a, mgr, _ := newPartnerAPI(t, db)
+		a, mgr, svc := newPartnerAPI(t, db)
 		a.register("alice", nil)
 		alice := a.token(auth.RoleMember, "alice")
 		pid := mgr.PID("slowpoke")
@@ -302,27 +302,46 @@ func TestClaimSurvivesKill(t *testing.T) {
 		if r.ue.Code != "UNAVAILABLE" || r.took > 1500*time.Millisecond {
 			t.Fatalf("claim during kill: %+v after %s", r.ue, r.took)
 		}
-		killed := time.Now()
-		for {
-			if info, _ := mgr.Info("slowpoke"); info.Status == host.Running && mgr.PID("slowpoke") != pid {
-				break
-			}
-			if time.Since(killed) > time.Second {
-				t.Fatal("slowpoke not running again within 1 s")
-			}
-			time.Sleep(10 * time.Millisecond)
+		waitRestarted(t, mgr, "slowpoke", pid)
+		// The claim is PENDING; the reconciler finishes it with the plugin key it had.
+		if n, err := svc.Reconcile(context.Background(), 0); err != nil || n != 1 {
+			t.Fatalf("reconciled %d, %v", n, err)
 		}
-		g, _, ue := a.claim(alice, "alice", "slowpoke", "SLOW", "slow-1", nil)
-		if ue.Code != "" || g.Status != "GRANTED" {
-			t.Fatalf("retried claim: %+v %+v", g, ue)
+		g, replayed, ue := a.claim(alice, "alice", "slowpoke", "SLOW", "slow-1", nil)
+		if ue.Code != "" || g.Status != "GRANTED" || !replayed || g.Code == "" {
+			t.Fatalf("retried claim: %+v %v %+v", g, replayed, ue)
 		}
-		again, replayed, _ := a.claim(alice, "alice", "slowpoke", "SLOW", "slow-1", nil)
-		if !replayed || again.Code != g.Code {
-			t.Fatalf("second retry: %+v %v", again, replayed)
+		// A claim that fails mid-way is also finished by its own retry.
+		pid = mgr.PID("slowpoke")
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
 		}
-		n, err := db.Client.PartnerGrant.Query().Where(partnergrant.IdempotencyKey("slow-1")).Count(auth.SystemContext(context.Background(), 1))
-		if err != nil || n != 1 {
-			t.Fatalf("%d grant rows, %v", n, err)
+		if _, _, ue := a.claim(alice, "alice", "slowpoke", "SLOW", "slow-2", nil); ue.Code != "UNAVAILABLE" {
+			t.Fatalf("claim right after a kill: %+v", ue)
+		}
+		waitRestarted(t, mgr, "slowpoke", pid)
+		if g2, _, ue := a.claim(alice, "alice", "slowpoke", "SLOW", "slow-2", nil); ue.Code != "" || g2.Status != "GRANTED" {
+			t.Fatalf("retried claim: %+v %+v", g2, ue)
+		}
+		n, err := db.Client.PartnerGrant.Query().Where(partnergrant.IdempotencyKeyIn("slow-1", "slow-2")).Count(auth.SystemContext(context.Background(), 1))
+		if err != nil || n != 2 {
+			t.Fatalf("%d grant rows for two claims, %v", n, err)
 		}
 	})
+}
+
+// waitRestarted waits for the partner to run again in another process than pid: at most a
+// second after the kill.
+func waitRestarted(t *testing.T, mgr *host.Manager, key string, pid int) {
+	t.Helper()
+	killed := time.Now()
+	for {
+		if info, _ := mgr.Info(key); info.Status == host.Running && mgr.PID(key) != pid && mgr.PID(key) != 0 {
+			return
+		}
+		if time.Since(killed) > time.Second {
+			t.Fatalf("%s not running again within 1 s", key)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

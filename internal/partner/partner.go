@@ -313,7 +313,7 @@ func (s *Service) Revoke(ctx context.Context, grantID int, reason string) (*ent.
 func (s *Service) Reconcile(ctx context.Context, olderThan time.Duration) (int, error) {
 	ctx = s.sys(ctx)
 	pending, err := s.client.PartnerGrant.Query().Where(partnergrant.StatusEQ(partnergrant.StatusPENDING),
-		partnergrant.UpdatedAtLT(s.clock.Now().Add(-olderThan))).Limit(500).All(ctx)
+		partnergrant.UpdatedAtLTE(s.clock.Now().Add(-olderThan))).Limit(500).All(ctx)
 	if err != nil || s.runner == nil {
 		return 0, err
 	}

@@ -215,3 +215,46 @@ func TestPluginsDieWithAKilledHost(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestPluginEnvironment: a plugin gets none of the server's environment (no database URL,
+// no secrets), only a PATH, its HOME and go-plugin's own variables.
+func TestPluginEnvironment(t *testing.T) {
+	t.Setenv("MEMBERGRAPH_DATABASE_URL", "mysql://root:secret@tcp(db:3306)/prod")
+	t.Setenv("MEMBERGRAPH_AUTH_SECRET", "do-not-leak")
+	m := start(t, pluginDir(t, "good"))
+	g, err := grant(m, "good", "ENV", "env")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range strings.Split(g.Code, "\x00") {
+		name, _, _ := strings.Cut(kv, "=")
+		if name != "PATH" && name != "HOME" && !strings.HasPrefix(name, "PLUGIN_") && name != sdk.Handshake.MagicCookieKey {
+			t.Errorf("the plugin sees %s", name)
+		}
+		if strings.Contains(kv, "secret") || strings.Contains(kv, "do-not-leak") {
+			t.Errorf("leaked: %s", kv)
+		}
+	}
+}
+
+// TestConcurrencyLimit: calls beyond a partner's limit are refused at once, not queued.
+func TestConcurrencyLimit(t *testing.T) {
+	m, err := host.Start(context.Background(), host.Config{Dir: pluginDir(t, "good"), MaxConcurrent: 1,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Close)
+	done := make(chan error, 1)
+	go func() { _, err := grant(m, "good", "SLOW", "slow"); done <- err }()
+	time.Sleep(100 * time.Millisecond)
+	if _, err := grant(m, "good", "FAST", "fast"); !errors.Is(err, host.ErrBusy) {
+		t.Fatalf("second call at a limit of 1: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("the first call: %v", err)
+	}
+	if _, err := grant(m, "good", "FAST", "fast"); err != nil {
+		t.Fatalf("after the first call: %v", err)
+	}
+}

@@ -6,6 +6,7 @@ package testpartner
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -37,6 +38,9 @@ func (p *partner) Grant(ctx context.Context, req *partnerv1.GrantRequest) (*part
 	if strings.HasPrefix(p.key, "hang") {
 		<-ctx.Done()
 		select {} // never answer, even after the deadline
+	}
+	if req.BenefitKey == "ENV" { // what the plugin process was given, for the host's tests
+		return &partnerv1.GrantResponse{GrantId: "env", Code: strings.Join(os.Environ(), "\x00")}, nil
 	}
 	if req.BenefitKey != "FAST" && req.BenefitKey != "SLOW" {
 		return nil, fmt.Errorf("%w %q", sdk.ErrUnknownBenefit, req.BenefitKey)
