@@ -125,6 +125,24 @@ func (a *api) must(token, query string, vars map[string]any, out any) {
 	}
 }
 
+// checkRoles runs each operation with a token of every role (subject "alice") and checks
+// the error code each gets ("" for none); anonymous callers must get HTTP 401.
+func (a *api) checkRoles(ops []string, want map[auth.Role][]string) {
+	a.t.Helper()
+	for role, codes := range want {
+		for i, q := range ops {
+			if got := a.do(a.token(role, "alice"), q, nil).code(); got != codes[i] {
+				a.t.Errorf("%s op %d: %q, want %q", role, i, got, codes[i])
+			}
+		}
+	}
+	for i, q := range ops {
+		if r := a.do("", q, nil); r.Status != 401 {
+			a.t.Errorf("anonymous op %d: HTTP %d", i, r.Status)
+		}
+	}
+}
+
 const registerMutation = `mutation($input: RegisterMemberInput!) {
   registerMember(input: $input) { member { id externalId nickname phone tier { key } } userErrors { field message code } }
 }`

@@ -370,3 +370,28 @@ func waitRestarted(t *testing.T, mgr *host.Manager, key string, pid int) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestPartnerAuthorization: the partner operations by role (without plugins: the roles are
+// checked before any partner is asked).
+func TestPartnerAuthorization(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		a := newAPI(t, db)
+		a.register("alice", nil)
+		ops := []string{
+			`{ partners { key } }`,
+			`mutation { claimPartnerBenefit(input: {externalId: "alice", partner: "videovip", benefit: "VIP_YEAR", idempotencyKey: "k"}) { userErrors { code } } }`,
+			`mutation { revokePartnerBenefit(input: {grant: "1", reason: "why not"}) { userErrors { code } } }`,
+			`mutation { configurePartner(input: {partner: "videovip", config: []}) { userErrors { code } } }`,
+			`mutation { fundPartnerBudget(input: {partner: "videovip", points: 1, reason: "budget", idempotencyKey: "f"}) { userErrors { code } } }`,
+			`mutation { reportPartnerActivity(input: {partner: "videovip", externalId: "alice", kind: "X", amountCents: 1, idempotencyKey: "r"}) { userErrors { code } } }`,
+		}
+		const F = "FORBIDDEN"
+		a.checkRoles(ops, map[auth.Role][]string{
+			auth.RoleAdmin:   {"", "", "", "", "", ""},
+			auth.RoleService: {"", "", F, F, F, F},
+			auth.RoleMember:  {"", "", F, F, F, F},
+			auth.RoleStore:   {"", F, F, F, F, F},
+			auth.RolePartner: {"", F, F, F, F, ""},
+		})
+	})
+}
