@@ -14,6 +14,7 @@ import (
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/tier"
 	"github.com/membergraph/membergraph/internal/auth"
+	memberpkg "github.com/membergraph/membergraph/internal/member"
 	"github.com/membergraph/membergraph/internal/points"
 	"github.com/membergraph/membergraph/internal/usererr"
 )
@@ -133,9 +134,7 @@ type Claimed struct {
 // first claim, the same key for another member or benefit is a CONFLICT.
 func (s *Service) Claim(ctx context.Context, r ClaimRequest) (Claimed, error) {
 	var errs usererr.List
-	if !points.ValidKey(r.IdempotencyKey) {
-		errs.Add(usererr.InvalidArgument, "input.idempotencyKey", "idempotencyKey must be 1–%d printable ASCII characters", points.MaxKeyLen)
-	}
+	points.CheckKey(&errs, r.IdempotencyKey)
 	if r.BenefitKey == "" {
 		errs.Add(usererr.InvalidArgument, "input.benefitKey", "benefitKey is required")
 	}
@@ -144,10 +143,7 @@ func (s *Service) Claim(ctx context.Context, r ClaimRequest) (Claimed, error) {
 	}
 	// The caller's viewer decides which members it may name (a MEMBER only itself); the
 	// write then runs as the platform.
-	m, err := s.client.Member.Query().Where(member.ExternalID(r.ExternalID)).Only(ctx)
-	if ent.IsNotFound(err) {
-		return Claimed{}, usererr.New(usererr.NotFound, "input.externalId", "no member with externalId %q", r.ExternalID)
-	}
+	m, err := memberpkg.Named(ctx, s.client, r.ExternalID)
 	if err != nil {
 		return Claimed{}, err
 	}

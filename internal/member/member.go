@@ -178,6 +178,17 @@ func (s *Service) ByExternalID(ctx context.Context, externalID string) (*ent.Mem
 	return m, err
 }
 
+// Named resolves the member a request names, as the caller's viewer may see it: a MEMBER
+// only itself, so naming another member answers as naming no one, NOT_FOUND at
+// input.externalId.
+func Named(ctx context.Context, client *ent.Client, externalID string) (*ent.Member, error) {
+	m, err := client.Member.Query().Where(member.ExternalID(externalID)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, usererr.New(usererr.NotFound, "input.externalId", "no member with externalId %q", externalID)
+	}
+	return m, err
+}
+
 // Viewer returns the member behind a MEMBER token, or nil for other viewers.
 func (s *Service) Viewer(ctx context.Context) (*ent.Member, error) {
 	v, _ := auth.FromContext(ctx)

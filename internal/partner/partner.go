@@ -21,6 +21,7 @@ import (
 	"github.com/membergraph/membergraph/ent/partnersetting"
 	"github.com/membergraph/membergraph/internal/auth"
 	"github.com/membergraph/membergraph/internal/clock"
+	memberpkg "github.com/membergraph/membergraph/internal/member"
 	"github.com/membergraph/membergraph/internal/points"
 	"github.com/membergraph/membergraph/internal/usererr"
 	"github.com/membergraph/membergraph/plugins/host"
@@ -161,9 +162,7 @@ type Claimed struct {
 // caller gets UNAVAILABLE: retrying with the same key (or the reconciler) finishes it.
 func (s *Service) Claim(ctx context.Context, r ClaimRequest) (Claimed, error) {
 	var errs usererr.List
-	if !points.ValidKey(r.IdempotencyKey) {
-		errs.Add(usererr.InvalidArgument, "input.idempotencyKey", "idempotencyKey must be 1–%d printable ASCII characters", points.MaxKeyLen)
-	}
+	points.CheckKey(&errs, r.IdempotencyKey)
 	if r.Benefit == "" {
 		errs.Add(usererr.InvalidArgument, "input.benefit", "benefit is required")
 	}
@@ -171,10 +170,7 @@ func (s *Service) Claim(ctx context.Context, r ClaimRequest) (Claimed, error) {
 		return Claimed{}, err
 	}
 	// The caller's viewer decides whom it may name: a MEMBER only itself.
-	m, err := s.client.Member.Query().Where(member.ExternalID(r.ExternalID)).Only(ctx)
-	if ent.IsNotFound(err) {
-		return Claimed{}, usererr.New(usererr.NotFound, "input.externalId", "no member with externalId %q", r.ExternalID)
-	}
+	m, err := memberpkg.Named(ctx, s.client, r.ExternalID)
 	if err != nil {
 		return Claimed{}, err
 	}
@@ -357,8 +353,9 @@ func (s *Service) Report(ctx context.Context, partnerKey, externalID, kind strin
 	if v.Is(auth.RolePartner) && v.Subject != partnerKey {
 		return nil, usererr.New(usererr.PermissionDenied, "input.partner", "this token reports for %q only", v.Subject)
 	}
-	if !points.ValidKey(key) {
-		return nil, usererr.New(usererr.InvalidArgument, "input.idempotencyKey", "idempotencyKey must be 1–%d printable ASCII characters", points.MaxKeyLen)
+	var errs usererr.List
+	if points.CheckKey(&errs, key); errs.Err() != nil {
+		return nil, errs.Err()
 	}
 	if _, err := s.info(partnerKey, "input.partner"); err != nil {
 		return nil, err

@@ -101,6 +101,13 @@ func (l *Ledger) memberID(ctx context.Context, externalID, field string) (int, e
 // characters.
 func ValidKey(key string) bool { return keyPattern.MatchString(key) }
 
+// CheckKey adds the mistake of a malformed input.idempotencyKey to errs.
+func CheckKey(errs *usererr.List, key string) {
+	if !ValidKey(key) {
+		errs.Add(usererr.InvalidArgument, "input.idempotencyKey", "idempotencyKey must be 1–%d printable ASCII characters", MaxKeyLen)
+	}
+}
+
 // Hash is the fingerprint of a request body that a replay must match.
 func Hash(v any) string {
 	b, _ := json.Marshal(v)
@@ -111,8 +118,9 @@ func Hash(v any) string {
 // once runs write under the member's lock unless key was used before: a replay of the same
 // body returns the first entry, another body is a CONFLICT.
 func (l *Ledger) once(ctx context.Context, memberID int, key, hash string, write func(b *Book) (*ent.PointEntry, error)) (Result, error) {
-	if !keyPattern.MatchString(key) {
-		return Result{}, usererr.New(usererr.InvalidArgument, "input.idempotencyKey", "idempotencyKey must be 1–%d printable ASCII characters", MaxKeyLen)
+	var errs usererr.List
+	if CheckKey(&errs, key); errs.Err() != nil {
+		return Result{}, errs.Err()
 	}
 	v, _ := auth.FromContext(ctx)
 	prog, err := l.client.Program.Get(ctx, v.ProgramID)

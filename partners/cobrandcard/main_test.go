@@ -1,8 +1,6 @@
 package main
 
 import (
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	partnerv1 "github.com/membergraph/membergraph/plugins/proto/partner/v1"
@@ -11,10 +9,6 @@ import (
 
 // TestConformance runs the SDK's kit on the built plugin.
 func TestConformance(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "cobrandcard")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatal(string(out))
-	}
-	sdktest.Run(t, sdktest.Target{Key: "cobrandcard", Path: bin, Benefit: "CARD_LINK",
+	sdktest.Run(t, sdktest.Target{Key: "cobrandcard", Path: sdktest.BuildGo(t, "cobrandcard", "."), Benefit: "CARD_LINK",
 		Member: &partnerv1.Member{ExternalId: "alice"}, Params: map[string]string{"token": "tok_abcdef123", "last4": "4242"}})
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	partnerv1 "github.com/membergraph/membergraph/plugins/proto/partner/v1"
@@ -12,12 +10,8 @@ import (
 // TestConformance runs the SDK's kit on the built plugin; its grants award points through
 // the kit's host, once per grant.
 func TestConformance(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "pointsexchange")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatal(string(out))
-	}
 	host := sdktest.NewHost()
-	sdktest.Run(t, sdktest.Target{Key: "pointsexchange", Path: bin, Benefit: "AIRLINE_MILES",
+	sdktest.Run(t, sdktest.Target{Key: "pointsexchange", Path: sdktest.BuildGo(t, "pointsexchange", "."), Benefit: "AIRLINE_MILES",
 		Member: &partnerv1.Member{ExternalId: "alice"}, Params: map[string]string{"amount": "1000"}, Host: host})
 	// Each member's grant of 1,000 miles at 80 points per 100 miles: 800 points, however
 	// often it was retried.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -34,6 +35,19 @@ type Target struct {
 	Params map[string]string
 	// Host serves the callbacks the partner makes; nil offers a Host of this kit.
 	Host partnerv1.HostServer
+}
+
+// BuildGo builds the Go plugin in dir (a partner's main package, "." for the test's own)
+// into a temporary file named key and returns its path.
+func BuildGo(t *testing.T, key, dir string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), key)
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building %s: %v\n%s", key, err, out)
+	}
+	return bin
 }
 
 // Run checks tg against the contract.
