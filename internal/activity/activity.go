@@ -1,7 +1,8 @@
 // Package activity keeps what the score and the medals count: one row of counters per member
-// and programme-local month, moved in the transaction of the event that changes them, and
-// the account facts (real name, bound accounts, risk signals) that events report. A score
-// reads a dozen rows instead of a year of events.
+// and programme-local month (and one per month and category for the spend), moved in the
+// transaction of the event that changes them, and the account facts (real name, bound
+// accounts, risk signals) that events report. A score reads a dozen rows instead of a year
+// of events.
 package activity
 
 import (
