@@ -4163,7 +4163,7 @@ type Partner {
   name: String!
   version: String!
   status: PartnerStatus!
-  "Why the partner is not RUNNING."
+  "Why the partner is not RUNNING; for ADMIN only, null for others."
   reason: String
   benefits: [PartnerBenefit!]!
   "Restarts since the server started."

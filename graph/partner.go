@@ -9,12 +9,14 @@ import (
 	"github.com/membergraph/membergraph/plugins/host"
 )
 
-// partnerView is a running partner as the API shows it; settings only for ADMIN (the field's
-// @auth refuses others before they are read).
+// partnerView is a partner as the API shows it; the reason and the settings for ADMIN only
+// (the settings field's @auth also refuses others).
 func (r *Resolver) partnerView(ctx context.Context, info host.Info) *model.Partner {
 	p := &model.Partner{Key: info.Key, Name: info.Key, Status: model.PartnerStatus(info.Status), Restarts: info.Restarts,
 		Benefits: []*model.PartnerBenefit{}}
-	if info.Reason != "" {
+	v, _ := auth.FromContext(ctx)
+	// Reasons name files and errors of this server: operators' business, not members'.
+	if info.Reason != "" && v.Is(auth.RoleAdmin) {
 		p.Reason = &info.Reason
 	}
 	if d := info.Description; d != nil {
@@ -23,7 +25,7 @@ func (r *Resolver) partnerView(ctx context.Context, info host.Info) *model.Partn
 			p.Benefits = append(p.Benefits, &model.PartnerBenefit{Key: b.Key, Name: b.Name, Description: b.Description})
 		}
 	}
-	if v, _ := auth.FromContext(ctx); v.Is(auth.RoleAdmin) {
+	if v.Is(auth.RoleAdmin) {
 		enabled, config := r.partners.Settings(info.Key)
 		s := &model.PartnerConfiguration{Enabled: enabled, Config: entries(config), Schema: []*model.PartnerConfigField{}}
 		if d := info.Description; d != nil {

@@ -189,7 +189,7 @@ type Partner struct {
 	Name    string        `json:"name"`
 	Version string        `json:"version"`
 	Status  PartnerStatus `json:"status"`
-	// Why the partner is not RUNNING.
+	// Why the partner is not RUNNING; for ADMIN only, null for others.
 	Reason   *string           `json:"reason,omitempty"`
 	Benefits []*PartnerBenefit `json:"benefits"`
 	// Restarts since the server started.
