@@ -115,7 +115,7 @@ func NewServer(cfg ServerConfig) *Server {
 	cfg.withDefaults()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewDBStatsCollector(cfg.DB.SQL, "membergraph"))
+		collectors.NewDBStatsCollector(cfg.DB.SQL, "membergraph"), partnerCollector{cfg.Partners})
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), metrics: newMetrics(reg)}
 
 	gql := s.graphqlHandler()

@@ -4,9 +4,11 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -268,9 +270,21 @@ func TestPartnerBenefits(t *testing.T) {
 		if g, _, ue := a.claim(alice, "alice", "videovip", "VIP_YEAR", "v9", nil); ue.Code != "" || g.Status != "GRANTED" {
 			t.Fatalf("the pending claim after enabling: %+v %+v", g, ue)
 		}
-		for _, role := range []auth.Role{auth.RoleService, auth.RoleMember, auth.RoleStore, auth.RolePartner} {
-			if r := a.do(a.token(role, "x"), `mutation { disablePartner(input: {partner: "videovip"}) { userErrors { code } } }`, nil); r.code() != "FORBIDDEN" {
-				t.Errorf("disablePartner as %s: %q", role, r.code())
+		// The partners' state and calls reach /metrics.
+		resp, err := http.Get(a.srv.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, want := range []string{
+			`membergraph_partner_status{partner="videovip",status="RUNNING"} 1`,
+			`membergraph_partner_calls_total{outcome="ok",partner="cobrandcard"}`,
+			`membergraph_partner_calls_total{outcome="unavailable",partner="videovip"} 1`,
+			`membergraph_partner_restarts_total{partner="videovip"} 1`,
+		} {
+			if !strings.Contains(string(body), want) {
+				t.Errorf("/metrics lacks %s", want)
 			}
 		}
 	})
@@ -384,14 +398,16 @@ func TestPartnerAuthorization(t *testing.T) {
 			`mutation { configurePartner(input: {partner: "videovip", config: []}) { userErrors { code } } }`,
 			`mutation { fundPartnerBudget(input: {partner: "videovip", points: 1, reason: "budget", idempotencyKey: "f"}) { userErrors { code } } }`,
 			`mutation { reportPartnerActivity(input: {partner: "videovip", externalId: "alice", kind: "X", amountCents: 1, idempotencyKey: "r"}) { userErrors { code } } }`,
+			`mutation { disablePartner(input: {partner: "videovip"}) { userErrors { code } } }`,
+			`mutation { enablePartner(input: {partner: "videovip"}) { userErrors { code } } }`,
 		}
 		const F = "FORBIDDEN"
 		a.checkRoles(ops, map[auth.Role][]string{
-			auth.RoleAdmin:   {"", "", "", "", "", ""},
-			auth.RoleService: {"", "", F, F, F, F},
-			auth.RoleMember:  {"", "", F, F, F, F},
-			auth.RoleStore:   {"", F, F, F, F, F},
-			auth.RolePartner: {"", F, F, F, F, ""},
+			auth.RoleAdmin:   {"", "", "", "", "", "", "", ""},
+			auth.RoleService: {"", "", F, F, F, F, F, F},
+			auth.RoleMember:  {"", "", F, F, F, F, F, F},
+			auth.RoleStore:   {"", F, F, F, F, F, F, F},
+			auth.RolePartner: {"", F, F, F, F, "", F, F},
 		})
 	})
 }

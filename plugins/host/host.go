@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -136,6 +137,11 @@ type Info struct {
 	Reason      string // why FAILED, RESTARTING or DISABLED
 	Description *partnerv1.DescribeResponse
 	Restarts    int
+	// Calls counts the calls since start by outcome: ok, refused (the partner said no),
+	// fault, timeout, unavailable (not running), circuit_open or busy.
+	Calls map[string]uint64
+	// CallSeconds is the time spent in the calls that reached the plugin.
+	CallSeconds float64
 }
 
 // Start discovers the plugin directory and starts every trusted executable; it returns once
@@ -279,6 +285,8 @@ type Partner struct {
 	restarts  int
 	failures  int // consecutive failed calls
 	openUntil time.Time
+	calls     map[string]uint64
+	callTime  time.Duration
 	ready     chan struct{} // closed after the first start attempt
 	readyOnce sync.Once
 	reconf    chan struct{}
@@ -296,7 +304,8 @@ func (p *Partner) reconfigure() chan struct{} {
 func (p *Partner) info() Info {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return Info{Key: p.key, File: filepath.Base(p.file), Status: p.status, Reason: p.reason, Description: p.desc, Restarts: p.restarts}
+	return Info{Key: p.key, File: filepath.Base(p.file), Status: p.status, Reason: p.reason, Description: p.desc, Restarts: p.restarts,
+		Calls: maps.Clone(p.calls), CallSeconds: p.callTime.Seconds()}
 }
 
 func (p *Partner) set(s Status, reason string) {
@@ -487,24 +496,47 @@ func (p *Partner) call(ctx context.Context, fn func(ctx context.Context, c *sdk.
 	p.mu.Unlock()
 	switch {
 	case st != Running || rpc == nil:
+		p.count("unavailable", 0)
 		return fmt.Errorf("%w: %s is %s %s", ErrUnavailable, p.key, st, reason)
 	case open:
+		p.count("circuit_open", 0)
 		return fmt.Errorf("%w: %s", ErrCircuitOpen, p.key)
 	}
 	select {
 	case p.sem <- struct{}{}:
 		defer func() { <-p.sem }()
 	default:
+		p.count("busy", 0)
 		return fmt.Errorf("%w: %s", ErrBusy, p.key)
 	}
 	cctx, cancel := context.WithTimeout(ctx, p.m.cfg.CallTimeout)
 	defer cancel()
+	began := time.Now()
 	err := fn(cctx, rpc)
 	p.record(err)
-	if err != nil && cctx.Err() != nil && ctx.Err() == nil {
+	switch {
+	case err == nil:
+		p.count("ok", time.Since(began))
+	case cctx.Err() != nil && ctx.Err() == nil:
+		p.count("timeout", time.Since(began))
 		return fmt.Errorf("%w: %s did not answer within %s", ErrUnavailable, p.key, p.m.cfg.CallTimeout)
+	case fault(err):
+		p.count("fault", time.Since(began))
+	default:
+		p.count("refused", time.Since(began))
 	}
 	return err
+}
+
+// count records a call's outcome and the time it spent in the plugin.
+func (p *Partner) count(outcome string, d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.calls == nil {
+		p.calls = map[string]uint64{}
+	}
+	p.calls[outcome]++
+	p.callTime += d
 }
 
 // record feeds the circuit breaker: faults count, a partner's answers (not eligible,
