@@ -2,6 +2,7 @@ package score
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -25,6 +26,7 @@ import (
 	"github.com/membergraph/membergraph/internal/score/formula"
 	"github.com/membergraph/membergraph/internal/store"
 	"github.com/membergraph/membergraph/internal/storetest"
+	"github.com/membergraph/membergraph/internal/tier"
 	"github.com/membergraph/membergraph/internal/usererr"
 )
 
@@ -409,5 +411,46 @@ func TestUpgradeGiftOncePerYear(t *testing.T) {
 		if changes != 5 {
 			t.Fatalf("%d tier changes, want 5 (up, down, up, down, up)", changes)
 		}
+	})
+}
+
+// TestLostLeaseWritesNothing: a worker whose partition was taken over (its lease ran out
+// while it was slow) cannot write its chunk: the partition's results come from one worker.
+func TestLostLeaseWritesNothing(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db, nil, "m0", "m1")
+		w.order("m0", "o0", w.at(2025, 3, 10), line("x", 3000))
+		w.at(2025, 4, 1)
+		ctx := w.sys()
+		st, err := w.score.begin(ctx, w.pid, 202504)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prog, _ := db.Client.Program.Get(ctx, w.pid)
+		ladder, _ := tier.Load(ctx, db.Client)
+		r := &run{Service: w.score, prog: prog, rules: prog.Rules.ScoreRules(), ladder: ladder, st: st, period: 202504}
+		p, err := r.claim(ctx, "slow/0")
+		if err != nil || p == nil {
+			t.Fatalf("claim: %v %v", p, err)
+		}
+		// The slow worker's lease runs out and another worker takes the partition over.
+		db.Client.SettlementPartition.UpdateOneID(p.ID).SetLeaseUntil(time.Now().UTC().Add(-time.Second)).ExecX(ctx)
+		if q, err := r.claim(ctx, "fast/0"); err != nil || q == nil || q.ID != p.ID {
+			t.Fatalf("takeover: %v %v", q, err)
+		}
+		ms, _ := db.Client.Member.Query().All(ctx)
+		if err := r.chunk(ctx, p, "slow/0", ms); !errors.Is(err, errLostLease) {
+			t.Fatalf("the slow worker's write: %v, want errLostLease", err)
+		}
+		if n, _ := db.Client.MemberScore.Query().Where(memberscore.PeriodEQ(202504)).Count(ctx); n != 0 {
+			t.Fatalf("the slow worker wrote %d scores", n)
+		}
+		if err := r.partition(ctx, p, "fast/0"); err != nil {
+			t.Fatal(err)
+		}
+		if done, err := r.finish(ctx); err != nil || !done {
+			t.Fatalf("finish: %v %v", done, err)
+		}
+		checkSettled(t, w, []string{"m0", "m1"}, 202504)
 	})
 }
