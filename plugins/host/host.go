@@ -517,7 +517,8 @@ func (p *Partner) call(ctx context.Context, fn func(ctx context.Context, c *sdk.
 	switch {
 	case err == nil:
 		p.count("ok", time.Since(began))
-	case cctx.Err() != nil && ctx.Err() == nil:
+	case ctx.Err() == nil && (cctx.Err() != nil || status.Code(err) == codes.DeadlineExceeded):
+		// gRPC may notice the deadline a moment before the context does.
 		p.count("timeout", time.Since(began))
 		return fmt.Errorf("%w: %s did not answer within %s", ErrUnavailable, p.key, p.m.cfg.CallTimeout)
 	case fault(err):

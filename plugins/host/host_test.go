@@ -165,7 +165,7 @@ func TestHangingPartner(t *testing.T) {
 	for i := range 5 {
 		began := time.Now()
 		_, err := grant(m, "hang", "FAST", "k")
-		if !errors.Is(err, host.ErrUnavailable) || time.Since(began) > time.Second {
+		if !errors.Is(err, host.ErrUnavailable) || time.Since(began) > 2*time.Second { // the 700 ms deadline, with room for a loaded machine
 			t.Fatalf("call %d: %v after %s", i, err, time.Since(began))
 		}
 	}
