@@ -411,3 +411,33 @@ func TestPartnerAuthorization(t *testing.T) {
 		})
 	})
 }
+
+// TestPartnersWithoutPlugins: a server started without the plugin directory still answers
+// for the grants it has: replays as they were, new claims NOT_FOUND, revokes UNAVAILABLE.
+func TestPartnersWithoutPlugins(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		a, _, _ := newPartnerAPI(t, db)
+		a.register("alice", nil)
+		admin, alice := a.token(auth.RoleAdmin, "ops"), a.token(auth.RoleMember, "alice")
+		a.must(admin, `mutation { configurePartner(input: {partner: "videovip", config: [{key: "eligible_members", value: "alice"}]}) { userErrors { code } } }`, nil, &struct{}{})
+		g, _, ue := a.claim(alice, "alice", "videovip", "VIP_YEAR", "v1", nil)
+		if ue.Code != "" {
+			t.Fatal(ue)
+		}
+		b := newAPI(t, db) // the same database, no plugins
+		if again, replayed, ue := b.claim(alice, "alice", "videovip", "VIP_YEAR", "v1", nil); ue.Code != "" || !replayed || again.Code != g.Code {
+			t.Fatalf("replay without plugins: %+v %v %+v", again, replayed, ue)
+		}
+		if _, _, ue := b.claim(alice, "alice", "videovip", "VIP_YEAR", "v2", nil); ue.Code != "NOT_FOUND" {
+			t.Fatalf("new claim without plugins: %+v", ue)
+		}
+		var rv struct {
+			RevokePartnerBenefit struct{ UserErrors []userError }
+		}
+		b.must(admin, `mutation($g: ID!) { revokePartnerBenefit(input: {grant: $g, reason: "no plugins here"}) { userErrors { code } } }`,
+			map[string]any{"g": g.ID}, &rv)
+		if len(rv.RevokePartnerBenefit.UserErrors) != 1 || rv.RevokePartnerBenefit.UserErrors[0].Code != "UNAVAILABLE" {
+			t.Fatalf("revoke without plugins: %+v", rv)
+		}
+	})
+}

@@ -215,8 +215,16 @@ func (s *Service) Claim(ctx context.Context, r ClaimRequest) (Claimed, error) {
 	return Claimed{Grant: g}, err
 }
 
+// errNoPlugins answers for a partner when this server runs no plugins at all.
+func errNoPlugins(partner, field string) error {
+	return usererr.New(usererr.Unavailable, field, "%s cannot be reached: this server runs no partner plugins", partner)
+}
+
 // finish calls the plugin for a PENDING grant and records the outcome.
 func (s *Service) finish(ctx context.Context, g *ent.PartnerGrant) (*ent.PartnerGrant, error) {
+	if s.runner == nil {
+		return g, errNoPlugins(g.PartnerKey, "input.partner")
+	}
 	m, err := s.client.Member.Query().Where(member.ID(g.MemberID)).WithTier().Only(ctx)
 	if err != nil {
 		return g, err
@@ -291,6 +299,9 @@ func (s *Service) Revoke(ctx context.Context, grantID int, reason string) (*ent.
 	case partnergrant.StatusGRANTED:
 	default:
 		return g, usererr.New(usererr.FailedPrecondition, "input.grant", "a %s grant cannot be revoked", g.Status)
+	}
+	if s.runner == nil {
+		return g, errNoPlugins(g.PartnerKey, "input.grant")
 	}
 	err = s.runner.Call(ctx, g.PartnerKey, func(ctx context.Context, c *sdk.Client) error {
 		_, err := c.Revoke(ctx, &partnerv1.RevokeRequest{GrantId: g.GrantID, Reason: reason})
