@@ -13,6 +13,7 @@ import (
 	"github.com/membergraph/membergraph/ent/settlement"
 	"github.com/membergraph/membergraph/graph/model"
 	"github.com/membergraph/membergraph/internal/benefit"
+	"github.com/membergraph/membergraph/internal/program"
 	"github.com/membergraph/membergraph/internal/rules"
 	"github.com/membergraph/membergraph/internal/score/formula"
 	"github.com/membergraph/membergraph/internal/tier"
@@ -124,9 +125,9 @@ func (r *mutationResolver) ClaimBenefit(ctx context.Context, input model.ClaimBe
 
 // UpdateTierTable is the resolver for the updateTierTable field.
 func (r *mutationResolver) UpdateTierTable(ctx context.Context, input model.UpdateTierTableInput) (*model.UpdateTierTablePayload, error) {
-	rows := make([]tier.Row, len(input.Tiers))
+	rows := make([]program.TierDef, len(input.Tiers))
 	for i, t := range input.Tiers {
-		rows[i] = tier.Row{Key: t.Key, Name: t.Name, MinScore: int64(t.MinScore), Benefits: t.Benefits,
+		rows[i] = program.TierDef{Key: t.Key, Name: t.Name, MinScore: int64(t.MinScore), Benefits: t.Benefits,
 			GiftPoints: int64(t.GiftPoints), GiftBenefits: t.GiftBenefits, YearlyDeduction: int64(t.YearlyDeduction)}
 	}
 	ladder, err := r.tiers.UpdateTable(ctx, rows)

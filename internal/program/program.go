@@ -57,18 +57,21 @@ type BenefitDef struct {
 	QuotaPeriod            benefit.QuotaPeriod
 }
 
-// TierDef is a step of the ladder; Benefits and GiftBenefits name catalogue keys.
+// TierDef is a step of the ladder; Benefits and GiftBenefits name catalogue keys. The JSON
+// names are the audit log's.
 type TierDef struct {
-	Key, Name, Description string
-	MinScore               int64
-	Benefits               []string
+	Key         string   `json:"key"`
+	Name        string   `json:"name"`
+	Description string   `json:"description,omitempty"`
+	MinScore    int64    `json:"minScore"`
+	Benefits    []string `json:"benefits"`
 	// GiftPoints and GiftBenefits are the upgrade gift: granted the first time in a
 	// calendar year a member reaches the tier.
-	GiftPoints   int64
-	GiftBenefits []string
+	GiftPoints   int64    `json:"giftPoints"`
+	GiftBenefits []string `json:"giftBenefits"`
 	// YearlyDeduction is taken from the growth of the tier's members on 1 January when
 	// the programme runs cumulative growth.
-	YearlyDeduction int64
+	YearlyDeduction int64 `json:"yearlyDeduction"`
 }
 
 var keyPattern = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,63}$`)
@@ -114,30 +117,34 @@ func (d Definition) Validate() error {
 			errs.Add(usererr.InvalidArgument, f+".quota", "a quota needs a period and a period a positive quota")
 		}
 	}
-	validateLadder(&errs, d.Tiers, benefits)
+	ValidateLadder(&errs, "tiers", d.Tiers, benefits)
 	validateMedals(&errs, d.Medals, d.Rules, benefits)
 	return errs.Err()
 }
 
-// validateLadder checks the tier ladder: at least one tier, the first from score 0, keys
-// unique and thresholds strictly increasing, benefits from the catalogue.
-func validateLadder(errs *usererr.List, tiers []TierDef, catalogue map[string]bool) {
+// MaxGiftPoints bounds a tier's upgrade gift.
+const MaxGiftPoints = 1_000_000
+
+// ValidateLadder checks a tier ladder, reporting mistakes under field (e.g. "tiers"): at
+// least one tier, the first from score 0, keys unique, names of 1–64 characters, thresholds
+// strictly increasing, benefits from the catalogue, gifts and deductions in range.
+func ValidateLadder(errs *usererr.List, field string, tiers []TierDef, catalogue map[string]bool) {
 	if len(tiers) == 0 {
-		errs.Add(usererr.InvalidArgument, "tiers", "a programme needs at least one tier")
+		errs.Add(usererr.InvalidArgument, field, "a programme needs at least one tier")
 		return
 	}
 	if tiers[0].MinScore != 0 {
-		errs.Add(usererr.InvalidArgument, "tiers.0.minScore", "the first tier must start at score 0, so every member has a tier")
+		errs.Add(usererr.InvalidArgument, field+".0.minScore", "the first tier must start at score 0, so every member has a tier")
 	}
 	keys := map[string]bool{}
 	for i, t := range tiers {
-		f := fmt.Sprintf("tiers.%d", i)
+		f := fmt.Sprintf("%s.%d", field, i)
 		if !keyPattern.MatchString(t.Key) || keys[t.Key] {
 			errs.Add(usererr.InvalidArgument, f+".key", "tier key %q must be UPPER_SNAKE_CASE and unique", t.Key)
 		}
 		keys[t.Key] = true
-		if t.Name == "" {
-			errs.Add(usererr.InvalidArgument, f+".name", "name is required")
+		if t.Name == "" || len(t.Name) > 64 {
+			errs.Add(usererr.InvalidArgument, f+".name", "a name of 1–64 characters is required")
 		}
 		if i > 0 && t.MinScore <= tiers[i-1].MinScore {
 			errs.Add(usererr.InvalidArgument, f+".minScore", "thresholds must increase strictly: %d after %d", t.MinScore, tiers[i-1].MinScore)
@@ -152,8 +159,11 @@ func validateLadder(errs *usererr.List, tiers []TierDef, catalogue map[string]bo
 				errs.Add(usererr.InvalidArgument, f+".giftBenefits", "unknown benefit %q", b)
 			}
 		}
-		if t.GiftPoints < 0 || t.YearlyDeduction < 0 {
-			errs.Add(usererr.InvalidArgument, f+".giftPoints", "gift points and yearly deduction must not be negative")
+		if t.GiftPoints < 0 || t.GiftPoints > MaxGiftPoints {
+			errs.Add(usererr.InvalidArgument, f+".giftPoints", "giftPoints must be 0–%d", MaxGiftPoints)
+		}
+		if t.YearlyDeduction < 0 {
+			errs.Add(usererr.InvalidArgument, f+".yearlyDeduction", "yearlyDeduction must not be negative")
 		}
 	}
 }

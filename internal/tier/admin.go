@@ -9,6 +9,7 @@ import (
 	"github.com/membergraph/membergraph/ent/memberscore"
 	"github.com/membergraph/membergraph/internal/audit"
 	"github.com/membergraph/membergraph/internal/clock"
+	"github.com/membergraph/membergraph/internal/program"
 	"github.com/membergraph/membergraph/internal/store"
 	"github.com/membergraph/membergraph/internal/usererr"
 )
@@ -24,37 +25,27 @@ func NewService(client *ent.Client, c clock.Clock) *Service {
 	return &Service{client: client, clock: c}
 }
 
-// Row is one tier of a table an operator submits, lowest first.
-type Row struct {
-	Key             string   `json:"key"`
-	Name            string   `json:"name"`
-	MinScore        int64    `json:"minScore"`
-	Benefits        []string `json:"benefits"`
-	GiftPoints      int64    `json:"giftPoints"`
-	GiftBenefits    []string `json:"giftBenefits"`
-	YearlyDeduction int64    `json:"yearlyDeduction"`
-}
-
-// rowsOf is the ladder as rows, for the audit log.
-func rowsOf(l Ladder) []Row {
-	out := make([]Row, len(l))
+// defsOf is the ladder as definitions, for the audit log.
+func defsOf(l Ladder) []program.TierDef {
+	out := make([]program.TierDef, len(l))
 	for i, t := range l {
-		r := Row{Key: t.Key, Name: t.Name, MinScore: t.MinScore, GiftPoints: t.GiftPoints,
-			GiftBenefits: t.GiftBenefits, YearlyDeduction: t.YearlyDeduction}
+		d := program.TierDef{Key: t.Key, Name: t.Name, Description: t.Description, MinScore: t.MinScore,
+			GiftPoints: t.GiftPoints, GiftBenefits: t.GiftBenefits, YearlyDeduction: t.YearlyDeduction}
 		for _, b := range t.Edges.Benefits {
-			r.Benefits = append(r.Benefits, b.Key)
+			d.Benefits = append(d.Benefits, b.Key)
 		}
-		slices.Sort(r.Benefits)
-		out[i] = r
+		slices.Sort(d.Benefits)
+		out[i] = d
 	}
 	return out
 }
 
 // UpdateTable replaces the viewer's tier table: names, thresholds, benefits, gifts and
-// deductions of the existing tiers, given lowest first. Thresholds start at 0 and increase
-// strictly; the tiers stay the same (members hold them). The change is audited; members move
-// at the next settlement, and SimulateTable shows beforehand where they would land.
-func (s *Service) UpdateTable(ctx context.Context, rows []Row) (Ladder, error) {
+// deductions of the existing tiers (descriptions stay), given lowest first, checked as a new
+// programme's ladder is. The tiers stay the same (members hold them). The change is
+// audited; members move at the next settlement, and SimulateTable shows beforehand where
+// they would land.
+func (s *Service) UpdateTable(ctx context.Context, tiers []program.TierDef) (Ladder, error) {
 	ladder, err := Load(ctx, s.client)
 	if err != nil {
 		return nil, err
@@ -63,55 +54,38 @@ func (s *Service) UpdateTable(ctx context.Context, rows []Row) (Ladder, error) {
 	if err != nil {
 		return nil, err
 	}
-	ids := map[string]int{}
+	ids, known := map[string]int{}, map[string]bool{}
 	for _, b := range catalogue {
-		ids[b.Key] = b.ID
+		ids[b.Key], known[b.Key] = b.ID, true
 	}
 	var errs usererr.List
-	if len(rows) != len(ladder) {
+	if len(tiers) != len(ladder) {
 		errs.Add(usererr.FailedPrecondition, "input.tiers", "the table has %d tiers; adding or removing tiers is not supported", len(ladder))
 	}
-	for i, r := range rows {
-		f := fmt.Sprintf("input.tiers.%d", i)
-		if i < len(ladder) && r.Key != ladder[i].Key {
-			errs.Add(usererr.InvalidArgument, f+".key", "tier %d is %s; tiers keep their keys and order", i, ladder[i].Key)
-		}
-		if r.Name == "" || len(r.Name) > 64 {
-			errs.Add(usererr.InvalidArgument, f+".name", "a name of 1–64 characters is required")
-		}
-		switch {
-		case i == 0 && r.MinScore != 0:
-			errs.Add(usererr.InvalidArgument, f+".minScore", "the first tier starts at 0, so every member has a tier")
-		case i > 0 && r.MinScore <= rows[i-1].MinScore:
-			errs.Add(usererr.InvalidArgument, f+".minScore", "thresholds must increase strictly: %d after %d", r.MinScore, rows[i-1].MinScore)
-		}
-		if r.GiftPoints < 0 || r.GiftPoints > 1_000_000 {
-			errs.Add(usererr.InvalidArgument, f+".giftPoints", "giftPoints must be 0–1,000,000")
-		}
-		if r.YearlyDeduction < 0 {
-			errs.Add(usererr.InvalidArgument, f+".yearlyDeduction", "yearlyDeduction must not be negative")
-		}
-		for _, k := range append(slices.Clone(r.Benefits), r.GiftBenefits...) {
-			if _, ok := ids[k]; !ok {
-				errs.Add(usererr.InvalidArgument, f+".benefits", "unknown benefit %q", k)
-			}
+	for i, t := range tiers {
+		if i < len(ladder) && t.Key != ladder[i].Key {
+			errs.Add(usererr.InvalidArgument, fmt.Sprintf("input.tiers.%d.key", i), "tier %d is %s; tiers keep their keys and order", i, ladder[i].Key)
 		}
 	}
+	program.ValidateLadder(&errs, "input.tiers", tiers, known)
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
+	for i := range tiers {
+		tiers[i].Description = ladder[i].Description
+	}
 	err = store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
-		for i, r := range rows {
-			u := tx.Tier.UpdateOne(ladder[i]).SetName(r.Name).SetMinScore(r.MinScore).SetGiftPoints(r.GiftPoints).
-				SetGiftBenefits(r.GiftBenefits).SetYearlyDeduction(r.YearlyDeduction).ClearBenefits()
-			for _, k := range r.Benefits {
+		for i, t := range tiers {
+			u := tx.Tier.UpdateOne(ladder[i]).SetName(t.Name).SetMinScore(t.MinScore).
+				SetGiftPoints(t.GiftPoints).SetGiftBenefits(t.GiftBenefits).SetYearlyDeduction(t.YearlyDeduction).ClearBenefits()
+			for _, k := range t.Benefits {
 				u.AddBenefitIDs(ids[k])
 			}
 			if err := u.Exec(ctx); err != nil {
 				return err
 			}
 		}
-		return audit.Record(ctx, tx, s.clock.Now(), "updateTierTable", rowsOf(ladder), rows)
+		return audit.Record(ctx, tx, s.clock.Now(), "updateTierTable", defsOf(ladder), tiers)
 	})
 	if err != nil {
 		return nil, err
@@ -159,16 +133,16 @@ func (s *Service) SimulateTable(ctx context.Context, thresholds []int64) ([]Buck
 	if err != nil {
 		return nil, err
 	}
+	current := make([]int64, len(ladder))
 	out := make([]Bucket, len(ladder))
-	proposed := make(Ladder, len(ladder))
 	for i, t := range ladder {
+		current[i] = t.MinScore
 		out[i] = Bucket{Tier: t, ProposedMinScore: thresholds[i]}
-		proposed[i] = &ent.Tier{ID: i, MinScore: thresholds[i]}
 	}
 	scored := 0
 	place := func(score int64, n int) {
-		out[indexOf(ladder, ladder.For(score))].Current += n
-		out[proposed.For(score).ID].Proposed += n
+		out[step(current, score)].Current += n
+		out[step(thresholds, score)].Proposed += n
 	}
 	for _, g := range groups {
 		place(g.Settled, g.Count)
@@ -177,5 +151,3 @@ func (s *Service) SimulateTable(ctx context.Context, thresholds []int64) ([]Buck
 	place(0, members-scored)
 	return out, nil
 }
-
-func indexOf(l Ladder, t *ent.Tier) int { return slices.Index(l, t) }

@@ -27,6 +27,12 @@ func (l Ladder) For(score int64) *ent.Tier {
 	return l[max(i-1, 0)]
 }
 
+// step is the index of the highest of the ascending thresholds that score reaches (0 when
+// it reaches none: the first threshold is 0).
+func step(thresholds []int64, score int64) int {
+	return max(sort.Search(len(thresholds), func(i int) bool { return thresholds[i] > score })-1, 0)
+}
+
 // ByID finds a tier of the ladder.
 func (l Ladder) ByID(id int) *ent.Tier {
 	for _, t := range l {
