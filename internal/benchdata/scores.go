@@ -125,18 +125,10 @@ func sum(ms map[formula.Month]month, from, to formula.Month) formula.Counts {
 			continue
 		}
 		c = c.Plus(formula.Counts{SpendCents: m.spend, Orders: int64(m.orders), CompletedOrders: int64(m.orders),
-			PurchaseDays: popcount(m.purchaseDays), LoginDays: popcount(m.loginDays), Reviews: int64(m.reviews),
+			PurchaseDays: formula.Days(m.purchaseDays), LoginDays: formula.Days(m.loginDays), Reviews: int64(m.reviews),
 			PhotoReviews: int64(m.photos), Answers: int64(m.answers), Shares: int64(m.shares)})
 	}
 	return c
-}
-
-func popcount(v int64) int64 {
-	n := int64(0)
-	for ; v != 0; v &= v - 1 {
-		n++
-	}
-	return n
 }
 
 // load writes one batch in one transaction: members, their accounts, last month's scores

@@ -36,6 +36,12 @@ const (
 	CheckIns     = "CHECK_INS"
 )
 
+// Behaviours are the behaviour medals' keys.
+var Behaviours = []string{Orders, Reviews, PhotoReviews, Answers, CheckIns}
+
+// Levels is how many levels a medal has.
+const Levels = 5
+
 // Catalogue is a programme's medals, in catalogue order.
 type Catalogue []*ent.Medal
 
@@ -220,23 +226,32 @@ func record(ctx context.Context, tx *ent.Tx, m *ent.Medal, programID, memberID, 
 	if err != nil || to < from {
 		return err
 	}
+	var keys []string
+	for level := from + 1; level <= min(to, len(m.LevelBenefits)); level++ {
+		keys = append(keys, m.LevelBenefits[level-1]...)
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	catalogue, err := tx.Benefit.Query().Where(benefit.KeyIn(keys...)).All(ctx)
+	if err != nil {
+		return err
+	}
+	ids := map[string]int{}
+	for _, b := range catalogue {
+		ids[b.Key] = b.ID
+	}
 	var claims []*ent.BenefitClaimCreate
-	for level := from + 1; level <= to; level++ {
-		if level > len(m.LevelBenefits) {
-			break
-		}
+	for level := from + 1; level <= min(to, len(m.LevelBenefits)); level++ {
 		for _, key := range m.LevelBenefits[level-1] {
-			b, err := tx.Benefit.Query().Where(benefit.Key(key)).Only(ctx)
-			if err != nil {
-				return fmt.Errorf("benefit %q of medal %s: %w", key, m.Key, err)
+			id, ok := ids[key]
+			if !ok {
+				return fmt.Errorf("benefit %q of medal %s is not in the catalogue", key, m.Key)
 			}
-			claims = append(claims, tx.BenefitClaim.Create().SetProgramID(programID).SetMemberID(memberID).SetBenefitID(b.ID).
+			claims = append(claims, tx.BenefitClaim.Create().SetProgramID(programID).SetMemberID(memberID).SetBenefitID(id).
 				SetIdempotencyKey(fmt.Sprintf("medal:%d:%s:%d:%s", memberID, m.Key, level, key)).SetPeriod("").
 				SetSource(benefitclaim.SourceMEDAL).SetClaimedAt(now))
 		}
-	}
-	if len(claims) == 0 {
-		return nil
 	}
 	return tx.BenefitClaim.CreateBulk(claims...).
 		OnConflictColumns(benefitclaim.FieldProgramID, benefitclaim.FieldIdempotencyKey).DoNothing().Exec(ctx)

@@ -5,7 +5,8 @@ import (
 	"strings"
 
 	"github.com/membergraph/membergraph/ent/benefit"
-	"github.com/membergraph/membergraph/ent/medal"
+	entmedal "github.com/membergraph/membergraph/ent/medal"
+	"github.com/membergraph/membergraph/internal/medal"
 	"github.com/membergraph/membergraph/internal/rules"
 )
 
@@ -95,15 +96,15 @@ func presetMedals(categories, excluded []string) []MedalDef {
 		if slices.Contains(excluded, c) {
 			continue
 		}
-		out = append(out, MedalDef{Key: c, Name: medalName(c), Kind: medal.KindCATEGORY,
+		out = append(out, MedalDef{Key: c, Name: medalName(c), Kind: entmedal.KindCATEGORY,
 			Thresholds: []int64{500, 2000, 5000, 10000, 20000}, LevelBenefits: coupon})
 	}
-	for _, b := range BehaviourMedals {
+	for _, b := range medal.Behaviours {
 		th := []int64{5, 20, 50, 100, 300}
-		if b == "ORDERS" {
+		if b == medal.Orders {
 			th = []int64{5, 20, 50, 100, 200}
 		}
-		out = append(out, MedalDef{Key: b, Name: medalName(b), Kind: medal.KindBEHAVIOR, Thresholds: th, LevelBenefits: coupon})
+		out = append(out, MedalDef{Key: b, Name: medalName(b), Kind: entmedal.KindBEHAVIOR, Thresholds: th, LevelBenefits: coupon})
 	}
 	return out
 }

@@ -14,10 +14,11 @@ import (
 
 	"github.com/membergraph/membergraph/ent"
 	"github.com/membergraph/membergraph/ent/benefit"
-	"github.com/membergraph/membergraph/ent/medal"
+	entmedal "github.com/membergraph/membergraph/ent/medal"
 	"github.com/membergraph/membergraph/ent/program"
 	"github.com/membergraph/membergraph/ent/tier"
 	"github.com/membergraph/membergraph/internal/auth"
+	"github.com/membergraph/membergraph/internal/medal"
 	"github.com/membergraph/membergraph/internal/rules"
 	"github.com/membergraph/membergraph/internal/store"
 	"github.com/membergraph/membergraph/internal/usererr"
@@ -41,7 +42,7 @@ type Definition struct {
 // MedalDef is an entry of the medal catalogue (DOMAIN.md §6).
 type MedalDef struct {
 	Key, Name string
-	Kind      medal.Kind
+	Kind      entmedal.Kind
 	// Thresholds are levels 1–5: yuan spent in the category (CATEGORY, whose key is the
 	// category's) or the count (BEHAVIOR), over the last 12 months.
 	Thresholds []int64
@@ -168,12 +169,6 @@ func ValidateLadder(errs *usererr.List, field string, tiers []TierDef, catalogue
 	}
 }
 
-// MedalLevels is how many levels a medal has.
-const MedalLevels = 5
-
-// BehaviourMedals are the keys of the behaviour medals, each naming what it counts.
-var BehaviourMedals = []string{"ORDERS", "REVIEWS", "PHOTO_REVIEWS", "ANSWERS", "CHECK_INS"}
-
 // validateMedals checks the medal catalogue: unique keys; a category medal per existing
 // category, a behaviour medal per known count; five strictly increasing positive thresholds;
 // benefits from the catalogue.
@@ -186,13 +181,13 @@ func validateMedals(errs *usererr.List, medals []MedalDef, r rules.Rules, catalo
 		}
 		keys[m.Key] = true
 		switch m.Kind {
-		case medal.KindCATEGORY:
+		case entmedal.KindCATEGORY:
 			if !r.HasCategory(m.Key) {
 				errs.Add(usererr.InvalidArgument, f+".key", "category medal %q names no category", m.Key)
 			}
-		case medal.KindBEHAVIOR:
-			if !slices.Contains(BehaviourMedals, m.Key) {
-				errs.Add(usererr.InvalidArgument, f+".key", "behaviour medal %q must be one of %v", m.Key, BehaviourMedals)
+		case entmedal.KindBEHAVIOR:
+			if !slices.Contains(medal.Behaviours, m.Key) {
+				errs.Add(usererr.InvalidArgument, f+".key", "behaviour medal %q must be one of %v", m.Key, medal.Behaviours)
 			}
 		default:
 			errs.Add(usererr.InvalidArgument, f+".kind", "unknown kind %q", m.Kind)
@@ -200,8 +195,8 @@ func validateMedals(errs *usererr.List, medals []MedalDef, r rules.Rules, catalo
 		if m.Name == "" {
 			errs.Add(usererr.InvalidArgument, f+".name", "name is required")
 		}
-		if len(m.Thresholds) != MedalLevels {
-			errs.Add(usererr.InvalidArgument, f+".thresholds", "a medal has %d thresholds", MedalLevels)
+		if len(m.Thresholds) != medal.Levels {
+			errs.Add(usererr.InvalidArgument, f+".thresholds", "a medal has %d thresholds", medal.Levels)
 		}
 		for j, t := range m.Thresholds {
 			if t <= 0 || j > 0 && t <= m.Thresholds[j-1] {
@@ -209,8 +204,8 @@ func validateMedals(errs *usererr.List, medals []MedalDef, r rules.Rules, catalo
 				break
 			}
 		}
-		if len(m.LevelBenefits) > MedalLevels {
-			errs.Add(usererr.InvalidArgument, f+".levelBenefits", "at most %d levels", MedalLevels)
+		if len(m.LevelBenefits) > medal.Levels {
+			errs.Add(usererr.InvalidArgument, f+".levelBenefits", "at most %d levels", medal.Levels)
 		}
 		for _, level := range m.LevelBenefits {
 			for _, b := range level {

@@ -6,7 +6,6 @@ package score
 
 import (
 	"context"
-	"math/bits"
 	"time"
 
 	"github.com/membergraph/membergraph/ent"
@@ -128,10 +127,7 @@ func activityCounts(rows []*ent.ActivityMonth) formula.Counts {
 func monthCounts(r *ent.ActivityMonth) formula.Counts {
 	return formula.Counts{
 		SpendCents: r.SpendCents, Orders: int64(r.Orders), CompletedOrders: int64(r.CompletedOrders),
-		RefundedOrders: int64(r.RefundedOrders), PurchaseDays: days(r.PurchaseDays), LoginDays: days(r.LoginDays),
+		RefundedOrders: int64(r.RefundedOrders), PurchaseDays: formula.Days(r.PurchaseDays), LoginDays: formula.Days(r.LoginDays),
 		Reviews: int64(r.Reviews), PhotoReviews: int64(r.PhotoReviews), Answers: int64(r.Answers), Shares: int64(r.Shares),
 	}
 }
-
-// days counts the days of a month's bit set.
-func days(mask int64) int64 { return int64(bits.OnesCount64(uint64(mask))) }

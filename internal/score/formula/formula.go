@@ -6,6 +6,7 @@ package formula
 
 import (
 	"fmt"
+	"math/bits"
 	"time"
 
 	"github.com/membergraph/membergraph/internal/rules"
@@ -36,6 +37,10 @@ func (m Month) Start(loc *time.Location) time.Time {
 
 // Valid reports whether m names a real month.
 func (m Month) Valid() bool { return m >= 190001 && m <= 999912 && int(m)%100 >= 1 && int(m)%100 <= 12 }
+
+// Days counts the days of a month's day bit set (bit d-1: day d), as the counters keep
+// purchase and login days.
+func Days(mask int64) int64 { return int64(bits.OnesCount64(uint64(mask))) }
 
 // Counts are activity counters summed over some months.
 type Counts struct {
