@@ -198,6 +198,7 @@ func (s *Server) graphqlHandler() http.Handler {
 	srv.Use(depthLimit{Max: s.cfg.DepthLimit})
 	srv.AroundFields(paginate)
 	srv.AroundOperations(s.metrics.operation)
+	srv.AroundOperations(withMemo)
 	return srv
 }
 

@@ -16,7 +16,7 @@ import (
 
 // Medals is the resolver for the medals field.
 func (r *memberResolver) Medals(ctx context.Context, obj *ent.Member) ([]*model.MedalStatus, error) {
-	prog, err := r.programs.Current(ctx)
+	prog, err := r.program(ctx)
 	if err != nil {
 		return nil, err
 	}

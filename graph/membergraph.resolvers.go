@@ -70,7 +70,7 @@ func (r *queryResolver) Member(ctx context.Context, externalID string) (*ent.Mem
 
 // Program is the resolver for the program field.
 func (r *queryResolver) Program(ctx context.Context) (*ent.Program, error) {
-	return r.programs.Current(ctx)
+	return r.program(ctx)
 }
 
 // ExternalID is the resolver for the externalId field.

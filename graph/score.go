@@ -8,7 +8,6 @@ import (
 	"github.com/membergraph/membergraph/ent"
 	"github.com/membergraph/membergraph/graph/model"
 	"github.com/membergraph/membergraph/internal/score/formula"
-	"github.com/membergraph/membergraph/internal/tier"
 )
 
 // dimensions is how a score was made, as the API shows it.
@@ -35,7 +34,7 @@ const settleWait = 20 * time.Second
 
 // tierAndNext is the member's tier and the one above it (nil at the top).
 func (r *Resolver) tierAndNext(ctx context.Context, m *ent.Member) (*ent.Tier, *ent.Tier, error) {
-	ladder, err := tier.Load(ctx, r.client)
+	ladder, err := r.ladder(ctx)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -22,7 +22,7 @@ import (
 
 // Score is the resolver for the score field.
 func (r *memberResolver) Score(ctx context.Context, obj *ent.Member) (*model.Score, error) {
-	prog, err := r.programs.Current(ctx)
+	prog, err := r.program(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -54,15 +54,11 @@ func (r *memberResolver) ScoreToNextTier(ctx context.Context, obj *ent.Member) (
 	if err != nil || next == nil {
 		return nil, err
 	}
-	prog, err := r.programs.Current(ctx)
+	settled, err := r.scores.Settled(ctx, obj.ID)
 	if err != nil {
 		return nil, err
 	}
-	v, err := r.scores.Of(ctx, prog, obj)
-	if err != nil {
-		return nil, err
-	}
-	n := int(tier.ToNext(v.Settled, next))
+	n := int(tier.ToNext(settled, next))
 	return &n, nil
 }
 
@@ -77,7 +73,7 @@ func (r *memberResolver) NextTierAdds(ctx context.Context, obj *ent.Member) ([]*
 
 // Benefits is the resolver for the benefits field.
 func (r *memberResolver) Benefits(ctx context.Context, obj *ent.Member) ([]*model.MemberBenefit, error) {
-	prog, err := r.programs.Current(ctx)
+	prog, err := r.program(ctx)
 	if err != nil {
 		return nil, err
 	}

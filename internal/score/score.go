@@ -68,6 +68,16 @@ func (s *Service) Of(ctx context.Context, prog *ent.Program, m *ent.Member) (Vie
 	return v, nil
 }
 
+// Settled is a member's settled score: 0 before its first settlement.
+func (s *Service) Settled(ctx context.Context, memberID int) (int64, error) {
+	row, err := s.client.MemberScore.Query().Where(memberscore.MemberID(memberID)).
+		Select(memberscore.FieldSettled).Only(ctx)
+	if ent.IsNotFound(err) {
+		return 0, nil
+	}
+	return row.Settled, err
+}
+
 // state is what a settlement needs to know of a member beyond its counters.
 type state struct {
 	memberID  int
