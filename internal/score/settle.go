@@ -522,11 +522,12 @@ func (s *Service) SettleAll(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		began := s.clock.Now()
 		st, err := s.Settle(ctx, p.ID, period)
 		if err != nil {
 			return fmt.Errorf("programme %s, period %s: %w", p.Key, period, err)
 		}
-		if st.FinishedAt != nil && s.clock.Now().Sub(*st.FinishedAt) < time.Minute {
+		if st.FinishedAt != nil && !st.FinishedAt.Before(began) { // this run finished it
 			s.cfg.Logger.Info("scores settled", "program", p.Key, "period", period.String(), "members", st.Members, "tierChanges", st.TierChanges)
 		}
 		if _, err := s.DeliverGifts(ctx, p.ID); err != nil {

@@ -178,7 +178,7 @@ func Start(ctx context.Context, cfg Config) (*Manager, error) {
 		name := e.Name()
 		key := strings.TrimSuffix(name, filepath.Ext(name))
 		p := &Partner{m: m, key: key, file: filepath.Join(cfg.Dir, name), sem: make(chan struct{}, cfg.MaxConcurrent),
-			status: Restarting, ready: make(chan struct{})}
+			status: Restarting, ready: make(chan struct{}), reconf: make(chan struct{}, 1)}
 		m.partners[key] = p
 		want, trusted := cat[name]
 		if !trusted {
@@ -252,7 +252,7 @@ func (m *Manager) Reconfigure(ctx context.Context, key string) error {
 		return p.configure(ctx)
 	}
 	select {
-	case p.reconfigure() <- struct{}{}:
+	case p.reconf <- struct{}{}:
 	default:
 	}
 	return nil
@@ -289,16 +289,7 @@ type Partner struct {
 	callTime  time.Duration
 	ready     chan struct{} // closed after the first start attempt
 	readyOnce sync.Once
-	reconf    chan struct{}
-}
-
-func (p *Partner) reconfigure() chan struct{} {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.reconf == nil {
-		p.reconf = make(chan struct{}, 1)
-	}
-	return p.reconf
+	reconf    chan struct{} // an admin switched or reconfigured the partner
 }
 
 func (p *Partner) info() Info {
@@ -369,7 +360,7 @@ func (p *Partner) wait(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	case <-time.After(d):
-	case <-p.reconfigure():
+	case <-p.reconf:
 	}
 	return true
 }
@@ -382,7 +373,7 @@ func (p *Partner) watch(ctx context.Context) string {
 		select {
 		case <-ctx.Done():
 			return "shutting down"
-		case <-p.reconfigure():
+		case <-p.reconf:
 			if enabled, _ := p.m.cfg.Settings(p.key); !enabled {
 				return "disabled by an admin"
 			}
