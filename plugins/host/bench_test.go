@@ -54,6 +54,32 @@ func BenchmarkGrantThroughHost(b *testing.B) {
 	reportLatencies(b, samples)
 }
 
+// BenchmarkBareGrant is the same grant on the plugin's gRPC connection, without the host's
+// deadline, limits and breaker: the round trip alone.
+func BenchmarkBareGrant(b *testing.B) {
+	dir := pluginDir(&testing.T{}, "bench")
+	m, err := host.Start(context.Background(), host.Config{Dir: dir, Logger: quiet})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	rpc := m.RPC("bench")
+	req := &partnerv1.GrantRequest{IdempotencyKey: "bench", BenefitKey: "FAST", Member: &partnerv1.Member{ExternalId: "alice"}}
+	if _, err := rpc.Grant(context.Background(), req); err != nil {
+		b.Fatal(err)
+	}
+	samples := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for range b.N {
+		t := time.Now()
+		if _, err := rpc.Grant(context.Background(), req); err != nil {
+			b.Fatal(err)
+		}
+		samples = append(samples, time.Since(t))
+	}
+	reportLatencies(b, samples)
+}
+
 // BenchmarkGrantInProcess is the same grant on the same implementation, called directly.
 func BenchmarkGrantInProcess(b *testing.B) {
 	p := testpartner.New("bench")
