@@ -26,6 +26,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -419,6 +420,8 @@ func (p *Partner) start(ctx context.Context) error {
 		StartTimeout:     p.m.cfg.StartTimeout,
 		Stderr:           &lineLogger{log: p.m.cfg.Logger.With("partner", p.key)},
 		Logger:           hclog.New(&hclog.LoggerOptions{Output: io.Discard, Level: hclog.Off}),
+		// The SDK's server sets the same fixed windows: no BDP pings on the calls.
+		GRPCDialOptions: []grpc.DialOption{grpc.WithInitialWindowSize(sdk.WindowSize), grpc.WithInitialConnWindowSize(sdk.WindowSize)},
 	})
 	proto, err := c.Client()
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/hashicorp/go-plugin"
@@ -84,16 +85,42 @@ type Host interface {
 	ReadMember(ctx context.Context, externalID string) (*partnerv1.Member, error)
 }
 
+// Procs is the GOMAXPROCS Serve gives the plugin process (0 keeps Go's default). A plugin is
+// a small single-purpose process: on one P the hand-offs between its gRPC server's goroutines
+// stay on one thread instead of waking another, which cost about 20 µs of each call on a
+// two-core machine shared with the platform (docs/benchmarks.md). A partner with CPU-bound
+// work to run in parallel sets it before Serve.
+var Procs = 1
+
 // Serve runs impl as a plugin until the platform stops it. It exits when the platform's
 // process is gone, even if the platform was killed without a chance to stop it.
 func Serve(impl Partner) {
+	if Procs > 0 {
+		runtime.GOMAXPROCS(Procs)
+	}
 	go exitWithParent()
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  Handshake,
 		VersionedPlugins: map[int]plugin.PluginSet{APIVersion: {PluginName: &GRPCPlugin{Impl: impl}}},
-		GRPCServer:       plugin.DefaultGRPCServer,
+		GRPCServer:       newGRPCServer,
 	})
 }
+
+// newGRPCServer is the plugin's gRPC server, on go-plugin's options (AutoMTLS among them),
+// tuned for many small calls from one host.
+func newGRPCServer(opts []grpc.ServerOption) *grpc.Server {
+	return grpc.NewServer(append(opts,
+		// Fixed flow-control windows turn off BDP estimation, whose pings added frames (and
+		// wake-ups) to calls; the messages are small, so the window never limits them.
+		grpc.InitialWindowSize(WindowSize), grpc.InitialConnWindowSize(WindowSize),
+		// Long-lived workers take the calls: no new goroutine, and no stack growth, per call.
+		grpc.NumStreamWorkers(4),
+	)...)
+}
+
+// WindowSize is the fixed HTTP/2 flow-control window of the partner connection, set on both
+// ends (the host dials with it).
+const WindowSize = 1 << 20
 
 // exitWithParent ends the plugin once it is re-parented: the platform has died.
 func exitWithParent() {
