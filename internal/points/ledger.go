@@ -276,11 +276,13 @@ func (b *Book) move(ctx context.Context, total, debt int64) error {
 	if total == 0 && debt == 0 {
 		return nil
 	}
-	acct, err := b.Tx.PointAccount.UpdateOneID(b.Account.ID).AddTotal(total).AddDebt(debt).Save(ctx)
-	if err != nil {
+	// Exec, not Save: Save reads the row back, a statement more in every event's
+	// transaction, and the lock held since Open means nobody else has moved it.
+	if err := b.Tx.PointAccount.UpdateOneID(b.Account.ID).AddTotal(total).AddDebt(debt).Exec(ctx); err != nil {
 		return err
 	}
-	b.Account = acct
+	b.Account.Total += total
+	b.Account.Debt += debt
 	return nil
 }
 
