@@ -10,5 +10,5 @@ import (
 // TestConformance runs the SDK's kit on the built plugin.
 func TestConformance(t *testing.T) {
 	sdktest.Run(t, sdktest.Target{Key: "videovip", Path: sdktest.BuildGo(t, "videovip", "."), Benefit: "VIP_YEAR",
-		Member: &partnerv1.Member{ExternalId: "alice", TierKey: "GOLD"}})
+		Member: &partnerv1.Member{ExternalId: "alice", TierKey: "GOLD"}, Ineligible: &partnerv1.Member{ExternalId: "bob", TierKey: "SILVER"}})
 }

@@ -9,12 +9,15 @@ import (
 	"errors"
 	"os"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-plugin"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	partnerv1 "github.com/membergraph/membergraph/plugins/proto/partner/v1"
 )
@@ -153,6 +156,24 @@ func (p *GRPCPlugin) GRPCClient(_ context.Context, broker *plugin.GRPCBroker, c 
 type Client struct {
 	partnerv1.PartnerClient
 	broker *plugin.GRPCBroker
+	desc   atomic.Pointer[partnerv1.DescribeResponse]
+}
+
+// Describe asks the plugin who it is and keeps the answer: what the plugin on this
+// connection can do (GrantChecksEligibility) is what it said here.
+func (c *Client) Describe(ctx context.Context, in *partnerv1.DescribeRequest, opts ...grpc.CallOption) (*partnerv1.DescribeResponse, error) {
+	r, err := c.PartnerClient.Describe(ctx, in, opts...)
+	if err == nil && r != nil {
+		c.desc.Store(r)
+	}
+	return r, err
+}
+
+// GrantChecksEligibility reports whether the plugin behind this client said in Describe that
+// it honours GrantRequest.check_eligibility; false before it was described. The platform
+// sends a claim as one Grant only then, and as CheckEligibility then Grant otherwise.
+func (c *Client) GrantChecksEligibility() bool {
+	return c.desc.Load().GetGrantChecksEligibility()
 }
 
 // ServeHost serves h to the plugin through the broker and returns the id to pass in
@@ -176,7 +197,14 @@ type server struct {
 
 func (s *server) Describe(ctx context.Context, _ *partnerv1.DescribeRequest) (*partnerv1.DescribeResponse, error) {
 	r, err := s.impl.Describe(ctx)
-	return r, toStatus(err)
+	if err != nil || r == nil {
+		return r, toStatus(err)
+	}
+	// The adapter honours check_eligibility for every partner (Grant below); a copy, so the
+	// partner's own (perhaps shared) description is not written to.
+	r = proto.CloneOf(r)
+	r.GrantChecksEligibility = true
+	return r, nil
 }
 
 func (s *server) Configure(ctx context.Context, req *partnerv1.ConfigureRequest) (*partnerv1.ConfigureResponse, error) {
@@ -196,7 +224,19 @@ func (s *server) CheckEligibility(ctx context.Context, req *partnerv1.Eligibilit
 	return r, toStatus(err)
 }
 
+// Grant with check_eligibility runs the partner's CheckEligibility first, in process, on
+// every attempt: what the platform's CheckEligibility call before each Grant did. A member who
+// is not eligible gets NotEligible's status and the partner's Grant is not called.
 func (s *server) Grant(ctx context.Context, req *partnerv1.GrantRequest) (*partnerv1.GrantResponse, error) {
+	if req.CheckEligibility {
+		e, err := s.impl.CheckEligibility(ctx, &partnerv1.EligibilityRequest{BenefitKey: req.BenefitKey, Member: req.Member})
+		if err != nil {
+			return nil, toStatus(err)
+		}
+		if !e.GetEligible() {
+			return nil, NotEligible(e.GetReason())
+		}
+	}
 	r, err := s.impl.Grant(ctx, req)
 	return r, toStatus(err)
 }
@@ -231,6 +271,37 @@ func (h hostClient) ReadMember(ctx context.Context, externalID string) (*partner
 		return nil, err
 	}
 	return r.Member, nil
+}
+
+// The google.rpc.ErrorInfo of a Grant that check_eligibility refused (partner.proto).
+const (
+	ReasonNotEligible = "NOT_ELIGIBLE"
+	ErrorDomain       = "partner.v1.membergraph"
+)
+
+// NotEligible is the answer to a Grant with check_eligibility for a member who is not
+// eligible: FAILED_PRECONDITION, the reason as its message and an ErrorInfo that tells it
+// from a Grant's own FAILED_PRECONDITION refusals. A plugin in another language sends the same.
+func NotEligible(reason string) error {
+	st, err := status.New(codes.FailedPrecondition, reason).WithDetails(&errdetails.ErrorInfo{Reason: ReasonNotEligible, Domain: ErrorDomain})
+	if err != nil { // only for a detail that cannot be marshalled, which ErrorInfo always can
+		return status.Error(codes.Internal, err.Error())
+	}
+	return st.Err()
+}
+
+// IsNotEligible reports whether err is NotEligible's answer, and gives its reason.
+func IsNotEligible(err error) (reason string, ok bool) {
+	st, isStatus := status.FromError(err)
+	if err == nil || !isStatus || st.Code() != codes.FailedPrecondition {
+		return "", false
+	}
+	for _, d := range st.Details() {
+		if info, isInfo := d.(*errdetails.ErrorInfo); isInfo && info.Reason == ReasonNotEligible && info.Domain == ErrorDomain {
+			return st.Message(), true
+		}
+	}
+	return "", false
 }
 
 var codeOf = []struct {

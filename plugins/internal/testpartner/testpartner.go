@@ -1,6 +1,7 @@
 // Package testpartner is the partner of the host's tests and benchmarks; its behaviour
 // follows its key: "hang*" never answers a grant, anything else is a well-behaved partner
-// with a FAST benefit and a SLOW one that takes 400 ms to grant.
+// with a FAST benefit and a SLOW one that takes 400 ms to grant. Members whose external id
+// begins with "ineligible" are not eligible for either.
 package testpartner
 
 import (
@@ -31,6 +32,9 @@ func (p *partner) Configure(_ context.Context, cfg sdk.Config, _ sdk.Host) error
 }
 
 func (p *partner) CheckEligibility(_ context.Context, req *partnerv1.EligibilityRequest) (*partnerv1.EligibilityResponse, error) {
+	if strings.HasPrefix(req.GetMember().GetExternalId(), "ineligible") {
+		return &partnerv1.EligibilityResponse{Reason: "ineligible members are not eligible"}, nil
+	}
 	return &partnerv1.EligibilityResponse{Eligible: true}, nil
 }
 

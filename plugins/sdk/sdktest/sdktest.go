@@ -1,6 +1,7 @@
 // Package sdktest is the conformance kit a partner runs in its own `go test`: it starts the
 // built plugin the way the platform does and checks the contract of sdk.Partner — describe,
-// eligibility, idempotent grants (also across a restart), revoke and status.
+// eligibility, idempotent grants (also across a restart), a grant that checks eligibility
+// first (when the plugin says it does), revoke and status.
 package sdktest
 
 import (
@@ -31,6 +32,9 @@ type Target struct {
 	// Benefit is a benefit key Member is eligible for.
 	Benefit string
 	Member  *partnerv1.Member
+	// Ineligible, if set, is a member who is not eligible for Benefit: the kit checks that a
+	// Grant with check_eligibility refuses it. Without one that part is skipped.
+	Ineligible *partnerv1.Member
 	// Params go with every grant (what a claim of Benefit needs).
 	Params map[string]string
 	// Host serves the callbacks the partner makes; nil offers a Host of this kit.
@@ -148,6 +152,61 @@ func Run(t *testing.T, tg Target) {
 		}
 		if other := grantTo(m, "conformance-2", other); other.GrantId == first.GrantId {
 			t.Errorf("another key returned the same grant %s", other.GrantId)
+		}
+	})
+	t.Run("grant checks eligibility", func(t *testing.T) {
+		var checks bool
+		if err := call(m, func(_ context.Context, c *sdk.Client) error { checks = c.GrantChecksEligibility(); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if !checks {
+			t.Skip("the plugin does not set grant_checks_eligibility: the platform calls CheckEligibility, then Grant")
+		}
+		checked := func(key string, member *partnerv1.Member) (*partnerv1.GrantResponse, error) {
+			var g *partnerv1.GrantResponse
+			err := call(m, func(ctx context.Context, c *sdk.Client) error {
+				var err error
+				g, err = c.Grant(ctx, &partnerv1.GrantRequest{IdempotencyKey: key, BenefitKey: tg.Benefit, Member: member, Params: tg.Params, CheckEligibility: true})
+				return err
+			})
+			return g, err
+		}
+		// A third member: the other two have grants already.
+		third := &partnerv1.Member{ExternalId: tg.Member.GetExternalId() + "-3", TierKey: tg.Member.GetTierKey(), PlusActive: tg.Member.GetPlusActive()}
+		g, err := checked("conformance-checked", third)
+		if err != nil || g.GetGrantId() == "" {
+			t.Fatalf("a checked grant to an eligible member: %v %v", g, err)
+		}
+		// A replay, checked or not, is the first grant: it was granted once.
+		again, err := checked("conformance-checked", third)
+		if err != nil || again.GrantId != g.GrantId || again.Code != g.Code {
+			t.Errorf("a replayed checked grant: %v %v, first %v", again, err, g)
+		}
+		if plain := grantTo(m, "conformance-checked", third); plain.GrantId != g.GrantId {
+			t.Errorf("an unchecked replay granted %s, the checked grant %s", plain.GrantId, g.GrantId)
+		}
+		if tg.Ineligible == nil {
+			t.Log("no Target.Ineligible: a checked grant to a member who is not eligible is not tried")
+			return
+		}
+		var elig *partnerv1.EligibilityResponse
+		err = call(m, func(ctx context.Context, c *sdk.Client) error {
+			var err error
+			elig, err = c.CheckEligibility(ctx, &partnerv1.EligibilityRequest{BenefitKey: tg.Benefit, Member: tg.Ineligible})
+			return err
+		})
+		if err != nil || elig.Eligible {
+			t.Fatalf("Target.Ineligible is eligible: %v %v", elig, err)
+		}
+		for range 2 { // refused every time: nothing was granted the first time
+			g, err := checked("conformance-refused", tg.Ineligible)
+			reason, ok := sdk.IsNotEligible(err)
+			if !ok || g != nil {
+				t.Fatalf("a checked grant to a member who is not eligible: %v %v, want FAILED_PRECONDITION with ErrorInfo %s", g, err, sdk.ReasonNotEligible)
+			}
+			if reason != elig.Reason {
+				t.Errorf("refused with %q, CheckEligibility says %q", reason, elig.Reason)
+			}
 		}
 	})
 	t.Run("unknown benefit", func(t *testing.T) {

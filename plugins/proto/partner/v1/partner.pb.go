@@ -245,15 +245,20 @@ func (*DescribeRequest) Descriptor() ([]byte, []int) {
 }
 
 type DescribeResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
-	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	Version       string                 `protobuf:"bytes,3,opt,name=version,proto3" json:"version,omitempty"`
-	ApiVersions   []uint32               `protobuf:"varint,4,rep,packed,name=api_versions,json=apiVersions,proto3" json:"api_versions,omitempty"`
-	Benefits      []*Benefit             `protobuf:"bytes,5,rep,name=benefits,proto3" json:"benefits,omitempty"`
-	ConfigSchema  []*ConfigField         `protobuf:"bytes,6,rep,name=config_schema,json=configSchema,proto3" json:"config_schema,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Key          string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Name         string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Version      string                 `protobuf:"bytes,3,opt,name=version,proto3" json:"version,omitempty"`
+	ApiVersions  []uint32               `protobuf:"varint,4,rep,packed,name=api_versions,json=apiVersions,proto3" json:"api_versions,omitempty"`
+	Benefits     []*Benefit             `protobuf:"bytes,5,rep,name=benefits,proto3" json:"benefits,omitempty"`
+	ConfigSchema []*ConfigField         `protobuf:"bytes,6,rep,name=config_schema,json=configSchema,proto3" json:"config_schema,omitempty"`
+	// grant_checks_eligibility: the plugin honours GrantRequest.check_eligibility. Only a plugin
+	// that sets it gets a claim as one Grant call; the platform calls CheckEligibility and then
+	// Grant on any other, so a plugin that does not know the field is never granted to without
+	// the check. The Go SDK's server sets it for every Go partner.
+	GrantChecksEligibility bool `protobuf:"varint,7,opt,name=grant_checks_eligibility,json=grantChecksEligibility,proto3" json:"grant_checks_eligibility,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
 }
 
 func (x *DescribeResponse) Reset() {
@@ -326,6 +331,13 @@ func (x *DescribeResponse) GetConfigSchema() []*ConfigField {
 		return x.ConfigSchema
 	}
 	return nil
+}
+
+func (x *DescribeResponse) GetGrantChecksEligibility() bool {
+	if x != nil {
+		return x.GrantChecksEligibility
+	}
+	return false
 }
 
 type ConfigureRequest struct {
@@ -597,8 +609,17 @@ type GrantRequest struct {
 	BenefitKey     string                 `protobuf:"bytes,2,opt,name=benefit_key,json=benefitKey,proto3" json:"benefit_key,omitempty"`
 	Member         *Member                `protobuf:"bytes,3,opt,name=member,proto3" json:"member,omitempty"`
 	Params         map[string]string      `protobuf:"bytes,4,rep,name=params,proto3" json:"params,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// check_eligibility asks the plugin to answer CheckEligibility for benefit_key and member
+	// first, in the same call, on every attempt (a replayed idempotency_key included), exactly
+	// as if the platform had called it: an error of that check is the call's error; a member who
+	// is not eligible gets FAILED_PRECONDITION with the check's reason as the status message and
+	// a google.rpc.ErrorInfo detail of reason "NOT_ELIGIBLE" and domain
+	// "partner.v1.membergraph", and nothing is granted nor is the key used. Only when the member
+	// is eligible does the Grant proceed as usual. The platform sets it only for a plugin whose
+	// DescribeResponse has grant_checks_eligibility; a plugin without it ignores the field.
+	CheckEligibility bool `protobuf:"varint,5,opt,name=check_eligibility,json=checkEligibility,proto3" json:"check_eligibility,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *GrantRequest) Reset() {
@@ -657,6 +678,13 @@ func (x *GrantRequest) GetParams() map[string]string {
 		return x.Params
 	}
 	return nil
+}
+
+func (x *GrantRequest) GetCheckEligibility() bool {
+	if x != nil {
+		return x.CheckEligibility
+	}
+	return false
 }
 
 type GrantResponse struct {
@@ -1271,14 +1299,15 @@ const file_partner_v1_partner_proto_rawDesc = "" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x12\x1a\n" +
 	"\brequired\x18\x03 \x01(\bR\brequired\x12#\n" +
 	"\rdefault_value\x18\x04 \x01(\tR\fdefaultValue\"\x11\n" +
-	"\x0fDescribeRequest\"\xfc\x01\n" +
+	"\x0fDescribeRequest\"\xb6\x02\n" +
 	"\x10DescribeResponse\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x03 \x01(\tR\aversion\x12!\n" +
 	"\fapi_versions\x18\x04 \x03(\rR\vapiVersions\x12;\n" +
 	"\bbenefits\x18\x05 \x03(\v2\x1f.membergraph.partner.v1.BenefitR\bbenefits\x12H\n" +
-	"\rconfig_schema\x18\x06 \x03(\v2#.membergraph.partner.v1.ConfigFieldR\fconfigSchema\"\xde\x01\n" +
+	"\rconfig_schema\x18\x06 \x03(\v2#.membergraph.partner.v1.ConfigFieldR\fconfigSchema\x128\n" +
+	"\x18grant_checks_eligibility\x18\a \x01(\bR\x16grantChecksEligibility\"\xde\x01\n" +
 	"\x10ConfigureRequest\x12L\n" +
 	"\x06config\x18\x01 \x03(\v24.membergraph.partner.v1.ConfigureRequest.ConfigEntryR\x06config\x12$\n" +
 	"\x0ehost_broker_id\x18\x02 \x01(\rR\fhostBrokerId\x12\x1b\n" +
@@ -1299,13 +1328,14 @@ const file_partner_v1_partner_proto_rawDesc = "" +
 	"\x06member\x18\x02 \x01(\v2\x1e.membergraph.partner.v1.MemberR\x06member\"I\n" +
 	"\x13EligibilityResponse\x12\x1a\n" +
 	"\beligible\x18\x01 \x01(\bR\beligible\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"\x95\x02\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xc2\x02\n" +
 	"\fGrantRequest\x12'\n" +
 	"\x0fidempotency_key\x18\x01 \x01(\tR\x0eidempotencyKey\x12\x1f\n" +
 	"\vbenefit_key\x18\x02 \x01(\tR\n" +
 	"benefitKey\x126\n" +
 	"\x06member\x18\x03 \x01(\v2\x1e.membergraph.partner.v1.MemberR\x06member\x12H\n" +
-	"\x06params\x18\x04 \x03(\v20.membergraph.partner.v1.GrantRequest.ParamsEntryR\x06params\x1a9\n" +
+	"\x06params\x18\x04 \x03(\v20.membergraph.partner.v1.GrantRequest.ParamsEntryR\x06params\x12+\n" +
+	"\x11check_eligibility\x18\x05 \x01(\bR\x10checkEligibility\x1a9\n" +
 	"\vParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x88\x01\n" +
