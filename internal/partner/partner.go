@@ -233,13 +233,27 @@ func (s *Service) finish(ctx context.Context, g *ent.PartnerGrant) (*ent.Partner
 	var elig *partnerv1.EligibilityResponse
 	var res *partnerv1.GrantResponse
 	callErr := s.runner.Call(ctx, g.PartnerKey, func(ctx context.Context, c *sdk.Client) error {
+		// The plugin's key is the grant's row: the same on every retry of this claim.
+		req := &partnerv1.GrantRequest{IdempotencyKey: fmt.Sprintf("membergraph-%d", g.ID), BenefitKey: g.BenefitKey, Member: pm, Params: g.Params}
 		var err error
+		if c.GrantChecksEligibility() {
+			// One round trip: the plugin checks eligibility before it grants, on every
+			// attempt, as the two calls below do. Its "not eligible" is an answer, not a
+			// refusal of the call: the outcome (and the call's count) are the two calls'.
+			req.CheckEligibility = true
+			res, err = c.Grant(ctx, req)
+			if reason, ok := sdk.IsNotEligible(err); ok {
+				res, elig, err = nil, &partnerv1.EligibilityResponse{Reason: reason}, nil
+			} else if err == nil {
+				elig = &partnerv1.EligibilityResponse{Eligible: true}
+			}
+			return err
+		}
+		// A plugin that did not say it checks (an older or non-Go one): ask, then grant.
 		if elig, err = c.CheckEligibility(ctx, &partnerv1.EligibilityRequest{BenefitKey: g.BenefitKey, Member: pm}); err != nil || !elig.Eligible {
 			return err
 		}
-		// The plugin's key is the grant's row: the same on every retry of this claim.
-		res, err = c.Grant(ctx, &partnerv1.GrantRequest{IdempotencyKey: fmt.Sprintf("membergraph-%d", g.ID), BenefitKey: g.BenefitKey,
-			Member: pm, Params: g.Params})
+		res, err = c.Grant(ctx, req)
 		return err
 	})
 	u := s.client.PartnerGrant.UpdateOne(g).SetUpdatedAt(s.clock.Now()).AddAttempts(1)
