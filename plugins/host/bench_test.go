@@ -2,6 +2,8 @@ package host_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"slices"
@@ -52,6 +54,55 @@ func BenchmarkGrantThroughHost(b *testing.B) {
 		samples = append(samples, time.Since(t))
 	}
 	reportLatencies(b, samples)
+}
+
+// BenchmarkClaimThroughHost is a whole claim's plugin calls through the host, as the
+// platform makes them (internal/partner): "two-calls" is CheckEligibility then the (replayed)
+// Grant in one Call, what a plugin that does not set grant_checks_eligibility gets;
+// "one-call" is the Grant with check_eligibility that the SDK's plugins get.
+func BenchmarkClaimThroughHost(b *testing.B) {
+	dir := pluginDir(&testing.T{}, "bench")
+	m, err := host.Start(context.Background(), host.Config{Dir: dir, Logger: quiet})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	member := &partnerv1.Member{ExternalId: "alice"}
+	twoCalls := func(ctx context.Context, c *sdk.Client) error {
+		e, err := c.CheckEligibility(ctx, &partnerv1.EligibilityRequest{BenefitKey: "FAST", Member: member})
+		if err != nil || !e.Eligible {
+			return fmt.Errorf("eligibility: %v %v", e, err)
+		}
+		_, err = c.Grant(ctx, &partnerv1.GrantRequest{IdempotencyKey: "bench-claim", BenefitKey: "FAST", Member: member})
+		return err
+	}
+	oneCall := func(ctx context.Context, c *sdk.Client) error {
+		if !c.GrantChecksEligibility() {
+			return errors.New("the SDK's plugin does not say it checks eligibility in Grant")
+		}
+		_, err := c.Grant(ctx, &partnerv1.GrantRequest{IdempotencyKey: "bench-claim", BenefitKey: "FAST", Member: member, CheckEligibility: true})
+		return err
+	}
+	for _, bc := range []struct {
+		name string
+		fn   func(ctx context.Context, c *sdk.Client) error
+	}{{"two-calls", twoCalls}, {"one-call", oneCall}} {
+		b.Run(bc.name, func(b *testing.B) {
+			if err := m.Call(context.Background(), "bench", bc.fn); err != nil { // the first grant writes
+				b.Fatal(err)
+			}
+			samples := make([]time.Duration, 0, b.N)
+			b.ResetTimer()
+			for range b.N {
+				t := time.Now()
+				if err := m.Call(context.Background(), "bench", bc.fn); err != nil {
+					b.Fatal(err)
+				}
+				samples = append(samples, time.Since(t))
+			}
+			reportLatencies(b, samples)
+		})
+	}
 }
 
 // BenchmarkBareGrant is the same grant on the plugin's gRPC connection, without the host's
