@@ -12,6 +12,8 @@ import (
 	"slices"
 	"time"
 
+	"entgo.io/ent/dialect/sql"
+
 	"github.com/membergraph/membergraph/ent"
 	"github.com/membergraph/membergraph/ent/activitymonth"
 	"github.com/membergraph/membergraph/ent/benefit"
@@ -114,53 +116,79 @@ func Affected(kind payload.Kind, lines []payload.Line) []string {
 	return nil
 }
 
-// reader is what both a client and a transaction offer for reading counters.
-type reader struct {
-	activity *ent.ActivityMonthClient
-	category *ent.CategoryMonthClient
-}
-
 // Values are members' progress per medal key: yuan for categories, counts for behaviours.
 type Values map[int]map[string]int64
 
-// values reads the progress of members over the months from..to: one query for the
-// category spend and one for the counts, however many medals and members.
-func values(ctx context.Context, r reader, members []int, from, to formula.Month) (Values, error) {
-	out := Values{}
+// progressRow is one row of the progress query: a member's spend in a category (src "C"),
+// one of its counts (src "B", Key the behaviour medal) or a level it holds (src "L").
+type progressRow struct {
+	MemberID int    `sql:"member_id"`
+	Src      string `sql:"src"`
+	Key      string `sql:"k"`
+	Value    int64  `sql:"v"`
+}
+
+// behaviourColumns are the activity counters each behaviour medal sums.
+var behaviourColumns = map[string]string{
+	Orders: activitymonth.FieldOrders, Reviews: activitymonth.FieldReviews, PhotoReviews: activitymonth.FieldPhotoReviews,
+	Answers: activitymonth.FieldAnswers, CheckIns: activitymonth.FieldCheckIns,
+}
+
+// values reads the progress of members over the months from..to, and the levels they hold
+// of the medals held, in one statement however many medals and members: the category spend,
+// each behaviour's count and the levels are arms of one UNION ALL, summed by the database.
+// The first arm is the members' category months as the viewer may read them (cats is a
+// client's or a transaction's); the others read the same members' rows.
+func values(ctx context.Context, cats *ent.CategoryMonthClient, members []int, from, to formula.Month, held []string) (Values, map[int]map[string]int, error) {
+	ids := make([]any, len(members))
+	for i, id := range members {
+		ids[i] = id
+	}
+	var rows []progressRow
+	err := cats.Query().Where(categorymonth.MemberIDIn(members...),
+		categorymonth.MonthGTE(int(from)), categorymonth.MonthLTE(int(to))).
+		Modify(func(s *sql.Selector) {
+			s.Select(s.C(categorymonth.FieldMemberID), "'C' AS src", sql.As(s.C(categorymonth.FieldCategory), "k"),
+				sql.As(sql.Sum(s.C(categorymonth.FieldSpendCents)), "v")).
+				GroupBy(s.C(categorymonth.FieldMemberID), s.C(categorymonth.FieldCategory))
+			d := sql.Dialect(s.Dialect())
+			for _, key := range Behaviours {
+				t := sql.Table(activitymonth.Table)
+				s.UnionAll(d.Select(t.C(activitymonth.FieldMemberID), "'B' AS src", "'"+key+"' AS k",
+					sql.As(sql.Sum(t.C(behaviourColumns[key])), "v")).From(t).
+					Where(sql.And(sql.In(t.C(activitymonth.FieldMemberID), ids...),
+						sql.GTE(t.C(activitymonth.FieldMonth), int(from)), sql.LTE(t.C(activitymonth.FieldMonth), int(to)))).
+					GroupBy(t.C(activitymonth.FieldMemberID)))
+			}
+			if len(held) > 0 {
+				t := sql.Table(membermedal.Table)
+				keys := make([]any, len(held))
+				for i, k := range held {
+					keys[i] = k
+				}
+				s.UnionAll(d.Select(t.C(membermedal.FieldMemberID), "'L' AS src", sql.As(t.C(membermedal.FieldMedalKey), "k"),
+					sql.As(t.C(membermedal.FieldLevel), "v")).From(t).
+					Where(sql.And(sql.In(t.C(membermedal.FieldMemberID), ids...), sql.In(t.C(membermedal.FieldMedalKey), keys...))))
+			}
+		}).Scan(ctx, &rows)
+	if err != nil {
+		return nil, nil, err
+	}
+	out, levels := Values{}, map[int]map[string]int{}
 	for _, id := range members {
-		out[id] = map[string]int64{}
+		out[id], levels[id] = map[string]int64{}, map[string]int{}
 	}
-	cats, err := r.category.Query().Where(categorymonth.MemberIDIn(members...),
-		categorymonth.MonthGTE(int(from)), categorymonth.MonthLTE(int(to))).All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	cents := map[int]map[string]int64{}
-	for _, c := range cats {
-		if cents[c.MemberID] == nil {
-			cents[c.MemberID] = map[string]int64{}
-		}
-		cents[c.MemberID][c.Category] += c.SpendCents
-	}
-	for id, byCat := range cents {
-		for cat, v := range byCat {
-			out[id][cat] = max(v, 0) / 100
+	for _, row := range rows {
+		switch row.Src {
+		case "C":
+			out[row.MemberID][row.Key] = max(row.Value, 0) / 100
+		case "B":
+			out[row.MemberID][row.Key] = row.Value
+		case "L":
+			levels[row.MemberID][row.Key] = int(row.Value)
 		}
 	}
-	months, err := r.activity.Query().Where(activitymonth.MemberIDIn(members...),
-		activitymonth.MonthGTE(int(from)), activitymonth.MonthLTE(int(to))).All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, m := range months {
-		v := out[m.MemberID]
-		v[Orders] += int64(m.Orders)
-		v[Reviews] += int64(m.Reviews)
-		v[PhotoReviews] += int64(m.PhotoReviews)
-		v[Answers] += int64(m.Answers)
-		v[CheckIns] += int64(m.CheckIns)
-	}
-	return out, nil
+	return out, levels, nil
 }
 
 // Evaluate brings the member's levels of the medals keys up to date inside tx, which holds
@@ -177,18 +205,11 @@ func Evaluate(ctx context.Context, tx *ent.Tx, cat Catalogue, programID, memberI
 		return 0, nil
 	}
 	from, to := Window(now, loc)
-	vals, err := values(ctx, reader{tx.ActivityMonth, tx.CategoryMonth}, []int{memberID}, from, to)
+	vals, held, err := values(ctx, tx.CategoryMonth, []int{memberID}, from, to, keys)
 	if err != nil {
 		return 0, err
 	}
-	held, err := tx.MemberMedal.Query().Where(membermedal.MemberID(memberID), membermedal.MedalKeyIn(keys...)).All(ctx)
-	if err != nil {
-		return 0, err
-	}
-	levels := map[string]int{}
-	for _, h := range held {
-		levels[h.MedalKey] = h.Level
-	}
+	levels := held[memberID]
 	changed := 0
 	for _, m := range medals {
 		old, level := levels[m.Key], Level(m.Thresholds, vals[memberID][m.Key])

@@ -39,8 +39,8 @@ type Status struct {
 }
 
 // Of lists every medal of the catalogue for m, earned or not, with its progress. It costs
-// four queries whatever the catalogue's size: the catalogue, the benefits, the category
-// spend and the counts.
+// three queries whatever the catalogue's size: the catalogue, the benefits, and the
+// progress (category spend and counts).
 func (s *Service) Of(ctx context.Context, prog *ent.Program, m *ent.Member) ([]Status, error) {
 	loc, err := points.Location(prog.TimeZone)
 	if err != nil {
@@ -59,7 +59,7 @@ func (s *Service) Of(ctx context.Context, prog *ent.Program, m *ent.Member) ([]S
 		benefits[b.Key] = b
 	}
 	from, to := Window(s.ledger.Clock().Now(), loc)
-	vals, err := values(ctx, reader{s.client.ActivityMonth, s.client.CategoryMonth}, []int{m.ID}, from, to)
+	vals, _, err := values(ctx, s.client.CategoryMonth, []int{m.ID}, from, to, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +133,7 @@ func (s *Service) Reevaluate(ctx context.Context, programID, lo, hi int) (int, e
 		cursor = ids[len(ids)-1]
 		now := s.ledger.Clock().Now()
 		from, to := Window(now, loc)
-		vals, err := values(ctx, reader{s.client.ActivityMonth, s.client.CategoryMonth}, ids, from, to)
+		vals, _, err := values(ctx, s.client.CategoryMonth, ids, from, to, nil)
 		if err != nil {
 			return changed, err
 		}
