@@ -28,27 +28,37 @@ func reportLatencies(b *testing.B, samples []time.Duration) {
 // BenchmarkGrantThroughHost is a (replayed) grant through the host: deadline, concurrency
 // limit and breaker, gRPC over the AutoMTLS connection to the plugin process, and back.
 func BenchmarkGrantThroughHost(b *testing.B) {
-	dir := pluginDir(&testing.T{}, "bench")
-	m, err := host.Start(context.Background(), host.Config{Dir: dir, Logger: quiet})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer m.Close()
+	m := startBench(b)
 	req := &partnerv1.GrantRequest{IdempotencyKey: "bench", BenefitKey: "FAST", Member: &partnerv1.Member{ExternalId: "alice"}}
-	grant := func() error {
+	latencies(b, func() error {
 		return m.Call(context.Background(), "bench", func(ctx context.Context, c *sdk.Client) error {
 			_, err := c.Grant(ctx, req)
 			return err
 		})
+	})
+}
+
+// startBench starts a host running the bench partner, closed when b ends.
+func startBench(b *testing.B) *host.Manager {
+	m, err := host.Start(context.Background(), host.Config{Dir: pluginDir(&testing.T{}, "bench"), Logger: quiet})
+	if err != nil {
+		b.Fatal(err)
 	}
-	if err := grant(); err != nil { // the first grant writes; the measured ones replay it
+	b.Cleanup(m.Close)
+	return m
+}
+
+// latencies makes call once untimed (a first grant writes; the measured ones replay it), then
+// b.N times timed, and reports p50 and p99.
+func latencies(b *testing.B, call func() error) {
+	if err := call(); err != nil {
 		b.Fatal(err)
 	}
 	samples := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for range b.N {
 		t := time.Now()
-		if err := grant(); err != nil {
+		if err := call(); err != nil {
 			b.Fatal(err)
 		}
 		samples = append(samples, time.Since(t))
@@ -61,12 +71,7 @@ func BenchmarkGrantThroughHost(b *testing.B) {
 // Grant in one Call, what a plugin that does not set grant_checks_eligibility gets;
 // "one-call" is the Grant with check_eligibility that the SDK's plugins get.
 func BenchmarkClaimThroughHost(b *testing.B) {
-	dir := pluginDir(&testing.T{}, "bench")
-	m, err := host.Start(context.Background(), host.Config{Dir: dir, Logger: quiet})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer m.Close()
+	m := startBench(b)
 	member := &partnerv1.Member{ExternalId: "alice"}
 	twoCalls := func(ctx context.Context, c *sdk.Client) error {
 		e, err := c.CheckEligibility(ctx, &partnerv1.EligibilityRequest{BenefitKey: "FAST", Member: member})
@@ -88,19 +93,7 @@ func BenchmarkClaimThroughHost(b *testing.B) {
 		fn   func(ctx context.Context, c *sdk.Client) error
 	}{{"two-calls", twoCalls}, {"one-call", oneCall}} {
 		b.Run(bc.name, func(b *testing.B) {
-			if err := m.Call(context.Background(), "bench", bc.fn); err != nil { // the first grant writes
-				b.Fatal(err)
-			}
-			samples := make([]time.Duration, 0, b.N)
-			b.ResetTimer()
-			for range b.N {
-				t := time.Now()
-				if err := m.Call(context.Background(), "bench", bc.fn); err != nil {
-					b.Fatal(err)
-				}
-				samples = append(samples, time.Since(t))
-			}
-			reportLatencies(b, samples)
+			latencies(b, func() error { return m.Call(context.Background(), "bench", bc.fn) })
 		})
 	}
 }
@@ -108,27 +101,12 @@ func BenchmarkClaimThroughHost(b *testing.B) {
 // BenchmarkBareGrant is the same grant on the plugin's gRPC connection, without the host's
 // deadline, limits and breaker: the round trip alone.
 func BenchmarkBareGrant(b *testing.B) {
-	dir := pluginDir(&testing.T{}, "bench")
-	m, err := host.Start(context.Background(), host.Config{Dir: dir, Logger: quiet})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer m.Close()
-	rpc := m.RPC("bench")
+	rpc := startBench(b).RPC("bench")
 	req := &partnerv1.GrantRequest{IdempotencyKey: "bench", BenefitKey: "FAST", Member: &partnerv1.Member{ExternalId: "alice"}}
-	if _, err := rpc.Grant(context.Background(), req); err != nil {
-		b.Fatal(err)
-	}
-	samples := make([]time.Duration, 0, b.N)
-	b.ResetTimer()
-	for range b.N {
-		t := time.Now()
-		if _, err := rpc.Grant(context.Background(), req); err != nil {
-			b.Fatal(err)
-		}
-		samples = append(samples, time.Since(t))
-	}
-	reportLatencies(b, samples)
+	latencies(b, func() error {
+		_, err := rpc.Grant(context.Background(), req)
+		return err
+	})
 }
 
 // BenchmarkGrantInProcess is the same grant on the same implementation, called directly.
@@ -138,19 +116,10 @@ func BenchmarkGrantInProcess(b *testing.B) {
 		b.Fatal(err)
 	}
 	req := &partnerv1.GrantRequest{IdempotencyKey: "bench", BenefitKey: "FAST", Member: &partnerv1.Member{ExternalId: "alice"}}
-	if _, err := p.Grant(context.Background(), req); err != nil {
-		b.Fatal(err)
-	}
-	samples := make([]time.Duration, 0, b.N)
-	b.ResetTimer()
-	for range b.N {
-		t := time.Now()
-		if _, err := p.Grant(context.Background(), req); err != nil {
-			b.Fatal(err)
-		}
-		samples = append(samples, time.Since(t))
-	}
-	reportLatencies(b, samples)
+	latencies(b, func() error {
+		_, err := p.Grant(context.Background(), req)
+		return err
+	})
 }
 
 // BenchmarkPluginStart is a plugin's start: verify the checksum, exec, handshake with
@@ -175,12 +144,7 @@ func BenchmarkPluginStart(b *testing.B) {
 
 // BenchmarkRestartAfterKill is the time from kill -9 of a plugin to RUNNING again.
 func BenchmarkRestartAfterKill(b *testing.B) {
-	dir := pluginDir(&testing.T{}, "bench")
-	m, err := host.Start(context.Background(), host.Config{Dir: dir, Logger: quiet})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer m.Close()
+	m := startBench(b)
 	samples := make([]time.Duration, 0, b.N)
 	for range b.N {
 		pid := m.PID("bench")
