@@ -255,7 +255,7 @@ func floorDB(b *testing.B) (*store.DB, []int, int) {
 }
 
 // BenchmarkMemberTxFloor runs orderStatements for 100 events a batch, one transaction per
-// event (so per member) on 8 connections, as ARCHITECTURE.md asks of a hot path: the most
+// event (so per member) on 8 connections, as docs/architecture.md asks of a hot path: the most
 // any implementation of today's rules can ingest on this database while no transaction
 // locks two members.
 func BenchmarkMemberTxFloor(b *testing.B) {

@@ -9,7 +9,7 @@ import (
 	"github.com/membergraph/membergraph/internal/storetest"
 )
 
-// TestEveryKindIsStored: every event kind of DOMAIN.md §2 is accepted and kept, including the
+// TestEveryKindIsStored: every event kind of docs/domain.md §2 is accepted and kept, including the
 // ones that move no points (the score and medal issues act on them from the stored events).
 func TestEveryKindIsStored(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {

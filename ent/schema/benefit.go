@@ -11,7 +11,7 @@ import (
 	"github.com/membergraph/membergraph/ent/schema/rule"
 )
 
-// Benefit is an entry of a programme's benefit catalogue (DOMAIN.md §4 "Tier benefits").
+// Benefit is an entry of a programme's benefit catalogue (docs/domain.md §4 "Tier benefits").
 type Benefit struct {
 	ent.Schema
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/membergraph/membergraph/internal/events/payload"
 )
 
-// Event is an accepted report of member activity from the commerce side (DOMAIN.md §2): the
+// Event is an accepted report of member activity from the commerce side (docs/domain.md §2): the
 // audit trail from which points, score and medals follow. Rejected events are not stored.
 type Event struct {
 	ent.Schema

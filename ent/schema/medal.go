@@ -11,7 +11,7 @@ import (
 	"github.com/membergraph/membergraph/ent/schema/rule"
 )
 
-// Medal is an entry of a programme's medal catalogue (DOMAIN.md §6): a category medal per
+// Medal is an entry of a programme's medal catalogue (docs/domain.md §6): a category medal per
 // top category, levelled by spend in it, or a behaviour medal, levelled by a count.
 type Medal struct {
 	ent.Schema

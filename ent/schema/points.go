@@ -44,7 +44,7 @@ func (PointAccount) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
 }
 
-// PointEntry is one append-only line of the points ledger (DOMAIN.md §3).
+// PointEntry is one append-only line of the points ledger (docs/domain.md §3).
 type PointEntry struct {
 	ent.Schema
 }
@@ -200,7 +200,7 @@ func (PointRequest) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
 }
 
-// StoreBudget is the points a store has bought to grant to members (DOMAIN.md §3
+// StoreBudget is the points a store has bought to grant to members (docs/domain.md §3
 // "Store-funded"): it grants from it until it is empty, never beyond.
 type StoreBudget struct {
 	ent.Schema

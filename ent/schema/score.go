@@ -13,7 +13,7 @@ import (
 )
 
 // ActivityMonth is one member's activity counters for one programme-local month, updated in
-// the transaction of the event that moves them, so a score never rescans events (DOMAIN.md
+// the transaction of the event that moves them, so a score never rescans events (docs/domain.md
 // §4). A refund moves the counters of the month its order was completed in.
 type ActivityMonth struct {
 	ent.Schema
@@ -244,7 +244,7 @@ func (SettlementPartition) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
 }
 
-// BenefitClaim is one use of a limited benefit (DOMAIN.md §4 "Tier benefits"), or a coupon
+// BenefitClaim is one use of a limited benefit (docs/domain.md §4 "Tier benefits"), or a coupon
 // issued as an upgrade gift.
 type BenefitClaim struct {
 	ent.Schema

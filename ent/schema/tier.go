@@ -11,7 +11,7 @@ import (
 	"github.com/membergraph/membergraph/ent/schema/rule"
 )
 
-// Tier is a step of a programme's ladder (DOMAIN.md §4 "Tiers"): the settled score sets it.
+// Tier is a step of a programme's ladder (docs/domain.md §4 "Tiers"): the settled score sets it.
 type Tier struct {
 	ent.Schema
 }

@@ -11,7 +11,7 @@ import (
 // Role is what a token holder is to the platform.
 type Role string
 
-// The roles of ARCHITECTURE.md "Auth".
+// The roles of docs/architecture.md "Auth".
 const (
 	RoleAdmin   Role = "ADMIN"   // operators: everything in their programme
 	RoleService Role = "SERVICE" // the commerce back end: reports events, reads members

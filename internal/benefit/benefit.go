@@ -1,5 +1,5 @@
 // Package benefit is what a member's tier (and later PLUS and medals) entitles the member
-// to, with the quotas of DOMAIN.md §4 "Tier benefits": a limited benefit is claimed at most
+// to, with the quotas of docs/domain.md §4 "Tier benefits": a limited benefit is claimed at most
 // N times per month or year, tracked per member, once per idempotency key.
 package benefit
 

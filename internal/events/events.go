@@ -1,4 +1,4 @@
-// Package events takes in what members did, as the commerce side reports it (DOMAIN.md §2):
+// Package events takes in what members did, as the commerce side reports it (docs/domain.md §2):
 // it validates each event, stores the accepted ones exactly once per idempotency key, and
 // applies its effects in the same transaction: points, the activity counters the score
 // reads, and medal levels.

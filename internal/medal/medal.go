@@ -1,4 +1,4 @@
-// Package medal is the medals of DOMAIN.md §6: 21 category medals levelled by spend in
+// Package medal is the medals of docs/domain.md §6: 21 category medals levelled by spend in
 // their category and five behaviour medals levelled by counts, each over the last 12 months.
 // Levels rise and fall in the transaction of the event that moves them, a daily job lowers
 // the levels old activity no longer holds up, every change is recorded, and each level's

@@ -29,7 +29,7 @@ import (
 
 var shanghai, _ = time.LoadLocation("Asia/Shanghai")
 
-// TestLevels: the preset's thresholds per kind (DOMAIN.md §6).
+// TestLevels: the preset's thresholds per kind (docs/domain.md §6).
 func TestLevels(t *testing.T) {
 	def := program.JDPreset()
 	var phones, orders, reviews program.MedalDef

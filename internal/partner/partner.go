@@ -1,4 +1,4 @@
-// Package partner is the platform's side of partner benefits (DOMAIN.md §7): claims recorded
+// Package partner is the platform's side of partner benefits (docs/domain.md §7): claims recorded
 // around the plugin call (PENDING before, the outcome after, a reconciler for what a crash
 // left PENDING), revocation, the admin's switches and configuration, and the narrow callback
 // service a plugin may use. Running the plugins is plugins/host's job.

@@ -1,4 +1,4 @@
-// Package points is the points currency (京豆) of DOMAIN.md §3: the earning rules, the
+// Package points is the points currency (京豆) of docs/domain.md §3: the earning rules, the
 // append-only ledger with its lots, spending, refunds, expiry and quotes. Points are
 // integers and every entry names who funds it.
 package points
@@ -12,7 +12,7 @@ import (
 	"github.com/membergraph/membergraph/internal/rules"
 )
 
-// Funding sources of DOMAIN.md §3 (stores and partners fund as STORE:<id>, PARTNER:<key>).
+// Funding sources of docs/domain.md §3 (stores and partners fund as STORE:<id>, PARTNER:<key>).
 const (
 	FundPlatform = "PLATFORM"
 	FundPlus     = "PLUS"

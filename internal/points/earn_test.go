@@ -30,7 +30,7 @@ func sum(gs []points.Grant, kind pointentry.Kind) (n int64) {
 	return n
 }
 
-// TestPurchaseEarning covers every purchase case of DOMAIN.md §3 "Earning".
+// TestPurchaseEarning covers every purchase case of docs/domain.md §3 "Earning".
 func TestPurchaseEarning(t *testing.T) {
 	r := rules.JDPreset()
 	for _, tc := range []struct {

@@ -104,7 +104,7 @@ func Location(name string) (*time.Location, error) {
 }
 
 // ExpiresAt is when points earned at t lapse: the end of 31 December of year N+years in
-// loc, i.e. the first instant of 1 January of year N+years+1 (DOMAIN.md §3 "Expiry").
+// loc, i.e. the first instant of 1 January of year N+years+1 (docs/domain.md §3 "Expiry").
 func ExpiresAt(t time.Time, loc *time.Location, years int) time.Time {
 	return time.Date(t.In(loc).Year()+years+1, 1, 1, 0, 0, 0, 0, loc).UTC()
 }

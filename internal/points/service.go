@@ -28,7 +28,7 @@ import (
 // Purpose is why points are spent.
 type Purpose string
 
-// The purposes of a spend (DOMAIN.md §3 "Spending").
+// The purposes of a spend (docs/domain.md §3 "Spending").
 const (
 	OrderDeduction Purpose = "ORDER_DEDUCTION" // at checkout: ×step, ≥ minimum balance, ≤ share of the order
 	Exchange       Purpose = "EXCHANGE"        // for a catalogue item priced in points

@@ -13,7 +13,7 @@ import (
 // PresetKey is the key of the shipped JD-style programme, the one a first start creates.
 const PresetKey = "jd"
 
-// JDPreset is the shipped "JD-style" programme of DOMAIN.md: the five tiers at
+// JDPreset is the shipped "JD-style" programme of docs/domain.md: the five tiers at
 // 0 / 1,000 / 2,500 / 4,500 / 7,000 and a benefit catalogue that grows toward the top and
 // leans to service there. Upgrade gifts grow with the tier; the yearly deductions only
 // apply when an operator switches the programme to cumulative growth.
@@ -86,7 +86,7 @@ func JDPreset() Definition {
 	return def
 }
 
-// presetMedals are DOMAIN.md §6's medals: one per category that earns points, levelled at
+// presetMedals are docs/domain.md §6's medals: one per category that earns points, levelled at
 // ¥500 / ¥2,000 / ¥5,000 / ¥10,000 / ¥20,000 over 12 months, and the five behaviour medals
 // (orders 5/20/50/100/200, the others 5/20/50/100/300). Levels 3 and 5 carry a coupon.
 func presetMedals(categories, excluded []string) []MedalDef {

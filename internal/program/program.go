@@ -39,7 +39,7 @@ type Definition struct {
 	Medals        []MedalDef
 }
 
-// MedalDef is an entry of the medal catalogue (DOMAIN.md §6).
+// MedalDef is an entry of the medal catalogue (docs/domain.md §6).
 type MedalDef struct {
 	Key, Name string
 	Kind      entmedal.Kind

@@ -1,4 +1,4 @@
-// Package rules holds a programme's rule configuration: every number DOMAIN.md marks as a
+// Package rules holds a programme's rule configuration: every number docs/domain.md marks as a
 // default lives here as data, so an operator changes it without code. The package knows
 // nothing of storage or GraphQL; a Program row stores Rules as JSON.
 package rules
@@ -13,7 +13,7 @@ import (
 // Rules is the whole configuration of one programme. The zero value is not valid; start
 // from JDPreset and change fields.
 type Rules struct {
-	// Categories are the top categories order lines may name (DOMAIN.md §6); a line with
+	// Categories are the top categories order lines may name (docs/domain.md §6); a line with
 	// another category is rejected.
 	Categories []string `json:"categories"`
 	Earning    Earning  `json:"earning"`
@@ -22,7 +22,7 @@ type Rules struct {
 	Score      Score    `json:"score"`
 }
 
-// Earning configures how points are earned (DOMAIN.md §3 "Earning").
+// Earning configures how points are earned (docs/domain.md §3 "Earning").
 type Earning struct {
 	// PurchaseMinLineCents is the smallest paid line amount that earns purchase points.
 	PurchaseMinLineCents int64 `json:"purchaseMinLineCents"`
@@ -53,7 +53,7 @@ type Earning struct {
 	PendingDays int `json:"pendingDays"`
 }
 
-// Spending configures order deduction (DOMAIN.md §3 "Spending").
+// Spending configures order deduction (docs/domain.md §3 "Spending").
 type Spending struct {
 	// DeductionStep: order deduction only in multiples of this many points.
 	DeductionStep int64 `json:"deductionStep"`
@@ -63,21 +63,21 @@ type Spending struct {
 	DeductionMaxPercent int64 `json:"deductionMaxPercent"`
 }
 
-// Expiry configures when earned points lapse (DOMAIN.md §3 "Expiry").
+// Expiry configures when earned points lapse (docs/domain.md §3 "Expiry").
 type Expiry struct {
 	// YearsAfterEarning: points earned in year N expire at the end of 31 December of
 	// year N+YearsAfterEarning in the programme's time zone.
 	YearsAfterEarning int `json:"yearsAfterEarning"`
 }
 
-// Score modes (DOMAIN.md §4): the rolling 12-month score (京享值) or cumulative growth
+// Score modes (docs/domain.md §4): the rolling 12-month score (京享值) or cumulative growth
 // (成长值) with a yearly deduction per tier on 1 January.
 const (
 	ScoreRolling    = "ROLLING"
 	ScoreCumulative = "CUMULATIVE"
 )
 
-// Score configures the member score and how it is settled (DOMAIN.md §4 "The score").
+// Score configures the member score and how it is settled (docs/domain.md §4 "The score").
 type Score struct {
 	// Mode is ScoreRolling or ScoreCumulative.
 	Mode string `json:"mode"`
@@ -127,7 +127,7 @@ type CoefficientBand struct {
 }
 
 // JDPreset returns the rules of the shipped "JD-style" programme preset, with the default
-// numbers of DOMAIN.md.
+// numbers of docs/domain.md.
 func JDPreset() Rules {
 	return Rules{
 		Categories: []string{

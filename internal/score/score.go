@@ -1,4 +1,4 @@
-// Package score is the member score (京享值) of DOMAIN.md §4: the provisional score read
+// Package score is the member score (京享值) of docs/domain.md §4: the provisional score read
 // from the activity counters as events arrive, and the monthly settlement that fixes the
 // settled score, moves members between tiers and owes upgrade gifts. The formula itself is
 // in score/formula.

@@ -141,7 +141,7 @@ func (w *world) points(ext string, kind pointentry.Kind) (n int, sum int64) {
 	return len(es), sum
 }
 
-// activeMember gives ext a known score of 3,084 in March 2025 (DOMAIN.md §4 weights): spend
+// activeMember gives ext a known score of 3,084 in March 2025 (docs/domain.md §4 weights): spend
 // ¥3,000 (3,000) on one day (5), two login days (2), a review (2), a photo review (3), an
 // answer (1), a share (1), real name (50) and one bound account (20).
 func (w *world) activeMember(ext string) {

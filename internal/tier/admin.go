@@ -103,7 +103,7 @@ type Bucket struct {
 }
 
 // SimulateTable is the tier distribution the thresholds would produce on the last settled
-// scores, beside the current table's (DOMAIN.md §8 "what-if"). Members never settled count
+// scores, beside the current table's (docs/domain.md §8 "what-if"). Members never settled count
 // at score 0. It reads one aggregate, not the members.
 func (s *Service) SimulateTable(ctx context.Context, thresholds []int64) ([]Bucket, error) {
 	ladder, err := Load(ctx, s.client)

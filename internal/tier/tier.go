@@ -1,4 +1,4 @@
-// Package tier is the tier ladder of DOMAIN.md §4 "Tiers": which tier a settled score sets,
+// Package tier is the tier ladder of docs/domain.md §4 "Tiers": which tier a settled score sets,
 // what the next tier needs and adds, the operator's changes to the table (validated and
 // audited), and the what-if that shows the pyramid a changed table would produce.
 package tier

@@ -2,7 +2,7 @@
 // had. It has no dependencies so the data model can store these types as JSON.
 package payload
 
-// Kind is an event kind of DOMAIN.md §2.
+// Kind is an event kind of docs/domain.md §2.
 type Kind string
 
 // The event kinds.

@@ -1,4 +1,4 @@
-// Package formula is the member score (京享值) of DOMAIN.md §4 as a pure function: counters
+// Package formula is the member score (京享值) of docs/domain.md §4 as a pure function: counters
 // go in, the score and each dimension's share come out. Settlement, the provisional score
 // and the what-if all call it, and the data model stores its Breakdown, so a member sees
 // exactly how the number was made.

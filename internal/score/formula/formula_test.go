@@ -9,7 +9,7 @@ import (
 
 func ptr(v int) *int { return &v }
 
-// TestDimensions checks each dimension of DOMAIN.md §4's growth formula with the preset's
+// TestDimensions checks each dimension of docs/domain.md §4's growth formula with the preset's
 // weights, one counter at a time.
 func TestDimensions(t *testing.T) {
 	sr := rules.JDPreset().Score
