@@ -272,6 +272,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			memberscore.FieldCredit:               {Type: field.TypeInt, Column: memberscore.FieldCredit},
 			memberscore.FieldCountedThrough:       {Type: field.TypeInt, Column: memberscore.FieldCountedThrough},
 			memberscore.FieldAccountPointsCounted: {Type: field.TypeInt64, Column: memberscore.FieldAccountPointsCounted},
+			memberscore.FieldSettlementRun:        {Type: field.TypeInt, Column: memberscore.FieldSettlementRun},
 		},
 	}
 	graph.Nodes[11] = &sqlgraph.Node{
@@ -456,6 +457,8 @@ var schemaGraph = func() *sqlgraph.Schema {
 			settlement.FieldStartedAt:   {Type: field.TypeTime, Column: settlement.FieldStartedAt},
 			settlement.FieldFinishedAt:  {Type: field.TypeTime, Column: settlement.FieldFinishedAt},
 			settlement.FieldPartitions:  {Type: field.TypeInt, Column: settlement.FieldPartitions},
+			settlement.FieldRun:         {Type: field.TypeInt, Column: settlement.FieldRun},
+			settlement.FieldResettle:    {Type: field.TypeBool, Column: settlement.FieldResettle},
 			settlement.FieldMembers:     {Type: field.TypeInt, Column: settlement.FieldMembers},
 			settlement.FieldTierChanges: {Type: field.TypeInt, Column: settlement.FieldTierChanges},
 		},
@@ -473,6 +476,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 		Fields: map[string]*sqlgraph.FieldSpec{
 			settlementpartition.FieldProgramID:    {Type: field.TypeInt, Column: settlementpartition.FieldProgramID},
 			settlementpartition.FieldSettlementID: {Type: field.TypeInt, Column: settlementpartition.FieldSettlementID},
+			settlementpartition.FieldRun:          {Type: field.TypeInt, Column: settlementpartition.FieldRun},
 			settlementpartition.FieldLo:           {Type: field.TypeInt, Column: settlementpartition.FieldLo},
 			settlementpartition.FieldHi:           {Type: field.TypeInt, Column: settlementpartition.FieldHi},
 			settlementpartition.FieldStatus:       {Type: field.TypeEnum, Column: settlementpartition.FieldStatus},
@@ -562,6 +566,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tierchange.FieldScore:      {Type: field.TypeInt64, Column: tierchange.FieldScore},
 			tierchange.FieldReason:     {Type: field.TypeString, Column: tierchange.FieldReason},
 			tierchange.FieldCreatedAt:  {Type: field.TypeTime, Column: tierchange.FieldCreatedAt},
+			tierchange.FieldRun:        {Type: field.TypeInt, Column: tierchange.FieldRun},
 		},
 	}
 	graph.Nodes[25] = &sqlgraph.Node{
@@ -2120,6 +2125,11 @@ func (f *MemberScoreFilter) WhereAccountPointsCounted(p entql.Int64P) {
 	f.Where(p.Field(memberscore.FieldAccountPointsCounted))
 }
 
+// WhereSettlementRun applies the entql int predicate on the settlement_run field.
+func (f *MemberScoreFilter) WhereSettlementRun(p entql.IntP) {
+	f.Where(p.Field(memberscore.FieldSettlementRun))
+}
+
 // WhereHasMember applies a predicate to check if query has an edge member.
 func (f *MemberScoreFilter) WhereHasMember() {
 	f.Where(entql.HasEdge("member"))
@@ -2969,6 +2979,16 @@ func (f *SettlementFilter) WherePartitions(p entql.IntP) {
 	f.Where(p.Field(settlement.FieldPartitions))
 }
 
+// WhereRun applies the entql int predicate on the run field.
+func (f *SettlementFilter) WhereRun(p entql.IntP) {
+	f.Where(p.Field(settlement.FieldRun))
+}
+
+// WhereResettle applies the entql bool predicate on the resettle field.
+func (f *SettlementFilter) WhereResettle(p entql.BoolP) {
+	f.Where(p.Field(settlement.FieldResettle))
+}
+
 // WhereMembers applies the entql int predicate on the members field.
 func (f *SettlementFilter) WhereMembers(p entql.IntP) {
 	f.Where(p.Field(settlement.FieldMembers))
@@ -3041,6 +3061,11 @@ func (f *SettlementPartitionFilter) WhereProgramID(p entql.IntP) {
 // WhereSettlementID applies the entql int predicate on the settlement_id field.
 func (f *SettlementPartitionFilter) WhereSettlementID(p entql.IntP) {
 	f.Where(p.Field(settlementpartition.FieldSettlementID))
+}
+
+// WhereRun applies the entql int predicate on the run field.
+func (f *SettlementPartitionFilter) WhereRun(p entql.IntP) {
+	f.Where(p.Field(settlementpartition.FieldRun))
 }
 
 // WhereLo applies the entql int predicate on the lo field.
@@ -3442,6 +3467,11 @@ func (f *TierChangeFilter) WhereReason(p entql.StringP) {
 // WhereCreatedAt applies the entql time.Time predicate on the created_at field.
 func (f *TierChangeFilter) WhereCreatedAt(p entql.TimeP) {
 	f.Where(p.Field(tierchange.FieldCreatedAt))
+}
+
+// WhereRun applies the entql int predicate on the run field.
+func (f *TierChangeFilter) WhereRun(p entql.IntP) {
+	f.Where(p.Field(tierchange.FieldRun))
 }
 
 // WhereHasMember applies a predicate to check if query has an edge member.

@@ -1394,6 +1394,16 @@ func (_q *SettlementQuery) collectField(ctx context.Context, oneNode bool, opCtx
 				selectedFields = append(selectedFields, settlement.FieldPartitions)
 				fieldSeen[settlement.FieldPartitions] = struct{}{}
 			}
+		case "run":
+			if _, ok := fieldSeen[settlement.FieldRun]; !ok {
+				selectedFields = append(selectedFields, settlement.FieldRun)
+				fieldSeen[settlement.FieldRun] = struct{}{}
+			}
+		case "resettle":
+			if _, ok := fieldSeen[settlement.FieldResettle]; !ok {
+				selectedFields = append(selectedFields, settlement.FieldResettle)
+				fieldSeen[settlement.FieldResettle] = struct{}{}
+			}
 		case "members":
 			if _, ok := fieldSeen[settlement.FieldMembers]; !ok {
 				selectedFields = append(selectedFields, settlement.FieldMembers)

@@ -40,6 +40,8 @@ type MemberScore struct {
 	CountedThrough int `json:"counted_through,omitempty"`
 	// Cumulative mode: account points already in settled, so they count once.
 	AccountPointsCounted int64 `json:"account_points_counted,omitempty"`
+	// The run of period's settlement that wrote settled, so a resettle taken over after a crash skips whom it did.
+	SettlementRun int `json:"settlement_run,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the MemberScoreQuery when eager-loading is set.
 	Edges        MemberScoreEdges `json:"edges"`
@@ -75,7 +77,7 @@ func (*MemberScore) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case memberscore.FieldBreakdown:
 			values[i] = new([]byte)
-		case memberscore.FieldID, memberscore.FieldProgramID, memberscore.FieldMemberID, memberscore.FieldSettled, memberscore.FieldPeriod, memberscore.FieldReputation, memberscore.FieldCredit, memberscore.FieldCountedThrough, memberscore.FieldAccountPointsCounted:
+		case memberscore.FieldID, memberscore.FieldProgramID, memberscore.FieldMemberID, memberscore.FieldSettled, memberscore.FieldPeriod, memberscore.FieldReputation, memberscore.FieldCredit, memberscore.FieldCountedThrough, memberscore.FieldAccountPointsCounted, memberscore.FieldSettlementRun:
 			values[i] = new(sql.NullInt64)
 		case memberscore.FieldSettledAt:
 			values[i] = new(sql.NullTime)
@@ -165,6 +167,12 @@ func (_m *MemberScore) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.AccountPointsCounted = value.Int64
 			}
+		case memberscore.FieldSettlementRun:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field settlement_run", values[i])
+			} else if value.Valid {
+				_m.SettlementRun = int(value.Int64)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -241,6 +249,9 @@ func (_m *MemberScore) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("account_points_counted=")
 	builder.WriteString(fmt.Sprintf("%v", _m.AccountPointsCounted))
+	builder.WriteString(", ")
+	builder.WriteString("settlement_run=")
+	builder.WriteString(fmt.Sprintf("%v", _m.SettlementRun))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -148,6 +148,20 @@ func (_c *MemberScoreCreate) SetNillableAccountPointsCounted(v *int64) *MemberSc
 	return _c
 }
 
+// SetSettlementRun sets the "settlement_run" field.
+func (_c *MemberScoreCreate) SetSettlementRun(v int) *MemberScoreCreate {
+	_c.mutation.SetSettlementRun(v)
+	return _c
+}
+
+// SetNillableSettlementRun sets the "settlement_run" field if the given value is not nil.
+func (_c *MemberScoreCreate) SetNillableSettlementRun(v *int) *MemberScoreCreate {
+	if v != nil {
+		_c.SetSettlementRun(*v)
+	}
+	return _c
+}
+
 // SetMember sets the "member" edge to the Member entity.
 func (_c *MemberScoreCreate) SetMember(v *Member) *MemberScoreCreate {
 	return _c.SetMemberID(v.ID)
@@ -206,6 +220,10 @@ func (_c *MemberScoreCreate) defaults() error {
 		v := memberscore.DefaultAccountPointsCounted
 		_c.mutation.SetAccountPointsCounted(v)
 	}
+	if _, ok := _c.mutation.SettlementRun(); !ok {
+		v := memberscore.DefaultSettlementRun
+		_c.mutation.SetSettlementRun(v)
+	}
 	return nil
 }
 
@@ -228,6 +246,9 @@ func (_c *MemberScoreCreate) check() error {
 	}
 	if _, ok := _c.mutation.AccountPointsCounted(); !ok {
 		return &ValidationError{Name: "account_points_counted", err: errors.New(`ent: missing required field "MemberScore.account_points_counted"`)}
+	}
+	if _, ok := _c.mutation.SettlementRun(); !ok {
+		return &ValidationError{Name: "settlement_run", err: errors.New(`ent: missing required field "MemberScore.settlement_run"`)}
 	}
 	if len(_c.mutation.MemberIDs()) == 0 {
 		return &ValidationError{Name: "member", err: errors.New(`ent: missing required edge "MemberScore.member"`)}
@@ -294,6 +315,10 @@ func (_c *MemberScoreCreate) createSpec() (*MemberScore, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.AccountPointsCounted(); ok {
 		_spec.SetField(memberscore.FieldAccountPointsCounted, field.TypeInt64, value)
 		_node.AccountPointsCounted = value
+	}
+	if value, ok := _c.mutation.SettlementRun(); ok {
+		_spec.SetField(memberscore.FieldSettlementRun, field.TypeInt, value)
+		_node.SettlementRun = value
 	}
 	if nodes := _c.mutation.MemberIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -517,6 +542,24 @@ func (u *MemberScoreUpsert) UpdateAccountPointsCounted() *MemberScoreUpsert {
 // AddAccountPointsCounted adds v to the "account_points_counted" field.
 func (u *MemberScoreUpsert) AddAccountPointsCounted(v int64) *MemberScoreUpsert {
 	u.Add(memberscore.FieldAccountPointsCounted, v)
+	return u
+}
+
+// SetSettlementRun sets the "settlement_run" field.
+func (u *MemberScoreUpsert) SetSettlementRun(v int) *MemberScoreUpsert {
+	u.Set(memberscore.FieldSettlementRun, v)
+	return u
+}
+
+// UpdateSettlementRun sets the "settlement_run" field to the value that was provided on create.
+func (u *MemberScoreUpsert) UpdateSettlementRun() *MemberScoreUpsert {
+	u.SetExcluded(memberscore.FieldSettlementRun)
+	return u
+}
+
+// AddSettlementRun adds v to the "settlement_run" field.
+func (u *MemberScoreUpsert) AddSettlementRun(v int) *MemberScoreUpsert {
+	u.Add(memberscore.FieldSettlementRun, v)
 	return u
 }
 
@@ -747,6 +790,27 @@ func (u *MemberScoreUpsertOne) AddAccountPointsCounted(v int64) *MemberScoreUpse
 func (u *MemberScoreUpsertOne) UpdateAccountPointsCounted() *MemberScoreUpsertOne {
 	return u.Update(func(s *MemberScoreUpsert) {
 		s.UpdateAccountPointsCounted()
+	})
+}
+
+// SetSettlementRun sets the "settlement_run" field.
+func (u *MemberScoreUpsertOne) SetSettlementRun(v int) *MemberScoreUpsertOne {
+	return u.Update(func(s *MemberScoreUpsert) {
+		s.SetSettlementRun(v)
+	})
+}
+
+// AddSettlementRun adds v to the "settlement_run" field.
+func (u *MemberScoreUpsertOne) AddSettlementRun(v int) *MemberScoreUpsertOne {
+	return u.Update(func(s *MemberScoreUpsert) {
+		s.AddSettlementRun(v)
+	})
+}
+
+// UpdateSettlementRun sets the "settlement_run" field to the value that was provided on create.
+func (u *MemberScoreUpsertOne) UpdateSettlementRun() *MemberScoreUpsertOne {
+	return u.Update(func(s *MemberScoreUpsert) {
+		s.UpdateSettlementRun()
 	})
 }
 
@@ -1143,6 +1207,27 @@ func (u *MemberScoreUpsertBulk) AddAccountPointsCounted(v int64) *MemberScoreUps
 func (u *MemberScoreUpsertBulk) UpdateAccountPointsCounted() *MemberScoreUpsertBulk {
 	return u.Update(func(s *MemberScoreUpsert) {
 		s.UpdateAccountPointsCounted()
+	})
+}
+
+// SetSettlementRun sets the "settlement_run" field.
+func (u *MemberScoreUpsertBulk) SetSettlementRun(v int) *MemberScoreUpsertBulk {
+	return u.Update(func(s *MemberScoreUpsert) {
+		s.SetSettlementRun(v)
+	})
+}
+
+// AddSettlementRun adds v to the "settlement_run" field.
+func (u *MemberScoreUpsertBulk) AddSettlementRun(v int) *MemberScoreUpsertBulk {
+	return u.Update(func(s *MemberScoreUpsert) {
+		s.AddSettlementRun(v)
+	})
+}
+
+// UpdateSettlementRun sets the "settlement_run" field to the value that was provided on create.
+func (u *MemberScoreUpsertBulk) UpdateSettlementRun() *MemberScoreUpsertBulk {
+	return u.Update(func(s *MemberScoreUpsert) {
+		s.UpdateSettlementRun()
 	})
 }
 

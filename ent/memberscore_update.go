@@ -208,6 +208,27 @@ func (_u *MemberScoreUpdate) AddAccountPointsCounted(v int64) *MemberScoreUpdate
 	return _u
 }
 
+// SetSettlementRun sets the "settlement_run" field.
+func (_u *MemberScoreUpdate) SetSettlementRun(v int) *MemberScoreUpdate {
+	_u.mutation.ResetSettlementRun()
+	_u.mutation.SetSettlementRun(v)
+	return _u
+}
+
+// SetNillableSettlementRun sets the "settlement_run" field if the given value is not nil.
+func (_u *MemberScoreUpdate) SetNillableSettlementRun(v *int) *MemberScoreUpdate {
+	if v != nil {
+		_u.SetSettlementRun(*v)
+	}
+	return _u
+}
+
+// AddSettlementRun adds value to the "settlement_run" field.
+func (_u *MemberScoreUpdate) AddSettlementRun(v int) *MemberScoreUpdate {
+	_u.mutation.AddSettlementRun(v)
+	return _u
+}
+
 // Mutation returns the MemberScoreMutation object of the builder.
 func (_u *MemberScoreUpdate) Mutation() *MemberScoreMutation {
 	return _u.mutation
@@ -319,6 +340,12 @@ func (_u *MemberScoreUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	}
 	if value, ok := _u.mutation.AddedAccountPointsCounted(); ok {
 		_spec.AddField(memberscore.FieldAccountPointsCounted, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.SettlementRun(); ok {
+		_spec.SetField(memberscore.FieldSettlementRun, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedSettlementRun(); ok {
+		_spec.AddField(memberscore.FieldSettlementRun, field.TypeInt, value)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -520,6 +547,27 @@ func (_u *MemberScoreUpdateOne) AddAccountPointsCounted(v int64) *MemberScoreUpd
 	return _u
 }
 
+// SetSettlementRun sets the "settlement_run" field.
+func (_u *MemberScoreUpdateOne) SetSettlementRun(v int) *MemberScoreUpdateOne {
+	_u.mutation.ResetSettlementRun()
+	_u.mutation.SetSettlementRun(v)
+	return _u
+}
+
+// SetNillableSettlementRun sets the "settlement_run" field if the given value is not nil.
+func (_u *MemberScoreUpdateOne) SetNillableSettlementRun(v *int) *MemberScoreUpdateOne {
+	if v != nil {
+		_u.SetSettlementRun(*v)
+	}
+	return _u
+}
+
+// AddSettlementRun adds value to the "settlement_run" field.
+func (_u *MemberScoreUpdateOne) AddSettlementRun(v int) *MemberScoreUpdateOne {
+	_u.mutation.AddSettlementRun(v)
+	return _u
+}
+
 // Mutation returns the MemberScoreMutation object of the builder.
 func (_u *MemberScoreUpdateOne) Mutation() *MemberScoreMutation {
 	return _u.mutation
@@ -661,6 +709,12 @@ func (_u *MemberScoreUpdateOne) sqlSave(ctx context.Context) (_node *MemberScore
 	}
 	if value, ok := _u.mutation.AddedAccountPointsCounted(); ok {
 		_spec.AddField(memberscore.FieldAccountPointsCounted, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.SettlementRun(); ok {
+		_spec.SetField(memberscore.FieldSettlementRun, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedSettlementRun(); ok {
+		_spec.AddField(memberscore.FieldSettlementRun, field.TypeInt, value)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &MemberScore{config: _u.config}

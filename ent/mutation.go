@@ -9119,6 +9119,8 @@ type MemberScoreMutation struct {
 	addcounted_through        *int
 	account_points_counted    *int64
 	addaccount_points_counted *int64
+	settlement_run            *int
+	addsettlement_run         *int
 	clearedFields             map[string]struct{}
 	member                    *int
 	clearedmember             bool
@@ -9779,6 +9781,62 @@ func (m *MemberScoreMutation) ResetAccountPointsCounted() {
 	m.addaccount_points_counted = nil
 }
 
+// SetSettlementRun sets the "settlement_run" field.
+func (m *MemberScoreMutation) SetSettlementRun(i int) {
+	m.settlement_run = &i
+	m.addsettlement_run = nil
+}
+
+// SettlementRun returns the value of the "settlement_run" field in the mutation.
+func (m *MemberScoreMutation) SettlementRun() (r int, exists bool) {
+	v := m.settlement_run
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSettlementRun returns the old "settlement_run" field's value of the MemberScore entity.
+// If the MemberScore object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MemberScoreMutation) OldSettlementRun(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSettlementRun is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSettlementRun requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSettlementRun: %w", err)
+	}
+	return oldValue.SettlementRun, nil
+}
+
+// AddSettlementRun adds i to the "settlement_run" field.
+func (m *MemberScoreMutation) AddSettlementRun(i int) {
+	if m.addsettlement_run != nil {
+		*m.addsettlement_run += i
+	} else {
+		m.addsettlement_run = &i
+	}
+}
+
+// AddedSettlementRun returns the value that was added to the "settlement_run" field in this mutation.
+func (m *MemberScoreMutation) AddedSettlementRun() (r int, exists bool) {
+	v := m.addsettlement_run
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSettlementRun resets all changes to the "settlement_run" field.
+func (m *MemberScoreMutation) ResetSettlementRun() {
+	m.settlement_run = nil
+	m.addsettlement_run = nil
+}
+
 // ClearMember clears the "member" edge to the Member entity.
 func (m *MemberScoreMutation) ClearMember() {
 	m.clearedmember = true
@@ -9840,7 +9898,7 @@ func (m *MemberScoreMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *MemberScoreMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 11)
 	if m.program_id != nil {
 		fields = append(fields, memberscore.FieldProgramID)
 	}
@@ -9871,6 +9929,9 @@ func (m *MemberScoreMutation) Fields() []string {
 	if m.account_points_counted != nil {
 		fields = append(fields, memberscore.FieldAccountPointsCounted)
 	}
+	if m.settlement_run != nil {
+		fields = append(fields, memberscore.FieldSettlementRun)
+	}
 	return fields
 }
 
@@ -9899,6 +9960,8 @@ func (m *MemberScoreMutation) Field(name string) (ent.Value, bool) {
 		return m.CountedThrough()
 	case memberscore.FieldAccountPointsCounted:
 		return m.AccountPointsCounted()
+	case memberscore.FieldSettlementRun:
+		return m.SettlementRun()
 	}
 	return nil, false
 }
@@ -9928,6 +9991,8 @@ func (m *MemberScoreMutation) OldField(ctx context.Context, name string) (ent.Va
 		return m.OldCountedThrough(ctx)
 	case memberscore.FieldAccountPointsCounted:
 		return m.OldAccountPointsCounted(ctx)
+	case memberscore.FieldSettlementRun:
+		return m.OldSettlementRun(ctx)
 	}
 	return nil, fmt.Errorf("unknown MemberScore field %s", name)
 }
@@ -10007,6 +10072,13 @@ func (m *MemberScoreMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetAccountPointsCounted(v)
 		return nil
+	case memberscore.FieldSettlementRun:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSettlementRun(v)
+		return nil
 	}
 	return fmt.Errorf("unknown MemberScore field %s", name)
 }
@@ -10036,6 +10108,9 @@ func (m *MemberScoreMutation) AddedFields() []string {
 	if m.addaccount_points_counted != nil {
 		fields = append(fields, memberscore.FieldAccountPointsCounted)
 	}
+	if m.addsettlement_run != nil {
+		fields = append(fields, memberscore.FieldSettlementRun)
+	}
 	return fields
 }
 
@@ -10058,6 +10133,8 @@ func (m *MemberScoreMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedCountedThrough()
 	case memberscore.FieldAccountPointsCounted:
 		return m.AddedAccountPointsCounted()
+	case memberscore.FieldSettlementRun:
+		return m.AddedSettlementRun()
 	}
 	return nil, false
 }
@@ -10115,6 +10192,13 @@ func (m *MemberScoreMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddAccountPointsCounted(v)
+		return nil
+	case memberscore.FieldSettlementRun:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSettlementRun(v)
 		return nil
 	}
 	return fmt.Errorf("unknown MemberScore numeric field %s", name)
@@ -10199,6 +10283,9 @@ func (m *MemberScoreMutation) ResetField(name string) error {
 		return nil
 	case memberscore.FieldAccountPointsCounted:
 		m.ResetAccountPointsCounted()
+		return nil
+	case memberscore.FieldSettlementRun:
+		m.ResetSettlementRun()
 		return nil
 	}
 	return fmt.Errorf("unknown MemberScore field %s", name)
@@ -17345,6 +17432,9 @@ type SettlementMutation struct {
 	finished_at     *time.Time
 	partitions      *int
 	addpartitions   *int
+	run             *int
+	addrun          *int
+	resettle        *bool
 	members         *int
 	addmembers      *int
 	tier_changes    *int
@@ -17745,6 +17835,98 @@ func (m *SettlementMutation) ResetPartitions() {
 	m.addpartitions = nil
 }
 
+// SetRun sets the "run" field.
+func (m *SettlementMutation) SetRun(i int) {
+	m.run = &i
+	m.addrun = nil
+}
+
+// Run returns the value of the "run" field in the mutation.
+func (m *SettlementMutation) Run() (r int, exists bool) {
+	v := m.run
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRun returns the old "run" field's value of the Settlement entity.
+// If the Settlement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SettlementMutation) OldRun(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRun is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRun requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRun: %w", err)
+	}
+	return oldValue.Run, nil
+}
+
+// AddRun adds i to the "run" field.
+func (m *SettlementMutation) AddRun(i int) {
+	if m.addrun != nil {
+		*m.addrun += i
+	} else {
+		m.addrun = &i
+	}
+}
+
+// AddedRun returns the value that was added to the "run" field in this mutation.
+func (m *SettlementMutation) AddedRun() (r int, exists bool) {
+	v := m.addrun
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRun resets all changes to the "run" field.
+func (m *SettlementMutation) ResetRun() {
+	m.run = nil
+	m.addrun = nil
+}
+
+// SetResettle sets the "resettle" field.
+func (m *SettlementMutation) SetResettle(b bool) {
+	m.resettle = &b
+}
+
+// Resettle returns the value of the "resettle" field in the mutation.
+func (m *SettlementMutation) Resettle() (r bool, exists bool) {
+	v := m.resettle
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResettle returns the old "resettle" field's value of the Settlement entity.
+// If the Settlement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SettlementMutation) OldResettle(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResettle is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResettle requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResettle: %w", err)
+	}
+	return oldValue.Resettle, nil
+}
+
+// ResetResettle resets all changes to the "resettle" field.
+func (m *SettlementMutation) ResetResettle() {
+	m.resettle = nil
+}
+
 // SetMembers sets the "members" field.
 func (m *SettlementMutation) SetMembers(i int) {
 	m.members = &i
@@ -17945,7 +18127,7 @@ func (m *SettlementMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SettlementMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 10)
 	if m.program_id != nil {
 		fields = append(fields, settlement.FieldProgramID)
 	}
@@ -17963,6 +18145,12 @@ func (m *SettlementMutation) Fields() []string {
 	}
 	if m.partitions != nil {
 		fields = append(fields, settlement.FieldPartitions)
+	}
+	if m.run != nil {
+		fields = append(fields, settlement.FieldRun)
+	}
+	if m.resettle != nil {
+		fields = append(fields, settlement.FieldResettle)
 	}
 	if m.members != nil {
 		fields = append(fields, settlement.FieldMembers)
@@ -17990,6 +18178,10 @@ func (m *SettlementMutation) Field(name string) (ent.Value, bool) {
 		return m.FinishedAt()
 	case settlement.FieldPartitions:
 		return m.Partitions()
+	case settlement.FieldRun:
+		return m.Run()
+	case settlement.FieldResettle:
+		return m.Resettle()
 	case settlement.FieldMembers:
 		return m.Members()
 	case settlement.FieldTierChanges:
@@ -18015,6 +18207,10 @@ func (m *SettlementMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldFinishedAt(ctx)
 	case settlement.FieldPartitions:
 		return m.OldPartitions(ctx)
+	case settlement.FieldRun:
+		return m.OldRun(ctx)
+	case settlement.FieldResettle:
+		return m.OldResettle(ctx)
 	case settlement.FieldMembers:
 		return m.OldMembers(ctx)
 	case settlement.FieldTierChanges:
@@ -18070,6 +18266,20 @@ func (m *SettlementMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetPartitions(v)
 		return nil
+	case settlement.FieldRun:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRun(v)
+		return nil
+	case settlement.FieldResettle:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResettle(v)
+		return nil
 	case settlement.FieldMembers:
 		v, ok := value.(int)
 		if !ok {
@@ -18101,6 +18311,9 @@ func (m *SettlementMutation) AddedFields() []string {
 	if m.addpartitions != nil {
 		fields = append(fields, settlement.FieldPartitions)
 	}
+	if m.addrun != nil {
+		fields = append(fields, settlement.FieldRun)
+	}
 	if m.addmembers != nil {
 		fields = append(fields, settlement.FieldMembers)
 	}
@@ -18121,6 +18334,8 @@ func (m *SettlementMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedPeriod()
 	case settlement.FieldPartitions:
 		return m.AddedPartitions()
+	case settlement.FieldRun:
+		return m.AddedRun()
 	case settlement.FieldMembers:
 		return m.AddedMembers()
 	case settlement.FieldTierChanges:
@@ -18154,6 +18369,13 @@ func (m *SettlementMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddPartitions(v)
+		return nil
+	case settlement.FieldRun:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRun(v)
 		return nil
 	case settlement.FieldMembers:
 		v, ok := value.(int)
@@ -18222,6 +18444,12 @@ func (m *SettlementMutation) ResetField(name string) error {
 		return nil
 	case settlement.FieldPartitions:
 		m.ResetPartitions()
+		return nil
+	case settlement.FieldRun:
+		m.ResetRun()
+		return nil
+	case settlement.FieldResettle:
+		m.ResetResettle()
 		return nil
 	case settlement.FieldMembers:
 		m.ResetMembers()
@@ -18325,6 +18553,8 @@ type SettlementPartitionMutation struct {
 	id                *int
 	program_id        *int
 	addprogram_id     *int
+	run               *int
+	addrun            *int
 	lo                *int
 	addlo             *int
 	hi                *int
@@ -18532,6 +18762,62 @@ func (m *SettlementPartitionMutation) OldSettlementID(ctx context.Context) (v in
 // ResetSettlementID resets all changes to the "settlement_id" field.
 func (m *SettlementPartitionMutation) ResetSettlementID() {
 	m.settlement = nil
+}
+
+// SetRun sets the "run" field.
+func (m *SettlementPartitionMutation) SetRun(i int) {
+	m.run = &i
+	m.addrun = nil
+}
+
+// Run returns the value of the "run" field in the mutation.
+func (m *SettlementPartitionMutation) Run() (r int, exists bool) {
+	v := m.run
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRun returns the old "run" field's value of the SettlementPartition entity.
+// If the SettlementPartition object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SettlementPartitionMutation) OldRun(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRun is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRun requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRun: %w", err)
+	}
+	return oldValue.Run, nil
+}
+
+// AddRun adds i to the "run" field.
+func (m *SettlementPartitionMutation) AddRun(i int) {
+	if m.addrun != nil {
+		*m.addrun += i
+	} else {
+		m.addrun = &i
+	}
+}
+
+// AddedRun returns the value that was added to the "run" field in this mutation.
+func (m *SettlementPartitionMutation) AddedRun() (r int, exists bool) {
+	v := m.addrun
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRun resets all changes to the "run" field.
+func (m *SettlementPartitionMutation) ResetRun() {
+	m.run = nil
+	m.addrun = nil
 }
 
 // SetLo sets the "lo" field.
@@ -18940,12 +19226,15 @@ func (m *SettlementPartitionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SettlementPartitionMutation) Fields() []string {
-	fields := make([]string, 0, 9)
+	fields := make([]string, 0, 10)
 	if m.program_id != nil {
 		fields = append(fields, settlementpartition.FieldProgramID)
 	}
 	if m.settlement != nil {
 		fields = append(fields, settlementpartition.FieldSettlementID)
+	}
+	if m.run != nil {
+		fields = append(fields, settlementpartition.FieldRun)
 	}
 	if m.lo != nil {
 		fields = append(fields, settlementpartition.FieldLo)
@@ -18980,6 +19269,8 @@ func (m *SettlementPartitionMutation) Field(name string) (ent.Value, bool) {
 		return m.ProgramID()
 	case settlementpartition.FieldSettlementID:
 		return m.SettlementID()
+	case settlementpartition.FieldRun:
+		return m.Run()
 	case settlementpartition.FieldLo:
 		return m.Lo()
 	case settlementpartition.FieldHi:
@@ -19007,6 +19298,8 @@ func (m *SettlementPartitionMutation) OldField(ctx context.Context, name string)
 		return m.OldProgramID(ctx)
 	case settlementpartition.FieldSettlementID:
 		return m.OldSettlementID(ctx)
+	case settlementpartition.FieldRun:
+		return m.OldRun(ctx)
 	case settlementpartition.FieldLo:
 		return m.OldLo(ctx)
 	case settlementpartition.FieldHi:
@@ -19043,6 +19336,13 @@ func (m *SettlementPartitionMutation) SetField(name string, value ent.Value) err
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetSettlementID(v)
+		return nil
+	case settlementpartition.FieldRun:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRun(v)
 		return nil
 	case settlementpartition.FieldLo:
 		v, ok := value.(int)
@@ -19104,6 +19404,9 @@ func (m *SettlementPartitionMutation) AddedFields() []string {
 	if m.addprogram_id != nil {
 		fields = append(fields, settlementpartition.FieldProgramID)
 	}
+	if m.addrun != nil {
+		fields = append(fields, settlementpartition.FieldRun)
+	}
 	if m.addlo != nil {
 		fields = append(fields, settlementpartition.FieldLo)
 	}
@@ -19126,6 +19429,8 @@ func (m *SettlementPartitionMutation) AddedField(name string) (ent.Value, bool) 
 	switch name {
 	case settlementpartition.FieldProgramID:
 		return m.AddedProgramID()
+	case settlementpartition.FieldRun:
+		return m.AddedRun()
 	case settlementpartition.FieldLo:
 		return m.AddedLo()
 	case settlementpartition.FieldHi:
@@ -19149,6 +19454,13 @@ func (m *SettlementPartitionMutation) AddField(name string, value ent.Value) err
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddProgramID(v)
+		return nil
+	case settlementpartition.FieldRun:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRun(v)
 		return nil
 	case settlementpartition.FieldLo:
 		v, ok := value.(int)
@@ -19219,6 +19531,9 @@ func (m *SettlementPartitionMutation) ResetField(name string) error {
 		return nil
 	case settlementpartition.FieldSettlementID:
 		m.ResetSettlementID()
+		return nil
+	case settlementpartition.FieldRun:
+		m.ResetRun()
 		return nil
 	case settlementpartition.FieldLo:
 		m.ResetLo()
@@ -21851,6 +22166,8 @@ type TierChangeMutation struct {
 	addscore      *int64
 	reason        *string
 	created_at    *time.Time
+	run           *int
+	addrun        *int
 	clearedFields map[string]struct{}
 	member        *int
 	clearedmember bool
@@ -22358,6 +22675,62 @@ func (m *TierChangeMutation) ResetCreatedAt() {
 	m.created_at = nil
 }
 
+// SetRun sets the "run" field.
+func (m *TierChangeMutation) SetRun(i int) {
+	m.run = &i
+	m.addrun = nil
+}
+
+// Run returns the value of the "run" field in the mutation.
+func (m *TierChangeMutation) Run() (r int, exists bool) {
+	v := m.run
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRun returns the old "run" field's value of the TierChange entity.
+// If the TierChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TierChangeMutation) OldRun(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRun is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRun requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRun: %w", err)
+	}
+	return oldValue.Run, nil
+}
+
+// AddRun adds i to the "run" field.
+func (m *TierChangeMutation) AddRun(i int) {
+	if m.addrun != nil {
+		*m.addrun += i
+	} else {
+		m.addrun = &i
+	}
+}
+
+// AddedRun returns the value that was added to the "run" field in this mutation.
+func (m *TierChangeMutation) AddedRun() (r int, exists bool) {
+	v := m.addrun
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRun resets all changes to the "run" field.
+func (m *TierChangeMutation) ResetRun() {
+	m.run = nil
+	m.addrun = nil
+}
+
 // ClearMember clears the "member" edge to the Member entity.
 func (m *TierChangeMutation) ClearMember() {
 	m.clearedmember = true
@@ -22499,7 +22872,7 @@ func (m *TierChangeMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *TierChangeMutation) Fields() []string {
-	fields := make([]string, 0, 9)
+	fields := make([]string, 0, 10)
 	if m.program_id != nil {
 		fields = append(fields, tierchange.FieldProgramID)
 	}
@@ -22527,6 +22900,9 @@ func (m *TierChangeMutation) Fields() []string {
 	if m.created_at != nil {
 		fields = append(fields, tierchange.FieldCreatedAt)
 	}
+	if m.run != nil {
+		fields = append(fields, tierchange.FieldRun)
+	}
 	return fields
 }
 
@@ -22553,6 +22929,8 @@ func (m *TierChangeMutation) Field(name string) (ent.Value, bool) {
 		return m.Reason()
 	case tierchange.FieldCreatedAt:
 		return m.CreatedAt()
+	case tierchange.FieldRun:
+		return m.Run()
 	}
 	return nil, false
 }
@@ -22580,6 +22958,8 @@ func (m *TierChangeMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldReason(ctx)
 	case tierchange.FieldCreatedAt:
 		return m.OldCreatedAt(ctx)
+	case tierchange.FieldRun:
+		return m.OldRun(ctx)
 	}
 	return nil, fmt.Errorf("unknown TierChange field %s", name)
 }
@@ -22652,6 +23032,13 @@ func (m *TierChangeMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetCreatedAt(v)
 		return nil
+	case tierchange.FieldRun:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRun(v)
+		return nil
 	}
 	return fmt.Errorf("unknown TierChange field %s", name)
 }
@@ -22669,6 +23056,9 @@ func (m *TierChangeMutation) AddedFields() []string {
 	if m.addscore != nil {
 		fields = append(fields, tierchange.FieldScore)
 	}
+	if m.addrun != nil {
+		fields = append(fields, tierchange.FieldRun)
+	}
 	return fields
 }
 
@@ -22683,6 +23073,8 @@ func (m *TierChangeMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedPeriod()
 	case tierchange.FieldScore:
 		return m.AddedScore()
+	case tierchange.FieldRun:
+		return m.AddedRun()
 	}
 	return nil, false
 }
@@ -22712,6 +23104,13 @@ func (m *TierChangeMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddScore(v)
+		return nil
+	case tierchange.FieldRun:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRun(v)
 		return nil
 	}
 	return fmt.Errorf("unknown TierChange numeric field %s", name)
@@ -22775,6 +23174,9 @@ func (m *TierChangeMutation) ResetField(name string) error {
 		return nil
 	case tierchange.FieldCreatedAt:
 		m.ResetCreatedAt()
+		return nil
+	case tierchange.FieldRun:
+		m.ResetRun()
 		return nil
 	}
 	return fmt.Errorf("unknown TierChange field %s", name)

@@ -25,13 +25,17 @@ type Settlement struct {
 	Status settlement.Status `json:"status,omitempty"`
 	// StartedAt holds the value of the "started_at" field.
 	StartedAt time.Time `json:"started_at,omitempty"`
-	// FinishedAt holds the value of the "finished_at" field.
+	// When the latest run finished.
 	FinishedAt *time.Time `json:"finished_at,omitempty"`
-	// Partitions holds the value of the "partitions" field.
+	// Partitions of the latest run.
 	Partitions int `json:"partitions,omitempty"`
-	// Members settled, once all partitions are done.
+	// The latest run of the period: 1, then one more for each re-run that settles newcomers or resettles.
+	Run int `json:"run,omitempty"`
+	// The latest run recomputes every member (an audited resettle), not only those without a score for the period.
+	Resettle bool `json:"resettle,omitempty"`
+	// Members the latest run settled, once all its partitions are done.
 	Members int `json:"members,omitempty"`
-	// TierChanges holds the value of the "tier_changes" field.
+	// Tier changes the latest run made.
 	TierChanges int `json:"tier_changes,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the SettlementQuery when eager-loading is set.
@@ -64,7 +68,9 @@ func (*Settlement) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case settlement.FieldID, settlement.FieldProgramID, settlement.FieldPeriod, settlement.FieldPartitions, settlement.FieldMembers, settlement.FieldTierChanges:
+		case settlement.FieldResettle:
+			values[i] = new(sql.NullBool)
+		case settlement.FieldID, settlement.FieldProgramID, settlement.FieldPeriod, settlement.FieldPartitions, settlement.FieldRun, settlement.FieldMembers, settlement.FieldTierChanges:
 			values[i] = new(sql.NullInt64)
 		case settlement.FieldStatus:
 			values[i] = new(sql.NullString)
@@ -127,6 +133,18 @@ func (_m *Settlement) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field partitions", values[i])
 			} else if value.Valid {
 				_m.Partitions = int(value.Int64)
+			}
+		case settlement.FieldRun:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field run", values[i])
+			} else if value.Valid {
+				_m.Run = int(value.Int64)
+			}
+		case settlement.FieldResettle:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field resettle", values[i])
+			} else if value.Valid {
+				_m.Resettle = value.Bool
 			}
 		case settlement.FieldMembers:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -200,6 +218,12 @@ func (_m *Settlement) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("partitions=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Partitions))
+	builder.WriteString(", ")
+	builder.WriteString("run=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Run))
+	builder.WriteString(", ")
+	builder.WriteString("resettle=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Resettle))
 	builder.WriteString(", ")
 	builder.WriteString("members=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Members))

@@ -83,6 +83,34 @@ func (_c *SettlementCreate) SetNillablePartitions(v *int) *SettlementCreate {
 	return _c
 }
 
+// SetRun sets the "run" field.
+func (_c *SettlementCreate) SetRun(v int) *SettlementCreate {
+	_c.mutation.SetRun(v)
+	return _c
+}
+
+// SetNillableRun sets the "run" field if the given value is not nil.
+func (_c *SettlementCreate) SetNillableRun(v *int) *SettlementCreate {
+	if v != nil {
+		_c.SetRun(*v)
+	}
+	return _c
+}
+
+// SetResettle sets the "resettle" field.
+func (_c *SettlementCreate) SetResettle(v bool) *SettlementCreate {
+	_c.mutation.SetResettle(v)
+	return _c
+}
+
+// SetNillableResettle sets the "resettle" field if the given value is not nil.
+func (_c *SettlementCreate) SetNillableResettle(v *bool) *SettlementCreate {
+	if v != nil {
+		_c.SetResettle(*v)
+	}
+	return _c
+}
+
 // SetMembers sets the "members" field.
 func (_c *SettlementCreate) SetMembers(v int) *SettlementCreate {
 	_c.mutation.SetMembers(v)
@@ -171,6 +199,14 @@ func (_c *SettlementCreate) defaults() error {
 		v := settlement.DefaultPartitions
 		_c.mutation.SetPartitions(v)
 	}
+	if _, ok := _c.mutation.Run(); !ok {
+		v := settlement.DefaultRun
+		_c.mutation.SetRun(v)
+	}
+	if _, ok := _c.mutation.Resettle(); !ok {
+		v := settlement.DefaultResettle
+		_c.mutation.SetResettle(v)
+	}
 	if _, ok := _c.mutation.Members(); !ok {
 		v := settlement.DefaultMembers
 		_c.mutation.SetMembers(v)
@@ -203,6 +239,12 @@ func (_c *SettlementCreate) check() error {
 	}
 	if _, ok := _c.mutation.Partitions(); !ok {
 		return &ValidationError{Name: "partitions", err: errors.New(`ent: missing required field "Settlement.partitions"`)}
+	}
+	if _, ok := _c.mutation.Run(); !ok {
+		return &ValidationError{Name: "run", err: errors.New(`ent: missing required field "Settlement.run"`)}
+	}
+	if _, ok := _c.mutation.Resettle(); !ok {
+		return &ValidationError{Name: "resettle", err: errors.New(`ent: missing required field "Settlement.resettle"`)}
 	}
 	if _, ok := _c.mutation.Members(); !ok {
 		return &ValidationError{Name: "members", err: errors.New(`ent: missing required field "Settlement.members"`)}
@@ -260,6 +302,14 @@ func (_c *SettlementCreate) createSpec() (*Settlement, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Partitions(); ok {
 		_spec.SetField(settlement.FieldPartitions, field.TypeInt, value)
 		_node.Partitions = value
+	}
+	if value, ok := _c.mutation.Run(); ok {
+		_spec.SetField(settlement.FieldRun, field.TypeInt, value)
+		_node.Run = value
+	}
+	if value, ok := _c.mutation.Resettle(); ok {
+		_spec.SetField(settlement.FieldResettle, field.TypeBool, value)
+		_node.Resettle = value
 	}
 	if value, ok := _c.mutation.Members(); ok {
 		_spec.SetField(settlement.FieldMembers, field.TypeInt, value)
@@ -382,6 +432,36 @@ func (u *SettlementUpsert) UpdatePartitions() *SettlementUpsert {
 // AddPartitions adds v to the "partitions" field.
 func (u *SettlementUpsert) AddPartitions(v int) *SettlementUpsert {
 	u.Add(settlement.FieldPartitions, v)
+	return u
+}
+
+// SetRun sets the "run" field.
+func (u *SettlementUpsert) SetRun(v int) *SettlementUpsert {
+	u.Set(settlement.FieldRun, v)
+	return u
+}
+
+// UpdateRun sets the "run" field to the value that was provided on create.
+func (u *SettlementUpsert) UpdateRun() *SettlementUpsert {
+	u.SetExcluded(settlement.FieldRun)
+	return u
+}
+
+// AddRun adds v to the "run" field.
+func (u *SettlementUpsert) AddRun(v int) *SettlementUpsert {
+	u.Add(settlement.FieldRun, v)
+	return u
+}
+
+// SetResettle sets the "resettle" field.
+func (u *SettlementUpsert) SetResettle(v bool) *SettlementUpsert {
+	u.Set(settlement.FieldResettle, v)
+	return u
+}
+
+// UpdateResettle sets the "resettle" field to the value that was provided on create.
+func (u *SettlementUpsert) UpdateResettle() *SettlementUpsert {
+	u.SetExcluded(settlement.FieldResettle)
 	return u
 }
 
@@ -525,6 +605,41 @@ func (u *SettlementUpsertOne) AddPartitions(v int) *SettlementUpsertOne {
 func (u *SettlementUpsertOne) UpdatePartitions() *SettlementUpsertOne {
 	return u.Update(func(s *SettlementUpsert) {
 		s.UpdatePartitions()
+	})
+}
+
+// SetRun sets the "run" field.
+func (u *SettlementUpsertOne) SetRun(v int) *SettlementUpsertOne {
+	return u.Update(func(s *SettlementUpsert) {
+		s.SetRun(v)
+	})
+}
+
+// AddRun adds v to the "run" field.
+func (u *SettlementUpsertOne) AddRun(v int) *SettlementUpsertOne {
+	return u.Update(func(s *SettlementUpsert) {
+		s.AddRun(v)
+	})
+}
+
+// UpdateRun sets the "run" field to the value that was provided on create.
+func (u *SettlementUpsertOne) UpdateRun() *SettlementUpsertOne {
+	return u.Update(func(s *SettlementUpsert) {
+		s.UpdateRun()
+	})
+}
+
+// SetResettle sets the "resettle" field.
+func (u *SettlementUpsertOne) SetResettle(v bool) *SettlementUpsertOne {
+	return u.Update(func(s *SettlementUpsert) {
+		s.SetResettle(v)
+	})
+}
+
+// UpdateResettle sets the "resettle" field to the value that was provided on create.
+func (u *SettlementUpsertOne) UpdateResettle() *SettlementUpsertOne {
+	return u.Update(func(s *SettlementUpsert) {
+		s.UpdateResettle()
 	})
 }
 
@@ -840,6 +955,41 @@ func (u *SettlementUpsertBulk) AddPartitions(v int) *SettlementUpsertBulk {
 func (u *SettlementUpsertBulk) UpdatePartitions() *SettlementUpsertBulk {
 	return u.Update(func(s *SettlementUpsert) {
 		s.UpdatePartitions()
+	})
+}
+
+// SetRun sets the "run" field.
+func (u *SettlementUpsertBulk) SetRun(v int) *SettlementUpsertBulk {
+	return u.Update(func(s *SettlementUpsert) {
+		s.SetRun(v)
+	})
+}
+
+// AddRun adds v to the "run" field.
+func (u *SettlementUpsertBulk) AddRun(v int) *SettlementUpsertBulk {
+	return u.Update(func(s *SettlementUpsert) {
+		s.AddRun(v)
+	})
+}
+
+// UpdateRun sets the "run" field to the value that was provided on create.
+func (u *SettlementUpsertBulk) UpdateRun() *SettlementUpsertBulk {
+	return u.Update(func(s *SettlementUpsert) {
+		s.UpdateRun()
+	})
+}
+
+// SetResettle sets the "resettle" field.
+func (u *SettlementUpsertBulk) SetResettle(v bool) *SettlementUpsertBulk {
+	return u.Update(func(s *SettlementUpsert) {
+		s.SetResettle(v)
+	})
+}
+
+// UpdateResettle sets the "resettle" field to the value that was provided on create.
+func (u *SettlementUpsertBulk) UpdateResettle() *SettlementUpsertBulk {
+	return u.Update(func(s *SettlementUpsert) {
+		s.UpdateResettle()
 	})
 }
 

@@ -85,6 +85,41 @@ func (_u *SettlementUpdate) AddPartitions(v int) *SettlementUpdate {
 	return _u
 }
 
+// SetRun sets the "run" field.
+func (_u *SettlementUpdate) SetRun(v int) *SettlementUpdate {
+	_u.mutation.ResetRun()
+	_u.mutation.SetRun(v)
+	return _u
+}
+
+// SetNillableRun sets the "run" field if the given value is not nil.
+func (_u *SettlementUpdate) SetNillableRun(v *int) *SettlementUpdate {
+	if v != nil {
+		_u.SetRun(*v)
+	}
+	return _u
+}
+
+// AddRun adds value to the "run" field.
+func (_u *SettlementUpdate) AddRun(v int) *SettlementUpdate {
+	_u.mutation.AddRun(v)
+	return _u
+}
+
+// SetResettle sets the "resettle" field.
+func (_u *SettlementUpdate) SetResettle(v bool) *SettlementUpdate {
+	_u.mutation.SetResettle(v)
+	return _u
+}
+
+// SetNillableResettle sets the "resettle" field if the given value is not nil.
+func (_u *SettlementUpdate) SetNillableResettle(v *bool) *SettlementUpdate {
+	if v != nil {
+		_u.SetResettle(*v)
+	}
+	return _u
+}
+
 // SetMembers sets the "members" field.
 func (_u *SettlementUpdate) SetMembers(v int) *SettlementUpdate {
 	_u.mutation.ResetMembers()
@@ -238,6 +273,15 @@ func (_u *SettlementUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	if value, ok := _u.mutation.AddedPartitions(); ok {
 		_spec.AddField(settlement.FieldPartitions, field.TypeInt, value)
 	}
+	if value, ok := _u.mutation.Run(); ok {
+		_spec.SetField(settlement.FieldRun, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedRun(); ok {
+		_spec.AddField(settlement.FieldRun, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.Resettle(); ok {
+		_spec.SetField(settlement.FieldResettle, field.TypeBool, value)
+	}
 	if value, ok := _u.mutation.Members(); ok {
 		_spec.SetField(settlement.FieldMembers, field.TypeInt, value)
 	}
@@ -369,6 +413,41 @@ func (_u *SettlementUpdateOne) SetNillablePartitions(v *int) *SettlementUpdateOn
 // AddPartitions adds value to the "partitions" field.
 func (_u *SettlementUpdateOne) AddPartitions(v int) *SettlementUpdateOne {
 	_u.mutation.AddPartitions(v)
+	return _u
+}
+
+// SetRun sets the "run" field.
+func (_u *SettlementUpdateOne) SetRun(v int) *SettlementUpdateOne {
+	_u.mutation.ResetRun()
+	_u.mutation.SetRun(v)
+	return _u
+}
+
+// SetNillableRun sets the "run" field if the given value is not nil.
+func (_u *SettlementUpdateOne) SetNillableRun(v *int) *SettlementUpdateOne {
+	if v != nil {
+		_u.SetRun(*v)
+	}
+	return _u
+}
+
+// AddRun adds value to the "run" field.
+func (_u *SettlementUpdateOne) AddRun(v int) *SettlementUpdateOne {
+	_u.mutation.AddRun(v)
+	return _u
+}
+
+// SetResettle sets the "resettle" field.
+func (_u *SettlementUpdateOne) SetResettle(v bool) *SettlementUpdateOne {
+	_u.mutation.SetResettle(v)
+	return _u
+}
+
+// SetNillableResettle sets the "resettle" field if the given value is not nil.
+func (_u *SettlementUpdateOne) SetNillableResettle(v *bool) *SettlementUpdateOne {
+	if v != nil {
+		_u.SetResettle(*v)
+	}
 	return _u
 }
 
@@ -554,6 +633,15 @@ func (_u *SettlementUpdateOne) sqlSave(ctx context.Context) (_node *Settlement, 
 	}
 	if value, ok := _u.mutation.AddedPartitions(); ok {
 		_spec.AddField(settlement.FieldPartitions, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.Run(); ok {
+		_spec.SetField(settlement.FieldRun, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedRun(); ok {
+		_spec.AddField(settlement.FieldRun, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.Resettle(); ok {
+		_spec.SetField(settlement.FieldResettle, field.TypeBool, value)
 	}
 	if value, ok := _u.mutation.Members(); ok {
 		_spec.SetField(settlement.FieldMembers, field.TypeInt, value)

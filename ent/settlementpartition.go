@@ -22,6 +22,8 @@ type SettlementPartition struct {
 	ProgramID int `json:"program_id,omitempty"`
 	// SettlementID holds the value of the "settlement_id" field.
 	SettlementID int `json:"settlement_id,omitempty"`
+	// The run of the settlement the partition belongs to.
+	Run int `json:"run,omitempty"`
 	// First member id of the range.
 	Lo int `json:"lo,omitempty"`
 	// Last member id of the range.
@@ -69,7 +71,7 @@ func (*SettlementPartition) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case settlementpartition.FieldID, settlementpartition.FieldProgramID, settlementpartition.FieldSettlementID, settlementpartition.FieldLo, settlementpartition.FieldHi, settlementpartition.FieldMembers, settlementpartition.FieldTierChanges:
+		case settlementpartition.FieldID, settlementpartition.FieldProgramID, settlementpartition.FieldSettlementID, settlementpartition.FieldRun, settlementpartition.FieldLo, settlementpartition.FieldHi, settlementpartition.FieldMembers, settlementpartition.FieldTierChanges:
 			values[i] = new(sql.NullInt64)
 		case settlementpartition.FieldStatus, settlementpartition.FieldWorker:
 			values[i] = new(sql.NullString)
@@ -107,6 +109,12 @@ func (_m *SettlementPartition) assignValues(columns []string, values []any) erro
 				return fmt.Errorf("unexpected type %T for field settlement_id", values[i])
 			} else if value.Valid {
 				_m.SettlementID = int(value.Int64)
+			}
+		case settlementpartition.FieldRun:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field run", values[i])
+			} else if value.Valid {
+				_m.Run = int(value.Int64)
 			}
 		case settlementpartition.FieldLo:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -197,6 +205,9 @@ func (_m *SettlementPartition) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("settlement_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.SettlementID))
+	builder.WriteString(", ")
+	builder.WriteString("run=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Run))
 	builder.WriteString(", ")
 	builder.WriteString("lo=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Lo))

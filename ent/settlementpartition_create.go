@@ -35,6 +35,20 @@ func (_c *SettlementPartitionCreate) SetSettlementID(v int) *SettlementPartition
 	return _c
 }
 
+// SetRun sets the "run" field.
+func (_c *SettlementPartitionCreate) SetRun(v int) *SettlementPartitionCreate {
+	_c.mutation.SetRun(v)
+	return _c
+}
+
+// SetNillableRun sets the "run" field if the given value is not nil.
+func (_c *SettlementPartitionCreate) SetNillableRun(v *int) *SettlementPartitionCreate {
+	if v != nil {
+		_c.SetRun(*v)
+	}
+	return _c
+}
+
 // SetLo sets the "lo" field.
 func (_c *SettlementPartitionCreate) SetLo(v int) *SettlementPartitionCreate {
 	_c.mutation.SetLo(v)
@@ -159,6 +173,10 @@ func (_c *SettlementPartitionCreate) ExecX(ctx context.Context) {
 
 // defaults sets the default values of the builder before save.
 func (_c *SettlementPartitionCreate) defaults() error {
+	if _, ok := _c.mutation.Run(); !ok {
+		v := settlementpartition.DefaultRun
+		_c.mutation.SetRun(v)
+	}
 	if _, ok := _c.mutation.Status(); !ok {
 		v := settlementpartition.DefaultStatus
 		_c.mutation.SetStatus(v)
@@ -185,6 +203,9 @@ func (_c *SettlementPartitionCreate) check() error {
 	}
 	if _, ok := _c.mutation.SettlementID(); !ok {
 		return &ValidationError{Name: "settlement_id", err: errors.New(`ent: missing required field "SettlementPartition.settlement_id"`)}
+	}
+	if _, ok := _c.mutation.Run(); !ok {
+		return &ValidationError{Name: "run", err: errors.New(`ent: missing required field "SettlementPartition.run"`)}
 	}
 	if _, ok := _c.mutation.Lo(); !ok {
 		return &ValidationError{Name: "lo", err: errors.New(`ent: missing required field "SettlementPartition.lo"`)}
@@ -247,6 +268,10 @@ func (_c *SettlementPartitionCreate) createSpec() (*SettlementPartition, *sqlgra
 	if value, ok := _c.mutation.ProgramID(); ok {
 		_spec.SetField(settlementpartition.FieldProgramID, field.TypeInt, value)
 		_node.ProgramID = value
+	}
+	if value, ok := _c.mutation.Run(); ok {
+		_spec.SetField(settlementpartition.FieldRun, field.TypeInt, value)
+		_node.Run = value
 	}
 	if value, ok := _c.mutation.Lo(); ok {
 		_spec.SetField(settlementpartition.FieldLo, field.TypeInt, value)
@@ -439,6 +464,9 @@ func (u *SettlementPartitionUpsertOne) UpdateNewValues() *SettlementPartitionUps
 		}
 		if _, exists := u.create.mutation.SettlementID(); exists {
 			s.SetIgnore(settlementpartition.FieldSettlementID)
+		}
+		if _, exists := u.create.mutation.Run(); exists {
+			s.SetIgnore(settlementpartition.FieldRun)
 		}
 		if _, exists := u.create.mutation.Lo(); exists {
 			s.SetIgnore(settlementpartition.FieldLo)
@@ -749,6 +777,9 @@ func (u *SettlementPartitionUpsertBulk) UpdateNewValues() *SettlementPartitionUp
 			}
 			if _, exists := b.mutation.SettlementID(); exists {
 				s.SetIgnore(settlementpartition.FieldSettlementID)
+			}
+			if _, exists := b.mutation.Run(); exists {
+				s.SetIgnore(settlementpartition.FieldRun)
 			}
 			if _, exists := b.mutation.Lo(); exists {
 				s.SetIgnore(settlementpartition.FieldLo)

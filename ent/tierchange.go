@@ -37,6 +37,8 @@ type TierChange struct {
 	Reason string `json:"reason,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt time.Time `json:"created_at,omitempty"`
+	// The run of the period's settlement that made the change.
+	Run int `json:"run,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the TierChangeQuery when eager-loading is set.
 	Edges        TierChangeEdges `json:"edges"`
@@ -96,7 +98,7 @@ func (*TierChange) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case tierchange.FieldID, tierchange.FieldProgramID, tierchange.FieldMemberID, tierchange.FieldFromTierID, tierchange.FieldToTierID, tierchange.FieldPeriod, tierchange.FieldScore:
+		case tierchange.FieldID, tierchange.FieldProgramID, tierchange.FieldMemberID, tierchange.FieldFromTierID, tierchange.FieldToTierID, tierchange.FieldPeriod, tierchange.FieldScore, tierchange.FieldRun:
 			values[i] = new(sql.NullInt64)
 		case tierchange.FieldDirection, tierchange.FieldReason:
 			values[i] = new(sql.NullString)
@@ -178,6 +180,12 @@ func (_m *TierChange) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.CreatedAt = value.Time
 			}
+		case tierchange.FieldRun:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field run", values[i])
+			} else if value.Valid {
+				_m.Run = int(value.Int64)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -257,6 +265,9 @@ func (_m *TierChange) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("created_at=")
 	builder.WriteString(_m.CreatedAt.Format(time.ANSIC))
+	builder.WriteString(", ")
+	builder.WriteString("run=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Run))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -86,6 +86,20 @@ func (_c *TierChangeCreate) SetCreatedAt(v time.Time) *TierChangeCreate {
 	return _c
 }
 
+// SetRun sets the "run" field.
+func (_c *TierChangeCreate) SetRun(v int) *TierChangeCreate {
+	_c.mutation.SetRun(v)
+	return _c
+}
+
+// SetNillableRun sets the "run" field if the given value is not nil.
+func (_c *TierChangeCreate) SetNillableRun(v *int) *TierChangeCreate {
+	if v != nil {
+		_c.SetRun(*v)
+	}
+	return _c
+}
+
 // SetMember sets the "member" edge to the Member entity.
 func (_c *TierChangeCreate) SetMember(v *Member) *TierChangeCreate {
 	return _c.SetMemberID(v.ID)
@@ -128,6 +142,9 @@ func (_c *TierChangeCreate) Mutation() *TierChangeMutation {
 
 // Save creates the TierChange in the database.
 func (_c *TierChangeCreate) Save(ctx context.Context) (*TierChange, error) {
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -151,6 +168,15 @@ func (_c *TierChangeCreate) ExecX(ctx context.Context) {
 	if err := _c.Exec(ctx); err != nil {
 		panic(err)
 	}
+}
+
+// defaults sets the default values of the builder before save.
+func (_c *TierChangeCreate) defaults() error {
+	if _, ok := _c.mutation.Run(); !ok {
+		v := tierchange.DefaultRun
+		_c.mutation.SetRun(v)
+	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -188,6 +214,9 @@ func (_c *TierChangeCreate) check() error {
 	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		return &ValidationError{Name: "created_at", err: errors.New(`ent: missing required field "TierChange.created_at"`)}
+	}
+	if _, ok := _c.mutation.Run(); !ok {
+		return &ValidationError{Name: "run", err: errors.New(`ent: missing required field "TierChange.run"`)}
 	}
 	if len(_c.mutation.MemberIDs()) == 0 {
 		return &ValidationError{Name: "member", err: errors.New(`ent: missing required edge "TierChange.member"`)}
@@ -245,6 +274,10 @@ func (_c *TierChangeCreate) createSpec() (*TierChange, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(tierchange.FieldCreatedAt, field.TypeTime, value)
 		_node.CreatedAt = value
+	}
+	if value, ok := _c.mutation.Run(); ok {
+		_spec.SetField(tierchange.FieldRun, field.TypeInt, value)
+		_node.Run = value
 	}
 	if nodes := _c.mutation.MemberIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -387,6 +420,9 @@ func (u *TierChangeUpsertOne) UpdateNewValues() *TierChangeUpsertOne {
 		if _, exists := u.create.mutation.CreatedAt(); exists {
 			s.SetIgnore(tierchange.FieldCreatedAt)
 		}
+		if _, exists := u.create.mutation.Run(); exists {
+			s.SetIgnore(tierchange.FieldRun)
+		}
 	}))
 	return u
 }
@@ -470,6 +506,7 @@ func (_c *TierChangeCreateBulk) Save(ctx context.Context) ([]*TierChange, error)
 	for i := range _c.builders {
 		func(i int, root context.Context) {
 			builder := _c.builders[i]
+			builder.defaults()
 			var mut Mutator = MutateFunc(func(ctx context.Context, m Mutation) (Value, error) {
 				mutation, ok := m.(*TierChangeMutation)
 				if !ok {
@@ -619,6 +656,9 @@ func (u *TierChangeUpsertBulk) UpdateNewValues() *TierChangeUpsertBulk {
 			}
 			if _, exists := b.mutation.CreatedAt(); exists {
 				s.SetIgnore(tierchange.FieldCreatedAt)
+			}
+			if _, exists := b.mutation.Run(); exists {
+				s.SetIgnore(tierchange.FieldRun)
 			}
 		}
 	}))

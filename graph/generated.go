@@ -508,6 +508,8 @@ type ComplexityRoot struct {
 		Members     func(childComplexity int) int
 		Partitions  func(childComplexity int) int
 		Period      func(childComplexity int) int
+		Resettle    func(childComplexity int) int
+		Run         func(childComplexity int) int
 		StartedAt   func(childComplexity int) int
 		Status      func(childComplexity int) int
 		TierChanges func(childComplexity int) int
@@ -2625,6 +2627,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Settlement.Period(childComplexity), true
+	case "Settlement.resettle":
+		if e.ComplexityRoot.Settlement.Resettle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Settlement.Resettle(childComplexity), true
+	case "Settlement.run":
+		if e.ComplexityRoot.Settlement.Run == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Settlement.Run(childComplexity), true
 	case "Settlement.startedAt":
 		if e.ComplexityRoot.Settlement.StartedAt == nil {
 			break
@@ -3838,12 +3852,29 @@ type Settlement implements Node {
   id: ID!
   status: SettlementStatus!
   startedAt: Time!
+  """
+  When the latest run finished.
+  """
   finishedAt: Time
+  """
+  Partitions of the latest run.
+  """
   partitions: Int!
   """
-  Members settled, once all partitions are done.
+  The latest run of the period: 1, then one more for each re-run that settles newcomers or resettles.
+  """
+  run: Int!
+  """
+  The latest run recomputes every member (an audited resettle), not only those without a score for the period.
+  """
+  resettle: Boolean!
+  """
+  Members the latest run settled, once all its partitions are done.
   """
   members: Int!
+  """
+  Tier changes the latest run made.
+  """
   tierChanges: Int!
 }
 """
@@ -3967,7 +3998,48 @@ enum TierChangeOrderField {
   CREATED_AT
 }
 `, BuiltIn: false},
-	{Name: "../schema/medal.graphqls", Input: `# Medals (勋章): DOMAIN.md §6.
+	{Name: "../schema/errors.graphqls", Input: `# The codes of GraphQL errors (graph/errors.go). No field returns this enum; it is here so that
+# clients find the codes in the schema, beside the userError codes.
+
+"""
+The extensions.code of a GraphQL error. Mistakes in a mutation's input come back as userErrors
+in its payload instead (UserErrorCode).
+"""
+enum ErrorCode {
+  "No token, or a token that is invalid or expired (HTTP 401)."
+  UNAUTHENTICATED
+  "The token's role may not use the field."
+  FORBIDDEN
+  """
+  An argument cannot be read as its type (a malformed Time, Date or Cursor), is outside the
+  API's limits (first above 100) or is refused by a rule. The message starts with
+  "argument NAME:" and extensions.argument names it, e.g. "after" or "where.registeredAtGT".
+  """
+  BAD_USER_INPUT
+  "The HTTP request as a whole cannot be served, e.g. a body above the size limit (HTTP 413)."
+  BAD_REQUEST
+  "A node id that is unknown, malformed or not visible to the caller; the three look alike."
+  NOT_FOUND
+  """
+  The database cannot be reached or is overloaded. Nothing is wrong with the request: retry
+  after extensions.retryAfterSeconds (a mutation with the same idempotency key).
+  """
+  UNAVAILABLE
+  "A fault of the server; extensions.requestId finds it in the server's log."
+  INTERNAL
+  "The document does not parse."
+  GRAPHQL_PARSE_FAILED
+  "The document does not fit the schema, e.g. an unknown field or enum value."
+  GRAPHQL_VALIDATION_FAILED
+  "The operation costs more than the complexity limit; ask for smaller pages."
+  COMPLEXITY_LIMIT_EXCEEDED
+  "The operation is nested deeper than the depth limit."
+  DEPTH_LIMIT_EXCEEDED
+  "Introspection is turned off on this server (production)."
+  INTROSPECTION_DISABLED
+}
+`, BuiltIn: false},
+	{Name: "../schema/medal.graphqls", Input: `# Medals (勋章): docs/domain.md §6.
 
 extend type Member {
   "Every medal of the programme, earned or not (level 0), with the progress to the next level."
@@ -3978,10 +4050,13 @@ extend type Member {
 type MedalStatus {
   "The category key, or ORDERS, REVIEWS, PHOTO_REVIEWS, ANSWERS, CHECK_INS."
   key: String!
+  "The medal's display name."
   name: String!
+  "CATEGORY (levelled by spend in a category) or BEHAVIOR (by counts)."
   kind: MedalKind!
   "0–5, following the last 12 months."
   level: Int!
+  "Where the member stands towards the next level."
   progress: MedalProgress!
   "Benefits of the levels reached (each granted once, when first reached)."
   benefits: [Benefit!]!
@@ -3989,15 +4064,19 @@ type MedalStatus {
 
 """What counts towards a medal: yuan spent in the category, or a count."""
 enum MedalUnit {
+  "Whole yuan spent in the medal's category."
   YUAN
+  "How many times the behaviour happened."
   COUNT
 }
 
+"""A member's progress towards a medal's next level."""
 type MedalProgress {
   "Yuan or count over the last 12 months."
   current: Int!
   "What the next level needs; null at level 5."
   nextLevelAt: Int
+  "What current and nextLevelAt count."
   unit: MedalUnit!
 }
 
@@ -4008,7 +4087,18 @@ extend type Program {
 
 extend type Query {
   "The members holding a medal, highest level first: a category's high-value members."
-  medalLeaders(key: String!, after: Cursor, first: Int, before: Cursor, last: Int): MemberMedalConnection! @auth(requires: [ADMIN])
+  medalLeaders(
+    "The medal's key: a category key, or ORDERS, REVIEWS, PHOTO_REVIEWS, ANSWERS, CHECK_INS."
+    key: String!
+    "Returns the members after this cursor."
+    after: Cursor
+    "Returns the first n members (at most 100)."
+    first: Int
+    "Returns the members before this cursor."
+    before: Cursor
+    "Returns the last n members (at most 100)."
+    last: Int
+  ): MemberMedalConnection! @auth(requires: [ADMIN])
 }
 `, BuiltIn: false},
 	{Name: "../schema/membergraph.graphqls", Input: `# The hand-written part of the API. schema/ent.graphqls (generated from ent/schema) holds the
@@ -4066,7 +4156,9 @@ enum UserErrorCode {
 type UserError {
   "Path to the input field at fault, e.g. [\"input\", \"externalId\"]; empty when it concerns the whole input."
   field: [String!]!
+  "What is wrong, for people; it may change between versions."
   message: String!
+  "What is wrong, for programs: stable across versions."
   code: UserErrorCode!
 }
 
@@ -4074,7 +4166,7 @@ extend type Query {
   "The member behind a MEMBER token; null for every other role."
   viewer: Member
   "A member of the token's programme by the commerce side's id; null when unknown or not visible."
-  member(externalId: String!): Member
+  member("The member's account id on the commerce side." externalId: String!): Member
   "The programme the token is scoped to."
   program: Program!
 }
@@ -4092,45 +4184,72 @@ extend type Member {
 }
 
 extend input MemberWhereInput {
+  "externalId equals the value."
   externalId: String
+  "externalId is one of the values."
   externalIdIn: [String!]
+  "externalId starts with the value."
   externalIdHasPrefix: String
 }
 
+"""
+Everything that changes state. Each mutation takes one input and reports the caller's mistakes
+in its payload's userErrors.
+"""
 type Mutation {
   "Registers a member in the token's programme."
-  registerMember(input: RegisterMemberInput!): RegisterMemberPayload! @auth(requires: [ADMIN, SERVICE])
+  registerMember(
+    "The member to register."
+    input: RegisterMemberInput!
+  ): RegisterMemberPayload! @auth(requires: [ADMIN, SERVICE])
   "Changes a member's profile. A MEMBER may change its own nickname, gender, birthday and phone."
-  updateMember(input: UpdateMemberInput!): UpdateMemberPayload! @auth(requires: [ADMIN, SERVICE, MEMBER])
+  updateMember(
+    "The member and the fields to change."
+    input: UpdateMemberInput!
+  ): UpdateMemberPayload! @auth(requires: [ADMIN, SERVICE, MEMBER])
 }
 
+"""A new member of the token's programme."""
 input RegisterMemberInput {
   "The commerce side's account id: 1–64 characters of letters, digits and - _ . : @"
   externalId: String!
+  "The name shown to the member and to operators."
   nickname: String
+  "UNKNOWN when left out."
   gender: Gender
+  "The member's date of birth; not in the future."
   birthday: Date
   "Digits with an optional leading +, 5–20 digits."
   phone: String
+  "Where the account was opened."
   registrationChannel: Channel!
   "When the account was opened; defaults to now. Not in the future."
   registeredAt: Time
+  "Whether the member's real name is verified (counts towards the account dimension)."
   realNameVerified: Boolean
   "Linked social account providers, e.g. WECHAT (at most 10)."
   boundAccounts: [String!]
 }
 
+"""The result of registerMember."""
 type RegisterMemberPayload {
+  "The member registered; null when userErrors is not empty."
   member: Member
+  "What was wrong with the input; empty on success."
   userErrors: [UserError!]!
 }
 
 """Fields left out (null) are not changed."""
 input UpdateMemberInput {
+  "The member to change."
   externalId: String!
+  "The new nickname."
   nickname: String
+  "The new gender."
   gender: Gender
+  "The new date of birth; not in the future."
   birthday: Date
+  "The new phone number: digits with an optional leading +, 5–20 digits."
   phone: String
   "ADMIN only."
   status: MemberStatus
@@ -4140,15 +4259,19 @@ input UpdateMemberInput {
   boundAccounts: [String!]
 }
 
+"""The result of updateMember."""
 type UpdateMemberPayload {
+  "The member as changed; null when userErrors is not empty."
   member: Member
+  "What was wrong with the input; empty on success."
   userErrors: [UserError!]!
 }
 `, BuiltIn: false},
-	{Name: "../schema/partner.graphqls", Input: `# Partner benefits served by out-of-process plugins: DOMAIN.md §7.
+	{Name: "../schema/partner.graphqls", Input: `# Partner benefits served by out-of-process plugins: docs/domain.md §7.
 
 """The state of a partner's plugin."""
 enum PartnerStatus {
+  "The plugin is up and answering."
   RUNNING
   "Being started again after a crash or a failed health check."
   RESTARTING
@@ -4158,13 +4281,19 @@ enum PartnerStatus {
   DISABLED
 }
 
+"""A partner brand whose plugin serves benefits."""
 type Partner {
+  "The partner's key, e.g. videovip."
   key: String!
+  "The display name the plugin declares."
   name: String!
+  "The plugin's version."
   version: String!
+  "Whether the plugin is running."
   status: PartnerStatus!
   "Why the partner is not RUNNING; for ADMIN only, null for others."
   reason: String
+  "The benefits the plugin declares, in its order."
   benefits: [PartnerBenefit!]!
   "Restarts since the server started."
   restarts: Int!
@@ -4172,33 +4301,51 @@ type Partner {
   settings: PartnerConfiguration @auth(requires: [ADMIN])
 }
 
+"""A benefit a partner's plugin offers."""
 type PartnerBenefit {
+  "The benefit's key within the partner, e.g. VIP_YEAR."
   key: String!
+  "The display name."
   name: String!
+  "What the member gets."
   description: String!
 }
 
+"""How an admin has set a partner up."""
 type PartnerConfiguration {
+  "False when an admin disabled the partner."
   enabled: Boolean!
+  "The configuration handed to the plugin, ordered by key."
   config: [ConfigEntry!]!
   "The settings the partner accepts."
   schema: [PartnerConfigField!]!
 }
 
+"""A setting a partner's plugin accepts."""
 type PartnerConfigField {
+  "The setting's key."
   key: String!
+  "What the setting does, as the plugin says."
   description: String!
+  "Whether the plugin needs it."
   required: Boolean!
+  "The value used when none is configured; empty when none."
   defaultValue: String!
 }
 
+"""A key and a value."""
 type ConfigEntry {
+  "The key."
   key: String!
+  "The value."
   value: String!
 }
 
+"""A key and a value."""
 input ConfigEntryInput {
+  "The key."
   key: String!
+  "The value."
   value: String!
 }
 
@@ -4213,116 +4360,221 @@ extend type Mutation {
   itself. When the partner cannot answer in time the answer is UNAVAILABLE and the grant stays
   PENDING: retrying with the same key finishes it, and never grants twice.
   """
-  claimPartnerBenefit(input: ClaimPartnerBenefitInput!): ClaimPartnerBenefitPayload! @auth(requires: [ADMIN, SERVICE, MEMBER])
+  claimPartnerBenefit(
+    "The member, the partner's benefit and the idempotency key."
+    input: ClaimPartnerBenefitInput!
+  ): ClaimPartnerBenefitPayload! @auth(requires: [ADMIN, SERVICE, MEMBER])
   "Withdraws a granted partner benefit."
-  revokePartnerBenefit(input: RevokePartnerBenefitInput!): RevokePartnerBenefitPayload! @auth(requires: [ADMIN])
-  enablePartner(input: PartnerInput!): PartnerPayload! @auth(requires: [ADMIN])
-  disablePartner(input: PartnerInput!): PartnerPayload! @auth(requires: [ADMIN])
+  revokePartnerBenefit(
+    "The grant and why."
+    input: RevokePartnerBenefitInput!
+  ): RevokePartnerBenefitPayload! @auth(requires: [ADMIN])
+  "Switches a partner on again; its plugin answers claims once it runs."
+  enablePartner("The partner." input: PartnerInput!): PartnerPayload! @auth(requires: [ADMIN])
+  "Switches a partner off: new claims are refused until it is enabled."
+  disablePartner("The partner." input: PartnerInput!): PartnerPayload! @auth(requires: [ADMIN])
   "Replaces a partner's configuration and hands it to the running plugin."
-  configurePartner(input: ConfigurePartnerInput!): PartnerPayload! @auth(requires: [ADMIN])
+  configurePartner(
+    "The partner and its whole configuration."
+    input: ConfigurePartnerInput!
+  ): PartnerPayload! @auth(requires: [ADMIN])
   "Adds points to a partner's budget, from which its plugin awards points."
-  fundPartnerBudget(input: FundPartnerBudgetInput!): FundPartnerBudgetPayload! @auth(requires: [ADMIN])
+  fundPartnerBudget(
+    "The partner, the points and why."
+    input: FundPartnerBudgetInput!
+  ): FundPartnerBudgetPayload! @auth(requires: [ADMIN])
   "A partner's back office reports an activity (card spend, say) to its plugin. A PARTNER token reports for its own partner only."
-  reportPartnerActivity(input: ReportPartnerActivityInput!): ReportPartnerActivityPayload! @auth(requires: [ADMIN, PARTNER])
+  reportPartnerActivity(
+    "The partner, the member and the activity."
+    input: ReportPartnerActivityInput!
+  ): ReportPartnerActivityPayload! @auth(requires: [ADMIN, PARTNER])
 }
 
+"""A member's claim of a partner benefit."""
 input ClaimPartnerBenefitInput {
+  "The member who claims."
   externalId: String!
+  "The partner's key."
   partner: String!
+  "The benefit's key within the partner."
   benefit: String!
+  "Unique per claim: a retry with the same key grants once."
   idempotencyKey: String!
   "What the benefit needs, e.g. a card token, or an amount to exchange."
   params: [ConfigEntryInput!]
 }
 
+"""The result of claimPartnerBenefit."""
 type ClaimPartnerBenefitPayload {
+  "The grant: GRANTED, REFUSED with why, or PENDING; null when userErrors is not empty."
   grant: PartnerGrant
   "The key was used before for this claim: nothing changed."
   replayed: Boolean!
+  "What was wrong; UNAVAILABLE when the partner did not answer in time."
   userErrors: [UserError!]!
 }
 
+"""The grant to withdraw."""
 input RevokePartnerBenefitInput {
   "The PartnerGrant's id."
   grant: ID!
+  "Why, recorded on the grant."
   reason: String!
 }
 
+"""The result of revokePartnerBenefit."""
 type RevokePartnerBenefitPayload {
+  "The grant afterwards; null when userErrors is not empty."
   grant: PartnerGrant
+  "What was wrong; empty on success."
   userErrors: [UserError!]!
 }
 
+"""A partner, by key."""
 input PartnerInput {
+  "The partner's key."
   partner: String!
 }
 
+"""A partner's new configuration."""
 input ConfigurePartnerInput {
+  "The partner's key."
   partner: String!
+  "The whole configuration; keys left out are removed."
   config: [ConfigEntryInput!]!
 }
 
+"""The result of a change to a partner."""
 type PartnerPayload {
+  "The partner afterwards; null when userErrors is not empty."
   partner: Partner
+  "What was wrong; empty on success."
   userErrors: [UserError!]!
 }
 
+"""Points added to a partner's budget."""
 input FundPartnerBudgetInput {
+  "The partner's key."
   partner: String!
+  "How many points; positive."
   points: Int!
+  "Why, for the audit trail."
   reason: String!
+  "Unique per funding: a retry with the same key funds once."
   idempotencyKey: String!
 }
 
+"""The result of fundPartnerBudget."""
 type FundPartnerBudgetPayload {
+  "All points ever funded to the partner's budget; null when userErrors is not empty."
   funded: Int
+  "The points the partner has awarded from it so far; null when userErrors is not empty."
   granted: Int
+  "True when the idempotency key was seen before with the same request: nothing changed."
   replayed: Boolean!
+  "What was wrong; empty on success."
   userErrors: [UserError!]!
 }
 
+"""An activity a partner's back office reports."""
 input ReportPartnerActivityInput {
+  "The partner's key."
   partner: String!
+  "The member the activity is about."
   externalId: String!
+  "What happened, in the partner's terms, e.g. CARD_SPEND."
   kind: String!
+  "The amount involved, in cents."
   amountCents: Int!
+  "Unique per activity: a retry with the same key is handled once."
   idempotencyKey: String!
 }
 
+"""The result of reportPartnerActivity."""
 type ReportPartnerActivityPayload {
+  "Points the plugin awarded the member from the partner's budget."
   pointsAwarded: Int
+  "What the plugin says it did."
   detail: String
+  "What was wrong; empty on success."
   userErrors: [UserError!]!
 }
 `, BuiltIn: false},
-	{Name: "../schema/points.graphqls", Input: `# Events and the points ledger (DOMAIN.md §2 and §3).
+	{Name: "../schema/points.graphqls", Input: `# Events and the points ledger (docs/domain.md §2 and §3).
 
-"""The kinds of member activity the commerce side reports (DOMAIN.md §2)."""
+"""The kinds of member activity the commerce side reports (docs/domain.md §2)."""
 enum EventKind @goModel(model: "github.com/membergraph/membergraph/ent/event.Kind") {
+  "An order's delivery was confirmed (确认收货): earns points, counts towards the score and the medals."
   ORDER_COMPLETED
+  "Some or all lines of an earlier order were returned: what they earned is taken back."
   ORDER_REFUNDED
+  "The member reviewed an order line."
   REVIEW_POSTED
+  "The member posted a review with photos (晒单) of an order line."
   PHOTO_REVIEW_POSTED
+  "The member answered another shopper's question about a product."
   QUESTION_ANSWERED
+  "The member shared a product."
   PRODUCT_SHARED
+  "The member logged in."
   LOGIN
+  "The member opened the app."
   APP_OPENED
+  "The daily sign-in: points once per day in the programme's time zone."
   CHECK_IN
+  "The member's real name was verified."
   ACCOUNT_VERIFIED
+  "The member linked a social account (provider)."
   ACCOUNT_BOUND
+  "Risk systems report the member's reputation and/or credit, 0–100 each."
   RISK_UPDATED
 }
 
-enum OrderType { NORMAL GROUP_BUY AUCTION }
-enum PaymentMethod { CASH BANK_CARD GIFT_CARD BALANCE CORPORATE_TRANSFER POSTAL_REMITTANCE }
-enum ProductType { PHYSICAL VIRTUAL SERVICE }
+"""How an order was sold."""
+enum OrderType {
+  "An ordinary order."
+  NORMAL
+  "A group-buying order (拼购): earns no points."
+  GROUP_BUY
+  "An auction: earns no points."
+  AUCTION
+}
 
+"""How an order was paid."""
+enum PaymentMethod {
+  "Cash, e.g. on delivery."
+  CASH
+  "A debit or credit card."
+  BANK_CARD
+  "A gift card."
+  GIFT_CARD
+  "The member's account balance."
+  BALANCE
+  "A company's bank transfer: earns no points."
+  CORPORATE_TRANSFER
+  "A postal remittance: earns no points."
+  POSTAL_REMITTANCE
+}
+
+"""What an order line sold."""
+enum ProductType {
+  "Goods that are delivered."
+  PHYSICAL
+  "Tickets, lottery, gift cards, top-ups: earns no points."
+  VIRTUAL
+  "Hotels, travel, repairs and other services: earns no points."
+  SERVICE
+}
+
+"""One line of a completed order."""
 input OrderLineInput {
+  "The product's stock-keeping unit, as the commerce side names it."
   sku: String!
   "A category key of the programme (program.categories)."
   category: String!
   "What was actually paid for the line, in cents."
   paidCents: Int!
+  "VIRTUAL and SERVICE lines earn no points."
   productType: ProductType!
 }
 
@@ -4335,25 +4587,39 @@ ACCOUNT_BOUND; reputation and/or credit (0–100) for RISK_UPDATED.
 input EventInput {
   "Unique per programme; a replay with the same body returns the first outcome and changes nothing."
   idempotencyKey: String!
+  "The member the event is about."
   externalId: String!
+  "What happened."
   kind: EventKind!
+  "When it happened (not when it is reported)."
   occurredAt: Time!
+  "Where it happened."
   channel: Channel!
+  "The order: ORDER_COMPLETED, ORDER_REFUNDED and the review kinds."
   orderId: String
+  "ORDER_COMPLETED: GROUP_BUY and AUCTION orders earn no points."
   orderType: OrderType
+  "ORDER_COMPLETED: CORPORATE_TRANSFER and POSTAL_REMITTANCE earn no points."
   paymentMethod: PaymentMethod
+  "ORDER_COMPLETED: the order's lines."
   lines: [OrderLineInput!]
+  "ORDER_REFUNDED: the refunded lines; the review kinds: the reviewed line."
   skus: [String!]
+  "ACCOUNT_BOUND: the linked account's provider, e.g. WECHAT."
   provider: String
+  "RISK_UPDATED: the reputation signal, 0–100."
   reputation: Int
+  "RISK_UPDATED: the credit signal, 0–100."
   credit: Int
 }
 
+"""A batch of reported events."""
 input RecordEventsInput {
   "1–500 events; each is accepted or rejected on its own."
   events: [EventInput!]!
 }
 
+"""What became of one reported event."""
 enum EventStatus {
   "Stored and applied by this call."
   ACCEPTED
@@ -4363,11 +4629,17 @@ enum EventStatus {
   REJECTED
 }
 
+"""The outcome of one reported event."""
 type EventResult {
+  "The event's key, as sent."
   idempotencyKey: String!
+  "Accepted, a duplicate, or rejected."
   status: EventStatus!
+  "Why the event was rejected; null otherwise."
   code: UserErrorCode
+  "Why the event was rejected, for people; null otherwise."
   message: String
+  "The path of the input field at fault, e.g. [\"input\", \"events\", \"0\", \"orderId\"]; null when not rejected."
   field: [String!]
   "Net change of the member's points."
   points: Int!
@@ -4379,30 +4651,47 @@ type EventResult {
   withholdCents: Int!
 }
 
+"""The result of recordEvents."""
 type RecordEventsPayload {
   "One result per event, in input order."
   results: [EventResult!]!
+  "What was wrong with the batch as a whole; empty when it was taken."
   userErrors: [UserError!]!
 }
 
 """A member's points. balance is what may be spent now; a debt makes it negative."""
 type MemberPoints {
+  "Points that may be spent now (negative while a refund debt is open)."
   balance: Int!
+  "Points earned but held before they become spendable."
   pending: Int!
+  "Points taken back by refunds after they were spent, still to be paid by later earnings."
   debt: Int!
   "Points that lapse within the next withinDays days (1–3660)."
-  expiring(withinDays: Int!): Int!
+  expiring("How many days ahead to look, 1–3660." withinDays: Int!): Int!
   "The ledger, newest first."
-  entries(after: Cursor, first: Int, before: Cursor, last: Int): PointEntryConnection!
+  entries(
+    "Returns the entries after this cursor."
+    after: Cursor
+    "Returns the first n entries (at most 100)."
+    first: Int
+    "Returns the entries before this cursor."
+    before: Cursor
+    "Returns the last n entries (at most 100)."
+    last: Int
+  ): PointEntryConnection!
 }
 
 extend type Member {
+  "The member's points: balance, pending, debt, expiry and the ledger."
   points: MemberPoints!
 }
 
+"""How many points a member may use on an order, before anything is spent."""
 type PointsQuote {
   "The most points usable on the order: whole steps, at most the allowed share."
   maxPoints: Int!
+  "What maxPoints take off the order, in cents."
   maxDeductionCents: Int!
   "The member's spendable balance."
   balance: Int!
@@ -4410,9 +4699,15 @@ type PointsQuote {
 
 extend type Query {
   "How many points a member may use on an order of orderAmountCents, before anything is spent."
-  pointsQuote(externalId: String!, orderAmountCents: Int!): PointsQuote! @auth(requires: [ADMIN, SERVICE, MEMBER])
+  pointsQuote(
+    "The member who would spend."
+    externalId: String!
+    "The order's settlement amount, in cents."
+    orderAmountCents: Int!
+  ): PointsQuote! @auth(requires: [ADMIN, SERVICE, MEMBER])
 }
 
+"""What points are spent on."""
 enum SpendPurpose {
   "At checkout: multiples of the step, a minimum balance, at most a share of the order."
   ORDER_DEDUCTION
@@ -4420,16 +4715,23 @@ enum SpendPurpose {
   EXCHANGE
 }
 
+"""A spend of a member's points."""
 input SpendPointsInput {
+  "The member who spends."
   externalId: String!
+  "How many points to spend; positive."
   points: Int!
   "The order's settlement amount (ORDER_DEDUCTION)."
   orderAmountCents: Int
+  "What the points pay for; ORDER_DEDUCTION applies the checkout rules."
   purpose: SpendPurpose!
+  "The order the points are used on, for the ledger."
   orderId: String
+  "Unique per spend: a retry with the same key spends once."
   idempotencyKey: String!
 }
 
+"""The result of a change to a member's points."""
 type PointsChangePayload {
   "The entry written (or, for a replay, written before)."
   entry: PointEntry
@@ -4437,32 +4739,51 @@ type PointsChangePayload {
   replayed: Boolean!
   "The member's spendable balance afterwards."
   balance: Int
+  "What was wrong with the input; empty on success."
   userErrors: [UserError!]!
 }
 
+"""The spend to undo."""
 input ReverseSpendInput {
   "The idempotencyKey of the spend to undo."
   spendIdempotencyKey: String!
+  "Unique per reversal: a retry with the same key undoes once."
   idempotencyKey: String!
 }
 
+"""An operator's correction of a member's points."""
 input AdjustPointsInput {
+  "The member whose points change."
   externalId: String!
   "Positive to add, negative to take."
   points: Int!
+  "Why, for the audit trail; required."
   reason: String!
+  "Unique per adjustment: a retry with the same key adjusts once."
   idempotencyKey: String!
 }
 
 extend type Mutation {
-  "Reports member activity (DOMAIN.md §2)."
-  recordEvents(input: RecordEventsInput!): RecordEventsPayload! @auth(requires: [ADMIN, SERVICE])
+  "Reports member activity (docs/domain.md §2)."
+  recordEvents(
+    "The events, 1–500."
+    input: RecordEventsInput!
+  ): RecordEventsPayload! @auth(requires: [ADMIN, SERVICE])
   "Spends points; never below zero, once per idempotency key."
-  spendPoints(input: SpendPointsInput!): PointsChangePayload! @auth(requires: [ADMIN, SERVICE])
+  spendPoints(
+    "The member, the points and what they pay for."
+    input: SpendPointsInput!
+  ): PointsChangePayload! @auth(requires: [ADMIN, SERVICE])
   "Undoes a spend (e.g. a cancelled order), restoring the same lots with their expiry."
-  reverseSpend(input: ReverseSpendInput!): PointsChangePayload! @auth(requires: [ADMIN, SERVICE])
+  reverseSpend(
+    "The spend to undo."
+    input: ReverseSpendInput!
+  ): PointsChangePayload! @auth(requires: [ADMIN, SERVICE])
   "An operator's correction, with a mandatory reason."
-  adjustPoints(input: AdjustPointsInput!): PointsChangePayload! @auth(requires: [ADMIN])
+  adjustPoints(
+    "The member, the points and why."
+    input: AdjustPointsInput!
+  ): PointsChangePayload! @auth(requires: [ADMIN])
 }
 
 extend type StoreBudget {
@@ -4470,41 +4791,61 @@ extend type StoreBudget {
   remaining: Int!
 }
 
+"""Points a store bought to grant to members."""
 input FundStoreBudgetInput {
+  "The store that bought them."
   storeId: String!
   "Points the store bought."
   points: Int!
+  "Why, for the audit trail, e.g. the purchase order."
   reason: String!
+  "Unique per funding: a retry with the same key funds once."
   idempotencyKey: String!
 }
 
+"""The result of fundStoreBudget."""
 type FundStoreBudgetPayload {
+  "The store's budget afterwards; null when userErrors is not empty."
   budget: StoreBudget
+  "True when the idempotency key was seen before with the same request: nothing changed."
   replayed: Boolean!
+  "What was wrong with the input; empty on success."
   userErrors: [UserError!]!
 }
 
+"""Points a store grants a member from its budget."""
 input GrantStorePointsInput {
+  "The store whose budget pays."
   storeId: String!
+  "The member who receives them."
   externalId: String!
+  "How many points; positive, at most what the budget has left."
   points: Int!
+  "Why, shown on the member's ledger entry."
   reason: String!
+  "Unique per grant: a retry with the same key grants once."
   idempotencyKey: String!
 }
 
 extend type Query {
   "A store's points budget; a STORE token sees its own only. Null when the store has none."
-  storeBudget(storeId: String!): StoreBudget @auth(requires: [ADMIN, SERVICE, STORE])
+  storeBudget("The store." storeId: String!): StoreBudget @auth(requires: [ADMIN, SERVICE, STORE])
 }
 
 extend type Mutation {
   "Records that a store bought points to grant to members."
-  fundStoreBudget(input: FundStoreBudgetInput!): FundStoreBudgetPayload! @auth(requires: [ADMIN])
+  fundStoreBudget(
+    "The store, the points and why."
+    input: FundStoreBudgetInput!
+  ): FundStoreBudgetPayload! @auth(requires: [ADMIN])
   "Grants a member points from a store's budget, never beyond what remains."
-  grantStorePoints(input: GrantStorePointsInput!): PointsChangePayload! @auth(requires: [ADMIN, SERVICE])
+  grantStorePoints(
+    "The store, the member, the points and why."
+    input: GrantStorePointsInput!
+  ): PointsChangePayload! @auth(requires: [ADMIN, SERVICE])
 }
 `, BuiltIn: false},
-	{Name: "../schema/score.graphqls", Input: `# The member score (京享值), tiers and benefits: DOMAIN.md §4.
+	{Name: "../schema/score.graphqls", Input: `# The member score (京享值), tiers and benefits: docs/domain.md §4.
 
 extend type Member {
   "The member score: settled (it sets the tier), provisional (as events arrive), and how each is made."
@@ -4519,6 +4860,7 @@ extend type Member {
   benefits: [MemberBenefit!]!
 }
 
+"""A member's score (京享值): the settled one that sets the tier, and the provisional one."""
 type Score {
   "The score of the last settlement; 0 before the first."
   settled: Int!
@@ -4526,6 +4868,7 @@ type Score {
   provisional: Int!
   "The settled score's coefficient, e.g. 1.2."
   coefficient: Float!
+  "When the last settlement settled this member; null before the first."
   settledAt: Time
   "The period (YYYY-MM) of the last settlement; null before the first."
   period: String
@@ -4540,13 +4883,17 @@ The five dimensions. score = round((consumption + activity + account) × coeffic
 reputation and credit set the coefficient.
 """
 type ScoreDimensions {
+  "Points from spend, orders and purchase days."
   consumption: Int!
+  "Points from login days, reviews, photo reviews, answers and shares."
   activity: Int!
+  "Points from real-name verification and bound accounts."
   account: Int!
   "Latest reputation signal, 0–100; null when none came."
   reputation: Int
   "Latest credit signal, 0–100; null when none came."
   credit: Int
+  "The multiplier reputation, credit and the refund rate set, e.g. 1.2."
   coefficient: Float!
   "Share of completed orders with a refund, in thousandths."
   refundRatePermille: Int!
@@ -4554,26 +4901,41 @@ type ScoreDimensions {
   counts: ScoreCounts!
 }
 
+"""What a score counted over its window."""
 type ScoreCounts {
+  "Whole yuan of confirmed, unrefunded spend."
   spendYuan: Int!
+  "Completed orders not refunded in full."
   orders: Int!
+  "Distinct days with a purchase."
   purchaseDays: Int!
+  "Distinct days with a login or an app open."
   loginDays: Int!
+  "Reviews posted."
   reviews: Int!
+  "Reviews with photos posted."
   photoReviews: Int!
+  "Questions answered."
   answers: Int!
+  "Products shared."
   shares: Int!
+  "Whether the member's real name is verified."
   realNameVerified: Boolean!
+  "Social accounts linked."
   boundAccounts: Int!
 }
 
 """Why a member holds a benefit."""
 enum BenefitSource {
+  "The member's tier holds it."
   TIER
 }
 
+"""A benefit a member holds, with its quota."""
 type MemberBenefit {
+  "The catalogue entry."
   benefit: Benefit!
+  "Why the member holds it."
   source: BenefitSource!
   "Claims counted against this period's quota."
   used: Int!
@@ -4600,77 +4962,141 @@ extend type Program {
 
 extend type Query {
   "The pyramid a tier table with these thresholds would make of the last settled scores, beside the current one."
-  simulateTierTable(input: SimulateTierTableInput!): TierTableSimulation! @auth(requires: [ADMIN])
+  simulateTierTable(
+    "The tier table to try."
+    input: SimulateTierTableInput!
+  ): TierTableSimulation! @auth(requires: [ADMIN])
   "The latest settlements, newest first."
-  settlements(first: Int): [Settlement!]! @auth(requires: [ADMIN])
+  settlements(
+    "How many of the latest settlements to return."
+    first: Int
+  ): [Settlement!]! @auth(requires: [ADMIN])
   "Changes to the programme's configuration, newest first."
-  auditEntries(after: Cursor, first: Int, before: Cursor, last: Int): AuditEntryConnection! @auth(requires: [ADMIN])
+  auditEntries(
+    "Returns the entries after this cursor."
+    after: Cursor
+    "Returns the first n entries (at most 100)."
+    first: Int
+    "Returns the entries before this cursor."
+    before: Cursor
+    "Returns the last n entries (at most 100)."
+    last: Int
+  ): AuditEntryConnection! @auth(requires: [ADMIN])
 }
 
 extend type Mutation {
   """
-  Settles the scores of a period: the months before its 1st set each member's settled score
-  and tier. Idempotent; a large programme's settlement goes on in the background and is
-  returned RUNNING (see settlements).
+  Settles the scores of a period: the months before its 1st set the settled score and tier
+  of every member who has none for the period yet, so a re-run after an import settles
+  exactly the newcomers (each member once per period; the settlement's counts are the run's).
+  With resettle, recomputes every member of the latest period (audited; another period is
+  refused with FAILED_PRECONDITION on input.period). A large programme's settlement goes on in
+  the background and is returned RUNNING (see settlements).
   """
-  settleScores(input: SettleScoresInput!): SettleScoresPayload! @auth(requires: [ADMIN])
+  settleScores(
+    "The period, and whether to resettle it."
+    input: SettleScoresInput!
+  ): SettleScoresPayload! @auth(requires: [ADMIN])
   "Uses a benefit of the member's tier once, within its quota. A MEMBER claims for itself."
-  claimBenefit(input: ClaimBenefitInput!): ClaimBenefitPayload! @auth(requires: [ADMIN, SERVICE, MEMBER])
+  claimBenefit(
+    "The member and the benefit."
+    input: ClaimBenefitInput!
+  ): ClaimBenefitPayload! @auth(requires: [ADMIN, SERVICE, MEMBER])
   "Changes the tier table; members move at the next settlement. Audited."
-  updateTierTable(input: UpdateTierTableInput!): UpdateTierTablePayload! @auth(requires: [ADMIN])
+  updateTierTable(
+    "The whole new tier table."
+    input: UpdateTierTableInput!
+  ): UpdateTierTablePayload! @auth(requires: [ADMIN])
   "Changes the score settings; the next settlement uses them. Audited."
-  updateScoreRules(input: UpdateScoreRulesInput!): UpdateScoreRulesPayload! @auth(requires: [ADMIN])
+  updateScoreRules(
+    "The whole new score settings."
+    input: UpdateScoreRulesInput!
+  ): UpdateScoreRulesPayload! @auth(requires: [ADMIN])
 }
 
+"""The period to settle."""
 input SettleScoresInput {
   "YYYY-MM; by default the month of the latest 1st in the programme's time zone."
   period: String
+  """
+  Recompute every member's score of the period, not only the newcomers', after a data fix or a
+  rule change: tier changes are recorded with a reason naming the resettle, an upgrade gift is
+  still paid once per tier and calendar year, and an audit entry is written. Only the latest
+  period can be resettled.
+  """
+  resettle: Boolean! = false
 }
 
+"""The result of settleScores."""
 type SettleScoresPayload {
+  "The period's settlement run; null when userErrors is not empty."
   settlement: Settlement
+  "What was wrong with the input; empty on success."
   userErrors: [UserError!]!
 }
 
+"""One use of a member's benefit."""
 input ClaimBenefitInput {
+  "The member who uses the benefit."
   externalId: String!
+  "The benefit's catalogue key, e.g. FREE_SHIPPING_2."
   benefitKey: String!
+  "Unique per claim: a retry with the same key claims once."
   idempotencyKey: String!
 }
 
+"""The result of claimBenefit."""
 type ClaimBenefitPayload {
+  "The claim recorded; null when userErrors is not empty."
   claim: BenefitClaim
   "Claims left this period after this one; null when unlimited."
   remaining: Int
   "The key was used before for this claim: nothing changed."
   replayed: Boolean!
+  """
+  What was wrong: NOT_FOUND for a key not in the catalogue, FAILED_PRECONDITION when the tier
+  lacks the benefit or its quota is used.
+  """
   userErrors: [UserError!]!
 }
 
+"""A tier table to try on the last settled scores."""
 input SimulateTierTableInput {
   "One threshold per tier, lowest first, starting at 0 and strictly increasing."
   thresholds: [Int!]!
 }
 
+"""The pyramid of a proposed tier table beside the current one."""
 type TierTableSimulation {
   "Members counted; those never settled count at score 0."
   members: Int!
+  "One bucket per tier, lowest first."
   tiers: [TierBucket!]!
 }
 
+"""One tier's members under the current and the proposed thresholds."""
 type TierBucket {
+  "The tier."
   tier: Tier!
+  "The tier's threshold in the proposed table."
   proposedMinScore: Int!
+  "Members in the tier under the current table."
   current: Int!
+  "Members who would be in the tier under the proposed table."
   proposed: Int!
 }
 
+"""One tier of a new tier table."""
 input TierRowInput {
+  "The tier's key; the existing keys stay, in order."
   key: String!
+  "The display name."
   name: String!
+  "The settled score from which a member holds the tier; 0 for the lowest."
   minScore: Int!
   "Catalogue keys of the tier's benefits."
   benefits: [String!]!
+  "Points of the upgrade gift, paid once per calendar year when a member first reaches the tier."
   giftPoints: Int! = 0
   "Catalogue keys issued as claims with the upgrade gift."
   giftBenefits: [String!]! = []
@@ -4678,95 +5104,157 @@ input TierRowInput {
   yearlyDeduction: Int! = 0
 }
 
+"""The whole new tier table."""
 input UpdateTierTableInput {
   "Every tier, lowest first, with the keys it has now."
   tiers: [TierRowInput!]!
 }
 
+"""The result of updateTierTable."""
 type UpdateTierTablePayload {
+  "The tier table afterwards; null when userErrors is not empty."
   tiers: [Tier!]
+  "What was wrong with the table; empty on success."
   userErrors: [UserError!]!
 }
 
 """ROLLING: the score rates the last windowMonths; CUMULATIVE: growth adds up, less a yearly deduction per tier."""
 enum ScoreMode {
+  "The score rates the last windowMonths months, settled monthly (京享值)."
   ROLLING
+  "Growth adds up from settlement to settlement, less each tier's yearly deduction on 1 January (成长值)."
   CUMULATIVE
 }
 
+"""How a programme's score is made and settled."""
 type ScoreRules {
+  "Rolling window or cumulative growth."
   mode: ScoreMode!
+  "How many whole months before the settlement day a rolling score rates."
   windowMonths: Int!
+  "The points each counted thing adds."
   weights: ScoreWeights!
+  "How reputation, credit and the refund rate scale the score."
   coefficient: CoefficientRules!
 }
 
+"""The points each counted thing adds to the raw score."""
 type ScoreWeights {
+  "Per whole yuan of confirmed spend."
   spendYuan: Int!
+  "Per completed order not refunded in full."
   order: Int!
+  "Per distinct day with a purchase."
   purchaseDay: Int!
+  "Per distinct day with a login or an app open."
   loginDay: Int!
+  "Per review."
   review: Int!
+  "Per review with photos."
   photoReview: Int!
+  "Per question answered."
   answer: Int!
+  "Per product shared."
   share: Int!
+  "Once the member's real name is verified."
   realName: Int!
+  "Per bound social account, up to boundAccountMax."
   boundAccount: Int!
+  "How many bound accounts count."
   boundAccountMax: Int!
 }
 
 """Percentages: 100 is a coefficient of 1.0."""
 type CoefficientRules {
+  "The coefficient when no band and no risk rule applies."
   ordinaryPercent: Int!
+  "A reputation or credit signal below this sets riskPercent."
   riskBelow: Int!
+  "The coefficient of a risky member."
   riskPercent: Int!
+  "Steps above ordinary, best first: the first band the member meets sets the coefficient."
   bands: [CoefficientBand!]!
 }
 
+"""A coefficient above ordinary for members with good signals."""
 type CoefficientBand {
+  "The least reputation signal, 0–100."
   minReputation: Int!
+  "The least credit signal, 0–100."
   minCredit: Int!
+  "The highest share of orders with a refund, in thousandths."
   maxRefundPermille: Int!
+  "The coefficient, in percent (130 = 1.3)."
   percent: Int!
 }
 
+"""The whole new score settings."""
 input UpdateScoreRulesInput {
+  "Rolling window or cumulative growth."
   mode: ScoreMode!
+  "How many whole months a rolling score rates, 1–36."
   windowMonths: Int!
+  "The points each counted thing adds."
   weights: ScoreWeightsInput!
+  "How reputation, credit and the refund rate scale the score."
   coefficient: CoefficientRulesInput!
 }
 
+"""The points each counted thing adds to the raw score; none negative."""
 input ScoreWeightsInput {
+  "Per whole yuan of confirmed spend."
   spendYuan: Int!
+  "Per completed order not refunded in full."
   order: Int!
+  "Per distinct day with a purchase."
   purchaseDay: Int!
+  "Per distinct day with a login or an app open."
   loginDay: Int!
+  "Per review."
   review: Int!
+  "Per review with photos."
   photoReview: Int!
+  "Per question answered."
   answer: Int!
+  "Per product shared."
   share: Int!
+  "Once the member's real name is verified."
   realName: Int!
+  "Per bound social account, up to boundAccountMax."
   boundAccount: Int!
+  "How many bound accounts count."
   boundAccountMax: Int!
 }
 
+"""How reputation, credit and the refund rate scale the score, in percent (100 = 1.0)."""
 input CoefficientRulesInput {
+  "The coefficient when no band and no risk rule applies."
   ordinaryPercent: Int!
+  "A reputation or credit signal below this sets riskPercent."
   riskBelow: Int!
+  "The coefficient of a risky member."
   riskPercent: Int!
+  "Steps above ordinary, best first: the first band the member meets sets the coefficient."
   bands: [CoefficientBandInput!]!
 }
 
+"""A coefficient above ordinary for members with good signals."""
 input CoefficientBandInput {
+  "The least reputation signal, 0–100."
   minReputation: Int!
+  "The least credit signal, 0–100."
   minCredit: Int!
+  "The highest share of orders with a refund, in thousandths."
   maxRefundPermille: Int!
+  "The coefficient, in percent (130 = 1.3)."
   percent: Int!
 }
 
+"""The result of updateScoreRules."""
 type UpdateScoreRulesPayload {
+  "The settings afterwards; null when userErrors is not empty."
   scoreRules: ScoreRules
+  "What was wrong with the settings; empty on success."
   userErrors: [UserError!]!
 }
 `, BuiltIn: false},
@@ -5601,6 +6089,10 @@ func (ec *executionContext) childFields_Settlement(ctx context.Context, field gr
 		return ec.fieldContext_Settlement_finishedAt(ctx, field)
 	case "partitions":
 		return ec.fieldContext_Settlement_partitions(ctx, field)
+	case "run":
+		return ec.fieldContext_Settlement_run(ctx, field)
+	case "resettle":
+		return ec.fieldContext_Settlement_resettle(ctx, field)
 	case "members":
 		return ec.fieldContext_Settlement_members(ctx, field)
 	case "tierChanges":
@@ -15187,6 +15679,52 @@ func (ec *executionContext) fieldContext_Settlement_partitions(_ context.Context
 	return graphql.NewScalarFieldContext("Settlement", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
+func (ec *executionContext) _Settlement_run(ctx context.Context, field graphql.CollectedField, obj *ent.Settlement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Settlement_run(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Run, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Settlement_run(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Settlement", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Settlement_resettle(ctx context.Context, field graphql.CollectedField, obj *ent.Settlement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Settlement_resettle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Resettle, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Settlement_resettle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Settlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
 func (ec *executionContext) _Settlement_members(ctx context.Context, field graphql.CollectedField, obj *ent.Settlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19147,7 +19685,11 @@ func (ec *executionContext) unmarshalInputSettleScoresInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"period"}
+	if _, present := asMap["resettle"]; !present {
+		asMap["resettle"] = false
+	}
+
+	fieldsInOrder := [...]string{"period", "resettle"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -19161,6 +19703,13 @@ func (ec *executionContext) unmarshalInputSettleScoresInput(ctx context.Context,
 				return it, err
 			}
 			it.Period = data
+		case "resettle":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resettle"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Resettle = data
 		}
 	}
 	return it, nil
@@ -23686,6 +24235,16 @@ func (ec *executionContext) _Settlement(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "run":
+			out.Values[i] = ec._Settlement_run(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "resettle":
+			out.Values[i] = ec._Settlement_resettle(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "members":
 			out.Values[i] = ec._Settlement_members(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -25211,13 +25770,13 @@ func (ec *executionContext) unmarshalNGrantStorePointsInput2githubᚗcomᚋmembe
 }
 
 func (ec *executionContext) unmarshalNID2int(ctx context.Context, v any) (int, error) {
-	res, err := graphql.UnmarshalIntID(v)
+	res, err := scalar.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNID2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalIntID(v)
+	res := scalar.MarshalID(v)
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -26294,19 +26853,19 @@ func (ec *executionContext) marshalNTierTableSimulation2ᚖgithubᚗcomᚋmember
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
-	res, err := graphql.UnmarshalTime(v)
+	res, err := scalar.UnmarshalTime(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalTime(v)
+	res := scalar.MarshalTime(v)
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
 		}
 	}
-	return res
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) unmarshalNUpdateMemberInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUpdateMemberInput(ctx context.Context, v any) (model.UpdateMemberInput, error) {
@@ -26717,7 +27276,7 @@ func (ec *executionContext) unmarshalODate2ᚖtimeᚐTime(ctx context.Context, v
 	if v == nil {
 		return nil, nil
 	}
-	res, err := scalar.UnmarshalDate(v)
+	res, err := scalar.UnmarshalDate(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -26726,9 +27285,8 @@ func (ec *executionContext) marshalODate2ᚖtimeᚐTime(ctx context.Context, sel
 		return graphql.Null
 	}
 	_ = sel
-	_ = ctx
 	res := scalar.MarshalDate(*v)
-	return res
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) unmarshalOGender2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚋmemberᚐGenderᚄ(ctx context.Context, v any) ([]member.Gender, error) {
@@ -26824,7 +27382,7 @@ func (ec *executionContext) unmarshalOID2ᚖint(ctx context.Context, v any) (*in
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalIntID(v)
+	res, err := scalar.UnmarshalID(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -26834,7 +27392,7 @@ func (ec *executionContext) marshalOID2ᚖint(ctx context.Context, sel ast.Selec
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalIntID(*v)
+	res := scalar.MarshalID(*v)
 	return res
 }
 
@@ -27353,7 +27911,7 @@ func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalTime(v)
+	res, err := scalar.UnmarshalTime(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -27362,9 +27920,8 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 		return graphql.Null
 	}
 	_ = sel
-	_ = ctx
-	res := graphql.MarshalTime(*v)
-	return res
+	res := scalar.MarshalTime(*v)
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) unmarshalOUserErrorCode2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorCode(ctx context.Context, v any) (*model.UserErrorCode, error) {

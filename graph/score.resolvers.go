@@ -100,7 +100,7 @@ func (r *mutationResolver) SettleScores(ctx context.Context, input model.SettleS
 		}
 		period = p
 	}
-	st, err := r.scores.SettleWithin(ctx, period, settleWait)
+	st, err := r.scores.SettleWithin(ctx, period, input.Resettle, settleWait)
 	ue, err := payloadErrors(err)
 	if err != nil || ue != nil {
 		return &model.SettleScoresPayload{UserErrors: ue}, err

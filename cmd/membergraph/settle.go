@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/user"
 
 	"github.com/membergraph/membergraph/internal/auth"
 	"github.com/membergraph/membergraph/internal/clock"
@@ -16,14 +17,17 @@ import (
 	"github.com/membergraph/membergraph/internal/store"
 )
 
-// settle settles a programme's scores for a period. Several `settle` processes (and
-// servers) may run the same period at once: they share its partitions.
+// settle settles a programme's scores for a period: the members with no score for it yet, or
+// with --resettle every member of the latest period (audited, as the operating-system user).
+// Several `settle` processes (and servers) may run the same period at once: they share its
+// partitions.
 func settle(ctx context.Context, args []string) error {
 	var cfg config
 	fs := flag.NewFlagSet("settle", flag.ContinueOnError)
 	cfg.bind(fs, false)
 	period := fs.String("period", "", "YYYY-MM; default: the month of the latest 1st in the programme's time zone")
 	workers := fs.Int("workers", 2, "partitions this process settles at once")
+	resettle := fs.Bool("resettle", false, "recompute every member's score of the latest period after a data fix or a rule change (audited)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -54,7 +58,11 @@ func settle(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	st, err := svc.Settle(ctx, pid, p)
+	run := svc.Settle
+	if *resettle {
+		run = svc.Resettle
+	}
+	st, err := run(auth.NewContext(ctx, auth.Viewer{Role: auth.RoleAdmin, Subject: "cli:" + osUser(), ProgramID: pid}), pid, p)
 	if err != nil {
 		return err
 	}
@@ -62,7 +70,19 @@ func settle(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%s: programme %s, period %s: %s, %d members settled, %d tier changes, %d upgrade gifts delivered\n",
-		db.Redacted, cfg.Program, p, st.Status, st.Members, st.TierChanges, gifts)
+	kind := "settlement"
+	if st.Resettle {
+		kind = "resettle"
+	}
+	fmt.Printf("%s: programme %s, period %s, run %d (%s): %s, %d members settled, %d tier changes, %d upgrade gifts delivered\n",
+		db.Redacted, cfg.Program, p, st.Run, kind, st.Status, st.Members, st.TierChanges, gifts)
 	return nil
+}
+
+// osUser names who ran the command, for the audit entry of a resettle.
+func osUser() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return "unknown"
 }

@@ -33,6 +33,8 @@ const (
 	FieldCountedThrough = "counted_through"
 	// FieldAccountPointsCounted holds the string denoting the account_points_counted field in the database.
 	FieldAccountPointsCounted = "account_points_counted"
+	// FieldSettlementRun holds the string denoting the settlement_run field in the database.
+	FieldSettlementRun = "settlement_run"
 	// EdgeMember holds the string denoting the member edge name in mutations.
 	EdgeMember = "member"
 	// Table holds the table name of the memberscore in the database.
@@ -59,6 +61,7 @@ var Columns = []string{
 	FieldCredit,
 	FieldCountedThrough,
 	FieldAccountPointsCounted,
+	FieldSettlementRun,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -87,6 +90,8 @@ var (
 	DefaultCountedThrough int
 	// DefaultAccountPointsCounted holds the default value on creation for the "account_points_counted" field.
 	DefaultAccountPointsCounted int64
+	// DefaultSettlementRun holds the default value on creation for the "settlement_run" field.
+	DefaultSettlementRun int
 )
 
 // OrderOption defines the ordering options for the MemberScore queries.
@@ -140,6 +145,11 @@ func ByCountedThrough(opts ...sql.OrderTermOption) OrderOption {
 // ByAccountPointsCounted orders the results by the account_points_counted field.
 func ByAccountPointsCounted(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldAccountPointsCounted, opts...).ToFunc()
+}
+
+// BySettlementRun orders the results by the settlement_run field.
+func BySettlementRun(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSettlementRun, opts...).ToFunc()
 }
 
 // ByMemberField orders the results by member field.

@@ -100,6 +100,11 @@ func AccountPointsCounted(v int64) predicate.MemberScore {
 	return predicate.MemberScore(sql.FieldEQ(FieldAccountPointsCounted, v))
 }
 
+// SettlementRun applies equality check predicate on the "settlement_run" field. It's identical to SettlementRunEQ.
+func SettlementRun(v int) predicate.MemberScore {
+	return predicate.MemberScore(sql.FieldEQ(FieldSettlementRun, v))
+}
+
 // ProgramIDEQ applies the EQ predicate on the "program_id" field.
 func ProgramIDEQ(v int) predicate.MemberScore {
 	return predicate.MemberScore(sql.FieldEQ(FieldProgramID, v))
@@ -478,6 +483,46 @@ func AccountPointsCountedLT(v int64) predicate.MemberScore {
 // AccountPointsCountedLTE applies the LTE predicate on the "account_points_counted" field.
 func AccountPointsCountedLTE(v int64) predicate.MemberScore {
 	return predicate.MemberScore(sql.FieldLTE(FieldAccountPointsCounted, v))
+}
+
+// SettlementRunEQ applies the EQ predicate on the "settlement_run" field.
+func SettlementRunEQ(v int) predicate.MemberScore {
+	return predicate.MemberScore(sql.FieldEQ(FieldSettlementRun, v))
+}
+
+// SettlementRunNEQ applies the NEQ predicate on the "settlement_run" field.
+func SettlementRunNEQ(v int) predicate.MemberScore {
+	return predicate.MemberScore(sql.FieldNEQ(FieldSettlementRun, v))
+}
+
+// SettlementRunIn applies the In predicate on the "settlement_run" field.
+func SettlementRunIn(vs ...int) predicate.MemberScore {
+	return predicate.MemberScore(sql.FieldIn(FieldSettlementRun, vs...))
+}
+
+// SettlementRunNotIn applies the NotIn predicate on the "settlement_run" field.
+func SettlementRunNotIn(vs ...int) predicate.MemberScore {
+	return predicate.MemberScore(sql.FieldNotIn(FieldSettlementRun, vs...))
+}
+
+// SettlementRunGT applies the GT predicate on the "settlement_run" field.
+func SettlementRunGT(v int) predicate.MemberScore {
+	return predicate.MemberScore(sql.FieldGT(FieldSettlementRun, v))
+}
+
+// SettlementRunGTE applies the GTE predicate on the "settlement_run" field.
+func SettlementRunGTE(v int) predicate.MemberScore {
+	return predicate.MemberScore(sql.FieldGTE(FieldSettlementRun, v))
+}
+
+// SettlementRunLT applies the LT predicate on the "settlement_run" field.
+func SettlementRunLT(v int) predicate.MemberScore {
+	return predicate.MemberScore(sql.FieldLT(FieldSettlementRun, v))
+}
+
+// SettlementRunLTE applies the LTE predicate on the "settlement_run" field.
+func SettlementRunLTE(v int) predicate.MemberScore {
+	return predicate.MemberScore(sql.FieldLTE(FieldSettlementRun, v))
 }
 
 // HasMember applies the HasEdge predicate on the "member" edge.

@@ -381,6 +381,7 @@ var (
 		{Name: "credit", Type: field.TypeInt, Nullable: true},
 		{Name: "counted_through", Type: field.TypeInt, Default: 0},
 		{Name: "account_points_counted", Type: field.TypeInt64, Default: 0},
+		{Name: "settlement_run", Type: field.TypeInt, Default: 0},
 		{Name: "member_id", Type: field.TypeInt},
 	}
 	// MemberScoresTable holds the schema information for the "member_scores" table.
@@ -391,7 +392,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "member_scores_members_member",
-				Columns:    []*schema.Column{MemberScoresColumns[10]},
+				Columns:    []*schema.Column{MemberScoresColumns[11]},
 				RefColumns: []*schema.Column{MembersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -400,7 +401,7 @@ var (
 			{
 				Name:    "memberscore_member_id",
 				Unique:  true,
-				Columns: []*schema.Column{MemberScoresColumns[10]},
+				Columns: []*schema.Column{MemberScoresColumns[11]},
 			},
 		},
 	}
@@ -671,6 +672,8 @@ var (
 		{Name: "started_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
 		{Name: "finished_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
 		{Name: "partitions", Type: field.TypeInt, Default: 0},
+		{Name: "run", Type: field.TypeInt, Default: 1},
+		{Name: "resettle", Type: field.TypeBool, Default: false},
 		{Name: "members", Type: field.TypeInt, Default: 0},
 		{Name: "tier_changes", Type: field.TypeInt, Default: 0},
 	}
@@ -691,6 +694,7 @@ var (
 	SettlementPartitionsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "program_id", Type: field.TypeInt},
+		{Name: "run", Type: field.TypeInt, Default: 1},
 		{Name: "lo", Type: field.TypeInt},
 		{Name: "hi", Type: field.TypeInt},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "RUNNING", "DONE"}, Default: "PENDING"},
@@ -708,16 +712,16 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "settlement_partitions_settlements_parts",
-				Columns:    []*schema.Column{SettlementPartitionsColumns[9]},
+				Columns:    []*schema.Column{SettlementPartitionsColumns[10]},
 				RefColumns: []*schema.Column{SettlementsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "settlementpartition_settlement_id_lo",
+				Name:    "settlementpartition_settlement_id_run_lo",
 				Unique:  true,
-				Columns: []*schema.Column{SettlementPartitionsColumns[9], SettlementPartitionsColumns[2]},
+				Columns: []*schema.Column{SettlementPartitionsColumns[10], SettlementPartitionsColumns[2], SettlementPartitionsColumns[3]},
 			},
 		},
 	}
@@ -820,6 +824,7 @@ var (
 		{Name: "score", Type: field.TypeInt64},
 		{Name: "reason", Type: field.TypeString, Size: 256},
 		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "run", Type: field.TypeInt, Default: 1},
 		{Name: "member_id", Type: field.TypeInt},
 		{Name: "from_tier_id", Type: field.TypeInt, Nullable: true},
 		{Name: "to_tier_id", Type: field.TypeInt},
@@ -832,28 +837,28 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "tier_changes_members_member",
-				Columns:    []*schema.Column{TierChangesColumns[7]},
+				Columns:    []*schema.Column{TierChangesColumns[8]},
 				RefColumns: []*schema.Column{MembersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "tier_changes_tiers_from",
-				Columns:    []*schema.Column{TierChangesColumns[8]},
+				Columns:    []*schema.Column{TierChangesColumns[9]},
 				RefColumns: []*schema.Column{TiersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "tier_changes_tiers_to",
-				Columns:    []*schema.Column{TierChangesColumns[9]},
+				Columns:    []*schema.Column{TierChangesColumns[10]},
 				RefColumns: []*schema.Column{TiersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "tierchange_member_id_period",
+				Name:    "tierchange_member_id_period_run",
 				Unique:  true,
-				Columns: []*schema.Column{TierChangesColumns[7], TierChangesColumns[2]},
+				Columns: []*schema.Column{TierChangesColumns[8], TierChangesColumns[2], TierChangesColumns[7]},
 			},
 		},
 	}

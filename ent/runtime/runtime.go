@@ -400,6 +400,10 @@ func init() {
 	memberscoreDescAccountPointsCounted := memberscoreFields[9].Descriptor()
 	// memberscore.DefaultAccountPointsCounted holds the default value on creation for the account_points_counted field.
 	memberscore.DefaultAccountPointsCounted = memberscoreDescAccountPointsCounted.Default.(int64)
+	// memberscoreDescSettlementRun is the schema descriptor for settlement_run field.
+	memberscoreDescSettlementRun := memberscoreFields[10].Descriptor()
+	// memberscore.DefaultSettlementRun holds the default value on creation for the settlement_run field.
+	memberscore.DefaultSettlementRun = memberscoreDescSettlementRun.Default.(int)
 	partnergrant.Policy = privacy.NewPolicies(schema.PartnerGrant{})
 	partnergrant.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -693,12 +697,20 @@ func init() {
 	settlementDescPartitions := settlementFields[5].Descriptor()
 	// settlement.DefaultPartitions holds the default value on creation for the partitions field.
 	settlement.DefaultPartitions = settlementDescPartitions.Default.(int)
+	// settlementDescRun is the schema descriptor for run field.
+	settlementDescRun := settlementFields[6].Descriptor()
+	// settlement.DefaultRun holds the default value on creation for the run field.
+	settlement.DefaultRun = settlementDescRun.Default.(int)
+	// settlementDescResettle is the schema descriptor for resettle field.
+	settlementDescResettle := settlementFields[7].Descriptor()
+	// settlement.DefaultResettle holds the default value on creation for the resettle field.
+	settlement.DefaultResettle = settlementDescResettle.Default.(bool)
 	// settlementDescMembers is the schema descriptor for members field.
-	settlementDescMembers := settlementFields[6].Descriptor()
+	settlementDescMembers := settlementFields[8].Descriptor()
 	// settlement.DefaultMembers holds the default value on creation for the members field.
 	settlement.DefaultMembers = settlementDescMembers.Default.(int)
 	// settlementDescTierChanges is the schema descriptor for tier_changes field.
-	settlementDescTierChanges := settlementFields[7].Descriptor()
+	settlementDescTierChanges := settlementFields[9].Descriptor()
 	// settlement.DefaultTierChanges holds the default value on creation for the tier_changes field.
 	settlement.DefaultTierChanges = settlementDescTierChanges.Default.(int)
 	settlementpartition.Policy = privacy.NewPolicies(schema.SettlementPartition{})
@@ -712,18 +724,22 @@ func init() {
 	}
 	settlementpartitionFields := schema.SettlementPartition{}.Fields()
 	_ = settlementpartitionFields
+	// settlementpartitionDescRun is the schema descriptor for run field.
+	settlementpartitionDescRun := settlementpartitionFields[2].Descriptor()
+	// settlementpartition.DefaultRun holds the default value on creation for the run field.
+	settlementpartition.DefaultRun = settlementpartitionDescRun.Default.(int)
 	// settlementpartitionDescWorker is the schema descriptor for worker field.
-	settlementpartitionDescWorker := settlementpartitionFields[5].Descriptor()
+	settlementpartitionDescWorker := settlementpartitionFields[6].Descriptor()
 	// settlementpartition.DefaultWorker holds the default value on creation for the worker field.
 	settlementpartition.DefaultWorker = settlementpartitionDescWorker.Default.(string)
 	// settlementpartition.WorkerValidator is a validator for the "worker" field. It is called by the builders before save.
 	settlementpartition.WorkerValidator = settlementpartitionDescWorker.Validators[0].(func(string) error)
 	// settlementpartitionDescMembers is the schema descriptor for members field.
-	settlementpartitionDescMembers := settlementpartitionFields[7].Descriptor()
+	settlementpartitionDescMembers := settlementpartitionFields[8].Descriptor()
 	// settlementpartition.DefaultMembers holds the default value on creation for the members field.
 	settlementpartition.DefaultMembers = settlementpartitionDescMembers.Default.(int)
 	// settlementpartitionDescTierChanges is the schema descriptor for tier_changes field.
-	settlementpartitionDescTierChanges := settlementpartitionFields[8].Descriptor()
+	settlementpartitionDescTierChanges := settlementpartitionFields[9].Descriptor()
 	// settlementpartition.DefaultTierChanges holds the default value on creation for the tier_changes field.
 	settlementpartition.DefaultTierChanges = settlementpartitionDescTierChanges.Default.(int)
 	storebudget.Policy = privacy.NewPolicies(schema.StoreBudget{})
@@ -918,6 +934,10 @@ func init() {
 	tierchangeDescReason := tierchangeFields[7].Descriptor()
 	// tierchange.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
 	tierchange.ReasonValidator = tierchangeDescReason.Validators[0].(func(string) error)
+	// tierchangeDescRun is the schema descriptor for run field.
+	tierchangeDescRun := tierchangeFields[9].Descriptor()
+	// tierchange.DefaultRun holds the default value on creation for the run field.
+	tierchange.DefaultRun = tierchangeDescRun.Default.(int)
 	tiergift.Policy = privacy.NewPolicies(schema.TierGift{})
 	tiergift.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {

@@ -73,6 +73,8 @@ func (MemberScore) Fields() []ent.Field {
 			Comment("Cumulative mode: the last month (YYYYMM) whose activity is in settled."),
 		field.Int64("account_points_counted").Default(0).
 			Comment("Cumulative mode: account points already in settled, so they count once."),
+		field.Int("settlement_run").Default(0).
+			Comment("The run of period's settlement that wrote settled, so a resettle taken over after a crash skips whom it did."),
 	}
 }
 
@@ -109,12 +111,15 @@ func (TierChange) Fields() []ent.Field {
 		field.Int64("score").Immutable().Comment("The settled score that set the new tier."),
 		field.String("reason").MaxLen(256).Immutable().Comment("Why, in words a member understands."),
 		field.Time("created_at").Immutable().SchemaType(datetime).Annotations(entgql.OrderField("CREATED_AT")),
+		field.Int("run").Default(1).Immutable().Comment("The run of the period's settlement that made the change.").
+			Annotations(entgql.Skip()),
 	}
 }
 
 func (TierChange) Indexes() []ent.Index {
-	// One change per member and settlement period: a settlement run twice writes it once.
-	return []ent.Index{index.Fields("member_id", "period").Unique()}
+	// One change per member and settlement run: a run taken over after a crash writes it once,
+	// and a resettle of the period records its own.
+	return []ent.Index{index.Fields("member_id", "period", "run").Unique()}
 }
 
 func (TierChange) Edges() []ent.Edge {
@@ -185,10 +190,12 @@ func (Settlement) Fields() []ent.Field {
 			Annotations(entgql.Skip()),
 		field.Enum("status").Values("RUNNING", "DONE").Default("RUNNING").Annotations(entgql.Type("SettlementStatus")),
 		field.Time("started_at").Immutable().SchemaType(datetime),
-		field.Time("finished_at").Optional().Nillable().SchemaType(datetime),
-		field.Int("partitions").Default(0),
-		field.Int("members").Default(0).Comment("Members settled, once all partitions are done."),
-		field.Int("tier_changes").Default(0),
+		field.Time("finished_at").Optional().Nillable().SchemaType(datetime).Comment("When the latest run finished."),
+		field.Int("partitions").Default(0).Comment("Partitions of the latest run."),
+		field.Int("run").Default(1).Comment("The latest run of the period: 1, then one more for each re-run that settles newcomers or resettles."),
+		field.Bool("resettle").Default(false).Comment("The latest run recomputes every member (an audited resettle), not only those without a score for the period."),
+		field.Int("members").Default(0).Comment("Members the latest run settled, once all its partitions are done."),
+		field.Int("tier_changes").Default(0).Comment("Tier changes the latest run made."),
 	}
 }
 
@@ -218,6 +225,7 @@ func (SettlementPartition) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("program_id").Immutable(),
 		field.Int("settlement_id").Immutable(),
+		field.Int("run").Default(1).Immutable().Comment("The run of the settlement the partition belongs to."),
 		field.Int("lo").Immutable().Comment("First member id of the range."),
 		field.Int("hi").Immutable().Comment("Last member id of the range."),
 		field.Enum("status").Values("PENDING", "RUNNING", "DONE").Default("PENDING"),
@@ -229,7 +237,7 @@ func (SettlementPartition) Fields() []ent.Field {
 }
 
 func (SettlementPartition) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("settlement_id", "lo").Unique()}
+	return []ent.Index{index.Fields("settlement_id", "run", "lo").Unique()}
 }
 
 func (SettlementPartition) Edges() []ent.Edge {

@@ -29,6 +29,10 @@ const (
 	FieldFinishedAt = "finished_at"
 	// FieldPartitions holds the string denoting the partitions field in the database.
 	FieldPartitions = "partitions"
+	// FieldRun holds the string denoting the run field in the database.
+	FieldRun = "run"
+	// FieldResettle holds the string denoting the resettle field in the database.
+	FieldResettle = "resettle"
 	// FieldMembers holds the string denoting the members field in the database.
 	FieldMembers = "members"
 	// FieldTierChanges holds the string denoting the tier_changes field in the database.
@@ -55,6 +59,8 @@ var Columns = []string{
 	FieldStartedAt,
 	FieldFinishedAt,
 	FieldPartitions,
+	FieldRun,
+	FieldResettle,
 	FieldMembers,
 	FieldTierChanges,
 }
@@ -79,6 +85,10 @@ var (
 	Policy ent.Policy
 	// DefaultPartitions holds the default value on creation for the "partitions" field.
 	DefaultPartitions int
+	// DefaultRun holds the default value on creation for the "run" field.
+	DefaultRun int
+	// DefaultResettle holds the default value on creation for the "resettle" field.
+	DefaultResettle bool
 	// DefaultMembers holds the default value on creation for the "members" field.
 	DefaultMembers int
 	// DefaultTierChanges holds the default value on creation for the "tier_changes" field.
@@ -147,6 +157,16 @@ func ByFinishedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByPartitions orders the results by the partitions field.
 func ByPartitions(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldPartitions, opts...).ToFunc()
+}
+
+// ByRun orders the results by the run field.
+func ByRun(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRun, opts...).ToFunc()
+}
+
+// ByResettle orders the results by the resettle field.
+func ByResettle(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldResettle, opts...).ToFunc()
 }
 
 // ByMembers orders the results by the members field.

@@ -80,6 +80,16 @@ func Partitions(v int) predicate.Settlement {
 	return predicate.Settlement(sql.FieldEQ(FieldPartitions, v))
 }
 
+// Run applies equality check predicate on the "run" field. It's identical to RunEQ.
+func Run(v int) predicate.Settlement {
+	return predicate.Settlement(sql.FieldEQ(FieldRun, v))
+}
+
+// Resettle applies equality check predicate on the "resettle" field. It's identical to ResettleEQ.
+func Resettle(v bool) predicate.Settlement {
+	return predicate.Settlement(sql.FieldEQ(FieldResettle, v))
+}
+
 // Members applies equality check predicate on the "members" field. It's identical to MembersEQ.
 func Members(v int) predicate.Settlement {
 	return predicate.Settlement(sql.FieldEQ(FieldMembers, v))
@@ -318,6 +328,56 @@ func PartitionsLT(v int) predicate.Settlement {
 // PartitionsLTE applies the LTE predicate on the "partitions" field.
 func PartitionsLTE(v int) predicate.Settlement {
 	return predicate.Settlement(sql.FieldLTE(FieldPartitions, v))
+}
+
+// RunEQ applies the EQ predicate on the "run" field.
+func RunEQ(v int) predicate.Settlement {
+	return predicate.Settlement(sql.FieldEQ(FieldRun, v))
+}
+
+// RunNEQ applies the NEQ predicate on the "run" field.
+func RunNEQ(v int) predicate.Settlement {
+	return predicate.Settlement(sql.FieldNEQ(FieldRun, v))
+}
+
+// RunIn applies the In predicate on the "run" field.
+func RunIn(vs ...int) predicate.Settlement {
+	return predicate.Settlement(sql.FieldIn(FieldRun, vs...))
+}
+
+// RunNotIn applies the NotIn predicate on the "run" field.
+func RunNotIn(vs ...int) predicate.Settlement {
+	return predicate.Settlement(sql.FieldNotIn(FieldRun, vs...))
+}
+
+// RunGT applies the GT predicate on the "run" field.
+func RunGT(v int) predicate.Settlement {
+	return predicate.Settlement(sql.FieldGT(FieldRun, v))
+}
+
+// RunGTE applies the GTE predicate on the "run" field.
+func RunGTE(v int) predicate.Settlement {
+	return predicate.Settlement(sql.FieldGTE(FieldRun, v))
+}
+
+// RunLT applies the LT predicate on the "run" field.
+func RunLT(v int) predicate.Settlement {
+	return predicate.Settlement(sql.FieldLT(FieldRun, v))
+}
+
+// RunLTE applies the LTE predicate on the "run" field.
+func RunLTE(v int) predicate.Settlement {
+	return predicate.Settlement(sql.FieldLTE(FieldRun, v))
+}
+
+// ResettleEQ applies the EQ predicate on the "resettle" field.
+func ResettleEQ(v bool) predicate.Settlement {
+	return predicate.Settlement(sql.FieldEQ(FieldResettle, v))
+}
+
+// ResettleNEQ applies the NEQ predicate on the "resettle" field.
+func ResettleNEQ(v bool) predicate.Settlement {
+	return predicate.Settlement(sql.FieldNEQ(FieldResettle, v))
 }
 
 // MembersEQ applies the EQ predicate on the "members" field.

@@ -21,6 +21,8 @@ const (
 	FieldProgramID = "program_id"
 	// FieldSettlementID holds the string denoting the settlement_id field in the database.
 	FieldSettlementID = "settlement_id"
+	// FieldRun holds the string denoting the run field in the database.
+	FieldRun = "run"
 	// FieldLo holds the string denoting the lo field in the database.
 	FieldLo = "lo"
 	// FieldHi holds the string denoting the hi field in the database.
@@ -53,6 +55,7 @@ var Columns = []string{
 	FieldID,
 	FieldProgramID,
 	FieldSettlementID,
+	FieldRun,
 	FieldLo,
 	FieldHi,
 	FieldStatus,
@@ -80,6 +83,8 @@ func ValidColumn(column string) bool {
 var (
 	Hooks  [1]ent.Hook
 	Policy ent.Policy
+	// DefaultRun holds the default value on creation for the "run" field.
+	DefaultRun int
 	// DefaultWorker holds the default value on creation for the "worker" field.
 	DefaultWorker string
 	// WorkerValidator is a validator for the "worker" field. It is called by the builders before save.
@@ -133,6 +138,11 @@ func ByProgramID(opts ...sql.OrderTermOption) OrderOption {
 // BySettlementID orders the results by the settlement_id field.
 func BySettlementID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSettlementID, opts...).ToFunc()
+}
+
+// ByRun orders the results by the run field.
+func ByRun(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRun, opts...).ToFunc()
 }
 
 // ByLo orders the results by the lo field.

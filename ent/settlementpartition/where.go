@@ -65,6 +65,11 @@ func SettlementID(v int) predicate.SettlementPartition {
 	return predicate.SettlementPartition(sql.FieldEQ(FieldSettlementID, v))
 }
 
+// Run applies equality check predicate on the "run" field. It's identical to RunEQ.
+func Run(v int) predicate.SettlementPartition {
+	return predicate.SettlementPartition(sql.FieldEQ(FieldRun, v))
+}
+
 // Lo applies equality check predicate on the "lo" field. It's identical to LoEQ.
 func Lo(v int) predicate.SettlementPartition {
 	return predicate.SettlementPartition(sql.FieldEQ(FieldLo, v))
@@ -153,6 +158,46 @@ func SettlementIDIn(vs ...int) predicate.SettlementPartition {
 // SettlementIDNotIn applies the NotIn predicate on the "settlement_id" field.
 func SettlementIDNotIn(vs ...int) predicate.SettlementPartition {
 	return predicate.SettlementPartition(sql.FieldNotIn(FieldSettlementID, vs...))
+}
+
+// RunEQ applies the EQ predicate on the "run" field.
+func RunEQ(v int) predicate.SettlementPartition {
+	return predicate.SettlementPartition(sql.FieldEQ(FieldRun, v))
+}
+
+// RunNEQ applies the NEQ predicate on the "run" field.
+func RunNEQ(v int) predicate.SettlementPartition {
+	return predicate.SettlementPartition(sql.FieldNEQ(FieldRun, v))
+}
+
+// RunIn applies the In predicate on the "run" field.
+func RunIn(vs ...int) predicate.SettlementPartition {
+	return predicate.SettlementPartition(sql.FieldIn(FieldRun, vs...))
+}
+
+// RunNotIn applies the NotIn predicate on the "run" field.
+func RunNotIn(vs ...int) predicate.SettlementPartition {
+	return predicate.SettlementPartition(sql.FieldNotIn(FieldRun, vs...))
+}
+
+// RunGT applies the GT predicate on the "run" field.
+func RunGT(v int) predicate.SettlementPartition {
+	return predicate.SettlementPartition(sql.FieldGT(FieldRun, v))
+}
+
+// RunGTE applies the GTE predicate on the "run" field.
+func RunGTE(v int) predicate.SettlementPartition {
+	return predicate.SettlementPartition(sql.FieldGTE(FieldRun, v))
+}
+
+// RunLT applies the LT predicate on the "run" field.
+func RunLT(v int) predicate.SettlementPartition {
+	return predicate.SettlementPartition(sql.FieldLT(FieldRun, v))
+}
+
+// RunLTE applies the LTE predicate on the "run" field.
+func RunLTE(v int) predicate.SettlementPartition {
+	return predicate.SettlementPartition(sql.FieldLTE(FieldRun, v))
 }
 
 // LoEQ applies the EQ predicate on the "lo" field.

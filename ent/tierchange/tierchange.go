@@ -35,6 +35,8 @@ const (
 	FieldReason = "reason"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
 	FieldCreatedAt = "created_at"
+	// FieldRun holds the string denoting the run field in the database.
+	FieldRun = "run"
 	// EdgeMember holds the string denoting the member edge name in mutations.
 	EdgeMember = "member"
 	// EdgeFrom holds the string denoting the from edge name in mutations.
@@ -78,6 +80,7 @@ var Columns = []string{
 	FieldScore,
 	FieldReason,
 	FieldCreatedAt,
+	FieldRun,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -100,6 +103,8 @@ var (
 	Policy ent.Policy
 	// ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
 	ReasonValidator func(string) error
+	// DefaultRun holds the default value on creation for the "run" field.
+	DefaultRun int
 )
 
 // Direction defines the type for the "direction" enum field.
@@ -176,6 +181,11 @@ func ByReason(opts ...sql.OrderTermOption) OrderOption {
 // ByCreatedAt orders the results by the created_at field.
 func ByCreatedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCreatedAt, opts...).ToFunc()
+}
+
+// ByRun orders the results by the run field.
+func ByRun(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRun, opts...).ToFunc()
 }
 
 // ByMemberField orders the results by member field.

@@ -95,6 +95,11 @@ func CreatedAt(v time.Time) predicate.TierChange {
 	return predicate.TierChange(sql.FieldEQ(FieldCreatedAt, v))
 }
 
+// Run applies equality check predicate on the "run" field. It's identical to RunEQ.
+func Run(v int) predicate.TierChange {
+	return predicate.TierChange(sql.FieldEQ(FieldRun, v))
+}
+
 // ProgramIDEQ applies the EQ predicate on the "program_id" field.
 func ProgramIDEQ(v int) predicate.TierChange {
 	return predicate.TierChange(sql.FieldEQ(FieldProgramID, v))
@@ -408,6 +413,46 @@ func CreatedAtLT(v time.Time) predicate.TierChange {
 // CreatedAtLTE applies the LTE predicate on the "created_at" field.
 func CreatedAtLTE(v time.Time) predicate.TierChange {
 	return predicate.TierChange(sql.FieldLTE(FieldCreatedAt, v))
+}
+
+// RunEQ applies the EQ predicate on the "run" field.
+func RunEQ(v int) predicate.TierChange {
+	return predicate.TierChange(sql.FieldEQ(FieldRun, v))
+}
+
+// RunNEQ applies the NEQ predicate on the "run" field.
+func RunNEQ(v int) predicate.TierChange {
+	return predicate.TierChange(sql.FieldNEQ(FieldRun, v))
+}
+
+// RunIn applies the In predicate on the "run" field.
+func RunIn(vs ...int) predicate.TierChange {
+	return predicate.TierChange(sql.FieldIn(FieldRun, vs...))
+}
+
+// RunNotIn applies the NotIn predicate on the "run" field.
+func RunNotIn(vs ...int) predicate.TierChange {
+	return predicate.TierChange(sql.FieldNotIn(FieldRun, vs...))
+}
+
+// RunGT applies the GT predicate on the "run" field.
+func RunGT(v int) predicate.TierChange {
+	return predicate.TierChange(sql.FieldGT(FieldRun, v))
+}
+
+// RunGTE applies the GTE predicate on the "run" field.
+func RunGTE(v int) predicate.TierChange {
+	return predicate.TierChange(sql.FieldGTE(FieldRun, v))
+}
+
+// RunLT applies the LT predicate on the "run" field.
+func RunLT(v int) predicate.TierChange {
+	return predicate.TierChange(sql.FieldLT(FieldRun, v))
+}
+
+// RunLTE applies the LTE predicate on the "run" field.
+func RunLTE(v int) predicate.TierChange {
+	return predicate.TierChange(sql.FieldLTE(FieldRun, v))
 }
 
 // HasMember applies the HasEdge predicate on the "member" edge.

@@ -16,58 +16,87 @@ import (
 	"github.com/membergraph/membergraph/internal/rules"
 )
 
+// An operator's correction of a member's points.
 type AdjustPointsInput struct {
+	// The member whose points change.
 	ExternalID string `json:"externalId"`
 	// Positive to add, negative to take.
-	Points         int    `json:"points"`
-	Reason         string `json:"reason"`
+	Points int `json:"points"`
+	// Why, for the audit trail; required.
+	Reason string `json:"reason"`
+	// Unique per adjustment: a retry with the same key adjusts once.
 	IdempotencyKey string `json:"idempotencyKey"`
 }
 
+// One use of a member's benefit.
 type ClaimBenefitInput struct {
-	ExternalID     string `json:"externalId"`
-	BenefitKey     string `json:"benefitKey"`
+	// The member who uses the benefit.
+	ExternalID string `json:"externalId"`
+	// The benefit's catalogue key, e.g. FREE_SHIPPING_2.
+	BenefitKey string `json:"benefitKey"`
+	// Unique per claim: a retry with the same key claims once.
 	IdempotencyKey string `json:"idempotencyKey"`
 }
 
+// The result of claimBenefit.
 type ClaimBenefitPayload struct {
+	// The claim recorded; null when userErrors is not empty.
 	Claim *ent.BenefitClaim `json:"claim,omitempty"`
 	// Claims left this period after this one; null when unlimited.
 	Remaining *int `json:"remaining,omitempty"`
 	// The key was used before for this claim: nothing changed.
-	Replayed   bool         `json:"replayed"`
+	Replayed bool `json:"replayed"`
+	// What was wrong: NOT_FOUND for a key not in the catalogue, FAILED_PRECONDITION when the tier
+	// lacks the benefit or its quota is used.
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+// A member's claim of a partner benefit.
 type ClaimPartnerBenefitInput struct {
-	ExternalID     string `json:"externalId"`
-	Partner        string `json:"partner"`
-	Benefit        string `json:"benefit"`
+	// The member who claims.
+	ExternalID string `json:"externalId"`
+	// The partner's key.
+	Partner string `json:"partner"`
+	// The benefit's key within the partner.
+	Benefit string `json:"benefit"`
+	// Unique per claim: a retry with the same key grants once.
 	IdempotencyKey string `json:"idempotencyKey"`
 	// What the benefit needs, e.g. a card token, or an amount to exchange.
 	Params []*ConfigEntryInput `json:"params,omitempty"`
 }
 
+// The result of claimPartnerBenefit.
 type ClaimPartnerBenefitPayload struct {
+	// The grant: GRANTED, REFUSED with why, or PENDING; null when userErrors is not empty.
 	Grant *ent.PartnerGrant `json:"grant,omitempty"`
 	// The key was used before for this claim: nothing changed.
-	Replayed   bool         `json:"replayed"`
+	Replayed bool `json:"replayed"`
+	// What was wrong; UNAVAILABLE when the partner did not answer in time.
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+// A key and a value.
 type ConfigEntry struct {
-	Key   string `json:"key"`
+	// The key.
+	Key string `json:"key"`
+	// The value.
 	Value string `json:"value"`
 }
 
+// A key and a value.
 type ConfigEntryInput struct {
-	Key   string `json:"key"`
+	// The key.
+	Key string `json:"key"`
+	// The value.
 	Value string `json:"value"`
 }
 
+// A partner's new configuration.
 type ConfigurePartnerInput struct {
-	Partner string              `json:"partner"`
-	Config  []*ConfigEntryInput `json:"config"`
+	// The partner's key.
+	Partner string `json:"partner"`
+	// The whole configuration; keys left out are removed.
+	Config []*ConfigEntryInput `json:"config"`
 }
 
 // One reported event. Fields that do not belong to the kind must be left out: orderId, orderType,
@@ -76,27 +105,45 @@ type ConfigurePartnerInput struct {
 // ACCOUNT_BOUND; reputation and/or credit (0–100) for RISK_UPDATED.
 type EventInput struct {
 	// Unique per programme; a replay with the same body returns the first outcome and changes nothing.
-	IdempotencyKey string                     `json:"idempotencyKey"`
-	ExternalID     string                     `json:"externalId"`
-	Kind           event.Kind                 `json:"kind"`
-	OccurredAt     time.Time                  `json:"occurredAt"`
-	Channel        member.RegistrationChannel `json:"channel"`
-	OrderID        *string                    `json:"orderId,omitempty"`
-	OrderType      *OrderType                 `json:"orderType,omitempty"`
-	PaymentMethod  *PaymentMethod             `json:"paymentMethod,omitempty"`
-	Lines          []*OrderLineInput          `json:"lines,omitempty"`
-	Skus           []string                   `json:"skus,omitempty"`
-	Provider       *string                    `json:"provider,omitempty"`
-	Reputation     *int                       `json:"reputation,omitempty"`
-	Credit         *int                       `json:"credit,omitempty"`
+	IdempotencyKey string `json:"idempotencyKey"`
+	// The member the event is about.
+	ExternalID string `json:"externalId"`
+	// What happened.
+	Kind event.Kind `json:"kind"`
+	// When it happened (not when it is reported).
+	OccurredAt time.Time `json:"occurredAt"`
+	// Where it happened.
+	Channel member.RegistrationChannel `json:"channel"`
+	// The order: ORDER_COMPLETED, ORDER_REFUNDED and the review kinds.
+	OrderID *string `json:"orderId,omitempty"`
+	// ORDER_COMPLETED: GROUP_BUY and AUCTION orders earn no points.
+	OrderType *OrderType `json:"orderType,omitempty"`
+	// ORDER_COMPLETED: CORPORATE_TRANSFER and POSTAL_REMITTANCE earn no points.
+	PaymentMethod *PaymentMethod `json:"paymentMethod,omitempty"`
+	// ORDER_COMPLETED: the order's lines.
+	Lines []*OrderLineInput `json:"lines,omitempty"`
+	// ORDER_REFUNDED: the refunded lines; the review kinds: the reviewed line.
+	Skus []string `json:"skus,omitempty"`
+	// ACCOUNT_BOUND: the linked account's provider, e.g. WECHAT.
+	Provider *string `json:"provider,omitempty"`
+	// RISK_UPDATED: the reputation signal, 0–100.
+	Reputation *int `json:"reputation,omitempty"`
+	// RISK_UPDATED: the credit signal, 0–100.
+	Credit *int `json:"credit,omitempty"`
 }
 
+// The outcome of one reported event.
 type EventResult struct {
-	IdempotencyKey string         `json:"idempotencyKey"`
-	Status         EventStatus    `json:"status"`
-	Code           *UserErrorCode `json:"code,omitempty"`
-	Message        *string        `json:"message,omitempty"`
-	Field          []string       `json:"field,omitempty"`
+	// The event's key, as sent.
+	IdempotencyKey string `json:"idempotencyKey"`
+	// Accepted, a duplicate, or rejected.
+	Status EventStatus `json:"status"`
+	// Why the event was rejected; null otherwise.
+	Code *UserErrorCode `json:"code,omitempty"`
+	// Why the event was rejected, for people; null otherwise.
+	Message *string `json:"message,omitempty"`
+	// The path of the input field at fault, e.g. ["input", "events", "0", "orderId"]; null when not rejected.
+	Field []string `json:"field,omitempty"`
 	// Net change of the member's points.
 	Points int `json:"points"`
 	// The part of points held pending.
@@ -107,66 +154,98 @@ type EventResult struct {
 	WithholdCents int `json:"withholdCents"`
 }
 
+// Points added to a partner's budget.
 type FundPartnerBudgetInput struct {
-	Partner        string `json:"partner"`
-	Points         int    `json:"points"`
-	Reason         string `json:"reason"`
+	// The partner's key.
+	Partner string `json:"partner"`
+	// How many points; positive.
+	Points int `json:"points"`
+	// Why, for the audit trail.
+	Reason string `json:"reason"`
+	// Unique per funding: a retry with the same key funds once.
 	IdempotencyKey string `json:"idempotencyKey"`
 }
 
+// The result of fundPartnerBudget.
 type FundPartnerBudgetPayload struct {
-	Funded     *int         `json:"funded,omitempty"`
-	Granted    *int         `json:"granted,omitempty"`
-	Replayed   bool         `json:"replayed"`
+	// All points ever funded to the partner's budget; null when userErrors is not empty.
+	Funded *int `json:"funded,omitempty"`
+	// The points the partner has awarded from it so far; null when userErrors is not empty.
+	Granted *int `json:"granted,omitempty"`
+	// True when the idempotency key was seen before with the same request: nothing changed.
+	Replayed bool `json:"replayed"`
+	// What was wrong; empty on success.
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+// Points a store bought to grant to members.
 type FundStoreBudgetInput struct {
+	// The store that bought them.
 	StoreID string `json:"storeId"`
 	// Points the store bought.
-	Points         int    `json:"points"`
-	Reason         string `json:"reason"`
+	Points int `json:"points"`
+	// Why, for the audit trail, e.g. the purchase order.
+	Reason string `json:"reason"`
+	// Unique per funding: a retry with the same key funds once.
 	IdempotencyKey string `json:"idempotencyKey"`
 }
 
+// The result of fundStoreBudget.
 type FundStoreBudgetPayload struct {
-	Budget     *ent.StoreBudget `json:"budget,omitempty"`
-	Replayed   bool             `json:"replayed"`
-	UserErrors []*UserError     `json:"userErrors"`
+	// The store's budget afterwards; null when userErrors is not empty.
+	Budget *ent.StoreBudget `json:"budget,omitempty"`
+	// True when the idempotency key was seen before with the same request: nothing changed.
+	Replayed bool `json:"replayed"`
+	// What was wrong with the input; empty on success.
+	UserErrors []*UserError `json:"userErrors"`
 }
 
+// Points a store grants a member from its budget.
 type GrantStorePointsInput struct {
-	StoreID        string `json:"storeId"`
-	ExternalID     string `json:"externalId"`
-	Points         int    `json:"points"`
-	Reason         string `json:"reason"`
+	// The store whose budget pays.
+	StoreID string `json:"storeId"`
+	// The member who receives them.
+	ExternalID string `json:"externalId"`
+	// How many points; positive, at most what the budget has left.
+	Points int `json:"points"`
+	// Why, shown on the member's ledger entry.
+	Reason string `json:"reason"`
+	// Unique per grant: a retry with the same key grants once.
 	IdempotencyKey string `json:"idempotencyKey"`
 }
 
+// A member's progress towards a medal's next level.
 type MedalProgress struct {
 	// Yuan or count over the last 12 months.
 	Current int `json:"current"`
 	// What the next level needs; null at level 5.
-	NextLevelAt *int      `json:"nextLevelAt,omitempty"`
-	Unit        MedalUnit `json:"unit"`
+	NextLevelAt *int `json:"nextLevelAt,omitempty"`
+	// What current and nextLevelAt count.
+	Unit MedalUnit `json:"unit"`
 }
 
 // A medal as one member holds it.
 type MedalStatus struct {
 	// The category key, or ORDERS, REVIEWS, PHOTO_REVIEWS, ANSWERS, CHECK_INS.
-	Key  string     `json:"key"`
-	Name string     `json:"name"`
+	Key string `json:"key"`
+	// The medal's display name.
+	Name string `json:"name"`
+	// CATEGORY (levelled by spend in a category) or BEHAVIOR (by counts).
 	Kind medal.Kind `json:"kind"`
 	// 0–5, following the last 12 months.
-	Level    int            `json:"level"`
+	Level int `json:"level"`
+	// Where the member stands towards the next level.
 	Progress *MedalProgress `json:"progress"`
 	// Benefits of the levels reached (each granted once, when first reached).
 	Benefits []*ent.Benefit `json:"benefits"`
 }
 
+// A benefit a member holds, with its quota.
 type MemberBenefit struct {
-	Benefit *ent.Benefit  `json:"benefit"`
-	Source  BenefitSource `json:"source"`
+	// The catalogue entry.
+	Benefit *ent.Benefit `json:"benefit"`
+	// Why the member holds it.
+	Source BenefitSource `json:"source"`
 	// Claims counted against this period's quota.
 	Used int `json:"used"`
 	// Claims left this period; null when unlimited.
@@ -175,22 +254,31 @@ type MemberBenefit struct {
 	RenewsAt *time.Time `json:"renewsAt,omitempty"`
 }
 
+// One line of a completed order.
 type OrderLineInput struct {
+	// The product's stock-keeping unit, as the commerce side names it.
 	Sku string `json:"sku"`
 	// A category key of the programme (program.categories).
 	Category string `json:"category"`
 	// What was actually paid for the line, in cents.
-	PaidCents   int         `json:"paidCents"`
+	PaidCents int `json:"paidCents"`
+	// VIRTUAL and SERVICE lines earn no points.
 	ProductType ProductType `json:"productType"`
 }
 
+// A partner brand whose plugin serves benefits.
 type Partner struct {
-	Key     string        `json:"key"`
-	Name    string        `json:"name"`
-	Version string        `json:"version"`
-	Status  PartnerStatus `json:"status"`
+	// The partner's key, e.g. videovip.
+	Key string `json:"key"`
+	// The display name the plugin declares.
+	Name string `json:"name"`
+	// The plugin's version.
+	Version string `json:"version"`
+	// Whether the plugin is running.
+	Status PartnerStatus `json:"status"`
 	// Why the partner is not RUNNING; for ADMIN only, null for others.
-	Reason   *string           `json:"reason,omitempty"`
+	Reason *string `json:"reason,omitempty"`
+	// The benefits the plugin declares, in its order.
 	Benefits []*PartnerBenefit `json:"benefits"`
 	// Restarts since the server started.
 	Restarts int `json:"restarts"`
@@ -198,124 +286,176 @@ type Partner struct {
 	Settings *PartnerConfiguration `json:"settings,omitempty"`
 }
 
+// A benefit a partner's plugin offers.
 type PartnerBenefit struct {
-	Key         string `json:"key"`
-	Name        string `json:"name"`
+	// The benefit's key within the partner, e.g. VIP_YEAR.
+	Key string `json:"key"`
+	// The display name.
+	Name string `json:"name"`
+	// What the member gets.
 	Description string `json:"description"`
 }
 
+// A setting a partner's plugin accepts.
 type PartnerConfigField struct {
-	Key          string `json:"key"`
-	Description  string `json:"description"`
-	Required     bool   `json:"required"`
+	// The setting's key.
+	Key string `json:"key"`
+	// What the setting does, as the plugin says.
+	Description string `json:"description"`
+	// Whether the plugin needs it.
+	Required bool `json:"required"`
+	// The value used when none is configured; empty when none.
 	DefaultValue string `json:"defaultValue"`
 }
 
+// How an admin has set a partner up.
 type PartnerConfiguration struct {
-	Enabled bool           `json:"enabled"`
-	Config  []*ConfigEntry `json:"config"`
+	// False when an admin disabled the partner.
+	Enabled bool `json:"enabled"`
+	// The configuration handed to the plugin, ordered by key.
+	Config []*ConfigEntry `json:"config"`
 	// The settings the partner accepts.
 	Schema []*PartnerConfigField `json:"schema"`
 }
 
+// A partner, by key.
 type PartnerInput struct {
+	// The partner's key.
 	Partner string `json:"partner"`
 }
 
+// The result of a change to a partner.
 type PartnerPayload struct {
-	Partner    *Partner     `json:"partner,omitempty"`
+	// The partner afterwards; null when userErrors is not empty.
+	Partner *Partner `json:"partner,omitempty"`
+	// What was wrong; empty on success.
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+// The result of a change to a member's points.
 type PointsChangePayload struct {
 	// The entry written (or, for a replay, written before).
 	Entry *ent.PointEntry `json:"entry,omitempty"`
 	// True when the idempotency key was seen before with the same request: nothing changed.
 	Replayed bool `json:"replayed"`
 	// The member's spendable balance afterwards.
-	Balance    *int         `json:"balance,omitempty"`
+	Balance *int `json:"balance,omitempty"`
+	// What was wrong with the input; empty on success.
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+// How many points a member may use on an order, before anything is spent.
 type PointsQuote struct {
 	// The most points usable on the order: whole steps, at most the allowed share.
-	MaxPoints         int `json:"maxPoints"`
+	MaxPoints int `json:"maxPoints"`
+	// What maxPoints take off the order, in cents.
 	MaxDeductionCents int `json:"maxDeductionCents"`
 	// The member's spendable balance.
 	Balance int `json:"balance"`
 }
 
+// A batch of reported events.
 type RecordEventsInput struct {
 	// 1–500 events; each is accepted or rejected on its own.
 	Events []*EventInput `json:"events"`
 }
 
+// The result of recordEvents.
 type RecordEventsPayload struct {
 	// One result per event, in input order.
-	Results    []*EventResult `json:"results"`
-	UserErrors []*UserError   `json:"userErrors"`
+	Results []*EventResult `json:"results"`
+	// What was wrong with the batch as a whole; empty when it was taken.
+	UserErrors []*UserError `json:"userErrors"`
 }
 
+// A new member of the token's programme.
 type RegisterMemberInput struct {
 	// The commerce side's account id: 1–64 characters of letters, digits and - _ . : @
-	ExternalID string         `json:"externalId"`
-	Nickname   *string        `json:"nickname,omitempty"`
-	Gender     *member.Gender `json:"gender,omitempty"`
-	Birthday   *time.Time     `json:"birthday,omitempty"`
+	ExternalID string `json:"externalId"`
+	// The name shown to the member and to operators.
+	Nickname *string `json:"nickname,omitempty"`
+	// UNKNOWN when left out.
+	Gender *member.Gender `json:"gender,omitempty"`
+	// The member's date of birth; not in the future.
+	Birthday *time.Time `json:"birthday,omitempty"`
 	// Digits with an optional leading +, 5–20 digits.
-	Phone               *string                    `json:"phone,omitempty"`
+	Phone *string `json:"phone,omitempty"`
+	// Where the account was opened.
 	RegistrationChannel member.RegistrationChannel `json:"registrationChannel"`
 	// When the account was opened; defaults to now. Not in the future.
-	RegisteredAt     *time.Time `json:"registeredAt,omitempty"`
-	RealNameVerified *bool      `json:"realNameVerified,omitempty"`
+	RegisteredAt *time.Time `json:"registeredAt,omitempty"`
+	// Whether the member's real name is verified (counts towards the account dimension).
+	RealNameVerified *bool `json:"realNameVerified,omitempty"`
 	// Linked social account providers, e.g. WECHAT (at most 10).
 	BoundAccounts []string `json:"boundAccounts,omitempty"`
 }
 
+// The result of registerMember.
 type RegisterMemberPayload struct {
-	Member     *ent.Member  `json:"member,omitempty"`
+	// The member registered; null when userErrors is not empty.
+	Member *ent.Member `json:"member,omitempty"`
+	// What was wrong with the input; empty on success.
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+// An activity a partner's back office reports.
 type ReportPartnerActivityInput struct {
-	Partner        string `json:"partner"`
-	ExternalID     string `json:"externalId"`
-	Kind           string `json:"kind"`
-	AmountCents    int    `json:"amountCents"`
+	// The partner's key.
+	Partner string `json:"partner"`
+	// The member the activity is about.
+	ExternalID string `json:"externalId"`
+	// What happened, in the partner's terms, e.g. CARD_SPEND.
+	Kind string `json:"kind"`
+	// The amount involved, in cents.
+	AmountCents int `json:"amountCents"`
+	// Unique per activity: a retry with the same key is handled once.
 	IdempotencyKey string `json:"idempotencyKey"`
 }
 
+// The result of reportPartnerActivity.
 type ReportPartnerActivityPayload struct {
-	PointsAwarded *int         `json:"pointsAwarded,omitempty"`
-	Detail        *string      `json:"detail,omitempty"`
-	UserErrors    []*UserError `json:"userErrors"`
+	// Points the plugin awarded the member from the partner's budget.
+	PointsAwarded *int `json:"pointsAwarded,omitempty"`
+	// What the plugin says it did.
+	Detail *string `json:"detail,omitempty"`
+	// What was wrong; empty on success.
+	UserErrors []*UserError `json:"userErrors"`
 }
 
+// The spend to undo.
 type ReverseSpendInput struct {
 	// The idempotencyKey of the spend to undo.
 	SpendIdempotencyKey string `json:"spendIdempotencyKey"`
-	IdempotencyKey      string `json:"idempotencyKey"`
+	// Unique per reversal: a retry with the same key undoes once.
+	IdempotencyKey string `json:"idempotencyKey"`
 }
 
+// The grant to withdraw.
 type RevokePartnerBenefitInput struct {
 	// The PartnerGrant's id.
-	Grant  int    `json:"grant"`
+	Grant int `json:"grant"`
+	// Why, recorded on the grant.
 	Reason string `json:"reason"`
 }
 
+// The result of revokePartnerBenefit.
 type RevokePartnerBenefitPayload struct {
-	Grant      *ent.PartnerGrant `json:"grant,omitempty"`
-	UserErrors []*UserError      `json:"userErrors"`
+	// The grant afterwards; null when userErrors is not empty.
+	Grant *ent.PartnerGrant `json:"grant,omitempty"`
+	// What was wrong; empty on success.
+	UserErrors []*UserError `json:"userErrors"`
 }
 
+// A member's score (京享值): the settled one that sets the tier, and the provisional one.
 type Score struct {
 	// The score of the last settlement; 0 before the first.
 	Settled int `json:"settled"`
 	// The score a settlement today would give, updated as events arrive.
 	Provisional int `json:"provisional"`
 	// The settled score's coefficient, e.g. 1.2.
-	Coefficient float64    `json:"coefficient"`
-	SettledAt   *time.Time `json:"settledAt,omitempty"`
+	Coefficient float64 `json:"coefficient"`
+	// When the last settlement settled this member; null before the first.
+	SettledAt *time.Time `json:"settledAt,omitempty"`
 	// The period (YYYY-MM) of the last settlement; null before the first.
 	Period *string `json:"period,omitempty"`
 	// How the settled score was made (cumulative growth: the last settlement's growth).
@@ -324,29 +464,44 @@ type Score struct {
 	ProvisionalDimensions *ScoreDimensions `json:"provisionalDimensions"`
 }
 
+// What a score counted over its window.
 type ScoreCounts struct {
-	SpendYuan        int  `json:"spendYuan"`
-	Orders           int  `json:"orders"`
-	PurchaseDays     int  `json:"purchaseDays"`
-	LoginDays        int  `json:"loginDays"`
-	Reviews          int  `json:"reviews"`
-	PhotoReviews     int  `json:"photoReviews"`
-	Answers          int  `json:"answers"`
-	Shares           int  `json:"shares"`
+	// Whole yuan of confirmed, unrefunded spend.
+	SpendYuan int `json:"spendYuan"`
+	// Completed orders not refunded in full.
+	Orders int `json:"orders"`
+	// Distinct days with a purchase.
+	PurchaseDays int `json:"purchaseDays"`
+	// Distinct days with a login or an app open.
+	LoginDays int `json:"loginDays"`
+	// Reviews posted.
+	Reviews int `json:"reviews"`
+	// Reviews with photos posted.
+	PhotoReviews int `json:"photoReviews"`
+	// Questions answered.
+	Answers int `json:"answers"`
+	// Products shared.
+	Shares int `json:"shares"`
+	// Whether the member's real name is verified.
 	RealNameVerified bool `json:"realNameVerified"`
-	BoundAccounts    int  `json:"boundAccounts"`
+	// Social accounts linked.
+	BoundAccounts int `json:"boundAccounts"`
 }
 
 // The five dimensions. score = round((consumption + activity + account) × coefficient);
 // reputation and credit set the coefficient.
 type ScoreDimensions struct {
+	// Points from spend, orders and purchase days.
 	Consumption int `json:"consumption"`
-	Activity    int `json:"activity"`
-	Account     int `json:"account"`
+	// Points from login days, reviews, photo reviews, answers and shares.
+	Activity int `json:"activity"`
+	// Points from real-name verification and bound accounts.
+	Account int `json:"account"`
 	// Latest reputation signal, 0–100; null when none came.
 	Reputation *int `json:"reputation,omitempty"`
 	// Latest credit signal, 0–100; null when none came.
-	Credit      *int    `json:"credit,omitempty"`
+	Credit *int `json:"credit,omitempty"`
+	// The multiplier reputation, credit and the refund rate set, e.g. 1.2.
 	Coefficient float64 `json:"coefficient"`
 	// Share of completed orders with a refund, in thousandths.
 	RefundRatePermille int `json:"refundRatePermille"`
@@ -354,64 +509,97 @@ type ScoreDimensions struct {
 	Counts *ScoreCounts `json:"counts"`
 }
 
+// The period to settle.
 type SettleScoresInput struct {
 	// YYYY-MM; by default the month of the latest 1st in the programme's time zone.
 	Period *string `json:"period,omitempty"`
+	// Recompute every member's score of the period, not only the newcomers', after a data fix or a
+	// rule change: tier changes are recorded with a reason naming the resettle, an upgrade gift is
+	// still paid once per tier and calendar year, and an audit entry is written. Only the latest
+	// period can be resettled.
+	Resettle bool `json:"resettle"`
 }
 
+// The result of settleScores.
 type SettleScoresPayload struct {
+	// The period's settlement run; null when userErrors is not empty.
 	Settlement *ent.Settlement `json:"settlement,omitempty"`
-	UserErrors []*UserError    `json:"userErrors"`
+	// What was wrong with the input; empty on success.
+	UserErrors []*UserError `json:"userErrors"`
 }
 
+// A tier table to try on the last settled scores.
 type SimulateTierTableInput struct {
 	// One threshold per tier, lowest first, starting at 0 and strictly increasing.
 	Thresholds []int `json:"thresholds"`
 }
 
+// A spend of a member's points.
 type SpendPointsInput struct {
+	// The member who spends.
 	ExternalID string `json:"externalId"`
-	Points     int    `json:"points"`
+	// How many points to spend; positive.
+	Points int `json:"points"`
 	// The order's settlement amount (ORDER_DEDUCTION).
-	OrderAmountCents *int         `json:"orderAmountCents,omitempty"`
-	Purpose          SpendPurpose `json:"purpose"`
-	OrderID          *string      `json:"orderId,omitempty"`
-	IdempotencyKey   string       `json:"idempotencyKey"`
+	OrderAmountCents *int `json:"orderAmountCents,omitempty"`
+	// What the points pay for; ORDER_DEDUCTION applies the checkout rules.
+	Purpose SpendPurpose `json:"purpose"`
+	// The order the points are used on, for the ledger.
+	OrderID *string `json:"orderId,omitempty"`
+	// Unique per spend: a retry with the same key spends once.
+	IdempotencyKey string `json:"idempotencyKey"`
 }
 
+// One tier's members under the current and the proposed thresholds.
 type TierBucket struct {
-	Tier             *ent.Tier `json:"tier"`
-	ProposedMinScore int       `json:"proposedMinScore"`
-	Current          int       `json:"current"`
-	Proposed         int       `json:"proposed"`
+	// The tier.
+	Tier *ent.Tier `json:"tier"`
+	// The tier's threshold in the proposed table.
+	ProposedMinScore int `json:"proposedMinScore"`
+	// Members in the tier under the current table.
+	Current int `json:"current"`
+	// Members who would be in the tier under the proposed table.
+	Proposed int `json:"proposed"`
 }
 
+// One tier of a new tier table.
 type TierRowInput struct {
-	Key      string `json:"key"`
-	Name     string `json:"name"`
-	MinScore int    `json:"minScore"`
+	// The tier's key; the existing keys stay, in order.
+	Key string `json:"key"`
+	// The display name.
+	Name string `json:"name"`
+	// The settled score from which a member holds the tier; 0 for the lowest.
+	MinScore int `json:"minScore"`
 	// Catalogue keys of the tier's benefits.
-	Benefits   []string `json:"benefits"`
-	GiftPoints int      `json:"giftPoints"`
+	Benefits []string `json:"benefits"`
+	// Points of the upgrade gift, paid once per calendar year when a member first reaches the tier.
+	GiftPoints int `json:"giftPoints"`
 	// Catalogue keys issued as claims with the upgrade gift.
 	GiftBenefits []string `json:"giftBenefits"`
 	// Cumulative mode: growth taken on 1 January.
 	YearlyDeduction int `json:"yearlyDeduction"`
 }
 
+// The pyramid of a proposed tier table beside the current one.
 type TierTableSimulation struct {
 	// Members counted; those never settled count at score 0.
-	Members int           `json:"members"`
-	Tiers   []*TierBucket `json:"tiers"`
+	Members int `json:"members"`
+	// One bucket per tier, lowest first.
+	Tiers []*TierBucket `json:"tiers"`
 }
 
 // Fields left out (null) are not changed.
 type UpdateMemberInput struct {
-	ExternalID string         `json:"externalId"`
-	Nickname   *string        `json:"nickname,omitempty"`
-	Gender     *member.Gender `json:"gender,omitempty"`
-	Birthday   *time.Time     `json:"birthday,omitempty"`
-	Phone      *string        `json:"phone,omitempty"`
+	// The member to change.
+	ExternalID string `json:"externalId"`
+	// The new nickname.
+	Nickname *string `json:"nickname,omitempty"`
+	// The new gender.
+	Gender *member.Gender `json:"gender,omitempty"`
+	// The new date of birth; not in the future.
+	Birthday *time.Time `json:"birthday,omitempty"`
+	// The new phone number: digits with an optional leading +, 5–20 digits.
+	Phone *string `json:"phone,omitempty"`
 	// ADMIN only.
 	Status *member.Status `json:"status,omitempty"`
 	// ADMIN and SERVICE only.
@@ -420,38 +608,51 @@ type UpdateMemberInput struct {
 	BoundAccounts []string `json:"boundAccounts,omitempty"`
 }
 
+// The result of updateMember.
 type UpdateMemberPayload struct {
-	Member     *ent.Member  `json:"member,omitempty"`
+	// The member as changed; null when userErrors is not empty.
+	Member *ent.Member `json:"member,omitempty"`
+	// What was wrong with the input; empty on success.
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+// The result of updateScoreRules.
 type UpdateScoreRulesPayload struct {
+	// The settings afterwards; null when userErrors is not empty.
 	ScoreRules *rules.Score `json:"scoreRules,omitempty"`
+	// What was wrong with the settings; empty on success.
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+// The whole new tier table.
 type UpdateTierTableInput struct {
 	// Every tier, lowest first, with the keys it has now.
 	Tiers []*TierRowInput `json:"tiers"`
 }
 
+// The result of updateTierTable.
 type UpdateTierTablePayload struct {
-	Tiers      []*ent.Tier  `json:"tiers,omitempty"`
+	// The tier table afterwards; null when userErrors is not empty.
+	Tiers []*ent.Tier `json:"tiers,omitempty"`
+	// What was wrong with the table; empty on success.
 	UserErrors []*UserError `json:"userErrors"`
 }
 
 // A mistake in the request, reported in the payload instead of as a GraphQL error.
 type UserError struct {
 	// Path to the input field at fault, e.g. ["input", "externalId"]; empty when it concerns the whole input.
-	Field   []string      `json:"field"`
-	Message string        `json:"message"`
-	Code    UserErrorCode `json:"code"`
+	Field []string `json:"field"`
+	// What is wrong, for people; it may change between versions.
+	Message string `json:"message"`
+	// What is wrong, for programs: stable across versions.
+	Code UserErrorCode `json:"code"`
 }
 
 // Why a member holds a benefit.
 type BenefitSource string
 
 const (
+	// The member's tier holds it.
 	BenefitSourceTier BenefitSource = "TIER"
 )
 
@@ -502,6 +703,99 @@ func (e BenefitSource) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// The extensions.code of a GraphQL error. Mistakes in a mutation's input come back as userErrors
+// in its payload instead (UserErrorCode).
+type ErrorCode string
+
+const (
+	// No token, or a token that is invalid or expired (HTTP 401).
+	ErrorCodeUnauthenticated ErrorCode = "UNAUTHENTICATED"
+	// The token's role may not use the field.
+	ErrorCodeForbidden ErrorCode = "FORBIDDEN"
+	// An argument cannot be read as its type (a malformed Time, Date or Cursor), is outside the
+	// API's limits (first above 100) or is refused by a rule. The message starts with
+	// "argument NAME:" and extensions.argument names it, e.g. "after" or "where.registeredAtGT".
+	ErrorCodeBadUserInput ErrorCode = "BAD_USER_INPUT"
+	// The HTTP request as a whole cannot be served, e.g. a body above the size limit (HTTP 413).
+	ErrorCodeBadRequest ErrorCode = "BAD_REQUEST"
+	// A node id that is unknown, malformed or not visible to the caller; the three look alike.
+	ErrorCodeNotFound ErrorCode = "NOT_FOUND"
+	// The database cannot be reached or is overloaded. Nothing is wrong with the request: retry
+	// after extensions.retryAfterSeconds (a mutation with the same idempotency key).
+	ErrorCodeUnavailable ErrorCode = "UNAVAILABLE"
+	// A fault of the server; extensions.requestId finds it in the server's log.
+	ErrorCodeInternal ErrorCode = "INTERNAL"
+	// The document does not parse.
+	ErrorCodeGraphqlParseFailed ErrorCode = "GRAPHQL_PARSE_FAILED"
+	// The document does not fit the schema, e.g. an unknown field or enum value.
+	ErrorCodeGraphqlValidationFailed ErrorCode = "GRAPHQL_VALIDATION_FAILED"
+	// The operation costs more than the complexity limit; ask for smaller pages.
+	ErrorCodeComplexityLimitExceeded ErrorCode = "COMPLEXITY_LIMIT_EXCEEDED"
+	// The operation is nested deeper than the depth limit.
+	ErrorCodeDepthLimitExceeded ErrorCode = "DEPTH_LIMIT_EXCEEDED"
+	// Introspection is turned off on this server (production).
+	ErrorCodeIntrospectionDisabled ErrorCode = "INTROSPECTION_DISABLED"
+)
+
+var AllErrorCode = []ErrorCode{
+	ErrorCodeUnauthenticated,
+	ErrorCodeForbidden,
+	ErrorCodeBadUserInput,
+	ErrorCodeBadRequest,
+	ErrorCodeNotFound,
+	ErrorCodeUnavailable,
+	ErrorCodeInternal,
+	ErrorCodeGraphqlParseFailed,
+	ErrorCodeGraphqlValidationFailed,
+	ErrorCodeComplexityLimitExceeded,
+	ErrorCodeDepthLimitExceeded,
+	ErrorCodeIntrospectionDisabled,
+}
+
+func (e ErrorCode) IsValid() bool {
+	switch e {
+	case ErrorCodeUnauthenticated, ErrorCodeForbidden, ErrorCodeBadUserInput, ErrorCodeBadRequest, ErrorCodeNotFound, ErrorCodeUnavailable, ErrorCodeInternal, ErrorCodeGraphqlParseFailed, ErrorCodeGraphqlValidationFailed, ErrorCodeComplexityLimitExceeded, ErrorCodeDepthLimitExceeded, ErrorCodeIntrospectionDisabled:
+		return true
+	}
+	return false
+}
+
+func (e ErrorCode) String() string {
+	return string(e)
+}
+
+func (e *ErrorCode) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ErrorCode(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ErrorCode", str)
+	}
+	return nil
+}
+
+func (e ErrorCode) MarshalGQL(w io.Writer) {
+	fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ErrorCode) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ErrorCode) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What became of one reported event.
 type EventStatus string
 
 const (
@@ -566,7 +860,9 @@ func (e EventStatus) MarshalJSON() ([]byte, error) {
 type MedalUnit string
 
 const (
-	MedalUnitYuan  MedalUnit = "YUAN"
+	// Whole yuan spent in the medal's category.
+	MedalUnitYuan MedalUnit = "YUAN"
+	// How many times the behaviour happened.
 	MedalUnitCount MedalUnit = "COUNT"
 )
 
@@ -618,12 +914,16 @@ func (e MedalUnit) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// How an order was sold.
 type OrderType string
 
 const (
-	OrderTypeNormal   OrderType = "NORMAL"
+	// An ordinary order.
+	OrderTypeNormal OrderType = "NORMAL"
+	// A group-buying order (拼购): earns no points.
 	OrderTypeGroupBuy OrderType = "GROUP_BUY"
-	OrderTypeAuction  OrderType = "AUCTION"
+	// An auction: earns no points.
+	OrderTypeAuction OrderType = "AUCTION"
 )
 
 var AllOrderType = []OrderType{
@@ -679,6 +979,7 @@ func (e OrderType) MarshalJSON() ([]byte, error) {
 type PartnerStatus string
 
 const (
+	// The plugin is up and answering.
 	PartnerStatusRunning PartnerStatus = "RUNNING"
 	// Being started again after a crash or a failed health check.
 	PartnerStatusRestarting PartnerStatus = "RESTARTING"
@@ -738,15 +1039,22 @@ func (e PartnerStatus) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// How an order was paid.
 type PaymentMethod string
 
 const (
-	PaymentMethodCash              PaymentMethod = "CASH"
-	PaymentMethodBankCard          PaymentMethod = "BANK_CARD"
-	PaymentMethodGiftCard          PaymentMethod = "GIFT_CARD"
-	PaymentMethodBalance           PaymentMethod = "BALANCE"
+	// Cash, e.g. on delivery.
+	PaymentMethodCash PaymentMethod = "CASH"
+	// A debit or credit card.
+	PaymentMethodBankCard PaymentMethod = "BANK_CARD"
+	// A gift card.
+	PaymentMethodGiftCard PaymentMethod = "GIFT_CARD"
+	// The member's account balance.
+	PaymentMethodBalance PaymentMethod = "BALANCE"
+	// A company's bank transfer: earns no points.
 	PaymentMethodCorporateTransfer PaymentMethod = "CORPORATE_TRANSFER"
-	PaymentMethodPostalRemittance  PaymentMethod = "POSTAL_REMITTANCE"
+	// A postal remittance: earns no points.
+	PaymentMethodPostalRemittance PaymentMethod = "POSTAL_REMITTANCE"
 )
 
 var AllPaymentMethod = []PaymentMethod{
@@ -801,12 +1109,16 @@ func (e PaymentMethod) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// What an order line sold.
 type ProductType string
 
 const (
+	// Goods that are delivered.
 	ProductTypePhysical ProductType = "PHYSICAL"
-	ProductTypeVirtual  ProductType = "VIRTUAL"
-	ProductTypeService  ProductType = "SERVICE"
+	// Tickets, lottery, gift cards, top-ups: earns no points.
+	ProductTypeVirtual ProductType = "VIRTUAL"
+	// Hotels, travel, repairs and other services: earns no points.
+	ProductTypeService ProductType = "SERVICE"
 )
 
 var AllProductType = []ProductType{
@@ -925,6 +1237,7 @@ func (e Role) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// What points are spent on.
 type SpendPurpose string
 
 const (

@@ -37,11 +37,11 @@ func (s *Service) UpdateRules(ctx context.Context, sr rules.Score) (rules.Score,
 	return sr, err
 }
 
-// SettleWithin starts the settlement of period for the viewer's programme and waits up to
-// wait for it: a small programme gets its DONE settlement back, a large one the RUNNING
-// settlement, which goes on in the background (and is joined, not repeated, by a second
-// call). period 0 means LatestPeriod.
-func (s *Service) SettleWithin(ctx context.Context, period formula.Month, wait time.Duration) (*ent.Settlement, error) {
+// SettleWithin starts a run of period's settlement for the viewer's programme (a Resettle
+// when resettle is set, else a Settle) and waits up to wait for it: a small programme gets
+// its DONE settlement back, a large one the RUNNING settlement, which goes on in the
+// background (and is joined, not repeated, by a second call). period 0 means LatestPeriod.
+func (s *Service) SettleWithin(ctx context.Context, period formula.Month, resettle bool, wait time.Duration) (*ent.Settlement, error) {
 	v, _ := auth.FromContext(ctx)
 	if period == 0 {
 		prog, err := s.client.Program.Get(ctx, v.ProgramID)
@@ -59,7 +59,7 @@ func (s *Service) SettleWithin(ctx context.Context, period formula.Month, wait t
 	done := make(chan result, 1)
 	go func() {
 		bg := context.WithoutCancel(ctx)
-		st, err := s.Settle(bg, v.ProgramID, period)
+		st, err := s.settle(bg, v.ProgramID, period, resettle)
 		if err == nil {
 			_, err = s.DeliverGifts(bg, v.ProgramID)
 		}

@@ -87,6 +87,8 @@ type state struct {
 	period    formula.Month
 	counted   formula.Month // cumulative: last month already in settled
 	accountIn int64         // cumulative: account points already in settled
+	run       int           // the run of period's settlement that wrote settled
+	breakdown formula.Breakdown
 }
 
 func stateOf(m *ent.Member, row *ent.MemberScore) state {
@@ -96,6 +98,7 @@ func stateOf(m *ent.Member, row *ent.MemberScore) state {
 		st.account.Reputation, st.account.Credit = row.Reputation, row.Credit
 		st.settled, st.period = row.Settled, formula.Month(row.Period)
 		st.counted, st.accountIn = formula.Month(row.CountedThrough), row.AccountPointsCounted
+		st.run, st.breakdown = row.SettlementRun, row.Breakdown
 	}
 	return st
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"entgo.io/ent/dialect/sql"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/membergraph/membergraph/ent"
@@ -22,6 +23,7 @@ import (
 	"github.com/membergraph/membergraph/ent/settlementpartition"
 	"github.com/membergraph/membergraph/ent/tierchange"
 	"github.com/membergraph/membergraph/ent/tiergift"
+	"github.com/membergraph/membergraph/internal/audit"
 	"github.com/membergraph/membergraph/internal/auth"
 	"github.com/membergraph/membergraph/internal/points"
 	"github.com/membergraph/membergraph/internal/rules"
@@ -86,12 +88,33 @@ func (s *Service) LatestPeriod(prog *ent.Program) (formula.Month, error) {
 	return formula.MonthOf(s.clock.Now(), loc), nil
 }
 
-// Settle settles period for the programme: every member's score over the months before it,
-// the tiers those scores set, the tier history and the upgrade gifts owed, which
-// DeliverGifts pays afterwards. It is idempotent (a period settled already is returned as it is), resumable (a
-// crashed run's partitions are taken over once their lease ends) and safe to run on several
-// workers at once: each works on the partitions it claims and waits for the others.
+// Settle settles period for the programme: every member who has no settled score for the
+// period yet gets one over the months before it, the tier it sets, the tier history and the
+// upgrade gifts owed, which DeliverGifts pays afterwards. A period settled already is settled
+// again for the members who joined (registered or were imported) since: each re-run is a new
+// run of the period's settlement whose counts say what that run did, and a member is settled
+// once per period. It is resumable (a crashed run's partitions are taken over once their
+// lease ends) and safe to run on several workers at once: each works on the partitions of
+// the run it claims and waits for the others.
 func (s *Service) Settle(ctx context.Context, programID int, period formula.Month) (*ent.Settlement, error) {
+	return s.settle(ctx, programID, period, false)
+}
+
+// Resettle settles the latest period again for every member, after a data fix or a rule
+// change: rolling scores are recomputed from the activity counters under the current rules
+// (cumulative growth, added once, is kept) and tiers follow the current tier table. The
+// tier changes it causes are recorded with a reason naming the resettle; an upgrade gift is
+// still paid once per tier and calendar year. The run is audited with the viewer of ctx as
+// the actor. A period other than the latest is refused.
+func (s *Service) Resettle(ctx context.Context, programID int, period formula.Month) (*ent.Settlement, error) {
+	return s.settle(ctx, programID, period, true)
+}
+
+func (s *Service) settle(ctx context.Context, programID int, period formula.Month, resettle bool) (*ent.Settlement, error) {
+	actor := ctx // who asked, for the audit entry of a resettle
+	if _, ok := auth.FromContext(ctx); !ok {
+		actor = auth.SystemContext(ctx, programID)
+	}
 	ctx = auth.SystemContext(ctx, programID)
 	prog, err := s.client.Program.Get(ctx, programID)
 	if err != nil {
@@ -107,6 +130,10 @@ func (s *Service) Settle(ctx context.Context, programID int, period formula.Mont
 	if period.Start(loc).After(s.clock.Now()) {
 		return nil, usererr.New(usererr.FailedPrecondition, "input.period", "period %s lies in the future", period)
 	}
+	if latest := formula.MonthOf(s.clock.Now(), loc); resettle && period != latest {
+		return nil, usererr.New(usererr.FailedPrecondition, "input.period",
+			"only the latest period, %s, can be resettled; %s is not it", latest, period)
+	}
 	last, err := s.client.Settlement.Query().Where(settlement.StatusEQ(settlement.StatusDONE)).
 		Order(ent.Desc(settlement.FieldPeriod)).First(ctx)
 	if err != nil && !ent.IsNotFound(err) {
@@ -116,32 +143,41 @@ func (s *Service) Settle(ctx context.Context, programID int, period formula.Mont
 		return nil, usererr.New(usererr.FailedPrecondition, "input.period",
 			"period %s lies before %s, which is settled already", period, formula.Month(last.Period))
 	}
-	st, err := s.begin(ctx, programID, period)
-	if err != nil || st.Status == settlement.StatusDONE {
-		return st, err
+	for {
+		st, err := s.begin(ctx, actor, programID, period, resettle)
+		if err != nil {
+			return nil, err
+		}
+		if st.Status == settlement.StatusRUNNING {
+			ladder, err := tier.Load(ctx, s.client)
+			if err != nil {
+				return nil, err
+			}
+			run := &run{Service: s, prog: prog, rules: prog.Rules.ScoreRules(), ladder: ladder, st: st, period: period}
+			g, gctx := errgroup.WithContext(ctx)
+			for w := range s.cfg.Workers {
+				worker := fmt.Sprintf("%s/%d", s.cfg.Worker, w)
+				g.Go(func() error { return run.work(gctx, worker) })
+			}
+			if err := g.Wait(); err != nil {
+				return nil, err
+			}
+			if st, err = s.client.Settlement.Get(ctx, st.ID); err != nil {
+				return nil, err
+			}
+		}
+		// A resettle that found another run under way joined it; now the period is DONE and
+		// the next begin opens the resettle's own run.
+		if !resettle || st.Resettle {
+			return st, nil
+		}
 	}
-	ladder, err := tier.Load(ctx, s.client)
-	if err != nil {
-		return nil, err
-	}
-	run := &run{Service: s, prog: prog, rules: prog.Rules.ScoreRules(), ladder: ladder, st: st, period: period}
-	g, gctx := errgroup.WithContext(ctx)
-	for w := range s.cfg.Workers {
-		worker := fmt.Sprintf("%s/%d", s.cfg.Worker, w)
-		g.Go(func() error { return run.work(gctx, worker) })
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	return s.client.Settlement.Get(ctx, st.ID)
 }
 
-// begin finds or creates the settlement of period and its partitions.
-func (s *Service) begin(ctx context.Context, programID int, period formula.Month) (*ent.Settlement, error) {
-	st, err := s.client.Settlement.Create().SetProgramID(programID).SetPeriod(int(period)).SetStartedAt(s.clock.Now()).Save(ctx)
-	if ent.IsConstraintError(err) {
-		st, err = s.client.Settlement.Query().Where(settlement.Period(int(period))).Only(ctx)
-	}
+// begin opens a run of period's settlement, or finds the run under way, and makes the run's
+// partitions.
+func (s *Service) begin(ctx, actor context.Context, programID int, period formula.Month, resettle bool) (*ent.Settlement, error) {
+	st, err := s.open(ctx, actor, programID, period, resettle)
 	if err != nil || st.Status == settlement.StatusDONE || st.Partitions > 0 {
 		return st, err
 	}
@@ -165,13 +201,15 @@ func (s *Service) begin(ctx context.Context, programID int, period formula.Month
 		spans[0].lo, spans[len(spans)-1].hi = 0, math.MaxInt64
 	}
 	err = s.ledger.WithTx(ctx, func(tx *ent.Tx) error {
-		n, err := tx.Settlement.Update().Where(settlement.ID(st.ID), settlement.Partitions(0)).SetPartitions(len(spans)).Save(ctx)
+		n, err := tx.Settlement.Update().Where(settlement.ID(st.ID), settlement.Run(st.Run), settlement.Partitions(0)).
+			SetPartitions(len(spans)).Save(ctx)
 		if err != nil || n == 0 {
 			return err // n == 0: another worker made them
 		}
 		bulk := make([]*ent.SettlementPartitionCreate, len(spans))
 		for i, sp := range spans {
-			bulk[i] = tx.SettlementPartition.Create().SetProgramID(programID).SetSettlementID(st.ID).SetLo(sp.lo).SetHi(sp.hi)
+			bulk[i] = tx.SettlementPartition.Create().SetProgramID(programID).SetSettlementID(st.ID).SetRun(st.Run).
+				SetLo(sp.lo).SetHi(sp.hi)
 		}
 		return tx.SettlementPartition.CreateBulk(bulk...).Exec(ctx)
 	})
@@ -179,6 +217,75 @@ func (s *Service) begin(ctx context.Context, programID int, period formula.Month
 		return nil, err
 	}
 	return s.client.Settlement.Get(ctx, st.ID)
+}
+
+// open returns period's settlement with a run under way: its first run, the run another
+// worker has under way (which the caller joins), or, when the period is DONE, its next run.
+// A conditional update decides between workers opening the next run at once.
+func (s *Service) open(ctx, actor context.Context, programID int, period formula.Month, resettle bool) (*ent.Settlement, error) {
+	st, err := s.client.Settlement.Query().Where(settlement.Period(int(period))).Only(ctx)
+	if ent.IsNotFound(err) {
+		err = s.ledger.WithTx(ctx, func(tx *ent.Tx) error {
+			created, err := tx.Settlement.Create().SetProgramID(programID).SetPeriod(int(period)).
+				SetStartedAt(s.clock.Now()).SetResettle(resettle).Save(ctx)
+			if err != nil {
+				return err
+			}
+			st = created
+			if resettle {
+				return s.auditResettle(actor, tx, nil, created)
+			}
+			return nil
+		})
+		if !ent.IsConstraintError(err) {
+			return st, err
+		}
+		st, err = s.client.Settlement.Query().Where(settlement.Period(int(period))).Only(ctx)
+	}
+	if err != nil || st.Status == settlement.StatusRUNNING {
+		return st, err
+	}
+	err = s.ledger.WithTx(ctx, func(tx *ent.Tx) error {
+		n, err := tx.Settlement.Update().Where(settlement.ID(st.ID), settlement.Run(st.Run), settlement.StatusEQ(settlement.StatusDONE)).
+			SetStatus(settlement.StatusRUNNING).SetRun(st.Run + 1).SetResettle(resettle).
+			SetPartitions(0).SetMembers(0).SetTierChanges(0).ClearFinishedAt().Save(ctx)
+		if err != nil || n == 0 {
+			return err // n == 0: another worker opened the next run; the caller joins it
+		}
+		if resettle {
+			next, err := tx.Settlement.Get(ctx, st.ID)
+			if err != nil {
+				return err
+			}
+			return s.auditResettle(actor, tx, st, next)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.client.Settlement.Get(ctx, st.ID)
+}
+
+// settlementRun is what the audit entry of a resettle records of a run.
+type settlementRun struct {
+	Period      string `json:"period"`
+	Run         int    `json:"run"`
+	Resettle    bool   `json:"resettle"`
+	Members     int    `json:"members"`
+	TierChanges int    `json:"tierChanges"`
+}
+
+// auditResettle records, in the transaction that opens it, that a resettle run began:
+// before is the run it follows (nil for a period's first run).
+func (s *Service) auditResettle(actor context.Context, tx *ent.Tx, before, after *ent.Settlement) error {
+	var b any
+	if before != nil {
+		b = settlementRun{Period: formula.Month(before.Period).String(), Run: before.Run, Resettle: before.Resettle,
+			Members: before.Members, TierChanges: before.TierChanges}
+	}
+	a := settlementRun{Period: formula.Month(after.Period).String(), Run: after.Run, Resettle: true}
+	return audit.Record(actor, tx, s.clock.Now(), "resettle", b, a)
 }
 
 // run is one Settle call's work on a settlement.
@@ -217,10 +324,10 @@ func (r *run) work(ctx context.Context, worker string) error {
 	}
 }
 
-// claimable: partitions nobody works on, or whose worker let the lease run out. Leases are
-// operational time, so they follow the wall clock, not the business clock.
-func claimable(settlementID int) predicate.SettlementPartition {
-	return settlementpartition.And(settlementpartition.SettlementID(settlementID), settlementpartition.Or(
+// claimable: partitions of the run nobody works on, or whose worker let the lease run out.
+// Leases are operational time, so they follow the wall clock, not the business clock.
+func claimable(st *ent.Settlement) predicate.SettlementPartition {
+	return settlementpartition.And(settlementpartition.SettlementID(st.ID), settlementpartition.Run(st.Run), settlementpartition.Or(
 		settlementpartition.StatusEQ(settlementpartition.StatusPENDING),
 		settlementpartition.And(settlementpartition.StatusEQ(settlementpartition.StatusRUNNING),
 			settlementpartition.LeaseUntilLT(time.Now().UTC())),
@@ -228,16 +335,18 @@ func claimable(settlementID int) predicate.SettlementPartition {
 }
 
 // claim takes a partition for worker; a conditional update decides between racing workers.
+// The counts of a partition taken over stay: they are of the chunks its first worker
+// committed, whose members the new worker skips.
 func (r *run) claim(ctx context.Context, worker string) (*ent.SettlementPartition, error) {
-	cands, err := r.client.SettlementPartition.Query().Where(claimable(r.st.ID)).
+	cands, err := r.client.SettlementPartition.Query().Where(claimable(r.st)).
 		Order(ent.Asc(settlementpartition.FieldLo)).Limit(4).All(ctx)
 	if err != nil {
 		return nil, err
 	}
 	for _, c := range cands {
-		n, err := r.client.SettlementPartition.Update().Where(settlementpartition.ID(c.ID), claimable(r.st.ID)).
+		n, err := r.client.SettlementPartition.Update().Where(settlementpartition.ID(c.ID), claimable(r.st)).
 			SetStatus(settlementpartition.StatusRUNNING).SetWorker(worker).
-			SetLeaseUntil(time.Now().UTC().Add(r.cfg.Lease)).SetMembers(0).SetTierChanges(0).Save(ctx)
+			SetLeaseUntil(time.Now().UTC().Add(r.cfg.Lease)).Save(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -248,9 +357,11 @@ func (r *run) claim(ctx context.Context, worker string) (*ent.SettlementPartitio
 	return nil, nil
 }
 
-// finish marks the settlement DONE once every partition is; it reports whether it is.
+// finish marks the run DONE once every partition of it is; it reports whether it is. A run
+// finished, or followed by the next, already is.
 func (r *run) finish(ctx context.Context) (bool, error) {
-	parts, err := r.client.SettlementPartition.Query().Where(settlementpartition.SettlementID(r.st.ID)).All(ctx)
+	parts, err := r.client.SettlementPartition.Query().Where(settlementpartition.SettlementID(r.st.ID),
+		settlementpartition.Run(r.st.Run)).All(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -262,7 +373,7 @@ func (r *run) finish(ctx context.Context) (bool, error) {
 		members += p.Members
 		changes += p.TierChanges
 	}
-	err = r.client.Settlement.Update().Where(settlement.ID(r.st.ID), settlement.StatusEQ(settlement.StatusRUNNING)).
+	err = r.client.Settlement.Update().Where(settlement.ID(r.st.ID), settlement.Run(r.st.Run), settlement.StatusEQ(settlement.StatusRUNNING)).
 		SetStatus(settlement.StatusDONE).SetFinishedAt(r.clock.Now()).SetMembers(members).SetTierChanges(changes).Exec(ctx)
 	return err == nil, err
 }
@@ -275,8 +386,11 @@ func (r *run) partition(ctx context.Context, p *ent.SettlementPartition, worker 
 		cursor = -1
 	}
 	for {
-		ms, err := r.client.Member.Query().Where(member.IDGT(cursor), member.IDLTE(p.Hi)).
-			Order(ent.Asc(member.FieldID)).Limit(r.cfg.ChunkSize).
+		q := r.client.Member.Query().Where(member.IDGT(cursor), member.IDLTE(p.Hi))
+		if !r.st.Resettle {
+			q.Where(unsettled(r.period))
+		}
+		ms, err := q.Order(ent.Asc(member.FieldID)).Limit(r.cfg.ChunkSize).
 			Select(member.FieldID, member.FieldTierID, member.FieldRealNameVerified, member.FieldBoundAccounts).All(ctx)
 		if err != nil {
 			return err
@@ -293,12 +407,25 @@ func (r *run) partition(ctx context.Context, p *ent.SettlementPartition, worker 
 		settlementpartition.StatusEQ(settlementpartition.StatusRUNNING)).SetStatus(settlementpartition.StatusDONE).Exec(ctx)
 }
 
+// unsettled: members without a settled score for period (or a later one).
+func unsettled(period formula.Month) predicate.Member {
+	return func(sel *sql.Selector) {
+		t := sql.Table(memberscore.Table)
+		sel.Where(sql.NotExists(sql.Select(t.C(memberscore.FieldID)).From(t).Where(sql.And(
+			sql.ColumnsEQ(t.C(memberscore.FieldMemberID), sel.C(member.FieldID)),
+			sql.GTE(t.C(memberscore.FieldPeriod), int(period)),
+		))))
+	}
+}
+
 // settled is one member's result.
 type settled struct {
 	state
 	b    formula.Breakdown
 	from *ent.Tier
 	to   *ent.Tier
+	// kept: a resettle of cumulative growth keeps the settled score (growth is added once).
+	kept bool
 }
 
 func (r *run) chunk(ctx context.Context, p *ent.SettlementPartition, worker string, ms []*ent.Member) error {
@@ -318,8 +445,8 @@ func (r *run) chunk(ctx context.Context, p *ent.SettlementPartition, worker stri
 	from := r.period
 	for _, m := range ms {
 		st := stateOf(m, byMember[m.ID])
-		if st.period >= r.period {
-			continue // settled for this period already (a run taken over after a crash)
+		if st.period > r.period || st.period == r.period && (!r.st.Resettle || st.run >= r.st.Run) {
+			continue // settled for this period already (by this run, when it was taken over after a crash)
 		}
 		states = append(states, st)
 		from = min(from, window(r.rules, r.period, st))
@@ -343,6 +470,13 @@ func (r *run) chunk(ctx context.Context, p *ent.SettlementPartition, worker stri
 			}
 		}
 		res := settled{state: st, from: r.ladder.ByID(st.tierID)}
+		if r.rules.Mode == rules.ScoreCumulative && st.period == r.period {
+			res.b, res.kept = st.breakdown, true
+			res.b.Score = st.settled
+			res.to = r.ladder.For(res.b.Score)
+			results = append(results, res)
+			continue
+		}
 		if r.rules.Mode == rules.ScoreCumulative && st.period != 0 && res.from != nil {
 			if years := r.period.Year() - st.period.Year(); years > 0 {
 				res.settled = max(0, res.settled-res.from.YearlyDeduction*int64(years))
@@ -364,9 +498,13 @@ func (r *run) write(ctx context.Context, tx *ent.Tx, p *ent.SettlementPartition,
 	scores := make([]*ent.MemberScoreCreate, len(results))
 	for i, res := range results {
 		c := tx.MemberScore.Create().SetProgramID(r.prog.ID).SetMemberID(res.memberID).SetSettled(res.b.Score).
-			SetPeriod(int(r.period)).SetSettledAt(now).SetBreakdown(res.b)
+			SetPeriod(int(r.period)).SetSettledAt(now).SetBreakdown(res.b).SetSettlementRun(r.st.Run)
 		if r.rules.Mode == rules.ScoreCumulative {
-			c.SetCountedThrough(int(r.period.Add(-1))).SetAccountPointsCounted(res.accountIn + res.b.AccountPoints)
+			counted := res.accountIn + res.b.AccountPoints
+			if res.kept {
+				counted = res.accountIn
+			}
+			c.SetCountedThrough(int(r.period.Add(-1))).SetAccountPointsCounted(counted)
 		}
 		scores[i] = c
 		if res.from != nil && res.to.ID == res.from.ID {
@@ -379,8 +517,11 @@ func (r *run) write(ctx context.Context, tx *ent.Tx, p *ent.SettlementPartition,
 			dir = tierchange.DirectionDOWN
 			reason = fmt.Sprintf("Score %d settled on %s is below %s (from %d)", res.b.Score, r.period, res.from.Name, res.from.MinScore)
 		}
+		if r.st.Resettle {
+			reason = "Resettle: " + reason
+		}
 		ch := tx.TierChange.Create().SetProgramID(r.prog.ID).SetMemberID(res.memberID).SetToTierID(res.to.ID).
-			SetPeriod(int(r.period)).SetDirection(dir).SetScore(res.b.Score).SetReason(reason).SetCreatedAt(now)
+			SetPeriod(int(r.period)).SetRun(r.st.Run).SetDirection(dir).SetScore(res.b.Score).SetReason(reason).SetCreatedAt(now)
 		if res.from != nil {
 			ch.SetFromTierID(res.from.ID)
 		}
@@ -402,7 +543,8 @@ func (r *run) write(ctx context.Context, tx *ent.Tx, p *ent.SettlementPartition,
 	if len(scores) > 0 {
 		err := tx.MemberScore.CreateBulk(scores...).OnConflictColumns(memberscore.FieldMemberID).
 			Update(func(u *ent.MemberScoreUpsert) {
-				u.UpdateSettled().UpdatePeriod().UpdateSettledAt().UpdateBreakdown().UpdateCountedThrough().UpdateAccountPointsCounted()
+				u.UpdateSettled().UpdatePeriod().UpdateSettledAt().UpdateBreakdown().UpdateCountedThrough().UpdateAccountPointsCounted().
+					UpdateSettlementRun()
 			}).Exec(ctx)
 		if err != nil {
 			return err
@@ -414,7 +556,7 @@ func (r *run) write(ctx context.Context, tx *ent.Tx, p *ent.SettlementPartition,
 		}
 	}
 	if len(changes) > 0 {
-		if err := tx.TierChange.CreateBulk(changes...).OnConflictColumns(tierchange.FieldMemberID, tierchange.FieldPeriod).DoNothing().Exec(ctx); err != nil {
+		if err := tx.TierChange.CreateBulk(changes...).OnConflictColumns(tierchange.FieldMemberID, tierchange.FieldPeriod, tierchange.FieldRun).DoNothing().Exec(ctx); err != nil {
 			return err
 		}
 	}
@@ -510,8 +652,9 @@ func (s *Service) deliver(ctx context.Context, prog *ent.Program, ladder tier.La
 	return ok, err
 }
 
-// SettleAll settles the latest period of every programme not yet settled for it, and
-// delivers gifts left pending (by a crash between a settlement and its delivery).
+// SettleAll settles the latest period of every programme for the members not yet settled
+// for it (all of them on the 1st; those who joined since later on), and delivers gifts left
+// pending (by a crash between a settlement and its delivery).
 func (s *Service) SettleAll(ctx context.Context) error {
 	progs, err := s.client.Program.Query().All(auth.SystemContext(ctx, 0))
 	if err != nil {
@@ -522,13 +665,20 @@ func (s *Service) SettleAll(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		began := s.clock.Now()
-		st, err := s.Settle(ctx, p.ID, period)
+		due, err := s.due(ctx, p.ID, period)
 		if err != nil {
 			return fmt.Errorf("programme %s, period %s: %w", p.Key, period, err)
 		}
-		if st.FinishedAt != nil && !st.FinishedAt.Before(began) { // this run finished it
-			s.cfg.Logger.Info("scores settled", "program", p.Key, "period", period.String(), "members", st.Members, "tierChanges", st.TierChanges)
+		if due {
+			began := s.clock.Now()
+			st, err := s.Settle(ctx, p.ID, period)
+			if err != nil {
+				return fmt.Errorf("programme %s, period %s: %w", p.Key, period, err)
+			}
+			if st.FinishedAt != nil && !st.FinishedAt.Before(began) { // this run finished it
+				s.cfg.Logger.Info("scores settled", "program", p.Key, "period", period.String(), "run", st.Run,
+					"members", st.Members, "tierChanges", st.TierChanges)
+			}
 		}
 		if _, err := s.DeliverGifts(ctx, p.ID); err != nil {
 			return err
@@ -537,9 +687,24 @@ func (s *Service) SettleAll(ctx context.Context) error {
 	return nil
 }
 
+// due reports whether period's settlement has work: it is not DONE, or members joined
+// since it was.
+func (s *Service) due(ctx context.Context, programID int, period formula.Month) (bool, error) {
+	ctx = auth.SystemContext(ctx, programID)
+	st, err := s.client.Settlement.Query().Where(settlement.Period(int(period))).Only(ctx)
+	if ent.IsNotFound(err) {
+		return true, nil
+	}
+	if err != nil || st.Status != settlement.StatusDONE {
+		return err == nil, err
+	}
+	return s.client.Member.Query().Where(unsettled(period)).Exist(ctx)
+}
+
 // RunSettlement runs SettleAll now and then every interval until ctx ends: the in-server
-// monthly job. A period settled already costs one query; every server runs the job, and
-// their runs share the partitions.
+// monthly job, which also settles the members who joined since within an interval. A period
+// with nobody left to settle costs two queries; every server runs the job, and their runs
+// share the partitions.
 func (s *Service) RunSettlement(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()

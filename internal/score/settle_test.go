@@ -194,9 +194,9 @@ func TestSettlement(t *testing.T) {
 			t.Fatalf("gift coupons = %d", claims)
 		}
 
-		// Settling the same period again changes nothing.
+		// Settling the same period again is a second run with nobody left to settle.
 		again := w.settle(202504)
-		if again.ID != st.ID || again.TierChanges != 1 {
+		if again.ID != st.ID || again.Run != 2 || again.Members != 0 || again.TierChanges != 0 {
 			t.Fatalf("second run = %+v", again)
 		}
 		if n, _ := w.points("alice", pointentry.KindTIER_GIFT); n != 1 {
@@ -299,7 +299,7 @@ func TestResumeAfterCrash(t *testing.T) {
 		}
 		w.at(2025, 4, 1)
 		ctx := w.sys()
-		st, err := w.score.begin(ctx, w.pid, 202504)
+		st, err := w.score.begin(ctx, ctx, w.pid, 202504, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -422,7 +422,7 @@ func TestLostLeaseWritesNothing(t *testing.T) {
 		w.order("m0", "o0", w.at(2025, 3, 10), line("x", 3000))
 		w.at(2025, 4, 1)
 		ctx := w.sys()
-		st, err := w.score.begin(ctx, w.pid, 202504)
+		st, err := w.score.begin(ctx, ctx, w.pid, 202504, false)
 		if err != nil {
 			t.Fatal(err)
 		}
