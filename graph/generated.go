@@ -391,6 +391,8 @@ type ComplexityRoot struct {
 		Balance           func(childComplexity int) int
 		MaxDeductionCents func(childComplexity int) int
 		MaxPoints         func(childComplexity int) int
+		Message           func(childComplexity int) int
+		Reason            func(childComplexity int) int
 	}
 
 	Program struct {
@@ -2095,6 +2097,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PointsQuote.MaxPoints(childComplexity), true
+	case "PointsQuote.message":
+		if e.ComplexityRoot.PointsQuote.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsQuote.Message(childComplexity), true
+	case "PointsQuote.reason":
+		if e.ComplexityRoot.PointsQuote.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsQuote.Reason(childComplexity), true
 
 	case "Program.benefits":
 		if e.ComplexityRoot.Program.Benefits == nil {
@@ -4695,6 +4709,24 @@ type PointsQuote {
   maxDeductionCents: Int!
   "The member's spendable balance."
   balance: Int!
+  "Why maxPoints is what it is; when it is 0, what stands in the way (the first that applies)."
+  reason: PointsQuoteReason!
+  "The reason in words, with the figures, to show a member."
+  message: String!
+}
+
+"""Why a quote allows what it allows (DOMAIN.md §3 "Spending"), checked in this order."""
+enum PointsQuoteReason {
+  "Points can be used: maxPoints is the most, in whole steps (1,000 points by default)."
+  OK
+  "The programme lets no share of an order be paid with points."
+  DEDUCTION_DISABLED
+  "The spendable balance is below the minimum for an order deduction (1,000 points by default)."
+  BALANCE_BELOW_MINIMUM
+  "The share of the order points may pay (50% by default) is worth less than one step (¥10 by default)."
+  ORDER_TOO_SMALL
+  "The balance meets the minimum but is less than one step (a programme whose minimum is below its step)."
+  BALANCE_BELOW_STEP
 }
 
 extend type Query {
@@ -5887,6 +5919,10 @@ func (ec *executionContext) childFields_PointsQuote(ctx context.Context, field g
 		return ec.fieldContext_PointsQuote_maxDeductionCents(ctx, field)
 	case "balance":
 		return ec.fieldContext_PointsQuote_balance(ctx, field)
+	case "reason":
+		return ec.fieldContext_PointsQuote_reason(ctx, field)
+	case "message":
+		return ec.fieldContext_PointsQuote_message(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PointsQuote", field.Name)
 }
@@ -13246,6 +13282,52 @@ func (ec *executionContext) _PointsQuote_balance(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_PointsQuote_balance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PointsQuote", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PointsQuote_reason(ctx context.Context, field graphql.CollectedField, obj *model.PointsQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointsQuote_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.PointsQuoteReason) graphql.Marshaler {
+			return ec.marshalNPointsQuoteReason2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPointsQuoteReason(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointsQuote_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointsQuote", field, false, false, errors.New("field of type PointsQuoteReason does not have child fields"))
+}
+
+func (ec *executionContext) _PointsQuote_message(ctx context.Context, field graphql.CollectedField, obj *model.PointsQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointsQuote_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointsQuote_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointsQuote", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Program_id(ctx context.Context, field graphql.CollectedField, obj *ent.Program) (ret graphql.Marshaler) {
@@ -23084,6 +23166,16 @@ func (ec *executionContext) _PointsQuote(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "reason":
+			out.Values[i] = ec._PointsQuote_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._PointsQuote_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -26378,6 +26470,16 @@ func (ec *executionContext) marshalNPointsQuote2ᚖgithubᚗcomᚋmembergraphᚋ
 		return graphql.Null
 	}
 	return ec._PointsQuote(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPointsQuoteReason2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPointsQuoteReason(ctx context.Context, v any) (model.PointsQuoteReason, error) {
+	var res model.PointsQuoteReason
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPointsQuoteReason2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPointsQuoteReason(ctx context.Context, sel ast.SelectionSet, v model.PointsQuoteReason) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNProductType2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐProductType(ctx context.Context, v any) (model.ProductType, error) {

@@ -352,6 +352,10 @@ type PointsQuote struct {
 	MaxDeductionCents int `json:"maxDeductionCents"`
 	// The member's spendable balance.
 	Balance int `json:"balance"`
+	// Why maxPoints is what it is; when it is 0, what stands in the way (the first that applies).
+	Reason PointsQuoteReason `json:"reason"`
+	// The reason in words, with the figures, to show a member.
+	Message string `json:"message"`
 }
 
 // A batch of reported events.
@@ -1104,6 +1108,73 @@ func (e *PaymentMethod) UnmarshalJSON(b []byte) error {
 }
 
 func (e PaymentMethod) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Why a quote allows what it allows (DOMAIN.md §3 "Spending"), checked in this order.
+type PointsQuoteReason string
+
+const (
+	// Points can be used: maxPoints is the most, in whole steps (1,000 points by default).
+	PointsQuoteReasonOk PointsQuoteReason = "OK"
+	// The programme lets no share of an order be paid with points.
+	PointsQuoteReasonDeductionDisabled PointsQuoteReason = "DEDUCTION_DISABLED"
+	// The spendable balance is below the minimum for an order deduction (1,000 points by default).
+	PointsQuoteReasonBalanceBelowMinimum PointsQuoteReason = "BALANCE_BELOW_MINIMUM"
+	// The share of the order points may pay (50% by default) is worth less than one step (¥10 by default).
+	PointsQuoteReasonOrderTooSmall PointsQuoteReason = "ORDER_TOO_SMALL"
+	// The balance meets the minimum but is less than one step (a programme whose minimum is below its step).
+	PointsQuoteReasonBalanceBelowStep PointsQuoteReason = "BALANCE_BELOW_STEP"
+)
+
+var AllPointsQuoteReason = []PointsQuoteReason{
+	PointsQuoteReasonOk,
+	PointsQuoteReasonDeductionDisabled,
+	PointsQuoteReasonBalanceBelowMinimum,
+	PointsQuoteReasonOrderTooSmall,
+	PointsQuoteReasonBalanceBelowStep,
+}
+
+func (e PointsQuoteReason) IsValid() bool {
+	switch e {
+	case PointsQuoteReasonOk, PointsQuoteReasonDeductionDisabled, PointsQuoteReasonBalanceBelowMinimum, PointsQuoteReasonOrderTooSmall, PointsQuoteReasonBalanceBelowStep:
+		return true
+	}
+	return false
+}
+
+func (e PointsQuoteReason) String() string {
+	return string(e)
+}
+
+func (e *PointsQuoteReason) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = PointsQuoteReason(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid PointsQuoteReason", str)
+	}
+	return nil
+}
+
+func (e PointsQuoteReason) MarshalGQL(w io.Writer) {
+	fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *PointsQuoteReason) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e PointsQuoteReason) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
