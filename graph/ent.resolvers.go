@@ -17,8 +17,8 @@ import (
 func (r *queryResolver) Node(ctx context.Context, id int) (ent.Noder, error) {
 	n, err := r.client.Noder(ctx, id)
 	if ent.IsNotFound(err) {
-		// Unknown, malformed and forbidden ids look alike.
-		return nil, gqlErr(ctx, CodeNotFound, fmt.Sprintf("no node with id %d", id))
+		// Unknown, malformed (read as scalar.NoID) and forbidden ids look alike.
+		return nil, gqlErr(ctx, CodeNotFound, nodeNotFound)
 	}
 	return n, err
 }
@@ -26,7 +26,7 @@ func (r *queryResolver) Node(ctx context.Context, id int) (ent.Noder, error) {
 // Nodes is the resolver for the nodes field.
 func (r *queryResolver) Nodes(ctx context.Context, ids []int) ([]ent.Noder, error) {
 	if len(ids) > MaxPageSize {
-		return nil, gqlErr(ctx, CodeBadRequest, fmt.Sprintf("at most %d ids", MaxPageSize))
+		return nil, gqlErr(ctx, CodeBadUserInput, fmt.Sprintf("argument ids: at most %d ids", MaxPageSize))
 	}
 	return r.client.Noders(ctx, ids)
 }

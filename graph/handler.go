@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -197,6 +198,8 @@ func (s *Server) graphqlHandler() http.Handler {
 	srv.Use(extension.FixedComplexityLimit(s.cfg.ComplexityLimit))
 	srv.Use(depthLimit{Max: s.cfg.DepthLimit})
 	srv.AroundFields(paginate)
+	srv.AroundRootFields(deferInputErrors)
+	srv.AroundFields(refuseMalformedInput)
 	srv.AroundOperations(s.metrics.operation)
 	srv.AroundOperations(withMemo)
 	return srv
@@ -216,6 +219,12 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 		v, err := s.viewer(r.Context(), r.Header.Get("Authorization"))
+		if errors.Is(err, errCannotCheckToken) {
+			// The token may well be good: an outage, not a reason to log the caller out.
+			w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
+			writeHTTPError(w, http.StatusServiceUnavailable, CodeUnavailable, err.Error())
+			return
+		}
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="membergraph"`)
 			writeHTTPError(w, http.StatusUnauthorized, CodeUnauthenticated, err.Error())
@@ -237,6 +246,9 @@ func (s *Server) websocketInit(ctx context.Context, p transport.InitPayload) (co
 	return auth.NewContext(ctx, v), nil, nil
 }
 
+// errCannotCheckToken: the database did not answer which programme a token is for.
+var errCannotCheckToken = errors.New("cannot check the token now; retry shortly")
+
 // viewer turns an Authorization header into the request's viewer.
 func (s *Server) viewer(ctx context.Context, header string) (auth.Viewer, error) {
 	token, ok := strings.CutPrefix(header, "Bearer ")
@@ -256,8 +268,8 @@ func (s *Server) viewer(ctx context.Context, header string) (auth.Viewer, error)
 		return auth.Viewer{}, errors.New("the token's programme does not exist")
 	}
 	if err != nil {
-		s.cfg.Logger.ErrorContext(ctx, "resolving token programme", "err", err, "request_id", RequestID(ctx))
-		return auth.Viewer{}, errors.New("cannot check the token now")
+		s.cfg.Logger.WarnContext(ctx, "resolving token programme", "err", err, "request_id", RequestID(ctx))
+		return auth.Viewer{}, errCannotCheckToken
 	}
 	return auth.Viewer{Role: c.Role, Subject: c.Subject, ProgramID: pid}, nil
 }

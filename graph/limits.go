@@ -28,7 +28,9 @@ func paginate(ctx context.Context, next graphql.Resolver) (any, error) {
 	last, _ := fc.Args["last"].(*int)
 	for name, n := range map[string]*int{"first": first, "last": last} {
 		if n != nil && (*n < 0 || *n > MaxPageSize) {
-			return nil, gqlErr(ctx, CodeBadRequest, fmt.Sprintf("%s must be between 0 and %d, got %d", name, MaxPageSize, *n))
+			e := gqlErr(ctx, CodeBadUserInput, fmt.Sprintf("argument %s: must be between 0 and %d, got %d", name, MaxPageSize, *n))
+			e.Extensions["argument"] = name
+			return nil, e
 		}
 	}
 	if first == nil && last == nil {

@@ -31,7 +31,7 @@ func (r *memberPointsResolver) Balance(ctx context.Context, obj *model.MemberPoi
 // Expiring is the resolver for the expiring field.
 func (r *memberPointsResolver) Expiring(ctx context.Context, obj *model.MemberPoints, withinDays int) (int, error) {
 	if withinDays < 1 || withinDays > 3660 {
-		return 0, gqlErr(ctx, CodeBadRequest, "withinDays must be 1–3660")
+		return 0, gqlErr(ctx, CodeBadUserInput, "withinDays must be 1–3660")
 	}
 	n, err := r.ledger.Expiring(ctx, obj.MemberID, time.Duration(withinDays)*24*time.Hour)
 	return int(n), err

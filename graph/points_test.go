@@ -435,7 +435,7 @@ func TestPointsAuthorization(t *testing.T) {
 			Viewer struct{ Points struct{ Balance int } }
 		}
 		a.must(alice, `{ viewer { points { balance } } }`, nil, &own)
-		if r := a.do(alice, `{ pointsQuote(externalId: "bob", orderAmountCents: 10000) { maxPoints } }`, nil); r.code() != graph.CodeBadRequest {
+		if r := a.do(alice, `{ pointsQuote(externalId: "bob", orderAmountCents: 10000) { maxPoints } }`, nil); r.code() != graph.CodeBadUserInput {
 			t.Errorf("alice quoting bob: %q", r.code())
 		}
 		if r := a.do(alice, `{ pointsQuote(externalId: "alice", orderAmountCents: 10000) { maxPoints } }`, nil); len(r.Errors) > 0 {
