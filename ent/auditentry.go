@@ -12,7 +12,7 @@ import (
 	"github.com/membergraph/membergraph/ent/auditentry"
 )
 
-// AuditEntry is the model entity for the AuditEntry schema.
+// A change to the programme's configuration: who made it, and from what to what.
 type AuditEntry struct {
 	config `json:"-"`
 	// ID of the ent.
@@ -27,7 +27,7 @@ type AuditEntry struct {
 	Before string `json:"before,omitempty"`
 	// The configuration after, as JSON.
 	After string `json:"after,omitempty"`
-	// CreatedAt holds the value of the "created_at" field.
+	// When the change was made.
 	CreatedAt    time.Time `json:"created_at,omitempty"`
 	selectValues sql.SelectValues
 }

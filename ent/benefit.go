@@ -12,24 +12,24 @@ import (
 	"github.com/membergraph/membergraph/ent/program"
 )
 
-// Benefit is the model entity for the Benefit schema.
+// An entry of the programme's benefit catalogue: what a tier or a medal level holds.
 type Benefit struct {
 	config `json:"-"`
 	// ID of the ent.
 	ID int `json:"id,omitempty"`
 	// ProgramID holds the value of the "program_id" field.
 	ProgramID int `json:"program_id,omitempty"`
-	// Key holds the value of the "key" field.
+	// Stable identifier within the programme, e.g. FREE_SHIPPING_2.
 	Key string `json:"key,omitempty"`
-	// Name holds the value of the "name" field.
+	// The display name.
 	Name string `json:"name,omitempty"`
-	// Kind holds the value of the "kind" field.
+	// What sort of benefit it is.
 	Kind benefit.Kind `json:"kind,omitempty"`
-	// Description holds the value of the "description" field.
+	// What the member gets, in words.
 	Description string `json:"description,omitempty"`
 	// Claims allowed per quota period; 0 means unlimited.
 	Quota int `json:"quota,omitempty"`
-	// QuotaPeriod holds the value of the "quota_period" field.
+	// The period the quota renews in.
 	QuotaPeriod benefit.QuotaPeriod `json:"quota_period,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the BenefitQuery when eager-loading is set.

@@ -14,7 +14,7 @@ import (
 	"github.com/membergraph/membergraph/ent/member"
 )
 
-// BenefitClaim is the model entity for the BenefitClaim schema.
+// One use of a member's benefit, or a coupon issued by an upgrade gift or a medal level.
 type BenefitClaim struct {
 	config `json:"-"`
 	// ID of the ent.
@@ -29,9 +29,9 @@ type BenefitClaim struct {
 	IdempotencyKey string `json:"idempotency_key,omitempty"`
 	// The quota period it counts against: YYYY-MM, YYYY, or empty when unlimited.
 	Period string `json:"period,omitempty"`
-	// Source holds the value of the "source" field.
+	// How the claim came about.
 	Source benefitclaim.Source `json:"source,omitempty"`
-	// ClaimedAt holds the value of the "claimed_at" field.
+	// When it was claimed or issued.
 	ClaimedAt time.Time `json:"claimed_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the BenefitClaimQuery when eager-loading is set.
@@ -43,7 +43,7 @@ type BenefitClaim struct {
 type BenefitClaimEdges struct {
 	// Member holds the value of the member edge.
 	Member *Member `json:"member,omitempty"`
-	// Benefit holds the value of the benefit edge.
+	// The catalogue entry claimed.
 	Benefit *Benefit `json:"benefit,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.

@@ -13,7 +13,7 @@ import (
 	"github.com/membergraph/membergraph/ent/program"
 )
 
-// Medal is the model entity for the Medal schema.
+// An entry of the programme's medal catalogue: a category medal or a behaviour medal.
 type Medal struct {
 	config `json:"-"`
 	// ID of the ent.
@@ -22,9 +22,9 @@ type Medal struct {
 	ProgramID int `json:"program_id,omitempty"`
 	// The category key (CATEGORY) or ORDERS, REVIEWS, PHOTO_REVIEWS, ANSWERS, CHECK_INS (BEHAVIOR).
 	Key string `json:"key,omitempty"`
-	// Name holds the value of the "name" field.
+	// The display name.
 	Name string `json:"name,omitempty"`
-	// Kind holds the value of the "kind" field.
+	// Whether spend in a category or a count of a behaviour levels the medal.
 	Kind medal.Kind `json:"kind,omitempty"`
 	// Levels 1–5: yuan spent in the category, or the count, over the last 12 months.
 	Thresholds []int64 `json:"thresholds,omitempty"`

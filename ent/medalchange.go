@@ -13,7 +13,7 @@ import (
 	"github.com/membergraph/membergraph/ent/member"
 )
 
-// MedalChange is the model entity for the MedalChange schema.
+// One entry of a member's medal history: a level reached or lost, and why.
 type MedalChange struct {
 	config `json:"-"`
 	// ID of the ent.
@@ -22,15 +22,15 @@ type MedalChange struct {
 	ProgramID int `json:"program_id,omitempty"`
 	// MemberID holds the value of the "member_id" field.
 	MemberID int `json:"member_id,omitempty"`
-	// MedalKey holds the value of the "medal_key" field.
+	// The medal's key.
 	MedalKey string `json:"medal_key,omitempty"`
-	// FromLevel holds the value of the "from_level" field.
+	// The level before, 0–5.
 	FromLevel int `json:"from_level,omitempty"`
-	// ToLevel holds the value of the "to_level" field.
+	// The level after, 0–5.
 	ToLevel int `json:"to_level,omitempty"`
 	// Why, in words a member understands.
 	Reason string `json:"reason,omitempty"`
-	// CreatedAt holds the value of the "created_at" field.
+	// When the level changed.
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the MedalChangeQuery when eager-loading is set.

@@ -15,7 +15,7 @@ import (
 	"github.com/membergraph/membergraph/ent/tier"
 )
 
-// Member is the model entity for the Member schema.
+// A person in a programme, known to the commerce side by externalId.
 type Member struct {
 	config `json:"-"`
 	// ID of the ent.
@@ -24,27 +24,27 @@ type Member struct {
 	ProgramID int `json:"program_id,omitempty"`
 	// The commerce side's account id; unique per programme.
 	ExternalID string `json:"external_id,omitempty"`
-	// Nickname holds the value of the "nickname" field.
+	// The name shown to the member and to operators; may be empty.
 	Nickname string `json:"nickname,omitempty"`
-	// Gender holds the value of the "gender" field.
+	// The gender the member gave, UNKNOWN when none.
 	Gender member.Gender `json:"gender,omitempty"`
-	// Birthday holds the value of the "birthday" field.
+	// The member's date of birth; null when not given.
 	Birthday *time.Time `json:"birthday,omitempty"`
 	// Shown masked to everyone but ADMIN; the GraphQL field is hand-written.
 	Phone string `json:"phone,omitempty"`
-	// RegistrationChannel holds the value of the "registration_channel" field.
+	// Where the account was opened.
 	RegistrationChannel member.RegistrationChannel `json:"registration_channel,omitempty"`
-	// RegisteredAt holds the value of the "registered_at" field.
+	// When the account was opened.
 	RegisteredAt time.Time `json:"registered_at,omitempty"`
-	// Status holds the value of the "status" field.
+	// Whether the membership is active; only ADMIN changes it.
 	Status member.Status `json:"status,omitempty"`
-	// RealNameVerified holds the value of the "real_name_verified" field.
+	// Whether the member's real name is verified (counts towards the account dimension).
 	RealNameVerified bool `json:"real_name_verified,omitempty"`
 	// Linked social account providers, e.g. WECHAT.
 	BoundAccounts []string `json:"bound_accounts,omitempty"`
 	// TierID holds the value of the "tier_id" field.
 	TierID int `json:"tier_id,omitempty"`
-	// UpdatedAt holds the value of the "updated_at" field.
+	// When the profile last changed.
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the MemberQuery when eager-loading is set.
@@ -56,13 +56,13 @@ type Member struct {
 type MemberEdges struct {
 	// Program holds the value of the program edge.
 	Program *Program `json:"program,omitempty"`
-	// Tier holds the value of the tier edge.
+	// The tier the last settlement set; the entry tier before the first.
 	Tier *Tier `json:"tier,omitempty"`
-	// TierHistory holds the value of the tier_history edge.
+	// Every tier change, oldest first unless orderBy says otherwise.
 	TierHistory []*TierChange `json:"tier_history,omitempty"`
-	// MedalHistory holds the value of the medal_history edge.
+	// Every medal level change, oldest first unless orderBy says otherwise.
 	MedalHistory []*MedalChange `json:"medal_history,omitempty"`
-	// PartnerGrants holds the value of the partner_grants edge.
+	// The partner benefits granted or being granted to the member.
 	PartnerGrants []*PartnerGrant `json:"partner_grants,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.

@@ -13,7 +13,7 @@ import (
 	"github.com/membergraph/membergraph/ent/membermedal"
 )
 
-// MemberMedal is the model entity for the MemberMedal schema.
+// The level a member holds of a medal, as last evaluated.
 type MemberMedal struct {
 	config `json:"-"`
 	// ID of the ent.
@@ -22,11 +22,11 @@ type MemberMedal struct {
 	ProgramID int `json:"program_id,omitempty"`
 	// MemberID holds the value of the "member_id" field.
 	MemberID int `json:"member_id,omitempty"`
-	// MedalKey holds the value of the "medal_key" field.
+	// The medal's key.
 	MedalKey string `json:"medal_key,omitempty"`
-	// Level holds the value of the "level" field.
+	// The level held, 0–5.
 	Level int `json:"level,omitempty"`
-	// UpdatedAt holds the value of the "updated_at" field.
+	// When the level last changed.
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the MemberMedalQuery when eager-loading is set.
@@ -36,7 +36,7 @@ type MemberMedal struct {
 
 // MemberMedalEdges holds the relations/edges for other nodes in the graph.
 type MemberMedalEdges struct {
-	// Member holds the value of the member edge.
+	// The member who holds it.
 	Member *Member `json:"member,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.

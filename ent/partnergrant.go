@@ -14,7 +14,7 @@ import (
 	"github.com/membergraph/membergraph/ent/partnergrant"
 )
 
-// PartnerGrant is the model entity for the PartnerGrant schema.
+// A partner benefit granted, or being granted, to a member.
 type PartnerGrant struct {
 	config `json:"-"`
 	// ID of the ent.
@@ -23,9 +23,9 @@ type PartnerGrant struct {
 	ProgramID int `json:"program_id,omitempty"`
 	// MemberID holds the value of the "member_id" field.
 	MemberID int `json:"member_id,omitempty"`
-	// PartnerKey holds the value of the "partner_key" field.
+	// The partner's key.
 	PartnerKey string `json:"partner_key,omitempty"`
-	// BenefitKey holds the value of the "benefit_key" field.
+	// The benefit's key within the partner.
 	BenefitKey string `json:"benefit_key,omitempty"`
 	// IdempotencyKey holds the value of the "idempotency_key" field.
 	IdempotencyKey string `json:"idempotency_key,omitempty"`
@@ -33,21 +33,21 @@ type PartnerGrant struct {
 	BodyHash string `json:"body_hash,omitempty"`
 	// What the claim handed the partner, kept so a retry hands the same.
 	Params map[string]string `json:"params,omitempty"`
-	// Status holds the value of the "status" field.
+	// Where the grant stands.
 	Status partnergrant.Status `json:"status,omitempty"`
 	// The partner's id of the grant.
 	GrantID string `json:"grant_id,omitempty"`
 	// What the member receives, e.g. an activation code.
 	Code string `json:"code,omitempty"`
-	// ExpiresAt holds the value of the "expires_at" field.
+	// When the benefit ends; null when it does not.
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	// The partner's description, or why it refused.
 	Detail string `json:"detail,omitempty"`
 	// Attempts holds the value of the "attempts" field.
 	Attempts int `json:"attempts,omitempty"`
-	// CreatedAt holds the value of the "created_at" field.
+	// When the member claimed it.
 	CreatedAt time.Time `json:"created_at,omitempty"`
-	// UpdatedAt holds the value of the "updated_at" field.
+	// When its status last changed.
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the PartnerGrantQuery when eager-loading is set.

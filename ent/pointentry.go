@@ -13,7 +13,7 @@ import (
 	"github.com/membergraph/membergraph/ent/pointentry"
 )
 
-// PointEntry is the model entity for the PointEntry schema.
+// One line of a member's points ledger; the balance is the sum of the lines.
 type PointEntry struct {
 	config `json:"-"`
 	// ID of the ent.
@@ -24,7 +24,7 @@ type PointEntry struct {
 	MemberID int `json:"member_id,omitempty"`
 	// Points added (positive) or taken (negative).
 	Amount int64 `json:"amount,omitempty"`
-	// Kind holds the value of the "kind" field.
+	// What wrote the entry.
 	Kind pointentry.Kind `json:"kind,omitempty"`
 	// Who funds the points: PLATFORM, PLUS, STORE:<id> or PARTNER:<key>.
 	Funding string `json:"funding,omitempty"`
@@ -34,13 +34,13 @@ type PointEntry struct {
 	EventID *int `json:"event_id,omitempty"`
 	// Idempotency key of the spend, reversal or adjustment that wrote it.
 	RequestKey string `json:"request_key,omitempty"`
-	// OrderID holds the value of the "order_id" field.
+	// The order the entry concerns; null when none.
 	OrderID string `json:"order_id,omitempty"`
-	// Sku holds the value of the "sku" field.
+	// The order line the entry concerns; null when none.
 	Sku string `json:"sku,omitempty"`
 	// On a SPEND_REVERSAL: the spend it undid; unique, so a spend is undone once.
 	ReversedEntryID *int `json:"reversed_entry_id,omitempty"`
-	// CreatedAt holds the value of the "created_at" field.
+	// When the entry was written.
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// For earnings: when the points lapse.
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`

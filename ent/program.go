@@ -13,14 +13,14 @@ import (
 	"github.com/membergraph/membergraph/internal/rules"
 )
 
-// Program is the model entity for the Program schema.
+// A member programme: its rules, tiers, benefit catalogue, medals and members.
 type Program struct {
 	config `json:"-"`
 	// ID of the ent.
 	ID int `json:"id,omitempty"`
 	// Stable identifier, e.g. "jd"; tokens name their programme by it.
 	Key string `json:"key,omitempty"`
-	// Name holds the value of the "name" field.
+	// The display name.
 	Name string `json:"name,omitempty"`
 	// IANA zone in which days, months and years of the programme begin.
 	TimeZone string `json:"time_zone,omitempty"`

@@ -12,7 +12,7 @@ import (
 	"github.com/membergraph/membergraph/ent/settlement"
 )
 
-// Settlement is the model entity for the Settlement schema.
+// The score settlement of one period: the months before it set each member's settled score and tier.
 type Settlement struct {
 	config `json:"-"`
 	// ID of the ent.
@@ -21,9 +21,9 @@ type Settlement struct {
 	ProgramID int `json:"program_id,omitempty"`
 	// YYYYMM: settled on the 1st of this month.
 	Period int `json:"period,omitempty"`
-	// Status holds the value of the "status" field.
+	// Whether the latest run has finished.
 	Status settlement.Status `json:"status,omitempty"`
-	// StartedAt holds the value of the "started_at" field.
+	// When the period's first run began.
 	StartedAt time.Time `json:"started_at,omitempty"`
 	// When the latest run finished.
 	FinishedAt *time.Time `json:"finished_at,omitempty"`

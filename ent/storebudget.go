@@ -11,14 +11,14 @@ import (
 	"github.com/membergraph/membergraph/ent/storebudget"
 )
 
-// StoreBudget is the model entity for the StoreBudget schema.
+// The points a store has bought to grant to members.
 type StoreBudget struct {
 	config `json:"-"`
 	// ID of the ent.
 	ID int `json:"id,omitempty"`
 	// ProgramID holds the value of the "program_id" field.
 	ProgramID int `json:"program_id,omitempty"`
-	// StoreID holds the value of the "store_id" field.
+	// The store's id.
 	StoreID string `json:"store_id,omitempty"`
 	// Points bought: the sum of the store's fundings.
 	Funded int64 `json:"funded,omitempty"`

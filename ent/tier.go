@@ -13,7 +13,7 @@ import (
 	"github.com/membergraph/membergraph/ent/tier"
 )
 
-// Tier is the model entity for the Tier schema.
+// A step of the programme's tier ladder; the settled score sets a member's tier.
 type Tier struct {
 	config `json:"-"`
 	// ID of the ent.
@@ -22,13 +22,13 @@ type Tier struct {
 	ProgramID int `json:"program_id,omitempty"`
 	// Stable identifier within the programme, e.g. GOLD.
 	Key string `json:"key,omitempty"`
-	// Name holds the value of the "name" field.
+	// The display name, e.g. Gold.
 	Name string `json:"name,omitempty"`
 	// Position on the ladder, 0 for the entry tier.
 	Level int `json:"level,omitempty"`
 	// The settled score from which the tier holds.
 	MinScore int64 `json:"min_score,omitempty"`
-	// Description holds the value of the "description" field.
+	// What the tier means, in words.
 	Description string `json:"description,omitempty"`
 	// Upgrade gift: points granted the first time in a calendar year a member reaches the tier.
 	GiftPoints int64 `json:"gift_points,omitempty"`
@@ -46,7 +46,7 @@ type Tier struct {
 type TierEdges struct {
 	// Program holds the value of the program edge.
 	Program *Program `json:"program,omitempty"`
-	// Benefits holds the value of the benefits edge.
+	// The catalogue benefits members of the tier hold, ordered by kind and key.
 	Benefits []*Benefit `json:"benefits,omitempty"`
 	// Members holds the value of the members edge.
 	Members []*Member `json:"members,omitempty"`

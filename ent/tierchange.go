@@ -14,7 +14,7 @@ import (
 	"github.com/membergraph/membergraph/ent/tierchange"
 )
 
-// TierChange is the model entity for the TierChange schema.
+// One entry of a member's tier history: from, to, when and why.
 type TierChange struct {
 	config `json:"-"`
 	// ID of the ent.
@@ -29,13 +29,13 @@ type TierChange struct {
 	ToTierID int `json:"to_tier_id,omitempty"`
 	// YYYYMM of the settlement that made the change.
 	Period int `json:"period,omitempty"`
-	// Direction holds the value of the "direction" field.
+	// Whether the member moved up or down.
 	Direction tierchange.Direction `json:"direction,omitempty"`
 	// The settled score that set the new tier.
 	Score int64 `json:"score,omitempty"`
 	// Why, in words a member understands.
 	Reason string `json:"reason,omitempty"`
-	// CreatedAt holds the value of the "created_at" field.
+	// When the change was made.
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// The run of the period's settlement that made the change.
 	Run int `json:"run,omitempty"`
@@ -49,9 +49,9 @@ type TierChange struct {
 type TierChangeEdges struct {
 	// Member holds the value of the member edge.
 	Member *Member `json:"member,omitempty"`
-	// From holds the value of the from edge.
+	// The tier before; null for a member's first tier.
 	From *Tier `json:"from,omitempty"`
-	// To holds the value of the to edge.
+	// The tier after.
 	To *Tier `json:"to,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.

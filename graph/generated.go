@@ -96,6 +96,17 @@ type ComplexityRoot struct {
 		Source    func(childComplexity int) int
 	}
 
+	BenefitClaimConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	BenefitClaimEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	ClaimBenefitPayload struct {
 		Claim      func(childComplexity int) int
 		Remaining  func(childComplexity int) int
@@ -128,6 +139,24 @@ type ComplexityRoot struct {
 		Value func(childComplexity int) int
 	}
 
+	EarningRules struct {
+		CheckIn                    func(childComplexity int) int
+		ExcludedCategories         func(childComplexity int) int
+		ExcludedOrderTypes         func(childComplexity int) int
+		ExcludedPaymentMethods     func(childComplexity int) int
+		ExcludedProductTypes       func(childComplexity int) int
+		FirstMobileOrderOfDay      func(childComplexity int) int
+		PendingDays                func(childComplexity int) int
+		PhotoReview                func(childComplexity int) int
+		PlusMultiplier             func(childComplexity int) int
+		PurchaseLineCap            func(childComplexity int) int
+		PurchaseLineCapApp         func(childComplexity int) int
+		PurchaseMilliPointsPerYuan func(childComplexity int) int
+		PurchaseMinLineCents       func(childComplexity int) int
+		PurchaseStepCents          func(childComplexity int) int
+		Review                     func(childComplexity int) int
+	}
+
 	EventResult struct {
 		Code           func(childComplexity int) int
 		DebtPoints     func(childComplexity int) int
@@ -138,6 +167,10 @@ type ComplexityRoot struct {
 		Points         func(childComplexity int) int
 		Status         func(childComplexity int) int
 		WithholdCents  func(childComplexity int) int
+	}
+
+	ExpiryRules struct {
+		YearsAfterEarning func(childComplexity int) int
 	}
 
 	FundPartnerBudgetPayload struct {
@@ -197,9 +230,11 @@ type ComplexityRoot struct {
 	}
 
 	Member struct {
+		BenefitClaims       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
 		Benefits            func(childComplexity int) int
 		Birthday            func(childComplexity int) int
 		BoundAccounts       func(childComplexity int) int
+		Events              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
 		ExternalID          func(childComplexity int) int
 		Gender              func(childComplexity int) int
 		ID                  func(childComplexity int) int
@@ -237,6 +272,34 @@ type ComplexityRoot struct {
 	}
 
 	MemberEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	MemberEvent struct {
+		Channel        func(childComplexity int) int
+		Credit         func(childComplexity int) int
+		IdempotencyKey func(childComplexity int) int
+		Kind           func(childComplexity int) int
+		Lines          func(childComplexity int) int
+		OccurredAt     func(childComplexity int) int
+		OrderID        func(childComplexity int) int
+		OrderType      func(childComplexity int) int
+		Outcome        func(childComplexity int) int
+		PaymentMethod  func(childComplexity int) int
+		Provider       func(childComplexity int) int
+		ReceivedAt     func(childComplexity int) int
+		Reputation     func(childComplexity int) int
+		Skus           func(childComplexity int) int
+	}
+
+	MemberEventConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	MemberEventEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
 	}
@@ -286,8 +349,16 @@ type ComplexityRoot struct {
 		SettleScores          func(childComplexity int, input model.SettleScoresInput) int
 		SpendPoints           func(childComplexity int, input model.SpendPointsInput) int
 		UpdateMember          func(childComplexity int, input model.UpdateMemberInput) int
+		UpdatePointsRules     func(childComplexity int, input model.UpdatePointsRulesInput) int
 		UpdateScoreRules      func(childComplexity int, input rules.Score) int
 		UpdateTierTable       func(childComplexity int, input model.UpdateTierTableInput) int
+	}
+
+	OrderLine struct {
+		Category    func(childComplexity int) int
+		PaidCents   func(childComplexity int) int
+		ProductType func(childComplexity int) int
+		Sku         func(childComplexity int) int
 	}
 
 	PageInfo struct {
@@ -395,6 +466,12 @@ type ComplexityRoot struct {
 		Reason            func(childComplexity int) int
 	}
 
+	PointsRules struct {
+		Earning  func(childComplexity int) int
+		Expiry   func(childComplexity int) int
+		Spending func(childComplexity int) int
+	}
+
 	Program struct {
 		Benefits      func(childComplexity int) int
 		ID            func(childComplexity int) int
@@ -402,6 +479,7 @@ type ComplexityRoot struct {
 		Medals        func(childComplexity int) int
 		Name          func(childComplexity int) int
 		PointsPerYuan func(childComplexity int) int
+		PointsRules   func(childComplexity int) int
 		ScoreRules    func(childComplexity int) int
 		Tiers         func(childComplexity int) int
 		TimeZone      func(childComplexity int) int
@@ -517,6 +595,12 @@ type ComplexityRoot struct {
 		TierChanges func(childComplexity int) int
 	}
 
+	SpendingRules struct {
+		DeductionMaxPercent func(childComplexity int) int
+		DeductionMinBalance func(childComplexity int) int
+		DeductionStep       func(childComplexity int) int
+	}
+
 	StoreBudget struct {
 		Funded    func(childComplexity int) int
 		Granted   func(childComplexity int) int
@@ -577,6 +661,11 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	UpdatePointsRulesPayload struct {
+		PointsRules func(childComplexity int) int
+		UserErrors  func(childComplexity int) int
+	}
+
 	UpdateScoreRulesPayload struct {
 		ScoreRules func(childComplexity int) int
 		UserErrors func(childComplexity int) int
@@ -595,6 +684,8 @@ type ComplexityRoot struct {
 }
 
 type MemberResolver interface {
+	Events(ctx context.Context, obj *ent.Member, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) (*model.MemberEventConnection, error)
+	BenefitClaims(ctx context.Context, obj *ent.Member, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) (*ent.BenefitClaimConnection, error)
 	Medals(ctx context.Context, obj *ent.Member) ([]*model.MedalStatus, error)
 	Phone(ctx context.Context, obj *ent.Member) (*string, error)
 	Points(ctx context.Context, obj *ent.Member) (*model.MemberPoints, error)
@@ -626,6 +717,7 @@ type MutationResolver interface {
 	AdjustPoints(ctx context.Context, input model.AdjustPointsInput) (*model.PointsChangePayload, error)
 	FundStoreBudget(ctx context.Context, input model.FundStoreBudgetInput) (*model.FundStoreBudgetPayload, error)
 	GrantStorePoints(ctx context.Context, input model.GrantStorePointsInput) (*model.PointsChangePayload, error)
+	UpdatePointsRules(ctx context.Context, input model.UpdatePointsRulesInput) (*model.UpdatePointsRulesPayload, error)
 	SettleScores(ctx context.Context, input model.SettleScoresInput) (*model.SettleScoresPayload, error)
 	ClaimBenefit(ctx context.Context, input model.ClaimBenefitInput) (*model.ClaimBenefitPayload, error)
 	UpdateTierTable(ctx context.Context, input model.UpdateTierTableInput) (*model.UpdateTierTablePayload, error)
@@ -635,6 +727,7 @@ type ProgramResolver interface {
 	Medals(ctx context.Context, obj *ent.Program) ([]*ent.Medal, error)
 	Tiers(ctx context.Context, obj *ent.Program) ([]*ent.Tier, error)
 	Benefits(ctx context.Context, obj *ent.Program) ([]*ent.Benefit, error)
+	PointsRules(ctx context.Context, obj *ent.Program) (*model.PointsRules, error)
 	ScoreRules(ctx context.Context, obj *ent.Program) (*rules.Score, error)
 }
 type QueryResolver interface {
@@ -825,6 +918,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.BenefitClaim.Source(childComplexity), true
 
+	case "BenefitClaimConnection.edges":
+		if e.ComplexityRoot.BenefitClaimConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BenefitClaimConnection.Edges(childComplexity), true
+	case "BenefitClaimConnection.pageInfo":
+		if e.ComplexityRoot.BenefitClaimConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BenefitClaimConnection.PageInfo(childComplexity), true
+	case "BenefitClaimConnection.totalCount":
+		if e.ComplexityRoot.BenefitClaimConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BenefitClaimConnection.TotalCount(childComplexity), true
+
+	case "BenefitClaimEdge.cursor":
+		if e.ComplexityRoot.BenefitClaimEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BenefitClaimEdge.Cursor(childComplexity), true
+	case "BenefitClaimEdge.node":
+		if e.ComplexityRoot.BenefitClaimEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BenefitClaimEdge.Node(childComplexity), true
+
 	case "ClaimBenefitPayload.claim":
 		if e.ComplexityRoot.ClaimBenefitPayload.Claim == nil {
 			break
@@ -932,6 +1057,97 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ConfigEntry.Value(childComplexity), true
 
+	case "EarningRules.checkIn":
+		if e.ComplexityRoot.EarningRules.CheckIn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EarningRules.CheckIn(childComplexity), true
+	case "EarningRules.excludedCategories":
+		if e.ComplexityRoot.EarningRules.ExcludedCategories == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EarningRules.ExcludedCategories(childComplexity), true
+	case "EarningRules.excludedOrderTypes":
+		if e.ComplexityRoot.EarningRules.ExcludedOrderTypes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EarningRules.ExcludedOrderTypes(childComplexity), true
+	case "EarningRules.excludedPaymentMethods":
+		if e.ComplexityRoot.EarningRules.ExcludedPaymentMethods == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EarningRules.ExcludedPaymentMethods(childComplexity), true
+	case "EarningRules.excludedProductTypes":
+		if e.ComplexityRoot.EarningRules.ExcludedProductTypes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EarningRules.ExcludedProductTypes(childComplexity), true
+	case "EarningRules.firstMobileOrderOfDay":
+		if e.ComplexityRoot.EarningRules.FirstMobileOrderOfDay == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EarningRules.FirstMobileOrderOfDay(childComplexity), true
+	case "EarningRules.pendingDays":
+		if e.ComplexityRoot.EarningRules.PendingDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EarningRules.PendingDays(childComplexity), true
+	case "EarningRules.photoReview":
+		if e.ComplexityRoot.EarningRules.PhotoReview == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EarningRules.PhotoReview(childComplexity), true
+	case "EarningRules.plusMultiplier":
+		if e.ComplexityRoot.EarningRules.PlusMultiplier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EarningRules.PlusMultiplier(childComplexity), true
+	case "EarningRules.purchaseLineCap":
+		if e.ComplexityRoot.EarningRules.PurchaseLineCap == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EarningRules.PurchaseLineCap(childComplexity), true
+	case "EarningRules.purchaseLineCapApp":
+		if e.ComplexityRoot.EarningRules.PurchaseLineCapApp == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EarningRules.PurchaseLineCapApp(childComplexity), true
+	case "EarningRules.purchaseMilliPointsPerYuan":
+		if e.ComplexityRoot.EarningRules.PurchaseMilliPointsPerYuan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EarningRules.PurchaseMilliPointsPerYuan(childComplexity), true
+	case "EarningRules.purchaseMinLineCents":
+		if e.ComplexityRoot.EarningRules.PurchaseMinLineCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EarningRules.PurchaseMinLineCents(childComplexity), true
+	case "EarningRules.purchaseStepCents":
+		if e.ComplexityRoot.EarningRules.PurchaseStepCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EarningRules.PurchaseStepCents(childComplexity), true
+	case "EarningRules.review":
+		if e.ComplexityRoot.EarningRules.Review == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EarningRules.Review(childComplexity), true
+
 	case "EventResult.code":
 		if e.ComplexityRoot.EventResult.Code == nil {
 			break
@@ -986,6 +1202,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EventResult.WithholdCents(childComplexity), true
+
+	case "ExpiryRules.yearsAfterEarning":
+		if e.ComplexityRoot.ExpiryRules.YearsAfterEarning == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExpiryRules.YearsAfterEarning(childComplexity), true
 
 	case "FundPartnerBudgetPayload.funded":
 		if e.ComplexityRoot.FundPartnerBudgetPayload.Funded == nil {
@@ -1187,6 +1410,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MedalStatus.Progress(childComplexity), true
 
+	case "Member.benefitClaims":
+		if e.ComplexityRoot.Member.BenefitClaims == nil {
+			break
+		}
+
+		args, err := ec.field_Member_benefitClaims_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Member.BenefitClaims(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int)), true
 	case "Member.benefits":
 		if e.ComplexityRoot.Member.Benefits == nil {
 			break
@@ -1205,6 +1439,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Member.BoundAccounts(childComplexity), true
+	case "Member.events":
+		if e.ComplexityRoot.Member.Events == nil {
+			break
+		}
+
+		args, err := ec.field_Member_events_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Member.Events(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int)), true
 	case "Member.externalId":
 		if e.ComplexityRoot.Member.ExternalID == nil {
 			break
@@ -1403,6 +1648,123 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MemberEdge.Node(childComplexity), true
+
+	case "MemberEvent.channel":
+		if e.ComplexityRoot.MemberEvent.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberEvent.Channel(childComplexity), true
+	case "MemberEvent.credit":
+		if e.ComplexityRoot.MemberEvent.Credit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberEvent.Credit(childComplexity), true
+	case "MemberEvent.idempotencyKey":
+		if e.ComplexityRoot.MemberEvent.IdempotencyKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberEvent.IdempotencyKey(childComplexity), true
+	case "MemberEvent.kind":
+		if e.ComplexityRoot.MemberEvent.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberEvent.Kind(childComplexity), true
+	case "MemberEvent.lines":
+		if e.ComplexityRoot.MemberEvent.Lines == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberEvent.Lines(childComplexity), true
+	case "MemberEvent.occurredAt":
+		if e.ComplexityRoot.MemberEvent.OccurredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberEvent.OccurredAt(childComplexity), true
+	case "MemberEvent.orderId":
+		if e.ComplexityRoot.MemberEvent.OrderID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberEvent.OrderID(childComplexity), true
+	case "MemberEvent.orderType":
+		if e.ComplexityRoot.MemberEvent.OrderType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberEvent.OrderType(childComplexity), true
+	case "MemberEvent.outcome":
+		if e.ComplexityRoot.MemberEvent.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberEvent.Outcome(childComplexity), true
+	case "MemberEvent.paymentMethod":
+		if e.ComplexityRoot.MemberEvent.PaymentMethod == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberEvent.PaymentMethod(childComplexity), true
+	case "MemberEvent.provider":
+		if e.ComplexityRoot.MemberEvent.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberEvent.Provider(childComplexity), true
+	case "MemberEvent.receivedAt":
+		if e.ComplexityRoot.MemberEvent.ReceivedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberEvent.ReceivedAt(childComplexity), true
+	case "MemberEvent.reputation":
+		if e.ComplexityRoot.MemberEvent.Reputation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberEvent.Reputation(childComplexity), true
+	case "MemberEvent.skus":
+		if e.ComplexityRoot.MemberEvent.Skus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberEvent.Skus(childComplexity), true
+
+	case "MemberEventConnection.edges":
+		if e.ComplexityRoot.MemberEventConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberEventConnection.Edges(childComplexity), true
+	case "MemberEventConnection.pageInfo":
+		if e.ComplexityRoot.MemberEventConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberEventConnection.PageInfo(childComplexity), true
+	case "MemberEventConnection.totalCount":
+		if e.ComplexityRoot.MemberEventConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberEventConnection.TotalCount(childComplexity), true
+
+	case "MemberEventEdge.cursor":
+		if e.ComplexityRoot.MemberEventEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberEventEdge.Cursor(childComplexity), true
+	case "MemberEventEdge.node":
+		if e.ComplexityRoot.MemberEventEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberEventEdge.Node(childComplexity), true
 
 	case "MemberMedal.id":
 		if e.ComplexityRoot.MemberMedal.ID == nil {
@@ -1695,6 +2057,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateMember(childComplexity, args["input"].(model.UpdateMemberInput)), true
+	case "Mutation.updatePointsRules":
+		if e.ComplexityRoot.Mutation.UpdatePointsRules == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updatePointsRules_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdatePointsRules(childComplexity, args["input"].(model.UpdatePointsRulesInput)), true
 	case "Mutation.updateScoreRules":
 		if e.ComplexityRoot.Mutation.UpdateScoreRules == nil {
 			break
@@ -1717,6 +2090,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateTierTable(childComplexity, args["input"].(model.UpdateTierTableInput)), true
+
+	case "OrderLine.category":
+		if e.ComplexityRoot.OrderLine.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLine.Category(childComplexity), true
+	case "OrderLine.paidCents":
+		if e.ComplexityRoot.OrderLine.PaidCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLine.PaidCents(childComplexity), true
+	case "OrderLine.productType":
+		if e.ComplexityRoot.OrderLine.ProductType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLine.ProductType(childComplexity), true
+	case "OrderLine.sku":
+		if e.ComplexityRoot.OrderLine.Sku == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLine.Sku(childComplexity), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -2110,6 +2508,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PointsQuote.Reason(childComplexity), true
 
+	case "PointsRules.earning":
+		if e.ComplexityRoot.PointsRules.Earning == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsRules.Earning(childComplexity), true
+	case "PointsRules.expiry":
+		if e.ComplexityRoot.PointsRules.Expiry == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsRules.Expiry(childComplexity), true
+	case "PointsRules.spending":
+		if e.ComplexityRoot.PointsRules.Spending == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsRules.Spending(childComplexity), true
+
 	case "Program.benefits":
 		if e.ComplexityRoot.Program.Benefits == nil {
 			break
@@ -2146,6 +2563,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Program.PointsPerYuan(childComplexity), true
+	case "Program.pointsRules":
+		if e.ComplexityRoot.Program.PointsRules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Program.PointsRules(childComplexity), true
 	case "Program.scoreRules":
 		if e.ComplexityRoot.Program.ScoreRules == nil {
 			break
@@ -2672,6 +3095,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Settlement.TierChanges(childComplexity), true
 
+	case "SpendingRules.deductionMaxPercent":
+		if e.ComplexityRoot.SpendingRules.DeductionMaxPercent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SpendingRules.DeductionMaxPercent(childComplexity), true
+	case "SpendingRules.deductionMinBalance":
+		if e.ComplexityRoot.SpendingRules.DeductionMinBalance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SpendingRules.DeductionMinBalance(childComplexity), true
+	case "SpendingRules.deductionStep":
+		if e.ComplexityRoot.SpendingRules.DeductionStep == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SpendingRules.DeductionStep(childComplexity), true
+
 	case "StoreBudget.funded":
 		if e.ComplexityRoot.StoreBudget.Funded == nil {
 			break
@@ -2896,6 +3338,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UpdateMemberPayload.UserErrors(childComplexity), true
 
+	case "UpdatePointsRulesPayload.pointsRules":
+		if e.ComplexityRoot.UpdatePointsRulesPayload.PointsRules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdatePointsRulesPayload.PointsRules(childComplexity), true
+	case "UpdatePointsRulesPayload.userErrors":
+		if e.ComplexityRoot.UpdatePointsRulesPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdatePointsRulesPayload.UserErrors(childComplexity), true
+
 	case "UpdateScoreRulesPayload.scoreRules":
 		if e.ComplexityRoot.UpdateScoreRulesPayload.ScoreRules == nil {
 			break
@@ -2957,7 +3412,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCoefficientRulesInput,
 		ec.unmarshalInputConfigEntryInput,
 		ec.unmarshalInputConfigurePartnerInput,
+		ec.unmarshalInputEarningRulesInput,
 		ec.unmarshalInputEventInput,
+		ec.unmarshalInputExpiryRulesInput,
 		ec.unmarshalInputFundPartnerBudgetInput,
 		ec.unmarshalInputFundStoreBudgetInput,
 		ec.unmarshalInputGrantStorePointsInput,
@@ -2978,9 +3435,11 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputSettleScoresInput,
 		ec.unmarshalInputSimulateTierTableInput,
 		ec.unmarshalInputSpendPointsInput,
+		ec.unmarshalInputSpendingRulesInput,
 		ec.unmarshalInputTierChangeOrder,
 		ec.unmarshalInputTierRowInput,
 		ec.unmarshalInputUpdateMemberInput,
+		ec.unmarshalInputUpdatePointsRulesInput,
 		ec.unmarshalInputUpdateScoreRulesInput,
 		ec.unmarshalInputUpdateTierTableInput,
 	)
@@ -3058,9 +3517,51 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
-	{Name: "../schema/ent.graphqls", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
-directive @goModel(model: String, models: [String!], forceGenerate: Boolean) on OBJECT | INPUT_OBJECT | SCALAR | ENUM | INTERFACE | UNION
+	{Name: "../schema/ent.graphqls", Input: `"""
+gqlgen: how a field binds to Go code. It changes nothing for clients.
+"""
+directive @goField(
+  """
+  Resolve the field with a resolver method instead of reading a Go field.
+  """
+  forceResolver: Boolean
+
+  """
+  The Go field or method the field binds to.
+  """
+  name: String
+
+  """
+  Tell an input field left out from one set to null.
+  """
+  omittable: Boolean
+) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
+"""
+gqlgen: the Go type a GraphQL type binds to. It changes nothing for clients.
+"""
+directive @goModel(
+  """
+  The Go type, as import path and name.
+  """
+  model: String
+
+  """
+  Go types, any of which the GraphQL type binds to.
+  """
+  models: [String!]
+
+  """
+  Generate a Go type even though one is bound.
+  """
+  forceGenerate: Boolean
+) on OBJECT | INPUT_OBJECT | SCALAR | ENUM | INTERFACE | UNION
+"""
+A change to the programme's configuration: who made it, and from what to what.
+"""
 type AuditEntry implements Node {
+  """
+  The object's id, unique across all types: node(id:) fetches it.
+  """
   id: ID!
   """
   Role and subject of the token that made the change.
@@ -3078,6 +3579,9 @@ type AuditEntry implements Node {
   The configuration after, as JSON.
   """
   after: String!
+  """
+  When the change was made.
+  """
   createdAt: Time!
 }
 """
@@ -3127,54 +3631,126 @@ input AuditEntryOrder {
 Properties by which AuditEntry connections can be ordered.
 """
 enum AuditEntryOrderField {
+  """
+  Orders by createdAt.
+  """
   CREATED_AT
 }
+"""
+An entry of the programme's benefit catalogue: what a tier or a medal level holds.
+"""
 type Benefit implements Node {
+  """
+  The object's id, unique across all types: node(id:) fetches it.
+  """
   id: ID!
+  """
+  Stable identifier within the programme, e.g. FREE_SHIPPING_2.
+  """
   key: String!
+  """
+  The display name.
+  """
   name: String!
+  """
+  What sort of benefit it is.
+  """
   kind: BenefitKind!
+  """
+  What the member gets, in words.
+  """
   description: String!
   """
   Claims allowed per quota period; 0 means unlimited.
   """
   quota: Int!
+  """
+  The period the quota renews in.
+  """
   quotaPeriod: QuotaPeriod!
 }
+"""
+One use of a member's benefit, or a coupon issued by an upgrade gift or a medal level.
+"""
 type BenefitClaim implements Node {
+  """
+  The object's id, unique across all types: node(id:) fetches it.
+  """
   id: ID!
   """
   The quota period it counts against: YYYY-MM, YYYY, or empty when unlimited.
   """
   period: String!
+  """
+  How the claim came about.
+  """
   source: BenefitClaimSource!
+  """
+  When it was claimed or issued.
+  """
   claimedAt: Time!
+  """
+  The catalogue entry claimed.
+  """
   benefit: Benefit!
 }
 """
-BenefitClaimSource is enum for the field source
+How a benefit claim came about.
 """
 enum BenefitClaimSource @goModel(model: "github.com/membergraph/membergraph/ent/benefitclaim.Source") {
+  """
+  The member used a benefit of their tier (claimBenefit).
+  """
   CLAIM
+  """
+  Issued with the upgrade gift of a tier reached.
+  """
   TIER_GIFT
+  """
+  Issued when a medal level was first reached.
+  """
   MEDAL
 }
 """
-BenefitKind is enum for the field kind
+The sorts of benefit in the catalogue.
 """
 enum BenefitKind @goModel(model: "github.com/membergraph/membergraph/ent/benefit.Kind") {
+  """
+  Better prices: birthday coupons, tier gift packs, member-only prices.
+  """
   PRICE
+  """
+  Delivery: free-shipping coupons, double free shipping, door-step exchange.
+  """
   LOGISTICS
+  """
+  After-sales service: replace instead of repair, flash refunds, a VIP hotline.
+  """
   SERVICE
+  """
+  Extras: partner memberships, points multipliers.
+  """
   VALUE_ADDED
 }
 """
-Channel is enum for the field registration_channel
+Where a member did something: the sales channel.
 """
 enum Channel @goModel(model: "github.com/membergraph/membergraph/ent/member.RegistrationChannel") {
+  """
+  The mobile app.
+  """
   APP
+  """
+  The web shop.
+  """
   WEB
+  """
+  A mini-program inside a super-app (小程序).
+  """
   MINI_PROGRAM
+  """
+  A physical store.
+  """
   STORE
 }
 """
@@ -3183,35 +3759,74 @@ https://relay.dev/graphql/connections.htm#sec-Cursor
 """
 scalar Cursor
 """
-Gender is enum for the field gender
+A member's gender, as the member gave it.
 """
 enum Gender @goModel(model: "github.com/membergraph/membergraph/ent/member.Gender") {
+  """
+  Not given.
+  """
   UNKNOWN
+  """
+  Male.
+  """
   MALE
+  """
+  Female.
+  """
   FEMALE
 }
+"""
+An entry of the programme's medal catalogue: a category medal or a behaviour medal.
+"""
 type Medal implements Node {
+  """
+  The object's id, unique across all types: node(id:) fetches it.
+  """
   id: ID!
   """
   The category key (CATEGORY) or ORDERS, REVIEWS, PHOTO_REVIEWS, ANSWERS, CHECK_INS (BEHAVIOR).
   """
   key: String!
+  """
+  The display name.
+  """
   name: String!
+  """
+  Whether spend in a category or a count of a behaviour levels the medal.
+  """
   kind: MedalKind!
   """
   Levels 1–5: yuan spent in the category, or the count, over the last 12 months.
   """
   thresholds: [Int!]!
 }
+"""
+One entry of a member's medal history: a level reached or lost, and why.
+"""
 type MedalChange implements Node {
+  """
+  The object's id, unique across all types: node(id:) fetches it.
+  """
   id: ID!
+  """
+  The medal's key.
+  """
   medalKey: String!
+  """
+  The level before, 0–5.
+  """
   fromLevel: Int!
+  """
+  The level after, 0–5.
+  """
   toLevel: Int!
   """
   Why, in words a member understands.
   """
   reason: String!
+  """
+  When the level changed.
+  """
   createdAt: Time!
 }
 """
@@ -3261,34 +3876,79 @@ input MedalChangeOrder {
 Properties by which MedalChange connections can be ordered.
 """
 enum MedalChangeOrderField {
+  """
+  Orders by createdAt.
+  """
   CREATED_AT
 }
 """
-MedalKind is enum for the field kind
+What levels a medal up.
 """
 enum MedalKind @goModel(model: "github.com/membergraph/membergraph/ent/medal.Kind") {
+  """
+  Spend in one top category over the last 12 months.
+  """
   CATEGORY
+  """
+  A count over the last 12 months: orders, reviews, photo reviews, answers or check-ins.
+  """
   BEHAVIOR
 }
+"""
+A person in a programme, known to the commerce side by externalId.
+"""
 type Member implements Node {
+  """
+  The object's id, unique across all types: node(id:) fetches it.
+  """
   id: ID!
   """
   The commerce side's account id; unique per programme.
   """
   externalId: String!
+  """
+  The name shown to the member and to operators; may be empty.
+  """
   nickname: String!
+  """
+  The gender the member gave, UNKNOWN when none.
+  """
   gender: Gender!
+  """
+  The member's date of birth; null when not given.
+  """
   birthday: Date
+  """
+  Where the account was opened.
+  """
   registrationChannel: Channel!
+  """
+  When the account was opened.
+  """
   registeredAt: Time!
+  """
+  Whether the membership is active; only ADMIN changes it.
+  """
   status: MemberStatus!
+  """
+  Whether the member's real name is verified (counts towards the account dimension).
+  """
   realNameVerified: Boolean!
   """
   Linked social account providers, e.g. WECHAT.
   """
   boundAccounts: [String!]
+  """
+  When the profile last changed.
+  """
   updatedAt: Time!
+  """
+  The tier the last settlement set; the entry tier before the first.
+  """
   tier: Tier!
+  """
+  Every tier change, oldest first unless orderBy says otherwise.
+  """
   tierHistory(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -3315,6 +3975,9 @@ type Member implements Node {
     """
     orderBy: TierChangeOrder
   ): TierChangeConnection!
+  """
+  Every medal level change, oldest first unless orderBy says otherwise.
+  """
   medalHistory(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -3341,6 +4004,9 @@ type Member implements Node {
     """
     orderBy: MedalChangeOrder
   ): MedalChangeConnection!
+  """
+  The partner benefits granted or being granted to the member.
+  """
   partnerGrants(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -3398,11 +4064,29 @@ type MemberEdge {
   """
   cursor: Cursor!
 }
+"""
+The level a member holds of a medal, as last evaluated.
+"""
 type MemberMedal implements Node {
+  """
+  The object's id, unique across all types: node(id:) fetches it.
+  """
   id: ID!
+  """
+  The medal's key.
+  """
   medalKey: String!
+  """
+  The level held, 0–5.
+  """
   level: Int!
+  """
+  When the level last changed.
+  """
   updatedAt: Time!
+  """
+  The member who holds it.
+  """
   member: Member!
 }
 """
@@ -3452,6 +4136,9 @@ input MemberMedalOrder {
 Properties by which MemberMedal connections can be ordered.
 """
 enum MemberMedalOrderField {
+  """
+  Orders by level.
+  """
   LEVEL
 }
 """
@@ -3471,16 +4158,34 @@ input MemberOrder {
 Properties by which Member connections can be ordered.
 """
 enum MemberOrderField {
+  """
+  Orders by externalId.
+  """
   EXTERNAL_ID
+  """
+  Orders by nickname.
+  """
   NICKNAME
+  """
+  Orders by registeredAt.
+  """
   REGISTERED_AT
+  """
+  Orders by updatedAt.
+  """
   UPDATED_AT
 }
 """
-MemberStatus is enum for the field status
+Whether a membership is active.
 """
 enum MemberStatus @goModel(model: "github.com/membergraph/membergraph/ent/member.Status") {
+  """
+  The member takes part in the programme.
+  """
   ACTIVE
+  """
+  An operator froze the membership, e.g. pending a fraud review.
+  """
   FROZEN
 }
 """
@@ -3488,83 +4193,221 @@ MemberWhereInput is used for filtering Member objects.
 Input was generated by ent.
 """
 input MemberWhereInput {
+  """
+  Matches what the condition does not match.
+  """
   not: MemberWhereInput
+  """
+  Matches what every condition matches.
+  """
   and: [MemberWhereInput!]
+  """
+  Matches what at least one condition matches.
+  """
   or: [MemberWhereInput!]
   """
-  id field predicates
+  id equals the value.
   """
   id: ID
+  """
+  id differs from the value.
+  """
   idNEQ: ID
+  """
+  id is one of the values.
+  """
   idIn: [ID!]
+  """
+  id is none of the values.
+  """
   idNotIn: [ID!]
+  """
+  id is greater than the value.
+  """
   idGT: ID
+  """
+  id is at least the value.
+  """
   idGTE: ID
+  """
+  id is less than the value.
+  """
   idLT: ID
+  """
+  id is at most the value.
+  """
   idLTE: ID
   """
-  nickname field predicates
+  nickname equals the value.
   """
   nickname: String
+  """
+  nickname differs from the value.
+  """
   nicknameNEQ: String
+  """
+  nickname is one of the values.
+  """
   nicknameIn: [String!]
+  """
+  nickname is none of the values.
+  """
   nicknameNotIn: [String!]
+  """
+  nickname is greater than the value.
+  """
   nicknameGT: String
+  """
+  nickname is at least the value.
+  """
   nicknameGTE: String
+  """
+  nickname is less than the value.
+  """
   nicknameLT: String
+  """
+  nickname is at most the value.
+  """
   nicknameLTE: String
+  """
+  nickname contains the value.
+  """
   nicknameContains: String
+  """
+  nickname starts with the value.
+  """
   nicknameHasPrefix: String
+  """
+  nickname ends with the value.
+  """
   nicknameHasSuffix: String
+  """
+  nickname equals the value, ignoring case.
+  """
   nicknameEqualFold: String
+  """
+  nickname contains the value, ignoring case.
+  """
   nicknameContainsFold: String
   """
-  gender field predicates
+  gender equals the value.
   """
   gender: Gender
+  """
+  gender differs from the value.
+  """
   genderNEQ: Gender
+  """
+  gender is one of the values.
+  """
   genderIn: [Gender!]
+  """
+  gender is none of the values.
+  """
   genderNotIn: [Gender!]
   """
-  registration_channel field predicates
+  registrationChannel equals the value.
   """
   registrationChannel: Channel
+  """
+  registrationChannel differs from the value.
+  """
   registrationChannelNEQ: Channel
+  """
+  registrationChannel is one of the values.
+  """
   registrationChannelIn: [Channel!]
+  """
+  registrationChannel is none of the values.
+  """
   registrationChannelNotIn: [Channel!]
   """
-  registered_at field predicates
+  registeredAt equals the value.
   """
   registeredAt: Time
+  """
+  registeredAt differs from the value.
+  """
   registeredAtNEQ: Time
+  """
+  registeredAt is one of the values.
+  """
   registeredAtIn: [Time!]
+  """
+  registeredAt is none of the values.
+  """
   registeredAtNotIn: [Time!]
+  """
+  registeredAt is greater than the value.
+  """
   registeredAtGT: Time
+  """
+  registeredAt is at least the value.
+  """
   registeredAtGTE: Time
+  """
+  registeredAt is less than the value.
+  """
   registeredAtLT: Time
+  """
+  registeredAt is at most the value.
+  """
   registeredAtLTE: Time
   """
-  status field predicates
+  status equals the value.
   """
   status: MemberStatus
+  """
+  status differs from the value.
+  """
   statusNEQ: MemberStatus
+  """
+  status is one of the values.
+  """
   statusIn: [MemberStatus!]
+  """
+  status is none of the values.
+  """
   statusNotIn: [MemberStatus!]
   """
-  real_name_verified field predicates
+  realNameVerified equals the value.
   """
   realNameVerified: Boolean
+  """
+  realNameVerified differs from the value.
+  """
   realNameVerifiedNEQ: Boolean
   """
-  updated_at field predicates
+  updatedAt equals the value.
   """
   updatedAt: Time
+  """
+  updatedAt differs from the value.
+  """
   updatedAtNEQ: Time
+  """
+  updatedAt is one of the values.
+  """
   updatedAtIn: [Time!]
+  """
+  updatedAt is none of the values.
+  """
   updatedAtNotIn: [Time!]
+  """
+  updatedAt is greater than the value.
+  """
   updatedAtGT: Time
+  """
+  updatedAt is at least the value.
+  """
   updatedAtGTE: Time
+  """
+  updatedAt is less than the value.
+  """
   updatedAtLT: Time
+  """
+  updatedAt is at most the value.
+  """
   updatedAtLTE: Time
 }
 """
@@ -3612,10 +4455,25 @@ type PageInfo {
   """
   endCursor: Cursor
 }
+"""
+A partner benefit granted, or being granted, to a member.
+"""
 type PartnerGrant implements Node {
+  """
+  The object's id, unique across all types: node(id:) fetches it.
+  """
   id: ID!
+  """
+  The partner's key.
+  """
   partner: String! @goField(name: "PartnerKey", forceResolver: false)
+  """
+  The benefit's key within the partner.
+  """
   benefit: String! @goField(name: "BenefitKey", forceResolver: false)
+  """
+  Where the grant stands.
+  """
   status: PartnerGrantStatus!
   """
   The partner's id of the grant.
@@ -3625,12 +4483,21 @@ type PartnerGrant implements Node {
   What the member receives, e.g. an activation code.
   """
   code: String!
+  """
+  When the benefit ends; null when it does not.
+  """
   expiresAt: Time
   """
   The partner's description, or why it refused.
   """
   detail: String!
+  """
+  When the member claimed it.
+  """
   createdAt: Time!
+  """
+  When its status last changed.
+  """
   updatedAt: Time!
 }
 """
@@ -3680,23 +4547,47 @@ input PartnerGrantOrder {
 Properties by which PartnerGrant connections can be ordered.
 """
 enum PartnerGrantOrderField {
+  """
+  Orders by createdAt.
+  """
   CREATED_AT
 }
 """
-PartnerGrantStatus is enum for the field status
+Where a partner grant stands.
 """
 enum PartnerGrantStatus @goModel(model: "github.com/membergraph/membergraph/ent/partnergrant.Status") {
+  """
+  Asked for, without an answer yet: a retry with the same idempotency key finishes it.
+  """
   PENDING
+  """
+  The partner granted it; code holds what the member receives.
+  """
   GRANTED
+  """
+  The partner refused; detail says why.
+  """
   REFUSED
+  """
+  Withdrawn after it was granted.
+  """
   REVOKED
 }
+"""
+One line of a member's points ledger; the balance is the sum of the lines.
+"""
 type PointEntry implements Node {
+  """
+  The object's id, unique across all types: node(id:) fetches it.
+  """
   id: ID!
   """
   Points added (positive) or taken (negative).
   """
   amount: Int!
+  """
+  What wrote the entry.
+  """
   kind: PointEntryKind!
   """
   Who funds the points: PLATFORM, PLUS, STORE:<id> or PARTNER:<key>.
@@ -3706,8 +4597,17 @@ type PointEntry implements Node {
   Why, in words a member understands.
   """
   description: String!
+  """
+  The order the entry concerns; null when none.
+  """
   orderID: String
+  """
+  The order line the entry concerns; null when none.
+  """
   sku: String
+  """
+  When the entry was written.
+  """
   createdAt: Time!
   """
   For earnings: when the points lapse.
@@ -3749,23 +4649,68 @@ type PointEntryEdge {
   cursor: Cursor!
 }
 """
-PointEntryKind is enum for the field kind
+What wrote a ledger entry.
 """
 enum PointEntryKind @goModel(model: "github.com/membergraph/membergraph/ent/pointentry.Kind") {
+  """
+  Earned by an order line.
+  """
   PURCHASE
+  """
+  The PLUS members' bonus on a purchase, funded by PLUS.
+  """
   PLUS_BONUS
+  """
+  Earned by a review.
+  """
   REVIEW
+  """
+  Earned by a review with photos.
+  """
   PHOTO_REVIEW
+  """
+  Earned by the daily sign-in.
+  """
   CHECK_IN
+  """
+  Earned by the first order of the day from the app or a mini-program.
+  """
   FIRST_MOBILE_ORDER
+  """
+  Taken back because order lines were refunded.
+  """
   REFUND
+  """
+  Spent at checkout.
+  """
   ORDER_DEDUCTION
+  """
+  Spent on a catalogue item priced in points.
+  """
   EXCHANGE
+  """
+  A spend undone, e.g. for a cancelled order.
+  """
   SPEND_REVERSAL
+  """
+  Points that lapsed.
+  """
   EXPIRY
+  """
+  An operator's correction, with a reason.
+  """
   ADJUSTMENT
+  """
+  Granted by a store from its budget.
+  """
   STORE_GRANT
+  """
+  Awarded by a partner from its budget.
+  """
   PARTNER_GRANT
+  """
+  The upgrade gift of a tier reached.
+  """
   TIER_GIFT
 }
 """
@@ -3785,14 +4730,26 @@ input PointEntryOrder {
 Properties by which PointEntry connections can be ordered.
 """
 enum PointEntryOrderField {
+  """
+  Orders by createdAt.
+  """
   CREATED_AT
 }
+"""
+A member programme: its rules, tiers, benefit catalogue, medals and members.
+"""
 type Program implements Node {
+  """
+  The object's id, unique across all types: node(id:) fetches it.
+  """
   id: ID!
   """
   Stable identifier, e.g. "jd"; tokens name their programme by it.
   """
   key: String!
+  """
+  The display name.
+  """
   name: String!
   """
   IANA zone in which days, months and years of the programme begin.
@@ -3803,6 +4760,9 @@ type Program implements Node {
   """
   pointsPerYuan: Int!
 }
+"""
+What can be read: members, the programme, quotes, partners and more.
+"""
 type Query {
   """
   Fetches an object given its ID.
@@ -3822,6 +4782,9 @@ type Query {
     """
     ids: [ID!]!
   ): [Node]!
+  """
+  The members of the token's programme, a page at a time (first or last ≤ 100).
+  """
   members(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -3855,16 +4818,37 @@ type Query {
   ): MemberConnection! @auth(requires: [ADMIN,SERVICE])
 }
 """
-QuotaPeriod is enum for the field quota_period
+The period a benefit's quota renews in.
 """
 enum QuotaPeriod @goModel(model: "github.com/membergraph/membergraph/ent/benefit.QuotaPeriod") {
+  """
+  Unlimited: no quota.
+  """
   NONE
+  """
+  The quota renews on the 1st of each month, in the programme's time zone.
+  """
   MONTH
+  """
+  The quota renews on 1 January, in the programme's time zone.
+  """
   YEAR
 }
+"""
+The score settlement of one period: the months before it set each member's settled score and tier.
+"""
 type Settlement implements Node {
+  """
+  The object's id, unique across all types: node(id:) fetches it.
+  """
   id: ID!
+  """
+  Whether the latest run has finished.
+  """
   status: SettlementStatus!
+  """
+  When the period's first run began.
+  """
   startedAt: Time!
   """
   When the latest run finished.
@@ -3892,14 +4876,29 @@ type Settlement implements Node {
   tierChanges: Int!
 }
 """
-SettlementStatus is enum for the field status
+Whether a settlement run has finished.
 """
 enum SettlementStatus @goModel(model: "github.com/membergraph/membergraph/ent/settlement.Status") {
+  """
+  Workers are settling its partitions.
+  """
   RUNNING
+  """
+  Every partition is settled.
+  """
   DONE
 }
+"""
+The points a store has bought to grant to members.
+"""
 type StoreBudget implements Node {
+  """
+  The object's id, unique across all types: node(id:) fetches it.
+  """
   id: ID!
+  """
+  The store's id.
+  """
   storeId: String!
   """
   Points bought: the sum of the store's fundings.
@@ -3910,12 +4909,21 @@ type StoreBudget implements Node {
   """
   granted: Int!
 }
+"""
+A step of the programme's tier ladder; the settled score sets a member's tier.
+"""
 type Tier implements Node {
+  """
+  The object's id, unique across all types: node(id:) fetches it.
+  """
   id: ID!
   """
   Stable identifier within the programme, e.g. GOLD.
   """
   key: String!
+  """
+  The display name, e.g. Gold.
+  """
   name: String!
   """
   Position on the ladder, 0 for the entry tier.
@@ -3925,6 +4933,9 @@ type Tier implements Node {
   The settled score from which the tier holds.
   """
   minScore: Int!
+  """
+  What the tier means, in words.
+  """
   description: String!
   """
   Upgrade gift: points granted the first time in a calendar year a member reaches the tier.
@@ -3938,10 +4949,22 @@ type Tier implements Node {
   Cumulative mode: growth taken from members of this tier on 1 January.
   """
   yearlyDeduction: Int!
+  """
+  The catalogue benefits members of the tier hold, ordered by kind and key.
+  """
   benefits: [Benefit!]
 }
+"""
+One entry of a member's tier history: from, to, when and why.
+"""
 type TierChange implements Node {
+  """
+  The object's id, unique across all types: node(id:) fetches it.
+  """
   id: ID!
+  """
+  Whether the member moved up or down.
+  """
   direction: TierChangeDirection!
   """
   The settled score that set the new tier.
@@ -3951,8 +4974,17 @@ type TierChange implements Node {
   Why, in words a member understands.
   """
   reason: String!
+  """
+  When the change was made.
+  """
   createdAt: Time!
+  """
+  The tier before; null for a member's first tier.
+  """
   from: Tier
+  """
+  The tier after.
+  """
   to: Tier!
 }
 """
@@ -3973,10 +5005,16 @@ type TierChangeConnection {
   totalCount: Int!
 }
 """
-TierChangeDirection is enum for the field direction
+Which way a tier change went.
 """
 enum TierChangeDirection @goModel(model: "github.com/membergraph/membergraph/ent/tierchange.Direction") {
+  """
+  To a higher tier.
+  """
   UP
+  """
+  To a lower tier.
+  """
   DOWN
 }
 """
@@ -4009,6 +5047,9 @@ input TierChangeOrder {
 Properties by which TierChange connections can be ordered.
 """
 enum TierChangeOrderField {
+  """
+  Orders by createdAt.
+  """
   CREATED_AT
 }
 `, BuiltIn: false},
@@ -4051,6 +5092,121 @@ enum ErrorCode {
   DEPTH_LIMIT_EXCEEDED
   "Introspection is turned off on this server (production)."
   INTROSPECTION_DISABLED
+}
+`, BuiltIn: false},
+	{Name: "../schema/history.graphqls", Input: `# What a member did and holds, read back: the stored events (the audit trail) and the benefit
+# claims (internal/events History, internal/benefit Claims).
+
+extend type Member {
+  """
+  The events stored for the member, newest first by occurredAt and, among events of one
+  instant, the later received first. Rejected events are not stored. ADMIN and SERVICE only.
+  """
+  events(
+    "Returns the events that come after this cursor (older ones)."
+    after: Cursor
+    "At most this many events (0–100, default 20)."
+    first: Int
+    "Returns the events that come before this cursor (newer ones)."
+    before: Cursor
+    "At most this many events, the last of the list (0–100)."
+    last: Int
+  ): MemberEventConnection! @auth(requires: [ADMIN, SERVICE])
+  """
+  The benefits the member has claimed or been given, newest first by claimedAt and, among
+  claims of one instant, the later stored first: claimBenefit's claims, upgrade-gift coupons
+  (TIER_GIFT) and medal benefits (MEDAL). A MEMBER sees its own.
+  """
+  benefitClaims(
+    "Returns the claims that come after this cursor (older ones)."
+    after: Cursor
+    "At most this many claims (0–100, default 20)."
+    first: Int
+    "Returns the claims that come before this cursor (newer ones)."
+    before: Cursor
+    "At most this many claims, the last of the list (0–100)."
+    last: Int
+  ): BenefitClaimConnection!
+}
+
+"""A page of a member's stored events."""
+type MemberEventConnection {
+  "The events of the page, newest first."
+  edges: [MemberEventEdge]
+  "Where the page lies in the list."
+  pageInfo: PageInfo!
+  "All the member's stored events."
+  totalCount: Int!
+}
+
+"""One stored event and its place in the list."""
+type MemberEventEdge {
+  "The event."
+  node: MemberEvent
+  "Pass as after or before to page on from this event."
+  cursor: Cursor!
+}
+
+"""An event as recordEvents stored it, with what it did."""
+type MemberEvent {
+  "The key it was reported under; unique per programme."
+  idempotencyKey: String!
+  "What the member did."
+  kind: EventKind!
+  "When it happened, as reported."
+  occurredAt: Time!
+  "When membergraph stored it."
+  receivedAt: Time!
+  "Where it happened."
+  channel: Channel!
+  "The order an order, refund or review event concerns; null for the other kinds."
+  orderId: String
+  "ORDER_COMPLETED: the order's type."
+  orderType: OrderType
+  "ORDER_COMPLETED: how it was paid."
+  paymentMethod: PaymentMethod
+  "ORDER_COMPLETED: the order's lines, in the order reported; empty for the other kinds."
+  lines: [OrderLine!]!
+  "ORDER_REFUNDED: the refunded lines; REVIEW_POSTED, PHOTO_REVIEW_POSTED: the reviewed line; else empty."
+  skus: [String!]!
+  "ACCOUNT_BOUND: the provider bound."
+  provider: String
+  "RISK_UPDATED: the reputation signal, 0–100, when one was sent."
+  reputation: Int
+  "RISK_UPDATED: the credit signal, 0–100, when one was sent."
+  credit: Int
+  "What recordEvents answered when it accepted the event (a replay answers the same)."
+  outcome: EventResult!
+}
+
+"""A line of a completed order, as reported."""
+type OrderLine {
+  "The product."
+  sku: String!
+  "The category key the line counted towards."
+  category: String!
+  "What was paid for the line, in cents."
+  paidCents: Int!
+  "Physical, virtual or a service."
+  productType: ProductType!
+}
+
+"""A page of a member's benefit claims."""
+type BenefitClaimConnection {
+  "The claims of the page, newest first."
+  edges: [BenefitClaimEdge]
+  "Where the page lies in the list."
+  pageInfo: PageInfo!
+  "All the member's claims."
+  totalCount: Int!
+}
+
+"""One claim and its place in the list."""
+type BenefitClaimEdge {
+  "The claim."
+  node: BenefitClaim
+  "Pass as after or before to page on from this claim."
+  cursor: Cursor!
 }
 `, BuiltIn: false},
 	{Name: "../schema/medal.graphqls", Input: `# Medals (勋章): docs/domain.md §6.
@@ -4123,7 +5279,7 @@ Restricts a field to the listed roles. Other authenticated callers get a FORBIDD
 row-level visibility (a MEMBER sees only itself, everything stays inside the token's
 programme) is enforced below the API as well.
 """
-directive @auth(requires: [Role!]!) on FIELD_DEFINITION
+directive @auth("The roles that may use the field." requires: [Role!]!) on FIELD_DEFINITION
 
 """The role a bearer token was issued for."""
 enum Role {
@@ -4715,7 +5871,7 @@ type PointsQuote {
   message: String!
 }
 
-"""Why a quote allows what it allows (DOMAIN.md §3 "Spending"), checked in this order."""
+"""Why a quote allows what it allows (docs/domain.md §3 "Spending"), checked in this order."""
 enum PointsQuoteReason {
   "Points can be used: maxPoints is the most, in whole steps (1,000 points by default)."
   OK
@@ -4875,6 +6031,151 @@ extend type Mutation {
     "The store, the member, the points and why."
     input: GrantStorePointsInput!
   ): PointsChangePayload! @auth(requires: [ADMIN, SERVICE])
+}
+`, BuiltIn: false},
+	{Name: "../schema/pointsrules.graphqls", Input: `# The points rules of a programme (DOMAIN.md §3): how points are earned, spent and expire.
+# They are programme data: an ADMIN changes them with updatePointsRules, audited.
+
+extend type Program {
+  "The points rules: earning, spending and expiry. ADMIN only."
+  pointsRules: PointsRules! @auth(requires: [ADMIN])
+}
+
+extend type Mutation {
+  """
+  Replaces the points rules (earning, spending, expiry, pending days) after validating every
+  value; a refused input changes nothing. Events recorded afterwards earn by the new rules;
+  points already earned keep their amounts and expiry. Audited with before and after.
+  """
+  updatePointsRules(input: UpdatePointsRulesInput!): UpdatePointsRulesPayload! @auth(requires: [ADMIN])
+}
+
+"""The points rules of a programme (DOMAIN.md §3)."""
+type PointsRules {
+  "How points are earned."
+  earning: EarningRules!
+  "How points are used at checkout."
+  spending: SpendingRules!
+  "When earned points lapse."
+  expiry: ExpiryRules!
+}
+
+"""How points are earned (DOMAIN.md §3 "Earning")."""
+type EarningRules {
+  "The smallest paid line amount, in cents, that earns purchase points (default 5,000 = ¥50)."
+  purchaseMinLineCents: Int!
+  "The paid amount is floored to a multiple of this many cents before the rate applies (default 1,000 = ¥10)."
+  purchaseStepCents: Int!
+  "Purchase points per yuan of the floored amount, in thousandths of a point (default 100: 10% of the yuan amount)."
+  purchaseMilliPointsPerYuan: Int!
+  "The most purchase points one line earns (default 1,000)."
+  purchaseLineCap: Int!
+  "The most purchase points one line earns when the order came through the APP channel (default 2,000)."
+  purchaseLineCapApp: Int!
+  "Categories whose lines earn no purchase points, in alphabetical order."
+  excludedCategories: [String!]!
+  "Product types whose lines earn no purchase points, in alphabetical order."
+  excludedProductTypes: [ProductType!]!
+  "Order types that earn no purchase points, in alphabetical order."
+  excludedOrderTypes: [OrderType!]!
+  "Payment methods whose orders earn no purchase points, in alphabetical order."
+  excludedPaymentMethods: [PaymentMethod!]!
+  "The total multiple of the purchase reward an active PLUS member gets (default 10); the part above 1× is funded by PLUS."
+  plusMultiplier: Int!
+  "Points for a review of an order line (default 10)."
+  review: Int!
+  "Points for a photo review of an order line (default 20)."
+  photoReview: Int!
+  "Points for the daily check-in (default 5)."
+  checkIn: Int!
+  "Points for the first mobile order of the day (default 10)."
+  firstMobileOrderOfDay: Int!
+  "Days order points stay pending before they are spendable; 0 means at once (default)."
+  pendingDays: Int!
+}
+
+"""How points are used at checkout (DOMAIN.md §3 "Spending")."""
+type SpendingRules {
+  "Order deductions are in multiples of this many points (default 1,000 = ¥10)."
+  deductionStep: Int!
+  "The spendable balance a member needs before using points on an order (default 1,000)."
+  deductionMinBalance: Int!
+  "The most of an order's settlement amount points may pay, in percent (default 50)."
+  deductionMaxPercent: Int!
+}
+
+"""When earned points lapse (DOMAIN.md §3 "Expiry")."""
+type ExpiryRules {
+  "Points earned in year N expire at the end of 31 December of year N + this, in the programme's time zone (default 1)."
+  yearsAfterEarning: Int!
+}
+
+"""The whole points rules; every field is required, so a change states the full rules."""
+input UpdatePointsRulesInput {
+  "How points are earned."
+  earning: EarningRulesInput!
+  "How points are used at checkout."
+  spending: SpendingRulesInput!
+  "When earned points lapse."
+  expiry: ExpiryRulesInput!
+}
+
+"""How points are earned; the fields mean what EarningRules' do."""
+input EarningRulesInput {
+  "0 to 100,000,000 cents."
+  purchaseMinLineCents: Int!
+  "1 to 100,000,000 cents."
+  purchaseStepCents: Int!
+  "0 to 100,000 (100 points a yuan)."
+  purchaseMilliPointsPerYuan: Int!
+  "0 to 10,000,000."
+  purchaseLineCap: Int!
+  "0 to 10,000,000."
+  purchaseLineCapApp: Int!
+  "Category keys of the programme (program.categories), each once."
+  excludedCategories: [String!]!
+  "Each once."
+  excludedProductTypes: [ProductType!]!
+  "Each once."
+  excludedOrderTypes: [OrderType!]!
+  "Each once."
+  excludedPaymentMethods: [PaymentMethod!]!
+  "1 to 100."
+  plusMultiplier: Int!
+  "0 to 1,000,000."
+  review: Int!
+  "0 to 1,000,000."
+  photoReview: Int!
+  "0 to 1,000,000."
+  checkIn: Int!
+  "0 to 1,000,000."
+  firstMobileOrderOfDay: Int!
+  "0 to 365."
+  pendingDays: Int!
+}
+
+"""How points are used at checkout; the fields mean what SpendingRules' do."""
+input SpendingRulesInput {
+  "1 to 10,000,000 points."
+  deductionStep: Int!
+  "0 to 1,000,000,000 points."
+  deductionMinBalance: Int!
+  "0 to 100."
+  deductionMaxPercent: Int!
+}
+
+"""When earned points lapse; the field means what ExpiryRules' does."""
+input ExpiryRulesInput {
+  "0 to 10."
+  yearsAfterEarning: Int!
+}
+
+"""The outcome of updatePointsRules."""
+type UpdatePointsRulesPayload {
+  "The rules now in force; null when the input was refused."
+  pointsRules: PointsRules
+  "What was wrong with the input, each naming its field; empty on success."
+  userErrors: [UserError!]!
 }
 `, BuiltIn: false},
 	{Name: "../schema/score.graphqls", Input: `# The member score (京享值), tiers and benefits: docs/domain.md §4.
@@ -5373,6 +6674,28 @@ func (ec *executionContext) childFields_BenefitClaim(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type BenefitClaim", field.Name)
 }
 
+func (ec *executionContext) childFields_BenefitClaimConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_BenefitClaimConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_BenefitClaimConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_BenefitClaimConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BenefitClaimConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_BenefitClaimEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_BenefitClaimEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_BenefitClaimEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BenefitClaimEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_ClaimBenefitPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "claim":
@@ -5437,6 +6760,42 @@ func (ec *executionContext) childFields_ConfigEntry(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type ConfigEntry", field.Name)
 }
 
+func (ec *executionContext) childFields_EarningRules(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "purchaseMinLineCents":
+		return ec.fieldContext_EarningRules_purchaseMinLineCents(ctx, field)
+	case "purchaseStepCents":
+		return ec.fieldContext_EarningRules_purchaseStepCents(ctx, field)
+	case "purchaseMilliPointsPerYuan":
+		return ec.fieldContext_EarningRules_purchaseMilliPointsPerYuan(ctx, field)
+	case "purchaseLineCap":
+		return ec.fieldContext_EarningRules_purchaseLineCap(ctx, field)
+	case "purchaseLineCapApp":
+		return ec.fieldContext_EarningRules_purchaseLineCapApp(ctx, field)
+	case "excludedCategories":
+		return ec.fieldContext_EarningRules_excludedCategories(ctx, field)
+	case "excludedProductTypes":
+		return ec.fieldContext_EarningRules_excludedProductTypes(ctx, field)
+	case "excludedOrderTypes":
+		return ec.fieldContext_EarningRules_excludedOrderTypes(ctx, field)
+	case "excludedPaymentMethods":
+		return ec.fieldContext_EarningRules_excludedPaymentMethods(ctx, field)
+	case "plusMultiplier":
+		return ec.fieldContext_EarningRules_plusMultiplier(ctx, field)
+	case "review":
+		return ec.fieldContext_EarningRules_review(ctx, field)
+	case "photoReview":
+		return ec.fieldContext_EarningRules_photoReview(ctx, field)
+	case "checkIn":
+		return ec.fieldContext_EarningRules_checkIn(ctx, field)
+	case "firstMobileOrderOfDay":
+		return ec.fieldContext_EarningRules_firstMobileOrderOfDay(ctx, field)
+	case "pendingDays":
+		return ec.fieldContext_EarningRules_pendingDays(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EarningRules", field.Name)
+}
+
 func (ec *executionContext) childFields_EventResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "idempotencyKey":
@@ -5459,6 +6818,14 @@ func (ec *executionContext) childFields_EventResult(ctx context.Context, field g
 		return ec.fieldContext_EventResult_withholdCents(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EventResult", field.Name)
+}
+
+func (ec *executionContext) childFields_ExpiryRules(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "yearsAfterEarning":
+		return ec.fieldContext_ExpiryRules_yearsAfterEarning(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ExpiryRules", field.Name)
 }
 
 func (ec *executionContext) childFields_FundPartnerBudgetPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5605,6 +6972,10 @@ func (ec *executionContext) childFields_Member(ctx context.Context, field graphq
 		return ec.fieldContext_Member_medalHistory(ctx, field)
 	case "partnerGrants":
 		return ec.fieldContext_Member_partnerGrants(ctx, field)
+	case "events":
+		return ec.fieldContext_Member_events(ctx, field)
+	case "benefitClaims":
+		return ec.fieldContext_Member_benefitClaims(ctx, field)
 	case "medals":
 		return ec.fieldContext_Member_medals(ctx, field)
 	case "phone":
@@ -5663,6 +7034,62 @@ func (ec *executionContext) childFields_MemberEdge(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type MemberEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_MemberEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "idempotencyKey":
+		return ec.fieldContext_MemberEvent_idempotencyKey(ctx, field)
+	case "kind":
+		return ec.fieldContext_MemberEvent_kind(ctx, field)
+	case "occurredAt":
+		return ec.fieldContext_MemberEvent_occurredAt(ctx, field)
+	case "receivedAt":
+		return ec.fieldContext_MemberEvent_receivedAt(ctx, field)
+	case "channel":
+		return ec.fieldContext_MemberEvent_channel(ctx, field)
+	case "orderId":
+		return ec.fieldContext_MemberEvent_orderId(ctx, field)
+	case "orderType":
+		return ec.fieldContext_MemberEvent_orderType(ctx, field)
+	case "paymentMethod":
+		return ec.fieldContext_MemberEvent_paymentMethod(ctx, field)
+	case "lines":
+		return ec.fieldContext_MemberEvent_lines(ctx, field)
+	case "skus":
+		return ec.fieldContext_MemberEvent_skus(ctx, field)
+	case "provider":
+		return ec.fieldContext_MemberEvent_provider(ctx, field)
+	case "reputation":
+		return ec.fieldContext_MemberEvent_reputation(ctx, field)
+	case "credit":
+		return ec.fieldContext_MemberEvent_credit(ctx, field)
+	case "outcome":
+		return ec.fieldContext_MemberEvent_outcome(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MemberEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_MemberEventConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_MemberEventConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_MemberEventConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_MemberEventConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MemberEventConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_MemberEventEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_MemberEventEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_MemberEventEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MemberEventEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_MemberMedal(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -5715,6 +7142,20 @@ func (ec *executionContext) childFields_MemberPoints(ctx context.Context, field 
 		return ec.fieldContext_MemberPoints_entries(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MemberPoints", field.Name)
+}
+
+func (ec *executionContext) childFields_OrderLine(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "sku":
+		return ec.fieldContext_OrderLine_sku(ctx, field)
+	case "category":
+		return ec.fieldContext_OrderLine_category(ctx, field)
+	case "paidCents":
+		return ec.fieldContext_OrderLine_paidCents(ctx, field)
+	case "productType":
+		return ec.fieldContext_OrderLine_productType(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrderLine", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5927,6 +7368,18 @@ func (ec *executionContext) childFields_PointsQuote(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type PointsQuote", field.Name)
 }
 
+func (ec *executionContext) childFields_PointsRules(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "earning":
+		return ec.fieldContext_PointsRules_earning(ctx, field)
+	case "spending":
+		return ec.fieldContext_PointsRules_spending(ctx, field)
+	case "expiry":
+		return ec.fieldContext_PointsRules_expiry(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PointsRules", field.Name)
+}
+
 func (ec *executionContext) childFields_Program(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -5945,6 +7398,8 @@ func (ec *executionContext) childFields_Program(ctx context.Context, field graph
 		return ec.fieldContext_Program_tiers(ctx, field)
 	case "benefits":
 		return ec.fieldContext_Program_benefits(ctx, field)
+	case "pointsRules":
+		return ec.fieldContext_Program_pointsRules(ctx, field)
 	case "scoreRules":
 		return ec.fieldContext_Program_scoreRules(ctx, field)
 	}
@@ -6139,6 +7594,18 @@ func (ec *executionContext) childFields_Settlement(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type Settlement", field.Name)
 }
 
+func (ec *executionContext) childFields_SpendingRules(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deductionStep":
+		return ec.fieldContext_SpendingRules_deductionStep(ctx, field)
+	case "deductionMinBalance":
+		return ec.fieldContext_SpendingRules_deductionMinBalance(ctx, field)
+	case "deductionMaxPercent":
+		return ec.fieldContext_SpendingRules_deductionMaxPercent(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SpendingRules", field.Name)
+}
+
 func (ec *executionContext) childFields_StoreBudget(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -6257,6 +7724,16 @@ func (ec *executionContext) childFields_UpdateMemberPayload(ctx context.Context,
 		return ec.fieldContext_UpdateMemberPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UpdateMemberPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UpdatePointsRulesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "pointsRules":
+		return ec.fieldContext_UpdatePointsRulesPayload_pointsRules(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_UpdatePointsRulesPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdatePointsRulesPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_UpdateScoreRulesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6470,6 +7947,82 @@ func (ec *executionContext) field_MemberPoints_expiring_args(ctx context.Context
 		return nil, err
 	}
 	args["withinDays"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Member_benefitClaims_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Member_events_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
 	return args, nil
 }
 
@@ -6841,6 +8394,20 @@ func (ec *executionContext) field_Mutation_updateMember_args(ctx context.Context
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.UpdateMemberInput, error) {
 			return ec.unmarshalNUpdateMemberInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUpdateMemberInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updatePointsRules_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdatePointsRulesInput, error) {
+			return ec.unmarshalNUpdatePointsRulesInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUpdatePointsRulesInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -7764,6 +9331,148 @@ func (ec *executionContext) fieldContext_BenefitClaim_benefit(_ context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _BenefitClaimConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.BenefitClaimConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BenefitClaimConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.BenefitClaimEdge) graphql.Marshaler {
+			return ec.marshalOBenefitClaimEdge2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐBenefitClaimEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BenefitClaimConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BenefitClaimConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BenefitClaimEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BenefitClaimConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.BenefitClaimConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BenefitClaimConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BenefitClaimConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BenefitClaimConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BenefitClaimConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.BenefitClaimConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BenefitClaimConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BenefitClaimConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BenefitClaimConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _BenefitClaimEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.BenefitClaimEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BenefitClaimEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.BenefitClaim) graphql.Marshaler {
+			return ec.marshalOBenefitClaim2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐBenefitClaim(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BenefitClaimEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BenefitClaimEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BenefitClaim(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BenefitClaimEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.BenefitClaimEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BenefitClaimEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BenefitClaimEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BenefitClaimEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+}
+
 func (ec *executionContext) _ClaimBenefitPayload_claim(ctx context.Context, field graphql.CollectedField, obj *model.ClaimBenefitPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8200,6 +9909,351 @@ func (ec *executionContext) fieldContext_ConfigEntry_value(_ context.Context, fi
 	return graphql.NewScalarFieldContext("ConfigEntry", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _EarningRules_purchaseMinLineCents(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EarningRules_purchaseMinLineCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PurchaseMinLineCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EarningRules_purchaseMinLineCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _EarningRules_purchaseStepCents(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EarningRules_purchaseStepCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PurchaseStepCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EarningRules_purchaseStepCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _EarningRules_purchaseMilliPointsPerYuan(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EarningRules_purchaseMilliPointsPerYuan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PurchaseMilliPointsPerYuan, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EarningRules_purchaseMilliPointsPerYuan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _EarningRules_purchaseLineCap(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EarningRules_purchaseLineCap(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PurchaseLineCap, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EarningRules_purchaseLineCap(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _EarningRules_purchaseLineCapApp(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EarningRules_purchaseLineCapApp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PurchaseLineCapApp, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EarningRules_purchaseLineCapApp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _EarningRules_excludedCategories(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EarningRules_excludedCategories(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExcludedCategories, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EarningRules_excludedCategories(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _EarningRules_excludedProductTypes(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EarningRules_excludedProductTypes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExcludedProductTypes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ProductType) graphql.Marshaler {
+			return ec.marshalNProductType2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐProductTypeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EarningRules_excludedProductTypes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errors.New("field of type ProductType does not have child fields"))
+}
+
+func (ec *executionContext) _EarningRules_excludedOrderTypes(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EarningRules_excludedOrderTypes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExcludedOrderTypes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.OrderType) graphql.Marshaler {
+			return ec.marshalNOrderType2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐOrderTypeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EarningRules_excludedOrderTypes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errors.New("field of type OrderType does not have child fields"))
+}
+
+func (ec *executionContext) _EarningRules_excludedPaymentMethods(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EarningRules_excludedPaymentMethods(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExcludedPaymentMethods, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.PaymentMethod) graphql.Marshaler {
+			return ec.marshalNPaymentMethod2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPaymentMethodᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EarningRules_excludedPaymentMethods(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errors.New("field of type PaymentMethod does not have child fields"))
+}
+
+func (ec *executionContext) _EarningRules_plusMultiplier(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EarningRules_plusMultiplier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PlusMultiplier, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EarningRules_plusMultiplier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _EarningRules_review(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EarningRules_review(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Review, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EarningRules_review(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _EarningRules_photoReview(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EarningRules_photoReview(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PhotoReview, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EarningRules_photoReview(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _EarningRules_checkIn(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EarningRules_checkIn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CheckIn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EarningRules_checkIn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _EarningRules_firstMobileOrderOfDay(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EarningRules_firstMobileOrderOfDay(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstMobileOrderOfDay, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EarningRules_firstMobileOrderOfDay(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _EarningRules_pendingDays(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EarningRules_pendingDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PendingDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EarningRules_pendingDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
 func (ec *executionContext) _EventResult_idempotencyKey(ctx context.Context, field graphql.CollectedField, obj *model.EventResult) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8405,6 +10459,29 @@ func (ec *executionContext) _EventResult_withholdCents(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_EventResult_withholdCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("EventResult", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ExpiryRules_yearsAfterEarning(ctx context.Context, field graphql.CollectedField, obj *model.ExpiryRules) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExpiryRules_yearsAfterEarning(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.YearsAfterEarning, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExpiryRules_yearsAfterEarning(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExpiryRules", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _FundPartnerBudgetPayload_funded(ctx context.Context, field graphql.CollectedField, obj *model.FundPartnerBudgetPayload) (ret graphql.Marshaler) {
@@ -9632,6 +11709,112 @@ func (ec *executionContext) fieldContext_Member_partnerGrants(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Member_events(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Member_events(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Member().Events(ctx, obj, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN", "SERVICE"})
+				if err != nil {
+					var zeroVal *model.MemberEventConnection
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.MemberEventConnection
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, obj, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MemberEventConnection) graphql.Marshaler {
+			return ec.marshalNMemberEventConnection2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMemberEventConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Member_events(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Member",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberEventConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Member_events_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Member_benefitClaims(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Member_benefitClaims(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Member().BenefitClaims(ctx, obj, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.BenefitClaimConnection) graphql.Marshaler {
+			return ec.marshalNBenefitClaimConnection2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐBenefitClaimConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Member_benefitClaims(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Member",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BenefitClaimConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Member_benefitClaims_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Member_medals(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10134,6 +12317,488 @@ func (ec *executionContext) _MemberEdge_cursor(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_MemberEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("MemberEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+}
+
+func (ec *executionContext) _MemberEvent_idempotencyKey(ctx context.Context, field graphql.CollectedField, obj *model.MemberEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberEvent_idempotencyKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IdempotencyKey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberEvent_idempotencyKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberEvent", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MemberEvent_kind(ctx context.Context, field graphql.CollectedField, obj *model.MemberEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberEvent_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v event.Kind) graphql.Marshaler {
+			return ec.marshalNEventKind2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋeventᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberEvent_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberEvent", field, false, false, errors.New("field of type EventKind does not have child fields"))
+}
+
+func (ec *executionContext) _MemberEvent_occurredAt(ctx context.Context, field graphql.CollectedField, obj *model.MemberEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberEvent_occurredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OccurredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberEvent_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberEvent", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _MemberEvent_receivedAt(ctx context.Context, field graphql.CollectedField, obj *model.MemberEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberEvent_receivedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReceivedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberEvent_receivedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberEvent", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _MemberEvent_channel(ctx context.Context, field graphql.CollectedField, obj *model.MemberEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberEvent_channel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Channel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v member.RegistrationChannel) graphql.Marshaler {
+			return ec.marshalNChannel2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋmemberᚐRegistrationChannel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberEvent_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberEvent", field, false, false, errors.New("field of type Channel does not have child fields"))
+}
+
+func (ec *executionContext) _MemberEvent_orderId(ctx context.Context, field graphql.CollectedField, obj *model.MemberEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberEvent_orderId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrderID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MemberEvent_orderId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberEvent", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MemberEvent_orderType(ctx context.Context, field graphql.CollectedField, obj *model.MemberEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberEvent_orderType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrderType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OrderType) graphql.Marshaler {
+			return ec.marshalOOrderType2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐOrderType(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MemberEvent_orderType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberEvent", field, false, false, errors.New("field of type OrderType does not have child fields"))
+}
+
+func (ec *executionContext) _MemberEvent_paymentMethod(ctx context.Context, field graphql.CollectedField, obj *model.MemberEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberEvent_paymentMethod(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PaymentMethod, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PaymentMethod) graphql.Marshaler {
+			return ec.marshalOPaymentMethod2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPaymentMethod(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MemberEvent_paymentMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberEvent", field, false, false, errors.New("field of type PaymentMethod does not have child fields"))
+}
+
+func (ec *executionContext) _MemberEvent_lines(ctx context.Context, field graphql.CollectedField, obj *model.MemberEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberEvent_lines(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lines, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.OrderLine) graphql.Marshaler {
+			return ec.marshalNOrderLine2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐOrderLineᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberEvent_lines(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrderLine(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberEvent_skus(ctx context.Context, field graphql.CollectedField, obj *model.MemberEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberEvent_skus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Skus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberEvent_skus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberEvent", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MemberEvent_provider(ctx context.Context, field graphql.CollectedField, obj *model.MemberEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberEvent_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MemberEvent_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberEvent", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MemberEvent_reputation(ctx context.Context, field graphql.CollectedField, obj *model.MemberEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberEvent_reputation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reputation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MemberEvent_reputation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberEvent", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _MemberEvent_credit(ctx context.Context, field graphql.CollectedField, obj *model.MemberEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberEvent_credit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Credit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MemberEvent_credit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberEvent", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _MemberEvent_outcome(ctx context.Context, field graphql.CollectedField, obj *model.MemberEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberEvent_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outcome, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EventResult) graphql.Marshaler {
+			return ec.marshalNEventResult2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐEventResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberEvent_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EventResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberEventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.MemberEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberEventConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.MemberEventEdge) graphql.Marshaler {
+			return ec.marshalOMemberEventEdge2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMemberEventEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MemberEventConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberEventConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberEventEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberEventConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.MemberEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberEventConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖentgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberEventConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberEventConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberEventConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.MemberEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberEventConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberEventConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberEventConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _MemberEventEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.MemberEventEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberEventEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MemberEvent) graphql.Marshaler {
+			return ec.marshalOMemberEvent2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMemberEvent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MemberEventEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberEventEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberEventEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.MemberEventEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberEventEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberEventEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberEventEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
 }
 
 func (ec *executionContext) _MemberMedal_id(ctx context.Context, field graphql.CollectedField, obj *ent.MemberMedal) (ret graphql.Marshaler) {
@@ -11489,6 +14154,68 @@ func (ec *executionContext) fieldContext_Mutation_grantStorePoints(ctx context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_updatePointsRules(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updatePointsRules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdatePointsRules(ctx, fc.Args["input"].(model.UpdatePointsRulesInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *model.UpdatePointsRulesPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.UpdatePointsRulesPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdatePointsRulesPayload) graphql.Marshaler {
+			return ec.marshalNUpdatePointsRulesPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUpdatePointsRulesPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updatePointsRules(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdatePointsRulesPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updatePointsRules_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_settleScores(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11735,6 +14462,98 @@ func (ec *executionContext) fieldContext_Mutation_updateScoreRules(ctx context.C
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _OrderLine_sku(ctx context.Context, field graphql.CollectedField, obj *model.OrderLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLine_sku(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sku, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLine_sku(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderLine", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OrderLine_category(ctx context.Context, field graphql.CollectedField, obj *model.OrderLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLine_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLine_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderLine", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OrderLine_paidCents(ctx context.Context, field graphql.CollectedField, obj *model.OrderLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLine_paidCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PaidCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLine_paidCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderLine", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _OrderLine_productType(ctx context.Context, field graphql.CollectedField, obj *model.OrderLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLine_productType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProductType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ProductType) graphql.Marshaler {
+			return ec.marshalNProductType2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐProductType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLine_productType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderLine", field, false, false, errors.New("field of type ProductType does not have child fields"))
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
@@ -13330,6 +16149,102 @@ func (ec *executionContext) fieldContext_PointsQuote_message(_ context.Context, 
 	return graphql.NewScalarFieldContext("PointsQuote", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _PointsRules_earning(ctx context.Context, field graphql.CollectedField, obj *model.PointsRules) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointsRules_earning(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Earning, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EarningRules) graphql.Marshaler {
+			return ec.marshalNEarningRules2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐEarningRules(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointsRules_earning(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PointsRules",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EarningRules(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PointsRules_spending(ctx context.Context, field graphql.CollectedField, obj *model.PointsRules) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointsRules_spending(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Spending, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SpendingRules) graphql.Marshaler {
+			return ec.marshalNSpendingRules2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐSpendingRules(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointsRules_spending(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PointsRules",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SpendingRules(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PointsRules_expiry(ctx context.Context, field graphql.CollectedField, obj *model.PointsRules) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointsRules_expiry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Expiry, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ExpiryRules) graphql.Marshaler {
+			return ec.marshalNExpiryRules2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐExpiryRules(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointsRules_expiry(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PointsRules",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ExpiryRules(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Program_id(ctx context.Context, field graphql.CollectedField, obj *ent.Program) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13536,6 +16451,56 @@ func (ec *executionContext) fieldContext_Program_benefits(_ context.Context, fie
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Benefit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Program_pointsRules(ctx context.Context, field graphql.CollectedField, obj *ent.Program) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Program_pointsRules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Program().PointsRules(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *model.PointsRules
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.PointsRules
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, obj, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PointsRules) graphql.Marshaler {
+			return ec.marshalNPointsRules2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPointsRules(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Program_pointsRules(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Program",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PointsRules(ctx, field)
 		},
 	}
 	return fc, nil
@@ -15876,6 +18841,75 @@ func (ec *executionContext) fieldContext_Settlement_period(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Settlement", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _SpendingRules_deductionStep(ctx context.Context, field graphql.CollectedField, obj *model.SpendingRules) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SpendingRules_deductionStep(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeductionStep, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SpendingRules_deductionStep(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SpendingRules", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SpendingRules_deductionMinBalance(ctx context.Context, field graphql.CollectedField, obj *model.SpendingRules) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SpendingRules_deductionMinBalance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeductionMinBalance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SpendingRules_deductionMinBalance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SpendingRules", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SpendingRules_deductionMaxPercent(ctx context.Context, field graphql.CollectedField, obj *model.SpendingRules) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SpendingRules_deductionMaxPercent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeductionMaxPercent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SpendingRules_deductionMaxPercent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SpendingRules", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
 func (ec *executionContext) _StoreBudget_id(ctx context.Context, field graphql.CollectedField, obj *ent.StoreBudget) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16784,6 +19818,70 @@ func (ec *executionContext) _UpdateMemberPayload_userErrors(ctx context.Context,
 func (ec *executionContext) fieldContext_UpdateMemberPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "UpdateMemberPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdatePointsRulesPayload_pointsRules(ctx context.Context, field graphql.CollectedField, obj *model.UpdatePointsRulesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdatePointsRulesPayload_pointsRules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PointsRules, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PointsRules) graphql.Marshaler {
+			return ec.marshalOPointsRules2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPointsRules(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpdatePointsRulesPayload_pointsRules(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdatePointsRulesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PointsRules(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdatePointsRulesPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.UpdatePointsRulesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdatePointsRulesPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdatePointsRulesPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdatePointsRulesPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -18420,6 +21518,134 @@ func (ec *executionContext) unmarshalInputConfigurePartnerInput(ctx context.Cont
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputEarningRulesInput(ctx context.Context, obj any) (model.EarningRulesInput, error) {
+	var it model.EarningRulesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"purchaseMinLineCents", "purchaseStepCents", "purchaseMilliPointsPerYuan", "purchaseLineCap", "purchaseLineCapApp", "excludedCategories", "excludedProductTypes", "excludedOrderTypes", "excludedPaymentMethods", "plusMultiplier", "review", "photoReview", "checkIn", "firstMobileOrderOfDay", "pendingDays"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "purchaseMinLineCents":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("purchaseMinLineCents"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PurchaseMinLineCents = data
+		case "purchaseStepCents":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("purchaseStepCents"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PurchaseStepCents = data
+		case "purchaseMilliPointsPerYuan":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("purchaseMilliPointsPerYuan"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PurchaseMilliPointsPerYuan = data
+		case "purchaseLineCap":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("purchaseLineCap"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PurchaseLineCap = data
+		case "purchaseLineCapApp":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("purchaseLineCapApp"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PurchaseLineCapApp = data
+		case "excludedCategories":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("excludedCategories"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExcludedCategories = data
+		case "excludedProductTypes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("excludedProductTypes"))
+			data, err := ec.unmarshalNProductType2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐProductTypeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExcludedProductTypes = data
+		case "excludedOrderTypes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("excludedOrderTypes"))
+			data, err := ec.unmarshalNOrderType2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐOrderTypeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExcludedOrderTypes = data
+		case "excludedPaymentMethods":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("excludedPaymentMethods"))
+			data, err := ec.unmarshalNPaymentMethod2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPaymentMethodᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExcludedPaymentMethods = data
+		case "plusMultiplier":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("plusMultiplier"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PlusMultiplier = data
+		case "review":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("review"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Review = data
+		case "photoReview":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("photoReview"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PhotoReview = data
+		case "checkIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("checkIn"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CheckIn = data
+		case "firstMobileOrderOfDay":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstMobileOrderOfDay"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstMobileOrderOfDay = data
+		case "pendingDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pendingDays"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PendingDays = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputEventInput(ctx context.Context, obj any) (model.EventInput, error) {
 	var it model.EventInput
 	if obj == nil {
@@ -18529,6 +21755,36 @@ func (ec *executionContext) unmarshalInputEventInput(ctx context.Context, obj an
 				return it, err
 			}
 			it.Credit = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputExpiryRulesInput(ctx context.Context, obj any) (model.ExpiryRulesInput, error) {
+	var it model.ExpiryRulesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"yearsAfterEarning"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "yearsAfterEarning":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("yearsAfterEarning"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.YearsAfterEarning = data
 		}
 	}
 	return it, nil
@@ -19892,6 +23148,50 @@ func (ec *executionContext) unmarshalInputSpendPointsInput(ctx context.Context, 
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputSpendingRulesInput(ctx context.Context, obj any) (model.SpendingRulesInput, error) {
+	var it model.SpendingRulesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"deductionStep", "deductionMinBalance", "deductionMaxPercent"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "deductionStep":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deductionStep"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeductionStep = data
+		case "deductionMinBalance":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deductionMinBalance"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeductionMinBalance = data
+		case "deductionMaxPercent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deductionMaxPercent"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeductionMaxPercent = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputTierChangeOrder(ctx context.Context, obj any) (ent.TierChangeOrder, error) {
 	var it ent.TierChangeOrder
 	if obj == nil {
@@ -20089,6 +23389,50 @@ func (ec *executionContext) unmarshalInputUpdateMemberInput(ctx context.Context,
 				return it, err
 			}
 			it.BoundAccounts = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputUpdatePointsRulesInput(ctx context.Context, obj any) (model.UpdatePointsRulesInput, error) {
+	var it model.UpdatePointsRulesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"earning", "spending", "expiry"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "earning":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("earning"))
+			data, err := ec.unmarshalNEarningRulesInput2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐEarningRulesInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Earning = data
+		case "spending":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("spending"))
+			data, err := ec.unmarshalNSpendingRulesInput2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐSpendingRulesInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Spending = data
+		case "expiry":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiry"))
+			data, err := ec.unmarshalNExpiryRulesInput2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐExpiryRulesInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Expiry = data
 		}
 	}
 	return it, nil
@@ -20576,6 +23920,93 @@ func (ec *executionContext) _BenefitClaim(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var benefitClaimConnectionImplementors = []string{"BenefitClaimConnection"}
+
+func (ec *executionContext) _BenefitClaimConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.BenefitClaimConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, benefitClaimConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BenefitClaimConnection")
+		case "edges":
+			out.Values[i] = ec._BenefitClaimConnection_edges(ctx, field, obj)
+		case "pageInfo":
+			out.Values[i] = ec._BenefitClaimConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._BenefitClaimConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var benefitClaimEdgeImplementors = []string{"BenefitClaimEdge"}
+
+func (ec *executionContext) _BenefitClaimEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.BenefitClaimEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, benefitClaimEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BenefitClaimEdge")
+		case "node":
+			out.Values[i] = ec._BenefitClaimEdge_node(ctx, field, obj)
+		case "cursor":
+			out.Values[i] = ec._BenefitClaimEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var claimBenefitPayloadImplementors = []string{"ClaimBenefitPayload"}
 
 func (ec *executionContext) _ClaimBenefitPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ClaimBenefitPayload) graphql.Marshaler {
@@ -20822,6 +24253,115 @@ func (ec *executionContext) _ConfigEntry(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var earningRulesImplementors = []string{"EarningRules"}
+
+func (ec *executionContext) _EarningRules(ctx context.Context, sel ast.SelectionSet, obj *model.EarningRules) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, earningRulesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EarningRules")
+		case "purchaseMinLineCents":
+			out.Values[i] = ec._EarningRules_purchaseMinLineCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "purchaseStepCents":
+			out.Values[i] = ec._EarningRules_purchaseStepCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "purchaseMilliPointsPerYuan":
+			out.Values[i] = ec._EarningRules_purchaseMilliPointsPerYuan(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "purchaseLineCap":
+			out.Values[i] = ec._EarningRules_purchaseLineCap(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "purchaseLineCapApp":
+			out.Values[i] = ec._EarningRules_purchaseLineCapApp(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "excludedCategories":
+			out.Values[i] = ec._EarningRules_excludedCategories(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "excludedProductTypes":
+			out.Values[i] = ec._EarningRules_excludedProductTypes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "excludedOrderTypes":
+			out.Values[i] = ec._EarningRules_excludedOrderTypes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "excludedPaymentMethods":
+			out.Values[i] = ec._EarningRules_excludedPaymentMethods(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "plusMultiplier":
+			out.Values[i] = ec._EarningRules_plusMultiplier(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "review":
+			out.Values[i] = ec._EarningRules_review(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "photoReview":
+			out.Values[i] = ec._EarningRules_photoReview(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "checkIn":
+			out.Values[i] = ec._EarningRules_checkIn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "firstMobileOrderOfDay":
+			out.Values[i] = ec._EarningRules_firstMobileOrderOfDay(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pendingDays":
+			out.Values[i] = ec._EarningRules_pendingDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var eventResultImplementors = []string{"EventResult"}
 
 func (ec *executionContext) _EventResult(ctx context.Context, sel ast.SelectionSet, obj *model.EventResult) graphql.Marshaler {
@@ -20866,6 +24406,45 @@ func (ec *executionContext) _EventResult(ctx context.Context, sel ast.SelectionS
 			}
 		case "withholdCents":
 			out.Values[i] = ec._EventResult_withholdCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var expiryRulesImplementors = []string{"ExpiryRules"}
+
+func (ec *executionContext) _ExpiryRules(ctx context.Context, sel ast.SelectionSet, obj *model.ExpiryRules) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, expiryRulesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ExpiryRules")
+		case "yearsAfterEarning":
+			out.Values[i] = ec._ExpiryRules_yearsAfterEarning(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -21510,6 +25089,78 @@ func (ec *executionContext) _Member(ctx context.Context, sel ast.SelectionSet, o
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "events":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Member_events(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "benefitClaims":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Member_benefitClaims(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "medals":
 			field := field
 
@@ -21926,6 +25577,179 @@ func (ec *executionContext) _MemberEdge(ctx context.Context, sel ast.SelectionSe
 			out.Values[i] = ec._MemberEdge_node(ctx, field, obj)
 		case "cursor":
 			out.Values[i] = ec._MemberEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var memberEventImplementors = []string{"MemberEvent"}
+
+func (ec *executionContext) _MemberEvent(ctx context.Context, sel ast.SelectionSet, obj *model.MemberEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, memberEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MemberEvent")
+		case "idempotencyKey":
+			out.Values[i] = ec._MemberEvent_idempotencyKey(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._MemberEvent_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "occurredAt":
+			out.Values[i] = ec._MemberEvent_occurredAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "receivedAt":
+			out.Values[i] = ec._MemberEvent_receivedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "channel":
+			out.Values[i] = ec._MemberEvent_channel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "orderId":
+			out.Values[i] = ec._MemberEvent_orderId(ctx, field, obj)
+		case "orderType":
+			out.Values[i] = ec._MemberEvent_orderType(ctx, field, obj)
+		case "paymentMethod":
+			out.Values[i] = ec._MemberEvent_paymentMethod(ctx, field, obj)
+		case "lines":
+			out.Values[i] = ec._MemberEvent_lines(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "skus":
+			out.Values[i] = ec._MemberEvent_skus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "provider":
+			out.Values[i] = ec._MemberEvent_provider(ctx, field, obj)
+		case "reputation":
+			out.Values[i] = ec._MemberEvent_reputation(ctx, field, obj)
+		case "credit":
+			out.Values[i] = ec._MemberEvent_credit(ctx, field, obj)
+		case "outcome":
+			out.Values[i] = ec._MemberEvent_outcome(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var memberEventConnectionImplementors = []string{"MemberEventConnection"}
+
+func (ec *executionContext) _MemberEventConnection(ctx context.Context, sel ast.SelectionSet, obj *model.MemberEventConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, memberEventConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MemberEventConnection")
+		case "edges":
+			out.Values[i] = ec._MemberEventConnection_edges(ctx, field, obj)
+		case "pageInfo":
+			out.Values[i] = ec._MemberEventConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._MemberEventConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var memberEventEdgeImplementors = []string{"MemberEventEdge"}
+
+func (ec *executionContext) _MemberEventEdge(ctx context.Context, sel ast.SelectionSet, obj *model.MemberEventEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, memberEventEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MemberEventEdge")
+		case "node":
+			out.Values[i] = ec._MemberEventEdge_node(ctx, field, obj)
+		case "cursor":
+			out.Values[i] = ec._MemberEventEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -22405,6 +26229,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "updatePointsRules":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updatePointsRules(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "settleScores":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_settleScores(ctx, field)
@@ -22430,6 +26261,60 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateScoreRules(ctx, field)
 			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var orderLineImplementors = []string{"OrderLine"}
+
+func (ec *executionContext) _OrderLine(ctx context.Context, sel ast.SelectionSet, obj *model.OrderLine) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, orderLineImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrderLine")
+		case "sku":
+			out.Values[i] = ec._OrderLine_sku(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "category":
+			out.Values[i] = ec._OrderLine_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "paidCents":
+			out.Values[i] = ec._OrderLine_paidCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "productType":
+			out.Values[i] = ec._OrderLine_productType(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -23199,6 +27084,55 @@ func (ec *executionContext) _PointsQuote(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var pointsRulesImplementors = []string{"PointsRules"}
+
+func (ec *executionContext) _PointsRules(ctx context.Context, sel ast.SelectionSet, obj *model.PointsRules) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pointsRulesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PointsRules")
+		case "earning":
+			out.Values[i] = ec._PointsRules_earning(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "spending":
+			out.Values[i] = ec._PointsRules_spending(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiry":
+			out.Values[i] = ec._PointsRules_expiry(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var programImplementors = []string{"Program", "Node"}
 
 func (ec *executionContext) _Program(ctx context.Context, sel ast.SelectionSet, obj *ent.Program) graphql.Marshaler {
@@ -23317,6 +27251,42 @@ func (ec *executionContext) _Program(ctx context.Context, sel ast.SelectionSet, 
 					}
 				}()
 				res = ec._Program_benefits(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "pointsRules":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Program_pointsRules(ctx, field, obj)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -24406,6 +28376,55 @@ func (ec *executionContext) _Settlement(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var spendingRulesImplementors = []string{"SpendingRules"}
+
+func (ec *executionContext) _SpendingRules(ctx context.Context, sel ast.SelectionSet, obj *model.SpendingRules) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, spendingRulesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SpendingRules")
+		case "deductionStep":
+			out.Values[i] = ec._SpendingRules_deductionStep(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deductionMinBalance":
+			out.Values[i] = ec._SpendingRules_deductionMinBalance(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deductionMaxPercent":
+			out.Values[i] = ec._SpendingRules_deductionMaxPercent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var storeBudgetImplementors = []string{"StoreBudget", "Node"}
 
 func (ec *executionContext) _StoreBudget(ctx context.Context, sel ast.SelectionSet, obj *ent.StoreBudget) graphql.Marshaler {
@@ -24995,6 +29014,47 @@ func (ec *executionContext) _UpdateMemberPayload(ctx context.Context, sel ast.Se
 	return out
 }
 
+var updatePointsRulesPayloadImplementors = []string{"UpdatePointsRulesPayload"}
+
+func (ec *executionContext) _UpdatePointsRulesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdatePointsRulesPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updatePointsRulesPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdatePointsRulesPayload")
+		case "pointsRules":
+			out.Values[i] = ec._UpdatePointsRulesPayload_pointsRules(ctx, field, obj)
+		case "userErrors":
+			out.Values[i] = ec._UpdatePointsRulesPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var updateScoreRulesPayloadImplementors = []string{"UpdateScoreRulesPayload"}
 
 func (ec *executionContext) _UpdateScoreRulesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateScoreRulesPayload) graphql.Marshaler {
@@ -25522,6 +29582,20 @@ func (ec *executionContext) marshalNBenefit2ᚖgithubᚗcomᚋmembergraphᚋmemb
 	return ec._Benefit(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNBenefitClaimConnection2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚐBenefitClaimConnection(ctx context.Context, sel ast.SelectionSet, v ent.BenefitClaimConnection) graphql.Marshaler {
+	return ec._BenefitClaimConnection(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNBenefitClaimConnection2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐBenefitClaimConnection(ctx context.Context, sel ast.SelectionSet, v *ent.BenefitClaimConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._BenefitClaimConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNBenefitClaimSource2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋbenefitclaimᚐSource(ctx context.Context, v any) (benefitclaim.Source, error) {
 	var res benefitclaim.Source
 	err := res.UnmarshalGQL(v)
@@ -25726,6 +29800,21 @@ func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCurso
 	return v
 }
 
+func (ec *executionContext) marshalNEarningRules2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐEarningRules(ctx context.Context, sel ast.SelectionSet, v *model.EarningRules) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._EarningRules(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNEarningRulesInput2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐEarningRulesInput(ctx context.Context, v any) (*model.EarningRulesInput, error) {
+	res, err := ec.unmarshalInputEarningRulesInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNEventInput2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐEventInputᚄ(ctx context.Context, v any) ([]*model.EventInput, error) {
 	var vSlice []any
 	vSlice = graphql.CoerceList(v)
@@ -25790,6 +29879,21 @@ func (ec *executionContext) unmarshalNEventStatus2githubᚗcomᚋmembergraphᚋm
 
 func (ec *executionContext) marshalNEventStatus2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐEventStatus(ctx context.Context, sel ast.SelectionSet, v model.EventStatus) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNExpiryRules2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐExpiryRules(ctx context.Context, sel ast.SelectionSet, v *model.ExpiryRules) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ExpiryRules(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNExpiryRulesInput2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐExpiryRulesInput(ctx context.Context, v any) (*model.ExpiryRulesInput, error) {
+	res, err := ec.unmarshalInputExpiryRulesInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
@@ -26157,6 +30261,20 @@ func (ec *executionContext) marshalNMemberConnection2ᚖgithubᚗcomᚋmembergra
 	return ec._MemberConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNMemberEventConnection2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMemberEventConnection(ctx context.Context, sel ast.SelectionSet, v model.MemberEventConnection) graphql.Marshaler {
+	return ec._MemberEventConnection(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNMemberEventConnection2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMemberEventConnection(ctx context.Context, sel ast.SelectionSet, v *model.MemberEventConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._MemberEventConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNMemberMedalConnection2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMemberMedalConnection(ctx context.Context, sel ast.SelectionSet, v ent.MemberMedalConnection) graphql.Marshaler {
 	return ec._MemberMedalConnection(ctx, sel, &v)
 }
@@ -26252,13 +30370,90 @@ func (ec *executionContext) marshalNOrderDirection2entgoᚗioᚋcontribᚋentgql
 	return v
 }
 
+func (ec *executionContext) marshalNOrderLine2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐOrderLineᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OrderLine) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrderLine2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐOrderLine(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOrderLine2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐOrderLine(ctx context.Context, sel ast.SelectionSet, v *model.OrderLine) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._OrderLine(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNOrderLineInput2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐOrderLineInput(ctx context.Context, v any) (*model.OrderLineInput, error) {
 	res, err := ec.unmarshalInputOrderLineInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNOrderType2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐOrderType(ctx context.Context, v any) (model.OrderType, error) {
+	var res model.OrderType
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOrderType2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐOrderType(ctx context.Context, sel ast.SelectionSet, v model.OrderType) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNOrderType2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐOrderTypeᚄ(ctx context.Context, v any) ([]model.OrderType, error) {
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
+	var err error
+	res := make([]model.OrderType, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNOrderType2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐOrderType(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNOrderType2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐOrderTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.OrderType) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrderType2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐOrderType(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
 	return ec._PageInfo(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPageInfo2ᚖentgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *entgql.PageInfo[int]) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PageInfo(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNPartner2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPartnerᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Partner) graphql.Marshaler {
@@ -26404,6 +30599,47 @@ func (ec *executionContext) marshalNPartnerStatus2githubᚗcomᚋmembergraphᚋm
 	return v
 }
 
+func (ec *executionContext) unmarshalNPaymentMethod2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPaymentMethod(ctx context.Context, v any) (model.PaymentMethod, error) {
+	var res model.PaymentMethod
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPaymentMethod2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPaymentMethod(ctx context.Context, sel ast.SelectionSet, v model.PaymentMethod) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNPaymentMethod2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPaymentMethodᚄ(ctx context.Context, v any) ([]model.PaymentMethod, error) {
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
+	var err error
+	res := make([]model.PaymentMethod, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPaymentMethod2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPaymentMethod(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNPaymentMethod2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPaymentMethodᚄ(ctx context.Context, sel ast.SelectionSet, v []model.PaymentMethod) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPaymentMethod2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPaymentMethod(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNPointEntryConnection2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPointEntryConnection(ctx context.Context, sel ast.SelectionSet, v ent.PointEntryConnection) graphql.Marshaler {
 	return ec._PointEntryConnection(ctx, sel, &v)
 }
@@ -26482,6 +30718,20 @@ func (ec *executionContext) marshalNPointsQuoteReason2githubᚗcomᚋmembergraph
 	return v
 }
 
+func (ec *executionContext) marshalNPointsRules2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPointsRules(ctx context.Context, sel ast.SelectionSet, v model.PointsRules) graphql.Marshaler {
+	return ec._PointsRules(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPointsRules2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPointsRules(ctx context.Context, sel ast.SelectionSet, v *model.PointsRules) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PointsRules(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNProductType2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐProductType(ctx context.Context, v any) (model.ProductType, error) {
 	var res model.ProductType
 	err := res.UnmarshalGQL(v)
@@ -26490,6 +30740,37 @@ func (ec *executionContext) unmarshalNProductType2githubᚗcomᚋmembergraphᚋm
 
 func (ec *executionContext) marshalNProductType2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐProductType(ctx context.Context, sel ast.SelectionSet, v model.ProductType) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNProductType2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐProductTypeᚄ(ctx context.Context, v any) ([]model.ProductType, error) {
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
+	var err error
+	res := make([]model.ProductType, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNProductType2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐProductType(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNProductType2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐProductTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ProductType) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNProductType2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐProductType(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNProgram2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚐProgram(ctx context.Context, sel ast.SelectionSet, v ent.Program) graphql.Marshaler {
@@ -26786,6 +31067,21 @@ func (ec *executionContext) marshalNSpendPurpose2githubᚗcomᚋmembergraphᚋme
 	return v
 }
 
+func (ec *executionContext) marshalNSpendingRules2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐSpendingRules(ctx context.Context, sel ast.SelectionSet, v *model.SpendingRules) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SpendingRules(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSpendingRulesInput2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐSpendingRulesInput(ctx context.Context, v any) (*model.SpendingRulesInput, error) {
+	res, err := ec.unmarshalInputSpendingRulesInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -26987,6 +31283,25 @@ func (ec *executionContext) marshalNUpdateMemberPayload2ᚖgithubᚗcomᚋmember
 		return graphql.Null
 	}
 	return ec._UpdateMemberPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpdatePointsRulesInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUpdatePointsRulesInput(ctx context.Context, v any) (model.UpdatePointsRulesInput, error) {
+	res, err := ec.unmarshalInputUpdatePointsRulesInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpdatePointsRulesPayload2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUpdatePointsRulesPayload(ctx context.Context, sel ast.SelectionSet, v model.UpdatePointsRulesPayload) graphql.Marshaler {
+	return ec._UpdatePointsRulesPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNUpdatePointsRulesPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUpdatePointsRulesPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdatePointsRulesPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UpdatePointsRulesPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNUpdateScoreRulesInput2githubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐScore(ctx context.Context, v any) (rules.Score, error) {
@@ -27255,6 +31570,26 @@ func (ec *executionContext) marshalOBenefitClaim2ᚖgithubᚗcomᚋmembergraph�
 		return graphql.Null
 	}
 	return ec._BenefitClaim(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOBenefitClaimEdge2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐBenefitClaimEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.BenefitClaimEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOBenefitClaimEdge2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐBenefitClaimEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOBenefitClaimEdge2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐBenefitClaimEdge(ctx context.Context, sel ast.SelectionSet, v *ent.BenefitClaimEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._BenefitClaimEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
@@ -27578,6 +31913,33 @@ func (ec *executionContext) marshalOMemberEdge2ᚖgithubᚗcomᚋmembergraphᚋm
 	return ec._MemberEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOMemberEvent2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMemberEvent(ctx context.Context, sel ast.SelectionSet, v *model.MemberEvent) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MemberEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOMemberEventEdge2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMemberEventEdge(ctx context.Context, sel ast.SelectionSet, v []*model.MemberEventEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOMemberEventEdge2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMemberEventEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOMemberEventEdge2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMemberEventEdge(ctx context.Context, sel ast.SelectionSet, v *model.MemberEventEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MemberEventEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOMemberMedal2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMemberMedal(ctx context.Context, sel ast.SelectionSet, v *ent.MemberMedal) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -27823,6 +32185,13 @@ func (ec *executionContext) marshalOPointEntryEdge2ᚖgithubᚗcomᚋmembergraph
 		return graphql.Null
 	}
 	return ec._PointEntryEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOPointsRules2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPointsRules(ctx context.Context, sel ast.SelectionSet, v *model.PointsRules) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PointsRules(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOScoreRules2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐScore(ctx context.Context, sel ast.SelectionSet, v *rules.Score) graphql.Marshaler {

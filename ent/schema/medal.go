@@ -22,8 +22,14 @@ func (Medal) Fields() []ent.Field {
 		field.Int("program_id").Immutable().Annotations(entgql.Skip()),
 		field.String("key").NotEmpty().MaxLen(64).
 			Comment("The category key (CATEGORY) or ORDERS, REVIEWS, PHOTO_REVIEWS, ANSWERS, CHECK_INS (BEHAVIOR)."),
-		field.String("name").NotEmpty().MaxLen(64),
-		field.Enum("kind").Values("CATEGORY", "BEHAVIOR").Annotations(entgql.Type("MedalKind")),
+		field.String("name").NotEmpty().MaxLen(64).
+			Comment("The display name."),
+		field.Enum("kind").Values("CATEGORY", "BEHAVIOR").
+			Comment("Whether spend in a category or a count of a behaviour levels the medal.").
+			Annotations(entgql.Type("MedalKind"), EnumDoc{Type: "What levels a medal up.", Values: map[string]string{
+				"CATEGORY": "Spend in one top category over the last 12 months.",
+				"BEHAVIOR": "A count over the last 12 months: orders, reviews, photo reviews, answers or check-ins.",
+			}}),
 		field.JSON("thresholds", []int64{}).
 			Comment("Levels 1–5: yuan spent in the category, or the count, over the last 12 months.").
 			Annotations(entgql.Type("[Int!]")),
@@ -46,7 +52,10 @@ func (Medal) Edges() []ent.Edge {
 func (Medal) Policy() ent.Policy { return rule.ProgramDataPolicy() }
 
 func (Medal) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)}
+	return []schema.Annotation{
+		schema.Comment("An entry of the programme's medal catalogue: a category medal or a behaviour medal."),
+		entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
+	}
 }
 
 // CategoryMonth is one member's spend in one category in one programme-local month, moved
@@ -91,9 +100,10 @@ func (MemberMedal) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("program_id").Immutable().Annotations(entgql.Skip()),
 		field.Int("member_id").Immutable().Annotations(entgql.Skip()),
-		field.String("medal_key").MaxLen(64).Immutable(),
-		field.Int("level").Annotations(entgql.OrderField("LEVEL")),
-		field.Time("updated_at").SchemaType(datetime),
+		field.String("medal_key").MaxLen(64).Immutable().
+			Comment("The medal's key."),
+		field.Int("level").Comment("The level held, 0–5.").Annotations(entgql.OrderField("LEVEL")),
+		field.Time("updated_at").SchemaType(datetime).Comment("When the level last changed."),
 	}
 }
 
@@ -106,14 +116,18 @@ func (MemberMedal) Indexes() []ent.Index {
 
 func (MemberMedal) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.To("member", Member.Type).Field("member_id").Unique().Required().Immutable(),
+		edge.To("member", Member.Type).Field("member_id").Unique().Required().Immutable().
+			Comment("The member who holds it."),
 	}
 }
 
 func (MemberMedal) Policy() ent.Policy { return rule.MemberDataPolicy() }
 
 func (MemberMedal) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)}
+	return []schema.Annotation{
+		schema.Comment("The level a member holds of a medal, as last evaluated."),
+		entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
+	}
 }
 
 // MedalChange is one entry of a member's medal history.
@@ -125,11 +139,13 @@ func (MedalChange) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("program_id").Immutable().Annotations(entgql.Skip()),
 		field.Int("member_id").Immutable().Annotations(entgql.Skip()),
-		field.String("medal_key").MaxLen(64).Immutable(),
-		field.Int("from_level").Immutable(),
-		field.Int("to_level").Immutable(),
+		field.String("medal_key").MaxLen(64).Immutable().
+			Comment("The medal's key."),
+		field.Int("from_level").Immutable().Comment("The level before, 0–5."),
+		field.Int("to_level").Immutable().Comment("The level after, 0–5."),
 		field.String("reason").MaxLen(256).Immutable().Comment("Why, in words a member understands."),
-		field.Time("created_at").Immutable().SchemaType(datetime).Annotations(entgql.OrderField("CREATED_AT")),
+		field.Time("created_at").Immutable().SchemaType(datetime).Comment("When the level changed.").
+			Annotations(entgql.OrderField("CREATED_AT")),
 	}
 }
 
@@ -146,5 +162,8 @@ func (MedalChange) Edges() []ent.Edge {
 func (MedalChange) Policy() ent.Policy { return rule.MemberDataPolicy() }
 
 func (MedalChange) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)}
+	return []schema.Annotation{
+		schema.Comment("One entry of a member's medal history: a level reached or lost, and why."),
+		entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
+	}
 }

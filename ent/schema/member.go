@@ -31,28 +31,48 @@ func (Member) Fields() []ent.Field {
 				entgql.Skip(entgql.SkipWhereInput),
 			),
 		field.String("nickname").Default("").MaxLen(64).
+			Comment("The name shown to the member and to operators; may be empty.").
 			Annotations(entgql.OrderField("NICKNAME")),
 		field.Enum("gender").Values("UNKNOWN", "MALE", "FEMALE").Default("UNKNOWN").
-			Annotations(entgql.Type("Gender")),
+			Comment("The gender the member gave, UNKNOWN when none.").
+			Annotations(entgql.Type("Gender"), EnumDoc{Type: "A member's gender, as the member gave it.", Values: map[string]string{
+				"UNKNOWN": "Not given.",
+				"MALE":    "Male.",
+				"FEMALE":  "Female.",
+			}}),
 		field.Time("birthday").Optional().Nillable().
 			SchemaType(map[string]string{dialect.MySQL: "date", dialect.SQLite: "date"}).
+			Comment("The member's date of birth; null when not given.").
 			Annotations(entgql.Type("Date"), entgql.Skip(entgql.SkipWhereInput)),
 		field.String("phone").Optional().MaxLen(32).
 			Comment("Shown masked to everyone but ADMIN; the GraphQL field is hand-written.").
 			Annotations(entgql.Skip()),
 		field.Enum("registration_channel").Values("APP", "WEB", "MINI_PROGRAM", "STORE").
-			Immutable().Annotations(entgql.Type("Channel")),
+			Immutable().Comment("Where the account was opened.").
+			Annotations(entgql.Type("Channel"), EnumDoc{Type: "Where a member did something: the sales channel.", Values: map[string]string{
+				"APP":          "The mobile app.",
+				"WEB":          "The web shop.",
+				"MINI_PROGRAM": "A mini-program inside a super-app (小程序).",
+				"STORE":        "A physical store.",
+			}}),
 		field.Time("registered_at").Immutable().SchemaType(datetime).
+			Comment("When the account was opened.").
 			Annotations(entgql.OrderField("REGISTERED_AT")),
 		field.Enum("status").Values("ACTIVE", "FROZEN").Default("ACTIVE").
-			Annotations(entgql.Type("MemberStatus")),
-		field.Bool("real_name_verified").Default(false),
+			Comment("Whether the membership is active; only ADMIN changes it.").
+			Annotations(entgql.Type("MemberStatus"), EnumDoc{Type: "Whether a membership is active.", Values: map[string]string{
+				"ACTIVE": "The member takes part in the programme.",
+				"FROZEN": "An operator froze the membership, e.g. pending a fraud review.",
+			}}),
+		field.Bool("real_name_verified").Default(false).
+			Comment("Whether the member's real name is verified (counts towards the account dimension)."),
 		field.Strings("bound_accounts").Optional().
 			Comment("Linked social account providers, e.g. WECHAT.").
 			Annotations(entgql.Skip(entgql.SkipWhereInput)),
 		field.Int("tier_id").
 			Annotations(entgql.Skip()),
 		field.Time("updated_at").SchemaType(datetime).
+			Comment("When the profile last changed.").
 			Annotations(entgql.OrderField("UPDATED_AT")),
 	}
 }
@@ -61,12 +81,16 @@ func (Member) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("program", Program.Type).Ref("members").Field("program_id").Unique().Required().Immutable().
 			Annotations(entgql.Skip()),
-		edge.To("tier", Tier.Type).Field("tier_id").Unique().Required(),
+		edge.To("tier", Tier.Type).Field("tier_id").Unique().Required().
+			Comment("The tier the last settlement set; the entry tier before the first."),
 		edge.From("tier_history", TierChange.Type).Ref("member").
+			Comment("Every tier change, oldest first unless orderBy says otherwise.").
 			Annotations(entgql.RelayConnection()),
 		edge.From("medal_history", MedalChange.Type).Ref("member").
+			Comment("Every medal level change, oldest first unless orderBy says otherwise.").
 			Annotations(entgql.RelayConnection()),
 		edge.From("partner_grants", PartnerGrant.Type).Ref("member").
+			Comment("The partner benefits granted or being granted to the member.").
 			Annotations(entgql.RelayConnection()),
 	}
 }
@@ -82,8 +106,9 @@ func (Member) Policy() ent.Policy { return rule.MemberPolicy() }
 
 func (Member) Annotations() []schema.Annotation {
 	return []schema.Annotation{
+		schema.Comment("A person in a programme, known to the commerce side by externalId."),
 		entgql.RelayConnection(),
-		entgql.QueryField().Directives(entgql.NewDirective("auth", &ast.Argument{
+		entgql.QueryField().Description("The members of the token's programme, a page at a time (first or last ≤ 100).").Directives(entgql.NewDirective("auth", &ast.Argument{
 			Name: "requires",
 			Value: &ast.Value{Kind: ast.ListValue, Children: ast.ChildValueList{
 				{Value: &ast.Value{Raw: "ADMIN", Kind: ast.EnumValue}},

@@ -48,21 +48,31 @@ func (PartnerGrant) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("program_id").Immutable().Annotations(entgql.Skip()),
 		field.Int("member_id").Immutable().Annotations(entgql.Skip()),
-		field.String("partner_key").MaxLen(64).Immutable().Annotations(entgql.MapsTo("partner")),
-		field.String("benefit_key").MaxLen(64).Immutable().Annotations(entgql.MapsTo("benefit")),
+		field.String("partner_key").MaxLen(64).Immutable().Comment("The partner's key.").
+			Annotations(entgql.MapsTo("partner")),
+		field.String("benefit_key").MaxLen(64).Immutable().Comment("The benefit's key within the partner.").
+			Annotations(entgql.MapsTo("benefit")),
 		field.String("idempotency_key").MaxLen(128).Immutable().Annotations(entgql.Skip()),
 		field.String("body_hash").MaxLen(64).Immutable().Annotations(entgql.Skip()),
 		field.JSON("params", map[string]string{}).Optional().Immutable().Annotations(entgql.Skip()).
 			Comment("What the claim handed the partner, kept so a retry hands the same."),
 		field.Enum("status").Values("PENDING", "GRANTED", "REFUSED", "REVOKED").
-			Annotations(entgql.Type("PartnerGrantStatus")),
+			Comment("Where the grant stands.").
+			Annotations(entgql.Type("PartnerGrantStatus"), EnumDoc{Type: "Where a partner grant stands.", Values: map[string]string{
+				"PENDING": "Asked for, without an answer yet: a retry with the same idempotency key finishes it.",
+				"GRANTED": "The partner granted it; code holds what the member receives.",
+				"REFUSED": "The partner refused; detail says why.",
+				"REVOKED": "Withdrawn after it was granted.",
+			}}),
 		field.String("grant_id").Default("").MaxLen(128).Comment("The partner's id of the grant."),
 		field.String("code").Default("").MaxLen(256).Comment("What the member receives, e.g. an activation code."),
-		field.Time("expires_at").Optional().Nillable().SchemaType(datetime),
+		field.Time("expires_at").Optional().Nillable().SchemaType(datetime).
+			Comment("When the benefit ends; null when it does not."),
 		field.String("detail").Default("").MaxLen(512).Comment("The partner's description, or why it refused."),
 		field.Int("attempts").Default(0).Annotations(entgql.Skip()),
-		field.Time("created_at").Immutable().SchemaType(datetime).Annotations(entgql.OrderField("CREATED_AT")),
-		field.Time("updated_at").SchemaType(datetime),
+		field.Time("created_at").Immutable().SchemaType(datetime).Comment("When the member claimed it.").
+			Annotations(entgql.OrderField("CREATED_AT")),
+		field.Time("updated_at").SchemaType(datetime).Comment("When its status last changed."),
 	}
 }
 
@@ -83,5 +93,8 @@ func (PartnerGrant) Edges() []ent.Edge {
 func (PartnerGrant) Policy() ent.Policy { return rule.MemberDataPolicy() }
 
 func (PartnerGrant) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)}
+	return []schema.Annotation{
+		schema.Comment("A partner benefit granted, or being granted, to a member."),
+		entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
+	}
 }

@@ -58,7 +58,24 @@ func (PointEntry) Fields() []ent.Field {
 			"PURCHASE", "PLUS_BONUS", "REVIEW", "PHOTO_REVIEW", "CHECK_IN", "FIRST_MOBILE_ORDER",
 			"REFUND", "ORDER_DEDUCTION", "EXCHANGE", "SPEND_REVERSAL", "EXPIRY", "ADJUSTMENT",
 			"STORE_GRANT", "PARTNER_GRANT", "TIER_GIFT",
-		).Immutable().Annotations(entgql.Type("PointEntryKind")),
+		).Immutable().Comment("What wrote the entry.").
+			Annotations(entgql.Type("PointEntryKind"), EnumDoc{Type: "What wrote a ledger entry.", Values: map[string]string{
+				"PURCHASE":           "Earned by an order line.",
+				"PLUS_BONUS":         "The PLUS members' bonus on a purchase, funded by PLUS.",
+				"REVIEW":             "Earned by a review.",
+				"PHOTO_REVIEW":       "Earned by a review with photos.",
+				"CHECK_IN":           "Earned by the daily sign-in.",
+				"FIRST_MOBILE_ORDER": "Earned by the first order of the day from the app or a mini-program.",
+				"REFUND":             "Taken back because order lines were refunded.",
+				"ORDER_DEDUCTION":    "Spent at checkout.",
+				"EXCHANGE":           "Spent on a catalogue item priced in points.",
+				"SPEND_REVERSAL":     "A spend undone, e.g. for a cancelled order.",
+				"EXPIRY":             "Points that lapsed.",
+				"ADJUSTMENT":         "An operator's correction, with a reason.",
+				"STORE_GRANT":        "Granted by a store from its budget.",
+				"PARTNER_GRANT":      "Awarded by a partner from its budget.",
+				"TIER_GIFT":          "The upgrade gift of a tier reached.",
+			}}),
 		field.String("funding").MaxLen(80).Immutable().
 			Comment("Who funds the points: PLATFORM, PLUS, STORE:<id> or PARTNER:<key>."),
 		field.String("description").MaxLen(256).Immutable().
@@ -66,11 +83,14 @@ func (PointEntry) Fields() []ent.Field {
 		field.Int("event_id").Optional().Nillable().Immutable().Annotations(entgql.Skip()),
 		field.String("request_key").Optional().MaxLen(128).Immutable().Annotations(entgql.Skip()).
 			Comment("Idempotency key of the spend, reversal or adjustment that wrote it."),
-		field.String("order_id").Optional().MaxLen(64).Immutable(),
-		field.String("sku").Optional().MaxLen(64).Immutable(),
+		field.String("order_id").Optional().MaxLen(64).Immutable().
+			Comment("The order the entry concerns; null when none."),
+		field.String("sku").Optional().MaxLen(64).Immutable().
+			Comment("The order line the entry concerns; null when none."),
 		field.Int("reversed_entry_id").Optional().Nillable().Unique().Immutable().Annotations(entgql.Skip()).
 			Comment("On a SPEND_REVERSAL: the spend it undid; unique, so a spend is undone once."),
-		field.Time("created_at").Immutable().SchemaType(datetime).Annotations(entgql.OrderField("CREATED_AT")),
+		field.Time("created_at").Immutable().SchemaType(datetime).Comment("When the entry was written.").
+			Annotations(entgql.OrderField("CREATED_AT")),
 		field.Time("expires_at").Optional().Nillable().Immutable().SchemaType(datetime).
 			Comment("For earnings: when the points lapse."),
 		field.Time("available_at").Optional().Nillable().Immutable().SchemaType(datetime).
@@ -95,7 +115,10 @@ func (PointEntry) Edges() []ent.Edge {
 func (PointEntry) Policy() ent.Policy { return rule.MemberDataPolicy() }
 
 func (PointEntry) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)}
+	return []schema.Annotation{
+		schema.Comment("One line of a member's points ledger; the balance is the sum of the lines."),
+		entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
+	}
 }
 
 // PointLot is what is left of one earning: spending takes from the lots that expire first,
@@ -209,7 +232,8 @@ type StoreBudget struct {
 func (StoreBudget) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("program_id").Immutable().Annotations(entgql.Skip()),
-		field.String("store_id").NotEmpty().MaxLen(64).Immutable().Annotations(entgql.MapsTo("storeId")),
+		field.String("store_id").NotEmpty().MaxLen(64).Immutable().Comment("The store's id.").
+			Annotations(entgql.MapsTo("storeId")),
 		field.Int64("funded").Default(0).NonNegative().Comment("Points bought: the sum of the store's fundings."),
 		field.Int64("granted").Default(0).NonNegative().Comment("Points granted: the sum of its STORE:<id> ledger entries."),
 	}
@@ -222,7 +246,10 @@ func (StoreBudget) Indexes() []ent.Index {
 func (StoreBudget) Policy() ent.Policy { return rule.StorePolicy() }
 
 func (StoreBudget) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.Skip(entgql.SkipWhereInput, entgql.SkipOrderField, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)}
+	return []schema.Annotation{
+		schema.Comment("The points a store has bought to grant to members."),
+		entgql.Skip(entgql.SkipWhereInput, entgql.SkipOrderField, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
+	}
 }
 
 // StoreFunding is one purchase of points by a store: the audit trail of its budget, and

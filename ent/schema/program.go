@@ -21,7 +21,8 @@ func (Program) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("key").NotEmpty().MaxLen(32).Unique().Immutable().
 			Comment("Stable identifier, e.g. \"jd\"; tokens name their programme by it."),
-		field.String("name").NotEmpty().MaxLen(128),
+		field.String("name").NotEmpty().MaxLen(128).
+			Comment("The display name."),
 		field.String("time_zone").NotEmpty().MaxLen(64).Default("Asia/Shanghai").
 			Comment("IANA zone in which days, months and years of the programme begin."),
 		field.Int64("points_per_yuan").Positive().Default(100).
@@ -44,6 +45,7 @@ func (Program) Policy() ent.Policy { return rule.ProgramPolicy() }
 
 func (Program) Annotations() []schema.Annotation {
 	return []schema.Annotation{
+		schema.Comment("A member programme: its rules, tiers, benefit catalogue, medals and members."),
 		entgql.Skip(entgql.SkipWhereInput, entgql.SkipOrderField),
 	}
 }

@@ -107,10 +107,15 @@ func (TierChange) Fields() []ent.Field {
 		field.Int("to_tier_id").Immutable().Annotations(entgql.Skip()),
 		field.Int("period").Immutable().Comment("YYYYMM of the settlement that made the change.").
 			Annotations(entgql.Skip()),
-		field.Enum("direction").Values("UP", "DOWN").Immutable().Annotations(entgql.Type("TierChangeDirection")),
+		field.Enum("direction").Values("UP", "DOWN").Immutable().Comment("Whether the member moved up or down.").
+			Annotations(entgql.Type("TierChangeDirection"), EnumDoc{Type: "Which way a tier change went.", Values: map[string]string{
+				"UP":   "To a higher tier.",
+				"DOWN": "To a lower tier.",
+			}}),
 		field.Int64("score").Immutable().Comment("The settled score that set the new tier."),
 		field.String("reason").MaxLen(256).Immutable().Comment("Why, in words a member understands."),
-		field.Time("created_at").Immutable().SchemaType(datetime).Annotations(entgql.OrderField("CREATED_AT")),
+		field.Time("created_at").Immutable().SchemaType(datetime).Comment("When the change was made.").
+			Annotations(entgql.OrderField("CREATED_AT")),
 		field.Int("run").Default(1).Immutable().Comment("The run of the period's settlement that made the change.").
 			Annotations(entgql.Skip()),
 	}
@@ -125,15 +130,20 @@ func (TierChange) Indexes() []ent.Index {
 func (TierChange) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("member", Member.Type).Field("member_id").Unique().Required().Immutable().Annotations(entgql.Skip()),
-		edge.To("from", Tier.Type).Field("from_tier_id").Unique().Immutable(),
-		edge.To("to", Tier.Type).Field("to_tier_id").Unique().Required().Immutable(),
+		edge.To("from", Tier.Type).Field("from_tier_id").Unique().Immutable().
+			Comment("The tier before; null for a member's first tier."),
+		edge.To("to", Tier.Type).Field("to_tier_id").Unique().Required().Immutable().
+			Comment("The tier after."),
 	}
 }
 
 func (TierChange) Policy() ent.Policy { return rule.MemberDataPolicy() }
 
 func (TierChange) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)}
+	return []schema.Annotation{
+		schema.Comment("One entry of a member's tier history: from, to, when and why."),
+		entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
+	}
 }
 
 // TierGift is an upgrade gift owed to a member: written by the settlement that lifted the
@@ -188,8 +198,12 @@ func (Settlement) Fields() []ent.Field {
 		field.Int("program_id").Immutable().Annotations(entgql.Skip()),
 		field.Int("period").Immutable().Comment("YYYYMM: settled on the 1st of this month.").
 			Annotations(entgql.Skip()),
-		field.Enum("status").Values("RUNNING", "DONE").Default("RUNNING").Annotations(entgql.Type("SettlementStatus")),
-		field.Time("started_at").Immutable().SchemaType(datetime),
+		field.Enum("status").Values("RUNNING", "DONE").Default("RUNNING").Comment("Whether the latest run has finished.").
+			Annotations(entgql.Type("SettlementStatus"), EnumDoc{Type: "Whether a settlement run has finished.", Values: map[string]string{
+				"RUNNING": "Workers are settling its partitions.",
+				"DONE":    "Every partition is settled.",
+			}}),
+		field.Time("started_at").Immutable().SchemaType(datetime).Comment("When the period's first run began."),
 		field.Time("finished_at").Optional().Nillable().SchemaType(datetime).Comment("When the latest run finished."),
 		field.Int("partitions").Default(0).Comment("Partitions of the latest run."),
 		field.Int("run").Default(1).Comment("The latest run of the period: 1, then one more for each re-run that settles newcomers or resettles."),
@@ -212,7 +226,10 @@ func (Settlement) Edges() []ent.Edge {
 func (Settlement) Policy() ent.Policy { return rule.AdminDataPolicy() }
 
 func (Settlement) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)}
+	return []schema.Annotation{
+		schema.Comment("The score settlement of one period: the months before it set each member's settled score and tier."),
+		entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
+	}
 }
 
 // SettlementPartition is a range of member ids of a settlement. A worker claims it with a
@@ -266,8 +283,13 @@ func (BenefitClaim) Fields() []ent.Field {
 		field.String("idempotency_key").MaxLen(128).Immutable().Annotations(entgql.Skip()),
 		field.String("period").MaxLen(8).Immutable().
 			Comment("The quota period it counts against: YYYY-MM, YYYY, or empty when unlimited."),
-		field.Enum("source").Values("CLAIM", "TIER_GIFT", "MEDAL").Immutable().Annotations(entgql.Type("BenefitClaimSource")),
-		field.Time("claimed_at").Immutable().SchemaType(datetime),
+		field.Enum("source").Values("CLAIM", "TIER_GIFT", "MEDAL").Immutable().Comment("How the claim came about.").
+			Annotations(entgql.Type("BenefitClaimSource"), EnumDoc{Type: "How a benefit claim came about.", Values: map[string]string{
+				"CLAIM":     "The member used a benefit of their tier (claimBenefit).",
+				"TIER_GIFT": "Issued with the upgrade gift of a tier reached.",
+				"MEDAL":     "Issued when a medal level was first reached.",
+			}}),
+		field.Time("claimed_at").Immutable().SchemaType(datetime).Comment("When it was claimed or issued."),
 	}
 }
 
@@ -281,14 +303,18 @@ func (BenefitClaim) Indexes() []ent.Index {
 func (BenefitClaim) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("member", Member.Type).Field("member_id").Unique().Required().Immutable().Annotations(entgql.Skip()),
-		edge.To("benefit", Benefit.Type).Field("benefit_id").Unique().Required().Immutable(),
+		edge.To("benefit", Benefit.Type).Field("benefit_id").Unique().Required().Immutable().
+			Comment("The catalogue entry claimed."),
 	}
 }
 
 func (BenefitClaim) Policy() ent.Policy { return rule.MemberDataPolicy() }
 
 func (BenefitClaim) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)}
+	return []schema.Annotation{
+		schema.Comment("One use of a member's benefit, or a coupon issued by an upgrade gift or a medal level."),
+		entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
+	}
 }
 
 // AuditEntry records who changed a programme's configuration, and from what to what.
@@ -303,7 +329,8 @@ func (AuditEntry) Fields() []ent.Field {
 		field.String("action").MaxLen(64).Immutable().Comment("The mutation, e.g. updateTierTable."),
 		field.Text("before").Immutable().Comment("The configuration before, as JSON."),
 		field.Text("after").Immutable().Comment("The configuration after, as JSON."),
-		field.Time("created_at").Immutable().SchemaType(datetime).Annotations(entgql.OrderField("CREATED_AT")),
+		field.Time("created_at").Immutable().SchemaType(datetime).Comment("When the change was made.").
+			Annotations(entgql.OrderField("CREATED_AT")),
 	}
 }
 
@@ -314,5 +341,8 @@ func (AuditEntry) Indexes() []ent.Index {
 func (AuditEntry) Policy() ent.Policy { return rule.AdminDataPolicy() }
 
 func (AuditEntry) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)}
+	return []schema.Annotation{
+		schema.Comment("A change to the programme's configuration: who made it, and from what to what."),
+		entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
+	}
 }

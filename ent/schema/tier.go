@@ -21,12 +21,14 @@ func (Tier) Fields() []ent.Field {
 		field.Int("program_id").Immutable().Annotations(entgql.Skip()),
 		field.String("key").NotEmpty().MaxLen(32).
 			Comment("Stable identifier within the programme, e.g. GOLD."),
-		field.String("name").NotEmpty().MaxLen(64),
+		field.String("name").NotEmpty().MaxLen(64).
+			Comment("The display name, e.g. Gold."),
 		field.Int("level").NonNegative().
 			Comment("Position on the ladder, 0 for the entry tier."),
 		field.Int64("min_score").NonNegative().
 			Comment("The settled score from which the tier holds."),
-		field.String("description").Default("").MaxLen(512),
+		field.String("description").Default("").MaxLen(512).
+			Comment("What the tier means, in words."),
 		field.Int64("gift_points").NonNegative().Default(0).
 			Comment("Upgrade gift: points granted the first time in a calendar year a member reaches the tier."),
 		field.Strings("gift_benefits").Optional().
@@ -40,7 +42,8 @@ func (Tier) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("program", Program.Type).Ref("tiers").Field("program_id").Unique().Required().Immutable().
 			Annotations(entgql.Skip()),
-		edge.To("benefits", Benefit.Type),
+		edge.To("benefits", Benefit.Type).
+			Comment("The catalogue benefits members of the tier hold, ordered by kind and key."),
 		edge.From("members", Member.Type).Ref("tier").Annotations(entgql.Skip()),
 	}
 }
@@ -55,5 +58,8 @@ func (Tier) Indexes() []ent.Index {
 func (Tier) Policy() ent.Policy { return rule.ProgramDataPolicy() }
 
 func (Tier) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.Skip(entgql.SkipWhereInput)}
+	return []schema.Annotation{
+		schema.Comment("A step of the programme's tier ladder; the settled score sets a member's tier."),
+		entgql.Skip(entgql.SkipWhereInput),
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"entgo.io/contrib/entgql"
 	"github.com/membergraph/membergraph/ent"
 	"github.com/membergraph/membergraph/ent/event"
 	"github.com/membergraph/membergraph/ent/medal"
@@ -99,6 +100,74 @@ type ConfigurePartnerInput struct {
 	Config []*ConfigEntryInput `json:"config"`
 }
 
+// How points are earned (DOMAIN.md §3 "Earning").
+type EarningRules struct {
+	// The smallest paid line amount, in cents, that earns purchase points (default 5,000 = ¥50).
+	PurchaseMinLineCents int `json:"purchaseMinLineCents"`
+	// The paid amount is floored to a multiple of this many cents before the rate applies (default 1,000 = ¥10).
+	PurchaseStepCents int `json:"purchaseStepCents"`
+	// Purchase points per yuan of the floored amount, in thousandths of a point (default 100: 10% of the yuan amount).
+	PurchaseMilliPointsPerYuan int `json:"purchaseMilliPointsPerYuan"`
+	// The most purchase points one line earns (default 1,000).
+	PurchaseLineCap int `json:"purchaseLineCap"`
+	// The most purchase points one line earns when the order came through the APP channel (default 2,000).
+	PurchaseLineCapApp int `json:"purchaseLineCapApp"`
+	// Categories whose lines earn no purchase points, in alphabetical order.
+	ExcludedCategories []string `json:"excludedCategories"`
+	// Product types whose lines earn no purchase points, in alphabetical order.
+	ExcludedProductTypes []ProductType `json:"excludedProductTypes"`
+	// Order types that earn no purchase points, in alphabetical order.
+	ExcludedOrderTypes []OrderType `json:"excludedOrderTypes"`
+	// Payment methods whose orders earn no purchase points, in alphabetical order.
+	ExcludedPaymentMethods []PaymentMethod `json:"excludedPaymentMethods"`
+	// The total multiple of the purchase reward an active PLUS member gets (default 10); the part above 1× is funded by PLUS.
+	PlusMultiplier int `json:"plusMultiplier"`
+	// Points for a review of an order line (default 10).
+	Review int `json:"review"`
+	// Points for a photo review of an order line (default 20).
+	PhotoReview int `json:"photoReview"`
+	// Points for the daily check-in (default 5).
+	CheckIn int `json:"checkIn"`
+	// Points for the first mobile order of the day (default 10).
+	FirstMobileOrderOfDay int `json:"firstMobileOrderOfDay"`
+	// Days order points stay pending before they are spendable; 0 means at once (default).
+	PendingDays int `json:"pendingDays"`
+}
+
+// How points are earned; the fields mean what EarningRules' do.
+type EarningRulesInput struct {
+	// 0 to 100,000,000 cents.
+	PurchaseMinLineCents int `json:"purchaseMinLineCents"`
+	// 1 to 100,000,000 cents.
+	PurchaseStepCents int `json:"purchaseStepCents"`
+	// 0 to 100,000 (100 points a yuan).
+	PurchaseMilliPointsPerYuan int `json:"purchaseMilliPointsPerYuan"`
+	// 0 to 10,000,000.
+	PurchaseLineCap int `json:"purchaseLineCap"`
+	// 0 to 10,000,000.
+	PurchaseLineCapApp int `json:"purchaseLineCapApp"`
+	// Category keys of the programme (program.categories), each once.
+	ExcludedCategories []string `json:"excludedCategories"`
+	// Each once.
+	ExcludedProductTypes []ProductType `json:"excludedProductTypes"`
+	// Each once.
+	ExcludedOrderTypes []OrderType `json:"excludedOrderTypes"`
+	// Each once.
+	ExcludedPaymentMethods []PaymentMethod `json:"excludedPaymentMethods"`
+	// 1 to 100.
+	PlusMultiplier int `json:"plusMultiplier"`
+	// 0 to 1,000,000.
+	Review int `json:"review"`
+	// 0 to 1,000,000.
+	PhotoReview int `json:"photoReview"`
+	// 0 to 1,000,000.
+	CheckIn int `json:"checkIn"`
+	// 0 to 1,000,000.
+	FirstMobileOrderOfDay int `json:"firstMobileOrderOfDay"`
+	// 0 to 365.
+	PendingDays int `json:"pendingDays"`
+}
+
 // One reported event. Fields that do not belong to the kind must be left out: orderId, orderType,
 // paymentMethod and lines for ORDER_COMPLETED; orderId and skus (the refunded lines) for
 // ORDER_REFUNDED; orderId and one sku for REVIEW_POSTED / PHOTO_REVIEW_POSTED; provider for
@@ -152,6 +221,18 @@ type EventResult struct {
 	DebtPoints int `json:"debtPoints"`
 	// The cash value of debtPoints, which the commerce side may withhold.
 	WithholdCents int `json:"withholdCents"`
+}
+
+// When earned points lapse (DOMAIN.md §3 "Expiry").
+type ExpiryRules struct {
+	// Points earned in year N expire at the end of 31 December of year N + this, in the programme's time zone (default 1).
+	YearsAfterEarning int `json:"yearsAfterEarning"`
+}
+
+// When earned points lapse; the field means what ExpiryRules' does.
+type ExpiryRulesInput struct {
+	// 0 to 10.
+	YearsAfterEarning int `json:"yearsAfterEarning"`
 }
 
 // Points added to a partner's budget.
@@ -252,6 +333,68 @@ type MemberBenefit struct {
 	Remaining *int `json:"remaining,omitempty"`
 	// When the quota renews; null when unlimited.
 	RenewsAt *time.Time `json:"renewsAt,omitempty"`
+}
+
+// An event as recordEvents stored it, with what it did.
+type MemberEvent struct {
+	// The key it was reported under; unique per programme.
+	IdempotencyKey string `json:"idempotencyKey"`
+	// What the member did.
+	Kind event.Kind `json:"kind"`
+	// When it happened, as reported.
+	OccurredAt time.Time `json:"occurredAt"`
+	// When membergraph stored it.
+	ReceivedAt time.Time `json:"receivedAt"`
+	// Where it happened.
+	Channel member.RegistrationChannel `json:"channel"`
+	// The order an order, refund or review event concerns; null for the other kinds.
+	OrderID *string `json:"orderId,omitempty"`
+	// ORDER_COMPLETED: the order's type.
+	OrderType *OrderType `json:"orderType,omitempty"`
+	// ORDER_COMPLETED: how it was paid.
+	PaymentMethod *PaymentMethod `json:"paymentMethod,omitempty"`
+	// ORDER_COMPLETED: the order's lines, in the order reported; empty for the other kinds.
+	Lines []*OrderLine `json:"lines"`
+	// ORDER_REFUNDED: the refunded lines; REVIEW_POSTED, PHOTO_REVIEW_POSTED: the reviewed line; else empty.
+	Skus []string `json:"skus"`
+	// ACCOUNT_BOUND: the provider bound.
+	Provider *string `json:"provider,omitempty"`
+	// RISK_UPDATED: the reputation signal, 0–100, when one was sent.
+	Reputation *int `json:"reputation,omitempty"`
+	// RISK_UPDATED: the credit signal, 0–100, when one was sent.
+	Credit *int `json:"credit,omitempty"`
+	// What recordEvents answered when it accepted the event (a replay answers the same).
+	Outcome *EventResult `json:"outcome"`
+}
+
+// A page of a member's stored events.
+type MemberEventConnection struct {
+	// The events of the page, newest first.
+	Edges []*MemberEventEdge `json:"edges,omitempty"`
+	// Where the page lies in the list.
+	PageInfo *entgql.PageInfo[int] `json:"pageInfo"`
+	// All the member's stored events.
+	TotalCount int `json:"totalCount"`
+}
+
+// One stored event and its place in the list.
+type MemberEventEdge struct {
+	// The event.
+	Node *MemberEvent `json:"node,omitempty"`
+	// Pass as after or before to page on from this event.
+	Cursor entgql.Cursor[int] `json:"cursor"`
+}
+
+// A line of a completed order, as reported.
+type OrderLine struct {
+	// The product.
+	Sku string `json:"sku"`
+	// The category key the line counted towards.
+	Category string `json:"category"`
+	// What was paid for the line, in cents.
+	PaidCents int `json:"paidCents"`
+	// Physical, virtual or a service.
+	ProductType ProductType `json:"productType"`
 }
 
 // One line of a completed order.
@@ -356,6 +499,16 @@ type PointsQuote struct {
 	Reason PointsQuoteReason `json:"reason"`
 	// The reason in words, with the figures, to show a member.
 	Message string `json:"message"`
+}
+
+// The points rules of a programme (DOMAIN.md §3).
+type PointsRules struct {
+	// How points are earned.
+	Earning *EarningRules `json:"earning"`
+	// How points are used at checkout.
+	Spending *SpendingRules `json:"spending"`
+	// When earned points lapse.
+	Expiry *ExpiryRules `json:"expiry"`
 }
 
 // A batch of reported events.
@@ -554,6 +707,26 @@ type SpendPointsInput struct {
 	IdempotencyKey string `json:"idempotencyKey"`
 }
 
+// How points are used at checkout (DOMAIN.md §3 "Spending").
+type SpendingRules struct {
+	// Order deductions are in multiples of this many points (default 1,000 = ¥10).
+	DeductionStep int `json:"deductionStep"`
+	// The spendable balance a member needs before using points on an order (default 1,000).
+	DeductionMinBalance int `json:"deductionMinBalance"`
+	// The most of an order's settlement amount points may pay, in percent (default 50).
+	DeductionMaxPercent int `json:"deductionMaxPercent"`
+}
+
+// How points are used at checkout; the fields mean what SpendingRules' do.
+type SpendingRulesInput struct {
+	// 1 to 10,000,000 points.
+	DeductionStep int `json:"deductionStep"`
+	// 0 to 1,000,000,000 points.
+	DeductionMinBalance int `json:"deductionMinBalance"`
+	// 0 to 100.
+	DeductionMaxPercent int `json:"deductionMaxPercent"`
+}
+
 // One tier's members under the current and the proposed thresholds.
 type TierBucket struct {
 	// The tier.
@@ -617,6 +790,24 @@ type UpdateMemberPayload struct {
 	// The member as changed; null when userErrors is not empty.
 	Member *ent.Member `json:"member,omitempty"`
 	// What was wrong with the input; empty on success.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// The whole points rules; every field is required, so a change states the full rules.
+type UpdatePointsRulesInput struct {
+	// How points are earned.
+	Earning *EarningRulesInput `json:"earning"`
+	// How points are used at checkout.
+	Spending *SpendingRulesInput `json:"spending"`
+	// When earned points lapse.
+	Expiry *ExpiryRulesInput `json:"expiry"`
+}
+
+// The outcome of updatePointsRules.
+type UpdatePointsRulesPayload struct {
+	// The rules now in force; null when the input was refused.
+	PointsRules *PointsRules `json:"pointsRules,omitempty"`
+	// What was wrong with the input, each naming its field; empty on success.
 	UserErrors []*UserError `json:"userErrors"`
 }
 
@@ -1113,7 +1304,7 @@ func (e PaymentMethod) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// Why a quote allows what it allows (DOMAIN.md §3 "Spending"), checked in this order.
+// Why a quote allows what it allows (docs/domain.md §3 "Spending"), checked in this order.
 type PointsQuoteReason string
 
 const (
