@@ -111,7 +111,8 @@ func (r *queryResolver) PointsQuote(ctx context.Context, externalID string, orde
 	if err != nil {
 		return nil, err
 	}
-	return &model.PointsQuote{MaxPoints: int(q.MaxPoints), MaxDeductionCents: int(q.MaxDeductionCents), Balance: int(q.Balance)}, nil
+	return &model.PointsQuote{MaxPoints: int(q.MaxPoints), MaxDeductionCents: int(q.MaxDeductionCents), Balance: int(q.Balance),
+		Reason: model.PointsQuoteReason(q.Reason), Message: q.Message}, nil
 }
 
 // StoreBudget is the resolver for the storeBudget field.

@@ -20,7 +20,6 @@ import (
 	"github.com/membergraph/membergraph/ent/pointlot"
 	"github.com/membergraph/membergraph/ent/pointrequest"
 	"github.com/membergraph/membergraph/internal/auth"
-	"github.com/membergraph/membergraph/internal/rules"
 	"github.com/membergraph/membergraph/internal/store"
 	"github.com/membergraph/membergraph/internal/usererr"
 )
@@ -45,13 +44,6 @@ type Balance struct {
 	Pending   int64 // earned, not yet spendable
 	Debt      int64
 	Total     int64 // the sum of the ledger's entries
-}
-
-// Quote is the most points an order may use.
-type Quote struct {
-	MaxPoints         int64
-	MaxDeductionCents int64
-	Balance           int64
 }
 
 // Result is the outcome of a spend, reversal or adjustment.
@@ -318,20 +310,6 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
-}
-
-// QuoteFor is the order-deduction rule: whole steps only, nothing below the minimum
-// balance, at most the configured share of the order.
-func QuoteFor(s rules.Spending, pointsPerYuan, spendable, orderAmountCents int64) Quote {
-	q := Quote{Balance: spendable}
-	if spendable < s.DeductionMinBalance || orderAmountCents <= 0 {
-		return q
-	}
-	// points·100/ppy ≤ amount·pct/100  ⇔  points ≤ amount·pct·ppy / 10,000
-	byOrder := orderAmountCents * s.DeductionMaxPercent * pointsPerYuan / 10000
-	q.MaxPoints = min(spendable, byOrder) / s.DeductionStep * s.DeductionStep
-	q.MaxDeductionCents = q.MaxPoints * 100 / pointsPerYuan
-	return q
 }
 
 // Quote tells the front end the most points usable on an order before anything is spent.
