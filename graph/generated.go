@@ -49,6 +49,7 @@ type ResolverRoot interface {
 	Query() QueryResolver
 	Settlement() SettlementResolver
 	StoreBudget() StoreBudgetResolver
+	Tier() TierResolver
 	TierChange() TierChangeResolver
 	MemberWhereInput() MemberWhereInputResolver
 }
@@ -750,6 +751,9 @@ type SettlementResolver interface {
 }
 type StoreBudgetResolver interface {
 	Remaining(ctx context.Context, obj *ent.StoreBudget) (int, error)
+}
+type TierResolver interface {
+	Benefits(ctx context.Context, obj *ent.Tier) ([]*ent.Benefit, error)
 }
 type TierChangeResolver interface {
 	Period(ctx context.Context, obj *ent.TierChange) (string, error)
@@ -19241,7 +19245,7 @@ func (ec *executionContext) _Tier_benefits(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Tier_benefits(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Benefits(ctx)
+			return ec.Resolvers.Tier().Benefits(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Benefit) graphql.Marshaler {
@@ -19256,7 +19260,7 @@ func (ec *executionContext) fieldContext_Tier_benefits(_ context.Context, field 
 		Object:     "Tier",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: false,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Benefit(ctx, field)
 		},

@@ -168,6 +168,12 @@ func (s *Server) graphqlHandler() http.Handler {
 	ecfg.Complexity.Member.PartnerGrants = func(child int, _ *entgql.Cursor[int], first *int, _ *entgql.Cursor[int], last *int, _ *ent.PartnerGrantOrder) int {
 		return pageComplexity(child, first, last)
 	}
+	ecfg.Complexity.Member.Events = func(child int, _ *entgql.Cursor[int], first *int, _ *entgql.Cursor[int], last *int) int {
+		return pageComplexity(child, first, last)
+	}
+	ecfg.Complexity.Member.BenefitClaims = func(child int, _ *entgql.Cursor[int], first *int, _ *entgql.Cursor[int], last *int) int {
+		return pageComplexity(child, first, last)
+	}
 	ecfg.Complexity.Query.AuditEntries = func(child int, _ *entgql.Cursor[int], first *int, _ *entgql.Cursor[int], last *int) int {
 		return pageComplexity(child, first, last)
 	}

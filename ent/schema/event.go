@@ -51,7 +51,7 @@ func (Event) Indexes() []ent.Index {
 	}
 }
 
-func (Event) Policy() ent.Policy { return rule.MemberDataPolicy() }
+func (Event) Policy() ent.Policy { return rule.AuditTrailPolicy() }
 
 func (Event) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}

@@ -102,6 +102,16 @@ func MemberDataPolicy() ent.Policy {
 	)
 }
 
+// AuditTrailPolicy guards the stored events: the programme's ADMIN and SERVICE read and
+// write them; a member reads what its events did, not the reports themselves, and other
+// roles see none.
+func AuditTrailPolicy() ent.Policy {
+	return inProgramPolicy(
+		[]privacy.QueryRule{allowRoles(auth.RoleAdmin, auth.RoleService), seeNothing()},
+		[]privacy.MutationRule{allowRoles(auth.RoleAdmin, auth.RoleService)},
+	)
+}
+
 // AdminDataPolicy guards the programme's operational records (settlements, the audit
 // log): only its ADMINs read them; the services write them as the platform or for an ADMIN.
 func AdminDataPolicy() ent.Policy {
