@@ -63,6 +63,11 @@ type ServerConfig struct {
 	// DevToken, when set, is pre-filled into the playground's headers for visitors on
 	// loopback: the development convenience of a server that generated its own secret.
 	DevToken string
+	// Version is the binary's version, reported by /healthz.
+	Version string
+	// Metrics says who may read /metrics on this handler (default MetricsOpen).
+	Metrics MetricsExposure
+
 
 	ComplexityLimit int   // default 5000
 	DepthLimit      int   // default 12
@@ -85,6 +90,9 @@ func (c *ServerConfig) withDefaults() {
 	if c.DefaultProgram == "" {
 		c.DefaultProgram = program.PresetKey
 	}
+	if c.Version == "" {
+		c.Version = "devel"
+	}
 	if c.Scores == nil {
 		c.Scores = score.NewService(c.DB.Client, c.Ledger.Clock(), c.Ledger, score.SettleConfig{Logger: c.Logger})
 	}
@@ -105,28 +113,39 @@ func (c *ServerConfig) withDefaults() {
 
 // Server is the HTTP face of membergraph: /graphql, the playground, health and metrics.
 type Server struct {
-	cfg     ServerConfig
-	mux     *http.ServeMux
-	metrics *metrics
+	cfg        ServerConfig
+	mux        *http.ServeMux
+	metrics    *metrics
+	promHandle http.Handler
 }
 
 // NewServer assembles the handlers. It registers its metrics on a registry of its own, so
-// several servers can live in one process (tests).
+// several servers can live in one process (tests), and makes itself the observer of the
+// ledger, event and score services it is given, so their work shows in /metrics whoever
+// calls them (resolvers or the background jobs).
 func NewServer(cfg ServerConfig) *Server {
 	cfg.withDefaults()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(cfg.DB.SQL, "membergraph"), partnerCollector{cfg.Partners})
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), metrics: newMetrics(reg)}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), metrics: newMetrics(reg),
+		promHandle: promhttp.HandlerFor(reg, promhttp.HandlerOpts{})}
+	s.metrics.observe(cfg)
 
 	gql := s.graphqlHandler()
 	s.mux.Handle("/graphql", s.authenticate(gql))
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		// The first line stays "ok" for probes that match the body.
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write([]byte("ok\n"))
+		_, _ = w.Write([]byte("ok\nversion " + s.cfg.Version + "\n"))
 	})
 	s.mux.HandleFunc("GET /readyz", s.ready)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	switch cfg.Metrics {
+	case MetricsOpen:
+		s.mux.Handle("GET /metrics", s.promHandle)
+	case MetricsAdmin:
+		s.mux.Handle("GET /metrics", s.adminOnly(s.promHandle))
+	}
 	if !cfg.Production {
 		pg := playground.Handler(playground.Options{
 			Title:          "membergraph",

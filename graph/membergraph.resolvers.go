@@ -11,6 +11,7 @@ import (
 	"github.com/membergraph/membergraph/ent"
 	entmember "github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/graph/model"
+	"github.com/membergraph/membergraph/internal/auth"
 	"github.com/membergraph/membergraph/internal/member"
 )
 
@@ -60,6 +61,10 @@ func (r *programResolver) Benefits(ctx context.Context, obj *ent.Program) ([]*en
 
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*ent.Member, error) {
+	// A null answer would look like "no such member" to whoever holds another role's token.
+	if v, _ := auth.FromContext(ctx); !v.Is(auth.RoleMember) {
+		return nil, gqlErr(ctx, CodeForbidden, "viewer needs a MEMBER token; use member(externalId:)")
+	}
 	return r.members.Viewer(ctx)
 }
 

@@ -13,6 +13,8 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/membergraph/membergraph/internal/auth"
 )
 
 // maxOperationLabels bounds the distinct operation names kept as metric labels: names come
@@ -21,11 +23,67 @@ const maxOperationLabels = 256
 
 var operationNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
 
+// MetricsExposure says who may read /metrics on the API's address.
+type MetricsExposure int
+
+// The exposures. Production without an address of its own for the metrics keeps them
+// behind an ADMIN token: they tell how the business runs.
+const (
+	MetricsOpen      MetricsExposure = iota // anyone (development)
+	MetricsAdmin                            // an ADMIN bearer token
+	MetricsElsewhere                        // not here: MetricsHandler is served on an address of its own
+)
+
+func (e MetricsExposure) String() string {
+	switch e {
+	case MetricsAdmin:
+		return "admin token"
+	case MetricsElsewhere:
+		return "own address"
+	}
+	return "open"
+}
+
+// MetricsHandler serves the Prometheus metrics, for an address of their own.
+func (s *Server) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.promHandle)
+	return mux
+}
+
+// adminOnly admits requests with an ADMIN bearer token.
+func (s *Server) adminOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v, err := s.viewer(r.Context(), r.Header.Get("Authorization"))
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="membergraph"`)
+			writeHTTPError(w, http.StatusUnauthorized, CodeUnauthenticated, err.Error())
+			return
+		}
+		if !v.Is(auth.RoleAdmin) {
+			writeHTTPError(w, http.StatusForbidden, CodeForbidden, "/metrics needs an ADMIN token")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 type metrics struct {
 	operations *prometheus.CounterVec
 	opDuration *prometheus.HistogramVec
 	httpReqs   *prometheus.CounterVec
 	httpDur    *prometheus.HistogramVec
+
+	// The domain's figures, told by the services' observers (domainObserver).
+	events        *prometheus.CounterVec
+	pointsIssued  *prometheus.CounterVec
+	pointsSpent   *prometheus.CounterVec
+	pointsExpired *prometheus.CounterVec
+	pointsTaken   *prometheus.CounterVec
+	pointsReturn  *prometheus.CounterVec
+	settleRuns    *prometheus.CounterVec
+	settleDur     prometheus.Histogram
+	settleLastOK  prometheus.Gauge
 
 	mu    sync.Mutex
 	names map[string]bool
@@ -54,6 +112,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		names: map[string]bool{},
 	}
 	reg.MustRegister(m.operations, m.opDuration, m.httpReqs, m.httpDur)
+	m.registerDomain(reg)
 	return m
 }
 
@@ -157,8 +216,11 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			return // probes would drown the log
 		}
 		level := slog.LevelInfo
-		if rec.status >= 500 {
+		switch {
+		case rec.status >= 500:
 			level = slog.LevelError
+		case rt == "/playground/" && rec.status < 400:
+			level = slog.LevelDebug // one page view fetches a dozen assets
 		}
 		s.cfg.Logger.Log(ctx, level, "request", "request_id", RequestID(ctx), "method", r.Method, "path", r.URL.Path,
 			"status", rec.status, "duration_ms", float64(time.Since(start).Microseconds())/1000)

@@ -30,12 +30,21 @@ func bench(ctx context.Context, args []string) error {
 		return errors.New("bench needs a benchmark:\n" + benchUsage)
 	}
 	var cfg config
-	fs := flag.NewFlagSet("bench "+args[0], flag.ContinueOnError)
-	cfg.bind(fs, false)
+	name := args[0]
+	if isHelp(name) {
+		name = "NAME"
+	}
+	fs := newFlagSet("bench "+name+" [flags]", benchUsage+"\n\nRun them on a database of their own: seed-scores loads synthetic members into it.")
+	cfg.bindDatabase(fs)
+	cfg.bindProgram(fs, "key of the programme to load into and settle")
 	members := fs.Int("members", 1_000_000, "seed-scores: members to load")
 	seed := fs.Uint64("seed", 1, "seed-scores: random seed")
 	periodFlag := fs.String("period", "", "the settlement period, YYYY-MM (required)")
 	workers := fs.Int("workers", 2, "settle: partitions settled at once")
+	if isHelp(args[0]) {
+		fs.Usage()
+		return flag.ErrHelp
+	}
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -11,13 +12,21 @@ import (
 	"github.com/membergraph/membergraph/internal/store"
 )
 
-// config is every setting of the binary. Defaults are set in bind, in one place; each
-// flag's environment variable is named in its help text.
+// config is every setting of the binary. Defaults are set in the bind methods, in one
+// place; each flag's environment variable is named in its help text. Relative paths
+// (database file, plugin and state directories) resolve against the working directory.
 type config struct {
-	DatabaseURL     string
-	Addr            string
-	AuthSecret      string
-	PluginDir       string
+	DatabaseURL string
+	Addr        string
+	// AuthSecret signs and checks tokens; empty outside production: the development secret
+	// kept in StateDir.
+	AuthSecret string
+	PluginDir  string
+	// StateDir holds what must outlive the binary and its build output: the partner
+	// plugins' state and the development secret. Empty: beside the SQLite file, or data.
+	StateDir string
+	// MetricsAddr, when set, serves /metrics there and not on Addr.
+	MetricsAddr     string
 	Program         string
 	Production      bool
 	Migrate         bool
@@ -31,24 +40,25 @@ type config struct {
 	MedalInterval   time.Duration
 }
 
-// bind registers the flags a command uses, with defaults taken from the environment.
+// bind registers the flags of serve (serve true) or, for other commands, the database and a
+// programme to work on.
 func (c *config) bind(fs *flag.FlagSet, serve bool) {
-	fs.StringVar(&c.DatabaseURL, "database-url", env("MEMBERGRAPH_DATABASE_URL", store.DefaultURL),
-		"database: sqlite://PATH or mysql://USER:PASS@tcp(HOST:3306)/DB [MEMBERGRAPH_DATABASE_URL]")
-	fs.StringVar(&c.Program, "program", env("MEMBERGRAPH_PROGRAM", program.PresetKey),
-		"key of the default programme, for tokens that name none [MEMBERGRAPH_PROGRAM]")
+	c.bindDatabase(fs)
 	if !serve {
+		c.bindProgram(fs, "key of the programme to work on")
 		return
 	}
+	c.bindProgram(fs, "key of the default programme, for tokens that name none")
 	fs.StringVar(&c.Addr, "addr", env("MEMBERGRAPH_ADDR", ":8080"), "listen address [MEMBERGRAPH_ADDR]")
-	fs.StringVar(&c.AuthSecret, "auth-secret", env("MEMBERGRAPH_AUTH_SECRET", ""),
-		"HS256 secret for bearer tokens, ≥ 32 bytes; empty: a generated one for this run (development) [MEMBERGRAPH_AUTH_SECRET]")
-	fs.StringVar(&c.PluginDir, "plugin-dir", env("MEMBERGRAPH_PLUGIN_DIR", "bin/plugins"),
-		"directory of partner plugin executables [MEMBERGRAPH_PLUGIN_DIR]")
+	c.bindSecret(fs, "HS256 key of bearer tokens, ≥ 32 bytes; empty (not with --production): the development secret kept in the state directory")
+	c.bindPluginDir(fs)
+	c.bindStateDir(fs, "directory for state that outlives the build output: partner plugins' data (plugins/KEY) and the development secret; default: the SQLite file's directory, else data")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("MEMBERGRAPH_METRICS_ADDR", ""),
+		"serve /metrics on this address only (e.g. 127.0.0.1:9090); empty: on --addr, with --production behind an ADMIN token [MEMBERGRAPH_METRICS_ADDR]")
 	fs.BoolVar(&c.Production, "production", envBool("MEMBERGRAPH_PRODUCTION", false),
 		"production mode: no introspection, no playground, a configured secret required [MEMBERGRAPH_PRODUCTION]")
 	fs.BoolVar(&c.Migrate, "migrate", envBool("MEMBERGRAPH_MIGRATE", true),
-		"apply pending migrations on start; turn off where `membergraph migrate` runs as a release step [MEMBERGRAPH_MIGRATE]")
+		"apply pending database migrations before serving; false where 'membergraph migrate' runs as a release step [MEMBERGRAPH_MIGRATE]")
 	fs.StringVar(&c.LogLevel, "log-level", env("MEMBERGRAPH_LOG_LEVEL", "info"), "debug, info, warn or error [MEMBERGRAPH_LOG_LEVEL]")
 	fs.IntVar(&c.ComplexityLimit, "complexity-limit", envInt("MEMBERGRAPH_COMPLEXITY_LIMIT", 5000),
 		"largest query complexity accepted; a connection costs its page size times its items [MEMBERGRAPH_COMPLEXITY_LIMIT]")
@@ -62,6 +72,64 @@ func (c *config) bind(fs *flag.FlagSet, serve bool) {
 	fs.DurationVar(&c.MedalInterval, "medal-interval", 24*time.Hour,
 		"how often the server lowers medal levels whose activity left the 12-month window")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may finish after SIGTERM")
+}
+
+// bindDatabase registers --database-url. Help shows the URL with its password hidden.
+func (c *config) bindDatabase(fs *flag.FlagSet) {
+	c.DatabaseURL = env("MEMBERGRAPH_DATABASE_URL", store.DefaultURL)
+	fs.Var(&hidden{p: &c.DatabaseURL, show: store.Redact}, "database-url",
+		"the database `URL`: sqlite://PATH (relative to the working directory) or mysql://USER:PASS@tcp(HOST:3306)/DB; help hides the password [MEMBERGRAPH_DATABASE_URL]")
+}
+
+// bindProgram registers --program with what it means to the command.
+func (c *config) bindProgram(fs *flag.FlagSet, usage string) {
+	fs.StringVar(&c.Program, "program", env("MEMBERGRAPH_PROGRAM", program.PresetKey), usage+" [MEMBERGRAPH_PROGRAM]")
+}
+
+// bindSecret registers --auth-secret; help says only whether one is set.
+func (c *config) bindSecret(fs *flag.FlagSet, usage string) {
+	c.AuthSecret = env("MEMBERGRAPH_AUTH_SECRET", "")
+	fs.Var(&hidden{p: &c.AuthSecret, show: func(string) string { return "(set)" }}, "auth-secret", "the `SECRET`: "+usage+"; help shows only whether it is set [MEMBERGRAPH_AUTH_SECRET]")
+}
+
+func (c *config) bindPluginDir(fs *flag.FlagSet) {
+	fs.StringVar(&c.PluginDir, "plugin-dir", env("MEMBERGRAPH_PLUGIN_DIR", "bin/plugins"),
+		"directory of the partner plugin executables and their trusted catalogue [MEMBERGRAPH_PLUGIN_DIR]")
+}
+
+func (c *config) bindStateDir(fs *flag.FlagSet, usage string) {
+	fs.StringVar(&c.StateDir, "state-dir", env("MEMBERGRAPH_STATE_DIR", ""), usage+" [MEMBERGRAPH_STATE_DIR]")
+}
+
+// stateDir is the state directory as an absolute path: the configured one, else the
+// directory of the SQLite file, else data in the working directory.
+func (c *config) stateDir() (string, error) {
+	if c.StateDir != "" {
+		return filepath.Abs(c.StateDir)
+	}
+	if t, err := store.ParseURL(c.DatabaseURL); err == nil && t.File != "" {
+		return filepath.Dir(t.File), nil
+	}
+	return filepath.Abs("data")
+}
+
+// hidden is a string flag whose value help shows only through show: flag prints a flag's
+// value at definition as its default, and that value comes from the environment.
+type hidden struct {
+	p    *string
+	show func(string) string
+}
+
+func (h *hidden) String() string {
+	if h == nil || h.p == nil || *h.p == "" {
+		return ""
+	}
+	return h.show(*h.p)
+}
+
+func (h *hidden) Set(v string) error {
+	*h.p = v
+	return nil
 }
 
 func env(name, def string) string {

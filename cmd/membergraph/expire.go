@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 
 	"github.com/membergraph/membergraph/internal/clock"
@@ -13,8 +12,9 @@ import (
 // expire writes off expired points now; the server also does so every --expiry-interval.
 func expire(ctx context.Context, args []string) error {
 	var cfg config
-	fs := flag.NewFlagSet("expire", flag.ContinueOnError)
-	cfg.bind(fs, false)
+	fs := newFlagSet("expire [flags]", `Write off the points whose expiry has passed, in every programme, now; serve does it
+every --expiry-interval (balances are right between runs).`)
+	cfg.bindDatabase(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

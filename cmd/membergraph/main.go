@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	_ "time/tzdata" // programme time zones must load on machines without a zoneinfo database
 )
@@ -18,23 +19,27 @@ const usage = `membergraph — a membership platform (tiers, score, points, meda
 
 Usage:
   membergraph serve   [flags]   run the GraphQL API, the playground and the background jobs
-  membergraph migrate [flags]   apply the database migrations (--status: list the pending ones)
-  membergraph token   [flags]   print a bearer token signed with MEMBERGRAPH_AUTH_SECRET
+  membergraph migrate [flags]   apply the database migrations (--status: list each, applied or pending)
+  membergraph token   [flags]   print a bearer token signed with MEMBERGRAPH_AUTH_SECRET or the development secret
   membergraph expire  [flags]   write off expired points now (serve does it every hour)
   membergraph settle  [flags]   settle the member scores of a month (serve does it on the 1st)
   membergraph plugins CMD       trust, list or verify the partner plugins (MEMBERGRAPH_PLUGIN_DIR)
   membergraph bench   NAME      load data for and run the benchmarks of docs/benchmarks.md
+  membergraph version           print the version of this binary
 
-Run "membergraph COMMAND -h" for a command's flags. Flags override environment variables.
+Run "membergraph COMMAND -h" for a command's flags. Flags override environment variables;
+relative paths (database file, plugin and state directories) resolve against the working
+directory.
 `
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:]); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "membergraph:", err)
+		if errors.Is(err, flag.ErrHelp) {
+			return // help was asked for and printed
 		}
+		fmt.Fprintln(os.Stderr, "membergraph:", err)
 		os.Exit(2)
 	}
 }
@@ -59,6 +64,9 @@ func run(ctx context.Context, args []string) error {
 		return plugins(args[1:])
 	case "bench":
 		return bench(ctx, args[1:])
+	case "version", "--version":
+		fmt.Println("membergraph", buildVersion())
+		return nil
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil
@@ -66,4 +74,26 @@ func run(ctx context.Context, args []string) error {
 		fmt.Fprint(os.Stderr, usage)
 		return fmt.Errorf("unknown command %q", args[0])
 	}
+}
+
+// newFlagSet is a command's flag set whose -h says what the command does before its flags.
+func newFlagSet(name, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "Usage: membergraph %s\n\n%s\n\nFlags override environment variables; relative paths resolve against the working directory.\n\n",
+			name, strings.TrimSpace(synopsis))
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// isHelp reports whether arg asks for help, for commands whose first argument is a
+// subcommand.
+func isHelp(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--help", "help":
+		return true
+	}
+	return false
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 
 	"github.com/membergraph/membergraph/internal/store"
@@ -10,9 +9,10 @@ import (
 
 func migrate(ctx context.Context, args []string) error {
 	var cfg config
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	cfg.bind(fs, false)
-	status := fs.Bool("status", false, "list the pending migrations instead of applying them")
+	fs := newFlagSet("migrate [--status] [flags]", `Apply the database migrations this binary carries that the database lacks, in
+order; serve does the same on start unless --migrate=false.`)
+	cfg.bindDatabase(fs)
+	status := fs.Bool("status", false, "list every migration, applied (with when) or pending, and change nothing")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -22,15 +22,24 @@ func migrate(ctx context.Context, args []string) error {
 	}
 	defer db.Close()
 	if *status {
-		pending, err := db.Pending(ctx)
+		all, err := db.Migrations(ctx)
 		if err != nil {
 			return err
 		}
-		if len(pending) == 0 {
-			fmt.Printf("%s: up to date\n", db.Redacted)
+		pending := 0
+		fmt.Printf("%s:\n", db.Redacted)
+		for _, m := range all {
+			if m.AppliedAt == "" {
+				pending++
+				fmt.Printf("  pending  %s  %s\n", m.Version, m.Name)
+			} else {
+				fmt.Printf("  applied  %s  %s  (%s)\n", m.Version, m.Name, m.AppliedAt)
+			}
 		}
-		for _, v := range pending {
-			fmt.Printf("%s: pending %s\n", db.Redacted, v)
+		if pending == 0 {
+			fmt.Printf("up to date: %d migrations applied\n", len(all))
+		} else {
+			fmt.Printf("%d of %d migrations pending: run membergraph migrate\n", pending, len(all))
 		}
 		return nil
 	}

@@ -14,14 +14,20 @@ import (
 	"github.com/membergraph/membergraph/plugins/host"
 )
 
-// startPlugins starts the partner plugins of dir under partners' settings and callbacks;
-// without the directory there are no partners.
-func startPlugins(ctx context.Context, dir string, partners *partner.Service, logger *slog.Logger) (*host.Manager, error) {
+// startPlugins starts the partner plugins of dir under partners' settings and callbacks,
+// each keeping its state in stateDir/KEY; without the directory there are no partners.
+func startPlugins(ctx context.Context, dir, stateDir string, partners *partner.Service, logger *slog.Logger) (*host.Manager, error) {
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 		logger.Info("no plugin directory: no partners", "dir", dir)
 		return nil, nil
 	}
-	m, err := host.Start(ctx, host.Config{Dir: dir, Host: partners.Callbacks, Settings: partners.Settings, Logger: logger})
+	// Before the state directory moved out of the build output, plugins kept it in dir/state,
+	// which `make clean` deletes; say where the partners' records are so nobody loses them.
+	if old := filepath.Join(dir, "state"); exists(old) && !exists(stateDir) {
+		logger.Warn("partner state found in the plugin directory, where make clean deletes it; move it to the state directory",
+			"from", old, "to", stateDir, "command", fmt.Sprintf("mkdir -p %q && mv %q/* %q/", stateDir, old, stateDir))
+	}
+	m, err := host.Start(ctx, host.Config{Dir: dir, StateDir: stateDir, Host: partners.Callbacks, Settings: partners.Settings, Logger: logger})
 	if err != nil {
 		return nil, fmt.Errorf("plugins in %s: %w", dir, err)
 	}
@@ -42,9 +48,17 @@ func plugins(args []string) error {
 		return errors.New("plugins needs a command:\n" + pluginsUsage)
 	}
 	var cfg config
-	fs := flag.NewFlagSet("plugins "+args[0], flag.ContinueOnError)
-	cfg.bind(fs, true)
+	cmd := args[0]
+	if isHelp(cmd) {
+		cmd = "COMMAND"
+	}
+	fs := newFlagSet("plugins "+cmd+" [flags]", pluginsUsage+"\n\nserve starts only the executables that the catalogue (trusted.json in the plugin directory) trusts as they are.")
+	cfg.bindPluginDir(fs)
 	all := fs.Bool("all", false, "trust: every executable in the directory")
+	if isHelp(args[0]) {
+		fs.Usage()
+		return flag.ErrHelp
+	}
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -99,6 +113,11 @@ func plugins(args []string) error {
 		return fmt.Errorf("unknown plugins command %q:\n%s", args[0], pluginsUsage)
 	}
 	return nil
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // executables lists the executable files of dir.

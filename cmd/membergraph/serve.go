@@ -3,12 +3,13 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/membergraph/membergraph/graph"
@@ -24,9 +25,18 @@ import (
 	"github.com/membergraph/membergraph/internal/store"
 )
 
+const serveSynopsis = `Run the GraphQL API (POST /graphql), the playground (GET /, not with --production),
+/healthz, /readyz and /metrics, and the background jobs (expiry, settlement, medals).
+
+The database file, the plugin directory and the state directory are resolved against the
+working directory when relative; serve logs the absolute paths it uses. Without
+MEMBERGRAPH_AUTH_SECRET (development only) tokens are signed with a secret kept in the state
+directory (file dev-auth-secret, mode 0600), so they survive restarts and
+'membergraph token' signs for this server; serve prints ADMIN, SERVICE and MEMBER tokens.`
+
 func serve(ctx context.Context, args []string) error {
 	var cfg config
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs := newFlagSet("serve [flags]", serveSynopsis)
 	cfg.bind(fs, true)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -38,16 +48,48 @@ func serve(ctx context.Context, args []string) error {
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(logger)
 
-	secret, devToken := cfg.AuthSecret, false
-	if secret == "" {
-		if cfg.Production {
-			return errors.New("--production needs MEMBERGRAPH_AUTH_SECRET (at least 32 bytes)")
-		}
-		secret, devToken = auth.GenerateSecret(), true
+	devSecret := cfg.AuthSecret == ""
+	if devSecret && cfg.Production {
+		return errors.New("--production needs MEMBERGRAPH_AUTH_SECRET (at least 32 bytes)")
 	}
-	signer, err := auth.NewSigner([]byte(secret), nil)
+	if !devSecret && len(cfg.AuthSecret) < auth.MinSecretBytes {
+		return fmt.Errorf("MEMBERGRAPH_AUTH_SECRET: %w", auth.ErrWeakSecret)
+	}
+	stateDir, err := cfg.stateDir()
 	if err != nil {
-		return fmt.Errorf("MEMBERGRAPH_AUTH_SECRET: %w", err)
+		return fmt.Errorf("--state-dir: %w", err)
+	}
+	pluginDir, err := filepath.Abs(cfg.PluginDir)
+	if err != nil {
+		return fmt.Errorf("--plugin-dir: %w", err)
+	}
+	if _, err := store.ParseURL(cfg.DatabaseURL); err != nil {
+		return err
+	}
+
+	// Listen before anything slow: a taken port fails now, not after migrations and plugin
+	// starts. Until the server is assembled, requests are answered 503 "starting".
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w (set --addr or MEMBERGRAPH_ADDR)", cfg.Addr, err)
+	}
+	var metricsLn net.Listener
+	if cfg.MetricsAddr != "" {
+		if metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("listening on %s: %w (set --metrics-addr or MEMBERGRAPH_METRICS_ADDR)", cfg.MetricsAddr, err)
+		}
+	}
+	api, metricsGate := &gate{}, &gate{}
+	httpSrv := newHTTPServer(api, logger)
+	defer httpSrv.Close() // a start that fails below stops serving "starting"
+	errc := make(chan error, 2)
+	go func() { errc <- httpSrv.Serve(ln) }()
+	var metricsSrv *http.Server
+	if metricsLn != nil {
+		metricsSrv = newHTTPServer(metricsGate, logger)
+		defer metricsSrv.Close()
+		go func() { errc <- metricsSrv.Serve(metricsLn) }()
 	}
 
 	db, err := store.Open(ctx, cfg.DatabaseURL)
@@ -55,6 +97,27 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
+	secret := []byte(cfg.AuthSecret)
+	var secretFile string
+	if devSecret { // made once the database answers: a start that fails leaves nothing behind
+		var created bool
+		if secret, secretFile, created, err = auth.DevSecret(stateDir); err != nil {
+			return fmt.Errorf("development secret: %w (or set MEMBERGRAPH_AUTH_SECRET)", err)
+		}
+		if created {
+			logger.Info("created the development secret", "file", secretFile)
+		}
+	}
+	signer, err := auth.NewSigner(secret, nil)
+	if err != nil {
+		return fmt.Errorf("MEMBERGRAPH_AUTH_SECRET: %w", err)
+	}
+	if db.Created {
+		logger.Warn("no database file: created a new, empty one; if you meant an existing one, check MEMBERGRAPH_DATABASE_URL and the working directory",
+			"file", db.File)
+	}
+	logger.Info("starting", "version", buildVersion(), "database", db.Redacted, "database_file", db.File,
+		"state_dir", stateDir, "plugin_dir", pluginDir)
 	if cfg.Migrate {
 		applied, err := db.Migrate(ctx)
 		if err != nil {
@@ -65,7 +128,8 @@ func serve(ctx context.Context, args []string) error {
 		}
 	}
 	programs := program.NewService(db.Client)
-	if created, err := programs.EnsurePreset(ctx, program.JDPreset()); err != nil {
+	created, err := programs.EnsurePreset(ctx, program.JDPreset())
+	if err != nil {
 		return fmt.Errorf("seeding the JD-style programme: %w", err)
 	} else if created {
 		logger.Info("empty database: created the JD-style programme", "program", program.PresetKey)
@@ -79,7 +143,7 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	partners := partner.NewService(db.Client, ledger, pid, logger)
-	plugins, err := startPlugins(ctx, cfg.PluginDir, partners, logger)
+	plugins, err := startPlugins(ctx, pluginDir, filepath.Join(stateDir, "plugins"), partners, logger)
 	if err != nil {
 		return err
 	}
@@ -103,31 +167,25 @@ func serve(ctx context.Context, args []string) error {
 		ComplexityLimit: cfg.ComplexityLimit,
 		DepthLimit:      cfg.DepthLimit,
 		MaxBodyBytes:    cfg.MaxBodyBytes,
+		Version:         buildVersion(),
+		Metrics:         metricsExposure(cfg),
 	}
-	if devToken {
-		tok, err := signer.Issue(auth.TokenRequest{Role: auth.RoleAdmin, Subject: "dev", TTL: 24 * time.Hour})
-		if err != nil {
+	var devTokens []devToken
+	if devSecret {
+		if devTokens, err = issueDevTokens(signer); err != nil {
 			return err
 		}
-		srvCfg.DevToken = tok
-		fmt.Fprintf(os.Stderr, "\nWARNING: no MEMBERGRAPH_AUTH_SECRET set: using a secret generated for this run.\n"+
-			"This is for development only; tokens stop working when the server restarts.\n"+
-			"ADMIN token (also pre-filled in the playground for visitors on this machine):\n\n  Authorization: Bearer %s\n\n", tok)
+		srvCfg.DevToken = devTokens[0].token
 	}
 
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listening on %s: %w (set --addr or MEMBERGRAPH_ADDR)", cfg.Addr, err)
+	srv := graph.NewServer(srvCfg)
+	api.open(srv)
+	metricsGate.open(srv.MetricsHandler())
+	logger.Info("serving", "addr", ln.Addr().String(), "metrics_addr", addrOf(metricsLn), "production", cfg.Production,
+		"playground", !cfg.Production, "metrics", srvCfg.Metrics.String())
+	if devSecret {
+		printDevTokens(os.Stderr, secretFile, devTokens)
 	}
-	httpSrv := &http.Server{
-		Handler:           graph.NewServer(srvCfg),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	logger.Info("serving", "addr", ln.Addr().String(), "database", db.Redacted, "production", cfg.Production,
-		"playground", !cfg.Production)
 	if !cfg.Production {
 		fmt.Fprintf(os.Stderr, "Playground: http://%s/\n", browsable(ln.Addr()))
 	}
@@ -139,8 +197,6 @@ func serve(ctx context.Context, args []string) error {
 	go medals.RunReevaluation(jobs, cfg.MedalInterval, logger)
 	go partners.RunReconciler(jobs, 30*time.Second)
 
-	errc := make(chan error, 1)
-	go func() { errc <- httpSrv.Serve(ln) }()
 	select {
 	case err := <-errc:
 		return err
@@ -149,10 +205,57 @@ func serve(ctx context.Context, args []string) error {
 	logger.Info("shutting down", "grace", cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancel()
+	if metricsSrv != nil {
+		_ = metricsSrv.Shutdown(sctx)
+	}
 	if err := httpSrv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
+// gate answers 503 "starting" until open hands it the real handler: serve listens before it
+// migrates and starts plugins, and a client that connects meanwhile learns to retry.
+type gate struct{ h atomic.Pointer[http.Handler] }
+
+func (g *gate) open(h http.Handler) { g.h.Store(&h) }
+
+func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h := g.h.Load(); h != nil {
+		(*h).ServeHTTP(w, r)
+		return
+	}
+	w.Header().Set("Retry-After", "1")
+	http.Error(w, "starting: migrating the database and starting plugins", http.StatusServiceUnavailable)
+}
+
+// metricsExposure says where /metrics is served: on its own address when one is set, else
+// on the API's address, behind an ADMIN token in production.
+func metricsExposure(cfg config) graph.MetricsExposure {
+	switch {
+	case cfg.MetricsAddr != "":
+		return graph.MetricsElsewhere
+	case cfg.Production:
+		return graph.MetricsAdmin
+	}
+	return graph.MetricsOpen
+}
+
+func addrOf(ln net.Listener) string {
+	if ln == nil {
+		return ""
+	}
+	return ln.Addr().String()
 }
 
 // browsable turns a listen address into one a browser on this machine can open.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -23,8 +22,9 @@ import (
 // partitions.
 func settle(ctx context.Context, args []string) error {
 	var cfg config
-	fs := flag.NewFlagSet("settle", flag.ContinueOnError)
-	cfg.bind(fs, false)
+	fs := newFlagSet("settle [flags]", "Settle a programme's member scores of a month and deliver the upgrade gifts owed; serve does it each month.")
+	cfg.bindDatabase(fs)
+	cfg.bindProgram(fs, "key of the programme whose scores to settle")
 	period := fs.String("period", "", "YYYY-MM; default: the month of the latest 1st in the programme's time zone")
 	workers := fs.Int("workers", 2, "partitions this process settles at once")
 	resettle := fs.Bool("resettle", false, "recompute every member's score of the latest period after a data fix or a rule change (audited)")

@@ -6,6 +6,7 @@ package auth
 import (
 	"context"
 	"fmt"
+	"strings"
 )
 
 // Role is what a token holder is to the platform.
@@ -23,14 +24,25 @@ const (
 // Roles lists every role, in a stable order for help texts and tests.
 var Roles = []Role{RoleAdmin, RoleService, RoleMember, RoleStore, RolePartner}
 
-// ParseRole accepts a role name in upper case.
+// ParseRole accepts a role name as people type it, in any case ("member", "Admin").
+// Tokens are stricter: Verify accepts only the names as Roles spells them.
 func ParseRole(s string) (Role, error) {
 	for _, r := range Roles {
-		if string(r) == s {
+		if strings.EqualFold(string(r), strings.TrimSpace(s)) {
 			return r, nil
 		}
 	}
 	return "", fmt.Errorf("unknown role %q (want one of ADMIN, SERVICE, MEMBER, STORE, PARTNER)", s)
+}
+
+// validRole reports whether r is a role exactly as Roles spells it.
+func validRole(r Role) bool {
+	for _, x := range Roles {
+		if x == r {
+			return true
+		}
+	}
+	return false
 }
 
 // Viewer is the authenticated principal of a request.

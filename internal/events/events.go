@@ -69,7 +69,18 @@ type Service struct {
 	client  *ent.Client
 	ledger  *points.Ledger
 	workers int
+	obs     Observer
 }
+
+// Observer hears what became of each event Record answered for, for operations metrics.
+// An ACCEPTED event is committed before it is told. It must be quick and safe for
+// concurrent use: a batch's members are applied side by side.
+type Observer interface {
+	EventRecorded(kind payload.Kind, status Status)
+}
+
+// SetObserver makes o hear of every event recorded; call it before the service is used.
+func (s *Service) SetObserver(o Observer) { s.obs = o }
 
 // NewService returns a Service writing through ledger. workers is how many members' events
 // one batch applies at once; 0 picks 8 on MySQL and 1 on SQLite, where writers queue on one
@@ -143,6 +154,9 @@ func (s *Service) Record(ctx context.Context, in []Input) ([]Result, error) {
 						return err
 					}
 					out[i] = res
+					if s.obs != nil {
+						s.obs.EventRecorded(in[i].Kind, res.Status)
+					}
 				}
 			}
 			return nil

@@ -93,6 +93,7 @@ func (l *Ledger) expireMember(ctx context.Context, prog *ent.Program, memberID i
 		if err != nil {
 			return err
 		}
+		b.note(pointentry.KindEXPIRY, FundPlatform, -written)
 		for _, lot := range lots {
 			if err := b.consume(ctx, lot, e.ID, lot.Remaining); err != nil {
 				return err

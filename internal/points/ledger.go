@@ -35,7 +35,18 @@ type Ledger struct {
 	dialect string
 	clock   clock.Clock
 	plus    PlusChecker
+	obs     Observer
 }
+
+// Observer hears of the entries each committed transaction wrote, for operations metrics:
+// the entry's kind, its funder and its signed amount. It is called after the commit, never
+// for a change rolled back, and must be quick; it must not call back into the ledger.
+type Observer interface {
+	PointsMoved(kind pointentry.Kind, funding string, amount int64)
+}
+
+// SetObserver makes o hear of every committed entry; call it before the ledger is used.
+func (l *Ledger) SetObserver(o Observer) { l.obs = o }
 
 // NewLedger returns a ledger; plus may be nil.
 func NewLedger(client *ent.Client, dialectName string, c clock.Clock, plus PlusChecker) *Ledger {
@@ -59,6 +70,35 @@ type Book struct {
 	Loc     *time.Location
 	Now     time.Time
 	plus    PlusChecker
+	obs     Observer
+	moved   []movement // the entries written, told obs once the transaction commits
+}
+
+type movement struct {
+	kind    pointentry.Kind
+	funding string
+	amount  int64
+}
+
+// note records an entry for the observer; the first one arranges the report on commit.
+func (b *Book) note(kind pointentry.Kind, funding string, amount int64) {
+	if b.obs == nil {
+		return
+	}
+	if b.moved == nil {
+		b.Tx.OnCommit(func(next ent.Committer) ent.Committer {
+			return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
+				if err := next.Commit(ctx, tx); err != nil {
+					return err
+				}
+				for _, m := range b.moved {
+					b.obs.PointsMoved(m.kind, m.funding, m.amount)
+				}
+				return nil
+			})
+		})
+	}
+	b.moved = append(b.moved, movement{kind, funding, amount})
 }
 
 // Rules are the programme's rules.
@@ -85,7 +125,7 @@ func (l *Ledger) Open(ctx context.Context, tx *ent.Tx, prog *ent.Program, member
 	if err != nil {
 		return nil, fmt.Errorf("programme %s: %w", prog.Key, err)
 	}
-	return &Book{Tx: tx, Account: acct, Program: prog, Loc: loc, Now: l.clock.Now(), plus: l.plus}, nil
+	return &Book{Tx: tx, Account: acct, Program: prog, Loc: loc, Now: l.clock.Now(), plus: l.plus, obs: l.obs}, nil
 }
 
 var zones sync.Map // name → *time.Location; loading parses the zone database each time
@@ -156,6 +196,7 @@ func (b *Book) earning(g Grant, earnedAt time.Time, eventID *int, debt int64) (*
 		available = b.Now.AddDate(0, 0, r.Earning.PendingDays)
 	}
 	paid := min(debt, g.Amount)
+	b.note(g.Kind, g.Funding, g.Amount)
 	entry := b.Tx.PointEntry.Create().SetProgramID(b.Account.ProgramID).SetMemberID(b.Account.MemberID).
 		SetAmount(g.Amount).SetKind(g.Kind).SetFunding(g.Funding).SetDescription(clip(g.Description)).
 		SetNillableEventID(eventID).SetRequestKey(g.requestKey).SetOrderID(g.OrderID).SetSku(g.SKU).
@@ -198,6 +239,7 @@ func (b *Book) Take(ctx context.Context, d Debit) (*ent.PointEntry, int64, error
 	if err != nil {
 		return nil, 0, err
 	}
+	b.note(d.Kind, d.Funding, -d.Amount)
 	left := d.Amount
 	for _, lot := range lots {
 		if left == 0 {
@@ -237,6 +279,7 @@ func (b *Book) Restore(ctx context.Context, spend *ent.PointEntry, description, 
 	if err != nil {
 		return nil, err
 	}
+	b.note(pointentry.KindSPEND_REVERSAL, spend.Funding, -spend.Amount)
 	for _, a := range allocs {
 		if err := b.Tx.PointLot.UpdateOneID(a.LotID).AddRemaining(a.Amount).Exec(ctx); err != nil {
 			return nil, err

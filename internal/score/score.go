@@ -23,6 +23,7 @@ type Service struct {
 	clock  clock.Clock
 	ledger *points.Ledger
 	cfg    SettleConfig
+	obs    Observer
 }
 
 // NewService returns a Service; gifts of upgrades are paid through ledger.

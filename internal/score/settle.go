@@ -110,7 +110,7 @@ func (s *Service) Resettle(ctx context.Context, programID int, period formula.Mo
 	return s.settle(ctx, programID, period, true)
 }
 
-func (s *Service) settle(ctx context.Context, programID int, period formula.Month, resettle bool) (*ent.Settlement, error) {
+func (s *Service) settlePeriod(ctx context.Context, programID int, period formula.Month, resettle bool) (*ent.Settlement, error) {
 	actor := ctx // who asked, for the audit entry of a resettle
 	if _, ok := auth.FromContext(ctx); !ok {
 		actor = auth.SystemContext(ctx, programID)

@@ -128,32 +128,54 @@ func (db *DB) applyFile(ctx context.Context, conn *sql.Conn, f migrate.File) (bo
 	return true, tx.Commit()
 }
 
-// Pending returns the versions not yet applied, for readiness checks and `migrate --status`.
+// Pending returns the versions not yet applied, for readiness checks.
 func (db *DB) Pending(ctx context.Context) ([]string, error) {
+	all, err := db.Migrations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var pending []string
+	for _, m := range all {
+		if m.AppliedAt == "" {
+			pending = append(pending, m.Version)
+		}
+	}
+	return pending, nil
+}
+
+// Migration is one migration this binary carries and whether the database has it.
+type Migration struct {
+	Version string // the file's version, a timestamp: the order they apply in
+	Name    string // what it does, from the file name (e.g. "add_medals")
+	// AppliedAt is when it was applied (RFC 3339, UTC); empty while pending.
+	AppliedAt string
+}
+
+// Migrations lists every migration of the binary in version order, for `migrate --status`.
+// A database never migrated has them all pending.
+func (db *DB) Migrations(ctx context.Context) ([]Migration, error) {
 	files, err := migrationFiles(db.Dialect)
 	if err != nil {
 		return nil, err
 	}
-	have := map[string]bool{}
-	rows, err := db.SQL.QueryContext(ctx, "SELECT version FROM "+RevisionTable)
-	if err == nil {
+	applied := map[string]string{}
+	rows, err := db.SQL.QueryContext(ctx, "SELECT version, applied_at FROM "+RevisionTable)
+	if err == nil { // no revision table yet: nothing applied
 		defer rows.Close()
 		for rows.Next() {
-			var v string
-			if err := rows.Scan(&v); err != nil {
+			var v, at string
+			if err := rows.Scan(&v, &at); err != nil {
 				return nil, err
 			}
-			have[v] = true
+			applied[v] = at
 		}
 		if err := rows.Err(); err != nil {
 			return nil, err
 		}
 	}
-	var pending []string
-	for _, f := range files {
-		if !have[f.Version()] {
-			pending = append(pending, f.Version())
-		}
+	out := make([]Migration, len(files))
+	for i, f := range files {
+		out[i] = Migration{Version: f.Version(), Name: f.Desc(), AppliedAt: applied[f.Version()]}
 	}
-	return pending, nil
+	return out, nil
 }

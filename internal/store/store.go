@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -36,6 +37,10 @@ type DB struct {
 	Dialect string // dialect.SQLite or dialect.MySQL
 	// Redacted is the URL with any password hidden, for logs.
 	Redacted string
+	// File is the absolute path of the SQLite file; empty for MySQL and in-memory databases.
+	File string
+	// Created: the SQLite file did not exist before Open, so this database starts empty.
+	Created bool
 }
 
 // Close closes the client and its pool.
@@ -46,15 +51,18 @@ type Target struct {
 	Dialect  string
 	DSN      string // what the driver is opened with
 	Redacted string
-	file     string // SQLite only: the file to create the directory of
+	// File is the SQLite file as an absolute path, a relative one resolved against the
+	// working directory; empty for MySQL and in-memory databases.
+	File string
 }
 
-// ParseURL accepts sqlite://PATH (relative or, with a third slash, absolute) and
-// mysql://USER:PASS@tcp(HOST:PORT)/DB?PARAMS.
+// ParseURL accepts sqlite://PATH (relative to the working directory or, with a third
+// slash, absolute) and mysql://USER:PASS@tcp(HOST:PORT)/DB?PARAMS. Its errors never quote
+// more of raw than a SQLite path or the scheme: the rest may hold a password.
 func ParseURL(raw string) (Target, error) {
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok || rest == "" {
-		return Target{}, fmt.Errorf("%w %q: want sqlite://PATH or mysql://USER:PASS@tcp(HOST:PORT)/DB", ErrBadURL, raw)
+		return Target{}, fmt.Errorf("%w: want sqlite://PATH or mysql://USER:PASS@tcp(HOST:PORT)/DB", ErrBadURL)
 	}
 	switch scheme {
 	case "sqlite", "sqlite3", "file":
@@ -73,7 +81,13 @@ func ParseURL(raw string) (Target, error) {
 		}
 		q.Set("_txlock", "immediate")
 		q.Set("_time_format", "sqlite")
-		return Target{Dialect: dialect.SQLite, DSN: "file:" + path + "?" + q.Encode(), Redacted: "sqlite://" + path, file: path}, nil
+		t := Target{Dialect: dialect.SQLite, DSN: "file:" + path + "?" + q.Encode(), Redacted: "sqlite://" + path}
+		if !strings.HasPrefix(path, ":memory:") && q.Get("mode") != "memory" {
+			if t.File, err = filepath.Abs(path); err != nil {
+				return Target{}, fmt.Errorf("%w %q: %v", ErrBadURL, "sqlite://"+path, err)
+			}
+		}
+		return t, nil
 	case "mysql":
 		cfg, err := mysql.ParseDSN(rest)
 		if err != nil {
@@ -103,8 +117,23 @@ func ParseURL(raw string) (Target, error) {
 		redacted := fmt.Sprintf("mysql://%s@%s(%s)/%s", user, cfg.Net, cfg.Addr, cfg.DBName)
 		return Target{Dialect: dialect.MySQL, DSN: cfg.FormatDSN(), Redacted: redacted}, nil
 	default:
-		return Target{}, fmt.Errorf("%w %q: unknown scheme %q (want sqlite or mysql)", ErrBadURL, raw, scheme)
+		return Target{}, fmt.Errorf("%w: unknown scheme %q (want sqlite or mysql)", ErrBadURL, scheme)
 	}
+}
+
+// Redact is raw as help texts and logs may show it: the password of a MySQL URL hidden, and
+// nothing past the scheme of a URL that does not parse.
+func Redact(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	if t, err := ParseURL(raw); err == nil {
+		return t.Redacted
+	}
+	if scheme, _, ok := strings.Cut(raw, "://"); ok {
+		return scheme + "://(not shown)"
+	}
+	return "(not shown)"
 }
 
 // Open connects to the database raw names and checks that it answers.
@@ -113,13 +142,15 @@ func Open(ctx context.Context, raw string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	driver := "mysql"
+	driver, created := "mysql", false
 	if t.Dialect == dialect.SQLite {
 		driver = "sqlite"
-		if dir := filepath.Dir(t.file); dir != "." && !strings.HasPrefix(t.file, ":memory:") {
-			if err := os.MkdirAll(dir, 0o750); err != nil {
+		if t.File != "" {
+			if err := os.MkdirAll(filepath.Dir(t.File), 0o750); err != nil {
 				return nil, fmt.Errorf("cannot create the directory of %s: %w", t.Redacted, err)
 			}
+			_, err := os.Stat(t.File)
+			created = errors.Is(err, fs.ErrNotExist)
 		}
 	}
 	sqldb, err := sql.Open(driver, t.DSN)
@@ -139,7 +170,8 @@ func Open(ctx context.Context, raw string) (*DB, error) {
 		}
 	}
 	drv := entsql.OpenDB(t.Dialect, sqldb)
-	return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: sqldb, Dialect: t.Dialect, Redacted: t.Redacted}, nil
+	return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: sqldb, Dialect: t.Dialect, Redacted: t.Redacted,
+		File: t.File, Created: created}, nil
 }
 
 // readCommitted reopens a MySQL pool whose sessions default to READ COMMITTED: a transaction

@@ -58,7 +58,9 @@ var (
 type Config struct {
 	// Dir holds the plugin executables and the trusted catalogue.
 	Dir string
-	// StateDir holds a directory per partner that survives restarts (default Dir/state).
+	// StateDir holds a directory per partner that survives restarts and rebuilds. Servers
+	// set it outside the build output (membergraph: STATE_DIR/plugins); the default Dir/state
+	// is for tests, where Dir is a temporary directory.
 	StateDir string
 	// CallTimeout bounds every call to a plugin (default 3 s).
 	CallTimeout time.Duration

@@ -1,0 +1,402 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
+)
+
+// readmeSecret is what the README test's server signs tokens with; the README's own path
+// (no secret, development tokens) is TestServeFirstStart's.
+const readmeSecret = "readme-test-secret-readme-test-secret!"
+
+// readmePartners are the plugins make build builds and trusts, so the README's partner
+// examples meet the same server a new user's make run starts.
+var readmePartners = []string{"videovip", "cobrandcard", "pointsexchange"}
+
+// readmeBlock is one ```graphql block of the README.
+type readmeBlock struct {
+	line    int    // where the block starts in README.md, for messages
+	role    string // from its first line, "# token: ROLE [SUBJECT]"
+	subject string
+	query   string
+	op      string // the name of its one operation
+}
+
+// TestREADME is the README's walkthrough as a new user pastes it: every ```graphql block,
+// in order, against the real binary on a fresh SQLite file with the partner plugins, each
+// with the token its first line names. A block fails on an HTTP error, a GraphQL error, a
+// userError or a rejected event; some blocks' answers are also checked against figures
+// worked by hand from docs/domain.md.
+func TestREADME(t *testing.T) {
+	raw, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(raw)
+	checkREADMEGoVersion(t, readme)
+	blocks := readmeBlocks(t, readme)
+	if len(blocks) < 5 {
+		t.Fatalf("README has %d graphql blocks; the walkthrough has more", len(blocks))
+	}
+	if t.Failed() {
+		return
+	}
+
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	pluginDir := buildREADMEPlugins(t, bin, filepath.Join(dir, "plugins"))
+	env := append(os.Environ(),
+		"MEMBERGRAPH_AUTH_SECRET="+readmeSecret,
+		"MEMBERGRAPH_DATABASE_URL=sqlite://"+filepath.Join(dir, "data", "membergraph.db"),
+		"MEMBERGRAPH_STATE_DIR="+filepath.Join(dir, "data"),
+		"MEMBERGRAPH_PLUGIN_DIR="+pluginDir,
+	)
+	base := startREADMEServer(t, bin, env)
+
+	tokens := map[string]string{}
+	for _, b := range blocks {
+		key := b.role + " " + b.subject
+		if tokens[key] == "" {
+			tokens[key] = readmeToken(t, bin, env, b.role, b.subject)
+		}
+		data, problem := runREADMEBlock(base, tokens[key], b)
+		if problem == "" {
+			problem = checkREADMEAnswer(data, readmeChecks[b.op])
+		}
+		if problem != "" {
+			t.Errorf("README.md:%d, operation %s (token %s): %s", b.line, b.op, strings.TrimSpace(key), problem)
+		} else {
+			t.Logf("%s: %s", b.op, data)
+		}
+	}
+}
+
+// readmeChecks are what the README's text says some operations answer, by operation name:
+// JSON paths into data and their values, worked by hand from docs/domain.md (the demo
+// member's figures are worked in internal/demo's tests).
+var readmeChecks = map[string][]readmeWant{
+	// demo-0001 is the demo's Gold member.
+	"MyMembership": {{"viewer.externalId", "demo-0001"}, {"viewer.tier.name", "Gold"}},
+	// Gold holds FREE_SHIPPING_5, five a month: one claimed, four left.
+	"UseFreeShipping": {{"claimBenefit.remaining", 4.0}, {"claimBenefit.replayed", false}},
+	// A ¥4,999 phone line bought in the app: floored to ¥4,990, 10% is 499 points (under the
+	// app's 2,000 cap), plus 10 for the member's first mobile order of the day: 509.
+	"RecordOrder": {{"recordEvents.results.0.status", "ACCEPTED"}, {"recordEvents.results.0.points", 509.0}},
+	// 509 points are below the 1,000 minimum; demo-0001's 1,500 allow one step of 1,000
+	// points (¥10), well under half of the ¥200 order.
+	"PointsAndQuotes": {
+		{"member.points.balance", 509.0},
+		{"newcomer.maxPoints", 0.0}, {"newcomer.reason", "BALANCE_BELOW_MINIMUM"},
+		{"showcase.maxPoints", 1000.0}, {"showcase.maxDeductionCents", 1000.0}, {"showcase.reason", "OK"},
+	},
+	"SpendAtCheckout": {{"spendPoints.balance", 500.0}, {"spendPoints.entry.amount", -1000.0}},
+	// The demo was settled; this run settles u-1001 alone: ¥4,999 + 5 for one purchase day
+	// is a score of 5,004, Gold.
+	"SettleNewcomers": {{"settleScores.settlement.members", 1.0}, {"settleScores.settlement.tierChanges", 1.0}},
+	"ClaimVideoVIP":   {{"claimPartnerBenefit.grant.status", "GRANTED"}},
+	"LinkCard":        {{"claimPartnerBenefit.grant.status", "GRANTED"}},
+}
+
+// readmeWant is a value expected at a dotted path (list indexes are numbers) of an answer's
+// data; numbers are float64, as encoding/json decodes them.
+type readmeWant struct {
+	path string
+	want any
+}
+
+func checkREADMEAnswer(data json.RawMessage, wants []readmeWant) string {
+	var v any
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err.Error()
+	}
+	var bad []string
+	for _, w := range wants {
+		got := v
+		for _, k := range strings.Split(w.path, ".") {
+			switch c := got.(type) {
+			case map[string]any:
+				got = c[k]
+			case []any:
+				var i int
+				if _, err := fmt.Sscan(k, &i); err != nil || i >= len(c) {
+					got = nil
+				} else {
+					got = c[i]
+				}
+			default:
+				got = nil
+			}
+		}
+		if got != w.want {
+			bad = append(bad, fmt.Sprintf("%s = %v, want %v", w.path, got, w.want))
+		}
+	}
+	if len(bad) > 0 {
+		return strings.Join(bad, "; ") + " in " + string(data)
+	}
+	return ""
+}
+
+var readmeGoLine = regexp.MustCompile(`(?m)^go (\d+\.\d+)`)
+
+// checkREADMEGoVersion: the Go the README asks for is go.mod's go line.
+func checkREADMEGoVersion(t *testing.T, readme string) {
+	mod, err := os.ReadFile("../../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := readmeGoLine.FindStringSubmatch(string(mod))
+	if m == nil {
+		t.Fatal("go.mod has no go line")
+	}
+	if !strings.Contains(readme, "Go ("+m[1]+" or newer") {
+		t.Errorf("README does not ask for Go %s or newer, as go.mod's go line does", m[1])
+	}
+}
+
+var readmeTokenLine = regexp.MustCompile(`^#\s*token:\s*(ADMIN|SERVICE|MEMBER|STORE|PARTNER)(?:\s+(\S+))?\s*$`)
+
+// readmeBlocks extracts the ```graphql blocks and checks the README's rules for them: the
+// first line names the token, and the block is one named operation (a pasted block with
+// two anonymous ones is refused by GraphQL servers).
+func readmeBlocks(t *testing.T, readme string) []readmeBlock {
+	var out []readmeBlock
+	lines := strings.Split(readme, "\n")
+	for i := 0; i < len(lines); i++ {
+		if strings.TrimSpace(lines[i]) != "```graphql" {
+			continue
+		}
+		start := i + 1
+		j := start
+		for j < len(lines) && strings.TrimSpace(lines[j]) != "```" {
+			j++
+		}
+		b := readmeBlock{line: start + 1, query: strings.Join(lines[start:j], "\n")}
+		i = j
+		m := readmeTokenLine.FindStringSubmatch(strings.TrimSpace(lines[start]))
+		if m == nil {
+			t.Errorf("README.md:%d: the block's first line must say its token, e.g. \"# token: SERVICE\" or \"# token: MEMBER demo-0001\"; it is %q", b.line, lines[start])
+			continue
+		}
+		b.role, b.subject = m[1], m[2]
+		if (b.role == "MEMBER" || b.role == "STORE" || b.role == "PARTNER") && b.subject == "" {
+			t.Errorf("README.md:%d: a %s token names its subject, e.g. \"# token: %s ID\"", b.line, b.role, b.role)
+			continue
+		}
+		doc, err := parser.ParseQuery(&ast.Source{Input: b.query})
+		if err != nil {
+			t.Errorf("README.md:%d: not GraphQL: %v", b.line, err)
+			continue
+		}
+		if len(doc.Operations) != 1 || doc.Operations[0].Name == "" {
+			t.Errorf("README.md:%d: a block is one named operation (query Name { … }); it has %d operation(s)", b.line, len(doc.Operations))
+			continue
+		}
+		b.op = doc.Operations[0].Name
+		out = append(out, b)
+	}
+	return out
+}
+
+// buildREADMEPlugins does what make build does for the Go partners: build them into dir
+// and trust them there.
+func buildREADMEPlugins(t *testing.T, bin, dir string) string {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make([]error, len(readmePartners))
+	for i, p := range readmePartners {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, err := exec.Command("go", "build", "-o", filepath.Join(dir, p), "../../partners/"+p).CombinedOutput()
+			if err != nil {
+				errs[i] = fmt.Errorf("go build %s: %v\n%s", p, err, out)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	args := append([]string{"plugins", "trust", "--plugin-dir", dir}, readmePartners...)
+	if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+		t.Fatalf("plugins trust: %v\n%s", err, out)
+	}
+	return dir
+}
+
+// startREADMEServer starts serve and waits until it is ready and every partner runs, as a
+// reader would before trying the examples.
+func startREADMEServer(t *testing.T, bin string, env []string) string {
+	t.Helper()
+	addr := freeAddr(t)
+	cmd := exec.Command(bin, "serve", "--addr", addr)
+	cmd.Env = env
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var logs bytes.Buffer
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			mu.Lock()
+			logs.WriteString(sc.Text() + "\n")
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			mu.Lock()
+			t.Logf("server log:\n%s", logs.String())
+			mu.Unlock()
+		}
+	})
+	base := "http://" + addr
+	admin := readmeToken(t, bin, env, "ADMIN", "")
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		if time.Now().After(deadline) {
+			t.Fatal("the server was not ready with its partners RUNNING within 3 minutes")
+		}
+		if readmeReady(base) && readmePartnersRunning(base, admin) {
+			return base
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func readmeReady(base string) bool {
+	resp, err := http.Get(base + "/readyz")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+func readmePartnersRunning(base, token string) bool {
+	var out struct {
+		Data struct {
+			Partners []struct{ Key, Status string }
+		}
+	}
+	body, _, err := readmePost(base, token, `query { partners { key status } }`)
+	if err != nil || json.Unmarshal(body, &out) != nil || len(out.Data.Partners) < len(readmePartners) {
+		return false
+	}
+	for _, p := range out.Data.Partners {
+		if p.Status != "RUNNING" && p.Key != "cafeperks" { // the Node.js partner needs npm
+			return false
+		}
+	}
+	return true
+}
+
+// readmeToken signs a token as the README tells a reader to: membergraph token.
+func readmeToken(t *testing.T, bin string, env []string, role, subject string) string {
+	t.Helper()
+	args := []string{"token", "--role", role}
+	switch role {
+	case "MEMBER":
+		args = append(args, "--member", subject)
+	case "STORE":
+		args = append(args, "--store", subject)
+	case "PARTNER":
+		args = append(args, "--partner", subject)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("membergraph %s: %v", strings.Join(args, " "), err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func readmePost(base, token, query string) ([]byte, int, error) {
+	body, _ := json.Marshal(map[string]any{"query": query})
+	req, _ := http.NewRequest(http.MethodPost, base+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	return raw, resp.StatusCode, err
+}
+
+// runREADMEBlock posts a block and reports what is wrong with the answer ("" for nothing).
+func runREADMEBlock(base, token string, b readmeBlock) (json.RawMessage, string) {
+	raw, status, err := readmePost(base, token, b.query)
+	if err != nil {
+		return nil, err.Error()
+	}
+	var out struct {
+		Data   json.RawMessage `json:"data"`
+		Errors []struct {
+			Message    string         `json:"message"`
+			Extensions map[string]any `json:"extensions"`
+		} `json:"errors"`
+	}
+	if err := json.Unmarshal(raw, &out); err != nil || status != http.StatusOK {
+		return nil, fmt.Sprintf("HTTP %d: %s", status, raw)
+	}
+	if len(out.Errors) > 0 {
+		return nil, fmt.Sprintf("GraphQL errors: %s", raw)
+	}
+	var data any
+	_ = json.Unmarshal(out.Data, &data)
+	if p := readmeUserProblems(data, ""); p != "" {
+		return nil, p + " in " + string(out.Data)
+	}
+	return out.Data, ""
+}
+
+// userProblems finds a non-empty userErrors or a REJECTED event result anywhere in data.
+func readmeUserProblems(v any, path string) string {
+	switch v := v.(type) {
+	case map[string]any:
+		if ue, ok := v["userErrors"].([]any); ok && len(ue) > 0 {
+			return "userErrors at " + path
+		}
+		if v["status"] == "REJECTED" {
+			return "a REJECTED result at " + path
+		}
+		for k, c := range v {
+			if p := readmeUserProblems(c, path+"."+k); p != "" {
+				return p
+			}
+		}
+	case []any:
+		for i, c := range v {
+			if p := readmeUserProblems(c, fmt.Sprintf("%s[%d]", path, i)); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
+}
