@@ -6,12 +6,12 @@ import (
 	"time"
 
 	"github.com/membergraph/membergraph/internal/auth"
+	"github.com/membergraph/membergraph/internal/demo"
 )
 
 // devMember is the member whose MEMBER token a development server prints: the demo data's
-// showcase member.
-// TODO(lead): use demo.ShowcaseMember once internal/demo lands.
-const devMember = "demo-0001"
+// showcase member, whom the README's member examples use.
+const devMember = demo.ShowcaseMember
 
 // devTokenTTL is how long the printed development tokens last; the secret outlives restarts,
 // so they do too.
