@@ -38,6 +38,10 @@ type config struct {
 	ExpiryInterval  time.Duration
 	SettleInterval  time.Duration
 	MedalInterval   time.Duration
+	// NoDemo keeps serve from loading the demo members (internal/demo) when it creates the
+	// programme on an empty database. Default false (MEMBERGRAPH_DEMO=true); production
+	// never loads them.
+	NoDemo bool
 }
 
 // bind registers the flags of serve (serve true) or, for other commands, the database and a
@@ -50,13 +54,15 @@ func (c *config) bind(fs *flag.FlagSet, serve bool) {
 	}
 	c.bindProgram(fs, "key of the default programme, for tokens that name none")
 	fs.StringVar(&c.Addr, "addr", env("MEMBERGRAPH_ADDR", ":8080"), "listen address [MEMBERGRAPH_ADDR]")
-	c.bindSecret(fs, "HS256 key of bearer tokens, ≥ 32 bytes; empty (not with --production): the development secret kept in the state directory")
+	c.bindSecret(fs, "that signs bearer tokens (HS256, ≥ 32 bytes); empty (not with --production): the development secret kept in the state directory")
 	c.bindPluginDir(fs)
 	c.bindStateDir(fs, "directory for state that outlives the build output: partner plugins' data (plugins/KEY) and the development secret; default: the SQLite file's directory, else data")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("MEMBERGRAPH_METRICS_ADDR", ""),
 		"serve /metrics on this address only (e.g. 127.0.0.1:9090); empty: on --addr, with --production behind an ADMIN token [MEMBERGRAPH_METRICS_ADDR]")
 	fs.BoolVar(&c.Production, "production", envBool("MEMBERGRAPH_PRODUCTION", false),
 		"production mode: no introspection, no playground, a configured secret required [MEMBERGRAPH_PRODUCTION]")
+	fs.BoolVar(&c.NoDemo, "no-demo", !envBool("MEMBERGRAPH_DEMO", true),
+		"do not load the demo members (see 'membergraph demo') when serve creates the programme on an empty database; --production never loads them [MEMBERGRAPH_DEMO=false]")
 	fs.BoolVar(&c.Migrate, "migrate", envBool("MEMBERGRAPH_MIGRATE", true),
 		"apply pending database migrations before serving; false where 'membergraph migrate' runs as a release step [MEMBERGRAPH_MIGRATE]")
 	fs.StringVar(&c.LogLevel, "log-level", env("MEMBERGRAPH_LOG_LEVEL", "info"), "debug, info, warn or error [MEMBERGRAPH_LOG_LEVEL]")
@@ -89,7 +95,7 @@ func (c *config) bindProgram(fs *flag.FlagSet, usage string) {
 // bindSecret registers --auth-secret; help says only whether one is set.
 func (c *config) bindSecret(fs *flag.FlagSet, usage string) {
 	c.AuthSecret = env("MEMBERGRAPH_AUTH_SECRET", "")
-	fs.Var(&hidden{p: &c.AuthSecret, show: func(string) string { return "(set)" }}, "auth-secret", "the `SECRET`: "+usage+"; help shows only whether it is set [MEMBERGRAPH_AUTH_SECRET]")
+	fs.Var(&hidden{p: &c.AuthSecret, show: func(string) string { return "(set)" }}, "auth-secret", "the `SECRET` "+usage+"; help shows only whether it is set [MEMBERGRAPH_AUTH_SECRET]")
 }
 
 func (c *config) bindPluginDir(fs *flag.FlagSet) {

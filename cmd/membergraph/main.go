@@ -23,6 +23,7 @@ Usage:
   membergraph token   [flags]   print a bearer token signed with MEMBERGRAPH_AUTH_SECRET or the development secret
   membergraph expire  [flags]   write off expired points now (serve does it every hour)
   membergraph settle  [flags]   settle the member scores of a month (serve does it on the 1st)
+  membergraph demo    [flags]   load demo members with a year of activity, settled (serve does it on an empty database)
   membergraph plugins CMD       trust, list or verify the partner plugins (MEMBERGRAPH_PLUGIN_DIR)
   membergraph bench   NAME      load data for and run the benchmarks of docs/benchmarks.md
   membergraph version           print the version of this binary
@@ -60,6 +61,8 @@ func run(ctx context.Context, args []string) error {
 		return expire(ctx, args[1:])
 	case "settle":
 		return settle(ctx, args[1:])
+	case "demo":
+		return demoCmd(ctx, args[1:])
 	case "plugins":
 		return plugins(args[1:])
 	case "bench":

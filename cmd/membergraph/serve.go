@@ -177,6 +177,12 @@ func serve(ctx context.Context, args []string) error {
 		}
 		srvCfg.DevToken = devTokens[0].token
 	}
+	// Before the API opens and the settlement job starts: the demo settles its own members.
+	if created && !cfg.NoDemo && !cfg.Production {
+		if err := serveDemo(ctx, srvCfg, pid, logger); err != nil {
+			return err
+		}
+	}
 
 	srv := graph.NewServer(srvCfg)
 	api.open(srv)

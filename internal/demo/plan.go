@@ -180,11 +180,11 @@ type persona struct {
 
 var personas = []persona{
 	{name: "dormant", permille: 300},
-	{name: "light", permille: 210, lo: 150, hi: 800, orders: [2]int{1, 3}, logins: [2]int{1, 4}, checkIns: [2]int{0, 2}, review: 0.2},
-	{name: "regular", permille: 270, lo: 1200, hi: 2300, orders: [2]int{3, 6}, logins: [2]int{2, 6}, checkIns: [2]int{0, 4}, review: 0.25},
-	{name: "engaged", permille: 150, lo: 2800, hi: 4200, orders: [2]int{5, 9}, logins: [2]int{4, 10}, checkIns: [2]int{2, 7}, review: 0.3},
-	{name: "loyal", permille: 50, lo: 4900, hi: 6600, orders: [2]int{8, 12}, logins: [2]int{6, 14}, checkIns: [2]int{5, 12}, review: 0.35},
-	{name: "top", permille: 20, lo: 7600, hi: 11000, orders: [2]int{10, 16}, logins: [2]int{8, 18}, checkIns: [2]int{6, 16}, review: 0.4},
+	{name: "light", permille: 210, lo: 150, hi: 800, orders: [2]int{1, 2}, logins: [2]int{1, 3}, checkIns: [2]int{0, 1}, review: 0.2},
+	{name: "regular", permille: 270, lo: 1200, hi: 2300, orders: [2]int{2, 5}, logins: [2]int{1, 4}, checkIns: [2]int{0, 3}, review: 0.25},
+	{name: "engaged", permille: 150, lo: 2800, hi: 4200, orders: [2]int{4, 8}, logins: [2]int{3, 7}, checkIns: [2]int{1, 5}, review: 0.3},
+	{name: "loyal", permille: 50, lo: 4900, hi: 6600, orders: [2]int{7, 11}, logins: [2]int{5, 10}, checkIns: [2]int{4, 9}, review: 0.35},
+	{name: "top", permille: 20, lo: 7600, hi: 11000, orders: [2]int{9, 14}, logins: [2]int{6, 12}, checkIns: [2]int{5, 12}, review: 0.4},
 }
 
 func personaAt(u float64) persona {
@@ -294,11 +294,11 @@ func random(b *builder, r rules.Rules, p persona) {
 			b.add(payload.CheckIn, b.at(s.k, s.d, between(rng, 7, 10), rng.IntN(60)), "APP", payload.Body{})
 		}
 	}
-	for range rng.IntN(int(p.review*6) + 1) {
+	for range rng.IntN(int(p.review*4) + 1) {
 		b.add(payload.QuestionAnswered, when(between(rng, k0, 11)), channel(), payload.Body{})
 		activity += w.Answer
 	}
-	for range rng.IntN(int(p.review*8) + 1) {
+	for range rng.IntN(int(p.review*5) + 1) {
 		b.add(payload.ProductShared, when(between(rng, k0, 11)), "APP", payload.Body{})
 		activity += w.Share
 	}
