@@ -3939,7 +3939,7 @@ type Member implements Node {
   """
   realNameVerified: Boolean!
   """
-  Linked social account providers, e.g. WECHAT.
+  Linked social account providers, e.g. WECHAT, in the order they were linked.
   """
   boundAccounts: [String!]
   """
@@ -4009,7 +4009,7 @@ type Member implements Node {
     orderBy: MedalChangeOrder
   ): MedalChangeConnection!
   """
-  The partner benefits granted or being granted to the member.
+  The partner benefits granted or being granted to the member, oldest first unless orderBy says otherwise.
   """
   partnerGrants(
     """
@@ -4787,7 +4787,7 @@ type Query {
     ids: [ID!]!
   ): [Node]!
   """
-  The members of the token's programme, a page at a time (first or last ≤ 100).
+  The members of the token's programme, a page at a time (first or last ≤ 100), in registration order (id) unless orderBy says otherwise; equal orderBy values in id order.
   """
   members(
     """
@@ -4946,7 +4946,7 @@ type Tier implements Node {
   """
   giftPoints: Int!
   """
-  Upgrade gift: catalogue benefits (coupons) issued as claims with the points.
+  Upgrade gift: catalogue benefits (coupons) issued as claims with the points, in the order configured.
   """
   giftBenefits: [String!]
   """
@@ -4954,7 +4954,7 @@ type Tier implements Node {
   """
   yearlyDeduction: Int!
   """
-  The catalogue benefits members of the tier hold, ordered by kind and key.
+  The catalogue benefits members of the tier hold, by kind (PRICE, LOGISTICS, SERVICE, VALUE_ADDED), then key.
   """
   benefits: [Benefit!]
 }
@@ -6037,7 +6037,7 @@ extend type Mutation {
   ): PointsChangePayload! @auth(requires: [ADMIN, SERVICE])
 }
 `, BuiltIn: false},
-	{Name: "../schema/pointsrules.graphqls", Input: `# The points rules of a programme (DOMAIN.md §3): how points are earned, spent and expire.
+	{Name: "../schema/pointsrules.graphqls", Input: `# The points rules of a programme (docs/domain.md §3): how points are earned, spent and expire.
 # They are programme data: an ADMIN changes them with updatePointsRules, audited.
 
 extend type Program {
@@ -6051,10 +6051,13 @@ extend type Mutation {
   value; a refused input changes nothing. Events recorded afterwards earn by the new rules;
   points already earned keep their amounts and expiry. Audited with before and after.
   """
-  updatePointsRules(input: UpdatePointsRulesInput!): UpdatePointsRulesPayload! @auth(requires: [ADMIN])
+  updatePointsRules(
+    "The whole new points rules."
+    input: UpdatePointsRulesInput!
+  ): UpdatePointsRulesPayload! @auth(requires: [ADMIN])
 }
 
-"""The points rules of a programme (DOMAIN.md §3)."""
+"""The points rules of a programme (docs/domain.md §3)."""
 type PointsRules {
   "How points are earned."
   earning: EarningRules!
@@ -6064,7 +6067,7 @@ type PointsRules {
   expiry: ExpiryRules!
 }
 
-"""How points are earned (DOMAIN.md §3 "Earning")."""
+"""How points are earned (docs/domain.md §3 "Earning")."""
 type EarningRules {
   "The smallest paid line amount, in cents, that earns purchase points (default 5,000 = ¥50)."
   purchaseMinLineCents: Int!
@@ -6098,7 +6101,7 @@ type EarningRules {
   pendingDays: Int!
 }
 
-"""How points are used at checkout (DOMAIN.md §3 "Spending")."""
+"""How points are used at checkout (docs/domain.md §3 "Spending")."""
 type SpendingRules {
   "Order deductions are in multiples of this many points (default 1,000 = ¥10)."
   deductionStep: Int!
@@ -6108,7 +6111,7 @@ type SpendingRules {
   deductionMaxPercent: Int!
 }
 
-"""When earned points lapse (DOMAIN.md §3 "Expiry")."""
+"""When earned points lapse (docs/domain.md §3 "Expiry")."""
 type ExpiryRules {
   "Points earned in year N expire at the end of 31 December of year N + this, in the programme's time zone (default 1)."
   yearsAfterEarning: Int!

@@ -49,7 +49,7 @@ func metricLines(text string, names ...string) string {
 }
 
 // TestDomainMetrics scrapes /metrics after real events, spends, an adjustment and expiry.
-// The figures, from DOMAIN.md §3: a web order with a ¥15,000 line (10% of ¥15,000 is 1,500,
+// The figures, from docs/domain.md §3: a web order with a ¥15,000 line (10% of ¥15,000 is 1,500,
 // capped at 1,000 per line off the app) and a ¥6,000 line (600) earns 1,600; a check-in 5:
 // 1,605 issued by PLATFORM. A deduction of 1,000 is spent; an exchange of 5,000 is refused
 // (only 605 left) and counts nothing; an adjustment of -5 takes 5 back; the 600 left, earned

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/membergraph/membergraph/internal/auth"
+	"github.com/membergraph/membergraph/internal/store"
 	"github.com/membergraph/membergraph/internal/storetest"
 )
 
@@ -16,7 +17,10 @@ var builtinScalars = map[string]bool{"Int": true, "Float": true, "String": true,
 // field, argument, input field, enum value and directive the real handler introspects carries a
 // description — the hand-written SDL and the part entgql generates alike.
 func TestSchemaIsDescribed(t *testing.T) {
-	a := newAPI(t, storetest.Open(t, storetest.Backends()[0]))
+	storetest.Run(t, func(t *testing.T, db *store.DB) { checkSchemaDescribed(t, newAPI(t, db)) })
+}
+
+func checkSchemaDescribed(t *testing.T, a *api) {
 	type arg struct{ Name, Description string }
 	var out struct {
 		Schema struct {

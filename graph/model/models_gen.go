@@ -100,7 +100,7 @@ type ConfigurePartnerInput struct {
 	Config []*ConfigEntryInput `json:"config"`
 }
 
-// How points are earned (DOMAIN.md §3 "Earning").
+// How points are earned (docs/domain.md §3 "Earning").
 type EarningRules struct {
 	// The smallest paid line amount, in cents, that earns purchase points (default 5,000 = ¥50).
 	PurchaseMinLineCents int `json:"purchaseMinLineCents"`
@@ -223,7 +223,7 @@ type EventResult struct {
 	WithholdCents int `json:"withholdCents"`
 }
 
-// When earned points lapse (DOMAIN.md §3 "Expiry").
+// When earned points lapse (docs/domain.md §3 "Expiry").
 type ExpiryRules struct {
 	// Points earned in year N expire at the end of 31 December of year N + this, in the programme's time zone (default 1).
 	YearsAfterEarning int `json:"yearsAfterEarning"`
@@ -501,7 +501,7 @@ type PointsQuote struct {
 	Message string `json:"message"`
 }
 
-// The points rules of a programme (DOMAIN.md §3).
+// The points rules of a programme (docs/domain.md §3).
 type PointsRules struct {
 	// How points are earned.
 	Earning *EarningRules `json:"earning"`
@@ -707,7 +707,7 @@ type SpendPointsInput struct {
 	IdempotencyKey string `json:"idempotencyKey"`
 }
 
-// How points are used at checkout (DOMAIN.md §3 "Spending").
+// How points are used at checkout (docs/domain.md §3 "Spending").
 type SpendingRules struct {
 	// Order deductions are in multiples of this many points (default 1,000 = ¥10).
 	DeductionStep int `json:"deductionStep"`
