@@ -68,6 +68,9 @@ type ServerConfig struct {
 	// Metrics says who may read /metrics on this handler (default MetricsOpen).
 	Metrics MetricsExposure
 
+	// CORSOrigins are the browser origins whose pages may call /graphql (exact origins, see
+	// ParseCORSOrigins). Default none: only same-origin pages and non-browser clients.
+	CORSOrigins []string
 
 	ComplexityLimit int   // default 5000
 	DepthLimit      int   // default 12
@@ -133,7 +136,7 @@ func NewServer(cfg ServerConfig) *Server {
 	s.metrics.observe(cfg)
 
 	gql := s.graphqlHandler()
-	s.mux.Handle("/graphql", s.authenticate(gql))
+	s.mux.Handle("/graphql", s.cors(s.authenticate(gql)))
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		// The first line stays "ok" for probes that match the body.
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

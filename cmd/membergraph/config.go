@@ -34,6 +34,9 @@ type config struct {
 	ComplexityLimit int
 	DepthLimit      int
 	MaxBodyBytes    int64
+	// CORSOrigins is the comma-separated allow-list of browser origins whose pages may call
+	// /graphql (graph.ParseCORSOrigins). Default empty: none.
+	CORSOrigins     string
 	ShutdownTimeout time.Duration
 	ExpiryInterval  time.Duration
 	SettleInterval  time.Duration
@@ -69,6 +72,8 @@ func (c *config) bind(fs *flag.FlagSet, serve bool) {
 	fs.IntVar(&c.ComplexityLimit, "complexity-limit", envInt("MEMBERGRAPH_COMPLEXITY_LIMIT", 5000),
 		"largest query complexity accepted; a connection costs its page size times its items [MEMBERGRAPH_COMPLEXITY_LIMIT]")
 	fs.IntVar(&c.DepthLimit, "depth-limit", envInt("MEMBERGRAPH_DEPTH_LIMIT", 12), "deepest query accepted [MEMBERGRAPH_DEPTH_LIMIT]")
+	fs.StringVar(&c.CORSOrigins, "cors-origins", env("MEMBERGRAPH_CORS_ORIGINS", ""),
+		"comma-separated exact origins whose browser pages may call /graphql, e.g. http://localhost:5173; default none [MEMBERGRAPH_CORS_ORIGINS]")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", int64(envInt("MEMBERGRAPH_MAX_BODY_BYTES", 1<<20)),
 		"largest request body accepted [MEMBERGRAPH_MAX_BODY_BYTES]")
 	fs.DurationVar(&c.ExpiryInterval, "expiry-interval", time.Hour,

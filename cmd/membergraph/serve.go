@@ -66,6 +66,10 @@ func serve(ctx context.Context, args []string) error {
 	if _, err := store.ParseURL(cfg.DatabaseURL); err != nil {
 		return err
 	}
+	corsOrigins, err := graph.ParseCORSOrigins(cfg.CORSOrigins)
+	if err != nil {
+		return fmt.Errorf("--cors-origins: %w", err)
+	}
 
 	// Listen before anything slow: a taken port fails now, not after migrations and plugin
 	// starts. Until the server is assembled, requests are answered 503 "starting".
@@ -167,6 +171,7 @@ func serve(ctx context.Context, args []string) error {
 		ComplexityLimit: cfg.ComplexityLimit,
 		DepthLimit:      cfg.DepthLimit,
 		MaxBodyBytes:    cfg.MaxBodyBytes,
+		CORSOrigins:     corsOrigins,
 		Version:         buildVersion(),
 		Metrics:         metricsExposure(cfg),
 	}
