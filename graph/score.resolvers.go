@@ -158,7 +158,7 @@ func (r *queryResolver) SimulateTierTable(ctx context.Context, input model.Simul
 	}
 	buckets, err := r.tiers.SimulateTable(ctx, thresholds)
 	if ue, ok := usererr.From(err); ok {
-		return nil, gqlErr(ctx, CodeBadRequest, ue.Error())
+		return nil, gqlErr(ctx, CodeBadUserInput, ue.Error())
 	}
 	if err != nil {
 		return nil, err

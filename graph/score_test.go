@@ -223,7 +223,7 @@ func TestTierTableAdministration(t *testing.T) {
 		if got := simulate([]int{0, 1000, 3500, 4500, 7000}); got["SILVER"] != [2]int{1, 0} || got["BRONZE"] != [2]int{0, 1} {
 			t.Fatalf("raised Silver: %v", got)
 		}
-		if r := a.do(admin, `{ simulateTierTable(input: {thresholds: [0, 10, 5, 20, 30]}) { members } }`, nil); r.code() != "BAD_REQUEST" {
+		if r := a.do(admin, `{ simulateTierTable(input: {thresholds: [0, 10, 5, 20, 30]}) { members } }`, nil); r.code() != "BAD_USER_INPUT" {
 			t.Fatalf("bad thresholds: %q", r.code())
 		}
 
