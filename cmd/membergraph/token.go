@@ -21,7 +21,7 @@ secret keeps in its state directory, so it works against that server.`)
 	subject := fs.String("subject", "", "who an ADMIN or SERVICE token is for, for the audit trail")
 	prog := fs.String("program", env("MEMBERGRAPH_PROGRAM", ""), "key of the programme the token is for; empty: the server's default [MEMBERGRAPH_PROGRAM]")
 	ttl := fs.Duration("ttl", 24*time.Hour, "lifetime of the token")
-	cfg.bindSecret(fs, "the server's; empty: the development secret of the state directory")
+	cfg.bindSecret(fs, "the server signs with; empty: the development secret of the state directory")
 	cfg.bindStateDir(fs, "the state directory of the development server whose secret signs the token when none is set; default as serve's: beside the SQLite file of MEMBERGRAPH_DATABASE_URL, else data")
 	cfg.DatabaseURL = env("MEMBERGRAPH_DATABASE_URL", store.DefaultURL)
 	if err := fs.Parse(args); err != nil {
