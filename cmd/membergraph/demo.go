@@ -24,8 +24,9 @@ const demoSynopsis = `Load the demo members (demo-0001 on) with twelve months of
 through the event path as the commerce back end would send it, and settle them, so tiers,
 scores, medals, points and a debt are there to explore; demo-0001 is the README's member.
 Serve does this by itself when it creates the programme on an empty database. The same
---seed in the same month loads the same data: a second run changes nothing. The database is
-migrated and the JD-style programme created first when they are missing.`
+--seed in the same month loads the same data: a second run changes nothing; demo members of
+another seed or month are refused. The database is migrated and the JD-style programme
+created first when they are missing.`
 
 // demoCmd loads the demo data.
 func demoCmd(ctx context.Context, args []string) error {

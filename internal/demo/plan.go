@@ -180,11 +180,11 @@ type persona struct {
 
 var personas = []persona{
 	{name: "dormant", permille: 300},
-	{name: "light", permille: 210, lo: 150, hi: 800, orders: [2]int{1, 2}, logins: [2]int{1, 3}, checkIns: [2]int{0, 1}, review: 0.2},
-	{name: "regular", permille: 270, lo: 1200, hi: 2300, orders: [2]int{2, 5}, logins: [2]int{1, 4}, checkIns: [2]int{0, 3}, review: 0.25},
-	{name: "engaged", permille: 150, lo: 2800, hi: 4200, orders: [2]int{4, 8}, logins: [2]int{3, 7}, checkIns: [2]int{1, 5}, review: 0.3},
-	{name: "loyal", permille: 50, lo: 4900, hi: 6600, orders: [2]int{7, 11}, logins: [2]int{5, 10}, checkIns: [2]int{4, 9}, review: 0.35},
-	{name: "top", permille: 20, lo: 7600, hi: 11000, orders: [2]int{9, 14}, logins: [2]int{6, 12}, checkIns: [2]int{5, 12}, review: 0.4},
+	{name: "light", permille: 210, lo: 150, hi: 800, orders: [2]int{1, 2}, logins: [2]int{0, 2}, checkIns: [2]int{0, 1}, review: 0.15},
+	{name: "regular", permille: 270, lo: 1200, hi: 2300, orders: [2]int{2, 4}, logins: [2]int{1, 3}, checkIns: [2]int{0, 2}, review: 0.2},
+	{name: "engaged", permille: 150, lo: 2800, hi: 4200, orders: [2]int{4, 7}, logins: [2]int{2, 5}, checkIns: [2]int{1, 4}, review: 0.25},
+	{name: "loyal", permille: 50, lo: 4900, hi: 6600, orders: [2]int{6, 10}, logins: [2]int{4, 8}, checkIns: [2]int{3, 7}, review: 0.3},
+	{name: "top", permille: 20, lo: 7600, hi: 11000, orders: [2]int{8, 12}, logins: [2]int{5, 10}, checkIns: [2]int{4, 10}, review: 0.35},
 }
 
 func personaAt(u float64) persona {
@@ -264,7 +264,7 @@ func random(b *builder, r rules.Rules, p persona) {
 	}
 	bound := slices.Clone(providers)
 	rng.Shuffle(len(bound), func(i, j int) { bound[i], bound[j] = bound[j], bound[i] })
-	account.BoundAccounts = rng.IntN(3)
+	account.BoundAccounts = pick(rng, []int{0, 1, 2}, []int{5, 3, 2})
 	for _, prov := range bound[:account.BoundAccounts] {
 		b.add(payload.AccountBound, when(between(rng, k0, 11)), "APP", payload.Body{Provider: prov})
 	}
