@@ -336,6 +336,9 @@ func TestPlan(t *testing.T) {
 	if !reflect.DeepEqual(a, b) {
 		t.Error("the same seed in the same month made two plans")
 	}
+	if small := demo.NewPlan(demo.Config{Members: 50, Seed: 3}, r, shanghai, now); !reflect.DeepEqual(small.Members, a.Members[:50]) {
+		t.Error("the first 50 members of a 300-member demo differ from a 50-member demo's")
+	}
 	c := demo.NewPlan(demo.Config{Members: 300, Seed: 4}, r, shanghai, now)
 	if reflect.DeepEqual(a.Members[10], c.Members[10]) {
 		t.Error("seeds 3 and 4 made the same drawn member")

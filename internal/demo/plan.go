@@ -63,7 +63,7 @@ func NewPlan(cfg Config, r rules.Rules, loc *time.Location, now time.Time) Plan 
 	// which.
 	offset := rand.New(rand.NewPCG(cfg.Seed, 0)).Float64()
 	for i := 1; i <= cfg.Members; i++ {
-		b := newBuilder(cfg.Seed, ExternalID(i), p.Month, loc)
+		b := newBuilder(cfg.Seed, i, p.Month, loc)
 		switch i {
 		case 1:
 			showcase(b)
@@ -94,9 +94,10 @@ type builder struct {
 	spends                      []points.SpendRequest
 }
 
-func newBuilder(seed uint64, ext string, month formula.Month, loc *time.Location) *builder {
-	var n uint64
-	fmt.Sscanf(ext[len(Prefix):], "%d", &n)
+// newBuilder starts the plan of the i-th member, whose draws come from a stream of its own,
+// so a member is the same however many members the demo holds.
+func newBuilder(seed uint64, i int, month formula.Month, loc *time.Location) *builder {
+	ext := ExternalID(i)
 	return &builder{
 		ext: ext,
 		// Keys and order ids name the seed and the month, so that a demo of another seed or
@@ -106,7 +107,7 @@ func newBuilder(seed uint64, ext string, month formula.Month, loc *time.Location
 		first:       month.Add(-12).Start(loc),
 		end:         month.Start(loc),
 		loc:         loc,
-		rng:         rand.New(rand.NewPCG(seed, n)),
+		rng:         rand.New(rand.NewPCG(seed, uint64(i))),
 	}
 }
 
@@ -173,18 +174,19 @@ type persona struct {
 	permille int
 	lo, hi   int64 // target score
 	orders   [2]int
-	logins   [2]int // login days in the year
-	checkIns [2]int // check-in days in the year
-	review   float64
+	logins   [2]int  // login days in the year
+	checkIns [2]int  // check-in days in the year
+	review   float64 // chance that an order line gets a review
+	realName float64 // chance of a real-name verification
 }
 
 var personas = []persona{
 	{name: "dormant", permille: 300},
-	{name: "light", permille: 210, lo: 150, hi: 800, orders: [2]int{1, 2}, logins: [2]int{0, 2}, checkIns: [2]int{0, 1}, review: 0.15},
-	{name: "regular", permille: 270, lo: 1200, hi: 2300, orders: [2]int{2, 4}, logins: [2]int{1, 3}, checkIns: [2]int{0, 2}, review: 0.2},
-	{name: "engaged", permille: 150, lo: 2800, hi: 4200, orders: [2]int{4, 7}, logins: [2]int{2, 5}, checkIns: [2]int{1, 4}, review: 0.25},
-	{name: "loyal", permille: 50, lo: 4900, hi: 6600, orders: [2]int{6, 10}, logins: [2]int{4, 8}, checkIns: [2]int{3, 7}, review: 0.3},
-	{name: "top", permille: 20, lo: 7600, hi: 11000, orders: [2]int{8, 12}, logins: [2]int{5, 10}, checkIns: [2]int{4, 10}, review: 0.35},
+	{name: "light", permille: 210, lo: 150, hi: 800, orders: [2]int{1, 2}, logins: [2]int{0, 2}, checkIns: [2]int{0, 1}, review: 0.15, realName: 0.6},
+	{name: "regular", permille: 270, lo: 1200, hi: 2300, orders: [2]int{2, 4}, logins: [2]int{1, 3}, checkIns: [2]int{0, 2}, review: 0.2, realName: 0.7},
+	{name: "engaged", permille: 150, lo: 2800, hi: 4200, orders: [2]int{4, 7}, logins: [2]int{2, 5}, checkIns: [2]int{1, 4}, review: 0.25, realName: 0.8},
+	{name: "loyal", permille: 50, lo: 4900, hi: 6600, orders: [2]int{6, 10}, logins: [2]int{4, 8}, checkIns: [2]int{3, 7}, review: 0.3, realName: 0.9},
+	{name: "top", permille: 20, lo: 7600, hi: 11000, orders: [2]int{8, 12}, logins: [2]int{5, 10}, checkIns: [2]int{4, 10}, review: 0.35, realName: 0.95},
 }
 
 func personaAt(u float64) persona {
@@ -258,7 +260,7 @@ func random(b *builder, r rules.Rules, p persona) {
 
 	// The account and risk facts first: they set the account points and the coefficient.
 	account := formula.Account{}
-	if rng.Float64() < 0.55+0.08*float64(slices.IndexFunc(personas, func(x persona) bool { return x.name == p.name })) {
+	if rng.Float64() < p.realName {
 		account.RealNameVerified = true
 		b.add(payload.AccountVerified, when(k0), "APP", payload.Body{})
 	}
