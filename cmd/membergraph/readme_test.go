@@ -94,9 +94,14 @@ var readmeChecks = map[string][]readmeWant{
 	"MyMembership": {{"viewer.externalId", "demo-0001"}, {"viewer.tier.name", "Gold"}},
 	// Gold holds FREE_SHIPPING_5, five a month: one claimed, four left.
 	"UseFreeShipping": {{"claimBenefit.remaining", 4.0}, {"claimBenefit.replayed", false}},
+	// The claim just made is the newest.
+	"MyClaims": {{"viewer.benefitClaims.edges.0.node.source", "CLAIM"}, {"viewer.benefitClaims.edges.0.node.benefit.key", "FREE_SHIPPING_5"}},
 	// A ¥4,999 phone line bought in the app: floored to ¥4,990, 10% is 499 points (under the
 	// app's 2,000 cap), plus 10 for the member's first mobile order of the day: 509.
 	"RecordOrder": {{"recordEvents.results.0.status", "ACCEPTED"}, {"recordEvents.results.0.points", 509.0}},
+	// The order just recorded, stored with what it did.
+	"AuditTrail": {{"member.events.totalCount", 1.0}, {"member.events.edges.0.node.kind", "ORDER_COMPLETED"},
+		{"member.events.edges.0.node.outcome.points", 509.0}},
 	// 509 points are below the 1,000 minimum; demo-0001's 1,500 allow one step of 1,000
 	// points (¥10), well under half of the ¥200 order.
 	"PointsAndQuotes": {
