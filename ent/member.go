@@ -40,7 +40,7 @@ type Member struct {
 	Status member.Status `json:"status,omitempty"`
 	// Whether the member's real name is verified (counts towards the account dimension).
 	RealNameVerified bool `json:"real_name_verified,omitempty"`
-	// Linked social account providers, e.g. WECHAT.
+	// Linked social account providers, e.g. WECHAT, in the order they were linked.
 	BoundAccounts []string `json:"bound_accounts,omitempty"`
 	// TierID holds the value of the "tier_id" field.
 	TierID int `json:"tier_id,omitempty"`
@@ -62,7 +62,7 @@ type MemberEdges struct {
 	TierHistory []*TierChange `json:"tier_history,omitempty"`
 	// Every medal level change, oldest first unless orderBy says otherwise.
 	MedalHistory []*MedalChange `json:"medal_history,omitempty"`
-	// The partner benefits granted or being granted to the member.
+	// The partner benefits granted or being granted to the member, oldest first unless orderBy says otherwise.
 	PartnerGrants []*PartnerGrant `json:"partner_grants,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.

@@ -32,7 +32,7 @@ type Tier struct {
 	Description string `json:"description,omitempty"`
 	// Upgrade gift: points granted the first time in a calendar year a member reaches the tier.
 	GiftPoints int64 `json:"gift_points,omitempty"`
-	// Upgrade gift: catalogue benefits (coupons) issued as claims with the points.
+	// Upgrade gift: catalogue benefits (coupons) issued as claims with the points, in the order configured.
 	GiftBenefits []string `json:"gift_benefits,omitempty"`
 	// Cumulative mode: growth taken from members of this tier on 1 January.
 	YearlyDeduction int64 `json:"yearly_deduction,omitempty"`
@@ -46,7 +46,7 @@ type Tier struct {
 type TierEdges struct {
 	// Program holds the value of the program edge.
 	Program *Program `json:"program,omitempty"`
-	// The catalogue benefits members of the tier hold, ordered by kind and key.
+	// The catalogue benefits members of the tier hold, by kind (PRICE, LOGISTICS, SERVICE, VALUE_ADDED), then key.
 	Benefits []*Benefit `json:"benefits,omitempty"`
 	// Members holds the value of the members edge.
 	Members []*Member `json:"members,omitempty"`

@@ -37,6 +37,11 @@ func (r *queryResolver) Members(ctx context.Context, after *entgql.Cursor[int], 
 		ent.WithMemberOrder(orderBy), ent.WithMemberFilter(where.Filter))
 }
 
+// Benefits is the resolver for the benefits field.
+func (r *tierResolver) Benefits(ctx context.Context, obj *ent.Tier) ([]*ent.Benefit, error) {
+	return r.tierBenefits(ctx, obj)
+}
+
 // Member returns MemberResolver implementation.
 func (r *Resolver) Member() MemberResolver { return &memberResolver{r} }
 
@@ -52,6 +57,9 @@ func (r *Resolver) Settlement() SettlementResolver { return &settlementResolver{
 // StoreBudget returns StoreBudgetResolver implementation.
 func (r *Resolver) StoreBudget() StoreBudgetResolver { return &storeBudgetResolver{r} }
 
+// Tier returns TierResolver implementation.
+func (r *Resolver) Tier() TierResolver { return &tierResolver{r} }
+
 // TierChange returns TierChangeResolver implementation.
 func (r *Resolver) TierChange() TierChangeResolver { return &tierChangeResolver{r} }
 
@@ -63,5 +71,6 @@ type programResolver struct{ *Resolver }
 type queryResolver struct{ *Resolver }
 type settlementResolver struct{ *Resolver }
 type storeBudgetResolver struct{ *Resolver }
+type tierResolver struct{ *Resolver }
 type tierChangeResolver struct{ *Resolver }
 type memberWhereInputResolver struct{ *Resolver }

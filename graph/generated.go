@@ -5216,7 +5216,7 @@ type BenefitClaimEdge {
 	{Name: "../schema/medal.graphqls", Input: `# Medals (勋章): docs/domain.md §6.
 
 extend type Member {
-  "Every medal of the programme, earned or not (level 0), with the progress to the next level."
+  "Every medal of the programme, earned or not (level 0), with the progress to the next level, in the order of program.medals."
   medals: [MedalStatus!]!
 }
 
@@ -5232,7 +5232,7 @@ type MedalStatus {
   level: Int!
   "Where the member stands towards the next level."
   progress: MedalProgress!
-  "Benefits of the levels reached (each granted once, when first reached)."
+  "Benefits of the levels reached (each granted once, when first reached), level 1 first, each level's in the order the medal lists them."
   benefits: [Benefit!]!
 }
 
@@ -5255,12 +5255,12 @@ type MedalProgress {
 }
 
 extend type Program {
-  "The medal catalogue: category medals, then behaviour medals."
+  "The medal catalogue: category medals, then behaviour medals, each in the order the programme created them."
   medals: [Medal!]!
 }
 
 extend type Query {
-  "The members holding a medal, highest level first: a category's high-value members."
+  "The members holding a medal, highest level first and, among equal levels, the latest holder first: a category's high-value members."
   medalLeaders(
     "The medal's key: a category key, or ORDERS, REVIEWS, PHOTO_REVIEWS, ANSWERS, CHECK_INS."
     key: String!
@@ -5348,7 +5348,7 @@ extend type Query {
 extend type Program {
   "The tier ladder, ordered by level."
   tiers: [Tier!]!
-  "The benefit catalogue, ordered by kind and key."
+  "The benefit catalogue, by kind (PRICE, LOGISTICS, SERVICE, VALUE_ADDED), then key."
   benefits: [Benefit!]!
 }
 
@@ -5409,7 +5409,7 @@ input RegisterMemberInput {
 type RegisterMemberPayload {
   "The member registered; null when userErrors is not empty."
   member: Member
-  "What was wrong with the input; empty on success."
+  "What was wrong with the input; empty on success. Listed in the order found, which follows the input's fields."
   userErrors: [UserError!]!
 }
 
@@ -5437,7 +5437,7 @@ input UpdateMemberInput {
 type UpdateMemberPayload {
   "The member as changed; null when userErrors is not empty."
   member: Member
-  "What was wrong with the input; empty on success."
+  "What was wrong with the input; empty on success. Listed in the order found, which follows the input's fields."
   userErrors: [UserError!]!
 }
 `, BuiltIn: false},
@@ -5491,7 +5491,7 @@ type PartnerConfiguration {
   enabled: Boolean!
   "The configuration handed to the plugin, ordered by key."
   config: [ConfigEntry!]!
-  "The settings the partner accepts."
+  "The settings the partner accepts, in the order the plugin declares them."
   schema: [PartnerConfigField!]!
 }
 
@@ -5524,7 +5524,7 @@ input ConfigEntryInput {
 }
 
 extend type Query {
-  "The partner plugins installed on this server."
+  "The partner plugins installed on this server, by key."
   partners: [Partner!]! @auth(requires: [ADMIN, SERVICE, MEMBER, STORE, PARTNER])
 }
 
@@ -5584,7 +5584,7 @@ type ClaimPartnerBenefitPayload {
   grant: PartnerGrant
   "The key was used before for this claim: nothing changed."
   replayed: Boolean!
-  "What was wrong; UNAVAILABLE when the partner did not answer in time."
+  "What was wrong; UNAVAILABLE when the partner did not answer in time. Listed in the order found, which follows the input's fields."
   userErrors: [UserError!]!
 }
 
@@ -5600,7 +5600,7 @@ input RevokePartnerBenefitInput {
 type RevokePartnerBenefitPayload {
   "The grant afterwards; null when userErrors is not empty."
   grant: PartnerGrant
-  "What was wrong; empty on success."
+  "What was wrong; empty on success. Listed in the order found, which follows the input's fields."
   userErrors: [UserError!]!
 }
 
@@ -5622,7 +5622,7 @@ input ConfigurePartnerInput {
 type PartnerPayload {
   "The partner afterwards; null when userErrors is not empty."
   partner: Partner
-  "What was wrong; empty on success."
+  "What was wrong; empty on success. Listed in the order found, which follows the input's fields."
   userErrors: [UserError!]!
 }
 
@@ -5646,7 +5646,7 @@ type FundPartnerBudgetPayload {
   granted: Int
   "True when the idempotency key was seen before with the same request: nothing changed."
   replayed: Boolean!
-  "What was wrong; empty on success."
+  "What was wrong; empty on success. Listed in the order found, which follows the input's fields."
   userErrors: [UserError!]!
 }
 
@@ -5670,7 +5670,7 @@ type ReportPartnerActivityPayload {
   pointsAwarded: Int
   "What the plugin says it did."
   detail: String
-  "What was wrong; empty on success."
+  "What was wrong; empty on success. Listed in the order found, which follows the input's fields."
   userErrors: [UserError!]!
 }
 `, BuiltIn: false},
@@ -5829,7 +5829,7 @@ type EventResult {
 type RecordEventsPayload {
   "One result per event, in input order."
   results: [EventResult!]!
-  "What was wrong with the batch as a whole; empty when it was taken."
+  "What was wrong with the batch as a whole; empty when it was taken. Listed in the order found, which follows the input's fields."
   userErrors: [UserError!]!
 }
 
@@ -5843,7 +5843,7 @@ type MemberPoints {
   debt: Int!
   "Points that lapse within the next withinDays days (1–3660)."
   expiring("How many days ahead to look, 1–3660." withinDays: Int!): Int!
-  "The ledger, newest first."
+  "The ledger, newest first (by createdAt, then the later entry first)."
   entries(
     "Returns the entries after this cursor."
     after: Cursor
@@ -5931,7 +5931,7 @@ type PointsChangePayload {
   replayed: Boolean!
   "The member's spendable balance afterwards."
   balance: Int
-  "What was wrong with the input; empty on success."
+  "What was wrong with the input; empty on success. Listed in the order found, which follows the input's fields."
   userErrors: [UserError!]!
 }
 
@@ -6001,7 +6001,7 @@ type FundStoreBudgetPayload {
   budget: StoreBudget
   "True when the idempotency key was seen before with the same request: nothing changed."
   replayed: Boolean!
-  "What was wrong with the input; empty on success."
+  "What was wrong with the input; empty on success. Listed in the order found, which follows the input's fields."
   userErrors: [UserError!]!
 }
 
@@ -6181,7 +6181,7 @@ input ExpiryRulesInput {
 type UpdatePointsRulesPayload {
   "The rules now in force; null when the input was refused."
   pointsRules: PointsRules
-  "What was wrong with the input, each naming its field; empty on success."
+  "What was wrong with the input, each naming its field; empty on success. Listed in the order found, which follows the input's fields."
   userErrors: [UserError!]!
 }
 `, BuiltIn: false},
@@ -6194,9 +6194,9 @@ extend type Member {
   nextTier: Tier
   "Settled score still needed to reach nextTier; null at the top."
   scoreToNextTier: Int
-  "What nextTier holds that the member's tier lacks."
+  "What nextTier holds that the member's tier lacks, by kind (PRICE, LOGISTICS, SERVICE, VALUE_ADDED), then key."
   nextTierAdds: [Benefit!]!
-  "What the member holds now, with the quota left this period."
+  "What the member holds now, with the quota left this period, by kind (PRICE, LOGISTICS, SERVICE, VALUE_ADDED), then key."
   benefits: [MemberBenefit!]!
 }
 
@@ -6306,12 +6306,12 @@ extend type Query {
     "The tier table to try."
     input: SimulateTierTableInput!
   ): TierTableSimulation! @auth(requires: [ADMIN])
-  "The latest settlements, newest first."
+  "The latest settlements, newest period first."
   settlements(
     "How many of the latest settlements to return."
     first: Int
   ): [Settlement!]! @auth(requires: [ADMIN])
-  "Changes to the programme's configuration, newest first."
+  "Changes to the programme's configuration, newest first (by createdAt, then the later entry first)."
   auditEntries(
     "Returns the entries after this cursor."
     after: Cursor
@@ -6371,7 +6371,7 @@ input SettleScoresInput {
 type SettleScoresPayload {
   "The period's settlement run; null when userErrors is not empty."
   settlement: Settlement
-  "What was wrong with the input; empty on success."
+  "What was wrong with the input; empty on success. Listed in the order found, which follows the input's fields."
   userErrors: [UserError!]!
 }
 
@@ -6395,7 +6395,8 @@ type ClaimBenefitPayload {
   replayed: Boolean!
   """
   What was wrong: NOT_FOUND for a key not in the catalogue, FAILED_PRECONDITION when the tier
-  lacks the benefit or its quota is used.
+  lacks the benefit or its quota is used. Listed in the order found, which follows the input's
+  fields.
   """
   userErrors: [UserError!]!
 }
@@ -6454,7 +6455,7 @@ input UpdateTierTableInput {
 type UpdateTierTablePayload {
   "The tier table afterwards; null when userErrors is not empty."
   tiers: [Tier!]
-  "What was wrong with the table; empty on success."
+  "What was wrong with the table; empty on success. Listed in the order found, which follows the input's fields."
   userErrors: [UserError!]!
 }
 
@@ -6594,7 +6595,7 @@ input CoefficientBandInput {
 type UpdateScoreRulesPayload {
   "The settings afterwards; null when userErrors is not empty."
   scoreRules: ScoreRules
-  "What was wrong with the settings; empty on success."
+  "What was wrong with the settings; empty on success. Listed in the order found, which follows the input's fields."
   userErrors: [UserError!]!
 }
 `, BuiltIn: false},

@@ -67,7 +67,7 @@ func (Member) Fields() []ent.Field {
 		field.Bool("real_name_verified").Default(false).
 			Comment("Whether the member's real name is verified (counts towards the account dimension)."),
 		field.Strings("bound_accounts").Optional().
-			Comment("Linked social account providers, e.g. WECHAT.").
+			Comment("Linked social account providers, e.g. WECHAT, in the order they were linked.").
 			Annotations(entgql.Skip(entgql.SkipWhereInput)),
 		field.Int("tier_id").
 			Annotations(entgql.Skip()),
@@ -90,7 +90,7 @@ func (Member) Edges() []ent.Edge {
 			Comment("Every medal level change, oldest first unless orderBy says otherwise.").
 			Annotations(entgql.RelayConnection()),
 		edge.From("partner_grants", PartnerGrant.Type).Ref("member").
-			Comment("The partner benefits granted or being granted to the member.").
+			Comment("The partner benefits granted or being granted to the member, oldest first unless orderBy says otherwise.").
 			Annotations(entgql.RelayConnection()),
 	}
 }
@@ -108,7 +108,7 @@ func (Member) Annotations() []schema.Annotation {
 	return []schema.Annotation{
 		schema.Comment("A person in a programme, known to the commerce side by externalId."),
 		entgql.RelayConnection(),
-		entgql.QueryField().Description("The members of the token's programme, a page at a time (first or last ≤ 100).").Directives(entgql.NewDirective("auth", &ast.Argument{
+		entgql.QueryField().Description("The members of the token's programme, a page at a time (first or last ≤ 100), in registration order (id) unless orderBy says otherwise; equal orderBy values in id order.").Directives(entgql.NewDirective("auth", &ast.Argument{
 			Name: "requires",
 			Value: &ast.Value{Kind: ast.ListValue, Children: ast.ChildValueList{
 				{Value: &ast.Value{Raw: "ADMIN", Kind: ast.EnumValue}},

@@ -32,7 +32,7 @@ func (Tier) Fields() []ent.Field {
 		field.Int64("gift_points").NonNegative().Default(0).
 			Comment("Upgrade gift: points granted the first time in a calendar year a member reaches the tier."),
 		field.Strings("gift_benefits").Optional().
-			Comment("Upgrade gift: catalogue benefits (coupons) issued as claims with the points."),
+			Comment("Upgrade gift: catalogue benefits (coupons) issued as claims with the points, in the order configured."),
 		field.Int64("yearly_deduction").NonNegative().Default(0).
 			Comment("Cumulative mode: growth taken from members of this tier on 1 January."),
 	}
@@ -43,7 +43,7 @@ func (Tier) Edges() []ent.Edge {
 		edge.From("program", Program.Type).Ref("tiers").Field("program_id").Unique().Required().Immutable().
 			Annotations(entgql.Skip()),
 		edge.To("benefits", Benefit.Type).
-			Comment("The catalogue benefits members of the tier hold, ordered by kind and key."),
+			Comment("The catalogue benefits members of the tier hold, by kind (PRICE, LOGISTICS, SERVICE, VALUE_ADDED), then key."),
 		edge.From("members", Member.Type).Ref("tier").Annotations(entgql.Skip()),
 	}
 }

@@ -48,7 +48,8 @@ type ClaimBenefitPayload struct {
 	// The key was used before for this claim: nothing changed.
 	Replayed bool `json:"replayed"`
 	// What was wrong: NOT_FOUND for a key not in the catalogue, FAILED_PRECONDITION when the tier
-	// lacks the benefit or its quota is used.
+	// lacks the benefit or its quota is used. Listed in the order found, which follows the input's
+	// fields.
 	UserErrors []*UserError `json:"userErrors"`
 }
 
@@ -72,7 +73,7 @@ type ClaimPartnerBenefitPayload struct {
 	Grant *ent.PartnerGrant `json:"grant,omitempty"`
 	// The key was used before for this claim: nothing changed.
 	Replayed bool `json:"replayed"`
-	// What was wrong; UNAVAILABLE when the partner did not answer in time.
+	// What was wrong; UNAVAILABLE when the partner did not answer in time. Listed in the order found, which follows the input's fields.
 	UserErrors []*UserError `json:"userErrors"`
 }
 
@@ -255,7 +256,7 @@ type FundPartnerBudgetPayload struct {
 	Granted *int `json:"granted,omitempty"`
 	// True when the idempotency key was seen before with the same request: nothing changed.
 	Replayed bool `json:"replayed"`
-	// What was wrong; empty on success.
+	// What was wrong; empty on success. Listed in the order found, which follows the input's fields.
 	UserErrors []*UserError `json:"userErrors"`
 }
 
@@ -277,7 +278,7 @@ type FundStoreBudgetPayload struct {
 	Budget *ent.StoreBudget `json:"budget,omitempty"`
 	// True when the idempotency key was seen before with the same request: nothing changed.
 	Replayed bool `json:"replayed"`
-	// What was wrong with the input; empty on success.
+	// What was wrong with the input; empty on success. Listed in the order found, which follows the input's fields.
 	UserErrors []*UserError `json:"userErrors"`
 }
 
@@ -317,7 +318,7 @@ type MedalStatus struct {
 	Level int `json:"level"`
 	// Where the member stands towards the next level.
 	Progress *MedalProgress `json:"progress"`
-	// Benefits of the levels reached (each granted once, when first reached).
+	// Benefits of the levels reached (each granted once, when first reached), level 1 first, each level's in the order the medal lists them.
 	Benefits []*ent.Benefit `json:"benefits"`
 }
 
@@ -457,7 +458,7 @@ type PartnerConfiguration struct {
 	Enabled bool `json:"enabled"`
 	// The configuration handed to the plugin, ordered by key.
 	Config []*ConfigEntry `json:"config"`
-	// The settings the partner accepts.
+	// The settings the partner accepts, in the order the plugin declares them.
 	Schema []*PartnerConfigField `json:"schema"`
 }
 
@@ -471,7 +472,7 @@ type PartnerInput struct {
 type PartnerPayload struct {
 	// The partner afterwards; null when userErrors is not empty.
 	Partner *Partner `json:"partner,omitempty"`
-	// What was wrong; empty on success.
+	// What was wrong; empty on success. Listed in the order found, which follows the input's fields.
 	UserErrors []*UserError `json:"userErrors"`
 }
 
@@ -483,7 +484,7 @@ type PointsChangePayload struct {
 	Replayed bool `json:"replayed"`
 	// The member's spendable balance afterwards.
 	Balance *int `json:"balance,omitempty"`
-	// What was wrong with the input; empty on success.
+	// What was wrong with the input; empty on success. Listed in the order found, which follows the input's fields.
 	UserErrors []*UserError `json:"userErrors"`
 }
 
@@ -521,7 +522,7 @@ type RecordEventsInput struct {
 type RecordEventsPayload struct {
 	// One result per event, in input order.
 	Results []*EventResult `json:"results"`
-	// What was wrong with the batch as a whole; empty when it was taken.
+	// What was wrong with the batch as a whole; empty when it was taken. Listed in the order found, which follows the input's fields.
 	UserErrors []*UserError `json:"userErrors"`
 }
 
@@ -551,7 +552,7 @@ type RegisterMemberInput struct {
 type RegisterMemberPayload struct {
 	// The member registered; null when userErrors is not empty.
 	Member *ent.Member `json:"member,omitempty"`
-	// What was wrong with the input; empty on success.
+	// What was wrong with the input; empty on success. Listed in the order found, which follows the input's fields.
 	UserErrors []*UserError `json:"userErrors"`
 }
 
@@ -575,7 +576,7 @@ type ReportPartnerActivityPayload struct {
 	PointsAwarded *int `json:"pointsAwarded,omitempty"`
 	// What the plugin says it did.
 	Detail *string `json:"detail,omitempty"`
-	// What was wrong; empty on success.
+	// What was wrong; empty on success. Listed in the order found, which follows the input's fields.
 	UserErrors []*UserError `json:"userErrors"`
 }
 
@@ -599,7 +600,7 @@ type RevokePartnerBenefitInput struct {
 type RevokePartnerBenefitPayload struct {
 	// The grant afterwards; null when userErrors is not empty.
 	Grant *ent.PartnerGrant `json:"grant,omitempty"`
-	// What was wrong; empty on success.
+	// What was wrong; empty on success. Listed in the order found, which follows the input's fields.
 	UserErrors []*UserError `json:"userErrors"`
 }
 
@@ -681,7 +682,7 @@ type SettleScoresInput struct {
 type SettleScoresPayload struct {
 	// The period's settlement run; null when userErrors is not empty.
 	Settlement *ent.Settlement `json:"settlement,omitempty"`
-	// What was wrong with the input; empty on success.
+	// What was wrong with the input; empty on success. Listed in the order found, which follows the input's fields.
 	UserErrors []*UserError `json:"userErrors"`
 }
 
@@ -789,7 +790,7 @@ type UpdateMemberInput struct {
 type UpdateMemberPayload struct {
 	// The member as changed; null when userErrors is not empty.
 	Member *ent.Member `json:"member,omitempty"`
-	// What was wrong with the input; empty on success.
+	// What was wrong with the input; empty on success. Listed in the order found, which follows the input's fields.
 	UserErrors []*UserError `json:"userErrors"`
 }
 
@@ -807,7 +808,7 @@ type UpdatePointsRulesInput struct {
 type UpdatePointsRulesPayload struct {
 	// The rules now in force; null when the input was refused.
 	PointsRules *PointsRules `json:"pointsRules,omitempty"`
-	// What was wrong with the input, each naming its field; empty on success.
+	// What was wrong with the input, each naming its field; empty on success. Listed in the order found, which follows the input's fields.
 	UserErrors []*UserError `json:"userErrors"`
 }
 
@@ -815,7 +816,7 @@ type UpdatePointsRulesPayload struct {
 type UpdateScoreRulesPayload struct {
 	// The settings afterwards; null when userErrors is not empty.
 	ScoreRules *rules.Score `json:"scoreRules,omitempty"`
-	// What was wrong with the settings; empty on success.
+	// What was wrong with the settings; empty on success. Listed in the order found, which follows the input's fields.
 	UserErrors []*UserError `json:"userErrors"`
 }
 
@@ -829,7 +830,7 @@ type UpdateTierTableInput struct {
 type UpdateTierTablePayload struct {
 	// The tier table afterwards; null when userErrors is not empty.
 	Tiers []*ent.Tier `json:"tiers,omitempty"`
-	// What was wrong with the table; empty on success.
+	// What was wrong with the table; empty on success. Listed in the order found, which follows the input's fields.
 	UserErrors []*UserError `json:"userErrors"`
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/membergraph/membergraph/internal/auth"
 	memberpkg "github.com/membergraph/membergraph/internal/member"
 	"github.com/membergraph/membergraph/internal/points"
+	"github.com/membergraph/membergraph/internal/store"
 	"github.com/membergraph/membergraph/internal/usererr"
 )
 
@@ -71,7 +72,7 @@ func (s *Service) Of(ctx context.Context, prog *ent.Program, m *ent.Member) ([]E
 		return nil, err
 	}
 	t, err := s.client.Tier.Query().Where(tier.ID(m.TierID)).WithBenefits(func(q *ent.BenefitQuery) {
-		q.Order(ent.Asc(entbenefit.FieldKey))
+		q.Order(store.BenefitOrder()...)
 	}).Only(ctx)
 	if err != nil {
 		return nil, err

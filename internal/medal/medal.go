@@ -6,7 +6,6 @@
 package medal
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -23,6 +22,7 @@ import (
 	"github.com/membergraph/membergraph/ent/membermedal"
 	"github.com/membergraph/membergraph/internal/events/payload"
 	"github.com/membergraph/membergraph/internal/score/formula"
+	"github.com/membergraph/membergraph/internal/store"
 )
 
 // WindowMonths is how many programme-local months the levels follow: this one and the 11
@@ -49,19 +49,8 @@ type Catalogue []*ent.Medal
 
 // Load reads the catalogue of the viewer's programme: categories first, then behaviours.
 func Load(ctx context.Context, client *ent.Client) (Catalogue, error) {
-	ms, err := client.Medal.Query().Order(ent.Asc(entmedal.FieldID)).All(ctx)
-	// Sorted here: SQLite orders the enum as text, MySQL by its position.
-	slices.SortStableFunc(ms, func(a, b *ent.Medal) int {
-		return cmp.Compare(kindRank(a.Kind), kindRank(b.Kind))
-	})
+	ms, err := client.Medal.Query().Order(store.MedalOrder()...).All(ctx)
 	return Catalogue(ms), err
-}
-
-func kindRank(k entmedal.Kind) int {
-	if k == entmedal.KindCATEGORY {
-		return 0
-	}
-	return 1
 }
 
 // ByKey finds a medal.

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"sort"
 	"sync"
 
 	"github.com/membergraph/membergraph/ent"
@@ -323,14 +322,7 @@ func (s *Service) Tiers(ctx context.Context) ([]*ent.Tier, error) {
 	return s.client.Tier.Query().Order(ent.Asc(tier.FieldLevel)).All(ctx)
 }
 
-// Benefits returns the catalogue of the viewer's programme, by kind then key.
+// Benefits returns the catalogue of the viewer's programme in store.BenefitOrder.
 func (s *Service) Benefits(ctx context.Context) ([]*ent.Benefit, error) {
-	bs, err := s.client.Benefit.Query().Order(ent.Asc(benefit.FieldKey)).All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	sort.SliceStable(bs, func(i, j int) bool { return kindRank[bs[i].Kind] < kindRank[bs[j].Kind] })
-	return bs, nil
+	return s.client.Benefit.Query().Order(store.BenefitOrder()...).All(ctx)
 }
-
-var kindRank = map[benefit.Kind]int{benefit.KindPRICE: 0, benefit.KindLOGISTICS: 1, benefit.KindSERVICE: 2, benefit.KindVALUE_ADDED: 3}

@@ -10,14 +10,17 @@ import (
 
 	"github.com/membergraph/membergraph/ent"
 	"github.com/membergraph/membergraph/ent/tier"
+	"github.com/membergraph/membergraph/internal/store"
 )
 
 // Ladder is a programme's tiers, lowest first.
 type Ladder []*ent.Tier
 
-// Load reads the ladder of the viewer's programme with each tier's benefits.
+// Load reads the ladder of the viewer's programme with each tier's benefits, in
+// store.BenefitOrder.
 func Load(ctx context.Context, client *ent.Client) (Ladder, error) {
-	ts, err := client.Tier.Query().WithBenefits().Order(ent.Asc(tier.FieldLevel)).All(ctx)
+	ts, err := client.Tier.Query().WithBenefits(func(q *ent.BenefitQuery) { q.Order(store.BenefitOrder()...) }).
+		Order(ent.Asc(tier.FieldLevel)).All(ctx)
 	return Ladder(ts), err
 }
 
