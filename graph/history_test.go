@@ -73,7 +73,7 @@ func TestMemberEvents(t *testing.T) {
 		ts := func(h int) string { return t0.Add(time.Duration(h) * time.Hour).Format(time.RFC3339) }
 		answered := map[string]eventResult{}
 		for _, ev := range []map[string]any{
-			// ¥1,234 → 123 points and ¥57 → 5 (DOMAIN.md §3): 128.
+			// ¥1,234 → 123 points and ¥57 → 5 (docs/domain.md §3): 128.
 			at(orderEvent("order", "alice", "O-1", "WEB", ln("s1", "PHONES", 123400), ln("s2", "FOOD", 5700)), ts(0)),
 			{"idempotencyKey": "login", "externalId": "alice", "kind": "LOGIN", "channel": "APP", "occurredAt": ts(1)},
 			{"idempotencyKey": "check-in", "externalId": "alice", "kind": "CHECK_IN", "channel": "APP", "occurredAt": ts(1)},
@@ -219,7 +219,7 @@ func TestMemberBenefitClaims(t *testing.T) {
 		a.register("alice", nil)
 		a.register("bob", nil)
 		// ¥3,000 in October settles alice into Silver on 1 November, whose upgrade gift
-		// holds an UPGRADE_COUPON (DOMAIN.md §4).
+		// holds an UPGRADE_COUPON (docs/domain.md §4).
 		a.record(at(orderEvent("o1", "alice", "o1", "WEB", ln("phone", "PHONES", 300000)), "2026-10-15T04:00:00Z"))
 		a.settle("2026-11")
 		alice := a.token(auth.RoleMember, "alice")

@@ -137,7 +137,7 @@ func TestUpdatePointsRules(t *testing.T) {
 }
 
 // TestPointsQuoteReasons: each reason pointsQuote gives, with figures worked by hand from
-// DOMAIN.md §3 (steps of 1,000 points = ¥10, a balance of at least 1,000, at most 50% of the
+// docs/domain.md §3 (steps of 1,000 points = ¥10, a balance of at least 1,000, at most 50% of the
 // order) and from changed rules.
 func TestPointsQuoteReasons(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {

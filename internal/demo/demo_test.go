@@ -163,7 +163,7 @@ func checkPyramid(t *testing.T, w *world, s demo.Summary) {
 }
 
 // checkShowcase compares ShowcaseMember with figures worked by hand from its script
-// (showcase.go) and DOMAIN.md.
+// (showcase.go) and docs/domain.md.
 //
 // Score, settled for December 2026 over December 2025 – November 2026: spend ¥5,299 less
 // the refunded kettle ¥69 = 5,230; 23 orders on 23 days × 5 = 115; app opened on 4 days a

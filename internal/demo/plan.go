@@ -27,7 +27,7 @@ type Plan struct {
 
 // MemberPlan is one demo member, in the order its parts are sent.
 //
-// PLUS (DOMAIN.md §5) will add a member's terms here once internal/plus exists: the loader
+// PLUS (docs/domain.md §5) will add a member's terms here once internal/plus exists: the loader
 // must apply them after Registration and before History, because whether a member is PLUS
 // when an order completes decides the order's bonus points.
 type MemberPlan struct {
@@ -167,7 +167,7 @@ func line(sku, category string, yuan int64) payload.Line {
 }
 
 // A persona is a kind of member and the settled score the demo aims it at. The shares make
-// the pyramid DOMAIN.md §4 asks for: of the active members (all but the dormant), head
+// the pyramid docs/domain.md §4 asks for: of the active members (all but the dormant), head
 // (Gold, Diamond) : middle (Bronze, Silver) : tail ≈ 1 : 6 : 3.
 type persona struct {
 	name     string

@@ -34,7 +34,7 @@ type Quote struct {
 	Message string
 }
 
-// QuoteFor is the order-deduction rule (DOMAIN.md §3 "Spending"): whole steps only, nothing
+// QuoteFor is the order-deduction rule (docs/domain.md §3 "Spending"): whole steps only, nothing
 // below the minimum balance, at most the configured share of the order.
 func QuoteFor(s rules.Spending, pointsPerYuan, spendable, orderAmountCents int64) Quote {
 	q := Quote{Balance: spendable}

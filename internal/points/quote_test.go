@@ -7,7 +7,7 @@ import (
 	"github.com/membergraph/membergraph/internal/rules"
 )
 
-// TestQuoteReasons: each reason of the order-deduction rule (DOMAIN.md §3: steps of 1,000
+// TestQuoteReasons: each reason of the order-deduction rule (docs/domain.md §3: steps of 1,000
 // points = ¥10, a balance of at least 1,000, at most 50% of the order), worked by hand.
 func TestQuoteReasons(t *testing.T) {
 	preset := rules.JDPreset().Spending

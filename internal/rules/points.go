@@ -6,14 +6,14 @@ import (
 )
 
 // Points is the part of Rules an operator changes with updatePointsRules: earning,
-// spending and expiry (DOMAIN.md §3).
+// spending and expiry (docs/domain.md §3).
 type Points struct {
 	Earning  Earning  `json:"earning"`
 	Spending Spending `json:"spending"`
 	Expiry   Expiry   `json:"expiry"`
 }
 
-// The values an order line, an order and a payment can name (DOMAIN.md §2); the earning
+// The values an order line, an order and a payment can name (docs/domain.md §2); the earning
 // exclusions must be among them.
 var (
 	ProductTypes   = []string{"PHYSICAL", "SERVICE", "VIRTUAL"}

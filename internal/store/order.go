@@ -28,7 +28,7 @@ func Ranked(column string, values ...string) func(*sql.Selector) {
 }
 
 // BenefitOrder is the order of every list of catalogue benefits the API returns: by kind
-// (price, logistics, service, value-added, as DOMAIN.md §4 lists them), then by key, which
+// (price, logistics, service, value-added, as docs/domain.md §4 lists them), then by key, which
 // is unique in a programme.
 func BenefitOrder() []benefit.OrderOption {
 	return []benefit.OrderOption{
