@@ -13,8 +13,11 @@ import (
 	"github.com/membergraph/membergraph/ent/tierchange"
 	"github.com/membergraph/membergraph/internal/auth"
 	memberpkg "github.com/membergraph/membergraph/internal/member"
+	"github.com/membergraph/membergraph/internal/program"
+	"github.com/membergraph/membergraph/internal/rules"
 	"github.com/membergraph/membergraph/internal/store"
 	"github.com/membergraph/membergraph/internal/storetest"
+	"github.com/membergraph/membergraph/internal/tier"
 	"github.com/membergraph/membergraph/internal/usererr"
 )
 
@@ -242,6 +245,39 @@ func TestResettle(t *testing.T) {
 		}
 		if n, _ := db.Client.AuditEntry.Query().Where(auditentry.Action("resettle")).Count(w.sys()); n != 3 {
 			t.Fatalf("%d resettle audit entries after the refusals", n)
+		}
+	})
+}
+
+// TestResettleCumulative: cumulative growth is added once, so a resettle keeps each settled
+// score and moves members by the current tier table; the next settlement adds only new
+// activity.
+func TestResettleCumulative(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db, func(d *program.Definition) { d.Rules.Score.Mode = rules.ScoreCumulative }, "erin")
+		w.order("erin", "o1", w.at(2025, 10, 10), line("x", 2600)) // 2,600 + 5 = 2,605: Silver
+		w.at(2025, 11, 1)
+		w.settle(202511)
+		admin := auth.NewContext(context.Background(), auth.Viewer{Role: auth.RoleAdmin, Subject: "ops", ProgramID: w.pid})
+		// Silver from 3,000: erin's 2,605 is Bronze once resettled.
+		rows := program.JDPreset().Tiers
+		rows[2].MinScore = 3000
+		if _, err := tier.NewService(db.Client, w.clk).UpdateTable(admin, rows); err != nil {
+			t.Fatal(err)
+		}
+		st, err := w.score.Resettle(admin, w.pid, 202511)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantRun(t, st, 2, 1, 1, true)
+		if v := w.view("erin"); v.Settled != 2605 || v.Dimensions.Consumption != 2605 || w.tierOf("erin") != "BRONZE" {
+			t.Fatalf("after the resettle: %d (consumption %d), %s", v.Settled, v.Dimensions.Consumption, w.tierOf("erin"))
+		}
+		w.order("erin", "o2", w.at(2025, 11, 5), line("y", 100)) // +105
+		w.at(2025, 12, 1)
+		w.settle(202512)
+		if v := w.view("erin"); v.Settled != 2710 {
+			t.Fatalf("2025-12: %d, want 2,605 + 105 = 2,710", v.Settled)
 		}
 	})
 }
