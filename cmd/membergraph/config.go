@@ -79,7 +79,7 @@ func (c *config) bind(fs *flag.FlagSet, serve bool) {
 	fs.DurationVar(&c.ExpiryInterval, "expiry-interval", time.Hour,
 		"how often the server writes off expired points (balances are right between runs)")
 	fs.DurationVar(&c.SettleInterval, "settle-interval", time.Hour,
-		"how often the server looks whether the month's score settlement is due (it runs once per month)")
+		"how often the server settles the month's scores of members not settled for it yet (all on the 1st, newcomers later; each member once per month)")
 	fs.DurationVar(&c.MedalInterval, "medal-interval", 24*time.Hour,
 		"how often the server lowers medal levels whose activity left the 12-month window")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may finish after SIGTERM")
