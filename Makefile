@@ -1,6 +1,8 @@
 # membergraph — the two commands a new user needs are `make run` and `make test`.
 GO  ?= go
 BIN ?= bin
+# VERSION names the build in `membergraph version` and /healthz; outside a git checkout Go's own stamp (or "devel") stands.
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null)
 
 .PHONY: build run test generate check-generate migration clean
 
@@ -8,7 +10,7 @@ PARTNERS := videovip cobrandcard pointsexchange
 
 ## build: the server and every partner plugin into bin/, the plugins trusted in bin/plugins/trusted.json
 build:
-	$(GO) build -o $(BIN)/membergraph ./cmd/membergraph
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN)/membergraph ./cmd/membergraph
 	@mkdir -p $(BIN)/plugins
 	@for p in $(PARTNERS); do $(GO) build -o $(BIN)/plugins/$$p ./partners/$$p || exit 1; done
 	$(BIN)/membergraph plugins trust --plugin-dir $(BIN)/plugins $(PARTNERS)
