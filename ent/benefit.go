@@ -27,6 +27,8 @@ type Benefit struct {
 	Kind benefit.Kind `json:"kind,omitempty"`
 	// What the member gets, in words.
 	Description string `json:"description,omitempty"`
+	// The face value of a coupon benefit, in cents; 0 for a benefit without one.
+	FaceValueCents int64 `json:"face_value_cents,omitempty"`
 	// Claims allowed per quota period; 0 means unlimited.
 	Quota int `json:"quota,omitempty"`
 	// The period the quota renews in.
@@ -75,7 +77,7 @@ func (*Benefit) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case benefit.FieldID, benefit.FieldProgramID, benefit.FieldQuota:
+		case benefit.FieldID, benefit.FieldProgramID, benefit.FieldFaceValueCents, benefit.FieldQuota:
 			values[i] = new(sql.NullInt64)
 		case benefit.FieldKey, benefit.FieldName, benefit.FieldKind, benefit.FieldDescription, benefit.FieldQuotaPeriod:
 			values[i] = new(sql.NullString)
@@ -129,6 +131,12 @@ func (_m *Benefit) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field description", values[i])
 			} else if value.Valid {
 				_m.Description = value.String
+			}
+		case benefit.FieldFaceValueCents:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field face_value_cents", values[i])
+			} else if value.Valid {
+				_m.FaceValueCents = value.Int64
 			}
 		case benefit.FieldQuota:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -202,6 +210,9 @@ func (_m *Benefit) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("description=")
 	builder.WriteString(_m.Description)
+	builder.WriteString(", ")
+	builder.WriteString("face_value_cents=")
+	builder.WriteString(fmt.Sprintf("%v", _m.FaceValueCents))
 	builder.WriteString(", ")
 	builder.WriteString("quota=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Quota))

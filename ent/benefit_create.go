@@ -61,6 +61,20 @@ func (_c *BenefitCreate) SetNillableDescription(v *string) *BenefitCreate {
 	return _c
 }
 
+// SetFaceValueCents sets the "face_value_cents" field.
+func (_c *BenefitCreate) SetFaceValueCents(v int64) *BenefitCreate {
+	_c.mutation.SetFaceValueCents(v)
+	return _c
+}
+
+// SetNillableFaceValueCents sets the "face_value_cents" field if the given value is not nil.
+func (_c *BenefitCreate) SetNillableFaceValueCents(v *int64) *BenefitCreate {
+	if v != nil {
+		_c.SetFaceValueCents(*v)
+	}
+	return _c
+}
+
 // SetQuota sets the "quota" field.
 func (_c *BenefitCreate) SetQuota(v int) *BenefitCreate {
 	_c.mutation.SetQuota(v)
@@ -150,6 +164,10 @@ func (_c *BenefitCreate) defaults() error {
 		v := benefit.DefaultDescription
 		_c.mutation.SetDescription(v)
 	}
+	if _, ok := _c.mutation.FaceValueCents(); !ok {
+		v := benefit.DefaultFaceValueCents
+		_c.mutation.SetFaceValueCents(v)
+	}
 	if _, ok := _c.mutation.Quota(); !ok {
 		v := benefit.DefaultQuota
 		_c.mutation.SetQuota(v)
@@ -196,6 +214,14 @@ func (_c *BenefitCreate) check() error {
 	if v, ok := _c.mutation.Description(); ok {
 		if err := benefit.DescriptionValidator(v); err != nil {
 			return &ValidationError{Name: "description", err: fmt.Errorf(`ent: validator failed for field "Benefit.description": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.FaceValueCents(); !ok {
+		return &ValidationError{Name: "face_value_cents", err: errors.New(`ent: missing required field "Benefit.face_value_cents"`)}
+	}
+	if v, ok := _c.mutation.FaceValueCents(); ok {
+		if err := benefit.FaceValueCentsValidator(v); err != nil {
+			return &ValidationError{Name: "face_value_cents", err: fmt.Errorf(`ent: validator failed for field "Benefit.face_value_cents": %w`, err)}
 		}
 	}
 	if _, ok := _c.mutation.Quota(); !ok {
@@ -259,6 +285,10 @@ func (_c *BenefitCreate) createSpec() (*Benefit, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Description(); ok {
 		_spec.SetField(benefit.FieldDescription, field.TypeString, value)
 		_node.Description = value
+	}
+	if value, ok := _c.mutation.FaceValueCents(); ok {
+		_spec.SetField(benefit.FieldFaceValueCents, field.TypeInt64, value)
+		_node.FaceValueCents = value
 	}
 	if value, ok := _c.mutation.Quota(); ok {
 		_spec.SetField(benefit.FieldQuota, field.TypeInt, value)
@@ -401,6 +431,24 @@ func (u *BenefitUpsert) UpdateDescription() *BenefitUpsert {
 	return u
 }
 
+// SetFaceValueCents sets the "face_value_cents" field.
+func (u *BenefitUpsert) SetFaceValueCents(v int64) *BenefitUpsert {
+	u.Set(benefit.FieldFaceValueCents, v)
+	return u
+}
+
+// UpdateFaceValueCents sets the "face_value_cents" field to the value that was provided on create.
+func (u *BenefitUpsert) UpdateFaceValueCents() *BenefitUpsert {
+	u.SetExcluded(benefit.FieldFaceValueCents)
+	return u
+}
+
+// AddFaceValueCents adds v to the "face_value_cents" field.
+func (u *BenefitUpsert) AddFaceValueCents(v int64) *BenefitUpsert {
+	u.Add(benefit.FieldFaceValueCents, v)
+	return u
+}
+
 // SetQuota sets the "quota" field.
 func (u *BenefitUpsert) SetQuota(v int) *BenefitUpsert {
 	u.Set(benefit.FieldQuota, v)
@@ -529,6 +577,27 @@ func (u *BenefitUpsertOne) SetDescription(v string) *BenefitUpsertOne {
 func (u *BenefitUpsertOne) UpdateDescription() *BenefitUpsertOne {
 	return u.Update(func(s *BenefitUpsert) {
 		s.UpdateDescription()
+	})
+}
+
+// SetFaceValueCents sets the "face_value_cents" field.
+func (u *BenefitUpsertOne) SetFaceValueCents(v int64) *BenefitUpsertOne {
+	return u.Update(func(s *BenefitUpsert) {
+		s.SetFaceValueCents(v)
+	})
+}
+
+// AddFaceValueCents adds v to the "face_value_cents" field.
+func (u *BenefitUpsertOne) AddFaceValueCents(v int64) *BenefitUpsertOne {
+	return u.Update(func(s *BenefitUpsert) {
+		s.AddFaceValueCents(v)
+	})
+}
+
+// UpdateFaceValueCents sets the "face_value_cents" field to the value that was provided on create.
+func (u *BenefitUpsertOne) UpdateFaceValueCents() *BenefitUpsertOne {
+	return u.Update(func(s *BenefitUpsert) {
+		s.UpdateFaceValueCents()
 	})
 }
 
@@ -831,6 +900,27 @@ func (u *BenefitUpsertBulk) SetDescription(v string) *BenefitUpsertBulk {
 func (u *BenefitUpsertBulk) UpdateDescription() *BenefitUpsertBulk {
 	return u.Update(func(s *BenefitUpsert) {
 		s.UpdateDescription()
+	})
+}
+
+// SetFaceValueCents sets the "face_value_cents" field.
+func (u *BenefitUpsertBulk) SetFaceValueCents(v int64) *BenefitUpsertBulk {
+	return u.Update(func(s *BenefitUpsert) {
+		s.SetFaceValueCents(v)
+	})
+}
+
+// AddFaceValueCents adds v to the "face_value_cents" field.
+func (u *BenefitUpsertBulk) AddFaceValueCents(v int64) *BenefitUpsertBulk {
+	return u.Update(func(s *BenefitUpsert) {
+		s.AddFaceValueCents(v)
+	})
+}
+
+// UpdateFaceValueCents sets the "face_value_cents" field to the value that was provided on create.
+func (u *BenefitUpsertBulk) UpdateFaceValueCents() *BenefitUpsertBulk {
+	return u.Update(func(s *BenefitUpsert) {
+		s.UpdateFaceValueCents()
 	})
 }
 

@@ -85,6 +85,27 @@ func (_u *BenefitUpdate) SetNillableDescription(v *string) *BenefitUpdate {
 	return _u
 }
 
+// SetFaceValueCents sets the "face_value_cents" field.
+func (_u *BenefitUpdate) SetFaceValueCents(v int64) *BenefitUpdate {
+	_u.mutation.ResetFaceValueCents()
+	_u.mutation.SetFaceValueCents(v)
+	return _u
+}
+
+// SetNillableFaceValueCents sets the "face_value_cents" field if the given value is not nil.
+func (_u *BenefitUpdate) SetNillableFaceValueCents(v *int64) *BenefitUpdate {
+	if v != nil {
+		_u.SetFaceValueCents(*v)
+	}
+	return _u
+}
+
+// AddFaceValueCents adds value to the "face_value_cents" field.
+func (_u *BenefitUpdate) AddFaceValueCents(v int64) *BenefitUpdate {
+	_u.mutation.AddFaceValueCents(v)
+	return _u
+}
+
 // SetQuota sets the "quota" field.
 func (_u *BenefitUpdate) SetQuota(v int) *BenefitUpdate {
 	_u.mutation.ResetQuota()
@@ -210,6 +231,11 @@ func (_u *BenefitUpdate) check() error {
 			return &ValidationError{Name: "description", err: fmt.Errorf(`ent: validator failed for field "Benefit.description": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.FaceValueCents(); ok {
+		if err := benefit.FaceValueCentsValidator(v); err != nil {
+			return &ValidationError{Name: "face_value_cents", err: fmt.Errorf(`ent: validator failed for field "Benefit.face_value_cents": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Quota(); ok {
 		if err := benefit.QuotaValidator(v); err != nil {
 			return &ValidationError{Name: "quota", err: fmt.Errorf(`ent: validator failed for field "Benefit.quota": %w`, err)}
@@ -255,6 +281,12 @@ func (_u *BenefitUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.Description(); ok {
 		_spec.SetField(benefit.FieldDescription, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.FaceValueCents(); ok {
+		_spec.SetField(benefit.FieldFaceValueCents, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedFaceValueCents(); ok {
+		_spec.AddField(benefit.FieldFaceValueCents, field.TypeInt64, value)
 	}
 	if value, ok := _u.mutation.Quota(); ok {
 		_spec.SetField(benefit.FieldQuota, field.TypeInt, value)
@@ -385,6 +417,27 @@ func (_u *BenefitUpdateOne) SetNillableDescription(v *string) *BenefitUpdateOne 
 	if v != nil {
 		_u.SetDescription(*v)
 	}
+	return _u
+}
+
+// SetFaceValueCents sets the "face_value_cents" field.
+func (_u *BenefitUpdateOne) SetFaceValueCents(v int64) *BenefitUpdateOne {
+	_u.mutation.ResetFaceValueCents()
+	_u.mutation.SetFaceValueCents(v)
+	return _u
+}
+
+// SetNillableFaceValueCents sets the "face_value_cents" field if the given value is not nil.
+func (_u *BenefitUpdateOne) SetNillableFaceValueCents(v *int64) *BenefitUpdateOne {
+	if v != nil {
+		_u.SetFaceValueCents(*v)
+	}
+	return _u
+}
+
+// AddFaceValueCents adds value to the "face_value_cents" field.
+func (_u *BenefitUpdateOne) AddFaceValueCents(v int64) *BenefitUpdateOne {
+	_u.mutation.AddFaceValueCents(v)
 	return _u
 }
 
@@ -526,6 +579,11 @@ func (_u *BenefitUpdateOne) check() error {
 			return &ValidationError{Name: "description", err: fmt.Errorf(`ent: validator failed for field "Benefit.description": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.FaceValueCents(); ok {
+		if err := benefit.FaceValueCentsValidator(v); err != nil {
+			return &ValidationError{Name: "face_value_cents", err: fmt.Errorf(`ent: validator failed for field "Benefit.face_value_cents": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Quota(); ok {
 		if err := benefit.QuotaValidator(v); err != nil {
 			return &ValidationError{Name: "quota", err: fmt.Errorf(`ent: validator failed for field "Benefit.quota": %w`, err)}
@@ -588,6 +646,12 @@ func (_u *BenefitUpdateOne) sqlSave(ctx context.Context) (_node *Benefit, err er
 	}
 	if value, ok := _u.mutation.Description(); ok {
 		_spec.SetField(benefit.FieldDescription, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.FaceValueCents(); ok {
+		_spec.SetField(benefit.FieldFaceValueCents, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedFaceValueCents(); ok {
+		_spec.AddField(benefit.FieldFaceValueCents, field.TypeInt64, value)
 	}
 	if value, ok := _u.mutation.Quota(); ok {
 		_spec.SetField(benefit.FieldQuota, field.TypeInt, value)

@@ -31,6 +31,8 @@ type BenefitClaim struct {
 	Period string `json:"period,omitempty"`
 	// How the claim came about.
 	Source benefitclaim.Source `json:"source,omitempty"`
+	// The face value of the coupon claimed, in cents; 0 for a benefit without one. A PLUS refund subtracts the PLUS coupons used.
+	FaceValueCents int64 `json:"face_value_cents,omitempty"`
 	// When it was claimed or issued.
 	ClaimedAt time.Time `json:"claimed_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -79,7 +81,7 @@ func (*BenefitClaim) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case benefitclaim.FieldID, benefitclaim.FieldProgramID, benefitclaim.FieldMemberID, benefitclaim.FieldBenefitID:
+		case benefitclaim.FieldID, benefitclaim.FieldProgramID, benefitclaim.FieldMemberID, benefitclaim.FieldBenefitID, benefitclaim.FieldFaceValueCents:
 			values[i] = new(sql.NullInt64)
 		case benefitclaim.FieldIdempotencyKey, benefitclaim.FieldPeriod, benefitclaim.FieldSource:
 			values[i] = new(sql.NullString)
@@ -141,6 +143,12 @@ func (_m *BenefitClaim) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field source", values[i])
 			} else if value.Valid {
 				_m.Source = benefitclaim.Source(value.String)
+			}
+		case benefitclaim.FieldFaceValueCents:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field face_value_cents", values[i])
+			} else if value.Valid {
+				_m.FaceValueCents = value.Int64
 			}
 		case benefitclaim.FieldClaimedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -211,6 +219,9 @@ func (_m *BenefitClaim) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("source=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Source))
+	builder.WriteString(", ")
+	builder.WriteString("face_value_cents=")
+	builder.WriteString(fmt.Sprintf("%v", _m.FaceValueCents))
 	builder.WriteString(", ")
 	builder.WriteString("claimed_at=")
 	builder.WriteString(_m.ClaimedAt.Format(time.ANSIC))

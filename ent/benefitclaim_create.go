@@ -60,6 +60,20 @@ func (_c *BenefitClaimCreate) SetSource(v benefitclaim.Source) *BenefitClaimCrea
 	return _c
 }
 
+// SetFaceValueCents sets the "face_value_cents" field.
+func (_c *BenefitClaimCreate) SetFaceValueCents(v int64) *BenefitClaimCreate {
+	_c.mutation.SetFaceValueCents(v)
+	return _c
+}
+
+// SetNillableFaceValueCents sets the "face_value_cents" field if the given value is not nil.
+func (_c *BenefitClaimCreate) SetNillableFaceValueCents(v *int64) *BenefitClaimCreate {
+	if v != nil {
+		_c.SetFaceValueCents(*v)
+	}
+	return _c
+}
+
 // SetClaimedAt sets the "claimed_at" field.
 func (_c *BenefitClaimCreate) SetClaimedAt(v time.Time) *BenefitClaimCreate {
 	_c.mutation.SetClaimedAt(v)
@@ -83,6 +97,9 @@ func (_c *BenefitClaimCreate) Mutation() *BenefitClaimMutation {
 
 // Save creates the BenefitClaim in the database.
 func (_c *BenefitClaimCreate) Save(ctx context.Context) (*BenefitClaim, error) {
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -106,6 +123,15 @@ func (_c *BenefitClaimCreate) ExecX(ctx context.Context) {
 	if err := _c.Exec(ctx); err != nil {
 		panic(err)
 	}
+}
+
+// defaults sets the default values of the builder before save.
+func (_c *BenefitClaimCreate) defaults() error {
+	if _, ok := _c.mutation.FaceValueCents(); !ok {
+		v := benefitclaim.DefaultFaceValueCents
+		_c.mutation.SetFaceValueCents(v)
+	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -141,6 +167,14 @@ func (_c *BenefitClaimCreate) check() error {
 	if v, ok := _c.mutation.Source(); ok {
 		if err := benefitclaim.SourceValidator(v); err != nil {
 			return &ValidationError{Name: "source", err: fmt.Errorf(`ent: validator failed for field "BenefitClaim.source": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.FaceValueCents(); !ok {
+		return &ValidationError{Name: "face_value_cents", err: errors.New(`ent: missing required field "BenefitClaim.face_value_cents"`)}
+	}
+	if v, ok := _c.mutation.FaceValueCents(); ok {
+		if err := benefitclaim.FaceValueCentsValidator(v); err != nil {
+			return &ValidationError{Name: "face_value_cents", err: fmt.Errorf(`ent: validator failed for field "BenefitClaim.face_value_cents": %w`, err)}
 		}
 	}
 	if _, ok := _c.mutation.ClaimedAt(); !ok {
@@ -194,6 +228,10 @@ func (_c *BenefitClaimCreate) createSpec() (*BenefitClaim, *sqlgraph.CreateSpec)
 	if value, ok := _c.mutation.Source(); ok {
 		_spec.SetField(benefitclaim.FieldSource, field.TypeEnum, value)
 		_node.Source = value
+	}
+	if value, ok := _c.mutation.FaceValueCents(); ok {
+		_spec.SetField(benefitclaim.FieldFaceValueCents, field.TypeInt64, value)
+		_node.FaceValueCents = value
 	}
 	if value, ok := _c.mutation.ClaimedAt(); ok {
 		_spec.SetField(benefitclaim.FieldClaimedAt, field.TypeTime, value)
@@ -314,6 +352,9 @@ func (u *BenefitClaimUpsertOne) UpdateNewValues() *BenefitClaimUpsertOne {
 		if _, exists := u.create.mutation.Source(); exists {
 			s.SetIgnore(benefitclaim.FieldSource)
 		}
+		if _, exists := u.create.mutation.FaceValueCents(); exists {
+			s.SetIgnore(benefitclaim.FieldFaceValueCents)
+		}
 		if _, exists := u.create.mutation.ClaimedAt(); exists {
 			s.SetIgnore(benefitclaim.FieldClaimedAt)
 		}
@@ -400,6 +441,7 @@ func (_c *BenefitClaimCreateBulk) Save(ctx context.Context) ([]*BenefitClaim, er
 	for i := range _c.builders {
 		func(i int, root context.Context) {
 			builder := _c.builders[i]
+			builder.defaults()
 			var mut Mutator = MutateFunc(func(ctx context.Context, m Mutation) (Value, error) {
 				mutation, ok := m.(*BenefitClaimMutation)
 				if !ok {
@@ -540,6 +582,9 @@ func (u *BenefitClaimUpsertBulk) UpdateNewValues() *BenefitClaimUpsertBulk {
 			}
 			if _, exists := b.mutation.Source(); exists {
 				s.SetIgnore(benefitclaim.FieldSource)
+			}
+			if _, exists := b.mutation.FaceValueCents(); exists {
+				s.SetIgnore(benefitclaim.FieldFaceValueCents)
 			}
 			if _, exists := b.mutation.ClaimedAt(); exists {
 				s.SetIgnore(benefitclaim.FieldClaimedAt)

@@ -28,6 +28,8 @@ import (
 	"github.com/membergraph/membergraph/ent/memberscore"
 	"github.com/membergraph/membergraph/ent/partnergrant"
 	"github.com/membergraph/membergraph/ent/partnersetting"
+	"github.com/membergraph/membergraph/ent/plusrequest"
+	"github.com/membergraph/membergraph/ent/plusterm"
 	"github.com/membergraph/membergraph/ent/pointaccount"
 	"github.com/membergraph/membergraph/ent/pointallocation"
 	"github.com/membergraph/membergraph/ent/pointentry"
@@ -76,6 +78,10 @@ type Client struct {
 	PartnerGrant *PartnerGrantClient
 	// PartnerSetting is the client for interacting with the PartnerSetting builders.
 	PartnerSetting *PartnerSettingClient
+	// PlusRequest is the client for interacting with the PlusRequest builders.
+	PlusRequest *PlusRequestClient
+	// PlusTerm is the client for interacting with the PlusTerm builders.
+	PlusTerm *PlusTermClient
 	// PointAccount is the client for interacting with the PointAccount builders.
 	PointAccount *PointAccountClient
 	// PointAllocation is the client for interacting with the PointAllocation builders.
@@ -126,6 +132,8 @@ func (c *Client) init() {
 	c.MemberScore = NewMemberScoreClient(c.config)
 	c.PartnerGrant = NewPartnerGrantClient(c.config)
 	c.PartnerSetting = NewPartnerSettingClient(c.config)
+	c.PlusRequest = NewPlusRequestClient(c.config)
+	c.PlusTerm = NewPlusTermClient(c.config)
 	c.PointAccount = NewPointAccountClient(c.config)
 	c.PointAllocation = NewPointAllocationClient(c.config)
 	c.PointEntry = NewPointEntryClient(c.config)
@@ -244,6 +252,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		MemberScore:         NewMemberScoreClient(cfg),
 		PartnerGrant:        NewPartnerGrantClient(cfg),
 		PartnerSetting:      NewPartnerSettingClient(cfg),
+		PlusRequest:         NewPlusRequestClient(cfg),
+		PlusTerm:            NewPlusTermClient(cfg),
 		PointAccount:        NewPointAccountClient(cfg),
 		PointAllocation:     NewPointAllocationClient(cfg),
 		PointEntry:          NewPointEntryClient(cfg),
@@ -289,6 +299,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		MemberScore:         NewMemberScoreClient(cfg),
 		PartnerGrant:        NewPartnerGrantClient(cfg),
 		PartnerSetting:      NewPartnerSettingClient(cfg),
+		PlusRequest:         NewPlusRequestClient(cfg),
+		PlusTerm:            NewPlusTermClient(cfg),
 		PointAccount:        NewPointAccountClient(cfg),
 		PointAllocation:     NewPointAllocationClient(cfg),
 		PointEntry:          NewPointEntryClient(cfg),
@@ -333,10 +345,10 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.ActivityMonth, c.AuditEntry, c.Benefit, c.BenefitClaim, c.CategoryMonth,
 		c.Event, c.Medal, c.MedalChange, c.Member, c.MemberMedal, c.MemberScore,
-		c.PartnerGrant, c.PartnerSetting, c.PointAccount, c.PointAllocation,
-		c.PointEntry, c.PointLot, c.PointRequest, c.Program, c.Settlement,
-		c.SettlementPartition, c.StoreBudget, c.StoreFunding, c.Tier, c.TierChange,
-		c.TierGift,
+		c.PartnerGrant, c.PartnerSetting, c.PlusRequest, c.PlusTerm, c.PointAccount,
+		c.PointAllocation, c.PointEntry, c.PointLot, c.PointRequest, c.Program,
+		c.Settlement, c.SettlementPartition, c.StoreBudget, c.StoreFunding, c.Tier,
+		c.TierChange, c.TierGift,
 	} {
 		n.Use(hooks...)
 	}
@@ -348,10 +360,10 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.ActivityMonth, c.AuditEntry, c.Benefit, c.BenefitClaim, c.CategoryMonth,
 		c.Event, c.Medal, c.MedalChange, c.Member, c.MemberMedal, c.MemberScore,
-		c.PartnerGrant, c.PartnerSetting, c.PointAccount, c.PointAllocation,
-		c.PointEntry, c.PointLot, c.PointRequest, c.Program, c.Settlement,
-		c.SettlementPartition, c.StoreBudget, c.StoreFunding, c.Tier, c.TierChange,
-		c.TierGift,
+		c.PartnerGrant, c.PartnerSetting, c.PlusRequest, c.PlusTerm, c.PointAccount,
+		c.PointAllocation, c.PointEntry, c.PointLot, c.PointRequest, c.Program,
+		c.Settlement, c.SettlementPartition, c.StoreBudget, c.StoreFunding, c.Tier,
+		c.TierChange, c.TierGift,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -386,6 +398,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.PartnerGrant.mutate(ctx, m)
 	case *PartnerSettingMutation:
 		return c.PartnerSetting.mutate(ctx, m)
+	case *PlusRequestMutation:
+		return c.PlusRequest.mutate(ctx, m)
+	case *PlusTermMutation:
+		return c.PlusTerm.mutate(ctx, m)
 	case *PointAccountMutation:
 		return c.PointAccount.mutate(ctx, m)
 	case *PointAllocationMutation:
@@ -2431,6 +2447,306 @@ func (c *PartnerSettingClient) mutate(ctx context.Context, m *PartnerSettingMuta
 	}
 }
 
+// PlusRequestClient is a client for the PlusRequest schema.
+type PlusRequestClient struct {
+	config
+}
+
+// NewPlusRequestClient returns a client for the PlusRequest from the given config.
+func NewPlusRequestClient(c config) *PlusRequestClient {
+	return &PlusRequestClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `plusrequest.Hooks(f(g(h())))`.
+func (c *PlusRequestClient) Use(hooks ...Hook) {
+	c.hooks.PlusRequest = append(c.hooks.PlusRequest, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `plusrequest.Intercept(f(g(h())))`.
+func (c *PlusRequestClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PlusRequest = append(c.inters.PlusRequest, interceptors...)
+}
+
+// Create returns a builder for creating a PlusRequest entity.
+func (c *PlusRequestClient) Create() *PlusRequestCreate {
+	mutation := newPlusRequestMutation(c.config, OpCreate)
+	return &PlusRequestCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PlusRequest entities.
+func (c *PlusRequestClient) CreateBulk(builders ...*PlusRequestCreate) *PlusRequestCreateBulk {
+	return &PlusRequestCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PlusRequestClient) MapCreateBulk(slice any, setFunc func(*PlusRequestCreate, int)) *PlusRequestCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PlusRequestCreateBulk{err: fmt.Errorf("calling to PlusRequestClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PlusRequestCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PlusRequestCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PlusRequest.
+func (c *PlusRequestClient) Update() *PlusRequestUpdate {
+	mutation := newPlusRequestMutation(c.config, OpUpdate)
+	return &PlusRequestUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PlusRequestClient) UpdateOne(_m *PlusRequest) *PlusRequestUpdateOne {
+	mutation := newPlusRequestMutation(c.config, OpUpdateOne, withPlusRequest(_m))
+	return &PlusRequestUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PlusRequestClient) UpdateOneID(id int) *PlusRequestUpdateOne {
+	mutation := newPlusRequestMutation(c.config, OpUpdateOne, withPlusRequestID(id))
+	return &PlusRequestUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PlusRequest.
+func (c *PlusRequestClient) Delete() *PlusRequestDelete {
+	mutation := newPlusRequestMutation(c.config, OpDelete)
+	return &PlusRequestDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PlusRequestClient) DeleteOne(_m *PlusRequest) *PlusRequestDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PlusRequestClient) DeleteOneID(id int) *PlusRequestDeleteOne {
+	builder := c.Delete().Where(plusrequest.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PlusRequestDeleteOne{builder}
+}
+
+// Query returns a query builder for PlusRequest.
+func (c *PlusRequestClient) Query() *PlusRequestQuery {
+	return &PlusRequestQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePlusRequest},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PlusRequest entity by its id.
+func (c *PlusRequestClient) Get(ctx context.Context, id int) (*PlusRequest, error) {
+	return c.Query().Where(plusrequest.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PlusRequestClient) GetX(ctx context.Context, id int) *PlusRequest {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryMember queries the member edge of a PlusRequest.
+func (c *PlusRequestClient) QueryMember(_m *PlusRequest) *MemberQuery {
+	query := (&MemberClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(plusrequest.Table, plusrequest.FieldID, id),
+			sqlgraph.To(member.Table, member.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, plusrequest.MemberTable, plusrequest.MemberColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *PlusRequestClient) Hooks() []Hook {
+	hooks := c.hooks.PlusRequest
+	return append(hooks[:len(hooks):len(hooks)], plusrequest.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *PlusRequestClient) Interceptors() []Interceptor {
+	return c.inters.PlusRequest
+}
+
+func (c *PlusRequestClient) mutate(ctx context.Context, m *PlusRequestMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PlusRequestCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PlusRequestUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PlusRequestUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PlusRequestDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown PlusRequest mutation op: %q", m.Op())
+	}
+}
+
+// PlusTermClient is a client for the PlusTerm schema.
+type PlusTermClient struct {
+	config
+}
+
+// NewPlusTermClient returns a client for the PlusTerm from the given config.
+func NewPlusTermClient(c config) *PlusTermClient {
+	return &PlusTermClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `plusterm.Hooks(f(g(h())))`.
+func (c *PlusTermClient) Use(hooks ...Hook) {
+	c.hooks.PlusTerm = append(c.hooks.PlusTerm, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `plusterm.Intercept(f(g(h())))`.
+func (c *PlusTermClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PlusTerm = append(c.inters.PlusTerm, interceptors...)
+}
+
+// Create returns a builder for creating a PlusTerm entity.
+func (c *PlusTermClient) Create() *PlusTermCreate {
+	mutation := newPlusTermMutation(c.config, OpCreate)
+	return &PlusTermCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PlusTerm entities.
+func (c *PlusTermClient) CreateBulk(builders ...*PlusTermCreate) *PlusTermCreateBulk {
+	return &PlusTermCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PlusTermClient) MapCreateBulk(slice any, setFunc func(*PlusTermCreate, int)) *PlusTermCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PlusTermCreateBulk{err: fmt.Errorf("calling to PlusTermClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PlusTermCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PlusTermCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PlusTerm.
+func (c *PlusTermClient) Update() *PlusTermUpdate {
+	mutation := newPlusTermMutation(c.config, OpUpdate)
+	return &PlusTermUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PlusTermClient) UpdateOne(_m *PlusTerm) *PlusTermUpdateOne {
+	mutation := newPlusTermMutation(c.config, OpUpdateOne, withPlusTerm(_m))
+	return &PlusTermUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PlusTermClient) UpdateOneID(id int) *PlusTermUpdateOne {
+	mutation := newPlusTermMutation(c.config, OpUpdateOne, withPlusTermID(id))
+	return &PlusTermUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PlusTerm.
+func (c *PlusTermClient) Delete() *PlusTermDelete {
+	mutation := newPlusTermMutation(c.config, OpDelete)
+	return &PlusTermDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PlusTermClient) DeleteOne(_m *PlusTerm) *PlusTermDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PlusTermClient) DeleteOneID(id int) *PlusTermDeleteOne {
+	builder := c.Delete().Where(plusterm.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PlusTermDeleteOne{builder}
+}
+
+// Query returns a query builder for PlusTerm.
+func (c *PlusTermClient) Query() *PlusTermQuery {
+	return &PlusTermQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePlusTerm},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PlusTerm entity by its id.
+func (c *PlusTermClient) Get(ctx context.Context, id int) (*PlusTerm, error) {
+	return c.Query().Where(plusterm.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PlusTermClient) GetX(ctx context.Context, id int) *PlusTerm {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryMember queries the member edge of a PlusTerm.
+func (c *PlusTermClient) QueryMember(_m *PlusTerm) *MemberQuery {
+	query := (&MemberClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(plusterm.Table, plusterm.FieldID, id),
+			sqlgraph.To(member.Table, member.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, plusterm.MemberTable, plusterm.MemberColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *PlusTermClient) Hooks() []Hook {
+	hooks := c.hooks.PlusTerm
+	return append(hooks[:len(hooks):len(hooks)], plusterm.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *PlusTermClient) Interceptors() []Interceptor {
+	return c.inters.PlusTerm
+}
+
+func (c *PlusTermClient) mutate(ctx context.Context, m *PlusTermMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PlusTermCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PlusTermUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PlusTermUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PlusTermDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown PlusTerm mutation op: %q", m.Op())
+	}
+}
+
 // PointAccountClient is a client for the PointAccount schema.
 type PointAccountClient struct {
 	config
@@ -4466,16 +4782,16 @@ type (
 	hooks struct {
 		ActivityMonth, AuditEntry, Benefit, BenefitClaim, CategoryMonth, Event, Medal,
 		MedalChange, Member, MemberMedal, MemberScore, PartnerGrant, PartnerSetting,
-		PointAccount, PointAllocation, PointEntry, PointLot, PointRequest, Program,
-		Settlement, SettlementPartition, StoreBudget, StoreFunding, Tier, TierChange,
-		TierGift []ent.Hook
+		PlusRequest, PlusTerm, PointAccount, PointAllocation, PointEntry, PointLot,
+		PointRequest, Program, Settlement, SettlementPartition, StoreBudget,
+		StoreFunding, Tier, TierChange, TierGift []ent.Hook
 	}
 	inters struct {
 		ActivityMonth, AuditEntry, Benefit, BenefitClaim, CategoryMonth, Event, Medal,
 		MedalChange, Member, MemberMedal, MemberScore, PartnerGrant, PartnerSetting,
-		PointAccount, PointAllocation, PointEntry, PointLot, PointRequest, Program,
-		Settlement, SettlementPartition, StoreBudget, StoreFunding, Tier, TierChange,
-		TierGift []ent.Interceptor
+		PlusRequest, PlusTerm, PointAccount, PointAllocation, PointEntry, PointLot,
+		PointRequest, Program, Settlement, SettlementPartition, StoreBudget,
+		StoreFunding, Tier, TierChange, TierGift []ent.Interceptor
 	}
 )
 

@@ -25,6 +25,8 @@ import (
 	"github.com/membergraph/membergraph/ent/memberscore"
 	"github.com/membergraph/membergraph/ent/partnergrant"
 	"github.com/membergraph/membergraph/ent/partnersetting"
+	"github.com/membergraph/membergraph/ent/plusrequest"
+	"github.com/membergraph/membergraph/ent/plusterm"
 	"github.com/membergraph/membergraph/ent/pointaccount"
 	"github.com/membergraph/membergraph/ent/pointallocation"
 	"github.com/membergraph/membergraph/ent/pointentry"
@@ -111,6 +113,8 @@ func checkColumn(t, c string) error {
 			memberscore.Table:         memberscore.ValidColumn,
 			partnergrant.Table:        partnergrant.ValidColumn,
 			partnersetting.Table:      partnersetting.ValidColumn,
+			plusrequest.Table:         plusrequest.ValidColumn,
+			plusterm.Table:            plusterm.ValidColumn,
 			pointaccount.Table:        pointaccount.ValidColumn,
 			pointallocation.Table:     pointallocation.ValidColumn,
 			pointentry.Table:          pointentry.ValidColumn,

@@ -16,6 +16,8 @@ import (
 	"github.com/membergraph/membergraph/ent/memberscore"
 	"github.com/membergraph/membergraph/ent/partnergrant"
 	"github.com/membergraph/membergraph/ent/partnersetting"
+	"github.com/membergraph/membergraph/ent/plusrequest"
+	"github.com/membergraph/membergraph/ent/plusterm"
 	"github.com/membergraph/membergraph/ent/pointaccount"
 	"github.com/membergraph/membergraph/ent/pointallocation"
 	"github.com/membergraph/membergraph/ent/pointentry"
@@ -39,7 +41,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 26)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 28)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   activitymonth.Table,
@@ -97,13 +99,14 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Benefit",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			benefit.FieldProgramID:   {Type: field.TypeInt, Column: benefit.FieldProgramID},
-			benefit.FieldKey:         {Type: field.TypeString, Column: benefit.FieldKey},
-			benefit.FieldName:        {Type: field.TypeString, Column: benefit.FieldName},
-			benefit.FieldKind:        {Type: field.TypeEnum, Column: benefit.FieldKind},
-			benefit.FieldDescription: {Type: field.TypeString, Column: benefit.FieldDescription},
-			benefit.FieldQuota:       {Type: field.TypeInt, Column: benefit.FieldQuota},
-			benefit.FieldQuotaPeriod: {Type: field.TypeEnum, Column: benefit.FieldQuotaPeriod},
+			benefit.FieldProgramID:      {Type: field.TypeInt, Column: benefit.FieldProgramID},
+			benefit.FieldKey:            {Type: field.TypeString, Column: benefit.FieldKey},
+			benefit.FieldName:           {Type: field.TypeString, Column: benefit.FieldName},
+			benefit.FieldKind:           {Type: field.TypeEnum, Column: benefit.FieldKind},
+			benefit.FieldDescription:    {Type: field.TypeString, Column: benefit.FieldDescription},
+			benefit.FieldFaceValueCents: {Type: field.TypeInt64, Column: benefit.FieldFaceValueCents},
+			benefit.FieldQuota:          {Type: field.TypeInt, Column: benefit.FieldQuota},
+			benefit.FieldQuotaPeriod:    {Type: field.TypeEnum, Column: benefit.FieldQuotaPeriod},
 		},
 	}
 	graph.Nodes[3] = &sqlgraph.Node{
@@ -123,6 +126,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			benefitclaim.FieldIdempotencyKey: {Type: field.TypeString, Column: benefitclaim.FieldIdempotencyKey},
 			benefitclaim.FieldPeriod:         {Type: field.TypeString, Column: benefitclaim.FieldPeriod},
 			benefitclaim.FieldSource:         {Type: field.TypeEnum, Column: benefitclaim.FieldSource},
+			benefitclaim.FieldFaceValueCents: {Type: field.TypeInt64, Column: benefitclaim.FieldFaceValueCents},
 			benefitclaim.FieldClaimedAt:      {Type: field.TypeTime, Column: benefitclaim.FieldClaimedAt},
 		},
 	}
@@ -323,6 +327,61 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   plusrequest.Table,
+			Columns: plusrequest.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: plusrequest.FieldID,
+			},
+		},
+		Type: "PlusRequest",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			plusrequest.FieldProgramID:       {Type: field.TypeInt, Column: plusrequest.FieldProgramID},
+			plusrequest.FieldMemberID:        {Type: field.TypeInt, Column: plusrequest.FieldMemberID},
+			plusrequest.FieldKey:             {Type: field.TypeString, Column: plusrequest.FieldKey},
+			plusrequest.FieldBodyHash:        {Type: field.TypeString, Column: plusrequest.FieldBodyHash},
+			plusrequest.FieldOp:              {Type: field.TypeString, Column: plusrequest.FieldOp},
+			plusrequest.FieldTermID:          {Type: field.TypeInt, Column: plusrequest.FieldTermID},
+			plusrequest.FieldRefundableCents: {Type: field.TypeInt64, Column: plusrequest.FieldRefundableCents},
+			plusrequest.FieldErrorCode:       {Type: field.TypeString, Column: plusrequest.FieldErrorCode},
+			plusrequest.FieldErrorField:      {Type: field.TypeString, Column: plusrequest.FieldErrorField},
+			plusrequest.FieldErrorMessage:    {Type: field.TypeString, Column: plusrequest.FieldErrorMessage},
+			plusrequest.FieldCreatedAt:       {Type: field.TypeTime, Column: plusrequest.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[14] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   plusterm.Table,
+			Columns: plusterm.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: plusterm.FieldID,
+			},
+		},
+		Type: "PlusTerm",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			plusterm.FieldProgramID:      {Type: field.TypeInt, Column: plusterm.FieldProgramID},
+			plusterm.FieldMemberID:       {Type: field.TypeInt, Column: plusterm.FieldMemberID},
+			plusterm.FieldPlan:           {Type: field.TypeString, Column: plusterm.FieldPlan},
+			plusterm.FieldSource:         {Type: field.TypeString, Column: plusterm.FieldSource},
+			plusterm.FieldStartAt:        {Type: field.TypeTime, Column: plusterm.FieldStartAt},
+			plusterm.FieldEndAt:          {Type: field.TypeTime, Column: plusterm.FieldEndAt},
+			plusterm.FieldPlannedEndAt:   {Type: field.TypeTime, Column: plusterm.FieldPlannedEndAt},
+			plusterm.FieldPricePaidCents: {Type: field.TypeInt64, Column: plusterm.FieldPricePaidCents},
+			plusterm.FieldPaymentRef:     {Type: field.TypeString, Column: plusterm.FieldPaymentRef},
+			plusterm.FieldIdempotencyKey: {Type: field.TypeString, Column: plusterm.FieldIdempotencyKey},
+			plusterm.FieldBodyHash:       {Type: field.TypeString, Column: plusterm.FieldBodyHash},
+			plusterm.FieldBundled:        {Type: field.TypeJSON, Column: plusterm.FieldBundled},
+			plusterm.FieldCancelledAt:    {Type: field.TypeTime, Column: plusterm.FieldCancelledAt},
+			plusterm.FieldCancelReason:   {Type: field.TypeString, Column: plusterm.FieldCancelReason},
+			plusterm.FieldRefundedAt:     {Type: field.TypeTime, Column: plusterm.FieldRefundedAt},
+			plusterm.FieldRefundCents:    {Type: field.TypeInt64, Column: plusterm.FieldRefundCents},
+			plusterm.FieldEndRecordedAt:  {Type: field.TypeTime, Column: plusterm.FieldEndRecordedAt},
+			plusterm.FieldCreatedAt:      {Type: field.TypeTime, Column: plusterm.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[15] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pointaccount.Table,
 			Columns: pointaccount.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -338,7 +397,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pointaccount.FieldDebt:      {Type: field.TypeInt64, Column: pointaccount.FieldDebt},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pointallocation.Table,
 			Columns: pointallocation.Columns,
@@ -356,7 +415,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pointallocation.FieldAmount:    {Type: field.TypeInt64, Column: pointallocation.FieldAmount},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pointentry.Table,
 			Columns: pointentry.Columns,
@@ -383,7 +442,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pointentry.FieldAvailableAt:     {Type: field.TypeTime, Column: pointentry.FieldAvailableAt},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pointlot.Table,
 			Columns: pointlot.Columns,
@@ -403,7 +462,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pointlot.FieldAvailableAt: {Type: field.TypeTime, Column: pointlot.FieldAvailableAt},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pointrequest.Table,
 			Columns: pointrequest.Columns,
@@ -422,7 +481,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pointrequest.FieldCreatedAt: {Type: field.TypeTime, Column: pointrequest.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   program.Table,
 			Columns: program.Columns,
@@ -440,7 +499,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			program.FieldRules:         {Type: field.TypeJSON, Column: program.FieldRules},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   settlement.Table,
 			Columns: settlement.Columns,
@@ -463,7 +522,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			settlement.FieldTierChanges: {Type: field.TypeInt, Column: settlement.FieldTierChanges},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   settlementpartition.Table,
 			Columns: settlementpartition.Columns,
@@ -486,7 +545,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			settlementpartition.FieldTierChanges:  {Type: field.TypeInt, Column: settlementpartition.FieldTierChanges},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   storebudget.Table,
 			Columns: storebudget.Columns,
@@ -503,7 +562,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			storebudget.FieldGranted:   {Type: field.TypeInt64, Column: storebudget.FieldGranted},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   storefunding.Table,
 			Columns: storefunding.Columns,
@@ -524,7 +583,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			storefunding.FieldCreatedAt: {Type: field.TypeTime, Column: storefunding.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tier.Table,
 			Columns: tier.Columns,
@@ -546,7 +605,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tier.FieldYearlyDeduction: {Type: field.TypeInt64, Column: tier.FieldYearlyDeduction},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[26] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tierchange.Table,
 			Columns: tierchange.Columns,
@@ -569,7 +628,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tierchange.FieldRun:        {Type: field.TypeInt, Column: tierchange.FieldRun},
 		},
 	}
-	graph.Nodes[25] = &sqlgraph.Node{
+	graph.Nodes[27] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tiergift.Table,
 			Columns: tiergift.Columns,
@@ -793,6 +852,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"PartnerGrant",
+		"Member",
+	)
+	graph.MustAddE(
+		"member",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   plusrequest.MemberTable,
+			Columns: []string{plusrequest.MemberColumn},
+			Bidi:    false,
+		},
+		"PlusRequest",
+		"Member",
+	)
+	graph.MustAddE(
+		"member",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   plusterm.MemberTable,
+			Columns: []string{plusterm.MemberColumn},
+			Bidi:    false,
+		},
+		"PlusTerm",
 		"Member",
 	)
 	graph.MustAddE(
@@ -1279,6 +1362,11 @@ func (f *BenefitFilter) WhereDescription(p entql.StringP) {
 	f.Where(p.Field(benefit.FieldDescription))
 }
 
+// WhereFaceValueCents applies the entql int64 predicate on the face_value_cents field.
+func (f *BenefitFilter) WhereFaceValueCents(p entql.Int64P) {
+	f.Where(p.Field(benefit.FieldFaceValueCents))
+}
+
 // WhereQuota applies the entql int predicate on the quota field.
 func (f *BenefitFilter) WhereQuota(p entql.IntP) {
 	f.Where(p.Field(benefit.FieldQuota))
@@ -1385,6 +1473,11 @@ func (f *BenefitClaimFilter) WherePeriod(p entql.StringP) {
 // WhereSource applies the entql string predicate on the source field.
 func (f *BenefitClaimFilter) WhereSource(p entql.StringP) {
 	f.Where(p.Field(benefitclaim.FieldSource))
+}
+
+// WhereFaceValueCents applies the entql int64 predicate on the face_value_cents field.
+func (f *BenefitClaimFilter) WhereFaceValueCents(p entql.Int64P) {
+	f.Where(p.Field(benefitclaim.FieldFaceValueCents))
 }
 
 // WhereClaimedAt applies the entql time.Time predicate on the claimed_at field.
@@ -2339,6 +2432,259 @@ func (f *PartnerSettingFilter) WhereUpdatedAt(p entql.TimeP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *PlusRequestQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the PlusRequestQuery builder.
+func (_q *PlusRequestQuery) Filter() *PlusRequestFilter {
+	return &PlusRequestFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *PlusRequestMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the PlusRequestMutation builder.
+func (m *PlusRequestMutation) Filter() *PlusRequestFilter {
+	return &PlusRequestFilter{config: m.config, predicateAdder: m}
+}
+
+// PlusRequestFilter provides a generic filtering capability at runtime for PlusRequestQuery.
+type PlusRequestFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *PlusRequestFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *PlusRequestFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(plusrequest.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *PlusRequestFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(plusrequest.FieldProgramID))
+}
+
+// WhereMemberID applies the entql int predicate on the member_id field.
+func (f *PlusRequestFilter) WhereMemberID(p entql.IntP) {
+	f.Where(p.Field(plusrequest.FieldMemberID))
+}
+
+// WhereKey applies the entql string predicate on the key field.
+func (f *PlusRequestFilter) WhereKey(p entql.StringP) {
+	f.Where(p.Field(plusrequest.FieldKey))
+}
+
+// WhereBodyHash applies the entql string predicate on the body_hash field.
+func (f *PlusRequestFilter) WhereBodyHash(p entql.StringP) {
+	f.Where(p.Field(plusrequest.FieldBodyHash))
+}
+
+// WhereOp applies the entql string predicate on the op field.
+func (f *PlusRequestFilter) WhereOp(p entql.StringP) {
+	f.Where(p.Field(plusrequest.FieldOp))
+}
+
+// WhereTermID applies the entql int predicate on the term_id field.
+func (f *PlusRequestFilter) WhereTermID(p entql.IntP) {
+	f.Where(p.Field(plusrequest.FieldTermID))
+}
+
+// WhereRefundableCents applies the entql int64 predicate on the refundable_cents field.
+func (f *PlusRequestFilter) WhereRefundableCents(p entql.Int64P) {
+	f.Where(p.Field(plusrequest.FieldRefundableCents))
+}
+
+// WhereErrorCode applies the entql string predicate on the error_code field.
+func (f *PlusRequestFilter) WhereErrorCode(p entql.StringP) {
+	f.Where(p.Field(plusrequest.FieldErrorCode))
+}
+
+// WhereErrorField applies the entql string predicate on the error_field field.
+func (f *PlusRequestFilter) WhereErrorField(p entql.StringP) {
+	f.Where(p.Field(plusrequest.FieldErrorField))
+}
+
+// WhereErrorMessage applies the entql string predicate on the error_message field.
+func (f *PlusRequestFilter) WhereErrorMessage(p entql.StringP) {
+	f.Where(p.Field(plusrequest.FieldErrorMessage))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *PlusRequestFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(plusrequest.FieldCreatedAt))
+}
+
+// WhereHasMember applies a predicate to check if query has an edge member.
+func (f *PlusRequestFilter) WhereHasMember() {
+	f.Where(entql.HasEdge("member"))
+}
+
+// WhereHasMemberWith applies a predicate to check if query has an edge member with a given conditions (other predicates).
+func (f *PlusRequestFilter) WhereHasMemberWith(preds ...predicate.Member) {
+	f.Where(entql.HasEdgeWith("member", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *PlusTermQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the PlusTermQuery builder.
+func (_q *PlusTermQuery) Filter() *PlusTermFilter {
+	return &PlusTermFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *PlusTermMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the PlusTermMutation builder.
+func (m *PlusTermMutation) Filter() *PlusTermFilter {
+	return &PlusTermFilter{config: m.config, predicateAdder: m}
+}
+
+// PlusTermFilter provides a generic filtering capability at runtime for PlusTermQuery.
+type PlusTermFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *PlusTermFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *PlusTermFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(plusterm.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *PlusTermFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(plusterm.FieldProgramID))
+}
+
+// WhereMemberID applies the entql int predicate on the member_id field.
+func (f *PlusTermFilter) WhereMemberID(p entql.IntP) {
+	f.Where(p.Field(plusterm.FieldMemberID))
+}
+
+// WherePlan applies the entql string predicate on the plan field.
+func (f *PlusTermFilter) WherePlan(p entql.StringP) {
+	f.Where(p.Field(plusterm.FieldPlan))
+}
+
+// WhereSource applies the entql string predicate on the source field.
+func (f *PlusTermFilter) WhereSource(p entql.StringP) {
+	f.Where(p.Field(plusterm.FieldSource))
+}
+
+// WhereStartAt applies the entql time.Time predicate on the start_at field.
+func (f *PlusTermFilter) WhereStartAt(p entql.TimeP) {
+	f.Where(p.Field(plusterm.FieldStartAt))
+}
+
+// WhereEndAt applies the entql time.Time predicate on the end_at field.
+func (f *PlusTermFilter) WhereEndAt(p entql.TimeP) {
+	f.Where(p.Field(plusterm.FieldEndAt))
+}
+
+// WherePlannedEndAt applies the entql time.Time predicate on the planned_end_at field.
+func (f *PlusTermFilter) WherePlannedEndAt(p entql.TimeP) {
+	f.Where(p.Field(plusterm.FieldPlannedEndAt))
+}
+
+// WherePricePaidCents applies the entql int64 predicate on the price_paid_cents field.
+func (f *PlusTermFilter) WherePricePaidCents(p entql.Int64P) {
+	f.Where(p.Field(plusterm.FieldPricePaidCents))
+}
+
+// WherePaymentRef applies the entql string predicate on the payment_ref field.
+func (f *PlusTermFilter) WherePaymentRef(p entql.StringP) {
+	f.Where(p.Field(plusterm.FieldPaymentRef))
+}
+
+// WhereIdempotencyKey applies the entql string predicate on the idempotency_key field.
+func (f *PlusTermFilter) WhereIdempotencyKey(p entql.StringP) {
+	f.Where(p.Field(plusterm.FieldIdempotencyKey))
+}
+
+// WhereBodyHash applies the entql string predicate on the body_hash field.
+func (f *PlusTermFilter) WhereBodyHash(p entql.StringP) {
+	f.Where(p.Field(plusterm.FieldBodyHash))
+}
+
+// WhereBundled applies the entql json.RawMessage predicate on the bundled field.
+func (f *PlusTermFilter) WhereBundled(p entql.BytesP) {
+	f.Where(p.Field(plusterm.FieldBundled))
+}
+
+// WhereCancelledAt applies the entql time.Time predicate on the cancelled_at field.
+func (f *PlusTermFilter) WhereCancelledAt(p entql.TimeP) {
+	f.Where(p.Field(plusterm.FieldCancelledAt))
+}
+
+// WhereCancelReason applies the entql string predicate on the cancel_reason field.
+func (f *PlusTermFilter) WhereCancelReason(p entql.StringP) {
+	f.Where(p.Field(plusterm.FieldCancelReason))
+}
+
+// WhereRefundedAt applies the entql time.Time predicate on the refunded_at field.
+func (f *PlusTermFilter) WhereRefundedAt(p entql.TimeP) {
+	f.Where(p.Field(plusterm.FieldRefundedAt))
+}
+
+// WhereRefundCents applies the entql int64 predicate on the refund_cents field.
+func (f *PlusTermFilter) WhereRefundCents(p entql.Int64P) {
+	f.Where(p.Field(plusterm.FieldRefundCents))
+}
+
+// WhereEndRecordedAt applies the entql time.Time predicate on the end_recorded_at field.
+func (f *PlusTermFilter) WhereEndRecordedAt(p entql.TimeP) {
+	f.Where(p.Field(plusterm.FieldEndRecordedAt))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *PlusTermFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(plusterm.FieldCreatedAt))
+}
+
+// WhereHasMember applies a predicate to check if query has an edge member.
+func (f *PlusTermFilter) WhereHasMember() {
+	f.Where(entql.HasEdge("member"))
+}
+
+// WhereHasMemberWith applies a predicate to check if query has an edge member with a given conditions (other predicates).
+func (f *PlusTermFilter) WhereHasMemberWith(preds ...predicate.Member) {
+	f.Where(entql.HasEdgeWith("member", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *PointAccountQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2367,7 +2713,7 @@ type PointAccountFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PointAccountFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2441,7 +2787,7 @@ type PointAllocationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PointAllocationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2520,7 +2866,7 @@ type PointEntryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PointEntryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2644,7 +2990,7 @@ type PointLotFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PointLotFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2733,7 +3079,7 @@ type PointRequestFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PointRequestFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2817,7 +3163,7 @@ type ProgramFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProgramFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2938,7 +3284,7 @@ type SettlementFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SettlementFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3042,7 +3388,7 @@ type SettlementPartitionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SettlementPartitionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3146,7 +3492,7 @@ type StoreBudgetFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StoreBudgetFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3206,7 +3552,7 @@ type StoreFundingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StoreFundingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3286,7 +3632,7 @@ type TierFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TierFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3413,7 +3759,7 @@ type TierChangeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TierChangeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3545,7 +3891,7 @@ type TierGiftFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TierGiftFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

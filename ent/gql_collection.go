@@ -18,6 +18,7 @@ import (
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/membermedal"
 	"github.com/membergraph/membergraph/ent/partnergrant"
+	"github.com/membergraph/membergraph/ent/plusterm"
 	"github.com/membergraph/membergraph/ent/pointentry"
 	"github.com/membergraph/membergraph/ent/program"
 	"github.com/membergraph/membergraph/ent/settlement"
@@ -173,6 +174,11 @@ func (_q *BenefitQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				selectedFields = append(selectedFields, benefit.FieldDescription)
 				fieldSeen[benefit.FieldDescription] = struct{}{}
 			}
+		case "faceValueCents":
+			if _, ok := fieldSeen[benefit.FieldFaceValueCents]; !ok {
+				selectedFields = append(selectedFields, benefit.FieldFaceValueCents)
+				fieldSeen[benefit.FieldFaceValueCents] = struct{}{}
+			}
 		case "quota":
 			if _, ok := fieldSeen[benefit.FieldQuota]; !ok {
 				selectedFields = append(selectedFields, benefit.FieldQuota)
@@ -266,6 +272,11 @@ func (_q *BenefitClaimQuery) collectField(ctx context.Context, oneNode bool, opC
 			if _, ok := fieldSeen[benefitclaim.FieldSource]; !ok {
 				selectedFields = append(selectedFields, benefitclaim.FieldSource)
 				fieldSeen[benefitclaim.FieldSource] = struct{}{}
+			}
+		case "faceValueCents":
+			if _, ok := fieldSeen[benefitclaim.FieldFaceValueCents]; !ok {
+				selectedFields = append(selectedFields, benefitclaim.FieldFaceValueCents)
+				fieldSeen[benefitclaim.FieldFaceValueCents] = struct{}{}
 			}
 		case "claimedAt":
 			if _, ok := fieldSeen[benefitclaim.FieldClaimedAt]; !ok {
@@ -1142,6 +1153,147 @@ func newPartnerGrantPaginateArgs(rv map[string]any) *partnergrantPaginateArgs {
 		case *PartnerGrantOrder:
 			if v != nil {
 				args.opts = append(args.opts, WithPartnerGrantOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *PlusTermQuery) CollectFields(ctx context.Context, satisfies ...string) (*PlusTermQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *PlusTermQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(plusterm.Columns))
+		selectedFields = []string{plusterm.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "plan":
+			if _, ok := fieldSeen[plusterm.FieldPlan]; !ok {
+				selectedFields = append(selectedFields, plusterm.FieldPlan)
+				fieldSeen[plusterm.FieldPlan] = struct{}{}
+			}
+		case "source":
+			if _, ok := fieldSeen[plusterm.FieldSource]; !ok {
+				selectedFields = append(selectedFields, plusterm.FieldSource)
+				fieldSeen[plusterm.FieldSource] = struct{}{}
+			}
+		case "startAt":
+			if _, ok := fieldSeen[plusterm.FieldStartAt]; !ok {
+				selectedFields = append(selectedFields, plusterm.FieldStartAt)
+				fieldSeen[plusterm.FieldStartAt] = struct{}{}
+			}
+		case "endAt":
+			if _, ok := fieldSeen[plusterm.FieldEndAt]; !ok {
+				selectedFields = append(selectedFields, plusterm.FieldEndAt)
+				fieldSeen[plusterm.FieldEndAt] = struct{}{}
+			}
+		case "plannedEndAt":
+			if _, ok := fieldSeen[plusterm.FieldPlannedEndAt]; !ok {
+				selectedFields = append(selectedFields, plusterm.FieldPlannedEndAt)
+				fieldSeen[plusterm.FieldPlannedEndAt] = struct{}{}
+			}
+		case "pricePaidCents":
+			if _, ok := fieldSeen[plusterm.FieldPricePaidCents]; !ok {
+				selectedFields = append(selectedFields, plusterm.FieldPricePaidCents)
+				fieldSeen[plusterm.FieldPricePaidCents] = struct{}{}
+			}
+		case "paymentRef":
+			if _, ok := fieldSeen[plusterm.FieldPaymentRef]; !ok {
+				selectedFields = append(selectedFields, plusterm.FieldPaymentRef)
+				fieldSeen[plusterm.FieldPaymentRef] = struct{}{}
+			}
+		case "cancelledAt":
+			if _, ok := fieldSeen[plusterm.FieldCancelledAt]; !ok {
+				selectedFields = append(selectedFields, plusterm.FieldCancelledAt)
+				fieldSeen[plusterm.FieldCancelledAt] = struct{}{}
+			}
+		case "cancelReason":
+			if _, ok := fieldSeen[plusterm.FieldCancelReason]; !ok {
+				selectedFields = append(selectedFields, plusterm.FieldCancelReason)
+				fieldSeen[plusterm.FieldCancelReason] = struct{}{}
+			}
+		case "refundedAt":
+			if _, ok := fieldSeen[plusterm.FieldRefundedAt]; !ok {
+				selectedFields = append(selectedFields, plusterm.FieldRefundedAt)
+				fieldSeen[plusterm.FieldRefundedAt] = struct{}{}
+			}
+		case "refundCents":
+			if _, ok := fieldSeen[plusterm.FieldRefundCents]; !ok {
+				selectedFields = append(selectedFields, plusterm.FieldRefundCents)
+				fieldSeen[plusterm.FieldRefundCents] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[plusterm.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, plusterm.FieldCreatedAt)
+				fieldSeen[plusterm.FieldCreatedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type plustermPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []PlusTermPaginateOption
+}
+
+func newPlusTermPaginateArgs(rv map[string]any) *plustermPaginateArgs {
+	args := &plustermPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &PlusTermOrder{Field: &PlusTermOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithPlusTermOrder(order))
+			}
+		case *PlusTermOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithPlusTermOrder(v))
 			}
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/membermedal"
 	"github.com/membergraph/membergraph/ent/partnergrant"
+	"github.com/membergraph/membergraph/ent/plusterm"
 	"github.com/membergraph/membergraph/ent/pointentry"
 	"github.com/membergraph/membergraph/ent/program"
 	"github.com/membergraph/membergraph/ent/settlement"
@@ -71,6 +72,11 @@ var partnergrantImplementors = []string{"PartnerGrant", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*PartnerGrant) IsNode() {}
+
+var plustermImplementors = []string{"PlusTerm", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*PlusTerm) IsNode() {}
 
 var pointentryImplementors = []string{"PointEntry", "Node"}
 
@@ -247,6 +253,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(partnergrant.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, partnergrantImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case plusterm.Table:
+		query := c.PlusTerm.Query().
+			Where(plusterm.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, plustermImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -494,6 +509,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.PartnerGrant.Query().
 			Where(partnergrant.IDIn(ids...))
 		query, err := query.CollectFields(ctx, partnergrantImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case plusterm.Table:
+		query := c.PlusTerm.Query().
+			Where(plusterm.IDIn(ids...))
+		query, err := query.CollectFields(ctx, plustermImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -22,6 +22,7 @@ import (
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/membermedal"
 	"github.com/membergraph/membergraph/ent/partnergrant"
+	"github.com/membergraph/membergraph/ent/plusterm"
 	"github.com/membergraph/membergraph/ent/pointentry"
 	"github.com/membergraph/membergraph/ent/program"
 	"github.com/membergraph/membergraph/ent/settlement"
@@ -2387,6 +2388,302 @@ func (_m *PartnerGrant) ToEdge(order *PartnerGrantOrder) *PartnerGrantEdge {
 		order = DefaultPartnerGrantOrder
 	}
 	return &PartnerGrantEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// PlusTermEdge is the edge representation of PlusTerm.
+type PlusTermEdge struct {
+	Node   *PlusTerm `json:"node"`
+	Cursor Cursor    `json:"cursor"`
+}
+
+// PlusTermConnection is the connection containing edges to PlusTerm.
+type PlusTermConnection struct {
+	Edges      []*PlusTermEdge `json:"edges"`
+	PageInfo   PageInfo        `json:"pageInfo"`
+	TotalCount int             `json:"totalCount"`
+}
+
+func (c *PlusTermConnection) build(nodes []*PlusTerm, pager *plustermPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *PlusTerm
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *PlusTerm {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *PlusTerm {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*PlusTermEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &PlusTermEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// PlusTermPaginateOption enables pagination customization.
+type PlusTermPaginateOption func(*plustermPager) error
+
+// WithPlusTermOrder configures pagination ordering.
+func WithPlusTermOrder(order *PlusTermOrder) PlusTermPaginateOption {
+	if order == nil {
+		order = DefaultPlusTermOrder
+	}
+	o := *order
+	return func(pager *plustermPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultPlusTermOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithPlusTermFilter configures pagination filter.
+func WithPlusTermFilter(filter func(*PlusTermQuery) (*PlusTermQuery, error)) PlusTermPaginateOption {
+	return func(pager *plustermPager) error {
+		if filter == nil {
+			return errors.New("PlusTermQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type plustermPager struct {
+	reverse bool
+	order   *PlusTermOrder
+	filter  func(*PlusTermQuery) (*PlusTermQuery, error)
+}
+
+func newPlusTermPager(opts []PlusTermPaginateOption, reverse bool) (*plustermPager, error) {
+	pager := &plustermPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultPlusTermOrder
+	}
+	return pager, nil
+}
+
+func (p *plustermPager) applyFilter(query *PlusTermQuery) (*PlusTermQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *plustermPager) toCursor(_m *PlusTerm) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *plustermPager) applyCursors(query *PlusTermQuery, after, before *Cursor) (*PlusTermQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultPlusTermOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *plustermPager) applyOrder(query *PlusTermQuery) *PlusTermQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultPlusTermOrder.Field {
+		query = query.Order(DefaultPlusTermOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *plustermPager) orderExpr(query *PlusTermQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultPlusTermOrder.Field {
+			b.Comma().Ident(DefaultPlusTermOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to PlusTerm.
+func (_m *PlusTermQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...PlusTermPaginateOption,
+) (*PlusTermConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newPlusTermPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &PlusTermConnection{Edges: []*PlusTermEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// PlusTermOrderFieldStartAt orders PlusTerm by start_at.
+	PlusTermOrderFieldStartAt = &PlusTermOrderField{
+		Value: func(_m *PlusTerm) (ent.Value, error) {
+			return _m.StartAt, nil
+		},
+		column: plusterm.FieldStartAt,
+		toTerm: plusterm.ByStartAt,
+		toCursor: func(_m *PlusTerm) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.StartAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f PlusTermOrderField) String() string {
+	var str string
+	switch f.column {
+	case PlusTermOrderFieldStartAt.column:
+		str = "START_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f PlusTermOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *PlusTermOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("PlusTermOrderField %T must be a string", v)
+	}
+	switch str {
+	case "START_AT":
+		*f = *PlusTermOrderFieldStartAt
+	default:
+		return fmt.Errorf("%s is not a valid PlusTermOrderField", str)
+	}
+	return nil
+}
+
+// PlusTermOrderField defines the ordering field of PlusTerm.
+type PlusTermOrderField struct {
+	// Value extracts the ordering value from the given PlusTerm.
+	Value    func(*PlusTerm) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) plusterm.OrderOption
+	toCursor func(*PlusTerm) Cursor
+}
+
+// PlusTermOrder defines the ordering of PlusTerm.
+type PlusTermOrder struct {
+	Direction OrderDirection      `json:"direction"`
+	Field     *PlusTermOrderField `json:"field"`
+}
+
+// DefaultPlusTermOrder is the default ordering of PlusTerm.
+var DefaultPlusTermOrder = &PlusTermOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &PlusTermOrderField{
+		Value: func(_m *PlusTerm) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: plusterm.FieldID,
+		toTerm: plusterm.ByID,
+		toCursor: func(_m *PlusTerm) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts PlusTerm into PlusTermEdge.
+func (_m *PlusTerm) ToEdge(order *PlusTermOrder) *PlusTermEdge {
+	if order == nil {
+		order = DefaultPlusTermOrder
+	}
+	return &PlusTermEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

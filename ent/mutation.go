@@ -24,6 +24,8 @@ import (
 	"github.com/membergraph/membergraph/ent/memberscore"
 	"github.com/membergraph/membergraph/ent/partnergrant"
 	"github.com/membergraph/membergraph/ent/partnersetting"
+	"github.com/membergraph/membergraph/ent/plusrequest"
+	"github.com/membergraph/membergraph/ent/plusterm"
 	"github.com/membergraph/membergraph/ent/pointaccount"
 	"github.com/membergraph/membergraph/ent/pointallocation"
 	"github.com/membergraph/membergraph/ent/pointentry"
@@ -65,6 +67,8 @@ const (
 	TypeMemberScore         = "MemberScore"
 	TypePartnerGrant        = "PartnerGrant"
 	TypePartnerSetting      = "PartnerSetting"
+	TypePlusRequest         = "PlusRequest"
+	TypePlusTerm            = "PlusTerm"
 	TypePointAccount        = "PointAccount"
 	TypePointAllocation     = "PointAllocation"
 	TypePointEntry          = "PointEntry"
@@ -2229,25 +2233,27 @@ func (m *AuditEntryMutation) ResetEdge(name string) error {
 // BenefitMutation represents an operation that mutates the Benefit nodes in the graph.
 type BenefitMutation struct {
 	config
-	op             Op
-	typ            string
-	id             *int
-	key            *string
-	name           *string
-	kind           *benefit.Kind
-	description    *string
-	quota          *int
-	addquota       *int
-	quota_period   *benefit.QuotaPeriod
-	clearedFields  map[string]struct{}
-	program        *int
-	clearedprogram bool
-	tiers          map[int]struct{}
-	removedtiers   map[int]struct{}
-	clearedtiers   bool
-	done           bool
-	oldValue       func(context.Context) (*Benefit, error)
-	predicates     []predicate.Benefit
+	op                  Op
+	typ                 string
+	id                  *int
+	key                 *string
+	name                *string
+	kind                *benefit.Kind
+	description         *string
+	face_value_cents    *int64
+	addface_value_cents *int64
+	quota               *int
+	addquota            *int
+	quota_period        *benefit.QuotaPeriod
+	clearedFields       map[string]struct{}
+	program             *int
+	clearedprogram      bool
+	tiers               map[int]struct{}
+	removedtiers        map[int]struct{}
+	clearedtiers        bool
+	done                bool
+	oldValue            func(context.Context) (*Benefit, error)
+	predicates          []predicate.Benefit
 }
 
 var _ ent.Mutation = (*BenefitMutation)(nil)
@@ -2528,6 +2534,62 @@ func (m *BenefitMutation) ResetDescription() {
 	m.description = nil
 }
 
+// SetFaceValueCents sets the "face_value_cents" field.
+func (m *BenefitMutation) SetFaceValueCents(i int64) {
+	m.face_value_cents = &i
+	m.addface_value_cents = nil
+}
+
+// FaceValueCents returns the value of the "face_value_cents" field in the mutation.
+func (m *BenefitMutation) FaceValueCents() (r int64, exists bool) {
+	v := m.face_value_cents
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFaceValueCents returns the old "face_value_cents" field's value of the Benefit entity.
+// If the Benefit object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BenefitMutation) OldFaceValueCents(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFaceValueCents is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFaceValueCents requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFaceValueCents: %w", err)
+	}
+	return oldValue.FaceValueCents, nil
+}
+
+// AddFaceValueCents adds i to the "face_value_cents" field.
+func (m *BenefitMutation) AddFaceValueCents(i int64) {
+	if m.addface_value_cents != nil {
+		*m.addface_value_cents += i
+	} else {
+		m.addface_value_cents = &i
+	}
+}
+
+// AddedFaceValueCents returns the value that was added to the "face_value_cents" field in this mutation.
+func (m *BenefitMutation) AddedFaceValueCents() (r int64, exists bool) {
+	v := m.addface_value_cents
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetFaceValueCents resets all changes to the "face_value_cents" field.
+func (m *BenefitMutation) ResetFaceValueCents() {
+	m.face_value_cents = nil
+	m.addface_value_cents = nil
+}
+
 // SetQuota sets the "quota" field.
 func (m *BenefitMutation) SetQuota(i int) {
 	m.quota = &i
@@ -2735,7 +2797,7 @@ func (m *BenefitMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *BenefitMutation) Fields() []string {
-	fields := make([]string, 0, 7)
+	fields := make([]string, 0, 8)
 	if m.program != nil {
 		fields = append(fields, benefit.FieldProgramID)
 	}
@@ -2750,6 +2812,9 @@ func (m *BenefitMutation) Fields() []string {
 	}
 	if m.description != nil {
 		fields = append(fields, benefit.FieldDescription)
+	}
+	if m.face_value_cents != nil {
+		fields = append(fields, benefit.FieldFaceValueCents)
 	}
 	if m.quota != nil {
 		fields = append(fields, benefit.FieldQuota)
@@ -2775,6 +2840,8 @@ func (m *BenefitMutation) Field(name string) (ent.Value, bool) {
 		return m.Kind()
 	case benefit.FieldDescription:
 		return m.Description()
+	case benefit.FieldFaceValueCents:
+		return m.FaceValueCents()
 	case benefit.FieldQuota:
 		return m.Quota()
 	case benefit.FieldQuotaPeriod:
@@ -2798,6 +2865,8 @@ func (m *BenefitMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldKind(ctx)
 	case benefit.FieldDescription:
 		return m.OldDescription(ctx)
+	case benefit.FieldFaceValueCents:
+		return m.OldFaceValueCents(ctx)
 	case benefit.FieldQuota:
 		return m.OldQuota(ctx)
 	case benefit.FieldQuotaPeriod:
@@ -2846,6 +2915,13 @@ func (m *BenefitMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetDescription(v)
 		return nil
+	case benefit.FieldFaceValueCents:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFaceValueCents(v)
+		return nil
 	case benefit.FieldQuota:
 		v, ok := value.(int)
 		if !ok {
@@ -2868,6 +2944,9 @@ func (m *BenefitMutation) SetField(name string, value ent.Value) error {
 // this mutation.
 func (m *BenefitMutation) AddedFields() []string {
 	var fields []string
+	if m.addface_value_cents != nil {
+		fields = append(fields, benefit.FieldFaceValueCents)
+	}
 	if m.addquota != nil {
 		fields = append(fields, benefit.FieldQuota)
 	}
@@ -2879,6 +2958,8 @@ func (m *BenefitMutation) AddedFields() []string {
 // was not set, or was not defined in the schema.
 func (m *BenefitMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
+	case benefit.FieldFaceValueCents:
+		return m.AddedFaceValueCents()
 	case benefit.FieldQuota:
 		return m.AddedQuota()
 	}
@@ -2890,6 +2971,13 @@ func (m *BenefitMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *BenefitMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case benefit.FieldFaceValueCents:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFaceValueCents(v)
+		return nil
 	case benefit.FieldQuota:
 		v, ok := value.(int)
 		if !ok {
@@ -2938,6 +3026,9 @@ func (m *BenefitMutation) ResetField(name string) error {
 		return nil
 	case benefit.FieldDescription:
 		m.ResetDescription()
+		return nil
+	case benefit.FieldFaceValueCents:
+		m.ResetFaceValueCents()
 		return nil
 	case benefit.FieldQuota:
 		m.ResetQuota()
@@ -3054,23 +3145,25 @@ func (m *BenefitMutation) ResetEdge(name string) error {
 // BenefitClaimMutation represents an operation that mutates the BenefitClaim nodes in the graph.
 type BenefitClaimMutation struct {
 	config
-	op              Op
-	typ             string
-	id              *int
-	program_id      *int
-	addprogram_id   *int
-	idempotency_key *string
-	period          *string
-	source          *benefitclaim.Source
-	claimed_at      *time.Time
-	clearedFields   map[string]struct{}
-	member          *int
-	clearedmember   bool
-	benefit         *int
-	clearedbenefit  bool
-	done            bool
-	oldValue        func(context.Context) (*BenefitClaim, error)
-	predicates      []predicate.BenefitClaim
+	op                  Op
+	typ                 string
+	id                  *int
+	program_id          *int
+	addprogram_id       *int
+	idempotency_key     *string
+	period              *string
+	source              *benefitclaim.Source
+	face_value_cents    *int64
+	addface_value_cents *int64
+	claimed_at          *time.Time
+	clearedFields       map[string]struct{}
+	member              *int
+	clearedmember       bool
+	benefit             *int
+	clearedbenefit      bool
+	done                bool
+	oldValue            func(context.Context) (*BenefitClaim, error)
+	predicates          []predicate.BenefitClaim
 }
 
 var _ ent.Mutation = (*BenefitClaimMutation)(nil)
@@ -3407,6 +3500,62 @@ func (m *BenefitClaimMutation) ResetSource() {
 	m.source = nil
 }
 
+// SetFaceValueCents sets the "face_value_cents" field.
+func (m *BenefitClaimMutation) SetFaceValueCents(i int64) {
+	m.face_value_cents = &i
+	m.addface_value_cents = nil
+}
+
+// FaceValueCents returns the value of the "face_value_cents" field in the mutation.
+func (m *BenefitClaimMutation) FaceValueCents() (r int64, exists bool) {
+	v := m.face_value_cents
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFaceValueCents returns the old "face_value_cents" field's value of the BenefitClaim entity.
+// If the BenefitClaim object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BenefitClaimMutation) OldFaceValueCents(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFaceValueCents is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFaceValueCents requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFaceValueCents: %w", err)
+	}
+	return oldValue.FaceValueCents, nil
+}
+
+// AddFaceValueCents adds i to the "face_value_cents" field.
+func (m *BenefitClaimMutation) AddFaceValueCents(i int64) {
+	if m.addface_value_cents != nil {
+		*m.addface_value_cents += i
+	} else {
+		m.addface_value_cents = &i
+	}
+}
+
+// AddedFaceValueCents returns the value that was added to the "face_value_cents" field in this mutation.
+func (m *BenefitClaimMutation) AddedFaceValueCents() (r int64, exists bool) {
+	v := m.addface_value_cents
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetFaceValueCents resets all changes to the "face_value_cents" field.
+func (m *BenefitClaimMutation) ResetFaceValueCents() {
+	m.face_value_cents = nil
+	m.addface_value_cents = nil
+}
+
 // SetClaimedAt sets the "claimed_at" field.
 func (m *BenefitClaimMutation) SetClaimedAt(t time.Time) {
 	m.claimed_at = &t
@@ -3531,7 +3680,7 @@ func (m *BenefitClaimMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *BenefitClaimMutation) Fields() []string {
-	fields := make([]string, 0, 7)
+	fields := make([]string, 0, 8)
 	if m.program_id != nil {
 		fields = append(fields, benefitclaim.FieldProgramID)
 	}
@@ -3549,6 +3698,9 @@ func (m *BenefitClaimMutation) Fields() []string {
 	}
 	if m.source != nil {
 		fields = append(fields, benefitclaim.FieldSource)
+	}
+	if m.face_value_cents != nil {
+		fields = append(fields, benefitclaim.FieldFaceValueCents)
 	}
 	if m.claimed_at != nil {
 		fields = append(fields, benefitclaim.FieldClaimedAt)
@@ -3573,6 +3725,8 @@ func (m *BenefitClaimMutation) Field(name string) (ent.Value, bool) {
 		return m.Period()
 	case benefitclaim.FieldSource:
 		return m.Source()
+	case benefitclaim.FieldFaceValueCents:
+		return m.FaceValueCents()
 	case benefitclaim.FieldClaimedAt:
 		return m.ClaimedAt()
 	}
@@ -3596,6 +3750,8 @@ func (m *BenefitClaimMutation) OldField(ctx context.Context, name string) (ent.V
 		return m.OldPeriod(ctx)
 	case benefitclaim.FieldSource:
 		return m.OldSource(ctx)
+	case benefitclaim.FieldFaceValueCents:
+		return m.OldFaceValueCents(ctx)
 	case benefitclaim.FieldClaimedAt:
 		return m.OldClaimedAt(ctx)
 	}
@@ -3649,6 +3805,13 @@ func (m *BenefitClaimMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetSource(v)
 		return nil
+	case benefitclaim.FieldFaceValueCents:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFaceValueCents(v)
+		return nil
 	case benefitclaim.FieldClaimedAt:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -3667,6 +3830,9 @@ func (m *BenefitClaimMutation) AddedFields() []string {
 	if m.addprogram_id != nil {
 		fields = append(fields, benefitclaim.FieldProgramID)
 	}
+	if m.addface_value_cents != nil {
+		fields = append(fields, benefitclaim.FieldFaceValueCents)
+	}
 	return fields
 }
 
@@ -3677,6 +3843,8 @@ func (m *BenefitClaimMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
 	case benefitclaim.FieldProgramID:
 		return m.AddedProgramID()
+	case benefitclaim.FieldFaceValueCents:
+		return m.AddedFaceValueCents()
 	}
 	return nil, false
 }
@@ -3692,6 +3860,13 @@ func (m *BenefitClaimMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddProgramID(v)
+		return nil
+	case benefitclaim.FieldFaceValueCents:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFaceValueCents(v)
 		return nil
 	}
 	return fmt.Errorf("unknown BenefitClaim numeric field %s", name)
@@ -3737,6 +3912,9 @@ func (m *BenefitClaimMutation) ResetField(name string) error {
 		return nil
 	case benefitclaim.FieldSource:
 		m.ResetSource()
+		return nil
+	case benefitclaim.FieldFaceValueCents:
+		m.ResetFaceValueCents()
 		return nil
 	case benefitclaim.FieldClaimedAt:
 		m.ResetClaimedAt()
@@ -12209,6 +12387,2530 @@ func (m *PartnerSettingMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *PartnerSettingMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown PartnerSetting edge %s", name)
+}
+
+// PlusRequestMutation represents an operation that mutates the PlusRequest nodes in the graph.
+type PlusRequestMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *int
+	program_id          *int
+	addprogram_id       *int
+	key                 *string
+	body_hash           *string
+	_op                 *string
+	term_id             *int
+	addterm_id          *int
+	refundable_cents    *int64
+	addrefundable_cents *int64
+	error_code          *string
+	error_field         *string
+	error_message       *string
+	created_at          *time.Time
+	clearedFields       map[string]struct{}
+	member              *int
+	clearedmember       bool
+	done                bool
+	oldValue            func(context.Context) (*PlusRequest, error)
+	predicates          []predicate.PlusRequest
+}
+
+var _ ent.Mutation = (*PlusRequestMutation)(nil)
+
+// plusrequestOption allows management of the mutation configuration using functional options.
+type plusrequestOption func(*PlusRequestMutation)
+
+// newPlusRequestMutation creates new mutation for the PlusRequest entity.
+func newPlusRequestMutation(c config, op Op, opts ...plusrequestOption) *PlusRequestMutation {
+	m := &PlusRequestMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePlusRequest,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPlusRequestID sets the ID field of the mutation.
+func withPlusRequestID(id int) plusrequestOption {
+	return func(m *PlusRequestMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *PlusRequest
+		)
+		m.oldValue = func(ctx context.Context) (*PlusRequest, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().PlusRequest.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPlusRequest sets the old PlusRequest of the mutation.
+func withPlusRequest(node *PlusRequest) plusrequestOption {
+	return func(m *PlusRequestMutation) {
+		m.oldValue = func(context.Context) (*PlusRequest, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PlusRequestMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PlusRequestMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PlusRequestMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PlusRequestMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().PlusRequest.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetProgramID sets the "program_id" field.
+func (m *PlusRequestMutation) SetProgramID(i int) {
+	m.program_id = &i
+	m.addprogram_id = nil
+}
+
+// ProgramID returns the value of the "program_id" field in the mutation.
+func (m *PlusRequestMutation) ProgramID() (r int, exists bool) {
+	v := m.program_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProgramID returns the old "program_id" field's value of the PlusRequest entity.
+// If the PlusRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusRequestMutation) OldProgramID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProgramID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProgramID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProgramID: %w", err)
+	}
+	return oldValue.ProgramID, nil
+}
+
+// AddProgramID adds i to the "program_id" field.
+func (m *PlusRequestMutation) AddProgramID(i int) {
+	if m.addprogram_id != nil {
+		*m.addprogram_id += i
+	} else {
+		m.addprogram_id = &i
+	}
+}
+
+// AddedProgramID returns the value that was added to the "program_id" field in this mutation.
+func (m *PlusRequestMutation) AddedProgramID() (r int, exists bool) {
+	v := m.addprogram_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetProgramID resets all changes to the "program_id" field.
+func (m *PlusRequestMutation) ResetProgramID() {
+	m.program_id = nil
+	m.addprogram_id = nil
+}
+
+// SetMemberID sets the "member_id" field.
+func (m *PlusRequestMutation) SetMemberID(i int) {
+	m.member = &i
+}
+
+// MemberID returns the value of the "member_id" field in the mutation.
+func (m *PlusRequestMutation) MemberID() (r int, exists bool) {
+	v := m.member
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMemberID returns the old "member_id" field's value of the PlusRequest entity.
+// If the PlusRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusRequestMutation) OldMemberID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMemberID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMemberID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMemberID: %w", err)
+	}
+	return oldValue.MemberID, nil
+}
+
+// ResetMemberID resets all changes to the "member_id" field.
+func (m *PlusRequestMutation) ResetMemberID() {
+	m.member = nil
+}
+
+// SetKey sets the "key" field.
+func (m *PlusRequestMutation) SetKey(s string) {
+	m.key = &s
+}
+
+// Key returns the value of the "key" field in the mutation.
+func (m *PlusRequestMutation) Key() (r string, exists bool) {
+	v := m.key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKey returns the old "key" field's value of the PlusRequest entity.
+// If the PlusRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusRequestMutation) OldKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKey: %w", err)
+	}
+	return oldValue.Key, nil
+}
+
+// ResetKey resets all changes to the "key" field.
+func (m *PlusRequestMutation) ResetKey() {
+	m.key = nil
+}
+
+// SetBodyHash sets the "body_hash" field.
+func (m *PlusRequestMutation) SetBodyHash(s string) {
+	m.body_hash = &s
+}
+
+// BodyHash returns the value of the "body_hash" field in the mutation.
+func (m *PlusRequestMutation) BodyHash() (r string, exists bool) {
+	v := m.body_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBodyHash returns the old "body_hash" field's value of the PlusRequest entity.
+// If the PlusRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusRequestMutation) OldBodyHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBodyHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBodyHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBodyHash: %w", err)
+	}
+	return oldValue.BodyHash, nil
+}
+
+// ResetBodyHash resets all changes to the "body_hash" field.
+func (m *PlusRequestMutation) ResetBodyHash() {
+	m.body_hash = nil
+}
+
+// SetOpField sets the "op" field.
+func (m *PlusRequestMutation) SetOpField(s string) {
+	m._op = &s
+}
+
+// GetOp returns the value of the "op" field in the mutation.
+func (m *PlusRequestMutation) GetOp() (r string, exists bool) {
+	v := m._op
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOp returns the old "op" field's value of the PlusRequest entity.
+// If the PlusRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusRequestMutation) OldOp(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOp is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOp requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOp: %w", err)
+	}
+	return oldValue.Op, nil
+}
+
+// ResetOp resets all changes to the "op" field.
+func (m *PlusRequestMutation) ResetOp() {
+	m._op = nil
+}
+
+// SetTermID sets the "term_id" field.
+func (m *PlusRequestMutation) SetTermID(i int) {
+	m.term_id = &i
+	m.addterm_id = nil
+}
+
+// TermID returns the value of the "term_id" field in the mutation.
+func (m *PlusRequestMutation) TermID() (r int, exists bool) {
+	v := m.term_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTermID returns the old "term_id" field's value of the PlusRequest entity.
+// If the PlusRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusRequestMutation) OldTermID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTermID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTermID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTermID: %w", err)
+	}
+	return oldValue.TermID, nil
+}
+
+// AddTermID adds i to the "term_id" field.
+func (m *PlusRequestMutation) AddTermID(i int) {
+	if m.addterm_id != nil {
+		*m.addterm_id += i
+	} else {
+		m.addterm_id = &i
+	}
+}
+
+// AddedTermID returns the value that was added to the "term_id" field in this mutation.
+func (m *PlusRequestMutation) AddedTermID() (r int, exists bool) {
+	v := m.addterm_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearTermID clears the value of the "term_id" field.
+func (m *PlusRequestMutation) ClearTermID() {
+	m.term_id = nil
+	m.addterm_id = nil
+	m.clearedFields[plusrequest.FieldTermID] = struct{}{}
+}
+
+// TermIDCleared returns if the "term_id" field was cleared in this mutation.
+func (m *PlusRequestMutation) TermIDCleared() bool {
+	_, ok := m.clearedFields[plusrequest.FieldTermID]
+	return ok
+}
+
+// ResetTermID resets all changes to the "term_id" field.
+func (m *PlusRequestMutation) ResetTermID() {
+	m.term_id = nil
+	m.addterm_id = nil
+	delete(m.clearedFields, plusrequest.FieldTermID)
+}
+
+// SetRefundableCents sets the "refundable_cents" field.
+func (m *PlusRequestMutation) SetRefundableCents(i int64) {
+	m.refundable_cents = &i
+	m.addrefundable_cents = nil
+}
+
+// RefundableCents returns the value of the "refundable_cents" field in the mutation.
+func (m *PlusRequestMutation) RefundableCents() (r int64, exists bool) {
+	v := m.refundable_cents
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRefundableCents returns the old "refundable_cents" field's value of the PlusRequest entity.
+// If the PlusRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusRequestMutation) OldRefundableCents(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRefundableCents is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRefundableCents requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRefundableCents: %w", err)
+	}
+	return oldValue.RefundableCents, nil
+}
+
+// AddRefundableCents adds i to the "refundable_cents" field.
+func (m *PlusRequestMutation) AddRefundableCents(i int64) {
+	if m.addrefundable_cents != nil {
+		*m.addrefundable_cents += i
+	} else {
+		m.addrefundable_cents = &i
+	}
+}
+
+// AddedRefundableCents returns the value that was added to the "refundable_cents" field in this mutation.
+func (m *PlusRequestMutation) AddedRefundableCents() (r int64, exists bool) {
+	v := m.addrefundable_cents
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRefundableCents resets all changes to the "refundable_cents" field.
+func (m *PlusRequestMutation) ResetRefundableCents() {
+	m.refundable_cents = nil
+	m.addrefundable_cents = nil
+}
+
+// SetErrorCode sets the "error_code" field.
+func (m *PlusRequestMutation) SetErrorCode(s string) {
+	m.error_code = &s
+}
+
+// ErrorCode returns the value of the "error_code" field in the mutation.
+func (m *PlusRequestMutation) ErrorCode() (r string, exists bool) {
+	v := m.error_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldErrorCode returns the old "error_code" field's value of the PlusRequest entity.
+// If the PlusRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusRequestMutation) OldErrorCode(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldErrorCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldErrorCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldErrorCode: %w", err)
+	}
+	return oldValue.ErrorCode, nil
+}
+
+// ResetErrorCode resets all changes to the "error_code" field.
+func (m *PlusRequestMutation) ResetErrorCode() {
+	m.error_code = nil
+}
+
+// SetErrorField sets the "error_field" field.
+func (m *PlusRequestMutation) SetErrorField(s string) {
+	m.error_field = &s
+}
+
+// ErrorField returns the value of the "error_field" field in the mutation.
+func (m *PlusRequestMutation) ErrorField() (r string, exists bool) {
+	v := m.error_field
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldErrorField returns the old "error_field" field's value of the PlusRequest entity.
+// If the PlusRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusRequestMutation) OldErrorField(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldErrorField is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldErrorField requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldErrorField: %w", err)
+	}
+	return oldValue.ErrorField, nil
+}
+
+// ResetErrorField resets all changes to the "error_field" field.
+func (m *PlusRequestMutation) ResetErrorField() {
+	m.error_field = nil
+}
+
+// SetErrorMessage sets the "error_message" field.
+func (m *PlusRequestMutation) SetErrorMessage(s string) {
+	m.error_message = &s
+}
+
+// ErrorMessage returns the value of the "error_message" field in the mutation.
+func (m *PlusRequestMutation) ErrorMessage() (r string, exists bool) {
+	v := m.error_message
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldErrorMessage returns the old "error_message" field's value of the PlusRequest entity.
+// If the PlusRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusRequestMutation) OldErrorMessage(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldErrorMessage is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldErrorMessage requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldErrorMessage: %w", err)
+	}
+	return oldValue.ErrorMessage, nil
+}
+
+// ResetErrorMessage resets all changes to the "error_message" field.
+func (m *PlusRequestMutation) ResetErrorMessage() {
+	m.error_message = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *PlusRequestMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *PlusRequestMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the PlusRequest entity.
+// If the PlusRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusRequestMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *PlusRequestMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// ClearMember clears the "member" edge to the Member entity.
+func (m *PlusRequestMutation) ClearMember() {
+	m.clearedmember = true
+	m.clearedFields[plusrequest.FieldMemberID] = struct{}{}
+}
+
+// MemberCleared reports if the "member" edge to the Member entity was cleared.
+func (m *PlusRequestMutation) MemberCleared() bool {
+	return m.clearedmember
+}
+
+// MemberIDs returns the "member" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// MemberID instead. It exists only for internal usage by the builders.
+func (m *PlusRequestMutation) MemberIDs() (ids []int) {
+	if id := m.member; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetMember resets all changes to the "member" edge.
+func (m *PlusRequestMutation) ResetMember() {
+	m.member = nil
+	m.clearedmember = false
+}
+
+// Where appends a list predicates to the PlusRequestMutation builder.
+func (m *PlusRequestMutation) Where(ps ...predicate.PlusRequest) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PlusRequestMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PlusRequestMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.PlusRequest, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PlusRequestMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PlusRequestMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (PlusRequest).
+func (m *PlusRequestMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PlusRequestMutation) Fields() []string {
+	fields := make([]string, 0, 11)
+	if m.program_id != nil {
+		fields = append(fields, plusrequest.FieldProgramID)
+	}
+	if m.member != nil {
+		fields = append(fields, plusrequest.FieldMemberID)
+	}
+	if m.key != nil {
+		fields = append(fields, plusrequest.FieldKey)
+	}
+	if m.body_hash != nil {
+		fields = append(fields, plusrequest.FieldBodyHash)
+	}
+	if m._op != nil {
+		fields = append(fields, plusrequest.FieldOp)
+	}
+	if m.term_id != nil {
+		fields = append(fields, plusrequest.FieldTermID)
+	}
+	if m.refundable_cents != nil {
+		fields = append(fields, plusrequest.FieldRefundableCents)
+	}
+	if m.error_code != nil {
+		fields = append(fields, plusrequest.FieldErrorCode)
+	}
+	if m.error_field != nil {
+		fields = append(fields, plusrequest.FieldErrorField)
+	}
+	if m.error_message != nil {
+		fields = append(fields, plusrequest.FieldErrorMessage)
+	}
+	if m.created_at != nil {
+		fields = append(fields, plusrequest.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PlusRequestMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case plusrequest.FieldProgramID:
+		return m.ProgramID()
+	case plusrequest.FieldMemberID:
+		return m.MemberID()
+	case plusrequest.FieldKey:
+		return m.Key()
+	case plusrequest.FieldBodyHash:
+		return m.BodyHash()
+	case plusrequest.FieldOp:
+		return m.GetOp()
+	case plusrequest.FieldTermID:
+		return m.TermID()
+	case plusrequest.FieldRefundableCents:
+		return m.RefundableCents()
+	case plusrequest.FieldErrorCode:
+		return m.ErrorCode()
+	case plusrequest.FieldErrorField:
+		return m.ErrorField()
+	case plusrequest.FieldErrorMessage:
+		return m.ErrorMessage()
+	case plusrequest.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PlusRequestMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case plusrequest.FieldProgramID:
+		return m.OldProgramID(ctx)
+	case plusrequest.FieldMemberID:
+		return m.OldMemberID(ctx)
+	case plusrequest.FieldKey:
+		return m.OldKey(ctx)
+	case plusrequest.FieldBodyHash:
+		return m.OldBodyHash(ctx)
+	case plusrequest.FieldOp:
+		return m.OldOp(ctx)
+	case plusrequest.FieldTermID:
+		return m.OldTermID(ctx)
+	case plusrequest.FieldRefundableCents:
+		return m.OldRefundableCents(ctx)
+	case plusrequest.FieldErrorCode:
+		return m.OldErrorCode(ctx)
+	case plusrequest.FieldErrorField:
+		return m.OldErrorField(ctx)
+	case plusrequest.FieldErrorMessage:
+		return m.OldErrorMessage(ctx)
+	case plusrequest.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown PlusRequest field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PlusRequestMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case plusrequest.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProgramID(v)
+		return nil
+	case plusrequest.FieldMemberID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMemberID(v)
+		return nil
+	case plusrequest.FieldKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKey(v)
+		return nil
+	case plusrequest.FieldBodyHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBodyHash(v)
+		return nil
+	case plusrequest.FieldOp:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOpField(v)
+		return nil
+	case plusrequest.FieldTermID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTermID(v)
+		return nil
+	case plusrequest.FieldRefundableCents:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRefundableCents(v)
+		return nil
+	case plusrequest.FieldErrorCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetErrorCode(v)
+		return nil
+	case plusrequest.FieldErrorField:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetErrorField(v)
+		return nil
+	case plusrequest.FieldErrorMessage:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetErrorMessage(v)
+		return nil
+	case plusrequest.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PlusRequest field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PlusRequestMutation) AddedFields() []string {
+	var fields []string
+	if m.addprogram_id != nil {
+		fields = append(fields, plusrequest.FieldProgramID)
+	}
+	if m.addterm_id != nil {
+		fields = append(fields, plusrequest.FieldTermID)
+	}
+	if m.addrefundable_cents != nil {
+		fields = append(fields, plusrequest.FieldRefundableCents)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PlusRequestMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case plusrequest.FieldProgramID:
+		return m.AddedProgramID()
+	case plusrequest.FieldTermID:
+		return m.AddedTermID()
+	case plusrequest.FieldRefundableCents:
+		return m.AddedRefundableCents()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PlusRequestMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case plusrequest.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddProgramID(v)
+		return nil
+	case plusrequest.FieldTermID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTermID(v)
+		return nil
+	case plusrequest.FieldRefundableCents:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRefundableCents(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PlusRequest numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PlusRequestMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(plusrequest.FieldTermID) {
+		fields = append(fields, plusrequest.FieldTermID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PlusRequestMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PlusRequestMutation) ClearField(name string) error {
+	switch name {
+	case plusrequest.FieldTermID:
+		m.ClearTermID()
+		return nil
+	}
+	return fmt.Errorf("unknown PlusRequest nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PlusRequestMutation) ResetField(name string) error {
+	switch name {
+	case plusrequest.FieldProgramID:
+		m.ResetProgramID()
+		return nil
+	case plusrequest.FieldMemberID:
+		m.ResetMemberID()
+		return nil
+	case plusrequest.FieldKey:
+		m.ResetKey()
+		return nil
+	case plusrequest.FieldBodyHash:
+		m.ResetBodyHash()
+		return nil
+	case plusrequest.FieldOp:
+		m.ResetOp()
+		return nil
+	case plusrequest.FieldTermID:
+		m.ResetTermID()
+		return nil
+	case plusrequest.FieldRefundableCents:
+		m.ResetRefundableCents()
+		return nil
+	case plusrequest.FieldErrorCode:
+		m.ResetErrorCode()
+		return nil
+	case plusrequest.FieldErrorField:
+		m.ResetErrorField()
+		return nil
+	case plusrequest.FieldErrorMessage:
+		m.ResetErrorMessage()
+		return nil
+	case plusrequest.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown PlusRequest field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PlusRequestMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.member != nil {
+		edges = append(edges, plusrequest.EdgeMember)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PlusRequestMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case plusrequest.EdgeMember:
+		if id := m.member; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PlusRequestMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PlusRequestMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PlusRequestMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedmember {
+		edges = append(edges, plusrequest.EdgeMember)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PlusRequestMutation) EdgeCleared(name string) bool {
+	switch name {
+	case plusrequest.EdgeMember:
+		return m.clearedmember
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PlusRequestMutation) ClearEdge(name string) error {
+	switch name {
+	case plusrequest.EdgeMember:
+		m.ClearMember()
+		return nil
+	}
+	return fmt.Errorf("unknown PlusRequest unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PlusRequestMutation) ResetEdge(name string) error {
+	switch name {
+	case plusrequest.EdgeMember:
+		m.ResetMember()
+		return nil
+	}
+	return fmt.Errorf("unknown PlusRequest edge %s", name)
+}
+
+// PlusTermMutation represents an operation that mutates the PlusTerm nodes in the graph.
+type PlusTermMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *int
+	program_id          *int
+	addprogram_id       *int
+	plan                *string
+	source              *string
+	start_at            *time.Time
+	end_at              *time.Time
+	planned_end_at      *time.Time
+	price_paid_cents    *int64
+	addprice_paid_cents *int64
+	payment_ref         *string
+	idempotency_key     *string
+	body_hash           *string
+	bundled             *map[string]string
+	cancelled_at        *time.Time
+	cancel_reason       *string
+	refunded_at         *time.Time
+	refund_cents        *int64
+	addrefund_cents     *int64
+	end_recorded_at     *time.Time
+	created_at          *time.Time
+	clearedFields       map[string]struct{}
+	member              *int
+	clearedmember       bool
+	done                bool
+	oldValue            func(context.Context) (*PlusTerm, error)
+	predicates          []predicate.PlusTerm
+}
+
+var _ ent.Mutation = (*PlusTermMutation)(nil)
+
+// plustermOption allows management of the mutation configuration using functional options.
+type plustermOption func(*PlusTermMutation)
+
+// newPlusTermMutation creates new mutation for the PlusTerm entity.
+func newPlusTermMutation(c config, op Op, opts ...plustermOption) *PlusTermMutation {
+	m := &PlusTermMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePlusTerm,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPlusTermID sets the ID field of the mutation.
+func withPlusTermID(id int) plustermOption {
+	return func(m *PlusTermMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *PlusTerm
+		)
+		m.oldValue = func(ctx context.Context) (*PlusTerm, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().PlusTerm.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPlusTerm sets the old PlusTerm of the mutation.
+func withPlusTerm(node *PlusTerm) plustermOption {
+	return func(m *PlusTermMutation) {
+		m.oldValue = func(context.Context) (*PlusTerm, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PlusTermMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PlusTermMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PlusTermMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PlusTermMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().PlusTerm.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetProgramID sets the "program_id" field.
+func (m *PlusTermMutation) SetProgramID(i int) {
+	m.program_id = &i
+	m.addprogram_id = nil
+}
+
+// ProgramID returns the value of the "program_id" field in the mutation.
+func (m *PlusTermMutation) ProgramID() (r int, exists bool) {
+	v := m.program_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProgramID returns the old "program_id" field's value of the PlusTerm entity.
+// If the PlusTerm object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusTermMutation) OldProgramID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProgramID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProgramID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProgramID: %w", err)
+	}
+	return oldValue.ProgramID, nil
+}
+
+// AddProgramID adds i to the "program_id" field.
+func (m *PlusTermMutation) AddProgramID(i int) {
+	if m.addprogram_id != nil {
+		*m.addprogram_id += i
+	} else {
+		m.addprogram_id = &i
+	}
+}
+
+// AddedProgramID returns the value that was added to the "program_id" field in this mutation.
+func (m *PlusTermMutation) AddedProgramID() (r int, exists bool) {
+	v := m.addprogram_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetProgramID resets all changes to the "program_id" field.
+func (m *PlusTermMutation) ResetProgramID() {
+	m.program_id = nil
+	m.addprogram_id = nil
+}
+
+// SetMemberID sets the "member_id" field.
+func (m *PlusTermMutation) SetMemberID(i int) {
+	m.member = &i
+}
+
+// MemberID returns the value of the "member_id" field in the mutation.
+func (m *PlusTermMutation) MemberID() (r int, exists bool) {
+	v := m.member
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMemberID returns the old "member_id" field's value of the PlusTerm entity.
+// If the PlusTerm object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusTermMutation) OldMemberID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMemberID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMemberID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMemberID: %w", err)
+	}
+	return oldValue.MemberID, nil
+}
+
+// ResetMemberID resets all changes to the "member_id" field.
+func (m *PlusTermMutation) ResetMemberID() {
+	m.member = nil
+}
+
+// SetPlan sets the "plan" field.
+func (m *PlusTermMutation) SetPlan(s string) {
+	m.plan = &s
+}
+
+// Plan returns the value of the "plan" field in the mutation.
+func (m *PlusTermMutation) Plan() (r string, exists bool) {
+	v := m.plan
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPlan returns the old "plan" field's value of the PlusTerm entity.
+// If the PlusTerm object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusTermMutation) OldPlan(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPlan is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPlan requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPlan: %w", err)
+	}
+	return oldValue.Plan, nil
+}
+
+// ResetPlan resets all changes to the "plan" field.
+func (m *PlusTermMutation) ResetPlan() {
+	m.plan = nil
+}
+
+// SetSource sets the "source" field.
+func (m *PlusTermMutation) SetSource(s string) {
+	m.source = &s
+}
+
+// Source returns the value of the "source" field in the mutation.
+func (m *PlusTermMutation) Source() (r string, exists bool) {
+	v := m.source
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSource returns the old "source" field's value of the PlusTerm entity.
+// If the PlusTerm object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusTermMutation) OldSource(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSource is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSource requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSource: %w", err)
+	}
+	return oldValue.Source, nil
+}
+
+// ResetSource resets all changes to the "source" field.
+func (m *PlusTermMutation) ResetSource() {
+	m.source = nil
+}
+
+// SetStartAt sets the "start_at" field.
+func (m *PlusTermMutation) SetStartAt(t time.Time) {
+	m.start_at = &t
+}
+
+// StartAt returns the value of the "start_at" field in the mutation.
+func (m *PlusTermMutation) StartAt() (r time.Time, exists bool) {
+	v := m.start_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStartAt returns the old "start_at" field's value of the PlusTerm entity.
+// If the PlusTerm object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusTermMutation) OldStartAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStartAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStartAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStartAt: %w", err)
+	}
+	return oldValue.StartAt, nil
+}
+
+// ResetStartAt resets all changes to the "start_at" field.
+func (m *PlusTermMutation) ResetStartAt() {
+	m.start_at = nil
+}
+
+// SetEndAt sets the "end_at" field.
+func (m *PlusTermMutation) SetEndAt(t time.Time) {
+	m.end_at = &t
+}
+
+// EndAt returns the value of the "end_at" field in the mutation.
+func (m *PlusTermMutation) EndAt() (r time.Time, exists bool) {
+	v := m.end_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEndAt returns the old "end_at" field's value of the PlusTerm entity.
+// If the PlusTerm object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusTermMutation) OldEndAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEndAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEndAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEndAt: %w", err)
+	}
+	return oldValue.EndAt, nil
+}
+
+// ResetEndAt resets all changes to the "end_at" field.
+func (m *PlusTermMutation) ResetEndAt() {
+	m.end_at = nil
+}
+
+// SetPlannedEndAt sets the "planned_end_at" field.
+func (m *PlusTermMutation) SetPlannedEndAt(t time.Time) {
+	m.planned_end_at = &t
+}
+
+// PlannedEndAt returns the value of the "planned_end_at" field in the mutation.
+func (m *PlusTermMutation) PlannedEndAt() (r time.Time, exists bool) {
+	v := m.planned_end_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPlannedEndAt returns the old "planned_end_at" field's value of the PlusTerm entity.
+// If the PlusTerm object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusTermMutation) OldPlannedEndAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPlannedEndAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPlannedEndAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPlannedEndAt: %w", err)
+	}
+	return oldValue.PlannedEndAt, nil
+}
+
+// ResetPlannedEndAt resets all changes to the "planned_end_at" field.
+func (m *PlusTermMutation) ResetPlannedEndAt() {
+	m.planned_end_at = nil
+}
+
+// SetPricePaidCents sets the "price_paid_cents" field.
+func (m *PlusTermMutation) SetPricePaidCents(i int64) {
+	m.price_paid_cents = &i
+	m.addprice_paid_cents = nil
+}
+
+// PricePaidCents returns the value of the "price_paid_cents" field in the mutation.
+func (m *PlusTermMutation) PricePaidCents() (r int64, exists bool) {
+	v := m.price_paid_cents
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPricePaidCents returns the old "price_paid_cents" field's value of the PlusTerm entity.
+// If the PlusTerm object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusTermMutation) OldPricePaidCents(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPricePaidCents is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPricePaidCents requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPricePaidCents: %w", err)
+	}
+	return oldValue.PricePaidCents, nil
+}
+
+// AddPricePaidCents adds i to the "price_paid_cents" field.
+func (m *PlusTermMutation) AddPricePaidCents(i int64) {
+	if m.addprice_paid_cents != nil {
+		*m.addprice_paid_cents += i
+	} else {
+		m.addprice_paid_cents = &i
+	}
+}
+
+// AddedPricePaidCents returns the value that was added to the "price_paid_cents" field in this mutation.
+func (m *PlusTermMutation) AddedPricePaidCents() (r int64, exists bool) {
+	v := m.addprice_paid_cents
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPricePaidCents resets all changes to the "price_paid_cents" field.
+func (m *PlusTermMutation) ResetPricePaidCents() {
+	m.price_paid_cents = nil
+	m.addprice_paid_cents = nil
+}
+
+// SetPaymentRef sets the "payment_ref" field.
+func (m *PlusTermMutation) SetPaymentRef(s string) {
+	m.payment_ref = &s
+}
+
+// PaymentRef returns the value of the "payment_ref" field in the mutation.
+func (m *PlusTermMutation) PaymentRef() (r string, exists bool) {
+	v := m.payment_ref
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPaymentRef returns the old "payment_ref" field's value of the PlusTerm entity.
+// If the PlusTerm object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusTermMutation) OldPaymentRef(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPaymentRef is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPaymentRef requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPaymentRef: %w", err)
+	}
+	return oldValue.PaymentRef, nil
+}
+
+// ResetPaymentRef resets all changes to the "payment_ref" field.
+func (m *PlusTermMutation) ResetPaymentRef() {
+	m.payment_ref = nil
+}
+
+// SetIdempotencyKey sets the "idempotency_key" field.
+func (m *PlusTermMutation) SetIdempotencyKey(s string) {
+	m.idempotency_key = &s
+}
+
+// IdempotencyKey returns the value of the "idempotency_key" field in the mutation.
+func (m *PlusTermMutation) IdempotencyKey() (r string, exists bool) {
+	v := m.idempotency_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIdempotencyKey returns the old "idempotency_key" field's value of the PlusTerm entity.
+// If the PlusTerm object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusTermMutation) OldIdempotencyKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIdempotencyKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIdempotencyKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIdempotencyKey: %w", err)
+	}
+	return oldValue.IdempotencyKey, nil
+}
+
+// ResetIdempotencyKey resets all changes to the "idempotency_key" field.
+func (m *PlusTermMutation) ResetIdempotencyKey() {
+	m.idempotency_key = nil
+}
+
+// SetBodyHash sets the "body_hash" field.
+func (m *PlusTermMutation) SetBodyHash(s string) {
+	m.body_hash = &s
+}
+
+// BodyHash returns the value of the "body_hash" field in the mutation.
+func (m *PlusTermMutation) BodyHash() (r string, exists bool) {
+	v := m.body_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBodyHash returns the old "body_hash" field's value of the PlusTerm entity.
+// If the PlusTerm object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusTermMutation) OldBodyHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBodyHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBodyHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBodyHash: %w", err)
+	}
+	return oldValue.BodyHash, nil
+}
+
+// ResetBodyHash resets all changes to the "body_hash" field.
+func (m *PlusTermMutation) ResetBodyHash() {
+	m.body_hash = nil
+}
+
+// SetBundled sets the "bundled" field.
+func (m *PlusTermMutation) SetBundled(value map[string]string) {
+	m.bundled = &value
+}
+
+// Bundled returns the value of the "bundled" field in the mutation.
+func (m *PlusTermMutation) Bundled() (r map[string]string, exists bool) {
+	v := m.bundled
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBundled returns the old "bundled" field's value of the PlusTerm entity.
+// If the PlusTerm object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusTermMutation) OldBundled(ctx context.Context) (v map[string]string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBundled is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBundled requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBundled: %w", err)
+	}
+	return oldValue.Bundled, nil
+}
+
+// ClearBundled clears the value of the "bundled" field.
+func (m *PlusTermMutation) ClearBundled() {
+	m.bundled = nil
+	m.clearedFields[plusterm.FieldBundled] = struct{}{}
+}
+
+// BundledCleared returns if the "bundled" field was cleared in this mutation.
+func (m *PlusTermMutation) BundledCleared() bool {
+	_, ok := m.clearedFields[plusterm.FieldBundled]
+	return ok
+}
+
+// ResetBundled resets all changes to the "bundled" field.
+func (m *PlusTermMutation) ResetBundled() {
+	m.bundled = nil
+	delete(m.clearedFields, plusterm.FieldBundled)
+}
+
+// SetCancelledAt sets the "cancelled_at" field.
+func (m *PlusTermMutation) SetCancelledAt(t time.Time) {
+	m.cancelled_at = &t
+}
+
+// CancelledAt returns the value of the "cancelled_at" field in the mutation.
+func (m *PlusTermMutation) CancelledAt() (r time.Time, exists bool) {
+	v := m.cancelled_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCancelledAt returns the old "cancelled_at" field's value of the PlusTerm entity.
+// If the PlusTerm object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusTermMutation) OldCancelledAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCancelledAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCancelledAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCancelledAt: %w", err)
+	}
+	return oldValue.CancelledAt, nil
+}
+
+// ClearCancelledAt clears the value of the "cancelled_at" field.
+func (m *PlusTermMutation) ClearCancelledAt() {
+	m.cancelled_at = nil
+	m.clearedFields[plusterm.FieldCancelledAt] = struct{}{}
+}
+
+// CancelledAtCleared returns if the "cancelled_at" field was cleared in this mutation.
+func (m *PlusTermMutation) CancelledAtCleared() bool {
+	_, ok := m.clearedFields[plusterm.FieldCancelledAt]
+	return ok
+}
+
+// ResetCancelledAt resets all changes to the "cancelled_at" field.
+func (m *PlusTermMutation) ResetCancelledAt() {
+	m.cancelled_at = nil
+	delete(m.clearedFields, plusterm.FieldCancelledAt)
+}
+
+// SetCancelReason sets the "cancel_reason" field.
+func (m *PlusTermMutation) SetCancelReason(s string) {
+	m.cancel_reason = &s
+}
+
+// CancelReason returns the value of the "cancel_reason" field in the mutation.
+func (m *PlusTermMutation) CancelReason() (r string, exists bool) {
+	v := m.cancel_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCancelReason returns the old "cancel_reason" field's value of the PlusTerm entity.
+// If the PlusTerm object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusTermMutation) OldCancelReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCancelReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCancelReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCancelReason: %w", err)
+	}
+	return oldValue.CancelReason, nil
+}
+
+// ResetCancelReason resets all changes to the "cancel_reason" field.
+func (m *PlusTermMutation) ResetCancelReason() {
+	m.cancel_reason = nil
+}
+
+// SetRefundedAt sets the "refunded_at" field.
+func (m *PlusTermMutation) SetRefundedAt(t time.Time) {
+	m.refunded_at = &t
+}
+
+// RefundedAt returns the value of the "refunded_at" field in the mutation.
+func (m *PlusTermMutation) RefundedAt() (r time.Time, exists bool) {
+	v := m.refunded_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRefundedAt returns the old "refunded_at" field's value of the PlusTerm entity.
+// If the PlusTerm object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusTermMutation) OldRefundedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRefundedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRefundedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRefundedAt: %w", err)
+	}
+	return oldValue.RefundedAt, nil
+}
+
+// ClearRefundedAt clears the value of the "refunded_at" field.
+func (m *PlusTermMutation) ClearRefundedAt() {
+	m.refunded_at = nil
+	m.clearedFields[plusterm.FieldRefundedAt] = struct{}{}
+}
+
+// RefundedAtCleared returns if the "refunded_at" field was cleared in this mutation.
+func (m *PlusTermMutation) RefundedAtCleared() bool {
+	_, ok := m.clearedFields[plusterm.FieldRefundedAt]
+	return ok
+}
+
+// ResetRefundedAt resets all changes to the "refunded_at" field.
+func (m *PlusTermMutation) ResetRefundedAt() {
+	m.refunded_at = nil
+	delete(m.clearedFields, plusterm.FieldRefundedAt)
+}
+
+// SetRefundCents sets the "refund_cents" field.
+func (m *PlusTermMutation) SetRefundCents(i int64) {
+	m.refund_cents = &i
+	m.addrefund_cents = nil
+}
+
+// RefundCents returns the value of the "refund_cents" field in the mutation.
+func (m *PlusTermMutation) RefundCents() (r int64, exists bool) {
+	v := m.refund_cents
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRefundCents returns the old "refund_cents" field's value of the PlusTerm entity.
+// If the PlusTerm object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusTermMutation) OldRefundCents(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRefundCents is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRefundCents requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRefundCents: %w", err)
+	}
+	return oldValue.RefundCents, nil
+}
+
+// AddRefundCents adds i to the "refund_cents" field.
+func (m *PlusTermMutation) AddRefundCents(i int64) {
+	if m.addrefund_cents != nil {
+		*m.addrefund_cents += i
+	} else {
+		m.addrefund_cents = &i
+	}
+}
+
+// AddedRefundCents returns the value that was added to the "refund_cents" field in this mutation.
+func (m *PlusTermMutation) AddedRefundCents() (r int64, exists bool) {
+	v := m.addrefund_cents
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRefundCents resets all changes to the "refund_cents" field.
+func (m *PlusTermMutation) ResetRefundCents() {
+	m.refund_cents = nil
+	m.addrefund_cents = nil
+}
+
+// SetEndRecordedAt sets the "end_recorded_at" field.
+func (m *PlusTermMutation) SetEndRecordedAt(t time.Time) {
+	m.end_recorded_at = &t
+}
+
+// EndRecordedAt returns the value of the "end_recorded_at" field in the mutation.
+func (m *PlusTermMutation) EndRecordedAt() (r time.Time, exists bool) {
+	v := m.end_recorded_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEndRecordedAt returns the old "end_recorded_at" field's value of the PlusTerm entity.
+// If the PlusTerm object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusTermMutation) OldEndRecordedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEndRecordedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEndRecordedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEndRecordedAt: %w", err)
+	}
+	return oldValue.EndRecordedAt, nil
+}
+
+// ClearEndRecordedAt clears the value of the "end_recorded_at" field.
+func (m *PlusTermMutation) ClearEndRecordedAt() {
+	m.end_recorded_at = nil
+	m.clearedFields[plusterm.FieldEndRecordedAt] = struct{}{}
+}
+
+// EndRecordedAtCleared returns if the "end_recorded_at" field was cleared in this mutation.
+func (m *PlusTermMutation) EndRecordedAtCleared() bool {
+	_, ok := m.clearedFields[plusterm.FieldEndRecordedAt]
+	return ok
+}
+
+// ResetEndRecordedAt resets all changes to the "end_recorded_at" field.
+func (m *PlusTermMutation) ResetEndRecordedAt() {
+	m.end_recorded_at = nil
+	delete(m.clearedFields, plusterm.FieldEndRecordedAt)
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *PlusTermMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *PlusTermMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the PlusTerm entity.
+// If the PlusTerm object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusTermMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *PlusTermMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// ClearMember clears the "member" edge to the Member entity.
+func (m *PlusTermMutation) ClearMember() {
+	m.clearedmember = true
+	m.clearedFields[plusterm.FieldMemberID] = struct{}{}
+}
+
+// MemberCleared reports if the "member" edge to the Member entity was cleared.
+func (m *PlusTermMutation) MemberCleared() bool {
+	return m.clearedmember
+}
+
+// MemberIDs returns the "member" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// MemberID instead. It exists only for internal usage by the builders.
+func (m *PlusTermMutation) MemberIDs() (ids []int) {
+	if id := m.member; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetMember resets all changes to the "member" edge.
+func (m *PlusTermMutation) ResetMember() {
+	m.member = nil
+	m.clearedmember = false
+}
+
+// Where appends a list predicates to the PlusTermMutation builder.
+func (m *PlusTermMutation) Where(ps ...predicate.PlusTerm) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PlusTermMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PlusTermMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.PlusTerm, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PlusTermMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PlusTermMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (PlusTerm).
+func (m *PlusTermMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PlusTermMutation) Fields() []string {
+	fields := make([]string, 0, 18)
+	if m.program_id != nil {
+		fields = append(fields, plusterm.FieldProgramID)
+	}
+	if m.member != nil {
+		fields = append(fields, plusterm.FieldMemberID)
+	}
+	if m.plan != nil {
+		fields = append(fields, plusterm.FieldPlan)
+	}
+	if m.source != nil {
+		fields = append(fields, plusterm.FieldSource)
+	}
+	if m.start_at != nil {
+		fields = append(fields, plusterm.FieldStartAt)
+	}
+	if m.end_at != nil {
+		fields = append(fields, plusterm.FieldEndAt)
+	}
+	if m.planned_end_at != nil {
+		fields = append(fields, plusterm.FieldPlannedEndAt)
+	}
+	if m.price_paid_cents != nil {
+		fields = append(fields, plusterm.FieldPricePaidCents)
+	}
+	if m.payment_ref != nil {
+		fields = append(fields, plusterm.FieldPaymentRef)
+	}
+	if m.idempotency_key != nil {
+		fields = append(fields, plusterm.FieldIdempotencyKey)
+	}
+	if m.body_hash != nil {
+		fields = append(fields, plusterm.FieldBodyHash)
+	}
+	if m.bundled != nil {
+		fields = append(fields, plusterm.FieldBundled)
+	}
+	if m.cancelled_at != nil {
+		fields = append(fields, plusterm.FieldCancelledAt)
+	}
+	if m.cancel_reason != nil {
+		fields = append(fields, plusterm.FieldCancelReason)
+	}
+	if m.refunded_at != nil {
+		fields = append(fields, plusterm.FieldRefundedAt)
+	}
+	if m.refund_cents != nil {
+		fields = append(fields, plusterm.FieldRefundCents)
+	}
+	if m.end_recorded_at != nil {
+		fields = append(fields, plusterm.FieldEndRecordedAt)
+	}
+	if m.created_at != nil {
+		fields = append(fields, plusterm.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PlusTermMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case plusterm.FieldProgramID:
+		return m.ProgramID()
+	case plusterm.FieldMemberID:
+		return m.MemberID()
+	case plusterm.FieldPlan:
+		return m.Plan()
+	case plusterm.FieldSource:
+		return m.Source()
+	case plusterm.FieldStartAt:
+		return m.StartAt()
+	case plusterm.FieldEndAt:
+		return m.EndAt()
+	case plusterm.FieldPlannedEndAt:
+		return m.PlannedEndAt()
+	case plusterm.FieldPricePaidCents:
+		return m.PricePaidCents()
+	case plusterm.FieldPaymentRef:
+		return m.PaymentRef()
+	case plusterm.FieldIdempotencyKey:
+		return m.IdempotencyKey()
+	case plusterm.FieldBodyHash:
+		return m.BodyHash()
+	case plusterm.FieldBundled:
+		return m.Bundled()
+	case plusterm.FieldCancelledAt:
+		return m.CancelledAt()
+	case plusterm.FieldCancelReason:
+		return m.CancelReason()
+	case plusterm.FieldRefundedAt:
+		return m.RefundedAt()
+	case plusterm.FieldRefundCents:
+		return m.RefundCents()
+	case plusterm.FieldEndRecordedAt:
+		return m.EndRecordedAt()
+	case plusterm.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PlusTermMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case plusterm.FieldProgramID:
+		return m.OldProgramID(ctx)
+	case plusterm.FieldMemberID:
+		return m.OldMemberID(ctx)
+	case plusterm.FieldPlan:
+		return m.OldPlan(ctx)
+	case plusterm.FieldSource:
+		return m.OldSource(ctx)
+	case plusterm.FieldStartAt:
+		return m.OldStartAt(ctx)
+	case plusterm.FieldEndAt:
+		return m.OldEndAt(ctx)
+	case plusterm.FieldPlannedEndAt:
+		return m.OldPlannedEndAt(ctx)
+	case plusterm.FieldPricePaidCents:
+		return m.OldPricePaidCents(ctx)
+	case plusterm.FieldPaymentRef:
+		return m.OldPaymentRef(ctx)
+	case plusterm.FieldIdempotencyKey:
+		return m.OldIdempotencyKey(ctx)
+	case plusterm.FieldBodyHash:
+		return m.OldBodyHash(ctx)
+	case plusterm.FieldBundled:
+		return m.OldBundled(ctx)
+	case plusterm.FieldCancelledAt:
+		return m.OldCancelledAt(ctx)
+	case plusterm.FieldCancelReason:
+		return m.OldCancelReason(ctx)
+	case plusterm.FieldRefundedAt:
+		return m.OldRefundedAt(ctx)
+	case plusterm.FieldRefundCents:
+		return m.OldRefundCents(ctx)
+	case plusterm.FieldEndRecordedAt:
+		return m.OldEndRecordedAt(ctx)
+	case plusterm.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown PlusTerm field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PlusTermMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case plusterm.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProgramID(v)
+		return nil
+	case plusterm.FieldMemberID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMemberID(v)
+		return nil
+	case plusterm.FieldPlan:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPlan(v)
+		return nil
+	case plusterm.FieldSource:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSource(v)
+		return nil
+	case plusterm.FieldStartAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStartAt(v)
+		return nil
+	case plusterm.FieldEndAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEndAt(v)
+		return nil
+	case plusterm.FieldPlannedEndAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPlannedEndAt(v)
+		return nil
+	case plusterm.FieldPricePaidCents:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPricePaidCents(v)
+		return nil
+	case plusterm.FieldPaymentRef:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPaymentRef(v)
+		return nil
+	case plusterm.FieldIdempotencyKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIdempotencyKey(v)
+		return nil
+	case plusterm.FieldBodyHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBodyHash(v)
+		return nil
+	case plusterm.FieldBundled:
+		v, ok := value.(map[string]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBundled(v)
+		return nil
+	case plusterm.FieldCancelledAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCancelledAt(v)
+		return nil
+	case plusterm.FieldCancelReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCancelReason(v)
+		return nil
+	case plusterm.FieldRefundedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRefundedAt(v)
+		return nil
+	case plusterm.FieldRefundCents:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRefundCents(v)
+		return nil
+	case plusterm.FieldEndRecordedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEndRecordedAt(v)
+		return nil
+	case plusterm.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PlusTerm field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PlusTermMutation) AddedFields() []string {
+	var fields []string
+	if m.addprogram_id != nil {
+		fields = append(fields, plusterm.FieldProgramID)
+	}
+	if m.addprice_paid_cents != nil {
+		fields = append(fields, plusterm.FieldPricePaidCents)
+	}
+	if m.addrefund_cents != nil {
+		fields = append(fields, plusterm.FieldRefundCents)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PlusTermMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case plusterm.FieldProgramID:
+		return m.AddedProgramID()
+	case plusterm.FieldPricePaidCents:
+		return m.AddedPricePaidCents()
+	case plusterm.FieldRefundCents:
+		return m.AddedRefundCents()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PlusTermMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case plusterm.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddProgramID(v)
+		return nil
+	case plusterm.FieldPricePaidCents:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPricePaidCents(v)
+		return nil
+	case plusterm.FieldRefundCents:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRefundCents(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PlusTerm numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PlusTermMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(plusterm.FieldBundled) {
+		fields = append(fields, plusterm.FieldBundled)
+	}
+	if m.FieldCleared(plusterm.FieldCancelledAt) {
+		fields = append(fields, plusterm.FieldCancelledAt)
+	}
+	if m.FieldCleared(plusterm.FieldRefundedAt) {
+		fields = append(fields, plusterm.FieldRefundedAt)
+	}
+	if m.FieldCleared(plusterm.FieldEndRecordedAt) {
+		fields = append(fields, plusterm.FieldEndRecordedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PlusTermMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PlusTermMutation) ClearField(name string) error {
+	switch name {
+	case plusterm.FieldBundled:
+		m.ClearBundled()
+		return nil
+	case plusterm.FieldCancelledAt:
+		m.ClearCancelledAt()
+		return nil
+	case plusterm.FieldRefundedAt:
+		m.ClearRefundedAt()
+		return nil
+	case plusterm.FieldEndRecordedAt:
+		m.ClearEndRecordedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown PlusTerm nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PlusTermMutation) ResetField(name string) error {
+	switch name {
+	case plusterm.FieldProgramID:
+		m.ResetProgramID()
+		return nil
+	case plusterm.FieldMemberID:
+		m.ResetMemberID()
+		return nil
+	case plusterm.FieldPlan:
+		m.ResetPlan()
+		return nil
+	case plusterm.FieldSource:
+		m.ResetSource()
+		return nil
+	case plusterm.FieldStartAt:
+		m.ResetStartAt()
+		return nil
+	case plusterm.FieldEndAt:
+		m.ResetEndAt()
+		return nil
+	case plusterm.FieldPlannedEndAt:
+		m.ResetPlannedEndAt()
+		return nil
+	case plusterm.FieldPricePaidCents:
+		m.ResetPricePaidCents()
+		return nil
+	case plusterm.FieldPaymentRef:
+		m.ResetPaymentRef()
+		return nil
+	case plusterm.FieldIdempotencyKey:
+		m.ResetIdempotencyKey()
+		return nil
+	case plusterm.FieldBodyHash:
+		m.ResetBodyHash()
+		return nil
+	case plusterm.FieldBundled:
+		m.ResetBundled()
+		return nil
+	case plusterm.FieldCancelledAt:
+		m.ResetCancelledAt()
+		return nil
+	case plusterm.FieldCancelReason:
+		m.ResetCancelReason()
+		return nil
+	case plusterm.FieldRefundedAt:
+		m.ResetRefundedAt()
+		return nil
+	case plusterm.FieldRefundCents:
+		m.ResetRefundCents()
+		return nil
+	case plusterm.FieldEndRecordedAt:
+		m.ResetEndRecordedAt()
+		return nil
+	case plusterm.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown PlusTerm field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PlusTermMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.member != nil {
+		edges = append(edges, plusterm.EdgeMember)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PlusTermMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case plusterm.EdgeMember:
+		if id := m.member; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PlusTermMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PlusTermMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PlusTermMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedmember {
+		edges = append(edges, plusterm.EdgeMember)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PlusTermMutation) EdgeCleared(name string) bool {
+	switch name {
+	case plusterm.EdgeMember:
+		return m.clearedmember
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PlusTermMutation) ClearEdge(name string) error {
+	switch name {
+	case plusterm.EdgeMember:
+		m.ClearMember()
+		return nil
+	}
+	return fmt.Errorf("unknown PlusTerm unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PlusTermMutation) ResetEdge(name string) error {
+	switch name {
+	case plusterm.EdgeMember:
+		m.ResetMember()
+		return nil
+	}
+	return fmt.Errorf("unknown PlusTerm edge %s", name)
 }
 
 // PointAccountMutation represents an operation that mutates the PointAccount nodes in the graph.

@@ -40,6 +40,10 @@ type Tx struct {
 	PartnerGrant *PartnerGrantClient
 	// PartnerSetting is the client for interacting with the PartnerSetting builders.
 	PartnerSetting *PartnerSettingClient
+	// PlusRequest is the client for interacting with the PlusRequest builders.
+	PlusRequest *PlusRequestClient
+	// PlusTerm is the client for interacting with the PlusTerm builders.
+	PlusTerm *PlusTermClient
 	// PointAccount is the client for interacting with the PointAccount builders.
 	PointAccount *PointAccountClient
 	// PointAllocation is the client for interacting with the PointAllocation builders.
@@ -210,6 +214,8 @@ func (tx *Tx) init() {
 	tx.MemberScore = NewMemberScoreClient(tx.config)
 	tx.PartnerGrant = NewPartnerGrantClient(tx.config)
 	tx.PartnerSetting = NewPartnerSettingClient(tx.config)
+	tx.PlusRequest = NewPlusRequestClient(tx.config)
+	tx.PlusTerm = NewPlusTermClient(tx.config)
 	tx.PointAccount = NewPointAccountClient(tx.config)
 	tx.PointAllocation = NewPointAllocationClient(tx.config)
 	tx.PointEntry = NewPointEntryClient(tx.config)

@@ -80,21 +80,23 @@ type ComplexityRoot struct {
 	}
 
 	Benefit struct {
-		Description func(childComplexity int) int
-		ID          func(childComplexity int) int
-		Key         func(childComplexity int) int
-		Kind        func(childComplexity int) int
-		Name        func(childComplexity int) int
-		Quota       func(childComplexity int) int
-		QuotaPeriod func(childComplexity int) int
+		Description    func(childComplexity int) int
+		FaceValueCents func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Key            func(childComplexity int) int
+		Kind           func(childComplexity int) int
+		Name           func(childComplexity int) int
+		Quota          func(childComplexity int) int
+		QuotaPeriod    func(childComplexity int) int
 	}
 
 	BenefitClaim struct {
-		Benefit   func(childComplexity int) int
-		ClaimedAt func(childComplexity int) int
-		ID        func(childComplexity int) int
-		Period    func(childComplexity int) int
-		Source    func(childComplexity int) int
+		Benefit        func(childComplexity int) int
+		ClaimedAt      func(childComplexity int) int
+		FaceValueCents func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Period         func(childComplexity int) int
+		Source         func(childComplexity int) int
 	}
 
 	BenefitClaimConnection struct {
@@ -426,6 +428,33 @@ type ComplexityRoot struct {
 	PartnerPayload struct {
 		Partner    func(childComplexity int) int
 		UserErrors func(childComplexity int) int
+	}
+
+	PlusTerm struct {
+		CancelReason   func(childComplexity int) int
+		CancelledAt    func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		EndAt          func(childComplexity int) int
+		ID             func(childComplexity int) int
+		PaymentRef     func(childComplexity int) int
+		Plan           func(childComplexity int) int
+		PlannedEndAt   func(childComplexity int) int
+		PricePaidCents func(childComplexity int) int
+		RefundCents    func(childComplexity int) int
+		RefundedAt     func(childComplexity int) int
+		Source         func(childComplexity int) int
+		StartAt        func(childComplexity int) int
+	}
+
+	PlusTermConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	PlusTermEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	PointEntry struct {
@@ -854,6 +883,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Benefit.Description(childComplexity), true
+	case "Benefit.faceValueCents":
+		if e.ComplexityRoot.Benefit.FaceValueCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Benefit.FaceValueCents(childComplexity), true
 	case "Benefit.id":
 		if e.ComplexityRoot.Benefit.ID == nil {
 			break
@@ -903,6 +938,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.BenefitClaim.ClaimedAt(childComplexity), true
+	case "BenefitClaim.faceValueCents":
+		if e.ComplexityRoot.BenefitClaim.FaceValueCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BenefitClaim.FaceValueCents(childComplexity), true
 	case "BenefitClaim.id":
 		if e.ComplexityRoot.BenefitClaim.ID == nil {
 			break
@@ -2363,6 +2404,117 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PartnerPayload.UserErrors(childComplexity), true
 
+	case "PlusTerm.cancelReason":
+		if e.ComplexityRoot.PlusTerm.CancelReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusTerm.CancelReason(childComplexity), true
+	case "PlusTerm.cancelledAt":
+		if e.ComplexityRoot.PlusTerm.CancelledAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusTerm.CancelledAt(childComplexity), true
+	case "PlusTerm.createdAt":
+		if e.ComplexityRoot.PlusTerm.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusTerm.CreatedAt(childComplexity), true
+	case "PlusTerm.endAt":
+		if e.ComplexityRoot.PlusTerm.EndAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusTerm.EndAt(childComplexity), true
+	case "PlusTerm.id":
+		if e.ComplexityRoot.PlusTerm.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusTerm.ID(childComplexity), true
+	case "PlusTerm.paymentRef":
+		if e.ComplexityRoot.PlusTerm.PaymentRef == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusTerm.PaymentRef(childComplexity), true
+	case "PlusTerm.plan":
+		if e.ComplexityRoot.PlusTerm.Plan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusTerm.Plan(childComplexity), true
+	case "PlusTerm.plannedEndAt":
+		if e.ComplexityRoot.PlusTerm.PlannedEndAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusTerm.PlannedEndAt(childComplexity), true
+	case "PlusTerm.pricePaidCents":
+		if e.ComplexityRoot.PlusTerm.PricePaidCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusTerm.PricePaidCents(childComplexity), true
+	case "PlusTerm.refundCents":
+		if e.ComplexityRoot.PlusTerm.RefundCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusTerm.RefundCents(childComplexity), true
+	case "PlusTerm.refundedAt":
+		if e.ComplexityRoot.PlusTerm.RefundedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusTerm.RefundedAt(childComplexity), true
+	case "PlusTerm.source":
+		if e.ComplexityRoot.PlusTerm.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusTerm.Source(childComplexity), true
+	case "PlusTerm.startAt":
+		if e.ComplexityRoot.PlusTerm.StartAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusTerm.StartAt(childComplexity), true
+
+	case "PlusTermConnection.edges":
+		if e.ComplexityRoot.PlusTermConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusTermConnection.Edges(childComplexity), true
+	case "PlusTermConnection.pageInfo":
+		if e.ComplexityRoot.PlusTermConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusTermConnection.PageInfo(childComplexity), true
+	case "PlusTermConnection.totalCount":
+		if e.ComplexityRoot.PlusTermConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusTermConnection.TotalCount(childComplexity), true
+
+	case "PlusTermEdge.cursor":
+		if e.ComplexityRoot.PlusTermEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusTermEdge.Cursor(childComplexity), true
+	case "PlusTermEdge.node":
+		if e.ComplexityRoot.PlusTermEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusTermEdge.Node(childComplexity), true
+
 	case "PointEntry.amount":
 		if e.ComplexityRoot.PointEntry.Amount == nil {
 			break
@@ -3429,6 +3581,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputOrderLineInput,
 		ec.unmarshalInputPartnerGrantOrder,
 		ec.unmarshalInputPartnerInput,
+		ec.unmarshalInputPlusTermOrder,
 		ec.unmarshalInputPointEntryOrder,
 		ec.unmarshalInputRecordEventsInput,
 		ec.unmarshalInputRegisterMemberInput,
@@ -3665,6 +3818,10 @@ type Benefit implements Node {
   """
   description: String!
   """
+  The face value of a coupon benefit, in cents; 0 for a benefit without one.
+  """
+  faceValueCents: Int!
+  """
   Claims allowed per quota period; 0 means unlimited.
   """
   quota: Int!
@@ -3690,6 +3847,10 @@ type BenefitClaim implements Node {
   """
   source: BenefitClaimSource!
   """
+  The face value of the coupon claimed, in cents; 0 for a benefit without one. A PLUS refund subtracts the PLUS coupons used.
+  """
+  faceValueCents: Int!
+  """
   When it was claimed or issued.
   """
   claimedAt: Time!
@@ -3714,6 +3875,10 @@ enum BenefitClaimSource @goModel(model: "github.com/membergraph/membergraph/ent/
   Issued when a medal level was first reached.
   """
   MEDAL
+  """
+  The member used a benefit of their PLUS membership (claimBenefit).
+  """
+  PLUS
 }
 """
 The sorts of benefit in the catalogue.
@@ -4576,6 +4741,115 @@ enum PartnerGrantStatus @goModel(model: "github.com/membergraph/membergraph/ent/
   Withdrawn after it was granted.
   """
   REVOKED
+}
+"""
+One term of a member's PLUS membership: a plan, how it came about, and the instants it runs between.
+"""
+type PlusTerm implements Node {
+  """
+  The object's id, unique across all types: node(id:) fetches it.
+  """
+  id: ID!
+  """
+  The plan's key in the programme's PLUS plans, e.g. ANNUAL or TRIAL.
+  """
+  plan: String!
+  """
+  How the term came about: PURCHASE, TRIAL, CODE or PARTNER:<key>.
+  """
+  source: String!
+  """
+  The first instant of the term.
+  """
+  startAt: Time!
+  """
+  The first instant after the term: the planned end, or the cancel instant of a cancelled term.
+  """
+  endAt: Time!
+  """
+  The end the term had when it was granted.
+  """
+  plannedEndAt: Time!
+  """
+  What the member paid for the term, in cents; 0 for a trial, a code or a partner grant.
+  """
+  pricePaidCents: Int!
+  """
+  The commerce side's payment reference of a purchase; empty otherwise.
+  """
+  paymentRef: String!
+  """
+  When the term was cancelled; null while it stands.
+  """
+  cancelledAt: Time
+  """
+  Why the term was cancelled; empty while it stands.
+  """
+  cancelReason: String!
+  """
+  When a refund was granted for the term; null when none was.
+  """
+  refundedAt: Time
+  """
+  The refund granted, in cents: the price paid less the value received in the term, never below 0.
+  """
+  refundCents: Int!
+  """
+  When the term was granted.
+  """
+  createdAt: Time!
+}
+"""
+A connection to a list of items.
+"""
+type PlusTermConnection {
+  """
+  A list of edges.
+  """
+  edges: [PlusTermEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type PlusTermEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: PlusTerm
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for PlusTerm connections
+"""
+input PlusTermOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order PlusTerms.
+  """
+  field: PlusTermOrderField!
+}
+"""
+Properties by which PlusTerm connections can be ordered.
+"""
+enum PlusTermOrderField {
+  """
+  Orders by startAt.
+  """
+  START_AT
 }
 """
 One line of a member's points ledger; the balance is the sum of the lines.
@@ -6658,6 +6932,8 @@ func (ec *executionContext) childFields_Benefit(ctx context.Context, field graph
 		return ec.fieldContext_Benefit_kind(ctx, field)
 	case "description":
 		return ec.fieldContext_Benefit_description(ctx, field)
+	case "faceValueCents":
+		return ec.fieldContext_Benefit_faceValueCents(ctx, field)
 	case "quota":
 		return ec.fieldContext_Benefit_quota(ctx, field)
 	case "quotaPeriod":
@@ -6674,6 +6950,8 @@ func (ec *executionContext) childFields_BenefitClaim(ctx context.Context, field 
 		return ec.fieldContext_BenefitClaim_period(ctx, field)
 	case "source":
 		return ec.fieldContext_BenefitClaim_source(ctx, field)
+	case "faceValueCents":
+		return ec.fieldContext_BenefitClaim_faceValueCents(ctx, field)
 	case "claimedAt":
 		return ec.fieldContext_BenefitClaim_claimedAt(ctx, field)
 	case "benefit":
@@ -7296,6 +7574,48 @@ func (ec *executionContext) childFields_PartnerPayload(ctx context.Context, fiel
 		return ec.fieldContext_PartnerPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PartnerPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_PlusTerm(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PlusTerm_id(ctx, field)
+	case "plan":
+		return ec.fieldContext_PlusTerm_plan(ctx, field)
+	case "source":
+		return ec.fieldContext_PlusTerm_source(ctx, field)
+	case "startAt":
+		return ec.fieldContext_PlusTerm_startAt(ctx, field)
+	case "endAt":
+		return ec.fieldContext_PlusTerm_endAt(ctx, field)
+	case "plannedEndAt":
+		return ec.fieldContext_PlusTerm_plannedEndAt(ctx, field)
+	case "pricePaidCents":
+		return ec.fieldContext_PlusTerm_pricePaidCents(ctx, field)
+	case "paymentRef":
+		return ec.fieldContext_PlusTerm_paymentRef(ctx, field)
+	case "cancelledAt":
+		return ec.fieldContext_PlusTerm_cancelledAt(ctx, field)
+	case "cancelReason":
+		return ec.fieldContext_PlusTerm_cancelReason(ctx, field)
+	case "refundedAt":
+		return ec.fieldContext_PlusTerm_refundedAt(ctx, field)
+	case "refundCents":
+		return ec.fieldContext_PlusTerm_refundCents(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_PlusTerm_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlusTerm", field.Name)
+}
+
+func (ec *executionContext) childFields_PlusTermEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_PlusTermEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_PlusTermEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlusTermEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_PointEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9169,6 +9489,29 @@ func (ec *executionContext) fieldContext_Benefit_description(_ context.Context, 
 	return graphql.NewScalarFieldContext("Benefit", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _Benefit_faceValueCents(ctx context.Context, field graphql.CollectedField, obj *ent.Benefit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Benefit_faceValueCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FaceValueCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Benefit_faceValueCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Benefit", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
 func (ec *executionContext) _Benefit_quota(ctx context.Context, field graphql.CollectedField, obj *ent.Benefit) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9282,6 +9625,29 @@ func (ec *executionContext) _BenefitClaim_source(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_BenefitClaim_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("BenefitClaim", field, false, false, errors.New("field of type BenefitClaimSource does not have child fields"))
+}
+
+func (ec *executionContext) _BenefitClaim_faceValueCents(ctx context.Context, field graphql.CollectedField, obj *ent.BenefitClaim) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BenefitClaim_faceValueCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FaceValueCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BenefitClaim_faceValueCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BenefitClaim", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _BenefitClaim_claimedAt(ctx context.Context, field graphql.CollectedField, obj *ent.BenefitClaim) (ret graphql.Marshaler) {
@@ -15558,6 +15924,447 @@ func (ec *executionContext) fieldContext_PartnerPayload_userErrors(_ context.Con
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _PlusTerm_id(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTerm) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusTerm_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusTerm_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusTerm", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _PlusTerm_plan(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTerm) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusTerm_plan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Plan, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusTerm_plan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusTerm", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PlusTerm_source(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTerm) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusTerm_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusTerm_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusTerm", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PlusTerm_startAt(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTerm) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusTerm_startAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusTerm_startAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusTerm", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _PlusTerm_endAt(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTerm) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusTerm_endAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusTerm_endAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusTerm", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _PlusTerm_plannedEndAt(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTerm) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusTerm_plannedEndAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PlannedEndAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusTerm_plannedEndAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusTerm", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _PlusTerm_pricePaidCents(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTerm) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusTerm_pricePaidCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PricePaidCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusTerm_pricePaidCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusTerm", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PlusTerm_paymentRef(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTerm) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusTerm_paymentRef(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PaymentRef, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusTerm_paymentRef(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusTerm", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PlusTerm_cancelledAt(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTerm) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusTerm_cancelledAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CancelledAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PlusTerm_cancelledAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusTerm", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _PlusTerm_cancelReason(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTerm) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusTerm_cancelReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CancelReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusTerm_cancelReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusTerm", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PlusTerm_refundedAt(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTerm) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusTerm_refundedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RefundedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PlusTerm_refundedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusTerm", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _PlusTerm_refundCents(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTerm) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusTerm_refundCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RefundCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusTerm_refundCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusTerm", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PlusTerm_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTerm) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusTerm_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusTerm_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusTerm", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _PlusTermConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTermConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusTermConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.PlusTermEdge) graphql.Marshaler {
+			return ec.marshalOPlusTermEdge2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPlusTermEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PlusTermConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PlusTermConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlusTermEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PlusTermConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTermConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusTermConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusTermConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PlusTermConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PlusTermConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTermConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusTermConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusTermConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusTermConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PlusTermEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTermEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusTermEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PlusTerm) graphql.Marshaler {
+			return ec.marshalOPlusTerm2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPlusTerm(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PlusTermEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PlusTermEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlusTerm(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PlusTermEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTermEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusTermEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusTermEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusTermEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
 }
 
 func (ec *executionContext) _PointEntry_id(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntry) (ret graphql.Marshaler) {
@@ -22631,6 +23438,47 @@ func (ec *executionContext) unmarshalInputPartnerInput(ctx context.Context, obj 
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputPlusTermOrder(ctx context.Context, obj any) (ent.PlusTermOrder, error) {
+	var it ent.PlusTermOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNPlusTermOrderField2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPlusTermOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputPointEntryOrder(ctx context.Context, obj any) (ent.PointEntryOrder, error) {
 	var it ent.PointEntryOrder
 	if obj == nil {
@@ -23565,6 +24413,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._PointEntry(ctx, sel, obj)
+	case *ent.PlusTerm:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._PlusTerm(ctx, sel, obj)
 	case *ent.PartnerGrant:
 		if obj == nil {
 			return graphql.Null
@@ -23805,6 +24658,11 @@ func (ec *executionContext) _Benefit(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "faceValueCents":
+			out.Values[i] = ec._Benefit_faceValueCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "quota":
 			out.Values[i] = ec._Benefit_quota(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -23861,6 +24719,11 @@ func (ec *executionContext) _BenefitClaim(ctx context.Context, sel ast.Selection
 			}
 		case "source":
 			out.Values[i] = ec._BenefitClaim_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "faceValueCents":
+			out.Values[i] = ec._BenefitClaim_faceValueCents(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -26800,6 +27663,186 @@ func (ec *executionContext) _PartnerPayload(ctx context.Context, sel ast.Selecti
 			out.Values[i] = ec._PartnerPayload_partner(ctx, field, obj)
 		case "userErrors":
 			out.Values[i] = ec._PartnerPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var plusTermImplementors = []string{"PlusTerm", "Node"}
+
+func (ec *executionContext) _PlusTerm(ctx context.Context, sel ast.SelectionSet, obj *ent.PlusTerm) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, plusTermImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlusTerm")
+		case "id":
+			out.Values[i] = ec._PlusTerm_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "plan":
+			out.Values[i] = ec._PlusTerm_plan(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "source":
+			out.Values[i] = ec._PlusTerm_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startAt":
+			out.Values[i] = ec._PlusTerm_startAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "endAt":
+			out.Values[i] = ec._PlusTerm_endAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "plannedEndAt":
+			out.Values[i] = ec._PlusTerm_plannedEndAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pricePaidCents":
+			out.Values[i] = ec._PlusTerm_pricePaidCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "paymentRef":
+			out.Values[i] = ec._PlusTerm_paymentRef(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelledAt":
+			out.Values[i] = ec._PlusTerm_cancelledAt(ctx, field, obj)
+		case "cancelReason":
+			out.Values[i] = ec._PlusTerm_cancelReason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "refundedAt":
+			out.Values[i] = ec._PlusTerm_refundedAt(ctx, field, obj)
+		case "refundCents":
+			out.Values[i] = ec._PlusTerm_refundCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._PlusTerm_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var plusTermConnectionImplementors = []string{"PlusTermConnection"}
+
+func (ec *executionContext) _PlusTermConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.PlusTermConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, plusTermConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlusTermConnection")
+		case "edges":
+			out.Values[i] = ec._PlusTermConnection_edges(ctx, field, obj)
+		case "pageInfo":
+			out.Values[i] = ec._PlusTermConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._PlusTermConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var plusTermEdgeImplementors = []string{"PlusTermEdge"}
+
+func (ec *executionContext) _PlusTermEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.PlusTermEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, plusTermEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlusTermEdge")
+		case "node":
+			out.Values[i] = ec._PlusTermEdge_node(ctx, field, obj)
+		case "cursor":
+			out.Values[i] = ec._PlusTermEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -30648,6 +31691,22 @@ func (ec *executionContext) marshalNPaymentMethod2ᚕgithubᚗcomᚋmembergraph�
 	return ret
 }
 
+func (ec *executionContext) unmarshalNPlusTermOrderField2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPlusTermOrderField(ctx context.Context, v any) (*ent.PlusTermOrderField, error) {
+	var res = new(ent.PlusTermOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPlusTermOrderField2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPlusTermOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.PlusTermOrderField) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) marshalNPointEntryConnection2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPointEntryConnection(ctx context.Context, sel ast.SelectionSet, v ent.PointEntryConnection) graphql.Marshaler {
 	return ec._PointEntryConnection(ctx, sel, &v)
 }
@@ -32166,6 +33225,33 @@ func (ec *executionContext) marshalOPaymentMethod2ᚖgithubᚗcomᚋmembergraph�
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOPlusTerm2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPlusTerm(ctx context.Context, sel ast.SelectionSet, v *ent.PlusTerm) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PlusTerm(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOPlusTermEdge2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPlusTermEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.PlusTermEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOPlusTermEdge2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPlusTermEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOPlusTermEdge2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPlusTermEdge(ctx context.Context, sel ast.SelectionSet, v *ent.PlusTermEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PlusTermEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOPointEntry2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPointEntry(ctx context.Context, sel ast.SelectionSet, v *ent.PointEntry) graphql.Marshaler {

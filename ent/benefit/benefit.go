@@ -27,6 +27,8 @@ const (
 	FieldKind = "kind"
 	// FieldDescription holds the string denoting the description field in the database.
 	FieldDescription = "description"
+	// FieldFaceValueCents holds the string denoting the face_value_cents field in the database.
+	FieldFaceValueCents = "face_value_cents"
 	// FieldQuota holds the string denoting the quota field in the database.
 	FieldQuota = "quota"
 	// FieldQuotaPeriod holds the string denoting the quota_period field in the database.
@@ -59,6 +61,7 @@ var Columns = []string{
 	FieldName,
 	FieldKind,
 	FieldDescription,
+	FieldFaceValueCents,
 	FieldQuota,
 	FieldQuotaPeriod,
 }
@@ -95,6 +98,10 @@ var (
 	DefaultDescription string
 	// DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
 	DescriptionValidator func(string) error
+	// DefaultFaceValueCents holds the default value on creation for the "face_value_cents" field.
+	DefaultFaceValueCents int64
+	// FaceValueCentsValidator is a validator for the "face_value_cents" field. It is called by the builders before save.
+	FaceValueCentsValidator func(int64) error
 	// DefaultQuota holds the default value on creation for the "quota" field.
 	DefaultQuota int
 	// QuotaValidator is a validator for the "quota" field. It is called by the builders before save.
@@ -184,6 +191,11 @@ func ByKind(opts ...sql.OrderTermOption) OrderOption {
 // ByDescription orders the results by the description field.
 func ByDescription(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDescription, opts...).ToFunc()
+}
+
+// ByFaceValueCents orders the results by the face_value_cents field.
+func ByFaceValueCents(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldFaceValueCents, opts...).ToFunc()
 }
 
 // ByQuota orders the results by the quota field.

@@ -73,6 +73,11 @@ func Description(v string) predicate.Benefit {
 	return predicate.Benefit(sql.FieldEQ(FieldDescription, v))
 }
 
+// FaceValueCents applies equality check predicate on the "face_value_cents" field. It's identical to FaceValueCentsEQ.
+func FaceValueCents(v int64) predicate.Benefit {
+	return predicate.Benefit(sql.FieldEQ(FieldFaceValueCents, v))
+}
+
 // Quota applies equality check predicate on the "quota" field. It's identical to QuotaEQ.
 func Quota(v int) predicate.Benefit {
 	return predicate.Benefit(sql.FieldEQ(FieldQuota, v))
@@ -311,6 +316,46 @@ func DescriptionEqualFold(v string) predicate.Benefit {
 // DescriptionContainsFold applies the ContainsFold predicate on the "description" field.
 func DescriptionContainsFold(v string) predicate.Benefit {
 	return predicate.Benefit(sql.FieldContainsFold(FieldDescription, v))
+}
+
+// FaceValueCentsEQ applies the EQ predicate on the "face_value_cents" field.
+func FaceValueCentsEQ(v int64) predicate.Benefit {
+	return predicate.Benefit(sql.FieldEQ(FieldFaceValueCents, v))
+}
+
+// FaceValueCentsNEQ applies the NEQ predicate on the "face_value_cents" field.
+func FaceValueCentsNEQ(v int64) predicate.Benefit {
+	return predicate.Benefit(sql.FieldNEQ(FieldFaceValueCents, v))
+}
+
+// FaceValueCentsIn applies the In predicate on the "face_value_cents" field.
+func FaceValueCentsIn(vs ...int64) predicate.Benefit {
+	return predicate.Benefit(sql.FieldIn(FieldFaceValueCents, vs...))
+}
+
+// FaceValueCentsNotIn applies the NotIn predicate on the "face_value_cents" field.
+func FaceValueCentsNotIn(vs ...int64) predicate.Benefit {
+	return predicate.Benefit(sql.FieldNotIn(FieldFaceValueCents, vs...))
+}
+
+// FaceValueCentsGT applies the GT predicate on the "face_value_cents" field.
+func FaceValueCentsGT(v int64) predicate.Benefit {
+	return predicate.Benefit(sql.FieldGT(FieldFaceValueCents, v))
+}
+
+// FaceValueCentsGTE applies the GTE predicate on the "face_value_cents" field.
+func FaceValueCentsGTE(v int64) predicate.Benefit {
+	return predicate.Benefit(sql.FieldGTE(FieldFaceValueCents, v))
+}
+
+// FaceValueCentsLT applies the LT predicate on the "face_value_cents" field.
+func FaceValueCentsLT(v int64) predicate.Benefit {
+	return predicate.Benefit(sql.FieldLT(FieldFaceValueCents, v))
+}
+
+// FaceValueCentsLTE applies the LTE predicate on the "face_value_cents" field.
+func FaceValueCentsLTE(v int64) predicate.Benefit {
+	return predicate.Benefit(sql.FieldLTE(FieldFaceValueCents, v))
 }
 
 // QuotaEQ applies the EQ predicate on the "quota" field.

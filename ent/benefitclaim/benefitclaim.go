@@ -29,6 +29,8 @@ const (
 	FieldPeriod = "period"
 	// FieldSource holds the string denoting the source field in the database.
 	FieldSource = "source"
+	// FieldFaceValueCents holds the string denoting the face_value_cents field in the database.
+	FieldFaceValueCents = "face_value_cents"
 	// FieldClaimedAt holds the string denoting the claimed_at field in the database.
 	FieldClaimedAt = "claimed_at"
 	// EdgeMember holds the string denoting the member edge name in mutations.
@@ -62,6 +64,7 @@ var Columns = []string{
 	FieldIdempotencyKey,
 	FieldPeriod,
 	FieldSource,
+	FieldFaceValueCents,
 	FieldClaimedAt,
 }
 
@@ -87,6 +90,10 @@ var (
 	IdempotencyKeyValidator func(string) error
 	// PeriodValidator is a validator for the "period" field. It is called by the builders before save.
 	PeriodValidator func(string) error
+	// DefaultFaceValueCents holds the default value on creation for the "face_value_cents" field.
+	DefaultFaceValueCents int64
+	// FaceValueCentsValidator is a validator for the "face_value_cents" field. It is called by the builders before save.
+	FaceValueCentsValidator func(int64) error
 )
 
 // Source defines the type for the "source" enum field.
@@ -97,6 +104,7 @@ const (
 	SourceCLAIM     Source = "CLAIM"
 	SourceTIER_GIFT Source = "TIER_GIFT"
 	SourceMEDAL     Source = "MEDAL"
+	SourcePLUS      Source = "PLUS"
 )
 
 func (s Source) String() string {
@@ -106,7 +114,7 @@ func (s Source) String() string {
 // SourceValidator is a validator for the "source" field enum values. It is called by the builders before save.
 func SourceValidator(s Source) error {
 	switch s {
-	case SourceCLAIM, SourceTIER_GIFT, SourceMEDAL:
+	case SourceCLAIM, SourceTIER_GIFT, SourceMEDAL, SourcePLUS:
 		return nil
 	default:
 		return fmt.Errorf("benefitclaim: invalid enum value for source field: %q", s)
@@ -149,6 +157,11 @@ func ByPeriod(opts ...sql.OrderTermOption) OrderOption {
 // BySource orders the results by the source field.
 func BySource(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSource, opts...).ToFunc()
+}
+
+// ByFaceValueCents orders the results by the face_value_cents field.
+func ByFaceValueCents(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldFaceValueCents, opts...).ToFunc()
 }
 
 // ByClaimedAt orders the results by the claimed_at field.

@@ -80,6 +80,11 @@ func Period(v string) predicate.BenefitClaim {
 	return predicate.BenefitClaim(sql.FieldEQ(FieldPeriod, v))
 }
 
+// FaceValueCents applies equality check predicate on the "face_value_cents" field. It's identical to FaceValueCentsEQ.
+func FaceValueCents(v int64) predicate.BenefitClaim {
+	return predicate.BenefitClaim(sql.FieldEQ(FieldFaceValueCents, v))
+}
+
 // ClaimedAt applies equality check predicate on the "claimed_at" field. It's identical to ClaimedAtEQ.
 func ClaimedAt(v time.Time) predicate.BenefitClaim {
 	return predicate.BenefitClaim(sql.FieldEQ(FieldClaimedAt, v))
@@ -313,6 +318,46 @@ func SourceIn(vs ...Source) predicate.BenefitClaim {
 // SourceNotIn applies the NotIn predicate on the "source" field.
 func SourceNotIn(vs ...Source) predicate.BenefitClaim {
 	return predicate.BenefitClaim(sql.FieldNotIn(FieldSource, vs...))
+}
+
+// FaceValueCentsEQ applies the EQ predicate on the "face_value_cents" field.
+func FaceValueCentsEQ(v int64) predicate.BenefitClaim {
+	return predicate.BenefitClaim(sql.FieldEQ(FieldFaceValueCents, v))
+}
+
+// FaceValueCentsNEQ applies the NEQ predicate on the "face_value_cents" field.
+func FaceValueCentsNEQ(v int64) predicate.BenefitClaim {
+	return predicate.BenefitClaim(sql.FieldNEQ(FieldFaceValueCents, v))
+}
+
+// FaceValueCentsIn applies the In predicate on the "face_value_cents" field.
+func FaceValueCentsIn(vs ...int64) predicate.BenefitClaim {
+	return predicate.BenefitClaim(sql.FieldIn(FieldFaceValueCents, vs...))
+}
+
+// FaceValueCentsNotIn applies the NotIn predicate on the "face_value_cents" field.
+func FaceValueCentsNotIn(vs ...int64) predicate.BenefitClaim {
+	return predicate.BenefitClaim(sql.FieldNotIn(FieldFaceValueCents, vs...))
+}
+
+// FaceValueCentsGT applies the GT predicate on the "face_value_cents" field.
+func FaceValueCentsGT(v int64) predicate.BenefitClaim {
+	return predicate.BenefitClaim(sql.FieldGT(FieldFaceValueCents, v))
+}
+
+// FaceValueCentsGTE applies the GTE predicate on the "face_value_cents" field.
+func FaceValueCentsGTE(v int64) predicate.BenefitClaim {
+	return predicate.BenefitClaim(sql.FieldGTE(FieldFaceValueCents, v))
+}
+
+// FaceValueCentsLT applies the LT predicate on the "face_value_cents" field.
+func FaceValueCentsLT(v int64) predicate.BenefitClaim {
+	return predicate.BenefitClaim(sql.FieldLT(FieldFaceValueCents, v))
+}
+
+// FaceValueCentsLTE applies the LTE predicate on the "face_value_cents" field.
+func FaceValueCentsLTE(v int64) predicate.BenefitClaim {
+	return predicate.BenefitClaim(sql.FieldLTE(FieldFaceValueCents, v))
 }
 
 // ClaimedAtEQ applies the EQ predicate on the "claimed_at" field.

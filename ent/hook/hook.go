@@ -165,6 +165,30 @@ func (f PartnerSettingFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Val
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PartnerSettingMutation", m)
 }
 
+// The PlusRequestFunc type is an adapter to allow the use of ordinary
+// function as PlusRequest mutator.
+type PlusRequestFunc func(context.Context, *ent.PlusRequestMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PlusRequestFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PlusRequestMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PlusRequestMutation", m)
+}
+
+// The PlusTermFunc type is an adapter to allow the use of ordinary
+// function as PlusTerm mutator.
+type PlusTermFunc func(context.Context, *ent.PlusTermMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PlusTermFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PlusTermMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PlusTermMutation", m)
+}
+
 // The PointAccountFunc type is an adapter to allow the use of ordinary
 // function as PointAccount mutator.
 type PointAccountFunc func(context.Context, *ent.PointAccountMutation) (ent.Value, error)

@@ -21,6 +21,8 @@ import (
 	"github.com/membergraph/membergraph/ent/memberscore"
 	"github.com/membergraph/membergraph/ent/partnergrant"
 	"github.com/membergraph/membergraph/ent/partnersetting"
+	"github.com/membergraph/membergraph/ent/plusrequest"
+	"github.com/membergraph/membergraph/ent/plusterm"
 	"github.com/membergraph/membergraph/ent/pointaccount"
 	"github.com/membergraph/membergraph/ent/pointallocation"
 	"github.com/membergraph/membergraph/ent/pointentry"
@@ -444,6 +446,60 @@ func (f TraversePartnerSetting) Traverse(ctx context.Context, q ent.Query) error
 	return fmt.Errorf("unexpected query type %T. expect *ent.PartnerSettingQuery", q)
 }
 
+// The PlusRequestFunc type is an adapter to allow the use of ordinary function as a Querier.
+type PlusRequestFunc func(context.Context, *ent.PlusRequestQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f PlusRequestFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.PlusRequestQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.PlusRequestQuery", q)
+}
+
+// The TraversePlusRequest type is an adapter to allow the use of ordinary function as Traverser.
+type TraversePlusRequest func(context.Context, *ent.PlusRequestQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraversePlusRequest) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraversePlusRequest) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PlusRequestQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.PlusRequestQuery", q)
+}
+
+// The PlusTermFunc type is an adapter to allow the use of ordinary function as a Querier.
+type PlusTermFunc func(context.Context, *ent.PlusTermQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f PlusTermFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.PlusTermQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.PlusTermQuery", q)
+}
+
+// The TraversePlusTerm type is an adapter to allow the use of ordinary function as Traverser.
+type TraversePlusTerm func(context.Context, *ent.PlusTermQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraversePlusTerm) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraversePlusTerm) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PlusTermQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.PlusTermQuery", q)
+}
+
 // The PointAccountFunc type is an adapter to allow the use of ordinary function as a Querier.
 type PointAccountFunc func(context.Context, *ent.PointAccountQuery) (ent.Value, error)
 
@@ -824,6 +880,10 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.PartnerGrantQuery, predicate.PartnerGrant, partnergrant.OrderOption]{typ: ent.TypePartnerGrant, tq: q}, nil
 	case *ent.PartnerSettingQuery:
 		return &query[*ent.PartnerSettingQuery, predicate.PartnerSetting, partnersetting.OrderOption]{typ: ent.TypePartnerSetting, tq: q}, nil
+	case *ent.PlusRequestQuery:
+		return &query[*ent.PlusRequestQuery, predicate.PlusRequest, plusrequest.OrderOption]{typ: ent.TypePlusRequest, tq: q}, nil
+	case *ent.PlusTermQuery:
+		return &query[*ent.PlusTermQuery, predicate.PlusTerm, plusterm.OrderOption]{typ: ent.TypePlusTerm, tq: q}, nil
 	case *ent.PointAccountQuery:
 		return &query[*ent.PointAccountQuery, predicate.PointAccount, pointaccount.OrderOption]{typ: ent.TypePointAccount, tq: q}, nil
 	case *ent.PointAllocationQuery:

@@ -78,6 +78,7 @@ var (
 		{Name: "name", Type: field.TypeString, Size: 128},
 		{Name: "kind", Type: field.TypeEnum, Enums: []string{"PRICE", "LOGISTICS", "SERVICE", "VALUE_ADDED"}},
 		{Name: "description", Type: field.TypeString, Size: 512, Default: ""},
+		{Name: "face_value_cents", Type: field.TypeInt64, Default: 0},
 		{Name: "quota", Type: field.TypeInt, Default: 0},
 		{Name: "quota_period", Type: field.TypeEnum, Enums: []string{"NONE", "MONTH", "YEAR"}, Default: "NONE"},
 		{Name: "program_id", Type: field.TypeInt},
@@ -90,7 +91,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "benefits_programs_benefits",
-				Columns:    []*schema.Column{BenefitsColumns[7]},
+				Columns:    []*schema.Column{BenefitsColumns[8]},
 				RefColumns: []*schema.Column{ProgramsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -99,7 +100,7 @@ var (
 			{
 				Name:    "benefit_program_id_key",
 				Unique:  true,
-				Columns: []*schema.Column{BenefitsColumns[7], BenefitsColumns[1]},
+				Columns: []*schema.Column{BenefitsColumns[8], BenefitsColumns[1]},
 			},
 		},
 	}
@@ -109,7 +110,8 @@ var (
 		{Name: "program_id", Type: field.TypeInt},
 		{Name: "idempotency_key", Type: field.TypeString, Size: 128},
 		{Name: "period", Type: field.TypeString, Size: 8},
-		{Name: "source", Type: field.TypeEnum, Enums: []string{"CLAIM", "TIER_GIFT", "MEDAL"}},
+		{Name: "source", Type: field.TypeEnum, Enums: []string{"CLAIM", "TIER_GIFT", "MEDAL", "PLUS"}},
+		{Name: "face_value_cents", Type: field.TypeInt64, Default: 0},
 		{Name: "claimed_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
 		{Name: "member_id", Type: field.TypeInt},
 		{Name: "benefit_id", Type: field.TypeInt},
@@ -122,13 +124,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "benefit_claims_members_member",
-				Columns:    []*schema.Column{BenefitClaimsColumns[6]},
+				Columns:    []*schema.Column{BenefitClaimsColumns[7]},
 				RefColumns: []*schema.Column{MembersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "benefit_claims_benefits_benefit",
-				Columns:    []*schema.Column{BenefitClaimsColumns[7]},
+				Columns:    []*schema.Column{BenefitClaimsColumns[8]},
 				RefColumns: []*schema.Column{BenefitsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -142,7 +144,7 @@ var (
 			{
 				Name:    "benefitclaim_member_id_benefit_id_period",
 				Unique:  false,
-				Columns: []*schema.Column{BenefitClaimsColumns[6], BenefitClaimsColumns[7], BenefitClaimsColumns[3]},
+				Columns: []*schema.Column{BenefitClaimsColumns[7], BenefitClaimsColumns[8], BenefitClaimsColumns[3]},
 			},
 		},
 	}
@@ -474,6 +476,95 @@ var (
 				Name:    "partnersetting_program_id_partner_key",
 				Unique:  true,
 				Columns: []*schema.Column{PartnerSettingsColumns[1], PartnerSettingsColumns[2]},
+			},
+		},
+	}
+	// PlusRequestsColumns holds the columns for the "plus_requests" table.
+	PlusRequestsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt},
+		{Name: "key", Type: field.TypeString, Size: 128},
+		{Name: "body_hash", Type: field.TypeString, Size: 64},
+		{Name: "op", Type: field.TypeString, Size: 16},
+		{Name: "term_id", Type: field.TypeInt, Nullable: true},
+		{Name: "refundable_cents", Type: field.TypeInt64, Default: 0},
+		{Name: "error_code", Type: field.TypeString, Size: 32, Default: ""},
+		{Name: "error_field", Type: field.TypeString, Size: 128, Default: ""},
+		{Name: "error_message", Type: field.TypeString, Size: 512, Default: ""},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "member_id", Type: field.TypeInt},
+	}
+	// PlusRequestsTable holds the schema information for the "plus_requests" table.
+	PlusRequestsTable = &schema.Table{
+		Name:       "plus_requests",
+		Columns:    PlusRequestsColumns,
+		PrimaryKey: []*schema.Column{PlusRequestsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "plus_requests_members_member",
+				Columns:    []*schema.Column{PlusRequestsColumns[11]},
+				RefColumns: []*schema.Column{MembersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "plusrequest_program_id_key",
+				Unique:  true,
+				Columns: []*schema.Column{PlusRequestsColumns[1], PlusRequestsColumns[2]},
+			},
+		},
+	}
+	// PlusTermsColumns holds the columns for the "plus_terms" table.
+	PlusTermsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt},
+		{Name: "plan", Type: field.TypeString, Size: 32},
+		{Name: "source", Type: field.TypeString, Size: 80},
+		{Name: "start_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "end_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "planned_end_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "price_paid_cents", Type: field.TypeInt64, Default: 0},
+		{Name: "payment_ref", Type: field.TypeString, Size: 128, Default: ""},
+		{Name: "idempotency_key", Type: field.TypeString, Size: 128},
+		{Name: "body_hash", Type: field.TypeString, Size: 64},
+		{Name: "bundled", Type: field.TypeJSON, Nullable: true},
+		{Name: "cancelled_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "cancel_reason", Type: field.TypeString, Size: 256, Default: ""},
+		{Name: "refunded_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "refund_cents", Type: field.TypeInt64, Default: 0},
+		{Name: "end_recorded_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "member_id", Type: field.TypeInt},
+	}
+	// PlusTermsTable holds the schema information for the "plus_terms" table.
+	PlusTermsTable = &schema.Table{
+		Name:       "plus_terms",
+		Columns:    PlusTermsColumns,
+		PrimaryKey: []*schema.Column{PlusTermsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "plus_terms_members_member",
+				Columns:    []*schema.Column{PlusTermsColumns[18]},
+				RefColumns: []*schema.Column{MembersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "plusterm_program_id_idempotency_key",
+				Unique:  true,
+				Columns: []*schema.Column{PlusTermsColumns[1], PlusTermsColumns[9]},
+			},
+			{
+				Name:    "plusterm_member_id_end_at",
+				Unique:  false,
+				Columns: []*schema.Column{PlusTermsColumns[18], PlusTermsColumns[5]},
+			},
+			{
+				Name:    "plusterm_program_id_end_recorded_at_end_at",
+				Unique:  false,
+				Columns: []*schema.Column{PlusTermsColumns[1], PlusTermsColumns[16], PlusTermsColumns[5]},
 			},
 		},
 	}
@@ -941,6 +1032,8 @@ var (
 		MemberScoresTable,
 		PartnerGrantsTable,
 		PartnerSettingsTable,
+		PlusRequestsTable,
+		PlusTermsTable,
 		PointAccountsTable,
 		PointAllocationsTable,
 		PointEntriesTable,
@@ -1010,6 +1103,14 @@ func init() {
 	}
 	PartnerSettingsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(107374182400),
+	}
+	PlusRequestsTable.ForeignKeys[0].RefTable = MembersTable
+	PlusRequestsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(111669149696),
+	}
+	PlusTermsTable.ForeignKeys[0].RefTable = MembersTable
+	PlusTermsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(115964116992),
 	}
 	PointAccountsTable.ForeignKeys[0].RefTable = MembersTable
 	PointAccountsTable.Annotation = &entsql.Annotation{

@@ -45,6 +45,12 @@ type PartnerGrant func(*sql.Selector)
 // PartnerSetting is the predicate function for partnersetting builders.
 type PartnerSetting func(*sql.Selector)
 
+// PlusRequest is the predicate function for plusrequest builders.
+type PlusRequest func(*sql.Selector)
+
+// PlusTerm is the predicate function for plusterm builders.
+type PlusTerm func(*sql.Selector)
+
 // PointAccount is the predicate function for pointaccount builders.
 type PointAccount func(*sql.Selector)
 

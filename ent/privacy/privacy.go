@@ -423,6 +423,54 @@ func (f PartnerSettingMutationRuleFunc) EvalMutation(ctx context.Context, m ent.
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PartnerSettingMutation", m)
 }
 
+// The PlusRequestQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type PlusRequestQueryRuleFunc func(context.Context, *ent.PlusRequestQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f PlusRequestQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PlusRequestQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.PlusRequestQuery", q)
+}
+
+// The PlusRequestMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type PlusRequestMutationRuleFunc func(context.Context, *ent.PlusRequestMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f PlusRequestMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.PlusRequestMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PlusRequestMutation", m)
+}
+
+// The PlusTermQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type PlusTermQueryRuleFunc func(context.Context, *ent.PlusTermQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f PlusTermQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PlusTermQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.PlusTermQuery", q)
+}
+
+// The PlusTermMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type PlusTermMutationRuleFunc func(context.Context, *ent.PlusTermMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f PlusTermMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.PlusTermMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PlusTermMutation", m)
+}
+
 // The PointAccountQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type PointAccountQueryRuleFunc func(context.Context, *ent.PointAccountQuery) error
@@ -796,6 +844,10 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.PartnerSettingQuery:
 		return q.Filter(), nil
+	case *ent.PlusRequestQuery:
+		return q.Filter(), nil
+	case *ent.PlusTermQuery:
+		return q.Filter(), nil
 	case *ent.PointAccountQuery:
 		return q.Filter(), nil
 	case *ent.PointAllocationQuery:
@@ -854,6 +906,10 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.PartnerGrantMutation:
 		return m.Filter(), nil
 	case *ent.PartnerSettingMutation:
+		return m.Filter(), nil
+	case *ent.PlusRequestMutation:
+		return m.Filter(), nil
+	case *ent.PlusTermMutation:
 		return m.Filter(), nil
 	case *ent.PointAccountMutation:
 		return m.Filter(), nil

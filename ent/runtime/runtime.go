@@ -18,6 +18,8 @@ import (
 	"github.com/membergraph/membergraph/ent/memberscore"
 	"github.com/membergraph/membergraph/ent/partnergrant"
 	"github.com/membergraph/membergraph/ent/partnersetting"
+	"github.com/membergraph/membergraph/ent/plusrequest"
+	"github.com/membergraph/membergraph/ent/plusterm"
 	"github.com/membergraph/membergraph/ent/pointaccount"
 	"github.com/membergraph/membergraph/ent/pointallocation"
 	"github.com/membergraph/membergraph/ent/pointentry"
@@ -168,8 +170,14 @@ func init() {
 	benefit.DefaultDescription = benefitDescDescription.Default.(string)
 	// benefit.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
 	benefit.DescriptionValidator = benefitDescDescription.Validators[0].(func(string) error)
+	// benefitDescFaceValueCents is the schema descriptor for face_value_cents field.
+	benefitDescFaceValueCents := benefitFields[5].Descriptor()
+	// benefit.DefaultFaceValueCents holds the default value on creation for the face_value_cents field.
+	benefit.DefaultFaceValueCents = benefitDescFaceValueCents.Default.(int64)
+	// benefit.FaceValueCentsValidator is a validator for the "face_value_cents" field. It is called by the builders before save.
+	benefit.FaceValueCentsValidator = benefitDescFaceValueCents.Validators[0].(func(int64) error)
 	// benefitDescQuota is the schema descriptor for quota field.
-	benefitDescQuota := benefitFields[5].Descriptor()
+	benefitDescQuota := benefitFields[6].Descriptor()
 	// benefit.DefaultQuota holds the default value on creation for the quota field.
 	benefit.DefaultQuota = benefitDescQuota.Default.(int)
 	// benefit.QuotaValidator is a validator for the "quota" field. It is called by the builders before save.
@@ -193,6 +201,12 @@ func init() {
 	benefitclaimDescPeriod := benefitclaimFields[4].Descriptor()
 	// benefitclaim.PeriodValidator is a validator for the "period" field. It is called by the builders before save.
 	benefitclaim.PeriodValidator = benefitclaimDescPeriod.Validators[0].(func(string) error)
+	// benefitclaimDescFaceValueCents is the schema descriptor for face_value_cents field.
+	benefitclaimDescFaceValueCents := benefitclaimFields[6].Descriptor()
+	// benefitclaim.DefaultFaceValueCents holds the default value on creation for the face_value_cents field.
+	benefitclaim.DefaultFaceValueCents = benefitclaimDescFaceValueCents.Default.(int64)
+	// benefitclaim.FaceValueCentsValidator is a validator for the "face_value_cents" field. It is called by the builders before save.
+	benefitclaim.FaceValueCentsValidator = benefitclaimDescFaceValueCents.Validators[0].(func(int64) error)
 	categorymonth.Policy = privacy.NewPolicies(schema.CategoryMonth{})
 	categorymonth.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -486,6 +500,172 @@ func init() {
 	partnersettingDescEnabled := partnersettingFields[2].Descriptor()
 	// partnersetting.DefaultEnabled holds the default value on creation for the enabled field.
 	partnersetting.DefaultEnabled = partnersettingDescEnabled.Default.(bool)
+	plusrequest.Policy = privacy.NewPolicies(schema.PlusRequest{})
+	plusrequest.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := plusrequest.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	plusrequestFields := schema.PlusRequest{}.Fields()
+	_ = plusrequestFields
+	// plusrequestDescKey is the schema descriptor for key field.
+	plusrequestDescKey := plusrequestFields[2].Descriptor()
+	// plusrequest.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	plusrequest.KeyValidator = func() func(string) error {
+		validators := plusrequestDescKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(key string) error {
+			for _, fn := range fns {
+				if err := fn(key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// plusrequestDescBodyHash is the schema descriptor for body_hash field.
+	plusrequestDescBodyHash := plusrequestFields[3].Descriptor()
+	// plusrequest.BodyHashValidator is a validator for the "body_hash" field. It is called by the builders before save.
+	plusrequest.BodyHashValidator = plusrequestDescBodyHash.Validators[0].(func(string) error)
+	// plusrequestDescOp is the schema descriptor for op field.
+	plusrequestDescOp := plusrequestFields[4].Descriptor()
+	// plusrequest.OpValidator is a validator for the "op" field. It is called by the builders before save.
+	plusrequest.OpValidator = func() func(string) error {
+		validators := plusrequestDescOp.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(_op string) error {
+			for _, fn := range fns {
+				if err := fn(_op); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// plusrequestDescRefundableCents is the schema descriptor for refundable_cents field.
+	plusrequestDescRefundableCents := plusrequestFields[6].Descriptor()
+	// plusrequest.DefaultRefundableCents holds the default value on creation for the refundable_cents field.
+	plusrequest.DefaultRefundableCents = plusrequestDescRefundableCents.Default.(int64)
+	// plusrequestDescErrorCode is the schema descriptor for error_code field.
+	plusrequestDescErrorCode := plusrequestFields[7].Descriptor()
+	// plusrequest.DefaultErrorCode holds the default value on creation for the error_code field.
+	plusrequest.DefaultErrorCode = plusrequestDescErrorCode.Default.(string)
+	// plusrequest.ErrorCodeValidator is a validator for the "error_code" field. It is called by the builders before save.
+	plusrequest.ErrorCodeValidator = plusrequestDescErrorCode.Validators[0].(func(string) error)
+	// plusrequestDescErrorField is the schema descriptor for error_field field.
+	plusrequestDescErrorField := plusrequestFields[8].Descriptor()
+	// plusrequest.DefaultErrorField holds the default value on creation for the error_field field.
+	plusrequest.DefaultErrorField = plusrequestDescErrorField.Default.(string)
+	// plusrequest.ErrorFieldValidator is a validator for the "error_field" field. It is called by the builders before save.
+	plusrequest.ErrorFieldValidator = plusrequestDescErrorField.Validators[0].(func(string) error)
+	// plusrequestDescErrorMessage is the schema descriptor for error_message field.
+	plusrequestDescErrorMessage := plusrequestFields[9].Descriptor()
+	// plusrequest.DefaultErrorMessage holds the default value on creation for the error_message field.
+	plusrequest.DefaultErrorMessage = plusrequestDescErrorMessage.Default.(string)
+	// plusrequest.ErrorMessageValidator is a validator for the "error_message" field. It is called by the builders before save.
+	plusrequest.ErrorMessageValidator = plusrequestDescErrorMessage.Validators[0].(func(string) error)
+	plusterm.Policy = privacy.NewPolicies(schema.PlusTerm{})
+	plusterm.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := plusterm.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	plustermFields := schema.PlusTerm{}.Fields()
+	_ = plustermFields
+	// plustermDescPlan is the schema descriptor for plan field.
+	plustermDescPlan := plustermFields[2].Descriptor()
+	// plusterm.PlanValidator is a validator for the "plan" field. It is called by the builders before save.
+	plusterm.PlanValidator = func() func(string) error {
+		validators := plustermDescPlan.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(plan string) error {
+			for _, fn := range fns {
+				if err := fn(plan); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// plustermDescSource is the schema descriptor for source field.
+	plustermDescSource := plustermFields[3].Descriptor()
+	// plusterm.SourceValidator is a validator for the "source" field. It is called by the builders before save.
+	plusterm.SourceValidator = func() func(string) error {
+		validators := plustermDescSource.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(source string) error {
+			for _, fn := range fns {
+				if err := fn(source); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// plustermDescPricePaidCents is the schema descriptor for price_paid_cents field.
+	plustermDescPricePaidCents := plustermFields[7].Descriptor()
+	// plusterm.DefaultPricePaidCents holds the default value on creation for the price_paid_cents field.
+	plusterm.DefaultPricePaidCents = plustermDescPricePaidCents.Default.(int64)
+	// plusterm.PricePaidCentsValidator is a validator for the "price_paid_cents" field. It is called by the builders before save.
+	plusterm.PricePaidCentsValidator = plustermDescPricePaidCents.Validators[0].(func(int64) error)
+	// plustermDescPaymentRef is the schema descriptor for payment_ref field.
+	plustermDescPaymentRef := plustermFields[8].Descriptor()
+	// plusterm.DefaultPaymentRef holds the default value on creation for the payment_ref field.
+	plusterm.DefaultPaymentRef = plustermDescPaymentRef.Default.(string)
+	// plusterm.PaymentRefValidator is a validator for the "payment_ref" field. It is called by the builders before save.
+	plusterm.PaymentRefValidator = plustermDescPaymentRef.Validators[0].(func(string) error)
+	// plustermDescIdempotencyKey is the schema descriptor for idempotency_key field.
+	plustermDescIdempotencyKey := plustermFields[9].Descriptor()
+	// plusterm.IdempotencyKeyValidator is a validator for the "idempotency_key" field. It is called by the builders before save.
+	plusterm.IdempotencyKeyValidator = func() func(string) error {
+		validators := plustermDescIdempotencyKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(idempotency_key string) error {
+			for _, fn := range fns {
+				if err := fn(idempotency_key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// plustermDescBodyHash is the schema descriptor for body_hash field.
+	plustermDescBodyHash := plustermFields[10].Descriptor()
+	// plusterm.BodyHashValidator is a validator for the "body_hash" field. It is called by the builders before save.
+	plusterm.BodyHashValidator = plustermDescBodyHash.Validators[0].(func(string) error)
+	// plustermDescCancelReason is the schema descriptor for cancel_reason field.
+	plustermDescCancelReason := plustermFields[13].Descriptor()
+	// plusterm.DefaultCancelReason holds the default value on creation for the cancel_reason field.
+	plusterm.DefaultCancelReason = plustermDescCancelReason.Default.(string)
+	// plusterm.CancelReasonValidator is a validator for the "cancel_reason" field. It is called by the builders before save.
+	plusterm.CancelReasonValidator = plustermDescCancelReason.Validators[0].(func(string) error)
+	// plustermDescRefundCents is the schema descriptor for refund_cents field.
+	plustermDescRefundCents := plustermFields[15].Descriptor()
+	// plusterm.DefaultRefundCents holds the default value on creation for the refund_cents field.
+	plusterm.DefaultRefundCents = plustermDescRefundCents.Default.(int64)
+	// plusterm.RefundCentsValidator is a validator for the "refund_cents" field. It is called by the builders before save.
+	plusterm.RefundCentsValidator = plustermDescRefundCents.Validators[0].(func(int64) error)
 	pointaccount.Policy = privacy.NewPolicies(schema.PointAccount{})
 	pointaccount.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {

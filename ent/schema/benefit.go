@@ -33,6 +33,8 @@ func (Benefit) Fields() []ent.Field {
 			}}),
 		field.String("description").Default("").MaxLen(512).
 			Comment("What the member gets, in words."),
+		field.Int64("face_value_cents").NonNegative().Default(0).
+			Comment("The face value of a coupon benefit, in cents; 0 for a benefit without one."),
 		field.Int("quota").NonNegative().Default(0).
 			Comment("Claims allowed per quota period; 0 means unlimited."),
 		field.Enum("quota_period").Values("NONE", "MONTH", "YEAR").Default("NONE").
