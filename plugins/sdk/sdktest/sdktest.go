@@ -12,8 +12,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -250,14 +252,70 @@ func Run(t *testing.T, tg Target) {
 
 // Host is the kit's stand-in for the platform's callback service: it accepts every award
 // once per idempotency key and records it, and knows every member.
+//
+// It grants PLUS terms as the platform does, without its rules: each a year, stacked onto
+// the member's last end (or now), once per key; RefusePlus, when set, refuses every new one
+// with that code.
 type Host struct {
 	partnerv1.UnimplementedHostServer
 	mu     sync.Mutex
 	awards map[string]*partnerv1.AwardPointsRequest
+	plus   map[string]plusGrant // by idempotency key
+	// RefusePlus is the refusal code of every new GrantPlus; empty grants them.
+	RefusePlus string
+}
+
+type plusGrant struct {
+	req  *partnerv1.GrantPlusRequest
+	term *partnerv1.PlusTerm
 }
 
 // NewHost returns an empty Host.
-func NewHost() *Host { return &Host{awards: map[string]*partnerv1.AwardPointsRequest{}} }
+func NewHost() *Host {
+	return &Host{awards: map[string]*partnerv1.AwardPointsRequest{}, plus: map[string]plusGrant{}}
+}
+
+// GrantPlus grants a year of PLUS once per key, stacked onto the member's last term.
+func (h *Host) GrantPlus(_ context.Context, req *partnerv1.GrantPlusRequest) (*partnerv1.GrantPlusResponse, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if req.ExternalId == "" || req.Plan == "" || req.IdempotencyKey == "" {
+		return nil, status.Error(codes.InvalidArgument, "external_id, plan and idempotency_key are required")
+	}
+	if g, seen := h.plus[req.IdempotencyKey]; seen {
+		if g.req.ExternalId != req.ExternalId || g.req.Plan != req.Plan || g.req.Reference != req.Reference {
+			return nil, status.Errorf(codes.AlreadyExists, "idempotency_key %q was used for another grant", req.IdempotencyKey)
+		}
+		return &partnerv1.GrantPlusResponse{Term: g.term, Replayed: true}, nil
+	}
+	if h.RefusePlus != "" {
+		return &partnerv1.GrantPlusResponse{Refusal: "the kit's host refuses PLUS", RefusalCode: h.RefusePlus}, nil
+	}
+	start := time.Now().Unix()
+	for _, g := range h.plus {
+		if g.req.ExternalId == req.ExternalId && g.term.EndsAtUnix > start {
+			start = g.term.EndsAtUnix
+		}
+	}
+	term := &partnerv1.PlusTerm{Id: strconv.Itoa(len(h.plus) + 1), Plan: req.Plan, StartsAtUnix: start,
+		EndsAtUnix: time.Unix(start, 0).AddDate(1, 0, 0).Unix()}
+	h.plus[req.IdempotencyKey] = plusGrant{req: req, term: term}
+	return &partnerv1.GrantPlusResponse{Term: term}, nil
+}
+
+// PlusTerms lists the terms granted to a member, in the order they run.
+func (h *Host) PlusTerms(externalID string) []*partnerv1.PlusTerm {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []*partnerv1.PlusTerm
+	for _, g := range h.plus {
+		if g.req.ExternalId == externalID {
+			out = append(out, g.term)
+		}
+	}
+	slices.SortFunc(out, func(a, b *partnerv1.PlusTerm) int { return int(a.StartsAtUnix - b.StartsAtUnix) })
+	return out
+}
 
 // AwardPoints records the award; a repeated key is a replay.
 func (h *Host) AwardPoints(_ context.Context, req *partnerv1.AwardPointsRequest) (*partnerv1.AwardPointsResponse, error) {

@@ -1285,6 +1285,222 @@ func (x *ReadMemberResponse) GetMember() *Member {
 	return nil
 }
 
+type GrantPlusRequest struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	ExternalId string                 `protobuf:"bytes,1,opt,name=external_id,json=externalId,proto3" json:"external_id,omitempty"`
+	// The plan's key in the programme's PLUS plans, e.g. ANNUAL.
+	Plan string `protobuf:"bytes,2,opt,name=plan,proto3" json:"plan,omitempty"`
+	// The partner's own key for this grant; the same key never grants twice.
+	IdempotencyKey string `protobuf:"bytes,3,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
+	// The partner's reference (an exchange order, a card account), kept on the term.
+	Reference     string `protobuf:"bytes,4,opt,name=reference,proto3" json:"reference,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GrantPlusRequest) Reset() {
+	*x = GrantPlusRequest{}
+	mi := &file_partner_v1_partner_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GrantPlusRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GrantPlusRequest) ProtoMessage() {}
+
+func (x *GrantPlusRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_partner_v1_partner_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GrantPlusRequest.ProtoReflect.Descriptor instead.
+func (*GrantPlusRequest) Descriptor() ([]byte, []int) {
+	return file_partner_v1_partner_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *GrantPlusRequest) GetExternalId() string {
+	if x != nil {
+		return x.ExternalId
+	}
+	return ""
+}
+
+func (x *GrantPlusRequest) GetPlan() string {
+	if x != nil {
+		return x.Plan
+	}
+	return ""
+}
+
+func (x *GrantPlusRequest) GetIdempotencyKey() string {
+	if x != nil {
+		return x.IdempotencyKey
+	}
+	return ""
+}
+
+func (x *GrantPlusRequest) GetReference() string {
+	if x != nil {
+		return x.Reference
+	}
+	return ""
+}
+
+type GrantPlusResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The term granted; unset when refused.
+	Term *PlusTerm `protobuf:"bytes,1,opt,name=term,proto3" json:"term,omitempty"`
+	// Why the platform refused, a sentence an operator can read; empty when granted.
+	Refusal string `protobuf:"bytes,2,opt,name=refusal,proto3" json:"refusal,omitempty"`
+	// A stable code for the refusal: NOT_ALLOWED (the operator does not allow this partner
+	// or this plan), MONTHLY_CAP (the partner's terms this month are used up), or the PLUS
+	// rules' own code (e.g. FAILED_PRECONDITION); empty when granted.
+	RefusalCode string `protobuf:"bytes,3,opt,name=refusal_code,json=refusalCode,proto3" json:"refusal_code,omitempty"`
+	// True when the key was used before: the term (or refusal) is the first answer.
+	Replayed      bool `protobuf:"varint,4,opt,name=replayed,proto3" json:"replayed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GrantPlusResponse) Reset() {
+	*x = GrantPlusResponse{}
+	mi := &file_partner_v1_partner_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GrantPlusResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GrantPlusResponse) ProtoMessage() {}
+
+func (x *GrantPlusResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_partner_v1_partner_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GrantPlusResponse.ProtoReflect.Descriptor instead.
+func (*GrantPlusResponse) Descriptor() ([]byte, []int) {
+	return file_partner_v1_partner_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *GrantPlusResponse) GetTerm() *PlusTerm {
+	if x != nil {
+		return x.Term
+	}
+	return nil
+}
+
+func (x *GrantPlusResponse) GetRefusal() string {
+	if x != nil {
+		return x.Refusal
+	}
+	return ""
+}
+
+func (x *GrantPlusResponse) GetRefusalCode() string {
+	if x != nil {
+		return x.RefusalCode
+	}
+	return ""
+}
+
+func (x *GrantPlusResponse) GetReplayed() bool {
+	if x != nil {
+		return x.Replayed
+	}
+	return false
+}
+
+// PlusTerm is a PLUS term as a partner sees it.
+type PlusTerm struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The platform's id of the term.
+	Id   string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Plan string `protobuf:"bytes,2,opt,name=plan,proto3" json:"plan,omitempty"`
+	// The term runs from starts_at_unix (inclusive) to ends_at_unix (exclusive), Unix seconds.
+	StartsAtUnix  int64 `protobuf:"varint,3,opt,name=starts_at_unix,json=startsAtUnix,proto3" json:"starts_at_unix,omitempty"`
+	EndsAtUnix    int64 `protobuf:"varint,4,opt,name=ends_at_unix,json=endsAtUnix,proto3" json:"ends_at_unix,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PlusTerm) Reset() {
+	*x = PlusTerm{}
+	mi := &file_partner_v1_partner_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlusTerm) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlusTerm) ProtoMessage() {}
+
+func (x *PlusTerm) ProtoReflect() protoreflect.Message {
+	mi := &file_partner_v1_partner_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlusTerm.ProtoReflect.Descriptor instead.
+func (*PlusTerm) Descriptor() ([]byte, []int) {
+	return file_partner_v1_partner_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *PlusTerm) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *PlusTerm) GetPlan() string {
+	if x != nil {
+		return x.Plan
+	}
+	return ""
+}
+
+func (x *PlusTerm) GetStartsAtUnix() int64 {
+	if x != nil {
+		return x.StartsAtUnix
+	}
+	return 0
+}
+
+func (x *PlusTerm) GetEndsAtUnix() int64 {
+	if x != nil {
+		return x.EndsAtUnix
+	}
+	return 0
+}
+
 var File_partner_v1_partner_proto protoreflect.FileDescriptor
 
 const file_partner_v1_partner_proto_rawDesc = "" +
@@ -1389,7 +1605,24 @@ const file_partner_v1_partner_proto_rawDesc = "" +
 	"\vexternal_id\x18\x01 \x01(\tR\n" +
 	"externalId\"L\n" +
 	"\x12ReadMemberResponse\x126\n" +
-	"\x06member\x18\x01 \x01(\v2\x1e.membergraph.partner.v1.MemberR\x06member2\x98\x05\n" +
+	"\x06member\x18\x01 \x01(\v2\x1e.membergraph.partner.v1.MemberR\x06member\"\x8e\x01\n" +
+	"\x10GrantPlusRequest\x12\x1f\n" +
+	"\vexternal_id\x18\x01 \x01(\tR\n" +
+	"externalId\x12\x12\n" +
+	"\x04plan\x18\x02 \x01(\tR\x04plan\x12'\n" +
+	"\x0fidempotency_key\x18\x03 \x01(\tR\x0eidempotencyKey\x12\x1c\n" +
+	"\treference\x18\x04 \x01(\tR\treference\"\xa2\x01\n" +
+	"\x11GrantPlusResponse\x124\n" +
+	"\x04term\x18\x01 \x01(\v2 .membergraph.partner.v1.PlusTermR\x04term\x12\x18\n" +
+	"\arefusal\x18\x02 \x01(\tR\arefusal\x12!\n" +
+	"\frefusal_code\x18\x03 \x01(\tR\vrefusalCode\x12\x1a\n" +
+	"\breplayed\x18\x04 \x01(\bR\breplayed\"v\n" +
+	"\bPlusTerm\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04plan\x18\x02 \x01(\tR\x04plan\x12$\n" +
+	"\x0estarts_at_unix\x18\x03 \x01(\x03R\fstartsAtUnix\x12 \n" +
+	"\fends_at_unix\x18\x04 \x01(\x03R\n" +
+	"endsAtUnix2\x98\x05\n" +
 	"\aPartner\x12]\n" +
 	"\bDescribe\x12'.membergraph.partner.v1.DescribeRequest\x1a(.membergraph.partner.v1.DescribeResponse\x12`\n" +
 	"\tConfigure\x12(.membergraph.partner.v1.ConfigureRequest\x1a).membergraph.partner.v1.ConfigureResponse\x12k\n" +
@@ -1397,11 +1630,12 @@ const file_partner_v1_partner_proto_rawDesc = "" +
 	"\x05Grant\x12$.membergraph.partner.v1.GrantRequest\x1a%.membergraph.partner.v1.GrantResponse\x12W\n" +
 	"\x06Revoke\x12%.membergraph.partner.v1.RevokeRequest\x1a&.membergraph.partner.v1.RevokeResponse\x12W\n" +
 	"\x06Status\x12%.membergraph.partner.v1.StatusRequest\x1a&.membergraph.partner.v1.StatusResponse\x12W\n" +
-	"\x06Report\x12%.membergraph.partner.v1.ReportRequest\x1a&.membergraph.partner.v1.ReportResponse2\xd3\x01\n" +
+	"\x06Report\x12%.membergraph.partner.v1.ReportRequest\x1a&.membergraph.partner.v1.ReportResponse2\xb5\x02\n" +
 	"\x04Host\x12f\n" +
 	"\vAwardPoints\x12*.membergraph.partner.v1.AwardPointsRequest\x1a+.membergraph.partner.v1.AwardPointsResponse\x12c\n" +
 	"\n" +
-	"ReadMember\x12).membergraph.partner.v1.ReadMemberRequest\x1a*.membergraph.partner.v1.ReadMemberResponseBGZEgithub.com/membergraph/membergraph/plugins/proto/partner/v1;partnerv1b\x06proto3"
+	"ReadMember\x12).membergraph.partner.v1.ReadMemberRequest\x1a*.membergraph.partner.v1.ReadMemberResponse\x12`\n" +
+	"\tGrantPlus\x12(.membergraph.partner.v1.GrantPlusRequest\x1a).membergraph.partner.v1.GrantPlusResponseBGZEgithub.com/membergraph/membergraph/plugins/proto/partner/v1;partnerv1b\x06proto3"
 
 var (
 	file_partner_v1_partner_proto_rawDescOnce sync.Once
@@ -1416,7 +1650,7 @@ func file_partner_v1_partner_proto_rawDescGZIP() []byte {
 }
 
 var file_partner_v1_partner_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_partner_v1_partner_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_partner_v1_partner_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_partner_v1_partner_proto_goTypes = []any{
 	(StatusResponse_State)(0),   // 0: membergraph.partner.v1.StatusResponse.State
 	(*Benefit)(nil),             // 1: membergraph.partner.v1.Benefit
@@ -1440,43 +1674,49 @@ var file_partner_v1_partner_proto_goTypes = []any{
 	(*AwardPointsResponse)(nil), // 19: membergraph.partner.v1.AwardPointsResponse
 	(*ReadMemberRequest)(nil),   // 20: membergraph.partner.v1.ReadMemberRequest
 	(*ReadMemberResponse)(nil),  // 21: membergraph.partner.v1.ReadMemberResponse
-	nil,                         // 22: membergraph.partner.v1.ConfigureRequest.ConfigEntry
-	nil,                         // 23: membergraph.partner.v1.GrantRequest.ParamsEntry
-	nil,                         // 24: membergraph.partner.v1.ReportRequest.AttributesEntry
+	(*GrantPlusRequest)(nil),    // 22: membergraph.partner.v1.GrantPlusRequest
+	(*GrantPlusResponse)(nil),   // 23: membergraph.partner.v1.GrantPlusResponse
+	(*PlusTerm)(nil),            // 24: membergraph.partner.v1.PlusTerm
+	nil,                         // 25: membergraph.partner.v1.ConfigureRequest.ConfigEntry
+	nil,                         // 26: membergraph.partner.v1.GrantRequest.ParamsEntry
+	nil,                         // 27: membergraph.partner.v1.ReportRequest.AttributesEntry
 }
 var file_partner_v1_partner_proto_depIdxs = []int32{
 	1,  // 0: membergraph.partner.v1.DescribeResponse.benefits:type_name -> membergraph.partner.v1.Benefit
 	2,  // 1: membergraph.partner.v1.DescribeResponse.config_schema:type_name -> membergraph.partner.v1.ConfigField
-	22, // 2: membergraph.partner.v1.ConfigureRequest.config:type_name -> membergraph.partner.v1.ConfigureRequest.ConfigEntry
+	25, // 2: membergraph.partner.v1.ConfigureRequest.config:type_name -> membergraph.partner.v1.ConfigureRequest.ConfigEntry
 	7,  // 3: membergraph.partner.v1.EligibilityRequest.member:type_name -> membergraph.partner.v1.Member
 	7,  // 4: membergraph.partner.v1.GrantRequest.member:type_name -> membergraph.partner.v1.Member
-	23, // 5: membergraph.partner.v1.GrantRequest.params:type_name -> membergraph.partner.v1.GrantRequest.ParamsEntry
+	26, // 5: membergraph.partner.v1.GrantRequest.params:type_name -> membergraph.partner.v1.GrantRequest.ParamsEntry
 	0,  // 6: membergraph.partner.v1.StatusResponse.state:type_name -> membergraph.partner.v1.StatusResponse.State
-	24, // 7: membergraph.partner.v1.ReportRequest.attributes:type_name -> membergraph.partner.v1.ReportRequest.AttributesEntry
+	27, // 7: membergraph.partner.v1.ReportRequest.attributes:type_name -> membergraph.partner.v1.ReportRequest.AttributesEntry
 	7,  // 8: membergraph.partner.v1.ReadMemberResponse.member:type_name -> membergraph.partner.v1.Member
-	3,  // 9: membergraph.partner.v1.Partner.Describe:input_type -> membergraph.partner.v1.DescribeRequest
-	5,  // 10: membergraph.partner.v1.Partner.Configure:input_type -> membergraph.partner.v1.ConfigureRequest
-	8,  // 11: membergraph.partner.v1.Partner.CheckEligibility:input_type -> membergraph.partner.v1.EligibilityRequest
-	10, // 12: membergraph.partner.v1.Partner.Grant:input_type -> membergraph.partner.v1.GrantRequest
-	12, // 13: membergraph.partner.v1.Partner.Revoke:input_type -> membergraph.partner.v1.RevokeRequest
-	14, // 14: membergraph.partner.v1.Partner.Status:input_type -> membergraph.partner.v1.StatusRequest
-	16, // 15: membergraph.partner.v1.Partner.Report:input_type -> membergraph.partner.v1.ReportRequest
-	18, // 16: membergraph.partner.v1.Host.AwardPoints:input_type -> membergraph.partner.v1.AwardPointsRequest
-	20, // 17: membergraph.partner.v1.Host.ReadMember:input_type -> membergraph.partner.v1.ReadMemberRequest
-	4,  // 18: membergraph.partner.v1.Partner.Describe:output_type -> membergraph.partner.v1.DescribeResponse
-	6,  // 19: membergraph.partner.v1.Partner.Configure:output_type -> membergraph.partner.v1.ConfigureResponse
-	9,  // 20: membergraph.partner.v1.Partner.CheckEligibility:output_type -> membergraph.partner.v1.EligibilityResponse
-	11, // 21: membergraph.partner.v1.Partner.Grant:output_type -> membergraph.partner.v1.GrantResponse
-	13, // 22: membergraph.partner.v1.Partner.Revoke:output_type -> membergraph.partner.v1.RevokeResponse
-	15, // 23: membergraph.partner.v1.Partner.Status:output_type -> membergraph.partner.v1.StatusResponse
-	17, // 24: membergraph.partner.v1.Partner.Report:output_type -> membergraph.partner.v1.ReportResponse
-	19, // 25: membergraph.partner.v1.Host.AwardPoints:output_type -> membergraph.partner.v1.AwardPointsResponse
-	21, // 26: membergraph.partner.v1.Host.ReadMember:output_type -> membergraph.partner.v1.ReadMemberResponse
-	18, // [18:27] is the sub-list for method output_type
-	9,  // [9:18] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	24, // 9: membergraph.partner.v1.GrantPlusResponse.term:type_name -> membergraph.partner.v1.PlusTerm
+	3,  // 10: membergraph.partner.v1.Partner.Describe:input_type -> membergraph.partner.v1.DescribeRequest
+	5,  // 11: membergraph.partner.v1.Partner.Configure:input_type -> membergraph.partner.v1.ConfigureRequest
+	8,  // 12: membergraph.partner.v1.Partner.CheckEligibility:input_type -> membergraph.partner.v1.EligibilityRequest
+	10, // 13: membergraph.partner.v1.Partner.Grant:input_type -> membergraph.partner.v1.GrantRequest
+	12, // 14: membergraph.partner.v1.Partner.Revoke:input_type -> membergraph.partner.v1.RevokeRequest
+	14, // 15: membergraph.partner.v1.Partner.Status:input_type -> membergraph.partner.v1.StatusRequest
+	16, // 16: membergraph.partner.v1.Partner.Report:input_type -> membergraph.partner.v1.ReportRequest
+	18, // 17: membergraph.partner.v1.Host.AwardPoints:input_type -> membergraph.partner.v1.AwardPointsRequest
+	20, // 18: membergraph.partner.v1.Host.ReadMember:input_type -> membergraph.partner.v1.ReadMemberRequest
+	22, // 19: membergraph.partner.v1.Host.GrantPlus:input_type -> membergraph.partner.v1.GrantPlusRequest
+	4,  // 20: membergraph.partner.v1.Partner.Describe:output_type -> membergraph.partner.v1.DescribeResponse
+	6,  // 21: membergraph.partner.v1.Partner.Configure:output_type -> membergraph.partner.v1.ConfigureResponse
+	9,  // 22: membergraph.partner.v1.Partner.CheckEligibility:output_type -> membergraph.partner.v1.EligibilityResponse
+	11, // 23: membergraph.partner.v1.Partner.Grant:output_type -> membergraph.partner.v1.GrantResponse
+	13, // 24: membergraph.partner.v1.Partner.Revoke:output_type -> membergraph.partner.v1.RevokeResponse
+	15, // 25: membergraph.partner.v1.Partner.Status:output_type -> membergraph.partner.v1.StatusResponse
+	17, // 26: membergraph.partner.v1.Partner.Report:output_type -> membergraph.partner.v1.ReportResponse
+	19, // 27: membergraph.partner.v1.Host.AwardPoints:output_type -> membergraph.partner.v1.AwardPointsResponse
+	21, // 28: membergraph.partner.v1.Host.ReadMember:output_type -> membergraph.partner.v1.ReadMemberResponse
+	23, // 29: membergraph.partner.v1.Host.GrantPlus:output_type -> membergraph.partner.v1.GrantPlusResponse
+	20, // [20:30] is the sub-list for method output_type
+	10, // [10:20] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_partner_v1_partner_proto_init() }
@@ -1490,7 +1730,7 @@ func file_partner_v1_partner_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partner_v1_partner_proto_rawDesc), len(file_partner_v1_partner_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   24,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

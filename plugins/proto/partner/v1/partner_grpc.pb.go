@@ -375,6 +375,7 @@ var Partner_ServiceDesc = grpc.ServiceDesc{
 const (
 	Host_AwardPoints_FullMethodName = "/membergraph.partner.v1.Host/AwardPoints"
 	Host_ReadMember_FullMethodName  = "/membergraph.partner.v1.Host/ReadMember"
+	Host_GrantPlus_FullMethodName   = "/membergraph.partner.v1.Host/GrantPlus"
 )
 
 // HostClient is the client API for Host service.
@@ -386,6 +387,14 @@ type HostClient interface {
 	AwardPoints(ctx context.Context, in *AwardPointsRequest, opts ...grpc.CallOption) (*AwardPointsResponse, error)
 	// ReadMember reads a member the partner has a grant with.
 	ReadMember(ctx context.Context, in *ReadMemberRequest, opts ...grpc.CallOption) (*ReadMemberResponse, error)
+	// GrantPlus grants a PLUS term to a member the partner has a grant with (a linked card, a
+	// points exchange being granted), stacked onto the member's current end. Only a partner
+	// the operator allows (which plans, how many terms a calendar month) may: any other gets
+	// a refusal, and a refusal writes nothing. Idempotent per idempotency_key: a replay
+	// returns the first term; the same key for another request is ALREADY_EXISTS. Added to
+	// v1 compatibly: a plugin that never calls it is unaffected, and a platform without it
+	// answers UNIMPLEMENTED.
+	GrantPlus(ctx context.Context, in *GrantPlusRequest, opts ...grpc.CallOption) (*GrantPlusResponse, error)
 }
 
 type hostClient struct {
@@ -416,6 +425,16 @@ func (c *hostClient) ReadMember(ctx context.Context, in *ReadMemberRequest, opts
 	return out, nil
 }
 
+func (c *hostClient) GrantPlus(ctx context.Context, in *GrantPlusRequest, opts ...grpc.CallOption) (*GrantPlusResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GrantPlusResponse)
+	err := c.cc.Invoke(ctx, Host_GrantPlus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // HostServer is the server API for Host service.
 // All implementations must embed UnimplementedHostServer
 // for forward compatibility.
@@ -425,6 +444,14 @@ type HostServer interface {
 	AwardPoints(context.Context, *AwardPointsRequest) (*AwardPointsResponse, error)
 	// ReadMember reads a member the partner has a grant with.
 	ReadMember(context.Context, *ReadMemberRequest) (*ReadMemberResponse, error)
+	// GrantPlus grants a PLUS term to a member the partner has a grant with (a linked card, a
+	// points exchange being granted), stacked onto the member's current end. Only a partner
+	// the operator allows (which plans, how many terms a calendar month) may: any other gets
+	// a refusal, and a refusal writes nothing. Idempotent per idempotency_key: a replay
+	// returns the first term; the same key for another request is ALREADY_EXISTS. Added to
+	// v1 compatibly: a plugin that never calls it is unaffected, and a platform without it
+	// answers UNIMPLEMENTED.
+	GrantPlus(context.Context, *GrantPlusRequest) (*GrantPlusResponse, error)
 	mustEmbedUnimplementedHostServer()
 }
 
@@ -440,6 +467,9 @@ func (UnimplementedHostServer) AwardPoints(context.Context, *AwardPointsRequest)
 }
 func (UnimplementedHostServer) ReadMember(context.Context, *ReadMemberRequest) (*ReadMemberResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ReadMember not implemented")
+}
+func (UnimplementedHostServer) GrantPlus(context.Context, *GrantPlusRequest) (*GrantPlusResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GrantPlus not implemented")
 }
 func (UnimplementedHostServer) mustEmbedUnimplementedHostServer() {}
 func (UnimplementedHostServer) testEmbeddedByValue()              {}
@@ -498,6 +528,24 @@ func _Host_ReadMember_Handler(srv interface{}, ctx context.Context, dec func(int
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Host_GrantPlus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GrantPlusRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).GrantPlus(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_GrantPlus_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).GrantPlus(ctx, req.(*GrantPlusRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Host_ServiceDesc is the grpc.ServiceDesc for Host service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -512,6 +560,10 @@ var Host_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ReadMember",
 			Handler:    _Host_ReadMember_Handler,
+		},
+		{
+			MethodName: "GrantPlus",
+			Handler:    _Host_GrantPlus_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
