@@ -28,6 +28,9 @@ import (
 	"github.com/membergraph/membergraph/ent/memberscore"
 	"github.com/membergraph/membergraph/ent/partnergrant"
 	"github.com/membergraph/membergraph/ent/partnersetting"
+	"github.com/membergraph/membergraph/ent/pluscode"
+	"github.com/membergraph/membergraph/ent/pluscodebatch"
+	"github.com/membergraph/membergraph/ent/pluscodefailure"
 	"github.com/membergraph/membergraph/ent/plusrequest"
 	"github.com/membergraph/membergraph/ent/plusterm"
 	"github.com/membergraph/membergraph/ent/pointaccount"
@@ -78,6 +81,12 @@ type Client struct {
 	PartnerGrant *PartnerGrantClient
 	// PartnerSetting is the client for interacting with the PartnerSetting builders.
 	PartnerSetting *PartnerSettingClient
+	// PlusCode is the client for interacting with the PlusCode builders.
+	PlusCode *PlusCodeClient
+	// PlusCodeBatch is the client for interacting with the PlusCodeBatch builders.
+	PlusCodeBatch *PlusCodeBatchClient
+	// PlusCodeFailure is the client for interacting with the PlusCodeFailure builders.
+	PlusCodeFailure *PlusCodeFailureClient
 	// PlusRequest is the client for interacting with the PlusRequest builders.
 	PlusRequest *PlusRequestClient
 	// PlusTerm is the client for interacting with the PlusTerm builders.
@@ -132,6 +141,9 @@ func (c *Client) init() {
 	c.MemberScore = NewMemberScoreClient(c.config)
 	c.PartnerGrant = NewPartnerGrantClient(c.config)
 	c.PartnerSetting = NewPartnerSettingClient(c.config)
+	c.PlusCode = NewPlusCodeClient(c.config)
+	c.PlusCodeBatch = NewPlusCodeBatchClient(c.config)
+	c.PlusCodeFailure = NewPlusCodeFailureClient(c.config)
 	c.PlusRequest = NewPlusRequestClient(c.config)
 	c.PlusTerm = NewPlusTermClient(c.config)
 	c.PointAccount = NewPointAccountClient(c.config)
@@ -252,6 +264,9 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		MemberScore:         NewMemberScoreClient(cfg),
 		PartnerGrant:        NewPartnerGrantClient(cfg),
 		PartnerSetting:      NewPartnerSettingClient(cfg),
+		PlusCode:            NewPlusCodeClient(cfg),
+		PlusCodeBatch:       NewPlusCodeBatchClient(cfg),
+		PlusCodeFailure:     NewPlusCodeFailureClient(cfg),
 		PlusRequest:         NewPlusRequestClient(cfg),
 		PlusTerm:            NewPlusTermClient(cfg),
 		PointAccount:        NewPointAccountClient(cfg),
@@ -299,6 +314,9 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		MemberScore:         NewMemberScoreClient(cfg),
 		PartnerGrant:        NewPartnerGrantClient(cfg),
 		PartnerSetting:      NewPartnerSettingClient(cfg),
+		PlusCode:            NewPlusCodeClient(cfg),
+		PlusCodeBatch:       NewPlusCodeBatchClient(cfg),
+		PlusCodeFailure:     NewPlusCodeFailureClient(cfg),
 		PlusRequest:         NewPlusRequestClient(cfg),
 		PlusTerm:            NewPlusTermClient(cfg),
 		PointAccount:        NewPointAccountClient(cfg),
@@ -345,7 +363,8 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.ActivityMonth, c.AuditEntry, c.Benefit, c.BenefitClaim, c.CategoryMonth,
 		c.Event, c.Medal, c.MedalChange, c.Member, c.MemberMedal, c.MemberScore,
-		c.PartnerGrant, c.PartnerSetting, c.PlusRequest, c.PlusTerm, c.PointAccount,
+		c.PartnerGrant, c.PartnerSetting, c.PlusCode, c.PlusCodeBatch,
+		c.PlusCodeFailure, c.PlusRequest, c.PlusTerm, c.PointAccount,
 		c.PointAllocation, c.PointEntry, c.PointLot, c.PointRequest, c.Program,
 		c.Settlement, c.SettlementPartition, c.StoreBudget, c.StoreFunding, c.Tier,
 		c.TierChange, c.TierGift,
@@ -360,7 +379,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.ActivityMonth, c.AuditEntry, c.Benefit, c.BenefitClaim, c.CategoryMonth,
 		c.Event, c.Medal, c.MedalChange, c.Member, c.MemberMedal, c.MemberScore,
-		c.PartnerGrant, c.PartnerSetting, c.PlusRequest, c.PlusTerm, c.PointAccount,
+		c.PartnerGrant, c.PartnerSetting, c.PlusCode, c.PlusCodeBatch,
+		c.PlusCodeFailure, c.PlusRequest, c.PlusTerm, c.PointAccount,
 		c.PointAllocation, c.PointEntry, c.PointLot, c.PointRequest, c.Program,
 		c.Settlement, c.SettlementPartition, c.StoreBudget, c.StoreFunding, c.Tier,
 		c.TierChange, c.TierGift,
@@ -398,6 +418,12 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.PartnerGrant.mutate(ctx, m)
 	case *PartnerSettingMutation:
 		return c.PartnerSetting.mutate(ctx, m)
+	case *PlusCodeMutation:
+		return c.PlusCode.mutate(ctx, m)
+	case *PlusCodeBatchMutation:
+		return c.PlusCodeBatch.mutate(ctx, m)
+	case *PlusCodeFailureMutation:
+		return c.PlusCodeFailure.mutate(ctx, m)
 	case *PlusRequestMutation:
 		return c.PlusRequest.mutate(ctx, m)
 	case *PlusTermMutation:
@@ -2444,6 +2470,472 @@ func (c *PartnerSettingClient) mutate(ctx context.Context, m *PartnerSettingMuta
 		return (&PartnerSettingDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown PartnerSetting mutation op: %q", m.Op())
+	}
+}
+
+// PlusCodeClient is a client for the PlusCode schema.
+type PlusCodeClient struct {
+	config
+}
+
+// NewPlusCodeClient returns a client for the PlusCode from the given config.
+func NewPlusCodeClient(c config) *PlusCodeClient {
+	return &PlusCodeClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `pluscode.Hooks(f(g(h())))`.
+func (c *PlusCodeClient) Use(hooks ...Hook) {
+	c.hooks.PlusCode = append(c.hooks.PlusCode, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `pluscode.Intercept(f(g(h())))`.
+func (c *PlusCodeClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PlusCode = append(c.inters.PlusCode, interceptors...)
+}
+
+// Create returns a builder for creating a PlusCode entity.
+func (c *PlusCodeClient) Create() *PlusCodeCreate {
+	mutation := newPlusCodeMutation(c.config, OpCreate)
+	return &PlusCodeCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PlusCode entities.
+func (c *PlusCodeClient) CreateBulk(builders ...*PlusCodeCreate) *PlusCodeCreateBulk {
+	return &PlusCodeCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PlusCodeClient) MapCreateBulk(slice any, setFunc func(*PlusCodeCreate, int)) *PlusCodeCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PlusCodeCreateBulk{err: fmt.Errorf("calling to PlusCodeClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PlusCodeCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PlusCodeCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PlusCode.
+func (c *PlusCodeClient) Update() *PlusCodeUpdate {
+	mutation := newPlusCodeMutation(c.config, OpUpdate)
+	return &PlusCodeUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PlusCodeClient) UpdateOne(_m *PlusCode) *PlusCodeUpdateOne {
+	mutation := newPlusCodeMutation(c.config, OpUpdateOne, withPlusCode(_m))
+	return &PlusCodeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PlusCodeClient) UpdateOneID(id int) *PlusCodeUpdateOne {
+	mutation := newPlusCodeMutation(c.config, OpUpdateOne, withPlusCodeID(id))
+	return &PlusCodeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PlusCode.
+func (c *PlusCodeClient) Delete() *PlusCodeDelete {
+	mutation := newPlusCodeMutation(c.config, OpDelete)
+	return &PlusCodeDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PlusCodeClient) DeleteOne(_m *PlusCode) *PlusCodeDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PlusCodeClient) DeleteOneID(id int) *PlusCodeDeleteOne {
+	builder := c.Delete().Where(pluscode.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PlusCodeDeleteOne{builder}
+}
+
+// Query returns a query builder for PlusCode.
+func (c *PlusCodeClient) Query() *PlusCodeQuery {
+	return &PlusCodeQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePlusCode},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PlusCode entity by its id.
+func (c *PlusCodeClient) Get(ctx context.Context, id int) (*PlusCode, error) {
+	return c.Query().Where(pluscode.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PlusCodeClient) GetX(ctx context.Context, id int) *PlusCode {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryBatch queries the batch edge of a PlusCode.
+func (c *PlusCodeClient) QueryBatch(_m *PlusCode) *PlusCodeBatchQuery {
+	query := (&PlusCodeBatchClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(pluscode.Table, pluscode.FieldID, id),
+			sqlgraph.To(pluscodebatch.Table, pluscodebatch.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, pluscode.BatchTable, pluscode.BatchColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryMember queries the member edge of a PlusCode.
+func (c *PlusCodeClient) QueryMember(_m *PlusCode) *MemberQuery {
+	query := (&MemberClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(pluscode.Table, pluscode.FieldID, id),
+			sqlgraph.To(member.Table, member.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, pluscode.MemberTable, pluscode.MemberColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *PlusCodeClient) Hooks() []Hook {
+	hooks := c.hooks.PlusCode
+	return append(hooks[:len(hooks):len(hooks)], pluscode.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *PlusCodeClient) Interceptors() []Interceptor {
+	return c.inters.PlusCode
+}
+
+func (c *PlusCodeClient) mutate(ctx context.Context, m *PlusCodeMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PlusCodeCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PlusCodeUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PlusCodeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PlusCodeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown PlusCode mutation op: %q", m.Op())
+	}
+}
+
+// PlusCodeBatchClient is a client for the PlusCodeBatch schema.
+type PlusCodeBatchClient struct {
+	config
+}
+
+// NewPlusCodeBatchClient returns a client for the PlusCodeBatch from the given config.
+func NewPlusCodeBatchClient(c config) *PlusCodeBatchClient {
+	return &PlusCodeBatchClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `pluscodebatch.Hooks(f(g(h())))`.
+func (c *PlusCodeBatchClient) Use(hooks ...Hook) {
+	c.hooks.PlusCodeBatch = append(c.hooks.PlusCodeBatch, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `pluscodebatch.Intercept(f(g(h())))`.
+func (c *PlusCodeBatchClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PlusCodeBatch = append(c.inters.PlusCodeBatch, interceptors...)
+}
+
+// Create returns a builder for creating a PlusCodeBatch entity.
+func (c *PlusCodeBatchClient) Create() *PlusCodeBatchCreate {
+	mutation := newPlusCodeBatchMutation(c.config, OpCreate)
+	return &PlusCodeBatchCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PlusCodeBatch entities.
+func (c *PlusCodeBatchClient) CreateBulk(builders ...*PlusCodeBatchCreate) *PlusCodeBatchCreateBulk {
+	return &PlusCodeBatchCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PlusCodeBatchClient) MapCreateBulk(slice any, setFunc func(*PlusCodeBatchCreate, int)) *PlusCodeBatchCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PlusCodeBatchCreateBulk{err: fmt.Errorf("calling to PlusCodeBatchClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PlusCodeBatchCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PlusCodeBatchCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PlusCodeBatch.
+func (c *PlusCodeBatchClient) Update() *PlusCodeBatchUpdate {
+	mutation := newPlusCodeBatchMutation(c.config, OpUpdate)
+	return &PlusCodeBatchUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PlusCodeBatchClient) UpdateOne(_m *PlusCodeBatch) *PlusCodeBatchUpdateOne {
+	mutation := newPlusCodeBatchMutation(c.config, OpUpdateOne, withPlusCodeBatch(_m))
+	return &PlusCodeBatchUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PlusCodeBatchClient) UpdateOneID(id int) *PlusCodeBatchUpdateOne {
+	mutation := newPlusCodeBatchMutation(c.config, OpUpdateOne, withPlusCodeBatchID(id))
+	return &PlusCodeBatchUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PlusCodeBatch.
+func (c *PlusCodeBatchClient) Delete() *PlusCodeBatchDelete {
+	mutation := newPlusCodeBatchMutation(c.config, OpDelete)
+	return &PlusCodeBatchDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PlusCodeBatchClient) DeleteOne(_m *PlusCodeBatch) *PlusCodeBatchDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PlusCodeBatchClient) DeleteOneID(id int) *PlusCodeBatchDeleteOne {
+	builder := c.Delete().Where(pluscodebatch.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PlusCodeBatchDeleteOne{builder}
+}
+
+// Query returns a query builder for PlusCodeBatch.
+func (c *PlusCodeBatchClient) Query() *PlusCodeBatchQuery {
+	return &PlusCodeBatchQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePlusCodeBatch},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PlusCodeBatch entity by its id.
+func (c *PlusCodeBatchClient) Get(ctx context.Context, id int) (*PlusCodeBatch, error) {
+	return c.Query().Where(pluscodebatch.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PlusCodeBatchClient) GetX(ctx context.Context, id int) *PlusCodeBatch {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCodes queries the codes edge of a PlusCodeBatch.
+func (c *PlusCodeBatchClient) QueryCodes(_m *PlusCodeBatch) *PlusCodeQuery {
+	query := (&PlusCodeClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(pluscodebatch.Table, pluscodebatch.FieldID, id),
+			sqlgraph.To(pluscode.Table, pluscode.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, pluscodebatch.CodesTable, pluscodebatch.CodesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *PlusCodeBatchClient) Hooks() []Hook {
+	hooks := c.hooks.PlusCodeBatch
+	return append(hooks[:len(hooks):len(hooks)], pluscodebatch.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *PlusCodeBatchClient) Interceptors() []Interceptor {
+	return c.inters.PlusCodeBatch
+}
+
+func (c *PlusCodeBatchClient) mutate(ctx context.Context, m *PlusCodeBatchMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PlusCodeBatchCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PlusCodeBatchUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PlusCodeBatchUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PlusCodeBatchDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown PlusCodeBatch mutation op: %q", m.Op())
+	}
+}
+
+// PlusCodeFailureClient is a client for the PlusCodeFailure schema.
+type PlusCodeFailureClient struct {
+	config
+}
+
+// NewPlusCodeFailureClient returns a client for the PlusCodeFailure from the given config.
+func NewPlusCodeFailureClient(c config) *PlusCodeFailureClient {
+	return &PlusCodeFailureClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `pluscodefailure.Hooks(f(g(h())))`.
+func (c *PlusCodeFailureClient) Use(hooks ...Hook) {
+	c.hooks.PlusCodeFailure = append(c.hooks.PlusCodeFailure, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `pluscodefailure.Intercept(f(g(h())))`.
+func (c *PlusCodeFailureClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PlusCodeFailure = append(c.inters.PlusCodeFailure, interceptors...)
+}
+
+// Create returns a builder for creating a PlusCodeFailure entity.
+func (c *PlusCodeFailureClient) Create() *PlusCodeFailureCreate {
+	mutation := newPlusCodeFailureMutation(c.config, OpCreate)
+	return &PlusCodeFailureCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PlusCodeFailure entities.
+func (c *PlusCodeFailureClient) CreateBulk(builders ...*PlusCodeFailureCreate) *PlusCodeFailureCreateBulk {
+	return &PlusCodeFailureCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PlusCodeFailureClient) MapCreateBulk(slice any, setFunc func(*PlusCodeFailureCreate, int)) *PlusCodeFailureCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PlusCodeFailureCreateBulk{err: fmt.Errorf("calling to PlusCodeFailureClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PlusCodeFailureCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PlusCodeFailureCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PlusCodeFailure.
+func (c *PlusCodeFailureClient) Update() *PlusCodeFailureUpdate {
+	mutation := newPlusCodeFailureMutation(c.config, OpUpdate)
+	return &PlusCodeFailureUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PlusCodeFailureClient) UpdateOne(_m *PlusCodeFailure) *PlusCodeFailureUpdateOne {
+	mutation := newPlusCodeFailureMutation(c.config, OpUpdateOne, withPlusCodeFailure(_m))
+	return &PlusCodeFailureUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PlusCodeFailureClient) UpdateOneID(id int) *PlusCodeFailureUpdateOne {
+	mutation := newPlusCodeFailureMutation(c.config, OpUpdateOne, withPlusCodeFailureID(id))
+	return &PlusCodeFailureUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PlusCodeFailure.
+func (c *PlusCodeFailureClient) Delete() *PlusCodeFailureDelete {
+	mutation := newPlusCodeFailureMutation(c.config, OpDelete)
+	return &PlusCodeFailureDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PlusCodeFailureClient) DeleteOne(_m *PlusCodeFailure) *PlusCodeFailureDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PlusCodeFailureClient) DeleteOneID(id int) *PlusCodeFailureDeleteOne {
+	builder := c.Delete().Where(pluscodefailure.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PlusCodeFailureDeleteOne{builder}
+}
+
+// Query returns a query builder for PlusCodeFailure.
+func (c *PlusCodeFailureClient) Query() *PlusCodeFailureQuery {
+	return &PlusCodeFailureQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePlusCodeFailure},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PlusCodeFailure entity by its id.
+func (c *PlusCodeFailureClient) Get(ctx context.Context, id int) (*PlusCodeFailure, error) {
+	return c.Query().Where(pluscodefailure.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PlusCodeFailureClient) GetX(ctx context.Context, id int) *PlusCodeFailure {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryMember queries the member edge of a PlusCodeFailure.
+func (c *PlusCodeFailureClient) QueryMember(_m *PlusCodeFailure) *MemberQuery {
+	query := (&MemberClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(pluscodefailure.Table, pluscodefailure.FieldID, id),
+			sqlgraph.To(member.Table, member.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, pluscodefailure.MemberTable, pluscodefailure.MemberColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *PlusCodeFailureClient) Hooks() []Hook {
+	hooks := c.hooks.PlusCodeFailure
+	return append(hooks[:len(hooks):len(hooks)], pluscodefailure.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *PlusCodeFailureClient) Interceptors() []Interceptor {
+	return c.inters.PlusCodeFailure
+}
+
+func (c *PlusCodeFailureClient) mutate(ctx context.Context, m *PlusCodeFailureMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PlusCodeFailureCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PlusCodeFailureUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PlusCodeFailureUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PlusCodeFailureDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown PlusCodeFailure mutation op: %q", m.Op())
 	}
 }
 
@@ -4782,16 +5274,18 @@ type (
 	hooks struct {
 		ActivityMonth, AuditEntry, Benefit, BenefitClaim, CategoryMonth, Event, Medal,
 		MedalChange, Member, MemberMedal, MemberScore, PartnerGrant, PartnerSetting,
-		PlusRequest, PlusTerm, PointAccount, PointAllocation, PointEntry, PointLot,
-		PointRequest, Program, Settlement, SettlementPartition, StoreBudget,
-		StoreFunding, Tier, TierChange, TierGift []ent.Hook
+		PlusCode, PlusCodeBatch, PlusCodeFailure, PlusRequest, PlusTerm, PointAccount,
+		PointAllocation, PointEntry, PointLot, PointRequest, Program, Settlement,
+		SettlementPartition, StoreBudget, StoreFunding, Tier, TierChange,
+		TierGift []ent.Hook
 	}
 	inters struct {
 		ActivityMonth, AuditEntry, Benefit, BenefitClaim, CategoryMonth, Event, Medal,
 		MedalChange, Member, MemberMedal, MemberScore, PartnerGrant, PartnerSetting,
-		PlusRequest, PlusTerm, PointAccount, PointAllocation, PointEntry, PointLot,
-		PointRequest, Program, Settlement, SettlementPartition, StoreBudget,
-		StoreFunding, Tier, TierChange, TierGift []ent.Interceptor
+		PlusCode, PlusCodeBatch, PlusCodeFailure, PlusRequest, PlusTerm, PointAccount,
+		PointAllocation, PointEntry, PointLot, PointRequest, Program, Settlement,
+		SettlementPartition, StoreBudget, StoreFunding, Tier, TierChange,
+		TierGift []ent.Interceptor
 	}
 )
 

@@ -25,6 +25,9 @@ import (
 	"github.com/membergraph/membergraph/ent/memberscore"
 	"github.com/membergraph/membergraph/ent/partnergrant"
 	"github.com/membergraph/membergraph/ent/partnersetting"
+	"github.com/membergraph/membergraph/ent/pluscode"
+	"github.com/membergraph/membergraph/ent/pluscodebatch"
+	"github.com/membergraph/membergraph/ent/pluscodefailure"
 	"github.com/membergraph/membergraph/ent/plusrequest"
 	"github.com/membergraph/membergraph/ent/plusterm"
 	"github.com/membergraph/membergraph/ent/pointaccount"
@@ -113,6 +116,9 @@ func checkColumn(t, c string) error {
 			memberscore.Table:         memberscore.ValidColumn,
 			partnergrant.Table:        partnergrant.ValidColumn,
 			partnersetting.Table:      partnersetting.ValidColumn,
+			pluscode.Table:            pluscode.ValidColumn,
+			pluscodebatch.Table:       pluscodebatch.ValidColumn,
+			pluscodefailure.Table:     pluscodefailure.ValidColumn,
 			plusrequest.Table:         plusrequest.ValidColumn,
 			plusterm.Table:            plusterm.ValidColumn,
 			pointaccount.Table:        pointaccount.ValidColumn,

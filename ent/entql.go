@@ -16,6 +16,9 @@ import (
 	"github.com/membergraph/membergraph/ent/memberscore"
 	"github.com/membergraph/membergraph/ent/partnergrant"
 	"github.com/membergraph/membergraph/ent/partnersetting"
+	"github.com/membergraph/membergraph/ent/pluscode"
+	"github.com/membergraph/membergraph/ent/pluscodebatch"
+	"github.com/membergraph/membergraph/ent/pluscodefailure"
 	"github.com/membergraph/membergraph/ent/plusrequest"
 	"github.com/membergraph/membergraph/ent/plusterm"
 	"github.com/membergraph/membergraph/ent/pointaccount"
@@ -41,7 +44,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 28)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 31)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   activitymonth.Table,
@@ -327,6 +330,65 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   pluscode.Table,
+			Columns: pluscode.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: pluscode.FieldID,
+			},
+		},
+		Type: "PlusCode",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			pluscode.FieldProgramID:  {Type: field.TypeInt, Column: pluscode.FieldProgramID},
+			pluscode.FieldBatchID:    {Type: field.TypeInt, Column: pluscode.FieldBatchID},
+			pluscode.FieldHash:       {Type: field.TypeString, Column: pluscode.FieldHash},
+			pluscode.FieldMemberID:   {Type: field.TypeInt, Column: pluscode.FieldMemberID},
+			pluscode.FieldRedeemedAt: {Type: field.TypeTime, Column: pluscode.FieldRedeemedAt},
+			pluscode.FieldTermID:     {Type: field.TypeInt, Column: pluscode.FieldTermID},
+		},
+	}
+	graph.Nodes[14] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   pluscodebatch.Table,
+			Columns: pluscodebatch.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: pluscodebatch.FieldID,
+			},
+		},
+		Type: "PlusCodeBatch",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			pluscodebatch.FieldProgramID:      {Type: field.TypeInt, Column: pluscodebatch.FieldProgramID},
+			pluscodebatch.FieldPurpose:        {Type: field.TypeEnum, Column: pluscodebatch.FieldPurpose},
+			pluscodebatch.FieldPlan:           {Type: field.TypeString, Column: pluscodebatch.FieldPlan},
+			pluscodebatch.FieldCount:          {Type: field.TypeInt, Column: pluscodebatch.FieldCount},
+			pluscodebatch.FieldLabel:          {Type: field.TypeString, Column: pluscodebatch.FieldLabel},
+			pluscodebatch.FieldExpiresAt:      {Type: field.TypeTime, Column: pluscodebatch.FieldExpiresAt},
+			pluscodebatch.FieldCreatedBy:      {Type: field.TypeString, Column: pluscodebatch.FieldCreatedBy},
+			pluscodebatch.FieldCreatedAt:      {Type: field.TypeTime, Column: pluscodebatch.FieldCreatedAt},
+			pluscodebatch.FieldIdempotencyKey: {Type: field.TypeString, Column: pluscodebatch.FieldIdempotencyKey},
+			pluscodebatch.FieldBodyHash:       {Type: field.TypeString, Column: pluscodebatch.FieldBodyHash},
+		},
+	}
+	graph.Nodes[15] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   pluscodefailure.Table,
+			Columns: pluscodefailure.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: pluscodefailure.FieldID,
+			},
+		},
+		Type: "PlusCodeFailure",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			pluscodefailure.FieldProgramID: {Type: field.TypeInt, Column: pluscodefailure.FieldProgramID},
+			pluscodefailure.FieldMemberID:  {Type: field.TypeInt, Column: pluscodefailure.FieldMemberID},
+			pluscodefailure.FieldReason:    {Type: field.TypeString, Column: pluscodefailure.FieldReason},
+			pluscodefailure.FieldFailedAt:  {Type: field.TypeTime, Column: pluscodefailure.FieldFailedAt},
+		},
+	}
+	graph.Nodes[16] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   plusrequest.Table,
 			Columns: plusrequest.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -349,7 +411,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			plusrequest.FieldCreatedAt:       {Type: field.TypeTime, Column: plusrequest.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   plusterm.Table,
 			Columns: plusterm.Columns,
@@ -380,7 +442,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			plusterm.FieldCreatedAt:      {Type: field.TypeTime, Column: plusterm.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pointaccount.Table,
 			Columns: pointaccount.Columns,
@@ -397,7 +459,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pointaccount.FieldDebt:      {Type: field.TypeInt64, Column: pointaccount.FieldDebt},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pointallocation.Table,
 			Columns: pointallocation.Columns,
@@ -415,7 +477,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pointallocation.FieldAmount:    {Type: field.TypeInt64, Column: pointallocation.FieldAmount},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pointentry.Table,
 			Columns: pointentry.Columns,
@@ -442,7 +504,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pointentry.FieldAvailableAt:     {Type: field.TypeTime, Column: pointentry.FieldAvailableAt},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pointlot.Table,
 			Columns: pointlot.Columns,
@@ -462,7 +524,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pointlot.FieldAvailableAt: {Type: field.TypeTime, Column: pointlot.FieldAvailableAt},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pointrequest.Table,
 			Columns: pointrequest.Columns,
@@ -481,7 +543,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pointrequest.FieldCreatedAt: {Type: field.TypeTime, Column: pointrequest.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   program.Table,
 			Columns: program.Columns,
@@ -499,7 +561,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			program.FieldRules:         {Type: field.TypeJSON, Column: program.FieldRules},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   settlement.Table,
 			Columns: settlement.Columns,
@@ -522,7 +584,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			settlement.FieldTierChanges: {Type: field.TypeInt, Column: settlement.FieldTierChanges},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   settlementpartition.Table,
 			Columns: settlementpartition.Columns,
@@ -545,7 +607,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			settlementpartition.FieldTierChanges:  {Type: field.TypeInt, Column: settlementpartition.FieldTierChanges},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[26] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   storebudget.Table,
 			Columns: storebudget.Columns,
@@ -562,7 +624,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			storebudget.FieldGranted:   {Type: field.TypeInt64, Column: storebudget.FieldGranted},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[27] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   storefunding.Table,
 			Columns: storefunding.Columns,
@@ -583,7 +645,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			storefunding.FieldCreatedAt: {Type: field.TypeTime, Column: storefunding.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[25] = &sqlgraph.Node{
+	graph.Nodes[28] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tier.Table,
 			Columns: tier.Columns,
@@ -605,7 +667,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tier.FieldYearlyDeduction: {Type: field.TypeInt64, Column: tier.FieldYearlyDeduction},
 		},
 	}
-	graph.Nodes[26] = &sqlgraph.Node{
+	graph.Nodes[29] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tierchange.Table,
 			Columns: tierchange.Columns,
@@ -628,7 +690,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tierchange.FieldRun:        {Type: field.TypeInt, Column: tierchange.FieldRun},
 		},
 	}
-	graph.Nodes[27] = &sqlgraph.Node{
+	graph.Nodes[30] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tiergift.Table,
 			Columns: tiergift.Columns,
@@ -852,6 +914,54 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"PartnerGrant",
+		"Member",
+	)
+	graph.MustAddE(
+		"batch",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   pluscode.BatchTable,
+			Columns: []string{pluscode.BatchColumn},
+			Bidi:    false,
+		},
+		"PlusCode",
+		"PlusCodeBatch",
+	)
+	graph.MustAddE(
+		"member",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   pluscode.MemberTable,
+			Columns: []string{pluscode.MemberColumn},
+			Bidi:    false,
+		},
+		"PlusCode",
+		"Member",
+	)
+	graph.MustAddE(
+		"codes",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   pluscodebatch.CodesTable,
+			Columns: []string{pluscodebatch.CodesColumn},
+			Bidi:    false,
+		},
+		"PlusCodeBatch",
+		"PlusCode",
+	)
+	graph.MustAddE(
+		"member",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   pluscodefailure.MemberTable,
+			Columns: []string{pluscodefailure.MemberColumn},
+			Bidi:    false,
+		},
+		"PlusCodeFailure",
 		"Member",
 	)
 	graph.MustAddE(
@@ -2432,6 +2542,282 @@ func (f *PartnerSettingFilter) WhereUpdatedAt(p entql.TimeP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *PlusCodeQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the PlusCodeQuery builder.
+func (_q *PlusCodeQuery) Filter() *PlusCodeFilter {
+	return &PlusCodeFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *PlusCodeMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the PlusCodeMutation builder.
+func (m *PlusCodeMutation) Filter() *PlusCodeFilter {
+	return &PlusCodeFilter{config: m.config, predicateAdder: m}
+}
+
+// PlusCodeFilter provides a generic filtering capability at runtime for PlusCodeQuery.
+type PlusCodeFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *PlusCodeFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *PlusCodeFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(pluscode.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *PlusCodeFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(pluscode.FieldProgramID))
+}
+
+// WhereBatchID applies the entql int predicate on the batch_id field.
+func (f *PlusCodeFilter) WhereBatchID(p entql.IntP) {
+	f.Where(p.Field(pluscode.FieldBatchID))
+}
+
+// WhereHash applies the entql string predicate on the hash field.
+func (f *PlusCodeFilter) WhereHash(p entql.StringP) {
+	f.Where(p.Field(pluscode.FieldHash))
+}
+
+// WhereMemberID applies the entql int predicate on the member_id field.
+func (f *PlusCodeFilter) WhereMemberID(p entql.IntP) {
+	f.Where(p.Field(pluscode.FieldMemberID))
+}
+
+// WhereRedeemedAt applies the entql time.Time predicate on the redeemed_at field.
+func (f *PlusCodeFilter) WhereRedeemedAt(p entql.TimeP) {
+	f.Where(p.Field(pluscode.FieldRedeemedAt))
+}
+
+// WhereTermID applies the entql int predicate on the term_id field.
+func (f *PlusCodeFilter) WhereTermID(p entql.IntP) {
+	f.Where(p.Field(pluscode.FieldTermID))
+}
+
+// WhereHasBatch applies a predicate to check if query has an edge batch.
+func (f *PlusCodeFilter) WhereHasBatch() {
+	f.Where(entql.HasEdge("batch"))
+}
+
+// WhereHasBatchWith applies a predicate to check if query has an edge batch with a given conditions (other predicates).
+func (f *PlusCodeFilter) WhereHasBatchWith(preds ...predicate.PlusCodeBatch) {
+	f.Where(entql.HasEdgeWith("batch", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasMember applies a predicate to check if query has an edge member.
+func (f *PlusCodeFilter) WhereHasMember() {
+	f.Where(entql.HasEdge("member"))
+}
+
+// WhereHasMemberWith applies a predicate to check if query has an edge member with a given conditions (other predicates).
+func (f *PlusCodeFilter) WhereHasMemberWith(preds ...predicate.Member) {
+	f.Where(entql.HasEdgeWith("member", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *PlusCodeBatchQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the PlusCodeBatchQuery builder.
+func (_q *PlusCodeBatchQuery) Filter() *PlusCodeBatchFilter {
+	return &PlusCodeBatchFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *PlusCodeBatchMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the PlusCodeBatchMutation builder.
+func (m *PlusCodeBatchMutation) Filter() *PlusCodeBatchFilter {
+	return &PlusCodeBatchFilter{config: m.config, predicateAdder: m}
+}
+
+// PlusCodeBatchFilter provides a generic filtering capability at runtime for PlusCodeBatchQuery.
+type PlusCodeBatchFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *PlusCodeBatchFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *PlusCodeBatchFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(pluscodebatch.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *PlusCodeBatchFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(pluscodebatch.FieldProgramID))
+}
+
+// WherePurpose applies the entql string predicate on the purpose field.
+func (f *PlusCodeBatchFilter) WherePurpose(p entql.StringP) {
+	f.Where(p.Field(pluscodebatch.FieldPurpose))
+}
+
+// WherePlan applies the entql string predicate on the plan field.
+func (f *PlusCodeBatchFilter) WherePlan(p entql.StringP) {
+	f.Where(p.Field(pluscodebatch.FieldPlan))
+}
+
+// WhereCount applies the entql int predicate on the count field.
+func (f *PlusCodeBatchFilter) WhereCount(p entql.IntP) {
+	f.Where(p.Field(pluscodebatch.FieldCount))
+}
+
+// WhereLabel applies the entql string predicate on the label field.
+func (f *PlusCodeBatchFilter) WhereLabel(p entql.StringP) {
+	f.Where(p.Field(pluscodebatch.FieldLabel))
+}
+
+// WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
+func (f *PlusCodeBatchFilter) WhereExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(pluscodebatch.FieldExpiresAt))
+}
+
+// WhereCreatedBy applies the entql string predicate on the created_by field.
+func (f *PlusCodeBatchFilter) WhereCreatedBy(p entql.StringP) {
+	f.Where(p.Field(pluscodebatch.FieldCreatedBy))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *PlusCodeBatchFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(pluscodebatch.FieldCreatedAt))
+}
+
+// WhereIdempotencyKey applies the entql string predicate on the idempotency_key field.
+func (f *PlusCodeBatchFilter) WhereIdempotencyKey(p entql.StringP) {
+	f.Where(p.Field(pluscodebatch.FieldIdempotencyKey))
+}
+
+// WhereBodyHash applies the entql string predicate on the body_hash field.
+func (f *PlusCodeBatchFilter) WhereBodyHash(p entql.StringP) {
+	f.Where(p.Field(pluscodebatch.FieldBodyHash))
+}
+
+// WhereHasCodes applies a predicate to check if query has an edge codes.
+func (f *PlusCodeBatchFilter) WhereHasCodes() {
+	f.Where(entql.HasEdge("codes"))
+}
+
+// WhereHasCodesWith applies a predicate to check if query has an edge codes with a given conditions (other predicates).
+func (f *PlusCodeBatchFilter) WhereHasCodesWith(preds ...predicate.PlusCode) {
+	f.Where(entql.HasEdgeWith("codes", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *PlusCodeFailureQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the PlusCodeFailureQuery builder.
+func (_q *PlusCodeFailureQuery) Filter() *PlusCodeFailureFilter {
+	return &PlusCodeFailureFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *PlusCodeFailureMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the PlusCodeFailureMutation builder.
+func (m *PlusCodeFailureMutation) Filter() *PlusCodeFailureFilter {
+	return &PlusCodeFailureFilter{config: m.config, predicateAdder: m}
+}
+
+// PlusCodeFailureFilter provides a generic filtering capability at runtime for PlusCodeFailureQuery.
+type PlusCodeFailureFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *PlusCodeFailureFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *PlusCodeFailureFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(pluscodefailure.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *PlusCodeFailureFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(pluscodefailure.FieldProgramID))
+}
+
+// WhereMemberID applies the entql int predicate on the member_id field.
+func (f *PlusCodeFailureFilter) WhereMemberID(p entql.IntP) {
+	f.Where(p.Field(pluscodefailure.FieldMemberID))
+}
+
+// WhereReason applies the entql string predicate on the reason field.
+func (f *PlusCodeFailureFilter) WhereReason(p entql.StringP) {
+	f.Where(p.Field(pluscodefailure.FieldReason))
+}
+
+// WhereFailedAt applies the entql time.Time predicate on the failed_at field.
+func (f *PlusCodeFailureFilter) WhereFailedAt(p entql.TimeP) {
+	f.Where(p.Field(pluscodefailure.FieldFailedAt))
+}
+
+// WhereHasMember applies a predicate to check if query has an edge member.
+func (f *PlusCodeFailureFilter) WhereHasMember() {
+	f.Where(entql.HasEdge("member"))
+}
+
+// WhereHasMemberWith applies a predicate to check if query has an edge member with a given conditions (other predicates).
+func (f *PlusCodeFailureFilter) WhereHasMemberWith(preds ...predicate.Member) {
+	f.Where(entql.HasEdgeWith("member", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *PlusRequestQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2460,7 +2846,7 @@ type PlusRequestFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PlusRequestFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2569,7 +2955,7 @@ type PlusTermFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PlusTermFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2713,7 +3099,7 @@ type PointAccountFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PointAccountFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2787,7 +3173,7 @@ type PointAllocationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PointAllocationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2866,7 +3252,7 @@ type PointEntryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PointEntryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2990,7 +3376,7 @@ type PointLotFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PointLotFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3079,7 +3465,7 @@ type PointRequestFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PointRequestFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3163,7 +3549,7 @@ type ProgramFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProgramFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3284,7 +3670,7 @@ type SettlementFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SettlementFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3388,7 +3774,7 @@ type SettlementPartitionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SettlementPartitionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3492,7 +3878,7 @@ type StoreBudgetFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StoreBudgetFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3552,7 +3938,7 @@ type StoreFundingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StoreFundingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3632,7 +4018,7 @@ type TierFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TierFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3759,7 +4145,7 @@ type TierChangeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TierChangeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3891,7 +4277,7 @@ type TierGiftFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TierGiftFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

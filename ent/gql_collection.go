@@ -18,6 +18,7 @@ import (
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/membermedal"
 	"github.com/membergraph/membergraph/ent/partnergrant"
+	"github.com/membergraph/membergraph/ent/pluscodebatch"
 	"github.com/membergraph/membergraph/ent/plusterm"
 	"github.com/membergraph/membergraph/ent/pointentry"
 	"github.com/membergraph/membergraph/ent/program"
@@ -1155,6 +1156,100 @@ func newPartnerGrantPaginateArgs(rv map[string]any) *partnergrantPaginateArgs {
 				args.opts = append(args.opts, WithPartnerGrantOrder(v))
 			}
 		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *PlusCodeBatchQuery) CollectFields(ctx context.Context, satisfies ...string) (*PlusCodeBatchQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *PlusCodeBatchQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(pluscodebatch.Columns))
+		selectedFields = []string{pluscodebatch.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "purpose":
+			if _, ok := fieldSeen[pluscodebatch.FieldPurpose]; !ok {
+				selectedFields = append(selectedFields, pluscodebatch.FieldPurpose)
+				fieldSeen[pluscodebatch.FieldPurpose] = struct{}{}
+			}
+		case "plan":
+			if _, ok := fieldSeen[pluscodebatch.FieldPlan]; !ok {
+				selectedFields = append(selectedFields, pluscodebatch.FieldPlan)
+				fieldSeen[pluscodebatch.FieldPlan] = struct{}{}
+			}
+		case "count":
+			if _, ok := fieldSeen[pluscodebatch.FieldCount]; !ok {
+				selectedFields = append(selectedFields, pluscodebatch.FieldCount)
+				fieldSeen[pluscodebatch.FieldCount] = struct{}{}
+			}
+		case "label":
+			if _, ok := fieldSeen[pluscodebatch.FieldLabel]; !ok {
+				selectedFields = append(selectedFields, pluscodebatch.FieldLabel)
+				fieldSeen[pluscodebatch.FieldLabel] = struct{}{}
+			}
+		case "expiresAt":
+			if _, ok := fieldSeen[pluscodebatch.FieldExpiresAt]; !ok {
+				selectedFields = append(selectedFields, pluscodebatch.FieldExpiresAt)
+				fieldSeen[pluscodebatch.FieldExpiresAt] = struct{}{}
+			}
+		case "createdBy":
+			if _, ok := fieldSeen[pluscodebatch.FieldCreatedBy]; !ok {
+				selectedFields = append(selectedFields, pluscodebatch.FieldCreatedBy)
+				fieldSeen[pluscodebatch.FieldCreatedBy] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[pluscodebatch.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, pluscodebatch.FieldCreatedAt)
+				fieldSeen[pluscodebatch.FieldCreatedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type pluscodebatchPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []PlusCodeBatchPaginateOption
+}
+
+func newPlusCodeBatchPaginateArgs(rv map[string]any) *pluscodebatchPaginateArgs {
+	args := &pluscodebatchPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
 	}
 	return args
 }

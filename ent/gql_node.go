@@ -19,6 +19,7 @@ import (
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/membermedal"
 	"github.com/membergraph/membergraph/ent/partnergrant"
+	"github.com/membergraph/membergraph/ent/pluscodebatch"
 	"github.com/membergraph/membergraph/ent/plusterm"
 	"github.com/membergraph/membergraph/ent/pointentry"
 	"github.com/membergraph/membergraph/ent/program"
@@ -72,6 +73,11 @@ var partnergrantImplementors = []string{"PartnerGrant", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*PartnerGrant) IsNode() {}
+
+var pluscodebatchImplementors = []string{"PlusCodeBatch", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*PlusCodeBatch) IsNode() {}
 
 var plustermImplementors = []string{"PlusTerm", "Node"}
 
@@ -253,6 +259,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(partnergrant.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, partnergrantImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case pluscodebatch.Table:
+		query := c.PlusCodeBatch.Query().
+			Where(pluscodebatch.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, pluscodebatchImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -509,6 +524,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.PartnerGrant.Query().
 			Where(partnergrant.IDIn(ids...))
 		query, err := query.CollectFields(ctx, partnergrantImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case pluscodebatch.Table:
+		query := c.PlusCodeBatch.Query().
+			Where(pluscodebatch.IDIn(ids...))
+		query, err := query.CollectFields(ctx, pluscodebatchImplementors...)
 		if err != nil {
 			return nil, err
 		}

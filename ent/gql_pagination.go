@@ -22,6 +22,7 @@ import (
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/membermedal"
 	"github.com/membergraph/membergraph/ent/partnergrant"
+	"github.com/membergraph/membergraph/ent/pluscodebatch"
 	"github.com/membergraph/membergraph/ent/plusterm"
 	"github.com/membergraph/membergraph/ent/pointentry"
 	"github.com/membergraph/membergraph/ent/program"
@@ -2388,6 +2389,255 @@ func (_m *PartnerGrant) ToEdge(order *PartnerGrantOrder) *PartnerGrantEdge {
 		order = DefaultPartnerGrantOrder
 	}
 	return &PartnerGrantEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// PlusCodeBatchEdge is the edge representation of PlusCodeBatch.
+type PlusCodeBatchEdge struct {
+	Node   *PlusCodeBatch `json:"node"`
+	Cursor Cursor         `json:"cursor"`
+}
+
+// PlusCodeBatchConnection is the connection containing edges to PlusCodeBatch.
+type PlusCodeBatchConnection struct {
+	Edges      []*PlusCodeBatchEdge `json:"edges"`
+	PageInfo   PageInfo             `json:"pageInfo"`
+	TotalCount int                  `json:"totalCount"`
+}
+
+func (c *PlusCodeBatchConnection) build(nodes []*PlusCodeBatch, pager *pluscodebatchPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *PlusCodeBatch
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *PlusCodeBatch {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *PlusCodeBatch {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*PlusCodeBatchEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &PlusCodeBatchEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// PlusCodeBatchPaginateOption enables pagination customization.
+type PlusCodeBatchPaginateOption func(*pluscodebatchPager) error
+
+// WithPlusCodeBatchOrder configures pagination ordering.
+func WithPlusCodeBatchOrder(order *PlusCodeBatchOrder) PlusCodeBatchPaginateOption {
+	if order == nil {
+		order = DefaultPlusCodeBatchOrder
+	}
+	o := *order
+	return func(pager *pluscodebatchPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultPlusCodeBatchOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithPlusCodeBatchFilter configures pagination filter.
+func WithPlusCodeBatchFilter(filter func(*PlusCodeBatchQuery) (*PlusCodeBatchQuery, error)) PlusCodeBatchPaginateOption {
+	return func(pager *pluscodebatchPager) error {
+		if filter == nil {
+			return errors.New("PlusCodeBatchQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type pluscodebatchPager struct {
+	reverse bool
+	order   *PlusCodeBatchOrder
+	filter  func(*PlusCodeBatchQuery) (*PlusCodeBatchQuery, error)
+}
+
+func newPlusCodeBatchPager(opts []PlusCodeBatchPaginateOption, reverse bool) (*pluscodebatchPager, error) {
+	pager := &pluscodebatchPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultPlusCodeBatchOrder
+	}
+	return pager, nil
+}
+
+func (p *pluscodebatchPager) applyFilter(query *PlusCodeBatchQuery) (*PlusCodeBatchQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *pluscodebatchPager) toCursor(_m *PlusCodeBatch) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *pluscodebatchPager) applyCursors(query *PlusCodeBatchQuery, after, before *Cursor) (*PlusCodeBatchQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultPlusCodeBatchOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *pluscodebatchPager) applyOrder(query *PlusCodeBatchQuery) *PlusCodeBatchQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultPlusCodeBatchOrder.Field {
+		query = query.Order(DefaultPlusCodeBatchOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *pluscodebatchPager) orderExpr(query *PlusCodeBatchQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultPlusCodeBatchOrder.Field {
+			b.Comma().Ident(DefaultPlusCodeBatchOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to PlusCodeBatch.
+func (_m *PlusCodeBatchQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...PlusCodeBatchPaginateOption,
+) (*PlusCodeBatchConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newPlusCodeBatchPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &PlusCodeBatchConnection{Edges: []*PlusCodeBatchEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+// PlusCodeBatchOrderField defines the ordering field of PlusCodeBatch.
+type PlusCodeBatchOrderField struct {
+	// Value extracts the ordering value from the given PlusCodeBatch.
+	Value    func(*PlusCodeBatch) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) pluscodebatch.OrderOption
+	toCursor func(*PlusCodeBatch) Cursor
+}
+
+// PlusCodeBatchOrder defines the ordering of PlusCodeBatch.
+type PlusCodeBatchOrder struct {
+	Direction OrderDirection           `json:"direction"`
+	Field     *PlusCodeBatchOrderField `json:"field"`
+}
+
+// DefaultPlusCodeBatchOrder is the default ordering of PlusCodeBatch.
+var DefaultPlusCodeBatchOrder = &PlusCodeBatchOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &PlusCodeBatchOrderField{
+		Value: func(_m *PlusCodeBatch) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: pluscodebatch.FieldID,
+		toTerm: pluscodebatch.ByID,
+		toCursor: func(_m *PlusCodeBatch) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts PlusCodeBatch into PlusCodeBatchEdge.
+func (_m *PlusCodeBatch) ToEdge(order *PlusCodeBatchOrder) *PlusCodeBatchEdge {
+	if order == nil {
+		order = DefaultPlusCodeBatchOrder
+	}
+	return &PlusCodeBatchEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

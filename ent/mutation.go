@@ -24,6 +24,9 @@ import (
 	"github.com/membergraph/membergraph/ent/memberscore"
 	"github.com/membergraph/membergraph/ent/partnergrant"
 	"github.com/membergraph/membergraph/ent/partnersetting"
+	"github.com/membergraph/membergraph/ent/pluscode"
+	"github.com/membergraph/membergraph/ent/pluscodebatch"
+	"github.com/membergraph/membergraph/ent/pluscodefailure"
 	"github.com/membergraph/membergraph/ent/plusrequest"
 	"github.com/membergraph/membergraph/ent/plusterm"
 	"github.com/membergraph/membergraph/ent/pointaccount"
@@ -67,6 +70,9 @@ const (
 	TypeMemberScore         = "MemberScore"
 	TypePartnerGrant        = "PartnerGrant"
 	TypePartnerSetting      = "PartnerSetting"
+	TypePlusCode            = "PlusCode"
+	TypePlusCodeBatch       = "PlusCodeBatch"
+	TypePlusCodeFailure     = "PlusCodeFailure"
 	TypePlusRequest         = "PlusRequest"
 	TypePlusTerm            = "PlusTerm"
 	TypePointAccount        = "PointAccount"
@@ -12387,6 +12393,2406 @@ func (m *PartnerSettingMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *PartnerSettingMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown PartnerSetting edge %s", name)
+}
+
+// PlusCodeMutation represents an operation that mutates the PlusCode nodes in the graph.
+type PlusCodeMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	program_id    *int
+	addprogram_id *int
+	hash          *string
+	redeemed_at   *time.Time
+	term_id       *int
+	addterm_id    *int
+	clearedFields map[string]struct{}
+	batch         *int
+	clearedbatch  bool
+	member        *int
+	clearedmember bool
+	done          bool
+	oldValue      func(context.Context) (*PlusCode, error)
+	predicates    []predicate.PlusCode
+}
+
+var _ ent.Mutation = (*PlusCodeMutation)(nil)
+
+// pluscodeOption allows management of the mutation configuration using functional options.
+type pluscodeOption func(*PlusCodeMutation)
+
+// newPlusCodeMutation creates new mutation for the PlusCode entity.
+func newPlusCodeMutation(c config, op Op, opts ...pluscodeOption) *PlusCodeMutation {
+	m := &PlusCodeMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePlusCode,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPlusCodeID sets the ID field of the mutation.
+func withPlusCodeID(id int) pluscodeOption {
+	return func(m *PlusCodeMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *PlusCode
+		)
+		m.oldValue = func(ctx context.Context) (*PlusCode, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().PlusCode.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPlusCode sets the old PlusCode of the mutation.
+func withPlusCode(node *PlusCode) pluscodeOption {
+	return func(m *PlusCodeMutation) {
+		m.oldValue = func(context.Context) (*PlusCode, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PlusCodeMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PlusCodeMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PlusCodeMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PlusCodeMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().PlusCode.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetProgramID sets the "program_id" field.
+func (m *PlusCodeMutation) SetProgramID(i int) {
+	m.program_id = &i
+	m.addprogram_id = nil
+}
+
+// ProgramID returns the value of the "program_id" field in the mutation.
+func (m *PlusCodeMutation) ProgramID() (r int, exists bool) {
+	v := m.program_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProgramID returns the old "program_id" field's value of the PlusCode entity.
+// If the PlusCode object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusCodeMutation) OldProgramID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProgramID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProgramID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProgramID: %w", err)
+	}
+	return oldValue.ProgramID, nil
+}
+
+// AddProgramID adds i to the "program_id" field.
+func (m *PlusCodeMutation) AddProgramID(i int) {
+	if m.addprogram_id != nil {
+		*m.addprogram_id += i
+	} else {
+		m.addprogram_id = &i
+	}
+}
+
+// AddedProgramID returns the value that was added to the "program_id" field in this mutation.
+func (m *PlusCodeMutation) AddedProgramID() (r int, exists bool) {
+	v := m.addprogram_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetProgramID resets all changes to the "program_id" field.
+func (m *PlusCodeMutation) ResetProgramID() {
+	m.program_id = nil
+	m.addprogram_id = nil
+}
+
+// SetBatchID sets the "batch_id" field.
+func (m *PlusCodeMutation) SetBatchID(i int) {
+	m.batch = &i
+}
+
+// BatchID returns the value of the "batch_id" field in the mutation.
+func (m *PlusCodeMutation) BatchID() (r int, exists bool) {
+	v := m.batch
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBatchID returns the old "batch_id" field's value of the PlusCode entity.
+// If the PlusCode object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusCodeMutation) OldBatchID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBatchID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBatchID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBatchID: %w", err)
+	}
+	return oldValue.BatchID, nil
+}
+
+// ResetBatchID resets all changes to the "batch_id" field.
+func (m *PlusCodeMutation) ResetBatchID() {
+	m.batch = nil
+}
+
+// SetHash sets the "hash" field.
+func (m *PlusCodeMutation) SetHash(s string) {
+	m.hash = &s
+}
+
+// Hash returns the value of the "hash" field in the mutation.
+func (m *PlusCodeMutation) Hash() (r string, exists bool) {
+	v := m.hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHash returns the old "hash" field's value of the PlusCode entity.
+// If the PlusCode object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusCodeMutation) OldHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHash: %w", err)
+	}
+	return oldValue.Hash, nil
+}
+
+// ResetHash resets all changes to the "hash" field.
+func (m *PlusCodeMutation) ResetHash() {
+	m.hash = nil
+}
+
+// SetMemberID sets the "member_id" field.
+func (m *PlusCodeMutation) SetMemberID(i int) {
+	m.member = &i
+}
+
+// MemberID returns the value of the "member_id" field in the mutation.
+func (m *PlusCodeMutation) MemberID() (r int, exists bool) {
+	v := m.member
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMemberID returns the old "member_id" field's value of the PlusCode entity.
+// If the PlusCode object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusCodeMutation) OldMemberID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMemberID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMemberID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMemberID: %w", err)
+	}
+	return oldValue.MemberID, nil
+}
+
+// ClearMemberID clears the value of the "member_id" field.
+func (m *PlusCodeMutation) ClearMemberID() {
+	m.member = nil
+	m.clearedFields[pluscode.FieldMemberID] = struct{}{}
+}
+
+// MemberIDCleared returns if the "member_id" field was cleared in this mutation.
+func (m *PlusCodeMutation) MemberIDCleared() bool {
+	_, ok := m.clearedFields[pluscode.FieldMemberID]
+	return ok
+}
+
+// ResetMemberID resets all changes to the "member_id" field.
+func (m *PlusCodeMutation) ResetMemberID() {
+	m.member = nil
+	delete(m.clearedFields, pluscode.FieldMemberID)
+}
+
+// SetRedeemedAt sets the "redeemed_at" field.
+func (m *PlusCodeMutation) SetRedeemedAt(t time.Time) {
+	m.redeemed_at = &t
+}
+
+// RedeemedAt returns the value of the "redeemed_at" field in the mutation.
+func (m *PlusCodeMutation) RedeemedAt() (r time.Time, exists bool) {
+	v := m.redeemed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRedeemedAt returns the old "redeemed_at" field's value of the PlusCode entity.
+// If the PlusCode object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusCodeMutation) OldRedeemedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRedeemedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRedeemedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRedeemedAt: %w", err)
+	}
+	return oldValue.RedeemedAt, nil
+}
+
+// ClearRedeemedAt clears the value of the "redeemed_at" field.
+func (m *PlusCodeMutation) ClearRedeemedAt() {
+	m.redeemed_at = nil
+	m.clearedFields[pluscode.FieldRedeemedAt] = struct{}{}
+}
+
+// RedeemedAtCleared returns if the "redeemed_at" field was cleared in this mutation.
+func (m *PlusCodeMutation) RedeemedAtCleared() bool {
+	_, ok := m.clearedFields[pluscode.FieldRedeemedAt]
+	return ok
+}
+
+// ResetRedeemedAt resets all changes to the "redeemed_at" field.
+func (m *PlusCodeMutation) ResetRedeemedAt() {
+	m.redeemed_at = nil
+	delete(m.clearedFields, pluscode.FieldRedeemedAt)
+}
+
+// SetTermID sets the "term_id" field.
+func (m *PlusCodeMutation) SetTermID(i int) {
+	m.term_id = &i
+	m.addterm_id = nil
+}
+
+// TermID returns the value of the "term_id" field in the mutation.
+func (m *PlusCodeMutation) TermID() (r int, exists bool) {
+	v := m.term_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTermID returns the old "term_id" field's value of the PlusCode entity.
+// If the PlusCode object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusCodeMutation) OldTermID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTermID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTermID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTermID: %w", err)
+	}
+	return oldValue.TermID, nil
+}
+
+// AddTermID adds i to the "term_id" field.
+func (m *PlusCodeMutation) AddTermID(i int) {
+	if m.addterm_id != nil {
+		*m.addterm_id += i
+	} else {
+		m.addterm_id = &i
+	}
+}
+
+// AddedTermID returns the value that was added to the "term_id" field in this mutation.
+func (m *PlusCodeMutation) AddedTermID() (r int, exists bool) {
+	v := m.addterm_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearTermID clears the value of the "term_id" field.
+func (m *PlusCodeMutation) ClearTermID() {
+	m.term_id = nil
+	m.addterm_id = nil
+	m.clearedFields[pluscode.FieldTermID] = struct{}{}
+}
+
+// TermIDCleared returns if the "term_id" field was cleared in this mutation.
+func (m *PlusCodeMutation) TermIDCleared() bool {
+	_, ok := m.clearedFields[pluscode.FieldTermID]
+	return ok
+}
+
+// ResetTermID resets all changes to the "term_id" field.
+func (m *PlusCodeMutation) ResetTermID() {
+	m.term_id = nil
+	m.addterm_id = nil
+	delete(m.clearedFields, pluscode.FieldTermID)
+}
+
+// ClearBatch clears the "batch" edge to the PlusCodeBatch entity.
+func (m *PlusCodeMutation) ClearBatch() {
+	m.clearedbatch = true
+	m.clearedFields[pluscode.FieldBatchID] = struct{}{}
+}
+
+// BatchCleared reports if the "batch" edge to the PlusCodeBatch entity was cleared.
+func (m *PlusCodeMutation) BatchCleared() bool {
+	return m.clearedbatch
+}
+
+// BatchIDs returns the "batch" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// BatchID instead. It exists only for internal usage by the builders.
+func (m *PlusCodeMutation) BatchIDs() (ids []int) {
+	if id := m.batch; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetBatch resets all changes to the "batch" edge.
+func (m *PlusCodeMutation) ResetBatch() {
+	m.batch = nil
+	m.clearedbatch = false
+}
+
+// ClearMember clears the "member" edge to the Member entity.
+func (m *PlusCodeMutation) ClearMember() {
+	m.clearedmember = true
+	m.clearedFields[pluscode.FieldMemberID] = struct{}{}
+}
+
+// MemberCleared reports if the "member" edge to the Member entity was cleared.
+func (m *PlusCodeMutation) MemberCleared() bool {
+	return m.MemberIDCleared() || m.clearedmember
+}
+
+// MemberIDs returns the "member" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// MemberID instead. It exists only for internal usage by the builders.
+func (m *PlusCodeMutation) MemberIDs() (ids []int) {
+	if id := m.member; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetMember resets all changes to the "member" edge.
+func (m *PlusCodeMutation) ResetMember() {
+	m.member = nil
+	m.clearedmember = false
+}
+
+// Where appends a list predicates to the PlusCodeMutation builder.
+func (m *PlusCodeMutation) Where(ps ...predicate.PlusCode) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PlusCodeMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PlusCodeMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.PlusCode, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PlusCodeMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PlusCodeMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (PlusCode).
+func (m *PlusCodeMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PlusCodeMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.program_id != nil {
+		fields = append(fields, pluscode.FieldProgramID)
+	}
+	if m.batch != nil {
+		fields = append(fields, pluscode.FieldBatchID)
+	}
+	if m.hash != nil {
+		fields = append(fields, pluscode.FieldHash)
+	}
+	if m.member != nil {
+		fields = append(fields, pluscode.FieldMemberID)
+	}
+	if m.redeemed_at != nil {
+		fields = append(fields, pluscode.FieldRedeemedAt)
+	}
+	if m.term_id != nil {
+		fields = append(fields, pluscode.FieldTermID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PlusCodeMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case pluscode.FieldProgramID:
+		return m.ProgramID()
+	case pluscode.FieldBatchID:
+		return m.BatchID()
+	case pluscode.FieldHash:
+		return m.Hash()
+	case pluscode.FieldMemberID:
+		return m.MemberID()
+	case pluscode.FieldRedeemedAt:
+		return m.RedeemedAt()
+	case pluscode.FieldTermID:
+		return m.TermID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PlusCodeMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case pluscode.FieldProgramID:
+		return m.OldProgramID(ctx)
+	case pluscode.FieldBatchID:
+		return m.OldBatchID(ctx)
+	case pluscode.FieldHash:
+		return m.OldHash(ctx)
+	case pluscode.FieldMemberID:
+		return m.OldMemberID(ctx)
+	case pluscode.FieldRedeemedAt:
+		return m.OldRedeemedAt(ctx)
+	case pluscode.FieldTermID:
+		return m.OldTermID(ctx)
+	}
+	return nil, fmt.Errorf("unknown PlusCode field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PlusCodeMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case pluscode.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProgramID(v)
+		return nil
+	case pluscode.FieldBatchID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBatchID(v)
+		return nil
+	case pluscode.FieldHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHash(v)
+		return nil
+	case pluscode.FieldMemberID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMemberID(v)
+		return nil
+	case pluscode.FieldRedeemedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRedeemedAt(v)
+		return nil
+	case pluscode.FieldTermID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTermID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PlusCode field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PlusCodeMutation) AddedFields() []string {
+	var fields []string
+	if m.addprogram_id != nil {
+		fields = append(fields, pluscode.FieldProgramID)
+	}
+	if m.addterm_id != nil {
+		fields = append(fields, pluscode.FieldTermID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PlusCodeMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case pluscode.FieldProgramID:
+		return m.AddedProgramID()
+	case pluscode.FieldTermID:
+		return m.AddedTermID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PlusCodeMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case pluscode.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddProgramID(v)
+		return nil
+	case pluscode.FieldTermID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTermID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PlusCode numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PlusCodeMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(pluscode.FieldMemberID) {
+		fields = append(fields, pluscode.FieldMemberID)
+	}
+	if m.FieldCleared(pluscode.FieldRedeemedAt) {
+		fields = append(fields, pluscode.FieldRedeemedAt)
+	}
+	if m.FieldCleared(pluscode.FieldTermID) {
+		fields = append(fields, pluscode.FieldTermID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PlusCodeMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PlusCodeMutation) ClearField(name string) error {
+	switch name {
+	case pluscode.FieldMemberID:
+		m.ClearMemberID()
+		return nil
+	case pluscode.FieldRedeemedAt:
+		m.ClearRedeemedAt()
+		return nil
+	case pluscode.FieldTermID:
+		m.ClearTermID()
+		return nil
+	}
+	return fmt.Errorf("unknown PlusCode nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PlusCodeMutation) ResetField(name string) error {
+	switch name {
+	case pluscode.FieldProgramID:
+		m.ResetProgramID()
+		return nil
+	case pluscode.FieldBatchID:
+		m.ResetBatchID()
+		return nil
+	case pluscode.FieldHash:
+		m.ResetHash()
+		return nil
+	case pluscode.FieldMemberID:
+		m.ResetMemberID()
+		return nil
+	case pluscode.FieldRedeemedAt:
+		m.ResetRedeemedAt()
+		return nil
+	case pluscode.FieldTermID:
+		m.ResetTermID()
+		return nil
+	}
+	return fmt.Errorf("unknown PlusCode field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PlusCodeMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.batch != nil {
+		edges = append(edges, pluscode.EdgeBatch)
+	}
+	if m.member != nil {
+		edges = append(edges, pluscode.EdgeMember)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PlusCodeMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case pluscode.EdgeBatch:
+		if id := m.batch; id != nil {
+			return []ent.Value{*id}
+		}
+	case pluscode.EdgeMember:
+		if id := m.member; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PlusCodeMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PlusCodeMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PlusCodeMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedbatch {
+		edges = append(edges, pluscode.EdgeBatch)
+	}
+	if m.clearedmember {
+		edges = append(edges, pluscode.EdgeMember)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PlusCodeMutation) EdgeCleared(name string) bool {
+	switch name {
+	case pluscode.EdgeBatch:
+		return m.clearedbatch
+	case pluscode.EdgeMember:
+		return m.clearedmember
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PlusCodeMutation) ClearEdge(name string) error {
+	switch name {
+	case pluscode.EdgeBatch:
+		m.ClearBatch()
+		return nil
+	case pluscode.EdgeMember:
+		m.ClearMember()
+		return nil
+	}
+	return fmt.Errorf("unknown PlusCode unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PlusCodeMutation) ResetEdge(name string) error {
+	switch name {
+	case pluscode.EdgeBatch:
+		m.ResetBatch()
+		return nil
+	case pluscode.EdgeMember:
+		m.ResetMember()
+		return nil
+	}
+	return fmt.Errorf("unknown PlusCode edge %s", name)
+}
+
+// PlusCodeBatchMutation represents an operation that mutates the PlusCodeBatch nodes in the graph.
+type PlusCodeBatchMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	program_id      *int
+	addprogram_id   *int
+	purpose         *pluscodebatch.Purpose
+	plan            *string
+	count           *int
+	addcount        *int
+	label           *string
+	expires_at      *time.Time
+	created_by      *string
+	created_at      *time.Time
+	idempotency_key *string
+	body_hash       *string
+	clearedFields   map[string]struct{}
+	codes           map[int]struct{}
+	removedcodes    map[int]struct{}
+	clearedcodes    bool
+	done            bool
+	oldValue        func(context.Context) (*PlusCodeBatch, error)
+	predicates      []predicate.PlusCodeBatch
+}
+
+var _ ent.Mutation = (*PlusCodeBatchMutation)(nil)
+
+// pluscodebatchOption allows management of the mutation configuration using functional options.
+type pluscodebatchOption func(*PlusCodeBatchMutation)
+
+// newPlusCodeBatchMutation creates new mutation for the PlusCodeBatch entity.
+func newPlusCodeBatchMutation(c config, op Op, opts ...pluscodebatchOption) *PlusCodeBatchMutation {
+	m := &PlusCodeBatchMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePlusCodeBatch,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPlusCodeBatchID sets the ID field of the mutation.
+func withPlusCodeBatchID(id int) pluscodebatchOption {
+	return func(m *PlusCodeBatchMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *PlusCodeBatch
+		)
+		m.oldValue = func(ctx context.Context) (*PlusCodeBatch, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().PlusCodeBatch.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPlusCodeBatch sets the old PlusCodeBatch of the mutation.
+func withPlusCodeBatch(node *PlusCodeBatch) pluscodebatchOption {
+	return func(m *PlusCodeBatchMutation) {
+		m.oldValue = func(context.Context) (*PlusCodeBatch, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PlusCodeBatchMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PlusCodeBatchMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PlusCodeBatchMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PlusCodeBatchMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().PlusCodeBatch.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetProgramID sets the "program_id" field.
+func (m *PlusCodeBatchMutation) SetProgramID(i int) {
+	m.program_id = &i
+	m.addprogram_id = nil
+}
+
+// ProgramID returns the value of the "program_id" field in the mutation.
+func (m *PlusCodeBatchMutation) ProgramID() (r int, exists bool) {
+	v := m.program_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProgramID returns the old "program_id" field's value of the PlusCodeBatch entity.
+// If the PlusCodeBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusCodeBatchMutation) OldProgramID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProgramID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProgramID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProgramID: %w", err)
+	}
+	return oldValue.ProgramID, nil
+}
+
+// AddProgramID adds i to the "program_id" field.
+func (m *PlusCodeBatchMutation) AddProgramID(i int) {
+	if m.addprogram_id != nil {
+		*m.addprogram_id += i
+	} else {
+		m.addprogram_id = &i
+	}
+}
+
+// AddedProgramID returns the value that was added to the "program_id" field in this mutation.
+func (m *PlusCodeBatchMutation) AddedProgramID() (r int, exists bool) {
+	v := m.addprogram_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetProgramID resets all changes to the "program_id" field.
+func (m *PlusCodeBatchMutation) ResetProgramID() {
+	m.program_id = nil
+	m.addprogram_id = nil
+}
+
+// SetPurpose sets the "purpose" field.
+func (m *PlusCodeBatchMutation) SetPurpose(pl pluscodebatch.Purpose) {
+	m.purpose = &pl
+}
+
+// Purpose returns the value of the "purpose" field in the mutation.
+func (m *PlusCodeBatchMutation) Purpose() (r pluscodebatch.Purpose, exists bool) {
+	v := m.purpose
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPurpose returns the old "purpose" field's value of the PlusCodeBatch entity.
+// If the PlusCodeBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusCodeBatchMutation) OldPurpose(ctx context.Context) (v pluscodebatch.Purpose, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPurpose is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPurpose requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPurpose: %w", err)
+	}
+	return oldValue.Purpose, nil
+}
+
+// ResetPurpose resets all changes to the "purpose" field.
+func (m *PlusCodeBatchMutation) ResetPurpose() {
+	m.purpose = nil
+}
+
+// SetPlan sets the "plan" field.
+func (m *PlusCodeBatchMutation) SetPlan(s string) {
+	m.plan = &s
+}
+
+// Plan returns the value of the "plan" field in the mutation.
+func (m *PlusCodeBatchMutation) Plan() (r string, exists bool) {
+	v := m.plan
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPlan returns the old "plan" field's value of the PlusCodeBatch entity.
+// If the PlusCodeBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusCodeBatchMutation) OldPlan(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPlan is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPlan requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPlan: %w", err)
+	}
+	return oldValue.Plan, nil
+}
+
+// ResetPlan resets all changes to the "plan" field.
+func (m *PlusCodeBatchMutation) ResetPlan() {
+	m.plan = nil
+}
+
+// SetCount sets the "count" field.
+func (m *PlusCodeBatchMutation) SetCount(i int) {
+	m.count = &i
+	m.addcount = nil
+}
+
+// Count returns the value of the "count" field in the mutation.
+func (m *PlusCodeBatchMutation) Count() (r int, exists bool) {
+	v := m.count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCount returns the old "count" field's value of the PlusCodeBatch entity.
+// If the PlusCodeBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusCodeBatchMutation) OldCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCount: %w", err)
+	}
+	return oldValue.Count, nil
+}
+
+// AddCount adds i to the "count" field.
+func (m *PlusCodeBatchMutation) AddCount(i int) {
+	if m.addcount != nil {
+		*m.addcount += i
+	} else {
+		m.addcount = &i
+	}
+}
+
+// AddedCount returns the value that was added to the "count" field in this mutation.
+func (m *PlusCodeBatchMutation) AddedCount() (r int, exists bool) {
+	v := m.addcount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCount resets all changes to the "count" field.
+func (m *PlusCodeBatchMutation) ResetCount() {
+	m.count = nil
+	m.addcount = nil
+}
+
+// SetLabel sets the "label" field.
+func (m *PlusCodeBatchMutation) SetLabel(s string) {
+	m.label = &s
+}
+
+// Label returns the value of the "label" field in the mutation.
+func (m *PlusCodeBatchMutation) Label() (r string, exists bool) {
+	v := m.label
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLabel returns the old "label" field's value of the PlusCodeBatch entity.
+// If the PlusCodeBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusCodeBatchMutation) OldLabel(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLabel is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLabel requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLabel: %w", err)
+	}
+	return oldValue.Label, nil
+}
+
+// ResetLabel resets all changes to the "label" field.
+func (m *PlusCodeBatchMutation) ResetLabel() {
+	m.label = nil
+}
+
+// SetExpiresAt sets the "expires_at" field.
+func (m *PlusCodeBatchMutation) SetExpiresAt(t time.Time) {
+	m.expires_at = &t
+}
+
+// ExpiresAt returns the value of the "expires_at" field in the mutation.
+func (m *PlusCodeBatchMutation) ExpiresAt() (r time.Time, exists bool) {
+	v := m.expires_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpiresAt returns the old "expires_at" field's value of the PlusCodeBatch entity.
+// If the PlusCodeBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusCodeBatchMutation) OldExpiresAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpiresAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpiresAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpiresAt: %w", err)
+	}
+	return oldValue.ExpiresAt, nil
+}
+
+// ResetExpiresAt resets all changes to the "expires_at" field.
+func (m *PlusCodeBatchMutation) ResetExpiresAt() {
+	m.expires_at = nil
+}
+
+// SetCreatedBy sets the "created_by" field.
+func (m *PlusCodeBatchMutation) SetCreatedBy(s string) {
+	m.created_by = &s
+}
+
+// CreatedBy returns the value of the "created_by" field in the mutation.
+func (m *PlusCodeBatchMutation) CreatedBy() (r string, exists bool) {
+	v := m.created_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedBy returns the old "created_by" field's value of the PlusCodeBatch entity.
+// If the PlusCodeBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusCodeBatchMutation) OldCreatedBy(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedBy: %w", err)
+	}
+	return oldValue.CreatedBy, nil
+}
+
+// ResetCreatedBy resets all changes to the "created_by" field.
+func (m *PlusCodeBatchMutation) ResetCreatedBy() {
+	m.created_by = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *PlusCodeBatchMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *PlusCodeBatchMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the PlusCodeBatch entity.
+// If the PlusCodeBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusCodeBatchMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *PlusCodeBatchMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetIdempotencyKey sets the "idempotency_key" field.
+func (m *PlusCodeBatchMutation) SetIdempotencyKey(s string) {
+	m.idempotency_key = &s
+}
+
+// IdempotencyKey returns the value of the "idempotency_key" field in the mutation.
+func (m *PlusCodeBatchMutation) IdempotencyKey() (r string, exists bool) {
+	v := m.idempotency_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIdempotencyKey returns the old "idempotency_key" field's value of the PlusCodeBatch entity.
+// If the PlusCodeBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusCodeBatchMutation) OldIdempotencyKey(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIdempotencyKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIdempotencyKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIdempotencyKey: %w", err)
+	}
+	return oldValue.IdempotencyKey, nil
+}
+
+// ClearIdempotencyKey clears the value of the "idempotency_key" field.
+func (m *PlusCodeBatchMutation) ClearIdempotencyKey() {
+	m.idempotency_key = nil
+	m.clearedFields[pluscodebatch.FieldIdempotencyKey] = struct{}{}
+}
+
+// IdempotencyKeyCleared returns if the "idempotency_key" field was cleared in this mutation.
+func (m *PlusCodeBatchMutation) IdempotencyKeyCleared() bool {
+	_, ok := m.clearedFields[pluscodebatch.FieldIdempotencyKey]
+	return ok
+}
+
+// ResetIdempotencyKey resets all changes to the "idempotency_key" field.
+func (m *PlusCodeBatchMutation) ResetIdempotencyKey() {
+	m.idempotency_key = nil
+	delete(m.clearedFields, pluscodebatch.FieldIdempotencyKey)
+}
+
+// SetBodyHash sets the "body_hash" field.
+func (m *PlusCodeBatchMutation) SetBodyHash(s string) {
+	m.body_hash = &s
+}
+
+// BodyHash returns the value of the "body_hash" field in the mutation.
+func (m *PlusCodeBatchMutation) BodyHash() (r string, exists bool) {
+	v := m.body_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBodyHash returns the old "body_hash" field's value of the PlusCodeBatch entity.
+// If the PlusCodeBatch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusCodeBatchMutation) OldBodyHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBodyHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBodyHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBodyHash: %w", err)
+	}
+	return oldValue.BodyHash, nil
+}
+
+// ResetBodyHash resets all changes to the "body_hash" field.
+func (m *PlusCodeBatchMutation) ResetBodyHash() {
+	m.body_hash = nil
+}
+
+// AddCodeIDs adds the "codes" edge to the PlusCode entity by ids.
+func (m *PlusCodeBatchMutation) AddCodeIDs(ids ...int) {
+	if m.codes == nil {
+		m.codes = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.codes[ids[i]] = struct{}{}
+	}
+}
+
+// ClearCodes clears the "codes" edge to the PlusCode entity.
+func (m *PlusCodeBatchMutation) ClearCodes() {
+	m.clearedcodes = true
+}
+
+// CodesCleared reports if the "codes" edge to the PlusCode entity was cleared.
+func (m *PlusCodeBatchMutation) CodesCleared() bool {
+	return m.clearedcodes
+}
+
+// RemoveCodeIDs removes the "codes" edge to the PlusCode entity by IDs.
+func (m *PlusCodeBatchMutation) RemoveCodeIDs(ids ...int) {
+	if m.removedcodes == nil {
+		m.removedcodes = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.codes, ids[i])
+		m.removedcodes[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedCodes returns the removed IDs of the "codes" edge to the PlusCode entity.
+func (m *PlusCodeBatchMutation) RemovedCodesIDs() (ids []int) {
+	for id := range m.removedcodes {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// CodesIDs returns the "codes" edge IDs in the mutation.
+func (m *PlusCodeBatchMutation) CodesIDs() (ids []int) {
+	for id := range m.codes {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetCodes resets all changes to the "codes" edge.
+func (m *PlusCodeBatchMutation) ResetCodes() {
+	m.codes = nil
+	m.clearedcodes = false
+	m.removedcodes = nil
+}
+
+// Where appends a list predicates to the PlusCodeBatchMutation builder.
+func (m *PlusCodeBatchMutation) Where(ps ...predicate.PlusCodeBatch) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PlusCodeBatchMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PlusCodeBatchMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.PlusCodeBatch, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PlusCodeBatchMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PlusCodeBatchMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (PlusCodeBatch).
+func (m *PlusCodeBatchMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PlusCodeBatchMutation) Fields() []string {
+	fields := make([]string, 0, 10)
+	if m.program_id != nil {
+		fields = append(fields, pluscodebatch.FieldProgramID)
+	}
+	if m.purpose != nil {
+		fields = append(fields, pluscodebatch.FieldPurpose)
+	}
+	if m.plan != nil {
+		fields = append(fields, pluscodebatch.FieldPlan)
+	}
+	if m.count != nil {
+		fields = append(fields, pluscodebatch.FieldCount)
+	}
+	if m.label != nil {
+		fields = append(fields, pluscodebatch.FieldLabel)
+	}
+	if m.expires_at != nil {
+		fields = append(fields, pluscodebatch.FieldExpiresAt)
+	}
+	if m.created_by != nil {
+		fields = append(fields, pluscodebatch.FieldCreatedBy)
+	}
+	if m.created_at != nil {
+		fields = append(fields, pluscodebatch.FieldCreatedAt)
+	}
+	if m.idempotency_key != nil {
+		fields = append(fields, pluscodebatch.FieldIdempotencyKey)
+	}
+	if m.body_hash != nil {
+		fields = append(fields, pluscodebatch.FieldBodyHash)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PlusCodeBatchMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case pluscodebatch.FieldProgramID:
+		return m.ProgramID()
+	case pluscodebatch.FieldPurpose:
+		return m.Purpose()
+	case pluscodebatch.FieldPlan:
+		return m.Plan()
+	case pluscodebatch.FieldCount:
+		return m.Count()
+	case pluscodebatch.FieldLabel:
+		return m.Label()
+	case pluscodebatch.FieldExpiresAt:
+		return m.ExpiresAt()
+	case pluscodebatch.FieldCreatedBy:
+		return m.CreatedBy()
+	case pluscodebatch.FieldCreatedAt:
+		return m.CreatedAt()
+	case pluscodebatch.FieldIdempotencyKey:
+		return m.IdempotencyKey()
+	case pluscodebatch.FieldBodyHash:
+		return m.BodyHash()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PlusCodeBatchMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case pluscodebatch.FieldProgramID:
+		return m.OldProgramID(ctx)
+	case pluscodebatch.FieldPurpose:
+		return m.OldPurpose(ctx)
+	case pluscodebatch.FieldPlan:
+		return m.OldPlan(ctx)
+	case pluscodebatch.FieldCount:
+		return m.OldCount(ctx)
+	case pluscodebatch.FieldLabel:
+		return m.OldLabel(ctx)
+	case pluscodebatch.FieldExpiresAt:
+		return m.OldExpiresAt(ctx)
+	case pluscodebatch.FieldCreatedBy:
+		return m.OldCreatedBy(ctx)
+	case pluscodebatch.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case pluscodebatch.FieldIdempotencyKey:
+		return m.OldIdempotencyKey(ctx)
+	case pluscodebatch.FieldBodyHash:
+		return m.OldBodyHash(ctx)
+	}
+	return nil, fmt.Errorf("unknown PlusCodeBatch field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PlusCodeBatchMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case pluscodebatch.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProgramID(v)
+		return nil
+	case pluscodebatch.FieldPurpose:
+		v, ok := value.(pluscodebatch.Purpose)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPurpose(v)
+		return nil
+	case pluscodebatch.FieldPlan:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPlan(v)
+		return nil
+	case pluscodebatch.FieldCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCount(v)
+		return nil
+	case pluscodebatch.FieldLabel:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLabel(v)
+		return nil
+	case pluscodebatch.FieldExpiresAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpiresAt(v)
+		return nil
+	case pluscodebatch.FieldCreatedBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedBy(v)
+		return nil
+	case pluscodebatch.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case pluscodebatch.FieldIdempotencyKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIdempotencyKey(v)
+		return nil
+	case pluscodebatch.FieldBodyHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBodyHash(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PlusCodeBatch field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PlusCodeBatchMutation) AddedFields() []string {
+	var fields []string
+	if m.addprogram_id != nil {
+		fields = append(fields, pluscodebatch.FieldProgramID)
+	}
+	if m.addcount != nil {
+		fields = append(fields, pluscodebatch.FieldCount)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PlusCodeBatchMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case pluscodebatch.FieldProgramID:
+		return m.AddedProgramID()
+	case pluscodebatch.FieldCount:
+		return m.AddedCount()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PlusCodeBatchMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case pluscodebatch.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddProgramID(v)
+		return nil
+	case pluscodebatch.FieldCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCount(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PlusCodeBatch numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PlusCodeBatchMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(pluscodebatch.FieldIdempotencyKey) {
+		fields = append(fields, pluscodebatch.FieldIdempotencyKey)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PlusCodeBatchMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PlusCodeBatchMutation) ClearField(name string) error {
+	switch name {
+	case pluscodebatch.FieldIdempotencyKey:
+		m.ClearIdempotencyKey()
+		return nil
+	}
+	return fmt.Errorf("unknown PlusCodeBatch nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PlusCodeBatchMutation) ResetField(name string) error {
+	switch name {
+	case pluscodebatch.FieldProgramID:
+		m.ResetProgramID()
+		return nil
+	case pluscodebatch.FieldPurpose:
+		m.ResetPurpose()
+		return nil
+	case pluscodebatch.FieldPlan:
+		m.ResetPlan()
+		return nil
+	case pluscodebatch.FieldCount:
+		m.ResetCount()
+		return nil
+	case pluscodebatch.FieldLabel:
+		m.ResetLabel()
+		return nil
+	case pluscodebatch.FieldExpiresAt:
+		m.ResetExpiresAt()
+		return nil
+	case pluscodebatch.FieldCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case pluscodebatch.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case pluscodebatch.FieldIdempotencyKey:
+		m.ResetIdempotencyKey()
+		return nil
+	case pluscodebatch.FieldBodyHash:
+		m.ResetBodyHash()
+		return nil
+	}
+	return fmt.Errorf("unknown PlusCodeBatch field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PlusCodeBatchMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.codes != nil {
+		edges = append(edges, pluscodebatch.EdgeCodes)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PlusCodeBatchMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case pluscodebatch.EdgeCodes:
+		ids := make([]ent.Value, 0, len(m.codes))
+		for id := range m.codes {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PlusCodeBatchMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.removedcodes != nil {
+		edges = append(edges, pluscodebatch.EdgeCodes)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PlusCodeBatchMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case pluscodebatch.EdgeCodes:
+		ids := make([]ent.Value, 0, len(m.removedcodes))
+		for id := range m.removedcodes {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PlusCodeBatchMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedcodes {
+		edges = append(edges, pluscodebatch.EdgeCodes)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PlusCodeBatchMutation) EdgeCleared(name string) bool {
+	switch name {
+	case pluscodebatch.EdgeCodes:
+		return m.clearedcodes
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PlusCodeBatchMutation) ClearEdge(name string) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown PlusCodeBatch unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PlusCodeBatchMutation) ResetEdge(name string) error {
+	switch name {
+	case pluscodebatch.EdgeCodes:
+		m.ResetCodes()
+		return nil
+	}
+	return fmt.Errorf("unknown PlusCodeBatch edge %s", name)
+}
+
+// PlusCodeFailureMutation represents an operation that mutates the PlusCodeFailure nodes in the graph.
+type PlusCodeFailureMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	program_id    *int
+	addprogram_id *int
+	reason        *string
+	failed_at     *time.Time
+	clearedFields map[string]struct{}
+	member        *int
+	clearedmember bool
+	done          bool
+	oldValue      func(context.Context) (*PlusCodeFailure, error)
+	predicates    []predicate.PlusCodeFailure
+}
+
+var _ ent.Mutation = (*PlusCodeFailureMutation)(nil)
+
+// pluscodefailureOption allows management of the mutation configuration using functional options.
+type pluscodefailureOption func(*PlusCodeFailureMutation)
+
+// newPlusCodeFailureMutation creates new mutation for the PlusCodeFailure entity.
+func newPlusCodeFailureMutation(c config, op Op, opts ...pluscodefailureOption) *PlusCodeFailureMutation {
+	m := &PlusCodeFailureMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePlusCodeFailure,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPlusCodeFailureID sets the ID field of the mutation.
+func withPlusCodeFailureID(id int) pluscodefailureOption {
+	return func(m *PlusCodeFailureMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *PlusCodeFailure
+		)
+		m.oldValue = func(ctx context.Context) (*PlusCodeFailure, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().PlusCodeFailure.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPlusCodeFailure sets the old PlusCodeFailure of the mutation.
+func withPlusCodeFailure(node *PlusCodeFailure) pluscodefailureOption {
+	return func(m *PlusCodeFailureMutation) {
+		m.oldValue = func(context.Context) (*PlusCodeFailure, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PlusCodeFailureMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PlusCodeFailureMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PlusCodeFailureMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PlusCodeFailureMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().PlusCodeFailure.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetProgramID sets the "program_id" field.
+func (m *PlusCodeFailureMutation) SetProgramID(i int) {
+	m.program_id = &i
+	m.addprogram_id = nil
+}
+
+// ProgramID returns the value of the "program_id" field in the mutation.
+func (m *PlusCodeFailureMutation) ProgramID() (r int, exists bool) {
+	v := m.program_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProgramID returns the old "program_id" field's value of the PlusCodeFailure entity.
+// If the PlusCodeFailure object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusCodeFailureMutation) OldProgramID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProgramID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProgramID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProgramID: %w", err)
+	}
+	return oldValue.ProgramID, nil
+}
+
+// AddProgramID adds i to the "program_id" field.
+func (m *PlusCodeFailureMutation) AddProgramID(i int) {
+	if m.addprogram_id != nil {
+		*m.addprogram_id += i
+	} else {
+		m.addprogram_id = &i
+	}
+}
+
+// AddedProgramID returns the value that was added to the "program_id" field in this mutation.
+func (m *PlusCodeFailureMutation) AddedProgramID() (r int, exists bool) {
+	v := m.addprogram_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetProgramID resets all changes to the "program_id" field.
+func (m *PlusCodeFailureMutation) ResetProgramID() {
+	m.program_id = nil
+	m.addprogram_id = nil
+}
+
+// SetMemberID sets the "member_id" field.
+func (m *PlusCodeFailureMutation) SetMemberID(i int) {
+	m.member = &i
+}
+
+// MemberID returns the value of the "member_id" field in the mutation.
+func (m *PlusCodeFailureMutation) MemberID() (r int, exists bool) {
+	v := m.member
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMemberID returns the old "member_id" field's value of the PlusCodeFailure entity.
+// If the PlusCodeFailure object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusCodeFailureMutation) OldMemberID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMemberID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMemberID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMemberID: %w", err)
+	}
+	return oldValue.MemberID, nil
+}
+
+// ResetMemberID resets all changes to the "member_id" field.
+func (m *PlusCodeFailureMutation) ResetMemberID() {
+	m.member = nil
+}
+
+// SetReason sets the "reason" field.
+func (m *PlusCodeFailureMutation) SetReason(s string) {
+	m.reason = &s
+}
+
+// Reason returns the value of the "reason" field in the mutation.
+func (m *PlusCodeFailureMutation) Reason() (r string, exists bool) {
+	v := m.reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReason returns the old "reason" field's value of the PlusCodeFailure entity.
+// If the PlusCodeFailure object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusCodeFailureMutation) OldReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReason: %w", err)
+	}
+	return oldValue.Reason, nil
+}
+
+// ResetReason resets all changes to the "reason" field.
+func (m *PlusCodeFailureMutation) ResetReason() {
+	m.reason = nil
+}
+
+// SetFailedAt sets the "failed_at" field.
+func (m *PlusCodeFailureMutation) SetFailedAt(t time.Time) {
+	m.failed_at = &t
+}
+
+// FailedAt returns the value of the "failed_at" field in the mutation.
+func (m *PlusCodeFailureMutation) FailedAt() (r time.Time, exists bool) {
+	v := m.failed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFailedAt returns the old "failed_at" field's value of the PlusCodeFailure entity.
+// If the PlusCodeFailure object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlusCodeFailureMutation) OldFailedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFailedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFailedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFailedAt: %w", err)
+	}
+	return oldValue.FailedAt, nil
+}
+
+// ResetFailedAt resets all changes to the "failed_at" field.
+func (m *PlusCodeFailureMutation) ResetFailedAt() {
+	m.failed_at = nil
+}
+
+// ClearMember clears the "member" edge to the Member entity.
+func (m *PlusCodeFailureMutation) ClearMember() {
+	m.clearedmember = true
+	m.clearedFields[pluscodefailure.FieldMemberID] = struct{}{}
+}
+
+// MemberCleared reports if the "member" edge to the Member entity was cleared.
+func (m *PlusCodeFailureMutation) MemberCleared() bool {
+	return m.clearedmember
+}
+
+// MemberIDs returns the "member" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// MemberID instead. It exists only for internal usage by the builders.
+func (m *PlusCodeFailureMutation) MemberIDs() (ids []int) {
+	if id := m.member; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetMember resets all changes to the "member" edge.
+func (m *PlusCodeFailureMutation) ResetMember() {
+	m.member = nil
+	m.clearedmember = false
+}
+
+// Where appends a list predicates to the PlusCodeFailureMutation builder.
+func (m *PlusCodeFailureMutation) Where(ps ...predicate.PlusCodeFailure) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PlusCodeFailureMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PlusCodeFailureMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.PlusCodeFailure, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PlusCodeFailureMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PlusCodeFailureMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (PlusCodeFailure).
+func (m *PlusCodeFailureMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PlusCodeFailureMutation) Fields() []string {
+	fields := make([]string, 0, 4)
+	if m.program_id != nil {
+		fields = append(fields, pluscodefailure.FieldProgramID)
+	}
+	if m.member != nil {
+		fields = append(fields, pluscodefailure.FieldMemberID)
+	}
+	if m.reason != nil {
+		fields = append(fields, pluscodefailure.FieldReason)
+	}
+	if m.failed_at != nil {
+		fields = append(fields, pluscodefailure.FieldFailedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PlusCodeFailureMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case pluscodefailure.FieldProgramID:
+		return m.ProgramID()
+	case pluscodefailure.FieldMemberID:
+		return m.MemberID()
+	case pluscodefailure.FieldReason:
+		return m.Reason()
+	case pluscodefailure.FieldFailedAt:
+		return m.FailedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PlusCodeFailureMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case pluscodefailure.FieldProgramID:
+		return m.OldProgramID(ctx)
+	case pluscodefailure.FieldMemberID:
+		return m.OldMemberID(ctx)
+	case pluscodefailure.FieldReason:
+		return m.OldReason(ctx)
+	case pluscodefailure.FieldFailedAt:
+		return m.OldFailedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown PlusCodeFailure field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PlusCodeFailureMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case pluscodefailure.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProgramID(v)
+		return nil
+	case pluscodefailure.FieldMemberID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMemberID(v)
+		return nil
+	case pluscodefailure.FieldReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReason(v)
+		return nil
+	case pluscodefailure.FieldFailedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFailedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PlusCodeFailure field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PlusCodeFailureMutation) AddedFields() []string {
+	var fields []string
+	if m.addprogram_id != nil {
+		fields = append(fields, pluscodefailure.FieldProgramID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PlusCodeFailureMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case pluscodefailure.FieldProgramID:
+		return m.AddedProgramID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PlusCodeFailureMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case pluscodefailure.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddProgramID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PlusCodeFailure numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PlusCodeFailureMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PlusCodeFailureMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PlusCodeFailureMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown PlusCodeFailure nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PlusCodeFailureMutation) ResetField(name string) error {
+	switch name {
+	case pluscodefailure.FieldProgramID:
+		m.ResetProgramID()
+		return nil
+	case pluscodefailure.FieldMemberID:
+		m.ResetMemberID()
+		return nil
+	case pluscodefailure.FieldReason:
+		m.ResetReason()
+		return nil
+	case pluscodefailure.FieldFailedAt:
+		m.ResetFailedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown PlusCodeFailure field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PlusCodeFailureMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.member != nil {
+		edges = append(edges, pluscodefailure.EdgeMember)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PlusCodeFailureMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case pluscodefailure.EdgeMember:
+		if id := m.member; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PlusCodeFailureMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PlusCodeFailureMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PlusCodeFailureMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedmember {
+		edges = append(edges, pluscodefailure.EdgeMember)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PlusCodeFailureMutation) EdgeCleared(name string) bool {
+	switch name {
+	case pluscodefailure.EdgeMember:
+		return m.clearedmember
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PlusCodeFailureMutation) ClearEdge(name string) error {
+	switch name {
+	case pluscodefailure.EdgeMember:
+		m.ClearMember()
+		return nil
+	}
+	return fmt.Errorf("unknown PlusCodeFailure unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PlusCodeFailureMutation) ResetEdge(name string) error {
+	switch name {
+	case pluscodefailure.EdgeMember:
+		m.ResetMember()
+		return nil
+	}
+	return fmt.Errorf("unknown PlusCodeFailure edge %s", name)
 }
 
 // PlusRequestMutation represents an operation that mutates the PlusRequest nodes in the graph.

@@ -40,6 +40,12 @@ type Tx struct {
 	PartnerGrant *PartnerGrantClient
 	// PartnerSetting is the client for interacting with the PartnerSetting builders.
 	PartnerSetting *PartnerSettingClient
+	// PlusCode is the client for interacting with the PlusCode builders.
+	PlusCode *PlusCodeClient
+	// PlusCodeBatch is the client for interacting with the PlusCodeBatch builders.
+	PlusCodeBatch *PlusCodeBatchClient
+	// PlusCodeFailure is the client for interacting with the PlusCodeFailure builders.
+	PlusCodeFailure *PlusCodeFailureClient
 	// PlusRequest is the client for interacting with the PlusRequest builders.
 	PlusRequest *PlusRequestClient
 	// PlusTerm is the client for interacting with the PlusTerm builders.
@@ -214,6 +220,9 @@ func (tx *Tx) init() {
 	tx.MemberScore = NewMemberScoreClient(tx.config)
 	tx.PartnerGrant = NewPartnerGrantClient(tx.config)
 	tx.PartnerSetting = NewPartnerSettingClient(tx.config)
+	tx.PlusCode = NewPlusCodeClient(tx.config)
+	tx.PlusCodeBatch = NewPlusCodeBatchClient(tx.config)
+	tx.PlusCodeFailure = NewPlusCodeFailureClient(tx.config)
 	tx.PlusRequest = NewPlusRequestClient(tx.config)
 	tx.PlusTerm = NewPlusTermClient(tx.config)
 	tx.PointAccount = NewPointAccountClient(tx.config)

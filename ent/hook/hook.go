@@ -165,6 +165,42 @@ func (f PartnerSettingFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Val
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PartnerSettingMutation", m)
 }
 
+// The PlusCodeFunc type is an adapter to allow the use of ordinary
+// function as PlusCode mutator.
+type PlusCodeFunc func(context.Context, *ent.PlusCodeMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PlusCodeFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PlusCodeMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PlusCodeMutation", m)
+}
+
+// The PlusCodeBatchFunc type is an adapter to allow the use of ordinary
+// function as PlusCodeBatch mutator.
+type PlusCodeBatchFunc func(context.Context, *ent.PlusCodeBatchMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PlusCodeBatchFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PlusCodeBatchMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PlusCodeBatchMutation", m)
+}
+
+// The PlusCodeFailureFunc type is an adapter to allow the use of ordinary
+// function as PlusCodeFailure mutator.
+type PlusCodeFailureFunc func(context.Context, *ent.PlusCodeFailureMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PlusCodeFailureFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PlusCodeFailureMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PlusCodeFailureMutation", m)
+}
+
 // The PlusRequestFunc type is an adapter to allow the use of ordinary
 // function as PlusRequest mutator.
 type PlusRequestFunc func(context.Context, *ent.PlusRequestMutation) (ent.Value, error)

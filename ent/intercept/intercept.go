@@ -21,6 +21,9 @@ import (
 	"github.com/membergraph/membergraph/ent/memberscore"
 	"github.com/membergraph/membergraph/ent/partnergrant"
 	"github.com/membergraph/membergraph/ent/partnersetting"
+	"github.com/membergraph/membergraph/ent/pluscode"
+	"github.com/membergraph/membergraph/ent/pluscodebatch"
+	"github.com/membergraph/membergraph/ent/pluscodefailure"
 	"github.com/membergraph/membergraph/ent/plusrequest"
 	"github.com/membergraph/membergraph/ent/plusterm"
 	"github.com/membergraph/membergraph/ent/pointaccount"
@@ -444,6 +447,87 @@ func (f TraversePartnerSetting) Traverse(ctx context.Context, q ent.Query) error
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.PartnerSettingQuery", q)
+}
+
+// The PlusCodeFunc type is an adapter to allow the use of ordinary function as a Querier.
+type PlusCodeFunc func(context.Context, *ent.PlusCodeQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f PlusCodeFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.PlusCodeQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.PlusCodeQuery", q)
+}
+
+// The TraversePlusCode type is an adapter to allow the use of ordinary function as Traverser.
+type TraversePlusCode func(context.Context, *ent.PlusCodeQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraversePlusCode) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraversePlusCode) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PlusCodeQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.PlusCodeQuery", q)
+}
+
+// The PlusCodeBatchFunc type is an adapter to allow the use of ordinary function as a Querier.
+type PlusCodeBatchFunc func(context.Context, *ent.PlusCodeBatchQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f PlusCodeBatchFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.PlusCodeBatchQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.PlusCodeBatchQuery", q)
+}
+
+// The TraversePlusCodeBatch type is an adapter to allow the use of ordinary function as Traverser.
+type TraversePlusCodeBatch func(context.Context, *ent.PlusCodeBatchQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraversePlusCodeBatch) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraversePlusCodeBatch) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PlusCodeBatchQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.PlusCodeBatchQuery", q)
+}
+
+// The PlusCodeFailureFunc type is an adapter to allow the use of ordinary function as a Querier.
+type PlusCodeFailureFunc func(context.Context, *ent.PlusCodeFailureQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f PlusCodeFailureFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.PlusCodeFailureQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.PlusCodeFailureQuery", q)
+}
+
+// The TraversePlusCodeFailure type is an adapter to allow the use of ordinary function as Traverser.
+type TraversePlusCodeFailure func(context.Context, *ent.PlusCodeFailureQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraversePlusCodeFailure) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraversePlusCodeFailure) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PlusCodeFailureQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.PlusCodeFailureQuery", q)
 }
 
 // The PlusRequestFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -880,6 +964,12 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.PartnerGrantQuery, predicate.PartnerGrant, partnergrant.OrderOption]{typ: ent.TypePartnerGrant, tq: q}, nil
 	case *ent.PartnerSettingQuery:
 		return &query[*ent.PartnerSettingQuery, predicate.PartnerSetting, partnersetting.OrderOption]{typ: ent.TypePartnerSetting, tq: q}, nil
+	case *ent.PlusCodeQuery:
+		return &query[*ent.PlusCodeQuery, predicate.PlusCode, pluscode.OrderOption]{typ: ent.TypePlusCode, tq: q}, nil
+	case *ent.PlusCodeBatchQuery:
+		return &query[*ent.PlusCodeBatchQuery, predicate.PlusCodeBatch, pluscodebatch.OrderOption]{typ: ent.TypePlusCodeBatch, tq: q}, nil
+	case *ent.PlusCodeFailureQuery:
+		return &query[*ent.PlusCodeFailureQuery, predicate.PlusCodeFailure, pluscodefailure.OrderOption]{typ: ent.TypePlusCodeFailure, tq: q}, nil
 	case *ent.PlusRequestQuery:
 		return &query[*ent.PlusRequestQuery, predicate.PlusRequest, plusrequest.OrderOption]{typ: ent.TypePlusRequest, tq: q}, nil
 	case *ent.PlusTermQuery:

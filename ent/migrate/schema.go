@@ -479,6 +479,109 @@ var (
 			},
 		},
 	}
+	// PlusCodesColumns holds the columns for the "plus_codes" table.
+	PlusCodesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt},
+		{Name: "hash", Type: field.TypeString, Size: 64},
+		{Name: "redeemed_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "term_id", Type: field.TypeInt, Nullable: true},
+		{Name: "member_id", Type: field.TypeInt, Nullable: true},
+		{Name: "batch_id", Type: field.TypeInt},
+	}
+	// PlusCodesTable holds the schema information for the "plus_codes" table.
+	PlusCodesTable = &schema.Table{
+		Name:       "plus_codes",
+		Columns:    PlusCodesColumns,
+		PrimaryKey: []*schema.Column{PlusCodesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "plus_codes_members_member",
+				Columns:    []*schema.Column{PlusCodesColumns[5]},
+				RefColumns: []*schema.Column{MembersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "plus_codes_plus_code_batches_codes",
+				Columns:    []*schema.Column{PlusCodesColumns[6]},
+				RefColumns: []*schema.Column{PlusCodeBatchesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "pluscode_hash",
+				Unique:  true,
+				Columns: []*schema.Column{PlusCodesColumns[2]},
+			},
+			{
+				Name:    "pluscode_batch_id",
+				Unique:  false,
+				Columns: []*schema.Column{PlusCodesColumns[6]},
+			},
+			{
+				Name:    "pluscode_member_id",
+				Unique:  false,
+				Columns: []*schema.Column{PlusCodesColumns[5]},
+			},
+		},
+	}
+	// PlusCodeBatchesColumns holds the columns for the "plus_code_batches" table.
+	PlusCodeBatchesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt},
+		{Name: "purpose", Type: field.TypeEnum, Enums: []string{"ENTERPRISE", "PROMOTION"}},
+		{Name: "plan", Type: field.TypeString, Size: 32},
+		{Name: "count", Type: field.TypeInt},
+		{Name: "label", Type: field.TypeString, Size: 128, Default: ""},
+		{Name: "expires_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "created_by", Type: field.TypeString, Size: 128},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "idempotency_key", Type: field.TypeString, Nullable: true, Size: 128},
+		{Name: "body_hash", Type: field.TypeString, Size: 64, Default: ""},
+	}
+	// PlusCodeBatchesTable holds the schema information for the "plus_code_batches" table.
+	PlusCodeBatchesTable = &schema.Table{
+		Name:       "plus_code_batches",
+		Columns:    PlusCodeBatchesColumns,
+		PrimaryKey: []*schema.Column{PlusCodeBatchesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "pluscodebatch_program_id_idempotency_key",
+				Unique:  true,
+				Columns: []*schema.Column{PlusCodeBatchesColumns[1], PlusCodeBatchesColumns[9]},
+			},
+		},
+	}
+	// PlusCodeFailuresColumns holds the columns for the "plus_code_failures" table.
+	PlusCodeFailuresColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt},
+		{Name: "reason", Type: field.TypeString, Size: 32},
+		{Name: "failed_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "member_id", Type: field.TypeInt},
+	}
+	// PlusCodeFailuresTable holds the schema information for the "plus_code_failures" table.
+	PlusCodeFailuresTable = &schema.Table{
+		Name:       "plus_code_failures",
+		Columns:    PlusCodeFailuresColumns,
+		PrimaryKey: []*schema.Column{PlusCodeFailuresColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "plus_code_failures_members_member",
+				Columns:    []*schema.Column{PlusCodeFailuresColumns[4]},
+				RefColumns: []*schema.Column{MembersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "pluscodefailure_member_id_failed_at",
+				Unique:  false,
+				Columns: []*schema.Column{PlusCodeFailuresColumns[4], PlusCodeFailuresColumns[3]},
+			},
+		},
+	}
 	// PlusRequestsColumns holds the columns for the "plus_requests" table.
 	PlusRequestsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1032,6 +1135,9 @@ var (
 		MemberScoresTable,
 		PartnerGrantsTable,
 		PartnerSettingsTable,
+		PlusCodesTable,
+		PlusCodeBatchesTable,
+		PlusCodeFailuresTable,
 		PlusRequestsTable,
 		PlusTermsTable,
 		PointAccountsTable,
@@ -1103,6 +1209,18 @@ func init() {
 	}
 	PartnerSettingsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(107374182400),
+	}
+	PlusCodesTable.ForeignKeys[0].RefTable = MembersTable
+	PlusCodesTable.ForeignKeys[1].RefTable = PlusCodeBatchesTable
+	PlusCodesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(120259084288),
+	}
+	PlusCodeBatchesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(124554051584),
+	}
+	PlusCodeFailuresTable.ForeignKeys[0].RefTable = MembersTable
+	PlusCodeFailuresTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(128849018880),
 	}
 	PlusRequestsTable.ForeignKeys[0].RefTable = MembersTable
 	PlusRequestsTable.Annotation = &entsql.Annotation{

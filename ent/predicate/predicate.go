@@ -45,6 +45,15 @@ type PartnerGrant func(*sql.Selector)
 // PartnerSetting is the predicate function for partnersetting builders.
 type PartnerSetting func(*sql.Selector)
 
+// PlusCode is the predicate function for pluscode builders.
+type PlusCode func(*sql.Selector)
+
+// PlusCodeBatch is the predicate function for pluscodebatch builders.
+type PlusCodeBatch func(*sql.Selector)
+
+// PlusCodeFailure is the predicate function for pluscodefailure builders.
+type PlusCodeFailure func(*sql.Selector)
+
 // PlusRequest is the predicate function for plusrequest builders.
 type PlusRequest func(*sql.Selector)
 

@@ -423,6 +423,78 @@ func (f PartnerSettingMutationRuleFunc) EvalMutation(ctx context.Context, m ent.
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PartnerSettingMutation", m)
 }
 
+// The PlusCodeQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type PlusCodeQueryRuleFunc func(context.Context, *ent.PlusCodeQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f PlusCodeQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PlusCodeQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.PlusCodeQuery", q)
+}
+
+// The PlusCodeMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type PlusCodeMutationRuleFunc func(context.Context, *ent.PlusCodeMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f PlusCodeMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.PlusCodeMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PlusCodeMutation", m)
+}
+
+// The PlusCodeBatchQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type PlusCodeBatchQueryRuleFunc func(context.Context, *ent.PlusCodeBatchQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f PlusCodeBatchQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PlusCodeBatchQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.PlusCodeBatchQuery", q)
+}
+
+// The PlusCodeBatchMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type PlusCodeBatchMutationRuleFunc func(context.Context, *ent.PlusCodeBatchMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f PlusCodeBatchMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.PlusCodeBatchMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PlusCodeBatchMutation", m)
+}
+
+// The PlusCodeFailureQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type PlusCodeFailureQueryRuleFunc func(context.Context, *ent.PlusCodeFailureQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f PlusCodeFailureQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PlusCodeFailureQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.PlusCodeFailureQuery", q)
+}
+
+// The PlusCodeFailureMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type PlusCodeFailureMutationRuleFunc func(context.Context, *ent.PlusCodeFailureMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f PlusCodeFailureMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.PlusCodeFailureMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PlusCodeFailureMutation", m)
+}
+
 // The PlusRequestQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type PlusRequestQueryRuleFunc func(context.Context, *ent.PlusRequestQuery) error
@@ -844,6 +916,12 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.PartnerSettingQuery:
 		return q.Filter(), nil
+	case *ent.PlusCodeQuery:
+		return q.Filter(), nil
+	case *ent.PlusCodeBatchQuery:
+		return q.Filter(), nil
+	case *ent.PlusCodeFailureQuery:
+		return q.Filter(), nil
 	case *ent.PlusRequestQuery:
 		return q.Filter(), nil
 	case *ent.PlusTermQuery:
@@ -906,6 +984,12 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.PartnerGrantMutation:
 		return m.Filter(), nil
 	case *ent.PartnerSettingMutation:
+		return m.Filter(), nil
+	case *ent.PlusCodeMutation:
+		return m.Filter(), nil
+	case *ent.PlusCodeBatchMutation:
+		return m.Filter(), nil
+	case *ent.PlusCodeFailureMutation:
 		return m.Filter(), nil
 	case *ent.PlusRequestMutation:
 		return m.Filter(), nil

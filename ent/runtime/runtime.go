@@ -18,6 +18,9 @@ import (
 	"github.com/membergraph/membergraph/ent/memberscore"
 	"github.com/membergraph/membergraph/ent/partnergrant"
 	"github.com/membergraph/membergraph/ent/partnersetting"
+	"github.com/membergraph/membergraph/ent/pluscode"
+	"github.com/membergraph/membergraph/ent/pluscodebatch"
+	"github.com/membergraph/membergraph/ent/pluscodefailure"
 	"github.com/membergraph/membergraph/ent/plusrequest"
 	"github.com/membergraph/membergraph/ent/plusterm"
 	"github.com/membergraph/membergraph/ent/pointaccount"
@@ -500,6 +503,103 @@ func init() {
 	partnersettingDescEnabled := partnersettingFields[2].Descriptor()
 	// partnersetting.DefaultEnabled holds the default value on creation for the enabled field.
 	partnersetting.DefaultEnabled = partnersettingDescEnabled.Default.(bool)
+	pluscode.Policy = privacy.NewPolicies(schema.PlusCode{})
+	pluscode.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := pluscode.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	pluscodeFields := schema.PlusCode{}.Fields()
+	_ = pluscodeFields
+	// pluscodeDescHash is the schema descriptor for hash field.
+	pluscodeDescHash := pluscodeFields[2].Descriptor()
+	// pluscode.HashValidator is a validator for the "hash" field. It is called by the builders before save.
+	pluscode.HashValidator = func() func(string) error {
+		validators := pluscodeDescHash.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(hash string) error {
+			for _, fn := range fns {
+				if err := fn(hash); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	pluscodebatch.Policy = privacy.NewPolicies(schema.PlusCodeBatch{})
+	pluscodebatch.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := pluscodebatch.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	pluscodebatchFields := schema.PlusCodeBatch{}.Fields()
+	_ = pluscodebatchFields
+	// pluscodebatchDescPlan is the schema descriptor for plan field.
+	pluscodebatchDescPlan := pluscodebatchFields[2].Descriptor()
+	// pluscodebatch.PlanValidator is a validator for the "plan" field. It is called by the builders before save.
+	pluscodebatch.PlanValidator = func() func(string) error {
+		validators := pluscodebatchDescPlan.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(plan string) error {
+			for _, fn := range fns {
+				if err := fn(plan); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// pluscodebatchDescCount is the schema descriptor for count field.
+	pluscodebatchDescCount := pluscodebatchFields[3].Descriptor()
+	// pluscodebatch.CountValidator is a validator for the "count" field. It is called by the builders before save.
+	pluscodebatch.CountValidator = pluscodebatchDescCount.Validators[0].(func(int) error)
+	// pluscodebatchDescLabel is the schema descriptor for label field.
+	pluscodebatchDescLabel := pluscodebatchFields[4].Descriptor()
+	// pluscodebatch.DefaultLabel holds the default value on creation for the label field.
+	pluscodebatch.DefaultLabel = pluscodebatchDescLabel.Default.(string)
+	// pluscodebatch.LabelValidator is a validator for the "label" field. It is called by the builders before save.
+	pluscodebatch.LabelValidator = pluscodebatchDescLabel.Validators[0].(func(string) error)
+	// pluscodebatchDescCreatedBy is the schema descriptor for created_by field.
+	pluscodebatchDescCreatedBy := pluscodebatchFields[6].Descriptor()
+	// pluscodebatch.CreatedByValidator is a validator for the "created_by" field. It is called by the builders before save.
+	pluscodebatch.CreatedByValidator = pluscodebatchDescCreatedBy.Validators[0].(func(string) error)
+	// pluscodebatchDescIdempotencyKey is the schema descriptor for idempotency_key field.
+	pluscodebatchDescIdempotencyKey := pluscodebatchFields[8].Descriptor()
+	// pluscodebatch.IdempotencyKeyValidator is a validator for the "idempotency_key" field. It is called by the builders before save.
+	pluscodebatch.IdempotencyKeyValidator = pluscodebatchDescIdempotencyKey.Validators[0].(func(string) error)
+	// pluscodebatchDescBodyHash is the schema descriptor for body_hash field.
+	pluscodebatchDescBodyHash := pluscodebatchFields[9].Descriptor()
+	// pluscodebatch.DefaultBodyHash holds the default value on creation for the body_hash field.
+	pluscodebatch.DefaultBodyHash = pluscodebatchDescBodyHash.Default.(string)
+	// pluscodebatch.BodyHashValidator is a validator for the "body_hash" field. It is called by the builders before save.
+	pluscodebatch.BodyHashValidator = pluscodebatchDescBodyHash.Validators[0].(func(string) error)
+	pluscodefailure.Policy = privacy.NewPolicies(schema.PlusCodeFailure{})
+	pluscodefailure.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := pluscodefailure.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	pluscodefailureFields := schema.PlusCodeFailure{}.Fields()
+	_ = pluscodefailureFields
+	// pluscodefailureDescReason is the schema descriptor for reason field.
+	pluscodefailureDescReason := pluscodefailureFields[2].Descriptor()
+	// pluscodefailure.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
+	pluscodefailure.ReasonValidator = pluscodefailureDescReason.Validators[0].(func(string) error)
 	plusrequest.Policy = privacy.NewPolicies(schema.PlusRequest{})
 	plusrequest.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
