@@ -1,15 +1,20 @@
 // Command cobrandcard is a co-branded credit card's partner plugin. A member links a card
 // (the bank's token and the last four digits, never the card number); card spend the bank
 // reports earns points from the bank's budget through the platform (default 1 point per
-// ¥10); and the plugin answers whether a member is a cardholder, for the PLUS card channel.
+// ¥10); the plugin answers whether a member is a cardholder; and a cardholder gets PLUS
+// (CARD_PLUS) through the platform's GrantPlus, a term at a time, renewed while the card stays
+// linked: unlinking ends the renewals, and the term running then runs to its end.
 package main
 
 import (
 	"context"
 	"fmt"
+	"log"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
+	"time"
 
 	partnerv1 "github.com/membergraph/membergraph/plugins/proto/partner/v1"
 	"github.com/membergraph/membergraph/plugins/sdk"
@@ -19,6 +24,7 @@ import (
 const (
 	linkCard   = "CARD_LINK"
 	cardholder = "CARDHOLDER"
+	cardPlus   = "CARD_PLUS"
 )
 
 var (
@@ -30,8 +36,12 @@ var (
 type card struct {
 	mu            sync.RWMutex
 	centsPerPoint int64
+	plusPlan      string
+	renewBefore   time.Duration // a term is renewed this long before it ends
+	renewEvery    time.Duration // how often the renewals are looked for
 	book          *sdk.GrantBook
 	host          sdk.Host
+	renewing      sync.Once
 }
 
 func (p *card) Describe(context.Context) (*partnerv1.DescribeResponse, error) {
@@ -40,9 +50,13 @@ func (p *card) Describe(context.Context) (*partnerv1.DescribeResponse, error) {
 		Benefits: []*partnerv1.Benefit{
 			{Key: linkCard, Name: "Link your co-branded card", Description: "Card spend earns points; params: token, last4."},
 			{Key: cardholder, Name: "Cardholder", Description: "Holds a linked co-branded card (checked, not granted)."},
+			{Key: cardPlus, Name: "PLUS with your card", Description: "PLUS for cardholders, renewed while the card stays linked."},
 		},
 		ConfigSchema: []*partnerv1.ConfigField{
 			{Key: "cents_per_point", Description: "card spend in cents that earns one point", DefaultValue: "1000"},
+			{Key: "plus_plan", Description: "the PLUS plan a cardholder gets", DefaultValue: "ANNUAL"},
+			{Key: "renew_before_days", Description: "days before a term ends that the next one is granted", DefaultValue: "7"},
+			{Key: "renew_check_seconds", Description: "how often renewals are looked for", DefaultValue: "3600"},
 		},
 	}, nil
 }
@@ -58,21 +72,49 @@ func (p *card) Configure(_ context.Context, cfg sdk.Config, host sdk.Host) error
 			return fmt.Errorf("%w: cents_per_point must be a positive whole number", sdk.ErrInvalid)
 		}
 	}
+	days, err := positive(cfg.Values["renew_before_days"], 7, true)
+	if err != nil {
+		return fmt.Errorf("%w: renew_before_days %v", sdk.ErrInvalid, err)
+	}
+	every, err := positive(cfg.Values["renew_check_seconds"], 3600, false)
+	if err != nil {
+		return fmt.Errorf("%w: renew_check_seconds %v", sdk.ErrInvalid, err)
+	}
+	plan := cfg.Values["plus_plan"]
+	if plan == "" {
+		plan = "ANNUAL"
+	}
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.book, p.host, p.centsPerPoint = book, host, cpp
+	p.book, p.host, p.centsPerPoint, p.plusPlan = book, host, cpp, plan
+	p.renewBefore, p.renewEvery = time.Duration(days)*24*time.Hour, time.Duration(every)*time.Second
+	p.mu.Unlock()
+	p.renewing.Do(func() { go p.renewLoop() })
 	return nil
 }
 
+// positive parses a whole number of a setting, def when empty; zero only when zeroOK.
+func positive(v string, def int64, zeroOK bool) (int64, error) {
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 || (n == 0 && !zeroOK) || n > 1_000_000 {
+		return 0, fmt.Errorf("must be a whole number of 1–1000000")
+	}
+	return n, nil
+}
+
 func (p *card) linked(externalID string) (sdk.StoredGrant, bool) {
-	return p.book.Find(func(g sdk.StoredGrant) bool { return g.ExternalID == externalID && !g.Revoked })
+	return p.book.Find(func(g sdk.StoredGrant) bool {
+		return g.ExternalID == externalID && g.BenefitKey == linkCard && !g.Revoked
+	})
 }
 
 func (p *card) CheckEligibility(_ context.Context, req *partnerv1.EligibilityRequest) (*partnerv1.EligibilityResponse, error) {
 	switch req.BenefitKey {
 	case linkCard:
 		return &partnerv1.EligibilityResponse{Eligible: true}, nil
-	case cardholder:
+	case cardholder, cardPlus:
 		if _, ok := p.linked(req.GetMember().GetExternalId()); ok {
 			return &partnerv1.EligibilityResponse{Eligible: true}, nil
 		}
@@ -81,9 +123,11 @@ func (p *card) CheckEligibility(_ context.Context, req *partnerv1.EligibilityReq
 	return nil, fmt.Errorf("%w %q", sdk.ErrUnknownBenefit, req.BenefitKey)
 }
 
-func (p *card) Grant(_ context.Context, req *partnerv1.GrantRequest) (*partnerv1.GrantResponse, error) {
+func (p *card) Grant(ctx context.Context, req *partnerv1.GrantRequest) (*partnerv1.GrantResponse, error) {
 	switch req.BenefitKey {
 	case linkCard:
+	case cardPlus:
+		return p.grantPlus(ctx, req)
 	case cardholder:
 		return nil, fmt.Errorf("%w: %s is checked, not granted", sdk.ErrInvalid, cardholder)
 	default:
@@ -131,6 +175,101 @@ func (p *card) Report(ctx context.Context, req *partnerv1.ReportRequest) (*partn
 		return nil, err
 	}
 	return &partnerv1.ReportResponse{PointsAwarded: pts}, nil
+}
+
+// The book's values keep each card's PLUS: "plus|<link grant id>" = "<terms>|<end unix>".
+func plusValue(linkID string) string { return "plus|" + linkID }
+
+// termKey is the platform's key of a card's nth term: however often it is asked (a retried
+// claim, a renewal run twice, a lost reply), the card gets that term once.
+func termKey(linkID string, n int) string { return fmt.Sprintf("card:%s:term:%d", linkID, n) }
+
+// grantPlus grants the first PLUS term of a linked card; the renewals follow by themselves.
+func (p *card) grantPlus(ctx context.Context, req *partnerv1.GrantRequest) (*partnerv1.GrantResponse, error) {
+	ext := req.Member.GetExternalId()
+	link, ok := p.linked(ext)
+	if !ok {
+		return nil, fmt.Errorf("%w: no co-branded card is linked", sdk.ErrNotEligible)
+	}
+	p.mu.RLock()
+	host, plan := p.host, p.plusPlan
+	p.mu.RUnlock()
+	g, _, err := p.book.Grant(req.IdempotencyKey, func(_ string, values map[string]string) (sdk.StoredGrant, error) {
+		if _, had := values[plusValue(link.ID)]; had {
+			return sdk.StoredGrant{}, fmt.Errorf("%w: the card ending %s has PLUS already, renewed while it stays linked", sdk.ErrNotEligible, link.Code)
+		}
+		term, err := sdk.GrantPlus(ctx, host, ext, plan, termKey(link.ID, 1), "card:"+link.ID)
+		if err != nil {
+			return sdk.StoredGrant{}, err
+		}
+		values[plusValue(link.ID)] = fmt.Sprintf("1|%d", term.End.Unix())
+		return sdk.StoredGrant{BenefitKey: cardPlus, ExternalID: ext, Code: "PLUS while card " + link.Code + " stays linked",
+			ExpiresAtUnix: term.End.Unix(), Extra: map[string]string{"link": link.ID}}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &partnerv1.GrantResponse{GrantId: g.ID, Code: g.Code, Description: "PLUS " + plan + ", renewed while the card stays linked"}, nil
+}
+
+// renewLoop grants each linked card its next term when the current one nears its end. A
+// card unlinked meanwhile is not renewed: its last term runs to its end.
+func (p *card) renewLoop() {
+	for {
+		p.mu.RLock()
+		every := p.renewEvery
+		p.mu.RUnlock()
+		time.Sleep(every)
+		p.renew(context.Background())
+	}
+}
+
+func (p *card) renew(ctx context.Context) {
+	p.mu.RLock()
+	host, plan, before, book := p.host, p.plusPlan, p.renewBefore, p.book
+	p.mu.RUnlock()
+	due := map[string]string{} // link id → member
+	now := time.Now()
+	_ = book.Update(func(values map[string]string) error {
+		for k, v := range values {
+			linkID, ok := strings.CutPrefix(k, "plus|")
+			n, end := parsePlus(v)
+			if ok && n > 0 && time.Unix(end, 0).Sub(now) <= before {
+				due[linkID] = ""
+			}
+		}
+		return nil
+	})
+	for linkID := range due {
+		link, err := book.Get(linkID)
+		if err != nil || link.Revoked {
+			continue // unlinked: no more terms
+		}
+		err = book.Update(func(values map[string]string) error {
+			n, end := parsePlus(values[plusValue(linkID)])
+			if time.Unix(end, 0).Sub(now) > before { // renewed meanwhile
+				return nil
+			}
+			cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			term, err := sdk.GrantPlus(cctx, host, link.ExternalID, plan, termKey(linkID, n+1), "card:"+linkID)
+			if err != nil {
+				return err
+			}
+			values[plusValue(linkID)] = fmt.Sprintf("%d|%d", n+1, term.End.Unix())
+			return nil
+		})
+		if err != nil {
+			log.Printf("renewing PLUS of card %s: %v", linkID, err) // stderr: the platform logs it
+		}
+	}
+}
+
+func parsePlus(v string) (n int, end int64) {
+	a, b, _ := strings.Cut(v, "|")
+	n, _ = strconv.Atoi(a)
+	end, _ = strconv.ParseInt(b, 10, 64)
+	return n, end
 }
 
 func (p *card) Revoke(_ context.Context, req *partnerv1.RevokeRequest) error {

@@ -1,6 +1,7 @@
 // Command pointsexchange is the bank and airline points exchange: a member turns partner
 // points (bank points, airline miles) into platform points at a configured rate, up to a
-// monthly cap per member, paid from the exchange partner's budget.
+// monthly cap per member, paid from the exchange partner's budget; or buys a PLUS term for a
+// configured price in bank points or miles, granted by the platform through GrantPlus.
 package main
 
 import (
@@ -17,10 +18,21 @@ import (
 // The benefits, one per partner currency, with the config key of its rate.
 var currencies = map[string]string{"BANK_POINTS": "bank_rate_x100", "AIRLINE_MILES": "airline_rate_x100"}
 
+// plusBenefit buys a PLUS term; params.pay names the currency it is paid in.
+const plusBenefit = "PLUS"
+
+// The PLUS price per currency: its config key and default, in partner units.
+var plusPrices = map[string]struct {
+	key string
+	def int64
+}{"BANK_POINTS": {"plus_price_bank_points", 30000}, "AIRLINE_MILES": {"plus_price_airline_miles", 15000}}
+
 type exchange struct {
 	mu         sync.RWMutex
 	rates      map[string]int64 // platform points per 100 partner units
 	monthlyCap int64
+	plusPlan   string
+	plusPrices map[string]int64 // partner units per PLUS term
 	book       *sdk.GrantBook
 	host       sdk.Host
 }
@@ -31,11 +43,15 @@ func (p *exchange) Describe(context.Context) (*partnerv1.DescribeResponse, error
 		Benefits: []*partnerv1.Benefit{
 			{Key: "BANK_POINTS", Name: "Exchange bank points", Description: "params: amount (bank points)"},
 			{Key: "AIRLINE_MILES", Name: "Exchange airline miles", Description: "params: amount (miles)"},
+			{Key: plusBenefit, Name: "PLUS for points", Description: "A PLUS term paid in bank points or miles; params: pay (BANK_POINTS or AIRLINE_MILES)"},
 		},
 		ConfigSchema: []*partnerv1.ConfigField{
 			{Key: "bank_rate_x100", Description: "platform points for 100 bank points", DefaultValue: "50"},
 			{Key: "airline_rate_x100", Description: "platform points for 100 miles", DefaultValue: "80"},
 			{Key: "monthly_cap", Description: "platform points a member may get per calendar month", DefaultValue: "5000"},
+			{Key: "plus_plan", Description: "the PLUS plan a PLUS exchange buys", DefaultValue: "ANNUAL"},
+			{Key: "plus_price_bank_points", Description: "bank points a PLUS term costs", DefaultValue: "30000"},
+			{Key: "plus_price_airline_miles", Description: "airline miles a PLUS term costs", DefaultValue: "15000"},
 		},
 	}, nil
 }
@@ -67,14 +83,24 @@ func (p *exchange) Configure(_ context.Context, cfg sdk.Config, host sdk.Host) e
 	if err != nil {
 		return err
 	}
+	prices := map[string]int64{}
+	for currency, pr := range plusPrices {
+		if prices[currency], err = num(pr.key, pr.def); err != nil {
+			return err
+		}
+	}
+	plan := cfg.Values["plus_plan"]
+	if plan == "" {
+		plan = "ANNUAL"
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.book, p.host, p.rates, p.monthlyCap = book, host, rates, monthlyCap
+	p.book, p.host, p.rates, p.monthlyCap, p.plusPlan, p.plusPrices = book, host, rates, monthlyCap, plan, prices
 	return nil
 }
 
 func (p *exchange) CheckEligibility(_ context.Context, req *partnerv1.EligibilityRequest) (*partnerv1.EligibilityResponse, error) {
-	if _, ok := currencies[req.BenefitKey]; !ok {
+	if _, ok := currencies[req.BenefitKey]; !ok && req.BenefitKey != plusBenefit {
 		return nil, fmt.Errorf("%w %q", sdk.ErrUnknownBenefit, req.BenefitKey)
 	}
 	return &partnerv1.EligibilityResponse{Eligible: true}, nil
@@ -84,6 +110,9 @@ func (p *exchange) CheckEligibility(_ context.Context, req *partnerv1.Eligibilit
 // the grant, in one write, so the cap holds across restarts; the award's key is the grant's,
 // so a retried grant never pays twice.
 func (p *exchange) Grant(ctx context.Context, req *partnerv1.GrantRequest) (*partnerv1.GrantResponse, error) {
+	if req.BenefitKey == plusBenefit {
+		return p.grantPlus(ctx, req)
+	}
 	if _, ok := currencies[req.BenefitKey]; !ok {
 		return nil, fmt.Errorf("%w %q", sdk.ErrUnknownBenefit, req.BenefitKey)
 	}
@@ -121,6 +150,35 @@ func (p *exchange) Grant(ctx context.Context, req *partnerv1.GrantRequest) (*par
 		return nil, err
 	}
 	return &partnerv1.GrantResponse{GrantId: g.ID, Code: g.Code, Description: fmt.Sprintf("%s exchanged for %s", g.Extra["amount"], g.Code)}, nil
+}
+
+// grantPlus sells a PLUS term for partner units. The platform grants the term under the
+// grant's own key, so a retried grant (or one retried after a crash before the book was
+// written) gets the same term and the member is charged once; a refusal charges nothing.
+func (p *exchange) grantPlus(ctx context.Context, req *partnerv1.GrantRequest) (*partnerv1.GrantResponse, error) {
+	currency := req.Params["pay"]
+	p.mu.RLock()
+	price, ok := p.plusPrices[currency]
+	plan, host := p.plusPlan, p.host
+	p.mu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("%w: params.pay must be BANK_POINTS or AIRLINE_MILES", sdk.ErrInvalid)
+	}
+	ext := req.Member.GetExternalId()
+	g, _, err := p.book.Grant(req.IdempotencyKey, func(id string, _ map[string]string) (sdk.StoredGrant, error) {
+		term, err := sdk.GrantPlus(ctx, host, ext, plan, req.IdempotencyKey, "pointsexchange:"+req.IdempotencyKey)
+		if err != nil {
+			return sdk.StoredGrant{}, err
+		}
+		// Here the exchange would debit the member's bank points or miles at the partner.
+		return sdk.StoredGrant{BenefitKey: plusBenefit, ExternalID: ext, Code: "PLUS " + plan + " until " + term.End.Format("2006-01-02"),
+			ExpiresAtUnix: term.End.Unix(), Extra: map[string]string{"paid": fmt.Sprintf("%d %s", price, currency), "term": term.ID}}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &partnerv1.GrantResponse{GrantId: g.ID, Code: g.Code, ExpiresAtUnix: g.ExpiresAtUnix,
+		Description: fmt.Sprintf("%s paid for PLUS (term %s)", g.Extra["paid"], g.Extra["term"])}, nil
 }
 
 func (p *exchange) Revoke(_ context.Context, req *partnerv1.RevokeRequest) error {
