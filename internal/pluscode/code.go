@@ -180,3 +180,12 @@ func (h *Hasher) Hash(canonical string) string {
 	m.Write([]byte(canonical))
 	return hex.EncodeToString(m.Sum(nil))
 }
+
+// EphemeralHasher hashes under a random key of this process: codes it stores redeem only
+// through it. For tests and servers assembled without a configured key; serve passes the
+// configured one.
+func EphemeralHasher() *Hasher {
+	key := make([]byte, KeyBytes)
+	_, _ = rand.Read(key) // crypto/rand.Read does not fail
+	return &Hasher{key: key}
+}

@@ -24,6 +24,12 @@ const (
 	// Unavailable: a partner could not be reached in time; the same request may be
 	// retried with the same idempotency key.
 	Unavailable Code = "UNAVAILABLE"
+	// Expired: the thing named was valid once and has passed its expiry (a PLUS code).
+	Expired Code = "EXPIRED"
+	// AlreadyUsed: a single-use thing was used already, by someone else (a PLUS code).
+	AlreadyUsed Code = "ALREADY_USED"
+	// RateLimited: too many failed attempts; the message says until when it is locked.
+	RateLimited Code = "RATE_LIMITED"
 )
 
 // Error is one mistake.
