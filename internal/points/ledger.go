@@ -56,6 +56,12 @@ func NewLedger(client *ent.Client, dialectName string, c clock.Clock, plus PlusC
 	return &Ledger{client: client, dialect: dialectName, clock: c, plus: plus}
 }
 
+// PlusActive reports whether the member is PLUS at t, by the ledger's checker: benefits
+// outside a points transaction ask the same question the earning rules do.
+func (l *Ledger) PlusActive(ctx context.Context, memberID int, t time.Time) (bool, error) {
+	return l.plus.Active(ctx, memberID, t)
+}
+
 // Dialect is the database dialect the ledger writes to.
 func (l *Ledger) Dialect() string { return l.dialect }
 
@@ -106,7 +112,8 @@ func (b *Book) Rules() rules.Rules { return b.Program.Rules }
 
 // PlusActive reports whether the member is PLUS at t.
 func (b *Book) PlusActive(ctx context.Context, t time.Time) (bool, error) {
-	return b.plus.Active(ctx, b.Account.MemberID, t)
+	// Through the book's transaction: another connection could wait behind this one.
+	return b.plus.Active(ent.NewTxContext(ctx, b.Tx), b.Account.MemberID, t)
 }
 
 // Open locks the member's account and returns its book. prog is the member's programme,

@@ -20,6 +20,8 @@ type Rules struct {
 	Spending   Spending `json:"spending"`
 	Expiry     Expiry   `json:"expiry"`
 	Score      Score    `json:"score"`
+	// Plus is the PLUS membership's plans (docs/domain.md §5); read them through PlusPlans.
+	Plus Plus `json:"plus"`
 }
 
 // Earning configures how points are earned (docs/domain.md §3 "Earning").
@@ -176,6 +178,7 @@ func JDPreset() Rules {
 				},
 			},
 		},
+		Plus: JDPlus(),
 	}
 }
 
@@ -207,6 +210,9 @@ func (r Rules) Validate() error {
 	}
 	if err := r.Score.Validate(); err != nil {
 		return err
+	}
+	if vs := r.PlusPlans().Check(); len(vs) > 0 {
+		return fmt.Errorf("%w: plus.%s: %s", ErrInvalid, vs[0].Path, vs[0].Message)
 	}
 	for _, c := range checks {
 		if !c.ok {
