@@ -1,11 +1,15 @@
-// Package benefit is what a member's tier (and later PLUS and medals) entitles the member
-// to, with the quotas of docs/domain.md §4 "Tier benefits": a limited benefit is claimed at most
-// N times per month or year, tracked per member, once per idempotency key.
+// Package benefit is what a member's tier and PLUS membership entitle the member to, with the
+// quotas of docs/domain.md §4 "Tier benefits": a limited benefit is claimed at most N times per
+// month or year, tracked per member, once per idempotency key. PLUS's entries (docs/domain.md
+// §5) are held while a term runs, asked of the ledger's PLUS checker, so they stop at the
+// term's end instant.
 package benefit
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/membergraph/membergraph/ent"
@@ -23,8 +27,14 @@ import (
 // Source says why a member holds a benefit.
 type Source string
 
-// The sources; PLUS and medals join them in their issues.
-const SourceTier Source = "TIER"
+// The sources.
+const (
+	SourceTier Source = "TIER"
+	SourcePlus Source = "PLUS"
+)
+
+// claimSource is the claim rows' record of why a benefit was held.
+var claimSource = map[Source]benefitclaim.Source{SourceTier: benefitclaim.SourceCLAIM, SourcePlus: benefitclaim.SourcePLUS}
 
 // Entitlement is one benefit a member holds now.
 type Entitlement struct {
@@ -65,7 +75,8 @@ func Period(b *ent.Benefit, now time.Time, loc *time.Location) (string, *time.Ti
 	return "", nil
 }
 
-// Of lists what m holds: its tier's benefits, each with the quota left this period.
+// Of lists what m holds: its tier's benefits and, while a PLUS term runs, PLUS's, each with
+// the quota left this period, by kind, then key, a tier's before PLUS's of one key.
 func (s *Service) Of(ctx context.Context, prog *ent.Program, m *ent.Member) ([]Entitlement, error) {
 	loc, err := points.Location(prog.TimeZone)
 	if err != nil {
@@ -78,17 +89,38 @@ func (s *Service) Of(ctx context.Context, prog *ent.Program, m *ent.Member) ([]E
 		return nil, err
 	}
 	now := s.ledger.Clock().Now()
+	type held struct {
+		b   *ent.Benefit
+		src Source
+	}
+	var all []held
+	for _, b := range t.Edges.Benefits {
+		all = append(all, held{b, SourceTier})
+	}
+	plus, err := s.plusBenefits(ctx, prog, m.ID, now)
+	if err != nil {
+		return nil, err
+	}
+	if len(plus) > 0 {
+		for _, b := range plus {
+			all = append(all, held{b, SourcePlus})
+		}
+		// Both lists come in the catalogue order; merged, they keep it.
+		slices.SortStableFunc(all, func(x, y held) int {
+			return cmp.Or(cmp.Compare(kindRank(x.b.Kind), kindRank(y.b.Kind)), cmp.Compare(x.b.Key, y.b.Key))
+		})
+	}
 	used, err := s.used(ctx, m.ID, now, loc)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Entitlement, len(t.Edges.Benefits))
-	for i, b := range t.Edges.Benefits {
-		e := Entitlement{Benefit: b, Source: SourceTier}
-		if b.Quota > 0 {
-			period, end := Period(b, now, loc)
-			e.Used, e.PeriodEnd = used[claimKey{b.ID, period}], end
-			left := max(b.Quota-e.Used, 0)
+	out := make([]Entitlement, len(all))
+	for i, h := range all {
+		e := Entitlement{Benefit: h.b, Source: h.src}
+		if h.b.Quota > 0 {
+			period, end := Period(h.b, now, loc)
+			e.Used, e.PeriodEnd = used[claimKey{h.b.ID, period, claimSource[h.src]}], end
+			left := max(h.b.Quota-e.Used, 0)
 			e.Remaining = &left
 		}
 		out[i] = e
@@ -96,22 +128,44 @@ func (s *Service) Of(ctx context.Context, prog *ent.Program, m *ent.Member) ([]E
 	return out, nil
 }
 
+// kindRank is the catalogue order of kinds (store.BenefitOrder's).
+func kindRank(k entbenefit.Kind) int {
+	return slices.Index([]entbenefit.Kind{entbenefit.KindPRICE, entbenefit.KindLOGISTICS, entbenefit.KindSERVICE, entbenefit.KindVALUE_ADDED}, k)
+}
+
+// plusBenefits are PLUS's catalogue entries in the catalogue order when the member is PLUS
+// at now, else none.
+func (s *Service) plusBenefits(ctx context.Context, prog *ent.Program, memberID int, now time.Time) ([]*ent.Benefit, error) {
+	keys := prog.Rules.PlusBenefitRules().Benefits
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	active, err := s.ledger.PlusActive(ctx, memberID, now)
+	if err != nil || !active {
+		return nil, err
+	}
+	return s.client.Benefit.Query().Where(entbenefit.ProgramID(prog.ID), entbenefit.KeyIn(keys...)).Order(store.BenefitOrder()...).All(ctx)
+}
+
 type claimKey struct {
 	benefit int
 	period  string
+	source  benefitclaim.Source
 }
 
-// used counts the member's claims of this month and this year, in one query.
+// used counts the member's claimBenefit claims (of the tier's and of PLUS's benefits) of this
+// month and this year, in one query.
 func (s *Service) used(ctx context.Context, memberID int, now time.Time, loc *time.Location) (map[claimKey]int, error) {
 	l := now.In(loc)
-	claims, err := s.client.BenefitClaim.Query().Where(benefitclaim.MemberID(memberID), benefitclaim.SourceEQ(benefitclaim.SourceCLAIM),
+	claims, err := s.client.BenefitClaim.Query().Where(benefitclaim.MemberID(memberID),
+		benefitclaim.SourceIn(benefitclaim.SourceCLAIM, benefitclaim.SourcePLUS),
 		benefitclaim.PeriodIn(l.Format("2006-01"), l.Format("2006"))).All(ctx)
 	if err != nil {
 		return nil, err
 	}
 	out := map[claimKey]int{}
 	for _, c := range claims {
-		out[claimKey{c.BenefitID, c.Period}]++
+		out[claimKey{c.BenefitID, c.Period, c.Source}]++
 	}
 	return out, nil
 }
@@ -130,9 +184,10 @@ type Claimed struct {
 	Replayed  bool // the key was used before for the same claim: nothing changed
 }
 
-// Claim uses a benefit of the member's tier once, within its quota. The quota is checked
-// under the member's lock, so racing claims never exceed it; a replayed key returns the
-// first claim, the same key for another member or benefit is a CONFLICT.
+// Claim uses a benefit of the member's tier, or of PLUS while a term runs, once, within its
+// quota. The quota is checked under the member's lock, so racing claims never exceed it; a
+// replayed key returns the first claim, the same key for another member or benefit is a
+// CONFLICT. A claim records the benefit's face value, which a PLUS refund deducts.
 func (s *Service) Claim(ctx context.Context, r ClaimRequest) (Claimed, error) {
 	var errs usererr.List
 	points.CheckKey(&errs, r.IdempotencyKey)
@@ -174,7 +229,7 @@ func (s *Service) Claim(ctx context.Context, r ClaimRequest) (Claimed, error) {
 				return usererr.New(usererr.Conflict, "input.idempotencyKey", "idempotencyKey %q was used for a different claim", r.IdempotencyKey)
 			}
 			out.Claim, out.Replayed = prev, true
-			return s.remaining(ctx, tx, b, m.ID, prev.Period, &out)
+			return s.remaining(ctx, tx, b, m.ID, prev.Period, prev.Source, &out)
 		}
 		if !ent.IsNotFound(err) {
 			return err
@@ -184,15 +239,28 @@ func (s *Service) Claim(ctx context.Context, r ClaimRequest) (Claimed, error) {
 		if err != nil {
 			return err
 		}
-		held := false
+		source := benefitclaim.Source("")
 		for _, tb := range cur.Edges.Benefits {
-			held = held || tb.ID == b.ID
+			if tb.ID == b.ID {
+				source = benefitclaim.SourceCLAIM
+			}
 		}
-		if !held {
+		if source == "" && prog.Rules.PlusBenefitRules().Holds(b.Key) {
+			// Asked inside the lock, at the claim's instant: a term ended a second ago holds nothing.
+			active, err := book.PlusActive(ctx, book.Now)
+			if err != nil {
+				return err
+			}
+			if !active {
+				return usererr.New(usererr.FailedPrecondition, "input.benefitKey", "%s is a PLUS benefit and the member has no PLUS term running", b.Key)
+			}
+			source = benefitclaim.SourcePLUS
+		}
+		if source == "" {
 			return usererr.New(usererr.FailedPrecondition, "input.benefitKey", "%s is not a benefit of the %s tier", b.Key, cur.Name)
 		}
 		period, end := Period(b, book.Now, book.Loc)
-		if err := s.remaining(ctx, tx, b, m.ID, period, &out); err != nil {
+		if err := s.remaining(ctx, tx, b, m.ID, period, source, &out); err != nil {
 			return err
 		}
 		if out.Remaining != nil && *out.Remaining == 0 {
@@ -200,7 +268,7 @@ func (s *Service) Claim(ctx context.Context, r ClaimRequest) (Claimed, error) {
 				b.Quota, b.Key, period, end.Format(time.DateOnly))
 		}
 		out.Claim, err = tx.BenefitClaim.Create().SetProgramID(prog.ID).SetMemberID(m.ID).SetBenefitID(b.ID).
-			SetIdempotencyKey(r.IdempotencyKey).SetPeriod(period).SetSource(benefitclaim.SourceCLAIM).SetClaimedAt(book.Now).Save(ctx)
+			SetIdempotencyKey(r.IdempotencyKey).SetPeriod(period).SetSource(source).SetFaceValueCents(b.FaceValueCents).SetClaimedAt(book.Now).Save(ctx)
 		if ent.IsConstraintError(err) {
 			return usererr.New(usererr.Conflict, "input.idempotencyKey", "idempotencyKey %q was used for a different claim", r.IdempotencyKey)
 		}
@@ -218,13 +286,13 @@ func (s *Service) Claim(ctx context.Context, r ClaimRequest) (Claimed, error) {
 	return out, err
 }
 
-// remaining fills out.Remaining with what is left of b's quota in period.
-func (s *Service) remaining(ctx context.Context, tx *ent.Tx, b *ent.Benefit, memberID int, period string, out *Claimed) error {
+// remaining fills out.Remaining with what is left of b's quota in period for claims of source.
+func (s *Service) remaining(ctx context.Context, tx *ent.Tx, b *ent.Benefit, memberID int, period string, source benefitclaim.Source, out *Claimed) error {
 	if b.Quota == 0 {
 		return nil
 	}
 	n, err := tx.BenefitClaim.Query().Where(benefitclaim.MemberID(memberID), benefitclaim.BenefitID(b.ID),
-		benefitclaim.Period(period), benefitclaim.SourceEQ(benefitclaim.SourceCLAIM)).Count(ctx)
+		benefitclaim.Period(period), benefitclaim.SourceEQ(source)).Count(ctx)
 	if err != nil {
 		return fmt.Errorf("counting claims: %w", err)
 	}

@@ -422,21 +422,36 @@ func refund(ctx context.Context, b *points.Book, medals medal.Catalogue, ev *ent
 		if err != nil {
 			return out, err
 		}
-		var total int64
+		// One taking per funder, so the PLUS bonus goes back to PLUS and the base to the
+		// platform: the ledger's funders, the metrics and a PLUS refund's "bonus received"
+		// all read the entries by funding.
+		byFunder := map[string]int64{}
+		var funders []string
 		for _, e := range earned {
-			total += e.Amount
+			if _, ok := byFunder[e.Funding]; !ok {
+				funders = append(funders, e.Funding)
+			}
+			byFunder[e.Funding] += e.Amount
 		}
-		if total == 0 {
-			continue
+		slices.Sort(funders) // PLATFORM before PLUS: a stable order of entries
+		for _, funder := range funders {
+			total := byFunder[funder]
+			if total == 0 {
+				continue
+			}
+			what := "Refund"
+			if funder == points.FundPlus {
+				what = "PLUS bonus refund"
+			}
+			_, debt, err := b.Take(ctx, points.Debit{Kind: pointentry.KindREFUND, Amount: total, Funding: funder,
+				Description: fmt.Sprintf("%s of order %s, item %s", what, in.Body.OrderID, sku), EventID: &ev.ID,
+				OrderID: in.Body.OrderID, SKU: sku, FirstFrom: &points.OrderLine{OrderID: in.Body.OrderID, SKU: sku}})
+			if err != nil {
+				return out, err
+			}
+			out.Points -= total
+			out.DebtPoints += debt
 		}
-		_, debt, err := b.Take(ctx, points.Debit{Kind: pointentry.KindREFUND, Amount: total, Funding: points.FundPlatform,
-			Description: fmt.Sprintf("Refund of order %s, item %s", in.Body.OrderID, sku), EventID: &ev.ID,
-			OrderID: in.Body.OrderID, SKU: sku, FirstFrom: &points.OrderLine{OrderID: in.Body.OrderID, SKU: sku}})
-		if err != nil {
-			return out, err
-		}
-		out.Points -= total
-		out.DebtPoints += debt
 	}
 	if err := activity.Refund(ctx, b.Tx, b.Loc, order, in.Body.SKUs, refundedBefore); err != nil {
 		return out, err

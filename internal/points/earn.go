@@ -105,6 +105,8 @@ func purchase(r rules.Rules, a Activity, f Facts) []Grant {
 		grants = append(grants, Grant{Kind: pointentry.KindPURCHASE, Amount: base, Funding: FundPlatform,
 			OrderID: b.OrderID, SKU: l.SKU, FromOrder: true,
 			Description: fmt.Sprintf("Order %s, item %s: ¥%d.%02d paid", b.OrderID, l.SKU, l.PaidCents/100, l.PaidCents%100)})
+		// The line cap bounds the base: §3 caps "the purchase reward" and PLUS is 10× that
+		// reward, so the bonus multiplies the capped base (a ¥20,000 web line: 1,000 + 9,000).
 		if f.PlusActive && e.PlusMultiplier > 1 {
 			grants = append(grants, Grant{Kind: pointentry.KindPLUS_BONUS, Amount: base * (e.PlusMultiplier - 1), Funding: FundPlus,
 				OrderID: b.OrderID, SKU: l.SKU, FromOrder: true,

@@ -55,6 +55,8 @@ type BenefitDef struct {
 	Kind                   benefit.Kind
 	Quota                  int // claims per QuotaPeriod; 0 = unlimited
 	QuotaPeriod            benefit.QuotaPeriod
+	// FaceValueCents is a coupon's face value, recorded on each claim; 0 for none.
+	FaceValueCents int64
 }
 
 // TierDef is a step of the ladder; Benefits and GiftBenefits name catalogue keys. The JSON
@@ -115,6 +117,14 @@ func (d Definition) Validate() error {
 		}
 		if b.Quota < 0 || (b.Quota > 0) != (b.QuotaPeriod != benefit.QuotaPeriodNONE) {
 			errs.Add(usererr.InvalidArgument, f+".quota", "a quota needs a period and a period a positive quota")
+		}
+		if b.FaceValueCents < 0 {
+			errs.Add(usererr.InvalidArgument, f+".faceValueCents", "a face value must be ≥ 0")
+		}
+	}
+	for i, k := range d.Rules.PlusBenefits.Benefits {
+		if !benefits[k] {
+			errs.Add(usererr.InvalidArgument, fmt.Sprintf("rules.plusBenefits.benefits.%d", i), "PLUS benefit %q is not in the catalogue", k)
 		}
 	}
 	ValidateLadder(&errs, "tiers", d.Tiers, benefits)
@@ -247,7 +257,8 @@ func (s *Service) Create(ctx context.Context, d Definition) (*ent.Program, error
 		ids := map[string]int{}
 		for _, b := range d.Benefits {
 			row, err := tx.Benefit.Create().SetProgramID(p.ID).SetKey(b.Key).SetName(b.Name).
-				SetDescription(b.Description).SetKind(b.Kind).SetQuota(b.Quota).SetQuotaPeriod(b.QuotaPeriod).Save(ctx)
+				SetDescription(b.Description).SetKind(b.Kind).SetQuota(b.Quota).SetQuotaPeriod(b.QuotaPeriod).
+				SetFaceValueCents(b.FaceValueCents).Save(ctx)
 			if err != nil {
 				return err
 			}

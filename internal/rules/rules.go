@@ -20,6 +20,9 @@ type Rules struct {
 	Spending   Spending `json:"spending"`
 	Expiry     Expiry   `json:"expiry"`
 	Score      Score    `json:"score"`
+	// PlusBenefits are PLUS's catalogue entries and savings rules (docs/domain.md §5); read
+	// them through PlusBenefitRules.
+	PlusBenefits PlusBenefits `json:"plusBenefits"`
 	// Plus is the PLUS membership's plans (docs/domain.md §5); read them through PlusPlans.
 	Plus Plus `json:"plus"`
 }
@@ -178,7 +181,8 @@ func JDPreset() Rules {
 				},
 			},
 		},
-		Plus: JDPlus(),
+		PlusBenefits: JDPlusBenefits(),
+		Plus:         JDPlus(),
 	}
 }
 
@@ -211,8 +215,16 @@ func (r Rules) Validate() error {
 	if err := r.Score.Validate(); err != nil {
 		return err
 	}
+	if err := r.PlusBenefits.Validate(); err != nil {
+		return err
+	}
 	if vs := r.PlusPlans().Check(); len(vs) > 0 {
 		return fmt.Errorf("%w: plus.%s: %s", ErrInvalid, vs[0].Path, vs[0].Message)
+	}
+	for i, sr := range r.PlusBenefits.Savings {
+		if sr.Category != "" && !r.HasCategory(sr.Category) {
+			return fmt.Errorf("%w: plusBenefits.savings.%d.category %q is not a category", ErrInvalid, i, sr.Category)
+		}
 	}
 	for _, c := range checks {
 		if !c.ok {
