@@ -18,6 +18,7 @@ import (
 	"github.com/membergraph/membergraph/internal/clock"
 	"github.com/membergraph/membergraph/internal/events"
 	"github.com/membergraph/membergraph/internal/member"
+	"github.com/membergraph/membergraph/internal/plus"
 	"github.com/membergraph/membergraph/internal/points"
 	"github.com/membergraph/membergraph/internal/program"
 	"github.com/membergraph/membergraph/internal/store"
@@ -48,7 +49,7 @@ func newAPI(t testing.TB, db *store.DB, tweak ...func(*graph.ServerConfig)) *api
 		t.Fatal(err)
 	}
 	clk := clock.NewManual(time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC))
-	ledger := points.NewLedger(db.Client, db.Dialect, clk, nil)
+	ledger := points.NewLedger(db.Client, db.Dialect, clk, plus.NewChecker(db.Client))
 	cfg := graph.ServerConfig{DB: db, Signer: signer, Programs: programs, Members: member.NewService(db.Client, clk),
 		Ledger: ledger, Events: events.NewService(db.Client, ledger, 0),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}

@@ -22,6 +22,7 @@ import (
 	"github.com/membergraph/membergraph/ent/medal"
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/partnergrant"
+	"github.com/membergraph/membergraph/ent/pluscodebatch"
 	"github.com/membergraph/membergraph/ent/pointentry"
 	"github.com/membergraph/membergraph/ent/settlement"
 	"github.com/membergraph/membergraph/ent/tierchange"
@@ -43,6 +44,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Member() MemberResolver
+	MemberPlus() MemberPlusResolver
 	MemberPoints() MemberPointsResolver
 	Mutation() MutationResolver
 	Program() ProgramResolver
@@ -108,6 +110,15 @@ type ComplexityRoot struct {
 	BenefitClaimEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	CancelPlusPayload struct {
+		CancelledTerms  func(childComplexity int) int
+		RefundableCents func(childComplexity int) int
+		RefundedCents   func(childComplexity int) int
+		Replayed        func(childComplexity int) int
+		Term            func(childComplexity int) int
+		UserErrors      func(childComplexity int) int
 	}
 
 	ClaimBenefitPayload struct {
@@ -189,6 +200,13 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	IssuePlusCodesPayload struct {
+		Batch      func(childComplexity int) int
+		Codes      func(childComplexity int) int
+		Replayed   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	Medal struct {
 		ID         func(childComplexity int) int
 		Key        func(childComplexity int) int
@@ -248,6 +266,7 @@ type ComplexityRoot struct {
 		Nickname            func(childComplexity int) int
 		PartnerGrants       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PartnerGrantOrder) int
 		Phone               func(childComplexity int) int
+		Plus                func(childComplexity int) int
 		Points              func(childComplexity int) int
 		RealNameVerified    func(childComplexity int) int
 		RegisteredAt        func(childComplexity int) int
@@ -326,6 +345,15 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	MemberPlus struct {
+		CurrentTerm func(childComplexity int) int
+		DaysLeft    func(childComplexity int) int
+		End         func(childComplexity int) int
+		History     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
+		Savings     func(childComplexity int) int
+		Status      func(childComplexity int) int
+	}
+
 	MemberPoints struct {
 		Balance  func(childComplexity int) int
 		Debt     func(childComplexity int) int
@@ -336,6 +364,7 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		AdjustPoints          func(childComplexity int, input model.AdjustPointsInput) int
+		CancelPlus            func(childComplexity int, input model.CancelPlusInput) int
 		ClaimBenefit          func(childComplexity int, input model.ClaimBenefitInput) int
 		ClaimPartnerBenefit   func(childComplexity int, input model.ClaimPartnerBenefitInput) int
 		ConfigurePartner      func(childComplexity int, input model.ConfigurePartnerInput) int
@@ -344,14 +373,19 @@ type ComplexityRoot struct {
 		FundPartnerBudget     func(childComplexity int, input model.FundPartnerBudgetInput) int
 		FundStoreBudget       func(childComplexity int, input model.FundStoreBudgetInput) int
 		GrantStorePoints      func(childComplexity int, input model.GrantStorePointsInput) int
+		IssuePlusCodes        func(childComplexity int, input model.IssuePlusCodesInput) int
+		PurchasePlus          func(childComplexity int, input model.PurchasePlusInput) int
 		RecordEvents          func(childComplexity int, input model.RecordEventsInput) int
+		RedeemPlusCode        func(childComplexity int, input model.RedeemPlusCodeInput) int
 		RegisterMember        func(childComplexity int, input model.RegisterMemberInput) int
 		ReportPartnerActivity func(childComplexity int, input model.ReportPartnerActivityInput) int
 		ReverseSpend          func(childComplexity int, input model.ReverseSpendInput) int
 		RevokePartnerBenefit  func(childComplexity int, input model.RevokePartnerBenefitInput) int
 		SettleScores          func(childComplexity int, input model.SettleScoresInput) int
 		SpendPoints           func(childComplexity int, input model.SpendPointsInput) int
+		StartPlusTrial        func(childComplexity int, input model.StartPlusTrialInput) int
 		UpdateMember          func(childComplexity int, input model.UpdateMemberInput) int
+		UpdatePlusPlans       func(childComplexity int, input model.UpdatePlusPlansInput) int
 		UpdatePointsRules     func(childComplexity int, input model.UpdatePointsRulesInput) int
 		UpdateScoreRules      func(childComplexity int, input rules.Score) int
 		UpdateTierTable       func(childComplexity int, input model.UpdateTierTableInput) int
@@ -398,6 +432,7 @@ type ComplexityRoot struct {
 	PartnerConfiguration struct {
 		Config  func(childComplexity int) int
 		Enabled func(childComplexity int) int
+		Plus    func(childComplexity int) int
 		Schema  func(childComplexity int) int
 	}
 
@@ -428,6 +463,64 @@ type ComplexityRoot struct {
 	PartnerPayload struct {
 		Partner    func(childComplexity int) int
 		UserErrors func(childComplexity int) int
+	}
+
+	PartnerPlusAllowance struct {
+		GrantedThisMonth func(childComplexity int) int
+		MonthlyCap       func(childComplexity int) int
+		Plans            func(childComplexity int) int
+	}
+
+	PlusCodeBatch struct {
+		Count     func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		CreatedBy func(childComplexity int) int
+		ExpiresAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Label     func(childComplexity int) int
+		Plan      func(childComplexity int) int
+		Purpose   func(childComplexity int) int
+	}
+
+	PlusPlan struct {
+		Days                func(childComplexity int) int
+		ExclusiveMinScore   func(childComplexity int) int
+		ExclusivePriceCents func(childComplexity int) int
+		Key                 func(childComplexity int) int
+		Months              func(childComplexity int) int
+		Name                func(childComplexity int) int
+		PriceCents          func(childComplexity int) int
+		Trial               func(childComplexity int) int
+	}
+
+	PlusPlanQuote struct {
+		EndAt      func(childComplexity int) int
+		Plan       func(childComplexity int) int
+		PriceCents func(childComplexity int) int
+		Reason     func(childComplexity int) int
+		StartAt    func(childComplexity int) int
+	}
+
+	PlusQuote struct {
+		CurrentEnd   func(childComplexity int) int
+		ExternalID   func(childComplexity int) int
+		Plans        func(childComplexity int) int
+		SettledScore func(childComplexity int) int
+		Status       func(childComplexity int) int
+		Trial        func(childComplexity int) int
+		TrialOpen    func(childComplexity int) int
+	}
+
+	PlusSavings struct {
+		Breakdown           func(childComplexity int) int
+		TermCents           func(childComplexity int) int
+		WouldHaveSavedCents func(childComplexity int) int
+	}
+
+	PlusSavingsLine struct {
+		Cents               func(childComplexity int) int
+		Rule                func(childComplexity int) int
+		WouldHaveSavedCents func(childComplexity int) int
 	}
 
 	PlusTerm struct {
@@ -508,11 +601,19 @@ type ComplexityRoot struct {
 		Key           func(childComplexity int) int
 		Medals        func(childComplexity int) int
 		Name          func(childComplexity int) int
+		PlusPlans     func(childComplexity int) int
 		PointsPerYuan func(childComplexity int) int
 		PointsRules   func(childComplexity int) int
 		ScoreRules    func(childComplexity int) int
 		Tiers         func(childComplexity int) int
 		TimeZone      func(childComplexity int) int
+	}
+
+	PurchasePlusPayload struct {
+		PriceReason func(childComplexity int) int
+		Replayed    func(childComplexity int) int
+		Term        func(childComplexity int) int
+		UserErrors  func(childComplexity int) int
 	}
 
 	Query struct {
@@ -523,6 +624,7 @@ type ComplexityRoot struct {
 		Node              func(childComplexity int, id int) int
 		Nodes             func(childComplexity int, ids []int) int
 		Partners          func(childComplexity int) int
+		PlusQuote         func(childComplexity int, externalID string) int
 		PointsQuote       func(childComplexity int, externalID string, orderAmountCents int) int
 		Program           func(childComplexity int) int
 		Settlements       func(childComplexity int, first *int) int
@@ -533,6 +635,12 @@ type ComplexityRoot struct {
 
 	RecordEventsPayload struct {
 		Results    func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	RedeemPlusCodePayload struct {
+		Replayed   func(childComplexity int) int
+		Term       func(childComplexity int) int
 		UserErrors func(childComplexity int) int
 	}
 
@@ -631,6 +739,12 @@ type ComplexityRoot struct {
 		DeductionStep       func(childComplexity int) int
 	}
 
+	StartPlusTrialPayload struct {
+		Replayed   func(childComplexity int) int
+		Term       func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	StoreBudget struct {
 		Funded    func(childComplexity int) int
 		Granted   func(childComplexity int) int
@@ -691,6 +805,11 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	UpdatePlusPlansPayload struct {
+		Plans      func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	UpdatePointsRulesPayload struct {
 		PointsRules func(childComplexity int) int
 		UserErrors  func(childComplexity int) int
@@ -718,12 +837,21 @@ type MemberResolver interface {
 	BenefitClaims(ctx context.Context, obj *ent.Member, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) (*ent.BenefitClaimConnection, error)
 	Medals(ctx context.Context, obj *ent.Member) ([]*model.MedalStatus, error)
 	Phone(ctx context.Context, obj *ent.Member) (*string, error)
+	Plus(ctx context.Context, obj *ent.Member) (*model.MemberPlus, error)
 	Points(ctx context.Context, obj *ent.Member) (*model.MemberPoints, error)
 	Score(ctx context.Context, obj *ent.Member) (*model.Score, error)
 	NextTier(ctx context.Context, obj *ent.Member) (*ent.Tier, error)
 	ScoreToNextTier(ctx context.Context, obj *ent.Member) (*int, error)
 	NextTierAdds(ctx context.Context, obj *ent.Member) ([]*ent.Benefit, error)
 	Benefits(ctx context.Context, obj *ent.Member) ([]*model.MemberBenefit, error)
+}
+type MemberPlusResolver interface {
+	Status(ctx context.Context, obj *model.MemberPlus) (model.PlusStatus, error)
+	CurrentTerm(ctx context.Context, obj *model.MemberPlus) (*ent.PlusTerm, error)
+	End(ctx context.Context, obj *model.MemberPlus) (*time.Time, error)
+	DaysLeft(ctx context.Context, obj *model.MemberPlus) (int, error)
+	History(ctx context.Context, obj *model.MemberPlus, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) (*ent.PlusTermConnection, error)
+	Savings(ctx context.Context, obj *model.MemberPlus) (*model.PlusSavings, error)
 }
 type MemberPointsResolver interface {
 	Balance(ctx context.Context, obj *model.MemberPoints) (int, error)
@@ -741,6 +869,12 @@ type MutationResolver interface {
 	ConfigurePartner(ctx context.Context, input model.ConfigurePartnerInput) (*model.PartnerPayload, error)
 	FundPartnerBudget(ctx context.Context, input model.FundPartnerBudgetInput) (*model.FundPartnerBudgetPayload, error)
 	ReportPartnerActivity(ctx context.Context, input model.ReportPartnerActivityInput) (*model.ReportPartnerActivityPayload, error)
+	PurchasePlus(ctx context.Context, input model.PurchasePlusInput) (*model.PurchasePlusPayload, error)
+	StartPlusTrial(ctx context.Context, input model.StartPlusTrialInput) (*model.StartPlusTrialPayload, error)
+	CancelPlus(ctx context.Context, input model.CancelPlusInput) (*model.CancelPlusPayload, error)
+	UpdatePlusPlans(ctx context.Context, input model.UpdatePlusPlansInput) (*model.UpdatePlusPlansPayload, error)
+	IssuePlusCodes(ctx context.Context, input model.IssuePlusCodesInput) (*model.IssuePlusCodesPayload, error)
+	RedeemPlusCode(ctx context.Context, input model.RedeemPlusCodeInput) (*model.RedeemPlusCodePayload, error)
 	RecordEvents(ctx context.Context, input model.RecordEventsInput) (*model.RecordEventsPayload, error)
 	SpendPoints(ctx context.Context, input model.SpendPointsInput) (*model.PointsChangePayload, error)
 	ReverseSpend(ctx context.Context, input model.ReverseSpendInput) (*model.PointsChangePayload, error)
@@ -757,6 +891,7 @@ type ProgramResolver interface {
 	Medals(ctx context.Context, obj *ent.Program) ([]*ent.Medal, error)
 	Tiers(ctx context.Context, obj *ent.Program) ([]*ent.Tier, error)
 	Benefits(ctx context.Context, obj *ent.Program) ([]*ent.Benefit, error)
+	PlusPlans(ctx context.Context, obj *ent.Program) ([]*rules.PlusPlan, error)
 	PointsRules(ctx context.Context, obj *ent.Program) (*model.PointsRules, error)
 	ScoreRules(ctx context.Context, obj *ent.Program) (*rules.Score, error)
 }
@@ -769,6 +904,7 @@ type QueryResolver interface {
 	Member(ctx context.Context, externalID string) (*ent.Member, error)
 	Program(ctx context.Context) (*ent.Program, error)
 	Partners(ctx context.Context) ([]*model.Partner, error)
+	PlusQuote(ctx context.Context, externalID string) (*model.PlusQuote, error)
 	PointsQuote(ctx context.Context, externalID string, orderAmountCents int) (*model.PointsQuote, error)
 	StoreBudget(ctx context.Context, storeID string) (*ent.StoreBudget, error)
 	SimulateTierTable(ctx context.Context, input model.SimulateTierTableInput) (*model.TierTableSimulation, error)
@@ -994,6 +1130,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.BenefitClaimEdge.Node(childComplexity), true
+
+	case "CancelPlusPayload.cancelledTerms":
+		if e.ComplexityRoot.CancelPlusPayload.CancelledTerms == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancelPlusPayload.CancelledTerms(childComplexity), true
+	case "CancelPlusPayload.refundableCents":
+		if e.ComplexityRoot.CancelPlusPayload.RefundableCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancelPlusPayload.RefundableCents(childComplexity), true
+	case "CancelPlusPayload.refundedCents":
+		if e.ComplexityRoot.CancelPlusPayload.RefundedCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancelPlusPayload.RefundedCents(childComplexity), true
+	case "CancelPlusPayload.replayed":
+		if e.ComplexityRoot.CancelPlusPayload.Replayed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancelPlusPayload.Replayed(childComplexity), true
+	case "CancelPlusPayload.term":
+		if e.ComplexityRoot.CancelPlusPayload.Term == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancelPlusPayload.Term(childComplexity), true
+	case "CancelPlusPayload.userErrors":
+		if e.ComplexityRoot.CancelPlusPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancelPlusPayload.UserErrors(childComplexity), true
 
 	case "ClaimBenefitPayload.claim":
 		if e.ComplexityRoot.ClaimBenefitPayload.Claim == nil {
@@ -1299,6 +1472,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FundStoreBudgetPayload.UserErrors(childComplexity), true
 
+	case "IssuePlusCodesPayload.batch":
+		if e.ComplexityRoot.IssuePlusCodesPayload.Batch == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IssuePlusCodesPayload.Batch(childComplexity), true
+	case "IssuePlusCodesPayload.codes":
+		if e.ComplexityRoot.IssuePlusCodesPayload.Codes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IssuePlusCodesPayload.Codes(childComplexity), true
+	case "IssuePlusCodesPayload.replayed":
+		if e.ComplexityRoot.IssuePlusCodesPayload.Replayed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IssuePlusCodesPayload.Replayed(childComplexity), true
+	case "IssuePlusCodesPayload.userErrors":
+		if e.ComplexityRoot.IssuePlusCodesPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IssuePlusCodesPayload.UserErrors(childComplexity), true
+
 	case "Medal.id":
 		if e.ComplexityRoot.Medal.ID == nil {
 			break
@@ -1565,6 +1763,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Member.Phone(childComplexity), true
+	case "Member.plus":
+		if e.ComplexityRoot.Member.Plus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Member.Plus(childComplexity), true
 	case "Member.points":
 		if e.ComplexityRoot.Member.Points == nil {
 			break
@@ -1874,6 +2078,48 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MemberMedalEdge.Node(childComplexity), true
 
+	case "MemberPlus.currentTerm":
+		if e.ComplexityRoot.MemberPlus.CurrentTerm == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberPlus.CurrentTerm(childComplexity), true
+	case "MemberPlus.daysLeft":
+		if e.ComplexityRoot.MemberPlus.DaysLeft == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberPlus.DaysLeft(childComplexity), true
+	case "MemberPlus.end":
+		if e.ComplexityRoot.MemberPlus.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberPlus.End(childComplexity), true
+	case "MemberPlus.history":
+		if e.ComplexityRoot.MemberPlus.History == nil {
+			break
+		}
+
+		args, err := ec.field_MemberPlus_history_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.MemberPlus.History(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int)), true
+	case "MemberPlus.savings":
+		if e.ComplexityRoot.MemberPlus.Savings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberPlus.Savings(childComplexity), true
+	case "MemberPlus.status":
+		if e.ComplexityRoot.MemberPlus.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberPlus.Status(childComplexity), true
+
 	case "MemberPoints.balance":
 		if e.ComplexityRoot.MemberPoints.Balance == nil {
 			break
@@ -1926,6 +2172,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AdjustPoints(childComplexity, args["input"].(model.AdjustPointsInput)), true
+	case "Mutation.cancelPlus":
+		if e.ComplexityRoot.Mutation.CancelPlus == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelPlus_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelPlus(childComplexity, args["input"].(model.CancelPlusInput)), true
 	case "Mutation.claimBenefit":
 		if e.ComplexityRoot.Mutation.ClaimBenefit == nil {
 			break
@@ -2014,6 +2271,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.GrantStorePoints(childComplexity, args["input"].(model.GrantStorePointsInput)), true
+	case "Mutation.issuePlusCodes":
+		if e.ComplexityRoot.Mutation.IssuePlusCodes == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_issuePlusCodes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.IssuePlusCodes(childComplexity, args["input"].(model.IssuePlusCodesInput)), true
+	case "Mutation.purchasePlus":
+		if e.ComplexityRoot.Mutation.PurchasePlus == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_purchasePlus_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PurchasePlus(childComplexity, args["input"].(model.PurchasePlusInput)), true
 	case "Mutation.recordEvents":
 		if e.ComplexityRoot.Mutation.RecordEvents == nil {
 			break
@@ -2025,6 +2304,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordEvents(childComplexity, args["input"].(model.RecordEventsInput)), true
+	case "Mutation.redeemPlusCode":
+		if e.ComplexityRoot.Mutation.RedeemPlusCode == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_redeemPlusCode_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RedeemPlusCode(childComplexity, args["input"].(model.RedeemPlusCodeInput)), true
 	case "Mutation.registerMember":
 		if e.ComplexityRoot.Mutation.RegisterMember == nil {
 			break
@@ -2091,6 +2381,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SpendPoints(childComplexity, args["input"].(model.SpendPointsInput)), true
+	case "Mutation.startPlusTrial":
+		if e.ComplexityRoot.Mutation.StartPlusTrial == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_startPlusTrial_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StartPlusTrial(childComplexity, args["input"].(model.StartPlusTrialInput)), true
 	case "Mutation.updateMember":
 		if e.ComplexityRoot.Mutation.UpdateMember == nil {
 			break
@@ -2102,6 +2403,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateMember(childComplexity, args["input"].(model.UpdateMemberInput)), true
+	case "Mutation.updatePlusPlans":
+		if e.ComplexityRoot.Mutation.UpdatePlusPlans == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updatePlusPlans_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdatePlusPlans(childComplexity, args["input"].(model.UpdatePlusPlansInput)), true
 	case "Mutation.updatePointsRules":
 		if e.ComplexityRoot.Mutation.UpdatePointsRules == nil {
 			break
@@ -2291,6 +2603,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PartnerConfiguration.Enabled(childComplexity), true
+	case "PartnerConfiguration.plus":
+		if e.ComplexityRoot.PartnerConfiguration.Plus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerConfiguration.Plus(childComplexity), true
 	case "PartnerConfiguration.schema":
 		if e.ComplexityRoot.PartnerConfiguration.Schema == nil {
 			break
@@ -2403,6 +2721,235 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PartnerPayload.UserErrors(childComplexity), true
+
+	case "PartnerPlusAllowance.grantedThisMonth":
+		if e.ComplexityRoot.PartnerPlusAllowance.GrantedThisMonth == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerPlusAllowance.GrantedThisMonth(childComplexity), true
+	case "PartnerPlusAllowance.monthlyCap":
+		if e.ComplexityRoot.PartnerPlusAllowance.MonthlyCap == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerPlusAllowance.MonthlyCap(childComplexity), true
+	case "PartnerPlusAllowance.plans":
+		if e.ComplexityRoot.PartnerPlusAllowance.Plans == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerPlusAllowance.Plans(childComplexity), true
+
+	case "PlusCodeBatch.count":
+		if e.ComplexityRoot.PlusCodeBatch.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusCodeBatch.Count(childComplexity), true
+	case "PlusCodeBatch.createdAt":
+		if e.ComplexityRoot.PlusCodeBatch.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusCodeBatch.CreatedAt(childComplexity), true
+	case "PlusCodeBatch.createdBy":
+		if e.ComplexityRoot.PlusCodeBatch.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusCodeBatch.CreatedBy(childComplexity), true
+	case "PlusCodeBatch.expiresAt":
+		if e.ComplexityRoot.PlusCodeBatch.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusCodeBatch.ExpiresAt(childComplexity), true
+	case "PlusCodeBatch.id":
+		if e.ComplexityRoot.PlusCodeBatch.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusCodeBatch.ID(childComplexity), true
+	case "PlusCodeBatch.label":
+		if e.ComplexityRoot.PlusCodeBatch.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusCodeBatch.Label(childComplexity), true
+	case "PlusCodeBatch.plan":
+		if e.ComplexityRoot.PlusCodeBatch.Plan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusCodeBatch.Plan(childComplexity), true
+	case "PlusCodeBatch.purpose":
+		if e.ComplexityRoot.PlusCodeBatch.Purpose == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusCodeBatch.Purpose(childComplexity), true
+
+	case "PlusPlan.days":
+		if e.ComplexityRoot.PlusPlan.Days == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusPlan.Days(childComplexity), true
+	case "PlusPlan.exclusiveMinScore":
+		if e.ComplexityRoot.PlusPlan.ExclusiveMinScore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusPlan.ExclusiveMinScore(childComplexity), true
+	case "PlusPlan.exclusivePriceCents":
+		if e.ComplexityRoot.PlusPlan.ExclusivePriceCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusPlan.ExclusivePriceCents(childComplexity), true
+	case "PlusPlan.key":
+		if e.ComplexityRoot.PlusPlan.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusPlan.Key(childComplexity), true
+	case "PlusPlan.months":
+		if e.ComplexityRoot.PlusPlan.Months == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusPlan.Months(childComplexity), true
+	case "PlusPlan.name":
+		if e.ComplexityRoot.PlusPlan.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusPlan.Name(childComplexity), true
+	case "PlusPlan.priceCents":
+		if e.ComplexityRoot.PlusPlan.PriceCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusPlan.PriceCents(childComplexity), true
+	case "PlusPlan.trial":
+		if e.ComplexityRoot.PlusPlan.Trial == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusPlan.Trial(childComplexity), true
+
+	case "PlusPlanQuote.endAt":
+		if e.ComplexityRoot.PlusPlanQuote.EndAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusPlanQuote.EndAt(childComplexity), true
+	case "PlusPlanQuote.plan":
+		if e.ComplexityRoot.PlusPlanQuote.Plan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusPlanQuote.Plan(childComplexity), true
+	case "PlusPlanQuote.priceCents":
+		if e.ComplexityRoot.PlusPlanQuote.PriceCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusPlanQuote.PriceCents(childComplexity), true
+	case "PlusPlanQuote.reason":
+		if e.ComplexityRoot.PlusPlanQuote.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusPlanQuote.Reason(childComplexity), true
+	case "PlusPlanQuote.startAt":
+		if e.ComplexityRoot.PlusPlanQuote.StartAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusPlanQuote.StartAt(childComplexity), true
+
+	case "PlusQuote.currentEnd":
+		if e.ComplexityRoot.PlusQuote.CurrentEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusQuote.CurrentEnd(childComplexity), true
+	case "PlusQuote.externalId":
+		if e.ComplexityRoot.PlusQuote.ExternalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusQuote.ExternalID(childComplexity), true
+	case "PlusQuote.plans":
+		if e.ComplexityRoot.PlusQuote.Plans == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusQuote.Plans(childComplexity), true
+	case "PlusQuote.settledScore":
+		if e.ComplexityRoot.PlusQuote.SettledScore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusQuote.SettledScore(childComplexity), true
+	case "PlusQuote.status":
+		if e.ComplexityRoot.PlusQuote.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusQuote.Status(childComplexity), true
+	case "PlusQuote.trial":
+		if e.ComplexityRoot.PlusQuote.Trial == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusQuote.Trial(childComplexity), true
+	case "PlusQuote.trialOpen":
+		if e.ComplexityRoot.PlusQuote.TrialOpen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusQuote.TrialOpen(childComplexity), true
+
+	case "PlusSavings.breakdown":
+		if e.ComplexityRoot.PlusSavings.Breakdown == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusSavings.Breakdown(childComplexity), true
+	case "PlusSavings.termCents":
+		if e.ComplexityRoot.PlusSavings.TermCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusSavings.TermCents(childComplexity), true
+	case "PlusSavings.wouldHaveSavedCents":
+		if e.ComplexityRoot.PlusSavings.WouldHaveSavedCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusSavings.WouldHaveSavedCents(childComplexity), true
+
+	case "PlusSavingsLine.cents":
+		if e.ComplexityRoot.PlusSavingsLine.Cents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusSavingsLine.Cents(childComplexity), true
+	case "PlusSavingsLine.rule":
+		if e.ComplexityRoot.PlusSavingsLine.Rule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusSavingsLine.Rule(childComplexity), true
+	case "PlusSavingsLine.wouldHaveSavedCents":
+		if e.ComplexityRoot.PlusSavingsLine.WouldHaveSavedCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusSavingsLine.WouldHaveSavedCents(childComplexity), true
 
 	case "PlusTerm.cancelReason":
 		if e.ComplexityRoot.PlusTerm.CancelReason == nil {
@@ -2713,6 +3260,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Program.Name(childComplexity), true
+	case "Program.plusPlans":
+		if e.ComplexityRoot.Program.PlusPlans == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Program.PlusPlans(childComplexity), true
 	case "Program.pointsPerYuan":
 		if e.ComplexityRoot.Program.PointsPerYuan == nil {
 			break
@@ -2743,6 +3296,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Program.TimeZone(childComplexity), true
+
+	case "PurchasePlusPayload.priceReason":
+		if e.ComplexityRoot.PurchasePlusPayload.PriceReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurchasePlusPayload.PriceReason(childComplexity), true
+	case "PurchasePlusPayload.replayed":
+		if e.ComplexityRoot.PurchasePlusPayload.Replayed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurchasePlusPayload.Replayed(childComplexity), true
+	case "PurchasePlusPayload.term":
+		if e.ComplexityRoot.PurchasePlusPayload.Term == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurchasePlusPayload.Term(childComplexity), true
+	case "PurchasePlusPayload.userErrors":
+		if e.ComplexityRoot.PurchasePlusPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurchasePlusPayload.UserErrors(childComplexity), true
 
 	case "Query.auditEntries":
 		if e.ComplexityRoot.Query.AuditEntries == nil {
@@ -2817,6 +3395,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Partners(childComplexity), true
+	case "Query.plusQuote":
+		if e.ComplexityRoot.Query.PlusQuote == nil {
+			break
+		}
+
+		args, err := ec.field_Query_plusQuote_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PlusQuote(childComplexity, args["externalId"].(string)), true
 	case "Query.pointsQuote":
 		if e.ComplexityRoot.Query.PointsQuote == nil {
 			break
@@ -2886,6 +3475,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RecordEventsPayload.UserErrors(childComplexity), true
+
+	case "RedeemPlusCodePayload.replayed":
+		if e.ComplexityRoot.RedeemPlusCodePayload.Replayed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedeemPlusCodePayload.Replayed(childComplexity), true
+	case "RedeemPlusCodePayload.term":
+		if e.ComplexityRoot.RedeemPlusCodePayload.Term == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedeemPlusCodePayload.Term(childComplexity), true
+	case "RedeemPlusCodePayload.userErrors":
+		if e.ComplexityRoot.RedeemPlusCodePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedeemPlusCodePayload.UserErrors(childComplexity), true
 
 	case "RegisterMemberPayload.member":
 		if e.ComplexityRoot.RegisterMemberPayload.Member == nil {
@@ -3270,6 +3878,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SpendingRules.DeductionStep(childComplexity), true
 
+	case "StartPlusTrialPayload.replayed":
+		if e.ComplexityRoot.StartPlusTrialPayload.Replayed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StartPlusTrialPayload.Replayed(childComplexity), true
+	case "StartPlusTrialPayload.term":
+		if e.ComplexityRoot.StartPlusTrialPayload.Term == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StartPlusTrialPayload.Term(childComplexity), true
+	case "StartPlusTrialPayload.userErrors":
+		if e.ComplexityRoot.StartPlusTrialPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StartPlusTrialPayload.UserErrors(childComplexity), true
+
 	case "StoreBudget.funded":
 		if e.ComplexityRoot.StoreBudget.Funded == nil {
 			break
@@ -3494,6 +4121,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UpdateMemberPayload.UserErrors(childComplexity), true
 
+	case "UpdatePlusPlansPayload.plans":
+		if e.ComplexityRoot.UpdatePlusPlansPayload.Plans == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdatePlusPlansPayload.Plans(childComplexity), true
+	case "UpdatePlusPlansPayload.userErrors":
+		if e.ComplexityRoot.UpdatePlusPlansPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdatePlusPlansPayload.UserErrors(childComplexity), true
+
 	case "UpdatePointsRulesPayload.pointsRules":
 		if e.ComplexityRoot.UpdatePointsRulesPayload.PointsRules == nil {
 			break
@@ -3562,6 +4202,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
 		ec.unmarshalInputAdjustPointsInput,
 		ec.unmarshalInputAuditEntryOrder,
+		ec.unmarshalInputCancelPlusInput,
 		ec.unmarshalInputClaimBenefitInput,
 		ec.unmarshalInputClaimPartnerBenefitInput,
 		ec.unmarshalInputCoefficientBandInput,
@@ -3574,6 +4215,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputFundPartnerBudgetInput,
 		ec.unmarshalInputFundStoreBudgetInput,
 		ec.unmarshalInputGrantStorePointsInput,
+		ec.unmarshalInputIssuePlusCodesInput,
 		ec.unmarshalInputMedalChangeOrder,
 		ec.unmarshalInputMemberMedalOrder,
 		ec.unmarshalInputMemberOrder,
@@ -3581,9 +4223,13 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputOrderLineInput,
 		ec.unmarshalInputPartnerGrantOrder,
 		ec.unmarshalInputPartnerInput,
+		ec.unmarshalInputPartnerPlusInput,
+		ec.unmarshalInputPlusPlanInput,
 		ec.unmarshalInputPlusTermOrder,
 		ec.unmarshalInputPointEntryOrder,
+		ec.unmarshalInputPurchasePlusInput,
 		ec.unmarshalInputRecordEventsInput,
+		ec.unmarshalInputRedeemPlusCodeInput,
 		ec.unmarshalInputRegisterMemberInput,
 		ec.unmarshalInputReportPartnerActivityInput,
 		ec.unmarshalInputReverseSpendInput,
@@ -3593,9 +4239,11 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputSimulateTierTableInput,
 		ec.unmarshalInputSpendPointsInput,
 		ec.unmarshalInputSpendingRulesInput,
+		ec.unmarshalInputStartPlusTrialInput,
 		ec.unmarshalInputTierChangeOrder,
 		ec.unmarshalInputTierRowInput,
 		ec.unmarshalInputUpdateMemberInput,
+		ec.unmarshalInputUpdatePlusPlansInput,
 		ec.unmarshalInputUpdatePointsRulesInput,
 		ec.unmarshalInputUpdateScoreRulesInput,
 		ec.unmarshalInputUpdateTierTableInput,
@@ -4743,6 +5391,56 @@ enum PartnerGrantStatus @goModel(model: "github.com/membergraph/membergraph/ent/
   REVOKED
 }
 """
+A batch of PLUS redemption codes: what they grant and until when. The codes are shown once, at issue.
+"""
+type PlusCodeBatch implements Node {
+  """
+  The object's id, unique across all types: node(id:) fetches it.
+  """
+  id: ID!
+  """
+  What the codes are for.
+  """
+  purpose: PlusCodePurpose!
+  """
+  The PLUS plan a code of the batch grants, e.g. ANNUAL.
+  """
+  plan: String!
+  """
+  How many codes the batch was issued with.
+  """
+  count: Int!
+  """
+  Who or what the batch is for, in words (e.g. the company); may be empty.
+  """
+  label: String!
+  """
+  The first instant at which the batch's codes no longer redeem.
+  """
+  expiresAt: Time!
+  """
+  Who issued the batch: ROLE:subject of the token; ADMIN:cli:<user> from the command line.
+  """
+  createdBy: String!
+  """
+  When the batch was issued.
+  """
+  createdAt: Time!
+}
+"""
+What a batch of PLUS codes is for.
+"""
+enum PlusCodePurpose @goModel(model: "github.com/membergraph/membergraph/ent/pluscodebatch.Purpose") {
+  """
+  A group purchase: a company buys PLUS for its staff.
+  """
+  ENTERPRISE
+  """
+  A marketing campaign gives PLUS away.
+  """
+  PROMOTION
+}
+"""
 One term of a member's PLUS membership: a plan, how it came about, and the instants it runs between.
 """
 type PlusTerm implements Node {
@@ -5598,6 +6296,12 @@ enum UserErrorCode {
   CONFLICT
   "A partner did not answer in time; retry with the same idempotency key."
   UNAVAILABLE
+  "The thing named was valid once and has passed its expiry (e.g. a PLUS code of an expired batch)."
+  EXPIRED
+  "A single-use thing was used already by someone else (e.g. a redeemed PLUS code)."
+  ALREADY_USED
+  "Too many failed attempts in a short time (e.g. five failed PLUS code redemptions within an hour); the message says until when the caller is locked out."
+  RATE_LIMITED
 }
 
 """A mistake in the request, reported in the payload instead of as a GraphQL error."""
@@ -5767,6 +6471,18 @@ type PartnerConfiguration {
   config: [ConfigEntry!]!
   "The settings the partner accepts, in the order the plugin declares them."
   schema: [PartnerConfigField!]!
+  "What the platform allows the partner in the PLUS channel (docs/domain.md §5 \"Partner channels\")."
+  plus: PartnerPlusAllowance!
+}
+
+"""What a partner may grant of PLUS through its plugin's GrantPlus callback."""
+type PartnerPlusAllowance {
+  "The plan keys the partner may grant, in the order the admin gave them; empty: none, the partner is not allowed."
+  plans: [String!]!
+  "How many terms the partner may grant per calendar month of the programme's time zone."
+  monthlyCap: Int!
+  "The terms the partner has granted this calendar month, cancelled ones included."
+  grantedThisMonth: Int!
 }
 
 """A setting a partner's plugin accepts."""
@@ -5888,8 +6604,18 @@ input PartnerInput {
 input ConfigurePartnerInput {
   "The partner's key."
   partner: String!
-  "The whole configuration; keys left out are removed."
-  config: [ConfigEntryInput!]!
+  "The plugin's whole configuration; keys left out are removed. Null leaves it as it is."
+  config: [ConfigEntryInput!]
+  "What the platform allows the partner in the PLUS channel, replacing what it allowed. Null leaves it as it is."
+  plus: PartnerPlusInput
+}
+
+"""What a partner may grant of PLUS, kept by the platform and never handed to the plugin."""
+input PartnerPlusInput {
+  "The plan keys the partner may grant, e.g. [\"ANNUAL\"]; empty: none."
+  plans: [String!]!
+  "How many terms the partner may grant per calendar month of the programme's time zone; 0–1000000."
+  monthlyCap: Int!
 }
 
 """The result of a change to a partner."""
@@ -5946,6 +6672,375 @@ type ReportPartnerActivityPayload {
   detail: String
   "What was wrong; empty on success. Listed in the order found, which follows the input's fields."
   userErrors: [UserError!]!
+}
+`, BuiltIn: false},
+	{Name: "../schema/plus.graphqls", Input: `# PLUS, the paid membership (docs/domain.md §5): its plans, a member's terms, and the ways in.
+# A MEMBER reads and acts only for itself; STORE and PARTNER tokens see nothing of PLUS.
+
+extend type Query {
+  """
+  What the member named may buy now: each paid plan at this member's price and why (the
+  exclusive price from a settled score), whether the trial is open, and the end of the
+  member's current PLUS that a purchase would extend. A MEMBER may quote only itself.
+  """
+  plusQuote(
+    "The member's externalId."
+    externalId: String!
+  ): PlusQuote! @auth(requires: [ADMIN, SERVICE, MEMBER])
+}
+
+extend type Program {
+  "The PLUS plans on offer, in the order the programme lists them (updatePlusPlans sets it)."
+  plusPlans: [PlusPlan!]! @auth(requires: [ADMIN, SERVICE, MEMBER])
+}
+
+extend type Member {
+  "The member's PLUS membership: whether it holds now, the current term, and every term."
+  plus: MemberPlus! @auth(requires: [ADMIN, SERVICE, MEMBER])
+}
+
+extend type Mutation {
+  """
+  Records a paid PLUS order reported by the commerce side: a term of the plan, stacked onto
+  the end of the member's current PLUS (or starting now). The amount must be the price the
+  platform decides for this member (plusQuote); another amount is refused with the expected
+  price and nothing is written. Idempotent by key: a replay returns the first result.
+  """
+  purchasePlus(
+    "The order: member, plan, amount and payment reference."
+    input: PurchasePlusInput!
+  ): PurchasePlusPayload! @auth(requires: [ADMIN, SERVICE])
+  """
+  Starts the free trial for a member who has never held PLUS by any way in: once per member
+  ever. A MEMBER may start only its own. Idempotent by key.
+  """
+  startPlusTrial(
+    "The member and the request's key."
+    input: StartPlusTrialInput!
+  ): StartPlusTrialPayload! @auth(requires: [ADMIN, SERVICE, MEMBER])
+  """
+  Ends the member's current PLUS term now and cancels the terms stacked after it; what the
+  terms bundled is revoked. Reports the refundable amount by the policy (the price paid less
+  the PLUS bonus points earned in the term at their value and the face value of PLUS coupons
+  used, never below zero) and grants it when refund is true. The bonus points stay earned.
+  Idempotent by key.
+  """
+  cancelPlus(
+    "The member, whether to refund, and why."
+    input: CancelPlusInput!
+  ): CancelPlusPayload! @auth(requires: [ADMIN, SERVICE])
+  """
+  Replaces the PLUS plans (prices, the exclusive price and its score, the trial's days)
+  after validating every value; a refused input changes nothing. Terms granted before keep
+  their dates and price. Audited with before and after.
+  """
+  updatePlusPlans(
+    "The whole new list of plans."
+    input: UpdatePlusPlansInput!
+  ): UpdatePlusPlansPayload! @auth(requires: [ADMIN])
+}
+
+"""Whether a member is PLUS now."""
+enum PlusStatus {
+  "A term holds now: PLUS benefits apply."
+  ACTIVE
+  "No term holds now."
+  NONE
+}
+
+"""A member's PLUS membership as of now."""
+type MemberPlus {
+  "ACTIVE while a term holds now, else NONE; the instant a term ends it is NONE, without any job."
+  status: PlusStatus!
+  "The term that holds now; null when NONE."
+  currentTerm: PlusTerm
+  "Where the member's PLUS ends: the end of the last term stacked; null when NONE."
+  end: Time
+  "Days until end, a started day counting whole; 0 when NONE."
+  daysLeft: Int!
+  "Every term of the member, cancelled ones included, newest first by start and, among terms of one start, the later granted first."
+  history(
+    "Returns the terms that come after this cursor (older ones)."
+    after: Cursor
+    "At most this many terms (0–100, default 20)."
+    first: Int
+    "Returns the terms that come before this cursor (newer ones)."
+    before: Cursor
+    "At most this many terms, the last of the list (0–100)."
+    last: Int
+  ): PlusTermConnection!
+}
+
+"""A PLUS plan (docs/domain.md §5 "Prices")."""
+type PlusPlan {
+  "The plan's key, e.g. ANNUAL or TRIAL; terms record it."
+  key: String!
+  "The display name."
+  name: String!
+  "Whether this is the free trial, offered once per member ever."
+  trial: Boolean!
+  "A paid plan's length in months, counted in the programme's local date-time (29 February → 28 February); 0 for the trial."
+  months: Int!
+  "The trial's length in days; 0 for a paid plan."
+  days: Int!
+  "The price in cents (¥149 = 14900); 0 for the trial."
+  priceCents: Int!
+  "The price in cents for members whose settled score is at least exclusiveMinScore; 0 when there is none."
+  exclusivePriceCents: Int!
+  "The settled score from which the exclusive price applies; 0 when there is none."
+  exclusiveMinScore: Int!
+}
+
+"""What a member may buy now (plusQuote)."""
+type PlusQuote {
+  "The member quoted."
+  externalId: String!
+  "The member's settled score, which decides the exclusive price."
+  settledScore: Int!
+  "The paid plans at this member's price, in the order of program.plusPlans."
+  plans: [PlusPlanQuote!]!
+  "The trial plan; null when the programme offers none."
+  trial: PlusPlan
+  "Whether this member may start the trial: only a member who never held PLUS."
+  trialOpen: Boolean!
+  "Whether the member is PLUS now."
+  status: PlusStatus!
+  "The end of the member's current PLUS, which a purchase now would extend; null when NONE."
+  currentEnd: Time
+}
+
+"""A paid plan at one member's price."""
+type PlusPlanQuote {
+  "The plan."
+  plan: PlusPlan!
+  "What this member pays, in cents: purchasePlus must report exactly this amount."
+  priceCents: Int!
+  "Why this price, e.g. \"exclusive price, settled score 4,612 ≥ 4,500\"."
+  reason: String!
+  "Where a term bought now would start: the current end, or now."
+  startAt: Time!
+  "Where it would end."
+  endAt: Time!
+}
+
+"""A paid PLUS order."""
+input PurchasePlusInput {
+  "The member's externalId."
+  externalId: String!
+  "The plan bought, e.g. ANNUAL."
+  plan: String!
+  "What the member paid, in cents; must be the price plusQuote reports."
+  amountCents: Int!
+  "The commerce side's payment reference (1–128 characters)."
+  paymentRef: String!
+  "Makes the request safe to retry: 1–128 printable ASCII characters, unique per programme."
+  idempotencyKey: String!
+}
+
+"""What purchasePlus did."""
+type PurchasePlusPayload {
+  "The term granted, or the first one granted under the key; null when refused."
+  term: PlusTerm
+  "Why the price was what it was; null when refused for another reason."
+  priceReason: String
+  "True when the key had been used with the same order: nothing changed."
+  replayed: Boolean!
+  "Why the order was refused; empty when it went through."
+  userErrors: [UserError!]!
+}
+
+"""A trial to start."""
+input StartPlusTrialInput {
+  "The member's externalId; a MEMBER names itself."
+  externalId: String!
+  "Makes the request safe to retry: 1–128 printable ASCII characters, unique per programme."
+  idempotencyKey: String!
+}
+
+"""What startPlusTrial did."""
+type StartPlusTrialPayload {
+  "The trial term; null when refused."
+  term: PlusTerm
+  "True when the key had been used with the same request: nothing changed."
+  replayed: Boolean!
+  "Why the trial was refused; empty when it started."
+  userErrors: [UserError!]!
+}
+
+"""A cancellation."""
+input CancelPlusInput {
+  "The member's externalId."
+  externalId: String!
+  "Whether to grant the refundable amount; false ends the terms without paying anything back."
+  refund: Boolean!
+  "Why, for the record (1–256 characters)."
+  reason: String!
+  "Makes the request safe to retry: 1–128 printable ASCII characters, unique per programme."
+  idempotencyKey: String!
+}
+
+"""What cancelPlus did."""
+type CancelPlusPayload {
+  "The term that held, now ended; null when refused."
+  term: PlusTerm
+  "Every term the cancellation ended: the current one and those stacked after it, oldest first."
+  cancelledTerms: [PlusTerm!]!
+  "What the policy refunds, in cents: per term the price paid less the value received in it, never below 0; null when refused."
+  refundableCents: Int
+  "What was refunded, in cents: refundableCents when refund was true, else 0; null when refused."
+  refundedCents: Int
+  "True when the key had been used with the same request: nothing changed."
+  replayed: Boolean!
+  "Why the cancellation was refused; empty when it went through."
+  userErrors: [UserError!]!
+}
+
+"""The new PLUS plans."""
+input UpdatePlusPlansInput {
+  "Every plan on offer, in the order they are to be listed (1–10, at most one trial)."
+  plans: [PlusPlanInput!]!
+}
+
+"""A PLUS plan to offer."""
+input PlusPlanInput {
+  "The key: A–Z, 0–9 and _, starting with a letter, at most 32."
+  key: String!
+  "The display name (1–64 characters)."
+  name: String!
+  "Whether this is the free trial (counted in days, no price)."
+  trial: Boolean! = false
+  "A paid plan's length in months (1–36); 0 for the trial."
+  months: Int! = 0
+  "The trial's length in days (1–366); 0 for a paid plan."
+  days: Int! = 0
+  "A paid plan's price in cents (1–100,000,000); 0 for the trial."
+  priceCents: Int! = 0
+  "The exclusive price in cents, below priceCents; 0 for none."
+  exclusivePriceCents: Int! = 0
+  "The settled score from which the exclusive price applies (1–1,000,000); 0 for none."
+  exclusiveMinScore: Int! = 0
+}
+
+"""What updatePlusPlans did."""
+type UpdatePlusPlansPayload {
+  "The plans now on offer; null when refused."
+  plans: [PlusPlan!]
+  "Why the change was refused; empty when it went through."
+  userErrors: [UserError!]!
+}
+`, BuiltIn: false},
+	{Name: "../schema/plus_codes.graphqls", Input: `# PLUS redemption codes (docs/domain.md §5 "Codes"): issued in batches by an ADMIN, shown once,
+# kept only as keyed hashes, redeemed once each into a PLUS term.
+
+extend type Mutation {
+  """
+  Issues a batch of up to 10,000 PLUS codes and returns them, the only time they are shown:
+  the server keeps only a keyed hash of each. Audited, without the codes. Bigger batches are
+  made with ` + "`" + `membergraph plus codes` + "`" + `, which streams them to a file. A retry with the same
+  idempotencyKey returns the batch without its codes.
+  """
+  issuePlusCodes(
+    "What to issue."
+    input: IssuePlusCodesInput!
+  ): IssuePlusCodesPayload! @auth(requires: [ADMIN])
+
+  """
+  Redeems a PLUS code for a member (a MEMBER token for itself): the code's plan is granted as a
+  PLUS term that stacks onto the member's current end. A code redeems once; redeeming it again
+  for the same member returns the same term. Errors by code: INVALID_ARGUMENT for a typo (the
+  check character does not match) or what is not a code at all, NOT_FOUND for a code never
+  issued, ALREADY_USED, EXPIRED; after five failures within an hour the member's redemptions
+  are locked for an hour: RATE_LIMITED.
+  """
+  redeemPlusCode(
+    "The member and the code."
+    input: RedeemPlusCodeInput!
+  ): RedeemPlusCodePayload! @auth(requires: [MEMBER, SERVICE])
+}
+
+"""A batch of PLUS codes to issue."""
+input IssuePlusCodesInput {
+  "What the codes are for."
+  purpose: PlusCodePurpose!
+  "The PLUS plan each code grants, a key of program.plusPlans, e.g. ANNUAL."
+  plan: String!
+  "How many codes, 1–10,000."
+  count: Int!
+  "The first instant at which the codes no longer redeem; in the future."
+  expiresAt: Time!
+  "Who or what the batch is for, in words, at most 128 characters (default empty)."
+  label: String
+  "Unique per batch: a retry with the same key makes no second batch."
+  idempotencyKey: String!
+}
+
+"""The result of issuePlusCodes."""
+type IssuePlusCodesPayload {
+  "The batch made; null when userErrors is not empty."
+  batch: PlusCodeBatch
+  "The codes, as XXXXX-XXXXX-XXXXX-XXXXX, in the order made; shown this once. Empty on a replay or a refusal."
+  codes: [String!]!
+  "True when the idempotencyKey made this batch before: its codes were shown then and are not again."
+  replayed: Boolean!
+  "What was wrong with the input; empty on success."
+  userErrors: [UserError!]!
+}
+
+"""A member redeeming a PLUS code."""
+input RedeemPlusCodeInput {
+  "The member who redeems; a MEMBER token names itself."
+  externalId: String!
+  "The code as the member typed it: case, spaces and dashes do not matter."
+  code: String!
+}
+
+"""The result of redeemPlusCode."""
+type RedeemPlusCodePayload {
+  "The PLUS term the code granted; null when userErrors is not empty."
+  term: PlusTerm
+  "True when the member had redeemed this code before: the term is the one granted then."
+  replayed: Boolean!
+  "Why the code did not redeem; empty on success."
+  userErrors: [UserError!]!
+}
+`, BuiltIn: false},
+	{Name: "../schema/plus_savings.graphqls", Input: `# What PLUS saves a member: docs/domain.md §5 "Savings rules" (internal/plus, savings.go).
+
+extend type MemberPlus {
+  """
+  What PLUS saved the member in the term running now, and what it would have saved over the
+  last 12 months of the member's own confirmed, unrefunded orders: the "you'd have saved ¥X"
+  line of a purchase page, which a non-member sees too.
+  """
+  savings: PlusSavings!
+}
+
+"""What PLUS saves a member, by the programme's savings rules (one per benefit)."""
+type PlusSavings {
+  """
+  What the term running now has saved the member since it began, in cents: the PLUS bonus
+  points at their value (less those order refunds took back), the discounts on the
+  confirmed, unrefunded spend, and the PLUS coupons and services claimed. 0 when no term runs.
+  """
+  termCents: Int!
+  """
+  What PLUS would have saved over the current month and the 11 before it, in cents: the same
+  rules applied to the member's own confirmed, unrefunded orders of those months (a coupon per
+  order and a free pickup per return, within their monthly quotas).
+  """
+  wouldHaveSavedCents: Int!
+  "One line per savings rule, in the order the programme lists its rules."
+  breakdown: [PlusSavingsLine!]!
+}
+
+"""One savings rule's share of a member's savings."""
+type PlusSavingsLine {
+  "The rule's key, e.g. BONUS_POINTS, EXTRA_5_PERCENT, APPAREL_10_PERCENT, COUPONS, RETURN_PICKUPS."
+  rule: String!
+  "What the rule saved in the term running now, in cents; 0 when no term runs."
+  cents: Int!
+  "What the rule would have saved over the last 12 months of orders, in cents."
+  wouldHaveSavedCents: Int!
 }
 `, BuiltIn: false},
 	{Name: "../schema/points.graphqls", Input: `# Events and the points ledger (docs/domain.md §2 and §3).
@@ -6470,7 +7565,11 @@ extend type Member {
   scoreToNextTier: Int
   "What nextTier holds that the member's tier lacks, by kind (PRICE, LOGISTICS, SERVICE, VALUE_ADDED), then key."
   nextTierAdds: [Benefit!]!
-  "What the member holds now, with the quota left this period, by kind (PRICE, LOGISTICS, SERVICE, VALUE_ADDED), then key."
+  """
+  What the member holds now — the tier's benefits and, while a PLUS term runs, PLUS's — with
+  the quota left this period, by kind (PRICE, LOGISTICS, SERVICE, VALUE_ADDED), then key, a
+  tier's entry before PLUS's of one key.
+  """
   benefits: [MemberBenefit!]!
 }
 
@@ -6543,6 +7642,8 @@ type ScoreCounts {
 enum BenefitSource {
   "The member's tier holds it."
   TIER
+  "The member's PLUS membership holds it, while a term runs: it is gone at the term's end."
+  PLUS
 }
 
 """A benefit a member holds, with its quota."""
@@ -6611,7 +7712,10 @@ extend type Mutation {
     "The period, and whether to resettle it."
     input: SettleScoresInput!
   ): SettleScoresPayload! @auth(requires: [ADMIN])
-  "Uses a benefit of the member's tier once, within its quota. A MEMBER claims for itself."
+  """
+  Uses a benefit of the member's tier, or of PLUS while a term runs, once, within its quota;
+  the claim records the benefit's face value. A MEMBER claims for itself.
+  """
   claimBenefit(
     "The member and the benefit."
     input: ClaimBenefitInput!
@@ -6668,8 +7772,8 @@ type ClaimBenefitPayload {
   "The key was used before for this claim: nothing changed."
   replayed: Boolean!
   """
-  What was wrong: NOT_FOUND for a key not in the catalogue, FAILED_PRECONDITION when the tier
-  lacks the benefit or its quota is used. Listed in the order found, which follows the input's
+  What was wrong: NOT_FOUND for a key not in the catalogue, FAILED_PRECONDITION when neither
+  the tier nor a running PLUS term holds the benefit, or its quota is used. Listed in the order found, which follows the input's
   fields.
   """
   userErrors: [UserError!]!
@@ -6982,6 +8086,24 @@ func (ec *executionContext) childFields_BenefitClaimEdge(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type BenefitClaimEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_CancelPlusPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "term":
+		return ec.fieldContext_CancelPlusPayload_term(ctx, field)
+	case "cancelledTerms":
+		return ec.fieldContext_CancelPlusPayload_cancelledTerms(ctx, field)
+	case "refundableCents":
+		return ec.fieldContext_CancelPlusPayload_refundableCents(ctx, field)
+	case "refundedCents":
+		return ec.fieldContext_CancelPlusPayload_refundedCents(ctx, field)
+	case "replayed":
+		return ec.fieldContext_CancelPlusPayload_replayed(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CancelPlusPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CancelPlusPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_ClaimBenefitPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "claim":
@@ -7140,6 +8262,20 @@ func (ec *executionContext) childFields_FundStoreBudgetPayload(ctx context.Conte
 	return nil, fmt.Errorf("no field named %q was found under type FundStoreBudgetPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_IssuePlusCodesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "batch":
+		return ec.fieldContext_IssuePlusCodesPayload_batch(ctx, field)
+	case "codes":
+		return ec.fieldContext_IssuePlusCodesPayload_codes(ctx, field)
+	case "replayed":
+		return ec.fieldContext_IssuePlusCodesPayload_replayed(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_IssuePlusCodesPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IssuePlusCodesPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Medal(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -7266,6 +8402,8 @@ func (ec *executionContext) childFields_Member(ctx context.Context, field graphq
 		return ec.fieldContext_Member_medals(ctx, field)
 	case "phone":
 		return ec.fieldContext_Member_phone(ctx, field)
+	case "plus":
+		return ec.fieldContext_Member_plus(ctx, field)
 	case "points":
 		return ec.fieldContext_Member_points(ctx, field)
 	case "score":
@@ -7414,6 +8552,24 @@ func (ec *executionContext) childFields_MemberMedalEdge(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type MemberMedalEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_MemberPlus(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_MemberPlus_status(ctx, field)
+	case "currentTerm":
+		return ec.fieldContext_MemberPlus_currentTerm(ctx, field)
+	case "end":
+		return ec.fieldContext_MemberPlus_end(ctx, field)
+	case "daysLeft":
+		return ec.fieldContext_MemberPlus_daysLeft(ctx, field)
+	case "history":
+		return ec.fieldContext_MemberPlus_history(ctx, field)
+	case "savings":
+		return ec.fieldContext_MemberPlus_savings(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MemberPlus", field.Name)
+}
+
 func (ec *executionContext) childFields_MemberPoints(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "balance":
@@ -7514,6 +8670,8 @@ func (ec *executionContext) childFields_PartnerConfiguration(ctx context.Context
 		return ec.fieldContext_PartnerConfiguration_config(ctx, field)
 	case "schema":
 		return ec.fieldContext_PartnerConfiguration_schema(ctx, field)
+	case "plus":
+		return ec.fieldContext_PartnerConfiguration_plus(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PartnerConfiguration", field.Name)
 }
@@ -7576,6 +8734,122 @@ func (ec *executionContext) childFields_PartnerPayload(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type PartnerPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_PartnerPlusAllowance(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "plans":
+		return ec.fieldContext_PartnerPlusAllowance_plans(ctx, field)
+	case "monthlyCap":
+		return ec.fieldContext_PartnerPlusAllowance_monthlyCap(ctx, field)
+	case "grantedThisMonth":
+		return ec.fieldContext_PartnerPlusAllowance_grantedThisMonth(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PartnerPlusAllowance", field.Name)
+}
+
+func (ec *executionContext) childFields_PlusCodeBatch(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PlusCodeBatch_id(ctx, field)
+	case "purpose":
+		return ec.fieldContext_PlusCodeBatch_purpose(ctx, field)
+	case "plan":
+		return ec.fieldContext_PlusCodeBatch_plan(ctx, field)
+	case "count":
+		return ec.fieldContext_PlusCodeBatch_count(ctx, field)
+	case "label":
+		return ec.fieldContext_PlusCodeBatch_label(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_PlusCodeBatch_expiresAt(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_PlusCodeBatch_createdBy(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_PlusCodeBatch_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlusCodeBatch", field.Name)
+}
+
+func (ec *executionContext) childFields_PlusPlan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_PlusPlan_key(ctx, field)
+	case "name":
+		return ec.fieldContext_PlusPlan_name(ctx, field)
+	case "trial":
+		return ec.fieldContext_PlusPlan_trial(ctx, field)
+	case "months":
+		return ec.fieldContext_PlusPlan_months(ctx, field)
+	case "days":
+		return ec.fieldContext_PlusPlan_days(ctx, field)
+	case "priceCents":
+		return ec.fieldContext_PlusPlan_priceCents(ctx, field)
+	case "exclusivePriceCents":
+		return ec.fieldContext_PlusPlan_exclusivePriceCents(ctx, field)
+	case "exclusiveMinScore":
+		return ec.fieldContext_PlusPlan_exclusiveMinScore(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlusPlan", field.Name)
+}
+
+func (ec *executionContext) childFields_PlusPlanQuote(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "plan":
+		return ec.fieldContext_PlusPlanQuote_plan(ctx, field)
+	case "priceCents":
+		return ec.fieldContext_PlusPlanQuote_priceCents(ctx, field)
+	case "reason":
+		return ec.fieldContext_PlusPlanQuote_reason(ctx, field)
+	case "startAt":
+		return ec.fieldContext_PlusPlanQuote_startAt(ctx, field)
+	case "endAt":
+		return ec.fieldContext_PlusPlanQuote_endAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlusPlanQuote", field.Name)
+}
+
+func (ec *executionContext) childFields_PlusQuote(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "externalId":
+		return ec.fieldContext_PlusQuote_externalId(ctx, field)
+	case "settledScore":
+		return ec.fieldContext_PlusQuote_settledScore(ctx, field)
+	case "plans":
+		return ec.fieldContext_PlusQuote_plans(ctx, field)
+	case "trial":
+		return ec.fieldContext_PlusQuote_trial(ctx, field)
+	case "trialOpen":
+		return ec.fieldContext_PlusQuote_trialOpen(ctx, field)
+	case "status":
+		return ec.fieldContext_PlusQuote_status(ctx, field)
+	case "currentEnd":
+		return ec.fieldContext_PlusQuote_currentEnd(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlusQuote", field.Name)
+}
+
+func (ec *executionContext) childFields_PlusSavings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "termCents":
+		return ec.fieldContext_PlusSavings_termCents(ctx, field)
+	case "wouldHaveSavedCents":
+		return ec.fieldContext_PlusSavings_wouldHaveSavedCents(ctx, field)
+	case "breakdown":
+		return ec.fieldContext_PlusSavings_breakdown(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlusSavings", field.Name)
+}
+
+func (ec *executionContext) childFields_PlusSavingsLine(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "rule":
+		return ec.fieldContext_PlusSavingsLine_rule(ctx, field)
+	case "cents":
+		return ec.fieldContext_PlusSavingsLine_cents(ctx, field)
+	case "wouldHaveSavedCents":
+		return ec.fieldContext_PlusSavingsLine_wouldHaveSavedCents(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlusSavingsLine", field.Name)
+}
+
 func (ec *executionContext) childFields_PlusTerm(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -7606,6 +8880,18 @@ func (ec *executionContext) childFields_PlusTerm(ctx context.Context, field grap
 		return ec.fieldContext_PlusTerm_createdAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PlusTerm", field.Name)
+}
+
+func (ec *executionContext) childFields_PlusTermConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_PlusTermConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_PlusTermConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_PlusTermConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlusTermConnection", field.Name)
 }
 
 func (ec *executionContext) childFields_PlusTermEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7726,12 +9012,28 @@ func (ec *executionContext) childFields_Program(ctx context.Context, field graph
 		return ec.fieldContext_Program_tiers(ctx, field)
 	case "benefits":
 		return ec.fieldContext_Program_benefits(ctx, field)
+	case "plusPlans":
+		return ec.fieldContext_Program_plusPlans(ctx, field)
 	case "pointsRules":
 		return ec.fieldContext_Program_pointsRules(ctx, field)
 	case "scoreRules":
 		return ec.fieldContext_Program_scoreRules(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Program", field.Name)
+}
+
+func (ec *executionContext) childFields_PurchasePlusPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "term":
+		return ec.fieldContext_PurchasePlusPayload_term(ctx, field)
+	case "priceReason":
+		return ec.fieldContext_PurchasePlusPayload_priceReason(ctx, field)
+	case "replayed":
+		return ec.fieldContext_PurchasePlusPayload_replayed(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_PurchasePlusPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PurchasePlusPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_RecordEventsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7742,6 +9044,18 @@ func (ec *executionContext) childFields_RecordEventsPayload(ctx context.Context,
 		return ec.fieldContext_RecordEventsPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RecordEventsPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RedeemPlusCodePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "term":
+		return ec.fieldContext_RedeemPlusCodePayload_term(ctx, field)
+	case "replayed":
+		return ec.fieldContext_RedeemPlusCodePayload_replayed(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_RedeemPlusCodePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RedeemPlusCodePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_RegisterMemberPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7934,6 +9248,18 @@ func (ec *executionContext) childFields_SpendingRules(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type SpendingRules", field.Name)
 }
 
+func (ec *executionContext) childFields_StartPlusTrialPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "term":
+		return ec.fieldContext_StartPlusTrialPayload_term(ctx, field)
+	case "replayed":
+		return ec.fieldContext_StartPlusTrialPayload_replayed(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_StartPlusTrialPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StartPlusTrialPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_StoreBudget(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -8052,6 +9378,16 @@ func (ec *executionContext) childFields_UpdateMemberPayload(ctx context.Context,
 		return ec.fieldContext_UpdateMemberPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UpdateMemberPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UpdatePlusPlansPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "plans":
+		return ec.fieldContext_UpdatePlusPlansPayload_plans(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_UpdatePlusPlansPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdatePlusPlansPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_UpdatePointsRulesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8223,6 +9559,44 @@ func (ec *executionContext) dir_auth_args(ctx context.Context, rawArgs map[strin
 		return nil, err
 	}
 	args["requires"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_MemberPlus_history_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
 	return args, nil
 }
 
@@ -8506,6 +9880,20 @@ func (ec *executionContext) field_Mutation_adjustPoints_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_cancelPlus_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CancelPlusInput, error) {
+			return ec.unmarshalNCancelPlusInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCancelPlusInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_claimBenefit_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8618,12 +10006,54 @@ func (ec *executionContext) field_Mutation_grantStorePoints_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_issuePlusCodes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.IssuePlusCodesInput, error) {
+			return ec.unmarshalNIssuePlusCodesInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐIssuePlusCodesInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_purchasePlus_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PurchasePlusInput, error) {
+			return ec.unmarshalNPurchasePlusInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPurchasePlusInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_recordEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.RecordEventsInput, error) {
 			return ec.unmarshalNRecordEventsInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRecordEventsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_redeemPlusCode_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RedeemPlusCodeInput, error) {
+			return ec.unmarshalNRedeemPlusCodeInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRedeemPlusCodeInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -8716,12 +10146,40 @@ func (ec *executionContext) field_Mutation_spendPoints_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_startPlusTrial_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.StartPlusTrialInput, error) {
+			return ec.unmarshalNStartPlusTrialInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐStartPlusTrialInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.UpdateMemberInput, error) {
 			return ec.unmarshalNUpdateMemberInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUpdateMemberInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updatePlusPlans_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdatePlusPlansInput, error) {
+			return ec.unmarshalNUpdatePlusPlansInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUpdatePlusPlansInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -8963,6 +10421,20 @@ func (ec *executionContext) field_Query_nodes_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["ids"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_plusQuote_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "externalId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["externalId"] = arg0
 	return args, nil
 }
 
@@ -9845,6 +11317,171 @@ func (ec *executionContext) _BenefitClaimEdge_cursor(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_BenefitClaimEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("BenefitClaimEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+}
+
+func (ec *executionContext) _CancelPlusPayload_term(ctx context.Context, field graphql.CollectedField, obj *model.CancelPlusPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CancelPlusPayload_term(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Term, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PlusTerm) graphql.Marshaler {
+			return ec.marshalOPlusTerm2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPlusTerm(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CancelPlusPayload_term(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CancelPlusPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlusTerm(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CancelPlusPayload_cancelledTerms(ctx context.Context, field graphql.CollectedField, obj *model.CancelPlusPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CancelPlusPayload_cancelledTerms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CancelledTerms, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.PlusTerm) graphql.Marshaler {
+			return ec.marshalNPlusTerm2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPlusTermᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CancelPlusPayload_cancelledTerms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CancelPlusPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlusTerm(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CancelPlusPayload_refundableCents(ctx context.Context, field graphql.CollectedField, obj *model.CancelPlusPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CancelPlusPayload_refundableCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RefundableCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CancelPlusPayload_refundableCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CancelPlusPayload", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CancelPlusPayload_refundedCents(ctx context.Context, field graphql.CollectedField, obj *model.CancelPlusPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CancelPlusPayload_refundedCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RefundedCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CancelPlusPayload_refundedCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CancelPlusPayload", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CancelPlusPayload_replayed(ctx context.Context, field graphql.CollectedField, obj *model.CancelPlusPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CancelPlusPayload_replayed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Replayed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CancelPlusPayload_replayed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CancelPlusPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _CancelPlusPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CancelPlusPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CancelPlusPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CancelPlusPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CancelPlusPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _ClaimBenefitPayload_claim(ctx context.Context, field graphql.CollectedField, obj *model.ClaimBenefitPayload) (ret graphql.Marshaler) {
@@ -11036,6 +12673,116 @@ func (ec *executionContext) _FundStoreBudgetPayload_userErrors(ctx context.Conte
 func (ec *executionContext) fieldContext_FundStoreBudgetPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "FundStoreBudgetPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IssuePlusCodesPayload_batch(ctx context.Context, field graphql.CollectedField, obj *model.IssuePlusCodesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IssuePlusCodesPayload_batch(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Batch, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PlusCodeBatch) graphql.Marshaler {
+			return ec.marshalOPlusCodeBatch2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPlusCodeBatch(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IssuePlusCodesPayload_batch(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IssuePlusCodesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlusCodeBatch(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IssuePlusCodesPayload_codes(ctx context.Context, field graphql.CollectedField, obj *model.IssuePlusCodesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IssuePlusCodesPayload_codes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Codes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IssuePlusCodesPayload_codes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IssuePlusCodesPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _IssuePlusCodesPayload_replayed(ctx context.Context, field graphql.CollectedField, obj *model.IssuePlusCodesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IssuePlusCodesPayload_replayed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Replayed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IssuePlusCodesPayload_replayed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IssuePlusCodesPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _IssuePlusCodesPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.IssuePlusCodesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IssuePlusCodesPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IssuePlusCodesPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IssuePlusCodesPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -12244,6 +13991,56 @@ func (ec *executionContext) fieldContext_Member_phone(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Member", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _Member_plus(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Member_plus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Member().Plus(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN", "SERVICE", "MEMBER"})
+				if err != nil {
+					var zeroVal *model.MemberPlus
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.MemberPlus
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, obj, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MemberPlus) graphql.Marshaler {
+			return ec.marshalNMemberPlus2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMemberPlus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Member_plus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Member",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberPlus(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Member_points(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13441,6 +15238,183 @@ func (ec *executionContext) fieldContext_MemberMedalEdge_cursor(_ context.Contex
 	return graphql.NewScalarFieldContext("MemberMedalEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
 }
 
+func (ec *executionContext) _MemberPlus_status(ctx context.Context, field graphql.CollectedField, obj *model.MemberPlus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberPlus_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MemberPlus().Status(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.PlusStatus) graphql.Marshaler {
+			return ec.marshalNPlusStatus2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPlusStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberPlus_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberPlus", field, true, true, errors.New("field of type PlusStatus does not have child fields"))
+}
+
+func (ec *executionContext) _MemberPlus_currentTerm(ctx context.Context, field graphql.CollectedField, obj *model.MemberPlus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberPlus_currentTerm(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MemberPlus().CurrentTerm(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PlusTerm) graphql.Marshaler {
+			return ec.marshalOPlusTerm2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPlusTerm(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MemberPlus_currentTerm(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberPlus",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlusTerm(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberPlus_end(ctx context.Context, field graphql.CollectedField, obj *model.MemberPlus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberPlus_end(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MemberPlus().End(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MemberPlus_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberPlus", field, true, true, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _MemberPlus_daysLeft(ctx context.Context, field graphql.CollectedField, obj *model.MemberPlus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberPlus_daysLeft(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MemberPlus().DaysLeft(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberPlus_daysLeft(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberPlus", field, true, true, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _MemberPlus_history(ctx context.Context, field graphql.CollectedField, obj *model.MemberPlus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberPlus_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.MemberPlus().History(ctx, obj, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PlusTermConnection) graphql.Marshaler {
+			return ec.marshalNPlusTermConnection2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPlusTermConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberPlus_history(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberPlus",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlusTermConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_MemberPlus_history_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberPlus_savings(ctx context.Context, field graphql.CollectedField, obj *model.MemberPlus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberPlus_savings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MemberPlus().Savings(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PlusSavings) graphql.Marshaler {
+			return ec.marshalNPlusSavings2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPlusSavings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberPlus_savings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberPlus",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlusSavings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _MemberPoints_balance(ctx context.Context, field graphql.CollectedField, obj *model.MemberPoints) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14150,6 +16124,378 @@ func (ec *executionContext) fieldContext_Mutation_reportPartnerActivity(ctx cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_reportPartnerActivity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_purchasePlus(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_purchasePlus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PurchasePlus(ctx, fc.Args["input"].(model.PurchasePlusInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN", "SERVICE"})
+				if err != nil {
+					var zeroVal *model.PurchasePlusPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.PurchasePlusPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PurchasePlusPayload) graphql.Marshaler {
+			return ec.marshalNPurchasePlusPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPurchasePlusPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_purchasePlus(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PurchasePlusPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_purchasePlus_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_startPlusTrial(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_startPlusTrial(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().StartPlusTrial(ctx, fc.Args["input"].(model.StartPlusTrialInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN", "SERVICE", "MEMBER"})
+				if err != nil {
+					var zeroVal *model.StartPlusTrialPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.StartPlusTrialPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StartPlusTrialPayload) graphql.Marshaler {
+			return ec.marshalNStartPlusTrialPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐStartPlusTrialPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_startPlusTrial(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StartPlusTrialPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_startPlusTrial_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelPlus(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelPlus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelPlus(ctx, fc.Args["input"].(model.CancelPlusInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN", "SERVICE"})
+				if err != nil {
+					var zeroVal *model.CancelPlusPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.CancelPlusPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CancelPlusPayload) graphql.Marshaler {
+			return ec.marshalNCancelPlusPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCancelPlusPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelPlus(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CancelPlusPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelPlus_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updatePlusPlans(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updatePlusPlans(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdatePlusPlans(ctx, fc.Args["input"].(model.UpdatePlusPlansInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *model.UpdatePlusPlansPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.UpdatePlusPlansPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdatePlusPlansPayload) graphql.Marshaler {
+			return ec.marshalNUpdatePlusPlansPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUpdatePlusPlansPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updatePlusPlans(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdatePlusPlansPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updatePlusPlans_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_issuePlusCodes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_issuePlusCodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().IssuePlusCodes(ctx, fc.Args["input"].(model.IssuePlusCodesInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *model.IssuePlusCodesPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.IssuePlusCodesPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.IssuePlusCodesPayload) graphql.Marshaler {
+			return ec.marshalNIssuePlusCodesPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐIssuePlusCodesPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_issuePlusCodes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IssuePlusCodesPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_issuePlusCodes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_redeemPlusCode(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_redeemPlusCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RedeemPlusCode(ctx, fc.Args["input"].(model.RedeemPlusCodeInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"MEMBER", "SERVICE"})
+				if err != nil {
+					var zeroVal *model.RedeemPlusCodePayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.RedeemPlusCodePayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RedeemPlusCodePayload) graphql.Marshaler {
+			return ec.marshalNRedeemPlusCodePayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRedeemPlusCodePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_redeemPlusCode(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RedeemPlusCodePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_redeemPlusCode_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -15490,6 +17836,38 @@ func (ec *executionContext) fieldContext_PartnerConfiguration_schema(_ context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _PartnerConfiguration_plus(ctx context.Context, field graphql.CollectedField, obj *model.PartnerConfiguration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerConfiguration_plus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Plus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PartnerPlusAllowance) graphql.Marshaler {
+			return ec.marshalNPartnerPlusAllowance2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPartnerPlusAllowance(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerConfiguration_plus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PartnerConfiguration",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnerPlusAllowance(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PartnerGrant_id(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15924,6 +18302,893 @@ func (ec *executionContext) fieldContext_PartnerPayload_userErrors(_ context.Con
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _PartnerPlusAllowance_plans(ctx context.Context, field graphql.CollectedField, obj *model.PartnerPlusAllowance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerPlusAllowance_plans(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Plans, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerPlusAllowance_plans(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerPlusAllowance", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PartnerPlusAllowance_monthlyCap(ctx context.Context, field graphql.CollectedField, obj *model.PartnerPlusAllowance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerPlusAllowance_monthlyCap(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MonthlyCap, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerPlusAllowance_monthlyCap(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerPlusAllowance", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PartnerPlusAllowance_grantedThisMonth(ctx context.Context, field graphql.CollectedField, obj *model.PartnerPlusAllowance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerPlusAllowance_grantedThisMonth(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GrantedThisMonth, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerPlusAllowance_grantedThisMonth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerPlusAllowance", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PlusCodeBatch_id(ctx context.Context, field graphql.CollectedField, obj *ent.PlusCodeBatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusCodeBatch_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusCodeBatch_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusCodeBatch", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _PlusCodeBatch_purpose(ctx context.Context, field graphql.CollectedField, obj *ent.PlusCodeBatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusCodeBatch_purpose(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Purpose, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pluscodebatch.Purpose) graphql.Marshaler {
+			return ec.marshalNPlusCodePurpose2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋpluscodebatchᚐPurpose(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusCodeBatch_purpose(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusCodeBatch", field, false, false, errors.New("field of type PlusCodePurpose does not have child fields"))
+}
+
+func (ec *executionContext) _PlusCodeBatch_plan(ctx context.Context, field graphql.CollectedField, obj *ent.PlusCodeBatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusCodeBatch_plan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Plan, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusCodeBatch_plan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusCodeBatch", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PlusCodeBatch_count(ctx context.Context, field graphql.CollectedField, obj *ent.PlusCodeBatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusCodeBatch_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusCodeBatch_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusCodeBatch", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PlusCodeBatch_label(ctx context.Context, field graphql.CollectedField, obj *ent.PlusCodeBatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusCodeBatch_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusCodeBatch_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusCodeBatch", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PlusCodeBatch_expiresAt(ctx context.Context, field graphql.CollectedField, obj *ent.PlusCodeBatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusCodeBatch_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusCodeBatch_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusCodeBatch", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _PlusCodeBatch_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.PlusCodeBatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusCodeBatch_createdBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusCodeBatch_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusCodeBatch", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PlusCodeBatch_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.PlusCodeBatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusCodeBatch_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusCodeBatch_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusCodeBatch", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _PlusPlan_key(ctx context.Context, field graphql.CollectedField, obj *rules.PlusPlan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusPlan_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusPlan_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusPlan", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PlusPlan_name(ctx context.Context, field graphql.CollectedField, obj *rules.PlusPlan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusPlan_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusPlan_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusPlan", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PlusPlan_trial(ctx context.Context, field graphql.CollectedField, obj *rules.PlusPlan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusPlan_trial(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Trial, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusPlan_trial(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusPlan", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _PlusPlan_months(ctx context.Context, field graphql.CollectedField, obj *rules.PlusPlan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusPlan_months(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Months, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusPlan_months(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusPlan", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PlusPlan_days(ctx context.Context, field graphql.CollectedField, obj *rules.PlusPlan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusPlan_days(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Days, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusPlan_days(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusPlan", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PlusPlan_priceCents(ctx context.Context, field graphql.CollectedField, obj *rules.PlusPlan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusPlan_priceCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PriceCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusPlan_priceCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusPlan", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PlusPlan_exclusivePriceCents(ctx context.Context, field graphql.CollectedField, obj *rules.PlusPlan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusPlan_exclusivePriceCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExclusivePriceCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusPlan_exclusivePriceCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusPlan", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PlusPlan_exclusiveMinScore(ctx context.Context, field graphql.CollectedField, obj *rules.PlusPlan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusPlan_exclusiveMinScore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExclusiveMinScore, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusPlan_exclusiveMinScore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusPlan", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PlusPlanQuote_plan(ctx context.Context, field graphql.CollectedField, obj *model.PlusPlanQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusPlanQuote_plan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Plan, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *rules.PlusPlan) graphql.Marshaler {
+			return ec.marshalNPlusPlan2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐPlusPlan(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusPlanQuote_plan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PlusPlanQuote",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlusPlan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PlusPlanQuote_priceCents(ctx context.Context, field graphql.CollectedField, obj *model.PlusPlanQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusPlanQuote_priceCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PriceCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusPlanQuote_priceCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusPlanQuote", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PlusPlanQuote_reason(ctx context.Context, field graphql.CollectedField, obj *model.PlusPlanQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusPlanQuote_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusPlanQuote_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusPlanQuote", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PlusPlanQuote_startAt(ctx context.Context, field graphql.CollectedField, obj *model.PlusPlanQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusPlanQuote_startAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusPlanQuote_startAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusPlanQuote", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _PlusPlanQuote_endAt(ctx context.Context, field graphql.CollectedField, obj *model.PlusPlanQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusPlanQuote_endAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusPlanQuote_endAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusPlanQuote", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _PlusQuote_externalId(ctx context.Context, field graphql.CollectedField, obj *model.PlusQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusQuote_externalId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExternalID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusQuote_externalId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusQuote", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PlusQuote_settledScore(ctx context.Context, field graphql.CollectedField, obj *model.PlusQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusQuote_settledScore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SettledScore, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusQuote_settledScore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusQuote", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PlusQuote_plans(ctx context.Context, field graphql.CollectedField, obj *model.PlusQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusQuote_plans(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Plans, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.PlusPlanQuote) graphql.Marshaler {
+			return ec.marshalNPlusPlanQuote2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPlusPlanQuoteᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusQuote_plans(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PlusQuote",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlusPlanQuote(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PlusQuote_trial(ctx context.Context, field graphql.CollectedField, obj *model.PlusQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusQuote_trial(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Trial, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *rules.PlusPlan) graphql.Marshaler {
+			return ec.marshalOPlusPlan2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐPlusPlan(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PlusQuote_trial(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PlusQuote",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlusPlan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PlusQuote_trialOpen(ctx context.Context, field graphql.CollectedField, obj *model.PlusQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusQuote_trialOpen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TrialOpen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusQuote_trialOpen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusQuote", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _PlusQuote_status(ctx context.Context, field graphql.CollectedField, obj *model.PlusQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusQuote_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.PlusStatus) graphql.Marshaler {
+			return ec.marshalNPlusStatus2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPlusStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusQuote_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusQuote", field, false, false, errors.New("field of type PlusStatus does not have child fields"))
+}
+
+func (ec *executionContext) _PlusQuote_currentEnd(ctx context.Context, field graphql.CollectedField, obj *model.PlusQuote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusQuote_currentEnd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CurrentEnd, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PlusQuote_currentEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusQuote", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _PlusSavings_termCents(ctx context.Context, field graphql.CollectedField, obj *model.PlusSavings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusSavings_termCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TermCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusSavings_termCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusSavings", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PlusSavings_wouldHaveSavedCents(ctx context.Context, field graphql.CollectedField, obj *model.PlusSavings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusSavings_wouldHaveSavedCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WouldHaveSavedCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusSavings_wouldHaveSavedCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusSavings", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PlusSavings_breakdown(ctx context.Context, field graphql.CollectedField, obj *model.PlusSavings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusSavings_breakdown(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Breakdown, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.PlusSavingsLine) graphql.Marshaler {
+			return ec.marshalNPlusSavingsLine2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPlusSavingsLineᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusSavings_breakdown(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PlusSavings",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlusSavingsLine(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PlusSavingsLine_rule(ctx context.Context, field graphql.CollectedField, obj *model.PlusSavingsLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusSavingsLine_rule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rule, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusSavingsLine_rule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusSavingsLine", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PlusSavingsLine_cents(ctx context.Context, field graphql.CollectedField, obj *model.PlusSavingsLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusSavingsLine_cents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusSavingsLine_cents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusSavingsLine", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PlusSavingsLine_wouldHaveSavedCents(ctx context.Context, field graphql.CollectedField, obj *model.PlusSavingsLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusSavingsLine_wouldHaveSavedCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WouldHaveSavedCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusSavingsLine_wouldHaveSavedCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusSavingsLine", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _PlusTerm_id(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTerm) (ret graphql.Marshaler) {
@@ -17271,6 +20536,56 @@ func (ec *executionContext) fieldContext_Program_benefits(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Program_plusPlans(ctx context.Context, field graphql.CollectedField, obj *ent.Program) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Program_plusPlans(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Program().PlusPlans(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN", "SERVICE", "MEMBER"})
+				if err != nil {
+					var zeroVal []*rules.PlusPlan
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal []*rules.PlusPlan
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, obj, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*rules.PlusPlan) graphql.Marshaler {
+			return ec.marshalNPlusPlan2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐPlusPlanᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Program_plusPlans(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Program",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlusPlan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Program_pointsRules(ctx context.Context, field graphql.CollectedField, obj *ent.Program) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17366,6 +20681,116 @@ func (ec *executionContext) fieldContext_Program_scoreRules(_ context.Context, f
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ScoreRules(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PurchasePlusPayload_term(ctx context.Context, field graphql.CollectedField, obj *model.PurchasePlusPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PurchasePlusPayload_term(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Term, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PlusTerm) graphql.Marshaler {
+			return ec.marshalOPlusTerm2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPlusTerm(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PurchasePlusPayload_term(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PurchasePlusPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlusTerm(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PurchasePlusPayload_priceReason(ctx context.Context, field graphql.CollectedField, obj *model.PurchasePlusPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PurchasePlusPayload_priceReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PriceReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PurchasePlusPayload_priceReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PurchasePlusPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PurchasePlusPayload_replayed(ctx context.Context, field graphql.CollectedField, obj *model.PurchasePlusPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PurchasePlusPayload_replayed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Replayed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PurchasePlusPayload_replayed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PurchasePlusPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _PurchasePlusPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.PurchasePlusPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PurchasePlusPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PurchasePlusPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PurchasePlusPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
 		},
 	}
 	return fc, nil
@@ -17737,6 +21162,68 @@ func (ec *executionContext) fieldContext_Query_partners(_ context.Context, field
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Partner(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_plusQuote(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_plusQuote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PlusQuote(ctx, fc.Args["externalId"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN", "SERVICE", "MEMBER"})
+				if err != nil {
+					var zeroVal *model.PlusQuote
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.PlusQuote
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PlusQuote) graphql.Marshaler {
+			return ec.marshalNPlusQuote2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPlusQuote(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_plusQuote(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlusQuote(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_plusQuote_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -18181,6 +21668,93 @@ func (ec *executionContext) _RecordEventsPayload_userErrors(ctx context.Context,
 func (ec *executionContext) fieldContext_RecordEventsPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "RecordEventsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RedeemPlusCodePayload_term(ctx context.Context, field graphql.CollectedField, obj *model.RedeemPlusCodePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedeemPlusCodePayload_term(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Term, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PlusTerm) graphql.Marshaler {
+			return ec.marshalOPlusTerm2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPlusTerm(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RedeemPlusCodePayload_term(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RedeemPlusCodePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlusTerm(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RedeemPlusCodePayload_replayed(ctx context.Context, field graphql.CollectedField, obj *model.RedeemPlusCodePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedeemPlusCodePayload_replayed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Replayed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RedeemPlusCodePayload_replayed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RedeemPlusCodePayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _RedeemPlusCodePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.RedeemPlusCodePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedeemPlusCodePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RedeemPlusCodePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RedeemPlusCodePayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -19725,6 +23299,93 @@ func (ec *executionContext) fieldContext_SpendingRules_deductionMaxPercent(_ con
 	return graphql.NewScalarFieldContext("SpendingRules", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
+func (ec *executionContext) _StartPlusTrialPayload_term(ctx context.Context, field graphql.CollectedField, obj *model.StartPlusTrialPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StartPlusTrialPayload_term(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Term, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PlusTerm) graphql.Marshaler {
+			return ec.marshalOPlusTerm2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPlusTerm(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StartPlusTrialPayload_term(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StartPlusTrialPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlusTerm(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StartPlusTrialPayload_replayed(ctx context.Context, field graphql.CollectedField, obj *model.StartPlusTrialPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StartPlusTrialPayload_replayed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Replayed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StartPlusTrialPayload_replayed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StartPlusTrialPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _StartPlusTrialPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.StartPlusTrialPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StartPlusTrialPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StartPlusTrialPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StartPlusTrialPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _StoreBudget_id(ctx context.Context, field graphql.CollectedField, obj *ent.StoreBudget) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20633,6 +24294,70 @@ func (ec *executionContext) _UpdateMemberPayload_userErrors(ctx context.Context,
 func (ec *executionContext) fieldContext_UpdateMemberPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "UpdateMemberPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdatePlusPlansPayload_plans(ctx context.Context, field graphql.CollectedField, obj *model.UpdatePlusPlansPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdatePlusPlansPayload_plans(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Plans, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*rules.PlusPlan) graphql.Marshaler {
+			return ec.marshalOPlusPlan2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐPlusPlanᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpdatePlusPlansPayload_plans(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdatePlusPlansPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlusPlan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdatePlusPlansPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.UpdatePlusPlansPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdatePlusPlansPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdatePlusPlansPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdatePlusPlansPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -22055,6 +25780,57 @@ func (ec *executionContext) unmarshalInputAuditEntryOrder(ctx context.Context, o
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputCancelPlusInput(ctx context.Context, obj any) (model.CancelPlusInput, error) {
+	var it model.CancelPlusInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"externalId", "refund", "reason", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "externalId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = data
+		case "refund":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("refund"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Refund = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputClaimBenefitInput(ctx context.Context, obj any) (model.ClaimBenefitInput, error) {
 	var it model.ClaimBenefitInput
 	if obj == nil {
@@ -22307,7 +26083,7 @@ func (ec *executionContext) unmarshalInputConfigurePartnerInput(ctx context.Cont
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"partner", "config"}
+	fieldsInOrder := [...]string{"partner", "config", "plus"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -22323,11 +26099,18 @@ func (ec *executionContext) unmarshalInputConfigurePartnerInput(ctx context.Cont
 			it.Partner = data
 		case "config":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("config"))
-			data, err := ec.unmarshalNConfigEntryInput2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐConfigEntryInputᚄ(ctx, v)
+			data, err := ec.unmarshalOConfigEntryInput2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐConfigEntryInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Config = data
+		case "plus":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("plus"))
+			data, err := ec.unmarshalOPartnerPlusInput2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPartnerPlusInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Plus = data
 		}
 	}
 	return it, nil
@@ -22753,6 +26536,71 @@ func (ec *executionContext) unmarshalInputGrantStorePointsInput(ctx context.Cont
 				return it, err
 			}
 			it.Reason = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputIssuePlusCodesInput(ctx context.Context, obj any) (model.IssuePlusCodesInput, error) {
+	var it model.IssuePlusCodesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"purpose", "plan", "count", "expiresAt", "label", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "purpose":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("purpose"))
+			data, err := ec.unmarshalNPlusCodePurpose2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋpluscodebatchᚐPurpose(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Purpose = data
+		case "plan":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("plan"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Plan = data
+		case "count":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("count"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Count = data
+		case "expiresAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresAt"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresAt = data
+		case "label":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("label"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Label = data
 		case "idempotencyKey":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
 			data, err := ec.unmarshalNString2string(ctx, v)
@@ -23438,6 +27286,141 @@ func (ec *executionContext) unmarshalInputPartnerInput(ctx context.Context, obj 
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputPartnerPlusInput(ctx context.Context, obj any) (model.PartnerPlusInput, error) {
+	var it model.PartnerPlusInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"plans", "monthlyCap"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "plans":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("plans"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Plans = data
+		case "monthlyCap":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("monthlyCap"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MonthlyCap = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputPlusPlanInput(ctx context.Context, obj any) (rules.PlusPlan, error) {
+	var it rules.PlusPlan
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["trial"]; !present {
+		asMap["trial"] = false
+	}
+	if _, present := asMap["months"]; !present {
+		asMap["months"] = 0
+	}
+	if _, present := asMap["days"]; !present {
+		asMap["days"] = 0
+	}
+	if _, present := asMap["priceCents"]; !present {
+		asMap["priceCents"] = 0
+	}
+	if _, present := asMap["exclusivePriceCents"]; !present {
+		asMap["exclusivePriceCents"] = 0
+	}
+	if _, present := asMap["exclusiveMinScore"]; !present {
+		asMap["exclusiveMinScore"] = 0
+	}
+
+	fieldsInOrder := [...]string{"key", "name", "trial", "months", "days", "priceCents", "exclusivePriceCents", "exclusiveMinScore"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "key":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("key"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Key = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "trial":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("trial"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Trial = data
+		case "months":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("months"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Months = data
+		case "days":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("days"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Days = data
+		case "priceCents":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("priceCents"))
+			data, err := ec.unmarshalNInt2int64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PriceCents = data
+		case "exclusivePriceCents":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exclusivePriceCents"))
+			data, err := ec.unmarshalNInt2int64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExclusivePriceCents = data
+		case "exclusiveMinScore":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exclusiveMinScore"))
+			data, err := ec.unmarshalNInt2int64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExclusiveMinScore = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputPlusTermOrder(ctx context.Context, obj any) (ent.PlusTermOrder, error) {
 	var it ent.PlusTermOrder
 	if obj == nil {
@@ -23520,6 +27503,64 @@ func (ec *executionContext) unmarshalInputPointEntryOrder(ctx context.Context, o
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputPurchasePlusInput(ctx context.Context, obj any) (model.PurchasePlusInput, error) {
+	var it model.PurchasePlusInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"externalId", "plan", "amountCents", "paymentRef", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "externalId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = data
+		case "plan":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("plan"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Plan = data
+		case "amountCents":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amountCents"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AmountCents = data
+		case "paymentRef":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("paymentRef"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PaymentRef = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputRecordEventsInput(ctx context.Context, obj any) (model.RecordEventsInput, error) {
 	var it model.RecordEventsInput
 	if obj == nil {
@@ -23545,6 +27586,43 @@ func (ec *executionContext) unmarshalInputRecordEventsInput(ctx context.Context,
 				return it, err
 			}
 			it.Events = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRedeemPlusCodeInput(ctx context.Context, obj any) (model.RedeemPlusCodeInput, error) {
+	var it model.RedeemPlusCodeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"externalId", "code"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "externalId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = data
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
 		}
 	}
 	return it, nil
@@ -24048,6 +28126,43 @@ func (ec *executionContext) unmarshalInputSpendingRulesInput(ctx context.Context
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputStartPlusTrialInput(ctx context.Context, obj any) (model.StartPlusTrialInput, error) {
+	var it model.StartPlusTrialInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"externalId", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "externalId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputTierChangeOrder(ctx context.Context, obj any) (ent.TierChangeOrder, error) {
 	var it ent.TierChangeOrder
 	if obj == nil {
@@ -24250,6 +28365,36 @@ func (ec *executionContext) unmarshalInputUpdateMemberInput(ctx context.Context,
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputUpdatePlusPlansInput(ctx context.Context, obj any) (model.UpdatePlusPlansInput, error) {
+	var it model.UpdatePlusPlansInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"plans"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "plans":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("plans"))
+			data, err := ec.unmarshalNPlusPlanInput2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐPlusPlanᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Plans = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputUpdatePointsRulesInput(ctx context.Context, obj any) (model.UpdatePointsRulesInput, error) {
 	var it model.UpdatePointsRulesInput
 	if obj == nil {
@@ -24418,6 +28563,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._PlusTerm(ctx, sel, obj)
+	case *ent.PlusCodeBatch:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._PlusCodeBatch(ctx, sel, obj)
 	case *ent.PartnerGrant:
 		if obj == nil {
 			return graphql.Null
@@ -24852,6 +29002,61 @@ func (ec *executionContext) _BenefitClaimEdge(ctx context.Context, sel ast.Selec
 			out.Values[i] = ec._BenefitClaimEdge_node(ctx, field, obj)
 		case "cursor":
 			out.Values[i] = ec._BenefitClaimEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var cancelPlusPayloadImplementors = []string{"CancelPlusPayload"}
+
+func (ec *executionContext) _CancelPlusPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CancelPlusPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cancelPlusPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CancelPlusPayload")
+		case "term":
+			out.Values[i] = ec._CancelPlusPayload_term(ctx, field, obj)
+		case "cancelledTerms":
+			out.Values[i] = ec._CancelPlusPayload_cancelledTerms(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "refundableCents":
+			out.Values[i] = ec._CancelPlusPayload_refundableCents(ctx, field, obj)
+		case "refundedCents":
+			out.Values[i] = ec._CancelPlusPayload_refundedCents(ctx, field, obj)
+		case "replayed":
+			out.Values[i] = ec._CancelPlusPayload_replayed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._CancelPlusPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -25410,6 +29615,57 @@ func (ec *executionContext) _FundStoreBudgetPayload(ctx context.Context, sel ast
 			}
 		case "userErrors":
 			out.Values[i] = ec._FundStoreBudgetPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var issuePlusCodesPayloadImplementors = []string{"IssuePlusCodesPayload"}
+
+func (ec *executionContext) _IssuePlusCodesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.IssuePlusCodesPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, issuePlusCodesPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IssuePlusCodesPayload")
+		case "batch":
+			out.Values[i] = ec._IssuePlusCodesPayload_batch(ctx, field, obj)
+		case "codes":
+			out.Values[i] = ec._IssuePlusCodesPayload_codes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "replayed":
+			out.Values[i] = ec._IssuePlusCodesPayload_replayed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._IssuePlusCodesPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -26078,6 +30334,42 @@ func (ec *executionContext) _Member(ctx context.Context, sel ast.SelectionSet, o
 					}
 				}()
 				res = ec._Member_phone(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "plus":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Member_plus(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
 				return res
 			}
 
@@ -26824,6 +31116,250 @@ func (ec *executionContext) _MemberMedalEdge(ctx context.Context, sel ast.Select
 	return out
 }
 
+var memberPlusImplementors = []string{"MemberPlus"}
+
+func (ec *executionContext) _MemberPlus(ctx context.Context, sel ast.SelectionSet, obj *model.MemberPlus) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, memberPlusImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MemberPlus")
+		case "status":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._MemberPlus_status(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "currentTerm":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._MemberPlus_currentTerm(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "end":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._MemberPlus_end(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "daysLeft":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._MemberPlus_daysLeft(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "history":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._MemberPlus_history(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "savings":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._MemberPlus_savings(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var memberPointsImplementors = []string{"MemberPoints"}
 
 func (ec *executionContext) _MemberPoints(ctx context.Context, sel ast.SelectionSet, obj *model.MemberPoints) graphql.Marshaler {
@@ -27054,6 +31590,48 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "reportPartnerActivity":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_reportPartnerActivity(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "purchasePlus":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_purchasePlus(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startPlusTrial":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_startPlusTrial(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelPlus":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelPlus(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatePlusPlans":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updatePlusPlans(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "issuePlusCodes":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_issuePlusCodes(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "redeemPlusCode":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_redeemPlusCode(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -27457,6 +32035,11 @@ func (ec *executionContext) _PartnerConfiguration(ctx context.Context, sel ast.S
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "plus":
+			out.Values[i] = ec._PartnerConfiguration_plus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -27663,6 +32246,423 @@ func (ec *executionContext) _PartnerPayload(ctx context.Context, sel ast.Selecti
 			out.Values[i] = ec._PartnerPayload_partner(ctx, field, obj)
 		case "userErrors":
 			out.Values[i] = ec._PartnerPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var partnerPlusAllowanceImplementors = []string{"PartnerPlusAllowance"}
+
+func (ec *executionContext) _PartnerPlusAllowance(ctx context.Context, sel ast.SelectionSet, obj *model.PartnerPlusAllowance) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, partnerPlusAllowanceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PartnerPlusAllowance")
+		case "plans":
+			out.Values[i] = ec._PartnerPlusAllowance_plans(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "monthlyCap":
+			out.Values[i] = ec._PartnerPlusAllowance_monthlyCap(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "grantedThisMonth":
+			out.Values[i] = ec._PartnerPlusAllowance_grantedThisMonth(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var plusCodeBatchImplementors = []string{"PlusCodeBatch", "Node"}
+
+func (ec *executionContext) _PlusCodeBatch(ctx context.Context, sel ast.SelectionSet, obj *ent.PlusCodeBatch) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, plusCodeBatchImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlusCodeBatch")
+		case "id":
+			out.Values[i] = ec._PlusCodeBatch_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "purpose":
+			out.Values[i] = ec._PlusCodeBatch_purpose(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "plan":
+			out.Values[i] = ec._PlusCodeBatch_plan(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._PlusCodeBatch_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "label":
+			out.Values[i] = ec._PlusCodeBatch_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._PlusCodeBatch_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdBy":
+			out.Values[i] = ec._PlusCodeBatch_createdBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._PlusCodeBatch_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var plusPlanImplementors = []string{"PlusPlan"}
+
+func (ec *executionContext) _PlusPlan(ctx context.Context, sel ast.SelectionSet, obj *rules.PlusPlan) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, plusPlanImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlusPlan")
+		case "key":
+			out.Values[i] = ec._PlusPlan_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._PlusPlan_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "trial":
+			out.Values[i] = ec._PlusPlan_trial(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "months":
+			out.Values[i] = ec._PlusPlan_months(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "days":
+			out.Values[i] = ec._PlusPlan_days(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "priceCents":
+			out.Values[i] = ec._PlusPlan_priceCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "exclusivePriceCents":
+			out.Values[i] = ec._PlusPlan_exclusivePriceCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "exclusiveMinScore":
+			out.Values[i] = ec._PlusPlan_exclusiveMinScore(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var plusPlanQuoteImplementors = []string{"PlusPlanQuote"}
+
+func (ec *executionContext) _PlusPlanQuote(ctx context.Context, sel ast.SelectionSet, obj *model.PlusPlanQuote) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, plusPlanQuoteImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlusPlanQuote")
+		case "plan":
+			out.Values[i] = ec._PlusPlanQuote_plan(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "priceCents":
+			out.Values[i] = ec._PlusPlanQuote_priceCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._PlusPlanQuote_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startAt":
+			out.Values[i] = ec._PlusPlanQuote_startAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "endAt":
+			out.Values[i] = ec._PlusPlanQuote_endAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var plusQuoteImplementors = []string{"PlusQuote"}
+
+func (ec *executionContext) _PlusQuote(ctx context.Context, sel ast.SelectionSet, obj *model.PlusQuote) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, plusQuoteImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlusQuote")
+		case "externalId":
+			out.Values[i] = ec._PlusQuote_externalId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "settledScore":
+			out.Values[i] = ec._PlusQuote_settledScore(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "plans":
+			out.Values[i] = ec._PlusQuote_plans(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "trial":
+			out.Values[i] = ec._PlusQuote_trial(ctx, field, obj)
+		case "trialOpen":
+			out.Values[i] = ec._PlusQuote_trialOpen(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._PlusQuote_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "currentEnd":
+			out.Values[i] = ec._PlusQuote_currentEnd(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var plusSavingsImplementors = []string{"PlusSavings"}
+
+func (ec *executionContext) _PlusSavings(ctx context.Context, sel ast.SelectionSet, obj *model.PlusSavings) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, plusSavingsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlusSavings")
+		case "termCents":
+			out.Values[i] = ec._PlusSavings_termCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "wouldHaveSavedCents":
+			out.Values[i] = ec._PlusSavings_wouldHaveSavedCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "breakdown":
+			out.Values[i] = ec._PlusSavings_breakdown(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var plusSavingsLineImplementors = []string{"PlusSavingsLine"}
+
+func (ec *executionContext) _PlusSavingsLine(ctx context.Context, sel ast.SelectionSet, obj *model.PlusSavingsLine) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, plusSavingsLineImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlusSavingsLine")
+		case "rule":
+			out.Values[i] = ec._PlusSavingsLine_rule(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cents":
+			out.Values[i] = ec._PlusSavingsLine_cents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "wouldHaveSavedCents":
+			out.Values[i] = ec._PlusSavingsLine_wouldHaveSavedCents(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -28328,6 +33328,42 @@ func (ec *executionContext) _Program(ctx context.Context, sel ast.SelectionSet, 
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "plusPlans":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Program_plusPlans(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "pointsRules":
 			field := field
 
@@ -28400,6 +33436,54 @@ func (ec *executionContext) _Program(ctx context.Context, sel ast.SelectionSet, 
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var purchasePlusPayloadImplementors = []string{"PurchasePlusPayload"}
+
+func (ec *executionContext) _PurchasePlusPayload(ctx context.Context, sel ast.SelectionSet, obj *model.PurchasePlusPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, purchasePlusPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PurchasePlusPayload")
+		case "term":
+			out.Values[i] = ec._PurchasePlusPayload_term(ctx, field, obj)
+		case "priceReason":
+			out.Values[i] = ec._PurchasePlusPayload_priceReason(ctx, field, obj)
+		case "replayed":
+			out.Values[i] = ec._PurchasePlusPayload_replayed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._PurchasePlusPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -28609,6 +33693,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "plusQuote":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_plusQuote(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "pointsQuote":
 			field := field
 
@@ -28765,6 +33871,52 @@ func (ec *executionContext) _RecordEventsPayload(ctx context.Context, sel ast.Se
 			}
 		case "userErrors":
 			out.Values[i] = ec._RecordEventsPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var redeemPlusCodePayloadImplementors = []string{"RedeemPlusCodePayload"}
+
+func (ec *executionContext) _RedeemPlusCodePayload(ctx context.Context, sel ast.SelectionSet, obj *model.RedeemPlusCodePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, redeemPlusCodePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RedeemPlusCodePayload")
+		case "term":
+			out.Values[i] = ec._RedeemPlusCodePayload_term(ctx, field, obj)
+		case "replayed":
+			out.Values[i] = ec._RedeemPlusCodePayload_replayed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._RedeemPlusCodePayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -29476,6 +34628,52 @@ func (ec *executionContext) _SpendingRules(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var startPlusTrialPayloadImplementors = []string{"StartPlusTrialPayload"}
+
+func (ec *executionContext) _StartPlusTrialPayload(ctx context.Context, sel ast.SelectionSet, obj *model.StartPlusTrialPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, startPlusTrialPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StartPlusTrialPayload")
+		case "term":
+			out.Values[i] = ec._StartPlusTrialPayload_term(ctx, field, obj)
+		case "replayed":
+			out.Values[i] = ec._StartPlusTrialPayload_replayed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._StartPlusTrialPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var storeBudgetImplementors = []string{"StoreBudget", "Node"}
 
 func (ec *executionContext) _StoreBudget(ctx context.Context, sel ast.SelectionSet, obj *ent.StoreBudget) graphql.Marshaler {
@@ -30039,6 +35237,47 @@ func (ec *executionContext) _UpdateMemberPayload(ctx context.Context, sel ast.Se
 			out.Values[i] = ec._UpdateMemberPayload_member(ctx, field, obj)
 		case "userErrors":
 			out.Values[i] = ec._UpdateMemberPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var updatePlusPlansPayloadImplementors = []string{"UpdatePlusPlansPayload"}
+
+func (ec *executionContext) _UpdatePlusPlansPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdatePlusPlansPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updatePlusPlansPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdatePlusPlansPayload")
+		case "plans":
+			out.Values[i] = ec._UpdatePlusPlansPayload_plans(ctx, field, obj)
+		case "userErrors":
+			out.Values[i] = ec._UpdatePlusPlansPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -30693,6 +35932,25 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) unmarshalNCancelPlusInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCancelPlusInput(ctx context.Context, v any) (model.CancelPlusInput, error) {
+	res, err := ec.unmarshalInputCancelPlusInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCancelPlusPayload2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCancelPlusPayload(ctx context.Context, sel ast.SelectionSet, v model.CancelPlusPayload) graphql.Marshaler {
+	return ec._CancelPlusPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCancelPlusPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCancelPlusPayload(ctx context.Context, sel ast.SelectionSet, v *model.CancelPlusPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CancelPlusPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNChannel2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋmemberᚐRegistrationChannel(ctx context.Context, v any) (member.RegistrationChannel, error) {
 	var res member.RegistrationChannel
 	err := res.UnmarshalGQL(v)
@@ -30814,21 +36072,6 @@ func (ec *executionContext) marshalNConfigEntry2ᚖgithubᚗcomᚋmembergraphᚋ
 		return graphql.Null
 	}
 	return ec._ConfigEntry(ctx, sel, v)
-}
-
-func (ec *executionContext) unmarshalNConfigEntryInput2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐConfigEntryInputᚄ(ctx context.Context, v any) ([]*model.ConfigEntryInput, error) {
-	var vSlice []any
-	vSlice = graphql.CoerceList(v)
-	var err error
-	res := make([]*model.ConfigEntryInput, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNConfigEntryInput2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐConfigEntryInput(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
 }
 
 func (ec *executionContext) unmarshalNConfigEntryInput2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐConfigEntryInput(ctx context.Context, v any) (*model.ConfigEntryInput, error) {
@@ -31154,6 +36397,25 @@ func (ec *executionContext) marshalNInt2ᚕintᚄ(ctx context.Context, sel ast.S
 	return ret
 }
 
+func (ec *executionContext) unmarshalNIssuePlusCodesInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐIssuePlusCodesInput(ctx context.Context, v any) (model.IssuePlusCodesInput, error) {
+	res, err := ec.unmarshalInputIssuePlusCodesInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNIssuePlusCodesPayload2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐIssuePlusCodesPayload(ctx context.Context, sel ast.SelectionSet, v model.IssuePlusCodesPayload) graphql.Marshaler {
+	return ec._IssuePlusCodesPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNIssuePlusCodesPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐIssuePlusCodesPayload(ctx context.Context, sel ast.SelectionSet, v *model.IssuePlusCodesPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._IssuePlusCodesPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNMedal2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMedalᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Medal) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -31370,6 +36632,20 @@ func (ec *executionContext) marshalNMemberOrderField2ᚖgithubᚗcomᚋmembergra
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalNMemberPlus2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMemberPlus(ctx context.Context, sel ast.SelectionSet, v model.MemberPlus) graphql.Marshaler {
+	return ec._MemberPlus(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNMemberPlus2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMemberPlus(ctx context.Context, sel ast.SelectionSet, v *model.MemberPlus) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._MemberPlus(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNMemberPoints2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMemberPoints(ctx context.Context, sel ast.SelectionSet, v model.MemberPoints) graphql.Marshaler {
@@ -31640,6 +36916,16 @@ func (ec *executionContext) marshalNPartnerPayload2ᚖgithubᚗcomᚋmembergraph
 	return ec._PartnerPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNPartnerPlusAllowance2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPartnerPlusAllowance(ctx context.Context, sel ast.SelectionSet, v *model.PartnerPlusAllowance) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PartnerPlusAllowance(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNPartnerStatus2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPartnerStatus(ctx context.Context, v any) (model.PartnerStatus, error) {
 	var res model.PartnerStatus
 	err := res.UnmarshalGQL(v)
@@ -31689,6 +36975,192 @@ func (ec *executionContext) marshalNPaymentMethod2ᚕgithubᚗcomᚋmembergraph�
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNPlusCodePurpose2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋpluscodebatchᚐPurpose(ctx context.Context, v any) (pluscodebatch.Purpose, error) {
+	var res pluscodebatch.Purpose
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPlusCodePurpose2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋpluscodebatchᚐPurpose(ctx context.Context, sel ast.SelectionSet, v pluscodebatch.Purpose) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNPlusPlan2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐPlusPlanᚄ(ctx context.Context, sel ast.SelectionSet, v []*rules.PlusPlan) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPlusPlan2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐPlusPlan(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPlusPlan2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐPlusPlan(ctx context.Context, sel ast.SelectionSet, v *rules.PlusPlan) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PlusPlan(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPlusPlanInput2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐPlusPlanᚄ(ctx context.Context, v any) ([]*rules.PlusPlan, error) {
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
+	var err error
+	res := make([]*rules.PlusPlan, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPlusPlanInput2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐPlusPlan(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNPlusPlanInput2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐPlusPlan(ctx context.Context, v any) (*rules.PlusPlan, error) {
+	res, err := ec.unmarshalInputPlusPlanInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPlusPlanQuote2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPlusPlanQuoteᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PlusPlanQuote) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPlusPlanQuote2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPlusPlanQuote(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPlusPlanQuote2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPlusPlanQuote(ctx context.Context, sel ast.SelectionSet, v *model.PlusPlanQuote) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PlusPlanQuote(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPlusQuote2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPlusQuote(ctx context.Context, sel ast.SelectionSet, v model.PlusQuote) graphql.Marshaler {
+	return ec._PlusQuote(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPlusQuote2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPlusQuote(ctx context.Context, sel ast.SelectionSet, v *model.PlusQuote) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PlusQuote(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPlusSavings2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPlusSavings(ctx context.Context, sel ast.SelectionSet, v model.PlusSavings) graphql.Marshaler {
+	return ec._PlusSavings(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPlusSavings2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPlusSavings(ctx context.Context, sel ast.SelectionSet, v *model.PlusSavings) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PlusSavings(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPlusSavingsLine2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPlusSavingsLineᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PlusSavingsLine) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPlusSavingsLine2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPlusSavingsLine(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPlusSavingsLine2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPlusSavingsLine(ctx context.Context, sel ast.SelectionSet, v *model.PlusSavingsLine) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PlusSavingsLine(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPlusStatus2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPlusStatus(ctx context.Context, v any) (model.PlusStatus, error) {
+	var res model.PlusStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPlusStatus2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPlusStatus(ctx context.Context, sel ast.SelectionSet, v model.PlusStatus) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNPlusTerm2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPlusTermᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.PlusTerm) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPlusTerm2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPlusTerm(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPlusTerm2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPlusTerm(ctx context.Context, sel ast.SelectionSet, v *ent.PlusTerm) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PlusTerm(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPlusTermConnection2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPlusTermConnection(ctx context.Context, sel ast.SelectionSet, v ent.PlusTermConnection) graphql.Marshaler {
+	return ec._PlusTermConnection(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPlusTermConnection2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPlusTermConnection(ctx context.Context, sel ast.SelectionSet, v *ent.PlusTermConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PlusTermConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNPlusTermOrderField2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPlusTermOrderField(ctx context.Context, v any) (*ent.PlusTermOrderField, error) {
@@ -31854,6 +37326,25 @@ func (ec *executionContext) marshalNProgram2ᚖgithubᚗcomᚋmembergraphᚋmemb
 	return ec._Program(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNPurchasePlusInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPurchasePlusInput(ctx context.Context, v any) (model.PurchasePlusInput, error) {
+	res, err := ec.unmarshalInputPurchasePlusInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPurchasePlusPayload2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPurchasePlusPayload(ctx context.Context, sel ast.SelectionSet, v model.PurchasePlusPayload) graphql.Marshaler {
+	return ec._PurchasePlusPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPurchasePlusPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPurchasePlusPayload(ctx context.Context, sel ast.SelectionSet, v *model.PurchasePlusPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PurchasePlusPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNQuotaPeriod2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋbenefitᚐQuotaPeriod(ctx context.Context, v any) (benefit.QuotaPeriod, error) {
 	var res benefit.QuotaPeriod
 	err := res.UnmarshalGQL(v)
@@ -31881,6 +37372,25 @@ func (ec *executionContext) marshalNRecordEventsPayload2ᚖgithubᚗcomᚋmember
 		return graphql.Null
 	}
 	return ec._RecordEventsPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRedeemPlusCodeInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRedeemPlusCodeInput(ctx context.Context, v any) (model.RedeemPlusCodeInput, error) {
+	res, err := ec.unmarshalInputRedeemPlusCodeInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRedeemPlusCodePayload2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRedeemPlusCodePayload(ctx context.Context, sel ast.SelectionSet, v model.RedeemPlusCodePayload) graphql.Marshaler {
+	return ec._RedeemPlusCodePayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRedeemPlusCodePayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRedeemPlusCodePayload(ctx context.Context, sel ast.SelectionSet, v *model.RedeemPlusCodePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RedeemPlusCodePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRegisterMemberInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRegisterMemberInput(ctx context.Context, v any) (model.RegisterMemberInput, error) {
@@ -32149,6 +37659,25 @@ func (ec *executionContext) unmarshalNSpendingRulesInput2ᚖgithubᚗcomᚋmembe
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNStartPlusTrialInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐStartPlusTrialInput(ctx context.Context, v any) (model.StartPlusTrialInput, error) {
+	res, err := ec.unmarshalInputStartPlusTrialInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNStartPlusTrialPayload2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐStartPlusTrialPayload(ctx context.Context, sel ast.SelectionSet, v model.StartPlusTrialPayload) graphql.Marshaler {
+	return ec._StartPlusTrialPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNStartPlusTrialPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐStartPlusTrialPayload(ctx context.Context, sel ast.SelectionSet, v *model.StartPlusTrialPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._StartPlusTrialPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -32350,6 +37879,25 @@ func (ec *executionContext) marshalNUpdateMemberPayload2ᚖgithubᚗcomᚋmember
 		return graphql.Null
 	}
 	return ec._UpdateMemberPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpdatePlusPlansInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUpdatePlusPlansInput(ctx context.Context, v any) (model.UpdatePlusPlansInput, error) {
+	res, err := ec.unmarshalInputUpdatePlusPlansInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpdatePlusPlansPayload2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUpdatePlusPlansPayload(ctx context.Context, sel ast.SelectionSet, v model.UpdatePlusPlansPayload) graphql.Marshaler {
+	return ec._UpdatePlusPlansPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNUpdatePlusPlansPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUpdatePlusPlansPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdatePlusPlansPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UpdatePlusPlansPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNUpdatePointsRulesInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUpdatePointsRulesInput(ctx context.Context, v any) (model.UpdatePointsRulesInput, error) {
@@ -33211,6 +38759,14 @@ func (ec *executionContext) unmarshalOPartnerGrantOrder2ᚖgithubᚗcomᚋmember
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalOPartnerPlusInput2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPartnerPlusInput(ctx context.Context, v any) (*model.PartnerPlusInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputPartnerPlusInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOPaymentMethod2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPaymentMethod(ctx context.Context, v any) (*model.PaymentMethod, error) {
 	if v == nil {
 		return nil, nil
@@ -33225,6 +38781,39 @@ func (ec *executionContext) marshalOPaymentMethod2ᚖgithubᚗcomᚋmembergraph�
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOPlusCodeBatch2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPlusCodeBatch(ctx context.Context, sel ast.SelectionSet, v *ent.PlusCodeBatch) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PlusCodeBatch(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOPlusPlan2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐPlusPlanᚄ(ctx context.Context, sel ast.SelectionSet, v []*rules.PlusPlan) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPlusPlan2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐPlusPlan(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOPlusPlan2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐPlusPlan(ctx context.Context, sel ast.SelectionSet, v *rules.PlusPlan) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PlusPlan(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOPlusTerm2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPlusTerm(ctx context.Context, sel ast.SelectionSet, v *ent.PlusTerm) graphql.Marshaler {

@@ -33,6 +33,8 @@ import (
 	"github.com/membergraph/membergraph/internal/medal"
 	"github.com/membergraph/membergraph/internal/member"
 	"github.com/membergraph/membergraph/internal/partner"
+	"github.com/membergraph/membergraph/internal/plus"
+	"github.com/membergraph/membergraph/internal/pluscode"
 	"github.com/membergraph/membergraph/internal/points"
 	"github.com/membergraph/membergraph/internal/program"
 	"github.com/membergraph/membergraph/internal/score"
@@ -55,7 +57,14 @@ type ServerConfig struct {
 	Medals   *medal.Service
 	// Partners defaults to a service without plugins: no partners.
 	Partners *partner.Service
-	Logger   *slog.Logger
+	// Plus grants, cancels and reads PLUS terms. Default: a service over Ledger with no
+	// listeners; Ledger must have been built with plus.NewChecker for PLUS to earn 10×.
+	Plus *plus.Service
+	// PlusCodes issues and redeems PLUS codes. Default: a service hashing codes under a
+	// random key of this process (pluscode.EphemeralHasher), so codes live as long as the
+	// server; serve passes one with the configured code key.
+	PlusCodes *pluscode.Service
+	Logger    *slog.Logger
 	// DefaultProgram is the programme of tokens that name none.
 	DefaultProgram string
 	// Production turns off introspection and the playground.
@@ -111,6 +120,12 @@ func (c *ServerConfig) withDefaults() {
 	if c.Partners == nil {
 		pid, _ := c.Programs.IDByKey(context.Background(), c.DefaultProgram)
 		c.Partners = partner.NewService(c.DB.Client, c.Ledger, pid, c.Logger)
+	}
+	if c.Plus == nil {
+		c.Plus = plus.NewService(c.DB.Client, c.Ledger)
+	}
+	if c.PlusCodes == nil {
+		c.PlusCodes = pluscode.NewService(c.DB.Client, c.Ledger, c.Plus, pluscode.EphemeralHasher())
 	}
 }
 
@@ -169,7 +184,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) graphqlHandler() http.Handler {
 	resolver := &Resolver{client: s.cfg.DB.Client, programs: s.cfg.Programs, members: s.cfg.Members,
 		ledger: s.cfg.Ledger, events: s.cfg.Events, scores: s.cfg.Scores, tiers: s.cfg.Tiers, benefits: s.cfg.Benefits,
-		medals: s.cfg.Medals, partners: s.cfg.Partners}
+		medals: s.cfg.Medals, partners: s.cfg.Partners, plus: s.cfg.Plus, plusCodes: s.cfg.PlusCodes}
 	ecfg := Config{Resolvers: resolver}
 	ecfg.Directives.Auth = authDirective
 	ecfg.Complexity.Query.Members = func(child int, _ *entgql.Cursor[int], first *int, _ *entgql.Cursor[int], last *int, _ *ent.MemberOrder, _ *ent.MemberWhereInput) int {

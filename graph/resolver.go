@@ -11,6 +11,8 @@ import (
 	"github.com/membergraph/membergraph/internal/medal"
 	"github.com/membergraph/membergraph/internal/member"
 	"github.com/membergraph/membergraph/internal/partner"
+	"github.com/membergraph/membergraph/internal/plus"
+	"github.com/membergraph/membergraph/internal/pluscode"
 	"github.com/membergraph/membergraph/internal/points"
 	"github.com/membergraph/membergraph/internal/program"
 	"github.com/membergraph/membergraph/internal/score"
@@ -30,4 +32,7 @@ type Resolver struct {
 	benefits *benefit.Service
 	medals   *medal.Service
 	partners *partner.Service
+	plus     *plus.Service
+	// plusCodes issues and redeems PLUS codes.
+	plusCodes *pluscode.Service
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/membergraph/membergraph/ent/event"
 	"github.com/membergraph/membergraph/ent/medal"
 	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/ent/pluscodebatch"
 	"github.com/membergraph/membergraph/internal/rules"
 )
 
@@ -27,6 +28,34 @@ type AdjustPointsInput struct {
 	Reason string `json:"reason"`
 	// Unique per adjustment: a retry with the same key adjusts once.
 	IdempotencyKey string `json:"idempotencyKey"`
+}
+
+// A cancellation.
+type CancelPlusInput struct {
+	// The member's externalId.
+	ExternalID string `json:"externalId"`
+	// Whether to grant the refundable amount; false ends the terms without paying anything back.
+	Refund bool `json:"refund"`
+	// Why, for the record (1–256 characters).
+	Reason string `json:"reason"`
+	// Makes the request safe to retry: 1–128 printable ASCII characters, unique per programme.
+	IdempotencyKey string `json:"idempotencyKey"`
+}
+
+// What cancelPlus did.
+type CancelPlusPayload struct {
+	// The term that held, now ended; null when refused.
+	Term *ent.PlusTerm `json:"term,omitempty"`
+	// Every term the cancellation ended: the current one and those stacked after it, oldest first.
+	CancelledTerms []*ent.PlusTerm `json:"cancelledTerms"`
+	// What the policy refunds, in cents: per term the price paid less the value received in it, never below 0; null when refused.
+	RefundableCents *int `json:"refundableCents,omitempty"`
+	// What was refunded, in cents: refundableCents when refund was true, else 0; null when refused.
+	RefundedCents *int `json:"refundedCents,omitempty"`
+	// True when the key had been used with the same request: nothing changed.
+	Replayed bool `json:"replayed"`
+	// Why the cancellation was refused; empty when it went through.
+	UserErrors []*UserError `json:"userErrors"`
 }
 
 // One use of a member's benefit.
@@ -47,8 +76,8 @@ type ClaimBenefitPayload struct {
 	Remaining *int `json:"remaining,omitempty"`
 	// The key was used before for this claim: nothing changed.
 	Replayed bool `json:"replayed"`
-	// What was wrong: NOT_FOUND for a key not in the catalogue, FAILED_PRECONDITION when the tier
-	// lacks the benefit or its quota is used. Listed in the order found, which follows the input's
+	// What was wrong: NOT_FOUND for a key not in the catalogue, FAILED_PRECONDITION when neither
+	// the tier nor a running PLUS term holds the benefit, or its quota is used. Listed in the order found, which follows the input's
 	// fields.
 	UserErrors []*UserError `json:"userErrors"`
 }
@@ -97,8 +126,10 @@ type ConfigEntryInput struct {
 type ConfigurePartnerInput struct {
 	// The partner's key.
 	Partner string `json:"partner"`
-	// The whole configuration; keys left out are removed.
-	Config []*ConfigEntryInput `json:"config"`
+	// The plugin's whole configuration; keys left out are removed. Null leaves it as it is.
+	Config []*ConfigEntryInput `json:"config,omitempty"`
+	// What the platform allows the partner in the PLUS channel, replacing what it allowed. Null leaves it as it is.
+	Plus *PartnerPlusInput `json:"plus,omitempty"`
 }
 
 // How points are earned (docs/domain.md §3 "Earning").
@@ -296,6 +327,34 @@ type GrantStorePointsInput struct {
 	IdempotencyKey string `json:"idempotencyKey"`
 }
 
+// A batch of PLUS codes to issue.
+type IssuePlusCodesInput struct {
+	// What the codes are for.
+	Purpose pluscodebatch.Purpose `json:"purpose"`
+	// The PLUS plan each code grants, a key of program.plusPlans, e.g. ANNUAL.
+	Plan string `json:"plan"`
+	// How many codes, 1–10,000.
+	Count int `json:"count"`
+	// The first instant at which the codes no longer redeem; in the future.
+	ExpiresAt time.Time `json:"expiresAt"`
+	// Who or what the batch is for, in words, at most 128 characters (default empty).
+	Label *string `json:"label,omitempty"`
+	// Unique per batch: a retry with the same key makes no second batch.
+	IdempotencyKey string `json:"idempotencyKey"`
+}
+
+// The result of issuePlusCodes.
+type IssuePlusCodesPayload struct {
+	// The batch made; null when userErrors is not empty.
+	Batch *ent.PlusCodeBatch `json:"batch,omitempty"`
+	// The codes, as XXXXX-XXXXX-XXXXX-XXXXX, in the order made; shown this once. Empty on a replay or a refusal.
+	Codes []string `json:"codes"`
+	// True when the idempotencyKey made this batch before: its codes were shown then and are not again.
+	Replayed bool `json:"replayed"`
+	// What was wrong with the input; empty on success.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 // A member's progress towards a medal's next level.
 type MedalProgress struct {
 	// Yuan or count over the last 12 months.
@@ -460,6 +519,8 @@ type PartnerConfiguration struct {
 	Config []*ConfigEntry `json:"config"`
 	// The settings the partner accepts, in the order the plugin declares them.
 	Schema []*PartnerConfigField `json:"schema"`
+	// What the platform allows the partner in the PLUS channel (docs/domain.md §5 "Partner channels").
+	Plus *PartnerPlusAllowance `json:"plus"`
 }
 
 // A partner, by key.
@@ -474,6 +535,80 @@ type PartnerPayload struct {
 	Partner *Partner `json:"partner,omitempty"`
 	// What was wrong; empty on success. Listed in the order found, which follows the input's fields.
 	UserErrors []*UserError `json:"userErrors"`
+}
+
+// What a partner may grant of PLUS through its plugin's GrantPlus callback.
+type PartnerPlusAllowance struct {
+	// The plan keys the partner may grant, in the order the admin gave them; empty: none, the partner is not allowed.
+	Plans []string `json:"plans"`
+	// How many terms the partner may grant per calendar month of the programme's time zone.
+	MonthlyCap int `json:"monthlyCap"`
+	// The terms the partner has granted this calendar month, cancelled ones included.
+	GrantedThisMonth int `json:"grantedThisMonth"`
+}
+
+// What a partner may grant of PLUS, kept by the platform and never handed to the plugin.
+type PartnerPlusInput struct {
+	// The plan keys the partner may grant, e.g. ["ANNUAL"]; empty: none.
+	Plans []string `json:"plans"`
+	// How many terms the partner may grant per calendar month of the programme's time zone; 0–1000000.
+	MonthlyCap int `json:"monthlyCap"`
+}
+
+// A paid plan at one member's price.
+type PlusPlanQuote struct {
+	// The plan.
+	Plan *rules.PlusPlan `json:"plan"`
+	// What this member pays, in cents: purchasePlus must report exactly this amount.
+	PriceCents int `json:"priceCents"`
+	// Why this price, e.g. "exclusive price, settled score 4,612 ≥ 4,500".
+	Reason string `json:"reason"`
+	// Where a term bought now would start: the current end, or now.
+	StartAt time.Time `json:"startAt"`
+	// Where it would end.
+	EndAt time.Time `json:"endAt"`
+}
+
+// What a member may buy now (plusQuote).
+type PlusQuote struct {
+	// The member quoted.
+	ExternalID string `json:"externalId"`
+	// The member's settled score, which decides the exclusive price.
+	SettledScore int `json:"settledScore"`
+	// The paid plans at this member's price, in the order of program.plusPlans.
+	Plans []*PlusPlanQuote `json:"plans"`
+	// The trial plan; null when the programme offers none.
+	Trial *rules.PlusPlan `json:"trial,omitempty"`
+	// Whether this member may start the trial: only a member who never held PLUS.
+	TrialOpen bool `json:"trialOpen"`
+	// Whether the member is PLUS now.
+	Status PlusStatus `json:"status"`
+	// The end of the member's current PLUS, which a purchase now would extend; null when NONE.
+	CurrentEnd *time.Time `json:"currentEnd,omitempty"`
+}
+
+// What PLUS saves a member, by the programme's savings rules (one per benefit).
+type PlusSavings struct {
+	// What the term running now has saved the member since it began, in cents: the PLUS bonus
+	// points at their value (less those order refunds took back), the discounts on the
+	// confirmed, unrefunded spend, and the PLUS coupons and services claimed. 0 when no term runs.
+	TermCents int `json:"termCents"`
+	// What PLUS would have saved over the current month and the 11 before it, in cents: the same
+	// rules applied to the member's own confirmed, unrefunded orders of those months (a coupon per
+	// order and a free pickup per return, within their monthly quotas).
+	WouldHaveSavedCents int `json:"wouldHaveSavedCents"`
+	// One line per savings rule, in the order the programme lists its rules.
+	Breakdown []*PlusSavingsLine `json:"breakdown"`
+}
+
+// One savings rule's share of a member's savings.
+type PlusSavingsLine struct {
+	// The rule's key, e.g. BONUS_POINTS, EXTRA_5_PERCENT, APPAREL_10_PERCENT, COUPONS, RETURN_PICKUPS.
+	Rule string `json:"rule"`
+	// What the rule saved in the term running now, in cents; 0 when no term runs.
+	Cents int `json:"cents"`
+	// What the rule would have saved over the last 12 months of orders, in cents.
+	WouldHaveSavedCents int `json:"wouldHaveSavedCents"`
 }
 
 // The result of a change to a member's points.
@@ -512,6 +647,32 @@ type PointsRules struct {
 	Expiry *ExpiryRules `json:"expiry"`
 }
 
+// A paid PLUS order.
+type PurchasePlusInput struct {
+	// The member's externalId.
+	ExternalID string `json:"externalId"`
+	// The plan bought, e.g. ANNUAL.
+	Plan string `json:"plan"`
+	// What the member paid, in cents; must be the price plusQuote reports.
+	AmountCents int `json:"amountCents"`
+	// The commerce side's payment reference (1–128 characters).
+	PaymentRef string `json:"paymentRef"`
+	// Makes the request safe to retry: 1–128 printable ASCII characters, unique per programme.
+	IdempotencyKey string `json:"idempotencyKey"`
+}
+
+// What purchasePlus did.
+type PurchasePlusPayload struct {
+	// The term granted, or the first one granted under the key; null when refused.
+	Term *ent.PlusTerm `json:"term,omitempty"`
+	// Why the price was what it was; null when refused for another reason.
+	PriceReason *string `json:"priceReason,omitempty"`
+	// True when the key had been used with the same order: nothing changed.
+	Replayed bool `json:"replayed"`
+	// Why the order was refused; empty when it went through.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 // A batch of reported events.
 type RecordEventsInput struct {
 	// 1–500 events; each is accepted or rejected on its own.
@@ -523,6 +684,24 @@ type RecordEventsPayload struct {
 	// One result per event, in input order.
 	Results []*EventResult `json:"results"`
 	// What was wrong with the batch as a whole; empty when it was taken. Listed in the order found, which follows the input's fields.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// A member redeeming a PLUS code.
+type RedeemPlusCodeInput struct {
+	// The member who redeems; a MEMBER token names itself.
+	ExternalID string `json:"externalId"`
+	// The code as the member typed it: case, spaces and dashes do not matter.
+	Code string `json:"code"`
+}
+
+// The result of redeemPlusCode.
+type RedeemPlusCodePayload struct {
+	// The PLUS term the code granted; null when userErrors is not empty.
+	Term *ent.PlusTerm `json:"term,omitempty"`
+	// True when the member had redeemed this code before: the term is the one granted then.
+	Replayed bool `json:"replayed"`
+	// Why the code did not redeem; empty on success.
 	UserErrors []*UserError `json:"userErrors"`
 }
 
@@ -728,6 +907,24 @@ type SpendingRulesInput struct {
 	DeductionMaxPercent int `json:"deductionMaxPercent"`
 }
 
+// A trial to start.
+type StartPlusTrialInput struct {
+	// The member's externalId; a MEMBER names itself.
+	ExternalID string `json:"externalId"`
+	// Makes the request safe to retry: 1–128 printable ASCII characters, unique per programme.
+	IdempotencyKey string `json:"idempotencyKey"`
+}
+
+// What startPlusTrial did.
+type StartPlusTrialPayload struct {
+	// The trial term; null when refused.
+	Term *ent.PlusTerm `json:"term,omitempty"`
+	// True when the key had been used with the same request: nothing changed.
+	Replayed bool `json:"replayed"`
+	// Why the trial was refused; empty when it started.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 // One tier's members under the current and the proposed thresholds.
 type TierBucket struct {
 	// The tier.
@@ -794,6 +991,20 @@ type UpdateMemberPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+// The new PLUS plans.
+type UpdatePlusPlansInput struct {
+	// Every plan on offer, in the order they are to be listed (1–10, at most one trial).
+	Plans []*rules.PlusPlan `json:"plans"`
+}
+
+// What updatePlusPlans did.
+type UpdatePlusPlansPayload struct {
+	// The plans now on offer; null when refused.
+	Plans []*rules.PlusPlan `json:"plans,omitempty"`
+	// Why the change was refused; empty when it went through.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 // The whole points rules; every field is required, so a change states the full rules.
 type UpdatePointsRulesInput struct {
 	// How points are earned.
@@ -850,15 +1061,18 @@ type BenefitSource string
 const (
 	// The member's tier holds it.
 	BenefitSourceTier BenefitSource = "TIER"
+	// The member's PLUS membership holds it, while a term runs: it is gone at the term's end.
+	BenefitSourcePlus BenefitSource = "PLUS"
 )
 
 var AllBenefitSource = []BenefitSource{
 	BenefitSourceTier,
+	BenefitSourcePlus,
 }
 
 func (e BenefitSource) IsValid() bool {
 	switch e {
-	case BenefitSourceTier:
+	case BenefitSourceTier, BenefitSourcePlus:
 		return true
 	}
 	return false
@@ -1305,6 +1519,64 @@ func (e PaymentMethod) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Whether a member is PLUS now.
+type PlusStatus string
+
+const (
+	// A term holds now: PLUS benefits apply.
+	PlusStatusActive PlusStatus = "ACTIVE"
+	// No term holds now.
+	PlusStatusNone PlusStatus = "NONE"
+)
+
+var AllPlusStatus = []PlusStatus{
+	PlusStatusActive,
+	PlusStatusNone,
+}
+
+func (e PlusStatus) IsValid() bool {
+	switch e {
+	case PlusStatusActive, PlusStatusNone:
+		return true
+	}
+	return false
+}
+
+func (e PlusStatus) String() string {
+	return string(e)
+}
+
+func (e *PlusStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = PlusStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid PlusStatus", str)
+	}
+	return nil
+}
+
+func (e PlusStatus) MarshalGQL(w io.Writer) {
+	fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *PlusStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e PlusStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // Why a quote allows what it allows (docs/domain.md §3 "Spending"), checked in this order.
 type PointsQuoteReason string
 
@@ -1577,6 +1849,12 @@ const (
 	UserErrorCodeConflict UserErrorCode = "CONFLICT"
 	// A partner did not answer in time; retry with the same idempotency key.
 	UserErrorCodeUnavailable UserErrorCode = "UNAVAILABLE"
+	// The thing named was valid once and has passed its expiry (e.g. a PLUS code of an expired batch).
+	UserErrorCodeExpired UserErrorCode = "EXPIRED"
+	// A single-use thing was used already by someone else (e.g. a redeemed PLUS code).
+	UserErrorCodeAlreadyUsed UserErrorCode = "ALREADY_USED"
+	// Too many failed attempts in a short time (e.g. five failed PLUS code redemptions within an hour); the message says until when the caller is locked out.
+	UserErrorCodeRateLimited UserErrorCode = "RATE_LIMITED"
 )
 
 var AllUserErrorCode = []UserErrorCode{
@@ -1587,11 +1865,14 @@ var AllUserErrorCode = []UserErrorCode{
 	UserErrorCodeFailedPrecondition,
 	UserErrorCodeConflict,
 	UserErrorCodeUnavailable,
+	UserErrorCodeExpired,
+	UserErrorCodeAlreadyUsed,
+	UserErrorCodeRateLimited,
 }
 
 func (e UserErrorCode) IsValid() bool {
 	switch e {
-	case UserErrorCodeInvalidArgument, UserErrorCodeAlreadyExists, UserErrorCodeNotFound, UserErrorCodePermissionDenied, UserErrorCodeFailedPrecondition, UserErrorCodeConflict, UserErrorCodeUnavailable:
+	case UserErrorCodeInvalidArgument, UserErrorCodeAlreadyExists, UserErrorCodeNotFound, UserErrorCodePermissionDenied, UserErrorCodeFailedPrecondition, UserErrorCodeConflict, UserErrorCodeUnavailable, UserErrorCodeExpired, UserErrorCodeAlreadyUsed, UserErrorCodeRateLimited:
 		return true
 	}
 	return false

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -464,7 +465,8 @@ func (s *Service) Cancel(ctx context.Context, req CancelRequest) (*CancelResult,
 				refundable, end = Refundable(t.PricePaidCents, got), now
 			}
 			res.RefundableCents += refundable
-			u := tx.PlusTerm.UpdateOne(t).SetEndAt(end).SetCancelledAt(now).SetCancelReason(req.Reason)
+			// The end is told to the listeners here, so the expiry job skips the term.
+			u := tx.PlusTerm.UpdateOne(t).SetEndAt(end).SetCancelledAt(now).SetCancelReason(req.Reason).SetEndRecordedAt(now)
 			if req.Refund {
 				u.SetRefundedAt(now).SetRefundCents(refundable)
 			}
@@ -700,4 +702,57 @@ func HistoryPage(terms []*ent.PlusTerm, r page.Request) (page.Page[*ent.PlusTerm
 		p.TotalCount = len(terms)
 	}
 	return p, nil
+}
+
+// RecordEnds notes every term whose end instant has passed and that no cancellation
+// ended, for the history and the metrics, and tells the listeners (EndExpired). Benefits do
+// not wait for it: status is a function of the clock. Each term is claimed by a conditional
+// update, so several servers may run it at once and every end is told once.
+func (s *Service) RecordEnds(ctx context.Context) (int, error) {
+	sys := auth.SystemContext(ctx, 0)
+	now := s.clock.Now()
+	done := 0
+	for {
+		due, err := s.client.PlusTerm.Query().Where(plusterm.EndRecordedAtIsNil(), plusterm.EndAtLTE(now)).
+			Order(plusterm.ByID()).Limit(500).All(sys)
+		if err != nil || len(due) == 0 {
+			return done, err
+		}
+		for _, t := range due {
+			n, err := s.client.PlusTerm.Update().Where(plusterm.ID(t.ID), plusterm.EndRecordedAtIsNil()).SetEndRecordedAt(now).Save(sys)
+			if err != nil {
+				return done, err
+			}
+			if n == 0 {
+				continue // another server recorded it
+			}
+			done++
+			if s.obs != nil {
+				s.obs.TermEnded(EndExpired)
+			}
+			for _, l := range s.listeners {
+				l.TermEnded(ctx, t, EndExpired)
+			}
+		}
+	}
+}
+
+// RunEnds runs RecordEnds now and then every interval until ctx ends, logging what it did.
+func (s *Service) RunEnds(ctx context.Context, interval time.Duration, logger *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		n, err := s.RecordEnds(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			logger.Error("recording PLUS term ends failed", "err", err)
+		case n > 0:
+			logger.Info("PLUS terms ended", "terms", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
