@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"log/slog"
 	"sort"
 
 	"github.com/membergraph/membergraph/graph/model"
@@ -27,7 +28,13 @@ func (r *Resolver) partnerView(ctx context.Context, info host.Info) *model.Partn
 	}
 	if v.Is(auth.RoleAdmin) {
 		enabled, config := r.partners.Settings(info.Key)
-		s := &model.PartnerConfiguration{Enabled: enabled, Config: entries(config), Schema: []*model.PartnerConfigField{}}
+		allowed := r.partners.PlusAllowance(info.Key)
+		granted, err := r.partners.PlusGrantedThisMonth(ctx, info.Key)
+		if err != nil {
+			slog.ErrorContext(ctx, "partner PLUS terms this month", "partner", info.Key, "err", err)
+		}
+		s := &model.PartnerConfiguration{Enabled: enabled, Config: entries(config), Schema: []*model.PartnerConfigField{},
+			Plus: &model.PartnerPlusAllowance{Plans: append([]string{}, allowed.Plans...), MonthlyCap: allowed.MonthlyCap, GrantedThisMonth: granted}}
 		if d := info.Description; d != nil {
 			for _, f := range d.ConfigSchema {
 				s.Schema = append(s.Schema, &model.PartnerConfigField{Key: f.Key, Description: f.Description, Required: f.Required, DefaultValue: f.DefaultValue})

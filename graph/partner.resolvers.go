@@ -37,20 +37,24 @@ func (r *mutationResolver) RevokePartnerBenefit(ctx context.Context, input model
 // EnablePartner is the resolver for the enablePartner field.
 func (r *mutationResolver) EnablePartner(ctx context.Context, input model.PartnerInput) (*model.PartnerPayload, error) {
 	on := true
-	info, err := r.partners.Configure(ctx, input.Partner, &on, nil)
+	info, err := r.partners.Configure(ctx, input.Partner, &on, nil, nil)
 	return r.partnerPayload(ctx, info, err)
 }
 
 // DisablePartner is the resolver for the disablePartner field.
 func (r *mutationResolver) DisablePartner(ctx context.Context, input model.PartnerInput) (*model.PartnerPayload, error) {
 	off := false
-	info, err := r.partners.Configure(ctx, input.Partner, &off, nil)
+	info, err := r.partners.Configure(ctx, input.Partner, &off, nil, nil)
 	return r.partnerPayload(ctx, info, err)
 }
 
 // ConfigurePartner is the resolver for the configurePartner field.
 func (r *mutationResolver) ConfigurePartner(ctx context.Context, input model.ConfigurePartnerInput) (*model.PartnerPayload, error) {
-	info, err := r.partners.Configure(ctx, input.Partner, nil, params(input.Config))
+	var plus *partner.PlusAllowance
+	if input.Plus != nil {
+		plus = &partner.PlusAllowance{Plans: input.Plus.Plans, MonthlyCap: input.Plus.MonthlyCap}
+	}
+	info, err := r.partners.Configure(ctx, input.Partner, nil, params(input.Config), plus)
 	return r.partnerPayload(ctx, info, err)
 }
 

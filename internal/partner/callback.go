@@ -42,7 +42,18 @@ func (c *callbacks) ReadMember(ctx context.Context, req *partnerv1.ReadMemberReq
 	if err != nil {
 		return nil, err
 	}
-	return &partnerv1.ReadMemberResponse{Member: &partnerv1.Member{ExternalId: m.ExternalID, TierKey: m.Edges.Tier.Key}}, nil
+	return &partnerv1.ReadMemberResponse{Member: &partnerv1.Member{ExternalId: m.ExternalID, TierKey: m.Edges.Tier.Key,
+		PlusActive: c.s.plusActive(c.s.sys(ctx), m.ID)}}, nil
+}
+
+// GrantPlus grants a PLUS term to a member the partner has a grant with, within what the
+// operator allows the partner (docs/domain.md §5 "Partner channels").
+func (c *callbacks) GrantPlus(ctx context.Context, req *partnerv1.GrantPlusRequest) (*partnerv1.GrantPlusResponse, error) {
+	m, err := c.granted(ctx, req.ExternalId)
+	if err != nil {
+		return nil, err
+	}
+	return c.s.grantPlus(c.s.sys(ctx), c.key, m, req)
 }
 
 func (c *callbacks) AwardPoints(ctx context.Context, req *partnerv1.AwardPointsRequest) (*partnerv1.AwardPointsResponse, error) {

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -22,6 +24,7 @@ import (
 	"github.com/membergraph/membergraph/internal/auth"
 	"github.com/membergraph/membergraph/internal/clock"
 	memberpkg "github.com/membergraph/membergraph/internal/member"
+	"github.com/membergraph/membergraph/internal/plus"
 	"github.com/membergraph/membergraph/internal/points"
 	"github.com/membergraph/membergraph/internal/usererr"
 	"github.com/membergraph/membergraph/plugins/host"
@@ -45,11 +48,14 @@ type Service struct {
 	programID int
 	runner    Runner
 	logger    *slog.Logger
+
+	plus    *plus.Service
+	bundles []Bundle
 }
 
 // NewService returns a Service for the programme programID; SetRunner attaches the plugins.
 func NewService(client *ent.Client, ledger *points.Ledger, programID int, logger *slog.Logger) *Service {
-	return &Service{client: client, ledger: ledger, clock: ledger.Clock(), programID: programID, logger: logger}
+	return &Service{client: client, ledger: ledger, clock: ledger.Clock(), programID: programID, logger: logger, bundles: DefaultBundles}
 }
 
 // SetRunner attaches the running plugins (they need the Service's settings and host
@@ -68,28 +74,69 @@ func (s *Service) Partners() []host.Info {
 	return s.runner.Partners()
 }
 
-// Settings is what the host asks before it starts or reconfigures a plugin.
+// Settings is what the host asks before it starts or reconfigures a plugin: the plugin's
+// own settings, without the platform's.
 func (s *Service) Settings(key string) (bool, map[string]string) {
-	st, err := s.client.PartnerSetting.Query().Where(partnersetting.PartnerKey(key)).Only(s.sys(context.Background()))
-	if err != nil {
+	st, err := s.setting(context.Background(), key)
+	if err != nil || st == nil {
 		return true, nil // enabled with its defaults until an admin says otherwise
 	}
-	return st.Enabled, st.Config
+	return st.Enabled, pluginConfig(st.Config)
 }
 
-// Configure changes a partner's switch and configuration (nil leaves either as it is) and
-// hands them to the plugin.
-func (s *Service) Configure(ctx context.Context, key string, enabled *bool, config map[string]string) (host.Info, error) {
+// setting is a partner's stored setting, nil when an admin never set one.
+func (s *Service) setting(ctx context.Context, key string) (*ent.PartnerSetting, error) {
+	st, err := s.client.PartnerSetting.Query().Where(partnersetting.ProgramID(s.programID), partnersetting.PartnerKey(key)).Only(s.sys(ctx))
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	return st, err
+}
+
+// Configure changes a partner's switch, the plugin's configuration and what the platform
+// allows it in the PLUS channel (nil leaves each as it is) and hands them to the plugin.
+func (s *Service) Configure(ctx context.Context, key string, enabled *bool, config map[string]string, plus *PlusAllowance) (host.Info, error) {
 	info, err := s.info(key, "input.partner")
 	if err != nil {
 		return info, err
 	}
-	if config != nil && info.Description != nil {
-		for k := range config {
-			if !slices.ContainsFunc(info.Description.ConfigSchema, func(f *partnerv1.ConfigField) bool { return f.Key == k }) {
-				return info, usererr.New(usererr.InvalidArgument, "input.config", "%s has no setting %q", key, k)
+	for k := range config {
+		if strings.HasPrefix(k, platformPrefix) {
+			return info, usererr.New(usererr.InvalidArgument, "input.config", "%q: settings under %s are the platform's (input.plus)", k, platformPrefix)
+		}
+		if info.Description != nil && !slices.ContainsFunc(info.Description.ConfigSchema, func(f *partnerv1.ConfigField) bool { return f.Key == k }) {
+			return info, usererr.New(usererr.InvalidArgument, "input.config", "%s has no setting %q", key, k)
+		}
+	}
+	if plus != nil {
+		var errs usererr.List
+		if validateAllowance(&errs, plus); errs.Err() != nil {
+			return info, errs.Err()
+		}
+	}
+	if config != nil || plus != nil {
+		// One JSON holds both: the part not being replaced is kept as it is.
+		old, err := s.setting(ctx, key)
+		if err != nil {
+			return info, err
+		}
+		var stored map[string]string
+		if old != nil {
+			stored = old.Config
+		}
+		merged := map[string]string{}
+		for k, v := range stored {
+			if own := strings.HasPrefix(k, platformPrefix); (own && plus == nil) || (!own && config == nil) {
+				merged[k] = v
 			}
 		}
+		for k, v := range config {
+			merged[k] = v
+		}
+		if plus != nil && (len(plus.Plans) > 0 || plus.MonthlyCap > 0) {
+			merged[plusPlansKey], merged[plusMonthlyKey] = strings.Join(plus.Plans, ","), strconv.Itoa(plus.MonthlyCap)
+		}
+		config = merged
 	}
 	c := s.client.PartnerSetting.Create().SetProgramID(s.programID).SetPartnerKey(key).SetUpdatedAt(s.clock.Now())
 	if enabled != nil {
@@ -163,6 +210,11 @@ type Claimed struct {
 func (s *Service) Claim(ctx context.Context, r ClaimRequest) (Claimed, error) {
 	var errs usererr.List
 	points.CheckKey(&errs, r.IdempotencyKey)
+	if strings.HasPrefix(r.IdempotencyKey, "plus-term:") {
+		// The bundled benefits of PLUS terms are keyed so; a claim taking such a key first
+		// would keep a term's bundle from ever being granted.
+		errs.Add(usererr.InvalidArgument, "input.idempotencyKey", "idempotency keys starting plus-term: are the platform's")
+	}
 	if r.Benefit == "" {
 		errs.Add(usererr.InvalidArgument, "input.benefit", "benefit is required")
 	}
@@ -174,7 +226,11 @@ func (s *Service) Claim(ctx context.Context, r ClaimRequest) (Claimed, error) {
 	if err != nil {
 		return Claimed{}, err
 	}
-	ctx = s.sys(ctx)
+	return s.claim(s.sys(ctx), m, r)
+}
+
+// claim is Claim for member m, in the system's context.
+func (s *Service) claim(ctx context.Context, m *ent.Member, r ClaimRequest) (Claimed, error) {
 	if len(r.Params) > 20 {
 		return Claimed{}, usererr.New(usererr.InvalidArgument, "input.params", "at most 20 params")
 	}
@@ -205,7 +261,7 @@ func (s *Service) Claim(ctx context.Context, r ClaimRequest) (Claimed, error) {
 			SetBenefitKey(r.Benefit).SetIdempotencyKey(r.IdempotencyKey).SetBodyHash(hash).SetParams(r.Params).SetStatus(partnergrant.StatusPENDING).
 			SetCreatedAt(now).SetUpdatedAt(now).Save(ctx)
 		if ent.IsConstraintError(err) {
-			return s.Claim(ctx, r) // the same key at once: the other request's row decides
+			return s.claim(ctx, m, r) // the same key at once: the other request's row decides
 		}
 		if err != nil {
 			return Claimed{}, err
@@ -225,11 +281,17 @@ func (s *Service) finish(ctx context.Context, g *ent.PartnerGrant) (*ent.Partner
 	if s.runner == nil {
 		return g, errNoPlugins(g.PartnerKey, "input.partner")
 	}
+	if cancelled, err := s.bundledTermCancelled(ctx, g); err != nil || cancelled {
+		if err != nil {
+			return g, err
+		}
+		return s.revokeBundled(ctx, g, "its PLUS term was cancelled")
+	}
 	m, err := s.client.Member.Query().Where(member.ID(g.MemberID)).WithTier().Only(ctx)
 	if err != nil {
 		return g, err
 	}
-	pm := &partnerv1.Member{ExternalId: m.ExternalID, TierKey: m.Edges.Tier.Key}
+	pm := &partnerv1.Member{ExternalId: m.ExternalID, TierKey: m.Edges.Tier.Key, PlusActive: s.plusActive(ctx, m.ID)}
 	var elig *partnerv1.EligibilityResponse
 	var res *partnerv1.GrantResponse
 	callErr := s.runner.Call(ctx, g.PartnerKey, func(ctx context.Context, c *sdk.Client) error {
@@ -307,10 +369,16 @@ func (s *Service) Revoke(ctx context.Context, grantID int, reason string) (*ent.
 	if err != nil {
 		return nil, err
 	}
-	switch g.Status {
-	case partnergrant.StatusREVOKED:
+	switch {
+	case g.Status == partnergrant.StatusREVOKED && strings.HasPrefix(g.Detail, revokePending):
+		// Revoked here while the partner was down: tell it now rather than wait.
+		if err := s.callRevoke(ctx, g, reason); err != nil {
+			return g, usererr.New(usererr.Unavailable, "input.grant", "%s could not revoke now (%v); retry", g.PartnerKey, err)
+		}
+		return s.client.PartnerGrant.UpdateOne(g).SetDetail(clip("Revoked: "+reason, 512)).SetUpdatedAt(s.clock.Now()).Save(s.sys(ctx))
+	case g.Status == partnergrant.StatusREVOKED:
 		return g, nil
-	case partnergrant.StatusGRANTED:
+	case g.Status == partnergrant.StatusGRANTED:
 	default:
 		return g, usererr.New(usererr.FailedPrecondition, "input.grant", "a %s grant cannot be revoked", g.Status)
 	}
@@ -330,7 +398,8 @@ func (s *Service) Revoke(ctx context.Context, grantID int, reason string) (*ent.
 
 // Reconcile finishes grants left PENDING for longer than olderThan (a crash between the
 // record and the outcome, or a partner that was down) by calling the plugin again with the
-// grant's key. It returns how many it finished.
+// grant's key, and tells partners of the revokes they missed while down. It returns how
+// many it finished.
 func (s *Service) Reconcile(ctx context.Context, olderThan time.Duration) (int, error) {
 	ctx = s.sys(ctx)
 	pending, err := s.client.PartnerGrant.Query().Where(partnergrant.StatusEQ(partnergrant.StatusPENDING),
@@ -350,7 +419,8 @@ func (s *Service) Reconcile(ctx context.Context, olderThan time.Duration) (int, 
 			return done, ctx.Err()
 		}
 	}
-	return done, nil
+	revoked, err := s.reconcileRevokes(ctx, olderThan)
+	return done + revoked, err
 }
 
 // RunReconciler runs Reconcile every interval until ctx ends.

@@ -215,12 +215,16 @@ func (p *card) grantPlus(ctx context.Context, req *partnerv1.GrantRequest) (*par
 // renewLoop grants each linked card its next term when the current one nears its end. A
 // card unlinked meanwhile is not renewed: its last term runs to its end.
 func (p *card) renewLoop() {
-	for {
+	last := time.Now()
+	// A second at a time, so a new renew_check_seconds takes effect at once.
+	for range time.Tick(time.Second) {
 		p.mu.RLock()
 		every := p.renewEvery
 		p.mu.RUnlock()
-		time.Sleep(every)
-		p.renew(context.Background())
+		if time.Since(last) >= every {
+			p.renew(context.Background())
+			last = time.Now()
+		}
 	}
 }
 
