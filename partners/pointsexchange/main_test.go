@@ -21,3 +21,18 @@ func TestConformance(t *testing.T) {
 		}
 	}
 }
+
+// TestConformancePlus runs the kit on the PLUS benefit: each member's term is asked of the
+// platform under the grant's key, so however often a grant is retried (also after a restart)
+// the member has one term.
+func TestConformancePlus(t *testing.T) {
+	host := sdktest.NewHost()
+	bin := sdktest.BuildGo(t, "pointsexchange", ".")
+	sdktest.Run(t, sdktest.Target{Key: "pointsexchange", Path: bin, Benefit: "PLUS",
+		Member: &partnerv1.Member{ExternalId: "alice"}, Params: map[string]string{"pay": "AIRLINE_MILES"}, Host: host})
+	for _, m := range []string{"alice", "alice-2", "alice-3"} {
+		if ts := host.PlusTerms(m); len(ts) != 1 || ts[0].Plan != "ANNUAL" {
+			t.Errorf("%s has the terms %v, want one ANNUAL", m, ts)
+		}
+	}
+}
