@@ -55,8 +55,8 @@ type Bundler struct{ s *Service }
 // reconciler once it is back. Errors are logged: the term stands whatever a partner says.
 func (b *Bundler) TermStarted(ctx context.Context, term *ent.PlusTerm) {
 	s := b.s
-	if len(s.bundles) == 0 {
-		return
+	if len(s.bundles) == 0 || s.runner == nil {
+		return // a server without plugins has no partner to bundle
 	}
 	// The term is committed: what follows must not be cut short by the caller going away.
 	ctx = s.sys(context.WithoutCancel(ctx))
