@@ -21,7 +21,11 @@ type config struct {
 	// AuthSecret signs and checks tokens; empty outside production: the development secret
 	// kept in StateDir.
 	AuthSecret string
-	PluginDir  string
+	// CodeKey is the key PLUS codes are stored hashed with (≥ 32 bytes, MEMBERGRAPH_CODE_KEY).
+	// Empty: derived from AuthSecret (or the development secret), so rotating that secret
+	// voids the codes not yet redeemed; set it in production to rotate the two apart.
+	CodeKey   string
+	PluginDir string
 	// StateDir holds what must outlive the binary and its build output: the partner
 	// plugins' state and the development secret. Empty: beside the SQLite file, or data.
 	StateDir string
@@ -41,6 +45,9 @@ type config struct {
 	ExpiryInterval  time.Duration
 	SettleInterval  time.Duration
 	MedalInterval   time.Duration
+	// PlusEndInterval is how often serve records the PLUS terms that ended (default 1m);
+	// benefits stop at the end instant without it.
+	PlusEndInterval time.Duration
 	// NoDemo keeps serve from loading the demo members (internal/demo) when it creates the
 	// programme on an empty database. Default false (MEMBERGRAPH_DEMO=true); production
 	// never loads them.
@@ -58,6 +65,7 @@ func (c *config) bind(fs *flag.FlagSet, serve bool) {
 	c.bindProgram(fs, "key of the default programme, for tokens that name none")
 	fs.StringVar(&c.Addr, "addr", env("MEMBERGRAPH_ADDR", ":8080"), "listen address [MEMBERGRAPH_ADDR]")
 	c.bindSecret(fs, "that signs bearer tokens (HS256, ≥ 32 bytes); empty (not with --production): the development secret kept in the state directory")
+	c.bindCodeKey(fs)
 	c.bindPluginDir(fs)
 	c.bindStateDir(fs, "directory for state that outlives the build output: partner plugins' data (plugins/KEY) and the development secret; default: the SQLite file's directory, else data")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("MEMBERGRAPH_METRICS_ADDR", ""),
@@ -78,6 +86,8 @@ func (c *config) bind(fs *flag.FlagSet, serve bool) {
 		"largest request body accepted [MEMBERGRAPH_MAX_BODY_BYTES]")
 	fs.DurationVar(&c.ExpiryInterval, "expiry-interval", time.Hour,
 		"how often the server writes off expired points (balances are right between runs)")
+	fs.DurationVar(&c.PlusEndInterval, "plus-end-interval", time.Minute,
+		"how often the server records the PLUS terms that ended, for history and metrics (benefits stop at the end instant regardless)")
 	fs.DurationVar(&c.SettleInterval, "settle-interval", time.Hour,
 		"how often the server settles the month's scores of members not settled for it yet (all on the 1st, newcomers later; each member once per month)")
 	fs.DurationVar(&c.MedalInterval, "medal-interval", 24*time.Hour,

@@ -14,6 +14,7 @@ import (
 	"github.com/membergraph/membergraph/internal/demo"
 	"github.com/membergraph/membergraph/internal/events"
 	"github.com/membergraph/membergraph/internal/member"
+	"github.com/membergraph/membergraph/internal/plus"
 	"github.com/membergraph/membergraph/internal/points"
 	"github.com/membergraph/membergraph/internal/program"
 	"github.com/membergraph/membergraph/internal/score"
@@ -63,13 +64,14 @@ func demoCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	clk := clock.System{}
-	ledger := points.NewLedger(db.Client, db.Dialect, clk, nil)
+	ledger := points.NewLedger(db.Client, db.Dialect, clk, plus.NewChecker(db.Client))
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	svc := demo.Services{
 		Members: member.NewService(db.Client, clk),
 		Events:  events.NewService(db.Client, ledger, 0),
 		Ledger:  ledger,
 		Scores:  score.NewService(db.Client, clk, ledger, score.SettleConfig{Logger: logger}),
+		Plus:    plus.NewService(db.Client, ledger),
 	}
 	s, err := demo.Load(ctx, db.Client, svc, pid, dc)
 	if err != nil {
@@ -85,7 +87,7 @@ func demoCmd(ctx context.Context, args []string) error {
 func serveDemo(ctx context.Context, srv graph.ServerConfig, programID int, logger *slog.Logger) error {
 	logger.Info("empty database: loading the demo members (--no-demo to start empty)")
 	s, err := demo.Load(ctx, srv.DB.Client, demo.Services{Members: srv.Members, Events: srv.Events, Ledger: srv.Ledger,
-		Scores: srv.Scores}, programID, demo.Config{})
+		Scores: srv.Scores, Plus: srv.Plus}, programID, demo.Config{})
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()

@@ -26,6 +26,7 @@ Usage:
   membergraph demo    [flags]   load demo members with a year of activity, settled (serve does it on an empty database)
   membergraph plugins CMD       trust, list or verify the partner plugins (MEMBERGRAPH_PLUGIN_DIR)
   membergraph bench   NAME      load data for and run the benchmarks of docs/benchmarks.md
+  membergraph plus    CMD       record ended PLUS terms now (expire), issue redemption codes (codes)
   membergraph version           print the version of this binary
 
 Run "membergraph COMMAND -h" for a command's flags. Flags override environment variables;
@@ -67,6 +68,8 @@ func run(ctx context.Context, args []string) error {
 		return plugins(args[1:])
 	case "bench":
 		return bench(ctx, args[1:])
+	case "plus":
+		return plusCmd(ctx, args[1:])
 	case "version", "--version":
 		fmt.Println("membergraph", buildVersion())
 		return nil

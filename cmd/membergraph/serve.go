@@ -19,6 +19,8 @@ import (
 	"github.com/membergraph/membergraph/internal/medal"
 	"github.com/membergraph/membergraph/internal/member"
 	"github.com/membergraph/membergraph/internal/partner"
+	"github.com/membergraph/membergraph/internal/plus"
+	"github.com/membergraph/membergraph/internal/pluscode"
 	"github.com/membergraph/membergraph/internal/points"
 	"github.com/membergraph/membergraph/internal/program"
 	"github.com/membergraph/membergraph/internal/score"
@@ -140,13 +142,17 @@ func serve(ctx context.Context, args []string) error {
 	}
 
 	clk := clock.System{}
-	ledger := points.NewLedger(db.Client, db.Dialect, clk, nil)
+	ledger := points.NewLedger(db.Client, db.Dialect, clk, plus.NewChecker(db.Client))
+	plusTerms := plus.NewService(db.Client, ledger)
 	scores := score.NewService(db.Client, clk, ledger, score.SettleConfig{Logger: logger})
 	pid, err := programs.IDByKey(ctx, cfg.Program)
 	if err != nil {
 		return err
 	}
 	partners := partner.NewService(db.Client, ledger, pid, logger)
+	// Partners grant PLUS terms (GrantPlus), and every term bundles the video VIP.
+	partners.SetPlus(plusTerms)
+	plusTerms.AddListener(partners.TermListener())
 	plugins, err := startPlugins(ctx, pluginDir, filepath.Join(stateDir, "plugins"), partners, logger)
 	if err != nil {
 		return err
@@ -155,6 +161,10 @@ func serve(ctx context.Context, args []string) error {
 		defer plugins.Close()
 	}
 	medals := medal.NewService(db.Client, ledger)
+	codeHasher, err := cfg.codeHasher(secret)
+	if err != nil {
+		return err
+	}
 	srvCfg := graph.ServerConfig{
 		DB:              db,
 		Signer:          signer,
@@ -165,6 +175,8 @@ func serve(ctx context.Context, args []string) error {
 		Scores:          scores,
 		Medals:          medals,
 		Partners:        partners,
+		Plus:            plusTerms,
+		PlusCodes:       pluscode.NewService(db.Client, ledger, plusTerms, codeHasher),
 		Logger:          logger,
 		DefaultProgram:  cfg.Program,
 		Production:      cfg.Production,
@@ -204,6 +216,7 @@ func serve(ctx context.Context, args []string) error {
 	jobs, stopJobs := context.WithCancel(ctx)
 	defer stopJobs()
 	go ledger.RunExpiry(jobs, cfg.ExpiryInterval, logger)
+	go plusTerms.RunEnds(jobs, cfg.PlusEndInterval, logger)
 	go scores.RunSettlement(jobs, cfg.SettleInterval)
 	go medals.RunReevaluation(jobs, cfg.MedalInterval, logger)
 	go partners.RunReconciler(jobs, 30*time.Second)

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/membergraph/membergraph/internal/auth"
 	"github.com/membergraph/membergraph/internal/events"
 	"github.com/membergraph/membergraph/internal/member"
+	"github.com/membergraph/membergraph/internal/plus"
 	"github.com/membergraph/membergraph/internal/points"
 	"github.com/membergraph/membergraph/internal/score"
 	"github.com/membergraph/membergraph/internal/score/formula"
@@ -85,6 +87,8 @@ type Services struct {
 	Events  *events.Service
 	Ledger  *points.Ledger // its clock is the demo's now
 	Scores  *score.Service
+	// Plus grants the demo's PLUS terms; nil loads none.
+	Plus *plus.Service
 }
 
 // Summary is what a load did and what the demo members hold afterwards.
@@ -99,6 +103,7 @@ type Summary struct {
 	Spent      int           // of them taken now; the others were taken before
 	Settlement *ent.Settlement
 	Gifts      int // upgrade gifts delivered by this load
+	PlusTerms  int // PLUS terms granted by this load
 	Tiers      []TierCount
 	Elapsed    time.Duration
 }
@@ -139,6 +144,11 @@ func Load(ctx context.Context, client *ent.Client, svc Services, programID int, 
 	if out.Registered, err = register(as, client, svc.Members, plan); err != nil {
 		return out, err
 	}
+	if svc.Plus != nil {
+		if out.PlusTerms, err = grantPlus(as, svc.Plus, prog, plan); err != nil {
+			return out, err
+		}
+	}
 	// Members go side by side within a batch (the events service applies different
 	// members' events at once where the database allows); a member's events stay in order
 	// because batches go one after another.
@@ -177,6 +187,48 @@ func Load(ctx context.Context, client *ent.Client, svc Services, programID int, 
 	}
 	out.Elapsed = time.Since(began)
 	return out, nil
+}
+
+// grantPlus grants the plan's PLUS terms not granted yet: a purchase at the price quoted now,
+// or the trial. A member who holds the term already (a second load) is skipped by its key,
+// since its price may differ once the demo's settlement has set the member's score.
+func grantPlus(ctx context.Context, svc *plus.Service, prog *ent.Program, plan Plan) (int, error) {
+	n := 0
+	for _, m := range plan.Members {
+		g := m.Plus
+		if g == nil {
+			continue
+		}
+		id, err := svc.MemberID(ctx, m.Registration.ExternalID, "externalId")
+		if err != nil {
+			return n, refused(g.Key, err)
+		}
+		terms, err := svc.Terms(ctx, id)
+		if err != nil {
+			return n, err
+		}
+		if slices.ContainsFunc(terms, func(t *ent.PlusTerm) bool { return t.IdempotencyKey == g.Key }) {
+			continue
+		}
+		req := plus.GrantRequest{MemberID: id, Plan: g.Plan, Source: g.Source, IdempotencyKey: g.Key}
+		if g.Source == plus.SourcePurchase {
+			q, err := svc.Quote(ctx, prog, m.Registration.ExternalID, "externalId")
+			if err != nil {
+				return n, refused(g.Key, err)
+			}
+			for _, pq := range q.Plans {
+				if pq.Plan.Key == g.Plan {
+					req.PaidCents = pq.PriceCents
+				}
+			}
+			req.PaymentRef = "demo-" + g.Key
+		}
+		if _, err := svc.Grant(ctx, req); err != nil {
+			return n, refused(g.Key, err)
+		}
+		n++
+	}
+	return n, nil
 }
 
 // register registers the plan's members not registered yet. A demo member registered with

@@ -20,6 +20,7 @@ import (
 	"github.com/membergraph/membergraph/internal/events"
 	"github.com/membergraph/membergraph/internal/medal"
 	"github.com/membergraph/membergraph/internal/member"
+	"github.com/membergraph/membergraph/internal/plus"
 	"github.com/membergraph/membergraph/internal/points"
 	"github.com/membergraph/membergraph/internal/program"
 	"github.com/membergraph/membergraph/internal/rules"
@@ -57,13 +58,14 @@ func newWorld(t *testing.T, db *store.DB) *world {
 		t.Fatal(err)
 	}
 	clk := clock.NewManual(now)
-	ledger := points.NewLedger(db.Client, db.Dialect, clk, nil)
+	ledger := points.NewLedger(db.Client, db.Dialect, clk, plus.NewChecker(db.Client))
 	w := &world{db: db, pid: pid, sys: auth.SystemContext(ctx, pid), medals: medal.NewService(db.Client, ledger),
 		svc: demo.Services{
 			Members: member.NewService(db.Client, clk),
 			Events:  events.NewService(db.Client, ledger, 0),
 			Ledger:  ledger,
 			Scores:  score.NewService(db.Client, clk, ledger, score.SettleConfig{}),
+			Plus:    plus.NewService(db.Client, ledger),
 		}}
 	if w.prog, err = db.Client.Program.Get(w.sys, pid); err != nil {
 		t.Fatal(err)
@@ -78,6 +80,15 @@ func (w *world) load(t *testing.T, cfg demo.Config) demo.Summary {
 		t.Fatalf("load: %v", err)
 	}
 	return s
+}
+
+func plusTerms(t *testing.T, w *world) int {
+	t.Helper()
+	n, err := w.db.Client.PlusTerm.Query().Count(w.sys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 func (w *world) member(t *testing.T, ext string) *ent.Member {
@@ -99,6 +110,10 @@ func TestDemo(t *testing.T) {
 		if first.Registered != 150 || first.Accepted != first.Events || first.Events == 0 || first.Spent != 1 {
 			t.Errorf("first load: %+v; want 150 registered, every event accepted, the debtor's spend taken", first)
 		}
+		// Members 5, 30, …, 130 buy the annual plan and 15, 40, …, 140 start the trial: 6 + 6.
+		if first.PlusTerms != 12 || plusTerms(t, w) != 12 {
+			t.Errorf("first load granted %d PLUS terms, want 12", first.PlusTerms)
+		}
 		if first.Period.String() != "2026-12" || first.Settlement == nil || first.Settlement.Members != 150 {
 			t.Errorf("settlement of %s: %+v; want 2026-12 with the 150 members", first.Period, first.Settlement)
 		}
@@ -110,7 +125,7 @@ func TestDemo(t *testing.T) {
 		t.Run("second load writes nothing", func(t *testing.T) {
 			before := dump(t, db)
 			again := w.load(t, cfg)
-			if again.Registered != 0 || again.Accepted != 0 || again.Spent != 0 || again.Gifts != 0 ||
+			if again.Registered != 0 || again.Accepted != 0 || again.Spent != 0 || again.Gifts != 0 || again.PlusTerms != 0 ||
 				again.Events != first.Events || again.Spends != first.Spends {
 				t.Errorf("second load: %+v; want every event DUPLICATE, the spend replayed, nothing new", again)
 			}

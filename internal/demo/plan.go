@@ -11,6 +11,7 @@ import (
 	"github.com/membergraph/membergraph/internal/events"
 	"github.com/membergraph/membergraph/internal/events/payload"
 	"github.com/membergraph/membergraph/internal/member"
+	"github.com/membergraph/membergraph/internal/plus"
 	"github.com/membergraph/membergraph/internal/points"
 	"github.com/membergraph/membergraph/internal/rules"
 	"github.com/membergraph/membergraph/internal/score/formula"
@@ -26,12 +27,11 @@ type Plan struct {
 }
 
 // MemberPlan is one demo member, in the order its parts are sent.
-//
-// PLUS (docs/domain.md §5) will add a member's terms here once internal/plus exists: the loader
-// must apply them after Registration and before History, because whether a member is PLUS
-// when an order completes decides the order's bonus points.
 type MemberPlan struct {
 	Registration member.Registration
+	// Plus is the member's PLUS term, granted after Registration and before History (whether
+	// a member is PLUS when an order completes decides its bonus); nil for most members.
+	Plus *PlusGrant
 	// History is the member's events, oldest first, all within the 12 months before Month.
 	History []events.Input
 	// Spends are taken after the history, at the clock's now.
@@ -40,6 +40,19 @@ type MemberPlan struct {
 	// meanwhile, which leave a debt.
 	Late []events.Input
 }
+
+// PlusGrant is a demo member's way into PLUS: a purchase of Plan at the price the platform
+// quotes when the demo loads, or the trial. The term starts when the demo loads.
+type PlusGrant struct {
+	Source string // plus.SourcePurchase or plus.SourceTrial
+	Plan   string
+	Key    string // the idempotency key
+}
+
+// plusEvery and the offsets below pick the drawn members who hold PLUS: a few in every
+// hundred, by index, so the same members whatever the seed or the size of the demo. The
+// showcase member stays out, so that the README can quote and buy for it.
+const plusEvery = 25
 
 // Events counts the events of the plan.
 func (p Plan) Events() int {
@@ -73,7 +86,14 @@ func NewPlan(cfg Config, r rules.Rules, loc *time.Location, now time.Time) Plan 
 			_, frac := math.Modf(offset + float64(i)*goldenRatio)
 			random(b, r, personaAt(frac))
 		}
-		p.Members = append(p.Members, b.plan())
+		m := b.plan()
+		switch i % plusEvery {
+		case 5:
+			m.Plus = &PlusGrant{Source: plus.SourcePurchase, Plan: rules.PlusAnnual, Key: b.keyPrefix + "plus"}
+		case 15:
+			m.Plus = &PlusGrant{Source: plus.SourceTrial, Plan: rules.PlusTrial, Key: b.keyPrefix + "plus"}
+		}
+		p.Members = append(p.Members, m)
 	}
 	return p
 }
