@@ -363,32 +363,33 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AdjustPoints          func(childComplexity int, input model.AdjustPointsInput) int
-		CancelPlus            func(childComplexity int, input model.CancelPlusInput) int
-		ClaimBenefit          func(childComplexity int, input model.ClaimBenefitInput) int
-		ClaimPartnerBenefit   func(childComplexity int, input model.ClaimPartnerBenefitInput) int
-		ConfigurePartner      func(childComplexity int, input model.ConfigurePartnerInput) int
-		DisablePartner        func(childComplexity int, input model.PartnerInput) int
-		EnablePartner         func(childComplexity int, input model.PartnerInput) int
-		FundPartnerBudget     func(childComplexity int, input model.FundPartnerBudgetInput) int
-		FundStoreBudget       func(childComplexity int, input model.FundStoreBudgetInput) int
-		GrantStorePoints      func(childComplexity int, input model.GrantStorePointsInput) int
-		IssuePlusCodes        func(childComplexity int, input model.IssuePlusCodesInput) int
-		PurchasePlus          func(childComplexity int, input model.PurchasePlusInput) int
-		RecordEvents          func(childComplexity int, input model.RecordEventsInput) int
-		RedeemPlusCode        func(childComplexity int, input model.RedeemPlusCodeInput) int
-		RegisterMember        func(childComplexity int, input model.RegisterMemberInput) int
-		ReportPartnerActivity func(childComplexity int, input model.ReportPartnerActivityInput) int
-		ReverseSpend          func(childComplexity int, input model.ReverseSpendInput) int
-		RevokePartnerBenefit  func(childComplexity int, input model.RevokePartnerBenefitInput) int
-		SettleScores          func(childComplexity int, input model.SettleScoresInput) int
-		SpendPoints           func(childComplexity int, input model.SpendPointsInput) int
-		StartPlusTrial        func(childComplexity int, input model.StartPlusTrialInput) int
-		UpdateMember          func(childComplexity int, input model.UpdateMemberInput) int
-		UpdatePlusPlans       func(childComplexity int, input model.UpdatePlusPlansInput) int
-		UpdatePointsRules     func(childComplexity int, input model.UpdatePointsRulesInput) int
-		UpdateScoreRules      func(childComplexity int, input rules.Score) int
-		UpdateTierTable       func(childComplexity int, input model.UpdateTierTableInput) int
+		AdjustPoints           func(childComplexity int, input model.AdjustPointsInput) int
+		CancelPlus             func(childComplexity int, input model.CancelPlusInput) int
+		ClaimBenefit           func(childComplexity int, input model.ClaimBenefitInput) int
+		ClaimPartnerBenefit    func(childComplexity int, input model.ClaimPartnerBenefitInput) int
+		ConfigurePartner       func(childComplexity int, input model.ConfigurePartnerInput) int
+		DisablePartner         func(childComplexity int, input model.PartnerInput) int
+		EnablePartner          func(childComplexity int, input model.PartnerInput) int
+		FundPartnerBudget      func(childComplexity int, input model.FundPartnerBudgetInput) int
+		FundStoreBudget        func(childComplexity int, input model.FundStoreBudgetInput) int
+		GrantStorePoints       func(childComplexity int, input model.GrantStorePointsInput) int
+		IssuePlusCodes         func(childComplexity int, input model.IssuePlusCodesInput) int
+		PurchasePlus           func(childComplexity int, input model.PurchasePlusInput) int
+		RecordEvents           func(childComplexity int, input model.RecordEventsInput) int
+		RedeemPlusCode         func(childComplexity int, input model.RedeemPlusCodeInput) int
+		RegisterMember         func(childComplexity int, input model.RegisterMemberInput) int
+		ReportPartnerActivity  func(childComplexity int, input model.ReportPartnerActivityInput) int
+		ReverseSpend           func(childComplexity int, input model.ReverseSpendInput) int
+		RevokePartnerBenefit   func(childComplexity int, input model.RevokePartnerBenefitInput) int
+		SettleScores           func(childComplexity int, input model.SettleScoresInput) int
+		SpendPoints            func(childComplexity int, input model.SpendPointsInput) int
+		StartPlusTrial         func(childComplexity int, input model.StartPlusTrialInput) int
+		UpdateMember           func(childComplexity int, input model.UpdateMemberInput) int
+		UpdatePlusPlans        func(childComplexity int, input model.UpdatePlusPlansInput) int
+		UpdatePlusSavingsRules func(childComplexity int, input rules.PlusBenefits) int
+		UpdatePointsRules      func(childComplexity int, input model.UpdatePointsRulesInput) int
+		UpdateScoreRules       func(childComplexity int, input rules.Score) int
+		UpdateTierTable        func(childComplexity int, input model.UpdateTierTableInput) int
 	}
 
 	OrderLine struct {
@@ -523,6 +524,21 @@ type ComplexityRoot struct {
 		WouldHaveSavedCents func(childComplexity int) int
 	}
 
+	PlusSavingsRule struct {
+		BenefitKey func(childComplexity int) int
+		Category   func(childComplexity int) int
+		CentsEach  func(childComplexity int) int
+		Key        func(childComplexity int) int
+		Kind       func(childComplexity int) int
+		Permille   func(childComplexity int) int
+		WouldUseOn func(childComplexity int) int
+	}
+
+	PlusSavingsRules struct {
+		Benefits func(childComplexity int) int
+		Savings  func(childComplexity int) int
+	}
+
 	PlusTerm struct {
 		CancelReason   func(childComplexity int) int
 		CancelledAt    func(childComplexity int) int
@@ -596,17 +612,18 @@ type ComplexityRoot struct {
 	}
 
 	Program struct {
-		Benefits      func(childComplexity int) int
-		ID            func(childComplexity int) int
-		Key           func(childComplexity int) int
-		Medals        func(childComplexity int) int
-		Name          func(childComplexity int) int
-		PlusPlans     func(childComplexity int) int
-		PointsPerYuan func(childComplexity int) int
-		PointsRules   func(childComplexity int) int
-		ScoreRules    func(childComplexity int) int
-		Tiers         func(childComplexity int) int
-		TimeZone      func(childComplexity int) int
+		Benefits         func(childComplexity int) int
+		ID               func(childComplexity int) int
+		Key              func(childComplexity int) int
+		Medals           func(childComplexity int) int
+		Name             func(childComplexity int) int
+		PlusPlans        func(childComplexity int) int
+		PlusSavingsRules func(childComplexity int) int
+		PointsPerYuan    func(childComplexity int) int
+		PointsRules      func(childComplexity int) int
+		ScoreRules       func(childComplexity int) int
+		Tiers            func(childComplexity int) int
+		TimeZone         func(childComplexity int) int
 	}
 
 	PurchasePlusPayload struct {
@@ -810,6 +827,11 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	UpdatePlusSavingsRulesPayload struct {
+		Rules      func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	UpdatePointsRulesPayload struct {
 		PointsRules func(childComplexity int) int
 		UserErrors  func(childComplexity int) int
@@ -875,6 +897,7 @@ type MutationResolver interface {
 	UpdatePlusPlans(ctx context.Context, input model.UpdatePlusPlansInput) (*model.UpdatePlusPlansPayload, error)
 	IssuePlusCodes(ctx context.Context, input model.IssuePlusCodesInput) (*model.IssuePlusCodesPayload, error)
 	RedeemPlusCode(ctx context.Context, input model.RedeemPlusCodeInput) (*model.RedeemPlusCodePayload, error)
+	UpdatePlusSavingsRules(ctx context.Context, input rules.PlusBenefits) (*model.UpdatePlusSavingsRulesPayload, error)
 	RecordEvents(ctx context.Context, input model.RecordEventsInput) (*model.RecordEventsPayload, error)
 	SpendPoints(ctx context.Context, input model.SpendPointsInput) (*model.PointsChangePayload, error)
 	ReverseSpend(ctx context.Context, input model.ReverseSpendInput) (*model.PointsChangePayload, error)
@@ -892,6 +915,7 @@ type ProgramResolver interface {
 	Tiers(ctx context.Context, obj *ent.Program) ([]*ent.Tier, error)
 	Benefits(ctx context.Context, obj *ent.Program) ([]*ent.Benefit, error)
 	PlusPlans(ctx context.Context, obj *ent.Program) ([]*rules.PlusPlan, error)
+	PlusSavingsRules(ctx context.Context, obj *ent.Program) (*rules.PlusBenefits, error)
 	PointsRules(ctx context.Context, obj *ent.Program) (*model.PointsRules, error)
 	ScoreRules(ctx context.Context, obj *ent.Program) (*rules.Score, error)
 }
@@ -2414,6 +2438,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdatePlusPlans(childComplexity, args["input"].(model.UpdatePlusPlansInput)), true
+	case "Mutation.updatePlusSavingsRules":
+		if e.ComplexityRoot.Mutation.UpdatePlusSavingsRules == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updatePlusSavingsRules_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdatePlusSavingsRules(childComplexity, args["input"].(rules.PlusBenefits)), true
 	case "Mutation.updatePointsRules":
 		if e.ComplexityRoot.Mutation.UpdatePointsRules == nil {
 			break
@@ -2951,6 +2986,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PlusSavingsLine.WouldHaveSavedCents(childComplexity), true
 
+	case "PlusSavingsRule.benefitKey":
+		if e.ComplexityRoot.PlusSavingsRule.BenefitKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusSavingsRule.BenefitKey(childComplexity), true
+	case "PlusSavingsRule.category":
+		if e.ComplexityRoot.PlusSavingsRule.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusSavingsRule.Category(childComplexity), true
+	case "PlusSavingsRule.centsEach":
+		if e.ComplexityRoot.PlusSavingsRule.CentsEach == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusSavingsRule.CentsEach(childComplexity), true
+	case "PlusSavingsRule.key":
+		if e.ComplexityRoot.PlusSavingsRule.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusSavingsRule.Key(childComplexity), true
+	case "PlusSavingsRule.kind":
+		if e.ComplexityRoot.PlusSavingsRule.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusSavingsRule.Kind(childComplexity), true
+	case "PlusSavingsRule.permille":
+		if e.ComplexityRoot.PlusSavingsRule.Permille == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusSavingsRule.Permille(childComplexity), true
+	case "PlusSavingsRule.wouldUseOn":
+		if e.ComplexityRoot.PlusSavingsRule.WouldUseOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusSavingsRule.WouldUseOn(childComplexity), true
+
+	case "PlusSavingsRules.benefits":
+		if e.ComplexityRoot.PlusSavingsRules.Benefits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusSavingsRules.Benefits(childComplexity), true
+	case "PlusSavingsRules.savings":
+		if e.ComplexityRoot.PlusSavingsRules.Savings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusSavingsRules.Savings(childComplexity), true
+
 	case "PlusTerm.cancelReason":
 		if e.ComplexityRoot.PlusTerm.CancelReason == nil {
 			break
@@ -3266,6 +3357,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Program.PlusPlans(childComplexity), true
+	case "Program.plusSavingsRules":
+		if e.ComplexityRoot.Program.PlusSavingsRules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Program.PlusSavingsRules(childComplexity), true
 	case "Program.pointsPerYuan":
 		if e.ComplexityRoot.Program.PointsPerYuan == nil {
 			break
@@ -4134,6 +4231,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UpdatePlusPlansPayload.UserErrors(childComplexity), true
 
+	case "UpdatePlusSavingsRulesPayload.rules":
+		if e.ComplexityRoot.UpdatePlusSavingsRulesPayload.Rules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdatePlusSavingsRulesPayload.Rules(childComplexity), true
+	case "UpdatePlusSavingsRulesPayload.userErrors":
+		if e.ComplexityRoot.UpdatePlusSavingsRulesPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdatePlusSavingsRulesPayload.UserErrors(childComplexity), true
+
 	case "UpdatePointsRulesPayload.pointsRules":
 		if e.ComplexityRoot.UpdatePointsRulesPayload.PointsRules == nil {
 			break
@@ -4225,6 +4335,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputPartnerInput,
 		ec.unmarshalInputPartnerPlusInput,
 		ec.unmarshalInputPlusPlanInput,
+		ec.unmarshalInputPlusSavingsRuleInput,
 		ec.unmarshalInputPlusTermOrder,
 		ec.unmarshalInputPointEntryOrder,
 		ec.unmarshalInputPurchasePlusInput,
@@ -4244,6 +4355,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputTierRowInput,
 		ec.unmarshalInputUpdateMemberInput,
 		ec.unmarshalInputUpdatePlusPlansInput,
+		ec.unmarshalInputUpdatePlusSavingsRulesInput,
 		ec.unmarshalInputUpdatePointsRulesInput,
 		ec.unmarshalInputUpdateScoreRulesInput,
 		ec.unmarshalInputUpdateTierTableInput,
@@ -7042,6 +7154,96 @@ type PlusSavingsLine {
   "What the rule would have saved over the last 12 months of orders, in cents."
   wouldHaveSavedCents: Int!
 }
+
+extend type Program {
+  "PLUS's catalogue entries and the savings rules that reckon Member.plus.savings (updatePlusSavingsRules sets them)."
+  plusSavingsRules: PlusSavingsRules! @auth(requires: [ADMIN, SERVICE, MEMBER])
+}
+
+extend type Mutation {
+  """
+  Replaces the benefits PLUS holds (catalogue keys) and the savings rules, after checking every
+  value; a refused input changes nothing. Claims made before keep the face value recorded on
+  them. Audited with before and after.
+  """
+  updatePlusSavingsRules(
+    "The whole new list of PLUS benefits and savings rules."
+    input: UpdatePlusSavingsRulesInput!
+  ): UpdatePlusSavingsRulesPayload! @auth(requires: [ADMIN])
+}
+
+"""What PLUS holds and how its savings are reckoned (docs/domain.md §5 "Savings rules")."""
+type PlusSavingsRules {
+  "The catalogue keys a member holds while a PLUS term runs, in the order the programme lists them."
+  benefits: [String!]!
+  "The savings rules, one per benefit, in the order Member.plus.savings lists their lines."
+  savings: [PlusSavingsRule!]!
+}
+
+"""One way PLUS saves a member money."""
+type PlusSavingsRule {
+  "The rule's key, naming its line in the savings breakdown."
+  key: String!
+  """
+  BONUS_POINTS (the PLUS bonus points at the programme's points per yuan), SPEND_PERMILLE
+  (permille of the confirmed, unrefunded spend, of category alone when set), FACE_VALUE (the
+  face value recorded on each claim of benefitKey) or PER_USE (centsEach per claim of
+  benefitKey).
+  """
+  kind: String!
+  "SPEND_PERMILLE: the share of the spend in thousandths (50 = 5%); 0 otherwise."
+  permille: Int!
+  "SPEND_PERMILLE: the one category whose spend counts; empty for all spend."
+  category: String!
+  "FACE_VALUE and PER_USE: the PLUS benefit whose claims count; empty otherwise."
+  benefitKey: String!
+  "PER_USE: what one claim saves, in cents; 0 otherwise."
+  centsEach: Int!
+  """
+  FACE_VALUE and PER_USE: what one use stands for when wouldHaveSavedCents applies the rule to
+  past orders — ORDER (one per confirmed order) or RETURN (one per order with a return) —
+  within the benefit's quota; empty otherwise.
+  """
+  wouldUseOn: String!
+}
+
+"""The benefits PLUS holds and the savings rules, whole."""
+input UpdatePlusSavingsRulesInput {
+  "Catalogue keys, each once (at most 50)."
+  benefits: [String!]!
+  "The savings rules, in the order to list them (at most 20)."
+  savings: [PlusSavingsRuleInput!]!
+}
+
+"""A savings rule to apply; see PlusSavingsRule for what each field means."""
+input PlusSavingsRuleInput {
+  "A–Z, 0–9 and _, starting with a letter, at most 32, unique among the rules."
+  key: String!
+  "BONUS_POINTS, SPEND_PERMILLE, FACE_VALUE or PER_USE."
+  kind: String!
+  "SPEND_PERMILLE: 1–1000."
+  permille: Int! = 0
+  "SPEND_PERMILLE: a category key of the programme, or empty for all spend."
+  category: String! = ""
+  "FACE_VALUE and PER_USE: one of benefits."
+  benefitKey: String! = ""
+  "PER_USE: 1–10,000,000 cents."
+  centsEach: Int! = 0
+  "FACE_VALUE and PER_USE: ORDER or RETURN."
+  wouldUseOn: String! = ""
+}
+
+"""What updatePlusSavingsRules did."""
+type UpdatePlusSavingsRulesPayload {
+  "The benefits and rules now in force; null when refused."
+  rules: PlusSavingsRules
+  """
+  Why the change was refused, naming the field (input.savings.2.permille): INVALID_ARGUMENT
+  for a value that cannot work, NOT_FOUND for a benefit key not in the catalogue. Empty when
+  it went through.
+  """
+  userErrors: [UserError!]!
+}
 `, BuiltIn: false},
 	{Name: "../schema/points.graphqls", Input: `# Events and the points ledger (docs/domain.md §2 and §3).
 
@@ -8850,6 +9052,36 @@ func (ec *executionContext) childFields_PlusSavingsLine(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type PlusSavingsLine", field.Name)
 }
 
+func (ec *executionContext) childFields_PlusSavingsRule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_PlusSavingsRule_key(ctx, field)
+	case "kind":
+		return ec.fieldContext_PlusSavingsRule_kind(ctx, field)
+	case "permille":
+		return ec.fieldContext_PlusSavingsRule_permille(ctx, field)
+	case "category":
+		return ec.fieldContext_PlusSavingsRule_category(ctx, field)
+	case "benefitKey":
+		return ec.fieldContext_PlusSavingsRule_benefitKey(ctx, field)
+	case "centsEach":
+		return ec.fieldContext_PlusSavingsRule_centsEach(ctx, field)
+	case "wouldUseOn":
+		return ec.fieldContext_PlusSavingsRule_wouldUseOn(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlusSavingsRule", field.Name)
+}
+
+func (ec *executionContext) childFields_PlusSavingsRules(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "benefits":
+		return ec.fieldContext_PlusSavingsRules_benefits(ctx, field)
+	case "savings":
+		return ec.fieldContext_PlusSavingsRules_savings(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlusSavingsRules", field.Name)
+}
+
 func (ec *executionContext) childFields_PlusTerm(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -9014,6 +9246,8 @@ func (ec *executionContext) childFields_Program(ctx context.Context, field graph
 		return ec.fieldContext_Program_benefits(ctx, field)
 	case "plusPlans":
 		return ec.fieldContext_Program_plusPlans(ctx, field)
+	case "plusSavingsRules":
+		return ec.fieldContext_Program_plusSavingsRules(ctx, field)
 	case "pointsRules":
 		return ec.fieldContext_Program_pointsRules(ctx, field)
 	case "scoreRules":
@@ -9388,6 +9622,16 @@ func (ec *executionContext) childFields_UpdatePlusPlansPayload(ctx context.Conte
 		return ec.fieldContext_UpdatePlusPlansPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UpdatePlusPlansPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UpdatePlusSavingsRulesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "rules":
+		return ec.fieldContext_UpdatePlusSavingsRulesPayload_rules(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_UpdatePlusSavingsRulesPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdatePlusSavingsRulesPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_UpdatePointsRulesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10180,6 +10424,20 @@ func (ec *executionContext) field_Mutation_updatePlusPlans_args(ctx context.Cont
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.UpdatePlusPlansInput, error) {
 			return ec.unmarshalNUpdatePlusPlansInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUpdatePlusPlansInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updatePlusSavingsRules_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (rules.PlusBenefits, error) {
+			return ec.unmarshalNUpdatePlusSavingsRulesInput2githubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐPlusBenefits(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -16502,6 +16760,68 @@ func (ec *executionContext) fieldContext_Mutation_redeemPlusCode(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_updatePlusSavingsRules(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updatePlusSavingsRules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdatePlusSavingsRules(ctx, fc.Args["input"].(rules.PlusBenefits))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *model.UpdatePlusSavingsRulesPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.UpdatePlusSavingsRulesPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdatePlusSavingsRulesPayload) graphql.Marshaler {
+			return ec.marshalNUpdatePlusSavingsRulesPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUpdatePlusSavingsRulesPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updatePlusSavingsRules(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdatePlusSavingsRulesPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updatePlusSavingsRules_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_recordEvents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19191,6 +19511,222 @@ func (ec *executionContext) fieldContext_PlusSavingsLine_wouldHaveSavedCents(_ c
 	return graphql.NewScalarFieldContext("PlusSavingsLine", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
+func (ec *executionContext) _PlusSavingsRule_key(ctx context.Context, field graphql.CollectedField, obj *rules.SavingsRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusSavingsRule_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusSavingsRule_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusSavingsRule", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PlusSavingsRule_kind(ctx context.Context, field graphql.CollectedField, obj *rules.SavingsRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusSavingsRule_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusSavingsRule_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusSavingsRule", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PlusSavingsRule_permille(ctx context.Context, field graphql.CollectedField, obj *rules.SavingsRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusSavingsRule_permille(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Permille, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusSavingsRule_permille(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusSavingsRule", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PlusSavingsRule_category(ctx context.Context, field graphql.CollectedField, obj *rules.SavingsRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusSavingsRule_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusSavingsRule_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusSavingsRule", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PlusSavingsRule_benefitKey(ctx context.Context, field graphql.CollectedField, obj *rules.SavingsRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusSavingsRule_benefitKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BenefitKey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusSavingsRule_benefitKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusSavingsRule", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PlusSavingsRule_centsEach(ctx context.Context, field graphql.CollectedField, obj *rules.SavingsRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusSavingsRule_centsEach(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CentsEach, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusSavingsRule_centsEach(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusSavingsRule", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PlusSavingsRule_wouldUseOn(ctx context.Context, field graphql.CollectedField, obj *rules.SavingsRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusSavingsRule_wouldUseOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WouldUseOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusSavingsRule_wouldUseOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusSavingsRule", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PlusSavingsRules_benefits(ctx context.Context, field graphql.CollectedField, obj *rules.PlusBenefits) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusSavingsRules_benefits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Benefits, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusSavingsRules_benefits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusSavingsRules", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PlusSavingsRules_savings(ctx context.Context, field graphql.CollectedField, obj *rules.PlusBenefits) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusSavingsRules_savings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Savings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []rules.SavingsRule) graphql.Marshaler {
+			return ec.marshalNPlusSavingsRule2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐSavingsRuleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusSavingsRules_savings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PlusSavingsRules",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlusSavingsRule(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PlusTerm_id(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTerm) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20581,6 +21117,56 @@ func (ec *executionContext) fieldContext_Program_plusPlans(_ context.Context, fi
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PlusPlan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Program_plusSavingsRules(ctx context.Context, field graphql.CollectedField, obj *ent.Program) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Program_plusSavingsRules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Program().PlusSavingsRules(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN", "SERVICE", "MEMBER"})
+				if err != nil {
+					var zeroVal *rules.PlusBenefits
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *rules.PlusBenefits
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, obj, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *rules.PlusBenefits) graphql.Marshaler {
+			return ec.marshalNPlusSavingsRules2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐPlusBenefits(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Program_plusSavingsRules(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Program",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlusSavingsRules(ctx, field)
 		},
 	}
 	return fc, nil
@@ -24368,6 +24954,70 @@ func (ec *executionContext) fieldContext_UpdatePlusPlansPayload_userErrors(_ con
 	return fc, nil
 }
 
+func (ec *executionContext) _UpdatePlusSavingsRulesPayload_rules(ctx context.Context, field graphql.CollectedField, obj *model.UpdatePlusSavingsRulesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdatePlusSavingsRulesPayload_rules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rules, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *rules.PlusBenefits) graphql.Marshaler {
+			return ec.marshalOPlusSavingsRules2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐPlusBenefits(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpdatePlusSavingsRulesPayload_rules(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdatePlusSavingsRulesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlusSavingsRules(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdatePlusSavingsRulesPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.UpdatePlusSavingsRulesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdatePlusSavingsRulesPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdatePlusSavingsRulesPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdatePlusSavingsRulesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _UpdatePointsRulesPayload_pointsRules(ctx context.Context, field graphql.CollectedField, obj *model.UpdatePointsRulesPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -27421,6 +28071,94 @@ func (ec *executionContext) unmarshalInputPlusPlanInput(ctx context.Context, obj
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputPlusSavingsRuleInput(ctx context.Context, obj any) (rules.SavingsRule, error) {
+	var it rules.SavingsRule
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["permille"]; !present {
+		asMap["permille"] = 0
+	}
+	if _, present := asMap["category"]; !present {
+		asMap["category"] = ""
+	}
+	if _, present := asMap["benefitKey"]; !present {
+		asMap["benefitKey"] = ""
+	}
+	if _, present := asMap["centsEach"]; !present {
+		asMap["centsEach"] = 0
+	}
+	if _, present := asMap["wouldUseOn"]; !present {
+		asMap["wouldUseOn"] = ""
+	}
+
+	fieldsInOrder := [...]string{"key", "kind", "permille", "category", "benefitKey", "centsEach", "wouldUseOn"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "key":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("key"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Key = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "permille":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("permille"))
+			data, err := ec.unmarshalNInt2int64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Permille = data
+		case "category":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("category"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Category = data
+		case "benefitKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("benefitKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BenefitKey = data
+		case "centsEach":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("centsEach"))
+			data, err := ec.unmarshalNInt2int64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CentsEach = data
+		case "wouldUseOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("wouldUseOn"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WouldUseOn = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputPlusTermOrder(ctx context.Context, obj any) (ent.PlusTermOrder, error) {
 	var it ent.PlusTermOrder
 	if obj == nil {
@@ -28390,6 +29128,43 @@ func (ec *executionContext) unmarshalInputUpdatePlusPlansInput(ctx context.Conte
 				return it, err
 			}
 			it.Plans = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputUpdatePlusSavingsRulesInput(ctx context.Context, obj any) (rules.PlusBenefits, error) {
+	var it rules.PlusBenefits
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"benefits", "savings"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "benefits":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("benefits"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Benefits = data
+		case "savings":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("savings"))
+			data, err := ec.unmarshalNPlusSavingsRuleInput2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐSavingsRuleᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Savings = data
 		}
 	}
 	return it, nil
@@ -31636,6 +32411,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "updatePlusSavingsRules":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updatePlusSavingsRules(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "recordEvents":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_recordEvents(ctx, field)
@@ -32689,6 +33471,119 @@ func (ec *executionContext) _PlusSavingsLine(ctx context.Context, sel ast.Select
 	return out
 }
 
+var plusSavingsRuleImplementors = []string{"PlusSavingsRule"}
+
+func (ec *executionContext) _PlusSavingsRule(ctx context.Context, sel ast.SelectionSet, obj *rules.SavingsRule) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, plusSavingsRuleImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlusSavingsRule")
+		case "key":
+			out.Values[i] = ec._PlusSavingsRule_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._PlusSavingsRule_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "permille":
+			out.Values[i] = ec._PlusSavingsRule_permille(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "category":
+			out.Values[i] = ec._PlusSavingsRule_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "benefitKey":
+			out.Values[i] = ec._PlusSavingsRule_benefitKey(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "centsEach":
+			out.Values[i] = ec._PlusSavingsRule_centsEach(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "wouldUseOn":
+			out.Values[i] = ec._PlusSavingsRule_wouldUseOn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var plusSavingsRulesImplementors = []string{"PlusSavingsRules"}
+
+func (ec *executionContext) _PlusSavingsRules(ctx context.Context, sel ast.SelectionSet, obj *rules.PlusBenefits) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, plusSavingsRulesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlusSavingsRules")
+		case "benefits":
+			out.Values[i] = ec._PlusSavingsRules_benefits(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "savings":
+			out.Values[i] = ec._PlusSavingsRules_savings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var plusTermImplementors = []string{"PlusTerm", "Node"}
 
 func (ec *executionContext) _PlusTerm(ctx context.Context, sel ast.SelectionSet, obj *ent.PlusTerm) graphql.Marshaler {
@@ -33338,6 +34233,42 @@ func (ec *executionContext) _Program(ctx context.Context, sel ast.SelectionSet, 
 					}
 				}()
 				res = ec._Program_plusPlans(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "plusSavingsRules":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Program_plusSavingsRules(ctx, field, obj)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -35304,6 +36235,47 @@ func (ec *executionContext) _UpdatePlusPlansPayload(ctx context.Context, sel ast
 	return out
 }
 
+var updatePlusSavingsRulesPayloadImplementors = []string{"UpdatePlusSavingsRulesPayload"}
+
+func (ec *executionContext) _UpdatePlusSavingsRulesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdatePlusSavingsRulesPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updatePlusSavingsRulesPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdatePlusSavingsRulesPayload")
+		case "rules":
+			out.Values[i] = ec._UpdatePlusSavingsRulesPayload_rules(ctx, field, obj)
+		case "userErrors":
+			out.Values[i] = ec._UpdatePlusSavingsRulesPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var updatePointsRulesPayloadImplementors = []string{"UpdatePointsRulesPayload"}
 
 func (ec *executionContext) _UpdatePointsRulesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdatePointsRulesPayload) graphql.Marshaler {
@@ -37113,6 +38085,60 @@ func (ec *executionContext) marshalNPlusSavingsLine2ᚖgithubᚗcomᚋmembergrap
 	return ec._PlusSavingsLine(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNPlusSavingsRule2githubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐSavingsRule(ctx context.Context, sel ast.SelectionSet, v rules.SavingsRule) graphql.Marshaler {
+	return ec._PlusSavingsRule(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPlusSavingsRule2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐSavingsRuleᚄ(ctx context.Context, sel ast.SelectionSet, v []rules.SavingsRule) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPlusSavingsRule2githubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐSavingsRule(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNPlusSavingsRuleInput2githubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐSavingsRule(ctx context.Context, v any) (rules.SavingsRule, error) {
+	res, err := ec.unmarshalInputPlusSavingsRuleInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNPlusSavingsRuleInput2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐSavingsRuleᚄ(ctx context.Context, v any) ([]rules.SavingsRule, error) {
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
+	var err error
+	res := make([]rules.SavingsRule, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPlusSavingsRuleInput2githubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐSavingsRule(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNPlusSavingsRules2githubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐPlusBenefits(ctx context.Context, sel ast.SelectionSet, v rules.PlusBenefits) graphql.Marshaler {
+	return ec._PlusSavingsRules(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPlusSavingsRules2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐPlusBenefits(ctx context.Context, sel ast.SelectionSet, v *rules.PlusBenefits) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PlusSavingsRules(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNPlusStatus2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPlusStatus(ctx context.Context, v any) (model.PlusStatus, error) {
 	var res model.PlusStatus
 	err := res.UnmarshalGQL(v)
@@ -37898,6 +38924,25 @@ func (ec *executionContext) marshalNUpdatePlusPlansPayload2ᚖgithubᚗcomᚋmem
 		return graphql.Null
 	}
 	return ec._UpdatePlusPlansPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpdatePlusSavingsRulesInput2githubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐPlusBenefits(ctx context.Context, v any) (rules.PlusBenefits, error) {
+	res, err := ec.unmarshalInputUpdatePlusSavingsRulesInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpdatePlusSavingsRulesPayload2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUpdatePlusSavingsRulesPayload(ctx context.Context, sel ast.SelectionSet, v model.UpdatePlusSavingsRulesPayload) graphql.Marshaler {
+	return ec._UpdatePlusSavingsRulesPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNUpdatePlusSavingsRulesPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUpdatePlusSavingsRulesPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdatePlusSavingsRulesPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UpdatePlusSavingsRulesPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNUpdatePointsRulesInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUpdatePointsRulesInput(ctx context.Context, v any) (model.UpdatePointsRulesInput, error) {
@@ -38814,6 +39859,13 @@ func (ec *executionContext) marshalOPlusPlan2ᚖgithubᚗcomᚋmembergraphᚋmem
 		return graphql.Null
 	}
 	return ec._PlusPlan(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOPlusSavingsRules2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐPlusBenefits(ctx context.Context, sel ast.SelectionSet, v *rules.PlusBenefits) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PlusSavingsRules(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOPlusTerm2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPlusTerm(ctx context.Context, sel ast.SelectionSet, v *ent.PlusTerm) graphql.Marshaler {

@@ -113,7 +113,9 @@ type memberBenefitView struct {
 
 func (a *api) memberBenefits(member string) []string {
 	a.t.Helper()
-	var out struct{ Member struct{ Benefits []memberBenefitView } }
+	var out struct {
+		Member struct{ Benefits []memberBenefitView }
+	}
 	a.must(a.token(auth.RoleMember, member), `query($m: String!) { member(externalId: $m) { benefits { benefit { key } source used remaining } } }`,
 		map[string]any{"m": member}, &out)
 	var ks []string

@@ -8,8 +8,10 @@ package graph
 import (
 	"context"
 
+	"github.com/membergraph/membergraph/ent"
 	"github.com/membergraph/membergraph/graph/model"
 	"github.com/membergraph/membergraph/internal/plus"
+	"github.com/membergraph/membergraph/internal/rules"
 )
 
 // Savings is the resolver for the savings field.
@@ -29,4 +31,19 @@ func (r *memberPlusResolver) Savings(ctx context.Context, obj *model.MemberPlus)
 		out.Breakdown[i] = &model.PlusSavingsLine{Rule: l.Rule, Cents: int(l.TermCents), WouldHaveSavedCents: int(l.WouldHaveSavedCents)}
 	}
 	return out, nil
+}
+
+// UpdatePlusSavingsRules is the resolver for the updatePlusSavingsRules field.
+func (r *mutationResolver) UpdatePlusSavingsRules(ctx context.Context, input rules.PlusBenefits) (*model.UpdatePlusSavingsRulesPayload, error) {
+	out, err := r.plus.UpdateSavingsRules(ctx, input)
+	if ue, err := payloadErrors(err); err != nil || ue != nil {
+		return &model.UpdatePlusSavingsRulesPayload{UserErrors: ue}, err
+	}
+	return &model.UpdatePlusSavingsRulesPayload{Rules: &out, UserErrors: []*model.UserError{}}, nil
+}
+
+// PlusSavingsRules is the resolver for the plusSavingsRules field.
+func (r *programResolver) PlusSavingsRules(ctx context.Context, obj *ent.Program) (*rules.PlusBenefits, error) {
+	p := obj.Rules.PlusBenefitRules()
+	return &p, nil
 }

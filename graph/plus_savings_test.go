@@ -3,6 +3,8 @@ package graph_test
 import (
 	"context"
 	"reflect"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -11,6 +13,7 @@ import (
 	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/membergraph/membergraph/ent"
+	"github.com/membergraph/membergraph/ent/auditentry"
 	"github.com/membergraph/membergraph/graph"
 	"github.com/membergraph/membergraph/internal/auth"
 	"github.com/membergraph/membergraph/internal/plus"
@@ -141,5 +144,98 @@ func TestPlusSavingsStatements(t *testing.T) {
 				t.Errorf("Member.plus of %s: %d statements without savings, %d with; want savings to add two (the programme, then one for its facts)", who, base, with)
 			}
 		}
+	})
+}
+
+const savingsRulesFields = `benefits savings { key kind permille category benefitKey centsEach wouldUseOn }`
+
+type savingsRulesView struct {
+	Benefits []string
+	Savings  []map[string]any
+}
+
+// TestUpdatePlusSavingsRules: the savings rules are programme data an ADMIN replaces, every
+// value checked with the field named, nothing changed when refused, audited; the next savings
+// answer applies them.
+func TestUpdatePlusSavingsRules(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		a := newAPI(t, db)
+		admin := a.token(auth.RoleAdmin, "ops")
+		var prog struct {
+			Program struct{ PlusSavingsRules savingsRulesView }
+		}
+		a.must(admin, `{ program { plusSavingsRules { `+savingsRulesFields+` } } }`, nil, &prog)
+		preset := prog.Program.PlusSavingsRules
+		if len(preset.Benefits) != 6 || len(preset.Savings) != 5 || preset.Savings[1]["key"] != "EXTRA_5_PERCENT" || preset.Savings[1]["permille"] != float64(50) {
+			t.Fatalf("the preset's rules: %+v", preset)
+		}
+		update := func(in map[string]any) (*savingsRulesView, []userError) {
+			var out struct {
+				UpdatePlusSavingsRules struct {
+					Rules      *savingsRulesView
+					UserErrors []userError
+				}
+			}
+			a.must(admin, `mutation($in: UpdatePlusSavingsRulesInput!) { updatePlusSavingsRules(input: $in) { rules { `+savingsRulesFields+` } userErrors { field message code } } }`,
+				map[string]any{"in": in}, &out)
+			return out.UpdatePlusSavingsRules.Rules, out.UpdatePlusSavingsRules.UserErrors
+		}
+		benefits := []string{"PLUS_EXTRA_5_OFF", "PLUS_MONTHLY_COUPON", "PLUS_FREE_RETURN_PICKUP"}
+		_, ue := update(map[string]any{"benefits": append(slices.Clone(benefits), "NO_SUCH_BENEFIT"), "savings": []map[string]any{
+			{"key": "EXTRA", "kind": "SPEND_PERMILLE", "permille": 0},
+			{"key": "SHOES", "kind": "SPEND_PERMILLE", "permille": 100, "category": "SPACESHIPS"},
+			{"key": "PICKUPS", "kind": "PER_USE", "benefitKey": "PLUS_HEALTH_VIP", "centsEach": 1000, "wouldUseOn": "RETURN"},
+			{"key": "lower", "kind": "LUCK"},
+		}})
+		var got []string
+		for _, e := range ue {
+			got = append(got, e.Code+" "+strings.Join(e.Field, "."))
+		}
+		want := []string{"INVALID_ARGUMENT input.savings.0.permille", "INVALID_ARGUMENT input.savings.1.category",
+			"INVALID_ARGUMENT input.savings.2.benefitKey", "INVALID_ARGUMENT input.savings.3.key", "INVALID_ARGUMENT input.savings.3.kind",
+			"NOT_FOUND input.benefits.3"}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("refusals %v\nwant %v", got, want)
+		}
+		a.must(admin, `{ program { plusSavingsRules { `+savingsRulesFields+` } } }`, nil, &prog)
+		if !reflect.DeepEqual(prog.Program.PlusSavingsRules, preset) {
+			t.Errorf("a refused update changed the rules: %+v", prog.Program.PlusSavingsRules)
+		}
+
+		// 8% of all spend and ¥15 a return pickup, nothing else.
+		rules, ue := update(map[string]any{"benefits": benefits, "savings": []map[string]any{
+			{"key": "EXTRA_8_PERCENT", "kind": "SPEND_PERMILLE", "permille": 80},
+			{"key": "RETURN_PICKUPS", "kind": "PER_USE", "benefitKey": "PLUS_FREE_RETURN_PICKUP", "centsEach": 1500, "wouldUseOn": "RETURN"},
+		}})
+		if len(ue) > 0 || rules == nil || !reflect.DeepEqual(rules.Benefits, benefits) || len(rules.Savings) != 2 {
+			t.Fatalf("update: %+v %+v", rules, ue)
+		}
+		a.register("uma", nil)
+		a.record(at(orderEvent("u1", "uma", "U-1", "WEB", ln("coat", "APPAREL", 50000), ln("hat", "APPAREL", 10000)), a.now()))
+		a.record(at(map[string]any{"idempotencyKey": "u1-back", "externalId": "uma", "kind": "ORDER_REFUNDED", "channel": "WEB",
+			"orderId": "U-1", "skus": []string{"hat"}}, a.now()))
+		// 8% of the ¥500 that stands = ¥40; one order with a return = ¥15.
+		_, s := a.savings(admin, "uma")
+		wantS := savingsView{WouldHaveSavedCents: 5500, Breakdown: []savingsLine{{"EXTRA_8_PERCENT", 0, 4000}, {"RETURN_PICKUPS", 0, 1500}}}
+		if !reflect.DeepEqual(s, wantS) {
+			t.Errorf("savings under the new rules %+v, want %+v", s, wantS)
+		}
+		// Benefits PLUS no longer holds are not listed for a member who is PLUS.
+		a.purchasePlus("uma", 14900, "buy-uma")
+		if got := a.memberBenefits("uma"); !reflect.DeepEqual(got, []string{"TIER:MEMBER_PRICE", "PLUS:PLUS_EXTRA_5_OFF",
+			"PLUS:PLUS_MONTHLY_COUPON(0/4)", "PLUS:PLUS_FREE_RETURN_PICKUP(0/2)"}) {
+			t.Errorf("uma's benefits: %v", got)
+		}
+		n, err := a.db.Client.AuditEntry.Query().Where(auditentry.Action("updatePlusSavingsRules")).Count(auth.SystemContext(context.Background(), 0))
+		if err != nil || n != 1 {
+			t.Errorf("audit entries: %d, %v", n, err)
+		}
+		a.checkRoles([]string{
+			`mutation { updatePlusSavingsRules(input: {benefits: [], savings: []}) { userErrors { code } } }`,
+			`{ program { plusSavingsRules { benefits } } }`,
+		}, map[auth.Role][]string{
+			auth.RoleService: {"FORBIDDEN", ""}, auth.RoleMember: {"FORBIDDEN", ""},
+			auth.RoleStore: {"FORBIDDEN", "FORBIDDEN"}, auth.RolePartner: {"FORBIDDEN", "FORBIDDEN"},
+		})
 	})
 }

@@ -1005,6 +1005,16 @@ type UpdatePlusPlansPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+// What updatePlusSavingsRules did.
+type UpdatePlusSavingsRulesPayload struct {
+	// The benefits and rules now in force; null when refused.
+	Rules *rules.PlusBenefits `json:"rules,omitempty"`
+	// Why the change was refused, naming the field (input.savings.2.permille): INVALID_ARGUMENT
+	// for a value that cannot work, NOT_FOUND for a benefit key not in the catalogue. Empty when
+	// it went through.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 // The whole points rules; every field is required, so a change states the full rules.
 type UpdatePointsRulesInput struct {
 	// How points are earned.

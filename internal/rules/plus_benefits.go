@@ -2,8 +2,11 @@ package rules
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 )
+
+var keyPattern = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,31}$`)
 
 // PlusBenefits is what a PLUS membership entitles a member to beyond the 10× points, and how
 // its savings are reckoned (docs/domain.md §5 "Savings rules"). The benefits themselves are
@@ -88,43 +91,54 @@ func (r Rules) PlusBenefitRules() PlusBenefits {
 // Holds reports whether PLUS holds catalogue entry key.
 func (p PlusBenefits) Holds(key string) bool { return slices.Contains(p.Benefits, key) }
 
-// Validate reports the first PLUS benefit or savings rule that cannot work, naming its JSON
-// path. Whether the keys are in the catalogue is the programme's check.
-func (p PlusBenefits) Validate() error {
+// Check reports every PLUS benefit and savings rule of p that cannot work for a programme
+// with these categories, its path relative to p (benefits.0, savings.2.permille). Whether the
+// benefit keys are in the catalogue is the programme's check.
+func (p PlusBenefits) Check(categories []string) []Violation {
+	var vs []Violation
+	add := func(path, format string, args ...any) {
+		vs = append(vs, Violation{path, fmt.Sprintf(format, args...)})
+	}
+	if len(p.Benefits) > 50 || len(p.Savings) > 20 {
+		add("savings", "at most 50 benefits and 20 savings rules")
+		return vs
+	}
 	seen := map[string]bool{}
 	for i, b := range p.Benefits {
 		if b == "" || seen[b] {
-			return fmt.Errorf("%w: plusBenefits.benefits.%d must be a key used once", ErrInvalid, i)
+			add(fmt.Sprintf("benefits.%d", i), "a benefit key must be given and listed once, not %q", b)
 		}
 		seen[b] = true
 	}
-	rules := map[string]bool{}
+	keys := map[string]bool{}
 	for i, s := range p.Savings {
-		path := fmt.Sprintf("plusBenefits.savings.%d", i)
-		if s.Key == "" || rules[s.Key] {
-			return fmt.Errorf("%w: %s needs a key used once", ErrInvalid, path)
+		path := fmt.Sprintf("savings.%d", i)
+		if !keyPattern.MatchString(s.Key) || keys[s.Key] {
+			add(path+".key", "a rule key is A–Z, 0–9 and _, starting with a letter, at most 32, and used once, not %q", s.Key)
 		}
-		rules[s.Key] = true
+		keys[s.Key] = true
 		switch s.Kind {
 		case SavingsBonusPoints:
 		case SavingsSpendPermille:
 			if s.Permille <= 0 || s.Permille > 1000 {
-				return fmt.Errorf("%w: %s.permille must be in 1..1000", ErrInvalid, path)
+				add(path+".permille", "a share of the spend is 1..1000 permille, not %d", s.Permille)
+			}
+			if s.Category != "" && !slices.Contains(categories, s.Category) {
+				add(path+".category", "%q is not one of the programme's categories", s.Category)
 			}
 		case SavingsFaceValue, SavingsPerUse:
 			if !seen[s.BenefitKey] {
-				return fmt.Errorf("%w: %s.benefitKey must be one of plusBenefits.benefits", ErrInvalid, path)
+				add(path+".benefitKey", "%q is not one of the PLUS benefits listed", s.BenefitKey)
 			}
-			if s.Kind == SavingsPerUse && s.CentsEach <= 0 {
-				return fmt.Errorf("%w: %s.centsEach must be > 0", ErrInvalid, path)
+			if s.Kind == SavingsPerUse && (s.CentsEach <= 0 || s.CentsEach > 100_000_00) {
+				add(path+".centsEach", "a use is worth 1..10,000,000 cents, not %d", s.CentsEach)
 			}
 			if s.WouldUseOn != "ORDER" && s.WouldUseOn != "RETURN" {
-				return fmt.Errorf("%w: %s.wouldUseOn must be ORDER or RETURN", ErrInvalid, path)
+				add(path+".wouldUseOn", "a use stands for an ORDER or a RETURN, not %q", s.WouldUseOn)
 			}
 		default:
-			return fmt.Errorf("%w: %s.kind must be %s, %s, %s or %s", ErrInvalid, path,
-				SavingsBonusPoints, SavingsSpendPermille, SavingsFaceValue, SavingsPerUse)
+			add(path+".kind", "the kind is %s, %s, %s or %s, not %q", SavingsBonusPoints, SavingsSpendPermille, SavingsFaceValue, SavingsPerUse, s.Kind)
 		}
 	}
-	return nil
+	return vs
 }

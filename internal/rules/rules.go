@@ -215,16 +215,11 @@ func (r Rules) Validate() error {
 	if err := r.Score.Validate(); err != nil {
 		return err
 	}
-	if err := r.PlusBenefits.Validate(); err != nil {
-		return err
+	if vs := r.PlusBenefits.Check(r.Categories); len(vs) > 0 {
+		return fmt.Errorf("%w: plusBenefits.%s: %s", ErrInvalid, vs[0].Path, vs[0].Message)
 	}
 	if vs := r.PlusPlans().Check(); len(vs) > 0 {
 		return fmt.Errorf("%w: plus.%s: %s", ErrInvalid, vs[0].Path, vs[0].Message)
-	}
-	for i, sr := range r.PlusBenefits.Savings {
-		if sr.Category != "" && !r.HasCategory(sr.Category) {
-			return fmt.Errorf("%w: plusBenefits.savings.%d.category %q is not a category", ErrInvalid, i, sr.Category)
-		}
 	}
 	for _, c := range checks {
 		if !c.ok {
