@@ -61,6 +61,7 @@ func (m *metrics) registerDomain(reg prometheus.Registerer) {
 	})
 	reg.MustRegister(m.events, m.pointsIssued, m.pointsSpent, m.pointsExpired, m.pointsTaken, m.pointsReturn,
 		m.settleRuns, m.settleDur, m.settleLastOK)
+	m.plus.register(reg)
 }
 
 // observe makes the metrics the observer of the services cfg was given.
@@ -73,6 +74,9 @@ func (m *metrics) observe(cfg ServerConfig) {
 	}
 	if cfg.Scores != nil {
 		cfg.Scores.SetObserver(domainObserver{m})
+	}
+	if cfg.Plus != nil {
+		cfg.Plus.SetObserver(m.plus)
 	}
 }
 

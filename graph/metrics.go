@@ -84,6 +84,7 @@ type metrics struct {
 	settleRuns    *prometheus.CounterVec
 	settleDur     prometheus.Histogram
 	settleLastOK  prometheus.Gauge
+	plus          plusMetrics
 
 	mu    sync.Mutex
 	names map[string]bool

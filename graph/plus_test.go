@@ -317,6 +317,13 @@ func TestPlusIdempotency(t *testing.T) {
 		}
 		wantCode(t, "cancel, other body", a.cancelPlus("ivy", false, "ivy-cancel").UserErrors, "CONFLICT", "input.idempotencyKey")
 		wantCode(t, "nothing to cancel", a.cancelPlus("ivy", false, "ivy-cancel-2").UserErrors, "FAILED_PRECONDITION", "input.externalId")
+		// One term started and one ended, however often they were replayed.
+		_, text := scrape(t, a.srv.URL, "")
+		got := metricLines(text, "membergraph_plus_terms_started_total", "membergraph_plus_terms_ended_total")
+		want := `membergraph_plus_terms_ended_total{why="REFUNDED"} 1` + "\n" + `membergraph_plus_terms_started_total{plan="ANNUAL",source="PURCHASE"} 1`
+		if got != want {
+			t.Errorf("metrics:\n%s\nwant\n%s", got, want)
+		}
 	})
 }
 
