@@ -195,3 +195,18 @@ func TestPlusCodesHelpHidesTheKey(t *testing.T) {
 		}
 	}
 }
+
+// TestShortCodeKeyFailsServeAtOnce: a configured code key under 32 bytes stops serve before
+// it listens or creates anything, with one line naming the variable.
+func TestShortCodeKeyFailsServeAtOnce(t *testing.T) {
+	bin := buildBinary(t)
+	work := t.TempDir()
+	code, out := runBin(t, bin, []string{"MEMBERGRAPH_CODE_KEY=short", "MEMBERGRAPH_DATABASE_URL=sqlite://" + filepath.Join(work, "x.db"),
+		"MEMBERGRAPH_STATE_DIR=" + filepath.Join(work, "state")}, "serve", "--addr", "127.0.0.1:0")
+	if code == 0 || strings.TrimSpace(out) != "membergraph: MEMBERGRAPH_CODE_KEY: "+pluscode.ErrWeakKey.Error() {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	if left, _ := os.ReadDir(work); len(left) > 0 {
+		t.Fatalf("a refused start left %s", left[0].Name())
+	}
+}

@@ -57,6 +57,9 @@ func serve(ctx context.Context, args []string) error {
 	if !devSecret && len(cfg.AuthSecret) < auth.MinSecretBytes {
 		return fmt.Errorf("MEMBERGRAPH_AUTH_SECRET: %w", auth.ErrWeakSecret)
 	}
+	if _, err := cfg.codeHasher([]byte("checked before anything starts")); err != nil {
+		return err // a code key too short; the derived one is always long enough
+	}
 	stateDir, err := cfg.stateDir()
 	if err != nil {
 		return fmt.Errorf("--state-dir: %w", err)
