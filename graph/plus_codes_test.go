@@ -360,3 +360,35 @@ func TestIssuePlusCodes(t *testing.T) {
 		}
 	})
 }
+
+// TestIssuePlusCodesRacingOneKey: eight issues under one key at once make one batch; one
+// answer carries its codes, the others are replays without them.
+func TestIssuePlusCodesRacingOneKey(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		a := newAPI(t, db)
+		exp := a.clock.Now().AddDate(0, 1, 0)
+		var wg sync.WaitGroup
+		out := make([]issuedCodes, 8)
+		for i := range out {
+			wg.Add(1)
+			go func() { defer wg.Done(); out[i] = a.issueCodes("same", 5, exp) }()
+		}
+		wg.Wait()
+		shown := 0
+		for i, o := range out {
+			p := o.IssuePlusCodes
+			if p.Batch == nil || p.Batch.ID != out[0].IssuePlusCodes.Batch.ID || p.Replayed == (len(p.Codes) == 5) {
+				t.Fatalf("issue %d: %+v", i, p)
+			}
+			if !p.Replayed {
+				shown++
+			}
+		}
+		var batches, codes int
+		_ = db.SQL.QueryRow("SELECT COUNT(*) FROM plus_code_batches").Scan(&batches)
+		_ = db.SQL.QueryRow("SELECT COUNT(*) FROM plus_codes").Scan(&codes)
+		if shown != 1 || batches != 1 || codes != 5 {
+			t.Fatalf("codes shown %d times, %d batches, %d codes; want 1, 1, 5", shown, batches, codes)
+		}
+	})
+}

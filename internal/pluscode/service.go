@@ -144,9 +144,16 @@ func (s *Service) Issue(ctx context.Context, r IssueRequest) (Issued, error) {
 		}
 		return nil
 	})
-	if ent.IsConstraintError(err) && r.IdempotencyKey != "" {
-		// A racing issue under the same key won; answer as its replay.
-		return s.Issue(ctx, r)
+	if ent.IsConstraintError(err) {
+		// A racing issue under the same key won: answer as its replay (or CONFLICT).
+		prev, perr := s.client.PlusCodeBatch.Query().Where(pluscodebatch.ProgramID(prog.ID), pluscodebatch.IdempotencyKey(r.IdempotencyKey)).Only(ctx)
+		switch {
+		case perr != nil:
+			return Issued{}, err
+		case prev.BodyHash != hash:
+			return Issued{}, usererr.New(usererr.Conflict, "input.idempotencyKey", "idempotencyKey %q was used for a different batch", r.IdempotencyKey)
+		}
+		return Issued{Batch: prev, Replayed: true}, nil
 	}
 	return out, err
 }
