@@ -392,3 +392,40 @@ func TestIssuePlusCodesRacingOneKey(t *testing.T) {
 		}
 	})
 }
+
+// TestPlusCodeOfARemovedPlan: a code whose plan was removed since the issue is refused on
+// input.code and given back, not spent; once the plan is offered again the same member
+// redeems it (the first refusal does not stick to the code).
+func TestPlusCodeOfARemovedPlan(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		a := newAPI(t, db)
+		code := a.issueCodes("annual", 1, a.clock.Now().AddDate(0, 6, 0)).IssuePlusCodes.Codes[0]
+		a.register("late", nil)
+		setPlans := func(key string) {
+			var out struct{ UpdatePlusPlans struct{ UserErrors []userError } }
+			a.must(a.token(auth.RoleAdmin, "ops"), `mutation($input: UpdatePlusPlansInput!) { updatePlusPlans(input: $input) { userErrors { field message code } } }`,
+				map[string]any{"input": map[string]any{"plans": []map[string]any{
+					{"key": key, "name": "PLUS annual", "months": 12, "priceCents": 14900},
+					{"key": "TRIAL", "name": "PLUS 30-day trial", "trial": true, "days": 30}}}}, &out)
+			if len(out.UpdatePlusPlans.UserErrors) > 0 {
+				t.Fatalf("plans with %s: %+v", key, out.UpdatePlusPlans.UserErrors)
+			}
+		}
+		setPlans("YEARLY")
+		r := a.redeem("late", code)
+		if ue := r.RedeemPlusCode.UserErrors; len(ue) != 1 || ue[0].Code != "NOT_FOUND" || strings.Join(ue[0].Field, ".") != "input.code" ||
+			!strings.Contains(ue[0].Message, "ANNUAL") || r.RedeemPlusCode.Term != nil {
+			t.Fatalf("redeem with ANNUAL gone: %+v", r.RedeemPlusCode)
+		}
+		var held int
+		_ = db.SQL.QueryRow("SELECT COUNT(*) FROM plus_codes WHERE member_id IS NOT NULL").Scan(&held)
+		if held != 0 || countTerms(t, db) != 0 {
+			t.Fatalf("%d codes held, %d terms after the refusal; want the code given back", held, countTerms(t, db))
+		}
+		a.clock.Advance(time.Minute)
+		setPlans("ANNUAL")
+		if r := a.redeem("late", code); r.code() != "" || r.RedeemPlusCode.Term == nil || r.RedeemPlusCode.Replayed {
+			t.Fatalf("redeem with ANNUAL back: %+v", r.RedeemPlusCode)
+		}
+	})
+}

@@ -322,14 +322,17 @@ func (s *Service) Redeem(ctx context.Context, r RedeemRequest) (Redeemed, error)
 			return fail(usererr.New(usererr.Expired, "input.code", "this PLUS code expired at %s",
 				out.Batch.ExpiresAt.In(book.Loc).Format(time.RFC3339)))
 		}
+		// Microseconds: what DATETIME(6) keeps, so the instant read back later is this one.
+		claimed := now.Truncate(time.Microsecond)
 		n, err := tx.PlusCode.Update().Where(pluscode.ID(code.ID), pluscode.MemberIDIsNil()).
-			SetMemberID(m.ID).SetRedeemedAt(now).Save(sys)
+			SetMemberID(m.ID).SetRedeemedAt(claimed).Save(sys)
 		if err != nil {
 			return err
 		}
 		if n == 0 { // another member's redemption claimed it since the read
 			return fail(errUsed)
 		}
+		code.MemberID, code.RedeemedAt = &m.ID, &claimed
 		return nil
 	})
 	if err != nil {
@@ -339,15 +342,20 @@ func (s *Service) Redeem(ctx context.Context, r RedeemRequest) (Redeemed, error)
 		return Redeemed{}, refusal
 	}
 	res, err := s.plus.Grant(ctx, plus.GrantRequest{MemberID: m.ID, Plan: out.Batch.Plan, Source: plus.SourceCode,
-		IdempotencyKey: fmt.Sprintf("plus-code:%d:member:%d", code.ID, m.ID)})
-	if _, isUser := usererr.From(err); isUser {
-		// Refused (e.g. the plan is gone): give the code back so that it is not spent on
-		// nothing. The refusal stays recorded under the key, for this member only.
+		IdempotencyKey: grantKey(code)})
+	if list, isUser := usererr.From(err); isUser {
+		// Refused (e.g. the batch's plan was removed since): give the code back so that it
+		// is not spent on nothing. The refusal stays recorded under the key, for this
+		// member only. The member typed only a code, so the refusal names that field.
 		if rerr := s.client.PlusCode.Update().Where(pluscode.ID(code.ID), pluscode.MemberID(m.ID), pluscode.TermIDIsNil()).
 			ClearMemberID().ClearRedeemedAt().Exec(sys); rerr != nil {
 			return Redeemed{}, errors.Join(err, rerr)
 		}
-		return Redeemed{}, err
+		var out usererr.List
+		for _, e := range list {
+			out.Add(e.Code, "input.code", "the code's %s plan cannot be granted: %s", code.Edges.Batch.Plan, e.Message)
+		}
+		return Redeemed{}, out
 	}
 	if err != nil {
 		return Redeemed{}, err // the code stays claimed by the member; a retry resumes here
@@ -358,6 +366,14 @@ func (s *Service) Redeem(ctx context.Context, r RedeemRequest) (Redeemed, error)
 		return Redeemed{}, err
 	}
 	return out, nil
+}
+
+// grantKey is the Grant key of one claim of a code: the code, its member and the claim's
+// instant. A member's retry after a fault between claim and grant reads the same claim and
+// so the same key; a claim given back after a refusal and made again is a new key, so the
+// first refusal does not stick to the code once its cause is gone.
+func grantKey(c *ent.PlusCode) string {
+	return fmt.Sprintf("plus-code:%d:member:%d:%d", c.ID, *c.MemberID, c.RedeemedAt.UnixMicro())
 }
 
 // lockedUntil applies the rate limit to the member's recent failures.
