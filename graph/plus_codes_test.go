@@ -401,17 +401,23 @@ func TestPlusCodeOfARemovedPlan(t *testing.T) {
 		a := newAPI(t, db)
 		code := a.issueCodes("annual", 1, a.clock.Now().AddDate(0, 6, 0)).IssuePlusCodes.Codes[0]
 		a.register("late", nil)
-		setPlans := func(key string) {
-			var out struct{ UpdatePlusPlans struct{ UserErrors []userError } }
+		setPlans := func(plans ...map[string]any) {
+			var out struct {
+				UpdatePlusPlans struct{ UserErrors []userError }
+			}
 			a.must(a.token(auth.RoleAdmin, "ops"), `mutation($input: UpdatePlusPlansInput!) { updatePlusPlans(input: $input) { userErrors { field message code } } }`,
-				map[string]any{"input": map[string]any{"plans": []map[string]any{
-					{"key": key, "name": "PLUS annual", "months": 12, "priceCents": 14900},
-					{"key": "TRIAL", "name": "PLUS 30-day trial", "trial": true, "days": 30}}}}, &out)
+				map[string]any{"input": map[string]any{"plans": plans}}, &out)
 			if len(out.UpdatePlusPlans.UserErrors) > 0 {
-				t.Fatalf("plans with %s: %+v", key, out.UpdatePlusPlans.UserErrors)
+				t.Fatalf("plans %v: %+v", plans, out.UpdatePlusPlans.UserErrors)
 			}
 		}
-		setPlans("YEARLY")
+		annual := func(key string) map[string]any {
+			return map[string]any{"key": key, "name": "PLUS annual", "months": 12, "priceCents": 14900}
+		}
+		trial := func(key string) map[string]any {
+			return map[string]any{"key": key, "name": "PLUS 30-day trial", "trial": true, "days": 30}
+		}
+		setPlans(annual("YEARLY"), trial("TRIAL"))
 		r := a.redeem("late", code)
 		if ue := r.RedeemPlusCode.UserErrors; len(ue) != 1 || ue[0].Code != "NOT_FOUND" || strings.Join(ue[0].Field, ".") != "input.code" ||
 			!strings.Contains(ue[0].Message, "ANNUAL") || r.RedeemPlusCode.Term != nil {
@@ -422,8 +428,15 @@ func TestPlusCodeOfARemovedPlan(t *testing.T) {
 		if held != 0 || countTerms(t, db) != 0 {
 			t.Fatalf("%d codes held, %d terms after the refusal; want the code given back", held, countTerms(t, db))
 		}
+		// ANNUAL now names a trial, which no code grants: Grant refuses and records the
+		// refusal under its key.
 		a.clock.Advance(time.Minute)
-		setPlans("ANNUAL")
+		setPlans(trial("ANNUAL"))
+		if r := a.redeem("late", code); r.code() != "INVALID_ARGUMENT" || strings.Join(r.RedeemPlusCode.UserErrors[0].Field, ".") != "input.code" {
+			t.Fatalf("redeem with ANNUAL a trial: %+v", r.RedeemPlusCode)
+		}
+		a.clock.Advance(time.Minute)
+		setPlans(annual("ANNUAL"), trial("TRIAL"))
 		if r := a.redeem("late", code); r.code() != "" || r.RedeemPlusCode.Term == nil || r.RedeemPlusCode.Replayed {
 			t.Fatalf("redeem with ANNUAL back: %+v", r.RedeemPlusCode)
 		}
