@@ -114,7 +114,14 @@ var readmeChecks = map[string][]readmeWant{
 	// is a score of 5,004, Gold.
 	"SettleNewcomers": {{"settleScores.settlement.members", 1.0}, {"settleScores.settlement.tierChanges", 1.0}},
 	"ClaimVideoVIP":   {{"claimPartnerBenefit.grant.status", "GRANTED"}},
-	"LinkCard":        {{"claimPartnerBenefit.grant.status", "GRANTED"}},
+	// demo-0001's settled score (6,629) is past 4,500: the annual plan costs ¥99, not ¥149.
+	// It never held PLUS, so the trial is open.
+	"PlusOffer": {{"plusQuote.settledScore", 6629.0}, {"plusQuote.plans.0.plan.key", "ANNUAL"},
+		{"plusQuote.plans.0.priceCents", 9900.0}, {"plusQuote.trialOpen", true}, {"viewer.plus.status", "NONE"}},
+	"BuyPlus": {{"purchasePlus.term.plan", "ANNUAL"}, {"purchasePlus.term.source", "PURCHASE"},
+		{"purchasePlus.term.pricePaidCents", 9900.0}},
+	"MyPlus":   {{"viewer.plus.status", "ACTIVE"}, {"viewer.plus.currentTerm.plan", "ANNUAL"}},
+	"LinkCard": {{"claimPartnerBenefit.grant.status", "GRANTED"}},
 }
 
 // readmeWant is a value expected at a dotted path (list indexes are numbers) of an answer's
