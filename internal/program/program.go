@@ -296,14 +296,49 @@ func (s *Service) Create(ctx context.Context, d Definition) (*ent.Program, error
 func (s *Service) EnsurePreset(ctx context.Context, d Definition) (bool, error) {
 	ctx = auth.SystemContext(ctx, 0)
 	exists, err := s.client.Program.Query().Exist(ctx)
-	if err != nil || exists {
+	if err != nil {
 		return false, err
+	}
+	if exists {
+		return false, s.addPlusCatalogue(ctx, d)
 	}
 	_, err = s.Create(ctx, d)
 	if ue, ok := usererr.From(err); ok && ue[0].Code == usererr.AlreadyExists {
 		return false, nil
 	}
 	return err == nil, err
+}
+
+// addPlusCatalogue gives the programme d, created before PLUS was served, the catalogue
+// entries of d's PLUS benefits it lacks (its rules already fall back to the preset's PLUS
+// benefits), so a database from an earlier version lists and claims them. An entry of the
+// same key is left as the operator has it; several servers may start at once, and the key's
+// unique index lets one of them add it.
+func (s *Service) addPlusCatalogue(ctx context.Context, d Definition) error {
+	p, err := s.client.Program.Query().Where(program.Key(d.Key)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ctx = auth.SystemContext(ctx, p.ID)
+	keys := p.Rules.PlusBenefitRules().Benefits
+	have, err := s.client.Benefit.Query().Where(benefit.ProgramID(p.ID), benefit.KeyIn(keys...)).Select(benefit.FieldKey).Strings(ctx)
+	if err != nil {
+		return err
+	}
+	for _, b := range d.Benefits {
+		if !slices.Contains(keys, b.Key) || slices.Contains(have, b.Key) {
+			continue
+		}
+		err := s.client.Benefit.Create().SetProgramID(p.ID).SetKey(b.Key).SetName(b.Name).SetDescription(b.Description).
+			SetKind(b.Kind).SetQuota(b.Quota).SetQuotaPeriod(b.QuotaPeriod).SetFaceValueCents(b.FaceValueCents).Exec(ctx)
+		if err != nil && !ent.IsConstraintError(err) {
+			return err
+		}
+	}
+	return nil
 }
 
 // IDByKey resolves a programme key, as tokens carry it, to its id.
