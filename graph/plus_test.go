@@ -518,19 +518,23 @@ func TestPlusStatementsAreBounded(t *testing.T) {
 			a.purchasePlus("sam", 9900, "sam-"+string(rune('a'+i)))
 		}
 		admin := a.token(auth.RoleAdmin, "ops")
-		for _, q := range []string{
-			`{ plusQuote(externalId: "sam") { settledScore plans { plan { key name } priceCents reason startAt endAt } trial { key days } trialOpen status currentEnd } }`,
-			`{ member(externalId: "sam") { plus { status currentTerm { id plan } end daysLeft history(first: 3) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id startAt } } } } } }`,
-		} {
+		count := func(q string) int64 {
 			statements.Store(0)
 			if r := a.do(admin, q, nil); len(r.Errors) > 0 {
 				t.Fatalf("%s: %+v", q, r.Errors)
 			}
-			if got := statements.Load(); got < 2 || got > 3 {
-				t.Errorf("%s: %d statements, want ≤ 3 (and the counter to see the member's reads)", q, got)
-			} else {
-				t.Logf("%d statements: %s", got, q[:40])
-			}
+			return statements.Load()
 		}
+		quote := count(`{ plusQuote(externalId: "sam") { settledScore plans { plan { key name } priceCents reason startAt endAt } trial { key days } trialOpen status currentEnd } }`)
+		if quote < 2 || quote > 3 {
+			t.Errorf("plusQuote: %d statements, want ≤ 3 (programme, member with score, terms)", quote)
+		}
+		// Member.plus is counted beyond the lookup of the member it hangs off.
+		member := count(`{ member(externalId: "sam") { id } }`)
+		withPlus := count(`{ member(externalId: "sam") { id plus { status currentTerm { id plan } end daysLeft history(first: 3) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id startAt } } } savings { termCents wouldHaveSavedCents breakdown { rule cents } } } } }`)
+		if member < 1 || withPlus-member < 1 || withPlus-member > 3 {
+			t.Errorf("Member.plus: %d statements beyond the member's %d, want 1–3", withPlus-member, member)
+		}
+		t.Logf("plusQuote %d statements; member %d, with plus and savings %d", quote, member, withPlus)
 	})
 }
