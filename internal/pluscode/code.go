@@ -31,13 +31,15 @@ const (
 	FormattedLength = Length + Length/GroupSize - 1
 )
 
-// Reasons a typed code cannot be a code at all; both are told apart from a well-formed code
-// that no batch holds.
+// Sentinel errors. ErrMalformed and ErrCheck are why a typed code cannot be a code at all;
+// both are told apart from a well-formed code that no batch holds.
 var (
 	// ErrMalformed: not 20 symbols of the alphabet once spaces and dashes are dropped.
 	ErrMalformed = errors.New("not a PLUS code")
 	// ErrCheck: 20 symbols whose check character does not match: a typo.
 	ErrCheck = errors.New("the check character does not match")
+	// ErrWeakKey: a code key shorter than KeyBytes.
+	ErrWeakKey = fmt.Errorf("a PLUS code key needs at least %d bytes", KeyBytes)
 )
 
 var value [256]int8 // symbol → its value, -1 for everything else
@@ -150,9 +152,6 @@ func Parse(typed string) (string, error) {
 
 // KeyBytes is the smallest code key accepted.
 const KeyBytes = 32
-
-// ErrWeakKey: a code key shorter than KeyBytes.
-var ErrWeakKey = fmt.Errorf("a PLUS code key needs at least %d bytes", KeyBytes)
 
 // Hasher turns canonical codes into what the database keeps: HMAC-SHA256 under the server's
 // code key, hex. Without the key a stolen table cannot be checked against guesses.
