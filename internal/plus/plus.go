@@ -123,11 +123,13 @@ func Covering(terms []*ent.PlusTerm, at time.Time) *ent.PlusTerm {
 }
 
 // ChainEnd is where a new term starts: the last end of the terms still running or to come
-// at now, or now when there are none (docs/domain.md §5 "Terms": stacking).
+// at now, or now when there are none (docs/domain.md §5 "Terms": stacking). A cancelled term
+// holds no place in the chain: a stacked term cancelled before it began keeps an end at its
+// start, in the future, which must not delay the next term.
 func ChainEnd(terms []*ent.PlusTerm, now time.Time) time.Time {
 	end := now
 	for _, t := range terms {
-		if t.EndAt.After(end) {
+		if t.CancelledAt == nil && t.EndAt.After(end) {
 			end = t.EndAt
 		}
 	}

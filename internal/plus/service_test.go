@@ -164,3 +164,33 @@ func TestConcurrentGrants(t *testing.T) {
 		}
 	})
 }
+
+// TestPurchaseAfterCancelStartsNow: a cancel ends the running term now and cancels the one
+// stacked after it, so a purchase after the cancel starts at once, not where the cancelled
+// stacked term would have begun a year later.
+func TestPurchaseAfterCancelStartsNow(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db, "d")
+		for _, k := range []string{"d-1", "d-2"} {
+			if _, err := w.buy("d", k); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w.clock.Advance(24 * time.Hour)
+		if _, err := w.svc.Cancel(w.ctx, plus.CancelRequest{MemberID: w.ids["d"], Reason: "moved abroad", IdempotencyKey: "d-cancel"}); err != nil {
+			t.Fatal(err)
+		}
+		w.clock.Advance(time.Hour)
+		got, err := w.buy("d", "d-3")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if now := w.clock.Now(); !got.Term.StartAt.Equal(now) {
+			t.Errorf("the purchase after the cancel starts %v, want now %v", got.Term.StartAt, now)
+		}
+		// One year from 2 May 2027 13:00 in Asia/Shanghai.
+		if want := time.Date(2028, 5, 2, 5, 0, 0, 0, time.UTC); !got.Term.EndAt.Equal(want) {
+			t.Errorf("it ends %v, want %v", got.Term.EndAt, want)
+		}
+	})
+}
