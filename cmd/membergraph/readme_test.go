@@ -18,6 +18,8 @@ import (
 
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
+
+	"github.com/membergraph/membergraph/internal/storetest"
 )
 
 // readmeSecret is what the README test's server signs tokens with; the README's own path
@@ -38,10 +40,11 @@ type readmeBlock struct {
 }
 
 // TestREADME is the README's walkthrough as a new user pastes it: every ```graphql block,
-// in order, against the real binary on a fresh SQLite file with the partner plugins, each
-// with the token its first line names. A block fails on an HTTP error, a GraphQL error, a
-// userError or a rejected event; some blocks' answers are also checked against figures
-// worked by hand from docs/domain.md.
+// in order, against the real binary with the partner plugins on a fresh SQLite file (and a
+// fresh MariaDB database when MEMBERGRAPH_TEST_MYSQL_DSN is set), each with the token its
+// first line names. A block fails on an HTTP error, a GraphQL error, a userError or a
+// rejected event; some blocks' answers are also checked against figures worked by hand from
+// docs/domain.md.
 func TestREADME(t *testing.T) {
 	raw, err := os.ReadFile("../../README.md")
 	if err != nil {
@@ -58,11 +61,19 @@ func TestREADME(t *testing.T) {
 	}
 
 	bin := buildBinary(t)
+	pluginDir := buildREADMEPlugins(t, bin, filepath.Join(t.TempDir(), "plugins"))
+	// On the embedded SQLite file, as make run serves; on MariaDB too when the store tests
+	// have one, as the README's "Running on MySQL or MariaDB" serves.
+	for _, backend := range storetest.Backends() {
+		t.Run(backend.Name, func(t *testing.T) { runREADME(t, bin, pluginDir, backend.URL(t), blocks) })
+	}
+}
+
+func runREADME(t *testing.T, bin, pluginDir, databaseURL string, blocks []readmeBlock) {
 	dir := t.TempDir()
-	pluginDir := buildREADMEPlugins(t, bin, filepath.Join(dir, "plugins"))
 	env := append(os.Environ(),
 		"MEMBERGRAPH_AUTH_SECRET="+readmeSecret,
-		"MEMBERGRAPH_DATABASE_URL=sqlite://"+filepath.Join(dir, "data", "membergraph.db"),
+		"MEMBERGRAPH_DATABASE_URL="+databaseURL,
 		"MEMBERGRAPH_STATE_DIR="+filepath.Join(dir, "data"),
 		"MEMBERGRAPH_PLUGIN_DIR="+pluginDir,
 	)
