@@ -19,9 +19,9 @@ build:
 		$(BIN)/membergraph plugins trust --plugin-dir $(BIN)/plugins cafeperks; \
 	else rm -f $(BIN)/plugins/cafeperks; echo "make: the Node.js partner cafeperks is not built (needs node, npm and the npm registry)"; fi
 
-## run: build and serve on the embedded SQLite file with the JD-style programme; playground at http://localhost:8080/
+## run: build and serve (SERVE_FLAGS=… passes serve flags) on the embedded SQLite file with the JD-style programme; playground at http://localhost:8080/
 run: build
-	$(BIN)/membergraph serve
+	$(BIN)/membergraph serve $(SERVE_FLAGS)
 
 ## test: vet and every test; store tests also run on MySQL when MEMBERGRAPH_TEST_MYSQL_DSN is set
 test:

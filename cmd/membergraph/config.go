@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/membergraph/membergraph/internal/clock"
 	"github.com/membergraph/membergraph/internal/program"
 	"github.com/membergraph/membergraph/internal/store"
 )
@@ -52,6 +54,10 @@ type config struct {
 	// programme on an empty database. Default false (MEMBERGRAPH_DEMO=true); production
 	// never loads them.
 	NoDemo bool
+	// ClockStart, when set, is the RFC 3339 instant the business clock reads at start; it then
+	// runs at the wall clock's pace. For demos, rehearsals and the README's examples, which
+	// are written for one date; refused with --production. Empty: the wall clock.
+	ClockStart string
 }
 
 // bind registers the flags of serve (serve true) or, for other commands, the database and a
@@ -74,6 +80,8 @@ func (c *config) bind(fs *flag.FlagSet, serve bool) {
 		"production mode: no introspection, no playground, a configured secret required [MEMBERGRAPH_PRODUCTION]")
 	fs.BoolVar(&c.NoDemo, "no-demo", !envBool("MEMBERGRAPH_DEMO", true),
 		"do not load the demo members (see 'membergraph demo') when serve creates the programme on an empty database; --production never loads them [MEMBERGRAPH_DEMO=false]")
+	fs.StringVar(&c.ClockStart, "clock-start", env("MEMBERGRAPH_CLOCK_START", ""),
+		"RFC 3339 instant the business clock starts at, e.g. 2026-12-03T10:00:00+08:00 (demos and rehearsals; not with --production); empty: the wall clock [MEMBERGRAPH_CLOCK_START]")
 	fs.BoolVar(&c.Migrate, "migrate", envBool("MEMBERGRAPH_MIGRATE", true),
 		"apply pending database migrations before serving; false where 'membergraph migrate' runs as a release step [MEMBERGRAPH_MIGRATE]")
 	fs.StringVar(&c.LogLevel, "log-level", env("MEMBERGRAPH_LOG_LEVEL", "info"), "debug, info, warn or error [MEMBERGRAPH_LOG_LEVEL]")
@@ -176,4 +184,20 @@ func envInt(name string, def int) int {
 		return def
 	}
 	return v
+}
+
+// businessClock is the clock of the programme's rules: the wall clock, or one started at
+// --clock-start. Production always runs on the wall clock.
+func (c *config) businessClock() (clock.Clock, error) {
+	if c.ClockStart == "" {
+		return clock.System{}, nil
+	}
+	if c.Production {
+		return nil, errors.New("--clock-start (MEMBERGRAPH_CLOCK_START) is for demos and rehearsals, not --production")
+	}
+	at, err := time.Parse(time.RFC3339, c.ClockStart)
+	if err != nil {
+		return nil, fmt.Errorf("--clock-start (MEMBERGRAPH_CLOCK_START): want an RFC 3339 instant such as 2026-12-03T10:00:00+08:00, got %q", c.ClockStart)
+	}
+	return clock.StartingAt(at), nil
 }

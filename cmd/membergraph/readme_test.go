@@ -26,6 +26,14 @@ import (
 // (no secret, development tokens) is TestServeFirstStart's.
 const readmeSecret = "readme-test-secret-readme-test-secret!"
 
+// readmeClock is the instant the README's examples are written for, the --clock-start their
+// text gives; with it their dates keep the meaning the text says whatever day the test runs.
+const readmeClock = "2026-12-03T10:00:00+08:00"
+
+// readmeCodePlaceholder is where a reader pastes a redemption code from the answer of
+// IssuePromotionCodes; the test pastes the first code of that answer.
+const readmeCodePlaceholder = "PASTE-A-CODE-HERE"
+
 // readmePartners are the plugins make build builds and trusts, so the README's partner
 // examples meet the same server a new user's make run starts.
 var readmePartners = []string{"videovip", "cobrandcard", "pointsexchange"}
@@ -80,12 +88,26 @@ func runREADME(t *testing.T, bin, pluginDir, databaseURL string, blocks []readme
 	base := startREADMEServer(t, bin, env)
 
 	tokens := map[string]string{}
+	var issued string // the code a reader pastes into RedeemPlusCode
 	for _, b := range blocks {
 		key := b.role + " " + b.subject
 		if tokens[key] == "" {
 			tokens[key] = readmeToken(t, bin, env, b.role, b.subject)
 		}
+		if issued != "" {
+			b.query = strings.ReplaceAll(b.query, readmeCodePlaceholder, issued)
+		}
 		data, problem := runREADMEBlock(base, tokens[key], b)
+		if b.op == "IssuePromotionCodes" && problem == "" {
+			var a struct {
+				IssuePlusCodes struct{ Codes []string }
+			}
+			if err := json.Unmarshal(data, &a); err != nil || len(a.IssuePlusCodes.Codes) == 0 {
+				problem = "no codes to paste in " + string(data)
+			} else {
+				issued = a.IssuePlusCodes.Codes[0]
+			}
+		}
 		if problem == "" {
 			problem = checkREADMEAnswer(data, readmeChecks[b.op])
 		}
@@ -131,8 +153,21 @@ var readmeChecks = map[string][]readmeWant{
 		{"plusQuote.plans.0.priceCents", 9900.0}, {"plusQuote.trialOpen", true}, {"viewer.plus.status", "NONE"}},
 	"BuyPlus": {{"purchasePlus.term.plan", "ANNUAL"}, {"purchasePlus.term.source", "PURCHASE"},
 		{"purchasePlus.term.pricePaidCents", 9900.0}},
-	"MyPlus":   {{"viewer.plus.status", "ACTIVE"}, {"viewer.plus.currentTerm.plan", "ANNUAL"}},
-	"LinkCard": {{"claimPartnerBenefit.grant.status", "GRANTED"}},
+	"MyPlus": {{"viewer.plus.status", "ACTIVE"}, {"viewer.plus.currentTerm.plan", "ANNUAL"}},
+	// A PLUS member's ¥1,234 web line: floored to ¥1,230, 10% is 123 points, and 9× that,
+	// 1,107, from PLUS: 1,230.
+	"PlusOrderEarnsTenfold": {{"recordEvents.results.0.status", "ACCEPTED"}, {"recordEvents.results.0.points", 1230.0}},
+	// The preset's monthly PLUS coupon: ¥10 face value, four a month, one claimed.
+	"ClaimPlusCoupon": {{"claimBenefit.claim.source", "PLUS"}, {"claimBenefit.claim.faceValueCents", 1000.0},
+		{"claimBenefit.remaining", 3.0}},
+	// This term: the bonus points at 100 = ¥1 (1,107 → ¥11.07), 5% off the ¥1,234 order
+	// (¥61.70) and the ¥10 coupon: ¥82.77.
+	"MyPlusSavings": {{"viewer.plus.status", "ACTIVE"}, {"viewer.plus.savings.termCents", 8277.0}},
+	"RedeemPlusCode": {{"redeemPlusCode.term.plan", "ANNUAL"}, {"redeemPlusCode.term.source", "CODE"},
+		{"redeemPlusCode.replayed", false}},
+	// ¥99 paid, less ¥11.07 of bonus points and the ¥10 coupon: ¥77.93 back.
+	"CancelPlus": {{"cancelPlus.refundableCents", 7793.0}, {"cancelPlus.refundedCents", 7793.0}},
+	"LinkCard":   {{"claimPartnerBenefit.grant.status", "GRANTED"}},
 }
 
 // readmeWant is a value expected at a dotted path (list indexes are numbers) of an answer's
@@ -270,7 +305,7 @@ func buildREADMEPlugins(t *testing.T, bin, dir string) string {
 func startREADMEServer(t *testing.T, bin string, env []string) string {
 	t.Helper()
 	addr := freeAddr(t)
-	cmd := exec.Command(bin, "serve", "--addr", addr)
+	cmd := exec.Command(bin, "serve", "--addr", addr, "--clock-start", readmeClock)
 	cmd.Env = env
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {

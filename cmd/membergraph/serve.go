@@ -14,7 +14,6 @@ import (
 
 	"github.com/membergraph/membergraph/graph"
 	"github.com/membergraph/membergraph/internal/auth"
-	"github.com/membergraph/membergraph/internal/clock"
 	"github.com/membergraph/membergraph/internal/events"
 	"github.com/membergraph/membergraph/internal/medal"
 	"github.com/membergraph/membergraph/internal/member"
@@ -50,6 +49,10 @@ func serve(ctx context.Context, args []string) error {
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(logger)
 
+	clk, err := cfg.businessClock()
+	if err != nil {
+		return err
+	}
 	devSecret := cfg.AuthSecret == ""
 	if devSecret && cfg.Production {
 		return errors.New("--production needs MEMBERGRAPH_AUTH_SECRET (at least 32 bytes)")
@@ -144,7 +147,6 @@ func serve(ctx context.Context, args []string) error {
 		logger.Info("empty database: created the JD-style programme", "program", program.PresetKey)
 	}
 
-	clk := clock.System{}
 	ledger := points.NewLedger(db.Client, db.Dialect, clk, plus.NewChecker(db.Client))
 	plusTerms := plus.NewService(db.Client, ledger)
 	scores := score.NewService(db.Client, clk, ledger, score.SettleConfig{Logger: logger})

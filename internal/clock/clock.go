@@ -18,6 +18,17 @@ type System struct{}
 // Now returns the current time in UTC.
 func (System) Now() time.Time { return time.Now().UTC() }
 
+// Offset is the wall clock moved by a fixed amount: it runs at the wall clock's pace from
+// another instant. It lets a server rehearse a programme on a chosen date (the README's
+// examples are written for one) while timers, leases and token lifetimes keep the wall clock.
+type Offset struct{ d time.Duration }
+
+// StartingAt returns an Offset clock that reads at now.
+func StartingAt(at time.Time) Offset { return Offset{d: time.Until(at)} }
+
+// Now returns the wall clock's time moved by the offset, in UTC.
+func (o Offset) Now() time.Time { return time.Now().Add(o.d).UTC() }
+
 // Manual is a clock that moves only when told; the zero value is not usable.
 type Manual struct {
 	mu  sync.Mutex
