@@ -85,6 +85,8 @@ func TestBadConfigFailsWithOneLine(t *testing.T) {
 		{[]string{"serve", "--production", "--auth-secret", ""}, "MEMBERGRAPH_AUTH_SECRET"},
 		{[]string{"token", "--role", "MEMBER"}, "MEMBERGRAPH_AUTH_SECRET"},
 		{[]string{"frobnicate"}, "unknown command"},
+		{[]string{"serve", "--clock-start", "3 Dec 2026"}, "RFC 3339"},
+		{[]string{"serve", "--production", "--auth-secret", strings.Repeat("s", 32), "--clock-start", "2026-12-03T10:00:00+08:00"}, "not --production"},
 	} {
 		cmd := exec.Command(bin, tc.args...)
 		cmd.Dir = t.TempDir()
