@@ -484,21 +484,31 @@ func TestBundledVideoVIP(t *testing.T) {
 			return n
 		}
 
-		// Granted on start; the member sees the code.
+		// A trial bundles nothing: the year of VIP comes with the ways in, not with 30 free days.
 		trial := grant("TRIAL", "TRIAL", "trial-1")
-		g1 := a.vip(trial.ID)
+		if n, err := db.Client.PartnerGrant.Query().Count(ctx); err != nil || n != 0 {
+			t.Fatalf("the trial left %d partner grants (%v), want none", n, err)
+		}
+		if tr, err := db.Client.PlusTerm.Get(ctx, trial.ID); err != nil || len(tr.Bundled) != 0 {
+			t.Fatalf("the trial names a bundle: %v (%v)", tr.Bundled, err)
+		}
+		cancel("cancel-trial", false)
+
+		// Granted on start; the member sees the code.
+		first := grant("ANNUAL", "CODE", "code-0")
+		g1 := a.vip(first.ID)
 		if g1.Status != partnergrant.StatusGRANTED || !strings.HasPrefix(g1.Code, "VIP-") || len(g1.Code) != 23 {
-			t.Fatalf("the trial's VIP: %+v", g1)
+			t.Fatalf("the first term's VIP: %+v", g1)
 		}
 		if gs := a.memberGrants("alice"); len(gs) != 1 || gs[0].Partner != "videovip" || gs[0].Benefit != "VIP_YEAR" || gs[0].Code != g1.Code {
 			t.Fatalf("partnerGrants: %+v", gs)
 		}
-		if tr, _ := db.Client.PlusTerm.Get(ctx, trial.ID); tr.Bundled["videovip"] != g1.IdempotencyKey {
+		if tr, _ := db.Client.PlusTerm.Get(ctx, first.ID); tr.Bundled["videovip"] != g1.IdempotencyKey {
 			t.Fatalf("the term does not name its bundle: %v", tr.Bundled)
 		}
 		// Revoked on cancel, through the plugin.
 		cancel("cancel-1", false)
-		if g := a.vip(trial.ID); g.Status != partnergrant.StatusREVOKED || !strings.HasPrefix(g.Detail, "Revoked: ") {
+		if g := a.vip(first.ID); g.Status != partnergrant.StatusREVOKED || !strings.HasPrefix(g.Detail, "Revoked: ") {
 			t.Fatalf("after the cancel: %+v", g)
 		}
 		if st := a.pluginState(g1.GrantID); st != partnerv1.StatusResponse_STATE_REVOKED || a.runner.revokesOf(g1.GrantID) != 1 {

@@ -11,6 +11,7 @@ import (
 	"github.com/membergraph/membergraph/ent"
 	"github.com/membergraph/membergraph/ent/partnergrant"
 	"github.com/membergraph/membergraph/ent/plusterm"
+	"github.com/membergraph/membergraph/internal/plus"
 	"github.com/membergraph/membergraph/internal/usererr"
 	"github.com/membergraph/membergraph/plugins/host"
 	partnerv1 "github.com/membergraph/membergraph/plugins/proto/partner/v1"
@@ -57,6 +58,12 @@ func (b *Bundler) TermStarted(ctx context.Context, term *ent.PlusTerm) {
 	s := b.s
 	if len(s.bundles) == 0 || s.runner == nil {
 		return // a server without plugins has no partner to bundle
+	}
+	if term.Source == plus.SourceTrial {
+		// The bundle is a benefit of the ways in (docs/domain.md §5: purchase, codes,
+		// partner channels); a free 30-day trial carrying a year of a partner's VIP would
+		// give the year away.
+		return
 	}
 	// The term is committed: what follows must not be cut short by the caller going away.
 	ctx = s.sys(context.WithoutCancel(ctx))
