@@ -18,7 +18,8 @@ import (
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 	"github.com/go-sql-driver/mysql"
-	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
+	"modernc.org/sqlite" // registers the pure-Go "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/membergraph/membergraph/ent"
 	_ "github.com/membergraph/membergraph/ent/runtime" // privacy policies and hooks
@@ -75,8 +76,11 @@ func ParseURL(raw string) (Target, error) {
 			return Target{}, fmt.Errorf("%w %q: %v", ErrBadURL, raw, err)
 		}
 		// WAL lets readers run beside the writer; immediate transactions take the write
-		// lock up front, so two writers queue on busy_timeout instead of deadlocking.
-		for _, p := range []string{"foreign_keys(1)", "journal_mode(WAL)", "busy_timeout(10000)", "synchronous(NORMAL)"} {
+		// lock up front, so two writers queue on busy_timeout instead of deadlocking. The
+		// pragmas run in this order on every new connection: busy_timeout first, so that
+		// switching a new file to WAL, which needs the file to itself, waits for another
+		// process opening it at the same moment instead of failing with SQLITE_BUSY.
+		for _, p := range []string{"busy_timeout(10000)", "foreign_keys(1)", "journal_mode(WAL)", "synchronous(NORMAL)"} {
 			q.Add("_pragma", p)
 		}
 		q.Set("_txlock", "immediate")
@@ -160,7 +164,7 @@ func Open(ctx context.Context, raw string) (*DB, error) {
 	configurePool(sqldb, t.Dialect)
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if err := sqldb.PingContext(pctx); err != nil {
+	if err := ping(pctx, sqldb); err != nil {
 		sqldb.Close()
 		return nil, fmt.Errorf("cannot reach the database %s: %v (check MEMBERGRAPH_DATABASE_URL and that the server is up)", t.Redacted, err)
 	}
@@ -214,4 +218,23 @@ func configurePool(db *sql.DB, d string) {
 	db.SetMaxIdleConns(32)
 	db.SetConnMaxLifetime(30 * time.Minute)
 	db.SetConnMaxIdleTime(5 * time.Minute)
+}
+
+// ping checks that the database answers. A new SQLite file that several processes open at
+// once answers SQLITE_BUSY to all but one while that one switches it to WAL (a change that
+// needs the file to itself and that SQLite's busy handler does not wait for): such a ping
+// is tried again until ctx ends.
+func ping(ctx context.Context, db *sql.DB) error {
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		err := db.PingContext(ctx)
+		var se *sqlite.Error
+		if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
 }
