@@ -116,7 +116,10 @@ func pluginConfig(config map[string]string) map[string]string {
 
 // partnerLocks serialises the PLUS grants of one partner in this process, so its monthly
 // count and the grant that follows it are one step: two grants racing for the last term of
-// the month cannot both get it. (One server runs a partner's plugin and so all its calls.)
+// the month cannot both get it. Every replica runs its own copy of the plugin, so the cap is
+// exact per replica only: replicas racing for the month's last terms may each grant one
+// (bounded by the number of replicas). Making it exact across replicas needs the count and
+// the grant in one transaction under a lock on the partner's row.
 var partnerLocks sync.Map // partner key → *sync.Mutex
 
 func lockPartner(key string) func() {
