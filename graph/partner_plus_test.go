@@ -26,6 +26,7 @@ import (
 	"github.com/membergraph/membergraph/internal/auth"
 	"github.com/membergraph/membergraph/internal/partner"
 	"github.com/membergraph/membergraph/internal/plus"
+	"github.com/membergraph/membergraph/internal/points"
 	"github.com/membergraph/membergraph/internal/store"
 	"github.com/membergraph/membergraph/internal/storetest"
 	"github.com/membergraph/membergraph/plugins/host"
@@ -579,6 +580,64 @@ func TestBundledVideoVIP(t *testing.T) {
 		}
 		if gs := a.memberGrants("bob"); len(gs) != 1 || gs[0].Code != g4.Code || gs[0].Status != "GRANTED" {
 			t.Fatalf("bob's partnerGrants: %+v", gs)
+		}
+	})
+}
+
+// TestPartnerPlusCapAcrossReplicas: two servers on one database, each with its own copy of
+// the partner's plugin, race the month's last terms of a partner's cap: exactly the cap is
+// granted, because the count and the term commit together under a lock on the partner's row.
+func TestPartnerPlusCapAcrossReplicas(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		a := newPlusPartners(t, db)
+		// Six cardholders, so the racers do not queue on one member's lock.
+		holders := []string{"m0", "m1", "m2", "m3", "m4", "m5"}
+		for i, m := range holders {
+			a.register(m, nil)
+			tok := a.token(auth.RoleMember, m)
+			if link, _, ue := a.claim(tok, m, "cobrandcard", "CARD_LINK", "link-"+m, map[string]string{"token": fmt.Sprintf("tok_holder_%02d", i), "last4": "4242"}); ue.Code != "" || link.Status != "GRANTED" {
+				t.Fatalf("link %s: %+v %+v", m, link, ue)
+			}
+		}
+		if _, ue := a.configurePartner(map[string]any{"partner": "cobrandcard", "plus": map[string]any{"plans": []string{"ANNUAL"}, "monthlyCap": 3}}); len(ue) != 0 {
+			t.Fatal(ue)
+		}
+		// The second replica: its own partner and PLUS services over the same database.
+		ledger := points.NewLedger(db.Client, db.Dialect, a.plus.Clock(), plus.NewChecker(db.Client))
+		replica := partner.NewService(db.Client, ledger, a.pid, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		replica.SetPlus(plus.NewService(db.Client, ledger))
+		servers := []*partner.Service{a.svc, replica}
+
+		const racers = 12
+		var wg sync.WaitGroup
+		granted, refused := make(chan string, racers), make(chan string, racers)
+		for i := range racers {
+			wg.Go(func() {
+				r, err := servers[i%2].Callbacks("cobrandcard").GrantPlus(context.Background(),
+					&partnerv1.GrantPlusRequest{ExternalId: holders[i%len(holders)], Plan: "ANNUAL", IdempotencyKey: fmt.Sprintf("race-%d", i)})
+				switch {
+				case err != nil:
+					t.Errorf("racer %d: %v", i, err)
+				case r.Term != nil:
+					granted <- r.Term.Id
+				default:
+					refused <- r.RefusalCode
+				}
+			})
+		}
+		wg.Wait()
+		close(granted)
+		close(refused)
+		if len(granted) != 3 {
+			t.Errorf("%d terms granted by the racers, want the cap of 3", len(granted))
+		}
+		for code := range refused {
+			if code != "MONTHLY_CAP" {
+				t.Errorf("a racer was refused %q, want MONTHLY_CAP", code)
+			}
+		}
+		if n, err := db.Client.PlusTerm.Query().Count(a.sys()); err != nil || n != 3 {
+			t.Errorf("%d terms stored (%v), want 3", n, err)
 		}
 	})
 }

@@ -2,19 +2,20 @@ package partner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
+	"entgo.io/ent/dialect"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/membergraph/membergraph/ent"
-	"github.com/membergraph/membergraph/ent/plusrequest"
+	"github.com/membergraph/membergraph/ent/partnersetting"
 	"github.com/membergraph/membergraph/ent/plusterm"
 	"github.com/membergraph/membergraph/internal/plus"
 	"github.com/membergraph/membergraph/internal/points"
@@ -114,20 +115,6 @@ func pluginConfig(config map[string]string) map[string]string {
 	return out
 }
 
-// partnerLocks serialises the PLUS grants of one partner in this process, so its monthly
-// count and the grant that follows it are one step: two grants racing for the last term of
-// the month cannot both get it. Every replica runs its own copy of the plugin, so the cap is
-// exact per replica only: replicas racing for the month's last terms may each grant one
-// (bounded by the number of replicas). Making it exact across replicas needs the count and
-// the grant in one transaction under a lock on the partner's row.
-var partnerLocks sync.Map // partner key → *sync.Mutex
-
-func lockPartner(key string) func() {
-	mu, _ := partnerLocks.LoadOrStore(key, &sync.Mutex{})
-	mu.(*sync.Mutex).Lock()
-	return mu.(*sync.Mutex).Unlock
-}
-
 // plusKey is the platform's idempotency key of a partner's request: prefixed, so no
 // partner can replay another's (or a purchase's) key.
 func plusKey(partnerKey, key string) string { return "partner:" + partnerKey + ":" + key }
@@ -146,25 +133,26 @@ func (s *Service) grantPlus(ctx context.Context, partnerKey string, m *ent.Membe
 	case len(req.Reference) > 128:
 		return nil, status.Error(codes.InvalidArgument, "reference is at most 128 bytes")
 	}
-	defer lockPartner(partnerKey)()
-	replay, err := s.client.PlusRequest.Query().Where(plusrequest.ProgramID(s.programID), plusrequest.Key(key)).Exist(ctx)
-	if err != nil {
-		return nil, err
-	}
-	// A key used before answers as it did, whatever the allowance says now; the PLUS
-	// service tells a replay from another request under the key.
-	if !replay {
-		if refusal, code, err := s.plusRefusal(ctx, partnerKey, req.Plan); err != nil || refusal != "" {
-			return &partnerv1.GrantPlusResponse{Refusal: refusal, RefusalCode: code}, err
+	// A key used before answers as it did, whatever the allowance says now (Grant calls
+	// admit only for a new key); the PLUS service tells a replay from another request under
+	// the key.
+	admit := func(ctx context.Context, tx *ent.Tx) error {
+		refusal, code, err := s.plusRefusal(ctx, tx, partnerKey, req.Plan)
+		if err == nil && refusal != "" {
+			err = &plusRefused{refusal: refusal, code: code}
 		}
+		return err
 	}
 	res, err := s.plus.Grant(ctx, plus.GrantRequest{MemberID: m.ID, Plan: req.Plan, Source: plus.SourcePartnerPrefix + partnerKey,
-		PaymentRef: req.Reference, IdempotencyKey: key, Field: "grantPlus"})
+		PaymentRef: req.Reference, IdempotencyKey: key, Field: "grantPlus", Admit: admit})
+	if pr := (*plusRefused)(nil); errors.As(err, &pr) {
+		return &partnerv1.GrantPlusResponse{Refusal: pr.refusal, RefusalCode: pr.code}, nil
+	}
 	if ue, ok := usererr.From(err); ok {
 		if ue[0].Code == usererr.Conflict {
 			return nil, status.Error(codes.AlreadyExists, ue[0].Message)
 		}
-		return &partnerv1.GrantPlusResponse{Refusal: ue[0].Message, RefusalCode: string(ue[0].Code), Replayed: replay}, nil
+		return &partnerv1.GrantPlusResponse{Refusal: ue[0].Message, RefusalCode: string(ue[0].Code)}, nil
 	}
 	if err != nil {
 		s.logger.Error("PLUS grant for a partner failed", "partner", partnerKey, "err", err)
@@ -175,9 +163,25 @@ func (s *Service) grantPlus(ctx context.Context, partnerKey string, m *ent.Membe
 		StartsAtUnix: t.StartAt.Unix(), EndsAtUnix: t.EndAt.Unix()}}, nil
 }
 
-// plusRefusal says why partner key may not grant a term of plan now, or "" when it may.
-func (s *Service) plusRefusal(ctx context.Context, partnerKey, plan string) (refusal, code string, err error) {
-	st, err := s.setting(ctx, partnerKey)
+// plusRefused is a partner's PLUS grant refused by the platform's allowance: nothing is
+// written, and the partner is told why.
+type plusRefused struct{ refusal, code string }
+
+func (e *plusRefused) Error() string { return e.code + ": " + e.refusal }
+
+// plusRefusal says why partner key may not grant a term of plan now, or "" when it may. It
+// runs in the grant's transaction and locks the partner's setting row first (MySQL; SQLite's
+// transactions hold the database), so the grants of one partner queue on that row across
+// every replica and the month's count includes every term committed before.
+func (s *Service) plusRefusal(ctx context.Context, tx *ent.Tx, partnerKey, plan string) (refusal, code string, err error) {
+	q := tx.PartnerSetting.Query().Where(partnersetting.ProgramID(s.programID), partnersetting.PartnerKey(partnerKey))
+	if s.ledger.Dialect() == dialect.MySQL {
+		q.ForUpdate()
+	}
+	st, err := q.Only(ctx)
+	if ent.IsNotFound(err) {
+		st, err = nil, nil
+	}
 	if err != nil {
 		return "", "", err
 	}
@@ -191,7 +195,7 @@ func (s *Service) plusRefusal(ctx context.Context, partnerKey, plan string) (ref
 		}
 		return fmt.Sprintf("%s may grant the plans %s, not %s", partnerKey, strings.Join(a.Plans, ", "), plan), RefusalNotAllowed, nil
 	}
-	n, err := s.PlusGrantedThisMonth(ctx, partnerKey)
+	n, err := s.plusGrantedThisMonth(ctx, tx.Client(), partnerKey)
 	if err != nil {
 		return "", "", err
 	}
@@ -203,19 +207,25 @@ func (s *Service) plusRefusal(ctx context.Context, partnerKey, plan string) (ref
 
 // PlusGrantedThisMonth counts the terms partner key granted this calendar month.
 func (s *Service) PlusGrantedThisMonth(ctx context.Context, partnerKey string) (int, error) {
+	return s.plusGrantedThisMonth(ctx, s.client, partnerKey)
+}
+
+// plusGrantedThisMonth counts through c: inside a grant's transaction, its own client, so
+// the count never waits for a second connection while the transaction holds one.
+func (s *Service) plusGrantedThisMonth(ctx context.Context, c *ent.Client, partnerKey string) (int, error) {
 	ctx = s.sys(ctx)
-	from, err := s.monthStart(ctx)
+	from, err := s.monthStart(ctx, c)
 	if err != nil {
 		return 0, err
 	}
 	// The prefix keeps the count on the (program_id, idempotency_key) index: one partner's terms.
-	return s.client.PlusTerm.Query().Where(plusterm.ProgramID(s.programID), plusterm.IdempotencyKeyHasPrefix(plusKey(partnerKey, "")),
+	return c.PlusTerm.Query().Where(plusterm.ProgramID(s.programID), plusterm.IdempotencyKeyHasPrefix(plusKey(partnerKey, "")),
 		plusterm.Source(plus.SourcePartnerPrefix+partnerKey), plusterm.CreatedAtGTE(from)).Count(ctx)
 }
 
 // monthStart is the first instant of the current calendar month in the programme's zone.
-func (s *Service) monthStart(ctx context.Context) (time.Time, error) {
-	prog, err := s.client.Program.Get(ctx, s.programID)
+func (s *Service) monthStart(ctx context.Context, c *ent.Client) (time.Time, error) {
+	prog, err := c.Program.Get(ctx, s.programID)
 	if err != nil {
 		return time.Time{}, err
 	}

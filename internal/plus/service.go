@@ -121,6 +121,12 @@ type GrantRequest struct {
 	Bundled map[string]string
 	// Field is the input path user errors name (default "input").
 	Field string
+	// Admit, when set, decides inside the grant's transaction, after the member's lock and
+	// only for a key not used before, whether the grant may go ahead: an error from it rolls
+	// the grant back, writes nothing (not even the key) and is returned as it is. A partner
+	// channel's monthly cap is counted here, under a lock Admit takes, so that the count and
+	// the term it admits commit together on every replica.
+	Admit func(ctx context.Context, tx *ent.Tx) error
 }
 
 // GrantResult is the term granted, or the first one granted under the key.
@@ -205,6 +211,11 @@ func (s *Service) Grant(ctx context.Context, req GrantRequest) (*GrantResult, er
 			}
 			res.Term, err = tx.PlusTerm.Get(sys, *prev.TermID)
 			return err
+		}
+		if req.Admit != nil {
+			if err := req.Admit(sys, tx); err != nil {
+				return err
+			}
 		}
 		terms, err := tx.PlusTerm.Query().Where(plusterm.MemberID(req.MemberID)).All(sys)
 		if err != nil {
