@@ -604,6 +604,21 @@ func TestHTTPEdges(t *testing.T) {
 		if resp.StatusCode != http.StatusRequestEntityTooLarge {
 			t.Errorf("2 MiB body: HTTP %d, want 413", resp.StatusCode)
 		}
+		// The scheme is case-insensitive; anything but Bearer is refused.
+		for header, want := range map[string]int{"bearer " + a.token(auth.RoleAdmin, ""): 200,
+			"BEARER " + a.token(auth.RoleAdmin, ""): 200, "Basic " + a.token(auth.RoleAdmin, ""): 401} {
+			req, _ := http.NewRequest(http.MethodPost, a.srv.URL+"/graphql", strings.NewReader(`{"query":"{ program { key } }"}`))
+			req.Header.Set("Authorization", header)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != want {
+				t.Errorf("Authorization %.12s…: HTTP %d, want %d", header, resp.StatusCode, want)
+			}
+		}
 		// A forged token and a token for an unknown programme are both refused.
 		forged, _ := auth.NewSigner([]byte(strings.Repeat("k", 32)), nil)
 		tok, _ := forged.Issue(auth.TokenRequest{Role: auth.RoleAdmin, TTL: time.Hour})

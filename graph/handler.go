@@ -294,7 +294,9 @@ var errCannotCheckToken = errors.New("cannot check the token now; retry shortly"
 
 // viewer turns an Authorization header into the request's viewer.
 func (s *Server) viewer(ctx context.Context, header string) (auth.Viewer, error) {
-	token, ok := strings.CutPrefix(header, "Bearer ")
+	// The scheme is case-insensitive (RFC 9110 §11.1); the token itself is not.
+	scheme, token, ok := strings.Cut(strings.TrimSpace(header), " ")
+	ok = ok && strings.EqualFold(scheme, "Bearer")
 	if !ok || token == "" {
 		return auth.Viewer{}, errors.New("authentication required: send Authorization: Bearer <token>")
 	}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/membergraph/membergraph/internal/auth"
 	"github.com/membergraph/membergraph/internal/clock"
 	"github.com/membergraph/membergraph/internal/program"
 	"github.com/membergraph/membergraph/internal/store"
@@ -54,6 +55,9 @@ type config struct {
 	// programme on an empty database. Default false (MEMBERGRAPH_DEMO=true); production
 	// never loads them.
 	NoDemo bool
+	// TokenMaxTTL is the longest lifetime (exp − iat) of a token issued or accepted
+	// (default auth.DefaultMaxTTL, 30 days).
+	TokenMaxTTL time.Duration
 	// ClockStart, when set, is the RFC 3339 instant the business clock reads at start; it then
 	// runs at the wall clock's pace. For demos, rehearsals and the README's examples, which
 	// are written for one date; refused with --production. Empty: the wall clock.
@@ -71,6 +75,7 @@ func (c *config) bind(fs *flag.FlagSet, serve bool) {
 	c.bindProgram(fs, "key of the default programme, for tokens that name none")
 	fs.StringVar(&c.Addr, "addr", env("MEMBERGRAPH_ADDR", ":8080"), "listen address [MEMBERGRAPH_ADDR]")
 	c.bindSecret(fs, "that signs bearer tokens (HS256, ≥ 32 bytes); empty (not with --production): the development secret kept in the state directory")
+	c.bindTokenMaxTTL(fs)
 	c.bindCodeKey(fs)
 	c.bindPluginDir(fs)
 	c.bindStateDir(fs, "directory for state that outlives the build output: partner plugins' data (plugins/KEY) and the development secret; default: the SQLite file's directory, else data")
@@ -113,6 +118,21 @@ func (c *config) bindDatabase(fs *flag.FlagSet) {
 // bindProgram registers --program with what it means to the command.
 func (c *config) bindProgram(fs *flag.FlagSet, usage string) {
 	fs.StringVar(&c.Program, "program", env("MEMBERGRAPH_PROGRAM", program.PresetKey), usage+" [MEMBERGRAPH_PROGRAM]")
+}
+
+// bindTokenMaxTTL registers --token-max-ttl, the longest lifetime a token is issued or
+// accepted with.
+func (c *config) bindTokenMaxTTL(fs *flag.FlagSet) {
+	c.TokenMaxTTL = auth.DefaultMaxTTL
+	if v := env("MEMBERGRAPH_TOKEN_MAX_TTL", ""); v != "" {
+		if d, err := time.ParseDuration(v); err == nil && d > 0 {
+			c.TokenMaxTTL = d
+		} else {
+			fmt.Fprintf(os.Stderr, "membergraph: MEMBERGRAPH_TOKEN_MAX_TTL: want a positive duration such as 720h, using %s\n", c.TokenMaxTTL)
+		}
+	}
+	fs.DurationVar(&c.TokenMaxTTL, "token-max-ttl", c.TokenMaxTTL,
+		"longest token lifetime issued or accepted (exp − iat); tokens over it are refused [MEMBERGRAPH_TOKEN_MAX_TTL]")
 }
 
 // bindSecret registers --auth-secret; help says only whether one is set.

@@ -37,7 +37,7 @@ func issueDevTokens(signer *auth.Signer) ([]devToken, error) {
 	}
 	out := make([]devToken, len(want))
 	for i, w := range want {
-		tok, err := signer.Issue(auth.TokenRequest{Role: w.role, Subject: w.subject, TTL: devTokenTTL})
+		tok, err := signer.Issue(auth.TokenRequest{Role: w.role, Subject: w.subject, TTL: devTokenTTLFor(signer)})
 		if err != nil {
 			return nil, err
 		}
@@ -48,12 +48,12 @@ func issueDevTokens(signer *auth.Signer) ([]devToken, error) {
 
 // printDevTokens tells a developer which tokens to use and where their secret lives; the
 // secret itself is never printed.
-func printDevTokens(w io.Writer, secretFile string, toks []devToken) {
+func printDevTokens(w io.Writer, secretFile string, toks []devToken, ttl time.Duration) {
 	fmt.Fprintf(w, "\nDEVELOPMENT MODE: no MEMBERGRAPH_AUTH_SECRET, so tokens are signed with the secret kept in\n"+
 		"  %s\n"+
 		"(mode 0600). Tokens survive restarts, and 'membergraph token --role ROLE [--member ID]' signs\n"+
 		"for this server with the same file. Never use this mode in production (--production refuses it).\n"+
-		"Tokens valid for %s:\n\n", secretFile, devTokenTTL)
+		"Tokens valid for %s:\n\n", secretFile, ttl)
 	for _, t := range toks {
 		note := ""
 		if t.role == auth.RoleAdmin {
@@ -63,3 +63,6 @@ func printDevTokens(w io.Writer, secretFile string, toks []devToken) {
 	}
 	fmt.Fprintln(w)
 }
+
+// devTokenTTLFor is the development tokens' lifetime under signer's maximum.
+func devTokenTTLFor(signer *auth.Signer) time.Duration { return min(devTokenTTL, signer.MaxTTL()) }

@@ -140,6 +140,22 @@ func TestTokenRoleIgnoresCase(t *testing.T) {
 	}
 }
 
+// TestTokenTTLIsBounded: token --ttl refuses a lifetime over --token-max-ttl (default 30
+// days) and issues within it.
+func TestTokenTTLIsBounded(t *testing.T) {
+	bin := buildBinary(t)
+	env := []string{"MEMBERGRAPH_AUTH_SECRET=" + testSecret}
+	if code, out := runBin(t, bin, env, "token", "--role", "ADMIN", "--ttl", "721h"); code == 0 || !strings.Contains(out, "at most 720h") {
+		t.Errorf("token --ttl 721h: exit %d\n%s", code, out)
+	}
+	if code, out := runBin(t, bin, env, "token", "--role", "ADMIN", "--ttl", "3h", "--token-max-ttl", "2h"); code == 0 {
+		t.Errorf("token --ttl 3h --token-max-ttl 2h: exit 0\n%s", out)
+	}
+	if code, out := runBin(t, bin, env, "token", "--role", "ADMIN", "--ttl", "720h"); code != 0 {
+		t.Errorf("token --ttl 720h: exit %d\n%s", code, out)
+	}
+}
+
 func TestMigrateStatusNamesEachMigration(t *testing.T) {
 	bin := buildBinary(t)
 	env := []string{"MEMBERGRAPH_DATABASE_URL=sqlite://" + filepath.Join(t.TempDir(), "mg.db")}

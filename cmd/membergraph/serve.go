@@ -124,6 +124,7 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("MEMBERGRAPH_AUTH_SECRET: %w", err)
 	}
+	signer.SetMaxTTL(cfg.TokenMaxTTL)
 	if db.Created {
 		logger.Warn("no database file: created a new, empty one; if you meant an existing one, check MEMBERGRAPH_DATABASE_URL and the working directory",
 			"file", db.File)
@@ -212,7 +213,7 @@ func serve(ctx context.Context, args []string) error {
 	logger.Info("serving", "addr", ln.Addr().String(), "metrics_addr", addrOf(metricsLn), "production", cfg.Production,
 		"playground", !cfg.Production, "metrics", srvCfg.Metrics.String())
 	if devSecret {
-		printDevTokens(os.Stderr, secretFile, devTokens)
+		printDevTokens(os.Stderr, secretFile, devTokens, devTokenTTLFor(signer))
 	}
 	if !cfg.Production {
 		fmt.Fprintf(os.Stderr, "Playground: http://%s/\n", browsable(ln.Addr()))

@@ -20,8 +20,9 @@ secret keeps in its state directory, so it works against that server.`)
 	partner := fs.String("partner", "", "the partner key (PARTNER tokens)")
 	subject := fs.String("subject", "", "who an ADMIN or SERVICE token is for, for the audit trail")
 	prog := fs.String("program", env("MEMBERGRAPH_PROGRAM", ""), "key of the programme the token is for; empty: the server's default [MEMBERGRAPH_PROGRAM]")
-	ttl := fs.Duration("ttl", 24*time.Hour, "lifetime of the token")
+	ttl := fs.Duration("ttl", 24*time.Hour, "lifetime of the token, at most --token-max-ttl")
 	cfg.bindSecret(fs, "the server signs with; empty: the development secret of the state directory")
+	cfg.bindTokenMaxTTL(fs)
 	cfg.bindStateDir(fs, "the state directory of the development server whose secret signs the token when none is set; default as serve's: beside the SQLite file of MEMBERGRAPH_DATABASE_URL, else data")
 	cfg.DatabaseURL = env("MEMBERGRAPH_DATABASE_URL", store.DefaultURL)
 	if err := fs.Parse(args); err != nil {
@@ -52,6 +53,7 @@ secret keeps in its state directory, so it works against that server.`)
 	if err != nil {
 		return err
 	}
+	signer.SetMaxTTL(cfg.TokenMaxTTL)
 	tok, err := signer.Issue(auth.TokenRequest{Role: r, Subject: sub, Program: *prog, TTL: *ttl})
 	if err != nil {
 		return err

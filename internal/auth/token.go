@@ -16,6 +16,14 @@ const Issuer = "membergraph"
 // MinSecretBytes is the shortest HS256 secret accepted: shorter keys can be brute-forced.
 const MinSecretBytes = 32
 
+// DefaultMaxTTL is the longest token lifetime a Signer issues or accepts unless told
+// otherwise: a leaked token is good for at most this long.
+const DefaultMaxTTL = 30 * 24 * time.Hour
+
+// iatLeeway is how far ahead of the verifier's clock a token's issue time may lie, for the
+// small drift between the clocks of the machines that sign and verify.
+const iatLeeway = time.Minute
+
 // The errors of token handling.
 var (
 	ErrNoToken      = errors.New("no bearer token")
@@ -36,7 +44,19 @@ type Claims struct {
 type Signer struct {
 	secret []byte
 	now    func() time.Time
+	maxTTL time.Duration
 }
+
+// SetMaxTTL sets the longest lifetime (exp − iat) the signer issues and accepts (default
+// DefaultMaxTTL); d ≤ 0 keeps the default.
+func (s *Signer) SetMaxTTL(d time.Duration) {
+	if d > 0 {
+		s.maxTTL = d
+	}
+}
+
+// MaxTTL is the longest lifetime the signer issues and accepts.
+func (s *Signer) MaxTTL() time.Duration { return s.maxTTL }
 
 // NewSigner returns a Signer for secret; now is the clock used for iat/exp (nil: time.Now).
 func NewSigner(secret []byte, now func() time.Time) (*Signer, error) {
@@ -46,7 +66,7 @@ func NewSigner(secret []byte, now func() time.Time) (*Signer, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Signer{secret: secret, now: now}, nil
+	return &Signer{secret: secret, now: now, maxTTL: DefaultMaxTTL}, nil
 }
 
 // GenerateSecret returns a random secret for a development session.
@@ -72,8 +92,8 @@ func (s *Signer) Issue(req TokenRequest) (string, error) {
 	if req.Subject == "" && req.Role != RoleAdmin && req.Role != RoleService {
 		return "", fmt.Errorf("a %s token needs a subject (--member, --store or --partner)", req.Role)
 	}
-	if req.TTL <= 0 {
-		return "", errors.New("token lifetime must be positive")
+	if req.TTL <= 0 || req.TTL > s.maxTTL {
+		return "", fmt.Errorf("token lifetime must be positive and at most %s, got %s", s.maxTTL, req.TTL)
 	}
 	now := s.now()
 	claims := Claims{
@@ -100,6 +120,16 @@ func (s *Signer) Verify(token string) (*Claims, error) {
 	)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidToken, err)
+	}
+	// A token says when it was issued, not ahead of this clock, and lives no longer than the
+	// signer allows: a token minted with a far exp, or dated ahead to outlive it, is refused.
+	switch now := s.now(); {
+	case c.IssuedAt == nil:
+		return nil, fmt.Errorf("%w: no issue time (iat)", ErrInvalidToken)
+	case c.IssuedAt.After(now.Add(iatLeeway)):
+		return nil, fmt.Errorf("%w: issued in the future", ErrInvalidToken)
+	case c.ExpiresAt.Sub(c.IssuedAt.Time) > s.maxTTL:
+		return nil, fmt.Errorf("%w: lifetime over %s", ErrInvalidToken, s.maxTTL)
 	}
 	if !validRole(c.Role) {
 		return nil, fmt.Errorf("%w: unknown role %q", ErrInvalidToken, c.Role)

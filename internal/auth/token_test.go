@@ -58,3 +58,48 @@ func TestTokenRefusals(t *testing.T) {
 		t.Error("unknown role accepted")
 	}
 }
+
+// TestTokenLifetimeAndIssueTime: a token lives at most the signer's maximum, says when it
+// was issued, and was not issued ahead of the verifier's clock (a minute of drift allowed).
+func TestTokenLifetimeAndIssueTime(t *testing.T) {
+	now := time.Date(2026, 12, 3, 2, 0, 0, 0, time.UTC)
+	secret := []byte(strings.Repeat("s", 32))
+	s, _ := auth.NewSigner(secret, func() time.Time { return now })
+	if s.MaxTTL() != 30*24*time.Hour {
+		t.Errorf("default maximum %s, want 720h", s.MaxTTL())
+	}
+	if _, err := s.Issue(auth.TokenRequest{Role: auth.RoleAdmin, TTL: 31 * 24 * time.Hour}); err == nil {
+		t.Error("a 31-day token was issued under a 30-day maximum")
+	}
+	s.SetMaxTTL(2 * time.Hour)
+	if _, err := s.Issue(auth.TokenRequest{Role: auth.RoleAdmin, TTL: 3 * time.Hour}); err == nil {
+		t.Error("a 3-hour token was issued under a 2-hour maximum")
+	}
+	// Hand-made tokens with the right secret, as a leaked secret's holder could mint them.
+	mint := func(iat *jwt.NumericDate, exp time.Time) string {
+		tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, auth.Claims{Role: auth.RoleAdmin, RegisteredClaims: jwt.RegisteredClaims{
+			Issuer: auth.Issuer, IssuedAt: iat, ExpiresAt: jwt.NewNumericDate(exp)}}).SignedString(secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	for name, tc := range map[string]struct {
+		tok string
+		ok  bool
+	}{
+		"within the maximum":        {mint(jwt.NewNumericDate(now), now.Add(2*time.Hour)), true},
+		"over the maximum":          {mint(jwt.NewNumericDate(now), now.Add(2*time.Hour+time.Second)), false},
+		"no issue time":             {mint(nil, now.Add(time.Hour)), false},
+		"issued 59 s ahead (drift)": {mint(jwt.NewNumericDate(now.Add(59*time.Second)), now.Add(time.Hour)), true},
+		"issued 2 min ahead":        {mint(jwt.NewNumericDate(now.Add(2*time.Minute)), now.Add(time.Hour)), false},
+	} {
+		_, err := s.Verify(tc.tok)
+		if tc.ok != (err == nil) {
+			t.Errorf("%s: Verify = %v, want ok %v", name, err, tc.ok)
+		}
+		if err != nil && !errors.Is(err, auth.ErrInvalidToken) {
+			t.Errorf("%s: %v is not ErrInvalidToken", name, err)
+		}
+	}
+}
