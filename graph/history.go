@@ -19,7 +19,7 @@ import (
 func pageRequest(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) (page.Request, error) {
 	r := page.Request{First: first, Last: last, Total: wantsField(ctx, "totalCount")}
 	if first != nil && last != nil {
-		return r, badArgumentErr(ctx, "last", page.ErrFirstAndLast.Error())
+		return r, badArgument(ctx, "last", page.ErrFirstAndLast)
 	}
 	var err error
 	if r.After, err = cursorKey(ctx, "after", after); err != nil {
@@ -37,7 +37,7 @@ func cursorKey(ctx context.Context, arg string, c *entgql.Cursor[int]) (*page.Ke
 	s, ok := c.Value.(string)
 	at, err := time.Parse(time.RFC3339Nano, s)
 	if !ok || err != nil {
-		return nil, badArgumentErr(ctx, arg, "not a cursor this connection gave out (pageInfo.endCursor, startCursor or an edge's cursor)")
+		return nil, badArgument(ctx, arg, errCursor)
 	}
 	return &page.Key{At: at, ID: c.ID}, nil
 }
@@ -46,12 +46,6 @@ func cursorKey(ctx context.Context, arg string, c *entgql.Cursor[int]) (*page.Ke
 // decodes back exactly, whatever the encoder does with times.
 func keyCursor(at time.Time, id int) ent.Cursor {
 	return ent.Cursor{ID: id, Value: at.UTC().Format(time.RFC3339Nano)}
-}
-
-func badArgumentErr(ctx context.Context, arg, reason string) error {
-	e := gqlErr(ctx, CodeBadUserInput, "argument "+arg+": "+reason)
-	e.Extensions["argument"] = arg
-	return e
 }
 
 // wantsField reports whether the query selects name on the current field, so that a count

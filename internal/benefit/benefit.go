@@ -107,7 +107,8 @@ func (s *Service) Of(ctx context.Context, prog *ent.Program, m *ent.Member) ([]E
 		}
 		// Both lists come in the catalogue order; merged, they keep it.
 		slices.SortStableFunc(all, func(x, y held) int {
-			return cmp.Or(cmp.Compare(kindRank(x.b.Kind), kindRank(y.b.Kind)), cmp.Compare(x.b.Key, y.b.Key))
+			return cmp.Or(cmp.Compare(slices.Index(store.BenefitKinds, x.b.Kind), slices.Index(store.BenefitKinds, y.b.Kind)),
+				cmp.Compare(x.b.Key, y.b.Key))
 		})
 	}
 	used, err := s.used(ctx, m.ID, now, loc)
@@ -126,11 +127,6 @@ func (s *Service) Of(ctx context.Context, prog *ent.Program, m *ent.Member) ([]E
 		out[i] = e
 	}
 	return out, nil
-}
-
-// kindRank is the catalogue order of kinds (store.BenefitOrder's).
-func kindRank(k entbenefit.Kind) int {
-	return slices.Index([]entbenefit.Kind{entbenefit.KindPRICE, entbenefit.KindLOGISTICS, entbenefit.KindSERVICE, entbenefit.KindVALUE_ADDED}, k)
 }
 
 // plusBenefits are PLUS's catalogue entries in the catalogue order when the member is PLUS

@@ -19,6 +19,7 @@ import (
 	"github.com/membergraph/membergraph/ent/plusterm"
 	"github.com/membergraph/membergraph/internal/plus"
 	"github.com/membergraph/membergraph/internal/points"
+	"github.com/membergraph/membergraph/internal/score/formula"
 	"github.com/membergraph/membergraph/internal/usererr"
 	partnerv1 "github.com/membergraph/membergraph/plugins/proto/partner/v1"
 )
@@ -233,6 +234,5 @@ func (s *Service) monthStart(ctx context.Context, c *ent.Client) (time.Time, err
 	if err != nil {
 		return time.Time{}, err
 	}
-	now := s.clock.Now().In(loc)
-	return time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, loc), nil
+	return formula.MonthOf(s.clock.Now(), loc).Start(loc), nil
 }

@@ -31,11 +31,16 @@ func Ranked(column string, values ...string) func(*sql.Selector) {
 // (price, logistics, service, value-added, as docs/domain.md §4 lists them), then by key, which
 // is unique in a programme.
 func BenefitOrder() []benefit.OrderOption {
-	return []benefit.OrderOption{
-		Ranked(benefit.FieldKind, string(benefit.KindPRICE), string(benefit.KindLOGISTICS), string(benefit.KindSERVICE), string(benefit.KindVALUE_ADDED)),
-		benefit.ByKey(), benefit.ByID(),
+	kinds := make([]string, len(BenefitKinds))
+	for i, k := range BenefitKinds {
+		kinds[i] = string(k)
 	}
+	return []benefit.OrderOption{Ranked(benefit.FieldKind, kinds...), benefit.ByKey(), benefit.ByID()}
 }
+
+// BenefitKinds are the benefit kinds in the catalogue order BenefitOrder sorts by; a list
+// merged in Go keeps that order with slices.Index over it.
+var BenefitKinds = []benefit.Kind{benefit.KindPRICE, benefit.KindLOGISTICS, benefit.KindSERVICE, benefit.KindVALUE_ADDED}
 
 // MedalOrder is the order of the medal catalogue: category medals, then behaviour medals,
 // each in the order the programme created them (id).
