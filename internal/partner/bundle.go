@@ -25,11 +25,8 @@ type Bundle struct {
 	Benefit string // the benefit's key within it, e.g. VIP_YEAR
 }
 
-// DefaultBundles is what a PLUS term bundles in the preset: a year of the video platform's VIP.
-var DefaultBundles = []Bundle{{Partner: "videovip", Benefit: "VIP_YEAR"}}
-
-// SetBundles replaces what a PLUS term bundles (NewService starts with DefaultBundles).
-func (s *Service) SetBundles(b []Bundle) { s.bundles = b }
+// defaultBundles is what a PLUS term bundles in the preset: a year of the video platform's VIP.
+var defaultBundles = []Bundle{{Partner: "videovip", Benefit: "VIP_YEAR"}}
 
 // termParam names, in a bundled grant's params, the PLUS term it belongs to.
 const termParam = "plus_term"
@@ -38,10 +35,14 @@ const termParam = "plus_term"
 // yet heard of (it was down); the reconciler tells it and rewrites the detail.
 const revokePending = "Revoke pending: "
 
+// bundleKeyPrefix starts the idempotency key of every bundled grant; members' own claims may
+// not use it.
+const bundleKeyPrefix = "plus-term:"
+
 // bundleKey is a bundled grant's idempotency key: one per term and partner, so however often
 // a term's start is heard of (a retry, the reconciler), it is granted once.
 func bundleKey(termID int, partnerKey string) string {
-	return fmt.Sprintf("plus-term:%d:%s", termID, partnerKey)
+	return fmt.Sprintf("%s%d:%s", bundleKeyPrefix, termID, partnerKey)
 }
 
 // TermListener is what the PLUS service tells of terms (plus.TermListener): the Service's
@@ -202,7 +203,7 @@ func (s *Service) reconcileRevokes(ctx context.Context, olderThan time.Duration)
 // withdrawn instead of granted.
 func (s *Service) bundledTermCancelled(ctx context.Context, g *ent.PartnerGrant) (bool, error) {
 	id, err := strconv.Atoi(g.Params[termParam])
-	if err != nil || !strings.HasPrefix(g.IdempotencyKey, "plus-term:") {
+	if err != nil || !strings.HasPrefix(g.IdempotencyKey, bundleKeyPrefix) {
 		return false, nil
 	}
 	return s.client.PlusTerm.Query().Where(plusterm.ID(id), plusterm.CancelledAtNotNil()).Exist(ctx)

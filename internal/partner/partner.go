@@ -55,7 +55,7 @@ type Service struct {
 
 // NewService returns a Service for the programme programID; SetRunner attaches the plugins.
 func NewService(client *ent.Client, ledger *points.Ledger, programID int, logger *slog.Logger) *Service {
-	return &Service{client: client, ledger: ledger, clock: ledger.Clock(), programID: programID, logger: logger, bundles: DefaultBundles}
+	return &Service{client: client, ledger: ledger, clock: ledger.Clock(), programID: programID, logger: logger, bundles: defaultBundles}
 }
 
 // SetRunner attaches the running plugins (they need the Service's settings and host
@@ -210,7 +210,7 @@ type Claimed struct {
 func (s *Service) Claim(ctx context.Context, r ClaimRequest) (Claimed, error) {
 	var errs usererr.List
 	points.CheckKey(&errs, r.IdempotencyKey)
-	if strings.HasPrefix(r.IdempotencyKey, "plus-term:") {
+	if strings.HasPrefix(r.IdempotencyKey, bundleKeyPrefix) {
 		// The bundled benefits of PLUS terms are keyed so; a claim taking such a key first
 		// would keep a term's bundle from ever being granted.
 		errs.Add(usererr.InvalidArgument, "input.idempotencyKey", "idempotency keys starting plus-term: are the platform's")
@@ -385,11 +385,7 @@ func (s *Service) Revoke(ctx context.Context, grantID int, reason string) (*ent.
 	if s.runner == nil {
 		return g, errNoPlugins(g.PartnerKey, "input.grant")
 	}
-	err = s.runner.Call(ctx, g.PartnerKey, func(ctx context.Context, c *sdk.Client) error {
-		_, err := c.Revoke(ctx, &partnerv1.RevokeRequest{GrantId: g.GrantID, Reason: reason})
-		return err
-	})
-	if err != nil && !refused(err) {
+	if err := s.callRevoke(ctx, g, reason); err != nil {
 		return g, usererr.New(usererr.Unavailable, "input.grant", "%s could not revoke now (%v); retry", g.PartnerKey, err)
 	}
 	return s.client.PartnerGrant.UpdateOne(g).SetStatus(partnergrant.StatusREVOKED).SetDetail(clip("Revoked: "+reason, 512)).
