@@ -142,7 +142,8 @@ func argumentPath(ctx context.Context, p ast.Path) string {
 	return p[len(field):].String()
 }
 
-// errCursor: a cursor that decodes but was not given out by the connection it is sent to.
+// errCursor: a cursor that decodes but was not given out by the connection it is sent to;
+// it shares entgql's text, so badArgument words both alike.
 var errCursor = errors.New("cannot decode cursor")
 
 // badArgument answers a value gqlgen could not read. It is the caller's mistake, so it is
@@ -153,7 +154,7 @@ func badArgument(ctx context.Context, arg string, err error) *gqlerror.Error {
 	switch {
 	case errors.As(err, &se):
 		reason = se.Reason
-	case errors.Is(err, errCursor), strings.HasPrefix(reason, "cannot decode cursor"):
+	case strings.HasPrefix(reason, "cannot decode cursor"):
 		// entgql's Cursor; its decoder's text says nothing useful to a caller.
 		reason = "not a cursor this connection gave out (pageInfo.endCursor, startCursor or an edge's cursor)"
 	}

@@ -68,7 +68,7 @@ func (r *memberPlusResolver) History(ctx context.Context, obj *model.MemberPlus,
 
 // PurchasePlus is the resolver for the purchasePlus field.
 func (r *mutationResolver) PurchasePlus(ctx context.Context, input model.PurchasePlusInput) (*model.PurchasePlusPayload, error) {
-	id, err := r.plus.MemberID(ctx, input.ExternalID, "input.externalId")
+	id, err := r.plus.MemberID(ctx, input.ExternalID)
 	if ue, err := payloadErrors(err); err != nil || ue != nil {
 		return &model.PurchasePlusPayload{UserErrors: ue}, err
 	}
@@ -82,7 +82,7 @@ func (r *mutationResolver) PurchasePlus(ctx context.Context, input model.Purchas
 
 // StartPlusTrial is the resolver for the startPlusTrial field.
 func (r *mutationResolver) StartPlusTrial(ctx context.Context, input model.StartPlusTrialInput) (*model.StartPlusTrialPayload, error) {
-	id, err := r.plus.MemberID(ctx, input.ExternalID, "input.externalId")
+	id, err := r.plus.MemberID(ctx, input.ExternalID)
 	if ue, err := payloadErrors(err); err != nil || ue != nil {
 		return &model.StartPlusTrialPayload{UserErrors: ue}, err
 	}
@@ -104,7 +104,7 @@ func (r *mutationResolver) StartPlusTrial(ctx context.Context, input model.Start
 
 // CancelPlus is the resolver for the cancelPlus field.
 func (r *mutationResolver) CancelPlus(ctx context.Context, input model.CancelPlusInput) (*model.CancelPlusPayload, error) {
-	id, err := r.plus.MemberID(ctx, input.ExternalID, "input.externalId")
+	id, err := r.plus.MemberID(ctx, input.ExternalID)
 	if ue, err := payloadErrors(err); err != nil || ue != nil {
 		return &model.CancelPlusPayload{CancelledTerms: []*ent.PlusTerm{}, UserErrors: ue}, err
 	}

@@ -26,7 +26,7 @@ func (a *api) grantPlus(externalID, plan, source string, paidCents int64, key st
 	}
 	svc := auth.NewContext(ctx, auth.Viewer{Role: auth.RoleService, Subject: "shop", ProgramID: pid})
 	ps := plus.NewService(a.db.Client, a.ledger)
-	id, err := ps.MemberID(svc, externalID, "input.externalId")
+	id, err := ps.MemberID(svc, externalID)
 	if err != nil {
 		a.t.Fatal(err)
 	}

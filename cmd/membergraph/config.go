@@ -64,14 +64,9 @@ type config struct {
 	ClockStart string
 }
 
-// bind registers the flags of serve (serve true) or, for other commands, the database and a
-// programme to work on.
-func (c *config) bind(fs *flag.FlagSet, serve bool) {
+// bindServe registers the flags of serve; the other commands bind the few they use.
+func (c *config) bindServe(fs *flag.FlagSet) {
 	c.bindDatabase(fs)
-	if !serve {
-		c.bindProgram(fs, "key of the programme to work on")
-		return
-	}
 	c.bindProgram(fs, "key of the default programme, for tokens that name none")
 	fs.StringVar(&c.Addr, "addr", env("MEMBERGRAPH_ADDR", ":8080"), "listen address [MEMBERGRAPH_ADDR]")
 	c.bindSecret(fs, "that signs bearer tokens (HS256, ≥ 32 bytes); empty (not with --production): the development secret kept in the state directory")

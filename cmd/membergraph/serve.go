@@ -38,7 +38,7 @@ directory (file dev-auth-secret, mode 0600), so they survive restarts and
 func serve(ctx context.Context, args []string) error {
 	var cfg config
 	fs := newFlagSet("serve [flags]", serveSynopsis)
-	cfg.bind(fs, true)
+	cfg.bindServe(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

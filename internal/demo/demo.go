@@ -199,7 +199,7 @@ func grantPlus(ctx context.Context, svc *plus.Service, prog *ent.Program, plan P
 		if g == nil {
 			continue
 		}
-		id, err := svc.MemberID(ctx, m.Registration.ExternalID, "externalId")
+		id, err := svc.MemberID(ctx, m.Registration.ExternalID)
 		if err != nil {
 			return n, refused(g.Key, err)
 		}

@@ -5,7 +5,6 @@
 package plus
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -27,12 +26,6 @@ const (
 	EndCancelled = "CANCELLED"
 	EndRefunded  = "REFUNDED"
 	EndExpired   = "EXPIRED"
-)
-
-// Sentinel errors.
-var (
-	// ErrNoLedger: the Service was built without the ledger whose member lock it writes under.
-	ErrNoLedger = errors.New("plus: service has no ledger")
 )
 
 // ValidSource reports whether s names a way in.
@@ -148,11 +141,7 @@ type Received struct {
 
 // Cents is the value received, the points rounded down to a cent in the member's favour.
 func (r Received) Cents() int64 {
-	v := r.CouponCents
-	if r.BonusPoints > 0 && r.PointsPerYuan > 0 {
-		v += r.BonusPoints * 100 / r.PointsPerYuan
-	}
-	return v
+	return r.CouponCents + pointsCents(r.BonusPoints, r.PointsPerYuan)
 }
 
 // Refundable is what a refund returns: the price paid less the value received, never below

@@ -22,6 +22,7 @@ import (
 	"github.com/membergraph/membergraph/internal/audit"
 	"github.com/membergraph/membergraph/internal/auth"
 	"github.com/membergraph/membergraph/internal/clock"
+	internalmember "github.com/membergraph/membergraph/internal/member"
 	"github.com/membergraph/membergraph/internal/page"
 	"github.com/membergraph/membergraph/internal/points"
 	"github.com/membergraph/membergraph/internal/rules"
@@ -99,12 +100,12 @@ func (s *Service) Clock() clock.Clock { return s.clock }
 
 // MemberID resolves an externalId in the viewer's programme, as the viewer may see it (a
 // MEMBER only itself): another member's id and an unknown one are both NOT_FOUND.
-func (s *Service) MemberID(ctx context.Context, externalID, field string) (int, error) {
-	id, err := s.client.Member.Query().Where(member.ExternalID(externalID)).OnlyID(ctx)
-	if ent.IsNotFound(err) {
-		return 0, usererr.New(usererr.NotFound, field, "no member with externalId %q", externalID)
+func (s *Service) MemberID(ctx context.Context, externalID string) (int, error) {
+	m, err := internalmember.Named(ctx, s.client, externalID)
+	if err != nil {
+		return 0, err
 	}
-	return id, err
+	return m.ID, nil
 }
 
 // GrantRequest asks for a term. Plan names one of the programme's plans; Source is how the
