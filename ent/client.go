@@ -39,6 +39,7 @@ import (
 	"github.com/membergraph/membergraph/ent/pointlot"
 	"github.com/membergraph/membergraph/ent/pointrequest"
 	"github.com/membergraph/membergraph/ent/program"
+	"github.com/membergraph/membergraph/ent/refusal"
 	"github.com/membergraph/membergraph/ent/settlement"
 	"github.com/membergraph/membergraph/ent/settlementpartition"
 	"github.com/membergraph/membergraph/ent/storebudget"
@@ -103,6 +104,8 @@ type Client struct {
 	PointRequest *PointRequestClient
 	// Program is the client for interacting with the Program builders.
 	Program *ProgramClient
+	// Refusal is the client for interacting with the Refusal builders.
+	Refusal *RefusalClient
 	// Settlement is the client for interacting with the Settlement builders.
 	Settlement *SettlementClient
 	// SettlementPartition is the client for interacting with the SettlementPartition builders.
@@ -152,6 +155,7 @@ func (c *Client) init() {
 	c.PointLot = NewPointLotClient(c.config)
 	c.PointRequest = NewPointRequestClient(c.config)
 	c.Program = NewProgramClient(c.config)
+	c.Refusal = NewRefusalClient(c.config)
 	c.Settlement = NewSettlementClient(c.config)
 	c.SettlementPartition = NewSettlementPartitionClient(c.config)
 	c.StoreBudget = NewStoreBudgetClient(c.config)
@@ -275,6 +279,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		PointLot:            NewPointLotClient(cfg),
 		PointRequest:        NewPointRequestClient(cfg),
 		Program:             NewProgramClient(cfg),
+		Refusal:             NewRefusalClient(cfg),
 		Settlement:          NewSettlementClient(cfg),
 		SettlementPartition: NewSettlementPartitionClient(cfg),
 		StoreBudget:         NewStoreBudgetClient(cfg),
@@ -325,6 +330,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		PointLot:            NewPointLotClient(cfg),
 		PointRequest:        NewPointRequestClient(cfg),
 		Program:             NewProgramClient(cfg),
+		Refusal:             NewRefusalClient(cfg),
 		Settlement:          NewSettlementClient(cfg),
 		SettlementPartition: NewSettlementPartitionClient(cfg),
 		StoreBudget:         NewStoreBudgetClient(cfg),
@@ -366,8 +372,8 @@ func (c *Client) Use(hooks ...Hook) {
 		c.PartnerGrant, c.PartnerSetting, c.PlusCode, c.PlusCodeBatch,
 		c.PlusCodeFailure, c.PlusRequest, c.PlusTerm, c.PointAccount,
 		c.PointAllocation, c.PointEntry, c.PointLot, c.PointRequest, c.Program,
-		c.Settlement, c.SettlementPartition, c.StoreBudget, c.StoreFunding, c.Tier,
-		c.TierChange, c.TierGift,
+		c.Refusal, c.Settlement, c.SettlementPartition, c.StoreBudget, c.StoreFunding,
+		c.Tier, c.TierChange, c.TierGift,
 	} {
 		n.Use(hooks...)
 	}
@@ -382,8 +388,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.PartnerGrant, c.PartnerSetting, c.PlusCode, c.PlusCodeBatch,
 		c.PlusCodeFailure, c.PlusRequest, c.PlusTerm, c.PointAccount,
 		c.PointAllocation, c.PointEntry, c.PointLot, c.PointRequest, c.Program,
-		c.Settlement, c.SettlementPartition, c.StoreBudget, c.StoreFunding, c.Tier,
-		c.TierChange, c.TierGift,
+		c.Refusal, c.Settlement, c.SettlementPartition, c.StoreBudget, c.StoreFunding,
+		c.Tier, c.TierChange, c.TierGift,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -440,6 +446,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.PointRequest.mutate(ctx, m)
 	case *ProgramMutation:
 		return c.Program.mutate(ctx, m)
+	case *RefusalMutation:
+		return c.Refusal.mutate(ctx, m)
 	case *SettlementMutation:
 		return c.Settlement.mutate(ctx, m)
 	case *SettlementPartitionMutation:
@@ -4187,6 +4195,156 @@ func (c *ProgramClient) mutate(ctx context.Context, m *ProgramMutation) (Value, 
 	}
 }
 
+// RefusalClient is a client for the Refusal schema.
+type RefusalClient struct {
+	config
+}
+
+// NewRefusalClient returns a client for the Refusal from the given config.
+func NewRefusalClient(c config) *RefusalClient {
+	return &RefusalClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `refusal.Hooks(f(g(h())))`.
+func (c *RefusalClient) Use(hooks ...Hook) {
+	c.hooks.Refusal = append(c.hooks.Refusal, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `refusal.Intercept(f(g(h())))`.
+func (c *RefusalClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Refusal = append(c.inters.Refusal, interceptors...)
+}
+
+// Create returns a builder for creating a Refusal entity.
+func (c *RefusalClient) Create() *RefusalCreate {
+	mutation := newRefusalMutation(c.config, OpCreate)
+	return &RefusalCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Refusal entities.
+func (c *RefusalClient) CreateBulk(builders ...*RefusalCreate) *RefusalCreateBulk {
+	return &RefusalCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *RefusalClient) MapCreateBulk(slice any, setFunc func(*RefusalCreate, int)) *RefusalCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &RefusalCreateBulk{err: fmt.Errorf("calling to RefusalClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*RefusalCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &RefusalCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Refusal.
+func (c *RefusalClient) Update() *RefusalUpdate {
+	mutation := newRefusalMutation(c.config, OpUpdate)
+	return &RefusalUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *RefusalClient) UpdateOne(_m *Refusal) *RefusalUpdateOne {
+	mutation := newRefusalMutation(c.config, OpUpdateOne, withRefusal(_m))
+	return &RefusalUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *RefusalClient) UpdateOneID(id int) *RefusalUpdateOne {
+	mutation := newRefusalMutation(c.config, OpUpdateOne, withRefusalID(id))
+	return &RefusalUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Refusal.
+func (c *RefusalClient) Delete() *RefusalDelete {
+	mutation := newRefusalMutation(c.config, OpDelete)
+	return &RefusalDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *RefusalClient) DeleteOne(_m *Refusal) *RefusalDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *RefusalClient) DeleteOneID(id int) *RefusalDeleteOne {
+	builder := c.Delete().Where(refusal.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &RefusalDeleteOne{builder}
+}
+
+// Query returns a query builder for Refusal.
+func (c *RefusalClient) Query() *RefusalQuery {
+	return &RefusalQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeRefusal},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Refusal entity by its id.
+func (c *RefusalClient) Get(ctx context.Context, id int) (*Refusal, error) {
+	return c.Query().Where(refusal.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *RefusalClient) GetX(ctx context.Context, id int) *Refusal {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryMember queries the member edge of a Refusal.
+func (c *RefusalClient) QueryMember(_m *Refusal) *MemberQuery {
+	query := (&MemberClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(refusal.Table, refusal.FieldID, id),
+			sqlgraph.To(member.Table, member.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, refusal.MemberTable, refusal.MemberColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *RefusalClient) Hooks() []Hook {
+	hooks := c.hooks.Refusal
+	return append(hooks[:len(hooks):len(hooks)], refusal.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *RefusalClient) Interceptors() []Interceptor {
+	return c.inters.Refusal
+}
+
+func (c *RefusalClient) mutate(ctx context.Context, m *RefusalMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&RefusalCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&RefusalUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&RefusalUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&RefusalDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Refusal mutation op: %q", m.Op())
+	}
+}
+
 // SettlementClient is a client for the Settlement schema.
 type SettlementClient struct {
 	config
@@ -5275,16 +5433,16 @@ type (
 		ActivityMonth, AuditEntry, Benefit, BenefitClaim, CategoryMonth, Event, Medal,
 		MedalChange, Member, MemberMedal, MemberScore, PartnerGrant, PartnerSetting,
 		PlusCode, PlusCodeBatch, PlusCodeFailure, PlusRequest, PlusTerm, PointAccount,
-		PointAllocation, PointEntry, PointLot, PointRequest, Program, Settlement,
-		SettlementPartition, StoreBudget, StoreFunding, Tier, TierChange,
+		PointAllocation, PointEntry, PointLot, PointRequest, Program, Refusal,
+		Settlement, SettlementPartition, StoreBudget, StoreFunding, Tier, TierChange,
 		TierGift []ent.Hook
 	}
 	inters struct {
 		ActivityMonth, AuditEntry, Benefit, BenefitClaim, CategoryMonth, Event, Medal,
 		MedalChange, Member, MemberMedal, MemberScore, PartnerGrant, PartnerSetting,
 		PlusCode, PlusCodeBatch, PlusCodeFailure, PlusRequest, PlusTerm, PointAccount,
-		PointAllocation, PointEntry, PointLot, PointRequest, Program, Settlement,
-		SettlementPartition, StoreBudget, StoreFunding, Tier, TierChange,
+		PointAllocation, PointEntry, PointLot, PointRequest, Program, Refusal,
+		Settlement, SettlementPartition, StoreBudget, StoreFunding, Tier, TierChange,
 		TierGift []ent.Interceptor
 	}
 )

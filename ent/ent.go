@@ -36,6 +36,7 @@ import (
 	"github.com/membergraph/membergraph/ent/pointlot"
 	"github.com/membergraph/membergraph/ent/pointrequest"
 	"github.com/membergraph/membergraph/ent/program"
+	"github.com/membergraph/membergraph/ent/refusal"
 	"github.com/membergraph/membergraph/ent/settlement"
 	"github.com/membergraph/membergraph/ent/settlementpartition"
 	"github.com/membergraph/membergraph/ent/storebudget"
@@ -127,6 +128,7 @@ func checkColumn(t, c string) error {
 			pointlot.Table:            pointlot.ValidColumn,
 			pointrequest.Table:        pointrequest.ValidColumn,
 			program.Table:             program.ValidColumn,
+			refusal.Table:             refusal.ValidColumn,
 			settlement.Table:          settlement.ValidColumn,
 			settlementpartition.Table: settlementpartition.ValidColumn,
 			storebudget.Table:         storebudget.ValidColumn,

@@ -28,6 +28,7 @@ import (
 	"github.com/membergraph/membergraph/ent/pointrequest"
 	"github.com/membergraph/membergraph/ent/predicate"
 	"github.com/membergraph/membergraph/ent/program"
+	"github.com/membergraph/membergraph/ent/refusal"
 	"github.com/membergraph/membergraph/ent/settlement"
 	"github.com/membergraph/membergraph/ent/settlementpartition"
 	"github.com/membergraph/membergraph/ent/storebudget"
@@ -44,7 +45,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 31)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 32)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   activitymonth.Table,
@@ -535,12 +536,15 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "PointRequest",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			pointrequest.FieldProgramID: {Type: field.TypeInt, Column: pointrequest.FieldProgramID},
-			pointrequest.FieldMemberID:  {Type: field.TypeInt, Column: pointrequest.FieldMemberID},
-			pointrequest.FieldKey:       {Type: field.TypeString, Column: pointrequest.FieldKey},
-			pointrequest.FieldBodyHash:  {Type: field.TypeString, Column: pointrequest.FieldBodyHash},
-			pointrequest.FieldEntryID:   {Type: field.TypeInt, Column: pointrequest.FieldEntryID},
-			pointrequest.FieldCreatedAt: {Type: field.TypeTime, Column: pointrequest.FieldCreatedAt},
+			pointrequest.FieldProgramID:      {Type: field.TypeInt, Column: pointrequest.FieldProgramID},
+			pointrequest.FieldMemberID:       {Type: field.TypeInt, Column: pointrequest.FieldMemberID},
+			pointrequest.FieldKey:            {Type: field.TypeString, Column: pointrequest.FieldKey},
+			pointrequest.FieldBodyHash:       {Type: field.TypeString, Column: pointrequest.FieldBodyHash},
+			pointrequest.FieldEntryID:        {Type: field.TypeInt, Column: pointrequest.FieldEntryID},
+			pointrequest.FieldRefusalCode:    {Type: field.TypeString, Column: pointrequest.FieldRefusalCode},
+			pointrequest.FieldRefusalField:   {Type: field.TypeString, Column: pointrequest.FieldRefusalField},
+			pointrequest.FieldRefusalMessage: {Type: field.TypeString, Column: pointrequest.FieldRefusalMessage},
+			pointrequest.FieldCreatedAt:      {Type: field.TypeTime, Column: pointrequest.FieldCreatedAt},
 		},
 	}
 	graph.Nodes[23] = &sqlgraph.Node{
@@ -563,6 +567,28 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   refusal.Table,
+			Columns: refusal.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: refusal.FieldID,
+			},
+		},
+		Type: "Refusal",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			refusal.FieldProgramID: {Type: field.TypeInt, Column: refusal.FieldProgramID},
+			refusal.FieldMemberID:  {Type: field.TypeInt, Column: refusal.FieldMemberID},
+			refusal.FieldOperation: {Type: field.TypeString, Column: refusal.FieldOperation},
+			refusal.FieldKey:       {Type: field.TypeString, Column: refusal.FieldKey},
+			refusal.FieldBodyHash:  {Type: field.TypeString, Column: refusal.FieldBodyHash},
+			refusal.FieldCode:      {Type: field.TypeString, Column: refusal.FieldCode},
+			refusal.FieldField:     {Type: field.TypeString, Column: refusal.FieldField},
+			refusal.FieldMessage:   {Type: field.TypeString, Column: refusal.FieldMessage},
+			refusal.FieldCreatedAt: {Type: field.TypeTime, Column: refusal.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[25] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   settlement.Table,
 			Columns: settlement.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -584,7 +610,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			settlement.FieldTierChanges: {Type: field.TypeInt, Column: settlement.FieldTierChanges},
 		},
 	}
-	graph.Nodes[25] = &sqlgraph.Node{
+	graph.Nodes[26] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   settlementpartition.Table,
 			Columns: settlementpartition.Columns,
@@ -607,7 +633,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			settlementpartition.FieldTierChanges:  {Type: field.TypeInt, Column: settlementpartition.FieldTierChanges},
 		},
 	}
-	graph.Nodes[26] = &sqlgraph.Node{
+	graph.Nodes[27] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   storebudget.Table,
 			Columns: storebudget.Columns,
@@ -624,7 +650,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			storebudget.FieldGranted:   {Type: field.TypeInt64, Column: storebudget.FieldGranted},
 		},
 	}
-	graph.Nodes[27] = &sqlgraph.Node{
+	graph.Nodes[28] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   storefunding.Table,
 			Columns: storefunding.Columns,
@@ -645,7 +671,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			storefunding.FieldCreatedAt: {Type: field.TypeTime, Column: storefunding.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[28] = &sqlgraph.Node{
+	graph.Nodes[29] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tier.Table,
 			Columns: tier.Columns,
@@ -667,7 +693,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tier.FieldYearlyDeduction: {Type: field.TypeInt64, Column: tier.FieldYearlyDeduction},
 		},
 	}
-	graph.Nodes[29] = &sqlgraph.Node{
+	graph.Nodes[30] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tierchange.Table,
 			Columns: tierchange.Columns,
@@ -690,7 +716,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tierchange.FieldRun:        {Type: field.TypeInt, Column: tierchange.FieldRun},
 		},
 	}
-	graph.Nodes[30] = &sqlgraph.Node{
+	graph.Nodes[31] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tiergift.Table,
 			Columns: tiergift.Columns,
@@ -1095,6 +1121,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Program",
 		"Medal",
+	)
+	graph.MustAddE(
+		"member",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   refusal.MemberTable,
+			Columns: []string{refusal.MemberColumn},
+			Bidi:    false,
+		},
+		"Refusal",
+		"Member",
 	)
 	graph.MustAddE(
 		"parts",
@@ -3501,6 +3539,21 @@ func (f *PointRequestFilter) WhereEntryID(p entql.IntP) {
 	f.Where(p.Field(pointrequest.FieldEntryID))
 }
 
+// WhereRefusalCode applies the entql string predicate on the refusal_code field.
+func (f *PointRequestFilter) WhereRefusalCode(p entql.StringP) {
+	f.Where(p.Field(pointrequest.FieldRefusalCode))
+}
+
+// WhereRefusalField applies the entql string predicate on the refusal_field field.
+func (f *PointRequestFilter) WhereRefusalField(p entql.StringP) {
+	f.Where(p.Field(pointrequest.FieldRefusalField))
+}
+
+// WhereRefusalMessage applies the entql string predicate on the refusal_message field.
+func (f *PointRequestFilter) WhereRefusalMessage(p entql.StringP) {
+	f.Where(p.Field(pointrequest.FieldRefusalMessage))
+}
+
 // WhereCreatedAt applies the entql time.Time predicate on the created_at field.
 func (f *PointRequestFilter) WhereCreatedAt(p entql.TimeP) {
 	f.Where(p.Field(pointrequest.FieldCreatedAt))
@@ -3642,6 +3695,105 @@ func (f *ProgramFilter) WhereHasMedalsWith(preds ...predicate.Medal) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *RefusalQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the RefusalQuery builder.
+func (_q *RefusalQuery) Filter() *RefusalFilter {
+	return &RefusalFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *RefusalMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the RefusalMutation builder.
+func (m *RefusalMutation) Filter() *RefusalFilter {
+	return &RefusalFilter{config: m.config, predicateAdder: m}
+}
+
+// RefusalFilter provides a generic filtering capability at runtime for RefusalQuery.
+type RefusalFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *RefusalFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *RefusalFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(refusal.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *RefusalFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(refusal.FieldProgramID))
+}
+
+// WhereMemberID applies the entql int predicate on the member_id field.
+func (f *RefusalFilter) WhereMemberID(p entql.IntP) {
+	f.Where(p.Field(refusal.FieldMemberID))
+}
+
+// WhereOperation applies the entql string predicate on the operation field.
+func (f *RefusalFilter) WhereOperation(p entql.StringP) {
+	f.Where(p.Field(refusal.FieldOperation))
+}
+
+// WhereKey applies the entql string predicate on the key field.
+func (f *RefusalFilter) WhereKey(p entql.StringP) {
+	f.Where(p.Field(refusal.FieldKey))
+}
+
+// WhereBodyHash applies the entql string predicate on the body_hash field.
+func (f *RefusalFilter) WhereBodyHash(p entql.StringP) {
+	f.Where(p.Field(refusal.FieldBodyHash))
+}
+
+// WhereCode applies the entql string predicate on the code field.
+func (f *RefusalFilter) WhereCode(p entql.StringP) {
+	f.Where(p.Field(refusal.FieldCode))
+}
+
+// WhereField applies the entql string predicate on the field field.
+func (f *RefusalFilter) WhereField(p entql.StringP) {
+	f.Where(p.Field(refusal.FieldField))
+}
+
+// WhereMessage applies the entql string predicate on the message field.
+func (f *RefusalFilter) WhereMessage(p entql.StringP) {
+	f.Where(p.Field(refusal.FieldMessage))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *RefusalFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(refusal.FieldCreatedAt))
+}
+
+// WhereHasMember applies a predicate to check if query has an edge member.
+func (f *RefusalFilter) WhereHasMember() {
+	f.Where(entql.HasEdge("member"))
+}
+
+// WhereHasMemberWith applies a predicate to check if query has an edge member with a given conditions (other predicates).
+func (f *RefusalFilter) WhereHasMemberWith(preds ...predicate.Member) {
+	f.Where(entql.HasEdgeWith("member", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *SettlementQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -3670,7 +3822,7 @@ type SettlementFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SettlementFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3774,7 +3926,7 @@ type SettlementPartitionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SettlementPartitionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3878,7 +4030,7 @@ type StoreBudgetFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StoreBudgetFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3938,7 +4090,7 @@ type StoreFundingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StoreFundingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4018,7 +4170,7 @@ type TierFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TierFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4145,7 +4297,7 @@ type TierChangeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TierChangeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4277,7 +4429,7 @@ type TierGiftFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TierGiftFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -36,6 +36,7 @@ import (
 	"github.com/membergraph/membergraph/ent/pointrequest"
 	"github.com/membergraph/membergraph/ent/predicate"
 	"github.com/membergraph/membergraph/ent/program"
+	"github.com/membergraph/membergraph/ent/refusal"
 	"github.com/membergraph/membergraph/ent/settlement"
 	"github.com/membergraph/membergraph/ent/settlementpartition"
 	"github.com/membergraph/membergraph/ent/storebudget"
@@ -81,6 +82,7 @@ const (
 	TypePointLot            = "PointLot"
 	TypePointRequest        = "PointRequest"
 	TypeProgram             = "Program"
+	TypeRefusal             = "Refusal"
 	TypeSettlement          = "Settlement"
 	TypeSettlementPartition = "SettlementPartition"
 	TypeStoreBudget         = "StoreBudget"
@@ -20866,22 +20868,25 @@ func (m *PointLotMutation) ResetEdge(name string) error {
 // PointRequestMutation represents an operation that mutates the PointRequest nodes in the graph.
 type PointRequestMutation struct {
 	config
-	op            Op
-	typ           string
-	id            *int
-	program_id    *int
-	addprogram_id *int
-	key           *string
-	body_hash     *string
-	entry_id      *int
-	addentry_id   *int
-	created_at    *time.Time
-	clearedFields map[string]struct{}
-	member        *int
-	clearedmember bool
-	done          bool
-	oldValue      func(context.Context) (*PointRequest, error)
-	predicates    []predicate.PointRequest
+	op              Op
+	typ             string
+	id              *int
+	program_id      *int
+	addprogram_id   *int
+	key             *string
+	body_hash       *string
+	entry_id        *int
+	addentry_id     *int
+	refusal_code    *string
+	refusal_field   *string
+	refusal_message *string
+	created_at      *time.Time
+	clearedFields   map[string]struct{}
+	member          *int
+	clearedmember   bool
+	done            bool
+	oldValue        func(context.Context) (*PointRequest, error)
+	predicates      []predicate.PointRequest
 }
 
 var _ ent.Mutation = (*PointRequestMutation)(nil)
@@ -21216,6 +21221,153 @@ func (m *PointRequestMutation) ResetEntryID() {
 	delete(m.clearedFields, pointrequest.FieldEntryID)
 }
 
+// SetRefusalCode sets the "refusal_code" field.
+func (m *PointRequestMutation) SetRefusalCode(s string) {
+	m.refusal_code = &s
+}
+
+// RefusalCode returns the value of the "refusal_code" field in the mutation.
+func (m *PointRequestMutation) RefusalCode() (r string, exists bool) {
+	v := m.refusal_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRefusalCode returns the old "refusal_code" field's value of the PointRequest entity.
+// If the PointRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PointRequestMutation) OldRefusalCode(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRefusalCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRefusalCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRefusalCode: %w", err)
+	}
+	return oldValue.RefusalCode, nil
+}
+
+// ClearRefusalCode clears the value of the "refusal_code" field.
+func (m *PointRequestMutation) ClearRefusalCode() {
+	m.refusal_code = nil
+	m.clearedFields[pointrequest.FieldRefusalCode] = struct{}{}
+}
+
+// RefusalCodeCleared returns if the "refusal_code" field was cleared in this mutation.
+func (m *PointRequestMutation) RefusalCodeCleared() bool {
+	_, ok := m.clearedFields[pointrequest.FieldRefusalCode]
+	return ok
+}
+
+// ResetRefusalCode resets all changes to the "refusal_code" field.
+func (m *PointRequestMutation) ResetRefusalCode() {
+	m.refusal_code = nil
+	delete(m.clearedFields, pointrequest.FieldRefusalCode)
+}
+
+// SetRefusalField sets the "refusal_field" field.
+func (m *PointRequestMutation) SetRefusalField(s string) {
+	m.refusal_field = &s
+}
+
+// RefusalField returns the value of the "refusal_field" field in the mutation.
+func (m *PointRequestMutation) RefusalField() (r string, exists bool) {
+	v := m.refusal_field
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRefusalField returns the old "refusal_field" field's value of the PointRequest entity.
+// If the PointRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PointRequestMutation) OldRefusalField(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRefusalField is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRefusalField requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRefusalField: %w", err)
+	}
+	return oldValue.RefusalField, nil
+}
+
+// ClearRefusalField clears the value of the "refusal_field" field.
+func (m *PointRequestMutation) ClearRefusalField() {
+	m.refusal_field = nil
+	m.clearedFields[pointrequest.FieldRefusalField] = struct{}{}
+}
+
+// RefusalFieldCleared returns if the "refusal_field" field was cleared in this mutation.
+func (m *PointRequestMutation) RefusalFieldCleared() bool {
+	_, ok := m.clearedFields[pointrequest.FieldRefusalField]
+	return ok
+}
+
+// ResetRefusalField resets all changes to the "refusal_field" field.
+func (m *PointRequestMutation) ResetRefusalField() {
+	m.refusal_field = nil
+	delete(m.clearedFields, pointrequest.FieldRefusalField)
+}
+
+// SetRefusalMessage sets the "refusal_message" field.
+func (m *PointRequestMutation) SetRefusalMessage(s string) {
+	m.refusal_message = &s
+}
+
+// RefusalMessage returns the value of the "refusal_message" field in the mutation.
+func (m *PointRequestMutation) RefusalMessage() (r string, exists bool) {
+	v := m.refusal_message
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRefusalMessage returns the old "refusal_message" field's value of the PointRequest entity.
+// If the PointRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PointRequestMutation) OldRefusalMessage(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRefusalMessage is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRefusalMessage requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRefusalMessage: %w", err)
+	}
+	return oldValue.RefusalMessage, nil
+}
+
+// ClearRefusalMessage clears the value of the "refusal_message" field.
+func (m *PointRequestMutation) ClearRefusalMessage() {
+	m.refusal_message = nil
+	m.clearedFields[pointrequest.FieldRefusalMessage] = struct{}{}
+}
+
+// RefusalMessageCleared returns if the "refusal_message" field was cleared in this mutation.
+func (m *PointRequestMutation) RefusalMessageCleared() bool {
+	_, ok := m.clearedFields[pointrequest.FieldRefusalMessage]
+	return ok
+}
+
+// ResetRefusalMessage resets all changes to the "refusal_message" field.
+func (m *PointRequestMutation) ResetRefusalMessage() {
+	m.refusal_message = nil
+	delete(m.clearedFields, pointrequest.FieldRefusalMessage)
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (m *PointRequestMutation) SetCreatedAt(t time.Time) {
 	m.created_at = &t
@@ -21313,7 +21465,7 @@ func (m *PointRequestMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PointRequestMutation) Fields() []string {
-	fields := make([]string, 0, 6)
+	fields := make([]string, 0, 9)
 	if m.program_id != nil {
 		fields = append(fields, pointrequest.FieldProgramID)
 	}
@@ -21328,6 +21480,15 @@ func (m *PointRequestMutation) Fields() []string {
 	}
 	if m.entry_id != nil {
 		fields = append(fields, pointrequest.FieldEntryID)
+	}
+	if m.refusal_code != nil {
+		fields = append(fields, pointrequest.FieldRefusalCode)
+	}
+	if m.refusal_field != nil {
+		fields = append(fields, pointrequest.FieldRefusalField)
+	}
+	if m.refusal_message != nil {
+		fields = append(fields, pointrequest.FieldRefusalMessage)
 	}
 	if m.created_at != nil {
 		fields = append(fields, pointrequest.FieldCreatedAt)
@@ -21350,6 +21511,12 @@ func (m *PointRequestMutation) Field(name string) (ent.Value, bool) {
 		return m.BodyHash()
 	case pointrequest.FieldEntryID:
 		return m.EntryID()
+	case pointrequest.FieldRefusalCode:
+		return m.RefusalCode()
+	case pointrequest.FieldRefusalField:
+		return m.RefusalField()
+	case pointrequest.FieldRefusalMessage:
+		return m.RefusalMessage()
 	case pointrequest.FieldCreatedAt:
 		return m.CreatedAt()
 	}
@@ -21371,6 +21538,12 @@ func (m *PointRequestMutation) OldField(ctx context.Context, name string) (ent.V
 		return m.OldBodyHash(ctx)
 	case pointrequest.FieldEntryID:
 		return m.OldEntryID(ctx)
+	case pointrequest.FieldRefusalCode:
+		return m.OldRefusalCode(ctx)
+	case pointrequest.FieldRefusalField:
+		return m.OldRefusalField(ctx)
+	case pointrequest.FieldRefusalMessage:
+		return m.OldRefusalMessage(ctx)
 	case pointrequest.FieldCreatedAt:
 		return m.OldCreatedAt(ctx)
 	}
@@ -21416,6 +21589,27 @@ func (m *PointRequestMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetEntryID(v)
+		return nil
+	case pointrequest.FieldRefusalCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRefusalCode(v)
+		return nil
+	case pointrequest.FieldRefusalField:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRefusalField(v)
+		return nil
+	case pointrequest.FieldRefusalMessage:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRefusalMessage(v)
 		return nil
 	case pointrequest.FieldCreatedAt:
 		v, ok := value.(time.Time)
@@ -21484,6 +21678,15 @@ func (m *PointRequestMutation) ClearedFields() []string {
 	if m.FieldCleared(pointrequest.FieldEntryID) {
 		fields = append(fields, pointrequest.FieldEntryID)
 	}
+	if m.FieldCleared(pointrequest.FieldRefusalCode) {
+		fields = append(fields, pointrequest.FieldRefusalCode)
+	}
+	if m.FieldCleared(pointrequest.FieldRefusalField) {
+		fields = append(fields, pointrequest.FieldRefusalField)
+	}
+	if m.FieldCleared(pointrequest.FieldRefusalMessage) {
+		fields = append(fields, pointrequest.FieldRefusalMessage)
+	}
 	return fields
 }
 
@@ -21500,6 +21703,15 @@ func (m *PointRequestMutation) ClearField(name string) error {
 	switch name {
 	case pointrequest.FieldEntryID:
 		m.ClearEntryID()
+		return nil
+	case pointrequest.FieldRefusalCode:
+		m.ClearRefusalCode()
+		return nil
+	case pointrequest.FieldRefusalField:
+		m.ClearRefusalField()
+		return nil
+	case pointrequest.FieldRefusalMessage:
+		m.ClearRefusalMessage()
 		return nil
 	}
 	return fmt.Errorf("unknown PointRequest nullable field %s", name)
@@ -21523,6 +21735,15 @@ func (m *PointRequestMutation) ResetField(name string) error {
 		return nil
 	case pointrequest.FieldEntryID:
 		m.ResetEntryID()
+		return nil
+	case pointrequest.FieldRefusalCode:
+		m.ResetRefusalCode()
+		return nil
+	case pointrequest.FieldRefusalField:
+		m.ResetRefusalField()
+		return nil
+	case pointrequest.FieldRefusalMessage:
+		m.ResetRefusalMessage()
 		return nil
 	case pointrequest.FieldCreatedAt:
 		m.ResetCreatedAt()
@@ -22523,6 +22744,854 @@ func (m *ProgramMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Program edge %s", name)
+}
+
+// RefusalMutation represents an operation that mutates the Refusal nodes in the graph.
+type RefusalMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	program_id    *int
+	addprogram_id *int
+	operation     *string
+	key           *string
+	body_hash     *string
+	code          *string
+	field         *string
+	message       *string
+	created_at    *time.Time
+	clearedFields map[string]struct{}
+	member        *int
+	clearedmember bool
+	done          bool
+	oldValue      func(context.Context) (*Refusal, error)
+	predicates    []predicate.Refusal
+}
+
+var _ ent.Mutation = (*RefusalMutation)(nil)
+
+// refusalOption allows management of the mutation configuration using functional options.
+type refusalOption func(*RefusalMutation)
+
+// newRefusalMutation creates new mutation for the Refusal entity.
+func newRefusalMutation(c config, op Op, opts ...refusalOption) *RefusalMutation {
+	m := &RefusalMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeRefusal,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withRefusalID sets the ID field of the mutation.
+func withRefusalID(id int) refusalOption {
+	return func(m *RefusalMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Refusal
+		)
+		m.oldValue = func(ctx context.Context) (*Refusal, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Refusal.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withRefusal sets the old Refusal of the mutation.
+func withRefusal(node *Refusal) refusalOption {
+	return func(m *RefusalMutation) {
+		m.oldValue = func(context.Context) (*Refusal, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m RefusalMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m RefusalMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *RefusalMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *RefusalMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Refusal.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetProgramID sets the "program_id" field.
+func (m *RefusalMutation) SetProgramID(i int) {
+	m.program_id = &i
+	m.addprogram_id = nil
+}
+
+// ProgramID returns the value of the "program_id" field in the mutation.
+func (m *RefusalMutation) ProgramID() (r int, exists bool) {
+	v := m.program_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProgramID returns the old "program_id" field's value of the Refusal entity.
+// If the Refusal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RefusalMutation) OldProgramID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProgramID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProgramID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProgramID: %w", err)
+	}
+	return oldValue.ProgramID, nil
+}
+
+// AddProgramID adds i to the "program_id" field.
+func (m *RefusalMutation) AddProgramID(i int) {
+	if m.addprogram_id != nil {
+		*m.addprogram_id += i
+	} else {
+		m.addprogram_id = &i
+	}
+}
+
+// AddedProgramID returns the value that was added to the "program_id" field in this mutation.
+func (m *RefusalMutation) AddedProgramID() (r int, exists bool) {
+	v := m.addprogram_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetProgramID resets all changes to the "program_id" field.
+func (m *RefusalMutation) ResetProgramID() {
+	m.program_id = nil
+	m.addprogram_id = nil
+}
+
+// SetMemberID sets the "member_id" field.
+func (m *RefusalMutation) SetMemberID(i int) {
+	m.member = &i
+}
+
+// MemberID returns the value of the "member_id" field in the mutation.
+func (m *RefusalMutation) MemberID() (r int, exists bool) {
+	v := m.member
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMemberID returns the old "member_id" field's value of the Refusal entity.
+// If the Refusal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RefusalMutation) OldMemberID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMemberID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMemberID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMemberID: %w", err)
+	}
+	return oldValue.MemberID, nil
+}
+
+// ResetMemberID resets all changes to the "member_id" field.
+func (m *RefusalMutation) ResetMemberID() {
+	m.member = nil
+}
+
+// SetOperation sets the "operation" field.
+func (m *RefusalMutation) SetOperation(s string) {
+	m.operation = &s
+}
+
+// Operation returns the value of the "operation" field in the mutation.
+func (m *RefusalMutation) Operation() (r string, exists bool) {
+	v := m.operation
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOperation returns the old "operation" field's value of the Refusal entity.
+// If the Refusal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RefusalMutation) OldOperation(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOperation is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOperation requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOperation: %w", err)
+	}
+	return oldValue.Operation, nil
+}
+
+// ResetOperation resets all changes to the "operation" field.
+func (m *RefusalMutation) ResetOperation() {
+	m.operation = nil
+}
+
+// SetKey sets the "key" field.
+func (m *RefusalMutation) SetKey(s string) {
+	m.key = &s
+}
+
+// Key returns the value of the "key" field in the mutation.
+func (m *RefusalMutation) Key() (r string, exists bool) {
+	v := m.key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKey returns the old "key" field's value of the Refusal entity.
+// If the Refusal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RefusalMutation) OldKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKey: %w", err)
+	}
+	return oldValue.Key, nil
+}
+
+// ResetKey resets all changes to the "key" field.
+func (m *RefusalMutation) ResetKey() {
+	m.key = nil
+}
+
+// SetBodyHash sets the "body_hash" field.
+func (m *RefusalMutation) SetBodyHash(s string) {
+	m.body_hash = &s
+}
+
+// BodyHash returns the value of the "body_hash" field in the mutation.
+func (m *RefusalMutation) BodyHash() (r string, exists bool) {
+	v := m.body_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBodyHash returns the old "body_hash" field's value of the Refusal entity.
+// If the Refusal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RefusalMutation) OldBodyHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBodyHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBodyHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBodyHash: %w", err)
+	}
+	return oldValue.BodyHash, nil
+}
+
+// ResetBodyHash resets all changes to the "body_hash" field.
+func (m *RefusalMutation) ResetBodyHash() {
+	m.body_hash = nil
+}
+
+// SetCode sets the "code" field.
+func (m *RefusalMutation) SetCode(s string) {
+	m.code = &s
+}
+
+// Code returns the value of the "code" field in the mutation.
+func (m *RefusalMutation) Code() (r string, exists bool) {
+	v := m.code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCode returns the old "code" field's value of the Refusal entity.
+// If the Refusal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RefusalMutation) OldCode(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCode: %w", err)
+	}
+	return oldValue.Code, nil
+}
+
+// ResetCode resets all changes to the "code" field.
+func (m *RefusalMutation) ResetCode() {
+	m.code = nil
+}
+
+// SetFieldField sets the "field" field.
+func (m *RefusalMutation) SetFieldField(s string) {
+	m.field = &s
+}
+
+// GetField returns the value of the "field" field in the mutation.
+func (m *RefusalMutation) GetField() (r string, exists bool) {
+	v := m.field
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// GetOldField returns the old "field" field's value of the Refusal entity.
+// If the Refusal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RefusalMutation) GetOldField(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("GetOldField is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("GetOldField requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for GetOldField: %w", err)
+	}
+	return oldValue.Field, nil
+}
+
+// ResetFieldField resets all changes to the "field" field.
+func (m *RefusalMutation) ResetFieldField() {
+	m.field = nil
+}
+
+// SetMessage sets the "message" field.
+func (m *RefusalMutation) SetMessage(s string) {
+	m.message = &s
+}
+
+// Message returns the value of the "message" field in the mutation.
+func (m *RefusalMutation) Message() (r string, exists bool) {
+	v := m.message
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMessage returns the old "message" field's value of the Refusal entity.
+// If the Refusal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RefusalMutation) OldMessage(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMessage is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMessage requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMessage: %w", err)
+	}
+	return oldValue.Message, nil
+}
+
+// ResetMessage resets all changes to the "message" field.
+func (m *RefusalMutation) ResetMessage() {
+	m.message = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *RefusalMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *RefusalMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Refusal entity.
+// If the Refusal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RefusalMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *RefusalMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// ClearMember clears the "member" edge to the Member entity.
+func (m *RefusalMutation) ClearMember() {
+	m.clearedmember = true
+	m.clearedFields[refusal.FieldMemberID] = struct{}{}
+}
+
+// MemberCleared reports if the "member" edge to the Member entity was cleared.
+func (m *RefusalMutation) MemberCleared() bool {
+	return m.clearedmember
+}
+
+// MemberIDs returns the "member" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// MemberID instead. It exists only for internal usage by the builders.
+func (m *RefusalMutation) MemberIDs() (ids []int) {
+	if id := m.member; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetMember resets all changes to the "member" edge.
+func (m *RefusalMutation) ResetMember() {
+	m.member = nil
+	m.clearedmember = false
+}
+
+// Where appends a list predicates to the RefusalMutation builder.
+func (m *RefusalMutation) Where(ps ...predicate.Refusal) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the RefusalMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *RefusalMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Refusal, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *RefusalMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *RefusalMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Refusal).
+func (m *RefusalMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *RefusalMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.program_id != nil {
+		fields = append(fields, refusal.FieldProgramID)
+	}
+	if m.member != nil {
+		fields = append(fields, refusal.FieldMemberID)
+	}
+	if m.operation != nil {
+		fields = append(fields, refusal.FieldOperation)
+	}
+	if m.key != nil {
+		fields = append(fields, refusal.FieldKey)
+	}
+	if m.body_hash != nil {
+		fields = append(fields, refusal.FieldBodyHash)
+	}
+	if m.code != nil {
+		fields = append(fields, refusal.FieldCode)
+	}
+	if m.field != nil {
+		fields = append(fields, refusal.FieldField)
+	}
+	if m.message != nil {
+		fields = append(fields, refusal.FieldMessage)
+	}
+	if m.created_at != nil {
+		fields = append(fields, refusal.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *RefusalMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case refusal.FieldProgramID:
+		return m.ProgramID()
+	case refusal.FieldMemberID:
+		return m.MemberID()
+	case refusal.FieldOperation:
+		return m.Operation()
+	case refusal.FieldKey:
+		return m.Key()
+	case refusal.FieldBodyHash:
+		return m.BodyHash()
+	case refusal.FieldCode:
+		return m.Code()
+	case refusal.FieldField:
+		return m.GetField()
+	case refusal.FieldMessage:
+		return m.Message()
+	case refusal.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *RefusalMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case refusal.FieldProgramID:
+		return m.OldProgramID(ctx)
+	case refusal.FieldMemberID:
+		return m.OldMemberID(ctx)
+	case refusal.FieldOperation:
+		return m.OldOperation(ctx)
+	case refusal.FieldKey:
+		return m.OldKey(ctx)
+	case refusal.FieldBodyHash:
+		return m.OldBodyHash(ctx)
+	case refusal.FieldCode:
+		return m.OldCode(ctx)
+	case refusal.FieldField:
+		return m.GetOldField(ctx)
+	case refusal.FieldMessage:
+		return m.OldMessage(ctx)
+	case refusal.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Refusal field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RefusalMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case refusal.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProgramID(v)
+		return nil
+	case refusal.FieldMemberID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMemberID(v)
+		return nil
+	case refusal.FieldOperation:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOperation(v)
+		return nil
+	case refusal.FieldKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKey(v)
+		return nil
+	case refusal.FieldBodyHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBodyHash(v)
+		return nil
+	case refusal.FieldCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCode(v)
+		return nil
+	case refusal.FieldField:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFieldField(v)
+		return nil
+	case refusal.FieldMessage:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMessage(v)
+		return nil
+	case refusal.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Refusal field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *RefusalMutation) AddedFields() []string {
+	var fields []string
+	if m.addprogram_id != nil {
+		fields = append(fields, refusal.FieldProgramID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *RefusalMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case refusal.FieldProgramID:
+		return m.AddedProgramID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RefusalMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case refusal.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddProgramID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Refusal numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *RefusalMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *RefusalMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *RefusalMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown Refusal nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *RefusalMutation) ResetField(name string) error {
+	switch name {
+	case refusal.FieldProgramID:
+		m.ResetProgramID()
+		return nil
+	case refusal.FieldMemberID:
+		m.ResetMemberID()
+		return nil
+	case refusal.FieldOperation:
+		m.ResetOperation()
+		return nil
+	case refusal.FieldKey:
+		m.ResetKey()
+		return nil
+	case refusal.FieldBodyHash:
+		m.ResetBodyHash()
+		return nil
+	case refusal.FieldCode:
+		m.ResetCode()
+		return nil
+	case refusal.FieldField:
+		m.ResetFieldField()
+		return nil
+	case refusal.FieldMessage:
+		m.ResetMessage()
+		return nil
+	case refusal.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Refusal field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *RefusalMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.member != nil {
+		edges = append(edges, refusal.EdgeMember)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *RefusalMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case refusal.EdgeMember:
+		if id := m.member; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *RefusalMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *RefusalMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *RefusalMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedmember {
+		edges = append(edges, refusal.EdgeMember)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *RefusalMutation) EdgeCleared(name string) bool {
+	switch name {
+	case refusal.EdgeMember:
+		return m.clearedmember
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *RefusalMutation) ClearEdge(name string) error {
+	switch name {
+	case refusal.EdgeMember:
+		m.ClearMember()
+		return nil
+	}
+	return fmt.Errorf("unknown Refusal unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *RefusalMutation) ResetEdge(name string) error {
+	switch name {
+	case refusal.EdgeMember:
+		m.ResetMember()
+		return nil
+	}
+	return fmt.Errorf("unknown Refusal edge %s", name)
 }
 
 // SettlementMutation represents an operation that mutates the Settlement nodes in the graph.

@@ -26,8 +26,14 @@ type PointRequest struct {
 	Key string `json:"key,omitempty"`
 	// BodyHash holds the value of the "body_hash" field.
 	BodyHash string `json:"body_hash,omitempty"`
-	// The entry the request wrote.
+	// The entry the request wrote; none when it was refused.
 	EntryID int `json:"entry_id,omitempty"`
+	// The userError code of a refusal; empty when the request was carried out.
+	RefusalCode string `json:"refusal_code,omitempty"`
+	// The input field the refusal named, dotted.
+	RefusalField string `json:"refusal_field,omitempty"`
+	// RefusalMessage holds the value of the "refusal_message" field.
+	RefusalMessage string `json:"refusal_message,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -65,7 +71,7 @@ func (*PointRequest) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case pointrequest.FieldID, pointrequest.FieldProgramID, pointrequest.FieldMemberID, pointrequest.FieldEntryID:
 			values[i] = new(sql.NullInt64)
-		case pointrequest.FieldKey, pointrequest.FieldBodyHash:
+		case pointrequest.FieldKey, pointrequest.FieldBodyHash, pointrequest.FieldRefusalCode, pointrequest.FieldRefusalField, pointrequest.FieldRefusalMessage:
 			values[i] = new(sql.NullString)
 		case pointrequest.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
@@ -119,6 +125,24 @@ func (_m *PointRequest) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field entry_id", values[i])
 			} else if value.Valid {
 				_m.EntryID = int(value.Int64)
+			}
+		case pointrequest.FieldRefusalCode:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field refusal_code", values[i])
+			} else if value.Valid {
+				_m.RefusalCode = value.String
+			}
+		case pointrequest.FieldRefusalField:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field refusal_field", values[i])
+			} else if value.Valid {
+				_m.RefusalField = value.String
+			}
+		case pointrequest.FieldRefusalMessage:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field refusal_message", values[i])
+			} else if value.Valid {
+				_m.RefusalMessage = value.String
 			}
 		case pointrequest.FieldCreatedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -181,6 +205,15 @@ func (_m *PointRequest) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("entry_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.EntryID))
+	builder.WriteString(", ")
+	builder.WriteString("refusal_code=")
+	builder.WriteString(_m.RefusalCode)
+	builder.WriteString(", ")
+	builder.WriteString("refusal_field=")
+	builder.WriteString(_m.RefusalField)
+	builder.WriteString(", ")
+	builder.WriteString("refusal_message=")
+	builder.WriteString(_m.RefusalMessage)
 	builder.WriteString(", ")
 	builder.WriteString("created_at=")
 	builder.WriteString(_m.CreatedAt.Format(time.ANSIC))

@@ -61,6 +61,48 @@ func (_c *PointRequestCreate) SetNillableEntryID(v *int) *PointRequestCreate {
 	return _c
 }
 
+// SetRefusalCode sets the "refusal_code" field.
+func (_c *PointRequestCreate) SetRefusalCode(v string) *PointRequestCreate {
+	_c.mutation.SetRefusalCode(v)
+	return _c
+}
+
+// SetNillableRefusalCode sets the "refusal_code" field if the given value is not nil.
+func (_c *PointRequestCreate) SetNillableRefusalCode(v *string) *PointRequestCreate {
+	if v != nil {
+		_c.SetRefusalCode(*v)
+	}
+	return _c
+}
+
+// SetRefusalField sets the "refusal_field" field.
+func (_c *PointRequestCreate) SetRefusalField(v string) *PointRequestCreate {
+	_c.mutation.SetRefusalField(v)
+	return _c
+}
+
+// SetNillableRefusalField sets the "refusal_field" field if the given value is not nil.
+func (_c *PointRequestCreate) SetNillableRefusalField(v *string) *PointRequestCreate {
+	if v != nil {
+		_c.SetRefusalField(*v)
+	}
+	return _c
+}
+
+// SetRefusalMessage sets the "refusal_message" field.
+func (_c *PointRequestCreate) SetRefusalMessage(v string) *PointRequestCreate {
+	_c.mutation.SetRefusalMessage(v)
+	return _c
+}
+
+// SetNillableRefusalMessage sets the "refusal_message" field if the given value is not nil.
+func (_c *PointRequestCreate) SetNillableRefusalMessage(v *string) *PointRequestCreate {
+	if v != nil {
+		_c.SetRefusalMessage(*v)
+	}
+	return _c
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (_c *PointRequestCreate) SetCreatedAt(v time.Time) *PointRequestCreate {
 	_c.mutation.SetCreatedAt(v)
@@ -128,6 +170,21 @@ func (_c *PointRequestCreate) check() error {
 			return &ValidationError{Name: "body_hash", err: fmt.Errorf(`ent: validator failed for field "PointRequest.body_hash": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.RefusalCode(); ok {
+		if err := pointrequest.RefusalCodeValidator(v); err != nil {
+			return &ValidationError{Name: "refusal_code", err: fmt.Errorf(`ent: validator failed for field "PointRequest.refusal_code": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.RefusalField(); ok {
+		if err := pointrequest.RefusalFieldValidator(v); err != nil {
+			return &ValidationError{Name: "refusal_field", err: fmt.Errorf(`ent: validator failed for field "PointRequest.refusal_field": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.RefusalMessage(); ok {
+		if err := pointrequest.RefusalMessageValidator(v); err != nil {
+			return &ValidationError{Name: "refusal_message", err: fmt.Errorf(`ent: validator failed for field "PointRequest.refusal_message": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		return &ValidationError{Name: "created_at", err: errors.New(`ent: missing required field "PointRequest.created_at"`)}
 	}
@@ -176,6 +233,18 @@ func (_c *PointRequestCreate) createSpec() (*PointRequest, *sqlgraph.CreateSpec)
 	if value, ok := _c.mutation.EntryID(); ok {
 		_spec.SetField(pointrequest.FieldEntryID, field.TypeInt, value)
 		_node.EntryID = value
+	}
+	if value, ok := _c.mutation.RefusalCode(); ok {
+		_spec.SetField(pointrequest.FieldRefusalCode, field.TypeString, value)
+		_node.RefusalCode = value
+	}
+	if value, ok := _c.mutation.RefusalField(); ok {
+		_spec.SetField(pointrequest.FieldRefusalField, field.TypeString, value)
+		_node.RefusalField = value
+	}
+	if value, ok := _c.mutation.RefusalMessage(); ok {
+		_spec.SetField(pointrequest.FieldRefusalMessage, field.TypeString, value)
+		_node.RefusalMessage = value
 	}
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(pointrequest.FieldCreatedAt, field.TypeTime, value)
@@ -275,6 +344,15 @@ func (u *PointRequestUpsertOne) UpdateNewValues() *PointRequestUpsertOne {
 		}
 		if _, exists := u.create.mutation.EntryID(); exists {
 			s.SetIgnore(pointrequest.FieldEntryID)
+		}
+		if _, exists := u.create.mutation.RefusalCode(); exists {
+			s.SetIgnore(pointrequest.FieldRefusalCode)
+		}
+		if _, exists := u.create.mutation.RefusalField(); exists {
+			s.SetIgnore(pointrequest.FieldRefusalField)
+		}
+		if _, exists := u.create.mutation.RefusalMessage(); exists {
+			s.SetIgnore(pointrequest.FieldRefusalMessage)
 		}
 		if _, exists := u.create.mutation.CreatedAt(); exists {
 			s.SetIgnore(pointrequest.FieldCreatedAt)
@@ -499,6 +577,15 @@ func (u *PointRequestUpsertBulk) UpdateNewValues() *PointRequestUpsertBulk {
 			}
 			if _, exists := b.mutation.EntryID(); exists {
 				s.SetIgnore(pointrequest.FieldEntryID)
+			}
+			if _, exists := b.mutation.RefusalCode(); exists {
+				s.SetIgnore(pointrequest.FieldRefusalCode)
+			}
+			if _, exists := b.mutation.RefusalField(); exists {
+				s.SetIgnore(pointrequest.FieldRefusalField)
+			}
+			if _, exists := b.mutation.RefusalMessage(); exists {
+				s.SetIgnore(pointrequest.FieldRefusalMessage)
 			}
 			if _, exists := b.mutation.CreatedAt(); exists {
 				s.SetIgnore(pointrequest.FieldCreatedAt)

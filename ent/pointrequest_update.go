@@ -89,6 +89,15 @@ func (_u *PointRequestUpdate) sqlSave(ctx context.Context) (_node int, err error
 	if _u.mutation.EntryIDCleared() {
 		_spec.ClearField(pointrequest.FieldEntryID, field.TypeInt)
 	}
+	if _u.mutation.RefusalCodeCleared() {
+		_spec.ClearField(pointrequest.FieldRefusalCode, field.TypeString)
+	}
+	if _u.mutation.RefusalFieldCleared() {
+		_spec.ClearField(pointrequest.FieldRefusalField, field.TypeString)
+	}
+	if _u.mutation.RefusalMessageCleared() {
+		_spec.ClearField(pointrequest.FieldRefusalMessage, field.TypeString)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -201,6 +210,15 @@ func (_u *PointRequestUpdateOne) sqlSave(ctx context.Context) (_node *PointReque
 	}
 	if _u.mutation.EntryIDCleared() {
 		_spec.ClearField(pointrequest.FieldEntryID, field.TypeInt)
+	}
+	if _u.mutation.RefusalCodeCleared() {
+		_spec.ClearField(pointrequest.FieldRefusalCode, field.TypeString)
+	}
+	if _u.mutation.RefusalFieldCleared() {
+		_spec.ClearField(pointrequest.FieldRefusalField, field.TypeString)
+	}
+	if _u.mutation.RefusalMessageCleared() {
+		_spec.ClearField(pointrequest.FieldRefusalMessage, field.TypeString)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &PointRequest{config: _u.config}

@@ -62,6 +62,8 @@ type Tx struct {
 	PointRequest *PointRequestClient
 	// Program is the client for interacting with the Program builders.
 	Program *ProgramClient
+	// Refusal is the client for interacting with the Refusal builders.
+	Refusal *RefusalClient
 	// Settlement is the client for interacting with the Settlement builders.
 	Settlement *SettlementClient
 	// SettlementPartition is the client for interacting with the SettlementPartition builders.
@@ -231,6 +233,7 @@ func (tx *Tx) init() {
 	tx.PointLot = NewPointLotClient(tx.config)
 	tx.PointRequest = NewPointRequestClient(tx.config)
 	tx.Program = NewProgramClient(tx.config)
+	tx.Refusal = NewRefusalClient(tx.config)
 	tx.Settlement = NewSettlementClient(tx.config)
 	tx.SettlementPartition = NewSettlementPartitionClient(tx.config)
 	tx.StoreBudget = NewStoreBudgetClient(tx.config)

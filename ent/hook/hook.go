@@ -297,6 +297,18 @@ func (f ProgramFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ProgramMutation", m)
 }
 
+// The RefusalFunc type is an adapter to allow the use of ordinary
+// function as Refusal mutator.
+type RefusalFunc func(context.Context, *ent.RefusalMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f RefusalFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.RefusalMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.RefusalMutation", m)
+}
+
 // The SettlementFunc type is an adapter to allow the use of ordinary
 // function as Settlement mutator.
 type SettlementFunc func(context.Context, *ent.SettlementMutation) (ent.Value, error)

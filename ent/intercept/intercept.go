@@ -33,6 +33,7 @@ import (
 	"github.com/membergraph/membergraph/ent/pointrequest"
 	"github.com/membergraph/membergraph/ent/predicate"
 	"github.com/membergraph/membergraph/ent/program"
+	"github.com/membergraph/membergraph/ent/refusal"
 	"github.com/membergraph/membergraph/ent/settlement"
 	"github.com/membergraph/membergraph/ent/settlementpartition"
 	"github.com/membergraph/membergraph/ent/storebudget"
@@ -746,6 +747,33 @@ func (f TraverseProgram) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.ProgramQuery", q)
 }
 
+// The RefusalFunc type is an adapter to allow the use of ordinary function as a Querier.
+type RefusalFunc func(context.Context, *ent.RefusalQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f RefusalFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.RefusalQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.RefusalQuery", q)
+}
+
+// The TraverseRefusal type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseRefusal func(context.Context, *ent.RefusalQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseRefusal) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseRefusal) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RefusalQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.RefusalQuery", q)
+}
+
 // The SettlementFunc type is an adapter to allow the use of ordinary function as a Querier.
 type SettlementFunc func(context.Context, *ent.SettlementQuery) (ent.Value, error)
 
@@ -986,6 +1014,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.PointRequestQuery, predicate.PointRequest, pointrequest.OrderOption]{typ: ent.TypePointRequest, tq: q}, nil
 	case *ent.ProgramQuery:
 		return &query[*ent.ProgramQuery, predicate.Program, program.OrderOption]{typ: ent.TypeProgram, tq: q}, nil
+	case *ent.RefusalQuery:
+		return &query[*ent.RefusalQuery, predicate.Refusal, refusal.OrderOption]{typ: ent.TypeRefusal, tq: q}, nil
 	case *ent.SettlementQuery:
 		return &query[*ent.SettlementQuery, predicate.Settlement, settlement.OrderOption]{typ: ent.TypeSettlement, tq: q}, nil
 	case *ent.SettlementPartitionQuery:

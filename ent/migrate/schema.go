@@ -818,6 +818,9 @@ var (
 		{Name: "key", Type: field.TypeString, Size: 128},
 		{Name: "body_hash", Type: field.TypeString, Size: 64},
 		{Name: "entry_id", Type: field.TypeInt, Nullable: true},
+		{Name: "refusal_code", Type: field.TypeString, Nullable: true, Size: 32},
+		{Name: "refusal_field", Type: field.TypeString, Nullable: true, Size: 128},
+		{Name: "refusal_message", Type: field.TypeString, Nullable: true, Size: 1024},
 		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
 		{Name: "member_id", Type: field.TypeInt},
 	}
@@ -829,7 +832,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "point_requests_members_member",
-				Columns:    []*schema.Column{PointRequestsColumns[6]},
+				Columns:    []*schema.Column{PointRequestsColumns[9]},
 				RefColumns: []*schema.Column{MembersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -856,6 +859,40 @@ var (
 		Name:       "programs",
 		Columns:    ProgramsColumns,
 		PrimaryKey: []*schema.Column{ProgramsColumns[0]},
+	}
+	// RefusalsColumns holds the columns for the "refusals" table.
+	RefusalsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt},
+		{Name: "operation", Type: field.TypeString, Size: 32},
+		{Name: "key", Type: field.TypeString, Size: 128},
+		{Name: "body_hash", Type: field.TypeString, Size: 64},
+		{Name: "code", Type: field.TypeString, Size: 32},
+		{Name: "field", Type: field.TypeString, Size: 128},
+		{Name: "message", Type: field.TypeString, Size: 1024},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "member_id", Type: field.TypeInt},
+	}
+	// RefusalsTable holds the schema information for the "refusals" table.
+	RefusalsTable = &schema.Table{
+		Name:       "refusals",
+		Columns:    RefusalsColumns,
+		PrimaryKey: []*schema.Column{RefusalsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "refusals_members_member",
+				Columns:    []*schema.Column{RefusalsColumns[9]},
+				RefColumns: []*schema.Column{MembersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "refusal_program_id_operation_key",
+				Unique:  true,
+				Columns: []*schema.Column{RefusalsColumns[1], RefusalsColumns[2], RefusalsColumns[3]},
+			},
+		},
 	}
 	// SettlementsColumns holds the columns for the "settlements" table.
 	SettlementsColumns = []*schema.Column{
@@ -1146,6 +1183,7 @@ var (
 		PointLotsTable,
 		PointRequestsTable,
 		ProgramsTable,
+		RefusalsTable,
 		SettlementsTable,
 		SettlementPartitionsTable,
 		StoreBudgetsTable,
@@ -1252,6 +1290,10 @@ func init() {
 	}
 	ProgramsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(8589934592),
+	}
+	RefusalsTable.ForeignKeys[0].RefTable = MembersTable
+	RefusalsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(133143986176),
 	}
 	SettlementsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(68719476736),

@@ -23,6 +23,12 @@ const (
 	FieldBodyHash = "body_hash"
 	// FieldEntryID holds the string denoting the entry_id field in the database.
 	FieldEntryID = "entry_id"
+	// FieldRefusalCode holds the string denoting the refusal_code field in the database.
+	FieldRefusalCode = "refusal_code"
+	// FieldRefusalField holds the string denoting the refusal_field field in the database.
+	FieldRefusalField = "refusal_field"
+	// FieldRefusalMessage holds the string denoting the refusal_message field in the database.
+	FieldRefusalMessage = "refusal_message"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
 	FieldCreatedAt = "created_at"
 	// EdgeMember holds the string denoting the member edge name in mutations.
@@ -46,6 +52,9 @@ var Columns = []string{
 	FieldKey,
 	FieldBodyHash,
 	FieldEntryID,
+	FieldRefusalCode,
+	FieldRefusalField,
+	FieldRefusalMessage,
 	FieldCreatedAt,
 }
 
@@ -71,6 +80,12 @@ var (
 	KeyValidator func(string) error
 	// BodyHashValidator is a validator for the "body_hash" field. It is called by the builders before save.
 	BodyHashValidator func(string) error
+	// RefusalCodeValidator is a validator for the "refusal_code" field. It is called by the builders before save.
+	RefusalCodeValidator func(string) error
+	// RefusalFieldValidator is a validator for the "refusal_field" field. It is called by the builders before save.
+	RefusalFieldValidator func(string) error
+	// RefusalMessageValidator is a validator for the "refusal_message" field. It is called by the builders before save.
+	RefusalMessageValidator func(string) error
 )
 
 // OrderOption defines the ordering options for the PointRequest queries.
@@ -104,6 +119,21 @@ func ByBodyHash(opts ...sql.OrderTermOption) OrderOption {
 // ByEntryID orders the results by the entry_id field.
 func ByEntryID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldEntryID, opts...).ToFunc()
+}
+
+// ByRefusalCode orders the results by the refusal_code field.
+func ByRefusalCode(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRefusalCode, opts...).ToFunc()
+}
+
+// ByRefusalField orders the results by the refusal_field field.
+func ByRefusalField(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRefusalField, opts...).ToFunc()
+}
+
+// ByRefusalMessage orders the results by the refusal_message field.
+func ByRefusalMessage(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRefusalMessage, opts...).ToFunc()
 }
 
 // ByCreatedAt orders the results by the created_at field.

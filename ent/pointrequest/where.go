@@ -80,6 +80,21 @@ func EntryID(v int) predicate.PointRequest {
 	return predicate.PointRequest(sql.FieldEQ(FieldEntryID, v))
 }
 
+// RefusalCode applies equality check predicate on the "refusal_code" field. It's identical to RefusalCodeEQ.
+func RefusalCode(v string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldEQ(FieldRefusalCode, v))
+}
+
+// RefusalField applies equality check predicate on the "refusal_field" field. It's identical to RefusalFieldEQ.
+func RefusalField(v string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldEQ(FieldRefusalField, v))
+}
+
+// RefusalMessage applies equality check predicate on the "refusal_message" field. It's identical to RefusalMessageEQ.
+func RefusalMessage(v string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldEQ(FieldRefusalMessage, v))
+}
+
 // CreatedAt applies equality check predicate on the "created_at" field. It's identical to CreatedAtEQ.
 func CreatedAt(v time.Time) predicate.PointRequest {
 	return predicate.PointRequest(sql.FieldEQ(FieldCreatedAt, v))
@@ -323,6 +338,231 @@ func EntryIDIsNil() predicate.PointRequest {
 // EntryIDNotNil applies the NotNil predicate on the "entry_id" field.
 func EntryIDNotNil() predicate.PointRequest {
 	return predicate.PointRequest(sql.FieldNotNull(FieldEntryID))
+}
+
+// RefusalCodeEQ applies the EQ predicate on the "refusal_code" field.
+func RefusalCodeEQ(v string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldEQ(FieldRefusalCode, v))
+}
+
+// RefusalCodeNEQ applies the NEQ predicate on the "refusal_code" field.
+func RefusalCodeNEQ(v string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldNEQ(FieldRefusalCode, v))
+}
+
+// RefusalCodeIn applies the In predicate on the "refusal_code" field.
+func RefusalCodeIn(vs ...string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldIn(FieldRefusalCode, vs...))
+}
+
+// RefusalCodeNotIn applies the NotIn predicate on the "refusal_code" field.
+func RefusalCodeNotIn(vs ...string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldNotIn(FieldRefusalCode, vs...))
+}
+
+// RefusalCodeGT applies the GT predicate on the "refusal_code" field.
+func RefusalCodeGT(v string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldGT(FieldRefusalCode, v))
+}
+
+// RefusalCodeGTE applies the GTE predicate on the "refusal_code" field.
+func RefusalCodeGTE(v string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldGTE(FieldRefusalCode, v))
+}
+
+// RefusalCodeLT applies the LT predicate on the "refusal_code" field.
+func RefusalCodeLT(v string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldLT(FieldRefusalCode, v))
+}
+
+// RefusalCodeLTE applies the LTE predicate on the "refusal_code" field.
+func RefusalCodeLTE(v string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldLTE(FieldRefusalCode, v))
+}
+
+// RefusalCodeContains applies the Contains predicate on the "refusal_code" field.
+func RefusalCodeContains(v string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldContains(FieldRefusalCode, v))
+}
+
+// RefusalCodeHasPrefix applies the HasPrefix predicate on the "refusal_code" field.
+func RefusalCodeHasPrefix(v string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldHasPrefix(FieldRefusalCode, v))
+}
+
+// RefusalCodeHasSuffix applies the HasSuffix predicate on the "refusal_code" field.
+func RefusalCodeHasSuffix(v string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldHasSuffix(FieldRefusalCode, v))
+}
+
+// RefusalCodeIsNil applies the IsNil predicate on the "refusal_code" field.
+func RefusalCodeIsNil() predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldIsNull(FieldRefusalCode))
+}
+
+// RefusalCodeNotNil applies the NotNil predicate on the "refusal_code" field.
+func RefusalCodeNotNil() predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldNotNull(FieldRefusalCode))
+}
+
+// RefusalCodeEqualFold applies the EqualFold predicate on the "refusal_code" field.
+func RefusalCodeEqualFold(v string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldEqualFold(FieldRefusalCode, v))
+}
+
+// RefusalCodeContainsFold applies the ContainsFold predicate on the "refusal_code" field.
+func RefusalCodeContainsFold(v string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldContainsFold(FieldRefusalCode, v))
+}
+
+// RefusalFieldEQ applies the EQ predicate on the "refusal_field" field.
+func RefusalFieldEQ(v string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldEQ(FieldRefusalField, v))
+}
+
+// RefusalFieldNEQ applies the NEQ predicate on the "refusal_field" field.
+func RefusalFieldNEQ(v string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldNEQ(FieldRefusalField, v))
+}
+
+// RefusalFieldIn applies the In predicate on the "refusal_field" field.
+func RefusalFieldIn(vs ...string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldIn(FieldRefusalField, vs...))
+}
+
+// RefusalFieldNotIn applies the NotIn predicate on the "refusal_field" field.
+func RefusalFieldNotIn(vs ...string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldNotIn(FieldRefusalField, vs...))
+}
+
+// RefusalFieldGT applies the GT predicate on the "refusal_field" field.
+func RefusalFieldGT(v string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldGT(FieldRefusalField, v))
+}
+
+// RefusalFieldGTE applies the GTE predicate on the "refusal_field" field.
+func RefusalFieldGTE(v string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldGTE(FieldRefusalField, v))
+}
+
+// RefusalFieldLT applies the LT predicate on the "refusal_field" field.
+func RefusalFieldLT(v string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldLT(FieldRefusalField, v))
+}
+
+// RefusalFieldLTE applies the LTE predicate on the "refusal_field" field.
+func RefusalFieldLTE(v string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldLTE(FieldRefusalField, v))
+}
+
+// RefusalFieldContains applies the Contains predicate on the "refusal_field" field.
+func RefusalFieldContains(v string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldContains(FieldRefusalField, v))
+}
+
+// RefusalFieldHasPrefix applies the HasPrefix predicate on the "refusal_field" field.
+func RefusalFieldHasPrefix(v string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldHasPrefix(FieldRefusalField, v))
+}
+
+// RefusalFieldHasSuffix applies the HasSuffix predicate on the "refusal_field" field.
+func RefusalFieldHasSuffix(v string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldHasSuffix(FieldRefusalField, v))
+}
+
+// RefusalFieldIsNil applies the IsNil predicate on the "refusal_field" field.
+func RefusalFieldIsNil() predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldIsNull(FieldRefusalField))
+}
+
+// RefusalFieldNotNil applies the NotNil predicate on the "refusal_field" field.
+func RefusalFieldNotNil() predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldNotNull(FieldRefusalField))
+}
+
+// RefusalFieldEqualFold applies the EqualFold predicate on the "refusal_field" field.
+func RefusalFieldEqualFold(v string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldEqualFold(FieldRefusalField, v))
+}
+
+// RefusalFieldContainsFold applies the ContainsFold predicate on the "refusal_field" field.
+func RefusalFieldContainsFold(v string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldContainsFold(FieldRefusalField, v))
+}
+
+// RefusalMessageEQ applies the EQ predicate on the "refusal_message" field.
+func RefusalMessageEQ(v string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldEQ(FieldRefusalMessage, v))
+}
+
+// RefusalMessageNEQ applies the NEQ predicate on the "refusal_message" field.
+func RefusalMessageNEQ(v string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldNEQ(FieldRefusalMessage, v))
+}
+
+// RefusalMessageIn applies the In predicate on the "refusal_message" field.
+func RefusalMessageIn(vs ...string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldIn(FieldRefusalMessage, vs...))
+}
+
+// RefusalMessageNotIn applies the NotIn predicate on the "refusal_message" field.
+func RefusalMessageNotIn(vs ...string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldNotIn(FieldRefusalMessage, vs...))
+}
+
+// RefusalMessageGT applies the GT predicate on the "refusal_message" field.
+func RefusalMessageGT(v string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldGT(FieldRefusalMessage, v))
+}
+
+// RefusalMessageGTE applies the GTE predicate on the "refusal_message" field.
+func RefusalMessageGTE(v string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldGTE(FieldRefusalMessage, v))
+}
+
+// RefusalMessageLT applies the LT predicate on the "refusal_message" field.
+func RefusalMessageLT(v string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldLT(FieldRefusalMessage, v))
+}
+
+// RefusalMessageLTE applies the LTE predicate on the "refusal_message" field.
+func RefusalMessageLTE(v string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldLTE(FieldRefusalMessage, v))
+}
+
+// RefusalMessageContains applies the Contains predicate on the "refusal_message" field.
+func RefusalMessageContains(v string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldContains(FieldRefusalMessage, v))
+}
+
+// RefusalMessageHasPrefix applies the HasPrefix predicate on the "refusal_message" field.
+func RefusalMessageHasPrefix(v string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldHasPrefix(FieldRefusalMessage, v))
+}
+
+// RefusalMessageHasSuffix applies the HasSuffix predicate on the "refusal_message" field.
+func RefusalMessageHasSuffix(v string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldHasSuffix(FieldRefusalMessage, v))
+}
+
+// RefusalMessageIsNil applies the IsNil predicate on the "refusal_message" field.
+func RefusalMessageIsNil() predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldIsNull(FieldRefusalMessage))
+}
+
+// RefusalMessageNotNil applies the NotNil predicate on the "refusal_message" field.
+func RefusalMessageNotNil() predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldNotNull(FieldRefusalMessage))
+}
+
+// RefusalMessageEqualFold applies the EqualFold predicate on the "refusal_message" field.
+func RefusalMessageEqualFold(v string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldEqualFold(FieldRefusalMessage, v))
+}
+
+// RefusalMessageContainsFold applies the ContainsFold predicate on the "refusal_message" field.
+func RefusalMessageContainsFold(v string) predicate.PointRequest {
+	return predicate.PointRequest(sql.FieldContainsFold(FieldRefusalMessage, v))
 }
 
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.

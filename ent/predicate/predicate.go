@@ -78,6 +78,9 @@ type PointRequest func(*sql.Selector)
 // Program is the predicate function for program builders.
 type Program func(*sql.Selector)
 
+// Refusal is the predicate function for refusal builders.
+type Refusal func(*sql.Selector)
+
 // Settlement is the predicate function for settlement builders.
 type Settlement func(*sql.Selector)
 

@@ -687,6 +687,30 @@ func (f ProgramMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutatio
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ProgramMutation", m)
 }
 
+// The RefusalQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type RefusalQueryRuleFunc func(context.Context, *ent.RefusalQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f RefusalQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RefusalQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.RefusalQuery", q)
+}
+
+// The RefusalMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type RefusalMutationRuleFunc func(context.Context, *ent.RefusalMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f RefusalMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.RefusalMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.RefusalMutation", m)
+}
+
 // The SettlementQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type SettlementQueryRuleFunc func(context.Context, *ent.SettlementQuery) error
@@ -938,6 +962,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.ProgramQuery:
 		return q.Filter(), nil
+	case *ent.RefusalQuery:
+		return q.Filter(), nil
 	case *ent.SettlementQuery:
 		return q.Filter(), nil
 	case *ent.SettlementPartitionQuery:
@@ -1006,6 +1032,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.PointRequestMutation:
 		return m.Filter(), nil
 	case *ent.ProgramMutation:
+		return m.Filter(), nil
+	case *ent.RefusalMutation:
 		return m.Filter(), nil
 	case *ent.SettlementMutation:
 		return m.Filter(), nil

@@ -29,6 +29,7 @@ import (
 	"github.com/membergraph/membergraph/ent/pointlot"
 	"github.com/membergraph/membergraph/ent/pointrequest"
 	"github.com/membergraph/membergraph/ent/program"
+	"github.com/membergraph/membergraph/ent/refusal"
 	"github.com/membergraph/membergraph/ent/schema"
 	"github.com/membergraph/membergraph/ent/settlement"
 	"github.com/membergraph/membergraph/ent/settlementpartition"
@@ -889,6 +890,18 @@ func init() {
 	pointrequestDescBodyHash := pointrequestFields[3].Descriptor()
 	// pointrequest.BodyHashValidator is a validator for the "body_hash" field. It is called by the builders before save.
 	pointrequest.BodyHashValidator = pointrequestDescBodyHash.Validators[0].(func(string) error)
+	// pointrequestDescRefusalCode is the schema descriptor for refusal_code field.
+	pointrequestDescRefusalCode := pointrequestFields[5].Descriptor()
+	// pointrequest.RefusalCodeValidator is a validator for the "refusal_code" field. It is called by the builders before save.
+	pointrequest.RefusalCodeValidator = pointrequestDescRefusalCode.Validators[0].(func(string) error)
+	// pointrequestDescRefusalField is the schema descriptor for refusal_field field.
+	pointrequestDescRefusalField := pointrequestFields[6].Descriptor()
+	// pointrequest.RefusalFieldValidator is a validator for the "refusal_field" field. It is called by the builders before save.
+	pointrequest.RefusalFieldValidator = pointrequestDescRefusalField.Validators[0].(func(string) error)
+	// pointrequestDescRefusalMessage is the schema descriptor for refusal_message field.
+	pointrequestDescRefusalMessage := pointrequestFields[7].Descriptor()
+	// pointrequest.RefusalMessageValidator is a validator for the "refusal_message" field. It is called by the builders before save.
+	pointrequest.RefusalMessageValidator = pointrequestDescRefusalMessage.Validators[0].(func(string) error)
 	program.Policy = privacy.NewPolicies(schema.Program{})
 	program.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -962,6 +975,83 @@ func init() {
 	program.DefaultPointsPerYuan = programDescPointsPerYuan.Default.(int64)
 	// program.PointsPerYuanValidator is a validator for the "points_per_yuan" field. It is called by the builders before save.
 	program.PointsPerYuanValidator = programDescPointsPerYuan.Validators[0].(func(int64) error)
+	refusal.Policy = privacy.NewPolicies(schema.Refusal{})
+	refusal.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := refusal.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	refusalFields := schema.Refusal{}.Fields()
+	_ = refusalFields
+	// refusalDescOperation is the schema descriptor for operation field.
+	refusalDescOperation := refusalFields[2].Descriptor()
+	// refusal.OperationValidator is a validator for the "operation" field. It is called by the builders before save.
+	refusal.OperationValidator = func() func(string) error {
+		validators := refusalDescOperation.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(operation string) error {
+			for _, fn := range fns {
+				if err := fn(operation); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// refusalDescKey is the schema descriptor for key field.
+	refusalDescKey := refusalFields[3].Descriptor()
+	// refusal.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	refusal.KeyValidator = func() func(string) error {
+		validators := refusalDescKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(key string) error {
+			for _, fn := range fns {
+				if err := fn(key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// refusalDescBodyHash is the schema descriptor for body_hash field.
+	refusalDescBodyHash := refusalFields[4].Descriptor()
+	// refusal.BodyHashValidator is a validator for the "body_hash" field. It is called by the builders before save.
+	refusal.BodyHashValidator = refusalDescBodyHash.Validators[0].(func(string) error)
+	// refusalDescCode is the schema descriptor for code field.
+	refusalDescCode := refusalFields[5].Descriptor()
+	// refusal.CodeValidator is a validator for the "code" field. It is called by the builders before save.
+	refusal.CodeValidator = func() func(string) error {
+		validators := refusalDescCode.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(code string) error {
+			for _, fn := range fns {
+				if err := fn(code); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// refusalDescField is the schema descriptor for field field.
+	refusalDescField := refusalFields[6].Descriptor()
+	// refusal.FieldValidator is a validator for the "field" field. It is called by the builders before save.
+	refusal.FieldValidator = refusalDescField.Validators[0].(func(string) error)
+	// refusalDescMessage is the schema descriptor for message field.
+	refusalDescMessage := refusalFields[7].Descriptor()
+	// refusal.MessageValidator is a validator for the "message" field. It is called by the builders before save.
+	refusal.MessageValidator = refusalDescMessage.Validators[0].(func(string) error)
 	settlement.Policy = privacy.NewPolicies(schema.Settlement{})
 	settlement.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {

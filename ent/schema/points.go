@@ -190,8 +190,9 @@ func (PointAllocation) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
 }
 
-// PointRequest makes spends, reversals and adjustments idempotent: the first result of a key
-// is kept and returned to every replay with the same body.
+// PointRequest makes spends, reversals, adjustments and grants from budgets idempotent: the
+// first outcome of a key, an entry written or a refusal, is kept and returned to every replay
+// with the same body.
 type PointRequest struct {
 	ent.Schema
 }
@@ -202,7 +203,12 @@ func (PointRequest) Fields() []ent.Field {
 		field.Int("member_id").Immutable(),
 		field.String("key").NotEmpty().MaxLen(128).Immutable(),
 		field.String("body_hash").MaxLen(64).Immutable(),
-		field.Int("entry_id").Optional().Immutable().Comment("The entry the request wrote."),
+		field.Int("entry_id").Optional().Immutable().Comment("The entry the request wrote; none when it was refused."),
+		// A refused request keeps its answer under the key (the first outcome is the outcome):
+		// a retry with the same body answers it again, another body is a CONFLICT.
+		field.String("refusal_code").Optional().MaxLen(32).Immutable().Comment("The userError code of a refusal; empty when the request was carried out."),
+		field.String("refusal_field").Optional().MaxLen(128).Immutable().Comment("The input field the refusal named, dotted."),
+		field.String("refusal_message").Optional().MaxLen(1024).Immutable(),
 		field.Time("created_at").Immutable().SchemaType(datetime),
 	}
 }

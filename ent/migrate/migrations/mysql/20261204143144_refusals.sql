@@ -1,0 +1,4 @@
+-- Modify "point_requests" table
+ALTER TABLE `point_requests` ADD COLUMN `refusal_code` varchar(32) NULL, ADD COLUMN `refusal_field` varchar(128) NULL, ADD COLUMN `refusal_message` varchar(1024) NULL;
+-- Create "refusals" table
+CREATE TABLE `refusals` (`id` bigint NOT NULL AUTO_INCREMENT, `program_id` bigint NOT NULL, `operation` varchar(32) NOT NULL, `key` varchar(128) NOT NULL, `body_hash` varchar(64) NOT NULL, `code` varchar(32) NOT NULL, `field` varchar(128) NOT NULL, `message` varchar(1024) NOT NULL, `created_at` datetime(6) NOT NULL, `member_id` bigint NOT NULL, PRIMARY KEY (`id`), INDEX `refusals_members_member` (`member_id`), UNIQUE INDEX `refusal_program_id_operation_key` (`program_id`, `operation`, `key`), CONSTRAINT `refusals_members_member` FOREIGN KEY (`member_id`) REFERENCES `members` (`id`) ON UPDATE RESTRICT ON DELETE NO ACTION) CHARSET utf8mb4 COLLATE utf8mb4_bin AUTO_INCREMENT 133143986176;
