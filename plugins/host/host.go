@@ -69,7 +69,7 @@ type Config struct {
 	// MaxConcurrent calls per partner (default 16).
 	MaxConcurrent int
 	// BreakerFailures consecutive failed calls open the circuit for BreakerCooldown
-	// (defaults 5 and 10 s).
+	// (defaults 5 and 10 s), or until the plugin is restarted and answers again.
 	BreakerFailures int
 	BreakerCooldown time.Duration
 	// HealthEvery is how often a running plugin is checked (default 100 ms).
@@ -311,6 +311,17 @@ func (p *Partner) set(s Status, reason string) {
 	}
 }
 
+// up marks a started plugin RUNNING. Its start answered describe and configure, its first
+// health check: a circuit opened by the calls that failed while the previous process died
+// is closed in the same step, so calls succeed as soon as the status says RUNNING instead
+// of being refused for the rest of BreakerCooldown.
+func (p *Partner) up() {
+	p.mu.Lock()
+	p.failures, p.openUntil = 0, time.Time{}
+	p.mu.Unlock()
+	p.set(Running, "")
+}
+
 func (p *Partner) fail(reason string) {
 	p.m.cfg.Logger.Error("partner plugin failed", "partner", p.key, "reason", reason)
 	p.set(Failed, reason)
@@ -343,7 +354,7 @@ func (p *Partner) supervise(ctx context.Context) {
 			continue
 		}
 		failedStarts, backoff = 0, 0
-		p.set(Running, "")
+		p.up()
 		reason := p.watch(ctx)
 		p.stopPlugin()
 		if ctx.Err() != nil {

@@ -275,3 +275,40 @@ func alive(pid int) bool {
 	}
 	return true
 }
+
+// TestBreakerClosesOnRestart: calls made while a killed plugin is noticed fail and open its
+// circuit (5 faults); the restarted plugin answers describe and configure, and from the
+// moment its status reads RUNNING again every call is served, not refused for the rest of
+// the 10 s cooldown.
+func TestBreakerClosesOnRestart(t *testing.T) {
+	m := start(t, pluginDir(t, "good"))
+	pid := m.PID("good")
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	// Until the supervisor notices, calls reach a dead process and fail as faults.
+	killed, refused := time.Now(), 0
+	for {
+		info, _ := m.Info("good")
+		if info.Status == host.Running && m.PID("good") != pid && m.PID("good") != 0 {
+			break
+		}
+		if _, err := grant(m, "good", "FAST", fmt.Sprintf("during-%d", refused)); err != nil {
+			refused++
+		}
+		time.Sleep(time.Millisecond)
+		if time.Since(killed) > 2*time.Second {
+			t.Fatalf("not running again within 2 s: %+v", info)
+		}
+	}
+	info, _ := m.Info("good")
+	if info.Calls["fault"] < 5 {
+		t.Fatalf("only %d faults while the plugin was dead (calls %v): the circuit never opened, the test proves nothing", info.Calls["fault"], info.Calls)
+	}
+	for i := range 20 {
+		if _, err := grant(m, "good", "FAST", fmt.Sprintf("after-%d", i)); err != nil {
+			t.Fatalf("call %d after the restart, %s after the kill: %v (calls %v)", i, time.Since(killed), err, info.Calls)
+		}
+	}
+	t.Logf("%d calls refused while restarting (%v), none after", refused, info.Calls)
+}
