@@ -6487,7 +6487,7 @@ input RegisterMemberInput {
   phone: String
   "Where the account was opened."
   registrationChannel: Channel!
-  "When the account was opened; defaults to now. Not in the future."
+  "When the account was opened; defaults to now. Not before 1990-01-01T00:00:00Z, nor more than 5 minutes ahead of the server's clock."
   registeredAt: Time
   "Whether the member's real name is verified (counts towards the account dimension)."
   realNameVerified: Boolean
@@ -6742,7 +6742,7 @@ type PartnerPayload {
 input FundPartnerBudgetInput {
   "The partner's key."
   partner: String!
-  "How many points; positive."
+  "How many points: 1 to 1,000,000,000; a budget holds at most 2,000,000,000 in all."
   points: Int!
   "Why, for the audit trail."
   reason: String!
@@ -6770,7 +6770,7 @@ input ReportPartnerActivityInput {
   externalId: String!
   "What happened, in the partner's terms, e.g. CARD_SPEND."
   kind: String!
-  "The amount involved, in cents."
+  "The amount involved, in cents: 0 to 1,000,000,000 (¥10,000,000)."
   amountCents: Int!
   "Unique per activity: a retry with the same key is handled once."
   idempotencyKey: String!
@@ -7317,7 +7317,7 @@ input OrderLineInput {
   sku: String!
   "A category key of the programme (program.categories)."
   category: String!
-  "What was actually paid for the line, in cents."
+  "What was actually paid for the line, in cents: 0 to 1,000,000,000 (¥10,000,000); the lines of one order together at most as much."
   paidCents: Int!
   "VIRTUAL and SERVICE lines earn no points."
   productType: ProductType!
@@ -7336,7 +7336,12 @@ input EventInput {
   externalId: String!
   "What happened."
   kind: EventKind!
-  "When it happened (not when it is reported)."
+  """
+  When it happened (not when it is reported): at most 5 minutes ahead of the server's clock, and
+  not before the event horizon, by default 1 January of last year in the programme's zone (the
+  earliest instant whose points are still alive under the expiry rule; serve --event-max-age
+  narrows it).
+  """
   occurredAt: Time!
   "Where it happened."
   channel: Channel!
@@ -7406,7 +7411,7 @@ type RecordEventsPayload {
 
 """A member's points. balance is what may be spent now; a debt makes it negative."""
 type MemberPoints {
-  "Points that may be spent now (negative while a refund debt is open)."
+  "Points that may be spent now (negative while a refund debt is open); an account holds at most 2,000,000,000."
   balance: Int!
   "Points earned but held before they become spendable."
   pending: Int!
@@ -7465,7 +7470,7 @@ extend type Query {
   pointsQuote(
     "The member who would spend."
     externalId: String!
-    "The order's settlement amount, in cents."
+    "The order's settlement amount, in cents: 1 to 1,000,000,000 (¥10,000,000)."
     orderAmountCents: Int!
   ): PointsQuote! @auth(requires: [ADMIN, SERVICE, MEMBER])
 }
@@ -7482,9 +7487,9 @@ enum SpendPurpose {
 input SpendPointsInput {
   "The member who spends."
   externalId: String!
-  "How many points to spend; positive."
+  "How many points to spend: 1 to 1,000,000,000."
   points: Int!
-  "The order's settlement amount (ORDER_DEDUCTION)."
+  "The order's settlement amount in cents (ORDER_DEDUCTION): 1 to 1,000,000,000 (¥10,000,000)."
   orderAmountCents: Int
   "What the points pay for; ORDER_DEDUCTION applies the checkout rules."
   purpose: SpendPurpose!
@@ -7518,7 +7523,7 @@ input ReverseSpendInput {
 input AdjustPointsInput {
   "The member whose points change."
   externalId: String!
-  "Positive to add, negative to take."
+  "Positive to add, negative to take: at most 1,000,000,000 either way, and never a balance beyond 2,000,000,000."
   points: Int!
   "Why, for the audit trail; required."
   reason: String!
@@ -7558,7 +7563,7 @@ extend type StoreBudget {
 input FundStoreBudgetInput {
   "The store that bought them."
   storeId: String!
-  "Points the store bought."
+  "Points the store bought: 1 to 1,000,000,000; a budget holds at most 2,000,000,000 in all."
   points: Int!
   "Why, for the audit trail, e.g. the purchase order."
   reason: String!
@@ -7582,7 +7587,7 @@ input GrantStorePointsInput {
   storeId: String!
   "The member who receives them."
   externalId: String!
-  "How many points; positive, at most what the budget has left."
+  "How many points: 1 to 1,000,000,000, at most what the budget has left."
   points: Int!
   "Why, shown on the member's ledger entry."
   reason: String!
@@ -37278,35 +37283,35 @@ func (ec *executionContext) marshalNID2ᚕintᚄ(ctx context.Context, sel ast.Se
 }
 
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
-	res, err := graphql.UnmarshalInt(v)
+	res, err := scalar.UnmarshalInt(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalInt(v)
+	res := scalar.MarshalInt(v)
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
 		}
 	}
-	return res
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) unmarshalNInt2int64(ctx context.Context, v any) (int64, error) {
-	res, err := graphql.UnmarshalInt64(v)
+	res, err := scalar.UnmarshalInt64(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.SelectionSet, v int64) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalInt64(v)
+	res := scalar.MarshalInt64(v)
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
 		}
 	}
-	return res
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) unmarshalNInt2ᚕint64ᚄ(ctx context.Context, v any) ([]int64, error) {
@@ -39497,7 +39502,7 @@ func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*i
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalInt(v)
+	res, err := scalar.UnmarshalInt(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -39506,9 +39511,8 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 		return graphql.Null
 	}
 	_ = sel
-	_ = ctx
-	res := graphql.MarshalInt(*v)
-	return res
+	res := scalar.MarshalInt(*v)
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) marshalOMedalChange2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMedalChange(ctx context.Context, sel ast.SelectionSet, v *ent.MedalChange) graphql.Marshaler {

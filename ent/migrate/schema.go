@@ -108,7 +108,7 @@ var (
 	BenefitClaimsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "program_id", Type: field.TypeInt},
-		{Name: "idempotency_key", Type: field.TypeString, Size: 128},
+		{Name: "idempotency_key", Type: field.TypeString, Size: 128, Collation: "utf8mb4_nopad_bin"},
 		{Name: "period", Type: field.TypeString, Size: 8},
 		{Name: "source", Type: field.TypeEnum, Enums: []string{"CLAIM", "TIER_GIFT", "MEDAL", "PLUS"}},
 		{Name: "face_value_cents", Type: field.TypeInt64, Default: 0},
@@ -182,12 +182,12 @@ var (
 	EventsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "program_id", Type: field.TypeInt},
-		{Name: "idempotency_key", Type: field.TypeString, Size: 128},
+		{Name: "idempotency_key", Type: field.TypeString, Size: 128, Collation: "utf8mb4_nopad_bin"},
 		{Name: "kind", Type: field.TypeEnum, Enums: []string{"ORDER_COMPLETED", "ORDER_REFUNDED", "REVIEW_POSTED", "PHOTO_REVIEW_POSTED", "QUESTION_ANSWERED", "PRODUCT_SHARED", "LOGIN", "APP_OPENED", "CHECK_IN", "ACCOUNT_VERIFIED", "ACCOUNT_BOUND", "RISK_UPDATED"}},
 		{Name: "channel", Type: field.TypeEnum, Enums: []string{"APP", "WEB", "MINI_PROGRAM", "STORE"}},
 		{Name: "occurred_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
 		{Name: "recorded_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
-		{Name: "order_id", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "order_id", Type: field.TypeString, Nullable: true, Size: 64, Collation: "utf8mb4_nopad_bin"},
 		{Name: "body_hash", Type: field.TypeString, Size: 64},
 		{Name: "body", Type: field.TypeJSON},
 		{Name: "outcome", Type: field.TypeJSON},
@@ -290,7 +290,7 @@ var (
 	// MembersColumns holds the columns for the "members" table.
 	MembersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
-		{Name: "external_id", Type: field.TypeString, Size: 64},
+		{Name: "external_id", Type: field.TypeString, Size: 64, Collation: "utf8mb4_nopad_bin"},
 		{Name: "nickname", Type: field.TypeString, Size: 64, Default: ""},
 		{Name: "gender", Type: field.TypeEnum, Enums: []string{"UNKNOWN", "MALE", "FEMALE"}, Default: "UNKNOWN"},
 		{Name: "birthday", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date", "sqlite3": "date"}},
@@ -413,7 +413,7 @@ var (
 		{Name: "program_id", Type: field.TypeInt},
 		{Name: "partner_key", Type: field.TypeString, Size: 64},
 		{Name: "benefit_key", Type: field.TypeString, Size: 64},
-		{Name: "idempotency_key", Type: field.TypeString, Size: 128},
+		{Name: "idempotency_key", Type: field.TypeString, Size: 128, Collation: "utf8mb4_nopad_bin"},
 		{Name: "body_hash", Type: field.TypeString, Size: 64},
 		{Name: "params", Type: field.TypeJSON, Nullable: true},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "GRANTED", "REFUSED", "REVOKED"}},
@@ -537,7 +537,7 @@ var (
 		{Name: "expires_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
 		{Name: "created_by", Type: field.TypeString, Size: 128},
 		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
-		{Name: "idempotency_key", Type: field.TypeString, Nullable: true, Size: 128},
+		{Name: "idempotency_key", Type: field.TypeString, Nullable: true, Size: 128, Collation: "utf8mb4_nopad_bin"},
 		{Name: "body_hash", Type: field.TypeString, Size: 64, Default: ""},
 	}
 	// PlusCodeBatchesTable holds the schema information for the "plus_code_batches" table.
@@ -586,7 +586,7 @@ var (
 	PlusRequestsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "program_id", Type: field.TypeInt},
-		{Name: "key", Type: field.TypeString, Size: 128},
+		{Name: "key", Type: field.TypeString, Size: 128, Collation: "utf8mb4_nopad_bin"},
 		{Name: "body_hash", Type: field.TypeString, Size: 64},
 		{Name: "op", Type: field.TypeString, Size: 16},
 		{Name: "term_id", Type: field.TypeInt, Nullable: true},
@@ -629,7 +629,7 @@ var (
 		{Name: "planned_end_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
 		{Name: "price_paid_cents", Type: field.TypeInt64, Default: 0},
 		{Name: "payment_ref", Type: field.TypeString, Size: 128, Default: ""},
-		{Name: "idempotency_key", Type: field.TypeString, Size: 128},
+		{Name: "idempotency_key", Type: field.TypeString, Size: 128, Collation: "utf8mb4_nopad_bin"},
 		{Name: "body_hash", Type: field.TypeString, Size: 64},
 		{Name: "bundled", Type: field.TypeJSON, Nullable: true},
 		{Name: "cancelled_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
@@ -739,7 +739,7 @@ var (
 		{Name: "funding", Type: field.TypeString, Size: 80},
 		{Name: "description", Type: field.TypeString, Size: 256},
 		{Name: "event_id", Type: field.TypeInt, Nullable: true},
-		{Name: "request_key", Type: field.TypeString, Nullable: true, Size: 128},
+		{Name: "request_key", Type: field.TypeString, Nullable: true, Size: 128, Collation: "utf8mb4_nopad_bin"},
 		{Name: "order_id", Type: field.TypeString, Nullable: true, Size: 64},
 		{Name: "sku", Type: field.TypeString, Nullable: true, Size: 64},
 		{Name: "reversed_entry_id", Type: field.TypeInt, Unique: true, Nullable: true},
@@ -815,7 +815,7 @@ var (
 	PointRequestsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "program_id", Type: field.TypeInt},
-		{Name: "key", Type: field.TypeString, Size: 128},
+		{Name: "key", Type: field.TypeString, Size: 128, Collation: "utf8mb4_nopad_bin"},
 		{Name: "body_hash", Type: field.TypeString, Size: 64},
 		{Name: "entry_id", Type: field.TypeInt, Nullable: true},
 		{Name: "refusal_code", Type: field.TypeString, Nullable: true, Size: 32},
@@ -865,7 +865,7 @@ var (
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "program_id", Type: field.TypeInt},
 		{Name: "operation", Type: field.TypeString, Size: 32},
-		{Name: "key", Type: field.TypeString, Size: 128},
+		{Name: "key", Type: field.TypeString, Size: 128, Collation: "utf8mb4_nopad_bin"},
 		{Name: "body_hash", Type: field.TypeString, Size: 64},
 		{Name: "code", Type: field.TypeString, Size: 32},
 		{Name: "field", Type: field.TypeString, Size: 128},
@@ -960,7 +960,7 @@ var (
 	StoreBudgetsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "program_id", Type: field.TypeInt},
-		{Name: "store_id", Type: field.TypeString, Size: 64},
+		{Name: "store_id", Type: field.TypeString, Size: 64, Collation: "utf8mb4_nopad_bin"},
 		{Name: "funded", Type: field.TypeInt64, Default: 0},
 		{Name: "granted", Type: field.TypeInt64, Default: 0},
 	}
@@ -981,10 +981,10 @@ var (
 	StoreFundingsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "program_id", Type: field.TypeInt},
-		{Name: "store_id", Type: field.TypeString, Size: 64},
+		{Name: "store_id", Type: field.TypeString, Size: 64, Collation: "utf8mb4_nopad_bin"},
 		{Name: "points", Type: field.TypeInt64},
 		{Name: "reason", Type: field.TypeString, Size: 200},
-		{Name: "key", Type: field.TypeString, Size: 128},
+		{Name: "key", Type: field.TypeString, Size: 128, Collation: "utf8mb4_nopad_bin"},
 		{Name: "body_hash", Type: field.TypeString, Size: 64},
 		{Name: "actor", Type: field.TypeString, Size: 64},
 		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},

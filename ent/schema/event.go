@@ -22,13 +22,13 @@ func (Event) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("program_id").Immutable(),
 		field.Int("member_id").Immutable(),
-		field.String("idempotency_key").NotEmpty().MaxLen(128).Immutable(),
+		field.String("idempotency_key").NotEmpty().MaxLen(128).Immutable().Annotations(idCollation),
 		field.Enum("kind").Values(payload.KindValues()...).Immutable().Annotations(entgql.Type("EventKind")),
 		field.Enum("channel").Values("APP", "WEB", "MINI_PROGRAM", "STORE").Immutable().Annotations(entgql.Type("Channel")),
 		field.Time("occurred_at").Immutable().SchemaType(datetime),
 		field.Time("recorded_at").Immutable().SchemaType(datetime),
 		field.String("order_id").Optional().MaxLen(64).Immutable().
-			Comment("The order an order, refund or review event concerns."),
+			Comment("The order an order, refund or review event concerns.").Annotations(idCollation),
 		field.String("body_hash").MaxLen(64).Immutable().Annotations(entgql.Skip()).
 			Comment("SHA-256 of the canonical body: a replay must match it."),
 		field.JSON("body", payload.Body{}).Immutable().Annotations(entgql.Skip()),

@@ -29,7 +29,7 @@ func (Member) Fields() []ent.Field {
 				// where-input predicates are hand-written in schema/membergraph.graphqls.
 				entgql.MapsTo("externalId"),
 				entgql.Skip(entgql.SkipWhereInput),
-			),
+			).Annotations(idCollation),
 		field.String("nickname").Default("").MaxLen(64).
 			Comment("The name shown to the member and to operators; may be empty.").
 			Annotations(entgql.OrderField("NICKNAME")),

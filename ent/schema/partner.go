@@ -52,7 +52,7 @@ func (PartnerGrant) Fields() []ent.Field {
 			Annotations(entgql.MapsTo("partner")),
 		field.String("benefit_key").MaxLen(64).Immutable().Comment("The benefit's key within the partner.").
 			Annotations(entgql.MapsTo("benefit")),
-		field.String("idempotency_key").MaxLen(128).Immutable().Annotations(entgql.Skip()),
+		field.String("idempotency_key").MaxLen(128).Immutable().Annotations(idCollation, entgql.Skip()),
 		field.String("body_hash").MaxLen(64).Immutable().Annotations(entgql.Skip()),
 		field.JSON("params", map[string]string{}).Optional().Immutable().Annotations(entgql.Skip()).
 			Comment("What the claim handed the partner, kept so a retry hands the same."),

@@ -38,7 +38,7 @@ func (PlusTerm) Fields() []ent.Field {
 			Comment("What the member paid for the term, in cents; 0 for a trial, a code or a partner grant."),
 		field.String("payment_ref").Default("").MaxLen(128).Immutable().
 			Comment("The commerce side's payment reference of a purchase; empty otherwise."),
-		field.String("idempotency_key").NotEmpty().MaxLen(128).Immutable().Annotations(entgql.Skip()),
+		field.String("idempotency_key").NotEmpty().MaxLen(128).Immutable().Annotations(idCollation, entgql.Skip()),
 		field.String("body_hash").MaxLen(64).Immutable().Annotations(entgql.Skip()),
 		field.JSON("bundled", map[string]string{}).Optional().Annotations(entgql.Skip()).
 			Comment("What the term bundled, e.g. the partner grant key of the video VIP, so a cancel revokes it."),
@@ -91,7 +91,7 @@ func (PlusRequest) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("program_id").Immutable(),
 		field.Int("member_id").Immutable(),
-		field.String("key").NotEmpty().MaxLen(128).Immutable(),
+		field.String("key").NotEmpty().MaxLen(128).Immutable().Annotations(idCollation),
 		field.String("body_hash").MaxLen(64).Immutable(),
 		field.String("op").NotEmpty().MaxLen(16).Immutable().Comment("GRANT or CANCEL."),
 		field.Int("term_id").Optional().Nillable().Immutable().Comment("The term the request granted or cancelled."),

@@ -38,7 +38,7 @@ func (PlusCodeBatch) Fields() []ent.Field {
 			Comment("Who issued the batch: ROLE:subject of the token; ADMIN:cli:<user> from the command line."),
 		field.Time("created_at").Immutable().SchemaType(datetime).
 			Comment("When the batch was issued."),
-		field.String("idempotency_key").Optional().Nillable().MaxLen(128).Immutable().Annotations(entgql.Skip()),
+		field.String("idempotency_key").Optional().Nillable().MaxLen(128).Immutable().Annotations(idCollation, entgql.Skip()),
 		field.String("body_hash").Default("").MaxLen(64).Immutable().Annotations(entgql.Skip()),
 	}
 }

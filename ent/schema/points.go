@@ -81,7 +81,7 @@ func (PointEntry) Fields() []ent.Field {
 		field.String("description").MaxLen(256).Immutable().
 			Comment("Why, in words a member understands."),
 		field.Int("event_id").Optional().Nillable().Immutable().Annotations(entgql.Skip()),
-		field.String("request_key").Optional().MaxLen(128).Immutable().Annotations(entgql.Skip()).
+		field.String("request_key").Optional().MaxLen(128).Immutable().Annotations(idCollation, entgql.Skip()).
 			Comment("Idempotency key of the spend, reversal or adjustment that wrote it."),
 		field.String("order_id").Optional().MaxLen(64).Immutable().
 			Comment("The order the entry concerns; null when none."),
@@ -201,7 +201,7 @@ func (PointRequest) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("program_id").Immutable(),
 		field.Int("member_id").Immutable(),
-		field.String("key").NotEmpty().MaxLen(128).Immutable(),
+		field.String("key").NotEmpty().MaxLen(128).Immutable().Annotations(idCollation),
 		field.String("body_hash").MaxLen(64).Immutable(),
 		field.Int("entry_id").Optional().Immutable().Comment("The entry the request wrote; none when it was refused."),
 		// A refused request keeps its answer under the key (the first outcome is the outcome):
@@ -239,7 +239,7 @@ func (StoreBudget) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("program_id").Immutable().Annotations(entgql.Skip()),
 		field.String("store_id").NotEmpty().MaxLen(64).Immutable().Comment("The store's id.").
-			Annotations(entgql.MapsTo("storeId")),
+			Annotations(entgql.MapsTo("storeId")).Annotations(idCollation),
 		field.Int64("funded").Default(0).NonNegative().Comment("Points bought: the sum of the store's fundings."),
 		field.Int64("granted").Default(0).NonNegative().Comment("Points granted: the sum of its STORE:<id> ledger entries."),
 	}
@@ -267,10 +267,10 @@ type StoreFunding struct {
 func (StoreFunding) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("program_id").Immutable(),
-		field.String("store_id").NotEmpty().MaxLen(64).Immutable(),
+		field.String("store_id").NotEmpty().MaxLen(64).Immutable().Annotations(idCollation),
 		field.Int64("points").Positive().Immutable(),
 		field.String("reason").MaxLen(200).Immutable(),
-		field.String("key").NotEmpty().MaxLen(128).Immutable(),
+		field.String("key").NotEmpty().MaxLen(128).Immutable().Annotations(idCollation),
 		field.String("body_hash").MaxLen(64).Immutable(),
 		field.String("actor").MaxLen(64).Immutable().Comment("Who recorded it."),
 		field.Time("created_at").Immutable().SchemaType(datetime),

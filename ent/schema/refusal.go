@@ -25,7 +25,7 @@ func (Refusal) Fields() []ent.Field {
 		field.Int("program_id").Immutable(),
 		field.Int("member_id").Immutable(),
 		field.String("operation").NotEmpty().MaxLen(32).Immutable().Comment("The mutation refused, e.g. claimBenefit: each has its own keys."),
-		field.String("key").NotEmpty().MaxLen(128).Immutable(),
+		field.String("key").NotEmpty().MaxLen(128).Immutable().Annotations(idCollation),
 		field.String("body_hash").MaxLen(64).Immutable(),
 		field.String("code").NotEmpty().MaxLen(32).Immutable().Comment("The userError code answered."),
 		field.String("field").MaxLen(128).Immutable().Comment("The input field the refusal named, dotted; empty for the whole input."),

@@ -280,7 +280,7 @@ func (BenefitClaim) Fields() []ent.Field {
 		field.Int("program_id").Immutable().Annotations(entgql.Skip()),
 		field.Int("member_id").Immutable().Annotations(entgql.Skip()),
 		field.Int("benefit_id").Immutable().Annotations(entgql.Skip()),
-		field.String("idempotency_key").MaxLen(128).Immutable().Annotations(entgql.Skip()),
+		field.String("idempotency_key").MaxLen(128).Immutable().Annotations(idCollation, entgql.Skip()),
 		field.String("period").MaxLen(8).Immutable().
 			Comment("The quota period it counts against: YYYY-MM, YYYY, or empty when unlimited."),
 		field.Enum("source").Values("CLAIM", "TIER_GIFT", "MEDAL", "PLUS").Immutable().Comment("How the claim came about.").

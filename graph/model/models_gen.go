@@ -22,7 +22,7 @@ import (
 type AdjustPointsInput struct {
 	// The member whose points change.
 	ExternalID string `json:"externalId"`
-	// Positive to add, negative to take.
+	// Positive to add, negative to take: at most 1,000,000,000 either way, and never a balance beyond 2,000,000,000.
 	Points int `json:"points"`
 	// Why, for the audit trail; required.
 	Reason string `json:"reason"`
@@ -211,7 +211,10 @@ type EventInput struct {
 	ExternalID string `json:"externalId"`
 	// What happened.
 	Kind event.Kind `json:"kind"`
-	// When it happened (not when it is reported).
+	// When it happened (not when it is reported): at most 5 minutes ahead of the server's clock, and
+	// not before the event horizon, by default 1 January of last year in the programme's zone (the
+	// earliest instant whose points are still alive under the expiry rule; serve --event-max-age
+	// narrows it).
 	OccurredAt time.Time `json:"occurredAt"`
 	// Where it happened.
 	Channel member.RegistrationChannel `json:"channel"`
@@ -271,7 +274,7 @@ type ExpiryRulesInput struct {
 type FundPartnerBudgetInput struct {
 	// The partner's key.
 	Partner string `json:"partner"`
-	// How many points; positive.
+	// How many points: 1 to 1,000,000,000; a budget holds at most 2,000,000,000 in all.
 	Points int `json:"points"`
 	// Why, for the audit trail.
 	Reason string `json:"reason"`
@@ -295,7 +298,7 @@ type FundPartnerBudgetPayload struct {
 type FundStoreBudgetInput struct {
 	// The store that bought them.
 	StoreID string `json:"storeId"`
-	// Points the store bought.
+	// Points the store bought: 1 to 1,000,000,000; a budget holds at most 2,000,000,000 in all.
 	Points int `json:"points"`
 	// Why, for the audit trail, e.g. the purchase order.
 	Reason string `json:"reason"`
@@ -319,7 +322,7 @@ type GrantStorePointsInput struct {
 	StoreID string `json:"storeId"`
 	// The member who receives them.
 	ExternalID string `json:"externalId"`
-	// How many points; positive, at most what the budget has left.
+	// How many points: 1 to 1,000,000,000, at most what the budget has left.
 	Points int `json:"points"`
 	// Why, shown on the member's ledger entry.
 	Reason string `json:"reason"`
@@ -463,7 +466,7 @@ type OrderLineInput struct {
 	Sku string `json:"sku"`
 	// A category key of the programme (program.categories).
 	Category string `json:"category"`
-	// What was actually paid for the line, in cents.
+	// What was actually paid for the line, in cents: 0 to 1,000,000,000 (¥10,000,000); the lines of one order together at most as much.
 	PaidCents int `json:"paidCents"`
 	// VIRTUAL and SERVICE lines earn no points.
 	ProductType ProductType `json:"productType"`
@@ -719,7 +722,7 @@ type RegisterMemberInput struct {
 	Phone *string `json:"phone,omitempty"`
 	// Where the account was opened.
 	RegistrationChannel member.RegistrationChannel `json:"registrationChannel"`
-	// When the account was opened; defaults to now. Not in the future.
+	// When the account was opened; defaults to now. Not before 1990-01-01T00:00:00Z, nor more than 5 minutes ahead of the server's clock.
 	RegisteredAt *time.Time `json:"registeredAt,omitempty"`
 	// Whether the member's real name is verified (counts towards the account dimension).
 	RealNameVerified *bool `json:"realNameVerified,omitempty"`
@@ -743,7 +746,7 @@ type ReportPartnerActivityInput struct {
 	ExternalID string `json:"externalId"`
 	// What happened, in the partner's terms, e.g. CARD_SPEND.
 	Kind string `json:"kind"`
-	// The amount involved, in cents.
+	// The amount involved, in cents: 0 to 1,000,000,000 (¥10,000,000).
 	AmountCents int `json:"amountCents"`
 	// Unique per activity: a retry with the same key is handled once.
 	IdempotencyKey string `json:"idempotencyKey"`
@@ -875,9 +878,9 @@ type SimulateTierTableInput struct {
 type SpendPointsInput struct {
 	// The member who spends.
 	ExternalID string `json:"externalId"`
-	// How many points to spend; positive.
+	// How many points to spend: 1 to 1,000,000,000.
 	Points int `json:"points"`
-	// The order's settlement amount (ORDER_DEDUCTION).
+	// The order's settlement amount in cents (ORDER_DEDUCTION): 1 to 1,000,000,000 (¥10,000,000).
 	OrderAmountCents *int `json:"orderAmountCents,omitempty"`
 	// What the points pay for; ORDER_DEDUCTION applies the checkout rules.
 	Purpose SpendPurpose `json:"purpose"`
