@@ -8,43 +8,68 @@ import (
 
 	"github.com/membergraph/membergraph/ent"
 	"github.com/membergraph/membergraph/ent/event"
+	"github.com/membergraph/membergraph/internal/amount"
 	"github.com/membergraph/membergraph/internal/events/payload"
+	"github.com/membergraph/membergraph/internal/ident"
 	"github.com/membergraph/membergraph/internal/points"
 	"github.com/membergraph/membergraph/internal/usererr"
 )
 
 var (
-	idPattern       = regexp.MustCompile(`^[A-Za-z0-9_.:@/-]{1,64}$`)
 	providerPattern = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,31}$`)
 	orderTypes      = []string{"NORMAL", "GROUP_BUY", "AUCTION"}
 	paymentMethods  = []string{"CASH", "BANK_CARD", "GIFT_CARD", "BALANCE", "CORPORATE_TRANSFER", "POSTAL_REMITTANCE"}
 	productTypes    = []string{"PHYSICAL", "VIRTUAL", "SERVICE"}
 )
 
-// validate checks an event on its own, before anything is read or written.
+// Horizon is the earliest occurredAt an event may have at now. By default it is the first
+// instant whose points are still alive under the programme's expiry rule (docs/domain.md §3
+// "Expiry": points earned in year N lapse at the start of year N+years+1, so at now only
+// earnings of year now−years or later count): with the preset's one year, 1 January of last
+// year in the programme's zone. An older event would promise points born expired, which the
+// balance never shows. It is configured through that rule (updatePointsRules'
+// expiry.yearsAfterEarning), so the two cannot disagree.
+func Horizon(prog *ent.Program, now time.Time) time.Time {
+	loc, err := points.Location(prog.TimeZone)
+	if err != nil {
+		loc = time.UTC // the zone was checked when the programme was saved
+	}
+	years := max(prog.Rules.Expiry.YearsAfterEarning, 0)
+	h := time.Date(now.In(loc).Year()-years, 1, 1, 0, 0, 0, 0, loc).UTC()
+	// ExpiresAt is the rule's one statement; an instant before h must already be past it.
+	for !points.ExpiresAt(h, loc, years).After(now) {
+		h = time.Date(h.In(loc).Year()+1, 1, 1, 0, 0, 0, 0, loc).UTC()
+	}
+	return h
+}
+
+// validate checks an event on its own, before anything is read or written: occurredAt must
+// lie between the Horizon and now (with ClockSkew), every amount within internal/amount's
+// bounds and every id within internal/ident's rule.
 func validate(prog *ent.Program, in Input, now time.Time, field string) error {
 	var errs usererr.List
-	if !points.ValidKey(in.IdempotencyKey) {
-		errs.Add(usererr.InvalidArgument, field+".idempotencyKey", "idempotencyKey must be 1–%d printable ASCII characters", points.MaxKeyLen)
-	}
-	if in.ExternalID == "" || len(in.ExternalID) > maxIDLen {
-		errs.Add(usererr.InvalidArgument, field+".externalId", "externalId must be 1–%d characters", maxIDLen)
-	}
+	horizon := Horizon(prog, now)
+	ident.Check(&errs, field+".idempotencyKey", ident.Key, in.IdempotencyKey)
+	ident.Check(&errs, field+".externalId", ident.ExternalID, in.ExternalID)
 	if !slices.Contains(payload.Kinds, in.Kind) {
 		errs.Add(usererr.InvalidArgument, field+".kind", "unknown kind %q", in.Kind)
 	}
 	if event.ChannelValidator(event.Channel(in.Channel)) != nil {
 		errs.Add(usererr.InvalidArgument, field+".channel", "unknown channel %q", in.Channel)
 	}
-	if in.OccurredAt.IsZero() || in.OccurredAt.After(now.Add(ClockSkew)) {
+	switch {
+	case in.OccurredAt.IsZero() || in.OccurredAt.After(now.Add(ClockSkew)):
 		errs.Add(usererr.InvalidArgument, field+".occurredAt", "occurredAt must be given and not lie in the future")
+	case in.OccurredAt.Before(horizon):
+		errs.Add(usererr.InvalidArgument, field+".occurredAt", "occurredAt lies before the event horizon %s: its points would have lapsed already",
+			horizon.Format(time.RFC3339))
 	}
 	b := in.Body
 	needOrder := in.Kind == payload.OrderCompleted || in.Kind == payload.OrderRefunded ||
 		in.Kind == payload.ReviewPosted || in.Kind == payload.PhotoReviewPosted
 	switch {
-	case needOrder && !idPattern.MatchString(b.OrderID):
-		errs.Add(usererr.InvalidArgument, field+".orderId", "%s needs an orderId of 1–%d letters, digits or - _ . : @ /", in.Kind, maxIDLen)
+	case needOrder && !ident.Valid(ident.Ref, b.OrderID):
+		errs.Add(usererr.InvalidArgument, field+".orderId", "%s needs an orderId of %s", in.Kind, ident.Ref.Rule())
 	case !needOrder && b.OrderID != "":
 		errs.Add(usererr.InvalidArgument, field+".orderId", "%s takes no orderId", in.Kind)
 	}
@@ -94,21 +119,27 @@ func validateOrder(errs *usererr.List, prog *ent.Program, b payload.Body, field 
 		errs.Add(usererr.InvalidArgument, field+".lines", "an order has 1–%d lines", MaxLines)
 	}
 	seen := map[string]bool{}
+	var total int64 // of the lines, each within bounds: no overflow below MaxLines·MaxCents
 	for i, l := range b.Lines {
 		f := fmt.Sprintf("%s.lines.%d", field, i)
-		if !idPattern.MatchString(l.SKU) || seen[l.SKU] {
-			errs.Add(usererr.InvalidArgument, f+".sku", "sku must be 1–%d characters and unique in the order", maxIDLen)
+		if !ident.Valid(ident.Ref, l.SKU) || seen[l.SKU] {
+			errs.Add(usererr.InvalidArgument, f+".sku", "sku must be %s and unique in the order", ident.Ref.Rule())
 		}
 		seen[l.SKU] = true
 		if !prog.Rules.HasCategory(l.Category) {
 			errs.Add(usererr.InvalidArgument, f+".category", "unknown category %q", l.Category)
 		}
-		if l.PaidCents < 0 || l.PaidCents > MaxPaidCents {
-			errs.Add(usererr.InvalidArgument, f+".paidCents", "paidCents must be 0–%d", int64(MaxPaidCents))
+		if !amount.Within(l.PaidCents, 0, amount.MaxCents) {
+			errs.Add(usererr.InvalidArgument, f+".paidCents", "paidCents must be 0–%d (¥%d)", amount.MaxCents, amount.MaxCents/100)
+		} else {
+			total += l.PaidCents
 		}
 		if !slices.Contains(productTypes, l.ProductType) {
 			errs.Add(usererr.InvalidArgument, f+".productType", "productType must be one of %v", productTypes)
 		}
+	}
+	if total > amount.MaxCents {
+		errs.Add(usererr.InvalidArgument, field+".lines", "an order's lines may be paid at most %d cents (¥%d) in all, got %d", amount.MaxCents, amount.MaxCents/100, total)
 	}
 }
 
@@ -119,8 +150,8 @@ func validateSKUs(errs *usererr.List, skus []string, lo, hi int, field string) {
 	}
 	seen := map[string]bool{}
 	for i, s := range skus {
-		if !idPattern.MatchString(s) || seen[s] {
-			errs.Add(usererr.InvalidArgument, fmt.Sprintf("%s.skus.%d", field, i), "sku must be 1–%d characters and unique", maxIDLen)
+		if !ident.Valid(ident.Ref, s) || seen[s] {
+			errs.Add(usererr.InvalidArgument, fmt.Sprintf("%s.skus.%d", field, i), "sku must be %s and unique", ident.Ref.Rule())
 		}
 		seen[s] = true
 	}
