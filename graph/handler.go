@@ -80,6 +80,9 @@ type ServerConfig struct {
 	// CORSOrigins are the browser origins whose pages may call /graphql (exact origins, see
 	// ParseCORSOrigins). Default none: only same-origin pages and non-browser clients.
 	CORSOrigins []string
+	// Websocket bounds the websocket transport (WebsocketConfig: init timeout, message
+	// size, connections per token subject and in total, ping/pong).
+	Websocket WebsocketConfig
 
 	ComplexityLimit int   // default 5000
 	DepthLimit      int   // default 12
@@ -96,6 +99,7 @@ func (c *ServerConfig) withDefaults() {
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = 1 << 20
 	}
+	c.Websocket.withDefaults()
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -215,13 +219,9 @@ func (s *Server) graphqlHandler() http.Handler {
 		return pageComplexity(child, first, last)
 	}
 	srv := handler.New(NewExecutableSchema(ecfg))
-	srv.AddTransport(transport.Websocket{
-		KeepAlivePingInterval: 10 * time.Second,
-		// Browsers cannot set headers on a websocket, so the token comes in the
-		// connection_init payload; no cookie is ever trusted, hence any origin may connect.
-		Upgrader: websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }},
-		InitFunc: s.websocketInit,
-	})
+	// Browsers cannot set headers on a websocket, so the token comes in connection_init
+	// (websocket.go).
+	srv.AddTransport(s.websocketTransport())
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
@@ -275,18 +275,6 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(auth.NewContext(r.Context(), v)))
 	})
-}
-
-func (s *Server) websocketInit(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-	h := p.Authorization()
-	if h == "" {
-		h, _ = p["Authorization"].(string)
-	}
-	v, err := s.viewer(ctx, h)
-	if err != nil {
-		return ctx, nil, err
-	}
-	return auth.NewContext(ctx, v), nil, nil
 }
 
 // errCannotCheckToken: the database did not answer which programme a token is for.
