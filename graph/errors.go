@@ -38,9 +38,10 @@ const (
 	// operation), before any field is looked at.
 	CodeBadRequest = "BAD_REQUEST"
 	CodeNotFound   = "NOT_FOUND" // a node id that is unknown, malformed or not visible: all three alike
-	// CodeUnavailable: the database cannot be reached or is overloaded now. Nothing is
-	// wrong with the request; retry after extensions.retryAfterSeconds (a mutation with
-	// the same idempotency key).
+	// CodeUnavailable: the database cannot be reached or is overloaded now, or the request
+	// ran out of its deadline (ServerConfig.RequestTimeout) waiting for it. Nothing is
+	// wrong with the request and nothing of it was applied; retry after
+	// extensions.retryAfterSeconds (a mutation with the same idempotency key).
 	CodeUnavailable = "UNAVAILABLE"
 	CodeInternal    = "INTERNAL" // a fault of the server; details are only logged
 )
@@ -90,7 +91,7 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 		return e
 	}
 	id := RequestID(ctx)
-	if unavailable(err) {
+	if unavailable(err) || deadlinePassed(ctx) {
 		slog.WarnContext(ctx, "database unavailable", "err", err, "path", graphql.GetPath(ctx).String(), "request_id", id)
 		e := gqlErr(ctx, CodeUnavailable, "the service is briefly unavailable; retry shortly")
 		e.Extensions["retryAfterSeconds"] = retryAfterSeconds

@@ -87,6 +87,9 @@ type ServerConfig struct {
 	ComplexityLimit int   // default 5000
 	DepthLimit      int   // default 12
 	MaxBodyBytes    int64 // default 1 MiB
+	// RequestTimeout bounds each /graphql request, token check included (default
+	// DefaultRequestTimeout, 10 s); past it the answer is UNAVAILABLE with a retry hint.
+	RequestTimeout time.Duration
 }
 
 func (c *ServerConfig) withDefaults() {
@@ -98,6 +101,9 @@ func (c *ServerConfig) withDefaults() {
 	}
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = 1 << 20
+	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = DefaultRequestTimeout
 	}
 	c.Websocket.withDefaults()
 	if c.Logger == nil {
@@ -155,7 +161,7 @@ func NewServer(cfg ServerConfig) *Server {
 	s.metrics.observe(cfg)
 
 	gql := s.graphqlHandler()
-	s.mux.Handle("/graphql", s.cors(s.authenticate(gql)))
+	s.mux.Handle("/graphql", s.cors(s.deadline(s.authenticate(gql))))
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		// The first line stays "ok" for probes that match the body.
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/membergraph/membergraph/graph"
 	"github.com/membergraph/membergraph/internal/auth"
 	"github.com/membergraph/membergraph/internal/clock"
 	"github.com/membergraph/membergraph/internal/program"
@@ -58,6 +59,10 @@ type config struct {
 	// TokenMaxTTL is the longest lifetime (exp − iat) of a token issued or accepted
 	// (default auth.DefaultMaxTTL, 30 days).
 	TokenMaxTTL time.Duration
+	// RequestTimeout bounds each /graphql request (default graph.DefaultRequestTimeout,
+	// 10 s): past it the answer is UNAVAILABLE with a retry hint and nothing is applied. The
+	// HTTP server's write timeout is derived from it (httpTimeouts).
+	RequestTimeout time.Duration
 	// ClockStart, when set, is the RFC 3339 instant the business clock reads at start; it then
 	// runs at the wall clock's pace. For demos, rehearsals and the README's examples, which
 	// are written for one date; refused with --production. Empty: the wall clock.
@@ -101,6 +106,8 @@ func (c *config) bindServe(fs *flag.FlagSet) {
 	fs.DurationVar(&c.MedalInterval, "medal-interval", 24*time.Hour,
 		"how often the server lowers medal levels whose activity left the 12-month window")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may finish after SIGTERM")
+	fs.DurationVar(&c.RequestTimeout, "request-timeout", envDuration("MEMBERGRAPH_REQUEST_TIMEOUT", graph.DefaultRequestTimeout),
+		"deadline of each /graphql request, database lock waits and retries included; past it the answer is UNAVAILABLE with retryAfterSeconds [MEMBERGRAPH_REQUEST_TIMEOUT]")
 }
 
 // bindDatabase registers --database-url. Help shows the URL with its password hidden.
@@ -190,6 +197,19 @@ func envBool(name string, def bool) bool {
 		return def
 	}
 	return v
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	v := env(name, "")
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		fmt.Fprintf(os.Stderr, "membergraph: %s: want a positive duration such as 10s, using %s\n", name, def)
+		return def
+	}
+	return d
 }
 
 func envInt(name string, def int) int {

@@ -86,6 +86,9 @@ func TestBadConfigFailsWithOneLine(t *testing.T) {
 		{[]string{"token", "--role", "MEMBER"}, "MEMBERGRAPH_AUTH_SECRET"},
 		{[]string{"frobnicate"}, "unknown command"},
 		{[]string{"serve", "--clock-start", "3 Dec 2026"}, "RFC 3339"},
+		{[]string{"serve", "--request-timeout", "0s"}, "--request-timeout"},
+		// MySQL's lock wait (5 s unless the URL sets it) must end before the request's deadline.
+		{[]string{"serve", "--database-url", "mysql://root@tcp(127.0.0.1:1)/x", "--request-timeout", "3s"}, "must exceed the database's lock wait 5s"},
 		{[]string{"serve", "--production", "--auth-secret", strings.Repeat("s", 32), "--clock-start", "2026-12-03T10:00:00+08:00"}, "not --production"},
 	} {
 		cmd := exec.Command(bin, tc.args...)

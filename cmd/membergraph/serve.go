@@ -71,8 +71,17 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("--plugin-dir: %w", err)
 	}
-	if _, err := store.ParseURL(cfg.DatabaseURL); err != nil {
+	target, err := store.ParseURL(cfg.DatabaseURL)
+	if err != nil {
 		return err
+	}
+	if cfg.RequestTimeout <= 0 {
+		return fmt.Errorf("--request-timeout (MEMBERGRAPH_REQUEST_TIMEOUT): want a positive duration, got %s", cfg.RequestTimeout)
+	}
+	if target.LockWait >= cfg.RequestTimeout {
+		// The request would give up first and leave the statement waiting in the database.
+		return fmt.Errorf("--request-timeout %s must exceed the database's lock wait %s (innodb_lock_wait_timeout in MEMBERGRAPH_DATABASE_URL)",
+			cfg.RequestTimeout, target.LockWait)
 	}
 	corsOrigins, err := graph.ParseCORSOrigins(cfg.CORSOrigins)
 	if err != nil {
@@ -93,13 +102,13 @@ func serve(ctx context.Context, args []string) error {
 		}
 	}
 	api, metricsGate := &gate{}, &gate{}
-	httpSrv := newHTTPServer(api, logger)
+	httpSrv := newHTTPServer(api, logger, cfg.RequestTimeout)
 	defer httpSrv.Close() // a start that fails below stops serving "starting"
 	errc := make(chan error, 2)
 	go func() { errc <- httpSrv.Serve(ln) }()
 	var metricsSrv *http.Server
 	if metricsLn != nil {
-		metricsSrv = newHTTPServer(metricsGate, logger)
+		metricsSrv = newHTTPServer(metricsGate, logger, cfg.RequestTimeout)
 		defer metricsSrv.Close()
 		go func() { errc <- metricsSrv.Serve(metricsLn) }()
 	}
@@ -189,6 +198,7 @@ func serve(ctx context.Context, args []string) error {
 		ComplexityLimit: cfg.ComplexityLimit,
 		DepthLimit:      cfg.DepthLimit,
 		MaxBodyBytes:    cfg.MaxBodyBytes,
+		RequestTimeout:  cfg.RequestTimeout,
 		CORSOrigins:     corsOrigins,
 		Version:         buildVersion(),
 		Metrics:         metricsExposure(cfg),
@@ -244,11 +254,21 @@ func serve(ctx context.Context, args []string) error {
 	return nil
 }
 
-func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
+// newHTTPServer serves h with timeouts that free a connection whatever its client does:
+//   - ReadHeaderTimeout 5 s: a client dribbling its headers (slowloris) is cut off;
+//   - ReadTimeout 30 s for headers and body: a 1 MiB body needs well under that;
+//   - WriteTimeout: the request deadline plus 5 s, so the UNAVAILABLE answer of a request
+//     that ran out of time is still written, and a client that stops reading is dropped;
+//   - IdleTimeout 120 s between requests on a kept-alive connection.
+//
+// A websocket takes its connection over at the upgrade, which clears these deadlines; its
+// own limits (init timeout, pings) apply from then on.
+func newHTTPServer(h http.Handler, logger *slog.Logger, requestTimeout time.Duration) *http.Server {
 	return &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      requestTimeout + 5*time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}

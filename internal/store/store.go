@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +28,13 @@ import (
 
 // DefaultURL is where the embedded database lives unless configured otherwise.
 const DefaultURL = "sqlite://data/membergraph.db"
+
+// LockWait is how long a MySQL statement waits for a row lock (innodb_lock_wait_timeout)
+// unless the URL sets innodb_lock_wait_timeout itself: half the default request deadline
+// (graph.DefaultRequestTimeout), so a request meets the database's refusal first.
+const LockWait = 5 * time.Second
+
+const lockWaitParam = "innodb_lock_wait_timeout"
 
 // ErrBadURL is returned for a database URL that names no usable database.
 var ErrBadURL = errors.New("bad database URL")
@@ -55,6 +63,8 @@ type Target struct {
 	// File is the SQLite file as an absolute path, a relative one resolved against the
 	// working directory; empty for MySQL and in-memory databases.
 	File string
+	// LockWait is how long a MySQL statement waits for a row lock; 0 for SQLite.
+	LockWait time.Duration
 }
 
 // ParseURL accepts sqlite://PATH (relative to the working directory or, with a third
@@ -114,12 +124,25 @@ func ParseURL(raw string) (Target, error) {
 		// quietly cut.
 		cfg.Params["sql_mode"] = "'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO'"
 		cfg.Params["time_zone"] = "'+00:00'"
+		// A statement waiting on a row lock gives up after LockWait unless the URL says
+		// otherwise: well inside a request's deadline, so the database abandons the wait
+		// (error 1205, answered UNAVAILABLE) before the client does, and no session lingers
+		// on a lock for InnoDB's default 50 s after its request has gone.
+		lockWait := LockWait
+		if v, set := cfg.Params[lockWaitParam]; set {
+			secs, err := strconv.Atoi(v)
+			if err != nil || secs < 1 {
+				return Target{}, fmt.Errorf("%w: %s=%q: want whole seconds, at least 1", ErrBadURL, lockWaitParam, v)
+			}
+			lockWait = time.Duration(secs) * time.Second
+		}
+		cfg.Params[lockWaitParam] = strconv.Itoa(int(lockWait / time.Second))
 		user := cfg.User
 		if cfg.Passwd != "" {
 			user += ":xxxxx"
 		}
 		redacted := fmt.Sprintf("mysql://%s@%s(%s)/%s", user, cfg.Net, cfg.Addr, cfg.DBName)
-		return Target{Dialect: dialect.MySQL, DSN: cfg.FormatDSN(), Redacted: redacted}, nil
+		return Target{Dialect: dialect.MySQL, DSN: cfg.FormatDSN(), Redacted: redacted, LockWait: lockWait}, nil
 	default:
 		return Target{}, fmt.Errorf("%w: unknown scheme %q (want sqlite or mysql)", ErrBadURL, scheme)
 	}
