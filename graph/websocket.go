@@ -55,6 +55,12 @@ type WebsocketConfig struct {
 	PongTimeout  time.Duration
 }
 
+// Defaults of WebsocketConfig that serve's flags show.
+const (
+	DefaultWebsocketMaxConnections = 1000
+	DefaultWebsocketMaxPerSubject  = 16
+)
+
 func (c *WebsocketConfig) withDefaults() {
 	if c.InitTimeout <= 0 {
 		c.InitTimeout = 5 * time.Second
@@ -63,10 +69,10 @@ func (c *WebsocketConfig) withDefaults() {
 		c.MaxMessageBytes = 64 << 10
 	}
 	if c.MaxPerSubject <= 0 {
-		c.MaxPerSubject = 16
+		c.MaxPerSubject = DefaultWebsocketMaxPerSubject
 	}
 	if c.MaxConnections <= 0 {
-		c.MaxConnections = 1000
+		c.MaxConnections = DefaultWebsocketMaxConnections
 	}
 	if c.MaxOperations <= 0 {
 		c.MaxOperations = 100

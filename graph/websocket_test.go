@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -206,8 +207,8 @@ func TestWebsocketInitTimeout(t *testing.T) {
 		const timeout = 300 * time.Millisecond
 		a := newAPI(t, db, func(c *graph.ServerConfig) { c.Websocket.InitTimeout = timeout })
 		for _, p := range wsProtocols {
+			start := time.Now() // before the dial: the server's clock starts at the upgrade
 			c := a.mustDial(p.name)
-			start := time.Now()
 			if code := wsClosed(t, c); code != 4408 {
 				t.Fatalf("%s: closed with %d, want 4408", p.name, code)
 			}
@@ -393,10 +394,10 @@ func TestWebsocketKeepalive(t *testing.T) {
 					t.Fatalf("served after %v with %d pings; want ≥ %v and ≥ 5", time.Since(start), n, idle)
 				}
 
+				start = time.Now() // before the ack, after which the server waits for pongs
 				dead := a.wsAcked(p.name, token)
 				var unanswered atomic.Int32
 				dead.SetPingHandler(func(string) error { unanswered.Add(1); return nil })
-				start = time.Now()
 				for {
 					m, err := wsRead(dead)
 					if err != nil {
@@ -456,6 +457,60 @@ func TestWebsocketOrigin(t *testing.T) {
 			}
 			if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
 				t.Fatalf("origin %q admitted: %v %+v", tc.origin, err, resp)
+			}
+		}
+	})
+}
+
+// TestWebsocketMaxOperations: one socket runs at most MaxOperations operations at once;
+// the ones beyond are answered with a BAD_REQUEST error message and not run, and each
+// operation gets exactly one end: complete after its result, or the error.
+func TestWebsocketMaxOperations(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		a := newAPI(t, db, func(c *graph.ServerConfig) { c.Websocket.MaxOperations = 1 })
+		for _, p := range wsProtocols {
+			c := a.wsAcked(p.name, a.token(auth.RoleService, "orders"))
+			// Sent in one go, the operations arrive while the first still runs: each reads
+			// the database, and the reader takes the next message from its buffer at once.
+			const n = 20
+			b, _ := json.Marshal(map[string]any{"query": "{ program { key tiers { key } } }"})
+			for i := range n {
+				if err := c.WriteJSON(wsMsg{ID: strconv.Itoa(i), Type: p.subscribe, Payload: b}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			results, refused, ends := 0, 0, map[string]int{}
+			for len(ends) < n {
+				m, err := wsNext(c)
+				if err != nil {
+					t.Fatalf("%s: %v after %d ends", p.name, err, len(ends))
+				}
+				switch m.Type {
+				case p.next:
+					if !strings.Contains(string(m.Payload), `"key":"jd"`) {
+						t.Fatalf("%s: result %s", p.name, m.Payload)
+					}
+					results++
+				case "error":
+					var errs []gqlError
+					if json.Unmarshal(m.Payload, &errs) != nil || len(errs) != 1 || errs[0].Extensions["code"] != "BAD_REQUEST" {
+						t.Fatalf("%s: error %s", p.name, m.Payload)
+					}
+					refused++
+					ends[m.ID]++
+				case "complete":
+					ends[m.ID]++
+				default:
+					t.Fatalf("%s: %+v", p.name, m)
+				}
+			}
+			for id, k := range ends {
+				if k != 1 {
+					t.Fatalf("%s: operation %s ended %d times", p.name, id, k)
+				}
+			}
+			if refused == 0 || results == 0 || results+refused != n {
+				t.Fatalf("%s: %d results and %d refusals of %d operations", p.name, results, refused, n)
 			}
 		}
 	})

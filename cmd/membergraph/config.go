@@ -67,6 +67,11 @@ type config struct {
 	// runs at the wall clock's pace. For demos, rehearsals and the README's examples, which
 	// are written for one date; refused with --production. Empty: the wall clock.
 	ClockStart string
+	// WSMaxConnections and WSMaxPerSubject are graph.WebsocketConfig's MaxConnections and
+	// MaxPerSubject (defaults graph.DefaultWebsocketMaxConnections and
+	// graph.DefaultWebsocketMaxPerSubject).
+	WSMaxConnections int
+	WSMaxPerSubject  int
 }
 
 // bindServe registers the flags of serve; the other commands bind the few they use.
@@ -95,6 +100,10 @@ func (c *config) bindServe(fs *flag.FlagSet) {
 	fs.IntVar(&c.DepthLimit, "depth-limit", envInt("MEMBERGRAPH_DEPTH_LIMIT", 12), "deepest query accepted [MEMBERGRAPH_DEPTH_LIMIT]")
 	fs.StringVar(&c.CORSOrigins, "cors-origins", env("MEMBERGRAPH_CORS_ORIGINS", ""),
 		"comma-separated exact origins whose browser pages may call /graphql, e.g. http://localhost:5173; default none [MEMBERGRAPH_CORS_ORIGINS]")
+	fs.IntVar(&c.WSMaxConnections, "ws-max-connections", envInt("MEMBERGRAPH_WS_MAX_CONNECTIONS", graph.DefaultWebsocketMaxConnections),
+		"most websockets this server holds open, authenticated or not; one more upgrade is answered 503 [MEMBERGRAPH_WS_MAX_CONNECTIONS]")
+	fs.IntVar(&c.WSMaxPerSubject, "ws-max-per-subject", envInt("MEMBERGRAPH_WS_MAX_PER_SUBJECT", graph.DefaultWebsocketMaxPerSubject),
+		"most websockets of one token subject (role, programme and subject); one more is closed with 4429 [MEMBERGRAPH_WS_MAX_PER_SUBJECT]")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", int64(envInt("MEMBERGRAPH_MAX_BODY_BYTES", 1<<20)),
 		"largest request body accepted [MEMBERGRAPH_MAX_BODY_BYTES]")
 	fs.DurationVar(&c.ExpiryInterval, "expiry-interval", time.Hour,

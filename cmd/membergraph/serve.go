@@ -200,6 +200,7 @@ func serve(ctx context.Context, args []string) error {
 		MaxBodyBytes:    cfg.MaxBodyBytes,
 		RequestTimeout:  cfg.RequestTimeout,
 		CORSOrigins:     corsOrigins,
+		Websocket:       graph.WebsocketConfig{MaxConnections: cfg.WSMaxConnections, MaxPerSubject: cfg.WSMaxPerSubject},
 		Version:         buildVersion(),
 		Metrics:         metricsExposure(cfg),
 	}
