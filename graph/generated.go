@@ -5501,6 +5501,10 @@ enum PartnerGrantStatus @goModel(model: "github.com/membergraph/membergraph/ent/
   Withdrawn after it was granted.
   """
   REVOKED
+  """
+  Never answered: the partner could not be reached for a day (the claim's expiry, docs/domain.md §7); nothing was granted, and a new claim needs a new idempotency key.
+  """
+  EXPIRED
 }
 """
 A batch of PLUS redemption codes: what they grant and until when. The codes are shown once, at issue.

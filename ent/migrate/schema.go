@@ -416,7 +416,7 @@ var (
 		{Name: "idempotency_key", Type: field.TypeString, Size: 128, Collation: "utf8mb4_nopad_bin"},
 		{Name: "body_hash", Type: field.TypeString, Size: 64},
 		{Name: "params", Type: field.TypeJSON, Nullable: true},
-		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "GRANTED", "REFUSED", "REVOKED"}},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "GRANTED", "REFUSED", "REVOKED", "EXPIRED"}},
 		{Name: "grant_id", Type: field.TypeString, Size: 128, Default: ""},
 		{Name: "code", Type: field.TypeString, Size: 256, Default: ""},
 		{Name: "expires_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},

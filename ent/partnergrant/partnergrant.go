@@ -131,6 +131,7 @@ const (
 	StatusGRANTED Status = "GRANTED"
 	StatusREFUSED Status = "REFUSED"
 	StatusREVOKED Status = "REVOKED"
+	StatusEXPIRED Status = "EXPIRED"
 )
 
 func (s Status) String() string {
@@ -140,7 +141,7 @@ func (s Status) String() string {
 // StatusValidator is a validator for the "status" field enum values. It is called by the builders before save.
 func StatusValidator(s Status) error {
 	switch s {
-	case StatusPENDING, StatusGRANTED, StatusREFUSED, StatusREVOKED:
+	case StatusPENDING, StatusGRANTED, StatusREFUSED, StatusREVOKED, StatusEXPIRED:
 		return nil
 	default:
 		return fmt.Errorf("partnergrant: invalid enum value for status field: %q", s)

@@ -56,13 +56,14 @@ func (PartnerGrant) Fields() []ent.Field {
 		field.String("body_hash").MaxLen(64).Immutable().Annotations(entgql.Skip()),
 		field.JSON("params", map[string]string{}).Optional().Immutable().Annotations(entgql.Skip()).
 			Comment("What the claim handed the partner, kept so a retry hands the same."),
-		field.Enum("status").Values("PENDING", "GRANTED", "REFUSED", "REVOKED").
+		field.Enum("status").Values("PENDING", "GRANTED", "REFUSED", "REVOKED", "EXPIRED").
 			Comment("Where the grant stands.").
 			Annotations(entgql.Type("PartnerGrantStatus"), EnumDoc{Type: "Where a partner grant stands.", Values: map[string]string{
 				"PENDING": "Asked for, without an answer yet: a retry with the same idempotency key finishes it.",
 				"GRANTED": "The partner granted it; code holds what the member receives.",
 				"REFUSED": "The partner refused; detail says why.",
 				"REVOKED": "Withdrawn after it was granted.",
+				"EXPIRED": "Never answered: the partner could not be reached for a day (the claim's expiry, docs/domain.md §7); nothing was granted, and a new claim needs a new idempotency key.",
 			}}),
 		field.String("grant_id").Default("").MaxLen(128).Comment("The partner's id of the grant."),
 		field.String("code").Default("").MaxLen(256).Comment("What the member receives, e.g. an activation code."),
