@@ -226,7 +226,8 @@ func (s *Service) Claim(ctx context.Context, r ClaimRequest) (Claimed, error) {
 	if err != nil {
 		return Claimed{}, err
 	}
-	return s.claim(s.sys(ctx), m, r)
+	c, err := s.claim(s.sys(ctx), m, r)
+	return c, forCaller(ctx, err)
 }
 
 // claim is Claim for member m, in the system's context.
@@ -242,6 +243,8 @@ func (s *Service) claim(ctx context.Context, m *ent.Member, r ClaimRequest) (Cla
 	switch {
 	case err == nil && g.BodyHash != hash:
 		return Claimed{}, usererr.New(usererr.Conflict, "input.idempotencyKey", "idempotencyKey %q was used for a different claim", r.IdempotencyKey)
+	case err == nil && g.Status == partnergrant.StatusEXPIRED:
+		return Claimed{Grant: g, Replayed: true}, expiredClaim(g)
 	case err == nil && g.Status != partnergrant.StatusPENDING:
 		return Claimed{Grant: g, Replayed: true}, nil
 	case err == nil:
@@ -273,7 +276,7 @@ func (s *Service) claim(ctx context.Context, m *ent.Member, r ClaimRequest) (Cla
 
 // errNoPlugins answers for a partner when this server runs no plugins at all.
 func errNoPlugins(partner, field string) error {
-	return usererr.New(usererr.Unavailable, field, "%s cannot be reached: this server runs no partner plugins", partner)
+	return partnerDown(field, partner, "be reached", "retry later", errors.New("this server runs no partner plugins"))
 }
 
 // finish calls the plugin for a PENDING grant and records the outcome.
@@ -344,7 +347,7 @@ func (s *Service) finish(ctx context.Context, g *ent.PartnerGrant) (*ent.Partner
 			return g, err
 		}
 		s.logger.Warn("partner grant left pending", "partner", g.PartnerKey, "grant", g.ID, "err", callErr)
-		return g, usererr.New(usererr.Unavailable, "input.partner", "%s could not grant now (%v); retry with the same idempotencyKey", g.PartnerKey, callErr)
+		return g, partnerDown("input.partner", g.PartnerKey, "grant", "retry with the same idempotencyKey", callErr)
 	}
 }
 
@@ -373,7 +376,7 @@ func (s *Service) Revoke(ctx context.Context, grantID int, reason string) (*ent.
 	case g.Status == partnergrant.StatusREVOKED && strings.HasPrefix(g.Detail, revokePending):
 		// Revoked here while the partner was down: tell it now rather than wait.
 		if err := s.callRevoke(ctx, g, reason); err != nil {
-			return g, usererr.New(usererr.Unavailable, "input.grant", "%s could not revoke now (%v); retry", g.PartnerKey, err)
+			return g, partnerDown("input.grant", g.PartnerKey, "revoke", "retry", err)
 		}
 		return s.client.PartnerGrant.UpdateOne(g).SetDetail(clip("Revoked: "+reason, 512)).SetUpdatedAt(s.clock.Now()).Save(s.sys(ctx))
 	case g.Status == partnergrant.StatusREVOKED:
@@ -386,7 +389,7 @@ func (s *Service) Revoke(ctx context.Context, grantID int, reason string) (*ent.
 		return g, errNoPlugins(g.PartnerKey, "input.grant")
 	}
 	if err := s.callRevoke(ctx, g, reason); err != nil {
-		return g, usererr.New(usererr.Unavailable, "input.grant", "%s could not revoke now (%v); retry", g.PartnerKey, err)
+		return g, partnerDown("input.grant", g.PartnerKey, "revoke", "retry", err)
 	}
 	return s.client.PartnerGrant.UpdateOne(g).SetStatus(partnergrant.StatusREVOKED).SetDetail(clip("Revoked: "+reason, 512)).
 		SetUpdatedAt(s.clock.Now()).Save(s.sys(ctx))
@@ -394,26 +397,33 @@ func (s *Service) Revoke(ctx context.Context, grantID int, reason string) (*ent.
 
 // Reconcile finishes grants left PENDING for longer than olderThan (a crash between the
 // record and the outcome, or a partner that was down) by calling the plugin again with the
-// grant's key, and tells partners of the revokes they missed while down. It returns how
-// many it finished.
+// grant's key once the partner runs, expires the claims no partner answered within
+// PendingExpiry, and tells partners of the revokes they missed while down. It returns how
+// many grants it finished or expired.
 func (s *Service) Reconcile(ctx context.Context, olderThan time.Duration) (int, error) {
 	ctx = s.sys(ctx)
-	pending, err := s.client.PartnerGrant.Query().Where(partnergrant.StatusEQ(partnergrant.StatusPENDING),
-		partnergrant.UpdatedAtLTE(s.clock.Now().Add(-olderThan))).Limit(500).All(ctx)
-	if err != nil || s.runner == nil {
-		return 0, err
-	}
 	done := 0
-	for _, g := range pending {
-		if info, err := s.runner.Info(g.PartnerKey); err != nil || info.Status != host.Running {
-			continue
+	if running := s.runningPartners(); len(running) > 0 {
+		// Only running partners' grants, oldest first: those of a partner that stays down
+		// would otherwise fill the batch and keep everyone else's waiting.
+		pending, err := s.client.PartnerGrant.Query().Where(partnergrant.StatusEQ(partnergrant.StatusPENDING),
+			partnergrant.PartnerKeyIn(running...), partnergrant.UpdatedAtLTE(s.clock.Now().Add(-olderThan))).
+			Order(partnergrant.ByID()).Limit(500).All(ctx)
+		if err != nil {
+			return 0, err
 		}
-		if g, err = s.finish(ctx, g); g.Status != partnergrant.StatusPENDING {
-			done++
+		for _, g := range pending {
+			if g, err = s.finish(ctx, g); g != nil && g.Status != partnergrant.StatusPENDING {
+				done++
+			}
+			if err != nil && ctx.Err() != nil {
+				return done, ctx.Err()
+			}
 		}
-		if err != nil && ctx.Err() != nil {
-			return done, ctx.Err()
-		}
+	}
+	expired, err := s.expirePending(ctx)
+	if done += expired; err != nil || s.runner == nil {
+		return done, err
 	}
 	revoked, err := s.reconcileRevokes(ctx, olderThan)
 	return done + revoked, err
@@ -465,7 +475,7 @@ func (s *Service) Report(ctx context.Context, partnerKey, externalID, kind strin
 	case refused(err):
 		return nil, usererr.New(usererr.FailedPrecondition, "input", "%s refused: %s", partnerKey, status.Convert(err).Message())
 	}
-	return nil, usererr.New(usererr.Unavailable, "input.partner", "%s could not take the report now (%v); retry with the same idempotencyKey", partnerKey, err)
+	return nil, forCaller(ctx, partnerDown("input.partner", partnerKey, "take the report", "retry with the same idempotencyKey", err))
 }
 
 func clip(s string, n int) string {
