@@ -6182,6 +6182,17 @@ enum ErrorCode {
   COMPLEXITY_LIMIT_EXCEEDED
   "The operation is nested deeper than the depth limit."
   DEPTH_LIMIT_EXCEEDED
+  """
+  The document selects more fields, inline fragments and fragment spreads than the selection
+  limit (5000 by default) once every fragment spread is expanded; counted before the document
+  is validated. Spread each fragment fewer times.
+  """
+  SELECTION_LIMIT_EXCEEDED
+  """
+  The operation runs more mutation fields than the mutation limit (10 by default), each alias
+  counting; nothing of it ran. Send them in several requests.
+  """
+  MUTATION_LIMIT_EXCEEDED
   "Introspection is turned off on this server (production)."
   INTROSPECTION_DISABLED
 }
@@ -37066,13 +37077,19 @@ func (ec *executionContext) unmarshalNConfigurePartnerInput2githubᚗcomᚋmembe
 }
 
 func (ec *executionContext) unmarshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, v any) (entgql.Cursor[int], error) {
-	var res entgql.Cursor[int]
-	err := res.UnmarshalGQL(v)
+	res, err := scalar.UnmarshalCursor(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, sel ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
-	return v
+	_ = sel
+	res := scalar.MarshalCursor(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) marshalNEarningRules2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐEarningRules(ctx context.Context, sel ast.SelectionSet, v *model.EarningRules) graphql.Marshaler {
@@ -39366,16 +39383,17 @@ func (ec *executionContext) unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐ
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(entgql.Cursor[int])
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	res, err := scalar.UnmarshalCursor(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, sel ast.SelectionSet, v *entgql.Cursor[int]) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	res := scalar.MarshalCursor(*v)
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) unmarshalODate2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {

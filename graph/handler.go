@@ -84,6 +84,13 @@ type ServerConfig struct {
 	// size, connections per token subject and in total, ping/pong).
 	Websocket WebsocketConfig
 
+	// SelectionLimit bounds the fields, inline fragments and fragment spreads of a document
+	// with every fragment spread expanded, counted before the document is validated
+	// (default DefaultSelectionLimit, 5000; above it SELECTION_LIMIT_EXCEEDED).
+	SelectionLimit int
+	// MutationLimit bounds the mutation fields one request runs, each alias counting
+	// (default DefaultMutationLimit, 10; above it MUTATION_LIMIT_EXCEEDED).
+	MutationLimit   int
 	ComplexityLimit int   // default 5000
 	DepthLimit      int   // default 12
 	MaxBodyBytes    int64 // default 1 MiB
@@ -93,6 +100,12 @@ type ServerConfig struct {
 }
 
 func (c *ServerConfig) withDefaults() {
+	if c.SelectionLimit == 0 {
+		c.SelectionLimit = DefaultSelectionLimit
+	}
+	if c.MutationLimit == 0 {
+		c.MutationLimit = DefaultMutationLimit
+	}
 	if c.ComplexityLimit == 0 {
 		c.ComplexityLimit = 5000
 	}
@@ -102,10 +115,10 @@ func (c *ServerConfig) withDefaults() {
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = 1 << 20
 	}
+	c.Websocket.withDefaults()
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = DefaultRequestTimeout
 	}
-	c.Websocket.withDefaults()
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -224,16 +237,21 @@ func (s *Server) graphqlHandler() http.Handler {
 	ecfg.Complexity.Query.AuditEntries = func(child int, _ *entgql.Cursor[int], first *int, _ *entgql.Cursor[int], last *int) int {
 		return pageComplexity(child, first, last)
 	}
-	srv := handler.New(NewExecutableSchema(ecfg))
+	es := NewExecutableSchema(ecfg)
+	srv := handler.New(es)
 	// Browsers cannot set headers on a websocket, so the token comes in connection_init
 	// (websocket.go).
 	srv.AddTransport(s.websocketTransport())
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	validated := lru.New[*ast.QueryDocument](1000)
+	srv.SetQueryCache(validated)
 	srv.SetDisableSuggestion(true)
-	srv.SetErrorPresenter(presentError)
+	if s.cfg.Production {
+		srv.SetValidationRulesFn(rulesWithoutSuggestions)
+	}
+	srv.SetErrorPresenter(presentWithoutBody)
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
 		slog.ErrorContext(ctx, "resolver panicked", "panic", p, "stack", string(debug.Stack()), "request_id", RequestID(ctx))
 		return gqlErr(ctx, CodeInternal, "internal error")
@@ -244,11 +262,15 @@ func (s *Server) graphqlHandler() http.Handler {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	// After the persisted query is looked up, before anything walks the document.
+	srv.Use(selectionLimit{Max: s.cfg.SelectionLimit, validated: validated})
 	srv.Use(extension.FixedComplexityLimit(s.cfg.ComplexityLimit))
 	srv.Use(depthLimit{Max: s.cfg.DepthLimit})
+	srv.Use(mutationLimit{Max: s.cfg.MutationLimit})
 	srv.AroundFields(paginate)
 	srv.AroundRootFields(deferInputErrors)
 	srv.AroundFields(refuseMalformedInput)
+	srv.AroundFields(refuseOversizedInput(es.Schema()))
 	srv.AroundOperations(s.metrics.operation)
 	srv.AroundOperations(withMemo)
 	return srv
@@ -262,11 +284,9 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if r.ContentLength > s.cfg.MaxBodyBytes {
-			writeHTTPError(w, http.StatusRequestEntityTooLarge, CodeBadRequest, "request body too large")
+		if !s.readBody(w, r) {
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 		v, err := s.viewer(r.Context(), r.Header.Get("Authorization"))
 		if errors.Is(err, errCannotCheckToken) {
 			// The token may well be good: an outage, not a reason to log the caller out.

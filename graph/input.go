@@ -3,7 +3,6 @@ package graph
 import (
 	"context"
 	"reflect"
-	"strconv"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -63,22 +62,24 @@ func refuseMalformedInput(ctx context.Context, next graphql.Resolver) (any, erro
 	}
 	ue := make([]*model.UserError, len(refused))
 	for i, r := range refused {
-		field := []string{}
-		for _, el := range r.Path[1:] { // below the mutation itself: input, …
-			switch el := el.(type) {
-			case ast.PathName:
-				field = append(field, string(el))
-			case ast.PathIndex:
-				field = append(field, strconv.Itoa(int(el)))
-			}
-		}
-		ue[i] = &model.UserError{Field: field, Message: r.Err.Reason, Code: model.UserErrorCode(usererr.InvalidArgument)}
+		// below the mutation itself: input, …
+		ue[i] = &model.UserError{Field: fieldNames(r.Path[1:]), Message: r.Err.Reason, Code: model.UserErrorCode(usererr.InvalidArgument)}
 	}
+	return refuseInput(ctx, fc, typ, ue)
+}
+
+// refuseInput answers mutation fc with a payload (of Go type typ) holding only ue, without
+// running it.
+func refuseInput(ctx context.Context, fc *graphql.FieldContext, typ reflect.Type, ue []*model.UserError) (any, error) {
 	p := reflect.New(typ)
 	p.Elem().FieldByName("UserErrors").Set(reflect.ValueOf(ue))
-	refuse := func(context.Context) (any, error) { return p.Interface(), nil }
-	// Field middleware runs outside the field's directives: a role that may not call the
-	// mutation learns FORBIDDEN, not what was wrong with its input.
+	return behindAuth(ctx, fc, func(context.Context) (any, error) { return p.Interface(), nil })
+}
+
+// behindAuth answers for field fc with refuse once the field's @auth admits the caller.
+// Field middleware runs outside the field's directives: a role that may not use the field
+// learns FORBIDDEN, not what was wrong with its input.
+func behindAuth(ctx context.Context, fc *graphql.FieldContext, refuse graphql.Resolver) (any, error) {
 	if dir := fc.Field.Definition.Directives.ForName("auth"); dir != nil {
 		var roles []model.Role
 		list, _ := dir.ArgumentMap(nil)["requires"].([]any)

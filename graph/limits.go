@@ -3,11 +3,31 @@ package graph
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/parser"
+	"github.com/vektah/gqlparser/v2/validator/core"
+	"github.com/vektah/gqlparser/v2/validator/rules"
+)
+
+// Codes of the document limits (extensions.code), beside gqlgen's COMPLEXITY_LIMIT_EXCEEDED;
+// the schema's ErrorCode enum documents them.
+const (
+	CodeSelectionLimit = "SELECTION_LIMIT_EXCEEDED" // more selections than ServerConfig.SelectionLimit
+	CodeMutationLimit  = "MUTATION_LIMIT_EXCEEDED"  // more mutation fields than ServerConfig.MutationLimit
+	CodeDepthLimit     = "DEPTH_LIMIT_EXCEEDED"     // nested deeper than ServerConfig.DepthLimit
+)
+
+// Defaults of ServerConfig's document limits (serve's --selection-limit, --mutation-limit).
+// A legitimate document selects a few hundred fields at most, GraphiQL's schema query
+// about 150; a request runs a handful of mutations.
+const (
+	DefaultSelectionLimit = 5000
+	DefaultMutationLimit  = 10
 )
 
 // Page sizes of every connection.
@@ -77,42 +97,228 @@ func (d depthLimit) MutateOperationContext(ctx context.Context, oc *graphql.Oper
 	if oc.Operation == nil {
 		return nil
 	}
-	if depth := selectionDepth(oc.Operation.SelectionSet, 0, map[string]bool{}); depth > d.Max {
+	w := depthWalk{fragments: map[string]int{}, visiting: map[string]bool{}}
+	if depth := w.set(oc.Operation.SelectionSet, 0); depth > d.Max {
 		return &gqlerror.Error{
 			Message:    fmt.Sprintf("operation is %d levels deep, more than the limit of %d", depth, d.Max),
-			Extensions: map[string]any{"code": "DEPTH_LIMIT_EXCEEDED"},
+			Extensions: map[string]any{"code": CodeDepthLimit},
 		}
 	}
 	return nil
 }
 
-func selectionDepth(set ast.SelectionSet, depth int, visiting map[string]bool) int {
+// depthWalk finds an operation's depth, each fragment's own depth measured once: a spread
+// at depth d reaches d plus its fragment's depth, wherever it is.
+type depthWalk struct {
+	fragments map[string]int
+	visiting  map[string]bool
+}
+
+func (w *depthWalk) set(set ast.SelectionSet, depth int) int {
 	deepest := depth
 	for _, s := range set {
 		var d int
 		switch s := s.(type) {
 		case *ast.Field:
-			if len(s.Name) > 1 && s.Name[:2] == "__" {
+			if strings.HasPrefix(s.Name, "__") {
 				continue
 			}
-			d = selectionDepth(s.SelectionSet, depth+1, visiting)
+			d = w.set(s.SelectionSet, depth+1)
 		case *ast.InlineFragment:
-			d = selectionDepth(s.SelectionSet, depth, visiting)
+			d = w.set(s.SelectionSet, depth)
 		case *ast.FragmentSpread:
-			// Validation has refused fragment cycles already; the guard keeps this safe
-			// for documents it has not seen.
-			if s.Definition == nil || visiting[s.Name] {
-				continue
-			}
-			visiting[s.Name] = true
-			d = selectionDepth(s.Definition.SelectionSet, depth, visiting)
-			delete(visiting, s.Name)
+			d = depth + w.fragment(s)
 		}
-		if d > deepest {
-			deepest = d
-		}
+		deepest = max(deepest, d)
 	}
 	return deepest
+}
+
+func (w *depthWalk) fragment(s *ast.FragmentSpread) int {
+	if d, ok := w.fragments[s.Name]; ok {
+		return d
+	}
+	// Validation has refused fragment cycles already; the guard keeps this safe for
+	// documents it has not seen.
+	if s.Definition == nil || w.visiting[s.Name] {
+		return 0
+	}
+	w.visiting[s.Name] = true
+	d := w.set(s.Definition.SelectionSet, 0)
+	delete(w.visiting, s.Name)
+	w.fragments[s.Name] = d
+	return d
+}
+
+// selectionLimit refuses a document that selects more than Max fields, inline fragments and
+// fragment spreads once every spread is expanded, before gqlgen validates it. Validation,
+// the complexity and depth limits and execution all walk the expanded tree, and fragments
+// that each spread the one before twice double it per level: 26 of them, 1 KB of query,
+// cost 13 s of CPU before the complexity limit refused them. The count itself sizes each
+// fragment once, so it costs what parsing costs.
+type selectionLimit struct {
+	Max int
+	// validated holds the documents gqlgen has validated, which all passed this limit
+	// (the same Max) already: a repeated query is not parsed twice.
+	validated graphql.Cache[*ast.QueryDocument]
+}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationParameterMutator
+} = selectionLimit{}
+
+func (selectionLimit) ExtensionName() string                   { return "SelectionLimit" }
+func (selectionLimit) Validate(graphql.ExecutableSchema) error { return nil }
+func (l selectionLimit) MutateOperationParameters(ctx context.Context, p *graphql.RawParams) *gqlerror.Error {
+	if _, ok := l.validated.Get(ctx, p.Query); ok {
+		return nil
+	}
+	doc, err := parser.ParseQuery(&ast.Source{Input: p.Query})
+	if err != nil {
+		return nil // gqlgen parses it again and answers GRAPHQL_PARSE_FAILED
+	}
+	return checkSelections(doc, l.Max)
+}
+
+// checkSelections is selectionLimit's verdict on a parsed, not yet validated document.
+func checkSelections(doc *ast.QueryDocument, limit int) *gqlerror.Error {
+	c := selectionCount{max: limit, fragments: map[string]*ast.FragmentDefinition{}, size: map[string]int{}, onPath: map[string]bool{}}
+	for _, f := range doc.Fragments {
+		if c.fragments[f.Name] == nil {
+			c.fragments[f.Name] = f
+		}
+	}
+	total := 0
+	for _, op := range doc.Operations {
+		total = c.add(total, c.set(op.SelectionSet))
+	}
+	// Validation walks every fragment, also one no operation spreads (which it then
+	// refuses) and a second of the same name.
+	for _, f := range doc.Fragments {
+		switch {
+		case c.fragments[f.Name] != f:
+			total = c.add(total, c.set(f.SelectionSet))
+		default:
+			total = c.add(total, c.fragment(f.Name, true))
+		}
+	}
+	if c.cycle != "" {
+		return &gqlerror.Error{
+			Message:    fmt.Sprintf("Cannot spread fragment %q within itself.", c.cycle),
+			Extensions: map[string]any{"code": "GRAPHQL_VALIDATION_FAILED"},
+		}
+	}
+	if total > limit {
+		return &gqlerror.Error{
+			Message: fmt.Sprintf("the document selects more than %d fields, inline fragments and fragment spreads "+
+				"once its fragments are expanded (the limit); select less or spread each fragment fewer times", limit),
+			Extensions: map[string]any{"code": CodeSelectionLimit},
+		}
+	}
+	return nil
+}
+
+// selectionCount sizes selection sets with fragments expanded. Sizes saturate just above
+// max, so no document can overflow them, and a walk stops as soon as it is over.
+type selectionCount struct {
+	max       int
+	fragments map[string]*ast.FragmentDefinition
+	size      map[string]int // the expanded size of each fragment sized so far
+	onPath    map[string]bool
+	cycle     string // a fragment found spreading itself
+}
+
+func (c *selectionCount) add(a, b int) int { return min(a+b, c.max+1) }
+
+func (c *selectionCount) set(set ast.SelectionSet) int {
+	n := 0
+	for _, s := range set {
+		n = c.add(n, 1)
+		switch s := s.(type) {
+		case *ast.Field:
+			n = c.add(n, c.set(s.SelectionSet))
+		case *ast.InlineFragment:
+			n = c.add(n, c.set(s.SelectionSet))
+		case *ast.FragmentSpread:
+			n = c.add(n, c.fragment(s.Name, false))
+		}
+		if n > c.max {
+			break
+		}
+	}
+	return n
+}
+
+// fragment is the expanded size of a spread of the named fragment. A fragment is sized once;
+// after that a spread of it costs nothing to count. With unspread, it is 0 for a fragment
+// sized already (every spread of it has been counted) and the size of one never spread.
+func (c *selectionCount) fragment(name string, unspread bool) int {
+	if n, ok := c.size[name]; ok {
+		if unspread {
+			return 0
+		}
+		return n
+	}
+	f := c.fragments[name]
+	if f == nil {
+		return 0 // validation names the unknown fragment
+	}
+	if c.onPath[name] {
+		c.cycle = name
+		return c.max + 1
+	}
+	c.onPath[name] = true
+	n := c.set(f.SelectionSet)
+	delete(c.onPath, name)
+	c.size[name] = n
+	return n
+}
+
+// mutationLimit refuses an operation that runs more than Max mutation fields (aliases of one
+// mutation count each): every one is a write with its own transaction, and a single request
+// should not queue an unbounded number of them.
+type mutationLimit struct{ Max int }
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = mutationLimit{}
+
+func (mutationLimit) ExtensionName() string                   { return "MutationLimit" }
+func (mutationLimit) Validate(graphql.ExecutableSchema) error { return nil }
+func (l mutationLimit) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil || oc.Operation.Operation != ast.Mutation {
+		return nil
+	}
+	// Collected as the executor will run them: a field selected twice under one response
+	// name runs once, @skip and @include are applied.
+	if n := len(graphql.CollectFields(oc, oc.Operation.SelectionSet, []string{"Mutation"})); n > l.Max {
+		return &gqlerror.Error{
+			Message:    fmt.Sprintf("the operation runs %d mutations, more than the limit of %d per request; send them in several requests", n, l.Max),
+			Extensions: map[string]any{"code": CodeMutationLimit},
+		}
+	}
+	return nil
+}
+
+// rulesWithoutSuggestions are gqlparser's default rules with each one that would add "Did
+// you mean …" (for a field, argument, type, enum value or input field) swapped for its
+// variant that does not, so that in production an error tells nothing of the schema beyond
+// what the document named.
+func rulesWithoutSuggestions() *rules.Rules {
+	r := rules.NewDefaultRules()
+	for name, rule := range map[string]core.Rule{
+		rules.FieldsOnCorrectTypeRule.Name: rules.FieldsOnCorrectTypeRuleWithoutSuggestions,
+		rules.KnownArgumentNamesRule.Name:  rules.KnownArgumentNamesRuleWithoutSuggestions,
+		rules.KnownTypeNamesRule.Name:      rules.KnownTypeNamesRuleWithoutSuggestions,
+		rules.ScalarLeafsRule.Name:         rules.ScalarLeafsRuleWithoutSuggestions,
+		rules.ValuesOfCorrectTypeRule.Name: rules.ValuesOfCorrectTypeRuleWithoutSuggestions,
+	} {
+		r.RemoveRule(name)
+		r.AddRule(rule.Name, rule.RuleFunc)
+	}
+	return r
 }
 
 // noIntrospection refuses schema introspection in production with a clear error before the

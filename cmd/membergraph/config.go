@@ -42,6 +42,10 @@ type config struct {
 	ComplexityLimit int
 	DepthLimit      int
 	MaxBodyBytes    int64
+	// SelectionLimit and MutationLimit are graph.ServerConfig's (defaults
+	// graph.DefaultSelectionLimit and graph.DefaultMutationLimit).
+	SelectionLimit int
+	MutationLimit  int
 	// CORSOrigins is the comma-separated allow-list of browser origins whose pages may call
 	// /graphql (graph.ParseCORSOrigins). Default empty: none.
 	CORSOrigins     string
@@ -98,6 +102,10 @@ func (c *config) bindServe(fs *flag.FlagSet) {
 	fs.IntVar(&c.ComplexityLimit, "complexity-limit", envInt("MEMBERGRAPH_COMPLEXITY_LIMIT", 5000),
 		"largest query complexity accepted; a connection costs its page size times its items [MEMBERGRAPH_COMPLEXITY_LIMIT]")
 	fs.IntVar(&c.DepthLimit, "depth-limit", envInt("MEMBERGRAPH_DEPTH_LIMIT", 12), "deepest query accepted [MEMBERGRAPH_DEPTH_LIMIT]")
+	fs.IntVar(&c.SelectionLimit, "selection-limit", envInt("MEMBERGRAPH_SELECTION_LIMIT", graph.DefaultSelectionLimit),
+		"most fields, inline fragments and fragment spreads a document may select with every fragment spread expanded, counted before it is validated [MEMBERGRAPH_SELECTION_LIMIT]")
+	fs.IntVar(&c.MutationLimit, "mutation-limit", envInt("MEMBERGRAPH_MUTATION_LIMIT", graph.DefaultMutationLimit),
+		"most mutation fields one request may run, each alias counting [MEMBERGRAPH_MUTATION_LIMIT]")
 	fs.StringVar(&c.CORSOrigins, "cors-origins", env("MEMBERGRAPH_CORS_ORIGINS", ""),
 		"comma-separated exact origins whose browser pages may call /graphql, e.g. http://localhost:5173; default none [MEMBERGRAPH_CORS_ORIGINS]")
 	fs.IntVar(&c.WSMaxConnections, "ws-max-connections", envInt("MEMBERGRAPH_WS_MAX_CONNECTIONS", graph.DefaultWebsocketMaxConnections),

@@ -197,6 +197,8 @@ func serve(ctx context.Context, args []string) error {
 		Production:      cfg.Production,
 		ComplexityLimit: cfg.ComplexityLimit,
 		DepthLimit:      cfg.DepthLimit,
+		SelectionLimit:  cfg.SelectionLimit,
+		MutationLimit:   cfg.MutationLimit,
 		MaxBodyBytes:    cfg.MaxBodyBytes,
 		RequestTimeout:  cfg.RequestTimeout,
 		CORSOrigins:     corsOrigins,

@@ -1156,6 +1156,13 @@ const (
 	ErrorCodeComplexityLimitExceeded ErrorCode = "COMPLEXITY_LIMIT_EXCEEDED"
 	// The operation is nested deeper than the depth limit.
 	ErrorCodeDepthLimitExceeded ErrorCode = "DEPTH_LIMIT_EXCEEDED"
+	// The document selects more fields, inline fragments and fragment spreads than the selection
+	// limit (5000 by default) once every fragment spread is expanded; counted before the document
+	// is validated. Spread each fragment fewer times.
+	ErrorCodeSelectionLimitExceeded ErrorCode = "SELECTION_LIMIT_EXCEEDED"
+	// The operation runs more mutation fields than the mutation limit (10 by default), each alias
+	// counting; nothing of it ran. Send them in several requests.
+	ErrorCodeMutationLimitExceeded ErrorCode = "MUTATION_LIMIT_EXCEEDED"
 	// Introspection is turned off on this server (production).
 	ErrorCodeIntrospectionDisabled ErrorCode = "INTROSPECTION_DISABLED"
 )
@@ -1172,12 +1179,14 @@ var AllErrorCode = []ErrorCode{
 	ErrorCodeGraphqlValidationFailed,
 	ErrorCodeComplexityLimitExceeded,
 	ErrorCodeDepthLimitExceeded,
+	ErrorCodeSelectionLimitExceeded,
+	ErrorCodeMutationLimitExceeded,
 	ErrorCodeIntrospectionDisabled,
 }
 
 func (e ErrorCode) IsValid() bool {
 	switch e {
-	case ErrorCodeUnauthenticated, ErrorCodeForbidden, ErrorCodeBadUserInput, ErrorCodeBadRequest, ErrorCodeNotFound, ErrorCodeUnavailable, ErrorCodeInternal, ErrorCodeGraphqlParseFailed, ErrorCodeGraphqlValidationFailed, ErrorCodeComplexityLimitExceeded, ErrorCodeDepthLimitExceeded, ErrorCodeIntrospectionDisabled:
+	case ErrorCodeUnauthenticated, ErrorCodeForbidden, ErrorCodeBadUserInput, ErrorCodeBadRequest, ErrorCodeNotFound, ErrorCodeUnavailable, ErrorCodeInternal, ErrorCodeGraphqlParseFailed, ErrorCodeGraphqlValidationFailed, ErrorCodeComplexityLimitExceeded, ErrorCodeDepthLimitExceeded, ErrorCodeSelectionLimitExceeded, ErrorCodeMutationLimitExceeded, ErrorCodeIntrospectionDisabled:
 		return true
 	}
 	return false

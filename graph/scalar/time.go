@@ -4,17 +4,19 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 )
 
-// MarshalTime writes an instant in RFC 3339 with the zone it carries.
+// MarshalTime writes an instant in RFC 3339 with the zone it carries. Unlike gqlgen's own
+// Time it writes the zero instant too (0001-01-01T00:00:00Z, which UnmarshalTime reads)
+// rather than null, which a Time! field may not be and which would not read back.
 func MarshalTime(t time.Time) graphql.ContextMarshaler {
-	m := graphql.MarshalTime(t)
 	return graphql.ContextWriterFunc(func(_ context.Context, w io.Writer) error {
-		m.MarshalGQL(w)
-		return nil
+		_, err := io.WriteString(w, strconv.Quote(t.Format(time.RFC3339Nano)))
+		return err
 	})
 }
 
