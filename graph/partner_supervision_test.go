@@ -3,8 +3,6 @@ package graph_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +12,6 @@ import (
 
 	"github.com/membergraph/membergraph/ent"
 	"github.com/membergraph/membergraph/ent/partnergrant"
-	"github.com/membergraph/membergraph/graph"
 	"github.com/membergraph/membergraph/internal/auth"
 	"github.com/membergraph/membergraph/internal/partner"
 	"github.com/membergraph/membergraph/internal/store"
@@ -33,23 +30,7 @@ func newTamperedPartnerAPI(t *testing.T, db *store.DB) (*api, *host.Manager, *pa
 	}
 	f.Write([]byte("tampered"))
 	f.Close()
-	var (
-		mgr *host.Manager
-		svc *partner.Service
-	)
-	a := newAPI(t, db, func(cfg *graph.ServerConfig) {
-		pid, _ := cfg.Programs.IDByKey(context.Background(), "jd")
-		svc = partner.NewService(db.Client, cfg.Ledger, pid, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		m, err := host.Start(context.Background(), host.Config{Dir: dir, CallTimeout: time.Second,
-			Host: svc.Callbacks, Settings: svc.Settings, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(m.Close)
-		svc.SetRunner(m)
-		mgr, cfg.Partners = m, svc
-	})
-	return a, mgr, svc
+	return newPartnerAPIIn(t, db, dir)
 }
 
 // internalText is what UNAVAILABLE told a MEMBER before: the host's reasons and errors.

@@ -72,6 +72,11 @@ func (e *buildError) Error() string { return e.out }
 // newPartnerAPI is an API server whose partners run from a plugin directory with all four
 // plugins.
 func newPartnerAPI(t *testing.T, db *store.DB) (*api, *host.Manager, *partner.Service) {
+	return newPartnerAPIIn(t, db, builtPlugins(t))
+}
+
+// newPartnerAPIIn is an API server whose partners run from the plugin directory dir.
+func newPartnerAPIIn(t *testing.T, db *store.DB, dir string) (*api, *host.Manager, *partner.Service) {
 	var (
 		mgr *host.Manager
 		svc *partner.Service
@@ -79,7 +84,7 @@ func newPartnerAPI(t *testing.T, db *store.DB) (*api, *host.Manager, *partner.Se
 	a := newAPI(t, db, func(cfg *graph.ServerConfig) {
 		pid, _ := cfg.Programs.IDByKey(context.Background(), "jd")
 		svc = partner.NewService(db.Client, cfg.Ledger, pid, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		m, err := host.Start(context.Background(), host.Config{Dir: builtPlugins(t), CallTimeout: time.Second,
+		m, err := host.Start(context.Background(), host.Config{Dir: dir, CallTimeout: time.Second,
 			// Warnings reach the test's output (shown when it fails): restarts and their reasons.
 			Host: svc.Callbacks, Settings: svc.Settings, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 		if err != nil {
