@@ -4,7 +4,7 @@ BIN ?= bin
 # VERSION names the build in `membergraph version` and /healthz; outside a git checkout Go's own stamp (or "devel") stands.
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null)
 
-.PHONY: build run test generate check-generate migration clean
+.PHONY: build run test fuzz chaos generate check-generate migration clean
 
 PARTNERS := videovip cobrandcard pointsexchange
 
@@ -29,6 +29,16 @@ test:
 	cd plugins && $(GO) vet ./...
 	$(GO) test -count=1 -timeout 18m ./...
 	cd plugins && $(GO) test -count=1 -timeout 5m ./...
+
+## fuzz: every fuzz target of both modules, FUZZTIME each (found by go test -list; see .ci/fuzz)
+FUZZTIME ?= 5s
+fuzz:
+	GO=$(GO) FUZZTIME=$(FUZZTIME) .ci/fuzz
+
+## chaos: the crash tests (kill -9 mid-batch, the database killed under load) CHAOS_SCALE times longer (default 5); needs MEMBERGRAPH_TEST_MYSQL_DSN and mariadbd (docs/reliability.md)
+CHAOS_SCALE ?= 5
+chaos:
+	CHAOS_SCALE=$(CHAOS_SCALE) $(GO) test -count=1 -timeout 30m -v -run 'TestCrashKill9MidBatch|TestDatabaseOutageUnderLoad' ./cmd/membergraph/
 
 ## generate: ent, gqlgen and the playground assets (needs npm for the assets)
 generate:
