@@ -103,6 +103,13 @@ func ParseURL(raw string) (Target, error) {
 		}
 		return t, nil
 	case "mysql":
+		// The driver reads the database name from the last '/' and the credentials before
+		// the last '@' ahead of it: without a '/' after the last '@' (no …/DB, or a password
+		// holding a '/'), it would read part of the password as the network or the
+		// database name and quote it in its error or the redacted URL.
+		if at := strings.LastIndex(rest, "@"); at >= 0 && !strings.Contains(rest[at:], "/") {
+			return Target{}, fmt.Errorf("%w: mysql URL names no database (…/DB after the host)", ErrBadURL)
+		}
 		cfg, err := mysql.ParseDSN(rest)
 		if err != nil {
 			return Target{}, fmt.Errorf("%w: %v (want mysql://USER:PASS@tcp(HOST:PORT)/DB)", ErrBadURL, err)
