@@ -42,8 +42,11 @@ import (
 	"github.com/membergraph/membergraph/ent/refusal"
 	"github.com/membergraph/membergraph/ent/settlement"
 	"github.com/membergraph/membergraph/ent/settlementpartition"
+	"github.com/membergraph/membergraph/ent/store"
 	"github.com/membergraph/membergraph/ent/storebudget"
+	"github.com/membergraph/membergraph/ent/storeconsent"
 	"github.com/membergraph/membergraph/ent/storefunding"
+	"github.com/membergraph/membergraph/ent/storeprogram"
 	"github.com/membergraph/membergraph/ent/tier"
 	"github.com/membergraph/membergraph/ent/tierchange"
 	"github.com/membergraph/membergraph/ent/tiergift"
@@ -110,10 +113,16 @@ type Client struct {
 	Settlement *SettlementClient
 	// SettlementPartition is the client for interacting with the SettlementPartition builders.
 	SettlementPartition *SettlementPartitionClient
+	// Store is the client for interacting with the Store builders.
+	Store *StoreClient
 	// StoreBudget is the client for interacting with the StoreBudget builders.
 	StoreBudget *StoreBudgetClient
+	// StoreConsent is the client for interacting with the StoreConsent builders.
+	StoreConsent *StoreConsentClient
 	// StoreFunding is the client for interacting with the StoreFunding builders.
 	StoreFunding *StoreFundingClient
+	// StoreProgram is the client for interacting with the StoreProgram builders.
+	StoreProgram *StoreProgramClient
 	// Tier is the client for interacting with the Tier builders.
 	Tier *TierClient
 	// TierChange is the client for interacting with the TierChange builders.
@@ -158,8 +167,11 @@ func (c *Client) init() {
 	c.Refusal = NewRefusalClient(c.config)
 	c.Settlement = NewSettlementClient(c.config)
 	c.SettlementPartition = NewSettlementPartitionClient(c.config)
+	c.Store = NewStoreClient(c.config)
 	c.StoreBudget = NewStoreBudgetClient(c.config)
+	c.StoreConsent = NewStoreConsentClient(c.config)
 	c.StoreFunding = NewStoreFundingClient(c.config)
+	c.StoreProgram = NewStoreProgramClient(c.config)
 	c.Tier = NewTierClient(c.config)
 	c.TierChange = NewTierChangeClient(c.config)
 	c.TierGift = NewTierGiftClient(c.config)
@@ -282,8 +294,11 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Refusal:             NewRefusalClient(cfg),
 		Settlement:          NewSettlementClient(cfg),
 		SettlementPartition: NewSettlementPartitionClient(cfg),
+		Store:               NewStoreClient(cfg),
 		StoreBudget:         NewStoreBudgetClient(cfg),
+		StoreConsent:        NewStoreConsentClient(cfg),
 		StoreFunding:        NewStoreFundingClient(cfg),
+		StoreProgram:        NewStoreProgramClient(cfg),
 		Tier:                NewTierClient(cfg),
 		TierChange:          NewTierChangeClient(cfg),
 		TierGift:            NewTierGiftClient(cfg),
@@ -333,8 +348,11 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Refusal:             NewRefusalClient(cfg),
 		Settlement:          NewSettlementClient(cfg),
 		SettlementPartition: NewSettlementPartitionClient(cfg),
+		Store:               NewStoreClient(cfg),
 		StoreBudget:         NewStoreBudgetClient(cfg),
+		StoreConsent:        NewStoreConsentClient(cfg),
 		StoreFunding:        NewStoreFundingClient(cfg),
+		StoreProgram:        NewStoreProgramClient(cfg),
 		Tier:                NewTierClient(cfg),
 		TierChange:          NewTierChangeClient(cfg),
 		TierGift:            NewTierGiftClient(cfg),
@@ -372,8 +390,9 @@ func (c *Client) Use(hooks ...Hook) {
 		c.PartnerGrant, c.PartnerSetting, c.PlusCode, c.PlusCodeBatch,
 		c.PlusCodeFailure, c.PlusRequest, c.PlusTerm, c.PointAccount,
 		c.PointAllocation, c.PointEntry, c.PointLot, c.PointRequest, c.Program,
-		c.Refusal, c.Settlement, c.SettlementPartition, c.StoreBudget, c.StoreFunding,
-		c.Tier, c.TierChange, c.TierGift,
+		c.Refusal, c.Settlement, c.SettlementPartition, c.Store, c.StoreBudget,
+		c.StoreConsent, c.StoreFunding, c.StoreProgram, c.Tier, c.TierChange,
+		c.TierGift,
 	} {
 		n.Use(hooks...)
 	}
@@ -388,8 +407,9 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.PartnerGrant, c.PartnerSetting, c.PlusCode, c.PlusCodeBatch,
 		c.PlusCodeFailure, c.PlusRequest, c.PlusTerm, c.PointAccount,
 		c.PointAllocation, c.PointEntry, c.PointLot, c.PointRequest, c.Program,
-		c.Refusal, c.Settlement, c.SettlementPartition, c.StoreBudget, c.StoreFunding,
-		c.Tier, c.TierChange, c.TierGift,
+		c.Refusal, c.Settlement, c.SettlementPartition, c.Store, c.StoreBudget,
+		c.StoreConsent, c.StoreFunding, c.StoreProgram, c.Tier, c.TierChange,
+		c.TierGift,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -452,10 +472,16 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Settlement.mutate(ctx, m)
 	case *SettlementPartitionMutation:
 		return c.SettlementPartition.mutate(ctx, m)
+	case *StoreMutation:
+		return c.Store.mutate(ctx, m)
 	case *StoreBudgetMutation:
 		return c.StoreBudget.mutate(ctx, m)
+	case *StoreConsentMutation:
+		return c.StoreConsent.mutate(ctx, m)
 	case *StoreFundingMutation:
 		return c.StoreFunding.mutate(ctx, m)
+	case *StoreProgramMutation:
+		return c.StoreProgram.mutate(ctx, m)
 	case *TierMutation:
 		return c.Tier.mutate(ctx, m)
 	case *TierChangeMutation:
@@ -4645,6 +4671,156 @@ func (c *SettlementPartitionClient) mutate(ctx context.Context, m *SettlementPar
 	}
 }
 
+// StoreClient is a client for the Store schema.
+type StoreClient struct {
+	config
+}
+
+// NewStoreClient returns a client for the Store from the given config.
+func NewStoreClient(c config) *StoreClient {
+	return &StoreClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `store.Hooks(f(g(h())))`.
+func (c *StoreClient) Use(hooks ...Hook) {
+	c.hooks.Store = append(c.hooks.Store, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `store.Intercept(f(g(h())))`.
+func (c *StoreClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Store = append(c.inters.Store, interceptors...)
+}
+
+// Create returns a builder for creating a Store entity.
+func (c *StoreClient) Create() *StoreCreate {
+	mutation := newStoreMutation(c.config, OpCreate)
+	return &StoreCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Store entities.
+func (c *StoreClient) CreateBulk(builders ...*StoreCreate) *StoreCreateBulk {
+	return &StoreCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *StoreClient) MapCreateBulk(slice any, setFunc func(*StoreCreate, int)) *StoreCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &StoreCreateBulk{err: fmt.Errorf("calling to StoreClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*StoreCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &StoreCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Store.
+func (c *StoreClient) Update() *StoreUpdate {
+	mutation := newStoreMutation(c.config, OpUpdate)
+	return &StoreUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *StoreClient) UpdateOne(_m *Store) *StoreUpdateOne {
+	mutation := newStoreMutation(c.config, OpUpdateOne, withStore(_m))
+	return &StoreUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *StoreClient) UpdateOneID(id int) *StoreUpdateOne {
+	mutation := newStoreMutation(c.config, OpUpdateOne, withStoreID(id))
+	return &StoreUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Store.
+func (c *StoreClient) Delete() *StoreDelete {
+	mutation := newStoreMutation(c.config, OpDelete)
+	return &StoreDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *StoreClient) DeleteOne(_m *Store) *StoreDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *StoreClient) DeleteOneID(id int) *StoreDeleteOne {
+	builder := c.Delete().Where(store.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &StoreDeleteOne{builder}
+}
+
+// Query returns a query builder for Store.
+func (c *StoreClient) Query() *StoreQuery {
+	return &StoreQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeStore},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Store entity by its id.
+func (c *StoreClient) Get(ctx context.Context, id int) (*Store, error) {
+	return c.Query().Where(store.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *StoreClient) GetX(ctx context.Context, id int) *Store {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryStoreProgram queries the store_program edge of a Store.
+func (c *StoreClient) QueryStoreProgram(_m *Store) *StoreProgramQuery {
+	query := (&StoreProgramClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(store.Table, store.FieldID, id),
+			sqlgraph.To(storeprogram.Table, storeprogram.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, store.StoreProgramTable, store.StoreProgramColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *StoreClient) Hooks() []Hook {
+	hooks := c.hooks.Store
+	return append(hooks[:len(hooks):len(hooks)], store.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *StoreClient) Interceptors() []Interceptor {
+	return c.inters.Store
+}
+
+func (c *StoreClient) mutate(ctx context.Context, m *StoreMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&StoreCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&StoreUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&StoreUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&StoreDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Store mutation op: %q", m.Op())
+	}
+}
+
 // StoreBudgetClient is a client for the StoreBudget schema.
 type StoreBudgetClient struct {
 	config
@@ -4779,6 +4955,172 @@ func (c *StoreBudgetClient) mutate(ctx context.Context, m *StoreBudgetMutation) 
 	}
 }
 
+// StoreConsentClient is a client for the StoreConsent schema.
+type StoreConsentClient struct {
+	config
+}
+
+// NewStoreConsentClient returns a client for the StoreConsent from the given config.
+func NewStoreConsentClient(c config) *StoreConsentClient {
+	return &StoreConsentClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `storeconsent.Hooks(f(g(h())))`.
+func (c *StoreConsentClient) Use(hooks ...Hook) {
+	c.hooks.StoreConsent = append(c.hooks.StoreConsent, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `storeconsent.Intercept(f(g(h())))`.
+func (c *StoreConsentClient) Intercept(interceptors ...Interceptor) {
+	c.inters.StoreConsent = append(c.inters.StoreConsent, interceptors...)
+}
+
+// Create returns a builder for creating a StoreConsent entity.
+func (c *StoreConsentClient) Create() *StoreConsentCreate {
+	mutation := newStoreConsentMutation(c.config, OpCreate)
+	return &StoreConsentCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of StoreConsent entities.
+func (c *StoreConsentClient) CreateBulk(builders ...*StoreConsentCreate) *StoreConsentCreateBulk {
+	return &StoreConsentCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *StoreConsentClient) MapCreateBulk(slice any, setFunc func(*StoreConsentCreate, int)) *StoreConsentCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &StoreConsentCreateBulk{err: fmt.Errorf("calling to StoreConsentClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*StoreConsentCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &StoreConsentCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for StoreConsent.
+func (c *StoreConsentClient) Update() *StoreConsentUpdate {
+	mutation := newStoreConsentMutation(c.config, OpUpdate)
+	return &StoreConsentUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *StoreConsentClient) UpdateOne(_m *StoreConsent) *StoreConsentUpdateOne {
+	mutation := newStoreConsentMutation(c.config, OpUpdateOne, withStoreConsent(_m))
+	return &StoreConsentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *StoreConsentClient) UpdateOneID(id int) *StoreConsentUpdateOne {
+	mutation := newStoreConsentMutation(c.config, OpUpdateOne, withStoreConsentID(id))
+	return &StoreConsentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for StoreConsent.
+func (c *StoreConsentClient) Delete() *StoreConsentDelete {
+	mutation := newStoreConsentMutation(c.config, OpDelete)
+	return &StoreConsentDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *StoreConsentClient) DeleteOne(_m *StoreConsent) *StoreConsentDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *StoreConsentClient) DeleteOneID(id int) *StoreConsentDeleteOne {
+	builder := c.Delete().Where(storeconsent.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &StoreConsentDeleteOne{builder}
+}
+
+// Query returns a query builder for StoreConsent.
+func (c *StoreConsentClient) Query() *StoreConsentQuery {
+	return &StoreConsentQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeStoreConsent},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a StoreConsent entity by its id.
+func (c *StoreConsentClient) Get(ctx context.Context, id int) (*StoreConsent, error) {
+	return c.Query().Where(storeconsent.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *StoreConsentClient) GetX(ctx context.Context, id int) *StoreConsent {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryMember queries the member edge of a StoreConsent.
+func (c *StoreConsentClient) QueryMember(_m *StoreConsent) *MemberQuery {
+	query := (&MemberClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(storeconsent.Table, storeconsent.FieldID, id),
+			sqlgraph.To(member.Table, member.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, storeconsent.MemberTable, storeconsent.MemberColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryStoreProgram queries the store_program edge of a StoreConsent.
+func (c *StoreConsentClient) QueryStoreProgram(_m *StoreConsent) *StoreProgramQuery {
+	query := (&StoreProgramClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(storeconsent.Table, storeconsent.FieldID, id),
+			sqlgraph.To(storeprogram.Table, storeprogram.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, storeconsent.StoreProgramTable, storeconsent.StoreProgramColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *StoreConsentClient) Hooks() []Hook {
+	hooks := c.hooks.StoreConsent
+	return append(hooks[:len(hooks):len(hooks)], storeconsent.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *StoreConsentClient) Interceptors() []Interceptor {
+	return c.inters.StoreConsent
+}
+
+func (c *StoreConsentClient) mutate(ctx context.Context, m *StoreConsentMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&StoreConsentCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&StoreConsentUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&StoreConsentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&StoreConsentDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown StoreConsent mutation op: %q", m.Op())
+	}
+}
+
 // StoreFundingClient is a client for the StoreFunding schema.
 type StoreFundingClient struct {
 	config
@@ -4910,6 +5252,140 @@ func (c *StoreFundingClient) mutate(ctx context.Context, m *StoreFundingMutation
 		return (&StoreFundingDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown StoreFunding mutation op: %q", m.Op())
+	}
+}
+
+// StoreProgramClient is a client for the StoreProgram schema.
+type StoreProgramClient struct {
+	config
+}
+
+// NewStoreProgramClient returns a client for the StoreProgram from the given config.
+func NewStoreProgramClient(c config) *StoreProgramClient {
+	return &StoreProgramClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `storeprogram.Hooks(f(g(h())))`.
+func (c *StoreProgramClient) Use(hooks ...Hook) {
+	c.hooks.StoreProgram = append(c.hooks.StoreProgram, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `storeprogram.Intercept(f(g(h())))`.
+func (c *StoreProgramClient) Intercept(interceptors ...Interceptor) {
+	c.inters.StoreProgram = append(c.inters.StoreProgram, interceptors...)
+}
+
+// Create returns a builder for creating a StoreProgram entity.
+func (c *StoreProgramClient) Create() *StoreProgramCreate {
+	mutation := newStoreProgramMutation(c.config, OpCreate)
+	return &StoreProgramCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of StoreProgram entities.
+func (c *StoreProgramClient) CreateBulk(builders ...*StoreProgramCreate) *StoreProgramCreateBulk {
+	return &StoreProgramCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *StoreProgramClient) MapCreateBulk(slice any, setFunc func(*StoreProgramCreate, int)) *StoreProgramCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &StoreProgramCreateBulk{err: fmt.Errorf("calling to StoreProgramClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*StoreProgramCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &StoreProgramCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for StoreProgram.
+func (c *StoreProgramClient) Update() *StoreProgramUpdate {
+	mutation := newStoreProgramMutation(c.config, OpUpdate)
+	return &StoreProgramUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *StoreProgramClient) UpdateOne(_m *StoreProgram) *StoreProgramUpdateOne {
+	mutation := newStoreProgramMutation(c.config, OpUpdateOne, withStoreProgram(_m))
+	return &StoreProgramUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *StoreProgramClient) UpdateOneID(id int) *StoreProgramUpdateOne {
+	mutation := newStoreProgramMutation(c.config, OpUpdateOne, withStoreProgramID(id))
+	return &StoreProgramUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for StoreProgram.
+func (c *StoreProgramClient) Delete() *StoreProgramDelete {
+	mutation := newStoreProgramMutation(c.config, OpDelete)
+	return &StoreProgramDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *StoreProgramClient) DeleteOne(_m *StoreProgram) *StoreProgramDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *StoreProgramClient) DeleteOneID(id int) *StoreProgramDeleteOne {
+	builder := c.Delete().Where(storeprogram.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &StoreProgramDeleteOne{builder}
+}
+
+// Query returns a query builder for StoreProgram.
+func (c *StoreProgramClient) Query() *StoreProgramQuery {
+	return &StoreProgramQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeStoreProgram},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a StoreProgram entity by its id.
+func (c *StoreProgramClient) Get(ctx context.Context, id int) (*StoreProgram, error) {
+	return c.Query().Where(storeprogram.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *StoreProgramClient) GetX(ctx context.Context, id int) *StoreProgram {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *StoreProgramClient) Hooks() []Hook {
+	hooks := c.hooks.StoreProgram
+	return append(hooks[:len(hooks):len(hooks)], storeprogram.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *StoreProgramClient) Interceptors() []Interceptor {
+	return c.inters.StoreProgram
+}
+
+func (c *StoreProgramClient) mutate(ctx context.Context, m *StoreProgramMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&StoreProgramCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&StoreProgramUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&StoreProgramUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&StoreProgramDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown StoreProgram mutation op: %q", m.Op())
 	}
 }
 
@@ -5434,16 +5910,16 @@ type (
 		MedalChange, Member, MemberMedal, MemberScore, PartnerGrant, PartnerSetting,
 		PlusCode, PlusCodeBatch, PlusCodeFailure, PlusRequest, PlusTerm, PointAccount,
 		PointAllocation, PointEntry, PointLot, PointRequest, Program, Refusal,
-		Settlement, SettlementPartition, StoreBudget, StoreFunding, Tier, TierChange,
-		TierGift []ent.Hook
+		Settlement, SettlementPartition, Store, StoreBudget, StoreConsent,
+		StoreFunding, StoreProgram, Tier, TierChange, TierGift []ent.Hook
 	}
 	inters struct {
 		ActivityMonth, AuditEntry, Benefit, BenefitClaim, CategoryMonth, Event, Medal,
 		MedalChange, Member, MemberMedal, MemberScore, PartnerGrant, PartnerSetting,
 		PlusCode, PlusCodeBatch, PlusCodeFailure, PlusRequest, PlusTerm, PointAccount,
 		PointAllocation, PointEntry, PointLot, PointRequest, Program, Refusal,
-		Settlement, SettlementPartition, StoreBudget, StoreFunding, Tier, TierChange,
-		TierGift []ent.Interceptor
+		Settlement, SettlementPartition, Store, StoreBudget, StoreConsent,
+		StoreFunding, StoreProgram, Tier, TierChange, TierGift []ent.Interceptor
 	}
 )
 

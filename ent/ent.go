@@ -39,8 +39,11 @@ import (
 	"github.com/membergraph/membergraph/ent/refusal"
 	"github.com/membergraph/membergraph/ent/settlement"
 	"github.com/membergraph/membergraph/ent/settlementpartition"
+	"github.com/membergraph/membergraph/ent/store"
 	"github.com/membergraph/membergraph/ent/storebudget"
+	"github.com/membergraph/membergraph/ent/storeconsent"
 	"github.com/membergraph/membergraph/ent/storefunding"
+	"github.com/membergraph/membergraph/ent/storeprogram"
 	"github.com/membergraph/membergraph/ent/tier"
 	"github.com/membergraph/membergraph/ent/tierchange"
 	"github.com/membergraph/membergraph/ent/tiergift"
@@ -131,8 +134,11 @@ func checkColumn(t, c string) error {
 			refusal.Table:             refusal.ValidColumn,
 			settlement.Table:          settlement.ValidColumn,
 			settlementpartition.Table: settlementpartition.ValidColumn,
+			store.Table:               store.ValidColumn,
 			storebudget.Table:         storebudget.ValidColumn,
+			storeconsent.Table:        storeconsent.ValidColumn,
 			storefunding.Table:        storefunding.ValidColumn,
+			storeprogram.Table:        storeprogram.ValidColumn,
 			tier.Table:                tier.ValidColumn,
 			tierchange.Table:          tierchange.ValidColumn,
 			tiergift.Table:            tiergift.ValidColumn,

@@ -31,8 +31,11 @@ import (
 	"github.com/membergraph/membergraph/ent/refusal"
 	"github.com/membergraph/membergraph/ent/settlement"
 	"github.com/membergraph/membergraph/ent/settlementpartition"
+	"github.com/membergraph/membergraph/ent/store"
 	"github.com/membergraph/membergraph/ent/storebudget"
+	"github.com/membergraph/membergraph/ent/storeconsent"
 	"github.com/membergraph/membergraph/ent/storefunding"
+	"github.com/membergraph/membergraph/ent/storeprogram"
 	"github.com/membergraph/membergraph/ent/tier"
 	"github.com/membergraph/membergraph/ent/tierchange"
 	"github.com/membergraph/membergraph/ent/tiergift"
@@ -45,7 +48,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 32)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 35)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   activitymonth.Table,
@@ -635,6 +638,25 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[27] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   store.Table,
+			Columns: store.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: store.FieldID,
+			},
+		},
+		Type: "Store",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			store.FieldProgramID:      {Type: field.TypeInt, Column: store.FieldProgramID},
+			store.FieldKey:            {Type: field.TypeString, Column: store.FieldKey},
+			store.FieldName:           {Type: field.TypeString, Column: store.FieldName},
+			store.FieldBrand:          {Type: field.TypeString, Column: store.FieldBrand},
+			store.FieldStoreProgramID: {Type: field.TypeInt, Column: store.FieldStoreProgramID},
+			store.FieldCreatedAt:      {Type: field.TypeTime, Column: store.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[28] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   storebudget.Table,
 			Columns: storebudget.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -650,7 +672,29 @@ var schemaGraph = func() *sqlgraph.Schema {
 			storebudget.FieldGranted:   {Type: field.TypeInt64, Column: storebudget.FieldGranted},
 		},
 	}
-	graph.Nodes[28] = &sqlgraph.Node{
+	graph.Nodes[29] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   storeconsent.Table,
+			Columns: storeconsent.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: storeconsent.FieldID,
+			},
+		},
+		Type: "StoreConsent",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			storeconsent.FieldProgramID:      {Type: field.TypeInt, Column: storeconsent.FieldProgramID},
+			storeconsent.FieldMemberID:       {Type: field.TypeInt, Column: storeconsent.FieldMemberID},
+			storeconsent.FieldStoreProgramID: {Type: field.TypeInt, Column: storeconsent.FieldStoreProgramID},
+			storeconsent.FieldJoinedAt:       {Type: field.TypeTime, Column: storeconsent.FieldJoinedAt},
+			storeconsent.FieldChannel:        {Type: field.TypeEnum, Column: storeconsent.FieldChannel},
+			storeconsent.FieldTextVersion:    {Type: field.TypeString, Column: storeconsent.FieldTextVersion},
+			storeconsent.FieldActor:          {Type: field.TypeString, Column: storeconsent.FieldActor},
+			storeconsent.FieldLeftAt:         {Type: field.TypeTime, Column: storeconsent.FieldLeftAt},
+			storeconsent.FieldLeftBy:         {Type: field.TypeString, Column: storeconsent.FieldLeftBy},
+		},
+	}
+	graph.Nodes[30] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   storefunding.Table,
 			Columns: storefunding.Columns,
@@ -671,7 +715,25 @@ var schemaGraph = func() *sqlgraph.Schema {
 			storefunding.FieldCreatedAt: {Type: field.TypeTime, Column: storefunding.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[29] = &sqlgraph.Node{
+	graph.Nodes[31] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   storeprogram.Table,
+			Columns: storeprogram.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: storeprogram.FieldID,
+			},
+		},
+		Type: "StoreProgram",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			storeprogram.FieldProgramID: {Type: field.TypeInt, Column: storeprogram.FieldProgramID},
+			storeprogram.FieldKey:       {Type: field.TypeString, Column: storeprogram.FieldKey},
+			storeprogram.FieldName:      {Type: field.TypeString, Column: storeprogram.FieldName},
+			storeprogram.FieldKind:      {Type: field.TypeEnum, Column: storeprogram.FieldKind},
+			storeprogram.FieldCreatedAt: {Type: field.TypeTime, Column: storeprogram.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[32] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tier.Table,
 			Columns: tier.Columns,
@@ -693,7 +755,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tier.FieldYearlyDeduction: {Type: field.TypeInt64, Column: tier.FieldYearlyDeduction},
 		},
 	}
-	graph.Nodes[30] = &sqlgraph.Node{
+	graph.Nodes[33] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tierchange.Table,
 			Columns: tierchange.Columns,
@@ -716,7 +778,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tierchange.FieldRun:        {Type: field.TypeInt, Column: tierchange.FieldRun},
 		},
 	}
-	graph.Nodes[31] = &sqlgraph.Node{
+	graph.Nodes[34] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tiergift.Table,
 			Columns: tiergift.Columns,
@@ -1157,6 +1219,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"SettlementPartition",
 		"Settlement",
+	)
+	graph.MustAddE(
+		"store_program",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   store.StoreProgramTable,
+			Columns: []string{store.StoreProgramColumn},
+			Bidi:    false,
+		},
+		"Store",
+		"StoreProgram",
+	)
+	graph.MustAddE(
+		"member",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   storeconsent.MemberTable,
+			Columns: []string{storeconsent.MemberColumn},
+			Bidi:    false,
+		},
+		"StoreConsent",
+		"Member",
+	)
+	graph.MustAddE(
+		"store_program",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   storeconsent.StoreProgramTable,
+			Columns: []string{storeconsent.StoreProgramColumn},
+			Bidi:    false,
+		},
+		"StoreConsent",
+		"StoreProgram",
 	)
 	graph.MustAddE(
 		"program",
@@ -4002,6 +4100,90 @@ func (f *SettlementPartitionFilter) WhereHasSettlementWith(preds ...predicate.Se
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *StoreQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the StoreQuery builder.
+func (_q *StoreQuery) Filter() *StoreFilter {
+	return &StoreFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *StoreMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the StoreMutation builder.
+func (m *StoreMutation) Filter() *StoreFilter {
+	return &StoreFilter{config: m.config, predicateAdder: m}
+}
+
+// StoreFilter provides a generic filtering capability at runtime for StoreQuery.
+type StoreFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *StoreFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *StoreFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(store.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *StoreFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(store.FieldProgramID))
+}
+
+// WhereKey applies the entql string predicate on the key field.
+func (f *StoreFilter) WhereKey(p entql.StringP) {
+	f.Where(p.Field(store.FieldKey))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *StoreFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(store.FieldName))
+}
+
+// WhereBrand applies the entql string predicate on the brand field.
+func (f *StoreFilter) WhereBrand(p entql.StringP) {
+	f.Where(p.Field(store.FieldBrand))
+}
+
+// WhereStoreProgramID applies the entql int predicate on the store_program_id field.
+func (f *StoreFilter) WhereStoreProgramID(p entql.IntP) {
+	f.Where(p.Field(store.FieldStoreProgramID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *StoreFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(store.FieldCreatedAt))
+}
+
+// WhereHasStoreProgram applies a predicate to check if query has an edge store_program.
+func (f *StoreFilter) WhereHasStoreProgram() {
+	f.Where(entql.HasEdge("store_program"))
+}
+
+// WhereHasStoreProgramWith applies a predicate to check if query has an edge store_program with a given conditions (other predicates).
+func (f *StoreFilter) WhereHasStoreProgramWith(preds ...predicate.StoreProgram) {
+	f.Where(entql.HasEdgeWith("store_program", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *StoreBudgetQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -4030,7 +4212,7 @@ type StoreBudgetFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StoreBudgetFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4062,6 +4244,119 @@ func (f *StoreBudgetFilter) WhereGranted(p entql.Int64P) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *StoreConsentQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the StoreConsentQuery builder.
+func (_q *StoreConsentQuery) Filter() *StoreConsentFilter {
+	return &StoreConsentFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *StoreConsentMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the StoreConsentMutation builder.
+func (m *StoreConsentMutation) Filter() *StoreConsentFilter {
+	return &StoreConsentFilter{config: m.config, predicateAdder: m}
+}
+
+// StoreConsentFilter provides a generic filtering capability at runtime for StoreConsentQuery.
+type StoreConsentFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *StoreConsentFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *StoreConsentFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(storeconsent.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *StoreConsentFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(storeconsent.FieldProgramID))
+}
+
+// WhereMemberID applies the entql int predicate on the member_id field.
+func (f *StoreConsentFilter) WhereMemberID(p entql.IntP) {
+	f.Where(p.Field(storeconsent.FieldMemberID))
+}
+
+// WhereStoreProgramID applies the entql int predicate on the store_program_id field.
+func (f *StoreConsentFilter) WhereStoreProgramID(p entql.IntP) {
+	f.Where(p.Field(storeconsent.FieldStoreProgramID))
+}
+
+// WhereJoinedAt applies the entql time.Time predicate on the joined_at field.
+func (f *StoreConsentFilter) WhereJoinedAt(p entql.TimeP) {
+	f.Where(p.Field(storeconsent.FieldJoinedAt))
+}
+
+// WhereChannel applies the entql string predicate on the channel field.
+func (f *StoreConsentFilter) WhereChannel(p entql.StringP) {
+	f.Where(p.Field(storeconsent.FieldChannel))
+}
+
+// WhereTextVersion applies the entql string predicate on the text_version field.
+func (f *StoreConsentFilter) WhereTextVersion(p entql.StringP) {
+	f.Where(p.Field(storeconsent.FieldTextVersion))
+}
+
+// WhereActor applies the entql string predicate on the actor field.
+func (f *StoreConsentFilter) WhereActor(p entql.StringP) {
+	f.Where(p.Field(storeconsent.FieldActor))
+}
+
+// WhereLeftAt applies the entql time.Time predicate on the left_at field.
+func (f *StoreConsentFilter) WhereLeftAt(p entql.TimeP) {
+	f.Where(p.Field(storeconsent.FieldLeftAt))
+}
+
+// WhereLeftBy applies the entql string predicate on the left_by field.
+func (f *StoreConsentFilter) WhereLeftBy(p entql.StringP) {
+	f.Where(p.Field(storeconsent.FieldLeftBy))
+}
+
+// WhereHasMember applies a predicate to check if query has an edge member.
+func (f *StoreConsentFilter) WhereHasMember() {
+	f.Where(entql.HasEdge("member"))
+}
+
+// WhereHasMemberWith applies a predicate to check if query has an edge member with a given conditions (other predicates).
+func (f *StoreConsentFilter) WhereHasMemberWith(preds ...predicate.Member) {
+	f.Where(entql.HasEdgeWith("member", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasStoreProgram applies a predicate to check if query has an edge store_program.
+func (f *StoreConsentFilter) WhereHasStoreProgram() {
+	f.Where(entql.HasEdge("store_program"))
+}
+
+// WhereHasStoreProgramWith applies a predicate to check if query has an edge store_program with a given conditions (other predicates).
+func (f *StoreConsentFilter) WhereHasStoreProgramWith(preds ...predicate.StoreProgram) {
+	f.Where(entql.HasEdgeWith("store_program", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *StoreFundingQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -4090,7 +4385,7 @@ type StoreFundingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StoreFundingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4142,6 +4437,71 @@ func (f *StoreFundingFilter) WhereCreatedAt(p entql.TimeP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *StoreProgramQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the StoreProgramQuery builder.
+func (_q *StoreProgramQuery) Filter() *StoreProgramFilter {
+	return &StoreProgramFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *StoreProgramMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the StoreProgramMutation builder.
+func (m *StoreProgramMutation) Filter() *StoreProgramFilter {
+	return &StoreProgramFilter{config: m.config, predicateAdder: m}
+}
+
+// StoreProgramFilter provides a generic filtering capability at runtime for StoreProgramQuery.
+type StoreProgramFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *StoreProgramFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *StoreProgramFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(storeprogram.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *StoreProgramFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(storeprogram.FieldProgramID))
+}
+
+// WhereKey applies the entql string predicate on the key field.
+func (f *StoreProgramFilter) WhereKey(p entql.StringP) {
+	f.Where(p.Field(storeprogram.FieldKey))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *StoreProgramFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(storeprogram.FieldName))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *StoreProgramFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(storeprogram.FieldKind))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *StoreProgramFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(storeprogram.FieldCreatedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *TierQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -4170,7 +4530,7 @@ type TierFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TierFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[32].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4297,7 +4657,7 @@ type TierChangeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TierChangeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[33].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4429,7 +4789,7 @@ type TierGiftFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TierGiftFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[34].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -39,8 +39,11 @@ import (
 	"github.com/membergraph/membergraph/ent/refusal"
 	"github.com/membergraph/membergraph/ent/settlement"
 	"github.com/membergraph/membergraph/ent/settlementpartition"
+	"github.com/membergraph/membergraph/ent/store"
 	"github.com/membergraph/membergraph/ent/storebudget"
+	"github.com/membergraph/membergraph/ent/storeconsent"
 	"github.com/membergraph/membergraph/ent/storefunding"
+	"github.com/membergraph/membergraph/ent/storeprogram"
 	"github.com/membergraph/membergraph/ent/tier"
 	"github.com/membergraph/membergraph/ent/tierchange"
 	"github.com/membergraph/membergraph/ent/tiergift"
@@ -85,8 +88,11 @@ const (
 	TypeRefusal             = "Refusal"
 	TypeSettlement          = "Settlement"
 	TypeSettlementPartition = "SettlementPartition"
+	TypeStore               = "Store"
 	TypeStoreBudget         = "StoreBudget"
+	TypeStoreConsent        = "StoreConsent"
 	TypeStoreFunding        = "StoreFunding"
+	TypeStoreProgram        = "StoreProgram"
 	TypeTier                = "Tier"
 	TypeTierChange          = "TierChange"
 	TypeTierGift            = "TierGift"
@@ -25811,6 +25817,714 @@ func (m *SettlementPartitionMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown SettlementPartition edge %s", name)
 }
 
+// StoreMutation represents an operation that mutates the Store nodes in the graph.
+type StoreMutation struct {
+	config
+	op                   Op
+	typ                  string
+	id                   *int
+	program_id           *int
+	addprogram_id        *int
+	key                  *string
+	name                 *string
+	brand                *string
+	created_at           *time.Time
+	clearedFields        map[string]struct{}
+	store_program        *int
+	clearedstore_program bool
+	done                 bool
+	oldValue             func(context.Context) (*Store, error)
+	predicates           []predicate.Store
+}
+
+var _ ent.Mutation = (*StoreMutation)(nil)
+
+// storeOption allows management of the mutation configuration using functional options.
+type storeOption func(*StoreMutation)
+
+// newStoreMutation creates new mutation for the Store entity.
+func newStoreMutation(c config, op Op, opts ...storeOption) *StoreMutation {
+	m := &StoreMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeStore,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withStoreID sets the ID field of the mutation.
+func withStoreID(id int) storeOption {
+	return func(m *StoreMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Store
+		)
+		m.oldValue = func(ctx context.Context) (*Store, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Store.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withStore sets the old Store of the mutation.
+func withStore(node *Store) storeOption {
+	return func(m *StoreMutation) {
+		m.oldValue = func(context.Context) (*Store, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m StoreMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m StoreMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *StoreMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *StoreMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Store.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetProgramID sets the "program_id" field.
+func (m *StoreMutation) SetProgramID(i int) {
+	m.program_id = &i
+	m.addprogram_id = nil
+}
+
+// ProgramID returns the value of the "program_id" field in the mutation.
+func (m *StoreMutation) ProgramID() (r int, exists bool) {
+	v := m.program_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProgramID returns the old "program_id" field's value of the Store entity.
+// If the Store object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StoreMutation) OldProgramID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProgramID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProgramID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProgramID: %w", err)
+	}
+	return oldValue.ProgramID, nil
+}
+
+// AddProgramID adds i to the "program_id" field.
+func (m *StoreMutation) AddProgramID(i int) {
+	if m.addprogram_id != nil {
+		*m.addprogram_id += i
+	} else {
+		m.addprogram_id = &i
+	}
+}
+
+// AddedProgramID returns the value that was added to the "program_id" field in this mutation.
+func (m *StoreMutation) AddedProgramID() (r int, exists bool) {
+	v := m.addprogram_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetProgramID resets all changes to the "program_id" field.
+func (m *StoreMutation) ResetProgramID() {
+	m.program_id = nil
+	m.addprogram_id = nil
+}
+
+// SetKey sets the "key" field.
+func (m *StoreMutation) SetKey(s string) {
+	m.key = &s
+}
+
+// Key returns the value of the "key" field in the mutation.
+func (m *StoreMutation) Key() (r string, exists bool) {
+	v := m.key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKey returns the old "key" field's value of the Store entity.
+// If the Store object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StoreMutation) OldKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKey: %w", err)
+	}
+	return oldValue.Key, nil
+}
+
+// ResetKey resets all changes to the "key" field.
+func (m *StoreMutation) ResetKey() {
+	m.key = nil
+}
+
+// SetName sets the "name" field.
+func (m *StoreMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *StoreMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the Store entity.
+// If the Store object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StoreMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *StoreMutation) ResetName() {
+	m.name = nil
+}
+
+// SetBrand sets the "brand" field.
+func (m *StoreMutation) SetBrand(s string) {
+	m.brand = &s
+}
+
+// Brand returns the value of the "brand" field in the mutation.
+func (m *StoreMutation) Brand() (r string, exists bool) {
+	v := m.brand
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBrand returns the old "brand" field's value of the Store entity.
+// If the Store object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StoreMutation) OldBrand(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBrand is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBrand requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBrand: %w", err)
+	}
+	return oldValue.Brand, nil
+}
+
+// ResetBrand resets all changes to the "brand" field.
+func (m *StoreMutation) ResetBrand() {
+	m.brand = nil
+}
+
+// SetStoreProgramID sets the "store_program_id" field.
+func (m *StoreMutation) SetStoreProgramID(i int) {
+	m.store_program = &i
+}
+
+// StoreProgramID returns the value of the "store_program_id" field in the mutation.
+func (m *StoreMutation) StoreProgramID() (r int, exists bool) {
+	v := m.store_program
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStoreProgramID returns the old "store_program_id" field's value of the Store entity.
+// If the Store object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StoreMutation) OldStoreProgramID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStoreProgramID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStoreProgramID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStoreProgramID: %w", err)
+	}
+	return oldValue.StoreProgramID, nil
+}
+
+// ClearStoreProgramID clears the value of the "store_program_id" field.
+func (m *StoreMutation) ClearStoreProgramID() {
+	m.store_program = nil
+	m.clearedFields[store.FieldStoreProgramID] = struct{}{}
+}
+
+// StoreProgramIDCleared returns if the "store_program_id" field was cleared in this mutation.
+func (m *StoreMutation) StoreProgramIDCleared() bool {
+	_, ok := m.clearedFields[store.FieldStoreProgramID]
+	return ok
+}
+
+// ResetStoreProgramID resets all changes to the "store_program_id" field.
+func (m *StoreMutation) ResetStoreProgramID() {
+	m.store_program = nil
+	delete(m.clearedFields, store.FieldStoreProgramID)
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *StoreMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *StoreMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Store entity.
+// If the Store object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StoreMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *StoreMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// ClearStoreProgram clears the "store_program" edge to the StoreProgram entity.
+func (m *StoreMutation) ClearStoreProgram() {
+	m.clearedstore_program = true
+	m.clearedFields[store.FieldStoreProgramID] = struct{}{}
+}
+
+// StoreProgramCleared reports if the "store_program" edge to the StoreProgram entity was cleared.
+func (m *StoreMutation) StoreProgramCleared() bool {
+	return m.StoreProgramIDCleared() || m.clearedstore_program
+}
+
+// StoreProgramIDs returns the "store_program" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// StoreProgramID instead. It exists only for internal usage by the builders.
+func (m *StoreMutation) StoreProgramIDs() (ids []int) {
+	if id := m.store_program; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetStoreProgram resets all changes to the "store_program" edge.
+func (m *StoreMutation) ResetStoreProgram() {
+	m.store_program = nil
+	m.clearedstore_program = false
+}
+
+// Where appends a list predicates to the StoreMutation builder.
+func (m *StoreMutation) Where(ps ...predicate.Store) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the StoreMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *StoreMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Store, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *StoreMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *StoreMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Store).
+func (m *StoreMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *StoreMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.program_id != nil {
+		fields = append(fields, store.FieldProgramID)
+	}
+	if m.key != nil {
+		fields = append(fields, store.FieldKey)
+	}
+	if m.name != nil {
+		fields = append(fields, store.FieldName)
+	}
+	if m.brand != nil {
+		fields = append(fields, store.FieldBrand)
+	}
+	if m.store_program != nil {
+		fields = append(fields, store.FieldStoreProgramID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, store.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *StoreMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case store.FieldProgramID:
+		return m.ProgramID()
+	case store.FieldKey:
+		return m.Key()
+	case store.FieldName:
+		return m.Name()
+	case store.FieldBrand:
+		return m.Brand()
+	case store.FieldStoreProgramID:
+		return m.StoreProgramID()
+	case store.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *StoreMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case store.FieldProgramID:
+		return m.OldProgramID(ctx)
+	case store.FieldKey:
+		return m.OldKey(ctx)
+	case store.FieldName:
+		return m.OldName(ctx)
+	case store.FieldBrand:
+		return m.OldBrand(ctx)
+	case store.FieldStoreProgramID:
+		return m.OldStoreProgramID(ctx)
+	case store.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Store field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *StoreMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case store.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProgramID(v)
+		return nil
+	case store.FieldKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKey(v)
+		return nil
+	case store.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case store.FieldBrand:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBrand(v)
+		return nil
+	case store.FieldStoreProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStoreProgramID(v)
+		return nil
+	case store.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Store field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *StoreMutation) AddedFields() []string {
+	var fields []string
+	if m.addprogram_id != nil {
+		fields = append(fields, store.FieldProgramID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *StoreMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case store.FieldProgramID:
+		return m.AddedProgramID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *StoreMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case store.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddProgramID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Store numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *StoreMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(store.FieldStoreProgramID) {
+		fields = append(fields, store.FieldStoreProgramID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *StoreMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *StoreMutation) ClearField(name string) error {
+	switch name {
+	case store.FieldStoreProgramID:
+		m.ClearStoreProgramID()
+		return nil
+	}
+	return fmt.Errorf("unknown Store nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *StoreMutation) ResetField(name string) error {
+	switch name {
+	case store.FieldProgramID:
+		m.ResetProgramID()
+		return nil
+	case store.FieldKey:
+		m.ResetKey()
+		return nil
+	case store.FieldName:
+		m.ResetName()
+		return nil
+	case store.FieldBrand:
+		m.ResetBrand()
+		return nil
+	case store.FieldStoreProgramID:
+		m.ResetStoreProgramID()
+		return nil
+	case store.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Store field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *StoreMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.store_program != nil {
+		edges = append(edges, store.EdgeStoreProgram)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *StoreMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case store.EdgeStoreProgram:
+		if id := m.store_program; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *StoreMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *StoreMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *StoreMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedstore_program {
+		edges = append(edges, store.EdgeStoreProgram)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *StoreMutation) EdgeCleared(name string) bool {
+	switch name {
+	case store.EdgeStoreProgram:
+		return m.clearedstore_program
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *StoreMutation) ClearEdge(name string) error {
+	switch name {
+	case store.EdgeStoreProgram:
+		m.ClearStoreProgram()
+		return nil
+	}
+	return fmt.Errorf("unknown Store unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *StoreMutation) ResetEdge(name string) error {
+	switch name {
+	case store.EdgeStoreProgram:
+		m.ResetStoreProgram()
+		return nil
+	}
+	return fmt.Errorf("unknown Store edge %s", name)
+}
+
 // StoreBudgetMutation represents an operation that mutates the StoreBudget nodes in the graph.
 type StoreBudgetMutation struct {
 	config
@@ -26399,6 +27113,941 @@ func (m *StoreBudgetMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *StoreBudgetMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown StoreBudget edge %s", name)
+}
+
+// StoreConsentMutation represents an operation that mutates the StoreConsent nodes in the graph.
+type StoreConsentMutation struct {
+	config
+	op                   Op
+	typ                  string
+	id                   *int
+	program_id           *int
+	addprogram_id        *int
+	joined_at            *time.Time
+	channel              *storeconsent.Channel
+	text_version         *string
+	actor                *string
+	left_at              *time.Time
+	left_by              *string
+	clearedFields        map[string]struct{}
+	member               *int
+	clearedmember        bool
+	store_program        *int
+	clearedstore_program bool
+	done                 bool
+	oldValue             func(context.Context) (*StoreConsent, error)
+	predicates           []predicate.StoreConsent
+}
+
+var _ ent.Mutation = (*StoreConsentMutation)(nil)
+
+// storeconsentOption allows management of the mutation configuration using functional options.
+type storeconsentOption func(*StoreConsentMutation)
+
+// newStoreConsentMutation creates new mutation for the StoreConsent entity.
+func newStoreConsentMutation(c config, op Op, opts ...storeconsentOption) *StoreConsentMutation {
+	m := &StoreConsentMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeStoreConsent,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withStoreConsentID sets the ID field of the mutation.
+func withStoreConsentID(id int) storeconsentOption {
+	return func(m *StoreConsentMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *StoreConsent
+		)
+		m.oldValue = func(ctx context.Context) (*StoreConsent, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().StoreConsent.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withStoreConsent sets the old StoreConsent of the mutation.
+func withStoreConsent(node *StoreConsent) storeconsentOption {
+	return func(m *StoreConsentMutation) {
+		m.oldValue = func(context.Context) (*StoreConsent, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m StoreConsentMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m StoreConsentMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *StoreConsentMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *StoreConsentMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().StoreConsent.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetProgramID sets the "program_id" field.
+func (m *StoreConsentMutation) SetProgramID(i int) {
+	m.program_id = &i
+	m.addprogram_id = nil
+}
+
+// ProgramID returns the value of the "program_id" field in the mutation.
+func (m *StoreConsentMutation) ProgramID() (r int, exists bool) {
+	v := m.program_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProgramID returns the old "program_id" field's value of the StoreConsent entity.
+// If the StoreConsent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StoreConsentMutation) OldProgramID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProgramID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProgramID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProgramID: %w", err)
+	}
+	return oldValue.ProgramID, nil
+}
+
+// AddProgramID adds i to the "program_id" field.
+func (m *StoreConsentMutation) AddProgramID(i int) {
+	if m.addprogram_id != nil {
+		*m.addprogram_id += i
+	} else {
+		m.addprogram_id = &i
+	}
+}
+
+// AddedProgramID returns the value that was added to the "program_id" field in this mutation.
+func (m *StoreConsentMutation) AddedProgramID() (r int, exists bool) {
+	v := m.addprogram_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetProgramID resets all changes to the "program_id" field.
+func (m *StoreConsentMutation) ResetProgramID() {
+	m.program_id = nil
+	m.addprogram_id = nil
+}
+
+// SetMemberID sets the "member_id" field.
+func (m *StoreConsentMutation) SetMemberID(i int) {
+	m.member = &i
+}
+
+// MemberID returns the value of the "member_id" field in the mutation.
+func (m *StoreConsentMutation) MemberID() (r int, exists bool) {
+	v := m.member
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMemberID returns the old "member_id" field's value of the StoreConsent entity.
+// If the StoreConsent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StoreConsentMutation) OldMemberID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMemberID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMemberID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMemberID: %w", err)
+	}
+	return oldValue.MemberID, nil
+}
+
+// ResetMemberID resets all changes to the "member_id" field.
+func (m *StoreConsentMutation) ResetMemberID() {
+	m.member = nil
+}
+
+// SetStoreProgramID sets the "store_program_id" field.
+func (m *StoreConsentMutation) SetStoreProgramID(i int) {
+	m.store_program = &i
+}
+
+// StoreProgramID returns the value of the "store_program_id" field in the mutation.
+func (m *StoreConsentMutation) StoreProgramID() (r int, exists bool) {
+	v := m.store_program
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStoreProgramID returns the old "store_program_id" field's value of the StoreConsent entity.
+// If the StoreConsent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StoreConsentMutation) OldStoreProgramID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStoreProgramID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStoreProgramID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStoreProgramID: %w", err)
+	}
+	return oldValue.StoreProgramID, nil
+}
+
+// ResetStoreProgramID resets all changes to the "store_program_id" field.
+func (m *StoreConsentMutation) ResetStoreProgramID() {
+	m.store_program = nil
+}
+
+// SetJoinedAt sets the "joined_at" field.
+func (m *StoreConsentMutation) SetJoinedAt(t time.Time) {
+	m.joined_at = &t
+}
+
+// JoinedAt returns the value of the "joined_at" field in the mutation.
+func (m *StoreConsentMutation) JoinedAt() (r time.Time, exists bool) {
+	v := m.joined_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldJoinedAt returns the old "joined_at" field's value of the StoreConsent entity.
+// If the StoreConsent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StoreConsentMutation) OldJoinedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldJoinedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldJoinedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldJoinedAt: %w", err)
+	}
+	return oldValue.JoinedAt, nil
+}
+
+// ResetJoinedAt resets all changes to the "joined_at" field.
+func (m *StoreConsentMutation) ResetJoinedAt() {
+	m.joined_at = nil
+}
+
+// SetChannel sets the "channel" field.
+func (m *StoreConsentMutation) SetChannel(s storeconsent.Channel) {
+	m.channel = &s
+}
+
+// Channel returns the value of the "channel" field in the mutation.
+func (m *StoreConsentMutation) Channel() (r storeconsent.Channel, exists bool) {
+	v := m.channel
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChannel returns the old "channel" field's value of the StoreConsent entity.
+// If the StoreConsent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StoreConsentMutation) OldChannel(ctx context.Context) (v storeconsent.Channel, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChannel is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChannel requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChannel: %w", err)
+	}
+	return oldValue.Channel, nil
+}
+
+// ResetChannel resets all changes to the "channel" field.
+func (m *StoreConsentMutation) ResetChannel() {
+	m.channel = nil
+}
+
+// SetTextVersion sets the "text_version" field.
+func (m *StoreConsentMutation) SetTextVersion(s string) {
+	m.text_version = &s
+}
+
+// TextVersion returns the value of the "text_version" field in the mutation.
+func (m *StoreConsentMutation) TextVersion() (r string, exists bool) {
+	v := m.text_version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTextVersion returns the old "text_version" field's value of the StoreConsent entity.
+// If the StoreConsent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StoreConsentMutation) OldTextVersion(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTextVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTextVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTextVersion: %w", err)
+	}
+	return oldValue.TextVersion, nil
+}
+
+// ResetTextVersion resets all changes to the "text_version" field.
+func (m *StoreConsentMutation) ResetTextVersion() {
+	m.text_version = nil
+}
+
+// SetActor sets the "actor" field.
+func (m *StoreConsentMutation) SetActor(s string) {
+	m.actor = &s
+}
+
+// Actor returns the value of the "actor" field in the mutation.
+func (m *StoreConsentMutation) Actor() (r string, exists bool) {
+	v := m.actor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActor returns the old "actor" field's value of the StoreConsent entity.
+// If the StoreConsent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StoreConsentMutation) OldActor(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActor is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActor requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActor: %w", err)
+	}
+	return oldValue.Actor, nil
+}
+
+// ResetActor resets all changes to the "actor" field.
+func (m *StoreConsentMutation) ResetActor() {
+	m.actor = nil
+}
+
+// SetLeftAt sets the "left_at" field.
+func (m *StoreConsentMutation) SetLeftAt(t time.Time) {
+	m.left_at = &t
+}
+
+// LeftAt returns the value of the "left_at" field in the mutation.
+func (m *StoreConsentMutation) LeftAt() (r time.Time, exists bool) {
+	v := m.left_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLeftAt returns the old "left_at" field's value of the StoreConsent entity.
+// If the StoreConsent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StoreConsentMutation) OldLeftAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLeftAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLeftAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLeftAt: %w", err)
+	}
+	return oldValue.LeftAt, nil
+}
+
+// ClearLeftAt clears the value of the "left_at" field.
+func (m *StoreConsentMutation) ClearLeftAt() {
+	m.left_at = nil
+	m.clearedFields[storeconsent.FieldLeftAt] = struct{}{}
+}
+
+// LeftAtCleared returns if the "left_at" field was cleared in this mutation.
+func (m *StoreConsentMutation) LeftAtCleared() bool {
+	_, ok := m.clearedFields[storeconsent.FieldLeftAt]
+	return ok
+}
+
+// ResetLeftAt resets all changes to the "left_at" field.
+func (m *StoreConsentMutation) ResetLeftAt() {
+	m.left_at = nil
+	delete(m.clearedFields, storeconsent.FieldLeftAt)
+}
+
+// SetLeftBy sets the "left_by" field.
+func (m *StoreConsentMutation) SetLeftBy(s string) {
+	m.left_by = &s
+}
+
+// LeftBy returns the value of the "left_by" field in the mutation.
+func (m *StoreConsentMutation) LeftBy() (r string, exists bool) {
+	v := m.left_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLeftBy returns the old "left_by" field's value of the StoreConsent entity.
+// If the StoreConsent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StoreConsentMutation) OldLeftBy(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLeftBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLeftBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLeftBy: %w", err)
+	}
+	return oldValue.LeftBy, nil
+}
+
+// ClearLeftBy clears the value of the "left_by" field.
+func (m *StoreConsentMutation) ClearLeftBy() {
+	m.left_by = nil
+	m.clearedFields[storeconsent.FieldLeftBy] = struct{}{}
+}
+
+// LeftByCleared returns if the "left_by" field was cleared in this mutation.
+func (m *StoreConsentMutation) LeftByCleared() bool {
+	_, ok := m.clearedFields[storeconsent.FieldLeftBy]
+	return ok
+}
+
+// ResetLeftBy resets all changes to the "left_by" field.
+func (m *StoreConsentMutation) ResetLeftBy() {
+	m.left_by = nil
+	delete(m.clearedFields, storeconsent.FieldLeftBy)
+}
+
+// ClearMember clears the "member" edge to the Member entity.
+func (m *StoreConsentMutation) ClearMember() {
+	m.clearedmember = true
+	m.clearedFields[storeconsent.FieldMemberID] = struct{}{}
+}
+
+// MemberCleared reports if the "member" edge to the Member entity was cleared.
+func (m *StoreConsentMutation) MemberCleared() bool {
+	return m.clearedmember
+}
+
+// MemberIDs returns the "member" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// MemberID instead. It exists only for internal usage by the builders.
+func (m *StoreConsentMutation) MemberIDs() (ids []int) {
+	if id := m.member; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetMember resets all changes to the "member" edge.
+func (m *StoreConsentMutation) ResetMember() {
+	m.member = nil
+	m.clearedmember = false
+}
+
+// ClearStoreProgram clears the "store_program" edge to the StoreProgram entity.
+func (m *StoreConsentMutation) ClearStoreProgram() {
+	m.clearedstore_program = true
+	m.clearedFields[storeconsent.FieldStoreProgramID] = struct{}{}
+}
+
+// StoreProgramCleared reports if the "store_program" edge to the StoreProgram entity was cleared.
+func (m *StoreConsentMutation) StoreProgramCleared() bool {
+	return m.clearedstore_program
+}
+
+// StoreProgramIDs returns the "store_program" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// StoreProgramID instead. It exists only for internal usage by the builders.
+func (m *StoreConsentMutation) StoreProgramIDs() (ids []int) {
+	if id := m.store_program; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetStoreProgram resets all changes to the "store_program" edge.
+func (m *StoreConsentMutation) ResetStoreProgram() {
+	m.store_program = nil
+	m.clearedstore_program = false
+}
+
+// Where appends a list predicates to the StoreConsentMutation builder.
+func (m *StoreConsentMutation) Where(ps ...predicate.StoreConsent) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the StoreConsentMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *StoreConsentMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.StoreConsent, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *StoreConsentMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *StoreConsentMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (StoreConsent).
+func (m *StoreConsentMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *StoreConsentMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.program_id != nil {
+		fields = append(fields, storeconsent.FieldProgramID)
+	}
+	if m.member != nil {
+		fields = append(fields, storeconsent.FieldMemberID)
+	}
+	if m.store_program != nil {
+		fields = append(fields, storeconsent.FieldStoreProgramID)
+	}
+	if m.joined_at != nil {
+		fields = append(fields, storeconsent.FieldJoinedAt)
+	}
+	if m.channel != nil {
+		fields = append(fields, storeconsent.FieldChannel)
+	}
+	if m.text_version != nil {
+		fields = append(fields, storeconsent.FieldTextVersion)
+	}
+	if m.actor != nil {
+		fields = append(fields, storeconsent.FieldActor)
+	}
+	if m.left_at != nil {
+		fields = append(fields, storeconsent.FieldLeftAt)
+	}
+	if m.left_by != nil {
+		fields = append(fields, storeconsent.FieldLeftBy)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *StoreConsentMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case storeconsent.FieldProgramID:
+		return m.ProgramID()
+	case storeconsent.FieldMemberID:
+		return m.MemberID()
+	case storeconsent.FieldStoreProgramID:
+		return m.StoreProgramID()
+	case storeconsent.FieldJoinedAt:
+		return m.JoinedAt()
+	case storeconsent.FieldChannel:
+		return m.Channel()
+	case storeconsent.FieldTextVersion:
+		return m.TextVersion()
+	case storeconsent.FieldActor:
+		return m.Actor()
+	case storeconsent.FieldLeftAt:
+		return m.LeftAt()
+	case storeconsent.FieldLeftBy:
+		return m.LeftBy()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *StoreConsentMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case storeconsent.FieldProgramID:
+		return m.OldProgramID(ctx)
+	case storeconsent.FieldMemberID:
+		return m.OldMemberID(ctx)
+	case storeconsent.FieldStoreProgramID:
+		return m.OldStoreProgramID(ctx)
+	case storeconsent.FieldJoinedAt:
+		return m.OldJoinedAt(ctx)
+	case storeconsent.FieldChannel:
+		return m.OldChannel(ctx)
+	case storeconsent.FieldTextVersion:
+		return m.OldTextVersion(ctx)
+	case storeconsent.FieldActor:
+		return m.OldActor(ctx)
+	case storeconsent.FieldLeftAt:
+		return m.OldLeftAt(ctx)
+	case storeconsent.FieldLeftBy:
+		return m.OldLeftBy(ctx)
+	}
+	return nil, fmt.Errorf("unknown StoreConsent field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *StoreConsentMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case storeconsent.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProgramID(v)
+		return nil
+	case storeconsent.FieldMemberID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMemberID(v)
+		return nil
+	case storeconsent.FieldStoreProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStoreProgramID(v)
+		return nil
+	case storeconsent.FieldJoinedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetJoinedAt(v)
+		return nil
+	case storeconsent.FieldChannel:
+		v, ok := value.(storeconsent.Channel)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChannel(v)
+		return nil
+	case storeconsent.FieldTextVersion:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTextVersion(v)
+		return nil
+	case storeconsent.FieldActor:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActor(v)
+		return nil
+	case storeconsent.FieldLeftAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLeftAt(v)
+		return nil
+	case storeconsent.FieldLeftBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLeftBy(v)
+		return nil
+	}
+	return fmt.Errorf("unknown StoreConsent field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *StoreConsentMutation) AddedFields() []string {
+	var fields []string
+	if m.addprogram_id != nil {
+		fields = append(fields, storeconsent.FieldProgramID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *StoreConsentMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case storeconsent.FieldProgramID:
+		return m.AddedProgramID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *StoreConsentMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case storeconsent.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddProgramID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown StoreConsent numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *StoreConsentMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(storeconsent.FieldLeftAt) {
+		fields = append(fields, storeconsent.FieldLeftAt)
+	}
+	if m.FieldCleared(storeconsent.FieldLeftBy) {
+		fields = append(fields, storeconsent.FieldLeftBy)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *StoreConsentMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *StoreConsentMutation) ClearField(name string) error {
+	switch name {
+	case storeconsent.FieldLeftAt:
+		m.ClearLeftAt()
+		return nil
+	case storeconsent.FieldLeftBy:
+		m.ClearLeftBy()
+		return nil
+	}
+	return fmt.Errorf("unknown StoreConsent nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *StoreConsentMutation) ResetField(name string) error {
+	switch name {
+	case storeconsent.FieldProgramID:
+		m.ResetProgramID()
+		return nil
+	case storeconsent.FieldMemberID:
+		m.ResetMemberID()
+		return nil
+	case storeconsent.FieldStoreProgramID:
+		m.ResetStoreProgramID()
+		return nil
+	case storeconsent.FieldJoinedAt:
+		m.ResetJoinedAt()
+		return nil
+	case storeconsent.FieldChannel:
+		m.ResetChannel()
+		return nil
+	case storeconsent.FieldTextVersion:
+		m.ResetTextVersion()
+		return nil
+	case storeconsent.FieldActor:
+		m.ResetActor()
+		return nil
+	case storeconsent.FieldLeftAt:
+		m.ResetLeftAt()
+		return nil
+	case storeconsent.FieldLeftBy:
+		m.ResetLeftBy()
+		return nil
+	}
+	return fmt.Errorf("unknown StoreConsent field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *StoreConsentMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.member != nil {
+		edges = append(edges, storeconsent.EdgeMember)
+	}
+	if m.store_program != nil {
+		edges = append(edges, storeconsent.EdgeStoreProgram)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *StoreConsentMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case storeconsent.EdgeMember:
+		if id := m.member; id != nil {
+			return []ent.Value{*id}
+		}
+	case storeconsent.EdgeStoreProgram:
+		if id := m.store_program; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *StoreConsentMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *StoreConsentMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *StoreConsentMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedmember {
+		edges = append(edges, storeconsent.EdgeMember)
+	}
+	if m.clearedstore_program {
+		edges = append(edges, storeconsent.EdgeStoreProgram)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *StoreConsentMutation) EdgeCleared(name string) bool {
+	switch name {
+	case storeconsent.EdgeMember:
+		return m.clearedmember
+	case storeconsent.EdgeStoreProgram:
+		return m.clearedstore_program
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *StoreConsentMutation) ClearEdge(name string) error {
+	switch name {
+	case storeconsent.EdgeMember:
+		m.ClearMember()
+		return nil
+	case storeconsent.EdgeStoreProgram:
+		m.ClearStoreProgram()
+		return nil
+	}
+	return fmt.Errorf("unknown StoreConsent unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *StoreConsentMutation) ResetEdge(name string) error {
+	switch name {
+	case storeconsent.EdgeMember:
+		m.ResetMember()
+		return nil
+	case storeconsent.EdgeStoreProgram:
+		m.ResetStoreProgram()
+		return nil
+	}
+	return fmt.Errorf("unknown StoreConsent edge %s", name)
 }
 
 // StoreFundingMutation represents an operation that mutates the StoreFunding nodes in the graph.
@@ -27172,6 +28821,584 @@ func (m *StoreFundingMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *StoreFundingMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown StoreFunding edge %s", name)
+}
+
+// StoreProgramMutation represents an operation that mutates the StoreProgram nodes in the graph.
+type StoreProgramMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	program_id    *int
+	addprogram_id *int
+	key           *string
+	name          *string
+	kind          *storeprogram.Kind
+	created_at    *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*StoreProgram, error)
+	predicates    []predicate.StoreProgram
+}
+
+var _ ent.Mutation = (*StoreProgramMutation)(nil)
+
+// storeprogramOption allows management of the mutation configuration using functional options.
+type storeprogramOption func(*StoreProgramMutation)
+
+// newStoreProgramMutation creates new mutation for the StoreProgram entity.
+func newStoreProgramMutation(c config, op Op, opts ...storeprogramOption) *StoreProgramMutation {
+	m := &StoreProgramMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeStoreProgram,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withStoreProgramID sets the ID field of the mutation.
+func withStoreProgramID(id int) storeprogramOption {
+	return func(m *StoreProgramMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *StoreProgram
+		)
+		m.oldValue = func(ctx context.Context) (*StoreProgram, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().StoreProgram.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withStoreProgram sets the old StoreProgram of the mutation.
+func withStoreProgram(node *StoreProgram) storeprogramOption {
+	return func(m *StoreProgramMutation) {
+		m.oldValue = func(context.Context) (*StoreProgram, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m StoreProgramMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m StoreProgramMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *StoreProgramMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *StoreProgramMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().StoreProgram.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetProgramID sets the "program_id" field.
+func (m *StoreProgramMutation) SetProgramID(i int) {
+	m.program_id = &i
+	m.addprogram_id = nil
+}
+
+// ProgramID returns the value of the "program_id" field in the mutation.
+func (m *StoreProgramMutation) ProgramID() (r int, exists bool) {
+	v := m.program_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProgramID returns the old "program_id" field's value of the StoreProgram entity.
+// If the StoreProgram object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StoreProgramMutation) OldProgramID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProgramID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProgramID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProgramID: %w", err)
+	}
+	return oldValue.ProgramID, nil
+}
+
+// AddProgramID adds i to the "program_id" field.
+func (m *StoreProgramMutation) AddProgramID(i int) {
+	if m.addprogram_id != nil {
+		*m.addprogram_id += i
+	} else {
+		m.addprogram_id = &i
+	}
+}
+
+// AddedProgramID returns the value that was added to the "program_id" field in this mutation.
+func (m *StoreProgramMutation) AddedProgramID() (r int, exists bool) {
+	v := m.addprogram_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetProgramID resets all changes to the "program_id" field.
+func (m *StoreProgramMutation) ResetProgramID() {
+	m.program_id = nil
+	m.addprogram_id = nil
+}
+
+// SetKey sets the "key" field.
+func (m *StoreProgramMutation) SetKey(s string) {
+	m.key = &s
+}
+
+// Key returns the value of the "key" field in the mutation.
+func (m *StoreProgramMutation) Key() (r string, exists bool) {
+	v := m.key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKey returns the old "key" field's value of the StoreProgram entity.
+// If the StoreProgram object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StoreProgramMutation) OldKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKey: %w", err)
+	}
+	return oldValue.Key, nil
+}
+
+// ResetKey resets all changes to the "key" field.
+func (m *StoreProgramMutation) ResetKey() {
+	m.key = nil
+}
+
+// SetName sets the "name" field.
+func (m *StoreProgramMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *StoreProgramMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the StoreProgram entity.
+// If the StoreProgram object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StoreProgramMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *StoreProgramMutation) ResetName() {
+	m.name = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *StoreProgramMutation) SetKind(s storeprogram.Kind) {
+	m.kind = &s
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *StoreProgramMutation) Kind() (r storeprogram.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the StoreProgram entity.
+// If the StoreProgram object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StoreProgramMutation) OldKind(ctx context.Context) (v storeprogram.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *StoreProgramMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *StoreProgramMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *StoreProgramMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the StoreProgram entity.
+// If the StoreProgram object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StoreProgramMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *StoreProgramMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the StoreProgramMutation builder.
+func (m *StoreProgramMutation) Where(ps ...predicate.StoreProgram) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the StoreProgramMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *StoreProgramMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.StoreProgram, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *StoreProgramMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *StoreProgramMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (StoreProgram).
+func (m *StoreProgramMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *StoreProgramMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.program_id != nil {
+		fields = append(fields, storeprogram.FieldProgramID)
+	}
+	if m.key != nil {
+		fields = append(fields, storeprogram.FieldKey)
+	}
+	if m.name != nil {
+		fields = append(fields, storeprogram.FieldName)
+	}
+	if m.kind != nil {
+		fields = append(fields, storeprogram.FieldKind)
+	}
+	if m.created_at != nil {
+		fields = append(fields, storeprogram.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *StoreProgramMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case storeprogram.FieldProgramID:
+		return m.ProgramID()
+	case storeprogram.FieldKey:
+		return m.Key()
+	case storeprogram.FieldName:
+		return m.Name()
+	case storeprogram.FieldKind:
+		return m.Kind()
+	case storeprogram.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *StoreProgramMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case storeprogram.FieldProgramID:
+		return m.OldProgramID(ctx)
+	case storeprogram.FieldKey:
+		return m.OldKey(ctx)
+	case storeprogram.FieldName:
+		return m.OldName(ctx)
+	case storeprogram.FieldKind:
+		return m.OldKind(ctx)
+	case storeprogram.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown StoreProgram field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *StoreProgramMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case storeprogram.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProgramID(v)
+		return nil
+	case storeprogram.FieldKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKey(v)
+		return nil
+	case storeprogram.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case storeprogram.FieldKind:
+		v, ok := value.(storeprogram.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case storeprogram.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown StoreProgram field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *StoreProgramMutation) AddedFields() []string {
+	var fields []string
+	if m.addprogram_id != nil {
+		fields = append(fields, storeprogram.FieldProgramID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *StoreProgramMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case storeprogram.FieldProgramID:
+		return m.AddedProgramID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *StoreProgramMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case storeprogram.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddProgramID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown StoreProgram numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *StoreProgramMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *StoreProgramMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *StoreProgramMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown StoreProgram nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *StoreProgramMutation) ResetField(name string) error {
+	switch name {
+	case storeprogram.FieldProgramID:
+		m.ResetProgramID()
+		return nil
+	case storeprogram.FieldKey:
+		m.ResetKey()
+		return nil
+	case storeprogram.FieldName:
+		m.ResetName()
+		return nil
+	case storeprogram.FieldKind:
+		m.ResetKind()
+		return nil
+	case storeprogram.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown StoreProgram field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *StoreProgramMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *StoreProgramMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *StoreProgramMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *StoreProgramMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *StoreProgramMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *StoreProgramMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *StoreProgramMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown StoreProgram unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *StoreProgramMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown StoreProgram edge %s", name)
 }
 
 // TierMutation represents an operation that mutates the Tier nodes in the graph.

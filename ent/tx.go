@@ -68,10 +68,16 @@ type Tx struct {
 	Settlement *SettlementClient
 	// SettlementPartition is the client for interacting with the SettlementPartition builders.
 	SettlementPartition *SettlementPartitionClient
+	// Store is the client for interacting with the Store builders.
+	Store *StoreClient
 	// StoreBudget is the client for interacting with the StoreBudget builders.
 	StoreBudget *StoreBudgetClient
+	// StoreConsent is the client for interacting with the StoreConsent builders.
+	StoreConsent *StoreConsentClient
 	// StoreFunding is the client for interacting with the StoreFunding builders.
 	StoreFunding *StoreFundingClient
+	// StoreProgram is the client for interacting with the StoreProgram builders.
+	StoreProgram *StoreProgramClient
 	// Tier is the client for interacting with the Tier builders.
 	Tier *TierClient
 	// TierChange is the client for interacting with the TierChange builders.
@@ -236,8 +242,11 @@ func (tx *Tx) init() {
 	tx.Refusal = NewRefusalClient(tx.config)
 	tx.Settlement = NewSettlementClient(tx.config)
 	tx.SettlementPartition = NewSettlementPartitionClient(tx.config)
+	tx.Store = NewStoreClient(tx.config)
 	tx.StoreBudget = NewStoreBudgetClient(tx.config)
+	tx.StoreConsent = NewStoreConsentClient(tx.config)
 	tx.StoreFunding = NewStoreFundingClient(tx.config)
+	tx.StoreProgram = NewStoreProgramClient(tx.config)
 	tx.Tier = NewTierClient(tx.config)
 	tx.TierChange = NewTierChangeClient(tx.config)
 	tx.TierGift = NewTierGiftClient(tx.config)

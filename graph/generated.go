@@ -25,6 +25,8 @@ import (
 	"github.com/membergraph/membergraph/ent/pluscodebatch"
 	"github.com/membergraph/membergraph/ent/pointentry"
 	"github.com/membergraph/membergraph/ent/settlement"
+	"github.com/membergraph/membergraph/ent/storeconsent"
+	"github.com/membergraph/membergraph/ent/storeprogram"
 	"github.com/membergraph/membergraph/ent/tierchange"
 	"github.com/membergraph/membergraph/graph/model"
 	"github.com/membergraph/membergraph/graph/scalar"
@@ -50,7 +52,10 @@ type ResolverRoot interface {
 	Program() ProgramResolver
 	Query() QueryResolver
 	Settlement() SettlementResolver
+	Store() StoreResolver
 	StoreBudget() StoreBudgetResolver
+	StoreConsent() StoreConsentResolver
+	StoreProgram() StoreProgramResolver
 	Tier() TierResolver
 	TierChange() TierChangeResolver
 	MemberWhereInput() MemberWhereInputResolver
@@ -121,6 +126,11 @@ type ComplexityRoot struct {
 		UserErrors      func(childComplexity int) int
 	}
 
+	CategoryPreference struct {
+		Category     func(childComplexity int) int
+		SharePercent func(childComplexity int) int
+	}
+
 	ClaimBenefitPayload struct {
 		Claim      func(childComplexity int) int
 		Remaining  func(childComplexity int) int
@@ -151,6 +161,16 @@ type ComplexityRoot struct {
 	ConfigEntry struct {
 		Key   func(childComplexity int) int
 		Value func(childComplexity int) int
+	}
+
+	CreateStorePayload struct {
+		Store      func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	CreateStoreProgramPayload struct {
+		Program    func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	EarningRules struct {
@@ -368,12 +388,16 @@ type ComplexityRoot struct {
 		ClaimBenefit           func(childComplexity int, input model.ClaimBenefitInput) int
 		ClaimPartnerBenefit    func(childComplexity int, input model.ClaimPartnerBenefitInput) int
 		ConfigurePartner       func(childComplexity int, input model.ConfigurePartnerInput) int
+		CreateStore            func(childComplexity int, input model.CreateStoreInput) int
+		CreateStoreProgram     func(childComplexity int, input model.CreateStoreProgramInput) int
 		DisablePartner         func(childComplexity int, input model.PartnerInput) int
 		EnablePartner          func(childComplexity int, input model.PartnerInput) int
 		FundPartnerBudget      func(childComplexity int, input model.FundPartnerBudgetInput) int
 		FundStoreBudget        func(childComplexity int, input model.FundStoreBudgetInput) int
 		GrantStorePoints       func(childComplexity int, input model.GrantStorePointsInput) int
 		IssuePlusCodes         func(childComplexity int, input model.IssuePlusCodesInput) int
+		JoinStoreProgram       func(childComplexity int, input model.JoinStoreProgramInput) int
+		LeaveStoreProgram      func(childComplexity int, input model.LeaveStoreProgramInput) int
 		PurchasePlus           func(childComplexity int, input model.PurchasePlusInput) int
 		RecordEvents           func(childComplexity int, input model.RecordEventsInput) int
 		RedeemPlusCode         func(childComplexity int, input model.RedeemPlusCodeInput) int
@@ -647,6 +671,9 @@ type ComplexityRoot struct {
 		Settlements       func(childComplexity int, first *int) int
 		SimulateTierTable func(childComplexity int, input model.SimulateTierTableInput) int
 		StoreBudget       func(childComplexity int, storeID string) int
+		StoreConsents     func(childComplexity int, externalID string) int
+		StoreMembers      func(childComplexity int, first *int, after *entgql.Cursor[int], where *model.StoreMemberWhereInput) int
+		StorePrograms     func(childComplexity int) int
 		Viewer            func(childComplexity int) int
 	}
 
@@ -762,12 +789,57 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	Store struct {
+		Brand   func(childComplexity int) int
+		Key     func(childComplexity int) int
+		Name    func(childComplexity int) int
+		Program func(childComplexity int) int
+	}
+
 	StoreBudget struct {
 		Funded    func(childComplexity int) int
 		Granted   func(childComplexity int) int
 		ID        func(childComplexity int) int
 		Remaining func(childComplexity int) int
 		StoreID   func(childComplexity int) int
+	}
+
+	StoreConsent struct {
+		Channel     func(childComplexity int) int
+		JoinedAt    func(childComplexity int) int
+		LeftAt      func(childComplexity int) int
+		Program     func(childComplexity int) int
+		TextVersion func(childComplexity int) int
+	}
+
+	StoreConsentPayload struct {
+		Consent    func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	StoreMember struct {
+		ExternalID   func(childComplexity int) int
+		Plus         func(childComplexity int) int
+		Preferences  func(childComplexity int) int
+		SettledScore func(childComplexity int) int
+		Tier         func(childComplexity int) int
+	}
+
+	StoreMemberConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	StoreMemberEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	StoreProgram struct {
+		Key    func(childComplexity int) int
+		Kind   func(childComplexity int) int
+		Name   func(childComplexity int) int
+		Stores func(childComplexity int) int
 	}
 
 	Tier struct {
@@ -909,6 +981,10 @@ type MutationResolver interface {
 	ClaimBenefit(ctx context.Context, input model.ClaimBenefitInput) (*model.ClaimBenefitPayload, error)
 	UpdateTierTable(ctx context.Context, input model.UpdateTierTableInput) (*model.UpdateTierTablePayload, error)
 	UpdateScoreRules(ctx context.Context, input rules.Score) (*model.UpdateScoreRulesPayload, error)
+	CreateStoreProgram(ctx context.Context, input model.CreateStoreProgramInput) (*model.CreateStoreProgramPayload, error)
+	CreateStore(ctx context.Context, input model.CreateStoreInput) (*model.CreateStorePayload, error)
+	JoinStoreProgram(ctx context.Context, input model.JoinStoreProgramInput) (*model.StoreConsentPayload, error)
+	LeaveStoreProgram(ctx context.Context, input model.LeaveStoreProgramInput) (*model.StoreConsentPayload, error)
 }
 type ProgramResolver interface {
 	Medals(ctx context.Context, obj *ent.Program) ([]*ent.Medal, error)
@@ -934,12 +1010,24 @@ type QueryResolver interface {
 	SimulateTierTable(ctx context.Context, input model.SimulateTierTableInput) (*model.TierTableSimulation, error)
 	Settlements(ctx context.Context, first *int) ([]*ent.Settlement, error)
 	AuditEntries(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) (*ent.AuditEntryConnection, error)
+	StoreMembers(ctx context.Context, first *int, after *entgql.Cursor[int], where *model.StoreMemberWhereInput) (*model.StoreMemberConnection, error)
+	StorePrograms(ctx context.Context) ([]*ent.StoreProgram, error)
+	StoreConsents(ctx context.Context, externalID string) ([]*ent.StoreConsent, error)
 }
 type SettlementResolver interface {
 	Period(ctx context.Context, obj *ent.Settlement) (string, error)
 }
+type StoreResolver interface {
+	Program(ctx context.Context, obj *ent.Store) (*ent.StoreProgram, error)
+}
 type StoreBudgetResolver interface {
 	Remaining(ctx context.Context, obj *ent.StoreBudget) (int, error)
+}
+type StoreConsentResolver interface {
+	Program(ctx context.Context, obj *ent.StoreConsent) (*ent.StoreProgram, error)
+}
+type StoreProgramResolver interface {
+	Stores(ctx context.Context, obj *ent.StoreProgram) ([]*ent.Store, error)
 }
 type TierResolver interface {
 	Benefits(ctx context.Context, obj *ent.Tier) ([]*ent.Benefit, error)
@@ -1192,6 +1280,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CancelPlusPayload.UserErrors(childComplexity), true
 
+	case "CategoryPreference.category":
+		if e.ComplexityRoot.CategoryPreference.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CategoryPreference.Category(childComplexity), true
+	case "CategoryPreference.sharePercent":
+		if e.ComplexityRoot.CategoryPreference.SharePercent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CategoryPreference.SharePercent(childComplexity), true
+
 	case "ClaimBenefitPayload.claim":
 		if e.ComplexityRoot.ClaimBenefitPayload.Claim == nil {
 			break
@@ -1298,6 +1399,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ConfigEntry.Value(childComplexity), true
+
+	case "CreateStorePayload.store":
+		if e.ComplexityRoot.CreateStorePayload.Store == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateStorePayload.Store(childComplexity), true
+	case "CreateStorePayload.userErrors":
+		if e.ComplexityRoot.CreateStorePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateStorePayload.UserErrors(childComplexity), true
+
+	case "CreateStoreProgramPayload.program":
+		if e.ComplexityRoot.CreateStoreProgramPayload.Program == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateStoreProgramPayload.Program(childComplexity), true
+	case "CreateStoreProgramPayload.userErrors":
+		if e.ComplexityRoot.CreateStoreProgramPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateStoreProgramPayload.UserErrors(childComplexity), true
 
 	case "EarningRules.checkIn":
 		if e.ComplexityRoot.EarningRules.CheckIn == nil {
@@ -2240,6 +2367,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ConfigurePartner(childComplexity, args["input"].(model.ConfigurePartnerInput)), true
+	case "Mutation.createStore":
+		if e.ComplexityRoot.Mutation.CreateStore == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createStore_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateStore(childComplexity, args["input"].(model.CreateStoreInput)), true
+	case "Mutation.createStoreProgram":
+		if e.ComplexityRoot.Mutation.CreateStoreProgram == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createStoreProgram_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateStoreProgram(childComplexity, args["input"].(model.CreateStoreProgramInput)), true
 	case "Mutation.disablePartner":
 		if e.ComplexityRoot.Mutation.DisablePartner == nil {
 			break
@@ -2306,6 +2455,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.IssuePlusCodes(childComplexity, args["input"].(model.IssuePlusCodesInput)), true
+	case "Mutation.joinStoreProgram":
+		if e.ComplexityRoot.Mutation.JoinStoreProgram == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_joinStoreProgram_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.JoinStoreProgram(childComplexity, args["input"].(model.JoinStoreProgramInput)), true
+	case "Mutation.leaveStoreProgram":
+		if e.ComplexityRoot.Mutation.LeaveStoreProgram == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_leaveStoreProgram_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.LeaveStoreProgram(childComplexity, args["input"].(model.LeaveStoreProgramInput)), true
 	case "Mutation.purchasePlus":
 		if e.ComplexityRoot.Mutation.PurchasePlus == nil {
 			break
@@ -3553,6 +3724,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.StoreBudget(childComplexity, args["storeId"].(string)), true
+	case "Query.storeConsents":
+		if e.ComplexityRoot.Query.StoreConsents == nil {
+			break
+		}
+
+		args, err := ec.field_Query_storeConsents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.StoreConsents(childComplexity, args["externalId"].(string)), true
+	case "Query.storeMembers":
+		if e.ComplexityRoot.Query.StoreMembers == nil {
+			break
+		}
+
+		args, err := ec.field_Query_storeMembers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.StoreMembers(childComplexity, args["first"].(*int), args["after"].(*entgql.Cursor[int]), args["where"].(*model.StoreMemberWhereInput)), true
+	case "Query.storePrograms":
+		if e.ComplexityRoot.Query.StorePrograms == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.StorePrograms(childComplexity), true
 	case "Query.viewer":
 		if e.ComplexityRoot.Query.Viewer == nil {
 			break
@@ -3994,6 +4193,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StartPlusTrialPayload.UserErrors(childComplexity), true
 
+	case "Store.brand":
+		if e.ComplexityRoot.Store.Brand == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Store.Brand(childComplexity), true
+	case "Store.key":
+		if e.ComplexityRoot.Store.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Store.Key(childComplexity), true
+	case "Store.name":
+		if e.ComplexityRoot.Store.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Store.Name(childComplexity), true
+	case "Store.program":
+		if e.ComplexityRoot.Store.Program == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Store.Program(childComplexity), true
+
 	case "StoreBudget.funded":
 		if e.ComplexityRoot.StoreBudget.Funded == nil {
 			break
@@ -4024,6 +4248,132 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.StoreBudget.StoreID(childComplexity), true
+
+	case "StoreConsent.channel":
+		if e.ComplexityRoot.StoreConsent.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StoreConsent.Channel(childComplexity), true
+	case "StoreConsent.joinedAt":
+		if e.ComplexityRoot.StoreConsent.JoinedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StoreConsent.JoinedAt(childComplexity), true
+	case "StoreConsent.leftAt":
+		if e.ComplexityRoot.StoreConsent.LeftAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StoreConsent.LeftAt(childComplexity), true
+	case "StoreConsent.program":
+		if e.ComplexityRoot.StoreConsent.Program == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StoreConsent.Program(childComplexity), true
+	case "StoreConsent.textVersion":
+		if e.ComplexityRoot.StoreConsent.TextVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StoreConsent.TextVersion(childComplexity), true
+
+	case "StoreConsentPayload.consent":
+		if e.ComplexityRoot.StoreConsentPayload.Consent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StoreConsentPayload.Consent(childComplexity), true
+	case "StoreConsentPayload.userErrors":
+		if e.ComplexityRoot.StoreConsentPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StoreConsentPayload.UserErrors(childComplexity), true
+
+	case "StoreMember.externalId":
+		if e.ComplexityRoot.StoreMember.ExternalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StoreMember.ExternalID(childComplexity), true
+	case "StoreMember.plus":
+		if e.ComplexityRoot.StoreMember.Plus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StoreMember.Plus(childComplexity), true
+	case "StoreMember.preferences":
+		if e.ComplexityRoot.StoreMember.Preferences == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StoreMember.Preferences(childComplexity), true
+	case "StoreMember.settledScore":
+		if e.ComplexityRoot.StoreMember.SettledScore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StoreMember.SettledScore(childComplexity), true
+	case "StoreMember.tier":
+		if e.ComplexityRoot.StoreMember.Tier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StoreMember.Tier(childComplexity), true
+
+	case "StoreMemberConnection.edges":
+		if e.ComplexityRoot.StoreMemberConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StoreMemberConnection.Edges(childComplexity), true
+	case "StoreMemberConnection.pageInfo":
+		if e.ComplexityRoot.StoreMemberConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StoreMemberConnection.PageInfo(childComplexity), true
+
+	case "StoreMemberEdge.cursor":
+		if e.ComplexityRoot.StoreMemberEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StoreMemberEdge.Cursor(childComplexity), true
+	case "StoreMemberEdge.node":
+		if e.ComplexityRoot.StoreMemberEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StoreMemberEdge.Node(childComplexity), true
+
+	case "StoreProgram.key":
+		if e.ComplexityRoot.StoreProgram.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StoreProgram.Key(childComplexity), true
+	case "StoreProgram.kind":
+		if e.ComplexityRoot.StoreProgram.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StoreProgram.Kind(childComplexity), true
+	case "StoreProgram.name":
+		if e.ComplexityRoot.StoreProgram.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StoreProgram.Name(childComplexity), true
+	case "StoreProgram.stores":
+		if e.ComplexityRoot.StoreProgram.Stores == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StoreProgram.Stores(childComplexity), true
 
 	case "Tier.benefits":
 		if e.ComplexityRoot.Tier.Benefits == nil {
@@ -4319,6 +4669,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCoefficientRulesInput,
 		ec.unmarshalInputConfigEntryInput,
 		ec.unmarshalInputConfigurePartnerInput,
+		ec.unmarshalInputCreateStoreInput,
+		ec.unmarshalInputCreateStoreProgramInput,
 		ec.unmarshalInputEarningRulesInput,
 		ec.unmarshalInputEventInput,
 		ec.unmarshalInputExpiryRulesInput,
@@ -4326,6 +4678,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputFundStoreBudgetInput,
 		ec.unmarshalInputGrantStorePointsInput,
 		ec.unmarshalInputIssuePlusCodesInput,
+		ec.unmarshalInputJoinStoreProgramInput,
+		ec.unmarshalInputLeaveStoreProgramInput,
 		ec.unmarshalInputMedalChangeOrder,
 		ec.unmarshalInputMemberMedalOrder,
 		ec.unmarshalInputMemberOrder,
@@ -4351,6 +4705,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputSpendPointsInput,
 		ec.unmarshalInputSpendingRulesInput,
 		ec.unmarshalInputStartPlusTrialInput,
+		ec.unmarshalInputStoreMemberWhereInput,
 		ec.unmarshalInputTierChangeOrder,
 		ec.unmarshalInputTierRowInput,
 		ec.unmarshalInputUpdateMemberInput,
@@ -7621,11 +7976,16 @@ extend type Mutation {
     "The store, the points and why."
     input: FundStoreBudgetInput!
   ): FundStoreBudgetPayload! @auth(requires: [ADMIN])
-  "Grants a member points from a store's budget, never beyond what remains."
+  """
+  Grants a member points from a store's budget (a UNION store's: its programme's shared
+  budget), never beyond what remains; the entry names the granting store. A STORE token
+  grants as itself only, to its programme's consenting members; a store of a programme
+  grants only to those, whoever asks.
+  """
   grantStorePoints(
     "The store, the member, the points and why."
     input: GrantStorePointsInput!
-  ): PointsChangePayload! @auth(requires: [ADMIN, SERVICE])
+  ): PointsChangePayload! @auth(requires: [ADMIN, SERVICE, STORE])
 }
 `, BuiltIn: false},
 	{Name: "../schema/pointsrules.graphqls", Input: `# The points rules of a programme (docs/domain.md §3): how points are earned, spent and expire.
@@ -8199,6 +8559,224 @@ type UpdateScoreRulesPayload {
   userErrors: [UserError!]!
 }
 `, BuiltIn: false},
+	{Name: "../schema/stores.graphqls", Input: `# Stores and their membership programmes (docs/domain.md §8): a SINGLE programme is one
+# store's, a UNION several stores' sharing one membership and one points budget. A member
+# joins a programme with consent; its stores then see, of their consenting members only,
+# what StoreMember holds, and grant them points from the programme's budget.
+
+"""Whether a store programme is one store's or several stores' (多店联合会员)."""
+enum StoreProgramKind {
+  "One store; its budget is the store's own."
+  SINGLE
+  "Several stores of one or more brands sharing one membership and one budget."
+  UNION
+}
+
+"""A store membership programme."""
+type StoreProgram {
+  "Its key, unique in the platform programme: 1–48 letters, digits or - _ . : @ /."
+  key: String!
+  "Its name as members see it."
+  name: String!
+  "SINGLE or UNION."
+  kind: StoreProgramKind!
+  "Its stores, by key."
+  stores: [Store!]!
+}
+
+"""A store on the platform."""
+type Store {
+  "The store id: the subject of its STORE tokens and the storeId of its grants."
+  key: String!
+  "Its name."
+  name: String!
+  "The brand it trades under."
+  brand: String!
+  "The programme it belongs to; null when none (it then has no members to see or grant to)."
+  program: StoreProgram
+}
+
+"""A member's consent to a store programme: given when it joined, withdrawn when it left."""
+type StoreConsent {
+  "The programme consented to."
+  program: StoreProgram!
+  "When the member joined."
+  joinedAt: Time!
+  "Where the member consented."
+  channel: Channel!
+  "The version of the consent text agreed to."
+  textVersion: String!
+  "When the consent was withdrawn; null while it holds."
+  leftAt: Time
+}
+
+"""A new store programme."""
+input CreateStoreProgramInput {
+  "Its key: 1–48 letters, digits or - _ . : @ /; unique."
+  key: String!
+  "Its name: 1–100 characters."
+  name: String!
+  "SINGLE or UNION; fixed once created."
+  kind: StoreProgramKind!
+}
+
+"""The result of createStoreProgram."""
+type CreateStoreProgramPayload {
+  "The programme created; null when userErrors is not empty."
+  program: StoreProgram
+  "What was wrong with the input; empty on success."
+  userErrors: [UserError!]!
+}
+
+"""A new store."""
+input CreateStoreInput {
+  "The store id: 1–64 letters, digits or - _ . : @ /, not starting with PARTNER: or UNION:; unique."
+  key: String!
+  "Its name: 1–100 characters."
+  name: String!
+  "Its brand: 1–100 characters."
+  brand: String!
+  """
+  The key of the programme it joins; fixed once created. A SINGLE programme takes one store;
+  a store that already has a budget of its own cannot enter a UNION (its points would be lost
+  to the shared budget).
+  """
+  program: String
+}
+
+"""The result of createStore."""
+type CreateStorePayload {
+  "The store created; null when userErrors is not empty."
+  store: Store
+  "What was wrong with the input; empty on success."
+  userErrors: [UserError!]!
+}
+
+"""A member joining a store programme, with its consent."""
+input JoinStoreProgramInput {
+  "The member; a MEMBER token may give only its own, or leave it out."
+  externalId: String
+  "The programme's key."
+  program: String!
+  "Where the member consented."
+  channel: Channel!
+  "The version of the consent text the member agreed to: 1–64 letters, digits or - _ . : @ /."
+  textVersion: String!
+}
+
+"""A member leaving a store programme: its consent is withdrawn at once."""
+input LeaveStoreProgramInput {
+  "The member; a MEMBER token may give only its own, or leave it out."
+  externalId: String
+  "The programme's key."
+  program: String!
+}
+
+"""The result of joinStoreProgram and leaveStoreProgram."""
+type StoreConsentPayload {
+  """
+  The consent: the one that holds after a join (the earlier one when the member had joined
+  already), the one withdrawn after a leave (the last one when it had left already).
+  """
+  consent: StoreConsent
+  "What was wrong with the input; empty on success."
+  userErrors: [UserError!]!
+}
+
+"""What a store sees of a consenting member, and nothing more."""
+type StoreMember {
+  "The member's id at the commerce side: the handle to grant it points with."
+  externalId: String!
+  "The member's tier."
+  tier: Tier!
+  "The score of the last settlement (0 before the first)."
+  settledScore: Int!
+  "Whether the member is PLUS now."
+  plus: Boolean!
+  """
+  The member's top 3 categories by spend over the last 12 programme months, largest first
+  (ties by category key), with each one's share of that spend; never the amounts.
+  """
+  preferences: [CategoryPreference!]!
+}
+
+"""A category's share of a member's spend."""
+type CategoryPreference {
+  "The category key."
+  category: String!
+  "Its share of the member's 12-month spend, in percent rounded down to one decimal (0–100)."
+  sharePercent: Float!
+}
+
+"""Which consenting members storeMembers lists."""
+input StoreMemberWhereInput {
+  "Only members of this tier (its key)."
+  tier: String
+  "Only members with this category among their top 3 preferences."
+  preference: String
+}
+
+"""A page of a store's consenting members, by member id."""
+type StoreMemberConnection {
+  "The members of the page."
+  edges: [StoreMemberEdge!]!
+  "Where the page lies in the list."
+  pageInfo: PageInfo!
+}
+
+"""One consenting member and its place in the list."""
+type StoreMemberEdge {
+  "The member, as the store sees it."
+  node: StoreMember!
+  "Pass as after to page on from this member."
+  cursor: Cursor!
+}
+
+extend type Query {
+  """
+  The members who consent to the store's programme now, by member id. STORE only (its own
+  programme's); a member who leaves is gone from the next page at once, also after a cursor.
+  """
+  storeMembers(
+    "At most this many members (1–100, default 20)."
+    first: Int
+    "Returns the members after this cursor."
+    after: Cursor
+    "Which members to list."
+    where: StoreMemberWhereInput
+  ): StoreMemberConnection! @auth(requires: [STORE])
+  "The store programmes, by key. Any role of the programme but PARTNER."
+  storePrograms: [StoreProgram!]! @auth(requires: [ADMIN, SERVICE, MEMBER, STORE])
+  "A member's store consents, held and withdrawn, oldest first. A MEMBER reads its own."
+  storeConsents(
+    "The member; a MEMBER token may give only its own."
+    externalId: String!
+  ): [StoreConsent!]! @auth(requires: [ADMIN, SERVICE, MEMBER])
+}
+
+extend type Mutation {
+  "Creates a store programme."
+  createStoreProgram(
+    "Its key, name and kind."
+    input: CreateStoreProgramInput!
+  ): CreateStoreProgramPayload! @auth(requires: [ADMIN])
+  "Creates a store, in a programme or none."
+  createStore(
+    "Its id, name, brand and programme."
+    input: CreateStoreInput!
+  ): CreateStorePayload! @auth(requires: [ADMIN])
+  "A member joins a store programme with its consent; joining again changes nothing."
+  joinStoreProgram(
+    "The member, the programme and the consent."
+    input: JoinStoreProgramInput!
+  ): StoreConsentPayload! @auth(requires: [MEMBER, SERVICE])
+  "A member leaves a store programme: its stores stop seeing it at once; leaving again changes nothing."
+  leaveStoreProgram(
+    "The member and the programme."
+    input: LeaveStoreProgramInput!
+  ): StoreConsentPayload! @auth(requires: [MEMBER, SERVICE])
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -8326,6 +8904,16 @@ func (ec *executionContext) childFields_CancelPlusPayload(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type CancelPlusPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_CategoryPreference(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "category":
+		return ec.fieldContext_CategoryPreference_category(ctx, field)
+	case "sharePercent":
+		return ec.fieldContext_CategoryPreference_sharePercent(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CategoryPreference", field.Name)
+}
+
 func (ec *executionContext) childFields_ClaimBenefitPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "claim":
@@ -8388,6 +8976,26 @@ func (ec *executionContext) childFields_ConfigEntry(ctx context.Context, field g
 		return ec.fieldContext_ConfigEntry_value(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ConfigEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_CreateStorePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "store":
+		return ec.fieldContext_CreateStorePayload_store(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CreateStorePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateStorePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CreateStoreProgramPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "program":
+		return ec.fieldContext_CreateStoreProgramPayload_program(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CreateStoreProgramPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateStoreProgramPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_EarningRules(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9514,6 +10122,20 @@ func (ec *executionContext) childFields_StartPlusTrialPayload(ctx context.Contex
 	return nil, fmt.Errorf("no field named %q was found under type StartPlusTrialPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Store(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_Store_key(ctx, field)
+	case "name":
+		return ec.fieldContext_Store_name(ctx, field)
+	case "brand":
+		return ec.fieldContext_Store_brand(ctx, field)
+	case "program":
+		return ec.fieldContext_Store_program(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Store", field.Name)
+}
+
 func (ec *executionContext) childFields_StoreBudget(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -9528,6 +10150,82 @@ func (ec *executionContext) childFields_StoreBudget(ctx context.Context, field g
 		return ec.fieldContext_StoreBudget_remaining(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type StoreBudget", field.Name)
+}
+
+func (ec *executionContext) childFields_StoreConsent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "program":
+		return ec.fieldContext_StoreConsent_program(ctx, field)
+	case "joinedAt":
+		return ec.fieldContext_StoreConsent_joinedAt(ctx, field)
+	case "channel":
+		return ec.fieldContext_StoreConsent_channel(ctx, field)
+	case "textVersion":
+		return ec.fieldContext_StoreConsent_textVersion(ctx, field)
+	case "leftAt":
+		return ec.fieldContext_StoreConsent_leftAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StoreConsent", field.Name)
+}
+
+func (ec *executionContext) childFields_StoreConsentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "consent":
+		return ec.fieldContext_StoreConsentPayload_consent(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_StoreConsentPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StoreConsentPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_StoreMember(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "externalId":
+		return ec.fieldContext_StoreMember_externalId(ctx, field)
+	case "tier":
+		return ec.fieldContext_StoreMember_tier(ctx, field)
+	case "settledScore":
+		return ec.fieldContext_StoreMember_settledScore(ctx, field)
+	case "plus":
+		return ec.fieldContext_StoreMember_plus(ctx, field)
+	case "preferences":
+		return ec.fieldContext_StoreMember_preferences(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StoreMember", field.Name)
+}
+
+func (ec *executionContext) childFields_StoreMemberConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_StoreMemberConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_StoreMemberConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StoreMemberConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_StoreMemberEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_StoreMemberEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_StoreMemberEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StoreMemberEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_StoreProgram(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_StoreProgram_key(ctx, field)
+	case "name":
+		return ec.fieldContext_StoreProgram_name(ctx, field)
+	case "kind":
+		return ec.fieldContext_StoreProgram_kind(ctx, field)
+	case "stores":
+		return ec.fieldContext_StoreProgram_stores(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StoreProgram", field.Name)
 }
 
 func (ec *executionContext) childFields_Tier(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10200,6 +10898,34 @@ func (ec *executionContext) field_Mutation_configurePartner_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createStoreProgram_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateStoreProgramInput, error) {
+			return ec.unmarshalNCreateStoreProgramInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCreateStoreProgramInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createStore_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateStoreInput, error) {
+			return ec.unmarshalNCreateStoreInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCreateStoreInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_disablePartner_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10276,6 +11002,34 @@ func (ec *executionContext) field_Mutation_issuePlusCodes_args(ctx context.Conte
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.IssuePlusCodesInput, error) {
 			return ec.unmarshalNIssuePlusCodesInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐIssuePlusCodesInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_joinStoreProgram_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.JoinStoreProgramInput, error) {
+			return ec.unmarshalNJoinStoreProgramInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐJoinStoreProgramInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_leaveStoreProgram_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.LeaveStoreProgramInput, error) {
+			return ec.unmarshalNLeaveStoreProgramInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐLeaveStoreProgramInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -10777,6 +11531,50 @@ func (ec *executionContext) field_Query_storeBudget_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["storeId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_storeConsents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "externalId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["externalId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_storeMembers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*model.StoreMemberWhereInput, error) {
+			return ec.unmarshalOStoreMemberWhereInput2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐStoreMemberWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg2
 	return args, nil
 }
 
@@ -11762,6 +12560,52 @@ func (ec *executionContext) fieldContext_CancelPlusPayload_userErrors(_ context.
 	return fc, nil
 }
 
+func (ec *executionContext) _CategoryPreference_category(ctx context.Context, field graphql.CollectedField, obj *model.CategoryPreference) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CategoryPreference_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CategoryPreference_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CategoryPreference", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CategoryPreference_sharePercent(ctx context.Context, field graphql.CollectedField, obj *model.CategoryPreference) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CategoryPreference_sharePercent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SharePercent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CategoryPreference_sharePercent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CategoryPreference", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
 func (ec *executionContext) _ClaimBenefitPayload_claim(ctx context.Context, field graphql.CollectedField, obj *model.ClaimBenefitPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12196,6 +13040,134 @@ func (ec *executionContext) _ConfigEntry_value(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_ConfigEntry_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConfigEntry", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CreateStorePayload_store(ctx context.Context, field graphql.CollectedField, obj *model.CreateStorePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateStorePayload_store(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Store, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Store) graphql.Marshaler {
+			return ec.marshalOStore2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐStore(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreateStorePayload_store(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreateStorePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Store(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreateStorePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CreateStorePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateStorePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreateStorePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreateStorePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreateStoreProgramPayload_program(ctx context.Context, field graphql.CollectedField, obj *model.CreateStoreProgramPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateStoreProgramPayload_program(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Program, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.StoreProgram) graphql.Marshaler {
+			return ec.marshalOStoreProgram2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐStoreProgram(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreateStoreProgramPayload_program(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreateStoreProgramPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StoreProgram(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreateStoreProgramPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CreateStoreProgramPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateStoreProgramPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreateStoreProgramPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreateStoreProgramPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _EarningRules_purchaseMinLineCents(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
@@ -17168,7 +18140,7 @@ func (ec *executionContext) _Mutation_grantStorePoints(ctx context.Context, fiel
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN", "SERVICE"})
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN", "SERVICE", "STORE"})
 				if err != nil {
 					var zeroVal *model.PointsChangePayload
 					return zeroVal, err
@@ -17518,6 +18490,254 @@ func (ec *executionContext) fieldContext_Mutation_updateScoreRules(ctx context.C
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_updateScoreRules_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createStoreProgram(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createStoreProgram(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateStoreProgram(ctx, fc.Args["input"].(model.CreateStoreProgramInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *model.CreateStoreProgramPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.CreateStoreProgramPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateStoreProgramPayload) graphql.Marshaler {
+			return ec.marshalNCreateStoreProgramPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCreateStoreProgramPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createStoreProgram(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreateStoreProgramPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createStoreProgram_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createStore(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createStore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateStore(ctx, fc.Args["input"].(model.CreateStoreInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *model.CreateStorePayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.CreateStorePayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateStorePayload) graphql.Marshaler {
+			return ec.marshalNCreateStorePayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCreateStorePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createStore(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreateStorePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createStore_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_joinStoreProgram(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_joinStoreProgram(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().JoinStoreProgram(ctx, fc.Args["input"].(model.JoinStoreProgramInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"MEMBER", "SERVICE"})
+				if err != nil {
+					var zeroVal *model.StoreConsentPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.StoreConsentPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StoreConsentPayload) graphql.Marshaler {
+			return ec.marshalNStoreConsentPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐStoreConsentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_joinStoreProgram(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StoreConsentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_joinStoreProgram_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_leaveStoreProgram(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_leaveStoreProgram(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().LeaveStoreProgram(ctx, fc.Args["input"].(model.LeaveStoreProgramInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"MEMBER", "SERVICE"})
+				if err != nil {
+					var zeroVal *model.StoreConsentPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.StoreConsentPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StoreConsentPayload) graphql.Marshaler {
+			return ec.marshalNStoreConsentPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐStoreConsentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_leaveStoreProgram(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StoreConsentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_leaveStoreProgram_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -22144,6 +23364,180 @@ func (ec *executionContext) fieldContext_Query_auditEntries(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_storeMembers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_storeMembers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().StoreMembers(ctx, fc.Args["first"].(*int), fc.Args["after"].(*entgql.Cursor[int]), fc.Args["where"].(*model.StoreMemberWhereInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"STORE"})
+				if err != nil {
+					var zeroVal *model.StoreMemberConnection
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.StoreMemberConnection
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StoreMemberConnection) graphql.Marshaler {
+			return ec.marshalNStoreMemberConnection2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐStoreMemberConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_storeMembers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StoreMemberConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_storeMembers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_storePrograms(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_storePrograms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().StorePrograms(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN", "SERVICE", "MEMBER", "STORE"})
+				if err != nil {
+					var zeroVal []*ent.StoreProgram
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal []*ent.StoreProgram
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.StoreProgram) graphql.Marshaler {
+			return ec.marshalNStoreProgram2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐStoreProgramᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_storePrograms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StoreProgram(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_storeConsents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_storeConsents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().StoreConsents(ctx, fc.Args["externalId"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN", "SERVICE", "MEMBER"})
+				if err != nil {
+					var zeroVal []*ent.StoreConsent
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal []*ent.StoreConsent
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.StoreConsent) graphql.Marshaler {
+			return ec.marshalNStoreConsent2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐStoreConsentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_storeConsents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StoreConsent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_storeConsents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23992,6 +25386,107 @@ func (ec *executionContext) fieldContext_StartPlusTrialPayload_userErrors(_ cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Store_key(ctx context.Context, field graphql.CollectedField, obj *ent.Store) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Store_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Store_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Store", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Store_name(ctx context.Context, field graphql.CollectedField, obj *ent.Store) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Store_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Store_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Store", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Store_brand(ctx context.Context, field graphql.CollectedField, obj *ent.Store) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Store_brand(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Brand, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Store_brand(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Store", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Store_program(ctx context.Context, field graphql.CollectedField, obj *ent.Store) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Store_program(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Store().Program(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.StoreProgram) graphql.Marshaler {
+			return ec.marshalOStoreProgram2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐStoreProgram(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Store_program(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Store",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StoreProgram(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _StoreBudget_id(ctx context.Context, field graphql.CollectedField, obj *ent.StoreBudget) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -24105,6 +25600,547 @@ func (ec *executionContext) _StoreBudget_remaining(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_StoreBudget_remaining(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("StoreBudget", field, true, true, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _StoreConsent_program(ctx context.Context, field graphql.CollectedField, obj *ent.StoreConsent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StoreConsent_program(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.StoreConsent().Program(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.StoreProgram) graphql.Marshaler {
+			return ec.marshalNStoreProgram2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐStoreProgram(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StoreConsent_program(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StoreConsent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StoreProgram(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StoreConsent_joinedAt(ctx context.Context, field graphql.CollectedField, obj *ent.StoreConsent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StoreConsent_joinedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JoinedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StoreConsent_joinedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StoreConsent", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _StoreConsent_channel(ctx context.Context, field graphql.CollectedField, obj *ent.StoreConsent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StoreConsent_channel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Channel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v storeconsent.Channel) graphql.Marshaler {
+			return ec.marshalNChannel2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋstoreconsentᚐChannel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StoreConsent_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StoreConsent", field, false, false, errors.New("field of type Channel does not have child fields"))
+}
+
+func (ec *executionContext) _StoreConsent_textVersion(ctx context.Context, field graphql.CollectedField, obj *ent.StoreConsent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StoreConsent_textVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TextVersion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StoreConsent_textVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StoreConsent", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _StoreConsent_leftAt(ctx context.Context, field graphql.CollectedField, obj *ent.StoreConsent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StoreConsent_leftAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LeftAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StoreConsent_leftAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StoreConsent", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _StoreConsentPayload_consent(ctx context.Context, field graphql.CollectedField, obj *model.StoreConsentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StoreConsentPayload_consent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Consent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.StoreConsent) graphql.Marshaler {
+			return ec.marshalOStoreConsent2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐStoreConsent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StoreConsentPayload_consent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StoreConsentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StoreConsent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StoreConsentPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.StoreConsentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StoreConsentPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StoreConsentPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StoreConsentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StoreMember_externalId(ctx context.Context, field graphql.CollectedField, obj *model.StoreMember) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StoreMember_externalId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExternalID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StoreMember_externalId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StoreMember", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _StoreMember_tier(ctx context.Context, field graphql.CollectedField, obj *model.StoreMember) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StoreMember_tier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tier, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Tier) graphql.Marshaler {
+			return ec.marshalNTier2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐTier(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StoreMember_tier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StoreMember",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Tier(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StoreMember_settledScore(ctx context.Context, field graphql.CollectedField, obj *model.StoreMember) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StoreMember_settledScore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SettledScore, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StoreMember_settledScore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StoreMember", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _StoreMember_plus(ctx context.Context, field graphql.CollectedField, obj *model.StoreMember) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StoreMember_plus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Plus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StoreMember_plus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StoreMember", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _StoreMember_preferences(ctx context.Context, field graphql.CollectedField, obj *model.StoreMember) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StoreMember_preferences(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Preferences, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CategoryPreference) graphql.Marshaler {
+			return ec.marshalNCategoryPreference2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCategoryPreferenceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StoreMember_preferences(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StoreMember",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CategoryPreference(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StoreMemberConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.StoreMemberConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StoreMemberConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.StoreMemberEdge) graphql.Marshaler {
+			return ec.marshalNStoreMemberEdge2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐStoreMemberEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StoreMemberConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StoreMemberConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StoreMemberEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StoreMemberConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.StoreMemberConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StoreMemberConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖentgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StoreMemberConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StoreMemberConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StoreMemberEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.StoreMemberEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StoreMemberEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StoreMember) graphql.Marshaler {
+			return ec.marshalNStoreMember2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐStoreMember(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StoreMemberEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StoreMemberEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StoreMember(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StoreMemberEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.StoreMemberEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StoreMemberEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StoreMemberEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StoreMemberEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+}
+
+func (ec *executionContext) _StoreProgram_key(ctx context.Context, field graphql.CollectedField, obj *ent.StoreProgram) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StoreProgram_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StoreProgram_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StoreProgram", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _StoreProgram_name(ctx context.Context, field graphql.CollectedField, obj *ent.StoreProgram) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StoreProgram_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StoreProgram_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StoreProgram", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _StoreProgram_kind(ctx context.Context, field graphql.CollectedField, obj *ent.StoreProgram) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StoreProgram_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v storeprogram.Kind) graphql.Marshaler {
+			return ec.marshalNStoreProgramKind2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋstoreprogramᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StoreProgram_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StoreProgram", field, false, false, errors.New("field of type StoreProgramKind does not have child fields"))
+}
+
+func (ec *executionContext) _StoreProgram_stores(ctx context.Context, field graphql.CollectedField, obj *ent.StoreProgram) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StoreProgram_stores(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.StoreProgram().Stores(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Store) graphql.Marshaler {
+			return ec.marshalNStore2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐStoreᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StoreProgram_stores(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StoreProgram",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Store(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Tier_id(ctx context.Context, field graphql.CollectedField, obj *ent.Tier) (ret graphql.Marshaler) {
@@ -26786,6 +28822,101 @@ func (ec *executionContext) unmarshalInputConfigurePartnerInput(ctx context.Cont
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputCreateStoreInput(ctx context.Context, obj any) (model.CreateStoreInput, error) {
+	var it model.CreateStoreInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"key", "name", "brand", "program"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "key":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("key"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Key = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "brand":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("brand"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Brand = data
+		case "program":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("program"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Program = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCreateStoreProgramInput(ctx context.Context, obj any) (model.CreateStoreProgramInput, error) {
+	var it model.CreateStoreProgramInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"key", "name", "kind"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "key":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("key"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Key = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNStoreProgramKind2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐStoreProgramKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputEarningRulesInput(ctx context.Context, obj any) (model.EarningRulesInput, error) {
 	var it model.EarningRulesInput
 	if obj == nil {
@@ -27278,6 +29409,94 @@ func (ec *executionContext) unmarshalInputIssuePlusCodesInput(ctx context.Contex
 				return it, err
 			}
 			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputJoinStoreProgramInput(ctx context.Context, obj any) (model.JoinStoreProgramInput, error) {
+	var it model.JoinStoreProgramInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"externalId", "program", "channel", "textVersion"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "externalId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = data
+		case "program":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("program"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Program = data
+		case "channel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channel"))
+			data, err := ec.unmarshalNChannel2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋmemberᚐRegistrationChannel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Channel = data
+		case "textVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("textVersion"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TextVersion = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputLeaveStoreProgramInput(ctx context.Context, obj any) (model.LeaveStoreProgramInput, error) {
+	var it model.LeaveStoreProgramInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"externalId", "program"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "externalId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = data
+		case "program":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("program"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Program = data
 		}
 	}
 	return it, nil
@@ -28921,6 +31140,43 @@ func (ec *executionContext) unmarshalInputStartPlusTrialInput(ctx context.Contex
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputStoreMemberWhereInput(ctx context.Context, obj any) (model.StoreMemberWhereInput, error) {
+	var it model.StoreMemberWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"tier", "preference"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "tier":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tier"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Tier = data
+		case "preference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("preference"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Preference = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputTierChangeOrder(ctx context.Context, obj any) (ent.TierChangeOrder, error) {
 	var it ent.TierChangeOrder
 	if obj == nil {
@@ -29878,6 +32134,50 @@ func (ec *executionContext) _CancelPlusPayload(ctx context.Context, sel ast.Sele
 	return out
 }
 
+var categoryPreferenceImplementors = []string{"CategoryPreference"}
+
+func (ec *executionContext) _CategoryPreference(ctx context.Context, sel ast.SelectionSet, obj *model.CategoryPreference) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, categoryPreferenceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CategoryPreference")
+		case "category":
+			out.Values[i] = ec._CategoryPreference_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sharePercent":
+			out.Values[i] = ec._CategoryPreference_sharePercent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var claimBenefitPayloadImplementors = []string{"ClaimBenefitPayload"}
 
 func (ec *executionContext) _ClaimBenefitPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ClaimBenefitPayload) graphql.Marshaler {
@@ -30098,6 +32398,88 @@ func (ec *executionContext) _ConfigEntry(ctx context.Context, sel ast.SelectionS
 			}
 		case "value":
 			out.Values[i] = ec._ConfigEntry_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var createStorePayloadImplementors = []string{"CreateStorePayload"}
+
+func (ec *executionContext) _CreateStorePayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateStorePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, createStorePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreateStorePayload")
+		case "store":
+			out.Values[i] = ec._CreateStorePayload_store(ctx, field, obj)
+		case "userErrors":
+			out.Values[i] = ec._CreateStorePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var createStoreProgramPayloadImplementors = []string{"CreateStoreProgramPayload"}
+
+func (ec *executionContext) _CreateStoreProgramPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateStoreProgramPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, createStoreProgramPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreateStoreProgramPayload")
+		case "program":
+			out.Values[i] = ec._CreateStoreProgramPayload_program(ctx, field, obj)
+		case "userErrors":
+			out.Values[i] = ec._CreateStoreProgramPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -32515,6 +34897,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createStoreProgram":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createStoreProgram(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createStore":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createStore(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "joinStoreProgram":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_joinStoreProgram(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "leaveStoreProgram":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_leaveStoreProgram(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -34773,6 +37183,72 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "storeMembers":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_storeMembers(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "storePrograms":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_storePrograms(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "storeConsents":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_storeConsents(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -35625,6 +38101,88 @@ func (ec *executionContext) _StartPlusTrialPayload(ctx context.Context, sel ast.
 	return out
 }
 
+var storeImplementors = []string{"Store"}
+
+func (ec *executionContext) _Store(ctx context.Context, sel ast.SelectionSet, obj *ent.Store) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, storeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Store")
+		case "key":
+			out.Values[i] = ec._Store_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._Store_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "brand":
+			out.Values[i] = ec._Store_brand(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "program":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Store_program(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var storeBudgetImplementors = []string{"StoreBudget", "Node"}
 
 func (ec *executionContext) _StoreBudget(ctx context.Context, sel ast.SelectionSet, obj *ent.StoreBudget) graphql.Marshaler {
@@ -35666,6 +38224,366 @@ func (ec *executionContext) _StoreBudget(ctx context.Context, sel ast.SelectionS
 					}
 				}()
 				res = ec._StoreBudget_remaining(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var storeConsentImplementors = []string{"StoreConsent"}
+
+func (ec *executionContext) _StoreConsent(ctx context.Context, sel ast.SelectionSet, obj *ent.StoreConsent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, storeConsentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StoreConsent")
+		case "program":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._StoreConsent_program(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "joinedAt":
+			out.Values[i] = ec._StoreConsent_joinedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "channel":
+			out.Values[i] = ec._StoreConsent_channel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "textVersion":
+			out.Values[i] = ec._StoreConsent_textVersion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "leftAt":
+			out.Values[i] = ec._StoreConsent_leftAt(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var storeConsentPayloadImplementors = []string{"StoreConsentPayload"}
+
+func (ec *executionContext) _StoreConsentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.StoreConsentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, storeConsentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StoreConsentPayload")
+		case "consent":
+			out.Values[i] = ec._StoreConsentPayload_consent(ctx, field, obj)
+		case "userErrors":
+			out.Values[i] = ec._StoreConsentPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var storeMemberImplementors = []string{"StoreMember"}
+
+func (ec *executionContext) _StoreMember(ctx context.Context, sel ast.SelectionSet, obj *model.StoreMember) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, storeMemberImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StoreMember")
+		case "externalId":
+			out.Values[i] = ec._StoreMember_externalId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tier":
+			out.Values[i] = ec._StoreMember_tier(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "settledScore":
+			out.Values[i] = ec._StoreMember_settledScore(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "plus":
+			out.Values[i] = ec._StoreMember_plus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "preferences":
+			out.Values[i] = ec._StoreMember_preferences(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var storeMemberConnectionImplementors = []string{"StoreMemberConnection"}
+
+func (ec *executionContext) _StoreMemberConnection(ctx context.Context, sel ast.SelectionSet, obj *model.StoreMemberConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, storeMemberConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StoreMemberConnection")
+		case "edges":
+			out.Values[i] = ec._StoreMemberConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._StoreMemberConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var storeMemberEdgeImplementors = []string{"StoreMemberEdge"}
+
+func (ec *executionContext) _StoreMemberEdge(ctx context.Context, sel ast.SelectionSet, obj *model.StoreMemberEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, storeMemberEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StoreMemberEdge")
+		case "node":
+			out.Values[i] = ec._StoreMemberEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._StoreMemberEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var storeProgramImplementors = []string{"StoreProgram"}
+
+func (ec *executionContext) _StoreProgram(ctx context.Context, sel ast.SelectionSet, obj *ent.StoreProgram) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, storeProgramImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StoreProgram")
+		case "key":
+			out.Values[i] = ec._StoreProgram_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._StoreProgram_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._StoreProgram_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "stores":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._StoreProgram_stores(ctx, field, obj)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -36943,6 +39861,32 @@ func (ec *executionContext) marshalNCancelPlusPayload2ᚖgithubᚗcomᚋmembergr
 	return ec._CancelPlusPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNCategoryPreference2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCategoryPreferenceᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CategoryPreference) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCategoryPreference2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCategoryPreference(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCategoryPreference2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCategoryPreference(ctx context.Context, sel ast.SelectionSet, v *model.CategoryPreference) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CategoryPreference(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNChannel2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋmemberᚐRegistrationChannel(ctx context.Context, v any) (member.RegistrationChannel, error) {
 	var res member.RegistrationChannel
 	err := res.UnmarshalGQL(v)
@@ -36950,6 +39894,16 @@ func (ec *executionContext) unmarshalNChannel2githubᚗcomᚋmembergraphᚋmembe
 }
 
 func (ec *executionContext) marshalNChannel2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋmemberᚐRegistrationChannel(ctx context.Context, sel ast.SelectionSet, v member.RegistrationChannel) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNChannel2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋstoreconsentᚐChannel(ctx context.Context, v any) (storeconsent.Channel, error) {
+	var res storeconsent.Channel
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNChannel2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋstoreconsentᚐChannel(ctx context.Context, sel ast.SelectionSet, v storeconsent.Channel) graphql.Marshaler {
 	return v
 }
 
@@ -37074,6 +40028,44 @@ func (ec *executionContext) unmarshalNConfigEntryInput2ᚖgithubᚗcomᚋmemberg
 func (ec *executionContext) unmarshalNConfigurePartnerInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐConfigurePartnerInput(ctx context.Context, v any) (model.ConfigurePartnerInput, error) {
 	res, err := ec.unmarshalInputConfigurePartnerInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCreateStoreInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCreateStoreInput(ctx context.Context, v any) (model.CreateStoreInput, error) {
+	res, err := ec.unmarshalInputCreateStoreInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCreateStorePayload2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCreateStorePayload(ctx context.Context, sel ast.SelectionSet, v model.CreateStorePayload) graphql.Marshaler {
+	return ec._CreateStorePayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCreateStorePayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCreateStorePayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateStorePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CreateStorePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCreateStoreProgramInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCreateStoreProgramInput(ctx context.Context, v any) (model.CreateStoreProgramInput, error) {
+	res, err := ec.unmarshalInputCreateStoreProgramInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCreateStoreProgramPayload2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCreateStoreProgramPayload(ctx context.Context, sel ast.SelectionSet, v model.CreateStoreProgramPayload) graphql.Marshaler {
+	return ec._CreateStoreProgramPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCreateStoreProgramPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCreateStoreProgramPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateStoreProgramPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CreateStoreProgramPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, v any) (entgql.Cursor[int], error) {
@@ -37412,6 +40404,16 @@ func (ec *executionContext) marshalNIssuePlusCodesPayload2ᚖgithubᚗcomᚋmemb
 		return graphql.Null
 	}
 	return ec._IssuePlusCodesPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNJoinStoreProgramInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐJoinStoreProgramInput(ctx context.Context, v any) (model.JoinStoreProgramInput, error) {
+	res, err := ec.unmarshalInputJoinStoreProgramInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNLeaveStoreProgramInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐLeaveStoreProgramInput(ctx context.Context, v any) (model.LeaveStoreProgramInput, error) {
+	res, err := ec.unmarshalInputLeaveStoreProgramInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNMedal2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMedalᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Medal) graphql.Marshaler {
@@ -38730,6 +41732,172 @@ func (ec *executionContext) marshalNStartPlusTrialPayload2ᚖgithubᚗcomᚋmemb
 	return ec._StartPlusTrialPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNStore2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐStoreᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Store) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStore2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐStore(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNStore2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐStore(ctx context.Context, sel ast.SelectionSet, v *ent.Store) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Store(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNStoreConsent2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐStoreConsentᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.StoreConsent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStoreConsent2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐStoreConsent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNStoreConsent2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐStoreConsent(ctx context.Context, sel ast.SelectionSet, v *ent.StoreConsent) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._StoreConsent(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNStoreConsentPayload2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐStoreConsentPayload(ctx context.Context, sel ast.SelectionSet, v model.StoreConsentPayload) graphql.Marshaler {
+	return ec._StoreConsentPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNStoreConsentPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐStoreConsentPayload(ctx context.Context, sel ast.SelectionSet, v *model.StoreConsentPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._StoreConsentPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNStoreMember2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐStoreMember(ctx context.Context, sel ast.SelectionSet, v *model.StoreMember) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._StoreMember(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNStoreMemberConnection2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐStoreMemberConnection(ctx context.Context, sel ast.SelectionSet, v model.StoreMemberConnection) graphql.Marshaler {
+	return ec._StoreMemberConnection(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNStoreMemberConnection2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐStoreMemberConnection(ctx context.Context, sel ast.SelectionSet, v *model.StoreMemberConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._StoreMemberConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNStoreMemberEdge2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐStoreMemberEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.StoreMemberEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStoreMemberEdge2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐStoreMemberEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNStoreMemberEdge2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐStoreMemberEdge(ctx context.Context, sel ast.SelectionSet, v *model.StoreMemberEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._StoreMemberEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNStoreProgram2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚐStoreProgram(ctx context.Context, sel ast.SelectionSet, v ent.StoreProgram) graphql.Marshaler {
+	return ec._StoreProgram(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNStoreProgram2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐStoreProgramᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.StoreProgram) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStoreProgram2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐStoreProgram(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNStoreProgram2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐStoreProgram(ctx context.Context, sel ast.SelectionSet, v *ent.StoreProgram) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._StoreProgram(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNStoreProgramKind2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋstoreprogramᚐKind(ctx context.Context, v any) (storeprogram.Kind, error) {
+	var res storeprogram.Kind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNStoreProgramKind2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋstoreprogramᚐKind(ctx context.Context, sel ast.SelectionSet, v storeprogram.Kind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNStoreProgramKind2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐStoreProgramKind(ctx context.Context, v any) (model.StoreProgramKind, error) {
+	var res model.StoreProgramKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNStoreProgramKind2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐStoreProgramKind(ctx context.Context, sel ast.SelectionSet, v model.StoreProgramKind) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -39969,11 +43137,40 @@ func (ec *executionContext) marshalOSettlement2ᚖgithubᚗcomᚋmembergraphᚋm
 	return ec._Settlement(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOStore2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐStore(ctx context.Context, sel ast.SelectionSet, v *ent.Store) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Store(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOStoreBudget2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐStoreBudget(ctx context.Context, sel ast.SelectionSet, v *ent.StoreBudget) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._StoreBudget(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOStoreConsent2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐStoreConsent(ctx context.Context, sel ast.SelectionSet, v *ent.StoreConsent) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._StoreConsent(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOStoreMemberWhereInput2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐStoreMemberWhereInput(ctx context.Context, v any) (*model.StoreMemberWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputStoreMemberWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOStoreProgram2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐStoreProgram(ctx context.Context, sel ast.SelectionSet, v *ent.StoreProgram) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._StoreProgram(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {

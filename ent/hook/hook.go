@@ -333,6 +333,18 @@ func (f SettlementPartitionFunc) Mutate(ctx context.Context, m ent.Mutation) (en
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SettlementPartitionMutation", m)
 }
 
+// The StoreFunc type is an adapter to allow the use of ordinary
+// function as Store mutator.
+type StoreFunc func(context.Context, *ent.StoreMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f StoreFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.StoreMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.StoreMutation", m)
+}
+
 // The StoreBudgetFunc type is an adapter to allow the use of ordinary
 // function as StoreBudget mutator.
 type StoreBudgetFunc func(context.Context, *ent.StoreBudgetMutation) (ent.Value, error)
@@ -345,6 +357,18 @@ func (f StoreBudgetFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value,
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.StoreBudgetMutation", m)
 }
 
+// The StoreConsentFunc type is an adapter to allow the use of ordinary
+// function as StoreConsent mutator.
+type StoreConsentFunc func(context.Context, *ent.StoreConsentMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f StoreConsentFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.StoreConsentMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.StoreConsentMutation", m)
+}
+
 // The StoreFundingFunc type is an adapter to allow the use of ordinary
 // function as StoreFunding mutator.
 type StoreFundingFunc func(context.Context, *ent.StoreFundingMutation) (ent.Value, error)
@@ -355,6 +379,18 @@ func (f StoreFundingFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.StoreFundingMutation", m)
+}
+
+// The StoreProgramFunc type is an adapter to allow the use of ordinary
+// function as StoreProgram mutator.
+type StoreProgramFunc func(context.Context, *ent.StoreProgramMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f StoreProgramFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.StoreProgramMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.StoreProgramMutation", m)
 }
 
 // The TierFunc type is an adapter to allow the use of ordinary

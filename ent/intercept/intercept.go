@@ -36,8 +36,11 @@ import (
 	"github.com/membergraph/membergraph/ent/refusal"
 	"github.com/membergraph/membergraph/ent/settlement"
 	"github.com/membergraph/membergraph/ent/settlementpartition"
+	"github.com/membergraph/membergraph/ent/store"
 	"github.com/membergraph/membergraph/ent/storebudget"
+	"github.com/membergraph/membergraph/ent/storeconsent"
 	"github.com/membergraph/membergraph/ent/storefunding"
+	"github.com/membergraph/membergraph/ent/storeprogram"
 	"github.com/membergraph/membergraph/ent/tier"
 	"github.com/membergraph/membergraph/ent/tierchange"
 	"github.com/membergraph/membergraph/ent/tiergift"
@@ -828,6 +831,33 @@ func (f TraverseSettlementPartition) Traverse(ctx context.Context, q ent.Query) 
 	return fmt.Errorf("unexpected query type %T. expect *ent.SettlementPartitionQuery", q)
 }
 
+// The StoreFunc type is an adapter to allow the use of ordinary function as a Querier.
+type StoreFunc func(context.Context, *ent.StoreQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f StoreFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.StoreQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.StoreQuery", q)
+}
+
+// The TraverseStore type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseStore func(context.Context, *ent.StoreQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseStore) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseStore) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.StoreQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.StoreQuery", q)
+}
+
 // The StoreBudgetFunc type is an adapter to allow the use of ordinary function as a Querier.
 type StoreBudgetFunc func(context.Context, *ent.StoreBudgetQuery) (ent.Value, error)
 
@@ -855,6 +885,33 @@ func (f TraverseStoreBudget) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.StoreBudgetQuery", q)
 }
 
+// The StoreConsentFunc type is an adapter to allow the use of ordinary function as a Querier.
+type StoreConsentFunc func(context.Context, *ent.StoreConsentQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f StoreConsentFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.StoreConsentQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.StoreConsentQuery", q)
+}
+
+// The TraverseStoreConsent type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseStoreConsent func(context.Context, *ent.StoreConsentQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseStoreConsent) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseStoreConsent) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.StoreConsentQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.StoreConsentQuery", q)
+}
+
 // The StoreFundingFunc type is an adapter to allow the use of ordinary function as a Querier.
 type StoreFundingFunc func(context.Context, *ent.StoreFundingQuery) (ent.Value, error)
 
@@ -880,6 +937,33 @@ func (f TraverseStoreFunding) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.StoreFundingQuery", q)
+}
+
+// The StoreProgramFunc type is an adapter to allow the use of ordinary function as a Querier.
+type StoreProgramFunc func(context.Context, *ent.StoreProgramQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f StoreProgramFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.StoreProgramQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.StoreProgramQuery", q)
+}
+
+// The TraverseStoreProgram type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseStoreProgram func(context.Context, *ent.StoreProgramQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseStoreProgram) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseStoreProgram) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.StoreProgramQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.StoreProgramQuery", q)
 }
 
 // The TierFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -1020,10 +1104,16 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.SettlementQuery, predicate.Settlement, settlement.OrderOption]{typ: ent.TypeSettlement, tq: q}, nil
 	case *ent.SettlementPartitionQuery:
 		return &query[*ent.SettlementPartitionQuery, predicate.SettlementPartition, settlementpartition.OrderOption]{typ: ent.TypeSettlementPartition, tq: q}, nil
+	case *ent.StoreQuery:
+		return &query[*ent.StoreQuery, predicate.Store, store.OrderOption]{typ: ent.TypeStore, tq: q}, nil
 	case *ent.StoreBudgetQuery:
 		return &query[*ent.StoreBudgetQuery, predicate.StoreBudget, storebudget.OrderOption]{typ: ent.TypeStoreBudget, tq: q}, nil
+	case *ent.StoreConsentQuery:
+		return &query[*ent.StoreConsentQuery, predicate.StoreConsent, storeconsent.OrderOption]{typ: ent.TypeStoreConsent, tq: q}, nil
 	case *ent.StoreFundingQuery:
 		return &query[*ent.StoreFundingQuery, predicate.StoreFunding, storefunding.OrderOption]{typ: ent.TypeStoreFunding, tq: q}, nil
+	case *ent.StoreProgramQuery:
+		return &query[*ent.StoreProgramQuery, predicate.StoreProgram, storeprogram.OrderOption]{typ: ent.TypeStoreProgram, tq: q}, nil
 	case *ent.TierQuery:
 		return &query[*ent.TierQuery, predicate.Tier, tier.OrderOption]{typ: ent.TypeTier, tq: q}, nil
 	case *ent.TierChangeQuery:

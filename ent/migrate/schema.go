@@ -956,6 +956,42 @@ var (
 			},
 		},
 	}
+	// StoresColumns holds the columns for the "stores" table.
+	StoresColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt},
+		{Name: "key", Type: field.TypeString, Size: 64, Collation: "utf8mb4_nopad_bin"},
+		{Name: "name", Type: field.TypeString, Size: 100},
+		{Name: "brand", Type: field.TypeString, Size: 100},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "store_program_id", Type: field.TypeInt, Nullable: true},
+	}
+	// StoresTable holds the schema information for the "stores" table.
+	StoresTable = &schema.Table{
+		Name:       "stores",
+		Columns:    StoresColumns,
+		PrimaryKey: []*schema.Column{StoresColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "stores_store_programs_store_program",
+				Columns:    []*schema.Column{StoresColumns[6]},
+				RefColumns: []*schema.Column{StoreProgramsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "store_program_id_key",
+				Unique:  true,
+				Columns: []*schema.Column{StoresColumns[1], StoresColumns[2]},
+			},
+			{
+				Name:    "store_store_program_id",
+				Unique:  false,
+				Columns: []*schema.Column{StoresColumns[6]},
+			},
+		},
+	}
 	// StoreBudgetsColumns holds the columns for the "store_budgets" table.
 	StoreBudgetsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -974,6 +1010,51 @@ var (
 				Name:    "storebudget_program_id_store_id",
 				Unique:  true,
 				Columns: []*schema.Column{StoreBudgetsColumns[1], StoreBudgetsColumns[2]},
+			},
+		},
+	}
+	// StoreConsentsColumns holds the columns for the "store_consents" table.
+	StoreConsentsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt},
+		{Name: "joined_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "channel", Type: field.TypeEnum, Enums: []string{"APP", "WEB", "MINI_PROGRAM", "STORE"}},
+		{Name: "text_version", Type: field.TypeString, Size: 64},
+		{Name: "actor", Type: field.TypeString, Size: 64},
+		{Name: "left_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "left_by", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "member_id", Type: field.TypeInt},
+		{Name: "store_program_id", Type: field.TypeInt},
+	}
+	// StoreConsentsTable holds the schema information for the "store_consents" table.
+	StoreConsentsTable = &schema.Table{
+		Name:       "store_consents",
+		Columns:    StoreConsentsColumns,
+		PrimaryKey: []*schema.Column{StoreConsentsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "store_consents_members_member",
+				Columns:    []*schema.Column{StoreConsentsColumns[8]},
+				RefColumns: []*schema.Column{MembersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "store_consents_store_programs_store_program",
+				Columns:    []*schema.Column{StoreConsentsColumns[9]},
+				RefColumns: []*schema.Column{StoreProgramsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "storeconsent_member_id_store_program_id",
+				Unique:  false,
+				Columns: []*schema.Column{StoreConsentsColumns[8], StoreConsentsColumns[9]},
+			},
+			{
+				Name:    "storeconsent_store_program_id_left_at_member_id",
+				Unique:  false,
+				Columns: []*schema.Column{StoreConsentsColumns[9], StoreConsentsColumns[6], StoreConsentsColumns[8]},
 			},
 		},
 	}
@@ -1004,6 +1085,28 @@ var (
 				Name:    "storefunding_program_id_store_id",
 				Unique:  false,
 				Columns: []*schema.Column{StoreFundingsColumns[1], StoreFundingsColumns[2]},
+			},
+		},
+	}
+	// StoreProgramsColumns holds the columns for the "store_programs" table.
+	StoreProgramsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt},
+		{Name: "key", Type: field.TypeString, Size: 48, Collation: "utf8mb4_nopad_bin"},
+		{Name: "name", Type: field.TypeString, Size: 100},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"SINGLE", "UNION"}},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+	}
+	// StoreProgramsTable holds the schema information for the "store_programs" table.
+	StoreProgramsTable = &schema.Table{
+		Name:       "store_programs",
+		Columns:    StoreProgramsColumns,
+		PrimaryKey: []*schema.Column{StoreProgramsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "storeprogram_program_id_key",
+				Unique:  true,
+				Columns: []*schema.Column{StoreProgramsColumns[1], StoreProgramsColumns[2]},
 			},
 		},
 	}
@@ -1186,8 +1289,11 @@ var (
 		RefusalsTable,
 		SettlementsTable,
 		SettlementPartitionsTable,
+		StoresTable,
 		StoreBudgetsTable,
+		StoreConsentsTable,
 		StoreFundingsTable,
+		StoreProgramsTable,
 		TiersTable,
 		TierChangesTable,
 		TierGiftsTable,
@@ -1302,11 +1408,23 @@ func init() {
 	SettlementPartitionsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(73014444032),
 	}
+	StoresTable.ForeignKeys[0].RefTable = StoreProgramsTable
+	StoresTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(137438953472),
+	}
 	StoreBudgetsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(42949672960),
 	}
+	StoreConsentsTable.ForeignKeys[0].RefTable = MembersTable
+	StoreConsentsTable.ForeignKeys[1].RefTable = StoreProgramsTable
+	StoreConsentsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(141733920768),
+	}
 	StoreFundingsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(47244640256),
+	}
+	StoreProgramsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(146028888064),
 	}
 	TiersTable.ForeignKeys[0].RefTable = ProgramsTable
 	TiersTable.Annotation = &entsql.Annotation{

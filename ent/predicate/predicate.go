@@ -87,11 +87,20 @@ type Settlement func(*sql.Selector)
 // SettlementPartition is the predicate function for settlementpartition builders.
 type SettlementPartition func(*sql.Selector)
 
+// Store is the predicate function for store builders.
+type Store func(*sql.Selector)
+
 // StoreBudget is the predicate function for storebudget builders.
 type StoreBudget func(*sql.Selector)
 
+// StoreConsent is the predicate function for storeconsent builders.
+type StoreConsent func(*sql.Selector)
+
 // StoreFunding is the predicate function for storefunding builders.
 type StoreFunding func(*sql.Selector)
+
+// StoreProgram is the predicate function for storeprogram builders.
+type StoreProgram func(*sql.Selector)
 
 // Tier is the predicate function for tier builders.
 type Tier func(*sql.Selector)

@@ -759,6 +759,30 @@ func (f SettlementPartitionMutationRuleFunc) EvalMutation(ctx context.Context, m
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SettlementPartitionMutation", m)
 }
 
+// The StoreQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type StoreQueryRuleFunc func(context.Context, *ent.StoreQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f StoreQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.StoreQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.StoreQuery", q)
+}
+
+// The StoreMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type StoreMutationRuleFunc func(context.Context, *ent.StoreMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f StoreMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.StoreMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.StoreMutation", m)
+}
+
 // The StoreBudgetQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type StoreBudgetQueryRuleFunc func(context.Context, *ent.StoreBudgetQuery) error
@@ -783,6 +807,30 @@ func (f StoreBudgetMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mut
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.StoreBudgetMutation", m)
 }
 
+// The StoreConsentQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type StoreConsentQueryRuleFunc func(context.Context, *ent.StoreConsentQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f StoreConsentQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.StoreConsentQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.StoreConsentQuery", q)
+}
+
+// The StoreConsentMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type StoreConsentMutationRuleFunc func(context.Context, *ent.StoreConsentMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f StoreConsentMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.StoreConsentMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.StoreConsentMutation", m)
+}
+
 // The StoreFundingQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type StoreFundingQueryRuleFunc func(context.Context, *ent.StoreFundingQuery) error
@@ -805,6 +853,30 @@ func (f StoreFundingMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mu
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.StoreFundingMutation", m)
+}
+
+// The StoreProgramQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type StoreProgramQueryRuleFunc func(context.Context, *ent.StoreProgramQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f StoreProgramQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.StoreProgramQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.StoreProgramQuery", q)
+}
+
+// The StoreProgramMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type StoreProgramMutationRuleFunc func(context.Context, *ent.StoreProgramMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f StoreProgramMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.StoreProgramMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.StoreProgramMutation", m)
 }
 
 // The TierQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -968,9 +1040,15 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.SettlementPartitionQuery:
 		return q.Filter(), nil
+	case *ent.StoreQuery:
+		return q.Filter(), nil
 	case *ent.StoreBudgetQuery:
 		return q.Filter(), nil
+	case *ent.StoreConsentQuery:
+		return q.Filter(), nil
 	case *ent.StoreFundingQuery:
+		return q.Filter(), nil
+	case *ent.StoreProgramQuery:
 		return q.Filter(), nil
 	case *ent.TierQuery:
 		return q.Filter(), nil
@@ -1039,9 +1117,15 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.SettlementPartitionMutation:
 		return m.Filter(), nil
+	case *ent.StoreMutation:
+		return m.Filter(), nil
 	case *ent.StoreBudgetMutation:
 		return m.Filter(), nil
+	case *ent.StoreConsentMutation:
+		return m.Filter(), nil
 	case *ent.StoreFundingMutation:
+		return m.Filter(), nil
+	case *ent.StoreProgramMutation:
 		return m.Filter(), nil
 	case *ent.TierMutation:
 		return m.Filter(), nil

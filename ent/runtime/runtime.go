@@ -33,8 +33,11 @@ import (
 	"github.com/membergraph/membergraph/ent/schema"
 	"github.com/membergraph/membergraph/ent/settlement"
 	"github.com/membergraph/membergraph/ent/settlementpartition"
+	"github.com/membergraph/membergraph/ent/store"
 	"github.com/membergraph/membergraph/ent/storebudget"
+	"github.com/membergraph/membergraph/ent/storeconsent"
 	"github.com/membergraph/membergraph/ent/storefunding"
+	"github.com/membergraph/membergraph/ent/storeprogram"
 	"github.com/membergraph/membergraph/ent/tier"
 	"github.com/membergraph/membergraph/ent/tierchange"
 	"github.com/membergraph/membergraph/ent/tiergift"
@@ -1112,6 +1115,71 @@ func init() {
 	settlementpartitionDescTierChanges := settlementpartitionFields[9].Descriptor()
 	// settlementpartition.DefaultTierChanges holds the default value on creation for the tier_changes field.
 	settlementpartition.DefaultTierChanges = settlementpartitionDescTierChanges.Default.(int)
+	store.Policy = privacy.NewPolicies(schema.Store{})
+	store.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := store.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	storeFields := schema.Store{}.Fields()
+	_ = storeFields
+	// storeDescKey is the schema descriptor for key field.
+	storeDescKey := storeFields[1].Descriptor()
+	// store.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	store.KeyValidator = func() func(string) error {
+		validators := storeDescKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(key string) error {
+			for _, fn := range fns {
+				if err := fn(key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// storeDescName is the schema descriptor for name field.
+	storeDescName := storeFields[2].Descriptor()
+	// store.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	store.NameValidator = func() func(string) error {
+		validators := storeDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// storeDescBrand is the schema descriptor for brand field.
+	storeDescBrand := storeFields[3].Descriptor()
+	// store.BrandValidator is a validator for the "brand" field. It is called by the builders before save.
+	store.BrandValidator = func() func(string) error {
+		validators := storeDescBrand.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(brand string) error {
+			for _, fn := range fns {
+				if err := fn(brand); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	storebudget.Policy = privacy.NewPolicies(schema.StoreBudget{})
 	storebudget.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -1153,6 +1221,43 @@ func init() {
 	storebudget.DefaultGranted = storebudgetDescGranted.Default.(int64)
 	// storebudget.GrantedValidator is a validator for the "granted" field. It is called by the builders before save.
 	storebudget.GrantedValidator = storebudgetDescGranted.Validators[0].(func(int64) error)
+	storeconsent.Policy = privacy.NewPolicies(schema.StoreConsent{})
+	storeconsent.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := storeconsent.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	storeconsentFields := schema.StoreConsent{}.Fields()
+	_ = storeconsentFields
+	// storeconsentDescTextVersion is the schema descriptor for text_version field.
+	storeconsentDescTextVersion := storeconsentFields[5].Descriptor()
+	// storeconsent.TextVersionValidator is a validator for the "text_version" field. It is called by the builders before save.
+	storeconsent.TextVersionValidator = func() func(string) error {
+		validators := storeconsentDescTextVersion.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(text_version string) error {
+			for _, fn := range fns {
+				if err := fn(text_version); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// storeconsentDescActor is the schema descriptor for actor field.
+	storeconsentDescActor := storeconsentFields[6].Descriptor()
+	// storeconsent.ActorValidator is a validator for the "actor" field. It is called by the builders before save.
+	storeconsent.ActorValidator = storeconsentDescActor.Validators[0].(func(string) error)
+	// storeconsentDescLeftBy is the schema descriptor for left_by field.
+	storeconsentDescLeftBy := storeconsentFields[8].Descriptor()
+	// storeconsent.LeftByValidator is a validator for the "left_by" field. It is called by the builders before save.
+	storeconsent.LeftByValidator = storeconsentDescLeftBy.Validators[0].(func(string) error)
 	storefunding.Policy = privacy.NewPolicies(schema.StoreFunding{})
 	storefunding.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -1216,6 +1321,53 @@ func init() {
 	storefundingDescActor := storefundingFields[6].Descriptor()
 	// storefunding.ActorValidator is a validator for the "actor" field. It is called by the builders before save.
 	storefunding.ActorValidator = storefundingDescActor.Validators[0].(func(string) error)
+	storeprogram.Policy = privacy.NewPolicies(schema.StoreProgram{})
+	storeprogram.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := storeprogram.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	storeprogramFields := schema.StoreProgram{}.Fields()
+	_ = storeprogramFields
+	// storeprogramDescKey is the schema descriptor for key field.
+	storeprogramDescKey := storeprogramFields[1].Descriptor()
+	// storeprogram.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	storeprogram.KeyValidator = func() func(string) error {
+		validators := storeprogramDescKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(key string) error {
+			for _, fn := range fns {
+				if err := fn(key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// storeprogramDescName is the schema descriptor for name field.
+	storeprogramDescName := storeprogramFields[2].Descriptor()
+	// storeprogram.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	storeprogram.NameValidator = func() func(string) error {
+		validators := storeprogramDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	tier.Policy = privacy.NewPolicies(schema.Tier{})
 	tier.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {

@@ -58,6 +58,14 @@ type CancelPlusPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+// A category's share of a member's spend.
+type CategoryPreference struct {
+	// The category key.
+	Category string `json:"category"`
+	// Its share of the member's 12-month spend, in percent rounded down to one decimal (0–100).
+	SharePercent float64 `json:"sharePercent"`
+}
+
 // One use of a member's benefit.
 type ClaimBenefitInput struct {
 	// The member who uses the benefit.
@@ -130,6 +138,46 @@ type ConfigurePartnerInput struct {
 	Config []*ConfigEntryInput `json:"config,omitempty"`
 	// What the platform allows the partner in the PLUS channel, replacing what it allowed. Null leaves it as it is.
 	Plus *PartnerPlusInput `json:"plus,omitempty"`
+}
+
+// A new store.
+type CreateStoreInput struct {
+	// The store id: 1–64 letters, digits or - _ . : @ /, not starting with PARTNER: or UNION:; unique.
+	Key string `json:"key"`
+	// Its name: 1–100 characters.
+	Name string `json:"name"`
+	// Its brand: 1–100 characters.
+	Brand string `json:"brand"`
+	// The key of the programme it joins; fixed once created. A SINGLE programme takes one store;
+	// a store that already has a budget of its own cannot enter a UNION (its points would be lost
+	// to the shared budget).
+	Program *string `json:"program,omitempty"`
+}
+
+// The result of createStore.
+type CreateStorePayload struct {
+	// The store created; null when userErrors is not empty.
+	Store *ent.Store `json:"store,omitempty"`
+	// What was wrong with the input; empty on success.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// A new store programme.
+type CreateStoreProgramInput struct {
+	// Its key: 1–48 letters, digits or - _ . : @ /; unique.
+	Key string `json:"key"`
+	// Its name: 1–100 characters.
+	Name string `json:"name"`
+	// SINGLE or UNION; fixed once created.
+	Kind StoreProgramKind `json:"kind"`
+}
+
+// The result of createStoreProgram.
+type CreateStoreProgramPayload struct {
+	// The programme created; null when userErrors is not empty.
+	Program *ent.StoreProgram `json:"program,omitempty"`
+	// What was wrong with the input; empty on success.
+	UserErrors []*UserError `json:"userErrors"`
 }
 
 // How points are earned (docs/domain.md §3 "Earning").
@@ -356,6 +404,26 @@ type IssuePlusCodesPayload struct {
 	Replayed bool `json:"replayed"`
 	// What was wrong with the input; empty on success.
 	UserErrors []*UserError `json:"userErrors"`
+}
+
+// A member joining a store programme, with its consent.
+type JoinStoreProgramInput struct {
+	// The member; a MEMBER token may give only its own, or leave it out.
+	ExternalID *string `json:"externalId,omitempty"`
+	// The programme's key.
+	Program string `json:"program"`
+	// Where the member consented.
+	Channel member.RegistrationChannel `json:"channel"`
+	// The version of the consent text the member agreed to: 1–64 letters, digits or - _ . : @ /.
+	TextVersion string `json:"textVersion"`
+}
+
+// A member leaving a store programme: its consent is withdrawn at once.
+type LeaveStoreProgramInput struct {
+	// The member; a MEMBER token may give only its own, or leave it out.
+	ExternalID *string `json:"externalId,omitempty"`
+	// The programme's key.
+	Program string `json:"program"`
 }
 
 // A member's progress towards a medal's next level.
@@ -926,6 +994,54 @@ type StartPlusTrialPayload struct {
 	Replayed bool `json:"replayed"`
 	// Why the trial was refused; empty when it started.
 	UserErrors []*UserError `json:"userErrors"`
+}
+
+// The result of joinStoreProgram and leaveStoreProgram.
+type StoreConsentPayload struct {
+	// The consent: the one that holds after a join (the earlier one when the member had joined
+	// already), the one withdrawn after a leave (the last one when it had left already).
+	Consent *ent.StoreConsent `json:"consent,omitempty"`
+	// What was wrong with the input; empty on success.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// What a store sees of a consenting member, and nothing more.
+type StoreMember struct {
+	// The member's id at the commerce side: the handle to grant it points with.
+	ExternalID string `json:"externalId"`
+	// The member's tier.
+	Tier *ent.Tier `json:"tier"`
+	// The score of the last settlement (0 before the first).
+	SettledScore int `json:"settledScore"`
+	// Whether the member is PLUS now.
+	Plus bool `json:"plus"`
+	// The member's top 3 categories by spend over the last 12 programme months, largest first
+	// (ties by category key), with each one's share of that spend; never the amounts.
+	Preferences []*CategoryPreference `json:"preferences"`
+}
+
+// A page of a store's consenting members, by member id.
+type StoreMemberConnection struct {
+	// The members of the page.
+	Edges []*StoreMemberEdge `json:"edges"`
+	// Where the page lies in the list.
+	PageInfo *entgql.PageInfo[int] `json:"pageInfo"`
+}
+
+// One consenting member and its place in the list.
+type StoreMemberEdge struct {
+	// The member, as the store sees it.
+	Node *StoreMember `json:"node"`
+	// Pass as after to page on from this member.
+	Cursor entgql.Cursor[int] `json:"cursor"`
+}
+
+// Which consenting members storeMembers lists.
+type StoreMemberWhereInput struct {
+	// Only members of this tier (its key).
+	Tier *string `json:"tier,omitempty"`
+	// Only members with this category among their top 3 preferences.
+	Preference *string `json:"preference,omitempty"`
 }
 
 // One tier's members under the current and the proposed thresholds.
@@ -1847,6 +1963,64 @@ func (e *SpendPurpose) UnmarshalJSON(b []byte) error {
 }
 
 func (e SpendPurpose) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Whether a store programme is one store's or several stores' (多店联合会员).
+type StoreProgramKind string
+
+const (
+	// One store; its budget is the store's own.
+	StoreProgramKindSingle StoreProgramKind = "SINGLE"
+	// Several stores of one or more brands sharing one membership and one budget.
+	StoreProgramKindUnion StoreProgramKind = "UNION"
+)
+
+var AllStoreProgramKind = []StoreProgramKind{
+	StoreProgramKindSingle,
+	StoreProgramKindUnion,
+}
+
+func (e StoreProgramKind) IsValid() bool {
+	switch e {
+	case StoreProgramKindSingle, StoreProgramKindUnion:
+		return true
+	}
+	return false
+}
+
+func (e StoreProgramKind) String() string {
+	return string(e)
+}
+
+func (e *StoreProgramKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = StoreProgramKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid StoreProgramKind", str)
+	}
+	return nil
+}
+
+func (e StoreProgramKind) MarshalGQL(w io.Writer) {
+	fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *StoreProgramKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e StoreProgramKind) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
