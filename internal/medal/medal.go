@@ -18,7 +18,6 @@ import (
 	"github.com/membergraph/membergraph/ent/benefit"
 	"github.com/membergraph/membergraph/ent/benefitclaim"
 	"github.com/membergraph/membergraph/ent/categorymonth"
-	entmedal "github.com/membergraph/membergraph/ent/medal"
 	"github.com/membergraph/membergraph/ent/membermedal"
 	"github.com/membergraph/membergraph/internal/events/payload"
 	"github.com/membergraph/membergraph/internal/score/formula"
@@ -129,6 +128,26 @@ var behaviourColumns = map[string]string{
 // The first arm is the members' category months as the viewer may read them (cats is a
 // client's or a transaction's); the others read the same members' rows.
 func values(ctx context.Context, cats *ent.CategoryMonthClient, members []int, from, to formula.Month, held []string) (Values, map[int]map[string]int, error) {
+	p, err := loadProgress(ctx, cats, members, from, to, held)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := Values{}
+	for id, cents := range p.Cents {
+		out[id] = map[string]int64{}
+		for k, c := range cents {
+			out[id][k] = Yuan(c)
+		}
+		for k, n := range p.Counts[id] {
+			out[id][k] = n
+		}
+	}
+	return out, p.Levels, nil
+}
+
+// loadProgress is values' statement, the category spend kept in cents so that a batch can
+// add its own events' cents before it rounds.
+func loadProgress(ctx context.Context, cats *ent.CategoryMonthClient, members []int, from, to formula.Month, held []string) (*Progress, error) {
 	ids := make([]any, len(members))
 	for i, id := range members {
 		ids[i] = id
@@ -161,24 +180,27 @@ func values(ctx context.Context, cats *ent.CategoryMonthClient, members []int, f
 			}
 		}).Scan(ctx, &rows)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	out, levels := Values{}, map[int]map[string]int{}
+	p := &Progress{Cents: map[int]map[string]int64{}, Counts: map[int]map[string]int64{}, Levels: map[int]map[string]int{}}
 	for _, id := range members {
-		out[id], levels[id] = map[string]int64{}, map[string]int{}
+		p.Cents[id], p.Counts[id], p.Levels[id] = map[string]int64{}, map[string]int64{}, map[string]int{}
 	}
 	for _, row := range rows {
 		switch row.Src {
 		case "C":
-			out[row.MemberID][row.Key] = max(row.Value, 0) / 100
+			p.Cents[row.MemberID][row.Key] = row.Value
 		case "B":
-			out[row.MemberID][row.Key] = row.Value
+			p.Counts[row.MemberID][row.Key] = row.Value
 		case "L":
-			levels[row.MemberID][row.Key] = int(row.Value)
+			p.Levels[row.MemberID][row.Key] = int(row.Value)
 		}
 	}
-	return out, levels, nil
+	return p, nil
 }
+
+// Yuan is a category medal's value of a spend in cents: whole yuan, never below zero.
+func Yuan(cents int64) int64 { return max(cents, 0) / 100 }
 
 // Evaluate brings the member's levels of the medals keys up to date inside tx, which holds
 // the member's lock: a change is stored and recorded, and the benefits of each level
@@ -223,25 +245,19 @@ func record(ctx context.Context, tx *ent.Tx, m *ent.Medal, programID, memberID, 
 	if err != nil {
 		return err
 	}
-	unit := "yuan spent"
-	if m.Kind == entmedal.KindBEHAVIOR {
-		unit = "counted"
-	}
-	reason := fmt.Sprintf("%s: %d %s in the last %d months reaches level %d", m.Name, value, unit, WindowMonths, to)
-	if to < from {
-		reason = fmt.Sprintf("%s: %d %s in the last %d months is below level %d", m.Name, value, unit, WindowMonths, from)
-	}
+	change := Change{Medal: m, MemberID: memberID, From: from, To: to, Value: value}
 	err = tx.MedalChange.Create().SetProgramID(programID).SetMemberID(memberID).SetMedalKey(m.Key).
-		SetFromLevel(from).SetToLevel(to).SetReason(reason).SetCreatedAt(now).Exec(ctx)
+		SetFromLevel(from).SetToLevel(to).SetReason(change.Reason()).SetCreatedAt(now).Exec(ctx)
 	if err != nil || to < from {
 		return err
 	}
-	var keys []string
-	for level := from + 1; level <= min(to, len(m.LevelBenefits)); level++ {
-		keys = append(keys, m.LevelBenefits[level-1]...)
-	}
-	if len(keys) == 0 {
+	granted := change.Claims()
+	if len(granted) == 0 {
 		return nil
+	}
+	var keys []string
+	for _, c := range granted {
+		keys = append(keys, c.Benefit)
 	}
 	catalogue, err := tx.Benefit.Query().Where(benefit.KeyIn(keys...)).All(ctx)
 	if err != nil {
@@ -252,16 +268,13 @@ func record(ctx context.Context, tx *ent.Tx, m *ent.Medal, programID, memberID, 
 		ids[b.Key] = b.ID
 	}
 	var claims []*ent.BenefitClaimCreate
-	for level := from + 1; level <= min(to, len(m.LevelBenefits)); level++ {
-		for _, key := range m.LevelBenefits[level-1] {
-			id, ok := ids[key]
-			if !ok {
-				return fmt.Errorf("benefit %q of medal %s is not in the catalogue", key, m.Key)
-			}
-			claims = append(claims, tx.BenefitClaim.Create().SetProgramID(programID).SetMemberID(memberID).SetBenefitID(id).
-				SetIdempotencyKey(fmt.Sprintf("medal:%d:%s:%d:%s", memberID, m.Key, level, key)).SetPeriod("").
-				SetSource(benefitclaim.SourceMEDAL).SetClaimedAt(now))
+	for _, c := range granted {
+		id, ok := ids[c.Benefit]
+		if !ok {
+			return fmt.Errorf("benefit %q of medal %s is not in the catalogue", c.Benefit, m.Key)
 		}
+		claims = append(claims, tx.BenefitClaim.Create().SetProgramID(programID).SetMemberID(memberID).SetBenefitID(id).
+			SetIdempotencyKey(c.Key).SetPeriod("").SetSource(benefitclaim.SourceMEDAL).SetClaimedAt(now))
 	}
 	return tx.BenefitClaim.CreateBulk(claims...).
 		OnConflictColumns(benefitclaim.FieldProgramID, benefitclaim.FieldIdempotencyKey).DoNothing().Exec(ctx)

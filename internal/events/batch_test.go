@@ -1,0 +1,162 @@
+package events_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+
+	"github.com/membergraph/membergraph/ent"
+	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/internal/auth"
+	"github.com/membergraph/membergraph/internal/clock"
+	"github.com/membergraph/membergraph/internal/events"
+	"github.com/membergraph/membergraph/internal/events/payload"
+	memberpkg "github.com/membergraph/membergraph/internal/member"
+	"github.com/membergraph/membergraph/internal/plus"
+	"github.com/membergraph/membergraph/internal/points"
+	"github.com/membergraph/membergraph/internal/program"
+	"github.com/membergraph/membergraph/internal/store"
+	"github.com/membergraph/membergraph/internal/storetest"
+)
+
+// counter is a database whose every statement is counted, through a driver wrapper.
+type counter struct {
+	mu         sync.Mutex
+	statements []string
+	db         *store.DB
+	client     *ent.Client
+	clk        *clock.Manual
+	svc        *events.Service
+	ctx        context.Context
+}
+
+func newCounter(t *testing.T, db *store.DB) *counter {
+	t.Helper()
+	c := &counter{db: db, clk: clock.NewManual(time.Date(2026, 3, 10, 4, 0, 0, 0, time.UTC))}
+	drv := dialect.DebugWithContext(entsql.OpenDB(db.Dialect, db.SQL), func(_ context.Context, v ...any) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.statements = append(c.statements, fmt.Sprint(v...))
+	})
+	c.client = ent.NewClient(ent.Driver(drv))
+	ctx := context.Background()
+	progs := program.NewService(db.Client)
+	if _, err := progs.EnsurePreset(ctx, program.JDPreset()); err != nil {
+		t.Fatal(err)
+	}
+	pid, err := progs.IDByKey(ctx, program.PresetKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.ctx = auth.NewContext(ctx, auth.Viewer{Role: auth.RoleService, Subject: "test", ProgramID: pid})
+	ledger := points.NewLedger(c.client, db.Dialect, c.clk, plus.NewChecker(c.client))
+	c.svc = events.NewService(c.client, ledger, 0)
+	return c
+}
+
+func (c *counter) register(t *testing.T, ext string) {
+	t.Helper()
+	if _, err := memberpkg.NewService(c.db.Client, c.clk).Register(c.ctx, memberpkg.Registration{ExternalID: ext, Channel: member.RegistrationChannelWEB}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// record sends a batch, checks every event is accepted and returns how many statements it took.
+func (c *counter) record(t *testing.T, in []events.Input) int {
+	t.Helper()
+	c.mu.Lock()
+	c.statements = nil
+	c.mu.Unlock()
+	res, err := c.svc.Record(c.ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range res {
+		if r.Status != events.Accepted {
+			t.Fatalf("event %d: %+v", i, r)
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.statements)
+}
+
+func threeLines(key, ext, orderID string, at time.Time) events.Input {
+	return events.Input{IdempotencyKey: key, ExternalID: ext, Kind: payload.OrderCompleted, OccurredAt: at, Channel: "WEB",
+		Body: payload.Body{OrderID: orderID, OrderType: "NORMAL", PaymentMethod: "CASH", Lines: []payload.Line{
+			{SKU: "a", Category: "PHONES", PaidCents: 129900, ProductType: "PHYSICAL"},
+			{SKU: "b", Category: "BOOKS", PaidCents: 5800, ProductType: "PHYSICAL"},
+			{SKU: "c", Category: "FOOD", PaidCents: 23000, ProductType: "PHYSICAL"}}}}
+}
+
+// TestBatchStatementsIndependentOfSize: a batch costs the same number of SQL statements
+// however many events it holds — a 1-event and a 100-event batch of 3-line orders of new
+// members take the same count, and so do their refunds and the reviews of their lines; the
+// count of a hot member's 100 orders is that of one order of its.
+func TestBatchStatementsIndependentOfSize(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		c := newCounter(t, db)
+		for i := range 101 {
+			c.register(t, fmt.Sprintf("m%03d", i))
+		}
+		c.register(t, "hot")
+		now := c.clk.Now()
+		batch := func(prefix string, members []int, kind payload.Kind) []events.Input {
+			var in []events.Input
+			for _, m := range members {
+				ext := fmt.Sprintf("m%03d", m)
+				ev := threeLines(fmt.Sprintf("%s-%d", prefix, m), ext, "O"+ext, now)
+				switch kind {
+				case payload.OrderRefunded:
+					ev.Kind, ev.Body = kind, payload.Body{OrderID: "O" + ext, SKUs: []string{"a", "c"}}
+				case payload.ReviewPosted:
+					ev.Kind, ev.Body = kind, payload.Body{OrderID: "O" + ext, SKUs: []string{"b"}}
+				}
+				in = append(in, ev)
+			}
+			return in
+		}
+		hundred := make([]int, 100)
+		for i := range hundred {
+			hundred[i] = i + 1
+		}
+		for _, kind := range []payload.Kind{payload.OrderCompleted, payload.ReviewPosted, payload.OrderRefunded} {
+			one := c.record(t, batch("k"+string(kind), []int{0}, kind))
+			many := c.record(t, batch("k"+string(kind), hundred, kind))
+			if one != many {
+				t.Errorf("%s: 1 event took %d statements, 100 events of 100 members %d:\n%s", kind, one, many, c.statementsOf())
+			}
+			t.Logf("%s: %d statements for 1 event and for 100", kind, one)
+		}
+		var hot []events.Input
+		for i := range 100 {
+			hot = append(hot, threeLines(fmt.Sprintf("hot-%d", i), "hot", fmt.Sprintf("H%d", i), now))
+		}
+		first := c.record(t, hot[:1])
+		// The 99 orders reach the medal level whose coupon the benefit claims grant, one
+		// order does not: the one statement that may differ.
+		got := c.record(t, hot[1:])
+		if strings.Contains(c.statementsOf(), "INSERT INTO `benefit_claims`") {
+			got--
+		}
+		if got != first {
+			t.Errorf("a hot member: 1 order took %d statements, 99 more orders %d (without the claims):\n%s", first, got, c.statementsOf())
+		}
+		if first > 20 {
+			t.Errorf("an order batch took %d statements, want at most 20", first)
+		}
+	})
+}
+
+// statementsOf is for debugging a count: the statements of the last batch, one a line.
+func (c *counter) statementsOf() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return strings.Join(c.statements, "\n")
+}
