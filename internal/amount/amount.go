@@ -3,7 +3,7 @@
 //
 // Every bound lies below GraphQL's 32-bit Int (2^31−1), the type the API carries amounts
 // in, and so far below 2^53, the largest integer a JavaScript client holds exactly: an
-// amount accepted is one every client can read back. docs/domain.md "Bounds" lists them.
+// amount accepted is one every client can read back. docs/domain.md §2 "Bounds" lists them.
 package amount
 
 import (

@@ -16,6 +16,7 @@ import (
 	"github.com/membergraph/membergraph/ent/tier"
 	"github.com/membergraph/membergraph/internal/auth"
 	"github.com/membergraph/membergraph/internal/clock"
+	"github.com/membergraph/membergraph/internal/ident"
 	"github.com/membergraph/membergraph/internal/store"
 	"github.com/membergraph/membergraph/internal/usererr"
 )
@@ -29,11 +30,15 @@ const (
 	ClockSkew = 5 * time.Minute
 )
 
+// EarliestRegisteredAt is the floor of a registeredAt: no account of an online shop is
+// older, so an earlier one is a caller's mistake (0001-01-01 from an unset date), refused
+// rather than stored (docs/domain.md §2 "Bounds").
+var EarliestRegisteredAt = time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)
+
 var (
-	externalIDPattern = regexp.MustCompile(`^[A-Za-z0-9_.:@-]{1,64}$`)
-	phonePattern      = regexp.MustCompile(`^\+?[0-9]{5,20}$`)
-	providerPattern   = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,31}$`)
-	earliestBirthday  = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
+	phonePattern     = regexp.MustCompile(`^\+?[0-9]{5,20}$`)
+	providerPattern  = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,31}$`)
+	earliestBirthday = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
 )
 
 // Service registers and updates members of the viewer's programme.
@@ -76,17 +81,18 @@ type Update struct {
 func (s *Service) Register(ctx context.Context, r Registration) (*ent.Member, error) {
 	now := s.clock.Now()
 	var errs usererr.List
-	if !externalIDPattern.MatchString(r.ExternalID) {
-		errs.Add(usererr.InvalidArgument, "input.externalId", "externalId must be 1–64 letters, digits or - _ . : @")
-	}
+	ident.Check(&errs, "input.externalId", ident.ExternalID, r.ExternalID)
 	if err := member.RegistrationChannelValidator(r.Channel); err != nil {
 		errs.Add(usererr.InvalidArgument, "input.registrationChannel", "unknown channel %q", r.Channel)
 	}
 	registeredAt := now
 	if r.RegisteredAt != nil {
 		registeredAt = r.RegisteredAt.UTC()
-		if registeredAt.After(now.Add(ClockSkew)) {
+		switch {
+		case registeredAt.After(now.Add(ClockSkew)):
 			errs.Add(usererr.InvalidArgument, "input.registeredAt", "registeredAt lies in the future")
+		case registeredAt.Before(EarliestRegisteredAt):
+			errs.Add(usererr.InvalidArgument, "input.registeredAt", "registeredAt lies before %s", EarliestRegisteredAt.Format(time.RFC3339))
 		}
 	}
 	validateProfile(&errs, r.Profile, now)
@@ -149,6 +155,7 @@ func (s *Service) Update(ctx context.Context, u Update) (*ent.Member, error) {
 		}
 	}
 	validateProfile(&errs, u.Profile, now)
+	ident.Check(&errs, "input.externalId", ident.ExternalID, u.ExternalID)
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
@@ -169,8 +176,11 @@ func (s *Service) Update(ctx context.Context, u Update) (*ent.Member, error) {
 }
 
 // ByExternalID returns the member of the viewer's programme with that id, or nil when it
-// is unknown or not visible to the viewer.
+// is unknown or not visible to the viewer. A malformed id is refused at externalId.
 func (s *Service) ByExternalID(ctx context.Context, externalID string) (*ent.Member, error) {
+	if err := ident.Err("externalId", ident.ExternalID, externalID); err != nil {
+		return nil, err
+	}
 	m, err := s.client.Member.Query().Where(member.ExternalID(externalID)).Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, nil
@@ -182,6 +192,9 @@ func (s *Service) ByExternalID(ctx context.Context, externalID string) (*ent.Mem
 // only itself, so naming another member answers as naming no one, NOT_FOUND at
 // input.externalId.
 func Named(ctx context.Context, client *ent.Client, externalID string) (*ent.Member, error) {
+	if err := ident.Err("input.externalId", ident.ExternalID, externalID); err != nil {
+		return nil, err
+	}
 	m, err := client.Member.Query().Where(member.ExternalID(externalID)).Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, usererr.New(usererr.NotFound, "input.externalId", "no member with externalId %q", externalID)

@@ -9,6 +9,7 @@ import (
 	"github.com/membergraph/membergraph/ent"
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/partnergrant"
+	"github.com/membergraph/membergraph/internal/ident"
 	"github.com/membergraph/membergraph/internal/points"
 	"github.com/membergraph/membergraph/internal/usererr"
 	partnerv1 "github.com/membergraph/membergraph/plugins/proto/partner/v1"
@@ -28,6 +29,9 @@ type callbacks struct {
 // can be part of granting); anyone else looks unknown.
 func (c *callbacks) granted(ctx context.Context, externalID string) (*ent.Member, error) {
 	ctx = c.s.sys(ctx)
+	if !ident.Valid(ident.ExternalID, externalID) {
+		return nil, status.Error(codes.InvalidArgument, ident.Message(ident.ExternalID, externalID))
+	}
 	m, err := c.s.client.Member.Query().Where(member.ExternalID(externalID),
 		member.HasPartnerGrantsWith(partnergrant.PartnerKey(c.key), partnergrant.StatusIn(partnergrant.StatusGRANTED, partnergrant.StatusPENDING))).
 		WithTier().Only(ctx)

@@ -21,8 +21,10 @@ import (
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/partnergrant"
 	"github.com/membergraph/membergraph/ent/partnersetting"
+	"github.com/membergraph/membergraph/internal/amount"
 	"github.com/membergraph/membergraph/internal/auth"
 	"github.com/membergraph/membergraph/internal/clock"
+	"github.com/membergraph/membergraph/internal/ident"
 	memberpkg "github.com/membergraph/membergraph/internal/member"
 	"github.com/membergraph/membergraph/internal/plus"
 	"github.com/membergraph/membergraph/internal/points"
@@ -455,6 +457,10 @@ func (s *Service) Report(ctx context.Context, partnerKey, externalID, kind strin
 		return nil, usererr.New(usererr.PermissionDenied, "input.partner", "this token reports for %q only", v.Subject)
 	}
 	var errs usererr.List
+	ident.Check(&errs, "input.externalId", ident.ExternalID, externalID)
+	if !amount.Within(amountCents, 0, amount.MaxCents) {
+		errs.Add(usererr.InvalidArgument, "input.amountCents", "amountCents must be 0 to %d (¥%d), got %d", amount.MaxCents, amount.MaxCents/100, amountCents)
+	}
 	if points.CheckKey(&errs, key); errs.Err() != nil {
 		return nil, errs.Err()
 	}

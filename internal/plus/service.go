@@ -22,6 +22,7 @@ import (
 	"github.com/membergraph/membergraph/internal/audit"
 	"github.com/membergraph/membergraph/internal/auth"
 	"github.com/membergraph/membergraph/internal/clock"
+	"github.com/membergraph/membergraph/internal/ident"
 	internalmember "github.com/membergraph/membergraph/internal/member"
 	"github.com/membergraph/membergraph/internal/page"
 	"github.com/membergraph/membergraph/internal/points"
@@ -599,6 +600,9 @@ type PlanQuote struct {
 // Quote prices the programme's plans for the member named: two statements (the member with
 // its settled score, its terms) given the programme.
 func (s *Service) Quote(ctx context.Context, prog *ent.Program, externalID, field string) (*Quote, error) {
+	if err := ident.Err(field, ident.ExternalID, externalID); err != nil {
+		return nil, err
+	}
 	var rows []struct {
 		ID      int    `json:"id"`
 		Settled *int64 `json:"settled"`

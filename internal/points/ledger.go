@@ -157,8 +157,12 @@ func ExpiresAt(t time.Time, loc *time.Location, years int) time.Time {
 }
 
 // Credit writes one earning, an entry and a lot from which any debt is paid first, and
-// returns the entry.
+// returns the entry. A credit that would take the ledger's sum beyond amount.MaxBalance is
+// refused at input.points and writes nothing.
 func (b *Book) Credit(ctx context.Context, g Grant, earnedAt time.Time, eventID *int) (*ent.PointEntry, error) {
+	if err := checkBalance("input.points", b.Account.Total, g.Amount); err != nil {
+		return nil, err
+	}
 	entry, lot, paid := b.earning(g, earnedAt, eventID, b.Account.Debt)
 	e, err := entry.Save(ctx)
 	if err != nil {
@@ -171,10 +175,18 @@ func (b *Book) Credit(ctx context.Context, g Grant, earnedAt time.Time, eventID 
 }
 
 // CreditAll writes the earnings of one event: their entries in one statement, their lots in
-// another, and one update of the account; debt is paid from the first lots.
+// another, and one update of the account; debt is paid from the first lots. Earnings that
+// would take the ledger's sum beyond amount.MaxBalance are refused whole.
 func (b *Book) CreditAll(ctx context.Context, grants []Grant, earnedAt time.Time, eventID *int) error {
 	if len(grants) == 0 {
 		return nil
+	}
+	var sum int64
+	for _, g := range grants {
+		sum += g.Amount // each within an event's bound (the rules' caps), so no overflow
+	}
+	if err := checkBalance("", b.Account.Total, sum); err != nil {
+		return err
 	}
 	entries := make([]*ent.PointEntryCreate, len(grants))
 	lots := make([]*ent.PointLotCreate, len(grants))

@@ -1,8 +1,10 @@
 package points_test
 
 import (
+	"math"
 	"testing"
 
+	"github.com/membergraph/membergraph/internal/amount"
 	"github.com/membergraph/membergraph/internal/points"
 	"github.com/membergraph/membergraph/internal/rules"
 )
@@ -42,4 +44,38 @@ func TestQuoteReasons(t *testing.T) {
 			t.Errorf("%s: %+v, want %s %d points %d cents %q", name, q, tc.reason, tc.maxPoints, tc.dedCent, tc.message)
 		}
 	}
+}
+
+// FuzzQuoteFor: for any rules, rate, balance and order, the quote never panics, is never
+// negative, never more than the balance, the order's share or one spend (amount.MaxPoints),
+// always whole steps, and its cents never more than the order's amount.
+func FuzzQuoteFor(f *testing.F) {
+	preset := rules.JDPreset().Spending
+	f.Add(preset.DeductionStep, preset.DeductionMinBalance, preset.DeductionMaxPercent, int64(100), int64(2500), int64(10000))
+	f.Add(preset.DeductionStep, preset.DeductionMinBalance, preset.DeductionMaxPercent, int64(100), int64(1<<40), int64(1844674407370956))
+	f.Add(int64(1), int64(0), int64(100), int64(1), amount.MaxBalance, amount.MaxCents)
+	f.Add(int64(0), int64(-5), int64(-1), int64(0), int64(-1), int64(-1))
+	f.Add(int64(math.MaxInt64), int64(math.MinInt64), int64(math.MaxInt64), int64(math.MaxInt64), int64(math.MaxInt64), int64(math.MaxInt64))
+	f.Fuzz(func(t *testing.T, step, minBalance, pct, ppy, spendable, cents int64) {
+		s := rules.Spending{DeductionStep: step, DeductionMinBalance: minBalance, DeductionMaxPercent: pct}
+		q := points.QuoteFor(s, ppy, spendable, cents)
+		if q.MaxPoints < 0 || q.MaxDeductionCents < 0 {
+			t.Fatalf("negative quote %+v", q)
+		}
+		if q.MaxPoints == 0 {
+			if q.Reason == points.QuoteOK && step > 0 && q.MaxDeductionCents != 0 {
+				t.Fatalf("nothing usable but cents %+v", q)
+			}
+			return
+		}
+		if q.Reason != points.QuoteOK || q.MaxPoints > spendable || q.MaxPoints > amount.MaxPoints || q.MaxPoints%step != 0 {
+			t.Fatalf("quote %+v beyond balance %d, one spend or whole steps of %d", q, spendable, step)
+		}
+		if q.MaxDeductionCents > min(cents, amount.MaxCents) {
+			t.Fatalf("deduction %d cents on an order of %d", q.MaxDeductionCents, cents)
+		}
+		if q.Message == "" {
+			t.Fatal("no message")
+		}
+	})
 }

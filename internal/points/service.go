@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"regexp"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -19,7 +18,9 @@ import (
 	"github.com/membergraph/membergraph/ent/pointentry"
 	"github.com/membergraph/membergraph/ent/pointlot"
 	"github.com/membergraph/membergraph/ent/pointrequest"
+	"github.com/membergraph/membergraph/internal/amount"
 	"github.com/membergraph/membergraph/internal/auth"
+	"github.com/membergraph/membergraph/internal/ident"
 	"github.com/membergraph/membergraph/internal/store"
 	"github.com/membergraph/membergraph/internal/usererr"
 )
@@ -34,9 +35,7 @@ const (
 )
 
 // MaxKeyLen is the longest idempotency key accepted.
-const MaxKeyLen = 128
-
-var keyPattern = regexp.MustCompile(`^[\x21-\x7e]{1,128}$`)
+var MaxKeyLen = ident.Key.MaxLen()
 
 // Balance is a member's points as of now. Available may be negative: a debt.
 type Balance struct {
@@ -98,6 +97,9 @@ func retryable(err error) bool {
 
 // memberID resolves an externalId in the viewer's programme.
 func (l *Ledger) memberID(ctx context.Context, externalID, field string) (int, error) {
+	if err := ident.Err(field, ident.ExternalID, externalID); err != nil {
+		return 0, err
+	}
 	id, err := l.client.Member.Query().Where(member.ExternalID(externalID)).OnlyID(ctx)
 	if ent.IsNotFound(err) {
 		return 0, usererr.New(usererr.NotFound, field, "no member with externalId %q", externalID)
@@ -105,9 +107,9 @@ func (l *Ledger) memberID(ctx context.Context, externalID, field string) (int, e
 	return id, err
 }
 
-// ValidKey reports whether key can be an idempotency key: 1–MaxKeyLen printable ASCII
-// characters.
-func ValidKey(key string) bool { return keyPattern.MatchString(key) }
+// ValidKey reports whether key can be an idempotency key (internal/ident's rule): 1–MaxKeyLen
+// printable ASCII characters, no spaces.
+func ValidKey(key string) bool { return ident.Valid(ident.Key, key) }
 
 // CheckKey adds the mistake of a malformed input.idempotencyKey to errs.
 func CheckKey(errs *usererr.List, key string) {
@@ -201,17 +203,17 @@ type SpendRequest struct {
 // zero and happens once per idempotency key, however many requests race.
 func (l *Ledger) Spend(ctx context.Context, r SpendRequest) (Result, error) {
 	var errs usererr.List
-	if r.Points <= 0 {
-		errs.Add(usererr.InvalidArgument, "input.points", "points must be positive")
-	}
+	checkPoints(&errs, "input.points", r.Points, 1)
 	if r.Purpose != OrderDeduction && r.Purpose != Exchange {
 		errs.Add(usererr.InvalidArgument, "input.purpose", "unknown purpose %q", r.Purpose)
 	}
 	if r.Purpose == OrderDeduction && r.OrderAmountCents <= 0 {
 		errs.Add(usererr.InvalidArgument, "input.orderAmountCents", "an order deduction needs the order's amount")
+	} else if r.OrderAmountCents != 0 {
+		checkCents(&errs, "input.orderAmountCents", r.OrderAmountCents, 1)
 	}
-	if len(r.OrderID) > 64 {
-		errs.Add(usererr.InvalidArgument, "input.orderId", "orderId is at most 64 characters")
+	if r.OrderID != "" {
+		ident.Check(&errs, "input.orderId", ident.Ref, r.OrderID)
 	}
 	return l.change(ctx, errs, r.ExternalID, r.IdempotencyKey, r, func(b *Book) (*ent.PointEntry, error) {
 		spendable, err := b.Spendable(ctx)
@@ -297,6 +299,8 @@ func (l *Ledger) Adjust(ctx context.Context, r AdjustRequest) (Result, error) {
 	var errs usererr.List
 	if r.Points == 0 {
 		errs.Add(usererr.InvalidArgument, "input.points", "points must not be zero")
+	} else {
+		checkPoints(&errs, "input.points", r.Points, -amount.MaxPoints)
 	}
 	if len(r.Reason) < 3 || len(r.Reason) > 200 {
 		errs.Add(usererr.InvalidArgument, "input.reason", "a reason of 3–200 characters is required")
@@ -330,8 +334,9 @@ func orDefault(s, def string) string {
 
 // Quote tells the front end the most points usable on an order before anything is spent.
 func (l *Ledger) Quote(ctx context.Context, externalID string, orderAmountCents int64) (Quote, error) {
-	if orderAmountCents <= 0 {
-		return Quote{}, usererr.New(usererr.InvalidArgument, "orderAmountCents", "orderAmountCents must be positive")
+	var errs usererr.List
+	if checkCents(&errs, "orderAmountCents", orderAmountCents, 1); errs.Err() != nil {
+		return Quote{}, errs.Err()
 	}
 	id, err := l.memberID(ctx, externalID, "externalId")
 	if err != nil {

@@ -3,7 +3,6 @@ package points
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"entgo.io/ent/dialect"
@@ -13,10 +12,9 @@ import (
 	"github.com/membergraph/membergraph/ent/storebudget"
 	"github.com/membergraph/membergraph/ent/storefunding"
 	"github.com/membergraph/membergraph/internal/auth"
+	"github.com/membergraph/membergraph/internal/ident"
 	"github.com/membergraph/membergraph/internal/usererr"
 )
-
-var storeIDPattern = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,64}$`)
 
 // FundingOf names a store's budget as the funder of ledger entries.
 func FundingOf(storeID string) string { return "STORE:" + storeID }
@@ -37,18 +35,14 @@ type FundRequest struct {
 }
 
 func validateStore(errs *usererr.List, storeID string, points int64, reason, key string) {
-	if !storeIDPattern.MatchString(storeID) || strings.HasPrefix(storeID, partnerPrefix) {
-		errs.Add(usererr.InvalidArgument, "input.storeId", "storeId must be 1–64 letters, digits or - _ . : and not start with %s", partnerPrefix)
+	if !ident.Valid(ident.Ref, storeID) || strings.HasPrefix(storeID, partnerPrefix) {
+		errs.Add(usererr.InvalidArgument, "input.storeId", "storeId must be %s and not start with %s", ident.Ref.Rule(), partnerPrefix)
 	}
-	if points <= 0 {
-		errs.Add(usererr.InvalidArgument, "input.points", "points must be positive")
-	}
+	checkPoints(errs, "input.points", points, 1)
 	if len(reason) < 3 || len(reason) > 200 {
 		errs.Add(usererr.InvalidArgument, "input.reason", "a reason of 3–200 characters is required")
 	}
-	if !keyPattern.MatchString(key) {
-		errs.Add(usererr.InvalidArgument, "input.idempotencyKey", "idempotencyKey must be 1–%d printable ASCII characters", MaxKeyLen)
-	}
+	ident.Check(errs, "input.idempotencyKey", ident.Key, key)
 }
 
 // FundStore adds a purchase to a store's budget, once per idempotency key.
@@ -101,6 +95,9 @@ func (l *Ledger) fund(ctx context.Context, r FundRequest) (*ent.StoreBudget, boo
 			return usererr.New(usererr.Conflict, "input.idempotencyKey", "idempotencyKey %q was used for a different request", r.IdempotencyKey)
 		}
 		if err != nil {
+			return err
+		}
+		if err := checkBalance("input.points", b.Funded, r.Points); err != nil {
 			return err
 		}
 		budget, err = tx.StoreBudget.UpdateOne(b).AddFunded(r.Points).Save(ctx)
