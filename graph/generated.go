@@ -7708,9 +7708,9 @@ input EventInput {
   kind: EventKind!
   """
   When it happened (not when it is reported): at most 5 minutes ahead of the server's clock, and
-  not before the event horizon, by default 1 January of last year in the programme's zone (the
-  earliest instant whose points are still alive under the expiry rule; serve --event-max-age
-  narrows it).
+  not before the event horizon: the earliest instant whose points are still alive under the
+  programme's expiry rule (expiry.yearsAfterEarning), by default 1 January of last year in the
+  programme's zone.
   """
   occurredAt: Time!
   "Where it happened."

@@ -260,9 +260,9 @@ type EventInput struct {
 	// What happened.
 	Kind event.Kind `json:"kind"`
 	// When it happened (not when it is reported): at most 5 minutes ahead of the server's clock, and
-	// not before the event horizon, by default 1 January of last year in the programme's zone (the
-	// earliest instant whose points are still alive under the expiry rule; serve --event-max-age
-	// narrows it).
+	// not before the event horizon: the earliest instant whose points are still alive under the
+	// programme's expiry rule (expiry.yearsAfterEarning), by default 1 January of last year in the
+	// programme's zone.
 	OccurredAt time.Time `json:"occurredAt"`
 	// Where it happened.
 	Channel member.RegistrationChannel `json:"channel"`
