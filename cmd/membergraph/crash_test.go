@@ -21,10 +21,10 @@ import (
 
 // The crash tests run the real binary against MariaDB, break it mid-load and check the books
 // afterwards. They need MEMBERGRAPH_TEST_MYSQL_DSN (the outage test also needs mariadbd to
-// start a server of its own); CHAOS_SCALE=N (make chaos) runs them N times longer and with
-// N times more clients' work. docs/reliability.md records the figures they log.
+// start a server of its own); CHAOS_SCALE=N (make chaos) kills the server N times in the
+// first and keeps the database down N times longer in the second. docs/reliability.md records the figures they log.
 
-// chaosScale is how many times the default load the crash tests put on: 1 in make test.
+// chaosScale is how many times the crash tests repeat or lengthen their fault: 1 in make test.
 func chaosScale() int {
 	var n int
 	if _, err := fmt.Sscan(os.Getenv("CHAOS_SCALE"), &n); err != nil || n < 1 {
@@ -279,6 +279,24 @@ func (b *chaosBooks) take(t *testing.T, events []map[string]any, results []chaos
 	}
 }
 
+// fund has every member first earn far more than the spenders take (2 × 1,000 points each:
+// a ¥10,000 line earns 10 %, capped at 1,000, docs/domain.md §3 "Earning").
+func (b *chaosBooks) fund(t *testing.T, svc *chaosClient, members []string, at time.Time) {
+	t.Helper()
+	var fund []map[string]any
+	for i, m := range members {
+		for j := range 2 {
+			fund = append(fund, chaosOrder(fmt.Sprintf("ev-fund-%d-%d", i, j), m, 1_000_000, at))
+		}
+	}
+	b.sent += len(fund)
+	res, a, err := svc.record(fund)
+	if err != nil || a.code() != "" {
+		t.Fatalf("funding: %v %+v", err, a.Errors)
+	}
+	b.take(t, fund, res)
+}
+
 func deref(s *string) string {
 	if s == nil {
 		return ""
@@ -446,7 +464,7 @@ func TestCrashKill9MidBatch(t *testing.T) {
 	admin := newChaosClient(t, srv.base, auth.RoleAdmin)
 	svc := newChaosClient(t, srv.base, auth.RoleService)
 
-	scale := chaosScale()
+	scale := chaosScale() // kills
 	const nMembers, clients, spenders, batchSize = 12, 4, 2, 40
 	var members []string
 	for i := range nMembers {
@@ -455,102 +473,97 @@ func TestCrashKill9MidBatch(t *testing.T) {
 	admin.register(t, members...)
 	books := newChaosBooks()
 	now := time.Now()
-	// Every member first earns far more than the spenders take (2 × 1,000 points a member).
-	var fund []map[string]any
-	for i, m := range members {
-		for j := range 2 {
-			fund = append(fund, chaosOrder(fmt.Sprintf("ev-fund-%d-%d", i, j), m, 1_000_000, now))
-		}
-	}
-	books.sent += len(fund)
-	res, a, err := svc.record(fund)
-	if err != nil || a.code() != "" {
-		t.Fatalf("funding: %v %+v", err, a.Errors)
-	}
-	books.take(t, fund, res)
+	books.fund(t, svc, members, now)
 
-	// Phase 1: load until the kill. A client's batch without an answer is kept for the resend.
+	// Each round: load until the kill, then the same binary started again on the same
+	// database. A batch or spend without an answer is only kept for the resend at the end.
 	type batch struct{ events []map[string]any }
 	var mu sync.Mutex
 	var sentBatches []batch
 	type spendReq struct{ member, key string }
 	var sentSpends []spendReq
-	killed := make(chan struct{})
-	var wg sync.WaitGroup
-	for c := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for n := 0; ; n++ {
-				evs := make([]map[string]any, batchSize)
-				for i := range evs {
-					// 50–99 yuan: 5–9 points an event (DOMAIN §3: 10 % of the floored amount).
-					evs[i] = chaosOrder(fmt.Sprintf("ev-%d-%d-%d", c, n, i), members[(c*7+n*batchSize+i)%nMembers], 5000+((n*batchSize+i)%50)*100, now)
-				}
-				mu.Lock()
-				sentBatches = append(sentBatches, batch{evs})
-				mu.Unlock()
-				books.mu.Lock()
-				books.sent += len(evs)
-				books.mu.Unlock()
-				res, a, err := svc.record(evs)
-				if err != nil || a.code() != "" {
+	var recoveries []string
+	for round := range scale {
+		killed := make(chan struct{})
+		var wg sync.WaitGroup
+		for c := range clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for n := 0; ; n++ {
+					evs := make([]map[string]any, batchSize)
+					for i := range evs {
+						// 50–99 yuan: 5–9 points an event (docs/domain.md §3: 10 % of the floored amount).
+						evs[i] = chaosOrder(fmt.Sprintf("ev-%d-%d-%d-%d", round, c, n, i), members[(c*7+n*batchSize+i)%nMembers], 5000+((n*batchSize+i)%50)*100, now)
+					}
+					mu.Lock()
+					sentBatches = append(sentBatches, batch{evs})
+					mu.Unlock()
 					books.mu.Lock()
-					books.unanswered += len(evs)
+					books.sent += len(evs)
 					books.mu.Unlock()
-					select {
-					case <-killed:
+					res, a, err := svc.record(evs)
+					if err != nil || a.code() != "" {
+						books.mu.Lock()
+						books.unanswered += len(evs)
+						books.mu.Unlock()
+						select {
+						case <-killed:
+						default:
+							t.Errorf("batch failed before the kill: %v %+v", err, a.Errors)
+						}
 						return
-					default:
 					}
-					if err == nil {
-						t.Errorf("batch answered %s before the kill: %+v", a.code(), a.Errors)
-					}
-					return
+					books.take(t, evs, res)
 				}
-				books.take(t, evs, res)
-			}
-		}()
-	}
-	for s := range spenders {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for n := 0; ; n++ {
-				r := spendReq{members[(s*5+n)%nMembers], fmt.Sprintf("spend-%d-%d", s, n)}
-				mu.Lock()
-				sentSpends = append(sentSpends, r)
-				mu.Unlock()
-				sp, a, err := svc.spend(r.member, r.key, 7)
-				if err != nil || a.code() != "" {
-					return
-				}
-				books.takeSpend(t, r.member, r.key, sp, false)
-			}
-		}()
-	}
-	// Kill once the clients have been answered a few batches, while others are in flight.
-	deadline := time.Now().Add(time.Duration(scale) * 90 * time.Second)
-	for {
-		books.mu.Lock()
-		acc := books.accepted
-		books.mu.Unlock()
-		if acc >= len(fund)+scale*clients*batchSize*3 || time.Now().After(deadline) {
-			break
+			}()
 		}
-		time.Sleep(20 * time.Millisecond)
+		for sp := range spenders {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for n := 0; ; n++ {
+					r := spendReq{members[(sp*5+n)%nMembers], fmt.Sprintf("spend-%d-%d-%d", round, sp, n)}
+					mu.Lock()
+					sentSpends = append(sentSpends, r)
+					mu.Unlock()
+					got, a, err := svc.spend(r.member, r.key, 7)
+					if err != nil || a.code() != "" {
+						select {
+						case <-killed:
+						default:
+							t.Errorf("spend failed before the kill: %v %+v", err, a.Errors)
+						}
+						return
+					}
+					books.takeSpend(t, r.member, r.key, got, false)
+				}
+			}()
+		}
+		// Kill once the clients have been answered a few batches, while others are in flight.
+		books.mu.Lock()
+		target := books.accepted + clients*batchSize*3
+		books.mu.Unlock()
+		for deadline := time.Now().Add(90 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			books.mu.Lock()
+			acc := books.accepted
+			books.mu.Unlock()
+			if acc >= target {
+				break
+			}
+		}
+		time.Sleep(time.Duration(17+13*round) * time.Millisecond) // off the answer's edge
+		close(killed)
+		srv.kill9()
+		wg.Wait()
+		start := time.Now()
+		srv = startServe(t, bin, t.TempDir(), env)
+		recoveries = append(recoveries, time.Since(start).Round(time.Millisecond).String())
+		svc.setBase(srv.base)
+		admin.setBase(srv.base)
 	}
-	time.Sleep(37 * time.Millisecond) // off the answer's edge
-	close(killed)
-	srv.kill9()
-	wg.Wait()
 
-	// Phase 2: the same server binary on the same database; every batch and spend again.
-	start := time.Now()
-	srv2 := startServe(t, bin, t.TempDir(), env)
-	recovery := time.Since(start)
-	svc.setBase(srv2.base)
-	admin.setBase(srv2.base)
+	// Every batch and spend again, to the server of the last restart.
 	for _, b := range sentBatches {
 		res, a, err := svc.record(b.events)
 		if err != nil || a.code() != "" {
@@ -559,13 +572,13 @@ func TestCrashKill9MidBatch(t *testing.T) {
 		books.take(t, b.events, res)
 	}
 	for _, r := range sentSpends {
-		sp, a, err := svc.spend(r.member, r.key, 7)
+		got, a, err := svc.spend(r.member, r.key, 7)
 		if err != nil || a.code() != "" {
 			t.Fatalf("spend resend: %v %+v", err, a.Errors)
 		}
-		books.takeSpend(t, r.member, r.key, sp, true)
+		books.takeSpend(t, r.member, r.key, got, true)
 	}
-	t.Logf("restart to ready: %s; batches %d, spends %d", recovery.Round(time.Millisecond), len(sentBatches), len(sentSpends))
+	t.Logf("%d kills; restart to ready: %s; batches %d, spends %d", scale, strings.Join(recoveries, ", "), len(sentBatches), len(sentSpends))
 	books.check(t, databaseURL, admin, members)
 }
 
@@ -701,6 +714,7 @@ func TestDatabaseOutageUnderLoad(t *testing.T) {
 	admin.register(t, members...)
 	books := newChaosBooks()
 	now := time.Now()
+	books.fund(t, svc, members, now)
 
 	// Requests must end well within this: the server's deadline (10 s by default) and a margin.
 	const hang = 15 * time.Second
@@ -719,6 +733,34 @@ func TestDatabaseOutageUnderLoad(t *testing.T) {
 	// The clients end before the test does, also when it fails early.
 	stopLoad := sync.OnceFunc(func() { close(stop); wg.Wait() })
 	defer stopLoad()
+	// A spender beside the event clients: keyed spends answered or UNAVAILABLE, resent after.
+	var pendingSpends [][2]string
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for n := 0; ; n++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			member, key := members[n%nMembers], fmt.Sprintf("spend-%d", n)
+			got, a, err := svc.spend(member, key, 7)
+			switch {
+			case err == nil && a.code() == "":
+				books.takeSpend(t, member, key, got, false)
+			case err != nil || a.code() != "UNAVAILABLE":
+				t.Errorf("spend %s: %v, %s %+v", key, err, a.code(), a.Errors)
+				fallthrough
+			default:
+				mu.Lock()
+				pendingSpends = append(pendingSpends, [2]string{member, key})
+				codes[a.code()]++
+				mu.Unlock()
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
 	for c := range clients {
 		wg.Add(1)
 		go func() {
@@ -809,6 +851,13 @@ func TestDatabaseOutageUnderLoad(t *testing.T) {
 			t.Fatalf("resend after the outage: %v %+v", err, a.Errors)
 		}
 		books.take(t, evs, res)
+	}
+	for _, r := range pendingSpends {
+		got, a, err := svc.spend(r[0], r[1], 7)
+		if err != nil || a.code() != "" {
+			t.Fatalf("spend resend after the outage: %v %+v", err, a.Errors)
+		}
+		books.takeSpend(t, r[0], r[1], got, true)
 	}
 	if srv.cmd.ProcessState != nil {
 		t.Fatalf("the server exited during the outage:\n%s", srv.log())
