@@ -99,7 +99,7 @@ func (r *mutationResolver) FundStoreBudget(ctx context.Context, input model.Fund
 
 // GrantStorePoints is the resolver for the grantStorePoints field.
 func (r *mutationResolver) GrantStorePoints(ctx context.Context, input model.GrantStorePointsInput) (*model.PointsChangePayload, error) {
-	return pointsChange(r.ledger.GrantFromStore(ctx, points.StoreGrantRequest{
+	return pointsChange(r.stores.Grant(ctx, points.StoreGrantRequest{
 		StoreID: input.StoreID, ExternalID: input.ExternalID, Points: int64(input.Points),
 		Reason: input.Reason, IdempotencyKey: input.IdempotencyKey,
 	}))

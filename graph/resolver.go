@@ -16,6 +16,7 @@ import (
 	"github.com/membergraph/membergraph/internal/points"
 	"github.com/membergraph/membergraph/internal/program"
 	"github.com/membergraph/membergraph/internal/score"
+	"github.com/membergraph/membergraph/internal/storeprog"
 	"github.com/membergraph/membergraph/internal/tier"
 )
 
@@ -35,4 +36,6 @@ type Resolver struct {
 	plus     *plus.Service
 	// plusCodes issues and redeems PLUS codes.
 	plusCodes *pluscode.Service
+	// stores serves store programmes, consents and what a store sees and grants.
+	stores *storeprog.Service
 }

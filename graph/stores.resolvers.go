@@ -7,61 +7,117 @@ package graph
 
 import (
 	"context"
-	"fmt"
+	"errors"
 
 	"entgo.io/contrib/entgql"
 	"github.com/membergraph/membergraph/ent"
+	"github.com/membergraph/membergraph/ent/storeconsent"
+	"github.com/membergraph/membergraph/ent/storeprogram"
 	"github.com/membergraph/membergraph/graph/model"
+	"github.com/membergraph/membergraph/internal/storeprog"
 )
 
 // CreateStoreProgram is the resolver for the createStoreProgram field.
 func (r *mutationResolver) CreateStoreProgram(ctx context.Context, input model.CreateStoreProgramInput) (*model.CreateStoreProgramPayload, error) {
-	panic(fmt.Errorf("not implemented: CreateStoreProgram - createStoreProgram"))
+	p, err := r.stores.CreateProgram(ctx, input.Key, input.Name, storeprogram.Kind(input.Kind))
+	ue, err := payloadErrors(err)
+	if err != nil || ue != nil {
+		return &model.CreateStoreProgramPayload{UserErrors: ue}, err
+	}
+	return &model.CreateStoreProgramPayload{Program: p, UserErrors: []*model.UserError{}}, nil
 }
 
 // CreateStore is the resolver for the createStore field.
 func (r *mutationResolver) CreateStore(ctx context.Context, input model.CreateStoreInput) (*model.CreateStorePayload, error) {
-	panic(fmt.Errorf("not implemented: CreateStore - createStore"))
+	prog := ""
+	if input.Program != nil {
+		prog = *input.Program
+	}
+	st, err := r.stores.CreateStore(ctx, input.Key, input.Name, input.Brand, prog)
+	ue, err := payloadErrors(err)
+	if err != nil || ue != nil {
+		return &model.CreateStorePayload{UserErrors: ue}, err
+	}
+	return &model.CreateStorePayload{Store: st, UserErrors: []*model.UserError{}}, nil
 }
 
 // JoinStoreProgram is the resolver for the joinStoreProgram field.
 func (r *mutationResolver) JoinStoreProgram(ctx context.Context, input model.JoinStoreProgramInput) (*model.StoreConsentPayload, error) {
-	panic(fmt.Errorf("not implemented: JoinStoreProgram - joinStoreProgram"))
+	return consentPayload(r.stores.Join(ctx, input.ExternalID, input.Program, storeconsent.Channel(input.Channel), input.TextVersion))
 }
 
 // LeaveStoreProgram is the resolver for the leaveStoreProgram field.
 func (r *mutationResolver) LeaveStoreProgram(ctx context.Context, input model.LeaveStoreProgramInput) (*model.StoreConsentPayload, error) {
-	panic(fmt.Errorf("not implemented: LeaveStoreProgram - leaveStoreProgram"))
+	return consentPayload(r.stores.Leave(ctx, input.ExternalID, input.Program))
 }
 
 // StoreMembers is the resolver for the storeMembers field.
 func (r *queryResolver) StoreMembers(ctx context.Context, first *int, after *entgql.Cursor[int], where *model.StoreMemberWhereInput) (*model.StoreMemberConnection, error) {
-	panic(fmt.Errorf("not implemented: StoreMembers - storeMembers"))
+	n := storeprog.DefaultPage
+	if first != nil {
+		n = *first
+	}
+	if n < 1 || n > storeprog.MaxPage {
+		return nil, badArgument(ctx, "first", errors.New("first must be 1–100"))
+	}
+	from := 0
+	if after != nil {
+		from = after.ID
+	}
+	var w storeprog.Where
+	if where != nil && where.Tier != nil {
+		w.Tier = *where.Tier
+	}
+	if where != nil && where.Preference != nil {
+		w.Preference = *where.Preference
+	}
+	seen, more, err := r.stores.Members(ctx, n, from, w)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.StoreMemberConnection{Edges: make([]*model.StoreMemberEdge, len(seen)), PageInfo: &entgql.PageInfo[int]{HasNextPage: more}}
+	for i, x := range seen {
+		prefs := make([]*model.CategoryPreference, len(x.Preferences))
+		for j, p := range x.Preferences {
+			prefs[j] = &model.CategoryPreference{Category: p.Category, SharePercent: float64(p.SharePermill) / 10}
+		}
+		c := entgql.Cursor[int]{ID: x.MemberID}
+		conn.Edges[i] = &model.StoreMemberEdge{Cursor: c, Node: &model.StoreMember{ExternalID: x.ExternalID, Tier: x.Tier,
+			SettledScore: int(x.SettledScore), Plus: x.Plus, Preferences: prefs}}
+		if i == 0 {
+			conn.PageInfo.StartCursor = &c
+		}
+		conn.PageInfo.EndCursor = &c
+	}
+	return conn, nil
 }
 
 // StorePrograms is the resolver for the storePrograms field.
 func (r *queryResolver) StorePrograms(ctx context.Context) ([]*ent.StoreProgram, error) {
-	panic(fmt.Errorf("not implemented: StorePrograms - storePrograms"))
+	return r.stores.Programs(ctx)
 }
 
 // StoreConsents is the resolver for the storeConsents field.
 func (r *queryResolver) StoreConsents(ctx context.Context, externalID string) ([]*ent.StoreConsent, error) {
-	panic(fmt.Errorf("not implemented: StoreConsents - storeConsents"))
+	return r.stores.Consents(ctx, externalID)
 }
 
 // Program is the resolver for the program field.
 func (r *storeResolver) Program(ctx context.Context, obj *ent.Store) (*ent.StoreProgram, error) {
-	panic(fmt.Errorf("not implemented: Program - program"))
+	if obj.StoreProgramID == nil {
+		return nil, nil
+	}
+	return r.stores.Program(ctx, *obj.StoreProgramID)
 }
 
 // Program is the resolver for the program field.
 func (r *storeConsentResolver) Program(ctx context.Context, obj *ent.StoreConsent) (*ent.StoreProgram, error) {
-	panic(fmt.Errorf("not implemented: Program - program"))
+	return r.stores.Program(ctx, obj.StoreProgramID)
 }
 
 // Stores is the resolver for the stores field.
 func (r *storeProgramResolver) Stores(ctx context.Context, obj *ent.StoreProgram) ([]*ent.Store, error) {
-	panic(fmt.Errorf("not implemented: Stores - stores"))
+	return r.stores.StoresOf(ctx, obj.ID)
 }
 
 // Store returns StoreResolver implementation.
