@@ -83,8 +83,13 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 		err = inner
 	}
 	if ue, ok := usererr.From(err); ok {
-		// A user mistake surfaced outside a payload, e.g. from a query argument.
-		e := gqlErr(ctx, CodeBadUserInput, ue.Error())
+		// A user mistake surfaced outside a payload, e.g. from a query argument. Naming what
+		// does not exist (pointsQuote for an unknown member) is NOT_FOUND, as a node is.
+		code := CodeBadUserInput
+		if len(ue) == 1 && ue[0].Code == usererr.NotFound {
+			code = CodeNotFound
+		}
+		e := gqlErr(ctx, code, ue.Error())
 		if len(ue) > 0 && len(ue[0].Field) > 0 {
 			e.Extensions["argument"] = strings.Join(ue[0].Field, ".")
 		}

@@ -19,7 +19,8 @@ func (r *mutationResolver) ClaimPartnerBenefit(ctx context.Context, input model.
 		Benefit: input.Benefit, IdempotencyKey: input.IdempotencyKey, Params: params(input.Params)})
 	ue, err := payloadErrors(err)
 	if err != nil || ue != nil {
-		return &model.ClaimPartnerBenefitPayload{Grant: res.Grant, UserErrors: ue}, err
+		// A replayed refusal says so, beside the refusal it replays.
+		return &model.ClaimPartnerBenefitPayload{Grant: res.Grant, Replayed: res.Replayed, UserErrors: ue}, err
 	}
 	return &model.ClaimPartnerBenefitPayload{Grant: res.Grant, Replayed: res.Replayed, UserErrors: []*model.UserError{}}, nil
 }

@@ -159,8 +159,8 @@ func TestPartnerBenefits(t *testing.T) {
 		if _, _, ue := a.claim(alice, "alice", "videovip", "VIP_YEAR", "v1", nil); ue.Code != "FAILED_PRECONDITION" {
 			t.Fatalf("ineligible claim: %+v", ue)
 		}
-		// The refusal is kept: its key answers it again, as a replay.
-		if g, replayed, ue := a.claim(alice, "alice", "videovip", "VIP_YEAR", "v1", nil); !replayed || g.Status != "REFUSED" || ue.Code != "" {
+		// The refusal is kept: its key answers it again, as a replay of the same refusal.
+		if g, replayed, ue := a.claim(alice, "alice", "videovip", "VIP_YEAR", "v1", nil); !replayed || g.Status != "REFUSED" || ue.Code != "FAILED_PRECONDITION" {
 			t.Fatalf("replayed refusal: %+v %v %+v", g, replayed, ue)
 		}
 		var conf struct {

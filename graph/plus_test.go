@@ -422,8 +422,8 @@ func TestPlusRoles(t *testing.T) {
 			}
 		}
 		mia := a.token(auth.RoleMember, "mia")
-		if r := a.do(mia, `{ plusQuote(externalId: "max") { status } }`, nil); r.code() != "BAD_USER_INPUT" {
-			t.Errorf("mia quoting max: %s, want BAD_USER_INPUT (no such member for her)", r.code())
+		if r := a.do(mia, `{ plusQuote(externalId: "max") { status } }`, nil); r.code() != "NOT_FOUND" {
+			t.Errorf("mia quoting max: %s, want NOT_FOUND (no such member for her)", r.code())
 		}
 		var own struct{ PlusQuote struct{ TrialOpen bool } }
 		a.must(mia, `{ plusQuote(externalId: "mia") { trialOpen } }`, nil, &own)

@@ -10,12 +10,14 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/membergraph/membergraph/ent"
 	entbenefit "github.com/membergraph/membergraph/ent/benefit"
 	"github.com/membergraph/membergraph/ent/benefitclaim"
 	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/ent/refusal"
 	"github.com/membergraph/membergraph/ent/tier"
 	"github.com/membergraph/membergraph/internal/auth"
 	memberpkg "github.com/membergraph/membergraph/internal/member"
@@ -182,7 +184,8 @@ type Claimed struct {
 
 // Claim uses a benefit of the member's tier, or of PLUS while a term runs, once, within its
 // quota. The quota is checked under the member's lock, so racing claims never exceed it; a
-// replayed key returns the first claim, the same key for another member or benefit is a
+// replayed key returns the first outcome, the claim or the refusal (kept as a Refusal in the
+// transaction that decided it), and the same key for another member or benefit is a
 // CONFLICT. A claim records the benefit's face value, which a PLUS refund deducts.
 func (s *Service) Claim(ctx context.Context, r ClaimRequest) (Claimed, error) {
 	var errs usererr.List
@@ -212,9 +215,14 @@ func (s *Service) Claim(ctx context.Context, r ClaimRequest) (Claimed, error) {
 	if err != nil {
 		return Claimed{}, err
 	}
+	hash := points.Hash(struct {
+		Member  int
+		Benefit string
+	}{m.ID, r.BenefitKey})
 	var out Claimed
+	var refused *usererr.Error
 	err = s.ledger.WithTx(ctx, func(tx *ent.Tx) error {
-		out = Claimed{}
+		out, refused = Claimed{}, nil
 		book, err := s.ledger.Open(ctx, tx, prog, m.ID)
 		if err != nil {
 			return err
@@ -230,56 +238,97 @@ func (s *Service) Claim(ctx context.Context, r ClaimRequest) (Claimed, error) {
 		if !ent.IsNotFound(err) {
 			return err
 		}
-		// Read the tier inside the lock: a settlement may just have moved the member.
-		cur, err := tx.Member.Query().Where(member.ID(m.ID)).QueryTier().WithBenefits().Only(ctx)
-		if err != nil {
+		// A key refused before answers as it did, under this member's lock; any other claim
+		// under it is a CONFLICT.
+		was, err := tx.Refusal.Query().Where(refusal.ProgramID(prog.ID), refusal.Operation(claimOperation), refusal.Key(r.IdempotencyKey)).Only(ctx)
+		if err == nil {
+			if was.BodyHash != hash {
+				return usererr.New(usererr.Conflict, "input.idempotencyKey", "idempotencyKey %q was used for a different claim", r.IdempotencyKey)
+			}
+			return usererr.New(usererr.Code(was.Code), was.Field, "%s", was.Message)
+		}
+		if !ent.IsNotFound(err) {
 			return err
 		}
-		source := benefitclaim.Source("")
-		for _, tb := range cur.Edges.Benefits {
-			if tb.ID == b.ID {
-				source = benefitclaim.SourceCLAIM
+		if err := s.decide(ctx, tx, prog, b, m, book, r.IdempotencyKey, &out); err != nil {
+			d, ok := points.Decided(err)
+			if !ok {
+				return err
 			}
-		}
-		if source == "" && prog.Rules.PlusBenefitRules().Holds(b.Key) {
-			// Asked inside the lock, at the claim's instant: a term ended a second ago holds nothing.
-			active, err := book.PlusActive(ctx, book.Now)
+			// Kept in the transaction that read the state it was decided on, which wrote
+			// nothing else: the refusal commits, and a retry meets it.
+			err = tx.Refusal.Create().SetProgramID(prog.ID).SetMemberID(m.ID).SetOperation(claimOperation).SetKey(r.IdempotencyKey).
+				SetBodyHash(hash).SetCode(string(d.Code)).SetField(strings.Join(d.Field, ".")).SetMessage(d.Message).SetCreatedAt(book.Now).Exec(ctx)
+			if ent.IsConstraintError(err) {
+				return usererr.New(usererr.Conflict, "input.idempotencyKey", "idempotencyKey %q was used for a different claim", r.IdempotencyKey)
+			}
 			if err != nil {
 				return err
 			}
-			if !active {
-				return usererr.New(usererr.FailedPrecondition, "input.benefitKey", "%s is a PLUS benefit and the member has no PLUS term running", b.Key)
-			}
-			source = benefitclaim.SourcePLUS
-		}
-		if source == "" {
-			return usererr.New(usererr.FailedPrecondition, "input.benefitKey", "%s is not a benefit of the %s tier", b.Key, cur.Name)
-		}
-		period, end := Period(b, book.Now, book.Loc)
-		if err := s.remaining(ctx, tx, b, m.ID, period, source, &out); err != nil {
-			return err
-		}
-		if out.Remaining != nil && *out.Remaining == 0 {
-			return usererr.New(usererr.FailedPrecondition, "input.benefitKey", "the %d claims of %s for %s are used; it renews %s",
-				b.Quota, b.Key, period, end.Format(time.DateOnly))
-		}
-		out.Claim, err = tx.BenefitClaim.Create().SetProgramID(prog.ID).SetMemberID(m.ID).SetBenefitID(b.ID).
-			SetIdempotencyKey(r.IdempotencyKey).SetPeriod(period).SetSource(source).SetFaceValueCents(b.FaceValueCents).SetClaimedAt(book.Now).Save(ctx)
-		if ent.IsConstraintError(err) {
-			return usererr.New(usererr.Conflict, "input.idempotencyKey", "idempotencyKey %q was used for a different claim", r.IdempotencyKey)
-		}
-		if err != nil {
-			return err
-		}
-		if out.Remaining != nil {
-			*out.Remaining--
+			out, refused = Claimed{}, d
 		}
 		return nil
 	})
 	if out.Claim != nil {
 		out.Claim = out.Claim.Unwrap() // its edges are read after the transaction
 	}
+	if err == nil && refused != nil {
+		return Claimed{}, refused
+	}
 	return out, err
+}
+
+// claimOperation names claimBenefit's keys among the refusals kept.
+const claimOperation = "claimBenefit"
+
+// decide claims b for m under the lock the caller holds on book, or refuses: the benefit is
+// not the member's (tier or PLUS) or its quota is used. It writes only the claim.
+func (s *Service) decide(ctx context.Context, tx *ent.Tx, prog *ent.Program, b *ent.Benefit, m *ent.Member, book *points.Book, key string, out *Claimed) error {
+	// Read the tier inside the lock: a settlement may just have moved the member.
+	cur, err := tx.Member.Query().Where(member.ID(m.ID)).QueryTier().WithBenefits().Only(ctx)
+	if err != nil {
+		return err
+	}
+	source := benefitclaim.Source("")
+	for _, tb := range cur.Edges.Benefits {
+		if tb.ID == b.ID {
+			source = benefitclaim.SourceCLAIM
+		}
+	}
+	if source == "" && prog.Rules.PlusBenefitRules().Holds(b.Key) {
+		// Asked inside the lock, at the claim's instant: a term ended a second ago holds nothing.
+		active, err := book.PlusActive(ctx, book.Now)
+		if err != nil {
+			return err
+		}
+		if !active {
+			return usererr.New(usererr.FailedPrecondition, "input.benefitKey", "%s is a PLUS benefit and the member has no PLUS term running", b.Key)
+		}
+		source = benefitclaim.SourcePLUS
+	}
+	if source == "" {
+		return usererr.New(usererr.FailedPrecondition, "input.benefitKey", "%s is not a benefit of the %s tier", b.Key, cur.Name)
+	}
+	period, end := Period(b, book.Now, book.Loc)
+	if err := s.remaining(ctx, tx, b, m.ID, period, source, out); err != nil {
+		return err
+	}
+	if out.Remaining != nil && *out.Remaining == 0 {
+		return usererr.New(usererr.FailedPrecondition, "input.benefitKey", "the %d claims of %s for %s are used; it renews %s",
+			b.Quota, b.Key, period, end.Format(time.DateOnly))
+	}
+	out.Claim, err = tx.BenefitClaim.Create().SetProgramID(prog.ID).SetMemberID(m.ID).SetBenefitID(b.ID).
+		SetIdempotencyKey(key).SetPeriod(period).SetSource(source).SetFaceValueCents(b.FaceValueCents).SetClaimedAt(book.Now).Save(ctx)
+	if ent.IsConstraintError(err) {
+		return usererr.New(usererr.Conflict, "input.idempotencyKey", "idempotencyKey %q was used for a different claim", key)
+	}
+	if err != nil {
+		return err
+	}
+	if out.Remaining != nil {
+		*out.Remaining--
+	}
+	return nil
 }
 
 // remaining fills out.Remaining with what is left of b's quota in period for claims of source.

@@ -245,6 +245,9 @@ func (s *Service) claim(ctx context.Context, m *ent.Member, r ClaimRequest) (Cla
 	switch {
 	case err == nil && g.BodyHash != hash:
 		return Claimed{}, usererr.New(usererr.Conflict, "input.idempotencyKey", "idempotencyKey %q was used for a different claim", r.IdempotencyKey)
+	case err == nil && g.Status == partnergrant.StatusREFUSED:
+		// The first outcome is the outcome: the same refusal, whatever the partner would say now.
+		return Claimed{Grant: g, Replayed: true}, refusal(g)
 	case err == nil && g.Status == partnergrant.StatusEXPIRED:
 		return Claimed{Grant: g, Replayed: true}, expiredClaim(g)
 	case err == nil && g.Status != partnergrant.StatusPENDING:
@@ -330,7 +333,7 @@ func (s *Service) finish(ctx context.Context, g *ent.PartnerGrant) (*ent.Partner
 		if err != nil {
 			return g, err
 		}
-		return g, usererr.New(usererr.FailedPrecondition, "input.benefit", "not eligible for %s %s: %s", g.PartnerKey, g.BenefitKey, elig.Reason)
+		return g, refusal(g)
 	case callErr == nil:
 		u.SetStatus(partnergrant.StatusGRANTED).SetGrantID(res.GrantId).SetCode(clip(res.Code, 256)).SetDetail(clip(res.Description, 512))
 		if res.ExpiresAtUnix > 0 {
@@ -343,7 +346,7 @@ func (s *Service) finish(ctx context.Context, g *ent.PartnerGrant) (*ent.Partner
 		if err != nil {
 			return g, err
 		}
-		return g, usererr.New(usererr.FailedPrecondition, "input.benefit", "%s refused: %s", g.PartnerKey, msg)
+		return g, refusal(g)
 	default:
 		if _, err := u.Save(ctx); err != nil {
 			return g, err
@@ -351,6 +354,12 @@ func (s *Service) finish(ctx context.Context, g *ent.PartnerGrant) (*ent.Partner
 		s.logger.Warn("partner grant left pending", "partner", g.PartnerKey, "grant", g.ID, "err", callErr)
 		return g, partnerDown("input.partner", g.PartnerKey, "grant", "retry with the same idempotencyKey", callErr)
 	}
+}
+
+// refusal is the answer to a REFUSED grant, built from the row alone, so that every retry
+// of the claim answers the first refusal word for word.
+func refusal(g *ent.PartnerGrant) error {
+	return usererr.New(usererr.FailedPrecondition, "input.benefit", "%s refused %s: %s", g.PartnerKey, g.BenefitKey, g.Detail)
 }
 
 // refused: the partner answered, and the answer is no.
@@ -467,6 +476,12 @@ func (s *Service) Report(ctx context.Context, partnerKey, externalID, kind strin
 	if _, err := s.info(partnerKey, "input.partner"); err != nil {
 		return nil, err
 	}
+	// As the callbacks see members: one the partner has no benefit with looks unknown.
+	if _, err := (&callbacks{s: s, key: partnerKey}).granted(ctx, externalID); status.Code(err) == codes.NotFound {
+		return nil, usererr.New(usererr.NotFound, "input.externalId", "no member %q with a benefit of %s", externalID, partnerKey)
+	} else if err != nil {
+		return nil, err
+	}
 	var res *partnerv1.ReportResponse
 	err := s.runner.Call(ctx, partnerKey, func(ctx context.Context, c *sdk.Client) error {
 		var err error
@@ -478,6 +493,10 @@ func (s *Service) Report(ctx context.Context, partnerKey, externalID, kind strin
 		return res, nil
 	case status.Code(err) == codes.Unimplemented:
 		return nil, usererr.New(usererr.FailedPrecondition, "input.partner", "%s takes no reports", partnerKey)
+	case status.Code(err) == codes.AlreadyExists:
+		// The partner, or the award it asked of the ledger, holds the key for another body:
+		// the same answer as every other key reused for another request.
+		return nil, usererr.New(usererr.Conflict, "input.idempotencyKey", "idempotencyKey %q was used for a different report", key)
 	case refused(err):
 		return nil, usererr.New(usererr.FailedPrecondition, "input", "%s refused: %s", partnerKey, status.Convert(err).Message())
 	}

@@ -36,6 +36,9 @@ type Ledger struct {
 	clock   clock.Clock
 	plus    PlusChecker
 	obs     Observer
+	// beforeRefusal, when set (by tests), runs between a refusal's decision and its record:
+	// where a request under the same key can win the key.
+	beforeRefusal func()
 }
 
 // Observer hears of the entries each committed transaction wrote, for operations metrics:

@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-sql-driver/mysql"
 
@@ -125,8 +127,10 @@ func Hash(v any) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// once runs write under the member's lock unless key was used before: a replay of the same
-// body returns the first entry, another body is a CONFLICT.
+// once runs write under the member's lock unless key was used before: the first outcome of
+// a key is its outcome. A replay of the same body returns the entry written or, when write
+// refused the request (Decided), the same refusal; another body is a CONFLICT. A fault is
+// never recorded, so a retry after it decides afresh.
 func (l *Ledger) once(ctx context.Context, memberID int, key, hash string, write func(b *Book) (*ent.PointEntry, error)) (Result, error) {
 	var errs usererr.List
 	if CheckKey(&errs, key); errs.Err() != nil {
@@ -137,17 +141,58 @@ func (l *Ledger) once(ctx context.Context, memberID int, key, hash string, write
 	if err != nil {
 		return Result{}, err
 	}
-	var res Result
+	// Twice at most: when another request takes the key between our look and our write, the
+	// second round reads its outcome.
+	for round := 1; ; round++ {
+		res, refused, err := l.onceTx(ctx, prog, memberID, key, hash, write)
+		if refused != nil {
+			refused.Message = clipTo(refused.Message, 1024) // as the replays will read it
+			if l.beforeRefusal != nil {
+				l.beforeRefusal()
+			}
+			// Recorded in a transaction of its own, after the decision's rolled back: the
+			// unique key decides between this refusal and a request that succeeded meanwhile.
+			err = l.WithTx(ctx, func(tx *ent.Tx) error {
+				return tx.PointRequest.Create().SetProgramID(v.ProgramID).SetMemberID(memberID).SetKey(key).SetBodyHash(hash).
+					SetRefusalCode(string(refused.Code)).SetRefusalField(strings.Join(refused.Field, ".")).
+					SetRefusalMessage(refused.Message).SetCreatedAt(l.clock.Now()).Exec(ctx)
+			})
+			if err == nil {
+				return Result{}, refused
+			}
+			if !ent.IsConstraintError(err) {
+				return Result{}, err
+			}
+			err = errKeyTaken
+		}
+		if errors.Is(err, errKeyTaken) && round == 1 {
+			continue
+		}
+		if errors.Is(err, errKeyTaken) {
+			return Result{}, usererr.New(usererr.Conflict, "input.idempotencyKey", "idempotencyKey %q was used for a different request", key)
+		}
+		return res, err
+	}
+}
+
+// errKeyTaken: another request wrote the key after this one looked it up.
+var errKeyTaken = errors.New("points: idempotency key taken meanwhile")
+
+// onceTx is one round of once: under the member's lock, the key's recorded outcome, or
+// write's. refused is write's refusal, to be recorded; the transaction wrote nothing then.
+func (l *Ledger) onceTx(ctx context.Context, prog *ent.Program, memberID int, key, hash string, write func(b *Book) (*ent.PointEntry, error)) (res Result, refused *usererr.Error, err error) {
 	err = l.WithTx(ctx, func(tx *ent.Tx) error {
-		res = Result{}
+		res, refused = Result{}, nil
 		b, err := l.Open(ctx, tx, prog, memberID)
 		if err != nil {
 			return err
 		}
-		prev, err := tx.PointRequest.Query().Where(pointrequest.ProgramID(v.ProgramID), pointrequest.Key(key)).Only(ctx)
+		prev, err := tx.PointRequest.Query().Where(pointrequest.ProgramID(prog.ID), pointrequest.Key(key)).Only(ctx)
 		switch {
 		case err == nil && prev.BodyHash != hash:
 			return usererr.New(usererr.Conflict, "input.idempotencyKey", "idempotencyKey %q was used for a different request", key)
+		case err == nil && prev.RefusalCode != "":
+			return usererr.New(usererr.Code(prev.RefusalCode), prev.RefusalField, "%s", prev.RefusalMessage)
 		case err == nil:
 			res.Replayed = true
 			res.Entry, err = tx.PointEntry.Get(ctx, prev.EntryID)
@@ -156,13 +201,15 @@ func (l *Ledger) once(ctx context.Context, memberID int, key, hash string, write
 			}
 		case ent.IsNotFound(err):
 			if res.Entry, err = write(b); err != nil {
+				if r, ok := Decided(err); ok {
+					refused = r
+				}
 				return err
 			}
-			err = tx.PointRequest.Create().SetProgramID(v.ProgramID).SetMemberID(memberID).SetKey(key).
+			err = tx.PointRequest.Create().SetProgramID(prog.ID).SetMemberID(memberID).SetKey(key).
 				SetBodyHash(hash).SetEntryID(res.Entry.ID).SetCreatedAt(b.Now).Exec(ctx)
 			if ent.IsConstraintError(err) {
-				// The same key at once for another member: that request won.
-				return usererr.New(usererr.Conflict, "input.idempotencyKey", "idempotencyKey %q was used for a different request", key)
+				return errKeyTaken
 			}
 			if err != nil {
 				return err
@@ -173,7 +220,36 @@ func (l *Ledger) once(ctx context.Context, memberID int, key, hash string, write
 		res.Balance, err = b.Spendable(ctx)
 		return err
 	})
-	return res, err
+	return res, refused, err
+}
+
+// Decided reports whether err is a refusal decided from the state a request met (too few
+// points, an exhausted budget or quota, a rule of the programme), which is kept under the
+// request's idempotency key, and returns it. Conflicts of keys, partners out of reach and
+// rate limits are not decisions about the request, nor is any fault: a retry meets them
+// afresh. A decision refuses for one reason.
+func Decided(err error) (*usererr.Error, bool) {
+	list, ok := usererr.From(err)
+	if !ok || len(list) != 1 {
+		return nil, false
+	}
+	switch list[0].Code {
+	case usererr.InvalidArgument, usererr.NotFound, usererr.PermissionDenied, usererr.FailedPrecondition,
+		usererr.AlreadyExists, usererr.Expired, usererr.AlreadyUsed:
+		return list[0], true
+	}
+	return nil, false
+}
+
+// clipTo keeps s within n bytes without splitting a character.
+func clipTo(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // change is the common path of a request on one member's points: refuse it when errs holds
@@ -262,6 +338,10 @@ func (l *Ledger) ReverseSpend(ctx context.Context, r ReverseRequest) (Result, er
 	}
 	if err != nil {
 		return Result{}, err
+	}
+	if spendReq.RefusalCode != "" {
+		// A refused spend took nothing: there is nothing to give back.
+		return Result{}, usererr.New(usererr.NotFound, "input.spendIdempotencyKey", "no spend with idempotencyKey %q: that request was refused", r.SpendIdempotencyKey)
 	}
 	return l.once(ctx, spendReq.MemberID, r.IdempotencyKey, Hash(r), func(b *Book) (*ent.PointEntry, error) {
 		spend, err := b.Tx.PointEntry.Get(ctx, spendReq.EntryID)

@@ -1,0 +1,61 @@
+package points_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/internal/auth"
+	"github.com/membergraph/membergraph/internal/clock"
+	memberpkg "github.com/membergraph/membergraph/internal/member"
+	"github.com/membergraph/membergraph/internal/points"
+	"github.com/membergraph/membergraph/internal/program"
+	"github.com/membergraph/membergraph/internal/store"
+	"github.com/membergraph/membergraph/internal/storetest"
+)
+
+// TestRefusalLosesToAnEarlierSuccess: a spend refused for lack of points, while a request
+// under the same key is carried out between the refusal's decision and its record (the
+// member topped up meanwhile), answers that request's outcome: the unique key decides, so
+// a success is never overturned and the key never has two outcomes.
+func TestRefusalLosesToAnEarlierSuccess(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		progs := program.NewService(db.Client)
+		if _, err := progs.EnsurePreset(ctx, program.JDPreset()); err != nil {
+			t.Fatal(err)
+		}
+		pid, _ := progs.IDByKey(ctx, program.PresetKey)
+		clk := clock.NewManual(time.Date(2026, 3, 1, 4, 0, 0, 0, time.UTC))
+		ledger := points.NewLedger(db.Client, db.Dialect, clk, nil)
+		svc := auth.NewContext(ctx, auth.Viewer{Role: auth.RoleService, Subject: "t", ProgramID: pid})
+		admin := auth.NewContext(ctx, auth.Viewer{Role: auth.RoleAdmin, Subject: "t", ProgramID: pid})
+		if _, err := memberpkg.NewService(db.Client, clk).Register(svc, memberpkg.Registration{ExternalID: "a", Channel: member.RegistrationChannelAPP}); err != nil {
+			t.Fatal(err)
+		}
+		spend := points.SpendRequest{ExternalID: "a", Points: 500, Purpose: points.Exchange, IdempotencyKey: "s-1"}
+		var winner points.Result
+		points.SetBeforeRefusal(ledger, func() {
+			points.SetBeforeRefusal(ledger, nil)
+			if _, err := ledger.Adjust(admin, points.AdjustRequest{ExternalID: "a", Points: 1000, Reason: "top-up", IdempotencyKey: "top-up"}); err != nil {
+				t.Fatal(err)
+			}
+			var err error
+			if winner, err = ledger.Spend(svc, spend); err != nil || winner.Replayed || winner.Entry == nil {
+				t.Fatalf("the spend under the same key after the top-up: %+v, %v", winner, err)
+			}
+		})
+		res, err := ledger.Spend(svc, spend)
+		if err != nil || !res.Replayed || res.Entry == nil || res.Entry.ID != winner.Entry.ID || res.Balance != 500 {
+			t.Fatalf("the refused request: %+v, %v; want the replay of entry %d with 500 left", res, err, winner.Entry.ID)
+		}
+		if again, err := ledger.Spend(svc, spend); err != nil || !again.Replayed || again.Entry.ID != winner.Entry.ID {
+			t.Errorf("a retry: %+v, %v", again, err)
+		}
+		id, _ := db.Client.Member.Query().Where(member.ExternalID("a")).OnlyID(svc)
+		if bal, err := ledger.Balance(svc, id); err != nil || bal.Available != 500 || bal.Total != 500 {
+			t.Errorf("balance %+v, %v; want 1000 less one spend of 500", bal, err)
+		}
+	})
+}
