@@ -435,8 +435,8 @@ func TestPointsAuthorization(t *testing.T) {
 			Viewer struct{ Points struct{ Balance int } }
 		}
 		a.must(alice, `{ viewer { points { balance } } }`, nil, &own)
-		if r := a.do(alice, `{ pointsQuote(externalId: "bob", orderAmountCents: 10000) { maxPoints } }`, nil); r.code() != graph.CodeBadUserInput {
-			t.Errorf("alice quoting bob: %q", r.code())
+		if r := a.do(alice, `{ pointsQuote(externalId: "bob", orderAmountCents: 10000) { maxPoints } }`, nil); r.code() != graph.CodeNotFound {
+			t.Errorf("alice quoting bob: %q, want NOT_FOUND (no such member for her)", r.code())
 		}
 		if r := a.do(alice, `{ pointsQuote(externalId: "alice", orderAmountCents: 10000) { maxPoints } }`, nil); len(r.Errors) > 0 {
 			t.Errorf("alice quoting herself: %+v", r.Errors)
