@@ -99,7 +99,9 @@ func TestAmountsBounded(t *testing.T) {
 		if r.code() != graph.CodeBadUserInput || r.Errors[0].Extensions["argument"] != "orderAmountCents" {
 			t.Errorf("pointsQuote beyond the bound: %+v", r.Errors)
 		}
-		var q struct{ PointsQuote struct{ MaxPoints, MaxDeductionCents int64 } }
+		var q struct {
+			PointsQuote struct{ MaxPoints, MaxDeductionCents int64 }
+		}
 		a.must(service, quote, map[string]any{"c": amount.MaxCents}, &q)
 		if q.PointsQuote.MaxPoints != 500_000_000 || q.PointsQuote.MaxDeductionCents != 500_000_000 {
 			t.Errorf("quote at the bound: %+v", q.PointsQuote)

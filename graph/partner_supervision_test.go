@@ -51,7 +51,9 @@ func TestClaimsAfterRestart(t *testing.T) {
 		}
 		killed, n, unavailable := time.Now(), 0, 0
 		for {
-			var ps struct{ Partners []struct{ Key, Status string } }
+			var ps struct {
+				Partners []struct{ Key, Status string }
+			}
 			a.must(alice, `{ partners { key status } }`, nil, &ps)
 			running := false
 			for _, p := range ps.Partners {

@@ -866,4 +866,3 @@ func TestDatabaseOutageUnderLoad(t *testing.T) {
 		upAt.Sub(downAt).Round(time.Millisecond), firstOKAt.Sub(upAt).Round(time.Millisecond), codes, failedWhile, slowest.Round(time.Millisecond))
 	books.check(t, databaseURL, admin, members)
 }
-
