@@ -57,7 +57,7 @@ func TestClaimsAfterRestart(t *testing.T) {
 			a.must(alice, `{ partners { key status } }`, nil, &ps)
 			running := false
 			for _, p := range ps.Partners {
-				running = running || (p.Key == "slowpoke" && p.Status == "RUNNING" && mgr.PID("slowpoke") != pid)
+				running = running || (p.Key == "slowpoke" && p.Status == "RUNNING" && mgr.PID("slowpoke") != pid && mgr.PID("slowpoke") != 0)
 			}
 			if running {
 				break

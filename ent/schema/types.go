@@ -14,8 +14,8 @@ var datetime = map[string]string{dialect.MySQL: "datetime(6)"}
 // idCollation makes an id column compare byte for byte and without padding on MariaDB, so
 // "a-victim " and "a-victim" are two ids there as on SQLite: the tables' utf8mb4_bin is
 // PAD SPACE on MariaDB, where trailing spaces are ignored in comparisons and unique indexes.
-// utf8mb4_nopad_bin is MariaDB's (10.2+); MySQL 8 has no such name and needs
-// utf8mb4_0900_bin (NO PAD) in its place, in this annotation and in the migration.
+// utf8mb4_nopad_bin is MariaDB's (10.2+); MySQL 8 has no such name and calls its NO PAD
+// binary collation utf8mb4_0900_bin: store.Migrate sends that name to a MySQL 8 server.
 // SQLite ignores it: its BINARY comparison never pads. internal/ident refuses such ids
 // before any lookup; this keeps the database itself from conflating them.
 var idCollation = entsql.Annotation{Collation: "utf8mb4_nopad_bin"}

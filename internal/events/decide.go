@@ -134,6 +134,9 @@ func (st *state) complete(j job, w *points.Wallet, res *Result) error {
 		})
 	}
 	grants := points.Earn(st.env.prog.Rules, points.Activity{Kind: j.in.Kind, Channel: j.in.Channel, Body: b}, facts)
+	if err := points.CheckCredit(w, grants, j.field); err != nil {
+		return err
+	}
 	res.Outcome = st.outcomeOf(grants)
 	ev := st.accept(j, res.Outcome)
 	o.completed = &ent.Event{MemberID: j.memberID, OrderID: b.OrderID, OccurredAt: j.in.OccurredAt, Body: b}
@@ -264,6 +267,9 @@ func (st *state) other(j job, w *points.Wallet, res *Result) error {
 		st.risks[j.memberID] = r
 	}
 	grants := points.Earn(st.env.prog.Rules, points.Activity{Kind: j.in.Kind, Channel: j.in.Channel, Body: b}, facts)
+	if err := points.CheckCredit(w, grants, j.field); err != nil {
+		return err
+	}
 	res.Outcome = st.outcomeOf(grants)
 	ev := st.accept(j, res.Outcome)
 	st.credit(ev, w, grants)

@@ -31,3 +31,17 @@ func checkBalance(field string, held, credit int64) error {
 	}
 	return nil
 }
+
+// CheckCredit refuses, at field, the grants of one event whose sum would take the wallet's
+// ledger sum beyond amount.MaxBalance: the batch path's form of Book.CreditAll's check, so an
+// event is refused whole before anything of it is decided.
+func CheckCredit(w *Wallet, grants []Grant, field string) error {
+	var sum int64
+	for _, g := range grants {
+		sum += g.Amount // each within an event's bound (the rules' caps), so no overflow
+	}
+	if sum == 0 {
+		return nil
+	}
+	return checkBalance(field, w.Total, sum)
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
 	"time"
 
 	"ariga.io/atlas/sql/migrate"
@@ -83,9 +84,13 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 		" (version VARCHAR(64) NOT NULL PRIMARY KEY, description VARCHAR(255) NOT NULL, applied_at VARCHAR(40) NOT NULL)"); err != nil {
 		return nil, fmt.Errorf("creating %s: %w", RevisionTable, err)
 	}
+	rewrite, err := collationFor(ctx, conn, db.Dialect)
+	if err != nil {
+		return nil, err
+	}
 	var applied []string
 	for _, f := range files {
-		done, err := db.applyFile(ctx, conn, f)
+		done, err := db.applyFile(ctx, conn, f, rewrite)
 		if err != nil {
 			return applied, err
 		}
@@ -96,10 +101,35 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 	return applied, nil
 }
 
+// IDCollation is the collation of id and key columns in the MySQL migrations: byte for byte
+// and NO PAD, so "a-victim " is not "a-victim" (see ent/schema/types.go). MariaDB calls it
+// utf8mb4_nopad_bin; MySQL 8 has no such name and calls its equivalent utf8mb4_0900_bin.
+const (
+	IDCollation      = "utf8mb4_nopad_bin"
+	idCollationMySQL = "utf8mb4_0900_bin"
+)
+
+// collationFor returns what the migrations' statements need rewritten on this server: the
+// id collation's MySQL 8 name on a MySQL that is not MariaDB, nothing elsewhere. The files
+// stay as generated (their atlas.sum holds); only what is sent to the server differs.
+func collationFor(ctx context.Context, conn *sql.Conn, d string) (*strings.Replacer, error) {
+	if d != dialect.MySQL {
+		return strings.NewReplacer(), nil
+	}
+	var version string
+	if err := conn.QueryRowContext(ctx, "SELECT VERSION()").Scan(&version); err != nil {
+		return nil, err
+	}
+	if strings.Contains(strings.ToLower(version), "mariadb") {
+		return strings.NewReplacer(), nil
+	}
+	return strings.NewReplacer(IDCollation, idCollationMySQL), nil
+}
+
 // applyFile applies one file unless its version is recorded. On SQLite the file and its
 // record commit together. MySQL commits DDL implicitly, so there a failure part-way leaves
 // the earlier statements applied and the version unrecorded; the error names the statement.
-func (db *DB) applyFile(ctx context.Context, conn *sql.Conn, f migrate.File) (bool, error) {
+func (db *DB) applyFile(ctx context.Context, conn *sql.Conn, f migrate.File, rewrite *strings.Replacer) (bool, error) {
 	stmts, err := f.Stmts()
 	if err != nil {
 		return false, fmt.Errorf("migration %s: %w", f.Name(), err)
@@ -117,7 +147,7 @@ func (db *DB) applyFile(ctx context.Context, conn *sql.Conn, f migrate.File) (bo
 		return false, nil
 	}
 	for i, s := range stmts {
-		if _, err := tx.ExecContext(ctx, s); err != nil {
+		if _, err := tx.ExecContext(ctx, rewrite.Replace(s)); err != nil {
 			return false, fmt.Errorf("migration %s, statement %d: %w", f.Name(), i+1, err)
 		}
 	}

@@ -356,15 +356,18 @@ func (p *Partner) supervise(ctx context.Context) {
 		failedStarts, backoff = 0, 0
 		p.up()
 		reason := p.watch(ctx)
-		p.stopPlugin()
 		if ctx.Err() != nil {
+			p.stopPlugin()
 			return
 		}
+		// RESTARTING before the process is let go, so the status never says RUNNING of a
+		// partner that has no process.
+		p.set(Restarting, reason)
+		p.stopPlugin()
 		p.mu.Lock()
 		p.restarts++
 		p.mu.Unlock()
 		p.m.cfg.Logger.Warn("partner plugin restarting", "partner", p.key, "reason", reason)
-		p.set(Restarting, reason)
 	}
 }
 
@@ -520,7 +523,7 @@ func (p *Partner) call(ctx context.Context, fn func(ctx context.Context, c *sdk.
 	defer cancel()
 	began := time.Now()
 	err := fn(cctx, rpc)
-	p.record(err)
+	p.record(err, rpc)
 	switch {
 	case err == nil:
 		p.count("ok", time.Since(began))
@@ -548,10 +551,15 @@ func (p *Partner) count(outcome string, d time.Duration) {
 }
 
 // record feeds the circuit breaker: faults count, a partner's answers (not eligible,
-// unknown grant, …) do not.
-func (p *Partner) record(err error) {
+// unknown grant, …) do not. A call made on a process that has since been replaced counts
+// for nothing: its fault is the old process's death, and counting it would reopen the
+// circuit that up closed for the new one.
+func (p *Partner) record(err error, rpc *sdk.Client) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.rpc != rpc {
+		return
+	}
 	if err == nil || !fault(err) {
 		p.failures = 0
 		return
