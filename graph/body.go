@@ -41,6 +41,9 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
+// DefaultMaxBodyBytes is ServerConfig.MaxBodyBytes unless set (serve's --max-body-bytes).
+const DefaultMaxBodyBytes = 1 << 20
+
 var (
 	errBodyTooLarge = errors.New("request body too large")
 	errBatch        = errors.New("batching is not supported: send one operation per request, as a JSON object")

@@ -92,9 +92,9 @@ type ServerConfig struct {
 	// MutationLimit bounds the mutation fields one request runs, each alias counting
 	// (default DefaultMutationLimit, 10; above it MUTATION_LIMIT_EXCEEDED).
 	MutationLimit   int
-	ComplexityLimit int   // default 5000
-	DepthLimit      int   // default 12
-	MaxBodyBytes    int64 // default 1 MiB
+	ComplexityLimit int   // default DefaultComplexityLimit, 5000
+	DepthLimit      int   // default DefaultDepthLimit, 12
+	MaxBodyBytes    int64 // default DefaultMaxBodyBytes, 1 MiB
 	// RequestTimeout bounds each /graphql request, token check included (default
 	// DefaultRequestTimeout, 10 s); past it the answer is UNAVAILABLE with a retry hint.
 	RequestTimeout time.Duration
@@ -108,13 +108,13 @@ func (c *ServerConfig) withDefaults() {
 		c.MutationLimit = DefaultMutationLimit
 	}
 	if c.ComplexityLimit == 0 {
-		c.ComplexityLimit = 5000
+		c.ComplexityLimit = DefaultComplexityLimit
 	}
 	if c.DepthLimit == 0 {
-		c.DepthLimit = 12
+		c.DepthLimit = DefaultDepthLimit
 	}
 	if c.MaxBodyBytes == 0 {
-		c.MaxBodyBytes = 1 << 20
+		c.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	c.Websocket.withDefaults()
 	if c.RequestTimeout <= 0 {

@@ -22,12 +22,14 @@ const (
 	CodeDepthLimit     = "DEPTH_LIMIT_EXCEEDED"     // nested deeper than ServerConfig.DepthLimit
 )
 
-// Defaults of ServerConfig's document limits (serve's --selection-limit, --mutation-limit).
-// A legitimate document selects a few hundred fields at most, GraphiQL's schema query
-// about 150; a request runs a handful of mutations.
+// Defaults of ServerConfig's document limits (serve's --selection-limit, --mutation-limit,
+// --complexity-limit, --depth-limit). A legitimate document selects a few hundred fields at
+// most, GraphiQL's schema query about 150; a request runs a handful of mutations.
 const (
-	DefaultSelectionLimit = 5000
-	DefaultMutationLimit  = 10
+	DefaultSelectionLimit  = 5000
+	DefaultMutationLimit   = 10
+	DefaultComplexityLimit = 5000
+	DefaultDepthLimit      = 12
 )
 
 // Page sizes of every connection.
@@ -303,20 +305,18 @@ func (l mutationLimit) MutateOperationContext(_ context.Context, oc *graphql.Ope
 }
 
 // rulesWithoutSuggestions are gqlparser's default rules with each one that would add "Did
-// you mean …" (for a field, argument, type, enum value or input field) swapped for its
+// you mean …" (for an argument, type, enum value or input field) swapped in place for its
 // variant that does not, so that in production an error tells nothing of the schema beyond
-// what the document named.
+// what the document named. The rule for fields gqlgen swaps itself (SetDisableSuggestion).
 func rulesWithoutSuggestions() *rules.Rules {
 	r := rules.NewDefaultRules()
-	for name, rule := range map[string]core.Rule{
-		rules.FieldsOnCorrectTypeRule.Name: rules.FieldsOnCorrectTypeRuleWithoutSuggestions,
-		rules.KnownArgumentNamesRule.Name:  rules.KnownArgumentNamesRuleWithoutSuggestions,
-		rules.KnownTypeNamesRule.Name:      rules.KnownTypeNamesRuleWithoutSuggestions,
-		rules.ScalarLeafsRule.Name:         rules.ScalarLeafsRuleWithoutSuggestions,
-		rules.ValuesOfCorrectTypeRule.Name: rules.ValuesOfCorrectTypeRuleWithoutSuggestions,
+	for _, swap := range [][2]core.Rule{
+		{rules.KnownArgumentNamesRule, rules.KnownArgumentNamesRuleWithoutSuggestions},
+		{rules.KnownTypeNamesRule, rules.KnownTypeNamesRuleWithoutSuggestions},
+		{rules.ScalarLeafsRule, rules.ScalarLeafsRuleWithoutSuggestions},
+		{rules.ValuesOfCorrectTypeRule, rules.ValuesOfCorrectTypeRuleWithoutSuggestions},
 	} {
-		r.RemoveRule(name)
-		r.AddRule(rule.Name, rule.RuleFunc)
+		r.ReplaceRule(swap[0].Name, swap[1].RuleFunc)
 	}
 	return r
 }

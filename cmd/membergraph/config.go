@@ -99,9 +99,9 @@ func (c *config) bindServe(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Migrate, "migrate", envBool("MEMBERGRAPH_MIGRATE", true),
 		"apply pending database migrations before serving; false where 'membergraph migrate' runs as a release step [MEMBERGRAPH_MIGRATE]")
 	fs.StringVar(&c.LogLevel, "log-level", env("MEMBERGRAPH_LOG_LEVEL", "info"), "debug, info, warn or error [MEMBERGRAPH_LOG_LEVEL]")
-	fs.IntVar(&c.ComplexityLimit, "complexity-limit", envInt("MEMBERGRAPH_COMPLEXITY_LIMIT", 5000),
+	fs.IntVar(&c.ComplexityLimit, "complexity-limit", envInt("MEMBERGRAPH_COMPLEXITY_LIMIT", graph.DefaultComplexityLimit),
 		"largest query complexity accepted; a connection costs its page size times its items [MEMBERGRAPH_COMPLEXITY_LIMIT]")
-	fs.IntVar(&c.DepthLimit, "depth-limit", envInt("MEMBERGRAPH_DEPTH_LIMIT", 12), "deepest query accepted [MEMBERGRAPH_DEPTH_LIMIT]")
+	fs.IntVar(&c.DepthLimit, "depth-limit", envInt("MEMBERGRAPH_DEPTH_LIMIT", graph.DefaultDepthLimit), "deepest query accepted [MEMBERGRAPH_DEPTH_LIMIT]")
 	fs.IntVar(&c.SelectionLimit, "selection-limit", envInt("MEMBERGRAPH_SELECTION_LIMIT", graph.DefaultSelectionLimit),
 		"most fields, inline fragments and fragment spreads a document may select with every fragment spread expanded, counted before it is validated [MEMBERGRAPH_SELECTION_LIMIT]")
 	fs.IntVar(&c.MutationLimit, "mutation-limit", envInt("MEMBERGRAPH_MUTATION_LIMIT", graph.DefaultMutationLimit),
@@ -112,7 +112,7 @@ func (c *config) bindServe(fs *flag.FlagSet) {
 		"most websockets this server holds open, authenticated or not; one more upgrade is answered 503 [MEMBERGRAPH_WS_MAX_CONNECTIONS]")
 	fs.IntVar(&c.WSMaxPerSubject, "ws-max-per-subject", envInt("MEMBERGRAPH_WS_MAX_PER_SUBJECT", graph.DefaultWebsocketMaxPerSubject),
 		"most websockets of one token subject (role, programme and subject); one more is closed with 4429 [MEMBERGRAPH_WS_MAX_PER_SUBJECT]")
-	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", int64(envInt("MEMBERGRAPH_MAX_BODY_BYTES", 1<<20)),
+	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", int64(envInt("MEMBERGRAPH_MAX_BODY_BYTES", graph.DefaultMaxBodyBytes)),
 		"largest request body accepted [MEMBERGRAPH_MAX_BODY_BYTES]")
 	fs.DurationVar(&c.ExpiryInterval, "expiry-interval", time.Hour,
 		"how often the server writes off expired points (balances are right between runs)")
