@@ -128,9 +128,9 @@ func (st *state) complete(j job, w *points.Wallet, res *Result) error {
 		return usererr.New(usererr.AlreadyExists, j.field+".orderId", "order %q was completed already", b.OrderID)
 	}
 	facts := points.Facts{PlusActive: st.plus != nil && st.plus(j.memberID, j.in.OccurredAt)}
-	if isMobile(j.in.Channel) {
+	if points.IsMobile(j.in.Channel) {
 		facts.AlreadyRewarded = st.onDay(j.memberID, j.in.OccurredAt, func(e dayEvent) bool {
-			return e.kind == payload.OrderCompleted && isMobile(e.channel)
+			return e.kind == payload.OrderCompleted && points.IsMobile(e.channel)
 		})
 	}
 	grants := points.Earn(st.env.prog.Rules, points.Activity{Kind: j.in.Kind, Channel: j.in.Channel, Body: b}, facts)
@@ -320,6 +320,3 @@ func (st *state) onDay(memberID int, t time.Time, match func(dayEvent) bool) boo
 		return !e.occurredAt.Before(start) && e.occurredAt.Before(end) && match(e)
 	})
 }
-
-// isMobile: the app and the mini-program are the mobile channels.
-func isMobile(channel string) bool { return channel == "APP" || channel == "MINI_PROGRAM" }

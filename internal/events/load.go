@@ -224,7 +224,7 @@ func (s *Service) load(ctx context.Context, tx *ent.Tx, env *batchEnv, sl slice)
 	spans := map[time.Time]time.Time{} // a day's start → its end
 	for _, j := range sl.jobs {
 		switch {
-		case j.in.Kind == payload.CheckIn || j.in.Kind == payload.OrderCompleted && isMobile(j.in.Channel):
+		case j.in.Kind == payload.CheckIn || j.in.Kind == payload.OrderCompleted && points.IsMobile(j.in.Channel):
 			start, end := day(j.in.OccurredAt, env.loc)
 			spans[start] = end
 		case j.in.Kind == payload.OrderRefunded:

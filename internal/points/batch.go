@@ -108,7 +108,7 @@ func PlanTake(w *Wallet, now time.Time, amount int64, first *OrderLine) ([]Taken
 	}
 	var taken []Taken
 	left := amount
-	for _, l := range firstFromLive(live, first) {
+	for _, l := range firstFrom(live, first, func(l *LiveLot) OrderLine { return OrderLine{l.OrderID, l.SKU} }) {
 		if left == 0 {
 			break
 		}
@@ -120,26 +120,6 @@ func PlanTake(w *Wallet, now time.Time, amount int64, first *OrderLine) ([]Taken
 	w.Total -= amount
 	w.Debt += left
 	return taken, left
-}
-
-// firstFromLive is firstFrom over a wallet's lots.
-func firstFromLive(lots []*LiveLot, line *OrderLine) []*LiveLot {
-	if line == nil {
-		return lots
-	}
-	of := func(l *LiveLot) bool { return l.OrderID == line.OrderID && l.SKU == line.SKU }
-	out := make([]*LiveLot, 0, len(lots))
-	for _, l := range lots {
-		if of(l) {
-			out = append(out, l)
-		}
-	}
-	for _, l := range lots {
-		if !of(l) {
-			out = append(out, l)
-		}
-	}
-	return out
 }
 
 // WalletOf builds a wallet from a locked account and its live lots (in liveLots order).
@@ -154,6 +134,9 @@ func WalletOf(acct *ent.PointAccount, lots []*ent.PointLot) *Wallet {
 
 // Clip keeps a description within the entry column's 256 bytes.
 func Clip(s string) string { return clip(s) }
+
+// IsMobile: the channels the earning rules count as mobile (the app and the mini-program).
+func IsMobile(channel string) bool { return isMobile(channel) }
 
 // Moved tells the ledger's observer of an entry a batch committed; call it after the commit.
 func (l *Ledger) Moved(kind pointentry.Kind, funding string, amount int64) {

@@ -33,7 +33,7 @@ func checkBalance(field string, held, credit int64) error {
 }
 
 // CheckCredit refuses, at field, the grants of one event whose sum would take the wallet's
-// ledger sum beyond amount.MaxBalance: the batch path's form of Book.CreditAll's check, so an
+// ledger sum beyond amount.MaxBalance: the batch path's form of Book.Credit's check, so an
 // event is refused whole before anything of it is decided.
 func CheckCredit(w *Wallet, grants []Grant, field string) error {
 	var sum int64

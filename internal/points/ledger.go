@@ -177,38 +177,6 @@ func (b *Book) Credit(ctx context.Context, g Grant, earnedAt time.Time, eventID 
 	return e, b.move(ctx, g.Amount, -paid)
 }
 
-// CreditAll writes the earnings of one event: their entries in one statement, their lots in
-// another, and one update of the account; debt is paid from the first lots. Earnings that
-// would take the ledger's sum beyond amount.MaxBalance are refused whole.
-func (b *Book) CreditAll(ctx context.Context, grants []Grant, earnedAt time.Time, eventID *int) error {
-	if len(grants) == 0 {
-		return nil
-	}
-	var sum int64
-	for _, g := range grants {
-		sum += g.Amount // each within an event's bound (the rules' caps), so no overflow
-	}
-	if err := checkBalance("", b.Account.Total, sum); err != nil {
-		return err
-	}
-	entries := make([]*ent.PointEntryCreate, len(grants))
-	lots := make([]*ent.PointLotCreate, len(grants))
-	debt, total := b.Account.Debt, int64(0)
-	for i, g := range grants {
-		var paid int64
-		entries[i], lots[i], paid = b.earning(g, earnedAt, eventID, debt)
-		debt -= paid
-		total += g.Amount
-	}
-	if err := b.Tx.PointEntry.CreateBulk(entries...).Exec(ctx); err != nil {
-		return err
-	}
-	if err := b.Tx.PointLot.CreateBulk(lots...).Exec(ctx); err != nil {
-		return err
-	}
-	return b.move(ctx, total, debt-b.Account.Debt)
-}
-
 // earning builds the entry and the lot of one grant, the lot less what it pays of debt.
 func (b *Book) earning(g Grant, earnedAt time.Time, eventID *int, debt int64) (*ent.PointEntryCreate, *ent.PointLotCreate, int64) {
 	r := b.Rules()
@@ -253,7 +221,7 @@ func (b *Book) Take(ctx context.Context, d Debit) (*ent.PointEntry, int64, error
 	if err != nil {
 		return nil, 0, err
 	}
-	lots = firstFrom(lots, d.FirstFrom)
+	lots = firstFrom(lots, d.FirstFrom, func(l *ent.PointLot) OrderLine { return OrderLine{l.OrderID, l.Sku} })
 	e, err := b.Tx.PointEntry.Create().SetProgramID(b.Account.ProgramID).SetMemberID(b.Account.MemberID).
 		SetAmount(-d.Amount).SetKind(d.Kind).SetFunding(d.Funding).SetDescription(clip(d.Description)).
 		SetNillableEventID(d.EventID).SetRequestKey(d.RequestKey).SetOrderID(d.OrderID).SetSku(d.SKU).
@@ -377,13 +345,14 @@ func (b *Book) Spendable(ctx context.Context) (int64, error) {
 // OrderLine names one line of an order.
 type OrderLine struct{ OrderID, SKU string }
 
-// firstFrom moves the lots of line to the front, keeping the order otherwise.
-func firstFrom(lots []*ent.PointLot, line *OrderLine) []*ent.PointLot {
+// firstFrom moves the lots of line to the front, keeping the order otherwise; lineOf names
+// a lot's order line (stored lots and a batch's live ones alike).
+func firstFrom[L any](lots []L, line *OrderLine, lineOf func(L) OrderLine) []L {
 	if line == nil {
 		return lots
 	}
-	of := func(l *ent.PointLot) bool { return l.OrderID == line.OrderID && l.Sku == line.SKU }
-	out := make([]*ent.PointLot, 0, len(lots))
+	of := func(l L) bool { return lineOf(l) == *line }
+	out := make([]L, 0, len(lots))
 	for _, l := range lots {
 		if of(l) {
 			out = append(out, l)
