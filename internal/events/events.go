@@ -18,11 +18,9 @@ import (
 
 // Limits of a batch and of an event.
 const (
-	MaxBatch     = 500
-	MaxLines     = 200
-	MaxPaidCents = 100_000_000_00 // ¥100M per line: beyond it the commerce side has a bug
-	ClockSkew    = 5 * time.Minute
-	maxIDLen     = 64
+	MaxBatch  = 500
+	MaxLines  = 200
+	ClockSkew = 5 * time.Minute
 )
 
 // Status is what became of one event of a batch.
