@@ -17,7 +17,6 @@ import (
 	"github.com/membergraph/membergraph/internal/events/payload"
 	memberpkg "github.com/membergraph/membergraph/internal/member"
 	"github.com/membergraph/membergraph/internal/points"
-	"github.com/membergraph/membergraph/internal/program"
 	"github.com/membergraph/membergraph/internal/store"
 	"github.com/membergraph/membergraph/internal/storetest"
 	"github.com/membergraph/membergraph/internal/usererr"
@@ -58,32 +57,7 @@ func TestLedgerModelBatches(t *testing.T) {
 			n = max(1, n/4)
 		}
 		t.Run(b.Name, func(t *testing.T) {
-			db := storetest.Open(t, b)
-			ctx := context.Background()
-			progs := program.NewService(db.Client)
-			var ids []int
-			for _, pending := range []int{0, 7} {
-				d := program.JDPreset()
-				d.Key = fmt.Sprintf("p%d", pending)
-				d.Rules.Earning.PendingDays = pending
-				p, err := progs.Create(auth.SystemContext(ctx, 0), d)
-				if err != nil {
-					t.Fatal(err)
-				}
-				ids = append(ids, p.ID)
-			}
-			seed := *modelSeed
-			if seed == 0 {
-				seed = uint64(time.Now().UnixNano())
-			}
-			events := 0
-			for i := range n {
-				s := seed + uint64(i)
-				events += runBatchSequence(t, db, ids[i%2], s, fmt.Sprintf("b%d", i))
-				if t.Failed() {
-					t.Fatalf("sequence %d failed; rerun with -points.seed=%d -points.%s-batch-sequences=1", i, s, b.Name)
-				}
-			}
+			events, seed := runModelSequences(t, b, n, "b", "batch-sequences", runBatchSequence)
 			t.Logf("%s: %d batch sequences, %d events, all matched the model (first seed %d)", b.Name, n, events, seed)
 		})
 	}

@@ -149,35 +149,46 @@ func TestLedgerModel(t *testing.T) {
 			n /= 10
 		}
 		t.Run(b.Name, func(t *testing.T) {
-			db := storetest.Open(t, b)
-			ctx := context.Background()
-			progs := program.NewService(db.Client)
-			var ids []int
-			for _, pending := range []int{0, 7} {
-				d := program.JDPreset()
-				d.Key = fmt.Sprintf("p%d", pending)
-				d.Rules.Earning.PendingDays = pending
-				p, err := progs.Create(auth.SystemContext(ctx, 0), d)
-				if err != nil {
-					t.Fatal(err)
-				}
-				ids = append(ids, p.ID)
-			}
-			seed := *modelSeed
-			if seed == 0 {
-				seed = uint64(time.Now().UnixNano())
-			}
-			steps := 0
-			for i := range n {
-				s := seed + uint64(i)
-				steps += runSequence(t, db, ids[i%2], s, fmt.Sprintf("m%d", i))
-				if t.Failed() {
-					t.Fatalf("sequence %d failed; rerun with -points.seed=%d -points.%s-sequences=1", i, s, b.Name)
-				}
-			}
+			steps, seed := runModelSequences(t, b, n, "m", "sequences", runSequence)
 			t.Logf("%s: %d sequences, %d steps, all matched the model (first seed %d)", b.Name, n, steps, seed)
 		})
 	}
+}
+
+// runModelSequences opens backend b and runs n sequences of run over it, alternating
+// between a programme without and one with a pending period, with seeds counting up from
+// -points.seed (or the clock); each sequence's externalIds begin with prefix and its index.
+// It returns the steps run counts and the first seed; a failing sequence stops the test
+// with the flags that rerun it (-points.<backend>-<flag>=1).
+func runModelSequences(t *testing.T, b storetest.Backend, n int, prefix, flagName string,
+	run func(t *testing.T, db *store.DB, programID int, seed uint64, prefix string) int) (int, uint64) {
+	db := storetest.Open(t, b)
+	ctx := context.Background()
+	progs := program.NewService(db.Client)
+	var ids []int
+	for _, pending := range []int{0, 7} {
+		d := program.JDPreset()
+		d.Key = fmt.Sprintf("p%d", pending)
+		d.Rules.Earning.PendingDays = pending
+		p, err := progs.Create(auth.SystemContext(ctx, 0), d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, p.ID)
+	}
+	seed := *modelSeed
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
+	}
+	steps := 0
+	for i := range n {
+		s := seed + uint64(i)
+		steps += run(t, db, ids[i%2], s, fmt.Sprintf("%s%d", prefix, i))
+		if t.Failed() {
+			t.Fatalf("sequence %d failed; rerun with -points.seed=%d -points.%s-%s=1", i, s, b.Name, flagName)
+		}
+	}
+	return steps, seed
 }
 
 func runSequence(t *testing.T, db *store.DB, programID int, seed uint64, externalID string) int {
