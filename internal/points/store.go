@@ -141,11 +141,28 @@ type StoreGrantRequest struct {
 // GrantFromStore credits a member from a store's budget; a grant beyond what remains is
 // refused. The member's account is locked before the budget, always in that order.
 func (l *Ledger) GrantFromStore(ctx context.Context, r StoreGrantRequest) (Result, error) {
+	return l.GrantFromBudget(ctx, r, r.StoreID, nil)
+}
+
+// GrantFromBudget credits a member from the budget kept under owner (a store's own id, or
+// a union's shared budget), the entry naming r.StoreID as its funder. admit, when not nil,
+// runs under the member's lock before the budget is touched and may refuse
+// (internal/storeprog's consent); its refusal is kept under the key like any decided refusal.
+func (l *Ledger) GrantFromBudget(ctx context.Context, r StoreGrantRequest, owner string, admit func(b *Book) error) (Result, error) {
 	var errs usererr.List
 	validateStore(&errs, r.StoreID, r.Points, r.Reason, r.IdempotencyKey)
-	return l.change(ctx, errs, r.ExternalID, r.IdempotencyKey, r, l.fromBudget(ctx, r.StoreID, r.Points, Grant{
+	grant := l.fromBudget(ctx, owner, r.Points, Grant{
 		Kind: pointentry.KindSTORE_GRANT, Amount: r.Points, Funding: FundingOf(r.StoreID),
-		Description: fmt.Sprintf("From store %s: %s", r.StoreID, r.Reason), requestKey: r.IdempotencyKey}, nil))
+		Description: fmt.Sprintf("From store %s: %s", r.StoreID, r.Reason), requestKey: r.IdempotencyKey}, nil)
+	if admit == nil {
+		return l.change(ctx, errs, r.ExternalID, r.IdempotencyKey, r, grant)
+	}
+	return l.change(ctx, errs, r.ExternalID, r.IdempotencyKey, r, func(b *Book) (*ent.PointEntry, error) {
+		if err := admit(b); err != nil {
+			return nil, err
+		}
+		return grant(b)
+	})
 }
 
 // AwardFromPartner credits a member from a partner's budget (r.StoreID names the partner):
