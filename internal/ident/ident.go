@@ -25,7 +25,7 @@ var (
 	// ExternalID is a member's account id on the commerce side (a MEMBER token's subject).
 	ExternalID = Kind{"externalId", 64, "_.:@-", "1–64 letters, digits or - _ . : @"}
 	// Key is an idempotency key: unique per programme and operation kind.
-	Key = Kind{"idempotencyKey", 128, "", "1–128 printable ASCII characters without spaces"}
+	Key = Kind{"idempotencyKey", 128, "", "1–128 printable ASCII characters"}
 	// Ref is an id of the commerce side's own things: an order id, a sku.
 	Ref = Kind{"id", 64, "_.:@/-", "1–64 letters, digits or - _ . : @ /"}
 )

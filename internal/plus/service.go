@@ -163,9 +163,7 @@ func (s *Service) Grant(ctx context.Context, req GrantRequest) (*GrantResult, er
 		f = "input"
 	}
 	var errs usererr.List
-	if !points.ValidKey(req.IdempotencyKey) {
-		errs.Add(usererr.InvalidArgument, f+".idempotencyKey", "idempotencyKey must be 1–%d printable ASCII characters", points.MaxKeyLen)
-	}
+	ident.Check(&errs, f+".idempotencyKey", ident.Key, req.IdempotencyKey)
 	if !ValidSource(req.Source) {
 		errs.Add(usererr.InvalidArgument, f+".source", "source must be PURCHASE, TRIAL, CODE or PARTNER:<key>")
 	}
@@ -417,9 +415,7 @@ func (s *Service) Cancel(ctx context.Context, req CancelRequest) (*CancelResult,
 		f = "input"
 	}
 	var errs usererr.List
-	if !points.ValidKey(req.IdempotencyKey) {
-		errs.Add(usererr.InvalidArgument, f+".idempotencyKey", "idempotencyKey must be 1–%d printable ASCII characters", points.MaxKeyLen)
-	}
+	ident.Check(&errs, f+".idempotencyKey", ident.Key, req.IdempotencyKey)
 	if n := len([]rune(req.Reason)); strings.TrimSpace(req.Reason) == "" || n > 256 {
 		errs.Add(usererr.InvalidArgument, f+".reason", "a cancellation needs a reason of 1–256 characters")
 	}

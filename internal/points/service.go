@@ -115,9 +115,7 @@ func ValidKey(key string) bool { return ident.Valid(ident.Key, key) }
 
 // CheckKey adds the mistake of a malformed input.idempotencyKey to errs.
 func CheckKey(errs *usererr.List, key string) {
-	if !ValidKey(key) {
-		errs.Add(usererr.InvalidArgument, "input.idempotencyKey", "idempotencyKey must be 1–%d printable ASCII characters", MaxKeyLen)
-	}
+	ident.Check(errs, "input.idempotencyKey", ident.Key, key)
 }
 
 // Hash is the fingerprint of a request body that a replay must match.
