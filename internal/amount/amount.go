@@ -26,8 +26,6 @@ const (
 	// MaxInt is GraphQL's Int: a signed 32-bit integer (the spec's bound, which the API
 	// enforces on every Int it reads).
 	MaxInt int64 = math.MaxInt32
-	// MinInt is the least GraphQL Int.
-	MinInt int64 = math.MinInt32
 )
 
 // ErrOverflow: a result does not fit in an int64.
