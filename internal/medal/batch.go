@@ -65,7 +65,7 @@ func (p *Progress) Value(memberID int, m *ent.Medal) int64 {
 	if m.Kind == entmedal.KindBEHAVIOR {
 		return p.Counts[memberID][m.Key]
 	}
-	return Yuan(p.Cents[memberID][m.Key])
+	return yuan(p.Cents[memberID][m.Key])
 }
 
 // Change is a level moved.

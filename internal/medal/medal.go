@@ -136,7 +136,7 @@ func values(ctx context.Context, cats *ent.CategoryMonthClient, members []int, f
 	for id, cents := range p.Cents {
 		out[id] = map[string]int64{}
 		for k, c := range cents {
-			out[id][k] = Yuan(c)
+			out[id][k] = yuan(c)
 		}
 		for k, n := range p.Counts[id] {
 			out[id][k] = n
@@ -199,8 +199,8 @@ func loadProgress(ctx context.Context, cats *ent.CategoryMonthClient, members []
 	return p, nil
 }
 
-// Yuan is a category medal's value of a spend in cents: whole yuan, never below zero.
-func Yuan(cents int64) int64 { return max(cents, 0) / 100 }
+// yuan is a category medal's value of a spend in cents: whole yuan, never below zero.
+func yuan(cents int64) int64 { return max(cents, 0) / 100 }
 
 // Evaluate brings the member's levels of the medals keys up to date inside tx, which holds
 // the member's lock: a change is stored and recorded, and the benefits of each level
