@@ -123,7 +123,7 @@ func (c *config) bindServe(fs *flag.FlagSet) {
 	fs.DurationVar(&c.MedalInterval, "medal-interval", 24*time.Hour,
 		"how often the server lowers medal levels whose activity left the 12-month window")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may finish after SIGTERM")
-	fs.DurationVar(&c.RequestTimeout, "request-timeout", envDuration("MEMBERGRAPH_REQUEST_TIMEOUT", graph.DefaultRequestTimeout),
+	fs.DurationVar(&c.RequestTimeout, "request-timeout", envDuration("MEMBERGRAPH_REQUEST_TIMEOUT", graph.DefaultRequestTimeout, "10s"),
 		"deadline of each /graphql request, database lock waits and retries included; past it the answer is UNAVAILABLE with retryAfterSeconds [MEMBERGRAPH_REQUEST_TIMEOUT]")
 }
 
@@ -142,15 +142,7 @@ func (c *config) bindProgram(fs *flag.FlagSet, usage string) {
 // bindTokenMaxTTL registers --token-max-ttl, the longest lifetime a token is issued or
 // accepted with.
 func (c *config) bindTokenMaxTTL(fs *flag.FlagSet) {
-	c.TokenMaxTTL = auth.DefaultMaxTTL
-	if v := env("MEMBERGRAPH_TOKEN_MAX_TTL", ""); v != "" {
-		if d, err := time.ParseDuration(v); err == nil && d > 0 {
-			c.TokenMaxTTL = d
-		} else {
-			fmt.Fprintf(os.Stderr, "membergraph: MEMBERGRAPH_TOKEN_MAX_TTL: want a positive duration such as 720h, using %s\n", c.TokenMaxTTL)
-		}
-	}
-	fs.DurationVar(&c.TokenMaxTTL, "token-max-ttl", c.TokenMaxTTL,
+	fs.DurationVar(&c.TokenMaxTTL, "token-max-ttl", envDuration("MEMBERGRAPH_TOKEN_MAX_TTL", auth.DefaultMaxTTL, "720h"),
 		"longest token lifetime issued or accepted (exp − iat); tokens over it are refused [MEMBERGRAPH_TOKEN_MAX_TTL]")
 }
 
@@ -216,14 +208,15 @@ func envBool(name string, def bool) bool {
 	return v
 }
 
-func envDuration(name string, def time.Duration) time.Duration {
+// envDuration reads a positive duration; example is one of a fitting size for the warning.
+func envDuration(name string, def time.Duration, example string) time.Duration {
 	v := env(name, "")
 	if v == "" {
 		return def
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 {
-		fmt.Fprintf(os.Stderr, "membergraph: %s: want a positive duration such as 10s, using %s\n", name, def)
+		fmt.Fprintf(os.Stderr, "membergraph: %s: want a positive duration such as %s, using %s\n", name, example, def)
 		return def
 	}
 	return d
