@@ -10,6 +10,9 @@ import (
 	"errors"
 	"math"
 	"math/bits"
+	"strings"
+
+	"github.com/membergraph/membergraph/internal/usererr"
 )
 
 const (
@@ -84,3 +87,19 @@ func MulDiv(a, b, c int64) (int64, error) {
 
 // Within reports whether lo ≤ v ≤ hi.
 func Within(v, lo, hi int64) bool { return lo <= v && v <= hi }
+
+// CheckPoints refuses at field a number of points outside least..MaxPoints: least is 1
+// for what only adds or only takes, −MaxPoints for an adjustment either way.
+func CheckPoints(errs *usererr.List, field string, n, least int64) {
+	if !Within(n, least, MaxPoints) {
+		errs.Add(usererr.InvalidArgument, field, "points must be %d to %d, got %d", least, MaxPoints, n)
+	}
+}
+
+// CheckCents refuses at field an amount of money outside least..MaxCents.
+func CheckCents(errs *usererr.List, field string, cents, least int64) {
+	if !Within(cents, least, MaxCents) {
+		errs.Add(usererr.InvalidArgument, field, "%s must be %d to %d cents (¥%d), got %d",
+			field[strings.LastIndexByte(field, '.')+1:], least, MaxCents, MaxCents/100, cents)
+	}
+}

@@ -467,9 +467,7 @@ func (s *Service) Report(ctx context.Context, partnerKey, externalID, kind strin
 	}
 	var errs usererr.List
 	ident.Check(&errs, "input.externalId", ident.ExternalID, externalID)
-	if !amount.Within(amountCents, 0, amount.MaxCents) {
-		errs.Add(usererr.InvalidArgument, "input.amountCents", "amountCents must be 0 to %d (¥%d), got %d", amount.MaxCents, amount.MaxCents/100, amountCents)
-	}
+	amount.CheckCents(&errs, "input.amountCents", amountCents, 0)
 	if points.CheckKey(&errs, key); errs.Err() != nil {
 		return nil, errs.Err()
 	}

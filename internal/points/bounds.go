@@ -1,27 +1,9 @@
 package points
 
 import (
-	"strings"
-
 	"github.com/membergraph/membergraph/internal/amount"
 	"github.com/membergraph/membergraph/internal/usererr"
 )
-
-// checkPoints refuses at field a number of points outside least..amount.MaxPoints: least is 1
-// for what only adds or only takes, −amount.MaxPoints for an adjustment either way.
-func checkPoints(errs *usererr.List, field string, n, least int64) {
-	if !amount.Within(n, least, amount.MaxPoints) {
-		errs.Add(usererr.InvalidArgument, field, "points must be %d to %d, got %d", least, amount.MaxPoints, n)
-	}
-}
-
-// checkCents refuses at field an amount of money outside least..amount.MaxCents.
-func checkCents(errs *usererr.List, field string, cents, least int64) {
-	if !amount.Within(cents, least, amount.MaxCents) {
-		errs.Add(usererr.InvalidArgument, field, "%s must be %d to %d cents (¥%d), got %d",
-			field[strings.LastIndexByte(field, '.')+1:], least, amount.MaxCents, amount.MaxCents/100, cents)
-	}
-}
 
 // checkBalance refuses a credit that would take an account's ledger sum, or a budget's
 // funding, beyond amount.MaxBalance; field names the amount at fault.

@@ -277,14 +277,14 @@ type SpendRequest struct {
 // zero and happens once per idempotency key, however many requests race.
 func (l *Ledger) Spend(ctx context.Context, r SpendRequest) (Result, error) {
 	var errs usererr.List
-	checkPoints(&errs, "input.points", r.Points, 1)
+	amount.CheckPoints(&errs, "input.points", r.Points, 1)
 	if r.Purpose != OrderDeduction && r.Purpose != Exchange {
 		errs.Add(usererr.InvalidArgument, "input.purpose", "unknown purpose %q", r.Purpose)
 	}
 	if r.Purpose == OrderDeduction && r.OrderAmountCents <= 0 {
 		errs.Add(usererr.InvalidArgument, "input.orderAmountCents", "an order deduction needs the order's amount")
 	} else if r.OrderAmountCents != 0 {
-		checkCents(&errs, "input.orderAmountCents", r.OrderAmountCents, 1)
+		amount.CheckCents(&errs, "input.orderAmountCents", r.OrderAmountCents, 1)
 	}
 	if r.OrderID != "" {
 		ident.Check(&errs, "input.orderId", ident.Ref, r.OrderID)
@@ -378,7 +378,7 @@ func (l *Ledger) Adjust(ctx context.Context, r AdjustRequest) (Result, error) {
 	if r.Points == 0 {
 		errs.Add(usererr.InvalidArgument, "input.points", "points must not be zero")
 	} else {
-		checkPoints(&errs, "input.points", r.Points, -amount.MaxPoints)
+		amount.CheckPoints(&errs, "input.points", r.Points, -amount.MaxPoints)
 	}
 	if len(r.Reason) < 3 || len(r.Reason) > 200 {
 		errs.Add(usererr.InvalidArgument, "input.reason", "a reason of 3–200 characters is required")
@@ -413,7 +413,7 @@ func orDefault(s, def string) string {
 // Quote tells the front end the most points usable on an order before anything is spent.
 func (l *Ledger) Quote(ctx context.Context, externalID string, orderAmountCents int64) (Quote, error) {
 	var errs usererr.List
-	if checkCents(&errs, "orderAmountCents", orderAmountCents, 1); errs.Err() != nil {
+	if amount.CheckCents(&errs, "orderAmountCents", orderAmountCents, 1); errs.Err() != nil {
 		return Quote{}, errs.Err()
 	}
 	id, err := l.memberID(ctx, externalID, "externalId")

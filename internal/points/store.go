@@ -11,6 +11,7 @@ import (
 	"github.com/membergraph/membergraph/ent/pointentry"
 	"github.com/membergraph/membergraph/ent/storebudget"
 	"github.com/membergraph/membergraph/ent/storefunding"
+	"github.com/membergraph/membergraph/internal/amount"
 	"github.com/membergraph/membergraph/internal/auth"
 	"github.com/membergraph/membergraph/internal/ident"
 	"github.com/membergraph/membergraph/internal/usererr"
@@ -38,7 +39,7 @@ func validateStore(errs *usererr.List, storeID string, points int64, reason, key
 	if !ident.Valid(ident.Ref, storeID) || strings.HasPrefix(storeID, partnerPrefix) {
 		errs.Add(usererr.InvalidArgument, "input.storeId", "storeId must be %s and not start with %s", ident.Ref.Rule(), partnerPrefix)
 	}
-	checkPoints(errs, "input.points", points, 1)
+	amount.CheckPoints(errs, "input.points", points, 1)
 	if len(reason) < 3 || len(reason) > 200 {
 		errs.Add(usererr.InvalidArgument, "input.reason", "a reason of 3–200 characters is required")
 	}
