@@ -55,11 +55,7 @@ type Credited struct {
 // PlanCredit decides an earning of g at earnedAt, written at now: the same dates and debt
 // repayment as Book.Credit. It moves w and returns the credited lot, appended to w.Lots.
 func PlanCredit(w *Wallet, r rules.Rules, loc *time.Location, now, earnedAt time.Time, g Grant, seq int) Credited {
-	expires := ExpiresAt(earnedAt, loc, r.Expiry.YearsAfterEarning)
-	available := now
-	if g.FromOrder && r.Earning.PendingDays > 0 {
-		available = now.AddDate(0, 0, r.Earning.PendingDays)
-	}
+	expires, available := earningDates(r, loc, now, earnedAt, g)
 	paid := min(w.Debt, g.Amount)
 	lot := &LiveLot{Created: true, Seq: seq, OrderID: g.OrderID, SKU: g.SKU, Remaining: g.Amount - paid, ExpiresAt: expires, AvailableAt: available}
 	w.insertLot(lot)

@@ -179,12 +179,7 @@ func (b *Book) Credit(ctx context.Context, g Grant, earnedAt time.Time, eventID 
 
 // earning builds the entry and the lot of one grant, the lot less what it pays of debt.
 func (b *Book) earning(g Grant, earnedAt time.Time, eventID *int, debt int64) (*ent.PointEntryCreate, *ent.PointLotCreate, int64) {
-	r := b.Rules()
-	expires := ExpiresAt(earnedAt, b.Loc, r.Expiry.YearsAfterEarning)
-	available := b.Now
-	if g.FromOrder && r.Earning.PendingDays > 0 {
-		available = b.Now.AddDate(0, 0, r.Earning.PendingDays)
-	}
+	expires, available := earningDates(b.Rules(), b.Loc, b.Now, earnedAt, g)
 	paid := min(debt, g.Amount)
 	b.note(g.Kind, g.Funding, g.Amount)
 	entry := b.Tx.PointEntry.Create().SetProgramID(b.Account.ProgramID).SetMemberID(b.Account.MemberID).
@@ -194,6 +189,16 @@ func (b *Book) earning(g Grant, earnedAt time.Time, eventID *int, debt int64) (*
 	lot := b.Tx.PointLot.Create().SetProgramID(b.Account.ProgramID).SetMemberID(b.Account.MemberID).
 		SetOrderID(g.OrderID).SetSku(g.SKU).SetRemaining(g.Amount - paid).SetExpiresAt(expires).SetAvailableAt(available)
 	return entry, lot, paid
+}
+
+// earningDates are when an earning of g at earnedAt, written at now, lapses and becomes
+// spendable: an order's points wait out the pending period.
+func earningDates(r rules.Rules, loc *time.Location, now, earnedAt time.Time, g Grant) (expires, available time.Time) {
+	expires, available = ExpiresAt(earnedAt, loc, r.Expiry.YearsAfterEarning), now
+	if g.FromOrder && r.Earning.PendingDays > 0 {
+		available = now.AddDate(0, 0, r.Earning.PendingDays)
+	}
+	return expires, available
 }
 
 // Debit is a taking of points from the lots.
