@@ -10,6 +10,7 @@ import (
 	"errors"
 	"sort"
 	"strings"
+	"time"
 
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
@@ -28,7 +29,9 @@ import (
 	"github.com/membergraph/membergraph/internal/auth"
 	"github.com/membergraph/membergraph/internal/ident"
 	"github.com/membergraph/membergraph/internal/medal"
+	internalmember "github.com/membergraph/membergraph/internal/member"
 	"github.com/membergraph/membergraph/internal/points"
+	"github.com/membergraph/membergraph/internal/score/formula"
 	"github.com/membergraph/membergraph/internal/usererr"
 )
 
@@ -171,17 +174,12 @@ func (s *Service) subjectMember(ctx context.Context, externalID *string) (int, s
 	if v.Is(auth.RoleMember) && id == "" {
 		id = v.Subject
 	}
-	if err := ident.Err("input.externalId", ident.ExternalID, id); err != nil {
+	// The viewer's own context: a MEMBER sees only itself, so another's id is NOT_FOUND.
+	m, err := internalmember.Named(ctx, s.client, id)
+	if err != nil {
 		return 0, "", err
 	}
-	if v.Is(auth.RoleMember) && id != v.Subject {
-		return 0, "", usererr.New(usererr.NotFound, "input.externalId", "no member with externalId %q", id)
-	}
-	m, err := s.client.Member.Query().Where(member.ExternalID(id)).OnlyID(s.sys(ctx))
-	if ent.IsNotFound(err) {
-		return 0, "", usererr.New(usererr.NotFound, "input.externalId", "no member with externalId %q", id)
-	}
-	return m, orDefault(v.Subject, string(v.Role)), err
+	return m.ID, orDefault(v.Subject, string(v.Role)), nil
 }
 
 func orDefault(s, d string) string {
@@ -346,9 +344,19 @@ func (s *Service) Members(ctx context.Context, first int, after int, where Where
 	if err != nil {
 		return nil, false, err
 	}
-	tierByID := map[int]*ent.Tier{}
+	prog, err := s.client.Program.Query().Only(sys)
+	if err != nil {
+		return nil, false, err
+	}
+	loc, err := points.Location(prog.TimeZone)
+	if err != nil {
+		return nil, false, err
+	}
+	// One instant and one 12-month window for the whole page, however many chunks it takes.
+	l := lens{tiers: map[int]*ent.Tier{}, now: s.ledger.Clock().Now()}
+	l.from, l.to = medal.Window(l.now, loc)
 	for _, t := range tiers {
-		tierByID[t.ID] = t
+		l.tiers[t.ID] = t
 	}
 	var out []Seen
 	// Read in chunks until the page and one more are found: the filters on preferences
@@ -370,7 +378,7 @@ func (s *Service) Members(ctx context.Context, first int, after int, where Where
 		if err != nil {
 			return nil, false, err
 		}
-		seen, err := s.look(sys, ms, tierByID)
+		seen, err := s.look(sys, ms, l)
 		if err != nil {
 			return nil, false, err
 		}
@@ -397,8 +405,16 @@ func hasCategory(ps []Preference, c string) bool {
 	return false
 }
 
+// lens is what look reads members against: the programme's tiers by id, and the instant and
+// the 12-month window (medal.Window's months) of the page being read.
+type lens struct {
+	tiers    map[int]*ent.Tier
+	now      time.Time
+	from, to formula.Month
+}
+
 // look reads the store's view of members ms.
-func (s *Service) look(sys context.Context, ms []*ent.Member, tiers map[int]*ent.Tier) ([]Seen, error) {
+func (s *Service) look(sys context.Context, ms []*ent.Member, l lens) ([]Seen, error) {
 	ids := make([]int, len(ms))
 	for i, m := range ms {
 		ids[i] = m.ID
@@ -411,23 +427,13 @@ func (s *Service) look(sys context.Context, ms []*ent.Member, tiers map[int]*ent
 	for _, sc := range scores {
 		settled[sc.MemberID] = sc.Settled
 	}
-	prog, err := s.client.Program.Query().Only(sys)
-	if err != nil {
-		return nil, err
-	}
-	loc, err := points.Location(prog.TimeZone)
-	if err != nil {
-		return nil, err
-	}
-	now := s.ledger.Clock().Now()
-	from, to := medal.Window(now, loc)
 	var rows []struct {
 		MemberID int    `json:"member_id"`
 		Category string `json:"category"`
 		Sum      int64  `json:"sum"`
 	}
 	err = s.client.CategoryMonth.Query().Where(categorymonth.MemberIDIn(ids...),
-		categorymonth.MonthGTE(int(from)), categorymonth.MonthLTE(int(to))).
+		categorymonth.MonthGTE(int(l.from)), categorymonth.MonthLTE(int(l.to))).
 		GroupBy(categorymonth.FieldMemberID, categorymonth.FieldCategory).
 		Aggregate(ent.As(ent.Sum(categorymonth.FieldSpendCents), "sum")).Scan(sys, &rows)
 	if err != nil {
@@ -443,11 +449,11 @@ func (s *Service) look(sys context.Context, ms []*ent.Member, tiers map[int]*ent
 	}
 	out := make([]Seen, len(ms))
 	for i, m := range ms {
-		plus, err := s.ledger.PlusActive(sys, m.ID, now)
+		plus, err := s.ledger.PlusActive(sys, m.ID, l.now)
 		if err != nil {
 			return nil, err
 		}
-		out[i] = Seen{MemberID: m.ID, ExternalID: m.ExternalID, Tier: tiers[m.TierID], SettledScore: settled[m.ID], Plus: plus,
+		out[i] = Seen{MemberID: m.ID, ExternalID: m.ExternalID, Tier: l.tiers[m.TierID], SettledScore: settled[m.ID], Plus: plus,
 			Preferences: top(spend[m.ID], total[m.ID])}
 	}
 	return out, nil
@@ -509,11 +515,11 @@ func (s *Service) Grant(ctx context.Context, r points.StoreGrantRequest) (points
 	}
 	// Looked at first so that an unknown member and one who does not consent look alike;
 	// checked again under the member's lock, where a leave cannot slip in.
-	id, err := s.client.Member.Query().Where(member.ExternalID(r.ExternalID)).OnlyID(sys)
-	if err != nil || consents(sys, s.client.StoreConsent, id) != nil {
-		if err != nil && !ent.IsNotFound(err) {
-			return points.Result{}, err
-		}
+	ok, err := s.client.StoreConsent.Query().Where(storeconsent.HasMemberWith(member.ExternalID(r.ExternalID)),
+		storeconsent.StoreProgramID(p.ID), storeconsent.LeftAtIsNil()).Exist(sys)
+	if err != nil {
+		return points.Result{}, err
+	} else if !ok {
 		return points.Result{}, notMember
 	}
 	return s.ledger.GrantFromBudget(sys, r, owner, func(b *points.Book) error {
