@@ -13,8 +13,6 @@ import (
 
 // Event is an accepted event as the counters see it.
 type Event struct {
-	ProgramID  int
-	MemberID   int
 	Kind       payload.Kind
 	OccurredAt time.Time
 	Body       payload.Body

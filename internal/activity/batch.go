@@ -17,10 +17,10 @@ import (
 	"github.com/membergraph/membergraph/internal/score/formula"
 )
 
-// The set-based half of the counters, for ingestion that applies a batch slice at once: the
-// rows of the months a slice touches are read once (LoadMonths), moved in memory by Tally and
-// TallyRefund — the same rules as Count and Refund — and written back with one statement
-// (SaveMonths); category spend and risk signals are written with one statement each.
+// The counters are moved set-based, as ingestion applies a batch slice at once: the rows of
+// the months a slice touches are read once (LoadMonths), moved in memory by Tally and
+// TallyRefund, and written back with one statement (SaveMonths); category spend and risk
+// signals are written with one statement each.
 
 // MonthKey names one member's month of counters.
 type MonthKey struct {
@@ -40,7 +40,7 @@ type Counters struct {
 }
 
 // Tally moves c, the counters of ev's programme-local month, for an accepted event other
-// than a refund, as Count does. It reports false for the kinds that move no counter.
+// than a refund. It reports false for the kinds that move no counter.
 func Tally(c *Counters, ev Event, loc *time.Location) bool {
 	day := dayBit(ev.OccurredAt, loc)
 	switch ev.Kind {
@@ -87,9 +87,9 @@ func FullyRefunded(lines []payload.Line, refunded []string) bool {
 	return true
 }
 
-// TallyRefund moves c, the counters of the order's month, for a refund of skus, as Refund
-// does: sameDay are the member's other orders completed the same programme-local day.
-// It returns the refunded lines, whose category spend falls.
+// TallyRefund moves c, the counters of the order's month, for a refund of skus: sameDay are
+// the member's other orders completed the same programme-local day. It returns the refunded
+// lines, whose category spend falls.
 func TallyRefund(c *Counters, order Order, skus []string, sameDay []Order, loc *time.Location) []payload.Line {
 	var refunded []payload.Line
 	for _, l := range order.Lines {

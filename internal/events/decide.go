@@ -280,7 +280,7 @@ func (st *state) other(j job, w *points.Wallet, res *Result) error {
 // count moves the month's counters, the category spend and the medal progress for an
 // accepted event other than a refund, then the medals it affects.
 func (st *state) count(j job, repeat bool) {
-	ev := activity.Event{ProgramID: st.env.prog.ID, MemberID: j.memberID, Kind: j.in.Kind, OccurredAt: j.in.OccurredAt, Body: j.in.Body, Repeat: repeat}
+	ev := activity.Event{Kind: j.in.Kind, OccurredAt: j.in.OccurredAt, Body: j.in.Body, Repeat: repeat}
 	month := formula.MonthOf(j.in.OccurredAt, st.env.loc)
 	if !activity.Tally(st.months.Row(activity.MonthKey{MemberID: j.memberID, Month: month}), ev, st.env.loc) {
 		return
