@@ -80,7 +80,7 @@ func runBatchSequence(t *testing.T, db *store.DB, programID int, seed uint64, pr
 			t.Fatal(err)
 		}
 		ms = append(ms, &bmember{ext: ext, id: db.Client.Member.Query().Where(member.ExternalID(ext)).OnlyIDX(ctx),
-			m:      &model{r: prog.Rules, loc: loc, orders: map[string][]payload.Line{}, refunded: map[string]bool{}, checkIns: map[string]bool{}},
+			m:      newModel(prog.Rules, loc),
 			earned: map[string]int64{}, mobile: map[string]bool{}})
 	}
 	var history []sentEvent // accepted events, for replays

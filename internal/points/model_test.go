@@ -61,6 +61,11 @@ type model struct {
 	checkIns map[string]bool // programme-local day
 }
 
+// newModel is an empty model of a member under r in loc.
+func newModel(r rules.Rules, loc *time.Location) *model {
+	return &model{r: r, loc: loc, orders: map[string][]payload.Line{}, refunded: map[string]bool{}, checkIns: map[string]bool{}}
+}
+
 func (m *model) expiresAt(t time.Time) time.Time {
 	return time.Date(t.In(m.loc).Year()+m.r.Expiry.YearsAfterEarning+1, 1, 1, 0, 0, 0, 0, m.loc)
 }
@@ -205,7 +210,7 @@ func runSequence(t *testing.T, db *store.DB, programID int, seed uint64, externa
 	memberID := db.Client.Member.Query().Where(member.ExternalID(externalID)).OnlyIDX(ctx)
 	prog := db.Client.Program.GetX(ctx, programID)
 	loc, _ := time.LoadLocation(prog.TimeZone)
-	m := &model{r: prog.Rules, loc: loc, orders: map[string][]payload.Line{}, refunded: map[string]bool{}, checkIns: map[string]bool{}}
+	m := newModel(prog.Rules, loc)
 	end := start.AddDate(2, 0, 0)
 	step := 0
 	for ; clk.Now().Before(end); step++ {
