@@ -299,12 +299,6 @@ func (s *Service) apply(ctx context.Context, env *batchEnv, sl slice, out []Resu
 // (1205), a connection lost, and an idempotency key another batch stored since the slice
 // read the keys (the retry finds it and answers a replay).
 func retryable(err error) bool {
-	var me *mysql.MySQLError
-	switch {
-	case ent.IsConstraintError(err), errors.Is(err, driver.ErrBadConn), errors.Is(err, mysql.ErrInvalidConn):
-		return true
-	case errors.As(err, &me):
-		return me.Number == 1213 || me.Number == 1205
-	}
-	return false
+	return store.LockConflict(err) || ent.IsConstraintError(err) ||
+		errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysql.ErrInvalidConn)
 }

@@ -12,8 +12,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/go-sql-driver/mysql"
-
 	"github.com/membergraph/membergraph/ent"
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/pointaccount"
@@ -91,11 +89,8 @@ func retryPause(n int) time.Duration {
 	return time.Duration(1 + rand.Int64N(int64(ceiling)))
 }
 
-// retryable: MySQL's deadlock (1213) and lock wait timeout (1205).
-func retryable(err error) bool {
-	var me *mysql.MySQLError
-	return errors.As(err, &me) && (me.Number == 1213 || me.Number == 1205)
-}
+// retryable: a lock conflict MySQL rolled back (store.LockConflict).
+func retryable(err error) bool { return store.LockConflict(err) }
 
 // memberID resolves an externalId in the viewer's programme.
 func (l *Ledger) memberID(ctx context.Context, externalID, field string) (int, error) {

@@ -2,10 +2,20 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+
+	"github.com/go-sql-driver/mysql"
 
 	"github.com/membergraph/membergraph/ent"
 )
+
+// LockConflict reports whether MySQL gave up a transaction on a lock: a deadlock (1213) or
+// a lock wait timeout (1205). Both roll the transaction back, so it may be run again whole.
+func LockConflict(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && (me.Number == 1213 || me.Number == 1205)
+}
 
 // WithTx runs fn in a transaction, committing when it returns nil and rolling back when it
 // returns an error or panics.
