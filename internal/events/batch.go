@@ -281,6 +281,7 @@ func (s *Service) apply(ctx context.Context, env *batchEnv, sl slice, out []Resu
 			for _, e := range st.entries {
 				s.ledger.Moved(e.kind, e.funding, e.amount)
 			}
+			s.committed(ctx, env.prog.ID, sl, out)
 			return nil
 		}
 		if attempt == s.cfg.Attempts || !retryable(err) {
@@ -292,6 +293,32 @@ func (s *Service) apply(ctx context.Context, env *batchEnv, sl slice, out []Resu
 			return ctx.Err()
 		case <-time.After(time.Duration(attempt*attempt) * time.Millisecond * time.Duration(1+rand.IntN(8))):
 		}
+	}
+}
+
+// committed tells the commit listeners which of the slice's members had an event accepted;
+// sl.members ascend, so the list does too.
+func (s *Service) committed(ctx context.Context, programID int, sl slice, out []Result) {
+	if len(s.commit) == 0 {
+		return
+	}
+	touched := map[int]bool{}
+	for _, j := range sl.jobs {
+		if out[j.index].Status == Accepted {
+			touched[j.memberID] = true
+		}
+	}
+	var ids []int
+	for _, m := range sl.members {
+		if touched[m] {
+			ids = append(ids, m)
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	for _, l := range s.commit {
+		l(ctx, programID, ids)
 	}
 }
 

@@ -57,7 +57,23 @@ type Service struct {
 	ledger *points.Ledger
 	cfg    Config
 	obs    Observer
+	// commit is who hears of each committed slice's members (tags, campaigns' event
+	// triggers); set before use, read-only afterwards, so slices read it without a lock.
+	commit []CommitListener
 }
+
+// CommitListener hears, after a slice of a batch committed, the programme and the members
+// (ascending, each once) whose accepted events it applied; replays and rejections are not
+// told. It runs on the slice's goroutine after the commit, outside every transaction, so
+// it must be quick and must not fail the batch: a listener with real work (re-evaluating
+// tags, firing campaigns) hands the ids to its own bounded queue and returns. ctx is the
+// request's and ends with it: work that outlives the call detaches with
+// context.WithoutCancel. It must be safe for concurrent use: slices commit side by side.
+type CommitListener func(ctx context.Context, programID int, memberIDs []int)
+
+// AddCommitListener makes l hear every committed slice; call it before the service is used.
+// Several listeners may register; each hears every slice, in the order added.
+func (s *Service) AddCommitListener(l CommitListener) { s.commit = append(s.commit, l) }
 
 // Observer hears what became of each event Record answered for, for operations metrics.
 // An ACCEPTED event is committed before it is told. It must be quick and safe for
