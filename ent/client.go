@@ -19,6 +19,9 @@ import (
 	"github.com/membergraph/membergraph/ent/auditentry"
 	"github.com/membergraph/membergraph/ent/benefit"
 	"github.com/membergraph/membergraph/ent/benefitclaim"
+	"github.com/membergraph/membergraph/ent/campaign"
+	"github.com/membergraph/membergraph/ent/campaignresult"
+	"github.com/membergraph/membergraph/ent/campaignrun"
 	"github.com/membergraph/membergraph/ent/categorymonth"
 	"github.com/membergraph/membergraph/ent/event"
 	"github.com/membergraph/membergraph/ent/medal"
@@ -26,6 +29,8 @@ import (
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/membermedal"
 	"github.com/membergraph/membergraph/ent/memberscore"
+	"github.com/membergraph/membergraph/ent/membertag"
+	"github.com/membergraph/membergraph/ent/outboxmessage"
 	"github.com/membergraph/membergraph/ent/partnergrant"
 	"github.com/membergraph/membergraph/ent/partnersetting"
 	"github.com/membergraph/membergraph/ent/pluscode"
@@ -40,6 +45,7 @@ import (
 	"github.com/membergraph/membergraph/ent/pointrequest"
 	"github.com/membergraph/membergraph/ent/program"
 	"github.com/membergraph/membergraph/ent/refusal"
+	"github.com/membergraph/membergraph/ent/segment"
 	"github.com/membergraph/membergraph/ent/settlement"
 	"github.com/membergraph/membergraph/ent/settlementpartition"
 	"github.com/membergraph/membergraph/ent/store"
@@ -47,9 +53,13 @@ import (
 	"github.com/membergraph/membergraph/ent/storeconsent"
 	"github.com/membergraph/membergraph/ent/storefunding"
 	"github.com/membergraph/membergraph/ent/storeprogram"
+	"github.com/membergraph/membergraph/ent/tag"
+	"github.com/membergraph/membergraph/ent/tagrule"
 	"github.com/membergraph/membergraph/ent/tier"
 	"github.com/membergraph/membergraph/ent/tierchange"
 	"github.com/membergraph/membergraph/ent/tiergift"
+	"github.com/membergraph/membergraph/ent/webhookdelivery"
+	"github.com/membergraph/membergraph/ent/webhookendpoint"
 
 	stdsql "database/sql"
 )
@@ -67,6 +77,12 @@ type Client struct {
 	Benefit *BenefitClient
 	// BenefitClaim is the client for interacting with the BenefitClaim builders.
 	BenefitClaim *BenefitClaimClient
+	// Campaign is the client for interacting with the Campaign builders.
+	Campaign *CampaignClient
+	// CampaignResult is the client for interacting with the CampaignResult builders.
+	CampaignResult *CampaignResultClient
+	// CampaignRun is the client for interacting with the CampaignRun builders.
+	CampaignRun *CampaignRunClient
 	// CategoryMonth is the client for interacting with the CategoryMonth builders.
 	CategoryMonth *CategoryMonthClient
 	// Event is the client for interacting with the Event builders.
@@ -81,6 +97,10 @@ type Client struct {
 	MemberMedal *MemberMedalClient
 	// MemberScore is the client for interacting with the MemberScore builders.
 	MemberScore *MemberScoreClient
+	// MemberTag is the client for interacting with the MemberTag builders.
+	MemberTag *MemberTagClient
+	// OutboxMessage is the client for interacting with the OutboxMessage builders.
+	OutboxMessage *OutboxMessageClient
 	// PartnerGrant is the client for interacting with the PartnerGrant builders.
 	PartnerGrant *PartnerGrantClient
 	// PartnerSetting is the client for interacting with the PartnerSetting builders.
@@ -109,6 +129,8 @@ type Client struct {
 	Program *ProgramClient
 	// Refusal is the client for interacting with the Refusal builders.
 	Refusal *RefusalClient
+	// Segment is the client for interacting with the Segment builders.
+	Segment *SegmentClient
 	// Settlement is the client for interacting with the Settlement builders.
 	Settlement *SettlementClient
 	// SettlementPartition is the client for interacting with the SettlementPartition builders.
@@ -123,12 +145,20 @@ type Client struct {
 	StoreFunding *StoreFundingClient
 	// StoreProgram is the client for interacting with the StoreProgram builders.
 	StoreProgram *StoreProgramClient
+	// Tag is the client for interacting with the Tag builders.
+	Tag *TagClient
+	// TagRule is the client for interacting with the TagRule builders.
+	TagRule *TagRuleClient
 	// Tier is the client for interacting with the Tier builders.
 	Tier *TierClient
 	// TierChange is the client for interacting with the TierChange builders.
 	TierChange *TierChangeClient
 	// TierGift is the client for interacting with the TierGift builders.
 	TierGift *TierGiftClient
+	// WebhookDelivery is the client for interacting with the WebhookDelivery builders.
+	WebhookDelivery *WebhookDeliveryClient
+	// WebhookEndpoint is the client for interacting with the WebhookEndpoint builders.
+	WebhookEndpoint *WebhookEndpointClient
 }
 
 // NewClient creates a new client configured with the given options.
@@ -144,6 +174,9 @@ func (c *Client) init() {
 	c.AuditEntry = NewAuditEntryClient(c.config)
 	c.Benefit = NewBenefitClient(c.config)
 	c.BenefitClaim = NewBenefitClaimClient(c.config)
+	c.Campaign = NewCampaignClient(c.config)
+	c.CampaignResult = NewCampaignResultClient(c.config)
+	c.CampaignRun = NewCampaignRunClient(c.config)
 	c.CategoryMonth = NewCategoryMonthClient(c.config)
 	c.Event = NewEventClient(c.config)
 	c.Medal = NewMedalClient(c.config)
@@ -151,6 +184,8 @@ func (c *Client) init() {
 	c.Member = NewMemberClient(c.config)
 	c.MemberMedal = NewMemberMedalClient(c.config)
 	c.MemberScore = NewMemberScoreClient(c.config)
+	c.MemberTag = NewMemberTagClient(c.config)
+	c.OutboxMessage = NewOutboxMessageClient(c.config)
 	c.PartnerGrant = NewPartnerGrantClient(c.config)
 	c.PartnerSetting = NewPartnerSettingClient(c.config)
 	c.PlusCode = NewPlusCodeClient(c.config)
@@ -165,6 +200,7 @@ func (c *Client) init() {
 	c.PointRequest = NewPointRequestClient(c.config)
 	c.Program = NewProgramClient(c.config)
 	c.Refusal = NewRefusalClient(c.config)
+	c.Segment = NewSegmentClient(c.config)
 	c.Settlement = NewSettlementClient(c.config)
 	c.SettlementPartition = NewSettlementPartitionClient(c.config)
 	c.Store = NewStoreClient(c.config)
@@ -172,9 +208,13 @@ func (c *Client) init() {
 	c.StoreConsent = NewStoreConsentClient(c.config)
 	c.StoreFunding = NewStoreFundingClient(c.config)
 	c.StoreProgram = NewStoreProgramClient(c.config)
+	c.Tag = NewTagClient(c.config)
+	c.TagRule = NewTagRuleClient(c.config)
 	c.Tier = NewTierClient(c.config)
 	c.TierChange = NewTierChangeClient(c.config)
 	c.TierGift = NewTierGiftClient(c.config)
+	c.WebhookDelivery = NewWebhookDeliveryClient(c.config)
+	c.WebhookEndpoint = NewWebhookEndpointClient(c.config)
 }
 
 type (
@@ -271,6 +311,9 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		AuditEntry:          NewAuditEntryClient(cfg),
 		Benefit:             NewBenefitClient(cfg),
 		BenefitClaim:        NewBenefitClaimClient(cfg),
+		Campaign:            NewCampaignClient(cfg),
+		CampaignResult:      NewCampaignResultClient(cfg),
+		CampaignRun:         NewCampaignRunClient(cfg),
 		CategoryMonth:       NewCategoryMonthClient(cfg),
 		Event:               NewEventClient(cfg),
 		Medal:               NewMedalClient(cfg),
@@ -278,6 +321,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Member:              NewMemberClient(cfg),
 		MemberMedal:         NewMemberMedalClient(cfg),
 		MemberScore:         NewMemberScoreClient(cfg),
+		MemberTag:           NewMemberTagClient(cfg),
+		OutboxMessage:       NewOutboxMessageClient(cfg),
 		PartnerGrant:        NewPartnerGrantClient(cfg),
 		PartnerSetting:      NewPartnerSettingClient(cfg),
 		PlusCode:            NewPlusCodeClient(cfg),
@@ -292,6 +337,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		PointRequest:        NewPointRequestClient(cfg),
 		Program:             NewProgramClient(cfg),
 		Refusal:             NewRefusalClient(cfg),
+		Segment:             NewSegmentClient(cfg),
 		Settlement:          NewSettlementClient(cfg),
 		SettlementPartition: NewSettlementPartitionClient(cfg),
 		Store:               NewStoreClient(cfg),
@@ -299,9 +345,13 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		StoreConsent:        NewStoreConsentClient(cfg),
 		StoreFunding:        NewStoreFundingClient(cfg),
 		StoreProgram:        NewStoreProgramClient(cfg),
+		Tag:                 NewTagClient(cfg),
+		TagRule:             NewTagRuleClient(cfg),
 		Tier:                NewTierClient(cfg),
 		TierChange:          NewTierChangeClient(cfg),
 		TierGift:            NewTierGiftClient(cfg),
+		WebhookDelivery:     NewWebhookDeliveryClient(cfg),
+		WebhookEndpoint:     NewWebhookEndpointClient(cfg),
 	}, nil
 }
 
@@ -325,6 +375,9 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		AuditEntry:          NewAuditEntryClient(cfg),
 		Benefit:             NewBenefitClient(cfg),
 		BenefitClaim:        NewBenefitClaimClient(cfg),
+		Campaign:            NewCampaignClient(cfg),
+		CampaignResult:      NewCampaignResultClient(cfg),
+		CampaignRun:         NewCampaignRunClient(cfg),
 		CategoryMonth:       NewCategoryMonthClient(cfg),
 		Event:               NewEventClient(cfg),
 		Medal:               NewMedalClient(cfg),
@@ -332,6 +385,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Member:              NewMemberClient(cfg),
 		MemberMedal:         NewMemberMedalClient(cfg),
 		MemberScore:         NewMemberScoreClient(cfg),
+		MemberTag:           NewMemberTagClient(cfg),
+		OutboxMessage:       NewOutboxMessageClient(cfg),
 		PartnerGrant:        NewPartnerGrantClient(cfg),
 		PartnerSetting:      NewPartnerSettingClient(cfg),
 		PlusCode:            NewPlusCodeClient(cfg),
@@ -346,6 +401,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		PointRequest:        NewPointRequestClient(cfg),
 		Program:             NewProgramClient(cfg),
 		Refusal:             NewRefusalClient(cfg),
+		Segment:             NewSegmentClient(cfg),
 		Settlement:          NewSettlementClient(cfg),
 		SettlementPartition: NewSettlementPartitionClient(cfg),
 		Store:               NewStoreClient(cfg),
@@ -353,9 +409,13 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		StoreConsent:        NewStoreConsentClient(cfg),
 		StoreFunding:        NewStoreFundingClient(cfg),
 		StoreProgram:        NewStoreProgramClient(cfg),
+		Tag:                 NewTagClient(cfg),
+		TagRule:             NewTagRuleClient(cfg),
 		Tier:                NewTierClient(cfg),
 		TierChange:          NewTierChangeClient(cfg),
 		TierGift:            NewTierGiftClient(cfg),
+		WebhookDelivery:     NewWebhookDeliveryClient(cfg),
+		WebhookEndpoint:     NewWebhookEndpointClient(cfg),
 	}, nil
 }
 
@@ -385,14 +445,16 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.ActivityMonth, c.AuditEntry, c.Benefit, c.BenefitClaim, c.CategoryMonth,
-		c.Event, c.Medal, c.MedalChange, c.Member, c.MemberMedal, c.MemberScore,
-		c.PartnerGrant, c.PartnerSetting, c.PlusCode, c.PlusCodeBatch,
+		c.ActivityMonth, c.AuditEntry, c.Benefit, c.BenefitClaim, c.Campaign,
+		c.CampaignResult, c.CampaignRun, c.CategoryMonth, c.Event, c.Medal,
+		c.MedalChange, c.Member, c.MemberMedal, c.MemberScore, c.MemberTag,
+		c.OutboxMessage, c.PartnerGrant, c.PartnerSetting, c.PlusCode, c.PlusCodeBatch,
 		c.PlusCodeFailure, c.PlusRequest, c.PlusTerm, c.PointAccount,
 		c.PointAllocation, c.PointEntry, c.PointLot, c.PointRequest, c.Program,
-		c.Refusal, c.Settlement, c.SettlementPartition, c.Store, c.StoreBudget,
-		c.StoreConsent, c.StoreFunding, c.StoreProgram, c.Tier, c.TierChange,
-		c.TierGift,
+		c.Refusal, c.Segment, c.Settlement, c.SettlementPartition, c.Store,
+		c.StoreBudget, c.StoreConsent, c.StoreFunding, c.StoreProgram, c.Tag,
+		c.TagRule, c.Tier, c.TierChange, c.TierGift, c.WebhookDelivery,
+		c.WebhookEndpoint,
 	} {
 		n.Use(hooks...)
 	}
@@ -402,14 +464,16 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.ActivityMonth, c.AuditEntry, c.Benefit, c.BenefitClaim, c.CategoryMonth,
-		c.Event, c.Medal, c.MedalChange, c.Member, c.MemberMedal, c.MemberScore,
-		c.PartnerGrant, c.PartnerSetting, c.PlusCode, c.PlusCodeBatch,
+		c.ActivityMonth, c.AuditEntry, c.Benefit, c.BenefitClaim, c.Campaign,
+		c.CampaignResult, c.CampaignRun, c.CategoryMonth, c.Event, c.Medal,
+		c.MedalChange, c.Member, c.MemberMedal, c.MemberScore, c.MemberTag,
+		c.OutboxMessage, c.PartnerGrant, c.PartnerSetting, c.PlusCode, c.PlusCodeBatch,
 		c.PlusCodeFailure, c.PlusRequest, c.PlusTerm, c.PointAccount,
 		c.PointAllocation, c.PointEntry, c.PointLot, c.PointRequest, c.Program,
-		c.Refusal, c.Settlement, c.SettlementPartition, c.Store, c.StoreBudget,
-		c.StoreConsent, c.StoreFunding, c.StoreProgram, c.Tier, c.TierChange,
-		c.TierGift,
+		c.Refusal, c.Segment, c.Settlement, c.SettlementPartition, c.Store,
+		c.StoreBudget, c.StoreConsent, c.StoreFunding, c.StoreProgram, c.Tag,
+		c.TagRule, c.Tier, c.TierChange, c.TierGift, c.WebhookDelivery,
+		c.WebhookEndpoint,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -426,6 +490,12 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Benefit.mutate(ctx, m)
 	case *BenefitClaimMutation:
 		return c.BenefitClaim.mutate(ctx, m)
+	case *CampaignMutation:
+		return c.Campaign.mutate(ctx, m)
+	case *CampaignResultMutation:
+		return c.CampaignResult.mutate(ctx, m)
+	case *CampaignRunMutation:
+		return c.CampaignRun.mutate(ctx, m)
 	case *CategoryMonthMutation:
 		return c.CategoryMonth.mutate(ctx, m)
 	case *EventMutation:
@@ -440,6 +510,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.MemberMedal.mutate(ctx, m)
 	case *MemberScoreMutation:
 		return c.MemberScore.mutate(ctx, m)
+	case *MemberTagMutation:
+		return c.MemberTag.mutate(ctx, m)
+	case *OutboxMessageMutation:
+		return c.OutboxMessage.mutate(ctx, m)
 	case *PartnerGrantMutation:
 		return c.PartnerGrant.mutate(ctx, m)
 	case *PartnerSettingMutation:
@@ -468,6 +542,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Program.mutate(ctx, m)
 	case *RefusalMutation:
 		return c.Refusal.mutate(ctx, m)
+	case *SegmentMutation:
+		return c.Segment.mutate(ctx, m)
 	case *SettlementMutation:
 		return c.Settlement.mutate(ctx, m)
 	case *SettlementPartitionMutation:
@@ -482,12 +558,20 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.StoreFunding.mutate(ctx, m)
 	case *StoreProgramMutation:
 		return c.StoreProgram.mutate(ctx, m)
+	case *TagMutation:
+		return c.Tag.mutate(ctx, m)
+	case *TagRuleMutation:
+		return c.TagRule.mutate(ctx, m)
 	case *TierMutation:
 		return c.Tier.mutate(ctx, m)
 	case *TierChangeMutation:
 		return c.TierChange.mutate(ctx, m)
 	case *TierGiftMutation:
 		return c.TierGift.mutate(ctx, m)
+	case *WebhookDeliveryMutation:
+		return c.WebhookDelivery.mutate(ctx, m)
+	case *WebhookEndpointMutation:
+		return c.WebhookEndpoint.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
 	}
@@ -1106,6 +1190,408 @@ func (c *BenefitClaimClient) mutate(ctx context.Context, m *BenefitClaimMutation
 		return (&BenefitClaimDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown BenefitClaim mutation op: %q", m.Op())
+	}
+}
+
+// CampaignClient is a client for the Campaign schema.
+type CampaignClient struct {
+	config
+}
+
+// NewCampaignClient returns a client for the Campaign from the given config.
+func NewCampaignClient(c config) *CampaignClient {
+	return &CampaignClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `campaign.Hooks(f(g(h())))`.
+func (c *CampaignClient) Use(hooks ...Hook) {
+	c.hooks.Campaign = append(c.hooks.Campaign, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `campaign.Intercept(f(g(h())))`.
+func (c *CampaignClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Campaign = append(c.inters.Campaign, interceptors...)
+}
+
+// Create returns a builder for creating a Campaign entity.
+func (c *CampaignClient) Create() *CampaignCreate {
+	mutation := newCampaignMutation(c.config, OpCreate)
+	return &CampaignCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Campaign entities.
+func (c *CampaignClient) CreateBulk(builders ...*CampaignCreate) *CampaignCreateBulk {
+	return &CampaignCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CampaignClient) MapCreateBulk(slice any, setFunc func(*CampaignCreate, int)) *CampaignCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CampaignCreateBulk{err: fmt.Errorf("calling to CampaignClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CampaignCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CampaignCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Campaign.
+func (c *CampaignClient) Update() *CampaignUpdate {
+	mutation := newCampaignMutation(c.config, OpUpdate)
+	return &CampaignUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CampaignClient) UpdateOne(_m *Campaign) *CampaignUpdateOne {
+	mutation := newCampaignMutation(c.config, OpUpdateOne, withCampaign(_m))
+	return &CampaignUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CampaignClient) UpdateOneID(id int) *CampaignUpdateOne {
+	mutation := newCampaignMutation(c.config, OpUpdateOne, withCampaignID(id))
+	return &CampaignUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Campaign.
+func (c *CampaignClient) Delete() *CampaignDelete {
+	mutation := newCampaignMutation(c.config, OpDelete)
+	return &CampaignDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CampaignClient) DeleteOne(_m *Campaign) *CampaignDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CampaignClient) DeleteOneID(id int) *CampaignDeleteOne {
+	builder := c.Delete().Where(campaign.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CampaignDeleteOne{builder}
+}
+
+// Query returns a query builder for Campaign.
+func (c *CampaignClient) Query() *CampaignQuery {
+	return &CampaignQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCampaign},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Campaign entity by its id.
+func (c *CampaignClient) Get(ctx context.Context, id int) (*Campaign, error) {
+	return c.Query().Where(campaign.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CampaignClient) GetX(ctx context.Context, id int) *Campaign {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *CampaignClient) Hooks() []Hook {
+	hooks := c.hooks.Campaign
+	return append(hooks[:len(hooks):len(hooks)], campaign.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *CampaignClient) Interceptors() []Interceptor {
+	return c.inters.Campaign
+}
+
+func (c *CampaignClient) mutate(ctx context.Context, m *CampaignMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CampaignCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CampaignUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CampaignUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CampaignDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Campaign mutation op: %q", m.Op())
+	}
+}
+
+// CampaignResultClient is a client for the CampaignResult schema.
+type CampaignResultClient struct {
+	config
+}
+
+// NewCampaignResultClient returns a client for the CampaignResult from the given config.
+func NewCampaignResultClient(c config) *CampaignResultClient {
+	return &CampaignResultClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `campaignresult.Hooks(f(g(h())))`.
+func (c *CampaignResultClient) Use(hooks ...Hook) {
+	c.hooks.CampaignResult = append(c.hooks.CampaignResult, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `campaignresult.Intercept(f(g(h())))`.
+func (c *CampaignResultClient) Intercept(interceptors ...Interceptor) {
+	c.inters.CampaignResult = append(c.inters.CampaignResult, interceptors...)
+}
+
+// Create returns a builder for creating a CampaignResult entity.
+func (c *CampaignResultClient) Create() *CampaignResultCreate {
+	mutation := newCampaignResultMutation(c.config, OpCreate)
+	return &CampaignResultCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of CampaignResult entities.
+func (c *CampaignResultClient) CreateBulk(builders ...*CampaignResultCreate) *CampaignResultCreateBulk {
+	return &CampaignResultCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CampaignResultClient) MapCreateBulk(slice any, setFunc func(*CampaignResultCreate, int)) *CampaignResultCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CampaignResultCreateBulk{err: fmt.Errorf("calling to CampaignResultClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CampaignResultCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CampaignResultCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for CampaignResult.
+func (c *CampaignResultClient) Update() *CampaignResultUpdate {
+	mutation := newCampaignResultMutation(c.config, OpUpdate)
+	return &CampaignResultUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CampaignResultClient) UpdateOne(_m *CampaignResult) *CampaignResultUpdateOne {
+	mutation := newCampaignResultMutation(c.config, OpUpdateOne, withCampaignResult(_m))
+	return &CampaignResultUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CampaignResultClient) UpdateOneID(id int) *CampaignResultUpdateOne {
+	mutation := newCampaignResultMutation(c.config, OpUpdateOne, withCampaignResultID(id))
+	return &CampaignResultUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for CampaignResult.
+func (c *CampaignResultClient) Delete() *CampaignResultDelete {
+	mutation := newCampaignResultMutation(c.config, OpDelete)
+	return &CampaignResultDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CampaignResultClient) DeleteOne(_m *CampaignResult) *CampaignResultDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CampaignResultClient) DeleteOneID(id int) *CampaignResultDeleteOne {
+	builder := c.Delete().Where(campaignresult.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CampaignResultDeleteOne{builder}
+}
+
+// Query returns a query builder for CampaignResult.
+func (c *CampaignResultClient) Query() *CampaignResultQuery {
+	return &CampaignResultQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCampaignResult},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a CampaignResult entity by its id.
+func (c *CampaignResultClient) Get(ctx context.Context, id int) (*CampaignResult, error) {
+	return c.Query().Where(campaignresult.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CampaignResultClient) GetX(ctx context.Context, id int) *CampaignResult {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *CampaignResultClient) Hooks() []Hook {
+	hooks := c.hooks.CampaignResult
+	return append(hooks[:len(hooks):len(hooks)], campaignresult.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *CampaignResultClient) Interceptors() []Interceptor {
+	return c.inters.CampaignResult
+}
+
+func (c *CampaignResultClient) mutate(ctx context.Context, m *CampaignResultMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CampaignResultCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CampaignResultUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CampaignResultUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CampaignResultDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown CampaignResult mutation op: %q", m.Op())
+	}
+}
+
+// CampaignRunClient is a client for the CampaignRun schema.
+type CampaignRunClient struct {
+	config
+}
+
+// NewCampaignRunClient returns a client for the CampaignRun from the given config.
+func NewCampaignRunClient(c config) *CampaignRunClient {
+	return &CampaignRunClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `campaignrun.Hooks(f(g(h())))`.
+func (c *CampaignRunClient) Use(hooks ...Hook) {
+	c.hooks.CampaignRun = append(c.hooks.CampaignRun, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `campaignrun.Intercept(f(g(h())))`.
+func (c *CampaignRunClient) Intercept(interceptors ...Interceptor) {
+	c.inters.CampaignRun = append(c.inters.CampaignRun, interceptors...)
+}
+
+// Create returns a builder for creating a CampaignRun entity.
+func (c *CampaignRunClient) Create() *CampaignRunCreate {
+	mutation := newCampaignRunMutation(c.config, OpCreate)
+	return &CampaignRunCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of CampaignRun entities.
+func (c *CampaignRunClient) CreateBulk(builders ...*CampaignRunCreate) *CampaignRunCreateBulk {
+	return &CampaignRunCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CampaignRunClient) MapCreateBulk(slice any, setFunc func(*CampaignRunCreate, int)) *CampaignRunCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CampaignRunCreateBulk{err: fmt.Errorf("calling to CampaignRunClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CampaignRunCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CampaignRunCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for CampaignRun.
+func (c *CampaignRunClient) Update() *CampaignRunUpdate {
+	mutation := newCampaignRunMutation(c.config, OpUpdate)
+	return &CampaignRunUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CampaignRunClient) UpdateOne(_m *CampaignRun) *CampaignRunUpdateOne {
+	mutation := newCampaignRunMutation(c.config, OpUpdateOne, withCampaignRun(_m))
+	return &CampaignRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CampaignRunClient) UpdateOneID(id int) *CampaignRunUpdateOne {
+	mutation := newCampaignRunMutation(c.config, OpUpdateOne, withCampaignRunID(id))
+	return &CampaignRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for CampaignRun.
+func (c *CampaignRunClient) Delete() *CampaignRunDelete {
+	mutation := newCampaignRunMutation(c.config, OpDelete)
+	return &CampaignRunDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CampaignRunClient) DeleteOne(_m *CampaignRun) *CampaignRunDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CampaignRunClient) DeleteOneID(id int) *CampaignRunDeleteOne {
+	builder := c.Delete().Where(campaignrun.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CampaignRunDeleteOne{builder}
+}
+
+// Query returns a query builder for CampaignRun.
+func (c *CampaignRunClient) Query() *CampaignRunQuery {
+	return &CampaignRunQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCampaignRun},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a CampaignRun entity by its id.
+func (c *CampaignRunClient) Get(ctx context.Context, id int) (*CampaignRun, error) {
+	return c.Query().Where(campaignrun.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CampaignRunClient) GetX(ctx context.Context, id int) *CampaignRun {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *CampaignRunClient) Hooks() []Hook {
+	hooks := c.hooks.CampaignRun
+	return append(hooks[:len(hooks):len(hooks)], campaignrun.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *CampaignRunClient) Interceptors() []Interceptor {
+	return c.inters.CampaignRun
+}
+
+func (c *CampaignRunClient) mutate(ctx context.Context, m *CampaignRunMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CampaignRunCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CampaignRunUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CampaignRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CampaignRunDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown CampaignRun mutation op: %q", m.Op())
 	}
 }
 
@@ -2220,6 +2706,306 @@ func (c *MemberScoreClient) mutate(ctx context.Context, m *MemberScoreMutation) 
 		return (&MemberScoreDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown MemberScore mutation op: %q", m.Op())
+	}
+}
+
+// MemberTagClient is a client for the MemberTag schema.
+type MemberTagClient struct {
+	config
+}
+
+// NewMemberTagClient returns a client for the MemberTag from the given config.
+func NewMemberTagClient(c config) *MemberTagClient {
+	return &MemberTagClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `membertag.Hooks(f(g(h())))`.
+func (c *MemberTagClient) Use(hooks ...Hook) {
+	c.hooks.MemberTag = append(c.hooks.MemberTag, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `membertag.Intercept(f(g(h())))`.
+func (c *MemberTagClient) Intercept(interceptors ...Interceptor) {
+	c.inters.MemberTag = append(c.inters.MemberTag, interceptors...)
+}
+
+// Create returns a builder for creating a MemberTag entity.
+func (c *MemberTagClient) Create() *MemberTagCreate {
+	mutation := newMemberTagMutation(c.config, OpCreate)
+	return &MemberTagCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of MemberTag entities.
+func (c *MemberTagClient) CreateBulk(builders ...*MemberTagCreate) *MemberTagCreateBulk {
+	return &MemberTagCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *MemberTagClient) MapCreateBulk(slice any, setFunc func(*MemberTagCreate, int)) *MemberTagCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &MemberTagCreateBulk{err: fmt.Errorf("calling to MemberTagClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*MemberTagCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &MemberTagCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for MemberTag.
+func (c *MemberTagClient) Update() *MemberTagUpdate {
+	mutation := newMemberTagMutation(c.config, OpUpdate)
+	return &MemberTagUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *MemberTagClient) UpdateOne(_m *MemberTag) *MemberTagUpdateOne {
+	mutation := newMemberTagMutation(c.config, OpUpdateOne, withMemberTag(_m))
+	return &MemberTagUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *MemberTagClient) UpdateOneID(id int) *MemberTagUpdateOne {
+	mutation := newMemberTagMutation(c.config, OpUpdateOne, withMemberTagID(id))
+	return &MemberTagUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for MemberTag.
+func (c *MemberTagClient) Delete() *MemberTagDelete {
+	mutation := newMemberTagMutation(c.config, OpDelete)
+	return &MemberTagDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *MemberTagClient) DeleteOne(_m *MemberTag) *MemberTagDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *MemberTagClient) DeleteOneID(id int) *MemberTagDeleteOne {
+	builder := c.Delete().Where(membertag.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &MemberTagDeleteOne{builder}
+}
+
+// Query returns a query builder for MemberTag.
+func (c *MemberTagClient) Query() *MemberTagQuery {
+	return &MemberTagQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeMemberTag},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a MemberTag entity by its id.
+func (c *MemberTagClient) Get(ctx context.Context, id int) (*MemberTag, error) {
+	return c.Query().Where(membertag.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *MemberTagClient) GetX(ctx context.Context, id int) *MemberTag {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryMember queries the member edge of a MemberTag.
+func (c *MemberTagClient) QueryMember(_m *MemberTag) *MemberQuery {
+	query := (&MemberClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(membertag.Table, membertag.FieldID, id),
+			sqlgraph.To(member.Table, member.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, membertag.MemberTable, membertag.MemberColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryTag queries the tag edge of a MemberTag.
+func (c *MemberTagClient) QueryTag(_m *MemberTag) *TagQuery {
+	query := (&TagClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(membertag.Table, membertag.FieldID, id),
+			sqlgraph.To(tag.Table, tag.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, membertag.TagTable, membertag.TagColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *MemberTagClient) Hooks() []Hook {
+	hooks := c.hooks.MemberTag
+	return append(hooks[:len(hooks):len(hooks)], membertag.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *MemberTagClient) Interceptors() []Interceptor {
+	return c.inters.MemberTag
+}
+
+func (c *MemberTagClient) mutate(ctx context.Context, m *MemberTagMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&MemberTagCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&MemberTagUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&MemberTagUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&MemberTagDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown MemberTag mutation op: %q", m.Op())
+	}
+}
+
+// OutboxMessageClient is a client for the OutboxMessage schema.
+type OutboxMessageClient struct {
+	config
+}
+
+// NewOutboxMessageClient returns a client for the OutboxMessage from the given config.
+func NewOutboxMessageClient(c config) *OutboxMessageClient {
+	return &OutboxMessageClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `outboxmessage.Hooks(f(g(h())))`.
+func (c *OutboxMessageClient) Use(hooks ...Hook) {
+	c.hooks.OutboxMessage = append(c.hooks.OutboxMessage, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `outboxmessage.Intercept(f(g(h())))`.
+func (c *OutboxMessageClient) Intercept(interceptors ...Interceptor) {
+	c.inters.OutboxMessage = append(c.inters.OutboxMessage, interceptors...)
+}
+
+// Create returns a builder for creating a OutboxMessage entity.
+func (c *OutboxMessageClient) Create() *OutboxMessageCreate {
+	mutation := newOutboxMessageMutation(c.config, OpCreate)
+	return &OutboxMessageCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of OutboxMessage entities.
+func (c *OutboxMessageClient) CreateBulk(builders ...*OutboxMessageCreate) *OutboxMessageCreateBulk {
+	return &OutboxMessageCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *OutboxMessageClient) MapCreateBulk(slice any, setFunc func(*OutboxMessageCreate, int)) *OutboxMessageCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &OutboxMessageCreateBulk{err: fmt.Errorf("calling to OutboxMessageClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*OutboxMessageCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &OutboxMessageCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for OutboxMessage.
+func (c *OutboxMessageClient) Update() *OutboxMessageUpdate {
+	mutation := newOutboxMessageMutation(c.config, OpUpdate)
+	return &OutboxMessageUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *OutboxMessageClient) UpdateOne(_m *OutboxMessage) *OutboxMessageUpdateOne {
+	mutation := newOutboxMessageMutation(c.config, OpUpdateOne, withOutboxMessage(_m))
+	return &OutboxMessageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *OutboxMessageClient) UpdateOneID(id int) *OutboxMessageUpdateOne {
+	mutation := newOutboxMessageMutation(c.config, OpUpdateOne, withOutboxMessageID(id))
+	return &OutboxMessageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for OutboxMessage.
+func (c *OutboxMessageClient) Delete() *OutboxMessageDelete {
+	mutation := newOutboxMessageMutation(c.config, OpDelete)
+	return &OutboxMessageDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *OutboxMessageClient) DeleteOne(_m *OutboxMessage) *OutboxMessageDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *OutboxMessageClient) DeleteOneID(id int) *OutboxMessageDeleteOne {
+	builder := c.Delete().Where(outboxmessage.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &OutboxMessageDeleteOne{builder}
+}
+
+// Query returns a query builder for OutboxMessage.
+func (c *OutboxMessageClient) Query() *OutboxMessageQuery {
+	return &OutboxMessageQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeOutboxMessage},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a OutboxMessage entity by its id.
+func (c *OutboxMessageClient) Get(ctx context.Context, id int) (*OutboxMessage, error) {
+	return c.Query().Where(outboxmessage.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *OutboxMessageClient) GetX(ctx context.Context, id int) *OutboxMessage {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *OutboxMessageClient) Hooks() []Hook {
+	hooks := c.hooks.OutboxMessage
+	return append(hooks[:len(hooks):len(hooks)], outboxmessage.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *OutboxMessageClient) Interceptors() []Interceptor {
+	return c.inters.OutboxMessage
+}
+
+func (c *OutboxMessageClient) mutate(ctx context.Context, m *OutboxMessageMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&OutboxMessageCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&OutboxMessageUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&OutboxMessageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&OutboxMessageDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown OutboxMessage mutation op: %q", m.Op())
 	}
 }
 
@@ -4371,6 +5157,140 @@ func (c *RefusalClient) mutate(ctx context.Context, m *RefusalMutation) (Value, 
 	}
 }
 
+// SegmentClient is a client for the Segment schema.
+type SegmentClient struct {
+	config
+}
+
+// NewSegmentClient returns a client for the Segment from the given config.
+func NewSegmentClient(c config) *SegmentClient {
+	return &SegmentClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `segment.Hooks(f(g(h())))`.
+func (c *SegmentClient) Use(hooks ...Hook) {
+	c.hooks.Segment = append(c.hooks.Segment, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `segment.Intercept(f(g(h())))`.
+func (c *SegmentClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Segment = append(c.inters.Segment, interceptors...)
+}
+
+// Create returns a builder for creating a Segment entity.
+func (c *SegmentClient) Create() *SegmentCreate {
+	mutation := newSegmentMutation(c.config, OpCreate)
+	return &SegmentCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Segment entities.
+func (c *SegmentClient) CreateBulk(builders ...*SegmentCreate) *SegmentCreateBulk {
+	return &SegmentCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SegmentClient) MapCreateBulk(slice any, setFunc func(*SegmentCreate, int)) *SegmentCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SegmentCreateBulk{err: fmt.Errorf("calling to SegmentClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SegmentCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SegmentCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Segment.
+func (c *SegmentClient) Update() *SegmentUpdate {
+	mutation := newSegmentMutation(c.config, OpUpdate)
+	return &SegmentUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SegmentClient) UpdateOne(_m *Segment) *SegmentUpdateOne {
+	mutation := newSegmentMutation(c.config, OpUpdateOne, withSegment(_m))
+	return &SegmentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SegmentClient) UpdateOneID(id int) *SegmentUpdateOne {
+	mutation := newSegmentMutation(c.config, OpUpdateOne, withSegmentID(id))
+	return &SegmentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Segment.
+func (c *SegmentClient) Delete() *SegmentDelete {
+	mutation := newSegmentMutation(c.config, OpDelete)
+	return &SegmentDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SegmentClient) DeleteOne(_m *Segment) *SegmentDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SegmentClient) DeleteOneID(id int) *SegmentDeleteOne {
+	builder := c.Delete().Where(segment.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SegmentDeleteOne{builder}
+}
+
+// Query returns a query builder for Segment.
+func (c *SegmentClient) Query() *SegmentQuery {
+	return &SegmentQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSegment},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Segment entity by its id.
+func (c *SegmentClient) Get(ctx context.Context, id int) (*Segment, error) {
+	return c.Query().Where(segment.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SegmentClient) GetX(ctx context.Context, id int) *Segment {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *SegmentClient) Hooks() []Hook {
+	hooks := c.hooks.Segment
+	return append(hooks[:len(hooks):len(hooks)], segment.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *SegmentClient) Interceptors() []Interceptor {
+	return c.inters.Segment
+}
+
+func (c *SegmentClient) mutate(ctx context.Context, m *SegmentMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SegmentCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SegmentUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SegmentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SegmentDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Segment mutation op: %q", m.Op())
+	}
+}
+
 // SettlementClient is a client for the Settlement schema.
 type SettlementClient struct {
 	config
@@ -5389,6 +6309,290 @@ func (c *StoreProgramClient) mutate(ctx context.Context, m *StoreProgramMutation
 	}
 }
 
+// TagClient is a client for the Tag schema.
+type TagClient struct {
+	config
+}
+
+// NewTagClient returns a client for the Tag from the given config.
+func NewTagClient(c config) *TagClient {
+	return &TagClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `tag.Hooks(f(g(h())))`.
+func (c *TagClient) Use(hooks ...Hook) {
+	c.hooks.Tag = append(c.hooks.Tag, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `tag.Intercept(f(g(h())))`.
+func (c *TagClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Tag = append(c.inters.Tag, interceptors...)
+}
+
+// Create returns a builder for creating a Tag entity.
+func (c *TagClient) Create() *TagCreate {
+	mutation := newTagMutation(c.config, OpCreate)
+	return &TagCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Tag entities.
+func (c *TagClient) CreateBulk(builders ...*TagCreate) *TagCreateBulk {
+	return &TagCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *TagClient) MapCreateBulk(slice any, setFunc func(*TagCreate, int)) *TagCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &TagCreateBulk{err: fmt.Errorf("calling to TagClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*TagCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &TagCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Tag.
+func (c *TagClient) Update() *TagUpdate {
+	mutation := newTagMutation(c.config, OpUpdate)
+	return &TagUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *TagClient) UpdateOne(_m *Tag) *TagUpdateOne {
+	mutation := newTagMutation(c.config, OpUpdateOne, withTag(_m))
+	return &TagUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *TagClient) UpdateOneID(id int) *TagUpdateOne {
+	mutation := newTagMutation(c.config, OpUpdateOne, withTagID(id))
+	return &TagUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Tag.
+func (c *TagClient) Delete() *TagDelete {
+	mutation := newTagMutation(c.config, OpDelete)
+	return &TagDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *TagClient) DeleteOne(_m *Tag) *TagDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *TagClient) DeleteOneID(id int) *TagDeleteOne {
+	builder := c.Delete().Where(tag.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &TagDeleteOne{builder}
+}
+
+// Query returns a query builder for Tag.
+func (c *TagClient) Query() *TagQuery {
+	return &TagQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeTag},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Tag entity by its id.
+func (c *TagClient) Get(ctx context.Context, id int) (*Tag, error) {
+	return c.Query().Where(tag.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *TagClient) GetX(ctx context.Context, id int) *Tag {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *TagClient) Hooks() []Hook {
+	hooks := c.hooks.Tag
+	return append(hooks[:len(hooks):len(hooks)], tag.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *TagClient) Interceptors() []Interceptor {
+	return c.inters.Tag
+}
+
+func (c *TagClient) mutate(ctx context.Context, m *TagMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&TagCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&TagUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&TagUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&TagDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Tag mutation op: %q", m.Op())
+	}
+}
+
+// TagRuleClient is a client for the TagRule schema.
+type TagRuleClient struct {
+	config
+}
+
+// NewTagRuleClient returns a client for the TagRule from the given config.
+func NewTagRuleClient(c config) *TagRuleClient {
+	return &TagRuleClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `tagrule.Hooks(f(g(h())))`.
+func (c *TagRuleClient) Use(hooks ...Hook) {
+	c.hooks.TagRule = append(c.hooks.TagRule, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `tagrule.Intercept(f(g(h())))`.
+func (c *TagRuleClient) Intercept(interceptors ...Interceptor) {
+	c.inters.TagRule = append(c.inters.TagRule, interceptors...)
+}
+
+// Create returns a builder for creating a TagRule entity.
+func (c *TagRuleClient) Create() *TagRuleCreate {
+	mutation := newTagRuleMutation(c.config, OpCreate)
+	return &TagRuleCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of TagRule entities.
+func (c *TagRuleClient) CreateBulk(builders ...*TagRuleCreate) *TagRuleCreateBulk {
+	return &TagRuleCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *TagRuleClient) MapCreateBulk(slice any, setFunc func(*TagRuleCreate, int)) *TagRuleCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &TagRuleCreateBulk{err: fmt.Errorf("calling to TagRuleClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*TagRuleCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &TagRuleCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for TagRule.
+func (c *TagRuleClient) Update() *TagRuleUpdate {
+	mutation := newTagRuleMutation(c.config, OpUpdate)
+	return &TagRuleUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *TagRuleClient) UpdateOne(_m *TagRule) *TagRuleUpdateOne {
+	mutation := newTagRuleMutation(c.config, OpUpdateOne, withTagRule(_m))
+	return &TagRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *TagRuleClient) UpdateOneID(id int) *TagRuleUpdateOne {
+	mutation := newTagRuleMutation(c.config, OpUpdateOne, withTagRuleID(id))
+	return &TagRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for TagRule.
+func (c *TagRuleClient) Delete() *TagRuleDelete {
+	mutation := newTagRuleMutation(c.config, OpDelete)
+	return &TagRuleDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *TagRuleClient) DeleteOne(_m *TagRule) *TagRuleDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *TagRuleClient) DeleteOneID(id int) *TagRuleDeleteOne {
+	builder := c.Delete().Where(tagrule.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &TagRuleDeleteOne{builder}
+}
+
+// Query returns a query builder for TagRule.
+func (c *TagRuleClient) Query() *TagRuleQuery {
+	return &TagRuleQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeTagRule},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a TagRule entity by its id.
+func (c *TagRuleClient) Get(ctx context.Context, id int) (*TagRule, error) {
+	return c.Query().Where(tagrule.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *TagRuleClient) GetX(ctx context.Context, id int) *TagRule {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTag queries the tag edge of a TagRule.
+func (c *TagRuleClient) QueryTag(_m *TagRule) *TagQuery {
+	query := (&TagClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(tagrule.Table, tagrule.FieldID, id),
+			sqlgraph.To(tag.Table, tag.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, tagrule.TagTable, tagrule.TagColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *TagRuleClient) Hooks() []Hook {
+	hooks := c.hooks.TagRule
+	return append(hooks[:len(hooks):len(hooks)], tagrule.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *TagRuleClient) Interceptors() []Interceptor {
+	return c.inters.TagRule
+}
+
+func (c *TagRuleClient) mutate(ctx context.Context, m *TagRuleMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&TagRuleCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&TagRuleUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&TagRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&TagRuleDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown TagRule mutation op: %q", m.Op())
+	}
+}
+
 // TierClient is a client for the Tier schema.
 type TierClient struct {
 	config
@@ -5903,23 +7107,295 @@ func (c *TierGiftClient) mutate(ctx context.Context, m *TierGiftMutation) (Value
 	}
 }
 
+// WebhookDeliveryClient is a client for the WebhookDelivery schema.
+type WebhookDeliveryClient struct {
+	config
+}
+
+// NewWebhookDeliveryClient returns a client for the WebhookDelivery from the given config.
+func NewWebhookDeliveryClient(c config) *WebhookDeliveryClient {
+	return &WebhookDeliveryClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `webhookdelivery.Hooks(f(g(h())))`.
+func (c *WebhookDeliveryClient) Use(hooks ...Hook) {
+	c.hooks.WebhookDelivery = append(c.hooks.WebhookDelivery, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `webhookdelivery.Intercept(f(g(h())))`.
+func (c *WebhookDeliveryClient) Intercept(interceptors ...Interceptor) {
+	c.inters.WebhookDelivery = append(c.inters.WebhookDelivery, interceptors...)
+}
+
+// Create returns a builder for creating a WebhookDelivery entity.
+func (c *WebhookDeliveryClient) Create() *WebhookDeliveryCreate {
+	mutation := newWebhookDeliveryMutation(c.config, OpCreate)
+	return &WebhookDeliveryCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of WebhookDelivery entities.
+func (c *WebhookDeliveryClient) CreateBulk(builders ...*WebhookDeliveryCreate) *WebhookDeliveryCreateBulk {
+	return &WebhookDeliveryCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *WebhookDeliveryClient) MapCreateBulk(slice any, setFunc func(*WebhookDeliveryCreate, int)) *WebhookDeliveryCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &WebhookDeliveryCreateBulk{err: fmt.Errorf("calling to WebhookDeliveryClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*WebhookDeliveryCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &WebhookDeliveryCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for WebhookDelivery.
+func (c *WebhookDeliveryClient) Update() *WebhookDeliveryUpdate {
+	mutation := newWebhookDeliveryMutation(c.config, OpUpdate)
+	return &WebhookDeliveryUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *WebhookDeliveryClient) UpdateOne(_m *WebhookDelivery) *WebhookDeliveryUpdateOne {
+	mutation := newWebhookDeliveryMutation(c.config, OpUpdateOne, withWebhookDelivery(_m))
+	return &WebhookDeliveryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *WebhookDeliveryClient) UpdateOneID(id int) *WebhookDeliveryUpdateOne {
+	mutation := newWebhookDeliveryMutation(c.config, OpUpdateOne, withWebhookDeliveryID(id))
+	return &WebhookDeliveryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for WebhookDelivery.
+func (c *WebhookDeliveryClient) Delete() *WebhookDeliveryDelete {
+	mutation := newWebhookDeliveryMutation(c.config, OpDelete)
+	return &WebhookDeliveryDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *WebhookDeliveryClient) DeleteOne(_m *WebhookDelivery) *WebhookDeliveryDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *WebhookDeliveryClient) DeleteOneID(id int) *WebhookDeliveryDeleteOne {
+	builder := c.Delete().Where(webhookdelivery.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &WebhookDeliveryDeleteOne{builder}
+}
+
+// Query returns a query builder for WebhookDelivery.
+func (c *WebhookDeliveryClient) Query() *WebhookDeliveryQuery {
+	return &WebhookDeliveryQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeWebhookDelivery},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a WebhookDelivery entity by its id.
+func (c *WebhookDeliveryClient) Get(ctx context.Context, id int) (*WebhookDelivery, error) {
+	return c.Query().Where(webhookdelivery.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *WebhookDeliveryClient) GetX(ctx context.Context, id int) *WebhookDelivery {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *WebhookDeliveryClient) Hooks() []Hook {
+	hooks := c.hooks.WebhookDelivery
+	return append(hooks[:len(hooks):len(hooks)], webhookdelivery.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *WebhookDeliveryClient) Interceptors() []Interceptor {
+	return c.inters.WebhookDelivery
+}
+
+func (c *WebhookDeliveryClient) mutate(ctx context.Context, m *WebhookDeliveryMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&WebhookDeliveryCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&WebhookDeliveryUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&WebhookDeliveryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&WebhookDeliveryDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown WebhookDelivery mutation op: %q", m.Op())
+	}
+}
+
+// WebhookEndpointClient is a client for the WebhookEndpoint schema.
+type WebhookEndpointClient struct {
+	config
+}
+
+// NewWebhookEndpointClient returns a client for the WebhookEndpoint from the given config.
+func NewWebhookEndpointClient(c config) *WebhookEndpointClient {
+	return &WebhookEndpointClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `webhookendpoint.Hooks(f(g(h())))`.
+func (c *WebhookEndpointClient) Use(hooks ...Hook) {
+	c.hooks.WebhookEndpoint = append(c.hooks.WebhookEndpoint, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `webhookendpoint.Intercept(f(g(h())))`.
+func (c *WebhookEndpointClient) Intercept(interceptors ...Interceptor) {
+	c.inters.WebhookEndpoint = append(c.inters.WebhookEndpoint, interceptors...)
+}
+
+// Create returns a builder for creating a WebhookEndpoint entity.
+func (c *WebhookEndpointClient) Create() *WebhookEndpointCreate {
+	mutation := newWebhookEndpointMutation(c.config, OpCreate)
+	return &WebhookEndpointCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of WebhookEndpoint entities.
+func (c *WebhookEndpointClient) CreateBulk(builders ...*WebhookEndpointCreate) *WebhookEndpointCreateBulk {
+	return &WebhookEndpointCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *WebhookEndpointClient) MapCreateBulk(slice any, setFunc func(*WebhookEndpointCreate, int)) *WebhookEndpointCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &WebhookEndpointCreateBulk{err: fmt.Errorf("calling to WebhookEndpointClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*WebhookEndpointCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &WebhookEndpointCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for WebhookEndpoint.
+func (c *WebhookEndpointClient) Update() *WebhookEndpointUpdate {
+	mutation := newWebhookEndpointMutation(c.config, OpUpdate)
+	return &WebhookEndpointUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *WebhookEndpointClient) UpdateOne(_m *WebhookEndpoint) *WebhookEndpointUpdateOne {
+	mutation := newWebhookEndpointMutation(c.config, OpUpdateOne, withWebhookEndpoint(_m))
+	return &WebhookEndpointUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *WebhookEndpointClient) UpdateOneID(id int) *WebhookEndpointUpdateOne {
+	mutation := newWebhookEndpointMutation(c.config, OpUpdateOne, withWebhookEndpointID(id))
+	return &WebhookEndpointUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for WebhookEndpoint.
+func (c *WebhookEndpointClient) Delete() *WebhookEndpointDelete {
+	mutation := newWebhookEndpointMutation(c.config, OpDelete)
+	return &WebhookEndpointDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *WebhookEndpointClient) DeleteOne(_m *WebhookEndpoint) *WebhookEndpointDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *WebhookEndpointClient) DeleteOneID(id int) *WebhookEndpointDeleteOne {
+	builder := c.Delete().Where(webhookendpoint.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &WebhookEndpointDeleteOne{builder}
+}
+
+// Query returns a query builder for WebhookEndpoint.
+func (c *WebhookEndpointClient) Query() *WebhookEndpointQuery {
+	return &WebhookEndpointQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeWebhookEndpoint},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a WebhookEndpoint entity by its id.
+func (c *WebhookEndpointClient) Get(ctx context.Context, id int) (*WebhookEndpoint, error) {
+	return c.Query().Where(webhookendpoint.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *WebhookEndpointClient) GetX(ctx context.Context, id int) *WebhookEndpoint {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *WebhookEndpointClient) Hooks() []Hook {
+	hooks := c.hooks.WebhookEndpoint
+	return append(hooks[:len(hooks):len(hooks)], webhookendpoint.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *WebhookEndpointClient) Interceptors() []Interceptor {
+	return c.inters.WebhookEndpoint
+}
+
+func (c *WebhookEndpointClient) mutate(ctx context.Context, m *WebhookEndpointMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&WebhookEndpointCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&WebhookEndpointUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&WebhookEndpointUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&WebhookEndpointDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown WebhookEndpoint mutation op: %q", m.Op())
+	}
+}
+
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		ActivityMonth, AuditEntry, Benefit, BenefitClaim, CategoryMonth, Event, Medal,
-		MedalChange, Member, MemberMedal, MemberScore, PartnerGrant, PartnerSetting,
-		PlusCode, PlusCodeBatch, PlusCodeFailure, PlusRequest, PlusTerm, PointAccount,
-		PointAllocation, PointEntry, PointLot, PointRequest, Program, Refusal,
+		ActivityMonth, AuditEntry, Benefit, BenefitClaim, Campaign, CampaignResult,
+		CampaignRun, CategoryMonth, Event, Medal, MedalChange, Member, MemberMedal,
+		MemberScore, MemberTag, OutboxMessage, PartnerGrant, PartnerSetting, PlusCode,
+		PlusCodeBatch, PlusCodeFailure, PlusRequest, PlusTerm, PointAccount,
+		PointAllocation, PointEntry, PointLot, PointRequest, Program, Refusal, Segment,
 		Settlement, SettlementPartition, Store, StoreBudget, StoreConsent,
-		StoreFunding, StoreProgram, Tier, TierChange, TierGift []ent.Hook
+		StoreFunding, StoreProgram, Tag, TagRule, Tier, TierChange, TierGift,
+		WebhookDelivery, WebhookEndpoint []ent.Hook
 	}
 	inters struct {
-		ActivityMonth, AuditEntry, Benefit, BenefitClaim, CategoryMonth, Event, Medal,
-		MedalChange, Member, MemberMedal, MemberScore, PartnerGrant, PartnerSetting,
-		PlusCode, PlusCodeBatch, PlusCodeFailure, PlusRequest, PlusTerm, PointAccount,
-		PointAllocation, PointEntry, PointLot, PointRequest, Program, Refusal,
+		ActivityMonth, AuditEntry, Benefit, BenefitClaim, Campaign, CampaignResult,
+		CampaignRun, CategoryMonth, Event, Medal, MedalChange, Member, MemberMedal,
+		MemberScore, MemberTag, OutboxMessage, PartnerGrant, PartnerSetting, PlusCode,
+		PlusCodeBatch, PlusCodeFailure, PlusRequest, PlusTerm, PointAccount,
+		PointAllocation, PointEntry, PointLot, PointRequest, Program, Refusal, Segment,
 		Settlement, SettlementPartition, Store, StoreBudget, StoreConsent,
-		StoreFunding, StoreProgram, Tier, TierChange, TierGift []ent.Interceptor
+		StoreFunding, StoreProgram, Tag, TagRule, Tier, TierChange, TierGift,
+		WebhookDelivery, WebhookEndpoint []ent.Interceptor
 	}
 )
 

@@ -16,6 +16,9 @@ import (
 	"github.com/membergraph/membergraph/ent/auditentry"
 	"github.com/membergraph/membergraph/ent/benefit"
 	"github.com/membergraph/membergraph/ent/benefitclaim"
+	"github.com/membergraph/membergraph/ent/campaign"
+	"github.com/membergraph/membergraph/ent/campaignresult"
+	"github.com/membergraph/membergraph/ent/campaignrun"
 	"github.com/membergraph/membergraph/ent/categorymonth"
 	"github.com/membergraph/membergraph/ent/event"
 	"github.com/membergraph/membergraph/ent/medal"
@@ -23,6 +26,8 @@ import (
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/membermedal"
 	"github.com/membergraph/membergraph/ent/memberscore"
+	"github.com/membergraph/membergraph/ent/membertag"
+	"github.com/membergraph/membergraph/ent/outboxmessage"
 	"github.com/membergraph/membergraph/ent/partnergrant"
 	"github.com/membergraph/membergraph/ent/partnersetting"
 	"github.com/membergraph/membergraph/ent/pluscode"
@@ -37,6 +42,7 @@ import (
 	"github.com/membergraph/membergraph/ent/pointrequest"
 	"github.com/membergraph/membergraph/ent/program"
 	"github.com/membergraph/membergraph/ent/refusal"
+	"github.com/membergraph/membergraph/ent/segment"
 	"github.com/membergraph/membergraph/ent/settlement"
 	"github.com/membergraph/membergraph/ent/settlementpartition"
 	"github.com/membergraph/membergraph/ent/store"
@@ -44,9 +50,13 @@ import (
 	"github.com/membergraph/membergraph/ent/storeconsent"
 	"github.com/membergraph/membergraph/ent/storefunding"
 	"github.com/membergraph/membergraph/ent/storeprogram"
+	"github.com/membergraph/membergraph/ent/tag"
+	"github.com/membergraph/membergraph/ent/tagrule"
 	"github.com/membergraph/membergraph/ent/tier"
 	"github.com/membergraph/membergraph/ent/tierchange"
 	"github.com/membergraph/membergraph/ent/tiergift"
+	"github.com/membergraph/membergraph/ent/webhookdelivery"
+	"github.com/membergraph/membergraph/ent/webhookendpoint"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -111,6 +121,9 @@ func checkColumn(t, c string) error {
 			auditentry.Table:          auditentry.ValidColumn,
 			benefit.Table:             benefit.ValidColumn,
 			benefitclaim.Table:        benefitclaim.ValidColumn,
+			campaign.Table:            campaign.ValidColumn,
+			campaignresult.Table:      campaignresult.ValidColumn,
+			campaignrun.Table:         campaignrun.ValidColumn,
 			categorymonth.Table:       categorymonth.ValidColumn,
 			event.Table:               event.ValidColumn,
 			medal.Table:               medal.ValidColumn,
@@ -118,6 +131,8 @@ func checkColumn(t, c string) error {
 			member.Table:              member.ValidColumn,
 			membermedal.Table:         membermedal.ValidColumn,
 			memberscore.Table:         memberscore.ValidColumn,
+			membertag.Table:           membertag.ValidColumn,
+			outboxmessage.Table:       outboxmessage.ValidColumn,
 			partnergrant.Table:        partnergrant.ValidColumn,
 			partnersetting.Table:      partnersetting.ValidColumn,
 			pluscode.Table:            pluscode.ValidColumn,
@@ -132,6 +147,7 @@ func checkColumn(t, c string) error {
 			pointrequest.Table:        pointrequest.ValidColumn,
 			program.Table:             program.ValidColumn,
 			refusal.Table:             refusal.ValidColumn,
+			segment.Table:             segment.ValidColumn,
 			settlement.Table:          settlement.ValidColumn,
 			settlementpartition.Table: settlementpartition.ValidColumn,
 			store.Table:               store.ValidColumn,
@@ -139,9 +155,13 @@ func checkColumn(t, c string) error {
 			storeconsent.Table:        storeconsent.ValidColumn,
 			storefunding.Table:        storefunding.ValidColumn,
 			storeprogram.Table:        storeprogram.ValidColumn,
+			tag.Table:                 tag.ValidColumn,
+			tagrule.Table:             tagrule.ValidColumn,
 			tier.Table:                tier.ValidColumn,
 			tierchange.Table:          tierchange.ValidColumn,
 			tiergift.Table:            tiergift.ValidColumn,
+			webhookdelivery.Table:     webhookdelivery.ValidColumn,
+			webhookendpoint.Table:     webhookendpoint.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

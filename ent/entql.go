@@ -7,6 +7,9 @@ import (
 	"github.com/membergraph/membergraph/ent/auditentry"
 	"github.com/membergraph/membergraph/ent/benefit"
 	"github.com/membergraph/membergraph/ent/benefitclaim"
+	"github.com/membergraph/membergraph/ent/campaign"
+	"github.com/membergraph/membergraph/ent/campaignresult"
+	"github.com/membergraph/membergraph/ent/campaignrun"
 	"github.com/membergraph/membergraph/ent/categorymonth"
 	"github.com/membergraph/membergraph/ent/event"
 	"github.com/membergraph/membergraph/ent/medal"
@@ -14,6 +17,8 @@ import (
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/membermedal"
 	"github.com/membergraph/membergraph/ent/memberscore"
+	"github.com/membergraph/membergraph/ent/membertag"
+	"github.com/membergraph/membergraph/ent/outboxmessage"
 	"github.com/membergraph/membergraph/ent/partnergrant"
 	"github.com/membergraph/membergraph/ent/partnersetting"
 	"github.com/membergraph/membergraph/ent/pluscode"
@@ -29,6 +34,7 @@ import (
 	"github.com/membergraph/membergraph/ent/predicate"
 	"github.com/membergraph/membergraph/ent/program"
 	"github.com/membergraph/membergraph/ent/refusal"
+	"github.com/membergraph/membergraph/ent/segment"
 	"github.com/membergraph/membergraph/ent/settlement"
 	"github.com/membergraph/membergraph/ent/settlementpartition"
 	"github.com/membergraph/membergraph/ent/store"
@@ -36,9 +42,13 @@ import (
 	"github.com/membergraph/membergraph/ent/storeconsent"
 	"github.com/membergraph/membergraph/ent/storefunding"
 	"github.com/membergraph/membergraph/ent/storeprogram"
+	"github.com/membergraph/membergraph/ent/tag"
+	"github.com/membergraph/membergraph/ent/tagrule"
 	"github.com/membergraph/membergraph/ent/tier"
 	"github.com/membergraph/membergraph/ent/tierchange"
 	"github.com/membergraph/membergraph/ent/tiergift"
+	"github.com/membergraph/membergraph/ent/webhookdelivery"
+	"github.com/membergraph/membergraph/ent/webhookendpoint"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
@@ -48,7 +58,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 35)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 45)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   activitymonth.Table,
@@ -139,6 +149,89 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[4] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   campaign.Table,
+			Columns: campaign.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: campaign.FieldID,
+			},
+		},
+		Type: "Campaign",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			campaign.FieldProgramID:      {Type: field.TypeInt, Column: campaign.FieldProgramID},
+			campaign.FieldKey:            {Type: field.TypeString, Column: campaign.FieldKey},
+			campaign.FieldName:           {Type: field.TypeString, Column: campaign.FieldName},
+			campaign.FieldTriggerKind:    {Type: field.TypeEnum, Column: campaign.FieldTriggerKind},
+			campaign.FieldOnceAt:         {Type: field.TypeTime, Column: campaign.FieldOnceAt},
+			campaign.FieldMinuteOfDay:    {Type: field.TypeInt, Column: campaign.FieldMinuteOfDay},
+			campaign.FieldWeekday:        {Type: field.TypeInt, Column: campaign.FieldWeekday},
+			campaign.FieldMonthDay:       {Type: field.TypeInt, Column: campaign.FieldMonthDay},
+			campaign.FieldEventKind:      {Type: field.TypeString, Column: campaign.FieldEventKind},
+			campaign.FieldSegmentID:      {Type: field.TypeInt, Column: campaign.FieldSegmentID},
+			campaign.FieldAction:         {Type: field.TypeEnum, Column: campaign.FieldAction},
+			campaign.FieldPoints:         {Type: field.TypeInt64, Column: campaign.FieldPoints},
+			campaign.FieldFunding:        {Type: field.TypeString, Column: campaign.FieldFunding},
+			campaign.FieldBudgetOwner:    {Type: field.TypeString, Column: campaign.FieldBudgetOwner},
+			campaign.FieldStoreProgramID: {Type: field.TypeInt, Column: campaign.FieldStoreProgramID},
+			campaign.FieldBenefitKey:     {Type: field.TypeString, Column: campaign.FieldBenefitKey},
+			campaign.FieldPartnerKey:     {Type: field.TypeString, Column: campaign.FieldPartnerKey},
+			campaign.FieldMessage:        {Type: field.TypeString, Column: campaign.FieldMessage},
+			campaign.FieldCapHits:        {Type: field.TypeInt, Column: campaign.FieldCapHits},
+			campaign.FieldCapDays:        {Type: field.TypeInt, Column: campaign.FieldCapDays},
+			campaign.FieldBudgetPoints:   {Type: field.TypeInt64, Column: campaign.FieldBudgetPoints},
+			campaign.FieldSpentPoints:    {Type: field.TypeInt64, Column: campaign.FieldSpentPoints},
+			campaign.FieldStatus:         {Type: field.TypeEnum, Column: campaign.FieldStatus},
+			campaign.FieldCreatedBy:      {Type: field.TypeString, Column: campaign.FieldCreatedBy},
+			campaign.FieldCreatedAt:      {Type: field.TypeTime, Column: campaign.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[5] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   campaignresult.Table,
+			Columns: campaignresult.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: campaignresult.FieldID,
+			},
+		},
+		Type: "CampaignResult",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			campaignresult.FieldProgramID:  {Type: field.TypeInt, Column: campaignresult.FieldProgramID},
+			campaignresult.FieldCampaignID: {Type: field.TypeInt, Column: campaignresult.FieldCampaignID},
+			campaignresult.FieldRunID:      {Type: field.TypeInt, Column: campaignresult.FieldRunID},
+			campaignresult.FieldMemberID:   {Type: field.TypeInt, Column: campaignresult.FieldMemberID},
+			campaignresult.FieldStatus:     {Type: field.TypeEnum, Column: campaignresult.FieldStatus},
+			campaignresult.FieldReason:     {Type: field.TypeString, Column: campaignresult.FieldReason},
+			campaignresult.FieldPoints:     {Type: field.TypeInt64, Column: campaignresult.FieldPoints},
+			campaignresult.FieldCreatedAt:  {Type: field.TypeTime, Column: campaignresult.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[6] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   campaignrun.Table,
+			Columns: campaignrun.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: campaignrun.FieldID,
+			},
+		},
+		Type: "CampaignRun",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			campaignrun.FieldProgramID:     {Type: field.TypeInt, Column: campaignrun.FieldProgramID},
+			campaignrun.FieldCampaignID:    {Type: field.TypeInt, Column: campaignrun.FieldCampaignID},
+			campaignrun.FieldRunKey:        {Type: field.TypeString, Column: campaignrun.FieldRunKey},
+			campaignrun.FieldOnlyMemberID:  {Type: field.TypeInt, Column: campaignrun.FieldOnlyMemberID},
+			campaignrun.FieldStartedAt:     {Type: field.TypeTime, Column: campaignrun.FieldStartedAt},
+			campaignrun.FieldFinishedAt:    {Type: field.TypeTime, Column: campaignrun.FieldFinishedAt},
+			campaignrun.FieldAfterMemberID: {Type: field.TypeInt, Column: campaignrun.FieldAfterMemberID},
+			campaignrun.FieldDone:          {Type: field.TypeInt, Column: campaignrun.FieldDone},
+			campaignrun.FieldSkipped:       {Type: field.TypeInt, Column: campaignrun.FieldSkipped},
+			campaignrun.FieldFailed:        {Type: field.TypeInt, Column: campaignrun.FieldFailed},
+			campaignrun.FieldPoints:        {Type: field.TypeInt64, Column: campaignrun.FieldPoints},
+		},
+	}
+	graph.Nodes[7] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   categorymonth.Table,
 			Columns: categorymonth.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -155,7 +248,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			categorymonth.FieldSpendCents: {Type: field.TypeInt64, Column: categorymonth.FieldSpendCents},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   event.Table,
 			Columns: event.Columns,
@@ -179,7 +272,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			event.FieldOutcome:        {Type: field.TypeJSON, Column: event.FieldOutcome},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   medal.Table,
 			Columns: medal.Columns,
@@ -198,7 +291,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			medal.FieldLevelBenefits: {Type: field.TypeJSON, Column: medal.FieldLevelBenefits},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   medalchange.Table,
 			Columns: medalchange.Columns,
@@ -218,7 +311,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			medalchange.FieldCreatedAt: {Type: field.TypeTime, Column: medalchange.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   member.Table,
 			Columns: member.Columns,
@@ -244,7 +337,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			member.FieldUpdatedAt:           {Type: field.TypeTime, Column: member.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   membermedal.Table,
 			Columns: membermedal.Columns,
@@ -262,7 +355,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			membermedal.FieldUpdatedAt: {Type: field.TypeTime, Column: membermedal.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   memberscore.Table,
 			Columns: memberscore.Columns,
@@ -286,7 +379,46 @@ var schemaGraph = func() *sqlgraph.Schema {
 			memberscore.FieldSettlementRun:        {Type: field.TypeInt, Column: memberscore.FieldSettlementRun},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   membertag.Table,
+			Columns: membertag.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: membertag.FieldID,
+			},
+		},
+		Type: "MemberTag",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			membertag.FieldProgramID: {Type: field.TypeInt, Column: membertag.FieldProgramID},
+			membertag.FieldMemberID:  {Type: field.TypeInt, Column: membertag.FieldMemberID},
+			membertag.FieldTagID:     {Type: field.TypeInt, Column: membertag.FieldTagID},
+			membertag.FieldSince:     {Type: field.TypeTime, Column: membertag.FieldSince},
+			membertag.FieldSetBy:     {Type: field.TypeString, Column: membertag.FieldSetBy},
+			membertag.FieldReason:    {Type: field.TypeString, Column: membertag.FieldReason},
+			membertag.FieldSource:    {Type: field.TypeEnum, Column: membertag.FieldSource},
+		},
+	}
+	graph.Nodes[15] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   outboxmessage.Table,
+			Columns: outboxmessage.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: outboxmessage.FieldID,
+			},
+		},
+		Type: "OutboxMessage",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			outboxmessage.FieldProgramID: {Type: field.TypeInt, Column: outboxmessage.FieldProgramID},
+			outboxmessage.FieldMemberID:  {Type: field.TypeInt, Column: outboxmessage.FieldMemberID},
+			outboxmessage.FieldEventType: {Type: field.TypeString, Column: outboxmessage.FieldEventType},
+			outboxmessage.FieldPayload:   {Type: field.TypeJSON, Column: outboxmessage.FieldPayload},
+			outboxmessage.FieldCreatedAt: {Type: field.TypeTime, Column: outboxmessage.FieldCreatedAt},
+			outboxmessage.FieldFannedOut: {Type: field.TypeBool, Column: outboxmessage.FieldFannedOut},
+		},
+	}
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   partnergrant.Table,
 			Columns: partnergrant.Columns,
@@ -314,7 +446,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			partnergrant.FieldUpdatedAt:      {Type: field.TypeTime, Column: partnergrant.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   partnersetting.Table,
 			Columns: partnersetting.Columns,
@@ -332,7 +464,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			partnersetting.FieldUpdatedAt:  {Type: field.TypeTime, Column: partnersetting.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pluscode.Table,
 			Columns: pluscode.Columns,
@@ -351,7 +483,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pluscode.FieldTermID:     {Type: field.TypeInt, Column: pluscode.FieldTermID},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pluscodebatch.Table,
 			Columns: pluscodebatch.Columns,
@@ -374,7 +506,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pluscodebatch.FieldBodyHash:       {Type: field.TypeString, Column: pluscodebatch.FieldBodyHash},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pluscodefailure.Table,
 			Columns: pluscodefailure.Columns,
@@ -391,7 +523,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pluscodefailure.FieldFailedAt:  {Type: field.TypeTime, Column: pluscodefailure.FieldFailedAt},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   plusrequest.Table,
 			Columns: plusrequest.Columns,
@@ -415,7 +547,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			plusrequest.FieldCreatedAt:       {Type: field.TypeTime, Column: plusrequest.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   plusterm.Table,
 			Columns: plusterm.Columns,
@@ -446,7 +578,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			plusterm.FieldCreatedAt:      {Type: field.TypeTime, Column: plusterm.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pointaccount.Table,
 			Columns: pointaccount.Columns,
@@ -463,7 +595,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pointaccount.FieldDebt:      {Type: field.TypeInt64, Column: pointaccount.FieldDebt},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pointallocation.Table,
 			Columns: pointallocation.Columns,
@@ -481,7 +613,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pointallocation.FieldAmount:    {Type: field.TypeInt64, Column: pointallocation.FieldAmount},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pointentry.Table,
 			Columns: pointentry.Columns,
@@ -508,7 +640,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pointentry.FieldAvailableAt:     {Type: field.TypeTime, Column: pointentry.FieldAvailableAt},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[26] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pointlot.Table,
 			Columns: pointlot.Columns,
@@ -526,9 +658,10 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pointlot.FieldRemaining:   {Type: field.TypeInt64, Column: pointlot.FieldRemaining},
 			pointlot.FieldExpiresAt:   {Type: field.TypeTime, Column: pointlot.FieldExpiresAt},
 			pointlot.FieldAvailableAt: {Type: field.TypeTime, Column: pointlot.FieldAvailableAt},
+			pointlot.FieldFunding:     {Type: field.TypeString, Column: pointlot.FieldFunding},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[27] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pointrequest.Table,
 			Columns: pointrequest.Columns,
@@ -550,7 +683,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pointrequest.FieldCreatedAt:      {Type: field.TypeTime, Column: pointrequest.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[28] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   program.Table,
 			Columns: program.Columns,
@@ -568,7 +701,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			program.FieldRules:         {Type: field.TypeJSON, Column: program.FieldRules},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[29] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   refusal.Table,
 			Columns: refusal.Columns,
@@ -590,7 +723,26 @@ var schemaGraph = func() *sqlgraph.Schema {
 			refusal.FieldCreatedAt: {Type: field.TypeTime, Column: refusal.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[25] = &sqlgraph.Node{
+	graph.Nodes[30] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   segment.Table,
+			Columns: segment.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: segment.FieldID,
+			},
+		},
+		Type: "Segment",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			segment.FieldProgramID: {Type: field.TypeInt, Column: segment.FieldProgramID},
+			segment.FieldKey:       {Type: field.TypeString, Column: segment.FieldKey},
+			segment.FieldName:      {Type: field.TypeString, Column: segment.FieldName},
+			segment.FieldCondition: {Type: field.TypeJSON, Column: segment.FieldCondition},
+			segment.FieldCreatedAt: {Type: field.TypeTime, Column: segment.FieldCreatedAt},
+			segment.FieldUpdatedAt: {Type: field.TypeTime, Column: segment.FieldUpdatedAt},
+		},
+	}
+	graph.Nodes[31] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   settlement.Table,
 			Columns: settlement.Columns,
@@ -613,7 +765,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			settlement.FieldTierChanges: {Type: field.TypeInt, Column: settlement.FieldTierChanges},
 		},
 	}
-	graph.Nodes[26] = &sqlgraph.Node{
+	graph.Nodes[32] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   settlementpartition.Table,
 			Columns: settlementpartition.Columns,
@@ -636,7 +788,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			settlementpartition.FieldTierChanges:  {Type: field.TypeInt, Column: settlementpartition.FieldTierChanges},
 		},
 	}
-	graph.Nodes[27] = &sqlgraph.Node{
+	graph.Nodes[33] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   store.Table,
 			Columns: store.Columns,
@@ -655,7 +807,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			store.FieldCreatedAt:      {Type: field.TypeTime, Column: store.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[28] = &sqlgraph.Node{
+	graph.Nodes[34] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   storebudget.Table,
 			Columns: storebudget.Columns,
@@ -672,7 +824,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			storebudget.FieldGranted:   {Type: field.TypeInt64, Column: storebudget.FieldGranted},
 		},
 	}
-	graph.Nodes[29] = &sqlgraph.Node{
+	graph.Nodes[35] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   storeconsent.Table,
 			Columns: storeconsent.Columns,
@@ -694,7 +846,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			storeconsent.FieldLeftBy:         {Type: field.TypeString, Column: storeconsent.FieldLeftBy},
 		},
 	}
-	graph.Nodes[30] = &sqlgraph.Node{
+	graph.Nodes[36] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   storefunding.Table,
 			Columns: storefunding.Columns,
@@ -715,7 +867,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			storefunding.FieldCreatedAt: {Type: field.TypeTime, Column: storefunding.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[31] = &sqlgraph.Node{
+	graph.Nodes[37] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   storeprogram.Table,
 			Columns: storeprogram.Columns,
@@ -733,7 +885,45 @@ var schemaGraph = func() *sqlgraph.Schema {
 			storeprogram.FieldCreatedAt: {Type: field.TypeTime, Column: storeprogram.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[32] = &sqlgraph.Node{
+	graph.Nodes[38] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   tag.Table,
+			Columns: tag.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: tag.FieldID,
+			},
+		},
+		Type: "Tag",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			tag.FieldProgramID: {Type: field.TypeInt, Column: tag.FieldProgramID},
+			tag.FieldKey:       {Type: field.TypeString, Column: tag.FieldKey},
+			tag.FieldName:      {Type: field.TypeString, Column: tag.FieldName},
+			tag.FieldKind:      {Type: field.TypeEnum, Column: tag.FieldKind},
+			tag.FieldCreatedAt: {Type: field.TypeTime, Column: tag.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[39] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   tagrule.Table,
+			Columns: tagrule.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: tagrule.FieldID,
+			},
+		},
+		Type: "TagRule",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			tagrule.FieldProgramID:   {Type: field.TypeInt, Column: tagrule.FieldProgramID},
+			tagrule.FieldTagID:       {Type: field.TypeInt, Column: tagrule.FieldTagID},
+			tagrule.FieldCondition:   {Type: field.TypeJSON, Column: tagrule.FieldCondition},
+			tagrule.FieldVersion:     {Type: field.TypeInt, Column: tagrule.FieldVersion},
+			tagrule.FieldCreatedAt:   {Type: field.TypeTime, Column: tagrule.FieldCreatedAt},
+			tagrule.FieldUpdatedAt:   {Type: field.TypeTime, Column: tagrule.FieldUpdatedAt},
+			tagrule.FieldEvaluatedAt: {Type: field.TypeTime, Column: tagrule.FieldEvaluatedAt},
+		},
+	}
+	graph.Nodes[40] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tier.Table,
 			Columns: tier.Columns,
@@ -755,7 +945,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tier.FieldYearlyDeduction: {Type: field.TypeInt64, Column: tier.FieldYearlyDeduction},
 		},
 	}
-	graph.Nodes[33] = &sqlgraph.Node{
+	graph.Nodes[41] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tierchange.Table,
 			Columns: tierchange.Columns,
@@ -778,7 +968,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tierchange.FieldRun:        {Type: field.TypeInt, Column: tierchange.FieldRun},
 		},
 	}
-	graph.Nodes[34] = &sqlgraph.Node{
+	graph.Nodes[42] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tiergift.Table,
 			Columns: tiergift.Columns,
@@ -798,6 +988,54 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tiergift.FieldStatus:    {Type: field.TypeEnum, Column: tiergift.FieldStatus},
 			tiergift.FieldCreatedAt: {Type: field.TypeTime, Column: tiergift.FieldCreatedAt},
 			tiergift.FieldGrantedAt: {Type: field.TypeTime, Column: tiergift.FieldGrantedAt},
+		},
+	}
+	graph.Nodes[43] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   webhookdelivery.Table,
+			Columns: webhookdelivery.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: webhookdelivery.FieldID,
+			},
+		},
+		Type: "WebhookDelivery",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			webhookdelivery.FieldProgramID:     {Type: field.TypeInt, Column: webhookdelivery.FieldProgramID},
+			webhookdelivery.FieldEndpointID:    {Type: field.TypeInt, Column: webhookdelivery.FieldEndpointID},
+			webhookdelivery.FieldMessageID:     {Type: field.TypeInt, Column: webhookdelivery.FieldMessageID},
+			webhookdelivery.FieldMemberID:      {Type: field.TypeInt, Column: webhookdelivery.FieldMemberID},
+			webhookdelivery.FieldEventType:     {Type: field.TypeString, Column: webhookdelivery.FieldEventType},
+			webhookdelivery.FieldStatus:        {Type: field.TypeEnum, Column: webhookdelivery.FieldStatus},
+			webhookdelivery.FieldAttempts:      {Type: field.TypeInt, Column: webhookdelivery.FieldAttempts},
+			webhookdelivery.FieldNextAttemptAt: {Type: field.TypeTime, Column: webhookdelivery.FieldNextAttemptAt},
+			webhookdelivery.FieldLastError:     {Type: field.TypeString, Column: webhookdelivery.FieldLastError},
+			webhookdelivery.FieldLeaseOwner:    {Type: field.TypeString, Column: webhookdelivery.FieldLeaseOwner},
+			webhookdelivery.FieldLeaseUntil:    {Type: field.TypeTime, Column: webhookdelivery.FieldLeaseUntil},
+			webhookdelivery.FieldCreatedAt:     {Type: field.TypeTime, Column: webhookdelivery.FieldCreatedAt},
+			webhookdelivery.FieldDeliveredAt:   {Type: field.TypeTime, Column: webhookdelivery.FieldDeliveredAt},
+		},
+	}
+	graph.Nodes[44] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   webhookendpoint.Table,
+			Columns: webhookendpoint.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: webhookendpoint.FieldID,
+			},
+		},
+		Type: "WebhookEndpoint",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			webhookendpoint.FieldProgramID:      {Type: field.TypeInt, Column: webhookendpoint.FieldProgramID},
+			webhookendpoint.FieldURL:            {Type: field.TypeString, Column: webhookendpoint.FieldURL},
+			webhookendpoint.FieldEventTypes:     {Type: field.TypeJSON, Column: webhookendpoint.FieldEventTypes},
+			webhookendpoint.FieldDescription:    {Type: field.TypeString, Column: webhookendpoint.FieldDescription},
+			webhookendpoint.FieldSecret:         {Type: field.TypeString, Column: webhookendpoint.FieldSecret},
+			webhookendpoint.FieldStatus:         {Type: field.TypeEnum, Column: webhookendpoint.FieldStatus},
+			webhookendpoint.FieldFailureRun:     {Type: field.TypeInt, Column: webhookendpoint.FieldFailureRun},
+			webhookendpoint.FieldDisabledReason: {Type: field.TypeString, Column: webhookendpoint.FieldDisabledReason},
+			webhookendpoint.FieldCreatedAt:      {Type: field.TypeTime, Column: webhookendpoint.FieldCreatedAt},
 		},
 	}
 	graph.MustAddE(
@@ -991,6 +1229,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"MemberScore",
 		"Member",
+	)
+	graph.MustAddE(
+		"member",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   membertag.MemberTable,
+			Columns: []string{membertag.MemberColumn},
+			Bidi:    false,
+		},
+		"MemberTag",
+		"Member",
+	)
+	graph.MustAddE(
+		"tag",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   membertag.TagTable,
+			Columns: []string{membertag.TagColumn},
+			Bidi:    false,
+		},
+		"MemberTag",
+		"Tag",
 	)
 	graph.MustAddE(
 		"member",
@@ -1255,6 +1517,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"StoreConsent",
 		"StoreProgram",
+	)
+	graph.MustAddE(
+		"tag",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   tagrule.TagTable,
+			Columns: []string{tagrule.TagColumn},
+			Bidi:    false,
+		},
+		"TagRule",
+		"Tag",
 	)
 	graph.MustAddE(
 		"program",
@@ -1760,6 +2034,346 @@ func (f *BenefitClaimFilter) WhereHasBenefitWith(preds ...predicate.Benefit) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *CampaignQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the CampaignQuery builder.
+func (_q *CampaignQuery) Filter() *CampaignFilter {
+	return &CampaignFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *CampaignMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the CampaignMutation builder.
+func (m *CampaignMutation) Filter() *CampaignFilter {
+	return &CampaignFilter{config: m.config, predicateAdder: m}
+}
+
+// CampaignFilter provides a generic filtering capability at runtime for CampaignQuery.
+type CampaignFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *CampaignFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *CampaignFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(campaign.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *CampaignFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(campaign.FieldProgramID))
+}
+
+// WhereKey applies the entql string predicate on the key field.
+func (f *CampaignFilter) WhereKey(p entql.StringP) {
+	f.Where(p.Field(campaign.FieldKey))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *CampaignFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(campaign.FieldName))
+}
+
+// WhereTriggerKind applies the entql string predicate on the trigger_kind field.
+func (f *CampaignFilter) WhereTriggerKind(p entql.StringP) {
+	f.Where(p.Field(campaign.FieldTriggerKind))
+}
+
+// WhereOnceAt applies the entql time.Time predicate on the once_at field.
+func (f *CampaignFilter) WhereOnceAt(p entql.TimeP) {
+	f.Where(p.Field(campaign.FieldOnceAt))
+}
+
+// WhereMinuteOfDay applies the entql int predicate on the minute_of_day field.
+func (f *CampaignFilter) WhereMinuteOfDay(p entql.IntP) {
+	f.Where(p.Field(campaign.FieldMinuteOfDay))
+}
+
+// WhereWeekday applies the entql int predicate on the weekday field.
+func (f *CampaignFilter) WhereWeekday(p entql.IntP) {
+	f.Where(p.Field(campaign.FieldWeekday))
+}
+
+// WhereMonthDay applies the entql int predicate on the month_day field.
+func (f *CampaignFilter) WhereMonthDay(p entql.IntP) {
+	f.Where(p.Field(campaign.FieldMonthDay))
+}
+
+// WhereEventKind applies the entql string predicate on the event_kind field.
+func (f *CampaignFilter) WhereEventKind(p entql.StringP) {
+	f.Where(p.Field(campaign.FieldEventKind))
+}
+
+// WhereSegmentID applies the entql int predicate on the segment_id field.
+func (f *CampaignFilter) WhereSegmentID(p entql.IntP) {
+	f.Where(p.Field(campaign.FieldSegmentID))
+}
+
+// WhereAction applies the entql string predicate on the action field.
+func (f *CampaignFilter) WhereAction(p entql.StringP) {
+	f.Where(p.Field(campaign.FieldAction))
+}
+
+// WherePoints applies the entql int64 predicate on the points field.
+func (f *CampaignFilter) WherePoints(p entql.Int64P) {
+	f.Where(p.Field(campaign.FieldPoints))
+}
+
+// WhereFunding applies the entql string predicate on the funding field.
+func (f *CampaignFilter) WhereFunding(p entql.StringP) {
+	f.Where(p.Field(campaign.FieldFunding))
+}
+
+// WhereBudgetOwner applies the entql string predicate on the budget_owner field.
+func (f *CampaignFilter) WhereBudgetOwner(p entql.StringP) {
+	f.Where(p.Field(campaign.FieldBudgetOwner))
+}
+
+// WhereStoreProgramID applies the entql int predicate on the store_program_id field.
+func (f *CampaignFilter) WhereStoreProgramID(p entql.IntP) {
+	f.Where(p.Field(campaign.FieldStoreProgramID))
+}
+
+// WhereBenefitKey applies the entql string predicate on the benefit_key field.
+func (f *CampaignFilter) WhereBenefitKey(p entql.StringP) {
+	f.Where(p.Field(campaign.FieldBenefitKey))
+}
+
+// WherePartnerKey applies the entql string predicate on the partner_key field.
+func (f *CampaignFilter) WherePartnerKey(p entql.StringP) {
+	f.Where(p.Field(campaign.FieldPartnerKey))
+}
+
+// WhereMessage applies the entql string predicate on the message field.
+func (f *CampaignFilter) WhereMessage(p entql.StringP) {
+	f.Where(p.Field(campaign.FieldMessage))
+}
+
+// WhereCapHits applies the entql int predicate on the cap_hits field.
+func (f *CampaignFilter) WhereCapHits(p entql.IntP) {
+	f.Where(p.Field(campaign.FieldCapHits))
+}
+
+// WhereCapDays applies the entql int predicate on the cap_days field.
+func (f *CampaignFilter) WhereCapDays(p entql.IntP) {
+	f.Where(p.Field(campaign.FieldCapDays))
+}
+
+// WhereBudgetPoints applies the entql int64 predicate on the budget_points field.
+func (f *CampaignFilter) WhereBudgetPoints(p entql.Int64P) {
+	f.Where(p.Field(campaign.FieldBudgetPoints))
+}
+
+// WhereSpentPoints applies the entql int64 predicate on the spent_points field.
+func (f *CampaignFilter) WhereSpentPoints(p entql.Int64P) {
+	f.Where(p.Field(campaign.FieldSpentPoints))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *CampaignFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(campaign.FieldStatus))
+}
+
+// WhereCreatedBy applies the entql string predicate on the created_by field.
+func (f *CampaignFilter) WhereCreatedBy(p entql.StringP) {
+	f.Where(p.Field(campaign.FieldCreatedBy))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *CampaignFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(campaign.FieldCreatedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *CampaignResultQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the CampaignResultQuery builder.
+func (_q *CampaignResultQuery) Filter() *CampaignResultFilter {
+	return &CampaignResultFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *CampaignResultMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the CampaignResultMutation builder.
+func (m *CampaignResultMutation) Filter() *CampaignResultFilter {
+	return &CampaignResultFilter{config: m.config, predicateAdder: m}
+}
+
+// CampaignResultFilter provides a generic filtering capability at runtime for CampaignResultQuery.
+type CampaignResultFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *CampaignResultFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *CampaignResultFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(campaignresult.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *CampaignResultFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(campaignresult.FieldProgramID))
+}
+
+// WhereCampaignID applies the entql int predicate on the campaign_id field.
+func (f *CampaignResultFilter) WhereCampaignID(p entql.IntP) {
+	f.Where(p.Field(campaignresult.FieldCampaignID))
+}
+
+// WhereRunID applies the entql int predicate on the run_id field.
+func (f *CampaignResultFilter) WhereRunID(p entql.IntP) {
+	f.Where(p.Field(campaignresult.FieldRunID))
+}
+
+// WhereMemberID applies the entql int predicate on the member_id field.
+func (f *CampaignResultFilter) WhereMemberID(p entql.IntP) {
+	f.Where(p.Field(campaignresult.FieldMemberID))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *CampaignResultFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(campaignresult.FieldStatus))
+}
+
+// WhereReason applies the entql string predicate on the reason field.
+func (f *CampaignResultFilter) WhereReason(p entql.StringP) {
+	f.Where(p.Field(campaignresult.FieldReason))
+}
+
+// WherePoints applies the entql int64 predicate on the points field.
+func (f *CampaignResultFilter) WherePoints(p entql.Int64P) {
+	f.Where(p.Field(campaignresult.FieldPoints))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *CampaignResultFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(campaignresult.FieldCreatedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *CampaignRunQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the CampaignRunQuery builder.
+func (_q *CampaignRunQuery) Filter() *CampaignRunFilter {
+	return &CampaignRunFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *CampaignRunMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the CampaignRunMutation builder.
+func (m *CampaignRunMutation) Filter() *CampaignRunFilter {
+	return &CampaignRunFilter{config: m.config, predicateAdder: m}
+}
+
+// CampaignRunFilter provides a generic filtering capability at runtime for CampaignRunQuery.
+type CampaignRunFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *CampaignRunFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *CampaignRunFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(campaignrun.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *CampaignRunFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(campaignrun.FieldProgramID))
+}
+
+// WhereCampaignID applies the entql int predicate on the campaign_id field.
+func (f *CampaignRunFilter) WhereCampaignID(p entql.IntP) {
+	f.Where(p.Field(campaignrun.FieldCampaignID))
+}
+
+// WhereRunKey applies the entql string predicate on the run_key field.
+func (f *CampaignRunFilter) WhereRunKey(p entql.StringP) {
+	f.Where(p.Field(campaignrun.FieldRunKey))
+}
+
+// WhereOnlyMemberID applies the entql int predicate on the only_member_id field.
+func (f *CampaignRunFilter) WhereOnlyMemberID(p entql.IntP) {
+	f.Where(p.Field(campaignrun.FieldOnlyMemberID))
+}
+
+// WhereStartedAt applies the entql time.Time predicate on the started_at field.
+func (f *CampaignRunFilter) WhereStartedAt(p entql.TimeP) {
+	f.Where(p.Field(campaignrun.FieldStartedAt))
+}
+
+// WhereFinishedAt applies the entql time.Time predicate on the finished_at field.
+func (f *CampaignRunFilter) WhereFinishedAt(p entql.TimeP) {
+	f.Where(p.Field(campaignrun.FieldFinishedAt))
+}
+
+// WhereAfterMemberID applies the entql int predicate on the after_member_id field.
+func (f *CampaignRunFilter) WhereAfterMemberID(p entql.IntP) {
+	f.Where(p.Field(campaignrun.FieldAfterMemberID))
+}
+
+// WhereDone applies the entql int predicate on the done field.
+func (f *CampaignRunFilter) WhereDone(p entql.IntP) {
+	f.Where(p.Field(campaignrun.FieldDone))
+}
+
+// WhereSkipped applies the entql int predicate on the skipped field.
+func (f *CampaignRunFilter) WhereSkipped(p entql.IntP) {
+	f.Where(p.Field(campaignrun.FieldSkipped))
+}
+
+// WhereFailed applies the entql int predicate on the failed field.
+func (f *CampaignRunFilter) WhereFailed(p entql.IntP) {
+	f.Where(p.Field(campaignrun.FieldFailed))
+}
+
+// WherePoints applies the entql int64 predicate on the points field.
+func (f *CampaignRunFilter) WherePoints(p entql.Int64P) {
+	f.Where(p.Field(campaignrun.FieldPoints))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *CategoryMonthQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1788,7 +2402,7 @@ type CategoryMonthFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CategoryMonthFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1867,7 +2481,7 @@ type EventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1976,7 +2590,7 @@ type MedalFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MedalFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2060,7 +2674,7 @@ type MedalChangeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MedalChangeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2149,7 +2763,7 @@ type MemberFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MemberFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2324,7 +2938,7 @@ type MemberMedalFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MemberMedalFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2403,7 +3017,7 @@ type MemberScoreFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MemberScoreFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2484,6 +3098,179 @@ func (f *MemberScoreFilter) WhereHasMemberWith(preds ...predicate.Member) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *MemberTagQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the MemberTagQuery builder.
+func (_q *MemberTagQuery) Filter() *MemberTagFilter {
+	return &MemberTagFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *MemberTagMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the MemberTagMutation builder.
+func (m *MemberTagMutation) Filter() *MemberTagFilter {
+	return &MemberTagFilter{config: m.config, predicateAdder: m}
+}
+
+// MemberTagFilter provides a generic filtering capability at runtime for MemberTagQuery.
+type MemberTagFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *MemberTagFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *MemberTagFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(membertag.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *MemberTagFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(membertag.FieldProgramID))
+}
+
+// WhereMemberID applies the entql int predicate on the member_id field.
+func (f *MemberTagFilter) WhereMemberID(p entql.IntP) {
+	f.Where(p.Field(membertag.FieldMemberID))
+}
+
+// WhereTagID applies the entql int predicate on the tag_id field.
+func (f *MemberTagFilter) WhereTagID(p entql.IntP) {
+	f.Where(p.Field(membertag.FieldTagID))
+}
+
+// WhereSince applies the entql time.Time predicate on the since field.
+func (f *MemberTagFilter) WhereSince(p entql.TimeP) {
+	f.Where(p.Field(membertag.FieldSince))
+}
+
+// WhereSetBy applies the entql string predicate on the set_by field.
+func (f *MemberTagFilter) WhereSetBy(p entql.StringP) {
+	f.Where(p.Field(membertag.FieldSetBy))
+}
+
+// WhereReason applies the entql string predicate on the reason field.
+func (f *MemberTagFilter) WhereReason(p entql.StringP) {
+	f.Where(p.Field(membertag.FieldReason))
+}
+
+// WhereSource applies the entql string predicate on the source field.
+func (f *MemberTagFilter) WhereSource(p entql.StringP) {
+	f.Where(p.Field(membertag.FieldSource))
+}
+
+// WhereHasMember applies a predicate to check if query has an edge member.
+func (f *MemberTagFilter) WhereHasMember() {
+	f.Where(entql.HasEdge("member"))
+}
+
+// WhereHasMemberWith applies a predicate to check if query has an edge member with a given conditions (other predicates).
+func (f *MemberTagFilter) WhereHasMemberWith(preds ...predicate.Member) {
+	f.Where(entql.HasEdgeWith("member", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasTag applies a predicate to check if query has an edge tag.
+func (f *MemberTagFilter) WhereHasTag() {
+	f.Where(entql.HasEdge("tag"))
+}
+
+// WhereHasTagWith applies a predicate to check if query has an edge tag with a given conditions (other predicates).
+func (f *MemberTagFilter) WhereHasTagWith(preds ...predicate.Tag) {
+	f.Where(entql.HasEdgeWith("tag", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *OutboxMessageQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the OutboxMessageQuery builder.
+func (_q *OutboxMessageQuery) Filter() *OutboxMessageFilter {
+	return &OutboxMessageFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *OutboxMessageMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the OutboxMessageMutation builder.
+func (m *OutboxMessageMutation) Filter() *OutboxMessageFilter {
+	return &OutboxMessageFilter{config: m.config, predicateAdder: m}
+}
+
+// OutboxMessageFilter provides a generic filtering capability at runtime for OutboxMessageQuery.
+type OutboxMessageFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *OutboxMessageFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *OutboxMessageFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(outboxmessage.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *OutboxMessageFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(outboxmessage.FieldProgramID))
+}
+
+// WhereMemberID applies the entql int predicate on the member_id field.
+func (f *OutboxMessageFilter) WhereMemberID(p entql.IntP) {
+	f.Where(p.Field(outboxmessage.FieldMemberID))
+}
+
+// WhereEventType applies the entql string predicate on the event_type field.
+func (f *OutboxMessageFilter) WhereEventType(p entql.StringP) {
+	f.Where(p.Field(outboxmessage.FieldEventType))
+}
+
+// WherePayload applies the entql json.RawMessage predicate on the payload field.
+func (f *OutboxMessageFilter) WherePayload(p entql.BytesP) {
+	f.Where(p.Field(outboxmessage.FieldPayload))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *OutboxMessageFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(outboxmessage.FieldCreatedAt))
+}
+
+// WhereFannedOut applies the entql bool predicate on the fanned_out field.
+func (f *OutboxMessageFilter) WhereFannedOut(p entql.BoolP) {
+	f.Where(p.Field(outboxmessage.FieldFannedOut))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *PartnerGrantQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2512,7 +3299,7 @@ type PartnerGrantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PartnerGrantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2641,7 +3428,7 @@ type PartnerSettingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PartnerSettingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2706,7 +3493,7 @@ type PlusCodeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PlusCodeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2804,7 +3591,7 @@ type PlusCodeBatchFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PlusCodeBatchFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2908,7 +3695,7 @@ type PlusCodeFailureFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PlusCodeFailureFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2982,7 +3769,7 @@ type PlusRequestFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PlusRequestFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3091,7 +3878,7 @@ type PlusTermFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PlusTermFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3235,7 +4022,7 @@ type PointAccountFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PointAccountFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3309,7 +4096,7 @@ type PointAllocationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PointAllocationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3388,7 +4175,7 @@ type PointEntryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PointEntryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3512,7 +4299,7 @@ type PointLotFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PointLotFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3558,6 +4345,11 @@ func (f *PointLotFilter) WhereAvailableAt(p entql.TimeP) {
 	f.Where(p.Field(pointlot.FieldAvailableAt))
 }
 
+// WhereFunding applies the entql string predicate on the funding field.
+func (f *PointLotFilter) WhereFunding(p entql.StringP) {
+	f.Where(p.Field(pointlot.FieldFunding))
+}
+
 // WhereHasMember applies a predicate to check if query has an edge member.
 func (f *PointLotFilter) WhereHasMember() {
 	f.Where(entql.HasEdge("member"))
@@ -3601,7 +4393,7 @@ type PointRequestFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PointRequestFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3700,7 +4492,7 @@ type ProgramFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProgramFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3821,7 +4613,7 @@ type RefusalFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RefusalFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3892,6 +4684,76 @@ func (f *RefusalFilter) WhereHasMemberWith(preds ...predicate.Member) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *SegmentQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the SegmentQuery builder.
+func (_q *SegmentQuery) Filter() *SegmentFilter {
+	return &SegmentFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *SegmentMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the SegmentMutation builder.
+func (m *SegmentMutation) Filter() *SegmentFilter {
+	return &SegmentFilter{config: m.config, predicateAdder: m}
+}
+
+// SegmentFilter provides a generic filtering capability at runtime for SegmentQuery.
+type SegmentFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *SegmentFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *SegmentFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(segment.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *SegmentFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(segment.FieldProgramID))
+}
+
+// WhereKey applies the entql string predicate on the key field.
+func (f *SegmentFilter) WhereKey(p entql.StringP) {
+	f.Where(p.Field(segment.FieldKey))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *SegmentFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(segment.FieldName))
+}
+
+// WhereCondition applies the entql json.RawMessage predicate on the condition field.
+func (f *SegmentFilter) WhereCondition(p entql.BytesP) {
+	f.Where(p.Field(segment.FieldCondition))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *SegmentFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(segment.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *SegmentFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(segment.FieldUpdatedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *SettlementQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -3920,7 +4782,7 @@ type SettlementFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SettlementFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4024,7 +4886,7 @@ type SettlementPartitionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SettlementPartitionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[32].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4128,7 +4990,7 @@ type StoreFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StoreFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[33].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4212,7 +5074,7 @@ type StoreBudgetFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StoreBudgetFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[34].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4272,7 +5134,7 @@ type StoreConsentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StoreConsentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[35].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4385,7 +5247,7 @@ type StoreFundingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StoreFundingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[36].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4465,7 +5327,7 @@ type StoreProgramFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StoreProgramFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[37].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4502,6 +5364,160 @@ func (f *StoreProgramFilter) WhereCreatedAt(p entql.TimeP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *TagQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the TagQuery builder.
+func (_q *TagQuery) Filter() *TagFilter {
+	return &TagFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *TagMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the TagMutation builder.
+func (m *TagMutation) Filter() *TagFilter {
+	return &TagFilter{config: m.config, predicateAdder: m}
+}
+
+// TagFilter provides a generic filtering capability at runtime for TagQuery.
+type TagFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *TagFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[38].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *TagFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(tag.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *TagFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(tag.FieldProgramID))
+}
+
+// WhereKey applies the entql string predicate on the key field.
+func (f *TagFilter) WhereKey(p entql.StringP) {
+	f.Where(p.Field(tag.FieldKey))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *TagFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(tag.FieldName))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *TagFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(tag.FieldKind))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *TagFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(tag.FieldCreatedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *TagRuleQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the TagRuleQuery builder.
+func (_q *TagRuleQuery) Filter() *TagRuleFilter {
+	return &TagRuleFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *TagRuleMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the TagRuleMutation builder.
+func (m *TagRuleMutation) Filter() *TagRuleFilter {
+	return &TagRuleFilter{config: m.config, predicateAdder: m}
+}
+
+// TagRuleFilter provides a generic filtering capability at runtime for TagRuleQuery.
+type TagRuleFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *TagRuleFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[39].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *TagRuleFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(tagrule.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *TagRuleFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(tagrule.FieldProgramID))
+}
+
+// WhereTagID applies the entql int predicate on the tag_id field.
+func (f *TagRuleFilter) WhereTagID(p entql.IntP) {
+	f.Where(p.Field(tagrule.FieldTagID))
+}
+
+// WhereCondition applies the entql json.RawMessage predicate on the condition field.
+func (f *TagRuleFilter) WhereCondition(p entql.BytesP) {
+	f.Where(p.Field(tagrule.FieldCondition))
+}
+
+// WhereVersion applies the entql int predicate on the version field.
+func (f *TagRuleFilter) WhereVersion(p entql.IntP) {
+	f.Where(p.Field(tagrule.FieldVersion))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *TagRuleFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(tagrule.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *TagRuleFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(tagrule.FieldUpdatedAt))
+}
+
+// WhereEvaluatedAt applies the entql time.Time predicate on the evaluated_at field.
+func (f *TagRuleFilter) WhereEvaluatedAt(p entql.TimeP) {
+	f.Where(p.Field(tagrule.FieldEvaluatedAt))
+}
+
+// WhereHasTag applies a predicate to check if query has an edge tag.
+func (f *TagRuleFilter) WhereHasTag() {
+	f.Where(entql.HasEdge("tag"))
+}
+
+// WhereHasTagWith applies a predicate to check if query has an edge tag with a given conditions (other predicates).
+func (f *TagRuleFilter) WhereHasTagWith(preds ...predicate.Tag) {
+	f.Where(entql.HasEdgeWith("tag", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *TierQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -4530,7 +5546,7 @@ type TierFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TierFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[32].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[40].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4657,7 +5673,7 @@ type TierChangeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TierChangeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[33].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[41].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4789,7 +5805,7 @@ type TierGiftFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TierGiftFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[34].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[42].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4857,4 +5873,194 @@ func (f *TierGiftFilter) WhereHasMemberWith(preds ...predicate.Member) {
 			p(s)
 		}
 	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *WebhookDeliveryQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the WebhookDeliveryQuery builder.
+func (_q *WebhookDeliveryQuery) Filter() *WebhookDeliveryFilter {
+	return &WebhookDeliveryFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *WebhookDeliveryMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the WebhookDeliveryMutation builder.
+func (m *WebhookDeliveryMutation) Filter() *WebhookDeliveryFilter {
+	return &WebhookDeliveryFilter{config: m.config, predicateAdder: m}
+}
+
+// WebhookDeliveryFilter provides a generic filtering capability at runtime for WebhookDeliveryQuery.
+type WebhookDeliveryFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *WebhookDeliveryFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[43].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *WebhookDeliveryFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(webhookdelivery.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *WebhookDeliveryFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(webhookdelivery.FieldProgramID))
+}
+
+// WhereEndpointID applies the entql int predicate on the endpoint_id field.
+func (f *WebhookDeliveryFilter) WhereEndpointID(p entql.IntP) {
+	f.Where(p.Field(webhookdelivery.FieldEndpointID))
+}
+
+// WhereMessageID applies the entql int predicate on the message_id field.
+func (f *WebhookDeliveryFilter) WhereMessageID(p entql.IntP) {
+	f.Where(p.Field(webhookdelivery.FieldMessageID))
+}
+
+// WhereMemberID applies the entql int predicate on the member_id field.
+func (f *WebhookDeliveryFilter) WhereMemberID(p entql.IntP) {
+	f.Where(p.Field(webhookdelivery.FieldMemberID))
+}
+
+// WhereEventType applies the entql string predicate on the event_type field.
+func (f *WebhookDeliveryFilter) WhereEventType(p entql.StringP) {
+	f.Where(p.Field(webhookdelivery.FieldEventType))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *WebhookDeliveryFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(webhookdelivery.FieldStatus))
+}
+
+// WhereAttempts applies the entql int predicate on the attempts field.
+func (f *WebhookDeliveryFilter) WhereAttempts(p entql.IntP) {
+	f.Where(p.Field(webhookdelivery.FieldAttempts))
+}
+
+// WhereNextAttemptAt applies the entql time.Time predicate on the next_attempt_at field.
+func (f *WebhookDeliveryFilter) WhereNextAttemptAt(p entql.TimeP) {
+	f.Where(p.Field(webhookdelivery.FieldNextAttemptAt))
+}
+
+// WhereLastError applies the entql string predicate on the last_error field.
+func (f *WebhookDeliveryFilter) WhereLastError(p entql.StringP) {
+	f.Where(p.Field(webhookdelivery.FieldLastError))
+}
+
+// WhereLeaseOwner applies the entql string predicate on the lease_owner field.
+func (f *WebhookDeliveryFilter) WhereLeaseOwner(p entql.StringP) {
+	f.Where(p.Field(webhookdelivery.FieldLeaseOwner))
+}
+
+// WhereLeaseUntil applies the entql time.Time predicate on the lease_until field.
+func (f *WebhookDeliveryFilter) WhereLeaseUntil(p entql.TimeP) {
+	f.Where(p.Field(webhookdelivery.FieldLeaseUntil))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *WebhookDeliveryFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(webhookdelivery.FieldCreatedAt))
+}
+
+// WhereDeliveredAt applies the entql time.Time predicate on the delivered_at field.
+func (f *WebhookDeliveryFilter) WhereDeliveredAt(p entql.TimeP) {
+	f.Where(p.Field(webhookdelivery.FieldDeliveredAt))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *WebhookEndpointQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the WebhookEndpointQuery builder.
+func (_q *WebhookEndpointQuery) Filter() *WebhookEndpointFilter {
+	return &WebhookEndpointFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *WebhookEndpointMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the WebhookEndpointMutation builder.
+func (m *WebhookEndpointMutation) Filter() *WebhookEndpointFilter {
+	return &WebhookEndpointFilter{config: m.config, predicateAdder: m}
+}
+
+// WebhookEndpointFilter provides a generic filtering capability at runtime for WebhookEndpointQuery.
+type WebhookEndpointFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *WebhookEndpointFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[44].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *WebhookEndpointFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(webhookendpoint.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *WebhookEndpointFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(webhookendpoint.FieldProgramID))
+}
+
+// WhereURL applies the entql string predicate on the url field.
+func (f *WebhookEndpointFilter) WhereURL(p entql.StringP) {
+	f.Where(p.Field(webhookendpoint.FieldURL))
+}
+
+// WhereEventTypes applies the entql json.RawMessage predicate on the event_types field.
+func (f *WebhookEndpointFilter) WhereEventTypes(p entql.BytesP) {
+	f.Where(p.Field(webhookendpoint.FieldEventTypes))
+}
+
+// WhereDescription applies the entql string predicate on the description field.
+func (f *WebhookEndpointFilter) WhereDescription(p entql.StringP) {
+	f.Where(p.Field(webhookendpoint.FieldDescription))
+}
+
+// WhereSecret applies the entql string predicate on the secret field.
+func (f *WebhookEndpointFilter) WhereSecret(p entql.StringP) {
+	f.Where(p.Field(webhookendpoint.FieldSecret))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *WebhookEndpointFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(webhookendpoint.FieldStatus))
+}
+
+// WhereFailureRun applies the entql int predicate on the failure_run field.
+func (f *WebhookEndpointFilter) WhereFailureRun(p entql.IntP) {
+	f.Where(p.Field(webhookendpoint.FieldFailureRun))
+}
+
+// WhereDisabledReason applies the entql string predicate on the disabled_reason field.
+func (f *WebhookEndpointFilter) WhereDisabledReason(p entql.StringP) {
+	f.Where(p.Field(webhookendpoint.FieldDisabledReason))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *WebhookEndpointFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(webhookendpoint.FieldCreatedAt))
 }

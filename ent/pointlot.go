@@ -32,6 +32,8 @@ type PointLot struct {
 	ExpiresAt time.Time `json:"expires_at,omitempty"`
 	// AvailableAt holds the value of the "available_at" field.
 	AvailableAt time.Time `json:"available_at,omitempty"`
+	// Who funds the points, as on the entry that earned them: the liability by funder is the sum of what remains in each funder's lots. Lots written before the column count as PLATFORM.
+	Funding string `json:"funding,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the PointLotQuery when eager-loading is set.
 	Edges        PointLotEdges `json:"edges"`
@@ -67,7 +69,7 @@ func (*PointLot) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case pointlot.FieldID, pointlot.FieldProgramID, pointlot.FieldMemberID, pointlot.FieldRemaining:
 			values[i] = new(sql.NullInt64)
-		case pointlot.FieldOrderID, pointlot.FieldSku:
+		case pointlot.FieldOrderID, pointlot.FieldSku, pointlot.FieldFunding:
 			values[i] = new(sql.NullString)
 		case pointlot.FieldExpiresAt, pointlot.FieldAvailableAt:
 			values[i] = new(sql.NullTime)
@@ -134,6 +136,12 @@ func (_m *PointLot) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.AvailableAt = value.Time
 			}
+		case pointlot.FieldFunding:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field funding", values[i])
+			} else if value.Valid {
+				_m.Funding = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -195,6 +203,9 @@ func (_m *PointLot) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("available_at=")
 	builder.WriteString(_m.AvailableAt.Format(time.ANSIC))
+	builder.WriteString(", ")
+	builder.WriteString("funding=")
+	builder.WriteString(_m.Funding)
 	builder.WriteByte(')')
 	return builder.String()
 }

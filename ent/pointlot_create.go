@@ -81,6 +81,20 @@ func (_c *PointLotCreate) SetAvailableAt(v time.Time) *PointLotCreate {
 	return _c
 }
 
+// SetFunding sets the "funding" field.
+func (_c *PointLotCreate) SetFunding(v string) *PointLotCreate {
+	_c.mutation.SetFunding(v)
+	return _c
+}
+
+// SetNillableFunding sets the "funding" field if the given value is not nil.
+func (_c *PointLotCreate) SetNillableFunding(v *string) *PointLotCreate {
+	if v != nil {
+		_c.SetFunding(*v)
+	}
+	return _c
+}
+
 // SetMember sets the "member" edge to the Member entity.
 func (_c *PointLotCreate) SetMember(v *Member) *PointLotCreate {
 	return _c.SetMemberID(v.ID)
@@ -93,6 +107,9 @@ func (_c *PointLotCreate) Mutation() *PointLotMutation {
 
 // Save creates the PointLot in the database.
 func (_c *PointLotCreate) Save(ctx context.Context) (*PointLot, error) {
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -116,6 +133,15 @@ func (_c *PointLotCreate) ExecX(ctx context.Context) {
 	if err := _c.Exec(ctx); err != nil {
 		panic(err)
 	}
+}
+
+// defaults sets the default values of the builder before save.
+func (_c *PointLotCreate) defaults() error {
+	if _, ok := _c.mutation.Funding(); !ok {
+		v := pointlot.DefaultFunding
+		_c.mutation.SetFunding(v)
+	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -149,6 +175,14 @@ func (_c *PointLotCreate) check() error {
 	}
 	if _, ok := _c.mutation.AvailableAt(); !ok {
 		return &ValidationError{Name: "available_at", err: errors.New(`ent: missing required field "PointLot.available_at"`)}
+	}
+	if _, ok := _c.mutation.Funding(); !ok {
+		return &ValidationError{Name: "funding", err: errors.New(`ent: missing required field "PointLot.funding"`)}
+	}
+	if v, ok := _c.mutation.Funding(); ok {
+		if err := pointlot.FundingValidator(v); err != nil {
+			return &ValidationError{Name: "funding", err: fmt.Errorf(`ent: validator failed for field "PointLot.funding": %w`, err)}
+		}
 	}
 	if len(_c.mutation.MemberIDs()) == 0 {
 		return &ValidationError{Name: "member", err: errors.New(`ent: missing required edge "PointLot.member"`)}
@@ -203,6 +237,10 @@ func (_c *PointLotCreate) createSpec() (*PointLot, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.AvailableAt(); ok {
 		_spec.SetField(pointlot.FieldAvailableAt, field.TypeTime, value)
 		_node.AvailableAt = value
+	}
+	if value, ok := _c.mutation.Funding(); ok {
+		_spec.SetField(pointlot.FieldFunding, field.TypeString, value)
+		_node.Funding = value
 	}
 	if nodes := _c.mutation.MemberIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -320,6 +358,9 @@ func (u *PointLotUpsertOne) UpdateNewValues() *PointLotUpsertOne {
 		if _, exists := u.create.mutation.AvailableAt(); exists {
 			s.SetIgnore(pointlot.FieldAvailableAt)
 		}
+		if _, exists := u.create.mutation.Funding(); exists {
+			s.SetIgnore(pointlot.FieldFunding)
+		}
 	}))
 	return u
 }
@@ -424,6 +465,7 @@ func (_c *PointLotCreateBulk) Save(ctx context.Context) ([]*PointLot, error) {
 	for i := range _c.builders {
 		func(i int, root context.Context) {
 			builder := _c.builders[i]
+			builder.defaults()
 			var mut Mutator = MutateFunc(func(ctx context.Context, m Mutation) (Value, error) {
 				mutation, ok := m.(*PointLotMutation)
 				if !ok {
@@ -564,6 +606,9 @@ func (u *PointLotUpsertBulk) UpdateNewValues() *PointLotUpsertBulk {
 			}
 			if _, exists := b.mutation.AvailableAt(); exists {
 				s.SetIgnore(pointlot.FieldAvailableAt)
+			}
+			if _, exists := b.mutation.Funding(); exists {
+				s.SetIgnore(pointlot.FieldFunding)
 			}
 		}
 	}))

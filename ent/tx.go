@@ -22,6 +22,12 @@ type Tx struct {
 	Benefit *BenefitClient
 	// BenefitClaim is the client for interacting with the BenefitClaim builders.
 	BenefitClaim *BenefitClaimClient
+	// Campaign is the client for interacting with the Campaign builders.
+	Campaign *CampaignClient
+	// CampaignResult is the client for interacting with the CampaignResult builders.
+	CampaignResult *CampaignResultClient
+	// CampaignRun is the client for interacting with the CampaignRun builders.
+	CampaignRun *CampaignRunClient
 	// CategoryMonth is the client for interacting with the CategoryMonth builders.
 	CategoryMonth *CategoryMonthClient
 	// Event is the client for interacting with the Event builders.
@@ -36,6 +42,10 @@ type Tx struct {
 	MemberMedal *MemberMedalClient
 	// MemberScore is the client for interacting with the MemberScore builders.
 	MemberScore *MemberScoreClient
+	// MemberTag is the client for interacting with the MemberTag builders.
+	MemberTag *MemberTagClient
+	// OutboxMessage is the client for interacting with the OutboxMessage builders.
+	OutboxMessage *OutboxMessageClient
 	// PartnerGrant is the client for interacting with the PartnerGrant builders.
 	PartnerGrant *PartnerGrantClient
 	// PartnerSetting is the client for interacting with the PartnerSetting builders.
@@ -64,6 +74,8 @@ type Tx struct {
 	Program *ProgramClient
 	// Refusal is the client for interacting with the Refusal builders.
 	Refusal *RefusalClient
+	// Segment is the client for interacting with the Segment builders.
+	Segment *SegmentClient
 	// Settlement is the client for interacting with the Settlement builders.
 	Settlement *SettlementClient
 	// SettlementPartition is the client for interacting with the SettlementPartition builders.
@@ -78,12 +90,20 @@ type Tx struct {
 	StoreFunding *StoreFundingClient
 	// StoreProgram is the client for interacting with the StoreProgram builders.
 	StoreProgram *StoreProgramClient
+	// Tag is the client for interacting with the Tag builders.
+	Tag *TagClient
+	// TagRule is the client for interacting with the TagRule builders.
+	TagRule *TagRuleClient
 	// Tier is the client for interacting with the Tier builders.
 	Tier *TierClient
 	// TierChange is the client for interacting with the TierChange builders.
 	TierChange *TierChangeClient
 	// TierGift is the client for interacting with the TierGift builders.
 	TierGift *TierGiftClient
+	// WebhookDelivery is the client for interacting with the WebhookDelivery builders.
+	WebhookDelivery *WebhookDeliveryClient
+	// WebhookEndpoint is the client for interacting with the WebhookEndpoint builders.
+	WebhookEndpoint *WebhookEndpointClient
 
 	// lazily loaded.
 	client     *Client
@@ -219,6 +239,9 @@ func (tx *Tx) init() {
 	tx.AuditEntry = NewAuditEntryClient(tx.config)
 	tx.Benefit = NewBenefitClient(tx.config)
 	tx.BenefitClaim = NewBenefitClaimClient(tx.config)
+	tx.Campaign = NewCampaignClient(tx.config)
+	tx.CampaignResult = NewCampaignResultClient(tx.config)
+	tx.CampaignRun = NewCampaignRunClient(tx.config)
 	tx.CategoryMonth = NewCategoryMonthClient(tx.config)
 	tx.Event = NewEventClient(tx.config)
 	tx.Medal = NewMedalClient(tx.config)
@@ -226,6 +249,8 @@ func (tx *Tx) init() {
 	tx.Member = NewMemberClient(tx.config)
 	tx.MemberMedal = NewMemberMedalClient(tx.config)
 	tx.MemberScore = NewMemberScoreClient(tx.config)
+	tx.MemberTag = NewMemberTagClient(tx.config)
+	tx.OutboxMessage = NewOutboxMessageClient(tx.config)
 	tx.PartnerGrant = NewPartnerGrantClient(tx.config)
 	tx.PartnerSetting = NewPartnerSettingClient(tx.config)
 	tx.PlusCode = NewPlusCodeClient(tx.config)
@@ -240,6 +265,7 @@ func (tx *Tx) init() {
 	tx.PointRequest = NewPointRequestClient(tx.config)
 	tx.Program = NewProgramClient(tx.config)
 	tx.Refusal = NewRefusalClient(tx.config)
+	tx.Segment = NewSegmentClient(tx.config)
 	tx.Settlement = NewSettlementClient(tx.config)
 	tx.SettlementPartition = NewSettlementPartitionClient(tx.config)
 	tx.Store = NewStoreClient(tx.config)
@@ -247,9 +273,13 @@ func (tx *Tx) init() {
 	tx.StoreConsent = NewStoreConsentClient(tx.config)
 	tx.StoreFunding = NewStoreFundingClient(tx.config)
 	tx.StoreProgram = NewStoreProgramClient(tx.config)
+	tx.Tag = NewTagClient(tx.config)
+	tx.TagRule = NewTagRuleClient(tx.config)
 	tx.Tier = NewTierClient(tx.config)
 	tx.TierChange = NewTierChangeClient(tx.config)
 	tx.TierGift = NewTierGiftClient(tx.config)
+	tx.WebhookDelivery = NewWebhookDeliveryClient(tx.config)
+	tx.WebhookEndpoint = NewWebhookEndpointClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.

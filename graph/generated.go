@@ -18,6 +18,8 @@ import (
 	"github.com/membergraph/membergraph/ent"
 	"github.com/membergraph/membergraph/ent/benefit"
 	"github.com/membergraph/membergraph/ent/benefitclaim"
+	"github.com/membergraph/membergraph/ent/campaign"
+	"github.com/membergraph/membergraph/ent/campaignresult"
 	"github.com/membergraph/membergraph/ent/event"
 	"github.com/membergraph/membergraph/ent/medal"
 	"github.com/membergraph/membergraph/ent/member"
@@ -28,6 +30,8 @@ import (
 	"github.com/membergraph/membergraph/ent/storeconsent"
 	"github.com/membergraph/membergraph/ent/storeprogram"
 	"github.com/membergraph/membergraph/ent/tierchange"
+	"github.com/membergraph/membergraph/ent/webhookdelivery"
+	"github.com/membergraph/membergraph/ent/webhookendpoint"
 	"github.com/membergraph/membergraph/graph/model"
 	"github.com/membergraph/membergraph/graph/scalar"
 	"github.com/membergraph/membergraph/internal/rules"
@@ -45,6 +49,10 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Analytics() AnalyticsResolver
+	Campaign() CampaignResolver
+	CampaignResult() CampaignResultResolver
+	CampaignRun() CampaignRunResolver
 	Member() MemberResolver
 	MemberPlus() MemberPlusResolver
 	MemberPoints() MemberPointsResolver
@@ -66,6 +74,23 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	Analytics struct {
+		MedalLevels             func(childComplexity int) int
+		Penetration             func(childComplexity int) int
+		PlusConversion          func(childComplexity int, period model.AnalyticsPeriodInput) int
+		PlusRenewal             func(childComplexity int, period model.AnalyticsPeriodInput) int
+		PointsExpiringNextMonth func(childComplexity int) int
+		PointsLiability         func(childComplexity int) int
+		Pyramid                 func(childComplexity int) int
+		ScoreDistribution       func(childComplexity int, bucketWidth *int) int
+		WhatIf                  func(childComplexity int, input model.SimulateTierTableInput) int
+	}
+
+	AnalyticsPeriod struct {
+		From func(childComplexity int) int
+		To   func(childComplexity int) int
+	}
+
 	AuditEntry struct {
 		Action    func(childComplexity int) int
 		Actor     func(childComplexity int) int
@@ -117,6 +142,85 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	Campaign struct {
+		Action           func(childComplexity int) int
+		BudgetPoints     func(childComplexity int) int
+		CreatedAt        func(childComplexity int) int
+		FrequencyCapDays func(childComplexity int) int
+		FrequencyCapHits func(childComplexity int) int
+		Key              func(childComplexity int) int
+		Name             func(childComplexity int) int
+		Runs             func(childComplexity int, first *int, after *entgql.Cursor[int]) int
+		Segment          func(childComplexity int) int
+		SpentPoints      func(childComplexity int) int
+		Status           func(childComplexity int) int
+		Trigger          func(childComplexity int) int
+	}
+
+	CampaignAction struct {
+		Budget func(childComplexity int) int
+		Kind   func(childComplexity int) int
+		Points func(childComplexity int) int
+	}
+
+	CampaignCost struct {
+		CostCents func(childComplexity int) int
+		Members   func(childComplexity int) int
+		Points    func(childComplexity int) int
+		Skipped   func(childComplexity int) int
+	}
+
+	CampaignPayload struct {
+		Campaign   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	CampaignResult struct {
+		Member func(childComplexity int) int
+		Points func(childComplexity int) int
+		Reason func(childComplexity int) int
+		Status func(childComplexity int) int
+	}
+
+	CampaignResultConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	CampaignResultEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	CampaignRun struct {
+		Done       func(childComplexity int) int
+		Failed     func(childComplexity int) int
+		FinishedAt func(childComplexity int) int
+		Key        func(childComplexity int) int
+		Points     func(childComplexity int) int
+		Results    func(childComplexity int, first *int, after *entgql.Cursor[int]) int
+		Skipped    func(childComplexity int) int
+		StartedAt  func(childComplexity int) int
+	}
+
+	CampaignRunConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	CampaignRunEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	CampaignTrigger struct {
+		At        func(childComplexity int) int
+		Kind      func(childComplexity int) int
+		MonthDay  func(childComplexity int) int
+		TimeOfDay func(childComplexity int) int
+		Weekday   func(childComplexity int) int
+	}
+
 	CancelPlusPayload struct {
 		CancelledTerms  func(childComplexity int) int
 		RefundableCents func(childComplexity int) int
@@ -163,6 +267,11 @@ type ComplexityRoot struct {
 		Value func(childComplexity int) int
 	}
 
+	CreateCampaignPayload struct {
+		Campaign   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	CreateStorePayload struct {
 		Store      func(childComplexity int) int
 		UserErrors func(childComplexity int) int
@@ -170,6 +279,11 @@ type ComplexityRoot struct {
 
 	CreateStoreProgramPayload struct {
 		Program    func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	DryRunCampaignPayload struct {
+		Cost       func(childComplexity int) int
 		UserErrors func(childComplexity int) int
 	}
 
@@ -220,6 +334,12 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	FundedPoints struct {
+		Funding    func(childComplexity int) int
+		Points     func(childComplexity int) int
+		ValueCents func(childComplexity int) int
+	}
+
 	IssuePlusCodesPayload struct {
 		Batch      func(childComplexity int) int
 		Codes      func(childComplexity int) int
@@ -253,6 +373,17 @@ type ComplexityRoot struct {
 	MedalChangeEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	MedalLevelCount struct {
+		Levels func(childComplexity int) int
+		Medal  func(childComplexity int) int
+	}
+
+	MedalLevelCounts struct {
+		ComputedAt func(childComplexity int) int
+		Medals     func(childComplexity int) int
+		Members    func(childComplexity int) int
 	}
 
 	MedalProgress struct {
@@ -388,9 +519,11 @@ type ComplexityRoot struct {
 		ClaimBenefit           func(childComplexity int, input model.ClaimBenefitInput) int
 		ClaimPartnerBenefit    func(childComplexity int, input model.ClaimPartnerBenefitInput) int
 		ConfigurePartner       func(childComplexity int, input model.ConfigurePartnerInput) int
+		CreateCampaign         func(childComplexity int, input model.CreateCampaignInput) int
 		CreateStore            func(childComplexity int, input model.CreateStoreInput) int
 		CreateStoreProgram     func(childComplexity int, input model.CreateStoreProgramInput) int
 		DisablePartner         func(childComplexity int, input model.PartnerInput) int
+		DryRunCampaign         func(childComplexity int, input model.DryRunCampaignInput) int
 		EnablePartner          func(childComplexity int, input model.PartnerInput) int
 		FundPartnerBudget      func(childComplexity int, input model.FundPartnerBudgetInput) int
 		FundStoreBudget        func(childComplexity int, input model.FundStoreBudgetInput) int
@@ -398,11 +531,13 @@ type ComplexityRoot struct {
 		IssuePlusCodes         func(childComplexity int, input model.IssuePlusCodesInput) int
 		JoinStoreProgram       func(childComplexity int, input model.JoinStoreProgramInput) int
 		LeaveStoreProgram      func(childComplexity int, input model.LeaveStoreProgramInput) int
+		PauseCampaign          func(childComplexity int, input model.CampaignKeyInput) int
 		PurchasePlus           func(childComplexity int, input model.PurchasePlusInput) int
 		RecordEvents           func(childComplexity int, input model.RecordEventsInput) int
 		RedeemPlusCode         func(childComplexity int, input model.RedeemPlusCodeInput) int
 		RegisterMember         func(childComplexity int, input model.RegisterMemberInput) int
 		ReportPartnerActivity  func(childComplexity int, input model.ReportPartnerActivityInput) int
+		ResumeCampaign         func(childComplexity int, input model.CampaignKeyInput) int
 		ReverseSpend           func(childComplexity int, input model.ReverseSpendInput) int
 		RevokePartnerBenefit   func(childComplexity int, input model.RevokePartnerBenefitInput) int
 		SettleScores           func(childComplexity int, input model.SettleScoresInput) int
@@ -496,6 +631,13 @@ type ComplexityRoot struct {
 		Plans            func(childComplexity int) int
 	}
 
+	Penetration struct {
+		ComputedAt func(childComplexity int) int
+		Members    func(childComplexity int) int
+		Plus       func(childComplexity int) int
+		Tiers      func(childComplexity int) int
+	}
+
 	PlusCodeBatch struct {
 		Count     func(childComplexity int) int
 		CreatedAt func(childComplexity int) int
@@ -505,6 +647,14 @@ type ComplexityRoot struct {
 		Label     func(childComplexity int) int
 		Plan      func(childComplexity int) int
 		Purpose   func(childComplexity int) int
+	}
+
+	PlusConversion struct {
+		ComputedAt   func(childComplexity int) int
+		Converted    func(childComplexity int) int
+		NonMembers   func(childComplexity int) int
+		Period       func(childComplexity int) int
+		TrialStarted func(childComplexity int) int
 	}
 
 	PlusPlan struct {
@@ -534,6 +684,13 @@ type ComplexityRoot struct {
 		Status       func(childComplexity int) int
 		Trial        func(childComplexity int) int
 		TrialOpen    func(childComplexity int) int
+	}
+
+	PlusRenewal struct {
+		ComputedAt func(childComplexity int) int
+		Open       func(childComplexity int) int
+		Period     func(childComplexity int) int
+		Renewed    func(childComplexity int) int
 	}
 
 	PlusSavings struct {
@@ -621,6 +778,24 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	PointsExpiring struct {
+		ByFunder   func(childComplexity int) int
+		ComputedAt func(childComplexity int) int
+		Month      func(childComplexity int) int
+		Points     func(childComplexity int) int
+		ValueCents func(childComplexity int) int
+	}
+
+	PointsLiability struct {
+		ByFunder       func(childComplexity int) int
+		ComputedAt     func(childComplexity int) int
+		DebtPoints     func(childComplexity int) int
+		DebtValueCents func(childComplexity int) int
+		MembersInDebt  func(childComplexity int) int
+		Points         func(childComplexity int) int
+		ValueCents     func(childComplexity int) int
+	}
+
 	PointsQuote struct {
 		Balance           func(childComplexity int) int
 		MaxDeductionCents func(childComplexity int) int
@@ -657,8 +832,22 @@ type ComplexityRoot struct {
 		UserErrors  func(childComplexity int) int
 	}
 
+	PyramidBand struct {
+		ExpectedShare func(childComplexity int) int
+		Members       func(childComplexity int) int
+		Tiers         func(childComplexity int) int
+	}
+
+	PyramidTier struct {
+		Members func(childComplexity int) int
+		Tier    func(childComplexity int) int
+	}
+
 	Query struct {
+		Analytics         func(childComplexity int) int
 		AuditEntries      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
+		Campaign          func(childComplexity int, key string) int
+		Campaigns         func(childComplexity int) int
 		MedalLeaders      func(childComplexity int, key string, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
 		Member            func(childComplexity int, externalID string) int
 		Members           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.MemberOrder, where *ent.MemberWhereInput) int
@@ -714,6 +903,12 @@ type ComplexityRoot struct {
 		SettledAt             func(childComplexity int) int
 	}
 
+	ScoreBucket struct {
+		From    func(childComplexity int) int
+		Members func(childComplexity int) int
+		To      func(childComplexity int) int
+	}
+
 	ScoreCounts struct {
 		Answers          func(childComplexity int) int
 		BoundAccounts    func(childComplexity int) int
@@ -736,6 +931,13 @@ type ComplexityRoot struct {
 		Credit             func(childComplexity int) int
 		RefundRatePermille func(childComplexity int) int
 		Reputation         func(childComplexity int) int
+	}
+
+	ScoreDistribution struct {
+		BucketWidth func(childComplexity int) int
+		Buckets     func(childComplexity int) int
+		ComputedAt  func(childComplexity int) int
+		Members     func(childComplexity int) int
 	}
 
 	ScoreRules struct {
@@ -775,6 +977,12 @@ type ComplexityRoot struct {
 		StartedAt   func(childComplexity int) int
 		Status      func(childComplexity int) int
 		TierChanges func(childComplexity int) int
+	}
+
+	Share struct {
+		Count func(childComplexity int) int
+		Of    func(childComplexity int) int
+		Value func(childComplexity int) int
 	}
 
 	SpendingRules struct {
@@ -884,6 +1092,20 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	TierPenetration struct {
+		AtOrAbove func(childComplexity int) int
+		Tier      func(childComplexity int) int
+	}
+
+	TierPyramid struct {
+		ActiveMembers func(childComplexity int) int
+		ComputedAt    func(childComplexity int) int
+		Head          func(childComplexity int) int
+		Middle        func(childComplexity int) int
+		Tail          func(childComplexity int) int
+		Tiers         func(childComplexity int) int
+	}
+
 	TierTableSimulation struct {
 		Members func(childComplexity int) int
 		Tiers   func(childComplexity int) int
@@ -924,8 +1146,67 @@ type ComplexityRoot struct {
 		Field   func(childComplexity int) int
 		Message func(childComplexity int) int
 	}
+
+	WebhookDelivery struct {
+		Attempts      func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		DeliveredAt   func(childComplexity int) int
+		EventType     func(childComplexity int) int
+		ID            func(childComplexity int) int
+		LastError     func(childComplexity int) int
+		MessageID     func(childComplexity int) int
+		NextAttemptAt func(childComplexity int) int
+		Status        func(childComplexity int) int
+	}
+
+	WebhookDeliveryConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	WebhookDeliveryEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	WebhookEndpoint struct {
+		CreatedAt      func(childComplexity int) int
+		Description    func(childComplexity int) int
+		DisabledReason func(childComplexity int) int
+		EventTypes     func(childComplexity int) int
+		FailureRun     func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Status         func(childComplexity int) int
+		URL            func(childComplexity int) int
+	}
 }
 
+type AnalyticsResolver interface {
+	Penetration(ctx context.Context, obj *model.Analytics) (*model.Penetration, error)
+	Pyramid(ctx context.Context, obj *model.Analytics) (*model.TierPyramid, error)
+
+	MedalLevels(ctx context.Context, obj *model.Analytics) (*model.MedalLevelCounts, error)
+	PointsLiability(ctx context.Context, obj *model.Analytics) (*model.PointsLiability, error)
+	PointsExpiringNextMonth(ctx context.Context, obj *model.Analytics) (*model.PointsExpiring, error)
+}
+type CampaignResolver interface {
+	Trigger(ctx context.Context, obj *ent.Campaign) (*model.CampaignTrigger, error)
+	Segment(ctx context.Context, obj *ent.Campaign) (string, error)
+
+	FrequencyCapHits(ctx context.Context, obj *ent.Campaign) (int, error)
+	FrequencyCapDays(ctx context.Context, obj *ent.Campaign) (int, error)
+
+	Runs(ctx context.Context, obj *ent.Campaign, first *int, after *entgql.Cursor[int]) (*model.CampaignRunConnection, error)
+}
+type CampaignResultResolver interface {
+	Member(ctx context.Context, obj *ent.CampaignResult) (string, error)
+}
+type CampaignRunResolver interface {
+	Key(ctx context.Context, obj *ent.CampaignRun) (string, error)
+
+	Results(ctx context.Context, obj *ent.CampaignRun, first *int, after *entgql.Cursor[int]) (*model.CampaignResultConnection, error)
+}
 type MemberResolver interface {
 	Events(ctx context.Context, obj *ent.Member, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) (*model.MemberEventConnection, error)
 	BenefitClaims(ctx context.Context, obj *ent.Member, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) (*ent.BenefitClaimConnection, error)
@@ -956,6 +1237,10 @@ type MemberPointsResolver interface {
 type MutationResolver interface {
 	RegisterMember(ctx context.Context, input model.RegisterMemberInput) (*model.RegisterMemberPayload, error)
 	UpdateMember(ctx context.Context, input model.UpdateMemberInput) (*model.UpdateMemberPayload, error)
+	CreateCampaign(ctx context.Context, input model.CreateCampaignInput) (*model.CreateCampaignPayload, error)
+	DryRunCampaign(ctx context.Context, input model.DryRunCampaignInput) (*model.DryRunCampaignPayload, error)
+	PauseCampaign(ctx context.Context, input model.CampaignKeyInput) (*model.CampaignPayload, error)
+	ResumeCampaign(ctx context.Context, input model.CampaignKeyInput) (*model.CampaignPayload, error)
 	ClaimPartnerBenefit(ctx context.Context, input model.ClaimPartnerBenefitInput) (*model.ClaimPartnerBenefitPayload, error)
 	RevokePartnerBenefit(ctx context.Context, input model.RevokePartnerBenefitInput) (*model.RevokePartnerBenefitPayload, error)
 	EnablePartner(ctx context.Context, input model.PartnerInput) (*model.PartnerPayload, error)
@@ -999,6 +1284,9 @@ type QueryResolver interface {
 	Node(ctx context.Context, id int) (ent.Noder, error)
 	Nodes(ctx context.Context, ids []int) ([]ent.Noder, error)
 	Members(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.MemberOrder, where *ent.MemberWhereInput) (*ent.MemberConnection, error)
+	Analytics(ctx context.Context) (*model.Analytics, error)
+	Campaign(ctx context.Context, key string) (*ent.Campaign, error)
+	Campaigns(ctx context.Context) ([]*ent.Campaign, error)
 	MedalLeaders(ctx context.Context, key string, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) (*ent.MemberMedalConnection, error)
 	Viewer(ctx context.Context) (*ent.Member, error)
 	Member(ctx context.Context, externalID string) (*ent.Member, error)
@@ -1055,6 +1343,94 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "Analytics.medalLevels":
+		if e.ComplexityRoot.Analytics.MedalLevels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analytics.MedalLevels(childComplexity), true
+	case "Analytics.penetration":
+		if e.ComplexityRoot.Analytics.Penetration == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analytics.Penetration(childComplexity), true
+	case "Analytics.plusConversion":
+		if e.ComplexityRoot.Analytics.PlusConversion == nil {
+			break
+		}
+
+		args, err := ec.field_Analytics_plusConversion_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Analytics.PlusConversion(childComplexity, args["period"].(model.AnalyticsPeriodInput)), true
+	case "Analytics.plusRenewal":
+		if e.ComplexityRoot.Analytics.PlusRenewal == nil {
+			break
+		}
+
+		args, err := ec.field_Analytics_plusRenewal_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Analytics.PlusRenewal(childComplexity, args["period"].(model.AnalyticsPeriodInput)), true
+	case "Analytics.pointsExpiringNextMonth":
+		if e.ComplexityRoot.Analytics.PointsExpiringNextMonth == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analytics.PointsExpiringNextMonth(childComplexity), true
+	case "Analytics.pointsLiability":
+		if e.ComplexityRoot.Analytics.PointsLiability == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analytics.PointsLiability(childComplexity), true
+	case "Analytics.pyramid":
+		if e.ComplexityRoot.Analytics.Pyramid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analytics.Pyramid(childComplexity), true
+	case "Analytics.scoreDistribution":
+		if e.ComplexityRoot.Analytics.ScoreDistribution == nil {
+			break
+		}
+
+		args, err := ec.field_Analytics_scoreDistribution_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Analytics.ScoreDistribution(childComplexity, args["bucketWidth"].(*int)), true
+	case "Analytics.whatIf":
+		if e.ComplexityRoot.Analytics.WhatIf == nil {
+			break
+		}
+
+		args, err := ec.field_Analytics_whatIf_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Analytics.WhatIf(childComplexity, args["input"].(model.SimulateTierTableInput)), true
+
+	case "AnalyticsPeriod.from":
+		if e.ComplexityRoot.AnalyticsPeriod.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnalyticsPeriod.From(childComplexity), true
+	case "AnalyticsPeriod.to":
+		if e.ComplexityRoot.AnalyticsPeriod.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnalyticsPeriod.To(childComplexity), true
 
 	case "AuditEntry.action":
 		if e.ComplexityRoot.AuditEntry.Action == nil {
@@ -1243,6 +1619,303 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.BenefitClaimEdge.Node(childComplexity), true
 
+	case "Campaign.action":
+		if e.ComplexityRoot.Campaign.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.Action(childComplexity), true
+	case "Campaign.budgetPoints":
+		if e.ComplexityRoot.Campaign.BudgetPoints == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.BudgetPoints(childComplexity), true
+	case "Campaign.createdAt":
+		if e.ComplexityRoot.Campaign.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.CreatedAt(childComplexity), true
+	case "Campaign.frequencyCapDays":
+		if e.ComplexityRoot.Campaign.FrequencyCapDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.FrequencyCapDays(childComplexity), true
+	case "Campaign.frequencyCapHits":
+		if e.ComplexityRoot.Campaign.FrequencyCapHits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.FrequencyCapHits(childComplexity), true
+	case "Campaign.key":
+		if e.ComplexityRoot.Campaign.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.Key(childComplexity), true
+	case "Campaign.name":
+		if e.ComplexityRoot.Campaign.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.Name(childComplexity), true
+	case "Campaign.runs":
+		if e.ComplexityRoot.Campaign.Runs == nil {
+			break
+		}
+
+		args, err := ec.field_Campaign_runs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Campaign.Runs(childComplexity, args["first"].(*int), args["after"].(*entgql.Cursor[int])), true
+	case "Campaign.segment":
+		if e.ComplexityRoot.Campaign.Segment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.Segment(childComplexity), true
+	case "Campaign.spentPoints":
+		if e.ComplexityRoot.Campaign.SpentPoints == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.SpentPoints(childComplexity), true
+	case "Campaign.status":
+		if e.ComplexityRoot.Campaign.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.Status(childComplexity), true
+	case "Campaign.trigger":
+		if e.ComplexityRoot.Campaign.Trigger == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.Trigger(childComplexity), true
+
+	case "CampaignAction.budget":
+		if e.ComplexityRoot.CampaignAction.Budget == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignAction.Budget(childComplexity), true
+	case "CampaignAction.kind":
+		if e.ComplexityRoot.CampaignAction.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignAction.Kind(childComplexity), true
+	case "CampaignAction.points":
+		if e.ComplexityRoot.CampaignAction.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignAction.Points(childComplexity), true
+
+	case "CampaignCost.costCents":
+		if e.ComplexityRoot.CampaignCost.CostCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignCost.CostCents(childComplexity), true
+	case "CampaignCost.members":
+		if e.ComplexityRoot.CampaignCost.Members == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignCost.Members(childComplexity), true
+	case "CampaignCost.points":
+		if e.ComplexityRoot.CampaignCost.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignCost.Points(childComplexity), true
+	case "CampaignCost.skipped":
+		if e.ComplexityRoot.CampaignCost.Skipped == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignCost.Skipped(childComplexity), true
+
+	case "CampaignPayload.campaign":
+		if e.ComplexityRoot.CampaignPayload.Campaign == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignPayload.Campaign(childComplexity), true
+	case "CampaignPayload.userErrors":
+		if e.ComplexityRoot.CampaignPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignPayload.UserErrors(childComplexity), true
+
+	case "CampaignResult.member":
+		if e.ComplexityRoot.CampaignResult.Member == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignResult.Member(childComplexity), true
+	case "CampaignResult.points":
+		if e.ComplexityRoot.CampaignResult.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignResult.Points(childComplexity), true
+	case "CampaignResult.reason":
+		if e.ComplexityRoot.CampaignResult.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignResult.Reason(childComplexity), true
+	case "CampaignResult.status":
+		if e.ComplexityRoot.CampaignResult.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignResult.Status(childComplexity), true
+
+	case "CampaignResultConnection.edges":
+		if e.ComplexityRoot.CampaignResultConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignResultConnection.Edges(childComplexity), true
+	case "CampaignResultConnection.pageInfo":
+		if e.ComplexityRoot.CampaignResultConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignResultConnection.PageInfo(childComplexity), true
+
+	case "CampaignResultEdge.cursor":
+		if e.ComplexityRoot.CampaignResultEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignResultEdge.Cursor(childComplexity), true
+	case "CampaignResultEdge.node":
+		if e.ComplexityRoot.CampaignResultEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignResultEdge.Node(childComplexity), true
+
+	case "CampaignRun.done":
+		if e.ComplexityRoot.CampaignRun.Done == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignRun.Done(childComplexity), true
+	case "CampaignRun.failed":
+		if e.ComplexityRoot.CampaignRun.Failed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignRun.Failed(childComplexity), true
+	case "CampaignRun.finishedAt":
+		if e.ComplexityRoot.CampaignRun.FinishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignRun.FinishedAt(childComplexity), true
+	case "CampaignRun.key":
+		if e.ComplexityRoot.CampaignRun.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignRun.Key(childComplexity), true
+	case "CampaignRun.points":
+		if e.ComplexityRoot.CampaignRun.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignRun.Points(childComplexity), true
+	case "CampaignRun.results":
+		if e.ComplexityRoot.CampaignRun.Results == nil {
+			break
+		}
+
+		args, err := ec.field_CampaignRun_results_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.CampaignRun.Results(childComplexity, args["first"].(*int), args["after"].(*entgql.Cursor[int])), true
+	case "CampaignRun.skipped":
+		if e.ComplexityRoot.CampaignRun.Skipped == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignRun.Skipped(childComplexity), true
+	case "CampaignRun.startedAt":
+		if e.ComplexityRoot.CampaignRun.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignRun.StartedAt(childComplexity), true
+
+	case "CampaignRunConnection.edges":
+		if e.ComplexityRoot.CampaignRunConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignRunConnection.Edges(childComplexity), true
+	case "CampaignRunConnection.pageInfo":
+		if e.ComplexityRoot.CampaignRunConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignRunConnection.PageInfo(childComplexity), true
+
+	case "CampaignRunEdge.cursor":
+		if e.ComplexityRoot.CampaignRunEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignRunEdge.Cursor(childComplexity), true
+	case "CampaignRunEdge.node":
+		if e.ComplexityRoot.CampaignRunEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignRunEdge.Node(childComplexity), true
+
+	case "CampaignTrigger.at":
+		if e.ComplexityRoot.CampaignTrigger.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignTrigger.At(childComplexity), true
+	case "CampaignTrigger.kind":
+		if e.ComplexityRoot.CampaignTrigger.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignTrigger.Kind(childComplexity), true
+	case "CampaignTrigger.monthDay":
+		if e.ComplexityRoot.CampaignTrigger.MonthDay == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignTrigger.MonthDay(childComplexity), true
+	case "CampaignTrigger.timeOfDay":
+		if e.ComplexityRoot.CampaignTrigger.TimeOfDay == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignTrigger.TimeOfDay(childComplexity), true
+	case "CampaignTrigger.weekday":
+		if e.ComplexityRoot.CampaignTrigger.Weekday == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignTrigger.Weekday(childComplexity), true
+
 	case "CancelPlusPayload.cancelledTerms":
 		if e.ComplexityRoot.CancelPlusPayload.CancelledTerms == nil {
 			break
@@ -1400,6 +2073,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ConfigEntry.Value(childComplexity), true
 
+	case "CreateCampaignPayload.campaign":
+		if e.ComplexityRoot.CreateCampaignPayload.Campaign == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateCampaignPayload.Campaign(childComplexity), true
+	case "CreateCampaignPayload.userErrors":
+		if e.ComplexityRoot.CreateCampaignPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateCampaignPayload.UserErrors(childComplexity), true
+
 	case "CreateStorePayload.store":
 		if e.ComplexityRoot.CreateStorePayload.Store == nil {
 			break
@@ -1425,6 +2111,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreateStoreProgramPayload.UserErrors(childComplexity), true
+
+	case "DryRunCampaignPayload.cost":
+		if e.ComplexityRoot.DryRunCampaignPayload.Cost == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DryRunCampaignPayload.Cost(childComplexity), true
+	case "DryRunCampaignPayload.userErrors":
+		if e.ComplexityRoot.DryRunCampaignPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DryRunCampaignPayload.UserErrors(childComplexity), true
 
 	case "EarningRules.checkIn":
 		if e.ComplexityRoot.EarningRules.CheckIn == nil {
@@ -1623,6 +2322,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FundStoreBudgetPayload.UserErrors(childComplexity), true
 
+	case "FundedPoints.funding":
+		if e.ComplexityRoot.FundedPoints.Funding == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FundedPoints.Funding(childComplexity), true
+	case "FundedPoints.points":
+		if e.ComplexityRoot.FundedPoints.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FundedPoints.Points(childComplexity), true
+	case "FundedPoints.valueCents":
+		if e.ComplexityRoot.FundedPoints.ValueCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FundedPoints.ValueCents(childComplexity), true
+
 	case "IssuePlusCodesPayload.batch":
 		if e.ComplexityRoot.IssuePlusCodesPayload.Batch == nil {
 			break
@@ -1747,6 +2465,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MedalChangeEdge.Node(childComplexity), true
+
+	case "MedalLevelCount.levels":
+		if e.ComplexityRoot.MedalLevelCount.Levels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MedalLevelCount.Levels(childComplexity), true
+	case "MedalLevelCount.medal":
+		if e.ComplexityRoot.MedalLevelCount.Medal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MedalLevelCount.Medal(childComplexity), true
+
+	case "MedalLevelCounts.computedAt":
+		if e.ComplexityRoot.MedalLevelCounts.ComputedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MedalLevelCounts.ComputedAt(childComplexity), true
+	case "MedalLevelCounts.medals":
+		if e.ComplexityRoot.MedalLevelCounts.Medals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MedalLevelCounts.Medals(childComplexity), true
+	case "MedalLevelCounts.members":
+		if e.ComplexityRoot.MedalLevelCounts.Members == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MedalLevelCounts.Members(childComplexity), true
 
 	case "MedalProgress.current":
 		if e.ComplexityRoot.MedalProgress.Current == nil {
@@ -2367,6 +3117,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ConfigurePartner(childComplexity, args["input"].(model.ConfigurePartnerInput)), true
+	case "Mutation.createCampaign":
+		if e.ComplexityRoot.Mutation.CreateCampaign == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createCampaign_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateCampaign(childComplexity, args["input"].(model.CreateCampaignInput)), true
 	case "Mutation.createStore":
 		if e.ComplexityRoot.Mutation.CreateStore == nil {
 			break
@@ -2400,6 +3161,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DisablePartner(childComplexity, args["input"].(model.PartnerInput)), true
+	case "Mutation.dryRunCampaign":
+		if e.ComplexityRoot.Mutation.DryRunCampaign == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_dryRunCampaign_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DryRunCampaign(childComplexity, args["input"].(model.DryRunCampaignInput)), true
 	case "Mutation.enablePartner":
 		if e.ComplexityRoot.Mutation.EnablePartner == nil {
 			break
@@ -2477,6 +3249,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.LeaveStoreProgram(childComplexity, args["input"].(model.LeaveStoreProgramInput)), true
+	case "Mutation.pauseCampaign":
+		if e.ComplexityRoot.Mutation.PauseCampaign == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_pauseCampaign_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PauseCampaign(childComplexity, args["input"].(model.CampaignKeyInput)), true
 	case "Mutation.purchasePlus":
 		if e.ComplexityRoot.Mutation.PurchasePlus == nil {
 			break
@@ -2532,6 +3315,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReportPartnerActivity(childComplexity, args["input"].(model.ReportPartnerActivityInput)), true
+	case "Mutation.resumeCampaign":
+		if e.ComplexityRoot.Mutation.ResumeCampaign == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resumeCampaign_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResumeCampaign(childComplexity, args["input"].(model.CampaignKeyInput)), true
 	case "Mutation.reverseSpend":
 		if e.ComplexityRoot.Mutation.ReverseSpend == nil {
 			break
@@ -2947,6 +3741,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PartnerPlusAllowance.Plans(childComplexity), true
 
+	case "Penetration.computedAt":
+		if e.ComplexityRoot.Penetration.ComputedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Penetration.ComputedAt(childComplexity), true
+	case "Penetration.members":
+		if e.ComplexityRoot.Penetration.Members == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Penetration.Members(childComplexity), true
+	case "Penetration.plus":
+		if e.ComplexityRoot.Penetration.Plus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Penetration.Plus(childComplexity), true
+	case "Penetration.tiers":
+		if e.ComplexityRoot.Penetration.Tiers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Penetration.Tiers(childComplexity), true
+
 	case "PlusCodeBatch.count":
 		if e.ComplexityRoot.PlusCodeBatch.Count == nil {
 			break
@@ -2995,6 +3814,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PlusCodeBatch.Purpose(childComplexity), true
+
+	case "PlusConversion.computedAt":
+		if e.ComplexityRoot.PlusConversion.ComputedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusConversion.ComputedAt(childComplexity), true
+	case "PlusConversion.converted":
+		if e.ComplexityRoot.PlusConversion.Converted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusConversion.Converted(childComplexity), true
+	case "PlusConversion.nonMembers":
+		if e.ComplexityRoot.PlusConversion.NonMembers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusConversion.NonMembers(childComplexity), true
+	case "PlusConversion.period":
+		if e.ComplexityRoot.PlusConversion.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusConversion.Period(childComplexity), true
+	case "PlusConversion.trialStarted":
+		if e.ComplexityRoot.PlusConversion.TrialStarted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusConversion.TrialStarted(childComplexity), true
 
 	case "PlusPlan.days":
 		if e.ComplexityRoot.PlusPlan.Days == nil {
@@ -3118,6 +3968,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PlusQuote.TrialOpen(childComplexity), true
+
+	case "PlusRenewal.computedAt":
+		if e.ComplexityRoot.PlusRenewal.ComputedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusRenewal.ComputedAt(childComplexity), true
+	case "PlusRenewal.open":
+		if e.ComplexityRoot.PlusRenewal.Open == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusRenewal.Open(childComplexity), true
+	case "PlusRenewal.period":
+		if e.ComplexityRoot.PlusRenewal.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusRenewal.Period(childComplexity), true
+	case "PlusRenewal.renewed":
+		if e.ComplexityRoot.PlusRenewal.Renewed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlusRenewal.Renewed(childComplexity), true
 
 	case "PlusSavings.breakdown":
 		if e.ComplexityRoot.PlusSavings.Breakdown == nil {
@@ -3442,6 +4317,80 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PointsChangePayload.UserErrors(childComplexity), true
 
+	case "PointsExpiring.byFunder":
+		if e.ComplexityRoot.PointsExpiring.ByFunder == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsExpiring.ByFunder(childComplexity), true
+	case "PointsExpiring.computedAt":
+		if e.ComplexityRoot.PointsExpiring.ComputedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsExpiring.ComputedAt(childComplexity), true
+	case "PointsExpiring.month":
+		if e.ComplexityRoot.PointsExpiring.Month == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsExpiring.Month(childComplexity), true
+	case "PointsExpiring.points":
+		if e.ComplexityRoot.PointsExpiring.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsExpiring.Points(childComplexity), true
+	case "PointsExpiring.valueCents":
+		if e.ComplexityRoot.PointsExpiring.ValueCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsExpiring.ValueCents(childComplexity), true
+
+	case "PointsLiability.byFunder":
+		if e.ComplexityRoot.PointsLiability.ByFunder == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsLiability.ByFunder(childComplexity), true
+	case "PointsLiability.computedAt":
+		if e.ComplexityRoot.PointsLiability.ComputedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsLiability.ComputedAt(childComplexity), true
+	case "PointsLiability.debtPoints":
+		if e.ComplexityRoot.PointsLiability.DebtPoints == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsLiability.DebtPoints(childComplexity), true
+	case "PointsLiability.debtValueCents":
+		if e.ComplexityRoot.PointsLiability.DebtValueCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsLiability.DebtValueCents(childComplexity), true
+	case "PointsLiability.membersInDebt":
+		if e.ComplexityRoot.PointsLiability.MembersInDebt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsLiability.MembersInDebt(childComplexity), true
+	case "PointsLiability.points":
+		if e.ComplexityRoot.PointsLiability.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsLiability.Points(childComplexity), true
+	case "PointsLiability.valueCents":
+		if e.ComplexityRoot.PointsLiability.ValueCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsLiability.ValueCents(childComplexity), true
+
 	case "PointsQuote.balance":
 		if e.ComplexityRoot.PointsQuote.Balance == nil {
 			break
@@ -3590,6 +4539,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PurchasePlusPayload.UserErrors(childComplexity), true
 
+	case "PyramidBand.expectedShare":
+		if e.ComplexityRoot.PyramidBand.ExpectedShare == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PyramidBand.ExpectedShare(childComplexity), true
+	case "PyramidBand.members":
+		if e.ComplexityRoot.PyramidBand.Members == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PyramidBand.Members(childComplexity), true
+	case "PyramidBand.tiers":
+		if e.ComplexityRoot.PyramidBand.Tiers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PyramidBand.Tiers(childComplexity), true
+
+	case "PyramidTier.members":
+		if e.ComplexityRoot.PyramidTier.Members == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PyramidTier.Members(childComplexity), true
+	case "PyramidTier.tier":
+		if e.ComplexityRoot.PyramidTier.Tier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PyramidTier.Tier(childComplexity), true
+
+	case "Query.analytics":
+		if e.ComplexityRoot.Query.Analytics == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Analytics(childComplexity), true
 	case "Query.auditEntries":
 		if e.ComplexityRoot.Query.AuditEntries == nil {
 			break
@@ -3601,6 +4588,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AuditEntries(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int)), true
+	case "Query.campaign":
+		if e.ComplexityRoot.Query.Campaign == nil {
+			break
+		}
+
+		args, err := ec.field_Query_campaign_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Campaign(childComplexity, args["key"].(string)), true
+	case "Query.campaigns":
+		if e.ComplexityRoot.Query.Campaigns == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Campaigns(childComplexity), true
 
 	case "Query.medalLeaders":
 		if e.ComplexityRoot.Query.MedalLeaders == nil {
@@ -3879,6 +4883,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Score.SettledAt(childComplexity), true
 
+	case "ScoreBucket.from":
+		if e.ComplexityRoot.ScoreBucket.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreBucket.From(childComplexity), true
+	case "ScoreBucket.members":
+		if e.ComplexityRoot.ScoreBucket.Members == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreBucket.Members(childComplexity), true
+	case "ScoreBucket.to":
+		if e.ComplexityRoot.ScoreBucket.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreBucket.To(childComplexity), true
+
 	case "ScoreCounts.answers":
 		if e.ComplexityRoot.ScoreCounts.Answers == nil {
 			break
@@ -3988,6 +5011,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ScoreDimensions.Reputation(childComplexity), true
+
+	case "ScoreDistribution.bucketWidth":
+		if e.ComplexityRoot.ScoreDistribution.BucketWidth == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreDistribution.BucketWidth(childComplexity), true
+	case "ScoreDistribution.buckets":
+		if e.ComplexityRoot.ScoreDistribution.Buckets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreDistribution.Buckets(childComplexity), true
+	case "ScoreDistribution.computedAt":
+		if e.ComplexityRoot.ScoreDistribution.ComputedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreDistribution.ComputedAt(childComplexity), true
+	case "ScoreDistribution.members":
+		if e.ComplexityRoot.ScoreDistribution.Members == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreDistribution.Members(childComplexity), true
 
 	case "ScoreRules.coefficient":
 		if e.ComplexityRoot.ScoreRules.Coefficient == nil {
@@ -4154,6 +5202,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Settlement.TierChanges(childComplexity), true
+
+	case "Share.count":
+		if e.ComplexityRoot.Share.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Share.Count(childComplexity), true
+	case "Share.of":
+		if e.ComplexityRoot.Share.Of == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Share.Of(childComplexity), true
+	case "Share.value":
+		if e.ComplexityRoot.Share.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Share.Value(childComplexity), true
 
 	case "SpendingRules.deductionMaxPercent":
 		if e.ComplexityRoot.SpendingRules.DeductionMaxPercent == nil {
@@ -4542,6 +5609,56 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TierChangeEdge.Node(childComplexity), true
 
+	case "TierPenetration.atOrAbove":
+		if e.ComplexityRoot.TierPenetration.AtOrAbove == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TierPenetration.AtOrAbove(childComplexity), true
+	case "TierPenetration.tier":
+		if e.ComplexityRoot.TierPenetration.Tier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TierPenetration.Tier(childComplexity), true
+
+	case "TierPyramid.activeMembers":
+		if e.ComplexityRoot.TierPyramid.ActiveMembers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TierPyramid.ActiveMembers(childComplexity), true
+	case "TierPyramid.computedAt":
+		if e.ComplexityRoot.TierPyramid.ComputedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TierPyramid.ComputedAt(childComplexity), true
+	case "TierPyramid.head":
+		if e.ComplexityRoot.TierPyramid.Head == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TierPyramid.Head(childComplexity), true
+	case "TierPyramid.middle":
+		if e.ComplexityRoot.TierPyramid.Middle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TierPyramid.Middle(childComplexity), true
+	case "TierPyramid.tail":
+		if e.ComplexityRoot.TierPyramid.Tail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TierPyramid.Tail(childComplexity), true
+	case "TierPyramid.tiers":
+		if e.ComplexityRoot.TierPyramid.Tiers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TierPyramid.Tiers(childComplexity), true
+
 	case "TierTableSimulation.members":
 		if e.ComplexityRoot.TierTableSimulation.Members == nil {
 			break
@@ -4652,6 +5769,142 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UserError.Message(childComplexity), true
 
+	case "WebhookDelivery.attempts":
+		if e.ComplexityRoot.WebhookDelivery.Attempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.Attempts(childComplexity), true
+	case "WebhookDelivery.createdAt":
+		if e.ComplexityRoot.WebhookDelivery.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.CreatedAt(childComplexity), true
+	case "WebhookDelivery.deliveredAt":
+		if e.ComplexityRoot.WebhookDelivery.DeliveredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.DeliveredAt(childComplexity), true
+	case "WebhookDelivery.eventType":
+		if e.ComplexityRoot.WebhookDelivery.EventType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.EventType(childComplexity), true
+	case "WebhookDelivery.id":
+		if e.ComplexityRoot.WebhookDelivery.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.ID(childComplexity), true
+	case "WebhookDelivery.lastError":
+		if e.ComplexityRoot.WebhookDelivery.LastError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.LastError(childComplexity), true
+	case "WebhookDelivery.messageID":
+		if e.ComplexityRoot.WebhookDelivery.MessageID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.MessageID(childComplexity), true
+	case "WebhookDelivery.nextAttemptAt":
+		if e.ComplexityRoot.WebhookDelivery.NextAttemptAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.NextAttemptAt(childComplexity), true
+	case "WebhookDelivery.status":
+		if e.ComplexityRoot.WebhookDelivery.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.Status(childComplexity), true
+
+	case "WebhookDeliveryConnection.edges":
+		if e.ComplexityRoot.WebhookDeliveryConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDeliveryConnection.Edges(childComplexity), true
+	case "WebhookDeliveryConnection.pageInfo":
+		if e.ComplexityRoot.WebhookDeliveryConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDeliveryConnection.PageInfo(childComplexity), true
+	case "WebhookDeliveryConnection.totalCount":
+		if e.ComplexityRoot.WebhookDeliveryConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDeliveryConnection.TotalCount(childComplexity), true
+
+	case "WebhookDeliveryEdge.cursor":
+		if e.ComplexityRoot.WebhookDeliveryEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDeliveryEdge.Cursor(childComplexity), true
+	case "WebhookDeliveryEdge.node":
+		if e.ComplexityRoot.WebhookDeliveryEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDeliveryEdge.Node(childComplexity), true
+
+	case "WebhookEndpoint.createdAt":
+		if e.ComplexityRoot.WebhookEndpoint.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.CreatedAt(childComplexity), true
+	case "WebhookEndpoint.description":
+		if e.ComplexityRoot.WebhookEndpoint.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.Description(childComplexity), true
+	case "WebhookEndpoint.disabledReason":
+		if e.ComplexityRoot.WebhookEndpoint.DisabledReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.DisabledReason(childComplexity), true
+	case "WebhookEndpoint.eventTypes":
+		if e.ComplexityRoot.WebhookEndpoint.EventTypes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.EventTypes(childComplexity), true
+	case "WebhookEndpoint.failureRun":
+		if e.ComplexityRoot.WebhookEndpoint.FailureRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.FailureRun(childComplexity), true
+	case "WebhookEndpoint.id":
+		if e.ComplexityRoot.WebhookEndpoint.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.ID(childComplexity), true
+	case "WebhookEndpoint.status":
+		if e.ComplexityRoot.WebhookEndpoint.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.Status(childComplexity), true
+	case "WebhookEndpoint.url":
+		if e.ComplexityRoot.WebhookEndpoint.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.URL(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -4661,7 +5914,12 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
 		ec.unmarshalInputAdjustPointsInput,
+		ec.unmarshalInputAnalyticsPeriodInput,
 		ec.unmarshalInputAuditEntryOrder,
+		ec.unmarshalInputCampaignActionInput,
+		ec.unmarshalInputCampaignFrequencyCapInput,
+		ec.unmarshalInputCampaignKeyInput,
+		ec.unmarshalInputCampaignTriggerInput,
 		ec.unmarshalInputCancelPlusInput,
 		ec.unmarshalInputClaimBenefitInput,
 		ec.unmarshalInputClaimPartnerBenefitInput,
@@ -4669,8 +5927,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCoefficientRulesInput,
 		ec.unmarshalInputConfigEntryInput,
 		ec.unmarshalInputConfigurePartnerInput,
+		ec.unmarshalInputCreateCampaignInput,
 		ec.unmarshalInputCreateStoreInput,
 		ec.unmarshalInputCreateStoreProgramInput,
+		ec.unmarshalInputDryRunCampaignInput,
 		ec.unmarshalInputEarningRulesInput,
 		ec.unmarshalInputEventInput,
 		ec.unmarshalInputExpiryRulesInput,
@@ -4789,6 +6049,542 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
+	{Name: "../schema/analytics.graphqls", Input: `# Analytics: docs/domain.md §8 "Analytics". Each figure is computed when asked for, by a few
+# aggregate statements over the programme (internal/analytics), and says when (computedAt).
+
+extend type Query {
+  "Figures about the token's programme; each is computed when asked for and says when."
+  analytics: Analytics! @auth(requires: [ADMIN])
+}
+
+"""
+The operators' figures about the programme. Each field is computed on its own, when
+selected, and carries the instant it was computed: ask only for what you draw.
+Programme-wide sums of points and cents may exceed 2^31−1 but stay below 2^53.
+"""
+type Analytics {
+  "Members at or above each tier, and in PLUS, of all members."
+  penetration: Penetration! @goField(forceResolver: true)
+  "The tier pyramid of the active base beside the rule of thumb head : middle : tail ≈ 1 : 6 : 3."
+  pyramid: TierPyramid! @goField(forceResolver: true)
+  "The pyramid a tier table with these thresholds would make of the last settled scores, beside the current one (as simulateTierTable)."
+  whatIf(
+    "The tier table to try: one threshold per tier, lowest first, from 0, strictly increasing."
+    input: SimulateTierTableInput!
+  ): TierTableSimulation!
+  "The histogram of the settled scores; members never settled count at 0."
+  scoreDistribution(
+    "The width of a bucket in points, 1 … 1,000,000 (INVALID_ARGUMENT on bucketWidth otherwise)."
+    bucketWidth: Int = 500
+  ): ScoreDistribution!
+  "How many members hold each level of each medal."
+  medalLevels: MedalLevelCounts! @goField(forceResolver: true)
+  "The points the programme owes (left in unexpired lots, spendable or pending) by funder, and the debt members owe back."
+  pointsLiability: PointsLiability! @goField(forceResolver: true)
+  "The points that lapse in the next calendar month of the programme's time zone."
+  pointsExpiringNextMonth: PointsExpiring! @goField(forceResolver: true)
+  "The PLUS funnel of a period: members not PLUS at its start, those who started a trial and those who started a paid term in it."
+  plusConversion(
+    "The period; from not after now, to after from, at most 366 days (INVALID_ARGUMENT on period.from or period.to)."
+    period: AnalyticsPeriodInput!
+  ): PlusConversion!
+  "The PLUS terms that ended in a period, and those renewed: a paid term starting within 30 days of the end."
+  plusRenewal(
+    "The period; from not after now, to after from, at most 366 days (INVALID_ARGUMENT on period.from or period.to)."
+    period: AnalyticsPeriodInput!
+  ): PlusRenewal!
+}
+
+"""A half-open period [from, to)."""
+input AnalyticsPeriodInput {
+  "The first instant of the period."
+  from: Time!
+  "The first instant after the period."
+  to: Time!
+}
+
+"""A half-open period [from, to)."""
+type AnalyticsPeriod {
+  "The first instant of the period."
+  from: Time!
+  "The first instant after the period."
+  to: Time!
+}
+
+"""A part of a whole: count of of, and their ratio."""
+type Share {
+  "The members (or terms) counted."
+  count: Int!
+  "The whole they are a part of."
+  of: Int!
+  "count / of; 0 when of is 0."
+  value: Float!
+}
+
+"""How far up the ladder, and into PLUS, the members reach."""
+type Penetration {
+  "When the figure was computed."
+  computedAt: Time!
+  "All members of the programme (FROZEN included)."
+  members: Int!
+  "Each tier, lowest first, with the members at or above it."
+  tiers: [TierPenetration!]!
+  "Members with a PLUS term running at computedAt."
+  plus: Share!
+}
+
+"""One tier's penetration."""
+type TierPenetration {
+  "The tier."
+  tier: Tier!
+  "The members at or above the tier, of all members."
+  atOrAbove: Share!
+}
+
+"""The tier pyramid of the active base (members not FROZEN), by the tier each member holds."""
+type TierPyramid {
+  "When the figure was computed."
+  computedAt: Time!
+  "The members not FROZEN."
+  activeMembers: Int!
+  "Each tier, lowest first, with its active members of the active base."
+  tiers: [PyramidTier!]!
+  "The upper half (rounded down) of the tiers above the lowest; on the preset GOLD and DIAMOND."
+  head: PyramidBand!
+  "The tiers between tail and head; on the preset BRONZE and SILVER."
+  middle: PyramidBand!
+  "The lowest tier."
+  tail: PyramidBand!
+}
+
+"""One tier of the pyramid."""
+type PyramidTier {
+  "The tier."
+  tier: Tier!
+  "The tier's active members, of the active base."
+  members: Share!
+}
+
+"""A band of the pyramid: head, middle or tail."""
+type PyramidBand {
+  "The band's tiers, lowest first."
+  tiers: [Tier!]!
+  "The band's active members, of the active base."
+  members: Share!
+  "The rule of thumb's share: head 0.1, middle 0.6, tail 0.3."
+  expectedShare: Float!
+}
+
+"""The histogram of the settled scores."""
+type ScoreDistribution {
+  "When the figure was computed."
+  computedAt: Time!
+  "The bucket width in points."
+  bucketWidth: Int!
+  "All members; the buckets' members add up to it."
+  members: Int!
+  """
+  The buckets from score 0 up to the highest holding a member, empty ones included, at most
+  100: the 100th then holds every score from its from up (to null).
+  """
+  buckets: [ScoreBucket!]!
+}
+
+"""One bar of the score histogram."""
+type ScoreBucket {
+  "The lowest score of the bucket."
+  from: Int!
+  "The first score above the bucket; null for an open-ended last bucket."
+  to: Int
+  "The members whose settled score is in [from, to)."
+  members: Int!
+}
+
+"""How many members hold each level of each medal."""
+type MedalLevelCounts {
+  "When the figure was computed."
+  computedAt: Time!
+  "All members; each medal's levels add up to it."
+  members: Int!
+  "Each medal, in the order of program.medals."
+  medals: [MedalLevelCount!]!
+}
+
+"""One medal's level counts."""
+type MedalLevelCount {
+  "The medal."
+  medal: Medal!
+  "levels[i] is the members at level i, from 0 (no level) to the medal's top level."
+  levels: [Int!]!
+}
+
+"""Points of one funder and their value."""
+type FundedPoints {
+  "Who funds them: PLATFORM, PLUS, STORE:<id> or PARTNER:<key>."
+  funding: String!
+  "The points."
+  points: Int!
+  "Their value in cents at the programme's points per yuan, rounded down."
+  valueCents: Int!
+}
+
+"""The points the programme owes, and what members owe it."""
+type PointsLiability {
+  "When the figure was computed."
+  computedAt: Time!
+  "The points left in lots not expired at computedAt, spendable or still pending."
+  points: Int!
+  "Their value in cents, rounded down."
+  valueCents: Int!
+  "The points by funder, the most first, then by funding."
+  byFunder: [FundedPoints!]!
+  "Points members owe after refunds took back spent points; later earnings pay them first."
+  debtPoints: Int!
+  "The debt's value in cents, rounded down."
+  debtValueCents: Int!
+  "Members with a debt."
+  membersInDebt: Int!
+}
+
+"""The points that lapse in the next calendar month."""
+type PointsExpiring {
+  "When the figure was computed."
+  computedAt: Time!
+  """
+  The next calendar month of the programme's time zone. Points lapse at their expiry instant,
+  the first instant they are gone (the preset's end of 31 December is 1 January 00:00), so
+  the month's points are those whose expiry is in (from, to].
+  """
+  month: AnalyticsPeriod!
+  "The points."
+  points: Int!
+  "Their value in cents, rounded down."
+  valueCents: Int!
+  "The points by funder, the most first, then by funding."
+  byFunder: [FundedPoints!]!
+}
+
+"""The PLUS funnel of a period."""
+type PlusConversion {
+  "When the figure was computed."
+  computedAt: Time!
+  "The period."
+  period: AnalyticsPeriod!
+  "Members registered before the period who had no PLUS term running at its start."
+  nonMembers: Int!
+  "Of them, those who started a trial in the period."
+  trialStarted: Int!
+  "Of them, those who started a paid term (a price paid above 0) in the period."
+  converted: Share!
+}
+
+"""The renewal of the PLUS terms that ended in a period."""
+type PlusRenewal {
+  "When the figure was computed."
+  computedAt: Time!
+  "The period; terms still running at computedAt are not counted, nor cancelled ones."
+  period: AnalyticsPeriod!
+  "The terms followed by a paid term of the same member starting within 30 days of their end, of the terms that ended."
+  renewed: Share!
+  "Ended terms not renewed whose 30 days have not passed: they may still renew."
+  open: Int!
+}
+`, BuiltIn: false},
+	{Name: "../schema/campaigns.graphqls", Input: `# Targeted campaigns (定向, docs/domain.md §8): a trigger, a segment as the audience, an
+# action for each member hit, a frequency cap and a budget cap. Each run records each
+# member's result once.
+
+"""When a campaign runs."""
+enum CampaignTriggerKind {
+  "Once, at trigger.at."
+  ONCE
+  "Every day at trigger.timeOfDay, in the programme's time zone."
+  DAILY
+  "Every week on trigger.weekday at trigger.timeOfDay, in the programme's time zone."
+  WEEKLY
+  "Every month on trigger.monthDay at trigger.timeOfDay, in the programme's time zone."
+  MONTHLY
+  "After an event's commit (not available yet: createCampaign refuses it)."
+  EVENT
+}
+
+"""What a campaign does for each member hit."""
+enum CampaignActionKind {
+  "Grants action.points from action.budget."
+  GRANT_POINTS
+  "Issues a coupon benefit claim (not available yet: createCampaign refuses it)."
+  ISSUE_COUPON
+  "Notifies through a partner plugin (not available yet: createCampaign refuses it)."
+  NOTIFY
+}
+
+"""Whether a campaign's schedule runs."""
+enum CampaignStatus {
+  "Its schedule runs."
+  ACTIVE
+  "Nothing runs; a run in flight stops before its next chunk and continues on resume."
+  PAUSED
+}
+
+"""What a run did for one member."""
+enum CampaignResultStatus {
+  "The action was done."
+  DONE
+  "The member was passed over; reason says why (frequency cap, a budget, consent)."
+  SKIPPED
+  "The action failed; reason says why."
+  FAILED
+}
+
+"""When a campaign runs."""
+input CampaignTriggerInput {
+  "ONCE, DAILY, WEEKLY or MONTHLY (EVENT is not available yet)."
+  kind: CampaignTriggerKind!
+  "ONCE: the instant it runs at."
+  at: Time
+  "DAILY, WEEKLY, MONTHLY: the local time of day, HH:MM (00:00–23:59)."
+  timeOfDay: String
+  "WEEKLY: 1 (Monday) to 7 (Sunday)."
+  weekday: Int
+  "MONTHLY: 1 to 28."
+  monthDay: Int
+}
+
+"""What a campaign does for each member hit."""
+input CampaignActionInput {
+  "GRANT_POINTS (ISSUE_COUPON and NOTIFY are not available yet)."
+  kind: CampaignActionKind!
+  "GRANT_POINTS: points per member, 1 to 1,000,000,000."
+  points: Int
+  """
+  GRANT_POINTS: the budget that pays: PLATFORM (then budgetPoints is required) or
+  STORE:<store id>, a store in a store programme, whose consenting members alone are granted
+  (a UNION store draws on its programme's shared budget).
+  """
+  budget: String
+}
+
+"""At most hits hits per member within days days."""
+input CampaignFrequencyCapInput {
+  "1 to 1,000."
+  hits: Int!
+  "1 to 366."
+  days: Int!
+}
+
+"""A new campaign."""
+input CreateCampaignInput {
+  "Its key: 1–48 letters, digits or - _ . : @ /; unique."
+  key: String!
+  "Its name: 1–100 characters."
+  name: String!
+  "When it runs."
+  trigger: CampaignTriggerInput!
+  "The audience: a segment's key."
+  segment: String!
+  "What it does for each member hit."
+  action: CampaignActionInput!
+  "How often one member may be hit; none when left out."
+  frequencyCap: CampaignFrequencyCapInput
+  "The points all its runs may grant together, 0 to 2,000,000,000; 0 or left out for none (required for PLATFORM)."
+  budgetPoints: Int
+}
+
+"""A targeted campaign."""
+type Campaign {
+  "Its key."
+  key: String!
+  "Its name."
+  name: String!
+  "When it runs."
+  trigger: CampaignTrigger!
+  "The audience's segment key."
+  segment: String!
+  "What it does for each member hit."
+  action: CampaignAction!
+  "At most this many hits per member within frequencyCapDays; 0 for none."
+  frequencyCapHits: Int!
+  "The frequency cap's window in days; 0 for none."
+  frequencyCapDays: Int!
+  "The points all runs may grant together; 0 for none."
+  budgetPoints: Int!
+  "The points its runs granted so far; never above budgetPoints."
+  spentPoints: Int!
+  "ACTIVE or PAUSED."
+  status: CampaignStatus!
+  "When it was created."
+  createdAt: Time!
+  "Its runs, newest first."
+  runs(
+    "At most this many runs (1–100, default 20)."
+    first: Int
+    "Returns the runs after this cursor."
+    after: Cursor
+  ): CampaignRunConnection!
+}
+
+"""When a campaign runs."""
+type CampaignTrigger {
+  "The kind of trigger."
+  kind: CampaignTriggerKind!
+  "ONCE: the instant."
+  at: Time
+  "DAILY, WEEKLY, MONTHLY: HH:MM in the programme's zone."
+  timeOfDay: String
+  "WEEKLY: 1 (Monday) to 7 (Sunday); null otherwise."
+  weekday: Int
+  "MONTHLY: 1 to 28; null otherwise."
+  monthDay: Int
+}
+
+"""What a campaign does for each member hit."""
+type CampaignAction {
+  "The kind of action."
+  kind: CampaignActionKind!
+  "GRANT_POINTS: points per member."
+  points: Int
+  "GRANT_POINTS: PLATFORM or STORE:<store id>."
+  budget: String
+}
+
+"""One run of a campaign: a scheduled date (2006-01-02 in the programme's zone) or ONCE."""
+type CampaignRun {
+  "The run key: the local date of a scheduled run, ONCE for a ONCE campaign."
+  key: String!
+  "When it started."
+  startedAt: Time!
+  "When it finished; null while it runs, or after a crash or a pause until it runs again."
+  finishedAt: Time
+  "Members hit."
+  done: Int!
+  "Members skipped."
+  skipped: Int!
+  "Members whose action failed."
+  failed: Int!
+  "Points granted."
+  points: Int!
+  "What it did for each member, by member id."
+  results(
+    "At most this many results (1–100, default 20)."
+    first: Int
+    "Returns the results after this cursor."
+    after: Cursor
+  ): CampaignResultConnection!
+}
+
+"""A page of a campaign's runs, newest first."""
+type CampaignRunConnection {
+  "The runs of the page."
+  edges: [CampaignRunEdge!]!
+  "Where the page lies in the list."
+  pageInfo: PageInfo!
+}
+
+"""One run and its place in the list."""
+type CampaignRunEdge {
+  "The run."
+  node: CampaignRun!
+  "Pass as after to page on from this run."
+  cursor: Cursor!
+}
+
+"""What a run did for one member."""
+type CampaignResult {
+  "The member's externalId."
+  member: String!
+  "DONE, SKIPPED or FAILED."
+  status: CampaignResultStatus!
+  "Why it was skipped or failed: a code (FREQUENCY_CAP, BUDGET_CAP, STORE_BUDGET, NO_CONSENT, BALANCE_BOUND), a colon and words; empty when DONE."
+  reason: String!
+  "Points granted."
+  points: Int!
+}
+
+"""A page of a run's results, by member id."""
+type CampaignResultConnection {
+  "The results of the page."
+  edges: [CampaignResultEdge!]!
+  "Where the page lies in the list."
+  pageInfo: PageInfo!
+}
+
+"""One result and its place in the list."""
+type CampaignResultEdge {
+  "The result."
+  node: CampaignResult!
+  "Pass as after to page on from this result."
+  cursor: Cursor!
+}
+
+"""What a run started now would do."""
+type CampaignCost {
+  "Members it would hit."
+  members: Int!
+  "Members it would skip (frequency cap, budgets, consent)."
+  skipped: Int!
+  "Points it would grant."
+  points: Int!
+  "What those points are worth, in cents (100 points = ¥1 by default: the programme's pointsPerYuan)."
+  costCents: Int!
+}
+
+"""The result of createCampaign."""
+type CreateCampaignPayload {
+  "The campaign, ACTIVE; null when userErrors is not empty."
+  campaign: Campaign
+  "What was wrong with the input; empty on success."
+  userErrors: [UserError!]!
+}
+
+"""A campaign to dry-run."""
+input DryRunCampaignInput {
+  "The campaign's key."
+  key: String!
+}
+
+"""The result of dryRunCampaign."""
+type DryRunCampaignPayload {
+  "What a run now would do; null when userErrors is not empty."
+  cost: CampaignCost
+  "What was wrong with the input; empty on success."
+  userErrors: [UserError!]!
+}
+
+"""A campaign to pause or resume."""
+input CampaignKeyInput {
+  "The campaign's key."
+  key: String!
+}
+
+"""The result of pauseCampaign and resumeCampaign."""
+type CampaignPayload {
+  "The campaign afterwards; null when userErrors is not empty."
+  campaign: Campaign
+  "What was wrong with the input; empty on success."
+  userErrors: [UserError!]!
+}
+
+extend type Query {
+  "A campaign by key; null when there is none. ADMIN only."
+  campaign("Its key." key: String!): Campaign @auth(requires: [ADMIN])
+  "The programme's campaigns, by key. ADMIN only."
+  campaigns: [Campaign!]! @auth(requires: [ADMIN])
+}
+
+extend type Mutation {
+  "Creates a campaign, ACTIVE: its schedule runs in serve and in ` + "`" + `membergraph campaigns run` + "`" + `."
+  createCampaign("Its trigger, segment, action and caps." input: CreateCampaignInput!): CreateCampaignPayload! @auth(requires: [ADMIN])
+  """
+  What a run of the campaign started now would do, by the rules a run applies (frequency
+  cap, budgets, consent), without doing it: members hit, skipped, points and their ¥ worth.
+  """
+  dryRunCampaign("The campaign." input: DryRunCampaignInput!): DryRunCampaignPayload! @auth(requires: [ADMIN])
+  "Pauses a campaign: nothing runs; a run in flight stops before its next chunk."
+  pauseCampaign("The campaign." input: CampaignKeyInput!): CampaignPayload! @auth(requires: [ADMIN])
+  "Resumes a paused campaign: its schedule runs again, an unfinished run continuing where it stopped."
+  resumeCampaign("The campaign." input: CampaignKeyInput!): CampaignPayload! @auth(requires: [ADMIN])
+}
+`, BuiltIn: false},
 	{Name: "../schema/ent.graphqls", Input: `"""
 gqlgen: how a field binds to Go code. It changes nothing for clients.
 """
@@ -6499,6 +8295,144 @@ enum TierChangeOrderField {
   """
   CREATED_AT
 }
+"""
+One message owed to one webhook endpoint, with its attempts.
+"""
+type WebhookDelivery implements Node {
+  """
+  The object's id, unique across all types: node(id:) fetches it.
+  """
+  id: ID!
+  """
+  The outbox message's sequence: the body's id and webhook-id are msg_<it>.
+  """
+  messageID: Int!
+  """
+  The message's type.
+  """
+  eventType: String!
+  """
+  Where the delivery stands.
+  """
+  status: WebhookDeliveryStatus!
+  """
+  Attempts made so far.
+  """
+  attempts: Int!
+  """
+  When the next attempt is due.
+  """
+  nextAttemptAt: Time!
+  """
+  What the last failed attempt met (HTTP status or network error); empty if none.
+  """
+  lastError: String!
+  """
+  When the delivery was made from the message.
+  """
+  createdAt: Time!
+  """
+  When the endpoint accepted it.
+  """
+  deliveredAt: Time
+}
+"""
+A connection to a list of items.
+"""
+type WebhookDeliveryConnection {
+  """
+  A list of edges.
+  """
+  edges: [WebhookDeliveryEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type WebhookDeliveryEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: WebhookDelivery
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Where a delivery stands.
+"""
+enum WebhookDeliveryStatus @goModel(model: "github.com/membergraph/membergraph/ent/webhookdelivery.Status") {
+  """
+  Not delivered yet: waiting for its turn or its next attempt.
+  """
+  PENDING
+  """
+  The endpoint answered 2xx.
+  """
+  DELIVERED
+  """
+  Given up after the retry period; redeliverWebhook tries again.
+  """
+  FAILED
+}
+"""
+A receiver of the programme's changes over HTTP, each message signed per the Standard Webhooks specification.
+"""
+type WebhookEndpoint implements Node {
+  """
+  The object's id, unique across all types: node(id:) fetches it.
+  """
+  id: ID!
+  """
+  Where messages are POSTed (http or https).
+  """
+  url: String!
+  """
+  The message types delivered to the endpoint, in the order given.
+  """
+  eventTypes: [String!]!
+  """
+  What the endpoint is for, the operator's words.
+  """
+  description: String!
+  """
+  Whether messages are delivered to the endpoint.
+  """
+  status: WebhookEndpointStatus!
+  """
+  Failed delivery attempts in a row; a success resets it, the configured limit disables the endpoint.
+  """
+  failureRun: Int!
+  """
+  Why the endpoint was disabled; empty while active.
+  """
+  disabledReason: String!
+  """
+  When the endpoint was created.
+  """
+  createdAt: Time!
+}
+"""
+Whether an endpoint receives messages.
+"""
+enum WebhookEndpointStatus @goModel(model: "github.com/membergraph/membergraph/ent/webhookendpoint.Status") {
+  """
+  Messages are delivered.
+  """
+  ACTIVE
+  """
+  Nothing is delivered: an operator disabled it, or its deliveries failed too many times in a row.
+  """
+  DISABLED
+}
 `, BuiltIn: false},
 	{Name: "../schema/errors.graphqls", Input: `# The codes of GraphQL errors (graph/errors.go). No field returns this enum; it is here so that
 # clients find the codes in the schema, beside the userError codes.
@@ -7931,7 +9865,10 @@ extend type StoreBudget {
 
 """Points a store bought to grant to members."""
 input FundStoreBudgetInput {
-  "The store that bought them."
+  """
+  The store that bought them, or UNION:<programme key> for a union's shared budget (a union
+  store's own id is refused: its grants draw on the union's budget only).
+  """
   storeId: String!
   "Points the store bought: 1 to 1,000,000,000; a budget holds at most 2,000,000,000 in all."
   points: Int!
@@ -7966,7 +9903,11 @@ input GrantStorePointsInput {
 }
 
 extend type Query {
-  "A store's points budget; a STORE token sees its own only. Null when the store has none."
+  """
+  A store's points budget; a STORE token sees its own only. A union store's (or
+  UNION:<programme key>) is the union's shared budget, which the union's stores see too.
+  Null when the store has none.
+  """
   storeBudget("The store." storeId: String!): StoreBudget @auth(requires: [ADMIN, SERVICE, STORE])
 }
 
@@ -8784,6 +10725,40 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
 
+func (ec *executionContext) childFields_Analytics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "penetration":
+		return ec.fieldContext_Analytics_penetration(ctx, field)
+	case "pyramid":
+		return ec.fieldContext_Analytics_pyramid(ctx, field)
+	case "whatIf":
+		return ec.fieldContext_Analytics_whatIf(ctx, field)
+	case "scoreDistribution":
+		return ec.fieldContext_Analytics_scoreDistribution(ctx, field)
+	case "medalLevels":
+		return ec.fieldContext_Analytics_medalLevels(ctx, field)
+	case "pointsLiability":
+		return ec.fieldContext_Analytics_pointsLiability(ctx, field)
+	case "pointsExpiringNextMonth":
+		return ec.fieldContext_Analytics_pointsExpiringNextMonth(ctx, field)
+	case "plusConversion":
+		return ec.fieldContext_Analytics_plusConversion(ctx, field)
+	case "plusRenewal":
+		return ec.fieldContext_Analytics_plusRenewal(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Analytics", field.Name)
+}
+
+func (ec *executionContext) childFields_AnalyticsPeriod(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_AnalyticsPeriod_from(ctx, field)
+	case "to":
+		return ec.fieldContext_AnalyticsPeriod_to(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AnalyticsPeriod", field.Name)
+}
+
 func (ec *executionContext) childFields_AuditEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -8886,6 +10861,164 @@ func (ec *executionContext) childFields_BenefitClaimEdge(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type BenefitClaimEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_Campaign(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_Campaign_key(ctx, field)
+	case "name":
+		return ec.fieldContext_Campaign_name(ctx, field)
+	case "trigger":
+		return ec.fieldContext_Campaign_trigger(ctx, field)
+	case "segment":
+		return ec.fieldContext_Campaign_segment(ctx, field)
+	case "action":
+		return ec.fieldContext_Campaign_action(ctx, field)
+	case "frequencyCapHits":
+		return ec.fieldContext_Campaign_frequencyCapHits(ctx, field)
+	case "frequencyCapDays":
+		return ec.fieldContext_Campaign_frequencyCapDays(ctx, field)
+	case "budgetPoints":
+		return ec.fieldContext_Campaign_budgetPoints(ctx, field)
+	case "spentPoints":
+		return ec.fieldContext_Campaign_spentPoints(ctx, field)
+	case "status":
+		return ec.fieldContext_Campaign_status(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Campaign_createdAt(ctx, field)
+	case "runs":
+		return ec.fieldContext_Campaign_runs(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Campaign", field.Name)
+}
+
+func (ec *executionContext) childFields_CampaignAction(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_CampaignAction_kind(ctx, field)
+	case "points":
+		return ec.fieldContext_CampaignAction_points(ctx, field)
+	case "budget":
+		return ec.fieldContext_CampaignAction_budget(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CampaignAction", field.Name)
+}
+
+func (ec *executionContext) childFields_CampaignCost(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "members":
+		return ec.fieldContext_CampaignCost_members(ctx, field)
+	case "skipped":
+		return ec.fieldContext_CampaignCost_skipped(ctx, field)
+	case "points":
+		return ec.fieldContext_CampaignCost_points(ctx, field)
+	case "costCents":
+		return ec.fieldContext_CampaignCost_costCents(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CampaignCost", field.Name)
+}
+
+func (ec *executionContext) childFields_CampaignPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "campaign":
+		return ec.fieldContext_CampaignPayload_campaign(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CampaignPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CampaignPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CampaignResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "member":
+		return ec.fieldContext_CampaignResult_member(ctx, field)
+	case "status":
+		return ec.fieldContext_CampaignResult_status(ctx, field)
+	case "reason":
+		return ec.fieldContext_CampaignResult_reason(ctx, field)
+	case "points":
+		return ec.fieldContext_CampaignResult_points(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CampaignResult", field.Name)
+}
+
+func (ec *executionContext) childFields_CampaignResultConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CampaignResultConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CampaignResultConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CampaignResultConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CampaignResultEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_CampaignResultEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_CampaignResultEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CampaignResultEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CampaignRun(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_CampaignRun_key(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_CampaignRun_startedAt(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_CampaignRun_finishedAt(ctx, field)
+	case "done":
+		return ec.fieldContext_CampaignRun_done(ctx, field)
+	case "skipped":
+		return ec.fieldContext_CampaignRun_skipped(ctx, field)
+	case "failed":
+		return ec.fieldContext_CampaignRun_failed(ctx, field)
+	case "points":
+		return ec.fieldContext_CampaignRun_points(ctx, field)
+	case "results":
+		return ec.fieldContext_CampaignRun_results(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CampaignRun", field.Name)
+}
+
+func (ec *executionContext) childFields_CampaignRunConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CampaignRunConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CampaignRunConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CampaignRunConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CampaignRunEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_CampaignRunEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_CampaignRunEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CampaignRunEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CampaignTrigger(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_CampaignTrigger_kind(ctx, field)
+	case "at":
+		return ec.fieldContext_CampaignTrigger_at(ctx, field)
+	case "timeOfDay":
+		return ec.fieldContext_CampaignTrigger_timeOfDay(ctx, field)
+	case "weekday":
+		return ec.fieldContext_CampaignTrigger_weekday(ctx, field)
+	case "monthDay":
+		return ec.fieldContext_CampaignTrigger_monthDay(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CampaignTrigger", field.Name)
+}
+
 func (ec *executionContext) childFields_CancelPlusPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "term":
@@ -8978,6 +11111,16 @@ func (ec *executionContext) childFields_ConfigEntry(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type ConfigEntry", field.Name)
 }
 
+func (ec *executionContext) childFields_CreateCampaignPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "campaign":
+		return ec.fieldContext_CreateCampaignPayload_campaign(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CreateCampaignPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateCampaignPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_CreateStorePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "store":
@@ -8996,6 +11139,16 @@ func (ec *executionContext) childFields_CreateStoreProgramPayload(ctx context.Co
 		return ec.fieldContext_CreateStoreProgramPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreateStoreProgramPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DryRunCampaignPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cost":
+		return ec.fieldContext_DryRunCampaignPayload_cost(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_DryRunCampaignPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DryRunCampaignPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_EarningRules(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9092,6 +11245,18 @@ func (ec *executionContext) childFields_FundStoreBudgetPayload(ctx context.Conte
 	return nil, fmt.Errorf("no field named %q was found under type FundStoreBudgetPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_FundedPoints(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "funding":
+		return ec.fieldContext_FundedPoints_funding(ctx, field)
+	case "points":
+		return ec.fieldContext_FundedPoints_points(ctx, field)
+	case "valueCents":
+		return ec.fieldContext_FundedPoints_valueCents(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FundedPoints", field.Name)
+}
+
 func (ec *executionContext) childFields_IssuePlusCodesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "batch":
@@ -9160,6 +11325,28 @@ func (ec *executionContext) childFields_MedalChangeEdge(ctx context.Context, fie
 		return ec.fieldContext_MedalChangeEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MedalChangeEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_MedalLevelCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "medal":
+		return ec.fieldContext_MedalLevelCount_medal(ctx, field)
+	case "levels":
+		return ec.fieldContext_MedalLevelCount_levels(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MedalLevelCount", field.Name)
+}
+
+func (ec *executionContext) childFields_MedalLevelCounts(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "computedAt":
+		return ec.fieldContext_MedalLevelCounts_computedAt(ctx, field)
+	case "members":
+		return ec.fieldContext_MedalLevelCounts_members(ctx, field)
+	case "medals":
+		return ec.fieldContext_MedalLevelCounts_medals(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MedalLevelCounts", field.Name)
 }
 
 func (ec *executionContext) childFields_MedalProgress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9576,6 +11763,20 @@ func (ec *executionContext) childFields_PartnerPlusAllowance(ctx context.Context
 	return nil, fmt.Errorf("no field named %q was found under type PartnerPlusAllowance", field.Name)
 }
 
+func (ec *executionContext) childFields_Penetration(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "computedAt":
+		return ec.fieldContext_Penetration_computedAt(ctx, field)
+	case "members":
+		return ec.fieldContext_Penetration_members(ctx, field)
+	case "tiers":
+		return ec.fieldContext_Penetration_tiers(ctx, field)
+	case "plus":
+		return ec.fieldContext_Penetration_plus(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Penetration", field.Name)
+}
+
 func (ec *executionContext) childFields_PlusCodeBatch(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -9596,6 +11797,22 @@ func (ec *executionContext) childFields_PlusCodeBatch(ctx context.Context, field
 		return ec.fieldContext_PlusCodeBatch_createdAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PlusCodeBatch", field.Name)
+}
+
+func (ec *executionContext) childFields_PlusConversion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "computedAt":
+		return ec.fieldContext_PlusConversion_computedAt(ctx, field)
+	case "period":
+		return ec.fieldContext_PlusConversion_period(ctx, field)
+	case "nonMembers":
+		return ec.fieldContext_PlusConversion_nonMembers(ctx, field)
+	case "trialStarted":
+		return ec.fieldContext_PlusConversion_trialStarted(ctx, field)
+	case "converted":
+		return ec.fieldContext_PlusConversion_converted(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlusConversion", field.Name)
 }
 
 func (ec *executionContext) childFields_PlusPlan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9654,6 +11871,20 @@ func (ec *executionContext) childFields_PlusQuote(ctx context.Context, field gra
 		return ec.fieldContext_PlusQuote_currentEnd(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PlusQuote", field.Name)
+}
+
+func (ec *executionContext) childFields_PlusRenewal(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "computedAt":
+		return ec.fieldContext_PlusRenewal_computedAt(ctx, field)
+	case "period":
+		return ec.fieldContext_PlusRenewal_period(ctx, field)
+	case "renewed":
+		return ec.fieldContext_PlusRenewal_renewed(ctx, field)
+	case "open":
+		return ec.fieldContext_PlusRenewal_open(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlusRenewal", field.Name)
 }
 
 func (ec *executionContext) childFields_PlusSavings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9826,6 +12057,42 @@ func (ec *executionContext) childFields_PointsChangePayload(ctx context.Context,
 	return nil, fmt.Errorf("no field named %q was found under type PointsChangePayload", field.Name)
 }
 
+func (ec *executionContext) childFields_PointsExpiring(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "computedAt":
+		return ec.fieldContext_PointsExpiring_computedAt(ctx, field)
+	case "month":
+		return ec.fieldContext_PointsExpiring_month(ctx, field)
+	case "points":
+		return ec.fieldContext_PointsExpiring_points(ctx, field)
+	case "valueCents":
+		return ec.fieldContext_PointsExpiring_valueCents(ctx, field)
+	case "byFunder":
+		return ec.fieldContext_PointsExpiring_byFunder(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PointsExpiring", field.Name)
+}
+
+func (ec *executionContext) childFields_PointsLiability(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "computedAt":
+		return ec.fieldContext_PointsLiability_computedAt(ctx, field)
+	case "points":
+		return ec.fieldContext_PointsLiability_points(ctx, field)
+	case "valueCents":
+		return ec.fieldContext_PointsLiability_valueCents(ctx, field)
+	case "byFunder":
+		return ec.fieldContext_PointsLiability_byFunder(ctx, field)
+	case "debtPoints":
+		return ec.fieldContext_PointsLiability_debtPoints(ctx, field)
+	case "debtValueCents":
+		return ec.fieldContext_PointsLiability_debtValueCents(ctx, field)
+	case "membersInDebt":
+		return ec.fieldContext_PointsLiability_membersInDebt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PointsLiability", field.Name)
+}
+
 func (ec *executionContext) childFields_PointsQuote(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "maxPoints":
@@ -9896,6 +12163,28 @@ func (ec *executionContext) childFields_PurchasePlusPayload(ctx context.Context,
 		return ec.fieldContext_PurchasePlusPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PurchasePlusPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_PyramidBand(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "tiers":
+		return ec.fieldContext_PyramidBand_tiers(ctx, field)
+	case "members":
+		return ec.fieldContext_PyramidBand_members(ctx, field)
+	case "expectedShare":
+		return ec.fieldContext_PyramidBand_expectedShare(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PyramidBand", field.Name)
+}
+
+func (ec *executionContext) childFields_PyramidTier(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "tier":
+		return ec.fieldContext_PyramidTier_tier(ctx, field)
+	case "members":
+		return ec.fieldContext_PyramidTier_members(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PyramidTier", field.Name)
 }
 
 func (ec *executionContext) childFields_RecordEventsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9972,6 +12261,18 @@ func (ec *executionContext) childFields_Score(ctx context.Context, field graphql
 	return nil, fmt.Errorf("no field named %q was found under type Score", field.Name)
 }
 
+func (ec *executionContext) childFields_ScoreBucket(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_ScoreBucket_from(ctx, field)
+	case "to":
+		return ec.fieldContext_ScoreBucket_to(ctx, field)
+	case "members":
+		return ec.fieldContext_ScoreBucket_members(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScoreBucket", field.Name)
+}
+
 func (ec *executionContext) childFields_ScoreCounts(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "spendYuan":
@@ -10018,6 +12319,20 @@ func (ec *executionContext) childFields_ScoreDimensions(ctx context.Context, fie
 		return ec.fieldContext_ScoreDimensions_counts(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ScoreDimensions", field.Name)
+}
+
+func (ec *executionContext) childFields_ScoreDistribution(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "computedAt":
+		return ec.fieldContext_ScoreDistribution_computedAt(ctx, field)
+	case "bucketWidth":
+		return ec.fieldContext_ScoreDistribution_bucketWidth(ctx, field)
+	case "members":
+		return ec.fieldContext_ScoreDistribution_members(ctx, field)
+	case "buckets":
+		return ec.fieldContext_ScoreDistribution_buckets(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScoreDistribution", field.Name)
 }
 
 func (ec *executionContext) childFields_ScoreRules(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10096,6 +12411,18 @@ func (ec *executionContext) childFields_Settlement(ctx context.Context, field gr
 		return ec.fieldContext_Settlement_period(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Settlement", field.Name)
+}
+
+func (ec *executionContext) childFields_Share(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "count":
+		return ec.fieldContext_Share_count(ctx, field)
+	case "of":
+		return ec.fieldContext_Share_of(ctx, field)
+	case "value":
+		return ec.fieldContext_Share_value(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Share", field.Name)
 }
 
 func (ec *executionContext) childFields_SpendingRules(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10312,6 +12639,34 @@ func (ec *executionContext) childFields_TierChangeEdge(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type TierChangeEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_TierPenetration(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "tier":
+		return ec.fieldContext_TierPenetration_tier(ctx, field)
+	case "atOrAbove":
+		return ec.fieldContext_TierPenetration_atOrAbove(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TierPenetration", field.Name)
+}
+
+func (ec *executionContext) childFields_TierPyramid(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "computedAt":
+		return ec.fieldContext_TierPyramid_computedAt(ctx, field)
+	case "activeMembers":
+		return ec.fieldContext_TierPyramid_activeMembers(ctx, field)
+	case "tiers":
+		return ec.fieldContext_TierPyramid_tiers(ctx, field)
+	case "head":
+		return ec.fieldContext_TierPyramid_head(ctx, field)
+	case "middle":
+		return ec.fieldContext_TierPyramid_middle(ctx, field)
+	case "tail":
+		return ec.fieldContext_TierPyramid_tail(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TierPyramid", field.Name)
+}
+
 func (ec *executionContext) childFields_TierTableSimulation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "members":
@@ -10392,6 +12747,40 @@ func (ec *executionContext) childFields_UserError(ctx context.Context, field gra
 		return ec.fieldContext_UserError_code(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UserError", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookDelivery(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_WebhookDelivery_id(ctx, field)
+	case "messageID":
+		return ec.fieldContext_WebhookDelivery_messageID(ctx, field)
+	case "eventType":
+		return ec.fieldContext_WebhookDelivery_eventType(ctx, field)
+	case "status":
+		return ec.fieldContext_WebhookDelivery_status(ctx, field)
+	case "attempts":
+		return ec.fieldContext_WebhookDelivery_attempts(ctx, field)
+	case "nextAttemptAt":
+		return ec.fieldContext_WebhookDelivery_nextAttemptAt(ctx, field)
+	case "lastError":
+		return ec.fieldContext_WebhookDelivery_lastError(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_WebhookDelivery_createdAt(ctx, field)
+	case "deliveredAt":
+		return ec.fieldContext_WebhookDelivery_deliveredAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookDelivery", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookDeliveryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_WebhookDeliveryEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_WebhookDeliveryEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookDeliveryEdge", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10521,6 +12910,106 @@ func (ec *executionContext) dir_auth_args(ctx context.Context, rawArgs map[strin
 		return nil, err
 	}
 	args["requires"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Analytics_plusConversion_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "period",
+		func(ctx context.Context, v any) (model.AnalyticsPeriodInput, error) {
+			return ec.unmarshalNAnalyticsPeriodInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐAnalyticsPeriodInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["period"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Analytics_plusRenewal_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "period",
+		func(ctx context.Context, v any) (model.AnalyticsPeriodInput, error) {
+			return ec.unmarshalNAnalyticsPeriodInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐAnalyticsPeriodInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["period"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Analytics_scoreDistribution_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "bucketWidth",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["bucketWidth"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Analytics_whatIf_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SimulateTierTableInput, error) {
+			return ec.unmarshalNSimulateTierTableInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐSimulateTierTableInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_CampaignRun_results_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Campaign_runs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -10898,6 +13387,20 @@ func (ec *executionContext) field_Mutation_configurePartner_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createCampaign_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateCampaignInput, error) {
+			return ec.unmarshalNCreateCampaignInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCreateCampaignInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createStoreProgram_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10932,6 +13435,20 @@ func (ec *executionContext) field_Mutation_disablePartner_args(ctx context.Conte
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.PartnerInput, error) {
 			return ec.unmarshalNPartnerInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPartnerInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_dryRunCampaign_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DryRunCampaignInput, error) {
+			return ec.unmarshalNDryRunCampaignInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐDryRunCampaignInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -11038,6 +13555,20 @@ func (ec *executionContext) field_Mutation_leaveStoreProgram_args(ctx context.Co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_pauseCampaign_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CampaignKeyInput, error) {
+			return ec.unmarshalNCampaignKeyInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCampaignKeyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_purchasePlus_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11100,6 +13631,20 @@ func (ec *executionContext) field_Mutation_reportPartnerActivity_args(ctx contex
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.ReportPartnerActivityInput, error) {
 			return ec.unmarshalNReportPartnerActivityInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐReportPartnerActivityInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_resumeCampaign_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CampaignKeyInput, error) {
+			return ec.unmarshalNCampaignKeyInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCampaignKeyInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -11311,6 +13856,20 @@ func (ec *executionContext) field_Query_auditEntries_args(ctx context.Context, r
 		return nil, err
 	}
 	args["last"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_campaign_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "key",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["key"] = arg0
 	return args, nil
 }
 
@@ -11641,6 +14200,384 @@ func (ec *executionContext) field___Type_fields_args(ctx context.Context, rawArg
 // endregion ************************** directives.gotpl **************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _Analytics_penetration(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analytics_penetration(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Analytics().Penetration(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Penetration) graphql.Marshaler {
+			return ec.marshalNPenetration2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPenetration(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analytics_penetration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Analytics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Penetration(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Analytics_pyramid(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analytics_pyramid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Analytics().Pyramid(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TierPyramid) graphql.Marshaler {
+			return ec.marshalNTierPyramid2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐTierPyramid(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analytics_pyramid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Analytics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TierPyramid(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Analytics_whatIf(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analytics_whatIf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WhatIf, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TierTableSimulation) graphql.Marshaler {
+			return ec.marshalNTierTableSimulation2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐTierTableSimulation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analytics_whatIf(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Analytics",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TierTableSimulation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Analytics_whatIf_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Analytics_scoreDistribution(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analytics_scoreDistribution(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ScoreDistribution, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ScoreDistribution) graphql.Marshaler {
+			return ec.marshalNScoreDistribution2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐScoreDistribution(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analytics_scoreDistribution(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Analytics",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScoreDistribution(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Analytics_scoreDistribution_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Analytics_medalLevels(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analytics_medalLevels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Analytics().MedalLevels(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MedalLevelCounts) graphql.Marshaler {
+			return ec.marshalNMedalLevelCounts2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMedalLevelCounts(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analytics_medalLevels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Analytics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MedalLevelCounts(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Analytics_pointsLiability(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analytics_pointsLiability(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Analytics().PointsLiability(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PointsLiability) graphql.Marshaler {
+			return ec.marshalNPointsLiability2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPointsLiability(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analytics_pointsLiability(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Analytics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PointsLiability(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Analytics_pointsExpiringNextMonth(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analytics_pointsExpiringNextMonth(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Analytics().PointsExpiringNextMonth(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PointsExpiring) graphql.Marshaler {
+			return ec.marshalNPointsExpiring2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPointsExpiring(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analytics_pointsExpiringNextMonth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Analytics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PointsExpiring(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Analytics_plusConversion(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analytics_plusConversion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PlusConversion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PlusConversion) graphql.Marshaler {
+			return ec.marshalNPlusConversion2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPlusConversion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analytics_plusConversion(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Analytics",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlusConversion(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Analytics_plusConversion_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Analytics_plusRenewal(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analytics_plusRenewal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PlusRenewal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PlusRenewal) graphql.Marshaler {
+			return ec.marshalNPlusRenewal2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPlusRenewal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analytics_plusRenewal(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Analytics",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlusRenewal(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Analytics_plusRenewal_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AnalyticsPeriod_from(ctx context.Context, field graphql.CollectedField, obj *model.AnalyticsPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnalyticsPeriod_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnalyticsPeriod_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnalyticsPeriod", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _AnalyticsPeriod_to(ctx context.Context, field graphql.CollectedField, obj *model.AnalyticsPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnalyticsPeriod_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnalyticsPeriod_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnalyticsPeriod", field, false, false, errors.New("field of type Time does not have child fields"))
+}
 
 func (ec *executionContext) _AuditEntry_id(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEntry) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -12395,6 +15332,1196 @@ func (ec *executionContext) fieldContext_BenefitClaimEdge_cursor(_ context.Conte
 	return graphql.NewScalarFieldContext("BenefitClaimEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
 }
 
+func (ec *executionContext) _Campaign_key(ctx context.Context, field graphql.CollectedField, obj *ent.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Campaign_name(ctx context.Context, field graphql.CollectedField, obj *ent.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Campaign_trigger(ctx context.Context, field graphql.CollectedField, obj *ent.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_trigger(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Campaign().Trigger(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CampaignTrigger) graphql.Marshaler {
+			return ec.marshalNCampaignTrigger2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCampaignTrigger(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_trigger(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Campaign",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CampaignTrigger(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Campaign_segment(ctx context.Context, field graphql.CollectedField, obj *ent.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_segment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Campaign().Segment(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_segment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Campaign_action(ctx context.Context, field graphql.CollectedField, obj *ent.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v campaign.Action) graphql.Marshaler {
+			return ec.marshalNCampaignAction2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋcampaignᚐAction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Campaign",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CampaignAction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Campaign_frequencyCapHits(ctx context.Context, field graphql.CollectedField, obj *ent.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_frequencyCapHits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Campaign().FrequencyCapHits(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_frequencyCapHits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, true, true, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Campaign_frequencyCapDays(ctx context.Context, field graphql.CollectedField, obj *ent.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_frequencyCapDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Campaign().FrequencyCapDays(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_frequencyCapDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, true, true, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Campaign_budgetPoints(ctx context.Context, field graphql.CollectedField, obj *ent.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_budgetPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BudgetPoints, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_budgetPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Campaign_spentPoints(ctx context.Context, field graphql.CollectedField, obj *ent.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_spentPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SpentPoints, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_spentPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Campaign_status(ctx context.Context, field graphql.CollectedField, obj *ent.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v campaign.Status) graphql.Marshaler {
+			return ec.marshalNCampaignStatus2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋcampaignᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, false, false, errors.New("field of type CampaignStatus does not have child fields"))
+}
+
+func (ec *executionContext) _Campaign_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Campaign_runs(ctx context.Context, field graphql.CollectedField, obj *ent.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_runs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Campaign().Runs(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*entgql.Cursor[int]))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CampaignRunConnection) graphql.Marshaler {
+			return ec.marshalNCampaignRunConnection2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCampaignRunConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_runs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Campaign",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CampaignRunConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Campaign_runs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignAction_kind(ctx context.Context, field graphql.CollectedField, obj *model.CampaignAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignAction_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v campaign.Action) graphql.Marshaler {
+			return ec.marshalNCampaignActionKind2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋcampaignᚐAction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignAction_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignAction", field, false, false, errors.New("field of type CampaignActionKind does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignAction_points(ctx context.Context, field graphql.CollectedField, obj *model.CampaignAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignAction_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Points, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignAction_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignAction", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignAction_budget(ctx context.Context, field graphql.CollectedField, obj *model.CampaignAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignAction_budget(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Budget, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignAction_budget(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignAction", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignCost_members(ctx context.Context, field graphql.CollectedField, obj *model.CampaignCost) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignCost_members(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Members, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignCost_members(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignCost", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignCost_skipped(ctx context.Context, field graphql.CollectedField, obj *model.CampaignCost) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignCost_skipped(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Skipped, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignCost_skipped(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignCost", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignCost_points(ctx context.Context, field graphql.CollectedField, obj *model.CampaignCost) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignCost_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Points, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignCost_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignCost", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignCost_costCents(ctx context.Context, field graphql.CollectedField, obj *model.CampaignCost) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignCost_costCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CostCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignCost_costCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignCost", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignPayload_campaign(ctx context.Context, field graphql.CollectedField, obj *model.CampaignPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignPayload_campaign(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Campaign, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Campaign) graphql.Marshaler {
+			return ec.marshalOCampaign2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐCampaign(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignPayload_campaign(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Campaign(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CampaignPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignResult_member(ctx context.Context, field graphql.CollectedField, obj *ent.CampaignResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignResult_member(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CampaignResult().Member(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignResult_member(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignResult", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignResult_status(ctx context.Context, field graphql.CollectedField, obj *ent.CampaignResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignResult_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v campaignresult.Status) graphql.Marshaler {
+			return ec.marshalNCampaignResultStatus2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋcampaignresultᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignResult_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignResult", field, false, false, errors.New("field of type CampaignResultStatus does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignResult_reason(ctx context.Context, field graphql.CollectedField, obj *ent.CampaignResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignResult_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignResult_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignResult", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignResult_points(ctx context.Context, field graphql.CollectedField, obj *ent.CampaignResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignResult_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Points, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignResult_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignResult", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignResultConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CampaignResultConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignResultConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CampaignResultEdge) graphql.Marshaler {
+			return ec.marshalNCampaignResultEdge2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCampaignResultEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignResultConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignResultConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CampaignResultEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignResultConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.CampaignResultConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignResultConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖentgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignResultConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignResultConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignResultEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CampaignResultEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignResultEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CampaignResult) graphql.Marshaler {
+			return ec.marshalNCampaignResult2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐCampaignResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignResultEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignResultEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CampaignResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignResultEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CampaignResultEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignResultEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignResultEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignResultEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignRun_key(ctx context.Context, field graphql.CollectedField, obj *ent.CampaignRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignRun_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CampaignRun().Key(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignRun_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignRun", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignRun_startedAt(ctx context.Context, field graphql.CollectedField, obj *ent.CampaignRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignRun_startedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignRun_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignRun", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignRun_finishedAt(ctx context.Context, field graphql.CollectedField, obj *ent.CampaignRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignRun_finishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FinishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignRun_finishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignRun", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignRun_done(ctx context.Context, field graphql.CollectedField, obj *ent.CampaignRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignRun_done(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Done, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignRun_done(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignRun", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignRun_skipped(ctx context.Context, field graphql.CollectedField, obj *ent.CampaignRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignRun_skipped(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Skipped, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignRun_skipped(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignRun", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignRun_failed(ctx context.Context, field graphql.CollectedField, obj *ent.CampaignRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignRun_failed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Failed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignRun_failed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignRun", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignRun_points(ctx context.Context, field graphql.CollectedField, obj *ent.CampaignRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignRun_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Points, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignRun_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignRun", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignRun_results(ctx context.Context, field graphql.CollectedField, obj *ent.CampaignRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignRun_results(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.CampaignRun().Results(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*entgql.Cursor[int]))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CampaignResultConnection) graphql.Marshaler {
+			return ec.marshalNCampaignResultConnection2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCampaignResultConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignRun_results(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignRun",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CampaignResultConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_CampaignRun_results_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignRunConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CampaignRunConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignRunConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CampaignRunEdge) graphql.Marshaler {
+			return ec.marshalNCampaignRunEdge2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCampaignRunEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignRunConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignRunConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CampaignRunEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignRunConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.CampaignRunConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignRunConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖentgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignRunConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignRunConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignRunEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CampaignRunEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignRunEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CampaignRun) graphql.Marshaler {
+			return ec.marshalNCampaignRun2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐCampaignRun(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignRunEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignRunEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CampaignRun(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignRunEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CampaignRunEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignRunEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignRunEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignRunEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignTrigger_kind(ctx context.Context, field graphql.CollectedField, obj *model.CampaignTrigger) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignTrigger_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v campaign.TriggerKind) graphql.Marshaler {
+			return ec.marshalNCampaignTriggerKind2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋcampaignᚐTriggerKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignTrigger_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignTrigger", field, false, false, errors.New("field of type CampaignTriggerKind does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignTrigger_at(ctx context.Context, field graphql.CollectedField, obj *model.CampaignTrigger) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignTrigger_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignTrigger_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignTrigger", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignTrigger_timeOfDay(ctx context.Context, field graphql.CollectedField, obj *model.CampaignTrigger) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignTrigger_timeOfDay(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TimeOfDay, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignTrigger_timeOfDay(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignTrigger", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignTrigger_weekday(ctx context.Context, field graphql.CollectedField, obj *model.CampaignTrigger) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignTrigger_weekday(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Weekday, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignTrigger_weekday(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignTrigger", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignTrigger_monthDay(ctx context.Context, field graphql.CollectedField, obj *model.CampaignTrigger) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignTrigger_monthDay(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MonthDay, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignTrigger_monthDay(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignTrigger", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
 func (ec *executionContext) _CancelPlusPayload_term(ctx context.Context, field graphql.CollectedField, obj *model.CancelPlusPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13042,6 +17169,70 @@ func (ec *executionContext) fieldContext_ConfigEntry_value(_ context.Context, fi
 	return graphql.NewScalarFieldContext("ConfigEntry", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _CreateCampaignPayload_campaign(ctx context.Context, field graphql.CollectedField, obj *model.CreateCampaignPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateCampaignPayload_campaign(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Campaign, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Campaign) graphql.Marshaler {
+			return ec.marshalOCampaign2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐCampaign(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreateCampaignPayload_campaign(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreateCampaignPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Campaign(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreateCampaignPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CreateCampaignPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateCampaignPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreateCampaignPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreateCampaignPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CreateStorePayload_store(ctx context.Context, field graphql.CollectedField, obj *model.CreateStorePayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13160,6 +17351,70 @@ func (ec *executionContext) _CreateStoreProgramPayload_userErrors(ctx context.Co
 func (ec *executionContext) fieldContext_CreateStoreProgramPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "CreateStoreProgramPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DryRunCampaignPayload_cost(ctx context.Context, field graphql.CollectedField, obj *model.DryRunCampaignPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DryRunCampaignPayload_cost(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cost, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CampaignCost) graphql.Marshaler {
+			return ec.marshalOCampaignCost2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCampaignCost(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DryRunCampaignPayload_cost(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DryRunCampaignPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CampaignCost(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DryRunCampaignPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.DryRunCampaignPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DryRunCampaignPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DryRunCampaignPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DryRunCampaignPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -13933,6 +18188,75 @@ func (ec *executionContext) fieldContext_FundStoreBudgetPayload_userErrors(_ con
 	return fc, nil
 }
 
+func (ec *executionContext) _FundedPoints_funding(ctx context.Context, field graphql.CollectedField, obj *model.FundedPoints) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FundedPoints_funding(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Funding, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FundedPoints_funding(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FundedPoints", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _FundedPoints_points(ctx context.Context, field graphql.CollectedField, obj *model.FundedPoints) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FundedPoints_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Points, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FundedPoints_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FundedPoints", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _FundedPoints_valueCents(ctx context.Context, field graphql.CollectedField, obj *model.FundedPoints) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FundedPoints_valueCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ValueCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FundedPoints_valueCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FundedPoints", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
 func (ec *executionContext) _IssuePlusCodesPayload_batch(ctx context.Context, field graphql.CollectedField, obj *model.IssuePlusCodesPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14436,6 +18760,139 @@ func (ec *executionContext) _MedalChangeEdge_cursor(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_MedalChangeEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("MedalChangeEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+}
+
+func (ec *executionContext) _MedalLevelCount_medal(ctx context.Context, field graphql.CollectedField, obj *model.MedalLevelCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MedalLevelCount_medal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Medal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Medal) graphql.Marshaler {
+			return ec.marshalNMedal2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMedal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MedalLevelCount_medal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MedalLevelCount",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Medal(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MedalLevelCount_levels(ctx context.Context, field graphql.CollectedField, obj *model.MedalLevelCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MedalLevelCount_levels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Levels, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []int) graphql.Marshaler {
+			return ec.marshalNInt2ᚕintᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MedalLevelCount_levels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MedalLevelCount", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _MedalLevelCounts_computedAt(ctx context.Context, field graphql.CollectedField, obj *model.MedalLevelCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MedalLevelCounts_computedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ComputedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MedalLevelCounts_computedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MedalLevelCounts", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _MedalLevelCounts_members(ctx context.Context, field graphql.CollectedField, obj *model.MedalLevelCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MedalLevelCounts_members(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Members, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MedalLevelCounts_members(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MedalLevelCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _MedalLevelCounts_medals(ctx context.Context, field graphql.CollectedField, obj *model.MedalLevelCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MedalLevelCounts_medals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Medals, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.MedalLevelCount) graphql.Marshaler {
+			return ec.marshalNMedalLevelCount2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMedalLevelCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MedalLevelCounts_medals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MedalLevelCounts",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MedalLevelCount(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _MedalProgress_current(ctx context.Context, field graphql.CollectedField, obj *model.MedalProgress) (ret graphql.Marshaler) {
@@ -16940,6 +21397,254 @@ func (ec *executionContext) fieldContext_Mutation_updateMember(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_updateMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createCampaign(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createCampaign(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateCampaign(ctx, fc.Args["input"].(model.CreateCampaignInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *model.CreateCampaignPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.CreateCampaignPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateCampaignPayload) graphql.Marshaler {
+			return ec.marshalNCreateCampaignPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCreateCampaignPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createCampaign(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreateCampaignPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createCampaign_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_dryRunCampaign(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_dryRunCampaign(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DryRunCampaign(ctx, fc.Args["input"].(model.DryRunCampaignInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *model.DryRunCampaignPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.DryRunCampaignPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DryRunCampaignPayload) graphql.Marshaler {
+			return ec.marshalNDryRunCampaignPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐDryRunCampaignPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_dryRunCampaign(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DryRunCampaignPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_dryRunCampaign_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_pauseCampaign(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_pauseCampaign(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PauseCampaign(ctx, fc.Args["input"].(model.CampaignKeyInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *model.CampaignPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.CampaignPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CampaignPayload) graphql.Marshaler {
+			return ec.marshalNCampaignPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCampaignPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_pauseCampaign(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CampaignPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_pauseCampaign_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_resumeCampaign(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_resumeCampaign(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ResumeCampaign(ctx, fc.Args["input"].(model.CampaignKeyInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *model.CampaignPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.CampaignPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CampaignPayload) graphql.Marshaler {
+			return ec.marshalNCampaignPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCampaignPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_resumeCampaign(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CampaignPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_resumeCampaign_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -19933,6 +24638,116 @@ func (ec *executionContext) fieldContext_PartnerPlusAllowance_grantedThisMonth(_
 	return graphql.NewScalarFieldContext("PartnerPlusAllowance", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
+func (ec *executionContext) _Penetration_computedAt(ctx context.Context, field graphql.CollectedField, obj *model.Penetration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Penetration_computedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ComputedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Penetration_computedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Penetration", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Penetration_members(ctx context.Context, field graphql.CollectedField, obj *model.Penetration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Penetration_members(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Members, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Penetration_members(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Penetration", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Penetration_tiers(ctx context.Context, field graphql.CollectedField, obj *model.Penetration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Penetration_tiers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tiers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TierPenetration) graphql.Marshaler {
+			return ec.marshalNTierPenetration2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐTierPenetrationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Penetration_tiers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Penetration",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TierPenetration(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Penetration_plus(ctx context.Context, field graphql.CollectedField, obj *model.Penetration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Penetration_plus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Plus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Share) graphql.Marshaler {
+			return ec.marshalNShare2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐShare(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Penetration_plus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Penetration",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Share(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PlusCodeBatch_id(ctx context.Context, field graphql.CollectedField, obj *ent.PlusCodeBatch) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20115,6 +24930,139 @@ func (ec *executionContext) _PlusCodeBatch_createdAt(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_PlusCodeBatch_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PlusCodeBatch", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _PlusConversion_computedAt(ctx context.Context, field graphql.CollectedField, obj *model.PlusConversion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusConversion_computedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ComputedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusConversion_computedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusConversion", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _PlusConversion_period(ctx context.Context, field graphql.CollectedField, obj *model.PlusConversion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusConversion_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AnalyticsPeriod) graphql.Marshaler {
+			return ec.marshalNAnalyticsPeriod2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐAnalyticsPeriod(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusConversion_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PlusConversion",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AnalyticsPeriod(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PlusConversion_nonMembers(ctx context.Context, field graphql.CollectedField, obj *model.PlusConversion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusConversion_nonMembers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NonMembers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusConversion_nonMembers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusConversion", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PlusConversion_trialStarted(ctx context.Context, field graphql.CollectedField, obj *model.PlusConversion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusConversion_trialStarted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TrialStarted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusConversion_trialStarted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusConversion", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PlusConversion_converted(ctx context.Context, field graphql.CollectedField, obj *model.PlusConversion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusConversion_converted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Converted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Share) graphql.Marshaler {
+			return ec.marshalNShare2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐShare(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusConversion_converted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PlusConversion",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Share(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _PlusPlan_key(ctx context.Context, field graphql.CollectedField, obj *rules.PlusPlan) (ret graphql.Marshaler) {
@@ -20602,6 +25550,116 @@ func (ec *executionContext) _PlusQuote_currentEnd(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_PlusQuote_currentEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PlusQuote", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _PlusRenewal_computedAt(ctx context.Context, field graphql.CollectedField, obj *model.PlusRenewal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusRenewal_computedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ComputedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusRenewal_computedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusRenewal", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _PlusRenewal_period(ctx context.Context, field graphql.CollectedField, obj *model.PlusRenewal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusRenewal_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AnalyticsPeriod) graphql.Marshaler {
+			return ec.marshalNAnalyticsPeriod2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐAnalyticsPeriod(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusRenewal_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PlusRenewal",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AnalyticsPeriod(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PlusRenewal_renewed(ctx context.Context, field graphql.CollectedField, obj *model.PlusRenewal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusRenewal_renewed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Renewed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Share) graphql.Marshaler {
+			return ec.marshalNShare2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐShare(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusRenewal_renewed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PlusRenewal",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Share(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PlusRenewal_open(ctx context.Context, field graphql.CollectedField, obj *model.PlusRenewal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlusRenewal_open(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Open, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlusRenewal_open(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlusRenewal", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _PlusSavings_termCents(ctx context.Context, field graphql.CollectedField, obj *model.PlusSavings) (ret graphql.Marshaler) {
@@ -21890,6 +26948,309 @@ func (ec *executionContext) fieldContext_PointsChangePayload_userErrors(_ contex
 	return fc, nil
 }
 
+func (ec *executionContext) _PointsExpiring_computedAt(ctx context.Context, field graphql.CollectedField, obj *model.PointsExpiring) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointsExpiring_computedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ComputedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointsExpiring_computedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointsExpiring", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _PointsExpiring_month(ctx context.Context, field graphql.CollectedField, obj *model.PointsExpiring) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointsExpiring_month(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Month, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AnalyticsPeriod) graphql.Marshaler {
+			return ec.marshalNAnalyticsPeriod2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐAnalyticsPeriod(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointsExpiring_month(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PointsExpiring",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AnalyticsPeriod(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PointsExpiring_points(ctx context.Context, field graphql.CollectedField, obj *model.PointsExpiring) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointsExpiring_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Points, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointsExpiring_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointsExpiring", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PointsExpiring_valueCents(ctx context.Context, field graphql.CollectedField, obj *model.PointsExpiring) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointsExpiring_valueCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ValueCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointsExpiring_valueCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointsExpiring", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PointsExpiring_byFunder(ctx context.Context, field graphql.CollectedField, obj *model.PointsExpiring) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointsExpiring_byFunder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByFunder, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.FundedPoints) graphql.Marshaler {
+			return ec.marshalNFundedPoints2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐFundedPointsᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointsExpiring_byFunder(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PointsExpiring",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FundedPoints(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PointsLiability_computedAt(ctx context.Context, field graphql.CollectedField, obj *model.PointsLiability) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointsLiability_computedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ComputedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointsLiability_computedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointsLiability", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _PointsLiability_points(ctx context.Context, field graphql.CollectedField, obj *model.PointsLiability) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointsLiability_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Points, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointsLiability_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointsLiability", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PointsLiability_valueCents(ctx context.Context, field graphql.CollectedField, obj *model.PointsLiability) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointsLiability_valueCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ValueCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointsLiability_valueCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointsLiability", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PointsLiability_byFunder(ctx context.Context, field graphql.CollectedField, obj *model.PointsLiability) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointsLiability_byFunder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByFunder, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.FundedPoints) graphql.Marshaler {
+			return ec.marshalNFundedPoints2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐFundedPointsᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointsLiability_byFunder(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PointsLiability",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FundedPoints(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PointsLiability_debtPoints(ctx context.Context, field graphql.CollectedField, obj *model.PointsLiability) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointsLiability_debtPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DebtPoints, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointsLiability_debtPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointsLiability", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PointsLiability_debtValueCents(ctx context.Context, field graphql.CollectedField, obj *model.PointsLiability) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointsLiability_debtValueCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DebtValueCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointsLiability_debtValueCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointsLiability", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PointsLiability_membersInDebt(ctx context.Context, field graphql.CollectedField, obj *model.PointsLiability) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointsLiability_membersInDebt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MembersInDebt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointsLiability_membersInDebt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointsLiability", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
 func (ec *executionContext) _PointsQuote_maxPoints(ctx context.Context, field graphql.CollectedField, obj *model.PointsQuote) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -22622,6 +27983,157 @@ func (ec *executionContext) fieldContext_PurchasePlusPayload_userErrors(_ contex
 	return fc, nil
 }
 
+func (ec *executionContext) _PyramidBand_tiers(ctx context.Context, field graphql.CollectedField, obj *model.PyramidBand) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PyramidBand_tiers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tiers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Tier) graphql.Marshaler {
+			return ec.marshalNTier2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐTierᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PyramidBand_tiers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PyramidBand",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Tier(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PyramidBand_members(ctx context.Context, field graphql.CollectedField, obj *model.PyramidBand) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PyramidBand_members(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Members, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Share) graphql.Marshaler {
+			return ec.marshalNShare2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐShare(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PyramidBand_members(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PyramidBand",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Share(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PyramidBand_expectedShare(ctx context.Context, field graphql.CollectedField, obj *model.PyramidBand) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PyramidBand_expectedShare(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpectedShare, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PyramidBand_expectedShare(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PyramidBand", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _PyramidTier_tier(ctx context.Context, field graphql.CollectedField, obj *model.PyramidTier) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PyramidTier_tier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tier, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Tier) graphql.Marshaler {
+			return ec.marshalNTier2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐTier(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PyramidTier_tier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PyramidTier",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Tier(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PyramidTier_members(ctx context.Context, field graphql.CollectedField, obj *model.PyramidTier) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PyramidTier_members(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Members, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Share) graphql.Marshaler {
+			return ec.marshalNShare2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐShare(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PyramidTier_members(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PyramidTier",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Share(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -22768,6 +28280,168 @@ func (ec *executionContext) fieldContext_Query_members(ctx context.Context, fiel
 	if fc.Args, err = ec.field_Query_members_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_analytics(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_analytics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Analytics(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *model.Analytics
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.Analytics
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Analytics) graphql.Marshaler {
+			return ec.marshalNAnalytics2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐAnalytics(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_analytics(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Analytics(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_campaign(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_campaign(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Campaign(ctx, fc.Args["key"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *ent.Campaign
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *ent.Campaign
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Campaign) graphql.Marshaler {
+			return ec.marshalOCampaign2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐCampaign(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_campaign(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Campaign(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_campaign_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_campaigns(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_campaigns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Campaigns(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal []*ent.Campaign
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal []*ent.Campaign
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Campaign) graphql.Marshaler {
+			return ec.marshalNCampaign2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐCampaignᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_campaigns(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Campaign(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -24150,6 +29824,75 @@ func (ec *executionContext) fieldContext_Score_provisionalDimensions(_ context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _ScoreBucket_from(ctx context.Context, field graphql.CollectedField, obj *model.ScoreBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreBucket_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreBucket_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreBucket", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ScoreBucket_to(ctx context.Context, field graphql.CollectedField, obj *model.ScoreBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreBucket_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreBucket_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreBucket", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ScoreBucket_members(ctx context.Context, field graphql.CollectedField, obj *model.ScoreBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreBucket_members(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Members, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreBucket_members(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreBucket", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
 func (ec *executionContext) _ScoreCounts_spendYuan(ctx context.Context, field graphql.CollectedField, obj *model.ScoreCounts) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -24568,6 +30311,107 @@ func (ec *executionContext) fieldContext_ScoreDimensions_counts(_ context.Contex
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ScoreCounts(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ScoreDistribution_computedAt(ctx context.Context, field graphql.CollectedField, obj *model.ScoreDistribution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreDistribution_computedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ComputedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreDistribution_computedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreDistribution", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _ScoreDistribution_bucketWidth(ctx context.Context, field graphql.CollectedField, obj *model.ScoreDistribution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreDistribution_bucketWidth(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BucketWidth, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreDistribution_bucketWidth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreDistribution", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ScoreDistribution_members(ctx context.Context, field graphql.CollectedField, obj *model.ScoreDistribution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreDistribution_members(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Members, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreDistribution_members(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreDistribution", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ScoreDistribution_buckets(ctx context.Context, field graphql.CollectedField, obj *model.ScoreDistribution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreDistribution_buckets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Buckets, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ScoreBucket) graphql.Marshaler {
+			return ec.marshalNScoreBucket2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐScoreBucketᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreDistribution_buckets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ScoreDistribution",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScoreBucket(ctx, field)
 		},
 	}
 	return fc, nil
@@ -25228,6 +31072,75 @@ func (ec *executionContext) _Settlement_period(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_Settlement_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Settlement", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Share_count(ctx context.Context, field graphql.CollectedField, obj *model.Share) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Share_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Share_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Share", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Share_of(ctx context.Context, field graphql.CollectedField, obj *model.Share) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Share_of(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Of, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Share_of(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Share", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Share_value(ctx context.Context, field graphql.CollectedField, obj *model.Share) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Share_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Share_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Share", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _SpendingRules_deductionStep(ctx context.Context, field graphql.CollectedField, obj *model.SpendingRules) (ret graphql.Marshaler) {
@@ -26827,6 +32740,244 @@ func (ec *executionContext) fieldContext_TierChangeEdge_cursor(_ context.Context
 	return graphql.NewScalarFieldContext("TierChangeEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
 }
 
+func (ec *executionContext) _TierPenetration_tier(ctx context.Context, field graphql.CollectedField, obj *model.TierPenetration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TierPenetration_tier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tier, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Tier) graphql.Marshaler {
+			return ec.marshalNTier2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐTier(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TierPenetration_tier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TierPenetration",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Tier(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TierPenetration_atOrAbove(ctx context.Context, field graphql.CollectedField, obj *model.TierPenetration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TierPenetration_atOrAbove(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AtOrAbove, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Share) graphql.Marshaler {
+			return ec.marshalNShare2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐShare(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TierPenetration_atOrAbove(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TierPenetration",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Share(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TierPyramid_computedAt(ctx context.Context, field graphql.CollectedField, obj *model.TierPyramid) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TierPyramid_computedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ComputedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TierPyramid_computedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TierPyramid", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _TierPyramid_activeMembers(ctx context.Context, field graphql.CollectedField, obj *model.TierPyramid) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TierPyramid_activeMembers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActiveMembers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TierPyramid_activeMembers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TierPyramid", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _TierPyramid_tiers(ctx context.Context, field graphql.CollectedField, obj *model.TierPyramid) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TierPyramid_tiers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tiers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.PyramidTier) graphql.Marshaler {
+			return ec.marshalNPyramidTier2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPyramidTierᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TierPyramid_tiers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TierPyramid",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PyramidTier(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TierPyramid_head(ctx context.Context, field graphql.CollectedField, obj *model.TierPyramid) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TierPyramid_head(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Head, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PyramidBand) graphql.Marshaler {
+			return ec.marshalNPyramidBand2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPyramidBand(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TierPyramid_head(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TierPyramid",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PyramidBand(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TierPyramid_middle(ctx context.Context, field graphql.CollectedField, obj *model.TierPyramid) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TierPyramid_middle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Middle, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PyramidBand) graphql.Marshaler {
+			return ec.marshalNPyramidBand2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPyramidBand(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TierPyramid_middle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TierPyramid",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PyramidBand(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TierPyramid_tail(ctx context.Context, field graphql.CollectedField, obj *model.TierPyramid) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TierPyramid_tail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tail, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PyramidBand) graphql.Marshaler {
+			return ec.marshalNPyramidBand2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPyramidBand(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TierPyramid_tail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TierPyramid",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PyramidBand(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _TierTableSimulation_members(ctx context.Context, field graphql.CollectedField, obj *model.TierTableSimulation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -27333,6 +33484,539 @@ func (ec *executionContext) _UserError_code(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_UserError_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserError", field, false, false, errors.New("field of type UserErrorCode does not have child fields"))
+}
+
+func (ec *executionContext) _WebhookDelivery_id(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookDelivery_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookDelivery_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebhookDelivery", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _WebhookDelivery_messageID(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookDelivery_messageID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MessageID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookDelivery_messageID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebhookDelivery", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _WebhookDelivery_eventType(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookDelivery_eventType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EventType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookDelivery_eventType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebhookDelivery", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _WebhookDelivery_status(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookDelivery_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v webhookdelivery.Status) graphql.Marshaler {
+			return ec.marshalNWebhookDeliveryStatus2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋwebhookdeliveryᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookDelivery_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebhookDelivery", field, false, false, errors.New("field of type WebhookDeliveryStatus does not have child fields"))
+}
+
+func (ec *executionContext) _WebhookDelivery_attempts(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookDelivery_attempts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attempts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookDelivery_attempts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebhookDelivery", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _WebhookDelivery_nextAttemptAt(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookDelivery_nextAttemptAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NextAttemptAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookDelivery_nextAttemptAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebhookDelivery", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _WebhookDelivery_lastError(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookDelivery_lastError(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastError, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookDelivery_lastError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebhookDelivery", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _WebhookDelivery_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookDelivery_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookDelivery_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebhookDelivery", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _WebhookDelivery_deliveredAt(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookDelivery_deliveredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeliveredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookDelivery_deliveredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebhookDelivery", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _WebhookDeliveryConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDeliveryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookDeliveryConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.WebhookDeliveryEdge) graphql.Marshaler {
+			return ec.marshalOWebhookDeliveryEdge2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐWebhookDeliveryEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookDeliveryConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WebhookDeliveryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebhookDeliveryEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WebhookDeliveryConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDeliveryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookDeliveryConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookDeliveryConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WebhookDeliveryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WebhookDeliveryConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDeliveryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookDeliveryConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookDeliveryConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebhookDeliveryConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _WebhookDeliveryEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDeliveryEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookDeliveryEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.WebhookDelivery) graphql.Marshaler {
+			return ec.marshalOWebhookDelivery2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐWebhookDelivery(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookDeliveryEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WebhookDeliveryEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebhookDelivery(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WebhookDeliveryEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDeliveryEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookDeliveryEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookDeliveryEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebhookDeliveryEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+}
+
+func (ec *executionContext) _WebhookEndpoint_id(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookEndpoint_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookEndpoint_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebhookEndpoint", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _WebhookEndpoint_url(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookEndpoint_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookEndpoint_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebhookEndpoint", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _WebhookEndpoint_eventTypes(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookEndpoint_eventTypes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EventTypes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookEndpoint_eventTypes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebhookEndpoint", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _WebhookEndpoint_description(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookEndpoint_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookEndpoint_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebhookEndpoint", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _WebhookEndpoint_status(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookEndpoint_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v webhookendpoint.Status) graphql.Marshaler {
+			return ec.marshalNWebhookEndpointStatus2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋwebhookendpointᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookEndpoint_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebhookEndpoint", field, false, false, errors.New("field of type WebhookEndpointStatus does not have child fields"))
+}
+
+func (ec *executionContext) _WebhookEndpoint_failureRun(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookEndpoint_failureRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailureRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookEndpoint_failureRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebhookEndpoint", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _WebhookEndpoint_disabledReason(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookEndpoint_disabledReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DisabledReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookEndpoint_disabledReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebhookEndpoint", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _WebhookEndpoint_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookEndpoint_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookEndpoint_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebhookEndpoint", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -28445,6 +35129,43 @@ func (ec *executionContext) unmarshalInputAdjustPointsInput(ctx context.Context,
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputAnalyticsPeriodInput(ctx context.Context, obj any) (model.AnalyticsPeriodInput, error) {
+	var it model.AnalyticsPeriodInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"from", "to"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputAuditEntryOrder(ctx context.Context, obj any) (ent.AuditEntryOrder, error) {
 	var it ent.AuditEntryOrder
 	if obj == nil {
@@ -28481,6 +35202,175 @@ func (ec *executionContext) unmarshalInputAuditEntryOrder(ctx context.Context, o
 				return it, err
 			}
 			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCampaignActionInput(ctx context.Context, obj any) (model.CampaignActionInput, error) {
+	var it model.CampaignActionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"kind", "points", "budget"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNCampaignActionKind2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋcampaignᚐAction(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "points":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("points"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Points = data
+		case "budget":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("budget"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Budget = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCampaignFrequencyCapInput(ctx context.Context, obj any) (model.CampaignFrequencyCapInput, error) {
+	var it model.CampaignFrequencyCapInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"hits", "days"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "hits":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hits"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Hits = data
+		case "days":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("days"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Days = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCampaignKeyInput(ctx context.Context, obj any) (model.CampaignKeyInput, error) {
+	var it model.CampaignKeyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"key"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "key":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("key"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Key = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCampaignTriggerInput(ctx context.Context, obj any) (model.CampaignTriggerInput, error) {
+	var it model.CampaignTriggerInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"kind", "at", "timeOfDay", "weekday", "monthDay"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNCampaignTriggerKind2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋcampaignᚐTriggerKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "at":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("at"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.At = data
+		case "timeOfDay":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeOfDay"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeOfDay = data
+		case "weekday":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("weekday"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Weekday = data
+		case "monthDay":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("monthDay"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MonthDay = data
 		}
 	}
 	return it, nil
@@ -28822,6 +35712,78 @@ func (ec *executionContext) unmarshalInputConfigurePartnerInput(ctx context.Cont
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputCreateCampaignInput(ctx context.Context, obj any) (model.CreateCampaignInput, error) {
+	var it model.CreateCampaignInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"key", "name", "trigger", "segment", "action", "frequencyCap", "budgetPoints"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "key":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("key"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Key = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "trigger":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("trigger"))
+			data, err := ec.unmarshalNCampaignTriggerInput2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCampaignTriggerInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Trigger = data
+		case "segment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segment"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Segment = data
+		case "action":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("action"))
+			data, err := ec.unmarshalNCampaignActionInput2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCampaignActionInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Action = data
+		case "frequencyCap":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("frequencyCap"))
+			data, err := ec.unmarshalOCampaignFrequencyCapInput2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCampaignFrequencyCapInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FrequencyCap = data
+		case "budgetPoints":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("budgetPoints"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BudgetPoints = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputCreateStoreInput(ctx context.Context, obj any) (model.CreateStoreInput, error) {
 	var it model.CreateStoreInput
 	if obj == nil {
@@ -28912,6 +35874,36 @@ func (ec *executionContext) unmarshalInputCreateStoreProgramInput(ctx context.Co
 				return it, err
 			}
 			it.Kind = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputDryRunCampaignInput(ctx context.Context, obj any) (model.DryRunCampaignInput, error) {
+	var it model.DryRunCampaignInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"key"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "key":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("key"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Key = data
 		}
 	}
 	return it, nil
@@ -31579,6 +38571,16 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
+	case *ent.WebhookEndpoint:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._WebhookEndpoint(ctx, sel, obj)
+	case *ent.WebhookDelivery:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._WebhookDelivery(ctx, sel, obj)
 	case *ent.TierChange:
 		if obj == nil {
 			return graphql.Null
@@ -31671,6 +38673,284 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
+
+var analyticsImplementors = []string{"Analytics"}
+
+func (ec *executionContext) _Analytics(ctx context.Context, sel ast.SelectionSet, obj *model.Analytics) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, analyticsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Analytics")
+		case "penetration":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Analytics_penetration(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "pyramid":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Analytics_pyramid(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "whatIf":
+			out.Values[i] = ec._Analytics_whatIf(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "scoreDistribution":
+			out.Values[i] = ec._Analytics_scoreDistribution(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "medalLevels":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Analytics_medalLevels(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "pointsLiability":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Analytics_pointsLiability(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "pointsExpiringNextMonth":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Analytics_pointsExpiringNextMonth(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "plusConversion":
+			out.Values[i] = ec._Analytics_plusConversion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "plusRenewal":
+			out.Values[i] = ec._Analytics_plusRenewal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var analyticsPeriodImplementors = []string{"AnalyticsPeriod"}
+
+func (ec *executionContext) _AnalyticsPeriod(ctx context.Context, sel ast.SelectionSet, obj *model.AnalyticsPeriod) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, analyticsPeriodImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AnalyticsPeriod")
+		case "from":
+			out.Values[i] = ec._AnalyticsPeriod_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._AnalyticsPeriod_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
 
 var auditEntryImplementors = []string{"AuditEntry", "Node"}
 
@@ -32079,6 +39359,834 @@ func (ec *executionContext) _BenefitClaimEdge(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var campaignImplementors = []string{"Campaign"}
+
+func (ec *executionContext) _Campaign(ctx context.Context, sel ast.SelectionSet, obj *ent.Campaign) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, campaignImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Campaign")
+		case "key":
+			out.Values[i] = ec._Campaign_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._Campaign_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "trigger":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Campaign_trigger(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "segment":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Campaign_segment(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "action":
+			out.Values[i] = ec._Campaign_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "frequencyCapHits":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Campaign_frequencyCapHits(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "frequencyCapDays":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Campaign_frequencyCapDays(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "budgetPoints":
+			out.Values[i] = ec._Campaign_budgetPoints(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "spentPoints":
+			out.Values[i] = ec._Campaign_spentPoints(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._Campaign_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Campaign_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "runs":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Campaign_runs(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var campaignActionImplementors = []string{"CampaignAction"}
+
+func (ec *executionContext) _CampaignAction(ctx context.Context, sel ast.SelectionSet, obj *model.CampaignAction) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, campaignActionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CampaignAction")
+		case "kind":
+			out.Values[i] = ec._CampaignAction_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "points":
+			out.Values[i] = ec._CampaignAction_points(ctx, field, obj)
+		case "budget":
+			out.Values[i] = ec._CampaignAction_budget(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var campaignCostImplementors = []string{"CampaignCost"}
+
+func (ec *executionContext) _CampaignCost(ctx context.Context, sel ast.SelectionSet, obj *model.CampaignCost) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, campaignCostImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CampaignCost")
+		case "members":
+			out.Values[i] = ec._CampaignCost_members(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "skipped":
+			out.Values[i] = ec._CampaignCost_skipped(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "points":
+			out.Values[i] = ec._CampaignCost_points(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "costCents":
+			out.Values[i] = ec._CampaignCost_costCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var campaignPayloadImplementors = []string{"CampaignPayload"}
+
+func (ec *executionContext) _CampaignPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CampaignPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, campaignPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CampaignPayload")
+		case "campaign":
+			out.Values[i] = ec._CampaignPayload_campaign(ctx, field, obj)
+		case "userErrors":
+			out.Values[i] = ec._CampaignPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var campaignResultImplementors = []string{"CampaignResult"}
+
+func (ec *executionContext) _CampaignResult(ctx context.Context, sel ast.SelectionSet, obj *ent.CampaignResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, campaignResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CampaignResult")
+		case "member":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CampaignResult_member(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "status":
+			out.Values[i] = ec._CampaignResult_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reason":
+			out.Values[i] = ec._CampaignResult_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "points":
+			out.Values[i] = ec._CampaignResult_points(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var campaignResultConnectionImplementors = []string{"CampaignResultConnection"}
+
+func (ec *executionContext) _CampaignResultConnection(ctx context.Context, sel ast.SelectionSet, obj *model.CampaignResultConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, campaignResultConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CampaignResultConnection")
+		case "edges":
+			out.Values[i] = ec._CampaignResultConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._CampaignResultConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var campaignResultEdgeImplementors = []string{"CampaignResultEdge"}
+
+func (ec *executionContext) _CampaignResultEdge(ctx context.Context, sel ast.SelectionSet, obj *model.CampaignResultEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, campaignResultEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CampaignResultEdge")
+		case "node":
+			out.Values[i] = ec._CampaignResultEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._CampaignResultEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var campaignRunImplementors = []string{"CampaignRun"}
+
+func (ec *executionContext) _CampaignRun(ctx context.Context, sel ast.SelectionSet, obj *ent.CampaignRun) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, campaignRunImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CampaignRun")
+		case "key":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CampaignRun_key(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "startedAt":
+			out.Values[i] = ec._CampaignRun_startedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "finishedAt":
+			out.Values[i] = ec._CampaignRun_finishedAt(ctx, field, obj)
+		case "done":
+			out.Values[i] = ec._CampaignRun_done(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "skipped":
+			out.Values[i] = ec._CampaignRun_skipped(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "failed":
+			out.Values[i] = ec._CampaignRun_failed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "points":
+			out.Values[i] = ec._CampaignRun_points(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "results":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CampaignRun_results(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var campaignRunConnectionImplementors = []string{"CampaignRunConnection"}
+
+func (ec *executionContext) _CampaignRunConnection(ctx context.Context, sel ast.SelectionSet, obj *model.CampaignRunConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, campaignRunConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CampaignRunConnection")
+		case "edges":
+			out.Values[i] = ec._CampaignRunConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._CampaignRunConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var campaignRunEdgeImplementors = []string{"CampaignRunEdge"}
+
+func (ec *executionContext) _CampaignRunEdge(ctx context.Context, sel ast.SelectionSet, obj *model.CampaignRunEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, campaignRunEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CampaignRunEdge")
+		case "node":
+			out.Values[i] = ec._CampaignRunEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._CampaignRunEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var campaignTriggerImplementors = []string{"CampaignTrigger"}
+
+func (ec *executionContext) _CampaignTrigger(ctx context.Context, sel ast.SelectionSet, obj *model.CampaignTrigger) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, campaignTriggerImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CampaignTrigger")
+		case "kind":
+			out.Values[i] = ec._CampaignTrigger_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._CampaignTrigger_at(ctx, field, obj)
+		case "timeOfDay":
+			out.Values[i] = ec._CampaignTrigger_timeOfDay(ctx, field, obj)
+		case "weekday":
+			out.Values[i] = ec._CampaignTrigger_weekday(ctx, field, obj)
+		case "monthDay":
+			out.Values[i] = ec._CampaignTrigger_monthDay(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var cancelPlusPayloadImplementors = []string{"CancelPlusPayload"}
 
 func (ec *executionContext) _CancelPlusPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CancelPlusPayload) graphql.Marshaler {
@@ -32424,6 +40532,47 @@ func (ec *executionContext) _ConfigEntry(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var createCampaignPayloadImplementors = []string{"CreateCampaignPayload"}
+
+func (ec *executionContext) _CreateCampaignPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateCampaignPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, createCampaignPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreateCampaignPayload")
+		case "campaign":
+			out.Values[i] = ec._CreateCampaignPayload_campaign(ctx, field, obj)
+		case "userErrors":
+			out.Values[i] = ec._CreateCampaignPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var createStorePayloadImplementors = []string{"CreateStorePayload"}
 
 func (ec *executionContext) _CreateStorePayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateStorePayload) graphql.Marshaler {
@@ -32480,6 +40629,47 @@ func (ec *executionContext) _CreateStoreProgramPayload(ctx context.Context, sel 
 			out.Values[i] = ec._CreateStoreProgramPayload_program(ctx, field, obj)
 		case "userErrors":
 			out.Values[i] = ec._CreateStoreProgramPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var dryRunCampaignPayloadImplementors = []string{"DryRunCampaignPayload"}
+
+func (ec *executionContext) _DryRunCampaignPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DryRunCampaignPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dryRunCampaignPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DryRunCampaignPayload")
+		case "cost":
+			out.Values[i] = ec._DryRunCampaignPayload_cost(ctx, field, obj)
+		case "userErrors":
+			out.Values[i] = ec._DryRunCampaignPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -32818,6 +41008,55 @@ func (ec *executionContext) _FundStoreBudgetPayload(ctx context.Context, sel ast
 	return out
 }
 
+var fundedPointsImplementors = []string{"FundedPoints"}
+
+func (ec *executionContext) _FundedPoints(ctx context.Context, sel ast.SelectionSet, obj *model.FundedPoints) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, fundedPointsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FundedPoints")
+		case "funding":
+			out.Values[i] = ec._FundedPoints_funding(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "points":
+			out.Values[i] = ec._FundedPoints_points(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "valueCents":
+			out.Values[i] = ec._FundedPoints_valueCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var issuePlusCodesPayloadImplementors = []string{"IssuePlusCodesPayload"}
 
 func (ec *executionContext) _IssuePlusCodesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.IssuePlusCodesPayload) graphql.Marshaler {
@@ -33053,6 +41292,99 @@ func (ec *executionContext) _MedalChangeEdge(ctx context.Context, sel ast.Select
 			out.Values[i] = ec._MedalChangeEdge_node(ctx, field, obj)
 		case "cursor":
 			out.Values[i] = ec._MedalChangeEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var medalLevelCountImplementors = []string{"MedalLevelCount"}
+
+func (ec *executionContext) _MedalLevelCount(ctx context.Context, sel ast.SelectionSet, obj *model.MedalLevelCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, medalLevelCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MedalLevelCount")
+		case "medal":
+			out.Values[i] = ec._MedalLevelCount_medal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "levels":
+			out.Values[i] = ec._MedalLevelCount_levels(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var medalLevelCountsImplementors = []string{"MedalLevelCounts"}
+
+func (ec *executionContext) _MedalLevelCounts(ctx context.Context, sel ast.SelectionSet, obj *model.MedalLevelCounts) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, medalLevelCountsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MedalLevelCounts")
+		case "computedAt":
+			out.Values[i] = ec._MedalLevelCounts_computedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "members":
+			out.Values[i] = ec._MedalLevelCounts_members(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "medals":
+			out.Values[i] = ec._MedalLevelCounts_medals(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -34722,6 +43054,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createCampaign":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createCampaign(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dryRunCampaign":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_dryRunCampaign(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pauseCampaign":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_pauseCampaign(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resumeCampaign":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_resumeCampaign(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "claimPartnerBenefit":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_claimPartnerBenefit(ctx, field)
@@ -35533,6 +43893,60 @@ func (ec *executionContext) _PartnerPlusAllowance(ctx context.Context, sel ast.S
 	return out
 }
 
+var penetrationImplementors = []string{"Penetration"}
+
+func (ec *executionContext) _Penetration(ctx context.Context, sel ast.SelectionSet, obj *model.Penetration) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, penetrationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Penetration")
+		case "computedAt":
+			out.Values[i] = ec._Penetration_computedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "members":
+			out.Values[i] = ec._Penetration_members(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tiers":
+			out.Values[i] = ec._Penetration_tiers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "plus":
+			out.Values[i] = ec._Penetration_plus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var plusCodeBatchImplementors = []string{"PlusCodeBatch", "Node"}
 
 func (ec *executionContext) _PlusCodeBatch(ctx context.Context, sel ast.SelectionSet, obj *ent.PlusCodeBatch) graphql.Marshaler {
@@ -35581,6 +43995,65 @@ func (ec *executionContext) _PlusCodeBatch(ctx context.Context, sel ast.Selectio
 			}
 		case "createdAt":
 			out.Values[i] = ec._PlusCodeBatch_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var plusConversionImplementors = []string{"PlusConversion"}
+
+func (ec *executionContext) _PlusConversion(ctx context.Context, sel ast.SelectionSet, obj *model.PlusConversion) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, plusConversionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlusConversion")
+		case "computedAt":
+			out.Values[i] = ec._PlusConversion_computedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "period":
+			out.Values[i] = ec._PlusConversion_period(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nonMembers":
+			out.Values[i] = ec._PlusConversion_nonMembers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "trialStarted":
+			out.Values[i] = ec._PlusConversion_trialStarted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "converted":
+			out.Values[i] = ec._PlusConversion_converted(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -35780,6 +44253,60 @@ func (ec *executionContext) _PlusQuote(ctx context.Context, sel ast.SelectionSet
 			}
 		case "currentEnd":
 			out.Values[i] = ec._PlusQuote_currentEnd(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var plusRenewalImplementors = []string{"PlusRenewal"}
+
+func (ec *executionContext) _PlusRenewal(ctx context.Context, sel ast.SelectionSet, obj *model.PlusRenewal) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, plusRenewalImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlusRenewal")
+		case "computedAt":
+			out.Values[i] = ec._PlusRenewal_computedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "period":
+			out.Values[i] = ec._PlusRenewal_period(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "renewed":
+			out.Values[i] = ec._PlusRenewal_renewed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "open":
+			out.Values[i] = ec._PlusRenewal_open(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -36401,6 +44928,134 @@ func (ec *executionContext) _PointsChangePayload(ctx context.Context, sel ast.Se
 	return out
 }
 
+var pointsExpiringImplementors = []string{"PointsExpiring"}
+
+func (ec *executionContext) _PointsExpiring(ctx context.Context, sel ast.SelectionSet, obj *model.PointsExpiring) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pointsExpiringImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PointsExpiring")
+		case "computedAt":
+			out.Values[i] = ec._PointsExpiring_computedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "month":
+			out.Values[i] = ec._PointsExpiring_month(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "points":
+			out.Values[i] = ec._PointsExpiring_points(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "valueCents":
+			out.Values[i] = ec._PointsExpiring_valueCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byFunder":
+			out.Values[i] = ec._PointsExpiring_byFunder(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var pointsLiabilityImplementors = []string{"PointsLiability"}
+
+func (ec *executionContext) _PointsLiability(ctx context.Context, sel ast.SelectionSet, obj *model.PointsLiability) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pointsLiabilityImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PointsLiability")
+		case "computedAt":
+			out.Values[i] = ec._PointsLiability_computedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "points":
+			out.Values[i] = ec._PointsLiability_points(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "valueCents":
+			out.Values[i] = ec._PointsLiability_valueCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byFunder":
+			out.Values[i] = ec._PointsLiability_byFunder(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "debtPoints":
+			out.Values[i] = ec._PointsLiability_debtPoints(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "debtValueCents":
+			out.Values[i] = ec._PointsLiability_debtValueCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "membersInDebt":
+			out.Values[i] = ec._PointsLiability_membersInDebt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var pointsQuoteImplementors = []string{"PointsQuote"}
 
 func (ec *executionContext) _PointsQuote(ctx context.Context, sel ast.SelectionSet, obj *model.PointsQuote) graphql.Marshaler {
@@ -36868,6 +45523,99 @@ func (ec *executionContext) _PurchasePlusPayload(ctx context.Context, sel ast.Se
 	return out
 }
 
+var pyramidBandImplementors = []string{"PyramidBand"}
+
+func (ec *executionContext) _PyramidBand(ctx context.Context, sel ast.SelectionSet, obj *model.PyramidBand) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pyramidBandImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PyramidBand")
+		case "tiers":
+			out.Values[i] = ec._PyramidBand_tiers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "members":
+			out.Values[i] = ec._PyramidBand_members(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expectedShare":
+			out.Values[i] = ec._PyramidBand_expectedShare(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var pyramidTierImplementors = []string{"PyramidTier"}
+
+func (ec *executionContext) _PyramidTier(ctx context.Context, sel ast.SelectionSet, obj *model.PyramidTier) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pyramidTierImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PyramidTier")
+		case "tier":
+			out.Values[i] = ec._PyramidTier_tier(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "members":
+			out.Values[i] = ec._PyramidTier_members(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -36938,6 +45686,69 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_members(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "analytics":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_analytics(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "campaign":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_campaign(ctx, field)
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "campaigns":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_campaigns(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -37558,6 +46369,52 @@ func (ec *executionContext) _Score(ctx context.Context, sel ast.SelectionSet, ob
 	return out
 }
 
+var scoreBucketImplementors = []string{"ScoreBucket"}
+
+func (ec *executionContext) _ScoreBucket(ctx context.Context, sel ast.SelectionSet, obj *model.ScoreBucket) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, scoreBucketImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ScoreBucket")
+		case "from":
+			out.Values[i] = ec._ScoreBucket_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._ScoreBucket_to(ctx, field, obj)
+		case "members":
+			out.Values[i] = ec._ScoreBucket_members(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var scoreCountsImplementors = []string{"ScoreCounts"}
 
 func (ec *executionContext) _ScoreCounts(ctx context.Context, sel ast.SelectionSet, obj *model.ScoreCounts) graphql.Marshaler {
@@ -37684,6 +46541,60 @@ func (ec *executionContext) _ScoreDimensions(ctx context.Context, sel ast.Select
 			}
 		case "counts":
 			out.Values[i] = ec._ScoreDimensions_counts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var scoreDistributionImplementors = []string{"ScoreDistribution"}
+
+func (ec *executionContext) _ScoreDistribution(ctx context.Context, sel ast.SelectionSet, obj *model.ScoreDistribution) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, scoreDistributionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ScoreDistribution")
+		case "computedAt":
+			out.Values[i] = ec._ScoreDistribution_computedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bucketWidth":
+			out.Values[i] = ec._ScoreDistribution_bucketWidth(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "members":
+			out.Values[i] = ec._ScoreDistribution_members(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "buckets":
+			out.Values[i] = ec._ScoreDistribution_buckets(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -37983,6 +46894,55 @@ func (ec *executionContext) _Settlement(ctx context.Context, sel ast.SelectionSe
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var shareImplementors = []string{"Share"}
+
+func (ec *executionContext) _Share(ctx context.Context, sel ast.SelectionSet, obj *model.Share) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, shareImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Share")
+		case "count":
+			out.Values[i] = ec._Share_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "of":
+			out.Values[i] = ec._Share_of(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._Share_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -39047,6 +48007,114 @@ func (ec *executionContext) _TierChangeEdge(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var tierPenetrationImplementors = []string{"TierPenetration"}
+
+func (ec *executionContext) _TierPenetration(ctx context.Context, sel ast.SelectionSet, obj *model.TierPenetration) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, tierPenetrationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TierPenetration")
+		case "tier":
+			out.Values[i] = ec._TierPenetration_tier(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "atOrAbove":
+			out.Values[i] = ec._TierPenetration_atOrAbove(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var tierPyramidImplementors = []string{"TierPyramid"}
+
+func (ec *executionContext) _TierPyramid(ctx context.Context, sel ast.SelectionSet, obj *model.TierPyramid) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, tierPyramidImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TierPyramid")
+		case "computedAt":
+			out.Values[i] = ec._TierPyramid_computedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "activeMembers":
+			out.Values[i] = ec._TierPyramid_activeMembers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tiers":
+			out.Values[i] = ec._TierPyramid_tiers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "head":
+			out.Values[i] = ec._TierPyramid_head(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "middle":
+			out.Values[i] = ec._TierPyramid_middle(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tail":
+			out.Values[i] = ec._TierPyramid_tail(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var tierTableSimulationImplementors = []string{"TierTableSimulation"}
 
 func (ec *executionContext) _TierTableSimulation(ctx context.Context, sel ast.SelectionSet, obj *model.TierTableSimulation) graphql.Marshaler {
@@ -39360,6 +48428,243 @@ func (ec *executionContext) _UserError(ctx context.Context, sel ast.SelectionSet
 			}
 		case "code":
 			out.Values[i] = ec._UserError_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var webhookDeliveryImplementors = []string{"WebhookDelivery", "Node"}
+
+func (ec *executionContext) _WebhookDelivery(ctx context.Context, sel ast.SelectionSet, obj *ent.WebhookDelivery) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, webhookDeliveryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WebhookDelivery")
+		case "id":
+			out.Values[i] = ec._WebhookDelivery_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "messageID":
+			out.Values[i] = ec._WebhookDelivery_messageID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "eventType":
+			out.Values[i] = ec._WebhookDelivery_eventType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._WebhookDelivery_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "attempts":
+			out.Values[i] = ec._WebhookDelivery_attempts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nextAttemptAt":
+			out.Values[i] = ec._WebhookDelivery_nextAttemptAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastError":
+			out.Values[i] = ec._WebhookDelivery_lastError(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._WebhookDelivery_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deliveredAt":
+			out.Values[i] = ec._WebhookDelivery_deliveredAt(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var webhookDeliveryConnectionImplementors = []string{"WebhookDeliveryConnection"}
+
+func (ec *executionContext) _WebhookDeliveryConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.WebhookDeliveryConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, webhookDeliveryConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WebhookDeliveryConnection")
+		case "edges":
+			out.Values[i] = ec._WebhookDeliveryConnection_edges(ctx, field, obj)
+		case "pageInfo":
+			out.Values[i] = ec._WebhookDeliveryConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._WebhookDeliveryConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var webhookDeliveryEdgeImplementors = []string{"WebhookDeliveryEdge"}
+
+func (ec *executionContext) _WebhookDeliveryEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.WebhookDeliveryEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, webhookDeliveryEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WebhookDeliveryEdge")
+		case "node":
+			out.Values[i] = ec._WebhookDeliveryEdge_node(ctx, field, obj)
+		case "cursor":
+			out.Values[i] = ec._WebhookDeliveryEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var webhookEndpointImplementors = []string{"WebhookEndpoint", "Node"}
+
+func (ec *executionContext) _WebhookEndpoint(ctx context.Context, sel ast.SelectionSet, obj *ent.WebhookEndpoint) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, webhookEndpointImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WebhookEndpoint")
+		case "id":
+			out.Values[i] = ec._WebhookEndpoint_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "url":
+			out.Values[i] = ec._WebhookEndpoint_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "eventTypes":
+			out.Values[i] = ec._WebhookEndpoint_eventTypes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._WebhookEndpoint_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._WebhookEndpoint_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failureRun":
+			out.Values[i] = ec._WebhookEndpoint_failureRun(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "disabledReason":
+			out.Values[i] = ec._WebhookEndpoint_disabledReason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._WebhookEndpoint_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -39726,6 +49031,35 @@ func (ec *executionContext) unmarshalNAdjustPointsInput2githubᚗcomᚋmembergra
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNAnalytics2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐAnalytics(ctx context.Context, sel ast.SelectionSet, v model.Analytics) graphql.Marshaler {
+	return ec._Analytics(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNAnalytics2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐAnalytics(ctx context.Context, sel ast.SelectionSet, v *model.Analytics) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Analytics(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAnalyticsPeriod2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐAnalyticsPeriod(ctx context.Context, sel ast.SelectionSet, v *model.AnalyticsPeriod) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AnalyticsPeriod(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAnalyticsPeriodInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐAnalyticsPeriodInput(ctx context.Context, v any) (model.AnalyticsPeriodInput, error) {
+	res, err := ec.unmarshalInputAnalyticsPeriodInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNAuditEntryConnection2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚐAuditEntryConnection(ctx context.Context, sel ast.SelectionSet, v ent.AuditEntryConnection) graphql.Marshaler {
 	return ec._AuditEntryConnection(ctx, sel, &v)
 }
@@ -39840,6 +49174,219 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNCampaign2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐCampaignᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Campaign) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCampaign2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐCampaign(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCampaign2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐCampaign(ctx context.Context, sel ast.SelectionSet, v *ent.Campaign) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Campaign(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCampaignAction2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋcampaignᚐAction(ctx context.Context, sel ast.SelectionSet, v campaign.Action) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNCampaignActionInput2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCampaignActionInput(ctx context.Context, v any) (*model.CampaignActionInput, error) {
+	res, err := ec.unmarshalInputCampaignActionInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCampaignActionKind2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋcampaignᚐAction(ctx context.Context, v any) (campaign.Action, error) {
+	var res campaign.Action
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCampaignActionKind2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋcampaignᚐAction(ctx context.Context, sel ast.SelectionSet, v campaign.Action) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNCampaignKeyInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCampaignKeyInput(ctx context.Context, v any) (model.CampaignKeyInput, error) {
+	res, err := ec.unmarshalInputCampaignKeyInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCampaignPayload2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCampaignPayload(ctx context.Context, sel ast.SelectionSet, v model.CampaignPayload) graphql.Marshaler {
+	return ec._CampaignPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCampaignPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCampaignPayload(ctx context.Context, sel ast.SelectionSet, v *model.CampaignPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CampaignPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCampaignResult2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐCampaignResult(ctx context.Context, sel ast.SelectionSet, v *ent.CampaignResult) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CampaignResult(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCampaignResultConnection2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCampaignResultConnection(ctx context.Context, sel ast.SelectionSet, v model.CampaignResultConnection) graphql.Marshaler {
+	return ec._CampaignResultConnection(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCampaignResultConnection2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCampaignResultConnection(ctx context.Context, sel ast.SelectionSet, v *model.CampaignResultConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CampaignResultConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCampaignResultEdge2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCampaignResultEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CampaignResultEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCampaignResultEdge2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCampaignResultEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCampaignResultEdge2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCampaignResultEdge(ctx context.Context, sel ast.SelectionSet, v *model.CampaignResultEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CampaignResultEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCampaignResultStatus2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋcampaignresultᚐStatus(ctx context.Context, v any) (campaignresult.Status, error) {
+	var res campaignresult.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCampaignResultStatus2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋcampaignresultᚐStatus(ctx context.Context, sel ast.SelectionSet, v campaignresult.Status) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNCampaignRun2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐCampaignRun(ctx context.Context, sel ast.SelectionSet, v *ent.CampaignRun) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CampaignRun(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCampaignRunConnection2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCampaignRunConnection(ctx context.Context, sel ast.SelectionSet, v model.CampaignRunConnection) graphql.Marshaler {
+	return ec._CampaignRunConnection(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCampaignRunConnection2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCampaignRunConnection(ctx context.Context, sel ast.SelectionSet, v *model.CampaignRunConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CampaignRunConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCampaignRunEdge2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCampaignRunEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CampaignRunEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCampaignRunEdge2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCampaignRunEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCampaignRunEdge2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCampaignRunEdge(ctx context.Context, sel ast.SelectionSet, v *model.CampaignRunEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CampaignRunEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCampaignStatus2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋcampaignᚐStatus(ctx context.Context, v any) (campaign.Status, error) {
+	var res campaign.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCampaignStatus2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋcampaignᚐStatus(ctx context.Context, sel ast.SelectionSet, v campaign.Status) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNCampaignTrigger2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCampaignTrigger(ctx context.Context, sel ast.SelectionSet, v model.CampaignTrigger) graphql.Marshaler {
+	return ec._CampaignTrigger(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCampaignTrigger2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCampaignTrigger(ctx context.Context, sel ast.SelectionSet, v *model.CampaignTrigger) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CampaignTrigger(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCampaignTriggerInput2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCampaignTriggerInput(ctx context.Context, v any) (*model.CampaignTriggerInput, error) {
+	res, err := ec.unmarshalInputCampaignTriggerInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCampaignTriggerKind2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋcampaignᚐTriggerKind(ctx context.Context, v any) (campaign.TriggerKind, error) {
+	var res campaign.TriggerKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCampaignTriggerKind2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋcampaignᚐTriggerKind(ctx context.Context, sel ast.SelectionSet, v campaign.TriggerKind) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNCancelPlusInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCancelPlusInput(ctx context.Context, v any) (model.CancelPlusInput, error) {
@@ -40030,6 +49577,25 @@ func (ec *executionContext) unmarshalNConfigurePartnerInput2githubᚗcomᚋmembe
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCreateCampaignInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCreateCampaignInput(ctx context.Context, v any) (model.CreateCampaignInput, error) {
+	res, err := ec.unmarshalInputCreateCampaignInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCreateCampaignPayload2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCreateCampaignPayload(ctx context.Context, sel ast.SelectionSet, v model.CreateCampaignPayload) graphql.Marshaler {
+	return ec._CreateCampaignPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCreateCampaignPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCreateCampaignPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateCampaignPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CreateCampaignPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCreateStoreInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCreateStoreInput(ctx context.Context, v any) (model.CreateStoreInput, error) {
 	res, err := ec.unmarshalInputCreateStoreInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -40082,6 +49648,25 @@ func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCurso
 		}
 	}
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) unmarshalNDryRunCampaignInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐDryRunCampaignInput(ctx context.Context, v any) (model.DryRunCampaignInput, error) {
+	res, err := ec.unmarshalInputDryRunCampaignInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDryRunCampaignPayload2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐDryRunCampaignPayload(ctx context.Context, sel ast.SelectionSet, v model.DryRunCampaignPayload) graphql.Marshaler {
+	return ec._DryRunCampaignPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDryRunCampaignPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐDryRunCampaignPayload(ctx context.Context, sel ast.SelectionSet, v *model.DryRunCampaignPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DryRunCampaignPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNEarningRules2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐEarningRules(ctx context.Context, sel ast.SelectionSet, v *model.EarningRules) graphql.Marshaler {
@@ -40232,6 +49817,32 @@ func (ec *executionContext) marshalNFundStoreBudgetPayload2ᚖgithubᚗcomᚋmem
 		return graphql.Null
 	}
 	return ec._FundStoreBudgetPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNFundedPoints2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐFundedPointsᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.FundedPoints) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFundedPoints2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐFundedPoints(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFundedPoints2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐFundedPoints(ctx context.Context, sel ast.SelectionSet, v *model.FundedPoints) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._FundedPoints(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNGender2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋmemberᚐGender(ctx context.Context, v any) (member.Gender, error) {
@@ -40476,6 +50087,46 @@ func (ec *executionContext) unmarshalNMedalKind2githubᚗcomᚋmembergraphᚋmem
 
 func (ec *executionContext) marshalNMedalKind2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋmedalᚐKind(ctx context.Context, sel ast.SelectionSet, v medal.Kind) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNMedalLevelCount2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMedalLevelCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MedalLevelCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMedalLevelCount2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMedalLevelCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMedalLevelCount2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMedalLevelCount(ctx context.Context, sel ast.SelectionSet, v *model.MedalLevelCount) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._MedalLevelCount(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMedalLevelCounts2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMedalLevelCounts(ctx context.Context, sel ast.SelectionSet, v model.MedalLevelCounts) graphql.Marshaler {
+	return ec._MedalLevelCounts(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNMedalLevelCounts2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMedalLevelCounts(ctx context.Context, sel ast.SelectionSet, v *model.MedalLevelCounts) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._MedalLevelCounts(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNMedalProgress2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMedalProgress(ctx context.Context, sel ast.SelectionSet, v *model.MedalProgress) graphql.Marshaler {
@@ -40977,6 +50628,20 @@ func (ec *executionContext) marshalNPaymentMethod2ᚕgithubᚗcomᚋmembergraph�
 	return ret
 }
 
+func (ec *executionContext) marshalNPenetration2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPenetration(ctx context.Context, sel ast.SelectionSet, v model.Penetration) graphql.Marshaler {
+	return ec._Penetration(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPenetration2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPenetration(ctx context.Context, sel ast.SelectionSet, v *model.Penetration) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Penetration(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNPlusCodePurpose2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋpluscodebatchᚐPurpose(ctx context.Context, v any) (pluscodebatch.Purpose, error) {
 	var res pluscodebatch.Purpose
 	err := res.UnmarshalGQL(v)
@@ -40985,6 +50650,16 @@ func (ec *executionContext) unmarshalNPlusCodePurpose2githubᚗcomᚋmembergraph
 
 func (ec *executionContext) marshalNPlusCodePurpose2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋpluscodebatchᚐPurpose(ctx context.Context, sel ast.SelectionSet, v pluscodebatch.Purpose) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNPlusConversion2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPlusConversion(ctx context.Context, sel ast.SelectionSet, v *model.PlusConversion) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PlusConversion(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNPlusPlan2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐPlusPlanᚄ(ctx context.Context, sel ast.SelectionSet, v []*rules.PlusPlan) graphql.Marshaler {
@@ -41071,6 +50746,16 @@ func (ec *executionContext) marshalNPlusQuote2ᚖgithubᚗcomᚋmembergraphᚋme
 		return graphql.Null
 	}
 	return ec._PlusQuote(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPlusRenewal2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPlusRenewal(ctx context.Context, sel ast.SelectionSet, v *model.PlusRenewal) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PlusRenewal(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNPlusSavings2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPlusSavings(ctx context.Context, sel ast.SelectionSet, v model.PlusSavings) graphql.Marshaler {
@@ -41287,6 +50972,34 @@ func (ec *executionContext) marshalNPointsChangePayload2ᚖgithubᚗcomᚋmember
 	return ec._PointsChangePayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNPointsExpiring2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPointsExpiring(ctx context.Context, sel ast.SelectionSet, v model.PointsExpiring) graphql.Marshaler {
+	return ec._PointsExpiring(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPointsExpiring2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPointsExpiring(ctx context.Context, sel ast.SelectionSet, v *model.PointsExpiring) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PointsExpiring(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPointsLiability2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPointsLiability(ctx context.Context, sel ast.SelectionSet, v model.PointsLiability) graphql.Marshaler {
+	return ec._PointsLiability(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPointsLiability2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPointsLiability(ctx context.Context, sel ast.SelectionSet, v *model.PointsLiability) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PointsLiability(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNPointsQuote2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPointsQuote(ctx context.Context, sel ast.SelectionSet, v model.PointsQuote) graphql.Marshaler {
 	return ec._PointsQuote(ctx, sel, &v)
 }
@@ -41397,6 +51110,42 @@ func (ec *executionContext) marshalNPurchasePlusPayload2ᚖgithubᚗcomᚋmember
 		return graphql.Null
 	}
 	return ec._PurchasePlusPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPyramidBand2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPyramidBand(ctx context.Context, sel ast.SelectionSet, v *model.PyramidBand) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PyramidBand(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPyramidTier2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPyramidTierᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PyramidTier) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPyramidTier2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPyramidTier(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPyramidTier2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPyramidTier(ctx context.Context, sel ast.SelectionSet, v *model.PyramidTier) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PyramidTier(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNQuotaPeriod2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋbenefitᚐQuotaPeriod(ctx context.Context, v any) (benefit.QuotaPeriod, error) {
@@ -41564,6 +51313,32 @@ func (ec *executionContext) marshalNScore2ᚖgithubᚗcomᚋmembergraphᚋmember
 	return ec._Score(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNScoreBucket2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐScoreBucketᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ScoreBucket) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNScoreBucket2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐScoreBucket(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNScoreBucket2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐScoreBucket(ctx context.Context, sel ast.SelectionSet, v *model.ScoreBucket) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ScoreBucket(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNScoreCounts2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐScoreCounts(ctx context.Context, sel ast.SelectionSet, v *model.ScoreCounts) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -41582,6 +51357,16 @@ func (ec *executionContext) marshalNScoreDimensions2ᚖgithubᚗcomᚋmembergrap
 		return graphql.Null
 	}
 	return ec._ScoreDimensions(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNScoreDistribution2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐScoreDistribution(ctx context.Context, sel ast.SelectionSet, v *model.ScoreDistribution) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ScoreDistribution(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNScoreMode2string(ctx context.Context, v any) (string, error) {
@@ -41676,6 +51461,16 @@ func (ec *executionContext) unmarshalNSettlementStatus2githubᚗcomᚋmembergrap
 
 func (ec *executionContext) marshalNSettlementStatus2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋsettlementᚐStatus(ctx context.Context, sel ast.SelectionSet, v settlement.Status) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNShare2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐShare(ctx context.Context, sel ast.SelectionSet, v *model.Share) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Share(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNSimulateTierTableInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐSimulateTierTableInput(ctx context.Context, v any) (model.SimulateTierTableInput, error) {
@@ -42032,6 +51827,46 @@ func (ec *executionContext) marshalNTierChangeOrderField2ᚖgithubᚗcomᚋmembe
 	return v
 }
 
+func (ec *executionContext) marshalNTierPenetration2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐTierPenetrationᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TierPenetration) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTierPenetration2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐTierPenetration(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTierPenetration2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐTierPenetration(ctx context.Context, sel ast.SelectionSet, v *model.TierPenetration) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TierPenetration(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTierPyramid2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐTierPyramid(ctx context.Context, sel ast.SelectionSet, v model.TierPyramid) graphql.Marshaler {
+	return ec._TierPyramid(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNTierPyramid2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐTierPyramid(ctx context.Context, sel ast.SelectionSet, v *model.TierPyramid) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TierPyramid(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNTierRowInput2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐTierRowInputᚄ(ctx context.Context, v any) ([]*model.TierRowInput, error) {
 	var vSlice []any
 	vSlice = graphql.CoerceList(v)
@@ -42229,6 +52064,26 @@ func (ec *executionContext) unmarshalNUserErrorCode2githubᚗcomᚋmembergraph�
 }
 
 func (ec *executionContext) marshalNUserErrorCode2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorCode(ctx context.Context, sel ast.SelectionSet, v model.UserErrorCode) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNWebhookDeliveryStatus2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋwebhookdeliveryᚐStatus(ctx context.Context, v any) (webhookdelivery.Status, error) {
+	var res webhookdelivery.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWebhookDeliveryStatus2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋwebhookdeliveryᚐStatus(ctx context.Context, sel ast.SelectionSet, v webhookdelivery.Status) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNWebhookEndpointStatus2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋwebhookendpointᚐStatus(ctx context.Context, v any) (webhookendpoint.Status, error) {
+	var res webhookendpoint.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWebhookEndpointStatus2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋwebhookendpointᚐStatus(ctx context.Context, sel ast.SelectionSet, v webhookendpoint.Status) graphql.Marshaler {
 	return v
 }
 
@@ -42474,6 +52329,28 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	_ = ctx
 	res := graphql.MarshalBoolean(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOCampaign2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐCampaign(ctx context.Context, sel ast.SelectionSet, v *ent.Campaign) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Campaign(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCampaignCost2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCampaignCost(ctx context.Context, sel ast.SelectionSet, v *model.CampaignCost) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CampaignCost(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOCampaignFrequencyCapInput2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCampaignFrequencyCapInput(ctx context.Context, v any) (*model.CampaignFrequencyCapInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputCampaignFrequencyCapInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOChannel2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚋmemberᚐRegistrationChannelᚄ(ctx context.Context, v any) ([]member.RegistrationChannel, error) {
@@ -43367,6 +53244,33 @@ func (ec *executionContext) marshalOUserErrorCode2ᚖgithubᚗcomᚋmembergraph�
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOWebhookDelivery2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐWebhookDelivery(ctx context.Context, sel ast.SelectionSet, v *ent.WebhookDelivery) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._WebhookDelivery(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOWebhookDeliveryEdge2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐWebhookDeliveryEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.WebhookDeliveryEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOWebhookDeliveryEdge2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐWebhookDeliveryEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOWebhookDeliveryEdge2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐWebhookDeliveryEdge(ctx context.Context, sel ast.SelectionSet, v *ent.WebhookDeliveryEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._WebhookDeliveryEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

@@ -12,6 +12,9 @@ import (
 	"github.com/membergraph/membergraph/ent/auditentry"
 	"github.com/membergraph/membergraph/ent/benefit"
 	"github.com/membergraph/membergraph/ent/benefitclaim"
+	"github.com/membergraph/membergraph/ent/campaign"
+	"github.com/membergraph/membergraph/ent/campaignresult"
+	"github.com/membergraph/membergraph/ent/campaignrun"
 	"github.com/membergraph/membergraph/ent/categorymonth"
 	"github.com/membergraph/membergraph/ent/event"
 	"github.com/membergraph/membergraph/ent/medal"
@@ -19,6 +22,8 @@ import (
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/membermedal"
 	"github.com/membergraph/membergraph/ent/memberscore"
+	"github.com/membergraph/membergraph/ent/membertag"
+	"github.com/membergraph/membergraph/ent/outboxmessage"
 	"github.com/membergraph/membergraph/ent/partnergrant"
 	"github.com/membergraph/membergraph/ent/partnersetting"
 	"github.com/membergraph/membergraph/ent/pluscode"
@@ -34,6 +39,7 @@ import (
 	"github.com/membergraph/membergraph/ent/predicate"
 	"github.com/membergraph/membergraph/ent/program"
 	"github.com/membergraph/membergraph/ent/refusal"
+	"github.com/membergraph/membergraph/ent/segment"
 	"github.com/membergraph/membergraph/ent/settlement"
 	"github.com/membergraph/membergraph/ent/settlementpartition"
 	"github.com/membergraph/membergraph/ent/store"
@@ -41,9 +47,13 @@ import (
 	"github.com/membergraph/membergraph/ent/storeconsent"
 	"github.com/membergraph/membergraph/ent/storefunding"
 	"github.com/membergraph/membergraph/ent/storeprogram"
+	"github.com/membergraph/membergraph/ent/tag"
+	"github.com/membergraph/membergraph/ent/tagrule"
 	"github.com/membergraph/membergraph/ent/tier"
 	"github.com/membergraph/membergraph/ent/tierchange"
 	"github.com/membergraph/membergraph/ent/tiergift"
+	"github.com/membergraph/membergraph/ent/webhookdelivery"
+	"github.com/membergraph/membergraph/ent/webhookendpoint"
 )
 
 // The Query interface represents an operation that queries a graph.
@@ -208,6 +218,87 @@ func (f TraverseBenefitClaim) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.BenefitClaimQuery", q)
+}
+
+// The CampaignFunc type is an adapter to allow the use of ordinary function as a Querier.
+type CampaignFunc func(context.Context, *ent.CampaignQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f CampaignFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.CampaignQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.CampaignQuery", q)
+}
+
+// The TraverseCampaign type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseCampaign func(context.Context, *ent.CampaignQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseCampaign) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseCampaign) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CampaignQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.CampaignQuery", q)
+}
+
+// The CampaignResultFunc type is an adapter to allow the use of ordinary function as a Querier.
+type CampaignResultFunc func(context.Context, *ent.CampaignResultQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f CampaignResultFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.CampaignResultQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.CampaignResultQuery", q)
+}
+
+// The TraverseCampaignResult type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseCampaignResult func(context.Context, *ent.CampaignResultQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseCampaignResult) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseCampaignResult) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CampaignResultQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.CampaignResultQuery", q)
+}
+
+// The CampaignRunFunc type is an adapter to allow the use of ordinary function as a Querier.
+type CampaignRunFunc func(context.Context, *ent.CampaignRunQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f CampaignRunFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.CampaignRunQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.CampaignRunQuery", q)
+}
+
+// The TraverseCampaignRun type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseCampaignRun func(context.Context, *ent.CampaignRunQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseCampaignRun) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseCampaignRun) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CampaignRunQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.CampaignRunQuery", q)
 }
 
 // The CategoryMonthFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -397,6 +488,60 @@ func (f TraverseMemberScore) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.MemberScoreQuery", q)
+}
+
+// The MemberTagFunc type is an adapter to allow the use of ordinary function as a Querier.
+type MemberTagFunc func(context.Context, *ent.MemberTagQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f MemberTagFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.MemberTagQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.MemberTagQuery", q)
+}
+
+// The TraverseMemberTag type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseMemberTag func(context.Context, *ent.MemberTagQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseMemberTag) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseMemberTag) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.MemberTagQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.MemberTagQuery", q)
+}
+
+// The OutboxMessageFunc type is an adapter to allow the use of ordinary function as a Querier.
+type OutboxMessageFunc func(context.Context, *ent.OutboxMessageQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f OutboxMessageFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.OutboxMessageQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.OutboxMessageQuery", q)
+}
+
+// The TraverseOutboxMessage type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseOutboxMessage func(context.Context, *ent.OutboxMessageQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseOutboxMessage) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseOutboxMessage) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.OutboxMessageQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.OutboxMessageQuery", q)
 }
 
 // The PartnerGrantFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -777,6 +922,33 @@ func (f TraverseRefusal) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.RefusalQuery", q)
 }
 
+// The SegmentFunc type is an adapter to allow the use of ordinary function as a Querier.
+type SegmentFunc func(context.Context, *ent.SegmentQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f SegmentFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.SegmentQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.SegmentQuery", q)
+}
+
+// The TraverseSegment type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseSegment func(context.Context, *ent.SegmentQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseSegment) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseSegment) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.SegmentQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.SegmentQuery", q)
+}
+
 // The SettlementFunc type is an adapter to allow the use of ordinary function as a Querier.
 type SettlementFunc func(context.Context, *ent.SettlementQuery) (ent.Value, error)
 
@@ -966,6 +1138,60 @@ func (f TraverseStoreProgram) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.StoreProgramQuery", q)
 }
 
+// The TagFunc type is an adapter to allow the use of ordinary function as a Querier.
+type TagFunc func(context.Context, *ent.TagQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f TagFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.TagQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.TagQuery", q)
+}
+
+// The TraverseTag type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseTag func(context.Context, *ent.TagQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseTag) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseTag) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.TagQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.TagQuery", q)
+}
+
+// The TagRuleFunc type is an adapter to allow the use of ordinary function as a Querier.
+type TagRuleFunc func(context.Context, *ent.TagRuleQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f TagRuleFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.TagRuleQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.TagRuleQuery", q)
+}
+
+// The TraverseTagRule type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseTagRule func(context.Context, *ent.TagRuleQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseTagRule) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseTagRule) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.TagRuleQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.TagRuleQuery", q)
+}
+
 // The TierFunc type is an adapter to allow the use of ordinary function as a Querier.
 type TierFunc func(context.Context, *ent.TierQuery) (ent.Value, error)
 
@@ -1047,6 +1273,60 @@ func (f TraverseTierGift) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.TierGiftQuery", q)
 }
 
+// The WebhookDeliveryFunc type is an adapter to allow the use of ordinary function as a Querier.
+type WebhookDeliveryFunc func(context.Context, *ent.WebhookDeliveryQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f WebhookDeliveryFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.WebhookDeliveryQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.WebhookDeliveryQuery", q)
+}
+
+// The TraverseWebhookDelivery type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseWebhookDelivery func(context.Context, *ent.WebhookDeliveryQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseWebhookDelivery) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseWebhookDelivery) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WebhookDeliveryQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.WebhookDeliveryQuery", q)
+}
+
+// The WebhookEndpointFunc type is an adapter to allow the use of ordinary function as a Querier.
+type WebhookEndpointFunc func(context.Context, *ent.WebhookEndpointQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f WebhookEndpointFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.WebhookEndpointQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.WebhookEndpointQuery", q)
+}
+
+// The TraverseWebhookEndpoint type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseWebhookEndpoint func(context.Context, *ent.WebhookEndpointQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseWebhookEndpoint) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseWebhookEndpoint) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WebhookEndpointQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.WebhookEndpointQuery", q)
+}
+
 // NewQuery returns the generic Query interface for the given typed query.
 func NewQuery(q ent.Query) (Query, error) {
 	switch q := q.(type) {
@@ -1058,6 +1338,12 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.BenefitQuery, predicate.Benefit, benefit.OrderOption]{typ: ent.TypeBenefit, tq: q}, nil
 	case *ent.BenefitClaimQuery:
 		return &query[*ent.BenefitClaimQuery, predicate.BenefitClaim, benefitclaim.OrderOption]{typ: ent.TypeBenefitClaim, tq: q}, nil
+	case *ent.CampaignQuery:
+		return &query[*ent.CampaignQuery, predicate.Campaign, campaign.OrderOption]{typ: ent.TypeCampaign, tq: q}, nil
+	case *ent.CampaignResultQuery:
+		return &query[*ent.CampaignResultQuery, predicate.CampaignResult, campaignresult.OrderOption]{typ: ent.TypeCampaignResult, tq: q}, nil
+	case *ent.CampaignRunQuery:
+		return &query[*ent.CampaignRunQuery, predicate.CampaignRun, campaignrun.OrderOption]{typ: ent.TypeCampaignRun, tq: q}, nil
 	case *ent.CategoryMonthQuery:
 		return &query[*ent.CategoryMonthQuery, predicate.CategoryMonth, categorymonth.OrderOption]{typ: ent.TypeCategoryMonth, tq: q}, nil
 	case *ent.EventQuery:
@@ -1072,6 +1358,10 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.MemberMedalQuery, predicate.MemberMedal, membermedal.OrderOption]{typ: ent.TypeMemberMedal, tq: q}, nil
 	case *ent.MemberScoreQuery:
 		return &query[*ent.MemberScoreQuery, predicate.MemberScore, memberscore.OrderOption]{typ: ent.TypeMemberScore, tq: q}, nil
+	case *ent.MemberTagQuery:
+		return &query[*ent.MemberTagQuery, predicate.MemberTag, membertag.OrderOption]{typ: ent.TypeMemberTag, tq: q}, nil
+	case *ent.OutboxMessageQuery:
+		return &query[*ent.OutboxMessageQuery, predicate.OutboxMessage, outboxmessage.OrderOption]{typ: ent.TypeOutboxMessage, tq: q}, nil
 	case *ent.PartnerGrantQuery:
 		return &query[*ent.PartnerGrantQuery, predicate.PartnerGrant, partnergrant.OrderOption]{typ: ent.TypePartnerGrant, tq: q}, nil
 	case *ent.PartnerSettingQuery:
@@ -1100,6 +1390,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.ProgramQuery, predicate.Program, program.OrderOption]{typ: ent.TypeProgram, tq: q}, nil
 	case *ent.RefusalQuery:
 		return &query[*ent.RefusalQuery, predicate.Refusal, refusal.OrderOption]{typ: ent.TypeRefusal, tq: q}, nil
+	case *ent.SegmentQuery:
+		return &query[*ent.SegmentQuery, predicate.Segment, segment.OrderOption]{typ: ent.TypeSegment, tq: q}, nil
 	case *ent.SettlementQuery:
 		return &query[*ent.SettlementQuery, predicate.Settlement, settlement.OrderOption]{typ: ent.TypeSettlement, tq: q}, nil
 	case *ent.SettlementPartitionQuery:
@@ -1114,12 +1406,20 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.StoreFundingQuery, predicate.StoreFunding, storefunding.OrderOption]{typ: ent.TypeStoreFunding, tq: q}, nil
 	case *ent.StoreProgramQuery:
 		return &query[*ent.StoreProgramQuery, predicate.StoreProgram, storeprogram.OrderOption]{typ: ent.TypeStoreProgram, tq: q}, nil
+	case *ent.TagQuery:
+		return &query[*ent.TagQuery, predicate.Tag, tag.OrderOption]{typ: ent.TypeTag, tq: q}, nil
+	case *ent.TagRuleQuery:
+		return &query[*ent.TagRuleQuery, predicate.TagRule, tagrule.OrderOption]{typ: ent.TypeTagRule, tq: q}, nil
 	case *ent.TierQuery:
 		return &query[*ent.TierQuery, predicate.Tier, tier.OrderOption]{typ: ent.TypeTier, tq: q}, nil
 	case *ent.TierChangeQuery:
 		return &query[*ent.TierChangeQuery, predicate.TierChange, tierchange.OrderOption]{typ: ent.TypeTierChange, tq: q}, nil
 	case *ent.TierGiftQuery:
 		return &query[*ent.TierGiftQuery, predicate.TierGift, tiergift.OrderOption]{typ: ent.TypeTierGift, tq: q}, nil
+	case *ent.WebhookDeliveryQuery:
+		return &query[*ent.WebhookDeliveryQuery, predicate.WebhookDelivery, webhookdelivery.OrderOption]{typ: ent.TypeWebhookDelivery, tq: q}, nil
+	case *ent.WebhookEndpointQuery:
+		return &query[*ent.WebhookEndpointQuery, predicate.WebhookEndpoint, webhookendpoint.OrderOption]{typ: ent.TypeWebhookEndpoint, tq: q}, nil
 	default:
 		return nil, fmt.Errorf("unknown query type %T", q)
 	}

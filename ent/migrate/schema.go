@@ -148,6 +148,106 @@ var (
 			},
 		},
 	}
+	// CampaignsColumns holds the columns for the "campaigns" table.
+	CampaignsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt},
+		{Name: "key", Type: field.TypeString, Size: 48, Collation: "utf8mb4_nopad_bin"},
+		{Name: "name", Type: field.TypeString, Size: 100},
+		{Name: "trigger_kind", Type: field.TypeEnum, Enums: []string{"ONCE", "DAILY", "WEEKLY", "MONTHLY", "EVENT"}},
+		{Name: "once_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "minute_of_day", Type: field.TypeInt, Default: 0},
+		{Name: "weekday", Type: field.TypeInt, Default: 0},
+		{Name: "month_day", Type: field.TypeInt, Default: 0},
+		{Name: "event_kind", Type: field.TypeString, Size: 32, Default: ""},
+		{Name: "segment_id", Type: field.TypeInt},
+		{Name: "action", Type: field.TypeEnum, Enums: []string{"GRANT_POINTS", "ISSUE_COUPON", "NOTIFY"}},
+		{Name: "points", Type: field.TypeInt64, Default: 0},
+		{Name: "funding", Type: field.TypeString, Size: 80, Default: ""},
+		{Name: "budget_owner", Type: field.TypeString, Size: 80, Default: ""},
+		{Name: "store_program_id", Type: field.TypeInt, Nullable: true},
+		{Name: "benefit_key", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "partner_key", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "message", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "cap_hits", Type: field.TypeInt, Default: 0},
+		{Name: "cap_days", Type: field.TypeInt, Default: 0},
+		{Name: "budget_points", Type: field.TypeInt64, Default: 0},
+		{Name: "spent_points", Type: field.TypeInt64, Default: 0},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"ACTIVE", "PAUSED"}, Default: "ACTIVE"},
+		{Name: "created_by", Type: field.TypeString, Size: 128},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+	}
+	// CampaignsTable holds the schema information for the "campaigns" table.
+	CampaignsTable = &schema.Table{
+		Name:       "campaigns",
+		Columns:    CampaignsColumns,
+		PrimaryKey: []*schema.Column{CampaignsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "campaign_program_id_key",
+				Unique:  true,
+				Columns: []*schema.Column{CampaignsColumns[1], CampaignsColumns[2]},
+			},
+		},
+	}
+	// CampaignResultsColumns holds the columns for the "campaign_results" table.
+	CampaignResultsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt},
+		{Name: "campaign_id", Type: field.TypeInt},
+		{Name: "run_id", Type: field.TypeInt},
+		{Name: "member_id", Type: field.TypeInt},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"DONE", "SKIPPED", "FAILED"}},
+		{Name: "reason", Type: field.TypeString, Size: 200, Default: ""},
+		{Name: "points", Type: field.TypeInt64, Default: 0},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+	}
+	// CampaignResultsTable holds the schema information for the "campaign_results" table.
+	CampaignResultsTable = &schema.Table{
+		Name:       "campaign_results",
+		Columns:    CampaignResultsColumns,
+		PrimaryKey: []*schema.Column{CampaignResultsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "campaignresult_run_id_member_id",
+				Unique:  true,
+				Columns: []*schema.Column{CampaignResultsColumns[3], CampaignResultsColumns[4]},
+			},
+			{
+				Name:    "campaignresult_campaign_id_member_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{CampaignResultsColumns[2], CampaignResultsColumns[4], CampaignResultsColumns[8]},
+			},
+		},
+	}
+	// CampaignRunsColumns holds the columns for the "campaign_runs" table.
+	CampaignRunsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt},
+		{Name: "campaign_id", Type: field.TypeInt},
+		{Name: "run_key", Type: field.TypeString, Size: 64, Collation: "utf8mb4_nopad_bin"},
+		{Name: "only_member_id", Type: field.TypeInt, Nullable: true},
+		{Name: "started_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "finished_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "after_member_id", Type: field.TypeInt, Default: 0},
+		{Name: "done", Type: field.TypeInt, Default: 0},
+		{Name: "skipped", Type: field.TypeInt, Default: 0},
+		{Name: "failed", Type: field.TypeInt, Default: 0},
+		{Name: "points", Type: field.TypeInt64, Default: 0},
+	}
+	// CampaignRunsTable holds the schema information for the "campaign_runs" table.
+	CampaignRunsTable = &schema.Table{
+		Name:       "campaign_runs",
+		Columns:    CampaignRunsColumns,
+		PrimaryKey: []*schema.Column{CampaignRunsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "campaignrun_campaign_id_run_key",
+				Unique:  true,
+				Columns: []*schema.Column{CampaignRunsColumns[2], CampaignRunsColumns[3]},
+			},
+		},
+	}
 	// CategoryMonthsColumns holds the columns for the "category_months" table.
 	CategoryMonthsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -334,6 +434,11 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{MembersColumns[13], MembersColumns[7]},
 			},
+			{
+				Name:    "member_program_id_tier_id_status",
+				Unique:  false,
+				Columns: []*schema.Column{MembersColumns[13], MembersColumns[12], MembersColumns[8]},
+			},
 		},
 	}
 	// MemberMedalsColumns holds the columns for the "member_medals" table.
@@ -404,6 +509,87 @@ var (
 				Name:    "memberscore_member_id",
 				Unique:  true,
 				Columns: []*schema.Column{MemberScoresColumns[11]},
+			},
+			{
+				Name:    "memberscore_program_id_settled",
+				Unique:  false,
+				Columns: []*schema.Column{MemberScoresColumns[1], MemberScoresColumns[2]},
+			},
+		},
+	}
+	// MemberTagsColumns holds the columns for the "member_tags" table.
+	MemberTagsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt},
+		{Name: "since", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "set_by", Type: field.TypeString, Size: 128},
+		{Name: "reason", Type: field.TypeString, Size: 256},
+		{Name: "source", Type: field.TypeEnum, Enums: []string{"MANUAL", "RULE"}},
+		{Name: "member_id", Type: field.TypeInt},
+		{Name: "tag_id", Type: field.TypeInt},
+	}
+	// MemberTagsTable holds the schema information for the "member_tags" table.
+	MemberTagsTable = &schema.Table{
+		Name:       "member_tags",
+		Columns:    MemberTagsColumns,
+		PrimaryKey: []*schema.Column{MemberTagsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "member_tags_members_member",
+				Columns:    []*schema.Column{MemberTagsColumns[6]},
+				RefColumns: []*schema.Column{MembersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "member_tags_tags_tag",
+				Columns:    []*schema.Column{MemberTagsColumns[7]},
+				RefColumns: []*schema.Column{TagsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "membertag_member_id_tag_id",
+				Unique:  true,
+				Columns: []*schema.Column{MemberTagsColumns[6], MemberTagsColumns[7]},
+			},
+			{
+				Name:    "membertag_tag_id_member_id",
+				Unique:  false,
+				Columns: []*schema.Column{MemberTagsColumns[7], MemberTagsColumns[6]},
+			},
+		},
+	}
+	// OutboxMessagesColumns holds the columns for the "outbox_messages" table.
+	OutboxMessagesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt},
+		{Name: "member_id", Type: field.TypeInt},
+		{Name: "event_type", Type: field.TypeString, Size: 64},
+		{Name: "payload", Type: field.TypeJSON},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "fanned_out", Type: field.TypeBool, Default: false},
+	}
+	// OutboxMessagesTable holds the schema information for the "outbox_messages" table.
+	OutboxMessagesTable = &schema.Table{
+		Name:       "outbox_messages",
+		Columns:    OutboxMessagesColumns,
+		PrimaryKey: []*schema.Column{OutboxMessagesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "outboxmessage_fanned_out",
+				Unique:  false,
+				Columns: []*schema.Column{OutboxMessagesColumns[6]},
+			},
+			{
+				Name:    "outboxmessage_program_id",
+				Unique:  false,
+				Columns: []*schema.Column{OutboxMessagesColumns[1]},
+			},
+			{
+				Name:    "outboxmessage_member_id",
+				Unique:  false,
+				Columns: []*schema.Column{OutboxMessagesColumns[2]},
 			},
 		},
 	}
@@ -669,6 +855,16 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{PlusTermsColumns[1], PlusTermsColumns[16], PlusTermsColumns[5]},
 			},
+			{
+				Name:    "plusterm_program_id_start_at",
+				Unique:  false,
+				Columns: []*schema.Column{PlusTermsColumns[1], PlusTermsColumns[4]},
+			},
+			{
+				Name:    "plusterm_program_id_end_at_start_at",
+				Unique:  false,
+				Columns: []*schema.Column{PlusTermsColumns[1], PlusTermsColumns[5], PlusTermsColumns[4]},
+			},
 		},
 	}
 	// PointAccountsColumns holds the columns for the "point_accounts" table.
@@ -788,6 +984,7 @@ var (
 		{Name: "remaining", Type: field.TypeInt64},
 		{Name: "expires_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
 		{Name: "available_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "funding", Type: field.TypeString, Size: 80, Default: "PLATFORM"},
 		{Name: "member_id", Type: field.TypeInt},
 	}
 	// PointLotsTable holds the schema information for the "point_lots" table.
@@ -798,7 +995,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "point_lots_members_member",
-				Columns:    []*schema.Column{PointLotsColumns[7]},
+				Columns:    []*schema.Column{PointLotsColumns[8]},
 				RefColumns: []*schema.Column{MembersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -807,7 +1004,12 @@ var (
 			{
 				Name:    "pointlot_member_id_expires_at",
 				Unique:  false,
-				Columns: []*schema.Column{PointLotsColumns[7], PointLotsColumns[5]},
+				Columns: []*schema.Column{PointLotsColumns[8], PointLotsColumns[5]},
+			},
+			{
+				Name:    "pointlot_program_id_expires_at_funding_remaining",
+				Unique:  false,
+				Columns: []*schema.Column{PointLotsColumns[1], PointLotsColumns[5], PointLotsColumns[7], PointLotsColumns[4]},
 			},
 		},
 	}
@@ -891,6 +1093,29 @@ var (
 				Name:    "refusal_program_id_operation_key",
 				Unique:  true,
 				Columns: []*schema.Column{RefusalsColumns[1], RefusalsColumns[2], RefusalsColumns[3]},
+			},
+		},
+	}
+	// SegmentsColumns holds the columns for the "segments" table.
+	SegmentsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt},
+		{Name: "key", Type: field.TypeString, Size: 64, Collation: "utf8mb4_nopad_bin"},
+		{Name: "name", Type: field.TypeString, Size: 100},
+		{Name: "condition", Type: field.TypeJSON},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "updated_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+	}
+	// SegmentsTable holds the schema information for the "segments" table.
+	SegmentsTable = &schema.Table{
+		Name:       "segments",
+		Columns:    SegmentsColumns,
+		PrimaryKey: []*schema.Column{SegmentsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "segment_program_id_key",
+				Unique:  true,
+				Columns: []*schema.Column{SegmentsColumns[1], SegmentsColumns[2]},
 			},
 		},
 	}
@@ -1110,6 +1335,65 @@ var (
 			},
 		},
 	}
+	// TagsColumns holds the columns for the "tags" table.
+	TagsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt},
+		{Name: "key", Type: field.TypeString, Size: 64, Collation: "utf8mb4_nopad_bin"},
+		{Name: "name", Type: field.TypeString, Size: 100},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"MANUAL", "AUTO"}},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+	}
+	// TagsTable holds the schema information for the "tags" table.
+	TagsTable = &schema.Table{
+		Name:       "tags",
+		Columns:    TagsColumns,
+		PrimaryKey: []*schema.Column{TagsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "tag_program_id_key",
+				Unique:  true,
+				Columns: []*schema.Column{TagsColumns[1], TagsColumns[2]},
+			},
+		},
+	}
+	// TagRulesColumns holds the columns for the "tag_rules" table.
+	TagRulesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt},
+		{Name: "condition", Type: field.TypeJSON},
+		{Name: "version", Type: field.TypeInt, Default: 1},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "updated_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "evaluated_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "tag_id", Type: field.TypeInt},
+	}
+	// TagRulesTable holds the schema information for the "tag_rules" table.
+	TagRulesTable = &schema.Table{
+		Name:       "tag_rules",
+		Columns:    TagRulesColumns,
+		PrimaryKey: []*schema.Column{TagRulesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "tag_rules_tags_tag",
+				Columns:    []*schema.Column{TagRulesColumns[7]},
+				RefColumns: []*schema.Column{TagsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "tagrule_tag_id",
+				Unique:  true,
+				Columns: []*schema.Column{TagRulesColumns[7]},
+			},
+			{
+				Name:    "tagrule_program_id",
+				Unique:  false,
+				Columns: []*schema.Column{TagRulesColumns[1]},
+			},
+		},
+	}
 	// TiersColumns holds the columns for the "tiers" table.
 	TiersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1235,6 +1519,72 @@ var (
 			},
 		},
 	}
+	// WebhookDeliveriesColumns holds the columns for the "webhook_deliveries" table.
+	WebhookDeliveriesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt},
+		{Name: "endpoint_id", Type: field.TypeInt},
+		{Name: "message_id", Type: field.TypeInt},
+		{Name: "member_id", Type: field.TypeInt},
+		{Name: "event_type", Type: field.TypeString, Size: 64},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "DELIVERED", "FAILED"}, Default: "PENDING"},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "next_attempt_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "last_error", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "lease_owner", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "lease_until", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "delivered_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+	}
+	// WebhookDeliveriesTable holds the schema information for the "webhook_deliveries" table.
+	WebhookDeliveriesTable = &schema.Table{
+		Name:       "webhook_deliveries",
+		Columns:    WebhookDeliveriesColumns,
+		PrimaryKey: []*schema.Column{WebhookDeliveriesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "webhookdelivery_message_id_endpoint_id",
+				Unique:  true,
+				Columns: []*schema.Column{WebhookDeliveriesColumns[3], WebhookDeliveriesColumns[2]},
+			},
+			{
+				Name:    "webhookdelivery_endpoint_id_member_id_message_id",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookDeliveriesColumns[2], WebhookDeliveriesColumns[4], WebhookDeliveriesColumns[3]},
+			},
+			{
+				Name:    "webhookdelivery_status_next_attempt_at",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookDeliveriesColumns[6], WebhookDeliveriesColumns[8]},
+			},
+		},
+	}
+	// WebhookEndpointsColumns holds the columns for the "webhook_endpoints" table.
+	WebhookEndpointsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt},
+		{Name: "url", Type: field.TypeString, Size: 2048},
+		{Name: "event_types", Type: field.TypeJSON},
+		{Name: "description", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "secret", Type: field.TypeString, Size: 128},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"ACTIVE", "DISABLED"}, Default: "ACTIVE"},
+		{Name: "failure_run", Type: field.TypeInt, Default: 0},
+		{Name: "disabled_reason", Type: field.TypeString, Size: 300, Default: ""},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+	}
+	// WebhookEndpointsTable holds the schema information for the "webhook_endpoints" table.
+	WebhookEndpointsTable = &schema.Table{
+		Name:       "webhook_endpoints",
+		Columns:    WebhookEndpointsColumns,
+		PrimaryKey: []*schema.Column{WebhookEndpointsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "webhookendpoint_program_id_status",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookEndpointsColumns[1], WebhookEndpointsColumns[6]},
+			},
+		},
+	}
 	// TierBenefitsColumns holds the columns for the "tier_benefits" table.
 	TierBenefitsColumns = []*schema.Column{
 		{Name: "tier_id", Type: field.TypeInt},
@@ -1266,6 +1616,9 @@ var (
 		AuditEntriesTable,
 		BenefitsTable,
 		BenefitClaimsTable,
+		CampaignsTable,
+		CampaignResultsTable,
+		CampaignRunsTable,
 		CategoryMonthsTable,
 		EventsTable,
 		MedalsTable,
@@ -1273,6 +1626,8 @@ var (
 		MembersTable,
 		MemberMedalsTable,
 		MemberScoresTable,
+		MemberTagsTable,
+		OutboxMessagesTable,
 		PartnerGrantsTable,
 		PartnerSettingsTable,
 		PlusCodesTable,
@@ -1287,6 +1642,7 @@ var (
 		PointRequestsTable,
 		ProgramsTable,
 		RefusalsTable,
+		SegmentsTable,
 		SettlementsTable,
 		SettlementPartitionsTable,
 		StoresTable,
@@ -1294,9 +1650,13 @@ var (
 		StoreConsentsTable,
 		StoreFundingsTable,
 		StoreProgramsTable,
+		TagsTable,
+		TagRulesTable,
 		TiersTable,
 		TierChangesTable,
 		TierGiftsTable,
+		WebhookDeliveriesTable,
+		WebhookEndpointsTable,
 		TierBenefitsTable,
 	}
 )
@@ -1317,6 +1677,15 @@ func init() {
 	BenefitClaimsTable.ForeignKeys[1].RefTable = BenefitsTable
 	BenefitClaimsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(60129542144),
+	}
+	CampaignsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(150323855360),
+	}
+	CampaignResultsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(154618822656),
+	}
+	CampaignRunsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(158913789952),
 	}
 	CategoryMonthsTable.ForeignKeys[0].RefTable = MembersTable
 	CategoryMonthsTable.Annotation = &entsql.Annotation{
@@ -1346,6 +1715,14 @@ func init() {
 	MemberScoresTable.ForeignKeys[0].RefTable = MembersTable
 	MemberScoresTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(64424509440),
+	}
+	MemberTagsTable.ForeignKeys[0].RefTable = MembersTable
+	MemberTagsTable.ForeignKeys[1].RefTable = TagsTable
+	MemberTagsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(163208757248),
+	}
+	OutboxMessagesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(180388626432),
 	}
 	PartnerGrantsTable.ForeignKeys[0].RefTable = MembersTable
 	PartnerGrantsTable.Annotation = &entsql.Annotation{
@@ -1401,6 +1778,9 @@ func init() {
 	RefusalsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(133143986176),
 	}
+	SegmentsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(167503724544),
+	}
 	SettlementsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(68719476736),
 	}
@@ -1426,6 +1806,13 @@ func init() {
 	StoreProgramsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(146028888064),
 	}
+	TagsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(171798691840),
+	}
+	TagRulesTable.ForeignKeys[0].RefTable = TagsTable
+	TagRulesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(176093659136),
+	}
 	TiersTable.ForeignKeys[0].RefTable = ProgramsTable
 	TiersTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(12884901888),
@@ -1439,6 +1826,12 @@ func init() {
 	TierGiftsTable.ForeignKeys[0].RefTable = MembersTable
 	TierGiftsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(81604378624),
+	}
+	WebhookDeliveriesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(184683593728),
+	}
+	WebhookEndpointsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(188978561024),
 	}
 	TierBenefitsTable.ForeignKeys[0].RefTable = TiersTable
 	TierBenefitsTable.ForeignKeys[1].RefTable = BenefitsTable

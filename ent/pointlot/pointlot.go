@@ -27,6 +27,8 @@ const (
 	FieldExpiresAt = "expires_at"
 	// FieldAvailableAt holds the string denoting the available_at field in the database.
 	FieldAvailableAt = "available_at"
+	// FieldFunding holds the string denoting the funding field in the database.
+	FieldFunding = "funding"
 	// EdgeMember holds the string denoting the member edge name in mutations.
 	EdgeMember = "member"
 	// Table holds the table name of the pointlot in the database.
@@ -50,6 +52,7 @@ var Columns = []string{
 	FieldRemaining,
 	FieldExpiresAt,
 	FieldAvailableAt,
+	FieldFunding,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -76,6 +79,10 @@ var (
 	SkuValidator func(string) error
 	// RemainingValidator is a validator for the "remaining" field. It is called by the builders before save.
 	RemainingValidator func(int64) error
+	// DefaultFunding holds the default value on creation for the "funding" field.
+	DefaultFunding string
+	// FundingValidator is a validator for the "funding" field. It is called by the builders before save.
+	FundingValidator func(string) error
 )
 
 // OrderOption defines the ordering options for the PointLot queries.
@@ -119,6 +126,11 @@ func ByExpiresAt(opts ...sql.OrderTermOption) OrderOption {
 // ByAvailableAt orders the results by the available_at field.
 func ByAvailableAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldAvailableAt, opts...).ToFunc()
+}
+
+// ByFunding orders the results by the funding field.
+func ByFunding(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldFunding, opts...).ToFunc()
 }
 
 // ByMemberField orders the results by member field.

@@ -90,6 +90,11 @@ func AvailableAt(v time.Time) predicate.PointLot {
 	return predicate.PointLot(sql.FieldEQ(FieldAvailableAt, v))
 }
 
+// Funding applies equality check predicate on the "funding" field. It's identical to FundingEQ.
+func Funding(v string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldEQ(FieldFunding, v))
+}
+
 // ProgramIDEQ applies the EQ predicate on the "program_id" field.
 func ProgramIDEQ(v int) predicate.PointLot {
 	return predicate.PointLot(sql.FieldEQ(FieldProgramID, v))
@@ -418,6 +423,71 @@ func AvailableAtLT(v time.Time) predicate.PointLot {
 // AvailableAtLTE applies the LTE predicate on the "available_at" field.
 func AvailableAtLTE(v time.Time) predicate.PointLot {
 	return predicate.PointLot(sql.FieldLTE(FieldAvailableAt, v))
+}
+
+// FundingEQ applies the EQ predicate on the "funding" field.
+func FundingEQ(v string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldEQ(FieldFunding, v))
+}
+
+// FundingNEQ applies the NEQ predicate on the "funding" field.
+func FundingNEQ(v string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldNEQ(FieldFunding, v))
+}
+
+// FundingIn applies the In predicate on the "funding" field.
+func FundingIn(vs ...string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldIn(FieldFunding, vs...))
+}
+
+// FundingNotIn applies the NotIn predicate on the "funding" field.
+func FundingNotIn(vs ...string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldNotIn(FieldFunding, vs...))
+}
+
+// FundingGT applies the GT predicate on the "funding" field.
+func FundingGT(v string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldGT(FieldFunding, v))
+}
+
+// FundingGTE applies the GTE predicate on the "funding" field.
+func FundingGTE(v string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldGTE(FieldFunding, v))
+}
+
+// FundingLT applies the LT predicate on the "funding" field.
+func FundingLT(v string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldLT(FieldFunding, v))
+}
+
+// FundingLTE applies the LTE predicate on the "funding" field.
+func FundingLTE(v string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldLTE(FieldFunding, v))
+}
+
+// FundingContains applies the Contains predicate on the "funding" field.
+func FundingContains(v string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldContains(FieldFunding, v))
+}
+
+// FundingHasPrefix applies the HasPrefix predicate on the "funding" field.
+func FundingHasPrefix(v string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldHasPrefix(FieldFunding, v))
+}
+
+// FundingHasSuffix applies the HasSuffix predicate on the "funding" field.
+func FundingHasSuffix(v string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldHasSuffix(FieldFunding, v))
+}
+
+// FundingEqualFold applies the EqualFold predicate on the "funding" field.
+func FundingEqualFold(v string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldEqualFold(FieldFunding, v))
+}
+
+// FundingContainsFold applies the ContainsFold predicate on the "funding" field.
+func FundingContainsFold(v string) predicate.PointLot {
+	return predicate.PointLot(sql.FieldContainsFold(FieldFunding, v))
 }
 
 // HasMember applies the HasEdge predicate on the "member" edge.

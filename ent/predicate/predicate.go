@@ -18,6 +18,15 @@ type Benefit func(*sql.Selector)
 // BenefitClaim is the predicate function for benefitclaim builders.
 type BenefitClaim func(*sql.Selector)
 
+// Campaign is the predicate function for campaign builders.
+type Campaign func(*sql.Selector)
+
+// CampaignResult is the predicate function for campaignresult builders.
+type CampaignResult func(*sql.Selector)
+
+// CampaignRun is the predicate function for campaignrun builders.
+type CampaignRun func(*sql.Selector)
+
 // CategoryMonth is the predicate function for categorymonth builders.
 type CategoryMonth func(*sql.Selector)
 
@@ -38,6 +47,12 @@ type MemberMedal func(*sql.Selector)
 
 // MemberScore is the predicate function for memberscore builders.
 type MemberScore func(*sql.Selector)
+
+// MemberTag is the predicate function for membertag builders.
+type MemberTag func(*sql.Selector)
+
+// OutboxMessage is the predicate function for outboxmessage builders.
+type OutboxMessage func(*sql.Selector)
 
 // PartnerGrant is the predicate function for partnergrant builders.
 type PartnerGrant func(*sql.Selector)
@@ -81,6 +96,9 @@ type Program func(*sql.Selector)
 // Refusal is the predicate function for refusal builders.
 type Refusal func(*sql.Selector)
 
+// Segment is the predicate function for segment builders.
+type Segment func(*sql.Selector)
+
 // Settlement is the predicate function for settlement builders.
 type Settlement func(*sql.Selector)
 
@@ -102,6 +120,12 @@ type StoreFunding func(*sql.Selector)
 // StoreProgram is the predicate function for storeprogram builders.
 type StoreProgram func(*sql.Selector)
 
+// Tag is the predicate function for tag builders.
+type Tag func(*sql.Selector)
+
+// TagRule is the predicate function for tagrule builders.
+type TagRule func(*sql.Selector)
+
 // Tier is the predicate function for tier builders.
 type Tier func(*sql.Selector)
 
@@ -110,3 +134,9 @@ type TierChange func(*sql.Selector)
 
 // TierGift is the predicate function for tiergift builders.
 type TierGift func(*sql.Selector)
+
+// WebhookDelivery is the predicate function for webhookdelivery builders.
+type WebhookDelivery func(*sql.Selector)
+
+// WebhookEndpoint is the predicate function for webhookendpoint builders.
+type WebhookEndpoint func(*sql.Selector)

@@ -207,6 +207,78 @@ func (f BenefitClaimMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mu
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.BenefitClaimMutation", m)
 }
 
+// The CampaignQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type CampaignQueryRuleFunc func(context.Context, *ent.CampaignQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f CampaignQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CampaignQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.CampaignQuery", q)
+}
+
+// The CampaignMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type CampaignMutationRuleFunc func(context.Context, *ent.CampaignMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f CampaignMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.CampaignMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CampaignMutation", m)
+}
+
+// The CampaignResultQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type CampaignResultQueryRuleFunc func(context.Context, *ent.CampaignResultQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f CampaignResultQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CampaignResultQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.CampaignResultQuery", q)
+}
+
+// The CampaignResultMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type CampaignResultMutationRuleFunc func(context.Context, *ent.CampaignResultMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f CampaignResultMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.CampaignResultMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CampaignResultMutation", m)
+}
+
+// The CampaignRunQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type CampaignRunQueryRuleFunc func(context.Context, *ent.CampaignRunQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f CampaignRunQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CampaignRunQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.CampaignRunQuery", q)
+}
+
+// The CampaignRunMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type CampaignRunMutationRuleFunc func(context.Context, *ent.CampaignRunMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f CampaignRunMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.CampaignRunMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CampaignRunMutation", m)
+}
+
 // The CategoryMonthQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type CategoryMonthQueryRuleFunc func(context.Context, *ent.CategoryMonthQuery) error
@@ -373,6 +445,54 @@ func (f MemberScoreMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mut
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.MemberScoreMutation", m)
+}
+
+// The MemberTagQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type MemberTagQueryRuleFunc func(context.Context, *ent.MemberTagQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f MemberTagQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.MemberTagQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.MemberTagQuery", q)
+}
+
+// The MemberTagMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type MemberTagMutationRuleFunc func(context.Context, *ent.MemberTagMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f MemberTagMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.MemberTagMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.MemberTagMutation", m)
+}
+
+// The OutboxMessageQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type OutboxMessageQueryRuleFunc func(context.Context, *ent.OutboxMessageQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f OutboxMessageQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.OutboxMessageQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.OutboxMessageQuery", q)
+}
+
+// The OutboxMessageMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type OutboxMessageMutationRuleFunc func(context.Context, *ent.OutboxMessageMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f OutboxMessageMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.OutboxMessageMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.OutboxMessageMutation", m)
 }
 
 // The PartnerGrantQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -711,6 +831,30 @@ func (f RefusalMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutatio
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.RefusalMutation", m)
 }
 
+// The SegmentQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type SegmentQueryRuleFunc func(context.Context, *ent.SegmentQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f SegmentQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.SegmentQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.SegmentQuery", q)
+}
+
+// The SegmentMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type SegmentMutationRuleFunc func(context.Context, *ent.SegmentMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f SegmentMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.SegmentMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SegmentMutation", m)
+}
+
 // The SettlementQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type SettlementQueryRuleFunc func(context.Context, *ent.SettlementQuery) error
@@ -879,6 +1023,54 @@ func (f StoreProgramMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mu
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.StoreProgramMutation", m)
 }
 
+// The TagQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type TagQueryRuleFunc func(context.Context, *ent.TagQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f TagQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.TagQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.TagQuery", q)
+}
+
+// The TagMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type TagMutationRuleFunc func(context.Context, *ent.TagMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f TagMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.TagMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.TagMutation", m)
+}
+
+// The TagRuleQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type TagRuleQueryRuleFunc func(context.Context, *ent.TagRuleQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f TagRuleQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.TagRuleQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.TagRuleQuery", q)
+}
+
+// The TagRuleMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type TagRuleMutationRuleFunc func(context.Context, *ent.TagRuleMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f TagRuleMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.TagRuleMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.TagRuleMutation", m)
+}
+
 // The TierQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type TierQueryRuleFunc func(context.Context, *ent.TierQuery) error
@@ -951,6 +1143,54 @@ func (f TierGiftMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutati
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.TierGiftMutation", m)
 }
 
+// The WebhookDeliveryQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type WebhookDeliveryQueryRuleFunc func(context.Context, *ent.WebhookDeliveryQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f WebhookDeliveryQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WebhookDeliveryQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.WebhookDeliveryQuery", q)
+}
+
+// The WebhookDeliveryMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type WebhookDeliveryMutationRuleFunc func(context.Context, *ent.WebhookDeliveryMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f WebhookDeliveryMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.WebhookDeliveryMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.WebhookDeliveryMutation", m)
+}
+
+// The WebhookEndpointQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type WebhookEndpointQueryRuleFunc func(context.Context, *ent.WebhookEndpointQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f WebhookEndpointQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WebhookEndpointQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.WebhookEndpointQuery", q)
+}
+
+// The WebhookEndpointMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type WebhookEndpointMutationRuleFunc func(context.Context, *ent.WebhookEndpointMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f WebhookEndpointMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.WebhookEndpointMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.WebhookEndpointMutation", m)
+}
+
 type (
 	// Filter is the interface that wraps the Where function
 	// for filtering nodes in queries and mutations.
@@ -994,6 +1234,12 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.BenefitClaimQuery:
 		return q.Filter(), nil
+	case *ent.CampaignQuery:
+		return q.Filter(), nil
+	case *ent.CampaignResultQuery:
+		return q.Filter(), nil
+	case *ent.CampaignRunQuery:
+		return q.Filter(), nil
 	case *ent.CategoryMonthQuery:
 		return q.Filter(), nil
 	case *ent.EventQuery:
@@ -1007,6 +1253,10 @@ func queryFilter(q ent.Query) (Filter, error) {
 	case *ent.MemberMedalQuery:
 		return q.Filter(), nil
 	case *ent.MemberScoreQuery:
+		return q.Filter(), nil
+	case *ent.MemberTagQuery:
+		return q.Filter(), nil
+	case *ent.OutboxMessageQuery:
 		return q.Filter(), nil
 	case *ent.PartnerGrantQuery:
 		return q.Filter(), nil
@@ -1036,6 +1286,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.RefusalQuery:
 		return q.Filter(), nil
+	case *ent.SegmentQuery:
+		return q.Filter(), nil
 	case *ent.SettlementQuery:
 		return q.Filter(), nil
 	case *ent.SettlementPartitionQuery:
@@ -1050,11 +1302,19 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.StoreProgramQuery:
 		return q.Filter(), nil
+	case *ent.TagQuery:
+		return q.Filter(), nil
+	case *ent.TagRuleQuery:
+		return q.Filter(), nil
 	case *ent.TierQuery:
 		return q.Filter(), nil
 	case *ent.TierChangeQuery:
 		return q.Filter(), nil
 	case *ent.TierGiftQuery:
+		return q.Filter(), nil
+	case *ent.WebhookDeliveryQuery:
+		return q.Filter(), nil
+	case *ent.WebhookEndpointQuery:
 		return q.Filter(), nil
 	default:
 		return nil, Denyf("ent/privacy: unexpected query type %T for query filter", q)
@@ -1071,6 +1331,12 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.BenefitClaimMutation:
 		return m.Filter(), nil
+	case *ent.CampaignMutation:
+		return m.Filter(), nil
+	case *ent.CampaignResultMutation:
+		return m.Filter(), nil
+	case *ent.CampaignRunMutation:
+		return m.Filter(), nil
 	case *ent.CategoryMonthMutation:
 		return m.Filter(), nil
 	case *ent.EventMutation:
@@ -1084,6 +1350,10 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.MemberMedalMutation:
 		return m.Filter(), nil
 	case *ent.MemberScoreMutation:
+		return m.Filter(), nil
+	case *ent.MemberTagMutation:
+		return m.Filter(), nil
+	case *ent.OutboxMessageMutation:
 		return m.Filter(), nil
 	case *ent.PartnerGrantMutation:
 		return m.Filter(), nil
@@ -1113,6 +1383,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.RefusalMutation:
 		return m.Filter(), nil
+	case *ent.SegmentMutation:
+		return m.Filter(), nil
 	case *ent.SettlementMutation:
 		return m.Filter(), nil
 	case *ent.SettlementPartitionMutation:
@@ -1127,11 +1399,19 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.StoreProgramMutation:
 		return m.Filter(), nil
+	case *ent.TagMutation:
+		return m.Filter(), nil
+	case *ent.TagRuleMutation:
+		return m.Filter(), nil
 	case *ent.TierMutation:
 		return m.Filter(), nil
 	case *ent.TierChangeMutation:
 		return m.Filter(), nil
 	case *ent.TierGiftMutation:
+		return m.Filter(), nil
+	case *ent.WebhookDeliveryMutation:
+		return m.Filter(), nil
+	case *ent.WebhookEndpointMutation:
 		return m.Filter(), nil
 	default:
 		return nil, Denyf("ent/privacy: unexpected mutation type %T for mutation filter", m)

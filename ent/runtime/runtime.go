@@ -9,6 +9,9 @@ import (
 	"github.com/membergraph/membergraph/ent/auditentry"
 	"github.com/membergraph/membergraph/ent/benefit"
 	"github.com/membergraph/membergraph/ent/benefitclaim"
+	"github.com/membergraph/membergraph/ent/campaign"
+	"github.com/membergraph/membergraph/ent/campaignresult"
+	"github.com/membergraph/membergraph/ent/campaignrun"
 	"github.com/membergraph/membergraph/ent/categorymonth"
 	"github.com/membergraph/membergraph/ent/event"
 	"github.com/membergraph/membergraph/ent/medal"
@@ -16,6 +19,8 @@ import (
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/membermedal"
 	"github.com/membergraph/membergraph/ent/memberscore"
+	"github.com/membergraph/membergraph/ent/membertag"
+	"github.com/membergraph/membergraph/ent/outboxmessage"
 	"github.com/membergraph/membergraph/ent/partnergrant"
 	"github.com/membergraph/membergraph/ent/partnersetting"
 	"github.com/membergraph/membergraph/ent/pluscode"
@@ -31,6 +36,7 @@ import (
 	"github.com/membergraph/membergraph/ent/program"
 	"github.com/membergraph/membergraph/ent/refusal"
 	"github.com/membergraph/membergraph/ent/schema"
+	"github.com/membergraph/membergraph/ent/segment"
 	"github.com/membergraph/membergraph/ent/settlement"
 	"github.com/membergraph/membergraph/ent/settlementpartition"
 	"github.com/membergraph/membergraph/ent/store"
@@ -38,9 +44,13 @@ import (
 	"github.com/membergraph/membergraph/ent/storeconsent"
 	"github.com/membergraph/membergraph/ent/storefunding"
 	"github.com/membergraph/membergraph/ent/storeprogram"
+	"github.com/membergraph/membergraph/ent/tag"
+	"github.com/membergraph/membergraph/ent/tagrule"
 	"github.com/membergraph/membergraph/ent/tier"
 	"github.com/membergraph/membergraph/ent/tierchange"
 	"github.com/membergraph/membergraph/ent/tiergift"
+	"github.com/membergraph/membergraph/ent/webhookdelivery"
+	"github.com/membergraph/membergraph/ent/webhookendpoint"
 
 	"entgo.io/ent"
 	"entgo.io/ent/privacy"
@@ -214,6 +224,203 @@ func init() {
 	benefitclaim.DefaultFaceValueCents = benefitclaimDescFaceValueCents.Default.(int64)
 	// benefitclaim.FaceValueCentsValidator is a validator for the "face_value_cents" field. It is called by the builders before save.
 	benefitclaim.FaceValueCentsValidator = benefitclaimDescFaceValueCents.Validators[0].(func(int64) error)
+	campaign.Policy = privacy.NewPolicies(schema.Campaign{})
+	campaign.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := campaign.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	campaignFields := schema.Campaign{}.Fields()
+	_ = campaignFields
+	// campaignDescKey is the schema descriptor for key field.
+	campaignDescKey := campaignFields[1].Descriptor()
+	// campaign.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	campaign.KeyValidator = func() func(string) error {
+		validators := campaignDescKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(key string) error {
+			for _, fn := range fns {
+				if err := fn(key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// campaignDescName is the schema descriptor for name field.
+	campaignDescName := campaignFields[2].Descriptor()
+	// campaign.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	campaign.NameValidator = func() func(string) error {
+		validators := campaignDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// campaignDescMinuteOfDay is the schema descriptor for minute_of_day field.
+	campaignDescMinuteOfDay := campaignFields[5].Descriptor()
+	// campaign.DefaultMinuteOfDay holds the default value on creation for the minute_of_day field.
+	campaign.DefaultMinuteOfDay = campaignDescMinuteOfDay.Default.(int)
+	// campaignDescWeekday is the schema descriptor for weekday field.
+	campaignDescWeekday := campaignFields[6].Descriptor()
+	// campaign.DefaultWeekday holds the default value on creation for the weekday field.
+	campaign.DefaultWeekday = campaignDescWeekday.Default.(int)
+	// campaignDescMonthDay is the schema descriptor for month_day field.
+	campaignDescMonthDay := campaignFields[7].Descriptor()
+	// campaign.DefaultMonthDay holds the default value on creation for the month_day field.
+	campaign.DefaultMonthDay = campaignDescMonthDay.Default.(int)
+	// campaignDescEventKind is the schema descriptor for event_kind field.
+	campaignDescEventKind := campaignFields[8].Descriptor()
+	// campaign.DefaultEventKind holds the default value on creation for the event_kind field.
+	campaign.DefaultEventKind = campaignDescEventKind.Default.(string)
+	// campaign.EventKindValidator is a validator for the "event_kind" field. It is called by the builders before save.
+	campaign.EventKindValidator = campaignDescEventKind.Validators[0].(func(string) error)
+	// campaignDescPoints is the schema descriptor for points field.
+	campaignDescPoints := campaignFields[11].Descriptor()
+	// campaign.DefaultPoints holds the default value on creation for the points field.
+	campaign.DefaultPoints = campaignDescPoints.Default.(int64)
+	// campaignDescFunding is the schema descriptor for funding field.
+	campaignDescFunding := campaignFields[12].Descriptor()
+	// campaign.DefaultFunding holds the default value on creation for the funding field.
+	campaign.DefaultFunding = campaignDescFunding.Default.(string)
+	// campaign.FundingValidator is a validator for the "funding" field. It is called by the builders before save.
+	campaign.FundingValidator = campaignDescFunding.Validators[0].(func(string) error)
+	// campaignDescBudgetOwner is the schema descriptor for budget_owner field.
+	campaignDescBudgetOwner := campaignFields[13].Descriptor()
+	// campaign.DefaultBudgetOwner holds the default value on creation for the budget_owner field.
+	campaign.DefaultBudgetOwner = campaignDescBudgetOwner.Default.(string)
+	// campaign.BudgetOwnerValidator is a validator for the "budget_owner" field. It is called by the builders before save.
+	campaign.BudgetOwnerValidator = campaignDescBudgetOwner.Validators[0].(func(string) error)
+	// campaignDescBenefitKey is the schema descriptor for benefit_key field.
+	campaignDescBenefitKey := campaignFields[15].Descriptor()
+	// campaign.DefaultBenefitKey holds the default value on creation for the benefit_key field.
+	campaign.DefaultBenefitKey = campaignDescBenefitKey.Default.(string)
+	// campaign.BenefitKeyValidator is a validator for the "benefit_key" field. It is called by the builders before save.
+	campaign.BenefitKeyValidator = campaignDescBenefitKey.Validators[0].(func(string) error)
+	// campaignDescPartnerKey is the schema descriptor for partner_key field.
+	campaignDescPartnerKey := campaignFields[16].Descriptor()
+	// campaign.DefaultPartnerKey holds the default value on creation for the partner_key field.
+	campaign.DefaultPartnerKey = campaignDescPartnerKey.Default.(string)
+	// campaign.PartnerKeyValidator is a validator for the "partner_key" field. It is called by the builders before save.
+	campaign.PartnerKeyValidator = campaignDescPartnerKey.Validators[0].(func(string) error)
+	// campaignDescMessage is the schema descriptor for message field.
+	campaignDescMessage := campaignFields[17].Descriptor()
+	// campaign.DefaultMessage holds the default value on creation for the message field.
+	campaign.DefaultMessage = campaignDescMessage.Default.(string)
+	// campaign.MessageValidator is a validator for the "message" field. It is called by the builders before save.
+	campaign.MessageValidator = campaignDescMessage.Validators[0].(func(string) error)
+	// campaignDescCapHits is the schema descriptor for cap_hits field.
+	campaignDescCapHits := campaignFields[18].Descriptor()
+	// campaign.DefaultCapHits holds the default value on creation for the cap_hits field.
+	campaign.DefaultCapHits = campaignDescCapHits.Default.(int)
+	// campaign.CapHitsValidator is a validator for the "cap_hits" field. It is called by the builders before save.
+	campaign.CapHitsValidator = campaignDescCapHits.Validators[0].(func(int) error)
+	// campaignDescCapDays is the schema descriptor for cap_days field.
+	campaignDescCapDays := campaignFields[19].Descriptor()
+	// campaign.DefaultCapDays holds the default value on creation for the cap_days field.
+	campaign.DefaultCapDays = campaignDescCapDays.Default.(int)
+	// campaign.CapDaysValidator is a validator for the "cap_days" field. It is called by the builders before save.
+	campaign.CapDaysValidator = campaignDescCapDays.Validators[0].(func(int) error)
+	// campaignDescBudgetPoints is the schema descriptor for budget_points field.
+	campaignDescBudgetPoints := campaignFields[20].Descriptor()
+	// campaign.DefaultBudgetPoints holds the default value on creation for the budget_points field.
+	campaign.DefaultBudgetPoints = campaignDescBudgetPoints.Default.(int64)
+	// campaign.BudgetPointsValidator is a validator for the "budget_points" field. It is called by the builders before save.
+	campaign.BudgetPointsValidator = campaignDescBudgetPoints.Validators[0].(func(int64) error)
+	// campaignDescSpentPoints is the schema descriptor for spent_points field.
+	campaignDescSpentPoints := campaignFields[21].Descriptor()
+	// campaign.DefaultSpentPoints holds the default value on creation for the spent_points field.
+	campaign.DefaultSpentPoints = campaignDescSpentPoints.Default.(int64)
+	// campaign.SpentPointsValidator is a validator for the "spent_points" field. It is called by the builders before save.
+	campaign.SpentPointsValidator = campaignDescSpentPoints.Validators[0].(func(int64) error)
+	// campaignDescCreatedBy is the schema descriptor for created_by field.
+	campaignDescCreatedBy := campaignFields[23].Descriptor()
+	// campaign.CreatedByValidator is a validator for the "created_by" field. It is called by the builders before save.
+	campaign.CreatedByValidator = campaignDescCreatedBy.Validators[0].(func(string) error)
+	campaignresult.Policy = privacy.NewPolicies(schema.CampaignResult{})
+	campaignresult.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := campaignresult.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	campaignresultFields := schema.CampaignResult{}.Fields()
+	_ = campaignresultFields
+	// campaignresultDescReason is the schema descriptor for reason field.
+	campaignresultDescReason := campaignresultFields[5].Descriptor()
+	// campaignresult.DefaultReason holds the default value on creation for the reason field.
+	campaignresult.DefaultReason = campaignresultDescReason.Default.(string)
+	// campaignresult.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
+	campaignresult.ReasonValidator = campaignresultDescReason.Validators[0].(func(string) error)
+	// campaignresultDescPoints is the schema descriptor for points field.
+	campaignresultDescPoints := campaignresultFields[6].Descriptor()
+	// campaignresult.DefaultPoints holds the default value on creation for the points field.
+	campaignresult.DefaultPoints = campaignresultDescPoints.Default.(int64)
+	campaignrun.Policy = privacy.NewPolicies(schema.CampaignRun{})
+	campaignrun.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := campaignrun.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	campaignrunFields := schema.CampaignRun{}.Fields()
+	_ = campaignrunFields
+	// campaignrunDescRunKey is the schema descriptor for run_key field.
+	campaignrunDescRunKey := campaignrunFields[2].Descriptor()
+	// campaignrun.RunKeyValidator is a validator for the "run_key" field. It is called by the builders before save.
+	campaignrun.RunKeyValidator = func() func(string) error {
+		validators := campaignrunDescRunKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(run_key string) error {
+			for _, fn := range fns {
+				if err := fn(run_key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// campaignrunDescAfterMemberID is the schema descriptor for after_member_id field.
+	campaignrunDescAfterMemberID := campaignrunFields[6].Descriptor()
+	// campaignrun.DefaultAfterMemberID holds the default value on creation for the after_member_id field.
+	campaignrun.DefaultAfterMemberID = campaignrunDescAfterMemberID.Default.(int)
+	// campaignrunDescDone is the schema descriptor for done field.
+	campaignrunDescDone := campaignrunFields[7].Descriptor()
+	// campaignrun.DefaultDone holds the default value on creation for the done field.
+	campaignrun.DefaultDone = campaignrunDescDone.Default.(int)
+	// campaignrunDescSkipped is the schema descriptor for skipped field.
+	campaignrunDescSkipped := campaignrunFields[8].Descriptor()
+	// campaignrun.DefaultSkipped holds the default value on creation for the skipped field.
+	campaignrun.DefaultSkipped = campaignrunDescSkipped.Default.(int)
+	// campaignrunDescFailed is the schema descriptor for failed field.
+	campaignrunDescFailed := campaignrunFields[9].Descriptor()
+	// campaignrun.DefaultFailed holds the default value on creation for the failed field.
+	campaignrun.DefaultFailed = campaignrunDescFailed.Default.(int)
+	// campaignrunDescPoints is the schema descriptor for points field.
+	campaignrunDescPoints := campaignrunFields[10].Descriptor()
+	// campaignrun.DefaultPoints holds the default value on creation for the points field.
+	campaignrun.DefaultPoints = campaignrunDescPoints.Default.(int64)
 	categorymonth.Policy = privacy.NewPolicies(schema.CategoryMonth{})
 	categorymonth.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -425,6 +632,58 @@ func init() {
 	memberscoreDescSettlementRun := memberscoreFields[10].Descriptor()
 	// memberscore.DefaultSettlementRun holds the default value on creation for the settlement_run field.
 	memberscore.DefaultSettlementRun = memberscoreDescSettlementRun.Default.(int)
+	membertag.Policy = privacy.NewPolicies(schema.MemberTag{})
+	membertag.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := membertag.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	membertagFields := schema.MemberTag{}.Fields()
+	_ = membertagFields
+	// membertagDescSetBy is the schema descriptor for set_by field.
+	membertagDescSetBy := membertagFields[4].Descriptor()
+	// membertag.SetByValidator is a validator for the "set_by" field. It is called by the builders before save.
+	membertag.SetByValidator = membertagDescSetBy.Validators[0].(func(string) error)
+	// membertagDescReason is the schema descriptor for reason field.
+	membertagDescReason := membertagFields[5].Descriptor()
+	// membertag.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
+	membertag.ReasonValidator = membertagDescReason.Validators[0].(func(string) error)
+	outboxmessage.Policy = privacy.NewPolicies(schema.OutboxMessage{})
+	outboxmessage.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := outboxmessage.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	outboxmessageFields := schema.OutboxMessage{}.Fields()
+	_ = outboxmessageFields
+	// outboxmessageDescEventType is the schema descriptor for event_type field.
+	outboxmessageDescEventType := outboxmessageFields[2].Descriptor()
+	// outboxmessage.EventTypeValidator is a validator for the "event_type" field. It is called by the builders before save.
+	outboxmessage.EventTypeValidator = func() func(string) error {
+		validators := outboxmessageDescEventType.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(event_type string) error {
+			for _, fn := range fns {
+				if err := fn(event_type); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// outboxmessageDescFannedOut is the schema descriptor for fanned_out field.
+	outboxmessageDescFannedOut := outboxmessageFields[5].Descriptor()
+	// outboxmessage.DefaultFannedOut holds the default value on creation for the fanned_out field.
+	outboxmessage.DefaultFannedOut = outboxmessageDescFannedOut.Default.(bool)
 	partnergrant.Policy = privacy.NewPolicies(schema.PartnerGrant{})
 	partnergrant.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -860,6 +1119,12 @@ func init() {
 	pointlotDescRemaining := pointlotFields[4].Descriptor()
 	// pointlot.RemainingValidator is a validator for the "remaining" field. It is called by the builders before save.
 	pointlot.RemainingValidator = pointlotDescRemaining.Validators[0].(func(int64) error)
+	// pointlotDescFunding is the schema descriptor for funding field.
+	pointlotDescFunding := pointlotFields[7].Descriptor()
+	// pointlot.DefaultFunding holds the default value on creation for the funding field.
+	pointlot.DefaultFunding = pointlotDescFunding.Default.(string)
+	// pointlot.FundingValidator is a validator for the "funding" field. It is called by the builders before save.
+	pointlot.FundingValidator = pointlotDescFunding.Validators[0].(func(string) error)
 	pointrequest.Policy = privacy.NewPolicies(schema.PointRequest{})
 	pointrequest.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -1055,6 +1320,53 @@ func init() {
 	refusalDescMessage := refusalFields[7].Descriptor()
 	// refusal.MessageValidator is a validator for the "message" field. It is called by the builders before save.
 	refusal.MessageValidator = refusalDescMessage.Validators[0].(func(string) error)
+	segment.Policy = privacy.NewPolicies(schema.Segment{})
+	segment.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := segment.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	segmentFields := schema.Segment{}.Fields()
+	_ = segmentFields
+	// segmentDescKey is the schema descriptor for key field.
+	segmentDescKey := segmentFields[1].Descriptor()
+	// segment.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	segment.KeyValidator = func() func(string) error {
+		validators := segmentDescKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(key string) error {
+			for _, fn := range fns {
+				if err := fn(key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// segmentDescName is the schema descriptor for name field.
+	segmentDescName := segmentFields[2].Descriptor()
+	// segment.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	segment.NameValidator = func() func(string) error {
+		validators := segmentDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	settlement.Policy = privacy.NewPolicies(schema.Settlement{})
 	settlement.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -1368,6 +1680,68 @@ func init() {
 			return nil
 		}
 	}()
+	tag.Policy = privacy.NewPolicies(schema.Tag{})
+	tag.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := tag.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	tagFields := schema.Tag{}.Fields()
+	_ = tagFields
+	// tagDescKey is the schema descriptor for key field.
+	tagDescKey := tagFields[1].Descriptor()
+	// tag.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	tag.KeyValidator = func() func(string) error {
+		validators := tagDescKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(key string) error {
+			for _, fn := range fns {
+				if err := fn(key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// tagDescName is the schema descriptor for name field.
+	tagDescName := tagFields[2].Descriptor()
+	// tag.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	tag.NameValidator = func() func(string) error {
+		validators := tagDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	tagrule.Policy = privacy.NewPolicies(schema.TagRule{})
+	tagrule.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := tagrule.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	tagruleFields := schema.TagRule{}.Fields()
+	_ = tagruleFields
+	// tagruleDescVersion is the schema descriptor for version field.
+	tagruleDescVersion := tagruleFields[3].Descriptor()
+	// tagrule.DefaultVersion holds the default value on creation for the version field.
+	tagrule.DefaultVersion = tagruleDescVersion.Default.(int)
 	tier.Policy = privacy.NewPolicies(schema.Tier{})
 	tier.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -1475,6 +1849,104 @@ func init() {
 	tiergiftDescPoints := tiergiftFields[4].Descriptor()
 	// tiergift.PointsValidator is a validator for the "points" field. It is called by the builders before save.
 	tiergift.PointsValidator = tiergiftDescPoints.Validators[0].(func(int64) error)
+	webhookdelivery.Policy = privacy.NewPolicies(schema.WebhookDelivery{})
+	webhookdelivery.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := webhookdelivery.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	webhookdeliveryFields := schema.WebhookDelivery{}.Fields()
+	_ = webhookdeliveryFields
+	// webhookdeliveryDescEventType is the schema descriptor for event_type field.
+	webhookdeliveryDescEventType := webhookdeliveryFields[4].Descriptor()
+	// webhookdelivery.EventTypeValidator is a validator for the "event_type" field. It is called by the builders before save.
+	webhookdelivery.EventTypeValidator = webhookdeliveryDescEventType.Validators[0].(func(string) error)
+	// webhookdeliveryDescAttempts is the schema descriptor for attempts field.
+	webhookdeliveryDescAttempts := webhookdeliveryFields[6].Descriptor()
+	// webhookdelivery.DefaultAttempts holds the default value on creation for the attempts field.
+	webhookdelivery.DefaultAttempts = webhookdeliveryDescAttempts.Default.(int)
+	// webhookdelivery.AttemptsValidator is a validator for the "attempts" field. It is called by the builders before save.
+	webhookdelivery.AttemptsValidator = webhookdeliveryDescAttempts.Validators[0].(func(int) error)
+	// webhookdeliveryDescLastError is the schema descriptor for last_error field.
+	webhookdeliveryDescLastError := webhookdeliveryFields[8].Descriptor()
+	// webhookdelivery.DefaultLastError holds the default value on creation for the last_error field.
+	webhookdelivery.DefaultLastError = webhookdeliveryDescLastError.Default.(string)
+	// webhookdelivery.LastErrorValidator is a validator for the "last_error" field. It is called by the builders before save.
+	webhookdelivery.LastErrorValidator = webhookdeliveryDescLastError.Validators[0].(func(string) error)
+	// webhookdeliveryDescLeaseOwner is the schema descriptor for lease_owner field.
+	webhookdeliveryDescLeaseOwner := webhookdeliveryFields[9].Descriptor()
+	// webhookdelivery.DefaultLeaseOwner holds the default value on creation for the lease_owner field.
+	webhookdelivery.DefaultLeaseOwner = webhookdeliveryDescLeaseOwner.Default.(string)
+	// webhookdelivery.LeaseOwnerValidator is a validator for the "lease_owner" field. It is called by the builders before save.
+	webhookdelivery.LeaseOwnerValidator = webhookdeliveryDescLeaseOwner.Validators[0].(func(string) error)
+	webhookendpoint.Policy = privacy.NewPolicies(schema.WebhookEndpoint{})
+	webhookendpoint.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := webhookendpoint.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	webhookendpointFields := schema.WebhookEndpoint{}.Fields()
+	_ = webhookendpointFields
+	// webhookendpointDescURL is the schema descriptor for url field.
+	webhookendpointDescURL := webhookendpointFields[1].Descriptor()
+	// webhookendpoint.URLValidator is a validator for the "url" field. It is called by the builders before save.
+	webhookendpoint.URLValidator = func() func(string) error {
+		validators := webhookendpointDescURL.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(url string) error {
+			for _, fn := range fns {
+				if err := fn(url); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// webhookendpointDescDescription is the schema descriptor for description field.
+	webhookendpointDescDescription := webhookendpointFields[3].Descriptor()
+	// webhookendpoint.DefaultDescription holds the default value on creation for the description field.
+	webhookendpoint.DefaultDescription = webhookendpointDescDescription.Default.(string)
+	// webhookendpoint.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
+	webhookendpoint.DescriptionValidator = webhookendpointDescDescription.Validators[0].(func(string) error)
+	// webhookendpointDescSecret is the schema descriptor for secret field.
+	webhookendpointDescSecret := webhookendpointFields[4].Descriptor()
+	// webhookendpoint.SecretValidator is a validator for the "secret" field. It is called by the builders before save.
+	webhookendpoint.SecretValidator = func() func(string) error {
+		validators := webhookendpointDescSecret.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(secret string) error {
+			for _, fn := range fns {
+				if err := fn(secret); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// webhookendpointDescFailureRun is the schema descriptor for failure_run field.
+	webhookendpointDescFailureRun := webhookendpointFields[6].Descriptor()
+	// webhookendpoint.DefaultFailureRun holds the default value on creation for the failure_run field.
+	webhookendpoint.DefaultFailureRun = webhookendpointDescFailureRun.Default.(int)
+	// webhookendpoint.FailureRunValidator is a validator for the "failure_run" field. It is called by the builders before save.
+	webhookendpoint.FailureRunValidator = webhookendpointDescFailureRun.Validators[0].(func(int) error)
+	// webhookendpointDescDisabledReason is the schema descriptor for disabled_reason field.
+	webhookendpointDescDisabledReason := webhookendpointFields[7].Descriptor()
+	// webhookendpoint.DefaultDisabledReason holds the default value on creation for the disabled_reason field.
+	webhookendpoint.DefaultDisabledReason = webhookendpointDescDisabledReason.Default.(string)
+	// webhookendpoint.DisabledReasonValidator is a validator for the "disabled_reason" field. It is called by the builders before save.
+	webhookendpoint.DisabledReasonValidator = webhookendpointDescDisabledReason.Validators[0].(func(string) error)
 }
 
 const (

@@ -99,6 +99,8 @@ func (Member) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("program_id", "external_id").Unique(),
 		index.Fields("program_id", "registered_at"),
+		// The analytics' penetration and pyramid count members per tier from this index.
+		index.Fields("program_id", "tier_id", "status"),
 	}
 }
 

@@ -62,6 +62,10 @@ func (PlusTerm) Indexes() []ent.Index {
 		index.Fields("program_id", "idempotency_key").Unique(),
 		index.Fields("member_id", "end_at"),
 		index.Fields("program_id", "end_recorded_at", "end_at"),
+		// The analytics: terms started in a period (conversion), terms ending in one
+		// (renewal) and terms running at an instant (PLUS members).
+		index.Fields("program_id", "start_at"),
+		index.Fields("program_id", "end_at", "start_at"),
 	}
 }
 

@@ -137,12 +137,17 @@ func (PointLot) Fields() []ent.Field {
 		field.Int64("remaining").NonNegative(),
 		field.Time("expires_at").Immutable().SchemaType(datetime),
 		field.Time("available_at").Immutable().SchemaType(datetime),
+		field.String("funding").MaxLen(80).Default("PLATFORM").Immutable().
+			Comment("Who funds the points, as on the entry that earned them: the liability by funder is the sum of what remains in each funder's lots. Lots written before the column count as PLATFORM."),
 	}
 }
 
 func (PointLot) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("member_id", "expires_at"),
+		// The analytics' liability and expiring points: one range over expires_at that
+		// reads no row, only this index.
+		index.Fields("program_id", "expires_at", "funding", "remaining"),
 	}
 }
 

@@ -79,7 +79,11 @@ func (MemberScore) Fields() []ent.Field {
 }
 
 func (MemberScore) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("member_id").Unique()}
+	return []ent.Index{
+		index.Fields("member_id").Unique(),
+		// The analytics' score histogram and the what-if read only this index.
+		index.Fields("program_id", "settled"),
+	}
 }
 
 func (MemberScore) Edges() []ent.Edge {

@@ -11,6 +11,7 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"github.com/membergraph/membergraph/ent"
+	"github.com/membergraph/membergraph/ent/campaign"
 	"github.com/membergraph/membergraph/ent/event"
 	"github.com/membergraph/membergraph/ent/medal"
 	"github.com/membergraph/membergraph/ent/member"
@@ -28,6 +29,162 @@ type AdjustPointsInput struct {
 	Reason string `json:"reason"`
 	// Unique per adjustment: a retry with the same key adjusts once.
 	IdempotencyKey string `json:"idempotencyKey"`
+}
+
+// The operators' figures about the programme. Each field is computed on its own, when
+// selected, and carries the instant it was computed: ask only for what you draw.
+// Programme-wide sums of points and cents may exceed 2^31−1 but stay below 2^53.
+type Analytics struct {
+	// Members at or above each tier, and in PLUS, of all members.
+	Penetration *Penetration `json:"penetration"`
+	// The tier pyramid of the active base beside the rule of thumb head : middle : tail ≈ 1 : 6 : 3.
+	Pyramid *TierPyramid `json:"pyramid"`
+	// The pyramid a tier table with these thresholds would make of the last settled scores, beside the current one (as simulateTierTable).
+	WhatIf *TierTableSimulation `json:"whatIf"`
+	// The histogram of the settled scores; members never settled count at 0.
+	ScoreDistribution *ScoreDistribution `json:"scoreDistribution"`
+	// How many members hold each level of each medal.
+	MedalLevels *MedalLevelCounts `json:"medalLevels"`
+	// The points the programme owes (left in unexpired lots, spendable or pending) by funder, and the debt members owe back.
+	PointsLiability *PointsLiability `json:"pointsLiability"`
+	// The points that lapse in the next calendar month of the programme's time zone.
+	PointsExpiringNextMonth *PointsExpiring `json:"pointsExpiringNextMonth"`
+	// The PLUS funnel of a period: members not PLUS at its start, those who started a trial and those who started a paid term in it.
+	PlusConversion *PlusConversion `json:"plusConversion"`
+	// The PLUS terms that ended in a period, and those renewed: a paid term starting within 30 days of the end.
+	PlusRenewal *PlusRenewal `json:"plusRenewal"`
+}
+
+// A half-open period [from, to).
+type AnalyticsPeriod struct {
+	// The first instant of the period.
+	From time.Time `json:"from"`
+	// The first instant after the period.
+	To time.Time `json:"to"`
+}
+
+// A half-open period [from, to).
+type AnalyticsPeriodInput struct {
+	// The first instant of the period.
+	From time.Time `json:"from"`
+	// The first instant after the period.
+	To time.Time `json:"to"`
+}
+
+// What a campaign does for each member hit.
+type CampaignAction struct {
+	// The kind of action.
+	Kind campaign.Action `json:"kind"`
+	// GRANT_POINTS: points per member.
+	Points *int `json:"points,omitempty"`
+	// GRANT_POINTS: PLATFORM or STORE:<store id>.
+	Budget *string `json:"budget,omitempty"`
+}
+
+// What a campaign does for each member hit.
+type CampaignActionInput struct {
+	// GRANT_POINTS (ISSUE_COUPON and NOTIFY are not available yet).
+	Kind campaign.Action `json:"kind"`
+	// GRANT_POINTS: points per member, 1 to 1,000,000,000.
+	Points *int `json:"points,omitempty"`
+	// GRANT_POINTS: the budget that pays: PLATFORM (then budgetPoints is required) or
+	// STORE:<store id>, a store in a store programme, whose consenting members alone are granted
+	// (a UNION store draws on its programme's shared budget).
+	Budget *string `json:"budget,omitempty"`
+}
+
+// What a run started now would do.
+type CampaignCost struct {
+	// Members it would hit.
+	Members int `json:"members"`
+	// Members it would skip (frequency cap, budgets, consent).
+	Skipped int `json:"skipped"`
+	// Points it would grant.
+	Points int `json:"points"`
+	// What those points are worth, in cents (100 points = ¥1 by default: the programme's pointsPerYuan).
+	CostCents int `json:"costCents"`
+}
+
+// At most hits hits per member within days days.
+type CampaignFrequencyCapInput struct {
+	// 1 to 1,000.
+	Hits int `json:"hits"`
+	// 1 to 366.
+	Days int `json:"days"`
+}
+
+// A campaign to pause or resume.
+type CampaignKeyInput struct {
+	// The campaign's key.
+	Key string `json:"key"`
+}
+
+// The result of pauseCampaign and resumeCampaign.
+type CampaignPayload struct {
+	// The campaign afterwards; null when userErrors is not empty.
+	Campaign *ent.Campaign `json:"campaign,omitempty"`
+	// What was wrong with the input; empty on success.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// A page of a run's results, by member id.
+type CampaignResultConnection struct {
+	// The results of the page.
+	Edges []*CampaignResultEdge `json:"edges"`
+	// Where the page lies in the list.
+	PageInfo *entgql.PageInfo[int] `json:"pageInfo"`
+}
+
+// One result and its place in the list.
+type CampaignResultEdge struct {
+	// The result.
+	Node *ent.CampaignResult `json:"node"`
+	// Pass as after to page on from this result.
+	Cursor entgql.Cursor[int] `json:"cursor"`
+}
+
+// A page of a campaign's runs, newest first.
+type CampaignRunConnection struct {
+	// The runs of the page.
+	Edges []*CampaignRunEdge `json:"edges"`
+	// Where the page lies in the list.
+	PageInfo *entgql.PageInfo[int] `json:"pageInfo"`
+}
+
+// One run and its place in the list.
+type CampaignRunEdge struct {
+	// The run.
+	Node *ent.CampaignRun `json:"node"`
+	// Pass as after to page on from this run.
+	Cursor entgql.Cursor[int] `json:"cursor"`
+}
+
+// When a campaign runs.
+type CampaignTrigger struct {
+	// The kind of trigger.
+	Kind campaign.TriggerKind `json:"kind"`
+	// ONCE: the instant.
+	At *time.Time `json:"at,omitempty"`
+	// DAILY, WEEKLY, MONTHLY: HH:MM in the programme's zone.
+	TimeOfDay *string `json:"timeOfDay,omitempty"`
+	// WEEKLY: 1 (Monday) to 7 (Sunday); null otherwise.
+	Weekday *int `json:"weekday,omitempty"`
+	// MONTHLY: 1 to 28; null otherwise.
+	MonthDay *int `json:"monthDay,omitempty"`
+}
+
+// When a campaign runs.
+type CampaignTriggerInput struct {
+	// ONCE, DAILY, WEEKLY or MONTHLY (EVENT is not available yet).
+	Kind campaign.TriggerKind `json:"kind"`
+	// ONCE: the instant it runs at.
+	At *time.Time `json:"at,omitempty"`
+	// DAILY, WEEKLY, MONTHLY: the local time of day, HH:MM (00:00–23:59).
+	TimeOfDay *string `json:"timeOfDay,omitempty"`
+	// WEEKLY: 1 (Monday) to 7 (Sunday).
+	Weekday *int `json:"weekday,omitempty"`
+	// MONTHLY: 1 to 28.
+	MonthDay *int `json:"monthDay,omitempty"`
 }
 
 // A cancellation.
@@ -140,6 +297,32 @@ type ConfigurePartnerInput struct {
 	Plus *PartnerPlusInput `json:"plus,omitempty"`
 }
 
+// A new campaign.
+type CreateCampaignInput struct {
+	// Its key: 1–48 letters, digits or - _ . : @ /; unique.
+	Key string `json:"key"`
+	// Its name: 1–100 characters.
+	Name string `json:"name"`
+	// When it runs.
+	Trigger *CampaignTriggerInput `json:"trigger"`
+	// The audience: a segment's key.
+	Segment string `json:"segment"`
+	// What it does for each member hit.
+	Action *CampaignActionInput `json:"action"`
+	// How often one member may be hit; none when left out.
+	FrequencyCap *CampaignFrequencyCapInput `json:"frequencyCap,omitempty"`
+	// The points all its runs may grant together, 0 to 2,000,000,000; 0 or left out for none (required for PLATFORM).
+	BudgetPoints *int `json:"budgetPoints,omitempty"`
+}
+
+// The result of createCampaign.
+type CreateCampaignPayload struct {
+	// The campaign, ACTIVE; null when userErrors is not empty.
+	Campaign *ent.Campaign `json:"campaign,omitempty"`
+	// What was wrong with the input; empty on success.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 // A new store.
 type CreateStoreInput struct {
 	// The store id: 1–64 letters, digits or - _ . : @ /, not starting with PARTNER: or UNION:; unique.
@@ -176,6 +359,20 @@ type CreateStoreProgramInput struct {
 type CreateStoreProgramPayload struct {
 	// The programme created; null when userErrors is not empty.
 	Program *ent.StoreProgram `json:"program,omitempty"`
+	// What was wrong with the input; empty on success.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// A campaign to dry-run.
+type DryRunCampaignInput struct {
+	// The campaign's key.
+	Key string `json:"key"`
+}
+
+// The result of dryRunCampaign.
+type DryRunCampaignPayload struct {
+	// What a run now would do; null when userErrors is not empty.
+	Cost *CampaignCost `json:"cost,omitempty"`
 	// What was wrong with the input; empty on success.
 	UserErrors []*UserError `json:"userErrors"`
 }
@@ -344,7 +541,8 @@ type FundPartnerBudgetPayload struct {
 
 // Points a store bought to grant to members.
 type FundStoreBudgetInput struct {
-	// The store that bought them.
+	// The store that bought them, or UNION:<programme key> for a union's shared budget (a union
+	// store's own id is refused: its grants draw on the union's budget only).
 	StoreID string `json:"storeId"`
 	// Points the store bought: 1 to 1,000,000,000; a budget holds at most 2,000,000,000 in all.
 	Points int `json:"points"`
@@ -362,6 +560,16 @@ type FundStoreBudgetPayload struct {
 	Replayed bool `json:"replayed"`
 	// What was wrong with the input; empty on success. Listed in the order found, which follows the input's fields.
 	UserErrors []*UserError `json:"userErrors"`
+}
+
+// Points of one funder and their value.
+type FundedPoints struct {
+	// Who funds them: PLATFORM, PLUS, STORE:<id> or PARTNER:<key>.
+	Funding string `json:"funding"`
+	// The points.
+	Points int `json:"points"`
+	// Their value in cents at the programme's points per yuan, rounded down.
+	ValueCents int `json:"valueCents"`
 }
 
 // Points a store grants a member from its budget.
@@ -424,6 +632,24 @@ type LeaveStoreProgramInput struct {
 	ExternalID *string `json:"externalId,omitempty"`
 	// The programme's key.
 	Program string `json:"program"`
+}
+
+// One medal's level counts.
+type MedalLevelCount struct {
+	// The medal.
+	Medal *ent.Medal `json:"medal"`
+	// levels[i] is the members at level i, from 0 (no level) to the medal's top level.
+	Levels []int `json:"levels"`
+}
+
+// How many members hold each level of each medal.
+type MedalLevelCounts struct {
+	// When the figure was computed.
+	ComputedAt time.Time `json:"computedAt"`
+	// All members; each medal's levels add up to it.
+	Members int `json:"members"`
+	// Each medal, in the order of program.medals.
+	Medals []*MedalLevelCount `json:"medals"`
 }
 
 // A member's progress towards a medal's next level.
@@ -626,6 +852,32 @@ type PartnerPlusInput struct {
 	MonthlyCap int `json:"monthlyCap"`
 }
 
+// How far up the ladder, and into PLUS, the members reach.
+type Penetration struct {
+	// When the figure was computed.
+	ComputedAt time.Time `json:"computedAt"`
+	// All members of the programme (FROZEN included).
+	Members int `json:"members"`
+	// Each tier, lowest first, with the members at or above it.
+	Tiers []*TierPenetration `json:"tiers"`
+	// Members with a PLUS term running at computedAt.
+	Plus *Share `json:"plus"`
+}
+
+// The PLUS funnel of a period.
+type PlusConversion struct {
+	// When the figure was computed.
+	ComputedAt time.Time `json:"computedAt"`
+	// The period.
+	Period *AnalyticsPeriod `json:"period"`
+	// Members registered before the period who had no PLUS term running at its start.
+	NonMembers int `json:"nonMembers"`
+	// Of them, those who started a trial in the period.
+	TrialStarted int `json:"trialStarted"`
+	// Of them, those who started a paid term (a price paid above 0) in the period.
+	Converted *Share `json:"converted"`
+}
+
 // A paid plan at one member's price.
 type PlusPlanQuote struct {
 	// The plan.
@@ -656,6 +908,18 @@ type PlusQuote struct {
 	Status PlusStatus `json:"status"`
 	// The end of the member's current PLUS, which a purchase now would extend; null when NONE.
 	CurrentEnd *time.Time `json:"currentEnd,omitempty"`
+}
+
+// The renewal of the PLUS terms that ended in a period.
+type PlusRenewal struct {
+	// When the figure was computed.
+	ComputedAt time.Time `json:"computedAt"`
+	// The period; terms still running at computedAt are not counted, nor cancelled ones.
+	Period *AnalyticsPeriod `json:"period"`
+	// The terms followed by a paid term of the same member starting within 30 days of their end, of the terms that ended.
+	Renewed *Share `json:"renewed"`
+	// Ended terms not renewed whose 30 days have not passed: they may still renew.
+	Open int `json:"open"`
 }
 
 // What PLUS saves a member, by the programme's savings rules (one per benefit).
@@ -692,6 +956,40 @@ type PointsChangePayload struct {
 	Balance *int `json:"balance,omitempty"`
 	// What was wrong with the input; empty on success. Listed in the order found, which follows the input's fields.
 	UserErrors []*UserError `json:"userErrors"`
+}
+
+// The points that lapse in the next calendar month.
+type PointsExpiring struct {
+	// When the figure was computed.
+	ComputedAt time.Time `json:"computedAt"`
+	// The next calendar month of the programme's time zone. Points lapse at their expiry instant,
+	// the first instant they are gone (the preset's end of 31 December is 1 January 00:00), so
+	// the month's points are those whose expiry is in (from, to].
+	Month *AnalyticsPeriod `json:"month"`
+	// The points.
+	Points int `json:"points"`
+	// Their value in cents, rounded down.
+	ValueCents int `json:"valueCents"`
+	// The points by funder, the most first, then by funding.
+	ByFunder []*FundedPoints `json:"byFunder"`
+}
+
+// The points the programme owes, and what members owe it.
+type PointsLiability struct {
+	// When the figure was computed.
+	ComputedAt time.Time `json:"computedAt"`
+	// The points left in lots not expired at computedAt, spendable or still pending.
+	Points int `json:"points"`
+	// Their value in cents, rounded down.
+	ValueCents int `json:"valueCents"`
+	// The points by funder, the most first, then by funding.
+	ByFunder []*FundedPoints `json:"byFunder"`
+	// Points members owe after refunds took back spent points; later earnings pay them first.
+	DebtPoints int `json:"debtPoints"`
+	// The debt's value in cents, rounded down.
+	DebtValueCents int `json:"debtValueCents"`
+	// Members with a debt.
+	MembersInDebt int `json:"membersInDebt"`
 }
 
 // How many points a member may use on an order, before anything is spent.
@@ -742,6 +1040,24 @@ type PurchasePlusPayload struct {
 	Replayed bool `json:"replayed"`
 	// Why the order was refused; empty when it went through.
 	UserErrors []*UserError `json:"userErrors"`
+}
+
+// A band of the pyramid: head, middle or tail.
+type PyramidBand struct {
+	// The band's tiers, lowest first.
+	Tiers []*ent.Tier `json:"tiers"`
+	// The band's active members, of the active base.
+	Members *Share `json:"members"`
+	// The rule of thumb's share: head 0.1, middle 0.6, tail 0.3.
+	ExpectedShare float64 `json:"expectedShare"`
+}
+
+// One tier of the pyramid.
+type PyramidTier struct {
+	// The tier.
+	Tier *ent.Tier `json:"tier"`
+	// The tier's active members, of the active base.
+	Members *Share `json:"members"`
 }
 
 // A batch of reported events.
@@ -872,6 +1188,16 @@ type Score struct {
 	ProvisionalDimensions *ScoreDimensions `json:"provisionalDimensions"`
 }
 
+// One bar of the score histogram.
+type ScoreBucket struct {
+	// The lowest score of the bucket.
+	From int `json:"from"`
+	// The first score above the bucket; null for an open-ended last bucket.
+	To *int `json:"to,omitempty"`
+	// The members whose settled score is in [from, to).
+	Members int `json:"members"`
+}
+
 // What a score counted over its window.
 type ScoreCounts struct {
 	// Whole yuan of confirmed, unrefunded spend.
@@ -917,6 +1243,19 @@ type ScoreDimensions struct {
 	Counts *ScoreCounts `json:"counts"`
 }
 
+// The histogram of the settled scores.
+type ScoreDistribution struct {
+	// When the figure was computed.
+	ComputedAt time.Time `json:"computedAt"`
+	// The bucket width in points.
+	BucketWidth int `json:"bucketWidth"`
+	// All members; the buckets' members add up to it.
+	Members int `json:"members"`
+	// The buckets from score 0 up to the highest holding a member, empty ones included, at most
+	// 100: the 100th then holds every score from its from up (to null).
+	Buckets []*ScoreBucket `json:"buckets"`
+}
+
 // The period to settle.
 type SettleScoresInput struct {
 	// YYYY-MM; by default the month of the latest 1st in the programme's time zone.
@@ -934,6 +1273,16 @@ type SettleScoresPayload struct {
 	Settlement *ent.Settlement `json:"settlement,omitempty"`
 	// What was wrong with the input; empty on success. Listed in the order found, which follows the input's fields.
 	UserErrors []*UserError `json:"userErrors"`
+}
+
+// A part of a whole: count of of, and their ratio.
+type Share struct {
+	// The members (or terms) counted.
+	Count int `json:"count"`
+	// The whole they are a part of.
+	Of int `json:"of"`
+	// count / of; 0 when of is 0.
+	Value float64 `json:"value"`
 }
 
 // A tier table to try on the last settled scores.
@@ -1054,6 +1403,30 @@ type TierBucket struct {
 	Current int `json:"current"`
 	// Members who would be in the tier under the proposed table.
 	Proposed int `json:"proposed"`
+}
+
+// One tier's penetration.
+type TierPenetration struct {
+	// The tier.
+	Tier *ent.Tier `json:"tier"`
+	// The members at or above the tier, of all members.
+	AtOrAbove *Share `json:"atOrAbove"`
+}
+
+// The tier pyramid of the active base (members not FROZEN), by the tier each member holds.
+type TierPyramid struct {
+	// When the figure was computed.
+	ComputedAt time.Time `json:"computedAt"`
+	// The members not FROZEN.
+	ActiveMembers int `json:"activeMembers"`
+	// Each tier, lowest first, with its active members of the active base.
+	Tiers []*PyramidTier `json:"tiers"`
+	// The upper half (rounded down) of the tiers above the lowest; on the preset GOLD and DIAMOND.
+	Head *PyramidBand `json:"head"`
+	// The tiers between tail and head; on the preset BRONZE and SILVER.
+	Middle *PyramidBand `json:"middle"`
+	// The lowest tier.
+	Tail *PyramidBand `json:"tail"`
 }
 
 // One tier of a new tier table.
