@@ -148,8 +148,9 @@ func TestBatchStatementsIndependentOfSize(t *testing.T) {
 		if got != first {
 			t.Errorf("a hot member: 1 order took %d statements, 99 more orders %d (without the claims):\n%s", first, got, c.statementsOf())
 		}
-		if first > 20 {
-			t.Errorf("an order batch took %d statements, want at most 20", first)
+		// 20 before the outbox, plus its one multi-row INSERT of the slice's messages.
+		if first > 21 {
+			t.Errorf("an order batch took %d statements, want at most 21", first)
 		}
 	})
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/membergraph/membergraph/ent/pointlot"
 	"github.com/membergraph/membergraph/internal/activity"
 	"github.com/membergraph/membergraph/internal/medal"
+	"github.com/membergraph/membergraph/internal/outbox"
 	"github.com/membergraph/membergraph/internal/points"
 )
 
@@ -109,7 +110,23 @@ func (st *state) write(ctx context.Context) error {
 	if err := st.writeBound(ctx); err != nil {
 		return err
 	}
-	return medal.SaveChanges(ctx, tx, prog.ID, st.changes, st.env.benefits, st.now, chunk)
+	if err := medal.SaveChanges(ctx, tx, prog.ID, st.changes, st.env.benefits, st.now, chunk); err != nil {
+		return err
+	}
+	return st.writeOutbox(ctx)
+}
+
+// writeOutbox tells the outbox of the slice's entries and medal levels, in the slice's
+// transaction and one statement: what commits is told, what rolls back is not.
+func (st *state) writeOutbox(ctx context.Context) error {
+	prog := st.env.prog
+	msgs := make([]outbox.Message, 0, len(st.entries)+len(st.changes))
+	for _, e := range st.entries {
+		msgs = append(msgs, outbox.Message{ProgramID: prog.ID, MemberID: e.event.job.memberID, Type: outbox.PointsChanged,
+			Data: points.PointsChange{Kind: e.kind, Amount: e.amount, Funding: e.funding}, At: st.now})
+	}
+	msgs = append(msgs, medal.Messages(prog.ID, st.changes, st.now)...)
+	return outbox.Write(ctx, st.tx, msgs)
 }
 
 // writeLotsAndAccounts sets the stored lots a refund took from and the accounts that moved

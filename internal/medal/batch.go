@@ -11,6 +11,7 @@ import (
 	"github.com/membergraph/membergraph/ent/benefitclaim"
 	entmedal "github.com/membergraph/membergraph/ent/medal"
 	"github.com/membergraph/membergraph/ent/membermedal"
+	"github.com/membergraph/membergraph/internal/outbox"
 	"github.com/membergraph/membergraph/internal/score/formula"
 )
 
@@ -203,4 +204,21 @@ func SaveChanges(ctx context.Context, tx *ent.Tx, programID int, changes []Chang
 		}
 	}
 	return nil
+}
+
+// LevelChange is the change of a medal.level outbox message.
+type LevelChange struct {
+	Medal string `json:"medal"`
+	From  int    `json:"from"`
+	To    int    `json:"to"`
+}
+
+// Messages are the outbox messages of changes, one medal.level each.
+func Messages(programID int, changes []Change, now time.Time) []outbox.Message {
+	out := make([]outbox.Message, len(changes))
+	for i, c := range changes {
+		out[i] = outbox.Message{ProgramID: programID, MemberID: c.MemberID, Type: outbox.MedalLevel,
+			Data: LevelChange{c.Medal.Key, c.From, c.To}, At: now}
+	}
+	return out
 }

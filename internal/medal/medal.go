@@ -20,6 +20,7 @@ import (
 	"github.com/membergraph/membergraph/ent/categorymonth"
 	"github.com/membergraph/membergraph/ent/membermedal"
 	"github.com/membergraph/membergraph/internal/events/payload"
+	"github.com/membergraph/membergraph/internal/outbox"
 	"github.com/membergraph/membergraph/internal/score/formula"
 	"github.com/membergraph/membergraph/internal/store"
 )
@@ -248,6 +249,9 @@ func record(ctx context.Context, tx *ent.Tx, m *ent.Medal, programID, memberID, 
 	change := Change{Medal: m, MemberID: memberID, From: from, To: to, Value: value}
 	err = tx.MedalChange.Create().SetProgramID(programID).SetMemberID(memberID).SetMedalKey(m.Key).
 		SetFromLevel(from).SetToLevel(to).SetReason(change.Reason()).SetCreatedAt(now).Exec(ctx)
+	if err == nil {
+		err = outbox.Write(ctx, tx, Messages(programID, []Change{change}, now))
+	}
 	if err != nil || to < from {
 		return err
 	}

@@ -47,7 +47,11 @@ type Message struct {
 	At        time.Time // when the change happened, the body's "timestamp"
 }
 
-// Write stores msgs in tx, in one multi-row INSERT; nothing for none. It runs inside the
+// MaxRows is the most messages one INSERT holds (6 values a row: far below SQLite's 32,766
+// and MySQL's 65,535 placeholders); Write splits a longer list.
+const MaxRows = 2000
+
+// Write stores msgs in tx, in one multi-row INSERT (per MaxRows); nothing for none. It runs inside the
 // caller's transaction, whatever its viewer: the outbox is the platform's, not the caller's,
 // so the write passes the privacy rules as the platform does.
 func Write(ctx context.Context, tx *ent.Tx, msgs []Message) error {
@@ -66,7 +70,13 @@ func Write(ctx context.Context, tx *ent.Tx, msgs []Message) error {
 		bulk[i] = tx.OutboxMessage.Create().SetProgramID(m.ProgramID).SetMemberID(m.MemberID).
 			SetEventType(m.Type).SetPayload(raw).SetCreatedAt(m.At.UTC())
 	}
-	return tx.OutboxMessage.CreateBulk(bulk...).Exec(privacy.DecisionContext(ctx, privacy.Allow))
+	ctx = privacy.DecisionContext(ctx, privacy.Allow)
+	for part := range slices.Chunk(bulk, MaxRows) {
+		if err := tx.OutboxMessage.CreateBulk(part...).Exec(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // OnCommit arranges for the messages that more returns, when the transaction commits, to be

@@ -14,6 +14,7 @@ import (
 	"github.com/membergraph/membergraph/ent/pointentry"
 	"github.com/membergraph/membergraph/ent/pointlot"
 	"github.com/membergraph/membergraph/internal/clock"
+	"github.com/membergraph/membergraph/internal/outbox"
 	"github.com/membergraph/membergraph/internal/rules"
 )
 
@@ -80,7 +81,15 @@ type Book struct {
 	Now     time.Time
 	plus    PlusChecker
 	obs     Observer
-	moved   []movement // the entries written, told obs once the transaction commits
+	moved   []movement       // the entries written, told obs once the transaction commits
+	told    []outbox.Message // the entries written, told the outbox just before the commit
+}
+
+// PointsChange is the change of a points.changed outbox message: one ledger entry.
+type PointsChange struct {
+	Kind    pointentry.Kind `json:"kind"`
+	Amount  int64           `json:"amount"`
+	Funding string          `json:"funding"`
 }
 
 type movement struct {
@@ -89,8 +98,15 @@ type movement struct {
 	amount  int64
 }
 
-// note records an entry for the observer; the first one arranges the report on commit.
+// note records an entry for the observer and the outbox; the first one arranges the
+// report on commit, and the outbox's messages written in the transaction, in one statement,
+// as it commits.
 func (b *Book) note(kind pointentry.Kind, funding string, amount int64) {
+	if b.told == nil {
+		outbox.OnCommit(b.Tx, func() []outbox.Message { return b.told })
+	}
+	b.told = append(b.told, outbox.Message{ProgramID: b.Account.ProgramID, MemberID: b.Account.MemberID,
+		Type: outbox.PointsChanged, Data: PointsChange{kind, amount, funding}, At: b.Now})
 	if b.obs == nil {
 		return
 	}
