@@ -1185,15 +1185,18 @@ type ComplexityRoot struct {
 type AnalyticsResolver interface {
 	Penetration(ctx context.Context, obj *model.Analytics) (*model.Penetration, error)
 	Pyramid(ctx context.Context, obj *model.Analytics) (*model.TierPyramid, error)
-
+	WhatIf(ctx context.Context, obj *model.Analytics, input model.SimulateTierTableInput) (*model.TierTableSimulation, error)
+	ScoreDistribution(ctx context.Context, obj *model.Analytics, bucketWidth *int) (*model.ScoreDistribution, error)
 	MedalLevels(ctx context.Context, obj *model.Analytics) (*model.MedalLevelCounts, error)
 	PointsLiability(ctx context.Context, obj *model.Analytics) (*model.PointsLiability, error)
 	PointsExpiringNextMonth(ctx context.Context, obj *model.Analytics) (*model.PointsExpiring, error)
+	PlusConversion(ctx context.Context, obj *model.Analytics, period model.AnalyticsPeriodInput) (*model.PlusConversion, error)
+	PlusRenewal(ctx context.Context, obj *model.Analytics, period model.AnalyticsPeriodInput) (*model.PlusRenewal, error)
 }
 type CampaignResolver interface {
 	Trigger(ctx context.Context, obj *ent.Campaign) (*model.CampaignTrigger, error)
 	Segment(ctx context.Context, obj *ent.Campaign) (string, error)
-
+	Action(ctx context.Context, obj *ent.Campaign) (*model.CampaignAction, error)
 	FrequencyCapHits(ctx context.Context, obj *ent.Campaign) (int, error)
 	FrequencyCapDays(ctx context.Context, obj *ent.Campaign) (int, error)
 
@@ -6071,12 +6074,12 @@ type Analytics {
   whatIf(
     "The tier table to try: one threshold per tier, lowest first, from 0, strictly increasing."
     input: SimulateTierTableInput!
-  ): TierTableSimulation!
+  ): TierTableSimulation! @goField(forceResolver: true)
   "The histogram of the settled scores; members never settled count at 0."
   scoreDistribution(
     "The width of a bucket in points, 1 … 1,000,000 (INVALID_ARGUMENT on bucketWidth otherwise)."
     bucketWidth: Int = 500
-  ): ScoreDistribution!
+  ): ScoreDistribution! @goField(forceResolver: true)
   "How many members hold each level of each medal."
   medalLevels: MedalLevelCounts! @goField(forceResolver: true)
   "The points the programme owes (left in unexpired lots, spendable or pending) by funder, and the debt members owe back."
@@ -6087,12 +6090,12 @@ type Analytics {
   plusConversion(
     "The period; from not after now, to after from, at most 366 days (INVALID_ARGUMENT on period.from or period.to)."
     period: AnalyticsPeriodInput!
-  ): PlusConversion!
+  ): PlusConversion! @goField(forceResolver: true)
   "The PLUS terms that ended in a period, and those renewed: a paid term starting within 30 days of the end."
   plusRenewal(
     "The period; from not after now, to after from, at most 366 days (INVALID_ARGUMENT on period.from or period.to)."
     period: AnalyticsPeriodInput!
-  ): PlusRenewal!
+  ): PlusRenewal! @goField(forceResolver: true)
 }
 
 """A half-open period [from, to)."""
@@ -14274,7 +14277,8 @@ func (ec *executionContext) _Analytics_whatIf(ctx context.Context, field graphql
 			return ec.fieldContext_Analytics_whatIf(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.WhatIf, nil
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Analytics().WhatIf(ctx, obj, fc.Args["input"].(model.SimulateTierTableInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.TierTableSimulation) graphql.Marshaler {
@@ -14288,8 +14292,8 @@ func (ec *executionContext) fieldContext_Analytics_whatIf(ctx context.Context, f
 	fc = &graphql.FieldContext{
 		Object:     "Analytics",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_TierTableSimulation(ctx, field)
 		},
@@ -14317,7 +14321,8 @@ func (ec *executionContext) _Analytics_scoreDistribution(ctx context.Context, fi
 			return ec.fieldContext_Analytics_scoreDistribution(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ScoreDistribution, nil
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Analytics().ScoreDistribution(ctx, obj, fc.Args["bucketWidth"].(*int))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ScoreDistribution) graphql.Marshaler {
@@ -14331,8 +14336,8 @@ func (ec *executionContext) fieldContext_Analytics_scoreDistribution(ctx context
 	fc = &graphql.FieldContext{
 		Object:     "Analytics",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ScoreDistribution(ctx, field)
 		},
@@ -14456,7 +14461,8 @@ func (ec *executionContext) _Analytics_plusConversion(ctx context.Context, field
 			return ec.fieldContext_Analytics_plusConversion(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PlusConversion, nil
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Analytics().PlusConversion(ctx, obj, fc.Args["period"].(model.AnalyticsPeriodInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PlusConversion) graphql.Marshaler {
@@ -14470,8 +14476,8 @@ func (ec *executionContext) fieldContext_Analytics_plusConversion(ctx context.Co
 	fc = &graphql.FieldContext{
 		Object:     "Analytics",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PlusConversion(ctx, field)
 		},
@@ -14499,7 +14505,8 @@ func (ec *executionContext) _Analytics_plusRenewal(ctx context.Context, field gr
 			return ec.fieldContext_Analytics_plusRenewal(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PlusRenewal, nil
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Analytics().PlusRenewal(ctx, obj, fc.Args["period"].(model.AnalyticsPeriodInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PlusRenewal) graphql.Marshaler {
@@ -14513,8 +14520,8 @@ func (ec *executionContext) fieldContext_Analytics_plusRenewal(ctx context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "Analytics",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PlusRenewal(ctx, field)
 		},
@@ -15442,11 +15449,11 @@ func (ec *executionContext) _Campaign_action(ctx context.Context, field graphql.
 			return ec.fieldContext_Campaign_action(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Action, nil
+			return ec.Resolvers.Campaign().Action(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v campaign.Action) graphql.Marshaler {
-			return ec.marshalNCampaignAction2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋcampaignᚐAction(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CampaignAction) graphql.Marshaler {
+			return ec.marshalNCampaignAction2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCampaignAction(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15456,8 +15463,8 @@ func (ec *executionContext) fieldContext_Campaign_action(_ context.Context, fiel
 	fc = &graphql.FieldContext{
 		Object:     "Campaign",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CampaignAction(ctx, field)
 		},
@@ -38758,15 +38765,77 @@ func (ec *executionContext) _Analytics(ctx context.Context, sel ast.SelectionSet
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "whatIf":
-			out.Values[i] = ec._Analytics_whatIf(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Analytics_whatIf(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "scoreDistribution":
-			out.Values[i] = ec._Analytics_scoreDistribution(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Analytics_scoreDistribution(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "medalLevels":
 			field := field
 
@@ -38876,15 +38945,77 @@ func (ec *executionContext) _Analytics(ctx context.Context, sel ast.SelectionSet
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "plusConversion":
-			out.Values[i] = ec._Analytics_plusConversion(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Analytics_plusConversion(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "plusRenewal":
-			out.Values[i] = ec._Analytics_plusRenewal(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Analytics_plusRenewal(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -39453,10 +39584,41 @@ func (ec *executionContext) _Campaign(ctx context.Context, sel ast.SelectionSet,
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "action":
-			out.Values[i] = ec._Campaign_action(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Campaign_action(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "frequencyCapHits":
 			field := field
 
@@ -49202,8 +49364,18 @@ func (ec *executionContext) marshalNCampaign2ᚖgithubᚗcomᚋmembergraphᚋmem
 	return ec._Campaign(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNCampaignAction2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋcampaignᚐAction(ctx context.Context, sel ast.SelectionSet, v campaign.Action) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNCampaignAction2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCampaignAction(ctx context.Context, sel ast.SelectionSet, v model.CampaignAction) graphql.Marshaler {
+	return ec._CampaignAction(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCampaignAction2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCampaignAction(ctx context.Context, sel ast.SelectionSet, v *model.CampaignAction) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CampaignAction(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNCampaignActionInput2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCampaignActionInput(ctx context.Context, v any) (*model.CampaignActionInput, error) {
@@ -50652,6 +50824,10 @@ func (ec *executionContext) marshalNPlusCodePurpose2githubᚗcomᚋmembergraph�
 	return v
 }
 
+func (ec *executionContext) marshalNPlusConversion2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPlusConversion(ctx context.Context, sel ast.SelectionSet, v model.PlusConversion) graphql.Marshaler {
+	return ec._PlusConversion(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNPlusConversion2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPlusConversion(ctx context.Context, sel ast.SelectionSet, v *model.PlusConversion) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -50746,6 +50922,10 @@ func (ec *executionContext) marshalNPlusQuote2ᚖgithubᚗcomᚋmembergraphᚋme
 		return graphql.Null
 	}
 	return ec._PlusQuote(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPlusRenewal2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPlusRenewal(ctx context.Context, sel ast.SelectionSet, v model.PlusRenewal) graphql.Marshaler {
+	return ec._PlusRenewal(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNPlusRenewal2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPlusRenewal(ctx context.Context, sel ast.SelectionSet, v *model.PlusRenewal) graphql.Marshaler {
@@ -51357,6 +51537,10 @@ func (ec *executionContext) marshalNScoreDimensions2ᚖgithubᚗcomᚋmembergrap
 		return graphql.Null
 	}
 	return ec._ScoreDimensions(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNScoreDistribution2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐScoreDistribution(ctx context.Context, sel ast.SelectionSet, v model.ScoreDistribution) graphql.Marshaler {
+	return ec._ScoreDistribution(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNScoreDistribution2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐScoreDistribution(ctx context.Context, sel ast.SelectionSet, v *model.ScoreDistribution) graphql.Marshaler {

@@ -29,6 +29,7 @@ import (
 	"github.com/membergraph/membergraph/graph/playground"
 	"github.com/membergraph/membergraph/internal/auth"
 	"github.com/membergraph/membergraph/internal/benefit"
+	"github.com/membergraph/membergraph/internal/campaign"
 	"github.com/membergraph/membergraph/internal/events"
 	"github.com/membergraph/membergraph/internal/medal"
 	"github.com/membergraph/membergraph/internal/member"
@@ -38,6 +39,7 @@ import (
 	"github.com/membergraph/membergraph/internal/points"
 	"github.com/membergraph/membergraph/internal/program"
 	"github.com/membergraph/membergraph/internal/score"
+	"github.com/membergraph/membergraph/internal/segment"
 	"github.com/membergraph/membergraph/internal/store"
 	"github.com/membergraph/membergraph/internal/storeprog"
 	"github.com/membergraph/membergraph/internal/tier"
@@ -65,6 +67,9 @@ type ServerConfig struct {
 	// random key of this process (pluscode.EphemeralHasher), so codes live as long as the
 	// server; serve passes one with the configured code key.
 	PlusCodes *pluscode.Service
+	// Campaigns creates, runs and reports campaigns. Default: a service over DB whose
+	// audiences are internal/segment's segments.
+	Campaigns *campaign.Service
 	Logger    *slog.Logger
 	// DefaultProgram is the programme of tokens that name none.
 	DefaultProgram string
@@ -151,6 +156,10 @@ func (c *ServerConfig) withDefaults() {
 	if c.PlusCodes == nil {
 		c.PlusCodes = pluscode.NewService(c.DB.Client, c.Ledger, c.Plus, pluscode.EphemeralHasher())
 	}
+	if c.Campaigns == nil {
+		c.Campaigns = campaign.NewService(c.DB.Client, c.Ledger, segment.NewService(c.DB.Client, c.Ledger.Clock()),
+			campaign.SegmentsByKey(c.DB.Client), campaign.Config{})
+	}
 }
 
 // Server is the HTTP face of membergraph: /graphql, the playground, health and metrics.
@@ -209,7 +218,7 @@ func (s *Server) graphqlHandler() http.Handler {
 	resolver := &Resolver{client: s.cfg.DB.Client, programs: s.cfg.Programs, members: s.cfg.Members,
 		ledger: s.cfg.Ledger, events: s.cfg.Events, scores: s.cfg.Scores, tiers: s.cfg.Tiers, benefits: s.cfg.Benefits,
 		medals: s.cfg.Medals, partners: s.cfg.Partners, plus: s.cfg.Plus, plusCodes: s.cfg.PlusCodes,
-		stores: storeprog.NewService(s.cfg.DB.Client, s.cfg.Ledger)}
+		stores: storeprog.NewService(s.cfg.DB.Client, s.cfg.Ledger), campaigns: s.cfg.Campaigns}
 	ecfg := Config{Resolvers: resolver}
 	ecfg.Directives.Auth = authDirective
 	ecfg.Complexity.Query.Members = func(child int, _ *entgql.Cursor[int], first *int, _ *entgql.Cursor[int], last *int, _ *ent.MemberOrder, _ *ent.MemberWhereInput) int {

@@ -7,6 +7,7 @@ package graph
 import (
 	"github.com/membergraph/membergraph/ent"
 	"github.com/membergraph/membergraph/internal/benefit"
+	"github.com/membergraph/membergraph/internal/campaign"
 	"github.com/membergraph/membergraph/internal/events"
 	"github.com/membergraph/membergraph/internal/medal"
 	"github.com/membergraph/membergraph/internal/member"
@@ -38,4 +39,6 @@ type Resolver struct {
 	plusCodes *pluscode.Service
 	// stores serves store programmes, consents and what a store sees and grants.
 	stores *storeprog.Service
+	// campaigns creates, dry-runs, pauses and reports targeted campaigns.
+	campaigns *campaign.Service
 }

@@ -53,6 +53,8 @@ type config struct {
 	ExpiryInterval  time.Duration
 	SettleInterval  time.Duration
 	MedalInterval   time.Duration
+	// CampaignInterval is how often serve runs the campaigns whose schedule is due (default 1m).
+	CampaignInterval time.Duration
 	// PlusEndInterval is how often serve records the PLUS terms that ended (default 1m);
 	// benefits stop at the end instant without it.
 	PlusEndInterval time.Duration
@@ -122,6 +124,8 @@ func (c *config) bindServe(fs *flag.FlagSet) {
 		"how often the server settles the month's scores of members not settled for it yet (all on the 1st, newcomers later; each member once per month)")
 	fs.DurationVar(&c.MedalInterval, "medal-interval", 24*time.Hour,
 		"how often the server lowers medal levels whose activity left the 12-month window")
+	fs.DurationVar(&c.CampaignInterval, "campaign-interval", time.Minute,
+		"how often the server runs the campaigns whose schedule is due (each member once per run, on any number of servers)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may finish after SIGTERM")
 	fs.DurationVar(&c.RequestTimeout, "request-timeout", envDuration("MEMBERGRAPH_REQUEST_TIMEOUT", graph.DefaultRequestTimeout, "10s"),
 		"deadline of each /graphql request, database lock waits and retries included; past it the answer is UNAVAILABLE with retryAfterSeconds [MEMBERGRAPH_REQUEST_TIMEOUT]")

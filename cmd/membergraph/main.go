@@ -27,6 +27,7 @@ Usage:
   membergraph plugins CMD       trust, list or verify the partner plugins (MEMBERGRAPH_PLUGIN_DIR)
   membergraph bench   NAME      load data for and run the benchmarks of docs/benchmarks.md
   membergraph plus    CMD       record ended PLUS terms now (expire), issue redemption codes (codes)
+  membergraph campaigns run     run the campaigns whose schedule is due now (serve does it every minute)
   membergraph version           print the version of this binary
 
 Run "membergraph COMMAND -h" for a command's flags. Flags override environment variables;
@@ -70,6 +71,8 @@ func run(ctx context.Context, args []string) error {
 		return bench(ctx, args[1:])
 	case "plus":
 		return plusCmd(ctx, args[1:])
+	case "campaigns":
+		return campaignsCmd(ctx, args[1:])
 	case "version", "--version":
 		fmt.Println("membergraph", buildVersion())
 		return nil

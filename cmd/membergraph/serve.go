@@ -14,6 +14,7 @@ import (
 
 	"github.com/membergraph/membergraph/graph"
 	"github.com/membergraph/membergraph/internal/auth"
+	"github.com/membergraph/membergraph/internal/campaign"
 	"github.com/membergraph/membergraph/internal/events"
 	"github.com/membergraph/membergraph/internal/medal"
 	"github.com/membergraph/membergraph/internal/member"
@@ -23,11 +24,12 @@ import (
 	"github.com/membergraph/membergraph/internal/points"
 	"github.com/membergraph/membergraph/internal/program"
 	"github.com/membergraph/membergraph/internal/score"
+	"github.com/membergraph/membergraph/internal/segment"
 	"github.com/membergraph/membergraph/internal/store"
 )
 
 const serveSynopsis = `Run the GraphQL API (POST /graphql), the playground (GET /, not with --production),
-/healthz, /readyz and /metrics, and the background jobs (expiry, settlement, medals).
+/healthz, /readyz and /metrics, and the background jobs (expiry, settlement, medals, campaigns).
 
 The database file, the plugin directory and the state directory are resolved against the
 working directory when relative; serve logs the absolute paths it uses. Without
@@ -180,6 +182,8 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	campaigns := campaign.NewService(db.Client, ledger, segment.NewService(db.Client, clk), campaign.SegmentsByKey(db.Client),
+		campaign.Config{ScheduleInterval: cfg.CampaignInterval})
 	srvCfg := graph.ServerConfig{
 		DB:              db,
 		Signer:          signer,
@@ -192,6 +196,7 @@ func serve(ctx context.Context, args []string) error {
 		Partners:        partners,
 		Plus:            plusTerms,
 		PlusCodes:       pluscode.NewService(db.Client, ledger, plusTerms, codeHasher),
+		Campaigns:       campaigns,
 		Logger:          logger,
 		DefaultProgram:  cfg.Program,
 		Production:      cfg.Production,
@@ -238,6 +243,7 @@ func serve(ctx context.Context, args []string) error {
 	go plusTerms.RunEnds(jobs, cfg.PlusEndInterval, logger)
 	go scores.RunSettlement(jobs, cfg.SettleInterval)
 	go medals.RunReevaluation(jobs, cfg.MedalInterval, logger)
+	go campaigns.RunSchedules(jobs, logger)
 	go partners.RunReconciler(jobs, 30*time.Second)
 
 	select {
