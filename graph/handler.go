@@ -27,6 +27,7 @@ import (
 
 	"github.com/membergraph/membergraph/ent"
 	"github.com/membergraph/membergraph/graph/playground"
+	"github.com/membergraph/membergraph/internal/analytics"
 	"github.com/membergraph/membergraph/internal/auth"
 	"github.com/membergraph/membergraph/internal/benefit"
 	"github.com/membergraph/membergraph/internal/campaign"
@@ -67,6 +68,9 @@ type ServerConfig struct {
 	// random key of this process (pluscode.EphemeralHasher), so codes live as long as the
 	// server; serve passes one with the configured code key.
 	PlusCodes *pluscode.Service
+	// Stores serves store programmes, consents, what a STORE sees and its grants. Default:
+	// a service over DB granting through Ledger.
+	Stores *storeprog.Service
 	// Campaigns creates, runs and reports campaigns. Default: a service over DB whose
 	// audiences are internal/segment's segments.
 	Campaigns *campaign.Service
@@ -156,6 +160,9 @@ func (c *ServerConfig) withDefaults() {
 	if c.PlusCodes == nil {
 		c.PlusCodes = pluscode.NewService(c.DB.Client, c.Ledger, c.Plus, pluscode.EphemeralHasher())
 	}
+	if c.Stores == nil {
+		c.Stores = storeprog.NewService(c.DB.Client, c.Ledger)
+	}
 	if c.Campaigns == nil {
 		c.Campaigns = campaign.NewService(c.DB.Client, c.Ledger, segment.NewService(c.DB.Client, c.Ledger.Clock()),
 			campaign.SegmentsByKey(c.DB.Client), campaign.Config{})
@@ -218,7 +225,8 @@ func (s *Server) graphqlHandler() http.Handler {
 	resolver := &Resolver{client: s.cfg.DB.Client, programs: s.cfg.Programs, members: s.cfg.Members,
 		ledger: s.cfg.Ledger, events: s.cfg.Events, scores: s.cfg.Scores, tiers: s.cfg.Tiers, benefits: s.cfg.Benefits,
 		medals: s.cfg.Medals, partners: s.cfg.Partners, plus: s.cfg.Plus, plusCodes: s.cfg.PlusCodes,
-		stores: storeprog.NewService(s.cfg.DB.Client, s.cfg.Ledger), campaigns: s.cfg.Campaigns}
+		stores: s.cfg.Stores, campaigns: s.cfg.Campaigns, catalogues: newCatalogues(s.cfg.DB.Client, s.cfg.Programs)}
+	resolver.analytics = analytics.New(s.cfg.DB.Client, s.cfg.DB.Dialect, s.cfg.Ledger.Clock())
 	ecfg := Config{Resolvers: resolver}
 	ecfg.Directives.Auth = authDirective
 	ecfg.Complexity.Query.Members = func(child int, _ *entgql.Cursor[int], first *int, _ *entgql.Cursor[int], last *int, _ *ent.MemberOrder, _ *ent.MemberWhereInput) int {

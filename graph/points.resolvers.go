@@ -87,7 +87,7 @@ func (r *mutationResolver) AdjustPoints(ctx context.Context, input model.AdjustP
 
 // FundStoreBudget is the resolver for the fundStoreBudget field.
 func (r *mutationResolver) FundStoreBudget(ctx context.Context, input model.FundStoreBudgetInput) (*model.FundStoreBudgetPayload, error) {
-	b, replayed, err := r.ledger.FundStore(ctx, points.FundRequest{
+	b, replayed, err := r.stores.Fund(ctx, points.FundRequest{
 		StoreID: input.StoreID, Points: int64(input.Points), Reason: input.Reason, IdempotencyKey: input.IdempotencyKey,
 	})
 	ue, err := payloadErrors(err)
@@ -117,7 +117,7 @@ func (r *queryResolver) PointsQuote(ctx context.Context, externalID string, orde
 
 // StoreBudget is the resolver for the storeBudget field.
 func (r *queryResolver) StoreBudget(ctx context.Context, storeID string) (*ent.StoreBudget, error) {
-	return r.ledger.StoreBudget(ctx, storeID)
+	return r.stores.Budget(ctx, storeID)
 }
 
 // Remaining is the resolver for the remaining field.

@@ -26,6 +26,7 @@ import (
 	"github.com/membergraph/membergraph/internal/score"
 	"github.com/membergraph/membergraph/internal/segment"
 	"github.com/membergraph/membergraph/internal/store"
+	"github.com/membergraph/membergraph/internal/storeprog"
 )
 
 const serveSynopsis = `Run the GraphQL API (POST /graphql), the playground (GET /, not with --production),
@@ -196,6 +197,7 @@ func serve(ctx context.Context, args []string) error {
 		Partners:        partners,
 		Plus:            plusTerms,
 		PlusCodes:       pluscode.NewService(db.Client, ledger, plusTerms, codeHasher),
+		Stores:          storeprog.NewService(db.Client, ledger),
 		Campaigns:       campaigns,
 		Logger:          logger,
 		DefaultProgram:  cfg.Program,

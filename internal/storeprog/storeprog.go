@@ -19,6 +19,7 @@ import (
 	"github.com/membergraph/membergraph/ent/categorymonth"
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/memberscore"
+	"github.com/membergraph/membergraph/ent/plusterm"
 	"github.com/membergraph/membergraph/ent/pointaccount"
 	"github.com/membergraph/membergraph/ent/predicate"
 	entstore "github.com/membergraph/membergraph/ent/store"
@@ -45,6 +46,18 @@ const (
 	DefaultPage = 20
 	// TopCategories is how many category preferences a store sees.
 	TopCategories = 3
+)
+
+// Sentinel errors.
+var (
+	// ErrNoStore: the STORE token's subject is no store, or one in no programme: it has no
+	// members to see.
+	ErrNoStore = errors.New("storeprog: the token's store is in no store programme")
+	// errNotConsenting: a grant's member does not consent to the store's programme. Not a
+	// decided refusal (points.Decided), so it is not kept under the grant's key: an unknown
+	// member's grant keeps none either, and a store must not tell the two apart by
+	// reusing the key.
+	errNotConsenting = errors.New("storeprog: the member does not consent to the programme")
 )
 
 // Service serves stores, programmes and consents.
@@ -291,10 +304,6 @@ func (s *Service) Consents(ctx context.Context, externalID string) ([]*ent.Store
 		Order(ent.Asc(storeconsent.FieldID)).All(ctx)
 }
 
-// ErrNoStore: the STORE token's subject is no store of the programme, or one in no
-// programme: it has no members to see.
-var ErrNoStore = errors.New("storeprog: the token's store is in no store programme")
-
 // viewerStore is the STORE viewer's store and its programme.
 func (s *Service) viewerStore(ctx context.Context) (*ent.Store, error) {
 	v, _ := auth.FromContext(ctx)
@@ -447,13 +456,20 @@ func (s *Service) look(sys context.Context, ms []*ent.Member, l lens) ([]Seen, e
 			total[r.MemberID] += r.Sum
 		}
 	}
+	// PLUS is a function of the clock (docs/domain.md §5): a member is PLUS while now lies in
+	// one of its terms; one statement for the chunk.
+	plusIDs, err := s.client.PlusTerm.Query().Where(plusterm.MemberIDIn(ids...), plusterm.StartAtLTE(l.now.UTC()), plusterm.EndAtGT(l.now.UTC())).
+		Unique(true).Select(plusterm.FieldMemberID).Ints(sys)
+	if err != nil {
+		return nil, err
+	}
+	plus := map[int]bool{}
+	for _, id := range plusIDs {
+		plus[id] = true
+	}
 	out := make([]Seen, len(ms))
 	for i, m := range ms {
-		plus, err := s.ledger.PlusActive(sys, m.ID, l.now)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = Seen{MemberID: m.ID, ExternalID: m.ExternalID, Tier: l.tiers[m.TierID], SettledScore: settled[m.ID], Plus: plus,
+		out[i] = Seen{MemberID: m.ID, ExternalID: m.ExternalID, Tier: l.tiers[m.TierID], SettledScore: settled[m.ID], Plus: plus[m.ID],
 			Preferences: top(spend[m.ID], total[m.ID])}
 	}
 	return out, nil
@@ -482,6 +498,9 @@ func top(ps []Preference, total int64) []Preference {
 // programme's consenting members, from its own budget (SINGLE) or its union's shared one,
 // the entry naming the store; a STORE token grants as itself only. A store id that names
 // no store keeps the grant as it was before stores existed (ADMIN, SERVICE).
+//
+// Consent is checked under the member's lock, after the grant's key was looked up: a retry
+// of a grant made before the member left replays it, whatever happened since.
 func (s *Service) Grant(ctx context.Context, r points.StoreGrantRequest) (points.Result, error) {
 	v, _ := auth.FromContext(ctx)
 	sys := s.sys(ctx)
@@ -506,23 +525,76 @@ func (s *Service) Grant(ctx context.Context, r points.StoreGrantRequest) (points
 	if p.Kind == storeprogram.KindUNION {
 		owner = UnionPrefix + p.Key
 	}
-	consents := func(ctx context.Context, c *ent.StoreConsentClient, memberID int) error {
-		ok, err := c.Query().Where(storeconsent.MemberID(memberID), storeconsent.StoreProgramID(p.ID), storeconsent.LeftAtIsNil()).Exist(ctx)
+	res, err := s.ledger.GrantFromBudget(sys, r, owner, func(b *points.Book) error {
+		ok, err := b.Tx.StoreConsent.Query().Where(storeconsent.MemberID(b.Account.MemberID), storeconsent.StoreProgramID(p.ID),
+			storeconsent.LeftAtIsNil()).Exist(sys)
 		if err == nil && !ok {
-			return notMember
+			return errNotConsenting
 		}
 		return err
-	}
-	// Looked at first so that an unknown member and one who does not consent look alike;
-	// checked again under the member's lock, where a leave cannot slip in.
-	ok, err := s.client.StoreConsent.Query().Where(storeconsent.HasMemberWith(member.ExternalID(r.ExternalID)),
-		storeconsent.StoreProgramID(p.ID), storeconsent.LeftAtIsNil()).Exist(sys)
-	if err != nil {
-		return points.Result{}, err
-	} else if !ok {
+	})
+	if errors.Is(err, errNotConsenting) || isUnknownMember(err) {
+		// An unknown member and one who does not consent answer alike.
 		return points.Result{}, notMember
 	}
-	return s.ledger.GrantFromBudget(sys, r, owner, func(b *points.Book) error {
-		return consents(sys, b.Tx.StoreConsent, b.Account.MemberID)
-	})
+	return res, err
+}
+
+// isUnknownMember reports whether err is the ledger's answer for an unknown externalId.
+func isUnknownMember(err error) bool {
+	list, ok := usererr.From(err)
+	return ok && len(list) == 1 && list[0].Code == usererr.NotFound && strings.Join(list[0].Field, ".") == "input.externalId"
+}
+
+// Fund adds a purchase to a budget, once per idempotency key (points.Ledger.FundStore). A
+// union's shared budget is funded as UNION:<programme key>; a union store's own id is
+// refused, since its grants never draw on a budget of its own.
+func (s *Service) Fund(ctx context.Context, r points.FundRequest) (*ent.StoreBudget, bool, error) {
+	sys := s.sys(ctx)
+	if key, ok := strings.CutPrefix(r.StoreID, UnionPrefix); ok {
+		n, err := s.client.StoreProgram.Query().Where(storeprogram.Key(key), storeprogram.KindEQ(storeprogram.KindUNION)).Count(sys)
+		if err != nil {
+			return nil, false, err
+		} else if n == 0 {
+			return nil, false, usererr.New(usererr.NotFound, "input.storeId", "no UNION store programme %q", key)
+		}
+		return s.ledger.FundStore(ctx, r)
+	}
+	st, err := s.client.Store.Query().Where(entstore.Key(r.StoreID), entstore.HasStoreProgramWith(storeprogram.KindEQ(storeprogram.KindUNION))).
+		WithStoreProgram().Only(sys)
+	if err == nil {
+		return nil, false, usererr.New(usererr.FailedPrecondition, "input.storeId", "store %q shares its union's budget: fund %s%s", r.StoreID, UnionPrefix, st.Edges.StoreProgram.Key)
+	} else if !ent.IsNotFound(err) {
+		return nil, false, err
+	}
+	return s.ledger.FundStore(ctx, r)
+}
+
+// Budget is the budget storeID's grants draw on, as the viewer may see it; nil when there
+// is none. A union store's (or UNION:<key>) is its union's shared budget, which ADMIN,
+// SERVICE and the union's own stores see.
+func (s *Service) Budget(ctx context.Context, storeID string) (*ent.StoreBudget, error) {
+	v, _ := auth.FromContext(ctx)
+	sys := s.sys(ctx)
+	union := ""
+	if key, ok := strings.CutPrefix(storeID, UnionPrefix); ok {
+		union = key
+	} else if st, err := s.client.Store.Query().Where(entstore.Key(storeID)).WithStoreProgram().Only(sys); err == nil &&
+		st.Edges.StoreProgram != nil && st.Edges.StoreProgram.Kind == storeprogram.KindUNION {
+		union = st.Edges.StoreProgram.Key
+	} else if err != nil && !ent.IsNotFound(err) {
+		return nil, err
+	}
+	if union == "" {
+		return s.ledger.StoreBudget(ctx, storeID)
+	}
+	if v.Is(auth.RoleStore) {
+		// A STORE sees the budget of its own union only.
+		ok, err := s.client.Store.Query().Where(entstore.Key(v.Subject), entstore.HasStoreProgramWith(storeprogram.Key(union))).Exist(sys)
+		if err != nil || !ok {
+			return nil, err
+		}
+		ctx = sys
+	}
+	return s.ledger.StoreBudget(ctx, UnionPrefix+union)
 }
