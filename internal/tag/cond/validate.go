@@ -24,7 +24,7 @@ const (
 var numeric = map[Field][2]int64{
 	Age:                {0, MaxAge},
 	Score:              {0, amount.MaxBalance},
-	Spend:              {0, amount.MaxCents / 100 * 1000}, // yuan; a window sums up to 24 months of orders
+	Spend:              {0, 2_000_000_000}, // yuan; GraphQL's Int holds it
 	Orders:             {0, MaxOrders},
 	DaysSinceLastOrder: {0, MaxDays},
 	CategoryShare:      {0, 100},
