@@ -7,8 +7,6 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 
-	"github.com/membergraph/membergraph/ent"
-	"github.com/membergraph/membergraph/ent/event"
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/pointaccount"
 	"github.com/membergraph/membergraph/ent/pointlot"
@@ -24,39 +22,10 @@ import (
 // the account facts and the medals.
 func (st *state) write(ctx context.Context) error {
 	tx, prog, chunk := st.tx, st.env.prog, st.svc.cfg.Chunk
-	if err := saveChunks(ctx, st.events, chunk, func(part []*newEvent) error {
-		bulk := make([]*ent.EventCreate, len(part))
-		for i, e := range part {
-			in := e.job.in
-			bulk[i] = tx.Event.Create().SetProgramID(prog.ID).SetMemberID(e.job.memberID).SetIdempotencyKey(in.IdempotencyKey).
-				SetKind(event.Kind(in.Kind)).SetChannel(event.Channel(in.Channel)).SetOccurredAt(in.OccurredAt.UTC()).
-				SetRecordedAt(st.now).SetOrderID(in.Body.OrderID).SetBodyHash(e.job.hash).SetBody(in.Body).SetOutcome(e.outcome)
-		}
-		saved, err := tx.Event.CreateBulk(bulk...).Save(ctx)
-		for i, ev := range saved {
-			part[i].id = ev.ID
-		}
-		return err
-	}); err != nil {
+	if err := saveChunks(ctx, st.events, chunk, func(part []*newEvent) error { return st.insertEvents(ctx, part) }); err != nil {
 		return err
 	}
-	if err := saveChunks(ctx, st.entries, chunk, func(part []*newEntry) error {
-		bulk := make([]*ent.PointEntryCreate, len(part))
-		for i, e := range part {
-			c := tx.PointEntry.Create().SetProgramID(prog.ID).SetMemberID(e.event.job.memberID).SetAmount(e.amount).
-				SetKind(e.kind).SetFunding(e.funding).SetDescription(points.Clip(e.desc)).SetEventID(e.event.id).
-				SetRequestKey("").SetOrderID(e.orderID).SetSku(e.sku).SetCreatedAt(st.now)
-			if e.credit != nil {
-				c.SetExpiresAt(e.credit.ExpiresAt).SetAvailableAt(e.credit.AvailableAt)
-			}
-			bulk[i] = c
-		}
-		saved, err := tx.PointEntry.CreateBulk(bulk...).Save(ctx)
-		for i, e := range saved {
-			part[i].id = e.ID
-		}
-		return err
-	}); err != nil {
+	if err := saveChunks(ctx, st.entries, chunk, func(part []*newEntry) error { return st.insertEntries(ctx, part) }); err != nil {
 		return err
 	}
 	var credits []*newEntry
@@ -65,29 +34,10 @@ func (st *state) write(ctx context.Context) error {
 			credits = append(credits, e)
 		}
 	}
-	if err := saveChunks(ctx, credits, chunk, func(part []*newEntry) error {
-		bulk := make([]*ent.PointLotCreate, len(part))
-		for i, e := range part {
-			l := e.credit.Lot
-			bulk[i] = tx.PointLot.Create().SetProgramID(prog.ID).SetMemberID(e.event.job.memberID).SetOrderID(l.OrderID).
-				SetSku(l.SKU).SetRemaining(l.Remaining).SetExpiresAt(l.ExpiresAt).SetAvailableAt(l.AvailableAt)
-		}
-		saved, err := tx.PointLot.CreateBulk(bulk...).Save(ctx)
-		for i, l := range saved {
-			part[i].credit.Lot.ID = l.ID
-		}
-		return err
-	}); err != nil {
+	if err := saveChunks(ctx, credits, chunk, func(part []*newEntry) error { return st.insertLots(ctx, part) }); err != nil {
 		return err
 	}
-	if err := saveChunks(ctx, st.takings, chunk, func(part []taking) error {
-		bulk := make([]*ent.PointAllocationCreate, len(part))
-		for i, t := range part {
-			bulk[i] = tx.PointAllocation.Create().SetProgramID(prog.ID).SetMemberID(t.entry.event.job.memberID).
-				SetEntryID(t.entry.id).SetLotID(t.taken.Lot.ID).SetAmount(t.taken.Amount)
-		}
-		return tx.PointAllocation.CreateBulk(bulk...).Exec(ctx)
-	}); err != nil {
+	if err := saveChunks(ctx, st.takings, chunk, func(part []taking) error { return st.insertAllocations(ctx, part) }); err != nil {
 		return err
 	}
 	if err := st.writeLotsAndAccounts(ctx); err != nil {
