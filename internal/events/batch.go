@@ -48,6 +48,10 @@ type Config struct {
 	// Chunk is the most rows one multi-row statement writes, within every database's limit
 	// on placeholders. Default 1,000.
 	Chunk int
+	// CatalogueTTL is how long a programme's rules, medals and benefit ids read by this
+	// process serve its batches while nothing changed them through this process's client
+	// (catalogue.go). Default CatalogueTTL (5 s).
+	CatalogueTTL time.Duration
 }
 
 func (c Config) withDefaults(dialectName string) Config {
@@ -69,12 +73,15 @@ func (c Config) withDefaults(dialectName string) Config {
 	if c.Chunk <= 0 {
 		c.Chunk = 1000
 	}
+	if c.CatalogueTTL <= 0 {
+		c.CatalogueTTL = CatalogueTTL
+	}
 	return c
 }
 
 // NewServiceWith returns a Service writing through ledger, tuned by cfg.
 func NewServiceWith(client *ent.Client, ledger *points.Ledger, cfg Config) *Service {
-	return &Service{client: client, ledger: ledger, cfg: cfg.withDefaults(ledger.Dialect())}
+	return &Service{client: client, ledger: ledger, cfg: cfg.withDefaults(ledger.Dialect()), catalogues: newCatalogues(client)}
 }
 
 // job is an event that passed the checks made outside a transaction, waiting for its slice.
@@ -92,14 +99,6 @@ type slice struct {
 	jobs    []job
 }
 
-// batchEnv is what every slice of a batch shares, read once before any transaction.
-type batchEnv struct {
-	prog     *ent.Program
-	loc      *time.Location
-	medals   medal.Catalogue
-	benefits map[string]int // benefit key → id, for the medal levels' grants
-}
-
 // Record validates and applies a batch. Each event stands alone: one bad event never spoils
 // the rest, and an accepted event is committed before Record returns. Events of one member
 // are applied in input order. An error is returned only for a fault; slices committed before
@@ -111,14 +110,11 @@ func (s *Service) Record(ctx context.Context, in []Input) ([]Result, error) {
 		return nil, usererr.New(usererr.InvalidArgument, "input.events", "a batch holds 1–%d events, got %d", MaxBatch, len(in))
 	}
 	v, _ := auth.FromContext(ctx)
-	prog, err := s.client.Program.Get(ctx, v.ProgramID)
+	env, err := s.env(ctx, v.ProgramID)
 	if err != nil {
 		return nil, err
 	}
-	env := &batchEnv{prog: prog}
-	if env.loc, err = points.Location(prog.TimeZone); err != nil {
-		return nil, fmt.Errorf("programme %s: %w", prog.Key, err)
-	}
+	prog := env.prog
 	ids, err := s.memberIDs(ctx, in)
 	if err != nil {
 		return nil, err
@@ -167,12 +163,6 @@ func (s *Service) Record(ctx context.Context, in []Input) ([]Result, error) {
 	}
 	applied := make([]bool, len(in))
 	if len(jobs) > 0 {
-		if env.medals, err = medal.Load(ctx, s.client); err != nil {
-			return nil, err
-		}
-		if env.benefits, err = s.benefitIDs(ctx, env.medals); err != nil {
-			return nil, err
-		}
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(s.cfg.Workers)
 		for _, sl := range s.slices(jobs) {

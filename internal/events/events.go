@@ -57,6 +57,8 @@ type Service struct {
 	ledger *points.Ledger
 	cfg    Config
 	obs    Observer
+	// catalogues keeps each programme's rules, medals and benefit ids between batches.
+	catalogues *catalogues
 	// commit is who hears of each committed slice's members (tags, campaigns' event
 	// triggers); set before use, read-only afterwards, so slices read it without a lock.
 	commit []CommitListener
