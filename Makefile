@@ -4,7 +4,7 @@ BIN ?= bin
 # VERSION names the build in `membergraph version` and /healthz; outside a git checkout Go's own stamp (or "devel") stands.
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null)
 
-.PHONY: build run test fuzz chaos generate check-generate migration clean
+.PHONY: build run test fuzz chaos model generate check-generate migration clean
 
 PARTNERS := videovip cobrandcard pointsexchange
 
@@ -39,6 +39,10 @@ fuzz:
 CHAOS_SCALE ?= 5
 chaos:
 	CHAOS_SCALE=$(CHAOS_SCALE) $(GO) test -count=1 -timeout 30m -v -run 'TestCrashKill9MidBatch|TestDatabaseOutageUnderLoad' ./cmd/membergraph/
+
+## model: the points ledger's model tests at full length (1,000 + 50 sequences, 5 + 2 batch sequences; `make test` runs fewer); MySQL too when MEMBERGRAPH_TEST_MYSQL_DSN is set
+model:
+	MEMBERGRAPH_TEST_LONG_MODEL=1 $(GO) test -count=1 -timeout 60m -v -run 'TestLedgerModel' ./internal/points/
 
 ## generate: ent, gqlgen and the playground assets (needs npm for the assets)
 generate:

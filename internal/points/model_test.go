@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"testing"
 	"time"
@@ -28,8 +29,8 @@ import (
 )
 
 var (
-	sqliteSequences = flag.Int("points.sqlite-sequences", 1000, "model-test sequences on SQLite")
-	mysqlSequences  = flag.Int("points.mysql-sequences", 50, "model-test sequences on MySQL")
+	sqliteSequences = flag.Int("points.sqlite-sequences", 0, "model-test sequences on SQLite (0: 60, or 1,000 with "+EnvLongModel+")")
+	mysqlSequences  = flag.Int("points.mysql-sequences", 0, "model-test sequences on MySQL (0: 8, or 50 with "+EnvLongModel+")")
 	modelSeed       = flag.Uint64("points.seed", 0, "seed of the first model-test sequence (0: from the clock)")
 )
 
@@ -141,17 +142,40 @@ func (m *model) balance(now time.Time) points.Balance {
 	return b
 }
 
+// EnvLongModel, set to anything, gives the model tests their long run (`make model`): the
+// sequence counts the ledger was first proven with. Without it `make test` runs fewer, so
+// that the package stays well inside CI's time on MariaDB; every kind of step, both
+// programmes and the 24 simulated months are in either run, only the number of random
+// sequences differs.
+const EnvLongModel = "MEMBERGRAPH_TEST_LONG_MODEL"
+
+// longModel reports whether the long run was asked for.
+func longModel() bool { return os.Getenv(EnvLongModel) != "" }
+
+// sequences is how many sequences to run on backend b: the flag's count if given (sqlite
+// or mysql), else the long or the short default ({SQLite, MySQL}).
+func sequences(b storetest.Backend, sqlite, mysql int, short, long [2]int) int {
+	flagged, i := sqlite, 0
+	if b.Name == "mysql" {
+		flagged, i = mysql, 1
+	}
+	if flagged > 0 {
+		return flagged
+	}
+	if longModel() {
+		return long[i]
+	}
+	return short[i]
+}
+
 // TestLedgerModel runs random sequences of earn, spend, reverse, refund, expire and time
 // passing over 24 simulated months, checking the real ledger against the model after every
 // step.
 func TestLedgerModel(t *testing.T) {
 	for _, b := range storetest.Backends() {
-		n := *sqliteSequences
-		if b.Name == "mysql" {
-			n = *mysqlSequences
-		}
+		n := sequences(b, *sqliteSequences, *mysqlSequences, [2]int{60, 8}, [2]int{1000, 50})
 		if testing.Short() {
-			n /= 10
+			n = max(1, n/10)
 		}
 		t.Run(b.Name, func(t *testing.T) {
 			steps, seed := runModelSequences(t, b, n, "m", "sequences", runSequence)
