@@ -16,11 +16,20 @@ import (
 
 // Medals is the resolver for the medals field.
 func (r *memberResolver) Medals(ctx context.Context, obj *ent.Member) ([]*model.MedalStatus, error) {
-	prog, err := r.program(ctx)
+	c, err := r.catalogue(ctx)
 	if err != nil {
 		return nil, err
 	}
-	all, err := r.medals.Of(ctx, prog, obj)
+	var all []medal.Status
+	if c != nil {
+		all, err = r.medals.OfCatalogue(ctx, c.program, obj, c.medals, c.benefits)
+	} else {
+		prog, perr := r.program(ctx)
+		if perr != nil {
+			return nil, perr
+		}
+		all, err = r.medals.Of(ctx, prog, obj)
+	}
 	if err != nil {
 		return nil, err
 	}

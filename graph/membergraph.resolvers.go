@@ -65,12 +65,14 @@ func (r *queryResolver) Viewer(ctx context.Context) (*ent.Member, error) {
 	if v, _ := auth.FromContext(ctx); !v.Is(auth.RoleMember) {
 		return nil, gqlErr(ctx, CodeForbidden, "viewer needs a MEMBER token; use member(externalId:)")
 	}
-	return r.members.Viewer(ctx)
+	m, err := r.members.Viewer(ctx)
+	return r.withTier(ctx, m, err)
 }
 
 // Member is the resolver for the member field.
 func (r *queryResolver) Member(ctx context.Context, externalID string) (*ent.Member, error) {
-	return r.members.ByExternalID(ctx, externalID)
+	m, err := r.members.ByExternalID(ctx, externalID)
+	return r.withTier(ctx, m, err)
 }
 
 // Program is the resolver for the program field.

@@ -12,12 +12,13 @@ import (
 )
 
 // memo holds what every member of a query's answer shares, read once per query instead of
-// once per field and member: the viewer's programme and its tier ladder. Mutations get none,
-// so a mutation never answers from what it has just changed.
+// once per field and member: the viewer's programme catalogue (the programme, its tier
+// ladder, medals and benefits), taken from the process's cache (catalogue.go) so that one
+// query answers from one snapshot. Mutations get none, so a mutation never answers from what
+// it has just changed.
 type memo struct {
-	mu      sync.Mutex
-	program *ent.Program
-	ladder  tier.Ladder
+	mu  sync.Mutex
+	cat *catalogue
 }
 
 type memoKey struct{}
@@ -30,38 +31,58 @@ func withMemo(ctx context.Context, next graphql.OperationHandler) graphql.Respon
 	return next(ctx)
 }
 
-// program is the viewer's programme, read once per query.
-func (r *Resolver) program(ctx context.Context) (*ent.Program, error) {
+// catalogue is the query's snapshot of the viewer's programme catalogue; nil outside a query.
+func (r *Resolver) catalogue(ctx context.Context) (*catalogue, error) {
 	m, ok := ctx.Value(memoKey{}).(*memo)
 	if !ok {
-		return r.programs.Current(ctx)
+		return nil, nil
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.program == nil {
-		p, err := r.programs.Current(ctx)
+	if m.cat == nil {
+		c, err := r.catalogues.of(ctx)
 		if err != nil {
 			return nil, err
 		}
-		m.program = p
+		m.cat = c
 	}
-	return m.program, nil
+	return m.cat, nil
 }
 
-// ladder is the viewer's tier ladder with its benefits, read once per query.
+// program is the viewer's programme: a query's snapshot, or read now in a mutation.
+func (r *Resolver) program(ctx context.Context) (*ent.Program, error) {
+	c, err := r.catalogue(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if c == nil {
+		return r.programs.Current(ctx)
+	}
+	return c.program, nil
+}
+
+// ladder is the viewer's tier ladder with its benefits: a query's snapshot, or read now.
 func (r *Resolver) ladder(ctx context.Context) (tier.Ladder, error) {
-	m, ok := ctx.Value(memoKey{}).(*memo)
-	if !ok {
+	c, err := r.catalogue(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if c == nil {
 		return tier.Load(ctx, r.client)
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.ladder == nil {
-		l, err := tier.Load(ctx, r.client)
-		if err != nil {
-			return nil, err
-		}
-		m.ladder = l
+	return c.ladder, nil
+}
+
+// withTier gives a member read in a query its tier from the query's ladder, so that
+// Member.tier costs no statement of its own (ent's edge answers from Edges.Tier when set).
+func (r *Resolver) withTier(ctx context.Context, m *ent.Member, err error) (*ent.Member, error) {
+	if err != nil || m == nil {
+		return m, err
 	}
-	return m.ladder, nil
+	c, err := r.catalogue(ctx)
+	if err != nil || c == nil {
+		return m, err
+	}
+	m.Edges.Tier = c.ladder.ByID(m.TierID)
+	return m, nil
 }

@@ -41,4 +41,6 @@ type Resolver struct {
 	stores *storeprog.Service
 	// campaigns creates, dry-runs, pauses and reports targeted campaigns.
 	campaigns *campaign.Service
+	// catalogues caches each programme's catalogue for queries (catalogue.go).
+	catalogues *catalogues
 }

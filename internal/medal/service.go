@@ -42,15 +42,21 @@ type Status struct {
 // three queries whatever the catalogue's size: the catalogue, the benefits, and the
 // progress (category spend and counts).
 func (s *Service) Of(ctx context.Context, prog *ent.Program, m *ent.Member) ([]Status, error) {
-	loc, err := points.Location(prog.TimeZone)
-	if err != nil {
-		return nil, err
-	}
 	cat, err := Load(ctx, s.client)
 	if err != nil {
 		return nil, err
 	}
 	catalogue, err := s.client.Benefit.Query().Order(ent.Asc(benefit.FieldKey)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.OfCatalogue(ctx, prog, m, cat, catalogue)
+}
+
+// OfCatalogue is Of with the programme's medal and benefit catalogues given, as a reader
+// that holds them already (the API's per-programme cache) has them: one query, the progress.
+func (s *Service) OfCatalogue(ctx context.Context, prog *ent.Program, m *ent.Member, cat Catalogue, catalogue []*ent.Benefit) ([]Status, error) {
+	loc, err := points.Location(prog.TimeZone)
 	if err != nil {
 		return nil, err
 	}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/membergraph/membergraph/ent"
-	"github.com/membergraph/membergraph/ent/activitymonth"
 	"github.com/membergraph/membergraph/ent/memberscore"
 	"github.com/membergraph/membergraph/internal/clock"
 	"github.com/membergraph/membergraph/internal/points"
@@ -49,19 +48,13 @@ func (s *Service) Of(ctx context.Context, prog *ent.Program, m *ent.Member) (Vie
 	if err != nil {
 		return View{}, err
 	}
-	row, err := s.client.MemberScore.Query().Where(memberscore.MemberID(m.ID)).Only(ctx)
-	if err != nil && !ent.IsNotFound(err) {
-		return View{}, err
-	}
-	st := stateOf(m, row)
 	sr := prog.Rules.ScoreRules()
 	now := formula.MonthOf(s.clock.Now(), loc)
-	from := window(sr, now.Add(1), st)
-	months, err := s.client.ActivityMonth.Query().Where(activitymonth.MemberID(m.ID),
-		activitymonth.MonthGTE(int(from)), activitymonth.MonthLTE(int(now))).All(ctx)
+	row, months, err := s.loadOf(ctx, m, sr, now)
 	if err != nil {
 		return View{}, err
 	}
+	st := stateOf(m, row)
 	v := View{Provisional: compute(sr, st, activityCounts(months), now.Add(1))}
 	if row != nil && row.Period > 0 {
 		v.Settled, v.Period, v.SettledAt, v.Dimensions = row.Settled, formula.Month(row.Period), row.SettledAt, row.Breakdown
