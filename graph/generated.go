@@ -23,18 +23,22 @@ import (
 	"github.com/membergraph/membergraph/ent/event"
 	"github.com/membergraph/membergraph/ent/medal"
 	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/ent/membertag"
 	"github.com/membergraph/membergraph/ent/partnergrant"
 	"github.com/membergraph/membergraph/ent/pluscodebatch"
 	"github.com/membergraph/membergraph/ent/pointentry"
 	"github.com/membergraph/membergraph/ent/settlement"
 	"github.com/membergraph/membergraph/ent/storeconsent"
 	"github.com/membergraph/membergraph/ent/storeprogram"
+	tag1 "github.com/membergraph/membergraph/ent/tag"
 	"github.com/membergraph/membergraph/ent/tierchange"
 	"github.com/membergraph/membergraph/ent/webhookdelivery"
 	"github.com/membergraph/membergraph/ent/webhookendpoint"
 	"github.com/membergraph/membergraph/graph/model"
 	"github.com/membergraph/membergraph/graph/scalar"
 	"github.com/membergraph/membergraph/internal/rules"
+	"github.com/membergraph/membergraph/internal/tag"
+	"github.com/membergraph/membergraph/internal/tag/cond"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -59,11 +63,13 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Program() ProgramResolver
 	Query() QueryResolver
+	Segment() SegmentResolver
 	Settlement() SettlementResolver
 	Store() StoreResolver
 	StoreBudget() StoreBudgetResolver
 	StoreConsent() StoreConsentResolver
 	StoreProgram() StoreProgramResolver
+	Subscription() SubscriptionResolver
 	Tier() TierResolver
 	TierChange() TierChangeResolver
 	MemberWhereInput() MemberWhereInputResolver
@@ -262,6 +268,21 @@ type ComplexityRoot struct {
 		RiskPercent     func(childComplexity int) int
 	}
 
+	Condition struct {
+		And          func(childComplexity int) int
+		Category     func(childComplexity int) int
+		Field        func(childComplexity int) int
+		Flag         func(childComplexity int) int
+		Max          func(childComplexity int) int
+		Medal        func(childComplexity int) int
+		Min          func(childComplexity int) int
+		Not          func(childComplexity int) int
+		Or           func(childComplexity int) int
+		Tag          func(childComplexity int) int
+		Values       func(childComplexity int) int
+		WindowMonths func(childComplexity int) int
+	}
+
 	ConfigEntry struct {
 		Key   func(childComplexity int) int
 		Value func(childComplexity int) int
@@ -279,6 +300,17 @@ type ComplexityRoot struct {
 
 	CreateStoreProgramPayload struct {
 		Program    func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	CreateWebhookEndpointPayload struct {
+		Endpoint   func(childComplexity int) int
+		Secret     func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	DisableWebhookEndpointPayload struct {
+		Endpoint   func(childComplexity int) int
 		UserErrors func(childComplexity int) int
 	}
 
@@ -425,6 +457,7 @@ type ComplexityRoot struct {
 		Score               func(childComplexity int) int
 		ScoreToNextTier     func(childComplexity int) int
 		Status              func(childComplexity int) int
+		Tags                func(childComplexity int) int
 		Tier                func(childComplexity int) int
 		TierHistory         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.TierChangeOrder) int
 		UpdatedAt           func(childComplexity int) int
@@ -513,6 +546,25 @@ type ComplexityRoot struct {
 		Pending  func(childComplexity int) int
 	}
 
+	MemberTag struct {
+		Key    func(childComplexity int) int
+		Kind   func(childComplexity int) int
+		Name   func(childComplexity int) int
+		Reason func(childComplexity int) int
+		SetBy  func(childComplexity int) int
+		Since  func(childComplexity int) int
+		Source func(childComplexity int) int
+	}
+
+	MemberUpdatedEvent struct {
+		At         func(childComplexity int) int
+		Change     func(childComplexity int) int
+		ExternalID func(childComplexity int) int
+		Member     func(childComplexity int) int
+		Sequence   func(childComplexity int) int
+		Type       func(childComplexity int) int
+	}
+
 	Mutation struct {
 		AdjustPoints           func(childComplexity int, input model.AdjustPointsInput) int
 		CancelPlus             func(childComplexity int, input model.CancelPlusInput) int
@@ -520,9 +572,13 @@ type ComplexityRoot struct {
 		ClaimPartnerBenefit    func(childComplexity int, input model.ClaimPartnerBenefitInput) int
 		ConfigurePartner       func(childComplexity int, input model.ConfigurePartnerInput) int
 		CreateCampaign         func(childComplexity int, input model.CreateCampaignInput) int
+		CreateSegment          func(childComplexity int, input model.CreateSegmentInput) int
 		CreateStore            func(childComplexity int, input model.CreateStoreInput) int
 		CreateStoreProgram     func(childComplexity int, input model.CreateStoreProgramInput) int
+		CreateTagRule          func(childComplexity int, input model.CreateTagRuleInput) int
+		CreateWebhookEndpoint  func(childComplexity int, input model.CreateWebhookEndpointInput) int
 		DisablePartner         func(childComplexity int, input model.PartnerInput) int
+		DisableWebhookEndpoint func(childComplexity int, input model.DisableWebhookEndpointInput) int
 		DryRunCampaign         func(childComplexity int, input model.DryRunCampaignInput) int
 		EnablePartner          func(childComplexity int, input model.PartnerInput) int
 		FundPartnerBudget      func(childComplexity int, input model.FundPartnerBudgetInput) int
@@ -535,19 +591,24 @@ type ComplexityRoot struct {
 		PurchasePlus           func(childComplexity int, input model.PurchasePlusInput) int
 		RecordEvents           func(childComplexity int, input model.RecordEventsInput) int
 		RedeemPlusCode         func(childComplexity int, input model.RedeemPlusCodeInput) int
+		RedeliverWebhook       func(childComplexity int, input model.RedeliverWebhookInput) int
 		RegisterMember         func(childComplexity int, input model.RegisterMemberInput) int
 		ReportPartnerActivity  func(childComplexity int, input model.ReportPartnerActivityInput) int
 		ResumeCampaign         func(childComplexity int, input model.CampaignKeyInput) int
 		ReverseSpend           func(childComplexity int, input model.ReverseSpendInput) int
 		RevokePartnerBenefit   func(childComplexity int, input model.RevokePartnerBenefitInput) int
+		RotateWebhookSecret    func(childComplexity int, input model.RotateWebhookSecretInput) int
 		SettleScores           func(childComplexity int, input model.SettleScoresInput) int
 		SpendPoints            func(childComplexity int, input model.SpendPointsInput) int
 		StartPlusTrial         func(childComplexity int, input model.StartPlusTrialInput) int
+		TagMember              func(childComplexity int, input model.TagMemberInput) int
+		UntagMember            func(childComplexity int, input model.UntagMemberInput) int
 		UpdateMember           func(childComplexity int, input model.UpdateMemberInput) int
 		UpdatePlusPlans        func(childComplexity int, input model.UpdatePlusPlansInput) int
 		UpdatePlusSavingsRules func(childComplexity int, input rules.PlusBenefits) int
 		UpdatePointsRules      func(childComplexity int, input model.UpdatePointsRulesInput) int
 		UpdateScoreRules       func(childComplexity int, input rules.Score) int
+		UpdateTagRule          func(childComplexity int, input model.UpdateTagRuleInput) int
 		UpdateTierTable        func(childComplexity int, input model.UpdateTierTableInput) int
 	}
 
@@ -856,14 +917,20 @@ type ComplexityRoot struct {
 		Partners          func(childComplexity int) int
 		PlusQuote         func(childComplexity int, externalID string) int
 		PointsQuote       func(childComplexity int, externalID string, orderAmountCents int) int
+		PreviewSegment    func(childComplexity int, filter cond.Node) int
 		Program           func(childComplexity int) int
+		Segment           func(childComplexity int, key string) int
+		Segments          func(childComplexity int) int
 		Settlements       func(childComplexity int, first *int) int
 		SimulateTierTable func(childComplexity int, input model.SimulateTierTableInput) int
 		StoreBudget       func(childComplexity int, storeID string) int
 		StoreConsents     func(childComplexity int, externalID string) int
 		StoreMembers      func(childComplexity int, first *int, after *entgql.Cursor[int], where *model.StoreMemberWhereInput) int
 		StorePrograms     func(childComplexity int) int
+		TagRules          func(childComplexity int) int
 		Viewer            func(childComplexity int) int
+		WebhookDeliveries func(childComplexity int, endpoint int, first *int, after *entgql.Cursor[int]) int
+		WebhookEndpoints  func(childComplexity int) int
 	}
 
 	RecordEventsPayload struct {
@@ -874,6 +941,11 @@ type ComplexityRoot struct {
 	RedeemPlusCodePayload struct {
 		Replayed   func(childComplexity int) int
 		Term       func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	RedeliverWebhookPayload struct {
+		Delivery   func(childComplexity int) int
 		UserErrors func(childComplexity int) int
 	}
 
@@ -890,6 +962,12 @@ type ComplexityRoot struct {
 
 	RevokePartnerBenefitPayload struct {
 		Grant      func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	RotateWebhookSecretPayload struct {
+		Endpoint   func(childComplexity int) int
+		Secret     func(childComplexity int) int
 		UserErrors func(childComplexity int) int
 	}
 
@@ -959,6 +1037,35 @@ type ComplexityRoot struct {
 		Review          func(childComplexity int) int
 		Share           func(childComplexity int) int
 		SpendYuan       func(childComplexity int) int
+	}
+
+	Segment struct {
+		Count     func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		Filter    func(childComplexity int) int
+		Key       func(childComplexity int) int
+		Members   func(childComplexity int, first *int, after *entgql.Cursor[int]) int
+		Name      func(childComplexity int) int
+	}
+
+	SegmentMemberConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	SegmentMemberEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	SegmentPayload struct {
+		Segment    func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	SegmentPreview struct {
+		Count      func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	SettleScoresPayload struct {
@@ -1050,6 +1157,30 @@ type ComplexityRoot struct {
 		Stores func(childComplexity int) int
 	}
 
+	Subscription struct {
+		MemberUpdated func(childComplexity int, externalID *string) int
+	}
+
+	TagMemberPayload struct {
+		Tag        func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	TagRule struct {
+		Condition   func(childComplexity int) int
+		EvaluatedAt func(childComplexity int) int
+		Key         func(childComplexity int) int
+		Members     func(childComplexity int) int
+		Name        func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+		Version     func(childComplexity int) int
+	}
+
+	TagRulePayload struct {
+		Rule       func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	Tier struct {
 		Benefits        func(childComplexity int) int
 		Description     func(childComplexity int) int
@@ -1109,6 +1240,11 @@ type ComplexityRoot struct {
 	TierTableSimulation struct {
 		Members func(childComplexity int) int
 		Tiers   func(childComplexity int) int
+	}
+
+	UntagMemberPayload struct {
+		Removed    func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	UpdateMemberPayload struct {
@@ -1222,6 +1358,7 @@ type MemberResolver interface {
 	ScoreToNextTier(ctx context.Context, obj *ent.Member) (*int, error)
 	NextTierAdds(ctx context.Context, obj *ent.Member) ([]*ent.Benefit, error)
 	Benefits(ctx context.Context, obj *ent.Member) ([]*model.MemberBenefit, error)
+	Tags(ctx context.Context, obj *ent.Member) ([]*tag.Tagged, error)
 }
 type MemberPlusResolver interface {
 	Status(ctx context.Context, obj *model.MemberPlus) (model.PlusStatus, error)
@@ -1273,6 +1410,15 @@ type MutationResolver interface {
 	CreateStore(ctx context.Context, input model.CreateStoreInput) (*model.CreateStorePayload, error)
 	JoinStoreProgram(ctx context.Context, input model.JoinStoreProgramInput) (*model.StoreConsentPayload, error)
 	LeaveStoreProgram(ctx context.Context, input model.LeaveStoreProgramInput) (*model.StoreConsentPayload, error)
+	TagMember(ctx context.Context, input model.TagMemberInput) (*model.TagMemberPayload, error)
+	UntagMember(ctx context.Context, input model.UntagMemberInput) (*model.UntagMemberPayload, error)
+	CreateTagRule(ctx context.Context, input model.CreateTagRuleInput) (*model.TagRulePayload, error)
+	UpdateTagRule(ctx context.Context, input model.UpdateTagRuleInput) (*model.TagRulePayload, error)
+	CreateSegment(ctx context.Context, input model.CreateSegmentInput) (*model.SegmentPayload, error)
+	CreateWebhookEndpoint(ctx context.Context, input model.CreateWebhookEndpointInput) (*model.CreateWebhookEndpointPayload, error)
+	RotateWebhookSecret(ctx context.Context, input model.RotateWebhookSecretInput) (*model.RotateWebhookSecretPayload, error)
+	DisableWebhookEndpoint(ctx context.Context, input model.DisableWebhookEndpointInput) (*model.DisableWebhookEndpointPayload, error)
+	RedeliverWebhook(ctx context.Context, input model.RedeliverWebhookInput) (*model.RedeliverWebhookPayload, error)
 }
 type ProgramResolver interface {
 	Medals(ctx context.Context, obj *ent.Program) ([]*ent.Medal, error)
@@ -1304,6 +1450,18 @@ type QueryResolver interface {
 	StoreMembers(ctx context.Context, first *int, after *entgql.Cursor[int], where *model.StoreMemberWhereInput) (*model.StoreMemberConnection, error)
 	StorePrograms(ctx context.Context) ([]*ent.StoreProgram, error)
 	StoreConsents(ctx context.Context, externalID string) ([]*ent.StoreConsent, error)
+	TagRules(ctx context.Context) ([]*tag.Rule, error)
+	Segments(ctx context.Context) ([]*ent.Segment, error)
+	Segment(ctx context.Context, key string) (*ent.Segment, error)
+	PreviewSegment(ctx context.Context, filter cond.Node) (*model.SegmentPreview, error)
+	WebhookEndpoints(ctx context.Context) ([]*ent.WebhookEndpoint, error)
+	WebhookDeliveries(ctx context.Context, endpoint int, first *int, after *entgql.Cursor[int]) (*ent.WebhookDeliveryConnection, error)
+}
+type SegmentResolver interface {
+	Filter(ctx context.Context, obj *ent.Segment) (*cond.Node, error)
+
+	Count(ctx context.Context, obj *ent.Segment) (int, error)
+	Members(ctx context.Context, obj *ent.Segment, first *int, after *entgql.Cursor[int]) (*model.SegmentMemberConnection, error)
 }
 type SettlementResolver interface {
 	Period(ctx context.Context, obj *ent.Settlement) (string, error)
@@ -1319,6 +1477,9 @@ type StoreConsentResolver interface {
 }
 type StoreProgramResolver interface {
 	Stores(ctx context.Context, obj *ent.StoreProgram) ([]*ent.Store, error)
+}
+type SubscriptionResolver interface {
+	MemberUpdated(ctx context.Context, externalID *string) (<-chan *model.MemberUpdatedEvent, error)
 }
 type TierResolver interface {
 	Benefits(ctx context.Context, obj *ent.Tier) ([]*ent.Benefit, error)
@@ -2063,6 +2224,79 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CoefficientRules.RiskPercent(childComplexity), true
 
+	case "Condition.and":
+		if e.ComplexityRoot.Condition.And == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Condition.And(childComplexity), true
+	case "Condition.category":
+		if e.ComplexityRoot.Condition.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Condition.Category(childComplexity), true
+	case "Condition.field":
+		if e.ComplexityRoot.Condition.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Condition.Field(childComplexity), true
+	case "Condition.flag":
+		if e.ComplexityRoot.Condition.Flag == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Condition.Flag(childComplexity), true
+	case "Condition.max":
+		if e.ComplexityRoot.Condition.Max == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Condition.Max(childComplexity), true
+	case "Condition.medal":
+		if e.ComplexityRoot.Condition.Medal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Condition.Medal(childComplexity), true
+	case "Condition.min":
+		if e.ComplexityRoot.Condition.Min == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Condition.Min(childComplexity), true
+	case "Condition.not":
+		if e.ComplexityRoot.Condition.Not == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Condition.Not(childComplexity), true
+	case "Condition.or":
+		if e.ComplexityRoot.Condition.Or == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Condition.Or(childComplexity), true
+	case "Condition.tag":
+		if e.ComplexityRoot.Condition.Tag == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Condition.Tag(childComplexity), true
+	case "Condition.values":
+		if e.ComplexityRoot.Condition.Values == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Condition.Values(childComplexity), true
+	case "Condition.windowMonths":
+		if e.ComplexityRoot.Condition.WindowMonths == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Condition.WindowMonths(childComplexity), true
+
 	case "ConfigEntry.key":
 		if e.ComplexityRoot.ConfigEntry.Key == nil {
 			break
@@ -2114,6 +2348,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreateStoreProgramPayload.UserErrors(childComplexity), true
+
+	case "CreateWebhookEndpointPayload.endpoint":
+		if e.ComplexityRoot.CreateWebhookEndpointPayload.Endpoint == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateWebhookEndpointPayload.Endpoint(childComplexity), true
+	case "CreateWebhookEndpointPayload.secret":
+		if e.ComplexityRoot.CreateWebhookEndpointPayload.Secret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateWebhookEndpointPayload.Secret(childComplexity), true
+	case "CreateWebhookEndpointPayload.userErrors":
+		if e.ComplexityRoot.CreateWebhookEndpointPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateWebhookEndpointPayload.UserErrors(childComplexity), true
+
+	case "DisableWebhookEndpointPayload.endpoint":
+		if e.ComplexityRoot.DisableWebhookEndpointPayload.Endpoint == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DisableWebhookEndpointPayload.Endpoint(childComplexity), true
+	case "DisableWebhookEndpointPayload.userErrors":
+		if e.ComplexityRoot.DisableWebhookEndpointPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DisableWebhookEndpointPayload.UserErrors(childComplexity), true
 
 	case "DryRunCampaignPayload.cost":
 		if e.ComplexityRoot.DryRunCampaignPayload.Cost == nil {
@@ -2715,6 +2981,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Member.Status(childComplexity), true
+	case "Member.tags":
+		if e.ComplexityRoot.Member.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Member.Tags(childComplexity), true
 	case "Member.tier":
 		if e.ComplexityRoot.Member.Tier == nil {
 			break
@@ -3065,6 +3337,86 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MemberPoints.Pending(childComplexity), true
 
+	case "MemberTag.key":
+		if e.ComplexityRoot.MemberTag.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberTag.Key(childComplexity), true
+	case "MemberTag.kind":
+		if e.ComplexityRoot.MemberTag.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberTag.Kind(childComplexity), true
+	case "MemberTag.name":
+		if e.ComplexityRoot.MemberTag.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberTag.Name(childComplexity), true
+	case "MemberTag.reason":
+		if e.ComplexityRoot.MemberTag.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberTag.Reason(childComplexity), true
+	case "MemberTag.setBy":
+		if e.ComplexityRoot.MemberTag.SetBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberTag.SetBy(childComplexity), true
+	case "MemberTag.since":
+		if e.ComplexityRoot.MemberTag.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberTag.Since(childComplexity), true
+	case "MemberTag.source":
+		if e.ComplexityRoot.MemberTag.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberTag.Source(childComplexity), true
+
+	case "MemberUpdatedEvent.at":
+		if e.ComplexityRoot.MemberUpdatedEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberUpdatedEvent.At(childComplexity), true
+	case "MemberUpdatedEvent.change":
+		if e.ComplexityRoot.MemberUpdatedEvent.Change == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberUpdatedEvent.Change(childComplexity), true
+	case "MemberUpdatedEvent.externalId":
+		if e.ComplexityRoot.MemberUpdatedEvent.ExternalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberUpdatedEvent.ExternalID(childComplexity), true
+	case "MemberUpdatedEvent.member":
+		if e.ComplexityRoot.MemberUpdatedEvent.Member == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberUpdatedEvent.Member(childComplexity), true
+	case "MemberUpdatedEvent.sequence":
+		if e.ComplexityRoot.MemberUpdatedEvent.Sequence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberUpdatedEvent.Sequence(childComplexity), true
+	case "MemberUpdatedEvent.type":
+		if e.ComplexityRoot.MemberUpdatedEvent.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberUpdatedEvent.Type(childComplexity), true
+
 	case "Mutation.adjustPoints":
 		if e.ComplexityRoot.Mutation.AdjustPoints == nil {
 			break
@@ -3131,6 +3483,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateCampaign(childComplexity, args["input"].(model.CreateCampaignInput)), true
+	case "Mutation.createSegment":
+		if e.ComplexityRoot.Mutation.CreateSegment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createSegment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateSegment(childComplexity, args["input"].(model.CreateSegmentInput)), true
 	case "Mutation.createStore":
 		if e.ComplexityRoot.Mutation.CreateStore == nil {
 			break
@@ -3153,6 +3516,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateStoreProgram(childComplexity, args["input"].(model.CreateStoreProgramInput)), true
+	case "Mutation.createTagRule":
+		if e.ComplexityRoot.Mutation.CreateTagRule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createTagRule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateTagRule(childComplexity, args["input"].(model.CreateTagRuleInput)), true
+	case "Mutation.createWebhookEndpoint":
+		if e.ComplexityRoot.Mutation.CreateWebhookEndpoint == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createWebhookEndpoint_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateWebhookEndpoint(childComplexity, args["input"].(model.CreateWebhookEndpointInput)), true
 	case "Mutation.disablePartner":
 		if e.ComplexityRoot.Mutation.DisablePartner == nil {
 			break
@@ -3164,6 +3549,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DisablePartner(childComplexity, args["input"].(model.PartnerInput)), true
+	case "Mutation.disableWebhookEndpoint":
+		if e.ComplexityRoot.Mutation.DisableWebhookEndpoint == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_disableWebhookEndpoint_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DisableWebhookEndpoint(childComplexity, args["input"].(model.DisableWebhookEndpointInput)), true
 	case "Mutation.dryRunCampaign":
 		if e.ComplexityRoot.Mutation.DryRunCampaign == nil {
 			break
@@ -3296,6 +3692,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RedeemPlusCode(childComplexity, args["input"].(model.RedeemPlusCodeInput)), true
+	case "Mutation.redeliverWebhook":
+		if e.ComplexityRoot.Mutation.RedeliverWebhook == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_redeliverWebhook_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RedeliverWebhook(childComplexity, args["input"].(model.RedeliverWebhookInput)), true
 	case "Mutation.registerMember":
 		if e.ComplexityRoot.Mutation.RegisterMember == nil {
 			break
@@ -3351,6 +3758,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokePartnerBenefit(childComplexity, args["input"].(model.RevokePartnerBenefitInput)), true
+	case "Mutation.rotateWebhookSecret":
+		if e.ComplexityRoot.Mutation.RotateWebhookSecret == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rotateWebhookSecret_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RotateWebhookSecret(childComplexity, args["input"].(model.RotateWebhookSecretInput)), true
 	case "Mutation.settleScores":
 		if e.ComplexityRoot.Mutation.SettleScores == nil {
 			break
@@ -3384,6 +3802,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.StartPlusTrial(childComplexity, args["input"].(model.StartPlusTrialInput)), true
+	case "Mutation.tagMember":
+		if e.ComplexityRoot.Mutation.TagMember == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_tagMember_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.TagMember(childComplexity, args["input"].(model.TagMemberInput)), true
+	case "Mutation.untagMember":
+		if e.ComplexityRoot.Mutation.UntagMember == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_untagMember_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UntagMember(childComplexity, args["input"].(model.UntagMemberInput)), true
 	case "Mutation.updateMember":
 		if e.ComplexityRoot.Mutation.UpdateMember == nil {
 			break
@@ -3439,6 +3879,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateScoreRules(childComplexity, args["input"].(rules.Score)), true
+	case "Mutation.updateTagRule":
+		if e.ComplexityRoot.Mutation.UpdateTagRule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateTagRule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateTagRule(childComplexity, args["input"].(model.UpdateTagRuleInput)), true
 	case "Mutation.updateTierTable":
 		if e.ComplexityRoot.Mutation.UpdateTierTable == nil {
 			break
@@ -4692,12 +5143,40 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PointsQuote(childComplexity, args["externalId"].(string), args["orderAmountCents"].(int)), true
+	case "Query.previewSegment":
+		if e.ComplexityRoot.Query.PreviewSegment == nil {
+			break
+		}
+
+		args, err := ec.field_Query_previewSegment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PreviewSegment(childComplexity, args["filter"].(cond.Node)), true
 	case "Query.program":
 		if e.ComplexityRoot.Query.Program == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.Program(childComplexity), true
+	case "Query.segment":
+		if e.ComplexityRoot.Query.Segment == nil {
+			break
+		}
+
+		args, err := ec.field_Query_segment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Segment(childComplexity, args["key"].(string)), true
+	case "Query.segments":
+		if e.ComplexityRoot.Query.Segments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Segments(childComplexity), true
 	case "Query.settlements":
 		if e.ComplexityRoot.Query.Settlements == nil {
 			break
@@ -4759,12 +5238,35 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.StorePrograms(childComplexity), true
+	case "Query.tagRules":
+		if e.ComplexityRoot.Query.TagRules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.TagRules(childComplexity), true
 	case "Query.viewer":
 		if e.ComplexityRoot.Query.Viewer == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+	case "Query.webhookDeliveries":
+		if e.ComplexityRoot.Query.WebhookDeliveries == nil {
+			break
+		}
+
+		args, err := ec.field_Query_webhookDeliveries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.WebhookDeliveries(childComplexity, args["endpoint"].(int), args["first"].(*int), args["after"].(*entgql.Cursor[int])), true
+	case "Query.webhookEndpoints":
+		if e.ComplexityRoot.Query.WebhookEndpoints == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.WebhookEndpoints(childComplexity), true
 
 	case "RecordEventsPayload.results":
 		if e.ComplexityRoot.RecordEventsPayload.Results == nil {
@@ -4797,6 +5299,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RedeemPlusCodePayload.UserErrors(childComplexity), true
+
+	case "RedeliverWebhookPayload.delivery":
+		if e.ComplexityRoot.RedeliverWebhookPayload.Delivery == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedeliverWebhookPayload.Delivery(childComplexity), true
+	case "RedeliverWebhookPayload.userErrors":
+		if e.ComplexityRoot.RedeliverWebhookPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedeliverWebhookPayload.UserErrors(childComplexity), true
 
 	case "RegisterMemberPayload.member":
 		if e.ComplexityRoot.RegisterMemberPayload.Member == nil {
@@ -4842,6 +5357,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RevokePartnerBenefitPayload.UserErrors(childComplexity), true
+
+	case "RotateWebhookSecretPayload.endpoint":
+		if e.ComplexityRoot.RotateWebhookSecretPayload.Endpoint == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RotateWebhookSecretPayload.Endpoint(childComplexity), true
+	case "RotateWebhookSecretPayload.secret":
+		if e.ComplexityRoot.RotateWebhookSecretPayload.Secret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RotateWebhookSecretPayload.Secret(childComplexity), true
+	case "RotateWebhookSecretPayload.userErrors":
+		if e.ComplexityRoot.RotateWebhookSecretPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RotateWebhookSecretPayload.UserErrors(childComplexity), true
 
 	case "Score.coefficient":
 		if e.ComplexityRoot.Score.Coefficient == nil {
@@ -5131,6 +5665,100 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ScoreWeights.SpendYuan(childComplexity), true
+
+	case "Segment.count":
+		if e.ComplexityRoot.Segment.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Segment.Count(childComplexity), true
+	case "Segment.createdAt":
+		if e.ComplexityRoot.Segment.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Segment.CreatedAt(childComplexity), true
+	case "Segment.filter":
+		if e.ComplexityRoot.Segment.Filter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Segment.Filter(childComplexity), true
+	case "Segment.key":
+		if e.ComplexityRoot.Segment.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Segment.Key(childComplexity), true
+	case "Segment.members":
+		if e.ComplexityRoot.Segment.Members == nil {
+			break
+		}
+
+		args, err := ec.field_Segment_members_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Segment.Members(childComplexity, args["first"].(*int), args["after"].(*entgql.Cursor[int])), true
+	case "Segment.name":
+		if e.ComplexityRoot.Segment.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Segment.Name(childComplexity), true
+
+	case "SegmentMemberConnection.edges":
+		if e.ComplexityRoot.SegmentMemberConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentMemberConnection.Edges(childComplexity), true
+	case "SegmentMemberConnection.pageInfo":
+		if e.ComplexityRoot.SegmentMemberConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentMemberConnection.PageInfo(childComplexity), true
+
+	case "SegmentMemberEdge.cursor":
+		if e.ComplexityRoot.SegmentMemberEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentMemberEdge.Cursor(childComplexity), true
+	case "SegmentMemberEdge.node":
+		if e.ComplexityRoot.SegmentMemberEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentMemberEdge.Node(childComplexity), true
+
+	case "SegmentPayload.segment":
+		if e.ComplexityRoot.SegmentPayload.Segment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentPayload.Segment(childComplexity), true
+	case "SegmentPayload.userErrors":
+		if e.ComplexityRoot.SegmentPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentPayload.UserErrors(childComplexity), true
+
+	case "SegmentPreview.count":
+		if e.ComplexityRoot.SegmentPreview.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentPreview.Count(childComplexity), true
+	case "SegmentPreview.userErrors":
+		if e.ComplexityRoot.SegmentPreview.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentPreview.UserErrors(childComplexity), true
 
 	case "SettleScoresPayload.settlement":
 		if e.ComplexityRoot.SettleScoresPayload.Settlement == nil {
@@ -5445,6 +6073,87 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StoreProgram.Stores(childComplexity), true
 
+	case "Subscription.memberUpdated":
+		if e.ComplexityRoot.Subscription.MemberUpdated == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_memberUpdated_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.MemberUpdated(childComplexity, args["externalId"].(*string)), true
+
+	case "TagMemberPayload.tag":
+		if e.ComplexityRoot.TagMemberPayload.Tag == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TagMemberPayload.Tag(childComplexity), true
+	case "TagMemberPayload.userErrors":
+		if e.ComplexityRoot.TagMemberPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TagMemberPayload.UserErrors(childComplexity), true
+
+	case "TagRule.condition":
+		if e.ComplexityRoot.TagRule.Condition == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TagRule.Condition(childComplexity), true
+	case "TagRule.evaluatedAt":
+		if e.ComplexityRoot.TagRule.EvaluatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TagRule.EvaluatedAt(childComplexity), true
+	case "TagRule.key":
+		if e.ComplexityRoot.TagRule.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TagRule.Key(childComplexity), true
+	case "TagRule.members":
+		if e.ComplexityRoot.TagRule.Members == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TagRule.Members(childComplexity), true
+	case "TagRule.name":
+		if e.ComplexityRoot.TagRule.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TagRule.Name(childComplexity), true
+	case "TagRule.updatedAt":
+		if e.ComplexityRoot.TagRule.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TagRule.UpdatedAt(childComplexity), true
+	case "TagRule.version":
+		if e.ComplexityRoot.TagRule.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TagRule.Version(childComplexity), true
+
+	case "TagRulePayload.rule":
+		if e.ComplexityRoot.TagRulePayload.Rule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TagRulePayload.Rule(childComplexity), true
+	case "TagRulePayload.userErrors":
+		if e.ComplexityRoot.TagRulePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TagRulePayload.UserErrors(childComplexity), true
+
 	case "Tier.benefits":
 		if e.ComplexityRoot.Tier.Benefits == nil {
 			break
@@ -5674,6 +6383,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TierTableSimulation.Tiers(childComplexity), true
+
+	case "UntagMemberPayload.removed":
+		if e.ComplexityRoot.UntagMemberPayload.Removed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UntagMemberPayload.Removed(childComplexity), true
+	case "UntagMemberPayload.userErrors":
+		if e.ComplexityRoot.UntagMemberPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UntagMemberPayload.UserErrors(childComplexity), true
 
 	case "UpdateMemberPayload.member":
 		if e.ComplexityRoot.UpdateMemberPayload.Member == nil {
@@ -5928,11 +6650,16 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputClaimPartnerBenefitInput,
 		ec.unmarshalInputCoefficientBandInput,
 		ec.unmarshalInputCoefficientRulesInput,
+		ec.unmarshalInputConditionInput,
 		ec.unmarshalInputConfigEntryInput,
 		ec.unmarshalInputConfigurePartnerInput,
 		ec.unmarshalInputCreateCampaignInput,
+		ec.unmarshalInputCreateSegmentInput,
 		ec.unmarshalInputCreateStoreInput,
 		ec.unmarshalInputCreateStoreProgramInput,
+		ec.unmarshalInputCreateTagRuleInput,
+		ec.unmarshalInputCreateWebhookEndpointInput,
+		ec.unmarshalInputDisableWebhookEndpointInput,
 		ec.unmarshalInputDryRunCampaignInput,
 		ec.unmarshalInputEarningRulesInput,
 		ec.unmarshalInputEventInput,
@@ -5958,10 +6685,12 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputPurchasePlusInput,
 		ec.unmarshalInputRecordEventsInput,
 		ec.unmarshalInputRedeemPlusCodeInput,
+		ec.unmarshalInputRedeliverWebhookInput,
 		ec.unmarshalInputRegisterMemberInput,
 		ec.unmarshalInputReportPartnerActivityInput,
 		ec.unmarshalInputReverseSpendInput,
 		ec.unmarshalInputRevokePartnerBenefitInput,
+		ec.unmarshalInputRotateWebhookSecretInput,
 		ec.unmarshalInputScoreWeightsInput,
 		ec.unmarshalInputSettleScoresInput,
 		ec.unmarshalInputSimulateTierTableInput,
@@ -5969,13 +6698,16 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputSpendingRulesInput,
 		ec.unmarshalInputStartPlusTrialInput,
 		ec.unmarshalInputStoreMemberWhereInput,
+		ec.unmarshalInputTagMemberInput,
 		ec.unmarshalInputTierChangeOrder,
 		ec.unmarshalInputTierRowInput,
+		ec.unmarshalInputUntagMemberInput,
 		ec.unmarshalInputUpdateMemberInput,
 		ec.unmarshalInputUpdatePlusPlansInput,
 		ec.unmarshalInputUpdatePlusSavingsRulesInput,
 		ec.unmarshalInputUpdatePointsRulesInput,
 		ec.unmarshalInputUpdateScoreRulesInput,
+		ec.unmarshalInputUpdateTagRuleInput,
 		ec.unmarshalInputUpdateTierTableInput,
 	)
 	first := true
@@ -6020,6 +6752,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithUnmarshalerMap(ctx, inputUnmarshalMap)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -10721,6 +11470,470 @@ extend type Mutation {
   ): StoreConsentPayload! @auth(requires: [MEMBER, SERVICE])
 }
 `, BuiltIn: false},
+	{Name: "../schema/tags.graphqls", Input: `# Tags and segments (docs/domain.md §8). A member carries MANUAL tags, set and removed by
+# ADMIN or SERVICE with who, when and why, and AUTO tags, which a tag rule's condition sets:
+# re-evaluated for the members an event batch touched (after it committed), for everyone
+# when the rule changes, and daily for the time-based conditions. A segment is a saved
+# filter over tags and the same fields, with a live count and its members by id.
+
+"""Whether a tag is set by hand or by its rule."""
+enum TagKind {
+  "Set and removed by ADMIN or SERVICE (tagMember, untagMember)."
+  MANUAL
+  "Set by its tag rule alone: a member carries it while the rule's condition holds."
+  AUTO
+}
+
+"""Who gave a member a tag."""
+enum TagSource {
+  "An ADMIN or SERVICE, by hand."
+  MANUAL
+  "The tag's rule."
+  RULE
+}
+
+"""
+What a condition leaf tests. Numeric fields take min and/or max (inclusive); GENDER,
+REGISTRATION_CHANNEL and TIER take values (any of); REAL_NAME and PLUS take flag.
+"""
+enum ConditionField {
+  "values: UNKNOWN, MALE, FEMALE."
+  GENDER
+  "Completed years on the evaluation day, in the programme's zone; 0–150. A member without a birthday never matches."
+  AGE
+  "values: APP, WEB, MINI_PROGRAM, STORE."
+  REGISTRATION_CHANNEL
+  "flag: whether the real name is verified."
+  REAL_NAME
+  "values: tier keys, e.g. GOLD."
+  TIER
+  "flag: whether a PLUS term holds at the evaluation instant."
+  PLUS
+  "The settled score (0 before the first settlement); 0–2,000,000,000."
+  SCORE
+  "Yuan paid less refunds over windowMonths; 0–2,000,000,000."
+  SPEND
+  "Completed orders not refunded in full over windowMonths; 0–1,000,000."
+  ORDERS
+  "Whole programme-local days since the last completed order; 0–3660. A member without orders never matches."
+  DAYS_SINCE_LAST_ORDER
+  "Percent (0–100) of the spend over windowMonths that was in category. A member without spend never matches."
+  CATEGORY_SHARE
+  "The level (0–5) held of medal."
+  MEDAL_LEVEL
+}
+
+"""
+A condition: exactly one of and, or, not, tag or field. At most 64 nodes, nested at most 8 deep.
+"""
+input ConditionInput {
+  "Every one of these holds (1 or more)."
+  and: [ConditionInput!]
+  "At least one of these holds (1 or more)."
+  or: [ConditionInput!]
+  "This does not hold."
+  not: ConditionInput
+  "The member carries the tag of this key. Segments only: a tag rule cannot test tags."
+  tag: String
+  "The field a leaf tests."
+  field: ConditionField
+  "A numeric field's least value, inclusive."
+  min: Int
+  "A numeric field's greatest value, inclusive."
+  max: Int
+  "GENDER, REGISTRATION_CHANNEL or TIER: any of these (1–32)."
+  values: [String!]
+  "REAL_NAME or PLUS: whether it holds."
+  flag: Boolean
+  "SPEND, ORDERS, CATEGORY_SHARE: the window, 1–24 months — the evaluation day's month and the ones before it."
+  windowMonths: Int
+  "CATEGORY_SHARE: the category key, e.g. BOOKS."
+  category: String
+  "MEDAL_LEVEL: the medal key, e.g. REVIEWS."
+  medal: String
+}
+
+"""A condition as saved; the fields mean what ConditionInput's do."""
+type Condition {
+  and: [Condition!]
+  or: [Condition!]
+  not: Condition
+  tag: String
+  field: ConditionField
+  min: Int
+  max: Int
+  values: [String!]
+  flag: Boolean
+  windowMonths: Int
+  category: String
+  medal: String
+}
+
+"""A tag a member carries."""
+type MemberTag {
+  "The tag's key."
+  key: String!
+  "The tag's name."
+  name: String!
+  "MANUAL or AUTO."
+  kind: TagKind!
+  "Since when the member carries it without a break."
+  since: Time!
+  "Who set it: ROLE:subject for a manual tag, RULE:vN (the rule's version) for an automatic one."
+  setBy: String!
+  "Why it was set."
+  reason: String!
+  "By hand or by the rule."
+  source: TagSource!
+}
+
+extend type Member {
+  "The tags the member carries, in key order. ADMIN and SERVICE only."
+  tags: [MemberTag!]! @auth(requires: [ADMIN, SERVICE])
+}
+
+"""An automatic tag and the rule that sets it."""
+type TagRule {
+  "The tag's key."
+  key: String!
+  "The tag's name."
+  name: String!
+  "Who carries the tag."
+  condition: Condition!
+  "Raised by every change of the condition."
+  version: Int!
+  "When the rule last changed."
+  updatedAt: Time!
+  "When its last evaluation of every member finished; null until the first."
+  evaluatedAt: Time
+  "How many members carry the tag now."
+  members: Int!
+}
+
+"""A saved filter over tags and member fields."""
+type Segment {
+  "Its key, unique in the programme."
+  key: String!
+  "Its name."
+  name: String!
+  "Who is in it."
+  filter: Condition!
+  "When it was created."
+  createdAt: Time!
+  "How many members are in it now."
+  count: Int!
+  "Its members now, by member id, a page at a time (first 1–100, default 20)."
+  members(
+    "How many members, 1–100 (default 20)."
+    first: Int
+    "The cursor of the last member of the previous page."
+    after: Cursor
+  ): SegmentMemberConnection!
+}
+
+"""A page of a segment's members, by member id."""
+type SegmentMemberConnection {
+  "The members of the page."
+  edges: [SegmentMemberEdge!]!
+  "Where the page lies in the list."
+  pageInfo: PageInfo!
+}
+
+"""One member of a segment and its place in the list."""
+type SegmentMemberEdge {
+  "The member."
+  node: Member!
+  "Pass as after to page on from this member."
+  cursor: Cursor!
+}
+
+"""A manual tag to set."""
+input TagMemberInput {
+  "The member."
+  externalId: String!
+  "The tag's key: 1–64 letters, digits or - _ . : @ /. A new key creates a MANUAL tag."
+  tag: String!
+  "A new tag's name, 0–100 characters (default: its key); ignored for an existing tag."
+  name: String
+  "Why, 1–256 characters."
+  reason: String!
+}
+
+"""The result of tagMember."""
+type TagMemberPayload {
+  "The tag as the member carries it (the first setting's, on a repeat); null when userErrors is not empty."
+  tag: MemberTag
+  "What was wrong with the input; empty on success."
+  userErrors: [UserError!]!
+}
+
+"""A manual tag to remove."""
+input UntagMemberInput {
+  "The member."
+  externalId: String!
+  "The tag's key."
+  tag: String!
+  "Why, 1–256 characters; kept in the audit log."
+  reason: String!
+}
+
+"""The result of untagMember."""
+type UntagMemberPayload {
+  "Whether the member carried the tag (false on a repeat)."
+  removed: Boolean!
+  "What was wrong with the input; empty on success."
+  userErrors: [UserError!]!
+}
+
+"""A new automatic tag."""
+input CreateTagRuleInput {
+  "The tag's key: 1–64 letters, digits or - _ . : @ /; unique among tags."
+  key: String!
+  "Its name, 1–100 characters."
+  name: String!
+  "Who carries the tag: no tag leaves."
+  condition: ConditionInput!
+}
+
+"""A change of an automatic tag; what is left out stays."""
+input UpdateTagRuleInput {
+  "The tag's key."
+  key: String!
+  "A new name, 1–100 characters."
+  name: String
+  "A new condition; every member is re-evaluated."
+  condition: ConditionInput
+}
+
+"""The result of createTagRule and updateTagRule."""
+type TagRulePayload {
+  "The rule; its evaluation of every member runs in the background. Null when userErrors is not empty."
+  rule: TagRule
+  "What was wrong with the input; empty on success."
+  userErrors: [UserError!]!
+}
+
+"""A new segment."""
+input CreateSegmentInput {
+  "Its key: 1–64 letters, digits or - _ . : @ /; unique among segments."
+  key: String!
+  "Its name, 1–100 characters."
+  name: String!
+  "Who is in it."
+  filter: ConditionInput!
+}
+
+"""The result of createSegment."""
+type SegmentPayload {
+  "The segment; null when userErrors is not empty."
+  segment: Segment
+  "What was wrong with the input; empty on success."
+  userErrors: [UserError!]!
+}
+
+"""The result of previewSegment."""
+type SegmentPreview {
+  "How many members the filter selects now; null when userErrors is not empty."
+  count: Int
+  "What was wrong with the filter; empty when it is valid."
+  userErrors: [UserError!]!
+}
+
+extend type Query {
+  "The automatic tags' rules, by key. ADMIN and SERVICE."
+  tagRules: [TagRule!]! @auth(requires: [ADMIN, SERVICE])
+  "The segments, by key. ADMIN and SERVICE."
+  segments: [Segment!]! @auth(requires: [ADMIN, SERVICE])
+  "The segment of key; null when there is none. ADMIN and SERVICE."
+  segment("The segment's key." key: String!): Segment @auth(requires: [ADMIN, SERVICE])
+  "How many members a filter selects now, before it is saved: createSegment with it counts the same."
+  previewSegment("The filter." filter: ConditionInput!): SegmentPreview! @auth(requires: [ADMIN])
+}
+
+extend type Mutation {
+  "Gives a member a manual tag, recording who, when and why; a repeat changes nothing."
+  tagMember(input: TagMemberInput!): TagMemberPayload! @auth(requires: [ADMIN, SERVICE])
+  "Takes a manual tag from a member, the audit log keeping who, when and why; a repeat changes nothing."
+  untagMember(input: UntagMemberInput!): UntagMemberPayload! @auth(requires: [ADMIN, SERVICE])
+  "Creates an automatic tag with its rule (audited) and evaluates it for every member."
+  createTagRule(input: CreateTagRuleInput!): TagRulePayload! @auth(requires: [ADMIN])
+  "Changes a tag rule (audited); a new condition re-evaluates every member."
+  updateTagRule(input: UpdateTagRuleInput!): TagRulePayload! @auth(requires: [ADMIN])
+  "Saves a segment (audited)."
+  createSegment(input: CreateSegmentInput!): SegmentPayload! @auth(requires: [ADMIN])
+}
+`, BuiltIn: false},
+	{Name: "../schema/webhooks.graphqls", Input: `# Webhooks out and live updates (issue 16): every change of a member that other systems hear
+# of is written to the outbox in the change's own transaction; ` + "`" + `serve` + "`" + ` delivers it to the
+# programme's webhook endpoints, signed per the Standard Webhooks specification, and pushes
+# points, tier, medal and PLUS changes to memberUpdated subscribers.
+
+extend type Query {
+  "The programme's webhook endpoints, oldest first. Their secrets are never shown here."
+  webhookEndpoints: [WebhookEndpoint!]! @auth(requires: [ADMIN])
+
+  """
+  One endpoint's deliveries, oldest message first (by the delivery's id), at most 100 a page.
+  An unknown endpoint has none.
+  """
+  webhookDeliveries(
+    "The endpoint, as createWebhookEndpoint returned it."
+    endpoint: ID!
+    "How many deliveries, 1–100 (default 100)."
+    first: Int
+    "The cursor after which the page starts."
+    after: Cursor
+  ): WebhookDeliveryConnection! @auth(requires: [ADMIN])
+}
+
+extend type Mutation {
+  """
+  Adds an endpoint that receives the programme's messages of the given types as signed HTTP
+  POSTs, and returns its signing secret (whsec_…), shown this once. Each delivery carries the
+  headers webhook-id (msg_<sequence>, the same on every retry), webhook-timestamp (Unix
+  seconds) and webhook-signature (v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">), and
+  the body {"type", "timestamp", "data": {"sequence", "externalId", "change"}}. Messages are
+  delivered at least once, each member's in sequence, retried with doubling backoff for at
+  least 24 hours. Errors: INVALID_ARGUMENT at input.url (not an absolute http(s) URL, over
+  2,048 characters, with credentials or a fragment), input.eventTypes (none, or one not
+  listed in WebhookEndpoint.eventTypes' description), input.description (over 500).
+  """
+  createWebhookEndpoint(
+    "The endpoint."
+    input: CreateWebhookEndpointInput!
+  ): CreateWebhookEndpointPayload! @auth(requires: [ADMIN])
+
+  """
+  Gives an endpoint a new secret, at once, and returns it this once: deliveries are signed
+  with it from now on. NOT_FOUND at input.endpoint for an unknown endpoint.
+  """
+  rotateWebhookSecret(
+    "The endpoint."
+    input: RotateWebhookSecretInput!
+  ): RotateWebhookSecretPayload! @auth(requires: [ADMIN])
+
+  """
+  Stops deliveries to an endpoint; what it is owed stays, and new messages are not owed to
+  it. NOT_FOUND at input.endpoint for an unknown endpoint.
+  """
+  disableWebhookEndpoint(
+    "The endpoint."
+    input: DisableWebhookEndpointInput!
+  ): DisableWebhookEndpointPayload! @auth(requires: [ADMIN])
+
+  """
+  Queues a delivery again, due now, whatever its status (a FAILED one, or one the receiver
+  lost): sent once more under the same webhook-id, after the member's earlier messages still
+  owed to the endpoint. NOT_FOUND at input.delivery for an unknown delivery.
+  """
+  redeliverWebhook(
+    "The delivery."
+    input: RedeliverWebhookInput!
+  ): RedeliverWebhookPayload! @auth(requires: [ADMIN])
+}
+
+"""
+The live updates, over the websocket at /graphql (graphql-transport-ws or graphql-ws).
+"""
+type Subscription {
+  """
+  The member's points, tier, medal and PLUS changes as they commit, on whichever server
+  replica, in sequence, within about a second. A MEMBER token follows itself (externalId
+  omitted or its own); an ADMIN names the member. An unknown member is NOT_FOUND.
+  """
+  memberUpdated(
+    "The member; a MEMBER token may omit it."
+    externalId: String
+  ): MemberUpdatedEvent! @auth(requires: [ADMIN, MEMBER])
+}
+
+"""One change of a member, pushed by memberUpdated."""
+type MemberUpdatedEvent {
+  "The outbox message's sequence: increasing, a member's changes in the order they committed."
+  sequence: Int!
+  "What changed: points.changed, tier.changed, medal.level, plus.started or plus.ended."
+  type: String!
+  "When the change happened."
+  at: Time!
+  "The member."
+  externalId: String!
+  """
+  The change as JSON text, the data.change of the webhook body: for points.changed {kind,
+  amount, funding}; tier.changed {from, to, direction, score, period}; medal.level {medal,
+  from, to}; plus.started and plus.ended {term, plan, start, end, reason}.
+  """
+  change: String!
+  "The member as it is now, read when the update is sent."
+  member: Member
+}
+
+"""A webhook endpoint to add."""
+input CreateWebhookEndpointInput {
+  "Where to POST: an absolute http or https URL, at most 2,048 characters."
+  url: String!
+  """
+  The message types to deliver, at least one of points.changed, points.expiring,
+  tier.changed, medal.level, plus.started, plus.ended, campaign.result.
+  """
+  eventTypes: [String!]!
+  "What the endpoint is for, at most 500 characters (default empty)."
+  description: String
+}
+
+"""The result of createWebhookEndpoint."""
+type CreateWebhookEndpointPayload {
+  "The endpoint; null when userErrors is not empty."
+  endpoint: WebhookEndpoint
+  "The signing secret, whsec_ and base64; shown this once. Null when userErrors is not empty."
+  secret: String
+  "What was wrong with the input; empty on success."
+  userErrors: [UserError!]!
+}
+
+"""An endpoint whose secret to replace."""
+input RotateWebhookSecretInput {
+  "The endpoint."
+  endpoint: ID!
+}
+
+"""The result of rotateWebhookSecret."""
+type RotateWebhookSecretPayload {
+  "The endpoint; null when userErrors is not empty."
+  endpoint: WebhookEndpoint
+  "The new secret, shown this once; null when userErrors is not empty."
+  secret: String
+  "What was wrong with the input; empty on success."
+  userErrors: [UserError!]!
+}
+
+"""An endpoint to disable."""
+input DisableWebhookEndpointInput {
+  "The endpoint."
+  endpoint: ID!
+}
+
+"""The result of disableWebhookEndpoint."""
+type DisableWebhookEndpointPayload {
+  "The endpoint, now DISABLED; null when userErrors is not empty."
+  endpoint: WebhookEndpoint
+  "What was wrong with the input; empty on success."
+  userErrors: [UserError!]!
+}
+
+"""A delivery to send again."""
+input RedeliverWebhookInput {
+  "The delivery, from webhookDeliveries."
+  delivery: ID!
+}
+
+"""The result of redeliverWebhook."""
+type RedeliverWebhookPayload {
+  "The delivery, PENDING again; null when userErrors is not empty."
+  delivery: WebhookDelivery
+  "What was wrong with the input; empty on success."
+  userErrors: [UserError!]!
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -11104,6 +12317,36 @@ func (ec *executionContext) childFields_CoefficientRules(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type CoefficientRules", field.Name)
 }
 
+func (ec *executionContext) childFields_Condition(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "and":
+		return ec.fieldContext_Condition_and(ctx, field)
+	case "or":
+		return ec.fieldContext_Condition_or(ctx, field)
+	case "not":
+		return ec.fieldContext_Condition_not(ctx, field)
+	case "tag":
+		return ec.fieldContext_Condition_tag(ctx, field)
+	case "field":
+		return ec.fieldContext_Condition_field(ctx, field)
+	case "min":
+		return ec.fieldContext_Condition_min(ctx, field)
+	case "max":
+		return ec.fieldContext_Condition_max(ctx, field)
+	case "values":
+		return ec.fieldContext_Condition_values(ctx, field)
+	case "flag":
+		return ec.fieldContext_Condition_flag(ctx, field)
+	case "windowMonths":
+		return ec.fieldContext_Condition_windowMonths(ctx, field)
+	case "category":
+		return ec.fieldContext_Condition_category(ctx, field)
+	case "medal":
+		return ec.fieldContext_Condition_medal(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Condition", field.Name)
+}
+
 func (ec *executionContext) childFields_ConfigEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "key":
@@ -11142,6 +12385,28 @@ func (ec *executionContext) childFields_CreateStoreProgramPayload(ctx context.Co
 		return ec.fieldContext_CreateStoreProgramPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreateStoreProgramPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CreateWebhookEndpointPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "endpoint":
+		return ec.fieldContext_CreateWebhookEndpointPayload_endpoint(ctx, field)
+	case "secret":
+		return ec.fieldContext_CreateWebhookEndpointPayload_secret(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CreateWebhookEndpointPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateWebhookEndpointPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DisableWebhookEndpointPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "endpoint":
+		return ec.fieldContext_DisableWebhookEndpointPayload_endpoint(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_DisableWebhookEndpointPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DisableWebhookEndpointPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_DryRunCampaignPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -11436,6 +12701,8 @@ func (ec *executionContext) childFields_Member(ctx context.Context, field graphq
 		return ec.fieldContext_Member_nextTierAdds(ctx, field)
 	case "benefits":
 		return ec.fieldContext_Member_benefits(ctx, field)
+	case "tags":
+		return ec.fieldContext_Member_tags(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Member", field.Name)
 }
@@ -11604,6 +12871,44 @@ func (ec *executionContext) childFields_MemberPoints(ctx context.Context, field 
 		return ec.fieldContext_MemberPoints_entries(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MemberPoints", field.Name)
+}
+
+func (ec *executionContext) childFields_MemberTag(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_MemberTag_key(ctx, field)
+	case "name":
+		return ec.fieldContext_MemberTag_name(ctx, field)
+	case "kind":
+		return ec.fieldContext_MemberTag_kind(ctx, field)
+	case "since":
+		return ec.fieldContext_MemberTag_since(ctx, field)
+	case "setBy":
+		return ec.fieldContext_MemberTag_setBy(ctx, field)
+	case "reason":
+		return ec.fieldContext_MemberTag_reason(ctx, field)
+	case "source":
+		return ec.fieldContext_MemberTag_source(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MemberTag", field.Name)
+}
+
+func (ec *executionContext) childFields_MemberUpdatedEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "sequence":
+		return ec.fieldContext_MemberUpdatedEvent_sequence(ctx, field)
+	case "type":
+		return ec.fieldContext_MemberUpdatedEvent_type(ctx, field)
+	case "at":
+		return ec.fieldContext_MemberUpdatedEvent_at(ctx, field)
+	case "externalId":
+		return ec.fieldContext_MemberUpdatedEvent_externalId(ctx, field)
+	case "change":
+		return ec.fieldContext_MemberUpdatedEvent_change(ctx, field)
+	case "member":
+		return ec.fieldContext_MemberUpdatedEvent_member(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MemberUpdatedEvent", field.Name)
 }
 
 func (ec *executionContext) childFields_OrderLine(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -12212,6 +13517,16 @@ func (ec *executionContext) childFields_RedeemPlusCodePayload(ctx context.Contex
 	return nil, fmt.Errorf("no field named %q was found under type RedeemPlusCodePayload", field.Name)
 }
 
+func (ec *executionContext) childFields_RedeliverWebhookPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "delivery":
+		return ec.fieldContext_RedeliverWebhookPayload_delivery(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_RedeliverWebhookPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RedeliverWebhookPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_RegisterMemberPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "member":
@@ -12242,6 +13557,18 @@ func (ec *executionContext) childFields_RevokePartnerBenefitPayload(ctx context.
 		return ec.fieldContext_RevokePartnerBenefitPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RevokePartnerBenefitPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RotateWebhookSecretPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "endpoint":
+		return ec.fieldContext_RotateWebhookSecretPayload_endpoint(ctx, field)
+	case "secret":
+		return ec.fieldContext_RotateWebhookSecretPayload_secret(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_RotateWebhookSecretPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RotateWebhookSecretPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Score(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -12378,6 +13705,64 @@ func (ec *executionContext) childFields_ScoreWeights(ctx context.Context, field 
 		return ec.fieldContext_ScoreWeights_boundAccountMax(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ScoreWeights", field.Name)
+}
+
+func (ec *executionContext) childFields_Segment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_Segment_key(ctx, field)
+	case "name":
+		return ec.fieldContext_Segment_name(ctx, field)
+	case "filter":
+		return ec.fieldContext_Segment_filter(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Segment_createdAt(ctx, field)
+	case "count":
+		return ec.fieldContext_Segment_count(ctx, field)
+	case "members":
+		return ec.fieldContext_Segment_members(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Segment", field.Name)
+}
+
+func (ec *executionContext) childFields_SegmentMemberConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_SegmentMemberConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_SegmentMemberConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SegmentMemberConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_SegmentMemberEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_SegmentMemberEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_SegmentMemberEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SegmentMemberEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_SegmentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "segment":
+		return ec.fieldContext_SegmentPayload_segment(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_SegmentPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SegmentPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_SegmentPreview(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "count":
+		return ec.fieldContext_SegmentPreview_count(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_SegmentPreview_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SegmentPreview", field.Name)
 }
 
 func (ec *executionContext) childFields_SettleScoresPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -12558,6 +13943,46 @@ func (ec *executionContext) childFields_StoreProgram(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type StoreProgram", field.Name)
 }
 
+func (ec *executionContext) childFields_TagMemberPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "tag":
+		return ec.fieldContext_TagMemberPayload_tag(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_TagMemberPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TagMemberPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_TagRule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_TagRule_key(ctx, field)
+	case "name":
+		return ec.fieldContext_TagRule_name(ctx, field)
+	case "condition":
+		return ec.fieldContext_TagRule_condition(ctx, field)
+	case "version":
+		return ec.fieldContext_TagRule_version(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_TagRule_updatedAt(ctx, field)
+	case "evaluatedAt":
+		return ec.fieldContext_TagRule_evaluatedAt(ctx, field)
+	case "members":
+		return ec.fieldContext_TagRule_members(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TagRule", field.Name)
+}
+
+func (ec *executionContext) childFields_TagRulePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "rule":
+		return ec.fieldContext_TagRulePayload_rule(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_TagRulePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TagRulePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Tier(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -12680,6 +14105,16 @@ func (ec *executionContext) childFields_TierTableSimulation(ctx context.Context,
 	return nil, fmt.Errorf("no field named %q was found under type TierTableSimulation", field.Name)
 }
 
+func (ec *executionContext) childFields_UntagMemberPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "removed":
+		return ec.fieldContext_UntagMemberPayload_removed(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_UntagMemberPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UntagMemberPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_UpdateMemberPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "member":
@@ -12776,6 +14211,18 @@ func (ec *executionContext) childFields_WebhookDelivery(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type WebhookDelivery", field.Name)
 }
 
+func (ec *executionContext) childFields_WebhookDeliveryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_WebhookDeliveryConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_WebhookDeliveryConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_WebhookDeliveryConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookDeliveryConnection", field.Name)
+}
+
 func (ec *executionContext) childFields_WebhookDeliveryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "node":
@@ -12784,6 +14231,28 @@ func (ec *executionContext) childFields_WebhookDeliveryEdge(ctx context.Context,
 		return ec.fieldContext_WebhookDeliveryEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type WebhookDeliveryEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookEndpoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_WebhookEndpoint_id(ctx, field)
+	case "url":
+		return ec.fieldContext_WebhookEndpoint_url(ctx, field)
+	case "eventTypes":
+		return ec.fieldContext_WebhookEndpoint_eventTypes(ctx, field)
+	case "description":
+		return ec.fieldContext_WebhookEndpoint_description(ctx, field)
+	case "status":
+		return ec.fieldContext_WebhookEndpoint_status(ctx, field)
+	case "failureRun":
+		return ec.fieldContext_WebhookEndpoint_failureRun(ctx, field)
+	case "disabledReason":
+		return ec.fieldContext_WebhookEndpoint_disabledReason(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_WebhookEndpoint_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookEndpoint", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -13404,6 +14873,20 @@ func (ec *executionContext) field_Mutation_createCampaign_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createSegment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateSegmentInput, error) {
+			return ec.unmarshalNCreateSegmentInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCreateSegmentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createStoreProgram_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -13432,12 +14915,54 @@ func (ec *executionContext) field_Mutation_createStore_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createTagRule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateTagRuleInput, error) {
+			return ec.unmarshalNCreateTagRuleInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCreateTagRuleInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createWebhookEndpoint_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateWebhookEndpointInput, error) {
+			return ec.unmarshalNCreateWebhookEndpointInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCreateWebhookEndpointInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_disablePartner_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.PartnerInput, error) {
 			return ec.unmarshalNPartnerInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPartnerInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_disableWebhookEndpoint_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DisableWebhookEndpointInput, error) {
+			return ec.unmarshalNDisableWebhookEndpointInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐDisableWebhookEndpointInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -13614,6 +15139,20 @@ func (ec *executionContext) field_Mutation_redeemPlusCode_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_redeliverWebhook_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RedeliverWebhookInput, error) {
+			return ec.unmarshalNRedeliverWebhookInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRedeliverWebhookInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_registerMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -13684,6 +15223,20 @@ func (ec *executionContext) field_Mutation_revokePartnerBenefit_args(ctx context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_rotateWebhookSecret_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RotateWebhookSecretInput, error) {
+			return ec.unmarshalNRotateWebhookSecretInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRotateWebhookSecretInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_settleScores_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -13718,6 +15271,34 @@ func (ec *executionContext) field_Mutation_startPlusTrial_args(ctx context.Conte
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.StartPlusTrialInput, error) {
 			return ec.unmarshalNStartPlusTrialInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐStartPlusTrialInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_tagMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.TagMemberInput, error) {
+			return ec.unmarshalNTagMemberInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐTagMemberInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_untagMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UntagMemberInput, error) {
+			return ec.unmarshalNUntagMemberInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUntagMemberInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -13788,6 +15369,20 @@ func (ec *executionContext) field_Mutation_updateScoreRules_args(ctx context.Con
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (rules.Score, error) {
 			return ec.unmarshalNUpdateScoreRulesInput2githubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐScore(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateTagRule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateTagRuleInput, error) {
+			return ec.unmarshalNUpdateTagRuleInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUpdateTagRuleInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -14054,6 +15649,34 @@ func (ec *executionContext) field_Query_pointsQuote_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_previewSegment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (cond.Node, error) {
+			return ec.unmarshalNConditionInput2githubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚋcondᚐNode(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_segment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "key",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["key"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_settlements_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -14137,6 +15760,72 @@ func (ec *executionContext) field_Query_storeMembers_args(ctx context.Context, r
 		return nil, err
 	}
 	args["where"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_webhookDeliveries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "endpoint",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["endpoint"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Segment_members_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_memberUpdated_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "externalId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["externalId"] = arg0
 	return args, nil
 }
 
@@ -17130,6 +18819,309 @@ func (ec *executionContext) fieldContext_CoefficientRules_bands(_ context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Condition_and(ctx context.Context, field graphql.CollectedField, obj *cond.Node) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Condition_and(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.And, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []cond.Node) graphql.Marshaler {
+			return ec.marshalOCondition2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚋcondᚐNodeᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Condition_and(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Condition",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Condition(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Condition_or(ctx context.Context, field graphql.CollectedField, obj *cond.Node) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Condition_or(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Or, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []cond.Node) graphql.Marshaler {
+			return ec.marshalOCondition2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚋcondᚐNodeᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Condition_or(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Condition",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Condition(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Condition_not(ctx context.Context, field graphql.CollectedField, obj *cond.Node) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Condition_not(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Not, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *cond.Node) graphql.Marshaler {
+			return ec.marshalOCondition2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚋcondᚐNode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Condition_not(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Condition",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Condition(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Condition_tag(ctx context.Context, field graphql.CollectedField, obj *cond.Node) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Condition_tag(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tag, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Condition_tag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Condition", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Condition_field(ctx context.Context, field graphql.CollectedField, obj *cond.Node) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Condition_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Field, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v cond.Field) graphql.Marshaler {
+			return ec.marshalOConditionField2githubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚋcondᚐField(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Condition_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Condition", field, false, false, errors.New("field of type ConditionField does not have child fields"))
+}
+
+func (ec *executionContext) _Condition_min(ctx context.Context, field graphql.CollectedField, obj *cond.Node) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Condition_min(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Min, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Condition_min(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Condition", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Condition_max(ctx context.Context, field graphql.CollectedField, obj *cond.Node) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Condition_max(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Max, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Condition_max(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Condition", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Condition_values(ctx context.Context, field graphql.CollectedField, obj *cond.Node) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Condition_values(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Values, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Condition_values(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Condition", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Condition_flag(ctx context.Context, field graphql.CollectedField, obj *cond.Node) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Condition_flag(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Flag, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Condition_flag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Condition", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Condition_windowMonths(ctx context.Context, field graphql.CollectedField, obj *cond.Node) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Condition_windowMonths(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WindowMonths, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalOInt2int(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Condition_windowMonths(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Condition", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Condition_category(ctx context.Context, field graphql.CollectedField, obj *cond.Node) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Condition_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Condition_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Condition", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Condition_medal(ctx context.Context, field graphql.CollectedField, obj *cond.Node) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Condition_medal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Medal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Condition_medal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Condition", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _ConfigEntry_key(ctx context.Context, field graphql.CollectedField, obj *model.ConfigEntry) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17358,6 +19350,157 @@ func (ec *executionContext) _CreateStoreProgramPayload_userErrors(ctx context.Co
 func (ec *executionContext) fieldContext_CreateStoreProgramPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "CreateStoreProgramPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreateWebhookEndpointPayload_endpoint(ctx context.Context, field graphql.CollectedField, obj *model.CreateWebhookEndpointPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateWebhookEndpointPayload_endpoint(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Endpoint, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.WebhookEndpoint) graphql.Marshaler {
+			return ec.marshalOWebhookEndpoint2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐWebhookEndpoint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreateWebhookEndpointPayload_endpoint(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreateWebhookEndpointPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebhookEndpoint(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreateWebhookEndpointPayload_secret(ctx context.Context, field graphql.CollectedField, obj *model.CreateWebhookEndpointPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateWebhookEndpointPayload_secret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Secret, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreateWebhookEndpointPayload_secret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreateWebhookEndpointPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CreateWebhookEndpointPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CreateWebhookEndpointPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateWebhookEndpointPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreateWebhookEndpointPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreateWebhookEndpointPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DisableWebhookEndpointPayload_endpoint(ctx context.Context, field graphql.CollectedField, obj *model.DisableWebhookEndpointPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DisableWebhookEndpointPayload_endpoint(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Endpoint, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.WebhookEndpoint) graphql.Marshaler {
+			return ec.marshalOWebhookEndpoint2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐWebhookEndpoint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DisableWebhookEndpointPayload_endpoint(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DisableWebhookEndpointPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebhookEndpoint(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DisableWebhookEndpointPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.DisableWebhookEndpointPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DisableWebhookEndpointPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DisableWebhookEndpointPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DisableWebhookEndpointPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -19938,6 +22081,56 @@ func (ec *executionContext) fieldContext_Member_benefits(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Member_tags(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Member_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Member().Tags(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN", "SERVICE"})
+				if err != nil {
+					var zeroVal []*tag.Tagged
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal []*tag.Tagged
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, obj, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*tag.Tagged) graphql.Marshaler {
+			return ec.marshalNMemberTag2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚐTaggedᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Member_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Member",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberTag(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _MemberBenefit_benefit(ctx context.Context, field graphql.CollectedField, obj *model.MemberBenefit) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21282,6 +23475,314 @@ func (ec *executionContext) fieldContext_MemberPoints_entries(ctx context.Contex
 	if fc.Args, err = ec.field_MemberPoints_entries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberTag_key(ctx context.Context, field graphql.CollectedField, obj *tag.Tagged) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberTag_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberTag_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberTag", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MemberTag_name(ctx context.Context, field graphql.CollectedField, obj *tag.Tagged) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberTag_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberTag_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberTag", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MemberTag_kind(ctx context.Context, field graphql.CollectedField, obj *tag.Tagged) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberTag_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tag1.Kind) graphql.Marshaler {
+			return ec.marshalNTagKind2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋtagᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberTag_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberTag", field, false, false, errors.New("field of type TagKind does not have child fields"))
+}
+
+func (ec *executionContext) _MemberTag_since(ctx context.Context, field graphql.CollectedField, obj *tag.Tagged) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberTag_since(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Since, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberTag_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberTag", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _MemberTag_setBy(ctx context.Context, field graphql.CollectedField, obj *tag.Tagged) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberTag_setBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SetBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberTag_setBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberTag", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MemberTag_reason(ctx context.Context, field graphql.CollectedField, obj *tag.Tagged) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberTag_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberTag_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberTag", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MemberTag_source(ctx context.Context, field graphql.CollectedField, obj *tag.Tagged) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberTag_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v membertag.Source) graphql.Marshaler {
+			return ec.marshalNTagSource2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋmembertagᚐSource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberTag_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberTag", field, false, false, errors.New("field of type TagSource does not have child fields"))
+}
+
+func (ec *executionContext) _MemberUpdatedEvent_sequence(ctx context.Context, field graphql.CollectedField, obj *model.MemberUpdatedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberUpdatedEvent_sequence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sequence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberUpdatedEvent_sequence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberUpdatedEvent", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _MemberUpdatedEvent_type(ctx context.Context, field graphql.CollectedField, obj *model.MemberUpdatedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberUpdatedEvent_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberUpdatedEvent_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberUpdatedEvent", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MemberUpdatedEvent_at(ctx context.Context, field graphql.CollectedField, obj *model.MemberUpdatedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberUpdatedEvent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberUpdatedEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberUpdatedEvent", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _MemberUpdatedEvent_externalId(ctx context.Context, field graphql.CollectedField, obj *model.MemberUpdatedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberUpdatedEvent_externalId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExternalID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberUpdatedEvent_externalId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberUpdatedEvent", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MemberUpdatedEvent_change(ctx context.Context, field graphql.CollectedField, obj *model.MemberUpdatedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberUpdatedEvent_change(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Change, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberUpdatedEvent_change(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberUpdatedEvent", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MemberUpdatedEvent_member(ctx context.Context, field graphql.CollectedField, obj *model.MemberUpdatedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberUpdatedEvent_member(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Member, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Member) graphql.Marshaler {
+			return ec.marshalOMember2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMember(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MemberUpdatedEvent_member(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberUpdatedEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Member(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -23450,6 +25951,564 @@ func (ec *executionContext) fieldContext_Mutation_leaveStoreProgram(ctx context.
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_leaveStoreProgram_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_tagMember(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_tagMember(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().TagMember(ctx, fc.Args["input"].(model.TagMemberInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN", "SERVICE"})
+				if err != nil {
+					var zeroVal *model.TagMemberPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.TagMemberPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TagMemberPayload) graphql.Marshaler {
+			return ec.marshalNTagMemberPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐTagMemberPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_tagMember(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TagMemberPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_tagMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_untagMember(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_untagMember(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UntagMember(ctx, fc.Args["input"].(model.UntagMemberInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN", "SERVICE"})
+				if err != nil {
+					var zeroVal *model.UntagMemberPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.UntagMemberPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UntagMemberPayload) graphql.Marshaler {
+			return ec.marshalNUntagMemberPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUntagMemberPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_untagMember(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UntagMemberPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_untagMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createTagRule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createTagRule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateTagRule(ctx, fc.Args["input"].(model.CreateTagRuleInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *model.TagRulePayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.TagRulePayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TagRulePayload) graphql.Marshaler {
+			return ec.marshalNTagRulePayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐTagRulePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createTagRule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TagRulePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createTagRule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateTagRule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateTagRule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateTagRule(ctx, fc.Args["input"].(model.UpdateTagRuleInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *model.TagRulePayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.TagRulePayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TagRulePayload) graphql.Marshaler {
+			return ec.marshalNTagRulePayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐTagRulePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateTagRule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TagRulePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateTagRule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createSegment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createSegment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateSegment(ctx, fc.Args["input"].(model.CreateSegmentInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *model.SegmentPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.SegmentPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SegmentPayload) graphql.Marshaler {
+			return ec.marshalNSegmentPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐSegmentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createSegment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SegmentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createSegment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createWebhookEndpoint(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createWebhookEndpoint(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateWebhookEndpoint(ctx, fc.Args["input"].(model.CreateWebhookEndpointInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *model.CreateWebhookEndpointPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.CreateWebhookEndpointPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateWebhookEndpointPayload) graphql.Marshaler {
+			return ec.marshalNCreateWebhookEndpointPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCreateWebhookEndpointPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createWebhookEndpoint(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreateWebhookEndpointPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createWebhookEndpoint_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rotateWebhookSecret(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rotateWebhookSecret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RotateWebhookSecret(ctx, fc.Args["input"].(model.RotateWebhookSecretInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *model.RotateWebhookSecretPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.RotateWebhookSecretPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RotateWebhookSecretPayload) graphql.Marshaler {
+			return ec.marshalNRotateWebhookSecretPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRotateWebhookSecretPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rotateWebhookSecret(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RotateWebhookSecretPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rotateWebhookSecret_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_disableWebhookEndpoint(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_disableWebhookEndpoint(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DisableWebhookEndpoint(ctx, fc.Args["input"].(model.DisableWebhookEndpointInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *model.DisableWebhookEndpointPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.DisableWebhookEndpointPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DisableWebhookEndpointPayload) graphql.Marshaler {
+			return ec.marshalNDisableWebhookEndpointPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐDisableWebhookEndpointPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_disableWebhookEndpoint(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DisableWebhookEndpointPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_disableWebhookEndpoint_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_redeliverWebhook(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_redeliverWebhook(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RedeliverWebhook(ctx, fc.Args["input"].(model.RedeliverWebhookInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *model.RedeliverWebhookPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.RedeliverWebhookPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RedeliverWebhookPayload) graphql.Marshaler {
+			return ec.marshalNRedeliverWebhookPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRedeliverWebhookPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_redeliverWebhook(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RedeliverWebhookPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_redeliverWebhook_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -29219,6 +32278,342 @@ func (ec *executionContext) fieldContext_Query_storeConsents(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_tagRules(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_tagRules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().TagRules(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN", "SERVICE"})
+				if err != nil {
+					var zeroVal []*tag.Rule
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal []*tag.Rule
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*tag.Rule) graphql.Marshaler {
+			return ec.marshalNTagRule2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚐRuleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_tagRules(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TagRule(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_segments(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_segments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Segments(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN", "SERVICE"})
+				if err != nil {
+					var zeroVal []*ent.Segment
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal []*ent.Segment
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Segment) graphql.Marshaler {
+			return ec.marshalNSegment2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐSegmentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_segments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Segment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_segment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_segment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Segment(ctx, fc.Args["key"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN", "SERVICE"})
+				if err != nil {
+					var zeroVal *ent.Segment
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *ent.Segment
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Segment) graphql.Marshaler {
+			return ec.marshalOSegment2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐSegment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_segment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Segment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_segment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_previewSegment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_previewSegment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PreviewSegment(ctx, fc.Args["filter"].(cond.Node))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *model.SegmentPreview
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.SegmentPreview
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SegmentPreview) graphql.Marshaler {
+			return ec.marshalNSegmentPreview2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐSegmentPreview(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_previewSegment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SegmentPreview(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_previewSegment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_webhookEndpoints(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_webhookEndpoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().WebhookEndpoints(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal []*ent.WebhookEndpoint
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal []*ent.WebhookEndpoint
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.WebhookEndpoint) graphql.Marshaler {
+			return ec.marshalNWebhookEndpoint2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐWebhookEndpointᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_webhookEndpoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebhookEndpoint(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_webhookDeliveries(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_webhookDeliveries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().WebhookDeliveries(ctx, fc.Args["endpoint"].(int), fc.Args["first"].(*int), fc.Args["after"].(*entgql.Cursor[int]))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *ent.WebhookDeliveryConnection
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *ent.WebhookDeliveryConnection
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.WebhookDeliveryConnection) graphql.Marshaler {
+			return ec.marshalNWebhookDeliveryConnection2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐWebhookDeliveryConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_webhookDeliveries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebhookDeliveryConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_webhookDeliveries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -29446,6 +32841,70 @@ func (ec *executionContext) fieldContext_RedeemPlusCodePayload_userErrors(_ cont
 	return fc, nil
 }
 
+func (ec *executionContext) _RedeliverWebhookPayload_delivery(ctx context.Context, field graphql.CollectedField, obj *model.RedeliverWebhookPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedeliverWebhookPayload_delivery(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Delivery, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.WebhookDelivery) graphql.Marshaler {
+			return ec.marshalOWebhookDelivery2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐWebhookDelivery(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RedeliverWebhookPayload_delivery(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RedeliverWebhookPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebhookDelivery(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RedeliverWebhookPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.RedeliverWebhookPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedeliverWebhookPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RedeliverWebhookPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RedeliverWebhookPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _RegisterMemberPayload_member(ctx context.Context, field graphql.CollectedField, obj *model.RegisterMemberPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -29642,6 +33101,93 @@ func (ec *executionContext) _RevokePartnerBenefitPayload_userErrors(ctx context.
 func (ec *executionContext) fieldContext_RevokePartnerBenefitPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "RevokePartnerBenefitPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RotateWebhookSecretPayload_endpoint(ctx context.Context, field graphql.CollectedField, obj *model.RotateWebhookSecretPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RotateWebhookSecretPayload_endpoint(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Endpoint, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.WebhookEndpoint) graphql.Marshaler {
+			return ec.marshalOWebhookEndpoint2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐWebhookEndpoint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RotateWebhookSecretPayload_endpoint(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RotateWebhookSecretPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebhookEndpoint(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RotateWebhookSecretPayload_secret(ctx context.Context, field graphql.CollectedField, obj *model.RotateWebhookSecretPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RotateWebhookSecretPayload_secret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Secret, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RotateWebhookSecretPayload_secret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RotateWebhookSecretPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RotateWebhookSecretPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.RotateWebhookSecretPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RotateWebhookSecretPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RotateWebhookSecretPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RotateWebhookSecretPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -30785,6 +34331,412 @@ func (ec *executionContext) _ScoreWeights_boundAccountMax(ctx context.Context, f
 }
 func (ec *executionContext) fieldContext_ScoreWeights_boundAccountMax(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ScoreWeights", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Segment_key(ctx context.Context, field graphql.CollectedField, obj *ent.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Segment_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Segment_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Segment", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Segment_name(ctx context.Context, field graphql.CollectedField, obj *ent.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Segment_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Segment_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Segment", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Segment_filter(ctx context.Context, field graphql.CollectedField, obj *ent.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Segment_filter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Segment().Filter(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *cond.Node) graphql.Marshaler {
+			return ec.marshalNCondition2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚋcondᚐNode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Segment_filter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Segment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Condition(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Segment_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Segment_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Segment_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Segment", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Segment_count(ctx context.Context, field graphql.CollectedField, obj *ent.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Segment_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Segment().Count(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Segment_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Segment", field, true, true, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Segment_members(ctx context.Context, field graphql.CollectedField, obj *ent.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Segment_members(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Segment().Members(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*entgql.Cursor[int]))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SegmentMemberConnection) graphql.Marshaler {
+			return ec.marshalNSegmentMemberConnection2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐSegmentMemberConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Segment_members(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Segment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SegmentMemberConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Segment_members_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SegmentMemberConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SegmentMemberConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentMemberConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.SegmentMemberEdge) graphql.Marshaler {
+			return ec.marshalNSegmentMemberEdge2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐSegmentMemberEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentMemberConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SegmentMemberConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SegmentMemberEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SegmentMemberConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.SegmentMemberConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentMemberConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖentgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentMemberConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SegmentMemberConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SegmentMemberEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.SegmentMemberEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentMemberEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Member) graphql.Marshaler {
+			return ec.marshalNMember2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMember(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentMemberEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SegmentMemberEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Member(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SegmentMemberEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.SegmentMemberEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentMemberEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentMemberEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentMemberEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+}
+
+func (ec *executionContext) _SegmentPayload_segment(ctx context.Context, field graphql.CollectedField, obj *model.SegmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentPayload_segment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Segment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Segment) graphql.Marshaler {
+			return ec.marshalOSegment2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐSegment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentPayload_segment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SegmentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Segment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SegmentPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.SegmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SegmentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SegmentPreview_count(ctx context.Context, field graphql.CollectedField, obj *model.SegmentPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentPreview_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentPreview_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentPreview", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SegmentPreview_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.SegmentPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentPreview_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentPreview_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SegmentPreview",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _SettleScoresPayload_settlement(ctx context.Context, field graphql.CollectedField, obj *model.SettleScoresPayload) (ret graphql.Marshaler) {
@@ -32063,6 +36015,366 @@ func (ec *executionContext) fieldContext_StoreProgram_stores(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Subscription_memberUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_memberUpdated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().MemberUpdated(ctx, fc.Args["externalId"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN", "MEMBER"})
+				if err != nil {
+					var zeroVal *model.MemberUpdatedEvent
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.MemberUpdatedEvent
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MemberUpdatedEvent) graphql.Marshaler {
+			return ec.marshalNMemberUpdatedEvent2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMemberUpdatedEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_memberUpdated(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberUpdatedEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_memberUpdated_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TagMemberPayload_tag(ctx context.Context, field graphql.CollectedField, obj *model.TagMemberPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TagMemberPayload_tag(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tag, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tag.Tagged) graphql.Marshaler {
+			return ec.marshalOMemberTag2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚐTagged(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TagMemberPayload_tag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TagMemberPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberTag(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TagMemberPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.TagMemberPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TagMemberPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TagMemberPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TagMemberPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TagRule_key(ctx context.Context, field graphql.CollectedField, obj *tag.Rule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TagRule_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TagRule_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TagRule", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TagRule_name(ctx context.Context, field graphql.CollectedField, obj *tag.Rule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TagRule_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TagRule_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TagRule", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TagRule_condition(ctx context.Context, field graphql.CollectedField, obj *tag.Rule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TagRule_condition(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Condition, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v cond.Node) graphql.Marshaler {
+			return ec.marshalNCondition2githubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚋcondᚐNode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TagRule_condition(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TagRule",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Condition(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TagRule_version(ctx context.Context, field graphql.CollectedField, obj *tag.Rule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TagRule_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TagRule_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TagRule", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _TagRule_updatedAt(ctx context.Context, field graphql.CollectedField, obj *tag.Rule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TagRule_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TagRule_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TagRule", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _TagRule_evaluatedAt(ctx context.Context, field graphql.CollectedField, obj *tag.Rule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TagRule_evaluatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EvaluatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TagRule_evaluatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TagRule", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _TagRule_members(ctx context.Context, field graphql.CollectedField, obj *tag.Rule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TagRule_members(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Members, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TagRule_members(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TagRule", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _TagRulePayload_rule(ctx context.Context, field graphql.CollectedField, obj *model.TagRulePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TagRulePayload_rule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rule, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tag.Rule) graphql.Marshaler {
+			return ec.marshalOTagRule2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚐRule(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TagRulePayload_rule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TagRulePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TagRule(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TagRulePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.TagRulePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TagRulePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TagRulePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TagRulePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Tier_id(ctx context.Context, field graphql.CollectedField, obj *ent.Tier) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -33035,6 +37347,61 @@ func (ec *executionContext) fieldContext_TierTableSimulation_tiers(_ context.Con
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_TierBucket(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UntagMemberPayload_removed(ctx context.Context, field graphql.CollectedField, obj *model.UntagMemberPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UntagMemberPayload_removed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Removed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UntagMemberPayload_removed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UntagMemberPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _UntagMemberPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.UntagMemberPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UntagMemberPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UntagMemberPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UntagMemberPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
 		},
 	}
 	return fc, nil
@@ -35638,6 +40005,113 @@ func (ec *executionContext) unmarshalInputCoefficientRulesInput(ctx context.Cont
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputConditionInput(ctx context.Context, obj any) (cond.Node, error) {
+	var it cond.Node
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"and", "or", "not", "tag", "field", "min", "max", "values", "flag", "windowMonths", "category", "medal"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOConditionInput2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚋcondᚐNodeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOConditionInput2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚋcondᚐNodeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOConditionInput2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚋcondᚐNode(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "tag":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tag"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Tag = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalOConditionField2githubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚋcondᚐField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "min":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("min"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Min = data
+		case "max":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("max"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Max = data
+		case "values":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("values"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Values = data
+		case "flag":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("flag"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Flag = data
+		case "windowMonths":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("windowMonths"))
+			data, err := ec.unmarshalOInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WindowMonths = data
+		case "category":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("category"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Category = data
+		case "medal":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("medal"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Medal = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputConfigEntryInput(ctx context.Context, obj any) (model.ConfigEntryInput, error) {
 	var it model.ConfigEntryInput
 	if obj == nil {
@@ -35791,6 +40265,50 @@ func (ec *executionContext) unmarshalInputCreateCampaignInput(ctx context.Contex
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputCreateSegmentInput(ctx context.Context, obj any) (model.CreateSegmentInput, error) {
+	var it model.CreateSegmentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"key", "name", "filter"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "key":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("key"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Key = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "filter":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("filter"))
+			data, err := ec.unmarshalNConditionInput2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚋcondᚐNode(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Filter = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputCreateStoreInput(ctx context.Context, obj any) (model.CreateStoreInput, error) {
 	var it model.CreateStoreInput
 	if obj == nil {
@@ -35881,6 +40399,124 @@ func (ec *executionContext) unmarshalInputCreateStoreProgramInput(ctx context.Co
 				return it, err
 			}
 			it.Kind = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCreateTagRuleInput(ctx context.Context, obj any) (model.CreateTagRuleInput, error) {
+	var it model.CreateTagRuleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"key", "name", "condition"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "key":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("key"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Key = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "condition":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("condition"))
+			data, err := ec.unmarshalNConditionInput2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚋcondᚐNode(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Condition = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCreateWebhookEndpointInput(ctx context.Context, obj any) (model.CreateWebhookEndpointInput, error) {
+	var it model.CreateWebhookEndpointInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"url", "eventTypes", "description"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "url":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("url"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.URL = data
+		case "eventTypes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eventTypes"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EventTypes = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputDisableWebhookEndpointInput(ctx context.Context, obj any) (model.DisableWebhookEndpointInput, error) {
+	var it model.DisableWebhookEndpointInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"endpoint"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "endpoint":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endpoint"))
+			data, err := ec.unmarshalNID2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Endpoint = data
 		}
 	}
 	return it, nil
@@ -37604,6 +42240,36 @@ func (ec *executionContext) unmarshalInputRedeemPlusCodeInput(ctx context.Contex
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputRedeliverWebhookInput(ctx context.Context, obj any) (model.RedeliverWebhookInput, error) {
+	var it model.RedeliverWebhookInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"delivery"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "delivery":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("delivery"))
+			data, err := ec.unmarshalNID2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Delivery = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputRegisterMemberInput(ctx context.Context, obj any) (model.RegisterMemberInput, error) {
 	var it model.RegisterMemberInput
 	if obj == nil {
@@ -37817,6 +42483,36 @@ func (ec *executionContext) unmarshalInputRevokePartnerBenefitInput(ctx context.
 				return it, err
 			}
 			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRotateWebhookSecretInput(ctx context.Context, obj any) (model.RotateWebhookSecretInput, error) {
+	var it model.RotateWebhookSecretInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"endpoint"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "endpoint":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endpoint"))
+			data, err := ec.unmarshalNID2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Endpoint = data
 		}
 	}
 	return it, nil
@@ -38176,6 +42872,57 @@ func (ec *executionContext) unmarshalInputStoreMemberWhereInput(ctx context.Cont
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputTagMemberInput(ctx context.Context, obj any) (model.TagMemberInput, error) {
+	var it model.TagMemberInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"externalId", "tag", "name", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "externalId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = data
+		case "tag":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tag"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Tag = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputTierChangeOrder(ctx context.Context, obj any) (ent.TierChangeOrder, error) {
 	var it ent.TierChangeOrder
 	if obj == nil {
@@ -38294,6 +43041,50 @@ func (ec *executionContext) unmarshalInputTierRowInput(ctx context.Context, obj 
 				return it, err
 			}
 			it.YearlyDeduction = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputUntagMemberInput(ctx context.Context, obj any) (model.UntagMemberInput, error) {
+	var it model.UntagMemberInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"externalId", "tag", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "externalId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = data
+		case "tag":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tag"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Tag = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
 		}
 	}
 	return it, nil
@@ -38535,6 +43326,50 @@ func (ec *executionContext) unmarshalInputUpdateScoreRulesInput(ctx context.Cont
 				return it, err
 			}
 			it.Coefficient = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputUpdateTagRuleInput(ctx context.Context, obj any) (model.UpdateTagRuleInput, error) {
+	var it model.UpdateTagRuleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"key", "name", "condition"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "key":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("key"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Key = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "condition":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("condition"))
+			data, err := ec.unmarshalOConditionInput2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚋcondᚐNode(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Condition = data
 		}
 	}
 	return it, nil
@@ -40650,6 +45485,64 @@ func (ec *executionContext) _CoefficientRules(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var conditionImplementors = []string{"Condition"}
+
+func (ec *executionContext) _Condition(ctx context.Context, sel ast.SelectionSet, obj *cond.Node) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, conditionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Condition")
+		case "and":
+			out.Values[i] = ec._Condition_and(ctx, field, obj)
+		case "or":
+			out.Values[i] = ec._Condition_or(ctx, field, obj)
+		case "not":
+			out.Values[i] = ec._Condition_not(ctx, field, obj)
+		case "tag":
+			out.Values[i] = ec._Condition_tag(ctx, field, obj)
+		case "field":
+			out.Values[i] = ec._Condition_field(ctx, field, obj)
+		case "min":
+			out.Values[i] = ec._Condition_min(ctx, field, obj)
+		case "max":
+			out.Values[i] = ec._Condition_max(ctx, field, obj)
+		case "values":
+			out.Values[i] = ec._Condition_values(ctx, field, obj)
+		case "flag":
+			out.Values[i] = ec._Condition_flag(ctx, field, obj)
+		case "windowMonths":
+			out.Values[i] = ec._Condition_windowMonths(ctx, field, obj)
+		case "category":
+			out.Values[i] = ec._Condition_category(ctx, field, obj)
+		case "medal":
+			out.Values[i] = ec._Condition_medal(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var configEntryImplementors = []string{"ConfigEntry"}
 
 func (ec *executionContext) _ConfigEntry(ctx context.Context, sel ast.SelectionSet, obj *model.ConfigEntry) graphql.Marshaler {
@@ -40791,6 +45684,90 @@ func (ec *executionContext) _CreateStoreProgramPayload(ctx context.Context, sel 
 			out.Values[i] = ec._CreateStoreProgramPayload_program(ctx, field, obj)
 		case "userErrors":
 			out.Values[i] = ec._CreateStoreProgramPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var createWebhookEndpointPayloadImplementors = []string{"CreateWebhookEndpointPayload"}
+
+func (ec *executionContext) _CreateWebhookEndpointPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateWebhookEndpointPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, createWebhookEndpointPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreateWebhookEndpointPayload")
+		case "endpoint":
+			out.Values[i] = ec._CreateWebhookEndpointPayload_endpoint(ctx, field, obj)
+		case "secret":
+			out.Values[i] = ec._CreateWebhookEndpointPayload_secret(ctx, field, obj)
+		case "userErrors":
+			out.Values[i] = ec._CreateWebhookEndpointPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var disableWebhookEndpointPayloadImplementors = []string{"DisableWebhookEndpointPayload"}
+
+func (ec *executionContext) _DisableWebhookEndpointPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DisableWebhookEndpointPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, disableWebhookEndpointPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DisableWebhookEndpointPayload")
+		case "endpoint":
+			out.Values[i] = ec._DisableWebhookEndpointPayload_endpoint(ctx, field, obj)
+		case "userErrors":
+			out.Values[i] = ec._DisableWebhookEndpointPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -42274,6 +47251,42 @@ func (ec *executionContext) _Member(ctx context.Context, sel ast.SelectionSet, o
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "tags":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Member_tags(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -43183,6 +48196,136 @@ func (ec *executionContext) _MemberPoints(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var memberTagImplementors = []string{"MemberTag"}
+
+func (ec *executionContext) _MemberTag(ctx context.Context, sel ast.SelectionSet, obj *tag.Tagged) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, memberTagImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MemberTag")
+		case "key":
+			out.Values[i] = ec._MemberTag_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._MemberTag_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._MemberTag_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "since":
+			out.Values[i] = ec._MemberTag_since(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setBy":
+			out.Values[i] = ec._MemberTag_setBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._MemberTag_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "source":
+			out.Values[i] = ec._MemberTag_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var memberUpdatedEventImplementors = []string{"MemberUpdatedEvent"}
+
+func (ec *executionContext) _MemberUpdatedEvent(ctx context.Context, sel ast.SelectionSet, obj *model.MemberUpdatedEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, memberUpdatedEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MemberUpdatedEvent")
+		case "sequence":
+			out.Values[i] = ec._MemberUpdatedEvent_sequence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "type":
+			out.Values[i] = ec._MemberUpdatedEvent_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._MemberUpdatedEvent_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "externalId":
+			out.Values[i] = ec._MemberUpdatedEvent_externalId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "change":
+			out.Values[i] = ec._MemberUpdatedEvent_change(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "member":
+			out.Values[i] = ec._MemberUpdatedEvent_member(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -43443,6 +48586,69 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "leaveStoreProgram":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_leaveStoreProgram(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tagMember":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_tagMember(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "untagMember":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_untagMember(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createTagRule":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createTagRule(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateTagRule":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateTagRule(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createSegment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createSegment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createWebhookEndpoint":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createWebhookEndpoint(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rotateWebhookSecret":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rotateWebhookSecret(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "disableWebhookEndpoint":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_disableWebhookEndpoint(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "redeliverWebhook":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_redeliverWebhook(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -46222,6 +51428,135 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "tagRules":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_tagRules(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "segments":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_segments(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "segment":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_segment(ctx, field)
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "previewSegment":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_previewSegment(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "webhookEndpoints":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_webhookEndpoints(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "webhookDeliveries":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_webhookDeliveries(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -46317,6 +51652,47 @@ func (ec *executionContext) _RedeemPlusCodePayload(ctx context.Context, sel ast.
 			}
 		case "userErrors":
 			out.Values[i] = ec._RedeemPlusCodePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var redeliverWebhookPayloadImplementors = []string{"RedeliverWebhookPayload"}
+
+func (ec *executionContext) _RedeliverWebhookPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RedeliverWebhookPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, redeliverWebhookPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RedeliverWebhookPayload")
+		case "delivery":
+			out.Values[i] = ec._RedeliverWebhookPayload_delivery(ctx, field, obj)
+		case "userErrors":
+			out.Values[i] = ec._RedeliverWebhookPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -46442,6 +51818,49 @@ func (ec *executionContext) _RevokePartnerBenefitPayload(ctx context.Context, se
 			out.Values[i] = ec._RevokePartnerBenefitPayload_grant(ctx, field, obj)
 		case "userErrors":
 			out.Values[i] = ec._RevokePartnerBenefitPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var rotateWebhookSecretPayloadImplementors = []string{"RotateWebhookSecretPayload"}
+
+func (ec *executionContext) _RotateWebhookSecretPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RotateWebhookSecretPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rotateWebhookSecretPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RotateWebhookSecretPayload")
+		case "endpoint":
+			out.Values[i] = ec._RotateWebhookSecretPayload_endpoint(ctx, field, obj)
+		case "secret":
+			out.Values[i] = ec._RotateWebhookSecretPayload_secret(ctx, field, obj)
+		case "userErrors":
+			out.Values[i] = ec._RotateWebhookSecretPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -46900,6 +52319,333 @@ func (ec *executionContext) _ScoreWeights(ctx context.Context, sel ast.Selection
 			}
 		case "boundAccountMax":
 			out.Values[i] = ec._ScoreWeights_boundAccountMax(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var segmentImplementors = []string{"Segment"}
+
+func (ec *executionContext) _Segment(ctx context.Context, sel ast.SelectionSet, obj *ent.Segment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, segmentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Segment")
+		case "key":
+			out.Values[i] = ec._Segment_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._Segment_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "filter":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Segment_filter(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "createdAt":
+			out.Values[i] = ec._Segment_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "count":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Segment_count(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "members":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Segment_members(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var segmentMemberConnectionImplementors = []string{"SegmentMemberConnection"}
+
+func (ec *executionContext) _SegmentMemberConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SegmentMemberConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, segmentMemberConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SegmentMemberConnection")
+		case "edges":
+			out.Values[i] = ec._SegmentMemberConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._SegmentMemberConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var segmentMemberEdgeImplementors = []string{"SegmentMemberEdge"}
+
+func (ec *executionContext) _SegmentMemberEdge(ctx context.Context, sel ast.SelectionSet, obj *model.SegmentMemberEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, segmentMemberEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SegmentMemberEdge")
+		case "node":
+			out.Values[i] = ec._SegmentMemberEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._SegmentMemberEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var segmentPayloadImplementors = []string{"SegmentPayload"}
+
+func (ec *executionContext) _SegmentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SegmentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, segmentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SegmentPayload")
+		case "segment":
+			out.Values[i] = ec._SegmentPayload_segment(ctx, field, obj)
+		case "userErrors":
+			out.Values[i] = ec._SegmentPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var segmentPreviewImplementors = []string{"SegmentPreview"}
+
+func (ec *executionContext) _SegmentPreview(ctx context.Context, sel ast.SelectionSet, obj *model.SegmentPreview) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, segmentPreviewImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SegmentPreview")
+		case "count":
+			out.Values[i] = ec._SegmentPreview_count(ctx, field, obj)
+		case "userErrors":
+			out.Values[i] = ec._SegmentPreview_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -47755,6 +53501,174 @@ func (ec *executionContext) _StoreProgram(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "memberUpdated":
+		return ec._Subscription_memberUpdated(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
+}
+
+var tagMemberPayloadImplementors = []string{"TagMemberPayload"}
+
+func (ec *executionContext) _TagMemberPayload(ctx context.Context, sel ast.SelectionSet, obj *model.TagMemberPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, tagMemberPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TagMemberPayload")
+		case "tag":
+			out.Values[i] = ec._TagMemberPayload_tag(ctx, field, obj)
+		case "userErrors":
+			out.Values[i] = ec._TagMemberPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var tagRuleImplementors = []string{"TagRule"}
+
+func (ec *executionContext) _TagRule(ctx context.Context, sel ast.SelectionSet, obj *tag.Rule) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, tagRuleImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TagRule")
+		case "key":
+			out.Values[i] = ec._TagRule_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._TagRule_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "condition":
+			out.Values[i] = ec._TagRule_condition(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._TagRule_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._TagRule_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "evaluatedAt":
+			out.Values[i] = ec._TagRule_evaluatedAt(ctx, field, obj)
+		case "members":
+			out.Values[i] = ec._TagRule_members(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var tagRulePayloadImplementors = []string{"TagRulePayload"}
+
+func (ec *executionContext) _TagRulePayload(ctx context.Context, sel ast.SelectionSet, obj *model.TagRulePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, tagRulePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TagRulePayload")
+		case "rule":
+			out.Values[i] = ec._TagRulePayload_rule(ctx, field, obj)
+		case "userErrors":
+			out.Values[i] = ec._TagRulePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var tierImplementors = []string{"Tier", "Node"}
 
 func (ec *executionContext) _Tier(ctx context.Context, sel ast.SelectionSet, obj *ent.Tier) graphql.Marshaler {
@@ -48295,6 +54209,50 @@ func (ec *executionContext) _TierTableSimulation(ctx context.Context, sel ast.Se
 			}
 		case "tiers":
 			out.Values[i] = ec._TierTableSimulation_tiers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var untagMemberPayloadImplementors = []string{"UntagMemberPayload"}
+
+func (ec *executionContext) _UntagMemberPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UntagMemberPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, untagMemberPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UntagMemberPayload")
+		case "removed":
+			out.Values[i] = ec._UntagMemberPayload_removed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._UntagMemberPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -49713,6 +55671,30 @@ func (ec *executionContext) unmarshalNCoefficientRulesInput2githubᚗcomᚋmembe
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNCondition2githubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚋcondᚐNode(ctx context.Context, sel ast.SelectionSet, v cond.Node) graphql.Marshaler {
+	return ec._Condition(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCondition2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚋcondᚐNode(ctx context.Context, sel ast.SelectionSet, v *cond.Node) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Condition(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNConditionInput2githubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚋcondᚐNode(ctx context.Context, v any) (cond.Node, error) {
+	res, err := ec.unmarshalInputConditionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNConditionInput2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚋcondᚐNode(ctx context.Context, v any) (*cond.Node, error) {
+	res, err := ec.unmarshalInputConditionInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNConfigEntry2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐConfigEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ConfigEntry) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -49768,6 +55750,11 @@ func (ec *executionContext) marshalNCreateCampaignPayload2ᚖgithubᚗcomᚋmemb
 	return ec._CreateCampaignPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNCreateSegmentInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCreateSegmentInput(ctx context.Context, v any) (model.CreateSegmentInput, error) {
+	res, err := ec.unmarshalInputCreateSegmentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateStoreInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCreateStoreInput(ctx context.Context, v any) (model.CreateStoreInput, error) {
 	res, err := ec.unmarshalInputCreateStoreInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -49806,6 +55793,30 @@ func (ec *executionContext) marshalNCreateStoreProgramPayload2ᚖgithubᚗcomᚋ
 	return ec._CreateStoreProgramPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNCreateTagRuleInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCreateTagRuleInput(ctx context.Context, v any) (model.CreateTagRuleInput, error) {
+	res, err := ec.unmarshalInputCreateTagRuleInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCreateWebhookEndpointInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCreateWebhookEndpointInput(ctx context.Context, v any) (model.CreateWebhookEndpointInput, error) {
+	res, err := ec.unmarshalInputCreateWebhookEndpointInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCreateWebhookEndpointPayload2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCreateWebhookEndpointPayload(ctx context.Context, sel ast.SelectionSet, v model.CreateWebhookEndpointPayload) graphql.Marshaler {
+	return ec._CreateWebhookEndpointPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCreateWebhookEndpointPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCreateWebhookEndpointPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateWebhookEndpointPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CreateWebhookEndpointPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, v any) (entgql.Cursor[int], error) {
 	res, err := scalar.UnmarshalCursor(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -49820,6 +55831,25 @@ func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCurso
 		}
 	}
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) unmarshalNDisableWebhookEndpointInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐDisableWebhookEndpointInput(ctx context.Context, v any) (model.DisableWebhookEndpointInput, error) {
+	res, err := ec.unmarshalInputDisableWebhookEndpointInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDisableWebhookEndpointPayload2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐDisableWebhookEndpointPayload(ctx context.Context, sel ast.SelectionSet, v model.DisableWebhookEndpointPayload) graphql.Marshaler {
+	return ec._DisableWebhookEndpointPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDisableWebhookEndpointPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐDisableWebhookEndpointPayload(ctx context.Context, sel ast.SelectionSet, v *model.DisableWebhookEndpointPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DisableWebhookEndpointPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNDryRunCampaignInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐDryRunCampaignInput(ctx context.Context, v any) (model.DryRunCampaignInput, error) {
@@ -50493,6 +56523,46 @@ func (ec *executionContext) unmarshalNMemberStatus2githubᚗcomᚋmembergraphᚋ
 
 func (ec *executionContext) marshalNMemberStatus2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋmemberᚐStatus(ctx context.Context, sel ast.SelectionSet, v member.Status) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNMemberTag2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚐTaggedᚄ(ctx context.Context, sel ast.SelectionSet, v []*tag.Tagged) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMemberTag2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚐTagged(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMemberTag2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚐTagged(ctx context.Context, sel ast.SelectionSet, v *tag.Tagged) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._MemberTag(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMemberUpdatedEvent2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMemberUpdatedEvent(ctx context.Context, sel ast.SelectionSet, v model.MemberUpdatedEvent) graphql.Marshaler {
+	return ec._MemberUpdatedEvent(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNMemberUpdatedEvent2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMemberUpdatedEvent(ctx context.Context, sel ast.SelectionSet, v *model.MemberUpdatedEvent) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._MemberUpdatedEvent(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNMemberWhereInput2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMemberWhereInput(ctx context.Context, v any) (*ent.MemberWhereInput, error) {
@@ -51376,6 +57446,25 @@ func (ec *executionContext) marshalNRedeemPlusCodePayload2ᚖgithubᚗcomᚋmemb
 	return ec._RedeemPlusCodePayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNRedeliverWebhookInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRedeliverWebhookInput(ctx context.Context, v any) (model.RedeliverWebhookInput, error) {
+	res, err := ec.unmarshalInputRedeliverWebhookInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRedeliverWebhookPayload2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRedeliverWebhookPayload(ctx context.Context, sel ast.SelectionSet, v model.RedeliverWebhookPayload) graphql.Marshaler {
+	return ec._RedeliverWebhookPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRedeliverWebhookPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRedeliverWebhookPayload(ctx context.Context, sel ast.SelectionSet, v *model.RedeliverWebhookPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RedeliverWebhookPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNRegisterMemberInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRegisterMemberInput(ctx context.Context, v any) (model.RegisterMemberInput, error) {
 	res, err := ec.unmarshalInputRegisterMemberInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -51477,6 +57566,25 @@ func (ec *executionContext) marshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmemberg
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNRotateWebhookSecretInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRotateWebhookSecretInput(ctx context.Context, v any) (model.RotateWebhookSecretInput, error) {
+	res, err := ec.unmarshalInputRotateWebhookSecretInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRotateWebhookSecretPayload2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRotateWebhookSecretPayload(ctx context.Context, sel ast.SelectionSet, v model.RotateWebhookSecretPayload) graphql.Marshaler {
+	return ec._RotateWebhookSecretPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRotateWebhookSecretPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRotateWebhookSecretPayload(ctx context.Context, sel ast.SelectionSet, v *model.RotateWebhookSecretPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RotateWebhookSecretPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNScore2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐScore(ctx context.Context, sel ast.SelectionSet, v model.Score) graphql.Marshaler {
@@ -51590,6 +57698,100 @@ func (ec *executionContext) marshalNScoreWeights2githubᚗcomᚋmembergraphᚋme
 func (ec *executionContext) unmarshalNScoreWeightsInput2githubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐScoreWeights(ctx context.Context, v any) (rules.ScoreWeights, error) {
 	res, err := ec.unmarshalInputScoreWeightsInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSegment2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐSegmentᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Segment) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSegment2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐSegment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSegment2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐSegment(ctx context.Context, sel ast.SelectionSet, v *ent.Segment) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Segment(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSegmentMemberConnection2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐSegmentMemberConnection(ctx context.Context, sel ast.SelectionSet, v model.SegmentMemberConnection) graphql.Marshaler {
+	return ec._SegmentMemberConnection(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSegmentMemberConnection2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐSegmentMemberConnection(ctx context.Context, sel ast.SelectionSet, v *model.SegmentMemberConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SegmentMemberConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSegmentMemberEdge2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐSegmentMemberEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SegmentMemberEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSegmentMemberEdge2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐSegmentMemberEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSegmentMemberEdge2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐSegmentMemberEdge(ctx context.Context, sel ast.SelectionSet, v *model.SegmentMemberEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SegmentMemberEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSegmentPayload2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐSegmentPayload(ctx context.Context, sel ast.SelectionSet, v model.SegmentPayload) graphql.Marshaler {
+	return ec._SegmentPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSegmentPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐSegmentPayload(ctx context.Context, sel ast.SelectionSet, v *model.SegmentPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SegmentPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSegmentPreview2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐSegmentPreview(ctx context.Context, sel ast.SelectionSet, v model.SegmentPreview) graphql.Marshaler {
+	return ec._SegmentPreview(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSegmentPreview2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐSegmentPreview(ctx context.Context, sel ast.SelectionSet, v *model.SegmentPreview) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SegmentPreview(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNSettleScoresInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐSettleScoresInput(ctx context.Context, v any) (model.SettleScoresInput, error) {
@@ -51923,6 +58125,85 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	return ret
 }
 
+func (ec *executionContext) unmarshalNTagKind2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋtagᚐKind(ctx context.Context, v any) (tag1.Kind, error) {
+	var res tag1.Kind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTagKind2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋtagᚐKind(ctx context.Context, sel ast.SelectionSet, v tag1.Kind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNTagMemberInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐTagMemberInput(ctx context.Context, v any) (model.TagMemberInput, error) {
+	res, err := ec.unmarshalInputTagMemberInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTagMemberPayload2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐTagMemberPayload(ctx context.Context, sel ast.SelectionSet, v model.TagMemberPayload) graphql.Marshaler {
+	return ec._TagMemberPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNTagMemberPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐTagMemberPayload(ctx context.Context, sel ast.SelectionSet, v *model.TagMemberPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TagMemberPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTagRule2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚐRuleᚄ(ctx context.Context, sel ast.SelectionSet, v []*tag.Rule) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTagRule2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚐRule(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTagRule2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚐRule(ctx context.Context, sel ast.SelectionSet, v *tag.Rule) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TagRule(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTagRulePayload2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐTagRulePayload(ctx context.Context, sel ast.SelectionSet, v model.TagRulePayload) graphql.Marshaler {
+	return ec._TagRulePayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNTagRulePayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐTagRulePayload(ctx context.Context, sel ast.SelectionSet, v *model.TagRulePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TagRulePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNTagSource2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋmembertagᚐSource(ctx context.Context, v any) (membertag.Source, error) {
+	var res membertag.Source
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTagSource2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋmembertagᚐSource(ctx context.Context, sel ast.SelectionSet, v membertag.Source) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNTier2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐTierᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Tier) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -52101,6 +58382,25 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
+func (ec *executionContext) unmarshalNUntagMemberInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUntagMemberInput(ctx context.Context, v any) (model.UntagMemberInput, error) {
+	res, err := ec.unmarshalInputUntagMemberInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUntagMemberPayload2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUntagMemberPayload(ctx context.Context, sel ast.SelectionSet, v model.UntagMemberPayload) graphql.Marshaler {
+	return ec._UntagMemberPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNUntagMemberPayload2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUntagMemberPayload(ctx context.Context, sel ast.SelectionSet, v *model.UntagMemberPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UntagMemberPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNUpdateMemberInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUpdateMemberInput(ctx context.Context, v any) (model.UpdateMemberInput, error) {
 	res, err := ec.unmarshalInputUpdateMemberInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -52196,6 +58496,11 @@ func (ec *executionContext) marshalNUpdateScoreRulesPayload2ᚖgithubᚗcomᚋme
 	return ec._UpdateScoreRulesPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNUpdateTagRuleInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUpdateTagRuleInput(ctx context.Context, v any) (model.UpdateTagRuleInput, error) {
+	res, err := ec.unmarshalInputUpdateTagRuleInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNUpdateTierTableInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUpdateTierTableInput(ctx context.Context, v any) (model.UpdateTierTableInput, error) {
 	res, err := ec.unmarshalInputUpdateTierTableInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -52251,6 +58556,20 @@ func (ec *executionContext) marshalNUserErrorCode2githubᚗcomᚋmembergraphᚋm
 	return v
 }
 
+func (ec *executionContext) marshalNWebhookDeliveryConnection2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚐWebhookDeliveryConnection(ctx context.Context, sel ast.SelectionSet, v ent.WebhookDeliveryConnection) graphql.Marshaler {
+	return ec._WebhookDeliveryConnection(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNWebhookDeliveryConnection2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐWebhookDeliveryConnection(ctx context.Context, sel ast.SelectionSet, v *ent.WebhookDeliveryConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._WebhookDeliveryConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNWebhookDeliveryStatus2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋwebhookdeliveryᚐStatus(ctx context.Context, v any) (webhookdelivery.Status, error) {
 	var res webhookdelivery.Status
 	err := res.UnmarshalGQL(v)
@@ -52259,6 +58578,32 @@ func (ec *executionContext) unmarshalNWebhookDeliveryStatus2githubᚗcomᚋmembe
 
 func (ec *executionContext) marshalNWebhookDeliveryStatus2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋwebhookdeliveryᚐStatus(ctx context.Context, sel ast.SelectionSet, v webhookdelivery.Status) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNWebhookEndpoint2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐWebhookEndpointᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.WebhookEndpoint) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWebhookEndpoint2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐWebhookEndpoint(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNWebhookEndpoint2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐWebhookEndpoint(ctx context.Context, sel ast.SelectionSet, v *ent.WebhookEndpoint) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._WebhookEndpoint(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNWebhookEndpointStatus2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋwebhookendpointᚐStatus(ctx context.Context, v any) (webhookendpoint.Status, error) {
@@ -52590,6 +58935,71 @@ func (ec *executionContext) marshalOChannel2ᚖgithubᚗcomᚋmembergraphᚋmemb
 	return v
 }
 
+func (ec *executionContext) marshalOCondition2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚋcondᚐNodeᚄ(ctx context.Context, sel ast.SelectionSet, v []cond.Node) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCondition2githubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚋcondᚐNode(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOCondition2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚋcondᚐNode(ctx context.Context, sel ast.SelectionSet, v *cond.Node) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Condition(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOConditionField2githubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚋcondᚐField(ctx context.Context, v any) (cond.Field, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := cond.Field(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOConditionField2githubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚋcondᚐField(ctx context.Context, sel ast.SelectionSet, v cond.Field) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(v))
+	return res
+}
+
+func (ec *executionContext) unmarshalOConditionInput2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚋcondᚐNodeᚄ(ctx context.Context, v any) ([]cond.Node, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
+	var err error
+	res := make([]cond.Node, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNConditionInput2githubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚋcondᚐNode(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOConditionInput2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚋcondᚐNode(ctx context.Context, v any) (*cond.Node, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputConditionInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOConfigEntryInput2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐConfigEntryInputᚄ(ctx context.Context, v any) ([]*model.ConfigEntryInput, error) {
 	if v == nil {
 		return nil, nil
@@ -52749,6 +59159,17 @@ func (ec *executionContext) marshalOID2ᚖint(ctx context.Context, sel ast.Selec
 	return res
 }
 
+func (ec *executionContext) unmarshalOInt2int(ctx context.Context, v any) (int, error) {
+	res, err := scalar.UnmarshalInt(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOInt2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
+	_ = sel
+	res := scalar.MarshalInt(v)
+	return graphql.WrapContextMarshaler(ctx, res)
+}
+
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
 	if v == nil {
 		return nil, nil
@@ -52763,6 +59184,23 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	}
 	_ = sel
 	res := scalar.MarshalInt(*v)
+	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) unmarshalOInt2ᚖint64(ctx context.Context, v any) (*int64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := scalar.UnmarshalInt64(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOInt2ᚖint64(ctx context.Context, sel ast.SelectionSet, v *int64) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	res := scalar.MarshalInt64(*v)
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
@@ -52941,6 +59379,13 @@ func (ec *executionContext) marshalOMemberStatus2ᚖgithubᚗcomᚋmembergraph�
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOMemberTag2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚐTagged(ctx context.Context, sel ast.SelectionSet, v *tag.Tagged) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MemberTag(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOMemberWhereInput2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMemberWhereInputᚄ(ctx context.Context, v any) ([]*ent.MemberWhereInput, error) {
@@ -53191,6 +59636,13 @@ func (ec *executionContext) marshalOScoreRules2ᚖgithubᚗcomᚋmembergraphᚋm
 	return ec._ScoreRules(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOSegment2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐSegment(ctx context.Context, sel ast.SelectionSet, v *ent.Segment) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Segment(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOSettlement2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐSettlement(ctx context.Context, sel ast.SelectionSet, v *ent.Settlement) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -53298,6 +59750,13 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOTagRule2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚐRule(ctx context.Context, sel ast.SelectionSet, v *tag.Rule) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._TagRule(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOTier2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐTierᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Tier) graphql.Marshaler {
@@ -53455,6 +59914,13 @@ func (ec *executionContext) marshalOWebhookDeliveryEdge2ᚖgithubᚗcomᚋmember
 		return graphql.Null
 	}
 	return ec._WebhookDeliveryEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOWebhookEndpoint2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐWebhookEndpoint(ctx context.Context, sel ast.SelectionSet, v *ent.WebhookEndpoint) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._WebhookEndpoint(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

@@ -33,6 +33,7 @@ import (
 	"github.com/membergraph/membergraph/internal/campaign"
 	"github.com/membergraph/membergraph/internal/events"
 	"github.com/membergraph/membergraph/internal/medal"
+	"github.com/membergraph/membergraph/internal/outbox"
 	"github.com/membergraph/membergraph/internal/member"
 	"github.com/membergraph/membergraph/internal/partner"
 	"github.com/membergraph/membergraph/internal/plus"
@@ -44,6 +45,7 @@ import (
 	"github.com/membergraph/membergraph/internal/store"
 	"github.com/membergraph/membergraph/internal/storeprog"
 	"github.com/membergraph/membergraph/internal/tier"
+	"github.com/membergraph/membergraph/internal/webhook"
 )
 
 // ServerConfig assembles a server. Zero limits take the defaults of withDefaults.
@@ -93,6 +95,9 @@ type ServerConfig struct {
 	// Websocket bounds the websocket transport (WebsocketConfig: init timeout, message
 	// size, connections per token subject and in total, ping/pong).
 	Websocket WebsocketConfig
+	// LiveUpdates tunes the outbox feed of the memberUpdated subscription (poll interval,
+	// wait for a sequence gap, per-listener buffer; outbox.FeedConfig's defaults).
+	LiveUpdates outbox.FeedConfig
 
 	// SelectionLimit bounds the fields, inline fragments and fragment spreads of a document
 	// with every fragment spread expanded, counted before the document is validated
@@ -226,6 +231,8 @@ func (s *Server) graphqlHandler() http.Handler {
 		ledger: s.cfg.Ledger, events: s.cfg.Events, scores: s.cfg.Scores, tiers: s.cfg.Tiers, benefits: s.cfg.Benefits,
 		medals: s.cfg.Medals, partners: s.cfg.Partners, plus: s.cfg.Plus, plusCodes: s.cfg.PlusCodes,
 		stores: s.cfg.Stores, campaigns: s.cfg.Campaigns, catalogues: newCatalogues(s.cfg.DB.Client, s.cfg.Programs)}
+	resolver.webhooks = webhook.NewService(s.cfg.DB.Client, s.cfg.Ledger.Clock())
+	resolver.feed = outbox.NewFeed(s.cfg.DB.Client, s.cfg.LiveUpdates, s.cfg.Logger)
 	resolver.analytics = analytics.New(s.cfg.DB.Client, s.cfg.DB.Dialect, s.cfg.Ledger.Clock())
 	ecfg := Config{Resolvers: resolver}
 	ecfg.Directives.Auth = authDirective

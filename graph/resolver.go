@@ -11,6 +11,7 @@ import (
 	"github.com/membergraph/membergraph/internal/events"
 	"github.com/membergraph/membergraph/internal/medal"
 	"github.com/membergraph/membergraph/internal/member"
+	"github.com/membergraph/membergraph/internal/outbox"
 	"github.com/membergraph/membergraph/internal/partner"
 	"github.com/membergraph/membergraph/internal/plus"
 	"github.com/membergraph/membergraph/internal/pluscode"
@@ -19,6 +20,7 @@ import (
 	"github.com/membergraph/membergraph/internal/score"
 	"github.com/membergraph/membergraph/internal/storeprog"
 	"github.com/membergraph/membergraph/internal/tier"
+	"github.com/membergraph/membergraph/internal/webhook"
 )
 
 // Resolver holds the services the resolvers call. The fields are unexported because the
@@ -43,4 +45,8 @@ type Resolver struct {
 	campaigns *campaign.Service
 	// catalogues caches each programme's catalogue for queries (catalogue.go).
 	catalogues *catalogues
+	// webhooks manages the programme's webhook endpoints (webhooks.resolvers.go).
+	webhooks *webhook.Service
+	// feed hands memberUpdated the outbox's messages, from whichever replica wrote them.
+	feed *outbox.Feed
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/membergraph/membergraph/internal/clock"
 	"github.com/membergraph/membergraph/internal/program"
 	"github.com/membergraph/membergraph/internal/store"
+	"github.com/membergraph/membergraph/internal/webhook"
 )
 
 // config is every setting of the binary. Defaults are set in the bind methods, in one
@@ -78,6 +79,12 @@ type config struct {
 	// graph.DefaultWebsocketMaxPerSubject).
 	WSMaxConnections int
 	WSMaxPerSubject  int
+	// Webhooks tunes the webhook dispatcher every serve runs (internal/webhook.Config; the
+	// --webhook-* flags): poll, timeout, lease, backoff, retry period, disabling run.
+	Webhooks webhook.Config
+	// LivePoll is how often a server with memberUpdated subscribers reads the outbox
+	// (default 250 ms).
+	LivePoll time.Duration
 }
 
 // bindServe registers the flags of serve; the other commands bind the few they use.
@@ -129,6 +136,23 @@ func (c *config) bindServe(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may finish after SIGTERM")
 	fs.DurationVar(&c.RequestTimeout, "request-timeout", envDuration("MEMBERGRAPH_REQUEST_TIMEOUT", graph.DefaultRequestTimeout, "10s"),
 		"deadline of each /graphql request, database lock waits and retries included; past it the answer is UNAVAILABLE with retryAfterSeconds [MEMBERGRAPH_REQUEST_TIMEOUT]")
+	c.bindWebhooks(fs)
+}
+
+// bindWebhooks registers the dispatcher's flags; their defaults are webhook.Config's.
+func (c *config) bindWebhooks(fs *flag.FlagSet) {
+	w := &c.Webhooks
+	fs.DurationVar(&w.Poll, "webhook-poll", time.Second, "how often the webhook dispatcher looks for messages when it found none")
+	fs.DurationVar(&w.Timeout, "webhook-timeout", 10*time.Second, "deadline of one webhook delivery attempt")
+	fs.DurationVar(&w.Lease, "webhook-lease", webhook.DefaultLease,
+		"how long a server holds a delivery it is attempting; longer than --webhook-timeout; a delivery of a server that died is attempted again after it")
+	fs.DurationVar(&w.Backoff, "webhook-backoff", webhook.DefaultBackoff, "wait after a delivery's first failed attempt; doubled after each further failure")
+	fs.DurationVar(&w.MaxBackoff, "webhook-max-backoff", webhook.DefaultMaxBackoff, "longest wait between two attempts of a delivery")
+	fs.DurationVar(&w.RetryFor, "webhook-retry-for", webhook.DefaultRetryFor,
+		"how long a delivery is retried before it is FAILED (at least 24h with --production)")
+	fs.IntVar(&w.DisableAfter, "webhook-disable-after", webhook.DefaultDisableAfter,
+		"failed attempts in a row after which an endpoint is DISABLED")
+	fs.DurationVar(&c.LivePoll, "live-poll", 250*time.Millisecond, "how often a server with memberUpdated subscribers reads the outbox")
 }
 
 // bindDatabase registers --database-url. Help shows the URL with its password hidden.

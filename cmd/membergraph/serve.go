@@ -17,6 +17,7 @@ import (
 	"github.com/membergraph/membergraph/internal/campaign"
 	"github.com/membergraph/membergraph/internal/events"
 	"github.com/membergraph/membergraph/internal/medal"
+	"github.com/membergraph/membergraph/internal/outbox"
 	"github.com/membergraph/membergraph/internal/member"
 	"github.com/membergraph/membergraph/internal/partner"
 	"github.com/membergraph/membergraph/internal/plus"
@@ -27,6 +28,7 @@ import (
 	"github.com/membergraph/membergraph/internal/segment"
 	"github.com/membergraph/membergraph/internal/store"
 	"github.com/membergraph/membergraph/internal/storeprog"
+	"github.com/membergraph/membergraph/internal/webhook"
 )
 
 const serveSynopsis = `Run the GraphQL API (POST /graphql), the playground (GET /, not with --production),
@@ -55,6 +57,9 @@ func serve(ctx context.Context, args []string) error {
 	clk, err := cfg.businessClock()
 	if err != nil {
 		return err
+	}
+	if cfg.Production && cfg.Webhooks.RetryFor < 24*time.Hour {
+		return errors.New("--webhook-retry-for: at least 24h with --production (receivers may be down for a day)")
 	}
 	devSecret := cfg.AuthSecret == ""
 	if devSecret && cfg.Production {
@@ -197,6 +202,7 @@ func serve(ctx context.Context, args []string) error {
 		Partners:        partners,
 		Plus:            plusTerms,
 		PlusCodes:       pluscode.NewService(db.Client, ledger, plusTerms, codeHasher),
+		LiveUpdates:     outbox.FeedConfig{Poll: cfg.LivePoll},
 		Stores:          storeprog.NewService(db.Client, ledger),
 		Campaigns:       campaigns,
 		Logger:          logger,
@@ -247,6 +253,7 @@ func serve(ctx context.Context, args []string) error {
 	go medals.RunReevaluation(jobs, cfg.MedalInterval, logger)
 	go campaigns.RunSchedules(jobs, logger)
 	go partners.RunReconciler(jobs, 30*time.Second)
+	go webhook.NewDispatcher(db.Client, clk, cfg.Webhooks, logger).Run(jobs)
 
 	select {
 	case err := <-errc:

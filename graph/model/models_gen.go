@@ -17,6 +17,8 @@ import (
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/pluscodebatch"
 	"github.com/membergraph/membergraph/internal/rules"
+	"github.com/membergraph/membergraph/internal/tag"
+	"github.com/membergraph/membergraph/internal/tag/cond"
 )
 
 // An operator's correction of a member's points.
@@ -323,6 +325,16 @@ type CreateCampaignPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+// A new segment.
+type CreateSegmentInput struct {
+	// Its key: 1–64 letters, digits or - _ . : @ /; unique among segments.
+	Key string `json:"key"`
+	// Its name, 1–100 characters.
+	Name string `json:"name"`
+	// Who is in it.
+	Filter *cond.Node `json:"filter"`
+}
+
 // A new store.
 type CreateStoreInput struct {
 	// The store id: 1–64 letters, digits or - _ . : @ /, not starting with PARTNER: or UNION:; unique.
@@ -359,6 +371,51 @@ type CreateStoreProgramInput struct {
 type CreateStoreProgramPayload struct {
 	// The programme created; null when userErrors is not empty.
 	Program *ent.StoreProgram `json:"program,omitempty"`
+	// What was wrong with the input; empty on success.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// A new automatic tag.
+type CreateTagRuleInput struct {
+	// The tag's key: 1–64 letters, digits or - _ . : @ /; unique among tags.
+	Key string `json:"key"`
+	// Its name, 1–100 characters.
+	Name string `json:"name"`
+	// Who carries the tag: no tag leaves.
+	Condition *cond.Node `json:"condition"`
+}
+
+// A webhook endpoint to add.
+type CreateWebhookEndpointInput struct {
+	// Where to POST: an absolute http or https URL, at most 2,048 characters.
+	URL string `json:"url"`
+	// The message types to deliver, at least one of points.changed, points.expiring,
+	// tier.changed, medal.level, plus.started, plus.ended, campaign.result.
+	EventTypes []string `json:"eventTypes"`
+	// What the endpoint is for, at most 500 characters (default empty).
+	Description *string `json:"description,omitempty"`
+}
+
+// The result of createWebhookEndpoint.
+type CreateWebhookEndpointPayload struct {
+	// The endpoint; null when userErrors is not empty.
+	Endpoint *ent.WebhookEndpoint `json:"endpoint,omitempty"`
+	// The signing secret, whsec_ and base64; shown this once. Null when userErrors is not empty.
+	Secret *string `json:"secret,omitempty"`
+	// What was wrong with the input; empty on success.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// An endpoint to disable.
+type DisableWebhookEndpointInput struct {
+	// The endpoint.
+	Endpoint int `json:"endpoint"`
+}
+
+// The result of disableWebhookEndpoint.
+type DisableWebhookEndpointPayload struct {
+	// The endpoint, now DISABLED; null when userErrors is not empty.
+	Endpoint *ent.WebhookEndpoint `json:"endpoint,omitempty"`
 	// What was wrong with the input; empty on success.
 	UserErrors []*UserError `json:"userErrors"`
 }
@@ -742,6 +799,24 @@ type MemberEventEdge struct {
 	Cursor entgql.Cursor[int] `json:"cursor"`
 }
 
+// One change of a member, pushed by memberUpdated.
+type MemberUpdatedEvent struct {
+	// The outbox message's sequence: increasing, a member's changes in the order they committed.
+	Sequence int `json:"sequence"`
+	// What changed: points.changed, tier.changed, medal.level, plus.started or plus.ended.
+	Type string `json:"type"`
+	// When the change happened.
+	At time.Time `json:"at"`
+	// The member.
+	ExternalID string `json:"externalId"`
+	// The change as JSON text, the data.change of the webhook body: for points.changed {kind,
+	// amount, funding}; tier.changed {from, to, direction, score, period}; medal.level {medal,
+	// from, to}; plus.started and plus.ended {term, plan, start, end, reason}.
+	Change string `json:"change"`
+	// The member as it is now, read when the update is sent.
+	Member *ent.Member `json:"member,omitempty"`
+}
+
 // A line of a completed order, as reported.
 type OrderLine struct {
 	// The product.
@@ -1092,6 +1167,20 @@ type RedeemPlusCodePayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+// A delivery to send again.
+type RedeliverWebhookInput struct {
+	// The delivery, from webhookDeliveries.
+	Delivery int `json:"delivery"`
+}
+
+// The result of redeliverWebhook.
+type RedeliverWebhookPayload struct {
+	// The delivery, PENDING again; null when userErrors is not empty.
+	Delivery *ent.WebhookDelivery `json:"delivery,omitempty"`
+	// What was wrong with the input; empty on success.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 // A new member of the token's programme.
 type RegisterMemberInput struct {
 	// The commerce side's account id: 1–64 characters of letters, digits and - _ . : @
@@ -1167,6 +1256,22 @@ type RevokePartnerBenefitPayload struct {
 	// The grant afterwards; null when userErrors is not empty.
 	Grant *ent.PartnerGrant `json:"grant,omitempty"`
 	// What was wrong; empty on success. Listed in the order found, which follows the input's fields.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// An endpoint whose secret to replace.
+type RotateWebhookSecretInput struct {
+	// The endpoint.
+	Endpoint int `json:"endpoint"`
+}
+
+// The result of rotateWebhookSecret.
+type RotateWebhookSecretPayload struct {
+	// The endpoint; null when userErrors is not empty.
+	Endpoint *ent.WebhookEndpoint `json:"endpoint,omitempty"`
+	// The new secret, shown this once; null when userErrors is not empty.
+	Secret *string `json:"secret,omitempty"`
+	// What was wrong with the input; empty on success.
 	UserErrors []*UserError `json:"userErrors"`
 }
 
@@ -1254,6 +1359,38 @@ type ScoreDistribution struct {
 	// The buckets from score 0 up to the highest holding a member, empty ones included, at most
 	// 100: the 100th then holds every score from its from up (to null).
 	Buckets []*ScoreBucket `json:"buckets"`
+}
+
+// A page of a segment's members, by member id.
+type SegmentMemberConnection struct {
+	// The members of the page.
+	Edges []*SegmentMemberEdge `json:"edges"`
+	// Where the page lies in the list.
+	PageInfo *entgql.PageInfo[int] `json:"pageInfo"`
+}
+
+// One member of a segment and its place in the list.
+type SegmentMemberEdge struct {
+	// The member.
+	Node *ent.Member `json:"node"`
+	// Pass as after to page on from this member.
+	Cursor entgql.Cursor[int] `json:"cursor"`
+}
+
+// The result of createSegment.
+type SegmentPayload struct {
+	// The segment; null when userErrors is not empty.
+	Segment *ent.Segment `json:"segment,omitempty"`
+	// What was wrong with the input; empty on success.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// The result of previewSegment.
+type SegmentPreview struct {
+	// How many members the filter selects now; null when userErrors is not empty.
+	Count *int `json:"count,omitempty"`
+	// What was wrong with the filter; empty when it is valid.
+	UserErrors []*UserError `json:"userErrors"`
 }
 
 // The period to settle.
@@ -1393,6 +1530,38 @@ type StoreMemberWhereInput struct {
 	Preference *string `json:"preference,omitempty"`
 }
 
+// The live updates, over the websocket at /graphql (graphql-transport-ws or graphql-ws).
+type Subscription struct {
+}
+
+// A manual tag to set.
+type TagMemberInput struct {
+	// The member.
+	ExternalID string `json:"externalId"`
+	// The tag's key: 1–64 letters, digits or - _ . : @ /. A new key creates a MANUAL tag.
+	Tag string `json:"tag"`
+	// A new tag's name, 0–100 characters (default: its key); ignored for an existing tag.
+	Name *string `json:"name,omitempty"`
+	// Why, 1–256 characters.
+	Reason string `json:"reason"`
+}
+
+// The result of tagMember.
+type TagMemberPayload struct {
+	// The tag as the member carries it (the first setting's, on a repeat); null when userErrors is not empty.
+	Tag *tag.Tagged `json:"tag,omitempty"`
+	// What was wrong with the input; empty on success.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// The result of createTagRule and updateTagRule.
+type TagRulePayload struct {
+	// The rule; its evaluation of every member runs in the background. Null when userErrors is not empty.
+	Rule *tag.Rule `json:"rule,omitempty"`
+	// What was wrong with the input; empty on success.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 // One tier's members under the current and the proposed thresholds.
 type TierBucket struct {
 	// The tier.
@@ -1453,6 +1622,24 @@ type TierTableSimulation struct {
 	Members int `json:"members"`
 	// One bucket per tier, lowest first.
 	Tiers []*TierBucket `json:"tiers"`
+}
+
+// A manual tag to remove.
+type UntagMemberInput struct {
+	// The member.
+	ExternalID string `json:"externalId"`
+	// The tag's key.
+	Tag string `json:"tag"`
+	// Why, 1–256 characters; kept in the audit log.
+	Reason string `json:"reason"`
+}
+
+// The result of untagMember.
+type UntagMemberPayload struct {
+	// Whether the member carried the tag (false on a repeat).
+	Removed bool `json:"removed"`
+	// What was wrong with the input; empty on success.
+	UserErrors []*UserError `json:"userErrors"`
 }
 
 // Fields left out (null) are not changed.
@@ -1531,6 +1718,16 @@ type UpdateScoreRulesPayload struct {
 	ScoreRules *rules.Score `json:"scoreRules,omitempty"`
 	// What was wrong with the settings; empty on success. Listed in the order found, which follows the input's fields.
 	UserErrors []*UserError `json:"userErrors"`
+}
+
+// A change of an automatic tag; what is left out stays.
+type UpdateTagRuleInput struct {
+	// The tag's key.
+	Key string `json:"key"`
+	// A new name, 1–100 characters.
+	Name *string `json:"name,omitempty"`
+	// A new condition; every member is re-evaluated.
+	Condition *cond.Node `json:"condition,omitempty"`
 }
 
 // The whole new tier table.

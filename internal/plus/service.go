@@ -24,6 +24,7 @@ import (
 	"github.com/membergraph/membergraph/internal/clock"
 	"github.com/membergraph/membergraph/internal/ident"
 	internalmember "github.com/membergraph/membergraph/internal/member"
+	"github.com/membergraph/membergraph/internal/outbox"
 	"github.com/membergraph/membergraph/internal/page"
 	"github.com/membergraph/membergraph/internal/points"
 	"github.com/membergraph/membergraph/internal/rules"
@@ -237,6 +238,9 @@ func (s *Service) Grant(ctx context.Context, req GrantRequest) (*GrantResult, er
 			return conflict(f, req.IdempotencyKey)
 		}
 		if err != nil {
+			return err
+		}
+		if err := outbox.Write(sys, tx, []outbox.Message{termMessage(outbox.PlusStarted, res.Term, "", now)}); err != nil {
 			return err
 		}
 		return s.remember(sys, tx, prog.ID, req.MemberID, req.IdempotencyKey, hash, opGrant, &res.Term.ID, 0, nil, now, f)
@@ -488,6 +492,13 @@ func (s *Service) Cancel(ctx context.Context, req CancelRequest) (*CancelResult,
 		if req.Refund {
 			res.RefundedCents = res.RefundableCents
 		}
+		why := EndCancelled
+		if req.Refund {
+			why = EndRefunded
+		}
+		if err := outbox.Write(sys, tx, []outbox.Message{termMessage(outbox.PlusEnded, res.Term, string(why), now)}); err != nil {
+			return err
+		}
 		return s.remember(sys, tx, prog.ID, req.MemberID, req.IdempotencyKey, hash, opCancel, &res.Term.ID, res.RefundableCents, nil, now, f)
 	})
 	if err != nil {
@@ -731,7 +742,15 @@ func (s *Service) RecordEnds(ctx context.Context) (int, error) {
 			return done, err
 		}
 		for _, t := range due {
-			n, err := s.client.PlusTerm.Update().Where(plusterm.ID(t.ID), plusterm.EndRecordedAtIsNil()).SetEndRecordedAt(now).Save(sys)
+			var n int
+			err := store.WithTx(sys, s.client, func(tx *ent.Tx) error {
+				var err error
+				n, err = tx.PlusTerm.Update().Where(plusterm.ID(t.ID), plusterm.EndRecordedAtIsNil()).SetEndRecordedAt(now).Save(sys)
+				if err != nil || n == 0 {
+					return err
+				}
+				return outbox.Write(sys, tx, []outbox.Message{termMessage(outbox.PlusEnded, t, string(EndExpired), t.EndAt)})
+			})
 			if err != nil {
 				return done, err
 			}
@@ -767,4 +786,19 @@ func (s *Service) RunEnds(ctx context.Context, interval time.Duration, logger *s
 		case <-t.C:
 		}
 	}
+}
+
+// TermChange is the change of a plus.started or plus.ended outbox message: the term, and
+// for an end why it ended.
+type TermChange struct {
+	Term   int       `json:"term"`
+	Plan   string    `json:"plan"`
+	Start  time.Time `json:"start"`
+	End    time.Time `json:"end"`
+	Reason string    `json:"reason,omitempty"`
+}
+
+func termMessage(typ string, t *ent.PlusTerm, reason string, at time.Time) outbox.Message {
+	return outbox.Message{ProgramID: t.ProgramID, MemberID: t.MemberID, Type: typ,
+		Data: TermChange{t.ID, t.Plan, t.StartAt.UTC(), t.EndAt.UTC(), reason}, At: at}
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/membergraph/membergraph/ent/tiergift"
 	"github.com/membergraph/membergraph/internal/audit"
 	"github.com/membergraph/membergraph/internal/auth"
+	"github.com/membergraph/membergraph/internal/outbox"
 	"github.com/membergraph/membergraph/internal/points"
 	"github.com/membergraph/membergraph/internal/rules"
 	"github.com/membergraph/membergraph/internal/score/formula"
@@ -494,6 +495,7 @@ func (r *run) write(ctx context.Context, tx *ent.Tx, p *ent.SettlementPartition,
 	now := r.clock.Now()
 	var changes []*ent.TierChangeCreate
 	var gifts []*ent.TierGiftCreate
+	var told []outbox.Message
 	moves := map[int][]int{} // tier → members moving to it
 	scores := make([]*ent.MemberScoreCreate, len(results))
 	for i, res := range results {
@@ -526,6 +528,11 @@ func (r *run) write(ctx context.Context, tx *ent.Tx, p *ent.SettlementPartition,
 			ch.SetFromTierID(res.from.ID)
 		}
 		changes = append(changes, ch)
+		tc := TierChange{To: res.to.Key, Direction: string(dir), Score: res.b.Score, Period: r.period.String()}
+		if res.from != nil {
+			tc.From = res.from.Key
+		}
+		told = append(told, outbox.Message{ProgramID: r.prog.ID, MemberID: res.memberID, Type: outbox.TierChanged, Data: tc, At: now})
 		if up && (res.to.GiftPoints > 0 || len(res.to.GiftBenefits) > 0) {
 			gifts = append(gifts, tx.TierGift.Create().SetProgramID(r.prog.ID).SetMemberID(res.memberID).SetTierID(res.to.ID).
 				SetYear(r.period.Year()).SetPoints(res.to.GiftPoints).SetBenefits(res.to.GiftBenefits).SetCreatedAt(now))
@@ -559,6 +566,9 @@ func (r *run) write(ctx context.Context, tx *ent.Tx, p *ent.SettlementPartition,
 		if err := tx.TierChange.CreateBulk(changes...).OnConflictColumns(tierchange.FieldMemberID, tierchange.FieldPeriod, tierchange.FieldRun).DoNothing().Exec(ctx); err != nil {
 			return err
 		}
+	}
+	if err := outbox.Write(ctx, tx, told); err != nil {
+		return err
 	}
 	if len(gifts) > 0 {
 		return tx.TierGift.CreateBulk(gifts...).OnConflictColumns(tiergift.FieldMemberID, tiergift.FieldTierID, tiergift.FieldYear).DoNothing().Exec(ctx)
@@ -718,4 +728,14 @@ func (s *Service) RunSettlement(ctx context.Context, interval time.Duration) {
 		case <-t.C:
 		}
 	}
+}
+
+// TierChange is the change of a tier.changed outbox message: the tiers by key (From empty
+// for a member's first tier), UP or DOWN, and the settled score and period that decided it.
+type TierChange struct {
+	From      string `json:"from"`
+	To        string `json:"to"`
+	Direction string `json:"direction"`
+	Score     int64  `json:"score"`
+	Period    string `json:"period"`
 }

@@ -65,7 +65,9 @@ type Service struct {
 }
 
 // NewService returns the endpoints' service.
-func NewService(client *ent.Client, c clock.Clock) *Service { return &Service{client: client, clock: c} }
+func NewService(client *ent.Client, c clock.Clock) *Service {
+	return &Service{client: client, clock: c}
+}
 
 // EndpointInput is what createWebhookEndpoint takes.
 type EndpointInput struct {
