@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/membergraph/membergraph/ent"
+	entcampaign "github.com/membergraph/membergraph/ent/campaign"
+	"github.com/membergraph/membergraph/ent/campaignresult"
+	"github.com/membergraph/membergraph/ent/campaignrun"
+	entmember "github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/ent/pointentry"
+	"github.com/membergraph/membergraph/internal/auth"
+	"github.com/membergraph/membergraph/internal/campaign"
+	"github.com/membergraph/membergraph/internal/clock"
+	"github.com/membergraph/membergraph/internal/member"
+	"github.com/membergraph/membergraph/internal/points"
+	"github.com/membergraph/membergraph/internal/program"
+	"github.com/membergraph/membergraph/internal/segment"
+	"github.com/membergraph/membergraph/internal/store"
+	"github.com/membergraph/membergraph/internal/storetest"
+	"github.com/membergraph/membergraph/internal/tag/cond"
+)
+
+// TestCampaignRunKill9: `membergraph campaigns run` is SIGKILLed in the middle of a run
+// (some chunks committed, the run unfinished) and started again: every member of the
+// segment is hit exactly once — one DONE result, one ledger credit, the campaign's and the
+// run's counts equal to the members — on SQLite and MariaDB.
+func TestCampaignRunKill9(t *testing.T) {
+	bin := buildBinary(t)
+	for _, b := range storetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := context.Background()
+			url := b.URL(t)
+			db, err := store.Open(ctx, url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if _, err := db.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := program.NewService(db.Client).EnsurePreset(ctx, program.JDPreset()); err != nil {
+				t.Fatal(err)
+			}
+			pid, err := program.NewService(db.Client).IDByKey(ctx, program.PresetKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// 16:00 in Shanghai: the daily 09:00 run of that date is due.
+			start := "2026-11-22T16:00:00+08:00"
+			at, _ := time.Parse(time.RFC3339, start)
+			clk := clock.NewManual(at)
+			admin := auth.NewContext(ctx, auth.Viewer{Role: auth.RoleAdmin, Subject: "ops", ProgramID: pid})
+			const n, pointsEach = 400, 7
+			members := member.NewService(db.Client, clk)
+			for i := range n {
+				if _, err := members.Register(admin, member.Registration{ExternalID: fmt.Sprintf("c-%03d", i), Channel: entmember.RegistrationChannelAPP}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := segment.NewService(db.Client, clk).Create(admin, segment.Input{Key: "app", Name: "App members",
+				Filter: cond.Node{Field: cond.RegistrationChannel, Values: []string{"APP"}}}); err != nil {
+				t.Fatal(err)
+			}
+			ledger := points.NewLedger(db.Client, db.Dialect, clk, nil)
+			svc := campaign.NewService(db.Client, ledger, segment.NewService(db.Client, clk), campaign.SegmentsByKey(db.Client), campaign.Config{})
+			c, err := svc.Create(admin, campaign.Spec{Key: "crash", Name: "Crash", Segment: "app",
+				Trigger: campaign.Trigger{Kind: entcampaign.TriggerKindDAILY, TimeOfDay: "09:00"},
+				Action:  campaign.Action{Kind: entcampaign.ActionGRANT_POINTS, Points: pointsEach, Budget: campaign.Platform}, BudgetPoints: 1_000_000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sys := auth.SystemContext(ctx, pid)
+			run := func() *exec.Cmd {
+				return exec.Command(bin, "campaigns", "run", "--database-url", url, "--clock-start", start, "--chunk", "10")
+			}
+
+			// Kill it once some chunks committed, before the run finished.
+			cmd := run()
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			var done int
+			for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+				done, _ = db.Client.CampaignResult.Query().Where(campaignresult.CampaignID(c.ID)).Count(sys)
+				if done >= 30 {
+					break
+				}
+			}
+			_ = cmd.Process.Signal(syscall.SIGKILL)
+			_ = cmd.Wait()
+			r, err := db.Client.CampaignRun.Query().Where(campaignrun.CampaignID(c.ID)).Only(sys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.FinishedAt != nil || r.Done >= n {
+				t.Fatalf("the kill came after the run finished (%d done): nothing was tested", r.Done)
+			}
+			t.Logf("killed with %d of %d members done", r.Done, n)
+
+			if out, err := run().CombinedOutput(); err != nil {
+				t.Fatalf("rerun: %v\n%s", err, out)
+			}
+			// A third run the same day finds the run finished and does nothing.
+			if out, err := run().CombinedOutput(); err != nil {
+				t.Fatalf("third run: %v\n%s", err, out)
+			}
+			r, err = db.Client.CampaignRun.Query().Where(campaignrun.CampaignID(c.ID)).Only(sys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.FinishedAt == nil || r.Done != n || r.Points != n*pointsEach {
+				t.Fatalf("run after the rerun = %+v, want finished with %d done, %d points", r, n, n*pointsEach)
+			}
+			results, err := db.Client.CampaignResult.Query().Where(campaignresult.CampaignID(c.ID), campaignresult.StatusEQ(campaignresult.StatusDONE)).Count(sys)
+			if err != nil || results != n {
+				t.Fatalf("%d DONE results (%v), want %d", results, err, n)
+			}
+			var perMember []struct {
+				MemberID int   `json:"member_id"`
+				Count    int   `json:"count"`
+				Sum      int64 `json:"sum"`
+			}
+			err = db.Client.PointEntry.Query().Where(pointentry.DescriptionEQ("Campaign: Crash")).
+				GroupBy(pointentry.FieldMemberID).Aggregate(ent.Count(), ent.Sum(pointentry.FieldAmount)).Scan(sys, &perMember)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(perMember) != n {
+				t.Fatalf("%d members credited, want %d", len(perMember), n)
+			}
+			for _, m := range perMember {
+				if m.Count != 1 || m.Sum != pointsEach {
+					t.Fatalf("member %d: %d credits summing %d, want one of %d", m.MemberID, m.Count, m.Sum, pointsEach)
+				}
+			}
+			got, err := db.Client.Campaign.Get(sys, c.ID)
+			if err != nil || got.SpentPoints != n*pointsEach {
+				t.Fatalf("campaign spent %d (%v), want %d", got.SpentPoints, err, n*pointsEach)
+			}
+		})
+	}
+}
