@@ -168,6 +168,18 @@ var readmeChecks = map[string][]readmeWant{
 	// ¥99 paid, less ¥11.07 of bonus points and the ¥10 coupon: ¥77.93 back.
 	"CancelPlus": {{"cancelPlus.refundableCents", 7793.0}, {"cancelPlus.refundedCents", 7793.0}},
 	"LinkCard":   {{"claimPartnerBenefit.grant.status", "GRANTED"}},
+	// The union's budget is kept as UNION:mall, not under either store.
+	"OpenTheMall": {{"fundStoreBudget.budget.storeId", "UNION:mall"}, {"fundStoreBudget.budget.remaining", 50000.0},
+		{"bookshop.store.program.key", "mall"}},
+	// The two who joined, by member id; demo-0001 as PlusOffer read her (Gold, 6,629) and no
+	// longer PLUS since CancelPlus; demo-0002, the debtor, is not Gold.
+	"MallMembers": {{"storeMembers.edges.0.node.externalId", "demo-0001"}, {"storeMembers.edges.0.node.tier.name", "Gold"},
+		{"storeMembers.edges.0.node.settledScore", 6629.0}, {"storeMembers.edges.0.node.plus", false},
+		{"storeMembers.edges.1.node.externalId", "demo-0002"}, {"storeMembers.edges.2", nil},
+		{"gold.edges.0.node.externalId", "demo-0001"}, {"gold.edges.1", nil}},
+	"BookshopWelcome": {{"grantStorePoints.entry.amount", 200.0}, {"grantStorePoints.entry.funding", "STORE:mall-books"}},
+	// The tea house reads the budget the bookshop granted from: 50,000 − 200.
+	"MallBudget": {{"storeBudget.storeId", "UNION:mall"}, {"storeBudget.granted", 200.0}, {"storeBudget.remaining", 49800.0}},
 }
 
 // readmeWant is a value expected at a dotted path (list indexes are numbers) of an answer's
