@@ -26,6 +26,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/membergraph/membergraph/ent"
+	"github.com/membergraph/membergraph/graph/console"
 	"github.com/membergraph/membergraph/graph/playground"
 	"github.com/membergraph/membergraph/internal/analytics"
 	"github.com/membergraph/membergraph/internal/auth"
@@ -33,8 +34,8 @@ import (
 	"github.com/membergraph/membergraph/internal/campaign"
 	"github.com/membergraph/membergraph/internal/events"
 	"github.com/membergraph/membergraph/internal/medal"
-	"github.com/membergraph/membergraph/internal/outbox"
 	"github.com/membergraph/membergraph/internal/member"
+	"github.com/membergraph/membergraph/internal/outbox"
 	"github.com/membergraph/membergraph/internal/partner"
 	"github.com/membergraph/membergraph/internal/plus"
 	"github.com/membergraph/membergraph/internal/pluscode"
@@ -44,6 +45,7 @@ import (
 	"github.com/membergraph/membergraph/internal/segment"
 	"github.com/membergraph/membergraph/internal/store"
 	"github.com/membergraph/membergraph/internal/storeprog"
+	"github.com/membergraph/membergraph/internal/tag"
 	"github.com/membergraph/membergraph/internal/tier"
 	"github.com/membergraph/membergraph/internal/webhook"
 )
@@ -76,11 +78,20 @@ type ServerConfig struct {
 	// Campaigns creates, runs and reports campaigns. Default: a service over DB whose
 	// audiences are internal/segment's segments.
 	Campaigns *campaign.Service
-	Logger    *slog.Logger
+	// Tags sets manual tags and evaluates tag rules. Default: a service over DB that hears
+	// Events' committed slices (events.Service.AddCommitListener), so an event re-tags its
+	// member; a caller passing its own wires that itself.
+	Tags *tag.Service
+	// Segments saves and counts segments. Default: a service over DB.
+	Segments *segment.Service
+	Logger   *slog.Logger
 	// DefaultProgram is the programme of tokens that name none.
 	DefaultProgram string
 	// Production turns off introspection and the playground.
 	Production bool
+	// Console says whether the operator console is served at /console (graph/console);
+	// the zero value, ConsoleDefault, serves it where the playground is: not in Production.
+	Console ConsoleMode
 	// DevToken, when set, is pre-filled into the playground's headers for visitors on
 	// loopback: the development convenience of a server that generated its own secret.
 	DevToken string
@@ -168,6 +179,15 @@ func (c *ServerConfig) withDefaults() {
 	if c.Stores == nil {
 		c.Stores = storeprog.NewService(c.DB.Client, c.Ledger)
 	}
+	if c.Tags == nil {
+		c.Tags = tag.NewService(c.DB.Client, c.Ledger.Clock(), c.DB.Dialect, tag.Config{Logger: c.Logger})
+		if c.Events != nil {
+			c.Events.AddCommitListener(c.Tags.Touched)
+		}
+	}
+	if c.Segments == nil {
+		c.Segments = segment.NewService(c.DB.Client, c.Ledger.Clock())
+	}
 	if c.Campaigns == nil {
 		c.Campaigns = campaign.NewService(c.DB.Client, c.Ledger, segment.NewService(c.DB.Client, c.Ledger.Clock()),
 			campaign.SegmentsByKey(c.DB.Client), campaign.Config{})
@@ -218,6 +238,11 @@ func NewServer(cfg ServerConfig) *Server {
 		s.mux.Handle("GET /{$}", pg)
 		s.mux.Handle("GET /playground/", pg)
 	}
+	if cfg.Console == ConsoleOn || cfg.Console == ConsoleDefault && !cfg.Production {
+		c := console.Handler(console.Options{Endpoint: "/graphql", DefaultToken: s.devToken})
+		s.mux.Handle("GET "+console.Path, c)
+		s.mux.Handle("GET "+console.Path+"/assets/", c)
+	}
 	return s
 }
 
@@ -230,7 +255,7 @@ func (s *Server) graphqlHandler() http.Handler {
 	resolver := &Resolver{client: s.cfg.DB.Client, programs: s.cfg.Programs, members: s.cfg.Members,
 		ledger: s.cfg.Ledger, events: s.cfg.Events, scores: s.cfg.Scores, tiers: s.cfg.Tiers, benefits: s.cfg.Benefits,
 		medals: s.cfg.Medals, partners: s.cfg.Partners, plus: s.cfg.Plus, plusCodes: s.cfg.PlusCodes,
-		stores: s.cfg.Stores, campaigns: s.cfg.Campaigns, catalogues: newCatalogues(s.cfg.DB.Client, s.cfg.Programs)}
+		stores: s.cfg.Stores, campaigns: s.cfg.Campaigns, tags: s.cfg.Tags, segments: s.cfg.Segments, catalogues: newCatalogues(s.cfg.DB.Client, s.cfg.Programs)}
 	resolver.webhooks = webhook.NewService(s.cfg.DB.Client, s.cfg.Ledger.Clock())
 	resolver.feed = outbox.NewFeed(s.cfg.DB.Client, s.cfg.LiveUpdates, s.cfg.Logger)
 	resolver.analytics = analytics.New(s.cfg.DB.Client, s.cfg.DB.Dialect, s.cfg.Ledger.Clock())
@@ -378,8 +403,28 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte("ready\n"))
 }
 
+// ConsoleMode says whether the server serves the operator console.
+type ConsoleMode int
+
+// The console modes.
+const (
+	ConsoleDefault ConsoleMode = iota // served where the playground is: not in Production
+	ConsoleOn                         // served, in Production too
+	ConsoleOff                        // not served
+)
+
 // playgroundHeaders pre-fills a development token for visitors on this machine only.
 func (s *Server) playgroundHeaders(r *http.Request) string {
+	tok := s.devToken(r)
+	if tok == "" {
+		return ""
+	}
+	return `{"Authorization": "Bearer ` + tok + `"}`
+}
+
+// devToken is the development token for visitors on this machine only, "" for others; the
+// playground and the console pre-fill it.
+func (s *Server) devToken(r *http.Request) string {
 	if s.cfg.DevToken == "" {
 		return ""
 	}
@@ -387,7 +432,7 @@ func (s *Server) playgroundHeaders(r *http.Request) string {
 	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
 		return ""
 	}
-	return `{"Authorization": "Bearer ` + s.cfg.DevToken + `"}`
+	return s.cfg.DevToken
 }
 
 func writeHTTPError(w http.ResponseWriter, status int, code, msg string) {

@@ -6,6 +6,7 @@ package graph
 
 import (
 	"github.com/membergraph/membergraph/ent"
+	"github.com/membergraph/membergraph/internal/analytics"
 	"github.com/membergraph/membergraph/internal/benefit"
 	"github.com/membergraph/membergraph/internal/campaign"
 	"github.com/membergraph/membergraph/internal/events"
@@ -18,7 +19,9 @@ import (
 	"github.com/membergraph/membergraph/internal/points"
 	"github.com/membergraph/membergraph/internal/program"
 	"github.com/membergraph/membergraph/internal/score"
+	"github.com/membergraph/membergraph/internal/segment"
 	"github.com/membergraph/membergraph/internal/storeprog"
+	"github.com/membergraph/membergraph/internal/tag"
 	"github.com/membergraph/membergraph/internal/tier"
 	"github.com/membergraph/membergraph/internal/webhook"
 )
@@ -41,6 +44,8 @@ type Resolver struct {
 	plusCodes *pluscode.Service
 	// stores serves store programmes, consents and what a store sees and grants.
 	stores *storeprog.Service
+	// analytics computes the operators' figures (analytics.resolvers.go).
+	analytics *analytics.Service
 	// campaigns creates, dry-runs, pauses and reports targeted campaigns.
 	campaigns *campaign.Service
 	// catalogues caches each programme's catalogue for queries (catalogue.go).
@@ -49,4 +54,7 @@ type Resolver struct {
 	webhooks *webhook.Service
 	// feed hands memberUpdated the outbox's messages, from whichever replica wrote them.
 	feed *outbox.Feed
+	// tags sets manual tags and keeps tag rules; segments saves and counts segments.
+	tags     *tag.Service
+	segments *segment.Service
 }

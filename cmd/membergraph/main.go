@@ -28,6 +28,7 @@ Usage:
   membergraph bench   NAME      load data for and run the benchmarks of docs/benchmarks.md
   membergraph plus    CMD       record ended PLUS terms now (expire), issue redemption codes (codes)
   membergraph campaigns run     run the campaigns whose schedule is due now (serve does it every minute)
+  membergraph tags evaluate     re-evaluate every tag rule for every member now (serve does it daily)
   membergraph version           print the version of this binary
 
 Run "membergraph COMMAND -h" for a command's flags. Flags override environment variables;
@@ -73,6 +74,8 @@ func run(ctx context.Context, args []string) error {
 		return plusCmd(ctx, args[1:])
 	case "campaigns":
 		return campaignsCmd(ctx, args[1:])
+	case "tags":
+		return tagsCmd(ctx, args[1:])
 	case "version", "--version":
 		fmt.Println("membergraph", buildVersion())
 		return nil

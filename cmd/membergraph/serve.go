@@ -17,8 +17,8 @@ import (
 	"github.com/membergraph/membergraph/internal/campaign"
 	"github.com/membergraph/membergraph/internal/events"
 	"github.com/membergraph/membergraph/internal/medal"
-	"github.com/membergraph/membergraph/internal/outbox"
 	"github.com/membergraph/membergraph/internal/member"
+	"github.com/membergraph/membergraph/internal/outbox"
 	"github.com/membergraph/membergraph/internal/partner"
 	"github.com/membergraph/membergraph/internal/plus"
 	"github.com/membergraph/membergraph/internal/pluscode"
@@ -28,6 +28,7 @@ import (
 	"github.com/membergraph/membergraph/internal/segment"
 	"github.com/membergraph/membergraph/internal/store"
 	"github.com/membergraph/membergraph/internal/storeprog"
+	"github.com/membergraph/membergraph/internal/tag"
 	"github.com/membergraph/membergraph/internal/webhook"
 )
 
@@ -190,13 +191,18 @@ func serve(ctx context.Context, args []string) error {
 	}
 	campaigns := campaign.NewService(db.Client, ledger, segment.NewService(db.Client, clk), campaign.SegmentsByKey(db.Client),
 		campaign.Config{ScheduleInterval: cfg.CampaignInterval})
+	// An event batch re-tags the members it touched once it committed (internal/tag).
+	tags := tag.NewService(db.Client, clk, db.Dialect, tag.Config{Logger: logger})
+	eventsSvc := events.NewService(db.Client, ledger, 0)
+	eventsSvc.AddCommitListener(tags.Touched)
 	srvCfg := graph.ServerConfig{
 		DB:              db,
 		Signer:          signer,
 		Programs:        programs,
 		Members:         member.NewService(db.Client, clk),
 		Ledger:          ledger,
-		Events:          events.NewService(db.Client, ledger, 0),
+		Events:          eventsSvc,
+		Tags:            tags,
 		Scores:          scores,
 		Medals:          medals,
 		Partners:        partners,
@@ -208,6 +214,7 @@ func serve(ctx context.Context, args []string) error {
 		Logger:          logger,
 		DefaultProgram:  cfg.Program,
 		Production:      cfg.Production,
+		Console:         cfg.Console.mode(),
 		ComplexityLimit: cfg.ComplexityLimit,
 		DepthLimit:      cfg.DepthLimit,
 		SelectionLimit:  cfg.SelectionLimit,
@@ -244,6 +251,9 @@ func serve(ctx context.Context, args []string) error {
 	if !cfg.Production {
 		fmt.Fprintf(os.Stderr, "Playground: http://%s/\n", browsable(ln.Addr()))
 	}
+	if m := srvCfg.Console; m == graph.ConsoleOn || m == graph.ConsoleDefault && !cfg.Production {
+		fmt.Fprintf(os.Stderr, "Console: http://%s/console\n", browsable(ln.Addr()))
+	}
 
 	jobs, stopJobs := context.WithCancel(ctx)
 	defer stopJobs()
@@ -252,6 +262,7 @@ func serve(ctx context.Context, args []string) error {
 	go scores.RunSettlement(jobs, cfg.SettleInterval)
 	go medals.RunReevaluation(jobs, cfg.MedalInterval, logger)
 	go campaigns.RunSchedules(jobs, logger)
+	go tags.RunDaily(jobs, tag.DailyCheck)
 	go partners.RunReconciler(jobs, 30*time.Second)
 	go webhook.NewDispatcher(db.Client, clk, cfg.Webhooks, logger).Run(jobs)
 

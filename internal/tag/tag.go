@@ -9,6 +9,7 @@ package tag
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -34,6 +35,9 @@ import (
 	"github.com/membergraph/membergraph/internal/tag/cond"
 	"github.com/membergraph/membergraph/internal/usererr"
 )
+
+// DailyCheck is how often serve's RunDaily looks for rules not evaluated today.
+const DailyCheck = time.Hour
 
 // Bounds of the inputs.
 const (
@@ -144,6 +148,23 @@ func checkName(errs *usererr.List, field, name string, max int, required bool) {
 	}
 }
 
+// trail records a manual tag's change in the audit log as the viewer did it. The log is
+// written only for ADMIN (rule.AdminDataPolicy), and SERVICE sets manual tags too: so the
+// entry is written as the platform, naming the viewer as its actor, as audit.Record would.
+func trail(ctx context.Context, tx *ent.Tx, now time.Time, action string, before, after any) error {
+	v, _ := auth.FromContext(ctx)
+	b, err := json.Marshal(before)
+	if err != nil {
+		return err
+	}
+	a, err := json.Marshal(after)
+	if err != nil {
+		return err
+	}
+	return tx.AuditEntry.Create().SetProgramID(v.ProgramID).SetActor(actor(v)).SetAction(action).
+		SetBefore(string(b)).SetAfter(string(a)).SetCreatedAt(now).Exec(auth.SystemContext(ctx, v.ProgramID))
+}
+
 // TagMember gives member externalID the manual tag key (creating the tag, named name or
 // its key, the first time), recording who, when and why. Tagging a member who carries the
 // tag already changes nothing and answers the existing tag: a retry is harmless. An AUTO
@@ -183,7 +204,7 @@ func (s *Service) TagMember(ctx context.Context, externalID, key, name, reason s
 			mt, err = tx.MemberTag.Create().SetProgramID(v.ProgramID).SetMemberID(m.ID).SetTagID(t.ID).SetSince(now).
 				SetSetBy(actor(v)).SetReason(reason).SetSource(membertag.SourceMANUAL).Save(ctx)
 			if err == nil {
-				err = audit.Record(ctx, tx, now, "tag.set", nil, map[string]string{"member": externalID, "tag": key, "reason": reason})
+				err = trail(ctx, tx, now, "tag.set", nil, map[string]string{"member": externalID, "tag": key, "reason": reason})
 			}
 		}
 		if err != nil {
@@ -234,7 +255,7 @@ func (s *Service) UntagMember(ctx context.Context, externalID, key, reason strin
 			return err
 		}
 		removed = true
-		return audit.Record(ctx, tx, now, "tag.remove", map[string]string{"member": externalID, "tag": key},
+		return trail(ctx, tx, now, "tag.remove", map[string]string{"member": externalID, "tag": key},
 			map[string]string{"reason": reason})
 	})
 	return removed, err

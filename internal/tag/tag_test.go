@@ -94,7 +94,9 @@ func newWorld(t *testing.T, db *store.DB) *world {
 		}
 		w.ids[p.ext] = m.ID
 	}
-	shanghai := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 10, 0, 0, 0, time.FixedZone("CST", 8*3600)) }
+	shanghai := func(y int, m time.Month, d int) time.Time {
+		return time.Date(y, m, d, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	}
 	w.order(t, "m1", shanghai(2025, 12, 20), 80000, "PHONES")
 	w.order(t, "m2", shanghai(2026, 1, 15), 30000, "PHONES")
 	w.order(t, "m2", shanghai(2026, 3, 5), 25000, "BOOKS")
