@@ -17,6 +17,7 @@ const (
 	ReasonCampaignCap  = "BUDGET_CAP: the campaign's budget cap has too few points left"
 	ReasonStoreBudget  = "STORE_BUDGET: the store's budget has too few points left"
 	ReasonNoConsent    = "NO_CONSENT: the member does not consent to the store's programme"
+	ReasonBalanceBound = "BALANCE_BOUND: the points would take the member's balance beyond 2,000,000,000"
 )
 
 // Due is the run key of the schedule's run that is due at now in loc, and whether one is:
@@ -53,6 +54,8 @@ type State struct {
 	// Consenting is, for a store budget, the members consenting to the store's programme;
 	// nil when the campaign draws on the platform.
 	Consenting map[int]bool
+	// Full is the members whose balance cannot take the campaign's points (amount.MaxBalance).
+	Full map[int]bool
 	// CampaignLeft is what the campaign's budget cap leaves; -1 when it has none.
 	CampaignLeft int64
 	// StoreLeft is what the store budget leaves; -1 for the platform.
@@ -68,9 +71,9 @@ type Outcome struct {
 }
 
 // Decide is what c does for each of members (ascending) given st: a member over the
-// frequency cap or without consent is skipped; the others are hit in member order while the
-// budgets last, and skipped once either has too few points left, so that no budget is ever
-// exceeded and a rerun decides the same members the same way.
+// frequency cap or without consent is skipped, one whose balance is full fails; the others
+// are hit in member order while the budgets last, and skipped once either has too few points
+// left, so that no budget is ever exceeded and a rerun decides the same members the same way.
 func Decide(c *ent.Campaign, members []int, st State) []Outcome {
 	out := make([]Outcome, len(members))
 	campaignLeft, storeLeft := st.CampaignLeft, st.StoreLeft
@@ -81,6 +84,8 @@ func Decide(c *ent.Campaign, members []int, st State) []Outcome {
 			o.Reason = ReasonFrequencyCap
 		case st.Consenting != nil && !st.Consenting[m]:
 			o.Reason = ReasonNoConsent
+		case st.Full[m]:
+			o.Status, o.Reason = campaignresult.StatusFAILED, ReasonBalanceBound
 		case campaignLeft >= 0 && c.Points > campaignLeft:
 			o.Reason = ReasonCampaignCap
 		case storeLeft >= 0 && c.Points > storeLeft:

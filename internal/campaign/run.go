@@ -13,12 +13,12 @@ import (
 	entcampaign "github.com/membergraph/membergraph/ent/campaign"
 	"github.com/membergraph/membergraph/ent/campaignresult"
 	"github.com/membergraph/membergraph/ent/campaignrun"
+	"github.com/membergraph/membergraph/ent/pointaccount"
 	"github.com/membergraph/membergraph/ent/pointentry"
 	"github.com/membergraph/membergraph/ent/storebudget"
 	"github.com/membergraph/membergraph/ent/storeconsent"
 	"github.com/membergraph/membergraph/internal/auth"
 	"github.com/membergraph/membergraph/internal/points"
-	"github.com/membergraph/membergraph/internal/usererr"
 )
 
 // Stats counts what RunDue did.
@@ -187,17 +187,23 @@ func (s *Service) chunkTx(ctx context.Context, tx *ent.Tx, prog *ent.Program, ca
 	if err != nil {
 		return false, err
 	}
-	// Lock the accounts of the members who would be hit, ascending, before the budget.
-	books := map[int]*points.Book{}
+	// Lock the accounts of the members who would be hit, ascending, in one statement, before
+	// the budget; read their balances under the lock.
+	var hit []int
 	for _, o := range Decide(c, todo, State{Hits: st.Hits, Consenting: st.Consenting, CampaignLeft: -1, StoreLeft: -1}) {
 		if o.Status == campaignresult.StatusDONE {
-			if books[o.MemberID], err = s.ledger.Open(ctx, tx, prog, o.MemberID); err != nil {
-				return false, err
-			}
+			hit = append(hit, o.MemberID)
 		}
 	}
+	accts := map[int]*ent.PointAccount{}
+	if len(hit) > 0 {
+		if accts, err = s.ledger.Accounts(ctx, tx, hit); err != nil {
+			return false, err
+		}
+	}
+	st.Full = full(accts, hit, c.Points)
 	var budget *ent.StoreBudget
-	if c.BudgetOwner != "" && len(books) > 0 {
+	if c.BudgetOwner != "" && len(hit) > 0 {
 		if budget, err = s.ledger.LockBudget(ctx, tx, c.ProgramID, c.BudgetOwner); err != nil {
 			return false, err
 		}
@@ -210,17 +216,11 @@ func (s *Service) chunkTx(ctx context.Context, tx *ent.Tx, prog *ent.Program, ca
 	}
 	var granted int64
 	var done, skipped, failed int
+	var credited []*ent.PointAccount
 	rows := make([]*ent.CampaignResultCreate, len(outs))
 	for i, o := range outs {
 		if o.Status == campaignresult.StatusDONE {
-			b := books[o.MemberID]
-			_, err := b.Credit(ctx, points.Grant{Kind: kind, Amount: o.Points, Funding: c.Funding, Description: desc}, b.Now, nil)
-			var ue *usererr.Error
-			if errors.As(err, &ue) { // beyond the balance bound: nothing written for this member
-				o.Status, o.Points, o.Reason = campaignresult.StatusFAILED, 0, "BALANCE_BOUND: "+ue.Message
-			} else if err != nil {
-				return false, err
-			}
+			credited = append(credited, accts[o.MemberID])
 		}
 		switch o.Status {
 		case campaignresult.StatusDONE:
@@ -233,6 +233,9 @@ func (s *Service) chunkTx(ctx context.Context, tx *ent.Tx, prog *ent.Program, ca
 		}
 		rows[i] = tx.CampaignResult.Create().SetProgramID(c.ProgramID).SetCampaignID(c.ID).SetRunID(runID).
 			SetMemberID(o.MemberID).SetStatus(o.Status).SetReason(o.Reason).SetPoints(o.Points).SetCreatedAt(now)
+	}
+	if err := s.ledger.CreditMembers(ctx, tx, prog, credited, points.Grant{Kind: kind, Amount: c.Points, Funding: c.Funding, Description: desc}); err != nil {
+		return false, err
 	}
 	if len(rows) > 0 {
 		if err := tx.CampaignResult.CreateBulk(rows...).Exec(ctx); err != nil {
@@ -333,6 +336,15 @@ func (s *Service) DryRun(ctx context.Context, c *ent.Campaign) (Cost, error) {
 			return cost, err
 		}
 		st.StoreLeft = storeLeft
+		accts, err := s.client.PointAccount.Query().Where(pointaccount.MemberIDIn(ids...)).All(ctx)
+		if err != nil {
+			return cost, err
+		}
+		byMember := make(map[int]*ent.PointAccount, len(accts))
+		for _, a := range accts {
+			byMember[a.MemberID] = a
+		}
+		st.Full = full(byMember, ids, c.Points)
 		for _, o := range Decide(&cc, ids, st) {
 			if o.Status == campaignresult.StatusDONE {
 				cost.Members++
@@ -349,6 +361,19 @@ func (s *Service) DryRun(ctx context.Context, c *ent.Campaign) (Cost, error) {
 	}
 	cost.Cents = CostCents(cost.Points, prog.PointsPerYuan)
 	return cost, nil
+}
+
+// full is the members of hit whose balance cannot take points more; a member without an
+// account (every member gets one at registration) counts as full, so it fails rather
+// than stopping the run.
+func full(accts map[int]*ent.PointAccount, hit []int, pts int64) map[int]bool {
+	out := map[int]bool{}
+	for _, m := range hit {
+		if a, ok := accts[m]; !ok || points.CheckBalance("points", a.Total, pts) != nil {
+			out[m] = true
+		}
+	}
+	return out
 }
 
 // without is ids less those in had.
