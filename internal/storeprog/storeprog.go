@@ -369,10 +369,15 @@ func (s *Service) Members(ctx context.Context, first int, after int, where Where
 	}
 	var out []Seen
 	// Read in chunks until the page and one more are found: the filters on preferences
-	// are computed, not stored.
+	// are computed, not stored, so with one the chunks are as large as a page can be, lest
+	// a rare preference cost a round trip per few members.
+	chunk := first + 1
+	if where.Preference != "" {
+		chunk = max(chunk, MaxPage+1)
+	}
 	for len(out) <= first {
 		q := s.client.StoreConsent.Query().Where(storeconsent.StoreProgramID(*st.StoreProgramID), storeconsent.LeftAtIsNil(),
-			predicate.StoreConsent(func(q *sql.Selector) { q.Where(sql.GT(q.C(storeconsent.FieldMemberID), after)) })).Order(ent.Asc(storeconsent.FieldMemberID)).Limit(first + 1)
+			predicate.StoreConsent(func(q *sql.Selector) { q.Where(sql.GT(q.C(storeconsent.FieldMemberID), after)) })).Order(ent.Asc(storeconsent.FieldMemberID)).Limit(chunk)
 		if where.Tier != "" {
 			q.Where(storeconsent.HasMemberWith(member.HasTierWith(tier.Key(where.Tier))))
 		}
