@@ -149,8 +149,9 @@ func LoadMonths(ctx context.Context, tx *ent.Tx, memberIDs []int, months []formu
 
 // SaveMonths writes the moved rows with one upsert per chunk, setting each to its value
 // decided in memory (the slice holds the members' locks, so nobody moved them meanwhile).
-func SaveMonths(ctx context.Context, tx *ent.Tx, programID int, m Months, chunk int) error {
-	var bulk []*ent.ActivityMonthCreate
+// It is a plain multi-row statement (dialectName's) rather than ent's bulk builder, whose
+// per-row mutations cost more CPU than the database spends on the rows.
+func SaveMonths(ctx context.Context, tx *ent.Tx, dialectName string, programID int, m Months, chunk int) error {
 	keys := make([]MonthKey, 0, len(m))
 	for k, c := range m {
 		if c.moved {
@@ -163,24 +164,28 @@ func SaveMonths(ctx context.Context, tx *ent.Tx, programID int, m Months, chunk 
 		}
 		return int(a.Month - b.Month)
 	})
-	for _, k := range keys {
-		c := m[k]
-		bulk = append(bulk, tx.ActivityMonth.Create().SetProgramID(programID).SetMemberID(k.MemberID).SetMonth(int(k.Month)).
-			SetSpendCents(c.SpendCents).SetOrders(c.Orders).SetCompletedOrders(c.Completed).SetRefundedOrders(c.Refunded).
-			SetPurchaseDays(c.PurchaseDays).SetLoginDays(c.LoginDays).SetReviews(c.Reviews).SetPhotoReviews(c.Photos).
-			SetAnswers(c.Answers).SetShares(c.Share).SetCheckIns(c.CheckIns))
-	}
-	for len(bulk) > 0 {
-		n := min(chunk, len(bulk))
-		err := tx.ActivityMonth.CreateBulk(bulk[:n]...).OnConflictColumns(activitymonth.FieldMemberID, activitymonth.FieldMonth).
-			Update(func(u *ent.ActivityMonthUpsert) {
-				u.UpdateSpendCents().UpdateOrders().UpdateCompletedOrders().UpdateRefundedOrders().UpdatePurchaseDays().
-					UpdateLoginDays().UpdateReviews().UpdatePhotoReviews().UpdateAnswers().UpdateShares().UpdateCheckIns()
-			}).Exec(ctx)
-		if err != nil {
+	counters := []string{activitymonth.FieldSpendCents, activitymonth.FieldOrders, activitymonth.FieldCompletedOrders,
+		activitymonth.FieldRefundedOrders, activitymonth.FieldPurchaseDays, activitymonth.FieldLoginDays,
+		activitymonth.FieldReviews, activitymonth.FieldPhotoReviews, activitymonth.FieldAnswers, activitymonth.FieldShares,
+		activitymonth.FieldCheckIns}
+	cols := append([]string{activitymonth.FieldProgramID, activitymonth.FieldMemberID, activitymonth.FieldMonth}, counters...)
+	for part := range slices.Chunk(keys, chunk) {
+		b := sql.Dialect(dialectName).Insert(activitymonth.Table).Columns(cols...)
+		for _, k := range part {
+			c := m[k]
+			b.Values(programID, k.MemberID, int(k.Month), c.SpendCents, c.Orders, c.Completed, c.Refunded, c.PurchaseDays,
+				c.LoginDays, c.Reviews, c.Photos, c.Answers, c.Share, c.CheckIns)
+		}
+		b.OnConflict(sql.ConflictColumns(activitymonth.FieldMemberID, activitymonth.FieldMonth),
+			sql.ResolveWith(func(u *sql.UpdateSet) {
+				for _, col := range counters {
+					u.SetExcluded(col)
+				}
+			}))
+		query, args := b.Query()
+		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 			return err
 		}
-		bulk = bulk[n:]
 	}
 	return nil
 }
@@ -194,7 +199,7 @@ type CategoryKey struct {
 
 // SaveCategories adds each key's cents to its category month, creating the rows on first
 // use, with one upsert per chunk.
-func SaveCategories(ctx context.Context, tx *ent.Tx, programID int, spend map[CategoryKey]int64, chunk int) error {
+func SaveCategories(ctx context.Context, tx *ent.Tx, dialectName string, programID int, spend map[CategoryKey]int64, chunk int) error {
 	keys := make([]CategoryKey, 0, len(spend))
 	for k := range spend {
 		keys = append(keys, k)
@@ -208,20 +213,18 @@ func SaveCategories(ctx context.Context, tx *ent.Tx, programID int, spend map[Ca
 		}
 		return cmp.Compare(a.Category, b.Category)
 	})
-	for len(keys) > 0 {
-		n := min(chunk, len(keys))
-		bulk := make([]*ent.CategoryMonthCreate, n)
-		for i, k := range keys[:n] {
-			bulk[i] = tx.CategoryMonth.Create().SetProgramID(programID).SetMemberID(k.MemberID).SetMonth(int(k.Month)).
-				SetCategory(k.Category).SetSpendCents(spend[k])
+	for part := range slices.Chunk(keys, chunk) {
+		b := sql.Dialect(dialectName).Insert(categorymonth.Table).Columns(categorymonth.FieldProgramID,
+			categorymonth.FieldMemberID, categorymonth.FieldMonth, categorymonth.FieldCategory, categorymonth.FieldSpendCents)
+		for _, k := range part {
+			b.Values(programID, k.MemberID, int(k.Month), k.Category, spend[k])
 		}
-		if err := tx.CategoryMonth.CreateBulk(bulk...).OnConflict(
-			sql.ConflictColumns(categorymonth.FieldMemberID, categorymonth.FieldMonth, categorymonth.FieldCategory),
-			sql.ResolveWith(func(u *sql.UpdateSet) { addProposed(u, categorymonth.FieldSpendCents) }),
-		).Exec(ctx); err != nil {
+		b.OnConflict(sql.ConflictColumns(categorymonth.FieldMemberID, categorymonth.FieldMonth, categorymonth.FieldCategory),
+			sql.ResolveWith(func(u *sql.UpdateSet) { addProposed(u, categorymonth.FieldSpendCents) }))
+		query, args := b.Query()
+		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 			return err
 		}
-		keys = keys[n:]
 	}
 	return nil
 }

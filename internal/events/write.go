@@ -43,10 +43,10 @@ func (st *state) write(ctx context.Context) error {
 	if err := st.writeLotsAndAccounts(ctx); err != nil {
 		return err
 	}
-	if err := activity.SaveMonths(ctx, tx, prog.ID, st.months, chunk); err != nil {
+	if err := activity.SaveMonths(ctx, tx, st.svc.ledger.Dialect(), prog.ID, st.months, chunk); err != nil {
 		return err
 	}
-	if err := activity.SaveCategories(ctx, tx, prog.ID, st.categories, chunk); err != nil {
+	if err := activity.SaveCategories(ctx, tx, st.svc.ledger.Dialect(), prog.ID, st.categories, chunk); err != nil {
 		return err
 	}
 	if err := activity.SaveRisk(ctx, tx, prog.ID, st.risks); err != nil {
@@ -60,7 +60,7 @@ func (st *state) write(ctx context.Context) error {
 	if err := st.writeBound(ctx); err != nil {
 		return err
 	}
-	if err := medal.SaveChanges(ctx, tx, prog.ID, st.changes, st.env.benefits, st.now, chunk); err != nil {
+	if err := medal.SaveChanges(ctx, tx, st.svc.ledger.Dialect(), prog.ID, st.changes, st.env.benefits, st.now, chunk); err != nil {
 		return err
 	}
 	return st.writeOutbox(ctx)
