@@ -35,9 +35,12 @@ type config struct {
 	// plugins' state and the development secret. Empty: beside the SQLite file, or data.
 	StateDir string
 	// MetricsAddr, when set, serves /metrics there and not on Addr.
-	MetricsAddr     string
-	Program         string
-	Production      bool
+	MetricsAddr string
+	Program     string
+	Production  bool
+	// Console is --console: unset serves the operator console where the playground is (not
+	// with --production); set, it says.
+	Console         optionalBool
 	Migrate         bool
 	LogLevel        string
 	ComplexityLimit int
@@ -101,6 +104,13 @@ func (c *config) bindServe(fs *flag.FlagSet) {
 		"serve /metrics on this address only (e.g. 127.0.0.1:9090); empty: on --addr, with --production behind an ADMIN token [MEMBERGRAPH_METRICS_ADDR]")
 	fs.BoolVar(&c.Production, "production", envBool("MEMBERGRAPH_PRODUCTION", false),
 		"production mode: no introspection, no playground, a configured secret required [MEMBERGRAPH_PRODUCTION]")
+	if v, ok := os.LookupEnv("MEMBERGRAPH_CONSOLE"); ok {
+		if err := c.Console.Set(v); err != nil {
+			fmt.Fprintf(os.Stderr, "membergraph: MEMBERGRAPH_CONSOLE: want true or false, ignored\n")
+		}
+	}
+	fs.Var(&c.Console, "console",
+		"serve the operator console at /console; default: where the playground is, not with --production [MEMBERGRAPH_CONSOLE]")
 	fs.BoolVar(&c.NoDemo, "no-demo", !envBool("MEMBERGRAPH_DEMO", true),
 		"do not load the demo members (see 'membergraph demo') when serve creates the programme on an empty database; --production never loads them [MEMBERGRAPH_DEMO=false]")
 	fs.StringVar(&c.ClockStart, "clock-start", env("MEMBERGRAPH_CLOCK_START", ""),
@@ -225,6 +235,39 @@ func env(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// optionalBool is a boolean flag that tells "not given" from false.
+type optionalBool struct{ set, value bool }
+
+func (o *optionalBool) String() string {
+	if o == nil || !o.set {
+		return ""
+	}
+	return strconv.FormatBool(o.value)
+}
+
+func (o *optionalBool) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return err
+	}
+	o.set, o.value = true, v
+	return nil
+}
+
+// IsBoolFlag lets the flag be given bare: --console.
+func (o *optionalBool) IsBoolFlag() bool { return true }
+
+// mode is the console mode the flag asks for.
+func (o optionalBool) mode() graph.ConsoleMode {
+	switch {
+	case !o.set:
+		return graph.ConsoleDefault
+	case o.value:
+		return graph.ConsoleOn
+	}
+	return graph.ConsoleOff
 }
 
 func envBool(name string, def bool) bool {

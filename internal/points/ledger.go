@@ -203,7 +203,8 @@ func (b *Book) earning(g Grant, earnedAt time.Time, eventID *int, debt int64) (*
 		SetNillableEventID(eventID).SetRequestKey(g.requestKey).SetOrderID(g.OrderID).SetSku(g.SKU).
 		SetCreatedAt(b.Now).SetExpiresAt(expires).SetAvailableAt(available)
 	lot := b.Tx.PointLot.Create().SetProgramID(b.Account.ProgramID).SetMemberID(b.Account.MemberID).
-		SetOrderID(g.OrderID).SetSku(g.SKU).SetRemaining(g.Amount - paid).SetExpiresAt(expires).SetAvailableAt(available)
+		SetOrderID(g.OrderID).SetSku(g.SKU).SetRemaining(g.Amount - paid).SetExpiresAt(expires).SetAvailableAt(available).
+		SetFunding(g.Funding)
 	return entry, lot, paid
 }
 

@@ -1,0 +1,3 @@
+package console
+
+//go:generate sh fetch-assets.sh
