@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/go-sql-driver/mysql"
 	"golang.org/x/sync/errgroup"
 
@@ -314,8 +315,9 @@ func (s *Service) committed(ctx context.Context, programID int, sl slice, out []
 
 // retryable: faults a second try can clear — MySQL's deadlock (1213) and lock wait timeout
 // (1205), a connection lost, and an idempotency key another batch stored since the slice
-// read the keys (the retry finds it and answers a replay).
+// read the keys (the retry finds it and answers a replay): the plain INSERTs of insert.go
+// give the driver's duplicate-key error, which sqlgraph recognises as ent does its own.
 func retryable(err error) bool {
-	return store.LockConflict(err) || ent.IsConstraintError(err) ||
+	return store.LockConflict(err) || ent.IsConstraintError(err) || sqlgraph.IsUniqueConstraintError(err) ||
 		errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysql.ErrInvalidConn)
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/membergraph/membergraph/internal/program"
 	"github.com/membergraph/membergraph/internal/store"
 	"github.com/membergraph/membergraph/internal/storetest"
+	"github.com/membergraph/membergraph/internal/usererr"
 )
 
 // counter is a database whose every statement is counted, through a driver wrapper.
@@ -199,6 +200,50 @@ func TestBatchSeesCatalogueChange(t *testing.T) {
 		}
 		if got := earned("after"); got != 28 {
 			t.Fatalf("after PHONES was excluded: %d points, want 28", got)
+		}
+	})
+}
+
+// TestSameKeyRacingMembers: two batches racing with one idempotency key for two different
+// members are two transactions that cannot see each other's key until one commits: the
+// loser meets the unique index, is retried, and answers CONFLICT (the key was used for a
+// different event); exactly one of the two is accepted, and neither batch fails.
+func TestSameKeyRacingMembers(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		c := newCounter(t, db)
+		c.register(t, "a")
+		c.register(t, "b")
+		now := c.clk.Now()
+		for round := range 10 {
+			key := fmt.Sprintf("race-%d", round)
+			var wg sync.WaitGroup
+			res := make([][]events.Result, 2)
+			errs := make([]error, 2)
+			for i, ext := range []string{"a", "b"} {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					res[i], errs[i] = c.svc.Record(c.ctx, []events.Input{threeLines(key, ext, fmt.Sprintf("O%s-%d", ext, round), now)})
+				}()
+			}
+			wg.Wait()
+			accepted, conflicts := 0, 0
+			for i := range res {
+				if errs[i] != nil {
+					t.Fatalf("round %d: batch %d failed: %v", round, i, errs[i])
+				}
+				switch r := res[i][0]; {
+				case r.Status == events.Accepted:
+					accepted++
+				case r.Status == events.Rejected && r.Err.Code == usererr.Conflict:
+					conflicts++
+				default:
+					t.Fatalf("round %d: batch %d answered %+v", round, i, r)
+				}
+			}
+			if accepted != 1 || conflicts != 1 {
+				t.Fatalf("round %d: %d accepted and %d conflicts, want one of each", round, accepted, conflicts)
+			}
 		}
 	})
 }
