@@ -21,7 +21,8 @@ import (
 )
 
 const benchUsage = `membergraph bench seed-scores --members N --period YYYY-MM   load N synthetic members with 13 months of counters
-membergraph bench settle --period YYYY-MM                      settle that period, timed, with peak memory`
+membergraph bench settle --period YYYY-MM                      settle that period, timed, with peak memory
+membergraph bench tags --period YYYY-MM                        evaluate 5 tag rules for everyone and count a segment, timed`
 
 // bench runs the benchmarks of docs/benchmarks.md that need more data than a test: load in
 // one process, measure in another, so the measured process's peak memory is its own.
@@ -97,6 +98,8 @@ func bench(ctx context.Context, args []string) error {
 		}
 		took = time.Since(start)
 		fmt.Printf("then delivered %d upgrade gifts in %s: %.0f gifts/s\n", gifts, took.Round(time.Millisecond), float64(gifts)/took.Seconds())
+	case "tags":
+		return benchTags(ctx, db, pid, period, *workers)
 	default:
 		return fmt.Errorf("unknown benchmark %q:\n%s", args[0], benchUsage)
 	}
