@@ -861,9 +861,9 @@ var (
 				Columns: []*schema.Column{PlusTermsColumns[1], PlusTermsColumns[4]},
 			},
 			{
-				Name:    "plusterm_program_id_end_at_start_at",
+				Name:    "plusterm_program_id_end_at_start_at_member_id",
 				Unique:  false,
-				Columns: []*schema.Column{PlusTermsColumns[1], PlusTermsColumns[5], PlusTermsColumns[4]},
+				Columns: []*schema.Column{PlusTermsColumns[1], PlusTermsColumns[5], PlusTermsColumns[4], PlusTermsColumns[18]},
 			},
 		},
 	}

@@ -63,9 +63,9 @@ func (PlusTerm) Indexes() []ent.Index {
 		index.Fields("member_id", "end_at"),
 		index.Fields("program_id", "end_recorded_at", "end_at"),
 		// The analytics: terms started in a period (conversion), terms ending in one
-		// (renewal) and terms running at an instant (PLUS members).
+		// (renewal) and the members with a term running at an instant, from the index alone.
 		index.Fields("program_id", "start_at"),
-		index.Fields("program_id", "end_at", "start_at"),
+		index.Fields("program_id", "end_at", "start_at", "member_id"),
 	}
 }
 
