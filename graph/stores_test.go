@@ -170,7 +170,8 @@ func (a *api) budget(token, storeID string) *budgetView {
 }
 
 // storeWorld is the fixture of the store tests: a UNION programme "mall" (stores mall-a,
-// mall-b, mall-c), a SINGLE "cafe" (cafe-1), a store "lone" in none; alice and bob consent
+// mall-b, mall-c), a SINGLE "cafe" (cafe-1), another UNION "plaza" (plaza-1) nobody joined, a
+// store "lone" in none; alice and bob consent
 // to mall, carol joined and left, dave never joined, erin consents to cafe only.
 //
 // October 2026 orders, one day each, no other activity, settled for 2026-11 (score =
@@ -197,7 +198,8 @@ func storeWorld(t *testing.T, db *store.DB) *api {
 	}
 	a.storeProgram("mall", "UNION")
 	a.storeProgram("cafe", "SINGLE")
-	for _, s := range [][2]string{{"mall-a", "mall"}, {"mall-b", "mall"}, {"mall-c", "mall"}, {"cafe-1", "cafe"}, {"lone", ""}} {
+	a.storeProgram("plaza", "UNION")
+	for _, s := range [][2]string{{"mall-a", "mall"}, {"mall-b", "mall"}, {"mall-c", "mall"}, {"cafe-1", "cafe"}, {"plaza-1", "plaza"}, {"lone", ""}} {
 		if ue := a.createStore(s[0], s[1]); len(ue) > 0 {
 			t.Fatalf("createStore %s: %+v", s[0], ue)
 		}
@@ -277,7 +279,7 @@ func TestStoreSeesConsentingMembers(t *testing.T) {
 		if got := strings.Join(a.storeMembers("cafe-1", 20, nil, nil).ids(), ","); got != "erin" {
 			t.Errorf("cafe-1 sees %s, want erin", got)
 		}
-		for _, s := range []string{"lone", "no-such-store"} {
+		for _, s := range []string{"plaza-1", "lone", "no-such-store"} {
 			if got := a.storeMembers(s, 20, nil, nil).ids(); len(got) != 0 {
 				t.Errorf("%s sees %v", s, got)
 			}
@@ -428,8 +430,12 @@ func TestStoreGrants(t *testing.T) {
 				t.Errorf("%s reads its budget: %+v", s, b)
 			}
 		}
-		if b := a.budget(a.token(auth.RoleStore, "cafe-1"), "UNION:mall"); b != nil {
-			t.Errorf("cafe-1 reads mall's budget: %+v", b)
+		for _, s := range []string{"cafe-1", "plaza-1", "lone"} {
+			for _, id := range []string{"UNION:mall", "mall-a"} {
+				if b := a.budget(a.token(auth.RoleStore, s), id); b != nil {
+					t.Errorf("%s reads %s's budget: %+v", s, id, b)
+				}
+			}
 		}
 		if b := a.budget(a.token(auth.RoleAdmin, "ops"), "UNION:mall"); b == nil || b.Remaining != 50 {
 			t.Errorf("ADMIN reads mall's budget: %+v", b)
@@ -455,6 +461,7 @@ func TestStoreGrants(t *testing.T) {
 			{mallA, "mall-a", "nobody", 1, "input.externalId", "NOT_FOUND"},
 			{a.token(auth.RoleStore, "cafe-1"), "cafe-1", "alice", 1, "input.externalId", "NOT_FOUND"},
 			{a.token(auth.RoleStore, "lone"), "lone", "alice", 1, "input.externalId", "NOT_FOUND"},
+			{a.token(auth.RoleStore, "plaza-1"), "plaza-1", "alice", 1, "input.externalId", "NOT_FOUND"},
 			{mallA, "mall-b", "alice", 1, "input.storeId", "PERMISSION_DENIED"},
 			{mallA, "UNION:mall", "alice", 1, "input.storeId", "INVALID_ARGUMENT"},
 			{a.token(auth.RoleService, "shop"), "mall-a", "dave", 1, "input.externalId", "NOT_FOUND"},
@@ -591,10 +598,17 @@ func TestStoreRoleMatrix(t *testing.T) {
 			"Query.partners": true, "Mutation.grantStorePoints": true}
 		// Root fields without @auth answer by the privacy rules; what a STORE gets of each.
 		aliceID := a.memberNodeID("alice")
+		// Every field of Member at once; ADMIN reads alice through it, a STORE nothing.
+		everyField := memberSelection(schema)
+		var asAdmin struct{ Member map[string]any }
+		a.must(a.token(auth.RoleAdmin, "ops"), `{ member(externalId: "alice") `+everyField+` }`, nil, &asAdmin)
+		if asAdmin.Member["externalId"] != "alice" {
+			t.Fatalf("ADMIN reads every field of alice: %v", asAdmin.Member)
+		}
 		open := map[string]struct {
 			query, want string
 		}{
-			"Query.member":  {`{ member(externalId: "alice") { externalId phone birthday points { balance } score { settled } } }`, "null"},
+			"Query.member":  {`{ member(externalId: "alice") ` + everyField + ` }`, "null"},
 			"Query.node":    {fmt.Sprintf(`{ node(id: %q) { id ... on Member { externalId } } }`, aliceID), graph.CodeNotFound},
 			"Query.nodes":   {fmt.Sprintf(`{ nodes(ids: [%q]) { id ... on Member { externalId } } }`, aliceID), graph.CodeNotFound},
 			"Query.program": {`{ program { key tiers { key } } }`, "ok"},
@@ -760,4 +774,21 @@ func selectionOf(s *ast.Schema, t *ast.Type) string {
 		return " { __typename }"
 	}
 	return ""
+}
+
+// memberSelection selects every field of Member: scalars by name, objects by __typename,
+// connections with a page of one, required arguments filled as fieldArgs does.
+func memberSelection(s *ast.Schema) string {
+	var parts []string
+	for _, f := range s.Types["Member"].Fields {
+		if strings.HasPrefix(f.Name, "__") {
+			continue
+		}
+		args := fieldArgs(s, f.Arguments)
+		if f.Arguments.ForName("first") != nil && args == "" {
+			args = "(first: 1)"
+		}
+		parts = append(parts, f.Name+args+selectionOf(s, f.Type))
+	}
+	return "{ " + strings.Join(parts, " ") + " }"
 }
