@@ -894,6 +894,11 @@ var (
 				Unique:  true,
 				Columns: []*schema.Column{PointAccountsColumns[4]},
 			},
+			{
+				Name:    "pointaccount_program_id_debt",
+				Unique:  false,
+				Columns: []*schema.Column{PointAccountsColumns[1], PointAccountsColumns[3]},
+			},
 		},
 	}
 	// PointAllocationsColumns holds the columns for the "point_allocations" table.
@@ -1007,9 +1012,9 @@ var (
 				Columns: []*schema.Column{PointLotsColumns[8], PointLotsColumns[5]},
 			},
 			{
-				Name:    "pointlot_program_id_expires_at_funding_remaining",
+				Name:    "pointlot_program_id_funding_expires_at_remaining",
 				Unique:  false,
-				Columns: []*schema.Column{PointLotsColumns[1], PointLotsColumns[5], PointLotsColumns[7], PointLotsColumns[4]},
+				Columns: []*schema.Column{PointLotsColumns[1], PointLotsColumns[7], PointLotsColumns[5], PointLotsColumns[4]},
 			},
 		},
 	}

@@ -28,8 +28,12 @@ func (PointAccount) Fields() []ent.Field {
 }
 
 func (PointAccount) Indexes() []ent.Index {
-	// Declared here because ent drops Unique on an edge's field.
-	return []ent.Index{index.Fields("member_id").Unique()}
+	return []ent.Index{
+		// Declared here because ent drops Unique on an edge's field.
+		index.Fields("member_id").Unique(),
+		// The analytics' debt outstanding: the few accounts in debt, not every account.
+		index.Fields("program_id", "debt"),
+	}
 }
 
 func (PointAccount) Edges() []ent.Edge {
@@ -145,9 +149,9 @@ func (PointLot) Fields() []ent.Field {
 func (PointLot) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("member_id", "expires_at"),
-		// The analytics' liability and expiring points: one range over expires_at that
-		// reads no row, only this index.
-		index.Fields("program_id", "expires_at", "funding", "remaining"),
+		// The analytics' liability and expiring points read only this index: in funder
+		// order, so the sum per funder streams without a temporary table.
+		index.Fields("program_id", "funding", "expires_at", "remaining"),
 	}
 }
 

@@ -195,19 +195,22 @@ func (s *Service) ScoreDistribution(ctx context.Context, width int64) (Distribut
 	if err := s.one(ctx, "SELECT COUNT(*) FROM members WHERE program_id = ?", []any{sc.programID}, &out.Members); err != nil {
 		return Distribution{}, err
 	}
+	// Grouped by the score itself, which the index holds in order, so the database streams
+	// the groups without a temporary table; the distinct scores (thousands, not members)
+	// then fall into their buckets here.
 	counts := map[int64]int64{}
 	var settled, top int64
 	err = s.query(ctx, func(r *sql.Rows) error {
-		var b, n int64
-		if err := r.Scan(&b, &n); err != nil {
+		var score, n int64
+		if err := r.Scan(&score, &n); err != nil {
 			return err
 		}
-		b = min(max(b, 0), MaxBuckets-1)
+		b := min(max(score, 0)/width, MaxBuckets-1)
 		counts[b] += n
 		settled += n
 		top = max(top, b)
 		return nil
-	}, "SELECT "+s.intDiv("settled", "?")+" AS b, COUNT(*) FROM member_scores WHERE program_id = ? GROUP BY b", width, sc.programID)
+	}, "SELECT settled, COUNT(*) FROM member_scores WHERE program_id = ? GROUP BY settled", sc.programID)
 	if err != nil {
 		return Distribution{}, err
 	}
@@ -349,7 +352,7 @@ func (s *Service) PointsLiability(ctx context.Context) (Liability, error) {
 		return Liability{}, err
 	}
 	out.ValueCents = value(sc.prog, out.Points)
-	if err := s.one(ctx, "SELECT COALESCE(SUM(debt), 0), COUNT(CASE WHEN debt > 0 THEN 1 END) FROM point_accounts WHERE program_id = ?",
+	if err := s.one(ctx, "SELECT COALESCE(SUM(debt), 0), COUNT(*) FROM point_accounts WHERE program_id = ? AND debt > 0",
 		[]any{sc.programID}, &out.DebtPoints, &out.MembersInDebt); err != nil {
 		return Liability{}, err
 	}
@@ -388,8 +391,8 @@ func (s *Service) ExpiringNextMonth(ctx context.Context) (Expiring, error) {
 }
 
 // Conversion is the PLUS funnel of a period: the members who were not PLUS at its start
-// (registered before it), and of them those who started a trial and those who started a
-// paid term (price paid > 0) in it.
+// (registered by then), and of them those who started a trial and those who started a paid
+// term (price paid > 0) in it.
 type Conversion struct {
 	At           time.Time
 	Period       Period
@@ -399,8 +402,8 @@ type Conversion struct {
 	Converted Ratio
 }
 
-// PlusConversion computes the funnel of period p (field names it in errors): four
-// statements over the PLUS terms and one index range of the members.
+// PlusConversion computes the funnel of period p (field names it in errors): an index
+// range of the members and three statements over the PLUS terms.
 func (s *Service) PlusConversion(ctx context.Context, field string, p Period) (Conversion, error) {
 	sc, err := s.scope(ctx)
 	if err != nil {
@@ -412,18 +415,19 @@ func (s *Service) PlusConversion(ctx context.Context, field string, p Period) (C
 	}
 	out := Conversion{At: sc.now, Period: p}
 	var registered, plusAtStart int64
-	if err := s.one(ctx, "SELECT COUNT(*) FROM members WHERE program_id = ? AND registered_at < ?",
+	if err := s.one(ctx, "SELECT COUNT(*) FROM members WHERE program_id = ? AND registered_at <= ?",
 		[]any{sc.programID, p.From}, &registered); err != nil {
 		return Conversion{}, err
 	}
-	if err := s.one(ctx, "SELECT COUNT(DISTINCT t.member_id) FROM plus_terms t JOIN members m ON m.id = t.member_id "+
-		"WHERE t.program_id = ? AND t.end_at > ? AND t.start_at <= ? AND m.registered_at < ?",
-		[]any{sc.programID, p.From, p.From, p.From}, &plusAtStart); err != nil {
+	// A term starts no earlier than its member's registration, so the members PLUS at the
+	// start are all among those registered by then: counted from the terms' index alone.
+	if err := s.one(ctx, "SELECT COUNT(DISTINCT t.member_id) FROM plus_terms t WHERE t.program_id = ? AND t.end_at > ? AND t.start_at <= ?",
+		[]any{sc.programID, p.From, p.From}, &plusAtStart); err != nil {
 		return Conversion{}, err
 	}
-	out.NonMembers = registered - plusAtStart
+	out.NonMembers = max(registered-plusAtStart, 0)
 	started := "SELECT COUNT(DISTINCT t.member_id) FROM plus_terms t JOIN members m ON m.id = t.member_id " +
-		"WHERE t.program_id = ? AND t.start_at >= ? AND t.start_at < ? AND m.registered_at < ? AND %s " +
+		"WHERE t.program_id = ? AND t.start_at >= ? AND t.start_at < ? AND m.registered_at <= ? AND %s " +
 		"AND NOT EXISTS (SELECT 1 FROM plus_terms p WHERE p.member_id = t.member_id AND p.start_at <= ? AND p.end_at > ?)"
 	args := []any{sc.programID, p.From, p.To, p.From, p.From, p.From}
 	if err := s.one(ctx, fmt.Sprintf(started, "t.source = 'TRIAL'"), args, &out.TrialStarted); err != nil {
