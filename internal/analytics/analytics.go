@@ -125,9 +125,6 @@ func (s *Service) one(ctx context.Context, q string, args []any, dest ...any) er
 	return s.query(ctx, func(r *sql.Rows) error { return r.Scan(dest...) }, q, args...)
 }
 
-// plusAt is the condition "the term runs at ?" on plus_terms aliased t.
-const plusAt = "t.start_at <= ? AND t.end_at > ?"
-
 // CheckPeriod validates a period given at field (e.g. "period"): from before to, at most
 // MaxPeriod long, starting no later than now.
 func CheckPeriod(field string, p Period, now time.Time) error {
@@ -149,20 +146,12 @@ func CheckPeriod(field string, p Period, now time.Time) error {
 	return errs.Err()
 }
 
-// plusDays is the SQL of "instant column + days days" in the dialect, compared with
-// another instant column through cmp (MySQL compares datetimes; SQLite compares day
-// numbers, since its stored text and datetime()'s differ in form).
+// within is the SQL of "instant column later is in [earlier, earlier + days days]" in the
+// dialect: MySQL compares datetimes, SQLite day numbers (its stored text and datetime()'s
+// differ in form, so the texts do not compare).
 func (s *Service) within(later, earlier string, days int) string {
 	if s.dialect == dialect.MySQL {
 		return fmt.Sprintf("%s >= %s AND %s <= %s + INTERVAL %d DAY", later, earlier, later, earlier, days)
 	}
 	return fmt.Sprintf("julianday(%s) >= julianday(%s) AND julianday(%s) <= julianday(%s) + %d", later, earlier, later, earlier, days)
-}
-
-// intDiv is integer division in the dialect.
-func (s *Service) intDiv(a, b string) string {
-	if s.dialect == dialect.MySQL {
-		return a + " DIV " + b
-	}
-	return "(" + a + ") / (" + b + ")"
 }
