@@ -13,11 +13,14 @@ import (
 	"github.com/membergraph/membergraph/ent/campaignresult"
 	"github.com/membergraph/membergraph/ent/campaignrun"
 	entmember "github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/ent/outboxmessage"
 	"github.com/membergraph/membergraph/ent/pointentry"
+	"github.com/membergraph/membergraph/ent/privacy"
 	"github.com/membergraph/membergraph/internal/auth"
 	"github.com/membergraph/membergraph/internal/campaign"
 	"github.com/membergraph/membergraph/internal/clock"
 	"github.com/membergraph/membergraph/internal/member"
+	"github.com/membergraph/membergraph/internal/outbox"
 	"github.com/membergraph/membergraph/internal/points"
 	"github.com/membergraph/membergraph/internal/program"
 	"github.com/membergraph/membergraph/internal/segment"
@@ -137,6 +140,12 @@ func TestCampaignRunKill9(t *testing.T) {
 			for _, m := range perMember {
 				if m.Count != 1 || m.Sum != pointsEach {
 					t.Fatalf("member %d: %d credits summing %d, want one of %d", m.MemberID, m.Count, m.Sum, pointsEach)
+				}
+			}
+			// The outbox heard each credit and each result once (webhooks): n of each.
+			for _, typ := range []string{outbox.PointsChanged, outbox.CampaignResult} {
+				if k, err := db.Client.OutboxMessage.Query().Where(outboxmessage.EventType(typ)).Count(privacy.DecisionContext(sys, privacy.Allow)); err != nil || k != n {
+					t.Fatalf("%d %s outbox messages (%v), want %d", k, typ, err, n)
 				}
 			}
 			got, err := db.Client.Campaign.Get(sys, c.ID)

@@ -3,6 +3,7 @@ package campaign_test
 import (
 	"context"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -26,7 +27,10 @@ func BenchmarkCampaignGrant100k(b *testing.B) {
 	if os.Getenv(storetest.EnvMySQLDSN) == "" {
 		b.Skip("the campaign benchmark's target is for MariaDB: set " + storetest.EnvMySQLDSN)
 	}
-	const n = 100_000
+	n := 100_000
+	if v, err := strconv.Atoi(os.Getenv("MEMBERGRAPH_BENCH_CAMPAIGN_MEMBERS")); err == nil && v > 0 {
+		n = v // a smaller load to profile with
+	}
 	ctx := context.Background()
 	bs := storetest.Backends()
 	db := storetest.Open(b, bs[len(bs)-1])
@@ -52,7 +56,7 @@ func BenchmarkCampaignGrant100k(b *testing.B) {
 	svc := campaign.NewService(db.Client, points.NewLedger(db.Client, db.Dialect, clk, nil), segs, campaign.SegmentsByKey(db.Client), campaign.Config{})
 	c, err := svc.Create(admin, campaign.Spec{Key: "bench", Name: "Bench", Segment: "all-app",
 		Trigger: campaign.Trigger{Kind: entcampaign.TriggerKindDAILY, TimeOfDay: "09:00"},
-		Action:  campaign.Action{Kind: entcampaign.ActionGRANT_POINTS, Points: 10, Budget: campaign.Platform}, BudgetPoints: 10 * n})
+		Action:  campaign.Action{Kind: entcampaign.ActionGRANT_POINTS, Points: 10, Budget: campaign.Platform}, BudgetPoints: int64(10 * n)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -64,7 +68,7 @@ func BenchmarkCampaignGrant100k(b *testing.B) {
 	}
 	took := time.Since(start)
 	b.StopTimer()
-	if run.Done != n || run.Points != 10*n {
+	if run.Done != n || run.Points != int64(10*n) {
 		b.Fatalf("run = %+v, want %d members hit", run, n)
 	}
 	b.ReportMetric(took.Seconds(), "s/run")

@@ -18,6 +18,7 @@ import (
 	"github.com/membergraph/membergraph/ent/storebudget"
 	"github.com/membergraph/membergraph/ent/storeconsent"
 	"github.com/membergraph/membergraph/internal/auth"
+	"github.com/membergraph/membergraph/internal/outbox"
 	"github.com/membergraph/membergraph/internal/points"
 )
 
@@ -119,7 +120,7 @@ func (s *Service) Run(ctx context.Context, c *ent.Campaign, runKey string) (*ent
 		if len(ids) == 0 {
 			break
 		}
-		if err := s.chunk(ctx, prog, c, run.ID, ids); err != nil {
+		if err := s.chunk(ctx, prog, c, run.ID, run.RunKey, ids); err != nil {
 			return nil, err
 		}
 		after = ids[len(ids)-1]
@@ -146,12 +147,12 @@ func (s *Service) claim(ctx context.Context, c *ent.Campaign, key string) (*ent.
 // their accounts' locks and the store budget's lock, and their results, grants and the
 // budgets' counts are written together. A replica that wrote some of the results first
 // makes the insert fail; the chunk is then done again without them.
-func (s *Service) chunk(ctx context.Context, prog *ent.Program, c *ent.Campaign, runID int, ids []int) error {
+func (s *Service) chunk(ctx context.Context, prog *ent.Program, c *ent.Campaign, runID int, runKey string, ids []int) error {
 	for attempt := 1; ; attempt++ {
 		paused := false
 		err := s.ledger.WithTx(ctx, func(tx *ent.Tx) error {
 			var err error
-			paused, err = s.chunkTx(ctx, tx, prog, c.ID, runID, ids)
+			paused, err = s.chunkTx(ctx, tx, prog, c.ID, runID, runKey, ids)
 			return err
 		})
 		if ent.IsConstraintError(err) && attempt < 5 {
@@ -164,7 +165,17 @@ func (s *Service) chunk(ctx context.Context, prog *ent.Program, c *ent.Campaign,
 	}
 }
 
-func (s *Service) chunkTx(ctx context.Context, tx *ent.Tx, prog *ent.Program, campaignID, runID int, ids []int) (paused bool, err error) {
+// ResultMessage is the data of a campaign.result outbox message (webhooks): what a run did
+// for the member, written in the transaction that did it.
+type ResultMessage struct {
+	Campaign string                `json:"campaign"`
+	Run      string                `json:"run"`
+	Status   campaignresult.Status `json:"status"`
+	Reason   string                `json:"reason,omitempty"`
+	Points   int64                 `json:"points"`
+}
+
+func (s *Service) chunkTx(ctx context.Context, tx *ent.Tx, prog *ent.Program, campaignID, runID int, runKey string, ids []int) (paused bool, err error) {
 	q := tx.Campaign.Query().Where(entcampaign.ID(campaignID))
 	if s.ledger.Dialect() == dialect.MySQL {
 		q.ForUpdate()
@@ -218,7 +229,10 @@ func (s *Service) chunkTx(ctx context.Context, tx *ent.Tx, prog *ent.Program, ca
 	var done, skipped, failed int
 	var credited []*ent.PointAccount
 	rows := make([]*ent.CampaignResultCreate, len(outs))
+	told := make([]outbox.Message, len(outs))
 	for i, o := range outs {
+		told[i] = outbox.Message{ProgramID: c.ProgramID, MemberID: o.MemberID, Type: outbox.CampaignResult, At: now,
+			Data: ResultMessage{Campaign: c.Key, Run: runKey, Status: o.Status, Reason: o.Reason, Points: o.Points}}
 		if o.Status == campaignresult.StatusDONE {
 			credited = append(credited, accts[o.MemberID])
 		}
@@ -241,6 +255,9 @@ func (s *Service) chunkTx(ctx context.Context, tx *ent.Tx, prog *ent.Program, ca
 		if err := tx.CampaignResult.CreateBulk(rows...).Exec(ctx); err != nil {
 			return false, err
 		}
+	}
+	if err := outbox.Write(ctx, tx, told); err != nil {
+		return false, err
 	}
 	if granted > 0 {
 		if err := tx.Campaign.UpdateOne(c).AddSpentPoints(granted).Exec(ctx); err != nil {

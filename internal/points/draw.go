@@ -56,15 +56,20 @@ func (l *Ledger) CreditMembers(ctx context.Context, tx *ent.Tx, prog *ent.Progra
 	entries := make([]*ent.PointEntryCreate, 0, len(accts))
 	lots := make([]*ent.PointLotCreate, 0, len(accts))
 	plain := make([]int, 0, len(accts))
+	// One book writes every plain member's earning, its account swapped in for each: the
+	// book's outbox messages (points.changed) and observer reports are then gathered into
+	// one INSERT and one report at the commit, not one per member.
+	shared := &Book{Tx: tx, Program: prog, Loc: loc, Now: now, plus: l.plus, obs: l.obs}
 	for _, a := range accts {
-		b := &Book{Tx: tx, Account: a, Program: prog, Loc: loc, Now: now, plus: l.plus, obs: l.obs}
 		if a.Debt > 0 {
+			b := &Book{Tx: tx, Account: a, Program: prog, Loc: loc, Now: now, plus: l.plus, obs: l.obs}
 			if _, err := b.Credit(ctx, g, now, nil); err != nil {
 				return err
 			}
 			continue
 		}
-		entry, lot, _ := b.earning(g, now, nil, 0)
+		shared.Account = a
+		entry, lot, _ := shared.earning(g, now, nil, 0)
 		entries, lots, plain = append(entries, entry), append(lots, lot), append(plain, a.ID)
 		a.Total += g.Amount
 	}
