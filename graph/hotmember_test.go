@@ -19,7 +19,7 @@ import (
 
 // The hot member: many clients spending and earning on one member at once, through the real
 // handler. An earn is a one-line web order of ¥580 (58 points: 10 % of the paid amount floored
-// to ¥10, DOMAIN.md §3, no cap reached, the member is not PLUS; from the web, so no first
+// to ¥10, docs/domain.md §3, no cap reached, the member is not PLUS; from the web, so no first
 // mobile order bonus); a spend is an EXCHANGE of
 // hotSpend points, refused FAILED_PRECONDITION when the balance lacks them.
 const (
