@@ -2039,11 +2039,6 @@ func (_q *WebhookDeliveryQuery) collectField(ctx context.Context, oneNode bool, 
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
-		case "messageID":
-			if _, ok := fieldSeen[webhookdelivery.FieldMessageID]; !ok {
-				selectedFields = append(selectedFields, webhookdelivery.FieldMessageID)
-				fieldSeen[webhookdelivery.FieldMessageID] = struct{}{}
-			}
 		case "eventType":
 			if _, ok := fieldSeen[webhookdelivery.FieldEventType]; !ok {
 				selectedFields = append(selectedFields, webhookdelivery.FieldEventType)

@@ -21,7 +21,7 @@ type WebhookDelivery struct {
 	ProgramID int `json:"program_id,omitempty"`
 	// EndpointID holds the value of the "endpoint_id" field.
 	EndpointID int `json:"endpoint_id,omitempty"`
-	// The outbox message's sequence: the body's id and webhook-id are msg_<it>.
+	// MessageID holds the value of the "message_id" field.
 	MessageID int `json:"message_id,omitempty"`
 	// MemberID holds the value of the "member_id" field.
 	MemberID int `json:"member_id,omitempty"`

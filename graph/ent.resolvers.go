@@ -63,6 +63,9 @@ func (r *Resolver) Tier() TierResolver { return &tierResolver{r} }
 // TierChange returns TierChangeResolver implementation.
 func (r *Resolver) TierChange() TierChangeResolver { return &tierChangeResolver{r} }
 
+// WebhookDelivery returns WebhookDeliveryResolver implementation.
+func (r *Resolver) WebhookDelivery() WebhookDeliveryResolver { return &webhookDeliveryResolver{r} }
+
 // MemberWhereInput returns MemberWhereInputResolver implementation.
 func (r *Resolver) MemberWhereInput() MemberWhereInputResolver { return &memberWhereInputResolver{r} }
 
@@ -73,4 +76,5 @@ type settlementResolver struct{ *Resolver }
 type storeBudgetResolver struct{ *Resolver }
 type tierResolver struct{ *Resolver }
 type tierChangeResolver struct{ *Resolver }
+type webhookDeliveryResolver struct{ *Resolver }
 type memberWhereInputResolver struct{ *Resolver }

@@ -72,6 +72,7 @@ type ResolverRoot interface {
 	Subscription() SubscriptionResolver
 	Tier() TierResolver
 	TierChange() TierChangeResolver
+	WebhookDelivery() WebhookDeliveryResolver
 	MemberWhereInput() MemberWhereInputResolver
 }
 
@@ -1290,8 +1291,8 @@ type ComplexityRoot struct {
 		EventType     func(childComplexity int) int
 		ID            func(childComplexity int) int
 		LastError     func(childComplexity int) int
-		MessageID     func(childComplexity int) int
 		NextAttemptAt func(childComplexity int) int
+		Sequence      func(childComplexity int) int
 		Status        func(childComplexity int) int
 	}
 
@@ -1486,6 +1487,9 @@ type TierResolver interface {
 }
 type TierChangeResolver interface {
 	Period(ctx context.Context, obj *ent.TierChange) (string, error)
+}
+type WebhookDeliveryResolver interface {
+	Sequence(ctx context.Context, obj *ent.WebhookDelivery) (int, error)
 }
 
 type MemberWhereInputResolver interface {
@@ -6530,18 +6534,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.WebhookDelivery.LastError(childComplexity), true
-	case "WebhookDelivery.messageID":
-		if e.ComplexityRoot.WebhookDelivery.MessageID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.WebhookDelivery.MessageID(childComplexity), true
 	case "WebhookDelivery.nextAttemptAt":
 		if e.ComplexityRoot.WebhookDelivery.NextAttemptAt == nil {
 			break
 		}
 
 		return e.ComplexityRoot.WebhookDelivery.NextAttemptAt(childComplexity), true
+	case "WebhookDelivery.sequence":
+		if e.ComplexityRoot.WebhookDelivery.Sequence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.Sequence(childComplexity), true
 	case "WebhookDelivery.status":
 		if e.ComplexityRoot.WebhookDelivery.Status == nil {
 			break
@@ -7022,7 +7026,7 @@ type PlusConversion {
   computedAt: Time!
   "The period."
   period: AnalyticsPeriod!
-  "Members registered before the period who had no PLUS term running at its start."
+  "Members registered by the start of the period who had no PLUS term running then."
   nonMembers: Int!
   "Of them, those who started a trial in the period."
   trialStarted: Int!
@@ -9055,10 +9059,6 @@ type WebhookDelivery implements Node {
   The object's id, unique across all types: node(id:) fetches it.
   """
   id: ID!
-  """
-  The outbox message's sequence: the body's id and webhook-id are msg_<it>.
-  """
-  messageID: Int!
   """
   The message's type.
   """
@@ -11555,17 +11555,29 @@ input ConditionInput {
 
 """A condition as saved; the fields mean what ConditionInput's do."""
 type Condition {
+  "Every one of these holds."
   and: [Condition!]
+  "At least one of these holds."
   or: [Condition!]
+  "This does not hold."
   not: Condition
+  "The member carries the tag of this key."
   tag: String
+  "The field a leaf tests."
   field: ConditionField
+  "A numeric field's least value, inclusive."
   min: Int
+  "A numeric field's greatest value, inclusive."
   max: Int
+  "GENDER, REGISTRATION_CHANNEL or TIER: any of these."
   values: [String!]
+  "REAL_NAME or PLUS: whether it holds."
   flag: Boolean
+  "SPEND, ORDERS, CATEGORY_SHARE: the window in months; 0 for other fields."
   windowMonths: Int
+  "CATEGORY_SHARE: the category key."
   category: String
+  "MEDAL_LEVEL: the medal key."
   medal: String
 }
 
@@ -11752,15 +11764,15 @@ extend type Query {
 
 extend type Mutation {
   "Gives a member a manual tag, recording who, when and why; a repeat changes nothing."
-  tagMember(input: TagMemberInput!): TagMemberPayload! @auth(requires: [ADMIN, SERVICE])
+  tagMember("The member, the tag and why." input: TagMemberInput!): TagMemberPayload! @auth(requires: [ADMIN, SERVICE])
   "Takes a manual tag from a member, the audit log keeping who, when and why; a repeat changes nothing."
-  untagMember(input: UntagMemberInput!): UntagMemberPayload! @auth(requires: [ADMIN, SERVICE])
+  untagMember("The member, the tag and why." input: UntagMemberInput!): UntagMemberPayload! @auth(requires: [ADMIN, SERVICE])
   "Creates an automatic tag with its rule (audited) and evaluates it for every member."
-  createTagRule(input: CreateTagRuleInput!): TagRulePayload! @auth(requires: [ADMIN])
+  createTagRule("The tag's key and name and the rule's condition." input: CreateTagRuleInput!): TagRulePayload! @auth(requires: [ADMIN])
   "Changes a tag rule (audited); a new condition re-evaluates every member."
-  updateTagRule(input: UpdateTagRuleInput!): TagRulePayload! @auth(requires: [ADMIN])
+  updateTagRule("The rule's key and what changes." input: UpdateTagRuleInput!): TagRulePayload! @auth(requires: [ADMIN])
   "Saves a segment (audited)."
-  createSegment(input: CreateSegmentInput!): SegmentPayload! @auth(requires: [ADMIN])
+  createSegment("Its key, name and filter." input: CreateSegmentInput!): SegmentPayload! @auth(requires: [ADMIN])
 }
 `, BuiltIn: false},
 	{Name: "../schema/webhooks.graphqls", Input: `# Webhooks out and live updates (issue 16): every change of a member that other systems hear
@@ -11845,6 +11857,11 @@ type Subscription {
     "The member; a MEMBER token may omit it."
     externalId: String
   ): MemberUpdatedEvent! @auth(requires: [ADMIN, MEMBER])
+}
+
+extend type WebhookDelivery {
+  "The message's sequence (data.sequence of the body); its webhook-id is msg_<sequence>."
+  sequence: Int!
 }
 
 """One change of a member, pushed by memberUpdated."""
@@ -14191,8 +14208,6 @@ func (ec *executionContext) childFields_WebhookDelivery(ctx context.Context, fie
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_WebhookDelivery_id(ctx, field)
-	case "messageID":
-		return ec.fieldContext_WebhookDelivery_messageID(ctx, field)
 	case "eventType":
 		return ec.fieldContext_WebhookDelivery_eventType(ctx, field)
 	case "status":
@@ -14207,6 +14222,8 @@ func (ec *executionContext) childFields_WebhookDelivery(ctx context.Context, fie
 		return ec.fieldContext_WebhookDelivery_createdAt(ctx, field)
 	case "deliveredAt":
 		return ec.fieldContext_WebhookDelivery_deliveredAt(ctx, field)
+	case "sequence":
+		return ec.fieldContext_WebhookDelivery_sequence(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type WebhookDelivery", field.Name)
 }
@@ -37883,29 +37900,6 @@ func (ec *executionContext) fieldContext_WebhookDelivery_id(_ context.Context, f
 	return graphql.NewScalarFieldContext("WebhookDelivery", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
-func (ec *executionContext) _WebhookDelivery_messageID(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDelivery) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WebhookDelivery_messageID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.MessageID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_WebhookDelivery_messageID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WebhookDelivery", field, false, false, errors.New("field of type Int does not have child fields"))
-}
-
 func (ec *executionContext) _WebhookDelivery_eventType(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDelivery) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -38065,6 +38059,29 @@ func (ec *executionContext) _WebhookDelivery_deliveredAt(ctx context.Context, fi
 }
 func (ec *executionContext) fieldContext_WebhookDelivery_deliveredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebhookDelivery", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _WebhookDelivery_sequence(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookDelivery_sequence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WebhookDelivery().Sequence(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookDelivery_sequence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebhookDelivery", field, true, true, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _WebhookDeliveryConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDeliveryConnection) (ret graphql.Marshaler) {
@@ -54588,45 +54605,76 @@ func (ec *executionContext) _WebhookDelivery(ctx context.Context, sel ast.Select
 		case "id":
 			out.Values[i] = ec._WebhookDelivery_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "messageID":
-			out.Values[i] = ec._WebhookDelivery_messageID(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "eventType":
 			out.Values[i] = ec._WebhookDelivery_eventType(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
 			out.Values[i] = ec._WebhookDelivery_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "attempts":
 			out.Values[i] = ec._WebhookDelivery_attempts(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "nextAttemptAt":
 			out.Values[i] = ec._WebhookDelivery_nextAttemptAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lastError":
 			out.Values[i] = ec._WebhookDelivery_lastError(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._WebhookDelivery_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "deliveredAt":
 			out.Values[i] = ec._WebhookDelivery_deliveredAt(ctx, field, obj)
+		case "sequence":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._WebhookDelivery_sequence(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

@@ -7,12 +7,12 @@ package graph
 
 import (
 	"context"
-	"errors"
 
 	"entgo.io/contrib/entgql"
 	"github.com/membergraph/membergraph/ent"
 	"github.com/membergraph/membergraph/graph/model"
 	"github.com/membergraph/membergraph/internal/auth"
+	"github.com/membergraph/membergraph/internal/outbox"
 	"github.com/membergraph/membergraph/internal/usererr"
 	"github.com/membergraph/membergraph/internal/webhook"
 )
@@ -100,7 +100,7 @@ func (r *subscriptionResolver) MemberUpdated(ctx context.Context, externalID *st
 	go func() {
 		defer close(out)
 		for u := range updates {
-			ev := &model.MemberUpdatedEvent{Sequence: u.Sequence, Type: u.Type, At: u.At, ExternalID: m.ExternalID, Change: string(u.Change)}
+			ev := &model.MemberUpdatedEvent{Sequence: outbox.Sequence(u.Sequence), Type: u.Type, At: u.At, ExternalID: m.ExternalID, Change: string(u.Change)}
 			// The member as it is now, read with the subscriber's own viewer.
 			if cur, err := r.members.ByExternalID(ctx, m.ExternalID); err == nil && cur != nil {
 				ev.Member, _ = r.withTier(ctx, cur, nil)
@@ -115,15 +115,12 @@ func (r *subscriptionResolver) MemberUpdated(ctx context.Context, externalID *st
 	return out, nil
 }
 
+// Sequence is the resolver for the sequence field.
+func (r *webhookDeliveryResolver) Sequence(ctx context.Context, obj *ent.WebhookDelivery) (int, error) {
+	return outbox.Sequence(obj.MessageID), nil
+}
+
 // Subscription returns SubscriptionResolver implementation.
 func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
 
 type subscriptionResolver struct{ *Resolver }
-
-// webhookNotFound answers an unknown endpoint or delivery as NOT_FOUND at field.
-func webhookNotFound(err error, field, what string) error {
-	if errors.Is(err, webhook.ErrNotFound) {
-		return usererr.New(usererr.NotFound, field, "no such webhook %s", what)
-	}
-	return err
-}

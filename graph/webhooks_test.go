@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -140,12 +141,12 @@ func TestWebhookEndpointsAPI(t *testing.T) {
 				Edges      []struct {
 					Node struct {
 						ID, EventType, Status, LastError string
-						MessageID, Attempts              int
+						Sequence, Attempts               int
 					}
 				}
 			}
 		}
-		const deliveries = `query($e: ID!) { webhookDeliveries(endpoint: $e, first: 10) { totalCount edges { node { id messageID eventType status attempts lastError } } } }`
+		const deliveries = `query($e: ID!) { webhookDeliveries(endpoint: $e, first: 10) { totalCount edges { node { id sequence eventType status attempts lastError } } } }`
 		a.must(admin, deliveries, map[string]any{"e": ep.Endpoint.ID}, &page)
 		if page.WebhookDeliveries.TotalCount != 1 || page.WebhookDeliveries.Edges[0].Node.Status != "DELIVERED" ||
 			page.WebhookDeliveries.Edges[0].Node.EventType != outbox.PointsChanged || page.WebhookDeliveries.Edges[0].Node.Attempts != 1 {
@@ -167,7 +168,7 @@ func TestWebhookEndpointsAPI(t *testing.T) {
 			t.Fatal(err)
 		}
 		mu.Lock()
-		want := webhook.MessageID(node.MessageID)
+		want := "msg_" + strconv.Itoa(node.Sequence)
 		if len(ids) != 2 || ids[0] != want || ids[1] != want {
 			t.Errorf("received %v, want %s twice", ids, want)
 		}
@@ -241,6 +242,10 @@ func TestMemberUpdatedSubscription(t *testing.T) {
 		}
 		_ = json.Unmarshal([]byte(u.Change), &change)
 		// One adjustment of +40 on an empty account: the entry's amount and the balance are 40.
+		// The sequence is the outbox's own count of messages (outbox.Sequence), a GraphQL Int.
+		if u.Sequence <= 0 || u.Sequence >= 1<<31 {
+			t.Errorf("sequence %d is not a 32-bit count", u.Sequence)
+		}
 		if u.Type != outbox.PointsChanged || u.ExternalID != "alice" || change.Kind != "ADJUSTMENT" || change.Amount != 40 || u.Member.Points.Balance != 40 {
 			t.Errorf("pushed %+v (change %s)", u, u.Change)
 		}

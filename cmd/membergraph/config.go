@@ -88,6 +88,9 @@ type config struct {
 	// LivePoll is how often a server with memberUpdated subscribers reads the outbox
 	// (default 250 ms).
 	LivePoll time.Duration
+	// ExpiringNoticeDays is how far ahead serve tells members' points lapsing
+	// (points.expiring, once a member and day; default 7, 0 off).
+	ExpiringNoticeDays int
 }
 
 // bindServe registers the flags of serve; the other commands bind the few they use.
@@ -162,6 +165,8 @@ func (c *config) bindWebhooks(fs *flag.FlagSet) {
 		"how long a delivery is retried before it is FAILED (at least 24h with --production)")
 	fs.IntVar(&w.DisableAfter, "webhook-disable-after", webhook.DefaultDisableAfter,
 		"failed attempts in a row after which an endpoint is DISABLED")
+	fs.IntVar(&c.ExpiringNoticeDays, "expiring-notice-days", 7,
+		"tell the outbox (points.expiring) of each member's points lapsing within this many days, once a member and day, checked every --expiry-interval; 0: never")
 	fs.DurationVar(&c.LivePoll, "live-poll", 250*time.Millisecond, "how often a server with memberUpdated subscribers reads the outbox")
 }
 

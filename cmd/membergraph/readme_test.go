@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
 
@@ -45,6 +46,9 @@ type readmeBlock struct {
 	subject string
 	query   string
 	op      string // the name of its one operation
+	// subscription: the block subscribes (over the websocket) and is answered by the change
+	// the next block makes (runREADME).
+	subscription bool
 }
 
 // TestREADME is the README's walkthrough as a new user pastes it: every ```graphql block,
@@ -88,7 +92,9 @@ func runREADME(t *testing.T, bin, pluginDir, databaseURL string, blocks []readme
 	base := startREADMEServer(t, bin, env)
 
 	tokens := map[string]string{}
-	var issued string // the code a reader pastes into RedeemPlusCode
+	var issued string           // the code a reader pastes into RedeemPlusCode
+	var pending *websocket.Conn // a subscription block's socket, until the next block's change
+	var pendingBlock readmeBlock
 	for _, b := range blocks {
 		key := b.role + " " + b.subject
 		if tokens[key] == "" {
@@ -97,7 +103,30 @@ func runREADME(t *testing.T, bin, pluginDir, databaseURL string, blocks []readme
 		if issued != "" {
 			b.query = strings.ReplaceAll(b.query, readmeCodePlaceholder, issued)
 		}
+		if b.subscription {
+			// Open, as a reader keeps it open in one tab; the next block's change answers it.
+			sub, problem := readmeSubscribe(base, tokens[key], b)
+			if problem != "" {
+				t.Errorf("README.md:%d, subscription %s: %s", b.line, b.op, problem)
+			} else {
+				pending, pendingBlock = sub, b
+			}
+			continue
+		}
 		data, problem := runREADMEBlock(base, tokens[key], b)
+		if pending != nil {
+			pushed, sp := readmePushed(pending)
+			if sp == "" {
+				sp = checkREADMEAnswer(pushed, readmeChecks[pendingBlock.op])
+			}
+			if sp != "" {
+				t.Errorf("README.md:%d, subscription %s after %s: %s", pendingBlock.line, pendingBlock.op, b.op, sp)
+			} else {
+				t.Logf("%s: %s", pendingBlock.op, pushed)
+			}
+			pending.Close()
+			pending = nil
+		}
 		if b.op == "IssuePromotionCodes" && problem == "" {
 			var a struct {
 				IssuePlusCodes struct{ Codes []string }
@@ -125,6 +154,8 @@ func runREADME(t *testing.T, bin, pluginDir, databaseURL string, blocks []readme
 var readmeChecks = map[string][]readmeWant{
 	// demo-0001 is the demo's Gold member.
 	"MyMembership": {{"viewer.externalId", "demo-0001"}, {"viewer.tier.name", "Gold"}},
+	// The Goodwill adjustment after it writes one ledger entry: one points.changed.
+	"MyUpdates": {{"memberUpdated.type", "points.changed"}},
 	// Gold holds FREE_SHIPPING_5, five a month: one claimed, four left.
 	"UseFreeShipping": {{"claimBenefit.remaining", 4.0}, {"claimBenefit.replayed", false}},
 	// The claim just made is the newest.
@@ -278,6 +309,7 @@ func readmeBlocks(t *testing.T, readme string) []readmeBlock {
 			continue
 		}
 		b.op = doc.Operations[0].Name
+		b.subscription = doc.Operations[0].Operation == ast.Subscription
 		out = append(out, b)
 	}
 	return out
@@ -403,6 +435,49 @@ func readmeToken(t *testing.T, bin string, env []string, role, subject string) s
 		t.Fatalf("membergraph %s: %v", strings.Join(args, " "), err)
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// readmeSubscribe starts a subscription block over the websocket at /graphql, as the
+// playground does (graphql-transport-ws), and gives the server a moment to set it up.
+func readmeSubscribe(base, token string, b readmeBlock) (*websocket.Conn, string) {
+	d := websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}, HandshakeTimeout: 5 * time.Second}
+	c, _, err := d.Dial("ws"+strings.TrimPrefix(base, "http")+"/graphql", nil)
+	if err != nil {
+		return nil, err.Error()
+	}
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var ack struct{ Type string }
+	if err := c.WriteJSON(map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer " + token}}); err != nil {
+		return nil, err.Error()
+	}
+	if err := c.ReadJSON(&ack); err != nil || ack.Type != "connection_ack" {
+		c.Close()
+		return nil, fmt.Sprintf("connection_init answered %q %v", ack.Type, err)
+	}
+	if err := c.WriteJSON(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": b.query}}); err != nil {
+		return nil, err.Error()
+	}
+	time.Sleep(500 * time.Millisecond)
+	return c, ""
+}
+
+// readmePushed reads the subscription's first result: its data, or what went wrong.
+func readmePushed(c *websocket.Conn) (json.RawMessage, string) {
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var m struct {
+		Type    string
+		Payload struct {
+			Data   json.RawMessage
+			Errors json.RawMessage
+		}
+	}
+	if err := c.ReadJSON(&m); err != nil {
+		return nil, "nothing pushed: " + err.Error()
+	}
+	if m.Type != "next" || len(m.Payload.Errors) > 0 {
+		return nil, fmt.Sprintf("pushed %s %s", m.Type, m.Payload.Errors)
+	}
+	return m.Payload.Data, ""
 }
 
 func readmePost(base, token, query string) ([]byte, int, error) {

@@ -265,6 +265,7 @@ func serve(ctx context.Context, args []string) error {
 	go tags.RunDaily(jobs, tag.DailyCheck)
 	go partners.RunReconciler(jobs, 30*time.Second)
 	go webhook.NewDispatcher(db.Client, clk, cfg.Webhooks, logger).Run(jobs)
+	go ledger.RunExpiringNotices(jobs, cfg.ExpiryInterval, cfg.ExpiringNoticeDays, logger)
 
 	select {
 	case err := <-errc:

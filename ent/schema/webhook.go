@@ -62,7 +62,7 @@ func (WebhookDelivery) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("program_id").Immutable().Annotations(entgql.Skip()),
 		field.Int("endpoint_id").Immutable().Annotations(entgql.Skip()),
-		field.Int("message_id").Immutable().Comment("The outbox message's sequence: the body's id and webhook-id are msg_<it>."),
+		field.Int("message_id").Immutable().Annotations(entgql.Skip()),
 		field.Int("member_id").Immutable().Annotations(entgql.Skip()),
 		field.String("event_type").MaxLen(64).Immutable().Comment("The message's type."),
 		field.Enum("status").Values("PENDING", "DELIVERED", "FAILED").Default("PENDING").

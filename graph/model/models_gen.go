@@ -945,7 +945,7 @@ type PlusConversion struct {
 	ComputedAt time.Time `json:"computedAt"`
 	// The period.
 	Period *AnalyticsPeriod `json:"period"`
-	// Members registered before the period who had no PLUS term running at its start.
+	// Members registered by the start of the period who had no PLUS term running then.
 	NonMembers int `json:"nonMembers"`
 	// Of them, those who started a trial in the period.
 	TrialStarted int `json:"trialStarted"`

@@ -25,6 +25,7 @@ import (
 	"github.com/membergraph/membergraph/ent/webhookendpoint"
 	"github.com/membergraph/membergraph/internal/auth"
 	"github.com/membergraph/membergraph/internal/clock"
+	"github.com/membergraph/membergraph/internal/outbox"
 	"github.com/membergraph/membergraph/internal/store"
 )
 
@@ -324,19 +325,19 @@ type Body struct {
 
 // BodyData names the member and the message's place in the outbox, then the change.
 type BodyData struct {
-	Sequence   int             `json:"sequence"` // the outbox id: a member's messages come in its order
+	Sequence   int             `json:"sequence"` // outbox.Sequence: a member's messages come in its order
 	ExternalID string          `json:"externalId"`
 	Change     json.RawMessage `json:"change"`
 }
 
 // MessageID is a message's webhook-id: the same for every attempt, as the spec asks, so a
 // receiver can drop a repeat.
-func MessageID(outboxID int) string { return "msg_" + strconv.Itoa(outboxID) }
+func MessageID(outboxID int) string { return "msg_" + strconv.Itoa(outbox.Sequence(outboxID)) }
 
 // attempt POSTs the message to the endpoint once; nil when it answered 2xx.
 func (d *Dispatcher) attempt(ctx context.Context, e *ent.WebhookEndpoint, m *ent.OutboxMessage, externalID string) error {
 	body, err := json.Marshal(Body{Type: m.EventType, Timestamp: m.CreatedAt.UTC(),
-		Data: BodyData{Sequence: m.ID, ExternalID: externalID, Change: m.Payload}})
+		Data: BodyData{Sequence: outbox.Sequence(m.ID), ExternalID: externalID, Change: m.Payload}})
 	if err != nil {
 		return err
 	}
