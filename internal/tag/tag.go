@@ -628,16 +628,19 @@ func (sc scope) where(col string) (string, []any) {
 func (s *Service) apply(ctx context.Context, programID int, r *ent.TagRule, env cond.Env, sc scope) error {
 	pred, args := cond.Compile(r.Condition, env)
 	in, inArgs := sc.where("m.`id`")
-	insert := "INSERT OR IGNORE INTO"
+	// A member who has the tag already keeps its row (and since): the unique (member_id,
+	// tag_id) turns the insert into nothing. Testing for the row in the SELECT instead
+	// would read member_tags while inserting into it, which MariaDB answers with a
+	// temporary table and a scan of the tag's rows per member.
+	conflict := " ON CONFLICT (`member_id`, `tag_id`) DO NOTHING"
 	if s.dialect == dialect.MySQL {
-		insert = "INSERT IGNORE INTO"
+		conflict = " ON DUPLICATE KEY UPDATE `since` = `member_tags`.`since`"
 	}
 	setBy := fmt.Sprintf("RULE:v%d", r.Version)
-	q := insert + " `member_tags` (`program_id`, `member_id`, `tag_id`, `since`, `set_by`, `reason`, `source`)" +
-		" SELECT ?, m.`id`, ?, ?, ?, ?, 'RULE' FROM `members` m WHERE m.`program_id` = ? AND " + in +
-		" AND NOT EXISTS (SELECT 1 FROM `member_tags` x WHERE x.`member_id` = m.`id` AND x.`tag_id` = ?) AND " + pred
+	q := "INSERT INTO `member_tags` (`program_id`, `member_id`, `tag_id`, `since`, `set_by`, `reason`, `source`)" +
+		" SELECT ?, m.`id`, ?, ?, ?, ?, 'RULE' FROM `members` m WHERE m.`program_id` = ? AND " + in + " AND " + pred + conflict
 	a := append([]any{programID, r.TagID, env.Now.UTC(), setBy, "the rule's condition holds", programID}, inArgs...)
-	a = append(append(a, r.TagID), args...)
+	a = append(a, args...)
 	if _, err := s.client.ExecContext(ctx, q, a...); err != nil {
 		return fmt.Errorf("tag rule %d: adding: %w", r.ID, err)
 	}
