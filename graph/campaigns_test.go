@@ -349,3 +349,60 @@ func campaignFieldPath(f string) []string {
 	}
 	return out
 }
+
+// TestCampaignStoreBudget: a campaign paying from a union store's budget grants only the
+// union's consenting members and never beyond the shared budget. The budget holds 100; each
+// hit is 40: app-1 (60 left) and app-2 (20 left) are hit, app-3 does not consent, app-4
+// consents but 20 < 40 is left.
+func TestCampaignStoreBudget(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newCampaignFixture(t, db)
+		f.members(4, 0)
+		f.storeProgram("mall", "UNION")
+		if ue := f.createStore("mall-tea", "mall"); len(ue) > 0 {
+			t.Fatalf("createStore: %+v", ue)
+		}
+		var funded struct{ FundStoreBudget struct{ UserErrors []userError } }
+		f.must(f.admin, fundStoreMutation, map[string]any{"in": map[string]any{"storeId": "UNION:mall", "points": 100,
+			"reason": "campaign budget", "idempotencyKey": "fund-mall-1"}}, &funded)
+		if len(funded.FundStoreBudget.UserErrors) > 0 {
+			t.Fatalf("fund: %+v", funded.FundStoreBudget.UserErrors)
+		}
+		svc := f.token(auth.RoleService, "shop")
+		for _, m := range []string{"app-1", "app-2", "app-4"} {
+			if p := f.join(svc, map[string]any{"externalId": m, "program": "mall", "channel": "STORE", "textVersion": "v1"}); len(p.UserErrors) > 0 {
+				t.Fatalf("join %s: %+v", m, p.UserErrors)
+			}
+		}
+		in := daily("tea", 40, 0)
+		in["action"] = map[string]any{"kind": "GRANT_POINTS", "points": 40, "budget": "STORE:mall-tea"}
+		f.mustCreate(in)
+		want := campaignCost{Members: 2, Skipped: 2, Points: 80, CostCents: 80}
+		if got := f.dryRun("tea"); got != want {
+			t.Fatalf("dry run = %+v, want %+v", got, want)
+		}
+		if st := f.runDue(); st.Done != 2 || st.Skipped != 2 || st.Points != 80 {
+			t.Fatalf("run = %+v, the dry run said %+v", st, want)
+		}
+		results := f.campaign("tea").Runs.Edges[0].Node.Results.Edges
+		wantReasons := []string{"", "", campaign.ReasonNoConsent, campaign.ReasonStoreBudget}
+		for i, e := range results {
+			if e.Node.Reason != wantReasons[i] {
+				t.Errorf("%s: %+v, want reason %q", e.Node.Member, e.Node, wantReasons[i])
+			}
+		}
+		var budget struct{ StoreBudget budgetView }
+		f.must(f.admin, `{ storeBudget(storeId: "mall-tea") { storeId funded granted remaining } }`, nil, &budget)
+		if b := budget.StoreBudget; b.Funded != 100 || b.Granted != 80 || b.Remaining != 20 {
+			t.Fatalf("budget after the run = %+v, want 100 funded, 80 granted, 20 left", b)
+		}
+		// The next day 20 are left: nobody can be hit, the budget stays at 20.
+		f.clock.Advance(24 * time.Hour)
+		if st := f.runDue(); st.Done != 0 || st.Skipped != 4 {
+			t.Fatalf("day 2 = %+v, want all 4 skipped", st)
+		}
+		if b := f.balance("app-1"); b != 40 {
+			t.Errorf("app-1: %d points, want 40", b)
+		}
+	})
+}
