@@ -83,6 +83,11 @@ type Book struct {
 	obs     Observer
 	moved   []movement       // the entries written, told obs once the transaction commits
 	told    []outbox.Message // the entries written, told the outbox just before the commit
+	// spendable, when not nil, are the member's spendable lots as this transaction has left
+	// them, soonest to expire first: a spend reads them once for its check, its taking and
+	// the balance it answers (three reads under the member's lock before). Only a spend's
+	// Take keeps them true as it consumes; every other write of lots drops them.
+	spendable []*ent.PointLot
 }
 
 // PointsChange is the change of a points.changed outbox message: one ledger entry.
@@ -183,6 +188,7 @@ func (b *Book) Credit(ctx context.Context, g Grant, earnedAt time.Time, eventID 
 		return nil, err
 	}
 	entry, lot, paid := b.earning(g, earnedAt, eventID, b.Account.Debt)
+	b.spendable = nil
 	e, err := entry.Save(ctx)
 	if err != nil {
 		return nil, err
@@ -239,9 +245,19 @@ type Debit struct {
 // Take writes a debit: an entry of -Amount, taken from the lots that expire first, with the
 // allocations recorded. It returns the entry and the part that became debt.
 func (b *Book) Take(ctx context.Context, d Debit) (*ent.PointEntry, int64, error) {
-	lots, err := b.liveLots(ctx, d.SpendableOnly)
-	if err != nil {
-		return nil, 0, err
+	var lots []*ent.PointLot
+	if d.SpendableOnly {
+		// The spendable lots themselves: consume keeps each one's remainder true.
+		if _, err := b.Spendable(ctx); err != nil {
+			return nil, 0, err
+		}
+		lots = b.spendable
+	} else {
+		b.spendable = nil
+		var err error
+		if lots, err = b.liveLots(ctx, false); err != nil {
+			return nil, 0, err
+		}
 	}
 	lots = firstFrom(lots, d.FirstFrom, func(l *ent.PointLot) OrderLine { return OrderLine{l.OrderID, l.Sku} })
 	e, err := b.Tx.PointEntry.Create().SetProgramID(b.Account.ProgramID).SetMemberID(b.Account.MemberID).
@@ -270,7 +286,7 @@ func (b *Book) Take(ctx context.Context, d Debit) (*ent.PointEntry, int64, error
 }
 
 func (b *Book) consume(ctx context.Context, lot *ent.PointLot, entryID int, n int64) error {
-	if err := b.Tx.PointLot.UpdateOneID(lot.ID).AddRemaining(-n).Exec(ctx); err != nil {
+	if err := b.addRemaining(ctx, lot.ID, -n); err != nil {
 		return err
 	}
 	lot.Remaining -= n
@@ -292,8 +308,9 @@ func (b *Book) Restore(ctx context.Context, spend *ent.PointEntry, description, 
 		return nil, err
 	}
 	b.note(pointentry.KindSPEND_REVERSAL, spend.Funding, -spend.Amount)
+	b.spendable = nil
 	for _, a := range allocs {
-		if err := b.Tx.PointLot.UpdateOneID(a.LotID).AddRemaining(a.Amount).Exec(ctx); err != nil {
+		if err := b.addRemaining(ctx, a.LotID, a.Amount); err != nil {
 			return nil, err
 		}
 	}
@@ -308,6 +325,7 @@ func (b *Book) payDebtFrom(ctx context.Context, incoming int64) error {
 	if pay == 0 {
 		return b.move(ctx, incoming, 0)
 	}
+	b.spendable = nil
 	lots, err := b.liveLots(ctx, false)
 	if err != nil {
 		return err
@@ -318,7 +336,7 @@ func (b *Book) payDebtFrom(ctx context.Context, incoming int64) error {
 		if n == 0 {
 			continue
 		}
-		if err := b.Tx.PointLot.UpdateOneID(lot.ID).AddRemaining(-n).Exec(ctx); err != nil {
+		if err := b.addRemaining(ctx, lot.ID, -n); err != nil {
 			return err
 		}
 		left -= n
@@ -331,13 +349,31 @@ func (b *Book) move(ctx context.Context, total, debt int64) error {
 	if total == 0 && debt == 0 {
 		return nil
 	}
-	// Exec, not Save: Save reads the row back, a statement more in every event's
-	// transaction, and the lock held since Open means nobody else has moved it.
-	if err := b.Tx.PointAccount.UpdateOneID(b.Account.ID).AddTotal(total).AddDebt(debt).Exec(ctx); err != nil {
+	// An UPDATE by predicate, not UpdateOne: UpdateOne reads the row back, even through
+	// Exec, a statement more in every transaction under the member's lock, and the lock
+	// held since Open means nobody else has moved it.
+	n, err := b.Tx.PointAccount.Update().Where(pointaccount.ID(b.Account.ID)).AddTotal(total).AddDebt(debt).Save(ctx)
+	if err != nil {
 		return err
+	}
+	if n != 1 {
+		return fmt.Errorf("points: account %d of member %d not updated", b.Account.ID, b.Account.MemberID)
 	}
 	b.Account.Total += total
 	b.Account.Debt += debt
+	return nil
+}
+
+// addRemaining adds n to a lot's remainder without reading the row back (UpdateOne would):
+// the member's lock, held since Open, keeps the lot's row ours.
+func (b *Book) addRemaining(ctx context.Context, lotID int, n int64) error {
+	got, err := b.Tx.PointLot.Update().Where(pointlot.ID(lotID)).AddRemaining(n).Save(ctx)
+	if err != nil {
+		return err
+	}
+	if got != 1 {
+		return fmt.Errorf("points: lot %d of member %d not updated", lotID, b.Account.MemberID)
+	}
 	return nil
 }
 
@@ -353,12 +389,15 @@ func (b *Book) liveLots(ctx context.Context, spendableOnly bool) ([]*ent.PointLo
 
 // Spendable is what the member may spend now: available lots less debt.
 func (b *Book) Spendable(ctx context.Context) (int64, error) {
-	lots, err := b.liveLots(ctx, true)
-	if err != nil {
-		return 0, err
+	if b.spendable == nil {
+		lots, err := b.liveLots(ctx, true)
+		if err != nil {
+			return 0, err
+		}
+		b.spendable = append(make([]*ent.PointLot, 0, len(lots)), lots...) // not nil: read
 	}
 	var n int64
-	for _, l := range lots {
+	for _, l := range b.spendable {
 		n += l.Remaining
 	}
 	return n - b.Account.Debt, nil
