@@ -213,14 +213,19 @@ func (s *Service) TagMember(ctx context.Context, externalID, key, name, reason s
 		out = Tagged{Key: t.Key, Name: t.Name, Kind: t.Kind, Since: mt.Since, SetBy: mt.SetBy, Reason: mt.Reason, Source: mt.Source}
 		return nil
 	})
-	if ent.IsConstraintError(err) { // a racing tagMember of the same tag or member won: answer its row
-		return s.TagMember(ctx, externalID, key, name, reason)
+	if ent.IsConstraintError(err) && !retried(ctx) {
+		// A racing tagMember of the same tag or member won: once more answers its row.
+		return s.TagMember(context.WithValue(ctx, retryKey{}, true), externalID, key, name, reason)
 	}
 	if err != nil {
 		return nil, err
 	}
 	return &out, nil
 }
+
+type retryKey struct{}
+
+func retried(ctx context.Context) bool { v, _ := ctx.Value(retryKey{}).(bool); return v }
 
 // UntagMember takes the manual tag key from member externalID, the audit log keeping who,
 // when and why. A member without the tag is left as it is: a retry is harmless. It reports
