@@ -26,6 +26,9 @@ func campaignSpec(in model.CreateCampaignInput) campaign.Spec {
 	if in.Trigger.MonthDay != nil {
 		s.Trigger.MonthDay = *in.Trigger.MonthDay
 	}
+	if in.Trigger.Event != nil {
+		s.Trigger.Event = *in.Trigger.Event
+	}
 	if in.Action.Points != nil {
 		s.Action.Points = int64(*in.Action.Points)
 	}

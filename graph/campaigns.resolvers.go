@@ -28,6 +28,9 @@ func (r *campaignResolver) Trigger(ctx context.Context, obj *ent.Campaign) (*mod
 	if obj.TriggerKind == entcampaign.TriggerKindMONTHLY {
 		t.MonthDay = &obj.MonthDay
 	}
+	if obj.TriggerKind == entcampaign.TriggerKindEVENT {
+		t.Event = &obj.EventKind
+	}
 	return t, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/membergraph/membergraph/graph"
 	"github.com/membergraph/membergraph/internal/auth"
 	"github.com/membergraph/membergraph/internal/campaign"
+	"github.com/membergraph/membergraph/internal/plus"
 	"github.com/membergraph/membergraph/internal/program"
 	"github.com/membergraph/membergraph/internal/segment"
 	"github.com/membergraph/membergraph/internal/store"
@@ -67,6 +68,8 @@ func newCampaignFixture(t *testing.T, db *store.DB) *campaignFixture {
 		svc = campaign.NewService(db.Client, c.Ledger, segment.NewService(db.Client, c.Ledger.Clock()),
 			campaign.SegmentsByKey(db.Client), campaign.Config{Chunk: 2})
 		c.Campaigns = svc
+		c.Plus = plus.NewService(db.Client, c.Ledger)
+		c.Plus.AddListener(svc.TermListener())
 	})
 	pid, err := program.NewService(db.Client).IDByKey(context.Background(), program.PresetKey)
 	if err != nil {
@@ -403,6 +406,52 @@ func TestCampaignStoreBudget(t *testing.T) {
 		}
 		if b := f.balance("app-1"); b != 40 {
 			t.Errorf("app-1: %d points, want 40", b)
+		}
+	})
+}
+
+// TestCampaignPlusStartTrigger: an EVENT campaign on PLUS_START hits a member of its segment
+// once when the member's PLUS term begins (after the commit), one run per term; a member
+// outside the segment is not hit, and a replayed start (same key) starts nothing new.
+func TestCampaignPlusStartTrigger(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newCampaignFixture(t, db)
+		f.members(1, 1)
+		f.mustCreate(map[string]any{"key": "plus-welcome", "name": "PLUS welcome", "segment": "app",
+			"trigger": map[string]any{"kind": "EVENT", "event": "PLUS_START"},
+			"action":  map[string]any{"kind": "GRANT_POINTS", "points": 300, "budget": "PLATFORM"}, "budgetPoints": 10_000})
+		svc := f.token(auth.RoleService, "shop")
+		trial := func(member, key string) {
+			t.Helper()
+			var out struct{ StartPlusTrial struct{ UserErrors []userError } }
+			f.must(svc, `mutation($in: StartPlusTrialInput!) { startPlusTrial(input: $in) { replayed userErrors { field message code } } }`,
+				map[string]any{"in": map[string]any{"externalId": member, "idempotencyKey": key}}, &out)
+			if len(out.StartPlusTrial.UserErrors) > 0 {
+				t.Fatalf("trial %s: %+v", member, out.StartPlusTrial.UserErrors)
+			}
+		}
+		trial("app-1", "trial-app-1")
+		trial("app-1", "trial-app-1") // a replay: no new term, no new run
+		trial("web-1", "trial-web-1") // outside the segment
+		c := f.campaign("plus-welcome")
+		if len(c.Runs.Edges) != 1 || c.SpentPoints != 300 {
+			t.Fatalf("after the trials: %+v, want one run of 300 points", c)
+		}
+		run := c.Runs.Edges[0].Node
+		if len(run.Results.Edges) != 1 || run.Results.Edges[0].Node != (campaignResultView{Member: "app-1", Status: "DONE", Points: 300}) || run.FinishedAt == nil {
+			t.Fatalf("run = %+v", run)
+		}
+		if b := f.balance("app-1"); b != 300 {
+			t.Errorf("app-1: %d points, want 300", b)
+		}
+		if b := f.balance("web-1"); b != 0 {
+			t.Errorf("web-1, outside the segment: %d points", b)
+		}
+		if ue := f.create(map[string]any{"key": "tiers", "name": "Tier", "segment": "app",
+			"trigger": map[string]any{"kind": "EVENT", "event": "TIER_CHANGE"},
+			"action":  map[string]any{"kind": "GRANT_POINTS", "points": 1, "budget": "PLATFORM"}, "budgetPoints": 10}); len(ue) != 1 ||
+			ue[0].Code != "FAILED_PRECONDITION" || fmt.Sprint(ue[0].Field) != "[input trigger event]" {
+			t.Fatalf("TIER_CHANGE: %+v", ue)
 		}
 	})
 }

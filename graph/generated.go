@@ -222,6 +222,7 @@ type ComplexityRoot struct {
 
 	CampaignTrigger struct {
 		At        func(childComplexity int) int
+		Event     func(childComplexity int) int
 		Kind      func(childComplexity int) int
 		MonthDay  func(childComplexity int) int
 		TimeOfDay func(childComplexity int) int
@@ -2059,6 +2060,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CampaignTrigger.At(childComplexity), true
+	case "CampaignTrigger.event":
+		if e.ComplexityRoot.CampaignTrigger.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignTrigger.Event(childComplexity), true
 	case "CampaignTrigger.kind":
 		if e.ComplexityRoot.CampaignTrigger.Kind == nil {
 			break
@@ -7060,7 +7067,7 @@ enum CampaignTriggerKind {
   WEEKLY
   "Every month on trigger.monthDay at trigger.timeOfDay, in the programme's time zone."
   MONTHLY
-  "After an event's commit (not available yet: createCampaign refuses it)."
+  "After an event's commit: trigger.event names which (PLUS_START or PLUS_END so far)."
   EVENT
 }
 
@@ -7094,7 +7101,7 @@ enum CampaignResultStatus {
 
 """When a campaign runs."""
 input CampaignTriggerInput {
-  "ONCE, DAILY, WEEKLY or MONTHLY (EVENT is not available yet)."
+  "ONCE, DAILY, WEEKLY, MONTHLY or EVENT."
   kind: CampaignTriggerKind!
   "ONCE: the instant it runs at."
   at: Time
@@ -7104,6 +7111,12 @@ input CampaignTriggerInput {
   weekday: Int
   "MONTHLY: 1 to 28."
   monthDay: Int
+  """
+  EVENT: PLUS_START (a member's PLUS term begins) or PLUS_END (it ends); each such event
+  is one run hitting that member if the segment holds it, after the event's commit. Event
+  kinds, TIER_CHANGE and MEDAL_LEVEL are refused for now (FAILED_PRECONDITION).
+  """
+  event: String
 }
 
 """What a campaign does for each member hit."""
@@ -7191,6 +7204,8 @@ type CampaignTrigger {
   weekday: Int
   "MONTHLY: 1 to 28; null otherwise."
   monthDay: Int
+  "EVENT: the event that triggers it; null otherwise."
+  event: String
 }
 
 """What a campaign does for each member hit."""
@@ -7203,9 +7218,9 @@ type CampaignAction {
   budget: String
 }
 
-"""One run of a campaign: a scheduled date (2006-01-02 in the programme's zone) or ONCE."""
+"""One run of a campaign: a scheduled date (2006-01-02 in the programme's zone), ONCE, or the triggering event."""
 type CampaignRun {
-  "The run key: the local date of a scheduled run, ONCE for a ONCE campaign."
+  "The run key: the local date of a scheduled run, ONCE for a ONCE campaign, the event (e.g. PLUS_START:<term>) for an EVENT one."
   key: String!
   "When it started."
   startedAt: Time!
@@ -12248,6 +12263,8 @@ func (ec *executionContext) childFields_CampaignTrigger(ctx context.Context, fie
 		return ec.fieldContext_CampaignTrigger_weekday(ctx, field)
 	case "monthDay":
 		return ec.fieldContext_CampaignTrigger_monthDay(ctx, field)
+	case "event":
+		return ec.fieldContext_CampaignTrigger_event(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CampaignTrigger", field.Name)
 }
@@ -18233,6 +18250,29 @@ func (ec *executionContext) _CampaignTrigger_monthDay(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_CampaignTrigger_monthDay(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CampaignTrigger", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignTrigger_event(ctx context.Context, field graphql.CollectedField, obj *model.CampaignTrigger) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignTrigger_event(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Event, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignTrigger_event(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignTrigger", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CancelPlusPayload_term(ctx context.Context, field graphql.CollectedField, obj *model.CancelPlusPayload) (ret graphql.Marshaler) {
@@ -39720,7 +39760,7 @@ func (ec *executionContext) unmarshalInputCampaignTriggerInput(ctx context.Conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"kind", "at", "timeOfDay", "weekday", "monthDay"}
+	fieldsInOrder := [...]string{"kind", "at", "timeOfDay", "weekday", "monthDay", "event"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -39762,6 +39802,13 @@ func (ec *executionContext) unmarshalInputCampaignTriggerInput(ctx context.Conte
 				return it, err
 			}
 			it.MonthDay = data
+		case "event":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("event"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Event = data
 		}
 	}
 	return it, nil
@@ -45178,6 +45225,8 @@ func (ec *executionContext) _CampaignTrigger(ctx context.Context, sel ast.Select
 			out.Values[i] = ec._CampaignTrigger_weekday(ctx, field, obj)
 		case "monthDay":
 			out.Values[i] = ec._CampaignTrigger_monthDay(ctx, field, obj)
+		case "event":
+			out.Values[i] = ec._CampaignTrigger_event(ctx, field, obj)
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

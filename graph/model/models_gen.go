@@ -173,11 +173,13 @@ type CampaignTrigger struct {
 	Weekday *int `json:"weekday,omitempty"`
 	// MONTHLY: 1 to 28; null otherwise.
 	MonthDay *int `json:"monthDay,omitempty"`
+	// EVENT: the event that triggers it; null otherwise.
+	Event *string `json:"event,omitempty"`
 }
 
 // When a campaign runs.
 type CampaignTriggerInput struct {
-	// ONCE, DAILY, WEEKLY or MONTHLY (EVENT is not available yet).
+	// ONCE, DAILY, WEEKLY, MONTHLY or EVENT.
 	Kind campaign.TriggerKind `json:"kind"`
 	// ONCE: the instant it runs at.
 	At *time.Time `json:"at,omitempty"`
@@ -187,6 +189,10 @@ type CampaignTriggerInput struct {
 	Weekday *int `json:"weekday,omitempty"`
 	// MONTHLY: 1 to 28.
 	MonthDay *int `json:"monthDay,omitempty"`
+	// EVENT: PLUS_START (a member's PLUS term begins) or PLUS_END (it ends); each such event
+	// is one run hitting that member if the segment holds it, after the event's commit. Event
+	// kinds, TIER_CHANGE and MEDAL_LEVEL are refused for now (FAILED_PRECONDITION).
+	Event *string `json:"event,omitempty"`
 }
 
 // A cancellation.

@@ -90,7 +90,14 @@ type Trigger struct {
 	TimeOfDay string     // DAILY, WEEKLY, MONTHLY: HH:MM in the programme's zone
 	Weekday   int        // WEEKLY: 1 (Monday) to 7 (Sunday)
 	MonthDay  int        // MONTHLY: 1 to 28
+	Event     string     // EVENT: EventPlusStart or EventPlusEnd
 }
+
+// The events an EVENT campaign runs after, each its own run for the member concerned.
+const (
+	EventPlusStart = "PLUS_START"
+	EventPlusEnd   = "PLUS_END"
+)
 
 // Action is what a campaign does for each member hit.
 type Action struct {
@@ -147,7 +154,13 @@ func validate(s Spec) (minute int, errs usererr.List) {
 			errs.Add(usererr.InvalidArgument, "input.trigger.monthDay", "monthDay must be 1 to 28, a day every month has")
 		}
 	case entcampaign.TriggerKindEVENT:
-		errs.Add(usererr.FailedPrecondition, "input.trigger.kind", "event triggers are not available yet; use a schedule")
+		switch t.Event {
+		case EventPlusStart, EventPlusEnd:
+		case "":
+			errs.Add(usererr.InvalidArgument, "input.trigger.event", "an EVENT campaign needs event: PLUS_START or PLUS_END")
+		default:
+			errs.Add(usererr.FailedPrecondition, "input.trigger.event", "event %q is not available yet; use PLUS_START or PLUS_END", t.Event)
+		}
 	default:
 		errs.Add(usererr.InvalidArgument, "input.trigger.kind", "unknown trigger %q", t.Kind)
 	}
@@ -211,7 +224,7 @@ func (s *Service) Create(ctx context.Context, spec Spec) (*ent.Campaign, error) 
 	}
 	q := s.client.Campaign.Create().SetProgramID(v.ProgramID).SetKey(spec.Key).SetName(strings.TrimSpace(spec.Name)).
 		SetTriggerKind(spec.Trigger.Kind).SetNillableOnceAt(spec.Trigger.At).SetMinuteOfDay(minute).
-		SetWeekday(spec.Trigger.Weekday).SetMonthDay(spec.Trigger.MonthDay).SetSegmentID(segID).
+		SetWeekday(spec.Trigger.Weekday).SetMonthDay(spec.Trigger.MonthDay).SetSegmentID(segID).SetEventKind(spec.Trigger.Event).
 		SetAction(spec.Action.Kind).SetPoints(spec.Action.Points).SetFunding(spec.Action.Budget).
 		SetBudgetOwner(owner).SetNillableStoreProgramID(spID).SetCapHits(spec.CapHits).SetCapDays(spec.CapDays).
 		SetBudgetPoints(spec.BudgetPoints).SetCreatedBy(actor(v)).SetCreatedAt(s.ledger.Clock().Now())
@@ -220,6 +233,9 @@ func (s *Service) Create(ctx context.Context, spec Spec) (*ent.Campaign, error) 
 	}
 	if spec.Trigger.Kind != entcampaign.TriggerKindMONTHLY {
 		q.SetMonthDay(0)
+	}
+	if spec.Trigger.Kind != entcampaign.TriggerKindEVENT {
+		q.SetEventKind("")
 	}
 	c, err := q.Save(sys)
 	if ent.IsConstraintError(err) {

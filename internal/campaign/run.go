@@ -97,12 +97,65 @@ func (s *Service) RunSchedules(ctx context.Context, logger *slog.Logger) {
 	}
 }
 
+// OnEvent runs, after the commit of an event concerning memberID, every ACTIVE EVENT
+// campaign of the programme triggered by kind (EventPlusStart, EventPlusEnd) whose segment
+// holds the member: one run per campaign and event, keyed runKey (unique, so a listener
+// told twice hits nobody twice), hitting that member alone. Failures are logged: the event
+// itself has committed and stays.
+func (s *Service) OnEvent(ctx context.Context, programID, memberID int, kind, runKey string) {
+	sys := auth.SystemContext(context.WithoutCancel(ctx), programID)
+	cs, err := s.client.Campaign.Query().Where(entcampaign.StatusEQ(entcampaign.StatusACTIVE),
+		entcampaign.TriggerKindEQ(entcampaign.TriggerKindEVENT), entcampaign.EventKind(kind)).Order(ent.Asc(entcampaign.FieldID)).All(sys)
+	if err != nil {
+		slog.Error("campaign event trigger", "event", runKey, "err", err)
+		return
+	}
+	for _, c := range cs {
+		// The segment holds the member when its first member above memberID-1 is memberID.
+		ids, err := s.audience.MemberIDs(sys, c.SegmentID, memberID-1, 1)
+		if err != nil || len(ids) == 0 || ids[0] != memberID {
+			if err != nil {
+				slog.Error("campaign event trigger", "campaign", c.Key, "event", runKey, "err", err)
+			}
+			continue
+		}
+		if _, err := s.runFor(sys, c, runKey, []int{memberID}); err != nil && !errors.Is(err, ErrPaused) {
+			slog.Error("campaign event trigger", "campaign", c.Key, "event", runKey, "err", err)
+		}
+	}
+}
+
+// TermListener makes PLUS terms' starts and ends trigger the EVENT campaigns of
+// PLUS_START and PLUS_END (plus.Service.AddListener), after their commit.
+func (s *Service) TermListener() TermListener { return termListener{s} }
+
+// TermListener is plus.TermListener, declared here so that campaigns need not import plus.
+type TermListener interface {
+	TermStarted(ctx context.Context, term *ent.PlusTerm)
+	TermEnded(ctx context.Context, term *ent.PlusTerm, why string)
+}
+
+type termListener struct{ s *Service }
+
+func (l termListener) TermStarted(ctx context.Context, t *ent.PlusTerm) {
+	l.s.OnEvent(ctx, t.ProgramID, t.MemberID, EventPlusStart, fmt.Sprintf("%s:%d", EventPlusStart, t.ID))
+}
+
+func (l termListener) TermEnded(ctx context.Context, t *ent.PlusTerm, _ string) {
+	l.s.OnEvent(ctx, t.ProgramID, t.MemberID, EventPlusEnd, fmt.Sprintf("%s:%d", EventPlusEnd, t.ID))
+}
+
 // Run takes c's run of runKey to its end: claims the run (created once per key), pages the
 // segment from where the run's committed chunks end, and commits each chunk's results with
 // their grants. A run already finished is returned as it is. A pause stops it between
 // chunks (ErrPaused); running it again continues. ctx must be a system context of c's
 // programme.
 func (s *Service) Run(ctx context.Context, c *ent.Campaign, runKey string) (*ent.CampaignRun, error) {
+	return s.runFor(ctx, c, runKey, nil)
+}
+
+// runFor is Run over the segment's pages, or over only (an event's member) when not nil.
+func (s *Service) runFor(ctx context.Context, c *ent.Campaign, runKey string, only []int) (*ent.CampaignRun, error) {
 	prog, err := s.client.Program.Get(ctx, c.ProgramID)
 	if err != nil {
 		return nil, err
@@ -113,8 +166,12 @@ func (s *Service) Run(ctx context.Context, c *ent.Campaign, runKey string) (*ent
 	}
 	after := run.AfterMemberID
 	for {
-		ids, err := s.audience.MemberIDs(ctx, c.SegmentID, after, s.cfg.Chunk)
-		if err != nil {
+		var ids []int
+		if only != nil {
+			if after < only[len(only)-1] {
+				ids = only
+			}
+		} else if ids, err = s.audience.MemberIDs(ctx, c.SegmentID, after, s.cfg.Chunk); err != nil {
 			return nil, fmt.Errorf("segment %d: %w", c.SegmentID, err)
 		}
 		if len(ids) == 0 {
