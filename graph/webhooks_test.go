@@ -243,7 +243,7 @@ func TestMemberUpdatedSubscription(t *testing.T) {
 		_ = json.Unmarshal([]byte(u.Change), &change)
 		// One adjustment of +40 on an empty account: the entry's amount and the balance are 40.
 		// The sequence is the outbox's own count of messages (outbox.Sequence), a GraphQL Int.
-		if u.Sequence <= 0 || u.Sequence >= 1<<31 {
+		if u.Sequence < 0 || u.Sequence >= 1<<31 {
 			t.Errorf("sequence %d is not a 32-bit count", u.Sequence)
 		}
 		if u.Type != outbox.PointsChanged || u.ExternalID != "alice" || change.Kind != "ADJUSTMENT" || change.Amount != 40 || u.Member.Points.Balance != 40 {

@@ -167,8 +167,8 @@ func inOrder(t *testing.T, got []hookGot) {
 			continue
 		}
 		seen[g.id] = true
-		if g.seq <= last[g.member] {
-			t.Errorf("member %s: sequence %d after %d", g.member, g.seq, last[g.member])
+		if prev, ok := last[g.member]; ok && g.seq <= prev {
+			t.Errorf("member %s: sequence %d after %d", g.member, g.seq, prev)
 		}
 		last[g.member] = g.seq
 	}

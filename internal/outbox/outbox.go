@@ -39,8 +39,9 @@ func Known(t string) bool { return slices.Contains(Types, t) }
 var MemberTypes = []string{PointsChanged, TierChanged, MedalLevel, PlusStarted, PlusEnded}
 
 // Sequence is a message's number from its row id: ent gives each table its own range of
-// 2^32 ids (global ids), so the low 32 bits count the outbox's rows, 1, 2, 3, … in the order
-// written — the number receivers see, within GraphQL's 32-bit Int.
+// 2^32 ids (global ids), so the low 32 bits count the outbox's rows in the order written
+// (from 0 on MySQL, whose AUTO_INCREMENT starts at the range's first id, from 1 on SQLite) —
+// the number receivers see, within GraphQL's 32-bit Int.
 func Sequence(id int) int { return id & (1<<32 - 1) }
 
 // Message is one change to tell. Data is the body's "data": any value encoding/json takes.
