@@ -365,7 +365,9 @@ func TestCampaignStoreBudget(t *testing.T) {
 		if ue := f.createStore("mall-tea", "mall"); len(ue) > 0 {
 			t.Fatalf("createStore: %+v", ue)
 		}
-		var funded struct{ FundStoreBudget struct{ UserErrors []userError } }
+		var funded struct {
+			FundStoreBudget struct{ UserErrors []userError }
+		}
 		f.must(f.admin, fundStoreMutation, map[string]any{"in": map[string]any{"storeId": "UNION:mall", "points": 100,
 			"reason": "campaign budget", "idempotencyKey": "fund-mall-1"}}, &funded)
 		if len(funded.FundStoreBudget.UserErrors) > 0 {
@@ -423,7 +425,9 @@ func TestCampaignPlusStartTrigger(t *testing.T) {
 		svc := f.token(auth.RoleService, "shop")
 		trial := func(member, key string) {
 			t.Helper()
-			var out struct{ StartPlusTrial struct{ UserErrors []userError } }
+			var out struct {
+				StartPlusTrial struct{ UserErrors []userError }
+			}
 			f.must(svc, `mutation($in: StartPlusTrialInput!) { startPlusTrial(input: $in) { replayed userErrors { field message code } } }`,
 				map[string]any{"in": map[string]any{"externalId": member, "idempotencyKey": key}}, &out)
 			if len(out.StartPlusTrial.UserErrors) > 0 {
