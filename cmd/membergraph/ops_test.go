@@ -69,6 +69,7 @@ func TestHelpExitsZeroAndHidesSecrets(t *testing.T) {
 		{[]string{"token", "-h"}, []string{"(default (set))", "development secret", "any case"}, nil},
 		{[]string{"migrate", "-h"}, []string{"mysql://app:xxxxx@", "-status"}, []string{"-program"}},
 		{[]string{"expire", "-h"}, []string{"-database-url"}, []string{"-program"}},
+		{[]string{"campaigns", "run", "-h"}, []string{"-database-url", "mysql://app:xxxxx@", "-chunk", "exactly once"}, []string{"-program"}},
 		{[]string{"settle", "-h"}, []string{"programme whose scores to settle"}, nil},
 		{[]string{"plugins", "-h"}, []string{"plugins trust", "plugins verify", "-plugin-dir"}, []string{"-database-url"}},
 		{[]string{"plugins", "list", "-h"}, []string{"-plugin-dir"}, nil},
