@@ -127,7 +127,7 @@ func (c *compiler) leaf(n Node) {
 	case CategoryShare:
 		// share ≥ x % ⇔ 100 × in-category ≥ x × total, in integers; no spend is no share.
 		from, to := c.window(n.WindowMonths)
-		c.w("EXISTS (SELECT 1 FROM `category_months` k WHERE k.`member_id` = m.`id` AND k.`month` >= ? AND k.`month` <= ? HAVING SUM(k.`spend_cents`) > 0", from, to)
+		c.w("EXISTS (SELECT 1 FROM `category_months` k WHERE k.`member_id` = m.`id` AND k.`month` >= ? AND k.`month` <= ? GROUP BY k.`member_id` HAVING SUM(k.`spend_cents`) > 0", from, to)
 		in := " AND 100 * SUM(CASE WHEN k.`category` = ? THEN k.`spend_cents` ELSE 0 END)"
 		if n.Min != nil {
 			c.w(in+" >= ? * SUM(k.`spend_cents`)", n.Category, *n.Min)
@@ -139,7 +139,7 @@ func (c *compiler) leaf(n Node) {
 	case DaysSinceLastOrder:
 		// d whole days since the last order ⇔ its local day is today − d: at least d ⇔ it
 		// began before the day after today − d; at most d ⇔ on or after today − d.
-		c.w("EXISTS (SELECT 1 FROM `events` e WHERE e.`member_id` = m.`id` AND e.`kind` = 'ORDER_COMPLETED' HAVING COUNT(*) > 0")
+		c.w("EXISTS (SELECT 1 FROM `events` e WHERE e.`member_id` = m.`id` AND e.`kind` = 'ORDER_COMPLETED' GROUP BY e.`member_id` HAVING COUNT(*) > 0")
 		if n.Min != nil {
 			c.w(" AND MAX(e.`occurred_at`) < ?", c.dayStart(c.today().AddDate(0, 0, -int(*n.Min)+1)))
 		}
