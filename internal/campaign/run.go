@@ -326,8 +326,13 @@ func (s *Service) chunkTx(ctx context.Context, tx *ent.Tx, prog *ent.Program, ca
 			}
 		}
 	}
-	return false, tx.CampaignRun.UpdateOneID(runID).AddDone(done).AddSkipped(skipped).AddFailed(failed).AddPoints(granted).
-		SetAfterMemberID(ids[len(ids)-1]).Exec(ctx)
+	if err := tx.CampaignRun.UpdateOneID(runID).AddDone(done).AddSkipped(skipped).AddFailed(failed).AddPoints(granted).Exec(ctx); err != nil {
+		return false, err
+	}
+	// Only forward: a replica that did this chunk's members over again, behind another,
+	// must not send the resume point back.
+	last := ids[len(ids)-1]
+	return false, tx.CampaignRun.Update().Where(campaignrun.ID(runID), campaignrun.AfterMemberIDLT(last)).SetAfterMemberID(last).Exec(ctx)
 }
 
 // load reads the state Decide needs for members: their hits within the cap's window and,
