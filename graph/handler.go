@@ -320,10 +320,9 @@ func (s *Server) graphqlHandler() http.Handler {
 	srv.Use(extension.FixedComplexityLimit(s.cfg.ComplexityLimit))
 	srv.Use(depthLimit{Max: s.cfg.DepthLimit})
 	srv.Use(mutationLimit{Max: s.cfg.MutationLimit})
-	srv.AroundFields(paginate)
 	srv.AroundRootFields(deferInputErrors)
-	srv.AroundFields(refuseMalformedInput)
-	srv.AroundFields(refuseOversizedInput(es.Schema()))
+	// paginate, refuseMalformedInput, refuseOversizedInput, for the fields they concern.
+	srv.AroundFields(fieldChecks(es.Schema()))
 	srv.AroundOperations(s.metrics.operation)
 	srv.AroundOperations(withMemo)
 	return srv
