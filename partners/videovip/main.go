@@ -4,8 +4,12 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -22,6 +26,23 @@ type videoVIP struct {
 	tiers   []string
 	members []string
 	book    *sdk.GrantBook
+
+	// notes is the notifications sent, by idempotency key, kept as one JSON line each in
+	// StateDir/notifications.jsonl (the video app's push stands in for it): a key seen
+	// before, also before a restart, sends nothing again.
+	noteMu sync.Mutex
+	notes  map[string]string
+	noteF  *os.File
+}
+
+// Notification is one line of notifications.jsonl.
+type Notification struct {
+	ID             string            `json:"id"`
+	IdempotencyKey string            `json:"idempotencyKey"`
+	ExternalID     string            `json:"externalId"`
+	Template       string            `json:"template"`
+	CampaignKey    string            `json:"campaignKey"`
+	Params         map[string]string `json:"params,omitempty"`
 }
 
 func (p *videoVIP) Describe(context.Context) (*partnerv1.DescribeResponse, error) {
@@ -48,7 +69,63 @@ func (p *videoVIP) Configure(_ context.Context, cfg sdk.Config, _ sdk.Host) erro
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.book, p.tiers, p.members = book, split(tiers), split(cfg.Values["eligible_members"])
+	return p.openNotes(cfg.StateDir)
+}
+
+func (p *videoVIP) openNotes(dir string) error {
+	p.noteMu.Lock()
+	defer p.noteMu.Unlock()
+	if p.noteF != nil {
+		return nil
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "notifications.jsonl"), os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	p.notes = map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var n Notification
+		if json.Unmarshal(sc.Bytes(), &n) == nil {
+			p.notes[n.IdempotencyKey] = n.ID
+		}
+	}
+	if err := sc.Err(); err != nil {
+		f.Close()
+		return err
+	}
+	p.noteF = f
 	return nil
+}
+
+// Notify pushes a message to the member in the video app; here it is a line in
+// notifications.jsonl, written (and synced) before it answers.
+func (p *videoVIP) Notify(_ context.Context, req *partnerv1.NotifyRequest) (*partnerv1.NotifyResponse, error) {
+	if req.IdempotencyKey == "" || req.GetMember().GetExternalId() == "" || req.Template == "" {
+		return nil, fmt.Errorf("%w: a notification needs idempotency_key, member and template", sdk.ErrInvalid)
+	}
+	p.noteMu.Lock()
+	defer p.noteMu.Unlock()
+	if p.noteF == nil {
+		return nil, fmt.Errorf("%w: not configured", sdk.ErrInvalid)
+	}
+	if id, ok := p.notes[req.IdempotencyKey]; ok {
+		return &partnerv1.NotifyResponse{NotificationId: id, Replayed: true}, nil
+	}
+	n := Notification{ID: sdk.NewID(), IdempotencyKey: req.IdempotencyKey, ExternalID: req.Member.GetExternalId(),
+		Template: req.Template, CampaignKey: req.CampaignKey, Params: req.Params}
+	line, err := json.Marshal(n)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := p.noteF.Write(append(line, '\n')); err != nil {
+		return nil, err
+	}
+	if err := p.noteF.Sync(); err != nil {
+		return nil, err
+	}
+	p.notes[n.IdempotencyKey] = n.ID
+	return &partnerv1.NotifyResponse{NotificationId: n.ID}, nil
 }
 
 func split(s string) []string {

@@ -271,6 +271,28 @@ func (m *Manager) Call(ctx context.Context, key string, fn func(ctx context.Cont
 	return p.call(ctx, fn)
 }
 
+// OffersNotify reports whether the partner of key said, when it last started, that it
+// serves Notify (ErrUnknown when there is no such partner). A partner not running now
+// answers what its last start said, false if it never started.
+func (m *Manager) OffersNotify(key string) (bool, error) {
+	info, err := m.Info(key)
+	if err != nil {
+		return false, err
+	}
+	return info.Description.GetOffersNotify(), nil
+}
+
+// Notify sends req to the partner of key through Call: its deadline, concurrency limit and
+// circuit breaker.
+func (m *Manager) Notify(ctx context.Context, key string, req *partnerv1.NotifyRequest) (*partnerv1.NotifyResponse, error) {
+	var res *partnerv1.NotifyResponse
+	err := m.Call(ctx, key, func(ctx context.Context, c *sdk.Client) (err error) {
+		res, err = c.Notify(ctx, req)
+		return err
+	})
+	return res, err
+}
+
 // Partner is one supervised plugin.
 type Partner struct {
 	m    *Manager

@@ -73,6 +73,14 @@ type Reporter interface {
 	Report(ctx context.Context, req *partnerv1.ReportRequest) (*partnerv1.ReportResponse, error)
 }
 
+// Notifier is implemented by a partner that tells members things on its own channel (an
+// app push, an SMS): a campaign's NOTIFY action. Notify must be idempotent per
+// req.IdempotencyKey — the same (campaign, run, member) — also across restarts, so a
+// retry after a crash between the platform's record and the answer sends nothing twice.
+type Notifier interface {
+	Notify(ctx context.Context, req *partnerv1.NotifyRequest) (*partnerv1.NotifyResponse, error)
+}
+
 // Config is a partner's settings, as an admin set them, and its state directory.
 type Config struct {
 	Values   map[string]string
@@ -176,6 +184,12 @@ func (c *Client) GrantChecksEligibility() bool {
 	return c.desc.Load().GetGrantChecksEligibility()
 }
 
+// OffersNotify reports whether the plugin behind this client said in Describe that it
+// serves Notify; false before it was described.
+func (c *Client) OffersNotify() bool {
+	return c.desc.Load().GetOffersNotify()
+}
+
 // ServeHost serves h to the plugin through the broker and returns the id to pass in
 // ConfigureRequest.host_broker_id.
 func (c *Client) ServeHost(h partnerv1.HostServer) uint32 {
@@ -204,6 +218,7 @@ func (s *server) Describe(ctx context.Context, _ *partnerv1.DescribeRequest) (*p
 	// partner's own (perhaps shared) description is not written to.
 	r = proto.CloneOf(r)
 	r.GrantChecksEligibility = true
+	_, r.OffersNotify = s.impl.(Notifier)
 	return r, nil
 }
 
@@ -256,6 +271,15 @@ func (s *server) Report(ctx context.Context, req *partnerv1.ReportRequest) (*par
 		return nil, status.Error(codes.Unimplemented, "this partner takes no reports")
 	}
 	res, err := r.Report(ctx, req)
+	return res, toStatus(err)
+}
+
+func (s *server) Notify(ctx context.Context, req *partnerv1.NotifyRequest) (*partnerv1.NotifyResponse, error) {
+	n, ok := s.impl.(Notifier)
+	if !ok {
+		return nil, status.Error(codes.Unimplemented, "this partner sends no notifications")
+	}
+	res, err := n.Notify(ctx, req)
 	return res, toStatus(err)
 }
 

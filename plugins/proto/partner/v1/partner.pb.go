@@ -257,8 +257,11 @@ type DescribeResponse struct {
 	// Grant on any other, so a plugin that does not know the field is never granted to without
 	// the check. The Go SDK's server sets it for every Go partner.
 	GrantChecksEligibility bool `protobuf:"varint,7,opt,name=grant_checks_eligibility,json=grantChecksEligibility,proto3" json:"grant_checks_eligibility,omitempty"`
-	unknownFields          protoimpl.UnknownFields
-	sizeCache              protoimpl.SizeCache
+	// offers_notify: the plugin serves Notify. The Go SDK sets it for a partner that
+	// implements sdk.Notifier.
+	OffersNotify  bool `protobuf:"varint,8,opt,name=offers_notify,json=offersNotify,proto3" json:"offers_notify,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DescribeResponse) Reset() {
@@ -336,6 +339,13 @@ func (x *DescribeResponse) GetConfigSchema() []*ConfigField {
 func (x *DescribeResponse) GetGrantChecksEligibility() bool {
 	if x != nil {
 		return x.GrantChecksEligibility
+	}
+	return false
+}
+
+func (x *DescribeResponse) GetOffersNotify() bool {
+	if x != nil {
+		return x.OffersNotify
 	}
 	return false
 }
@@ -1077,6 +1087,139 @@ func (x *ReportResponse) GetDetail() string {
 	return ""
 }
 
+type NotifyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The same key for the same (campaign, run, member): campaign:<key>:<run key>:<member>.
+	IdempotencyKey string  `protobuf:"bytes,1,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
+	Member         *Member `protobuf:"bytes,2,opt,name=member,proto3" json:"member,omitempty"`
+	// The partner's template of the message, as the campaign names it.
+	Template string `protobuf:"bytes,3,opt,name=template,proto3" json:"template,omitempty"`
+	// The campaign's key, and what the template may fill in.
+	CampaignKey   string            `protobuf:"bytes,4,opt,name=campaign_key,json=campaignKey,proto3" json:"campaign_key,omitempty"`
+	Params        map[string]string `protobuf:"bytes,5,rep,name=params,proto3" json:"params,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NotifyRequest) Reset() {
+	*x = NotifyRequest{}
+	mi := &file_partner_v1_partner_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NotifyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NotifyRequest) ProtoMessage() {}
+
+func (x *NotifyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_partner_v1_partner_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NotifyRequest.ProtoReflect.Descriptor instead.
+func (*NotifyRequest) Descriptor() ([]byte, []int) {
+	return file_partner_v1_partner_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *NotifyRequest) GetIdempotencyKey() string {
+	if x != nil {
+		return x.IdempotencyKey
+	}
+	return ""
+}
+
+func (x *NotifyRequest) GetMember() *Member {
+	if x != nil {
+		return x.Member
+	}
+	return nil
+}
+
+func (x *NotifyRequest) GetTemplate() string {
+	if x != nil {
+		return x.Template
+	}
+	return ""
+}
+
+func (x *NotifyRequest) GetCampaignKey() string {
+	if x != nil {
+		return x.CampaignKey
+	}
+	return ""
+}
+
+func (x *NotifyRequest) GetParams() map[string]string {
+	if x != nil {
+		return x.Params
+	}
+	return nil
+}
+
+type NotifyResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The partner's id of the message sent (or of the first one, for a replayed key).
+	NotificationId string `protobuf:"bytes,1,opt,name=notification_id,json=notificationId,proto3" json:"notification_id,omitempty"`
+	// True when the key was sent before and nothing was sent now.
+	Replayed      bool `protobuf:"varint,2,opt,name=replayed,proto3" json:"replayed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NotifyResponse) Reset() {
+	*x = NotifyResponse{}
+	mi := &file_partner_v1_partner_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NotifyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NotifyResponse) ProtoMessage() {}
+
+func (x *NotifyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_partner_v1_partner_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NotifyResponse.ProtoReflect.Descriptor instead.
+func (*NotifyResponse) Descriptor() ([]byte, []int) {
+	return file_partner_v1_partner_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *NotifyResponse) GetNotificationId() string {
+	if x != nil {
+		return x.NotificationId
+	}
+	return ""
+}
+
+func (x *NotifyResponse) GetReplayed() bool {
+	if x != nil {
+		return x.Replayed
+	}
+	return false
+}
+
 type AwardPointsRequest struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	ExternalId     string                 `protobuf:"bytes,1,opt,name=external_id,json=externalId,proto3" json:"external_id,omitempty"`
@@ -1089,7 +1232,7 @@ type AwardPointsRequest struct {
 
 func (x *AwardPointsRequest) Reset() {
 	*x = AwardPointsRequest{}
-	mi := &file_partner_v1_partner_proto_msgTypes[17]
+	mi := &file_partner_v1_partner_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1101,7 +1244,7 @@ func (x *AwardPointsRequest) String() string {
 func (*AwardPointsRequest) ProtoMessage() {}
 
 func (x *AwardPointsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_partner_v1_partner_proto_msgTypes[17]
+	mi := &file_partner_v1_partner_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1114,7 +1257,7 @@ func (x *AwardPointsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AwardPointsRequest.ProtoReflect.Descriptor instead.
 func (*AwardPointsRequest) Descriptor() ([]byte, []int) {
-	return file_partner_v1_partner_proto_rawDescGZIP(), []int{17}
+	return file_partner_v1_partner_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *AwardPointsRequest) GetExternalId() string {
@@ -1155,7 +1298,7 @@ type AwardPointsResponse struct {
 
 func (x *AwardPointsResponse) Reset() {
 	*x = AwardPointsResponse{}
-	mi := &file_partner_v1_partner_proto_msgTypes[18]
+	mi := &file_partner_v1_partner_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1167,7 +1310,7 @@ func (x *AwardPointsResponse) String() string {
 func (*AwardPointsResponse) ProtoMessage() {}
 
 func (x *AwardPointsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_partner_v1_partner_proto_msgTypes[18]
+	mi := &file_partner_v1_partner_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1180,7 +1323,7 @@ func (x *AwardPointsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AwardPointsResponse.ProtoReflect.Descriptor instead.
 func (*AwardPointsResponse) Descriptor() ([]byte, []int) {
-	return file_partner_v1_partner_proto_rawDescGZIP(), []int{18}
+	return file_partner_v1_partner_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *AwardPointsResponse) GetReplayed() bool {
@@ -1206,7 +1349,7 @@ type ReadMemberRequest struct {
 
 func (x *ReadMemberRequest) Reset() {
 	*x = ReadMemberRequest{}
-	mi := &file_partner_v1_partner_proto_msgTypes[19]
+	mi := &file_partner_v1_partner_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1218,7 +1361,7 @@ func (x *ReadMemberRequest) String() string {
 func (*ReadMemberRequest) ProtoMessage() {}
 
 func (x *ReadMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_partner_v1_partner_proto_msgTypes[19]
+	mi := &file_partner_v1_partner_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1231,7 +1374,7 @@ func (x *ReadMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadMemberRequest.ProtoReflect.Descriptor instead.
 func (*ReadMemberRequest) Descriptor() ([]byte, []int) {
-	return file_partner_v1_partner_proto_rawDescGZIP(), []int{19}
+	return file_partner_v1_partner_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ReadMemberRequest) GetExternalId() string {
@@ -1250,7 +1393,7 @@ type ReadMemberResponse struct {
 
 func (x *ReadMemberResponse) Reset() {
 	*x = ReadMemberResponse{}
-	mi := &file_partner_v1_partner_proto_msgTypes[20]
+	mi := &file_partner_v1_partner_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1262,7 +1405,7 @@ func (x *ReadMemberResponse) String() string {
 func (*ReadMemberResponse) ProtoMessage() {}
 
 func (x *ReadMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_partner_v1_partner_proto_msgTypes[20]
+	mi := &file_partner_v1_partner_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1275,7 +1418,7 @@ func (x *ReadMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadMemberResponse.ProtoReflect.Descriptor instead.
 func (*ReadMemberResponse) Descriptor() ([]byte, []int) {
-	return file_partner_v1_partner_proto_rawDescGZIP(), []int{20}
+	return file_partner_v1_partner_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ReadMemberResponse) GetMember() *Member {
@@ -1300,7 +1443,7 @@ type GrantPlusRequest struct {
 
 func (x *GrantPlusRequest) Reset() {
 	*x = GrantPlusRequest{}
-	mi := &file_partner_v1_partner_proto_msgTypes[21]
+	mi := &file_partner_v1_partner_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1312,7 +1455,7 @@ func (x *GrantPlusRequest) String() string {
 func (*GrantPlusRequest) ProtoMessage() {}
 
 func (x *GrantPlusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_partner_v1_partner_proto_msgTypes[21]
+	mi := &file_partner_v1_partner_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1325,7 +1468,7 @@ func (x *GrantPlusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GrantPlusRequest.ProtoReflect.Descriptor instead.
 func (*GrantPlusRequest) Descriptor() ([]byte, []int) {
-	return file_partner_v1_partner_proto_rawDescGZIP(), []int{21}
+	return file_partner_v1_partner_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *GrantPlusRequest) GetExternalId() string {
@@ -1374,7 +1517,7 @@ type GrantPlusResponse struct {
 
 func (x *GrantPlusResponse) Reset() {
 	*x = GrantPlusResponse{}
-	mi := &file_partner_v1_partner_proto_msgTypes[22]
+	mi := &file_partner_v1_partner_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1386,7 +1529,7 @@ func (x *GrantPlusResponse) String() string {
 func (*GrantPlusResponse) ProtoMessage() {}
 
 func (x *GrantPlusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_partner_v1_partner_proto_msgTypes[22]
+	mi := &file_partner_v1_partner_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1399,7 +1542,7 @@ func (x *GrantPlusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GrantPlusResponse.ProtoReflect.Descriptor instead.
 func (*GrantPlusResponse) Descriptor() ([]byte, []int) {
-	return file_partner_v1_partner_proto_rawDescGZIP(), []int{22}
+	return file_partner_v1_partner_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *GrantPlusResponse) GetTerm() *PlusTerm {
@@ -1445,7 +1588,7 @@ type PlusTerm struct {
 
 func (x *PlusTerm) Reset() {
 	*x = PlusTerm{}
-	mi := &file_partner_v1_partner_proto_msgTypes[23]
+	mi := &file_partner_v1_partner_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1457,7 +1600,7 @@ func (x *PlusTerm) String() string {
 func (*PlusTerm) ProtoMessage() {}
 
 func (x *PlusTerm) ProtoReflect() protoreflect.Message {
-	mi := &file_partner_v1_partner_proto_msgTypes[23]
+	mi := &file_partner_v1_partner_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1470,7 +1613,7 @@ func (x *PlusTerm) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlusTerm.ProtoReflect.Descriptor instead.
 func (*PlusTerm) Descriptor() ([]byte, []int) {
-	return file_partner_v1_partner_proto_rawDescGZIP(), []int{23}
+	return file_partner_v1_partner_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *PlusTerm) GetId() string {
@@ -1515,7 +1658,7 @@ const file_partner_v1_partner_proto_rawDesc = "" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x12\x1a\n" +
 	"\brequired\x18\x03 \x01(\bR\brequired\x12#\n" +
 	"\rdefault_value\x18\x04 \x01(\tR\fdefaultValue\"\x11\n" +
-	"\x0fDescribeRequest\"\xb6\x02\n" +
+	"\x0fDescribeRequest\"\xdb\x02\n" +
 	"\x10DescribeResponse\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +
@@ -1523,7 +1666,8 @@ const file_partner_v1_partner_proto_rawDesc = "" +
 	"\fapi_versions\x18\x04 \x03(\rR\vapiVersions\x12;\n" +
 	"\bbenefits\x18\x05 \x03(\v2\x1f.membergraph.partner.v1.BenefitR\bbenefits\x12H\n" +
 	"\rconfig_schema\x18\x06 \x03(\v2#.membergraph.partner.v1.ConfigFieldR\fconfigSchema\x128\n" +
-	"\x18grant_checks_eligibility\x18\a \x01(\bR\x16grantChecksEligibility\"\xde\x01\n" +
+	"\x18grant_checks_eligibility\x18\a \x01(\bR\x16grantChecksEligibility\x12#\n" +
+	"\roffers_notify\x18\b \x01(\bR\foffersNotify\"\xde\x01\n" +
 	"\x10ConfigureRequest\x12L\n" +
 	"\x06config\x18\x01 \x03(\v24.membergraph.partner.v1.ConfigureRequest.ConfigEntryR\x06config\x12$\n" +
 	"\x0ehost_broker_id\x18\x02 \x01(\rR\fhostBrokerId\x12\x1b\n" +
@@ -1590,7 +1734,19 @@ const file_partner_v1_partner_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"O\n" +
 	"\x0eReportResponse\x12%\n" +
 	"\x0epoints_awarded\x18\x01 \x01(\x03R\rpointsAwarded\x12\x16\n" +
-	"\x06detail\x18\x02 \x01(\tR\x06detail\"\x8e\x01\n" +
+	"\x06detail\x18\x02 \x01(\tR\x06detail\"\xb5\x02\n" +
+	"\rNotifyRequest\x12'\n" +
+	"\x0fidempotency_key\x18\x01 \x01(\tR\x0eidempotencyKey\x126\n" +
+	"\x06member\x18\x02 \x01(\v2\x1e.membergraph.partner.v1.MemberR\x06member\x12\x1a\n" +
+	"\btemplate\x18\x03 \x01(\tR\btemplate\x12!\n" +
+	"\fcampaign_key\x18\x04 \x01(\tR\vcampaignKey\x12I\n" +
+	"\x06params\x18\x05 \x03(\v21.membergraph.partner.v1.NotifyRequest.ParamsEntryR\x06params\x1a9\n" +
+	"\vParamsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"U\n" +
+	"\x0eNotifyResponse\x12'\n" +
+	"\x0fnotification_id\x18\x01 \x01(\tR\x0enotificationId\x12\x1a\n" +
+	"\breplayed\x18\x02 \x01(\bR\breplayed\"\x8e\x01\n" +
 	"\x12AwardPointsRequest\x12\x1f\n" +
 	"\vexternal_id\x18\x01 \x01(\tR\n" +
 	"externalId\x12\x16\n" +
@@ -1622,7 +1778,7 @@ const file_partner_v1_partner_proto_rawDesc = "" +
 	"\x04plan\x18\x02 \x01(\tR\x04plan\x12$\n" +
 	"\x0estarts_at_unix\x18\x03 \x01(\x03R\fstartsAtUnix\x12 \n" +
 	"\fends_at_unix\x18\x04 \x01(\x03R\n" +
-	"endsAtUnix2\x98\x05\n" +
+	"endsAtUnix2\xf1\x05\n" +
 	"\aPartner\x12]\n" +
 	"\bDescribe\x12'.membergraph.partner.v1.DescribeRequest\x1a(.membergraph.partner.v1.DescribeResponse\x12`\n" +
 	"\tConfigure\x12(.membergraph.partner.v1.ConfigureRequest\x1a).membergraph.partner.v1.ConfigureResponse\x12k\n" +
@@ -1630,7 +1786,8 @@ const file_partner_v1_partner_proto_rawDesc = "" +
 	"\x05Grant\x12$.membergraph.partner.v1.GrantRequest\x1a%.membergraph.partner.v1.GrantResponse\x12W\n" +
 	"\x06Revoke\x12%.membergraph.partner.v1.RevokeRequest\x1a&.membergraph.partner.v1.RevokeResponse\x12W\n" +
 	"\x06Status\x12%.membergraph.partner.v1.StatusRequest\x1a&.membergraph.partner.v1.StatusResponse\x12W\n" +
-	"\x06Report\x12%.membergraph.partner.v1.ReportRequest\x1a&.membergraph.partner.v1.ReportResponse2\xb5\x02\n" +
+	"\x06Report\x12%.membergraph.partner.v1.ReportRequest\x1a&.membergraph.partner.v1.ReportResponse\x12W\n" +
+	"\x06Notify\x12%.membergraph.partner.v1.NotifyRequest\x1a&.membergraph.partner.v1.NotifyResponse2\xb5\x02\n" +
 	"\x04Host\x12f\n" +
 	"\vAwardPoints\x12*.membergraph.partner.v1.AwardPointsRequest\x1a+.membergraph.partner.v1.AwardPointsResponse\x12c\n" +
 	"\n" +
@@ -1650,7 +1807,7 @@ func file_partner_v1_partner_proto_rawDescGZIP() []byte {
 }
 
 var file_partner_v1_partner_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_partner_v1_partner_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
+var file_partner_v1_partner_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_partner_v1_partner_proto_goTypes = []any{
 	(StatusResponse_State)(0),   // 0: membergraph.partner.v1.StatusResponse.State
 	(*Benefit)(nil),             // 1: membergraph.partner.v1.Benefit
@@ -1670,53 +1827,60 @@ var file_partner_v1_partner_proto_goTypes = []any{
 	(*StatusResponse)(nil),      // 15: membergraph.partner.v1.StatusResponse
 	(*ReportRequest)(nil),       // 16: membergraph.partner.v1.ReportRequest
 	(*ReportResponse)(nil),      // 17: membergraph.partner.v1.ReportResponse
-	(*AwardPointsRequest)(nil),  // 18: membergraph.partner.v1.AwardPointsRequest
-	(*AwardPointsResponse)(nil), // 19: membergraph.partner.v1.AwardPointsResponse
-	(*ReadMemberRequest)(nil),   // 20: membergraph.partner.v1.ReadMemberRequest
-	(*ReadMemberResponse)(nil),  // 21: membergraph.partner.v1.ReadMemberResponse
-	(*GrantPlusRequest)(nil),    // 22: membergraph.partner.v1.GrantPlusRequest
-	(*GrantPlusResponse)(nil),   // 23: membergraph.partner.v1.GrantPlusResponse
-	(*PlusTerm)(nil),            // 24: membergraph.partner.v1.PlusTerm
-	nil,                         // 25: membergraph.partner.v1.ConfigureRequest.ConfigEntry
-	nil,                         // 26: membergraph.partner.v1.GrantRequest.ParamsEntry
-	nil,                         // 27: membergraph.partner.v1.ReportRequest.AttributesEntry
+	(*NotifyRequest)(nil),       // 18: membergraph.partner.v1.NotifyRequest
+	(*NotifyResponse)(nil),      // 19: membergraph.partner.v1.NotifyResponse
+	(*AwardPointsRequest)(nil),  // 20: membergraph.partner.v1.AwardPointsRequest
+	(*AwardPointsResponse)(nil), // 21: membergraph.partner.v1.AwardPointsResponse
+	(*ReadMemberRequest)(nil),   // 22: membergraph.partner.v1.ReadMemberRequest
+	(*ReadMemberResponse)(nil),  // 23: membergraph.partner.v1.ReadMemberResponse
+	(*GrantPlusRequest)(nil),    // 24: membergraph.partner.v1.GrantPlusRequest
+	(*GrantPlusResponse)(nil),   // 25: membergraph.partner.v1.GrantPlusResponse
+	(*PlusTerm)(nil),            // 26: membergraph.partner.v1.PlusTerm
+	nil,                         // 27: membergraph.partner.v1.ConfigureRequest.ConfigEntry
+	nil,                         // 28: membergraph.partner.v1.GrantRequest.ParamsEntry
+	nil,                         // 29: membergraph.partner.v1.ReportRequest.AttributesEntry
+	nil,                         // 30: membergraph.partner.v1.NotifyRequest.ParamsEntry
 }
 var file_partner_v1_partner_proto_depIdxs = []int32{
 	1,  // 0: membergraph.partner.v1.DescribeResponse.benefits:type_name -> membergraph.partner.v1.Benefit
 	2,  // 1: membergraph.partner.v1.DescribeResponse.config_schema:type_name -> membergraph.partner.v1.ConfigField
-	25, // 2: membergraph.partner.v1.ConfigureRequest.config:type_name -> membergraph.partner.v1.ConfigureRequest.ConfigEntry
+	27, // 2: membergraph.partner.v1.ConfigureRequest.config:type_name -> membergraph.partner.v1.ConfigureRequest.ConfigEntry
 	7,  // 3: membergraph.partner.v1.EligibilityRequest.member:type_name -> membergraph.partner.v1.Member
 	7,  // 4: membergraph.partner.v1.GrantRequest.member:type_name -> membergraph.partner.v1.Member
-	26, // 5: membergraph.partner.v1.GrantRequest.params:type_name -> membergraph.partner.v1.GrantRequest.ParamsEntry
+	28, // 5: membergraph.partner.v1.GrantRequest.params:type_name -> membergraph.partner.v1.GrantRequest.ParamsEntry
 	0,  // 6: membergraph.partner.v1.StatusResponse.state:type_name -> membergraph.partner.v1.StatusResponse.State
-	27, // 7: membergraph.partner.v1.ReportRequest.attributes:type_name -> membergraph.partner.v1.ReportRequest.AttributesEntry
-	7,  // 8: membergraph.partner.v1.ReadMemberResponse.member:type_name -> membergraph.partner.v1.Member
-	24, // 9: membergraph.partner.v1.GrantPlusResponse.term:type_name -> membergraph.partner.v1.PlusTerm
-	3,  // 10: membergraph.partner.v1.Partner.Describe:input_type -> membergraph.partner.v1.DescribeRequest
-	5,  // 11: membergraph.partner.v1.Partner.Configure:input_type -> membergraph.partner.v1.ConfigureRequest
-	8,  // 12: membergraph.partner.v1.Partner.CheckEligibility:input_type -> membergraph.partner.v1.EligibilityRequest
-	10, // 13: membergraph.partner.v1.Partner.Grant:input_type -> membergraph.partner.v1.GrantRequest
-	12, // 14: membergraph.partner.v1.Partner.Revoke:input_type -> membergraph.partner.v1.RevokeRequest
-	14, // 15: membergraph.partner.v1.Partner.Status:input_type -> membergraph.partner.v1.StatusRequest
-	16, // 16: membergraph.partner.v1.Partner.Report:input_type -> membergraph.partner.v1.ReportRequest
-	18, // 17: membergraph.partner.v1.Host.AwardPoints:input_type -> membergraph.partner.v1.AwardPointsRequest
-	20, // 18: membergraph.partner.v1.Host.ReadMember:input_type -> membergraph.partner.v1.ReadMemberRequest
-	22, // 19: membergraph.partner.v1.Host.GrantPlus:input_type -> membergraph.partner.v1.GrantPlusRequest
-	4,  // 20: membergraph.partner.v1.Partner.Describe:output_type -> membergraph.partner.v1.DescribeResponse
-	6,  // 21: membergraph.partner.v1.Partner.Configure:output_type -> membergraph.partner.v1.ConfigureResponse
-	9,  // 22: membergraph.partner.v1.Partner.CheckEligibility:output_type -> membergraph.partner.v1.EligibilityResponse
-	11, // 23: membergraph.partner.v1.Partner.Grant:output_type -> membergraph.partner.v1.GrantResponse
-	13, // 24: membergraph.partner.v1.Partner.Revoke:output_type -> membergraph.partner.v1.RevokeResponse
-	15, // 25: membergraph.partner.v1.Partner.Status:output_type -> membergraph.partner.v1.StatusResponse
-	17, // 26: membergraph.partner.v1.Partner.Report:output_type -> membergraph.partner.v1.ReportResponse
-	19, // 27: membergraph.partner.v1.Host.AwardPoints:output_type -> membergraph.partner.v1.AwardPointsResponse
-	21, // 28: membergraph.partner.v1.Host.ReadMember:output_type -> membergraph.partner.v1.ReadMemberResponse
-	23, // 29: membergraph.partner.v1.Host.GrantPlus:output_type -> membergraph.partner.v1.GrantPlusResponse
-	20, // [20:30] is the sub-list for method output_type
-	10, // [10:20] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	29, // 7: membergraph.partner.v1.ReportRequest.attributes:type_name -> membergraph.partner.v1.ReportRequest.AttributesEntry
+	7,  // 8: membergraph.partner.v1.NotifyRequest.member:type_name -> membergraph.partner.v1.Member
+	30, // 9: membergraph.partner.v1.NotifyRequest.params:type_name -> membergraph.partner.v1.NotifyRequest.ParamsEntry
+	7,  // 10: membergraph.partner.v1.ReadMemberResponse.member:type_name -> membergraph.partner.v1.Member
+	26, // 11: membergraph.partner.v1.GrantPlusResponse.term:type_name -> membergraph.partner.v1.PlusTerm
+	3,  // 12: membergraph.partner.v1.Partner.Describe:input_type -> membergraph.partner.v1.DescribeRequest
+	5,  // 13: membergraph.partner.v1.Partner.Configure:input_type -> membergraph.partner.v1.ConfigureRequest
+	8,  // 14: membergraph.partner.v1.Partner.CheckEligibility:input_type -> membergraph.partner.v1.EligibilityRequest
+	10, // 15: membergraph.partner.v1.Partner.Grant:input_type -> membergraph.partner.v1.GrantRequest
+	12, // 16: membergraph.partner.v1.Partner.Revoke:input_type -> membergraph.partner.v1.RevokeRequest
+	14, // 17: membergraph.partner.v1.Partner.Status:input_type -> membergraph.partner.v1.StatusRequest
+	16, // 18: membergraph.partner.v1.Partner.Report:input_type -> membergraph.partner.v1.ReportRequest
+	18, // 19: membergraph.partner.v1.Partner.Notify:input_type -> membergraph.partner.v1.NotifyRequest
+	20, // 20: membergraph.partner.v1.Host.AwardPoints:input_type -> membergraph.partner.v1.AwardPointsRequest
+	22, // 21: membergraph.partner.v1.Host.ReadMember:input_type -> membergraph.partner.v1.ReadMemberRequest
+	24, // 22: membergraph.partner.v1.Host.GrantPlus:input_type -> membergraph.partner.v1.GrantPlusRequest
+	4,  // 23: membergraph.partner.v1.Partner.Describe:output_type -> membergraph.partner.v1.DescribeResponse
+	6,  // 24: membergraph.partner.v1.Partner.Configure:output_type -> membergraph.partner.v1.ConfigureResponse
+	9,  // 25: membergraph.partner.v1.Partner.CheckEligibility:output_type -> membergraph.partner.v1.EligibilityResponse
+	11, // 26: membergraph.partner.v1.Partner.Grant:output_type -> membergraph.partner.v1.GrantResponse
+	13, // 27: membergraph.partner.v1.Partner.Revoke:output_type -> membergraph.partner.v1.RevokeResponse
+	15, // 28: membergraph.partner.v1.Partner.Status:output_type -> membergraph.partner.v1.StatusResponse
+	17, // 29: membergraph.partner.v1.Partner.Report:output_type -> membergraph.partner.v1.ReportResponse
+	19, // 30: membergraph.partner.v1.Partner.Notify:output_type -> membergraph.partner.v1.NotifyResponse
+	21, // 31: membergraph.partner.v1.Host.AwardPoints:output_type -> membergraph.partner.v1.AwardPointsResponse
+	23, // 32: membergraph.partner.v1.Host.ReadMember:output_type -> membergraph.partner.v1.ReadMemberResponse
+	25, // 33: membergraph.partner.v1.Host.GrantPlus:output_type -> membergraph.partner.v1.GrantPlusResponse
+	23, // [23:34] is the sub-list for method output_type
+	12, // [12:23] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_partner_v1_partner_proto_init() }
@@ -1730,7 +1894,7 @@ func file_partner_v1_partner_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partner_v1_partner_proto_rawDesc), len(file_partner_v1_partner_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   27,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -30,6 +30,7 @@ const (
 	Partner_Revoke_FullMethodName           = "/membergraph.partner.v1.Partner/Revoke"
 	Partner_Status_FullMethodName           = "/membergraph.partner.v1.Partner/Status"
 	Partner_Report_FullMethodName           = "/membergraph.partner.v1.Partner/Report"
+	Partner_Notify_FullMethodName           = "/membergraph.partner.v1.Partner/Notify"
 )
 
 // PartnerClient is the client API for Partner service.
@@ -53,6 +54,13 @@ type PartnerClient interface {
 	// platform (card spend, say); the plugin may award points for it through Host.
 	// Idempotent per idempotency_key. Optional: a plugin without it answers UNIMPLEMENTED.
 	Report(ctx context.Context, in *ReportRequest, opts ...grpc.CallOption) (*ReportResponse, error)
+	// Notify tells a member something on the partner's channel (an app push, an SMS): a
+	// campaign's NOTIFY action. Optional: only a plugin whose DescribeResponse has
+	// offers_notify is called; any other answers UNIMPLEMENTED. The platform records the
+	// member's result before it calls, so it calls at most once per idempotency_key unless a
+	// crash falls between the record and the call's answer; then the retry carries the same
+	// key, and a partner that keeps the keys it has sent sends nothing twice.
+	Notify(ctx context.Context, in *NotifyRequest, opts ...grpc.CallOption) (*NotifyResponse, error)
 }
 
 type partnerClient struct {
@@ -133,6 +141,16 @@ func (c *partnerClient) Report(ctx context.Context, in *ReportRequest, opts ...g
 	return out, nil
 }
 
+func (c *partnerClient) Notify(ctx context.Context, in *NotifyRequest, opts ...grpc.CallOption) (*NotifyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(NotifyResponse)
+	err := c.cc.Invoke(ctx, Partner_Notify_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PartnerServer is the server API for Partner service.
 // All implementations must embed UnimplementedPartnerServer
 // for forward compatibility.
@@ -154,6 +172,13 @@ type PartnerServer interface {
 	// platform (card spend, say); the plugin may award points for it through Host.
 	// Idempotent per idempotency_key. Optional: a plugin without it answers UNIMPLEMENTED.
 	Report(context.Context, *ReportRequest) (*ReportResponse, error)
+	// Notify tells a member something on the partner's channel (an app push, an SMS): a
+	// campaign's NOTIFY action. Optional: only a plugin whose DescribeResponse has
+	// offers_notify is called; any other answers UNIMPLEMENTED. The platform records the
+	// member's result before it calls, so it calls at most once per idempotency_key unless a
+	// crash falls between the record and the call's answer; then the retry carries the same
+	// key, and a partner that keeps the keys it has sent sends nothing twice.
+	Notify(context.Context, *NotifyRequest) (*NotifyResponse, error)
 	mustEmbedUnimplementedPartnerServer()
 }
 
@@ -184,6 +209,9 @@ func (UnimplementedPartnerServer) Status(context.Context, *StatusRequest) (*Stat
 }
 func (UnimplementedPartnerServer) Report(context.Context, *ReportRequest) (*ReportResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Report not implemented")
+}
+func (UnimplementedPartnerServer) Notify(context.Context, *NotifyRequest) (*NotifyResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Notify not implemented")
 }
 func (UnimplementedPartnerServer) mustEmbedUnimplementedPartnerServer() {}
 func (UnimplementedPartnerServer) testEmbeddedByValue()                 {}
@@ -332,6 +360,24 @@ func _Partner_Report_Handler(srv interface{}, ctx context.Context, dec func(inte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Partner_Notify_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(NotifyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PartnerServer).Notify(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Partner_Notify_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PartnerServer).Notify(ctx, req.(*NotifyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Partner_ServiceDesc is the grpc.ServiceDesc for Partner service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -366,6 +412,10 @@ var Partner_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Report",
 			Handler:    _Partner_Report_Handler,
+		},
+		{
+			MethodName: "Notify",
+			Handler:    _Partner_Notify_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
