@@ -8,18 +8,11 @@ package console
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
-	"fmt"
 	"html/template"
-	"io/fs"
-	"mime"
 	"net/http"
-	"path"
-	"strconv"
-	"strings"
-	"time"
+
+	"github.com/membergraph/membergraph/graph/webasset"
 )
 
 //go:embed assets
@@ -68,15 +61,9 @@ type config struct {
 	Token    string `json:"token"`
 }
 
-type asset struct {
-	body        []byte
-	contentType string
-	version     string // content hash, carried in the asset URLs
-}
-
 type handler struct {
 	opts   Options
-	assets map[string]*asset
+	assets *webasset.Set
 }
 
 // Handler serves the page at Path and its assets under Path + "/assets/".
@@ -84,52 +71,18 @@ func Handler(opts Options) http.Handler {
 	if opts.Endpoint == "" {
 		opts.Endpoint = "/graphql"
 	}
-	h := &handler{opts: opts, assets: map[string]*asset{}}
-	entries, err := fs.ReadDir(assetFS, "assets")
-	if err != nil {
-		panic(err) // the embedded directory is part of the binary
-	}
-	for _, e := range entries {
-		b, err := assetFS.ReadFile("assets/" + e.Name())
-		if err != nil {
-			panic(err)
-		}
-		ct := mime.TypeByExtension(path.Ext(e.Name()))
-		if ct == "" {
-			ct = "text/plain; charset=utf-8" // VERSIONS and the licence
-		}
-		sum := sha256.Sum256(b)
-		h.assets[e.Name()] = &asset{body: b, contentType: ct, version: hex.EncodeToString(sum[:6])}
-	}
-	return h
+	return &handler{opts: opts, assets: webasset.Load(assetFS, "assets", assetPrefix)}
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	if !webasset.ReadOnly(w, r) {
 		return
 	}
-	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if r.URL.Path == Path {
 		h.servePage(w, r)
 		return
 	}
-	name, ok := strings.CutPrefix(r.URL.Path, assetPrefix)
-	a, found := h.assets[name]
-	if !ok || !found {
-		http.NotFound(w, r)
-		return
-	}
-	hd := w.Header()
-	hd.Set("Content-Type", a.contentType)
-	if r.URL.Query().Get("v") == a.version {
-		hd.Set("Cache-Control", "public, max-age=31536000, immutable")
-	} else {
-		hd.Set("Cache-Control", "no-cache")
-	}
-	hd.Set("ETag", `"`+a.version+`"`)
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.body))
+	h.assets.Serve(w, r)
 }
 
 func (h *handler) servePage(w http.ResponseWriter, r *http.Request) {
@@ -140,24 +93,11 @@ func (h *handler) servePage(w http.ResponseWriter, r *http.Request) {
 	var buf bytes.Buffer
 	err := page.Execute(&buf, map[string]any{
 		"Config": config{Endpoint: h.opts.Endpoint, Token: token},
-		"Asset": func(name string) (string, error) {
-			a, ok := h.assets[name]
-			if !ok {
-				return "", fmt.Errorf("console: no asset %q", name)
-			}
-			return assetPrefix + name + "?v=" + a.version, nil
-		},
+		"Asset":  h.assets.URL,
 	})
 	if err != nil {
 		http.Error(w, "console unavailable", http.StatusInternalServerError)
 		return
 	}
-	hd := w.Header()
-	hd.Set("Content-Type", "text/html; charset=utf-8")
-	hd.Set("Content-Length", strconv.Itoa(buf.Len()))
-	hd.Set("Cache-Control", "no-store")
-	hd.Set("Content-Security-Policy", csp)
-	hd.Set("Referrer-Policy", "no-referrer")
-	hd.Set("X-Frame-Options", "DENY")
-	_, _ = w.Write(buf.Bytes())
+	webasset.WritePage(w, buf.Bytes(), csp)
 }

@@ -5,21 +5,13 @@ package playground
 
 import (
 	"bytes"
-	"compress/gzip"
 	"crypto/rand"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"fmt"
 	"html/template"
-	"io/fs"
-	"mime"
 	"net/http"
-	"path"
-	"strconv"
-	"strings"
-	"sync"
-	"time"
+
+	"github.com/membergraph/membergraph/graph/webasset"
 )
 
 //go:embed assets
@@ -89,18 +81,9 @@ type config struct {
 	StyleNonce     string `json:"styleNonce"`
 }
 
-type asset struct {
-	body        []byte
-	contentType string
-	version     string // content hash; asset URLs carry it so they can be cached forever
-
-	gzipOnce sync.Once
-	gzipped  []byte // nil when compression does not pay
-}
-
 type handler struct {
 	opts   Options
-	assets map[string]*asset
+	assets *webasset.Set
 }
 
 // Handler serves the page at "/" and its assets under "/playground/".
@@ -111,97 +94,18 @@ func Handler(opts Options) http.Handler {
 	if opts.Endpoint == "" {
 		opts.Endpoint = "/graphql"
 	}
-	h := &handler{opts: opts, assets: map[string]*asset{}}
-	entries, err := fs.ReadDir(assetFS, "assets")
-	if err != nil {
-		panic(err) // the embedded directory is part of the binary
-	}
-	for _, e := range entries {
-		b, err := assetFS.ReadFile("assets/" + e.Name())
-		if err != nil {
-			panic(err)
-		}
-		ct := mime.TypeByExtension(path.Ext(e.Name()))
-		if ct == "" {
-			ct = "text/plain; charset=utf-8" // VERSIONS and the licences
-		}
-		sum := sha256.Sum256(b)
-		h.assets[e.Name()] = &asset{body: b, contentType: ct, version: hex.EncodeToString(sum[:6])}
-	}
-	return h
+	return &handler{opts: opts, assets: webasset.Load(assetFS, "assets", assetPrefix)}
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	if !webasset.ReadOnly(w, r) {
 		return
 	}
-	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if r.URL.Path == "/" {
 		h.servePage(w, r)
 		return
 	}
-	name, ok := strings.CutPrefix(r.URL.Path, assetPrefix)
-	a, found := h.assets[name]
-	if !ok || !found {
-		http.NotFound(w, r)
-		return
-	}
-	h.serveAsset(w, r, a)
-}
-
-func (h *handler) serveAsset(w http.ResponseWriter, r *http.Request, a *asset) {
-	hd := w.Header()
-	hd.Set("Content-Type", a.contentType)
-	hd.Set("Vary", "Accept-Encoding")
-	// A page from an older or newer binary may ask for another version: serve what we
-	// have, but only the version the page names is cacheable forever.
-	if r.URL.Query().Get("v") == a.version {
-		hd.Set("Cache-Control", "public, max-age=31536000, immutable")
-	} else {
-		hd.Set("Cache-Control", "no-cache")
-	}
-	body, etag := a.body, `"`+a.version+`"`
-	if acceptsGzip(r) {
-		if gz := a.gzip(); gz != nil {
-			body, etag = gz, `"`+a.version+`-gzip"`
-			hd.Set("Content-Encoding", "gzip")
-		}
-	}
-	hd.Set("ETag", etag)
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
-}
-
-// gzip compresses once, on first use, so handlers built in tests stay cheap; graphiql.min.js
-// shrinks from about 1 MB to a quarter.
-func (a *asset) gzip() []byte {
-	a.gzipOnce.Do(func() {
-		var buf bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-		_, _ = zw.Write(a.body)
-		_ = zw.Close()
-		if buf.Len() < len(a.body)*9/10 {
-			a.gzipped = buf.Bytes()
-		}
-	})
-	return a.gzipped
-}
-
-func acceptsGzip(r *http.Request) bool {
-	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
-		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if !strings.EqualFold(strings.TrimSpace(coding), "gzip") {
-			continue
-		}
-		if q, ok := strings.CutPrefix(strings.ReplaceAll(params, " ", ""), "q="); ok {
-			if v, err := strconv.ParseFloat(q, 64); err == nil && v == 0 {
-				return false
-			}
-		}
-		return true
-	}
-	return false
+	h.assets.Serve(w, r)
 }
 
 func (h *handler) servePage(w http.ResponseWriter, r *http.Request) {
@@ -223,24 +127,11 @@ func (h *handler) servePage(w http.ResponseWriter, r *http.Request) {
 			DefaultHeaders: headers,
 			StyleNonce:     nonce,
 		},
-		"Asset": func(name string) (string, error) {
-			a, ok := h.assets[name]
-			if !ok {
-				return "", fmt.Errorf("playground: no asset %q", name)
-			}
-			return assetPrefix + name + "?v=" + a.version, nil
-		},
+		"Asset": h.assets.URL,
 	})
 	if err != nil {
 		http.Error(w, "playground unavailable", http.StatusInternalServerError)
 		return
 	}
-	hd := w.Header()
-	hd.Set("Content-Type", "text/html; charset=utf-8")
-	hd.Set("Content-Length", strconv.Itoa(buf.Len()))
-	hd.Set("Cache-Control", "no-store")
-	hd.Set("Content-Security-Policy", fmt.Sprintf(cspFormat, nonce))
-	hd.Set("Referrer-Policy", "no-referrer")
-	hd.Set("X-Frame-Options", "DENY")
-	_, _ = w.Write(buf.Bytes())
+	webasset.WritePage(w, buf.Bytes(), fmt.Sprintf(cspFormat, nonce))
 }
