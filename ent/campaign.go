@@ -47,8 +47,10 @@ type Campaign struct {
 	BudgetOwner string `json:"budget_owner,omitempty"`
 	// A store budget's programme, whose consenting members alone are granted.
 	StoreProgramID *int `json:"store_program_id,omitempty"`
-	// BenefitKey holds the value of the "benefit_key" field.
+	// ISSUE_COUPON: the catalogue benefit each coupon is for.
 	BenefitKey string `json:"benefit_key,omitempty"`
+	// ISSUE_COUPON: how many days a coupon can be used after its issue.
+	ValidDays int `json:"valid_days,omitempty"`
 	// PartnerKey holds the value of the "partner_key" field.
 	PartnerKey string `json:"partner_key,omitempty"`
 	// Message holds the value of the "message" field.
@@ -75,7 +77,7 @@ func (*Campaign) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case campaign.FieldID, campaign.FieldProgramID, campaign.FieldMinuteOfDay, campaign.FieldWeekday, campaign.FieldMonthDay, campaign.FieldSegmentID, campaign.FieldPoints, campaign.FieldStoreProgramID, campaign.FieldCapHits, campaign.FieldCapDays, campaign.FieldBudgetPoints, campaign.FieldSpentPoints:
+		case campaign.FieldID, campaign.FieldProgramID, campaign.FieldMinuteOfDay, campaign.FieldWeekday, campaign.FieldMonthDay, campaign.FieldSegmentID, campaign.FieldPoints, campaign.FieldStoreProgramID, campaign.FieldValidDays, campaign.FieldCapHits, campaign.FieldCapDays, campaign.FieldBudgetPoints, campaign.FieldSpentPoints:
 			values[i] = new(sql.NullInt64)
 		case campaign.FieldKey, campaign.FieldName, campaign.FieldTriggerKind, campaign.FieldEventKind, campaign.FieldAction, campaign.FieldFunding, campaign.FieldBudgetOwner, campaign.FieldBenefitKey, campaign.FieldPartnerKey, campaign.FieldMessage, campaign.FieldStatus, campaign.FieldCreatedBy:
 			values[i] = new(sql.NullString)
@@ -199,6 +201,12 @@ func (_m *Campaign) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field benefit_key", values[i])
 			} else if value.Valid {
 				_m.BenefitKey = value.String
+			}
+		case campaign.FieldValidDays:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field valid_days", values[i])
+			} else if value.Valid {
+				_m.ValidDays = int(value.Int64)
 			}
 		case campaign.FieldPartnerKey:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -341,6 +349,9 @@ func (_m *Campaign) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("benefit_key=")
 	builder.WriteString(_m.BenefitKey)
+	builder.WriteString(", ")
+	builder.WriteString("valid_days=")
+	builder.WriteString(fmt.Sprintf("%v", _m.ValidDays))
 	builder.WriteString(", ")
 	builder.WriteString("partner_key=")
 	builder.WriteString(_m.PartnerKey)

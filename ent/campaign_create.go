@@ -198,6 +198,20 @@ func (_c *CampaignCreate) SetNillableBenefitKey(v *string) *CampaignCreate {
 	return _c
 }
 
+// SetValidDays sets the "valid_days" field.
+func (_c *CampaignCreate) SetValidDays(v int) *CampaignCreate {
+	_c.mutation.SetValidDays(v)
+	return _c
+}
+
+// SetNillableValidDays sets the "valid_days" field if the given value is not nil.
+func (_c *CampaignCreate) SetNillableValidDays(v *int) *CampaignCreate {
+	if v != nil {
+		_c.SetValidDays(*v)
+	}
+	return _c
+}
+
 // SetPartnerKey sets the "partner_key" field.
 func (_c *CampaignCreate) SetPartnerKey(v string) *CampaignCreate {
 	_c.mutation.SetPartnerKey(v)
@@ -377,6 +391,10 @@ func (_c *CampaignCreate) defaults() error {
 		v := campaign.DefaultBenefitKey
 		_c.mutation.SetBenefitKey(v)
 	}
+	if _, ok := _c.mutation.ValidDays(); !ok {
+		v := campaign.DefaultValidDays
+		_c.mutation.SetValidDays(v)
+	}
 	if _, ok := _c.mutation.PartnerKey(); !ok {
 		v := campaign.DefaultPartnerKey
 		_c.mutation.SetPartnerKey(v)
@@ -490,6 +508,14 @@ func (_c *CampaignCreate) check() error {
 	if v, ok := _c.mutation.BenefitKey(); ok {
 		if err := campaign.BenefitKeyValidator(v); err != nil {
 			return &ValidationError{Name: "benefit_key", err: fmt.Errorf(`ent: validator failed for field "Campaign.benefit_key": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.ValidDays(); !ok {
+		return &ValidationError{Name: "valid_days", err: errors.New(`ent: missing required field "Campaign.valid_days"`)}
+	}
+	if v, ok := _c.mutation.ValidDays(); ok {
+		if err := campaign.ValidDaysValidator(v); err != nil {
+			return &ValidationError{Name: "valid_days", err: fmt.Errorf(`ent: validator failed for field "Campaign.valid_days": %w`, err)}
 		}
 	}
 	if _, ok := _c.mutation.PartnerKey(); !ok {
@@ -649,6 +675,10 @@ func (_c *CampaignCreate) createSpec() (*Campaign, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.BenefitKey(); ok {
 		_spec.SetField(campaign.FieldBenefitKey, field.TypeString, value)
 		_node.BenefitKey = value
+	}
+	if value, ok := _c.mutation.ValidDays(); ok {
+		_spec.SetField(campaign.FieldValidDays, field.TypeInt, value)
+		_node.ValidDays = value
 	}
 	if value, ok := _c.mutation.PartnerKey(); ok {
 		_spec.SetField(campaign.FieldPartnerKey, field.TypeString, value)
@@ -835,6 +865,9 @@ func (u *CampaignUpsertOne) UpdateNewValues() *CampaignUpsertOne {
 		}
 		if _, exists := u.create.mutation.BenefitKey(); exists {
 			s.SetIgnore(campaign.FieldBenefitKey)
+		}
+		if _, exists := u.create.mutation.ValidDays(); exists {
+			s.SetIgnore(campaign.FieldValidDays)
 		}
 		if _, exists := u.create.mutation.PartnerKey(); exists {
 			s.SetIgnore(campaign.FieldPartnerKey)
@@ -1157,6 +1190,9 @@ func (u *CampaignUpsertBulk) UpdateNewValues() *CampaignUpsertBulk {
 			}
 			if _, exists := b.mutation.BenefitKey(); exists {
 				s.SetIgnore(campaign.FieldBenefitKey)
+			}
+			if _, exists := b.mutation.ValidDays(); exists {
+				s.SetIgnore(campaign.FieldValidDays)
 			}
 			if _, exists := b.mutation.PartnerKey(); exists {
 				s.SetIgnore(campaign.FieldPartnerKey)

@@ -281,6 +281,30 @@ type (
 	}
 )
 
+// SetStatus sets the "status" field.
+func (u *CampaignResultUpsert) SetStatus(v campaignresult.Status) *CampaignResultUpsert {
+	u.Set(campaignresult.FieldStatus, v)
+	return u
+}
+
+// UpdateStatus sets the "status" field to the value that was provided on create.
+func (u *CampaignResultUpsert) UpdateStatus() *CampaignResultUpsert {
+	u.SetExcluded(campaignresult.FieldStatus)
+	return u
+}
+
+// SetReason sets the "reason" field.
+func (u *CampaignResultUpsert) SetReason(v string) *CampaignResultUpsert {
+	u.Set(campaignresult.FieldReason, v)
+	return u
+}
+
+// UpdateReason sets the "reason" field to the value that was provided on create.
+func (u *CampaignResultUpsert) UpdateReason() *CampaignResultUpsert {
+	u.SetExcluded(campaignresult.FieldReason)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -303,12 +327,6 @@ func (u *CampaignResultUpsertOne) UpdateNewValues() *CampaignResultUpsertOne {
 		}
 		if _, exists := u.create.mutation.MemberID(); exists {
 			s.SetIgnore(campaignresult.FieldMemberID)
-		}
-		if _, exists := u.create.mutation.Status(); exists {
-			s.SetIgnore(campaignresult.FieldStatus)
-		}
-		if _, exists := u.create.mutation.Reason(); exists {
-			s.SetIgnore(campaignresult.FieldReason)
 		}
 		if _, exists := u.create.mutation.Points(); exists {
 			s.SetIgnore(campaignresult.FieldPoints)
@@ -345,6 +363,34 @@ func (u *CampaignResultUpsertOne) Update(set func(*CampaignResultUpsert)) *Campa
 		set(&CampaignResultUpsert{UpdateSet: update})
 	}))
 	return u
+}
+
+// SetStatus sets the "status" field.
+func (u *CampaignResultUpsertOne) SetStatus(v campaignresult.Status) *CampaignResultUpsertOne {
+	return u.Update(func(s *CampaignResultUpsert) {
+		s.SetStatus(v)
+	})
+}
+
+// UpdateStatus sets the "status" field to the value that was provided on create.
+func (u *CampaignResultUpsertOne) UpdateStatus() *CampaignResultUpsertOne {
+	return u.Update(func(s *CampaignResultUpsert) {
+		s.UpdateStatus()
+	})
+}
+
+// SetReason sets the "reason" field.
+func (u *CampaignResultUpsertOne) SetReason(v string) *CampaignResultUpsertOne {
+	return u.Update(func(s *CampaignResultUpsert) {
+		s.SetReason(v)
+	})
+}
+
+// UpdateReason sets the "reason" field to the value that was provided on create.
+func (u *CampaignResultUpsertOne) UpdateReason() *CampaignResultUpsertOne {
+	return u.Update(func(s *CampaignResultUpsert) {
+		s.UpdateReason()
+	})
 }
 
 // Exec executes the query.
@@ -535,12 +581,6 @@ func (u *CampaignResultUpsertBulk) UpdateNewValues() *CampaignResultUpsertBulk {
 			if _, exists := b.mutation.MemberID(); exists {
 				s.SetIgnore(campaignresult.FieldMemberID)
 			}
-			if _, exists := b.mutation.Status(); exists {
-				s.SetIgnore(campaignresult.FieldStatus)
-			}
-			if _, exists := b.mutation.Reason(); exists {
-				s.SetIgnore(campaignresult.FieldReason)
-			}
 			if _, exists := b.mutation.Points(); exists {
 				s.SetIgnore(campaignresult.FieldPoints)
 			}
@@ -577,6 +617,34 @@ func (u *CampaignResultUpsertBulk) Update(set func(*CampaignResultUpsert)) *Camp
 		set(&CampaignResultUpsert{UpdateSet: update})
 	}))
 	return u
+}
+
+// SetStatus sets the "status" field.
+func (u *CampaignResultUpsertBulk) SetStatus(v campaignresult.Status) *CampaignResultUpsertBulk {
+	return u.Update(func(s *CampaignResultUpsert) {
+		s.SetStatus(v)
+	})
+}
+
+// UpdateStatus sets the "status" field to the value that was provided on create.
+func (u *CampaignResultUpsertBulk) UpdateStatus() *CampaignResultUpsertBulk {
+	return u.Update(func(s *CampaignResultUpsert) {
+		s.UpdateStatus()
+	})
+}
+
+// SetReason sets the "reason" field.
+func (u *CampaignResultUpsertBulk) SetReason(v string) *CampaignResultUpsertBulk {
+	return u.Update(func(s *CampaignResultUpsert) {
+		s.SetReason(v)
+	})
+}
+
+// UpdateReason sets the "reason" field to the value that was provided on create.
+func (u *CampaignResultUpsertBulk) UpdateReason() *CampaignResultUpsertBulk {
+	return u.Update(func(s *CampaignResultUpsert) {
+		s.UpdateReason()
+	})
 }
 
 // Exec executes the query.

@@ -28,6 +28,34 @@ func (_u *CampaignResultUpdate) Where(ps ...predicate.CampaignResult) *CampaignR
 	return _u
 }
 
+// SetStatus sets the "status" field.
+func (_u *CampaignResultUpdate) SetStatus(v campaignresult.Status) *CampaignResultUpdate {
+	_u.mutation.SetStatus(v)
+	return _u
+}
+
+// SetNillableStatus sets the "status" field if the given value is not nil.
+func (_u *CampaignResultUpdate) SetNillableStatus(v *campaignresult.Status) *CampaignResultUpdate {
+	if v != nil {
+		_u.SetStatus(*v)
+	}
+	return _u
+}
+
+// SetReason sets the "reason" field.
+func (_u *CampaignResultUpdate) SetReason(v string) *CampaignResultUpdate {
+	_u.mutation.SetReason(v)
+	return _u
+}
+
+// SetNillableReason sets the "reason" field if the given value is not nil.
+func (_u *CampaignResultUpdate) SetNillableReason(v *string) *CampaignResultUpdate {
+	if v != nil {
+		_u.SetReason(*v)
+	}
+	return _u
+}
+
 // Mutation returns the CampaignResultMutation object of the builder.
 func (_u *CampaignResultUpdate) Mutation() *CampaignResultMutation {
 	return _u.mutation
@@ -60,6 +88,21 @@ func (_u *CampaignResultUpdate) ExecX(ctx context.Context) {
 	}
 }
 
+// check runs all checks and user-defined validators on the builder.
+func (_u *CampaignResultUpdate) check() error {
+	if v, ok := _u.mutation.Status(); ok {
+		if err := campaignresult.StatusValidator(v); err != nil {
+			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "CampaignResult.status": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Reason(); ok {
+		if err := campaignresult.ReasonValidator(v); err != nil {
+			return &ValidationError{Name: "reason", err: fmt.Errorf(`ent: validator failed for field "CampaignResult.reason": %w`, err)}
+		}
+	}
+	return nil
+}
+
 // Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
 func (_u *CampaignResultUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *CampaignResultUpdate {
 	_u.modifiers = append(_u.modifiers, modifiers...)
@@ -67,6 +110,9 @@ func (_u *CampaignResultUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) 
 }
 
 func (_u *CampaignResultUpdate) sqlSave(ctx context.Context) (_node int, err error) {
+	if err := _u.check(); err != nil {
+		return _node, err
+	}
 	_spec := sqlgraph.NewUpdateSpec(campaignresult.Table, campaignresult.Columns, sqlgraph.NewFieldSpec(campaignresult.FieldID, field.TypeInt))
 	if ps := _u.mutation.predicates; len(ps) > 0 {
 		_spec.Predicate = func(selector *sql.Selector) {
@@ -74,6 +120,12 @@ func (_u *CampaignResultUpdate) sqlSave(ctx context.Context) (_node int, err err
 				ps[i](selector)
 			}
 		}
+	}
+	if value, ok := _u.mutation.Status(); ok {
+		_spec.SetField(campaignresult.FieldStatus, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.Reason(); ok {
+		_spec.SetField(campaignresult.FieldReason, field.TypeString, value)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -95,6 +147,34 @@ type CampaignResultUpdateOne struct {
 	hooks     []Hook
 	mutation  *CampaignResultMutation
 	modifiers []func(*sql.UpdateBuilder)
+}
+
+// SetStatus sets the "status" field.
+func (_u *CampaignResultUpdateOne) SetStatus(v campaignresult.Status) *CampaignResultUpdateOne {
+	_u.mutation.SetStatus(v)
+	return _u
+}
+
+// SetNillableStatus sets the "status" field if the given value is not nil.
+func (_u *CampaignResultUpdateOne) SetNillableStatus(v *campaignresult.Status) *CampaignResultUpdateOne {
+	if v != nil {
+		_u.SetStatus(*v)
+	}
+	return _u
+}
+
+// SetReason sets the "reason" field.
+func (_u *CampaignResultUpdateOne) SetReason(v string) *CampaignResultUpdateOne {
+	_u.mutation.SetReason(v)
+	return _u
+}
+
+// SetNillableReason sets the "reason" field if the given value is not nil.
+func (_u *CampaignResultUpdateOne) SetNillableReason(v *string) *CampaignResultUpdateOne {
+	if v != nil {
+		_u.SetReason(*v)
+	}
+	return _u
 }
 
 // Mutation returns the CampaignResultMutation object of the builder.
@@ -142,6 +222,21 @@ func (_u *CampaignResultUpdateOne) ExecX(ctx context.Context) {
 	}
 }
 
+// check runs all checks and user-defined validators on the builder.
+func (_u *CampaignResultUpdateOne) check() error {
+	if v, ok := _u.mutation.Status(); ok {
+		if err := campaignresult.StatusValidator(v); err != nil {
+			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "CampaignResult.status": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Reason(); ok {
+		if err := campaignresult.ReasonValidator(v); err != nil {
+			return &ValidationError{Name: "reason", err: fmt.Errorf(`ent: validator failed for field "CampaignResult.reason": %w`, err)}
+		}
+	}
+	return nil
+}
+
 // Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
 func (_u *CampaignResultUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *CampaignResultUpdateOne {
 	_u.modifiers = append(_u.modifiers, modifiers...)
@@ -149,6 +244,9 @@ func (_u *CampaignResultUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder
 }
 
 func (_u *CampaignResultUpdateOne) sqlSave(ctx context.Context) (_node *CampaignResult, err error) {
+	if err := _u.check(); err != nil {
+		return _node, err
+	}
 	_spec := sqlgraph.NewUpdateSpec(campaignresult.Table, campaignresult.Columns, sqlgraph.NewFieldSpec(campaignresult.FieldID, field.TypeInt))
 	id, ok := _u.mutation.ID()
 	if !ok {
@@ -173,6 +271,12 @@ func (_u *CampaignResultUpdateOne) sqlSave(ctx context.Context) (_node *Campaign
 				ps[i](selector)
 			}
 		}
+	}
+	if value, ok := _u.mutation.Status(); ok {
+		_spec.SetField(campaignresult.FieldStatus, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.Reason(); ok {
+		_spec.SetField(campaignresult.FieldReason, field.TypeString, value)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &CampaignResult{config: _u.config}

@@ -23,6 +23,7 @@ import (
 	"github.com/membergraph/membergraph/ent/campaignresult"
 	"github.com/membergraph/membergraph/ent/campaignrun"
 	"github.com/membergraph/membergraph/ent/categorymonth"
+	"github.com/membergraph/membergraph/ent/coupon"
 	"github.com/membergraph/membergraph/ent/event"
 	"github.com/membergraph/membergraph/ent/medal"
 	"github.com/membergraph/membergraph/ent/medalchange"
@@ -85,6 +86,8 @@ type Client struct {
 	CampaignRun *CampaignRunClient
 	// CategoryMonth is the client for interacting with the CategoryMonth builders.
 	CategoryMonth *CategoryMonthClient
+	// Coupon is the client for interacting with the Coupon builders.
+	Coupon *CouponClient
 	// Event is the client for interacting with the Event builders.
 	Event *EventClient
 	// Medal is the client for interacting with the Medal builders.
@@ -178,6 +181,7 @@ func (c *Client) init() {
 	c.CampaignResult = NewCampaignResultClient(c.config)
 	c.CampaignRun = NewCampaignRunClient(c.config)
 	c.CategoryMonth = NewCategoryMonthClient(c.config)
+	c.Coupon = NewCouponClient(c.config)
 	c.Event = NewEventClient(c.config)
 	c.Medal = NewMedalClient(c.config)
 	c.MedalChange = NewMedalChangeClient(c.config)
@@ -315,6 +319,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		CampaignResult:      NewCampaignResultClient(cfg),
 		CampaignRun:         NewCampaignRunClient(cfg),
 		CategoryMonth:       NewCategoryMonthClient(cfg),
+		Coupon:              NewCouponClient(cfg),
 		Event:               NewEventClient(cfg),
 		Medal:               NewMedalClient(cfg),
 		MedalChange:         NewMedalChangeClient(cfg),
@@ -379,6 +384,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		CampaignResult:      NewCampaignResultClient(cfg),
 		CampaignRun:         NewCampaignRunClient(cfg),
 		CategoryMonth:       NewCategoryMonthClient(cfg),
+		Coupon:              NewCouponClient(cfg),
 		Event:               NewEventClient(cfg),
 		Medal:               NewMedalClient(cfg),
 		MedalChange:         NewMedalChangeClient(cfg),
@@ -446,7 +452,7 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.ActivityMonth, c.AuditEntry, c.Benefit, c.BenefitClaim, c.Campaign,
-		c.CampaignResult, c.CampaignRun, c.CategoryMonth, c.Event, c.Medal,
+		c.CampaignResult, c.CampaignRun, c.CategoryMonth, c.Coupon, c.Event, c.Medal,
 		c.MedalChange, c.Member, c.MemberMedal, c.MemberScore, c.MemberTag,
 		c.OutboxMessage, c.PartnerGrant, c.PartnerSetting, c.PlusCode, c.PlusCodeBatch,
 		c.PlusCodeFailure, c.PlusRequest, c.PlusTerm, c.PointAccount,
@@ -465,7 +471,7 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.ActivityMonth, c.AuditEntry, c.Benefit, c.BenefitClaim, c.Campaign,
-		c.CampaignResult, c.CampaignRun, c.CategoryMonth, c.Event, c.Medal,
+		c.CampaignResult, c.CampaignRun, c.CategoryMonth, c.Coupon, c.Event, c.Medal,
 		c.MedalChange, c.Member, c.MemberMedal, c.MemberScore, c.MemberTag,
 		c.OutboxMessage, c.PartnerGrant, c.PartnerSetting, c.PlusCode, c.PlusCodeBatch,
 		c.PlusCodeFailure, c.PlusRequest, c.PlusTerm, c.PointAccount,
@@ -498,6 +504,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.CampaignRun.mutate(ctx, m)
 	case *CategoryMonthMutation:
 		return c.CategoryMonth.mutate(ctx, m)
+	case *CouponMutation:
+		return c.Coupon.mutate(ctx, m)
 	case *EventMutation:
 		return c.Event.mutate(ctx, m)
 	case *MedalMutation:
@@ -1742,6 +1750,172 @@ func (c *CategoryMonthClient) mutate(ctx context.Context, m *CategoryMonthMutati
 		return (&CategoryMonthDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown CategoryMonth mutation op: %q", m.Op())
+	}
+}
+
+// CouponClient is a client for the Coupon schema.
+type CouponClient struct {
+	config
+}
+
+// NewCouponClient returns a client for the Coupon from the given config.
+func NewCouponClient(c config) *CouponClient {
+	return &CouponClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `coupon.Hooks(f(g(h())))`.
+func (c *CouponClient) Use(hooks ...Hook) {
+	c.hooks.Coupon = append(c.hooks.Coupon, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `coupon.Intercept(f(g(h())))`.
+func (c *CouponClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Coupon = append(c.inters.Coupon, interceptors...)
+}
+
+// Create returns a builder for creating a Coupon entity.
+func (c *CouponClient) Create() *CouponCreate {
+	mutation := newCouponMutation(c.config, OpCreate)
+	return &CouponCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Coupon entities.
+func (c *CouponClient) CreateBulk(builders ...*CouponCreate) *CouponCreateBulk {
+	return &CouponCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CouponClient) MapCreateBulk(slice any, setFunc func(*CouponCreate, int)) *CouponCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CouponCreateBulk{err: fmt.Errorf("calling to CouponClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CouponCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CouponCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Coupon.
+func (c *CouponClient) Update() *CouponUpdate {
+	mutation := newCouponMutation(c.config, OpUpdate)
+	return &CouponUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CouponClient) UpdateOne(_m *Coupon) *CouponUpdateOne {
+	mutation := newCouponMutation(c.config, OpUpdateOne, withCoupon(_m))
+	return &CouponUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CouponClient) UpdateOneID(id int) *CouponUpdateOne {
+	mutation := newCouponMutation(c.config, OpUpdateOne, withCouponID(id))
+	return &CouponUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Coupon.
+func (c *CouponClient) Delete() *CouponDelete {
+	mutation := newCouponMutation(c.config, OpDelete)
+	return &CouponDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CouponClient) DeleteOne(_m *Coupon) *CouponDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CouponClient) DeleteOneID(id int) *CouponDeleteOne {
+	builder := c.Delete().Where(coupon.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CouponDeleteOne{builder}
+}
+
+// Query returns a query builder for Coupon.
+func (c *CouponClient) Query() *CouponQuery {
+	return &CouponQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCoupon},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Coupon entity by its id.
+func (c *CouponClient) Get(ctx context.Context, id int) (*Coupon, error) {
+	return c.Query().Where(coupon.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CouponClient) GetX(ctx context.Context, id int) *Coupon {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryMember queries the member edge of a Coupon.
+func (c *CouponClient) QueryMember(_m *Coupon) *MemberQuery {
+	query := (&MemberClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(coupon.Table, coupon.FieldID, id),
+			sqlgraph.To(member.Table, member.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, coupon.MemberTable, coupon.MemberColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryBenefit queries the benefit edge of a Coupon.
+func (c *CouponClient) QueryBenefit(_m *Coupon) *BenefitQuery {
+	query := (&BenefitClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(coupon.Table, coupon.FieldID, id),
+			sqlgraph.To(benefit.Table, benefit.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, coupon.BenefitTable, coupon.BenefitColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *CouponClient) Hooks() []Hook {
+	hooks := c.hooks.Coupon
+	return append(hooks[:len(hooks):len(hooks)], coupon.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *CouponClient) Interceptors() []Interceptor {
+	return c.inters.Coupon
+}
+
+func (c *CouponClient) mutate(ctx context.Context, m *CouponMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CouponCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CouponUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CouponUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CouponDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Coupon mutation op: %q", m.Op())
 	}
 }
 
@@ -7379,23 +7553,23 @@ func (c *WebhookEndpointClient) mutate(ctx context.Context, m *WebhookEndpointMu
 type (
 	hooks struct {
 		ActivityMonth, AuditEntry, Benefit, BenefitClaim, Campaign, CampaignResult,
-		CampaignRun, CategoryMonth, Event, Medal, MedalChange, Member, MemberMedal,
-		MemberScore, MemberTag, OutboxMessage, PartnerGrant, PartnerSetting, PlusCode,
-		PlusCodeBatch, PlusCodeFailure, PlusRequest, PlusTerm, PointAccount,
-		PointAllocation, PointEntry, PointLot, PointRequest, Program, Refusal, Segment,
-		Settlement, SettlementPartition, Store, StoreBudget, StoreConsent,
-		StoreFunding, StoreProgram, Tag, TagRule, Tier, TierChange, TierGift,
-		WebhookDelivery, WebhookEndpoint []ent.Hook
+		CampaignRun, CategoryMonth, Coupon, Event, Medal, MedalChange, Member,
+		MemberMedal, MemberScore, MemberTag, OutboxMessage, PartnerGrant,
+		PartnerSetting, PlusCode, PlusCodeBatch, PlusCodeFailure, PlusRequest,
+		PlusTerm, PointAccount, PointAllocation, PointEntry, PointLot, PointRequest,
+		Program, Refusal, Segment, Settlement, SettlementPartition, Store, StoreBudget,
+		StoreConsent, StoreFunding, StoreProgram, Tag, TagRule, Tier, TierChange,
+		TierGift, WebhookDelivery, WebhookEndpoint []ent.Hook
 	}
 	inters struct {
 		ActivityMonth, AuditEntry, Benefit, BenefitClaim, Campaign, CampaignResult,
-		CampaignRun, CategoryMonth, Event, Medal, MedalChange, Member, MemberMedal,
-		MemberScore, MemberTag, OutboxMessage, PartnerGrant, PartnerSetting, PlusCode,
-		PlusCodeBatch, PlusCodeFailure, PlusRequest, PlusTerm, PointAccount,
-		PointAllocation, PointEntry, PointLot, PointRequest, Program, Refusal, Segment,
-		Settlement, SettlementPartition, Store, StoreBudget, StoreConsent,
-		StoreFunding, StoreProgram, Tag, TagRule, Tier, TierChange, TierGift,
-		WebhookDelivery, WebhookEndpoint []ent.Interceptor
+		CampaignRun, CategoryMonth, Coupon, Event, Medal, MedalChange, Member,
+		MemberMedal, MemberScore, MemberTag, OutboxMessage, PartnerGrant,
+		PartnerSetting, PlusCode, PlusCodeBatch, PlusCodeFailure, PlusRequest,
+		PlusTerm, PointAccount, PointAllocation, PointEntry, PointLot, PointRequest,
+		Program, Refusal, Segment, Settlement, SettlementPartition, Store, StoreBudget,
+		StoreConsent, StoreFunding, StoreProgram, Tag, TagRule, Tier, TierChange,
+		TierGift, WebhookDelivery, WebhookEndpoint []ent.Interceptor
 	}
 )
 

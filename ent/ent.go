@@ -20,6 +20,7 @@ import (
 	"github.com/membergraph/membergraph/ent/campaignresult"
 	"github.com/membergraph/membergraph/ent/campaignrun"
 	"github.com/membergraph/membergraph/ent/categorymonth"
+	"github.com/membergraph/membergraph/ent/coupon"
 	"github.com/membergraph/membergraph/ent/event"
 	"github.com/membergraph/membergraph/ent/medal"
 	"github.com/membergraph/membergraph/ent/medalchange"
@@ -125,6 +126,7 @@ func checkColumn(t, c string) error {
 			campaignresult.Table:      campaignresult.ValidColumn,
 			campaignrun.Table:         campaignrun.ValidColumn,
 			categorymonth.Table:       categorymonth.ValidColumn,
+			coupon.Table:              coupon.ValidColumn,
 			event.Table:               event.ValidColumn,
 			medal.Table:               medal.ValidColumn,
 			medalchange.Table:         medalchange.ValidColumn,

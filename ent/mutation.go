@@ -20,6 +20,7 @@ import (
 	"github.com/membergraph/membergraph/ent/campaignresult"
 	"github.com/membergraph/membergraph/ent/campaignrun"
 	"github.com/membergraph/membergraph/ent/categorymonth"
+	"github.com/membergraph/membergraph/ent/coupon"
 	"github.com/membergraph/membergraph/ent/event"
 	"github.com/membergraph/membergraph/ent/medal"
 	"github.com/membergraph/membergraph/ent/medalchange"
@@ -81,6 +82,7 @@ const (
 	TypeCampaignResult      = "CampaignResult"
 	TypeCampaignRun         = "CampaignRun"
 	TypeCategoryMonth       = "CategoryMonth"
+	TypeCoupon              = "Coupon"
 	TypeEvent               = "Event"
 	TypeMedal               = "Medal"
 	TypeMedalChange         = "MedalChange"
@@ -4080,6 +4082,8 @@ type CampaignMutation struct {
 	store_program_id    *int
 	addstore_program_id *int
 	benefit_key         *string
+	valid_days          *int
+	addvalid_days       *int
 	partner_key         *string
 	message             *string
 	cap_hits            *int
@@ -4940,6 +4944,62 @@ func (m *CampaignMutation) ResetBenefitKey() {
 	m.benefit_key = nil
 }
 
+// SetValidDays sets the "valid_days" field.
+func (m *CampaignMutation) SetValidDays(i int) {
+	m.valid_days = &i
+	m.addvalid_days = nil
+}
+
+// ValidDays returns the value of the "valid_days" field in the mutation.
+func (m *CampaignMutation) ValidDays() (r int, exists bool) {
+	v := m.valid_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldValidDays returns the old "valid_days" field's value of the Campaign entity.
+// If the Campaign object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CampaignMutation) OldValidDays(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldValidDays is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldValidDays requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldValidDays: %w", err)
+	}
+	return oldValue.ValidDays, nil
+}
+
+// AddValidDays adds i to the "valid_days" field.
+func (m *CampaignMutation) AddValidDays(i int) {
+	if m.addvalid_days != nil {
+		*m.addvalid_days += i
+	} else {
+		m.addvalid_days = &i
+	}
+}
+
+// AddedValidDays returns the value that was added to the "valid_days" field in this mutation.
+func (m *CampaignMutation) AddedValidDays() (r int, exists bool) {
+	v := m.addvalid_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetValidDays resets all changes to the "valid_days" field.
+func (m *CampaignMutation) ResetValidDays() {
+	m.valid_days = nil
+	m.addvalid_days = nil
+}
+
 // SetPartnerKey sets the "partner_key" field.
 func (m *CampaignMutation) SetPartnerKey(s string) {
 	m.partner_key = &s
@@ -5378,7 +5438,7 @@ func (m *CampaignMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CampaignMutation) Fields() []string {
-	fields := make([]string, 0, 25)
+	fields := make([]string, 0, 26)
 	if m.program_id != nil {
 		fields = append(fields, campaign.FieldProgramID)
 	}
@@ -5426,6 +5486,9 @@ func (m *CampaignMutation) Fields() []string {
 	}
 	if m.benefit_key != nil {
 		fields = append(fields, campaign.FieldBenefitKey)
+	}
+	if m.valid_days != nil {
+		fields = append(fields, campaign.FieldValidDays)
 	}
 	if m.partner_key != nil {
 		fields = append(fields, campaign.FieldPartnerKey)
@@ -5494,6 +5557,8 @@ func (m *CampaignMutation) Field(name string) (ent.Value, bool) {
 		return m.StoreProgramID()
 	case campaign.FieldBenefitKey:
 		return m.BenefitKey()
+	case campaign.FieldValidDays:
+		return m.ValidDays()
 	case campaign.FieldPartnerKey:
 		return m.PartnerKey()
 	case campaign.FieldMessage:
@@ -5553,6 +5618,8 @@ func (m *CampaignMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldStoreProgramID(ctx)
 	case campaign.FieldBenefitKey:
 		return m.OldBenefitKey(ctx)
+	case campaign.FieldValidDays:
+		return m.OldValidDays(ctx)
 	case campaign.FieldPartnerKey:
 		return m.OldPartnerKey(ctx)
 	case campaign.FieldMessage:
@@ -5692,6 +5759,13 @@ func (m *CampaignMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetBenefitKey(v)
 		return nil
+	case campaign.FieldValidDays:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetValidDays(v)
+		return nil
 	case campaign.FieldPartnerKey:
 		v, ok := value.(string)
 		if !ok {
@@ -5784,6 +5858,9 @@ func (m *CampaignMutation) AddedFields() []string {
 	if m.addstore_program_id != nil {
 		fields = append(fields, campaign.FieldStoreProgramID)
 	}
+	if m.addvalid_days != nil {
+		fields = append(fields, campaign.FieldValidDays)
+	}
 	if m.addcap_hits != nil {
 		fields = append(fields, campaign.FieldCapHits)
 	}
@@ -5818,6 +5895,8 @@ func (m *CampaignMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedPoints()
 	case campaign.FieldStoreProgramID:
 		return m.AddedStoreProgramID()
+	case campaign.FieldValidDays:
+		return m.AddedValidDays()
 	case campaign.FieldCapHits:
 		return m.AddedCapHits()
 	case campaign.FieldCapDays:
@@ -5883,6 +5962,13 @@ func (m *CampaignMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddStoreProgramID(v)
+		return nil
+	case campaign.FieldValidDays:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddValidDays(v)
 		return nil
 	case campaign.FieldCapHits:
 		v, ok := value.(int)
@@ -6001,6 +6087,9 @@ func (m *CampaignMutation) ResetField(name string) error {
 		return nil
 	case campaign.FieldBenefitKey:
 		m.ResetBenefitKey()
+		return nil
+	case campaign.FieldValidDays:
+		m.ResetValidDays()
 		return nil
 	case campaign.FieldPartnerKey:
 		m.ResetPartnerKey()
@@ -8824,6 +8913,1095 @@ func (m *CategoryMonthMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown CategoryMonth edge %s", name)
+}
+
+// CouponMutation represents an operation that mutates the Coupon nodes in the graph.
+type CouponMutation struct {
+	config
+	op             Op
+	typ            string
+	id             *int
+	program_id     *int
+	addprogram_id  *int
+	campaign_id    *int
+	addcampaign_id *int
+	run_id         *int
+	addrun_id      *int
+	campaign_key   *string
+	issued_at      *time.Time
+	expires_at     *time.Time
+	used_at        *time.Time
+	claim_id       *int
+	addclaim_id    *int
+	clearedFields  map[string]struct{}
+	member         *int
+	clearedmember  bool
+	benefit        *int
+	clearedbenefit bool
+	done           bool
+	oldValue       func(context.Context) (*Coupon, error)
+	predicates     []predicate.Coupon
+}
+
+var _ ent.Mutation = (*CouponMutation)(nil)
+
+// couponOption allows management of the mutation configuration using functional options.
+type couponOption func(*CouponMutation)
+
+// newCouponMutation creates new mutation for the Coupon entity.
+func newCouponMutation(c config, op Op, opts ...couponOption) *CouponMutation {
+	m := &CouponMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCoupon,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCouponID sets the ID field of the mutation.
+func withCouponID(id int) couponOption {
+	return func(m *CouponMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Coupon
+		)
+		m.oldValue = func(ctx context.Context) (*Coupon, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Coupon.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withCoupon sets the old Coupon of the mutation.
+func withCoupon(node *Coupon) couponOption {
+	return func(m *CouponMutation) {
+		m.oldValue = func(context.Context) (*Coupon, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CouponMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CouponMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CouponMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CouponMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Coupon.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetProgramID sets the "program_id" field.
+func (m *CouponMutation) SetProgramID(i int) {
+	m.program_id = &i
+	m.addprogram_id = nil
+}
+
+// ProgramID returns the value of the "program_id" field in the mutation.
+func (m *CouponMutation) ProgramID() (r int, exists bool) {
+	v := m.program_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProgramID returns the old "program_id" field's value of the Coupon entity.
+// If the Coupon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CouponMutation) OldProgramID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProgramID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProgramID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProgramID: %w", err)
+	}
+	return oldValue.ProgramID, nil
+}
+
+// AddProgramID adds i to the "program_id" field.
+func (m *CouponMutation) AddProgramID(i int) {
+	if m.addprogram_id != nil {
+		*m.addprogram_id += i
+	} else {
+		m.addprogram_id = &i
+	}
+}
+
+// AddedProgramID returns the value that was added to the "program_id" field in this mutation.
+func (m *CouponMutation) AddedProgramID() (r int, exists bool) {
+	v := m.addprogram_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetProgramID resets all changes to the "program_id" field.
+func (m *CouponMutation) ResetProgramID() {
+	m.program_id = nil
+	m.addprogram_id = nil
+}
+
+// SetMemberID sets the "member_id" field.
+func (m *CouponMutation) SetMemberID(i int) {
+	m.member = &i
+}
+
+// MemberID returns the value of the "member_id" field in the mutation.
+func (m *CouponMutation) MemberID() (r int, exists bool) {
+	v := m.member
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMemberID returns the old "member_id" field's value of the Coupon entity.
+// If the Coupon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CouponMutation) OldMemberID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMemberID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMemberID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMemberID: %w", err)
+	}
+	return oldValue.MemberID, nil
+}
+
+// ResetMemberID resets all changes to the "member_id" field.
+func (m *CouponMutation) ResetMemberID() {
+	m.member = nil
+}
+
+// SetBenefitID sets the "benefit_id" field.
+func (m *CouponMutation) SetBenefitID(i int) {
+	m.benefit = &i
+}
+
+// BenefitID returns the value of the "benefit_id" field in the mutation.
+func (m *CouponMutation) BenefitID() (r int, exists bool) {
+	v := m.benefit
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBenefitID returns the old "benefit_id" field's value of the Coupon entity.
+// If the Coupon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CouponMutation) OldBenefitID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBenefitID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBenefitID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBenefitID: %w", err)
+	}
+	return oldValue.BenefitID, nil
+}
+
+// ResetBenefitID resets all changes to the "benefit_id" field.
+func (m *CouponMutation) ResetBenefitID() {
+	m.benefit = nil
+}
+
+// SetCampaignID sets the "campaign_id" field.
+func (m *CouponMutation) SetCampaignID(i int) {
+	m.campaign_id = &i
+	m.addcampaign_id = nil
+}
+
+// CampaignID returns the value of the "campaign_id" field in the mutation.
+func (m *CouponMutation) CampaignID() (r int, exists bool) {
+	v := m.campaign_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCampaignID returns the old "campaign_id" field's value of the Coupon entity.
+// If the Coupon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CouponMutation) OldCampaignID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCampaignID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCampaignID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCampaignID: %w", err)
+	}
+	return oldValue.CampaignID, nil
+}
+
+// AddCampaignID adds i to the "campaign_id" field.
+func (m *CouponMutation) AddCampaignID(i int) {
+	if m.addcampaign_id != nil {
+		*m.addcampaign_id += i
+	} else {
+		m.addcampaign_id = &i
+	}
+}
+
+// AddedCampaignID returns the value that was added to the "campaign_id" field in this mutation.
+func (m *CouponMutation) AddedCampaignID() (r int, exists bool) {
+	v := m.addcampaign_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCampaignID resets all changes to the "campaign_id" field.
+func (m *CouponMutation) ResetCampaignID() {
+	m.campaign_id = nil
+	m.addcampaign_id = nil
+}
+
+// SetRunID sets the "run_id" field.
+func (m *CouponMutation) SetRunID(i int) {
+	m.run_id = &i
+	m.addrun_id = nil
+}
+
+// RunID returns the value of the "run_id" field in the mutation.
+func (m *CouponMutation) RunID() (r int, exists bool) {
+	v := m.run_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRunID returns the old "run_id" field's value of the Coupon entity.
+// If the Coupon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CouponMutation) OldRunID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRunID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRunID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRunID: %w", err)
+	}
+	return oldValue.RunID, nil
+}
+
+// AddRunID adds i to the "run_id" field.
+func (m *CouponMutation) AddRunID(i int) {
+	if m.addrun_id != nil {
+		*m.addrun_id += i
+	} else {
+		m.addrun_id = &i
+	}
+}
+
+// AddedRunID returns the value that was added to the "run_id" field in this mutation.
+func (m *CouponMutation) AddedRunID() (r int, exists bool) {
+	v := m.addrun_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRunID resets all changes to the "run_id" field.
+func (m *CouponMutation) ResetRunID() {
+	m.run_id = nil
+	m.addrun_id = nil
+}
+
+// SetCampaignKey sets the "campaign_key" field.
+func (m *CouponMutation) SetCampaignKey(s string) {
+	m.campaign_key = &s
+}
+
+// CampaignKey returns the value of the "campaign_key" field in the mutation.
+func (m *CouponMutation) CampaignKey() (r string, exists bool) {
+	v := m.campaign_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCampaignKey returns the old "campaign_key" field's value of the Coupon entity.
+// If the Coupon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CouponMutation) OldCampaignKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCampaignKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCampaignKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCampaignKey: %w", err)
+	}
+	return oldValue.CampaignKey, nil
+}
+
+// ResetCampaignKey resets all changes to the "campaign_key" field.
+func (m *CouponMutation) ResetCampaignKey() {
+	m.campaign_key = nil
+}
+
+// SetIssuedAt sets the "issued_at" field.
+func (m *CouponMutation) SetIssuedAt(t time.Time) {
+	m.issued_at = &t
+}
+
+// IssuedAt returns the value of the "issued_at" field in the mutation.
+func (m *CouponMutation) IssuedAt() (r time.Time, exists bool) {
+	v := m.issued_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIssuedAt returns the old "issued_at" field's value of the Coupon entity.
+// If the Coupon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CouponMutation) OldIssuedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIssuedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIssuedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIssuedAt: %w", err)
+	}
+	return oldValue.IssuedAt, nil
+}
+
+// ResetIssuedAt resets all changes to the "issued_at" field.
+func (m *CouponMutation) ResetIssuedAt() {
+	m.issued_at = nil
+}
+
+// SetExpiresAt sets the "expires_at" field.
+func (m *CouponMutation) SetExpiresAt(t time.Time) {
+	m.expires_at = &t
+}
+
+// ExpiresAt returns the value of the "expires_at" field in the mutation.
+func (m *CouponMutation) ExpiresAt() (r time.Time, exists bool) {
+	v := m.expires_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpiresAt returns the old "expires_at" field's value of the Coupon entity.
+// If the Coupon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CouponMutation) OldExpiresAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpiresAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpiresAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpiresAt: %w", err)
+	}
+	return oldValue.ExpiresAt, nil
+}
+
+// ResetExpiresAt resets all changes to the "expires_at" field.
+func (m *CouponMutation) ResetExpiresAt() {
+	m.expires_at = nil
+}
+
+// SetUsedAt sets the "used_at" field.
+func (m *CouponMutation) SetUsedAt(t time.Time) {
+	m.used_at = &t
+}
+
+// UsedAt returns the value of the "used_at" field in the mutation.
+func (m *CouponMutation) UsedAt() (r time.Time, exists bool) {
+	v := m.used_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUsedAt returns the old "used_at" field's value of the Coupon entity.
+// If the Coupon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CouponMutation) OldUsedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUsedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUsedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUsedAt: %w", err)
+	}
+	return oldValue.UsedAt, nil
+}
+
+// ClearUsedAt clears the value of the "used_at" field.
+func (m *CouponMutation) ClearUsedAt() {
+	m.used_at = nil
+	m.clearedFields[coupon.FieldUsedAt] = struct{}{}
+}
+
+// UsedAtCleared returns if the "used_at" field was cleared in this mutation.
+func (m *CouponMutation) UsedAtCleared() bool {
+	_, ok := m.clearedFields[coupon.FieldUsedAt]
+	return ok
+}
+
+// ResetUsedAt resets all changes to the "used_at" field.
+func (m *CouponMutation) ResetUsedAt() {
+	m.used_at = nil
+	delete(m.clearedFields, coupon.FieldUsedAt)
+}
+
+// SetClaimID sets the "claim_id" field.
+func (m *CouponMutation) SetClaimID(i int) {
+	m.claim_id = &i
+	m.addclaim_id = nil
+}
+
+// ClaimID returns the value of the "claim_id" field in the mutation.
+func (m *CouponMutation) ClaimID() (r int, exists bool) {
+	v := m.claim_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClaimID returns the old "claim_id" field's value of the Coupon entity.
+// If the Coupon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CouponMutation) OldClaimID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClaimID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClaimID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClaimID: %w", err)
+	}
+	return oldValue.ClaimID, nil
+}
+
+// AddClaimID adds i to the "claim_id" field.
+func (m *CouponMutation) AddClaimID(i int) {
+	if m.addclaim_id != nil {
+		*m.addclaim_id += i
+	} else {
+		m.addclaim_id = &i
+	}
+}
+
+// AddedClaimID returns the value that was added to the "claim_id" field in this mutation.
+func (m *CouponMutation) AddedClaimID() (r int, exists bool) {
+	v := m.addclaim_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearClaimID clears the value of the "claim_id" field.
+func (m *CouponMutation) ClearClaimID() {
+	m.claim_id = nil
+	m.addclaim_id = nil
+	m.clearedFields[coupon.FieldClaimID] = struct{}{}
+}
+
+// ClaimIDCleared returns if the "claim_id" field was cleared in this mutation.
+func (m *CouponMutation) ClaimIDCleared() bool {
+	_, ok := m.clearedFields[coupon.FieldClaimID]
+	return ok
+}
+
+// ResetClaimID resets all changes to the "claim_id" field.
+func (m *CouponMutation) ResetClaimID() {
+	m.claim_id = nil
+	m.addclaim_id = nil
+	delete(m.clearedFields, coupon.FieldClaimID)
+}
+
+// ClearMember clears the "member" edge to the Member entity.
+func (m *CouponMutation) ClearMember() {
+	m.clearedmember = true
+	m.clearedFields[coupon.FieldMemberID] = struct{}{}
+}
+
+// MemberCleared reports if the "member" edge to the Member entity was cleared.
+func (m *CouponMutation) MemberCleared() bool {
+	return m.clearedmember
+}
+
+// MemberIDs returns the "member" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// MemberID instead. It exists only for internal usage by the builders.
+func (m *CouponMutation) MemberIDs() (ids []int) {
+	if id := m.member; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetMember resets all changes to the "member" edge.
+func (m *CouponMutation) ResetMember() {
+	m.member = nil
+	m.clearedmember = false
+}
+
+// ClearBenefit clears the "benefit" edge to the Benefit entity.
+func (m *CouponMutation) ClearBenefit() {
+	m.clearedbenefit = true
+	m.clearedFields[coupon.FieldBenefitID] = struct{}{}
+}
+
+// BenefitCleared reports if the "benefit" edge to the Benefit entity was cleared.
+func (m *CouponMutation) BenefitCleared() bool {
+	return m.clearedbenefit
+}
+
+// BenefitIDs returns the "benefit" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// BenefitID instead. It exists only for internal usage by the builders.
+func (m *CouponMutation) BenefitIDs() (ids []int) {
+	if id := m.benefit; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetBenefit resets all changes to the "benefit" edge.
+func (m *CouponMutation) ResetBenefit() {
+	m.benefit = nil
+	m.clearedbenefit = false
+}
+
+// Where appends a list predicates to the CouponMutation builder.
+func (m *CouponMutation) Where(ps ...predicate.Coupon) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CouponMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CouponMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Coupon, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CouponMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CouponMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Coupon).
+func (m *CouponMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CouponMutation) Fields() []string {
+	fields := make([]string, 0, 10)
+	if m.program_id != nil {
+		fields = append(fields, coupon.FieldProgramID)
+	}
+	if m.member != nil {
+		fields = append(fields, coupon.FieldMemberID)
+	}
+	if m.benefit != nil {
+		fields = append(fields, coupon.FieldBenefitID)
+	}
+	if m.campaign_id != nil {
+		fields = append(fields, coupon.FieldCampaignID)
+	}
+	if m.run_id != nil {
+		fields = append(fields, coupon.FieldRunID)
+	}
+	if m.campaign_key != nil {
+		fields = append(fields, coupon.FieldCampaignKey)
+	}
+	if m.issued_at != nil {
+		fields = append(fields, coupon.FieldIssuedAt)
+	}
+	if m.expires_at != nil {
+		fields = append(fields, coupon.FieldExpiresAt)
+	}
+	if m.used_at != nil {
+		fields = append(fields, coupon.FieldUsedAt)
+	}
+	if m.claim_id != nil {
+		fields = append(fields, coupon.FieldClaimID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CouponMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case coupon.FieldProgramID:
+		return m.ProgramID()
+	case coupon.FieldMemberID:
+		return m.MemberID()
+	case coupon.FieldBenefitID:
+		return m.BenefitID()
+	case coupon.FieldCampaignID:
+		return m.CampaignID()
+	case coupon.FieldRunID:
+		return m.RunID()
+	case coupon.FieldCampaignKey:
+		return m.CampaignKey()
+	case coupon.FieldIssuedAt:
+		return m.IssuedAt()
+	case coupon.FieldExpiresAt:
+		return m.ExpiresAt()
+	case coupon.FieldUsedAt:
+		return m.UsedAt()
+	case coupon.FieldClaimID:
+		return m.ClaimID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CouponMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case coupon.FieldProgramID:
+		return m.OldProgramID(ctx)
+	case coupon.FieldMemberID:
+		return m.OldMemberID(ctx)
+	case coupon.FieldBenefitID:
+		return m.OldBenefitID(ctx)
+	case coupon.FieldCampaignID:
+		return m.OldCampaignID(ctx)
+	case coupon.FieldRunID:
+		return m.OldRunID(ctx)
+	case coupon.FieldCampaignKey:
+		return m.OldCampaignKey(ctx)
+	case coupon.FieldIssuedAt:
+		return m.OldIssuedAt(ctx)
+	case coupon.FieldExpiresAt:
+		return m.OldExpiresAt(ctx)
+	case coupon.FieldUsedAt:
+		return m.OldUsedAt(ctx)
+	case coupon.FieldClaimID:
+		return m.OldClaimID(ctx)
+	}
+	return nil, fmt.Errorf("unknown Coupon field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CouponMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case coupon.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProgramID(v)
+		return nil
+	case coupon.FieldMemberID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMemberID(v)
+		return nil
+	case coupon.FieldBenefitID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBenefitID(v)
+		return nil
+	case coupon.FieldCampaignID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCampaignID(v)
+		return nil
+	case coupon.FieldRunID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRunID(v)
+		return nil
+	case coupon.FieldCampaignKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCampaignKey(v)
+		return nil
+	case coupon.FieldIssuedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIssuedAt(v)
+		return nil
+	case coupon.FieldExpiresAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpiresAt(v)
+		return nil
+	case coupon.FieldUsedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUsedAt(v)
+		return nil
+	case coupon.FieldClaimID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClaimID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Coupon field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CouponMutation) AddedFields() []string {
+	var fields []string
+	if m.addprogram_id != nil {
+		fields = append(fields, coupon.FieldProgramID)
+	}
+	if m.addcampaign_id != nil {
+		fields = append(fields, coupon.FieldCampaignID)
+	}
+	if m.addrun_id != nil {
+		fields = append(fields, coupon.FieldRunID)
+	}
+	if m.addclaim_id != nil {
+		fields = append(fields, coupon.FieldClaimID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CouponMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case coupon.FieldProgramID:
+		return m.AddedProgramID()
+	case coupon.FieldCampaignID:
+		return m.AddedCampaignID()
+	case coupon.FieldRunID:
+		return m.AddedRunID()
+	case coupon.FieldClaimID:
+		return m.AddedClaimID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CouponMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case coupon.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddProgramID(v)
+		return nil
+	case coupon.FieldCampaignID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCampaignID(v)
+		return nil
+	case coupon.FieldRunID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRunID(v)
+		return nil
+	case coupon.FieldClaimID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddClaimID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Coupon numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CouponMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(coupon.FieldUsedAt) {
+		fields = append(fields, coupon.FieldUsedAt)
+	}
+	if m.FieldCleared(coupon.FieldClaimID) {
+		fields = append(fields, coupon.FieldClaimID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CouponMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CouponMutation) ClearField(name string) error {
+	switch name {
+	case coupon.FieldUsedAt:
+		m.ClearUsedAt()
+		return nil
+	case coupon.FieldClaimID:
+		m.ClearClaimID()
+		return nil
+	}
+	return fmt.Errorf("unknown Coupon nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CouponMutation) ResetField(name string) error {
+	switch name {
+	case coupon.FieldProgramID:
+		m.ResetProgramID()
+		return nil
+	case coupon.FieldMemberID:
+		m.ResetMemberID()
+		return nil
+	case coupon.FieldBenefitID:
+		m.ResetBenefitID()
+		return nil
+	case coupon.FieldCampaignID:
+		m.ResetCampaignID()
+		return nil
+	case coupon.FieldRunID:
+		m.ResetRunID()
+		return nil
+	case coupon.FieldCampaignKey:
+		m.ResetCampaignKey()
+		return nil
+	case coupon.FieldIssuedAt:
+		m.ResetIssuedAt()
+		return nil
+	case coupon.FieldExpiresAt:
+		m.ResetExpiresAt()
+		return nil
+	case coupon.FieldUsedAt:
+		m.ResetUsedAt()
+		return nil
+	case coupon.FieldClaimID:
+		m.ResetClaimID()
+		return nil
+	}
+	return fmt.Errorf("unknown Coupon field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CouponMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.member != nil {
+		edges = append(edges, coupon.EdgeMember)
+	}
+	if m.benefit != nil {
+		edges = append(edges, coupon.EdgeBenefit)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CouponMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case coupon.EdgeMember:
+		if id := m.member; id != nil {
+			return []ent.Value{*id}
+		}
+	case coupon.EdgeBenefit:
+		if id := m.benefit; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CouponMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CouponMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CouponMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedmember {
+		edges = append(edges, coupon.EdgeMember)
+	}
+	if m.clearedbenefit {
+		edges = append(edges, coupon.EdgeBenefit)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CouponMutation) EdgeCleared(name string) bool {
+	switch name {
+	case coupon.EdgeMember:
+		return m.clearedmember
+	case coupon.EdgeBenefit:
+		return m.clearedbenefit
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CouponMutation) ClearEdge(name string) error {
+	switch name {
+	case coupon.EdgeMember:
+		m.ClearMember()
+		return nil
+	case coupon.EdgeBenefit:
+		m.ClearBenefit()
+		return nil
+	}
+	return fmt.Errorf("unknown Coupon unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CouponMutation) ResetEdge(name string) error {
+	switch name {
+	case coupon.EdgeMember:
+		m.ResetMember()
+		return nil
+	case coupon.EdgeBenefit:
+		m.ResetBenefit()
+		return nil
+	}
+	return fmt.Errorf("unknown Coupon edge %s", name)
 }
 
 // EventMutation represents an operation that mutates the Event nodes in the graph.

@@ -30,6 +30,8 @@ type Tx struct {
 	CampaignRun *CampaignRunClient
 	// CategoryMonth is the client for interacting with the CategoryMonth builders.
 	CategoryMonth *CategoryMonthClient
+	// Coupon is the client for interacting with the Coupon builders.
+	Coupon *CouponClient
 	// Event is the client for interacting with the Event builders.
 	Event *EventClient
 	// Medal is the client for interacting with the Medal builders.
@@ -243,6 +245,7 @@ func (tx *Tx) init() {
 	tx.CampaignResult = NewCampaignResultClient(tx.config)
 	tx.CampaignRun = NewCampaignRunClient(tx.config)
 	tx.CategoryMonth = NewCategoryMonthClient(tx.config)
+	tx.Coupon = NewCouponClient(tx.config)
 	tx.Event = NewEventClient(tx.config)
 	tx.Medal = NewMedalClient(tx.config)
 	tx.MedalChange = NewMedalChangeClient(tx.config)

@@ -35,6 +35,12 @@ func campaignSpec(in model.CreateCampaignInput) campaign.Spec {
 	if in.Action.Budget != nil {
 		s.Action.Budget = *in.Action.Budget
 	}
+	if in.Action.BenefitKey != nil {
+		s.Action.BenefitKey = *in.Action.BenefitKey
+	}
+	if in.Action.ValidDays != nil {
+		s.Action.ValidDays = *in.Action.ValidDays
+	}
 	if in.FrequencyCap != nil {
 		s.CapHits, s.CapDays = in.FrequencyCap.Hits, in.FrequencyCap.Days
 	}

@@ -7,12 +7,14 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"entgo.io/contrib/entgql"
 	"github.com/membergraph/membergraph/ent"
 	entcampaign "github.com/membergraph/membergraph/ent/campaign"
 	"github.com/membergraph/membergraph/graph/model"
+	"github.com/membergraph/membergraph/internal/campaign"
 )
 
 // Trigger is the resolver for the trigger field.
@@ -45,6 +47,13 @@ func (r *campaignResolver) Action(ctx context.Context, obj *ent.Campaign) (*mode
 	if obj.Action == entcampaign.ActionGRANT_POINTS {
 		p := int(obj.Points)
 		a.Points, a.Budget = &p, &obj.Funding
+	}
+	if obj.Action == entcampaign.ActionISSUE_COUPON {
+		d := obj.ValidDays
+		a.BenefitKey, a.ValidDays = &obj.BenefitKey, &d
+	}
+	if obj.Action == entcampaign.ActionNOTIFY {
+		a.Partner, a.Template = &obj.PartnerKey, &obj.Message
 	}
 	return a, nil
 }
@@ -110,6 +119,28 @@ func (r *campaignRunResolver) Results(ctx context.Context, obj *ent.CampaignRun,
 	return conn, nil
 }
 
+// Benefit is the resolver for the benefit field.
+func (r *couponResolver) Benefit(ctx context.Context, obj *ent.Coupon) (*ent.Benefit, error) {
+	return obj.Edges.Benefit, nil // loaded with the coupons (campaign.Service.Coupons)
+}
+
+// Campaign is the resolver for the campaign field.
+func (r *couponResolver) Campaign(ctx context.Context, obj *ent.Coupon) (string, error) {
+	return obj.CampaignKey, nil
+}
+
+// Coupons is the resolver for the coupons field.
+func (r *memberResolver) Coupons(ctx context.Context, obj *ent.Member, first *int) ([]*ent.Coupon, error) {
+	n := 20
+	if first != nil {
+		n = *first
+	}
+	if n < 1 || n > campaign.MaxCoupons {
+		return nil, badArgument(ctx, "first", errors.New("first must be 1–100"))
+	}
+	return r.campaigns.Coupons(ctx, obj.ID, n)
+}
+
 // CreateCampaign is the resolver for the createCampaign field.
 func (r *mutationResolver) CreateCampaign(ctx context.Context, input model.CreateCampaignInput) (*model.CreateCampaignPayload, error) {
 	c, err := r.campaigns.Create(ctx, campaignSpec(input))
@@ -128,7 +159,8 @@ func (r *mutationResolver) DryRunCampaign(ctx context.Context, input model.DryRu
 		return &model.DryRunCampaignPayload{UserErrors: ue}, err
 	}
 	return &model.DryRunCampaignPayload{UserErrors: []*model.UserError{}, Cost: &model.CampaignCost{
-		Members: cost.Members, Skipped: cost.Skipped, Points: int(cost.Points), CostCents: int(cost.Cents)}}, nil
+		Members: cost.Members, Skipped: cost.Skipped, Points: int(cost.Points), CostCents: int(cost.Cents),
+		Coupons: cost.Coupons, CouponCents: int(cost.CouponCents)}}, nil
 }
 
 // PauseCampaign is the resolver for the pauseCampaign field.
@@ -164,6 +196,10 @@ func (r *Resolver) CampaignResult() CampaignResultResolver { return &campaignRes
 // CampaignRun returns CampaignRunResolver implementation.
 func (r *Resolver) CampaignRun() CampaignRunResolver { return &campaignRunResolver{r} }
 
+// Coupon returns CouponResolver implementation.
+func (r *Resolver) Coupon() CouponResolver { return &couponResolver{r} }
+
 type campaignResolver struct{ *Resolver }
 type campaignResultResolver struct{ *Resolver }
 type campaignRunResolver struct{ *Resolver }
+type couponResolver struct{ *Resolver }

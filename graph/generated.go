@@ -57,6 +57,7 @@ type ResolverRoot interface {
 	Campaign() CampaignResolver
 	CampaignResult() CampaignResultResolver
 	CampaignRun() CampaignRunResolver
+	Coupon() CouponResolver
 	Member() MemberResolver
 	MemberPlus() MemberPlusResolver
 	MemberPoints() MemberPointsResolver
@@ -165,16 +166,22 @@ type ComplexityRoot struct {
 	}
 
 	CampaignAction struct {
-		Budget func(childComplexity int) int
-		Kind   func(childComplexity int) int
-		Points func(childComplexity int) int
+		BenefitKey func(childComplexity int) int
+		Budget     func(childComplexity int) int
+		Kind       func(childComplexity int) int
+		Partner    func(childComplexity int) int
+		Points     func(childComplexity int) int
+		Template   func(childComplexity int) int
+		ValidDays  func(childComplexity int) int
 	}
 
 	CampaignCost struct {
-		CostCents func(childComplexity int) int
-		Members   func(childComplexity int) int
-		Points    func(childComplexity int) int
-		Skipped   func(childComplexity int) int
+		CostCents   func(childComplexity int) int
+		CouponCents func(childComplexity int) int
+		Coupons     func(childComplexity int) int
+		Members     func(childComplexity int) int
+		Points      func(childComplexity int) int
+		Skipped     func(childComplexity int) int
 	}
 
 	CampaignPayload struct {
@@ -288,6 +295,14 @@ type ComplexityRoot struct {
 	ConfigEntry struct {
 		Key   func(childComplexity int) int
 		Value func(childComplexity int) int
+	}
+
+	Coupon struct {
+		Benefit   func(childComplexity int) int
+		Campaign  func(childComplexity int) int
+		ExpiresAt func(childComplexity int) int
+		IssuedAt  func(childComplexity int) int
+		UsedAt    func(childComplexity int) int
 	}
 
 	CreateCampaignPayload struct {
@@ -440,6 +455,7 @@ type ComplexityRoot struct {
 		Benefits            func(childComplexity int) int
 		Birthday            func(childComplexity int) int
 		BoundAccounts       func(childComplexity int) int
+		Coupons             func(childComplexity int, first *int) int
 		Events              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
 		ExternalID          func(childComplexity int) int
 		Gender              func(childComplexity int) int
@@ -1348,7 +1364,12 @@ type CampaignRunResolver interface {
 
 	Results(ctx context.Context, obj *ent.CampaignRun, first *int, after *entgql.Cursor[int]) (*model.CampaignResultConnection, error)
 }
+type CouponResolver interface {
+	Benefit(ctx context.Context, obj *ent.Coupon) (*ent.Benefit, error)
+	Campaign(ctx context.Context, obj *ent.Coupon) (string, error)
+}
 type MemberResolver interface {
+	Coupons(ctx context.Context, obj *ent.Member, first *int) ([]*ent.Coupon, error)
 	Events(ctx context.Context, obj *ent.Member, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) (*model.MemberEventConnection, error)
 	BenefitClaims(ctx context.Context, obj *ent.Member, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) (*ent.BenefitClaimConnection, error)
 	Medals(ctx context.Context, obj *ent.Member) ([]*model.MedalStatus, error)
@@ -1866,6 +1887,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Campaign.Trigger(childComplexity), true
 
+	case "CampaignAction.benefitKey":
+		if e.ComplexityRoot.CampaignAction.BenefitKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignAction.BenefitKey(childComplexity), true
 	case "CampaignAction.budget":
 		if e.ComplexityRoot.CampaignAction.Budget == nil {
 			break
@@ -1878,12 +1905,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CampaignAction.Kind(childComplexity), true
+	case "CampaignAction.partner":
+		if e.ComplexityRoot.CampaignAction.Partner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignAction.Partner(childComplexity), true
 	case "CampaignAction.points":
 		if e.ComplexityRoot.CampaignAction.Points == nil {
 			break
 		}
 
 		return e.ComplexityRoot.CampaignAction.Points(childComplexity), true
+	case "CampaignAction.template":
+		if e.ComplexityRoot.CampaignAction.Template == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignAction.Template(childComplexity), true
+	case "CampaignAction.validDays":
+		if e.ComplexityRoot.CampaignAction.ValidDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignAction.ValidDays(childComplexity), true
 
 	case "CampaignCost.costCents":
 		if e.ComplexityRoot.CampaignCost.CostCents == nil {
@@ -1891,6 +1936,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CampaignCost.CostCents(childComplexity), true
+	case "CampaignCost.couponCents":
+		if e.ComplexityRoot.CampaignCost.CouponCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignCost.CouponCents(childComplexity), true
+	case "CampaignCost.coupons":
+		if e.ComplexityRoot.CampaignCost.Coupons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignCost.Coupons(childComplexity), true
 	case "CampaignCost.members":
 		if e.ComplexityRoot.CampaignCost.Members == nil {
 			break
@@ -2320,6 +2377,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ConfigEntry.Value(childComplexity), true
+
+	case "Coupon.benefit":
+		if e.ComplexityRoot.Coupon.Benefit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Coupon.Benefit(childComplexity), true
+	case "Coupon.campaign":
+		if e.ComplexityRoot.Coupon.Campaign == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Coupon.Campaign(childComplexity), true
+	case "Coupon.expiresAt":
+		if e.ComplexityRoot.Coupon.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Coupon.ExpiresAt(childComplexity), true
+	case "Coupon.issuedAt":
+		if e.ComplexityRoot.Coupon.IssuedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Coupon.IssuedAt(childComplexity), true
+	case "Coupon.usedAt":
+		if e.ComplexityRoot.Coupon.UsedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Coupon.UsedAt(childComplexity), true
 
 	case "CreateCampaignPayload.campaign":
 		if e.ComplexityRoot.CreateCampaignPayload.Campaign == nil {
@@ -2863,6 +2951,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Member.BoundAccounts(childComplexity), true
+	case "Member.coupons":
+		if e.ComplexityRoot.Member.Coupons == nil {
+			break
+		}
+
+		args, err := ec.field_Member_coupons_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Member.Coupons(childComplexity, args["first"].(*int)), true
 	case "Member.events":
 		if e.ComplexityRoot.Member.Events == nil {
 			break
@@ -7075,9 +7174,15 @@ enum CampaignTriggerKind {
 enum CampaignActionKind {
   "Grants action.points from action.budget."
   GRANT_POINTS
-  "Issues a coupon benefit claim (not available yet: createCampaign refuses it)."
+  """
+  Issues a coupon for the catalogue benefit action.benefitKey, good for action.validDays days:
+  the member sees it in coupons and uses it once through claimBenefit.
+  """
   ISSUE_COUPON
-  "Notifies through a partner plugin (not available yet: createCampaign refuses it)."
+  """
+  Notifies each member hit through the partner plugin action.partner (one that offers
+  notifications), with its template action.template: once per run and member.
+  """
   NOTIFY
 }
 
@@ -7121,7 +7226,7 @@ input CampaignTriggerInput {
 
 """What a campaign does for each member hit."""
 input CampaignActionInput {
-  "GRANT_POINTS (ISSUE_COUPON and NOTIFY are not available yet)."
+  "GRANT_POINTS or ISSUE_COUPON (NOTIFY is not available yet)."
   kind: CampaignActionKind!
   "GRANT_POINTS: points per member, 1 to 1,000,000,000."
   points: Int
@@ -7131,6 +7236,14 @@ input CampaignActionInput {
   (a UNION store draws on its programme's shared budget).
   """
   budget: String
+  "ISSUE_COUPON: the catalogue key of the benefit each coupon is for, e.g. BIRTHDAY_COUPON."
+  benefitKey: String
+  "ISSUE_COUPON: how many days a coupon can be used after its issue, 1 to 366."
+  validDays: Int
+  "NOTIFY: the key of the partner plugin that sends the notification, e.g. videovip."
+  partner: String
+  "NOTIFY: the partner's template of the message, 1 to 500 characters."
+  template: String
 }
 
 """At most hits hits per member within days days."""
@@ -7216,6 +7329,14 @@ type CampaignAction {
   points: Int
   "GRANT_POINTS: PLATFORM or STORE:<store id>."
   budget: String
+  "ISSUE_COUPON: the benefit's catalogue key."
+  benefitKey: String
+  "ISSUE_COUPON: the days a coupon can be used after its issue."
+  validDays: Int
+  "NOTIFY: the partner plugin's key."
+  partner: String
+  "NOTIFY: the partner's template."
+  template: String
 }
 
 """One run of a campaign: a scheduled date (2006-01-02 in the programme's zone), ONCE, or the triggering event."""
@@ -7297,6 +7418,10 @@ type CampaignCost {
   points: Int!
   "What those points are worth, in cents (100 points = ¥1 by default: the programme's pointsPerYuan)."
   costCents: Int!
+  "ISSUE_COUPON: the coupons it would issue, one per member hit; 0 otherwise."
+  coupons: Int!
+  "ISSUE_COUPON: the coupons' face value together, in cents (the benefit's faceValueCents each)."
+  couponCents: Int!
 }
 
 """The result of createCampaign."""
@@ -7333,6 +7458,28 @@ type CampaignPayload {
   campaign: Campaign
   "What was wrong with the input; empty on success."
   userErrors: [UserError!]!
+}
+
+"""A coupon a campaign issued to a member: used once through claimBenefit before it expires."""
+type Coupon {
+  "The catalogue benefit it is for: claimBenefit with this key uses it."
+  benefit: Benefit!
+  "The key of the campaign that issued it."
+  campaign: String!
+  "When it was issued."
+  issuedAt: Time!
+  "When it expires: claimBenefit refuses it from this instant on."
+  expiresAt: Time!
+  "When claimBenefit used it; null while unused."
+  usedAt: Time
+}
+
+extend type Member {
+  """
+  The coupons campaigns issued to the member, the latest to expire first (then the later
+  issued first), at most first (1–100, default 20). A MEMBER sees its own.
+  """
+  coupons("At most this many coupons (1–100, default 20)." first: Int): [Coupon!]!
 }
 
 extend type Query {
@@ -7561,6 +7708,10 @@ enum BenefitClaimSource @goModel(model: "github.com/membergraph/membergraph/ent/
   The member used a benefit of their PLUS membership (claimBenefit).
   """
   PLUS
+  """
+  The member used a campaign's coupon (claimBenefit).
+  """
+  COUPON
 }
 """
 The sorts of benefit in the catalogue.
@@ -12147,6 +12298,14 @@ func (ec *executionContext) childFields_CampaignAction(ctx context.Context, fiel
 		return ec.fieldContext_CampaignAction_points(ctx, field)
 	case "budget":
 		return ec.fieldContext_CampaignAction_budget(ctx, field)
+	case "benefitKey":
+		return ec.fieldContext_CampaignAction_benefitKey(ctx, field)
+	case "validDays":
+		return ec.fieldContext_CampaignAction_validDays(ctx, field)
+	case "partner":
+		return ec.fieldContext_CampaignAction_partner(ctx, field)
+	case "template":
+		return ec.fieldContext_CampaignAction_template(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CampaignAction", field.Name)
 }
@@ -12161,6 +12320,10 @@ func (ec *executionContext) childFields_CampaignCost(ctx context.Context, field 
 		return ec.fieldContext_CampaignCost_points(ctx, field)
 	case "costCents":
 		return ec.fieldContext_CampaignCost_costCents(ctx, field)
+	case "coupons":
+		return ec.fieldContext_CampaignCost_coupons(ctx, field)
+	case "couponCents":
+		return ec.fieldContext_CampaignCost_couponCents(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CampaignCost", field.Name)
 }
@@ -12389,6 +12552,22 @@ func (ec *executionContext) childFields_ConfigEntry(ctx context.Context, field g
 		return ec.fieldContext_ConfigEntry_value(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ConfigEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_Coupon(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "benefit":
+		return ec.fieldContext_Coupon_benefit(ctx, field)
+	case "campaign":
+		return ec.fieldContext_Coupon_campaign(ctx, field)
+	case "issuedAt":
+		return ec.fieldContext_Coupon_issuedAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_Coupon_expiresAt(ctx, field)
+	case "usedAt":
+		return ec.fieldContext_Coupon_usedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Coupon", field.Name)
 }
 
 func (ec *executionContext) childFields_CreateCampaignPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -12713,6 +12892,8 @@ func (ec *executionContext) childFields_Member(ctx context.Context, field graphq
 		return ec.fieldContext_Member_medalHistory(ctx, field)
 	case "partnerGrants":
 		return ec.fieldContext_Member_partnerGrants(ctx, field)
+	case "coupons":
+		return ec.fieldContext_Member_coupons(ctx, field)
 	case "events":
 		return ec.fieldContext_Member_events(ctx, field)
 	case "benefitClaims":
@@ -14644,6 +14825,20 @@ func (ec *executionContext) field_Member_benefitClaims_args(ctx context.Context,
 		return nil, err
 	}
 	args["last"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Member_coupons_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
 	return args, nil
 }
 
@@ -17446,6 +17641,98 @@ func (ec *executionContext) fieldContext_CampaignAction_budget(_ context.Context
 	return graphql.NewScalarFieldContext("CampaignAction", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _CampaignAction_benefitKey(ctx context.Context, field graphql.CollectedField, obj *model.CampaignAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignAction_benefitKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BenefitKey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignAction_benefitKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignAction", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignAction_validDays(ctx context.Context, field graphql.CollectedField, obj *model.CampaignAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignAction_validDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ValidDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignAction_validDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignAction", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignAction_partner(ctx context.Context, field graphql.CollectedField, obj *model.CampaignAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignAction_partner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Partner, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignAction_partner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignAction", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignAction_template(ctx context.Context, field graphql.CollectedField, obj *model.CampaignAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignAction_template(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Template, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignAction_template(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignAction", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _CampaignCost_members(ctx context.Context, field graphql.CollectedField, obj *model.CampaignCost) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17535,6 +17822,52 @@ func (ec *executionContext) _CampaignCost_costCents(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_CampaignCost_costCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignCost", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignCost_coupons(ctx context.Context, field graphql.CollectedField, obj *model.CampaignCost) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignCost_coupons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Coupons, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignCost_coupons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignCost", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignCost_couponCents(ctx context.Context, field graphql.CollectedField, obj *model.CampaignCost) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignCost_couponCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CouponCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignCost_couponCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CampaignCost", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
@@ -19223,6 +19556,130 @@ func (ec *executionContext) _ConfigEntry_value(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_ConfigEntry_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConfigEntry", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Coupon_benefit(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Coupon_benefit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Coupon().Benefit(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Benefit) graphql.Marshaler {
+			return ec.marshalNBenefit2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐBenefit(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Coupon_benefit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Coupon",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Benefit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Coupon_campaign(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Coupon_campaign(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Coupon().Campaign(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Coupon_campaign(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Coupon", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Coupon_issuedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Coupon_issuedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IssuedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Coupon_issuedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Coupon_expiresAt(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Coupon_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Coupon_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Coupon_usedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Coupon_usedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UsedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Coupon_usedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _CreateCampaignPayload_campaign(ctx context.Context, field graphql.CollectedField, obj *model.CreateCampaignPayload) (ret graphql.Marshaler) {
@@ -21738,6 +22195,50 @@ func (ec *executionContext) fieldContext_Member_partnerGrants(ctx context.Contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Member_partnerGrants_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Member_coupons(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Member_coupons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Member().Coupons(ctx, obj, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Coupon) graphql.Marshaler {
+			return ec.marshalNCoupon2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐCouponᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Member_coupons(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Member",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Coupon(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Member_coupons_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -39649,7 +40150,7 @@ func (ec *executionContext) unmarshalInputCampaignActionInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"kind", "points", "budget"}
+	fieldsInOrder := [...]string{"kind", "points", "budget", "benefitKey", "validDays", "partner", "template"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -39677,6 +40178,34 @@ func (ec *executionContext) unmarshalInputCampaignActionInput(ctx context.Contex
 				return it, err
 			}
 			it.Budget = data
+		case "benefitKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("benefitKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BenefitKey = data
+		case "validDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validDays"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidDays = data
+		case "partner":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partner"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Partner = data
+		case "template":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("template"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Template = data
 		}
 	}
 	return it, nil
@@ -44689,6 +45218,14 @@ func (ec *executionContext) _CampaignAction(ctx context.Context, sel ast.Selecti
 			out.Values[i] = ec._CampaignAction_points(ctx, field, obj)
 		case "budget":
 			out.Values[i] = ec._CampaignAction_budget(ctx, field, obj)
+		case "benefitKey":
+			out.Values[i] = ec._CampaignAction_benefitKey(ctx, field, obj)
+		case "validDays":
+			out.Values[i] = ec._CampaignAction_validDays(ctx, field, obj)
+		case "partner":
+			out.Values[i] = ec._CampaignAction_partner(ctx, field, obj)
+		case "template":
+			out.Values[i] = ec._CampaignAction_template(ctx, field, obj)
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -44740,6 +45277,16 @@ func (ec *executionContext) _CampaignCost(ctx context.Context, sel ast.Selection
 			}
 		case "costCents":
 			out.Values[i] = ec._CampaignCost_costCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "coupons":
+			out.Values[i] = ec._CampaignCost_coupons(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "couponCents":
+			out.Values[i] = ec._CampaignCost_couponCents(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -45630,6 +46177,124 @@ func (ec *executionContext) _ConfigEntry(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var couponImplementors = []string{"Coupon"}
+
+func (ec *executionContext) _Coupon(ctx context.Context, sel ast.SelectionSet, obj *ent.Coupon) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, couponImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Coupon")
+		case "benefit":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Coupon_benefit(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "campaign":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Coupon_campaign(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "issuedAt":
+			out.Values[i] = ec._Coupon_issuedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "expiresAt":
+			out.Values[i] = ec._Coupon_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "usedAt":
+			out.Values[i] = ec._Coupon_usedAt(ctx, field, obj)
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -46904,6 +47569,42 @@ func (ec *executionContext) _Member(ctx context.Context, sel ast.SelectionSet, o
 					}
 				}()
 				res = ec._Member_partnerGrants(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "coupons":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Member_coupons(ctx, field, obj)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -55307,6 +56008,10 @@ func (ec *executionContext) marshalNAuditEntryOrderField2ᚖgithubᚗcomᚋmembe
 	return v
 }
 
+func (ec *executionContext) marshalNBenefit2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚐBenefit(ctx context.Context, sel ast.SelectionSet, v ent.Benefit) graphql.Marshaler {
+	return ec._Benefit(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNBenefit2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐBenefitᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Benefit) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -55826,6 +56531,32 @@ func (ec *executionContext) unmarshalNConfigEntryInput2ᚖgithubᚗcomᚋmemberg
 func (ec *executionContext) unmarshalNConfigurePartnerInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐConfigurePartnerInput(ctx context.Context, v any) (model.ConfigurePartnerInput, error) {
 	res, err := ec.unmarshalInputConfigurePartnerInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCoupon2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐCouponᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Coupon) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCoupon2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐCoupon(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCoupon2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐCoupon(ctx context.Context, sel ast.SelectionSet, v *ent.Coupon) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Coupon(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNCreateCampaignInput2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCreateCampaignInput(ctx context.Context, v any) (model.CreateCampaignInput, error) {

@@ -105,6 +105,7 @@ const (
 	SourceTIER_GIFT Source = "TIER_GIFT"
 	SourceMEDAL     Source = "MEDAL"
 	SourcePLUS      Source = "PLUS"
+	SourceCOUPON    Source = "COUPON"
 )
 
 func (s Source) String() string {
@@ -114,7 +115,7 @@ func (s Source) String() string {
 // SourceValidator is a validator for the "source" field enum values. It is called by the builders before save.
 func SourceValidator(s Source) error {
 	switch s {
-	case SourceCLAIM, SourceTIER_GIFT, SourceMEDAL, SourcePLUS:
+	case SourceCLAIM, SourceTIER_GIFT, SourceMEDAL, SourcePLUS, SourceCOUPON:
 		return nil
 	default:
 		return fmt.Errorf("benefitclaim: invalid enum value for source field: %q", s)

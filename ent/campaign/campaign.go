@@ -48,6 +48,8 @@ const (
 	FieldStoreProgramID = "store_program_id"
 	// FieldBenefitKey holds the string denoting the benefit_key field in the database.
 	FieldBenefitKey = "benefit_key"
+	// FieldValidDays holds the string denoting the valid_days field in the database.
+	FieldValidDays = "valid_days"
 	// FieldPartnerKey holds the string denoting the partner_key field in the database.
 	FieldPartnerKey = "partner_key"
 	// FieldMessage holds the string denoting the message field in the database.
@@ -89,6 +91,7 @@ var Columns = []string{
 	FieldBudgetOwner,
 	FieldStoreProgramID,
 	FieldBenefitKey,
+	FieldValidDays,
 	FieldPartnerKey,
 	FieldMessage,
 	FieldCapHits,
@@ -146,6 +149,10 @@ var (
 	DefaultBenefitKey string
 	// BenefitKeyValidator is a validator for the "benefit_key" field. It is called by the builders before save.
 	BenefitKeyValidator func(string) error
+	// DefaultValidDays holds the default value on creation for the "valid_days" field.
+	DefaultValidDays int
+	// ValidDaysValidator is a validator for the "valid_days" field. It is called by the builders before save.
+	ValidDaysValidator func(int) error
 	// DefaultPartnerKey holds the default value on creation for the "partner_key" field.
 	DefaultPartnerKey string
 	// PartnerKeyValidator is a validator for the "partner_key" field. It is called by the builders before save.
@@ -336,6 +343,11 @@ func ByStoreProgramID(opts ...sql.OrderTermOption) OrderOption {
 // ByBenefitKey orders the results by the benefit_key field.
 func ByBenefitKey(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldBenefitKey, opts...).ToFunc()
+}
+
+// ByValidDays orders the results by the valid_days field.
+func ByValidDays(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldValidDays, opts...).ToFunc()
 }
 
 // ByPartnerKey orders the results by the partner_key field.

@@ -124,6 +124,11 @@ func BenefitKey(v string) predicate.Campaign {
 	return predicate.Campaign(sql.FieldEQ(FieldBenefitKey, v))
 }
 
+// ValidDays applies equality check predicate on the "valid_days" field. It's identical to ValidDaysEQ.
+func ValidDays(v int) predicate.Campaign {
+	return predicate.Campaign(sql.FieldEQ(FieldValidDays, v))
+}
+
 // PartnerKey applies equality check predicate on the "partner_key" field. It's identical to PartnerKeyEQ.
 func PartnerKey(v string) predicate.Campaign {
 	return predicate.Campaign(sql.FieldEQ(FieldPartnerKey, v))
@@ -932,6 +937,46 @@ func BenefitKeyEqualFold(v string) predicate.Campaign {
 // BenefitKeyContainsFold applies the ContainsFold predicate on the "benefit_key" field.
 func BenefitKeyContainsFold(v string) predicate.Campaign {
 	return predicate.Campaign(sql.FieldContainsFold(FieldBenefitKey, v))
+}
+
+// ValidDaysEQ applies the EQ predicate on the "valid_days" field.
+func ValidDaysEQ(v int) predicate.Campaign {
+	return predicate.Campaign(sql.FieldEQ(FieldValidDays, v))
+}
+
+// ValidDaysNEQ applies the NEQ predicate on the "valid_days" field.
+func ValidDaysNEQ(v int) predicate.Campaign {
+	return predicate.Campaign(sql.FieldNEQ(FieldValidDays, v))
+}
+
+// ValidDaysIn applies the In predicate on the "valid_days" field.
+func ValidDaysIn(vs ...int) predicate.Campaign {
+	return predicate.Campaign(sql.FieldIn(FieldValidDays, vs...))
+}
+
+// ValidDaysNotIn applies the NotIn predicate on the "valid_days" field.
+func ValidDaysNotIn(vs ...int) predicate.Campaign {
+	return predicate.Campaign(sql.FieldNotIn(FieldValidDays, vs...))
+}
+
+// ValidDaysGT applies the GT predicate on the "valid_days" field.
+func ValidDaysGT(v int) predicate.Campaign {
+	return predicate.Campaign(sql.FieldGT(FieldValidDays, v))
+}
+
+// ValidDaysGTE applies the GTE predicate on the "valid_days" field.
+func ValidDaysGTE(v int) predicate.Campaign {
+	return predicate.Campaign(sql.FieldGTE(FieldValidDays, v))
+}
+
+// ValidDaysLT applies the LT predicate on the "valid_days" field.
+func ValidDaysLT(v int) predicate.Campaign {
+	return predicate.Campaign(sql.FieldLT(FieldValidDays, v))
+}
+
+// ValidDaysLTE applies the LTE predicate on the "valid_days" field.
+func ValidDaysLTE(v int) predicate.Campaign {
+	return predicate.Campaign(sql.FieldLTE(FieldValidDays, v))
 }
 
 // PartnerKeyEQ applies the EQ predicate on the "partner_key" field.

@@ -83,6 +83,7 @@ const (
 	StatusDONE    Status = "DONE"
 	StatusSKIPPED Status = "SKIPPED"
 	StatusFAILED  Status = "FAILED"
+	StatusPENDING Status = "PENDING"
 )
 
 func (s Status) String() string {
@@ -92,7 +93,7 @@ func (s Status) String() string {
 // StatusValidator is a validator for the "status" field enum values. It is called by the builders before save.
 func StatusValidator(s Status) error {
 	switch s {
-	case StatusDONE, StatusSKIPPED, StatusFAILED:
+	case StatusDONE, StatusSKIPPED, StatusFAILED, StatusPENDING:
 		return nil
 	default:
 		return fmt.Errorf("campaignresult: invalid enum value for status field: %q", s)

@@ -110,7 +110,7 @@ var (
 		{Name: "program_id", Type: field.TypeInt},
 		{Name: "idempotency_key", Type: field.TypeString, Size: 128, Collation: "utf8mb4_nopad_bin"},
 		{Name: "period", Type: field.TypeString, Size: 8},
-		{Name: "source", Type: field.TypeEnum, Enums: []string{"CLAIM", "TIER_GIFT", "MEDAL", "PLUS"}},
+		{Name: "source", Type: field.TypeEnum, Enums: []string{"CLAIM", "TIER_GIFT", "MEDAL", "PLUS", "COUPON"}},
 		{Name: "face_value_cents", Type: field.TypeInt64, Default: 0},
 		{Name: "claimed_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
 		{Name: "member_id", Type: field.TypeInt},
@@ -167,6 +167,7 @@ var (
 		{Name: "budget_owner", Type: field.TypeString, Size: 80, Default: ""},
 		{Name: "store_program_id", Type: field.TypeInt, Nullable: true},
 		{Name: "benefit_key", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "valid_days", Type: field.TypeInt, Default: 0},
 		{Name: "partner_key", Type: field.TypeString, Size: 64, Default: ""},
 		{Name: "message", Type: field.TypeString, Size: 500, Default: ""},
 		{Name: "cap_hits", Type: field.TypeInt, Default: 0},
@@ -197,7 +198,7 @@ var (
 		{Name: "campaign_id", Type: field.TypeInt},
 		{Name: "run_id", Type: field.TypeInt},
 		{Name: "member_id", Type: field.TypeInt},
-		{Name: "status", Type: field.TypeEnum, Enums: []string{"DONE", "SKIPPED", "FAILED"}},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"DONE", "SKIPPED", "FAILED", "PENDING"}},
 		{Name: "reason", Type: field.TypeString, Size: 200, Default: ""},
 		{Name: "points", Type: field.TypeInt64, Default: 0},
 		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
@@ -275,6 +276,52 @@ var (
 				Name:    "categorymonth_member_id_month_category",
 				Unique:  true,
 				Columns: []*schema.Column{CategoryMonthsColumns[5], CategoryMonthsColumns[2], CategoryMonthsColumns[3]},
+			},
+		},
+	}
+	// CouponsColumns holds the columns for the "coupons" table.
+	CouponsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt},
+		{Name: "campaign_id", Type: field.TypeInt},
+		{Name: "run_id", Type: field.TypeInt},
+		{Name: "campaign_key", Type: field.TypeString, Size: 48},
+		{Name: "issued_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "expires_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "used_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "claim_id", Type: field.TypeInt, Nullable: true},
+		{Name: "member_id", Type: field.TypeInt},
+		{Name: "benefit_id", Type: field.TypeInt},
+	}
+	// CouponsTable holds the schema information for the "coupons" table.
+	CouponsTable = &schema.Table{
+		Name:       "coupons",
+		Columns:    CouponsColumns,
+		PrimaryKey: []*schema.Column{CouponsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "coupons_members_member",
+				Columns:    []*schema.Column{CouponsColumns[9]},
+				RefColumns: []*schema.Column{MembersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "coupons_benefits_benefit",
+				Columns:    []*schema.Column{CouponsColumns[10]},
+				RefColumns: []*schema.Column{BenefitsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "coupon_run_id_member_id",
+				Unique:  true,
+				Columns: []*schema.Column{CouponsColumns[3], CouponsColumns[9]},
+			},
+			{
+				Name:    "coupon_member_id_benefit_id_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{CouponsColumns[9], CouponsColumns[10], CouponsColumns[6]},
 			},
 		},
 	}
@@ -1625,6 +1672,7 @@ var (
 		CampaignResultsTable,
 		CampaignRunsTable,
 		CategoryMonthsTable,
+		CouponsTable,
 		EventsTable,
 		MedalsTable,
 		MedalChangesTable,
@@ -1695,6 +1743,11 @@ func init() {
 	CategoryMonthsTable.ForeignKeys[0].RefTable = MembersTable
 	CategoryMonthsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(85899345920),
+	}
+	CouponsTable.ForeignKeys[0].RefTable = MembersTable
+	CouponsTable.ForeignKeys[1].RefTable = BenefitsTable
+	CouponsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(193273528320),
 	}
 	EventsTable.ForeignKeys[0].RefTable = MembersTable
 	EventsTable.Annotation = &entsql.Annotation{

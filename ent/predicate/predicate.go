@@ -30,6 +30,9 @@ type CampaignRun func(*sql.Selector)
 // CategoryMonth is the predicate function for categorymonth builders.
 type CategoryMonth func(*sql.Selector)
 
+// Coupon is the predicate function for coupon builders.
+type Coupon func(*sql.Selector)
+
 // Event is the predicate function for event builders.
 type Event func(*sql.Selector)
 

@@ -13,6 +13,7 @@ import (
 	"github.com/membergraph/membergraph/ent/campaignresult"
 	"github.com/membergraph/membergraph/ent/campaignrun"
 	"github.com/membergraph/membergraph/ent/categorymonth"
+	"github.com/membergraph/membergraph/ent/coupon"
 	"github.com/membergraph/membergraph/ent/event"
 	"github.com/membergraph/membergraph/ent/medal"
 	"github.com/membergraph/membergraph/ent/medalchange"
@@ -311,44 +312,50 @@ func init() {
 	campaign.DefaultBenefitKey = campaignDescBenefitKey.Default.(string)
 	// campaign.BenefitKeyValidator is a validator for the "benefit_key" field. It is called by the builders before save.
 	campaign.BenefitKeyValidator = campaignDescBenefitKey.Validators[0].(func(string) error)
+	// campaignDescValidDays is the schema descriptor for valid_days field.
+	campaignDescValidDays := campaignFields[16].Descriptor()
+	// campaign.DefaultValidDays holds the default value on creation for the valid_days field.
+	campaign.DefaultValidDays = campaignDescValidDays.Default.(int)
+	// campaign.ValidDaysValidator is a validator for the "valid_days" field. It is called by the builders before save.
+	campaign.ValidDaysValidator = campaignDescValidDays.Validators[0].(func(int) error)
 	// campaignDescPartnerKey is the schema descriptor for partner_key field.
-	campaignDescPartnerKey := campaignFields[16].Descriptor()
+	campaignDescPartnerKey := campaignFields[17].Descriptor()
 	// campaign.DefaultPartnerKey holds the default value on creation for the partner_key field.
 	campaign.DefaultPartnerKey = campaignDescPartnerKey.Default.(string)
 	// campaign.PartnerKeyValidator is a validator for the "partner_key" field. It is called by the builders before save.
 	campaign.PartnerKeyValidator = campaignDescPartnerKey.Validators[0].(func(string) error)
 	// campaignDescMessage is the schema descriptor for message field.
-	campaignDescMessage := campaignFields[17].Descriptor()
+	campaignDescMessage := campaignFields[18].Descriptor()
 	// campaign.DefaultMessage holds the default value on creation for the message field.
 	campaign.DefaultMessage = campaignDescMessage.Default.(string)
 	// campaign.MessageValidator is a validator for the "message" field. It is called by the builders before save.
 	campaign.MessageValidator = campaignDescMessage.Validators[0].(func(string) error)
 	// campaignDescCapHits is the schema descriptor for cap_hits field.
-	campaignDescCapHits := campaignFields[18].Descriptor()
+	campaignDescCapHits := campaignFields[19].Descriptor()
 	// campaign.DefaultCapHits holds the default value on creation for the cap_hits field.
 	campaign.DefaultCapHits = campaignDescCapHits.Default.(int)
 	// campaign.CapHitsValidator is a validator for the "cap_hits" field. It is called by the builders before save.
 	campaign.CapHitsValidator = campaignDescCapHits.Validators[0].(func(int) error)
 	// campaignDescCapDays is the schema descriptor for cap_days field.
-	campaignDescCapDays := campaignFields[19].Descriptor()
+	campaignDescCapDays := campaignFields[20].Descriptor()
 	// campaign.DefaultCapDays holds the default value on creation for the cap_days field.
 	campaign.DefaultCapDays = campaignDescCapDays.Default.(int)
 	// campaign.CapDaysValidator is a validator for the "cap_days" field. It is called by the builders before save.
 	campaign.CapDaysValidator = campaignDescCapDays.Validators[0].(func(int) error)
 	// campaignDescBudgetPoints is the schema descriptor for budget_points field.
-	campaignDescBudgetPoints := campaignFields[20].Descriptor()
+	campaignDescBudgetPoints := campaignFields[21].Descriptor()
 	// campaign.DefaultBudgetPoints holds the default value on creation for the budget_points field.
 	campaign.DefaultBudgetPoints = campaignDescBudgetPoints.Default.(int64)
 	// campaign.BudgetPointsValidator is a validator for the "budget_points" field. It is called by the builders before save.
 	campaign.BudgetPointsValidator = campaignDescBudgetPoints.Validators[0].(func(int64) error)
 	// campaignDescSpentPoints is the schema descriptor for spent_points field.
-	campaignDescSpentPoints := campaignFields[21].Descriptor()
+	campaignDescSpentPoints := campaignFields[22].Descriptor()
 	// campaign.DefaultSpentPoints holds the default value on creation for the spent_points field.
 	campaign.DefaultSpentPoints = campaignDescSpentPoints.Default.(int64)
 	// campaign.SpentPointsValidator is a validator for the "spent_points" field. It is called by the builders before save.
 	campaign.SpentPointsValidator = campaignDescSpentPoints.Validators[0].(func(int64) error)
 	// campaignDescCreatedBy is the schema descriptor for created_by field.
-	campaignDescCreatedBy := campaignFields[23].Descriptor()
+	campaignDescCreatedBy := campaignFields[24].Descriptor()
 	// campaign.CreatedByValidator is a validator for the "created_by" field. It is called by the builders before save.
 	campaign.CreatedByValidator = campaignDescCreatedBy.Validators[0].(func(string) error)
 	campaignresult.Policy = privacy.NewPolicies(schema.CampaignResult{})
@@ -440,6 +447,21 @@ func init() {
 	categorymonthDescSpendCents := categorymonthFields[4].Descriptor()
 	// categorymonth.DefaultSpendCents holds the default value on creation for the spend_cents field.
 	categorymonth.DefaultSpendCents = categorymonthDescSpendCents.Default.(int64)
+	coupon.Policy = privacy.NewPolicies(schema.Coupon{})
+	coupon.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := coupon.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	couponFields := schema.Coupon{}.Fields()
+	_ = couponFields
+	// couponDescCampaignKey is the schema descriptor for campaign_key field.
+	couponDescCampaignKey := couponFields[5].Descriptor()
+	// coupon.CampaignKeyValidator is a validator for the "campaign_key" field. It is called by the builders before save.
+	coupon.CampaignKeyValidator = couponDescCampaignKey.Validators[0].(func(string) error)
 	event.Policy = privacy.NewPolicies(schema.Event{})
 	event.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {

@@ -44,7 +44,10 @@ func (Campaign) Fields() []ent.Field {
 			Comment("The store budget row drawn on: the store's key or its union's UNION:<key>; empty for PLATFORM."),
 		field.Int("store_program_id").Optional().Nillable().Immutable().
 			Comment("A store budget's programme, whose consenting members alone are granted."),
-		field.String("benefit_key").Default("").MaxLen(64).Immutable(),
+		field.String("benefit_key").Default("").MaxLen(64).Immutable().
+			Comment("ISSUE_COUPON: the catalogue benefit each coupon is for."),
+		field.Int("valid_days").Default(0).NonNegative().Immutable().
+			Comment("ISSUE_COUPON: how many days a coupon can be used after its issue."),
 		field.String("partner_key").Default("").MaxLen(64).Immutable(),
 		field.String("message").Default("").MaxLen(500).Immutable(),
 		field.Int("cap_hits").Default(0).NonNegative().Immutable().
@@ -118,8 +121,10 @@ func (CampaignResult) Fields() []ent.Field {
 		field.Int("campaign_id").Immutable(),
 		field.Int("run_id").Immutable(),
 		field.Int("member_id").Immutable(),
-		field.Enum("status").Values("DONE", "SKIPPED", "FAILED").Immutable(),
-		field.String("reason").Default("").MaxLen(200).Immutable().Comment("Why SKIPPED or FAILED."),
+		// PENDING: a NOTIFY result recorded (the claim) whose partner call has not answered
+		// yet; it turns DONE or FAILED once, so only status and reason change.
+		field.Enum("status").Values("DONE", "SKIPPED", "FAILED", "PENDING"),
+		field.String("reason").Default("").MaxLen(200).Comment("Why SKIPPED or FAILED."),
 		field.Int64("points").Default(0).Immutable(),
 		field.Time("created_at").Immutable().SchemaType(datetime),
 	}

@@ -287,12 +287,13 @@ func (BenefitClaim) Fields() []ent.Field {
 		field.String("idempotency_key").MaxLen(128).Immutable().Annotations(idCollation, entgql.Skip()),
 		field.String("period").MaxLen(8).Immutable().
 			Comment("The quota period it counts against: YYYY-MM, YYYY, or empty when unlimited."),
-		field.Enum("source").Values("CLAIM", "TIER_GIFT", "MEDAL", "PLUS").Immutable().Comment("How the claim came about.").
+		field.Enum("source").Values("CLAIM", "TIER_GIFT", "MEDAL", "PLUS", "COUPON").Immutable().Comment("How the claim came about.").
 			Annotations(entgql.Type("BenefitClaimSource"), EnumDoc{Type: "How a benefit claim came about.", Values: map[string]string{
 				"CLAIM":     "The member used a benefit of their tier (claimBenefit).",
 				"TIER_GIFT": "Issued with the upgrade gift of a tier reached.",
 				"MEDAL":     "Issued when a medal level was first reached.",
 				"PLUS":      "The member used a benefit of their PLUS membership (claimBenefit).",
+				"COUPON":    "The member used a campaign's coupon (claimBenefit).",
 			}}),
 		field.Int64("face_value_cents").NonNegative().Default(0).Immutable().
 			Comment("The face value of the coupon claimed, in cents; 0 for a benefit without one. A PLUS refund subtracts the PLUS coupons used."),

@@ -81,11 +81,19 @@ type CampaignAction struct {
 	Points *int `json:"points,omitempty"`
 	// GRANT_POINTS: PLATFORM or STORE:<store id>.
 	Budget *string `json:"budget,omitempty"`
+	// ISSUE_COUPON: the benefit's catalogue key.
+	BenefitKey *string `json:"benefitKey,omitempty"`
+	// ISSUE_COUPON: the days a coupon can be used after its issue.
+	ValidDays *int `json:"validDays,omitempty"`
+	// NOTIFY: the partner plugin's key.
+	Partner *string `json:"partner,omitempty"`
+	// NOTIFY: the partner's template.
+	Template *string `json:"template,omitempty"`
 }
 
 // What a campaign does for each member hit.
 type CampaignActionInput struct {
-	// GRANT_POINTS (ISSUE_COUPON and NOTIFY are not available yet).
+	// GRANT_POINTS or ISSUE_COUPON (NOTIFY is not available yet).
 	Kind campaign.Action `json:"kind"`
 	// GRANT_POINTS: points per member, 1 to 1,000,000,000.
 	Points *int `json:"points,omitempty"`
@@ -93,6 +101,14 @@ type CampaignActionInput struct {
 	// STORE:<store id>, a store in a store programme, whose consenting members alone are granted
 	// (a UNION store draws on its programme's shared budget).
 	Budget *string `json:"budget,omitempty"`
+	// ISSUE_COUPON: the catalogue key of the benefit each coupon is for, e.g. BIRTHDAY_COUPON.
+	BenefitKey *string `json:"benefitKey,omitempty"`
+	// ISSUE_COUPON: how many days a coupon can be used after its issue, 1 to 366.
+	ValidDays *int `json:"validDays,omitempty"`
+	// NOTIFY: the key of the partner plugin that sends the notification, e.g. videovip.
+	Partner *string `json:"partner,omitempty"`
+	// NOTIFY: the partner's template of the message, 1 to 500 characters.
+	Template *string `json:"template,omitempty"`
 }
 
 // What a run started now would do.
@@ -105,6 +121,10 @@ type CampaignCost struct {
 	Points int `json:"points"`
 	// What those points are worth, in cents (100 points = ¥1 by default: the programme's pointsPerYuan).
 	CostCents int `json:"costCents"`
+	// ISSUE_COUPON: the coupons it would issue, one per member hit; 0 otherwise.
+	Coupons int `json:"coupons"`
+	// ISSUE_COUPON: the coupons' face value together, in cents (the benefit's faceValueCents each).
+	CouponCents int `json:"couponCents"`
 }
 
 // At most hits hits per member within days days.

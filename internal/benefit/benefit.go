@@ -284,6 +284,10 @@ const claimOperation = "claimBenefit"
 // decide claims b for m under the lock the caller holds on book, or refuses: the benefit is
 // not the member's (tier or PLUS) or its quota is used. It writes only the claim.
 func (s *Service) decide(ctx context.Context, tx *ent.Tx, prog *ent.Program, b *ent.Benefit, m *ent.Member, book *points.Book, key string, out *Claimed) error {
+	// A campaign's coupon goes first: it expires, the tier's quota renews.
+	if used, err := useCoupon(ctx, tx, prog.ID, b, m.ID, key, book.Now, out); used || err != nil {
+		return err
+	}
 	// Read the tier inside the lock: a settlement may just have moved the member.
 	cur, err := tx.Member.Query().Where(member.ID(m.ID)).QueryTier().WithBenefits().Only(ctx)
 	if err != nil {
@@ -307,6 +311,9 @@ func (s *Service) decide(ctx context.Context, tx *ent.Tx, prog *ent.Program, b *
 		source = benefitclaim.SourcePLUS
 	}
 	if source == "" {
+		if err := couponRefusal(ctx, tx, b, m.ID, book.Now); err != nil {
+			return err
+		}
 		return usererr.New(usererr.FailedPrecondition, "input.benefitKey", "%s is not a benefit of the %s tier", b.Key, cur.Name)
 	}
 	period, end := Period(b, book.Now, book.Loc)

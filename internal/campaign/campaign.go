@@ -104,6 +104,9 @@ type Action struct {
 	Kind   entcampaign.Action
 	Points int64  // GRANT_POINTS: per member, 1..amount.MaxPoints
 	Budget string // GRANT_POINTS: PLATFORM or STORE:<store id>
+	// ISSUE_COUPON: the catalogue benefit each coupon is for, and its days of validity.
+	BenefitKey string
+	ValidDays  int
 }
 
 // Spec is a new campaign.
@@ -179,8 +182,10 @@ func validate(s Spec) (minute int, errs usererr.List) {
 		default:
 			errs.Add(usererr.InvalidArgument, "input.action.budget", "budget must be PLATFORM or STORE:<store id>, got %q", b)
 		}
-	case entcampaign.ActionISSUE_COUPON, entcampaign.ActionNOTIFY:
-		errs.Add(usererr.FailedPrecondition, "input.action.kind", "%s is not available yet; use GRANT_POINTS", s.Action.Kind)
+	case entcampaign.ActionISSUE_COUPON:
+		validateCoupon(s.Action, &errs)
+	case entcampaign.ActionNOTIFY:
+		errs.Add(usererr.FailedPrecondition, "input.action.kind", "%s is not available yet; use GRANT_POINTS or ISSUE_COUPON", s.Action.Kind)
 	default:
 		errs.Add(usererr.InvalidArgument, "input.action.kind", "unknown action %q", s.Action.Kind)
 	}
@@ -208,6 +213,11 @@ func (s *Service) Create(ctx context.Context, spec Spec) (*ent.Campaign, error) 
 	if err != nil {
 		return nil, err
 	}
+	if spec.Action.Kind == entcampaign.ActionISSUE_COUPON {
+		if _, err := s.couponBenefit(sys, spec.Action.BenefitKey, "input.action.benefitKey"); err != nil {
+			return nil, err
+		}
+	}
 	owner, spID := "", (*int)(nil)
 	if store, ok := strings.CutPrefix(spec.Action.Budget, "STORE:"); ok {
 		st, err := s.client.Store.Query().Where(entstore.Key(store)).WithStoreProgram().Only(sys)
@@ -230,6 +240,9 @@ func (s *Service) Create(ctx context.Context, spec Spec) (*ent.Campaign, error) 
 		SetBudgetPoints(spec.BudgetPoints).SetCreatedBy(actor(v)).SetCreatedAt(s.ledger.Clock().Now())
 	if spec.Trigger.Kind != entcampaign.TriggerKindWEEKLY {
 		q.SetWeekday(0)
+	}
+	if spec.Action.Kind == entcampaign.ActionISSUE_COUPON {
+		q.SetBenefitKey(spec.Action.BenefitKey).SetValidDays(spec.Action.ValidDays)
 	}
 	if spec.Trigger.Kind != entcampaign.TriggerKindMONTHLY {
 		q.SetMonthDay(0)
@@ -309,6 +322,9 @@ type Cost struct {
 	Skipped int
 	Points  int64
 	Cents   int64 // the points' worth in ¥ cents
+	// ISSUE_COUPON: the coupons it would issue and their face value together, in cents.
+	Coupons     int
+	CouponCents int64
 }
 
 func (c Cost) String() string {

@@ -264,6 +264,9 @@ func (s *Service) chunkTx(ctx context.Context, tx *ent.Tx, prog *ent.Program, ca
 		}
 	}
 	accts := map[int]*ent.PointAccount{}
+	if c.Action == entcampaign.ActionISSUE_COUPON { // it credits nothing: no account to lock
+		hit = nil
+	}
 	if len(hit) > 0 {
 		if accts, err = s.ledger.Accounts(ctx, tx, hit); err != nil {
 			return false, err
@@ -290,7 +293,7 @@ func (s *Service) chunkTx(ctx context.Context, tx *ent.Tx, prog *ent.Program, ca
 	for i, o := range outs {
 		told[i] = outbox.Message{ProgramID: c.ProgramID, MemberID: o.MemberID, Type: outbox.CampaignResult, At: now,
 			Data: ResultMessage{Campaign: c.Key, Run: runKey, Status: o.Status, Reason: o.Reason, Points: o.Points}}
-		if o.Status == campaignresult.StatusDONE {
+		if o.Status == campaignresult.StatusDONE && c.Action == entcampaign.ActionGRANT_POINTS {
 			credited = append(credited, accts[o.MemberID])
 		}
 		switch o.Status {
@@ -310,6 +313,11 @@ func (s *Service) chunkTx(ctx context.Context, tx *ent.Tx, prog *ent.Program, ca
 	}
 	if len(rows) > 0 {
 		if err := tx.CampaignResult.CreateBulk(rows...).Exec(ctx); err != nil {
+			return false, err
+		}
+	}
+	if c.Action == entcampaign.ActionISSUE_COUPON {
+		if err := s.writeCoupons(ctx, tx, c, runID, outs, now); err != nil {
 			return false, err
 		}
 	}
@@ -439,6 +447,9 @@ func (s *Service) DryRun(ctx context.Context, c *ent.Campaign) (Cost, error) {
 		after = ids[len(ids)-1]
 	}
 	cost.Cents = CostCents(cost.Points, prog.PointsPerYuan)
+	if err := s.couponCost(ctx, c, &cost); err != nil {
+		return cost, err
+	}
 	return cost, nil
 }
 
