@@ -41,6 +41,12 @@ func campaignSpec(in model.CreateCampaignInput) campaign.Spec {
 	if in.Action.ValidDays != nil {
 		s.Action.ValidDays = *in.Action.ValidDays
 	}
+	if in.Action.Partner != nil {
+		s.Action.Partner = *in.Action.Partner
+	}
+	if in.Action.Template != nil {
+		s.Action.Template = *in.Action.Template
+	}
 	if in.FrequencyCap != nil {
 		s.CapHits, s.CapDays = in.FrequencyCap.Hits, in.FrequencyCap.Days
 	}

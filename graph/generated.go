@@ -7226,7 +7226,7 @@ input CampaignTriggerInput {
 
 """What a campaign does for each member hit."""
 input CampaignActionInput {
-  "GRANT_POINTS or ISSUE_COUPON (NOTIFY is not available yet)."
+  "GRANT_POINTS, ISSUE_COUPON or NOTIFY."
   kind: CampaignActionKind!
   "GRANT_POINTS: points per member, 1 to 1,000,000,000."
   points: Int

@@ -192,6 +192,9 @@ func serve(ctx context.Context, args []string) error {
 	campaigns := campaign.NewService(db.Client, ledger, segment.NewService(db.Client, clk), campaign.SegmentsByKey(db.Client),
 		campaign.Config{ScheduleInterval: cfg.CampaignInterval})
 	plusTerms.AddListener(campaigns.TermListener()) // PLUS_START and PLUS_END campaigns
+	if plugins != nil {
+		campaigns.SetNotifier(plugins) // NOTIFY campaigns send through the partner plugins
+	}
 	// An event batch re-tags the members it touched once it committed (internal/tag).
 	tags := tag.NewService(db.Client, clk, db.Dialect, tag.Config{Logger: logger})
 	eventsSvc := events.NewService(db.Client, ledger, 0)

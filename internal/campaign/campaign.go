@@ -75,6 +75,7 @@ type Service struct {
 	audience Audience
 	segment  SegmentResolver
 	cfg      Config
+	notifier Notifier // nil: no partner sends, so NOTIFY is refused
 }
 
 // NewService returns a Service over audience, resolving segment keys with segment.
@@ -107,6 +108,8 @@ type Action struct {
 	// ISSUE_COUPON: the catalogue benefit each coupon is for, and its days of validity.
 	BenefitKey string
 	ValidDays  int
+	// NOTIFY: the partner plugin that sends, one that offers Notify, and its template.
+	Partner, Template string
 }
 
 // Spec is a new campaign.
@@ -126,6 +129,9 @@ var timeOfDay = regexp.MustCompile(`^([01][0-9]|2[0-3]):([0-5][0-9])$`)
 const (
 	MaxCapHits = 1000
 	MaxCapDays = 366
+	// MaxTemplate is a NOTIFY template's length in characters (the message column's 500
+	// bytes hold 125 four-byte characters at worst, so it is bounded in bytes too).
+	MaxTemplate = 125
 )
 
 // validate checks s alone, field by field; what needs the database (the segment, the
@@ -182,10 +188,15 @@ func validate(s Spec) (minute int, errs usererr.List) {
 		default:
 			errs.Add(usererr.InvalidArgument, "input.action.budget", "budget must be PLATFORM or STORE:<store id>, got %q", b)
 		}
+	case entcampaign.ActionNOTIFY:
+		if !ident.Valid(ident.Ref, s.Action.Partner) || len(s.Action.Partner) > 64 {
+			errs.Add(usererr.InvalidArgument, "input.action.partner", "a NOTIFY campaign needs partner, a partner plugin's key")
+		}
+		if n := len([]rune(s.Action.Template)); n < 1 || n > MaxTemplate || strings.TrimSpace(s.Action.Template) == "" {
+			errs.Add(usererr.InvalidArgument, "input.action.template", "a NOTIFY campaign needs a template of 1–%d characters", MaxTemplate)
+		}
 	case entcampaign.ActionISSUE_COUPON:
 		validateCoupon(s.Action, &errs)
-	case entcampaign.ActionNOTIFY:
-		errs.Add(usererr.FailedPrecondition, "input.action.kind", "%s is not available yet; use GRANT_POINTS or ISSUE_COUPON", s.Action.Kind)
 	default:
 		errs.Add(usererr.InvalidArgument, "input.action.kind", "unknown action %q", s.Action.Kind)
 	}
@@ -213,6 +224,11 @@ func (s *Service) Create(ctx context.Context, spec Spec) (*ent.Campaign, error) 
 	if err != nil {
 		return nil, err
 	}
+	if spec.Action.Kind == entcampaign.ActionNOTIFY {
+		if err := s.checkNotifier(spec.Action.Partner); err != nil {
+			return nil, err
+		}
+	}
 	if spec.Action.Kind == entcampaign.ActionISSUE_COUPON {
 		if _, err := s.couponBenefit(sys, spec.Action.BenefitKey, "input.action.benefitKey"); err != nil {
 			return nil, err
@@ -237,7 +253,7 @@ func (s *Service) Create(ctx context.Context, spec Spec) (*ent.Campaign, error) 
 		SetWeekday(spec.Trigger.Weekday).SetMonthDay(spec.Trigger.MonthDay).SetSegmentID(segID).SetEventKind(spec.Trigger.Event).
 		SetAction(spec.Action.Kind).SetPoints(spec.Action.Points).SetFunding(spec.Action.Budget).
 		SetBudgetOwner(owner).SetNillableStoreProgramID(spID).SetCapHits(spec.CapHits).SetCapDays(spec.CapDays).
-		SetBudgetPoints(spec.BudgetPoints).SetCreatedBy(actor(v)).SetCreatedAt(s.ledger.Clock().Now())
+		SetBudgetPoints(spec.BudgetPoints).SetPartnerKey(spec.Action.Partner).SetMessage(spec.Action.Template).SetCreatedBy(actor(v)).SetCreatedAt(s.ledger.Clock().Now())
 	if spec.Trigger.Kind != entcampaign.TriggerKindWEEKLY {
 		q.SetWeekday(0)
 	}

@@ -180,7 +180,15 @@ func (s *Service) runFor(ctx context.Context, c *ent.Campaign, runKey string, on
 		if err := s.chunk(ctx, prog, c, run.ID, run.RunKey, ids); err != nil {
 			return nil, err
 		}
+		if err := s.notifyPending(ctx, c, run); err != nil {
+			return nil, err
+		}
 		after = ids[len(ids)-1]
+	}
+	// A crash after a chunk's commit left its members PENDING: they are sent now, with the
+	// same keys, before the run is finished.
+	if err := s.notifyPending(ctx, c, run); err != nil {
+		return nil, err
 	}
 	if err := s.client.CampaignRun.Update().Where(campaignrun.ID(run.ID), campaignrun.FinishedAtIsNil()).
 		SetFinishedAt(s.ledger.Clock().Now()).Exec(ctx); err != nil {
@@ -264,7 +272,7 @@ func (s *Service) chunkTx(ctx context.Context, tx *ent.Tx, prog *ent.Program, ca
 		}
 	}
 	accts := map[int]*ent.PointAccount{}
-	if c.Action == entcampaign.ActionISSUE_COUPON { // it credits nothing: no account to lock
+	if c.Action == entcampaign.ActionISSUE_COUPON || c.Action == entcampaign.ActionNOTIFY { // they credit nothing: no account to lock
 		hit = nil
 	}
 	if len(hit) > 0 {
@@ -291,6 +299,10 @@ func (s *Service) chunkTx(ctx context.Context, tx *ent.Tx, prog *ent.Program, ca
 	rows := make([]*ent.CampaignResultCreate, len(outs))
 	told := make([]outbox.Message, len(outs))
 	for i, o := range outs {
+		if c.Action == entcampaign.ActionNOTIFY && o.Status == campaignresult.StatusDONE {
+			// Recorded before the partner is called (notifyPending, after the commit).
+			o.Status = campaignresult.StatusPENDING
+		}
 		told[i] = outbox.Message{ProgramID: c.ProgramID, MemberID: o.MemberID, Type: outbox.CampaignResult, At: now,
 			Data: ResultMessage{Campaign: c.Key, Run: runKey, Status: o.Status, Reason: o.Reason, Points: o.Points}}
 		if o.Status == campaignresult.StatusDONE && c.Action == entcampaign.ActionGRANT_POINTS {
@@ -302,6 +314,7 @@ func (s *Service) chunkTx(ctx context.Context, tx *ent.Tx, prog *ent.Program, ca
 			granted += o.Points
 		case campaignresult.StatusSKIPPED:
 			skipped++
+		case campaignresult.StatusPENDING: // counted once the partner answered
 		default:
 			failed++
 		}
@@ -360,7 +373,7 @@ func (s *Service) load(ctx context.Context, client *ent.Client, c *ent.Campaign,
 			Count    int `json:"count"`
 		}
 		err := client.CampaignResult.Query().Where(campaignresult.CampaignID(c.ID), campaignresult.MemberIDIn(members...),
-			campaignresult.StatusEQ(campaignresult.StatusDONE), campaignresult.CreatedAtGT(now.Add(-time.Duration(c.CapDays)*24*time.Hour))).
+			campaignresult.StatusIn(campaignresult.StatusDONE, campaignresult.StatusPENDING), campaignresult.CreatedAtGT(now.Add(-time.Duration(c.CapDays)*24*time.Hour))).
 			GroupBy(campaignresult.FieldMemberID).Aggregate(ent.Count()).Scan(ctx, &rows)
 		if err != nil {
 			return st, err

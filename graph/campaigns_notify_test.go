@@ -1,0 +1,100 @@
+package graph_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/membergraph/membergraph/internal/store"
+	"github.com/membergraph/membergraph/internal/storetest"
+	"github.com/membergraph/membergraph/plugins/host"
+)
+
+// TestCampaignNotify: a NOTIFY campaign sends through the real videovip plugin, once per
+// member of its segment, and a second run the same day sends nothing; a partner without
+// notifications (cobrandcard), an unknown one, and a missing template are refused at their
+// fields and create nothing.
+func TestCampaignNotify(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newCampaignFixture(t, db)
+		dir := builtPlugins(t)
+		m, err := host.Start(context.Background(), host.Config{Dir: dir, CallTimeout: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(m.Close)
+		f.svc.SetNotifier(m)
+		f.members(3, 1) // app-1..app-3 in the segment "app", web-1 outside it
+		notify := func(key, partner, template string) map[string]any {
+			return map[string]any{"key": key, "name": "Notify " + key, "segment": "app",
+				"trigger": map[string]any{"kind": "DAILY", "timeOfDay": "09:00"},
+				"action":  map[string]any{"kind": "NOTIFY", "partner": partner, "template": template}}
+		}
+		for _, c := range []struct {
+			name, partner, template, field, code string
+		}{
+			{"no Notify", "cobrandcard", "VIP_TRIAL", "input.action.partner", "FAILED_PRECONDITION"},
+			{"unknown partner", "nobody", "VIP_TRIAL", "input.action.partner", "FAILED_PRECONDITION"},
+			{"no partner", "", "VIP_TRIAL", "input.action.partner", "INVALID_ARGUMENT"},
+			{"no template", "videovip", "", "input.action.template", "INVALID_ARGUMENT"},
+		} {
+			ue := f.create(notify("bad", c.partner, c.template))
+			if len(ue) != 1 || fmt.Sprint(ue[0].Field) != fmt.Sprint(campaignFieldPath(c.field)) || ue[0].Code != c.code {
+				t.Errorf("%s: %+v, want %s at %s", c.name, ue, c.code, c.field)
+			}
+		}
+		var list struct{ Campaigns []struct{ Key string } }
+		f.must(f.admin, `{ campaigns { key } }`, nil, &list)
+		if len(list.Campaigns) != 0 {
+			t.Fatalf("refused input created %+v", list.Campaigns)
+		}
+
+		f.mustCreate(notify("vip", "videovip", "VIP_TRIAL"))
+		// 16:00 in Shanghai, past 09:00: today's run is due and hits the 3 app members,
+		// crediting nothing.
+		if st := f.runDue(); st.Runs != 1 || st.Done != 3 || st.Failed != 0 || st.Points != 0 {
+			t.Fatalf("first run = %+v, want 1 run notifying 3 members", st)
+		}
+		if st := f.runDue(); st.Runs != 0 {
+			t.Fatalf("second run the same day = %+v, want none", st)
+		}
+		run := f.campaign("vip").Runs.Edges[0].Node
+		if run.Key != "2026-11-22" || run.FinishedAt == nil || run.Done != 3 || len(run.Results.Edges) != 3 {
+			t.Fatalf("run = %+v", run)
+		}
+		for i, e := range run.Results.Edges {
+			if want := (campaignResultView{Member: fmt.Sprintf("app-%d", i+1), Status: "DONE"}); e.Node != want {
+				t.Errorf("result %d = %+v, want %+v", i, e.Node, want)
+			}
+		}
+		// What the plugin sent: one line per member, app-1..app-3, each under its own key.
+		raw, err := os.ReadFile(filepath.Join(dir, "state", "videovip", "notifications.jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sent := map[string]int{}
+		keys := map[string]bool{}
+		for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+			var n struct{ IdempotencyKey, ExternalID, Template, CampaignKey string }
+			if err := json.Unmarshal([]byte(line), &n); err != nil {
+				t.Fatalf("%q: %v", line, err)
+			}
+			if n.Template != "VIP_TRIAL" || n.CampaignKey != "vip" || !strings.HasPrefix(n.IdempotencyKey, "campaign:vip:2026-11-22:") {
+				t.Errorf("notification %+v", n)
+			}
+			sent[n.ExternalID]++
+			keys[n.IdempotencyKey] = true
+		}
+		if want := map[string]int{"app-1": 1, "app-2": 1, "app-3": 1}; fmt.Sprint(sent) != fmt.Sprint(want) || len(keys) != 3 {
+			t.Fatalf("sent %v under %d keys, want %v under 3", sent, len(keys), want)
+		}
+		if b := f.balance("app-1"); b != 0 {
+			t.Errorf("app-1 has %d points from a NOTIFY campaign", b)
+		}
+	})
+}
