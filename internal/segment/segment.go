@@ -1,6 +1,7 @@
 // Package segment keeps saved filters over tags and member fields (docs/domain.md §8) and
 // answers who is in one: a live count and the members in ascending id order, each one SQL
-// statement over the members table (the filter compiled by internal/tag/cond).
+// statement over the members table (the filter compiled by internal/tag/cond's Joined, its
+// tags joined by their unique key rather than tested by EXISTS; see there).
 package segment
 
 import (
@@ -144,9 +145,9 @@ func (s *Service) MemberIDs(ctx context.Context, segmentID int, afterMemberID in
 	if err != nil {
 		return nil, err
 	}
-	where, args := cond.Compile(seg.Condition, env)
-	rows, err := s.client.QueryContext(ctx, "SELECT m.`id` FROM `members` m WHERE m.`program_id` = ? AND m.`id` > ? AND "+
-		where+" ORDER BY m.`id` LIMIT ?", append(append([]any{seg.ProgramID, afterMemberID}, args...), limit)...)
+	joins, joinArgs, where, args := cond.Joined(seg.Condition, env)
+	rows, err := s.client.QueryContext(ctx, "SELECT m.`id` FROM `members` m"+joins+" WHERE m.`program_id` = ? AND m.`id` > ? AND "+
+		where+" ORDER BY m.`id` LIMIT ?", append(append(append(joinArgs, seg.ProgramID, afterMemberID), args...), limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("segment %d members: %w", segmentID, err)
 	}
@@ -163,10 +164,10 @@ func (s *Service) MemberIDs(ctx context.Context, segmentID int, afterMemberID in
 }
 
 func (s *Service) count(ctx context.Context, programID int, filter cond.Node, env cond.Env) (int, error) {
-	where, args := cond.Compile(filter, env)
+	joins, joinArgs, where, args := cond.Joined(filter, env)
 	var n int
-	rows, err := s.client.QueryContext(ctx, "SELECT COUNT(*) FROM `members` m WHERE m.`program_id` = ? AND "+where,
-		append([]any{programID}, args...)...)
+	rows, err := s.client.QueryContext(ctx, "SELECT COUNT(*) FROM `members` m"+joins+" WHERE m.`program_id` = ? AND "+where,
+		append(append(joinArgs, programID), args...)...)
 	if err != nil {
 		return 0, fmt.Errorf("segment count: %w", err)
 	}
