@@ -10,9 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/internal/campaign"
 	"github.com/membergraph/membergraph/internal/store"
 	"github.com/membergraph/membergraph/internal/storetest"
 	"github.com/membergraph/membergraph/plugins/host"
+	partnerv1 "github.com/membergraph/membergraph/plugins/proto/partner/v1"
 )
 
 // TestCampaignNotify: a NOTIFY campaign sends through the real videovip plugin, once per
@@ -95,6 +98,56 @@ func TestCampaignNotify(t *testing.T) {
 		}
 		if b := f.balance("app-1"); b != 0 {
 			t.Errorf("app-1 has %d points from a NOTIFY campaign", b)
+		}
+	})
+}
+
+// TestCampaignNotifyResume: a process without the plugins (membergraph campaigns run)
+// records the members PENDING and leaves the run unfinished; the next run with them sends
+// each once. One member's key was already sent before the resume — a crash after the call,
+// before its record — and the partner replays it instead of sending again.
+func TestCampaignNotifyResume(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newCampaignFixture(t, db)
+		f.members(2, 0)
+		// Created with the plugins, run without them.
+		dir := builtPlugins(t)
+		m, err := host.Start(context.Background(), host.Config{Dir: dir, CallTimeout: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(m.Close)
+		f.svc.SetNotifier(m)
+		f.mustCreate(map[string]any{"key": "vip", "name": "VIP", "segment": "app",
+			"trigger": map[string]any{"kind": "DAILY", "timeOfDay": "09:00"},
+			"action":  map[string]any{"kind": "NOTIFY", "partner": "videovip", "template": "VIP_TRIAL"}})
+		f.svc.SetNotifier(nil)
+		if _, err := f.svc.RunDue(context.Background()); err == nil {
+			t.Fatal("a NOTIFY run without plugins succeeded")
+		}
+		run := f.campaign("vip").Runs.Edges[0].Node
+		if run.FinishedAt != nil || run.Done != 0 || len(run.Results.Edges) != 2 || run.Results.Edges[0].Node.Status != "PENDING" {
+			t.Fatalf("run without plugins = %+v, want unfinished, both PENDING", run)
+		}
+		// app-1's notification went out before the crash that lost its record.
+		id1, err := db.Client.Member.Query().Where(member.ExternalID("app-1")).OnlyID(f.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Notify(context.Background(), "videovip", &partnerv1.NotifyRequest{IdempotencyKey: campaign.NotifyKey("vip", run.Key, id1),
+			Member: &partnerv1.Member{ExternalId: "app-1"}, Template: "VIP_TRIAL", CampaignKey: "vip"}); err != nil {
+			t.Fatal(err)
+		}
+		f.svc.SetNotifier(m)
+		if st := f.runDue(); st.Runs != 1 || st.Done != 2 || st.Failed != 0 {
+			t.Fatalf("resumed run = %+v, want both DONE", st)
+		}
+		raw, err := os.ReadFile(filepath.Join(dir, "state", "videovip", "notifications.jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(string(raw), "\n"); n != 2 || strings.Count(string(raw), `"externalId":"app-1"`) != 1 {
+			t.Fatalf("sent %d notifications, want one each for app-1 and app-2:\n%s", n, raw)
 		}
 	})
 }
