@@ -11,7 +11,10 @@ import (
 	"time"
 
 	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/ent/outboxmessage"
+	"github.com/membergraph/membergraph/ent/privacy"
 	"github.com/membergraph/membergraph/internal/campaign"
+	"github.com/membergraph/membergraph/internal/outbox"
 	"github.com/membergraph/membergraph/internal/store"
 	"github.com/membergraph/membergraph/internal/storetest"
 	"github.com/membergraph/membergraph/plugins/host"
@@ -148,6 +151,17 @@ func TestCampaignNotifyResume(t *testing.T) {
 		}
 		if n := strings.Count(string(raw), "\n"); n != 2 || strings.Count(string(raw), `"externalId":"app-1"`) != 1 {
 			t.Fatalf("sent %d notifications, want one each for app-1 and app-2:\n%s", n, raw)
+		}
+		// The webhooks heard each member once, when the partner had answered: DONE, not PENDING.
+		msgs, err := db.Client.OutboxMessage.Query().Where(outboxmessage.EventType(outbox.CampaignResult)).
+			All(privacy.DecisionContext(f.ctx, privacy.Allow))
+		if err != nil || len(msgs) != 2 {
+			t.Fatalf("%d campaign.result messages (%v), want 2", len(msgs), err)
+		}
+		for _, m := range msgs {
+			if !strings.Contains(string(m.Payload), `"status":"DONE"`) {
+				t.Errorf("campaign.result %s, want DONE", m.Payload)
+			}
 		}
 	})
 }

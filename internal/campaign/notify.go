@@ -10,6 +10,7 @@ import (
 	"github.com/membergraph/membergraph/ent/campaignresult"
 	"github.com/membergraph/membergraph/ent/campaignrun"
 	"github.com/membergraph/membergraph/ent/member"
+	"github.com/membergraph/membergraph/internal/outbox"
 	"github.com/membergraph/membergraph/internal/usererr"
 	"github.com/membergraph/membergraph/plugins/host"
 	partnerv1 "github.com/membergraph/membergraph/plugins/proto/partner/v1"
@@ -46,6 +47,13 @@ func (s *Service) checkNotifier(key string) error {
 		return usererr.New(usererr.FailedPrecondition, "input.action.partner", "partner %q does not offer notifications", key)
 	}
 	return nil
+}
+
+// answer is a partner's answer for one member, to record.
+type answer struct {
+	member int
+	status campaignresult.Status
+	reason string
 }
 
 // NotifyKey is the idempotency key of the notification of (campaign, run, member), the
@@ -107,26 +115,42 @@ func (s *Service) notifyPending(ctx context.Context, c *ent.Campaign, run *ent.C
 	}
 	// The answers are recorded even when ctx ends now: they were sent.
 	ctx = context.WithoutCancel(ctx)
+	answers := make([]answer, 0, len(ids))
+	for _, id := range done {
+		answers = append(answers, answer{id, campaignresult.StatusDONE, ""})
+	}
+	for reason, ids := range failed {
+		for _, id := range ids {
+			answers = append(answers, answer{id, campaignresult.StatusFAILED, reason})
+		}
+	}
+	now := s.ledger.Clock().Now()
 	return s.ledger.WithTx(ctx, func(tx *ent.Tx) error {
+		// One UPDATE a member (there was one call a member): only the rows this process
+		// turns are counted and told, so a replica that recorded a member first is not
+		// counted twice.
 		var nDone, nFailed int
-		if len(done) > 0 {
-			n, err := tx.CampaignResult.Update().Where(campaignresult.RunID(run.ID), campaignresult.MemberIDIn(done...),
-				campaignresult.StatusEQ(campaignresult.StatusPENDING)).SetStatus(campaignresult.StatusDONE).Save(ctx)
+		var told []outbox.Message
+		for _, a := range answers {
+			n, err := tx.CampaignResult.Update().Where(campaignresult.RunID(run.ID), campaignresult.MemberID(a.member),
+				campaignresult.StatusEQ(campaignresult.StatusPENDING)).SetStatus(a.status).SetReason(a.reason).Save(ctx)
 			if err != nil {
 				return err
 			}
-			nDone = n
-		}
-		for reason, ids := range failed {
-			n, err := tx.CampaignResult.Update().Where(campaignresult.RunID(run.ID), campaignresult.MemberIDIn(ids...),
-				campaignresult.StatusEQ(campaignresult.StatusPENDING)).SetStatus(campaignresult.StatusFAILED).SetReason(reason).Save(ctx)
-			if err != nil {
-				return err
+			if n == 0 {
+				continue
 			}
-			nFailed += n
+			if a.status == campaignresult.StatusDONE {
+				nDone++
+			} else {
+				nFailed++
+			}
+			told = append(told, outbox.Message{ProgramID: c.ProgramID, MemberID: a.member, Type: outbox.CampaignResult, At: now,
+				Data: ResultMessage{Campaign: c.Key, Run: run.RunKey, Status: a.status, Reason: a.reason}})
 		}
-		// Only what this call turned counts: a replica that recorded the same members first
-		// counted them.
+		if err := outbox.Write(ctx, tx, told); err != nil {
+			return err
+		}
 		return tx.CampaignRun.Update().Where(campaignrun.ID(run.ID)).AddDone(nDone).AddFailed(nFailed).Exec(ctx)
 	})
 }

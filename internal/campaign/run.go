@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -333,6 +334,13 @@ func (s *Service) chunkTx(ctx context.Context, tx *ent.Tx, prog *ent.Program, ca
 		if err := s.writeCoupons(ctx, tx, c, runID, outs, now); err != nil {
 			return false, err
 		}
+	}
+	if c.Action == entcampaign.ActionNOTIFY {
+		// A PENDING member is told once the partner has answered (notifyPending), as DONE or
+		// FAILED.
+		told = slices.DeleteFunc(told, func(m outbox.Message) bool {
+			return m.Data.(ResultMessage).Status == campaignresult.StatusPENDING
+		})
 	}
 	if err := outbox.Write(ctx, tx, told); err != nil {
 		return false, err
