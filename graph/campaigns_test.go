@@ -318,7 +318,7 @@ func TestCampaignRefusals(t *testing.T) {
 			{"unknown store", with("action", map[string]any{"kind": "GRANT_POINTS", "points": 5, "budget": "STORE:nowhere"}), "input.action.budget", "NOT_FOUND"},
 			{"platform without cap", with("budgetPoints", 0), "input.budgetPoints", "INVALID_ARGUMENT"},
 			{"cap days", with("frequencyCap", map[string]any{"hits": 1, "days": 0}), "input.frequencyCap.days", "INVALID_ARGUMENT"},
-			{"coupon", with("action", map[string]any{"kind": "ISSUE_COUPON"}), "input.action.kind", "FAILED_PRECONDITION"},
+			{"coupon without benefit", with("action", map[string]any{"kind": "ISSUE_COUPON", "validDays": 7}), "input.action.benefitKey", "INVALID_ARGUMENT"},
 		}
 		for _, c := range cases {
 			ue := f.create(c.in)
