@@ -93,7 +93,7 @@ type CampaignAction struct {
 
 // What a campaign does for each member hit.
 type CampaignActionInput struct {
-	// GRANT_POINTS or ISSUE_COUPON (NOTIFY is not available yet).
+	// GRANT_POINTS, ISSUE_COUPON or NOTIFY.
 	Kind campaign.Action `json:"kind"`
 	// GRANT_POINTS: points per member, 1 to 1,000,000,000.
 	Points *int `json:"points,omitempty"`
