@@ -11155,7 +11155,8 @@ extend type Mutation {
   ): SettleScoresPayload! @auth(requires: [ADMIN])
   """
   Uses a benefit of the member's tier, or of PLUS while a term runs, once, within its quota;
-  the claim records the benefit's face value. A MEMBER claims for itself.
+  an unused, unexpired campaign coupon of the benefit (Member.coupons) goes first and is used
+  once (source COUPON). The claim records the benefit's face value. A MEMBER claims for itself.
   """
   claimBenefit(
     "The member and the benefit."
@@ -11214,7 +11215,9 @@ type ClaimBenefitPayload {
   replayed: Boolean!
   """
   What was wrong: NOT_FOUND for a key not in the catalogue, FAILED_PRECONDITION when neither
-  the tier nor a running PLUS term holds the benefit, or its quota is used. Listed in the order found, which follows the input's
+  the tier nor a running PLUS term holds the benefit, or its quota is used; when the member held
+  it only through campaign coupons, ALREADY_USED once they are used and EXPIRED once they have
+  expired. Listed in the order found, which follows the input's
   fields.
   """
   userErrors: [UserError!]!
