@@ -270,7 +270,9 @@ type ClaimBenefitPayload struct {
 	// The key was used before for this claim: nothing changed.
 	Replayed bool `json:"replayed"`
 	// What was wrong: NOT_FOUND for a key not in the catalogue, FAILED_PRECONDITION when neither
-	// the tier nor a running PLUS term holds the benefit, or its quota is used. Listed in the order found, which follows the input's
+	// the tier nor a running PLUS term holds the benefit, or its quota is used; when the member held
+	// it only through campaign coupons, ALREADY_USED once they are used and EXPIRED once they have
+	// expired. Listed in the order found, which follows the input's
 	// fields.
 	UserErrors []*UserError `json:"userErrors"`
 }
