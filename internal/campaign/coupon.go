@@ -51,7 +51,7 @@ func (s *Service) writeCoupons(ctx context.Context, tx *ent.Tx, c *ent.Campaign,
 		if o.Status == campaignresult.StatusDONE {
 			rows = append(rows, tx.Coupon.Create().SetProgramID(c.ProgramID).SetMemberID(o.MemberID).SetBenefitID(b.ID).
 				SetCampaignID(c.ID).SetCampaignKey(c.Key).SetRunID(runID).SetIssuedAt(now).
-				SetExpiresAt(now.Add(time.Duration(c.ValidDays) * 24 * time.Hour)))
+				SetExpiresAt(now.Add(time.Duration(c.ValidDays)*24*time.Hour)))
 		}
 	}
 	if len(rows) == 0 {
