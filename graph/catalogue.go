@@ -14,11 +14,6 @@ import (
 	"github.com/membergraph/membergraph/internal/tier"
 )
 
-// CatalogueTTL bounds how long a query may answer from a programme's catalogue read by this
-// process after someone else changed it (another replica, the CLI): this process's own
-// changes drop the cached catalogue when they commit, so its next query reads it again.
-const CatalogueTTL = 5 * time.Second
-
 // catalogue is what every member of a programme shares and a profile read would otherwise
 // read per request: the programme (its rules), the tier ladder with its benefits, the medal
 // catalogue and the benefit catalogue (by key). Programme data is readable by every viewer of
@@ -38,52 +33,24 @@ type catalogue struct {
 type catalogues struct {
 	client   *ent.Client
 	programs *program.Service
-	gen      atomic.Uint64
+	gen      *atomic.Uint64 // the client's catalogue generation (program.Generation)
 	mu       sync.Mutex
 	by       map[int]*catalogue
 }
 
-// newCatalogues hooks the cache's invalidation into client's mutations.
 func newCatalogues(client *ent.Client, programs *program.Service) *catalogues {
-	c := &catalogues{client: client, programs: programs, by: map[int]*catalogue{}}
-	client.Use(c.invalidate)
-	return c
-}
-
-// invalidate moves gen when a catalogue row changes: at once, and again when its transaction
-// commits, so that a catalogue read while the transaction was open (the old rows) is dropped.
-func (c *catalogues) invalidate(next ent.Mutator) ent.Mutator {
-	return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
-		v, err := next.Mutate(ctx, m)
-		switch m.Type() {
-		case ent.TypeProgram, ent.TypeTier, ent.TypeMedal, ent.TypeBenefit:
-		default:
-			return v, err
-		}
-		c.gen.Add(1)
-		if in, ok := m.(interface{ Tx() (*ent.Tx, error) }); ok {
-			if tx, txErr := in.Tx(); txErr == nil {
-				tx.OnCommit(func(next ent.Committer) ent.Committer {
-					return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
-						defer c.gen.Add(1)
-						return next.Commit(ctx, tx)
-					})
-				})
-			}
-		}
-		return v, err
-	})
+	return &catalogues{client: client, programs: programs, gen: program.Generation(client), by: map[int]*catalogue{}}
 }
 
 // of is the catalogue of the viewer's programme, read again when it changed or is older than
-// CatalogueTTL.
+// program.CatalogueTTL.
 func (c *catalogues) of(ctx context.Context) (*catalogue, error) {
 	v, _ := auth.FromContext(ctx)
 	gen := c.gen.Load()
 	c.mu.Lock()
 	cat := c.by[v.ProgramID]
 	c.mu.Unlock()
-	if cat != nil && cat.gen == gen && time.Since(cat.read) < CatalogueTTL {
+	if cat != nil && cat.gen == gen && time.Since(cat.read) < program.CatalogueTTL {
 		return cat, nil
 	}
 	cat = &catalogue{gen: gen, read: time.Now()}

@@ -20,6 +20,7 @@ import (
 	"github.com/membergraph/membergraph/internal/events/payload"
 	"github.com/membergraph/membergraph/internal/medal"
 	"github.com/membergraph/membergraph/internal/points"
+	"github.com/membergraph/membergraph/internal/program"
 	"github.com/membergraph/membergraph/internal/store"
 	"github.com/membergraph/membergraph/internal/usererr"
 )
@@ -51,7 +52,7 @@ type Config struct {
 	Chunk int
 	// CatalogueTTL is how long a programme's rules, medals and benefit ids read by this
 	// process serve its batches while nothing changed them through this process's client
-	// (catalogue.go). Default CatalogueTTL (5 s).
+	// (catalogue.go). Default program.CatalogueTTL (5 s).
 	CatalogueTTL time.Duration
 }
 
@@ -75,7 +76,7 @@ func (c Config) withDefaults(dialectName string) Config {
 		c.Chunk = 1000
 	}
 	if c.CatalogueTTL <= 0 {
-		c.CatalogueTTL = CatalogueTTL
+		c.CatalogueTTL = program.CatalogueTTL
 	}
 	return c
 }

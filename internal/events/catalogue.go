@@ -10,14 +10,8 @@ import (
 	"github.com/membergraph/membergraph/ent"
 	"github.com/membergraph/membergraph/internal/medal"
 	"github.com/membergraph/membergraph/internal/points"
+	"github.com/membergraph/membergraph/internal/program"
 )
-
-// CatalogueTTL is Config.CatalogueTTL's default. It bounds how long a batch may be decided with a programme's rules, medal
-// catalogue and benefit ids read by this process after someone else changed them (another
-// replica, the CLI): changes made through this process's client drop the cached copy when
-// they commit, so the next batch reads them again. It is the query cache's bound
-// (graph.CatalogueTTL): across replicas a change reaches ingestion when it reaches the API.
-const CatalogueTTL = 5 * time.Second
 
 // batchEnv is what every slice of a batch shares, read once before any transaction (and
 // kept for the programme's next batches, see catalogues). Read-only once made.
@@ -38,46 +32,8 @@ type catalogues struct {
 	by  map[int]*batchEnv
 }
 
-// gens holds one generation counter per client, hooked into its mutations once however
-// many services share the client (the model tests make one per sequence).
-var gens sync.Map // *ent.Client → *atomic.Uint64
-
 func newCatalogues(client *ent.Client) *catalogues {
-	gen := new(atomic.Uint64)
-	if prev, loaded := gens.LoadOrStore(client, gen); loaded {
-		gen = prev.(*atomic.Uint64)
-	} else {
-		client.Use(invalidate(gen))
-	}
-	return &catalogues{gen: gen, by: map[int]*batchEnv{}}
-}
-
-// invalidate moves gen when a programme, medal or benefit row changes: at once, and again
-// when its transaction commits, so that a copy read while the transaction was open (the old
-// rows) is dropped too.
-func invalidate(gen *atomic.Uint64) ent.Hook {
-	return func(next ent.Mutator) ent.Mutator {
-		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
-			v, err := next.Mutate(ctx, m)
-			switch m.Type() {
-			case ent.TypeProgram, ent.TypeMedal, ent.TypeBenefit:
-			default:
-				return v, err
-			}
-			gen.Add(1)
-			if in, ok := m.(interface{ Tx() (*ent.Tx, error) }); ok {
-				if tx, txErr := in.Tx(); txErr == nil {
-					tx.OnCommit(func(next ent.Committer) ent.Committer {
-						return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
-							defer gen.Add(1)
-							return next.Commit(ctx, tx)
-						})
-					})
-				}
-			}
-			return v, err
-		})
-	}
+	return &catalogues{gen: program.Generation(client), by: map[int]*batchEnv{}}
 }
 
 // env is programID's batchEnv, read again when it changed or is older than CatalogueTTL.
