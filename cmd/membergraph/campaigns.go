@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
 
 	"github.com/membergraph/membergraph/internal/campaign"
 	"github.com/membergraph/membergraph/internal/plus"
@@ -18,18 +16,9 @@ const campaignsUsage = `Commands:
 
 // campaignsCmd dispatches the campaign subcommands; each parses its own flags.
 func campaignsCmd(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return errors.New("campaigns needs a command:\n" + campaignsUsage)
-	}
-	switch args[0] {
-	case "run":
-		return campaignsRun(ctx, args[1:])
-	case "-h", "-help", "--help", "help":
-		fmt.Fprintln(os.Stderr, "Usage: membergraph campaigns COMMAND [flags]\n\n"+campaignsUsage)
-		return nil
-	default:
-		return fmt.Errorf("unknown campaigns command %q:\n%s", args[0], campaignsUsage)
-	}
+	return dispatch(ctx, "campaigns", campaignsUsage, args, map[string]func(context.Context, []string) error{
+		"run": campaignsRun,
+	})
 }
 
 // campaignsRun runs the due schedules once, beside or instead of serve's job: a run a
@@ -40,8 +29,7 @@ func campaignsRun(ctx context.Context, args []string) error {
 every programme; serve does it every --campaign-interval. Safe beside serve and other runs:
 each member of a run is hit exactly once, also when a run is killed and started again.`)
 	cfg.bindDatabase(fs)
-	fs.StringVar(&cfg.ClockStart, "clock-start", env("MEMBERGRAPH_CLOCK_START", ""),
-		"RFC 3339 instant the business clock starts at (rehearsals; empty: the wall clock) [MEMBERGRAPH_CLOCK_START]")
+	cfg.bindClockStart(fs)
 	chunk := fs.Int("chunk", 500, "members per transaction")
 	if err := fs.Parse(args); err != nil {
 		return err

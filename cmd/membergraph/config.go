@@ -322,3 +322,10 @@ func (c *config) businessClock() (clock.Clock, error) {
 	}
 	return clock.StartingAt(at), nil
 }
+
+// bindClockStart binds --clock-start for the commands that act at the business clock's now
+// beside serve (campaigns run, tags evaluate), so a rehearsal runs them at serve's instant.
+func (c *config) bindClockStart(fs *flag.FlagSet) {
+	fs.StringVar(&c.ClockStart, "clock-start", env("MEMBERGRAPH_CLOCK_START", ""),
+		"RFC 3339 instant the business clock starts at (rehearsals; empty: the wall clock) [MEMBERGRAPH_CLOCK_START]")
+}

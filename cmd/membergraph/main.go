@@ -102,6 +102,23 @@ func newFlagSet(name, synopsis string) *flag.FlagSet {
 
 // isHelp reports whether arg asks for help, for commands whose first argument is a
 // subcommand.
+// dispatch runs the subcommand of group (plus, campaigns, tags) that args name, each
+// parsing its own flags; usage lists them.
+func dispatch(ctx context.Context, group, usage string, args []string, cmds map[string]func(context.Context, []string) error) error {
+	if len(args) == 0 {
+		return errors.New(group + " needs a command:\n" + usage)
+	}
+	if isHelp(args[0]) {
+		fmt.Fprintln(os.Stderr, "Usage: membergraph "+group+" COMMAND [flags]\n\n"+usage)
+		return nil
+	}
+	run, ok := cmds[args[0]]
+	if !ok {
+		return fmt.Errorf("unknown %s command %q:\n%s", group, args[0], usage)
+	}
+	return run(ctx, args[1:])
+}
+
 func isHelp(arg string) bool {
 	switch arg {
 	case "-h", "-help", "--help", "help":

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
 
 	"github.com/membergraph/membergraph/internal/clock"
 	"github.com/membergraph/membergraph/internal/plus"
@@ -18,20 +16,10 @@ const plusUsage = `Commands:
 
 // plusCmd dispatches the PLUS subcommands; each parses its own flags.
 func plusCmd(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return errors.New("plus needs a command:\n" + plusUsage)
-	}
-	switch args[0] {
-	case "expire":
-		return plusExpire(ctx, args[1:])
-	case "codes":
-		return plusCodes(ctx, args[1:])
-	case "-h", "-help", "--help", "help":
-		fmt.Fprintln(os.Stderr, "Usage: membergraph plus COMMAND [flags]\n\n"+plusUsage)
-		return nil
-	default:
-		return fmt.Errorf("unknown plus command %q:\n%s", args[0], plusUsage)
-	}
+	return dispatch(ctx, "plus", plusUsage, args, map[string]func(context.Context, []string) error{
+		"expire": plusExpire,
+		"codes":  plusCodes,
+	})
 }
 
 // plusExpire records the term ends now. Benefits stop at a term's end instant without it;

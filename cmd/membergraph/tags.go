@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -15,18 +14,9 @@ import (
 const tagsUsage = `  evaluate   re-evaluate every tag rule for every member, in every programme (serve does it daily)`
 
 func tagsCmd(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return errors.New("tags needs a command:\n" + tagsUsage)
-	}
-	switch args[0] {
-	case "evaluate":
-		return tagsEvaluate(ctx, args[1:])
-	case "-h", "-help", "--help", "help":
-		fmt.Fprintln(os.Stderr, "Usage: membergraph tags COMMAND [flags]\n\n"+tagsUsage)
-		return nil
-	default:
-		return fmt.Errorf("unknown tags command %q:\n%s", args[0], tagsUsage)
-	}
+	return dispatch(ctx, "tags", tagsUsage, args, map[string]func(context.Context, []string) error{
+		"evaluate": tagsEvaluate,
+	})
 }
 
 // tagsEvaluate runs the daily evaluation once: the time-based conditions (age, days since
@@ -37,8 +27,7 @@ func tagsEvaluate(ctx context.Context, args []string) error {
 	fs := newFlagSet("tags evaluate [flags]", `Re-evaluate every tag rule for every member of every programme, a member range at a
 time; serve does it once a day. Safe beside serve and other runs.`)
 	cfg.bindDatabase(fs)
-	fs.StringVar(&cfg.ClockStart, "clock-start", env("MEMBERGRAPH_CLOCK_START", ""),
-		"RFC 3339 instant the business clock starts at (rehearsals; empty: the wall clock) [MEMBERGRAPH_CLOCK_START]")
+	cfg.bindClockStart(fs)
 	workers := fs.Int("workers", 2, "member ranges evaluated at once")
 	if err := fs.Parse(args); err != nil {
 		return err
