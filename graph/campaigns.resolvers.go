@@ -15,6 +15,7 @@ import (
 	entcampaign "github.com/membergraph/membergraph/ent/campaign"
 	"github.com/membergraph/membergraph/graph/model"
 	"github.com/membergraph/membergraph/internal/campaign"
+	"github.com/membergraph/membergraph/internal/page"
 )
 
 // Trigger is the resolver for the trigger field.
@@ -78,13 +79,11 @@ func (r *campaignResolver) Runs(ctx context.Context, obj *ent.Campaign, first *i
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.CampaignRunConnection{Edges: make([]*model.CampaignRunEdge, len(runs)), PageInfo: &entgql.PageInfo[int]{HasNextPage: more}}
+	cursor := func(run *ent.CampaignRun) ent.Cursor { return ent.Cursor{ID: run.ID} }
+	conn := &model.CampaignRunConnection{Edges: make([]*model.CampaignRunEdge, len(runs)),
+		PageInfo: pageInfo(page.Page[*ent.CampaignRun]{Items: runs, HasNextPage: more}, cursor)}
 	for i, run := range runs {
-		c := entgql.Cursor[int]{ID: run.ID}
-		conn.Edges[i] = &model.CampaignRunEdge{Node: run, Cursor: c}
-	}
-	if len(runs) > 0 {
-		conn.PageInfo.StartCursor, conn.PageInfo.EndCursor = &conn.Edges[0].Cursor, &conn.Edges[len(runs)-1].Cursor
+		conn.Edges[i] = &model.CampaignRunEdge{Node: run, Cursor: cursor(run)}
 	}
 	return conn, nil
 }
@@ -109,12 +108,11 @@ func (r *campaignRunResolver) Results(ctx context.Context, obj *ent.CampaignRun,
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.CampaignResultConnection{Edges: make([]*model.CampaignResultEdge, len(rows)), PageInfo: &entgql.PageInfo[int]{HasNextPage: more}}
+	cursor := func(row *ent.CampaignResult) ent.Cursor { return ent.Cursor{ID: row.MemberID} }
+	conn := &model.CampaignResultConnection{Edges: make([]*model.CampaignResultEdge, len(rows)),
+		PageInfo: pageInfo(page.Page[*ent.CampaignResult]{Items: rows, HasNextPage: more}, cursor)}
 	for i, row := range rows {
-		conn.Edges[i] = &model.CampaignResultEdge{Node: row, Cursor: entgql.Cursor[int]{ID: row.MemberID}}
-	}
-	if len(rows) > 0 {
-		conn.PageInfo.StartCursor, conn.PageInfo.EndCursor = &conn.Edges[0].Cursor, &conn.Edges[len(rows)-1].Cursor
+		conn.Edges[i] = &model.CampaignResultEdge{Node: row, Cursor: cursor(row)}
 	}
 	return conn, nil
 }
