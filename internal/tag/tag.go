@@ -283,6 +283,27 @@ type RuleInput struct {
 	Condition *cond.Node // required to create
 }
 
+// checkRule adds to errs what is wrong with in's name and condition (both required when
+// creating, each optional in an update) and returns the whole list as one error, or nil.
+func checkRule(errs usererr.List, in RuleInput, names cond.Names, creating bool) error {
+	switch {
+	case in.Name != nil:
+		checkName(&errs, "input.name", *in.Name, MaxName, true)
+	case creating:
+		errs.Add(usererr.InvalidArgument, "input.name", "a new rule needs a name")
+	}
+	switch {
+	case in.Condition != nil:
+		if err := cond.Validate(*in.Condition, "input.condition", false, names); err != nil {
+			l, _ := usererr.From(err)
+			errs = append(errs, l...)
+		}
+	case creating:
+		errs.Add(usererr.InvalidArgument, "input.condition", "a new rule needs a condition")
+	}
+	return errs.Err()
+}
+
 // CreateRule creates the AUTO tag key with its rule, audited, and evaluates it for every
 // member in the background (Wait waits for it).
 func (s *Service) CreateRule(ctx context.Context, in RuleInput) (*Rule, error) {
@@ -294,18 +315,7 @@ func (s *Service) CreateRule(ctx context.Context, in RuleInput) (*Rule, error) {
 	}
 	var errs usererr.List
 	ident.Check(&errs, "input.key", ident.Ref, in.Key)
-	if in.Name == nil {
-		errs.Add(usererr.InvalidArgument, "input.name", "a new rule needs a name")
-	} else {
-		checkName(&errs, "input.name", *in.Name, MaxName, true)
-	}
-	if in.Condition == nil {
-		errs.Add(usererr.InvalidArgument, "input.condition", "a new rule needs a condition")
-	} else if err := cond.Validate(*in.Condition, "input.condition", false, names); err != nil {
-		l, _ := usererr.From(err)
-		errs = append(errs, l...)
-	}
-	if err := errs.Err(); err != nil {
+	if err := checkRule(errs, in, names, true); err != nil {
 		return nil, err
 	}
 	var r *ent.TagRule
@@ -340,17 +350,7 @@ func (s *Service) UpdateRule(ctx context.Context, in RuleInput) (*Rule, error) {
 	if err != nil {
 		return nil, err
 	}
-	var errs usererr.List
-	if in.Name != nil {
-		checkName(&errs, "input.name", *in.Name, MaxName, true)
-	}
-	if in.Condition != nil {
-		if err := cond.Validate(*in.Condition, "input.condition", false, names); err != nil {
-			l, _ := usererr.From(err)
-			errs = append(errs, l...)
-		}
-	}
-	if err := errs.Err(); err != nil {
+	if err := checkRule(nil, in, names, false); err != nil {
 		return nil, err
 	}
 	var r *ent.TagRule
