@@ -35,6 +35,14 @@ type Campaign struct {
 	MonthDay int `json:"month_day,omitempty"`
 	// EVENT: an event kind, TIER_CHANGE, PLUS_START, PLUS_END or MEDAL_LEVEL.
 	EventKind string `json:"event_kind,omitempty"`
+	// TIER_CHANGE: the key of the tier moved to; empty for any tier change.
+	EventTier string `json:"event_tier,omitempty"`
+	// MEDAL_LEVEL: the medal's key.
+	EventMedal string `json:"event_medal,omitempty"`
+	// MEDAL_LEVEL: the level (1-5) whose reaching triggers it.
+	EventLevel int `json:"event_level,omitempty"`
+	// EVENT: the newest id of its trigger's source (events or outbox) at creation: only later ones trigger it.
+	EventAfter int `json:"event_after,omitempty"`
 	// The audience: a saved segment.
 	SegmentID int `json:"segment_id,omitempty"`
 	// Action holds the value of the "action" field.
@@ -77,9 +85,9 @@ func (*Campaign) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case campaign.FieldID, campaign.FieldProgramID, campaign.FieldMinuteOfDay, campaign.FieldWeekday, campaign.FieldMonthDay, campaign.FieldSegmentID, campaign.FieldPoints, campaign.FieldStoreProgramID, campaign.FieldValidDays, campaign.FieldCapHits, campaign.FieldCapDays, campaign.FieldBudgetPoints, campaign.FieldSpentPoints:
+		case campaign.FieldID, campaign.FieldProgramID, campaign.FieldMinuteOfDay, campaign.FieldWeekday, campaign.FieldMonthDay, campaign.FieldEventLevel, campaign.FieldEventAfter, campaign.FieldSegmentID, campaign.FieldPoints, campaign.FieldStoreProgramID, campaign.FieldValidDays, campaign.FieldCapHits, campaign.FieldCapDays, campaign.FieldBudgetPoints, campaign.FieldSpentPoints:
 			values[i] = new(sql.NullInt64)
-		case campaign.FieldKey, campaign.FieldName, campaign.FieldTriggerKind, campaign.FieldEventKind, campaign.FieldAction, campaign.FieldFunding, campaign.FieldBudgetOwner, campaign.FieldBenefitKey, campaign.FieldPartnerKey, campaign.FieldMessage, campaign.FieldStatus, campaign.FieldCreatedBy:
+		case campaign.FieldKey, campaign.FieldName, campaign.FieldTriggerKind, campaign.FieldEventKind, campaign.FieldEventTier, campaign.FieldEventMedal, campaign.FieldAction, campaign.FieldFunding, campaign.FieldBudgetOwner, campaign.FieldBenefitKey, campaign.FieldPartnerKey, campaign.FieldMessage, campaign.FieldStatus, campaign.FieldCreatedBy:
 			values[i] = new(sql.NullString)
 		case campaign.FieldOnceAt, campaign.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
@@ -158,6 +166,30 @@ func (_m *Campaign) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field event_kind", values[i])
 			} else if value.Valid {
 				_m.EventKind = value.String
+			}
+		case campaign.FieldEventTier:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field event_tier", values[i])
+			} else if value.Valid {
+				_m.EventTier = value.String
+			}
+		case campaign.FieldEventMedal:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field event_medal", values[i])
+			} else if value.Valid {
+				_m.EventMedal = value.String
+			}
+		case campaign.FieldEventLevel:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field event_level", values[i])
+			} else if value.Valid {
+				_m.EventLevel = int(value.Int64)
+			}
+		case campaign.FieldEventAfter:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field event_after", values[i])
+			} else if value.Valid {
+				_m.EventAfter = int(value.Int64)
 			}
 		case campaign.FieldSegmentID:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -326,6 +358,18 @@ func (_m *Campaign) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("event_kind=")
 	builder.WriteString(_m.EventKind)
+	builder.WriteString(", ")
+	builder.WriteString("event_tier=")
+	builder.WriteString(_m.EventTier)
+	builder.WriteString(", ")
+	builder.WriteString("event_medal=")
+	builder.WriteString(_m.EventMedal)
+	builder.WriteString(", ")
+	builder.WriteString("event_level=")
+	builder.WriteString(fmt.Sprintf("%v", _m.EventLevel))
+	builder.WriteString(", ")
+	builder.WriteString("event_after=")
+	builder.WriteString(fmt.Sprintf("%v", _m.EventAfter))
 	builder.WriteString(", ")
 	builder.WriteString("segment_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.SegmentID))

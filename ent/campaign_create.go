@@ -116,6 +116,62 @@ func (_c *CampaignCreate) SetNillableEventKind(v *string) *CampaignCreate {
 	return _c
 }
 
+// SetEventTier sets the "event_tier" field.
+func (_c *CampaignCreate) SetEventTier(v string) *CampaignCreate {
+	_c.mutation.SetEventTier(v)
+	return _c
+}
+
+// SetNillableEventTier sets the "event_tier" field if the given value is not nil.
+func (_c *CampaignCreate) SetNillableEventTier(v *string) *CampaignCreate {
+	if v != nil {
+		_c.SetEventTier(*v)
+	}
+	return _c
+}
+
+// SetEventMedal sets the "event_medal" field.
+func (_c *CampaignCreate) SetEventMedal(v string) *CampaignCreate {
+	_c.mutation.SetEventMedal(v)
+	return _c
+}
+
+// SetNillableEventMedal sets the "event_medal" field if the given value is not nil.
+func (_c *CampaignCreate) SetNillableEventMedal(v *string) *CampaignCreate {
+	if v != nil {
+		_c.SetEventMedal(*v)
+	}
+	return _c
+}
+
+// SetEventLevel sets the "event_level" field.
+func (_c *CampaignCreate) SetEventLevel(v int) *CampaignCreate {
+	_c.mutation.SetEventLevel(v)
+	return _c
+}
+
+// SetNillableEventLevel sets the "event_level" field if the given value is not nil.
+func (_c *CampaignCreate) SetNillableEventLevel(v *int) *CampaignCreate {
+	if v != nil {
+		_c.SetEventLevel(*v)
+	}
+	return _c
+}
+
+// SetEventAfter sets the "event_after" field.
+func (_c *CampaignCreate) SetEventAfter(v int) *CampaignCreate {
+	_c.mutation.SetEventAfter(v)
+	return _c
+}
+
+// SetNillableEventAfter sets the "event_after" field if the given value is not nil.
+func (_c *CampaignCreate) SetNillableEventAfter(v *int) *CampaignCreate {
+	if v != nil {
+		_c.SetEventAfter(*v)
+	}
+	return _c
+}
+
 // SetSegmentID sets the "segment_id" field.
 func (_c *CampaignCreate) SetSegmentID(v int) *CampaignCreate {
 	_c.mutation.SetSegmentID(v)
@@ -375,6 +431,22 @@ func (_c *CampaignCreate) defaults() error {
 		v := campaign.DefaultEventKind
 		_c.mutation.SetEventKind(v)
 	}
+	if _, ok := _c.mutation.EventTier(); !ok {
+		v := campaign.DefaultEventTier
+		_c.mutation.SetEventTier(v)
+	}
+	if _, ok := _c.mutation.EventMedal(); !ok {
+		v := campaign.DefaultEventMedal
+		_c.mutation.SetEventMedal(v)
+	}
+	if _, ok := _c.mutation.EventLevel(); !ok {
+		v := campaign.DefaultEventLevel
+		_c.mutation.SetEventLevel(v)
+	}
+	if _, ok := _c.mutation.EventAfter(); !ok {
+		v := campaign.DefaultEventAfter
+		_c.mutation.SetEventAfter(v)
+	}
 	if _, ok := _c.mutation.Points(); !ok {
 		v := campaign.DefaultPoints
 		_c.mutation.SetPoints(v)
@@ -471,6 +543,33 @@ func (_c *CampaignCreate) check() error {
 		if err := campaign.EventKindValidator(v); err != nil {
 			return &ValidationError{Name: "event_kind", err: fmt.Errorf(`ent: validator failed for field "Campaign.event_kind": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.EventTier(); !ok {
+		return &ValidationError{Name: "event_tier", err: errors.New(`ent: missing required field "Campaign.event_tier"`)}
+	}
+	if v, ok := _c.mutation.EventTier(); ok {
+		if err := campaign.EventTierValidator(v); err != nil {
+			return &ValidationError{Name: "event_tier", err: fmt.Errorf(`ent: validator failed for field "Campaign.event_tier": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.EventMedal(); !ok {
+		return &ValidationError{Name: "event_medal", err: errors.New(`ent: missing required field "Campaign.event_medal"`)}
+	}
+	if v, ok := _c.mutation.EventMedal(); ok {
+		if err := campaign.EventMedalValidator(v); err != nil {
+			return &ValidationError{Name: "event_medal", err: fmt.Errorf(`ent: validator failed for field "Campaign.event_medal": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.EventLevel(); !ok {
+		return &ValidationError{Name: "event_level", err: errors.New(`ent: missing required field "Campaign.event_level"`)}
+	}
+	if v, ok := _c.mutation.EventLevel(); ok {
+		if err := campaign.EventLevelValidator(v); err != nil {
+			return &ValidationError{Name: "event_level", err: fmt.Errorf(`ent: validator failed for field "Campaign.event_level": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.EventAfter(); !ok {
+		return &ValidationError{Name: "event_after", err: errors.New(`ent: missing required field "Campaign.event_after"`)}
 	}
 	if _, ok := _c.mutation.SegmentID(); !ok {
 		return &ValidationError{Name: "segment_id", err: errors.New(`ent: missing required field "Campaign.segment_id"`)}
@@ -647,6 +746,22 @@ func (_c *CampaignCreate) createSpec() (*Campaign, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.EventKind(); ok {
 		_spec.SetField(campaign.FieldEventKind, field.TypeString, value)
 		_node.EventKind = value
+	}
+	if value, ok := _c.mutation.EventTier(); ok {
+		_spec.SetField(campaign.FieldEventTier, field.TypeString, value)
+		_node.EventTier = value
+	}
+	if value, ok := _c.mutation.EventMedal(); ok {
+		_spec.SetField(campaign.FieldEventMedal, field.TypeString, value)
+		_node.EventMedal = value
+	}
+	if value, ok := _c.mutation.EventLevel(); ok {
+		_spec.SetField(campaign.FieldEventLevel, field.TypeInt, value)
+		_node.EventLevel = value
+	}
+	if value, ok := _c.mutation.EventAfter(); ok {
+		_spec.SetField(campaign.FieldEventAfter, field.TypeInt, value)
+		_node.EventAfter = value
 	}
 	if value, ok := _c.mutation.SegmentID(); ok {
 		_spec.SetField(campaign.FieldSegmentID, field.TypeInt, value)
@@ -844,6 +959,18 @@ func (u *CampaignUpsertOne) UpdateNewValues() *CampaignUpsertOne {
 		}
 		if _, exists := u.create.mutation.EventKind(); exists {
 			s.SetIgnore(campaign.FieldEventKind)
+		}
+		if _, exists := u.create.mutation.EventTier(); exists {
+			s.SetIgnore(campaign.FieldEventTier)
+		}
+		if _, exists := u.create.mutation.EventMedal(); exists {
+			s.SetIgnore(campaign.FieldEventMedal)
+		}
+		if _, exists := u.create.mutation.EventLevel(); exists {
+			s.SetIgnore(campaign.FieldEventLevel)
+		}
+		if _, exists := u.create.mutation.EventAfter(); exists {
+			s.SetIgnore(campaign.FieldEventAfter)
 		}
 		if _, exists := u.create.mutation.SegmentID(); exists {
 			s.SetIgnore(campaign.FieldSegmentID)
@@ -1169,6 +1296,18 @@ func (u *CampaignUpsertBulk) UpdateNewValues() *CampaignUpsertBulk {
 			}
 			if _, exists := b.mutation.EventKind(); exists {
 				s.SetIgnore(campaign.FieldEventKind)
+			}
+			if _, exists := b.mutation.EventTier(); exists {
+				s.SetIgnore(campaign.FieldEventTier)
+			}
+			if _, exists := b.mutation.EventMedal(); exists {
+				s.SetIgnore(campaign.FieldEventMedal)
+			}
+			if _, exists := b.mutation.EventLevel(); exists {
+				s.SetIgnore(campaign.FieldEventLevel)
+			}
+			if _, exists := b.mutation.EventAfter(); exists {
+				s.SetIgnore(campaign.FieldEventAfter)
 			}
 			if _, exists := b.mutation.SegmentID(); exists {
 				s.SetIgnore(campaign.FieldSegmentID)

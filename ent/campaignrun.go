@@ -21,7 +21,7 @@ type CampaignRun struct {
 	ProgramID int `json:"program_id,omitempty"`
 	// CampaignID holds the value of the "campaign_id" field.
 	CampaignID int `json:"campaign_id,omitempty"`
-	// The scheduled local date (2006-01-02) or EVENT:<member>:<batch>.
+	// The scheduled local date (2006-01-02), ONCE, or the triggering event: <kind>:<event, outbox message or PLUS term id>.
 	RunKey string `json:"run_key,omitempty"`
 	// An event run's member: the run hits that member only, if in the segment.
 	OnlyMemberID *int `json:"only_member_id,omitempty"`

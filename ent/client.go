@@ -20,6 +20,7 @@ import (
 	"github.com/membergraph/membergraph/ent/benefit"
 	"github.com/membergraph/membergraph/ent/benefitclaim"
 	"github.com/membergraph/membergraph/ent/campaign"
+	"github.com/membergraph/membergraph/ent/campaigncursor"
 	"github.com/membergraph/membergraph/ent/campaignresult"
 	"github.com/membergraph/membergraph/ent/campaignrun"
 	"github.com/membergraph/membergraph/ent/categorymonth"
@@ -80,6 +81,8 @@ type Client struct {
 	BenefitClaim *BenefitClaimClient
 	// Campaign is the client for interacting with the Campaign builders.
 	Campaign *CampaignClient
+	// CampaignCursor is the client for interacting with the CampaignCursor builders.
+	CampaignCursor *CampaignCursorClient
 	// CampaignResult is the client for interacting with the CampaignResult builders.
 	CampaignResult *CampaignResultClient
 	// CampaignRun is the client for interacting with the CampaignRun builders.
@@ -178,6 +181,7 @@ func (c *Client) init() {
 	c.Benefit = NewBenefitClient(c.config)
 	c.BenefitClaim = NewBenefitClaimClient(c.config)
 	c.Campaign = NewCampaignClient(c.config)
+	c.CampaignCursor = NewCampaignCursorClient(c.config)
 	c.CampaignResult = NewCampaignResultClient(c.config)
 	c.CampaignRun = NewCampaignRunClient(c.config)
 	c.CategoryMonth = NewCategoryMonthClient(c.config)
@@ -316,6 +320,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Benefit:             NewBenefitClient(cfg),
 		BenefitClaim:        NewBenefitClaimClient(cfg),
 		Campaign:            NewCampaignClient(cfg),
+		CampaignCursor:      NewCampaignCursorClient(cfg),
 		CampaignResult:      NewCampaignResultClient(cfg),
 		CampaignRun:         NewCampaignRunClient(cfg),
 		CategoryMonth:       NewCategoryMonthClient(cfg),
@@ -381,6 +386,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Benefit:             NewBenefitClient(cfg),
 		BenefitClaim:        NewBenefitClaimClient(cfg),
 		Campaign:            NewCampaignClient(cfg),
+		CampaignCursor:      NewCampaignCursorClient(cfg),
 		CampaignResult:      NewCampaignResultClient(cfg),
 		CampaignRun:         NewCampaignRunClient(cfg),
 		CategoryMonth:       NewCategoryMonthClient(cfg),
@@ -452,10 +458,10 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.ActivityMonth, c.AuditEntry, c.Benefit, c.BenefitClaim, c.Campaign,
-		c.CampaignResult, c.CampaignRun, c.CategoryMonth, c.Coupon, c.Event, c.Medal,
-		c.MedalChange, c.Member, c.MemberMedal, c.MemberScore, c.MemberTag,
-		c.OutboxMessage, c.PartnerGrant, c.PartnerSetting, c.PlusCode, c.PlusCodeBatch,
-		c.PlusCodeFailure, c.PlusRequest, c.PlusTerm, c.PointAccount,
+		c.CampaignCursor, c.CampaignResult, c.CampaignRun, c.CategoryMonth, c.Coupon,
+		c.Event, c.Medal, c.MedalChange, c.Member, c.MemberMedal, c.MemberScore,
+		c.MemberTag, c.OutboxMessage, c.PartnerGrant, c.PartnerSetting, c.PlusCode,
+		c.PlusCodeBatch, c.PlusCodeFailure, c.PlusRequest, c.PlusTerm, c.PointAccount,
 		c.PointAllocation, c.PointEntry, c.PointLot, c.PointRequest, c.Program,
 		c.Refusal, c.Segment, c.Settlement, c.SettlementPartition, c.Store,
 		c.StoreBudget, c.StoreConsent, c.StoreFunding, c.StoreProgram, c.Tag,
@@ -471,10 +477,10 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.ActivityMonth, c.AuditEntry, c.Benefit, c.BenefitClaim, c.Campaign,
-		c.CampaignResult, c.CampaignRun, c.CategoryMonth, c.Coupon, c.Event, c.Medal,
-		c.MedalChange, c.Member, c.MemberMedal, c.MemberScore, c.MemberTag,
-		c.OutboxMessage, c.PartnerGrant, c.PartnerSetting, c.PlusCode, c.PlusCodeBatch,
-		c.PlusCodeFailure, c.PlusRequest, c.PlusTerm, c.PointAccount,
+		c.CampaignCursor, c.CampaignResult, c.CampaignRun, c.CategoryMonth, c.Coupon,
+		c.Event, c.Medal, c.MedalChange, c.Member, c.MemberMedal, c.MemberScore,
+		c.MemberTag, c.OutboxMessage, c.PartnerGrant, c.PartnerSetting, c.PlusCode,
+		c.PlusCodeBatch, c.PlusCodeFailure, c.PlusRequest, c.PlusTerm, c.PointAccount,
 		c.PointAllocation, c.PointEntry, c.PointLot, c.PointRequest, c.Program,
 		c.Refusal, c.Segment, c.Settlement, c.SettlementPartition, c.Store,
 		c.StoreBudget, c.StoreConsent, c.StoreFunding, c.StoreProgram, c.Tag,
@@ -498,6 +504,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.BenefitClaim.mutate(ctx, m)
 	case *CampaignMutation:
 		return c.Campaign.mutate(ctx, m)
+	case *CampaignCursorMutation:
+		return c.CampaignCursor.mutate(ctx, m)
 	case *CampaignResultMutation:
 		return c.CampaignResult.mutate(ctx, m)
 	case *CampaignRunMutation:
@@ -1332,6 +1340,140 @@ func (c *CampaignClient) mutate(ctx context.Context, m *CampaignMutation) (Value
 		return (&CampaignDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Campaign mutation op: %q", m.Op())
+	}
+}
+
+// CampaignCursorClient is a client for the CampaignCursor schema.
+type CampaignCursorClient struct {
+	config
+}
+
+// NewCampaignCursorClient returns a client for the CampaignCursor from the given config.
+func NewCampaignCursorClient(c config) *CampaignCursorClient {
+	return &CampaignCursorClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `campaigncursor.Hooks(f(g(h())))`.
+func (c *CampaignCursorClient) Use(hooks ...Hook) {
+	c.hooks.CampaignCursor = append(c.hooks.CampaignCursor, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `campaigncursor.Intercept(f(g(h())))`.
+func (c *CampaignCursorClient) Intercept(interceptors ...Interceptor) {
+	c.inters.CampaignCursor = append(c.inters.CampaignCursor, interceptors...)
+}
+
+// Create returns a builder for creating a CampaignCursor entity.
+func (c *CampaignCursorClient) Create() *CampaignCursorCreate {
+	mutation := newCampaignCursorMutation(c.config, OpCreate)
+	return &CampaignCursorCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of CampaignCursor entities.
+func (c *CampaignCursorClient) CreateBulk(builders ...*CampaignCursorCreate) *CampaignCursorCreateBulk {
+	return &CampaignCursorCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CampaignCursorClient) MapCreateBulk(slice any, setFunc func(*CampaignCursorCreate, int)) *CampaignCursorCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CampaignCursorCreateBulk{err: fmt.Errorf("calling to CampaignCursorClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CampaignCursorCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CampaignCursorCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for CampaignCursor.
+func (c *CampaignCursorClient) Update() *CampaignCursorUpdate {
+	mutation := newCampaignCursorMutation(c.config, OpUpdate)
+	return &CampaignCursorUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CampaignCursorClient) UpdateOne(_m *CampaignCursor) *CampaignCursorUpdateOne {
+	mutation := newCampaignCursorMutation(c.config, OpUpdateOne, withCampaignCursor(_m))
+	return &CampaignCursorUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CampaignCursorClient) UpdateOneID(id int) *CampaignCursorUpdateOne {
+	mutation := newCampaignCursorMutation(c.config, OpUpdateOne, withCampaignCursorID(id))
+	return &CampaignCursorUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for CampaignCursor.
+func (c *CampaignCursorClient) Delete() *CampaignCursorDelete {
+	mutation := newCampaignCursorMutation(c.config, OpDelete)
+	return &CampaignCursorDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CampaignCursorClient) DeleteOne(_m *CampaignCursor) *CampaignCursorDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CampaignCursorClient) DeleteOneID(id int) *CampaignCursorDeleteOne {
+	builder := c.Delete().Where(campaigncursor.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CampaignCursorDeleteOne{builder}
+}
+
+// Query returns a query builder for CampaignCursor.
+func (c *CampaignCursorClient) Query() *CampaignCursorQuery {
+	return &CampaignCursorQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCampaignCursor},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a CampaignCursor entity by its id.
+func (c *CampaignCursorClient) Get(ctx context.Context, id int) (*CampaignCursor, error) {
+	return c.Query().Where(campaigncursor.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CampaignCursorClient) GetX(ctx context.Context, id int) *CampaignCursor {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *CampaignCursorClient) Hooks() []Hook {
+	hooks := c.hooks.CampaignCursor
+	return append(hooks[:len(hooks):len(hooks)], campaigncursor.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *CampaignCursorClient) Interceptors() []Interceptor {
+	return c.inters.CampaignCursor
+}
+
+func (c *CampaignCursorClient) mutate(ctx context.Context, m *CampaignCursorMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CampaignCursorCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CampaignCursorUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CampaignCursorUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CampaignCursorDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown CampaignCursor mutation op: %q", m.Op())
 	}
 }
 
@@ -7552,9 +7694,9 @@ func (c *WebhookEndpointClient) mutate(ctx context.Context, m *WebhookEndpointMu
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		ActivityMonth, AuditEntry, Benefit, BenefitClaim, Campaign, CampaignResult,
-		CampaignRun, CategoryMonth, Coupon, Event, Medal, MedalChange, Member,
-		MemberMedal, MemberScore, MemberTag, OutboxMessage, PartnerGrant,
+		ActivityMonth, AuditEntry, Benefit, BenefitClaim, Campaign, CampaignCursor,
+		CampaignResult, CampaignRun, CategoryMonth, Coupon, Event, Medal, MedalChange,
+		Member, MemberMedal, MemberScore, MemberTag, OutboxMessage, PartnerGrant,
 		PartnerSetting, PlusCode, PlusCodeBatch, PlusCodeFailure, PlusRequest,
 		PlusTerm, PointAccount, PointAllocation, PointEntry, PointLot, PointRequest,
 		Program, Refusal, Segment, Settlement, SettlementPartition, Store, StoreBudget,
@@ -7562,9 +7704,9 @@ type (
 		TierGift, WebhookDelivery, WebhookEndpoint []ent.Hook
 	}
 	inters struct {
-		ActivityMonth, AuditEntry, Benefit, BenefitClaim, Campaign, CampaignResult,
-		CampaignRun, CategoryMonth, Coupon, Event, Medal, MedalChange, Member,
-		MemberMedal, MemberScore, MemberTag, OutboxMessage, PartnerGrant,
+		ActivityMonth, AuditEntry, Benefit, BenefitClaim, Campaign, CampaignCursor,
+		CampaignResult, CampaignRun, CategoryMonth, Coupon, Event, Medal, MedalChange,
+		Member, MemberMedal, MemberScore, MemberTag, OutboxMessage, PartnerGrant,
 		PartnerSetting, PlusCode, PlusCodeBatch, PlusCodeFailure, PlusRequest,
 		PlusTerm, PointAccount, PointAllocation, PointEntry, PointLot, PointRequest,
 		Program, Refusal, Segment, Settlement, SettlementPartition, Store, StoreBudget,

@@ -17,6 +17,7 @@ import (
 	"github.com/membergraph/membergraph/ent/benefit"
 	"github.com/membergraph/membergraph/ent/benefitclaim"
 	"github.com/membergraph/membergraph/ent/campaign"
+	"github.com/membergraph/membergraph/ent/campaigncursor"
 	"github.com/membergraph/membergraph/ent/campaignresult"
 	"github.com/membergraph/membergraph/ent/campaignrun"
 	"github.com/membergraph/membergraph/ent/categorymonth"
@@ -123,6 +124,7 @@ func checkColumn(t, c string) error {
 			benefit.Table:             benefit.ValidColumn,
 			benefitclaim.Table:        benefitclaim.ValidColumn,
 			campaign.Table:            campaign.ValidColumn,
+			campaigncursor.Table:      campaigncursor.ValidColumn,
 			campaignresult.Table:      campaignresult.ValidColumn,
 			campaignrun.Table:         campaignrun.ValidColumn,
 			categorymonth.Table:       categorymonth.ValidColumn,

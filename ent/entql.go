@@ -8,6 +8,7 @@ import (
 	"github.com/membergraph/membergraph/ent/benefit"
 	"github.com/membergraph/membergraph/ent/benefitclaim"
 	"github.com/membergraph/membergraph/ent/campaign"
+	"github.com/membergraph/membergraph/ent/campaigncursor"
 	"github.com/membergraph/membergraph/ent/campaignresult"
 	"github.com/membergraph/membergraph/ent/campaignrun"
 	"github.com/membergraph/membergraph/ent/categorymonth"
@@ -59,7 +60,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 46)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 47)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   activitymonth.Table,
@@ -168,6 +169,10 @@ var schemaGraph = func() *sqlgraph.Schema {
 			campaign.FieldWeekday:        {Type: field.TypeInt, Column: campaign.FieldWeekday},
 			campaign.FieldMonthDay:       {Type: field.TypeInt, Column: campaign.FieldMonthDay},
 			campaign.FieldEventKind:      {Type: field.TypeString, Column: campaign.FieldEventKind},
+			campaign.FieldEventTier:      {Type: field.TypeString, Column: campaign.FieldEventTier},
+			campaign.FieldEventMedal:     {Type: field.TypeString, Column: campaign.FieldEventMedal},
+			campaign.FieldEventLevel:     {Type: field.TypeInt, Column: campaign.FieldEventLevel},
+			campaign.FieldEventAfter:     {Type: field.TypeInt, Column: campaign.FieldEventAfter},
 			campaign.FieldSegmentID:      {Type: field.TypeInt, Column: campaign.FieldSegmentID},
 			campaign.FieldAction:         {Type: field.TypeEnum, Column: campaign.FieldAction},
 			campaign.FieldPoints:         {Type: field.TypeInt64, Column: campaign.FieldPoints},
@@ -189,6 +194,24 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   campaigncursor.Table,
+			Columns: campaigncursor.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: campaigncursor.FieldID,
+			},
+		},
+		Type: "CampaignCursor",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			campaigncursor.FieldProgramID:  {Type: field.TypeInt, Column: campaigncursor.FieldProgramID},
+			campaigncursor.FieldSource:     {Type: field.TypeString, Column: campaigncursor.FieldSource},
+			campaigncursor.FieldPosition:   {Type: field.TypeInt, Column: campaigncursor.FieldPosition},
+			campaigncursor.FieldLeaseOwner: {Type: field.TypeString, Column: campaigncursor.FieldLeaseOwner},
+			campaigncursor.FieldLeaseUntil: {Type: field.TypeTime, Column: campaigncursor.FieldLeaseUntil},
+		},
+	}
+	graph.Nodes[6] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   campaignresult.Table,
 			Columns: campaignresult.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -208,7 +231,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			campaignresult.FieldCreatedAt:  {Type: field.TypeTime, Column: campaignresult.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   campaignrun.Table,
 			Columns: campaignrun.Columns,
@@ -232,7 +255,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			campaignrun.FieldPoints:        {Type: field.TypeInt64, Column: campaignrun.FieldPoints},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   categorymonth.Table,
 			Columns: categorymonth.Columns,
@@ -250,7 +273,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			categorymonth.FieldSpendCents: {Type: field.TypeInt64, Column: categorymonth.FieldSpendCents},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   coupon.Table,
 			Columns: coupon.Columns,
@@ -273,7 +296,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			coupon.FieldClaimID:     {Type: field.TypeInt, Column: coupon.FieldClaimID},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   event.Table,
 			Columns: event.Columns,
@@ -297,7 +320,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			event.FieldOutcome:        {Type: field.TypeJSON, Column: event.FieldOutcome},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   medal.Table,
 			Columns: medal.Columns,
@@ -316,7 +339,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			medal.FieldLevelBenefits: {Type: field.TypeJSON, Column: medal.FieldLevelBenefits},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   medalchange.Table,
 			Columns: medalchange.Columns,
@@ -336,7 +359,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			medalchange.FieldCreatedAt: {Type: field.TypeTime, Column: medalchange.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   member.Table,
 			Columns: member.Columns,
@@ -362,7 +385,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			member.FieldUpdatedAt:           {Type: field.TypeTime, Column: member.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   membermedal.Table,
 			Columns: membermedal.Columns,
@@ -380,7 +403,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			membermedal.FieldUpdatedAt: {Type: field.TypeTime, Column: membermedal.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   memberscore.Table,
 			Columns: memberscore.Columns,
@@ -404,7 +427,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			memberscore.FieldSettlementRun:        {Type: field.TypeInt, Column: memberscore.FieldSettlementRun},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   membertag.Table,
 			Columns: membertag.Columns,
@@ -424,7 +447,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			membertag.FieldSource:    {Type: field.TypeEnum, Column: membertag.FieldSource},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxmessage.Table,
 			Columns: outboxmessage.Columns,
@@ -443,7 +466,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxmessage.FieldFannedOut: {Type: field.TypeBool, Column: outboxmessage.FieldFannedOut},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   partnergrant.Table,
 			Columns: partnergrant.Columns,
@@ -471,7 +494,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			partnergrant.FieldUpdatedAt:      {Type: field.TypeTime, Column: partnergrant.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   partnersetting.Table,
 			Columns: partnersetting.Columns,
@@ -489,7 +512,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			partnersetting.FieldUpdatedAt:  {Type: field.TypeTime, Column: partnersetting.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pluscode.Table,
 			Columns: pluscode.Columns,
@@ -508,7 +531,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pluscode.FieldTermID:     {Type: field.TypeInt, Column: pluscode.FieldTermID},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pluscodebatch.Table,
 			Columns: pluscodebatch.Columns,
@@ -531,7 +554,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pluscodebatch.FieldBodyHash:       {Type: field.TypeString, Column: pluscodebatch.FieldBodyHash},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pluscodefailure.Table,
 			Columns: pluscodefailure.Columns,
@@ -548,7 +571,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pluscodefailure.FieldFailedAt:  {Type: field.TypeTime, Column: pluscodefailure.FieldFailedAt},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   plusrequest.Table,
 			Columns: plusrequest.Columns,
@@ -572,7 +595,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			plusrequest.FieldCreatedAt:       {Type: field.TypeTime, Column: plusrequest.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   plusterm.Table,
 			Columns: plusterm.Columns,
@@ -603,7 +626,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			plusterm.FieldCreatedAt:      {Type: field.TypeTime, Column: plusterm.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pointaccount.Table,
 			Columns: pointaccount.Columns,
@@ -620,7 +643,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pointaccount.FieldDebt:      {Type: field.TypeInt64, Column: pointaccount.FieldDebt},
 		},
 	}
-	graph.Nodes[25] = &sqlgraph.Node{
+	graph.Nodes[26] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pointallocation.Table,
 			Columns: pointallocation.Columns,
@@ -638,7 +661,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pointallocation.FieldAmount:    {Type: field.TypeInt64, Column: pointallocation.FieldAmount},
 		},
 	}
-	graph.Nodes[26] = &sqlgraph.Node{
+	graph.Nodes[27] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pointentry.Table,
 			Columns: pointentry.Columns,
@@ -665,7 +688,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pointentry.FieldAvailableAt:     {Type: field.TypeTime, Column: pointentry.FieldAvailableAt},
 		},
 	}
-	graph.Nodes[27] = &sqlgraph.Node{
+	graph.Nodes[28] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pointlot.Table,
 			Columns: pointlot.Columns,
@@ -686,7 +709,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pointlot.FieldFunding:     {Type: field.TypeString, Column: pointlot.FieldFunding},
 		},
 	}
-	graph.Nodes[28] = &sqlgraph.Node{
+	graph.Nodes[29] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pointrequest.Table,
 			Columns: pointrequest.Columns,
@@ -708,7 +731,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pointrequest.FieldCreatedAt:      {Type: field.TypeTime, Column: pointrequest.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[29] = &sqlgraph.Node{
+	graph.Nodes[30] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   program.Table,
 			Columns: program.Columns,
@@ -726,7 +749,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			program.FieldRules:         {Type: field.TypeJSON, Column: program.FieldRules},
 		},
 	}
-	graph.Nodes[30] = &sqlgraph.Node{
+	graph.Nodes[31] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   refusal.Table,
 			Columns: refusal.Columns,
@@ -748,7 +771,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			refusal.FieldCreatedAt: {Type: field.TypeTime, Column: refusal.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[31] = &sqlgraph.Node{
+	graph.Nodes[32] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   segment.Table,
 			Columns: segment.Columns,
@@ -767,7 +790,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			segment.FieldUpdatedAt: {Type: field.TypeTime, Column: segment.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[32] = &sqlgraph.Node{
+	graph.Nodes[33] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   settlement.Table,
 			Columns: settlement.Columns,
@@ -790,7 +813,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			settlement.FieldTierChanges: {Type: field.TypeInt, Column: settlement.FieldTierChanges},
 		},
 	}
-	graph.Nodes[33] = &sqlgraph.Node{
+	graph.Nodes[34] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   settlementpartition.Table,
 			Columns: settlementpartition.Columns,
@@ -813,7 +836,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			settlementpartition.FieldTierChanges:  {Type: field.TypeInt, Column: settlementpartition.FieldTierChanges},
 		},
 	}
-	graph.Nodes[34] = &sqlgraph.Node{
+	graph.Nodes[35] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   store.Table,
 			Columns: store.Columns,
@@ -832,7 +855,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			store.FieldCreatedAt:      {Type: field.TypeTime, Column: store.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[35] = &sqlgraph.Node{
+	graph.Nodes[36] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   storebudget.Table,
 			Columns: storebudget.Columns,
@@ -849,7 +872,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			storebudget.FieldGranted:   {Type: field.TypeInt64, Column: storebudget.FieldGranted},
 		},
 	}
-	graph.Nodes[36] = &sqlgraph.Node{
+	graph.Nodes[37] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   storeconsent.Table,
 			Columns: storeconsent.Columns,
@@ -871,7 +894,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			storeconsent.FieldLeftBy:         {Type: field.TypeString, Column: storeconsent.FieldLeftBy},
 		},
 	}
-	graph.Nodes[37] = &sqlgraph.Node{
+	graph.Nodes[38] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   storefunding.Table,
 			Columns: storefunding.Columns,
@@ -892,7 +915,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			storefunding.FieldCreatedAt: {Type: field.TypeTime, Column: storefunding.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[38] = &sqlgraph.Node{
+	graph.Nodes[39] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   storeprogram.Table,
 			Columns: storeprogram.Columns,
@@ -910,7 +933,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			storeprogram.FieldCreatedAt: {Type: field.TypeTime, Column: storeprogram.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[39] = &sqlgraph.Node{
+	graph.Nodes[40] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tag.Table,
 			Columns: tag.Columns,
@@ -928,7 +951,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tag.FieldCreatedAt: {Type: field.TypeTime, Column: tag.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[40] = &sqlgraph.Node{
+	graph.Nodes[41] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tagrule.Table,
 			Columns: tagrule.Columns,
@@ -948,7 +971,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tagrule.FieldEvaluatedAt: {Type: field.TypeTime, Column: tagrule.FieldEvaluatedAt},
 		},
 	}
-	graph.Nodes[41] = &sqlgraph.Node{
+	graph.Nodes[42] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tier.Table,
 			Columns: tier.Columns,
@@ -970,7 +993,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tier.FieldYearlyDeduction: {Type: field.TypeInt64, Column: tier.FieldYearlyDeduction},
 		},
 	}
-	graph.Nodes[42] = &sqlgraph.Node{
+	graph.Nodes[43] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tierchange.Table,
 			Columns: tierchange.Columns,
@@ -993,7 +1016,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tierchange.FieldRun:        {Type: field.TypeInt, Column: tierchange.FieldRun},
 		},
 	}
-	graph.Nodes[43] = &sqlgraph.Node{
+	graph.Nodes[44] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tiergift.Table,
 			Columns: tiergift.Columns,
@@ -1015,7 +1038,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tiergift.FieldGrantedAt: {Type: field.TypeTime, Column: tiergift.FieldGrantedAt},
 		},
 	}
-	graph.Nodes[44] = &sqlgraph.Node{
+	graph.Nodes[45] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   webhookdelivery.Table,
 			Columns: webhookdelivery.Columns,
@@ -1041,7 +1064,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			webhookdelivery.FieldDeliveredAt:   {Type: field.TypeTime, Column: webhookdelivery.FieldDeliveredAt},
 		},
 	}
-	graph.Nodes[45] = &sqlgraph.Node{
+	graph.Nodes[46] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   webhookendpoint.Table,
 			Columns: webhookendpoint.Columns,
@@ -2167,6 +2190,26 @@ func (f *CampaignFilter) WhereEventKind(p entql.StringP) {
 	f.Where(p.Field(campaign.FieldEventKind))
 }
 
+// WhereEventTier applies the entql string predicate on the event_tier field.
+func (f *CampaignFilter) WhereEventTier(p entql.StringP) {
+	f.Where(p.Field(campaign.FieldEventTier))
+}
+
+// WhereEventMedal applies the entql string predicate on the event_medal field.
+func (f *CampaignFilter) WhereEventMedal(p entql.StringP) {
+	f.Where(p.Field(campaign.FieldEventMedal))
+}
+
+// WhereEventLevel applies the entql int predicate on the event_level field.
+func (f *CampaignFilter) WhereEventLevel(p entql.IntP) {
+	f.Where(p.Field(campaign.FieldEventLevel))
+}
+
+// WhereEventAfter applies the entql int predicate on the event_after field.
+func (f *CampaignFilter) WhereEventAfter(p entql.IntP) {
+	f.Where(p.Field(campaign.FieldEventAfter))
+}
+
 // WhereSegmentID applies the entql int predicate on the segment_id field.
 func (f *CampaignFilter) WhereSegmentID(p entql.IntP) {
 	f.Where(p.Field(campaign.FieldSegmentID))
@@ -2253,6 +2296,71 @@ func (f *CampaignFilter) WhereCreatedAt(p entql.TimeP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *CampaignCursorQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the CampaignCursorQuery builder.
+func (_q *CampaignCursorQuery) Filter() *CampaignCursorFilter {
+	return &CampaignCursorFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *CampaignCursorMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the CampaignCursorMutation builder.
+func (m *CampaignCursorMutation) Filter() *CampaignCursorFilter {
+	return &CampaignCursorFilter{config: m.config, predicateAdder: m}
+}
+
+// CampaignCursorFilter provides a generic filtering capability at runtime for CampaignCursorQuery.
+type CampaignCursorFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *CampaignCursorFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *CampaignCursorFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(campaigncursor.FieldID))
+}
+
+// WhereProgramID applies the entql int predicate on the program_id field.
+func (f *CampaignCursorFilter) WhereProgramID(p entql.IntP) {
+	f.Where(p.Field(campaigncursor.FieldProgramID))
+}
+
+// WhereSource applies the entql string predicate on the source field.
+func (f *CampaignCursorFilter) WhereSource(p entql.StringP) {
+	f.Where(p.Field(campaigncursor.FieldSource))
+}
+
+// WherePosition applies the entql int predicate on the position field.
+func (f *CampaignCursorFilter) WherePosition(p entql.IntP) {
+	f.Where(p.Field(campaigncursor.FieldPosition))
+}
+
+// WhereLeaseOwner applies the entql string predicate on the lease_owner field.
+func (f *CampaignCursorFilter) WhereLeaseOwner(p entql.StringP) {
+	f.Where(p.Field(campaigncursor.FieldLeaseOwner))
+}
+
+// WhereLeaseUntil applies the entql time.Time predicate on the lease_until field.
+func (f *CampaignCursorFilter) WhereLeaseUntil(p entql.TimeP) {
+	f.Where(p.Field(campaigncursor.FieldLeaseUntil))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *CampaignResultQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2281,7 +2389,7 @@ type CampaignResultFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CampaignResultFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2361,7 +2469,7 @@ type CampaignRunFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CampaignRunFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2456,7 +2564,7 @@ type CategoryMonthFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CategoryMonthFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2535,7 +2643,7 @@ type CouponFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CouponFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2653,7 +2761,7 @@ type EventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2762,7 +2870,7 @@ type MedalFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MedalFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2846,7 +2954,7 @@ type MedalChangeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MedalChangeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2935,7 +3043,7 @@ type MemberFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MemberFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3110,7 +3218,7 @@ type MemberMedalFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MemberMedalFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3189,7 +3297,7 @@ type MemberScoreFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MemberScoreFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3298,7 +3406,7 @@ type MemberTagFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MemberTagFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3401,7 +3509,7 @@ type OutboxMessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxMessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3471,7 +3579,7 @@ type PartnerGrantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PartnerGrantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3600,7 +3708,7 @@ type PartnerSettingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PartnerSettingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3665,7 +3773,7 @@ type PlusCodeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PlusCodeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3763,7 +3871,7 @@ type PlusCodeBatchFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PlusCodeBatchFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3867,7 +3975,7 @@ type PlusCodeFailureFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PlusCodeFailureFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3941,7 +4049,7 @@ type PlusRequestFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PlusRequestFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4050,7 +4158,7 @@ type PlusTermFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PlusTermFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4194,7 +4302,7 @@ type PointAccountFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PointAccountFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4268,7 +4376,7 @@ type PointAllocationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PointAllocationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4347,7 +4455,7 @@ type PointEntryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PointEntryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4471,7 +4579,7 @@ type PointLotFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PointLotFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4565,7 +4673,7 @@ type PointRequestFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PointRequestFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4664,7 +4772,7 @@ type ProgramFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProgramFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4785,7 +4893,7 @@ type RefusalFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RefusalFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4884,7 +4992,7 @@ type SegmentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SegmentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[32].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4954,7 +5062,7 @@ type SettlementFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SettlementFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[32].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[33].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5058,7 +5166,7 @@ type SettlementPartitionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SettlementPartitionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[33].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[34].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5162,7 +5270,7 @@ type StoreFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StoreFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[34].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[35].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5246,7 +5354,7 @@ type StoreBudgetFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StoreBudgetFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[35].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[36].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5306,7 +5414,7 @@ type StoreConsentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StoreConsentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[36].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[37].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5419,7 +5527,7 @@ type StoreFundingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StoreFundingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[37].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[38].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5499,7 +5607,7 @@ type StoreProgramFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StoreProgramFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[38].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[39].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5564,7 +5672,7 @@ type TagFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TagFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[39].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[40].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5629,7 +5737,7 @@ type TagRuleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TagRuleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[40].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[41].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5718,7 +5826,7 @@ type TierFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TierFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[41].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[42].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5845,7 +5953,7 @@ type TierChangeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TierChangeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[42].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[43].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5977,7 +6085,7 @@ type TierGiftFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TierGiftFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[43].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[44].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6076,7 +6184,7 @@ type WebhookDeliveryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WebhookDeliveryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[44].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[45].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6181,7 +6289,7 @@ type WebhookEndpointFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WebhookEndpointFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[45].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[46].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -17,6 +17,7 @@ import (
 	"github.com/membergraph/membergraph/ent/benefit"
 	"github.com/membergraph/membergraph/ent/benefitclaim"
 	"github.com/membergraph/membergraph/ent/campaign"
+	"github.com/membergraph/membergraph/ent/campaigncursor"
 	"github.com/membergraph/membergraph/ent/campaignresult"
 	"github.com/membergraph/membergraph/ent/campaignrun"
 	"github.com/membergraph/membergraph/ent/categorymonth"
@@ -79,6 +80,7 @@ const (
 	TypeBenefit             = "Benefit"
 	TypeBenefitClaim        = "BenefitClaim"
 	TypeCampaign            = "Campaign"
+	TypeCampaignCursor      = "CampaignCursor"
 	TypeCampaignResult      = "CampaignResult"
 	TypeCampaignRun         = "CampaignRun"
 	TypeCategoryMonth       = "CategoryMonth"
@@ -4072,6 +4074,12 @@ type CampaignMutation struct {
 	month_day           *int
 	addmonth_day        *int
 	event_kind          *string
+	event_tier          *string
+	event_medal         *string
+	event_level         *int
+	addevent_level      *int
+	event_after         *int
+	addevent_after      *int
 	segment_id          *int
 	addsegment_id       *int
 	action              *campaign.Action
@@ -4616,6 +4624,190 @@ func (m *CampaignMutation) OldEventKind(ctx context.Context) (v string, err erro
 // ResetEventKind resets all changes to the "event_kind" field.
 func (m *CampaignMutation) ResetEventKind() {
 	m.event_kind = nil
+}
+
+// SetEventTier sets the "event_tier" field.
+func (m *CampaignMutation) SetEventTier(s string) {
+	m.event_tier = &s
+}
+
+// EventTier returns the value of the "event_tier" field in the mutation.
+func (m *CampaignMutation) EventTier() (r string, exists bool) {
+	v := m.event_tier
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEventTier returns the old "event_tier" field's value of the Campaign entity.
+// If the Campaign object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CampaignMutation) OldEventTier(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEventTier is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEventTier requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEventTier: %w", err)
+	}
+	return oldValue.EventTier, nil
+}
+
+// ResetEventTier resets all changes to the "event_tier" field.
+func (m *CampaignMutation) ResetEventTier() {
+	m.event_tier = nil
+}
+
+// SetEventMedal sets the "event_medal" field.
+func (m *CampaignMutation) SetEventMedal(s string) {
+	m.event_medal = &s
+}
+
+// EventMedal returns the value of the "event_medal" field in the mutation.
+func (m *CampaignMutation) EventMedal() (r string, exists bool) {
+	v := m.event_medal
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEventMedal returns the old "event_medal" field's value of the Campaign entity.
+// If the Campaign object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CampaignMutation) OldEventMedal(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEventMedal is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEventMedal requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEventMedal: %w", err)
+	}
+	return oldValue.EventMedal, nil
+}
+
+// ResetEventMedal resets all changes to the "event_medal" field.
+func (m *CampaignMutation) ResetEventMedal() {
+	m.event_medal = nil
+}
+
+// SetEventLevel sets the "event_level" field.
+func (m *CampaignMutation) SetEventLevel(i int) {
+	m.event_level = &i
+	m.addevent_level = nil
+}
+
+// EventLevel returns the value of the "event_level" field in the mutation.
+func (m *CampaignMutation) EventLevel() (r int, exists bool) {
+	v := m.event_level
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEventLevel returns the old "event_level" field's value of the Campaign entity.
+// If the Campaign object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CampaignMutation) OldEventLevel(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEventLevel is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEventLevel requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEventLevel: %w", err)
+	}
+	return oldValue.EventLevel, nil
+}
+
+// AddEventLevel adds i to the "event_level" field.
+func (m *CampaignMutation) AddEventLevel(i int) {
+	if m.addevent_level != nil {
+		*m.addevent_level += i
+	} else {
+		m.addevent_level = &i
+	}
+}
+
+// AddedEventLevel returns the value that was added to the "event_level" field in this mutation.
+func (m *CampaignMutation) AddedEventLevel() (r int, exists bool) {
+	v := m.addevent_level
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetEventLevel resets all changes to the "event_level" field.
+func (m *CampaignMutation) ResetEventLevel() {
+	m.event_level = nil
+	m.addevent_level = nil
+}
+
+// SetEventAfter sets the "event_after" field.
+func (m *CampaignMutation) SetEventAfter(i int) {
+	m.event_after = &i
+	m.addevent_after = nil
+}
+
+// EventAfter returns the value of the "event_after" field in the mutation.
+func (m *CampaignMutation) EventAfter() (r int, exists bool) {
+	v := m.event_after
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEventAfter returns the old "event_after" field's value of the Campaign entity.
+// If the Campaign object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CampaignMutation) OldEventAfter(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEventAfter is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEventAfter requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEventAfter: %w", err)
+	}
+	return oldValue.EventAfter, nil
+}
+
+// AddEventAfter adds i to the "event_after" field.
+func (m *CampaignMutation) AddEventAfter(i int) {
+	if m.addevent_after != nil {
+		*m.addevent_after += i
+	} else {
+		m.addevent_after = &i
+	}
+}
+
+// AddedEventAfter returns the value that was added to the "event_after" field in this mutation.
+func (m *CampaignMutation) AddedEventAfter() (r int, exists bool) {
+	v := m.addevent_after
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetEventAfter resets all changes to the "event_after" field.
+func (m *CampaignMutation) ResetEventAfter() {
+	m.event_after = nil
+	m.addevent_after = nil
 }
 
 // SetSegmentID sets the "segment_id" field.
@@ -5438,7 +5630,7 @@ func (m *CampaignMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CampaignMutation) Fields() []string {
-	fields := make([]string, 0, 26)
+	fields := make([]string, 0, 30)
 	if m.program_id != nil {
 		fields = append(fields, campaign.FieldProgramID)
 	}
@@ -5465,6 +5657,18 @@ func (m *CampaignMutation) Fields() []string {
 	}
 	if m.event_kind != nil {
 		fields = append(fields, campaign.FieldEventKind)
+	}
+	if m.event_tier != nil {
+		fields = append(fields, campaign.FieldEventTier)
+	}
+	if m.event_medal != nil {
+		fields = append(fields, campaign.FieldEventMedal)
+	}
+	if m.event_level != nil {
+		fields = append(fields, campaign.FieldEventLevel)
+	}
+	if m.event_after != nil {
+		fields = append(fields, campaign.FieldEventAfter)
 	}
 	if m.segment_id != nil {
 		fields = append(fields, campaign.FieldSegmentID)
@@ -5543,6 +5747,14 @@ func (m *CampaignMutation) Field(name string) (ent.Value, bool) {
 		return m.MonthDay()
 	case campaign.FieldEventKind:
 		return m.EventKind()
+	case campaign.FieldEventTier:
+		return m.EventTier()
+	case campaign.FieldEventMedal:
+		return m.EventMedal()
+	case campaign.FieldEventLevel:
+		return m.EventLevel()
+	case campaign.FieldEventAfter:
+		return m.EventAfter()
 	case campaign.FieldSegmentID:
 		return m.SegmentID()
 	case campaign.FieldAction:
@@ -5604,6 +5816,14 @@ func (m *CampaignMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldMonthDay(ctx)
 	case campaign.FieldEventKind:
 		return m.OldEventKind(ctx)
+	case campaign.FieldEventTier:
+		return m.OldEventTier(ctx)
+	case campaign.FieldEventMedal:
+		return m.OldEventMedal(ctx)
+	case campaign.FieldEventLevel:
+		return m.OldEventLevel(ctx)
+	case campaign.FieldEventAfter:
+		return m.OldEventAfter(ctx)
 	case campaign.FieldSegmentID:
 		return m.OldSegmentID(ctx)
 	case campaign.FieldAction:
@@ -5709,6 +5929,34 @@ func (m *CampaignMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetEventKind(v)
+		return nil
+	case campaign.FieldEventTier:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEventTier(v)
+		return nil
+	case campaign.FieldEventMedal:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEventMedal(v)
+		return nil
+	case campaign.FieldEventLevel:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEventLevel(v)
+		return nil
+	case campaign.FieldEventAfter:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEventAfter(v)
 		return nil
 	case campaign.FieldSegmentID:
 		v, ok := value.(int)
@@ -5849,6 +6097,12 @@ func (m *CampaignMutation) AddedFields() []string {
 	if m.addmonth_day != nil {
 		fields = append(fields, campaign.FieldMonthDay)
 	}
+	if m.addevent_level != nil {
+		fields = append(fields, campaign.FieldEventLevel)
+	}
+	if m.addevent_after != nil {
+		fields = append(fields, campaign.FieldEventAfter)
+	}
 	if m.addsegment_id != nil {
 		fields = append(fields, campaign.FieldSegmentID)
 	}
@@ -5889,6 +6143,10 @@ func (m *CampaignMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedWeekday()
 	case campaign.FieldMonthDay:
 		return m.AddedMonthDay()
+	case campaign.FieldEventLevel:
+		return m.AddedEventLevel()
+	case campaign.FieldEventAfter:
+		return m.AddedEventAfter()
 	case campaign.FieldSegmentID:
 		return m.AddedSegmentID()
 	case campaign.FieldPoints:
@@ -5941,6 +6199,20 @@ func (m *CampaignMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddMonthDay(v)
+		return nil
+	case campaign.FieldEventLevel:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddEventLevel(v)
+		return nil
+	case campaign.FieldEventAfter:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddEventAfter(v)
 		return nil
 	case campaign.FieldSegmentID:
 		v, ok := value.(int)
@@ -6067,6 +6339,18 @@ func (m *CampaignMutation) ResetField(name string) error {
 	case campaign.FieldEventKind:
 		m.ResetEventKind()
 		return nil
+	case campaign.FieldEventTier:
+		m.ResetEventTier()
+		return nil
+	case campaign.FieldEventMedal:
+		m.ResetEventMedal()
+		return nil
+	case campaign.FieldEventLevel:
+		m.ResetEventLevel()
+		return nil
+	case campaign.FieldEventAfter:
+		m.ResetEventAfter()
+		return nil
 	case campaign.FieldSegmentID:
 		m.ResetSegmentID()
 		return nil
@@ -6168,6 +6452,639 @@ func (m *CampaignMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *CampaignMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Campaign edge %s", name)
+}
+
+// CampaignCursorMutation represents an operation that mutates the CampaignCursor nodes in the graph.
+type CampaignCursorMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	program_id    *int
+	addprogram_id *int
+	source        *string
+	position      *int
+	addposition   *int
+	lease_owner   *string
+	lease_until   *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*CampaignCursor, error)
+	predicates    []predicate.CampaignCursor
+}
+
+var _ ent.Mutation = (*CampaignCursorMutation)(nil)
+
+// campaigncursorOption allows management of the mutation configuration using functional options.
+type campaigncursorOption func(*CampaignCursorMutation)
+
+// newCampaignCursorMutation creates new mutation for the CampaignCursor entity.
+func newCampaignCursorMutation(c config, op Op, opts ...campaigncursorOption) *CampaignCursorMutation {
+	m := &CampaignCursorMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCampaignCursor,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCampaignCursorID sets the ID field of the mutation.
+func withCampaignCursorID(id int) campaigncursorOption {
+	return func(m *CampaignCursorMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *CampaignCursor
+		)
+		m.oldValue = func(ctx context.Context) (*CampaignCursor, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().CampaignCursor.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withCampaignCursor sets the old CampaignCursor of the mutation.
+func withCampaignCursor(node *CampaignCursor) campaigncursorOption {
+	return func(m *CampaignCursorMutation) {
+		m.oldValue = func(context.Context) (*CampaignCursor, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CampaignCursorMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CampaignCursorMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CampaignCursorMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CampaignCursorMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().CampaignCursor.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetProgramID sets the "program_id" field.
+func (m *CampaignCursorMutation) SetProgramID(i int) {
+	m.program_id = &i
+	m.addprogram_id = nil
+}
+
+// ProgramID returns the value of the "program_id" field in the mutation.
+func (m *CampaignCursorMutation) ProgramID() (r int, exists bool) {
+	v := m.program_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProgramID returns the old "program_id" field's value of the CampaignCursor entity.
+// If the CampaignCursor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CampaignCursorMutation) OldProgramID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProgramID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProgramID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProgramID: %w", err)
+	}
+	return oldValue.ProgramID, nil
+}
+
+// AddProgramID adds i to the "program_id" field.
+func (m *CampaignCursorMutation) AddProgramID(i int) {
+	if m.addprogram_id != nil {
+		*m.addprogram_id += i
+	} else {
+		m.addprogram_id = &i
+	}
+}
+
+// AddedProgramID returns the value that was added to the "program_id" field in this mutation.
+func (m *CampaignCursorMutation) AddedProgramID() (r int, exists bool) {
+	v := m.addprogram_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetProgramID resets all changes to the "program_id" field.
+func (m *CampaignCursorMutation) ResetProgramID() {
+	m.program_id = nil
+	m.addprogram_id = nil
+}
+
+// SetSource sets the "source" field.
+func (m *CampaignCursorMutation) SetSource(s string) {
+	m.source = &s
+}
+
+// Source returns the value of the "source" field in the mutation.
+func (m *CampaignCursorMutation) Source() (r string, exists bool) {
+	v := m.source
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSource returns the old "source" field's value of the CampaignCursor entity.
+// If the CampaignCursor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CampaignCursorMutation) OldSource(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSource is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSource requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSource: %w", err)
+	}
+	return oldValue.Source, nil
+}
+
+// ResetSource resets all changes to the "source" field.
+func (m *CampaignCursorMutation) ResetSource() {
+	m.source = nil
+}
+
+// SetPosition sets the "position" field.
+func (m *CampaignCursorMutation) SetPosition(i int) {
+	m.position = &i
+	m.addposition = nil
+}
+
+// Position returns the value of the "position" field in the mutation.
+func (m *CampaignCursorMutation) Position() (r int, exists bool) {
+	v := m.position
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPosition returns the old "position" field's value of the CampaignCursor entity.
+// If the CampaignCursor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CampaignCursorMutation) OldPosition(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPosition is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPosition requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPosition: %w", err)
+	}
+	return oldValue.Position, nil
+}
+
+// AddPosition adds i to the "position" field.
+func (m *CampaignCursorMutation) AddPosition(i int) {
+	if m.addposition != nil {
+		*m.addposition += i
+	} else {
+		m.addposition = &i
+	}
+}
+
+// AddedPosition returns the value that was added to the "position" field in this mutation.
+func (m *CampaignCursorMutation) AddedPosition() (r int, exists bool) {
+	v := m.addposition
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPosition resets all changes to the "position" field.
+func (m *CampaignCursorMutation) ResetPosition() {
+	m.position = nil
+	m.addposition = nil
+}
+
+// SetLeaseOwner sets the "lease_owner" field.
+func (m *CampaignCursorMutation) SetLeaseOwner(s string) {
+	m.lease_owner = &s
+}
+
+// LeaseOwner returns the value of the "lease_owner" field in the mutation.
+func (m *CampaignCursorMutation) LeaseOwner() (r string, exists bool) {
+	v := m.lease_owner
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLeaseOwner returns the old "lease_owner" field's value of the CampaignCursor entity.
+// If the CampaignCursor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CampaignCursorMutation) OldLeaseOwner(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLeaseOwner is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLeaseOwner requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLeaseOwner: %w", err)
+	}
+	return oldValue.LeaseOwner, nil
+}
+
+// ResetLeaseOwner resets all changes to the "lease_owner" field.
+func (m *CampaignCursorMutation) ResetLeaseOwner() {
+	m.lease_owner = nil
+}
+
+// SetLeaseUntil sets the "lease_until" field.
+func (m *CampaignCursorMutation) SetLeaseUntil(t time.Time) {
+	m.lease_until = &t
+}
+
+// LeaseUntil returns the value of the "lease_until" field in the mutation.
+func (m *CampaignCursorMutation) LeaseUntil() (r time.Time, exists bool) {
+	v := m.lease_until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLeaseUntil returns the old "lease_until" field's value of the CampaignCursor entity.
+// If the CampaignCursor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CampaignCursorMutation) OldLeaseUntil(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLeaseUntil is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLeaseUntil requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLeaseUntil: %w", err)
+	}
+	return oldValue.LeaseUntil, nil
+}
+
+// ClearLeaseUntil clears the value of the "lease_until" field.
+func (m *CampaignCursorMutation) ClearLeaseUntil() {
+	m.lease_until = nil
+	m.clearedFields[campaigncursor.FieldLeaseUntil] = struct{}{}
+}
+
+// LeaseUntilCleared returns if the "lease_until" field was cleared in this mutation.
+func (m *CampaignCursorMutation) LeaseUntilCleared() bool {
+	_, ok := m.clearedFields[campaigncursor.FieldLeaseUntil]
+	return ok
+}
+
+// ResetLeaseUntil resets all changes to the "lease_until" field.
+func (m *CampaignCursorMutation) ResetLeaseUntil() {
+	m.lease_until = nil
+	delete(m.clearedFields, campaigncursor.FieldLeaseUntil)
+}
+
+// Where appends a list predicates to the CampaignCursorMutation builder.
+func (m *CampaignCursorMutation) Where(ps ...predicate.CampaignCursor) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CampaignCursorMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CampaignCursorMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.CampaignCursor, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CampaignCursorMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CampaignCursorMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (CampaignCursor).
+func (m *CampaignCursorMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CampaignCursorMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.program_id != nil {
+		fields = append(fields, campaigncursor.FieldProgramID)
+	}
+	if m.source != nil {
+		fields = append(fields, campaigncursor.FieldSource)
+	}
+	if m.position != nil {
+		fields = append(fields, campaigncursor.FieldPosition)
+	}
+	if m.lease_owner != nil {
+		fields = append(fields, campaigncursor.FieldLeaseOwner)
+	}
+	if m.lease_until != nil {
+		fields = append(fields, campaigncursor.FieldLeaseUntil)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CampaignCursorMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case campaigncursor.FieldProgramID:
+		return m.ProgramID()
+	case campaigncursor.FieldSource:
+		return m.Source()
+	case campaigncursor.FieldPosition:
+		return m.Position()
+	case campaigncursor.FieldLeaseOwner:
+		return m.LeaseOwner()
+	case campaigncursor.FieldLeaseUntil:
+		return m.LeaseUntil()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CampaignCursorMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case campaigncursor.FieldProgramID:
+		return m.OldProgramID(ctx)
+	case campaigncursor.FieldSource:
+		return m.OldSource(ctx)
+	case campaigncursor.FieldPosition:
+		return m.OldPosition(ctx)
+	case campaigncursor.FieldLeaseOwner:
+		return m.OldLeaseOwner(ctx)
+	case campaigncursor.FieldLeaseUntil:
+		return m.OldLeaseUntil(ctx)
+	}
+	return nil, fmt.Errorf("unknown CampaignCursor field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CampaignCursorMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case campaigncursor.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProgramID(v)
+		return nil
+	case campaigncursor.FieldSource:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSource(v)
+		return nil
+	case campaigncursor.FieldPosition:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPosition(v)
+		return nil
+	case campaigncursor.FieldLeaseOwner:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLeaseOwner(v)
+		return nil
+	case campaigncursor.FieldLeaseUntil:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLeaseUntil(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CampaignCursor field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CampaignCursorMutation) AddedFields() []string {
+	var fields []string
+	if m.addprogram_id != nil {
+		fields = append(fields, campaigncursor.FieldProgramID)
+	}
+	if m.addposition != nil {
+		fields = append(fields, campaigncursor.FieldPosition)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CampaignCursorMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case campaigncursor.FieldProgramID:
+		return m.AddedProgramID()
+	case campaigncursor.FieldPosition:
+		return m.AddedPosition()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CampaignCursorMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case campaigncursor.FieldProgramID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddProgramID(v)
+		return nil
+	case campaigncursor.FieldPosition:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPosition(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CampaignCursor numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CampaignCursorMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(campaigncursor.FieldLeaseUntil) {
+		fields = append(fields, campaigncursor.FieldLeaseUntil)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CampaignCursorMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CampaignCursorMutation) ClearField(name string) error {
+	switch name {
+	case campaigncursor.FieldLeaseUntil:
+		m.ClearLeaseUntil()
+		return nil
+	}
+	return fmt.Errorf("unknown CampaignCursor nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CampaignCursorMutation) ResetField(name string) error {
+	switch name {
+	case campaigncursor.FieldProgramID:
+		m.ResetProgramID()
+		return nil
+	case campaigncursor.FieldSource:
+		m.ResetSource()
+		return nil
+	case campaigncursor.FieldPosition:
+		m.ResetPosition()
+		return nil
+	case campaigncursor.FieldLeaseOwner:
+		m.ResetLeaseOwner()
+		return nil
+	case campaigncursor.FieldLeaseUntil:
+		m.ResetLeaseUntil()
+		return nil
+	}
+	return fmt.Errorf("unknown CampaignCursor field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CampaignCursorMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CampaignCursorMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CampaignCursorMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CampaignCursorMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CampaignCursorMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CampaignCursorMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CampaignCursorMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown CampaignCursor unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CampaignCursorMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown CampaignCursor edge %s", name)
 }
 
 // CampaignResultMutation represents an operation that mutates the CampaignResult nodes in the graph.

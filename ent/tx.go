@@ -24,6 +24,8 @@ type Tx struct {
 	BenefitClaim *BenefitClaimClient
 	// Campaign is the client for interacting with the Campaign builders.
 	Campaign *CampaignClient
+	// CampaignCursor is the client for interacting with the CampaignCursor builders.
+	CampaignCursor *CampaignCursorClient
 	// CampaignResult is the client for interacting with the CampaignResult builders.
 	CampaignResult *CampaignResultClient
 	// CampaignRun is the client for interacting with the CampaignRun builders.
@@ -242,6 +244,7 @@ func (tx *Tx) init() {
 	tx.Benefit = NewBenefitClient(tx.config)
 	tx.BenefitClaim = NewBenefitClaimClient(tx.config)
 	tx.Campaign = NewCampaignClient(tx.config)
+	tx.CampaignCursor = NewCampaignCursorClient(tx.config)
 	tx.CampaignResult = NewCampaignResultClient(tx.config)
 	tx.CampaignRun = NewCampaignRunClient(tx.config)
 	tx.CategoryMonth = NewCategoryMonthClient(tx.config)

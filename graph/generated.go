@@ -231,7 +231,10 @@ type ComplexityRoot struct {
 		At        func(childComplexity int) int
 		Event     func(childComplexity int) int
 		Kind      func(childComplexity int) int
+		Level     func(childComplexity int) int
+		Medal     func(childComplexity int) int
 		MonthDay  func(childComplexity int) int
+		Tier      func(childComplexity int) int
 		TimeOfDay func(childComplexity int) int
 		Weekday   func(childComplexity int) int
 	}
@@ -2129,12 +2132,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CampaignTrigger.Kind(childComplexity), true
+	case "CampaignTrigger.level":
+		if e.ComplexityRoot.CampaignTrigger.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignTrigger.Level(childComplexity), true
+	case "CampaignTrigger.medal":
+		if e.ComplexityRoot.CampaignTrigger.Medal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignTrigger.Medal(childComplexity), true
 	case "CampaignTrigger.monthDay":
 		if e.ComplexityRoot.CampaignTrigger.MonthDay == nil {
 			break
 		}
 
 		return e.ComplexityRoot.CampaignTrigger.MonthDay(childComplexity), true
+	case "CampaignTrigger.tier":
+		if e.ComplexityRoot.CampaignTrigger.Tier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignTrigger.Tier(childComplexity), true
 	case "CampaignTrigger.timeOfDay":
 		if e.ComplexityRoot.CampaignTrigger.TimeOfDay == nil {
 			break
@@ -7166,7 +7187,7 @@ enum CampaignTriggerKind {
   WEEKLY
   "Every month on trigger.monthDay at trigger.timeOfDay, in the programme's time zone."
   MONTHLY
-  "After an event's commit: trigger.event names which (PLUS_START or PLUS_END so far)."
+  "After an event's commit: trigger.event names which (an event kind, TIER_CHANGE, MEDAL_LEVEL, PLUS_START or PLUS_END)."
   EVENT
 }
 
@@ -7217,11 +7238,22 @@ input CampaignTriggerInput {
   "MONTHLY: 1 to 28."
   monthDay: Int
   """
-  EVENT: PLUS_START (a member's PLUS term begins) or PLUS_END (it ends); each such event
-  is one run hitting that member if the segment holds it, after the event's commit. Event
-  kinds, TIER_CHANGE and MEDAL_LEVEL are refused for now (FAILED_PRECONDITION).
+  EVENT: what triggers it: an event kind recordEvents accepts (e.g. ORDER_COMPLETED,
+  ORDER_REFUNDED, REVIEW_POSTED, CHECK_IN), TIER_CHANGE (settlement moves the member to
+  another tier; trigger.tier narrows it to one), MEDAL_LEVEL (a medal reaches a level:
+  trigger.medal and trigger.level), PLUS_START (a member's PLUS term begins) or PLUS_END (it
+  ends). Each such event committed after the campaign's creation is one run hitting that
+  member if the segment holds it, evaluated after the event's commit (within about a
+  second in serve, and by ` + "`" + `membergraph campaigns run` + "`" + `); an event accepted once is one run,
+  however often it is replayed, and a rejected event is none.
   """
   event: String
+  "EVENT TIER_CHANGE: the key of the tier moved to (e.g. GOLD); any tier change when left out."
+  tier: String
+  "EVENT MEDAL_LEVEL: the medal's key (e.g. PHONES, REVIEWS)."
+  medal: String
+  "EVENT MEDAL_LEVEL: the level, 1 to 5, whose reaching triggers it (a rise past it counts; a fall does not)."
+  level: Int
 }
 
 """What a campaign does for each member hit."""
@@ -7319,6 +7351,12 @@ type CampaignTrigger {
   monthDay: Int
   "EVENT: the event that triggers it; null otherwise."
   event: String
+  "EVENT TIER_CHANGE: the tier moved to; null for any tier (and otherwise)."
+  tier: String
+  "EVENT MEDAL_LEVEL: the medal; null otherwise."
+  medal: String
+  "EVENT MEDAL_LEVEL: the level reached; null otherwise."
+  level: Int
 }
 
 """What a campaign does for each member hit."""
@@ -7341,7 +7379,7 @@ type CampaignAction {
 
 """One run of a campaign: a scheduled date (2006-01-02 in the programme's zone), ONCE, or the triggering event."""
 type CampaignRun {
-  "The run key: the local date of a scheduled run, ONCE for a ONCE campaign, the event (e.g. PLUS_START:<term>) for an EVENT one."
+  "The run key: the local date of a scheduled run, ONCE for a ONCE campaign, the event for an EVENT one (its kind and the id of the event, the outbox message or, for PLUS_START and PLUS_END, the PLUS term, e.g. PLUS_START:<term>)."
   key: String!
   "When it started."
   startedAt: Time!
@@ -12431,6 +12469,12 @@ func (ec *executionContext) childFields_CampaignTrigger(ctx context.Context, fie
 		return ec.fieldContext_CampaignTrigger_monthDay(ctx, field)
 	case "event":
 		return ec.fieldContext_CampaignTrigger_event(ctx, field)
+	case "tier":
+		return ec.fieldContext_CampaignTrigger_tier(ctx, field)
+	case "medal":
+		return ec.fieldContext_CampaignTrigger_medal(ctx, field)
+	case "level":
+		return ec.fieldContext_CampaignTrigger_level(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CampaignTrigger", field.Name)
 }
@@ -18609,6 +18653,75 @@ func (ec *executionContext) _CampaignTrigger_event(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_CampaignTrigger_event(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CampaignTrigger", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignTrigger_tier(ctx context.Context, field graphql.CollectedField, obj *model.CampaignTrigger) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignTrigger_tier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tier, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignTrigger_tier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignTrigger", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignTrigger_medal(ctx context.Context, field graphql.CollectedField, obj *model.CampaignTrigger) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignTrigger_medal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Medal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignTrigger_medal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignTrigger", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignTrigger_level(ctx context.Context, field graphql.CollectedField, obj *model.CampaignTrigger) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignTrigger_level(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Level, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignTrigger_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignTrigger", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _CancelPlusPayload_term(ctx context.Context, field graphql.CollectedField, obj *model.CancelPlusPayload) (ret graphql.Marshaler) {
@@ -40292,7 +40405,7 @@ func (ec *executionContext) unmarshalInputCampaignTriggerInput(ctx context.Conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"kind", "at", "timeOfDay", "weekday", "monthDay", "event"}
+	fieldsInOrder := [...]string{"kind", "at", "timeOfDay", "weekday", "monthDay", "event", "tier", "medal", "level"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -40341,6 +40454,27 @@ func (ec *executionContext) unmarshalInputCampaignTriggerInput(ctx context.Conte
 				return it, err
 			}
 			it.Event = data
+		case "tier":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tier"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Tier = data
+		case "medal":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("medal"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Medal = data
+		case "level":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("level"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Level = data
 		}
 	}
 	return it, nil
@@ -45777,6 +45911,12 @@ func (ec *executionContext) _CampaignTrigger(ctx context.Context, sel ast.Select
 			out.Values[i] = ec._CampaignTrigger_monthDay(ctx, field, obj)
 		case "event":
 			out.Values[i] = ec._CampaignTrigger_event(ctx, field, obj)
+		case "tier":
+			out.Values[i] = ec._CampaignTrigger_tier(ctx, field, obj)
+		case "medal":
+			out.Values[i] = ec._CampaignTrigger_medal(ctx, field, obj)
+		case "level":
+			out.Values[i] = ec._CampaignTrigger_level(ctx, field, obj)
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

@@ -34,6 +34,14 @@ const (
 	FieldMonthDay = "month_day"
 	// FieldEventKind holds the string denoting the event_kind field in the database.
 	FieldEventKind = "event_kind"
+	// FieldEventTier holds the string denoting the event_tier field in the database.
+	FieldEventTier = "event_tier"
+	// FieldEventMedal holds the string denoting the event_medal field in the database.
+	FieldEventMedal = "event_medal"
+	// FieldEventLevel holds the string denoting the event_level field in the database.
+	FieldEventLevel = "event_level"
+	// FieldEventAfter holds the string denoting the event_after field in the database.
+	FieldEventAfter = "event_after"
 	// FieldSegmentID holds the string denoting the segment_id field in the database.
 	FieldSegmentID = "segment_id"
 	// FieldAction holds the string denoting the action field in the database.
@@ -84,6 +92,10 @@ var Columns = []string{
 	FieldWeekday,
 	FieldMonthDay,
 	FieldEventKind,
+	FieldEventTier,
+	FieldEventMedal,
+	FieldEventLevel,
+	FieldEventAfter,
 	FieldSegmentID,
 	FieldAction,
 	FieldPoints,
@@ -135,6 +147,20 @@ var (
 	DefaultEventKind string
 	// EventKindValidator is a validator for the "event_kind" field. It is called by the builders before save.
 	EventKindValidator func(string) error
+	// DefaultEventTier holds the default value on creation for the "event_tier" field.
+	DefaultEventTier string
+	// EventTierValidator is a validator for the "event_tier" field. It is called by the builders before save.
+	EventTierValidator func(string) error
+	// DefaultEventMedal holds the default value on creation for the "event_medal" field.
+	DefaultEventMedal string
+	// EventMedalValidator is a validator for the "event_medal" field. It is called by the builders before save.
+	EventMedalValidator func(string) error
+	// DefaultEventLevel holds the default value on creation for the "event_level" field.
+	DefaultEventLevel int
+	// EventLevelValidator is a validator for the "event_level" field. It is called by the builders before save.
+	EventLevelValidator func(int) error
+	// DefaultEventAfter holds the default value on creation for the "event_after" field.
+	DefaultEventAfter int
 	// DefaultPoints holds the default value on creation for the "points" field.
 	DefaultPoints int64
 	// DefaultFunding holds the default value on creation for the "funding" field.
@@ -308,6 +334,26 @@ func ByMonthDay(opts ...sql.OrderTermOption) OrderOption {
 // ByEventKind orders the results by the event_kind field.
 func ByEventKind(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldEventKind, opts...).ToFunc()
+}
+
+// ByEventTier orders the results by the event_tier field.
+func ByEventTier(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldEventTier, opts...).ToFunc()
+}
+
+// ByEventMedal orders the results by the event_medal field.
+func ByEventMedal(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldEventMedal, opts...).ToFunc()
+}
+
+// ByEventLevel orders the results by the event_level field.
+func ByEventLevel(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldEventLevel, opts...).ToFunc()
+}
+
+// ByEventAfter orders the results by the event_after field.
+func ByEventAfter(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldEventAfter, opts...).ToFunc()
 }
 
 // BySegmentID orders the results by the segment_id field.

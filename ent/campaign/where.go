@@ -94,6 +94,26 @@ func EventKind(v string) predicate.Campaign {
 	return predicate.Campaign(sql.FieldEQ(FieldEventKind, v))
 }
 
+// EventTier applies equality check predicate on the "event_tier" field. It's identical to EventTierEQ.
+func EventTier(v string) predicate.Campaign {
+	return predicate.Campaign(sql.FieldEQ(FieldEventTier, v))
+}
+
+// EventMedal applies equality check predicate on the "event_medal" field. It's identical to EventMedalEQ.
+func EventMedal(v string) predicate.Campaign {
+	return predicate.Campaign(sql.FieldEQ(FieldEventMedal, v))
+}
+
+// EventLevel applies equality check predicate on the "event_level" field. It's identical to EventLevelEQ.
+func EventLevel(v int) predicate.Campaign {
+	return predicate.Campaign(sql.FieldEQ(FieldEventLevel, v))
+}
+
+// EventAfter applies equality check predicate on the "event_after" field. It's identical to EventAfterEQ.
+func EventAfter(v int) predicate.Campaign {
+	return predicate.Campaign(sql.FieldEQ(FieldEventAfter, v))
+}
+
 // SegmentID applies equality check predicate on the "segment_id" field. It's identical to SegmentIDEQ.
 func SegmentID(v int) predicate.Campaign {
 	return predicate.Campaign(sql.FieldEQ(FieldSegmentID, v))
@@ -592,6 +612,216 @@ func EventKindEqualFold(v string) predicate.Campaign {
 // EventKindContainsFold applies the ContainsFold predicate on the "event_kind" field.
 func EventKindContainsFold(v string) predicate.Campaign {
 	return predicate.Campaign(sql.FieldContainsFold(FieldEventKind, v))
+}
+
+// EventTierEQ applies the EQ predicate on the "event_tier" field.
+func EventTierEQ(v string) predicate.Campaign {
+	return predicate.Campaign(sql.FieldEQ(FieldEventTier, v))
+}
+
+// EventTierNEQ applies the NEQ predicate on the "event_tier" field.
+func EventTierNEQ(v string) predicate.Campaign {
+	return predicate.Campaign(sql.FieldNEQ(FieldEventTier, v))
+}
+
+// EventTierIn applies the In predicate on the "event_tier" field.
+func EventTierIn(vs ...string) predicate.Campaign {
+	return predicate.Campaign(sql.FieldIn(FieldEventTier, vs...))
+}
+
+// EventTierNotIn applies the NotIn predicate on the "event_tier" field.
+func EventTierNotIn(vs ...string) predicate.Campaign {
+	return predicate.Campaign(sql.FieldNotIn(FieldEventTier, vs...))
+}
+
+// EventTierGT applies the GT predicate on the "event_tier" field.
+func EventTierGT(v string) predicate.Campaign {
+	return predicate.Campaign(sql.FieldGT(FieldEventTier, v))
+}
+
+// EventTierGTE applies the GTE predicate on the "event_tier" field.
+func EventTierGTE(v string) predicate.Campaign {
+	return predicate.Campaign(sql.FieldGTE(FieldEventTier, v))
+}
+
+// EventTierLT applies the LT predicate on the "event_tier" field.
+func EventTierLT(v string) predicate.Campaign {
+	return predicate.Campaign(sql.FieldLT(FieldEventTier, v))
+}
+
+// EventTierLTE applies the LTE predicate on the "event_tier" field.
+func EventTierLTE(v string) predicate.Campaign {
+	return predicate.Campaign(sql.FieldLTE(FieldEventTier, v))
+}
+
+// EventTierContains applies the Contains predicate on the "event_tier" field.
+func EventTierContains(v string) predicate.Campaign {
+	return predicate.Campaign(sql.FieldContains(FieldEventTier, v))
+}
+
+// EventTierHasPrefix applies the HasPrefix predicate on the "event_tier" field.
+func EventTierHasPrefix(v string) predicate.Campaign {
+	return predicate.Campaign(sql.FieldHasPrefix(FieldEventTier, v))
+}
+
+// EventTierHasSuffix applies the HasSuffix predicate on the "event_tier" field.
+func EventTierHasSuffix(v string) predicate.Campaign {
+	return predicate.Campaign(sql.FieldHasSuffix(FieldEventTier, v))
+}
+
+// EventTierEqualFold applies the EqualFold predicate on the "event_tier" field.
+func EventTierEqualFold(v string) predicate.Campaign {
+	return predicate.Campaign(sql.FieldEqualFold(FieldEventTier, v))
+}
+
+// EventTierContainsFold applies the ContainsFold predicate on the "event_tier" field.
+func EventTierContainsFold(v string) predicate.Campaign {
+	return predicate.Campaign(sql.FieldContainsFold(FieldEventTier, v))
+}
+
+// EventMedalEQ applies the EQ predicate on the "event_medal" field.
+func EventMedalEQ(v string) predicate.Campaign {
+	return predicate.Campaign(sql.FieldEQ(FieldEventMedal, v))
+}
+
+// EventMedalNEQ applies the NEQ predicate on the "event_medal" field.
+func EventMedalNEQ(v string) predicate.Campaign {
+	return predicate.Campaign(sql.FieldNEQ(FieldEventMedal, v))
+}
+
+// EventMedalIn applies the In predicate on the "event_medal" field.
+func EventMedalIn(vs ...string) predicate.Campaign {
+	return predicate.Campaign(sql.FieldIn(FieldEventMedal, vs...))
+}
+
+// EventMedalNotIn applies the NotIn predicate on the "event_medal" field.
+func EventMedalNotIn(vs ...string) predicate.Campaign {
+	return predicate.Campaign(sql.FieldNotIn(FieldEventMedal, vs...))
+}
+
+// EventMedalGT applies the GT predicate on the "event_medal" field.
+func EventMedalGT(v string) predicate.Campaign {
+	return predicate.Campaign(sql.FieldGT(FieldEventMedal, v))
+}
+
+// EventMedalGTE applies the GTE predicate on the "event_medal" field.
+func EventMedalGTE(v string) predicate.Campaign {
+	return predicate.Campaign(sql.FieldGTE(FieldEventMedal, v))
+}
+
+// EventMedalLT applies the LT predicate on the "event_medal" field.
+func EventMedalLT(v string) predicate.Campaign {
+	return predicate.Campaign(sql.FieldLT(FieldEventMedal, v))
+}
+
+// EventMedalLTE applies the LTE predicate on the "event_medal" field.
+func EventMedalLTE(v string) predicate.Campaign {
+	return predicate.Campaign(sql.FieldLTE(FieldEventMedal, v))
+}
+
+// EventMedalContains applies the Contains predicate on the "event_medal" field.
+func EventMedalContains(v string) predicate.Campaign {
+	return predicate.Campaign(sql.FieldContains(FieldEventMedal, v))
+}
+
+// EventMedalHasPrefix applies the HasPrefix predicate on the "event_medal" field.
+func EventMedalHasPrefix(v string) predicate.Campaign {
+	return predicate.Campaign(sql.FieldHasPrefix(FieldEventMedal, v))
+}
+
+// EventMedalHasSuffix applies the HasSuffix predicate on the "event_medal" field.
+func EventMedalHasSuffix(v string) predicate.Campaign {
+	return predicate.Campaign(sql.FieldHasSuffix(FieldEventMedal, v))
+}
+
+// EventMedalEqualFold applies the EqualFold predicate on the "event_medal" field.
+func EventMedalEqualFold(v string) predicate.Campaign {
+	return predicate.Campaign(sql.FieldEqualFold(FieldEventMedal, v))
+}
+
+// EventMedalContainsFold applies the ContainsFold predicate on the "event_medal" field.
+func EventMedalContainsFold(v string) predicate.Campaign {
+	return predicate.Campaign(sql.FieldContainsFold(FieldEventMedal, v))
+}
+
+// EventLevelEQ applies the EQ predicate on the "event_level" field.
+func EventLevelEQ(v int) predicate.Campaign {
+	return predicate.Campaign(sql.FieldEQ(FieldEventLevel, v))
+}
+
+// EventLevelNEQ applies the NEQ predicate on the "event_level" field.
+func EventLevelNEQ(v int) predicate.Campaign {
+	return predicate.Campaign(sql.FieldNEQ(FieldEventLevel, v))
+}
+
+// EventLevelIn applies the In predicate on the "event_level" field.
+func EventLevelIn(vs ...int) predicate.Campaign {
+	return predicate.Campaign(sql.FieldIn(FieldEventLevel, vs...))
+}
+
+// EventLevelNotIn applies the NotIn predicate on the "event_level" field.
+func EventLevelNotIn(vs ...int) predicate.Campaign {
+	return predicate.Campaign(sql.FieldNotIn(FieldEventLevel, vs...))
+}
+
+// EventLevelGT applies the GT predicate on the "event_level" field.
+func EventLevelGT(v int) predicate.Campaign {
+	return predicate.Campaign(sql.FieldGT(FieldEventLevel, v))
+}
+
+// EventLevelGTE applies the GTE predicate on the "event_level" field.
+func EventLevelGTE(v int) predicate.Campaign {
+	return predicate.Campaign(sql.FieldGTE(FieldEventLevel, v))
+}
+
+// EventLevelLT applies the LT predicate on the "event_level" field.
+func EventLevelLT(v int) predicate.Campaign {
+	return predicate.Campaign(sql.FieldLT(FieldEventLevel, v))
+}
+
+// EventLevelLTE applies the LTE predicate on the "event_level" field.
+func EventLevelLTE(v int) predicate.Campaign {
+	return predicate.Campaign(sql.FieldLTE(FieldEventLevel, v))
+}
+
+// EventAfterEQ applies the EQ predicate on the "event_after" field.
+func EventAfterEQ(v int) predicate.Campaign {
+	return predicate.Campaign(sql.FieldEQ(FieldEventAfter, v))
+}
+
+// EventAfterNEQ applies the NEQ predicate on the "event_after" field.
+func EventAfterNEQ(v int) predicate.Campaign {
+	return predicate.Campaign(sql.FieldNEQ(FieldEventAfter, v))
+}
+
+// EventAfterIn applies the In predicate on the "event_after" field.
+func EventAfterIn(vs ...int) predicate.Campaign {
+	return predicate.Campaign(sql.FieldIn(FieldEventAfter, vs...))
+}
+
+// EventAfterNotIn applies the NotIn predicate on the "event_after" field.
+func EventAfterNotIn(vs ...int) predicate.Campaign {
+	return predicate.Campaign(sql.FieldNotIn(FieldEventAfter, vs...))
+}
+
+// EventAfterGT applies the GT predicate on the "event_after" field.
+func EventAfterGT(v int) predicate.Campaign {
+	return predicate.Campaign(sql.FieldGT(FieldEventAfter, v))
+}
+
+// EventAfterGTE applies the GTE predicate on the "event_after" field.
+func EventAfterGTE(v int) predicate.Campaign {
+	return predicate.Campaign(sql.FieldGTE(FieldEventAfter, v))
+}
+
+// EventAfterLT applies the LT predicate on the "event_after" field.
+func EventAfterLT(v int) predicate.Campaign {
+	return predicate.Campaign(sql.FieldLT(FieldEventAfter, v))
+}
+
+// EventAfterLTE applies the LTE predicate on the "event_after" field.
+func EventAfterLTE(v int) predicate.Campaign {
+	return predicate.Campaign(sql.FieldLTE(FieldEventAfter, v))
 }
 
 // SegmentIDEQ applies the EQ predicate on the "segment_id" field.

@@ -69,6 +69,18 @@ func (f CampaignFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, er
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CampaignMutation", m)
 }
 
+// The CampaignCursorFunc type is an adapter to allow the use of ordinary
+// function as CampaignCursor mutator.
+type CampaignCursorFunc func(context.Context, *ent.CampaignCursorMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f CampaignCursorFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.CampaignCursorMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CampaignCursorMutation", m)
+}
+
 // The CampaignResultFunc type is an adapter to allow the use of ordinary
 // function as CampaignResult mutator.
 type CampaignResultFunc func(context.Context, *ent.CampaignResultMutation) (ent.Value, error)

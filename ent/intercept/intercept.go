@@ -13,6 +13,7 @@ import (
 	"github.com/membergraph/membergraph/ent/benefit"
 	"github.com/membergraph/membergraph/ent/benefitclaim"
 	"github.com/membergraph/membergraph/ent/campaign"
+	"github.com/membergraph/membergraph/ent/campaigncursor"
 	"github.com/membergraph/membergraph/ent/campaignresult"
 	"github.com/membergraph/membergraph/ent/campaignrun"
 	"github.com/membergraph/membergraph/ent/categorymonth"
@@ -246,6 +247,33 @@ func (f TraverseCampaign) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.CampaignQuery", q)
+}
+
+// The CampaignCursorFunc type is an adapter to allow the use of ordinary function as a Querier.
+type CampaignCursorFunc func(context.Context, *ent.CampaignCursorQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f CampaignCursorFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.CampaignCursorQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.CampaignCursorQuery", q)
+}
+
+// The TraverseCampaignCursor type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseCampaignCursor func(context.Context, *ent.CampaignCursorQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseCampaignCursor) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseCampaignCursor) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CampaignCursorQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.CampaignCursorQuery", q)
 }
 
 // The CampaignResultFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -1368,6 +1396,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.BenefitClaimQuery, predicate.BenefitClaim, benefitclaim.OrderOption]{typ: ent.TypeBenefitClaim, tq: q}, nil
 	case *ent.CampaignQuery:
 		return &query[*ent.CampaignQuery, predicate.Campaign, campaign.OrderOption]{typ: ent.TypeCampaign, tq: q}, nil
+	case *ent.CampaignCursorQuery:
+		return &query[*ent.CampaignCursorQuery, predicate.CampaignCursor, campaigncursor.OrderOption]{typ: ent.TypeCampaignCursor, tq: q}, nil
 	case *ent.CampaignResultQuery:
 		return &query[*ent.CampaignResultQuery, predicate.CampaignResult, campaignresult.OrderOption]{typ: ent.TypeCampaignResult, tq: q}, nil
 	case *ent.CampaignRunQuery:

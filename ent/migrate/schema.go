@@ -160,6 +160,10 @@ var (
 		{Name: "weekday", Type: field.TypeInt, Default: 0},
 		{Name: "month_day", Type: field.TypeInt, Default: 0},
 		{Name: "event_kind", Type: field.TypeString, Size: 32, Default: ""},
+		{Name: "event_tier", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "event_medal", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "event_level", Type: field.TypeInt, Default: 0},
+		{Name: "event_after", Type: field.TypeInt, Default: 0},
 		{Name: "segment_id", Type: field.TypeInt},
 		{Name: "action", Type: field.TypeEnum, Enums: []string{"GRANT_POINTS", "ISSUE_COUPON", "NOTIFY"}},
 		{Name: "points", Type: field.TypeInt64, Default: 0},
@@ -188,6 +192,28 @@ var (
 				Name:    "campaign_program_id_key",
 				Unique:  true,
 				Columns: []*schema.Column{CampaignsColumns[1], CampaignsColumns[2]},
+			},
+		},
+	}
+	// CampaignCursorsColumns holds the columns for the "campaign_cursors" table.
+	CampaignCursorsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "program_id", Type: field.TypeInt, Default: 0},
+		{Name: "source", Type: field.TypeString, Size: 16, Collation: "utf8mb4_nopad_bin"},
+		{Name: "position", Type: field.TypeInt, Default: 0},
+		{Name: "lease_owner", Type: field.TypeString, Size: 80, Default: ""},
+		{Name: "lease_until", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+	}
+	// CampaignCursorsTable holds the schema information for the "campaign_cursors" table.
+	CampaignCursorsTable = &schema.Table{
+		Name:       "campaign_cursors",
+		Columns:    CampaignCursorsColumns,
+		PrimaryKey: []*schema.Column{CampaignCursorsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "campaigncursor_source",
+				Unique:  true,
+				Columns: []*schema.Column{CampaignCursorsColumns[2]},
 			},
 		},
 	}
@@ -1669,6 +1695,7 @@ var (
 		BenefitsTable,
 		BenefitClaimsTable,
 		CampaignsTable,
+		CampaignCursorsTable,
 		CampaignResultsTable,
 		CampaignRunsTable,
 		CategoryMonthsTable,
@@ -1733,6 +1760,9 @@ func init() {
 	}
 	CampaignsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(150323855360),
+	}
+	CampaignCursorsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(197568495616),
 	}
 	CampaignResultsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(154618822656),

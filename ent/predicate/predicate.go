@@ -21,6 +21,9 @@ type BenefitClaim func(*sql.Selector)
 // Campaign is the predicate function for campaign builders.
 type Campaign func(*sql.Selector)
 
+// CampaignCursor is the predicate function for campaigncursor builders.
+type CampaignCursor func(*sql.Selector)
+
 // CampaignResult is the predicate function for campaignresult builders.
 type CampaignResult func(*sql.Selector)
 

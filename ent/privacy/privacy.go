@@ -231,6 +231,30 @@ func (f CampaignMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutati
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CampaignMutation", m)
 }
 
+// The CampaignCursorQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type CampaignCursorQueryRuleFunc func(context.Context, *ent.CampaignCursorQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f CampaignCursorQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CampaignCursorQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.CampaignCursorQuery", q)
+}
+
+// The CampaignCursorMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type CampaignCursorMutationRuleFunc func(context.Context, *ent.CampaignCursorMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f CampaignCursorMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.CampaignCursorMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CampaignCursorMutation", m)
+}
+
 // The CampaignResultQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type CampaignResultQueryRuleFunc func(context.Context, *ent.CampaignResultQuery) error
@@ -1260,6 +1284,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.CampaignQuery:
 		return q.Filter(), nil
+	case *ent.CampaignCursorQuery:
+		return q.Filter(), nil
 	case *ent.CampaignResultQuery:
 		return q.Filter(), nil
 	case *ent.CampaignRunQuery:
@@ -1358,6 +1384,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.BenefitClaimMutation:
 		return m.Filter(), nil
 	case *ent.CampaignMutation:
+		return m.Filter(), nil
+	case *ent.CampaignCursorMutation:
 		return m.Filter(), nil
 	case *ent.CampaignResultMutation:
 		return m.Filter(), nil

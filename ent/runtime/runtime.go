@@ -10,6 +10,7 @@ import (
 	"github.com/membergraph/membergraph/ent/benefit"
 	"github.com/membergraph/membergraph/ent/benefitclaim"
 	"github.com/membergraph/membergraph/ent/campaign"
+	"github.com/membergraph/membergraph/ent/campaigncursor"
 	"github.com/membergraph/membergraph/ent/campaignresult"
 	"github.com/membergraph/membergraph/ent/campaignrun"
 	"github.com/membergraph/membergraph/ent/categorymonth"
@@ -290,74 +291,139 @@ func init() {
 	campaign.DefaultEventKind = campaignDescEventKind.Default.(string)
 	// campaign.EventKindValidator is a validator for the "event_kind" field. It is called by the builders before save.
 	campaign.EventKindValidator = campaignDescEventKind.Validators[0].(func(string) error)
+	// campaignDescEventTier is the schema descriptor for event_tier field.
+	campaignDescEventTier := campaignFields[9].Descriptor()
+	// campaign.DefaultEventTier holds the default value on creation for the event_tier field.
+	campaign.DefaultEventTier = campaignDescEventTier.Default.(string)
+	// campaign.EventTierValidator is a validator for the "event_tier" field. It is called by the builders before save.
+	campaign.EventTierValidator = campaignDescEventTier.Validators[0].(func(string) error)
+	// campaignDescEventMedal is the schema descriptor for event_medal field.
+	campaignDescEventMedal := campaignFields[10].Descriptor()
+	// campaign.DefaultEventMedal holds the default value on creation for the event_medal field.
+	campaign.DefaultEventMedal = campaignDescEventMedal.Default.(string)
+	// campaign.EventMedalValidator is a validator for the "event_medal" field. It is called by the builders before save.
+	campaign.EventMedalValidator = campaignDescEventMedal.Validators[0].(func(string) error)
+	// campaignDescEventLevel is the schema descriptor for event_level field.
+	campaignDescEventLevel := campaignFields[11].Descriptor()
+	// campaign.DefaultEventLevel holds the default value on creation for the event_level field.
+	campaign.DefaultEventLevel = campaignDescEventLevel.Default.(int)
+	// campaign.EventLevelValidator is a validator for the "event_level" field. It is called by the builders before save.
+	campaign.EventLevelValidator = campaignDescEventLevel.Validators[0].(func(int) error)
+	// campaignDescEventAfter is the schema descriptor for event_after field.
+	campaignDescEventAfter := campaignFields[12].Descriptor()
+	// campaign.DefaultEventAfter holds the default value on creation for the event_after field.
+	campaign.DefaultEventAfter = campaignDescEventAfter.Default.(int)
 	// campaignDescPoints is the schema descriptor for points field.
-	campaignDescPoints := campaignFields[11].Descriptor()
+	campaignDescPoints := campaignFields[15].Descriptor()
 	// campaign.DefaultPoints holds the default value on creation for the points field.
 	campaign.DefaultPoints = campaignDescPoints.Default.(int64)
 	// campaignDescFunding is the schema descriptor for funding field.
-	campaignDescFunding := campaignFields[12].Descriptor()
+	campaignDescFunding := campaignFields[16].Descriptor()
 	// campaign.DefaultFunding holds the default value on creation for the funding field.
 	campaign.DefaultFunding = campaignDescFunding.Default.(string)
 	// campaign.FundingValidator is a validator for the "funding" field. It is called by the builders before save.
 	campaign.FundingValidator = campaignDescFunding.Validators[0].(func(string) error)
 	// campaignDescBudgetOwner is the schema descriptor for budget_owner field.
-	campaignDescBudgetOwner := campaignFields[13].Descriptor()
+	campaignDescBudgetOwner := campaignFields[17].Descriptor()
 	// campaign.DefaultBudgetOwner holds the default value on creation for the budget_owner field.
 	campaign.DefaultBudgetOwner = campaignDescBudgetOwner.Default.(string)
 	// campaign.BudgetOwnerValidator is a validator for the "budget_owner" field. It is called by the builders before save.
 	campaign.BudgetOwnerValidator = campaignDescBudgetOwner.Validators[0].(func(string) error)
 	// campaignDescBenefitKey is the schema descriptor for benefit_key field.
-	campaignDescBenefitKey := campaignFields[15].Descriptor()
+	campaignDescBenefitKey := campaignFields[19].Descriptor()
 	// campaign.DefaultBenefitKey holds the default value on creation for the benefit_key field.
 	campaign.DefaultBenefitKey = campaignDescBenefitKey.Default.(string)
 	// campaign.BenefitKeyValidator is a validator for the "benefit_key" field. It is called by the builders before save.
 	campaign.BenefitKeyValidator = campaignDescBenefitKey.Validators[0].(func(string) error)
 	// campaignDescValidDays is the schema descriptor for valid_days field.
-	campaignDescValidDays := campaignFields[16].Descriptor()
+	campaignDescValidDays := campaignFields[20].Descriptor()
 	// campaign.DefaultValidDays holds the default value on creation for the valid_days field.
 	campaign.DefaultValidDays = campaignDescValidDays.Default.(int)
 	// campaign.ValidDaysValidator is a validator for the "valid_days" field. It is called by the builders before save.
 	campaign.ValidDaysValidator = campaignDescValidDays.Validators[0].(func(int) error)
 	// campaignDescPartnerKey is the schema descriptor for partner_key field.
-	campaignDescPartnerKey := campaignFields[17].Descriptor()
+	campaignDescPartnerKey := campaignFields[21].Descriptor()
 	// campaign.DefaultPartnerKey holds the default value on creation for the partner_key field.
 	campaign.DefaultPartnerKey = campaignDescPartnerKey.Default.(string)
 	// campaign.PartnerKeyValidator is a validator for the "partner_key" field. It is called by the builders before save.
 	campaign.PartnerKeyValidator = campaignDescPartnerKey.Validators[0].(func(string) error)
 	// campaignDescMessage is the schema descriptor for message field.
-	campaignDescMessage := campaignFields[18].Descriptor()
+	campaignDescMessage := campaignFields[22].Descriptor()
 	// campaign.DefaultMessage holds the default value on creation for the message field.
 	campaign.DefaultMessage = campaignDescMessage.Default.(string)
 	// campaign.MessageValidator is a validator for the "message" field. It is called by the builders before save.
 	campaign.MessageValidator = campaignDescMessage.Validators[0].(func(string) error)
 	// campaignDescCapHits is the schema descriptor for cap_hits field.
-	campaignDescCapHits := campaignFields[19].Descriptor()
+	campaignDescCapHits := campaignFields[23].Descriptor()
 	// campaign.DefaultCapHits holds the default value on creation for the cap_hits field.
 	campaign.DefaultCapHits = campaignDescCapHits.Default.(int)
 	// campaign.CapHitsValidator is a validator for the "cap_hits" field. It is called by the builders before save.
 	campaign.CapHitsValidator = campaignDescCapHits.Validators[0].(func(int) error)
 	// campaignDescCapDays is the schema descriptor for cap_days field.
-	campaignDescCapDays := campaignFields[20].Descriptor()
+	campaignDescCapDays := campaignFields[24].Descriptor()
 	// campaign.DefaultCapDays holds the default value on creation for the cap_days field.
 	campaign.DefaultCapDays = campaignDescCapDays.Default.(int)
 	// campaign.CapDaysValidator is a validator for the "cap_days" field. It is called by the builders before save.
 	campaign.CapDaysValidator = campaignDescCapDays.Validators[0].(func(int) error)
 	// campaignDescBudgetPoints is the schema descriptor for budget_points field.
-	campaignDescBudgetPoints := campaignFields[21].Descriptor()
+	campaignDescBudgetPoints := campaignFields[25].Descriptor()
 	// campaign.DefaultBudgetPoints holds the default value on creation for the budget_points field.
 	campaign.DefaultBudgetPoints = campaignDescBudgetPoints.Default.(int64)
 	// campaign.BudgetPointsValidator is a validator for the "budget_points" field. It is called by the builders before save.
 	campaign.BudgetPointsValidator = campaignDescBudgetPoints.Validators[0].(func(int64) error)
 	// campaignDescSpentPoints is the schema descriptor for spent_points field.
-	campaignDescSpentPoints := campaignFields[22].Descriptor()
+	campaignDescSpentPoints := campaignFields[26].Descriptor()
 	// campaign.DefaultSpentPoints holds the default value on creation for the spent_points field.
 	campaign.DefaultSpentPoints = campaignDescSpentPoints.Default.(int64)
 	// campaign.SpentPointsValidator is a validator for the "spent_points" field. It is called by the builders before save.
 	campaign.SpentPointsValidator = campaignDescSpentPoints.Validators[0].(func(int64) error)
 	// campaignDescCreatedBy is the schema descriptor for created_by field.
-	campaignDescCreatedBy := campaignFields[24].Descriptor()
+	campaignDescCreatedBy := campaignFields[28].Descriptor()
 	// campaign.CreatedByValidator is a validator for the "created_by" field. It is called by the builders before save.
 	campaign.CreatedByValidator = campaignDescCreatedBy.Validators[0].(func(string) error)
+	campaigncursor.Policy = privacy.NewPolicies(schema.CampaignCursor{})
+	campaigncursor.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := campaigncursor.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	campaigncursorFields := schema.CampaignCursor{}.Fields()
+	_ = campaigncursorFields
+	// campaigncursorDescProgramID is the schema descriptor for program_id field.
+	campaigncursorDescProgramID := campaigncursorFields[0].Descriptor()
+	// campaigncursor.DefaultProgramID holds the default value on creation for the program_id field.
+	campaigncursor.DefaultProgramID = campaigncursorDescProgramID.Default.(int)
+	// campaigncursorDescSource is the schema descriptor for source field.
+	campaigncursorDescSource := campaigncursorFields[1].Descriptor()
+	// campaigncursor.SourceValidator is a validator for the "source" field. It is called by the builders before save.
+	campaigncursor.SourceValidator = func() func(string) error {
+		validators := campaigncursorDescSource.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(source string) error {
+			for _, fn := range fns {
+				if err := fn(source); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// campaigncursorDescPosition is the schema descriptor for position field.
+	campaigncursorDescPosition := campaigncursorFields[2].Descriptor()
+	// campaigncursor.DefaultPosition holds the default value on creation for the position field.
+	campaigncursor.DefaultPosition = campaigncursorDescPosition.Default.(int)
+	// campaigncursorDescLeaseOwner is the schema descriptor for lease_owner field.
+	campaigncursorDescLeaseOwner := campaigncursorFields[3].Descriptor()
+	// campaigncursor.DefaultLeaseOwner holds the default value on creation for the lease_owner field.
+	campaigncursor.DefaultLeaseOwner = campaigncursorDescLeaseOwner.Default.(string)
+	// campaigncursor.LeaseOwnerValidator is a validator for the "lease_owner" field. It is called by the builders before save.
+	campaigncursor.LeaseOwnerValidator = campaigncursorDescLeaseOwner.Validators[0].(func(string) error)
 	campaignresult.Policy = privacy.NewPolicies(schema.CampaignResult{})
 	campaignresult.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {

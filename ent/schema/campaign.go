@@ -35,6 +35,14 @@ func (Campaign) Fields() []ent.Field {
 			Comment("MONTHLY: 1 to 28, so that every month has the day."),
 		field.String("event_kind").Default("").MaxLen(32).Immutable().
 			Comment("EVENT: an event kind, TIER_CHANGE, PLUS_START, PLUS_END or MEDAL_LEVEL."),
+		field.String("event_tier").Default("").MaxLen(64).Immutable().
+			Comment("TIER_CHANGE: the key of the tier moved to; empty for any tier change."),
+		field.String("event_medal").Default("").MaxLen(64).Immutable().
+			Comment("MEDAL_LEVEL: the medal's key."),
+		field.Int("event_level").Default(0).NonNegative().Immutable().
+			Comment("MEDAL_LEVEL: the level (1-5) whose reaching triggers it."),
+		field.Int("event_after").Default(0).Immutable().
+			Comment("EVENT: the newest id of its trigger's source (events or outbox) at creation: only later ones trigger it."),
 		field.Int("segment_id").Immutable().Comment("The audience: a saved segment."),
 		field.Enum("action").Values("GRANT_POINTS", "ISSUE_COUPON", "NOTIFY").Immutable(),
 		field.Int64("points").Default(0).Immutable().Comment("GRANT_POINTS: points per member hit."),
@@ -84,7 +92,7 @@ func (CampaignRun) Fields() []ent.Field {
 		field.Int("program_id").Immutable(),
 		field.Int("campaign_id").Immutable(),
 		field.String("run_key").NotEmpty().MaxLen(64).Immutable().Annotations(idCollation).
-			Comment("The scheduled local date (2006-01-02) or EVENT:<member>:<batch>."),
+			Comment("The scheduled local date (2006-01-02), ONCE, or the triggering event: <kind>:<event, outbox message or PLUS term id>."),
 		field.Int("only_member_id").Optional().Nillable().Immutable().
 			Comment("An event run's member: the run hits that member only, if in the segment."),
 		field.Time("started_at").Immutable().SchemaType(datetime),
@@ -140,5 +148,37 @@ func (CampaignResult) Indexes() []ent.Index {
 func (CampaignResult) Policy() ent.Policy { return rule.AdminDataPolicy() }
 
 func (CampaignResult) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
+}
+
+// CampaignCursor is where the event triggers' consumer (internal/campaign) has read one
+// source up to (the events table or the outbox), and which replica holds the lease to read
+// on: triggers are evaluated from the committed rows, after their commit, so a crash between
+// an event's commit and its campaigns loses nothing. One row per source, the platform's
+// (program_id 0): the sources are read by id across programmes.
+type CampaignCursor struct {
+	ent.Schema
+}
+
+func (CampaignCursor) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("program_id").Default(0).Immutable().Comment("0: the platform's, across programmes."),
+		field.String("source").NotEmpty().MaxLen(16).Immutable().Annotations(idCollation).
+			Comment("events or outbox."),
+		field.Int("position").Default(0).
+			Comment("Every row of the source with an id up to this one has been evaluated (or given up as rolled back)."),
+		field.String("lease_owner").Default("").MaxLen(80),
+		field.Time("lease_until").Optional().Nillable().SchemaType(datetime).
+			Comment("Wall time: until then only lease_owner reads on."),
+	}
+}
+
+func (CampaignCursor) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("source").Unique()}
+}
+
+func (CampaignCursor) Policy() ent.Policy { return rule.AdminDataPolicy() }
+
+func (CampaignCursor) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
 }

@@ -195,6 +195,12 @@ type CampaignTrigger struct {
 	MonthDay *int `json:"monthDay,omitempty"`
 	// EVENT: the event that triggers it; null otherwise.
 	Event *string `json:"event,omitempty"`
+	// EVENT TIER_CHANGE: the tier moved to; null for any tier (and otherwise).
+	Tier *string `json:"tier,omitempty"`
+	// EVENT MEDAL_LEVEL: the medal; null otherwise.
+	Medal *string `json:"medal,omitempty"`
+	// EVENT MEDAL_LEVEL: the level reached; null otherwise.
+	Level *int `json:"level,omitempty"`
 }
 
 // When a campaign runs.
@@ -209,10 +215,21 @@ type CampaignTriggerInput struct {
 	Weekday *int `json:"weekday,omitempty"`
 	// MONTHLY: 1 to 28.
 	MonthDay *int `json:"monthDay,omitempty"`
-	// EVENT: PLUS_START (a member's PLUS term begins) or PLUS_END (it ends); each such event
-	// is one run hitting that member if the segment holds it, after the event's commit. Event
-	// kinds, TIER_CHANGE and MEDAL_LEVEL are refused for now (FAILED_PRECONDITION).
+	// EVENT: what triggers it: an event kind recordEvents accepts (e.g. ORDER_COMPLETED,
+	// ORDER_REFUNDED, REVIEW_POSTED, CHECK_IN), TIER_CHANGE (settlement moves the member to
+	// another tier; trigger.tier narrows it to one), MEDAL_LEVEL (a medal reaches a level:
+	// trigger.medal and trigger.level), PLUS_START (a member's PLUS term begins) or PLUS_END (it
+	// ends). Each such event committed after the campaign's creation is one run hitting that
+	// member if the segment holds it, evaluated after the event's commit (within about a
+	// second in serve, and by `membergraph campaigns run`); an event accepted once is one run,
+	// however often it is replayed, and a rejected event is none.
 	Event *string `json:"event,omitempty"`
+	// EVENT TIER_CHANGE: the key of the tier moved to (e.g. GOLD); any tier change when left out.
+	Tier *string `json:"tier,omitempty"`
+	// EVENT MEDAL_LEVEL: the medal's key (e.g. PHONES, REVIEWS).
+	Medal *string `json:"medal,omitempty"`
+	// EVENT MEDAL_LEVEL: the level, 1 to 5, whose reaching triggers it (a rise past it counts; a fall does not).
+	Level *int `json:"level,omitempty"`
 }
 
 // A cancellation.
