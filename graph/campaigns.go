@@ -29,6 +29,15 @@ func campaignSpec(in model.CreateCampaignInput) campaign.Spec {
 	if in.Trigger.Event != nil {
 		s.Trigger.Event = *in.Trigger.Event
 	}
+	if in.Trigger.Tier != nil {
+		s.Trigger.Tier = *in.Trigger.Tier
+	}
+	if in.Trigger.Medal != nil {
+		s.Trigger.Medal = *in.Trigger.Medal
+	}
+	if in.Trigger.Level != nil {
+		s.Trigger.Level = *in.Trigger.Level
+	}
 	if in.Action.Points != nil {
 		s.Action.Points = int64(*in.Action.Points)
 	}

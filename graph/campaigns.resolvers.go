@@ -33,6 +33,12 @@ func (r *campaignResolver) Trigger(ctx context.Context, obj *ent.Campaign) (*mod
 	}
 	if obj.TriggerKind == entcampaign.TriggerKindEVENT {
 		t.Event = &obj.EventKind
+		if obj.EventTier != "" {
+			t.Tier = &obj.EventTier
+		}
+		if obj.EventMedal != "" {
+			t.Medal, t.Level = &obj.EventMedal, &obj.EventLevel
+		}
 	}
 	return t, nil
 }

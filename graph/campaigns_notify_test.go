@@ -125,8 +125,8 @@ func TestCampaignNotifyResume(t *testing.T) {
 			"trigger": map[string]any{"kind": "DAILY", "timeOfDay": "09:00"},
 			"action":  map[string]any{"kind": "NOTIFY", "partner": "videovip", "template": "VIP_TRIAL"}})
 		f.svc.SetNotifier(nil)
-		if _, err := f.svc.RunDue(context.Background()); err == nil {
-			t.Fatal("a NOTIFY run without plugins succeeded")
+		if st, err := f.svc.RunDue(context.Background()); err != nil || st.Deferred != 1 || st.Runs != 0 {
+			t.Fatalf("a NOTIFY run without plugins = %+v, %v; want it deferred, no error", st, err)
 		}
 		run := f.campaign("vip").Runs.Edges[0].Node
 		if run.FinishedAt != nil || run.Done != 0 || len(run.Results.Edges) != 2 || run.Results.Edges[0].Node.Status != "PENDING" {

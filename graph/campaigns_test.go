@@ -69,7 +69,6 @@ func newCampaignFixture(t *testing.T, db *store.DB) *campaignFixture {
 			campaign.SegmentsByKey(db.Client), campaign.Config{Chunk: 2})
 		c.Campaigns = svc
 		c.Plus = plus.NewService(db.Client, c.Ledger)
-		c.Plus.AddListener(svc.TermListener())
 	})
 	pid, err := program.NewService(db.Client).IDByKey(context.Background(), program.PresetKey)
 	if err != nil {
@@ -125,6 +124,16 @@ func (f *campaignFixture) dryRun(key string) campaignCost {
 		f.t.Fatalf("dryRunCampaign %s: %+v", key, out.DryRunCampaign.UserErrors)
 	}
 	return *out.DryRunCampaign.Cost
+}
+
+// drain reads the event triggers to their end, as serve's consumer does continuously.
+func (f *campaignFixture) drain() campaign.TriggerStats {
+	f.t.Helper()
+	st, err := f.svc.DrainTriggers(context.Background(), 0)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return st
 }
 
 func (f *campaignFixture) runDue() campaign.Stats {
@@ -413,8 +422,9 @@ func TestCampaignStoreBudget(t *testing.T) {
 }
 
 // TestCampaignPlusStartTrigger: an EVENT campaign on PLUS_START hits a member of its segment
-// once when the member's PLUS term begins (after the commit), one run per term; a member
-// outside the segment is not hit, and a replayed start (same key) starts nothing new.
+// once when the member's PLUS term begins (read from the outbox after the commit), one run
+// per term; a member outside the segment is not hit, and a replayed start (same key) starts
+// nothing new.
 func TestCampaignPlusStartTrigger(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		f := newCampaignFixture(t, db)
@@ -437,6 +447,11 @@ func TestCampaignPlusStartTrigger(t *testing.T) {
 		trial("app-1", "trial-app-1")
 		trial("app-1", "trial-app-1") // a replay: no new term, no new run
 		trial("web-1", "trial-web-1") // outside the segment
+		if c := f.campaign("plus-welcome"); len(c.Runs.Edges) != 0 {
+			t.Fatalf("before the triggers were read: %+v, want no run (never inside the term's transaction)", c)
+		}
+		f.drain()
+		f.drain() // read again: nobody twice
 		c := f.campaign("plus-welcome")
 		if len(c.Runs.Edges) != 1 || c.SpentPoints != 300 {
 			t.Fatalf("after the trials: %+v, want one run of 300 points", c)
@@ -450,12 +465,6 @@ func TestCampaignPlusStartTrigger(t *testing.T) {
 		}
 		if b := f.balance("web-1"); b != 0 {
 			t.Errorf("web-1, outside the segment: %d points", b)
-		}
-		if ue := f.create(map[string]any{"key": "tiers", "name": "Tier", "segment": "app",
-			"trigger": map[string]any{"kind": "EVENT", "event": "TIER_CHANGE"},
-			"action":  map[string]any{"kind": "GRANT_POINTS", "points": 1, "budget": "PLATFORM"}, "budgetPoints": 10}); len(ue) != 1 ||
-			ue[0].Code != "FAILED_PRECONDITION" || fmt.Sprint(ue[0].Field) != "[input trigger event]" {
-			t.Fatalf("TIER_CHANGE: %+v", ue)
 		}
 	})
 }

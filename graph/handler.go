@@ -191,8 +191,6 @@ func (c *ServerConfig) withDefaults() {
 	if c.Campaigns == nil {
 		c.Campaigns = campaign.NewService(c.DB.Client, c.Ledger, segment.NewService(c.DB.Client, c.Ledger.Clock()),
 			campaign.SegmentsByKey(c.DB.Client), campaign.Config{})
-		// PLUS terms' starts and ends trigger the EVENT campaigns.
-		c.Plus.AddListener(c.Campaigns.TermListener())
 	}
 }
 

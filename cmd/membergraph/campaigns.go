@@ -12,7 +12,7 @@ import (
 )
 
 const campaignsUsage = `Commands:
-  campaigns run [flags]   run the campaigns whose schedule is due now (serve does it every --campaign-interval)`
+  campaigns run [flags]   run the campaigns whose schedule is due now and the EVENT campaigns of the events committed since the last read (serve does both continuously)`
 
 // campaignsCmd dispatches the campaign subcommands; each parses its own flags.
 func campaignsCmd(ctx context.Context, args []string) error {
@@ -21,16 +21,22 @@ func campaignsCmd(ctx context.Context, args []string) error {
 	})
 }
 
-// campaignsRun runs the due schedules once, beside or instead of serve's job: a run a
-// crash or another process left unfinished continues, and no member is hit twice in a run.
+// campaignsRun runs the due schedules once, then reads the committed events for the EVENT
+// campaigns to their end, beside or instead of serve's jobs: a run a crash or another
+// process left unfinished continues, and no member is hit twice in a run.
 func campaignsRun(ctx context.Context, args []string) error {
 	var cfg config
 	fs := newFlagSet("campaigns run [flags]", `Run every ACTIVE campaign whose schedule is due now (its date's run not finished), in
-every programme; serve does it every --campaign-interval. Safe beside serve and other runs:
-each member of a run is hit exactly once, also when a run is killed and started again.`)
+every programme, then the EVENT campaigns of the events committed since they were last read
+(the events table and the outbox: orders, tier changes, medal levels, PLUS terms); serve
+does both continuously. Safe beside serve and other runs: each member of a run is hit
+exactly once, also when a run is killed and started again. While serve reads the events
+(it holds their lease), they are left to it; NOTIFY campaigns, which need the partner
+plugins serve runs, are left to serve too.`)
 	cfg.bindDatabase(fs)
 	cfg.bindClockStart(fs)
 	chunk := fs.Int("chunk", 500, "members per transaction")
+	wait := fs.Duration("trigger-wait", 0, "how long to wait for the events' lease another process holds (it runs out --campaign-trigger-lease after that process died)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -52,5 +58,19 @@ each member of a run is hit exactly once, also when a run is killed and started 
 	}
 	fmt.Printf("%s: %d campaign runs: %d members hit, %d skipped, %d failed, %d points\n",
 		db.Redacted, st.Runs, st.Done, st.Skipped, st.Failed, st.Points)
+	if st.Deferred > 0 {
+		fmt.Printf("%d NOTIFY campaign runs left to serve, which runs the partner plugins\n", st.Deferred)
+	}
+	ts, err := svc.DrainTriggers(ctx, *wait)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("event triggers: %d rows read, %d event runs\n", ts.Read, ts.Runs)
+	if ts.Held != "" {
+		fmt.Printf("event triggers: %s holds the lease and reads them; left to it\n", ts.Held)
+	}
+	if ts.Deferred > 0 {
+		fmt.Println("event triggers: stopped at an event of a NOTIFY campaign, left to serve, which runs the partner plugins")
+	}
 	return nil
 }

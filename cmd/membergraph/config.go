@@ -11,6 +11,7 @@ import (
 
 	"github.com/membergraph/membergraph/graph"
 	"github.com/membergraph/membergraph/internal/auth"
+	"github.com/membergraph/membergraph/internal/campaign"
 	"github.com/membergraph/membergraph/internal/clock"
 	"github.com/membergraph/membergraph/internal/program"
 	"github.com/membergraph/membergraph/internal/store"
@@ -59,6 +60,8 @@ type config struct {
 	MedalInterval   time.Duration
 	// CampaignInterval is how often serve runs the campaigns whose schedule is due (default 1m).
 	CampaignInterval time.Duration
+	// CampaignTriggers tunes the EVENT campaigns' consumer (--campaign-trigger-*).
+	CampaignTriggers campaign.TriggerConfig
 	// PlusEndInterval is how often serve records the PLUS terms that ended (default 1m);
 	// benefits stop at the end instant without it.
 	PlusEndInterval time.Duration
@@ -146,6 +149,10 @@ func (c *config) bindServe(fs *flag.FlagSet) {
 		"how often the server lowers medal levels whose activity left the 12-month window")
 	fs.DurationVar(&c.CampaignInterval, "campaign-interval", time.Minute,
 		"how often the server runs the campaigns whose schedule is due (each member once per run, on any number of servers)")
+	fs.DurationVar(&c.CampaignTriggers.Poll, "campaign-trigger-poll", time.Second,
+		"how often the server reads committed events for the EVENT campaigns when it found none (about the most a trigger lags its event)")
+	fs.DurationVar(&c.CampaignTriggers.Lease, "campaign-trigger-lease", 30*time.Second,
+		"how long one server holds the EVENT campaigns' reading after its last step; another takes over once it ran out")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may finish after SIGTERM")
 	fs.DurationVar(&c.RequestTimeout, "request-timeout", envDuration("MEMBERGRAPH_REQUEST_TIMEOUT", graph.DefaultRequestTimeout, "10s"),
 		"deadline of each /graphql request, database lock waits and retries included; past it the answer is UNAVAILABLE with retryAfterSeconds [MEMBERGRAPH_REQUEST_TIMEOUT]")

@@ -190,8 +190,7 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	campaigns := campaign.NewService(db.Client, ledger, segment.NewService(db.Client, clk), campaign.SegmentsByKey(db.Client),
-		campaign.Config{ScheduleInterval: cfg.CampaignInterval})
-	plusTerms.AddListener(campaigns.TermListener()) // PLUS_START and PLUS_END campaigns
+		campaign.Config{ScheduleInterval: cfg.CampaignInterval, Trigger: cfg.CampaignTriggers})
 	if plugins != nil {
 		campaigns.SetNotifier(plugins) // NOTIFY campaigns send through the partner plugins
 	}
@@ -266,6 +265,7 @@ func serve(ctx context.Context, args []string) error {
 	go scores.RunSettlement(jobs, cfg.SettleInterval)
 	go medals.RunReevaluation(jobs, cfg.MedalInterval, logger)
 	go campaigns.RunSchedules(jobs, logger)
+	go campaigns.RunTriggers(jobs, logger) // EVENT campaigns, read from the committed events and outbox
 	go tags.RunDaily(jobs, tag.DailyCheck)
 	go partners.RunReconciler(jobs, 30*time.Second)
 	go webhook.NewDispatcher(db.Client, clk, cfg.Webhooks, logger).Run(jobs)

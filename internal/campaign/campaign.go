@@ -18,10 +18,12 @@ import (
 	entcampaign "github.com/membergraph/membergraph/ent/campaign"
 	"github.com/membergraph/membergraph/ent/campaignresult"
 	"github.com/membergraph/membergraph/ent/campaignrun"
+	"github.com/membergraph/membergraph/ent/medal"
 	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/segment"
 	entstore "github.com/membergraph/membergraph/ent/store"
 	"github.com/membergraph/membergraph/ent/storeprogram"
+	"github.com/membergraph/membergraph/ent/tier"
 	"github.com/membergraph/membergraph/internal/amount"
 	"github.com/membergraph/membergraph/internal/auth"
 	"github.com/membergraph/membergraph/internal/ident"
@@ -47,6 +49,8 @@ type Config struct {
 	Chunk int
 	// ScheduleInterval is how often serve looks for due schedules (default 1 minute).
 	ScheduleInterval time.Duration
+	// Trigger tunes the EVENT campaigns' consumer (trigger.go).
+	Trigger TriggerConfig
 }
 
 func (c *Config) withDefaults() {
@@ -56,6 +60,7 @@ func (c *Config) withDefaults() {
 	if c.ScheduleInterval <= 0 {
 		c.ScheduleInterval = time.Minute
 	}
+	c.Trigger.withDefaults()
 }
 
 // Platform names the platform's own budget: its grants are bounded by the campaign's
@@ -76,12 +81,14 @@ type Service struct {
 	segment  SegmentResolver
 	cfg      Config
 	notifier Notifier // nil: no partner sends, so NOTIFY is refused
+	trig     triggerState
 }
 
 // NewService returns a Service over audience, resolving segment keys with segment.
 func NewService(client *ent.Client, ledger *points.Ledger, audience Audience, segment SegmentResolver, cfg Config) *Service {
 	cfg.withDefaults()
-	return &Service{client: client, ledger: ledger, audience: audience, segment: segment, cfg: cfg}
+	return &Service{client: client, ledger: ledger, audience: audience, segment: segment, cfg: cfg,
+		trig: triggerState{readers: map[string]*reader{}}}
 }
 
 // Trigger is when a campaign runs.
@@ -91,14 +98,23 @@ type Trigger struct {
 	TimeOfDay string     // DAILY, WEEKLY, MONTHLY: HH:MM in the programme's zone
 	Weekday   int        // WEEKLY: 1 (Monday) to 7 (Sunday)
 	MonthDay  int        // MONTHLY: 1 to 28
-	Event     string     // EVENT: EventPlusStart or EventPlusEnd
+	Event     string     // EVENT: an event kind (ORDER_COMPLETED, …) or one of the Event constants
+	Tier      string     // EVENT TIER_CHANGE: the tier moved to; empty for any
+	Medal     string     // EVENT MEDAL_LEVEL: the medal's key
+	Level     int        // EVENT MEDAL_LEVEL: the level reached, 1 to MaxMedalLevel
 }
 
-// The events an EVENT campaign runs after, each its own run for the member concerned.
+// The events an EVENT campaign runs after besides the event kinds recordEvents accepts,
+// each its own run for the member concerned.
 const (
-	EventPlusStart = "PLUS_START"
-	EventPlusEnd   = "PLUS_END"
+	EventPlusStart  = "PLUS_START"
+	EventPlusEnd    = "PLUS_END"
+	EventTierChange = "TIER_CHANGE" // settlement moved the member to another tier
+	EventMedalLevel = "MEDAL_LEVEL" // a medal of the member reached a level
 )
+
+// MaxMedalLevel is a medal's highest level (docs/domain.md §6).
+const MaxMedalLevel = 5
 
 // Action is what a campaign does for each member hit.
 type Action struct {
@@ -163,15 +179,16 @@ func validate(s Spec) (minute int, errs usererr.List) {
 			errs.Add(usererr.InvalidArgument, "input.trigger.monthDay", "monthDay must be 1 to 28, a day every month has")
 		}
 	case entcampaign.TriggerKindEVENT:
-		switch t.Event {
-		case EventPlusStart, EventPlusEnd:
-		case "":
-			errs.Add(usererr.InvalidArgument, "input.trigger.event", "an EVENT campaign needs event: PLUS_START or PLUS_END")
-		default:
-			errs.Add(usererr.FailedPrecondition, "input.trigger.event", "event %q is not available yet; use PLUS_START or PLUS_END", t.Event)
-		}
+		validateEvent(t, &errs)
 	default:
 		errs.Add(usererr.InvalidArgument, "input.trigger.kind", "unknown trigger %q", t.Kind)
+	}
+	if t.Kind != entcampaign.TriggerKindEVENT {
+		for field, set := range map[string]bool{"input.trigger.tier": t.Tier != "", "input.trigger.medal": t.Medal != "", "input.trigger.level": t.Level != 0} {
+			if set {
+				errs.Add(usererr.InvalidArgument, field, "%s is for EVENT campaigns only", strings.TrimPrefix(field, "input.trigger."))
+			}
+		}
 	}
 	if s.Segment == "" {
 		errs.Add(usererr.InvalidArgument, "input.segment", "segment (a segment's key) is required")
@@ -212,6 +229,40 @@ func validate(s Spec) (minute int, errs usererr.List) {
 	return minute, errs
 }
 
+const eventChoices = "an event kind (e.g. ORDER_COMPLETED, REVIEW_POSTED), TIER_CHANGE, MEDAL_LEVEL, PLUS_START or PLUS_END"
+
+// validateEvent checks an EVENT trigger: a known event and the details its kind needs,
+// and none that another kind takes.
+func validateEvent(t Trigger, errs *usererr.List) {
+	switch {
+	case t.Event == "":
+		errs.Add(usererr.InvalidArgument, "input.trigger.event", "an EVENT campaign needs event: %s", eventChoices)
+		return
+	case t.Event == EventPlusStart, t.Event == EventPlusEnd, t.Event == EventTierChange, t.Event == EventMedalLevel, isEventKind(t.Event):
+	default:
+		errs.Add(usererr.InvalidArgument, "input.trigger.event", "unknown event %q; use %s", t.Event, eventChoices)
+		return
+	}
+	if t.Event == EventMedalLevel {
+		if t.Medal == "" {
+			errs.Add(usererr.InvalidArgument, "input.trigger.medal", "a MEDAL_LEVEL campaign needs medal, a medal's key (e.g. PHONES)")
+		}
+		if t.Level < 1 || t.Level > MaxMedalLevel {
+			errs.Add(usererr.InvalidArgument, "input.trigger.level", "a MEDAL_LEVEL campaign needs level, 1 to %d", MaxMedalLevel)
+		}
+	} else {
+		if t.Medal != "" {
+			errs.Add(usererr.InvalidArgument, "input.trigger.medal", "medal is for MEDAL_LEVEL only, not %s", t.Event)
+		}
+		if t.Level != 0 {
+			errs.Add(usererr.InvalidArgument, "input.trigger.level", "level is for MEDAL_LEVEL only, not %s", t.Event)
+		}
+	}
+	if t.Tier != "" && t.Event != EventTierChange {
+		errs.Add(usererr.InvalidArgument, "input.trigger.tier", "tier is for TIER_CHANGE only, not %s", t.Event)
+	}
+}
+
 // Create saves a new campaign, ACTIVE. The key is unique in the programme (ALREADY_EXISTS).
 func (s *Service) Create(ctx context.Context, spec Spec) (*ent.Campaign, error) {
 	minute, errs := validate(spec)
@@ -226,6 +277,12 @@ func (s *Service) Create(ctx context.Context, spec Spec) (*ent.Campaign, error) 
 	}
 	if spec.Action.Kind == entcampaign.ActionNOTIFY {
 		if err := s.checkNotifier(spec.Action.Partner); err != nil {
+			return nil, err
+		}
+	}
+	after := 0
+	if spec.Trigger.Kind == entcampaign.TriggerKindEVENT {
+		if after, err = s.eventStart(sys, v.ProgramID, spec.Trigger); err != nil {
 			return nil, err
 		}
 	}
@@ -265,12 +322,44 @@ func (s *Service) Create(ctx context.Context, spec Spec) (*ent.Campaign, error) 
 	}
 	if spec.Trigger.Kind != entcampaign.TriggerKindEVENT {
 		q.SetEventKind("")
+	} else {
+		q.SetEventTier(spec.Trigger.Tier).SetEventMedal(spec.Trigger.Medal).SetEventLevel(spec.Trigger.Level).SetEventAfter(after)
 	}
 	c, err := q.Save(sys)
 	if ent.IsConstraintError(err) {
 		return nil, usererr.New(usererr.AlreadyExists, "input.key", "a campaign %q exists", spec.Key)
 	}
 	return c, err
+}
+
+// eventStart checks what an EVENT trigger names (the tier, the medal) and returns the
+// newest row of its source: the campaign is triggered by the rows after it, those committed
+// from its creation on, never by history. It makes sure the source's cursor exists from
+// now on, so that the consumer, however late it first runs, reads from here.
+func (s *Service) eventStart(ctx context.Context, programID int, t Trigger) (int, error) {
+	if t.Tier != "" {
+		ok, err := s.client.Tier.Query().Where(tier.ProgramID(programID), tier.Key(t.Tier)).Exist(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if !ok {
+			return 0, usererr.New(usererr.NotFound, "input.trigger.tier", "no tier %q in the programme", t.Tier)
+		}
+	}
+	if t.Medal != "" {
+		ok, err := s.client.Medal.Query().Where(medal.ProgramID(programID), medal.Key(t.Medal)).Exist(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if !ok {
+			return 0, usererr.New(usererr.NotFound, "input.trigger.medal", "no medal %q in the programme", t.Medal)
+		}
+	}
+	src := sourceOf(t.Event)
+	if err := s.ensureCursor(ctx, src); err != nil {
+		return 0, err
+	}
+	return s.newest(ctx, src)
 }
 
 func actor(v auth.Viewer) string {

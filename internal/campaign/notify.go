@@ -29,6 +29,10 @@ type Notifier interface {
 // is refused at creation and a NOTIFY run's members fail.
 func (s *Service) SetNotifier(n Notifier) { s.notifier = n }
 
+// ErrNoNotifier ends a NOTIFY run in a process without the partner plugins (`membergraph
+// campaigns run`): its members stay PENDING, the run unfinished, for serve to send.
+var ErrNoNotifier = errors.New("NOTIFY needs the partner plugins, which this process does not run")
+
 // ReasonNotifyFailed prefixes the reason of a member whose partner call failed.
 const ReasonNotifyFailed = "NOTIFY_FAILED: "
 
@@ -79,7 +83,7 @@ func (s *Service) notifyPending(ctx context.Context, c *ent.Campaign, run *ent.C
 	if s.notifier == nil {
 		// membergraph campaigns run has no plugins: the run stays unfinished, its members
 		// PENDING, for serve (which has them) to send.
-		return fmt.Errorf("campaign %s: NOTIFY needs the partner plugins, which this process does not run", c.Key)
+		return fmt.Errorf("campaign %s: %w", c.Key, ErrNoNotifier)
 	}
 	ids, err := s.client.CampaignResult.Query().Where(campaignresult.RunID(run.ID), campaignresult.StatusEQ(campaignresult.StatusPENDING)).
 		Order(ent.Asc(campaignresult.FieldMemberID)).Select(campaignresult.FieldMemberID).Ints(ctx)

@@ -27,6 +27,8 @@ import (
 type Stats struct {
 	Runs, Done, Skipped, Failed int
 	Points                      int64
+	// Deferred counts NOTIFY runs left unfinished for a process with the partner plugins.
+	Deferred int
 }
 
 // RunDue runs, in every programme, each ACTIVE scheduled campaign whose run is due now
@@ -67,6 +69,12 @@ func (s *Service) RunDue(ctx context.Context) (Stats, error) {
 			if errors.Is(err, ErrPaused) {
 				continue
 			}
+			if errors.Is(err, ErrNoNotifier) {
+				// Its members are PENDING for serve, which sends; only this campaign waits,
+				// the others due run now.
+				total.Deferred++
+				continue
+			}
 			if err != nil {
 				return total, fmt.Errorf("campaign %s run %s: %w", c.Key, key, err)
 			}
@@ -96,54 +104,6 @@ func (s *Service) RunSchedules(ctx context.Context, logger *slog.Logger) {
 		case <-t.C:
 		}
 	}
-}
-
-// OnEvent runs, after the commit of an event concerning memberID, every ACTIVE EVENT
-// campaign of the programme triggered by kind (EventPlusStart, EventPlusEnd) whose segment
-// holds the member: one run per campaign and event, keyed runKey (unique, so a listener
-// told twice hits nobody twice), hitting that member alone. Failures are logged: the event
-// itself has committed and stays.
-func (s *Service) OnEvent(ctx context.Context, programID, memberID int, kind, runKey string) {
-	sys := auth.SystemContext(context.WithoutCancel(ctx), programID)
-	cs, err := s.client.Campaign.Query().Where(entcampaign.StatusEQ(entcampaign.StatusACTIVE),
-		entcampaign.TriggerKindEQ(entcampaign.TriggerKindEVENT), entcampaign.EventKind(kind)).Order(ent.Asc(entcampaign.FieldID)).All(sys)
-	if err != nil {
-		slog.Error("campaign event trigger", "event", runKey, "err", err)
-		return
-	}
-	for _, c := range cs {
-		// The segment holds the member when its first member above memberID-1 is memberID.
-		ids, err := s.audience.MemberIDs(sys, c.SegmentID, memberID-1, 1)
-		if err != nil || len(ids) == 0 || ids[0] != memberID {
-			if err != nil {
-				slog.Error("campaign event trigger", "campaign", c.Key, "event", runKey, "err", err)
-			}
-			continue
-		}
-		if _, err := s.runFor(sys, c, runKey, []int{memberID}); err != nil && !errors.Is(err, ErrPaused) {
-			slog.Error("campaign event trigger", "campaign", c.Key, "event", runKey, "err", err)
-		}
-	}
-}
-
-// TermListener makes PLUS terms' starts and ends trigger the EVENT campaigns of
-// PLUS_START and PLUS_END (plus.Service.AddListener), after their commit.
-func (s *Service) TermListener() TermListener { return termListener{s} }
-
-// TermListener is plus.TermListener, declared here so that campaigns need not import plus.
-type TermListener interface {
-	TermStarted(ctx context.Context, term *ent.PlusTerm)
-	TermEnded(ctx context.Context, term *ent.PlusTerm, why string)
-}
-
-type termListener struct{ s *Service }
-
-func (l termListener) TermStarted(ctx context.Context, t *ent.PlusTerm) {
-	l.s.OnEvent(ctx, t.ProgramID, t.MemberID, EventPlusStart, fmt.Sprintf("%s:%d", EventPlusStart, t.ID))
-}
-
-func (l termListener) TermEnded(ctx context.Context, t *ent.PlusTerm, _ string) {
-	l.s.OnEvent(ctx, t.ProgramID, t.MemberID, EventPlusEnd, fmt.Sprintf("%s:%d", EventPlusEnd, t.ID))
 }
 
 // Run takes c's run of runKey to its end: claims the run (created once per key), pages the

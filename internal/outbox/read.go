@@ -1,0 +1,51 @@
+package outbox
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/membergraph/membergraph/ent"
+	"github.com/membergraph/membergraph/ent/outboxmessage"
+	"github.com/membergraph/membergraph/ent/privacy"
+)
+
+// Stored is a committed outbox message as a reader of the table sees it: its row id (the
+// order written; Sequence gives the number receivers see) and its body.
+type Stored struct {
+	ID        int
+	ProgramID int
+	MemberID  int
+	Type      string
+	Data      json.RawMessage
+	At        time.Time
+}
+
+// After returns up to limit committed messages with an id above after, of every type and
+// programme, in id order. A reader keeping its own position (the campaign triggers) pages
+// the table with it; ids are taken when a transaction writes, not when it commits, so a
+// missing id below the last one returned may still commit later (see FeedConfig.GapWait).
+func After(ctx context.Context, client *ent.Client, after, limit int) ([]Stored, error) {
+	ctx = privacy.DecisionContext(ctx, privacy.Allow)
+	rows, err := client.OutboxMessage.Query().Where(outboxmessage.IDGT(after)).
+		Order(ent.Asc(outboxmessage.FieldID)).Limit(limit).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Stored, len(rows))
+	for i, m := range rows {
+		out[i] = Stored{ID: m.ID, ProgramID: m.ProgramID, MemberID: m.MemberID, Type: m.EventType, Data: m.Payload, At: m.CreatedAt}
+	}
+	return out, nil
+}
+
+// Newest is the id of the newest message written (0 for none): a reader starting now reads
+// after it.
+func Newest(ctx context.Context, client *ent.Client) (int, error) {
+	ctx = privacy.DecisionContext(ctx, privacy.Allow)
+	ids, err := client.OutboxMessage.Query().Order(ent.Desc(outboxmessage.FieldID)).Limit(1).IDs(ctx)
+	if err != nil || len(ids) == 0 {
+		return 0, err
+	}
+	return ids[0], nil
+}
