@@ -56156,7 +56156,7 @@ func (ec *executionContext) marshalNBenefit2githubᚗcomᚋmembergraphᚋmemberg
 }
 
 func (ec *executionContext) marshalNBenefit2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐBenefitᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Benefit) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNBenefit2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐBenefit(ctx, sel, v[i])
@@ -56484,7 +56484,7 @@ func (ec *executionContext) marshalNCancelPlusPayload2ᚖgithubᚗcomᚋmembergr
 }
 
 func (ec *executionContext) marshalNCategoryPreference2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCategoryPreferenceᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CategoryPreference) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCategoryPreference2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐCategoryPreference(ctx, sel, v[i])
@@ -56572,7 +56572,7 @@ func (ec *executionContext) marshalNCoefficientBand2githubᚗcomᚋmembergraph�
 }
 
 func (ec *executionContext) marshalNCoefficientBand2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐCoefficientBandᚄ(ctx context.Context, sel ast.SelectionSet, v []rules.CoefficientBand) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCoefficientBand2githubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐCoefficientBand(ctx, sel, v[i])
@@ -56641,7 +56641,7 @@ func (ec *executionContext) unmarshalNConditionInput2ᚖgithubᚗcomᚋmembergra
 }
 
 func (ec *executionContext) marshalNConfigEntry2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐConfigEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ConfigEntry) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNConfigEntry2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐConfigEntry(ctx, sel, v[i])
@@ -56888,7 +56888,7 @@ func (ec *executionContext) marshalNEventKind2githubᚗcomᚋmembergraphᚋmembe
 }
 
 func (ec *executionContext) marshalNEventResult2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐEventResultᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.EventResult) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEventResult2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐEventResult(ctx, sel, v[i])
@@ -56993,7 +56993,7 @@ func (ec *executionContext) marshalNFundStoreBudgetPayload2ᚖgithubᚗcomᚋmem
 }
 
 func (ec *executionContext) marshalNFundedPoints2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐFundedPointsᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.FundedPoints) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFundedPoints2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐFundedPoints(ctx, sel, v[i])
@@ -57201,7 +57201,7 @@ func (ec *executionContext) unmarshalNLeaveStoreProgramInput2githubᚗcomᚋmemb
 }
 
 func (ec *executionContext) marshalNMedal2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMedalᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Medal) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMedal2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMedal(ctx, sel, v[i])
@@ -57263,7 +57263,7 @@ func (ec *executionContext) marshalNMedalKind2githubᚗcomᚋmembergraphᚋmembe
 }
 
 func (ec *executionContext) marshalNMedalLevelCount2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMedalLevelCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MedalLevelCount) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMedalLevelCount2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMedalLevelCount(ctx, sel, v[i])
@@ -57313,7 +57313,7 @@ func (ec *executionContext) marshalNMedalProgress2ᚖgithubᚗcomᚋmembergraph�
 }
 
 func (ec *executionContext) marshalNMedalStatus2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMedalStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MedalStatus) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMedalStatus2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMedalStatus(ctx, sel, v[i])
@@ -57359,7 +57359,7 @@ func (ec *executionContext) marshalNMember2ᚖgithubᚗcomᚋmembergraphᚋmembe
 }
 
 func (ec *executionContext) marshalNMemberBenefit2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMemberBenefitᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MemberBenefit) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMemberBenefit2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMemberBenefit(ctx, sel, v[i])
@@ -57497,7 +57497,7 @@ func (ec *executionContext) marshalNMemberStatus2githubᚗcomᚋmembergraphᚋme
 }
 
 func (ec *executionContext) marshalNMemberTag2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚐTaggedᚄ(ctx context.Context, sel ast.SelectionSet, v []*tag.Tagged) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMemberTag2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚐTagged(ctx, sel, v[i])
@@ -57562,7 +57562,7 @@ func (ec *executionContext) marshalNOrderDirection2entgoᚗioᚋcontribᚋentgql
 }
 
 func (ec *executionContext) marshalNOrderLine2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐOrderLineᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OrderLine) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOrderLine2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐOrderLine(ctx, sel, v[i])
@@ -57618,7 +57618,7 @@ func (ec *executionContext) unmarshalNOrderType2ᚕgithubᚗcomᚋmembergraphᚋ
 }
 
 func (ec *executionContext) marshalNOrderType2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐOrderTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.OrderType) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOrderType2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐOrderType(ctx, sel, v[i])
@@ -57648,7 +57648,7 @@ func (ec *executionContext) marshalNPageInfo2ᚖentgoᚗioᚋcontribᚋentgqlᚐ
 }
 
 func (ec *executionContext) marshalNPartner2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPartnerᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Partner) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPartner2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPartner(ctx, sel, v[i])
@@ -57674,7 +57674,7 @@ func (ec *executionContext) marshalNPartner2ᚖgithubᚗcomᚋmembergraphᚋmemb
 }
 
 func (ec *executionContext) marshalNPartnerBenefit2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPartnerBenefitᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PartnerBenefit) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPartnerBenefit2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPartnerBenefit(ctx, sel, v[i])
@@ -57700,7 +57700,7 @@ func (ec *executionContext) marshalNPartnerBenefit2ᚖgithubᚗcomᚋmembergraph
 }
 
 func (ec *executionContext) marshalNPartnerConfigField2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPartnerConfigFieldᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PartnerConfigField) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPartnerConfigField2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPartnerConfigField(ctx, sel, v[i])
@@ -57826,7 +57826,7 @@ func (ec *executionContext) unmarshalNPaymentMethod2ᚕgithubᚗcomᚋmembergrap
 }
 
 func (ec *executionContext) marshalNPaymentMethod2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPaymentMethodᚄ(ctx context.Context, sel ast.SelectionSet, v []model.PaymentMethod) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPaymentMethod2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPaymentMethod(ctx, sel, v[i])
@@ -57880,7 +57880,7 @@ func (ec *executionContext) marshalNPlusConversion2ᚖgithubᚗcomᚋmembergraph
 }
 
 func (ec *executionContext) marshalNPlusPlan2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐPlusPlanᚄ(ctx context.Context, sel ast.SelectionSet, v []*rules.PlusPlan) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlusPlan2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐPlusPlan(ctx, sel, v[i])
@@ -57926,7 +57926,7 @@ func (ec *executionContext) unmarshalNPlusPlanInput2ᚖgithubᚗcomᚋmembergrap
 }
 
 func (ec *executionContext) marshalNPlusPlanQuote2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPlusPlanQuoteᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PlusPlanQuote) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlusPlanQuote2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPlusPlanQuote(ctx, sel, v[i])
@@ -57994,7 +57994,7 @@ func (ec *executionContext) marshalNPlusSavings2ᚖgithubᚗcomᚋmembergraphᚋ
 }
 
 func (ec *executionContext) marshalNPlusSavingsLine2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPlusSavingsLineᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PlusSavingsLine) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlusSavingsLine2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐPlusSavingsLine(ctx, sel, v[i])
@@ -58024,7 +58024,7 @@ func (ec *executionContext) marshalNPlusSavingsRule2githubᚗcomᚋmembergraph�
 }
 
 func (ec *executionContext) marshalNPlusSavingsRule2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐSavingsRuleᚄ(ctx context.Context, sel ast.SelectionSet, v []rules.SavingsRule) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlusSavingsRule2githubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐSavingsRule(ctx, sel, v[i])
@@ -58084,7 +58084,7 @@ func (ec *executionContext) marshalNPlusStatus2githubᚗcomᚋmembergraphᚋmemb
 }
 
 func (ec *executionContext) marshalNPlusTerm2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPlusTermᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.PlusTerm) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlusTerm2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPlusTerm(ctx, sel, v[i])
@@ -58285,7 +58285,7 @@ func (ec *executionContext) unmarshalNProductType2ᚕgithubᚗcomᚋmembergraph�
 }
 
 func (ec *executionContext) marshalNProductType2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐProductTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ProductType) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProductType2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐProductType(ctx, sel, v[i])
@@ -58524,7 +58524,7 @@ func (ec *executionContext) unmarshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembe
 }
 
 func (ec *executionContext) marshalNRole2ᚕgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Role) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRole2githubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐRole(ctx, sel, v[i])
@@ -58573,7 +58573,7 @@ func (ec *executionContext) marshalNScore2ᚖgithubᚗcomᚋmembergraphᚋmember
 }
 
 func (ec *executionContext) marshalNScoreBucket2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐScoreBucketᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ScoreBucket) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNScoreBucket2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐScoreBucket(ctx, sel, v[i])
@@ -59126,7 +59126,7 @@ func (ec *executionContext) marshalNTagMemberPayload2ᚖgithubᚗcomᚋmembergra
 }
 
 func (ec *executionContext) marshalNTagRule2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚐRuleᚄ(ctx context.Context, sel ast.SelectionSet, v []*tag.Rule) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTagRule2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚐRule(ctx, sel, v[i])
@@ -59492,7 +59492,7 @@ func (ec *executionContext) marshalNUpdateTierTablePayload2ᚖgithubᚗcomᚋmem
 }
 
 func (ec *executionContext) marshalNUserError2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUserError2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐUserError(ctx, sel, v[i])
@@ -59552,7 +59552,7 @@ func (ec *executionContext) marshalNWebhookDeliveryStatus2githubᚗcomᚋmemberg
 }
 
 func (ec *executionContext) marshalNWebhookEndpoint2ᚕᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐWebhookEndpointᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.WebhookEndpoint) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWebhookEndpoint2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐWebhookEndpoint(ctx, sel, v[i])
@@ -59592,7 +59592,7 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
@@ -59639,7 +59639,7 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__DirectiveLocation2string(ctx, sel, v[i])
@@ -59667,7 +59667,7 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -59687,7 +59687,7 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -59739,7 +59739,7 @@ func (ec *executionContext) marshalOAuditEntryEdge2ᚕᚖgithubᚗcomᚋmembergr
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOAuditEntryEdge2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐAuditEntryEdge(ctx, sel, v[i])
@@ -59759,7 +59759,7 @@ func (ec *executionContext) marshalOBenefit2ᚕᚖgithubᚗcomᚋmembergraphᚋm
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNBenefit2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐBenefit(ctx, sel, v[i])
@@ -59875,7 +59875,7 @@ func (ec *executionContext) marshalOChannel2ᚕgithubᚗcomᚋmembergraphᚋmemb
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNChannel2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋmemberᚐRegistrationChannel(ctx, sel, v[i])
@@ -59910,7 +59910,7 @@ func (ec *executionContext) marshalOCondition2ᚕgithubᚗcomᚋmembergraphᚋme
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCondition2githubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋtagᚋcondᚐNode(ctx, sel, v[i])
@@ -60045,7 +60045,7 @@ func (ec *executionContext) marshalOGender2ᚕgithubᚗcomᚋmembergraphᚋmembe
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNGender2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋmemberᚐGender(ctx, sel, v[i])
@@ -60186,7 +60186,7 @@ func (ec *executionContext) marshalOMedalChangeEdge2ᚕᚖgithubᚗcomᚋmemberg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOMedalChangeEdge2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐMedalChangeEdge(ctx, sel, v[i])
@@ -60248,7 +60248,7 @@ func (ec *executionContext) marshalOMemberEventEdge2ᚕᚖgithubᚗcomᚋmemberg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOMemberEventEdge2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋgraphᚋmodelᚐMemberEventEdge(ctx, sel, v[i])
@@ -60321,7 +60321,7 @@ func (ec *executionContext) marshalOMemberStatus2ᚕgithubᚗcomᚋmembergraph�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMemberStatus2githubᚗcomᚋmembergraphᚋmembergraphᚋentᚋmemberᚐStatus(ctx, sel, v[i])
@@ -60451,7 +60451,7 @@ func (ec *executionContext) marshalOPartnerGrantEdge2ᚕᚖgithubᚗcomᚋmember
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOPartnerGrantEdge2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPartnerGrantEdge(ctx, sel, v[i])
@@ -60510,7 +60510,7 @@ func (ec *executionContext) marshalOPlusPlan2ᚕᚖgithubᚗcomᚋmembergraphᚋ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlusPlan2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋinternalᚋrulesᚐPlusPlan(ctx, sel, v[i])
@@ -60550,7 +60550,7 @@ func (ec *executionContext) marshalOPlusTermEdge2ᚕᚖgithubᚗcomᚋmembergrap
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOPlusTermEdge2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPlusTermEdge(ctx, sel, v[i])
@@ -60577,7 +60577,7 @@ func (ec *executionContext) marshalOPointEntryEdge2ᚕᚖgithubᚗcomᚋmembergr
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOPointEntryEdge2ᚖgithubᚗcomᚋmembergraphᚋmembergraphᚋentᚐPointEntryEdge(ctx, sel, v[i])
@@ -60898,7 +60898,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
@@ -60917,7 +60917,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
@@ -60936,7 +60936,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -60962,7 +60962,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
