@@ -165,3 +165,67 @@ func TestCampaignNotifyResume(t *testing.T) {
 		}
 	})
 }
+
+// TestCampaignNotifyWithoutPluginsDefersOnlyItself: in a process without the plugins
+// (membergraph campaigns run), a due NOTIFY campaign is left to serve while the campaigns due
+// after it still run; and the event triggers stop at the first order that a NOTIFY
+// campaign would send for, running that order's other campaigns, so that serve reads on
+// from there and sends. With the plugins back, everything is done once.
+func TestCampaignNotifyWithoutPluginsDefersOnlyItself(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newCampaignFixture(t, db)
+		f.members(2, 0)
+		dir := builtPlugins(t)
+		m, err := host.Start(context.Background(), host.Config{Dir: dir, CallTimeout: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(m.Close)
+		f.svc.SetNotifier(m)
+		notify := map[string]any{"kind": "NOTIFY", "partner": "videovip", "template": "VIP_TRIAL"}
+		grant := map[string]any{"kind": "GRANT_POINTS", "points": 10, "budget": "PLATFORM"}
+		daily := map[string]any{"kind": "DAILY", "timeOfDay": "09:00"}
+		orders := map[string]any{"kind": "EVENT", "event": "ORDER_COMPLETED"}
+		f.mustCreate(map[string]any{"key": "a-vip", "name": "VIP", "segment": "app", "trigger": daily, "action": notify})
+		f.mustCreate(map[string]any{"key": "b-grant", "name": "Grant", "segment": "app", "trigger": daily, "action": grant, "budgetPoints": 1000})
+		f.mustCreate(map[string]any{"key": "c-order-note", "name": "Order note", "segment": "app", "trigger": orders, "action": notify})
+		f.mustCreate(map[string]any{"key": "d-order-points", "name": "Order points", "segment": "app", "trigger": orders, "action": grant, "budgetPoints": 1000})
+		f.svc.SetNotifier(nil)
+
+		st, err := f.svc.RunDue(context.Background())
+		if err != nil || st.Deferred != 1 || st.Runs != 1 || st.Done != 2 {
+			t.Fatalf("without plugins: %+v, %v; want a-vip deferred and b-grant run for both members", st, err)
+		}
+		if b := f.balance("app-1"); b != 10 {
+			t.Fatalf("app-1: %d points, want b-grant's 10", b)
+		}
+		f.record(at(orderEvent("o1", "app-1", "o1", "WEB", ln("rice", "FOOD", 10000)), f.now()),
+			at(orderEvent("o2", "app-2", "o2", "WEB", ln("rice", "FOOD", 10000)), f.now()))
+		if ts := f.drain(); ts.Deferred != 1 {
+			t.Fatalf("drain without plugins = %+v, want it stopped at a NOTIFY row", ts)
+		}
+		if got := fmt.Sprint(f.hits("d-order-points", "ORDER_COMPLETED")); got != "[app-1]" {
+			t.Fatalf("order points before the plugins: %s, want [app-1] (the row it stopped at)", got)
+		}
+		if got := f.hits("c-order-note", "ORDER_COMPLETED"); len(got) != 0 {
+			t.Fatalf("order notes without plugins: %v", got)
+		}
+
+		f.svc.SetNotifier(m)
+		if st := f.runDue(); st.Runs != 1 || st.Done != 2 || st.Deferred != 0 {
+			t.Fatalf("with plugins: %+v, want a-vip run for both", st)
+		}
+		if ts := f.drain(); ts.Deferred != 0 {
+			t.Fatalf("drain with plugins = %+v", ts)
+		}
+		for key, want := range map[string]string{"c-order-note": "[app-1 app-2]", "d-order-points": "[app-1 app-2]"} {
+			if got := fmt.Sprint(f.hits(key, "ORDER_COMPLETED")); got != want {
+				t.Errorf("%s hit %s, want %s", key, got, want)
+			}
+		}
+		if b := f.balance("app-1"); b != 10+10+10 {
+			// 10 from b-grant, 10 from d-order-points, 10 earned on the ¥100 web order (§3: 10 %)
+			t.Errorf("app-1: %d points, want 30: %+v", b, f.points("app-1").Entries)
+		}
+	})
+}

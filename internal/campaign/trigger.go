@@ -130,6 +130,9 @@ type row struct {
 type triggerState struct {
 	mu      sync.Mutex // one step at a time in this process
 	readers map[string]*reader
+	// draining: a DrainTriggers step, which stops at a NOTIFY campaign's row it cannot send
+	// (for serve to read on from); serve's own consumer without plugins skips such campaigns.
+	draining bool
 }
 
 // RunTriggers evaluates the event triggers until ctx ends, stepping at once while there is
@@ -168,7 +171,9 @@ func (s *Service) DrainTriggers(ctx context.Context, wait time.Duration) (Trigge
 		for {
 			var st TriggerStats
 			s.trig.mu.Lock()
+			s.trig.draining = true
 			more, err := s.stepSource(sys, src, &st)
+			s.trig.draining = false
 			s.trig.mu.Unlock()
 			total.Read, total.Runs, total.Deferred = total.Read+st.Read, total.Runs+st.Runs, total.Deferred+st.Deferred
 			if err != nil {
@@ -383,15 +388,12 @@ func (s *Service) newest(ctx context.Context, src string) (int, error) {
 // in id order.
 func (s *Service) read(ctx context.Context, src string, after, upTo, limit int) ([]row, error) {
 	if src == SourceOutbox {
-		msgs, err := outbox.After(ctx, s.client, after, limit)
+		msgs, err := outbox.Between(ctx, s.client, after, upTo, limit)
 		if err != nil {
 			return nil, err
 		}
 		out := make([]row, 0, len(msgs))
 		for _, m := range msgs {
-			if upTo > 0 && m.ID > upTo {
-				break
-			}
 			out = append(out, row{id: m.ID, programID: m.ProgramID, memberID: m.MemberID, kind: m.Type, data: m.Data})
 		}
 		return out, nil
@@ -412,9 +414,9 @@ func (s *Service) read(ctx context.Context, src string, after, upTo, limit int) 
 	return out, nil
 }
 
-// Trigger is what a source row triggers, if anything: the trigger kind it is (an event
-// kind, TIER_CHANGE, MEDAL_LEVEL, PLUS_START, PLUS_END) and the run key of the runs it
-// makes; matches reports whether it triggers the campaign c of that kind.
+// firing is what a source row triggers: the trigger kind it is (an event kind,
+// TIER_CHANGE, MEDAL_LEVEL, PLUS_START, PLUS_END) and the run key of the runs it makes;
+// matches reports whether it triggers the campaign c of that kind.
 type firing struct {
 	kind, runKey string
 	matches      func(c *ent.Campaign) bool
@@ -495,9 +497,15 @@ func (s *Service) evaluate(ctx context.Context, src string, cs []*ent.Campaign, 
 			continue
 		}
 		if c.Action == entcampaign.ActionNOTIFY && s.notifier == nil {
-			// This process cannot send (`membergraph campaigns run` runs no plugins): the
-			// row is left for serve, which evaluates it again from here.
-			deferred = true
+			if s.trig.draining {
+				// `membergraph campaigns run` runs no plugins: the row is left for serve,
+				// which reads on from here and sends.
+				deferred = true
+			} else {
+				// A serve without plugins must not hold every other campaign up behind one
+				// it can never send.
+				slog.Warn("campaign event triggers: a NOTIFY campaign, and no partner plugins here to send it", "campaign", c.Key, "run", f.runKey)
+			}
 			continue
 		}
 		if _, err := s.runFor(sys, c, f.runKey, []int{rw.memberID}); err != nil {

@@ -26,9 +26,18 @@ type Stored struct {
 // the table with it; ids are taken when a transaction writes, not when it commits, so a
 // missing id below the last one returned may still commit later (see FeedConfig.GapWait).
 func After(ctx context.Context, client *ent.Client, after, limit int) ([]Stored, error) {
+	return Between(ctx, client, after, 0, limit)
+}
+
+// Between is After up to the id upTo (no bound when 0): a reader looks again at ids it
+// found missing.
+func Between(ctx context.Context, client *ent.Client, after, upTo, limit int) ([]Stored, error) {
 	ctx = privacy.DecisionContext(ctx, privacy.Allow)
-	rows, err := client.OutboxMessage.Query().Where(outboxmessage.IDGT(after)).
-		Order(ent.Asc(outboxmessage.FieldID)).Limit(limit).All(ctx)
+	q := client.OutboxMessage.Query().Where(outboxmessage.IDGT(after))
+	if upTo > 0 {
+		q.Where(outboxmessage.IDLTE(upTo))
+	}
+	rows, err := q.Order(ent.Asc(outboxmessage.FieldID)).Limit(limit).All(ctx)
 	if err != nil {
 		return nil, err
 	}
