@@ -5,12 +5,9 @@ import (
 	"database/sql"
 	"encoding/json"
 
-	entsql "entgo.io/ent/dialect/sql"
-
 	"github.com/membergraph/membergraph/ent"
-	"github.com/membergraph/membergraph/ent/activitymonth"
 	"github.com/membergraph/membergraph/ent/member"
-	"github.com/membergraph/membergraph/ent/memberscore"
+	"github.com/membergraph/membergraph/ent/schema/rule"
 	"github.com/membergraph/membergraph/internal/rules"
 	"github.com/membergraph/membergraph/internal/score/formula"
 )
@@ -18,59 +15,79 @@ import (
 // scoreRow is a row of loadOf: the member's score row (its columns null when the member was
 // never settled) beside one month of its counters (null when it has none in the window).
 type scoreRow struct {
-	ScoreID              sql.NullInt64  `json:"score_id"`
-	Settled              sql.NullInt64  `json:"settled"`
-	Period               sql.NullInt64  `json:"period"`
-	SettledAt            sql.NullTime   `json:"settled_at"`
-	Breakdown            sql.NullString `json:"breakdown"`
-	Reputation           sql.NullInt64  `json:"reputation"`
-	Credit               sql.NullInt64  `json:"credit"`
-	CountedThrough       sql.NullInt64  `json:"counted_through"`
-	AccountPointsCounted sql.NullInt64  `json:"account_points_counted"`
-	SettlementRun        sql.NullInt64  `json:"settlement_run"`
-	Month                sql.NullInt64  `json:"month"`
-	SpendCents           sql.NullInt64  `json:"spend_cents"`
-	Orders               sql.NullInt64  `json:"orders"`
-	CompletedOrders      sql.NullInt64  `json:"completed_orders"`
-	RefundedOrders       sql.NullInt64  `json:"refunded_orders"`
-	PurchaseDays         sql.NullInt64  `json:"purchase_days"`
-	LoginDays            sql.NullInt64  `json:"login_days"`
-	Reviews              sql.NullInt64  `json:"reviews"`
-	PhotoReviews         sql.NullInt64  `json:"photo_reviews"`
-	Answers              sql.NullInt64  `json:"answers"`
-	Shares               sql.NullInt64  `json:"shares"`
+	ScoreID              sql.NullInt64
+	Settled              sql.NullInt64
+	Period               sql.NullInt64
+	SettledAt            sql.NullTime
+	Breakdown            sql.NullString
+	Reputation           sql.NullInt64
+	Credit               sql.NullInt64
+	CountedThrough       sql.NullInt64
+	AccountPointsCounted sql.NullInt64
+	SettlementRun        sql.NullInt64
+	Month                sql.NullInt64
+	SpendCents           sql.NullInt64
+	Orders               sql.NullInt64
+	CompletedOrders      sql.NullInt64
+	RefundedOrders       sql.NullInt64
+	PurchaseDays         sql.NullInt64
+	LoginDays            sql.NullInt64
+	Reviews              sql.NullInt64
+	PhotoReviews         sql.NullInt64
+	Answers              sql.NullInt64
+	Shares               sql.NullInt64
 }
+
+// scoreSelect is loadOf's statement up to its months' window: the score row's columns and
+// the window's months' counters (scoreRow's order), the member joined with both.
+const scoreSelect = "SELECT `sc`.`id`, `sc`.`settled`, `sc`.`period`, `sc`.`settled_at`, `sc`.`breakdown`, " +
+	"`sc`.`reputation`, `sc`.`credit`, `sc`.`counted_through`, `sc`.`account_points_counted`, `sc`.`settlement_run`, " +
+	"`am`.`month`, `am`.`spend_cents`, `am`.`orders`, `am`.`completed_orders`, `am`.`refunded_orders`, " +
+	"`am`.`purchase_days`, `am`.`login_days`, `am`.`reviews`, `am`.`photo_reviews`, `am`.`answers`, `am`.`shares` " +
+	"FROM `members` LEFT JOIN `member_scores` AS `sc` ON `members`.`id` = `sc`.`member_id` " +
+	"LEFT JOIN `activity_months` AS `am` ON `members`.`id` = `am`.`member_id` AND "
+
+// The window's first month, rolling (a parameter) or cumulative (after the last counted).
+const (
+	scoreWindowRolling    = "`am`.`month` >= ?"
+	scoreWindowCumulative = "`am`.`month` > COALESCE(`sc`.`counted_through`, 0)"
+)
 
 // loadOf reads in one statement what Of needs of member m: its score row (nil before the
 // first settlement) and its counters of the months from the window's first through to. The
 // window is window's, in SQL: rolling, the WindowMonths before to's next month; cumulative,
 // the months after the last one counted (every month before the first settlement).
 func (s *Service) loadOf(ctx context.Context, m *ent.Member, sr rules.Score, to formula.Month) (*ent.MemberScore, []*ent.ActivityMonth, error) {
-	var rows []scoreRow
-	err := s.client.Member.Query().Where(member.ID(m.ID)).Modify(func(q *entsql.Selector) {
-		sc, am := entsql.Table(memberscore.Table).As("sc"), entsql.Table(activitymonth.Table).As("am")
-		from := entsql.GTE(am.C(activitymonth.FieldMonth), int(to.Add(1).Add(-sr.WindowMonths)))
-		if sr.Mode == rules.ScoreCumulative {
-			from = entsql.ExprP(am.C(activitymonth.FieldMonth) + " > COALESCE(" + sc.C(memberscore.FieldCountedThrough) + ", 0)")
-		}
-		q.LeftJoin(sc).On(q.C(member.FieldID), sc.C(memberscore.FieldMemberID)).
-			LeftJoin(am).OnP(entsql.And(entsql.ColumnsEQ(q.C(member.FieldID), am.C(activitymonth.FieldMemberID)),
-			from, entsql.LTE(am.C(activitymonth.FieldMonth), int(to))))
-		cols := []string{entsql.As(sc.C(memberscore.FieldID), "score_id")}
-		for _, c := range []string{memberscore.FieldSettled, memberscore.FieldPeriod, memberscore.FieldSettledAt, memberscore.FieldBreakdown,
-			memberscore.FieldReputation, memberscore.FieldCredit, memberscore.FieldCountedThrough, memberscore.FieldAccountPointsCounted,
-			memberscore.FieldSettlementRun} {
-			cols = append(cols, entsql.As(sc.C(c), c))
-		}
-		for _, c := range []string{activitymonth.FieldMonth, activitymonth.FieldSpendCents, activitymonth.FieldOrders,
-			activitymonth.FieldCompletedOrders, activitymonth.FieldRefundedOrders, activitymonth.FieldPurchaseDays,
-			activitymonth.FieldLoginDays, activitymonth.FieldReviews, activitymonth.FieldPhotoReviews,
-			activitymonth.FieldAnswers, activitymonth.FieldShares} {
-			cols = append(cols, entsql.As(am.C(c), c))
-		}
-		q.Select(cols...)
-	}).Scan(ctx, &rows)
+	// A statement of its own text through the client's driver, not ent's builder: this is
+	// every profile read's, and building, filtering and scanning it through ent cost more CPU
+	// than the database spent answering it (issue 14). The members' rule is MemberPolicy's
+	// own filter (rule.MemberSQL), as ent would have added it.
+	cond, condArgs, err := rule.MemberSQL(ctx, member.Table)
 	if err != nil {
+		return nil, nil, err
+	}
+	from, args := scoreWindowRolling, []any{int(to.Add(1).Add(-sr.WindowMonths))}
+	if sr.Mode == rules.ScoreCumulative {
+		from, args = scoreWindowCumulative, nil
+	}
+	args = append(append(args, int(to), m.ID), condArgs...)
+	q, err := s.client.QueryContext(ctx, scoreSelect+from+" AND `am`.`month` <= ? WHERE `members`.`id` = ? AND "+cond, args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer q.Close()
+	var rows []scoreRow
+	for q.Next() {
+		var r scoreRow
+		if err := q.Scan(&r.ScoreID, &r.Settled, &r.Period, &r.SettledAt, &r.Breakdown, &r.Reputation, &r.Credit,
+			&r.CountedThrough, &r.AccountPointsCounted, &r.SettlementRun, &r.Month, &r.SpendCents, &r.Orders,
+			&r.CompletedOrders, &r.RefundedOrders, &r.PurchaseDays, &r.LoginDays, &r.Reviews, &r.PhotoReviews,
+			&r.Answers, &r.Shares); err != nil {
+			return nil, nil, err
+		}
+		rows = append(rows, r)
+	}
+	if err := q.Err(); err != nil {
 		return nil, nil, err
 	}
 	var row *ent.MemberScore
