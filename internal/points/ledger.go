@@ -40,6 +40,8 @@ type Ledger struct {
 	// beforeRefusal, when set (by tests), runs between a refusal's decision and its record:
 	// where a request under the same key can win the key.
 	beforeRefusal func()
+	// spends queues one member's spends behind its running group (spendgroup.go).
+	spends *spendGroups
 }
 
 // Observer hears of the entries each committed transaction wrote, for operations metrics:
@@ -57,7 +59,7 @@ func NewLedger(client *ent.Client, dialectName string, c clock.Clock, plus PlusC
 	if plus == nil {
 		plus = noPlus{}
 	}
-	return &Ledger{client: client, dialect: dialectName, clock: c, plus: plus}
+	return &Ledger{client: client, dialect: dialectName, clock: c, plus: plus, spends: &spendGroups{queues: map[groupKey]*spendQueue{}}}
 }
 
 // PlusActive reports whether the member is PLUS at t, by the ledger's checker: benefits

@@ -15,10 +15,12 @@ import (
 	"github.com/membergraph/membergraph/internal/storetest"
 )
 
-// TestRefusalLosesToAnEarlierSuccess: a spend refused for lack of points, while a request
-// under the same key is carried out between the refusal's decision and its record (the
-// member topped up meanwhile), answers that request's outcome: the unique key decides, so
-// a success is never overturned and the key never has two outcomes.
+// TestRefusalLosesToAnEarlierSuccess: a change refused for lack of points (an adjustment
+// taking 500 of none), while a request under the same key is carried out between the
+// refusal's decision and its record (the member topped up meanwhile), answers that
+// request's outcome: the unique key decides, so a success is never overturned and the key
+// never has two outcomes. (A spend decides and records its refusal in one transaction under
+// the member's lock, spendgroup.go, so this window is the single-change path's, once.)
 func TestRefusalLosesToAnEarlierSuccess(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
@@ -34,7 +36,7 @@ func TestRefusalLosesToAnEarlierSuccess(t *testing.T) {
 		if _, err := memberpkg.NewService(db.Client, clk).Register(svc, memberpkg.Registration{ExternalID: "a", Channel: member.RegistrationChannelAPP}); err != nil {
 			t.Fatal(err)
 		}
-		spend := points.SpendRequest{ExternalID: "a", Points: 500, Purpose: points.Exchange, IdempotencyKey: "s-1"}
+		spend := points.AdjustRequest{ExternalID: "a", Points: -500, Reason: "take back", IdempotencyKey: "s-1"}
 		var winner points.Result
 		points.SetBeforeRefusal(ledger, func() {
 			points.SetBeforeRefusal(ledger, nil)
@@ -42,20 +44,20 @@ func TestRefusalLosesToAnEarlierSuccess(t *testing.T) {
 				t.Fatal(err)
 			}
 			var err error
-			if winner, err = ledger.Spend(svc, spend); err != nil || winner.Replayed || winner.Entry == nil {
+			if winner, err = ledger.Adjust(admin, spend); err != nil || winner.Replayed || winner.Entry == nil {
 				t.Fatalf("the spend under the same key after the top-up: %+v, %v", winner, err)
 			}
 		})
-		res, err := ledger.Spend(svc, spend)
+		res, err := ledger.Adjust(admin, spend)
 		if err != nil || !res.Replayed || res.Entry == nil || res.Entry.ID != winner.Entry.ID || res.Balance != 500 {
 			t.Fatalf("the refused request: %+v, %v; want the replay of entry %d with 500 left", res, err, winner.Entry.ID)
 		}
-		if again, err := ledger.Spend(svc, spend); err != nil || !again.Replayed || again.Entry.ID != winner.Entry.ID {
+		if again, err := ledger.Adjust(admin, spend); err != nil || !again.Replayed || again.Entry.ID != winner.Entry.ID {
 			t.Errorf("a retry: %+v, %v", again, err)
 		}
 		id, _ := db.Client.Member.Query().Where(member.ExternalID("a")).OnlyID(svc)
 		if bal, err := ledger.Balance(svc, id); err != nil || bal.Available != 500 || bal.Total != 500 {
-			t.Errorf("balance %+v, %v; want 1000 less one spend of 500", bal, err)
+			t.Errorf("balance %+v, %v; want 1000 less one taking of 500", bal, err)
 		}
 	})
 }

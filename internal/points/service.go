@@ -23,6 +23,7 @@ import (
 	"github.com/membergraph/membergraph/internal/amount"
 	"github.com/membergraph/membergraph/internal/auth"
 	"github.com/membergraph/membergraph/internal/ident"
+	"github.com/membergraph/membergraph/internal/rules"
 	"github.com/membergraph/membergraph/internal/store"
 	"github.com/membergraph/membergraph/internal/usererr"
 )
@@ -271,7 +272,9 @@ type SpendRequest struct {
 }
 
 // Spend takes points, from the lots that expire first. It never takes the balance below
-// zero and happens once per idempotency key, however many requests race.
+// zero and happens once per idempotency key, however many requests race. The spends of one
+// member that wait in this process at once are carried out together in one transaction
+// (spendgroup.go), each with its own key and answer.
 func (l *Ledger) Spend(ctx context.Context, r SpendRequest) (Result, error) {
 	var errs usererr.List
 	amount.CheckPoints(&errs, "input.points", r.Points, 1)
@@ -286,35 +289,57 @@ func (l *Ledger) Spend(ctx context.Context, r SpendRequest) (Result, error) {
 	if r.OrderID != "" {
 		ident.Check(&errs, "input.orderId", ident.Ref, r.OrderID)
 	}
-	return l.change(ctx, errs, r.ExternalID, r.IdempotencyKey, r, func(b *Book) (*ent.PointEntry, error) {
+	CheckKey(&errs, r.IdempotencyKey)
+	if err := errs.Err(); err != nil {
+		return Result{}, err
+	}
+	id, err := l.memberID(ctx, r.ExternalID, "input.externalId")
+	if err != nil {
+		return Result{}, err
+	}
+	return l.spendGrouped(ctx, id, r, Hash(r))
+}
+
+// spendOne is a spend on its own, through once: the path a group falls back to.
+func (l *Ledger) spendOne(ctx context.Context, memberID int, r SpendRequest, hash string) (Result, error) {
+	return l.once(ctx, memberID, r.IdempotencyKey, hash, func(b *Book) (*ent.PointEntry, error) {
 		spendable, err := b.Spendable(ctx)
 		if err != nil {
 			return nil, err
 		}
-		kind, desc := pointentry.KindEXCHANGE, "Exchanged for a catalogue item"
-		if r.Purpose == OrderDeduction {
-			q := QuoteFor(b.Rules().Spending, b.Program.PointsPerYuan, spendable, r.OrderAmountCents)
-			s := b.Rules().Spending
-			switch {
-			case r.Points%s.DeductionStep != 0:
-				return nil, usererr.New(usererr.InvalidArgument, "input.points", "order deductions are in multiples of %d points", s.DeductionStep)
-			case spendable < s.DeductionMinBalance:
-				return nil, usererr.New(usererr.FailedPrecondition, "input.points", "order deduction needs a balance of at least %d points; the member has %d", s.DeductionMinBalance, spendable)
-			case r.Points > q.MaxPoints:
-				return nil, usererr.New(usererr.FailedPrecondition, "input.points", "at most %d points may be used on this order", q.MaxPoints)
-			}
-			kind, desc = pointentry.KindORDER_DEDUCTION, "Used at checkout"
-			if r.OrderID != "" {
-				desc = "Used at checkout on order " + r.OrderID
-			}
-		}
-		if r.Points > spendable {
-			return nil, usererr.New(usererr.FailedPrecondition, "input.points", "insufficient points: %d spendable", max(spendable, 0))
+		kind, desc, err := decideSpend(r, b.Rules().Spending, b.Program.PointsPerYuan, spendable)
+		if err != nil {
+			return nil, err
 		}
 		e, _, err := b.Take(ctx, Debit{Kind: kind, Amount: r.Points, Funding: FundPlatform, Description: desc,
 			RequestKey: r.IdempotencyKey, OrderID: r.OrderID, SpendableOnly: true})
 		return e, err
 	})
+}
+
+// decideSpend is the rule of a spend, from the member's spendable points: refused (a
+// decided refusal, kept under the key) or its entry's kind and description.
+func decideSpend(r SpendRequest, s rules.Spending, pointsPerYuan int64, spendable int64) (pointentry.Kind, string, error) {
+	kind, desc := pointentry.KindEXCHANGE, "Exchanged for a catalogue item"
+	if r.Purpose == OrderDeduction {
+		q := QuoteFor(s, pointsPerYuan, spendable, r.OrderAmountCents)
+		switch {
+		case r.Points%s.DeductionStep != 0:
+			return "", "", usererr.New(usererr.InvalidArgument, "input.points", "order deductions are in multiples of %d points", s.DeductionStep)
+		case spendable < s.DeductionMinBalance:
+			return "", "", usererr.New(usererr.FailedPrecondition, "input.points", "order deduction needs a balance of at least %d points; the member has %d", s.DeductionMinBalance, spendable)
+		case r.Points > q.MaxPoints:
+			return "", "", usererr.New(usererr.FailedPrecondition, "input.points", "at most %d points may be used on this order", q.MaxPoints)
+		}
+		kind, desc = pointentry.KindORDER_DEDUCTION, "Used at checkout"
+		if r.OrderID != "" {
+			desc = "Used at checkout on order " + r.OrderID
+		}
+	}
+	if r.Points > spendable {
+		return "", "", usererr.New(usererr.FailedPrecondition, "input.points", "insufficient points: %d spendable", max(spendable, 0))
+	}
+	return kind, desc, nil
 }
 
 // ReverseRequest undoes a spend, e.g. when its order is cancelled.

@@ -27,13 +27,14 @@ import (
 // (FOR UPDATE), the idempotency key, the spendable lots (read once: the check, the taking
 // and the balance answered share them), the entry, the lot's update, the allocation, the
 // account's update (neither update read back), the key's row and the points.changed outbox
-// message. It was 13: the lots read three times, both updates read back.
+// message. It was 13: the lots read three times, both updates read back. A group of spends
+// of one member costs the same: each of these is one statement for all of its spends.
 const maxSpendStatementsLocked = 9
 
 // TestSpendStatements: one spend costs at most maxSpendStatementsLocked statements under the
 // member's lock, counted through ent's debug driver, and takes from the lot that expires
 // first. A replay of its key reads the account, the key, the entry and the lots, and writes
-// nothing.
+// nothing. A group of spends (spendgroup.go) costs what one spend costs, whatever its size.
 func TestSpendStatements(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
@@ -66,10 +67,11 @@ func TestSpendStatements(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st := c.take(); len(st) > maxSpendStatementsLocked {
-			t.Errorf("spend: %d statements under the lock, want at most %d:\n%s", len(st), maxSpendStatementsLocked, strings.Join(st, "\n"))
+		single := c.take()
+		if len(single) > maxSpendStatementsLocked {
+			t.Errorf("spend: %d statements under the lock, want at most %d:\n%s", len(single), maxSpendStatementsLocked, strings.Join(single, "\n"))
 		} else {
-			t.Logf("spend: %d statements under the lock", len(st))
+			t.Logf("spend: %d statements under the lock", len(single))
 		}
 		// 500 − 120: the 120 come from the 2026 lot, which lapses first (300 → 180).
 		if res.Replayed || res.Balance != 380 || res.Entry.Amount != -120 {
@@ -105,6 +107,21 @@ func TestSpendStatements(t *testing.T) {
 		}
 		if !again.Replayed || again.Balance != 380 || again.Entry.ID != res.Entry.ID {
 			t.Errorf("replay: %+v, want the first spend's entry and 380", again)
+		}
+
+		// Five spends of 10 carried out as one group: the same statements as one spend, each
+		// kind of row written once for all (380 → 370 … 330, all from the 2026 lot).
+		var group []points.SpendRequest
+		for i := range 5 {
+			group = append(group, points.SpendRequest{ExternalID: "a", Points: 10, Purpose: points.Exchange, IdempotencyKey: fmt.Sprintf("group-%d", i)})
+		}
+		for i, a := range spendAsGroup(t, svc, ledger, group) {
+			if a.err != nil || a.res.Replayed || a.res.Balance != 370-10*int64(i) {
+				t.Errorf("group spend %d: %+v, %v; want balance %d", i, a.res, a.err, 370-10*i)
+			}
+		}
+		if st := c.take(); len(st) != len(single) {
+			t.Errorf("a group of 5 spends: %d statements under the lock, want %d as for one:\n%s", len(st), len(single), strings.Join(st, "\n"))
 		}
 	})
 }
