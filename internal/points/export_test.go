@@ -17,3 +17,6 @@ func WaitingSpends(l *Ledger) int {
 	}
 	return n
 }
+
+// SetBeforeGroupWrite makes l run f between a spend group's decisions and its writes.
+func SetBeforeGroupWrite(l *Ledger, f func()) { l.spends.beforeWrite = f }

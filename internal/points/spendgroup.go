@@ -61,6 +61,9 @@ type spendGroups struct {
 	// beforeGroup, when set (by tests), runs when a leader holds the lock, before it takes
 	// the waiting spends: the others can queue meanwhile.
 	beforeGroup func()
+	// beforeWrite, when set (by tests), runs between a group's decisions and its writes:
+	// where a request outside the group can take one of its keys.
+	beforeWrite func()
 }
 
 // groupKey: a group runs under one viewer (the privacy rules see it) on one member.
@@ -134,6 +137,19 @@ func (l *Ledger) leadSpends(k groupKey, q *spendQueue, self *spendOp) {
 			ops = l.takeGroup(k, q, self)
 		}
 	}
+	defer func() {
+		// A panic must not leave the others waiting, nor the member without a leader for good.
+		if p := recover(); p != nil {
+			take()
+			for _, op := range ops {
+				if op != self {
+					op.res, op.err = Result{}, fmt.Errorf("points: the spend group of member %d failed: %v", k.member, p)
+					op.wake <- struct{}{}
+				}
+			}
+			panic(p)
+		}
+	}()
 	prog, err := l.client.Program.Get(ctx, k.viewer.ProgramID)
 	if err == nil {
 		err = l.WithTx(ctx, func(tx *ent.Tx) error {
@@ -271,6 +287,9 @@ func (l *Ledger) spendTx(ctx context.Context, b *Book, asks []spendAsk) ([]spend
 	}
 	w := WalletOf(b.Account, b.spendable)
 	plan := planSpends(b.Rules(), prog.PointsPerYuan, w, b.Now, asks, recorded)
+	if l.spends.beforeWrite != nil {
+		l.spends.beforeWrite()
+	}
 	entries, err := writeSpends(ctx, b, w, plan, asks)
 	if err != nil {
 		return nil, err

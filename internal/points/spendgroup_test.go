@@ -301,3 +301,56 @@ func column(t *testing.T, db *store.DB, query string, args ...any) []int64 {
 	}
 	return out
 }
+
+// TestSpendGroupKeyTakenFallsBack: while a group of three spends of member "a" (100, 50 and
+// 100 of 500) is decided, a spend of member "b" takes the middle one's key "x". The group's
+// INSERT of its keys then fails on the unique key and the whole group is rolled back; its
+// spends are carried out one by one instead: the first and the last take 100 each (a: 400,
+// then 300), "x" is a CONFLICT (b's request holds it), and b keeps 450. Nothing is applied
+// twice or lost: a's ledger holds 500 − 200 in four entries (two grants, two spends). MariaDB only: SQLite's one
+// writer would wait for the group's transaction, which waits for it.
+func TestSpendGroupKeyTakenFallsBack(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		if db.Dialect != "mysql" {
+			t.Skip("needs row locks: another member's spend inside the group's transaction")
+		}
+		svc, ledger, _ := groupFixture(t, db)
+		v, _ := auth.FromContext(svc)
+		admin := auth.NewContext(context.Background(), auth.Viewer{Role: auth.RoleAdmin, Subject: "t", ProgramID: v.ProgramID})
+		if _, err := memberpkg.NewService(db.Client, clock.NewManual(time.Date(2027, 3, 1, 4, 0, 0, 0, time.UTC))).Register(svc,
+			memberpkg.Registration{ExternalID: "b", Channel: member.RegistrationChannelAPP}); err != nil {
+			t.Fatal(err)
+		}
+		other := points.NewLedger(db.Client, db.Dialect, ledger.Clock(), nil)
+		if _, err := other.Adjust(admin, points.AdjustRequest{ExternalID: "b", Points: 500, Reason: "opening balance", IdempotencyKey: "open-b"}); err != nil {
+			t.Fatal(err)
+		}
+		var once sync.Once
+		points.SetBeforeGroupWrite(ledger, func() {
+			once.Do(func() {
+				if r, err := other.Spend(svc, points.SpendRequest{ExternalID: "b", Points: 50, Purpose: points.Exchange, IdempotencyKey: "x"}); err != nil || r.Balance != 450 {
+					t.Errorf("b's spend under x: %+v, %v", r, err)
+				}
+			})
+		})
+		sp := func(key string, n int64) points.SpendRequest {
+			return points.SpendRequest{ExternalID: "a", Points: n, Purpose: points.Exchange, IdempotencyKey: key}
+		}
+		got := spendAsGroup(t, svc, ledger, []points.SpendRequest{sp("g1", 100), sp("x", 50), sp("g2", 100)})
+		if a := got[0]; a.err != nil || a.res.Replayed || a.res.Balance != 400 {
+			t.Errorf("g1: %+v, %v; want a spend to 400", a.res, a.err)
+		}
+		if !isRefusal(got[1].err, usererr.Conflict, "input.idempotencyKey", "") {
+			t.Errorf("x: %+v, %v; want CONFLICT at input.idempotencyKey", got[1].res, got[1].err)
+		}
+		if a := got[2]; a.err != nil || a.res.Replayed || a.res.Balance != 300 {
+			t.Errorf("g2: %+v, %v; want a spend to 300", a.res, a.err)
+		}
+		sums := column(t, db, `SELECT SUM(e.amount) FROM point_entries e JOIN members m ON m.id = e.member_id GROUP BY m.external_id ORDER BY m.external_id`)
+		counts := column(t, db, `SELECT COUNT(*) FROM point_entries e JOIN members m ON m.id = e.member_id GROUP BY m.external_id ORDER BY m.external_id`)
+		totals := column(t, db, `SELECT a.total FROM point_accounts a JOIN members m ON m.id = a.member_id ORDER BY m.external_id`)
+		if fmt.Sprint(sums, counts, totals) != "[300 450] [4 2] [300 450]" {
+			t.Errorf("ledgers %v in %v entries, accounts %v; want a 300 in 4 (two grants, two spends), b 450 in 2", sums, counts, totals)
+		}
+	})
+}
