@@ -9,13 +9,20 @@ import (
 	"testing"
 	"time"
 
+	"entgo.io/ent/dialect"
+
 	"github.com/membergraph/membergraph/ent"
 	entcampaign "github.com/membergraph/membergraph/ent/campaign"
+	"github.com/membergraph/membergraph/ent/campaigncursor"
 	"github.com/membergraph/membergraph/ent/campaignresult"
 	"github.com/membergraph/membergraph/ent/campaignrun"
+	"github.com/membergraph/membergraph/ent/member"
 	"github.com/membergraph/membergraph/ent/pointentry"
 	"github.com/membergraph/membergraph/internal/auth"
 	"github.com/membergraph/membergraph/internal/campaign"
+	"github.com/membergraph/membergraph/internal/medal"
+	"github.com/membergraph/membergraph/internal/outbox"
+	"github.com/membergraph/membergraph/internal/program"
 	"github.com/membergraph/membergraph/internal/segment"
 	"github.com/membergraph/membergraph/internal/store"
 	"github.com/membergraph/membergraph/internal/storetest"
@@ -278,12 +285,124 @@ func TestCampaignTriggersTwoConsumers(t *testing.T) {
 		// finds it held and reads nothing.
 		cs, d := newSvc("replica-c", 60), newSvc("replica-d", 60)
 		f.record(at(orderEvent("o-last", "app-1", "o-last", "APP", ln("rice", "FOOD", 10000)), f.now()))
-		if st, more, err := cs.StepTriggers(context.Background()); err != nil || more || st.Runs != 1 || st.Held != "" {
-			t.Fatalf("replica-c: %+v, %v, %v; want one run", st, more, err)
+		for more := true; more; {
+			// It may read again rows read before (a lease run out lost a position not saved):
+			// those find their runs done.
+			var st campaign.TriggerStats
+			var err error
+			if st, more, err = cs.StepTriggers(context.Background()); err != nil || st.Held != "" {
+				t.Fatalf("replica-c: %+v, %v", st, err)
+			}
+		}
+		if k, err := db.Client.CampaignResult.Query().Where(campaignresult.CampaignID(c.ID)).Count(sys); err != nil || k != 6*orders+1 {
+			t.Fatalf("%d results (%v) after replica-c, want %d", k, err, 6*orders+1)
 		}
 		f.record(at(orderEvent("o-later", "app-2", "o-later", "APP", ln("rice", "FOOD", 10000)), f.now()))
-		if st, err := d.DrainTriggers(context.Background(), 0); err != nil || st.Runs != 0 || st.Held != "replica-c" {
+		if st, err := d.DrainTriggers(context.Background(), 0); err != nil || st.Read != 0 || st.Runs != 0 || st.Held != "replica-c" {
 			t.Fatalf("replica-d: %+v, %v; want nothing read, held by replica-c", st, err)
+		}
+	})
+}
+
+// TestCampaignTriggersOutOfOrderCommit: on MariaDB a transaction takes its outbox id when it
+// writes, not when it commits, so a medal level can commit after a later one was read. The
+// consumer reads the later one, keeps the missing id's place (its stored position stays
+// below it), and reads it once it committed: both members hit once. An id whose transaction
+// rolled back is given up after GapWait and the position moves past it. (SQLite has one
+// writer at a time: ids commit in order there.)
+func TestCampaignTriggersOutOfOrderCommit(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		if db.Dialect != dialect.MySQL {
+			t.Skip("ids commit in their order on SQLite")
+		}
+		f := newCampaignFixture(t, db)
+		f.members(3, 0)
+		f.mustCreate(grantOn("phones-1", map[string]any{"kind": "EVENT", "event": "MEDAL_LEVEL", "medal": "PHONES", "level": 1}, 5))
+		sys := auth.SystemContext(context.Background(), 0)
+		ids := map[string]int{}
+		for _, ext := range []string{"app-1", "app-2", "app-3"} {
+			id, err := db.Client.Member.Query().Where(member.ExternalID(ext)).OnlyID(sys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids[ext] = id
+		}
+		pid, _ := program.NewService(db.Client).IDByKey(context.Background(), program.PresetKey)
+		level := func(tx *ent.Tx, ext string) {
+			t.Helper()
+			if err := outbox.Write(sys, tx, medal.Messages(pid, []medal.Change{{MemberID: ids[ext], Medal: &ent.Medal{Key: "PHONES"}, From: 0, To: 1}}, f.clock.Now())); err != nil {
+				t.Fatal(err)
+			}
+		}
+		begin := func() *ent.Tx {
+			t.Helper()
+			tx, err := db.Client.Tx(sys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return tx
+		}
+		svc := campaign.NewService(db.Client, f.ledger, segment.NewService(db.Client, f.clock), campaign.SegmentsByKey(db.Client),
+			campaign.Config{Trigger: campaign.TriggerConfig{GapWait: 2 * time.Second}})
+		slow, quick := begin(), begin()
+		level(slow, "app-1") // takes the lower id, commits last
+		level(quick, "app-2")
+		if err := quick.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.DrainTriggers(context.Background(), 0); err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(f.hits("phones-1", "MEDAL_LEVEL")); got != "[app-2]" {
+			t.Fatalf("before the slow commit: %s, want [app-2]", got)
+		}
+		if err := slow.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.DrainTriggers(context.Background(), 0); err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(f.hits("phones-1", "MEDAL_LEVEL")); got != "[app-1 app-2]" {
+			t.Fatalf("after the slow commit: %s, want [app-1 app-2]", got)
+		}
+
+		// A rolled back id: waited for, then given up; the position passes it.
+		lost, after := begin(), begin()
+		level(lost, "app-3")
+		level(after, "app-3")
+		if err := lost.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+		if err := after.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		position := func() int {
+			c, err := db.Client.CampaignCursor.Query().Where(campaigncursor.Source(campaign.SourceOutbox)).Only(sys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c.Position
+		}
+		newest, err := outbox.Newest(sys, db.Client)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.DrainTriggers(context.Background(), 0); err != nil {
+			t.Fatal(err)
+		}
+		// newest is after's row; lost took the id below it.
+		if p := position(); p >= newest-1 {
+			t.Fatalf("position %d passed the missing id %d before GapWait", p, newest-1)
+		}
+		time.Sleep(2100 * time.Millisecond)
+		if _, err := svc.DrainTriggers(context.Background(), 0); err != nil {
+			t.Fatal(err)
+		}
+		if p := position(); p < newest {
+			t.Fatalf("position %d after GapWait, want past the missing id, at %d or later", p, newest)
+		}
+		if got := fmt.Sprint(f.hits("phones-1", "MEDAL_LEVEL")); got != "[app-1 app-2 app-3]" {
+			t.Fatalf("after the rollback: %s, want [app-1 app-2 app-3]", got)
 		}
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/membergraph/membergraph/ent"
@@ -281,6 +282,15 @@ func (s *Service) stepSource(ctx context.Context, src string, st *TriggerStats) 
 		return false, err
 	}
 	for _, rw := range rows {
+		// ent gives each table its own range of 2^32 ids, the first written at the range's
+		// start (MySQL) or one above (SQLite): a source read from before its first row
+		// expects that row there, and waits for the ids below a later one too.
+		if base := rw.id &^ (1<<32 - 1); r.next < base {
+			r.next = base - 1
+			if s.ledger.Dialect() == dialect.SQLite {
+				r.next = base
+			}
+		}
 		if jump := rw.id - r.next - 1; jump > 0 && jump <= maxGap {
 			for id := r.next + 1; id < rw.id; id++ {
 				r.gaps[id] = now
