@@ -16506,7 +16506,7 @@ func (ec *executionContext) fieldContext_Analytics_plusRenewal(ctx context.Conte
 }
 
 func (ec *executionContext) _AnalyticsPeriod_from(ctx context.Context, field graphql.CollectedField, obj *model.AnalyticsPeriod) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16529,7 +16529,7 @@ func (ec *executionContext) fieldContext_AnalyticsPeriod_from(_ context.Context,
 }
 
 func (ec *executionContext) _AnalyticsPeriod_to(ctx context.Context, field graphql.CollectedField, obj *model.AnalyticsPeriod) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16552,7 +16552,7 @@ func (ec *executionContext) fieldContext_AnalyticsPeriod_to(_ context.Context, f
 }
 
 func (ec *executionContext) _AuditEntry_id(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEntry) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16575,7 +16575,7 @@ func (ec *executionContext) fieldContext_AuditEntry_id(_ context.Context, field 
 }
 
 func (ec *executionContext) _AuditEntry_actor(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEntry) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16598,7 +16598,7 @@ func (ec *executionContext) fieldContext_AuditEntry_actor(_ context.Context, fie
 }
 
 func (ec *executionContext) _AuditEntry_action(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEntry) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16621,7 +16621,7 @@ func (ec *executionContext) fieldContext_AuditEntry_action(_ context.Context, fi
 }
 
 func (ec *executionContext) _AuditEntry_before(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEntry) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16644,7 +16644,7 @@ func (ec *executionContext) fieldContext_AuditEntry_before(_ context.Context, fi
 }
 
 func (ec *executionContext) _AuditEntry_after(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEntry) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16667,7 +16667,7 @@ func (ec *executionContext) fieldContext_AuditEntry_after(_ context.Context, fie
 }
 
 func (ec *executionContext) _AuditEntry_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEntry) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16690,7 +16690,7 @@ func (ec *executionContext) fieldContext_AuditEntry_createdAt(_ context.Context,
 }
 
 func (ec *executionContext) _AuditEntryConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEntryConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16722,7 +16722,7 @@ func (ec *executionContext) fieldContext_AuditEntryConnection_edges(_ context.Co
 }
 
 func (ec *executionContext) _AuditEntryConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEntryConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16754,7 +16754,7 @@ func (ec *executionContext) fieldContext_AuditEntryConnection_pageInfo(_ context
 }
 
 func (ec *executionContext) _AuditEntryConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEntryConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16777,7 +16777,7 @@ func (ec *executionContext) fieldContext_AuditEntryConnection_totalCount(_ conte
 }
 
 func (ec *executionContext) _AuditEntryEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEntryEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16809,7 +16809,7 @@ func (ec *executionContext) fieldContext_AuditEntryEdge_node(_ context.Context, 
 }
 
 func (ec *executionContext) _AuditEntryEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEntryEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16832,7 +16832,7 @@ func (ec *executionContext) fieldContext_AuditEntryEdge_cursor(_ context.Context
 }
 
 func (ec *executionContext) _Benefit_id(ctx context.Context, field graphql.CollectedField, obj *ent.Benefit) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16855,7 +16855,7 @@ func (ec *executionContext) fieldContext_Benefit_id(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Benefit_key(ctx context.Context, field graphql.CollectedField, obj *ent.Benefit) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16878,7 +16878,7 @@ func (ec *executionContext) fieldContext_Benefit_key(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Benefit_name(ctx context.Context, field graphql.CollectedField, obj *ent.Benefit) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16901,7 +16901,7 @@ func (ec *executionContext) fieldContext_Benefit_name(_ context.Context, field g
 }
 
 func (ec *executionContext) _Benefit_kind(ctx context.Context, field graphql.CollectedField, obj *ent.Benefit) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16924,7 +16924,7 @@ func (ec *executionContext) fieldContext_Benefit_kind(_ context.Context, field g
 }
 
 func (ec *executionContext) _Benefit_description(ctx context.Context, field graphql.CollectedField, obj *ent.Benefit) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16947,7 +16947,7 @@ func (ec *executionContext) fieldContext_Benefit_description(_ context.Context, 
 }
 
 func (ec *executionContext) _Benefit_faceValueCents(ctx context.Context, field graphql.CollectedField, obj *ent.Benefit) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16970,7 +16970,7 @@ func (ec *executionContext) fieldContext_Benefit_faceValueCents(_ context.Contex
 }
 
 func (ec *executionContext) _Benefit_quota(ctx context.Context, field graphql.CollectedField, obj *ent.Benefit) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16993,7 +16993,7 @@ func (ec *executionContext) fieldContext_Benefit_quota(_ context.Context, field 
 }
 
 func (ec *executionContext) _Benefit_quotaPeriod(ctx context.Context, field graphql.CollectedField, obj *ent.Benefit) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17016,7 +17016,7 @@ func (ec *executionContext) fieldContext_Benefit_quotaPeriod(_ context.Context, 
 }
 
 func (ec *executionContext) _BenefitClaim_id(ctx context.Context, field graphql.CollectedField, obj *ent.BenefitClaim) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17039,7 +17039,7 @@ func (ec *executionContext) fieldContext_BenefitClaim_id(_ context.Context, fiel
 }
 
 func (ec *executionContext) _BenefitClaim_period(ctx context.Context, field graphql.CollectedField, obj *ent.BenefitClaim) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17062,7 +17062,7 @@ func (ec *executionContext) fieldContext_BenefitClaim_period(_ context.Context, 
 }
 
 func (ec *executionContext) _BenefitClaim_source(ctx context.Context, field graphql.CollectedField, obj *ent.BenefitClaim) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17085,7 +17085,7 @@ func (ec *executionContext) fieldContext_BenefitClaim_source(_ context.Context, 
 }
 
 func (ec *executionContext) _BenefitClaim_faceValueCents(ctx context.Context, field graphql.CollectedField, obj *ent.BenefitClaim) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17108,7 +17108,7 @@ func (ec *executionContext) fieldContext_BenefitClaim_faceValueCents(_ context.C
 }
 
 func (ec *executionContext) _BenefitClaim_claimedAt(ctx context.Context, field graphql.CollectedField, obj *ent.BenefitClaim) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17163,7 +17163,7 @@ func (ec *executionContext) fieldContext_BenefitClaim_benefit(_ context.Context,
 }
 
 func (ec *executionContext) _BenefitClaimConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.BenefitClaimConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17195,7 +17195,7 @@ func (ec *executionContext) fieldContext_BenefitClaimConnection_edges(_ context.
 }
 
 func (ec *executionContext) _BenefitClaimConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.BenefitClaimConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17227,7 +17227,7 @@ func (ec *executionContext) fieldContext_BenefitClaimConnection_pageInfo(_ conte
 }
 
 func (ec *executionContext) _BenefitClaimConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.BenefitClaimConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17250,7 +17250,7 @@ func (ec *executionContext) fieldContext_BenefitClaimConnection_totalCount(_ con
 }
 
 func (ec *executionContext) _BenefitClaimEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.BenefitClaimEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17282,7 +17282,7 @@ func (ec *executionContext) fieldContext_BenefitClaimEdge_node(_ context.Context
 }
 
 func (ec *executionContext) _BenefitClaimEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.BenefitClaimEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17305,7 +17305,7 @@ func (ec *executionContext) fieldContext_BenefitClaimEdge_cursor(_ context.Conte
 }
 
 func (ec *executionContext) _Campaign_key(ctx context.Context, field graphql.CollectedField, obj *ent.Campaign) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17328,7 +17328,7 @@ func (ec *executionContext) fieldContext_Campaign_key(_ context.Context, field g
 }
 
 func (ec *executionContext) _Campaign_name(ctx context.Context, field graphql.CollectedField, obj *ent.Campaign) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17484,7 +17484,7 @@ func (ec *executionContext) fieldContext_Campaign_frequencyCapDays(_ context.Con
 }
 
 func (ec *executionContext) _Campaign_budgetPoints(ctx context.Context, field graphql.CollectedField, obj *ent.Campaign) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17507,7 +17507,7 @@ func (ec *executionContext) fieldContext_Campaign_budgetPoints(_ context.Context
 }
 
 func (ec *executionContext) _Campaign_spentPoints(ctx context.Context, field graphql.CollectedField, obj *ent.Campaign) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17530,7 +17530,7 @@ func (ec *executionContext) fieldContext_Campaign_spentPoints(_ context.Context,
 }
 
 func (ec *executionContext) _Campaign_status(ctx context.Context, field graphql.CollectedField, obj *ent.Campaign) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17553,7 +17553,7 @@ func (ec *executionContext) fieldContext_Campaign_status(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Campaign_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Campaign) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17620,7 +17620,7 @@ func (ec *executionContext) fieldContext_Campaign_runs(ctx context.Context, fiel
 }
 
 func (ec *executionContext) _CampaignAction_kind(ctx context.Context, field graphql.CollectedField, obj *model.CampaignAction) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17643,7 +17643,7 @@ func (ec *executionContext) fieldContext_CampaignAction_kind(_ context.Context, 
 }
 
 func (ec *executionContext) _CampaignAction_points(ctx context.Context, field graphql.CollectedField, obj *model.CampaignAction) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17666,7 +17666,7 @@ func (ec *executionContext) fieldContext_CampaignAction_points(_ context.Context
 }
 
 func (ec *executionContext) _CampaignAction_budget(ctx context.Context, field graphql.CollectedField, obj *model.CampaignAction) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17689,7 +17689,7 @@ func (ec *executionContext) fieldContext_CampaignAction_budget(_ context.Context
 }
 
 func (ec *executionContext) _CampaignAction_benefitKey(ctx context.Context, field graphql.CollectedField, obj *model.CampaignAction) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17712,7 +17712,7 @@ func (ec *executionContext) fieldContext_CampaignAction_benefitKey(_ context.Con
 }
 
 func (ec *executionContext) _CampaignAction_validDays(ctx context.Context, field graphql.CollectedField, obj *model.CampaignAction) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17735,7 +17735,7 @@ func (ec *executionContext) fieldContext_CampaignAction_validDays(_ context.Cont
 }
 
 func (ec *executionContext) _CampaignAction_partner(ctx context.Context, field graphql.CollectedField, obj *model.CampaignAction) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17758,7 +17758,7 @@ func (ec *executionContext) fieldContext_CampaignAction_partner(_ context.Contex
 }
 
 func (ec *executionContext) _CampaignAction_template(ctx context.Context, field graphql.CollectedField, obj *model.CampaignAction) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17781,7 +17781,7 @@ func (ec *executionContext) fieldContext_CampaignAction_template(_ context.Conte
 }
 
 func (ec *executionContext) _CampaignCost_members(ctx context.Context, field graphql.CollectedField, obj *model.CampaignCost) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17804,7 +17804,7 @@ func (ec *executionContext) fieldContext_CampaignCost_members(_ context.Context,
 }
 
 func (ec *executionContext) _CampaignCost_skipped(ctx context.Context, field graphql.CollectedField, obj *model.CampaignCost) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17827,7 +17827,7 @@ func (ec *executionContext) fieldContext_CampaignCost_skipped(_ context.Context,
 }
 
 func (ec *executionContext) _CampaignCost_points(ctx context.Context, field graphql.CollectedField, obj *model.CampaignCost) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17850,7 +17850,7 @@ func (ec *executionContext) fieldContext_CampaignCost_points(_ context.Context, 
 }
 
 func (ec *executionContext) _CampaignCost_costCents(ctx context.Context, field graphql.CollectedField, obj *model.CampaignCost) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17873,7 +17873,7 @@ func (ec *executionContext) fieldContext_CampaignCost_costCents(_ context.Contex
 }
 
 func (ec *executionContext) _CampaignCost_coupons(ctx context.Context, field graphql.CollectedField, obj *model.CampaignCost) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17896,7 +17896,7 @@ func (ec *executionContext) fieldContext_CampaignCost_coupons(_ context.Context,
 }
 
 func (ec *executionContext) _CampaignCost_couponCents(ctx context.Context, field graphql.CollectedField, obj *model.CampaignCost) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17919,7 +17919,7 @@ func (ec *executionContext) fieldContext_CampaignCost_couponCents(_ context.Cont
 }
 
 func (ec *executionContext) _CampaignPayload_campaign(ctx context.Context, field graphql.CollectedField, obj *model.CampaignPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17951,7 +17951,7 @@ func (ec *executionContext) fieldContext_CampaignPayload_campaign(_ context.Cont
 }
 
 func (ec *executionContext) _CampaignPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CampaignPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18006,7 +18006,7 @@ func (ec *executionContext) fieldContext_CampaignResult_member(_ context.Context
 }
 
 func (ec *executionContext) _CampaignResult_status(ctx context.Context, field graphql.CollectedField, obj *ent.CampaignResult) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18029,7 +18029,7 @@ func (ec *executionContext) fieldContext_CampaignResult_status(_ context.Context
 }
 
 func (ec *executionContext) _CampaignResult_reason(ctx context.Context, field graphql.CollectedField, obj *ent.CampaignResult) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18052,7 +18052,7 @@ func (ec *executionContext) fieldContext_CampaignResult_reason(_ context.Context
 }
 
 func (ec *executionContext) _CampaignResult_points(ctx context.Context, field graphql.CollectedField, obj *ent.CampaignResult) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18075,7 +18075,7 @@ func (ec *executionContext) fieldContext_CampaignResult_points(_ context.Context
 }
 
 func (ec *executionContext) _CampaignResultConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CampaignResultConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18107,7 +18107,7 @@ func (ec *executionContext) fieldContext_CampaignResultConnection_edges(_ contex
 }
 
 func (ec *executionContext) _CampaignResultConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.CampaignResultConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18139,7 +18139,7 @@ func (ec *executionContext) fieldContext_CampaignResultConnection_pageInfo(_ con
 }
 
 func (ec *executionContext) _CampaignResultEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CampaignResultEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18171,7 +18171,7 @@ func (ec *executionContext) fieldContext_CampaignResultEdge_node(_ context.Conte
 }
 
 func (ec *executionContext) _CampaignResultEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CampaignResultEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18217,7 +18217,7 @@ func (ec *executionContext) fieldContext_CampaignRun_key(_ context.Context, fiel
 }
 
 func (ec *executionContext) _CampaignRun_startedAt(ctx context.Context, field graphql.CollectedField, obj *ent.CampaignRun) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18240,7 +18240,7 @@ func (ec *executionContext) fieldContext_CampaignRun_startedAt(_ context.Context
 }
 
 func (ec *executionContext) _CampaignRun_finishedAt(ctx context.Context, field graphql.CollectedField, obj *ent.CampaignRun) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18263,7 +18263,7 @@ func (ec *executionContext) fieldContext_CampaignRun_finishedAt(_ context.Contex
 }
 
 func (ec *executionContext) _CampaignRun_done(ctx context.Context, field graphql.CollectedField, obj *ent.CampaignRun) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18286,7 +18286,7 @@ func (ec *executionContext) fieldContext_CampaignRun_done(_ context.Context, fie
 }
 
 func (ec *executionContext) _CampaignRun_skipped(ctx context.Context, field graphql.CollectedField, obj *ent.CampaignRun) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18309,7 +18309,7 @@ func (ec *executionContext) fieldContext_CampaignRun_skipped(_ context.Context, 
 }
 
 func (ec *executionContext) _CampaignRun_failed(ctx context.Context, field graphql.CollectedField, obj *ent.CampaignRun) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18332,7 +18332,7 @@ func (ec *executionContext) fieldContext_CampaignRun_failed(_ context.Context, f
 }
 
 func (ec *executionContext) _CampaignRun_points(ctx context.Context, field graphql.CollectedField, obj *ent.CampaignRun) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18399,7 +18399,7 @@ func (ec *executionContext) fieldContext_CampaignRun_results(ctx context.Context
 }
 
 func (ec *executionContext) _CampaignRunConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CampaignRunConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18431,7 +18431,7 @@ func (ec *executionContext) fieldContext_CampaignRunConnection_edges(_ context.C
 }
 
 func (ec *executionContext) _CampaignRunConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.CampaignRunConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18463,7 +18463,7 @@ func (ec *executionContext) fieldContext_CampaignRunConnection_pageInfo(_ contex
 }
 
 func (ec *executionContext) _CampaignRunEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CampaignRunEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18495,7 +18495,7 @@ func (ec *executionContext) fieldContext_CampaignRunEdge_node(_ context.Context,
 }
 
 func (ec *executionContext) _CampaignRunEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CampaignRunEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18518,7 +18518,7 @@ func (ec *executionContext) fieldContext_CampaignRunEdge_cursor(_ context.Contex
 }
 
 func (ec *executionContext) _CampaignTrigger_kind(ctx context.Context, field graphql.CollectedField, obj *model.CampaignTrigger) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18541,7 +18541,7 @@ func (ec *executionContext) fieldContext_CampaignTrigger_kind(_ context.Context,
 }
 
 func (ec *executionContext) _CampaignTrigger_at(ctx context.Context, field graphql.CollectedField, obj *model.CampaignTrigger) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18564,7 +18564,7 @@ func (ec *executionContext) fieldContext_CampaignTrigger_at(_ context.Context, f
 }
 
 func (ec *executionContext) _CampaignTrigger_timeOfDay(ctx context.Context, field graphql.CollectedField, obj *model.CampaignTrigger) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18587,7 +18587,7 @@ func (ec *executionContext) fieldContext_CampaignTrigger_timeOfDay(_ context.Con
 }
 
 func (ec *executionContext) _CampaignTrigger_weekday(ctx context.Context, field graphql.CollectedField, obj *model.CampaignTrigger) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18610,7 +18610,7 @@ func (ec *executionContext) fieldContext_CampaignTrigger_weekday(_ context.Conte
 }
 
 func (ec *executionContext) _CampaignTrigger_monthDay(ctx context.Context, field graphql.CollectedField, obj *model.CampaignTrigger) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18633,7 +18633,7 @@ func (ec *executionContext) fieldContext_CampaignTrigger_monthDay(_ context.Cont
 }
 
 func (ec *executionContext) _CampaignTrigger_event(ctx context.Context, field graphql.CollectedField, obj *model.CampaignTrigger) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18656,7 +18656,7 @@ func (ec *executionContext) fieldContext_CampaignTrigger_event(_ context.Context
 }
 
 func (ec *executionContext) _CampaignTrigger_tier(ctx context.Context, field graphql.CollectedField, obj *model.CampaignTrigger) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18679,7 +18679,7 @@ func (ec *executionContext) fieldContext_CampaignTrigger_tier(_ context.Context,
 }
 
 func (ec *executionContext) _CampaignTrigger_medal(ctx context.Context, field graphql.CollectedField, obj *model.CampaignTrigger) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18702,7 +18702,7 @@ func (ec *executionContext) fieldContext_CampaignTrigger_medal(_ context.Context
 }
 
 func (ec *executionContext) _CampaignTrigger_level(ctx context.Context, field graphql.CollectedField, obj *model.CampaignTrigger) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18725,7 +18725,7 @@ func (ec *executionContext) fieldContext_CampaignTrigger_level(_ context.Context
 }
 
 func (ec *executionContext) _CancelPlusPayload_term(ctx context.Context, field graphql.CollectedField, obj *model.CancelPlusPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18757,7 +18757,7 @@ func (ec *executionContext) fieldContext_CancelPlusPayload_term(_ context.Contex
 }
 
 func (ec *executionContext) _CancelPlusPayload_cancelledTerms(ctx context.Context, field graphql.CollectedField, obj *model.CancelPlusPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18789,7 +18789,7 @@ func (ec *executionContext) fieldContext_CancelPlusPayload_cancelledTerms(_ cont
 }
 
 func (ec *executionContext) _CancelPlusPayload_refundableCents(ctx context.Context, field graphql.CollectedField, obj *model.CancelPlusPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18812,7 +18812,7 @@ func (ec *executionContext) fieldContext_CancelPlusPayload_refundableCents(_ con
 }
 
 func (ec *executionContext) _CancelPlusPayload_refundedCents(ctx context.Context, field graphql.CollectedField, obj *model.CancelPlusPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18835,7 +18835,7 @@ func (ec *executionContext) fieldContext_CancelPlusPayload_refundedCents(_ conte
 }
 
 func (ec *executionContext) _CancelPlusPayload_replayed(ctx context.Context, field graphql.CollectedField, obj *model.CancelPlusPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18858,7 +18858,7 @@ func (ec *executionContext) fieldContext_CancelPlusPayload_replayed(_ context.Co
 }
 
 func (ec *executionContext) _CancelPlusPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CancelPlusPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18890,7 +18890,7 @@ func (ec *executionContext) fieldContext_CancelPlusPayload_userErrors(_ context.
 }
 
 func (ec *executionContext) _CategoryPreference_category(ctx context.Context, field graphql.CollectedField, obj *model.CategoryPreference) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18913,7 +18913,7 @@ func (ec *executionContext) fieldContext_CategoryPreference_category(_ context.C
 }
 
 func (ec *executionContext) _CategoryPreference_sharePercent(ctx context.Context, field graphql.CollectedField, obj *model.CategoryPreference) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18936,7 +18936,7 @@ func (ec *executionContext) fieldContext_CategoryPreference_sharePercent(_ conte
 }
 
 func (ec *executionContext) _ClaimBenefitPayload_claim(ctx context.Context, field graphql.CollectedField, obj *model.ClaimBenefitPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18968,7 +18968,7 @@ func (ec *executionContext) fieldContext_ClaimBenefitPayload_claim(_ context.Con
 }
 
 func (ec *executionContext) _ClaimBenefitPayload_remaining(ctx context.Context, field graphql.CollectedField, obj *model.ClaimBenefitPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18991,7 +18991,7 @@ func (ec *executionContext) fieldContext_ClaimBenefitPayload_remaining(_ context
 }
 
 func (ec *executionContext) _ClaimBenefitPayload_replayed(ctx context.Context, field graphql.CollectedField, obj *model.ClaimBenefitPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19014,7 +19014,7 @@ func (ec *executionContext) fieldContext_ClaimBenefitPayload_replayed(_ context.
 }
 
 func (ec *executionContext) _ClaimBenefitPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ClaimBenefitPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19046,7 +19046,7 @@ func (ec *executionContext) fieldContext_ClaimBenefitPayload_userErrors(_ contex
 }
 
 func (ec *executionContext) _ClaimPartnerBenefitPayload_grant(ctx context.Context, field graphql.CollectedField, obj *model.ClaimPartnerBenefitPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19078,7 +19078,7 @@ func (ec *executionContext) fieldContext_ClaimPartnerBenefitPayload_grant(_ cont
 }
 
 func (ec *executionContext) _ClaimPartnerBenefitPayload_replayed(ctx context.Context, field graphql.CollectedField, obj *model.ClaimPartnerBenefitPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19101,7 +19101,7 @@ func (ec *executionContext) fieldContext_ClaimPartnerBenefitPayload_replayed(_ c
 }
 
 func (ec *executionContext) _ClaimPartnerBenefitPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ClaimPartnerBenefitPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19133,7 +19133,7 @@ func (ec *executionContext) fieldContext_ClaimPartnerBenefitPayload_userErrors(_
 }
 
 func (ec *executionContext) _CoefficientBand_minReputation(ctx context.Context, field graphql.CollectedField, obj *rules.CoefficientBand) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19156,7 +19156,7 @@ func (ec *executionContext) fieldContext_CoefficientBand_minReputation(_ context
 }
 
 func (ec *executionContext) _CoefficientBand_minCredit(ctx context.Context, field graphql.CollectedField, obj *rules.CoefficientBand) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19179,7 +19179,7 @@ func (ec *executionContext) fieldContext_CoefficientBand_minCredit(_ context.Con
 }
 
 func (ec *executionContext) _CoefficientBand_maxRefundPermille(ctx context.Context, field graphql.CollectedField, obj *rules.CoefficientBand) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19202,7 +19202,7 @@ func (ec *executionContext) fieldContext_CoefficientBand_maxRefundPermille(_ con
 }
 
 func (ec *executionContext) _CoefficientBand_percent(ctx context.Context, field graphql.CollectedField, obj *rules.CoefficientBand) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19225,7 +19225,7 @@ func (ec *executionContext) fieldContext_CoefficientBand_percent(_ context.Conte
 }
 
 func (ec *executionContext) _CoefficientRules_ordinaryPercent(ctx context.Context, field graphql.CollectedField, obj *rules.Coefficient) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19248,7 +19248,7 @@ func (ec *executionContext) fieldContext_CoefficientRules_ordinaryPercent(_ cont
 }
 
 func (ec *executionContext) _CoefficientRules_riskBelow(ctx context.Context, field graphql.CollectedField, obj *rules.Coefficient) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19271,7 +19271,7 @@ func (ec *executionContext) fieldContext_CoefficientRules_riskBelow(_ context.Co
 }
 
 func (ec *executionContext) _CoefficientRules_riskPercent(ctx context.Context, field graphql.CollectedField, obj *rules.Coefficient) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19294,7 +19294,7 @@ func (ec *executionContext) fieldContext_CoefficientRules_riskPercent(_ context.
 }
 
 func (ec *executionContext) _CoefficientRules_bands(ctx context.Context, field graphql.CollectedField, obj *rules.Coefficient) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19326,7 +19326,7 @@ func (ec *executionContext) fieldContext_CoefficientRules_bands(_ context.Contex
 }
 
 func (ec *executionContext) _Condition_and(ctx context.Context, field graphql.CollectedField, obj *cond.Node) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19358,7 +19358,7 @@ func (ec *executionContext) fieldContext_Condition_and(_ context.Context, field 
 }
 
 func (ec *executionContext) _Condition_or(ctx context.Context, field graphql.CollectedField, obj *cond.Node) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19390,7 +19390,7 @@ func (ec *executionContext) fieldContext_Condition_or(_ context.Context, field g
 }
 
 func (ec *executionContext) _Condition_not(ctx context.Context, field graphql.CollectedField, obj *cond.Node) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19422,7 +19422,7 @@ func (ec *executionContext) fieldContext_Condition_not(_ context.Context, field 
 }
 
 func (ec *executionContext) _Condition_tag(ctx context.Context, field graphql.CollectedField, obj *cond.Node) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19445,7 +19445,7 @@ func (ec *executionContext) fieldContext_Condition_tag(_ context.Context, field 
 }
 
 func (ec *executionContext) _Condition_field(ctx context.Context, field graphql.CollectedField, obj *cond.Node) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19468,7 +19468,7 @@ func (ec *executionContext) fieldContext_Condition_field(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Condition_min(ctx context.Context, field graphql.CollectedField, obj *cond.Node) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19491,7 +19491,7 @@ func (ec *executionContext) fieldContext_Condition_min(_ context.Context, field 
 }
 
 func (ec *executionContext) _Condition_max(ctx context.Context, field graphql.CollectedField, obj *cond.Node) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19514,7 +19514,7 @@ func (ec *executionContext) fieldContext_Condition_max(_ context.Context, field 
 }
 
 func (ec *executionContext) _Condition_values(ctx context.Context, field graphql.CollectedField, obj *cond.Node) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19537,7 +19537,7 @@ func (ec *executionContext) fieldContext_Condition_values(_ context.Context, fie
 }
 
 func (ec *executionContext) _Condition_flag(ctx context.Context, field graphql.CollectedField, obj *cond.Node) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19560,7 +19560,7 @@ func (ec *executionContext) fieldContext_Condition_flag(_ context.Context, field
 }
 
 func (ec *executionContext) _Condition_windowMonths(ctx context.Context, field graphql.CollectedField, obj *cond.Node) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19583,7 +19583,7 @@ func (ec *executionContext) fieldContext_Condition_windowMonths(_ context.Contex
 }
 
 func (ec *executionContext) _Condition_category(ctx context.Context, field graphql.CollectedField, obj *cond.Node) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19606,7 +19606,7 @@ func (ec *executionContext) fieldContext_Condition_category(_ context.Context, f
 }
 
 func (ec *executionContext) _Condition_medal(ctx context.Context, field graphql.CollectedField, obj *cond.Node) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19629,7 +19629,7 @@ func (ec *executionContext) fieldContext_Condition_medal(_ context.Context, fiel
 }
 
 func (ec *executionContext) _ConfigEntry_key(ctx context.Context, field graphql.CollectedField, obj *model.ConfigEntry) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19652,7 +19652,7 @@ func (ec *executionContext) fieldContext_ConfigEntry_key(_ context.Context, fiel
 }
 
 func (ec *executionContext) _ConfigEntry_value(ctx context.Context, field graphql.CollectedField, obj *model.ConfigEntry) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19730,7 +19730,7 @@ func (ec *executionContext) fieldContext_Coupon_campaign(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Coupon_issuedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19753,7 +19753,7 @@ func (ec *executionContext) fieldContext_Coupon_issuedAt(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Coupon_expiresAt(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19776,7 +19776,7 @@ func (ec *executionContext) fieldContext_Coupon_expiresAt(_ context.Context, fie
 }
 
 func (ec *executionContext) _Coupon_usedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19799,7 +19799,7 @@ func (ec *executionContext) fieldContext_Coupon_usedAt(_ context.Context, field 
 }
 
 func (ec *executionContext) _CreateCampaignPayload_campaign(ctx context.Context, field graphql.CollectedField, obj *model.CreateCampaignPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19831,7 +19831,7 @@ func (ec *executionContext) fieldContext_CreateCampaignPayload_campaign(_ contex
 }
 
 func (ec *executionContext) _CreateCampaignPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CreateCampaignPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19863,7 +19863,7 @@ func (ec *executionContext) fieldContext_CreateCampaignPayload_userErrors(_ cont
 }
 
 func (ec *executionContext) _CreateStorePayload_store(ctx context.Context, field graphql.CollectedField, obj *model.CreateStorePayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19895,7 +19895,7 @@ func (ec *executionContext) fieldContext_CreateStorePayload_store(_ context.Cont
 }
 
 func (ec *executionContext) _CreateStorePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CreateStorePayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19927,7 +19927,7 @@ func (ec *executionContext) fieldContext_CreateStorePayload_userErrors(_ context
 }
 
 func (ec *executionContext) _CreateStoreProgramPayload_program(ctx context.Context, field graphql.CollectedField, obj *model.CreateStoreProgramPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19959,7 +19959,7 @@ func (ec *executionContext) fieldContext_CreateStoreProgramPayload_program(_ con
 }
 
 func (ec *executionContext) _CreateStoreProgramPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CreateStoreProgramPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19991,7 +19991,7 @@ func (ec *executionContext) fieldContext_CreateStoreProgramPayload_userErrors(_ 
 }
 
 func (ec *executionContext) _CreateWebhookEndpointPayload_endpoint(ctx context.Context, field graphql.CollectedField, obj *model.CreateWebhookEndpointPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20023,7 +20023,7 @@ func (ec *executionContext) fieldContext_CreateWebhookEndpointPayload_endpoint(_
 }
 
 func (ec *executionContext) _CreateWebhookEndpointPayload_secret(ctx context.Context, field graphql.CollectedField, obj *model.CreateWebhookEndpointPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20046,7 +20046,7 @@ func (ec *executionContext) fieldContext_CreateWebhookEndpointPayload_secret(_ c
 }
 
 func (ec *executionContext) _CreateWebhookEndpointPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CreateWebhookEndpointPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20078,7 +20078,7 @@ func (ec *executionContext) fieldContext_CreateWebhookEndpointPayload_userErrors
 }
 
 func (ec *executionContext) _DisableWebhookEndpointPayload_endpoint(ctx context.Context, field graphql.CollectedField, obj *model.DisableWebhookEndpointPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20110,7 +20110,7 @@ func (ec *executionContext) fieldContext_DisableWebhookEndpointPayload_endpoint(
 }
 
 func (ec *executionContext) _DisableWebhookEndpointPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.DisableWebhookEndpointPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20142,7 +20142,7 @@ func (ec *executionContext) fieldContext_DisableWebhookEndpointPayload_userError
 }
 
 func (ec *executionContext) _DryRunCampaignPayload_cost(ctx context.Context, field graphql.CollectedField, obj *model.DryRunCampaignPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20174,7 +20174,7 @@ func (ec *executionContext) fieldContext_DryRunCampaignPayload_cost(_ context.Co
 }
 
 func (ec *executionContext) _DryRunCampaignPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.DryRunCampaignPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20206,7 +20206,7 @@ func (ec *executionContext) fieldContext_DryRunCampaignPayload_userErrors(_ cont
 }
 
 func (ec *executionContext) _EarningRules_purchaseMinLineCents(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20229,7 +20229,7 @@ func (ec *executionContext) fieldContext_EarningRules_purchaseMinLineCents(_ con
 }
 
 func (ec *executionContext) _EarningRules_purchaseStepCents(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20252,7 +20252,7 @@ func (ec *executionContext) fieldContext_EarningRules_purchaseStepCents(_ contex
 }
 
 func (ec *executionContext) _EarningRules_purchaseMilliPointsPerYuan(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20275,7 +20275,7 @@ func (ec *executionContext) fieldContext_EarningRules_purchaseMilliPointsPerYuan
 }
 
 func (ec *executionContext) _EarningRules_purchaseLineCap(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20298,7 +20298,7 @@ func (ec *executionContext) fieldContext_EarningRules_purchaseLineCap(_ context.
 }
 
 func (ec *executionContext) _EarningRules_purchaseLineCapApp(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20321,7 +20321,7 @@ func (ec *executionContext) fieldContext_EarningRules_purchaseLineCapApp(_ conte
 }
 
 func (ec *executionContext) _EarningRules_excludedCategories(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20344,7 +20344,7 @@ func (ec *executionContext) fieldContext_EarningRules_excludedCategories(_ conte
 }
 
 func (ec *executionContext) _EarningRules_excludedProductTypes(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20367,7 +20367,7 @@ func (ec *executionContext) fieldContext_EarningRules_excludedProductTypes(_ con
 }
 
 func (ec *executionContext) _EarningRules_excludedOrderTypes(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20390,7 +20390,7 @@ func (ec *executionContext) fieldContext_EarningRules_excludedOrderTypes(_ conte
 }
 
 func (ec *executionContext) _EarningRules_excludedPaymentMethods(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20413,7 +20413,7 @@ func (ec *executionContext) fieldContext_EarningRules_excludedPaymentMethods(_ c
 }
 
 func (ec *executionContext) _EarningRules_plusMultiplier(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20436,7 +20436,7 @@ func (ec *executionContext) fieldContext_EarningRules_plusMultiplier(_ context.C
 }
 
 func (ec *executionContext) _EarningRules_review(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20459,7 +20459,7 @@ func (ec *executionContext) fieldContext_EarningRules_review(_ context.Context, 
 }
 
 func (ec *executionContext) _EarningRules_photoReview(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20482,7 +20482,7 @@ func (ec *executionContext) fieldContext_EarningRules_photoReview(_ context.Cont
 }
 
 func (ec *executionContext) _EarningRules_checkIn(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20505,7 +20505,7 @@ func (ec *executionContext) fieldContext_EarningRules_checkIn(_ context.Context,
 }
 
 func (ec *executionContext) _EarningRules_firstMobileOrderOfDay(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20528,7 +20528,7 @@ func (ec *executionContext) fieldContext_EarningRules_firstMobileOrderOfDay(_ co
 }
 
 func (ec *executionContext) _EarningRules_pendingDays(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20551,7 +20551,7 @@ func (ec *executionContext) fieldContext_EarningRules_pendingDays(_ context.Cont
 }
 
 func (ec *executionContext) _EventResult_idempotencyKey(ctx context.Context, field graphql.CollectedField, obj *model.EventResult) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20574,7 +20574,7 @@ func (ec *executionContext) fieldContext_EventResult_idempotencyKey(_ context.Co
 }
 
 func (ec *executionContext) _EventResult_status(ctx context.Context, field graphql.CollectedField, obj *model.EventResult) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20597,7 +20597,7 @@ func (ec *executionContext) fieldContext_EventResult_status(_ context.Context, f
 }
 
 func (ec *executionContext) _EventResult_code(ctx context.Context, field graphql.CollectedField, obj *model.EventResult) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20620,7 +20620,7 @@ func (ec *executionContext) fieldContext_EventResult_code(_ context.Context, fie
 }
 
 func (ec *executionContext) _EventResult_message(ctx context.Context, field graphql.CollectedField, obj *model.EventResult) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20643,7 +20643,7 @@ func (ec *executionContext) fieldContext_EventResult_message(_ context.Context, 
 }
 
 func (ec *executionContext) _EventResult_field(ctx context.Context, field graphql.CollectedField, obj *model.EventResult) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20666,7 +20666,7 @@ func (ec *executionContext) fieldContext_EventResult_field(_ context.Context, fi
 }
 
 func (ec *executionContext) _EventResult_points(ctx context.Context, field graphql.CollectedField, obj *model.EventResult) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20689,7 +20689,7 @@ func (ec *executionContext) fieldContext_EventResult_points(_ context.Context, f
 }
 
 func (ec *executionContext) _EventResult_pendingPoints(ctx context.Context, field graphql.CollectedField, obj *model.EventResult) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20712,7 +20712,7 @@ func (ec *executionContext) fieldContext_EventResult_pendingPoints(_ context.Con
 }
 
 func (ec *executionContext) _EventResult_debtPoints(ctx context.Context, field graphql.CollectedField, obj *model.EventResult) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20735,7 +20735,7 @@ func (ec *executionContext) fieldContext_EventResult_debtPoints(_ context.Contex
 }
 
 func (ec *executionContext) _EventResult_withholdCents(ctx context.Context, field graphql.CollectedField, obj *model.EventResult) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20758,7 +20758,7 @@ func (ec *executionContext) fieldContext_EventResult_withholdCents(_ context.Con
 }
 
 func (ec *executionContext) _ExpiryRules_yearsAfterEarning(ctx context.Context, field graphql.CollectedField, obj *model.ExpiryRules) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20781,7 +20781,7 @@ func (ec *executionContext) fieldContext_ExpiryRules_yearsAfterEarning(_ context
 }
 
 func (ec *executionContext) _FundPartnerBudgetPayload_funded(ctx context.Context, field graphql.CollectedField, obj *model.FundPartnerBudgetPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20804,7 +20804,7 @@ func (ec *executionContext) fieldContext_FundPartnerBudgetPayload_funded(_ conte
 }
 
 func (ec *executionContext) _FundPartnerBudgetPayload_granted(ctx context.Context, field graphql.CollectedField, obj *model.FundPartnerBudgetPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20827,7 +20827,7 @@ func (ec *executionContext) fieldContext_FundPartnerBudgetPayload_granted(_ cont
 }
 
 func (ec *executionContext) _FundPartnerBudgetPayload_replayed(ctx context.Context, field graphql.CollectedField, obj *model.FundPartnerBudgetPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20850,7 +20850,7 @@ func (ec *executionContext) fieldContext_FundPartnerBudgetPayload_replayed(_ con
 }
 
 func (ec *executionContext) _FundPartnerBudgetPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.FundPartnerBudgetPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20882,7 +20882,7 @@ func (ec *executionContext) fieldContext_FundPartnerBudgetPayload_userErrors(_ c
 }
 
 func (ec *executionContext) _FundStoreBudgetPayload_budget(ctx context.Context, field graphql.CollectedField, obj *model.FundStoreBudgetPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20914,7 +20914,7 @@ func (ec *executionContext) fieldContext_FundStoreBudgetPayload_budget(_ context
 }
 
 func (ec *executionContext) _FundStoreBudgetPayload_replayed(ctx context.Context, field graphql.CollectedField, obj *model.FundStoreBudgetPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20937,7 +20937,7 @@ func (ec *executionContext) fieldContext_FundStoreBudgetPayload_replayed(_ conte
 }
 
 func (ec *executionContext) _FundStoreBudgetPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.FundStoreBudgetPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20969,7 +20969,7 @@ func (ec *executionContext) fieldContext_FundStoreBudgetPayload_userErrors(_ con
 }
 
 func (ec *executionContext) _FundedPoints_funding(ctx context.Context, field graphql.CollectedField, obj *model.FundedPoints) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20992,7 +20992,7 @@ func (ec *executionContext) fieldContext_FundedPoints_funding(_ context.Context,
 }
 
 func (ec *executionContext) _FundedPoints_points(ctx context.Context, field graphql.CollectedField, obj *model.FundedPoints) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21015,7 +21015,7 @@ func (ec *executionContext) fieldContext_FundedPoints_points(_ context.Context, 
 }
 
 func (ec *executionContext) _FundedPoints_valueCents(ctx context.Context, field graphql.CollectedField, obj *model.FundedPoints) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21038,7 +21038,7 @@ func (ec *executionContext) fieldContext_FundedPoints_valueCents(_ context.Conte
 }
 
 func (ec *executionContext) _IssuePlusCodesPayload_batch(ctx context.Context, field graphql.CollectedField, obj *model.IssuePlusCodesPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21070,7 +21070,7 @@ func (ec *executionContext) fieldContext_IssuePlusCodesPayload_batch(_ context.C
 }
 
 func (ec *executionContext) _IssuePlusCodesPayload_codes(ctx context.Context, field graphql.CollectedField, obj *model.IssuePlusCodesPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21093,7 +21093,7 @@ func (ec *executionContext) fieldContext_IssuePlusCodesPayload_codes(_ context.C
 }
 
 func (ec *executionContext) _IssuePlusCodesPayload_replayed(ctx context.Context, field graphql.CollectedField, obj *model.IssuePlusCodesPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21116,7 +21116,7 @@ func (ec *executionContext) fieldContext_IssuePlusCodesPayload_replayed(_ contex
 }
 
 func (ec *executionContext) _IssuePlusCodesPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.IssuePlusCodesPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21148,7 +21148,7 @@ func (ec *executionContext) fieldContext_IssuePlusCodesPayload_userErrors(_ cont
 }
 
 func (ec *executionContext) _Medal_id(ctx context.Context, field graphql.CollectedField, obj *ent.Medal) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21171,7 +21171,7 @@ func (ec *executionContext) fieldContext_Medal_id(_ context.Context, field graph
 }
 
 func (ec *executionContext) _Medal_key(ctx context.Context, field graphql.CollectedField, obj *ent.Medal) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21194,7 +21194,7 @@ func (ec *executionContext) fieldContext_Medal_key(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Medal_name(ctx context.Context, field graphql.CollectedField, obj *ent.Medal) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21217,7 +21217,7 @@ func (ec *executionContext) fieldContext_Medal_name(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Medal_kind(ctx context.Context, field graphql.CollectedField, obj *ent.Medal) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21240,7 +21240,7 @@ func (ec *executionContext) fieldContext_Medal_kind(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Medal_thresholds(ctx context.Context, field graphql.CollectedField, obj *ent.Medal) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21263,7 +21263,7 @@ func (ec *executionContext) fieldContext_Medal_thresholds(_ context.Context, fie
 }
 
 func (ec *executionContext) _MedalChange_id(ctx context.Context, field graphql.CollectedField, obj *ent.MedalChange) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21286,7 +21286,7 @@ func (ec *executionContext) fieldContext_MedalChange_id(_ context.Context, field
 }
 
 func (ec *executionContext) _MedalChange_medalKey(ctx context.Context, field graphql.CollectedField, obj *ent.MedalChange) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21309,7 +21309,7 @@ func (ec *executionContext) fieldContext_MedalChange_medalKey(_ context.Context,
 }
 
 func (ec *executionContext) _MedalChange_fromLevel(ctx context.Context, field graphql.CollectedField, obj *ent.MedalChange) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21332,7 +21332,7 @@ func (ec *executionContext) fieldContext_MedalChange_fromLevel(_ context.Context
 }
 
 func (ec *executionContext) _MedalChange_toLevel(ctx context.Context, field graphql.CollectedField, obj *ent.MedalChange) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21355,7 +21355,7 @@ func (ec *executionContext) fieldContext_MedalChange_toLevel(_ context.Context, 
 }
 
 func (ec *executionContext) _MedalChange_reason(ctx context.Context, field graphql.CollectedField, obj *ent.MedalChange) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21378,7 +21378,7 @@ func (ec *executionContext) fieldContext_MedalChange_reason(_ context.Context, f
 }
 
 func (ec *executionContext) _MedalChange_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.MedalChange) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21401,7 +21401,7 @@ func (ec *executionContext) fieldContext_MedalChange_createdAt(_ context.Context
 }
 
 func (ec *executionContext) _MedalChangeConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.MedalChangeConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21433,7 +21433,7 @@ func (ec *executionContext) fieldContext_MedalChangeConnection_edges(_ context.C
 }
 
 func (ec *executionContext) _MedalChangeConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.MedalChangeConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21465,7 +21465,7 @@ func (ec *executionContext) fieldContext_MedalChangeConnection_pageInfo(_ contex
 }
 
 func (ec *executionContext) _MedalChangeConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.MedalChangeConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21488,7 +21488,7 @@ func (ec *executionContext) fieldContext_MedalChangeConnection_totalCount(_ cont
 }
 
 func (ec *executionContext) _MedalChangeEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.MedalChangeEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21520,7 +21520,7 @@ func (ec *executionContext) fieldContext_MedalChangeEdge_node(_ context.Context,
 }
 
 func (ec *executionContext) _MedalChangeEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.MedalChangeEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21543,7 +21543,7 @@ func (ec *executionContext) fieldContext_MedalChangeEdge_cursor(_ context.Contex
 }
 
 func (ec *executionContext) _MedalLevelCount_medal(ctx context.Context, field graphql.CollectedField, obj *model.MedalLevelCount) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21575,7 +21575,7 @@ func (ec *executionContext) fieldContext_MedalLevelCount_medal(_ context.Context
 }
 
 func (ec *executionContext) _MedalLevelCount_levels(ctx context.Context, field graphql.CollectedField, obj *model.MedalLevelCount) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21598,7 +21598,7 @@ func (ec *executionContext) fieldContext_MedalLevelCount_levels(_ context.Contex
 }
 
 func (ec *executionContext) _MedalLevelCounts_computedAt(ctx context.Context, field graphql.CollectedField, obj *model.MedalLevelCounts) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21621,7 +21621,7 @@ func (ec *executionContext) fieldContext_MedalLevelCounts_computedAt(_ context.C
 }
 
 func (ec *executionContext) _MedalLevelCounts_members(ctx context.Context, field graphql.CollectedField, obj *model.MedalLevelCounts) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21644,7 +21644,7 @@ func (ec *executionContext) fieldContext_MedalLevelCounts_members(_ context.Cont
 }
 
 func (ec *executionContext) _MedalLevelCounts_medals(ctx context.Context, field graphql.CollectedField, obj *model.MedalLevelCounts) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21676,7 +21676,7 @@ func (ec *executionContext) fieldContext_MedalLevelCounts_medals(_ context.Conte
 }
 
 func (ec *executionContext) _MedalProgress_current(ctx context.Context, field graphql.CollectedField, obj *model.MedalProgress) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21699,7 +21699,7 @@ func (ec *executionContext) fieldContext_MedalProgress_current(_ context.Context
 }
 
 func (ec *executionContext) _MedalProgress_nextLevelAt(ctx context.Context, field graphql.CollectedField, obj *model.MedalProgress) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21722,7 +21722,7 @@ func (ec *executionContext) fieldContext_MedalProgress_nextLevelAt(_ context.Con
 }
 
 func (ec *executionContext) _MedalProgress_unit(ctx context.Context, field graphql.CollectedField, obj *model.MedalProgress) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21745,7 +21745,7 @@ func (ec *executionContext) fieldContext_MedalProgress_unit(_ context.Context, f
 }
 
 func (ec *executionContext) _MedalStatus_key(ctx context.Context, field graphql.CollectedField, obj *model.MedalStatus) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21768,7 +21768,7 @@ func (ec *executionContext) fieldContext_MedalStatus_key(_ context.Context, fiel
 }
 
 func (ec *executionContext) _MedalStatus_name(ctx context.Context, field graphql.CollectedField, obj *model.MedalStatus) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21791,7 +21791,7 @@ func (ec *executionContext) fieldContext_MedalStatus_name(_ context.Context, fie
 }
 
 func (ec *executionContext) _MedalStatus_kind(ctx context.Context, field graphql.CollectedField, obj *model.MedalStatus) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21814,7 +21814,7 @@ func (ec *executionContext) fieldContext_MedalStatus_kind(_ context.Context, fie
 }
 
 func (ec *executionContext) _MedalStatus_level(ctx context.Context, field graphql.CollectedField, obj *model.MedalStatus) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21837,7 +21837,7 @@ func (ec *executionContext) fieldContext_MedalStatus_level(_ context.Context, fi
 }
 
 func (ec *executionContext) _MedalStatus_progress(ctx context.Context, field graphql.CollectedField, obj *model.MedalStatus) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21869,7 +21869,7 @@ func (ec *executionContext) fieldContext_MedalStatus_progress(_ context.Context,
 }
 
 func (ec *executionContext) _MedalStatus_benefits(ctx context.Context, field graphql.CollectedField, obj *model.MedalStatus) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21901,7 +21901,7 @@ func (ec *executionContext) fieldContext_MedalStatus_benefits(_ context.Context,
 }
 
 func (ec *executionContext) _Member_id(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21924,7 +21924,7 @@ func (ec *executionContext) fieldContext_Member_id(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Member_externalId(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21947,7 +21947,7 @@ func (ec *executionContext) fieldContext_Member_externalId(_ context.Context, fi
 }
 
 func (ec *executionContext) _Member_nickname(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21970,7 +21970,7 @@ func (ec *executionContext) fieldContext_Member_nickname(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Member_gender(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21993,7 +21993,7 @@ func (ec *executionContext) fieldContext_Member_gender(_ context.Context, field 
 }
 
 func (ec *executionContext) _Member_birthday(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22016,7 +22016,7 @@ func (ec *executionContext) fieldContext_Member_birthday(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Member_registrationChannel(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22039,7 +22039,7 @@ func (ec *executionContext) fieldContext_Member_registrationChannel(_ context.Co
 }
 
 func (ec *executionContext) _Member_registeredAt(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22062,7 +22062,7 @@ func (ec *executionContext) fieldContext_Member_registeredAt(_ context.Context, 
 }
 
 func (ec *executionContext) _Member_status(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22085,7 +22085,7 @@ func (ec *executionContext) fieldContext_Member_status(_ context.Context, field 
 }
 
 func (ec *executionContext) _Member_realNameVerified(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22108,7 +22108,7 @@ func (ec *executionContext) fieldContext_Member_realNameVerified(_ context.Conte
 }
 
 func (ec *executionContext) _Member_boundAccounts(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22131,7 +22131,7 @@ func (ec *executionContext) fieldContext_Member_boundAccounts(_ context.Context,
 }
 
 func (ec *executionContext) _Member_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22806,7 +22806,7 @@ func (ec *executionContext) fieldContext_Member_tags(_ context.Context, field gr
 }
 
 func (ec *executionContext) _MemberBenefit_benefit(ctx context.Context, field graphql.CollectedField, obj *model.MemberBenefit) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22838,7 +22838,7 @@ func (ec *executionContext) fieldContext_MemberBenefit_benefit(_ context.Context
 }
 
 func (ec *executionContext) _MemberBenefit_source(ctx context.Context, field graphql.CollectedField, obj *model.MemberBenefit) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22861,7 +22861,7 @@ func (ec *executionContext) fieldContext_MemberBenefit_source(_ context.Context,
 }
 
 func (ec *executionContext) _MemberBenefit_used(ctx context.Context, field graphql.CollectedField, obj *model.MemberBenefit) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22884,7 +22884,7 @@ func (ec *executionContext) fieldContext_MemberBenefit_used(_ context.Context, f
 }
 
 func (ec *executionContext) _MemberBenefit_remaining(ctx context.Context, field graphql.CollectedField, obj *model.MemberBenefit) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22907,7 +22907,7 @@ func (ec *executionContext) fieldContext_MemberBenefit_remaining(_ context.Conte
 }
 
 func (ec *executionContext) _MemberBenefit_renewsAt(ctx context.Context, field graphql.CollectedField, obj *model.MemberBenefit) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22930,7 +22930,7 @@ func (ec *executionContext) fieldContext_MemberBenefit_renewsAt(_ context.Contex
 }
 
 func (ec *executionContext) _MemberConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.MemberConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22962,7 +22962,7 @@ func (ec *executionContext) fieldContext_MemberConnection_edges(_ context.Contex
 }
 
 func (ec *executionContext) _MemberConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.MemberConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22994,7 +22994,7 @@ func (ec *executionContext) fieldContext_MemberConnection_pageInfo(_ context.Con
 }
 
 func (ec *executionContext) _MemberConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.MemberConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23017,7 +23017,7 @@ func (ec *executionContext) fieldContext_MemberConnection_totalCount(_ context.C
 }
 
 func (ec *executionContext) _MemberEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.MemberEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23049,7 +23049,7 @@ func (ec *executionContext) fieldContext_MemberEdge_node(_ context.Context, fiel
 }
 
 func (ec *executionContext) _MemberEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.MemberEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23072,7 +23072,7 @@ func (ec *executionContext) fieldContext_MemberEdge_cursor(_ context.Context, fi
 }
 
 func (ec *executionContext) _MemberEvent_idempotencyKey(ctx context.Context, field graphql.CollectedField, obj *model.MemberEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23095,7 +23095,7 @@ func (ec *executionContext) fieldContext_MemberEvent_idempotencyKey(_ context.Co
 }
 
 func (ec *executionContext) _MemberEvent_kind(ctx context.Context, field graphql.CollectedField, obj *model.MemberEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23118,7 +23118,7 @@ func (ec *executionContext) fieldContext_MemberEvent_kind(_ context.Context, fie
 }
 
 func (ec *executionContext) _MemberEvent_occurredAt(ctx context.Context, field graphql.CollectedField, obj *model.MemberEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23141,7 +23141,7 @@ func (ec *executionContext) fieldContext_MemberEvent_occurredAt(_ context.Contex
 }
 
 func (ec *executionContext) _MemberEvent_receivedAt(ctx context.Context, field graphql.CollectedField, obj *model.MemberEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23164,7 +23164,7 @@ func (ec *executionContext) fieldContext_MemberEvent_receivedAt(_ context.Contex
 }
 
 func (ec *executionContext) _MemberEvent_channel(ctx context.Context, field graphql.CollectedField, obj *model.MemberEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23187,7 +23187,7 @@ func (ec *executionContext) fieldContext_MemberEvent_channel(_ context.Context, 
 }
 
 func (ec *executionContext) _MemberEvent_orderId(ctx context.Context, field graphql.CollectedField, obj *model.MemberEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23210,7 +23210,7 @@ func (ec *executionContext) fieldContext_MemberEvent_orderId(_ context.Context, 
 }
 
 func (ec *executionContext) _MemberEvent_orderType(ctx context.Context, field graphql.CollectedField, obj *model.MemberEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23233,7 +23233,7 @@ func (ec *executionContext) fieldContext_MemberEvent_orderType(_ context.Context
 }
 
 func (ec *executionContext) _MemberEvent_paymentMethod(ctx context.Context, field graphql.CollectedField, obj *model.MemberEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23256,7 +23256,7 @@ func (ec *executionContext) fieldContext_MemberEvent_paymentMethod(_ context.Con
 }
 
 func (ec *executionContext) _MemberEvent_lines(ctx context.Context, field graphql.CollectedField, obj *model.MemberEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23288,7 +23288,7 @@ func (ec *executionContext) fieldContext_MemberEvent_lines(_ context.Context, fi
 }
 
 func (ec *executionContext) _MemberEvent_skus(ctx context.Context, field graphql.CollectedField, obj *model.MemberEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23311,7 +23311,7 @@ func (ec *executionContext) fieldContext_MemberEvent_skus(_ context.Context, fie
 }
 
 func (ec *executionContext) _MemberEvent_provider(ctx context.Context, field graphql.CollectedField, obj *model.MemberEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23334,7 +23334,7 @@ func (ec *executionContext) fieldContext_MemberEvent_provider(_ context.Context,
 }
 
 func (ec *executionContext) _MemberEvent_reputation(ctx context.Context, field graphql.CollectedField, obj *model.MemberEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23357,7 +23357,7 @@ func (ec *executionContext) fieldContext_MemberEvent_reputation(_ context.Contex
 }
 
 func (ec *executionContext) _MemberEvent_credit(ctx context.Context, field graphql.CollectedField, obj *model.MemberEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23380,7 +23380,7 @@ func (ec *executionContext) fieldContext_MemberEvent_credit(_ context.Context, f
 }
 
 func (ec *executionContext) _MemberEvent_outcome(ctx context.Context, field graphql.CollectedField, obj *model.MemberEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23412,7 +23412,7 @@ func (ec *executionContext) fieldContext_MemberEvent_outcome(_ context.Context, 
 }
 
 func (ec *executionContext) _MemberEventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.MemberEventConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23444,7 +23444,7 @@ func (ec *executionContext) fieldContext_MemberEventConnection_edges(_ context.C
 }
 
 func (ec *executionContext) _MemberEventConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.MemberEventConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23476,7 +23476,7 @@ func (ec *executionContext) fieldContext_MemberEventConnection_pageInfo(_ contex
 }
 
 func (ec *executionContext) _MemberEventConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.MemberEventConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23499,7 +23499,7 @@ func (ec *executionContext) fieldContext_MemberEventConnection_totalCount(_ cont
 }
 
 func (ec *executionContext) _MemberEventEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.MemberEventEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23531,7 +23531,7 @@ func (ec *executionContext) fieldContext_MemberEventEdge_node(_ context.Context,
 }
 
 func (ec *executionContext) _MemberEventEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.MemberEventEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23554,7 +23554,7 @@ func (ec *executionContext) fieldContext_MemberEventEdge_cursor(_ context.Contex
 }
 
 func (ec *executionContext) _MemberMedal_id(ctx context.Context, field graphql.CollectedField, obj *ent.MemberMedal) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23577,7 +23577,7 @@ func (ec *executionContext) fieldContext_MemberMedal_id(_ context.Context, field
 }
 
 func (ec *executionContext) _MemberMedal_medalKey(ctx context.Context, field graphql.CollectedField, obj *ent.MemberMedal) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23600,7 +23600,7 @@ func (ec *executionContext) fieldContext_MemberMedal_medalKey(_ context.Context,
 }
 
 func (ec *executionContext) _MemberMedal_level(ctx context.Context, field graphql.CollectedField, obj *ent.MemberMedal) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23623,7 +23623,7 @@ func (ec *executionContext) fieldContext_MemberMedal_level(_ context.Context, fi
 }
 
 func (ec *executionContext) _MemberMedal_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.MemberMedal) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23678,7 +23678,7 @@ func (ec *executionContext) fieldContext_MemberMedal_member(_ context.Context, f
 }
 
 func (ec *executionContext) _MemberMedalConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.MemberMedalConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23710,7 +23710,7 @@ func (ec *executionContext) fieldContext_MemberMedalConnection_edges(_ context.C
 }
 
 func (ec *executionContext) _MemberMedalConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.MemberMedalConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23742,7 +23742,7 @@ func (ec *executionContext) fieldContext_MemberMedalConnection_pageInfo(_ contex
 }
 
 func (ec *executionContext) _MemberMedalConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.MemberMedalConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23765,7 +23765,7 @@ func (ec *executionContext) fieldContext_MemberMedalConnection_totalCount(_ cont
 }
 
 func (ec *executionContext) _MemberMedalEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.MemberMedalEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23797,7 +23797,7 @@ func (ec *executionContext) fieldContext_MemberMedalEdge_node(_ context.Context,
 }
 
 func (ec *executionContext) _MemberMedalEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.MemberMedalEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24020,7 +24020,7 @@ func (ec *executionContext) fieldContext_MemberPoints_balance(_ context.Context,
 }
 
 func (ec *executionContext) _MemberPoints_pending(ctx context.Context, field graphql.CollectedField, obj *model.MemberPoints) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24043,7 +24043,7 @@ func (ec *executionContext) fieldContext_MemberPoints_pending(_ context.Context,
 }
 
 func (ec *executionContext) _MemberPoints_debt(ctx context.Context, field graphql.CollectedField, obj *model.MemberPoints) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24154,7 +24154,7 @@ func (ec *executionContext) fieldContext_MemberPoints_entries(ctx context.Contex
 }
 
 func (ec *executionContext) _MemberTag_key(ctx context.Context, field graphql.CollectedField, obj *tag.Tagged) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24177,7 +24177,7 @@ func (ec *executionContext) fieldContext_MemberTag_key(_ context.Context, field 
 }
 
 func (ec *executionContext) _MemberTag_name(ctx context.Context, field graphql.CollectedField, obj *tag.Tagged) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24200,7 +24200,7 @@ func (ec *executionContext) fieldContext_MemberTag_name(_ context.Context, field
 }
 
 func (ec *executionContext) _MemberTag_kind(ctx context.Context, field graphql.CollectedField, obj *tag.Tagged) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24223,7 +24223,7 @@ func (ec *executionContext) fieldContext_MemberTag_kind(_ context.Context, field
 }
 
 func (ec *executionContext) _MemberTag_since(ctx context.Context, field graphql.CollectedField, obj *tag.Tagged) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24246,7 +24246,7 @@ func (ec *executionContext) fieldContext_MemberTag_since(_ context.Context, fiel
 }
 
 func (ec *executionContext) _MemberTag_setBy(ctx context.Context, field graphql.CollectedField, obj *tag.Tagged) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24269,7 +24269,7 @@ func (ec *executionContext) fieldContext_MemberTag_setBy(_ context.Context, fiel
 }
 
 func (ec *executionContext) _MemberTag_reason(ctx context.Context, field graphql.CollectedField, obj *tag.Tagged) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24292,7 +24292,7 @@ func (ec *executionContext) fieldContext_MemberTag_reason(_ context.Context, fie
 }
 
 func (ec *executionContext) _MemberTag_source(ctx context.Context, field graphql.CollectedField, obj *tag.Tagged) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24315,7 +24315,7 @@ func (ec *executionContext) fieldContext_MemberTag_source(_ context.Context, fie
 }
 
 func (ec *executionContext) _MemberUpdatedEvent_sequence(ctx context.Context, field graphql.CollectedField, obj *model.MemberUpdatedEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24338,7 +24338,7 @@ func (ec *executionContext) fieldContext_MemberUpdatedEvent_sequence(_ context.C
 }
 
 func (ec *executionContext) _MemberUpdatedEvent_type(ctx context.Context, field graphql.CollectedField, obj *model.MemberUpdatedEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24361,7 +24361,7 @@ func (ec *executionContext) fieldContext_MemberUpdatedEvent_type(_ context.Conte
 }
 
 func (ec *executionContext) _MemberUpdatedEvent_at(ctx context.Context, field graphql.CollectedField, obj *model.MemberUpdatedEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24384,7 +24384,7 @@ func (ec *executionContext) fieldContext_MemberUpdatedEvent_at(_ context.Context
 }
 
 func (ec *executionContext) _MemberUpdatedEvent_externalId(ctx context.Context, field graphql.CollectedField, obj *model.MemberUpdatedEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24407,7 +24407,7 @@ func (ec *executionContext) fieldContext_MemberUpdatedEvent_externalId(_ context
 }
 
 func (ec *executionContext) _MemberUpdatedEvent_change(ctx context.Context, field graphql.CollectedField, obj *model.MemberUpdatedEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24430,7 +24430,7 @@ func (ec *executionContext) fieldContext_MemberUpdatedEvent_change(_ context.Con
 }
 
 func (ec *executionContext) _MemberUpdatedEvent_member(ctx context.Context, field graphql.CollectedField, obj *model.MemberUpdatedEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27190,7 +27190,7 @@ func (ec *executionContext) fieldContext_Mutation_redeliverWebhook(ctx context.C
 }
 
 func (ec *executionContext) _OrderLine_sku(ctx context.Context, field graphql.CollectedField, obj *model.OrderLine) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27213,7 +27213,7 @@ func (ec *executionContext) fieldContext_OrderLine_sku(_ context.Context, field 
 }
 
 func (ec *executionContext) _OrderLine_category(ctx context.Context, field graphql.CollectedField, obj *model.OrderLine) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27236,7 +27236,7 @@ func (ec *executionContext) fieldContext_OrderLine_category(_ context.Context, f
 }
 
 func (ec *executionContext) _OrderLine_paidCents(ctx context.Context, field graphql.CollectedField, obj *model.OrderLine) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27259,7 +27259,7 @@ func (ec *executionContext) fieldContext_OrderLine_paidCents(_ context.Context, 
 }
 
 func (ec *executionContext) _OrderLine_productType(ctx context.Context, field graphql.CollectedField, obj *model.OrderLine) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27282,7 +27282,7 @@ func (ec *executionContext) fieldContext_OrderLine_productType(_ context.Context
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27305,7 +27305,7 @@ func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context,
 }
 
 func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27328,7 +27328,7 @@ func (ec *executionContext) fieldContext_PageInfo_hasPreviousPage(_ context.Cont
 }
 
 func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27351,7 +27351,7 @@ func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context,
 }
 
 func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27374,7 +27374,7 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 }
 
 func (ec *executionContext) _Partner_key(ctx context.Context, field graphql.CollectedField, obj *model.Partner) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27397,7 +27397,7 @@ func (ec *executionContext) fieldContext_Partner_key(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Partner_name(ctx context.Context, field graphql.CollectedField, obj *model.Partner) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27420,7 +27420,7 @@ func (ec *executionContext) fieldContext_Partner_name(_ context.Context, field g
 }
 
 func (ec *executionContext) _Partner_version(ctx context.Context, field graphql.CollectedField, obj *model.Partner) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27443,7 +27443,7 @@ func (ec *executionContext) fieldContext_Partner_version(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Partner_status(ctx context.Context, field graphql.CollectedField, obj *model.Partner) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27466,7 +27466,7 @@ func (ec *executionContext) fieldContext_Partner_status(_ context.Context, field
 }
 
 func (ec *executionContext) _Partner_reason(ctx context.Context, field graphql.CollectedField, obj *model.Partner) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27489,7 +27489,7 @@ func (ec *executionContext) fieldContext_Partner_reason(_ context.Context, field
 }
 
 func (ec *executionContext) _Partner_benefits(ctx context.Context, field graphql.CollectedField, obj *model.Partner) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27521,7 +27521,7 @@ func (ec *executionContext) fieldContext_Partner_benefits(_ context.Context, fie
 }
 
 func (ec *executionContext) _Partner_restarts(ctx context.Context, field graphql.CollectedField, obj *model.Partner) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27594,7 +27594,7 @@ func (ec *executionContext) fieldContext_Partner_settings(_ context.Context, fie
 }
 
 func (ec *executionContext) _PartnerBenefit_key(ctx context.Context, field graphql.CollectedField, obj *model.PartnerBenefit) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27617,7 +27617,7 @@ func (ec *executionContext) fieldContext_PartnerBenefit_key(_ context.Context, f
 }
 
 func (ec *executionContext) _PartnerBenefit_name(ctx context.Context, field graphql.CollectedField, obj *model.PartnerBenefit) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27640,7 +27640,7 @@ func (ec *executionContext) fieldContext_PartnerBenefit_name(_ context.Context, 
 }
 
 func (ec *executionContext) _PartnerBenefit_description(ctx context.Context, field graphql.CollectedField, obj *model.PartnerBenefit) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27663,7 +27663,7 @@ func (ec *executionContext) fieldContext_PartnerBenefit_description(_ context.Co
 }
 
 func (ec *executionContext) _PartnerConfigField_key(ctx context.Context, field graphql.CollectedField, obj *model.PartnerConfigField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27686,7 +27686,7 @@ func (ec *executionContext) fieldContext_PartnerConfigField_key(_ context.Contex
 }
 
 func (ec *executionContext) _PartnerConfigField_description(ctx context.Context, field graphql.CollectedField, obj *model.PartnerConfigField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27709,7 +27709,7 @@ func (ec *executionContext) fieldContext_PartnerConfigField_description(_ contex
 }
 
 func (ec *executionContext) _PartnerConfigField_required(ctx context.Context, field graphql.CollectedField, obj *model.PartnerConfigField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27732,7 +27732,7 @@ func (ec *executionContext) fieldContext_PartnerConfigField_required(_ context.C
 }
 
 func (ec *executionContext) _PartnerConfigField_defaultValue(ctx context.Context, field graphql.CollectedField, obj *model.PartnerConfigField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27755,7 +27755,7 @@ func (ec *executionContext) fieldContext_PartnerConfigField_defaultValue(_ conte
 }
 
 func (ec *executionContext) _PartnerConfiguration_enabled(ctx context.Context, field graphql.CollectedField, obj *model.PartnerConfiguration) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27778,7 +27778,7 @@ func (ec *executionContext) fieldContext_PartnerConfiguration_enabled(_ context.
 }
 
 func (ec *executionContext) _PartnerConfiguration_config(ctx context.Context, field graphql.CollectedField, obj *model.PartnerConfiguration) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27810,7 +27810,7 @@ func (ec *executionContext) fieldContext_PartnerConfiguration_config(_ context.C
 }
 
 func (ec *executionContext) _PartnerConfiguration_schema(ctx context.Context, field graphql.CollectedField, obj *model.PartnerConfiguration) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27842,7 +27842,7 @@ func (ec *executionContext) fieldContext_PartnerConfiguration_schema(_ context.C
 }
 
 func (ec *executionContext) _PartnerConfiguration_plus(ctx context.Context, field graphql.CollectedField, obj *model.PartnerConfiguration) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27874,7 +27874,7 @@ func (ec *executionContext) fieldContext_PartnerConfiguration_plus(_ context.Con
 }
 
 func (ec *executionContext) _PartnerGrant_id(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrant) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27897,7 +27897,7 @@ func (ec *executionContext) fieldContext_PartnerGrant_id(_ context.Context, fiel
 }
 
 func (ec *executionContext) _PartnerGrant_partner(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrant) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27920,7 +27920,7 @@ func (ec *executionContext) fieldContext_PartnerGrant_partner(_ context.Context,
 }
 
 func (ec *executionContext) _PartnerGrant_benefit(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrant) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27943,7 +27943,7 @@ func (ec *executionContext) fieldContext_PartnerGrant_benefit(_ context.Context,
 }
 
 func (ec *executionContext) _PartnerGrant_status(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrant) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27966,7 +27966,7 @@ func (ec *executionContext) fieldContext_PartnerGrant_status(_ context.Context, 
 }
 
 func (ec *executionContext) _PartnerGrant_grantID(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrant) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27989,7 +27989,7 @@ func (ec *executionContext) fieldContext_PartnerGrant_grantID(_ context.Context,
 }
 
 func (ec *executionContext) _PartnerGrant_code(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrant) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -28012,7 +28012,7 @@ func (ec *executionContext) fieldContext_PartnerGrant_code(_ context.Context, fi
 }
 
 func (ec *executionContext) _PartnerGrant_expiresAt(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrant) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -28035,7 +28035,7 @@ func (ec *executionContext) fieldContext_PartnerGrant_expiresAt(_ context.Contex
 }
 
 func (ec *executionContext) _PartnerGrant_detail(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrant) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -28058,7 +28058,7 @@ func (ec *executionContext) fieldContext_PartnerGrant_detail(_ context.Context, 
 }
 
 func (ec *executionContext) _PartnerGrant_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrant) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -28081,7 +28081,7 @@ func (ec *executionContext) fieldContext_PartnerGrant_createdAt(_ context.Contex
 }
 
 func (ec *executionContext) _PartnerGrant_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrant) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -28104,7 +28104,7 @@ func (ec *executionContext) fieldContext_PartnerGrant_updatedAt(_ context.Contex
 }
 
 func (ec *executionContext) _PartnerGrantConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrantConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -28136,7 +28136,7 @@ func (ec *executionContext) fieldContext_PartnerGrantConnection_edges(_ context.
 }
 
 func (ec *executionContext) _PartnerGrantConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrantConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -28168,7 +28168,7 @@ func (ec *executionContext) fieldContext_PartnerGrantConnection_pageInfo(_ conte
 }
 
 func (ec *executionContext) _PartnerGrantConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrantConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -28191,7 +28191,7 @@ func (ec *executionContext) fieldContext_PartnerGrantConnection_totalCount(_ con
 }
 
 func (ec *executionContext) _PartnerGrantEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrantEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -28223,7 +28223,7 @@ func (ec *executionContext) fieldContext_PartnerGrantEdge_node(_ context.Context
 }
 
 func (ec *executionContext) _PartnerGrantEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrantEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -28246,7 +28246,7 @@ func (ec *executionContext) fieldContext_PartnerGrantEdge_cursor(_ context.Conte
 }
 
 func (ec *executionContext) _PartnerPayload_partner(ctx context.Context, field graphql.CollectedField, obj *model.PartnerPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -28278,7 +28278,7 @@ func (ec *executionContext) fieldContext_PartnerPayload_partner(_ context.Contex
 }
 
 func (ec *executionContext) _PartnerPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.PartnerPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -28310,7 +28310,7 @@ func (ec *executionContext) fieldContext_PartnerPayload_userErrors(_ context.Con
 }
 
 func (ec *executionContext) _PartnerPlusAllowance_plans(ctx context.Context, field graphql.CollectedField, obj *model.PartnerPlusAllowance) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -28333,7 +28333,7 @@ func (ec *executionContext) fieldContext_PartnerPlusAllowance_plans(_ context.Co
 }
 
 func (ec *executionContext) _PartnerPlusAllowance_monthlyCap(ctx context.Context, field graphql.CollectedField, obj *model.PartnerPlusAllowance) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -28356,7 +28356,7 @@ func (ec *executionContext) fieldContext_PartnerPlusAllowance_monthlyCap(_ conte
 }
 
 func (ec *executionContext) _PartnerPlusAllowance_grantedThisMonth(ctx context.Context, field graphql.CollectedField, obj *model.PartnerPlusAllowance) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -28379,7 +28379,7 @@ func (ec *executionContext) fieldContext_PartnerPlusAllowance_grantedThisMonth(_
 }
 
 func (ec *executionContext) _Penetration_computedAt(ctx context.Context, field graphql.CollectedField, obj *model.Penetration) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -28402,7 +28402,7 @@ func (ec *executionContext) fieldContext_Penetration_computedAt(_ context.Contex
 }
 
 func (ec *executionContext) _Penetration_members(ctx context.Context, field graphql.CollectedField, obj *model.Penetration) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -28425,7 +28425,7 @@ func (ec *executionContext) fieldContext_Penetration_members(_ context.Context, 
 }
 
 func (ec *executionContext) _Penetration_tiers(ctx context.Context, field graphql.CollectedField, obj *model.Penetration) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -28457,7 +28457,7 @@ func (ec *executionContext) fieldContext_Penetration_tiers(_ context.Context, fi
 }
 
 func (ec *executionContext) _Penetration_plus(ctx context.Context, field graphql.CollectedField, obj *model.Penetration) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -28489,7 +28489,7 @@ func (ec *executionContext) fieldContext_Penetration_plus(_ context.Context, fie
 }
 
 func (ec *executionContext) _PlusCodeBatch_id(ctx context.Context, field graphql.CollectedField, obj *ent.PlusCodeBatch) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -28512,7 +28512,7 @@ func (ec *executionContext) fieldContext_PlusCodeBatch_id(_ context.Context, fie
 }
 
 func (ec *executionContext) _PlusCodeBatch_purpose(ctx context.Context, field graphql.CollectedField, obj *ent.PlusCodeBatch) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -28535,7 +28535,7 @@ func (ec *executionContext) fieldContext_PlusCodeBatch_purpose(_ context.Context
 }
 
 func (ec *executionContext) _PlusCodeBatch_plan(ctx context.Context, field graphql.CollectedField, obj *ent.PlusCodeBatch) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -28558,7 +28558,7 @@ func (ec *executionContext) fieldContext_PlusCodeBatch_plan(_ context.Context, f
 }
 
 func (ec *executionContext) _PlusCodeBatch_count(ctx context.Context, field graphql.CollectedField, obj *ent.PlusCodeBatch) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -28581,7 +28581,7 @@ func (ec *executionContext) fieldContext_PlusCodeBatch_count(_ context.Context, 
 }
 
 func (ec *executionContext) _PlusCodeBatch_label(ctx context.Context, field graphql.CollectedField, obj *ent.PlusCodeBatch) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -28604,7 +28604,7 @@ func (ec *executionContext) fieldContext_PlusCodeBatch_label(_ context.Context, 
 }
 
 func (ec *executionContext) _PlusCodeBatch_expiresAt(ctx context.Context, field graphql.CollectedField, obj *ent.PlusCodeBatch) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -28627,7 +28627,7 @@ func (ec *executionContext) fieldContext_PlusCodeBatch_expiresAt(_ context.Conte
 }
 
 func (ec *executionContext) _PlusCodeBatch_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.PlusCodeBatch) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -28650,7 +28650,7 @@ func (ec *executionContext) fieldContext_PlusCodeBatch_createdBy(_ context.Conte
 }
 
 func (ec *executionContext) _PlusCodeBatch_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.PlusCodeBatch) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -28673,7 +28673,7 @@ func (ec *executionContext) fieldContext_PlusCodeBatch_createdAt(_ context.Conte
 }
 
 func (ec *executionContext) _PlusConversion_computedAt(ctx context.Context, field graphql.CollectedField, obj *model.PlusConversion) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -28696,7 +28696,7 @@ func (ec *executionContext) fieldContext_PlusConversion_computedAt(_ context.Con
 }
 
 func (ec *executionContext) _PlusConversion_period(ctx context.Context, field graphql.CollectedField, obj *model.PlusConversion) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -28728,7 +28728,7 @@ func (ec *executionContext) fieldContext_PlusConversion_period(_ context.Context
 }
 
 func (ec *executionContext) _PlusConversion_nonMembers(ctx context.Context, field graphql.CollectedField, obj *model.PlusConversion) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -28751,7 +28751,7 @@ func (ec *executionContext) fieldContext_PlusConversion_nonMembers(_ context.Con
 }
 
 func (ec *executionContext) _PlusConversion_trialStarted(ctx context.Context, field graphql.CollectedField, obj *model.PlusConversion) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -28774,7 +28774,7 @@ func (ec *executionContext) fieldContext_PlusConversion_trialStarted(_ context.C
 }
 
 func (ec *executionContext) _PlusConversion_converted(ctx context.Context, field graphql.CollectedField, obj *model.PlusConversion) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -28806,7 +28806,7 @@ func (ec *executionContext) fieldContext_PlusConversion_converted(_ context.Cont
 }
 
 func (ec *executionContext) _PlusPlan_key(ctx context.Context, field graphql.CollectedField, obj *rules.PlusPlan) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -28829,7 +28829,7 @@ func (ec *executionContext) fieldContext_PlusPlan_key(_ context.Context, field g
 }
 
 func (ec *executionContext) _PlusPlan_name(ctx context.Context, field graphql.CollectedField, obj *rules.PlusPlan) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -28852,7 +28852,7 @@ func (ec *executionContext) fieldContext_PlusPlan_name(_ context.Context, field 
 }
 
 func (ec *executionContext) _PlusPlan_trial(ctx context.Context, field graphql.CollectedField, obj *rules.PlusPlan) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -28875,7 +28875,7 @@ func (ec *executionContext) fieldContext_PlusPlan_trial(_ context.Context, field
 }
 
 func (ec *executionContext) _PlusPlan_months(ctx context.Context, field graphql.CollectedField, obj *rules.PlusPlan) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -28898,7 +28898,7 @@ func (ec *executionContext) fieldContext_PlusPlan_months(_ context.Context, fiel
 }
 
 func (ec *executionContext) _PlusPlan_days(ctx context.Context, field graphql.CollectedField, obj *rules.PlusPlan) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -28921,7 +28921,7 @@ func (ec *executionContext) fieldContext_PlusPlan_days(_ context.Context, field 
 }
 
 func (ec *executionContext) _PlusPlan_priceCents(ctx context.Context, field graphql.CollectedField, obj *rules.PlusPlan) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -28944,7 +28944,7 @@ func (ec *executionContext) fieldContext_PlusPlan_priceCents(_ context.Context, 
 }
 
 func (ec *executionContext) _PlusPlan_exclusivePriceCents(ctx context.Context, field graphql.CollectedField, obj *rules.PlusPlan) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -28967,7 +28967,7 @@ func (ec *executionContext) fieldContext_PlusPlan_exclusivePriceCents(_ context.
 }
 
 func (ec *executionContext) _PlusPlan_exclusiveMinScore(ctx context.Context, field graphql.CollectedField, obj *rules.PlusPlan) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -28990,7 +28990,7 @@ func (ec *executionContext) fieldContext_PlusPlan_exclusiveMinScore(_ context.Co
 }
 
 func (ec *executionContext) _PlusPlanQuote_plan(ctx context.Context, field graphql.CollectedField, obj *model.PlusPlanQuote) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -29022,7 +29022,7 @@ func (ec *executionContext) fieldContext_PlusPlanQuote_plan(_ context.Context, f
 }
 
 func (ec *executionContext) _PlusPlanQuote_priceCents(ctx context.Context, field graphql.CollectedField, obj *model.PlusPlanQuote) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -29045,7 +29045,7 @@ func (ec *executionContext) fieldContext_PlusPlanQuote_priceCents(_ context.Cont
 }
 
 func (ec *executionContext) _PlusPlanQuote_reason(ctx context.Context, field graphql.CollectedField, obj *model.PlusPlanQuote) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -29068,7 +29068,7 @@ func (ec *executionContext) fieldContext_PlusPlanQuote_reason(_ context.Context,
 }
 
 func (ec *executionContext) _PlusPlanQuote_startAt(ctx context.Context, field graphql.CollectedField, obj *model.PlusPlanQuote) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -29091,7 +29091,7 @@ func (ec *executionContext) fieldContext_PlusPlanQuote_startAt(_ context.Context
 }
 
 func (ec *executionContext) _PlusPlanQuote_endAt(ctx context.Context, field graphql.CollectedField, obj *model.PlusPlanQuote) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -29114,7 +29114,7 @@ func (ec *executionContext) fieldContext_PlusPlanQuote_endAt(_ context.Context, 
 }
 
 func (ec *executionContext) _PlusQuote_externalId(ctx context.Context, field graphql.CollectedField, obj *model.PlusQuote) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -29137,7 +29137,7 @@ func (ec *executionContext) fieldContext_PlusQuote_externalId(_ context.Context,
 }
 
 func (ec *executionContext) _PlusQuote_settledScore(ctx context.Context, field graphql.CollectedField, obj *model.PlusQuote) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -29160,7 +29160,7 @@ func (ec *executionContext) fieldContext_PlusQuote_settledScore(_ context.Contex
 }
 
 func (ec *executionContext) _PlusQuote_plans(ctx context.Context, field graphql.CollectedField, obj *model.PlusQuote) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -29192,7 +29192,7 @@ func (ec *executionContext) fieldContext_PlusQuote_plans(_ context.Context, fiel
 }
 
 func (ec *executionContext) _PlusQuote_trial(ctx context.Context, field graphql.CollectedField, obj *model.PlusQuote) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -29224,7 +29224,7 @@ func (ec *executionContext) fieldContext_PlusQuote_trial(_ context.Context, fiel
 }
 
 func (ec *executionContext) _PlusQuote_trialOpen(ctx context.Context, field graphql.CollectedField, obj *model.PlusQuote) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -29247,7 +29247,7 @@ func (ec *executionContext) fieldContext_PlusQuote_trialOpen(_ context.Context, 
 }
 
 func (ec *executionContext) _PlusQuote_status(ctx context.Context, field graphql.CollectedField, obj *model.PlusQuote) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -29270,7 +29270,7 @@ func (ec *executionContext) fieldContext_PlusQuote_status(_ context.Context, fie
 }
 
 func (ec *executionContext) _PlusQuote_currentEnd(ctx context.Context, field graphql.CollectedField, obj *model.PlusQuote) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -29293,7 +29293,7 @@ func (ec *executionContext) fieldContext_PlusQuote_currentEnd(_ context.Context,
 }
 
 func (ec *executionContext) _PlusRenewal_computedAt(ctx context.Context, field graphql.CollectedField, obj *model.PlusRenewal) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -29316,7 +29316,7 @@ func (ec *executionContext) fieldContext_PlusRenewal_computedAt(_ context.Contex
 }
 
 func (ec *executionContext) _PlusRenewal_period(ctx context.Context, field graphql.CollectedField, obj *model.PlusRenewal) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -29348,7 +29348,7 @@ func (ec *executionContext) fieldContext_PlusRenewal_period(_ context.Context, f
 }
 
 func (ec *executionContext) _PlusRenewal_renewed(ctx context.Context, field graphql.CollectedField, obj *model.PlusRenewal) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -29380,7 +29380,7 @@ func (ec *executionContext) fieldContext_PlusRenewal_renewed(_ context.Context, 
 }
 
 func (ec *executionContext) _PlusRenewal_open(ctx context.Context, field graphql.CollectedField, obj *model.PlusRenewal) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -29403,7 +29403,7 @@ func (ec *executionContext) fieldContext_PlusRenewal_open(_ context.Context, fie
 }
 
 func (ec *executionContext) _PlusSavings_termCents(ctx context.Context, field graphql.CollectedField, obj *model.PlusSavings) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -29426,7 +29426,7 @@ func (ec *executionContext) fieldContext_PlusSavings_termCents(_ context.Context
 }
 
 func (ec *executionContext) _PlusSavings_wouldHaveSavedCents(ctx context.Context, field graphql.CollectedField, obj *model.PlusSavings) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -29449,7 +29449,7 @@ func (ec *executionContext) fieldContext_PlusSavings_wouldHaveSavedCents(_ conte
 }
 
 func (ec *executionContext) _PlusSavings_breakdown(ctx context.Context, field graphql.CollectedField, obj *model.PlusSavings) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -29481,7 +29481,7 @@ func (ec *executionContext) fieldContext_PlusSavings_breakdown(_ context.Context
 }
 
 func (ec *executionContext) _PlusSavingsLine_rule(ctx context.Context, field graphql.CollectedField, obj *model.PlusSavingsLine) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -29504,7 +29504,7 @@ func (ec *executionContext) fieldContext_PlusSavingsLine_rule(_ context.Context,
 }
 
 func (ec *executionContext) _PlusSavingsLine_cents(ctx context.Context, field graphql.CollectedField, obj *model.PlusSavingsLine) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -29527,7 +29527,7 @@ func (ec *executionContext) fieldContext_PlusSavingsLine_cents(_ context.Context
 }
 
 func (ec *executionContext) _PlusSavingsLine_wouldHaveSavedCents(ctx context.Context, field graphql.CollectedField, obj *model.PlusSavingsLine) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -29550,7 +29550,7 @@ func (ec *executionContext) fieldContext_PlusSavingsLine_wouldHaveSavedCents(_ c
 }
 
 func (ec *executionContext) _PlusSavingsRule_key(ctx context.Context, field graphql.CollectedField, obj *rules.SavingsRule) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -29573,7 +29573,7 @@ func (ec *executionContext) fieldContext_PlusSavingsRule_key(_ context.Context, 
 }
 
 func (ec *executionContext) _PlusSavingsRule_kind(ctx context.Context, field graphql.CollectedField, obj *rules.SavingsRule) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -29596,7 +29596,7 @@ func (ec *executionContext) fieldContext_PlusSavingsRule_kind(_ context.Context,
 }
 
 func (ec *executionContext) _PlusSavingsRule_permille(ctx context.Context, field graphql.CollectedField, obj *rules.SavingsRule) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -29619,7 +29619,7 @@ func (ec *executionContext) fieldContext_PlusSavingsRule_permille(_ context.Cont
 }
 
 func (ec *executionContext) _PlusSavingsRule_category(ctx context.Context, field graphql.CollectedField, obj *rules.SavingsRule) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -29642,7 +29642,7 @@ func (ec *executionContext) fieldContext_PlusSavingsRule_category(_ context.Cont
 }
 
 func (ec *executionContext) _PlusSavingsRule_benefitKey(ctx context.Context, field graphql.CollectedField, obj *rules.SavingsRule) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -29665,7 +29665,7 @@ func (ec *executionContext) fieldContext_PlusSavingsRule_benefitKey(_ context.Co
 }
 
 func (ec *executionContext) _PlusSavingsRule_centsEach(ctx context.Context, field graphql.CollectedField, obj *rules.SavingsRule) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -29688,7 +29688,7 @@ func (ec *executionContext) fieldContext_PlusSavingsRule_centsEach(_ context.Con
 }
 
 func (ec *executionContext) _PlusSavingsRule_wouldUseOn(ctx context.Context, field graphql.CollectedField, obj *rules.SavingsRule) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -29711,7 +29711,7 @@ func (ec *executionContext) fieldContext_PlusSavingsRule_wouldUseOn(_ context.Co
 }
 
 func (ec *executionContext) _PlusSavingsRules_benefits(ctx context.Context, field graphql.CollectedField, obj *rules.PlusBenefits) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -29734,7 +29734,7 @@ func (ec *executionContext) fieldContext_PlusSavingsRules_benefits(_ context.Con
 }
 
 func (ec *executionContext) _PlusSavingsRules_savings(ctx context.Context, field graphql.CollectedField, obj *rules.PlusBenefits) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -29766,7 +29766,7 @@ func (ec *executionContext) fieldContext_PlusSavingsRules_savings(_ context.Cont
 }
 
 func (ec *executionContext) _PlusTerm_id(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTerm) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -29789,7 +29789,7 @@ func (ec *executionContext) fieldContext_PlusTerm_id(_ context.Context, field gr
 }
 
 func (ec *executionContext) _PlusTerm_plan(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTerm) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -29812,7 +29812,7 @@ func (ec *executionContext) fieldContext_PlusTerm_plan(_ context.Context, field 
 }
 
 func (ec *executionContext) _PlusTerm_source(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTerm) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -29835,7 +29835,7 @@ func (ec *executionContext) fieldContext_PlusTerm_source(_ context.Context, fiel
 }
 
 func (ec *executionContext) _PlusTerm_startAt(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTerm) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -29858,7 +29858,7 @@ func (ec *executionContext) fieldContext_PlusTerm_startAt(_ context.Context, fie
 }
 
 func (ec *executionContext) _PlusTerm_endAt(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTerm) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -29881,7 +29881,7 @@ func (ec *executionContext) fieldContext_PlusTerm_endAt(_ context.Context, field
 }
 
 func (ec *executionContext) _PlusTerm_plannedEndAt(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTerm) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -29904,7 +29904,7 @@ func (ec *executionContext) fieldContext_PlusTerm_plannedEndAt(_ context.Context
 }
 
 func (ec *executionContext) _PlusTerm_pricePaidCents(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTerm) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -29927,7 +29927,7 @@ func (ec *executionContext) fieldContext_PlusTerm_pricePaidCents(_ context.Conte
 }
 
 func (ec *executionContext) _PlusTerm_paymentRef(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTerm) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -29950,7 +29950,7 @@ func (ec *executionContext) fieldContext_PlusTerm_paymentRef(_ context.Context, 
 }
 
 func (ec *executionContext) _PlusTerm_cancelledAt(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTerm) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -29973,7 +29973,7 @@ func (ec *executionContext) fieldContext_PlusTerm_cancelledAt(_ context.Context,
 }
 
 func (ec *executionContext) _PlusTerm_cancelReason(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTerm) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -29996,7 +29996,7 @@ func (ec *executionContext) fieldContext_PlusTerm_cancelReason(_ context.Context
 }
 
 func (ec *executionContext) _PlusTerm_refundedAt(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTerm) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -30019,7 +30019,7 @@ func (ec *executionContext) fieldContext_PlusTerm_refundedAt(_ context.Context, 
 }
 
 func (ec *executionContext) _PlusTerm_refundCents(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTerm) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -30042,7 +30042,7 @@ func (ec *executionContext) fieldContext_PlusTerm_refundCents(_ context.Context,
 }
 
 func (ec *executionContext) _PlusTerm_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTerm) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -30065,7 +30065,7 @@ func (ec *executionContext) fieldContext_PlusTerm_createdAt(_ context.Context, f
 }
 
 func (ec *executionContext) _PlusTermConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTermConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -30097,7 +30097,7 @@ func (ec *executionContext) fieldContext_PlusTermConnection_edges(_ context.Cont
 }
 
 func (ec *executionContext) _PlusTermConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTermConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -30129,7 +30129,7 @@ func (ec *executionContext) fieldContext_PlusTermConnection_pageInfo(_ context.C
 }
 
 func (ec *executionContext) _PlusTermConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTermConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -30152,7 +30152,7 @@ func (ec *executionContext) fieldContext_PlusTermConnection_totalCount(_ context
 }
 
 func (ec *executionContext) _PlusTermEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTermEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -30184,7 +30184,7 @@ func (ec *executionContext) fieldContext_PlusTermEdge_node(_ context.Context, fi
 }
 
 func (ec *executionContext) _PlusTermEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTermEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -30207,7 +30207,7 @@ func (ec *executionContext) fieldContext_PlusTermEdge_cursor(_ context.Context, 
 }
 
 func (ec *executionContext) _PointEntry_id(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntry) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -30230,7 +30230,7 @@ func (ec *executionContext) fieldContext_PointEntry_id(_ context.Context, field 
 }
 
 func (ec *executionContext) _PointEntry_amount(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntry) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -30253,7 +30253,7 @@ func (ec *executionContext) fieldContext_PointEntry_amount(_ context.Context, fi
 }
 
 func (ec *executionContext) _PointEntry_kind(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntry) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -30276,7 +30276,7 @@ func (ec *executionContext) fieldContext_PointEntry_kind(_ context.Context, fiel
 }
 
 func (ec *executionContext) _PointEntry_funding(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntry) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -30299,7 +30299,7 @@ func (ec *executionContext) fieldContext_PointEntry_funding(_ context.Context, f
 }
 
 func (ec *executionContext) _PointEntry_description(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntry) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -30322,7 +30322,7 @@ func (ec *executionContext) fieldContext_PointEntry_description(_ context.Contex
 }
 
 func (ec *executionContext) _PointEntry_orderID(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntry) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -30345,7 +30345,7 @@ func (ec *executionContext) fieldContext_PointEntry_orderID(_ context.Context, f
 }
 
 func (ec *executionContext) _PointEntry_sku(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntry) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -30368,7 +30368,7 @@ func (ec *executionContext) fieldContext_PointEntry_sku(_ context.Context, field
 }
 
 func (ec *executionContext) _PointEntry_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntry) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -30391,7 +30391,7 @@ func (ec *executionContext) fieldContext_PointEntry_createdAt(_ context.Context,
 }
 
 func (ec *executionContext) _PointEntry_expiresAt(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntry) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -30414,7 +30414,7 @@ func (ec *executionContext) fieldContext_PointEntry_expiresAt(_ context.Context,
 }
 
 func (ec *executionContext) _PointEntry_availableAt(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntry) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -30437,7 +30437,7 @@ func (ec *executionContext) fieldContext_PointEntry_availableAt(_ context.Contex
 }
 
 func (ec *executionContext) _PointEntryConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntryConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -30469,7 +30469,7 @@ func (ec *executionContext) fieldContext_PointEntryConnection_edges(_ context.Co
 }
 
 func (ec *executionContext) _PointEntryConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntryConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -30501,7 +30501,7 @@ func (ec *executionContext) fieldContext_PointEntryConnection_pageInfo(_ context
 }
 
 func (ec *executionContext) _PointEntryConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntryConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -30524,7 +30524,7 @@ func (ec *executionContext) fieldContext_PointEntryConnection_totalCount(_ conte
 }
 
 func (ec *executionContext) _PointEntryEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntryEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -30556,7 +30556,7 @@ func (ec *executionContext) fieldContext_PointEntryEdge_node(_ context.Context, 
 }
 
 func (ec *executionContext) _PointEntryEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntryEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -30579,7 +30579,7 @@ func (ec *executionContext) fieldContext_PointEntryEdge_cursor(_ context.Context
 }
 
 func (ec *executionContext) _PointsChangePayload_entry(ctx context.Context, field graphql.CollectedField, obj *model.PointsChangePayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -30611,7 +30611,7 @@ func (ec *executionContext) fieldContext_PointsChangePayload_entry(_ context.Con
 }
 
 func (ec *executionContext) _PointsChangePayload_replayed(ctx context.Context, field graphql.CollectedField, obj *model.PointsChangePayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -30634,7 +30634,7 @@ func (ec *executionContext) fieldContext_PointsChangePayload_replayed(_ context.
 }
 
 func (ec *executionContext) _PointsChangePayload_balance(ctx context.Context, field graphql.CollectedField, obj *model.PointsChangePayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -30657,7 +30657,7 @@ func (ec *executionContext) fieldContext_PointsChangePayload_balance(_ context.C
 }
 
 func (ec *executionContext) _PointsChangePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.PointsChangePayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -30689,7 +30689,7 @@ func (ec *executionContext) fieldContext_PointsChangePayload_userErrors(_ contex
 }
 
 func (ec *executionContext) _PointsExpiring_computedAt(ctx context.Context, field graphql.CollectedField, obj *model.PointsExpiring) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -30712,7 +30712,7 @@ func (ec *executionContext) fieldContext_PointsExpiring_computedAt(_ context.Con
 }
 
 func (ec *executionContext) _PointsExpiring_month(ctx context.Context, field graphql.CollectedField, obj *model.PointsExpiring) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -30744,7 +30744,7 @@ func (ec *executionContext) fieldContext_PointsExpiring_month(_ context.Context,
 }
 
 func (ec *executionContext) _PointsExpiring_points(ctx context.Context, field graphql.CollectedField, obj *model.PointsExpiring) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -30767,7 +30767,7 @@ func (ec *executionContext) fieldContext_PointsExpiring_points(_ context.Context
 }
 
 func (ec *executionContext) _PointsExpiring_valueCents(ctx context.Context, field graphql.CollectedField, obj *model.PointsExpiring) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -30790,7 +30790,7 @@ func (ec *executionContext) fieldContext_PointsExpiring_valueCents(_ context.Con
 }
 
 func (ec *executionContext) _PointsExpiring_byFunder(ctx context.Context, field graphql.CollectedField, obj *model.PointsExpiring) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -30822,7 +30822,7 @@ func (ec *executionContext) fieldContext_PointsExpiring_byFunder(_ context.Conte
 }
 
 func (ec *executionContext) _PointsLiability_computedAt(ctx context.Context, field graphql.CollectedField, obj *model.PointsLiability) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -30845,7 +30845,7 @@ func (ec *executionContext) fieldContext_PointsLiability_computedAt(_ context.Co
 }
 
 func (ec *executionContext) _PointsLiability_points(ctx context.Context, field graphql.CollectedField, obj *model.PointsLiability) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -30868,7 +30868,7 @@ func (ec *executionContext) fieldContext_PointsLiability_points(_ context.Contex
 }
 
 func (ec *executionContext) _PointsLiability_valueCents(ctx context.Context, field graphql.CollectedField, obj *model.PointsLiability) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -30891,7 +30891,7 @@ func (ec *executionContext) fieldContext_PointsLiability_valueCents(_ context.Co
 }
 
 func (ec *executionContext) _PointsLiability_byFunder(ctx context.Context, field graphql.CollectedField, obj *model.PointsLiability) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -30923,7 +30923,7 @@ func (ec *executionContext) fieldContext_PointsLiability_byFunder(_ context.Cont
 }
 
 func (ec *executionContext) _PointsLiability_debtPoints(ctx context.Context, field graphql.CollectedField, obj *model.PointsLiability) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -30946,7 +30946,7 @@ func (ec *executionContext) fieldContext_PointsLiability_debtPoints(_ context.Co
 }
 
 func (ec *executionContext) _PointsLiability_debtValueCents(ctx context.Context, field graphql.CollectedField, obj *model.PointsLiability) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -30969,7 +30969,7 @@ func (ec *executionContext) fieldContext_PointsLiability_debtValueCents(_ contex
 }
 
 func (ec *executionContext) _PointsLiability_membersInDebt(ctx context.Context, field graphql.CollectedField, obj *model.PointsLiability) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -30992,7 +30992,7 @@ func (ec *executionContext) fieldContext_PointsLiability_membersInDebt(_ context
 }
 
 func (ec *executionContext) _PointsQuote_maxPoints(ctx context.Context, field graphql.CollectedField, obj *model.PointsQuote) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -31015,7 +31015,7 @@ func (ec *executionContext) fieldContext_PointsQuote_maxPoints(_ context.Context
 }
 
 func (ec *executionContext) _PointsQuote_maxDeductionCents(ctx context.Context, field graphql.CollectedField, obj *model.PointsQuote) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -31038,7 +31038,7 @@ func (ec *executionContext) fieldContext_PointsQuote_maxDeductionCents(_ context
 }
 
 func (ec *executionContext) _PointsQuote_balance(ctx context.Context, field graphql.CollectedField, obj *model.PointsQuote) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -31061,7 +31061,7 @@ func (ec *executionContext) fieldContext_PointsQuote_balance(_ context.Context, 
 }
 
 func (ec *executionContext) _PointsQuote_reason(ctx context.Context, field graphql.CollectedField, obj *model.PointsQuote) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -31084,7 +31084,7 @@ func (ec *executionContext) fieldContext_PointsQuote_reason(_ context.Context, f
 }
 
 func (ec *executionContext) _PointsQuote_message(ctx context.Context, field graphql.CollectedField, obj *model.PointsQuote) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -31107,7 +31107,7 @@ func (ec *executionContext) fieldContext_PointsQuote_message(_ context.Context, 
 }
 
 func (ec *executionContext) _PointsRules_earning(ctx context.Context, field graphql.CollectedField, obj *model.PointsRules) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -31139,7 +31139,7 @@ func (ec *executionContext) fieldContext_PointsRules_earning(_ context.Context, 
 }
 
 func (ec *executionContext) _PointsRules_spending(ctx context.Context, field graphql.CollectedField, obj *model.PointsRules) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -31171,7 +31171,7 @@ func (ec *executionContext) fieldContext_PointsRules_spending(_ context.Context,
 }
 
 func (ec *executionContext) _PointsRules_expiry(ctx context.Context, field graphql.CollectedField, obj *model.PointsRules) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -31203,7 +31203,7 @@ func (ec *executionContext) fieldContext_PointsRules_expiry(_ context.Context, f
 }
 
 func (ec *executionContext) _Program_id(ctx context.Context, field graphql.CollectedField, obj *ent.Program) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -31226,7 +31226,7 @@ func (ec *executionContext) fieldContext_Program_id(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Program_key(ctx context.Context, field graphql.CollectedField, obj *ent.Program) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -31249,7 +31249,7 @@ func (ec *executionContext) fieldContext_Program_key(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Program_name(ctx context.Context, field graphql.CollectedField, obj *ent.Program) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -31272,7 +31272,7 @@ func (ec *executionContext) fieldContext_Program_name(_ context.Context, field g
 }
 
 func (ec *executionContext) _Program_timeZone(ctx context.Context, field graphql.CollectedField, obj *ent.Program) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -31295,7 +31295,7 @@ func (ec *executionContext) fieldContext_Program_timeZone(_ context.Context, fie
 }
 
 func (ec *executionContext) _Program_pointsPerYuan(ctx context.Context, field graphql.CollectedField, obj *ent.Program) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -31614,7 +31614,7 @@ func (ec *executionContext) fieldContext_Program_scoreRules(_ context.Context, f
 }
 
 func (ec *executionContext) _PurchasePlusPayload_term(ctx context.Context, field graphql.CollectedField, obj *model.PurchasePlusPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -31646,7 +31646,7 @@ func (ec *executionContext) fieldContext_PurchasePlusPayload_term(_ context.Cont
 }
 
 func (ec *executionContext) _PurchasePlusPayload_priceReason(ctx context.Context, field graphql.CollectedField, obj *model.PurchasePlusPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -31669,7 +31669,7 @@ func (ec *executionContext) fieldContext_PurchasePlusPayload_priceReason(_ conte
 }
 
 func (ec *executionContext) _PurchasePlusPayload_replayed(ctx context.Context, field graphql.CollectedField, obj *model.PurchasePlusPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -31692,7 +31692,7 @@ func (ec *executionContext) fieldContext_PurchasePlusPayload_replayed(_ context.
 }
 
 func (ec *executionContext) _PurchasePlusPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.PurchasePlusPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -31724,7 +31724,7 @@ func (ec *executionContext) fieldContext_PurchasePlusPayload_userErrors(_ contex
 }
 
 func (ec *executionContext) _PyramidBand_tiers(ctx context.Context, field graphql.CollectedField, obj *model.PyramidBand) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -31756,7 +31756,7 @@ func (ec *executionContext) fieldContext_PyramidBand_tiers(_ context.Context, fi
 }
 
 func (ec *executionContext) _PyramidBand_members(ctx context.Context, field graphql.CollectedField, obj *model.PyramidBand) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -31788,7 +31788,7 @@ func (ec *executionContext) fieldContext_PyramidBand_members(_ context.Context, 
 }
 
 func (ec *executionContext) _PyramidBand_expectedShare(ctx context.Context, field graphql.CollectedField, obj *model.PyramidBand) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -31811,7 +31811,7 @@ func (ec *executionContext) fieldContext_PyramidBand_expectedShare(_ context.Con
 }
 
 func (ec *executionContext) _PyramidTier_tier(ctx context.Context, field graphql.CollectedField, obj *model.PyramidTier) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -31843,7 +31843,7 @@ func (ec *executionContext) fieldContext_PyramidTier_tier(_ context.Context, fie
 }
 
 func (ec *executionContext) _PyramidTier_members(ctx context.Context, field graphql.CollectedField, obj *model.PyramidTier) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -33365,7 +33365,7 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 }
 
 func (ec *executionContext) _RecordEventsPayload_results(ctx context.Context, field graphql.CollectedField, obj *model.RecordEventsPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -33397,7 +33397,7 @@ func (ec *executionContext) fieldContext_RecordEventsPayload_results(_ context.C
 }
 
 func (ec *executionContext) _RecordEventsPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.RecordEventsPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -33429,7 +33429,7 @@ func (ec *executionContext) fieldContext_RecordEventsPayload_userErrors(_ contex
 }
 
 func (ec *executionContext) _RedeemPlusCodePayload_term(ctx context.Context, field graphql.CollectedField, obj *model.RedeemPlusCodePayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -33461,7 +33461,7 @@ func (ec *executionContext) fieldContext_RedeemPlusCodePayload_term(_ context.Co
 }
 
 func (ec *executionContext) _RedeemPlusCodePayload_replayed(ctx context.Context, field graphql.CollectedField, obj *model.RedeemPlusCodePayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -33484,7 +33484,7 @@ func (ec *executionContext) fieldContext_RedeemPlusCodePayload_replayed(_ contex
 }
 
 func (ec *executionContext) _RedeemPlusCodePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.RedeemPlusCodePayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -33516,7 +33516,7 @@ func (ec *executionContext) fieldContext_RedeemPlusCodePayload_userErrors(_ cont
 }
 
 func (ec *executionContext) _RedeliverWebhookPayload_delivery(ctx context.Context, field graphql.CollectedField, obj *model.RedeliverWebhookPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -33548,7 +33548,7 @@ func (ec *executionContext) fieldContext_RedeliverWebhookPayload_delivery(_ cont
 }
 
 func (ec *executionContext) _RedeliverWebhookPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.RedeliverWebhookPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -33580,7 +33580,7 @@ func (ec *executionContext) fieldContext_RedeliverWebhookPayload_userErrors(_ co
 }
 
 func (ec *executionContext) _RegisterMemberPayload_member(ctx context.Context, field graphql.CollectedField, obj *model.RegisterMemberPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -33612,7 +33612,7 @@ func (ec *executionContext) fieldContext_RegisterMemberPayload_member(_ context.
 }
 
 func (ec *executionContext) _RegisterMemberPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.RegisterMemberPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -33644,7 +33644,7 @@ func (ec *executionContext) fieldContext_RegisterMemberPayload_userErrors(_ cont
 }
 
 func (ec *executionContext) _ReportPartnerActivityPayload_pointsAwarded(ctx context.Context, field graphql.CollectedField, obj *model.ReportPartnerActivityPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -33667,7 +33667,7 @@ func (ec *executionContext) fieldContext_ReportPartnerActivityPayload_pointsAwar
 }
 
 func (ec *executionContext) _ReportPartnerActivityPayload_detail(ctx context.Context, field graphql.CollectedField, obj *model.ReportPartnerActivityPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -33690,7 +33690,7 @@ func (ec *executionContext) fieldContext_ReportPartnerActivityPayload_detail(_ c
 }
 
 func (ec *executionContext) _ReportPartnerActivityPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ReportPartnerActivityPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -33722,7 +33722,7 @@ func (ec *executionContext) fieldContext_ReportPartnerActivityPayload_userErrors
 }
 
 func (ec *executionContext) _RevokePartnerBenefitPayload_grant(ctx context.Context, field graphql.CollectedField, obj *model.RevokePartnerBenefitPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -33754,7 +33754,7 @@ func (ec *executionContext) fieldContext_RevokePartnerBenefitPayload_grant(_ con
 }
 
 func (ec *executionContext) _RevokePartnerBenefitPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.RevokePartnerBenefitPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -33786,7 +33786,7 @@ func (ec *executionContext) fieldContext_RevokePartnerBenefitPayload_userErrors(
 }
 
 func (ec *executionContext) _RotateWebhookSecretPayload_endpoint(ctx context.Context, field graphql.CollectedField, obj *model.RotateWebhookSecretPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -33818,7 +33818,7 @@ func (ec *executionContext) fieldContext_RotateWebhookSecretPayload_endpoint(_ c
 }
 
 func (ec *executionContext) _RotateWebhookSecretPayload_secret(ctx context.Context, field graphql.CollectedField, obj *model.RotateWebhookSecretPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -33841,7 +33841,7 @@ func (ec *executionContext) fieldContext_RotateWebhookSecretPayload_secret(_ con
 }
 
 func (ec *executionContext) _RotateWebhookSecretPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.RotateWebhookSecretPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -33873,7 +33873,7 @@ func (ec *executionContext) fieldContext_RotateWebhookSecretPayload_userErrors(_
 }
 
 func (ec *executionContext) _Score_settled(ctx context.Context, field graphql.CollectedField, obj *model.Score) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -33896,7 +33896,7 @@ func (ec *executionContext) fieldContext_Score_settled(_ context.Context, field 
 }
 
 func (ec *executionContext) _Score_provisional(ctx context.Context, field graphql.CollectedField, obj *model.Score) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -33919,7 +33919,7 @@ func (ec *executionContext) fieldContext_Score_provisional(_ context.Context, fi
 }
 
 func (ec *executionContext) _Score_coefficient(ctx context.Context, field graphql.CollectedField, obj *model.Score) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -33942,7 +33942,7 @@ func (ec *executionContext) fieldContext_Score_coefficient(_ context.Context, fi
 }
 
 func (ec *executionContext) _Score_settledAt(ctx context.Context, field graphql.CollectedField, obj *model.Score) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -33965,7 +33965,7 @@ func (ec *executionContext) fieldContext_Score_settledAt(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Score_period(ctx context.Context, field graphql.CollectedField, obj *model.Score) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -33988,7 +33988,7 @@ func (ec *executionContext) fieldContext_Score_period(_ context.Context, field g
 }
 
 func (ec *executionContext) _Score_dimensions(ctx context.Context, field graphql.CollectedField, obj *model.Score) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -34020,7 +34020,7 @@ func (ec *executionContext) fieldContext_Score_dimensions(_ context.Context, fie
 }
 
 func (ec *executionContext) _Score_provisionalDimensions(ctx context.Context, field graphql.CollectedField, obj *model.Score) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -34052,7 +34052,7 @@ func (ec *executionContext) fieldContext_Score_provisionalDimensions(_ context.C
 }
 
 func (ec *executionContext) _ScoreBucket_from(ctx context.Context, field graphql.CollectedField, obj *model.ScoreBucket) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -34075,7 +34075,7 @@ func (ec *executionContext) fieldContext_ScoreBucket_from(_ context.Context, fie
 }
 
 func (ec *executionContext) _ScoreBucket_to(ctx context.Context, field graphql.CollectedField, obj *model.ScoreBucket) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -34098,7 +34098,7 @@ func (ec *executionContext) fieldContext_ScoreBucket_to(_ context.Context, field
 }
 
 func (ec *executionContext) _ScoreBucket_members(ctx context.Context, field graphql.CollectedField, obj *model.ScoreBucket) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -34121,7 +34121,7 @@ func (ec *executionContext) fieldContext_ScoreBucket_members(_ context.Context, 
 }
 
 func (ec *executionContext) _ScoreCounts_spendYuan(ctx context.Context, field graphql.CollectedField, obj *model.ScoreCounts) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -34144,7 +34144,7 @@ func (ec *executionContext) fieldContext_ScoreCounts_spendYuan(_ context.Context
 }
 
 func (ec *executionContext) _ScoreCounts_orders(ctx context.Context, field graphql.CollectedField, obj *model.ScoreCounts) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -34167,7 +34167,7 @@ func (ec *executionContext) fieldContext_ScoreCounts_orders(_ context.Context, f
 }
 
 func (ec *executionContext) _ScoreCounts_purchaseDays(ctx context.Context, field graphql.CollectedField, obj *model.ScoreCounts) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -34190,7 +34190,7 @@ func (ec *executionContext) fieldContext_ScoreCounts_purchaseDays(_ context.Cont
 }
 
 func (ec *executionContext) _ScoreCounts_loginDays(ctx context.Context, field graphql.CollectedField, obj *model.ScoreCounts) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -34213,7 +34213,7 @@ func (ec *executionContext) fieldContext_ScoreCounts_loginDays(_ context.Context
 }
 
 func (ec *executionContext) _ScoreCounts_reviews(ctx context.Context, field graphql.CollectedField, obj *model.ScoreCounts) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -34236,7 +34236,7 @@ func (ec *executionContext) fieldContext_ScoreCounts_reviews(_ context.Context, 
 }
 
 func (ec *executionContext) _ScoreCounts_photoReviews(ctx context.Context, field graphql.CollectedField, obj *model.ScoreCounts) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -34259,7 +34259,7 @@ func (ec *executionContext) fieldContext_ScoreCounts_photoReviews(_ context.Cont
 }
 
 func (ec *executionContext) _ScoreCounts_answers(ctx context.Context, field graphql.CollectedField, obj *model.ScoreCounts) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -34282,7 +34282,7 @@ func (ec *executionContext) fieldContext_ScoreCounts_answers(_ context.Context, 
 }
 
 func (ec *executionContext) _ScoreCounts_shares(ctx context.Context, field graphql.CollectedField, obj *model.ScoreCounts) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -34305,7 +34305,7 @@ func (ec *executionContext) fieldContext_ScoreCounts_shares(_ context.Context, f
 }
 
 func (ec *executionContext) _ScoreCounts_realNameVerified(ctx context.Context, field graphql.CollectedField, obj *model.ScoreCounts) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -34328,7 +34328,7 @@ func (ec *executionContext) fieldContext_ScoreCounts_realNameVerified(_ context.
 }
 
 func (ec *executionContext) _ScoreCounts_boundAccounts(ctx context.Context, field graphql.CollectedField, obj *model.ScoreCounts) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -34351,7 +34351,7 @@ func (ec *executionContext) fieldContext_ScoreCounts_boundAccounts(_ context.Con
 }
 
 func (ec *executionContext) _ScoreDimensions_consumption(ctx context.Context, field graphql.CollectedField, obj *model.ScoreDimensions) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -34374,7 +34374,7 @@ func (ec *executionContext) fieldContext_ScoreDimensions_consumption(_ context.C
 }
 
 func (ec *executionContext) _ScoreDimensions_activity(ctx context.Context, field graphql.CollectedField, obj *model.ScoreDimensions) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -34397,7 +34397,7 @@ func (ec *executionContext) fieldContext_ScoreDimensions_activity(_ context.Cont
 }
 
 func (ec *executionContext) _ScoreDimensions_account(ctx context.Context, field graphql.CollectedField, obj *model.ScoreDimensions) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -34420,7 +34420,7 @@ func (ec *executionContext) fieldContext_ScoreDimensions_account(_ context.Conte
 }
 
 func (ec *executionContext) _ScoreDimensions_reputation(ctx context.Context, field graphql.CollectedField, obj *model.ScoreDimensions) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -34443,7 +34443,7 @@ func (ec *executionContext) fieldContext_ScoreDimensions_reputation(_ context.Co
 }
 
 func (ec *executionContext) _ScoreDimensions_credit(ctx context.Context, field graphql.CollectedField, obj *model.ScoreDimensions) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -34466,7 +34466,7 @@ func (ec *executionContext) fieldContext_ScoreDimensions_credit(_ context.Contex
 }
 
 func (ec *executionContext) _ScoreDimensions_coefficient(ctx context.Context, field graphql.CollectedField, obj *model.ScoreDimensions) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -34489,7 +34489,7 @@ func (ec *executionContext) fieldContext_ScoreDimensions_coefficient(_ context.C
 }
 
 func (ec *executionContext) _ScoreDimensions_refundRatePermille(ctx context.Context, field graphql.CollectedField, obj *model.ScoreDimensions) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -34512,7 +34512,7 @@ func (ec *executionContext) fieldContext_ScoreDimensions_refundRatePermille(_ co
 }
 
 func (ec *executionContext) _ScoreDimensions_counts(ctx context.Context, field graphql.CollectedField, obj *model.ScoreDimensions) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -34544,7 +34544,7 @@ func (ec *executionContext) fieldContext_ScoreDimensions_counts(_ context.Contex
 }
 
 func (ec *executionContext) _ScoreDistribution_computedAt(ctx context.Context, field graphql.CollectedField, obj *model.ScoreDistribution) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -34567,7 +34567,7 @@ func (ec *executionContext) fieldContext_ScoreDistribution_computedAt(_ context.
 }
 
 func (ec *executionContext) _ScoreDistribution_bucketWidth(ctx context.Context, field graphql.CollectedField, obj *model.ScoreDistribution) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -34590,7 +34590,7 @@ func (ec *executionContext) fieldContext_ScoreDistribution_bucketWidth(_ context
 }
 
 func (ec *executionContext) _ScoreDistribution_members(ctx context.Context, field graphql.CollectedField, obj *model.ScoreDistribution) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -34613,7 +34613,7 @@ func (ec *executionContext) fieldContext_ScoreDistribution_members(_ context.Con
 }
 
 func (ec *executionContext) _ScoreDistribution_buckets(ctx context.Context, field graphql.CollectedField, obj *model.ScoreDistribution) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -34645,7 +34645,7 @@ func (ec *executionContext) fieldContext_ScoreDistribution_buckets(_ context.Con
 }
 
 func (ec *executionContext) _ScoreRules_mode(ctx context.Context, field graphql.CollectedField, obj *rules.Score) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -34668,7 +34668,7 @@ func (ec *executionContext) fieldContext_ScoreRules_mode(_ context.Context, fiel
 }
 
 func (ec *executionContext) _ScoreRules_windowMonths(ctx context.Context, field graphql.CollectedField, obj *rules.Score) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -34691,7 +34691,7 @@ func (ec *executionContext) fieldContext_ScoreRules_windowMonths(_ context.Conte
 }
 
 func (ec *executionContext) _ScoreRules_weights(ctx context.Context, field graphql.CollectedField, obj *rules.Score) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -34723,7 +34723,7 @@ func (ec *executionContext) fieldContext_ScoreRules_weights(_ context.Context, f
 }
 
 func (ec *executionContext) _ScoreRules_coefficient(ctx context.Context, field graphql.CollectedField, obj *rules.Score) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -34755,7 +34755,7 @@ func (ec *executionContext) fieldContext_ScoreRules_coefficient(_ context.Contex
 }
 
 func (ec *executionContext) _ScoreWeights_spendYuan(ctx context.Context, field graphql.CollectedField, obj *rules.ScoreWeights) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -34778,7 +34778,7 @@ func (ec *executionContext) fieldContext_ScoreWeights_spendYuan(_ context.Contex
 }
 
 func (ec *executionContext) _ScoreWeights_order(ctx context.Context, field graphql.CollectedField, obj *rules.ScoreWeights) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -34801,7 +34801,7 @@ func (ec *executionContext) fieldContext_ScoreWeights_order(_ context.Context, f
 }
 
 func (ec *executionContext) _ScoreWeights_purchaseDay(ctx context.Context, field graphql.CollectedField, obj *rules.ScoreWeights) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -34824,7 +34824,7 @@ func (ec *executionContext) fieldContext_ScoreWeights_purchaseDay(_ context.Cont
 }
 
 func (ec *executionContext) _ScoreWeights_loginDay(ctx context.Context, field graphql.CollectedField, obj *rules.ScoreWeights) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -34847,7 +34847,7 @@ func (ec *executionContext) fieldContext_ScoreWeights_loginDay(_ context.Context
 }
 
 func (ec *executionContext) _ScoreWeights_review(ctx context.Context, field graphql.CollectedField, obj *rules.ScoreWeights) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -34870,7 +34870,7 @@ func (ec *executionContext) fieldContext_ScoreWeights_review(_ context.Context, 
 }
 
 func (ec *executionContext) _ScoreWeights_photoReview(ctx context.Context, field graphql.CollectedField, obj *rules.ScoreWeights) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -34893,7 +34893,7 @@ func (ec *executionContext) fieldContext_ScoreWeights_photoReview(_ context.Cont
 }
 
 func (ec *executionContext) _ScoreWeights_answer(ctx context.Context, field graphql.CollectedField, obj *rules.ScoreWeights) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -34916,7 +34916,7 @@ func (ec *executionContext) fieldContext_ScoreWeights_answer(_ context.Context, 
 }
 
 func (ec *executionContext) _ScoreWeights_share(ctx context.Context, field graphql.CollectedField, obj *rules.ScoreWeights) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -34939,7 +34939,7 @@ func (ec *executionContext) fieldContext_ScoreWeights_share(_ context.Context, f
 }
 
 func (ec *executionContext) _ScoreWeights_realName(ctx context.Context, field graphql.CollectedField, obj *rules.ScoreWeights) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -34962,7 +34962,7 @@ func (ec *executionContext) fieldContext_ScoreWeights_realName(_ context.Context
 }
 
 func (ec *executionContext) _ScoreWeights_boundAccount(ctx context.Context, field graphql.CollectedField, obj *rules.ScoreWeights) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -34985,7 +34985,7 @@ func (ec *executionContext) fieldContext_ScoreWeights_boundAccount(_ context.Con
 }
 
 func (ec *executionContext) _ScoreWeights_boundAccountMax(ctx context.Context, field graphql.CollectedField, obj *rules.ScoreWeights) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -35008,7 +35008,7 @@ func (ec *executionContext) fieldContext_ScoreWeights_boundAccountMax(_ context.
 }
 
 func (ec *executionContext) _Segment_key(ctx context.Context, field graphql.CollectedField, obj *ent.Segment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -35031,7 +35031,7 @@ func (ec *executionContext) fieldContext_Segment_key(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Segment_name(ctx context.Context, field graphql.CollectedField, obj *ent.Segment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -35086,7 +35086,7 @@ func (ec *executionContext) fieldContext_Segment_filter(_ context.Context, field
 }
 
 func (ec *executionContext) _Segment_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Segment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -35176,7 +35176,7 @@ func (ec *executionContext) fieldContext_Segment_members(ctx context.Context, fi
 }
 
 func (ec *executionContext) _SegmentMemberConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SegmentMemberConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -35208,7 +35208,7 @@ func (ec *executionContext) fieldContext_SegmentMemberConnection_edges(_ context
 }
 
 func (ec *executionContext) _SegmentMemberConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.SegmentMemberConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -35240,7 +35240,7 @@ func (ec *executionContext) fieldContext_SegmentMemberConnection_pageInfo(_ cont
 }
 
 func (ec *executionContext) _SegmentMemberEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.SegmentMemberEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -35272,7 +35272,7 @@ func (ec *executionContext) fieldContext_SegmentMemberEdge_node(_ context.Contex
 }
 
 func (ec *executionContext) _SegmentMemberEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.SegmentMemberEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -35295,7 +35295,7 @@ func (ec *executionContext) fieldContext_SegmentMemberEdge_cursor(_ context.Cont
 }
 
 func (ec *executionContext) _SegmentPayload_segment(ctx context.Context, field graphql.CollectedField, obj *model.SegmentPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -35327,7 +35327,7 @@ func (ec *executionContext) fieldContext_SegmentPayload_segment(_ context.Contex
 }
 
 func (ec *executionContext) _SegmentPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.SegmentPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -35359,7 +35359,7 @@ func (ec *executionContext) fieldContext_SegmentPayload_userErrors(_ context.Con
 }
 
 func (ec *executionContext) _SegmentPreview_count(ctx context.Context, field graphql.CollectedField, obj *model.SegmentPreview) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -35382,7 +35382,7 @@ func (ec *executionContext) fieldContext_SegmentPreview_count(_ context.Context,
 }
 
 func (ec *executionContext) _SegmentPreview_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.SegmentPreview) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -35414,7 +35414,7 @@ func (ec *executionContext) fieldContext_SegmentPreview_userErrors(_ context.Con
 }
 
 func (ec *executionContext) _SettleScoresPayload_settlement(ctx context.Context, field graphql.CollectedField, obj *model.SettleScoresPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -35446,7 +35446,7 @@ func (ec *executionContext) fieldContext_SettleScoresPayload_settlement(_ contex
 }
 
 func (ec *executionContext) _SettleScoresPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.SettleScoresPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -35478,7 +35478,7 @@ func (ec *executionContext) fieldContext_SettleScoresPayload_userErrors(_ contex
 }
 
 func (ec *executionContext) _Settlement_id(ctx context.Context, field graphql.CollectedField, obj *ent.Settlement) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -35501,7 +35501,7 @@ func (ec *executionContext) fieldContext_Settlement_id(_ context.Context, field 
 }
 
 func (ec *executionContext) _Settlement_status(ctx context.Context, field graphql.CollectedField, obj *ent.Settlement) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -35524,7 +35524,7 @@ func (ec *executionContext) fieldContext_Settlement_status(_ context.Context, fi
 }
 
 func (ec *executionContext) _Settlement_startedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Settlement) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -35547,7 +35547,7 @@ func (ec *executionContext) fieldContext_Settlement_startedAt(_ context.Context,
 }
 
 func (ec *executionContext) _Settlement_finishedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Settlement) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -35570,7 +35570,7 @@ func (ec *executionContext) fieldContext_Settlement_finishedAt(_ context.Context
 }
 
 func (ec *executionContext) _Settlement_partitions(ctx context.Context, field graphql.CollectedField, obj *ent.Settlement) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -35593,7 +35593,7 @@ func (ec *executionContext) fieldContext_Settlement_partitions(_ context.Context
 }
 
 func (ec *executionContext) _Settlement_run(ctx context.Context, field graphql.CollectedField, obj *ent.Settlement) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -35616,7 +35616,7 @@ func (ec *executionContext) fieldContext_Settlement_run(_ context.Context, field
 }
 
 func (ec *executionContext) _Settlement_resettle(ctx context.Context, field graphql.CollectedField, obj *ent.Settlement) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -35639,7 +35639,7 @@ func (ec *executionContext) fieldContext_Settlement_resettle(_ context.Context, 
 }
 
 func (ec *executionContext) _Settlement_members(ctx context.Context, field graphql.CollectedField, obj *ent.Settlement) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -35662,7 +35662,7 @@ func (ec *executionContext) fieldContext_Settlement_members(_ context.Context, f
 }
 
 func (ec *executionContext) _Settlement_tierChanges(ctx context.Context, field graphql.CollectedField, obj *ent.Settlement) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -35708,7 +35708,7 @@ func (ec *executionContext) fieldContext_Settlement_period(_ context.Context, fi
 }
 
 func (ec *executionContext) _Share_count(ctx context.Context, field graphql.CollectedField, obj *model.Share) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -35731,7 +35731,7 @@ func (ec *executionContext) fieldContext_Share_count(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Share_of(ctx context.Context, field graphql.CollectedField, obj *model.Share) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -35754,7 +35754,7 @@ func (ec *executionContext) fieldContext_Share_of(_ context.Context, field graph
 }
 
 func (ec *executionContext) _Share_value(ctx context.Context, field graphql.CollectedField, obj *model.Share) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -35777,7 +35777,7 @@ func (ec *executionContext) fieldContext_Share_value(_ context.Context, field gr
 }
 
 func (ec *executionContext) _SpendingRules_deductionStep(ctx context.Context, field graphql.CollectedField, obj *model.SpendingRules) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -35800,7 +35800,7 @@ func (ec *executionContext) fieldContext_SpendingRules_deductionStep(_ context.C
 }
 
 func (ec *executionContext) _SpendingRules_deductionMinBalance(ctx context.Context, field graphql.CollectedField, obj *model.SpendingRules) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -35823,7 +35823,7 @@ func (ec *executionContext) fieldContext_SpendingRules_deductionMinBalance(_ con
 }
 
 func (ec *executionContext) _SpendingRules_deductionMaxPercent(ctx context.Context, field graphql.CollectedField, obj *model.SpendingRules) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -35846,7 +35846,7 @@ func (ec *executionContext) fieldContext_SpendingRules_deductionMaxPercent(_ con
 }
 
 func (ec *executionContext) _StartPlusTrialPayload_term(ctx context.Context, field graphql.CollectedField, obj *model.StartPlusTrialPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -35878,7 +35878,7 @@ func (ec *executionContext) fieldContext_StartPlusTrialPayload_term(_ context.Co
 }
 
 func (ec *executionContext) _StartPlusTrialPayload_replayed(ctx context.Context, field graphql.CollectedField, obj *model.StartPlusTrialPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -35901,7 +35901,7 @@ func (ec *executionContext) fieldContext_StartPlusTrialPayload_replayed(_ contex
 }
 
 func (ec *executionContext) _StartPlusTrialPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.StartPlusTrialPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -35933,7 +35933,7 @@ func (ec *executionContext) fieldContext_StartPlusTrialPayload_userErrors(_ cont
 }
 
 func (ec *executionContext) _Store_key(ctx context.Context, field graphql.CollectedField, obj *ent.Store) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -35956,7 +35956,7 @@ func (ec *executionContext) fieldContext_Store_key(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Store_name(ctx context.Context, field graphql.CollectedField, obj *ent.Store) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -35979,7 +35979,7 @@ func (ec *executionContext) fieldContext_Store_name(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Store_brand(ctx context.Context, field graphql.CollectedField, obj *ent.Store) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -36034,7 +36034,7 @@ func (ec *executionContext) fieldContext_Store_program(_ context.Context, field 
 }
 
 func (ec *executionContext) _StoreBudget_id(ctx context.Context, field graphql.CollectedField, obj *ent.StoreBudget) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -36057,7 +36057,7 @@ func (ec *executionContext) fieldContext_StoreBudget_id(_ context.Context, field
 }
 
 func (ec *executionContext) _StoreBudget_storeId(ctx context.Context, field graphql.CollectedField, obj *ent.StoreBudget) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -36080,7 +36080,7 @@ func (ec *executionContext) fieldContext_StoreBudget_storeId(_ context.Context, 
 }
 
 func (ec *executionContext) _StoreBudget_funded(ctx context.Context, field graphql.CollectedField, obj *ent.StoreBudget) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -36103,7 +36103,7 @@ func (ec *executionContext) fieldContext_StoreBudget_funded(_ context.Context, f
 }
 
 func (ec *executionContext) _StoreBudget_granted(ctx context.Context, field graphql.CollectedField, obj *ent.StoreBudget) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -36181,7 +36181,7 @@ func (ec *executionContext) fieldContext_StoreConsent_program(_ context.Context,
 }
 
 func (ec *executionContext) _StoreConsent_joinedAt(ctx context.Context, field graphql.CollectedField, obj *ent.StoreConsent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -36204,7 +36204,7 @@ func (ec *executionContext) fieldContext_StoreConsent_joinedAt(_ context.Context
 }
 
 func (ec *executionContext) _StoreConsent_channel(ctx context.Context, field graphql.CollectedField, obj *ent.StoreConsent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -36227,7 +36227,7 @@ func (ec *executionContext) fieldContext_StoreConsent_channel(_ context.Context,
 }
 
 func (ec *executionContext) _StoreConsent_textVersion(ctx context.Context, field graphql.CollectedField, obj *ent.StoreConsent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -36250,7 +36250,7 @@ func (ec *executionContext) fieldContext_StoreConsent_textVersion(_ context.Cont
 }
 
 func (ec *executionContext) _StoreConsent_leftAt(ctx context.Context, field graphql.CollectedField, obj *ent.StoreConsent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -36273,7 +36273,7 @@ func (ec *executionContext) fieldContext_StoreConsent_leftAt(_ context.Context, 
 }
 
 func (ec *executionContext) _StoreConsentPayload_consent(ctx context.Context, field graphql.CollectedField, obj *model.StoreConsentPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -36305,7 +36305,7 @@ func (ec *executionContext) fieldContext_StoreConsentPayload_consent(_ context.C
 }
 
 func (ec *executionContext) _StoreConsentPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.StoreConsentPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -36337,7 +36337,7 @@ func (ec *executionContext) fieldContext_StoreConsentPayload_userErrors(_ contex
 }
 
 func (ec *executionContext) _StoreMember_externalId(ctx context.Context, field graphql.CollectedField, obj *model.StoreMember) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -36360,7 +36360,7 @@ func (ec *executionContext) fieldContext_StoreMember_externalId(_ context.Contex
 }
 
 func (ec *executionContext) _StoreMember_tier(ctx context.Context, field graphql.CollectedField, obj *model.StoreMember) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -36392,7 +36392,7 @@ func (ec *executionContext) fieldContext_StoreMember_tier(_ context.Context, fie
 }
 
 func (ec *executionContext) _StoreMember_settledScore(ctx context.Context, field graphql.CollectedField, obj *model.StoreMember) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -36415,7 +36415,7 @@ func (ec *executionContext) fieldContext_StoreMember_settledScore(_ context.Cont
 }
 
 func (ec *executionContext) _StoreMember_plus(ctx context.Context, field graphql.CollectedField, obj *model.StoreMember) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -36438,7 +36438,7 @@ func (ec *executionContext) fieldContext_StoreMember_plus(_ context.Context, fie
 }
 
 func (ec *executionContext) _StoreMember_preferences(ctx context.Context, field graphql.CollectedField, obj *model.StoreMember) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -36470,7 +36470,7 @@ func (ec *executionContext) fieldContext_StoreMember_preferences(_ context.Conte
 }
 
 func (ec *executionContext) _StoreMemberConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.StoreMemberConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -36502,7 +36502,7 @@ func (ec *executionContext) fieldContext_StoreMemberConnection_edges(_ context.C
 }
 
 func (ec *executionContext) _StoreMemberConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.StoreMemberConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -36534,7 +36534,7 @@ func (ec *executionContext) fieldContext_StoreMemberConnection_pageInfo(_ contex
 }
 
 func (ec *executionContext) _StoreMemberEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.StoreMemberEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -36566,7 +36566,7 @@ func (ec *executionContext) fieldContext_StoreMemberEdge_node(_ context.Context,
 }
 
 func (ec *executionContext) _StoreMemberEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.StoreMemberEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -36589,7 +36589,7 @@ func (ec *executionContext) fieldContext_StoreMemberEdge_cursor(_ context.Contex
 }
 
 func (ec *executionContext) _StoreProgram_key(ctx context.Context, field graphql.CollectedField, obj *ent.StoreProgram) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -36612,7 +36612,7 @@ func (ec *executionContext) fieldContext_StoreProgram_key(_ context.Context, fie
 }
 
 func (ec *executionContext) _StoreProgram_name(ctx context.Context, field graphql.CollectedField, obj *ent.StoreProgram) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -36635,7 +36635,7 @@ func (ec *executionContext) fieldContext_StoreProgram_name(_ context.Context, fi
 }
 
 func (ec *executionContext) _StoreProgram_kind(ctx context.Context, field graphql.CollectedField, obj *ent.StoreProgram) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -36752,7 +36752,7 @@ func (ec *executionContext) fieldContext_Subscription_memberUpdated(ctx context.
 }
 
 func (ec *executionContext) _TagMemberPayload_tag(ctx context.Context, field graphql.CollectedField, obj *model.TagMemberPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -36784,7 +36784,7 @@ func (ec *executionContext) fieldContext_TagMemberPayload_tag(_ context.Context,
 }
 
 func (ec *executionContext) _TagMemberPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.TagMemberPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -36816,7 +36816,7 @@ func (ec *executionContext) fieldContext_TagMemberPayload_userErrors(_ context.C
 }
 
 func (ec *executionContext) _TagRule_key(ctx context.Context, field graphql.CollectedField, obj *tag.Rule) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -36839,7 +36839,7 @@ func (ec *executionContext) fieldContext_TagRule_key(_ context.Context, field gr
 }
 
 func (ec *executionContext) _TagRule_name(ctx context.Context, field graphql.CollectedField, obj *tag.Rule) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -36862,7 +36862,7 @@ func (ec *executionContext) fieldContext_TagRule_name(_ context.Context, field g
 }
 
 func (ec *executionContext) _TagRule_condition(ctx context.Context, field graphql.CollectedField, obj *tag.Rule) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -36894,7 +36894,7 @@ func (ec *executionContext) fieldContext_TagRule_condition(_ context.Context, fi
 }
 
 func (ec *executionContext) _TagRule_version(ctx context.Context, field graphql.CollectedField, obj *tag.Rule) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -36917,7 +36917,7 @@ func (ec *executionContext) fieldContext_TagRule_version(_ context.Context, fiel
 }
 
 func (ec *executionContext) _TagRule_updatedAt(ctx context.Context, field graphql.CollectedField, obj *tag.Rule) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -36940,7 +36940,7 @@ func (ec *executionContext) fieldContext_TagRule_updatedAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _TagRule_evaluatedAt(ctx context.Context, field graphql.CollectedField, obj *tag.Rule) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -36963,7 +36963,7 @@ func (ec *executionContext) fieldContext_TagRule_evaluatedAt(_ context.Context, 
 }
 
 func (ec *executionContext) _TagRule_members(ctx context.Context, field graphql.CollectedField, obj *tag.Rule) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -36986,7 +36986,7 @@ func (ec *executionContext) fieldContext_TagRule_members(_ context.Context, fiel
 }
 
 func (ec *executionContext) _TagRulePayload_rule(ctx context.Context, field graphql.CollectedField, obj *model.TagRulePayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -37018,7 +37018,7 @@ func (ec *executionContext) fieldContext_TagRulePayload_rule(_ context.Context, 
 }
 
 func (ec *executionContext) _TagRulePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.TagRulePayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -37050,7 +37050,7 @@ func (ec *executionContext) fieldContext_TagRulePayload_userErrors(_ context.Con
 }
 
 func (ec *executionContext) _Tier_id(ctx context.Context, field graphql.CollectedField, obj *ent.Tier) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -37073,7 +37073,7 @@ func (ec *executionContext) fieldContext_Tier_id(_ context.Context, field graphq
 }
 
 func (ec *executionContext) _Tier_key(ctx context.Context, field graphql.CollectedField, obj *ent.Tier) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -37096,7 +37096,7 @@ func (ec *executionContext) fieldContext_Tier_key(_ context.Context, field graph
 }
 
 func (ec *executionContext) _Tier_name(ctx context.Context, field graphql.CollectedField, obj *ent.Tier) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -37119,7 +37119,7 @@ func (ec *executionContext) fieldContext_Tier_name(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Tier_level(ctx context.Context, field graphql.CollectedField, obj *ent.Tier) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -37142,7 +37142,7 @@ func (ec *executionContext) fieldContext_Tier_level(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Tier_minScore(ctx context.Context, field graphql.CollectedField, obj *ent.Tier) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -37165,7 +37165,7 @@ func (ec *executionContext) fieldContext_Tier_minScore(_ context.Context, field 
 }
 
 func (ec *executionContext) _Tier_description(ctx context.Context, field graphql.CollectedField, obj *ent.Tier) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -37188,7 +37188,7 @@ func (ec *executionContext) fieldContext_Tier_description(_ context.Context, fie
 }
 
 func (ec *executionContext) _Tier_giftPoints(ctx context.Context, field graphql.CollectedField, obj *ent.Tier) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -37211,7 +37211,7 @@ func (ec *executionContext) fieldContext_Tier_giftPoints(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Tier_giftBenefits(ctx context.Context, field graphql.CollectedField, obj *ent.Tier) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -37234,7 +37234,7 @@ func (ec *executionContext) fieldContext_Tier_giftBenefits(_ context.Context, fi
 }
 
 func (ec *executionContext) _Tier_yearlyDeduction(ctx context.Context, field graphql.CollectedField, obj *ent.Tier) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -37289,7 +37289,7 @@ func (ec *executionContext) fieldContext_Tier_benefits(_ context.Context, field 
 }
 
 func (ec *executionContext) _TierBucket_tier(ctx context.Context, field graphql.CollectedField, obj *model.TierBucket) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -37321,7 +37321,7 @@ func (ec *executionContext) fieldContext_TierBucket_tier(_ context.Context, fiel
 }
 
 func (ec *executionContext) _TierBucket_proposedMinScore(ctx context.Context, field graphql.CollectedField, obj *model.TierBucket) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -37344,7 +37344,7 @@ func (ec *executionContext) fieldContext_TierBucket_proposedMinScore(_ context.C
 }
 
 func (ec *executionContext) _TierBucket_current(ctx context.Context, field graphql.CollectedField, obj *model.TierBucket) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -37367,7 +37367,7 @@ func (ec *executionContext) fieldContext_TierBucket_current(_ context.Context, f
 }
 
 func (ec *executionContext) _TierBucket_proposed(ctx context.Context, field graphql.CollectedField, obj *model.TierBucket) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -37390,7 +37390,7 @@ func (ec *executionContext) fieldContext_TierBucket_proposed(_ context.Context, 
 }
 
 func (ec *executionContext) _TierChange_id(ctx context.Context, field graphql.CollectedField, obj *ent.TierChange) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -37413,7 +37413,7 @@ func (ec *executionContext) fieldContext_TierChange_id(_ context.Context, field 
 }
 
 func (ec *executionContext) _TierChange_direction(ctx context.Context, field graphql.CollectedField, obj *ent.TierChange) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -37436,7 +37436,7 @@ func (ec *executionContext) fieldContext_TierChange_direction(_ context.Context,
 }
 
 func (ec *executionContext) _TierChange_score(ctx context.Context, field graphql.CollectedField, obj *ent.TierChange) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -37459,7 +37459,7 @@ func (ec *executionContext) fieldContext_TierChange_score(_ context.Context, fie
 }
 
 func (ec *executionContext) _TierChange_reason(ctx context.Context, field graphql.CollectedField, obj *ent.TierChange) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -37482,7 +37482,7 @@ func (ec *executionContext) fieldContext_TierChange_reason(_ context.Context, fi
 }
 
 func (ec *executionContext) _TierChange_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.TierChange) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -37592,7 +37592,7 @@ func (ec *executionContext) fieldContext_TierChange_period(_ context.Context, fi
 }
 
 func (ec *executionContext) _TierChangeConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.TierChangeConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -37624,7 +37624,7 @@ func (ec *executionContext) fieldContext_TierChangeConnection_edges(_ context.Co
 }
 
 func (ec *executionContext) _TierChangeConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.TierChangeConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -37656,7 +37656,7 @@ func (ec *executionContext) fieldContext_TierChangeConnection_pageInfo(_ context
 }
 
 func (ec *executionContext) _TierChangeConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.TierChangeConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -37679,7 +37679,7 @@ func (ec *executionContext) fieldContext_TierChangeConnection_totalCount(_ conte
 }
 
 func (ec *executionContext) _TierChangeEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.TierChangeEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -37711,7 +37711,7 @@ func (ec *executionContext) fieldContext_TierChangeEdge_node(_ context.Context, 
 }
 
 func (ec *executionContext) _TierChangeEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.TierChangeEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -37734,7 +37734,7 @@ func (ec *executionContext) fieldContext_TierChangeEdge_cursor(_ context.Context
 }
 
 func (ec *executionContext) _TierPenetration_tier(ctx context.Context, field graphql.CollectedField, obj *model.TierPenetration) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -37766,7 +37766,7 @@ func (ec *executionContext) fieldContext_TierPenetration_tier(_ context.Context,
 }
 
 func (ec *executionContext) _TierPenetration_atOrAbove(ctx context.Context, field graphql.CollectedField, obj *model.TierPenetration) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -37798,7 +37798,7 @@ func (ec *executionContext) fieldContext_TierPenetration_atOrAbove(_ context.Con
 }
 
 func (ec *executionContext) _TierPyramid_computedAt(ctx context.Context, field graphql.CollectedField, obj *model.TierPyramid) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -37821,7 +37821,7 @@ func (ec *executionContext) fieldContext_TierPyramid_computedAt(_ context.Contex
 }
 
 func (ec *executionContext) _TierPyramid_activeMembers(ctx context.Context, field graphql.CollectedField, obj *model.TierPyramid) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -37844,7 +37844,7 @@ func (ec *executionContext) fieldContext_TierPyramid_activeMembers(_ context.Con
 }
 
 func (ec *executionContext) _TierPyramid_tiers(ctx context.Context, field graphql.CollectedField, obj *model.TierPyramid) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -37876,7 +37876,7 @@ func (ec *executionContext) fieldContext_TierPyramid_tiers(_ context.Context, fi
 }
 
 func (ec *executionContext) _TierPyramid_head(ctx context.Context, field graphql.CollectedField, obj *model.TierPyramid) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -37908,7 +37908,7 @@ func (ec *executionContext) fieldContext_TierPyramid_head(_ context.Context, fie
 }
 
 func (ec *executionContext) _TierPyramid_middle(ctx context.Context, field graphql.CollectedField, obj *model.TierPyramid) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -37940,7 +37940,7 @@ func (ec *executionContext) fieldContext_TierPyramid_middle(_ context.Context, f
 }
 
 func (ec *executionContext) _TierPyramid_tail(ctx context.Context, field graphql.CollectedField, obj *model.TierPyramid) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -37972,7 +37972,7 @@ func (ec *executionContext) fieldContext_TierPyramid_tail(_ context.Context, fie
 }
 
 func (ec *executionContext) _TierTableSimulation_members(ctx context.Context, field graphql.CollectedField, obj *model.TierTableSimulation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -37995,7 +37995,7 @@ func (ec *executionContext) fieldContext_TierTableSimulation_members(_ context.C
 }
 
 func (ec *executionContext) _TierTableSimulation_tiers(ctx context.Context, field graphql.CollectedField, obj *model.TierTableSimulation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -38027,7 +38027,7 @@ func (ec *executionContext) fieldContext_TierTableSimulation_tiers(_ context.Con
 }
 
 func (ec *executionContext) _UntagMemberPayload_removed(ctx context.Context, field graphql.CollectedField, obj *model.UntagMemberPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -38050,7 +38050,7 @@ func (ec *executionContext) fieldContext_UntagMemberPayload_removed(_ context.Co
 }
 
 func (ec *executionContext) _UntagMemberPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.UntagMemberPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -38082,7 +38082,7 @@ func (ec *executionContext) fieldContext_UntagMemberPayload_userErrors(_ context
 }
 
 func (ec *executionContext) _UpdateMemberPayload_member(ctx context.Context, field graphql.CollectedField, obj *model.UpdateMemberPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -38114,7 +38114,7 @@ func (ec *executionContext) fieldContext_UpdateMemberPayload_member(_ context.Co
 }
 
 func (ec *executionContext) _UpdateMemberPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.UpdateMemberPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -38146,7 +38146,7 @@ func (ec *executionContext) fieldContext_UpdateMemberPayload_userErrors(_ contex
 }
 
 func (ec *executionContext) _UpdatePlusPlansPayload_plans(ctx context.Context, field graphql.CollectedField, obj *model.UpdatePlusPlansPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -38178,7 +38178,7 @@ func (ec *executionContext) fieldContext_UpdatePlusPlansPayload_plans(_ context.
 }
 
 func (ec *executionContext) _UpdatePlusPlansPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.UpdatePlusPlansPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -38210,7 +38210,7 @@ func (ec *executionContext) fieldContext_UpdatePlusPlansPayload_userErrors(_ con
 }
 
 func (ec *executionContext) _UpdatePlusSavingsRulesPayload_rules(ctx context.Context, field graphql.CollectedField, obj *model.UpdatePlusSavingsRulesPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -38242,7 +38242,7 @@ func (ec *executionContext) fieldContext_UpdatePlusSavingsRulesPayload_rules(_ c
 }
 
 func (ec *executionContext) _UpdatePlusSavingsRulesPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.UpdatePlusSavingsRulesPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -38274,7 +38274,7 @@ func (ec *executionContext) fieldContext_UpdatePlusSavingsRulesPayload_userError
 }
 
 func (ec *executionContext) _UpdatePointsRulesPayload_pointsRules(ctx context.Context, field graphql.CollectedField, obj *model.UpdatePointsRulesPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -38306,7 +38306,7 @@ func (ec *executionContext) fieldContext_UpdatePointsRulesPayload_pointsRules(_ 
 }
 
 func (ec *executionContext) _UpdatePointsRulesPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.UpdatePointsRulesPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -38338,7 +38338,7 @@ func (ec *executionContext) fieldContext_UpdatePointsRulesPayload_userErrors(_ c
 }
 
 func (ec *executionContext) _UpdateScoreRulesPayload_scoreRules(ctx context.Context, field graphql.CollectedField, obj *model.UpdateScoreRulesPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -38370,7 +38370,7 @@ func (ec *executionContext) fieldContext_UpdateScoreRulesPayload_scoreRules(_ co
 }
 
 func (ec *executionContext) _UpdateScoreRulesPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.UpdateScoreRulesPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -38402,7 +38402,7 @@ func (ec *executionContext) fieldContext_UpdateScoreRulesPayload_userErrors(_ co
 }
 
 func (ec *executionContext) _UpdateTierTablePayload_tiers(ctx context.Context, field graphql.CollectedField, obj *model.UpdateTierTablePayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -38434,7 +38434,7 @@ func (ec *executionContext) fieldContext_UpdateTierTablePayload_tiers(_ context.
 }
 
 func (ec *executionContext) _UpdateTierTablePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.UpdateTierTablePayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -38466,7 +38466,7 @@ func (ec *executionContext) fieldContext_UpdateTierTablePayload_userErrors(_ con
 }
 
 func (ec *executionContext) _UserError_field(ctx context.Context, field graphql.CollectedField, obj *model.UserError) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -38489,7 +38489,7 @@ func (ec *executionContext) fieldContext_UserError_field(_ context.Context, fiel
 }
 
 func (ec *executionContext) _UserError_message(ctx context.Context, field graphql.CollectedField, obj *model.UserError) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -38512,7 +38512,7 @@ func (ec *executionContext) fieldContext_UserError_message(_ context.Context, fi
 }
 
 func (ec *executionContext) _UserError_code(ctx context.Context, field graphql.CollectedField, obj *model.UserError) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -38535,7 +38535,7 @@ func (ec *executionContext) fieldContext_UserError_code(_ context.Context, field
 }
 
 func (ec *executionContext) _WebhookDelivery_id(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDelivery) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -38558,7 +38558,7 @@ func (ec *executionContext) fieldContext_WebhookDelivery_id(_ context.Context, f
 }
 
 func (ec *executionContext) _WebhookDelivery_eventType(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDelivery) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -38581,7 +38581,7 @@ func (ec *executionContext) fieldContext_WebhookDelivery_eventType(_ context.Con
 }
 
 func (ec *executionContext) _WebhookDelivery_status(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDelivery) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -38604,7 +38604,7 @@ func (ec *executionContext) fieldContext_WebhookDelivery_status(_ context.Contex
 }
 
 func (ec *executionContext) _WebhookDelivery_attempts(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDelivery) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -38627,7 +38627,7 @@ func (ec *executionContext) fieldContext_WebhookDelivery_attempts(_ context.Cont
 }
 
 func (ec *executionContext) _WebhookDelivery_nextAttemptAt(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDelivery) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -38650,7 +38650,7 @@ func (ec *executionContext) fieldContext_WebhookDelivery_nextAttemptAt(_ context
 }
 
 func (ec *executionContext) _WebhookDelivery_lastError(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDelivery) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -38673,7 +38673,7 @@ func (ec *executionContext) fieldContext_WebhookDelivery_lastError(_ context.Con
 }
 
 func (ec *executionContext) _WebhookDelivery_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDelivery) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -38696,7 +38696,7 @@ func (ec *executionContext) fieldContext_WebhookDelivery_createdAt(_ context.Con
 }
 
 func (ec *executionContext) _WebhookDelivery_deliveredAt(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDelivery) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -38742,7 +38742,7 @@ func (ec *executionContext) fieldContext_WebhookDelivery_sequence(_ context.Cont
 }
 
 func (ec *executionContext) _WebhookDeliveryConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDeliveryConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -38774,7 +38774,7 @@ func (ec *executionContext) fieldContext_WebhookDeliveryConnection_edges(_ conte
 }
 
 func (ec *executionContext) _WebhookDeliveryConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDeliveryConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -38806,7 +38806,7 @@ func (ec *executionContext) fieldContext_WebhookDeliveryConnection_pageInfo(_ co
 }
 
 func (ec *executionContext) _WebhookDeliveryConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDeliveryConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -38829,7 +38829,7 @@ func (ec *executionContext) fieldContext_WebhookDeliveryConnection_totalCount(_ 
 }
 
 func (ec *executionContext) _WebhookDeliveryEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDeliveryEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -38861,7 +38861,7 @@ func (ec *executionContext) fieldContext_WebhookDeliveryEdge_node(_ context.Cont
 }
 
 func (ec *executionContext) _WebhookDeliveryEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDeliveryEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -38884,7 +38884,7 @@ func (ec *executionContext) fieldContext_WebhookDeliveryEdge_cursor(_ context.Co
 }
 
 func (ec *executionContext) _WebhookEndpoint_id(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -38907,7 +38907,7 @@ func (ec *executionContext) fieldContext_WebhookEndpoint_id(_ context.Context, f
 }
 
 func (ec *executionContext) _WebhookEndpoint_url(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -38930,7 +38930,7 @@ func (ec *executionContext) fieldContext_WebhookEndpoint_url(_ context.Context, 
 }
 
 func (ec *executionContext) _WebhookEndpoint_eventTypes(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -38953,7 +38953,7 @@ func (ec *executionContext) fieldContext_WebhookEndpoint_eventTypes(_ context.Co
 }
 
 func (ec *executionContext) _WebhookEndpoint_description(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -38976,7 +38976,7 @@ func (ec *executionContext) fieldContext_WebhookEndpoint_description(_ context.C
 }
 
 func (ec *executionContext) _WebhookEndpoint_status(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -38999,7 +38999,7 @@ func (ec *executionContext) fieldContext_WebhookEndpoint_status(_ context.Contex
 }
 
 func (ec *executionContext) _WebhookEndpoint_failureRun(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -39022,7 +39022,7 @@ func (ec *executionContext) fieldContext_WebhookEndpoint_failureRun(_ context.Co
 }
 
 func (ec *executionContext) _WebhookEndpoint_disabledReason(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -39045,7 +39045,7 @@ func (ec *executionContext) fieldContext_WebhookEndpoint_disabledReason(_ contex
 }
 
 func (ec *executionContext) _WebhookEndpoint_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -39068,7 +39068,7 @@ func (ec *executionContext) fieldContext_WebhookEndpoint_createdAt(_ context.Con
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -39114,7 +39114,7 @@ func (ec *executionContext) fieldContext___Directive_description(_ context.Conte
 }
 
 func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -39137,7 +39137,7 @@ func (ec *executionContext) fieldContext___Directive_isRepeatable(_ context.Cont
 }
 
 func (ec *executionContext) ___Directive_locations(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -39160,7 +39160,7 @@ func (ec *executionContext) fieldContext___Directive_locations(_ context.Context
 }
 
 func (ec *executionContext) ___Directive_args(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -39203,7 +39203,7 @@ func (ec *executionContext) fieldContext___Directive_args(ctx context.Context, f
 }
 
 func (ec *executionContext) ___EnumValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -39295,7 +39295,7 @@ func (ec *executionContext) fieldContext___EnumValue_deprecationReason(_ context
 }
 
 func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -39341,7 +39341,7 @@ func (ec *executionContext) fieldContext___Field_description(_ context.Context, 
 }
 
 func (ec *executionContext) ___Field_args(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -39384,7 +39384,7 @@ func (ec *executionContext) fieldContext___Field_args(ctx context.Context, field
 }
 
 func (ec *executionContext) ___Field_type(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -39462,7 +39462,7 @@ func (ec *executionContext) fieldContext___Field_deprecationReason(_ context.Con
 }
 
 func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -39508,7 +39508,7 @@ func (ec *executionContext) fieldContext___InputValue_description(_ context.Cont
 }
 
 func (ec *executionContext) ___InputValue_type(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -39540,7 +39540,7 @@ func (ec *executionContext) fieldContext___InputValue_type(_ context.Context, fi
 }
 
 func (ec *executionContext) ___InputValue_defaultValue(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return resolvePlainField(
 		ctx,
 		ec.OperationContext,
 		field,

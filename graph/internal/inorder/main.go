@@ -8,6 +8,12 @@
 // the goroutines). Lists of objects with a resolver field keep their goroutines, so that their
 // elements' reads still overlap.
 //
+// It also sends the fields that read a struct field of their object, without arguments or
+// directives, through resolvePlainField (graph/inorder.go), which skips the field middleware
+// chain: the server's one field middleware, fieldChecks, lets such fields straight through
+// (graph/fieldchecks.go), and the chain's closures were, per field, most of what marshalling
+// the medals cost.
+//
 // It runs after `go tool gqlgen generate` (generate.go) and is idempotent:
 //
 //	go run ./graph/internal/inorder graph/generated.go
@@ -24,12 +30,16 @@ import (
 const (
 	concurrent = "graphql.MarshalSliceConcurrently("
 	inOrder    = "marshalInOrder(" // graph/inorder.go
+	resolve    = "return graphql.ResolveField("
+	plain      = "return resolvePlainField(" // graph/inorder.go
 )
 
 var (
 	// The element's marshaller, inside a list marshaller's closure.
 	elemCall = regexp.MustCompile(`return ec\.(marshal[NO][^\s(]+)\(ctx, sel, v\[i\]\)`)
-	funcName = regexp.MustCompile(`^func \(ec \*executionContext\) ([^\s(]+)\(`)
+	// A field whose value is its object's struct field, with no directive around it.
+	plainField = regexp.MustCompile(`\n\t\tfunc\(ctx context\.Context\) \(any, error\) \{\n\t\t\treturn obj\.[A-Za-z0-9_]+, nil\n\t\t\},\n\t\tnil,\n`)
+	funcName   = regexp.MustCompile(`^func \(ec \*executionContext\) ([^\s(]+)\(`)
 )
 
 func main() {
@@ -43,16 +53,16 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	out, n := rewrite(src)
+	out, n, f := rewrite(src)
 	if err := os.WriteFile(path, out, 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	fmt.Printf("inorder: %d lists of plain objects marshalled in order\n", n)
+	fmt.Printf("inorder: %d lists of plain objects marshalled in order, %d struct fields read without the field middleware\n", n, f)
 }
 
-// rewrite returns src with the qualifying lists rewritten, and how many lists qualify.
-func rewrite(src []byte) ([]byte, int) {
+// rewrite returns src with the qualifying lists and fields rewritten, and how many of each.
+func rewrite(src []byte) ([]byte, int, int) {
 	parts := bytes.Split(src, []byte("\nfunc "))
 	bodies := map[string]string{}
 	names := make([]string, len(parts))
@@ -65,9 +75,14 @@ func rewrite(src []byte) ([]byte, int) {
 			bodies[m[1]] = string(p)
 		}
 	}
-	n := 0
+	n, f := 0, 0
 	for i, p := range parts {
 		body := string(p)
+		if names[i] != "" && (strings.Contains(body, plain) || strings.Contains(body, resolve) && plainField.MatchString(body)) {
+			f++
+			parts[i] = []byte(strings.Replace(body, resolve, plain, 1))
+			continue
+		}
 		if names[i] == "" || !strings.Contains(body, concurrent) && !strings.Contains(body, inOrder) {
 			continue
 		}
@@ -77,7 +92,7 @@ func rewrite(src []byte) ([]byte, int) {
 		n++
 		parts[i] = []byte(strings.Replace(body, concurrent, inOrder, 1))
 	}
-	return bytes.Join(parts, []byte("\nfunc ")), n
+	return bytes.Join(parts, []byte("\nfunc ")), n, f
 }
 
 // plainElements reports whether the list marshaller body marshals objects with nothing to

@@ -14,12 +14,12 @@ func TestGeneratedIsInOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, n := rewrite(src)
+	out, n, f := rewrite(src)
 	if string(out) != string(src) {
 		t.Fatal("graph/generated.go is not rewritten: run go generate ./... (not gqlgen alone)")
 	}
-	if n == 0 {
-		t.Fatal("no list marshalled in order")
+	if n == 0 || f == 0 {
+		t.Fatalf("%d lists marshalled in order, %d plain fields", n, f)
 	}
 	fn := func(prefix string) string {
 		i := strings.Index(string(src), "\nfunc (ec *executionContext) "+prefix)
@@ -31,6 +31,13 @@ func TestGeneratedIsInOrder(t *testing.T) {
 	}
 	if b := fn("marshalNMedalStatus2ᚕ"); !strings.Contains(b, inOrder) {
 		t.Errorf("Member.medals' list still starts a goroutine per medal:\n%s", b)
+	}
+	if b := fn("_MedalProgress_current("); !strings.Contains(b, plain) {
+		t.Errorf("MedalProgress.current still takes the field middleware chain:\n%s", b)
+	}
+	// A resolver, or a field with arguments, keeps gqlgen's path.
+	if b := fn("_Member_medals("); !strings.Contains(b, resolve) {
+		t.Errorf("Member.medals, a resolver, lost the field middleware chain:\n%s", b)
 	}
 	// A connection's members have resolver fields (score, points...): their reads overlap.
 	if b := fn("marshalOMemberEdge2ᚕ"); !strings.Contains(b, concurrent) {
