@@ -518,7 +518,7 @@ func (s *Service) evaluate(ctx context.Context, src string, cs []*ent.Campaign, 
 			}
 			continue
 		}
-		if _, err := s.runFor(sys, c, f.runKey, []int{rw.memberID}); err != nil {
+		if err := s.runEvent(sys, c, f.runKey, rw.memberID); err != nil {
 			if errors.Is(err, ErrPaused) {
 				continue // paused since it was read: nothing runs while paused
 			}
@@ -537,3 +537,47 @@ var errDeferred = errors.New("deferred to a process with the partner plugins")
 
 // isEventKind reports whether k is an event kind recordEvents accepts (the events source).
 func isEventKind(k string) bool { return slices.Contains(payload.KindValues(), k) }
+
+// errPausedTx rolls an event run's transaction back when the campaign was paused meanwhile.
+var errPausedTx = errors.New("paused")
+
+// runEvent is an event's run of c for its member, in one transaction: the run, the
+// member's result with the action's effect, and the run finished commit together (one
+// commit an event rather than a run's three), so a run that exists is done. The run key
+// taken already — a replica, a re-read — makes the insert fail: then runFor, which returns
+// a finished run as it is and finishes one a crash of an older process left open. NOTIFY
+// runs, whose partner is called after their commit, take runFor's way.
+func (s *Service) runEvent(ctx context.Context, c *ent.Campaign, runKey string, memberID int) error {
+	if c.Action == entcampaign.ActionNOTIFY {
+		_, err := s.runFor(ctx, c, runKey, []int{memberID})
+		return err
+	}
+	prog, err := s.client.Program.Get(ctx, c.ProgramID)
+	if err != nil {
+		return err
+	}
+	err = s.ledger.WithTx(ctx, func(tx *ent.Tx) error {
+		now := s.ledger.Clock().Now()
+		run, err := tx.CampaignRun.Create().SetProgramID(c.ProgramID).SetCampaignID(c.ID).SetRunKey(runKey).
+			SetOnlyMemberID(memberID).SetStartedAt(now).Save(ctx)
+		if err != nil {
+			return err
+		}
+		paused, err := s.chunkTx(ctx, tx, prog, c.ID, run.ID, runKey, []int{memberID})
+		if err != nil {
+			return err
+		}
+		if paused {
+			return errPausedTx
+		}
+		return tx.CampaignRun.UpdateOneID(run.ID).SetFinishedAt(now).Exec(ctx)
+	})
+	switch {
+	case errors.Is(err, errPausedTx):
+		return ErrPaused
+	case ent.IsConstraintError(err):
+		_, err = s.runFor(ctx, c, runKey, []int{memberID})
+		return err
+	}
+	return err
+}
