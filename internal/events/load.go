@@ -143,10 +143,14 @@ func (s *Service) load(ctx context.Context, tx *ent.Tx, env *batchEnv, sl slice)
 		match = append(match, event.And(event.MemberIDIn(sl.members...), event.OrderIDIn(unique(orderIDs)...),
 			event.KindIn(event.KindORDER_COMPLETED, event.KindORDER_REFUNDED)))
 	}
-	rows, err := tx.Event.Query().Where(event.Or(match...)).Order(ent.Asc(event.FieldID)).All(ctx)
+	// No ORDER BY: with it MySQL walks the primary key through the whole table rather than
+	// merge the two arms' indexes (EXPLAIN: "index" on PRIMARY, every row, against an
+	// index_merge of a few hundred), so the rows are put in id order here.
+	rows, err := tx.Event.Query().Where(event.Or(match...)).All(ctx)
 	if err != nil {
 		return nil, err
 	}
+	slices.SortFunc(rows, func(a, b *ent.Event) int { return a.ID - b.ID })
 	for _, e := range rows {
 		if e.ProgramID == env.prog.ID && slices.Contains(keys, e.IdempotencyKey) {
 			st.seen[e.IdempotencyKey] = e
@@ -173,7 +177,7 @@ func (s *Service) load(ctx context.Context, tx *ent.Tx, env *batchEnv, sl slice)
 	}
 
 	// 4. Medal progress and levels: one statement for every member and medal.
-	if st.progress, err = medal.LoadProgress(ctx, tx, env.medals, sl.members, st.now, env.loc); err != nil {
+	if st.progress, err = medal.LoadProgress(ctx, tx, s.ledger.Dialect(), env.medals, sl.members, st.now, env.loc); err != nil {
 		return nil, err
 	}
 

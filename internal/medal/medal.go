@@ -108,13 +108,18 @@ func Affected(kind payload.Kind, lines []payload.Line) []string {
 // Values are members' progress per medal key: yuan for categories, counts for behaviours.
 type Values map[int]map[string]int64
 
-// progressRow is one row of the progress query: a member's spend in a category (src "C"),
-// one of its counts (src "B", Key the behaviour medal) or a level it holds (src "L").
+// progressRow is one row of the progress query: a member's spend in a category (src "C",
+// V[0] the cents), its counts of every behaviour (src "B", V[i] the count of Behaviours[i])
+// or a level it holds (src "L", V[0] the level).
 type progressRow struct {
 	MemberID int    `sql:"member_id"`
 	Src      string `sql:"src"`
 	Key      string `sql:"k"`
-	Value    int64  `sql:"v"`
+	V0       int64  `sql:"v0"`
+	V1       int64  `sql:"v1"`
+	V2       int64  `sql:"v2"`
+	V3       int64  `sql:"v3"`
+	V4       int64  `sql:"v4"`
 }
 
 // behaviourColumns are the activity counters each behaviour medal sums.
@@ -147,42 +152,63 @@ func values(ctx context.Context, cats *ent.CategoryMonthClient, members []int, f
 }
 
 // loadProgress is values' statement, the category spend kept in cents so that a batch can
-// add its own events' cents before it rounds.
+// add its own events' cents before it rounds. Its first arm is the members' category months
+// as the viewer may read them, through ent.
 func loadProgress(ctx context.Context, cats *ent.CategoryMonthClient, members []int, from, to formula.Month, held []string) (*Progress, error) {
+	var rows []progressRow
+	err := cats.Query().Where(categorymonth.MemberIDIn(members...),
+		categorymonth.MonthGTE(int(from)), categorymonth.MonthLTE(int(to))).
+		Modify(func(s *sql.Selector) { progressArms(s, members, from, to, held) }).Scan(ctx, &rows)
+	if err != nil {
+		return nil, err
+	}
+	return progressOf(members, rows), nil
+}
+
+// progressArms makes s, a selector of the members' category months over from..to, the
+// progress statement: its category spend by member and category, then, UNION ALL, the
+// members' behaviour counts and the levels they hold of the medals held. The behaviours'
+// counts are one arm summing every counter column, so that activity_months is read once
+// rather than once per behaviour; the other arms fill its extra columns with 0.
+func progressArms(s *sql.Selector, members []int, from, to formula.Month, held []string) {
 	ids := make([]any, len(members))
 	for i, id := range members {
 		ids[i] = id
 	}
-	var rows []progressRow
-	err := cats.Query().Where(categorymonth.MemberIDIn(members...),
-		categorymonth.MonthGTE(int(from)), categorymonth.MonthLTE(int(to))).
-		Modify(func(s *sql.Selector) {
-			s.Select(s.C(categorymonth.FieldMemberID), "'C' AS src", sql.As(s.C(categorymonth.FieldCategory), "k"),
-				sql.As(sql.Sum(s.C(categorymonth.FieldSpendCents)), "v")).
-				GroupBy(s.C(categorymonth.FieldMemberID), s.C(categorymonth.FieldCategory))
-			d := sql.Dialect(s.Dialect())
-			for _, key := range Behaviours {
-				t := sql.Table(activitymonth.Table)
-				s.UnionAll(d.Select(t.C(activitymonth.FieldMemberID), "'B' AS src", "'"+key+"' AS k",
-					sql.As(sql.Sum(t.C(behaviourColumns[key])), "v")).From(t).
-					Where(sql.And(sql.In(t.C(activitymonth.FieldMemberID), ids...),
-						sql.GTE(t.C(activitymonth.FieldMonth), int(from)), sql.LTE(t.C(activitymonth.FieldMonth), int(to)))).
-					GroupBy(t.C(activitymonth.FieldMemberID)))
-			}
-			if len(held) > 0 {
-				t := sql.Table(membermedal.Table)
-				keys := make([]any, len(held))
-				for i, k := range held {
-					keys[i] = k
-				}
-				s.UnionAll(d.Select(t.C(membermedal.FieldMemberID), "'L' AS src", sql.As(t.C(membermedal.FieldMedalKey), "k"),
-					sql.As(t.C(membermedal.FieldLevel), "v")).From(t).
-					Where(sql.And(sql.In(t.C(membermedal.FieldMemberID), ids...), sql.In(t.C(membermedal.FieldMedalKey), keys...))))
-			}
-		}).Scan(ctx, &rows)
-	if err != nil {
-		return nil, err
+	zeros := func(from int) []string {
+		var out []string
+		for i := from; i < len(Behaviours); i++ {
+			out = append(out, fmt.Sprintf("0 AS v%d", i))
+		}
+		return out
 	}
+	s.Select(append([]string{s.C(categorymonth.FieldMemberID), "'C' AS src", sql.As(s.C(categorymonth.FieldCategory), "k"),
+		sql.As(sql.Sum(s.C(categorymonth.FieldSpendCents)), "v0")}, zeros(1)...)...).
+		GroupBy(s.C(categorymonth.FieldMemberID), s.C(categorymonth.FieldCategory))
+	d := sql.Dialect(s.Dialect())
+	t := sql.Table(activitymonth.Table)
+	counts := []string{t.C(activitymonth.FieldMemberID), "'B' AS src", "'' AS k"}
+	for i, key := range Behaviours {
+		counts = append(counts, sql.As(sql.Sum(t.C(behaviourColumns[key])), fmt.Sprintf("v%d", i)))
+	}
+	s.UnionAll(d.Select(counts...).From(t).
+		Where(sql.And(sql.In(t.C(activitymonth.FieldMemberID), ids...),
+			sql.GTE(t.C(activitymonth.FieldMonth), int(from)), sql.LTE(t.C(activitymonth.FieldMonth), int(to)))).
+		GroupBy(t.C(activitymonth.FieldMemberID)))
+	if len(held) > 0 {
+		t := sql.Table(membermedal.Table)
+		keys := make([]any, len(held))
+		for i, k := range held {
+			keys[i] = k
+		}
+		s.UnionAll(d.Select(append([]string{t.C(membermedal.FieldMemberID), "'L' AS src", sql.As(t.C(membermedal.FieldMedalKey), "k"),
+			sql.As(t.C(membermedal.FieldLevel), "v0")}, zeros(1)...)...).From(t).
+			Where(sql.And(sql.In(t.C(membermedal.FieldMemberID), ids...), sql.In(t.C(membermedal.FieldMedalKey), keys...))))
+	}
+}
+
+// progressOf is the members' progress from the rows of the progress statement.
+func progressOf(members []int, rows []progressRow) *Progress {
 	p := &Progress{Cents: map[int]map[string]int64{}, Counts: map[int]map[string]int64{}, Levels: map[int]map[string]int{}}
 	for _, id := range members {
 		p.Cents[id], p.Counts[id], p.Levels[id] = map[string]int64{}, map[string]int64{}, map[string]int{}
@@ -190,14 +216,16 @@ func loadProgress(ctx context.Context, cats *ent.CategoryMonthClient, members []
 	for _, row := range rows {
 		switch row.Src {
 		case "C":
-			p.Cents[row.MemberID][row.Key] = row.Value
+			p.Cents[row.MemberID][row.Key] = row.V0
 		case "B":
-			p.Counts[row.MemberID][row.Key] = row.Value
+			for i, n := range [...]int64{row.V0, row.V1, row.V2, row.V3, row.V4} {
+				p.Counts[row.MemberID][Behaviours[i]] = n
+			}
 		case "L":
-			p.Levels[row.MemberID][row.Key] = int(row.Value)
+			p.Levels[row.MemberID][row.Key] = int(row.V0)
 		}
 	}
-	return p, nil
+	return p
 }
 
 // yuan is a category medal's value of a spend in cents: whole yuan, never below zero.
