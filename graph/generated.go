@@ -16525,7 +16525,7 @@ func (ec *executionContext) _AnalyticsPeriod_from(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_AnalyticsPeriod_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AnalyticsPeriod", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("AnalyticsPeriod", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _AnalyticsPeriod_to(ctx context.Context, field graphql.CollectedField, obj *model.AnalyticsPeriod) (ret graphql.Marshaler) {
@@ -16548,7 +16548,7 @@ func (ec *executionContext) _AnalyticsPeriod_to(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_AnalyticsPeriod_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AnalyticsPeriod", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("AnalyticsPeriod", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _AuditEntry_id(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEntry) (ret graphql.Marshaler) {
@@ -16571,7 +16571,7 @@ func (ec *executionContext) _AuditEntry_id(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_AuditEntry_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errNoChildrenID)
 }
 
 func (ec *executionContext) _AuditEntry_actor(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEntry) (ret graphql.Marshaler) {
@@ -16594,7 +16594,7 @@ func (ec *executionContext) _AuditEntry_actor(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_AuditEntry_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _AuditEntry_action(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEntry) (ret graphql.Marshaler) {
@@ -16617,7 +16617,7 @@ func (ec *executionContext) _AuditEntry_action(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_AuditEntry_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _AuditEntry_before(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEntry) (ret graphql.Marshaler) {
@@ -16640,7 +16640,7 @@ func (ec *executionContext) _AuditEntry_before(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_AuditEntry_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _AuditEntry_after(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEntry) (ret graphql.Marshaler) {
@@ -16663,7 +16663,7 @@ func (ec *executionContext) _AuditEntry_after(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_AuditEntry_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _AuditEntry_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEntry) (ret graphql.Marshaler) {
@@ -16686,7 +16686,7 @@ func (ec *executionContext) _AuditEntry_createdAt(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_AuditEntry_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _AuditEntryConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEntryConnection) (ret graphql.Marshaler) {
@@ -16773,7 +16773,7 @@ func (ec *executionContext) _AuditEntryConnection_totalCount(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_AuditEntryConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEntryConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("AuditEntryConnection", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _AuditEntryEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEntryEdge) (ret graphql.Marshaler) {
@@ -16828,7 +16828,7 @@ func (ec *executionContext) _AuditEntryEdge_cursor(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_AuditEntryEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEntryEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+	return graphql.NewScalarFieldContext("AuditEntryEdge", field, false, false, errNoChildrenCursor)
 }
 
 func (ec *executionContext) _Benefit_id(ctx context.Context, field graphql.CollectedField, obj *ent.Benefit) (ret graphql.Marshaler) {
@@ -16851,7 +16851,7 @@ func (ec *executionContext) _Benefit_id(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Benefit_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Benefit", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("Benefit", field, false, false, errNoChildrenID)
 }
 
 func (ec *executionContext) _Benefit_key(ctx context.Context, field graphql.CollectedField, obj *ent.Benefit) (ret graphql.Marshaler) {
@@ -16874,7 +16874,7 @@ func (ec *executionContext) _Benefit_key(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Benefit_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Benefit", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Benefit", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _Benefit_name(ctx context.Context, field graphql.CollectedField, obj *ent.Benefit) (ret graphql.Marshaler) {
@@ -16897,7 +16897,7 @@ func (ec *executionContext) _Benefit_name(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Benefit_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Benefit", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Benefit", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _Benefit_kind(ctx context.Context, field graphql.CollectedField, obj *ent.Benefit) (ret graphql.Marshaler) {
@@ -16920,7 +16920,7 @@ func (ec *executionContext) _Benefit_kind(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Benefit_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Benefit", field, false, false, errors.New("field of type BenefitKind does not have child fields"))
+	return graphql.NewScalarFieldContext("Benefit", field, false, false, errNoChildrenBenefitKind)
 }
 
 func (ec *executionContext) _Benefit_description(ctx context.Context, field graphql.CollectedField, obj *ent.Benefit) (ret graphql.Marshaler) {
@@ -16943,7 +16943,7 @@ func (ec *executionContext) _Benefit_description(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Benefit_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Benefit", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Benefit", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _Benefit_faceValueCents(ctx context.Context, field graphql.CollectedField, obj *ent.Benefit) (ret graphql.Marshaler) {
@@ -16966,7 +16966,7 @@ func (ec *executionContext) _Benefit_faceValueCents(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Benefit_faceValueCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Benefit", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Benefit", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _Benefit_quota(ctx context.Context, field graphql.CollectedField, obj *ent.Benefit) (ret graphql.Marshaler) {
@@ -16989,7 +16989,7 @@ func (ec *executionContext) _Benefit_quota(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Benefit_quota(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Benefit", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Benefit", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _Benefit_quotaPeriod(ctx context.Context, field graphql.CollectedField, obj *ent.Benefit) (ret graphql.Marshaler) {
@@ -17012,7 +17012,7 @@ func (ec *executionContext) _Benefit_quotaPeriod(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Benefit_quotaPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Benefit", field, false, false, errors.New("field of type QuotaPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("Benefit", field, false, false, errNoChildrenQuotaPeriod)
 }
 
 func (ec *executionContext) _BenefitClaim_id(ctx context.Context, field graphql.CollectedField, obj *ent.BenefitClaim) (ret graphql.Marshaler) {
@@ -17035,7 +17035,7 @@ func (ec *executionContext) _BenefitClaim_id(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_BenefitClaim_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BenefitClaim", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("BenefitClaim", field, false, false, errNoChildrenID)
 }
 
 func (ec *executionContext) _BenefitClaim_period(ctx context.Context, field graphql.CollectedField, obj *ent.BenefitClaim) (ret graphql.Marshaler) {
@@ -17058,7 +17058,7 @@ func (ec *executionContext) _BenefitClaim_period(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_BenefitClaim_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BenefitClaim", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("BenefitClaim", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _BenefitClaim_source(ctx context.Context, field graphql.CollectedField, obj *ent.BenefitClaim) (ret graphql.Marshaler) {
@@ -17081,7 +17081,7 @@ func (ec *executionContext) _BenefitClaim_source(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_BenefitClaim_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BenefitClaim", field, false, false, errors.New("field of type BenefitClaimSource does not have child fields"))
+	return graphql.NewScalarFieldContext("BenefitClaim", field, false, false, errNoChildrenBenefitClaimSource)
 }
 
 func (ec *executionContext) _BenefitClaim_faceValueCents(ctx context.Context, field graphql.CollectedField, obj *ent.BenefitClaim) (ret graphql.Marshaler) {
@@ -17104,7 +17104,7 @@ func (ec *executionContext) _BenefitClaim_faceValueCents(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_BenefitClaim_faceValueCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BenefitClaim", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("BenefitClaim", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _BenefitClaim_claimedAt(ctx context.Context, field graphql.CollectedField, obj *ent.BenefitClaim) (ret graphql.Marshaler) {
@@ -17127,7 +17127,7 @@ func (ec *executionContext) _BenefitClaim_claimedAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_BenefitClaim_claimedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BenefitClaim", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("BenefitClaim", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _BenefitClaim_benefit(ctx context.Context, field graphql.CollectedField, obj *ent.BenefitClaim) (ret graphql.Marshaler) {
@@ -17246,7 +17246,7 @@ func (ec *executionContext) _BenefitClaimConnection_totalCount(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_BenefitClaimConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BenefitClaimConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("BenefitClaimConnection", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _BenefitClaimEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.BenefitClaimEdge) (ret graphql.Marshaler) {
@@ -17301,7 +17301,7 @@ func (ec *executionContext) _BenefitClaimEdge_cursor(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_BenefitClaimEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BenefitClaimEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+	return graphql.NewScalarFieldContext("BenefitClaimEdge", field, false, false, errNoChildrenCursor)
 }
 
 func (ec *executionContext) _Campaign_key(ctx context.Context, field graphql.CollectedField, obj *ent.Campaign) (ret graphql.Marshaler) {
@@ -17324,7 +17324,7 @@ func (ec *executionContext) _Campaign_key(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Campaign_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Campaign", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Campaign", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _Campaign_name(ctx context.Context, field graphql.CollectedField, obj *ent.Campaign) (ret graphql.Marshaler) {
@@ -17347,7 +17347,7 @@ func (ec *executionContext) _Campaign_name(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Campaign_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Campaign", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Campaign", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _Campaign_trigger(ctx context.Context, field graphql.CollectedField, obj *ent.Campaign) (ret graphql.Marshaler) {
@@ -17402,7 +17402,7 @@ func (ec *executionContext) _Campaign_segment(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Campaign_segment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Campaign", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Campaign", field, true, true, errNoChildrenString)
 }
 
 func (ec *executionContext) _Campaign_action(ctx context.Context, field graphql.CollectedField, obj *ent.Campaign) (ret graphql.Marshaler) {
@@ -17457,7 +17457,7 @@ func (ec *executionContext) _Campaign_frequencyCapHits(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_Campaign_frequencyCapHits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Campaign", field, true, true, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Campaign", field, true, true, errNoChildrenInt)
 }
 
 func (ec *executionContext) _Campaign_frequencyCapDays(ctx context.Context, field graphql.CollectedField, obj *ent.Campaign) (ret graphql.Marshaler) {
@@ -17480,7 +17480,7 @@ func (ec *executionContext) _Campaign_frequencyCapDays(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_Campaign_frequencyCapDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Campaign", field, true, true, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Campaign", field, true, true, errNoChildrenInt)
 }
 
 func (ec *executionContext) _Campaign_budgetPoints(ctx context.Context, field graphql.CollectedField, obj *ent.Campaign) (ret graphql.Marshaler) {
@@ -17503,7 +17503,7 @@ func (ec *executionContext) _Campaign_budgetPoints(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Campaign_budgetPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Campaign", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Campaign", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _Campaign_spentPoints(ctx context.Context, field graphql.CollectedField, obj *ent.Campaign) (ret graphql.Marshaler) {
@@ -17526,7 +17526,7 @@ func (ec *executionContext) _Campaign_spentPoints(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Campaign_spentPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Campaign", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Campaign", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _Campaign_status(ctx context.Context, field graphql.CollectedField, obj *ent.Campaign) (ret graphql.Marshaler) {
@@ -17549,7 +17549,7 @@ func (ec *executionContext) _Campaign_status(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Campaign_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Campaign", field, false, false, errors.New("field of type CampaignStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("Campaign", field, false, false, errNoChildrenCampaignStatus)
 }
 
 func (ec *executionContext) _Campaign_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Campaign) (ret graphql.Marshaler) {
@@ -17572,7 +17572,7 @@ func (ec *executionContext) _Campaign_createdAt(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Campaign_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Campaign", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("Campaign", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _Campaign_runs(ctx context.Context, field graphql.CollectedField, obj *ent.Campaign) (ret graphql.Marshaler) {
@@ -17639,7 +17639,7 @@ func (ec *executionContext) _CampaignAction_kind(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_CampaignAction_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CampaignAction", field, false, false, errors.New("field of type CampaignActionKind does not have child fields"))
+	return graphql.NewScalarFieldContext("CampaignAction", field, false, false, errNoChildrenCampaignActionKind)
 }
 
 func (ec *executionContext) _CampaignAction_points(ctx context.Context, field graphql.CollectedField, obj *model.CampaignAction) (ret graphql.Marshaler) {
@@ -17662,7 +17662,7 @@ func (ec *executionContext) _CampaignAction_points(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_CampaignAction_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CampaignAction", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CampaignAction", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _CampaignAction_budget(ctx context.Context, field graphql.CollectedField, obj *model.CampaignAction) (ret graphql.Marshaler) {
@@ -17685,7 +17685,7 @@ func (ec *executionContext) _CampaignAction_budget(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_CampaignAction_budget(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CampaignAction", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CampaignAction", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _CampaignAction_benefitKey(ctx context.Context, field graphql.CollectedField, obj *model.CampaignAction) (ret graphql.Marshaler) {
@@ -17708,7 +17708,7 @@ func (ec *executionContext) _CampaignAction_benefitKey(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_CampaignAction_benefitKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CampaignAction", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CampaignAction", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _CampaignAction_validDays(ctx context.Context, field graphql.CollectedField, obj *model.CampaignAction) (ret graphql.Marshaler) {
@@ -17731,7 +17731,7 @@ func (ec *executionContext) _CampaignAction_validDays(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_CampaignAction_validDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CampaignAction", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CampaignAction", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _CampaignAction_partner(ctx context.Context, field graphql.CollectedField, obj *model.CampaignAction) (ret graphql.Marshaler) {
@@ -17754,7 +17754,7 @@ func (ec *executionContext) _CampaignAction_partner(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_CampaignAction_partner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CampaignAction", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CampaignAction", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _CampaignAction_template(ctx context.Context, field graphql.CollectedField, obj *model.CampaignAction) (ret graphql.Marshaler) {
@@ -17777,7 +17777,7 @@ func (ec *executionContext) _CampaignAction_template(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_CampaignAction_template(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CampaignAction", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CampaignAction", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _CampaignCost_members(ctx context.Context, field graphql.CollectedField, obj *model.CampaignCost) (ret graphql.Marshaler) {
@@ -17800,7 +17800,7 @@ func (ec *executionContext) _CampaignCost_members(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_CampaignCost_members(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CampaignCost", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CampaignCost", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _CampaignCost_skipped(ctx context.Context, field graphql.CollectedField, obj *model.CampaignCost) (ret graphql.Marshaler) {
@@ -17823,7 +17823,7 @@ func (ec *executionContext) _CampaignCost_skipped(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_CampaignCost_skipped(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CampaignCost", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CampaignCost", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _CampaignCost_points(ctx context.Context, field graphql.CollectedField, obj *model.CampaignCost) (ret graphql.Marshaler) {
@@ -17846,7 +17846,7 @@ func (ec *executionContext) _CampaignCost_points(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_CampaignCost_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CampaignCost", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CampaignCost", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _CampaignCost_costCents(ctx context.Context, field graphql.CollectedField, obj *model.CampaignCost) (ret graphql.Marshaler) {
@@ -17869,7 +17869,7 @@ func (ec *executionContext) _CampaignCost_costCents(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_CampaignCost_costCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CampaignCost", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CampaignCost", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _CampaignCost_coupons(ctx context.Context, field graphql.CollectedField, obj *model.CampaignCost) (ret graphql.Marshaler) {
@@ -17892,7 +17892,7 @@ func (ec *executionContext) _CampaignCost_coupons(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_CampaignCost_coupons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CampaignCost", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CampaignCost", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _CampaignCost_couponCents(ctx context.Context, field graphql.CollectedField, obj *model.CampaignCost) (ret graphql.Marshaler) {
@@ -17915,7 +17915,7 @@ func (ec *executionContext) _CampaignCost_couponCents(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_CampaignCost_couponCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CampaignCost", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CampaignCost", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _CampaignPayload_campaign(ctx context.Context, field graphql.CollectedField, obj *model.CampaignPayload) (ret graphql.Marshaler) {
@@ -18002,7 +18002,7 @@ func (ec *executionContext) _CampaignResult_member(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_CampaignResult_member(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CampaignResult", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CampaignResult", field, true, true, errNoChildrenString)
 }
 
 func (ec *executionContext) _CampaignResult_status(ctx context.Context, field graphql.CollectedField, obj *ent.CampaignResult) (ret graphql.Marshaler) {
@@ -18025,7 +18025,7 @@ func (ec *executionContext) _CampaignResult_status(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_CampaignResult_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CampaignResult", field, false, false, errors.New("field of type CampaignResultStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("CampaignResult", field, false, false, errNoChildrenCampaignResultStatus)
 }
 
 func (ec *executionContext) _CampaignResult_reason(ctx context.Context, field graphql.CollectedField, obj *ent.CampaignResult) (ret graphql.Marshaler) {
@@ -18048,7 +18048,7 @@ func (ec *executionContext) _CampaignResult_reason(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_CampaignResult_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CampaignResult", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CampaignResult", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _CampaignResult_points(ctx context.Context, field graphql.CollectedField, obj *ent.CampaignResult) (ret graphql.Marshaler) {
@@ -18071,7 +18071,7 @@ func (ec *executionContext) _CampaignResult_points(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_CampaignResult_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CampaignResult", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CampaignResult", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _CampaignResultConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CampaignResultConnection) (ret graphql.Marshaler) {
@@ -18190,7 +18190,7 @@ func (ec *executionContext) _CampaignResultEdge_cursor(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_CampaignResultEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CampaignResultEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+	return graphql.NewScalarFieldContext("CampaignResultEdge", field, false, false, errNoChildrenCursor)
 }
 
 func (ec *executionContext) _CampaignRun_key(ctx context.Context, field graphql.CollectedField, obj *ent.CampaignRun) (ret graphql.Marshaler) {
@@ -18213,7 +18213,7 @@ func (ec *executionContext) _CampaignRun_key(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_CampaignRun_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CampaignRun", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CampaignRun", field, true, true, errNoChildrenString)
 }
 
 func (ec *executionContext) _CampaignRun_startedAt(ctx context.Context, field graphql.CollectedField, obj *ent.CampaignRun) (ret graphql.Marshaler) {
@@ -18236,7 +18236,7 @@ func (ec *executionContext) _CampaignRun_startedAt(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_CampaignRun_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CampaignRun", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("CampaignRun", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _CampaignRun_finishedAt(ctx context.Context, field graphql.CollectedField, obj *ent.CampaignRun) (ret graphql.Marshaler) {
@@ -18259,7 +18259,7 @@ func (ec *executionContext) _CampaignRun_finishedAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_CampaignRun_finishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CampaignRun", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("CampaignRun", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _CampaignRun_done(ctx context.Context, field graphql.CollectedField, obj *ent.CampaignRun) (ret graphql.Marshaler) {
@@ -18282,7 +18282,7 @@ func (ec *executionContext) _CampaignRun_done(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_CampaignRun_done(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CampaignRun", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CampaignRun", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _CampaignRun_skipped(ctx context.Context, field graphql.CollectedField, obj *ent.CampaignRun) (ret graphql.Marshaler) {
@@ -18305,7 +18305,7 @@ func (ec *executionContext) _CampaignRun_skipped(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_CampaignRun_skipped(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CampaignRun", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CampaignRun", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _CampaignRun_failed(ctx context.Context, field graphql.CollectedField, obj *ent.CampaignRun) (ret graphql.Marshaler) {
@@ -18328,7 +18328,7 @@ func (ec *executionContext) _CampaignRun_failed(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_CampaignRun_failed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CampaignRun", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CampaignRun", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _CampaignRun_points(ctx context.Context, field graphql.CollectedField, obj *ent.CampaignRun) (ret graphql.Marshaler) {
@@ -18351,7 +18351,7 @@ func (ec *executionContext) _CampaignRun_points(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_CampaignRun_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CampaignRun", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CampaignRun", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _CampaignRun_results(ctx context.Context, field graphql.CollectedField, obj *ent.CampaignRun) (ret graphql.Marshaler) {
@@ -18514,7 +18514,7 @@ func (ec *executionContext) _CampaignRunEdge_cursor(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_CampaignRunEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CampaignRunEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+	return graphql.NewScalarFieldContext("CampaignRunEdge", field, false, false, errNoChildrenCursor)
 }
 
 func (ec *executionContext) _CampaignTrigger_kind(ctx context.Context, field graphql.CollectedField, obj *model.CampaignTrigger) (ret graphql.Marshaler) {
@@ -18537,7 +18537,7 @@ func (ec *executionContext) _CampaignTrigger_kind(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_CampaignTrigger_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CampaignTrigger", field, false, false, errors.New("field of type CampaignTriggerKind does not have child fields"))
+	return graphql.NewScalarFieldContext("CampaignTrigger", field, false, false, errNoChildrenCampaignTriggerKind)
 }
 
 func (ec *executionContext) _CampaignTrigger_at(ctx context.Context, field graphql.CollectedField, obj *model.CampaignTrigger) (ret graphql.Marshaler) {
@@ -18560,7 +18560,7 @@ func (ec *executionContext) _CampaignTrigger_at(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_CampaignTrigger_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CampaignTrigger", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("CampaignTrigger", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _CampaignTrigger_timeOfDay(ctx context.Context, field graphql.CollectedField, obj *model.CampaignTrigger) (ret graphql.Marshaler) {
@@ -18583,7 +18583,7 @@ func (ec *executionContext) _CampaignTrigger_timeOfDay(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_CampaignTrigger_timeOfDay(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CampaignTrigger", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CampaignTrigger", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _CampaignTrigger_weekday(ctx context.Context, field graphql.CollectedField, obj *model.CampaignTrigger) (ret graphql.Marshaler) {
@@ -18606,7 +18606,7 @@ func (ec *executionContext) _CampaignTrigger_weekday(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_CampaignTrigger_weekday(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CampaignTrigger", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CampaignTrigger", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _CampaignTrigger_monthDay(ctx context.Context, field graphql.CollectedField, obj *model.CampaignTrigger) (ret graphql.Marshaler) {
@@ -18629,7 +18629,7 @@ func (ec *executionContext) _CampaignTrigger_monthDay(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_CampaignTrigger_monthDay(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CampaignTrigger", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CampaignTrigger", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _CampaignTrigger_event(ctx context.Context, field graphql.CollectedField, obj *model.CampaignTrigger) (ret graphql.Marshaler) {
@@ -18652,7 +18652,7 @@ func (ec *executionContext) _CampaignTrigger_event(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_CampaignTrigger_event(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CampaignTrigger", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CampaignTrigger", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _CampaignTrigger_tier(ctx context.Context, field graphql.CollectedField, obj *model.CampaignTrigger) (ret graphql.Marshaler) {
@@ -18675,7 +18675,7 @@ func (ec *executionContext) _CampaignTrigger_tier(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_CampaignTrigger_tier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CampaignTrigger", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CampaignTrigger", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _CampaignTrigger_medal(ctx context.Context, field graphql.CollectedField, obj *model.CampaignTrigger) (ret graphql.Marshaler) {
@@ -18698,7 +18698,7 @@ func (ec *executionContext) _CampaignTrigger_medal(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_CampaignTrigger_medal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CampaignTrigger", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CampaignTrigger", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _CampaignTrigger_level(ctx context.Context, field graphql.CollectedField, obj *model.CampaignTrigger) (ret graphql.Marshaler) {
@@ -18721,7 +18721,7 @@ func (ec *executionContext) _CampaignTrigger_level(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_CampaignTrigger_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CampaignTrigger", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CampaignTrigger", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _CancelPlusPayload_term(ctx context.Context, field graphql.CollectedField, obj *model.CancelPlusPayload) (ret graphql.Marshaler) {
@@ -18808,7 +18808,7 @@ func (ec *executionContext) _CancelPlusPayload_refundableCents(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_CancelPlusPayload_refundableCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CancelPlusPayload", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CancelPlusPayload", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _CancelPlusPayload_refundedCents(ctx context.Context, field graphql.CollectedField, obj *model.CancelPlusPayload) (ret graphql.Marshaler) {
@@ -18831,7 +18831,7 @@ func (ec *executionContext) _CancelPlusPayload_refundedCents(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_CancelPlusPayload_refundedCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CancelPlusPayload", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CancelPlusPayload", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _CancelPlusPayload_replayed(ctx context.Context, field graphql.CollectedField, obj *model.CancelPlusPayload) (ret graphql.Marshaler) {
@@ -18854,7 +18854,7 @@ func (ec *executionContext) _CancelPlusPayload_replayed(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_CancelPlusPayload_replayed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CancelPlusPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("CancelPlusPayload", field, false, false, errNoChildrenBoolean)
 }
 
 func (ec *executionContext) _CancelPlusPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CancelPlusPayload) (ret graphql.Marshaler) {
@@ -18909,7 +18909,7 @@ func (ec *executionContext) _CategoryPreference_category(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_CategoryPreference_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CategoryPreference", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CategoryPreference", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _CategoryPreference_sharePercent(ctx context.Context, field graphql.CollectedField, obj *model.CategoryPreference) (ret graphql.Marshaler) {
@@ -18932,7 +18932,7 @@ func (ec *executionContext) _CategoryPreference_sharePercent(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_CategoryPreference_sharePercent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CategoryPreference", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("CategoryPreference", field, false, false, errNoChildrenFloat)
 }
 
 func (ec *executionContext) _ClaimBenefitPayload_claim(ctx context.Context, field graphql.CollectedField, obj *model.ClaimBenefitPayload) (ret graphql.Marshaler) {
@@ -18987,7 +18987,7 @@ func (ec *executionContext) _ClaimBenefitPayload_remaining(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_ClaimBenefitPayload_remaining(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ClaimBenefitPayload", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ClaimBenefitPayload", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _ClaimBenefitPayload_replayed(ctx context.Context, field graphql.CollectedField, obj *model.ClaimBenefitPayload) (ret graphql.Marshaler) {
@@ -19010,7 +19010,7 @@ func (ec *executionContext) _ClaimBenefitPayload_replayed(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_ClaimBenefitPayload_replayed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ClaimBenefitPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("ClaimBenefitPayload", field, false, false, errNoChildrenBoolean)
 }
 
 func (ec *executionContext) _ClaimBenefitPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ClaimBenefitPayload) (ret graphql.Marshaler) {
@@ -19097,7 +19097,7 @@ func (ec *executionContext) _ClaimPartnerBenefitPayload_replayed(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_ClaimPartnerBenefitPayload_replayed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ClaimPartnerBenefitPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("ClaimPartnerBenefitPayload", field, false, false, errNoChildrenBoolean)
 }
 
 func (ec *executionContext) _ClaimPartnerBenefitPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ClaimPartnerBenefitPayload) (ret graphql.Marshaler) {
@@ -19152,7 +19152,7 @@ func (ec *executionContext) _CoefficientBand_minReputation(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_CoefficientBand_minReputation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CoefficientBand", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CoefficientBand", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _CoefficientBand_minCredit(ctx context.Context, field graphql.CollectedField, obj *rules.CoefficientBand) (ret graphql.Marshaler) {
@@ -19175,7 +19175,7 @@ func (ec *executionContext) _CoefficientBand_minCredit(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_CoefficientBand_minCredit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CoefficientBand", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CoefficientBand", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _CoefficientBand_maxRefundPermille(ctx context.Context, field graphql.CollectedField, obj *rules.CoefficientBand) (ret graphql.Marshaler) {
@@ -19198,7 +19198,7 @@ func (ec *executionContext) _CoefficientBand_maxRefundPermille(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_CoefficientBand_maxRefundPermille(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CoefficientBand", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CoefficientBand", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _CoefficientBand_percent(ctx context.Context, field graphql.CollectedField, obj *rules.CoefficientBand) (ret graphql.Marshaler) {
@@ -19221,7 +19221,7 @@ func (ec *executionContext) _CoefficientBand_percent(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_CoefficientBand_percent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CoefficientBand", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CoefficientBand", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _CoefficientRules_ordinaryPercent(ctx context.Context, field graphql.CollectedField, obj *rules.Coefficient) (ret graphql.Marshaler) {
@@ -19244,7 +19244,7 @@ func (ec *executionContext) _CoefficientRules_ordinaryPercent(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_CoefficientRules_ordinaryPercent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CoefficientRules", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CoefficientRules", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _CoefficientRules_riskBelow(ctx context.Context, field graphql.CollectedField, obj *rules.Coefficient) (ret graphql.Marshaler) {
@@ -19267,7 +19267,7 @@ func (ec *executionContext) _CoefficientRules_riskBelow(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_CoefficientRules_riskBelow(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CoefficientRules", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CoefficientRules", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _CoefficientRules_riskPercent(ctx context.Context, field graphql.CollectedField, obj *rules.Coefficient) (ret graphql.Marshaler) {
@@ -19290,7 +19290,7 @@ func (ec *executionContext) _CoefficientRules_riskPercent(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_CoefficientRules_riskPercent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CoefficientRules", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CoefficientRules", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _CoefficientRules_bands(ctx context.Context, field graphql.CollectedField, obj *rules.Coefficient) (ret graphql.Marshaler) {
@@ -19441,7 +19441,7 @@ func (ec *executionContext) _Condition_tag(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Condition_tag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Condition", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Condition", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _Condition_field(ctx context.Context, field graphql.CollectedField, obj *cond.Node) (ret graphql.Marshaler) {
@@ -19464,7 +19464,7 @@ func (ec *executionContext) _Condition_field(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Condition_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Condition", field, false, false, errors.New("field of type ConditionField does not have child fields"))
+	return graphql.NewScalarFieldContext("Condition", field, false, false, errNoChildrenConditionField)
 }
 
 func (ec *executionContext) _Condition_min(ctx context.Context, field graphql.CollectedField, obj *cond.Node) (ret graphql.Marshaler) {
@@ -19487,7 +19487,7 @@ func (ec *executionContext) _Condition_min(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Condition_min(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Condition", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Condition", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _Condition_max(ctx context.Context, field graphql.CollectedField, obj *cond.Node) (ret graphql.Marshaler) {
@@ -19510,7 +19510,7 @@ func (ec *executionContext) _Condition_max(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Condition_max(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Condition", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Condition", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _Condition_values(ctx context.Context, field graphql.CollectedField, obj *cond.Node) (ret graphql.Marshaler) {
@@ -19533,7 +19533,7 @@ func (ec *executionContext) _Condition_values(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Condition_values(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Condition", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Condition", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _Condition_flag(ctx context.Context, field graphql.CollectedField, obj *cond.Node) (ret graphql.Marshaler) {
@@ -19556,7 +19556,7 @@ func (ec *executionContext) _Condition_flag(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Condition_flag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Condition", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Condition", field, false, false, errNoChildrenBoolean)
 }
 
 func (ec *executionContext) _Condition_windowMonths(ctx context.Context, field graphql.CollectedField, obj *cond.Node) (ret graphql.Marshaler) {
@@ -19579,7 +19579,7 @@ func (ec *executionContext) _Condition_windowMonths(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Condition_windowMonths(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Condition", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Condition", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _Condition_category(ctx context.Context, field graphql.CollectedField, obj *cond.Node) (ret graphql.Marshaler) {
@@ -19602,7 +19602,7 @@ func (ec *executionContext) _Condition_category(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Condition_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Condition", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Condition", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _Condition_medal(ctx context.Context, field graphql.CollectedField, obj *cond.Node) (ret graphql.Marshaler) {
@@ -19625,7 +19625,7 @@ func (ec *executionContext) _Condition_medal(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Condition_medal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Condition", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Condition", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _ConfigEntry_key(ctx context.Context, field graphql.CollectedField, obj *model.ConfigEntry) (ret graphql.Marshaler) {
@@ -19648,7 +19648,7 @@ func (ec *executionContext) _ConfigEntry_key(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_ConfigEntry_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ConfigEntry", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ConfigEntry", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _ConfigEntry_value(ctx context.Context, field graphql.CollectedField, obj *model.ConfigEntry) (ret graphql.Marshaler) {
@@ -19671,7 +19671,7 @@ func (ec *executionContext) _ConfigEntry_value(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_ConfigEntry_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ConfigEntry", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ConfigEntry", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _Coupon_benefit(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -19726,7 +19726,7 @@ func (ec *executionContext) _Coupon_campaign(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_campaign(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, true, true, errNoChildrenString)
 }
 
 func (ec *executionContext) _Coupon_issuedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -19749,7 +19749,7 @@ func (ec *executionContext) _Coupon_issuedAt(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_issuedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _Coupon_expiresAt(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -19772,7 +19772,7 @@ func (ec *executionContext) _Coupon_expiresAt(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _Coupon_usedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -19795,7 +19795,7 @@ func (ec *executionContext) _Coupon_usedAt(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_usedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _CreateCampaignPayload_campaign(ctx context.Context, field graphql.CollectedField, obj *model.CreateCampaignPayload) (ret graphql.Marshaler) {
@@ -20042,7 +20042,7 @@ func (ec *executionContext) _CreateWebhookEndpointPayload_secret(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_CreateWebhookEndpointPayload_secret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreateWebhookEndpointPayload", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CreateWebhookEndpointPayload", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _CreateWebhookEndpointPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CreateWebhookEndpointPayload) (ret graphql.Marshaler) {
@@ -20225,7 +20225,7 @@ func (ec *executionContext) _EarningRules_purchaseMinLineCents(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_EarningRules_purchaseMinLineCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _EarningRules_purchaseStepCents(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
@@ -20248,7 +20248,7 @@ func (ec *executionContext) _EarningRules_purchaseStepCents(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_EarningRules_purchaseStepCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _EarningRules_purchaseMilliPointsPerYuan(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
@@ -20271,7 +20271,7 @@ func (ec *executionContext) _EarningRules_purchaseMilliPointsPerYuan(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_EarningRules_purchaseMilliPointsPerYuan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _EarningRules_purchaseLineCap(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
@@ -20294,7 +20294,7 @@ func (ec *executionContext) _EarningRules_purchaseLineCap(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_EarningRules_purchaseLineCap(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _EarningRules_purchaseLineCapApp(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
@@ -20317,7 +20317,7 @@ func (ec *executionContext) _EarningRules_purchaseLineCapApp(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_EarningRules_purchaseLineCapApp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _EarningRules_excludedCategories(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
@@ -20340,7 +20340,7 @@ func (ec *executionContext) _EarningRules_excludedCategories(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_EarningRules_excludedCategories(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _EarningRules_excludedProductTypes(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
@@ -20363,7 +20363,7 @@ func (ec *executionContext) _EarningRules_excludedProductTypes(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_EarningRules_excludedProductTypes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errors.New("field of type ProductType does not have child fields"))
+	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errNoChildrenProductType)
 }
 
 func (ec *executionContext) _EarningRules_excludedOrderTypes(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
@@ -20386,7 +20386,7 @@ func (ec *executionContext) _EarningRules_excludedOrderTypes(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_EarningRules_excludedOrderTypes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errors.New("field of type OrderType does not have child fields"))
+	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errNoChildrenOrderType)
 }
 
 func (ec *executionContext) _EarningRules_excludedPaymentMethods(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
@@ -20409,7 +20409,7 @@ func (ec *executionContext) _EarningRules_excludedPaymentMethods(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_EarningRules_excludedPaymentMethods(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errors.New("field of type PaymentMethod does not have child fields"))
+	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errNoChildrenPaymentMethod)
 }
 
 func (ec *executionContext) _EarningRules_plusMultiplier(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
@@ -20432,7 +20432,7 @@ func (ec *executionContext) _EarningRules_plusMultiplier(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_EarningRules_plusMultiplier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _EarningRules_review(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
@@ -20455,7 +20455,7 @@ func (ec *executionContext) _EarningRules_review(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_EarningRules_review(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _EarningRules_photoReview(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
@@ -20478,7 +20478,7 @@ func (ec *executionContext) _EarningRules_photoReview(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_EarningRules_photoReview(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _EarningRules_checkIn(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
@@ -20501,7 +20501,7 @@ func (ec *executionContext) _EarningRules_checkIn(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_EarningRules_checkIn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _EarningRules_firstMobileOrderOfDay(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
@@ -20524,7 +20524,7 @@ func (ec *executionContext) _EarningRules_firstMobileOrderOfDay(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_EarningRules_firstMobileOrderOfDay(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _EarningRules_pendingDays(ctx context.Context, field graphql.CollectedField, obj *model.EarningRules) (ret graphql.Marshaler) {
@@ -20547,7 +20547,7 @@ func (ec *executionContext) _EarningRules_pendingDays(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_EarningRules_pendingDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("EarningRules", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _EventResult_idempotencyKey(ctx context.Context, field graphql.CollectedField, obj *model.EventResult) (ret graphql.Marshaler) {
@@ -20570,7 +20570,7 @@ func (ec *executionContext) _EventResult_idempotencyKey(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_EventResult_idempotencyKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EventResult", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("EventResult", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _EventResult_status(ctx context.Context, field graphql.CollectedField, obj *model.EventResult) (ret graphql.Marshaler) {
@@ -20593,7 +20593,7 @@ func (ec *executionContext) _EventResult_status(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_EventResult_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EventResult", field, false, false, errors.New("field of type EventStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("EventResult", field, false, false, errNoChildrenEventStatus)
 }
 
 func (ec *executionContext) _EventResult_code(ctx context.Context, field graphql.CollectedField, obj *model.EventResult) (ret graphql.Marshaler) {
@@ -20616,7 +20616,7 @@ func (ec *executionContext) _EventResult_code(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_EventResult_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EventResult", field, false, false, errors.New("field of type UserErrorCode does not have child fields"))
+	return graphql.NewScalarFieldContext("EventResult", field, false, false, errNoChildrenUserErrorCode)
 }
 
 func (ec *executionContext) _EventResult_message(ctx context.Context, field graphql.CollectedField, obj *model.EventResult) (ret graphql.Marshaler) {
@@ -20639,7 +20639,7 @@ func (ec *executionContext) _EventResult_message(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_EventResult_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EventResult", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("EventResult", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _EventResult_field(ctx context.Context, field graphql.CollectedField, obj *model.EventResult) (ret graphql.Marshaler) {
@@ -20662,7 +20662,7 @@ func (ec *executionContext) _EventResult_field(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_EventResult_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EventResult", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("EventResult", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _EventResult_points(ctx context.Context, field graphql.CollectedField, obj *model.EventResult) (ret graphql.Marshaler) {
@@ -20685,7 +20685,7 @@ func (ec *executionContext) _EventResult_points(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_EventResult_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EventResult", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("EventResult", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _EventResult_pendingPoints(ctx context.Context, field graphql.CollectedField, obj *model.EventResult) (ret graphql.Marshaler) {
@@ -20708,7 +20708,7 @@ func (ec *executionContext) _EventResult_pendingPoints(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_EventResult_pendingPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EventResult", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("EventResult", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _EventResult_debtPoints(ctx context.Context, field graphql.CollectedField, obj *model.EventResult) (ret graphql.Marshaler) {
@@ -20731,7 +20731,7 @@ func (ec *executionContext) _EventResult_debtPoints(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_EventResult_debtPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EventResult", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("EventResult", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _EventResult_withholdCents(ctx context.Context, field graphql.CollectedField, obj *model.EventResult) (ret graphql.Marshaler) {
@@ -20754,7 +20754,7 @@ func (ec *executionContext) _EventResult_withholdCents(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_EventResult_withholdCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EventResult", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("EventResult", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _ExpiryRules_yearsAfterEarning(ctx context.Context, field graphql.CollectedField, obj *model.ExpiryRules) (ret graphql.Marshaler) {
@@ -20777,7 +20777,7 @@ func (ec *executionContext) _ExpiryRules_yearsAfterEarning(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_ExpiryRules_yearsAfterEarning(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ExpiryRules", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ExpiryRules", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _FundPartnerBudgetPayload_funded(ctx context.Context, field graphql.CollectedField, obj *model.FundPartnerBudgetPayload) (ret graphql.Marshaler) {
@@ -20800,7 +20800,7 @@ func (ec *executionContext) _FundPartnerBudgetPayload_funded(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_FundPartnerBudgetPayload_funded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FundPartnerBudgetPayload", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("FundPartnerBudgetPayload", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _FundPartnerBudgetPayload_granted(ctx context.Context, field graphql.CollectedField, obj *model.FundPartnerBudgetPayload) (ret graphql.Marshaler) {
@@ -20823,7 +20823,7 @@ func (ec *executionContext) _FundPartnerBudgetPayload_granted(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_FundPartnerBudgetPayload_granted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FundPartnerBudgetPayload", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("FundPartnerBudgetPayload", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _FundPartnerBudgetPayload_replayed(ctx context.Context, field graphql.CollectedField, obj *model.FundPartnerBudgetPayload) (ret graphql.Marshaler) {
@@ -20846,7 +20846,7 @@ func (ec *executionContext) _FundPartnerBudgetPayload_replayed(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_FundPartnerBudgetPayload_replayed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FundPartnerBudgetPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("FundPartnerBudgetPayload", field, false, false, errNoChildrenBoolean)
 }
 
 func (ec *executionContext) _FundPartnerBudgetPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.FundPartnerBudgetPayload) (ret graphql.Marshaler) {
@@ -20933,7 +20933,7 @@ func (ec *executionContext) _FundStoreBudgetPayload_replayed(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_FundStoreBudgetPayload_replayed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FundStoreBudgetPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("FundStoreBudgetPayload", field, false, false, errNoChildrenBoolean)
 }
 
 func (ec *executionContext) _FundStoreBudgetPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.FundStoreBudgetPayload) (ret graphql.Marshaler) {
@@ -20988,7 +20988,7 @@ func (ec *executionContext) _FundedPoints_funding(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_FundedPoints_funding(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FundedPoints", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("FundedPoints", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _FundedPoints_points(ctx context.Context, field graphql.CollectedField, obj *model.FundedPoints) (ret graphql.Marshaler) {
@@ -21011,7 +21011,7 @@ func (ec *executionContext) _FundedPoints_points(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_FundedPoints_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FundedPoints", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("FundedPoints", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _FundedPoints_valueCents(ctx context.Context, field graphql.CollectedField, obj *model.FundedPoints) (ret graphql.Marshaler) {
@@ -21034,7 +21034,7 @@ func (ec *executionContext) _FundedPoints_valueCents(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_FundedPoints_valueCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FundedPoints", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("FundedPoints", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _IssuePlusCodesPayload_batch(ctx context.Context, field graphql.CollectedField, obj *model.IssuePlusCodesPayload) (ret graphql.Marshaler) {
@@ -21089,7 +21089,7 @@ func (ec *executionContext) _IssuePlusCodesPayload_codes(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_IssuePlusCodesPayload_codes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("IssuePlusCodesPayload", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("IssuePlusCodesPayload", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _IssuePlusCodesPayload_replayed(ctx context.Context, field graphql.CollectedField, obj *model.IssuePlusCodesPayload) (ret graphql.Marshaler) {
@@ -21112,7 +21112,7 @@ func (ec *executionContext) _IssuePlusCodesPayload_replayed(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_IssuePlusCodesPayload_replayed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("IssuePlusCodesPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("IssuePlusCodesPayload", field, false, false, errNoChildrenBoolean)
 }
 
 func (ec *executionContext) _IssuePlusCodesPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.IssuePlusCodesPayload) (ret graphql.Marshaler) {
@@ -21167,7 +21167,7 @@ func (ec *executionContext) _Medal_id(ctx context.Context, field graphql.Collect
 	)
 }
 func (ec *executionContext) fieldContext_Medal_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Medal", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("Medal", field, false, false, errNoChildrenID)
 }
 
 func (ec *executionContext) _Medal_key(ctx context.Context, field graphql.CollectedField, obj *ent.Medal) (ret graphql.Marshaler) {
@@ -21190,7 +21190,7 @@ func (ec *executionContext) _Medal_key(ctx context.Context, field graphql.Collec
 	)
 }
 func (ec *executionContext) fieldContext_Medal_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Medal", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Medal", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _Medal_name(ctx context.Context, field graphql.CollectedField, obj *ent.Medal) (ret graphql.Marshaler) {
@@ -21213,7 +21213,7 @@ func (ec *executionContext) _Medal_name(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Medal_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Medal", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Medal", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _Medal_kind(ctx context.Context, field graphql.CollectedField, obj *ent.Medal) (ret graphql.Marshaler) {
@@ -21236,7 +21236,7 @@ func (ec *executionContext) _Medal_kind(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Medal_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Medal", field, false, false, errors.New("field of type MedalKind does not have child fields"))
+	return graphql.NewScalarFieldContext("Medal", field, false, false, errNoChildrenMedalKind)
 }
 
 func (ec *executionContext) _Medal_thresholds(ctx context.Context, field graphql.CollectedField, obj *ent.Medal) (ret graphql.Marshaler) {
@@ -21259,7 +21259,7 @@ func (ec *executionContext) _Medal_thresholds(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Medal_thresholds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Medal", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Medal", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _MedalChange_id(ctx context.Context, field graphql.CollectedField, obj *ent.MedalChange) (ret graphql.Marshaler) {
@@ -21282,7 +21282,7 @@ func (ec *executionContext) _MedalChange_id(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_MedalChange_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MedalChange", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("MedalChange", field, false, false, errNoChildrenID)
 }
 
 func (ec *executionContext) _MedalChange_medalKey(ctx context.Context, field graphql.CollectedField, obj *ent.MedalChange) (ret graphql.Marshaler) {
@@ -21305,7 +21305,7 @@ func (ec *executionContext) _MedalChange_medalKey(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_MedalChange_medalKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MedalChange", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("MedalChange", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _MedalChange_fromLevel(ctx context.Context, field graphql.CollectedField, obj *ent.MedalChange) (ret graphql.Marshaler) {
@@ -21328,7 +21328,7 @@ func (ec *executionContext) _MedalChange_fromLevel(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_MedalChange_fromLevel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MedalChange", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("MedalChange", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _MedalChange_toLevel(ctx context.Context, field graphql.CollectedField, obj *ent.MedalChange) (ret graphql.Marshaler) {
@@ -21351,7 +21351,7 @@ func (ec *executionContext) _MedalChange_toLevel(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_MedalChange_toLevel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MedalChange", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("MedalChange", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _MedalChange_reason(ctx context.Context, field graphql.CollectedField, obj *ent.MedalChange) (ret graphql.Marshaler) {
@@ -21374,7 +21374,7 @@ func (ec *executionContext) _MedalChange_reason(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_MedalChange_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MedalChange", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("MedalChange", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _MedalChange_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.MedalChange) (ret graphql.Marshaler) {
@@ -21397,7 +21397,7 @@ func (ec *executionContext) _MedalChange_createdAt(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_MedalChange_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MedalChange", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("MedalChange", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _MedalChangeConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.MedalChangeConnection) (ret graphql.Marshaler) {
@@ -21484,7 +21484,7 @@ func (ec *executionContext) _MedalChangeConnection_totalCount(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_MedalChangeConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MedalChangeConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("MedalChangeConnection", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _MedalChangeEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.MedalChangeEdge) (ret graphql.Marshaler) {
@@ -21539,7 +21539,7 @@ func (ec *executionContext) _MedalChangeEdge_cursor(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_MedalChangeEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MedalChangeEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+	return graphql.NewScalarFieldContext("MedalChangeEdge", field, false, false, errNoChildrenCursor)
 }
 
 func (ec *executionContext) _MedalLevelCount_medal(ctx context.Context, field graphql.CollectedField, obj *model.MedalLevelCount) (ret graphql.Marshaler) {
@@ -21594,7 +21594,7 @@ func (ec *executionContext) _MedalLevelCount_levels(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_MedalLevelCount_levels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MedalLevelCount", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("MedalLevelCount", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _MedalLevelCounts_computedAt(ctx context.Context, field graphql.CollectedField, obj *model.MedalLevelCounts) (ret graphql.Marshaler) {
@@ -21617,7 +21617,7 @@ func (ec *executionContext) _MedalLevelCounts_computedAt(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_MedalLevelCounts_computedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MedalLevelCounts", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("MedalLevelCounts", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _MedalLevelCounts_members(ctx context.Context, field graphql.CollectedField, obj *model.MedalLevelCounts) (ret graphql.Marshaler) {
@@ -21640,7 +21640,7 @@ func (ec *executionContext) _MedalLevelCounts_members(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_MedalLevelCounts_members(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MedalLevelCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("MedalLevelCounts", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _MedalLevelCounts_medals(ctx context.Context, field graphql.CollectedField, obj *model.MedalLevelCounts) (ret graphql.Marshaler) {
@@ -21695,7 +21695,7 @@ func (ec *executionContext) _MedalProgress_current(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_MedalProgress_current(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MedalProgress", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("MedalProgress", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _MedalProgress_nextLevelAt(ctx context.Context, field graphql.CollectedField, obj *model.MedalProgress) (ret graphql.Marshaler) {
@@ -21718,7 +21718,7 @@ func (ec *executionContext) _MedalProgress_nextLevelAt(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_MedalProgress_nextLevelAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MedalProgress", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("MedalProgress", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _MedalProgress_unit(ctx context.Context, field graphql.CollectedField, obj *model.MedalProgress) (ret graphql.Marshaler) {
@@ -21741,7 +21741,7 @@ func (ec *executionContext) _MedalProgress_unit(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_MedalProgress_unit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MedalProgress", field, false, false, errors.New("field of type MedalUnit does not have child fields"))
+	return graphql.NewScalarFieldContext("MedalProgress", field, false, false, errNoChildrenMedalUnit)
 }
 
 func (ec *executionContext) _MedalStatus_key(ctx context.Context, field graphql.CollectedField, obj *model.MedalStatus) (ret graphql.Marshaler) {
@@ -21764,7 +21764,7 @@ func (ec *executionContext) _MedalStatus_key(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_MedalStatus_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MedalStatus", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("MedalStatus", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _MedalStatus_name(ctx context.Context, field graphql.CollectedField, obj *model.MedalStatus) (ret graphql.Marshaler) {
@@ -21787,7 +21787,7 @@ func (ec *executionContext) _MedalStatus_name(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_MedalStatus_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MedalStatus", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("MedalStatus", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _MedalStatus_kind(ctx context.Context, field graphql.CollectedField, obj *model.MedalStatus) (ret graphql.Marshaler) {
@@ -21810,7 +21810,7 @@ func (ec *executionContext) _MedalStatus_kind(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_MedalStatus_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MedalStatus", field, false, false, errors.New("field of type MedalKind does not have child fields"))
+	return graphql.NewScalarFieldContext("MedalStatus", field, false, false, errNoChildrenMedalKind)
 }
 
 func (ec *executionContext) _MedalStatus_level(ctx context.Context, field graphql.CollectedField, obj *model.MedalStatus) (ret graphql.Marshaler) {
@@ -21833,7 +21833,7 @@ func (ec *executionContext) _MedalStatus_level(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_MedalStatus_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MedalStatus", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("MedalStatus", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _MedalStatus_progress(ctx context.Context, field graphql.CollectedField, obj *model.MedalStatus) (ret graphql.Marshaler) {
@@ -21920,7 +21920,7 @@ func (ec *executionContext) _Member_id(ctx context.Context, field graphql.Collec
 	)
 }
 func (ec *executionContext) fieldContext_Member_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Member", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("Member", field, false, false, errNoChildrenID)
 }
 
 func (ec *executionContext) _Member_externalId(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
@@ -21943,7 +21943,7 @@ func (ec *executionContext) _Member_externalId(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Member_externalId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Member", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Member", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _Member_nickname(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
@@ -21966,7 +21966,7 @@ func (ec *executionContext) _Member_nickname(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Member_nickname(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Member", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Member", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _Member_gender(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
@@ -21989,7 +21989,7 @@ func (ec *executionContext) _Member_gender(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Member_gender(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Member", field, false, false, errors.New("field of type Gender does not have child fields"))
+	return graphql.NewScalarFieldContext("Member", field, false, false, errNoChildrenGender)
 }
 
 func (ec *executionContext) _Member_birthday(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
@@ -22012,7 +22012,7 @@ func (ec *executionContext) _Member_birthday(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Member_birthday(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Member", field, false, false, errors.New("field of type Date does not have child fields"))
+	return graphql.NewScalarFieldContext("Member", field, false, false, errNoChildrenDate)
 }
 
 func (ec *executionContext) _Member_registrationChannel(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
@@ -22035,7 +22035,7 @@ func (ec *executionContext) _Member_registrationChannel(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_Member_registrationChannel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Member", field, false, false, errors.New("field of type Channel does not have child fields"))
+	return graphql.NewScalarFieldContext("Member", field, false, false, errNoChildrenChannel)
 }
 
 func (ec *executionContext) _Member_registeredAt(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
@@ -22058,7 +22058,7 @@ func (ec *executionContext) _Member_registeredAt(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Member_registeredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Member", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("Member", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _Member_status(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
@@ -22081,7 +22081,7 @@ func (ec *executionContext) _Member_status(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Member_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Member", field, false, false, errors.New("field of type MemberStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("Member", field, false, false, errNoChildrenMemberStatus)
 }
 
 func (ec *executionContext) _Member_realNameVerified(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
@@ -22104,7 +22104,7 @@ func (ec *executionContext) _Member_realNameVerified(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Member_realNameVerified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Member", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Member", field, false, false, errNoChildrenBoolean)
 }
 
 func (ec *executionContext) _Member_boundAccounts(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
@@ -22127,7 +22127,7 @@ func (ec *executionContext) _Member_boundAccounts(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Member_boundAccounts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Member", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Member", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _Member_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
@@ -22150,7 +22150,7 @@ func (ec *executionContext) _Member_updatedAt(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Member_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Member", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("Member", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _Member_tier(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
@@ -22519,7 +22519,7 @@ func (ec *executionContext) _Member_phone(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Member_phone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Member", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Member", field, true, true, errNoChildrenString)
 }
 
 func (ec *executionContext) _Member_plus(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
@@ -22688,7 +22688,7 @@ func (ec *executionContext) _Member_scoreToNextTier(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Member_scoreToNextTier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Member", field, true, true, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Member", field, true, true, errNoChildrenInt)
 }
 
 func (ec *executionContext) _Member_nextTierAdds(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
@@ -22857,7 +22857,7 @@ func (ec *executionContext) _MemberBenefit_source(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_MemberBenefit_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberBenefit", field, false, false, errors.New("field of type BenefitSource does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberBenefit", field, false, false, errNoChildrenBenefitSource)
 }
 
 func (ec *executionContext) _MemberBenefit_used(ctx context.Context, field graphql.CollectedField, obj *model.MemberBenefit) (ret graphql.Marshaler) {
@@ -22880,7 +22880,7 @@ func (ec *executionContext) _MemberBenefit_used(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_MemberBenefit_used(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberBenefit", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberBenefit", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _MemberBenefit_remaining(ctx context.Context, field graphql.CollectedField, obj *model.MemberBenefit) (ret graphql.Marshaler) {
@@ -22903,7 +22903,7 @@ func (ec *executionContext) _MemberBenefit_remaining(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_MemberBenefit_remaining(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberBenefit", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberBenefit", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _MemberBenefit_renewsAt(ctx context.Context, field graphql.CollectedField, obj *model.MemberBenefit) (ret graphql.Marshaler) {
@@ -22926,7 +22926,7 @@ func (ec *executionContext) _MemberBenefit_renewsAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_MemberBenefit_renewsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberBenefit", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberBenefit", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _MemberConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.MemberConnection) (ret graphql.Marshaler) {
@@ -23013,7 +23013,7 @@ func (ec *executionContext) _MemberConnection_totalCount(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_MemberConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberConnection", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _MemberEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.MemberEdge) (ret graphql.Marshaler) {
@@ -23068,7 +23068,7 @@ func (ec *executionContext) _MemberEdge_cursor(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_MemberEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberEdge", field, false, false, errNoChildrenCursor)
 }
 
 func (ec *executionContext) _MemberEvent_idempotencyKey(ctx context.Context, field graphql.CollectedField, obj *model.MemberEvent) (ret graphql.Marshaler) {
@@ -23091,7 +23091,7 @@ func (ec *executionContext) _MemberEvent_idempotencyKey(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_MemberEvent_idempotencyKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberEvent", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberEvent", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _MemberEvent_kind(ctx context.Context, field graphql.CollectedField, obj *model.MemberEvent) (ret graphql.Marshaler) {
@@ -23114,7 +23114,7 @@ func (ec *executionContext) _MemberEvent_kind(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_MemberEvent_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberEvent", field, false, false, errors.New("field of type EventKind does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberEvent", field, false, false, errNoChildrenEventKind)
 }
 
 func (ec *executionContext) _MemberEvent_occurredAt(ctx context.Context, field graphql.CollectedField, obj *model.MemberEvent) (ret graphql.Marshaler) {
@@ -23137,7 +23137,7 @@ func (ec *executionContext) _MemberEvent_occurredAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_MemberEvent_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberEvent", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberEvent", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _MemberEvent_receivedAt(ctx context.Context, field graphql.CollectedField, obj *model.MemberEvent) (ret graphql.Marshaler) {
@@ -23160,7 +23160,7 @@ func (ec *executionContext) _MemberEvent_receivedAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_MemberEvent_receivedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberEvent", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberEvent", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _MemberEvent_channel(ctx context.Context, field graphql.CollectedField, obj *model.MemberEvent) (ret graphql.Marshaler) {
@@ -23183,7 +23183,7 @@ func (ec *executionContext) _MemberEvent_channel(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_MemberEvent_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberEvent", field, false, false, errors.New("field of type Channel does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberEvent", field, false, false, errNoChildrenChannel)
 }
 
 func (ec *executionContext) _MemberEvent_orderId(ctx context.Context, field graphql.CollectedField, obj *model.MemberEvent) (ret graphql.Marshaler) {
@@ -23206,7 +23206,7 @@ func (ec *executionContext) _MemberEvent_orderId(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_MemberEvent_orderId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberEvent", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberEvent", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _MemberEvent_orderType(ctx context.Context, field graphql.CollectedField, obj *model.MemberEvent) (ret graphql.Marshaler) {
@@ -23229,7 +23229,7 @@ func (ec *executionContext) _MemberEvent_orderType(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_MemberEvent_orderType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberEvent", field, false, false, errors.New("field of type OrderType does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberEvent", field, false, false, errNoChildrenOrderType)
 }
 
 func (ec *executionContext) _MemberEvent_paymentMethod(ctx context.Context, field graphql.CollectedField, obj *model.MemberEvent) (ret graphql.Marshaler) {
@@ -23252,7 +23252,7 @@ func (ec *executionContext) _MemberEvent_paymentMethod(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_MemberEvent_paymentMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberEvent", field, false, false, errors.New("field of type PaymentMethod does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberEvent", field, false, false, errNoChildrenPaymentMethod)
 }
 
 func (ec *executionContext) _MemberEvent_lines(ctx context.Context, field graphql.CollectedField, obj *model.MemberEvent) (ret graphql.Marshaler) {
@@ -23307,7 +23307,7 @@ func (ec *executionContext) _MemberEvent_skus(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_MemberEvent_skus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberEvent", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberEvent", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _MemberEvent_provider(ctx context.Context, field graphql.CollectedField, obj *model.MemberEvent) (ret graphql.Marshaler) {
@@ -23330,7 +23330,7 @@ func (ec *executionContext) _MemberEvent_provider(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_MemberEvent_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberEvent", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberEvent", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _MemberEvent_reputation(ctx context.Context, field graphql.CollectedField, obj *model.MemberEvent) (ret graphql.Marshaler) {
@@ -23353,7 +23353,7 @@ func (ec *executionContext) _MemberEvent_reputation(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_MemberEvent_reputation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberEvent", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberEvent", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _MemberEvent_credit(ctx context.Context, field graphql.CollectedField, obj *model.MemberEvent) (ret graphql.Marshaler) {
@@ -23376,7 +23376,7 @@ func (ec *executionContext) _MemberEvent_credit(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_MemberEvent_credit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberEvent", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberEvent", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _MemberEvent_outcome(ctx context.Context, field graphql.CollectedField, obj *model.MemberEvent) (ret graphql.Marshaler) {
@@ -23495,7 +23495,7 @@ func (ec *executionContext) _MemberEventConnection_totalCount(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_MemberEventConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberEventConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberEventConnection", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _MemberEventEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.MemberEventEdge) (ret graphql.Marshaler) {
@@ -23550,7 +23550,7 @@ func (ec *executionContext) _MemberEventEdge_cursor(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_MemberEventEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberEventEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberEventEdge", field, false, false, errNoChildrenCursor)
 }
 
 func (ec *executionContext) _MemberMedal_id(ctx context.Context, field graphql.CollectedField, obj *ent.MemberMedal) (ret graphql.Marshaler) {
@@ -23573,7 +23573,7 @@ func (ec *executionContext) _MemberMedal_id(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_MemberMedal_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberMedal", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberMedal", field, false, false, errNoChildrenID)
 }
 
 func (ec *executionContext) _MemberMedal_medalKey(ctx context.Context, field graphql.CollectedField, obj *ent.MemberMedal) (ret graphql.Marshaler) {
@@ -23596,7 +23596,7 @@ func (ec *executionContext) _MemberMedal_medalKey(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_MemberMedal_medalKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberMedal", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberMedal", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _MemberMedal_level(ctx context.Context, field graphql.CollectedField, obj *ent.MemberMedal) (ret graphql.Marshaler) {
@@ -23619,7 +23619,7 @@ func (ec *executionContext) _MemberMedal_level(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_MemberMedal_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberMedal", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberMedal", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _MemberMedal_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.MemberMedal) (ret graphql.Marshaler) {
@@ -23642,7 +23642,7 @@ func (ec *executionContext) _MemberMedal_updatedAt(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_MemberMedal_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberMedal", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberMedal", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _MemberMedal_member(ctx context.Context, field graphql.CollectedField, obj *ent.MemberMedal) (ret graphql.Marshaler) {
@@ -23761,7 +23761,7 @@ func (ec *executionContext) _MemberMedalConnection_totalCount(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_MemberMedalConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberMedalConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberMedalConnection", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _MemberMedalEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.MemberMedalEdge) (ret graphql.Marshaler) {
@@ -23816,7 +23816,7 @@ func (ec *executionContext) _MemberMedalEdge_cursor(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_MemberMedalEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberMedalEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberMedalEdge", field, false, false, errNoChildrenCursor)
 }
 
 func (ec *executionContext) _MemberPlus_status(ctx context.Context, field graphql.CollectedField, obj *model.MemberPlus) (ret graphql.Marshaler) {
@@ -23839,7 +23839,7 @@ func (ec *executionContext) _MemberPlus_status(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_MemberPlus_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberPlus", field, true, true, errors.New("field of type PlusStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberPlus", field, true, true, errNoChildrenPlusStatus)
 }
 
 func (ec *executionContext) _MemberPlus_currentTerm(ctx context.Context, field graphql.CollectedField, obj *model.MemberPlus) (ret graphql.Marshaler) {
@@ -23894,7 +23894,7 @@ func (ec *executionContext) _MemberPlus_end(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_MemberPlus_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberPlus", field, true, true, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberPlus", field, true, true, errNoChildrenTime)
 }
 
 func (ec *executionContext) _MemberPlus_daysLeft(ctx context.Context, field graphql.CollectedField, obj *model.MemberPlus) (ret graphql.Marshaler) {
@@ -23917,7 +23917,7 @@ func (ec *executionContext) _MemberPlus_daysLeft(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_MemberPlus_daysLeft(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberPlus", field, true, true, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberPlus", field, true, true, errNoChildrenInt)
 }
 
 func (ec *executionContext) _MemberPlus_history(ctx context.Context, field graphql.CollectedField, obj *model.MemberPlus) (ret graphql.Marshaler) {
@@ -24016,7 +24016,7 @@ func (ec *executionContext) _MemberPoints_balance(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_MemberPoints_balance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberPoints", field, true, true, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberPoints", field, true, true, errNoChildrenInt)
 }
 
 func (ec *executionContext) _MemberPoints_pending(ctx context.Context, field graphql.CollectedField, obj *model.MemberPoints) (ret graphql.Marshaler) {
@@ -24039,7 +24039,7 @@ func (ec *executionContext) _MemberPoints_pending(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_MemberPoints_pending(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberPoints", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberPoints", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _MemberPoints_debt(ctx context.Context, field graphql.CollectedField, obj *model.MemberPoints) (ret graphql.Marshaler) {
@@ -24062,7 +24062,7 @@ func (ec *executionContext) _MemberPoints_debt(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_MemberPoints_debt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberPoints", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberPoints", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _MemberPoints_expiring(ctx context.Context, field graphql.CollectedField, obj *model.MemberPoints) (ret graphql.Marshaler) {
@@ -24092,7 +24092,7 @@ func (ec *executionContext) fieldContext_MemberPoints_expiring(ctx context.Conte
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return nil, errors.New("field of type Int does not have child fields")
+			return nil, errNoChildrenInt
 		},
 	}
 	defer func() {
@@ -24173,7 +24173,7 @@ func (ec *executionContext) _MemberTag_key(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_MemberTag_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberTag", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberTag", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _MemberTag_name(ctx context.Context, field graphql.CollectedField, obj *tag.Tagged) (ret graphql.Marshaler) {
@@ -24196,7 +24196,7 @@ func (ec *executionContext) _MemberTag_name(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_MemberTag_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberTag", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberTag", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _MemberTag_kind(ctx context.Context, field graphql.CollectedField, obj *tag.Tagged) (ret graphql.Marshaler) {
@@ -24219,7 +24219,7 @@ func (ec *executionContext) _MemberTag_kind(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_MemberTag_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberTag", field, false, false, errors.New("field of type TagKind does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberTag", field, false, false, errNoChildrenTagKind)
 }
 
 func (ec *executionContext) _MemberTag_since(ctx context.Context, field graphql.CollectedField, obj *tag.Tagged) (ret graphql.Marshaler) {
@@ -24242,7 +24242,7 @@ func (ec *executionContext) _MemberTag_since(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_MemberTag_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberTag", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberTag", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _MemberTag_setBy(ctx context.Context, field graphql.CollectedField, obj *tag.Tagged) (ret graphql.Marshaler) {
@@ -24265,7 +24265,7 @@ func (ec *executionContext) _MemberTag_setBy(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_MemberTag_setBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberTag", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberTag", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _MemberTag_reason(ctx context.Context, field graphql.CollectedField, obj *tag.Tagged) (ret graphql.Marshaler) {
@@ -24288,7 +24288,7 @@ func (ec *executionContext) _MemberTag_reason(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_MemberTag_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberTag", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberTag", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _MemberTag_source(ctx context.Context, field graphql.CollectedField, obj *tag.Tagged) (ret graphql.Marshaler) {
@@ -24311,7 +24311,7 @@ func (ec *executionContext) _MemberTag_source(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_MemberTag_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberTag", field, false, false, errors.New("field of type TagSource does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberTag", field, false, false, errNoChildrenTagSource)
 }
 
 func (ec *executionContext) _MemberUpdatedEvent_sequence(ctx context.Context, field graphql.CollectedField, obj *model.MemberUpdatedEvent) (ret graphql.Marshaler) {
@@ -24334,7 +24334,7 @@ func (ec *executionContext) _MemberUpdatedEvent_sequence(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_MemberUpdatedEvent_sequence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberUpdatedEvent", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberUpdatedEvent", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _MemberUpdatedEvent_type(ctx context.Context, field graphql.CollectedField, obj *model.MemberUpdatedEvent) (ret graphql.Marshaler) {
@@ -24357,7 +24357,7 @@ func (ec *executionContext) _MemberUpdatedEvent_type(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_MemberUpdatedEvent_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberUpdatedEvent", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberUpdatedEvent", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _MemberUpdatedEvent_at(ctx context.Context, field graphql.CollectedField, obj *model.MemberUpdatedEvent) (ret graphql.Marshaler) {
@@ -24380,7 +24380,7 @@ func (ec *executionContext) _MemberUpdatedEvent_at(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_MemberUpdatedEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberUpdatedEvent", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberUpdatedEvent", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _MemberUpdatedEvent_externalId(ctx context.Context, field graphql.CollectedField, obj *model.MemberUpdatedEvent) (ret graphql.Marshaler) {
@@ -24403,7 +24403,7 @@ func (ec *executionContext) _MemberUpdatedEvent_externalId(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_MemberUpdatedEvent_externalId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberUpdatedEvent", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberUpdatedEvent", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _MemberUpdatedEvent_change(ctx context.Context, field graphql.CollectedField, obj *model.MemberUpdatedEvent) (ret graphql.Marshaler) {
@@ -24426,7 +24426,7 @@ func (ec *executionContext) _MemberUpdatedEvent_change(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_MemberUpdatedEvent_change(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberUpdatedEvent", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("MemberUpdatedEvent", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _MemberUpdatedEvent_member(ctx context.Context, field graphql.CollectedField, obj *model.MemberUpdatedEvent) (ret graphql.Marshaler) {
@@ -27209,7 +27209,7 @@ func (ec *executionContext) _OrderLine_sku(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_OrderLine_sku(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OrderLine", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("OrderLine", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _OrderLine_category(ctx context.Context, field graphql.CollectedField, obj *model.OrderLine) (ret graphql.Marshaler) {
@@ -27232,7 +27232,7 @@ func (ec *executionContext) _OrderLine_category(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_OrderLine_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OrderLine", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("OrderLine", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _OrderLine_paidCents(ctx context.Context, field graphql.CollectedField, obj *model.OrderLine) (ret graphql.Marshaler) {
@@ -27255,7 +27255,7 @@ func (ec *executionContext) _OrderLine_paidCents(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_OrderLine_paidCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OrderLine", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("OrderLine", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _OrderLine_productType(ctx context.Context, field graphql.CollectedField, obj *model.OrderLine) (ret graphql.Marshaler) {
@@ -27278,7 +27278,7 @@ func (ec *executionContext) _OrderLine_productType(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_OrderLine_productType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OrderLine", field, false, false, errors.New("field of type ProductType does not have child fields"))
+	return graphql.NewScalarFieldContext("OrderLine", field, false, false, errNoChildrenProductType)
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
@@ -27301,7 +27301,7 @@ func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errNoChildrenBoolean)
 }
 
 func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
@@ -27324,7 +27324,7 @@ func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PageInfo_hasPreviousPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errNoChildrenBoolean)
 }
 
 func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
@@ -27347,7 +27347,7 @@ func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type Cursor does not have child fields"))
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errNoChildrenCursor)
 }
 
 func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
@@ -27370,7 +27370,7 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type Cursor does not have child fields"))
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errNoChildrenCursor)
 }
 
 func (ec *executionContext) _Partner_key(ctx context.Context, field graphql.CollectedField, obj *model.Partner) (ret graphql.Marshaler) {
@@ -27393,7 +27393,7 @@ func (ec *executionContext) _Partner_key(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Partner_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Partner", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Partner", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _Partner_name(ctx context.Context, field graphql.CollectedField, obj *model.Partner) (ret graphql.Marshaler) {
@@ -27416,7 +27416,7 @@ func (ec *executionContext) _Partner_name(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Partner_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Partner", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Partner", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _Partner_version(ctx context.Context, field graphql.CollectedField, obj *model.Partner) (ret graphql.Marshaler) {
@@ -27439,7 +27439,7 @@ func (ec *executionContext) _Partner_version(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Partner_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Partner", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Partner", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _Partner_status(ctx context.Context, field graphql.CollectedField, obj *model.Partner) (ret graphql.Marshaler) {
@@ -27462,7 +27462,7 @@ func (ec *executionContext) _Partner_status(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Partner_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Partner", field, false, false, errors.New("field of type PartnerStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("Partner", field, false, false, errNoChildrenPartnerStatus)
 }
 
 func (ec *executionContext) _Partner_reason(ctx context.Context, field graphql.CollectedField, obj *model.Partner) (ret graphql.Marshaler) {
@@ -27485,7 +27485,7 @@ func (ec *executionContext) _Partner_reason(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Partner_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Partner", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Partner", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _Partner_benefits(ctx context.Context, field graphql.CollectedField, obj *model.Partner) (ret graphql.Marshaler) {
@@ -27540,7 +27540,7 @@ func (ec *executionContext) _Partner_restarts(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Partner_restarts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Partner", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Partner", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _Partner_settings(ctx context.Context, field graphql.CollectedField, obj *model.Partner) (ret graphql.Marshaler) {
@@ -27613,7 +27613,7 @@ func (ec *executionContext) _PartnerBenefit_key(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_PartnerBenefit_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PartnerBenefit", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PartnerBenefit", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _PartnerBenefit_name(ctx context.Context, field graphql.CollectedField, obj *model.PartnerBenefit) (ret graphql.Marshaler) {
@@ -27636,7 +27636,7 @@ func (ec *executionContext) _PartnerBenefit_name(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_PartnerBenefit_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PartnerBenefit", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PartnerBenefit", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _PartnerBenefit_description(ctx context.Context, field graphql.CollectedField, obj *model.PartnerBenefit) (ret graphql.Marshaler) {
@@ -27659,7 +27659,7 @@ func (ec *executionContext) _PartnerBenefit_description(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_PartnerBenefit_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PartnerBenefit", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PartnerBenefit", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _PartnerConfigField_key(ctx context.Context, field graphql.CollectedField, obj *model.PartnerConfigField) (ret graphql.Marshaler) {
@@ -27682,7 +27682,7 @@ func (ec *executionContext) _PartnerConfigField_key(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_PartnerConfigField_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PartnerConfigField", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PartnerConfigField", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _PartnerConfigField_description(ctx context.Context, field graphql.CollectedField, obj *model.PartnerConfigField) (ret graphql.Marshaler) {
@@ -27705,7 +27705,7 @@ func (ec *executionContext) _PartnerConfigField_description(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_PartnerConfigField_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PartnerConfigField", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PartnerConfigField", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _PartnerConfigField_required(ctx context.Context, field graphql.CollectedField, obj *model.PartnerConfigField) (ret graphql.Marshaler) {
@@ -27728,7 +27728,7 @@ func (ec *executionContext) _PartnerConfigField_required(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_PartnerConfigField_required(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PartnerConfigField", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PartnerConfigField", field, false, false, errNoChildrenBoolean)
 }
 
 func (ec *executionContext) _PartnerConfigField_defaultValue(ctx context.Context, field graphql.CollectedField, obj *model.PartnerConfigField) (ret graphql.Marshaler) {
@@ -27751,7 +27751,7 @@ func (ec *executionContext) _PartnerConfigField_defaultValue(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_PartnerConfigField_defaultValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PartnerConfigField", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PartnerConfigField", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _PartnerConfiguration_enabled(ctx context.Context, field graphql.CollectedField, obj *model.PartnerConfiguration) (ret graphql.Marshaler) {
@@ -27774,7 +27774,7 @@ func (ec *executionContext) _PartnerConfiguration_enabled(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_PartnerConfiguration_enabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PartnerConfiguration", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PartnerConfiguration", field, false, false, errNoChildrenBoolean)
 }
 
 func (ec *executionContext) _PartnerConfiguration_config(ctx context.Context, field graphql.CollectedField, obj *model.PartnerConfiguration) (ret graphql.Marshaler) {
@@ -27893,7 +27893,7 @@ func (ec *executionContext) _PartnerGrant_id(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_PartnerGrant_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PartnerGrant", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("PartnerGrant", field, false, false, errNoChildrenID)
 }
 
 func (ec *executionContext) _PartnerGrant_partner(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrant) (ret graphql.Marshaler) {
@@ -27916,7 +27916,7 @@ func (ec *executionContext) _PartnerGrant_partner(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PartnerGrant_partner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PartnerGrant", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PartnerGrant", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _PartnerGrant_benefit(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrant) (ret graphql.Marshaler) {
@@ -27939,7 +27939,7 @@ func (ec *executionContext) _PartnerGrant_benefit(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PartnerGrant_benefit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PartnerGrant", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PartnerGrant", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _PartnerGrant_status(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrant) (ret graphql.Marshaler) {
@@ -27962,7 +27962,7 @@ func (ec *executionContext) _PartnerGrant_status(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_PartnerGrant_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PartnerGrant", field, false, false, errors.New("field of type PartnerGrantStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("PartnerGrant", field, false, false, errNoChildrenPartnerGrantStatus)
 }
 
 func (ec *executionContext) _PartnerGrant_grantID(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrant) (ret graphql.Marshaler) {
@@ -27985,7 +27985,7 @@ func (ec *executionContext) _PartnerGrant_grantID(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PartnerGrant_grantID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PartnerGrant", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PartnerGrant", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _PartnerGrant_code(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrant) (ret graphql.Marshaler) {
@@ -28008,7 +28008,7 @@ func (ec *executionContext) _PartnerGrant_code(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_PartnerGrant_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PartnerGrant", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PartnerGrant", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _PartnerGrant_expiresAt(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrant) (ret graphql.Marshaler) {
@@ -28031,7 +28031,7 @@ func (ec *executionContext) _PartnerGrant_expiresAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_PartnerGrant_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PartnerGrant", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("PartnerGrant", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _PartnerGrant_detail(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrant) (ret graphql.Marshaler) {
@@ -28054,7 +28054,7 @@ func (ec *executionContext) _PartnerGrant_detail(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_PartnerGrant_detail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PartnerGrant", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PartnerGrant", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _PartnerGrant_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrant) (ret graphql.Marshaler) {
@@ -28077,7 +28077,7 @@ func (ec *executionContext) _PartnerGrant_createdAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_PartnerGrant_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PartnerGrant", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("PartnerGrant", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _PartnerGrant_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrant) (ret graphql.Marshaler) {
@@ -28100,7 +28100,7 @@ func (ec *executionContext) _PartnerGrant_updatedAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_PartnerGrant_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PartnerGrant", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("PartnerGrant", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _PartnerGrantConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrantConnection) (ret graphql.Marshaler) {
@@ -28187,7 +28187,7 @@ func (ec *executionContext) _PartnerGrantConnection_totalCount(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_PartnerGrantConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PartnerGrantConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PartnerGrantConnection", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _PartnerGrantEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.PartnerGrantEdge) (ret graphql.Marshaler) {
@@ -28242,7 +28242,7 @@ func (ec *executionContext) _PartnerGrantEdge_cursor(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_PartnerGrantEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PartnerGrantEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+	return graphql.NewScalarFieldContext("PartnerGrantEdge", field, false, false, errNoChildrenCursor)
 }
 
 func (ec *executionContext) _PartnerPayload_partner(ctx context.Context, field graphql.CollectedField, obj *model.PartnerPayload) (ret graphql.Marshaler) {
@@ -28329,7 +28329,7 @@ func (ec *executionContext) _PartnerPlusAllowance_plans(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_PartnerPlusAllowance_plans(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PartnerPlusAllowance", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PartnerPlusAllowance", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _PartnerPlusAllowance_monthlyCap(ctx context.Context, field graphql.CollectedField, obj *model.PartnerPlusAllowance) (ret graphql.Marshaler) {
@@ -28352,7 +28352,7 @@ func (ec *executionContext) _PartnerPlusAllowance_monthlyCap(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_PartnerPlusAllowance_monthlyCap(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PartnerPlusAllowance", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PartnerPlusAllowance", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _PartnerPlusAllowance_grantedThisMonth(ctx context.Context, field graphql.CollectedField, obj *model.PartnerPlusAllowance) (ret graphql.Marshaler) {
@@ -28375,7 +28375,7 @@ func (ec *executionContext) _PartnerPlusAllowance_grantedThisMonth(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_PartnerPlusAllowance_grantedThisMonth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PartnerPlusAllowance", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PartnerPlusAllowance", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _Penetration_computedAt(ctx context.Context, field graphql.CollectedField, obj *model.Penetration) (ret graphql.Marshaler) {
@@ -28398,7 +28398,7 @@ func (ec *executionContext) _Penetration_computedAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Penetration_computedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Penetration", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("Penetration", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _Penetration_members(ctx context.Context, field graphql.CollectedField, obj *model.Penetration) (ret graphql.Marshaler) {
@@ -28421,7 +28421,7 @@ func (ec *executionContext) _Penetration_members(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Penetration_members(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Penetration", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Penetration", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _Penetration_tiers(ctx context.Context, field graphql.CollectedField, obj *model.Penetration) (ret graphql.Marshaler) {
@@ -28508,7 +28508,7 @@ func (ec *executionContext) _PlusCodeBatch_id(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_PlusCodeBatch_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusCodeBatch", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusCodeBatch", field, false, false, errNoChildrenID)
 }
 
 func (ec *executionContext) _PlusCodeBatch_purpose(ctx context.Context, field graphql.CollectedField, obj *ent.PlusCodeBatch) (ret graphql.Marshaler) {
@@ -28531,7 +28531,7 @@ func (ec *executionContext) _PlusCodeBatch_purpose(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_PlusCodeBatch_purpose(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusCodeBatch", field, false, false, errors.New("field of type PlusCodePurpose does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusCodeBatch", field, false, false, errNoChildrenPlusCodePurpose)
 }
 
 func (ec *executionContext) _PlusCodeBatch_plan(ctx context.Context, field graphql.CollectedField, obj *ent.PlusCodeBatch) (ret graphql.Marshaler) {
@@ -28554,7 +28554,7 @@ func (ec *executionContext) _PlusCodeBatch_plan(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_PlusCodeBatch_plan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusCodeBatch", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusCodeBatch", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _PlusCodeBatch_count(ctx context.Context, field graphql.CollectedField, obj *ent.PlusCodeBatch) (ret graphql.Marshaler) {
@@ -28577,7 +28577,7 @@ func (ec *executionContext) _PlusCodeBatch_count(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_PlusCodeBatch_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusCodeBatch", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusCodeBatch", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _PlusCodeBatch_label(ctx context.Context, field graphql.CollectedField, obj *ent.PlusCodeBatch) (ret graphql.Marshaler) {
@@ -28600,7 +28600,7 @@ func (ec *executionContext) _PlusCodeBatch_label(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_PlusCodeBatch_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusCodeBatch", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusCodeBatch", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _PlusCodeBatch_expiresAt(ctx context.Context, field graphql.CollectedField, obj *ent.PlusCodeBatch) (ret graphql.Marshaler) {
@@ -28623,7 +28623,7 @@ func (ec *executionContext) _PlusCodeBatch_expiresAt(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_PlusCodeBatch_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusCodeBatch", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusCodeBatch", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _PlusCodeBatch_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.PlusCodeBatch) (ret graphql.Marshaler) {
@@ -28646,7 +28646,7 @@ func (ec *executionContext) _PlusCodeBatch_createdBy(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_PlusCodeBatch_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusCodeBatch", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusCodeBatch", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _PlusCodeBatch_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.PlusCodeBatch) (ret graphql.Marshaler) {
@@ -28669,7 +28669,7 @@ func (ec *executionContext) _PlusCodeBatch_createdAt(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_PlusCodeBatch_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusCodeBatch", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusCodeBatch", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _PlusConversion_computedAt(ctx context.Context, field graphql.CollectedField, obj *model.PlusConversion) (ret graphql.Marshaler) {
@@ -28692,7 +28692,7 @@ func (ec *executionContext) _PlusConversion_computedAt(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_PlusConversion_computedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusConversion", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusConversion", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _PlusConversion_period(ctx context.Context, field graphql.CollectedField, obj *model.PlusConversion) (ret graphql.Marshaler) {
@@ -28747,7 +28747,7 @@ func (ec *executionContext) _PlusConversion_nonMembers(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_PlusConversion_nonMembers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusConversion", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusConversion", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _PlusConversion_trialStarted(ctx context.Context, field graphql.CollectedField, obj *model.PlusConversion) (ret graphql.Marshaler) {
@@ -28770,7 +28770,7 @@ func (ec *executionContext) _PlusConversion_trialStarted(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_PlusConversion_trialStarted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusConversion", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusConversion", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _PlusConversion_converted(ctx context.Context, field graphql.CollectedField, obj *model.PlusConversion) (ret graphql.Marshaler) {
@@ -28825,7 +28825,7 @@ func (ec *executionContext) _PlusPlan_key(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_PlusPlan_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusPlan", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusPlan", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _PlusPlan_name(ctx context.Context, field graphql.CollectedField, obj *rules.PlusPlan) (ret graphql.Marshaler) {
@@ -28848,7 +28848,7 @@ func (ec *executionContext) _PlusPlan_name(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_PlusPlan_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusPlan", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusPlan", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _PlusPlan_trial(ctx context.Context, field graphql.CollectedField, obj *rules.PlusPlan) (ret graphql.Marshaler) {
@@ -28871,7 +28871,7 @@ func (ec *executionContext) _PlusPlan_trial(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_PlusPlan_trial(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusPlan", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusPlan", field, false, false, errNoChildrenBoolean)
 }
 
 func (ec *executionContext) _PlusPlan_months(ctx context.Context, field graphql.CollectedField, obj *rules.PlusPlan) (ret graphql.Marshaler) {
@@ -28894,7 +28894,7 @@ func (ec *executionContext) _PlusPlan_months(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_PlusPlan_months(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusPlan", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusPlan", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _PlusPlan_days(ctx context.Context, field graphql.CollectedField, obj *rules.PlusPlan) (ret graphql.Marshaler) {
@@ -28917,7 +28917,7 @@ func (ec *executionContext) _PlusPlan_days(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_PlusPlan_days(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusPlan", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusPlan", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _PlusPlan_priceCents(ctx context.Context, field graphql.CollectedField, obj *rules.PlusPlan) (ret graphql.Marshaler) {
@@ -28940,7 +28940,7 @@ func (ec *executionContext) _PlusPlan_priceCents(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_PlusPlan_priceCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusPlan", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusPlan", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _PlusPlan_exclusivePriceCents(ctx context.Context, field graphql.CollectedField, obj *rules.PlusPlan) (ret graphql.Marshaler) {
@@ -28963,7 +28963,7 @@ func (ec *executionContext) _PlusPlan_exclusivePriceCents(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_PlusPlan_exclusivePriceCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusPlan", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusPlan", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _PlusPlan_exclusiveMinScore(ctx context.Context, field graphql.CollectedField, obj *rules.PlusPlan) (ret graphql.Marshaler) {
@@ -28986,7 +28986,7 @@ func (ec *executionContext) _PlusPlan_exclusiveMinScore(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_PlusPlan_exclusiveMinScore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusPlan", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusPlan", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _PlusPlanQuote_plan(ctx context.Context, field graphql.CollectedField, obj *model.PlusPlanQuote) (ret graphql.Marshaler) {
@@ -29041,7 +29041,7 @@ func (ec *executionContext) _PlusPlanQuote_priceCents(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PlusPlanQuote_priceCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusPlanQuote", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusPlanQuote", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _PlusPlanQuote_reason(ctx context.Context, field graphql.CollectedField, obj *model.PlusPlanQuote) (ret graphql.Marshaler) {
@@ -29064,7 +29064,7 @@ func (ec *executionContext) _PlusPlanQuote_reason(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PlusPlanQuote_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusPlanQuote", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusPlanQuote", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _PlusPlanQuote_startAt(ctx context.Context, field graphql.CollectedField, obj *model.PlusPlanQuote) (ret graphql.Marshaler) {
@@ -29087,7 +29087,7 @@ func (ec *executionContext) _PlusPlanQuote_startAt(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_PlusPlanQuote_startAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusPlanQuote", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusPlanQuote", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _PlusPlanQuote_endAt(ctx context.Context, field graphql.CollectedField, obj *model.PlusPlanQuote) (ret graphql.Marshaler) {
@@ -29110,7 +29110,7 @@ func (ec *executionContext) _PlusPlanQuote_endAt(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_PlusPlanQuote_endAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusPlanQuote", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusPlanQuote", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _PlusQuote_externalId(ctx context.Context, field graphql.CollectedField, obj *model.PlusQuote) (ret graphql.Marshaler) {
@@ -29133,7 +29133,7 @@ func (ec *executionContext) _PlusQuote_externalId(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PlusQuote_externalId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusQuote", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusQuote", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _PlusQuote_settledScore(ctx context.Context, field graphql.CollectedField, obj *model.PlusQuote) (ret graphql.Marshaler) {
@@ -29156,7 +29156,7 @@ func (ec *executionContext) _PlusQuote_settledScore(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_PlusQuote_settledScore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusQuote", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusQuote", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _PlusQuote_plans(ctx context.Context, field graphql.CollectedField, obj *model.PlusQuote) (ret graphql.Marshaler) {
@@ -29243,7 +29243,7 @@ func (ec *executionContext) _PlusQuote_trialOpen(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_PlusQuote_trialOpen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusQuote", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusQuote", field, false, false, errNoChildrenBoolean)
 }
 
 func (ec *executionContext) _PlusQuote_status(ctx context.Context, field graphql.CollectedField, obj *model.PlusQuote) (ret graphql.Marshaler) {
@@ -29266,7 +29266,7 @@ func (ec *executionContext) _PlusQuote_status(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_PlusQuote_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusQuote", field, false, false, errors.New("field of type PlusStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusQuote", field, false, false, errNoChildrenPlusStatus)
 }
 
 func (ec *executionContext) _PlusQuote_currentEnd(ctx context.Context, field graphql.CollectedField, obj *model.PlusQuote) (ret graphql.Marshaler) {
@@ -29289,7 +29289,7 @@ func (ec *executionContext) _PlusQuote_currentEnd(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PlusQuote_currentEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusQuote", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusQuote", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _PlusRenewal_computedAt(ctx context.Context, field graphql.CollectedField, obj *model.PlusRenewal) (ret graphql.Marshaler) {
@@ -29312,7 +29312,7 @@ func (ec *executionContext) _PlusRenewal_computedAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_PlusRenewal_computedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusRenewal", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusRenewal", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _PlusRenewal_period(ctx context.Context, field graphql.CollectedField, obj *model.PlusRenewal) (ret graphql.Marshaler) {
@@ -29399,7 +29399,7 @@ func (ec *executionContext) _PlusRenewal_open(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_PlusRenewal_open(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusRenewal", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusRenewal", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _PlusSavings_termCents(ctx context.Context, field graphql.CollectedField, obj *model.PlusSavings) (ret graphql.Marshaler) {
@@ -29422,7 +29422,7 @@ func (ec *executionContext) _PlusSavings_termCents(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_PlusSavings_termCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusSavings", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusSavings", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _PlusSavings_wouldHaveSavedCents(ctx context.Context, field graphql.CollectedField, obj *model.PlusSavings) (ret graphql.Marshaler) {
@@ -29445,7 +29445,7 @@ func (ec *executionContext) _PlusSavings_wouldHaveSavedCents(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_PlusSavings_wouldHaveSavedCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusSavings", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusSavings", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _PlusSavings_breakdown(ctx context.Context, field graphql.CollectedField, obj *model.PlusSavings) (ret graphql.Marshaler) {
@@ -29500,7 +29500,7 @@ func (ec *executionContext) _PlusSavingsLine_rule(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PlusSavingsLine_rule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusSavingsLine", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusSavingsLine", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _PlusSavingsLine_cents(ctx context.Context, field graphql.CollectedField, obj *model.PlusSavingsLine) (ret graphql.Marshaler) {
@@ -29523,7 +29523,7 @@ func (ec *executionContext) _PlusSavingsLine_cents(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_PlusSavingsLine_cents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusSavingsLine", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusSavingsLine", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _PlusSavingsLine_wouldHaveSavedCents(ctx context.Context, field graphql.CollectedField, obj *model.PlusSavingsLine) (ret graphql.Marshaler) {
@@ -29546,7 +29546,7 @@ func (ec *executionContext) _PlusSavingsLine_wouldHaveSavedCents(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_PlusSavingsLine_wouldHaveSavedCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusSavingsLine", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusSavingsLine", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _PlusSavingsRule_key(ctx context.Context, field graphql.CollectedField, obj *rules.SavingsRule) (ret graphql.Marshaler) {
@@ -29569,7 +29569,7 @@ func (ec *executionContext) _PlusSavingsRule_key(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_PlusSavingsRule_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusSavingsRule", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusSavingsRule", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _PlusSavingsRule_kind(ctx context.Context, field graphql.CollectedField, obj *rules.SavingsRule) (ret graphql.Marshaler) {
@@ -29592,7 +29592,7 @@ func (ec *executionContext) _PlusSavingsRule_kind(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PlusSavingsRule_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusSavingsRule", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusSavingsRule", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _PlusSavingsRule_permille(ctx context.Context, field graphql.CollectedField, obj *rules.SavingsRule) (ret graphql.Marshaler) {
@@ -29615,7 +29615,7 @@ func (ec *executionContext) _PlusSavingsRule_permille(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PlusSavingsRule_permille(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusSavingsRule", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusSavingsRule", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _PlusSavingsRule_category(ctx context.Context, field graphql.CollectedField, obj *rules.SavingsRule) (ret graphql.Marshaler) {
@@ -29638,7 +29638,7 @@ func (ec *executionContext) _PlusSavingsRule_category(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PlusSavingsRule_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusSavingsRule", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusSavingsRule", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _PlusSavingsRule_benefitKey(ctx context.Context, field graphql.CollectedField, obj *rules.SavingsRule) (ret graphql.Marshaler) {
@@ -29661,7 +29661,7 @@ func (ec *executionContext) _PlusSavingsRule_benefitKey(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_PlusSavingsRule_benefitKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusSavingsRule", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusSavingsRule", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _PlusSavingsRule_centsEach(ctx context.Context, field graphql.CollectedField, obj *rules.SavingsRule) (ret graphql.Marshaler) {
@@ -29684,7 +29684,7 @@ func (ec *executionContext) _PlusSavingsRule_centsEach(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_PlusSavingsRule_centsEach(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusSavingsRule", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusSavingsRule", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _PlusSavingsRule_wouldUseOn(ctx context.Context, field graphql.CollectedField, obj *rules.SavingsRule) (ret graphql.Marshaler) {
@@ -29707,7 +29707,7 @@ func (ec *executionContext) _PlusSavingsRule_wouldUseOn(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_PlusSavingsRule_wouldUseOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusSavingsRule", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusSavingsRule", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _PlusSavingsRules_benefits(ctx context.Context, field graphql.CollectedField, obj *rules.PlusBenefits) (ret graphql.Marshaler) {
@@ -29730,7 +29730,7 @@ func (ec *executionContext) _PlusSavingsRules_benefits(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_PlusSavingsRules_benefits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusSavingsRules", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusSavingsRules", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _PlusSavingsRules_savings(ctx context.Context, field graphql.CollectedField, obj *rules.PlusBenefits) (ret graphql.Marshaler) {
@@ -29785,7 +29785,7 @@ func (ec *executionContext) _PlusTerm_id(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_PlusTerm_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusTerm", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusTerm", field, false, false, errNoChildrenID)
 }
 
 func (ec *executionContext) _PlusTerm_plan(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTerm) (ret graphql.Marshaler) {
@@ -29808,7 +29808,7 @@ func (ec *executionContext) _PlusTerm_plan(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_PlusTerm_plan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusTerm", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusTerm", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _PlusTerm_source(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTerm) (ret graphql.Marshaler) {
@@ -29831,7 +29831,7 @@ func (ec *executionContext) _PlusTerm_source(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_PlusTerm_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusTerm", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusTerm", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _PlusTerm_startAt(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTerm) (ret graphql.Marshaler) {
@@ -29854,7 +29854,7 @@ func (ec *executionContext) _PlusTerm_startAt(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_PlusTerm_startAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusTerm", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusTerm", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _PlusTerm_endAt(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTerm) (ret graphql.Marshaler) {
@@ -29877,7 +29877,7 @@ func (ec *executionContext) _PlusTerm_endAt(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_PlusTerm_endAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusTerm", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusTerm", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _PlusTerm_plannedEndAt(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTerm) (ret graphql.Marshaler) {
@@ -29900,7 +29900,7 @@ func (ec *executionContext) _PlusTerm_plannedEndAt(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_PlusTerm_plannedEndAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusTerm", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusTerm", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _PlusTerm_pricePaidCents(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTerm) (ret graphql.Marshaler) {
@@ -29923,7 +29923,7 @@ func (ec *executionContext) _PlusTerm_pricePaidCents(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_PlusTerm_pricePaidCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusTerm", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusTerm", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _PlusTerm_paymentRef(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTerm) (ret graphql.Marshaler) {
@@ -29946,7 +29946,7 @@ func (ec *executionContext) _PlusTerm_paymentRef(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_PlusTerm_paymentRef(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusTerm", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusTerm", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _PlusTerm_cancelledAt(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTerm) (ret graphql.Marshaler) {
@@ -29969,7 +29969,7 @@ func (ec *executionContext) _PlusTerm_cancelledAt(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PlusTerm_cancelledAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusTerm", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusTerm", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _PlusTerm_cancelReason(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTerm) (ret graphql.Marshaler) {
@@ -29992,7 +29992,7 @@ func (ec *executionContext) _PlusTerm_cancelReason(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_PlusTerm_cancelReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusTerm", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusTerm", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _PlusTerm_refundedAt(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTerm) (ret graphql.Marshaler) {
@@ -30015,7 +30015,7 @@ func (ec *executionContext) _PlusTerm_refundedAt(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_PlusTerm_refundedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusTerm", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusTerm", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _PlusTerm_refundCents(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTerm) (ret graphql.Marshaler) {
@@ -30038,7 +30038,7 @@ func (ec *executionContext) _PlusTerm_refundCents(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PlusTerm_refundCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusTerm", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusTerm", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _PlusTerm_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTerm) (ret graphql.Marshaler) {
@@ -30061,7 +30061,7 @@ func (ec *executionContext) _PlusTerm_createdAt(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_PlusTerm_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusTerm", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusTerm", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _PlusTermConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTermConnection) (ret graphql.Marshaler) {
@@ -30148,7 +30148,7 @@ func (ec *executionContext) _PlusTermConnection_totalCount(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_PlusTermConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusTermConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusTermConnection", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _PlusTermEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.PlusTermEdge) (ret graphql.Marshaler) {
@@ -30203,7 +30203,7 @@ func (ec *executionContext) _PlusTermEdge_cursor(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_PlusTermEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlusTermEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+	return graphql.NewScalarFieldContext("PlusTermEdge", field, false, false, errNoChildrenCursor)
 }
 
 func (ec *executionContext) _PointEntry_id(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntry) (ret graphql.Marshaler) {
@@ -30226,7 +30226,7 @@ func (ec *executionContext) _PointEntry_id(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_PointEntry_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PointEntry", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("PointEntry", field, false, false, errNoChildrenID)
 }
 
 func (ec *executionContext) _PointEntry_amount(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntry) (ret graphql.Marshaler) {
@@ -30249,7 +30249,7 @@ func (ec *executionContext) _PointEntry_amount(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_PointEntry_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PointEntry", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PointEntry", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _PointEntry_kind(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntry) (ret graphql.Marshaler) {
@@ -30272,7 +30272,7 @@ func (ec *executionContext) _PointEntry_kind(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_PointEntry_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PointEntry", field, false, false, errors.New("field of type PointEntryKind does not have child fields"))
+	return graphql.NewScalarFieldContext("PointEntry", field, false, false, errNoChildrenPointEntryKind)
 }
 
 func (ec *executionContext) _PointEntry_funding(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntry) (ret graphql.Marshaler) {
@@ -30295,7 +30295,7 @@ func (ec *executionContext) _PointEntry_funding(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_PointEntry_funding(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PointEntry", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PointEntry", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _PointEntry_description(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntry) (ret graphql.Marshaler) {
@@ -30318,7 +30318,7 @@ func (ec *executionContext) _PointEntry_description(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_PointEntry_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PointEntry", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PointEntry", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _PointEntry_orderID(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntry) (ret graphql.Marshaler) {
@@ -30341,7 +30341,7 @@ func (ec *executionContext) _PointEntry_orderID(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_PointEntry_orderID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PointEntry", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PointEntry", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _PointEntry_sku(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntry) (ret graphql.Marshaler) {
@@ -30364,7 +30364,7 @@ func (ec *executionContext) _PointEntry_sku(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_PointEntry_sku(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PointEntry", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PointEntry", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _PointEntry_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntry) (ret graphql.Marshaler) {
@@ -30387,7 +30387,7 @@ func (ec *executionContext) _PointEntry_createdAt(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PointEntry_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PointEntry", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("PointEntry", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _PointEntry_expiresAt(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntry) (ret graphql.Marshaler) {
@@ -30410,7 +30410,7 @@ func (ec *executionContext) _PointEntry_expiresAt(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PointEntry_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PointEntry", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("PointEntry", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _PointEntry_availableAt(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntry) (ret graphql.Marshaler) {
@@ -30433,7 +30433,7 @@ func (ec *executionContext) _PointEntry_availableAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_PointEntry_availableAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PointEntry", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("PointEntry", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _PointEntryConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntryConnection) (ret graphql.Marshaler) {
@@ -30520,7 +30520,7 @@ func (ec *executionContext) _PointEntryConnection_totalCount(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_PointEntryConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PointEntryConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PointEntryConnection", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _PointEntryEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.PointEntryEdge) (ret graphql.Marshaler) {
@@ -30575,7 +30575,7 @@ func (ec *executionContext) _PointEntryEdge_cursor(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_PointEntryEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PointEntryEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+	return graphql.NewScalarFieldContext("PointEntryEdge", field, false, false, errNoChildrenCursor)
 }
 
 func (ec *executionContext) _PointsChangePayload_entry(ctx context.Context, field graphql.CollectedField, obj *model.PointsChangePayload) (ret graphql.Marshaler) {
@@ -30630,7 +30630,7 @@ func (ec *executionContext) _PointsChangePayload_replayed(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_PointsChangePayload_replayed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PointsChangePayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PointsChangePayload", field, false, false, errNoChildrenBoolean)
 }
 
 func (ec *executionContext) _PointsChangePayload_balance(ctx context.Context, field graphql.CollectedField, obj *model.PointsChangePayload) (ret graphql.Marshaler) {
@@ -30653,7 +30653,7 @@ func (ec *executionContext) _PointsChangePayload_balance(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_PointsChangePayload_balance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PointsChangePayload", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PointsChangePayload", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _PointsChangePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.PointsChangePayload) (ret graphql.Marshaler) {
@@ -30708,7 +30708,7 @@ func (ec *executionContext) _PointsExpiring_computedAt(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_PointsExpiring_computedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PointsExpiring", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("PointsExpiring", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _PointsExpiring_month(ctx context.Context, field graphql.CollectedField, obj *model.PointsExpiring) (ret graphql.Marshaler) {
@@ -30763,7 +30763,7 @@ func (ec *executionContext) _PointsExpiring_points(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_PointsExpiring_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PointsExpiring", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PointsExpiring", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _PointsExpiring_valueCents(ctx context.Context, field graphql.CollectedField, obj *model.PointsExpiring) (ret graphql.Marshaler) {
@@ -30786,7 +30786,7 @@ func (ec *executionContext) _PointsExpiring_valueCents(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_PointsExpiring_valueCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PointsExpiring", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PointsExpiring", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _PointsExpiring_byFunder(ctx context.Context, field graphql.CollectedField, obj *model.PointsExpiring) (ret graphql.Marshaler) {
@@ -30841,7 +30841,7 @@ func (ec *executionContext) _PointsLiability_computedAt(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_PointsLiability_computedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PointsLiability", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("PointsLiability", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _PointsLiability_points(ctx context.Context, field graphql.CollectedField, obj *model.PointsLiability) (ret graphql.Marshaler) {
@@ -30864,7 +30864,7 @@ func (ec *executionContext) _PointsLiability_points(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_PointsLiability_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PointsLiability", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PointsLiability", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _PointsLiability_valueCents(ctx context.Context, field graphql.CollectedField, obj *model.PointsLiability) (ret graphql.Marshaler) {
@@ -30887,7 +30887,7 @@ func (ec *executionContext) _PointsLiability_valueCents(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_PointsLiability_valueCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PointsLiability", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PointsLiability", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _PointsLiability_byFunder(ctx context.Context, field graphql.CollectedField, obj *model.PointsLiability) (ret graphql.Marshaler) {
@@ -30942,7 +30942,7 @@ func (ec *executionContext) _PointsLiability_debtPoints(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_PointsLiability_debtPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PointsLiability", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PointsLiability", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _PointsLiability_debtValueCents(ctx context.Context, field graphql.CollectedField, obj *model.PointsLiability) (ret graphql.Marshaler) {
@@ -30965,7 +30965,7 @@ func (ec *executionContext) _PointsLiability_debtValueCents(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_PointsLiability_debtValueCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PointsLiability", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PointsLiability", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _PointsLiability_membersInDebt(ctx context.Context, field graphql.CollectedField, obj *model.PointsLiability) (ret graphql.Marshaler) {
@@ -30988,7 +30988,7 @@ func (ec *executionContext) _PointsLiability_membersInDebt(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_PointsLiability_membersInDebt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PointsLiability", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PointsLiability", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _PointsQuote_maxPoints(ctx context.Context, field graphql.CollectedField, obj *model.PointsQuote) (ret graphql.Marshaler) {
@@ -31011,7 +31011,7 @@ func (ec *executionContext) _PointsQuote_maxPoints(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_PointsQuote_maxPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PointsQuote", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PointsQuote", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _PointsQuote_maxDeductionCents(ctx context.Context, field graphql.CollectedField, obj *model.PointsQuote) (ret graphql.Marshaler) {
@@ -31034,7 +31034,7 @@ func (ec *executionContext) _PointsQuote_maxDeductionCents(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_PointsQuote_maxDeductionCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PointsQuote", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PointsQuote", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _PointsQuote_balance(ctx context.Context, field graphql.CollectedField, obj *model.PointsQuote) (ret graphql.Marshaler) {
@@ -31057,7 +31057,7 @@ func (ec *executionContext) _PointsQuote_balance(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_PointsQuote_balance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PointsQuote", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PointsQuote", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _PointsQuote_reason(ctx context.Context, field graphql.CollectedField, obj *model.PointsQuote) (ret graphql.Marshaler) {
@@ -31080,7 +31080,7 @@ func (ec *executionContext) _PointsQuote_reason(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_PointsQuote_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PointsQuote", field, false, false, errors.New("field of type PointsQuoteReason does not have child fields"))
+	return graphql.NewScalarFieldContext("PointsQuote", field, false, false, errNoChildrenPointsQuoteReason)
 }
 
 func (ec *executionContext) _PointsQuote_message(ctx context.Context, field graphql.CollectedField, obj *model.PointsQuote) (ret graphql.Marshaler) {
@@ -31103,7 +31103,7 @@ func (ec *executionContext) _PointsQuote_message(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_PointsQuote_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PointsQuote", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PointsQuote", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _PointsRules_earning(ctx context.Context, field graphql.CollectedField, obj *model.PointsRules) (ret graphql.Marshaler) {
@@ -31222,7 +31222,7 @@ func (ec *executionContext) _Program_id(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Program_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Program", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("Program", field, false, false, errNoChildrenID)
 }
 
 func (ec *executionContext) _Program_key(ctx context.Context, field graphql.CollectedField, obj *ent.Program) (ret graphql.Marshaler) {
@@ -31245,7 +31245,7 @@ func (ec *executionContext) _Program_key(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Program_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Program", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Program", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _Program_name(ctx context.Context, field graphql.CollectedField, obj *ent.Program) (ret graphql.Marshaler) {
@@ -31268,7 +31268,7 @@ func (ec *executionContext) _Program_name(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Program_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Program", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Program", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _Program_timeZone(ctx context.Context, field graphql.CollectedField, obj *ent.Program) (ret graphql.Marshaler) {
@@ -31291,7 +31291,7 @@ func (ec *executionContext) _Program_timeZone(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Program_timeZone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Program", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Program", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _Program_pointsPerYuan(ctx context.Context, field graphql.CollectedField, obj *ent.Program) (ret graphql.Marshaler) {
@@ -31314,7 +31314,7 @@ func (ec *executionContext) _Program_pointsPerYuan(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Program_pointsPerYuan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Program", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Program", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _Program_medals(ctx context.Context, field graphql.CollectedField, obj *ent.Program) (ret graphql.Marshaler) {
@@ -31665,7 +31665,7 @@ func (ec *executionContext) _PurchasePlusPayload_priceReason(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_PurchasePlusPayload_priceReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PurchasePlusPayload", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PurchasePlusPayload", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _PurchasePlusPayload_replayed(ctx context.Context, field graphql.CollectedField, obj *model.PurchasePlusPayload) (ret graphql.Marshaler) {
@@ -31688,7 +31688,7 @@ func (ec *executionContext) _PurchasePlusPayload_replayed(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_PurchasePlusPayload_replayed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PurchasePlusPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PurchasePlusPayload", field, false, false, errNoChildrenBoolean)
 }
 
 func (ec *executionContext) _PurchasePlusPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.PurchasePlusPayload) (ret graphql.Marshaler) {
@@ -31807,7 +31807,7 @@ func (ec *executionContext) _PyramidBand_expectedShare(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_PyramidBand_expectedShare(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PyramidBand", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("PyramidBand", field, false, false, errNoChildrenFloat)
 }
 
 func (ec *executionContext) _PyramidTier_tier(ctx context.Context, field graphql.CollectedField, obj *model.PyramidTier) (ret graphql.Marshaler) {
@@ -33480,7 +33480,7 @@ func (ec *executionContext) _RedeemPlusCodePayload_replayed(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_RedeemPlusCodePayload_replayed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RedeemPlusCodePayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("RedeemPlusCodePayload", field, false, false, errNoChildrenBoolean)
 }
 
 func (ec *executionContext) _RedeemPlusCodePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.RedeemPlusCodePayload) (ret graphql.Marshaler) {
@@ -33663,7 +33663,7 @@ func (ec *executionContext) _ReportPartnerActivityPayload_pointsAwarded(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_ReportPartnerActivityPayload_pointsAwarded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ReportPartnerActivityPayload", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ReportPartnerActivityPayload", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _ReportPartnerActivityPayload_detail(ctx context.Context, field graphql.CollectedField, obj *model.ReportPartnerActivityPayload) (ret graphql.Marshaler) {
@@ -33686,7 +33686,7 @@ func (ec *executionContext) _ReportPartnerActivityPayload_detail(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_ReportPartnerActivityPayload_detail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ReportPartnerActivityPayload", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ReportPartnerActivityPayload", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _ReportPartnerActivityPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ReportPartnerActivityPayload) (ret graphql.Marshaler) {
@@ -33837,7 +33837,7 @@ func (ec *executionContext) _RotateWebhookSecretPayload_secret(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_RotateWebhookSecretPayload_secret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RotateWebhookSecretPayload", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("RotateWebhookSecretPayload", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _RotateWebhookSecretPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.RotateWebhookSecretPayload) (ret graphql.Marshaler) {
@@ -33892,7 +33892,7 @@ func (ec *executionContext) _Score_settled(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Score_settled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Score", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Score", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _Score_provisional(ctx context.Context, field graphql.CollectedField, obj *model.Score) (ret graphql.Marshaler) {
@@ -33915,7 +33915,7 @@ func (ec *executionContext) _Score_provisional(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Score_provisional(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Score", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Score", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _Score_coefficient(ctx context.Context, field graphql.CollectedField, obj *model.Score) (ret graphql.Marshaler) {
@@ -33938,7 +33938,7 @@ func (ec *executionContext) _Score_coefficient(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Score_coefficient(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Score", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("Score", field, false, false, errNoChildrenFloat)
 }
 
 func (ec *executionContext) _Score_settledAt(ctx context.Context, field graphql.CollectedField, obj *model.Score) (ret graphql.Marshaler) {
@@ -33961,7 +33961,7 @@ func (ec *executionContext) _Score_settledAt(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Score_settledAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Score", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("Score", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _Score_period(ctx context.Context, field graphql.CollectedField, obj *model.Score) (ret graphql.Marshaler) {
@@ -33984,7 +33984,7 @@ func (ec *executionContext) _Score_period(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Score_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Score", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Score", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _Score_dimensions(ctx context.Context, field graphql.CollectedField, obj *model.Score) (ret graphql.Marshaler) {
@@ -34071,7 +34071,7 @@ func (ec *executionContext) _ScoreBucket_from(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_ScoreBucket_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScoreBucket", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ScoreBucket", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _ScoreBucket_to(ctx context.Context, field graphql.CollectedField, obj *model.ScoreBucket) (ret graphql.Marshaler) {
@@ -34094,7 +34094,7 @@ func (ec *executionContext) _ScoreBucket_to(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_ScoreBucket_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScoreBucket", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ScoreBucket", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _ScoreBucket_members(ctx context.Context, field graphql.CollectedField, obj *model.ScoreBucket) (ret graphql.Marshaler) {
@@ -34117,7 +34117,7 @@ func (ec *executionContext) _ScoreBucket_members(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_ScoreBucket_members(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScoreBucket", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ScoreBucket", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _ScoreCounts_spendYuan(ctx context.Context, field graphql.CollectedField, obj *model.ScoreCounts) (ret graphql.Marshaler) {
@@ -34140,7 +34140,7 @@ func (ec *executionContext) _ScoreCounts_spendYuan(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_ScoreCounts_spendYuan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScoreCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ScoreCounts", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _ScoreCounts_orders(ctx context.Context, field graphql.CollectedField, obj *model.ScoreCounts) (ret graphql.Marshaler) {
@@ -34163,7 +34163,7 @@ func (ec *executionContext) _ScoreCounts_orders(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_ScoreCounts_orders(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScoreCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ScoreCounts", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _ScoreCounts_purchaseDays(ctx context.Context, field graphql.CollectedField, obj *model.ScoreCounts) (ret graphql.Marshaler) {
@@ -34186,7 +34186,7 @@ func (ec *executionContext) _ScoreCounts_purchaseDays(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_ScoreCounts_purchaseDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScoreCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ScoreCounts", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _ScoreCounts_loginDays(ctx context.Context, field graphql.CollectedField, obj *model.ScoreCounts) (ret graphql.Marshaler) {
@@ -34209,7 +34209,7 @@ func (ec *executionContext) _ScoreCounts_loginDays(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_ScoreCounts_loginDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScoreCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ScoreCounts", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _ScoreCounts_reviews(ctx context.Context, field graphql.CollectedField, obj *model.ScoreCounts) (ret graphql.Marshaler) {
@@ -34232,7 +34232,7 @@ func (ec *executionContext) _ScoreCounts_reviews(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_ScoreCounts_reviews(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScoreCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ScoreCounts", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _ScoreCounts_photoReviews(ctx context.Context, field graphql.CollectedField, obj *model.ScoreCounts) (ret graphql.Marshaler) {
@@ -34255,7 +34255,7 @@ func (ec *executionContext) _ScoreCounts_photoReviews(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_ScoreCounts_photoReviews(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScoreCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ScoreCounts", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _ScoreCounts_answers(ctx context.Context, field graphql.CollectedField, obj *model.ScoreCounts) (ret graphql.Marshaler) {
@@ -34278,7 +34278,7 @@ func (ec *executionContext) _ScoreCounts_answers(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_ScoreCounts_answers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScoreCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ScoreCounts", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _ScoreCounts_shares(ctx context.Context, field graphql.CollectedField, obj *model.ScoreCounts) (ret graphql.Marshaler) {
@@ -34301,7 +34301,7 @@ func (ec *executionContext) _ScoreCounts_shares(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_ScoreCounts_shares(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScoreCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ScoreCounts", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _ScoreCounts_realNameVerified(ctx context.Context, field graphql.CollectedField, obj *model.ScoreCounts) (ret graphql.Marshaler) {
@@ -34324,7 +34324,7 @@ func (ec *executionContext) _ScoreCounts_realNameVerified(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_ScoreCounts_realNameVerified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScoreCounts", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("ScoreCounts", field, false, false, errNoChildrenBoolean)
 }
 
 func (ec *executionContext) _ScoreCounts_boundAccounts(ctx context.Context, field graphql.CollectedField, obj *model.ScoreCounts) (ret graphql.Marshaler) {
@@ -34347,7 +34347,7 @@ func (ec *executionContext) _ScoreCounts_boundAccounts(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_ScoreCounts_boundAccounts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScoreCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ScoreCounts", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _ScoreDimensions_consumption(ctx context.Context, field graphql.CollectedField, obj *model.ScoreDimensions) (ret graphql.Marshaler) {
@@ -34370,7 +34370,7 @@ func (ec *executionContext) _ScoreDimensions_consumption(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_ScoreDimensions_consumption(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScoreDimensions", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ScoreDimensions", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _ScoreDimensions_activity(ctx context.Context, field graphql.CollectedField, obj *model.ScoreDimensions) (ret graphql.Marshaler) {
@@ -34393,7 +34393,7 @@ func (ec *executionContext) _ScoreDimensions_activity(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_ScoreDimensions_activity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScoreDimensions", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ScoreDimensions", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _ScoreDimensions_account(ctx context.Context, field graphql.CollectedField, obj *model.ScoreDimensions) (ret graphql.Marshaler) {
@@ -34416,7 +34416,7 @@ func (ec *executionContext) _ScoreDimensions_account(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_ScoreDimensions_account(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScoreDimensions", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ScoreDimensions", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _ScoreDimensions_reputation(ctx context.Context, field graphql.CollectedField, obj *model.ScoreDimensions) (ret graphql.Marshaler) {
@@ -34439,7 +34439,7 @@ func (ec *executionContext) _ScoreDimensions_reputation(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_ScoreDimensions_reputation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScoreDimensions", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ScoreDimensions", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _ScoreDimensions_credit(ctx context.Context, field graphql.CollectedField, obj *model.ScoreDimensions) (ret graphql.Marshaler) {
@@ -34462,7 +34462,7 @@ func (ec *executionContext) _ScoreDimensions_credit(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_ScoreDimensions_credit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScoreDimensions", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ScoreDimensions", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _ScoreDimensions_coefficient(ctx context.Context, field graphql.CollectedField, obj *model.ScoreDimensions) (ret graphql.Marshaler) {
@@ -34485,7 +34485,7 @@ func (ec *executionContext) _ScoreDimensions_coefficient(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_ScoreDimensions_coefficient(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScoreDimensions", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("ScoreDimensions", field, false, false, errNoChildrenFloat)
 }
 
 func (ec *executionContext) _ScoreDimensions_refundRatePermille(ctx context.Context, field graphql.CollectedField, obj *model.ScoreDimensions) (ret graphql.Marshaler) {
@@ -34508,7 +34508,7 @@ func (ec *executionContext) _ScoreDimensions_refundRatePermille(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_ScoreDimensions_refundRatePermille(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScoreDimensions", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ScoreDimensions", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _ScoreDimensions_counts(ctx context.Context, field graphql.CollectedField, obj *model.ScoreDimensions) (ret graphql.Marshaler) {
@@ -34563,7 +34563,7 @@ func (ec *executionContext) _ScoreDistribution_computedAt(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_ScoreDistribution_computedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScoreDistribution", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("ScoreDistribution", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _ScoreDistribution_bucketWidth(ctx context.Context, field graphql.CollectedField, obj *model.ScoreDistribution) (ret graphql.Marshaler) {
@@ -34586,7 +34586,7 @@ func (ec *executionContext) _ScoreDistribution_bucketWidth(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_ScoreDistribution_bucketWidth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScoreDistribution", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ScoreDistribution", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _ScoreDistribution_members(ctx context.Context, field graphql.CollectedField, obj *model.ScoreDistribution) (ret graphql.Marshaler) {
@@ -34609,7 +34609,7 @@ func (ec *executionContext) _ScoreDistribution_members(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_ScoreDistribution_members(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScoreDistribution", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ScoreDistribution", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _ScoreDistribution_buckets(ctx context.Context, field graphql.CollectedField, obj *model.ScoreDistribution) (ret graphql.Marshaler) {
@@ -34664,7 +34664,7 @@ func (ec *executionContext) _ScoreRules_mode(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_ScoreRules_mode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScoreRules", field, false, false, errors.New("field of type ScoreMode does not have child fields"))
+	return graphql.NewScalarFieldContext("ScoreRules", field, false, false, errNoChildrenScoreMode)
 }
 
 func (ec *executionContext) _ScoreRules_windowMonths(ctx context.Context, field graphql.CollectedField, obj *rules.Score) (ret graphql.Marshaler) {
@@ -34687,7 +34687,7 @@ func (ec *executionContext) _ScoreRules_windowMonths(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_ScoreRules_windowMonths(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScoreRules", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ScoreRules", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _ScoreRules_weights(ctx context.Context, field graphql.CollectedField, obj *rules.Score) (ret graphql.Marshaler) {
@@ -34774,7 +34774,7 @@ func (ec *executionContext) _ScoreWeights_spendYuan(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_ScoreWeights_spendYuan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScoreWeights", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ScoreWeights", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _ScoreWeights_order(ctx context.Context, field graphql.CollectedField, obj *rules.ScoreWeights) (ret graphql.Marshaler) {
@@ -34797,7 +34797,7 @@ func (ec *executionContext) _ScoreWeights_order(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_ScoreWeights_order(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScoreWeights", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ScoreWeights", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _ScoreWeights_purchaseDay(ctx context.Context, field graphql.CollectedField, obj *rules.ScoreWeights) (ret graphql.Marshaler) {
@@ -34820,7 +34820,7 @@ func (ec *executionContext) _ScoreWeights_purchaseDay(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_ScoreWeights_purchaseDay(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScoreWeights", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ScoreWeights", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _ScoreWeights_loginDay(ctx context.Context, field graphql.CollectedField, obj *rules.ScoreWeights) (ret graphql.Marshaler) {
@@ -34843,7 +34843,7 @@ func (ec *executionContext) _ScoreWeights_loginDay(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_ScoreWeights_loginDay(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScoreWeights", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ScoreWeights", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _ScoreWeights_review(ctx context.Context, field graphql.CollectedField, obj *rules.ScoreWeights) (ret graphql.Marshaler) {
@@ -34866,7 +34866,7 @@ func (ec *executionContext) _ScoreWeights_review(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_ScoreWeights_review(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScoreWeights", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ScoreWeights", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _ScoreWeights_photoReview(ctx context.Context, field graphql.CollectedField, obj *rules.ScoreWeights) (ret graphql.Marshaler) {
@@ -34889,7 +34889,7 @@ func (ec *executionContext) _ScoreWeights_photoReview(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_ScoreWeights_photoReview(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScoreWeights", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ScoreWeights", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _ScoreWeights_answer(ctx context.Context, field graphql.CollectedField, obj *rules.ScoreWeights) (ret graphql.Marshaler) {
@@ -34912,7 +34912,7 @@ func (ec *executionContext) _ScoreWeights_answer(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_ScoreWeights_answer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScoreWeights", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ScoreWeights", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _ScoreWeights_share(ctx context.Context, field graphql.CollectedField, obj *rules.ScoreWeights) (ret graphql.Marshaler) {
@@ -34935,7 +34935,7 @@ func (ec *executionContext) _ScoreWeights_share(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_ScoreWeights_share(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScoreWeights", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ScoreWeights", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _ScoreWeights_realName(ctx context.Context, field graphql.CollectedField, obj *rules.ScoreWeights) (ret graphql.Marshaler) {
@@ -34958,7 +34958,7 @@ func (ec *executionContext) _ScoreWeights_realName(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_ScoreWeights_realName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScoreWeights", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ScoreWeights", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _ScoreWeights_boundAccount(ctx context.Context, field graphql.CollectedField, obj *rules.ScoreWeights) (ret graphql.Marshaler) {
@@ -34981,7 +34981,7 @@ func (ec *executionContext) _ScoreWeights_boundAccount(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_ScoreWeights_boundAccount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScoreWeights", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ScoreWeights", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _ScoreWeights_boundAccountMax(ctx context.Context, field graphql.CollectedField, obj *rules.ScoreWeights) (ret graphql.Marshaler) {
@@ -35004,7 +35004,7 @@ func (ec *executionContext) _ScoreWeights_boundAccountMax(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_ScoreWeights_boundAccountMax(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScoreWeights", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ScoreWeights", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _Segment_key(ctx context.Context, field graphql.CollectedField, obj *ent.Segment) (ret graphql.Marshaler) {
@@ -35027,7 +35027,7 @@ func (ec *executionContext) _Segment_key(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Segment_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Segment", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Segment", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _Segment_name(ctx context.Context, field graphql.CollectedField, obj *ent.Segment) (ret graphql.Marshaler) {
@@ -35050,7 +35050,7 @@ func (ec *executionContext) _Segment_name(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Segment_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Segment", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Segment", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _Segment_filter(ctx context.Context, field graphql.CollectedField, obj *ent.Segment) (ret graphql.Marshaler) {
@@ -35105,7 +35105,7 @@ func (ec *executionContext) _Segment_createdAt(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Segment_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Segment", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("Segment", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _Segment_count(ctx context.Context, field graphql.CollectedField, obj *ent.Segment) (ret graphql.Marshaler) {
@@ -35128,7 +35128,7 @@ func (ec *executionContext) _Segment_count(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Segment_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Segment", field, true, true, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Segment", field, true, true, errNoChildrenInt)
 }
 
 func (ec *executionContext) _Segment_members(ctx context.Context, field graphql.CollectedField, obj *ent.Segment) (ret graphql.Marshaler) {
@@ -35291,7 +35291,7 @@ func (ec *executionContext) _SegmentMemberEdge_cursor(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_SegmentMemberEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SegmentMemberEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+	return graphql.NewScalarFieldContext("SegmentMemberEdge", field, false, false, errNoChildrenCursor)
 }
 
 func (ec *executionContext) _SegmentPayload_segment(ctx context.Context, field graphql.CollectedField, obj *model.SegmentPayload) (ret graphql.Marshaler) {
@@ -35378,7 +35378,7 @@ func (ec *executionContext) _SegmentPreview_count(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_SegmentPreview_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SegmentPreview", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("SegmentPreview", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _SegmentPreview_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.SegmentPreview) (ret graphql.Marshaler) {
@@ -35497,7 +35497,7 @@ func (ec *executionContext) _Settlement_id(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Settlement_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Settlement", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("Settlement", field, false, false, errNoChildrenID)
 }
 
 func (ec *executionContext) _Settlement_status(ctx context.Context, field graphql.CollectedField, obj *ent.Settlement) (ret graphql.Marshaler) {
@@ -35520,7 +35520,7 @@ func (ec *executionContext) _Settlement_status(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Settlement_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Settlement", field, false, false, errors.New("field of type SettlementStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("Settlement", field, false, false, errNoChildrenSettlementStatus)
 }
 
 func (ec *executionContext) _Settlement_startedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Settlement) (ret graphql.Marshaler) {
@@ -35543,7 +35543,7 @@ func (ec *executionContext) _Settlement_startedAt(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Settlement_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Settlement", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("Settlement", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _Settlement_finishedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Settlement) (ret graphql.Marshaler) {
@@ -35566,7 +35566,7 @@ func (ec *executionContext) _Settlement_finishedAt(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Settlement_finishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Settlement", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("Settlement", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _Settlement_partitions(ctx context.Context, field graphql.CollectedField, obj *ent.Settlement) (ret graphql.Marshaler) {
@@ -35589,7 +35589,7 @@ func (ec *executionContext) _Settlement_partitions(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Settlement_partitions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Settlement", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Settlement", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _Settlement_run(ctx context.Context, field graphql.CollectedField, obj *ent.Settlement) (ret graphql.Marshaler) {
@@ -35612,7 +35612,7 @@ func (ec *executionContext) _Settlement_run(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Settlement_run(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Settlement", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Settlement", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _Settlement_resettle(ctx context.Context, field graphql.CollectedField, obj *ent.Settlement) (ret graphql.Marshaler) {
@@ -35635,7 +35635,7 @@ func (ec *executionContext) _Settlement_resettle(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Settlement_resettle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Settlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Settlement", field, false, false, errNoChildrenBoolean)
 }
 
 func (ec *executionContext) _Settlement_members(ctx context.Context, field graphql.CollectedField, obj *ent.Settlement) (ret graphql.Marshaler) {
@@ -35658,7 +35658,7 @@ func (ec *executionContext) _Settlement_members(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Settlement_members(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Settlement", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Settlement", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _Settlement_tierChanges(ctx context.Context, field graphql.CollectedField, obj *ent.Settlement) (ret graphql.Marshaler) {
@@ -35681,7 +35681,7 @@ func (ec *executionContext) _Settlement_tierChanges(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Settlement_tierChanges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Settlement", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Settlement", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _Settlement_period(ctx context.Context, field graphql.CollectedField, obj *ent.Settlement) (ret graphql.Marshaler) {
@@ -35704,7 +35704,7 @@ func (ec *executionContext) _Settlement_period(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Settlement_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Settlement", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Settlement", field, true, true, errNoChildrenString)
 }
 
 func (ec *executionContext) _Share_count(ctx context.Context, field graphql.CollectedField, obj *model.Share) (ret graphql.Marshaler) {
@@ -35727,7 +35727,7 @@ func (ec *executionContext) _Share_count(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Share_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Share", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Share", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _Share_of(ctx context.Context, field graphql.CollectedField, obj *model.Share) (ret graphql.Marshaler) {
@@ -35750,7 +35750,7 @@ func (ec *executionContext) _Share_of(ctx context.Context, field graphql.Collect
 	)
 }
 func (ec *executionContext) fieldContext_Share_of(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Share", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Share", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _Share_value(ctx context.Context, field graphql.CollectedField, obj *model.Share) (ret graphql.Marshaler) {
@@ -35773,7 +35773,7 @@ func (ec *executionContext) _Share_value(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Share_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Share", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("Share", field, false, false, errNoChildrenFloat)
 }
 
 func (ec *executionContext) _SpendingRules_deductionStep(ctx context.Context, field graphql.CollectedField, obj *model.SpendingRules) (ret graphql.Marshaler) {
@@ -35796,7 +35796,7 @@ func (ec *executionContext) _SpendingRules_deductionStep(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_SpendingRules_deductionStep(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SpendingRules", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("SpendingRules", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _SpendingRules_deductionMinBalance(ctx context.Context, field graphql.CollectedField, obj *model.SpendingRules) (ret graphql.Marshaler) {
@@ -35819,7 +35819,7 @@ func (ec *executionContext) _SpendingRules_deductionMinBalance(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_SpendingRules_deductionMinBalance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SpendingRules", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("SpendingRules", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _SpendingRules_deductionMaxPercent(ctx context.Context, field graphql.CollectedField, obj *model.SpendingRules) (ret graphql.Marshaler) {
@@ -35842,7 +35842,7 @@ func (ec *executionContext) _SpendingRules_deductionMaxPercent(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_SpendingRules_deductionMaxPercent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SpendingRules", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("SpendingRules", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _StartPlusTrialPayload_term(ctx context.Context, field graphql.CollectedField, obj *model.StartPlusTrialPayload) (ret graphql.Marshaler) {
@@ -35897,7 +35897,7 @@ func (ec *executionContext) _StartPlusTrialPayload_replayed(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_StartPlusTrialPayload_replayed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StartPlusTrialPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("StartPlusTrialPayload", field, false, false, errNoChildrenBoolean)
 }
 
 func (ec *executionContext) _StartPlusTrialPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.StartPlusTrialPayload) (ret graphql.Marshaler) {
@@ -35952,7 +35952,7 @@ func (ec *executionContext) _Store_key(ctx context.Context, field graphql.Collec
 	)
 }
 func (ec *executionContext) fieldContext_Store_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Store", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Store", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _Store_name(ctx context.Context, field graphql.CollectedField, obj *ent.Store) (ret graphql.Marshaler) {
@@ -35975,7 +35975,7 @@ func (ec *executionContext) _Store_name(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Store_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Store", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Store", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _Store_brand(ctx context.Context, field graphql.CollectedField, obj *ent.Store) (ret graphql.Marshaler) {
@@ -35998,7 +35998,7 @@ func (ec *executionContext) _Store_brand(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Store_brand(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Store", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Store", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _Store_program(ctx context.Context, field graphql.CollectedField, obj *ent.Store) (ret graphql.Marshaler) {
@@ -36053,7 +36053,7 @@ func (ec *executionContext) _StoreBudget_id(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_StoreBudget_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StoreBudget", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("StoreBudget", field, false, false, errNoChildrenID)
 }
 
 func (ec *executionContext) _StoreBudget_storeId(ctx context.Context, field graphql.CollectedField, obj *ent.StoreBudget) (ret graphql.Marshaler) {
@@ -36076,7 +36076,7 @@ func (ec *executionContext) _StoreBudget_storeId(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_StoreBudget_storeId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StoreBudget", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("StoreBudget", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _StoreBudget_funded(ctx context.Context, field graphql.CollectedField, obj *ent.StoreBudget) (ret graphql.Marshaler) {
@@ -36099,7 +36099,7 @@ func (ec *executionContext) _StoreBudget_funded(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_StoreBudget_funded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StoreBudget", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("StoreBudget", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _StoreBudget_granted(ctx context.Context, field graphql.CollectedField, obj *ent.StoreBudget) (ret graphql.Marshaler) {
@@ -36122,7 +36122,7 @@ func (ec *executionContext) _StoreBudget_granted(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_StoreBudget_granted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StoreBudget", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("StoreBudget", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _StoreBudget_remaining(ctx context.Context, field graphql.CollectedField, obj *ent.StoreBudget) (ret graphql.Marshaler) {
@@ -36145,7 +36145,7 @@ func (ec *executionContext) _StoreBudget_remaining(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_StoreBudget_remaining(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StoreBudget", field, true, true, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("StoreBudget", field, true, true, errNoChildrenInt)
 }
 
 func (ec *executionContext) _StoreConsent_program(ctx context.Context, field graphql.CollectedField, obj *ent.StoreConsent) (ret graphql.Marshaler) {
@@ -36200,7 +36200,7 @@ func (ec *executionContext) _StoreConsent_joinedAt(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_StoreConsent_joinedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StoreConsent", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("StoreConsent", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _StoreConsent_channel(ctx context.Context, field graphql.CollectedField, obj *ent.StoreConsent) (ret graphql.Marshaler) {
@@ -36223,7 +36223,7 @@ func (ec *executionContext) _StoreConsent_channel(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_StoreConsent_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StoreConsent", field, false, false, errors.New("field of type Channel does not have child fields"))
+	return graphql.NewScalarFieldContext("StoreConsent", field, false, false, errNoChildrenChannel)
 }
 
 func (ec *executionContext) _StoreConsent_textVersion(ctx context.Context, field graphql.CollectedField, obj *ent.StoreConsent) (ret graphql.Marshaler) {
@@ -36246,7 +36246,7 @@ func (ec *executionContext) _StoreConsent_textVersion(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_StoreConsent_textVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StoreConsent", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("StoreConsent", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _StoreConsent_leftAt(ctx context.Context, field graphql.CollectedField, obj *ent.StoreConsent) (ret graphql.Marshaler) {
@@ -36269,7 +36269,7 @@ func (ec *executionContext) _StoreConsent_leftAt(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_StoreConsent_leftAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StoreConsent", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("StoreConsent", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _StoreConsentPayload_consent(ctx context.Context, field graphql.CollectedField, obj *model.StoreConsentPayload) (ret graphql.Marshaler) {
@@ -36356,7 +36356,7 @@ func (ec *executionContext) _StoreMember_externalId(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_StoreMember_externalId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StoreMember", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("StoreMember", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _StoreMember_tier(ctx context.Context, field graphql.CollectedField, obj *model.StoreMember) (ret graphql.Marshaler) {
@@ -36411,7 +36411,7 @@ func (ec *executionContext) _StoreMember_settledScore(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_StoreMember_settledScore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StoreMember", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("StoreMember", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _StoreMember_plus(ctx context.Context, field graphql.CollectedField, obj *model.StoreMember) (ret graphql.Marshaler) {
@@ -36434,7 +36434,7 @@ func (ec *executionContext) _StoreMember_plus(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_StoreMember_plus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StoreMember", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("StoreMember", field, false, false, errNoChildrenBoolean)
 }
 
 func (ec *executionContext) _StoreMember_preferences(ctx context.Context, field graphql.CollectedField, obj *model.StoreMember) (ret graphql.Marshaler) {
@@ -36585,7 +36585,7 @@ func (ec *executionContext) _StoreMemberEdge_cursor(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_StoreMemberEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StoreMemberEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+	return graphql.NewScalarFieldContext("StoreMemberEdge", field, false, false, errNoChildrenCursor)
 }
 
 func (ec *executionContext) _StoreProgram_key(ctx context.Context, field graphql.CollectedField, obj *ent.StoreProgram) (ret graphql.Marshaler) {
@@ -36608,7 +36608,7 @@ func (ec *executionContext) _StoreProgram_key(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_StoreProgram_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StoreProgram", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("StoreProgram", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _StoreProgram_name(ctx context.Context, field graphql.CollectedField, obj *ent.StoreProgram) (ret graphql.Marshaler) {
@@ -36631,7 +36631,7 @@ func (ec *executionContext) _StoreProgram_name(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_StoreProgram_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StoreProgram", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("StoreProgram", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _StoreProgram_kind(ctx context.Context, field graphql.CollectedField, obj *ent.StoreProgram) (ret graphql.Marshaler) {
@@ -36654,7 +36654,7 @@ func (ec *executionContext) _StoreProgram_kind(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_StoreProgram_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StoreProgram", field, false, false, errors.New("field of type StoreProgramKind does not have child fields"))
+	return graphql.NewScalarFieldContext("StoreProgram", field, false, false, errNoChildrenStoreProgramKind)
 }
 
 func (ec *executionContext) _StoreProgram_stores(ctx context.Context, field graphql.CollectedField, obj *ent.StoreProgram) (ret graphql.Marshaler) {
@@ -36835,7 +36835,7 @@ func (ec *executionContext) _TagRule_key(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_TagRule_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TagRule", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("TagRule", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _TagRule_name(ctx context.Context, field graphql.CollectedField, obj *tag.Rule) (ret graphql.Marshaler) {
@@ -36858,7 +36858,7 @@ func (ec *executionContext) _TagRule_name(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_TagRule_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TagRule", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("TagRule", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _TagRule_condition(ctx context.Context, field graphql.CollectedField, obj *tag.Rule) (ret graphql.Marshaler) {
@@ -36913,7 +36913,7 @@ func (ec *executionContext) _TagRule_version(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_TagRule_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TagRule", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("TagRule", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _TagRule_updatedAt(ctx context.Context, field graphql.CollectedField, obj *tag.Rule) (ret graphql.Marshaler) {
@@ -36936,7 +36936,7 @@ func (ec *executionContext) _TagRule_updatedAt(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_TagRule_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TagRule", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("TagRule", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _TagRule_evaluatedAt(ctx context.Context, field graphql.CollectedField, obj *tag.Rule) (ret graphql.Marshaler) {
@@ -36959,7 +36959,7 @@ func (ec *executionContext) _TagRule_evaluatedAt(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_TagRule_evaluatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TagRule", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("TagRule", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _TagRule_members(ctx context.Context, field graphql.CollectedField, obj *tag.Rule) (ret graphql.Marshaler) {
@@ -36982,7 +36982,7 @@ func (ec *executionContext) _TagRule_members(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_TagRule_members(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TagRule", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("TagRule", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _TagRulePayload_rule(ctx context.Context, field graphql.CollectedField, obj *model.TagRulePayload) (ret graphql.Marshaler) {
@@ -37069,7 +37069,7 @@ func (ec *executionContext) _Tier_id(ctx context.Context, field graphql.Collecte
 	)
 }
 func (ec *executionContext) fieldContext_Tier_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Tier", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("Tier", field, false, false, errNoChildrenID)
 }
 
 func (ec *executionContext) _Tier_key(ctx context.Context, field graphql.CollectedField, obj *ent.Tier) (ret graphql.Marshaler) {
@@ -37092,7 +37092,7 @@ func (ec *executionContext) _Tier_key(ctx context.Context, field graphql.Collect
 	)
 }
 func (ec *executionContext) fieldContext_Tier_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Tier", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Tier", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _Tier_name(ctx context.Context, field graphql.CollectedField, obj *ent.Tier) (ret graphql.Marshaler) {
@@ -37115,7 +37115,7 @@ func (ec *executionContext) _Tier_name(ctx context.Context, field graphql.Collec
 	)
 }
 func (ec *executionContext) fieldContext_Tier_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Tier", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Tier", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _Tier_level(ctx context.Context, field graphql.CollectedField, obj *ent.Tier) (ret graphql.Marshaler) {
@@ -37138,7 +37138,7 @@ func (ec *executionContext) _Tier_level(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Tier_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Tier", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Tier", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _Tier_minScore(ctx context.Context, field graphql.CollectedField, obj *ent.Tier) (ret graphql.Marshaler) {
@@ -37161,7 +37161,7 @@ func (ec *executionContext) _Tier_minScore(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Tier_minScore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Tier", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Tier", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _Tier_description(ctx context.Context, field graphql.CollectedField, obj *ent.Tier) (ret graphql.Marshaler) {
@@ -37184,7 +37184,7 @@ func (ec *executionContext) _Tier_description(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Tier_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Tier", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Tier", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _Tier_giftPoints(ctx context.Context, field graphql.CollectedField, obj *ent.Tier) (ret graphql.Marshaler) {
@@ -37207,7 +37207,7 @@ func (ec *executionContext) _Tier_giftPoints(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Tier_giftPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Tier", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Tier", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _Tier_giftBenefits(ctx context.Context, field graphql.CollectedField, obj *ent.Tier) (ret graphql.Marshaler) {
@@ -37230,7 +37230,7 @@ func (ec *executionContext) _Tier_giftBenefits(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Tier_giftBenefits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Tier", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Tier", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _Tier_yearlyDeduction(ctx context.Context, field graphql.CollectedField, obj *ent.Tier) (ret graphql.Marshaler) {
@@ -37253,7 +37253,7 @@ func (ec *executionContext) _Tier_yearlyDeduction(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Tier_yearlyDeduction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Tier", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Tier", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _Tier_benefits(ctx context.Context, field graphql.CollectedField, obj *ent.Tier) (ret graphql.Marshaler) {
@@ -37340,7 +37340,7 @@ func (ec *executionContext) _TierBucket_proposedMinScore(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_TierBucket_proposedMinScore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TierBucket", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("TierBucket", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _TierBucket_current(ctx context.Context, field graphql.CollectedField, obj *model.TierBucket) (ret graphql.Marshaler) {
@@ -37363,7 +37363,7 @@ func (ec *executionContext) _TierBucket_current(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_TierBucket_current(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TierBucket", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("TierBucket", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _TierBucket_proposed(ctx context.Context, field graphql.CollectedField, obj *model.TierBucket) (ret graphql.Marshaler) {
@@ -37386,7 +37386,7 @@ func (ec *executionContext) _TierBucket_proposed(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_TierBucket_proposed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TierBucket", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("TierBucket", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _TierChange_id(ctx context.Context, field graphql.CollectedField, obj *ent.TierChange) (ret graphql.Marshaler) {
@@ -37409,7 +37409,7 @@ func (ec *executionContext) _TierChange_id(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_TierChange_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TierChange", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("TierChange", field, false, false, errNoChildrenID)
 }
 
 func (ec *executionContext) _TierChange_direction(ctx context.Context, field graphql.CollectedField, obj *ent.TierChange) (ret graphql.Marshaler) {
@@ -37432,7 +37432,7 @@ func (ec *executionContext) _TierChange_direction(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_TierChange_direction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TierChange", field, false, false, errors.New("field of type TierChangeDirection does not have child fields"))
+	return graphql.NewScalarFieldContext("TierChange", field, false, false, errNoChildrenTierChangeDirection)
 }
 
 func (ec *executionContext) _TierChange_score(ctx context.Context, field graphql.CollectedField, obj *ent.TierChange) (ret graphql.Marshaler) {
@@ -37455,7 +37455,7 @@ func (ec *executionContext) _TierChange_score(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_TierChange_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TierChange", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("TierChange", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _TierChange_reason(ctx context.Context, field graphql.CollectedField, obj *ent.TierChange) (ret graphql.Marshaler) {
@@ -37478,7 +37478,7 @@ func (ec *executionContext) _TierChange_reason(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_TierChange_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TierChange", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("TierChange", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _TierChange_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.TierChange) (ret graphql.Marshaler) {
@@ -37501,7 +37501,7 @@ func (ec *executionContext) _TierChange_createdAt(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_TierChange_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TierChange", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("TierChange", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _TierChange_from(ctx context.Context, field graphql.CollectedField, obj *ent.TierChange) (ret graphql.Marshaler) {
@@ -37588,7 +37588,7 @@ func (ec *executionContext) _TierChange_period(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_TierChange_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TierChange", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("TierChange", field, true, true, errNoChildrenString)
 }
 
 func (ec *executionContext) _TierChangeConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.TierChangeConnection) (ret graphql.Marshaler) {
@@ -37675,7 +37675,7 @@ func (ec *executionContext) _TierChangeConnection_totalCount(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_TierChangeConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TierChangeConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("TierChangeConnection", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _TierChangeEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.TierChangeEdge) (ret graphql.Marshaler) {
@@ -37730,7 +37730,7 @@ func (ec *executionContext) _TierChangeEdge_cursor(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_TierChangeEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TierChangeEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+	return graphql.NewScalarFieldContext("TierChangeEdge", field, false, false, errNoChildrenCursor)
 }
 
 func (ec *executionContext) _TierPenetration_tier(ctx context.Context, field graphql.CollectedField, obj *model.TierPenetration) (ret graphql.Marshaler) {
@@ -37817,7 +37817,7 @@ func (ec *executionContext) _TierPyramid_computedAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_TierPyramid_computedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TierPyramid", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("TierPyramid", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _TierPyramid_activeMembers(ctx context.Context, field graphql.CollectedField, obj *model.TierPyramid) (ret graphql.Marshaler) {
@@ -37840,7 +37840,7 @@ func (ec *executionContext) _TierPyramid_activeMembers(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_TierPyramid_activeMembers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TierPyramid", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("TierPyramid", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _TierPyramid_tiers(ctx context.Context, field graphql.CollectedField, obj *model.TierPyramid) (ret graphql.Marshaler) {
@@ -37991,7 +37991,7 @@ func (ec *executionContext) _TierTableSimulation_members(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_TierTableSimulation_members(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TierTableSimulation", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("TierTableSimulation", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _TierTableSimulation_tiers(ctx context.Context, field graphql.CollectedField, obj *model.TierTableSimulation) (ret graphql.Marshaler) {
@@ -38046,7 +38046,7 @@ func (ec *executionContext) _UntagMemberPayload_removed(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_UntagMemberPayload_removed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UntagMemberPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("UntagMemberPayload", field, false, false, errNoChildrenBoolean)
 }
 
 func (ec *executionContext) _UntagMemberPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.UntagMemberPayload) (ret graphql.Marshaler) {
@@ -38485,7 +38485,7 @@ func (ec *executionContext) _UserError_field(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_UserError_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UserError", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("UserError", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _UserError_message(ctx context.Context, field graphql.CollectedField, obj *model.UserError) (ret graphql.Marshaler) {
@@ -38508,7 +38508,7 @@ func (ec *executionContext) _UserError_message(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_UserError_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UserError", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("UserError", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _UserError_code(ctx context.Context, field graphql.CollectedField, obj *model.UserError) (ret graphql.Marshaler) {
@@ -38531,7 +38531,7 @@ func (ec *executionContext) _UserError_code(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_UserError_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UserError", field, false, false, errors.New("field of type UserErrorCode does not have child fields"))
+	return graphql.NewScalarFieldContext("UserError", field, false, false, errNoChildrenUserErrorCode)
 }
 
 func (ec *executionContext) _WebhookDelivery_id(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDelivery) (ret graphql.Marshaler) {
@@ -38554,7 +38554,7 @@ func (ec *executionContext) _WebhookDelivery_id(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_WebhookDelivery_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WebhookDelivery", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("WebhookDelivery", field, false, false, errNoChildrenID)
 }
 
 func (ec *executionContext) _WebhookDelivery_eventType(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDelivery) (ret graphql.Marshaler) {
@@ -38577,7 +38577,7 @@ func (ec *executionContext) _WebhookDelivery_eventType(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_WebhookDelivery_eventType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WebhookDelivery", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("WebhookDelivery", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _WebhookDelivery_status(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDelivery) (ret graphql.Marshaler) {
@@ -38600,7 +38600,7 @@ func (ec *executionContext) _WebhookDelivery_status(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_WebhookDelivery_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WebhookDelivery", field, false, false, errors.New("field of type WebhookDeliveryStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("WebhookDelivery", field, false, false, errNoChildrenWebhookDeliveryStatus)
 }
 
 func (ec *executionContext) _WebhookDelivery_attempts(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDelivery) (ret graphql.Marshaler) {
@@ -38623,7 +38623,7 @@ func (ec *executionContext) _WebhookDelivery_attempts(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_WebhookDelivery_attempts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WebhookDelivery", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("WebhookDelivery", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _WebhookDelivery_nextAttemptAt(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDelivery) (ret graphql.Marshaler) {
@@ -38646,7 +38646,7 @@ func (ec *executionContext) _WebhookDelivery_nextAttemptAt(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_WebhookDelivery_nextAttemptAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WebhookDelivery", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("WebhookDelivery", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _WebhookDelivery_lastError(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDelivery) (ret graphql.Marshaler) {
@@ -38669,7 +38669,7 @@ func (ec *executionContext) _WebhookDelivery_lastError(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_WebhookDelivery_lastError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WebhookDelivery", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("WebhookDelivery", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _WebhookDelivery_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDelivery) (ret graphql.Marshaler) {
@@ -38692,7 +38692,7 @@ func (ec *executionContext) _WebhookDelivery_createdAt(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_WebhookDelivery_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WebhookDelivery", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("WebhookDelivery", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _WebhookDelivery_deliveredAt(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDelivery) (ret graphql.Marshaler) {
@@ -38715,7 +38715,7 @@ func (ec *executionContext) _WebhookDelivery_deliveredAt(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_WebhookDelivery_deliveredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WebhookDelivery", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("WebhookDelivery", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) _WebhookDelivery_sequence(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDelivery) (ret graphql.Marshaler) {
@@ -38738,7 +38738,7 @@ func (ec *executionContext) _WebhookDelivery_sequence(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_WebhookDelivery_sequence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WebhookDelivery", field, true, true, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("WebhookDelivery", field, true, true, errNoChildrenInt)
 }
 
 func (ec *executionContext) _WebhookDeliveryConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDeliveryConnection) (ret graphql.Marshaler) {
@@ -38825,7 +38825,7 @@ func (ec *executionContext) _WebhookDeliveryConnection_totalCount(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_WebhookDeliveryConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WebhookDeliveryConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("WebhookDeliveryConnection", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _WebhookDeliveryEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookDeliveryEdge) (ret graphql.Marshaler) {
@@ -38880,7 +38880,7 @@ func (ec *executionContext) _WebhookDeliveryEdge_cursor(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_WebhookDeliveryEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WebhookDeliveryEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+	return graphql.NewScalarFieldContext("WebhookDeliveryEdge", field, false, false, errNoChildrenCursor)
 }
 
 func (ec *executionContext) _WebhookEndpoint_id(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
@@ -38903,7 +38903,7 @@ func (ec *executionContext) _WebhookEndpoint_id(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_WebhookEndpoint_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WebhookEndpoint", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("WebhookEndpoint", field, false, false, errNoChildrenID)
 }
 
 func (ec *executionContext) _WebhookEndpoint_url(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
@@ -38926,7 +38926,7 @@ func (ec *executionContext) _WebhookEndpoint_url(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_WebhookEndpoint_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WebhookEndpoint", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("WebhookEndpoint", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _WebhookEndpoint_eventTypes(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
@@ -38949,7 +38949,7 @@ func (ec *executionContext) _WebhookEndpoint_eventTypes(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_WebhookEndpoint_eventTypes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WebhookEndpoint", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("WebhookEndpoint", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _WebhookEndpoint_description(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
@@ -38972,7 +38972,7 @@ func (ec *executionContext) _WebhookEndpoint_description(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_WebhookEndpoint_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WebhookEndpoint", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("WebhookEndpoint", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _WebhookEndpoint_status(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
@@ -38995,7 +38995,7 @@ func (ec *executionContext) _WebhookEndpoint_status(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_WebhookEndpoint_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WebhookEndpoint", field, false, false, errors.New("field of type WebhookEndpointStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("WebhookEndpoint", field, false, false, errNoChildrenWebhookEndpointStatus)
 }
 
 func (ec *executionContext) _WebhookEndpoint_failureRun(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
@@ -39018,7 +39018,7 @@ func (ec *executionContext) _WebhookEndpoint_failureRun(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_WebhookEndpoint_failureRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WebhookEndpoint", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("WebhookEndpoint", field, false, false, errNoChildrenInt)
 }
 
 func (ec *executionContext) _WebhookEndpoint_disabledReason(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
@@ -39041,7 +39041,7 @@ func (ec *executionContext) _WebhookEndpoint_disabledReason(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_WebhookEndpoint_disabledReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WebhookEndpoint", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("WebhookEndpoint", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) _WebhookEndpoint_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
@@ -39064,7 +39064,7 @@ func (ec *executionContext) _WebhookEndpoint_createdAt(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_WebhookEndpoint_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WebhookEndpoint", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("WebhookEndpoint", field, false, false, errNoChildrenTime)
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -39087,7 +39087,7 @@ func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext___Directive_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Directive", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Directive", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) ___Directive_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -39110,7 +39110,7 @@ func (ec *executionContext) ___Directive_description(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext___Directive_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Directive", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Directive", field, true, false, errNoChildrenString)
 }
 
 func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -39133,7 +39133,7 @@ func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext___Directive_isRepeatable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Directive", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("__Directive", field, false, false, errNoChildrenBoolean)
 }
 
 func (ec *executionContext) ___Directive_locations(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -39156,7 +39156,7 @@ func (ec *executionContext) ___Directive_locations(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext___Directive_locations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Directive", field, false, false, errors.New("field of type __DirectiveLocation does not have child fields"))
+	return graphql.NewScalarFieldContext("__Directive", field, false, false, errNoChildren__DirectiveLocation)
 }
 
 func (ec *executionContext) ___Directive_args(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -39222,7 +39222,7 @@ func (ec *executionContext) ___EnumValue_name(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext___EnumValue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__EnumValue", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__EnumValue", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) ___EnumValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
@@ -39245,7 +39245,7 @@ func (ec *executionContext) ___EnumValue_description(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext___EnumValue_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, errNoChildrenString)
 }
 
 func (ec *executionContext) ___EnumValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
@@ -39268,7 +39268,7 @@ func (ec *executionContext) ___EnumValue_isDeprecated(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext___EnumValue_isDeprecated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, errNoChildrenBoolean)
 }
 
 func (ec *executionContext) ___EnumValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
@@ -39291,7 +39291,7 @@ func (ec *executionContext) ___EnumValue_deprecationReason(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext___EnumValue_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, errNoChildrenString)
 }
 
 func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
@@ -39314,7 +39314,7 @@ func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext___Field_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Field", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Field", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) ___Field_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
@@ -39337,7 +39337,7 @@ func (ec *executionContext) ___Field_description(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext___Field_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Field", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Field", field, true, false, errNoChildrenString)
 }
 
 func (ec *executionContext) ___Field_args(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
@@ -39435,7 +39435,7 @@ func (ec *executionContext) ___Field_isDeprecated(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext___Field_isDeprecated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Field", field, true, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("__Field", field, true, false, errNoChildrenBoolean)
 }
 
 func (ec *executionContext) ___Field_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
@@ -39458,7 +39458,7 @@ func (ec *executionContext) ___Field_deprecationReason(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext___Field_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Field", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Field", field, true, false, errNoChildrenString)
 }
 
 func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
@@ -39481,7 +39481,7 @@ func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext___InputValue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__InputValue", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__InputValue", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) ___InputValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
@@ -39504,7 +39504,7 @@ func (ec *executionContext) ___InputValue_description(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext___InputValue_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__InputValue", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__InputValue", field, true, false, errNoChildrenString)
 }
 
 func (ec *executionContext) ___InputValue_type(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
@@ -39559,7 +39559,7 @@ func (ec *executionContext) ___InputValue_defaultValue(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext___InputValue_defaultValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__InputValue", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__InputValue", field, false, false, errNoChildrenString)
 }
 
 func (ec *executionContext) ___InputValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
@@ -39582,7 +39582,7 @@ func (ec *executionContext) ___InputValue_isDeprecated(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext___InputValue_isDeprecated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__InputValue", field, true, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("__InputValue", field, true, false, errNoChildrenBoolean)
 }
 
 func (ec *executionContext) ___InputValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
@@ -39605,7 +39605,7 @@ func (ec *executionContext) ___InputValue_deprecationReason(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext___InputValue_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__InputValue", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__InputValue", field, true, false, errNoChildrenString)
 }
 
 func (ec *executionContext) ___Schema_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
@@ -39628,7 +39628,7 @@ func (ec *executionContext) ___Schema_description(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext___Schema_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Schema", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Schema", field, true, false, errNoChildrenString)
 }
 
 func (ec *executionContext) ___Schema_types(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
@@ -39811,7 +39811,7 @@ func (ec *executionContext) ___Type_kind(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext___Type_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Type", field, true, false, errors.New("field of type __TypeKind does not have child fields"))
+	return graphql.NewScalarFieldContext("__Type", field, true, false, errNoChildren__TypeKind)
 }
 
 func (ec *executionContext) ___Type_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
@@ -39834,7 +39834,7 @@ func (ec *executionContext) ___Type_name(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext___Type_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Type", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Type", field, true, false, errNoChildrenString)
 }
 
 func (ec *executionContext) ___Type_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
@@ -39857,7 +39857,7 @@ func (ec *executionContext) ___Type_description(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext___Type_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Type", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Type", field, true, false, errNoChildrenString)
 }
 
 func (ec *executionContext) ___Type_specifiedByURL(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
@@ -39880,7 +39880,7 @@ func (ec *executionContext) ___Type_specifiedByURL(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext___Type_specifiedByURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Type", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Type", field, true, false, errNoChildrenString)
 }
 
 func (ec *executionContext) ___Type_fields(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
@@ -40119,7 +40119,7 @@ func (ec *executionContext) ___Type_isOneOf(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Type", field, true, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("__Type", field, true, false, errNoChildrenBoolean)
 }
 
 // endregion **************************** field.gotpl *****************************
@@ -60985,3 +60985,49 @@ func (ec *executionContext) marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgen�
 }
 
 // endregion ***************************** type.gotpl *****************************
+
+// The scalar fields' errors for a child field, declared once by graph/internal/inorder.
+var errNoChildrenBenefitClaimSource = errors.New("field of type BenefitClaimSource does not have child fields")
+var errNoChildrenBenefitKind = errors.New("field of type BenefitKind does not have child fields")
+var errNoChildrenBenefitSource = errors.New("field of type BenefitSource does not have child fields")
+var errNoChildrenBoolean = errors.New("field of type Boolean does not have child fields")
+var errNoChildrenCampaignActionKind = errors.New("field of type CampaignActionKind does not have child fields")
+var errNoChildrenCampaignResultStatus = errors.New("field of type CampaignResultStatus does not have child fields")
+var errNoChildrenCampaignStatus = errors.New("field of type CampaignStatus does not have child fields")
+var errNoChildrenCampaignTriggerKind = errors.New("field of type CampaignTriggerKind does not have child fields")
+var errNoChildrenChannel = errors.New("field of type Channel does not have child fields")
+var errNoChildrenConditionField = errors.New("field of type ConditionField does not have child fields")
+var errNoChildrenCursor = errors.New("field of type Cursor does not have child fields")
+var errNoChildrenDate = errors.New("field of type Date does not have child fields")
+var errNoChildrenEventKind = errors.New("field of type EventKind does not have child fields")
+var errNoChildrenEventStatus = errors.New("field of type EventStatus does not have child fields")
+var errNoChildrenFloat = errors.New("field of type Float does not have child fields")
+var errNoChildrenGender = errors.New("field of type Gender does not have child fields")
+var errNoChildrenID = errors.New("field of type ID does not have child fields")
+var errNoChildrenInt = errors.New("field of type Int does not have child fields")
+var errNoChildrenMedalKind = errors.New("field of type MedalKind does not have child fields")
+var errNoChildrenMedalUnit = errors.New("field of type MedalUnit does not have child fields")
+var errNoChildrenMemberStatus = errors.New("field of type MemberStatus does not have child fields")
+var errNoChildrenOrderType = errors.New("field of type OrderType does not have child fields")
+var errNoChildrenPartnerGrantStatus = errors.New("field of type PartnerGrantStatus does not have child fields")
+var errNoChildrenPartnerStatus = errors.New("field of type PartnerStatus does not have child fields")
+var errNoChildrenPaymentMethod = errors.New("field of type PaymentMethod does not have child fields")
+var errNoChildrenPlusCodePurpose = errors.New("field of type PlusCodePurpose does not have child fields")
+var errNoChildrenPlusStatus = errors.New("field of type PlusStatus does not have child fields")
+var errNoChildrenPointEntryKind = errors.New("field of type PointEntryKind does not have child fields")
+var errNoChildrenPointsQuoteReason = errors.New("field of type PointsQuoteReason does not have child fields")
+var errNoChildrenProductType = errors.New("field of type ProductType does not have child fields")
+var errNoChildrenQuotaPeriod = errors.New("field of type QuotaPeriod does not have child fields")
+var errNoChildrenScoreMode = errors.New("field of type ScoreMode does not have child fields")
+var errNoChildrenSettlementStatus = errors.New("field of type SettlementStatus does not have child fields")
+var errNoChildrenStoreProgramKind = errors.New("field of type StoreProgramKind does not have child fields")
+var errNoChildrenString = errors.New("field of type String does not have child fields")
+var errNoChildrenTagKind = errors.New("field of type TagKind does not have child fields")
+var errNoChildrenTagSource = errors.New("field of type TagSource does not have child fields")
+var errNoChildrenTierChangeDirection = errors.New("field of type TierChangeDirection does not have child fields")
+var errNoChildrenTime = errors.New("field of type Time does not have child fields")
+var errNoChildrenUserErrorCode = errors.New("field of type UserErrorCode does not have child fields")
+var errNoChildrenWebhookDeliveryStatus = errors.New("field of type WebhookDeliveryStatus does not have child fields")
+var errNoChildrenWebhookEndpointStatus = errors.New("field of type WebhookEndpointStatus does not have child fields")
+var errNoChildren__DirectiveLocation = errors.New("field of type __DirectiveLocation does not have child fields")
+var errNoChildren__TypeKind = errors.New("field of type __TypeKind does not have child fields")
