@@ -659,11 +659,6 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{OutboxMessagesColumns[1]},
 			},
-			{
-				Name:    "outboxmessage_member_id",
-				Unique:  false,
-				Columns: []*schema.Column{OutboxMessagesColumns[2]},
-			},
 		},
 	}
 	// PartnerGrantsColumns holds the columns for the "partner_grants" table.

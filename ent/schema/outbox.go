@@ -37,9 +37,10 @@ func (OutboxMessage) Indexes() []ent.Index {
 	return []ent.Index{
 		// The dispatcher's scan for messages still to fan out, oldest first.
 		index.Fields("fanned_out"),
-		// The live updates' scan of one programme's messages after a sequence.
+		// points.NotifyExpiring's daily look for the programme's notices already sent. No
+		// query reads the outbox by member (readers go by id; deliveries carry their own
+		// member_id), so there is no member index to keep up on every message written.
 		index.Fields("program_id"),
-		index.Fields("member_id"),
 	}
 }
 
