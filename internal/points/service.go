@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -55,45 +54,13 @@ type Result struct {
 	Balance  int64 // spendable balance after the request
 }
 
-// maxAttempts bounds how often a transaction MySQL chose as a deadlock victim is retried.
-const maxAttempts = 5
-
-// WithTx runs fn in a ledger transaction. A transaction that MySQL aborts as a deadlock
-// victim or after a lock wait timeout is run again, so fn must start from scratch each time.
-// The retries stay inside ctx's deadline: another attempt is made only when the time left
-// exceeds the pause before it plus what the failed attempt took (a lock wait that timed out
-// once is likely to again), so the caller answers UNAVAILABLE before its deadline instead of
-// a retry being cut off half-way.
+// WithTx runs fn in a ledger transaction, run again on a lock conflict within ctx's deadline
+// (store.WithRetry), so fn must start from scratch each time.
 func (l *Ledger) WithTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
 	// MySQL sessions run READ COMMITTED (store.Open sets it), so a transaction that waited for
 	// an account lock sees what the previous holder committed; SQLite's are serializable.
-	for attempt := 1; ; attempt++ {
-		began := time.Now()
-		err := store.WithTx(ctx, l.client, fn)
-		if err == nil || attempt == maxAttempts || !retryable(err) {
-			return err
-		}
-		pause := retryPause(attempt)
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < pause+time.Since(began) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(pause):
-		}
-	}
+	return store.WithRetry(ctx, l.client, fn)
 }
-
-// retryPause is the wait before retry n: exponential from 2 ms, capped at 100 ms, with full
-// jitter so that the two sides of a deadlock do not meet again in step.
-func retryPause(n int) time.Duration {
-	ceiling := min(2*time.Millisecond<<n, 100*time.Millisecond)
-	return time.Duration(1 + rand.Int64N(int64(ceiling)))
-}
-
-// retryable: a lock conflict MySQL rolled back (store.LockConflict).
-func retryable(err error) bool { return store.LockConflict(err) }
 
 // memberID resolves an externalId in the viewer's programme.
 func (l *Ledger) memberID(ctx context.Context, externalID, field string) (int, error) {

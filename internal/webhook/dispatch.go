@@ -371,38 +371,42 @@ func (d *Dispatcher) attempt(ctx context.Context, e *ent.WebhookEndpoint, m *ent
 
 // record writes an attempt's outcome on the delivery (while this round's lease holds it) and
 // on its endpoint's run of failures, disabling the endpoint when the run reaches
-// DisableAfter.
+// DisableAfter: one transaction, run again on a lock conflict (store.WithRetry) — two
+// dispatchers' records and takes can deadlock, and a delivered attempt whose record was
+// lost would be sent again once its lease ran out.
 func (d *Dispatcher) record(ctx context.Context, t *ent.WebhookDelivery, attemptErr error) error {
 	now := d.clock.Now()
-	u := d.client.WebhookDelivery.Update().Where(webhookdelivery.ID(t.ID), webhookdelivery.LeaseOwner(t.LeaseOwner)).
-		AddAttempts(1).SetLeaseOwner("").ClearLeaseUntil()
-	if attemptErr == nil {
-		if err := u.SetStatus(webhookdelivery.StatusDELIVERED).SetDeliveredAt(now).SetLastError("").Exec(ctx); err != nil {
+	return store.WithRetry(ctx, d.client, func(tx *ent.Tx) error {
+		u := tx.WebhookDelivery.Update().Where(webhookdelivery.ID(t.ID), webhookdelivery.LeaseOwner(t.LeaseOwner)).
+			AddAttempts(1).SetLeaseOwner("").ClearLeaseUntil()
+		if attemptErr == nil {
+			if err := u.SetStatus(webhookdelivery.StatusDELIVERED).SetDeliveredAt(now).SetLastError("").Exec(ctx); err != nil {
+				return err
+			}
+			return tx.WebhookEndpoint.Update().Where(webhookendpoint.ID(t.EndpointID), webhookendpoint.FailureRunGT(0)).
+				SetFailureRun(0).Exec(ctx)
+		}
+		msg := attemptErr.Error()
+		if len(msg) > 500 {
+			msg = msg[:500]
+		}
+		u.SetLastError(msg)
+		if now.Sub(t.CreatedAt) >= d.cfg.RetryFor {
+			u.SetStatus(webhookdelivery.StatusFAILED)
+		} else {
+			u.SetNextAttemptAt(now.Add(d.backoff(t.Attempts + 1)))
+		}
+		if err := u.Exec(ctx); err != nil {
 			return err
 		}
-		return d.client.WebhookEndpoint.Update().Where(webhookendpoint.ID(t.EndpointID), webhookendpoint.FailureRunGT(0)).
-			SetFailureRun(0).Exec(ctx)
-	}
-	msg := attemptErr.Error()
-	if len(msg) > 500 {
-		msg = msg[:500]
-	}
-	u.SetLastError(msg)
-	if now.Sub(t.CreatedAt) >= d.cfg.RetryFor {
-		u.SetStatus(webhookdelivery.StatusFAILED)
-	} else {
-		u.SetNextAttemptAt(now.Add(d.backoff(t.Attempts + 1)))
-	}
-	if err := u.Exec(ctx); err != nil {
-		return err
-	}
-	if err := d.client.WebhookEndpoint.UpdateOneID(t.EndpointID).AddFailureRun(1).Exec(ctx); err != nil {
-		return err
-	}
-	return d.client.WebhookEndpoint.Update().Where(webhookendpoint.ID(t.EndpointID),
-		webhookendpoint.StatusEQ(webhookendpoint.StatusACTIVE), webhookendpoint.FailureRunGTE(d.cfg.DisableAfter)).
-		SetStatus(webhookendpoint.StatusDISABLED).
-		SetDisabledReason(fmt.Sprintf("%d delivery attempts failed in a row; the last: %.200s", d.cfg.DisableAfter, msg)).Exec(ctx)
+		if err := tx.WebhookEndpoint.UpdateOneID(t.EndpointID).AddFailureRun(1).Exec(ctx); err != nil {
+			return err
+		}
+		return tx.WebhookEndpoint.Update().Where(webhookendpoint.ID(t.EndpointID),
+			webhookendpoint.StatusEQ(webhookendpoint.StatusACTIVE), webhookendpoint.FailureRunGTE(d.cfg.DisableAfter)).
+			SetStatus(webhookendpoint.StatusDISABLED).
+			SetDisabledReason(fmt.Sprintf("%d delivery attempts failed in a row; the last: %.200s", d.cfg.DisableAfter, msg)).Exec(ctx)
+	})
 }
 
 // backoff is the wait after the n-th failed attempt: Backoff doubled n-1 times, at most
