@@ -10,7 +10,6 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/membergraph/membergraph/internal/auth"
 	"github.com/membergraph/membergraph/internal/store"
 	"github.com/membergraph/membergraph/internal/storetest"
 )
@@ -30,30 +29,13 @@ const benchMembers = 1000
 // BenchmarkIngestOrders posts ORDER_COMPLETED events with 3 lines each, 100 to a
 // recordEvents call, through the real HTTP handler, and reports events per second.
 func BenchmarkIngestOrders(b *testing.B) {
-	db := storetest.Open(b, benchBackend(b))
-	a := newAPI(b, db)
-	for i := range benchMembers {
-		a.register(fmt.Sprintf("bm%04d", i), nil)
-	}
-	tok := a.token(auth.RoleService, "bench")
-	now := a.now()
-	seq := 0
-	batch := func() []map[string]any {
-		evs := make([]map[string]any, 100)
-		for i := range evs {
-			seq++
-			evs[i] = at(orderEvent(fmt.Sprintf("b%d", seq), fmt.Sprintf("bm%04d", seq%benchMembers), fmt.Sprintf("BO%d", seq), "WEB",
-				ln("a", "PHONES", 129900), ln("b", "BOOKS", 5800), ln("c", "FOOD", 23000)), now)
-		}
-		return evs
-	}
+	a, tok := ingestAPI(b)
+	bs := bodies(b.N, a.now(), func(_, k int) string { return fmt.Sprintf("bm%04d", k%benchMembers) })
 	b.ResetTimer()
 	start := time.Now()
-	for range b.N {
-		evs := batch()
-		r := a.do(tok, recordMutation, map[string]any{"events": evs})
-		if len(r.Errors) > 0 || !strings.Contains(string(r.Data["recordEvents"]), `"ACCEPTED"`) {
-			b.Fatalf("%+v", r.Errors)
+	for _, body := range bs {
+		if err := postBatch(a, tok, body, 100); err != nil {
+			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(float64(b.N*100)/time.Since(start).Seconds(), "events/s")
