@@ -250,30 +250,29 @@ func (h *handProfile) read(pid int, cat *handCatalogue, ext string) (*handMember
 	rows.Close()
 	m.Score.Provisional = formula.Compute(cat.score, counts, acct).Score
 
-	// The medals: spend per category and the behaviour counts over the medal window.
+	// The medals: spend per category and the behaviour counts over the medal window, in the
+	// API's statement (internal/medal progressArms): one arm summing the five counters.
 	from, upto := medal.Window(now, cat.loc)
-	q := "SELECT 'C', category, SUM(spend_cents) FROM category_months WHERE member_id = ? AND month >= ? AND month <= ? GROUP BY category"
-	args := []any{id, int(from), int(upto)}
-	for _, b := range []struct{ key, col string }{{"ORDERS", "orders"}, {"REVIEWS", "reviews"}, {"PHOTO_REVIEWS", "photo_reviews"}, {"ANSWERS", "answers"}, {"CHECK_INS", "check_ins"}} {
-		q += " UNION ALL SELECT 'B', '" + b.key + "', SUM(" + b.col + ") FROM activity_months WHERE member_id = ? AND month >= ? AND month <= ?"
-		args = append(args, id, int(from), int(upto))
-	}
-	rows, err = h.db.Query(q, args...)
+	rows, err = h.db.Query("SELECT 'C', category, SUM(spend_cents), 0, 0, 0, 0 FROM category_months WHERE member_id = ? AND month >= ? AND month <= ? GROUP BY category"+
+		" UNION ALL SELECT 'B', '', SUM(orders), SUM(reviews), SUM(photo_reviews), SUM(answers), SUM(check_ins) FROM activity_months WHERE member_id = ? AND month >= ? AND month <= ? GROUP BY member_id",
+		id, int(from), int(upto), id, int(from), int(upto))
 	if err != nil {
 		return nil, err
 	}
 	values := map[string]int64{}
 	for rows.Next() {
 		var src, k string
-		var v sql.NullInt64
-		if err := rows.Scan(&src, &k, &v); err != nil {
+		var v [5]sql.NullInt64
+		if err := rows.Scan(&src, &k, &v[0], &v[1], &v[2], &v[3], &v[4]); err != nil {
 			rows.Close()
 			return nil, err
 		}
 		if src == "C" {
-			values[k] = max(v.Int64, 0) / 100 // whole yuan, as medal's own rounding
-		} else {
-			values[k] = v.Int64
+			values[k] = max(v[0].Int64, 0) / 100 // whole yuan, as medal's own rounding
+			continue
+		}
+		for i, b := range []string{"ORDERS", "REVIEWS", "PHOTO_REVIEWS", "ANSWERS", "CHECK_INS"} {
+			values[b] = v[i].Int64
 		}
 	}
 	rows.Close()
