@@ -1,16 +1,10 @@
 package points_test
 
 import (
-	"context"
 	"testing"
-	"time"
 
 	"github.com/membergraph/membergraph/ent/member"
-	"github.com/membergraph/membergraph/internal/auth"
-	"github.com/membergraph/membergraph/internal/clock"
-	memberpkg "github.com/membergraph/membergraph/internal/member"
 	"github.com/membergraph/membergraph/internal/points"
-	"github.com/membergraph/membergraph/internal/program"
 	"github.com/membergraph/membergraph/internal/store"
 	"github.com/membergraph/membergraph/internal/storetest"
 )
@@ -23,19 +17,9 @@ import (
 // the member's lock, spendgroup.go, so this window is the single-change path's, once.)
 func TestRefusalLosesToAnEarlierSuccess(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		progs := program.NewService(db.Client)
-		if _, err := progs.EnsurePreset(ctx, program.JDPreset()); err != nil {
-			t.Fatal(err)
-		}
-		pid, _ := progs.IDByKey(ctx, program.PresetKey)
-		clk := clock.NewManual(time.Date(2026, 3, 1, 4, 0, 0, 0, time.UTC))
+		w := newWorld(t, db, "a")
+		clk, svc, admin := w.clk, w.svc, w.admin
 		ledger := points.NewLedger(db.Client, db.Dialect, clk, nil)
-		svc := auth.NewContext(ctx, auth.Viewer{Role: auth.RoleService, Subject: "t", ProgramID: pid})
-		admin := auth.NewContext(ctx, auth.Viewer{Role: auth.RoleAdmin, Subject: "t", ProgramID: pid})
-		if _, err := memberpkg.NewService(db.Client, clk).Register(svc, memberpkg.Registration{ExternalID: "a", Channel: member.RegistrationChannelAPP}); err != nil {
-			t.Fatal(err)
-		}
 		spend := points.AdjustRequest{ExternalID: "a", Points: -500, Reason: "take back", IdempotencyKey: "s-1"}
 		var winner points.Result
 		points.SetBeforeRefusal(ledger, func() {

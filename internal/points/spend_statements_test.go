@@ -12,12 +12,7 @@ import (
 	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/membergraph/membergraph/ent"
-	"github.com/membergraph/membergraph/ent/member"
-	"github.com/membergraph/membergraph/internal/auth"
-	"github.com/membergraph/membergraph/internal/clock"
-	memberpkg "github.com/membergraph/membergraph/internal/member"
 	"github.com/membergraph/membergraph/internal/points"
-	"github.com/membergraph/membergraph/internal/program"
 	"github.com/membergraph/membergraph/internal/store"
 	"github.com/membergraph/membergraph/internal/storetest"
 )
@@ -38,17 +33,8 @@ const maxSpendStatementsLocked = 9
 func TestSpendStatements(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		progs := program.NewService(db.Client)
-		if _, err := progs.EnsurePreset(ctx, program.JDPreset()); err != nil {
-			t.Fatal(err)
-		}
-		pid, _ := progs.IDByKey(ctx, program.PresetKey)
-		clk := clock.NewManual(time.Date(2026, 3, 1, 4, 0, 0, 0, time.UTC))
-		svc := auth.NewContext(ctx, auth.Viewer{Role: auth.RoleService, Subject: "t", ProgramID: pid})
-		admin := auth.NewContext(ctx, auth.Viewer{Role: auth.RoleAdmin, Subject: "t", ProgramID: pid})
-		if _, err := memberpkg.NewService(db.Client, clk).Register(svc, memberpkg.Registration{ExternalID: "a", Channel: member.RegistrationChannelAPP}); err != nil {
-			t.Fatal(err)
-		}
+		w := newWorld(t, db, "a")
+		clk, svc, admin := w.clk, w.svc, w.admin
 		plain := points.NewLedger(db.Client, db.Dialect, clk, nil)
 		// Two lots: 300 points granted in 2026 and 200 in 2027, which lapse a year later
 		// (expiry counts years from the year earned).

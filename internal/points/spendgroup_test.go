@@ -203,18 +203,8 @@ func TestSpendGroupHandWorked(t *testing.T) {
 // key's three answers agree (the same entry, or the same refusal).
 func TestSpendGroupRace(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		progs := program.NewService(db.Client)
-		if _, err := progs.EnsurePreset(ctx, program.JDPreset()); err != nil {
-			t.Fatal(err)
-		}
-		pid, _ := progs.IDByKey(ctx, program.PresetKey)
-		clk := clock.NewManual(time.Date(2026, 3, 1, 4, 0, 0, 0, time.UTC))
-		svc := auth.NewContext(ctx, auth.Viewer{Role: auth.RoleService, Subject: "t", ProgramID: pid})
-		admin := auth.NewContext(ctx, auth.Viewer{Role: auth.RoleAdmin, Subject: "t", ProgramID: pid})
-		if _, err := memberpkg.NewService(db.Client, clk).Register(svc, memberpkg.Registration{ExternalID: "a", Channel: member.RegistrationChannelAPP}); err != nil {
-			t.Fatal(err)
-		}
+		w := newWorld(t, db, "a")
+		clk, svc, admin := w.clk, w.svc, w.admin
 		ledgers := []*points.Ledger{points.NewLedger(db.Client, db.Dialect, clk, nil), points.NewLedger(db.Client, db.Dialect, clk, nil)}
 		if _, err := ledgers[0].Adjust(admin, points.AdjustRequest{ExternalID: "a", Points: 1000, Reason: "opening balance", IdempotencyKey: "open"}); err != nil {
 			t.Fatal(err)
