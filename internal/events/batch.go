@@ -169,7 +169,11 @@ func (s *Service) Record(ctx context.Context, in []Input) ([]Result, error) {
 		g.SetLimit(s.cfg.Workers)
 		for _, sl := range s.slices(jobs) {
 			g.Go(func() error {
-				if err := s.apply(gctx, env, sl, out); err != nil {
+				apply := s.apply
+				if len(sl.members) == 1 {
+					apply = s.applyJoined
+				}
+				if err := apply(gctx, env, sl, out); err != nil {
 					return err
 				}
 				for _, j := range sl.jobs {

@@ -62,6 +62,9 @@ type Service struct {
 	// commit is who hears of each committed slice's members (tags, campaigns' event
 	// triggers); set before use, read-only afterwards, so slices read it without a lock.
 	commit []CommitListener
+	// joins holds the one-member slices of concurrent calls waiting to share a transaction
+	// (join.go).
+	joins joins
 }
 
 // CommitListener hears, after a slice of a batch committed, the programme and the members
