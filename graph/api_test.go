@@ -660,11 +660,6 @@ func TestProductionMode(t *testing.T) {
 	})
 }
 
-func toJSON(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
-}
-
 // TestFaultsDoNotLeak: when a query meets a fault a retry would meet again (here a table
 // gone from the schema), the caller learns only that there was an internal error and the
 // request id, never SQL or driver text. An outage is UNAVAILABLE instead (errors_test.go).

@@ -273,9 +273,9 @@ func TestTwoServersDeliverOnce(t *testing.T) {
 			if want < 24 {
 				t.Fatalf("%d points.changed messages for 24 accepted orders", want)
 			}
-			got := waitAccepted(t, r, want, 30*time.Second)
+			waitAccepted(t, r, want, 30*time.Second)
 			time.Sleep(500 * time.Millisecond) // a second delivery of any would come by now
-			got = r.got()
+			got := r.got()
 			count := map[string]int{}
 			for _, g := range got {
 				count[g.id]++

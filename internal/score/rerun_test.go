@@ -202,7 +202,6 @@ func TestResettle(t *testing.T) {
 		}
 		// Back to one point a yuan: alice Bronze, bob Silver (down); then two again: up, but
 		// Silver and Gold were reached in 2025 already, so no second gift.
-		prog, _ = db.Client.Program.Get(w.sys(), w.pid)
 		single := doubled
 		single.Weights.SpendYuan = 1
 		if _, err := w.score.UpdateRules(admin, single); err != nil {
