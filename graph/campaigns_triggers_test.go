@@ -406,3 +406,59 @@ func TestCampaignTriggersOutOfOrderCommit(t *testing.T) {
 		}
 	})
 }
+
+// TestCampaignEventTriggerFrequencyCap: an ORDER_COMPLETED campaign capped at 2 hits in 7
+// days. app-1's three orders in one batch are three runs, read in id order: the first two
+// DONE (10 points each, platform grants: ADJUSTMENT entries, apart from the orders' own and
+// the first mobile order's), the third SKIPPED for the cap (DOMAIN §8: the cap limits how
+// often one member is hit), so 20 points; eight days on, the first two hits are outside the
+// window and a fourth order is DONE again: 30.
+func TestCampaignEventTriggerFrequencyCap(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newCampaignFixture(t, db)
+		f.members(1, 0)
+		in := grantOn("capped", map[string]any{"kind": "EVENT", "event": "ORDER_COMPLETED"}, 10)
+		in["frequencyCap"] = map[string]any{"hits": 2, "days": 7}
+		f.mustCreate(in)
+		oct := "2026-10-15T04:00:00Z"
+		var batch []map[string]any
+		for _, k := range []string{"c1", "c2", "c3"} {
+			batch = append(batch, at(orderEvent(k, "app-1", k, "APP", ln("rice", "FOOD", 10000)), oct))
+		}
+		f.record(batch...)
+		f.drain()
+		results := func() []string {
+			var out []string
+			for _, e := range f.campaign("capped").Runs.Edges {
+				for _, r := range e.Node.Results.Edges {
+					out = append(out, r.Node.Status+" "+strings.SplitN(r.Node.Reason, ":", 2)[0])
+				}
+			}
+			slices.Sort(out)
+			return out
+		}
+		if got, want := fmt.Sprint(results()), "[DONE  DONE  SKIPPED FREQUENCY_CAP]"; got != want {
+			t.Errorf("three orders: results %s, want %s", got, want)
+		}
+		pointsOf := func() int {
+			n, err := db.Client.PointEntry.Query().Where(pointentry.HasMemberWith(member.ExternalID("app-1")),
+				pointentry.KindEQ(pointentry.KindADJUSTMENT)).Aggregate(ent.Sum(pointentry.FieldAmount)).Int(auth.SystemContext(context.Background(), 0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if got := pointsOf(); got != 20 {
+			t.Errorf("campaign points after three orders: %d, want 2 × 10 = 20", got)
+		}
+		f.clock.Advance(8 * 24 * time.Hour)
+		f.record(at(orderEvent("c4", "app-1", "c4", "APP", ln("rice", "FOOD", 10000)), f.clock.Now().Add(-time.Hour).UTC().Format(time.RFC3339)))
+		f.drain()
+		if got, want := fmt.Sprint(results()), "[DONE  DONE  DONE  SKIPPED FREQUENCY_CAP]"; got != want {
+			t.Errorf("eight days on: results %s, want %s", got, want)
+		}
+		if got := pointsOf(); got != 30 {
+			t.Errorf("campaign points eight days on: %d, want 30", got)
+		}
+	})
+}
