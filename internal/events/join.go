@@ -3,6 +3,8 @@ package events
 import (
 	"context"
 	"sync"
+
+	"github.com/membergraph/membergraph/internal/auth"
 )
 
 // A hot member — many callers reporting events of one member at the same moment, each in a
@@ -21,7 +23,12 @@ import (
 // events); the rest wait for the next.
 const MaxJoined = 64
 
-type joinKey struct{ programID, memberID int }
+// joinKey: a joined transaction runs under its leader's viewer (the privacy rules see it),
+// so only slices of the same viewer, hence programme, join.
+type joinKey struct {
+	viewer   auth.Viewer
+	memberID int
+}
 
 // joiner is a one-member slice of one call waiting for its transaction.
 type joiner struct {
@@ -42,7 +49,8 @@ type joins struct {
 // applyJoined is apply for a slice of one member, joined with the same member's slices of
 // concurrent calls.
 func (s *Service) applyJoined(ctx context.Context, env *batchEnv, sl slice, out []Result) error {
-	k := joinKey{env.prog.ID, sl.members[0]}
+	v, _ := auth.FromContext(ctx)
+	k := joinKey{v, sl.members[0]}
 	me := &joiner{env: env, sl: sl, out: out, done: make(chan error, 1), lead: make(chan []*joiner, 1)}
 	j := &s.joins
 	j.mu.Lock()
