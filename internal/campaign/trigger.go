@@ -23,7 +23,10 @@ import (
 	"github.com/membergraph/membergraph/ent/privacy"
 	"github.com/membergraph/membergraph/internal/auth"
 	"github.com/membergraph/membergraph/internal/events/payload"
+	"github.com/membergraph/membergraph/internal/medal"
 	"github.com/membergraph/membergraph/internal/outbox"
+	"github.com/membergraph/membergraph/internal/plus"
+	"github.com/membergraph/membergraph/internal/score"
 )
 
 // Event triggers are evaluated from committed rows, never from a callback after the commit:
@@ -432,8 +435,9 @@ type firing struct {
 	matches      func(c *ent.Campaign) bool
 }
 
-// fire decides what rw triggers; ok false for a row that triggers nothing (a points
-// change, a campaign's own result).
+// fire decides what rw triggers, reading an outbox message with the type its writer wrote
+// (plus.TermChange, score.TierChange, medal.LevelChange); ok false for a row that triggers
+// nothing (a points change, a campaign's own result).
 func fire(src string, rw row) (f firing, ok bool, err error) {
 	all := func(*ent.Campaign) bool { return true }
 	if src == SourceEvents {
@@ -442,9 +446,7 @@ func fire(src string, rw row) (f firing, ok bool, err error) {
 	seq := outbox.Sequence(rw.id)
 	switch rw.kind {
 	case outbox.PlusStarted, outbox.PlusEnded:
-		var t struct {
-			Term int `json:"term"`
-		}
+		var t plus.TermChange
 		if err := json.Unmarshal(rw.data, &t); err != nil {
 			return f, false, err
 		}
@@ -455,9 +457,7 @@ func fire(src string, rw row) (f firing, ok bool, err error) {
 		// Keyed by the term, as the runs of a term always were: a term starts and ends once.
 		return firing{kind, fmt.Sprintf("%s:%d", kind, t.Term), all}, true, nil
 	case outbox.TierChanged:
-		var t struct {
-			To string `json:"to"`
-		}
+		var t score.TierChange
 		if err := json.Unmarshal(rw.data, &t); err != nil {
 			return f, false, err
 		}
@@ -465,10 +465,7 @@ func fire(src string, rw row) (f firing, ok bool, err error) {
 			return c.EventTier == "" || c.EventTier == t.To
 		}}, true, nil
 	case outbox.MedalLevel:
-		var m struct {
-			Medal    string `json:"medal"`
-			From, To int
-		}
+		var m medal.LevelChange
 		if err := json.Unmarshal(rw.data, &m); err != nil {
 			return f, false, err
 		}
