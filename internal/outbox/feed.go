@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/membergraph/membergraph/ent"
-	"github.com/membergraph/membergraph/ent/outboxmessage"
 	"github.com/membergraph/membergraph/internal/auth"
 )
 
@@ -82,7 +81,7 @@ func (f *Feed) Subscribe(ctx context.Context, memberID int) (<-chan Update, erro
 	f.mu.Unlock()
 	if start {
 		// The cursor starts at the newest message before this listener is told of any.
-		low, err := f.newest(ctx)
+		low, err := Newest(context.WithoutCancel(ctx), f.client)
 		if err != nil {
 			f.leave(memberID, ch)
 			f.mu.Lock()
@@ -112,15 +111,6 @@ func (f *Feed) leave(memberID int, ch chan Update) {
 	close(ch)
 }
 
-func (f *Feed) newest(ctx context.Context) (int, error) {
-	sys := auth.SystemContext(context.WithoutCancel(ctx), 0)
-	ids, err := f.client.OutboxMessage.Query().Order(ent.Desc(outboxmessage.FieldID)).Limit(1).IDs(sys)
-	if err != nil || len(ids) == 0 {
-		return 0, err
-	}
-	return ids[0], nil
-}
-
 // run polls until nobody listens. low is the sequence up to which every message was
 // handed out or given up on; seen holds those above it handed out already.
 func (f *Feed) run(low int) {
@@ -136,8 +126,7 @@ func (f *Feed) run(low int) {
 			return
 		}
 		f.mu.Unlock()
-		msgs, err := f.client.OutboxMessage.Query().Where(outboxmessage.IDGT(low)).
-			Order(ent.Asc(outboxmessage.FieldID)).Limit(1000).All(sys)
+		msgs, err := After(sys, f.client, low, 1000)
 		if err != nil {
 			f.log.Warn("live updates: reading the outbox", "err", err)
 			continue
@@ -147,9 +136,9 @@ func (f *Feed) run(low int) {
 				continue
 			}
 			seen[m.ID] = true
-			if slices.Contains(MemberTypes, m.EventType) {
-				f.hand(Update{Sequence: m.ID, ProgramID: m.ProgramID, MemberID: m.MemberID, Type: m.EventType,
-					Change: m.Payload, At: m.CreatedAt})
+			if slices.Contains(MemberTypes, m.Type) {
+				f.hand(Update{Sequence: m.ID, ProgramID: m.ProgramID, MemberID: m.MemberID, Type: m.Type,
+					Change: m.Data, At: m.At})
 			}
 		}
 		// Move low over what is handed out; a gap below later messages holds it for GapWait.

@@ -22,7 +22,7 @@ type Stored struct {
 }
 
 // After returns up to limit committed messages with an id above after, of every type and
-// programme, in id order. A reader keeping its own position (the campaign triggers) pages
+// programme, in id order. A reader keeping its own position (the Feed, the campaign triggers) pages
 // the table with it; ids are taken when a transaction writes, not when it commits, so a
 // missing id below the last one returned may still commit later (see FeedConfig.GapWait).
 func After(ctx context.Context, client *ent.Client, after, limit int) ([]Stored, error) {
