@@ -2,13 +2,10 @@ package campaign
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"slices"
 	"sync"
 	"time"
@@ -76,10 +73,7 @@ type TriggerConfig struct {
 
 func (c *TriggerConfig) withDefaults() {
 	if c.Owner == "" {
-		host, _ := os.Hostname()
-		b := make([]byte, 4)
-		_, _ = rand.Read(b)
-		c.Owner = fmt.Sprintf("%.40s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
+		c.Owner = outbox.ReaderName()
 	}
 	if c.Poll <= 0 {
 		c.Poll = time.Second

@@ -2,7 +2,11 @@ package outbox
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"os"
 	"time"
 
 	"github.com/membergraph/membergraph/ent"
@@ -57,4 +61,14 @@ func Newest(ctx context.Context, client *ent.Client) (int, error) {
 		return 0, err
 	}
 	return ids[0], nil
+}
+
+// ReaderName names this process in the leases of the outbox's readers (the webhook
+// dispatcher, the campaign triggers): its host, process id and a random suffix, so that two
+// processes of one host, or one restarted, never share a lease.
+func ReaderName() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("%.32s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
 }

@@ -3,14 +3,11 @@ package webhook
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"slices"
 	"strconv"
 	"sync"
@@ -73,10 +70,7 @@ const (
 
 func (c *Config) withDefaults() {
 	if c.Owner == "" {
-		host, _ := os.Hostname()
-		b := make([]byte, 4)
-		_, _ = rand.Read(b)
-		c.Owner = fmt.Sprintf("%.32s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
+		c.Owner = outbox.ReaderName()
 	}
 	if c.Poll <= 0 {
 		c.Poll = time.Second
