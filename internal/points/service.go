@@ -218,14 +218,19 @@ func clipTo(s string, n int) string {
 // change is the common path of a request on one member's points: refuse it when errs holds
 // mistakes, resolve the member, and write once per idempotency key.
 func (l *Ledger) change(ctx context.Context, errs usererr.List, externalID, key string, body any, write func(b *Book) (*ent.PointEntry, error)) (Result, error) {
-	if err := errs.Err(); err != nil {
-		return Result{}, err
-	}
-	id, err := l.memberID(ctx, externalID, "input.externalId")
+	id, err := l.requestMember(ctx, errs, externalID)
 	if err != nil {
 		return Result{}, err
 	}
 	return l.once(ctx, id, key, Hash(body), write)
+}
+
+// requestMember refuses a request when errs holds mistakes, else resolves its member.
+func (l *Ledger) requestMember(ctx context.Context, errs usererr.List, externalID string) (int, error) {
+	if err := errs.Err(); err != nil {
+		return 0, err
+	}
+	return l.memberID(ctx, externalID, "input.externalId")
 }
 
 // SpendRequest takes points from a member.
@@ -257,10 +262,7 @@ func (l *Ledger) Spend(ctx context.Context, r SpendRequest) (Result, error) {
 		ident.Check(&errs, "input.orderId", ident.Ref, r.OrderID)
 	}
 	CheckKey(&errs, r.IdempotencyKey)
-	if err := errs.Err(); err != nil {
-		return Result{}, err
-	}
-	id, err := l.memberID(ctx, r.ExternalID, "input.externalId")
+	id, err := l.requestMember(ctx, errs, r.ExternalID)
 	if err != nil {
 		return Result{}, err
 	}
