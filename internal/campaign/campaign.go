@@ -27,6 +27,7 @@ import (
 	"github.com/membergraph/membergraph/internal/amount"
 	"github.com/membergraph/membergraph/internal/auth"
 	"github.com/membergraph/membergraph/internal/ident"
+	medalpkg "github.com/membergraph/membergraph/internal/medal"
 	"github.com/membergraph/membergraph/internal/points"
 	"github.com/membergraph/membergraph/internal/storeprog"
 	"github.com/membergraph/membergraph/internal/usererr"
@@ -101,7 +102,7 @@ type Trigger struct {
 	Event     string     // EVENT: an event kind (ORDER_COMPLETED, …) or one of the Event constants
 	Tier      string     // EVENT TIER_CHANGE: the tier moved to; empty for any
 	Medal     string     // EVENT MEDAL_LEVEL: the medal's key
-	Level     int        // EVENT MEDAL_LEVEL: the level reached, 1 to MaxMedalLevel
+	Level     int        // EVENT MEDAL_LEVEL: the level reached, 1 to medalpkg.Levels
 }
 
 // The events an EVENT campaign runs after besides the event kinds recordEvents accepts,
@@ -112,9 +113,6 @@ const (
 	EventTierChange = "TIER_CHANGE" // settlement moved the member to another tier
 	EventMedalLevel = "MEDAL_LEVEL" // a medal of the member reached a level
 )
-
-// MaxMedalLevel is a medal's highest level (docs/domain.md §6).
-const MaxMedalLevel = 5
 
 // Action is what a campaign does for each member hit.
 type Action struct {
@@ -247,8 +245,8 @@ func validateEvent(t Trigger, errs *usererr.List) {
 		if t.Medal == "" {
 			errs.Add(usererr.InvalidArgument, "input.trigger.medal", "a MEDAL_LEVEL campaign needs medal, a medal's key (e.g. PHONES)")
 		}
-		if t.Level < 1 || t.Level > MaxMedalLevel {
-			errs.Add(usererr.InvalidArgument, "input.trigger.level", "a MEDAL_LEVEL campaign needs level, 1 to %d", MaxMedalLevel)
+		if t.Level < 1 || t.Level > medalpkg.Levels {
+			errs.Add(usererr.InvalidArgument, "input.trigger.level", "a MEDAL_LEVEL campaign needs level, 1 to %d", medalpkg.Levels)
 		}
 	} else {
 		if t.Medal != "" {
