@@ -53,7 +53,10 @@ func sourceOf(kind string) string {
 	return SourceEvents
 }
 
-// TriggerConfig tunes the event triggers' consumer; zero fields take the defaults.
+// TriggerConfig tunes the event triggers' consumer; zero fields take the defaults. Its
+// durations are of the wall clock, not the programme's injected one: they time processes
+// and transactions in flight (how long a dead replica holds a source, how long an id may
+// stay uncommitted), which a clock started elsewhere (--clock-start) must not stretch.
 type TriggerConfig struct {
 	// Owner names this process in the lease (default host, process id and a random suffix).
 	Owner string
